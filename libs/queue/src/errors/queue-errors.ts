@@ -1,0 +1,112 @@
+/**
+ * Typed errors of the queue library. Every error names what was wrong (which option, which
+ * message id, which limit) so a caller can react to it without parsing the text.
+ */
+
+/** Base class of every error this library throws. `code` is stable and machine-readable. */
+export class QueueError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration key or option has a value the library cannot use. */
+export class QueueConfigError extends QueueError {
+  /**
+   * @param path   the key path or option name, for example `message_queue.workers` or `publish.priority`
+   * @param found  the value that was given
+   * @param expected what would have been accepted
+   */
+  constructor(
+    readonly path: string,
+    readonly found: unknown,
+    readonly expected: string,
+  ) {
+    super(`${path}: expected ${expected}, got ${describeValue(found)}`, 'QUEUE_CONFIG');
+  }
+}
+
+/** An option passed to a call (publish, process, ...) is invalid. Same shape as {@link QueueConfigError}. */
+export class InvalidOptionError extends QueueConfigError {
+  override readonly code = 'INVALID_OPTION';
+}
+
+/** A payload is larger than the queue's `maxPayloadBytes` limit. Nothing was enqueued. */
+export class PayloadTooLargeError extends QueueError {
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+    readonly taskType: string,
+  ) {
+    super(
+      `payload of task type "${taskType}" is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes (maxPayloadBytes)`,
+      'PAYLOAD_TOO_LARGE',
+    );
+  }
+}
+
+/** The queue was closed; no new work is accepted. */
+export class QueueClosedError extends QueueError {
+  constructor(readonly queue: string) {
+    super(`queue "${queue}" is closed`, 'QUEUE_CLOSED');
+  }
+}
+
+/**
+ * Throw this (or any error whose `retryable` property is `false`) from a handler to send the
+ * message straight to the dead-letter queue without further attempts.
+ */
+export class NonRetryableError extends QueueError {
+  readonly retryable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'NON_RETRYABLE');
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+/** A handler ran past its message's `timeoutMs`; its AbortSignal was fired with this error. */
+export class TaskTimeoutError extends QueueError {
+  constructor(
+    readonly messageId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`message ${messageId} timed out after ${timeoutMs} ms`, 'TASK_TIMEOUT');
+  }
+}
+
+/**
+ * The worker lost the lease of a message (its visibility timeout passed without renewal, so the
+ * message may already run elsewhere). The handler's AbortSignal is fired with this error.
+ */
+export class LeaseLostError extends QueueError {
+  constructor(readonly messageId: string) {
+    super(`lease of message ${messageId} was lost; it will be delivered again`, 'LEASE_LOST');
+  }
+}
+
+/** No dead-letter entry has this id. */
+export class DeadLetterNotFoundError extends QueueError {
+  constructor(readonly messageId: string) {
+    super(`no dead-letter entry with id ${messageId}`, 'DEAD_LETTER_NOT_FOUND');
+  }
+}
+
+/** No Redis server could be reached or started (test harness, embedded default). */
+export class RedisUnavailableError extends QueueError {
+  constructor(message: string) {
+    super(message, 'REDIS_UNAVAILABLE');
+  }
+}
+
+/** Short, secret-free description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `a ${typeof value}`;
+}

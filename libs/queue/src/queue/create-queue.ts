@@ -1,0 +1,47 @@
+import type { RedisClient } from '../redis/redis-connection';
+import { MemoryQueueStore } from './memory/memory-queue-store';
+import { QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
+import type { QueueObserver } from './queue-observer';
+import type { StoreLimits } from './queue-store';
+import { RedisQueueStore } from './redis/redis-queue-store';
+import { StoreBackedQueue } from './task-queue';
+
+/** Where a queue keeps its messages. */
+export type QueueBackend =
+  | { type: 'memory' }
+  /** `client` is shared and stays open when the queue closes; `prefix` goes before the `{name}` hash tag (default `mq`). */
+  | { type: 'redis'; client: RedisClient; prefix?: string };
+
+export interface CreateQueueOptions extends QueueOptions {
+  backend: QueueBackend;
+  observer?: QueueObserver;
+}
+
+/**
+ * Creates a priority task queue on Redis or in memory (same semantics).
+ * @throws QueueConfigError naming the invalid option.
+ */
+export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
+  const resolved = resolveQueueOptions(options);
+  const limits = storeLimits(resolved);
+  const store =
+    options.backend.type === 'memory'
+      ? new MemoryQueueStore(limits, resolved.deadLetter.enabled)
+      : new RedisQueueStore({
+          client: options.backend.client,
+          prefix: options.backend.prefix,
+          name: resolved.name,
+          limits,
+          deadLetterEnabled: resolved.deadLetter.enabled,
+        });
+  return new StoreBackedQueue(store, resolved, options.observer);
+}
+
+function storeLimits(o: ResolvedQueueOptions): StoreLimits {
+  return {
+    deadLetterMaxSize: o.deadLetter.maxSize,
+    deadLetterMaxAgeMs: o.deadLetter.maxAgeMs,
+    completedCount: o.completedRetention.count,
+    completedAgeMs: o.completedRetention.ageMs,
+  };
+}

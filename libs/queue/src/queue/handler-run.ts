@@ -1,0 +1,90 @@
+import { TaskTimeoutError } from '../errors';
+import type { DeliveryRef } from './queue-store';
+import type { HandlerContext, QueueMessage } from './queue.types';
+
+export type RunOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * One delivery held by this process: buffered until its type has a free slot, then running.
+ * The AbortSignal is created on first use (most handlers never read it).
+ */
+export class HandlerRun implements DeliveryRef {
+  settled = false;
+  startedAt = 0;
+  /** Lease deadline asked for explicitly by the handler (0: automatic renewal only). */
+  leaseUntil = 0;
+  private controller?: AbortController;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly message: QueueMessage,
+    private readonly extend: (run: HandlerRun, ms?: number) => Promise<void>,
+    private readonly onSettle: (run: HandlerRun, outcome: RunOutcome) => void,
+  ) {}
+
+  get id(): string {
+    return this.message.id;
+  }
+
+  get attempt(): number {
+    return this.message.attempt;
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** Starts the handler; the outcome settles once (success, throw, timeout or abort). */
+  start(handler: (message: QueueMessage, context: HandlerContext) => unknown): void {
+    this.startedAt = Date.now();
+    const { timeoutMs } = this.message;
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => this.abort(new TaskTimeoutError(this.id, timeoutMs)), timeoutMs);
+    }
+    const run = this;
+    const context: HandlerContext = {
+      attempt: this.message.attempt,
+      get signal() {
+        return run.signal;
+      },
+      extendLease: (ms?: number) => this.extend(this, ms),
+    };
+    let result: unknown;
+    try {
+      result = handler(this.message, context);
+    } catch (error) {
+      this.settle({ ok: false, error });
+      return;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (value) => this.settle({ ok: true, value }),
+        (error) => this.settle({ ok: false, error }),
+      );
+    } else {
+      this.settle({ ok: true, value: result });
+    }
+  }
+
+  /** Fires the signal and settles the run as failed with `reason` (timeout, lost lease). */
+  abort(reason: Error): void {
+    if (this.settled) return;
+    this.settle({ ok: false, error: reason });
+    this.controller?.abort(reason);
+  }
+
+  /** Fires the signal without reporting an outcome (the caller already disposed of the delivery). */
+  cancel(reason: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.controller?.abort(reason);
+  }
+
+  private settle(outcome: RunOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.onSettle(this, outcome);
+  }
+}

@@ -1,0 +1,10 @@
+export * from './queue.types';
+export * from './queue-options';
+export * from './queue-observer';
+export * from './queue-store';
+export * from './create-queue';
+export { StoreBackedQueue } from './task-queue';
+export { RedisQueueStore, queueCommands } from './redis/redis-queue-store';
+export { QueueKeys } from './redis/queue-keys';
+export { MemoryQueueStore } from './memory/memory-queue-store';
+export { encodeBody, decodeBody } from './message-codec';

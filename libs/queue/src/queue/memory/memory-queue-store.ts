@@ -1,0 +1,358 @@
+import { Deque } from '../../util/deque';
+import { decodeHeader } from '../message-codec';
+import type {
+  Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
+  StoredPublish, StoredStatus,
+} from '../queue-store';
+
+const GOLDEN = 0.6180339887498949;
+
+/**
+ * {@link QueueStore} inside one process, step for step what the Lua scripts do on Redis (same
+ * attempt accounting, same bounds, same wake-up rule), with timers instead of blocking reads.
+ */
+export class MemoryQueueStore implements QueueStore {
+  private readonly tiers = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
+  private readonly msgs = new Map<string, string>();
+  private readonly inflight = new Map<string, number>();
+  private readonly delayed = new Map<string, number>();
+  private readonly att = new Map<string, number>();
+  private readonly errors = new Map<string, string>();
+  private readonly results = new Map<string, { record: string; at: number }>();
+  private readonly dlq = new Map<string, { at: number; info: string }>();
+  private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
+  private readonly counters: Record<string, number> = {};
+  private seq = 0;
+  private paused = false;
+  private token = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly limits: StoreLimits,
+    private readonly deadLetterEnabled: boolean,
+  ) {}
+
+  async publish(messages: StoredPublish[]): Promise<string[]> {
+    const now = Date.now();
+    const ids: string[] = [];
+    let added = 0;
+    for (const m of messages) {
+      if (m.idempotencyKey !== undefined) {
+        const seen = this.idempotency.get(m.idempotencyKey);
+        if (seen && seen.expiresAt > now) {
+          ids.push(seen.id);
+          continue;
+        }
+      }
+      const id = String(++this.seq);
+      if (m.idempotencyKey !== undefined) this.idempotency.set(m.idempotencyKey, { id, expiresAt: now + m.idempotencyTtlMs });
+      this.msgs.set(id, m.body);
+      if (m.delayMs > 0) this.delayed.set(id, now + m.delayMs);
+      else this.tiers[m.priority].push(id);
+      ids.push(id);
+      added++;
+    }
+    if (added > 0) {
+      this.count('published', added);
+      this.wakeOne();
+    }
+    return ids;
+  }
+
+  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
+    const now = Date.now();
+    for (const [id, due] of this.delayed) {
+      if (due > now) continue;
+      this.delayed.delete(id);
+      this.tiers[this.tierOf(id)].push(id);
+    }
+    const expired = [...this.inflight].filter(([, deadline]) => deadline <= now).sort((a, b) => a[1] - b[1]);
+    for (const [id] of expired) {
+      this.inflight.delete(id);
+      this.count('failed', 1);
+      const ended = (this.att.get(id) ?? 0) + 1;
+      this.att.set(id, ended);
+      const maxRetries = this.maxRetriesOf(id);
+      if (maxRetries >= 0 && ended > maxRetries) {
+        const info = JSON.stringify({ reason: 'lease expired on every attempt (worker crashed or stalled)', attempts: ended, deadAt: now,
+          error: { name: 'LeaseExpiredError', message: `lease expired after attempt ${ended}` } });
+        if (this.deadLetterEnabled) this.deadLetter(id, info, now);
+        else this.drop(id);
+      } else {
+        this.tiers[this.tierOf(id)].unshift(id);
+        this.count('retried', 1);
+      }
+    }
+    if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [] };
+
+    const taken: string[] = [];
+    if (!weights) {
+      for (const tier of this.tiers) {
+        while (taken.length < max && tier.length > 0) taken.push(tier.shift()!);
+      }
+    } else {
+      const counts = [0, 0, 0, 0];
+      let x = random;
+      for (let i = 0; i < max; i++) {
+        let total = 0;
+        for (let t = 0; t < 4; t++) if (this.tiers[t].length > counts[t]) total += weights[t];
+        if (total === 0) break;
+        x = (x + GOLDEN) % 1;
+        let r = x * total;
+        for (let t = 0; t < 4; t++) {
+          if (this.tiers[t].length > counts[t]) {
+            r -= weights[t];
+            if (r < 0) {
+              counts[t]++;
+              break;
+            }
+          }
+        }
+      }
+      for (let t = 0; t < 4; t++) for (let i = 0; i < counts[t]; i++) taken.push(this.tiers[t].shift()!);
+    }
+    if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [] };
+    for (const id of taken) this.inflight.set(id, now + leaseMs);
+    if (this.tiers.some((t) => t.length > 0)) this.wakeOne();
+    return {
+      paused: false,
+      nextWakeMs: null,
+      deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1 })),
+    };
+  }
+
+  waitForWork(timeoutMs: number): Promise<void> {
+    if (this.token) {
+      this.token = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
+  interruptWait(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  async complete(items: Completion[]): Promise<DeliveryRef[]> {
+    const now = Date.now();
+    const stale: DeliveryRef[] = [];
+    let processed = 0;
+    for (const item of items) {
+      if (!this.holds(item)) {
+        stale.push({ id: item.id, attempt: item.attempt });
+        continue;
+      }
+      this.inflight.delete(item.id);
+      this.msgs.delete(item.id);
+      this.att.delete(item.id);
+      this.errors.delete(item.id);
+      processed++;
+      if (this.limits.completedCount > 0) {
+        this.results.delete(item.id);
+        this.results.set(item.id, { record: item.record, at: now });
+      }
+    }
+    if (processed > 0) this.count('processed', processed);
+    for (const [id, r] of this.results) {
+      if (this.results.size <= this.limits.completedCount && r.at > now - this.limits.completedAgeMs) break;
+      this.results.delete(id);
+    }
+    return stale;
+  }
+
+  async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
+    if (!this.holds(ref)) return false;
+    const now = Date.now();
+    this.inflight.delete(ref.id);
+    if (action.kind === 'retry' || action.countsAsFailure) this.count('failed', 1);
+    if (action.kind === 'retry') {
+      this.att.set(ref.id, ref.attempt);
+      this.errors.set(ref.id, action.errorJson);
+      this.count('retried', 1);
+      if (action.delayMs > 0) this.delayed.set(ref.id, now + action.delayMs);
+      else this.tiers[this.tierOf(ref.id)].push(ref.id);
+      this.wakeOne();
+    } else if (action.kind === 'dead') {
+      this.att.set(ref.id, ref.attempt);
+      this.deadLetter(ref.id, action.infoJson, now);
+    } else {
+      this.drop(ref.id);
+    }
+    return true;
+  }
+
+  async extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]> {
+    const deadline = Date.now() + leaseMs;
+    const stale: DeliveryRef[] = [];
+    for (const ref of refs) {
+      if (this.holds(ref)) this.inflight.set(ref.id, deadline);
+      else stale.push({ id: ref.id, attempt: ref.attempt });
+    }
+    return stale;
+  }
+
+  async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
+    const now = Date.now();
+    let released = 0;
+    for (const ref of [...refs].reverse()) {
+      if (!this.holds(ref)) continue;
+      this.inflight.delete(ref.id);
+      released++;
+      if (delayMs > 0) this.delayed.set(ref.id, now + delayMs);
+      else this.tiers[this.tierOf(ref.id)].unshift(ref.id);
+    }
+    if (released > 0) this.wakeOne();
+  }
+
+  async status(id: string): Promise<StoredStatus | null> {
+    const result = this.results.get(id);
+    if (result) return { state: 'completed', body: null, endedAttempts: 0, nextAt: null, detail: result.record };
+    const body = this.msgs.get(id) ?? null;
+    const ended = this.att.get(id) ?? 0;
+    const dead = this.dlq.get(id);
+    if (dead) return { state: 'dead', body, endedAttempts: ended, nextAt: null, detail: dead.info };
+    const lease = this.inflight.get(id);
+    if (lease !== undefined) return { state: 'processing', body, endedAttempts: ended, nextAt: lease, detail: null };
+    const due = this.delayed.get(id);
+    const err = this.errors.get(id) ?? null;
+    if (due !== undefined) return { state: ended > 0 ? 'retrying' : 'delayed', body, endedAttempts: ended, nextAt: due, detail: ended > 0 ? err : null };
+    if (body === null) return null;
+    return { state: ended > 0 ? 'retrying' : 'pending', body, endedAttempts: ended, nextAt: null, detail: ended > 0 ? err : null };
+  }
+
+  async counts(): Promise<StoredCounts> {
+    return {
+      tiers: [this.tiers[0].length, this.tiers[1].length, this.tiers[2].length, this.tiers[3].length],
+      processing: this.inflight.size,
+      delayed: this.delayed.size,
+      dead: this.dlq.size,
+      counters: { ...this.counters },
+    };
+  }
+
+  async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
+    const newestFirst = [...this.dlq].reverse().slice(offset, offset + limit);
+    return { total: this.dlq.size, items: newestFirst.map(([id, d]) => this.deadEntry(id, d)) };
+  }
+
+  async deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
+    const d = this.dlq.get(id);
+    return d ? this.deadEntry(id, d) : null;
+  }
+
+  async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
+    const chosen = ids ?? [...this.dlq.keys()].slice(0, limit);
+    const replayed: string[] = [];
+    for (const id of chosen) {
+      if (!this.dlq.delete(id)) continue;
+      this.att.delete(id);
+      this.errors.delete(id);
+      if (this.maxRetriesOf(id) >= 0) {
+        this.tiers[this.tierOf(id)].push(id);
+        replayed.push(id);
+      } else {
+        this.msgs.delete(id);
+      }
+    }
+    if (replayed.length > 0) {
+      this.count('replayed', replayed.length);
+      this.wakeOne();
+    }
+    return replayed;
+  }
+
+  async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
+    const chosen = ids ?? [...this.dlq.keys()].slice(0, limit);
+    let deleted = 0;
+    for (const id of chosen) {
+      if (!this.dlq.has(id)) continue;
+      this.removeDead(id);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    this.paused = paused;
+    if (!paused) this.wakeOne();
+  }
+
+  async isPaused(): Promise<boolean> {
+    return this.paused;
+  }
+
+  async close(): Promise<void> {
+    this.interruptWait();
+  }
+
+  private holds(ref: DeliveryRef): boolean {
+    return this.inflight.has(ref.id) && (this.att.get(ref.id) ?? 0) === ref.attempt - 1;
+  }
+
+  private tierOf(id: string): number {
+    const body = this.msgs.get(id);
+    return body ? (decodeHeader(body)?.header.priority ?? 2) : 2;
+  }
+
+  private maxRetriesOf(id: string): number {
+    const body = this.msgs.get(id);
+    return body ? (decodeHeader(body)?.header.maxRetries ?? -1) : -1;
+  }
+
+  private deadLetter(id: string, info: string, now: number): void {
+    this.dlq.delete(id);
+    this.dlq.set(id, { at: now, info });
+    this.errors.delete(id);
+    this.count('dead_letter', 1);
+    let trimmed = 0;
+    for (const [oldId, d] of this.dlq) {
+      if (this.dlq.size <= this.limits.deadLetterMaxSize && d.at > now - this.limits.deadLetterMaxAgeMs) break;
+      this.removeDead(oldId);
+      trimmed++;
+    }
+    if (trimmed > 0) this.count('dead_letter_trimmed', trimmed);
+  }
+
+  private removeDead(id: string): void {
+    this.dlq.delete(id);
+    this.msgs.delete(id);
+    this.att.delete(id);
+    this.errors.delete(id);
+  }
+
+  private drop(id: string): void {
+    this.msgs.delete(id);
+    this.att.delete(id);
+    this.errors.delete(id);
+    this.count('dropped', 1);
+  }
+
+  private deadEntry(id: string, d: { at: number; info: string }): StoredDeadLetter {
+    return { id, body: this.msgs.get(id) ?? null, infoJson: d.info, deadAt: d.at };
+  }
+
+  private nextWake(now: number): number | null {
+    let best: number | null = null;
+    for (const due of this.delayed.values()) if (best === null || due < best) best = due;
+    for (const deadline of this.inflight.values()) if (best === null || deadline < best) best = deadline;
+    return best === null ? null : Math.max(0, best - now);
+  }
+
+  private wakeOne(): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter();
+    else this.token = true;
+  }
+
+  private count(name: string, n: number): void {
+    this.counters[name] = (this.counters[name] ?? 0) + n;
+  }
+}

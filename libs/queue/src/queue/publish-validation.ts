@@ -1,0 +1,57 @@
+import { InvalidOptionError, PayloadTooLargeError } from '../errors';
+import { encodeBody } from './message-codec';
+import { priorityIndex, ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
+import type { StoredPublish } from './queue-store';
+import type { PublishOptions } from './queue.types';
+
+const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs']);
+
+/**
+ * Checks one publish and encodes it for the store. Throws {@link InvalidOptionError} naming the
+ * option (`publish.priority`, or `publishBatch[3].priority` in a batch) or {@link PayloadTooLargeError}.
+ */
+export function preparePublish(options: PublishOptions, queue: ResolvedQueueOptions, path = 'publish', now = Date.now()): StoredPublish {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(path, options, 'an object with at least a type');
+  for (const key of Object.keys(options)) {
+    if (!PUBLISH_KEYS.has(key)) throw new InvalidOptionError(`${path}.${key}`, key, `a known option (${[...PUBLISH_KEYS].join(', ')})`);
+  }
+  const { type } = options;
+  if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
+    throw new InvalidOptionError(`${path}.type`, type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
+  }
+  const priority = priorityIndex(options.priority, `${path}.priority`);
+  const delayMs = integer(options.delayMs, `${path}.delayMs`, 0, 0, 365 * 86_400_000);
+  const maxRetries = integer(options.maxRetries, `${path}.maxRetries`, queue.maxRetries, 0, 1000);
+  const timeoutMs = integer(options.timeoutMs, `${path}.timeoutMs`, queue.defaultTimeoutMs, 0, 2_147_483_647);
+  const idempotencyTtlMs = integer(options.idempotencyTtlMs, `${path}.idempotencyTtlMs`, queue.idempotencyTtlMs, 1, 365 * 86_400_000);
+  const key = options.idempotencyKey;
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
+    throw new InvalidOptionError(`${path}.idempotencyKey`, key, 'a string of 1..256 characters');
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(options.payload === undefined ? null : options.payload);
+  } catch (error) {
+    throw new InvalidOptionError(`${path}.payload`, options.payload, `a JSON-serialisable value (${(error as Error).message})`);
+  }
+  if (json === undefined) throw new InvalidOptionError(`${path}.payload`, options.payload, 'a JSON-serialisable value');
+  if (json.length > queue.maxPayloadBytes / 3) {
+    const size = Buffer.byteLength(json);
+    if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
+  }
+  return {
+    priority,
+    delayMs,
+    idempotencyKey: key,
+    idempotencyTtlMs,
+    body: encodeBody({ priority, maxRetries, timeoutMs, createdAt: now, type }, json),
+  };
+}
+
+function integer(value: unknown, path: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(path, value, `an integer in [${min}, ${max}]`);
+  }
+  return value;
+}

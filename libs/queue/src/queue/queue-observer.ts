@@ -1,0 +1,15 @@
+import type { Priority } from './queue.types';
+
+/**
+ * Hooks called by a queue as messages move (for metrics and tracing). Every method is optional
+ * and must not throw; they run on the hot path, so keep them cheap.
+ */
+export interface QueueObserver {
+  published?(queue: string, type: string, priority: Priority, count: number): void;
+  /** A handler started: `waitMs` is the time from publish (or from becoming ready) to start. */
+  started?(queue: string, type: string, priority: Priority, waitMs: number): void;
+  /** A handler finished: outcome `completed`, `retried`, `dead` or `dropped`. */
+  finished?(queue: string, type: string, priority: Priority, outcome: 'completed' | 'retried' | 'dead' | 'dropped', durationMs: number): void;
+  /** A message was dead-lettered without running (invalid entry, no handler). */
+  rejected?(queue: string, type: string | null, reason: string): void;
+}

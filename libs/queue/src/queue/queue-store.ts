@@ -1,0 +1,116 @@
+/**
+ * The storage contract under a {@link TaskQueue}: the atomic steps of a message's life. The
+ * Redis store does each step in one Lua script; the memory store does it synchronously in one
+ * process. Everything above this line (validation, handlers, leases, retries) is shared, so both
+ * backends have the same semantics by construction and the conformance suite checks the stores.
+ *
+ * Attempts: the store keeps, per message, the number of attempts that *ended* (failed or whose
+ * lease expired). A delivery's attempt number is that count + 1. A step that names a delivery
+ * (`id` + `attempt`) is ignored when the message is no longer in flight under that attempt
+ * (its lease expired and it was delivered again): a late worker cannot undo a newer delivery.
+ */
+
+export interface StoredPublish {
+  /** Tier index 0 (critical) .. 3 (low). */
+  priority: number;
+  delayMs: number;
+  /** Encoded body (see message-codec). */
+  body: string;
+  idempotencyKey?: string;
+  idempotencyTtlMs: number;
+}
+
+export interface Delivery {
+  id: string;
+  /** Null when nothing is stored under the id (a garbage entry in a tier list). */
+  body: string | null;
+  attempt: number;
+}
+
+export interface FetchResult {
+  deliveries: Delivery[];
+  paused: boolean;
+  /** When nothing was taken: ms until the next delayed message is due or lease expires (null: none). */
+  nextWakeMs: number | null;
+}
+
+export interface DeliveryRef {
+  id: string;
+  attempt: number;
+}
+
+export interface Completion extends DeliveryRef {
+  /** JSON of `{ r: result, f: finishedAt, t: type }`, or '' to keep no result. */
+  record: string;
+}
+
+export type FailAction =
+  | { kind: 'retry'; delayMs: number; errorJson: string }
+  | { kind: 'dead'; infoJson: string; countsAsFailure: boolean }
+  | { kind: 'drop'; countsAsFailure: boolean };
+
+export interface StoreLimits {
+  deadLetterMaxSize: number;
+  deadLetterMaxAgeMs: number;
+  completedCount: number;
+  completedAgeMs: number;
+}
+
+export interface StoredStatus {
+  state: 'pending' | 'delayed' | 'processing' | 'retrying' | 'completed' | 'dead';
+  body: string | null;
+  /** Ended attempts (for processing: the running one is not included). */
+  endedAttempts: number;
+  nextAt: number | null;
+  /** completed: result record; retrying: last error JSON; dead: dead-letter info JSON. */
+  detail: string | null;
+}
+
+export interface StoredCounts {
+  tiers: [number, number, number, number];
+  processing: number;
+  delayed: number;
+  dead: number;
+  counters: Record<string, number>;
+}
+
+export interface StoredDeadLetter {
+  id: string;
+  body: string | null;
+  infoJson: string;
+  deadAt: number;
+}
+
+export interface QueueStore {
+  /** All or nothing; returns ids in input order (an existing id for a repeated idempotency key). */
+  publish(messages: StoredPublish[]): Promise<string[]>;
+  /**
+   * Atomically: move due delayed messages to their tier, put expired leases back (dead-lettering
+   * those past maxRetries), then take up to `max` ready messages and record them in flight with
+   * a lease of `leaseMs`. `weights` (one per tier) selects weighted mode; `random` in [0, 1).
+   */
+  fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult>;
+  /** Resolves when work may be available (a publish, a resume, a retry) or after `timeoutMs`. */
+  waitForWork(timeoutMs: number): Promise<void>;
+  /** Interrupts a pending `waitForWork` (used by close). */
+  interruptWait(): void;
+  /** Returns the refs that were stale (no longer in flight under that attempt). */
+  complete(items: Completion[]): Promise<DeliveryRef[]>;
+  /** Returns false when the delivery was stale. */
+  fail(ref: DeliveryRef, action: FailAction): Promise<boolean>;
+  /** Renews leases; returns the stale refs. */
+  extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]>;
+  /** Puts deliveries back without counting the attempt: to the head of the tier, or delayed by `delayMs`. */
+  release(refs: DeliveryRef[], delayMs: number): Promise<void>;
+  status(id: string): Promise<StoredStatus | null>;
+  counts(): Promise<StoredCounts>;
+  deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }>;
+  deadLetterGet(id: string): Promise<StoredDeadLetter | null>;
+  /** Replays the given ids (or up to `limit` oldest when ids is null); returns the replayed ids. */
+  deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]>;
+  /** Deletes the given ids (or up to `limit` when ids is null); returns how many were removed. */
+  deadLetterDelete(ids: string[] | null, limit: number): Promise<number>;
+  setPaused(paused: boolean): Promise<void>;
+  isPaused(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,260 @@
+import { Logger } from '@nestjs/common';
+import { LeaseLostError, QueueClosedError } from '../errors';
+import { CompletionBatcher } from './completion-batcher';
+import { HandlerRun, RunOutcome } from './handler-run';
+import { decodeBody, toQueueMessage } from './message-codec';
+import { backoffDelay, ResolvedQueueOptions } from './queue-options';
+import type { QueueObserver } from './queue-observer';
+import type { Delivery, DeliveryRef, FailAction, QueueStore } from './queue-store';
+import { PRIORITIES, TaskHandler } from './queue.types';
+
+interface HandlerSlot {
+  fn: TaskHandler;
+  concurrency: number;
+  running: number;
+  waiting: HandlerRun[];
+}
+
+/**
+ * The worker pool of one queue in one process: a single fetch loop takes batches of leased
+ * messages (as many as there are free handler slots), runs them through their type's handler,
+ * renews their leases while they run and acknowledges them in batches. Idle, it blocks on the
+ * store's wake-up (no polling) until work arrives or the next delayed message or lease is due.
+ */
+export class QueueWorker {
+  private readonly handlers = new Map<string, HandlerSlot>();
+  /** Every delivery this process holds (buffered or running), by id. */
+  private readonly held = new Map<string, HandlerRun>();
+  private readonly acks: CompletionBatcher;
+  private readonly pendingFails = new Set<Promise<unknown>>();
+  private readonly logger: Logger;
+  private capacity = 0;
+  private loop?: Promise<void>;
+  private closing = false;
+  private startedAt = 0;
+  private slotWaiter?: () => void;
+  private renewTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: QueueStore,
+    private readonly options: ResolvedQueueOptions,
+    private readonly observer: QueueObserver = {},
+  ) {
+    this.logger = new Logger(`Queue:${options.name}`);
+    this.acks = new CompletionBatcher(
+      (batch) => store.complete(batch),
+      (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
+      (error) => this.logger.error(`acknowledgement failed, will retry: ${(error as Error).message}`),
+    );
+  }
+
+  register(type: string, fn: TaskHandler, concurrency: number): void {
+    this.handlers.set(type, { fn, concurrency, running: 0, waiting: [] });
+    this.capacity += concurrency;
+    this.slotWaiter?.();
+    if (!this.loop && !this.closing) {
+      this.startedAt = Date.now();
+      // Start on the next turn, so handlers registered in the same tick are known to the first fetch.
+      this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
+      this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.options.visibilityTimeoutMs / 3)));
+      this.renewTimer.unref();
+    }
+  }
+
+  /** Handlers running or buffered in this process. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  async close(drainTimeoutMs: number): Promise<void> {
+    if (this.closing) return this.loop;
+    this.closing = true;
+    this.store.interruptWait();
+    this.slotWaiter?.();
+    await this.loop;
+    const deadline = Date.now() + drainTimeoutMs;
+    // Buffered deliveries never started: put them back at once.
+    const buffered = [...this.handlers.values()].flatMap((slot) => slot.waiting.splice(0));
+    for (const run of buffered) this.held.delete(run.id);
+    await this.releaseQuietly(buffered);
+    while (this.held.size > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.slotWaiter = resolve;
+        setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now())));
+      });
+    }
+    // Past the drain timeout: abort the handlers and put their messages back, attempt not counted.
+    const unfinished = [...this.held.values()];
+    this.held.clear();
+    for (const run of unfinished) run.cancel(new QueueClosedError(this.options.name));
+    await this.releaseQuietly(unfinished);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await Promise.allSettled([...this.pendingFails]);
+    const unsent = await this.acks.drain(Math.max(1000, deadline - Date.now()));
+    if (unsent > 0) this.logger.error(`${unsent} acknowledgements could not be sent; those messages will be delivered again`);
+    this.acks.abandon();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
+    while (!this.closing) {
+      const free = this.capacity - this.held.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotWaiter = resolve));
+        this.slotWaiter = undefined;
+        continue;
+      }
+      const wanted = Math.min(free, this.options.prefetch);
+      try {
+        const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, Math.random());
+        failures = 0;
+        for (const delivery of result.deliveries) {
+          if (this.closing) await this.releaseQuietly([{ id: delivery.id, attempt: delivery.attempt }]);
+          else this.accept(delivery);
+        }
+        if (!this.closing && (result.paused || result.deliveries.length < wanted)) {
+          const wait = result.nextWakeMs === null ? this.options.idleBlockMs : Math.min(this.options.idleBlockMs, Math.max(5, result.nextWakeMs));
+          await this.store.waitForWork(wait);
+        }
+      } catch (error) {
+        if (this.closing) break;
+        failures++;
+        const pause = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private accept(delivery: Delivery): void {
+    const ref = { id: delivery.id, attempt: delivery.attempt };
+    const decoded = decodeBody(delivery.body);
+    if (!decoded.ok) {
+      this.observer.rejected?.(this.options.name, null, decoded.reason);
+      this.logger.warn(`message ${delivery.id} dead-lettered: ${decoded.reason}`);
+      this.track(this.store.fail(ref, { kind: 'dead', countsAsFailure: false, infoJson: deadInfo(decoded.reason, delivery.attempt - 1) }));
+      return;
+    }
+    const { header, payload } = decoded;
+    const slot = this.handlers.get(header.type);
+    if (!slot) {
+      const graceEnds = Math.max(header.createdAt, this.startedAt) + this.options.unhandledTypeGraceMs;
+      const now = Date.now();
+      if (now < graceEnds) {
+        this.track(this.store.release([ref], Math.min(1000, graceEnds - now)));
+      } else {
+        const reason = `no handler registered for task type "${header.type}"`;
+        this.observer.rejected?.(this.options.name, header.type, reason);
+        this.track(this.store.fail(ref, { kind: 'dead', countsAsFailure: false, infoJson: deadInfo(reason, delivery.attempt - 1) }));
+      }
+      return;
+    }
+    const run = new HandlerRun(toQueueMessage(delivery.id, delivery.attempt, header, payload), (r, ms) => this.extendOne(r, ms),
+      (r, outcome) => this.finish(slot, r, outcome));
+    this.held.set(run.id, run);
+    if (slot.running < slot.concurrency) this.start(slot, run);
+    else slot.waiting.push(run);
+  }
+
+  private start(slot: HandlerSlot, run: HandlerRun): void {
+    slot.running++;
+    const m = run.message;
+    this.observer.started?.(this.options.name, m.type, m.priority, Date.now() - m.createdAt);
+    run.start(slot.fn);
+  }
+
+  private finish(slot: HandlerSlot, run: HandlerRun, outcome: RunOutcome): void {
+    slot.running--;
+    this.held.delete(run.id);
+    const m = run.message;
+    const duration = Date.now() - run.startedAt;
+    if (outcome.ok) {
+      const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, outcome.value) : '';
+      this.acks.add({ id: m.id, attempt: m.attempt, record });
+      this.observer.finished?.(this.options.name, m.type, m.priority, 'completed', duration);
+    } else if (!(outcome.error instanceof LeaseLostError)) {
+      const action = this.failAction(run, outcome.error);
+      this.observer.finished?.(this.options.name, m.type, m.priority, action.kind === 'retry' ? 'retried' : action.kind === 'dead' ? 'dead' : 'dropped', duration);
+      this.track(this.store.fail(run, action));
+    }
+    const next = slot.waiting.shift();
+    if (next && !this.closing) this.start(slot, next);
+    this.slotWaiter?.();
+  }
+
+  private failAction(run: HandlerRun, error: unknown): FailAction {
+    const m = run.message;
+    const recorded = recordError(error);
+    const nonRetryable = typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;
+    if (!nonRetryable && m.attempt <= m.maxRetries) {
+      return { kind: 'retry', delayMs: backoffDelay(this.options.backoff, m.attempt, Math.random()), errorJson: JSON.stringify(recorded) };
+    }
+    const reason = nonRetryable ? `non-retryable error: ${recorded.message}` : `failed after ${m.attempt} attempts: ${recorded.message}`;
+    if (!this.options.deadLetter.enabled) return { kind: 'drop', countsAsFailure: true };
+    return { kind: 'dead', countsAsFailure: true, infoJson: deadInfo(reason, m.attempt, recorded) };
+  }
+
+  private async extendOne(run: HandlerRun, ms?: number): Promise<void> {
+    const lease = ms ?? this.options.visibilityTimeoutMs;
+    const stale = await this.store.extend([run], lease);
+    if (stale.length > 0) {
+      const error = new LeaseLostError(run.id);
+      run.abort(error);
+      throw error;
+    }
+    run.leaseUntil = Date.now() + lease;
+  }
+
+  private async renewLeases(): Promise<void> {
+    const lease = this.options.visibilityTimeoutMs;
+    const horizon = Date.now() + lease;
+    // Leases the handler pushed further out itself are left alone until they come near.
+    const refs = [...this.held.values()].filter((run) => run.leaseUntil < horizon);
+    if (refs.length === 0) return;
+    try {
+      for (let i = 0; i < refs.length; i += 1000) {
+        for (const ref of await this.store.extend(refs.slice(i, i + 1000), lease)) {
+          const run = this.held.get(ref.id);
+          if (!run) continue;
+          this.logger.warn(`lease of message ${ref.id} was lost; aborting its handler`);
+          run.abort(new LeaseLostError(ref.id));
+        }
+      }
+    } catch (error) {
+      this.logger.error(`lease renewal failed: ${(error as Error).message}`);
+    }
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error) => this.logger.error(`queue update failed: ${(error as Error).message}`));
+    this.pendingFails.add(tracked);
+    void tracked.finally(() => this.pendingFails.delete(tracked));
+  }
+
+  private async releaseQuietly(refs: DeliveryRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    try {
+      await this.store.release(refs.map((r) => ({ id: r.id, attempt: r.attempt })), 0);
+    } catch (error) {
+      this.logger.error(`could not put ${refs.length} messages back (their leases will expire and they run again): ${(error as Error).message}`);
+    }
+  }
+}
+
+function recordError(error: unknown): { name: string; message: string; stack?: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+}
+
+function deadInfo(reason: string, attempts: number, error?: { name: string; message: string; stack?: string }): string {
+  return JSON.stringify({ reason, attempts, deadAt: Date.now(), error });
+}
+
+function resultRecord(type: string, attempt: number, value: unknown): string {
+  try {
+    return JSON.stringify({ r: value, f: Date.now(), t: type, a: attempt });
+  } catch {
+    return JSON.stringify({ f: Date.now(), t: type, a: attempt, e: 'result is not JSON-serialisable' });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Public types of the priority task queue. One interface ({@link TaskQueue}) with a Redis and a
+ * memory backend; see `docs/queue.md` for the semantics in prose.
+ */
+
+/** Priority tiers, highest first. */
+export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** What `publish` takes. Only `type` is required. */
+export interface PublishOptions<P = unknown> {
+  /** Task type: routes the message to the handler registered with `process(type, ...)`. `[A-Za-z0-9_.:/-]`, at most 128 characters. */
+  type: string;
+  /** Any JSON-serialisable value (default `null`). Its JSON may not exceed `maxPayloadBytes` (default 1 MiB). */
+  payload?: P;
+  /** Default `normal`. */
+  priority?: Priority;
+  /** Deliver no earlier than this many milliseconds from now (default 0: at once). */
+  delayMs?: number;
+  /** Retries after the first attempt before the message is dead-lettered (default: queue's `maxRetries`, 3). */
+  maxRetries?: number;
+  /** Per-attempt time limit; the handler's AbortSignal fires when it passes (default: queue's `defaultTimeoutMs`, 0 = none). */
+  timeoutMs?: number;
+  /** A second publish with the same key within `idempotencyTtlMs` returns the first id and enqueues nothing. */
+  idempotencyKey?: string;
+  /** How long an idempotency key is remembered (default: queue's `idempotencyTtlMs`, 24 h). */
+  idempotencyTtlMs?: number;
+}
+
+/** A message as a handler receives it. */
+export interface QueueMessage<P = unknown> {
+  id: string;
+  type: string;
+  payload: P;
+  priority: Priority;
+  /** 1 on the first delivery; increased by each failed attempt and each expired lease. */
+  attempt: number;
+  maxRetries: number;
+  /** 0 = no timeout. */
+  timeoutMs: number;
+  /** Publish time, milliseconds since the epoch. */
+  createdAt: number;
+}
+
+/** Second argument of a handler. */
+export interface HandlerContext {
+  /** Same as `message.attempt`. */
+  attempt: number;
+  /** Fires on timeout ({@link TaskTimeoutError}), lost lease ({@link LeaseLostError}) or a close past its drain timeout. */
+  signal: AbortSignal;
+  /** Push the lease (visibility timeout) to `ms` from now (default: the queue's `visibilityTimeoutMs`). Leases are also renewed automatically while the handler runs. */
+  extendLease(ms?: number): Promise<void>;
+}
+
+export type TaskHandler<P = unknown, R = unknown> = (message: QueueMessage<P>, context: HandlerContext) => Promise<R> | R;
+
+export interface ProcessOptions {
+  /** Handlers of this type running at once in this process (default: the queue's `concurrency`). */
+  concurrency?: number;
+}
+
+export type MessageState = 'pending' | 'delayed' | 'processing' | 'retrying' | 'completed' | 'dead';
+
+/** The error recorded for a failed attempt or a dead letter. */
+export interface RecordedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Answer of `getStatus(id)`. */
+export interface MessageStatus {
+  id: string;
+  state: MessageState;
+  type?: string;
+  priority?: Priority;
+  /** Attempts made so far (finished or running). */
+  attempts: number;
+  createdAt?: number;
+  /** For `delayed` and `retrying`: when it becomes ready. For `processing`: when its lease expires. */
+  nextAt?: number;
+  finishedAt?: number;
+  /** For `completed`: the handler's return value. */
+  result?: unknown;
+  /** For `retrying` and `dead`: the last error. */
+  error?: RecordedError;
+  /** For `dead`: why it was dead-lettered. */
+  reason?: string;
+}
+
+/** A dead-lettered message. */
+export interface DeadLetter {
+  id: string;
+  /** Null when the entry was not a valid message (its raw text is in `raw`). */
+  type: string | null;
+  priority: Priority | null;
+  payload: unknown;
+  attempts: number;
+  reason: string;
+  error?: RecordedError;
+  deadAt: number;
+  createdAt?: number;
+  /** Set when the stored entry could not be decoded. */
+  raw?: string;
+}
+
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+/** Dead-letter queue operations (`queue.deadLetters`). Newest first. */
+export interface DeadLetterQueue {
+  list(options?: { offset?: number; limit?: number }): Promise<DeadLetterPage>;
+  get(id: string): Promise<DeadLetter | null>;
+  /** Back to its tier with attempts reset. Throws {@link DeadLetterNotFoundError} when absent. */
+  replay(id: string): Promise<void>;
+  /** Replays every entry; returns how many. */
+  replayAll(): Promise<number>;
+  /** Returns whether the entry existed. */
+  delete(id: string): Promise<boolean>;
+  /** Removes every entry; returns how many. */
+  purge(): Promise<number>;
+}
+
+/** Statistics, under the seed's names. Totals are cluster-wide counters kept by the backend. */
+export interface QueueStats {
+  total_published: number;
+  total_processed: number;
+  /** Failed attempts (thrown, timed out, lease expired). */
+  total_failed: number;
+  total_retried: number;
+  total_dead_letter: number;
+  /** Dead letters removed by the DLQ bounds (max size, max age). */
+  dead_letter_trimmed: number;
+  queue_length: Record<Priority, number>;
+  processing_count: number;
+  delayed_count: number;
+  dead_letter_count: number;
+}
+
+export interface CloseOptions {
+  /** How long in-flight handlers may run before they are aborted and their messages put back (default 10 s). */
+  drainTimeoutMs?: number;
+}
+
+/** The priority task queue. Create one with {@link createQueue}. */
+export interface TaskQueue {
+  readonly name: string;
+  /** Enqueue one message; resolves to its id. */
+  publish<P>(options: PublishOptions<P>): Promise<string>;
+  /** Enqueue many in one round trip, all or nothing; ids in input order. */
+  publishBatch(messages: PublishOptions[]): Promise<string[]>;
+  /** Register the handler of a task type and start consuming (once per type). */
+  process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options?: ProcessOptions): void;
+  getStatus(id: string): Promise<MessageStatus | null>;
+  stats(): Promise<QueueStats>;
+  readonly deadLetters: DeadLetterQueue;
+  /** Stops every worker of this queue (in every process) from taking new messages. Publishing still works. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  /** Stop taking work, let handlers finish up to `drainTimeoutMs`, put the rest back, release resources. Safe to call twice. */
+  close(options?: CloseOptions): Promise<void>;
+}

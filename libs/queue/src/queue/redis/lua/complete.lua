@@ -1,0 +1,85 @@
+--[[
+  Acknowledges a batch of finished deliveries: each leaves the in-flight set and the message
+  hash, and its result record is kept within the completed-retention bounds.
+  A delivery that is no longer in flight under its attempt (its lease expired and it was
+  delivered again) is left alone and reported as stale.
+
+  Input:
+    KEYS[1] msgs     hash id -> body
+    KEYS[2] inflight zset id -> lease deadline
+    KEYS[3] att      hash id -> attempts ended
+    KEYS[4] errors   hash id -> last error JSON
+    KEYS[5] done     zset id -> finished time
+    KEYS[6] results  hash id -> result record JSON
+    KEYS[7] stats    hash of counters
+
+    ARGV[1] completed results to keep (0: none)
+    ARGV[2] completed results max age in ms
+    ARGV[3] n
+    then 3 per delivery: id, attempt, result record ('' for none)
+
+  Output:
+    array of stale ids
+]]
+local msgs, inflight, att, errors, done, results, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+
+-- @include "now"
+
+local keep = tonumber(ARGV[1])
+local n = tonumber(ARGV[3])
+local now = nowMs()
+local stale = {}
+local ok = {}
+local zargs, hargs = {}, {}
+
+for i = 0, n - 1 do
+  local id = ARGV[4 + i * 3]
+  local attempt = tonumber(ARGV[5 + i * 3])
+  local ended = tonumber(redis.call('HGET', att, id) or '0')
+  if ended == attempt - 1 and redis.call('ZSCORE', inflight, id) then
+    ok[#ok + 1] = id
+    if ended > 0 then
+      redis.call('HDEL', att, id)
+      redis.call('HDEL', errors, id)
+    end
+    if keep > 0 then
+      zargs[#zargs + 1] = now
+      zargs[#zargs + 1] = id
+      hargs[#hargs + 1] = id
+      hargs[#hargs + 1] = ARGV[6 + i * 3]
+    end
+  else
+    stale[#stale + 1] = id
+  end
+end
+
+if #ok > 0 then
+  for i = 1, #ok, 1000 do
+    local last = math.min(i + 999, #ok)
+    redis.call('ZREM', inflight, unpack(ok, i, last))
+    redis.call('HDEL', msgs, unpack(ok, i, last))
+  end
+  redis.call('HINCRBY', stats, 'processed', #ok)
+end
+
+if #zargs > 0 then
+  for i = 1, #zargs, 2000 do
+    redis.call('ZADD', done, unpack(zargs, i, math.min(i + 1999, #zargs)))
+    redis.call('HSET', results, unpack(hargs, i, math.min(i + 1999, #hargs)))
+  end
+  local excess = redis.call('ZCARD', done) - keep
+  if excess > 0 then
+    local old = redis.call('ZRANGE', done, 0, excess - 1)
+    for i = 1, #old, 1000 do
+      local last = math.min(i + 999, #old)
+      redis.call('ZREM', done, unpack(old, i, last))
+      redis.call('HDEL', results, unpack(old, i, last))
+    end
+  end
+  local aged = redis.call('ZRANGEBYSCORE', done, '-inf', now - tonumber(ARGV[2]), 'LIMIT', 0, 1000)
+  if #aged > 0 then
+    redis.call('ZREM', done, unpack(aged))
+    redis.call('HDEL', results, unpack(aged))
+  end
+end
+return stale

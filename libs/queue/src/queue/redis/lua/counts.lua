@@ -1,0 +1,18 @@
+--[[
+  A consistent snapshot of a queue's sizes and counters.
+
+  Input:
+    KEYS[1..4] tier lists (critical, high, normal, low)
+    KEYS[5]    inflight zset
+    KEYS[6]    delayed  zset
+    KEYS[7]    dlq      zset
+    KEYS[8]    stats    hash of counters
+
+  Output:
+    { len critical, len high, len normal, len low, in flight, delayed, dead, {field, value, ...} }
+]]
+return {
+  redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('LLEN', KEYS[3]), redis.call('LLEN', KEYS[4]),
+  redis.call('ZCARD', KEYS[5]), redis.call('ZCARD', KEYS[6]), redis.call('ZCARD', KEYS[7]),
+  redis.call('HGETALL', KEYS[8]),
+}

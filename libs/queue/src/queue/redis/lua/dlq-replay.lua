@@ -1,0 +1,53 @@
+--[[
+  Moves dead letters back to the tail of their tier with attempts reset. An entry without a
+  valid body cannot run again and is deleted instead.
+
+  Input:
+    KEYS[1..4] tier lists (critical, high, normal, low)
+    KEYS[5]    msgs    hash id -> body
+    KEYS[6]    att     hash id -> attempts ended
+    KEYS[7]    errors  hash id -> last error JSON
+    KEYS[8]    dlq     zset id -> dead time
+    KEYS[9]    dlqinfo hash id -> dead-letter info JSON
+    KEYS[10]   stats   hash of counters
+    KEYS[11]   wake    wake-up list
+
+    ARGV[1] limit: with no ids, replay up to this many of the oldest
+    ARGV[2..] ids (optional)
+
+  Output:
+    array of replayed ids
+]]
+local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local msgs, att, errors, dlq, dlqinfo, stats, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+
+-- @include "header"
+-- @include "wake"
+
+local ids
+if #ARGV > 1 then
+  ids = {unpack(ARGV, 2)}
+else
+  ids = redis.call('ZRANGE', dlq, 0, tonumber(ARGV[1]) - 1)
+end
+local replayed = {}
+for _, id in ipairs(ids) do
+  if redis.call('ZREM', dlq, id) == 1 then
+    redis.call('HDEL', dlqinfo, id)
+    redis.call('HDEL', att, id)
+    redis.call('HDEL', errors, id)
+    local body = redis.call('HGET', msgs, id)
+    local tier, maxRetries = readHeader(body)
+    if maxRetries >= 0 then
+      redis.call('RPUSH', tiers[tier], id)
+      replayed[#replayed + 1] = id
+    else
+      redis.call('HDEL', msgs, id)
+    end
+  end
+end
+if #replayed > 0 then
+  redis.call('HINCRBY', stats, 'replayed', #replayed)
+  wakeOne()
+end
+return replayed

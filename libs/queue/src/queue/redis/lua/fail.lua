@@ -1,0 +1,72 @@
+--[[
+  Ends a failed (or undeliverable) delivery: schedule a retry, dead-letter it, or drop it.
+  Ignored when the delivery is stale (no longer in flight under this attempt).
+
+  Input:
+    KEYS[1..4] tier lists (critical, high, normal, low)
+    KEYS[5]    msgs      hash id -> body
+    KEYS[6]    inflight  zset id -> lease deadline
+    KEYS[7]    delayed   zset id -> due time
+    KEYS[8]    att       hash id -> attempts ended
+    KEYS[9]    errors    hash id -> last error JSON
+    KEYS[10]   dlq       zset id -> dead time
+    KEYS[11]   dlqinfo   hash id -> dead-letter info JSON
+    KEYS[12]   stats     hash of counters
+    KEYS[13]   wake      wake-up list
+
+    ARGV[1] id
+    ARGV[2] attempt (of this delivery)
+    ARGV[3] 'retry' | 'dead' | 'drop'
+    ARGV[4] retry delay in ms (retry)
+    ARGV[5] last error JSON (retry) or dead-letter info JSON (dead)
+    ARGV[6] '1' when the attempt counts as failed in stats
+    ARGV[7] dead-letter max size
+    ARGV[8] dead-letter max age in ms
+
+  Output:
+    1 when applied, 0 when the delivery was stale
+]]
+local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local dlq, dlqinfo, stats, wake = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+
+-- @include "now"
+-- @include "header"
+-- @include "wake"
+-- @include "dead-letter"
+
+local id = ARGV[1]
+local attempt = tonumber(ARGV[2])
+local ended = tonumber(redis.call('HGET', att, id) or '0')
+if ended ~= attempt - 1 or not redis.call('ZSCORE', inflight, id) then
+  return 0
+end
+local now = nowMs()
+redis.call('ZREM', inflight, id)
+if ARGV[6] == '1' then
+  redis.call('HINCRBY', stats, 'failed', 1)
+end
+
+local kind = ARGV[3]
+if kind == 'retry' then
+  redis.call('HSET', att, id, attempt)
+  redis.call('HSET', errors, id, ARGV[5])
+  redis.call('HINCRBY', stats, 'retried', 1)
+  local delay = tonumber(ARGV[4])
+  if delay > 0 then
+    redis.call('ZADD', delayed, now + delay, id)
+  else
+    local tier = readHeader(redis.call('HGET', msgs, id))
+    redis.call('RPUSH', tiers[tier], id)
+  end
+  wakeOne()
+elseif kind == 'dead' then
+  redis.call('HSET', att, id, attempt)
+  deadLetter(id, ARGV[5], now, tonumber(ARGV[7]), tonumber(ARGV[8]))
+else
+  redis.call('HDEL', msgs, id)
+  redis.call('HDEL', att, id)
+  redis.call('HDEL', errors, id)
+  redis.call('HINCRBY', stats, 'dropped', 1)
+end
+return 1

@@ -1,0 +1,164 @@
+--[[
+  Takes up to ARGV[1] ready messages and leases them, in one atomic step. Before taking it moves
+  due delayed messages to the tail of their tier, and puts messages whose lease expired back at
+  the head of their tier (counting the attempt), dead-lettering those past their maxRetries.
+
+  Input:
+    KEYS[1..4] tier lists (critical, high, normal, low)
+    KEYS[5]    msgs      hash id -> body
+    KEYS[6]    inflight  zset id -> lease deadline (ms)
+    KEYS[7]    delayed   zset id -> due time (ms)
+    KEYS[8]    att       hash id -> attempts ended
+    KEYS[9]    errors    hash id -> last error JSON
+    KEYS[10]   dlq       zset id -> dead time
+    KEYS[11]   dlqinfo   hash id -> dead-letter info JSON
+    KEYS[12]   stats     hash of counters
+    KEYS[13]   meta      hash (paused)
+    KEYS[14]   wake      wake-up list
+
+    ARGV[1]    max messages to take (<= 1000)
+    ARGV[2]    lease length in ms
+    ARGV[3]    's' (strict) or 'w' (weighted)
+    ARGV[4..7] tier weights (weighted mode)
+    ARGV[8]    random number in [0, 1) (weighted mode)
+    ARGV[9]    dead-letter max size
+    ARGV[10]   dead-letter max age in ms
+    ARGV[11]   '1' when the dead-letter queue is enabled, '0' to drop instead
+
+  Output:
+    { paused (0|1), nextWakeMs (-1 when none, only computed when nothing was taken),
+      ids, bodies (nil for a missing body), ended attempts (nil for none) }
+]]
+local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local dlq, dlqinfo, stats, meta, wake = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+
+-- @include "now"
+-- @include "header"
+-- @include "wake"
+-- @include "push-ready"
+-- @include "dead-letter"
+
+local max = tonumber(ARGV[1])
+local lease = tonumber(ARGV[2])
+local now = nowMs()
+
+-- 1. Due delayed messages become ready.
+local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
+if #due > 0 then
+  pushReady(due)
+  redis.call('ZREM', delayed, unpack(due))
+end
+
+-- 2. Expired leases: the attempt ended; back to the head of the tier, or dead.
+local expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', now, 'LIMIT', 0, 1000)
+if #expired > 0 then
+  redis.call('ZREM', inflight, unpack(expired))
+  redis.call('HINCRBY', stats, 'failed', #expired)
+  for _, id in ipairs(expired) do
+    local ended = redis.call('HINCRBY', att, id, 1)
+    local body = redis.call('HGET', msgs, id)
+    local tier, maxRetries = readHeader(body)
+    if maxRetries >= 0 and ended > maxRetries then
+      if ARGV[11] == '1' then
+        local info = cjson.encode({ reason = 'lease expired on every attempt (worker crashed or stalled)', attempts = ended,
+          deadAt = now, error = { name = 'LeaseExpiredError', message = 'lease expired after attempt ' .. ended } })
+        deadLetter(id, info, now, tonumber(ARGV[9]), tonumber(ARGV[10]))
+      else
+        redis.call('HDEL', msgs, id)
+        redis.call('HDEL', att, id)
+        redis.call('HDEL', errors, id)
+        redis.call('HINCRBY', stats, 'dropped', 1)
+      end
+    else
+      redis.call('LPUSH', tiers[tier], id)
+      redis.call('HINCRBY', stats, 'retried', 1)
+    end
+  end
+end
+
+local function nextWake()
+  local best = false
+  local d = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+  if d[2] then best = tonumber(d[2]) - now end
+  local f = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
+  if f[2] then
+    local v = tonumber(f[2]) - now
+    if not best or v < best then best = v end
+  end
+  if not best then return -1 end
+  if best < 0 then return 0 end
+  return best
+end
+
+if redis.call('HGET', meta, 'paused') == '1' then
+  return {1, nextWake(), {}, {}, {}}
+end
+
+-- 3. Take: strict (highest non-empty tier first) or weighted.
+local taken = {}
+if ARGV[3] == 's' then
+  for tier = 1, 4 do
+    local need = max - #taken
+    if need <= 0 then break end
+    local ids = redis.call('LPOP', tiers[tier], need)
+    if ids then
+      for _, id in ipairs(ids) do taken[#taken + 1] = id end
+    end
+  end
+else
+  local lens, counts, weights = {}, {0, 0, 0, 0}, {}
+  for tier = 1, 4 do
+    lens[tier] = redis.call('LLEN', tiers[tier])
+    weights[tier] = tonumber(ARGV[3 + tier])
+  end
+  local x = tonumber(ARGV[8])
+  for _ = 1, max do
+    local total = 0
+    for tier = 1, 4 do
+      if lens[tier] > counts[tier] then total = total + weights[tier] end
+    end
+    if total == 0 then break end
+    -- golden-ratio sequence: low-discrepancy draws, so a batch matches the weights closely
+    x = (x + 0.6180339887498949) % 1
+    local r = x * total
+    for tier = 1, 4 do
+      if lens[tier] > counts[tier] then
+        r = r - weights[tier]
+        if r < 0 then
+          counts[tier] = counts[tier] + 1
+          break
+        end
+      end
+    end
+  end
+  for tier = 1, 4 do
+    if counts[tier] > 0 then
+      local ids = redis.call('LPOP', tiers[tier], counts[tier])
+      for _, id in ipairs(ids) do taken[#taken + 1] = id end
+    end
+  end
+end
+
+if #taken == 0 then
+  return {0, nextWake(), {}, {}, {}}
+end
+
+local deadline = now + lease
+local zargs = {}
+for i, id in ipairs(taken) do
+  zargs[2 * i - 1] = deadline
+  zargs[2 * i] = id
+end
+redis.call('ZADD', inflight, unpack(zargs))
+local bodies = redis.call('HMGET', msgs, unpack(taken))
+local ended = redis.call('HMGET', att, unpack(taken))
+
+-- 4. More ready work: wake another idle worker (it wakes the next in turn).
+for tier = 1, 4 do
+  if redis.call('LLEN', tiers[tier]) > 0 then
+    wakeOne()
+    break
+  end
+end
+return {0, -1, taken, bodies, ended}

@@ -1,0 +1,17 @@
+-- Pushes ids (array) to the tails of their tiers in as few RPUSH calls as possible.
+-- Needs: tiers (array of 4 keys), msgs key.
+local function pushReady(ids)
+  local byTier = {{}, {}, {}, {}}
+  local bodies = redis.call('HMGET', msgs, unpack(ids))
+  for i, id in ipairs(ids) do
+    local tier = readHeader(bodies[i])
+    local list = byTier[tier]
+    list[#list + 1] = id
+  end
+  for tier = 1, 4 do
+    local list = byTier[tier]
+    for i = 1, #list, 1000 do
+      redis.call('RPUSH', tiers[tier], unpack(list, i, math.min(i + 999, #list)))
+    end
+  end
+end

@@ -1,0 +1,92 @@
+--[[
+  Enqueues a batch of messages, all or nothing (every argument is checked before the first write).
+
+  Input:
+    KEYS[1..4] tier lists (critical, high, normal, low)
+    KEYS[5]    msgs      hash id -> body
+    KEYS[6]    delayed   zset id -> due time (ms)
+    KEYS[7]    stats     hash of counters
+    KEYS[8]    seq       id counter
+    KEYS[9]    wake      wake-up list
+    KEYS[10..] idempotency keys, one per message that has one
+
+    ARGV[1]    n, the number of messages
+    then 5 per message:
+      priority  0..3
+      delayMs   >= 0
+      idemKey   index into KEYS of its idempotency key, 0 for none
+      idemTtlMs
+      body      encoded message
+
+  Output:
+    array of n ids (for a repeated idempotency key, the id the key first received)
+]]
+local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local msgs, delayed, stats, seq, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+
+-- @include "now"
+-- @include "wake"
+
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local base = 1 + i * 5
+  local p = tonumber(ARGV[base + 1])
+  local delay = tonumber(ARGV[base + 2])
+  local idem = tonumber(ARGV[base + 3])
+  if not p or p < 0 or p > 3 or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) then
+    return redis.error_reply('ERR publish: message ' .. (i + 1) .. ' has invalid arguments')
+  end
+end
+
+local now = nowMs()
+local last = redis.call('INCRBY', seq, n)
+local ids = {}
+local hset = {}
+local ready = {{}, {}, {}, {}}
+local added = 0
+local anyDelayed = false
+
+for i = 0, n - 1 do
+  local base = 1 + i * 5
+  local p = tonumber(ARGV[base + 1])
+  local delay = tonumber(ARGV[base + 2])
+  local idem = tonumber(ARGV[base + 3])
+  local id = tostring(last - n + i + 1)
+  local existing = false
+  if idem > 0 then
+    existing = redis.call('GET', KEYS[idem])
+    if not existing then
+      redis.call('SET', KEYS[idem], id, 'PX', ARGV[base + 4])
+    end
+  end
+  if existing then
+    ids[i + 1] = existing
+  else
+    ids[i + 1] = id
+    added = added + 1
+    hset[#hset + 1] = id
+    hset[#hset + 1] = ARGV[base + 5]
+    if delay > 0 then
+      redis.call('ZADD', delayed, now + delay, id)
+      anyDelayed = true
+    else
+      local list = ready[p + 1]
+      list[#list + 1] = id
+    end
+  end
+end
+
+for i = 1, #hset, 2000 do
+  redis.call('HSET', msgs, unpack(hset, i, math.min(i + 1999, #hset)))
+end
+for tier = 1, 4 do
+  local list = ready[tier]
+  for i = 1, #list, 1000 do
+    redis.call('RPUSH', tiers[tier], unpack(list, i, math.min(i + 999, #list)))
+  end
+end
+if added > 0 then
+  redis.call('HINCRBY', stats, 'published', added)
+  wakeOne()
+end
+return ids

@@ -1,0 +1,48 @@
+--[[
+  Puts deliveries back without counting their attempt (graceful close, a type this worker has no
+  handler for): to the head of their tier in their original order, or delayed by ARGV[1] ms.
+
+  Input:
+    KEYS[1..4] tier lists (critical, high, normal, low)
+    KEYS[5]    msgs      hash id -> body
+    KEYS[6]    inflight  zset id -> lease deadline
+    KEYS[7]    delayed   zset id -> due time
+    KEYS[8]    att       hash id -> attempts ended
+    KEYS[9]    wake      wake-up list
+
+    ARGV[1] delay in ms (0: ready at once)
+    ARGV[2] n
+    then 2 per delivery: id, attempt
+
+  Output:
+    number of deliveries put back
+]]
+local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local msgs, inflight, delayed, att, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+
+-- @include "now"
+-- @include "header"
+-- @include "wake"
+
+local now = nowMs()
+local delay = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local released = 0
+-- last to first, so LPUSH leaves them at the head in their original order
+for i = n - 1, 0, -1 do
+  local id = ARGV[3 + i * 2]
+  local ended = tonumber(redis.call('HGET', att, id) or '0')
+  if ended == tonumber(ARGV[4 + i * 2]) - 1 and redis.call('ZREM', inflight, id) == 1 then
+    released = released + 1
+    if delay > 0 then
+      redis.call('ZADD', delayed, now + delay, id)
+    else
+      local tier = readHeader(redis.call('HGET', msgs, id))
+      redis.call('LPUSH', tiers[tier], id)
+    end
+  end
+end
+if released > 0 then
+  wakeOne()
+end
+return released

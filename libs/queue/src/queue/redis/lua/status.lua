@@ -1,0 +1,50 @@
+--[[
+  Where a message is now.
+
+  Input:
+    KEYS[1] msgs     hash id -> body
+    KEYS[2] inflight zset id -> lease deadline
+    KEYS[3] delayed  zset id -> due time
+    KEYS[4] att      hash id -> attempts ended
+    KEYS[5] errors   hash id -> last error JSON
+    KEYS[6] results  hash id -> result record JSON
+    KEYS[7] dlq      zset id -> dead time
+    KEYS[8] dlqinfo  hash id -> dead-letter info JSON
+
+    ARGV[1] id
+
+  Output:
+    nil when unknown (never published, or completed and past retention), else
+    { state, body or nil, attempts ended, next time (ms) or nil, detail JSON or nil }
+    state: completed | dead | processing | delayed | retrying | pending
+]]
+local msgs, inflight, delayed, att, errors, results, dlq, dlqinfo =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local id = ARGV[1]
+
+local result = redis.call('HGET', results, id)
+if result then
+  return {'completed', false, 0, false, result}
+end
+local body = redis.call('HGET', msgs, id)
+local ended = tonumber(redis.call('HGET', att, id) or '0')
+if redis.call('ZSCORE', dlq, id) then
+  return {'dead', body, ended, false, redis.call('HGET', dlqinfo, id)}
+end
+local lease = redis.call('ZSCORE', inflight, id)
+if lease then
+  return {'processing', body, ended, lease, false}
+end
+local due = redis.call('ZSCORE', delayed, id)
+local err = redis.call('HGET', errors, id)
+if due then
+  if ended > 0 then return {'retrying', body, ended, due, err} end
+  return {'delayed', body, ended, due, false}
+end
+if not body then
+  return false
+end
+if ended > 0 then
+  return {'retrying', body, ended, false, err}
+end
+return {'pending', body, ended, false, false}

@@ -1,0 +1,51 @@
+import { PRIORITIES } from '../queue.types';
+
+/**
+ * Every Redis key of one queue. All share the hash tag `{name}`, so a queue lives in one slot of a
+ * Redis Cluster and its Lua scripts can touch all of them. See docs/architecture.md for types and roles.
+ */
+export class QueueKeys {
+  readonly tiers: [string, string, string, string];
+  readonly msgs: string;
+  readonly inflight: string;
+  readonly delayed: string;
+  readonly att: string;
+  readonly errors: string;
+  readonly done: string;
+  readonly results: string;
+  readonly dlq: string;
+  readonly dlqinfo: string;
+  readonly stats: string;
+  readonly meta: string;
+  readonly seq: string;
+  readonly wake: string;
+  private readonly base: string;
+
+  constructor(prefix: string, name: string) {
+    this.base = `${prefix}:{${name}}:`;
+    this.tiers = PRIORITIES.map((p) => `${this.base}q:${p}`) as [string, string, string, string];
+    this.msgs = `${this.base}msgs`;
+    this.inflight = `${this.base}inflight`;
+    this.delayed = `${this.base}delayed`;
+    this.att = `${this.base}att`;
+    this.errors = `${this.base}errors`;
+    this.done = `${this.base}done`;
+    this.results = `${this.base}results`;
+    this.dlq = `${this.base}dlq`;
+    this.dlqinfo = `${this.base}dlqinfo`;
+    this.stats = `${this.base}stats`;
+    this.meta = `${this.base}meta`;
+    this.seq = `${this.base}seq`;
+    this.wake = `${this.base}wake`;
+  }
+
+  idempotency(key: string): string {
+    return `${this.base}idem:${key}`;
+  }
+
+  /** Every fixed key (for deletion of a whole queue in tests and tools). */
+  all(): string[] {
+    return [...this.tiers, this.msgs, this.inflight, this.delayed, this.att, this.errors, this.done, this.results,
+      this.dlq, this.dlqinfo, this.stats, this.meta, this.seq, this.wake];
+  }
+}

@@ -1,0 +1,197 @@
+import { join } from 'path';
+import { LuaCommands } from '../../redis/lua-loader';
+import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import type {
+  Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
+  StoredPublish, StoredStatus,
+} from '../queue-store';
+import { QueueKeys } from './queue-keys';
+
+const SCRIPTS = ['publish', 'fetch', 'complete', 'fail', 'extend', 'release', 'status', 'counts', 'dlq-page',
+  'dlq-replay', 'dlq-delete', 'set-paused'] as const;
+type ScriptName = (typeof SCRIPTS)[number];
+
+let commands: LuaCommands<ScriptName> | undefined;
+/** The queue's Lua commands, read from disk once per process. */
+export function queueCommands(): LuaCommands<ScriptName> {
+  return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'mq'));
+}
+
+export interface RedisQueueStoreOptions {
+  /** Connection for commands; shared with other queues, not closed by the store. */
+  client: RedisClient;
+  /** Key prefix before the `{name}` hash tag (default `mq`). */
+  prefix?: string;
+  name: string;
+  limits: StoreLimits;
+  deadLetterEnabled: boolean;
+}
+
+/** {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. */
+export class RedisQueueStore implements QueueStore {
+  readonly keys: QueueKeys;
+  private readonly client: RedisClient;
+  private blocking?: RedisClient;
+  private readonly lua = queueCommands();
+  private closed = false;
+
+  constructor(private readonly options: RedisQueueStoreOptions) {
+    this.client = options.client;
+    this.keys = new QueueKeys(options.prefix ?? 'mq', options.name);
+    this.lua.install(this.client);
+  }
+
+  async publish(messages: StoredPublish[]): Promise<string[]> {
+    const k = this.keys;
+    const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.seq, k.wake];
+    const args: Array<string | number> = [messages.length];
+    for (const m of messages) {
+      let idem = 0;
+      if (m.idempotencyKey !== undefined) {
+        keys.push(k.idempotency(m.idempotencyKey));
+        idem = keys.length;
+      }
+      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.body);
+    }
+    return this.lua.run<string[]>(this.client, 'publish', keys, args);
+  }
+
+  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
+    const k = this.keys;
+    const l = this.options.limits;
+    const reply = await this.lua.run<[number, number, string[], Array<string | null>, Array<string | null>]>(
+      this.client,
+      'fetch',
+      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake],
+      [max, leaseMs, weights ? 'w' : 's', ...(weights ?? [0, 0, 0, 0]), random, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
+        this.options.deadLetterEnabled ? '1' : '0'],
+    );
+    const [paused, nextWake, ids, bodies, ended] = reply;
+    return {
+      paused: paused === 1,
+      nextWakeMs: nextWake < 0 ? null : nextWake,
+      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1 })),
+    };
+  }
+
+  async waitForWork(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    this.blocking ??= duplicateClient(this.client);
+    try {
+      await this.blocking.blpop(this.keys.wake, Math.max(0.01, timeoutMs / 1000));
+    } catch (error) {
+      if (!this.closed) throw error;
+    }
+  }
+
+  interruptWait(): void {
+    // Dropping the blocking connection ends a pending BLPOP at once; the next wait reconnects.
+    const blocking = this.blocking;
+    this.blocking = undefined;
+    blocking?.disconnect();
+  }
+
+  async complete(items: Completion[]): Promise<DeliveryRef[]> {
+    const k = this.keys;
+    const args: Array<string | number> = [this.options.limits.completedCount, this.options.limits.completedAgeMs, items.length];
+    for (const item of items) args.push(item.id, item.attempt, item.record);
+    const stale = await this.lua.run<string[]>(this.client, 'complete', [k.msgs, k.inflight, k.att, k.errors, k.done, k.results, k.stats], args);
+    if (stale.length === 0) return [];
+    const set = new Set(stale);
+    return items.filter((item) => set.has(item.id)).map(({ id, attempt }) => ({ id, attempt }));
+  }
+
+  async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
+    const k = this.keys;
+    const l = this.options.limits;
+    const json = action.kind === 'retry' ? action.errorJson : action.kind === 'dead' ? action.infoJson : '';
+    const counts = action.kind === 'retry' || action.countsAsFailure ? '1' : '0';
+    const applied = await this.lua.run<number>(
+      this.client,
+      'fail',
+      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake],
+      [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs],
+    );
+    return applied === 1;
+  }
+
+  async extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]> {
+    if (refs.length === 0) return [];
+    const args: Array<string | number> = [leaseMs, refs.length];
+    for (const r of refs) args.push(r.id, r.attempt);
+    const stale = new Set(await this.lua.run<string[]>(this.client, 'extend', [this.keys.inflight, this.keys.att], args));
+    return refs.filter((r) => stale.has(r.id));
+  }
+
+  async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
+    if (refs.length === 0) return;
+    const k = this.keys;
+    const args: Array<string | number> = [delayMs, refs.length];
+    for (const r of refs) args.push(r.id, r.attempt);
+    await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.wake], args);
+  }
+
+  async status(id: string): Promise<StoredStatus | null> {
+    const k = this.keys;
+    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null] | null>(
+      this.client,
+      'status',
+      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo],
+      [id],
+    );
+    if (!reply) return null;
+    const [state, body, ended, nextAt, detail] = reply;
+    return { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
+  }
+
+  async counts(): Promise<StoredCounts> {
+    const k = this.keys;
+    const r = await this.lua.run<[number, number, number, number, number, number, number, string[]]>(
+      this.client, 'counts', [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats], []);
+    const counters: Record<string, number> = {};
+    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = Number(r[7][i + 1]);
+    return { tiers: [r[0], r[1], r[2], r[3]], processing: r[4], delayed: r[5], dead: r[6], counters };
+  }
+
+  async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
+    return this.dlqPage(['page', offset, limit]);
+  }
+
+  async deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
+    return (await this.dlqPage(['get', id])).items[0] ?? null;
+  }
+
+  async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
+    const k = this.keys;
+    return this.lua.run<string[]>(this.client, 'dlq-replay', [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake],
+      [limit, ...(ids ?? [])]);
+  }
+
+  async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
+    const k = this.keys;
+    return this.lua.run<number>(this.client, 'dlq-delete', [k.msgs, k.att, k.errors, k.dlq, k.dlqinfo], [limit, ...(ids ?? [])]);
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    await this.lua.run(this.client, 'set-paused', [this.keys.meta, this.keys.wake], [paused ? '1' : '0']);
+  }
+
+  async isPaused(): Promise<boolean> {
+    return (await this.client.hget(this.keys.meta, 'paused')) === '1';
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.interruptWait();
+  }
+
+  private async dlqPage(args: Array<string | number>): Promise<{ items: StoredDeadLetter[]; total: number }> {
+    const k = this.keys;
+    const [total, ids, times, bodies, infos] = await this.lua.run<[number, string[], string[], Array<string | null>, Array<string | null>]>(
+      this.client, 'dlq-page', [k.dlq, k.dlqinfo, k.msgs], args);
+    return {
+      total,
+      items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),
+    };
+  }
+}

@@ -1,0 +1,214 @@
+import { DeadLetterNotFoundError, InvalidOptionError, QueueClosedError } from '../errors';
+import { decodeBody } from './message-codec';
+import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
+import type { QueueObserver } from './queue-observer';
+import type { QueueStore, StoredDeadLetter } from './queue-store';
+import { QueueWorker } from './queue-worker';
+import { preparePublish } from './publish-validation';
+import {
+  CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, MessageStatus, PRIORITIES, ProcessOptions, PublishOptions,
+  QueueStats, TaskHandler, TaskQueue,
+} from './queue.types';
+
+/**
+ * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the
+ * dead-letter API are here once, for every backend.
+ */
+export class StoreBackedQueue implements TaskQueue {
+  readonly deadLetters: DeadLetterQueue;
+  private readonly worker: QueueWorker;
+  private closed?: Promise<void>;
+
+  constructor(
+    private readonly store: QueueStore,
+    readonly options: ResolvedQueueOptions,
+    private readonly observer: QueueObserver = {},
+  ) {
+    this.worker = new QueueWorker(store, options, observer);
+    this.deadLetters = new StoreDeadLetters(store);
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  async publish<P>(options: PublishOptions<P>): Promise<string> {
+    this.assertOpen();
+    const message = preparePublish(options, this.options);
+    const [id] = await this.store.publish([message]);
+    this.observer.published?.(this.name, options.type, options.priority ?? 'normal', 1);
+    return id;
+  }
+
+  async publishBatch(messages: PublishOptions[]): Promise<string[]> {
+    this.assertOpen();
+    if (!Array.isArray(messages)) throw new InvalidOptionError('publishBatch', messages, 'an array of publish options');
+    if (messages.length === 0) return [];
+    const now = Date.now();
+    const prepared = messages.map((m, i) => preparePublish(m, this.options, `publishBatch[${i}]`, now));
+    const ids = await this.store.publish(prepared);
+    if (this.observer.published) for (const m of messages) this.observer.published(this.name, m.type, m.priority ?? 'normal', 1);
+    return ids;
+  }
+
+  process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {
+    this.assertOpen();
+    if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
+      throw new InvalidOptionError('process.type', type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
+    }
+    if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
+    const concurrency = options.concurrency ?? this.options.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+      throw new InvalidOptionError('process.concurrency', concurrency, 'an integer in [1, 10000]');
+    }
+    if (this.handledTypes.has(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
+    this.handledTypes.add(type);
+    this.worker.register(type, handler as TaskHandler, concurrency);
+  }
+
+  private readonly handledTypes = new Set<string>();
+
+  async getStatus(id: string): Promise<MessageStatus | null> {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('getStatus.id', id, 'a message id');
+    const stored = await this.store.status(id);
+    if (!stored) return null;
+    const status: MessageStatus = { id, state: stored.state, attempts: stored.endedAttempts };
+    const decoded = decodeBody(stored.body);
+    if (decoded.ok) {
+      status.type = decoded.header.type;
+      status.priority = PRIORITIES[decoded.header.priority];
+      status.createdAt = decoded.header.createdAt;
+    }
+    if (stored.nextAt !== null) status.nextAt = stored.nextAt;
+    if (stored.state === 'processing') status.attempts = stored.endedAttempts + 1;
+    const detail = stored.detail ? safeParse(stored.detail) : undefined;
+    if (stored.state === 'completed' && detail) {
+      status.result = detail.r;
+      status.finishedAt = detail.f as number;
+      status.type = detail.t as string;
+      status.attempts = detail.a as number;
+    } else if (stored.state === 'retrying' && detail) {
+      status.error = detail as unknown as MessageStatus['error'];
+    } else if (stored.state === 'dead' && detail) {
+      status.error = detail.error as MessageStatus['error'];
+      status.reason = detail.reason as string;
+      status.finishedAt = detail.deadAt as number;
+    }
+    return status;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const c = await this.store.counts();
+    const n = (key: string) => c.counters[key] ?? 0;
+    return {
+      total_published: n('published'),
+      total_processed: n('processed'),
+      total_failed: n('failed'),
+      total_retried: n('retried'),
+      total_dead_letter: n('dead_letter'),
+      dead_letter_trimmed: n('dead_letter_trimmed'),
+      queue_length: { critical: c.tiers[0], high: c.tiers[1], normal: c.tiers[2], low: c.tiers[3] },
+      processing_count: c.processing,
+      delayed_count: c.delayed,
+      dead_letter_count: c.dead,
+    };
+  }
+
+  pause(): Promise<void> {
+    return this.store.setPaused(true);
+  }
+
+  resume(): Promise<void> {
+    return this.store.setPaused(false);
+  }
+
+  isPaused(): Promise<boolean> {
+    return this.store.isPaused();
+  }
+
+  /** Handlers running or waiting for a slot in this process. */
+  get localInFlight(): number {
+    return this.worker.heldCount;
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closed ??= (async () => {
+      await this.worker.close(options.drainTimeoutMs ?? 10_000);
+      await this.store.close();
+    })();
+    return this.closed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new QueueClosedError(this.name);
+  }
+}
+
+class StoreDeadLetters implements DeadLetterQueue {
+  constructor(private readonly store: QueueStore) {}
+
+  async list(options: { offset?: number; limit?: number } = {}): Promise<DeadLetterPage> {
+    const offset = options.offset ?? 0;
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidOptionError('deadLetters.list.offset', offset, 'an integer >= 0');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError('deadLetters.list.limit', limit, 'an integer in [1, 1000]');
+    const page = await this.store.deadLetterPage(offset, limit);
+    return { items: page.items.map(toDeadLetter), total: page.total, offset, limit };
+  }
+
+  async get(id: string): Promise<DeadLetter | null> {
+    const entry = await this.store.deadLetterGet(id);
+    return entry ? toDeadLetter(entry) : null;
+  }
+
+  async replay(id: string): Promise<void> {
+    const replayed = await this.store.deadLetterReplay([id], 1);
+    if (replayed.length === 0) throw new DeadLetterNotFoundError(id);
+  }
+
+  async replayAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const batch = await this.store.deadLetterReplay(null, 1000);
+      total += batch.length;
+      if (batch.length === 0) return total;
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.store.deadLetterDelete([id], 1)) > 0;
+  }
+
+  async purge(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.store.deadLetterDelete(null, 1000);
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+}
+
+function toDeadLetter(entry: StoredDeadLetter): DeadLetter {
+  const info = safeParse(entry.infoJson) ?? {};
+  const decoded = decodeBody(entry.body);
+  const base = {
+    id: entry.id,
+    attempts: Number(info.attempts ?? 0),
+    reason: String(info.reason ?? 'unknown'),
+    error: info.error as DeadLetter['error'],
+    deadAt: entry.deadAt,
+  };
+  if (decoded.ok) {
+    return { ...base, type: decoded.header.type, priority: PRIORITIES[decoded.header.priority], payload: decoded.payload, createdAt: decoded.header.createdAt };
+  }
+  return { ...base, type: null, priority: null, payload: null, raw: entry.body ?? undefined };
+}
+
+function safeParse(json: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import type { RedisClient } from './redis-connection';
+
+/**
+ * Loads `.lua` command files and registers them on a client with ioredis `defineCommand`
+ * (EVALSHA, falling back to EVAL once per connection). A line `-- @include "name"` is replaced
+ * by `includes/name.lua` from the same folder, once per script.
+ */
+export class LuaCommands<Name extends string> {
+  private readonly sources = new Map<Name, string>();
+
+  constructor(
+    private readonly dir: string,
+    names: readonly Name[],
+    /** Prefix of the command names on the client, so libraries do not clash. */
+    private readonly prefix: string,
+  ) {
+    for (const name of names) this.sources.set(name, this.read(name));
+  }
+
+  /** Defines every command on the client (idempotent). */
+  install(client: RedisClient): void {
+    for (const [name, lua] of this.sources) {
+      const command = this.commandName(name);
+      if (typeof (client as unknown as Record<string, unknown>)[command] !== 'function') {
+        client.defineCommand(command, { lua });
+      }
+    }
+  }
+
+  /** Runs a command: KEYS then ARGV. */
+  run<T = unknown>(client: RedisClient, name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<T> {
+    const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[this.commandName(name)];
+    return fn.call(client, keys.length, ...keys, ...args);
+  }
+
+  source(name: Name): string {
+    return this.sources.get(name)!;
+  }
+
+  private commandName(name: string): string {
+    return `${this.prefix}_${name.replace(/-/g, '_')}`;
+  }
+
+  private read(name: string, seen = new Set<string>()): string {
+    const text = readFileSync(join(this.dir, `${name}.lua`), 'utf8');
+    return text.replace(/^-- @include "([\w-]+)"$/gm, (_line, include: string) => {
+      if (seen.has(include)) return '';
+      seen.add(include);
+      return this.read(`includes/${include}`, seen);
+    });
+  }
+}

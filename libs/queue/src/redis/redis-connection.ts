@@ -1,0 +1,110 @@
+import Redis, { Cluster, RedisOptions } from 'ioredis';
+import { QueueConfigError } from '../errors';
+
+/** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where Redis is. Give `url`, or host/port, or `sentinels` + `sentinelName`, or `clusterNodes`.
+ * Defaults: 127.0.0.1:6379, db 0, no TLS.
+ */
+export interface RedisConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  url?: string;
+  host?: string;
+  port?: number;
+  db?: number;
+  username?: string;
+  password?: string;
+  tls?: boolean;
+  /** Sentinel nodes; with `sentinelName` (the master group name). */
+  sentinels?: Array<{ host: string; port: number }>;
+  sentinelName?: string;
+  /** Redis Cluster seed nodes. */
+  clusterNodes?: Array<{ host: string; port: number }>;
+  /** Give up connecting after this long (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** Client name shown in CLIENT LIST (default `meeting-queue`). */
+  connectionName?: string;
+}
+
+/** Creates a client. It reconnects by itself; commands issued while disconnected wait in its queue. */
+export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
+  const base: RedisOptions = {
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectionName: options.connectionName ?? 'meeting-queue',
+    retryStrategy: (times) => Math.min(50 * times, 2000),
+  };
+  if (options.clusterNodes?.length) {
+    return new Redis.Cluster(options.clusterNodes, {
+      redisOptions: { ...base, username: options.username, password: options.password, tls: options.tls ? {} : undefined },
+      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+    });
+  }
+  if (options.sentinels?.length) {
+    if (!options.sentinelName) throw new QueueConfigError('redis.sentinelName', options.sentinelName, 'the Sentinel master name');
+    return new Redis({
+      ...base,
+      sentinels: options.sentinels,
+      name: options.sentinelName,
+      username: options.username,
+      password: options.password,
+      sentinelPassword: options.password,
+      db: options.db ?? 0,
+      tls: options.tls ? {} : undefined,
+    });
+  }
+  if (options.url) {
+    if (!/^rediss?:\/\//.test(options.url)) throw new QueueConfigError('redis.url', maskRedisUrl(options.url), 'a redis:// or rediss:// URL');
+    return new Redis(options.url, { ...base, ...(options.tls ? { tls: {} } : {}) });
+  }
+  return new Redis({
+    ...base,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 6379,
+    db: options.db ?? 0,
+    username: options.username,
+    password: options.password,
+    tls: options.tls ? {} : undefined,
+  });
+}
+
+/** A second connection with the same settings (for blocking commands and subscriptions). */
+export function duplicateClient(client: RedisClient): RedisClient {
+  return client.duplicate();
+}
+
+/** `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or shown. */
+export function maskRedisUrl(url: string): string {
+  return url.replace(/^(\w+:\/\/)([^:@/]*):([^@/]*)@/, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
+}
+
+/** Describes a connection for logs, without secrets. */
+export function describeRedis(options: RedisConnectionOptions): string {
+  if (options.clusterNodes?.length) return `cluster ${options.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+  if (options.sentinels?.length) return `sentinel ${options.sentinelName} via ${options.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
+  if (options.url) return maskRedisUrl(options.url);
+  return `redis://${options.host ?? '127.0.0.1'}:${options.port ?? 6379}/${options.db ?? 0}`;
+}
+
+/** Resolves when the client is ready (or rejects after `timeoutMs`). */
+export async function waitUntilReady(client: RedisClient, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}

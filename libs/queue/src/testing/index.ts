@@ -1,0 +1,3 @@
+/** Test helpers: throwaway Redis servers and clusters, unique key prefixes. */
+export * from './redis-server-process';
+export * from './redis-harness';

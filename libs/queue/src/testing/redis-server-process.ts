@@ -1,0 +1,150 @@
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { createServer } from 'net';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import Redis from 'ioredis';
+
+export interface RedisServerOptions {
+  /** appendonly yes with fsync always (default false: no persistence at all). */
+  aof?: boolean;
+  password?: string;
+  /** Extra `--flag value` arguments, e.g. ['--maxmemory', '10mb']. */
+  args?: string[];
+  /** Port to use (default: a free one). */
+  port?: number;
+  /** Data directory (default: a new temp dir, removed by `cleanup`). */
+  dir?: string;
+}
+
+/** Path of `redis-server` on PATH (or REDIS_SERVER_BIN), or null. */
+export function findRedisServerBinary(): string | null {
+  const candidates = [process.env.REDIS_SERVER_BIN, 'redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * A throwaway `redis-server` process on a free port in its own data directory. It can be killed
+ * (SIGKILL), stopped cleanly and restarted on the same port and data directory.
+ */
+export class RedisServerProcess {
+  readonly host = '127.0.0.1';
+  readonly port: number;
+  readonly dir: string;
+  private child?: ChildProcess;
+  private readonly ownsDir: boolean;
+
+  private constructor(
+    private readonly binary: string,
+    private readonly options: RedisServerOptions,
+    port: number,
+  ) {
+    this.port = port;
+    this.ownsDir = !options.dir;
+    this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mq-redis-'));
+  }
+
+  static async start(binary: string, options: RedisServerOptions = {}): Promise<RedisServerProcess> {
+    const server = new RedisServerProcess(binary, options, options.port ?? (await freePort()));
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return this.options.password ? `redis://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}` : `redis://${this.host}:${this.port}`;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the server (again) with the same port, data dir and options. */
+  async restart(): Promise<void> {
+    if (this.running) return;
+    const args = ['--port', String(this.port), '--bind', this.host, '--dir', this.dir, '--save', '', '--daemonize', 'no',
+      '--appendonly', this.options.aof ? 'yes' : 'no', '--appendfsync', 'always', '--logfile', join(this.dir, 'redis.log')];
+    if (this.options.password) args.push('--requirepass', this.options.password);
+    args.push(...(this.options.args ?? []));
+    const child = spawn(this.binary, args, { stdio: 'ignore' });
+    this.child = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    await this.waitUntilUp();
+  }
+
+  /** SIGKILL: no shutdown, no final fsync beyond what the fsync policy already did. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** SIGTERM: a clean shutdown. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** Stops the server and removes its temp data directory. */
+  async cleanup(): Promise<void> {
+    await this.kill();
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A new client for this server (the caller closes it). */
+  client(): Redis {
+    return new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500) });
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  private async waitUntilUp(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`redis-server exited at start (port ${this.port}); see ${join(this.dir, 'redis.log')}`);
+      const probe = new Redis({ host: this.host, port: this.port, password: this.options.password, lazyConnect: true,
+        retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        if ((await probe.ping()) === 'PONG') return;
+      } catch {
+        // not up yet (or still loading its AOF)
+      } finally {
+        probe.disconnect();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`redis-server did not answer on port ${this.port} within 10 s`);
+  }
+}
