@@ -1,0 +1,2 @@
+// Public API of the dispatcher concept (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of the events concept (filled in by its issue).
+export {};
