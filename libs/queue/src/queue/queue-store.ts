@@ -102,6 +102,8 @@ export interface QueueStore {
   extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]>;
   /** Puts deliveries back without counting the attempt: to the head of the tier, or delayed by `delayMs`. */
   release(refs: DeliveryRef[], delayMs: number): Promise<void>;
+  /** Removes a message that has not started (pending, delayed, waiting for a retry); false otherwise. */
+  cancel(id: string): Promise<boolean>;
   status(id: string): Promise<StoredStatus | null>;
   counts(): Promise<StoredCounts>;
   deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }>;

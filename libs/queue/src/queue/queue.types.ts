@@ -156,6 +156,8 @@ export interface TaskQueue {
   /** Register the handler of a task type and start consuming (once per type). */
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options?: ProcessOptions): void;
   getStatus(id: string): Promise<MessageStatus | null>;
+  /** Removes a message that has not started yet (pending, delayed or waiting for a retry). Resolves false when it is running, finished, dead or unknown. */
+  cancel(id: string): Promise<boolean>;
   stats(): Promise<QueueStats>;
   readonly deadLetters: DeadLetterQueue;
   /** Stops every worker of this queue (in every process) from taking new messages. Publishing still works. */

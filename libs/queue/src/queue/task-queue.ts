@@ -97,6 +97,11 @@ export class StoreBackedQueue implements TaskQueue {
     return status;
   }
 
+  async cancel(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('cancel.id', id, 'a message id');
+    return this.store.cancel(id);
+  }
+
   async stats(): Promise<QueueStats> {
     const c = await this.store.counts();
     const n = (key: string) => c.counters[key] ?? 0;

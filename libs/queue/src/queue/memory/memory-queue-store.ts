@@ -212,6 +212,16 @@ export class MemoryQueueStore implements QueueStore {
     if (released > 0) this.wakeOne();
   }
 
+  async cancel(id: string): Promise<boolean> {
+    if (!this.msgs.has(id)) return false;
+    if (!this.delayed.delete(id) && this.tiers[this.tierOf(id)].removeWhere((x) => x === id) === 0) return false;
+    this.msgs.delete(id);
+    this.att.delete(id);
+    this.errors.delete(id);
+    this.count('cancelled', 1);
+    return true;
+  }
+
   async status(id: string): Promise<StoredStatus | null> {
     const result = this.results.get(id);
     if (result) return { state: 'completed', body: null, endedAttempts: 0, nextAt: null, detail: result.record };

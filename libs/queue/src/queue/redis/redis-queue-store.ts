@@ -8,7 +8,7 @@ import type {
 import { QueueKeys } from './queue-keys';
 
 const SCRIPTS = ['publish', 'fetch', 'complete', 'fail', 'extend', 'release', 'status', 'counts', 'dlq-page',
-  'dlq-replay', 'dlq-delete', 'set-paused'] as const;
+  'dlq-replay', 'dlq-delete', 'set-paused', 'cancel'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<ScriptName> | undefined;
@@ -129,6 +129,11 @@ export class RedisQueueStore implements QueueStore {
     const args: Array<string | number> = [delayMs, refs.length];
     for (const r of refs) args.push(r.id, r.attempt);
     await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.wake], args);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const k = this.keys;
+    return (await this.lua.run<number>(this.client, 'cancel', [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats], [id])) === 1;
   }
 
   async status(id: string): Promise<StoredStatus | null> {
