@@ -10,4 +10,5 @@ module.exports = {
   projects: roots.map((dir) => `<rootDir>/${dir}`),
   // Redis-heavy suites share two cores; more parallel workers only add contention.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 2,
+  testTimeout: 30000,
 };

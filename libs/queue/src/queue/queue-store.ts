@@ -30,7 +30,7 @@ export interface Delivery {
 export interface FetchResult {
   deliveries: Delivery[];
   paused: boolean;
-  /** When nothing was taken: ms until the next delayed message is due or lease expires (null: none). */
+  /** When fewer than asked were taken: ms until the next delayed message is due or lease expires (null: none). */
   nextWakeMs: number | null;
 }
 

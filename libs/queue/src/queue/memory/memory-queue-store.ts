@@ -113,10 +113,10 @@ export class MemoryQueueStore implements QueueStore {
     }
     if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [] };
     for (const id of taken) this.inflight.set(id, now + leaseMs);
-    if (this.tiers.some((t) => t.length > 0)) this.wakeOne();
+    if (taken.length === max && this.tiers.some((t) => t.length > 0)) this.wakeOne();
     return {
       paused: false,
-      nextWakeMs: null,
+      nextWakeMs: taken.length < max ? this.nextWake(now) : null,
       deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1 })),
     };
   }

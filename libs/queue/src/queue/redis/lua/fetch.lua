@@ -26,7 +26,8 @@
     ARGV[11]   '1' when the dead-letter queue is enabled, '0' to drop instead
 
   Output:
-    { paused (0|1), nextWakeMs (-1 when none, only computed when nothing was taken),
+    { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;
+      only computed when fewer than ARGV[1] were taken),
       ids, bodies (nil for a missing body), ended attempts (nil for none) }
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
@@ -155,10 +156,13 @@ local bodies = redis.call('HMGET', msgs, unpack(taken))
 local ended = redis.call('HMGET', att, unpack(taken))
 
 -- 4. More ready work: wake another idle worker (it wakes the next in turn).
-for tier = 1, 4 do
-  if redis.call('LLEN', tiers[tier]) > 0 then
-    wakeOne()
-    break
+if #taken == max then
+  for tier = 1, 4 do
+    if redis.call('LLEN', tiers[tier]) > 0 then
+      wakeOne()
+      break
+    end
   end
+  return {0, -1, taken, bodies, ended}
 end
-return {0, -1, taken, bodies, ended}
+return {0, nextWake(), taken, bodies, ended}

@@ -1,0 +1,80 @@
+import { Cluster } from 'ioredis';
+import Redis from 'ioredis';
+import {
+  MemoryQueueStore, QueueKeys, QueueOptions, QueueStore, RedisQueueStore, resolveQueueOptions, StoreBackedQueue,
+} from '../../src';
+
+/** A backend under test: makes queues whose instances share storage by queue name. */
+export interface QueueBackendFixture {
+  readonly label: string;
+  /** A queue over the storage of `options.name` (two calls with one name = two workers of one queue). */
+  create(options: QueueOptions): { queue: StoreBackedQueue; store: QueueStore };
+  /** Puts an entry that is not a valid message into the normal tier. */
+  injectGarbage(queueName: string, kind: 'missing-body' | 'bad-body'): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+function limitsOf(options: QueueOptions) {
+  const o = resolveQueueOptions(options);
+  return {
+    resolved: o,
+    limits: {
+      deadLetterMaxSize: o.deadLetter.maxSize,
+      deadLetterMaxAgeMs: o.deadLetter.maxAgeMs,
+      completedCount: o.completedRetention.count,
+      completedAgeMs: o.completedRetention.ageMs,
+    },
+  };
+}
+
+export function memoryFixture(): QueueBackendFixture {
+  const stores = new Map<string, MemoryQueueStore>();
+  const queues: StoreBackedQueue[] = [];
+  return {
+    label: 'memory',
+    create(options) {
+      const { resolved, limits } = limitsOf(options);
+      let store = stores.get(options.name);
+      if (!store) stores.set(options.name, (store = new MemoryQueueStore(limits, resolved.deadLetter.enabled)));
+      const queue = new StoreBackedQueue(store, resolved);
+      queues.push(queue);
+      return { queue, store };
+    },
+    async injectGarbage(queueName, kind) {
+      const store = stores.get(queueName) as unknown as { tiers: Array<{ push(id: string): void }>; msgs: Map<string, string> };
+      const id = `garbage-${kind}`;
+      if (kind === 'bad-body') store.msgs.set(id, 'this is not a message');
+      store.tiers[2].push(id);
+      return id;
+    },
+    async teardown() {
+      await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 })));
+    },
+  };
+}
+
+export function redisFixture(label: string, makeClient: () => Redis | Cluster, prefix: string): QueueBackendFixture {
+  const client = makeClient();
+  const queues: StoreBackedQueue[] = [];
+  return {
+    label,
+    create(options) {
+      const { resolved, limits } = limitsOf(options);
+      const store = new RedisQueueStore({ client, prefix, name: options.name, limits, deadLetterEnabled: resolved.deadLetter.enabled });
+      const queue = new StoreBackedQueue(store, resolved);
+      queues.push(queue);
+      return { queue, store };
+    },
+    async injectGarbage(queueName, kind) {
+      const keys = new QueueKeys(prefix, queueName);
+      const id = `garbage-${kind}`;
+      if (kind === 'bad-body') await client.hset(keys.msgs, id, 'this is not a message');
+      await client.rpush(keys.tiers[2], id);
+      return id;
+    },
+    async teardown() {
+      await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 })));
+      client.disconnect();
+    },
+  };
+}

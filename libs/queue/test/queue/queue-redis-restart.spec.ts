@@ -1,0 +1,38 @@
+import { createQueue } from '../../src';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { sleep, waitFor } from '../support/wait';
+
+describe('Redis restart with AOF', () => {
+  let server: RedisServerHandle;
+  beforeAll(async () => {
+    server = await spawnRedis({ aof: true });
+  });
+  afterAll(async () => server?.cleanup());
+
+  test('no acknowledged publish is lost when Redis is killed and restarted; workers resume by themselves', async () => {
+    const client = server.client();
+    client.on('error', () => undefined);
+    const queue = createQueue({ name: 'restart', backend: { type: 'redis', client, prefix: uniquePrefix('aof') }, idleBlockMs: 200 });
+    const seen = new Set<number>();
+    let gate = false;
+    queue.process<number>('r', async (m) => {
+      while (!gate) await sleep(20);
+      seen.add(m.payload);
+    }, { concurrency: 5 });
+    const N = 1000;
+    for (let i = 0; i < N; i += 250) {
+      await queue.publishBatch(Array.from({ length: 250 }, (_, j) => ({ type: 'r', payload: i + j })));
+    }
+    await server.kill();
+    await sleep(300);
+    await server.restart();
+    gate = true;
+    await waitFor(() => seen.size === N, 'all 1,000 after the restart', 30_000, 50);
+    await waitFor(async () => (await queue.stats()).processing_count === 0, 'nothing in flight', 10_000, 50);
+    const stats = await queue.stats();
+    expect(stats.total_published).toBe(N);
+    expect(stats.queue_length.normal).toBe(0);
+    await queue.close();
+    client.disconnect();
+  });
+});

@@ -1,0 +1,429 @@
+import {
+  InvalidOptionError, NonRetryableError, PayloadTooLargeError, Priority, QueueMessage, QueueOptions, TaskTimeoutError,
+} from '../../src';
+import { deferred, sleep, waitFor } from '../support/wait';
+import type { QueueBackendFixture } from './queue-fixtures';
+
+let counter = 0;
+const uniqueName = () => `q${process.pid}x${++counter}`;
+
+/**
+ * The queue's semantics, run against every backend (Redis, Redis Cluster, memory): the same tests
+ * prove the same behaviour.
+ */
+export function describeQueueConformance(makeFixture: () => Promise<QueueBackendFixture>): void {
+  let fixture: QueueBackendFixture;
+  beforeAll(async () => {
+    fixture = await makeFixture();
+  });
+  afterAll(async () => {
+    await fixture.teardown();
+  });
+  const make = (options: Partial<QueueOptions> = {}) => fixture.create({ name: uniqueName(), ...options });
+
+  test('strict mode: highest non-empty tier first, FIFO inside a tier', async () => {
+    const { queue } = make({ prefetch: 1 });
+    const published: Array<[Priority, number]> = [
+      ['low', 1], ['normal', 2], ['critical', 3], ['high', 4], ['low', 5], ['critical', 6], ['normal', 7], ['high', 8],
+    ];
+    for (const [priority, n] of published) await queue.publish({ type: 't', payload: n, priority });
+    const order: number[] = [];
+    queue.process<number>('t', (m) => void order.push(m.payload), { concurrency: 1 });
+    await waitFor(() => order.length === published.length, 'all messages');
+    expect(order).toEqual([3, 6, 4, 8, 2, 7, 1, 5]);
+  });
+
+  test('weighted mode: tiers drawn in proportion to their weights, low never starved', async () => {
+    const { queue } = make({ prefetch: 10, scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 1 } } });
+    const tiers: Priority[] = ['critical', 'high', 'normal', 'low'];
+    await queue.pause();
+    for (const priority of tiers) {
+      await queue.publishBatch(Array.from({ length: 300 }, () => ({ type: 'w', payload: priority, priority })));
+    }
+    const seen: Priority[] = [];
+    queue.process<Priority>('w', (m) => void seen.push(m.payload), { concurrency: 1 });
+    await queue.resume();
+    await waitFor(() => seen.length >= 300, '300 messages');
+    const first = seen.slice(0, 300);
+    const share = (p: Priority) => first.filter((x) => x === p).length;
+    // expected 160 : 80 : 40 : 20
+    expect(share('critical')).toBeGreaterThan(130);
+    expect(share('critical')).toBeLessThan(190);
+    expect(share('high')).toBeGreaterThan(60);
+    expect(share('high')).toBeLessThan(100);
+    expect(share('normal')).toBeGreaterThan(28);
+    expect(share('normal')).toBeLessThan(52);
+    expect(share('low')).toBeGreaterThan(10);
+    expect(share('low')).toBeLessThan(30);
+  });
+
+  test('10,000 messages at concurrency 50 are each processed exactly once', async () => {
+    const { queue } = make({ prefetch: 50 });
+    const N = 10_000;
+    for (let i = 0; i < N; i += 1000) {
+      await queue.publishBatch(Array.from({ length: 1000 }, (_, j) => ({ type: 'n', payload: i + j })));
+    }
+    const counts = new Map<number, number>();
+    let running = 0;
+    let maxRunning = 0;
+    queue.process<number>('n', async (m) => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await sleep(0);
+      counts.set(m.payload, (counts.get(m.payload) ?? 0) + 1);
+      running--;
+    }, { concurrency: 50 });
+    await waitFor(() => counts.size === N, 'all 10,000', 30_000);
+    await sleep(50);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(maxRunning).toBeLessThanOrEqual(50);
+    expect(maxRunning).toBeGreaterThan(1);
+    await waitFor(async () => (await queue.stats()).total_processed === N, 'acks');
+    const stats = await queue.stats();
+    expect(stats.processing_count).toBe(0);
+    expect(stats.total_published).toBe(N);
+  });
+
+  test('a thrown error retries with exponential backoff, then dead-letters with the error', async () => {
+    const { queue } = make({ maxRetries: 3, backoff: { baseMs: 40, factor: 2, maxMs: 1000, jitter: 0 } });
+    const times: number[] = [];
+    const attempts: number[] = [];
+    queue.process('f', (_m, ctx) => {
+      times.push(Date.now());
+      attempts.push(ctx.attempt);
+      throw new Error('boom');
+    });
+    const id = await queue.publish({ type: 'f', payload: { x: 1 } });
+    await waitFor(async () => (await queue.getStatus(id))?.state === 'dead', 'dead letter');
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(gaps[0]).toBeGreaterThanOrEqual(38);
+    expect(gaps[1]).toBeGreaterThanOrEqual(78);
+    expect(gaps[2]).toBeGreaterThanOrEqual(158);
+    const dead = await queue.deadLetters.get(id);
+    expect(dead).toMatchObject({ id, type: 'f', payload: { x: 1 }, attempts: 4 });
+    expect(dead!.reason).toContain('failed after 4 attempts');
+    expect(dead!.error).toMatchObject({ name: 'Error', message: 'boom' });
+    expect(dead!.error!.stack).toContain('boom');
+    const stats = await queue.stats();
+    expect(stats).toMatchObject({ total_failed: 4, total_retried: 3, total_dead_letter: 1, dead_letter_count: 1, total_processed: 0 });
+  });
+
+  test('a non-retryable error goes straight to the dead-letter queue', async () => {
+    const { queue } = make({ maxRetries: 5 });
+    let calls = 0;
+    queue.process('nr', () => {
+      calls++;
+      throw new NonRetryableError('bad input');
+    });
+    const id = await queue.publish({ type: 'nr' });
+    await waitFor(async () => (await queue.getStatus(id))?.state === 'dead', 'dead letter');
+    expect(calls).toBe(1);
+    const status = await queue.getStatus(id);
+    expect(status!.reason).toContain('non-retryable');
+    expect(status!.error).toMatchObject({ name: 'NonRetryableError', message: 'bad input' });
+  });
+
+  test('dead letters: paged list, get, replay with attempts reset, delete, purge', async () => {
+    const { queue } = make({ maxRetries: 0 });
+    let fail = true;
+    const seen: Array<[string, number]> = [];
+    queue.process<number>('d', (m) => {
+      seen.push([m.id, m.attempt]);
+      if (fail) throw new Error(`fail ${m.payload}`);
+    });
+    const ids = await queue.publishBatch(Array.from({ length: 5 }, (_, i) => ({ type: 'd', payload: i })));
+    await waitFor(async () => (await queue.stats()).dead_letter_count === 5, '5 dead');
+    const page1 = await queue.deadLetters.list({ offset: 0, limit: 2 });
+    const page2 = await queue.deadLetters.list({ offset: 2, limit: 2 });
+    const page3 = await queue.deadLetters.list({ offset: 4, limit: 2 });
+    expect(page1.total).toBe(5);
+    expect([...page1.items, ...page2.items, ...page3.items].map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(page3.items).toHaveLength(1);
+    fail = false;
+    seen.length = 0;
+    await queue.deadLetters.replay(ids[0]);
+    await waitFor(() => seen.length === 1, 'replayed message');
+    expect(seen[0]).toEqual([ids[0], 1]);
+    await waitFor(async () => (await queue.getStatus(ids[0]))?.state === 'completed', 'completed');
+    expect(await queue.deadLetters.delete(ids[1])).toBe(true);
+    expect(await queue.deadLetters.delete(ids[1])).toBe(false);
+    expect(await queue.deadLetters.get(ids[1])).toBeNull();
+    await expect(queue.deadLetters.replay('no-such-id')).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_FOUND' });
+    expect(await queue.deadLetters.replayAll()).toBe(3);
+    await waitFor(async () => (await queue.stats()).total_processed === 4, 'replayed all');
+    fail = true;
+    await queue.publish({ type: 'd', payload: 9 });
+    await waitFor(async () => (await queue.stats()).dead_letter_count === 1, 'one new dead');
+    expect(await queue.deadLetters.purge()).toBe(1);
+    expect((await queue.stats()).dead_letter_count).toBe(0);
+  });
+
+  test('dead-letter queue is bounded by size and age; trimmed entries are counted', async () => {
+    const { queue } = make({ maxRetries: 0, deadLetter: { maxSize: 3, maxAgeMs: 400 } });
+    queue.process('b', () => {
+      throw new Error('x');
+    });
+    const ids = await queue.publishBatch(Array.from({ length: 5 }, () => ({ type: 'b' })));
+    await waitFor(async () => (await queue.stats()).total_dead_letter === 5, '5 dead-lettered');
+    let stats = await queue.stats();
+    expect(stats.dead_letter_count).toBe(3);
+    expect(stats.dead_letter_trimmed).toBe(2);
+    await sleep(450);
+    await queue.publish({ type: 'b' });
+    await waitFor(async () => (await queue.stats()).total_dead_letter === 6, 'sixth dead-lettered');
+    stats = await queue.stats();
+    expect(stats.dead_letter_count).toBe(1);
+    expect(stats.dead_letter_trimmed).toBe(5);
+    expect(await queue.getStatus(ids[4])).toBeNull();
+  });
+
+  test('an idempotency key returns the first id and enqueues nothing more', async () => {
+    const { queue } = make();
+    const a = await queue.publish({ type: 'i', payload: 1, idempotencyKey: 'order-42' });
+    const b = await queue.publish({ type: 'i', payload: 2, idempotencyKey: 'order-42' });
+    const [c, d, e] = await queue.publishBatch([
+      { type: 'i', idempotencyKey: 'order-42' },
+      { type: 'i', idempotencyKey: 'order-43' },
+      { type: 'i', idempotencyKey: 'order-43' },
+    ]);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(e).toBe(d);
+    expect(d).not.toBe(a);
+    const stats = await queue.stats();
+    expect(stats.total_published).toBe(2);
+    expect(stats.queue_length.normal).toBe(2);
+    const { queue: short } = make({ idempotencyTtlMs: 50 });
+    const f = await short.publish({ type: 'i', idempotencyKey: 'k' });
+    await sleep(80);
+    expect(await short.publish({ type: 'i', idempotencyKey: 'k' })).not.toBe(f);
+  });
+
+  test('a message whose worker died is delivered again after the visibility timeout, attempt increased', async () => {
+    const name = uniqueName();
+    const { queue, store } = fixture.create({ name });
+    const id = await queue.publish({ type: 'l' });
+    // A worker takes it and dies: nothing renews or acknowledges the lease.
+    const taken = await store.fetch(1, 200, null, 0);
+    expect(taken.deliveries.map((d) => [d.id, d.attempt])).toEqual([[id, 1]]);
+    expect((await queue.getStatus(id))!.state).toBe('processing');
+    const { queue: survivor } = fixture.create({ name, visibilityTimeoutMs: 200, idleBlockMs: 50 });
+    const got = deferred<QueueMessage>();
+    survivor.process('l', (m) => got.resolve(m));
+    const message = await got.promise;
+    expect(message.id).toBe(id);
+    expect(message.attempt).toBe(2);
+    // the dead worker's late acknowledgement is refused: it no longer holds the lease
+    expect(await store.complete([{ id, attempt: 1, record: '' }])).toEqual([{ id, attempt: 1 }]);
+  });
+
+  test('a running handler keeps its lease: a long task is not delivered twice', async () => {
+    const name = uniqueName();
+    const options = { name, visibilityTimeoutMs: 150, idleBlockMs: 50 };
+    const { queue: a } = fixture.create(options);
+    const { queue: b } = fixture.create(options);
+    let calls = 0;
+    const handler = async () => {
+      calls++;
+      await sleep(700);
+    };
+    a.process('long', handler, { concurrency: 1 });
+    b.process('long', handler, { concurrency: 1 });
+    const id = await a.publish({ type: 'long' });
+    await waitFor(async () => (await a.getStatus(id))?.state === 'completed', 'completion', 5000);
+    expect(calls).toBe(1);
+  });
+
+  test('a handler can extend its lease explicitly', async () => {
+    const { queue } = make({ visibilityTimeoutMs: 300 });
+    const release = deferred();
+    const extended = deferred();
+    queue.process('x', async (_m, ctx) => {
+      await ctx.extendLease(20_000);
+      extended.resolve();
+      await release.promise;
+    });
+    const id = await queue.publish({ type: 'x' });
+    await extended.promise;
+    const status = await queue.getStatus(id);
+    expect(status!.state).toBe('processing');
+    expect(status!.nextAt! - Date.now()).toBeGreaterThan(15_000);
+    release.resolve();
+    await waitFor(async () => (await queue.getStatus(id))?.state === 'completed', 'completion');
+  });
+
+  test('a timeout fires the AbortSignal and counts as a failed attempt', async () => {
+    const { queue } = make({ maxRetries: 1, backoff: { baseMs: 10, jitter: 0 } });
+    const reasons: unknown[] = [];
+    queue.process('slow', async (_m, ctx) => {
+      if (ctx.attempt === 1) {
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        reasons.push(ctx.signal.reason);
+        return 'late';
+      }
+      return 'second';
+    });
+    const id = await queue.publish({ type: 'slow', timeoutMs: 100 });
+    await waitFor(async () => (await queue.getStatus(id))?.state === 'completed', 'completion');
+    expect(reasons[0]).toBeInstanceOf(TaskTimeoutError);
+    const status = await queue.getStatus(id);
+    expect(status).toMatchObject({ result: 'second', attempts: 2 });
+    expect(await queue.stats()).toMatchObject({ total_failed: 1, total_retried: 1, total_processed: 1 });
+  });
+
+  test('pause stops every worker from taking work; resume restarts them', async () => {
+    const { queue } = make();
+    let calls = 0;
+    queue.process('p', () => void calls++);
+    await queue.pause();
+    expect(await queue.isPaused()).toBe(true);
+    await queue.publishBatch([{ type: 'p' }, { type: 'p' }]);
+    await sleep(200);
+    expect(calls).toBe(0);
+    expect((await queue.stats()).queue_length.normal).toBe(2);
+    await queue.resume();
+    await waitFor(() => calls === 2, 'both after resume');
+  });
+
+  test('graceful close lets handlers finish, then puts unfinished messages back', async () => {
+    const name = uniqueName();
+    const { queue } = fixture.create({ name });
+    const started: string[] = [];
+    queue.process<string>('g', async (m, ctx) => {
+      started.push(m.payload);
+      if (m.payload === 'quick') await sleep(50);
+      else await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+    }, { concurrency: 2 });
+    const [quick, stuck] = await queue.publishBatch([{ type: 'g', payload: 'quick' }, { type: 'g', payload: 'stuck' }]);
+    await waitFor(() => started.length === 2, 'both started');
+    await queue.close({ drainTimeoutMs: 300 });
+    expect((await queue.getStatus(quick))!.state).toBe('completed');
+    const back = await queue.getStatus(stuck);
+    expect(back).toMatchObject({ state: 'pending', attempts: 0 });
+    const { queue: next } = fixture.create({ name });
+    const got = deferred<QueueMessage>();
+    next.process('g', (m) => got.resolve(m));
+    expect(await got.promise).toMatchObject({ id: stuck, attempt: 1 });
+    await expect(queue.publish({ type: 'g' })).rejects.toMatchObject({ code: 'QUEUE_CLOSED' });
+  });
+
+  test('payload over the limit is refused with PayloadTooLargeError and nothing is enqueued', async () => {
+    const { queue } = make({ maxPayloadBytes: 1000 });
+    await expect(queue.publish({ type: 'big', payload: 'x'.repeat(2000) })).rejects.toBeInstanceOf(PayloadTooLargeError);
+    await expect(queue.publishBatch([{ type: 'big', payload: 'ok' }, { type: 'big', payload: 'é'.repeat(600) }]))
+      .rejects.toThrow(/1202 bytes, over the limit of 1000 bytes/);
+    expect((await queue.stats()).total_published).toBe(0);
+    const { queue: defaults } = make();
+    await expect(defaults.publish({ type: 'big', payload: 'x'.repeat(1024 * 1024) })).rejects.toBeInstanceOf(PayloadTooLargeError);
+  });
+
+  test('invalid options are refused with an error naming the option; a bad batch enqueues nothing', async () => {
+    const { queue } = make();
+    await expect(queue.publish({ type: 't', priority: 'urgent' as Priority })).rejects.toThrow('publish.priority: expected one of critical, high, normal, low, got "urgent"');
+    await expect(queue.publish({ type: 'has space' })).rejects.toThrow(/publish\.type/);
+    await expect(queue.publish({ type: 't', delayMs: -5 })).rejects.toThrow(/publish\.delayMs/);
+    await expect(queue.publish({ type: 't', maxRetries: 1.5 })).rejects.toThrow(/publish\.maxRetries/);
+    await expect(queue.publish({ type: 't', colour: 'red' } as never)).rejects.toThrow(/publish\.colour/);
+    await expect(queue.publishBatch([{ type: 't' }, { type: 't', priority: 'nope' as Priority }])).rejects.toThrow(/publishBatch\[1\]\.priority/);
+    await expect(queue.publish({ type: 't', priority: 'x' as Priority })).rejects.toBeInstanceOf(InvalidOptionError);
+    expect(() => queue.process('t', () => undefined, { concurrency: 0 })).toThrow(/process\.concurrency/);
+    expect(() => make({ visibilityTimeoutMs: -1 })).toThrow(/queue\.visibilityTimeoutMs: expected an integer >= 100, got -1/);
+    expect((await queue.stats()).total_published).toBe(0);
+  });
+
+  test('entries that are not valid messages are dead-lettered with the reason; the worker keeps running', async () => {
+    const name = uniqueName();
+    const { queue } = fixture.create({ name });
+    const missing = await fixture.injectGarbage(name, 'missing-body');
+    const bad = await fixture.injectGarbage(name, 'bad-body');
+    const got: string[] = [];
+    queue.process<string>('ok', (m) => void got.push(m.payload));
+    await queue.publish({ type: 'ok', payload: 'after garbage' });
+    await waitFor(() => got.length === 1, 'valid message');
+    await waitFor(async () => (await queue.stats()).dead_letter_count === 2, 'two dead');
+    expect((await queue.deadLetters.get(missing))!.reason).toContain('no message body');
+    const badEntry = await queue.deadLetters.get(bad);
+    expect(badEntry).toMatchObject({ type: null, raw: 'this is not a message' });
+    expect(badEntry!.reason).toContain('not a valid message');
+    expect(await queue.deadLetters.replayAll()).toBe(0);
+  });
+
+  test('a message of a type nobody handles is dead-lettered after the grace period', async () => {
+    const { queue } = make({ unhandledTypeGraceMs: 300 });
+    let handled = 0;
+    queue.process('known', () => void handled++);
+    const id = await queue.publish({ type: 'unknown-type' });
+    await queue.publish({ type: 'known' });
+    await waitFor(() => handled === 1, 'known handled');
+    expect((await queue.getStatus(id))!.state).not.toBe('dead');
+    await waitFor(async () => (await queue.getStatus(id))?.state === 'dead', 'dead after grace', 5000);
+    expect((await queue.getStatus(id))!.reason).toBe('no handler registered for task type "unknown-type"');
+  });
+
+  test('status by id follows the lifecycle; completed results are kept for the producer', async () => {
+    const { queue } = make({ maxRetries: 1, backoff: { baseMs: 300, jitter: 0 } });
+    const gate = deferred();
+    let attempt = 0;
+    queue.process<{ n: number }>('s', async (m) => {
+      attempt++;
+      if (attempt === 1) throw new Error('first fails');
+      await gate.promise;
+      return { doubled: m.payload.n * 2 };
+    });
+    const delayed = await queue.publish({ type: 's', payload: { n: 21 }, delayMs: 200 });
+    expect(await queue.getStatus(delayed)).toMatchObject({ state: 'delayed', type: 's', priority: 'normal', attempts: 0 });
+    await waitFor(async () => (await queue.getStatus(delayed))?.state === 'retrying', 'retrying');
+    expect((await queue.getStatus(delayed))!.error).toMatchObject({ message: 'first fails' });
+    await waitFor(async () => (await queue.getStatus(delayed))?.state === 'processing', 'processing');
+    expect((await queue.getStatus(delayed))!.attempts).toBe(2);
+    gate.resolve();
+    await waitFor(async () => (await queue.getStatus(delayed))?.state === 'completed', 'completed');
+    expect(await queue.getStatus(delayed)).toMatchObject({ state: 'completed', result: { doubled: 42 }, attempts: 2, type: 's' });
+    expect(await queue.getStatus('never-published')).toBeNull();
+  });
+
+  test('a delayed message is not delivered before its time', async () => {
+    const { queue } = make();
+    const at: number[] = [];
+    queue.process('later', () => void at.push(Date.now()));
+    const t0 = Date.now();
+    await queue.publish({ type: 'later', delayMs: 250 });
+    await waitFor(() => at.length === 1, 'delayed delivery');
+    expect(at[0] - t0).toBeGreaterThanOrEqual(245);
+  });
+
+  test('cancel removes a pending or delayed message, not a finished one', async () => {
+    const { queue } = make();
+    const a = await queue.publish({ type: 'c' });
+    const b = await queue.publish({ type: 'c', delayMs: 10_000 });
+    expect(await queue.cancel(a)).toBe(true);
+    expect(await queue.cancel(b)).toBe(true);
+    expect(await queue.cancel(a)).toBe(false);
+    expect(await queue.getStatus(a)).toBeNull();
+    const stats = await queue.stats();
+    expect(stats.queue_length.normal + stats.delayed_count).toBe(0);
+  });
+
+  test('stats are exact', async () => {
+    const { queue } = make({ maxRetries: 1, backoff: { baseMs: 10, jitter: 0 } });
+    const failedOnce = new Set<number>();
+    queue.process<number>('st', (m) => {
+      if (m.payload >= 5 && m.payload < 7 && !failedOnce.has(m.payload)) {
+        failedOnce.add(m.payload);
+        throw new Error('once');
+      }
+      if (m.payload === 7) throw new Error('always');
+    });
+    await queue.publishBatch(Array.from({ length: 8 }, (_, i) => ({ type: 'st', payload: i, priority: i % 2 ? 'high' : 'low' as Priority })));
+    await queue.publish({ type: 'st', payload: 100, delayMs: 60_000 });
+    await waitFor(async () => {
+      const s = await queue.stats();
+      return s.total_processed === 7 && s.total_dead_letter === 1;
+    }, 'all settled');
+    expect(await queue.stats()).toEqual({
+      total_published: 9, total_processed: 7, total_failed: 4, total_retried: 3, total_dead_letter: 1, dead_letter_trimmed: 0,
+      queue_length: { critical: 0, high: 0, normal: 0, low: 0 }, processing_count: 0, delayed_count: 1, dead_letter_count: 1,
+    });
+  });
+}
