@@ -1,0 +1,105 @@
+import type { BenchReport, ScenarioReport, SystemRun } from './harness';
+import { formatValue } from './harness';
+import type { MetricDef } from './scenarios';
+
+export interface Row {
+  scenario: string;
+  metric: MetricDef;
+  ours?: number;
+  bullmq?: number;
+  /** ours / BullMQ. */
+  ratio?: number;
+  failed: string[];
+}
+
+export function rows(report: BenchReport): Row[] {
+  const out: Row[] = [];
+  for (const s of report.scenarios) {
+    for (const metric of s.metrics) {
+      const ours = value(s.runs.ours, metric.key);
+      const bullmq = value(s.runs.bullmq, metric.key);
+      const failed = Object.entries(s.runs).filter(([, r]) => r && !r.ok).map(([k, r]) => `${k}: ${r!.error}`);
+      const ratio = ours !== undefined && bullmq !== undefined && bullmq !== 0 ? ours / bullmq : undefined;
+      out.push({ scenario: s.id, metric, ours, bullmq, ratio, failed });
+    }
+  }
+  return out;
+}
+
+function value(run: SystemRun | undefined, key: string): number | undefined {
+  return run?.ok ? run.metrics[key] : undefined;
+}
+
+/** "ours / BullMQ" plus a word on which side is better. */
+export function ratioText(row: Row): string {
+  if (row.ratio === undefined) return 'n/a';
+  const r = row.ratio;
+  const better = row.metric.better === 'higher' ? r >= 1 : r <= 1;
+  const x = r >= 100 || r < 0.01 ? r.toExponential(1) : r.toFixed(2);
+  return `${x}x (${better ? 'ours better' : 'BullMQ better'})`;
+}
+
+export function printTable(report: BenchReport, log: (line: string) => void = console.log): void {
+  const table = rows(report).map((r) => [
+    `${r.metric.label} (${r.metric.unit})`,
+    r.ours === undefined ? 'FAIL/—' : formatValue(r.ours, r.metric.unit),
+    r.bullmq === undefined ? 'FAIL/—' : formatValue(r.bullmq, r.metric.unit),
+    ratioText(r),
+  ]);
+  const head = ['scenario', 'ours', 'BullMQ', 'ours/BullMQ'];
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  log('');
+  log(line(head));
+  log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of table) log(line(row));
+  for (const b of bars(report)) log(`bar: ${b.met ? 'MET    ' : 'MISSED '} ${b.name}: ${b.figure}`);
+  const failures = failuresOf(report);
+  if (failures.length) {
+    log('');
+    for (const f of failures) log(`FAILED ${f}`);
+  }
+}
+
+export function failuresOf(report: BenchReport): string[] {
+  return report.scenarios.flatMap((s) => Object.entries(s.runs).filter(([, r]) => r && !r.ok).map(([k, r]) => `${s.id} ${k}: ${r!.error}`));
+}
+
+export interface Bar {
+  name: string;
+  met: boolean;
+  figure: string;
+}
+
+const PROCESSING = ['process-c1', 'process-c10', 'process-c100', 'steady', 'steady-priorities'];
+/** "A few commands per minute", taken as at most this many (every command counted, those inside scripts too). */
+export const IDLE_COMMANDS_PER_MINUTE_BAR = 5;
+
+export function bars(report: BenchReport): Bar[] {
+  const all = rows(report);
+  const find = (scenario: string, key: string) => all.find((r) => r.scenario === scenario && r.metric.key === key);
+  const out: Bar[] = [];
+  const processing = all.filter((r) => PROCESSING.includes(r.scenario));
+  if (processing.length) {
+    const ratios = processing.map((r) => `${r.scenario} ${r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2) + 'x'}`);
+    out.push({ name: 'processing >= 3x BullMQ', met: processing.every((r) => r.ratio !== undefined && r.ratio >= 3), figure: ratios.join(', ') });
+  }
+  const bulk = find('bulk-publish', 'rate');
+  if (bulk) out.push({ name: 'bulk publish >= 150,000 msgs/s', met: (bulk.ours ?? 0) >= 150_000, figure: `${formatValue(bulk.ours, 'msgs/s')} msgs/s` });
+  const p99 = find('latency-idle', 'p99');
+  if (p99) out.push({ name: 'idle p99 publish-to-start < 1 ms', met: p99.ours !== undefined && p99.ours < 1, figure: `${formatValue(p99.ours, 'ms')} ms` });
+  const mem = find('memory', 'perMessage');
+  if (mem) out.push({ name: '< 150 bytes Redis memory per queued message beyond payload', met: mem.ours !== undefined && mem.ours < 150, figure: `${formatValue(mem.ours, 'bytes')} bytes` });
+  const idle = find('idle-commands', 'perMinute');
+  if (idle) {
+    out.push({ name: `idle worker <= a few (${IDLE_COMMANDS_PER_MINUTE_BAR}) Redis commands per minute`, met: idle.ours !== undefined && idle.ours <= IDLE_COMMANDS_PER_MINUTE_BAR,
+      figure: `${formatValue(idle.ours, 'cmds/min')} commands/min over ${report.sizes.idleSeconds} s` });
+  }
+  const failures = failuresOf(report);
+  out.push({ name: 'every message processed exactly once in every scenario', met: failures.length === 0, figure: failures.length ? failures.join('; ') : 'all runs verified' });
+  return out;
+}
+
+export function scenarioById(report: BenchReport, id: string): ScenarioReport | undefined {
+  return report.scenarios.find((s) => s.id === id);
+}

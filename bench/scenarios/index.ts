@@ -1,0 +1,14 @@
+import { bulkPublish } from './bulk-publish';
+import { idleCommands } from './idle-commands';
+import { latencyIdle, latencyLoad } from './latency';
+import { memory } from './memory';
+import { processC1, processC10, processC100 } from './process';
+import { steady, steadyPriorities } from './steady';
+import type { Scenario } from './scenario';
+
+export * from './scenario';
+
+/** Every scenario, in run order (steady before latency-load, which reuses its capacity figure). */
+export const SCENARIOS: Scenario[] = [
+  bulkPublish, processC1, processC10, processC100, steady, steadyPriorities, latencyIdle, latencyLoad, memory, idleCommands,
+];

@@ -1,0 +1,93 @@
+import type Redis from 'ioredis';
+import type { BenchSystem, SystemKind } from '../systems';
+
+/** How big each scenario is. */
+export interface Sizes {
+  bulkMessages: number;
+  batchSize: number;
+  processMessages: number;
+  /** Concurrency 1 is slow for BullMQ; it gets fewer messages. */
+  processMessagesC1: number;
+  /** Concurrency of the steady, priority and latency-under-load scenarios (same for both systems). */
+  steadyConcurrency: number;
+  steadySeconds: number;
+  warmupSeconds: number;
+  idleLatencySamples: number;
+  loadLatencySeconds: number;
+  memoryMessages: number;
+  idleSeconds: number;
+  /** Longest any phase may take before the scenario counts as failed (stuck messages). */
+  timeoutMs: number;
+}
+
+export const FULL_SIZES: Sizes = {
+  bulkMessages: 100_000,
+  batchSize: 1000,
+  processMessages: 100_000,
+  processMessagesC1: 20_000,
+  steadyConcurrency: 100,
+  steadySeconds: 10,
+  warmupSeconds: 1,
+  idleLatencySamples: 2000,
+  loadLatencySeconds: 8,
+  memoryMessages: 100_000,
+  idleSeconds: 10,
+  timeoutMs: 180_000,
+};
+
+export const SMOKE_SIZES: Sizes = {
+  bulkMessages: 3000,
+  batchSize: 1000,
+  processMessages: 2000,
+  processMessagesC1: 500,
+  steadyConcurrency: 100,
+  steadySeconds: 1,
+  warmupSeconds: 0.2,
+  idleLatencySamples: 50,
+  loadLatencySeconds: 1,
+  memoryMessages: 3000,
+  idleSeconds: 1,
+  timeoutMs: 30_000,
+};
+
+export interface ScenarioContext {
+  url: string;
+  /** Connection for INFO/FLUSHALL; not used by the systems. */
+  admin: Redis;
+  sizes: Sizes;
+  /** A system on fresh keys; the scenario closes it (use {@link withSystem}). */
+  open(kind: SystemKind): BenchSystem;
+  /** Steady throughput measured earlier in this run, per system (feeds latency under load). */
+  capacity: Partial<Record<SystemKind, number>>;
+  log(line: string): void;
+}
+
+export interface MetricDef {
+  key: string;
+  label: string;
+  unit: 'msgs/s' | 'ms' | 'bytes' | 'cmds/min';
+  better: 'higher' | 'lower';
+}
+
+export interface ScenarioOutcome {
+  metrics: Record<string, number>;
+  detail?: Record<string, unknown>;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  metrics: MetricDef[];
+  /** Extra systems run besides ours and BullMQ (shown as notes, not in the ratio). */
+  variants?: SystemKind[];
+  run(ctx: ScenarioContext, kind: SystemKind): Promise<ScenarioOutcome>;
+}
+
+export async function withSystem<T>(ctx: ScenarioContext, kind: SystemKind, fn: (system: BenchSystem) => Promise<T>): Promise<T> {
+  const system = ctx.open(kind);
+  try {
+    return await fn(system);
+  } finally {
+    await system.close().catch((error) => ctx.log(`  close of ${kind} failed: ${(error as Error).message}`));
+  }
+}

@@ -1,0 +1,71 @@
+import type { BenchMsg, BenchSystem } from '../systems';
+import { DeliveryTracker } from '../lib/tracker';
+import { now, sleep } from '../lib/time';
+import { waitProcessed } from './common';
+import { Scenario, ScenarioContext, withSystem } from './scenario';
+
+const PRODUCER_BATCH = 100;
+const PRODUCERS = 2;
+/** Producers pause while this many published messages are not yet handled, so the consumer is the bottleneck. */
+const MAX_BACKLOG = 10_000;
+
+export interface SteadyResult {
+  rate: number;
+  published: number;
+  windowMs: number;
+}
+
+/**
+ * Producers (batches of 100, two in flight) and one consumer run at the same time. Throughput is
+ * the handler starts per second over `seconds`, after a warm-up. Then the producers stop, the rest
+ * drains and every message is checked.
+ */
+export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label: string, seconds: number, mixed: boolean): Promise<SteadyResult> {
+  const tracker = new DeliveryTracker(1 << 16);
+  let published = 0;
+  let stop = false;
+  await system.consume(ctx.sizes.steadyConcurrency, (m) => tracker.record(m.i));
+  const producer = async (): Promise<void> => {
+    while (!stop) {
+      if (published - tracker.delivered > MAX_BACKLOG) {
+        await sleep(1);
+        continue;
+      }
+      const batch: BenchMsg[] = [];
+      for (let k = 0; k < PRODUCER_BATCH; k++) {
+        const i = published++;
+        batch.push(mixed ? { i, p: (i % 4) as 0 | 1 | 2 | 3 } : { i });
+      }
+      await system.publishBatch(batch);
+    }
+  };
+  const producers = Array.from({ length: PRODUCERS }, () => producer());
+  await sleep(ctx.sizes.warmupSeconds * 1000);
+  const from = tracker.delivered;
+  const start = now();
+  await sleep(seconds * 1000);
+  const handled = tracker.delivered - from;
+  const windowMs = now() - start;
+  stop = true;
+  await Promise.all(producers);
+  await waitProcessed(ctx, system, tracker, published);
+  tracker.verify(published, label);
+  return { rate: (handled / windowMs) * 1000, published, windowMs };
+}
+
+function steadyScenario(mixed: boolean): Scenario {
+  return {
+    id: mixed ? 'steady-priorities' : 'steady',
+    title: mixed ? 'Producer and consumer together, four priorities mixed' : 'Producer and consumer together (steady throughput)',
+    metrics: [{ key: 'rate', label: mixed ? 'steady, 4 priorities mixed' : 'steady throughput', unit: 'msgs/s', better: 'higher' }],
+    variants: mixed ? undefined : ['ours-r0'],
+    run: (ctx, kind) => withSystem(ctx, kind, async (system) => {
+      const r = await runSteady(ctx, system, `${kind} ${mixed ? 'steady-priorities' : 'steady'}`, ctx.sizes.steadySeconds, mixed);
+      if (!mixed && kind !== 'ours-r0') ctx.capacity[kind] = r.rate;
+      return { metrics: { rate: r.rate }, detail: { ...r, concurrency: ctx.sizes.steadyConcurrency } };
+    }),
+  };
+}
+
+export const steady = steadyScenario(false);
+export const steadyPriorities = steadyScenario(true);
