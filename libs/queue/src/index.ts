@@ -13,3 +13,4 @@ export * from './redis';
 export * from './events';
 export * from './scheduler';
 export * from './dispatcher';
+export * from './config';

@@ -1,0 +1,120 @@
+import { existsSync, readFileSync } from 'fs';
+import { load, YAMLException } from 'js-yaml';
+import { isAbsolute, join, relative, resolve } from 'path';
+import { QueueConfigError } from '../errors';
+import { maskRedisUrl } from '../redis/redis-connection';
+import { ConfigFileError, ConfigValidationError } from './config-errors';
+import { validateConfig } from './config-schema';
+import type { QueueAppConfig } from './config.types';
+import { EnvValue, interpolate } from './interpolate';
+
+export interface LoadConfigOptions {
+  /** Folder of `config.yaml` and `<NODE_ENV>.yaml` (default: `CONFIG_DIR`, else `./config` under the working directory). */
+  dir?: string;
+  /** Environment for `${VAR}`, `NODE_ENV`, `CONFIG_FILE` and `REDIS_URL` (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Overlay file instead of `config/<NODE_ENV>.yaml` (default: `CONFIG_FILE` from the environment). Must exist. */
+  file?: string;
+  /** Merged last, after the files (tests, command-line flags). Interpolated like the files. */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * Loads the configuration: `config.yaml` (required; the defaults), then the overlay
+ * (`CONFIG_FILE`, else `<NODE_ENV>.yaml` when that file exists) deep-merged over it (mappings
+ * merge, lists and scalars are replaced), then `overrides`; interpolates `${VAR}` /
+ * `${VAR:-default}`; `REDIS_URL`, when set, replaces the Redis address (host/port/db, Sentinel
+ * and Cluster settings are dropped); validates and fills defaults.
+ * @throws ConfigFileError when a file is missing or not valid YAML (line and column, no content)
+ * @throws ConfigValidationError listing every problem (key path, value found, expectation), secrets masked
+ */
+export function loadConfig(options: LoadConfigOptions = {}): QueueAppConfig {
+  const env = options.env ?? process.env;
+  const dir = resolve(options.dir ?? env.CONFIG_DIR ?? join(process.cwd(), 'config'));
+  const sources: string[] = [];
+  const read = (file: string) => {
+    sources.push(displayPath(file));
+    return readYamlFile(file);
+  };
+  let merged = read(join(dir, 'config.yaml'));
+  const overlay = options.file ?? env.CONFIG_FILE;
+  if (overlay) {
+    merged = deepMerge(merged, read(isAbsolute(overlay) ? overlay : resolve(overlay)));
+  } else if (env.NODE_ENV) {
+    if (!/^[A-Za-z0-9_-]+$/.test(env.NODE_ENV)) throw new ConfigValidationError([new QueueConfigError('NODE_ENV', env.NODE_ENV, 'an environment name from [A-Za-z0-9_-]')]);
+    const file = join(dir, `${env.NODE_ENV}.yaml`);
+    if (existsSync(file)) merged = deepMerge(merged, read(file));
+  }
+  if (options.overrides) merged = deepMerge(merged, options.overrides);
+  return parseConfig(merged, { env, sources });
+}
+
+/**
+ * Validates a configuration object in YAML shape (any subset: defaults fill the rest),
+ * interpolating `${VAR}` from `env` and applying `REDIS_URL`.
+ * @throws ConfigValidationError listing every problem
+ */
+export function parseConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; sources?: string[] } = {}): QueueAppConfig {
+  const env = options.env ?? process.env;
+  const problems: QueueConfigError[] = [];
+  let tree = interpolate(raw ?? {}, env, '', problems);
+  if (env.REDIS_URL) tree = withRedisUrl(tree, env.REDIS_URL, problems);
+  const config = validateConfig(tree, problems);
+  if (problems.length > 0) throw new ConfigValidationError(problems, options.sources);
+  return config;
+}
+
+/** Reads one YAML file into a mapping (an empty file is an empty mapping). */
+export function readYamlFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigFileError(displayPath(file), code === 'ENOENT' ? 'not found (set CONFIG_DIR or CONFIG_FILE, or run from the folder that holds config/)' : `cannot be read (${code})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = load(text, { filename: file });
+  } catch (error) {
+    if (error instanceof YAMLException) {
+      // The reason and position only: js-yaml's message quotes the offending line, which may hold a secret.
+      throw new ConfigFileError(displayPath(file), `invalid YAML at line ${error.mark.line + 1}, column ${error.mark.column + 1}: ${error.reason}`);
+    }
+    throw error;
+  }
+  if (parsed === undefined || parsed === null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigFileError(displayPath(file), 'expected a mapping at the top level');
+  return parsed as Record<string, unknown>;
+}
+
+/** Deep merge: mappings merge key by key, anything else in `over` replaces what is in `base`. */
+export function deepMerge(base: unknown, over: unknown): Record<string, unknown> {
+  if (!isMapping(base)) base = {};
+  if (!isMapping(over)) return base as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(over)) {
+    out[key] = isMapping(value) && isMapping(out[key]) ? deepMerge(out[key], value) : value;
+  }
+  return out;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof EnvValue);
+}
+
+function withRedisUrl(tree: unknown, url: string, problems: QueueConfigError[]): unknown {
+  if (!/^rediss?:\/\/\S+$/.test(url)) {
+    problems.push(new QueueConfigError('REDIS_URL', maskRedisUrl(url), 'a redis:// or rediss:// URL'));
+    return tree;
+  }
+  const root = isMapping(tree) ? tree : {};
+  const redis = isMapping(root.redis) ? { ...root.redis } : {};
+  for (const key of ['host', 'port', 'db', 'sentinels', 'sentinel_name', 'cluster_nodes']) delete redis[key];
+  return { ...root, redis: { ...redis, url } };
+}
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
