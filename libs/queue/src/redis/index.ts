@@ -1,2 +1,3 @@
 export * from './redis-connection';
 export * from './lua-loader';
+export * from './embedded-redis';
