@@ -1,0 +1,108 @@
+import { InvalidOptionError, QueueConfigError } from '../errors';
+import { createQueue } from '../queue/create-queue';
+import type { TaskQueue } from '../queue/queue.types';
+import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import type { RedisClient } from '../redis/redis-connection';
+import { MemorySchedulerStore } from './memory/memory-scheduler-store';
+import { RedisSchedulerStore } from './redis/redis-scheduler-store';
+import type { MissedPolicy, Scheduler } from './scheduler';
+import { TaskScheduler } from './task-scheduler';
+
+/** Where a scheduler keeps its recurring definitions and counters. */
+export type SchedulerBackend =
+  /** `prefix` goes before the `{name}` hash tag of the scheduler's keys (default `sch`); `queuePrefix` is used for queues it opens (default `mq`). */
+  | { type: 'redis'; client: RedisClient; prefix?: string; queuePrefix?: string }
+  /** `store` lets several schedulers in one process act as replicas of one another. */
+  | { type: 'memory'; store?: MemorySchedulerStore };
+
+export interface CreateSchedulerOptions {
+  backend: SchedulerBackend;
+  /** Scheduler name, the hash tag of its keys; schedulers with the same name are replicas (default `scheduler`). `[A-Za-z0-9_.:-]`, 1..50. */
+  name?: string;
+  /**
+   * Target queues. On Redis, a queue not given here is opened on demand (publish only, default
+   * options) on the same client; on memory every target queue must be given.
+   */
+  queues?: TaskQueue[];
+  /** Queue of tasks that name none. */
+  defaultQueue?: string;
+  /** Policy of recurring tasks that set none (default `skip`). */
+  missedPolicy?: MissedPolicy;
+  /** An occurrence more than this late counts as missed and its task's policy applies (default 1000 ms). */
+  missedGraceMs?: number;
+  /** Longest sleep of the loop without a wake-up, a safety net for lost notifications (default 30 000 ms). */
+  maxIdleMs?: number;
+  /** How long a running handler counts as active when its process dies without reporting (default 300 000 ms). */
+  activeTtlMs?: number;
+  /** Start firing recurring tasks at once (default true). */
+  autoStart?: boolean;
+}
+
+/**
+ * Creates a scheduler on Redis or in memory (same semantics).
+ * @throws QueueConfigError naming the invalid option.
+ */
+export function createScheduler(options: CreateSchedulerOptions): Scheduler {
+  if (!options || typeof options !== 'object') throw new QueueConfigError('scheduler', options, 'an options object');
+  const name = options.name ?? 'scheduler';
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,50}$/.test(name)) {
+    throw new QueueConfigError('scheduler.name', name, 'a name of 1..50 characters from [A-Za-z0-9_.:-]');
+  }
+  const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number => {
+    const v = options[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new QueueConfigError(`scheduler.${key}`, v, `an integer >= ${min}`);
+    return v;
+  };
+  const missed = options.missedPolicy ?? 'skip';
+  if (missed !== 'skip' && missed !== 'run_once') throw new QueueConfigError('scheduler.missedPolicy', missed, '"skip" or "run_once"');
+  if (options.defaultQueue !== undefined && (typeof options.defaultQueue !== 'string' || !QUEUE_NAME_PATTERN.test(options.defaultQueue))) {
+    throw new QueueConfigError('scheduler.defaultQueue', options.defaultQueue, 'a queue name');
+  }
+  const given = new Map<string, TaskQueue>();
+  for (const [i, q] of (options.queues ?? []).entries()) {
+    if (!q || typeof q.publish !== 'function') throw new QueueConfigError(`scheduler.queues[${i}]`, q, 'a TaskQueue');
+    given.set(q.name, q);
+  }
+  const backend = options.backend;
+  const owned = new Map<string, TaskQueue>();
+  let store: MemorySchedulerStore | RedisSchedulerStore;
+  let resolveQueue: (queueName: string) => TaskQueue;
+  if (backend?.type === 'redis') {
+    if (!backend.client) throw new QueueConfigError('scheduler.backend.client', backend.client, 'an ioredis client');
+    store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name);
+    resolveQueue = (queueName) => {
+      const known = given.get(queueName) ?? owned.get(queueName);
+      if (known) return known;
+      if (!QUEUE_NAME_PATTERN.test(queueName)) throw new InvalidOptionError('schedule.task.queue', queueName, 'a queue name');
+      const opened = createQueue({ name: queueName, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
+      owned.set(queueName, opened);
+      return opened;
+    };
+  } else if (backend?.type === 'memory') {
+    store = backend.store ?? new MemorySchedulerStore();
+    resolveQueue = (queueName) => {
+      const known = given.get(queueName);
+      if (!known) throw new InvalidOptionError('schedule.task.queue', queueName, `one of the queues given to the scheduler (${[...given.keys()].join(', ') || 'none'})`);
+      return known;
+    };
+  } else {
+    throw new QueueConfigError('scheduler.backend.type', (backend as { type?: unknown })?.type, '"redis" or "memory"');
+  }
+  const redisStore = store instanceof RedisSchedulerStore ? store : undefined;
+  const scheduler = new TaskScheduler(store, {
+    name,
+    defaultQueue: options.defaultQueue,
+    missedPolicy: missed,
+    missedGraceMs: int('missedGraceMs', 1000, 0),
+    maxIdleMs: int('maxIdleMs', 30_000, 10),
+    activeTtlMs: int('activeTtlMs', 300_000, 1000),
+    resolveQueue,
+    closeOwnedQueues: async () => {
+      await Promise.all([...owned.values()].map((q) => q.close()));
+    },
+    beforeLoop: redisStore ? () => redisStore.subscribe() : undefined,
+  });
+  if (options.autoStart !== false) scheduler.start();
+  return scheduler;
+}

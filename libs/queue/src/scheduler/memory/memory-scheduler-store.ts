@@ -1,0 +1,104 @@
+import { ChangeWaiter } from '../change-waiter';
+import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
+
+/**
+ * {@link SchedulerStore} inside one process: step for step what the Lua scripts do. Several
+ * schedulers may share one instance (replicas inside one process).
+ */
+export class MemorySchedulerStore implements SchedulerStore {
+  private readonly rec = new Map<string, string>();
+  private readonly next = new Map<string, number>();
+  private readonly once = new Map<string, { dueAt: number; info: string }>();
+  private readonly active = new Map<string, number>();
+  private readonly counters: Record<string, number> = {};
+  private readonly waiter = new ChangeWaiter();
+
+  async upsertRecurring(key: string, definitionJson: string, sig: string, nextRunAt: number): Promise<boolean> {
+    const old = this.rec.get(key);
+    let keep = false;
+    if (old !== undefined) {
+      try {
+        keep = (JSON.parse(old) as { sig?: string }).sig === sig && this.next.has(key);
+      } catch {
+        keep = false;
+      }
+    }
+    this.rec.set(key, definitionJson);
+    if (!keep) this.next.set(key, nextRunAt);
+    this.waiter.wake();
+    return old === undefined;
+  }
+
+  async removeRecurring(key: string): Promise<boolean> {
+    const existed = this.rec.delete(key);
+    this.next.delete(key);
+    if (existed) this.waiter.wake();
+    return existed;
+  }
+
+  async due(limit: number): Promise<DueBatch> {
+    const now = Date.now();
+    const sorted = [...this.next].sort((a, b) => a[1] - b[1]);
+    const items = sorted.filter(([, at]) => at <= now).slice(0, limit)
+      .map(([key, occurrence]) => ({ key, occurrence, definition: this.rec.get(key) ?? null }));
+    const waitMs = items.length > 0 || sorted.length === 0 ? null : Math.max(0, sorted[0][1] - now);
+    return { now, items, waitMs };
+  }
+
+  async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
+    if (this.next.get(key) !== occurrence) return false;
+    this.next.set(key, nextRunAt);
+    this.count(fired ? 'total' : 'skipped');
+    return true;
+  }
+
+  async addOnce(id: string, dueAt: number, info: string): Promise<void> {
+    this.once.set(id, { dueAt, info });
+    this.count('total');
+  }
+
+  async removeOnce(id: string): Promise<boolean> {
+    return this.once.delete(id);
+  }
+
+  async list(): Promise<StoredSchedules> {
+    const now = Date.now();
+    for (const [id, o] of this.once) if (o.dueAt <= now) this.once.delete(id);
+    return {
+      once: [...this.once].map(([id, o]) => ({ id, dueAt: o.dueAt, info: o.info })),
+      recurring: [...this.rec].map(([key, definition]) => ({ key, nextRunAt: this.next.get(key) ?? -1, definition })),
+    };
+  }
+
+  async taskStarted(token: string, ttlMs: number): Promise<void> {
+    this.active.set(token, Date.now() + ttlMs);
+  }
+
+  async taskEnded(token: string, outcome: 'completed' | 'failed'): Promise<void> {
+    this.active.delete(token);
+    this.count(outcome);
+  }
+
+  async counts(): Promise<StoredSchedulerCounts> {
+    const now = Date.now();
+    for (const [token, until] of this.active) if (until <= now) this.active.delete(token);
+    const once = [...this.once.values()].filter((o) => o.dueAt > now).length;
+    return { counters: { ...this.counters }, active: this.active.size, once, recurring: this.rec.size };
+  }
+
+  waitForChange(timeoutMs: number): Promise<void> {
+    return this.waiter.wait(timeoutMs);
+  }
+
+  interruptWait(): void {
+    this.waiter.wake();
+  }
+
+  async close(): Promise<void> {
+    this.waiter.wake();
+  }
+
+  private count(name: string): void {
+    this.counters[name] = (this.counters[name] ?? 0) + 1;
+  }
+}

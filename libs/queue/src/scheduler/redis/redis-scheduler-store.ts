@@ -1,0 +1,141 @@
+import { join } from 'path';
+import { Logger } from '@nestjs/common';
+import { LuaCommands } from '../../redis/lua-loader';
+import { duplicateClient, RedisClient } from '../../redis/redis-connection';
+import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
+import { ChangeWaiter } from '../change-waiter';
+
+const SCRIPTS = ['upsert', 'remove', 'due', 'advance', 'once-add', 'once-remove', 'list', 'task-start', 'task-end', 'counts'] as const;
+type ScriptName = (typeof SCRIPTS)[number];
+
+let commands: LuaCommands<ScriptName> | undefined;
+/** The scheduler's Lua commands (prefix `sch`), read from disk once per process. */
+export function schedulerCommands(): LuaCommands<ScriptName> {
+  return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'sch'));
+}
+
+/** Every Redis key of one scheduler: `<prefix>:{<name>}:<suffix>` (one hash tag, one Cluster slot). */
+export class SchedulerKeys {
+  readonly rec: string;
+  readonly next: string;
+  readonly once: string;
+  readonly oncedefs: string;
+  readonly stats: string;
+  readonly active: string;
+  /** Pub/sub channel (not a key) announcing definition changes. */
+  readonly channel: string;
+
+  constructor(prefix: string, name: string) {
+    const base = `${prefix}:{${name}}:`;
+    this.rec = `${base}rec`;
+    this.next = `${base}next`;
+    this.once = `${base}once`;
+    this.oncedefs = `${base}oncedefs`;
+    this.stats = `${base}stats`;
+    this.active = `${base}active`;
+    this.channel = `${base}changed`;
+  }
+
+  all(): string[] {
+    return [this.rec, this.next, this.once, this.oncedefs, this.stats, this.active];
+  }
+}
+
+/** {@link SchedulerStore} on Redis; definition changes are announced over pub/sub. */
+export class RedisSchedulerStore implements SchedulerStore {
+  readonly keys: SchedulerKeys;
+  private readonly lua = schedulerCommands();
+  private readonly waiter = new ChangeWaiter();
+  private subscriber?: RedisClient;
+  private readonly logger: Logger;
+
+  constructor(private readonly client: RedisClient, prefix: string, name: string) {
+    this.keys = new SchedulerKeys(prefix, name);
+    this.logger = new Logger(`Scheduler:${name}`);
+    this.lua.install(client);
+  }
+
+  /** Subscribes to definition changes (the loop calls it once before its first wait). */
+  async subscribe(): Promise<void> {
+    if (this.subscriber) return;
+    const sub = duplicateClient(this.client);
+    this.subscriber = sub;
+    sub.on('error', (error: Error) => this.logger.warn(`change subscription: ${error.message}`));
+    sub.on('message', () => this.waiter.wake());
+    // After a reconnect ioredis subscribes again; changes made meanwhile are caught by a wake-up.
+    sub.on('ready', () => this.waiter.wake());
+    await sub.subscribe(this.keys.channel);
+  }
+
+  async upsertRecurring(key: string, definitionJson: string, sig: string, nextRunAt: number): Promise<boolean> {
+    const k = this.keys;
+    return (await this.lua.run<number>(this.client, 'upsert', [k.rec, k.next], [key, definitionJson, sig, nextRunAt, k.channel])) === 1;
+  }
+
+  async removeRecurring(key: string): Promise<boolean> {
+    return (await this.lua.run<number>(this.client, 'remove', [this.keys.rec, this.keys.next], [key, this.keys.channel])) === 1;
+  }
+
+  async due(limit: number): Promise<DueBatch> {
+    const [now, wait, keys, runs, defs] = await this.lua.run<[number, number, string[], string[], Array<string | null>]>(
+      this.client, 'due', [this.keys.next, this.keys.rec], [limit]);
+    return {
+      now: Number(now),
+      waitMs: wait < 0 ? null : Number(wait),
+      items: keys.map((key, i) => ({ key, occurrence: Number(runs[i]), definition: defs[i] ?? null })),
+    };
+  }
+
+  async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
+    return (await this.lua.run<number>(this.client, 'advance', [this.keys.next, this.keys.stats], [key, occurrence, nextRunAt, fired ? '1' : '0'])) === 1;
+  }
+
+  async addOnce(id: string, dueAt: number, info: string): Promise<void> {
+    await this.lua.run(this.client, 'once-add', [this.keys.once, this.keys.oncedefs, this.keys.stats], [id, dueAt, info]);
+  }
+
+  async removeOnce(id: string): Promise<boolean> {
+    return (await this.lua.run<number>(this.client, 'once-remove', [this.keys.once, this.keys.oncedefs], [id])) === 1;
+  }
+
+  async list(): Promise<StoredSchedules> {
+    const k = this.keys;
+    const [once, rec] = await this.lua.run<[string[], string[]]>(this.client, 'list', [k.once, k.oncedefs, k.rec, k.next], []);
+    const out: StoredSchedules = { once: [], recurring: [] };
+    for (let i = 0; i < once.length; i += 3) out.once.push({ id: once[i], dueAt: Number(once[i + 1]), info: once[i + 2] });
+    for (let i = 0; i < rec.length; i += 3) out.recurring.push({ key: rec[i], nextRunAt: Number(rec[i + 1]), definition: rec[i + 2] });
+    return out;
+  }
+
+  async taskStarted(token: string, ttlMs: number): Promise<void> {
+    await this.lua.run(this.client, 'task-start', [this.keys.active], [token, ttlMs]);
+  }
+
+  async taskEnded(token: string, outcome: 'completed' | 'failed'): Promise<void> {
+    await this.lua.run(this.client, 'task-end', [this.keys.active, this.keys.stats], [token, outcome]);
+  }
+
+  async counts(): Promise<StoredSchedulerCounts> {
+    const k = this.keys;
+    const [flat, active, once, recurring] = await this.lua.run<[string[], number, number, number]>(
+      this.client, 'counts', [k.stats, k.active, k.once, k.rec], []);
+    const counters: Record<string, number> = {};
+    for (let i = 0; i < flat.length; i += 2) counters[flat[i]] = Number(flat[i + 1]);
+    return { counters, active, once, recurring };
+  }
+
+  waitForChange(timeoutMs: number): Promise<void> {
+    return this.waiter.wait(timeoutMs);
+  }
+
+  interruptWait(): void {
+    this.waiter.wake();
+  }
+
+  async close(): Promise<void> {
+    this.waiter.wake();
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    sub?.disconnect();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The storage contract under a scheduler: the atomic steps (one Lua script each on Redis, one
+ * synchronous step on the memory store). The loop and the validation above it are shared, so the
+ * two backends behave the same by construction.
+ */
+
+export interface DueRecurring {
+  key: string;
+  /** The due occurrence (the stored next run), ms. */
+  occurrence: number;
+  /** Definition JSON; null when the definition vanished. */
+  definition: string | null;
+}
+
+export interface DueBatch {
+  /** Store time, ms (Redis server time on Redis). */
+  now: number;
+  items: DueRecurring[];
+  /** When nothing is due: ms until the earliest next run (null: no recurring task). */
+  waitMs: number | null;
+}
+
+export interface StoredSchedules {
+  once: Array<{ id: string; dueAt: number; info: string }>;
+  recurring: Array<{ key: string; nextRunAt: number; definition: string }>;
+}
+
+export interface StoredSchedulerCounts {
+  counters: Record<string, number>;
+  active: number;
+  once: number;
+  recurring: number;
+}
+
+export interface SchedulerStore {
+  /** Creates or updates; keeps the next run when `sig` is unchanged. Wakes every loop. True when created. */
+  upsertRecurring(key: string, definitionJson: string, sig: string, nextRunAt: number): Promise<boolean>;
+  /** True when it existed. Wakes every loop. */
+  removeRecurring(key: string): Promise<boolean>;
+  due(limit: number): Promise<DueBatch>;
+  /** CAS of the next run from `occurrence` to `nextRunAt`; counts the run when `fired`. */
+  advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean>;
+  addOnce(id: string, dueAt: number, info: string): Promise<void>;
+  removeOnce(id: string): Promise<boolean>;
+  list(): Promise<StoredSchedules>;
+  taskStarted(token: string, ttlMs: number): Promise<void>;
+  taskEnded(token: string, outcome: 'completed' | 'failed'): Promise<void>;
+  counts(): Promise<StoredSchedulerCounts>;
+  /** Resolves on a definition change (any process), on `interruptWait`, or after `timeoutMs`. */
+  waitForChange(timeoutMs: number): Promise<void>;
+  interruptWait(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,245 @@
+import { randomUUID } from 'crypto';
+import { Logger } from '@nestjs/common';
+import { InvalidOptionError, QueueClosedError } from '../errors';
+import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
+import { nextOccurrence, onceId, parseId, parseWhen, RecurringDefinition, validateTask } from './schedule-spec';
+import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
+import type { DueRecurring, SchedulerStore } from './scheduler-store';
+
+/** Settings of {@link TaskScheduler}, already validated by `createScheduler`. */
+export interface TaskSchedulerSettings {
+  name: string;
+  defaultQueue?: string;
+  missedPolicy: MissedPolicy;
+  missedGraceMs: number;
+  maxIdleMs: number;
+  activeTtlMs: number;
+  /** Finds (or opens) the queue of a name; throws InvalidOptionError for an unknown one. */
+  resolveQueue(name: string): TaskQueue;
+  /** Closes the queues the scheduler opened itself. */
+  closeOwnedQueues(): Promise<void>;
+  /** Called once before the loop first waits (Redis: subscribe to changes). */
+  beforeLoop?(): Promise<void>;
+}
+
+const BATCH = 100;
+
+/**
+ * The {@link Scheduler} over any {@link SchedulerStore}. One-off tasks are delayed queue messages
+ * (the queue makes them durable and due); recurring tasks are fired by a loop that sleeps until the
+ * earliest next run or a definition change, publishes each due occurrence with an idempotency key
+ * and then moves the next run forward with a compare-and-set (exactly one run per occurrence).
+ */
+export class TaskScheduler implements Scheduler {
+  private readonly logger: Logger;
+  private readonly instanceId = randomUUID();
+  private loop?: Promise<void>;
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly store: SchedulerStore,
+    private readonly settings: TaskSchedulerSettings,
+  ) {
+    this.logger = new Logger(`Scheduler:${settings.name}`);
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  queue(name?: string): TaskQueue {
+    const queueName = name ?? this.settings.defaultQueue;
+    if (queueName === undefined) throw new InvalidOptionError('queue.name', name, 'a queue name (no defaultQueue is set)');
+    return this.settings.resolveQueue(queueName);
+  }
+
+  async schedule<P>(task: ScheduledTask<P>, when: ScheduleWhen): Promise<string> {
+    this.assertOpen();
+    const t = validateTask(task, this.settings.defaultQueue);
+    const now = Date.now();
+    const parsed = parseWhen(when, now, this.settings.missedPolicy);
+    const queue = this.settings.resolveQueue(t.queue);
+    if (parsed.kind === 'once') {
+      const messageId = await queue.publish({
+        type: t.type, payload: t.payload, priority: t.priority, maxRetries: t.maxRetries, timeoutMs: t.timeoutMs,
+        delayMs: Math.max(0, parsed.dueAt - Date.now()),
+      });
+      const id = onceId(t.queue, messageId);
+      await this.store.addOnce(id, parsed.dueAt, JSON.stringify({ task: t, createdAt: now }));
+      return id;
+    }
+    const anchor = 'everyMs' in parsed.when ? now + parsed.when.everyMs : now;
+    const def: RecurringDefinition = { key: parsed.key, task: t, when: parsed.when, missed: parsed.missed, anchor, sig: parsed.sig,
+      createdAt: now, updatedAt: now };
+    const nextRunAt = nextOccurrence(def, now - 1);
+    const created = await this.store.upsertRecurring(def.key, JSON.stringify(def), def.sig, nextRunAt);
+    this.logger.log(`${created ? 'created' : 'updated'} recurring task "${def.key}" (${def.sig}, ${def.task.type} -> ${def.task.queue})`);
+    return `recurring:${def.key}`;
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const parsed = parseId(id);
+    if (!parsed) throw new InvalidOptionError('cancel.id', id, 'an id returned by schedule (once:... or recurring:...)');
+    if (parsed.kind === 'recurring') return this.store.removeRecurring(parsed.key);
+    const cancelled = await this.settings.resolveQueue(parsed.queue).cancel(parsed.messageId);
+    await this.store.removeOnce(id);
+    return cancelled;
+  }
+
+  removeRecurring(key: string): Promise<boolean> {
+    return this.cancel(`recurring:${key}`);
+  }
+
+  async list(): Promise<ScheduleInfo[]> {
+    const stored = await this.store.list();
+    const out: ScheduleInfo[] = [];
+    for (const o of stored.once) {
+      const info = safeParse<{ task: ScheduleInfo['task']; createdAt: number }>(o.info);
+      if (info) out.push({ id: o.id, kind: 'once', task: info.task, nextRunAt: o.dueAt, createdAt: info.createdAt });
+    }
+    for (const r of stored.recurring) {
+      const def = safeParse<RecurringDefinition>(r.definition);
+      if (!def) continue;
+      out.push({ id: `recurring:${r.key}`, kind: 'recurring', key: r.key, task: def.task, when: def.when, missed: def.missed,
+        nextRunAt: r.nextRunAt, createdAt: def.createdAt, updatedAt: def.updatedAt });
+    }
+    return out.sort((a, b) => a.nextRunAt - b.nextRunAt);
+  }
+
+  process<P = unknown, R = unknown>(
+    type: string,
+    handler: (message: QueueMessage<P>, context: HandlerContext) => Promise<R> | R,
+    options: { queue?: string; concurrency?: number } = {},
+  ): void {
+    this.assertOpen();
+    if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
+    const queue = this.queue(options.queue);
+    const ttl = this.settings.activeTtlMs;
+    queue.process<P, R>(type, async (message, context) => {
+      const token = `${this.instanceId}:${message.id}:${message.attempt}`;
+      await this.store.taskStarted(token, Math.max(ttl, message.timeoutMs * 2)).catch((e) => this.warn('active count', e));
+      try {
+        const result = await untilAborted(Promise.resolve().then(() => handler(message, context)), context.signal);
+        void this.store.taskEnded(token, 'completed').catch((e) => this.warn('completed count', e));
+        return result;
+      } catch (error) {
+        void this.store.taskEnded(token, 'failed').catch((e) => this.warn('failed count', e));
+        throw error;
+      }
+    }, { concurrency: options.concurrency });
+  }
+
+  async stats(): Promise<SchedulerStats> {
+    const c = await this.store.counts();
+    return {
+      total_tasks: c.counters.total ?? 0,
+      completed_tasks: c.counters.completed ?? 0,
+      failed_tasks: c.counters.failed ?? 0,
+      active_tasks: c.active,
+      scheduled_recurring: c.recurring,
+      scheduled_once: c.once,
+    };
+  }
+
+  start(): void {
+    if (this.loop || this.closing) return;
+    this.loop = this.run();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.store.interruptWait();
+      await this.loop;
+      await this.store.close();
+      await this.settings.closeOwnedQueues();
+    })();
+    return this.closing;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    try {
+      await this.settings.beforeLoop?.();
+    } catch (error) {
+      this.warn('change subscription (falling back to maxIdleMs wake-ups)', error);
+    }
+    while (!this.closing) {
+      try {
+        const batch = await this.store.due(BATCH);
+        failures = 0;
+        for (const item of batch.items) {
+          if (this.closing) break;
+          await this.fire(item, batch.now);
+        }
+        if (batch.items.length === 0 && !this.closing) {
+          await this.store.waitForChange(Math.min(this.settings.maxIdleMs, batch.waitMs ?? this.settings.maxIdleMs));
+        }
+      } catch (error) {
+        if (this.closing) break;
+        failures++;
+        const pause = Math.min(5000, 50 * 2 ** Math.min(failures, 7));
+        this.logger.error(`scheduler loop failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        await this.store.waitForChange(pause);
+      }
+    }
+  }
+
+  /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */
+  private async fire(item: DueRecurring, now: number): Promise<void> {
+    const def = item.definition === null ? undefined : safeParse<RecurringDefinition>(item.definition);
+    if (!def) {
+      this.logger.error(`recurring task "${item.key}" has no readable definition; removing it`);
+      await this.store.removeRecurring(item.key);
+      return;
+    }
+    if (now - item.occurrence > this.settings.missedGraceMs) {
+      const runOnce = def.missed === 'run_once';
+      if (runOnce) await this.publish(def, item.occurrence);
+      const next = nextOccurrence(def, now);
+      if (await this.store.advance(item.key, item.occurrence, next, runOnce)) {
+        this.logger.warn(`recurring task "${item.key}" missed runs since ${new Date(item.occurrence).toISOString()}: ` +
+          `${runOnce ? 'ran once' : 'skipped'} (policy ${def.missed}); next run ${new Date(next).toISOString()}`);
+      }
+      return;
+    }
+    await this.publish(def, item.occurrence);
+    await this.store.advance(item.key, item.occurrence, nextOccurrence(def, item.occurrence), true);
+  }
+
+  private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
+    const t = def.task;
+    await this.settings.resolveQueue(t.queue).publish({
+      type: t.type, payload: t.payload, priority: t.priority, maxRetries: t.maxRetries, timeoutMs: t.timeoutMs,
+      idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new QueueClosedError(`scheduler ${this.settings.name}`);
+  }
+
+  private warn(what: string, error: unknown): void {
+    this.logger.warn(`${what}: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+/** Rejects with the signal's reason when it fires first (a timed-out handler counts as failed at once). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+function safeParse<T>(json: string): T | undefined {
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    return undefined;
+  }
+}
