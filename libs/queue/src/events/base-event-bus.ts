@@ -1,0 +1,185 @@
+import { Logger } from '@nestjs/common';
+import { assertChannel, assertSubscriptionKey, createEnvelope } from './cloud-event';
+import type {
+  BufferFullPolicy, EventBus, EventBusCloseOptions, EventBusCloseReport, EventBusStats, EventBusType, EventContext,
+  EventEnvelope, EventHandler, EventInput, SubscribeOptions, Subscription, UnsentEvent,
+} from './event-bus';
+import { EventBusClosedError } from './event-errors';
+import { HandlerPool } from './handler-pool';
+import { HandlerEntry, SubscriptionRegistry } from './subscription-registry';
+import { InvalidOptionError } from '../errors';
+
+/** Settings every bus shares (already validated). */
+export interface BaseBusSettings {
+  serviceName: string;
+  bufferSize: number;
+  workers: number;
+  bufferFullPolicy: BufferFullPolicy;
+}
+
+/**
+ * What the three buses share: envelopes, the subscription registry, the bounded handler pool,
+ * handler isolation (a throwing handler is counted and logged with the event id), stats and the
+ * close sequence. Subclasses add the transport.
+ */
+export abstract class BaseEventBus implements EventBus {
+  abstract readonly type: EventBusType;
+  protected readonly registry = new SubscriptionRegistry();
+  protected readonly pool: HandlerPool;
+  protected readonly logger: Logger;
+  protected closed = false;
+  protected counters = { published: 0, received: 0, handlerErrors: 0, invalid: 0 };
+  private closing?: Promise<EventBusCloseReport>;
+  /** Subscriptions to the transport still in progress, so a second subscriber also waits for them. */
+  private readonly joining = new Map<string, Promise<void>>();
+
+  protected constructor(
+    protected readonly settings: BaseBusSettings,
+    loggerName: string,
+  ) {
+    this.logger = new Logger(loggerName);
+    this.pool = new HandlerPool({ bufferSize: settings.bufferSize, workers: settings.workers, policy: settings.bufferFullPolicy });
+  }
+
+  async publish<T = unknown>(channel: string, type: string, data?: T): Promise<string> {
+    const [id] = await this.publishBatch(channel, [{ type, data }]);
+    return id;
+  }
+
+  async publishBatch(channel: string, events: ReadonlyArray<EventInput>): Promise<string[]> {
+    this.assertOpen();
+    assertChannel(channel);
+    if (!Array.isArray(events)) throw new InvalidOptionError('publishBatch.events', events, 'an array of { type, data }');
+    const envelopes = events.map((e, i) => createEnvelope(this.settings.serviceName, e?.type, e?.data, `publishBatch.events[${i}]`));
+    if (envelopes.length === 0) return [];
+    await this.send(channel, envelopes);
+    return envelopes.map((e) => e.id);
+  }
+
+  async subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options: SubscribeOptions = {}): Promise<Subscription> {
+    this.assertOpen();
+    const pattern = assertSubscriptionKey(channelOrPattern);
+    if (typeof handler !== 'function') throw new InvalidOptionError('subscribe.handler', handler, 'a function');
+    const { entry, first } = this.registry.add(channelOrPattern, pattern, handler as EventHandler, options.once === true);
+    if (first) {
+      const joined = this.keyAdded(channelOrPattern, pattern);
+      this.joining.set(channelOrPattern, joined);
+      try {
+        await joined;
+      } catch (error) {
+        if (this.registry.remove(entry)) await this.keyRemoved(channelOrPattern, pattern).catch(() => undefined);
+        throw error;
+      } finally {
+        if (this.joining.get(channelOrPattern) === joined) this.joining.delete(channelOrPattern);
+      }
+    } else {
+      await this.joining.get(channelOrPattern);
+    }
+    return {
+      channel: channelOrPattern,
+      isPattern: pattern,
+      unsubscribe: async () => {
+        if (this.registry.remove(entry) && !this.closed) await this.keyRemoved(channelOrPattern, pattern);
+      },
+    };
+  }
+
+  stats(): EventBusStats {
+    return {
+      total_published: this.counters.published,
+      total_received: this.counters.received,
+      channel_count: this.registry.size,
+      handler_errors: this.counters.handlerErrors,
+      dropped: this.pool.dropped,
+      invalid_events: this.counters.invalid,
+      outbox_size: this.outboxSize(),
+      buffered: this.pool.buffered,
+      running: this.pool.running,
+    };
+  }
+
+  close(options: EventBusCloseOptions = {}): Promise<EventBusCloseReport> {
+    this.closing ??= this.doClose(options.drainTimeoutMs ?? 5000);
+    return this.closing;
+  }
+
+  /** Sends envelopes that were already validated (the transport part of publish). */
+  protected abstract send(channel: string, events: EventEnvelope[]): Promise<void>;
+  /** The first handler of a channel or pattern was added: start receiving it. */
+  protected abstract keyAdded(key: string, isPattern: boolean): Promise<void>;
+  /** The last handler of a channel or pattern went: stop receiving it. */
+  protected abstract keyRemoved(key: string, isPattern: boolean): Promise<void>;
+  /** Stop taking events from the transport (first step of close). */
+  protected abstract stopReceiving(): Promise<void>;
+  /** Release connections and report unsent events (last step of close; `timeoutMs` bounds a last flush). */
+  protected abstract release(timeoutMs: number): Promise<UnsentEvent[]>;
+
+  protected outboxSize(): number {
+    return 0;
+  }
+
+  /**
+   * Runs `entries` for one event through the pool. `after` gets the handler errors once all ran
+   * (not called when the event was dropped). Resolves to false when dropped.
+   */
+  protected dispatch(
+    entries: HandlerEntry[],
+    event: EventEnvelope,
+    context: EventContext,
+    after?: (errors: unknown[]) => Promise<void> | void,
+    policy?: BufferFullPolicy,
+  ): Promise<boolean> {
+    return this.pool.submit(async () => {
+      const errors = await this.runHandlers(entries, event, context);
+      if (after) {
+        try {
+          await after(errors);
+        } catch (error) {
+          this.logger.error(`after handling event ${event.id} on "${context.channel}": ${(error as Error).message}`);
+        }
+      }
+    }, policy);
+  }
+
+  /** Runs every handler concurrently; a throw is isolated, counted and logged with the event id. */
+  protected async runHandlers(entries: HandlerEntry[], event: EventEnvelope, context: EventContext): Promise<unknown[]> {
+    const results = await Promise.allSettled(entries.map(async (entry) =>
+      entry.handler(event, entry.isPattern ? { ...context, pattern: entry.key } : { ...context, pattern: undefined })));
+    const errors: unknown[] = [];
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      errors.push(result.reason);
+      this.counters.handlerErrors++;
+      const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      this.logger.error(`handler for "${context.channel}" failed on event ${event.id} (type ${event.type}): ${reason}`);
+    }
+    return errors;
+  }
+
+  /** Unsubscribes keys whose last (`once`) handler was just taken. */
+  protected releaseEmptied(keys: string[]): void {
+    for (const key of keys) {
+      if (this.closed) return;
+      this.keyRemoved(key, this.isPatternKey(key)).catch((error) =>
+        this.logger.warn(`could not leave "${key}": ${(error as Error).message}`));
+    }
+  }
+
+  protected isPatternKey(key: string): boolean {
+    return /[*?[]/.test(key);
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new EventBusClosedError(this.type);
+  }
+
+  private async doClose(drainTimeoutMs: number): Promise<EventBusCloseReport> {
+    this.closed = true;
+    await this.stopReceiving();
+    const unfinished = await this.pool.close(drainTimeoutMs);
+    this.registry.clear();
+    const unsent = await this.release(drainTimeoutMs);
+    if (unfinished > 0) this.logger.warn(`closed with ${unfinished} event(s) whose handlers had not finished`);
+    return { unsent, unfinished };
+  }
+}

@@ -1,0 +1,162 @@
+import { hostname } from 'os';
+import { QueueConfigError } from '../errors';
+import type { RedisClient } from '../redis/redis-connection';
+import { CHANNEL_NAME_PATTERN } from './cloud-event';
+import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
+
+/** Options every bus takes (seed `event_bus`: `buffer_size`, `workers`). */
+export interface CommonEventBusOptions {
+  /** The service this process belongs to: CloudEvents `source`, and the consumer group on redis_stream. `[A-Za-z0-9_.:/-]`, 1..100 characters. Default for `local`: `local`. */
+  serviceName?: string;
+  /** Events buffered before handlers start (seed `buffer_size`; default 1000). */
+  bufferSize?: number;
+  /** Events handled at once by this bus (seed `workers`; default 4). */
+  workers?: number;
+  /** What a full buffer does: `wait` (default) or `drop` (counted). See {@link BufferFullPolicy}. */
+  bufferFullPolicy?: BufferFullPolicy;
+}
+
+/** Options of the Redis buses. */
+export interface RedisEventBusConnectionOptions {
+  /** Connection for commands; shared, not closed by the bus. Subscriber and blocking connections are duplicated from it. */
+  client: RedisClient;
+  /** Key and channel prefix (default `ev`). `[A-Za-z0-9_.:-]`. */
+  prefix?: string;
+}
+
+/** Retention of one stream (channel). 0 = no limit of that kind. */
+export interface StreamRetention {
+  /** Approximate maximum length (XADD MAXLEN ~; default 100 000). */
+  maxLen?: number;
+  /** Maximum age in ms (XTRIM MINID ~ on each publish; default 86 400 000 = 24 h). */
+  maxAgeMs?: number;
+}
+
+export interface RedisStreamBusOptions {
+  /** Consumer name of this process inside the service's group (default `<hostname>-<pid>`). Keep it stable across restarts to resume its own pending entries at once. */
+  consumerName?: string;
+  /** Default retention, and per-channel overrides in `channels`. */
+  retention?: StreamRetention & { channels?: Record<string, StreamRetention> };
+  /** Deliveries of one entry before it goes to the dead-letter stream (default 5). */
+  maxDeliveries?: number;
+  /** An entry pending this long (handler failed, or its consumer died) is reclaimed with XAUTOCLAIM (default 30 000 ms). */
+  claimIdleMs?: number;
+  /** XREADGROUP BLOCK time (default 5000 ms). */
+  blockMs?: number;
+  /** Most entries per read (default 100; never more than the free buffer). */
+  readCount?: number;
+  /** Approximate maximum length of a dead-letter stream (default 10 000). */
+  deadLetterMaxLen?: number;
+  /** How often pattern subscriptions look for new channels (default 5000 ms). */
+  discoveryIntervalMs?: number;
+  /** Backup producer: hold publishes while Redis is unreachable (default enabled, 10 000 events). */
+  outbox?: { enabled?: boolean; maxSize?: number };
+}
+
+export type LocalEventBusOptions = CommonEventBusOptions & { type: 'local' };
+export type RedisPubSubEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & { type: 'redis_pubsub' };
+export type RedisStreamEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & RedisStreamBusOptions & { type: 'redis_stream' };
+export type EventBusOptions = LocalEventBusOptions | RedisPubSubEventBusOptions | RedisStreamEventBusOptions;
+
+export interface ResolvedCommonOptions {
+  type: EventBusType;
+  serviceName: string;
+  bufferSize: number;
+  workers: number;
+  bufferFullPolicy: BufferFullPolicy;
+}
+
+export interface ResolvedStreamOptions {
+  consumerName: string;
+  retention: Required<StreamRetention>;
+  channelRetention: Record<string, Required<StreamRetention>>;
+  maxDeliveries: number;
+  claimIdleMs: number;
+  blockMs: number;
+  readCount: number;
+  deadLetterMaxLen: number;
+  discoveryIntervalMs: number;
+  outboxEnabled: boolean;
+  outboxMaxSize: number;
+}
+
+const NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
+const PREFIX = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+function int(path: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new QueueConfigError(path, value, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** Validates what every bus takes; throws {@link QueueConfigError} naming the option. */
+export function resolveCommonOptions(options: EventBusOptions, path = 'event_bus'): ResolvedCommonOptions {
+  if (!options || typeof options !== 'object') throw new QueueConfigError(path, options, 'an options object');
+  if (!EVENT_BUS_TYPES.includes(options.type)) {
+    throw new QueueConfigError(`${path}.type`, (options as { type?: unknown }).type, EVENT_BUS_TYPES.join(' | '));
+  }
+  const serviceName = options.serviceName ?? (options.type === 'local' ? 'local' : undefined);
+  if (typeof serviceName !== 'string' || !NAME.test(serviceName)) {
+    throw new QueueConfigError(`${path}.serviceName`, serviceName, 'a service name of 1..100 characters from [A-Za-z0-9_.:/-]');
+  }
+  const policy = options.bufferFullPolicy ?? 'wait';
+  if (policy !== 'wait' && policy !== 'drop') throw new QueueConfigError(`${path}.bufferFullPolicy`, policy, '"wait" or "drop"');
+  return {
+    type: options.type,
+    serviceName,
+    bufferSize: int(`${path}.bufferSize`, options.bufferSize, 1000, 1, 10_000_000),
+    workers: int(`${path}.workers`, options.workers, 4, 1, 10_000),
+    bufferFullPolicy: policy,
+  };
+}
+
+/** Validates the client and prefix of a Redis bus. */
+export function resolveConnection(options: RedisEventBusConnectionOptions, path = 'event_bus'): { client: RedisClient; prefix: string } {
+  const client = options.client as unknown;
+  if (!client || typeof client !== 'object' || typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
+    throw new QueueConfigError(`${path}.client`, client, 'an ioredis client (createRedisClient)');
+  }
+  const prefix = options.prefix ?? 'ev';
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) throw new QueueConfigError(`${path}.prefix`, prefix, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
+  return { client: options.client, prefix };
+}
+
+/** Validates the redis_stream options; throws {@link QueueConfigError} naming the option. */
+export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'event_bus'): ResolvedStreamOptions {
+  const consumerName = options.consumerName ?? `${hostname()}-${process.pid}`;
+  if (typeof consumerName !== 'string' || !NAME.test(consumerName)) {
+    throw new QueueConfigError(`${path}.consumerName`, consumerName, 'a name of 1..100 characters from [A-Za-z0-9_.:/-]');
+  }
+  const retention = (value: StreamRetention | undefined, at: string, fallback: Required<StreamRetention>): Required<StreamRetention> => {
+    if (value !== undefined && (value === null || typeof value !== 'object')) throw new QueueConfigError(at, value, 'an object { maxLen, maxAgeMs }');
+    return {
+      maxLen: int(`${at}.maxLen`, value?.maxLen, fallback.maxLen, 0),
+      maxAgeMs: int(`${at}.maxAgeMs`, value?.maxAgeMs, fallback.maxAgeMs, 0),
+    };
+  };
+  const base = retention(options.retention, `${path}.retention`, { maxLen: 100_000, maxAgeMs: 86_400_000 });
+  const channelRetention: Record<string, Required<StreamRetention>> = {};
+  for (const [channel, value] of Object.entries(options.retention?.channels ?? {})) {
+    if (!CHANNEL_NAME_PATTERN.test(channel)) throw new QueueConfigError(`${path}.retention.channels`, channel, 'channel names from [A-Za-z0-9_.:/-]');
+    channelRetention[channel] = retention(value, `${path}.retention.channels.${channel}`, base);
+  }
+  const outbox = options.outbox ?? {};
+  if (outbox.enabled !== undefined && typeof outbox.enabled !== 'boolean') {
+    throw new QueueConfigError(`${path}.outbox.enabled`, outbox.enabled, 'true or false');
+  }
+  return {
+    consumerName,
+    retention: base,
+    channelRetention,
+    maxDeliveries: int(`${path}.maxDeliveries`, options.maxDeliveries, 5, 1, 1000),
+    claimIdleMs: int(`${path}.claimIdleMs`, options.claimIdleMs, 30_000, 10),
+    blockMs: int(`${path}.blockMs`, options.blockMs, 5000, 1, 600_000),
+    readCount: int(`${path}.readCount`, options.readCount, 100, 1, 10_000),
+    deadLetterMaxLen: int(`${path}.deadLetterMaxLen`, options.deadLetterMaxLen, 10_000, 1),
+    discoveryIntervalMs: int(`${path}.discoveryIntervalMs`, options.discoveryIntervalMs, 5000, 10),
+    outboxEnabled: outbox.enabled ?? true,
+    outboxMaxSize: int(`${path}.outbox.maxSize`, outbox.maxSize, 10_000, 1),
+  };
+}

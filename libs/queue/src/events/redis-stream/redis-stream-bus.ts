@@ -1,0 +1,266 @@
+import type { RedisClient } from '../../redis/redis-connection';
+import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
+import { envelopeToFields, fieldsToEnvelope } from '../cloud-event';
+import type { EventBusStats, EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
+import type { ResolvedStreamOptions } from '../event-bus-options';
+import { Outbox } from '../outbox';
+import { StreamChannelConsumer } from './stream-consumer';
+import { StreamKeys, streamCommands } from './stream-keys';
+import { DeadLetterEvent, GroupLag, isConnectionError, parseDeadLetter, parseGroups } from './stream-info';
+
+export interface RedisStreamBusSettings extends BaseBusSettings, ResolvedStreamOptions {
+  client: RedisClient;
+  prefix: string;
+}
+
+/** Stats of the stream bus: the common ones plus dead letters. */
+export interface RedisStreamBusStats extends EventBusStats {
+  /** Entries this process moved to a dead-letter stream. */
+  dead_lettered: number;
+}
+
+interface OutboxItem {
+  channel: string;
+  event: EventEnvelope;
+}
+
+/**
+ * Durable events on Redis Streams (`event_bus.type: redis_stream`), at-least-once. One stream per
+ * channel, trimmed by approximate length and age; one consumer group per service (`serviceName`)
+ * and one consumer per process, so each service gets every event once and its replicas share the
+ * work; a service that was down resumes where its group stopped. An entry is acknowledged after
+ * all its handlers succeeded; failed or abandoned entries are reclaimed after `claimIdleMs` and
+ * retried up to `maxDeliveries`, then moved to the channel's dead-letter stream with the reason.
+ *
+ * Backup producer: while Redis is unreachable, publishes go to a bounded outbox (`outbox.maxSize`)
+ * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError.
+ */
+export class RedisStreamEventBus extends BaseEventBus {
+  readonly type = 'redis_stream' as const;
+  private readonly lua = streamCommands();
+  private readonly consumers = new Map<string, StreamChannelConsumer>();
+  private readonly starting = new Map<string, Promise<void>>();
+  private readonly registered = new Set<string>();
+  /** Pattern -> stream id from which channels found through it are read. */
+  private readonly patternSince = new Map<string, string>();
+  private readonly outbox?: Outbox<OutboxItem>;
+  private readonly onReady = () => void this.flushOutbox();
+  private discoveryTimer?: NodeJS.Timeout;
+  private flushTimer?: NodeJS.Timeout;
+  private deadLettered = 0;
+
+  constructor(private readonly opts: RedisStreamBusSettings) {
+    super(opts, `EventBus:redis_stream:${opts.serviceName}`);
+    this.lua.install(opts.client);
+    if (opts.outboxEnabled) {
+      this.outbox = new Outbox<OutboxItem>(opts.outboxMaxSize, `event outbox of ${opts.serviceName}`);
+      opts.client.on('ready', this.onReady);
+      this.flushTimer = setInterval(() => void this.flushOutbox(), 500);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Lag and pending count of every group, per channel (default: the channels this bus reads or wrote). */
+  async lag(channels?: string[]): Promise<GroupLag[]> {
+    const list = channels ?? [...new Set([...this.consumers.keys(), ...this.registered])];
+    const out: GroupLag[] = [];
+    for (const channel of list) {
+      try {
+        const reply = await this.opts.client.xinfo('GROUPS', new StreamKeys(this.opts.prefix, channel).stream);
+        out.push(...parseGroups(channel, reply as unknown[]));
+      } catch (error) {
+        if (!/no such key/i.test((error as Error).message)) throw error;
+      }
+    }
+    return out;
+  }
+
+  /** Newest entries of a channel's dead-letter stream first (default 100). */
+  async deadLetters(channel: string, count = 100): Promise<DeadLetterEvent[]> {
+    const reply = await this.opts.client.xrevrange(new StreamKeys(this.opts.prefix, channel).dead, '+', '-', 'COUNT', count);
+    return reply.map(([id, fields]) => parseDeadLetter(id, fields));
+  }
+
+  override stats(): RedisStreamBusStats {
+    return { ...super.stats(), dead_lettered: this.deadLettered };
+  }
+
+  protected override outboxSize(): number {
+    return this.outbox?.size ?? 0;
+  }
+
+  protected async send(channel: string, events: EventEnvelope[]): Promise<void> {
+    const outbox = this.outbox;
+    if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
+      outbox.add(...events.map((event) => ({ channel, event })));
+      return;
+    }
+    try {
+      await this.write(channel, events);
+    } catch (error) {
+      if (!outbox || !isConnectionError(error)) throw error;
+      this.logger.warn(`Redis unreachable (${(error as Error).message}); ${events.length} event(s) kept in the outbox`);
+      outbox.add(...events.map((event) => ({ channel, event })));
+    }
+  }
+
+  protected async keyAdded(key: string, isPattern: boolean): Promise<void> {
+    if (!isPattern) {
+      await this.register(key);
+      await this.ensureConsumer(key, '$');
+      return;
+    }
+    const [seconds, micros] = (await this.opts.client.time()) as [string | number, string | number];
+    this.patternSince.set(key, `${Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)}-0`);
+    await this.discover();
+    if (!this.discoveryTimer) {
+      this.discoveryTimer = setInterval(() => void this.discover().catch((error) =>
+        this.logger.warn(`channel discovery failed: ${(error as Error).message}`)), this.opts.discoveryIntervalMs);
+      this.discoveryTimer.unref();
+    }
+  }
+
+  protected async keyRemoved(key: string, isPattern: boolean): Promise<void> {
+    if (isPattern) this.patternSince.delete(key);
+    if (this.patternSince.size === 0 && this.discoveryTimer) {
+      clearInterval(this.discoveryTimer);
+      this.discoveryTimer = undefined;
+    }
+    const unused = [...this.consumers.values()].filter((c) => !this.registry.covers(c.channel));
+    for (const consumer of unused) this.consumers.delete(consumer.channel);
+    await Promise.all(unused.map((c) => c.stop()));
+  }
+
+  protected async stopReceiving(): Promise<void> {
+    if (this.discoveryTimer) clearInterval(this.discoveryTimer);
+    await Promise.all([...this.starting.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all([...this.consumers.values()].map((c) => c.stop()));
+    this.consumers.clear();
+  }
+
+  protected async release(timeoutMs: number): Promise<UnsentEvent[]> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.opts.client.off('ready', this.onReady);
+    const outbox = this.outbox;
+    if (!outbox || outbox.size === 0) return [];
+    if (this.opts.client.status === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.flushOutbox(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    const unsent = outbox.takeAll();
+    if (unsent.length > 0) {
+      this.logger.error(`closed with ${unsent.length} event(s) not sent (Redis unreachable): ${unsent.slice(0, 10).map((u) => u.event.id).join(', ')}${unsent.length > 10 ? ', ...' : ''}`);
+    }
+    return unsent;
+  }
+
+  private async write(channel: string, events: EventEnvelope[]): Promise<void> {
+    const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
+    const rows = events.map((e) => envelopeToFields(e));
+    const keys = new StreamKeys(this.opts.prefix, channel);
+    await this.lua.run(this.opts.client, 'publish', [keys.stream],
+      [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
+    this.counters.published += events.length;
+    await this.register(channel);
+  }
+
+  /** Records the channel in the registry set (once per process), for pattern subscribers. */
+  private async register(channel: string): Promise<void> {
+    if (this.registered.has(channel)) return;
+    await this.opts.client.sadd(StreamKeys.registry(this.opts.prefix), channel);
+    this.registered.add(channel);
+  }
+
+  private async flushOutbox(): Promise<void> {
+    const outbox = this.outbox;
+    if (!outbox || outbox.size === 0 || this.opts.client.status !== 'ready') return;
+    try {
+      const sent = await outbox.flush((batch) => this.write(batch[0].channel, batch.map((item) => item.event)), {
+        sameBatch: (a, b) => a.channel === b.channel,
+      });
+      if (sent > 0) this.logger.log(`sent ${sent} event(s) from the outbox`);
+    } catch (error) {
+      this.logger.warn(`outbox flush stopped, will retry: ${(error as Error).message}`);
+    }
+  }
+
+  private async discover(): Promise<void> {
+    if (this.patternSince.size === 0 || this.closed) return;
+    const channels = await this.opts.client.smembers(StreamKeys.registry(this.opts.prefix));
+    for (const channel of channels) {
+      const since = this.registry.patternsMatching(channel).map((p) => this.patternSince.get(p)).filter((s): s is string => !!s);
+      if (since.length === 0) continue;
+      since.sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]));
+      await this.ensureConsumer(channel, since[0]);
+    }
+  }
+
+  private async ensureConsumer(channel: string, startId: string): Promise<void> {
+    if (this.consumers.has(channel)) return;
+    const pending = this.starting.get(channel);
+    if (pending) return pending;
+    const consumer = new StreamChannelConsumer({
+      keys: new StreamKeys(this.opts.prefix, channel),
+      client: this.opts.client,
+      group: this.opts.serviceName,
+      options: this.opts,
+      pool: this.pool,
+      lua: this.lua,
+      logger: this.logger,
+      deliver: (entry, done) => this.deliver(channel, entry, done),
+      onDeadLettered: (count) => {
+        this.deadLettered += count;
+        this.logger.warn(`${count} abandoned event(s) on "${channel}" moved to the dead-letter stream`);
+      },
+    });
+    const start = consumer.start(startId).then(() => {
+      if (this.closed) return consumer.stop();
+      this.consumers.set(channel, consumer);
+    });
+    this.starting.set(channel, start);
+    try {
+      await start;
+    } finally {
+      this.starting.delete(channel);
+    }
+  }
+
+  private async deliver(channel: string, entry: { id: string; fields: string[]; deliveries: number }, done: () => void): Promise<boolean> {
+    const keys = new StreamKeys(this.opts.prefix, channel);
+    const event = fieldsToEnvelope(entry.fields);
+    if (!event) {
+      this.counters.invalid++;
+      this.logger.warn(`entry ${entry.id} on "${channel}" is not a CloudEvents envelope; moved to the dead-letter stream`);
+      await this.deadLetter(keys, entry.id, entry.deliveries, 'invalid_envelope: not a CloudEvents 1.0 entry').finally(done);
+      return true;
+    }
+    const { entries, emptied } = this.registry.takeForChannel(channel);
+    this.releaseEmptied(emptied);
+    if (entries.length === 0) return false;
+    this.counters.received++;
+    const context: EventContext = { channel, deliveryCount: entry.deliveries, streamId: entry.id };
+    const accepted = await this.dispatch(entries, event, context, async (errors) => {
+      try {
+        if (errors.length === 0) {
+          await this.opts.client.xack(keys.stream, this.opts.serviceName, entry.id);
+        } else if (entry.deliveries >= this.opts.maxDeliveries) {
+          const first = errors[0] instanceof Error ? errors[0].message : String(errors[0]);
+          await this.deadLetter(keys, entry.id, entry.deliveries,
+            `handler_error: failed on delivery ${entry.deliveries} of ${this.opts.maxDeliveries}: ${first.slice(0, 500)}`);
+        }
+        // else: stays pending; reclaimed after claimIdleMs and delivered again
+      } finally {
+        done();
+      }
+    }, 'wait');
+    return accepted;
+  }
+
+  private async deadLetter(keys: StreamKeys, id: string, deliveries: number, reason: string): Promise<void> {
+    await this.lua.run(this.opts.client, 'dead-letter', [keys.stream, keys.dead],
+      [this.opts.serviceName, this.opts.deadLetterMaxLen, 1, id, deliveries, reason]);
+    this.deadLettered++;
+    this.logger.warn(`entry ${id} on "${keys.channel}" moved to the dead-letter stream: ${reason}`);
+  }
+}

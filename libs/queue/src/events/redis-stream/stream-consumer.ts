@@ -1,0 +1,142 @@
+import type { Logger } from '@nestjs/common';
+import type { LuaCommands } from '../../redis/lua-loader';
+import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import type { ResolvedStreamOptions } from '../event-bus-options';
+import type { HandlerPool } from '../handler-pool';
+import type { StreamKeys, StreamScript } from './stream-keys';
+
+/** Hands one entry to the bus; resolves when it is buffered (true) or left pending (false). `done` is called once it is settled. */
+export type StreamDeliver = (entry: { id: string; fields: string[]; deliveries: number }, done: () => void) => Promise<boolean>;
+
+export interface StreamConsumerDeps {
+  keys: StreamKeys;
+  /** Shared command connection (claims, acks, group creation). */
+  client: RedisClient;
+  group: string;
+  options: ResolvedStreamOptions;
+  pool: HandlerPool;
+  lua: LuaCommands<StreamScript>;
+  logger: Logger;
+  deliver: StreamDeliver;
+  onDeadLettered(count: number): void;
+}
+
+type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
+
+/**
+ * Reads one channel's stream for the service's consumer group: XREADGROUP BLOCK on its own
+ * connection (no polling), at most as many entries as the handler buffer has room for. A timer
+ * (every `claimIdleMs / 2`) renews the entries it holds and reclaims idle ones with XAUTOCLAIM.
+ */
+export class StreamChannelConsumer {
+  private readonly inflight = new Set<string>();
+  private blocking?: RedisClient;
+  private loop?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private ticking = false;
+  private lastError = '';
+
+  constructor(private readonly deps: StreamConsumerDeps) {}
+
+  get channel(): string {
+    return this.deps.keys.channel;
+  }
+
+  /** Creates the group (at `startId` when it does not exist yet) and starts reading. */
+  async start(startId: string): Promise<void> {
+    await this.ensureGroup(startId);
+    this.blocking = duplicateClient(this.deps.client);
+    this.blocking.on('error', () => undefined);
+    this.loop = this.run();
+    this.timer = setInterval(() => void this.tick(), Math.max(10, Math.floor(this.deps.options.claimIdleMs / 2)));
+    this.timer.unref();
+  }
+
+  /** Stops reading; entries held but not finished stay pending in the group (reclaimed later). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.blocking?.disconnect();
+    await this.loop;
+  }
+
+  /** One claim round now (also run by the timer). */
+  async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    const { keys, client, lua, group, options } = this.deps;
+    try {
+      if (this.inflight.size > 0) {
+        await lua.run(client, 'renew', [keys.stream], [group, options.consumerName, ...this.inflight]);
+      }
+      const free = this.deps.pool.free;
+      if (free === 0 || this.stopped) return;
+      const [entries, dead] = await lua.run<[Array<[string, number, string[]]>, number]>(client, 'claim', [keys.stream, keys.dead],
+        [group, options.consumerName, options.claimIdleMs, Math.min(options.readCount, free), options.maxDeliveries, options.deadLetterMaxLen]);
+      if (dead > 0) this.deps.onDeadLettered(dead);
+      for (const [id, deliveries, fields] of entries) await this.take(id, fields, Number(deliveries));
+    } catch (error) {
+      if (!this.stopped) this.warn(`claim on "${this.channel}" failed: ${(error as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { keys, group, options, pool } = this.deps;
+    let backoff = 0;
+    while (!this.stopped) {
+      try {
+        await pool.waitForSpace();
+        if (this.stopped) break;
+        const count = Math.max(1, Math.min(options.readCount, pool.free));
+        const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count,
+          'BLOCK', options.blockMs, 'STREAMS', keys.stream, '>')) as ReadReply;
+        backoff = 0;
+        this.lastError = '';
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) if (fields) await this.take(id, fields, 1);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        const message = (error as Error).message;
+        if (message.includes('NOGROUP')) {
+          // The group or stream vanished (Redis restarted without persistence, or it was deleted):
+          // create it again from the start of what is retained, so nothing retained is skipped.
+          this.warn(`group "${group}" on "${this.channel}" is gone; creating it again from the start of the stream`);
+          await this.ensureGroup('0').catch(() => undefined);
+        } else {
+          this.warn(`reading "${this.channel}" failed: ${message}`);
+        }
+        backoff = Math.min(2000, Math.max(50, backoff * 2));
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+  }
+
+  private async take(id: string, fields: string[], deliveries: number): Promise<void> {
+    if (this.inflight.has(id) || this.stopped) return;
+    this.inflight.add(id);
+    let settled = false;
+    const done = () => {
+      settled = true;
+      this.inflight.delete(id);
+    };
+    const accepted = await this.deps.deliver({ id, fields, deliveries }, done);
+    if (!accepted && !settled) done();
+  }
+
+  private async ensureGroup(startId: string): Promise<void> {
+    try {
+      await this.deps.client.xgroup('CREATE', this.deps.keys.stream, this.deps.group, startId, 'MKSTREAM');
+    } catch (error) {
+      if (!(error as Error).message.includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  private warn(message: string): void {
+    if (message !== this.lastError) this.deps.logger.warn(message);
+    this.lastError = message;
+  }
+}
