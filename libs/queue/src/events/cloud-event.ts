@@ -64,6 +64,7 @@ export function createEnvelope<T>(source: string, type: unknown, data: T, path =
   if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
     throw new InvalidOptionError(`${path}.type`, type, 'an event type of 1..200 characters from [A-Za-z0-9_.:/-]');
   }
+  encodeData(data === undefined ? null : data, `${path}.data`);
   return {
     specversion: '1.0',
     id: randomUUID(),
