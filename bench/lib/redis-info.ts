@@ -36,3 +36,21 @@ export function callDelta(before: Record<string, number>, after: Record<string, 
   }
   return out;
 }
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+}
+
+/** Calls and total microseconds per command from `INFO commandstats`. */
+export async function commandStats(admin: Redis): Promise<Record<string, CommandStat>> {
+  const stats = await info(admin, 'commandstats');
+  const out: Record<string, CommandStat> = {};
+  for (const [key, value] of Object.entries(stats)) {
+    const m = /^cmdstat_(.+)$/.exec(key);
+    const calls = /calls=(\d+)/.exec(value);
+    const usec = /usec=(\d+)/.exec(value);
+    if (m && calls && usec) out[m[1]] = { calls: Number(calls[1]), usec: Number(usec[1]) };
+  }
+  return out;
+}

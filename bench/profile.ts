@@ -1,0 +1,85 @@
+/**
+ * Where the time goes, for one system and one phase (not part of `npm run bench`):
+ *
+ *   node --cpu-prof --cpu-prof-dir=bench/results -r ts-node/register/transpile-only bench/profile.ts \
+ *     [--system ours|ours-r0|bullmq] [--messages 100000] [--concurrency 100] [--batch 1000]
+ *   node -r ts-node/register/transpile-only bench/profile-summary.ts bench/results/<file>.cpuprofile
+ *
+ * Publishes N messages, then processes them, and for each phase prints wall time, Node CPU
+ * (process.cpuUsage), redis-server CPU (INFO cpu), and INFO commandstats per message (calls and
+ * microseconds), commands run inside Lua scripts included.
+ */
+import Redis from 'ioredis';
+import { spawnRedis } from '../libs/queue/src/testing';
+import { commandStats, CommandStat, info } from './lib/redis-info';
+import { DeliveryTracker } from './lib/tracker';
+import { now, waitUntil } from './lib/time';
+import { openSystem, SystemKind } from './systems';
+
+interface Snapshot { wall: number; node: NodeJS.CpuUsage; redisCpu: number; stats: Record<string, CommandStat> }
+
+async function snapshot(admin: Redis): Promise<Snapshot> {
+  const cpu = await info(admin, 'cpu');
+  return { wall: now(), node: process.cpuUsage(), redisCpu: Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys), stats: await commandStats(admin) };
+}
+
+function report(phase: string, n: number, a: Snapshot, b: Snapshot): void {
+  const wallMs = b.wall - a.wall;
+  const nodeMs = (b.node.user - a.node.user + b.node.system - a.node.system) / 1000;
+  const redisMs = (b.redisCpu - a.redisCpu) * 1000;
+  console.log(`\n== ${phase}: ${n} messages in ${wallMs.toFixed(0)} ms = ${Math.round((n / wallMs) * 1000).toLocaleString('en-US')} msgs/s`);
+  console.log(`   Node CPU ${nodeMs.toFixed(0)} ms (${((nodeMs / wallMs) * 100).toFixed(0)}% of one core, ${((nodeMs * 1000) / n).toFixed(1)} µs/msg); `
+    + `redis-server CPU ${redisMs.toFixed(0)} ms (${((redisMs / wallMs) * 100).toFixed(0)}%, ${((redisMs * 1000) / n).toFixed(1)} µs/msg)`);
+  const rows = Object.entries(b.stats).map(([cmd, s]) => {
+    const before = a.stats[cmd] ?? { calls: 0, usec: 0 };
+    return { cmd, calls: s.calls - before.calls, usec: s.usec - before.usec };
+  }).filter((r) => r.calls > 0 && r.cmd !== 'info').sort((x, y) => y.usec - x.usec);
+  const totalCalls = rows.reduce((s, r) => s + r.calls, 0);
+  const totalUsec = rows.reduce((s, r) => s + r.usec, 0);
+  console.log(`   commandstats: ${totalCalls} calls (${(totalCalls / n).toFixed(3)}/msg), ${(totalUsec / 1000).toFixed(0)} ms inside commands (${(totalUsec / n).toFixed(2)} µs/msg)`);
+  for (const r of rows.slice(0, 14)) {
+    console.log(`   ${r.cmd.padEnd(18)} calls ${String(r.calls).padStart(8)} (${(r.calls / n).toFixed(4)}/msg)  ${(r.usec / 1000).toFixed(1).padStart(8)} ms  ${(r.usec / n).toFixed(2).padStart(6)} µs/msg  ${(r.usec / r.calls).toFixed(1)} µs/call`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string, fallback: string) => {
+    const at = args.indexOf(`--${name}`);
+    return at >= 0 ? args[at + 1] : fallback;
+  };
+  const kind = opt('system', 'ours') as SystemKind;
+  const n = Number(opt('messages', '100000'));
+  const concurrency = Number(opt('concurrency', '100'));
+  const batch = Number(opt('batch', '1000'));
+  const server = await spawnRedis();
+  const admin = server.client();
+  const system = openSystem(kind, { url: server.url, prefix: 'prof', name: 'p' });
+  try {
+    console.log(`system ${kind}, ${n} messages, batches of ${batch}, concurrency ${concurrency}`);
+    await system.publishBatch([{ i: n }]);
+    let s0 = await snapshot(admin);
+    for (let from = 0; from < n; from += batch) {
+      await system.publishBatch(Array.from({ length: Math.min(batch, n - from) }, (_, k) => ({ i: from + k })));
+    }
+    let s1 = await snapshot(admin);
+    report('publish', n, s0, s1);
+    const tracker = new DeliveryTracker(n + 1);
+    s0 = await snapshot(admin);
+    await system.consume(concurrency, (m) => tracker.record(m.i));
+    await waitUntil(() => tracker.delivered >= n + 1, 300_000, 'all handler starts', 1);
+    await waitUntil(() => system.isDrained(), 300_000, 'drained', 5);
+    s1 = await snapshot(admin);
+    tracker.verify(n + 1, 'profile');
+    report('process', n, s0, s1);
+  } finally {
+    await system.close();
+    admin.disconnect();
+    await server.cleanup();
+  }
+}
+
+main().then(() => process.exit(), (error) => {
+  console.error(error);
+  process.exit(1);
+});
