@@ -1,0 +1,118 @@
+import { InvalidOptionError, QueueConfigError } from '../errors';
+import { createQueue } from '../queue/create-queue';
+import type { TaskQueue } from '../queue/queue.types';
+import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import type { RedisClient } from '../redis/redis-connection';
+import { validateRoutes } from './dispatch-prepare';
+import type { Dispatcher, RoutingTable } from './dispatcher';
+import { MemoryDispatcherStore, MemoryDispatchHub } from './memory/memory-dispatcher-store';
+import { RedisDispatcherStore } from './redis/redis-dispatcher-store';
+import { TaskDispatcher } from './task-dispatcher';
+import type { WebhookOptions } from './webhook';
+
+/** Where a dispatcher keeps statuses, results and replies. */
+export type DispatcherBackend =
+  /** `prefix` goes before the `{service}` hash tag of the dispatcher's keys (default `dsp`); `queuePrefix` is used for queues it opens (default `mq`). */
+  | { type: 'redis'; client: RedisClient; prefix?: string; queuePrefix?: string; consumerName?: string }
+  /** Dispatchers sharing a `hub` see each other's results and replies (one process). */
+  | { type: 'memory'; hub?: MemoryDispatchHub };
+
+export interface CreateDispatcherOptions {
+  /** This service's name (`[A-Za-z0-9_.:-]`, 1..100): origin of its tasks and name of its results consumer group. */
+  service: string;
+  backend: DispatcherBackend;
+  /** Task type -> target queue and defaults (seed: `task_dispatcher`). */
+  routes?: RoutingTable;
+  /** Default true. Off: every dispatch goes to the local queue (routes still give defaults). */
+  routingEnabled?: boolean;
+  /** Queue of this service: `handle()` consumes it, routing-disabled dispatches go to it (default: the service name). */
+  localQueue?: string;
+  /** Queues to use. On Redis, a queue not given is opened on demand on the same client; on memory every queue must be given. */
+  queues?: TaskQueue[];
+  /** How long task statuses are kept after their last change (default 24 h). */
+  statusRetentionMs?: number;
+  /** Default wait of `dispatchAndWait` (default 30 000 ms). */
+  replyTimeoutMs?: number;
+  /** Approximate length the results stream is trimmed to (default 10 000). */
+  resultsMaxLen?: number;
+  /** Results read by a dead instance are taken over after this (default 30 000 ms). */
+  claimIdleMs?: number;
+  /** Longest blocking read of results and replies (default 5000 ms). */
+  blockMs?: number;
+  webhook?: Partial<WebhookOptions>;
+}
+
+/**
+ * Creates a dispatcher on Redis or in memory (same semantics).
+ * @throws QueueConfigError naming the invalid option.
+ */
+export function createDispatcher(options: CreateDispatcherOptions): Dispatcher {
+  if (!options || typeof options !== 'object') throw new QueueConfigError('dispatcher', options, 'an options object');
+  const { service } = options;
+  if (typeof service !== 'string' || !QUEUE_NAME_PATTERN.test(service)) {
+    throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
+  }
+  const int = (path: string, v: unknown, fallback: number, min: number): number => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new QueueConfigError(`dispatcher.${path}`, v, `an integer >= ${min}`);
+    return v;
+  };
+  const routes = validateRoutes(options.routes);
+  if (options.routingEnabled !== undefined && typeof options.routingEnabled !== 'boolean') {
+    throw new QueueConfigError('dispatcher.routingEnabled', options.routingEnabled, 'true or false');
+  }
+  const localQueue = options.localQueue ?? service;
+  if (typeof localQueue !== 'string' || !QUEUE_NAME_PATTERN.test(localQueue)) throw new QueueConfigError('dispatcher.localQueue', localQueue, 'a queue name');
+  const retentionMs = int('statusRetentionMs', options.statusRetentionMs, 86_400_000, 1000);
+  const resultsMaxLen = int('resultsMaxLen', options.resultsMaxLen, 10_000, 1);
+  const claimIdleMs = int('claimIdleMs', options.claimIdleMs, 30_000, 100);
+  const w = options.webhook ?? {};
+  const webhook: WebhookOptions = {
+    attempts: int('webhook.attempts', w.attempts, 5, 1),
+    backoffMs: int('webhook.backoffMs', w.backoffMs, 200, 0),
+    timeoutMs: int('webhook.timeoutMs', w.timeoutMs, 5000, 1),
+  };
+  const given = new Map<string, TaskQueue>();
+  for (const [i, q] of (options.queues ?? []).entries()) {
+    if (!q || typeof q.publishBatch !== 'function') throw new QueueConfigError(`dispatcher.queues[${i}]`, q, 'a TaskQueue');
+    given.set(q.name, q);
+  }
+  const owned = new Map<string, TaskQueue>();
+  const backend = options.backend;
+  let store: RedisDispatcherStore | MemoryDispatcherStore;
+  let resolveQueue: (name: string) => TaskQueue;
+  if (backend?.type === 'redis') {
+    if (!backend.client) throw new QueueConfigError('dispatcher.backend.client', backend.client, 'an ioredis client');
+    store = new RedisDispatcherStore({ client: backend.client, prefix: backend.prefix ?? 'dsp', service, retentionMs, resultsMaxLen, claimIdleMs,
+      consumerName: backend.consumerName });
+    resolveQueue = (name) => {
+      const known = given.get(name) ?? owned.get(name);
+      if (known) return known;
+      const opened = createQueue({ name, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
+      owned.set(name, opened);
+      return opened;
+    };
+  } else if (backend?.type === 'memory') {
+    store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);
+    resolveQueue = (name) => {
+      const known = given.get(name);
+      if (!known) throw new InvalidOptionError('dispatch.queue', name, `one of the queues given to the dispatcher (${[...given.keys()].join(', ') || 'none'})`);
+      return known;
+    };
+  } else {
+    throw new QueueConfigError('dispatcher.backend.type', (backend as { type?: unknown })?.type, '"redis" or "memory"');
+  }
+  return new TaskDispatcher(store, {
+    service,
+    routes,
+    routingEnabled: options.routingEnabled ?? true,
+    localQueue,
+    replyTimeoutMs: int('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
+    blockMs: int('blockMs', options.blockMs, 5000, 10),
+    webhook,
+    resolveQueue,
+    closeOwnedQueues: async () => {
+      await Promise.all([...owned.values()].map((q) => q.close()));
+    },
+  });
+}

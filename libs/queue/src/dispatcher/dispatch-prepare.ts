@@ -1,0 +1,102 @@
+import { randomUUID } from 'crypto';
+import { InvalidOptionError, QueueConfigError } from '../errors';
+import { PRIORITIES, Priority, PublishOptions } from '../queue/queue.types';
+import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
+import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
+import { UnknownRouteError } from './dispatcher-errors';
+
+/** The queue payload of a dispatched task: the caller's payload plus where its outcome goes. */
+export interface TaskEnvelope {
+  $dispatch: 1;
+  /** Task id. */
+  t: string;
+  /** Origin service. */
+  o: string;
+  /** Reply address of a waiting caller instance. */
+  r?: string;
+  /** Webhook URL. */
+  h?: string;
+  /** The caller's payload. */
+  p: unknown;
+}
+
+export function asEnvelope(payload: unknown): TaskEnvelope | null {
+  if (payload === null || typeof payload !== 'object') return null;
+  const e = payload as Partial<TaskEnvelope>;
+  return e.$dispatch === 1 && typeof e.t === 'string' && typeof e.o === 'string' ? (e as TaskEnvelope) : null;
+}
+
+export interface PreparedDispatch {
+  taskId: string;
+  type: string;
+  queue: string;
+  publish: PublishOptions;
+}
+
+const OPTION_KEYS = new Set(['priority', 'timeoutMs', 'maxRetries', 'delayMs', 'webhookUrl']);
+
+/** Resolves the route and checks the options; throws {@link UnknownRouteError} or {@link InvalidOptionError} naming the option. */
+export function prepareDispatch(
+  path: string,
+  type: string,
+  payload: unknown,
+  options: DispatchOptions | undefined,
+  ctx: { service: string; routes: RoutingTable; routingEnabled: boolean; localQueue: string; replyTo?: string },
+): PreparedDispatch {
+  if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
+    throw new InvalidOptionError(`${path}.type`, type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
+  }
+  const route: RouteConfig | undefined = Object.prototype.hasOwnProperty.call(ctx.routes, type) ? ctx.routes[type] : undefined;
+  if (ctx.routingEnabled && !route) throw new UnknownRouteError(type, Object.keys(ctx.routes));
+  const o = options ?? {};
+  if (typeof o !== 'object') throw new InvalidOptionError(`${path}.options`, o, 'an options object');
+  for (const key of Object.keys(o)) {
+    if (!OPTION_KEYS.has(key)) throw new InvalidOptionError(`${path}.options.${key}`, key, `a known option (${[...OPTION_KEYS].join(', ')})`);
+  }
+  const hook = o.webhookUrl;
+  if (hook !== undefined && (typeof hook !== 'string' || !/^https?:\/\/\S+$/.test(hook))) {
+    throw new InvalidOptionError(`${path}.options.webhookUrl`, hook, 'an http:// or https:// URL');
+  }
+  const taskId = randomUUID();
+  const envelope: TaskEnvelope = { $dispatch: 1, t: taskId, o: ctx.service, p: payload === undefined ? null : payload };
+  if (ctx.replyTo) envelope.r = ctx.replyTo;
+  if (hook) envelope.h = hook;
+  const queue = ctx.routingEnabled ? route!.queue : ctx.localQueue;
+  return {
+    taskId,
+    type,
+    queue,
+    publish: {
+      type,
+      payload: envelope,
+      priority: o.priority ?? route?.priority,
+      timeoutMs: o.timeoutMs ?? route?.timeoutMs,
+      maxRetries: o.maxRetries ?? route?.maxRetries,
+      delayMs: o.delayMs,
+    },
+  };
+}
+
+/** Validates a routing table from config; throws {@link QueueConfigError} naming the key. */
+export function validateRoutes(routes: unknown, path = 'dispatcher.routes'): RoutingTable {
+  if (routes === undefined) return {};
+  if (routes === null || typeof routes !== 'object' || Array.isArray(routes)) throw new QueueConfigError(path, routes, 'an object of task type -> route');
+  const out: RoutingTable = {};
+  for (const [type, raw] of Object.entries(routes as Record<string, unknown>)) {
+    const p = `${path}.${type}`;
+    if (!TASK_TYPE_PATTERN.test(type)) throw new QueueConfigError(p, type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
+    if (raw === null || typeof raw !== 'object') throw new QueueConfigError(p, raw, '{ queue, priority?, timeoutMs?, maxRetries? }');
+    const r = raw as Record<string, unknown>;
+    if (typeof r.queue !== 'string' || !QUEUE_NAME_PATTERN.test(r.queue)) throw new QueueConfigError(`${p}.queue`, r.queue, 'a queue name');
+    if (r.priority !== undefined && !PRIORITIES.includes(r.priority as Priority)) {
+      throw new QueueConfigError(`${p}.priority`, r.priority, `one of ${PRIORITIES.join(', ')}`);
+    }
+    for (const key of ['timeoutMs', 'maxRetries']) {
+      const v = r[key];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new QueueConfigError(`${p}.${key}`, v, 'an integer >= 0');
+    }
+    out[type] = { queue: r.queue, priority: r.priority as Priority | undefined, timeoutMs: r.timeoutMs as number | undefined,
+      maxRetries: r.maxRetries as number | undefined };
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+/**
+ * Public types of the task dispatcher: cross-service routing, status tracking, result callbacks,
+ * webhooks and request/reply over the priority queue. See `docs/dispatcher.md`.
+ */
+import type { HandlerContext, Priority, QueueMessage, RecordedError } from '../queue/queue.types';
+
+/** Where a task type goes and its defaults. */
+export interface RouteConfig {
+  /** Queue of the service that handles the type. */
+  queue: string;
+  /** Default `normal`. */
+  priority?: Priority;
+  /** Per-attempt time limit (default: the target queue's). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default: the target queue's). */
+  maxRetries?: number;
+}
+
+/** Task type -> route. */
+export type RoutingTable = Record<string, RouteConfig>;
+
+/** Per-dispatch overrides of the route's defaults. */
+export interface DispatchOptions {
+  priority?: Priority;
+  /** Per-attempt time limit of the handler. */
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Deliver no earlier than this many ms from now. */
+  delayMs?: number;
+  /** The outcome is POSTed here as JSON (with retries) once the task completed or finally failed. */
+  webhookUrl?: string;
+}
+
+/** Options of {@link Dispatcher.dispatchAndWait}: `timeoutMs` is how long the caller waits. */
+export interface DispatchAndWaitOptions extends Omit<DispatchOptions, 'timeoutMs'> {
+  /** How long to wait for the reply (default: the dispatcher's `replyTimeoutMs`, 30 s). */
+  timeoutMs?: number;
+  /** Per-attempt time limit of the handler (default: the route's). */
+  taskTimeoutMs?: number;
+}
+
+/** One entry of {@link Dispatcher.dispatchBatch}. */
+export interface BatchItem<P = unknown> {
+  type: string;
+  payload?: P;
+  options?: DispatchOptions;
+}
+
+export type TaskState = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed';
+
+/** Answer of {@link Dispatcher.getStatus}. */
+export interface TaskStatus {
+  taskId: string;
+  state: TaskState;
+  type?: string;
+  /** Target queue. */
+  queue?: string;
+  /** Attempts started so far. */
+  attempts: number;
+  createdAt?: number;
+  startedAt?: number;
+  updatedAt?: number;
+  finishedAt?: number;
+  /** For `completed`: the handler's return value. */
+  result?: unknown;
+  /** For `retrying` (last failed attempt) and `failed`. */
+  error?: RecordedError;
+  /** Id of the queue message carrying the task (known once it started). */
+  messageId?: string;
+}
+
+/** What `onCompleted` callbacks receive. */
+export interface CompletedTask<R = unknown> {
+  taskId: string;
+  type: string;
+  result: R;
+  attempts: number;
+  finishedAt: number;
+}
+
+/** What `onFailed` callbacks receive (the task failed for good: retries exhausted or non-retryable). */
+export interface FailedTask {
+  taskId: string;
+  type: string;
+  error: RecordedError;
+  attempts: number;
+  finishedAt: number;
+}
+
+/** Second argument of a dispatcher handler: the queue's context plus the task's identity. */
+export interface DispatchHandlerContext extends HandlerContext {
+  taskId: string;
+  /** Service that dispatched the task. */
+  origin: string;
+  message: QueueMessage;
+}
+
+export type DispatchHandler<P = unknown, R = unknown> = (payload: P, context: DispatchHandlerContext) => Promise<R> | R;
+
+/** Routes tasks to services and reports their outcome back. Create one with {@link createDispatcher}. */
+export interface Dispatcher {
+  /** This service's name: origin of its dispatches, name of its results consumer group. */
+  readonly service: string;
+  /**
+   * Publishes a task to its routed queue (or the local queue when routing is disabled); resolves
+   * to the task id. @throws UnknownRouteError for a type without a route; InvalidOptionError for bad options.
+   */
+  dispatch<P>(type: string, payload?: P, options?: DispatchOptions): Promise<string>;
+  /** Dispatches many: one publish round trip per target queue (all issued at once). Ids in input order. */
+  dispatchBatch(items: BatchItem[]): Promise<string[]>;
+  /**
+   * Dispatches and waits for the handler's return value. Rejects with {@link RemoteTaskError}
+   * (remote name and message preserved) or {@link DispatchTimeoutError}; the reply reaches this
+   * instance only.
+   */
+  dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options?: DispatchAndWaitOptions): Promise<R>;
+  /** Registers the handler of `type` on the local queue; its outcome is reported to the task's origin. */
+  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options?: { concurrency?: number }): void;
+  /** Called once per completed task of `type` (`'*'`: every type) dispatched by this service, even across restarts. */
+  onCompleted<R = unknown>(type: string, callback: (task: CompletedTask<R>) => void | Promise<void>): void;
+  /** Called once per finally failed task of `type` (`'*'`: every type) dispatched by this service. */
+  onFailed(type: string, callback: (task: FailedTask) => void | Promise<void>): void;
+  /** Where a task dispatched by this service is; null when unknown or past the retention. */
+  getStatus(taskId: string): Promise<TaskStatus | null>;
+  /** Stops reading results and replies; closes the queues the dispatcher opened itself. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,201 @@
+import { randomUUID } from 'crypto';
+import { join } from 'path';
+import { LuaCommands } from '../../redis/lua-loader';
+import { duplicateClient, RedisClient } from '../../redis/redis-connection';
+import type { DispatcherStore, FinishInput, InitRecord, Reply, ResultEntry } from '../dispatcher-store';
+
+const SCRIPTS = ['init', 'start', 'attempt-failed', 'finish'] as const;
+type ScriptName = (typeof SCRIPTS)[number];
+
+let commands: LuaCommands<ScriptName> | undefined;
+/** The dispatcher's Lua commands (prefix `dsp`), read from disk once per process. */
+export function dispatcherCommands(): LuaCommands<ScriptName> {
+  return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'dsp'));
+}
+
+/** Keys of one service: `<prefix>:{<service>}:<suffix>` (one hash tag, one Cluster slot). */
+export class DispatcherKeys {
+  readonly results: string;
+  private readonly base: string;
+
+  constructor(prefix: string, service: string) {
+    this.base = `${prefix}:{${service}}:`;
+    this.results = `${this.base}results`;
+  }
+
+  task(taskId: string): string {
+    return `${this.base}task:${taskId}`;
+  }
+
+  reply(instanceId: string): string {
+    return `${this.base}reply:${instanceId}`;
+  }
+}
+
+export interface RedisDispatcherStoreOptions {
+  client: RedisClient;
+  prefix: string;
+  service: string;
+  retentionMs: number;
+  resultsMaxLen: number;
+  /** Results delivered to an instance that did not acknowledge them within this are taken over. */
+  claimIdleMs: number;
+  /** Consumer name in the service's group (default: a new id per instance). */
+  consumerName?: string;
+}
+
+type StreamEntry = [string, string[]] | null;
+
+/** {@link DispatcherStore} on Redis: status hashes, a results stream per service, a reply list per instance. */
+export class RedisDispatcherStore implements DispatcherStore {
+  readonly replyAddress = randomUUID();
+  readonly keys: DispatcherKeys;
+  private readonly lua = dispatcherCommands();
+  private readonly client: RedisClient;
+  private readonly consumer: string;
+  private resultsConn?: RedisClient;
+  private repliesConn?: RedisClient;
+  private groupReady = false;
+  private ownPendingRead = false;
+  private claimCursor = '0-0';
+  private nextClaimAt = 0;
+  private closed = false;
+
+  constructor(private readonly options: RedisDispatcherStoreOptions) {
+    this.client = options.client;
+    this.keys = new DispatcherKeys(options.prefix, options.service);
+    this.consumer = options.consumerName ?? this.replyAddress;
+    this.lua.install(this.client);
+  }
+
+  private keysFor(origin: string): DispatcherKeys {
+    return origin === this.options.service ? this.keys : new DispatcherKeys(this.options.prefix, origin);
+  }
+
+  async init(records: InitRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const args: Array<string | number> = [this.options.retentionMs];
+    for (const r of records) args.push(r.taskId, r.type, r.queue);
+    await this.lua.run(this.client, 'init', records.map((r) => this.keys.task(r.taskId)), args);
+  }
+
+  async forget(taskIds: string[]): Promise<void> {
+    if (taskIds.length > 0) await this.client.del(...taskIds.map((id) => this.keys.task(id)));
+  }
+
+  async started(origin: string, taskId: string, attempt: number, messageId: string): Promise<void> {
+    await this.lua.run(this.client, 'start', [this.keysFor(origin).task(taskId)], [attempt, messageId, this.options.retentionMs]);
+  }
+
+  async attemptFailed(origin: string, taskId: string, attempt: number, errorJson: string): Promise<void> {
+    await this.lua.run(this.client, 'attempt-failed', [this.keysFor(origin).task(taskId)], [attempt, errorJson, this.options.retentionMs]);
+  }
+
+  async finish(f: FinishInput): Promise<boolean> {
+    const k = this.keysFor(f.origin);
+    const keys = [k.task(f.taskId), k.results];
+    if (f.replyTo) keys.push(k.reply(f.replyTo));
+    const written = await this.lua.run<number>(this.client, 'finish', keys, [f.ok ? '1' : '0', f.valueJson, f.attempts,
+      this.options.retentionMs, this.options.resultsMaxLen, f.taskId, f.type, f.webhookUrl ?? '', Math.max(60_000, this.options.claimIdleMs)]);
+    return written === 1;
+  }
+
+  async status(taskId: string): Promise<Record<string, string> | null> {
+    const fields = await this.client.hgetall(this.keys.task(taskId));
+    return Object.keys(fields).length === 0 ? null : fields;
+  }
+
+  async readResults(count: number, blockMs: number): Promise<ResultEntry[]> {
+    if (this.closed) return [];
+    try {
+      await this.ensureGroup();
+      const group = this.options.service;
+      if (!this.ownPendingRead) {
+        // entries this consumer name read before a restart and never acknowledged
+        const own = (await this.client.xreadgroup('GROUP', group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.results, '0')) as
+          Array<[string, StreamEntry[]]> | null;
+        const entries = own?.[0]?.[1] ?? [];
+        if (entries.length < count) this.ownPendingRead = true;
+        if (entries.length > 0) return this.parse(entries);
+      }
+      if (Date.now() >= this.nextClaimAt) {
+        const [cursor, claimed] = (await this.client.call('XAUTOCLAIM', this.keys.results, group, this.consumer,
+          String(this.options.claimIdleMs), this.claimCursor, 'COUNT', String(count))) as [string, StreamEntry[]];
+        this.claimCursor = cursor;
+        if (cursor === '0-0') this.nextClaimAt = Date.now() + Math.max(500, Math.floor(this.options.claimIdleMs / 2));
+        const parsed = this.parse(claimed);
+        if (parsed.length > 0) return parsed;
+      }
+      this.resultsConn ??= duplicateClient(this.client);
+      const block = Math.max(1, Math.min(blockMs, this.nextClaimAt - Date.now()));
+      const read = (await this.resultsConn.xreadgroup('GROUP', group, this.consumer, 'COUNT', count, 'BLOCK', block,
+        'STREAMS', this.keys.results, '>')) as Array<[string, StreamEntry[]]> | null;
+      return this.parse(read?.[0]?.[1] ?? []);
+    } catch (error) {
+      if (this.closed) return [];
+      if (/NOGROUP/.test((error as Error).message)) this.groupReady = false;
+      throw error;
+    }
+  }
+
+  async ack(entryIds: string[]): Promise<void> {
+    if (entryIds.length > 0) await this.client.xack(this.keys.results, this.options.service, ...entryIds);
+  }
+
+  async readReplies(blockMs: number): Promise<Reply[]> {
+    if (this.closed) return [];
+    const key = this.keys.reply(this.replyAddress);
+    this.repliesConn ??= duplicateClient(this.client);
+    try {
+      const first = await this.repliesConn.blpop(key, Math.max(0.01, blockMs / 1000));
+      if (!first) return [];
+      const rest = (await this.client.lpop(key, 1000)) ?? [];
+      return [first[1], ...rest].flatMap((raw) => {
+        try {
+          const r = JSON.parse(raw) as { t: string; ok: boolean; v: string };
+          return [{ taskId: r.t, ok: r.ok, valueJson: r.v }];
+        } catch {
+          return [];
+        }
+      });
+    } catch (error) {
+      if (this.closed) return [];
+      throw error;
+    }
+  }
+
+  interrupt(): void {
+    for (const conn of [this.resultsConn, this.repliesConn]) conn?.disconnect();
+    this.resultsConn = undefined;
+    this.repliesConn = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.interrupt();
+    await this.client.del(this.keys.reply(this.replyAddress)).catch(() => undefined);
+  }
+
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    try {
+      await this.client.xgroup('CREATE', this.keys.results, this.options.service, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test((error as Error).message)) throw error;
+    }
+    this.groupReady = true;
+  }
+
+  private parse(entries: StreamEntry[]): ResultEntry[] {
+    const out: ResultEntry[] = [];
+    for (const entry of entries) {
+      if (!entry) continue;
+      const [entryId, flat] = entry;
+      const f: Record<string, string> = {};
+      for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+      out.push({ entryId, taskId: f.taskId, type: f.type, ok: f.ok === '1', valueJson: f.value, attempts: Number(f.attempts),
+        finishedAt: Number(f.finishedAt), webhookUrl: f.hook || undefined });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,100 @@
+import { Logger } from '@nestjs/common';
+import type { RecordedError } from '../queue/queue.types';
+import type { CompletedTask, FailedTask } from './dispatcher';
+import type { DispatcherStore, ResultEntry } from './dispatcher-store';
+import { describeUrl, postWebhook, WebhookOptions } from './webhook';
+
+type Callback<T> = (task: T) => void | Promise<void>;
+
+/**
+ * Reads this service's results (written once per task by whichever process ran it), calls the
+ * `onCompleted` / `onFailed` callbacks and POSTs webhooks, then acknowledges. An entry read by an
+ * instance that died before acknowledging is taken over by another instance of the service.
+ */
+export class ResultConsumer {
+  private readonly completed = new Map<string, Array<Callback<CompletedTask>>>();
+  private readonly failed = new Map<string, Array<Callback<FailedTask>>>();
+  private loop?: Promise<void>;
+  private closing = false;
+
+  constructor(
+    private readonly store: DispatcherStore,
+    private readonly logger: Logger,
+    private readonly webhook: WebhookOptions,
+    private readonly blockMs: number,
+  ) {}
+
+  onCompleted(type: string, cb: Callback<CompletedTask>): void {
+    this.completed.set(type, [...(this.completed.get(type) ?? []), cb]);
+    this.start();
+  }
+
+  onFailed(type: string, cb: Callback<FailedTask>): void {
+    this.failed.set(type, [...(this.failed.get(type) ?? []), cb]);
+    this.start();
+  }
+
+  /** Starts reading on the next turn (callbacks registered in the same tick are all known). */
+  start(): void {
+    if (this.loop || this.closing) return;
+    this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.store.interrupt();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.closing) {
+      try {
+        const entries = await this.store.readResults(100, this.blockMs);
+        failures = 0;
+        if (entries.length === 0) continue;
+        await Promise.all(entries.map((e) => this.deliver(e)));
+        await this.store.ack(entries.map((e) => e.entryId));
+      } catch (error) {
+        if (this.closing) break;
+        failures++;
+        const pause = Math.min(5000, 50 * 2 ** Math.min(failures, 7));
+        this.logger.error(`reading results failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private async deliver(entry: ResultEntry): Promise<void> {
+    let value: unknown;
+    try {
+      value = JSON.parse(entry.valueJson);
+    } catch {
+      value = null;
+    }
+    const base = { taskId: entry.taskId, type: entry.type, attempts: entry.attempts, finishedAt: entry.finishedAt };
+    const calls: Array<Promise<unknown>> = [];
+    if (entry.ok) {
+      const task: CompletedTask = { ...base, result: value };
+      for (const cb of [...(this.completed.get(entry.type) ?? []), ...(this.completed.get('*') ?? [])]) calls.push(this.call(cb, task));
+    } else {
+      const task: FailedTask = { ...base, error: value as RecordedError };
+      for (const cb of [...(this.failed.get(entry.type) ?? []), ...(this.failed.get('*') ?? [])]) calls.push(this.call(cb, task));
+    }
+    if (entry.webhookUrl) {
+      const url = entry.webhookUrl;
+      const body = { ...base, state: entry.ok ? 'completed' : 'failed', ...(entry.ok ? { result: value } : { error: value }) };
+      calls.push(postWebhook(url, body, this.webhook).catch((error: Error) =>
+        this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${this.webhook.attempts} tries: ${error.message}`)));
+    }
+    await Promise.all(calls);
+  }
+
+  private async call<T>(cb: Callback<T>, task: T): Promise<void> {
+    try {
+      await cb(task);
+    } catch (error) {
+      this.logger.error(`result callback failed for task ${(task as { taskId: string }).taskId}: ${(error as Error).message}`);
+    }
+  }
+}
