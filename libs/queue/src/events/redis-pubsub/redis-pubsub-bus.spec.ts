@@ -73,7 +73,7 @@ describe('RedisPubSubEventBus', () => {
     expect(await serverSubscriptions(`${prefix}:ch`)).toEqual([1, 0]);
     await admin.client('KILL', 'TYPE', 'pubsub');
     await waitFor(async () => (await serverSubscriptions(`${prefix}:ch`))[0] === 1
-      && Number((await admin.client('LIST', 'TYPE', 'pubsub') as string).trim().split('\n').filter(Boolean).length) === 1,
+      && ((await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).trim().split('\n').filter(Boolean).length === 1,
     'subscribed again after the kill');
     await bus.publish('ch', 't', 'after-kill');
     await waitFor(() => got.length === 1, 'delivery after the kill');
