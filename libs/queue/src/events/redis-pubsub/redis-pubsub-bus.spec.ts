@@ -99,3 +99,24 @@ describe('RedisPubSubEventBus', () => {
     expect(bus.stats().invalid_events).toBe(1);
   });
 });
+
+describe('RedisPubSubEventBus buffer policy "wait"', () => {
+  it('pauses reading while the buffer is full instead of dropping', async () => {
+    const prefix = uniquePrefix('ps');
+    bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'svc', workers: 1, bufferSize: 2, bufferFullPolicy: 'wait' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handled: number[] = [];
+    await bus.subscribe('ch', async (e) => {
+      await gate;
+      handled.push(e.data as number);
+    });
+    for (let i = 0; i < 30; i++) await bus.publish('ch', 't', i);
+    await waitFor(() => bus!.stats().running === 1 && bus!.stats().buffered === 2, 'buffer full');
+    expect(bus.stats().buffered).toBe(2);
+    release();
+    await waitFor(() => handled.length === 30, 'all thirty handled after the pause');
+    expect(handled).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(bus.stats().dropped).toBe(0);
+  });
+});

@@ -93,6 +93,7 @@ export class RedisStreamEventBus extends BaseEventBus {
     const outbox = this.outbox;
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
       outbox.add(...events.map((event) => ({ channel, event })));
+      if (!outbox.isFlushing) void this.flushOutbox();
       return;
     }
     try {
