@@ -1,0 +1,63 @@
+import type { Cluster } from 'ioredis';
+import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../testing';
+import { createEventBus } from '../create-event-bus';
+import type { EventBus } from '../event-bus';
+import { waitFor } from '../testing/event-test-helpers';
+import type { RedisStreamEventBus } from './redis-stream-bus';
+import { StreamKeys } from './stream-keys';
+
+/** The Redis buses on a 3-master Redis Cluster: a channel's keys share one hash tag, so its scripts run in one slot. */
+describe('event buses on Redis Cluster', () => {
+  let cluster: TestRedisCluster;
+  let client: Cluster;
+  const buses: EventBus[] = [];
+
+  beforeAll(async () => {
+    cluster = await spawnRedisCluster(3);
+    client = cluster.client();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(buses.map((b) => b.close({ drainTimeoutMs: 500 })));
+    client?.disconnect();
+    await cluster?.cleanup();
+  });
+
+  it('redis_stream: publishes, consumes and dead-letters on channels in different slots', async () => {
+    const prefix = uniquePrefix('cl');
+    const bus: RedisStreamEventBus = createEventBus({ type: 'redis_stream', client, prefix, serviceName: 'svc', consumerName: 'c1',
+      claimIdleMs: 200, maxDeliveries: 2, blockMs: 500 });
+    buses.push(bus);
+    const channels = ['meeting_events', 'media_events', 'signaling_events'];
+    const slots = await Promise.all(channels.map((c) => client.call('CLUSTER', 'KEYSLOT', new StreamKeys(prefix, c).stream)));
+    expect(new Set(slots).size).toBeGreaterThan(1);
+    expect(await client.call('CLUSTER', 'KEYSLOT', new StreamKeys(prefix, 'media_events').dead)).toBe(slots[1]);
+    const got: string[] = [];
+    for (const channel of channels) {
+      await bus.subscribe(channel, (e) => {
+        if (e.data === 'poison') throw new Error('bad');
+        got.push(`${channel}:${e.data}`);
+      });
+    }
+    for (const channel of channels) await bus.publishBatch(channel, [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
+    await bus.publish('media_events', 't', 'poison');
+    await waitFor(() => got.length === 6, 'six events across slots');
+    expect(got.sort()).toEqual(channels.flatMap((c) => [`${c}:1`, `${c}:2`]).sort());
+    await waitFor(async () => (await bus.deadLetters('media_events')).length === 1, 'dead letter in the channel slot', 15_000);
+    const lags = await bus.lag(channels);
+    expect(lags.map((l) => [l.channel, l.group])).toEqual(channels.map((c) => [c, 'svc']));
+  });
+
+  it('redis_pubsub: delivers channel and pattern subscriptions', async () => {
+    const prefix = uniquePrefix('cl');
+    const bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'svc' });
+    buses.push(bus);
+    const got: string[] = [];
+    await bus.subscribe('meeting_events', (e) => void got.push(`exact:${e.data}`));
+    await bus.subscribe('media.*', (e) => void got.push(`pattern:${e.data}`));
+    await bus.publish('meeting_events', 't', 1);
+    await bus.publish('media.video', 't', 2);
+    await waitFor(() => got.length === 2, 'both delivered');
+    expect(got.sort()).toEqual(['exact:1', 'pattern:2']);
+  });
+});
