@@ -57,6 +57,13 @@ export function prepareDispatch(
   if (hook !== undefined && (typeof hook !== 'string' || !/^https?:\/\/\S+$/.test(hook))) {
     throw new InvalidOptionError(`${path}.options.webhookUrl`, hook, 'an http:// or https:// URL');
   }
+  if (o.priority !== undefined && !PRIORITIES.includes(o.priority)) {
+    throw new InvalidOptionError(`${path}.options.priority`, o.priority, `one of ${PRIORITIES.join(', ')}`);
+  }
+  for (const key of ['timeoutMs', 'maxRetries', 'delayMs'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new InvalidOptionError(`${path}.options.${key}`, v, 'an integer >= 0');
+  }
   const taskId = randomUUID();
   const envelope: TaskEnvelope = { $dispatch: 1, t: taskId, o: ctx.service, p: payload === undefined ? null : payload };
   if (ctx.replyTo) envelope.r = ctx.replyTo;

@@ -43,7 +43,7 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const stats = await scheduler.stats();
     expect(stats).toMatchObject({ total_tasks: 1, completed_tasks: 1, failed_tasks: 0, active_tasks: 0, scheduled_once: 0 });
     expect(await scheduler.list()).toEqual([]);
-    expect((await queue.getStatus(id.split(':')[2]))?.state).toBe('completed');
+    await waitFor(async () => (await queue.getStatus(id.split(':')[2]))?.state === 'completed', 2000, 'the queue to record the completion');
   });
 
   it('cancel before firing removes the task; cancel after firing answers false', async () => {
@@ -127,6 +127,19 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     expect(await queue.getStatus(messageId)).toMatchObject({ result: 'done', attempts: 2 });
     await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 2000, 'stats');
     expect(await scheduler.stats()).toMatchObject({ failed_tasks: 1, completed_tasks: 1, active_tasks: 0 });
+  });
+
+  it('counts a running handler as active until it ends', async () => {
+    kit.queue();
+    const scheduler = kit.scheduler();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    scheduler.process('hold', () => held);
+    await scheduler.schedule({ type: 'hold' }, { delayMs: 0 });
+    await waitFor(async () => (await scheduler.stats()).active_tasks === 1, 3000, 'an active task');
+    release();
+    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 3000, 'completion');
+    expect(await scheduler.stats()).toMatchObject({ active_tasks: 0, total_tasks: 1 });
   });
 
   it('fires a cron task (with a time zone) on its second', async () => {

@@ -13,13 +13,13 @@ export function dispatcherCommands(): LuaCommands<ScriptName> {
   return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'dsp'));
 }
 
-/** Keys of one service: `<prefix>:{<service>}:<suffix>` (one hash tag, one Cluster slot). */
+/** Keys of one service: `<prefix>:{<service>}:dsp:<suffix>` (one hash tag, one Cluster slot). */
 export class DispatcherKeys {
   readonly results: string;
   private readonly base: string;
 
   constructor(prefix: string, service: string) {
-    this.base = `${prefix}:{${service}}:`;
+    this.base = `${prefix}:{${service}}:dsp:`;
     this.results = `${this.base}results`;
   }
 

@@ -14,7 +14,7 @@ export function schedulerCommands(): LuaCommands<ScriptName> {
   return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'sch'));
 }
 
-/** Every Redis key of one scheduler: `<prefix>:{<name>}:<suffix>` (one hash tag, one Cluster slot). */
+/** Every Redis key of one scheduler: `<prefix>:{<name>}:sch:<suffix>` (one hash tag, one Cluster slot). */
 export class SchedulerKeys {
   readonly rec: string;
   readonly next: string;
@@ -26,7 +26,7 @@ export class SchedulerKeys {
   readonly channel: string;
 
   constructor(prefix: string, name: string) {
-    const base = `${prefix}:{${name}}:`;
+    const base = `${prefix}:{${name}}:sch:`;
     this.rec = `${base}rec`;
     this.next = `${base}next`;
     this.once = `${base}once`;

@@ -1,0 +1,168 @@
+import { createServer, Server } from 'http';
+import type { AddressInfo } from 'net';
+import { InvalidOptionError, QueueConfigError, TaskTimeoutError } from '../errors';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
+import { sleep, waitFor } from '../scheduler/testing/scheduler-test-kit';
+import { createDispatcher } from './create-dispatcher';
+import type { CompletedTask, Dispatcher, FailedTask } from './dispatcher';
+import { DispatchTimeoutError, RemoteTaskError, UnknownRouteError } from './dispatcher-errors';
+import { DispatcherKit, memoryDispatcherKit, redisDispatcherKit } from './testing/dispatcher-test-kit';
+
+/** Conformance suite: the same behaviour on every backend (caller and handler in this process). */
+let server: RedisServerHandle;
+beforeAll(async () => {
+  server = await spawnRedis();
+});
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+const ROUTES = {
+  'media.transcode': { queue: 'media', priority: 'high' as const },
+  'media.fail': { queue: 'media', maxRetries: 1 },
+  'media.slow': { queue: 'media' },
+  'media.hang': { queue: 'media', timeoutMs: 80, maxRetries: 1 },
+};
+
+class QuotaError extends Error {
+  name = 'QuotaError';
+}
+
+describe.each([
+  ['memory', () => memoryDispatcherKit()],
+  ['redis', () => redisDispatcherKit(() => server.client(), uniquePrefix('dsp'))],
+] as Array<[string, () => DispatcherKit]>)('Dispatcher conformance (%s)', (_name, makeKit) => {
+  let kit: DispatcherKit;
+  let api: Dispatcher;
+  let media: Dispatcher;
+  const aborts: unknown[] = [];
+
+  beforeEach(() => {
+    kit = makeKit();
+    api = kit.dispatcher({ service: 'api', routes: ROUTES, webhook: { backoffMs: 20 } });
+    media = kit.dispatcher({ service: 'media', routes: {} });
+    media.handle<{ file: string }>('media.transcode', ({ file }, ctx) => ({ out: `${file}.mp4`, origin: ctx.origin, priority: ctx.message.priority }));
+    media.handle('media.fail', () => {
+      throw new QuotaError('quota exceeded');
+    });
+    media.handle<{ ms: number }>('media.slow', async ({ ms }) => {
+      await sleep(ms);
+      return ms;
+    });
+    media.handle('media.hang', async (_p, ctx) => {
+      if (ctx.attempt > 1) return 'second attempt';
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      aborts.push(ctx.signal.reason);
+      return 'ignored';
+    });
+  });
+  afterEach(async () => {
+    await kit.close();
+    aborts.length = 0;
+  });
+
+  it('routes a task, tracks its status and calls onCompleted once', async () => {
+    const completed: CompletedTask[] = [];
+    api.onCompleted('media.transcode', (t) => void completed.push(t));
+    const taskId = await api.dispatch('media.transcode', { file: 'a' });
+    await waitFor(() => completed.length === 1, 5000, 'onCompleted');
+    expect(completed[0]).toMatchObject({ taskId, type: 'media.transcode', result: { out: 'a.mp4', origin: 'api', priority: 'high' }, attempts: 1 });
+    expect(await api.getStatus(taskId)).toMatchObject({ state: 'completed', queue: 'media', attempts: 1, result: { out: 'a.mp4' } });
+    expect(await api.getStatus('unknown-task')).toBeNull();
+    await sleep(300);
+    expect(completed).toHaveLength(1);
+  });
+
+  it('rejects an unknown type; with routing disabled publishes to the local queue', async () => {
+    await expect(api.dispatch('nobody.handles', {})).rejects.toBeInstanceOf(UnknownRouteError);
+    const local = kit.dispatcher({ service: 'solo', routingEnabled: false });
+    local.handle('anything', (p: { x: number }) => p.x * 2);
+    await expect(local.dispatchAndWait('anything', { x: 21 }, { timeoutMs: 5000 })).resolves.toBe(42);
+  });
+
+  it('dispatchBatch publishes many in one publishBatch per queue', async () => {
+    const completed: CompletedTask[] = [];
+    api.onCompleted('*', (t) => void completed.push(t));
+    const ids = await api.dispatchBatch(Array.from({ length: 25 }, (_, i) => ({ type: 'media.transcode', payload: { file: `f${i}` } })));
+    expect(new Set(ids).size).toBe(25);
+    await waitFor(() => completed.length === 25, 5000, '25 completions');
+    expect(completed.map((c) => c.taskId).sort()).toEqual([...ids].sort());
+    await expect(api.dispatchBatch([{ type: 'media.transcode' }, { type: 'media.transcode', options: { priority: 'urgent' as never } }]))
+      .rejects.toMatchObject({ path: 'dispatchBatch[1].options.priority' });
+  });
+
+  it('request/reply resolves with the result, rejects with the remote error or a timeout', async () => {
+    await expect(api.dispatchAndWait('media.transcode', { file: 'b' }, { timeoutMs: 5000 })).resolves.toMatchObject({ out: 'b.mp4' });
+    const remote = await api.dispatchAndWait('media.fail', {}, { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(remote).toBeInstanceOf(RemoteTaskError);
+    expect(remote).toMatchObject({ name: 'QuotaError', message: 'quota exceeded' });
+    const late = await api.dispatchAndWait('media.slow', { ms: 50 }, { timeoutMs: 100, delayMs: 1000 }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(DispatchTimeoutError);
+    expect(late).toMatchObject({ cancelled: true });
+  });
+
+  it('calls onFailed once after the retries, with the status showing the error', async () => {
+    const failed: FailedTask[] = [];
+    api.onFailed('media.fail', (t) => void failed.push(t));
+    const taskId = await api.dispatch('media.fail');
+    await waitFor(() => failed.length === 1, 5000, 'onFailed');
+    expect(failed[0]).toMatchObject({ taskId, attempts: 2, error: { name: 'QuotaError', message: 'quota exceeded' } });
+    expect(await api.getStatus(taskId)).toMatchObject({ state: 'failed', attempts: 2, error: { name: 'QuotaError' } });
+    await sleep(200);
+    expect(failed).toHaveLength(1);
+  });
+
+  it('fires the AbortSignal of a handler past its route timeout and retries it', async () => {
+    await expect(api.dispatchAndWait('media.hang', null, { timeoutMs: 5000 })).resolves.toBe('second attempt');
+    expect(aborts).toHaveLength(1);
+    expect(aborts[0]).toBeInstanceOf(TaskTimeoutError);
+  });
+
+  it('POSTs the outcome to the webhook with a retry after a failure', async () => {
+    let calls = 0;
+    const bodies: unknown[] = [];
+    const http: Server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (c) => (data += c));
+      req.on('end', () => {
+        res.statusCode = ++calls === 1 ? 500 : 200;
+        if (calls > 1) bodies.push(JSON.parse(data));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/done`;
+      const taskId = await api.dispatch('media.fail', null, { webhookUrl: url });
+      await waitFor(() => bodies.length === 1, 5000, 'the webhook');
+      expect(bodies[0]).toMatchObject({ taskId, state: 'failed', error: { name: 'QuotaError' } });
+      expect(calls).toBe(2);
+    } finally {
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it('keeps a status for the configured retention only', async () => {
+    const brief = kit.dispatcher({ service: 'brief', routingEnabled: false, statusRetentionMs: 1000 });
+    brief.handle('quick', () => 'ok');
+    const taskId = await brief.dispatch('quick');
+    await waitFor(async () => (await brief.getStatus(taskId))?.state === 'completed', 3000, 'completion');
+    await waitFor(async () => (await brief.getStatus(taskId)) === null, 3000, 'the status to expire');
+  });
+
+  it('names bad options', async () => {
+    await expect(api.dispatch('media.transcode', {}, { webhookUrl: 'ftp://x' })).rejects.toMatchObject({ path: 'dispatch.options.webhookUrl' });
+    await expect(api.dispatch('media.transcode', {}, { bogus: 1 } as never)).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(api.dispatchAndWait('media.transcode', {}, { timeoutMs: 0 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.timeoutMs' });
+  });
+});
+
+describe('createDispatcher', () => {
+  it('names the bad option', () => {
+    const make = (o: object) => () => createDispatcher({ service: 'svc', backend: { type: 'memory' }, ...o });
+    expect(make({ service: 'bad name' })).toThrow(/dispatcher\.service/);
+    expect(make({ routes: { t: { queue: '' } } })).toThrow(/dispatcher\.routes\.t\.queue/);
+    expect(make({ routes: { t: { queue: 'q', priority: 'x' } } })).toThrow(QueueConfigError);
+    expect(make({ backend: { type: 'x' } })).toThrow(/dispatcher\.backend\.type/);
+  });
+});
