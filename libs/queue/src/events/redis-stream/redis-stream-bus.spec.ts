@@ -176,6 +176,25 @@ describe('RedisStreamEventBus', () => {
     expect(await xlen('young')).toBeGreaterThanOrEqual(1);
   });
 
+  it('closes promptly while the buffer is full, leaving unhandled entries pending for the group', async () => {
+    const prefix = uniquePrefix('st');
+    const stuck = new Gate();
+    gates.push(stuck);
+    const bus = streamBus(prefix, 'svc', 'c1', { workers: 1, bufferSize: 1, readCount: 1 });
+    let started = 0;
+    await bus.subscribe('busy', async () => {
+      started++;
+      await stuck.promise;
+    });
+    await bus.publishBatch('busy', Array.from({ length: 5 }, (_, i) => ({ type: 't', data: i })));
+    await waitFor(() => started === 1 && bus.stats().buffered === 1, 'one running, one buffered');
+    const report = await bus.close({ drainTimeoutMs: 50 });
+    expect(report.unfinished).toBe(2);
+    const [lag] = await streamBus(prefix, 'observer', 'o1').lag(['busy']);
+    // Only what fit in the buffer was read (1 running + 1 buffered); the rest was never delivered.
+    expect(lag).toMatchObject({ group: 'svc', pending: 2, lag: 3 });
+  });
+
   it('keeps stream and dead-letter keys of a channel under one hash tag', () => {
     const keys = new StreamKeys('ev', 'meeting_events');
     expect(keys.stream).toBe('ev:{meeting_events}:stream');

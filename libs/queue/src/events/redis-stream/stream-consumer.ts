@@ -36,8 +36,13 @@ export class StreamChannelConsumer {
   private stopped = false;
   private ticking = false;
   private lastError = '';
+  /** Resolves when `stop` is called, so no wait inside the loop can hold the stop up. */
+  private readonly stopSignal: Promise<undefined>;
+  private signalStop!: () => void;
 
-  constructor(private readonly deps: StreamConsumerDeps) {}
+  constructor(private readonly deps: StreamConsumerDeps) {
+    this.stopSignal = new Promise((resolve) => (this.signalStop = () => resolve(undefined)));
+  }
 
   get channel(): string {
     return this.deps.keys.channel;
@@ -56,6 +61,7 @@ export class StreamChannelConsumer {
   /** Stops reading; entries held but not finished stay pending in the group (reclaimed later). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.signalStop();
     if (this.timer) clearInterval(this.timer);
     this.blocking?.disconnect();
     await this.loop;
@@ -88,7 +94,7 @@ export class StreamChannelConsumer {
     let backoff = 0;
     while (!this.stopped) {
       try {
-        await pool.waitForSpace();
+        await this.unlessStopped(pool.waitForSpace());
         if (this.stopped) break;
         const count = Math.max(1, Math.min(options.readCount, pool.free));
         const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count,
@@ -110,7 +116,9 @@ export class StreamChannelConsumer {
           this.warn(`reading "${this.channel}" failed: ${message}`);
         }
         backoff = Math.min(2000, Math.max(50, backoff * 2));
-        await new Promise((resolve) => setTimeout(resolve, backoff));
+        let timer: NodeJS.Timeout | undefined;
+        await this.unlessStopped(new Promise((resolve) => (timer = setTimeout(resolve, backoff))));
+        clearTimeout(timer);
       }
     }
   }
@@ -123,8 +131,16 @@ export class StreamChannelConsumer {
       settled = true;
       this.inflight.delete(id);
     };
-    const accepted = await this.deps.deliver({ id, fields, deliveries }, done);
-    if (!accepted && !settled) done();
+    // A full buffer holds the delivery; stopping must not wait for it (close then discards it, and
+    // the entry stays pending in the group for a peer).
+    const delivered = this.deps.deliver({ id, fields, deliveries }, done).then((accepted) => {
+      if (!accepted && !settled) done();
+    });
+    await this.unlessStopped(delivered);
+  }
+
+  private unlessStopped<T>(promise: Promise<T>): Promise<T | undefined> {
+    return Promise.race([promise, this.stopSignal]);
   }
 
   private async ensureGroup(startId: string): Promise<void> {
