@@ -195,6 +195,20 @@ describe('RedisStreamEventBus', () => {
     expect(lag).toMatchObject({ group: 'svc', pending: 2, lag: 3 });
   });
 
+  it('creates its group again from the start of the stream when the group vanished', async () => {
+    const prefix = uniquePrefix('st');
+    const bus = streamBus(prefix, 'svc', 'c1');
+    const got: string[] = [];
+    await bus.subscribe('ch', (e) => void got.push(e.data as string));
+    await bus.publish('ch', 't', 'a');
+    await waitFor(() => got.length === 1, 'first event');
+    await client.xgroup('DESTROY', new StreamKeys(prefix, 'ch').stream, 'svc');
+    await bus.publish('ch', 't', 'b');
+    await waitFor(() => got.includes('b'), 'event after the group was destroyed');
+    // Recreated from the start of the retained stream: at-least-once, so "a" comes again.
+    expect(got).toEqual(['a', 'a', 'b']);
+  });
+
   it('keeps stream and dead-letter keys of a channel under one hash tag', () => {
     const keys = new StreamKeys('ev', 'meeting_events');
     expect(keys.stream).toBe('ev:{meeting_events}:stream');
