@@ -1,92 +1,101 @@
+import Redis from 'ioredis';
+import { createQueue } from '../../queue/create-queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
-import { redisKit, SchedulerKit, sleep, waitFor } from '../testing/scheduler-test-kit';
+import { FixtureProcess } from '../../dispatcher/testing/child-process';
+import { createScheduler } from '../create-scheduler';
+import type { ScheduleInfo, SchedulerStats } from '../scheduler';
+import { redisKit, sleep, waitFor } from '../testing/scheduler-test-kit';
 
-/** Redis-only behaviour: durability across restarts, replicas. */
+/** Redis-only behaviour: durability across restarts of every process and of Redis, replicas in separate processes. */
 describe('Redis scheduler', () => {
   let server: RedisServerHandle;
-  let kits: SchedulerKit[] = [];
+  const children: FixtureProcess[] = [];
+  const start = async (prefix: string) => {
+    const child = await FixtureProcess.start('scheduler-node.ts', { REDIS_URL: server.url, PREFIX: prefix });
+    children.push(child);
+    return child;
+  };
   beforeAll(async () => {
     server = await spawnRedis({ aof: true });
   });
   afterAll(async () => {
+    await Promise.all(children.map((c) => c.kill()));
     await server?.cleanup();
   });
-  afterEach(async () => {
-    await Promise.all(kits.splice(0).map((k) => k.close()));
-  });
-  const newKit = (prefix: string) => {
-    const kit = redisKit(() => server.client(), prefix);
-    kits.push(kit);
-    return kit;
-  };
 
   it('delayed and recurring tasks survive a restart of every process and of Redis (AOF), then fire on time', async () => {
     const prefix = uniquePrefix('sch-durable');
-    const before = newKit(prefix);
-    before.queue();
-    const scheduler = before.scheduler();
-    const dueAt = Date.now() + 2500;
-    const id = await scheduler.schedule({ type: 'later', payload: { x: 1 } }, { at: dueAt });
-    const cancelled = await scheduler.schedule({ type: 'later', payload: { x: 2 } }, { at: dueAt });
-    await scheduler.schedule({ type: 'every' }, { everyMs: 300, key: 'durable-ticker' });
-    // every "process" goes away, then Redis restarts from its append-only file
-    await before.close();
-    kits = kits.filter((k) => k !== before);
-    await server.stop();
+    const before = await start(prefix);
+    const dueAt = Date.now() + 3000;
+    const id = await before.request<string>('schedule', { task: { type: 'later', payload: { x: 1 } }, when: { at: dueAt } });
+    const doomed = await before.request<string>('schedule', { task: { type: 'later', payload: { x: 2 } }, when: { at: dueAt } });
+    await before.request('schedule', { task: { type: 'every' }, when: { everyMs: 300, key: 'durable-ticker' } });
+    await before.kill(); // SIGKILL: no clean shutdown
+    await server.kill(); // Redis too; appendfsync always keeps every acknowledged write
     await server.restart();
 
-    const after = newKit(prefix);
-    after.queue();
-    const revived = after.scheduler();
-    const runs: Array<{ at: number; payload: unknown }> = [];
-    const ticks: number[] = [];
-    revived.process('later', (m) => void runs.push({ at: Date.now(), payload: m.payload }));
-    revived.process('every', () => void ticks.push(Date.now()));
-    expect((await revived.list()).map((s) => s.id).sort()).toEqual([cancelled, id, 'recurring:durable-ticker'].sort());
-    expect(await revived.cancel(cancelled)).toBe(true);
-    await waitFor(() => runs.length === 1, 6000, 'the delayed task after the restart');
-    expect(runs[0].payload).toEqual({ x: 1 });
-    expect(runs[0].at).toBeGreaterThanOrEqual(dueAt - 5);
-    await waitFor(() => ticks.length >= 2, 3000, 'the recurring task after the restart');
+    const after = await start(prefix);
+    const listed = await after.request<ScheduleInfo[]>('list');
+    expect(listed.map((s) => s.id).sort()).toEqual([doomed, id, 'recurring:durable-ticker'].sort());
+    expect(await after.request('cancel', { taskId: doomed })).toBe(true);
+    await after.request('process', { type: 'later' });
+    await after.request('process', { type: 'every' });
+    const runs = (type: string) => after.events.filter((e) => e.task.type === type).map((e) => e.task);
+    await waitFor(() => runs('later').length === 1, 8000, 'the delayed task after the restarts');
+    expect(runs('later')[0]).toMatchObject({ payload: { x: 1 } });
+    expect(runs('later')[0].at as number).toBeGreaterThanOrEqual(dueAt - 5);
+    await waitFor(() => runs('every').length >= 2, 3000, 'the recurring task after the restarts');
     await sleep(200);
-    expect(runs).toHaveLength(1);
-    expect(await revived.cancel(id)).toBe(false);
+    expect(runs('later')).toHaveLength(1);
+    expect(await after.request('cancel', { taskId: id })).toBe(false);
+    await after.stop();
   });
 
-  it('three replicas run a recurring task exactly once per occurrence over 20+ occurrences', async () => {
+  it('three replica processes run a recurring task exactly once per occurrence over 20+ occurrences', async () => {
     const prefix = uniquePrefix('sch-replicas');
-    const kit = newKit(prefix);
-    const queue = kit.queue();
-    const replicas = [kit.scheduler(), kit.scheduler(), kit.scheduler()];
-    const seen: string[] = [];
-    queue.process('heartbeat', (m) => void seen.push(m.id), { concurrency: 8 });
-    const interval = 150;
-    await replicas[0].schedule({ type: 'heartbeat' }, { everyMs: interval, key: 'hb' });
-    const firstRun = (await replicas[1].list())[0].nextRunAt;
-    await waitFor(async () => (await replicas[2].stats()).total_tasks >= 22, 15_000, '22 occurrences');
-    await Promise.all(replicas.map((r) => r.close()));
-    const lastNext = (await kit.scheduler({ autoStart: false }).list())[0].nextRunAt;
-    const occurrences = (lastNext - firstRun) / interval;
-    const { total_tasks } = await replicas[0].stats();
-    await waitFor(async () => (await queue.stats()).total_processed === total_tasks, 5000, 'the queue to drain');
-    expect(Number.isInteger(occurrences)).toBe(true);
-    expect(occurrences).toBeGreaterThanOrEqual(22);
-    // every occurrence the schedule moved past was published once and only once
-    expect(total_tasks).toBe(occurrences);
-    expect(seen).toHaveLength(occurrences);
-    expect(new Set(seen).size).toBe(occurrences);
-    expect((await queue.stats()).total_published).toBe(occurrences);
+    const replicas = await Promise.all([start(prefix), start(prefix), start(prefix)]);
+    const client: Redis = server.client();
+    const queue = createQueue({ name: 'jobs', backend: { type: 'redis', client, prefix }, concurrency: 8 });
+    const observer = createScheduler({ backend: { type: 'redis', client, prefix }, queues: [queue], autoStart: false });
+    try {
+      const seen: string[] = [];
+      queue.process('heartbeat', (m) => void seen.push(m.id));
+      const interval = 150;
+      await replicas[0].request('schedule', { task: { type: 'heartbeat', queue: 'jobs' }, when: { everyMs: interval, key: 'hb' } });
+      const firstRun = (await observer.list())[0].nextRunAt;
+      await waitFor(async () => (await observer.stats()).total_tasks >= 22, 20_000, '22 occurrences');
+      await Promise.all(replicas.map((r) => r.stop()));
+      const lastNext = (await observer.list())[0].nextRunAt;
+      const occurrences = (lastNext - firstRun) / interval;
+      const stats: SchedulerStats = await observer.stats();
+      await waitFor(async () => (await queue.stats()).total_processed === stats.total_tasks, 5000, 'the queue to drain');
+      expect(Number.isInteger(occurrences)).toBe(true);
+      expect(occurrences).toBeGreaterThanOrEqual(22);
+      // every occurrence the schedule moved past was published once and only once
+      expect(stats.total_tasks).toBe(occurrences);
+      expect(seen).toHaveLength(occurrences);
+      expect(new Set(seen).size).toBe(occurrences);
+      expect((await queue.stats()).total_published).toBe(occurrences);
+    } finally {
+      await observer.close();
+      await queue.close({ drainTimeoutMs: 100 });
+      client.disconnect();
+    }
   });
 
   it('a definition change wakes sleeping replicas (no polling)', async () => {
-    const kit = newKit(uniquePrefix('sch-wake'));
-    kit.queue();
-    const sleeper = kit.scheduler({ maxIdleMs: 60_000 });
-    const writer = kit.scheduler({ autoStart: false });
-    const runs: number[] = [];
-    sleeper.process('soon', () => void runs.push(Date.now()));
-    await sleep(100); // the sleeper is now waiting with nothing scheduled
-    await writer.schedule({ type: 'soon' }, { everyMs: 200, key: 'wake-test' });
-    await waitFor(() => runs.length >= 2, 3000, 'runs fired by the woken replica');
+    const kit = redisKit(() => server.client(), uniquePrefix('sch-wake'));
+    try {
+      kit.queue();
+      const sleeper = kit.scheduler({ maxIdleMs: 60_000 });
+      const writer = kit.scheduler({ autoStart: false });
+      const runs: number[] = [];
+      sleeper.process('soon', () => void runs.push(Date.now()));
+      await sleep(100); // the sleeper now waits with nothing scheduled
+      await writer.schedule({ type: 'soon' }, { everyMs: 200, key: 'wake-test' });
+      await waitFor(() => runs.length >= 2, 3000, 'runs fired by the woken replica');
+    } finally {
+      await kit.close();
+    }
   });
 });
