@@ -14,3 +14,4 @@ export * from './events';
 export * from './scheduler';
 export * from './dispatcher';
 export * from './config';
+export * from './metrics';

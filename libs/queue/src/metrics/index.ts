@@ -1,0 +1,2 @@
+export * from './queue-metrics';
+export { LabelGuard } from './label-guard';

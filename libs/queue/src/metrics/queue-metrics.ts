@@ -1,0 +1,181 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueueObserver } from '../queue/queue-observer';
+import { PRIORITIES, Priority } from '../queue/queue.types';
+import { LabelGuard } from './label-guard';
+
+/** What the scrape-time gauges show; produced by the owner (the QueueManager) when Prometheus scrapes. */
+export interface MetricsSnapshot {
+  queues: Array<{ queue: string; depth: Record<Priority, number>; inFlight: number; delayed: number; deadLetters: number }>;
+  /** Redis Streams consumer-group lag per channel (entries not yet delivered to the group). */
+  streamLag?: Array<{ channel: string; lag: number }>;
+  /** Messages waiting in an outbox (published while Redis was unreachable) per bus. */
+  outbox?: Array<{ bus: string; size: number }>;
+  /** Connections the owner holds: 1 when ready, 0 otherwise. */
+  redis: Array<{ connection: string; up: boolean }>;
+}
+
+export interface QueueMetricsOptions {
+  /** Prefix of every metric name of the library (default `mq_`). */
+  prefix?: string;
+  /** Also collect prom-client's Node.js process metrics into this registry (default true). */
+  defaultMetrics?: boolean;
+  /** Registry to fill (default: a new one, owned by this object: no global registry is touched). */
+  registry?: Registry;
+  /** Distinct values kept per label before new ones are reported as `other` (default 100). */
+  maxLabelValues?: number;
+}
+
+/**
+ * prom-client's default process metrics, without its three gauges named `*_total` (the naming
+ * guide and `promtool check metrics` reserve that suffix for counters); their per-type twins
+ * (`nodejs_active_handles{type}`, `nodejs_active_requests{type}`, `nodejs_active_resources{type}`) stay.
+ */
+function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+}
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
+
+/**
+ * The Prometheus metrics of one QueueManager in its own prom-client {@link Registry}. Counters and
+ * histograms are fed by {@link queueObserver} (pass it to `createQueue`) and the `event*` methods;
+ * gauges are computed at scrape time from the snapshot source. Names follow the Prometheus naming
+ * guide (`_total`, `_seconds`); labels are bounded (`queue`, `task_type`, `priority`, `outcome`,
+ * `channel`, `bus`, `connection`). See `docs/metrics.md`.
+ */
+export class QueueMetrics {
+  readonly registry: Registry;
+  readonly queueObserver: QueueObserver;
+  private readonly types: LabelGuard;
+  private readonly channels: LabelGuard;
+  private readonly published: Counter<'queue' | 'task_type' | 'priority'>;
+  private readonly processed: Counter<'queue' | 'task_type' | 'priority'>;
+  private readonly failed: Counter<'queue' | 'task_type' | 'priority'>;
+  private readonly retried: Counter<'queue' | 'task_type' | 'priority'>;
+  private readonly deadLettered: Counter<'queue' | 'task_type' | 'outcome'>;
+  private readonly duration: Histogram<'queue' | 'task_type' | 'outcome'>;
+  private readonly wait: Histogram<'queue' | 'task_type' | 'priority'>;
+  private readonly events: Record<'published' | 'received' | 'dropped', Counter<'bus' | 'channel'>>;
+  private source?: () => Promise<MetricsSnapshot>;
+  private pending?: { at: number; promise: Promise<MetricsSnapshot | null> };
+
+  constructor(options: QueueMetricsOptions = {}) {
+    const p = options.prefix ?? 'mq_';
+    const registry = (this.registry = options.registry ?? new Registry());
+    if (options.defaultMetrics ?? true) collectProcessMetrics(registry);
+    this.types = new LabelGuard(options.maxLabelValues);
+    this.channels = new LabelGuard(options.maxLabelValues);
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name: p + name, help, labelNames, registers: [registry] });
+    const taskLabels: Array<'queue' | 'task_type' | 'priority'> = ['queue', 'task_type', 'priority'];
+    this.published = counter('messages_published_total', 'Messages accepted by a queue.', taskLabels);
+    this.processed = counter('messages_processed_total', 'Handler runs that completed (message acknowledged).', taskLabels);
+    this.failed = counter('messages_failed_total', 'Handler runs that failed (thrown, timed out); each is retried, dead-lettered or dropped.', taskLabels);
+    this.retried = counter('messages_retried_total', 'Failed runs scheduled for another attempt.', taskLabels);
+    this.deadLettered = counter('messages_dead_lettered_total',
+      'Messages moved to the dead-letter queue: outcome="failed" after their last attempt, "rejected" without running (no handler, invalid).',
+      ['queue', 'task_type', 'outcome']);
+    this.duration = new Histogram({ name: `${p}handler_duration_seconds`, help: 'Handler run time by outcome (completed, retried, dead, dropped).',
+      labelNames: ['queue', 'task_type', 'outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
+    this.wait = new Histogram({ name: `${p}publish_to_start_latency_seconds`, help: 'Time from publish to the start of the handler run.',
+      labelNames: ['queue', 'task_type', 'priority'], buckets: WAIT_BUCKETS, registers: [registry] });
+    this.events = {
+      published: counter('events_published_total', 'Events published.', ['bus', 'channel']),
+      received: counter('events_received_total', 'Events delivered to handlers in this process.', ['bus', 'channel']),
+      dropped: counter('events_dropped_total', 'Events dropped (handler queue full, failed for good, undecodable).', ['bus', 'channel']),
+    };
+    this.defineGauges(p, registry);
+    this.queueObserver = this.observer();
+  }
+
+  /** Sets the function that produces the scrape-time gauge values (called once per scrape). */
+  setSnapshotSource(source: () => Promise<MetricsSnapshot>): void {
+    this.source = source;
+  }
+
+  eventPublished(bus: string, channel: string, count = 1): void {
+    this.events.published.inc({ bus, channel: this.channels.value(channel) }, count);
+  }
+
+  eventReceived(bus: string, channel: string): void {
+    this.events.received.inc({ bus, channel: this.channels.value(channel) });
+  }
+
+  eventDropped(bus: string, channel: string): void {
+    this.events.dropped.inc({ bus, channel: this.channels.value(channel) });
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private observer(): QueueObserver {
+    return {
+      published: (queue, type, priority, count) => this.published.inc({ queue, task_type: this.types.value(type), priority }, count),
+      started: (queue, type, priority, waitMs) => this.wait.observe({ queue, task_type: this.types.value(type), priority }, Math.max(0, waitMs) / 1000),
+      finished: (queue, type, priority, outcome, durationMs) => {
+        const labels = { queue, task_type: this.types.value(type), priority };
+        this.duration.observe({ queue, task_type: labels.task_type, outcome }, durationMs / 1000);
+        if (outcome === 'completed') {
+          this.processed.inc(labels);
+          return;
+        }
+        this.failed.inc(labels);
+        if (outcome === 'retried') this.retried.inc(labels);
+        if (outcome === 'dead') this.deadLettered.inc({ queue, task_type: labels.task_type, outcome: 'failed' });
+      },
+      rejected: (queue, type) => this.deadLettered.inc({ queue, task_type: this.types.value(type), outcome: 'rejected' }),
+    };
+  }
+
+  /** One snapshot per scrape, shared by every gauge (a scrape calls each gauge's collect in turn). */
+  private snapshot(): Promise<MetricsSnapshot | null> {
+    const now = Date.now();
+    if (!this.pending || now - this.pending.at > 250) {
+      const source = this.source;
+      this.pending = { at: now, promise: source ? source().catch(() => null) : Promise.resolve(null) };
+    }
+    return this.pending.promise;
+  }
+
+  private defineGauges(p: string, registry: Registry): void {
+    const self = this;
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (g: Gauge<L>, s: MetricsSnapshot) => void) =>
+      new Gauge<L>({
+        name: p + name, help, labelNames, registers: [registry],
+        async collect() {
+          const s = await self.snapshot();
+          this.reset();
+          if (s) fill(this, s);
+        },
+      });
+    gauge('queue_depth', 'Messages ready to run, per priority tier.', ['queue', 'priority'], (g, s) => {
+      for (const q of s.queues) for (const priority of PRIORITIES) g.set({ queue: q.queue, priority }, q.depth[priority]);
+    });
+    gauge('queue_in_flight', 'Messages leased by a worker (all processes).', ['queue'], (g, s) => {
+      for (const q of s.queues) g.set({ queue: q.queue }, q.inFlight);
+    });
+    gauge('queue_delayed', 'Messages waiting for their delay or their retry backoff.', ['queue'], (g, s) => {
+      for (const q of s.queues) g.set({ queue: q.queue }, q.delayed);
+    });
+    gauge('queue_dead_letters', 'Entries in the dead-letter queue.', ['queue'], (g, s) => {
+      for (const q of s.queues) g.set({ queue: q.queue }, q.deadLetters);
+    });
+    gauge('event_stream_lag', 'Redis Streams entries not yet delivered to this consumer group.', ['channel'], (g, s) => {
+      for (const l of s.streamLag ?? []) g.set({ channel: this.channels.value(l.channel) }, l.lag);
+    });
+    gauge('outbox_size', 'Events kept in the outbox until Redis accepts them.', ['bus'], (g, s) => {
+      for (const o of s.outbox ?? []) g.set({ bus: o.bus }, o.size);
+    });
+    gauge('redis_connection_up', 'Redis connections owned by the manager: 1 when ready, 0 otherwise.', ['connection'], (g, s) => {
+      for (const c of s.redis) g.set({ connection: c.connection }, c.up ? 1 : 0);
+    });
+  }
+}
