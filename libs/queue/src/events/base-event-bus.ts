@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { assertChannel, assertSubscriptionKey, createEnvelope } from './cloud-event';
 import type {
   BufferFullPolicy, EventBus, EventBusCloseOptions, EventBusCloseReport, EventBusStats, EventBusType, EventContext,
-  EventEnvelope, EventHandler, EventInput, SubscribeOptions, Subscription, UnsentEvent,
+  EventEnvelope, EventHandler, EventInput, EventSubscribeOptions, EventSubscription, UnsentEvent,
 } from './event-bus';
 import { EventBusClosedError } from './event-errors';
 import { HandlerPool } from './handler-pool';
@@ -56,7 +56,7 @@ export abstract class BaseEventBus implements EventBus {
     return envelopes.map((e) => e.id);
   }
 
-  async subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options: EventSubscribeOptions = {}): Promise<EventSubscription> {
     this.assertOpen();
     const pattern = assertSubscriptionKey(channelOrPattern);
     if (typeof handler !== 'function') throw new InvalidOptionError('subscribe.handler', handler, 'a function');

@@ -21,7 +21,7 @@ export function assertChannel(channel: unknown, path = 'publish.channel'): strin
 }
 
 /** Whether a subscription key is a glob pattern (`*`, `?` or `[...]`). */
-export function isPattern(key: string): boolean {
+export function isGlobPattern(key: string): boolean {
   return GLOB_CHARS.test(key);
 }
 
@@ -30,7 +30,7 @@ export function assertSubscriptionKey(key: unknown, path = 'subscribe.channel'):
   if (typeof key !== 'string' || !SUBSCRIPTION_PATTERN.test(key)) {
     throw new InvalidOptionError(path, key, 'a channel name, or a glob pattern with * ? [..], of 1..200 characters');
   }
-  return isPattern(key);
+  return isGlobPattern(key);
 }
 
 /**

@@ -42,13 +42,13 @@ export interface EventContext {
  */
 export type EventHandler<T = unknown> = (event: EventEnvelope<T>, context: EventContext) => unknown;
 
-export interface SubscribeOptions {
+export interface EventSubscribeOptions {
   /** Remove the subscription after its first event (default false). */
   once?: boolean;
 }
 
 /** What `subscribe` returns. */
-export interface Subscription {
+export interface EventSubscription {
   /** The channel or pattern subscribed to. */
   readonly channel: string;
   readonly isPattern: boolean;
@@ -131,7 +131,7 @@ export interface EventBus {
    * Registers a handler for a channel, or a glob pattern (`*`, `?`, `[abc]`, e.g. `meeting.*`).
    * Several handlers per channel are fine. Resolves once the subscription is active.
    */
-  subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: SubscribeOptions): Promise<Subscription>;
+  subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): Promise<EventSubscription>;
   /** This process's counters. */
   stats(): EventBusStats;
   /** Stops receiving, drains handlers, flushes the outbox; reports what it could not send. Safe to call twice. */

@@ -4,7 +4,7 @@ export * from './event-errors';
 export * from './event-bus-options';
 export { createEventBus } from './create-event-bus';
 export {
-  createEnvelope, encodeEnvelope, decodeEnvelope, envelopeToFields, fieldsToEnvelope, globToRegExp, isPattern,
+  createEnvelope, encodeEnvelope, decodeEnvelope, envelopeToFields, fieldsToEnvelope, globToRegExp, isGlobPattern,
   CHANNEL_NAME_PATTERN, EVENT_TYPE_PATTERN, ENVELOPE_FIELDS,
 } from './cloud-event';
 export { HandlerPool } from './handler-pool';

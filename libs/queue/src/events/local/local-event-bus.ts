@@ -1,6 +1,6 @@
 import { assertSubscriptionKey, createEnvelope } from '../cloud-event';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
-import type { EventBusStats, EventEnvelope, EventHandler, SubscribeOptions, UnsentEvent } from '../event-bus';
+import type { EventBusStats, EventEnvelope, EventHandler, EventSubscribeOptions, UnsentEvent } from '../event-bus';
 import { InvalidOptionError } from '../../errors';
 
 /** Event type names of an event map (`{ model_loaded: { name: string }, ... }`). */
@@ -75,10 +75,10 @@ export class LocalEventBus<E extends object = Record<string, unknown>> extends B
   }
 
   /** Registers a handler for one event type; returns the function that removes it. */
-  on<K extends EventKey<E>>(type: K, handler: EventHandler<E[K]>, options?: SubscribeOptions): () => void;
+  on<K extends EventKey<E>>(type: K, handler: EventHandler<E[K]>, options?: EventSubscribeOptions): () => void;
   /** Registers a handler for every event type matching a glob pattern (`model_*`). */
-  on(pattern: WildcardPattern, handler: EventHandler<E[EventKey<E>]>, options?: SubscribeOptions): () => void;
-  on(key: string, handler: EventHandler<never>, options: SubscribeOptions = {}): () => void {
+  on(pattern: WildcardPattern, handler: EventHandler<E[EventKey<E>]>, options?: EventSubscribeOptions): () => void;
+  on(key: string, handler: EventHandler<never>, options: EventSubscribeOptions = {}): () => void {
     this.assertOpen();
     const pattern = assertSubscriptionKey(key, 'on.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('on.handler', handler, 'a function');
