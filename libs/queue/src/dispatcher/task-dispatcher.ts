@@ -132,7 +132,22 @@ export class TaskDispatcher implements Dispatcher {
     if (f.state === 'completed' && f.result !== undefined) status.result = parseJson(f.result);
     if ((f.state === 'failed' || f.state === 'retrying') && f.error) status.error = parseJson(f.error) as RecordedError;
     for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
+    if ((status.state === 'processing' || status.state === 'retrying') && status.messageId && status.queue) await this.checkDead(status);
     return status;
+  }
+
+  /** A task whose every attempt ended by lease expiry (crashed handlers) is dead-lettered by the queue alone: report it failed. */
+  private async checkDead(status: TaskStatus): Promise<void> {
+    try {
+      const q = await this.settings.resolveQueue(status.queue!).getStatus(status.messageId!);
+      if (q?.state !== 'dead') return;
+      status.state = 'failed';
+      status.attempts = Math.max(status.attempts, q.attempts);
+      status.error = q.error ?? { name: 'DeadLetterError', message: q.reason ?? 'dead-lettered' };
+      if (q.finishedAt !== undefined) status.finishedAt = q.finishedAt;
+    } catch {
+      // the queue is not reachable from here (memory backend without it): keep the recorded state
+    }
   }
 
   close(): Promise<void> {
@@ -187,8 +202,10 @@ export class TaskDispatcher implements Dispatcher {
     const base = { origin: env.o, taskId: env.t, type: message.type, attempts: message.attempt, replyTo: env.r, webhookUrl: env.h };
     await this.store.started(env.o, env.t, message.attempt, message.id).catch((e: Error) => this.logger.warn(`status of ${env.t}: ${e.message}`));
     let result: unknown;
+    let resultJson: string;
     try {
       result = await untilAborted(Promise.resolve().then(run), signal);
+      resultJson = JSON.stringify(result === undefined ? null : result);
     } catch (error) {
       if (error instanceof LeaseLostError || error instanceof QueueClosedError) throw error; // delivered again: not an outcome
       const recorded = recordError(error);
@@ -197,7 +214,7 @@ export class TaskDispatcher implements Dispatcher {
       else await this.store.attemptFailed(env.o, env.t, message.attempt, JSON.stringify(recorded)).catch(() => undefined);
       throw error;
     }
-    await this.reliably(() => this.store.finish({ ...base, ok: true, valueJson: JSON.stringify(result === undefined ? null : result) }));
+    await this.reliably(() => this.store.finish({ ...base, ok: true, valueJson: resultJson }));
     return result;
   }
 
