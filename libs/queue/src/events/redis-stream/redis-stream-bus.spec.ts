@@ -209,6 +209,21 @@ describe('RedisStreamEventBus', () => {
     expect(got).toEqual(['a', 'a', 'b']);
   });
 
+  it('moves an entry that is not a CloudEvents envelope to the dead-letter stream', async () => {
+    const prefix = uniquePrefix('st');
+    const bus = streamBus(prefix, 'svc', 'c1');
+    const got: unknown[] = [];
+    await bus.subscribe('ch', (e) => void got.push(e.data));
+    await client.xadd(new StreamKeys(prefix, 'ch').stream, '*', 'hello', 'world');
+    await bus.publish('ch', 't', 'valid');
+    await waitFor(() => got.length === 1, 'the valid event');
+    await waitFor(async () => (await bus.deadLetters('ch')).length === 1, 'the invalid entry dead-lettered');
+    const [dead] = await bus.deadLetters('ch');
+    expect(dead).toMatchObject({ group: 'svc', event: null, fields: { hello: 'world' } });
+    expect(dead.reason).toMatch(/^invalid_envelope/);
+    expect(bus.stats()).toMatchObject({ invalid_events: 1, dead_lettered: 1 });
+  });
+
   it('keeps stream and dead-letter keys of a channel under one hash tag', () => {
     const keys = new StreamKeys('ev', 'meeting_events');
     expect(keys.stream).toBe('ev:{meeting_events}:stream');
