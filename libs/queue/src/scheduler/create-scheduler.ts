@@ -10,7 +10,11 @@ import { TaskScheduler } from './task-scheduler';
 
 /** Where a scheduler keeps its recurring definitions and counters. */
 export type SchedulerBackend =
-  /** `prefix` goes before the `{name}` hash tag of the scheduler's keys (default `sch`); `queuePrefix` is used for queues it opens (default `mq`). */
+  /**
+   * `prefix` goes before the `{name}` hash tag of the scheduler's keys (default `sch`); `queuePrefix`
+   * is the key prefix of the target queues (default `mq`, the queue's default): queues it opens use
+   * it, and due one-off tasks wake their queue's workers through it.
+   */
   | { type: 'redis'; client: RedisClient; prefix?: string; queuePrefix?: string }
   /** `store` lets several schedulers in one process act as replicas of one another. */
   | { type: 'memory'; store?: MemorySchedulerStore };
@@ -70,7 +74,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   let resolveQueue: (queueName: string) => TaskQueue;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('scheduler.backend.client', backend.client, 'an ioredis client');
-    store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name);
+    store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq');
     resolveQueue = (queueName) => {
       const known = given.get(queueName) ?? owned.get(queueName);
       if (known) return known;

@@ -16,8 +16,10 @@ export interface DueBatch {
   /** Store time, ms (Redis server time on Redis). */
   now: number;
   items: DueRecurring[];
-  /** When nothing is due: ms until the earliest next run (null: no recurring task). */
+  /** Ms until the earliest future recurring run or one-off due time (null: none). */
   waitMs: number | null;
+  /** One-off tasks that became due after the `onceAfter` given to `due` (their queues get a wake-up). */
+  onceDue: string[];
 }
 
 export interface StoredSchedules {
@@ -37,7 +39,9 @@ export interface SchedulerStore {
   upsertRecurring(key: string, definitionJson: string, sig: string, nextRunAt: number): Promise<boolean>;
   /** True when it existed. Wakes every loop. */
   removeRecurring(key: string): Promise<boolean>;
-  due(limit: number): Promise<DueBatch>;
+  due(limit: number, onceAfter: number): Promise<DueBatch>;
+  /** Wakes an idle worker of the queue (Redis); nothing to do in memory. */
+  nudgeQueue(queue: string): Promise<void>;
   /** CAS of the next run from `occurrence` to `nextRunAt`; counts the run when `fired`. */
   advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean>;
   addOnce(id: string, dueAt: number, info: string): Promise<void>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import { Logger } from '@nestjs/common';
-import { InvalidOptionError, QueueClosedError } from '../errors';
+import { InvalidOptionError, QueueClosedError, QueueError } from '../errors';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { nextOccurrence, onceId, parseId, parseWhen, RecurringDefinition, validateTask } from './schedule-spec';
 import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
@@ -35,6 +35,8 @@ export class TaskScheduler implements Scheduler {
   private readonly instanceId = randomUUID();
   private loop?: Promise<void>;
   private closing?: Promise<void>;
+  /** One-off tasks due up to this time (store clock) have had their queues woken. */
+  private onceSeenUntil = 0;
 
   constructor(
     private readonly store: SchedulerStore,
@@ -65,7 +67,10 @@ export class TaskScheduler implements Scheduler {
         delayMs: Math.max(0, parsed.dueAt - Date.now()),
       });
       const id = onceId(t.queue, messageId);
-      await this.store.addOnce(id, parsed.dueAt, JSON.stringify({ task: t, createdAt: now }));
+      // The queue's own due time (server clock): the loop wakes the queue's workers exactly then.
+      const queued = await queue.getStatus(messageId).catch(() => null);
+      const dueAt = queued?.state === 'delayed' && queued.nextAt !== undefined ? queued.nextAt : parsed.dueAt;
+      await this.store.addOnce(id, dueAt, JSON.stringify({ task: t, createdAt: now }));
       return id;
     }
     const anchor = 'everyMs' in parsed.when ? now + parsed.when.everyMs : now;
@@ -165,8 +170,10 @@ export class TaskScheduler implements Scheduler {
     }
     while (!this.closing) {
       try {
-        const batch = await this.store.due(BATCH);
+        const batch = await this.store.due(BATCH, this.onceSeenUntil);
         failures = 0;
+        await this.nudge(batch.onceDue);
+        this.onceSeenUntil = batch.now;
         for (const item of batch.items) {
           if (this.closing) break;
           await this.fire(item, batch.now);
@@ -184,8 +191,30 @@ export class TaskScheduler implements Scheduler {
     }
   }
 
+  /** Wakes the workers of the queues whose one-off tasks just became due (promptness, not correctness). */
+  private async nudge(onceIds: string[]): Promise<void> {
+    const queues = new Set<string>();
+    for (const id of onceIds) {
+      const parsed = parseId(id);
+      if (parsed?.kind === 'once') queues.add(parsed.queue);
+    }
+    await Promise.all([...queues].map((q) => this.store.nudgeQueue(q).catch((e) => this.warn(`wake-up of queue ${q}`, e))));
+  }
+
   /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */
   private async fire(item: DueRecurring, now: number): Promise<void> {
+    try {
+      await this.fireOrThrow(item, now);
+    } catch (error) {
+      if (!(error instanceof QueueError)) throw error; // Redis trouble: the loop backs off and tries again
+      // A task that cannot be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
+      this.logger.error(`recurring task "${item.key}": occurrence ${new Date(item.occurrence).toISOString()} skipped: ${error.message}`);
+      const def = item.definition === null ? undefined : safeParse<RecurringDefinition>(item.definition);
+      if (def) await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
+    }
+  }
+
+  private async fireOrThrow(item: DueRecurring, now: number): Promise<void> {
     const def = item.definition === null ? undefined : safeParse<RecurringDefinition>(item.definition);
     if (!def) {
       this.logger.error(`recurring task "${item.key}" has no readable definition; removing it`);

@@ -36,13 +36,27 @@ export class MemorySchedulerStore implements SchedulerStore {
     return existed;
   }
 
-  async due(limit: number): Promise<DueBatch> {
+  async due(limit: number, onceAfter: number): Promise<DueBatch> {
     const now = Date.now();
     const sorted = [...this.next].sort((a, b) => a[1] - b[1]);
     const items = sorted.filter(([, at]) => at <= now).slice(0, limit)
       .map(([key, occurrence]) => ({ key, occurrence, definition: this.rec.get(key) ?? null }));
-    const waitMs = items.length > 0 || sorted.length === 0 ? null : Math.max(0, sorted[0][1] - now);
-    return { now, items, waitMs };
+    const onceDue: string[] = [];
+    let wait: number | null = null;
+    const consider = (at: number) => {
+      if (at > now && (wait === null || at - now < wait)) wait = at - now;
+    };
+    for (const [, at] of sorted) consider(at);
+    for (const [id, o] of this.once) {
+      if (o.dueAt < now - 60_000) this.once.delete(id);
+      else if (o.dueAt > onceAfter && o.dueAt <= now) onceDue.push(id);
+      else consider(o.dueAt);
+    }
+    return { now, items, waitMs: wait, onceDue };
+  }
+
+  async nudgeQueue(): Promise<void> {
+    // the memory queue wakes its workers with exact timers
   }
 
   async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
@@ -55,6 +69,7 @@ export class MemorySchedulerStore implements SchedulerStore {
   async addOnce(id: string, dueAt: number, info: string): Promise<void> {
     this.once.set(id, { dueAt, info });
     this.count('total');
+    this.waiter.wake();
   }
 
   async removeOnce(id: string): Promise<boolean> {

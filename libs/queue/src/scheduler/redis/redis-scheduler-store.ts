@@ -3,9 +3,10 @@ import { Logger } from '@nestjs/common';
 import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
+import { QueueKeys } from '../../queue/redis/queue-keys';
 import { ChangeWaiter } from '../change-waiter';
 
-const SCRIPTS = ['upsert', 'remove', 'due', 'advance', 'once-add', 'once-remove', 'list', 'task-start', 'task-end', 'counts'] as const;
+const SCRIPTS = ['upsert', 'remove', 'due', 'nudge', 'advance', 'once-add', 'once-remove', 'list', 'task-start', 'task-end', 'counts'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<ScriptName> | undefined;
@@ -49,7 +50,7 @@ export class RedisSchedulerStore implements SchedulerStore {
   private subscriber?: RedisClient;
   private readonly logger: Logger;
 
-  constructor(private readonly client: RedisClient, prefix: string, name: string) {
+  constructor(private readonly client: RedisClient, prefix: string, name: string, private readonly queuePrefix = 'mq') {
     this.keys = new SchedulerKeys(prefix, name);
     this.logger = new Logger(`Scheduler:${name}`);
     this.lua.install(client);
@@ -76,14 +77,20 @@ export class RedisSchedulerStore implements SchedulerStore {
     return (await this.lua.run<number>(this.client, 'remove', [this.keys.rec, this.keys.next], [key, this.keys.channel])) === 1;
   }
 
-  async due(limit: number): Promise<DueBatch> {
-    const [now, wait, keys, runs, defs] = await this.lua.run<[number, number, string[], string[], Array<string | null>]>(
-      this.client, 'due', [this.keys.next, this.keys.rec], [limit]);
+  async due(limit: number, onceAfter: number): Promise<DueBatch> {
+    const k = this.keys;
+    const [now, wait, keys, runs, defs, onceDue] = await this.lua.run<[number, number, string[], string[], Array<string | null>, string[]]>(
+      this.client, 'due', [k.next, k.rec, k.once], [limit, onceAfter]);
     return {
       now: Number(now),
       waitMs: wait < 0 ? null : Number(wait),
       items: keys.map((key, i) => ({ key, occurrence: Number(runs[i]), definition: defs[i] ?? null })),
+      onceDue,
     };
+  }
+
+  async nudgeQueue(queue: string): Promise<void> {
+    await this.lua.run(this.client, 'nudge', [new QueueKeys(this.queuePrefix, queue).wake], []);
   }
 
   async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
@@ -91,7 +98,7 @@ export class RedisSchedulerStore implements SchedulerStore {
   }
 
   async addOnce(id: string, dueAt: number, info: string): Promise<void> {
-    await this.lua.run(this.client, 'once-add', [this.keys.once, this.keys.oncedefs, this.keys.stats], [id, dueAt, info]);
+    await this.lua.run(this.client, 'once-add', [this.keys.once, this.keys.oncedefs, this.keys.stats], [id, dueAt, info, this.keys.channel]);
   }
 
   async removeOnce(id: string): Promise<boolean> {

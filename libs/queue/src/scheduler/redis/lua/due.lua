@@ -1,17 +1,23 @@
 --[[
-  Recurring tasks whose next run is due, and how long until the next one when none is.
+  What the scheduler loop must do now: recurring tasks whose next run is due; one-off tasks that
+  became due since the last look (their queues get a wake-up, see nudge.lua); and how long until
+  the next of either. One-off index entries over a minute past due are pruned.
 
   Input:
-    KEYS[1] next  zset key -> next run (ms)
-    KEYS[2] rec   hash key -> definition JSON
+    KEYS[1] next      zset key -> next run (ms)
+    KEYS[2] rec       hash key -> definition JSON
+    KEYS[3] once      zset one-off id -> due time (ms)
 
-    ARGV[1] most entries to return
+    ARGV[1] most recurring entries to return
+    ARGV[2] one-off entries due after this time (ms) and up to now are returned
 
   Output:
-    { now (ms, server time), wait (ms until the earliest next run, -1 when there is none;
-      only meaningful when no entry is due), keys, next runs, definitions (false when missing) }
+    { now (ms, server time),
+      wait (ms until the earliest future recurring run or one-off due time, -1 when there is none),
+      keys, next runs, definitions (false when missing),
+      one-off ids that became due }
 ]]
-local nxt, rec = KEYS[1], KEYS[2]
+local nxt, rec, once = KEYS[1], KEYS[2], KEYS[3]
 
 -- @include "now"
 
@@ -26,11 +32,18 @@ local defs = {}
 if #keys > 0 then
   defs = redis.call('HMGET', rec, unpack(keys))
 end
+
+redis.call('ZREMRANGEBYSCORE', once, '-inf', now - 60000)
+local onceDue = redis.call('ZRANGEBYSCORE', once, '(' .. ARGV[2], now, 'LIMIT', 0, 1000)
+
 local wait = -1
-if #keys == 0 then
-  local first = redis.call('ZRANGE', nxt, 0, 0, 'WITHSCORES')
+local function consider(key)
+  local first = redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if first[2] then
-    wait = math.max(0, tonumber(first[2]) - now)
+    local w = tonumber(first[2]) - now
+    if wait < 0 or w < wait then wait = w end
   end
 end
-return {now, wait, keys, runs, defs}
+consider(nxt)
+consider(once)
+return {now, wait, keys, runs, defs, onceDue}

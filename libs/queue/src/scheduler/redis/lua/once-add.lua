@@ -9,6 +9,7 @@
     ARGV[1] id
     ARGV[2] due time (ms)
     ARGV[3] info JSON
+    ARGV[4] change channel (wakes the scheduler loops: the next wake-up time may be earlier now)
 
   Output:
     1
@@ -16,4 +17,5 @@
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[3], 'total', 1)
+redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1
