@@ -76,6 +76,10 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const [info] = await scheduler.list();
     expect(info).toMatchObject({ id, kind: 'recurring', key: 'ticker', when: { everyMs: 100 }, missed: 'skip' });
     await scheduler.schedule({ type: 'tick', payload: 'v2' }, { everyMs: 100, key: 'ticker' });
+    const [updated] = await scheduler.list();
+    expect(updated.createdAt).toBe(info.createdAt);
+    expect(updated.updatedAt!).toBeGreaterThanOrEqual(info.createdAt);
+    expect(updated.task.payload).toBe('v2');
     const before = payloads.length;
     await waitFor(() => payloads.slice(before).includes('v2'), 3000, 'an updated tick');
     expect(await scheduler.list()).toHaveLength(1);

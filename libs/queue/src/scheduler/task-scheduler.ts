@@ -74,8 +74,9 @@ export class TaskScheduler implements Scheduler {
       return id;
     }
     const anchor = 'everyMs' in parsed.when ? now + parsed.when.everyMs : now;
-    const def: RecurringDefinition = { key: parsed.key, task: t, when: parsed.when, missed: parsed.missed, anchor, sig: parsed.sig,
-      createdAt: now, updatedAt: now };
+    // createdAt and anchor lead the JSON: the store keeps the old ones on an update with the same timing
+    const def: RecurringDefinition = { createdAt: now, anchor, key: parsed.key, task: t, when: parsed.when, missed: parsed.missed,
+      sig: parsed.sig, updatedAt: now };
     const nextRunAt = nextOccurrence(def, now - 1);
     const created = await this.store.upsertRecurring(def.key, JSON.stringify(def), def.sig, nextRunAt);
     this.logger.log(`${created ? 'created' : 'updated'} recurring task "${def.key}" (${def.sig}, ${def.task.type} -> ${def.task.queue})`);

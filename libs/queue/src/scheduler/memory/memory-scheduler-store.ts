@@ -16,14 +16,17 @@ export class MemorySchedulerStore implements SchedulerStore {
   async upsertRecurring(key: string, definitionJson: string, sig: string, nextRunAt: number): Promise<boolean> {
     const old = this.rec.get(key);
     let keep = false;
+    let json = definitionJson;
     if (old !== undefined) {
       try {
-        keep = (JSON.parse(old) as { sig?: string }).sig === sig && this.next.has(key);
+        const previous = JSON.parse(old) as { sig?: string; createdAt?: number; anchor?: number };
+        keep = previous.sig === sig && this.next.has(key);
+        if (keep) json = JSON.stringify({ ...JSON.parse(definitionJson), createdAt: previous.createdAt, anchor: previous.anchor });
       } catch {
         keep = false;
       }
     }
-    this.rec.set(key, definitionJson);
+    this.rec.set(key, json);
     if (!keep) this.next.set(key, nextRunAt);
     this.waiter.wake();
     return old === undefined;

@@ -1,6 +1,7 @@
 --[[
-  Creates or updates a recurring task. The next run is kept when the timing signature did not
-  change (an update of payload or queue does not move the schedule), else it is set to ARGV[4].
+  Creates or updates a recurring task. The next run (and the definition's createdAt and interval
+  anchor) are kept when the timing signature did not change (an update of payload or queue does
+  not move the schedule), else the next run is set to ARGV[4].
   Wakes every scheduler loop through pub/sub.
 
   Input:
@@ -8,7 +9,7 @@
     KEYS[2] next  zset key -> next run (ms)
 
     ARGV[1] key
-    ARGV[2] definition JSON
+    ARGV[2] definition JSON, starting with {"createdAt":<ms>,"anchor":<ms>,
     ARGV[3] timing signature
     ARGV[4] next run (ms) for a new or re-timed task
     ARGV[5] change channel
@@ -27,6 +28,9 @@ if old then
   local ok, decoded = pcall(cjson.decode, old)
   if ok and type(decoded) == 'table' and decoded.sig == sig and redis.call('ZSCORE', nxt, key) then
     keep = true
+    -- same timing: the task keeps its creation time and its interval grid (both lead the JSON)
+    local head = string.format('{"createdAt":%.0f,"anchor":%.0f,', tonumber(decoded.createdAt) or 0, tonumber(decoded.anchor) or 0)
+    json = string.gsub(json, '^{"createdAt":%-?%d+,"anchor":%-?%d+,', head, 1)
   end
 end
 redis.call('HSET', rec, key, json)
