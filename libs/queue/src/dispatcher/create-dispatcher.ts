@@ -4,7 +4,7 @@ import type { TaskQueue } from '../queue/queue.types';
 import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
 import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
-import type { Dispatcher, RoutingTable } from './dispatcher';
+import type { RoutingTable } from './dispatcher';
 import { MemoryDispatcherStore, MemoryDispatchHub } from './memory/memory-dispatcher-store';
 import { RedisDispatcherStore } from './redis/redis-dispatcher-store';
 import { TaskDispatcher } from './task-dispatcher';
@@ -43,10 +43,10 @@ export interface CreateDispatcherOptions {
 }
 
 /**
- * Creates a dispatcher on Redis or in memory (same semantics).
+ * Creates a dispatcher on Redis or in memory (same semantics): a {@link Dispatcher} plus `start()`.
  * @throws QueueConfigError naming the invalid option.
  */
-export function createDispatcher(options: CreateDispatcherOptions): Dispatcher {
+export function createDispatcher(options: CreateDispatcherOptions): TaskDispatcher {
   if (!options || typeof options !== 'object') throw new QueueConfigError('dispatcher', options, 'an options object');
   const { service } = options;
   if (typeof service !== 'string' || !QUEUE_NAME_PATTERN.test(service)) {

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'http';
 import type { AddressInfo } from 'net';
 import { InvalidOptionError, QueueConfigError, TaskTimeoutError } from '../errors';
+import { StoreBackedQueue } from '../queue/task-queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
 import { sleep, waitFor } from '../scheduler/testing/scheduler-test-kit';
 import { createDispatcher } from './create-dispatcher';
@@ -83,7 +84,18 @@ describe.each([
   it('dispatchBatch publishes many in one publishBatch per queue', async () => {
     const completed: CompletedTask[] = [];
     api.onCompleted('*', (t) => void completed.push(t));
-    const ids = await api.dispatchBatch(Array.from({ length: 25 }, (_, i) => ({ type: 'media.transcode', payload: { file: `f${i}` } })));
+    const publishBatch = jest.spyOn(StoreBackedQueue.prototype, 'publishBatch');
+    const publish = jest.spyOn(StoreBackedQueue.prototype, 'publish');
+    let ids: string[];
+    try {
+      ids = await api.dispatchBatch(Array.from({ length: 25 }, (_, i) => ({ type: 'media.transcode', payload: { file: `f${i}` } })));
+      expect(publishBatch).toHaveBeenCalledTimes(1);
+      expect(publishBatch.mock.calls[0][0]).toHaveLength(25);
+      expect(publish).not.toHaveBeenCalled();
+    } finally {
+      publishBatch.mockRestore();
+      publish.mockRestore();
+    }
     expect(new Set(ids).size).toBe(25);
     await waitFor(() => completed.length === 25, 5000, '25 completions');
     expect(completed.map((c) => c.taskId).sort()).toEqual([...ids].sort());

@@ -122,6 +122,15 @@ export class TaskDispatcher implements Dispatcher {
     this.results.onFailed(type, callback);
   }
 
+  /**
+   * Starts reading this service's results (callbacks, webhooks) now. Done by itself by the first
+   * `onCompleted` / `onFailed` and by a dispatch with a webhook; call it in a restarted process that
+   * must deliver the webhooks of earlier dispatches before it dispatches again.
+   */
+  start(): void {
+    if (!this.closing) this.results.start();
+  }
+
   async getStatus(taskId: string): Promise<TaskStatus | null> {
     if (typeof taskId !== 'string' || taskId.length === 0) throw new InvalidOptionError('getStatus.taskId', taskId, 'a task id');
     const f = await this.store.status(taskId);
