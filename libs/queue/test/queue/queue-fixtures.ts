@@ -53,7 +53,8 @@ export function memoryFixture(): QueueBackendFixture {
   };
 }
 
-export function redisFixture(label: string, makeClient: () => Redis | Cluster, prefix: string): QueueBackendFixture {
+/** `stopServer` runs after every queue is closed (closing needs the server). */
+export function redisFixture(label: string, makeClient: () => Redis | Cluster, prefix: string, stopServer: () => Promise<void>): QueueBackendFixture {
   const client = makeClient();
   const queues: StoreBackedQueue[] = [];
   return {
@@ -75,6 +76,7 @@ export function redisFixture(label: string, makeClient: () => Redis | Cluster, p
     async teardown() {
       await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 })));
       client.disconnect();
+      await stopServer();
     },
   };
 }

@@ -44,7 +44,10 @@ export class RedisQueueStore implements QueueStore {
   async publish(messages: StoredPublish[]): Promise<string[]> {
     const k = this.keys;
     const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.seq, k.wake];
-    const args: Array<string | number> = [messages.length];
+    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined)) {
+      return this.lua.run<string[]>(this.client, 'publish', keys, [messages.length, 'plain', ...messages.map((m) => m.body)]);
+    }
+    const args: Array<string | number> = [messages.length, 'full'];
     for (const m of messages) {
       let idem = 0;
       if (m.idempotencyKey !== undefined) {

@@ -15,7 +15,7 @@
 
     ARGV[1] completed results to keep (0: none)
     ARGV[2] completed results max age in ms
-    ARGV[3] n
+    ARGV[3] n (<= 1000)
     then 3 per delivery: id, attempt, result record ('' for none)
 
   Output:
@@ -32,16 +32,17 @@ local stale = {}
 local ok = {}
 local zargs, hargs = {}, {}
 
+local ids = {}
+for i = 0, n - 1 do ids[i + 1] = ARGV[4 + i * 3] end
+local endedAll = redis.call('HMGET', att, unpack(ids))
+local leases = redis.call('ZMSCORE', inflight, unpack(ids))
+local hadAttempts = {}
 for i = 0, n - 1 do
-  local id = ARGV[4 + i * 3]
-  local attempt = tonumber(ARGV[5 + i * 3])
-  local ended = tonumber(redis.call('HGET', att, id) or '0')
-  if ended == attempt - 1 and redis.call('ZSCORE', inflight, id) then
+  local id = ids[i + 1]
+  local ended = tonumber(endedAll[i + 1] or '0')
+  if ended == tonumber(ARGV[5 + i * 3]) - 1 and leases[i + 1] then
     ok[#ok + 1] = id
-    if ended > 0 then
-      redis.call('HDEL', att, id)
-      redis.call('HDEL', errors, id)
-    end
+    if ended > 0 then hadAttempts[#hadAttempts + 1] = id end
     if keep > 0 then
       zargs[#zargs + 1] = now
       zargs[#zargs + 1] = id
@@ -51,6 +52,10 @@ for i = 0, n - 1 do
   else
     stale[#stale + 1] = id
   end
+end
+if #hadAttempts > 0 then
+  redis.call('HDEL', att, unpack(hadAttempts))
+  redis.call('HDEL', errors, unpack(hadAttempts))
 end
 
 if #ok > 0 then

@@ -11,7 +11,9 @@
     KEYS[10..] idempotency keys, one per message that has one
 
     ARGV[1]    n, the number of messages
-    then 5 per message:
+    ARGV[2]    'plain': then n bodies, each ready at once without idempotency key
+               (its tier is read from the body), or
+    ARGV[2]    'full': then 5 per message:
       priority  0..3
       delayMs   >= 0
       idemKey   index into KEYS of its idempotency key, 0 for none
@@ -28,12 +30,25 @@ local msgs, delayed, stats, seq, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS
 -- @include "wake"
 
 local n = tonumber(ARGV[1])
+local plain = ARGV[2] == 'plain'
+
+-- Returns priority, delay, idempotency index and ttl, body of message i (0-based), or nil if invalid.
+local function message(i)
+  if plain then
+    local body = ARGV[3 + i]
+    local p = body and tonumber(string.sub(body, 3, 3))
+    if not p or string.sub(body, 1, 2) ~= '1|' then return nil end
+    return p, 0, 0, 0, body
+  end
+  local base = 2 + i * 5
+  local p, delay, idem = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
+  if not p or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) then return nil end
+  return p, delay, idem, ARGV[base + 4], ARGV[base + 5]
+end
+
 for i = 0, n - 1 do
-  local base = 1 + i * 5
-  local p = tonumber(ARGV[base + 1])
-  local delay = tonumber(ARGV[base + 2])
-  local idem = tonumber(ARGV[base + 3])
-  if not p or p < 0 or p > 3 or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) then
+  local p = message(i)
+  if not p or p < 0 or p > 3 then
     return redis.error_reply('ERR publish: message ' .. (i + 1) .. ' has invalid arguments')
   end
 end
@@ -44,19 +59,15 @@ local ids = {}
 local hset = {}
 local ready = {{}, {}, {}, {}}
 local added = 0
-local anyDelayed = false
 
 for i = 0, n - 1 do
-  local base = 1 + i * 5
-  local p = tonumber(ARGV[base + 1])
-  local delay = tonumber(ARGV[base + 2])
-  local idem = tonumber(ARGV[base + 3])
+  local p, delay, idem, ttl, body = message(i)
   local id = tostring(last - n + i + 1)
   local existing = false
   if idem > 0 then
     existing = redis.call('GET', KEYS[idem])
     if not existing then
-      redis.call('SET', KEYS[idem], id, 'PX', ARGV[base + 4])
+      redis.call('SET', KEYS[idem], id, 'PX', ttl)
     end
   end
   if existing then
@@ -65,10 +76,9 @@ for i = 0, n - 1 do
     ids[i + 1] = id
     added = added + 1
     hset[#hset + 1] = id
-    hset[#hset + 1] = ARGV[base + 5]
+    hset[#hset + 1] = body
     if delay > 0 then
       redis.call('ZADD', delayed, now + delay, id)
-      anyDelayed = true
     else
       local list = ready[p + 1]
       list[#list + 1] = id
