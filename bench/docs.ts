@@ -51,6 +51,7 @@ message was processed exactly once and the backend reports nothing left waiting 
 | Node | ${m.node} (${m.platform}) |
 | Redis | ${m.redis}, local TCP, no persistence |
 | BullMQ | ${m.bullmq} |
+| Code | commit ${m.commit} |
 
 ## Settings of each system
 
@@ -72,7 +73,8 @@ message was processed exactly once and the backend reports nothing left waiting 
   start. Latency under load: batches every millisecond at half of the system's own steady throughput
   from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
   \`used_memory\` delta / messages minus the mean payload JSON size. Idle worker: \`INFO commandstats\`
-  delta over ${s.idleSeconds} s with one started consumer and nothing to do (commands run inside Lua scripts count).
+  delta over ${s.idleSeconds} s with one started consumer and nothing to do (commands run inside Lua scripts count), and
+  the commands clients sent in that window (MONITOR lines not from Lua, i.e. round trips).
 
 ## Results
 
@@ -112,8 +114,13 @@ function extras(report: BenchReport): string {
   }
   const load = scenarioById(report, 'latency-load');
   for (const kind of ['ours', 'bullmq'] as const) {
-    const d = load?.runs[kind]?.detail as { targetRate?: number; achievedRate?: number } | undefined;
-    if (d?.targetRate) lines.push(`- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s.`);
+    const d = load?.runs[kind]?.detail as { targetRate?: number; achievedRate?: number; loopDelayMs?: Record<string, number> } | undefined;
+    if (d?.targetRate) lines.push(`- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s; event-loop delay (1 ms sampling timer) p99 ${d.loopDelayMs?.p99.toFixed(1)} ms, max ${d.loopDelayMs?.max.toFixed(1)} ms.`);
+  }
+  const idleLat = scenarioById(report, 'latency-idle');
+  for (const kind of ['ours', 'bullmq'] as const) {
+    const d = idleLat?.runs[kind]?.detail as { pingRttMs?: Record<string, number>; loopDelayMs?: Record<string, number> } | undefined;
+    if (d?.pingRttMs) lines.push(`- Idle latency run of ${SYSTEM_LABELS[kind]}: a bare PING round trip on this machine took p50 ${d.pingRttMs.p50.toFixed(3)} / p99 ${d.pingRttMs.p99.toFixed(3)} ms; event-loop delay (1 ms sampling timer, so >= ~1 ms) p99 ${d.loopDelayMs?.p99.toFixed(2)} ms, max ${d.loopDelayMs?.max.toFixed(2)} ms.`);
   }
   const mem = scenarioById(report, 'memory');
   for (const kind of ['ours', 'bullmq'] as const) {
@@ -122,11 +129,9 @@ function extras(report: BenchReport): string {
   }
   const idle = scenarioById(report, 'idle-commands');
   for (const kind of ['ours', 'bullmq'] as const) {
-    const d = idle?.runs[kind]?.detail as { commands?: Record<string, number>; windowSeconds?: number } | undefined;
-    if (d?.commands) {
-      const list = Object.entries(d.commands).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || 'none';
-      lines.push(`- Idle worker, ${SYSTEM_LABELS[kind]}, commands in ${d.windowSeconds} s: ${list}.`);
-    }
+    const d = idle?.runs[kind]?.detail as { commands?: Record<string, number>; sentByClients?: Record<string, number>; windowSeconds?: number } | undefined;
+    const list = (m: Record<string, number> = {}) => Object.entries(m).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || 'none';
+    if (d?.commands) lines.push(`- Idle worker, ${SYSTEM_LABELS[kind]}, in ${d.windowSeconds} s: sent ${list(d.sentByClients)}; all commands ${list(d.commands)}.`);
   }
   return lines.length ? `\n${lines.join('\n')}\n` : '';
 }

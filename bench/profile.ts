@@ -1,17 +1,23 @@
 /**
  * Where the time goes, for one system and one phase (not part of `npm run bench`):
  *
- *   node --cpu-prof --cpu-prof-dir=bench/results -r ts-node/register/transpile-only bench/profile.ts \
- *     [--system ours|ours-r0|bullmq] [--messages 100000] [--concurrency 100] [--batch 1000]
- *   node -r ts-node/register/transpile-only bench/profile-summary.ts bench/results/<file>.cpuprofile
+ *   node -r ts-node/register/transpile-only bench/profile.ts \
+ *     [--system ours|ours-r0|bullmq] [--messages 100000] [--concurrency 100] [--batch 1000] [--cpu]
+ *
+ * With --cpu each phase is also CPU-profiled (V8 sampling profiler, only while the phase runs, so
+ * start-up and ts-node are left out): a summary is printed and bench/results/profile-<system>-<phase>.cpuprofile
+ * written (open it in Chrome DevTools, or summarise it again with bench/profile-summary.ts).
  *
  * Publishes N messages, then processes them, and for each phase prints wall time, Node CPU
  * (process.cpuUsage), redis-server CPU (INFO cpu), and INFO commandstats per message (calls and
  * microseconds), commands run inside Lua scripts included.
  */
+import { writeFileSync } from 'fs';
+import { join } from 'path';
 import Redis from 'ioredis';
 import { spawnRedis } from '../libs/queue/src/testing';
 import { commandStats, CommandStat, info } from './lib/redis-info';
+import { profileWhile, summariseProfile } from './lib/cpuprofile';
 import { DeliveryTracker } from './lib/tracker';
 import { now, waitUntil } from './lib/time';
 import { openSystem, SystemKind } from './systems';
@@ -52,26 +58,36 @@ async function main(): Promise<void> {
   const n = Number(opt('messages', '100000'));
   const concurrency = Number(opt('concurrency', '100'));
   const batch = Number(opt('batch', '1000'));
+  const cpu = args.includes('--cpu');
   const server = await spawnRedis();
   const admin = server.client();
   const system = openSystem(kind, { url: server.url, prefix: 'prof', name: 'p' });
   try {
     console.log(`system ${kind}, ${n} messages, batches of ${batch}, concurrency ${concurrency}`);
     await system.publishBatch([{ i: n }]);
-    let s0 = await snapshot(admin);
-    for (let from = 0; from < n; from += batch) {
-      await system.publishBatch(Array.from({ length: Math.min(batch, n - from) }, (_, k) => ({ i: from + k })));
-    }
-    let s1 = await snapshot(admin);
-    report('publish', n, s0, s1);
+    const phase = async (name: string, body: () => Promise<void>) => {
+      const s0 = await snapshot(admin);
+      const profiled = cpu ? await profileWhile(body) : (await body(), undefined);
+      const s1 = await snapshot(admin);
+      report(name, n, s0, s1);
+      if (profiled) {
+        const file = join(__dirname, 'results', `profile-${kind}-${name}.cpuprofile`);
+        writeFileSync(file, JSON.stringify(profiled.profile));
+        console.log(summariseProfile(profiled.profile, 15).map((l) => `   ${l}`).join('\n'));
+      }
+    };
+    await phase('publish', async () => {
+      for (let from = 0; from < n; from += batch) {
+        await system.publishBatch(Array.from({ length: Math.min(batch, n - from) }, (_, k) => ({ i: from + k })));
+      }
+    });
     const tracker = new DeliveryTracker(n + 1);
-    s0 = await snapshot(admin);
-    await system.consume(concurrency, (m) => tracker.record(m.i));
-    await waitUntil(() => tracker.delivered >= n + 1, 300_000, 'all handler starts', 1);
-    await waitUntil(() => system.isDrained(), 300_000, 'drained', 5);
-    s1 = await snapshot(admin);
+    await phase('process', async () => {
+      await system.consume(concurrency, (m) => tracker.record(m.i));
+      await waitUntil(() => tracker.delivered >= n + 1, 300_000, 'all handler starts', 1);
+      await waitUntil(() => system.isDrained(), 300_000, 'drained', 5);
+    });
     tracker.verify(n + 1, 'profile');
-    report('process', n, s0, s1);
   } finally {
     await system.close();
     admin.disconnect();

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'perf_hooks';
 import type { BenchMsg } from '../systems';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, percentile, sleep, withTimeout } from '../lib/time';
@@ -10,6 +11,18 @@ const IDLE_CONCURRENCY = 10;
 
 function latencyMetrics(label: string): MetricDef[] {
   return (['p50', 'p95', 'p99'] as const).map((p) => ({ key: p, label: `${label} ${p}`, unit: 'ms', better: 'lower' }));
+}
+
+/** Event-loop delay of this process while `fn` runs: p50/p99/max in ms. */
+async function withLoopDelay<T>(fn: () => Promise<T>): Promise<{ result: T; loopDelayMs: Record<string, number> }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  try {
+    const result = await fn();
+    return { result, loopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 } };
+  } finally {
+    h.disable();
+  }
 }
 
 function summarise(samples: number[]): Record<string, number> {
@@ -38,15 +51,25 @@ export const latencyIdle: Scenario = {
       arrived?.();
     });
     await sleep(200);
-    for (let i = 0; i < total; i++) {
-      const started = new Promise<void>((resolve) => (arrived = resolve));
-      await system.publish({ i, t: now() });
-      await withTimeout(started, ctx.sizes.timeoutMs, `message ${i} to reach its handler`);
+    // Floor of this machine: one PING round trip, same spacing.
+    const pings: number[] = [];
+    for (let i = 0; i < Math.min(500, total); i++) {
+      const t = now();
+      await ctx.admin.ping();
+      pings.push(now() - t);
       await sleep(2);
     }
+    const { loopDelayMs } = await withLoopDelay(async () => {
+      for (let i = 0; i < total; i++) {
+        const started = new Promise<void>((resolve) => (arrived = resolve));
+        await system.publish({ i, t: now() });
+        await withTimeout(started, ctx.sizes.timeoutMs, `message ${i} to reach its handler`);
+        await sleep(2);
+      }
+    });
     await waitProcessed(ctx, system, tracker, total);
     tracker.verify(total, `${kind} latency-idle`);
-    return { metrics: summarise(samples), detail: { samples: samples.length, concurrency: IDLE_CONCURRENCY } };
+    return { metrics: summarise(samples), detail: { samples: samples.length, concurrency: IDLE_CONCURRENCY, pingRttMs: summarise(pings), loopDelayMs } };
   }),
 };
 
@@ -81,6 +104,8 @@ export const latencyLoad: Scenario = {
       let published = 0;
       const inFlight = new Set<Promise<void>>();
       let failure: unknown;
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       while (now() < end && !failure) {
         const due = Math.floor((rate * (now() - start)) / 1000);
         if (due > published) {
@@ -93,12 +118,14 @@ export const latencyLoad: Scenario = {
         }
         await sleep(1);
       }
+      loop.disable();
+      const loopDelayMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
       await Promise.all(inFlight);
       if (failure) throw failure;
       await waitProcessed(ctx, system, tracker, published);
       tracker.verify(published, `${kind} latency-load`);
       const achieved = (published / (end - start)) * 1000;
-      return { metrics: summarise(samples), detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency } };
+      return { metrics: summarise(samples), detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency, loopDelayMs } };
     });
   },
 };

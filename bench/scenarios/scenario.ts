@@ -86,6 +86,7 @@ export interface Scenario {
 export async function withSystem<T>(ctx: ScenarioContext, kind: SystemKind, fn: (system: BenchSystem) => Promise<T>): Promise<T> {
   const system = ctx.open(kind);
   try {
+    await system.ready();
     return await fn(system);
   } finally {
     await system.close().catch((error) => ctx.log(`  close of ${kind} failed: ${(error as Error).message}`));

@@ -22,6 +22,10 @@ export class BullmqSystem implements BenchSystem {
     return Buffer.byteLength(JSON.stringify(dataOf(msg)));
   }
 
+  async ready(): Promise<void> {
+    await this.queue.waitUntilReady();
+  }
+
   async publish(msg: BenchMsg): Promise<void> {
     await this.queue.add(JOB, dataOf(msg), optsOf(msg));
   }

@@ -26,6 +26,10 @@ export class OursSystem implements BenchSystem {
     return Buffer.byteLength(JSON.stringify(payloadOf(msg)));
   }
 
+  async ready(): Promise<void> {
+    await this.client.ping();
+  }
+
   async publish(msg: BenchMsg): Promise<void> {
     await this.queue.publish({ type: TYPE, payload: payloadOf(msg), priority: msg.p === undefined ? undefined : PRIORITIES[msg.p] });
   }

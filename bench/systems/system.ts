@@ -22,6 +22,8 @@ export interface BenchSystem {
   readonly kind: SystemKind;
   /** Payload as the system stores it, for the memory scenario (JSON of what the system receives as data). */
   payloadBytes(msg: BenchMsg): number;
+  /** Connected and ready (so connection set-up is not timed). */
+  ready(): Promise<void>;
   publish(msg: BenchMsg): Promise<void>;
   publishBatch(msgs: BenchMsg[]): Promise<void>;
   /** Starts consuming; `onMessage` runs at handler start. Resolves once the consumer is running. */
