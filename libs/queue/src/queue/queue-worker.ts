@@ -28,6 +28,7 @@ export class QueueWorker {
   private readonly acks: CompletionBatcher;
   private readonly pendingFails = new Set<Promise<unknown>>();
   private readonly logger: Logger;
+  /** Sum of the handlers' concurrency. The worker holds up to twice this many messages (see run()). */
   private capacity = 0;
   private loop?: Promise<void>;
   private closing = false;
@@ -99,7 +100,9 @@ export class QueueWorker {
     let failures = 0;
     const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
     while (!this.closing) {
-      const free = this.capacity - this.held.size;
+      // Hold up to twice the running capacity: the extra messages wait here under a renewed lease,
+      // so a slot that frees up starts its next message at once instead of after a round trip.
+      const free = this.capacity * 2 - this.held.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotWaiter = resolve));
         this.slotWaiter = undefined;
@@ -114,7 +117,11 @@ export class QueueWorker {
           else this.accept(delivery);
         }
         if (!this.closing && (result.paused || result.deliveries.length < wanted)) {
-          const wait = result.nextWakeMs === null ? this.options.idleBlockMs : Math.min(this.options.idleBlockMs, Math.max(5, result.nextWakeMs));
+          // Block until woken, the next due message or lease deadline, or idleBlockMs. Capped at the
+          // visibility timeout, so leases taken after this worker went idle by a worker that then
+          // crashed are reclaimed at most one visibility timeout late.
+          const idleCap = Math.min(this.options.idleBlockMs, this.options.visibilityTimeoutMs);
+          const wait = result.nextWakeMs === null ? idleCap : Math.min(idleCap, Math.max(5, result.nextWakeMs));
           await this.store.waitForWork(wait);
         }
       } catch (error) {

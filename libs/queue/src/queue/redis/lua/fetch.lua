@@ -44,15 +44,22 @@ local max = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
 local now = nowMs()
 
--- 1. Due delayed messages become ready.
-local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
-if #due > 0 then
+-- 1. Due delayed messages become ready. (An idle worker's fetch must stay cheap: the first entry
+-- of each sorted set is read once and only scanned further when it is due.)
+local firstDelayed = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
+if firstDelayed[2] and tonumber(firstDelayed[2]) <= now then
+  local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 1000)
   pushReady(due)
   redis.call('ZREM', delayed, unpack(due))
+  firstDelayed = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
 end
 
 -- 2. Expired leases: the attempt ended; back to the head of the tier, or dead.
-local expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', now, 'LIMIT', 0, 1000)
+local firstLease = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
+local expired = {}
+if firstLease[2] and tonumber(firstLease[2]) <= now then
+  expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', now, 'LIMIT', 0, 1000)
+end
 if #expired > 0 then
   redis.call('ZREM', inflight, unpack(expired))
   redis.call('HINCRBY', stats, 'failed', #expired)
@@ -78,13 +85,15 @@ if #expired > 0 then
   end
 end
 
+-- ms until the next delayed message is due or lease expires, -1 for none
 local function nextWake()
+  if #expired > 0 then
+    firstLease = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
+  end
   local best = false
-  local d = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
-  if d[2] then best = tonumber(d[2]) - now end
-  local f = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
-  if f[2] then
-    local v = tonumber(f[2]) - now
+  if firstDelayed[2] then best = tonumber(firstDelayed[2]) - now end
+  if firstLease[2] then
+    local v = tonumber(firstLease[2]) - now
     if not best or v < best then best = v end
   end
   if not best then return -1 end
@@ -98,6 +107,9 @@ end
 
 -- 3. Take: strict (highest non-empty tier first) or weighted.
 local taken = {}
+if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
+  return {0, nextWake(), {}, {}, {}}
+end
 if ARGV[3] == 's' then
   for tier = 1, 4 do
     local need = max - #taken
