@@ -15,3 +15,4 @@ export * from './scheduler';
 export * from './dispatcher';
 export * from './config';
 export * from './metrics';
+export * from './manager';

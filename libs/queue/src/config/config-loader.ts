@@ -7,6 +7,7 @@ import { ConfigFileError, ConfigValidationError } from './config-errors';
 import { validateConfig } from './config-schema';
 import type { QueueAppConfig } from './config.types';
 import { EnvValue, interpolate } from './interpolate';
+import { markResolved } from './resolved-config';
 
 export interface LoadConfigOptions {
   /** Folder of `config.yaml` and `<NODE_ENV>.yaml` (default: `CONFIG_DIR`, else `./config` under the working directory). */
@@ -61,7 +62,7 @@ export function parseConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; so
   if (env.REDIS_URL) tree = withRedisUrl(tree, env.REDIS_URL, problems);
   const config = validateConfig(tree, problems);
   if (problems.length > 0) throw new ConfigValidationError(problems, options.sources);
-  return config;
+  return markResolved(config);
 }
 
 /** Reads one YAML file into a mapping (an empty file is an empty mapping). */

@@ -69,7 +69,7 @@ export const CONFIG_SCHEMA: Schema = s.object({
     enabled: s.bool(true),
     enable_routing: s.bool(true),
     enable_callbacks: s.bool(true),
-    routes: s.map(s.object({ queue: queueName(), priority, timeout_ms: s.int(0) }), TASK_TYPE_PATTERN,
+    routes: s.map(s.object({ queue: queueName(), priority, timeout_ms: s.int(0), max_retries: s.int(0, undefined, 1000) }), TASK_TYPE_PATTERN,
       'a task type of 1..128 characters from [A-Za-z0-9_.:/-]'),
   }),
   retention: s.object({

@@ -113,6 +113,8 @@ export interface DispatchRoute {
   priority?: Priority;
   /** Per-attempt timeout of tasks on this route. */
   timeout_ms?: number;
+  /** Retries of tasks on this route (default: the target queue's). */
+  max_retries?: number;
 }
 
 /** The seed's `task_dispatcher` section plus `routes` (task type -> route). */

@@ -6,3 +6,4 @@ export { EnvValue, interpolate } from './interpolate';
 export { maskConfig } from './mask-config';
 export { expectation, validateAgainst } from './schema';
 export type { Schema } from './schema';
+export { isResolvedConfig } from './resolved-config';

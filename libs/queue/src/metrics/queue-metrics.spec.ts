@@ -32,6 +32,7 @@ describe('QueueMetrics', () => {
         queues: [{ queue: 'jobs', depth: s.queue_length, inFlight: s.processing_count, delayed: s.delayed_count, deadLetters: s.dead_letter_count }],
         streamLag: [{ channel: 'meeting_events', lag: 7 }],
         outbox: [{ bus: 'redis_stream', size: 2 }],
+        eventBuses: [{ bus: 'local', dropped: 4 }],
         redis: [{ connection: 'commands-0', up: true }, { connection: 'subscriber', up: false }],
       };
     });
@@ -56,7 +57,6 @@ describe('QueueMetrics', () => {
     await queue.publish({ type: 'later', delayMs: 60_000 });
     metrics.eventPublished('redis_pubsub', 'meeting_events', 3);
     metrics.eventReceived('redis_pubsub', 'meeting_events');
-    metrics.eventDropped('local', 'model_loaded');
     await waitFor(async () => (await queue.stats()).total_processed === 3 && (await queue.stats()).dead_letter_count === 1);
 
     const text = await metrics.metrics();
@@ -77,7 +77,8 @@ describe('QueueMetrics', () => {
     expect(sample(text, 'mq_outbox_size', { bus: 'redis_stream' })).toBe(2);
     expect(sample(text, 'mq_redis_connection_up', { connection: 'subscriber' })).toBe(0);
     expect(sample(text, 'mq_events_published_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(3);
-    expect(sample(text, 'mq_events_dropped_total', { bus: 'local', channel: 'model_loaded' })).toBe(1);
+    expect(sample(text, 'mq_events_dropped_total', { bus: 'local' })).toBe(4);
+    expect(sample(text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);
     expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThanOrEqual(0);
 
     // promtool lints names, types, HELP and the text format; it exits non-zero on any problem.

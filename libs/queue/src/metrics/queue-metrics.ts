@@ -10,6 +10,8 @@ export interface MetricsSnapshot {
   streamLag?: Array<{ channel: string; lag: number }>;
   /** Messages waiting in an outbox (published while Redis was unreachable) per bus. */
   outbox?: Array<{ bus: string; size: number }>;
+  /** Per event bus of this process: events dropped so far (buffer full, too many waiting producers). */
+  eventBuses?: Array<{ bus: string; dropped: number }>;
   /** Connections the owner holds: 1 when ready, 0 otherwise. */
   redis: Array<{ connection: string; up: boolean }>;
 }
@@ -57,7 +59,7 @@ export class QueueMetrics {
   private readonly deadLettered: Counter<'queue' | 'task_type' | 'outcome'>;
   private readonly duration: Histogram<'queue' | 'task_type' | 'outcome'>;
   private readonly wait: Histogram<'queue' | 'task_type' | 'priority'>;
-  private readonly events: Record<'published' | 'received' | 'dropped', Counter<'bus' | 'channel'>>;
+  private readonly events: Record<'published' | 'received', Counter<'bus' | 'channel'>>;
   private source?: () => Promise<MetricsSnapshot>;
   private pending?: { at: number; promise: Promise<MetricsSnapshot | null> };
 
@@ -83,8 +85,7 @@ export class QueueMetrics {
       labelNames: ['queue', 'task_type', 'priority'], buckets: WAIT_BUCKETS, registers: [registry] });
     this.events = {
       published: counter('events_published_total', 'Events published.', ['bus', 'channel']),
-      received: counter('events_received_total', 'Events delivered to handlers in this process.', ['bus', 'channel']),
-      dropped: counter('events_dropped_total', 'Events dropped (handler queue full, failed for good, undecodable).', ['bus', 'channel']),
+      received: counter('events_received_total', 'Event deliveries to handlers in this process (one per handler).', ['bus', 'channel']),
     };
     this.defineGauges(p, registry);
     this.queueObserver = this.observer();
@@ -101,10 +102,6 @@ export class QueueMetrics {
 
   eventReceived(bus: string, channel: string): void {
     this.events.received.inc({ bus, channel: this.channels.value(channel) });
-  }
-
-  eventDropped(bus: string, channel: string): void {
-    this.events.dropped.inc({ bus, channel: this.channels.value(channel) });
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
@@ -156,6 +153,15 @@ export class QueueMetrics {
           if (s) fill(this, s);
         },
       });
+    new Counter<'bus'>({
+      name: `${p}events_dropped_total`, help: 'Events dropped by a bus of this process because its handler buffer was full.', labelNames: ['bus'],
+      registers: [registry],
+      async collect() {
+        const s = await self.snapshot();
+        this.reset();
+        for (const b of s?.eventBuses ?? []) this.inc({ bus: b.bus }, b.dropped);
+      },
+    });
     gauge('queue_depth', 'Messages ready to run, per priority tier.', ['queue', 'priority'], (g, s) => {
       for (const q of s.queues) for (const priority of PRIORITIES) g.set({ queue: q.queue, priority }, q.depth[priority]);
     });

@@ -1,0 +1,10 @@
+export { QueueManager } from './queue-manager';
+export * from './manager.types';
+export { checkRedis, compareVersions, MIN_REDIS_VERSION, RedisStartupError } from './redis-checks';
+export type { RedisCheckReport, RedisNodeReport } from './redis-checks';
+export { RedisConnections, redisConnectionOptions } from './redis-connections';
+export { queueOptionsFromConfig } from './queue-options-from-config';
+export { routesFromConfig } from './components';
+export { sumQueueStats } from './manager-report';
+export type { ReadinessCheck } from './manager-report';
+export { guardSignalsDuringShutdown, exitOnSignals } from './shutdown-guard';

@@ -1,0 +1,117 @@
+import type { EventBus } from '../events/event-bus';
+import type { LocalEventBus } from '../events/local/local-event-bus';
+import { RedisStreamEventBus } from '../events/redis-stream/redis-stream-bus';
+import type { MetricsSnapshot } from '../metrics/queue-metrics';
+import { PRIORITIES, QueueStats, TaskQueue } from '../queue/queue.types';
+import type { Scheduler } from '../scheduler/scheduler';
+import type { ManagerStats } from './manager.types';
+import type { QueueManager } from './queue-manager';
+
+const SUMMED = ['total_published', 'total_processed', 'total_failed', 'total_retried', 'total_dead_letter', 'dead_letter_trimmed',
+  'processing_count', 'delayed_count', 'dead_letter_count'] as const;
+
+/** Adds up queue stats (per tier for `queue_length`). */
+export function sumQueueStats(all: QueueStats[]): QueueStats {
+  const sum = { queue_length: { critical: 0, high: 0, normal: 0, low: 0 } } as QueueStats;
+  for (const key of SUMMED) sum[key] = 0;
+  for (const s of all) {
+    for (const key of SUMMED) sum[key] += s[key];
+    for (const p of PRIORITIES) sum.queue_length[p] += s.queue_length[p];
+  }
+  return sum;
+}
+
+/** Per-queue stats of every queue (a queue whose backend does not answer is left out and logged). */
+export async function queueStats(manager: QueueManager, queues: Map<string, TaskQueue>): Promise<Record<string, QueueStats>> {
+  const out: Record<string, QueueStats> = {};
+  await Promise.all([...queues].map(async ([name, q]) => {
+    try {
+      out[name] = await q.stats();
+    } catch (error) {
+      manager.logger.warn?.(`stats of queue ${name} failed: ${(error as Error).message}`);
+    }
+  }));
+  return out;
+}
+
+export async function collectStats(manager: QueueManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined, local: LocalEventBus,
+  scheduler: Scheduler | undefined): Promise<ManagerStats> {
+  const c = manager.config;
+  const stats: ManagerStats = { service: c.service_name, state: manager.state, local_event_bus: local.stats() };
+  if (c.message_queue.enabled) {
+    const per = await queueStats(manager, queues);
+    stats.message_queue = { ...sumQueueStats(Object.values(per)), queues: per };
+  }
+  if (bus) stats.event_bus = { ...bus.stats(), type: bus.type };
+  if (scheduler) stats.task_scheduler = await scheduler.stats();
+  if (c.task_dispatcher.enabled) {
+    stats.task_dispatcher = { routes: Object.keys(c.task_dispatcher.routes).length, routing_enabled: c.task_dispatcher.enable_routing,
+      callbacks_enabled: c.task_dispatcher.enable_callbacks, handled_types: manager.handlerCount };
+  }
+  if (manager.redis) stats.redis = { connections: manager.redis.states() };
+  return stats;
+}
+
+/** The values of the scrape-time gauges. */
+export async function metricsSnapshot(manager: QueueManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined): Promise<MetricsSnapshot> {
+  const per = await queueStats(manager, queues);
+  const snapshot: MetricsSnapshot = {
+    queues: Object.entries(per).map(([queue, s]) => ({ queue, depth: s.queue_length, inFlight: s.processing_count, delayed: s.delayed_count,
+      deadLetters: s.dead_letter_count })),
+    redis: (manager.redis?.states() ?? []).map((s) => ({ connection: s.connection, up: s.status === 'ready' })),
+    eventBuses: [manager.localEvents, ...(bus && bus !== manager.localEvents ? [bus] : [])].map((b) => ({ bus: b.type, dropped: b.stats().dropped })),
+  };
+  if (bus) snapshot.outbox = [{ bus: bus.type, size: bus.stats().outbox_size }];
+  if (bus instanceof RedisStreamEventBus || (bus && bus.type === 'redis_stream')) {
+    try {
+      const lags = await (bus as RedisStreamEventBus).lag();
+      snapshot.streamLag = lags.filter((l) => l.group === manager.config.service_name && l.lag !== null)
+        .map((l) => ({ channel: l.channel, lag: l.lag as number }));
+    } catch {
+      // Redis unreachable: the connection gauge says so
+    }
+  }
+  return snapshot;
+}
+
+/** One check of readiness. */
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail: Record<string, unknown>;
+}
+
+/** Readiness: Redis answers PING within `health.ping_timeout_ms` on ready connections; no queue over `max_pending` pending or `max_dead_letters` dead letters. */
+export async function readiness(manager: QueueManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
+  const h = manager.config.health;
+  const checks: ReadinessCheck[] = [];
+  checks.push({ name: 'manager', ok: manager.state === 'running', detail: { state: manager.state } });
+  if (manager.redis) {
+    const connections = manager.redis.states();
+    let ping: Record<string, unknown>;
+    let pingOk = false;
+    try {
+      const ms = await manager.redis.ping(h.ping_timeout_ms);
+      ping = { pingMs: Math.round(ms * 100) / 100 };
+      pingOk = true;
+    } catch (error) {
+      ping = { error: (error as Error).message };
+    }
+    const allReady = connections.every((c) => c.status === 'ready');
+    checks.push({ name: 'redis', ok: pingOk && allReady, detail: { ...ping, connections } });
+  }
+  if (manager.config.message_queue.enabled && manager.state !== 'stopped') {
+    const per = await queueStats(manager, new Map(manager.queues.map((q) => [q.name, q])));
+    for (const q of manager.queues) {
+      const s = per[q.name];
+      if (!s) {
+        checks.push({ name: `queue:${q.name}`, ok: false, detail: { error: 'stats unavailable' } });
+        continue;
+      }
+      const pending = PRIORITIES.reduce((n, p) => n + s.queue_length[p], 0);
+      const ok = pending <= h.max_pending && s.dead_letter_count <= h.max_dead_letters;
+      checks.push({ name: `queue:${q.name}`, ok, detail: { pending, maxPending: h.max_pending, deadLetters: s.dead_letter_count, maxDeadLetters: h.max_dead_letters } });
+    }
+  }
+  return { ok: checks.every((c) => c.ok), checks };
+}

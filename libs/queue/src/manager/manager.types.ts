@@ -1,0 +1,68 @@
+import type { LoggerService } from '@nestjs/common';
+import type { DispatchHandlerContext } from '../dispatcher/dispatcher';
+import type { EventBusStats } from '../events/event-bus';
+import type { LocalEventBusStats } from '../events/local/local-event-bus';
+import type { QueueStats } from '../queue/queue.types';
+import type { SchedulerStats } from '../scheduler/scheduler';
+import { QueueError } from '../errors';
+
+export interface QueueManagerOptions {
+  /** Default: a Nest `Logger` with context `QueueManager`. */
+  logger?: LoggerService;
+  /** Environment used when `create` is given a raw (not yet validated) configuration (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Options of a task handler registered through the manager (and `@TaskHandler`). */
+export interface TaskHandlerOptions {
+  /** Queue to consume (default `message_queue.queue_name`). */
+  queue?: string;
+  /** Handlers of this type running at once in this process (default: the queue's `workers`). */
+  concurrency?: number;
+  /** Per-attempt limit enforced around the handler: past it the attempt fails with TaskTimeoutError and the signal fires (default: none beyond the message's own `timeoutMs`). */
+  timeoutMs?: number;
+}
+
+/**
+ * A task handler: the payload, and the context (`attempt`, `signal`, `extendLease`, `message`,
+ * `taskId` and `origin`: for tasks sent through the dispatcher, the task id and dispatching service;
+ * for messages published straight to the queue, the message id and this service).
+ */
+export type ManagedTaskHandler<P = unknown, R = unknown> = (payload: P, context: DispatchHandlerContext) => Promise<R> | R;
+
+export interface ShutdownOptions {
+  /** How long running handlers (tasks and events) may finish before they are aborted and their messages put back (default 10 000 ms). */
+  drainTimeoutMs?: number;
+}
+
+export interface ShutdownReport {
+  /** Events the outbox could not send before it closed (logged with their count; lost). */
+  unsentEvents: number;
+  /** Event handlers that had not finished at the drain timeout. */
+  unfinishedEvents: number;
+}
+
+export type ManagerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** `stats()`: every component under the seed's names. Totals of a queue are cluster-wide; bus counters are this process's. */
+export interface ManagerStats {
+  service: string;
+  state: ManagerState;
+  /** Sum over the queues opened by this manager, and each of them under `queues`. */
+  message_queue?: Omit<QueueStats, 'dead_letter_trimmed'> & { dead_letter_trimmed: number; queues: Record<string, QueueStats> };
+  event_bus?: EventBusStats & { type: string };
+  local_event_bus: LocalEventBusStats;
+  task_scheduler?: SchedulerStats;
+  task_dispatcher?: { routes: number; routing_enabled: boolean; callbacks_enabled: boolean; handled_types: number };
+  redis?: { connections: Array<{ connection: string; status: string }> };
+}
+
+/** A component (or a feature of one) was turned off in the configuration (`<section>.enabled: false`, ...). */
+export class ComponentDisabledError extends QueueError {
+  constructor(
+    readonly section: string,
+    readonly key = 'enabled',
+  ) {
+    super(`${section} ${key === 'enabled' ? 'is' : `feature ${key} is`} disabled in the configuration (${section}.${key}: false)`, 'COMPONENT_DISABLED');
+  }
+}

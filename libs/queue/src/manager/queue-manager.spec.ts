@@ -1,0 +1,150 @@
+import Redis from 'ioredis';
+import { ConfigValidationError } from '../config/config-errors';
+import { spawnRedis, RedisServerHandle } from '../testing';
+import { ComponentDisabledError } from './manager.types';
+import { QueueManager } from './queue-manager';
+import { RedisStartupError } from './redis-checks';
+
+function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return (async () => {
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+}
+
+const memoryConfig = {
+  service_name: 'unit',
+  message_queue: { type: 'memory', queue_name: 'main', queues: { other: { workers: 1 } } },
+  task_dispatcher: { routes: { greet: { queue: 'main' } } },
+  event_bus: { type: 'local' },
+  metrics: { default_metrics: false },
+};
+
+describe('QueueManager (memory)', () => {
+  it('registers handlers at start, aggregates stats under the seed names and shuts down once', async () => {
+    const manager = await QueueManager.create(memoryConfig, { env: {} });
+    const seen: string[] = [];
+    manager.registerTaskHandler('greet', (payload: { name: string }) => {
+      seen.push(payload.name);
+      return `hi ${payload.name}`;
+    });
+    manager.registerTaskHandler('slow', () => 'ok', { queue: 'other', timeoutMs: 1000 });
+    manager.onLocalEvent('model_loaded', (event) => void seen.push(`local:${(event.data as { name: string }).name}`));
+    await manager.queue().publish({ type: 'greet', payload: { name: 'a' } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([]); // nothing runs before start
+    expect(manager.state).toBe('created');
+    await manager.start();
+    await waitFor(() => seen.includes('a'));
+    await manager.localEvents.emit('model_loaded', { name: 'whisper' });
+    await waitFor(() => seen.includes('local:whisper'));
+    expect(await manager.dispatcher.dispatchAndWait('greet', { name: 'b' }, { timeoutMs: 2000 })).toBe('hi b');
+    await waitFor(async () => (await manager.stats()).message_queue!.total_processed === 2);
+    const stats = await manager.stats();
+    expect(stats.state).toBe('running');
+    expect(stats.message_queue).toMatchObject({ total_published: 2, total_processed: 2, total_failed: 0, dead_letter_count: 0 });
+    expect(Object.keys(stats.message_queue!.queues).sort()).toEqual(['main', 'other']);
+    expect(stats.local_event_bus).toMatchObject({ total_emitted: 1, total_processed: 1, event_type_count: 1 });
+    expect(stats.event_bus?.type).toBe('local');
+    expect(stats.task_scheduler).toMatchObject({ total_tasks: 0, active_tasks: 0 });
+    expect(stats.task_dispatcher).toMatchObject({ routing_enabled: true, callbacks_enabled: true, handled_types: 2 });
+    const first = manager.shutdown({ drainTimeoutMs: 1000 });
+    expect(manager.shutdown()).toBe(first);
+    await first;
+    expect(manager.state).toBe('stopped');
+    expect(() => manager.registerTaskHandler('late', () => 1)).toThrow(/not shutting down/);
+  });
+
+  it('enforces the handler timeout and refuses disabled components', async () => {
+    const manager = await QueueManager.create({ ...memoryConfig, message_queue: { ...memoryConfig.message_queue, max_retries: 0 },
+      task_scheduler: { enabled: false }, task_dispatcher: { enabled: false, enable_callbacks: false } }, { env: {} });
+    let aborted = false;
+    manager.registerTaskHandler('hang', (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => {
+      aborted = true;
+      resolve(undefined);
+    })), { timeoutMs: 50 });
+    await manager.start();
+    const id = await manager.queue().publish({ type: 'hang' });
+    await waitFor(async () => (await manager.queue().getStatus(id))?.state === 'dead');
+    expect((await manager.queue().getStatus(id))?.error?.name).toBe('TaskTimeoutError');
+    expect(aborted).toBe(true);
+    expect(() => manager.scheduler).toThrow(ComponentDisabledError);
+    expect(() => manager.dispatcher).toThrow('task_dispatcher is disabled in the configuration (task_dispatcher.enabled: false)');
+    await manager.shutdown();
+  });
+
+  it('rejects a bad configuration with every problem', async () => {
+    await expect(QueueManager.create({ message_queue: { workers: 'four' }, redis: { port: 0 } }, { env: {} })).rejects.toThrow(ConfigValidationError);
+  });
+});
+
+describe('QueueManager (Redis)', () => {
+  let server: RedisServerHandle;
+  beforeAll(async () => {
+    server = await spawnRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+  });
+  afterAll(() => server.cleanup());
+
+  it('checks Redis at start, runs every component on it and closes its connections on shutdown', async () => {
+    const manager = await QueueManager.create({
+      service_name: 'meeting', redis: { url: server.url, key_prefix: 'mgr' },
+      message_queue: { queue_name: 'meeting_tasks' }, event_bus: { type: 'redis_pubsub' }, metrics: { default_metrics: false },
+    }, { env: {} });
+    expect(manager.redisReport!.nodes[0]).toMatchObject({ maxmemoryPolicy: 'allkeys-lru', aof: false, rdb: false });
+    expect(manager.redisReport!.warnings.join('\n')).toMatch(/maxmemory-policy is allkeys-lru.*noeviction/);
+    expect(manager.redisReport!.warnings.join('\n')).toMatch(/neither AOF nor RDB/);
+    const events: string[] = [];
+    manager.subscribe('meeting.*', (event, ctx) => void events.push(`${ctx.channel}:${event.type}`));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    manager.registerTaskHandler('transcode', async (payload: { n: number }) => {
+      started = true;
+      await gate;
+      return payload.n * 2;
+    });
+    await manager.start();
+    await manager.events.publish('meeting.started', 'meeting.started', { id: 'm1' });
+    await waitFor(() => events.length === 1);
+    expect(events).toEqual(['meeting.started:meeting.started']);
+    const scheduled = await manager.scheduler.schedule({ type: 'transcode', payload: { n: 1 } }, { delayMs: 10 });
+    expect(scheduled).toMatch(/^once:/);
+    await waitFor(() => started);
+    const stats = await manager.stats();
+    expect(stats.message_queue).toMatchObject({ total_published: 1, processing_count: 1 });
+    expect(stats.event_bus).toMatchObject({ type: 'redis_pubsub', total_published: 1, total_received: 1, channel_count: 1 });
+    expect(stats.task_scheduler).toMatchObject({ total_tasks: 1 });
+    expect(stats.redis?.connections).toEqual([{ connection: 'commands-0', status: 'ready' }]);
+    const ready = await manager.readiness();
+    expect(ready.ok).toBe(true);
+    // Shutdown waits for the running handler, then acknowledges it and closes the connections.
+    const stopping = manager.shutdown({ drainTimeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(manager.state).toBe('stopping');
+    release();
+    await stopping;
+    expect(manager.redis!.states()).toEqual([{ connection: 'commands-0', status: 'end' }]);
+    const check = new Redis(server.url);
+    try {
+      const names = (await check.client('LIST') as string).split('\n').filter((l) => l.includes('name=meeting:'));
+      expect(names).toEqual([]);
+    } finally {
+      check.disconnect();
+    }
+    const again = await QueueManager.create({ redis: { url: server.url, key_prefix: 'mgr' }, message_queue: { queue_name: 'meeting_tasks' },
+      event_bus: { enabled: false }, metrics: { enabled: false } }, { env: {} });
+    expect((await again.stats()).message_queue).toMatchObject({ total_processed: 1, processing_count: 0, queue_length: { normal: 0 } });
+    await again.shutdown();
+  });
+
+  it('fails fast when Redis cannot be reached, without showing the password', async () => {
+    const error = await QueueManager.create({ redis: { url: 'redis://user:hunter2@127.0.0.1:1', connect_timeout_ms: 300 } }, { env: {} })
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(RedisStartupError);
+    expect((error as Error).message).toMatch(/not reachable within 300 ms/);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});

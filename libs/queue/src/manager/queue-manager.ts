@@ -1,0 +1,309 @@
+import { Logger, LoggerService } from '@nestjs/common';
+import { parseConfig } from '../config/config-loader';
+import type { QueueAppConfig, QueueAppConfigInput } from '../config/config.types';
+import { isResolvedConfig } from '../config/resolved-config';
+import { InvalidOptionError, TaskTimeoutError } from '../errors';
+import { createEventBus } from '../events/create-event-bus';
+import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
+import type { LocalEventBus } from '../events/local/local-event-bus';
+import { QueueMetrics } from '../metrics/queue-metrics';
+import { createQueue } from '../queue/create-queue';
+import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
+import type { StoreBackedQueue } from '../queue/task-queue';
+import type { Scheduler } from '../scheduler/scheduler';
+import type { Dispatcher, DispatchHandlerContext } from '../dispatcher/dispatcher';
+import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
+import { buildDispatcher, buildScheduler } from './components';
+import { instrumentBus } from './instrument-bus';
+import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
+import {
+  ComponentDisabledError, ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
+} from './manager.types';
+import { checkRedis, RedisCheckReport } from './redis-checks';
+import { RedisConnections } from './redis-connections';
+import { queueOptionsFromConfig } from './queue-options-from-config';
+import { exitOnSignals, guardSignalsDuringShutdown } from './shutdown-guard';
+
+type Pending = () => Promise<void> | void;
+
+/**
+ * One manager for every messaging component of a service, built from the configuration and usable
+ * without Nest: named priority queues, the event bus (`event_bus.type`), the in-process bus, the
+ * scheduler and the dispatcher. It owns the Redis connections (`redis.pool.size` command
+ * connections; see docs/configuration.md for the full count), checks Redis at start, aggregates
+ * statistics under the seed's names and shuts everything down in order.
+ */
+export class QueueManager {
+  readonly logger: LoggerService;
+  /** Null when `metrics.enabled` is false. */
+  readonly metrics: QueueMetrics | null;
+  private readonly queueMap = new Map<string, StoreBackedQueue>();
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly pending: Pending[] = [];
+  private readonly handledTypes = new Set<string>();
+  private readonly memoryHub = new MemoryDispatchHub();
+  private eventBus?: EventBus;
+  private localBus!: LocalEventBus;
+  private taskScheduler?: Scheduler;
+  private currentState: ManagerState = 'created';
+  private starting?: Promise<void>;
+  private stopping?: Promise<ShutdownReport>;
+
+  private constructor(
+    readonly config: QueueAppConfig,
+    /** Null when nothing in the configuration uses Redis (memory queue, local bus). */
+    readonly redis: RedisConnections | null,
+    /** What the start-up check of Redis found (null without Redis). */
+    readonly redisReport: RedisCheckReport | null,
+    logger: LoggerService,
+  ) {
+    this.logger = logger;
+    this.metrics = config.metrics.enabled ? new QueueMetrics({ prefix: config.metrics.prefix, defaultMetrics: config.metrics.default_metrics }) : null;
+    this.metrics?.setSnapshotSource(() => metricsSnapshot(this, this.queueMap, this.eventBus));
+  }
+
+  /**
+   * Validates the configuration (a raw object in YAML shape, or the result of `loadConfig`),
+   * connects to Redis when a component needs it, checks it (version, eviction policy, persistence)
+   * and builds every enabled component. Workers start with {@link start}.
+   * @throws ConfigValidationError listing every problem; RedisStartupError when Redis is unreachable or too old.
+   */
+  static async create(input: QueueAppConfig | QueueAppConfigInput = {}, options: QueueManagerOptions = {}): Promise<QueueManager> {
+    const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
+    const logger = options.logger ?? new Logger('QueueManager');
+    const needsRedis = (config.message_queue.enabled && config.message_queue.type === 'redis')
+      || (config.event_bus.enabled && config.event_bus.type !== 'local');
+    let redis: RedisConnections | null = null;
+    let report: RedisCheckReport | null = null;
+    if (needsRedis) {
+      redis = await RedisConnections.open(config, logger);
+      try {
+        report = await checkRedis(redis.clients[0], logger);
+      } catch (error) {
+        await redis.close();
+        throw error;
+      }
+    }
+    const manager = new QueueManager(config, redis, report, logger);
+    manager.build();
+    return manager;
+  }
+
+  get state(): ManagerState {
+    return this.currentState;
+  }
+
+  /** Task handlers registered through the manager. */
+  get handlerCount(): number {
+    return this.handledTypes.size;
+  }
+
+  /** Readiness checks (Redis PING and connections, backlog and dead-letter thresholds of `health`). */
+  readiness(): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
+    return readiness(this);
+  }
+
+  /**
+   * The queue `name` (default `message_queue.queue_name`). Queues of the configuration are opened
+   * at creation; another name is opened on first use with the `message_queue` defaults.
+   * @throws ComponentDisabledError when `message_queue.enabled` is false; InvalidOptionError for a bad name.
+   */
+  queue(name: string = this.config.message_queue.queue_name): TaskQueue {
+    if (!this.config.message_queue.enabled) throw new ComponentDisabledError('message_queue');
+    const known = this.queueMap.get(name);
+    if (known) return known;
+    if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) throw new InvalidOptionError('queue.name', name, 'a queue name of 1..100 characters from [A-Za-z0-9_.:-]');
+    const backend = this.redis ? { type: 'redis' as const, client: this.redis.take(), prefix: this.config.redis.key_prefix } : { type: 'memory' as const };
+    const queue = createQueue({ ...queueOptionsFromConfig(this.config, name), backend, observer: this.metrics?.queueObserver });
+    this.queueMap.set(name, queue);
+    return queue;
+  }
+
+  /** Every queue opened so far. */
+  get queues(): TaskQueue[] {
+    return [...this.queueMap.values()];
+  }
+
+  /** The event bus of `event_bus.type` (the in-process bus when the type is `local`). @throws ComponentDisabledError */
+  get events(): EventBus {
+    if (!this.eventBus) throw new ComponentDisabledError('event_bus');
+    return this.eventBus;
+  }
+
+  /** The in-process bus for components of this service (always available). */
+  get localEvents(): LocalEventBus {
+    return this.localBus;
+  }
+
+  /** @throws ComponentDisabledError when `task_scheduler.enabled` is false. */
+  get scheduler(): Scheduler {
+    if (!this.taskScheduler) throw new ComponentDisabledError('task_scheduler');
+    return this.taskScheduler;
+  }
+
+  /** The dispatcher of this service (local queue: `message_queue.queue_name`). @throws ComponentDisabledError */
+  get dispatcher(): Dispatcher {
+    return this.dispatcherFor(this.config.message_queue.queue_name);
+  }
+
+  /** A dispatcher whose local queue is `queue` (handlers of that queue report status and replies). One per queue, created on first use. */
+  dispatcherFor(queue: string): Dispatcher {
+    if (!this.config.task_dispatcher.enabled) throw new ComponentDisabledError('task_dispatcher');
+    let dispatcher = this.dispatchers.get(queue);
+    if (!dispatcher) {
+      this.queue(queue);
+      dispatcher = buildDispatcher(this.config, this.redis, this.memoryHub, queue, this.queues);
+      this.dispatchers.set(queue, dispatcher);
+    }
+    return dispatcher;
+  }
+
+  /**
+   * Registers a task handler. Before {@link start} it is kept and registered by `start` (workers
+   * begin then); afterwards at once. Goes through the queue's dispatcher when the dispatcher is
+   * enabled (status, callbacks and replies of dispatched tasks), else straight on the queue.
+   * @throws InvalidOptionError for a bad type/option, or a type already handled on that queue.
+   */
+  registerTaskHandler<P = unknown, R = unknown>(type: string, handler: ManagedTaskHandler<P, R>, options: TaskHandlerOptions = {}): void {
+    const queueName = options.queue ?? this.config.message_queue.queue_name;
+    const key = `${queueName}\u0000${type}`;
+    if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
+    if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
+      throw new InvalidOptionError('taskHandler.timeoutMs', options.timeoutMs, 'a positive integer');
+    }
+    this.handledTypes.add(key);
+    const fn = options.timeoutMs ? withTimeout(handler as ManagedTaskHandler, options.timeoutMs) : (handler as ManagedTaskHandler);
+    this.whenStarted(() => {
+      if (this.config.task_dispatcher.enabled) {
+        this.dispatcherFor(queueName).handle(type, fn, { concurrency: options.concurrency });
+      } else {
+        this.queue(queueName).process(type, (message: QueueMessage, ctx: HandlerContext) =>
+          fn(message.payload, { ...ctx, message, taskId: message.id, origin: this.config.service_name }), { concurrency: options.concurrency });
+      }
+    });
+  }
+
+  /** Subscribes a handler on the event bus (at {@link start}, or at once when running). */
+  subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): void {
+    const bus = this.events;
+    this.whenStarted(async () => void (await bus.subscribe(channelOrPattern, handler, options)));
+  }
+
+  /** Adds a handler on the in-process bus (at {@link start}, or at once when running). */
+  onLocalEvent<T = unknown>(typeOrPattern: string, handler: EventHandler<T>): void {
+    this.whenStarted(() => void (this.localBus as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
+  }
+
+  /** Registers the handlers kept so far and starts the scheduler. Safe to call twice. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      this.currentState = 'starting';
+      for (const register of this.pending.splice(0)) await register();
+      this.taskScheduler?.start();
+      this.currentState = 'running';
+      this.logger.log(`started: queues ${[...this.queueMap.keys()].join(', ') || 'none'}; event bus ${this.eventBus?.type ?? 'off'}; scheduler ${this.taskScheduler ? 'on' : 'off'}; dispatcher ${this.config.task_dispatcher.enabled ? 'on' : 'off'}`);
+    })();
+    return this.starting;
+  }
+
+  /**
+   * Stops taking work, drains running handlers (up to `drainTimeoutMs`, then aborts them and puts
+   * their messages back), flushes the event outbox, then closes the Redis connections. Order:
+   * scheduler, event buses, queues, dispatchers, connections. Safe to call twice (same promise);
+   * SIGTERM/SIGINT during it are logged and ignored.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<ShutdownReport> {
+    this.stopping ??= this.doShutdown(options.drainTimeoutMs ?? 10_000);
+    return this.stopping;
+  }
+
+  /** Without Nest: shut down and exit on SIGTERM/SIGINT. Returns the remover. */
+  exitOnSignals(options: ShutdownOptions = {}): () => void {
+    return exitOnSignals(() => this.shutdown(options), this.logger);
+  }
+
+  /** Statistics of every component under the seed's names. */
+  stats(): Promise<ManagerStats> {
+    return collectStats(this, this.queueMap, this.eventBus, this.localBus, this.taskScheduler);
+  }
+
+  private build(): void {
+    const c = this.config;
+    if (c.message_queue.enabled) {
+      this.queue(c.message_queue.queue_name);
+      for (const name of Object.keys(c.message_queue.queues)) this.queue(name);
+    }
+    const common = { serviceName: c.service_name, bufferSize: c.event_bus.buffer_size, workers: c.event_bus.workers };
+    this.localBus = instrumentBus(createEventBus({ type: 'local', ...common }), this.metrics ?? undefined);
+    if (c.event_bus.enabled) {
+      this.eventBus = c.event_bus.type === 'local'
+        ? this.localBus
+        : instrumentBus(createEventBus({ type: c.event_bus.type, ...common, client: this.redis!.take(), prefix: `${c.redis.key_prefix}:ev` }), this.metrics ?? undefined);
+    }
+    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.redis, this.queues);
+  }
+
+  private whenStarted(register: Pending): void {
+    if (this.stopping) throw new InvalidOptionError('register', this.currentState, 'a manager that is not shutting down');
+    if (this.currentState === 'running') void Promise.resolve(register()).catch((e: Error) => this.logger.error(`registration failed: ${e.message}`));
+    else this.pending.push(register);
+  }
+
+  private async doShutdown(drainTimeoutMs: number): Promise<ShutdownReport> {
+    const release = guardSignalsDuringShutdown(this.logger);
+    this.currentState = 'stopping';
+    const deadline = Date.now() + drainTimeoutMs;
+    const left = () => Math.max(100, deadline - Date.now());
+    const report: ShutdownReport = { unsentEvents: 0, unfinishedEvents: 0 };
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (error) {
+        this.logger.error(`shutdown: ${what} failed: ${(error as Error).message}`);
+      }
+    };
+    try {
+      if (this.starting) await this.starting.catch(() => undefined);
+      await step('scheduler', async () => this.taskScheduler?.close());
+      const buses = [...new Set([this.eventBus, this.localBus].filter((b): b is EventBus => !!b))];
+      await step('event buses', async () => {
+        for (const r of await Promise.all(buses.map((b) => b.close({ drainTimeoutMs: left() })))) {
+          report.unsentEvents += r.unsent.length;
+          report.unfinishedEvents += r.unfinished;
+        }
+      });
+      if (report.unsentEvents > 0) this.logger.error(`${report.unsentEvents} events of the outbox could not be sent before shutdown`);
+      await step('queues', () => Promise.all(this.queues.map((q) => q.close({ drainTimeoutMs: left() }))));
+      await step('dispatchers', () => Promise.all([...this.dispatchers.values()].map((d) => d.close())));
+      await step('redis', async () => this.redis?.close());
+      this.currentState = 'stopped';
+      this.logger.log('shut down');
+      return report;
+    } finally {
+      release();
+    }
+  }
+}
+
+/** Enforces `timeoutMs` around a handler: its signal fires and the attempt fails with TaskTimeoutError. */
+function withTimeout(handler: ManagedTaskHandler, timeoutMs: number): ManagedTaskHandler {
+  return (payload, context: DispatchHandlerContext) => {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(context.signal.reason);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TaskTimeoutError(context.message.id, timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    const run = Promise.resolve().then(() => handler(payload, { ...context, signal: controller.signal }));
+    return Promise.race([run, timeout]).finally(() => {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+    });
+  };
+}

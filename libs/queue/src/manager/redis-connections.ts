@@ -1,0 +1,111 @@
+import type { LoggerService } from '@nestjs/common';
+import type { QueueAppConfig } from '../config/config.types';
+import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
+import { RedisStartupError } from './redis-checks';
+
+/** Connection options for `createRedisClient` from the `redis` section (credentials merged into `url` when it has none). */
+export function redisConnectionOptions(config: QueueAppConfig, role = 'commands'): RedisConnectionOptions {
+  const r = config.redis;
+  let url = r.url;
+  if (url && (r.password || r.username)) {
+    const parsed = new URL(url);
+    if (!parsed.password && r.password) parsed.password = encodeURIComponent(r.password);
+    if (!parsed.username && r.username) parsed.username = encodeURIComponent(r.username);
+    url = parsed.toString();
+  }
+  return {
+    url,
+    host: r.host,
+    port: r.port,
+    db: r.db,
+    username: r.username,
+    password: r.password,
+    tls: r.tls,
+    sentinels: r.sentinels,
+    sentinelName: r.sentinel_name,
+    clusterNodes: r.cluster_nodes,
+    connectTimeoutMs: r.connect_timeout_ms,
+    connectionName: `${config.service_name}:${role}`,
+  };
+}
+
+/**
+ * The command connections a QueueManager owns (`redis.pool.size`, default 1), handed out round
+ * robin to queues and buses. Blocking and subscriber connections are duplicated from them by the
+ * components that need them (see docs/configuration.md, "Connections").
+ */
+export class RedisConnections {
+  private next = 0;
+
+  private constructor(
+    readonly clients: RedisClient[],
+    /** Secret-free description for logs. */
+    readonly description: string,
+  ) {}
+
+  /** Opens `pool.size` connections and waits until they are ready (`connect_timeout_ms`). @throws RedisStartupError */
+  static async open(config: QueueAppConfig, logger: LoggerService): Promise<RedisConnections> {
+    const options = redisConnectionOptions(config);
+    const description = describeRedis(options);
+    const clients = Array.from({ length: config.redis.pool.size }, () => createRedisClient(options));
+    let lastError = '';
+    for (const client of clients) {
+      client.on('error', (error: Error) => {
+        // ioredis reconnects by itself; log each distinct error once, without the URL.
+        if (error.message !== lastError) logger.warn(`Redis ${description}: ${error.message}`);
+        lastError = error.message;
+      });
+    }
+    try {
+      await Promise.all(clients.map((c) => waitUntilReady(c, config.redis.connect_timeout_ms)));
+    } catch {
+      clients.forEach((c) => c.disconnect());
+      throw new RedisStartupError(`Redis ${description} not reachable within ${config.redis.connect_timeout_ms} ms (redis.connect_timeout_ms)${lastError ? `: ${lastError}` : ''}`);
+    }
+    logger.log(`connected to Redis ${description} (${clients.length} command connection${clients.length > 1 ? 's' : ''})`);
+    return new RedisConnections(clients, description);
+  }
+
+  /** The next command connection (round robin). */
+  take(): RedisClient {
+    const client = this.clients[this.next % this.clients.length];
+    this.next++;
+    return client;
+  }
+
+  /** State of every owned connection (`ready`, `connecting`, `reconnecting`, `end`, ...). */
+  states(): Array<{ connection: string; status: string }> {
+    return this.clients.map((c, i) => ({ connection: `commands-${i}`, status: c.status }));
+  }
+
+  /** PING round trip of the first connection in ms; rejects after `timeoutMs`. */
+  async ping(timeoutMs: number): Promise<number> {
+    const started = process.hrtime.bigint();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.clients[0].ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`PING took longer than ${timeoutMs} ms`)), timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  }
+
+  /** QUIT every connection (pending replies arrive first), disconnecting those that do not answer. */
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map(async (c) => {
+      if (c.status === 'end') return;
+      try {
+        await Promise.race([c.quit(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+      } catch {
+        // already closed
+      }
+      if (c.status === 'end') return;
+      const ended = new Promise((resolve) => c.once('end', resolve));
+      c.disconnect();
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    }));
+  }
+}
