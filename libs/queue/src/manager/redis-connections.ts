@@ -102,7 +102,7 @@ export class RedisConnections {
       } catch {
         // already closed
       }
-      if (c.status === 'end') return;
+      if ((c.status as string) === 'end') return;
       const ended = new Promise((resolve) => c.once('end', resolve));
       c.disconnect();
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
