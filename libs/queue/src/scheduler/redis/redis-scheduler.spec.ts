@@ -10,8 +10,8 @@ import { redisKit, sleep, waitFor } from '../testing/scheduler-test-kit';
 describe('Redis scheduler', () => {
   let server: RedisServerHandle;
   const children: FixtureProcess[] = [];
-  const start = async (prefix: string) => {
-    const child = await FixtureProcess.start('scheduler-node.ts', { REDIS_URL: server.url, PREFIX: prefix });
+  const start = async (prefix: string, lazy = false) => {
+    const child = await FixtureProcess.start('scheduler-node.ts', { REDIS_URL: server.url, PREFIX: prefix, LAZY: lazy ? '1' : '0' });
     children.push(child);
     return child;
   };
@@ -25,7 +25,9 @@ describe('Redis scheduler', () => {
 
   it('delayed and recurring tasks survive a restart of every process and of Redis (AOF), then fire on time', async () => {
     const prefix = uniquePrefix('sch-durable');
-    const before = await start(prefix);
+    // the process that takes over is launched now (compiling TypeScript is slow on a busy machine)
+    // but opens nothing before the restarts
+    const [before, after] = await Promise.all([start(prefix), start(prefix, true)]);
     const dueAt = Date.now() + 3000;
     const id = await before.request<string>('schedule', { task: { type: 'later', payload: { x: 1 } }, when: { at: dueAt } });
     const doomed = await before.request<string>('schedule', { task: { type: 'later', payload: { x: 2 } }, when: { at: dueAt } });
@@ -34,7 +36,7 @@ describe('Redis scheduler', () => {
     await server.kill(); // Redis too; appendfsync always keeps every acknowledged write
     await server.restart();
 
-    const after = await start(prefix);
+    await after.request('init');
     const listed = await after.request<ScheduleInfo[]>('list');
     expect(listed.map((s) => s.id).sort()).toEqual([doomed, id, 'recurring:durable-ticker'].sort());
     expect(await after.request('cancel', { taskId: doomed })).toBe(true);
@@ -93,7 +95,7 @@ describe('Redis scheduler', () => {
       sleeper.process('soon', () => void runs.push(Date.now()));
       await sleep(100); // the sleeper now waits with nothing scheduled
       await writer.schedule({ type: 'soon' }, { everyMs: 200, key: 'wake-test' });
-      await waitFor(() => runs.length >= 2, 3000, 'runs fired by the woken replica');
+      await waitFor(() => runs.length >= 2, 10_000, 'runs fired by the woken replica'); // it would sleep 60 s unless woken
     } finally {
       await kit.close();
     }
