@@ -95,6 +95,19 @@ export class DeadLetterNotFoundError extends QueueError {
   }
 }
 
+/**
+ * A bounded outbox (kept while Redis is unreachable) already holds `maxSize` items; nothing of
+ * the call was accepted.
+ */
+export class OutboxFullError extends QueueError {
+  constructor(
+    readonly maxSize: number,
+    readonly label = 'outbox',
+  ) {
+    super(`${label} is full (${maxSize} items, the outbox size limit) while Redis is unreachable; nothing was accepted`, 'OUTBOX_FULL');
+  }
+}
+
 /** No Redis server could be reached or started (test harness, embedded default). */
 export class RedisUnavailableError extends QueueError {
   constructor(message: string) {

@@ -9,7 +9,7 @@ export {
 } from './cloud-event';
 export { HandlerPool } from './handler-pool';
 export type { HandlerPoolOptions, PoolJob } from './handler-pool';
-export { Outbox } from './outbox';
+export { Outbox } from '../util/outbox';
 export { LocalEventBus } from './local/local-event-bus';
 export type { LocalEventBusStats, EmitResult, EventKey, WildcardPattern } from './local/local-event-bus';
 export { RedisPubSubEventBus } from './redis-pubsub/redis-pubsub-bus';

@@ -3,6 +3,7 @@ import { MemoryQueueStore } from './memory/memory-queue-store';
 import { QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { StoreLimits } from './queue-store';
+import { PublishOutbox } from './redis/publish-outbox';
 import { RedisQueueStore } from './redis/redis-queue-store';
 import { StoreBackedQueue } from './task-queue';
 
@@ -34,7 +35,11 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
           limits,
           deadLetterEnabled: resolved.deadLetter.enabled,
         });
-  return new StoreBackedQueue(store, resolved, options.observer);
+  const outbox =
+    options.backend.type === 'redis' && resolved.outbox.enabled
+      ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch))
+      : undefined;
+  return new StoreBackedQueue(store, resolved, options.observer, outbox);
 }
 
 function storeLimits(o: ResolvedQueueOptions): StoreLimits {

@@ -47,6 +47,8 @@ export interface QueueOptions {
   prefetch?: number;
   /** Longest an idle worker blocks before it checks for expired leases and due delayed messages (default 30 000 ms). */
   idleBlockMs?: number;
+  /** Backup producer (Redis backend): while Redis is unreachable, publishes wait in a bounded in-process outbox (default off, 10 000 messages). */
+  outbox?: { enabled?: boolean; maxSize?: number };
 }
 
 export interface ResolvedQueueOptions {
@@ -64,6 +66,7 @@ export interface ResolvedQueueOptions {
   unhandledTypeGraceMs: number;
   prefetch: number;
   idleBlockMs: number;
+  outbox: { enabled: boolean; maxSize: number };
 }
 
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
@@ -94,6 +97,10 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
   const backoff = options.backoff ?? {};
   const dl = options.deadLetter ?? {};
   const retention = options.completedRetention ?? {};
+  const outbox = options.outbox ?? {};
+  if (outbox.enabled !== undefined && typeof outbox.enabled !== 'boolean') {
+    throw new QueueConfigError(`${path}.outbox.enabled`, outbox.enabled, 'true or false');
+  }
   if (dl.enabled !== undefined && typeof dl.enabled !== 'boolean') {
     throw new QueueConfigError(`${path}.deadLetter.enabled`, dl.enabled, 'true or false');
   }
@@ -124,6 +131,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
     unhandledTypeGraceMs: int('unhandledTypeGraceMs', options.unhandledTypeGraceMs, 30_000, 0),
     prefetch: int('prefetch', options.prefetch, 100, 1),
     idleBlockMs: int('idleBlockMs', options.idleBlockMs, 30_000, 10),
+    outbox: { enabled: outbox.enabled ?? false, maxSize: int('outbox.maxSize', outbox.maxSize, 10_000, 1) },
   };
 }
 

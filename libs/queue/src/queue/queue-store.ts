@@ -18,6 +18,8 @@ export interface StoredPublish {
   body: string;
   idempotencyKey?: string;
   idempotencyTtlMs: number;
+  /** An id chosen by the producer (publish outbox); normally absent and issued by the store. */
+  id?: string;
 }
 
 export interface Delivery {

@@ -139,6 +139,8 @@ export interface QueueStats {
   processing_count: number;
   delayed_count: number;
   dead_letter_count: number;
+  /** Publishes waiting in this process's outbox for Redis to come back (0 when the outbox is off). */
+  outbox_size: number;
 }
 
 export interface CloseOptions {

@@ -2,8 +2,9 @@ import { DeadLetterNotFoundError, InvalidOptionError, QueueClosedError } from '.
 import { decodeBody } from './message-codec';
 import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { QueueStore, StoredDeadLetter } from './queue-store';
+import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
+import type { PublishOutbox } from './redis/publish-outbox';
 import { preparePublish } from './publish-validation';
 import {
   CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, MessageStatus, PRIORITIES, ProcessOptions, PublishOptions,
@@ -23,6 +24,7 @@ export class StoreBackedQueue implements TaskQueue {
     private readonly store: QueueStore,
     readonly options: ResolvedQueueOptions,
     private readonly observer: QueueObserver = {},
+    private readonly outbox?: PublishOutbox,
   ) {
     this.worker = new QueueWorker(store, options, observer);
     this.deadLetters = new StoreDeadLetters(store);
@@ -35,7 +37,7 @@ export class StoreBackedQueue implements TaskQueue {
   async publish<P>(options: PublishOptions<P>): Promise<string> {
     this.assertOpen();
     const message = preparePublish(options, this.options);
-    const [id] = await this.store.publish([message]);
+    const [id] = await this.sendPublish([message]);
     this.observer.published?.(this.name, options.type, options.priority ?? 'normal', 1);
     return id;
   }
@@ -46,9 +48,13 @@ export class StoreBackedQueue implements TaskQueue {
     if (messages.length === 0) return [];
     const now = Date.now();
     const prepared = messages.map((m, i) => preparePublish(m, this.options, `publishBatch[${i}]`, now));
-    const ids = await this.store.publish(prepared);
+    const ids = await this.sendPublish(prepared);
     if (this.observer.published) for (const m of messages) this.observer.published(this.name, m.type, m.priority ?? 'normal', 1);
     return ids;
+  }
+
+  private sendPublish(messages: StoredPublish[]): Promise<string[]> {
+    return this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
   }
 
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {
@@ -116,6 +122,7 @@ export class StoreBackedQueue implements TaskQueue {
       processing_count: c.processing,
       delayed_count: c.delayed,
       dead_letter_count: c.dead,
+      outbox_size: this.outbox?.size ?? 0,
     };
   }
 
@@ -131,6 +138,11 @@ export class StoreBackedQueue implements TaskQueue {
     return this.store.isPaused();
   }
 
+  /** Publishes waiting in this process's outbox (0 when the outbox is off). Needs no Redis. */
+  get outboxSize(): number {
+    return this.outbox?.size ?? 0;
+  }
+
   /** Handlers running or waiting for a slot in this process. */
   get localInFlight(): number {
     return this.worker.heldCount;
@@ -139,6 +151,7 @@ export class StoreBackedQueue implements TaskQueue {
   close(options: CloseOptions = {}): Promise<void> {
     this.closed ??= (async () => {
       await this.worker.close(options.drainTimeoutMs ?? 10_000);
+      await this.outbox?.close(options.drainTimeoutMs ?? 10_000);
       await this.store.close();
     })();
     return this.closed;

@@ -108,3 +108,12 @@ export async function waitUntilReady(client: RedisClient, timeoutMs = 10_000): P
     client.on('ready', onReady);
   });
 }
+
+const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY )/;
+
+/** Whether a failed command means "Redis unreachable for now" (keep and retry) rather than a bad request (reject). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
+  return true;
+}

@@ -423,7 +423,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     }, 'all settled');
     expect(await queue.stats()).toEqual({
       total_published: 9, total_processed: 7, total_failed: 4, total_retried: 3, total_dead_letter: 1, dead_letter_trimmed: 0,
-      queue_length: { critical: 0, high: 0, normal: 0, low: 0 }, processing_count: 0, delayed_count: 1, dead_letter_count: 1,
+      queue_length: { critical: 0, high: 0, normal: 0, low: 0 }, processing_count: 0, delayed_count: 1, dead_letter_count: 1, outbox_size: 0,
     });
   });
 }

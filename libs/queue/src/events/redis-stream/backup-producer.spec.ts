@@ -1,7 +1,7 @@
 import { createRedisClient, RedisClient } from '../../redis/redis-connection';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
 import { createEventBus } from '../create-event-bus';
-import { OutboxFullError } from '../event-errors';
+import { OutboxFullError } from '../../errors';
 import { waitFor } from '../testing/event-test-helpers';
 import type { RedisStreamEventBus } from './redis-stream-bus';
 

@@ -3,10 +3,11 @@ import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
 import { envelopeToFields, fieldsToEnvelope } from '../cloud-event';
 import type { EventBusStats, EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
 import type { ResolvedStreamOptions } from '../event-bus-options';
-import { Outbox } from '../outbox';
+import { Outbox } from '../../util/outbox';
 import { StreamChannelConsumer } from './stream-consumer';
 import { StreamKeys, streamCommands } from './stream-keys';
-import { DeadLetterEvent, GroupLag, isConnectionError, parseDeadLetter, parseGroups } from './stream-info';
+import { isConnectionError } from '../../redis/redis-connection';
+import { DeadLetterEvent, GroupLag, parseDeadLetter, parseGroups } from './stream-info';
 
 export interface RedisStreamBusSettings extends BaseBusSettings, ResolvedStreamOptions {
   client: RedisClient;

@@ -72,12 +72,3 @@ export function parseDeadLetter(id: string, fields: string[]): DeadLetterEvent {
     fields: map,
   };
 }
-
-const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY )/;
-
-/** Whether a failed command means "Redis unreachable for now" (outbox) rather than a bad request (reject). */
-export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
-  return true;
-}

@@ -44,7 +44,7 @@ export class MemoryQueueStore implements QueueStore {
           continue;
         }
       }
-      const id = String(++this.seq);
+      const id = m.id ?? String(++this.seq);
       if (m.idempotencyKey !== undefined) this.idempotency.set(m.idempotencyKey, { id, expiresAt: now + m.idempotencyTtlMs });
       this.msgs.set(id, m.body);
       if (m.delayMs > 0) this.delayed.set(id, now + m.delayMs);

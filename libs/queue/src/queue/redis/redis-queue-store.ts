@@ -44,7 +44,7 @@ export class RedisQueueStore implements QueueStore {
   async publish(messages: StoredPublish[]): Promise<string[]> {
     const k = this.keys;
     const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.seq, k.wake];
-    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined)) {
+    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined && m.id === undefined)) {
       return this.lua.run<string[]>(this.client, 'publish', keys, [messages.length, 'plain', ...messages.map((m) => m.body)]);
     }
     const args: Array<string | number> = [messages.length, 'full'];
@@ -54,7 +54,7 @@ export class RedisQueueStore implements QueueStore {
         keys.push(k.idempotency(m.idempotencyKey));
         idem = keys.length;
       }
-      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.body);
+      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id ?? '', m.body);
     }
     return this.lua.run<string[]>(this.client, 'publish', keys, args);
   }

@@ -13,11 +13,12 @@
     ARGV[1]    n, the number of messages
     ARGV[2]    'plain': then n bodies, each ready at once without idempotency key
                (its tier is read from the body), or
-    ARGV[2]    'full': then 5 per message:
+    ARGV[2]    'full': then 6 per message:
       priority  0..3
       delayMs   >= 0
       idemKey   index into KEYS of its idempotency key, 0 for none
       idemTtlMs
+      id        '' to issue one from seq, or an id chosen by the producer (outbox)
       body      encoded message
 
   Output:
@@ -38,12 +39,12 @@ local function message(i)
     local body = ARGV[3 + i]
     local p = body and tonumber(string.sub(body, 3, 3))
     if not p or string.sub(body, 1, 2) ~= '1|' then return nil end
-    return p, 0, 0, 0, body
+    return p, 0, 0, 0, body, ''
   end
-  local base = 2 + i * 5
+  local base = 2 + i * 6
   local p, delay, idem = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   if not p or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) then return nil end
-  return p, delay, idem, ARGV[base + 4], ARGV[base + 5]
+  return p, delay, idem, ARGV[base + 4], ARGV[base + 6], ARGV[base + 5]
 end
 
 for i = 0, n - 1 do
@@ -61,8 +62,9 @@ local ready = {{}, {}, {}, {}}
 local added = 0
 
 for i = 0, n - 1 do
-  local p, delay, idem, ttl, body = message(i)
-  local id = tostring(last - n + i + 1)
+  local p, delay, idem, ttl, body, given = message(i)
+  local id = given
+  if id == '' then id = tostring(last - n + i + 1) end
   local existing = false
   if idem > 0 then
     existing = redis.call('GET', KEYS[idem])

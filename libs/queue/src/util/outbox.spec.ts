@@ -1,4 +1,4 @@
-import { OutboxFullError } from './event-errors';
+import { OutboxFullError } from '../errors';
 import { Outbox } from './outbox';
 
 describe('Outbox', () => {

@@ -1,5 +1,5 @@
-import { Deque } from '../util/deque';
-import { OutboxFullError } from './event-errors';
+import { Deque } from './deque';
+import { OutboxFullError } from '../errors';
 
 /**
  * A bounded, ordered, in-process outbox: what a producer could not send (Redis unreachable) waits

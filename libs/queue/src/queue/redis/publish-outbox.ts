@@ -1,0 +1,87 @@
+import { randomBytes } from 'crypto';
+import { Logger } from '@nestjs/common';
+import { isConnectionError, RedisClient } from '../../redis/redis-connection';
+import { Outbox } from '../../util/outbox';
+import type { StoredPublish } from '../queue-store';
+
+/**
+ * Backup producer for a Redis queue: while Redis is unreachable, publishes wait in a bounded
+ * in-process outbox and are sent in order once the client is ready again. Such a publish resolves
+ * at once with a provisional id (`o` + time + random) that the message keeps in Redis. A full
+ * outbox rejects with OutboxFullError and accepts nothing of the call.
+ *
+ * Limits: the outbox lives in process memory (a crash of this process loses it); a provisional
+ * publish with an idempotency key that Redis already knows is dropped at flush (the first id
+ * stays the valid one).
+ */
+export class PublishOutbox {
+  private readonly outbox: Outbox<StoredPublish>;
+  private readonly logger: Logger;
+  /** Until the first 'ready', commands wait in the client's own offline queue (first connect). */
+  private seenReady: boolean;
+  private readonly onReady = () => {
+    this.seenReady = true;
+    void this.flush();
+  };
+
+  constructor(
+    private readonly client: RedisClient,
+    maxSize: number,
+    queueName: string,
+    private readonly send: (batch: StoredPublish[]) => Promise<string[]>,
+  ) {
+    this.outbox = new Outbox<StoredPublish>(maxSize, `publish outbox of queue "${queueName}"`);
+    this.logger = new Logger(`Queue:${queueName}:outbox`);
+    this.seenReady = client.status === 'ready';
+    client.on('ready', this.onReady);
+  }
+
+  get size(): number {
+    return this.outbox.size;
+  }
+
+  async publish(messages: StoredPublish[]): Promise<string[]> {
+    if (this.outbox.size === 0 && (this.client.status === 'ready' || !this.seenReady)) {
+      try {
+        return await this.send(messages);
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        this.logger.warn(`Redis unreachable (${(error as Error).message}); keeping ${messages.length} message(s) in the outbox`);
+      }
+    }
+    const kept = messages.map((m) => ({ ...m, id: m.id ?? provisionalId() }));
+    this.outbox.add(...kept);
+    if (this.client.status === 'ready') void this.flush();
+    return kept.map((m) => m.id);
+  }
+
+  /** Sends what waits (in order); stops at the first failure and retries on the next 'ready'. */
+  async flush(): Promise<void> {
+    if (this.outbox.size === 0) return;
+    try {
+      const sent = await this.outbox.flush(async (batch) => void (await this.send(batch)), { batchSize: 500 });
+      if (sent > 0) this.logger.log(`sent ${sent} message(s) from the outbox`);
+    } catch (error) {
+      this.logger.warn(`outbox flush stopped, will retry when Redis is back: ${(error as Error).message}`);
+    }
+  }
+
+  /** Flushes for up to `timeoutMs`; returns and logs what could not be sent. */
+  async close(timeoutMs: number): Promise<StoredPublish[]> {
+    this.client.off('ready', this.onReady);
+    if (this.outbox.size > 0 && this.client.status === 'ready') {
+      await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    }
+    const unsent = this.outbox.takeAll();
+    if (unsent.length > 0) {
+      this.logger.error(`${unsent.length} message(s) could not be sent before close: ${unsent.slice(0, 20).map((m) => m.id).join(', ')}`);
+    }
+    return unsent;
+  }
+}
+
+let counter = 0;
+function provisionalId(): string {
+  counter = (counter + 1) % 1_679_616;
+  return `o${Date.now().toString(36)}${counter.toString(36).padStart(4, '0')}${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,54 @@
+import { createQueue, OutboxFullError } from '../../src';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { waitFor } from '../support/wait';
+
+describe('queue publish outbox (backup producer)', () => {
+  let server: RedisServerHandle;
+  beforeAll(async () => {
+    server = await spawnRedis({ aof: true });
+  });
+  afterAll(async () => server?.cleanup());
+
+  test('publishes made while Redis is down are kept and delivered in order when it is back', async () => {
+    const client = server.client();
+    client.on('error', () => undefined);
+    const queue = createQueue({ name: 'ob', backend: { type: 'redis', client, prefix: uniquePrefix('ob') }, outbox: { enabled: true }, prefetch: 1 });
+    const before = await queue.publish({ type: 'o', payload: -1 });
+    await server.stop();
+    await waitFor(() => client.status !== 'ready', 'client to notice');
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) ids.push(await queue.publish({ type: 'o', payload: i }));
+    expect(queue.outboxSize).toBe(1000);
+    expect(new Set(ids).size).toBe(1000);
+    expect(ids.every((id) => id.startsWith('o'))).toBe(true);
+    await server.restart();
+    const seen: number[] = [];
+    queue.process<number>('o', (m) => void seen.push(m.payload), { concurrency: 1 });
+    await waitFor(() => seen.length === 1001, 'all 1,001 processed', 20_000);
+    expect(seen).toEqual([-1, ...Array.from({ length: 1000 }, (_, i) => i)]);
+    expect(queue.outboxSize).toBe(0);
+    expect((await queue.getStatus(ids[500]))!.state).toBe('completed');
+    expect((await queue.stats()).total_published).toBe(1001);
+    expect(before).not.toMatch(/^o/);
+    await queue.close();
+    client.disconnect();
+  });
+
+  test('a full outbox rejects with OutboxFullError and accepts nothing of the call', async () => {
+    const client = server.client();
+    client.on('error', () => undefined);
+    const queue = createQueue({ name: 'obf', backend: { type: 'redis', client, prefix: uniquePrefix('obf') }, outbox: { enabled: true, maxSize: 10 } });
+    await server.stop();
+    await waitFor(() => client.status !== 'ready', 'client to notice');
+    for (let i = 0; i < 8; i++) await queue.publish({ type: 'o', payload: i });
+    const error = await queue.publishBatch([{ type: 'o' }, { type: 'o' }, { type: 'o' }]).catch((e) => e);
+    expect(error).toBeInstanceOf(OutboxFullError);
+    expect(error.message).toContain('10 items, the outbox size limit');
+    expect(queue.outboxSize).toBe(8);
+    await server.restart();
+    await waitFor(() => queue.outboxSize === 0, 'flush');
+    expect((await queue.stats()).queue_length.normal).toBe(8);
+    await queue.close();
+    client.disconnect();
+  });
+});
