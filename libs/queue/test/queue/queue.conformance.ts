@@ -159,6 +159,20 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect((await queue.stats()).dead_letter_count).toBe(0);
   });
 
+  test('with the dead-letter queue disabled, final failures are dropped and counted', async () => {
+    const { queue } = make({ maxRetries: 1, backoff: { baseMs: 10, jitter: 0 }, deadLetter: { enabled: false } });
+    let calls = 0;
+    queue.process('drop', () => {
+      calls++;
+      throw new Error('always');
+    });
+    const id = await queue.publish({ type: 'drop' });
+    await waitFor(async () => (await queue.stats()).total_failed === 2, 'two failed attempts');
+    await waitFor(async () => (await queue.getStatus(id)) === null, 'message gone');
+    expect(calls).toBe(2);
+    expect(await queue.stats()).toMatchObject({ total_dead_letter: 0, dead_letter_count: 0, processing_count: 0, total_retried: 1 });
+  });
+
   test('dead-letter queue is bounded by size and age; trimmed entries are counted', async () => {
     const { queue } = make({ maxRetries: 0, deadLetter: { maxSize: 3, maxAgeMs: 400 } });
     queue.process('b', () => {

@@ -64,9 +64,6 @@ elseif kind == 'dead' then
   redis.call('HSET', att, id, attempt)
   deadLetter(id, ARGV[5], now, tonumber(ARGV[7]), tonumber(ARGV[8]))
 else
-  redis.call('HDEL', msgs, id)
-  redis.call('HDEL', att, id)
-  redis.call('HDEL', errors, id)
-  redis.call('HINCRBY', stats, 'dropped', 1)
+  dropMessage(id)
 end
 return 1

@@ -73,10 +73,7 @@ if #expired > 0 then
           deadAt = now, error = { name = 'LeaseExpiredError', message = 'lease expired after attempt ' .. ended } })
         deadLetter(id, info, now, tonumber(ARGV[9]), tonumber(ARGV[10]))
       else
-        redis.call('HDEL', msgs, id)
-        redis.call('HDEL', att, id)
-        redis.call('HDEL', errors, id)
-        redis.call('HINCRBY', stats, 'dropped', 1)
+        dropMessage(id)
       end
     else
       redis.call('LPUSH', tiers[tier], id)

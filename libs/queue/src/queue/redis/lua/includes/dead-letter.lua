@@ -1,4 +1,4 @@
--- Records id as dead (its body stays in the message hash) and applies the dead-letter bounds:
+-- Dead letters. deadLetter records id as dead (its body stays in the message hash) and applies the bounds:
 -- entries older than dlqMaxAge, then the oldest over dlqMaxSize, are deleted and counted.
 -- Needs: msgs, att, errors, dlq, dlqinfo, stats keys.
 local function removeDead(ids)
@@ -10,6 +10,14 @@ local function removeDead(ids)
     redis.call('HDEL', att, unpack(ids, i, last))
     redis.call('HDEL', errors, unpack(ids, i, last))
   end
+end
+
+-- Final failure with the dead-letter queue disabled: the message is deleted and counted.
+local function dropMessage(id)
+  redis.call('HDEL', msgs, id)
+  redis.call('HDEL', att, id)
+  redis.call('HDEL', errors, id)
+  redis.call('HINCRBY', stats, 'dropped', 1)
 end
 
 local function deadLetter(id, infoJson, now, dlqMaxSize, dlqMaxAge)
