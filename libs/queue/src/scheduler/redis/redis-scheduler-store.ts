@@ -80,7 +80,7 @@ export class RedisSchedulerStore implements SchedulerStore {
   async due(limit: number, onceAfter: number): Promise<DueBatch> {
     const k = this.keys;
     const [now, wait, keys, runs, defs, onceDue] = await this.lua.run<[number, number, string[], string[], Array<string | null>, string[]]>(
-      this.client, 'due', [k.next, k.rec, k.once], [limit, onceAfter]);
+      this.client, 'due', [k.next, k.rec, k.once, k.oncedefs], [limit, onceAfter]);
     return {
       now: Number(now),
       waitMs: wait < 0 ? null : Number(wait),

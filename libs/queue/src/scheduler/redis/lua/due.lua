@@ -7,6 +7,7 @@
     KEYS[1] next      zset key -> next run (ms)
     KEYS[2] rec       hash key -> definition JSON
     KEYS[3] once      zset one-off id -> due time (ms)
+    KEYS[4] oncedefs  hash one-off id -> task JSON
 
     ARGV[1] most recurring entries to return
     ARGV[2] one-off entries due after this time (ms) and up to now are returned
@@ -17,7 +18,7 @@
       keys, next runs, definitions (false when missing),
       one-off ids that became due }
 ]]
-local nxt, rec, once = KEYS[1], KEYS[2], KEYS[3]
+local nxt, rec, once, oncedefs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 
 -- @include "now"
 
@@ -33,7 +34,11 @@ if #keys > 0 then
   defs = redis.call('HMGET', rec, unpack(keys))
 end
 
-redis.call('ZREMRANGEBYSCORE', once, '-inf', now - 60000)
+local stale = redis.call('ZRANGEBYSCORE', once, '-inf', now - 60000, 'LIMIT', 0, 1000)
+if #stale > 0 then
+  redis.call('ZREM', once, unpack(stale))
+  redis.call('HDEL', oncedefs, unpack(stale))
+end
 local onceDue = redis.call('ZRANGEBYSCORE', once, '(' .. ARGV[2], now, 'LIMIT', 0, 1000)
 
 local wait = -1
