@@ -1,0 +1,15 @@
+export * from './decorators';
+export { QueueModule } from './queue.module';
+export { QUEUE_MODULE_OPTIONS } from './queue.module-definition';
+export type { QueueModuleExtras, QueueModuleOptions } from './queue.module-definition';
+export { QueueExplorer } from './queue-explorer';
+export { QueueHealthIndicator } from './queue-health.indicator';
+export { QueueHealthController } from './health.controller';
+export { QueueMetricsController } from './metrics.controller';
+export { QueueTransportServer, RpcHandlerError } from './transport/queue-transport.server';
+export type { QueueTransportServerOptions } from './transport/queue-transport.server';
+export { QueueClientProxy } from './transport/queue-client.proxy';
+export type { QueueClientProxyOptions } from './transport/queue-client.proxy';
+export { QueueRecord, QueueRecordBuilder, isRpcErrorReply } from './transport/queue-record';
+export type { QueueRecordOptions, RpcErrorReply } from './transport/queue-record';
+export { QueueEventContext, QueueTaskContext } from './transport/queue-contexts';

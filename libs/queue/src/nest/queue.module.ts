@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { loadConfig } from '../config/config-loader';
+import { QueueManager } from '../manager/queue-manager';
+import { QueueExplorer } from './queue-explorer';
+import { QueueHealthIndicator } from './queue-health.indicator';
+import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, QueueModuleOptions } from './queue.module-definition';
+
+/**
+ * The messaging layer in a Nest application. `QueueModule.forRoot({ config })` or
+ * `QueueModule.forRootAsync({ imports, inject, useFactory })` (extras: `isGlobal` default true,
+ * `http` default true). Provides {@link QueueManager} (created from the configuration, default
+ * `loadConfig()`, or the `manager` given) and {@link QueueHealthIndicator}; discovers decorated
+ * handlers at bootstrap; serves GET /health, /health/ready and /metrics when `http` is on.
+ * Call `app.enableShutdownHooks()` so that SIGTERM drains the handlers.
+ */
+@Module({
+  imports: [DiscoveryModule, TerminusModule],
+  providers: [
+    {
+      provide: QueueManager,
+      inject: [QUEUE_MODULE_OPTIONS],
+      useFactory: (options: QueueModuleOptions) => options.manager ?? QueueManager.create(options.config ?? loadConfig()),
+    },
+    QueueExplorer,
+    QueueHealthIndicator,
+  ],
+  exports: [QueueManager, QueueHealthIndicator],
+})
+export class QueueModule extends ConfigurableModuleClass {}
