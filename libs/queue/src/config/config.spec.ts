@@ -37,9 +37,9 @@ describe('configuration', () => {
     const config = parseConfig(load(SEED_YAML), { env: {} });
     expect(config.message_queue).toMatchObject({ enabled: true, type: 'redis', queue_name: 'meeting_system', workers: 4,
       visibility_timeout: 30, poll_interval: 100, max_retries: 3, enable_dead_letter_queue: true });
-    expect(config.task_scheduler).toEqual({ enabled: true, buffer_size: 1000, workers: 8, enable_delayed_tasks: true });
-    expect(config.event_bus).toEqual({ enabled: true, type: 'redis_pubsub', buffer_size: 1000, workers: 4 });
-    expect(config.task_dispatcher).toEqual({ enabled: true, enable_routing: true, enable_callbacks: true, routes: {} });
+    expect(config.task_scheduler).toMatchObject({ enabled: true, buffer_size: 1000, workers: 8, enable_delayed_tasks: true });
+    expect(config.event_bus).toMatchObject({ enabled: true, type: 'redis_pubsub', buffer_size: 1000, workers: 4 });
+    expect(config.task_dispatcher).toMatchObject({ enabled: true, enable_routing: true, enable_callbacks: true, routes: {} });
     expect(parseConfig(load(SEED_YAML.replace('"redis_pubsub"', '"local"')), { env: {} }).event_bus.type).toBe('local');
   });
 
@@ -97,7 +97,7 @@ describe('configuration', () => {
       message_queue: { workers: 'four', type: 'kafka', enable_dead_letter_queue: 'yes', visibility_timeout: -1, wokers: 4, queue_name: 'bad name',
         queues: { 'ok_queue': { workers: 0 }, 'no spaces': {} } },
       redis: { port: 70000, pool: { size: 0 } },
-      event_bus: { type: 'kafka' },
+      event_bus: { type: 'kafka', stream: { max_deliveries: 0 } },
       health: { max_pending: 1.5 },
       unknown_section: {},
     }, { env: {} }));
@@ -113,13 +113,14 @@ describe('configuration', () => {
       'redis.port: expected an integer in [1, 65535], got 70000',
       'redis.pool.size: expected an integer in [1, 16], got 0',
       'event_bus.type: expected one of "redis_pubsub", "redis_stream", "local", got "kafka"',
+      'event_bus.stream.max_deliveries: expected an integer in [1, 1000], got 0',
       'health.max_pending: expected a non-negative integer, got 1.5',
     ]));
     expect(messages.find((m) => m.startsWith('message_queue.wokers:'))).toMatch(/no such key \(did you mean "workers"\?\)/);
     expect(messages.find((m) => m.startsWith('unknown_section:'))).toMatch(/no such key; known keys: service_name, redis, message_queue/);
-    expect(error.problems).toHaveLength(13);
+    expect(error.problems).toHaveLength(14);
     expect(error.problems.every((p) => p instanceof QueueConfigError)).toBe(true);
-    expect(error.message).toMatch(/^invalid configuration: 13 problems\n {2}- /);
+    expect(error.message).toMatch(/^invalid configuration: 14 problems\n {2}- /);
   });
 
   it('checks rules across keys: Sentinel name, routes to known queues', () => {

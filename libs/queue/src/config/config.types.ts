@@ -90,10 +90,16 @@ export interface MessageQueueSection {
 
 /** The seed's `task_scheduler` section. */
 export interface TaskSchedulerSection {
+  /** Default true. */
   enabled: boolean;
+  /** Seed key, accepted and validated; the scheduler has no buffer of its own (tasks wait in the queue). */
   buffer_size: number;
+  /** Seed key, accepted and validated; scheduled tasks run on the queue's workers (`message_queue.workers`). */
   workers: number;
+  /** Default true; false makes `QueueManager.scheduleTask` refuse one-off delayed tasks (`delayMs`, `at`). */
   enable_delayed_tasks: boolean;
+  /** Recurring occurrences missed while no scheduler ran: `skip` (default) or `run_once`. */
+  missed_policy: 'skip' | 'run_once';
 }
 
 /** The seed's `event_bus` section. */
@@ -101,8 +107,28 @@ export interface EventBusSection {
   enabled: boolean;
   /** `redis_pubsub` (default), `redis_stream` or `local`. */
   type: 'redis_pubsub' | 'redis_stream' | 'local';
+  /** Events buffered before handlers run (default 1000). */
   buffer_size: number;
+  /** Event handlers running at once (default 4). */
   workers: number;
+  /** Full buffer: `wait` (default) or `drop` (counted). */
+  buffer_full_policy: 'wait' | 'drop';
+  /** `redis_stream` only. */
+  stream: {
+    /** Approximate entries kept per channel (default 100 000; 0 = no limit). */
+    max_len: number;
+    /** Entries older than this are trimmed (default 86 400 s; 0 = no limit). */
+    max_age_seconds: number;
+    /** Deliveries before an event goes to the dead-letter stream (default 5). */
+    max_deliveries: number;
+    /** Pending entries idle this long are reclaimed (default 30 000 ms). */
+    claim_idle_ms: number;
+    block_ms: number;
+    read_count: number;
+    dead_letter_max_len: number;
+    /** Backup producer: publishes held while Redis is unreachable (default on, 10 000 events). */
+    outbox: { enabled: boolean; max_size: number };
+  };
 }
 
 /** A dispatcher route: where tasks of one type go. */
@@ -122,6 +148,10 @@ export interface TaskDispatcherSection {
   enabled: boolean;
   enable_routing: boolean;
   enable_callbacks: boolean;
+  /** Default wait of a request/reply dispatch (default 30 000 ms). */
+  reply_timeout_ms: number;
+  /** How long task statuses are kept after their last change (default 86 400 s). */
+  status_retention_seconds: number;
   routes: Record<string, DispatchRoute>;
 }
 

@@ -1,6 +1,13 @@
 import type { QueueAppConfig } from '../config/config.types';
+import { TaskTimeoutError } from '../errors';
+import { createEventBus } from '../events/create-event-bus';
+import type { EventBus } from '../events/event-bus';
+import type { LocalEventBus } from '../events/local/local-event-bus';
+import type { QueueMetrics } from '../metrics/queue-metrics';
+import { instrumentBus } from './instrument-bus';
+import type { ManagedTaskHandler } from './manager.types';
 import { createDispatcher } from '../dispatcher/create-dispatcher';
-import type { Dispatcher, RoutingTable } from '../dispatcher/dispatcher';
+import type { Dispatcher, DispatchHandlerContext, RoutingTable } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
 import type { TaskQueue } from '../queue/queue.types';
 import { createScheduler } from '../scheduler/create-scheduler';
@@ -24,6 +31,7 @@ export function buildScheduler(config: QueueAppConfig, redis: RedisConnections |
     name: config.service_name,
     queues,
     defaultQueue: config.message_queue.queue_name,
+    missedPolicy: config.task_scheduler.missed_policy,
     autoStart: false,
   });
 }
@@ -41,6 +49,8 @@ export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections 
     routingEnabled: d.enable_routing,
     localQueue,
     queues,
+    replyTimeoutMs: d.reply_timeout_ms,
+    statusRetentionMs: d.status_retention_seconds * 1000,
   });
   if (d.enable_callbacks) return dispatcher;
   const refuse = (): never => {
@@ -68,5 +78,43 @@ export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections 
     onFailed: refuse,
     getStatus: dispatcher.getStatus.bind(dispatcher),
     close: dispatcher.close.bind(dispatcher),
+  };
+}
+
+/** The in-process bus (always) and the bus of `event_bus.type` (the same object when it is `local`; none when disabled), counted in `metrics`. */
+export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, metrics: QueueMetrics | null): { local: LocalEventBus; bus?: EventBus } {
+  const e = c.event_bus;
+  const common = { serviceName: c.service_name, bufferSize: e.buffer_size, workers: e.workers, bufferFullPolicy: e.buffer_full_policy };
+  const local = instrumentBus(createEventBus({ type: 'local', ...common }), metrics ?? undefined);
+  if (!e.enabled) return { local };
+  if (e.type === 'local') return { local, bus: local };
+  const stream = {
+    retention: { maxLen: e.stream.max_len, maxAgeMs: e.stream.max_age_seconds * 1000 },
+    maxDeliveries: e.stream.max_deliveries, claimIdleMs: e.stream.claim_idle_ms, blockMs: e.stream.block_ms, readCount: e.stream.read_count,
+    deadLetterMaxLen: e.stream.dead_letter_max_len, outbox: { enabled: e.stream.outbox.enabled, maxSize: e.stream.outbox.max_size },
+  };
+  const bus = createEventBus({ type: e.type, ...common, ...(e.type === 'redis_stream' ? stream : {}), client: redis!.take(), prefix: `${c.redis.key_prefix}:ev` });
+  return { local, bus: instrumentBus(bus, metrics ?? undefined) };
+}
+
+/** Enforces `timeoutMs` around a handler: its signal fires and the attempt fails with TaskTimeoutError. */
+export function withTimeout(handler: ManagedTaskHandler, timeoutMs: number): ManagedTaskHandler {
+  return (payload, context: DispatchHandlerContext) => {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(context.signal.reason);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new TaskTimeoutError(context.message.id, timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    const run = Promise.resolve().then(() => handler(payload, { ...context, signal: controller.signal }));
+    return Promise.race([run, timeout]).finally(() => {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+    });
   };
 }

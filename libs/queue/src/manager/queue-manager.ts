@@ -2,20 +2,18 @@ import { Logger, LoggerService } from '@nestjs/common';
 import { parseConfig } from '../config/config-loader';
 import type { QueueAppConfig, QueueAppConfigInput } from '../config/config.types';
 import { isResolvedConfig } from '../config/resolved-config';
-import { InvalidOptionError, TaskTimeoutError } from '../errors';
-import { createEventBus } from '../events/create-event-bus';
+import { InvalidOptionError } from '../errors';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
 import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
-import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
+import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { StoreBackedQueue } from '../queue/task-queue';
-import type { Scheduler } from '../scheduler/scheduler';
-import type { Dispatcher, DispatchHandlerContext } from '../dispatcher/dispatcher';
+import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
+import type { Dispatcher } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
-import { buildDispatcher, buildScheduler } from './components';
-import { instrumentBus } from './instrument-bus';
+import { buildBuses, buildDispatcher, buildScheduler, withTimeout } from './components';
 import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
 import {
   ComponentDisabledError, ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
@@ -195,6 +193,27 @@ export class QueueManager {
     this.whenStarted(() => void (this.localBus as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
   }
 
+  /** Seed helper: publishes a task on queue `queue` (default `message_queue.queue_name`); resolves to the message id. */
+  publishTask<P>(task: PublishOptions<P>, queue?: string): Promise<string> {
+    return this.queue(queue).publish(task);
+  }
+
+  /** Seed helper: publishes a system event on the event bus; resolves to the event id. */
+  publishEvent<T>(channel: string, type: string, data?: T): Promise<string> {
+    return this.events.publish(channel, type, data);
+  }
+
+  /**
+   * Seed helper: schedules a task (delayed, at a date, cron or interval) through the scheduler.
+   * @throws ComponentDisabledError for a one-off delayed task when `task_scheduler.enable_delayed_tasks` is false.
+   */
+  scheduleTask<P>(task: ScheduledTask<P>, when: ScheduleWhen): Promise<string> {
+    if (!this.config.task_scheduler.enable_delayed_tasks && ('delayMs' in when || 'at' in when)) {
+      throw new ComponentDisabledError('task_scheduler', 'enable_delayed_tasks');
+    }
+    return this.scheduler.schedule(task, when);
+  }
+
   /** Registers the handlers kept so far and starts the scheduler. Safe to call twice. */
   start(): Promise<void> {
     this.starting ??= (async () => {
@@ -234,13 +253,9 @@ export class QueueManager {
       this.queue(c.message_queue.queue_name);
       for (const name of Object.keys(c.message_queue.queues)) this.queue(name);
     }
-    const common = { serviceName: c.service_name, bufferSize: c.event_bus.buffer_size, workers: c.event_bus.workers };
-    this.localBus = instrumentBus(createEventBus({ type: 'local', ...common }), this.metrics ?? undefined);
-    if (c.event_bus.enabled) {
-      this.eventBus = c.event_bus.type === 'local'
-        ? this.localBus
-        : instrumentBus(createEventBus({ type: c.event_bus.type, ...common, client: this.redis!.take(), prefix: `${c.redis.key_prefix}:ev` }), this.metrics ?? undefined);
-    }
+    const buses = buildBuses(c, this.redis, this.metrics);
+    this.localBus = buses.local;
+    this.eventBus = buses.bus;
     if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.redis, this.queues);
   }
 
@@ -284,26 +299,4 @@ export class QueueManager {
       release();
     }
   }
-}
-
-/** Enforces `timeoutMs` around a handler: its signal fires and the attempt fails with TaskTimeoutError. */
-function withTimeout(handler: ManagedTaskHandler, timeoutMs: number): ManagedTaskHandler {
-  return (payload, context: DispatchHandlerContext) => {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(context.signal.reason);
-    context.signal.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new TaskTimeoutError(context.message.id, timeoutMs);
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    const run = Promise.resolve().then(() => handler(payload, { ...context, signal: controller.signal }));
-    return Promise.race([run, timeout]).finally(() => {
-      clearTimeout(timer);
-      context.signal.removeEventListener('abort', onAbort);
-    });
-  };
 }

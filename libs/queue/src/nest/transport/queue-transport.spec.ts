@@ -35,7 +35,7 @@ class ServerProcess {
   }
 
   static start(redisUrl: string): ServerProcess {
-    const env = { ...process.env, REDIS_TEST_URL: redisUrl, NODE_ENV: 'production' };
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_TEST_URL: redisUrl, NODE_ENV: 'production' };
     delete env.REDIS_URL;
     return new ServerProcess(spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   }
