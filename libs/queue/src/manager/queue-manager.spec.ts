@@ -140,6 +140,27 @@ describe('QueueManager (Redis)', () => {
     await again.shutdown();
   });
 
+  it('exposes stream lag, outbox size and event counters of a redis_stream bus at scrape time', async () => {
+    const manager = await QueueManager.create({ service_name: 'media', redis: { url: server.url }, message_queue: { queue_name: 'media_tasks' },
+      event_bus: { type: 'redis_stream' }, metrics: { default_metrics: false } }, { env: {} });
+    const got: string[] = [];
+    manager.subscribe('media_events', (event) => void got.push(event.type));
+    await manager.start();
+    await manager.publishEvent('media_events', 'media.uploaded', { id: 1 });
+    await manager.events.publishBatch('media_events', [{ type: 'media.transcoded' }, { type: 'media.deleted' }]);
+    await waitFor(() => got.length === 3);
+    const text = await manager.metrics!.metrics();
+    expect(text).toMatch(/^mq_events_published_total\{bus="redis_stream",channel="media_events"\} 3$/m);
+    expect(text).toMatch(/^mq_events_received_total\{bus="redis_stream",channel="media_events"\} 3$/m);
+    expect(text).toMatch(/^mq_event_stream_lag\{channel="media_events"\} 0$/m);
+    expect(text).toMatch(/^mq_outbox_size\{bus="redis_stream"\} 0$/m);
+    expect(text).toMatch(/^mq_events_dropped_total\{bus="redis_stream"\} 0$/m);
+    expect(text).toMatch(/^mq_queue_depth\{queue="media_tasks",priority="critical"\} 0$/m);
+    expect((await manager.stats()).event_bus).toMatchObject({ type: 'redis_stream', total_published: 3, outbox_size: 0 });
+    await expect(manager.scheduleTask({ type: 'thumbnail' }, { delayMs: 60_000 })).resolves.toMatch(/^once:/);
+    await manager.shutdown();
+  });
+
   it('fails fast when Redis cannot be reached, without showing the password', async () => {
     const error = await QueueManager.create({ redis: { url: 'redis://user:hunter2@127.0.0.1:1', connect_timeout_ms: 300 } }, { env: {} })
       .catch((e: Error) => e);
