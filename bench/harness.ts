@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { loadavg } from 'os';
 import { spawnRedis } from '../libs/queue/src/testing';
 import { machineInfo, MachineInfo } from './machine';
 import { FULL_SIZES, MetricDef, Scenario, ScenarioContext, SCENARIOS, Sizes, SMOKE_SIZES } from './scenarios';
@@ -23,6 +24,8 @@ export interface SystemRun {
   detail?: Record<string, unknown>;
   error?: string;
   elapsedMs: number;
+  /** 1-minute load average of the machine before and after (other processes share the cores). */
+  loadavg: [number, number];
 }
 
 export interface ScenarioReport {
@@ -74,7 +77,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         await admin.flushall('SYNC');
         report.runs[kind] = await runOne(ctx, scenario, kind);
         const r = report.runs[kind]!;
-        log(`${scenario.id.padEnd(18)} ${kind.padEnd(8)} ${r.ok ? formatMetrics(scenario, r.metrics) : `FAILED: ${r.error}`} (${(r.elapsedMs / 1000).toFixed(1)} s)`);
+        log(`${scenario.id.padEnd(18)} ${kind.padEnd(8)} ${r.ok ? formatMetrics(scenario, r.metrics) : `FAILED: ${r.error}`} (${(r.elapsedMs / 1000).toFixed(1)} s, load ${r.loadavg.map((l) => l.toFixed(1)).join('->')})`);
       }
       reports.push(report);
     }
@@ -87,13 +90,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 
 async function runOne(ctx: ScenarioContext, scenario: Scenario, kind: SystemKind): Promise<SystemRun> {
   const started = Date.now();
+  const load0 = loadavg()[0];
   try {
     const outcome = await scenario.run(ctx, kind);
     const bad = Object.entries(outcome.metrics).filter(([, v]) => !Number.isFinite(v));
     if (bad.length) throw new Error(`non-finite figures: ${bad.map(([k, v]) => `${k}=${v}`).join(', ')}`);
-    return { ok: true, metrics: outcome.metrics, detail: outcome.detail, elapsedMs: Date.now() - started };
+    return { ok: true, metrics: outcome.metrics, detail: outcome.detail, elapsedMs: Date.now() - started, loadavg: [load0, loadavg()[0]] };
   } catch (error) {
-    return { ok: false, metrics: {}, error: (error as Error).message, elapsedMs: Date.now() - started };
+    return { ok: false, metrics: {}, error: (error as Error).message, elapsedMs: Date.now() - started, loadavg: [load0, loadavg()[0]] };
   }
 }
 

@@ -1,17 +1,17 @@
 /**
- * `npm run bench [-- --smoke] [--only a,b] [--systems ours,bullmq] [--idle-seconds N] [--no-variants] [--no-docs]`
+ * `npm run bench [-- --smoke] [--only a,b] [--systems ours,bullmq] [--idle-seconds N] [--no-variants] [--no-docs] [--docs-from <json>]`
  * Runs the scenarios for our queue and BullMQ, prints the table, writes bench/results/<time>.json
  * and (full runs of every scenario) regenerates docs/benchmarks.md.
  */
-import { mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join, relative } from 'path';
 import { writeBenchmarksDoc } from './docs';
-import { BenchOptions, runBench } from './harness';
+import { BenchOptions, BenchReport, runBench } from './harness';
 import { failuresOf, printTable } from './report';
 import type { SystemKind } from './systems';
 
-function parseArgs(argv: string[]): BenchOptions & { docs: boolean } {
-  const options: BenchOptions & { docs: boolean } = { docs: true };
+function parseArgs(argv: string[]): BenchOptions & { docs: boolean; docsFrom?: string } {
+  const options: BenchOptions & { docs: boolean; docsFrom?: string } = { docs: true };
   const list = (v: string | undefined, flag: string) => {
     if (!v) throw new Error(`${flag} needs a value`);
     return v.split(',').map((x) => x.trim()).filter(Boolean);
@@ -24,6 +24,7 @@ function parseArgs(argv: string[]): BenchOptions & { docs: boolean } {
     else if (arg === '--idle-seconds') options.sizes = { ...options.sizes, idleSeconds: Number(argv[++i]) };
     else if (arg === '--no-variants') options.variants = false;
     else if (arg === '--no-docs') options.docs = false;
+    else if (arg === '--docs-from') options.docsFrom = argv[++i];
     else throw new Error(`unknown argument ${arg}`);
   }
   return options;
@@ -31,9 +32,16 @@ function parseArgs(argv: string[]): BenchOptions & { docs: boolean } {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  const root = join(__dirname, '..');
+  if (options.docsFrom) {
+    const saved = JSON.parse(readFileSync(options.docsFrom, 'utf8')) as BenchReport;
+    printTable(saved);
+    writeBenchmarksDoc(join(root, 'docs', 'benchmarks.md'), saved, relative(root, join(process.cwd(), options.docsFrom)));
+    console.log('docs/benchmarks.md regenerated');
+    return;
+  }
   const report = await runBench(options);
   printTable(report);
-  const root = join(__dirname, '..');
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${report.startedAt.replace(/[:.]/g, '-')}${report.mode === 'smoke' ? '-smoke' : ''}.json`);

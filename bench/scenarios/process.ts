@@ -1,3 +1,4 @@
+import { perMessage, startCpuMeter } from '../lib/cpu-meter';
 import { DeliveryTracker } from '../lib/tracker';
 import { now } from '../lib/time';
 import { publishAll, waitProcessed } from './common';
@@ -17,12 +18,14 @@ function processScenario(concurrency: number): Scenario {
       const n = concurrency === 1 ? ctx.sizes.processMessagesC1 : ctx.sizes.processMessages;
       await publishAll(system, n, ctx.sizes.batchSize);
       const tracker = new DeliveryTracker(n);
+      const stop = await startCpuMeter(ctx.admin);
       const start = now();
       await system.consume(concurrency, (m) => tracker.record(m.i));
       await waitProcessed(ctx, system, tracker, n);
       const ms = now() - start;
+      const cpu = perMessage(await stop(), n);
       tracker.verify(n, `${kind} process-c${concurrency}`);
-      return { metrics: { rate: (n / ms) * 1000 }, detail: { messages: n, elapsedMs: ms, concurrency } };
+      return { metrics: { rate: (n / ms) * 1000 }, detail: { messages: n, elapsedMs: ms, concurrency, cpu } };
     }),
   };
 }

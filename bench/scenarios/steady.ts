@@ -1,4 +1,5 @@
 import type { BenchMsg, BenchSystem } from '../systems';
+import { CpuCost, perMessage, startCpuMeter } from '../lib/cpu-meter';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, sleep } from '../lib/time';
 import { waitProcessed } from './common';
@@ -13,6 +14,8 @@ export interface SteadyResult {
   rate: number;
   published: number;
   windowMs: number;
+  /** CPU per handled message over the window (producers included). */
+  cpu: ReturnType<typeof perMessage>;
 }
 
 /**
@@ -42,15 +45,17 @@ export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label
   const producers = Array.from({ length: PRODUCERS }, () => producer());
   await sleep(ctx.sizes.warmupSeconds * 1000);
   const from = tracker.delivered;
+  const stopCpu = await startCpuMeter(ctx.admin);
   const start = now();
   await sleep(seconds * 1000);
   const handled = tracker.delivered - from;
   const windowMs = now() - start;
+  const cost: CpuCost = await stopCpu();
   stop = true;
   await Promise.all(producers);
   await waitProcessed(ctx, system, tracker, published);
   tracker.verify(published, label);
-  return { rate: (handled / windowMs) * 1000, published, windowMs };
+  return { rate: (handled / windowMs) * 1000, published, windowMs, cpu: perMessage(cost, Math.max(1, handled)) };
 }
 
 function steadyScenario(mixed: boolean): Scenario {
