@@ -59,6 +59,7 @@ export class RedisServerProcess {
   readonly port: number;
   readonly dir: string;
   private child?: ChildProcess;
+  private readonly clients = new Set<Redis>();
   private readonly ownsDir: boolean;
 
   private constructor(
@@ -111,13 +112,18 @@ export class RedisServerProcess {
 
   /** Stops the server and removes its temp data directory. */
   async cleanup(): Promise<void> {
+    for (const client of this.clients) client.disconnect();
+    this.clients.clear();
     await this.kill();
     if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** A new client for this server (the caller closes it). */
+  /** A new client for this server (disconnected by `cleanup` if the caller did not close it). */
   client(): Redis {
-    return new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500) });
+    const client = new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500) });
+    this.clients.add(client);
+    client.once('end', () => this.clients.delete(client));
+    return client;
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {

@@ -32,6 +32,7 @@ export class RedisQueueStore implements QueueStore {
   readonly keys: QueueKeys;
   private readonly client: RedisClient;
   private blocking?: RedisClient;
+  private pendingWake?: Promise<void>;
   private readonly lua = queueCommands();
   private closed = false;
 
@@ -77,14 +78,28 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
+  /**
+   * Blocks in BLPOP on the wake list. Redis checks blocking timeouts only on its `hz` tick (100 ms
+   * by default), so a local timer ends the wait on time; a BLPOP still pending then is reused by
+   * the next wait (a token it takes is never lost: it ends that wait at once).
+   */
   async waitForWork(timeoutMs: number): Promise<void> {
     if (this.closed) return;
-    this.blocking ??= duplicateClient(this.client);
-    try {
-      await this.blocking.blpop(this.keys.wake, Math.max(0.01, timeoutMs / 1000));
-    } catch (error) {
-      if (!this.closed) throw error;
+    if (!this.pendingWake) {
+      this.blocking ??= duplicateClient(this.client);
+      const wake = this.blocking.blpop(this.keys.wake, Math.max(0.01, timeoutMs / 1000));
+      this.pendingWake = wake.then(
+        () => undefined,
+        (error) => {
+          if (!this.closed) throw error;
+        },
+      ).finally(() => {
+        this.pendingWake = undefined;
+      });
     }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.pendingWake, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   interruptWait(): void {
