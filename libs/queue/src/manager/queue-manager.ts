@@ -13,6 +13,7 @@ import type { StoreBackedQueue } from '../queue/task-queue';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
 import type { Dispatcher } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
+import { DeferredRegistrations } from './deferred-registrations';
 import { buildBuses, buildDispatcher, buildScheduler, withTimeout } from './components';
 import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
 import {
@@ -22,8 +23,6 @@ import { checkRedis, RedisCheckReport } from './redis-checks';
 import { RedisConnections } from './redis-connections';
 import { queueOptionsFromConfig } from './queue-options-from-config';
 import { exitOnSignals, guardSignalsDuringShutdown } from './shutdown-guard';
-
-type Pending = () => Promise<void> | void;
 
 /**
  * One manager for every messaging component of a service, built from the configuration and usable
@@ -38,7 +37,7 @@ export class QueueManager {
   readonly metrics: QueueMetrics | null;
   private readonly queueMap = new Map<string, StoreBackedQueue>();
   private readonly dispatchers = new Map<string, Dispatcher>();
-  private readonly pending: Pending[] = [];
+  private readonly registrations = new DeferredRegistrations();
   private readonly handledTypes = new Set<string>();
   private readonly memoryHub = new MemoryDispatchHub();
   private eventBus?: EventBus;
@@ -172,7 +171,7 @@ export class QueueManager {
     }
     this.handledTypes.add(key);
     const fn = options.timeoutMs ? withTimeout(handler as ManagedTaskHandler, options.timeoutMs) : (handler as ManagedTaskHandler);
-    this.whenStarted(() => {
+    void this.whenStarted(() => {
       if (this.config.task_dispatcher.enabled) {
         this.dispatcherFor(queueName).handle(type, fn, { concurrency: options.concurrency });
       } else {
@@ -182,15 +181,19 @@ export class QueueManager {
     });
   }
 
-  /** Subscribes a handler on the event bus (at {@link start}, or at once when running). */
-  subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): void {
+  /**
+   * Subscribes a handler on the event bus at {@link start}, or at once when running; the promise
+   * resolves when the subscription is active (a caller before start need not await it).
+   * @throws ComponentDisabledError when `event_bus.enabled` is false.
+   */
+  subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): Promise<void> {
     const bus = this.events;
-    this.whenStarted(async () => void (await bus.subscribe(channelOrPattern, handler, options)));
+    return this.whenStarted(async () => void (await bus.subscribe(channelOrPattern, handler, options)));
   }
 
   /** Adds a handler on the in-process bus (at {@link start}, or at once when running). */
-  onLocalEvent<T = unknown>(typeOrPattern: string, handler: EventHandler<T>): void {
-    this.whenStarted(() => void (this.localBus as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
+  onLocalEvent<T = unknown>(typeOrPattern: string, handler: EventHandler<T>): Promise<void> {
+    return this.whenStarted(() => void (this.localBus as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
   }
 
   /** Seed helper: publishes a task on queue `queue` (default `message_queue.queue_name`); resolves to the message id. */
@@ -218,7 +221,7 @@ export class QueueManager {
   start(): Promise<void> {
     this.starting ??= (async () => {
       this.currentState = 'starting';
-      for (const register of this.pending.splice(0)) await register();
+      await this.registrations.flush();
       this.taskScheduler?.start();
       this.currentState = 'running';
       this.logger.log(`started: queues ${[...this.queueMap.keys()].join(', ') || 'none'}; event bus ${this.eventBus?.type ?? 'off'}; scheduler ${this.taskScheduler ? 'on' : 'off'}; dispatcher ${this.config.task_dispatcher.enabled ? 'on' : 'off'}`);
@@ -259,10 +262,9 @@ export class QueueManager {
     if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.redis, this.queues);
   }
 
-  private whenStarted(register: Pending): void {
+  private whenStarted(register: () => Promise<void> | void): Promise<void> {
     if (this.stopping) throw new InvalidOptionError('register', this.currentState, 'a manager that is not shutting down');
-    if (this.currentState === 'running') void Promise.resolve(register()).catch((e: Error) => this.logger.error(`registration failed: ${e.message}`));
-    else this.pending.push(register);
+    return this.registrations.add(register);
   }
 
   private async doShutdown(drainTimeoutMs: number): Promise<ShutdownReport> {

@@ -64,15 +64,17 @@ export class QueueTransportServer extends Server implements CustomTransportStrat
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       const manager = (this.manager ??= await QueueManager.create(this.options.config ?? loadConfig()));
+      const subscriptions: Promise<void>[] = [];
       for (const [pattern, handler] of this.messageHandlers) {
         if (handler.isEventHandler) {
-          manager.subscribe(pattern, (event: EventEnvelope, context: EventContext) => this.runEvent(pattern, handler, event, context));
+          subscriptions.push(manager.subscribe(pattern, (event: EventEnvelope, context: EventContext) => this.runEvent(pattern, handler, event, context)));
         } else {
           manager.registerTaskHandler(pattern, (payload, context) => this.runTask(pattern, handler, payload, context),
             { queue: this.options.queue, concurrency: this.options.concurrency });
         }
       }
       await manager.start();
+      await Promise.all(subscriptions);
       callback();
     } catch (error) {
       callback(error);

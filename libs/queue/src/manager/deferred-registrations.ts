@@ -1,0 +1,38 @@
+type Register = () => Promise<void> | void;
+
+/**
+ * Handler registrations made before a manager starts: kept, then run in order by `flush` (at
+ * start); after that, run at once. Each `add` settles when its registration ran; the returned
+ * promise never causes an unhandled rejection (a failure also rejects `flush`).
+ */
+export class DeferredRegistrations {
+  private readonly pending: Array<() => Promise<void>> = [];
+  private open = false;
+
+  add(register: Register): Promise<void> {
+    let promise: Promise<void>;
+    if (this.open) {
+      promise = Promise.resolve().then(register);
+    } else {
+      promise = new Promise<void>((resolve, reject) => {
+        this.pending.push(async () => {
+          try {
+            await register();
+            resolve();
+          } catch (error) {
+            reject(error);
+            throw error;
+          }
+        });
+      });
+    }
+    promise.catch(() => undefined);
+    return promise;
+  }
+
+  /** Runs the kept registrations (also those added meanwhile), then runs later ones at once. */
+  async flush(): Promise<void> {
+    while (this.pending.length > 0) await this.pending.shift()!();
+    this.open = true;
+  }
+}
