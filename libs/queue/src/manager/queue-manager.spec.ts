@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { ConfigValidationError } from '../config/config-errors';
-import { spawnRedis, RedisServerHandle } from '../testing';
+import { spawnRedis, spawnRedisCluster, RedisServerHandle } from '../testing';
 import { ComponentDisabledError } from './manager.types';
 import { QueueManager } from './queue-manager';
 import { RedisStartupError } from './redis-checks';
@@ -167,5 +167,28 @@ describe('QueueManager (Redis)', () => {
     expect(error).toBeInstanceOf(RedisStartupError);
     expect((error as Error).message).toMatch(/not reachable within 300 ms/);
     expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('QueueManager (Redis Cluster)', () => {
+  it('checks every master and runs queues on the cluster', async () => {
+    const cluster = await spawnRedisCluster(3);
+    try {
+      const nodes = cluster.nodes.map((n) => ({ host: n.host, port: n.port }));
+      const manager = await QueueManager.create({ redis: { cluster_nodes: nodes }, message_queue: { queue_name: 'clustered', queues: { second: {} } },
+        event_bus: { type: 'redis_stream' }, metrics: { enabled: false } }, { env: {} });
+      expect(manager.redisReport!.nodes.map((n) => n.node).sort()).toEqual(nodes.map((n) => `${n.host}:${n.port}`).sort());
+      const done: string[] = [];
+      manager.registerTaskHandler('ping', (p: { q: string }) => void done.push(p.q));
+      manager.registerTaskHandler('ping', (p: { q: string }) => void done.push(p.q), { queue: 'second' });
+      await manager.start();
+      await manager.queue().publish({ type: 'ping', payload: { q: 'clustered' } });
+      await manager.queue('second').publish({ type: 'ping', payload: { q: 'second' } });
+      await waitFor(() => done.length === 2);
+      expect(done.sort()).toEqual(['clustered', 'second']);
+      await manager.shutdown();
+    } finally {
+      await cluster.cleanup();
+    }
   });
 });
