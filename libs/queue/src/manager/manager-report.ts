@@ -21,12 +21,22 @@ export function sumQueueStats(all: QueueStats[]): QueueStats {
   return sum;
 }
 
-/** Per-queue stats of every queue (a queue whose backend does not answer is left out and logged). */
-export async function queueStats(manager: QueueManager, queues: Map<string, TaskQueue>): Promise<Record<string, QueueStats>> {
+/** Rejects when `promise` has not settled within `ms` (the promise itself goes on). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Per-queue stats of every queue. A queue whose backend does not answer (within `timeoutMs` when
+ * given: Redis commands wait while Redis is away) is left out and logged.
+ */
+export async function queueStats(manager: QueueManager, queues: Map<string, TaskQueue>, timeoutMs?: number): Promise<Record<string, QueueStats>> {
   const out: Record<string, QueueStats> = {};
   await Promise.all([...queues].map(async ([name, q]) => {
     try {
-      out[name] = await q.stats();
+      out[name] = await (timeoutMs ? within(q.stats(), timeoutMs, `stats of queue ${name}`) : q.stats());
     } catch (error) {
       manager.logger.warn?.(`stats of queue ${name} failed: ${(error as Error).message}`);
     }
@@ -52,9 +62,10 @@ export async function collectStats(manager: QueueManager, queues: Map<string, Ta
   return stats;
 }
 
-/** The values of the scrape-time gauges. */
+/** The values of the scrape-time gauges (Redis reads bounded by `health.ping_timeout_ms`, so a scrape answers while Redis is away). */
 export async function metricsSnapshot(manager: QueueManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined): Promise<MetricsSnapshot> {
-  const per = await queueStats(manager, queues);
+  const bound = manager.config.health.ping_timeout_ms;
+  const per = await queueStats(manager, queues, bound);
   const snapshot: MetricsSnapshot = {
     queues: Object.entries(per).map(([queue, s]) => ({ queue, depth: s.queue_length, inFlight: s.processing_count, delayed: s.delayed_count,
       deadLetters: s.dead_letter_count })),
@@ -64,7 +75,7 @@ export async function metricsSnapshot(manager: QueueManager, queues: Map<string,
   if (bus) snapshot.outbox = [{ bus: bus.type, size: bus.stats().outbox_size }];
   if (bus instanceof RedisStreamEventBus || (bus && bus.type === 'redis_stream')) {
     try {
-      const lags = await (bus as RedisStreamEventBus).lag();
+      const lags = await within((bus as RedisStreamEventBus).lag(), bound, 'stream lag');
       snapshot.streamLag = lags.filter((l) => l.group === manager.config.service_name && l.lag !== null)
         .map((l) => ({ channel: l.channel, lag: l.lag as number }));
     } catch {
@@ -81,7 +92,10 @@ export interface ReadinessCheck {
   detail: Record<string, unknown>;
 }
 
-/** Readiness: Redis answers PING within `health.ping_timeout_ms` on ready connections; no queue over `max_pending` pending or `max_dead_letters` dead letters. */
+/**
+ * Readiness: Redis answers PING within `health.ping_timeout_ms` on ready connections; no queue over
+ * `max_pending` pending or `max_dead_letters` dead letters (queue stats bounded by the same timeout).
+ */
 export async function readiness(manager: QueueManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
   const h = manager.config.health;
   const checks: ReadinessCheck[] = [];
@@ -101,7 +115,7 @@ export async function readiness(manager: QueueManager): Promise<{ ok: boolean; c
     checks.push({ name: 'redis', ok: pingOk && allReady, detail: { ...ping, connections } });
   }
   if (manager.config.message_queue.enabled && manager.state !== 'stopped') {
-    const per = await queueStats(manager, new Map(manager.queues.map((q) => [q.name, q])));
+    const per = await queueStats(manager, new Map(manager.queues.map((q) => [q.name, q])), h.ping_timeout_ms);
     for (const q of manager.queues) {
       const s = per[q.name];
       if (!s) {

@@ -161,6 +161,34 @@ describe('QueueManager (Redis)', () => {
     await manager.shutdown();
   });
 
+  it('reports Redis down in readiness and metrics while it is gone, and recovers', async () => {
+    const own = await spawnRedis();
+    try {
+      const manager = await QueueManager.create({ redis: { url: own.url }, event_bus: { enabled: false }, health: { ping_timeout_ms: 200 },
+        task_scheduler: { enabled: false },
+        metrics: { default_metrics: false } }, { env: {} });
+      await manager.start();
+      expect((await manager.readiness()).ok).toBe(true);
+      await own.kill();
+      const down = await manager.readiness();
+      expect(down.ok).toBe(false);
+      const redis = down.checks.find((c) => c.name === 'redis')!;
+      expect(redis.ok).toBe(false);
+      expect(String(redis.detail.error)).toMatch(/PING took longer than 200 ms|Connection is closed|ECONNREFUSED/);
+      expect(await manager.metrics!.metrics()).toMatch(/^mq_redis_connection_up\{connection="commands-0"\} 0$/m);
+      await own.restart();
+      await waitFor(async () => (await manager.readiness()).ok, 10_000);
+      expect(await manager.metrics!.metrics()).toMatch(/^mq_redis_connection_up\{connection="commands-0"\} 1$/m);
+      // Redis gone again: shutdown still ends (its steps are bounded) and closes the connections.
+      manager.registerTaskHandler('noop', () => undefined);
+      await own.kill();
+      await manager.shutdown({ drainTimeoutMs: 200 });
+      expect(manager.state).toBe('stopped');
+    } finally {
+      await own.cleanup();
+    }
+  });
+
   it('fails fast when Redis cannot be reached, without showing the password', async () => {
     const error = await QueueManager.create({ redis: { url: 'redis://user:hunter2@127.0.0.1:1', connect_timeout_ms: 300 } }, { env: {} })
       .catch((e: Error) => e);

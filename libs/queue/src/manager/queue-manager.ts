@@ -15,7 +15,7 @@ import type { Dispatcher } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
 import { DeferredRegistrations } from './deferred-registrations';
 import { buildBuses, buildDispatcher, buildScheduler, withTimeout } from './components';
-import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
+import { collectStats, metricsSnapshot, readiness, ReadinessCheck, within } from './manager-report';
 import {
   ComponentDisabledError, ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
 } from './manager.types';
@@ -273,11 +273,13 @@ export class QueueManager {
     const deadline = Date.now() + drainTimeoutMs;
     const left = () => Math.max(100, deadline - Date.now());
     const report: ShutdownReport = { unsentEvents: 0, unfinishedEvents: 0 };
+    // The steps together are bounded (drain time plus 5 s of grace), so an unreachable Redis cannot
+    // hold shutdown forever: closing the connections at the end fails the commands still waiting.
     const step = async (what: string, fn: () => Promise<unknown>) => {
       try {
-        await fn();
+        await within(fn(), Math.max(100, deadline + 5000 - Date.now()), what);
       } catch (error) {
-        this.logger.error(`shutdown: ${what} failed: ${(error as Error).message}`);
+        this.logger.error(`shutdown: ${what}: ${(error as Error).message}`);
       }
     };
     try {
