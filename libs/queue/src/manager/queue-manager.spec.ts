@@ -189,6 +189,23 @@ describe('QueueManager (Redis)', () => {
     }
   });
 
+  it('keeps queues, scheduler and dispatcher in memory with message_queue.type memory, even beside a Redis bus', async () => {
+    const manager = await QueueManager.create({ service_name: 'mixed', redis: { url: server.url }, message_queue: { type: 'memory', queue_name: 'mem' },
+      event_bus: { type: 'redis_pubsub' }, task_dispatcher: { routes: { double: { queue: 'mem' } } }, metrics: { enabled: false } }, { env: {} });
+    manager.registerTaskHandler('double', (n: number) => n * 2);
+    await manager.start();
+    expect(await manager.dispatcher.dispatchAndWait('double', 21)).toBe(42);
+    await manager.scheduleTask({ type: 'double', payload: 1 }, { delayMs: 60_000 });
+    const check = new Redis(server.url);
+    try {
+      expect(await check.keys('*{mem}*')).toEqual([]);
+      expect(await check.keys('*{mixed}*')).toEqual([]);
+    } finally {
+      check.disconnect();
+    }
+    await manager.shutdown();
+  });
+
   it('fails fast when Redis cannot be reached, without showing the password', async () => {
     const error = await QueueManager.create({ redis: { url: 'redis://user:hunter2@127.0.0.1:1', connect_timeout_ms: 300 } }, { env: {} })
       .catch((e: Error) => e);

@@ -91,6 +91,11 @@ export class QueueManager {
     return this.currentState;
   }
 
+  /** Connections for queues, scheduler and dispatcher: none with `message_queue.type: memory` (even when a Redis bus is used). */
+  private get queueRedis(): RedisConnections | null {
+    return this.config.message_queue.type === 'redis' ? this.redis : null;
+  }
+
   /** Task handlers registered through the manager. */
   get handlerCount(): number {
     return this.handledTypes.size;
@@ -111,7 +116,8 @@ export class QueueManager {
     const known = this.queueMap.get(name);
     if (known) return known;
     if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) throw new InvalidOptionError('queue.name', name, 'a queue name of 1..100 characters from [A-Za-z0-9_.:-]');
-    const backend = this.redis ? { type: 'redis' as const, client: this.redis.take(), prefix: this.config.redis.key_prefix } : { type: 'memory' as const };
+    const redis = this.queueRedis;
+    const backend = redis ? { type: 'redis' as const, client: redis.take(), prefix: this.config.redis.key_prefix } : { type: 'memory' as const };
     const queue = createQueue({ ...queueOptionsFromConfig(this.config, name), backend, observer: this.metrics?.queueObserver });
     this.queueMap.set(name, queue);
     return queue;
@@ -150,7 +156,7 @@ export class QueueManager {
     let dispatcher = this.dispatchers.get(queue);
     if (!dispatcher) {
       this.queue(queue);
-      dispatcher = buildDispatcher(this.config, this.redis, this.memoryHub, queue, this.queues);
+      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues);
       this.dispatchers.set(queue, dispatcher);
     }
     return dispatcher;
@@ -259,7 +265,7 @@ export class QueueManager {
     const buses = buildBuses(c, this.redis, this.metrics);
     this.localBus = buses.local;
     this.eventBus = buses.bus;
-    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.redis, this.queues);
+    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues);
   }
 
   private whenStarted(register: () => Promise<void> | void): Promise<void> {
