@@ -8,3 +8,5 @@ export { routesFromConfig } from './components';
 export { sumQueueStats } from './manager-report';
 export type { ReadinessCheck } from './manager-report';
 export { guardSignalsDuringShutdown, exitOnSignals } from './shutdown-guard';
+export { shutdownInOrder } from './ordered-shutdown';
+export type { ShutdownParts } from './ordered-shutdown';

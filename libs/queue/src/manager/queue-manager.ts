@@ -15,14 +15,15 @@ import type { Dispatcher } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
 import { DeferredRegistrations } from './deferred-registrations';
 import { buildBuses, buildDispatcher, buildScheduler, withTimeout } from './components';
-import { collectStats, metricsSnapshot, readiness, ReadinessCheck, within } from './manager-report';
+import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
+import { shutdownInOrder } from './ordered-shutdown';
 import {
   ComponentDisabledError, ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
 } from './manager.types';
 import { checkRedis, RedisCheckReport } from './redis-checks';
 import { RedisConnections } from './redis-connections';
 import { queueOptionsFromConfig } from './queue-options-from-config';
-import { exitOnSignals, guardSignalsDuringShutdown } from './shutdown-guard';
+import { exitOnSignals } from './shutdown-guard';
 
 /**
  * One manager for every messaging component of a service, built from the configuration and usable
@@ -274,39 +275,17 @@ export class QueueManager {
   }
 
   private async doShutdown(drainTimeoutMs: number): Promise<ShutdownReport> {
-    const release = guardSignalsDuringShutdown(this.logger);
     this.currentState = 'stopping';
-    const deadline = Date.now() + drainTimeoutMs;
-    const left = () => Math.max(100, deadline - Date.now());
-    const report: ShutdownReport = { unsentEvents: 0, unfinishedEvents: 0 };
-    // The steps together are bounded (drain time plus 5 s of grace), so an unreachable Redis cannot
-    // hold shutdown forever: closing the connections at the end fails the commands still waiting.
-    const step = async (what: string, fn: () => Promise<unknown>) => {
-      try {
-        await within(fn(), Math.max(100, deadline + 5000 - Date.now()), what);
-      } catch (error) {
-        this.logger.error(`shutdown: ${what}: ${(error as Error).message}`);
-      }
-    };
-    try {
-      if (this.starting) await this.starting.catch(() => undefined);
-      await step('scheduler', async () => this.taskScheduler?.close());
-      const buses = [...new Set([this.eventBus, this.localBus].filter((b): b is EventBus => !!b))];
-      await step('event buses', async () => {
-        for (const r of await Promise.all(buses.map((b) => b.close({ drainTimeoutMs: left() })))) {
-          report.unsentEvents += r.unsent.length;
-          report.unfinishedEvents += r.unfinished;
-        }
-      });
-      if (report.unsentEvents > 0) this.logger.error(`${report.unsentEvents} events of the outbox could not be sent before shutdown`);
-      await step('queues', () => Promise.all(this.queues.map((q) => q.close({ drainTimeoutMs: left() }))));
-      await step('dispatchers', () => Promise.all([...this.dispatchers.values()].map((d) => d.close())));
-      await step('redis', async () => this.redis?.close());
-      this.currentState = 'stopped';
-      this.logger.log('shut down');
-      return report;
-    } finally {
-      release();
-    }
+    const report = await shutdownInOrder({
+      starting: this.starting,
+      scheduler: this.taskScheduler,
+      buses: [...new Set([this.eventBus, this.localBus].filter((b): b is EventBus => !!b))],
+      queues: this.queues,
+      dispatchers: [...this.dispatchers.values()],
+      redis: this.redis,
+    }, drainTimeoutMs, this.logger);
+    this.currentState = 'stopped';
+    this.logger.log('shut down');
+    return report;
   }
 }
