@@ -84,7 +84,12 @@ export class QueueManager {
       }
     }
     const manager = new QueueManager(config, redis, report, logger);
-    manager.build();
+    try {
+      manager.build();
+    } catch (error) {
+      await redis?.close();
+      throw error;
+    }
     return manager;
   }
 
