@@ -2,8 +2,9 @@ type Register = () => Promise<void> | void;
 
 /**
  * Handler registrations made before a manager starts: kept, then run in order by `flush` (at
- * start); after that, run at once. Each `add` settles when its registration ran; the returned
- * promise never causes an unhandled rejection (a failure also rejects `flush`).
+ * start); after that, run at once (a synchronous failure then throws from `add`). Each `add`
+ * settles when its registration ran; the returned promise never causes an unhandled rejection (a
+ * failure of a kept registration also rejects `flush`).
  */
 export class DeferredRegistrations {
   private readonly pending: Array<() => Promise<void>> = [];
@@ -12,7 +13,7 @@ export class DeferredRegistrations {
   add(register: Register): Promise<void> {
     let promise: Promise<void>;
     if (this.open) {
-      promise = Promise.resolve().then(register);
+      promise = Promise.resolve(register()); // a synchronous failure throws to the caller
     } else {
       promise = new Promise<void>((resolve, reject) => {
         this.pending.push(async () => {

@@ -56,6 +56,7 @@ describe('QueueManager (memory)', () => {
     await first;
     expect(manager.state).toBe('stopped');
     expect(() => manager.registerTaskHandler('late', () => 1)).toThrow(/not shutting down/);
+    expect(() => manager.registerTaskHandler('{"cmd":"x"}', () => 1)).toThrow('taskHandler.type: expected a task type');
   });
 
   it('enforces the handler timeout and refuses disabled components', async () => {
@@ -67,6 +68,8 @@ describe('QueueManager (memory)', () => {
       resolve(undefined);
     })), { timeoutMs: 50 });
     await manager.start();
+    // After start a registration runs at once: its errors reach the caller.
+    expect(() => manager.registerTaskHandler('other', () => 1, { queue: 'bad name' })).toThrow('queue.name: expected a queue name');
     const id = await manager.queue().publish({ type: 'hang' });
     await waitFor(async () => (await manager.queue().getStatus(id))?.state === 'dead');
     expect((await manager.queue().getStatus(id))?.error?.name).toBe('TaskTimeoutError');

@@ -7,7 +7,7 @@ import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/ev
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
 import { createQueue } from '../queue/create-queue';
-import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
@@ -177,20 +177,29 @@ export class QueueManager {
   registerTaskHandler<P = unknown, R = unknown>(type: string, handler: ManagedTaskHandler<P, R>, options: TaskHandlerOptions = {}): void {
     const queueName = options.queue ?? this.config.message_queue.queue_name;
     const key = `${queueName}\u0000${type}`;
+    if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
+      throw new InvalidOptionError('taskHandler.type', type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
+    }
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
     if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
       throw new InvalidOptionError('taskHandler.timeoutMs', options.timeoutMs, 'a positive integer');
     }
     this.handledTypes.add(key);
     const fn = options.timeoutMs ? withTimeout(handler as ManagedTaskHandler, options.timeoutMs) : (handler as ManagedTaskHandler);
-    void this.whenStarted(() => {
+    const register = () => {
       if (this.config.task_dispatcher.enabled) {
         this.dispatcherFor(queueName).handle(type, fn, { concurrency: options.concurrency });
       } else {
         this.queue(queueName).process(type, (message: QueueMessage, ctx: HandlerContext) =>
           fn(message.payload, { ...ctx, message, taskId: message.id, origin: this.config.service_name }), { concurrency: options.concurrency });
       }
-    });
+    };
+    try {
+      void this.whenStarted(register);
+    } catch (error) {
+      this.handledTypes.delete(key);
+      throw error;
+    }
   }
 
   /**
