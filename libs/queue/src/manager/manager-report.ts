@@ -8,7 +8,7 @@ import type { ManagerStats } from './manager.types';
 import type { QueueManager } from './queue-manager';
 
 const SUMMED = ['total_published', 'total_processed', 'total_failed', 'total_retried', 'total_dead_letter', 'dead_letter_trimmed',
-  'processing_count', 'delayed_count', 'dead_letter_count'] as const;
+  'processing_count', 'delayed_count', 'dead_letter_count', 'outbox_size'] as const;
 
 /** Adds up queue stats (per tier for `queue_length`). */
 export function sumQueueStats(all: QueueStats[]): QueueStats {
@@ -69,6 +69,8 @@ export async function metricsSnapshot(manager: QueueManager, queues: Map<string,
   const snapshot: MetricsSnapshot = {
     queues: Object.entries(per).map(([queue, s]) => ({ queue, depth: s.queue_length, inFlight: s.processing_count, delayed: s.delayed_count,
       deadLetters: s.dead_letter_count })),
+    // Read locally, so it is there while Redis is away (when it matters).
+    queueOutbox: [...queues].map(([queue, q]) => ({ queue, size: (q as { outboxSize?: number }).outboxSize ?? 0 })),
     redis: (manager.redis?.states() ?? []).map((s) => ({ connection: s.connection, up: s.status === 'ready' })),
     eventBuses: [manager.localEvents, ...(bus && bus !== manager.localEvents ? [bus] : [])].map((b) => ({ bus: b.type, dropped: b.stats().dropped })),
   };

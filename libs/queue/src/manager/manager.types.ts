@@ -49,7 +49,7 @@ export interface ManagerStats {
   service: string;
   state: ManagerState;
   /** Sum over the queues opened by this manager, and each of them under `queues`. */
-  message_queue?: Omit<QueueStats, 'dead_letter_trimmed'> & { dead_letter_trimmed: number; queues: Record<string, QueueStats> };
+  message_queue?: QueueStats & { queues: Record<string, QueueStats> };
   event_bus?: EventBusStats & { type: string };
   local_event_bus: LocalEventBusStats;
   task_scheduler?: SchedulerStats;

@@ -168,7 +168,7 @@ describe('QueueManager (Redis)', () => {
     const own = await spawnRedis();
     try {
       const manager = await QueueManager.create({ redis: { url: own.url }, event_bus: { enabled: false }, health: { ping_timeout_ms: 200 },
-        task_scheduler: { enabled: false },
+        task_scheduler: { enabled: false }, message_queue: { outbox: { enabled: true, max_size: 10 } },
         metrics: { default_metrics: false } }, { env: {} });
       await manager.start();
       expect((await manager.readiness()).ok).toBe(true);
@@ -179,8 +179,13 @@ describe('QueueManager (Redis)', () => {
       expect(redis.ok).toBe(false);
       expect(String(redis.detail.error)).toMatch(/PING took longer than 200 ms|Connection is closed|ECONNREFUSED/);
       expect(await manager.metrics!.metrics()).toMatch(/^mq_redis_connection_up\{connection="commands-0"\} 0$/m);
+      // The queue outbox (message_queue.outbox) keeps publishes while Redis is away; the gauge shows them.
+      await manager.publishTask({ type: 'later', payload: { n: 1 } });
+      expect(await manager.metrics!.metrics()).toMatch(/^mq_queue_outbox_size\{queue="meeting_system"\} 1$/m);
       await own.restart();
       await waitFor(async () => (await manager.readiness()).ok, 10_000);
+      await waitFor(async () => /^mq_queue_outbox_size\{queue="meeting_system"\} 0$/m.test(await manager.metrics!.metrics()), 10_000);
+      expect((await manager.stats()).message_queue).toMatchObject({ total_published: 1, outbox_size: 0 });
       expect(await manager.metrics!.metrics()).toMatch(/^mq_redis_connection_up\{connection="commands-0"\} 1$/m);
       // Redis gone again: shutdown still ends (its steps are bounded) and closes the connections.
       manager.registerTaskHandler('noop', () => undefined);

@@ -25,5 +25,6 @@ export function queueOptionsFromConfig(config: QueueAppConfig, name: string): Qu
     idempotencyTtlMs: r.idempotency_ttl_seconds * 1000,
     prefetch: config.limits.prefetch,
     idleBlockMs: mq.poll_interval,
+    outbox: { enabled: mq.outbox.enabled, maxSize: mq.outbox.max_size },
   };
 }

@@ -8,6 +8,8 @@ export interface MetricsSnapshot {
   queues: Array<{ queue: string; depth: Record<Priority, number>; inFlight: number; delayed: number; deadLetters: number }>;
   /** Redis Streams consumer-group lag per channel (entries not yet delivered to the group). */
   streamLag?: Array<{ channel: string; lag: number }>;
+  /** Publishes waiting in a queue's outbox (backup producer) in this process. */
+  queueOutbox?: Array<{ queue: string; size: number }>;
   /** Messages waiting in an outbox (published while Redis was unreachable) per bus. */
   outbox?: Array<{ bus: string; size: number }>;
   /** Per event bus of this process: events dropped so far (buffer full, too many waiting producers). */
@@ -104,8 +106,9 @@ export class QueueMetrics {
     this.events.received.inc({ bus, channel: this.channels.value(channel) });
   }
 
-  /** The exposition text (Prometheus text format 0.0.4). */
+  /** The exposition text (Prometheus text format 0.0.4), with a fresh snapshot for the gauges. */
   metrics(): Promise<string> {
+    this.pending = undefined;
     return this.registry.metrics();
   }
 
@@ -132,7 +135,10 @@ export class QueueMetrics {
     };
   }
 
-  /** One snapshot per scrape, shared by every gauge (a scrape calls each gauge's collect in turn). */
+  /**
+   * One snapshot per scrape, shared by every gauge (a scrape calls each gauge's collect in turn):
+   * `metrics()` starts a new one; a direct `registry.metrics()` reuses one younger than 250 ms.
+   */
   private snapshot(): Promise<MetricsSnapshot | null> {
     const now = Date.now();
     if (!this.pending || now - this.pending.at > 250) {
@@ -179,6 +185,9 @@ export class QueueMetrics {
     });
     gauge('outbox_size', 'Events kept in the outbox until Redis accepts them.', ['bus'], (g, s) => {
       for (const o of s.outbox ?? []) g.set({ bus: o.bus }, o.size);
+    });
+    gauge('queue_outbox_size', 'Publishes kept in a queue outbox of this process until Redis accepts them.', ['queue'], (g, s) => {
+      for (const o of s.queueOutbox ?? []) g.set({ queue: o.queue }, o.size);
     });
     gauge('redis_connection_up', 'Redis connections owned by the manager: 1 when ready, 0 otherwise.', ['connection'], (g, s) => {
       for (const c of s.redis) g.set({ connection: c.connection }, c.up ? 1 : 0);
