@@ -9,7 +9,7 @@ describe('Redis test harness', () => {
       const good = server.client();
       expect(await good.ping()).toBe('PONG');
       good.disconnect();
-      const bad = new Redis({ port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const bad = new Redis({ port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });
       bad.on('error', () => undefined);
       await bad.connect().catch(() => undefined);
       await expect(bad.set('k', 'v')).rejects.toThrow(/NOAUTH|Stream isn't writeable|closed/);

@@ -80,7 +80,7 @@ export async function spawnRedisCluster(masters = 3): Promise<TestRedisCluster> 
   }
   return {
     nodes,
-    client: () => new Redis.Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), { redisOptions: { maxRetriesPerRequest: null } }),
+    client: () => new Redis.Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50 } }),
     cleanup: async () => {
       await Promise.all(nodes.map((n) => n.cleanup()));
     },

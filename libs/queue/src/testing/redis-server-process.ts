@@ -120,7 +120,9 @@ export class RedisServerProcess {
 
   /** A new client for this server (disconnected by `cleanup` if the caller did not close it). */
   client(): Redis {
-    const client = new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500) });
+    // disconnectTimeout: ioredis keeps a fallback timer that only a later socket 'close' clears;
+    // a socket already closed by a killed server would keep the test process alive for 2 s.
+    const client = new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500), disconnectTimeout: 50 });
     this.clients.add(client);
     client.once('end', () => this.clients.delete(client));
     return client;
@@ -139,7 +141,7 @@ export class RedisServerProcess {
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`redis-server exited at start (port ${this.port}); see ${join(this.dir, 'redis.log')}`);
       const probe = new Redis({ host: this.host, port: this.port, password: this.options.password, lazyConnect: true,
-        retryStrategy: () => null, maxRetriesPerRequest: 0 });
+        retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
