@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       const s1 = await snapshot(admin);
       report(name, n, s0, s1);
       if (profiled) {
-        const file = join(__dirname, 'results', `profile-${kind}-${name}.cpuprofile`);
+        const file = join(__dirname, 'results', `profile-${kind}-${name}.cpuprofile.json`);
         writeFileSync(file, JSON.stringify(profiled.profile));
         console.log(summariseProfile(profiled.profile, 15).map((l) => `   ${l}`).join('\n'));
       }
