@@ -36,6 +36,7 @@ export const CONFIG_SCHEMA: Schema = s.object({
     workers: s.int(1, 4),
     visibility_timeout: s.number(0.1, 30, 86_400),
     poll_interval: s.int(10, 100, 600_000),
+    idle_block_ms: s.int(10, 30_000, 600_000),
     max_retries: s.int(0, 3, 1000),
     enable_dead_letter_queue: s.bool(true),
     default_timeout_ms: s.int(0, 0),

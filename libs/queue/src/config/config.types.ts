@@ -71,8 +71,10 @@ export interface MessageQueueSection {
   workers: number;
   /** Lease length in seconds (default 30). */
   visibility_timeout: number;
-  /** Longest an idle worker waits, in ms, before it re-checks for expired leases (default 100, as the seed; the queue is woken at once by new work, it does not poll for it). */
+  /** The seed's polling interval in ms: accepted and validated for compatibility, with no effect (workers do not poll: they block and are woken by new work; see `idle_block_ms`). */
   poll_interval: number;
+  /** Longest an idle worker blocks, in ms, before it re-checks expired leases and due delayed messages (default 30 000; capped at the visibility timeout). */
+  idle_block_ms: number;
   /** Default 3. */
   max_retries: number;
   /** Default true; false drops messages that failed for good (they are counted). */

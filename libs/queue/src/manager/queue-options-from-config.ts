@@ -24,7 +24,7 @@ export function queueOptionsFromConfig(config: QueueAppConfig, name: string): Qu
     completedRetention: { count: r.completed_count, ageMs: r.completed_age_seconds * 1000 },
     idempotencyTtlMs: r.idempotency_ttl_seconds * 1000,
     prefetch: config.limits.prefetch,
-    idleBlockMs: mq.poll_interval,
+    idleBlockMs: mq.idle_block_ms,
     outbox: { enabled: mq.outbox.enabled, maxSize: mq.outbox.max_size },
   };
 }
