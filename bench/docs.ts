@@ -37,6 +37,8 @@ npm run bench -- --only steady,latency-idle --systems ours
 npm run bench -- --idle-seconds 60 # longer idle-worker window (our worker blocks 30 s at a time)
 npm run bench -- --docs-from bench/results/<time>.json   # rewrite this file from a saved full run
 npx jest libs/queue/test/bench-smoke.spec.ts   # the smoke run as a test (correctness only, never speed)
+node -r ts-node/register/transpile-only bench/profile.ts --system ours --concurrency 100 --cpu
+                                   # one system: CPU, Redis commands and V8 profile per message, per phase
 \`\`\`
 
 Scenarios: ${report.scenarios.map((x) => `\`${x.id}\``).join(', ')}. Each starts its own \`redis-server\` via

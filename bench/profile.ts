@@ -5,8 +5,8 @@
  *     [--system ours|ours-r0|bullmq] [--messages 100000] [--concurrency 100] [--batch 1000] [--cpu]
  *
  * With --cpu each phase is also CPU-profiled (V8 sampling profiler, only while the phase runs, so
- * start-up and ts-node are left out): a summary is printed and bench/results/profile-<system>-<phase>.cpuprofile
- * written (open it in Chrome DevTools, or summarise it again with bench/profile-summary.ts).
+ * start-up and ts-node are left out): a summary is printed and bench/results/profile-<system>-<phase>.cpuprofile.json
+ * (git-ignored) written (open it in Chrome DevTools, or summarise it again with bench/profile-summary.ts).
  *
  * Publishes N messages, then processes them, and for each phase prints wall time, Node CPU
  * (process.cpuUsage), redis-server CPU (INFO cpu), and INFO commandstats per message (calls and
