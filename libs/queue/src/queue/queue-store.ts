@@ -89,7 +89,8 @@ export interface QueueStore {
   /**
    * Atomically: move due delayed messages to their tier, put expired leases back (dead-lettering
    * those past maxRetries), then take up to `max` ready messages and record them in flight with
-   * a lease of `leaseMs`. `weights` (one per tier) selects weighted mode; `random` in [0, 1).
+   * a lease of `leaseMs`. `weights` (one per tier) selects weighted mode; `random` in [0, 1) is the
+   * start of the golden-ratio draw sequence (each message taken advances it by 0.618...).
    */
   fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult>;
   /** Resolves when work may be available (a publish, a resume, a retry) or after `timeoutMs`. */

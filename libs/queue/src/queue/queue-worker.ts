@@ -8,6 +8,11 @@ import type { QueueObserver } from './queue-observer';
 import type { Delivery, DeliveryRef, FailAction, QueueStore } from './queue-store';
 import { PRIORITIES, TaskHandler } from './queue.types';
 
+/** Handlers faster than this on average let the worker fetch further ahead (see holdLimit). */
+const FAST_HANDLER_MS = 2;
+/** Step of the weighted-mode draw sequence (same constant as fetch.lua and the memory store). */
+const GOLDEN_RATIO = 0.6180339887498949;
+
 interface HandlerSlot {
   fn: TaskHandler;
   concurrency: number;
@@ -28,8 +33,15 @@ export class QueueWorker {
   private readonly acks: CompletionBatcher;
   private readonly pendingFails = new Set<Promise<unknown>>();
   private readonly logger: Logger;
-  /** Sum of the handlers' concurrency. The worker holds up to twice this many messages (see run()). */
+  /** Sum of the handlers' concurrency. */
   private capacity = 0;
+  /** Moving average of handler run time; starts "slow" so nothing is hoarded before it is known. */
+  private avgRunMs = FAST_HANDLER_MS * 5;
+  /**
+   * Weighted mode draws tiers along a golden-ratio sequence; the cursor continues it from one
+   * fetch to the next, so proportions hold even when fetches take one or two messages.
+   */
+  private weightedCursor = Math.random();
   private loop?: Promise<void>;
   private closing = false;
   private startedAt = 0;
@@ -100,9 +112,7 @@ export class QueueWorker {
     let failures = 0;
     const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
     while (!this.closing) {
-      // Hold up to twice the running capacity: the extra messages wait here under a renewed lease,
-      // so a slot that frees up starts its next message at once instead of after a round trip.
-      const free = this.capacity * 2 - this.held.size;
+      const free = this.holdLimit() - this.held.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotWaiter = resolve));
         this.slotWaiter = undefined;
@@ -110,7 +120,8 @@ export class QueueWorker {
       }
       const wanted = Math.min(free, this.options.prefetch);
       try {
-        const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, Math.random());
+        const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor);
+        this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
         failures = 0;
         for (const delivery of result.deliveries) {
           if (this.closing) await this.releaseQuietly([{ id: delivery.id, attempt: delivery.attempt }]);
@@ -132,6 +143,17 @@ export class QueueWorker {
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
+  }
+
+  /**
+   * How many messages this process holds (running + waiting for a slot). Waiting ones keep a
+   * renewed lease, and a freed slot starts the next at once instead of after a round trip. Twice
+   * the capacity; while handlers are fast (under FAST_HANDLER_MS on average) up to `prefetch`
+   * more, so small concurrencies are not bound by round trips. Slow handlers never hoard.
+   */
+  private holdLimit(): number {
+    const ahead = this.avgRunMs < FAST_HANDLER_MS ? Math.max(this.capacity, Math.min(this.options.prefetch, 64)) : this.capacity;
+    return this.capacity + ahead;
   }
 
   private accept(delivery: Delivery): void {
@@ -176,6 +198,7 @@ export class QueueWorker {
     this.held.delete(run.id);
     const m = run.message;
     const duration = Date.now() - run.startedAt;
+    this.avgRunMs += (duration - this.avgRunMs) * 0.2;
     if (outcome.ok) {
       const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, outcome.value) : '';
       this.acks.add({ id: m.id, attempt: m.attempt, record });

@@ -46,15 +46,15 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     await waitFor(() => seen.length >= 300, '300 messages');
     const first = seen.slice(0, 300);
     const share = (p: Priority) => first.filter((x) => x === p).length;
-    // expected 160 : 80 : 40 : 20
-    expect(share('critical')).toBeGreaterThan(130);
-    expect(share('critical')).toBeLessThan(190);
-    expect(share('high')).toBeGreaterThan(60);
-    expect(share('high')).toBeLessThan(100);
-    expect(share('normal')).toBeGreaterThan(28);
-    expect(share('normal')).toBeLessThan(52);
-    expect(share('low')).toBeGreaterThan(10);
-    expect(share('low')).toBeLessThan(30);
+    // expected 160 : 80 : 40 : 20 (the draw sequence is low-discrepancy, so the spread is small)
+    expect(share('critical')).toBeGreaterThan(145);
+    expect(share('critical')).toBeLessThan(175);
+    expect(share('high')).toBeGreaterThan(68);
+    expect(share('high')).toBeLessThan(92);
+    expect(share('normal')).toBeGreaterThan(32);
+    expect(share('normal')).toBeLessThan(48);
+    expect(share('low')).toBeGreaterThan(14);
+    expect(share('low')).toBeLessThan(26);
   });
 
   test('10,000 messages at concurrency 50 are each processed exactly once', async () => {
