@@ -1,0 +1,39 @@
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { MeetingContextStore } from './meetings/meeting-context.service';
+import { ModelEventsListener } from './models/model-events.listener';
+import { ModelName, ModelRegistry } from './models/model-registry.service';
+
+/** REST of the AI service: models (load/unload emit local events) and what it knows of a meeting. */
+@Controller()
+export class AiController {
+  constructor(
+    private readonly models: ModelRegistry,
+    private readonly modelEvents: ModelEventsListener,
+    private readonly contexts: MeetingContextStore,
+  ) {}
+
+  @Get('models')
+  listModels() {
+    return { models: this.models.list(), events: { ...this.modelEvents.counts } };
+  }
+
+  @Post('models/:name/load')
+  @HttpCode(200)
+  async load(@Param('name') name: string) {
+    await this.models.ensureLoaded(this.models.get(name).name as ModelName);
+    return this.models.get(name);
+  }
+
+  @Delete('models/:name')
+  async unload(@Param('name') name: string) {
+    const unloaded = await this.models.unload(name);
+    return { ...this.models.get(name), unloaded };
+  }
+
+  @Get('meetings/:meetingId/context')
+  context(@Param('meetingId') meetingId: string) {
+    const context = this.contexts.get(meetingId);
+    if (!context) throw new NotFoundException(`no context for meeting "${meetingId}" (no meeting_events seen for it)`);
+    return context;
+  }
+}

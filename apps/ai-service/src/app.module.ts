@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { AiController } from './ai.controller';
+import { AiTaskHandlers } from './inference/ai-task.handlers';
+import { InferenceService } from './inference/inference.service';
+import { MeetingContextStore } from './meetings/meeting-context.service';
+import { PlatformEventsHandlers } from './meetings/platform-events.handlers';
+import { ModelEventsListener } from './models/model-events.listener';
+import { ModelRegistry } from './models/model-registry.service';
+
+export interface AiServiceOptions {
+  /** The resolved configuration (`loadServiceConfig()`). */
+  config: QueueAppConfig;
+  /** How long shutdown waits for running tasks (default 10 000 ms). */
+  drainTimeoutMs?: number;
+}
+
+/** The ai-service: AI task handlers, meeting/media event subscriptions, model registry; /health, /health/ready, /metrics from QueueModule. */
+@Module({})
+export class AppModule {
+  static register(options: AiServiceOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      controllers: [AiController],
+      providers: [ModelRegistry, ModelEventsListener, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
+    };
+  }
+}

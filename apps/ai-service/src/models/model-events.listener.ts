@@ -1,0 +1,22 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEnvelope, LocalEventHandler } from '@meeting/queue';
+import type { ModelEvent } from './model-registry.service';
+
+/** Reacts to the registry's in-process events: logs them and counts them (shown by GET /models). */
+@Injectable()
+export class ModelEventsListener {
+  private readonly logger = new Logger('Models');
+  readonly counts = { model_loaded: 0, model_unloaded: 0 };
+
+  @LocalEventHandler('model_loaded')
+  onLoaded(event: EventEnvelope<ModelEvent>): void {
+    this.counts.model_loaded++;
+    this.logger.log(`model ${event.data.name} ${event.data.version} loaded`);
+  }
+
+  @LocalEventHandler('model_unloaded')
+  onUnloaded(event: EventEnvelope<ModelEvent>): void {
+    this.counts.model_unloaded++;
+    this.logger.log(`model ${event.data.name} ${event.data.version} unloaded`);
+  }
+}

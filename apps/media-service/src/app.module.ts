@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { CleanupSchedule } from './media/cleanup-schedule.service';
+import { MediaEventsPublisher } from './media/media-events.publisher';
+import { MediaLibrary } from './media/media-library.service';
+import { MEDIA_OPTIONS, MediaOptions, mediaOptionsFromEnv } from './media/media-options';
+import { MediaTaskHandlers } from './media/media-task.handlers';
+import { MediaController } from './media/media.controller';
+
+export interface MediaServiceOptions {
+  /** The resolved configuration (`loadServiceConfig()`). */
+  config: QueueAppConfig;
+  /** Cleanup interval and retention (default: from the environment, see media-options.ts). */
+  media?: Partial<MediaOptions>;
+  /** How long shutdown waits for running tasks (default 10 000 ms). */
+  drainTimeoutMs?: number;
+}
+
+/** The media-service: media task handlers, media_events publisher, recurring cleanup; /health, /health/ready, /metrics from QueueModule. */
+@Module({})
+export class AppModule {
+  static register(options: MediaServiceOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      controllers: [MediaController],
+      providers: [
+        { provide: MEDIA_OPTIONS, useValue: { ...mediaOptionsFromEnv(), ...options.media } },
+        MediaLibrary, MediaEventsPublisher, MediaTaskHandlers, CleanupSchedule,
+      ],
+    };
+  }
+}

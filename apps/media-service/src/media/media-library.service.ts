@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+
+export interface Recording {
+  recordingId: string;
+  meetingId: string;
+  format: string;
+  durationMs: number;
+  sizeBytes: number;
+  participants: string[];
+  createdAt: string;
+  /** Renditions made by `transcode`, by format. */
+  renditions: Record<string, { resolution: string; sizeBytes: number }>;
+}
+
+/** In-memory store of processed recordings (the media files themselves are simulated). */
+@Injectable()
+export class MediaLibrary {
+  private readonly recordings = new Map<string, Recording>();
+
+  /** Stores a recording; the same id again replaces it (handlers may run twice). */
+  save(recording: Recording): Recording {
+    this.recordings.set(recording.recordingId, recording);
+    return recording;
+  }
+
+  get(recordingId: string): Recording | undefined {
+    return this.recordings.get(recordingId);
+  }
+
+  list(meetingId?: string): Recording[] {
+    return [...this.recordings.values()].filter((r) => meetingId === undefined || r.meetingId === meetingId);
+  }
+
+  /** Removes recordings created before `cutoff` (ms); returns their ids. */
+  removeOlderThan(cutoff: number): string[] {
+    const removed: string[] = [];
+    for (const [id, r] of this.recordings) {
+      if (Date.parse(r.createdAt) < cutoff) {
+        this.recordings.delete(id);
+        removed.push(id);
+      }
+    }
+    return removed;
+  }
+}

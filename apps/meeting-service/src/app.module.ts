@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { AiTasks } from './meetings/ai-tasks.service';
+import { MediaTasks } from './meetings/media-tasks.service';
+import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';
+import { MeetingRepository } from './meetings/meeting.repository';
+import { MeetingsController } from './meetings/meetings.controller';
+import { MeetingsService } from './meetings/meetings.service';
+
+export interface MeetingServiceOptions {
+  /** The resolved configuration (`loadServiceConfig()`). */
+  config: QueueAppConfig;
+  /** How long shutdown waits for running handlers (default 10 000 ms). */
+  drainTimeoutMs?: number;
+}
+
+/** The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready, /metrics from QueueModule. */
+@Module({})
+export class AppModule {
+  static register(options: MeetingServiceOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      controllers: [MeetingsController],
+      providers: [MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks],
+    };
+  }
+}

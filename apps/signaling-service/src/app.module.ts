@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { MeetingEventsHandler } from './presence/meeting-events.handler';
+import { PresenceController } from './presence/presence.controller';
+import { PresenceStore } from './presence/presence.store';
+
+export interface SignalingServiceOptions {
+  /** The resolved configuration (`loadServiceConfig()`). */
+  config: QueueAppConfig;
+  /** How long shutdown waits for running handlers (default 10 000 ms). */
+  drainTimeoutMs?: number;
+}
+
+/** The signaling-service: presence from meeting_events, signaling_events publisher, presence REST; /health, /health/ready, /metrics from QueueModule. */
+@Module({})
+export class AppModule {
+  static register(options: SignalingServiceOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      controllers: [PresenceController],
+      providers: [PresenceStore, MeetingEventsHandler],
+    };
+  }
+}
