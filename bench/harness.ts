@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { loadavg } from 'os';
 import { spawnRedis } from '../libs/queue/src/testing';
 import { machineInfo, MachineInfo } from './machine';
+import type { ReportSource } from './merge';
 import { FULL_SIZES, MetricDef, Scenario, ScenarioContext, SCENARIOS, Sizes, SMOKE_SIZES } from './scenarios';
 import { openSystem, SystemKind } from './systems';
 
@@ -33,6 +34,8 @@ export interface ScenarioReport {
   title: string;
   metrics: MetricDef[];
   runs: Partial<Record<SystemKind, SystemRun>>;
+  /** Set when only these systems run the scenario (the event buses: ours only, no BullMQ figure or ratio). */
+  systems?: SystemKind[];
 }
 
 export interface BenchReport {
@@ -42,6 +45,8 @@ export interface BenchReport {
   machine: MachineInfo;
   sizes: Sizes;
   scenarios: ScenarioReport[];
+  /** Set on a report merged from several saved runs (`--docs-from a.json,b.json`). */
+  sources?: ReportSource[];
 }
 
 /**
@@ -71,8 +76,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const machine = await machineInfo(admin);
     for (const [index, scenario] of scenarios.entries()) {
       const order = index % 2 === 0 ? systems : [...systems].reverse();
-      const kinds = [...order, ...(options.variants === false ? [] : (scenario.variants ?? []).filter((v) => systems.includes('ours') && !order.includes(v)))];
-      const report: ScenarioReport = { id: scenario.id, title: scenario.title, metrics: scenario.metrics, runs: {} };
+      const kinds = [...order, ...(options.variants === false ? [] : (scenario.variants ?? []).filter((v) => systems.includes('ours') && !order.includes(v)))]
+        .filter((kind) => !scenario.systems || scenario.systems.includes(kind));
+      const report: ScenarioReport = { id: scenario.id, title: scenario.title, metrics: scenario.metrics, runs: {}, ...(scenario.systems ? { systems: scenario.systems } : {}) };
       for (const kind of kinds) {
         await admin.flushall('SYNC');
         report.runs[kind] = await runOne(ctx, scenario, kind);
@@ -114,7 +120,7 @@ function formatMetrics(scenario: Scenario, metrics: Record<string, number>): str
 
 export function formatValue(value: number | undefined, unit: MetricDef['unit']): string {
   if (value === undefined || !Number.isFinite(value)) return 'n/a';
-  if (unit === 'msgs/s') return Math.round(value).toLocaleString('en-US');
+  if (unit === 'msgs/s' || unit === 'events/s') return Math.round(value).toLocaleString('en-US');
   if (unit === 'ms') return value.toFixed(3);
   return value.toFixed(1);
 }

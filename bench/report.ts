@@ -9,6 +9,8 @@ export interface Row {
   bullmq?: number;
   /** ours / BullMQ. */
   ratio?: number;
+  /** The scenario has no BullMQ run by design (event buses): BullMQ and the ratio show "n/a". */
+  oursOnly: boolean;
   failed: string[];
 }
 
@@ -20,7 +22,8 @@ export function rows(report: BenchReport): Row[] {
       const bullmq = value(s.runs.bullmq, metric.key);
       const failed = Object.entries(s.runs).filter(([, r]) => r && !r.ok).map(([k, r]) => `${k}: ${r!.error}`);
       const ratio = ours !== undefined && bullmq !== undefined && bullmq !== 0 ? ours / bullmq : undefined;
-      out.push({ scenario: s.id, metric, ours, bullmq, ratio, failed });
+      const oursOnly = !!s.systems && !s.systems.includes('bullmq');
+      out.push({ scenario: s.id, metric, ours, bullmq, ratio, oursOnly, failed });
     }
   }
   return out;
@@ -39,11 +42,18 @@ export function ratioText(row: Row): string {
   return `${x}x (${better ? 'ours better' : 'BullMQ better'})`;
 }
 
+/** One figure of a row: the value, "n/a" for BullMQ on an ours-only scenario, else `missing` (failed or not run). */
+export function cellText(row: Row, side: 'ours' | 'bullmq', missing: string): string {
+  const v = row[side];
+  if (v !== undefined) return formatValue(v, row.metric.unit);
+  return side === 'bullmq' && row.oursOnly ? 'n/a' : missing;
+}
+
 export function printTable(report: BenchReport, log: (line: string) => void = console.log): void {
   const table = rows(report).map((r) => [
     `${r.metric.label} (${r.metric.unit})`,
-    r.ours === undefined ? 'FAIL/—' : formatValue(r.ours, r.metric.unit),
-    r.bullmq === undefined ? 'FAIL/—' : formatValue(r.bullmq, r.metric.unit),
+    cellText(r, 'ours', 'FAIL/—'),
+    cellText(r, 'bullmq', 'FAIL/—'),
     ratioText(r),
   ]);
   const head = ['scenario', 'ours', 'BullMQ', 'ours/BullMQ'];

@@ -1,12 +1,15 @@
 /**
- * `npm run bench [-- --smoke] [--only a,b] [--systems ours,bullmq] [--idle-seconds N] [--no-variants] [--no-docs] [--docs-from <json>]`
- * Runs the scenarios for our queue and BullMQ, prints the table, writes bench/results/<time>.json
- * and (full runs of every scenario) regenerates docs/benchmarks.md.
+ * `npm run bench [-- --smoke] [--only a,b] [--systems ours,bullmq] [--idle-seconds N] [--no-variants] [--no-docs] [--docs-from <json>[,<json>...]]`
+ * Runs the scenarios for our queue and BullMQ (the event buses for ours only), prints the table,
+ * writes bench/results/<time>.json and (full runs of every scenario) regenerates docs/benchmarks.md.
+ * `--docs-from` rewrites the doc from saved runs; with several files a later file's scenarios
+ * replace the same scenarios of an earlier one (e.g. a full run plus an `--only bus-...` run).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join, relative } from 'path';
 import { writeBenchmarksDoc } from './docs';
 import { BenchOptions, BenchReport, runBench } from './harness';
+import { mergeReports } from './merge';
 import { failuresOf, printTable } from './report';
 import type { SystemKind } from './systems';
 
@@ -34,9 +37,13 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const root = join(__dirname, '..');
   if (options.docsFrom) {
-    const saved = JSON.parse(readFileSync(options.docsFrom, 'utf8')) as BenchReport;
+    const inputs = options.docsFrom.split(',').map((f) => f.trim()).filter(Boolean).map((f) => ({
+      file: relative(root, join(process.cwd(), f)),
+      report: JSON.parse(readFileSync(f, 'utf8')) as BenchReport,
+    }));
+    const saved = mergeReports(inputs);
     printTable(saved);
-    writeBenchmarksDoc(join(root, 'docs', 'benchmarks.md'), saved, relative(root, join(process.cwd(), options.docsFrom)));
+    writeBenchmarksDoc(join(root, 'docs', 'benchmarks.md'), saved, inputs.map((i) => i.file).join(', '));
     console.log('docs/benchmarks.md regenerated');
     return;
   }

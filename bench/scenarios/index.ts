@@ -1,4 +1,7 @@
 import { bulkPublish } from './bulk-publish';
+import { busLocal } from './bus-local';
+import { busPubSubFanout } from './bus-pubsub';
+import { busStreams } from './bus-streams';
 import { idleCommands } from './idle-commands';
 import { latencyIdle, latencyLoad } from './latency';
 import { memory } from './memory';
@@ -8,7 +11,11 @@ import type { Scenario } from './scenario';
 
 export * from './scenario';
 
-/** Every scenario, in run order (steady before latency-load, which reuses its capacity figure). */
+/**
+ * Every scenario, in run order (steady before latency-load, which reuses its capacity figure). The
+ * event-bus scenarios come last and run for ours only (BullMQ has no event bus).
+ */
 export const SCENARIOS: Scenario[] = [
   bulkPublish, processC1, processC10, processC100, steady, steadyPriorities, latencyIdle, latencyLoad, memory, idleCommands,
+  busPubSubFanout, busStreams, busLocal,
 ];

@@ -16,6 +16,10 @@ export interface Sizes {
   loadLatencySeconds: number;
   memoryMessages: number;
   idleSeconds: number;
+  /** Events per event-bus scenario (streams publish and consume, local bus). */
+  busEvents: number;
+  /** Events of the pub/sub fan-out (each delivered to 3 subscribers). */
+  busFanoutEvents: number;
   /** Longest any phase may take before the scenario counts as failed (stuck messages). */
   timeoutMs: number;
 }
@@ -32,6 +36,8 @@ export const FULL_SIZES: Sizes = {
   loadLatencySeconds: 8,
   memoryMessages: 100_000,
   idleSeconds: 10,
+  busEvents: 100_000,
+  busFanoutEvents: 50_000,
   timeoutMs: 180_000,
 };
 
@@ -47,6 +53,8 @@ export const SMOKE_SIZES: Sizes = {
   loadLatencySeconds: 1,
   memoryMessages: 3000,
   idleSeconds: 1,
+  busEvents: 3000,
+  busFanoutEvents: 2000,
   timeoutMs: 30_000,
 };
 
@@ -65,7 +73,7 @@ export interface ScenarioContext {
 export interface MetricDef {
   key: string;
   label: string;
-  unit: 'msgs/s' | 'ms' | 'bytes' | 'cmds/min';
+  unit: 'msgs/s' | 'events/s' | 'ms' | 'bytes' | 'cmds/min';
   better: 'higher' | 'lower';
 }
 
@@ -80,6 +88,8 @@ export interface Scenario {
   metrics: MetricDef[];
   /** Extra systems run besides ours and BullMQ (shown as notes, not in the ratio). */
   variants?: SystemKind[];
+  /** Only these systems run it (default every system of the run). The event buses are ours only: BullMQ has no equivalent. */
+  systems?: SystemKind[];
   run(ctx: ScenarioContext, kind: SystemKind): Promise<ScenarioOutcome>;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The bench harness keeps working: every scenario of `npm run bench` at smoke size, for our queue
- * and BullMQ. Asserts only that each completed correctly (every message processed exactly once,
- * figures are finite numbers), never speed.
+ * and BullMQ (the event-bus scenarios for ours only: BullMQ has no event bus). Asserts only that
+ * each completed correctly (every message or event processed exactly once, figures are finite
+ * numbers), never speed.
  */
 import { runBench } from '../../../bench/harness';
 import { SCENARIOS } from '../../../bench/scenarios';
@@ -9,13 +10,17 @@ import { SCENARIOS } from '../../../bench/scenarios';
 jest.setTimeout(120_000);
 
 describe('bench smoke run', () => {
-  it('runs every scenario for ours and BullMQ, each message processed exactly once', async () => {
+  it('runs every scenario for ours and BullMQ (event buses: ours only), each message processed exactly once', async () => {
     const lines: string[] = [];
     const report = await runBench({ smoke: true, log: (line) => lines.push(line) });
 
     expect(report.scenarios.map((s) => s.id)).toEqual(SCENARIOS.map((s) => s.id));
+    expect(report.scenarios.map((s) => s.id)).toEqual(expect.arrayContaining(['bus-pubsub-fanout', 'bus-streams', 'bus-local']));
     for (const scenario of report.scenarios) {
-      for (const kind of ['ours', 'bullmq'] as const) {
+      const expected = scenario.id.startsWith('bus-') ? (['ours'] as const) : (['ours', 'bullmq'] as const);
+      expect({ scenario: scenario.id, systems: Object.keys(scenario.runs).filter((k) => k !== 'ours-r0').sort() })
+        .toEqual({ scenario: scenario.id, systems: [...expected].sort() });
+      for (const kind of expected) {
         const run = scenario.runs[kind];
         expect({ scenario: scenario.id, kind, ok: run?.ok, error: run?.error }).toEqual({ scenario: scenario.id, kind, ok: true, error: undefined });
         for (const metric of scenario.metrics) {
@@ -36,5 +41,33 @@ describe('bench delivery tracker', () => {
     const bad = new DeliveryTracker(4);
     [0, 0, 2].forEach((i) => bad.record(i));
     expect(() => bad.verify(3, 'bad')).toThrow(/1 never processed .* 1 processed more than once/);
+  });
+});
+
+describe('bench report of an ours-only scenario and merged runs', () => {
+  const { mergeReports } = jest.requireActual('../../../bench/merge') as typeof import('../../../bench/merge');
+  const { rows, cellText, ratioText } = jest.requireActual('../../../bench/report') as typeof import('../../../bench/report');
+  type Report = import('../../../bench/harness').BenchReport;
+  const run = (rate: number) => ({ ok: true, metrics: { rate }, elapsedMs: 1, loadavg: [0, 0] as [number, number] });
+  const metric = { key: 'rate', label: 'rate', unit: 'events/s' as const, better: 'higher' as const };
+  const base = (startedAt: string, scenarios: Report['scenarios']): Report => ({
+    startedAt, finishedAt: startedAt, mode: 'full', sizes: { idleSeconds: 60 } as Report['sizes'], scenarios,
+    machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, node: 'v20', redis: '7', bullmq: '5', platform: 'linux', commit: startedAt },
+  });
+
+  it('shows n/a for BullMQ and no ratio on an ours-only scenario; a later run replaces the same scenario', () => {
+    const full = base('a', [
+      { id: 'steady', title: 'steady', metrics: [metric], runs: { ours: run(2), bullmq: run(1) } },
+      { id: 'bus-local', title: 'old', metrics: [metric], runs: { ours: run(5) }, systems: ['ours'] },
+    ]);
+    const buses = base('b', [{ id: 'bus-local', title: 'new', metrics: [metric], runs: { ours: run(7) }, systems: ['ours'] }]);
+    const merged = mergeReports([{ file: 'a.json', report: full }, { file: 'b.json', report: buses }]);
+
+    expect(merged.scenarios.map((s) => `${s.id}:${s.title}`)).toEqual(['steady:steady', 'bus-local:new']);
+    expect(merged.sizes.idleSeconds).toBe(60);
+    expect(merged.sources?.map((s) => [s.file, s.scenarios])).toEqual([['a.json', ['steady']], ['b.json', ['bus-local']]]);
+    const [steady, bus] = rows(merged);
+    expect([cellText(steady, 'bullmq', 'FAIL'), ratioText(steady)]).toEqual(['1', '2.00x (ours better)']);
+    expect([cellText(bus, 'ours', 'FAIL'), cellText(bus, 'bullmq', 'FAIL'), ratioText(bus)]).toEqual(['7', 'n/a', 'n/a']);
   });
 });
