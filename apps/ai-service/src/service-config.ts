@@ -13,7 +13,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, override
   return loadConfig({
     env,
     dir: env.CONFIG_DIR ?? resolve(__dirname, '..', '..', '..', 'config'),
-    file: env.CONFIG_FILE ?? SERVICE_CONFIG_FILE,
+    file: env.CONFIG_FILE || SERVICE_CONFIG_FILE,
     overrides,
   });
 }

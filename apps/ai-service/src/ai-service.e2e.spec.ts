@@ -1,0 +1,129 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
+import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { AppModule } from './app.module';
+import { loadServiceConfig } from './service-config';
+
+async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/**
+ * A worker's idle wait is capped by the visibility timeout and its timer is not cleared when the
+ * queue closes (libs/queue), so the default 30 s would keep Jest alive that long after the tests.
+ */
+const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
+
+const AI_TYPES = ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement'];
+
+describe('ai-service (e2e, Redis)', () => {
+  let server: RedisServerHandle;
+  let app: INestApplication;
+  let caller: QueueManager;
+  const mediaEvents: string[] = [];
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), drainTimeoutMs: 2000 })] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
+    caller = await QueueManager.create({
+      service_name: 'meeting-service', redis: { url: server.url },
+      message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} }, ...TEST_OVERRIDES.message_queue }, event_bus: { type: 'redis_stream' },
+      task_scheduler: { enabled: false }, metrics: { enabled: false },
+      task_dispatcher: { routes: Object.fromEntries(AI_TYPES.map((t) => [t, { queue: 'ai_tasks', max_retries: 0 }])) },
+    }, { env: {} });
+    await caller.start();
+    caller.subscribe('media_events', (e: EventEnvelope) => void mediaEvents.push(e.type));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await caller?.shutdown({ drainTimeoutMs: 1000 });
+    await server?.cleanup();
+  });
+
+  it('answers the four AI task types dispatched by another service, deterministically', async () => {
+    const d = caller.dispatcher;
+    const speech = await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', participantId: 'p1', audio: 'text:hello world' }, { timeoutMs: 5000 });
+    expect(speech).toMatchObject({ meetingId: 'm1', participantId: 'p1', text: 'hello world', words: 2, model: 'whisper-sim', language: 'en' });
+    const clip = { meetingId: 'm1', audio: 'clip-7', durationMs: 2000 };
+    expect(await d.dispatchAndWait('speech_recognition', clip, { timeoutMs: 5000 })).toEqual(await d.dispatchAndWait('speech_recognition', clip, { timeoutMs: 5000 }));
+    expect(await d.dispatchAndWait('emotion_detection', { meetingId: 'm1', sample: 'frame-1' }, { timeoutMs: 5000 }))
+      .toMatchObject({ meetingId: 'm1', emotion: expect.any(String), model: 'emotion-net-sim' });
+    expect(await d.dispatchAndWait('audio_denoising', { audio: 'a.wav', level: 'high' }, { timeoutMs: 5000 }))
+      .toMatchObject({ audio: 'denoised/high/a.wav', noiseReductionDb: 20 });
+    expect(await d.dispatchAndWait('video_enhancement', { video: 'v.mp4' }, { timeoutMs: 5000 }))
+      .toMatchObject({ video: 'enhanced/1080p/v.mp4', resolution: '1080p' });
+
+    // Each model was loaded on first use, announced on the local bus and seen by the listener.
+    const models = await waitFor(async () => {
+      const body = (await request(app.getHttpServer()).get('/models').expect(200)).body;
+      return body.events.model_loaded === 4 && body;
+    }, 'four model_loaded events');
+    expect(models.models.map((m: { state: string }) => m.state)).toEqual(['loaded', 'loaded', 'loaded', 'loaded']);
+  });
+
+  it('fails a bad payload at once and aborts work past its time limit', async () => {
+    const d = caller.dispatcher;
+    const bad = await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e) => e);
+    expect(bad).toBeInstanceOf(RemoteTaskError);
+    expect(bad.message).toContain('payload.audio must be a non-empty string');
+    const badLevel = await d.dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 }).catch((e) => e);
+    expect(badLevel.message).toContain('payload.level must be one of low, medium, high');
+    // 50 words take ~270 ms of simulated work; a 30 ms limit fires the AbortSignal.
+    const slow = await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
+      .catch((e) => e);
+    expect(slow).toBeInstanceOf(RemoteTaskError);
+    expect(slow.name).toBe('TaskTimeoutError');
+  });
+
+  it('unloads a model over REST (model_unloaded) and answers 404 for an unknown one', async () => {
+    const http = app.getHttpServer();
+    await request(http).post('/models/rnnoise-sim/load').expect(200);
+    expect((await request(http).delete('/models/rnnoise-sim').expect(200)).body).toMatchObject({ name: 'rnnoise-sim', state: 'unloaded', unloaded: true });
+    await waitFor(async () => (await request(http).get('/models')).body.events.model_unloaded === 1, 'model_unloaded');
+    expect((await request(http).post('/models/gpt-9/load').expect(404)).body.message).toContain('unknown model "gpt-9"');
+  });
+
+  it('follows meetings from meeting_events and media_events', async () => {
+    const http = app.getHttpServer();
+    await caller.publishEvent('meeting_events', 'meeting.created', { meetingId: 'm2', seq: 1, title: 'standup' });
+    await caller.publishEvent('meeting_events', 'participant.joined', { meetingId: 'm2', seq: 2, participantId: 'ann' });
+    await caller.publishEvent('media_events', 'recording.processed', { meetingId: 'm2', recordingId: 'rec-m2' });
+    const context = await waitFor(async () => {
+      const res = await request(http).get('/meetings/m2/context');
+      return res.status === 200 && res.body.participants.length === 1 && res.body.recordings.length === 1 && res.body;
+    }, 'the context of m2');
+    expect(context).toMatchObject({ meetingId: 'm2', state: 'active', participants: ['ann'], recordings: ['rec-m2'] });
+    await caller.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm2', seq: 3 });
+    await waitFor(async () => (await request(http).get('/meetings/m2/context')).body.state === 'ended', 'm2 ended');
+    await request(http).get('/meetings/unknown/context').expect(404);
+  });
+
+  it('serves /health, /health/ready and /metrics with the work done', async () => {
+    const http = app.getHttpServer();
+    expect((await request(http).get('/health').expect(200)).body.info.queue).toMatchObject({ status: 'up', state: 'running' });
+    expect((await request(http).get('/health/ready').expect(200)).body.info.queue['queue:ai_tasks']).toMatchObject({ status: 'up' });
+    const metrics = (await request(http).get('/metrics').expect(200)).text;
+    expect(sample(metrics, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBeGreaterThanOrEqual(3);
+    expect(sample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
+    expect(sample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(3);
+    expect(sample(metrics, 'mq_events_received_total', { bus: 'local', channel: 'model_loaded' })).toBeGreaterThanOrEqual(4);
+  });
+});
