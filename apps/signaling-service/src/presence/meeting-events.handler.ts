@@ -51,7 +51,7 @@ export class MeetingEventsHandler {
       case 'participant.left':
         return typeof participantId === 'string' ? { kind: 'left', participantId } : undefined;
       case 'meeting.ended':
-        return { kind: 'closed', participants: [] };
+        return { kind: 'closed' };
       default:
         return undefined;
     }

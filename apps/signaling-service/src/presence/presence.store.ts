@@ -19,7 +19,7 @@ export type PresenceChange =
   | { kind: 'opened' }
   | { kind: 'joined'; participant: PresentParticipant }
   | { kind: 'left'; participantId: string }
-  | { kind: 'closed'; participants: string[] };
+  | { kind: 'closed' };
 
 const MAX_ROOMS = 10_000;
 

@@ -1,0 +1,99 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
+import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { AppModule } from './app.module';
+import { loadServiceConfig } from './service-config';
+
+async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
+const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
+/** Recordings live 2 s; the cleanup runs every 250 ms. */
+const MEDIA = { cleanupIntervalMs: 250, retentionMs: 2000 };
+
+describe('media-service (e2e, Redis)', () => {
+  let server: RedisServerHandle;
+  let app: INestApplication;
+  let caller: QueueManager;
+  const events: Array<EventEnvelope<Record<string, unknown>>> = [];
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), media: MEDIA, drainTimeoutMs: 2000 })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    // Stands in for the meeting-service (dispatches recording_process) and the ai-service (listens to media_events).
+    caller = await QueueManager.create({
+      service_name: 'meeting-service', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
+      message_queue: { queue_name: 'meeting_tasks', queues: { media_tasks: {} }, ...TEST_OVERRIDES.message_queue }, metrics: { enabled: false },
+      task_dispatcher: { routes: { recording_process: { queue: 'media_tasks', max_retries: 0 } } },
+    }, { env: {} });
+    caller.subscribe('media_events', (e: EventEnvelope<Record<string, unknown>>) => void events.push(e));
+    await caller.start();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await caller?.shutdown({ drainTimeoutMs: 1000 });
+    await server?.cleanup();
+  });
+
+  it('processes a recording dispatched by the meeting-service, transcodes it on request, publishes media_events', async () => {
+    const http = app.getHttpServer();
+    const recording = await caller.dispatcher.dispatchAndWait<{ recordingId: string }>('recording_process',
+      { meetingId: 'm1', durationMs: 60_000, participants: ['ann', 'bob'] }, { timeoutMs: 5000 });
+    expect(recording).toMatchObject({ recordingId: 'rec-m1', meetingId: 'm1', format: 'mp4', participants: ['ann', 'bob'] });
+    expect((await request(http).get('/recordings?meetingId=m1').expect(200)).body).toHaveLength(1);
+
+    const bad = await caller.dispatcher.dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 }).catch((e) => e);
+    expect(bad).toBeInstanceOf(RemoteTaskError);
+    expect(bad.message).toContain('payload.meetingId must be a non-empty string');
+
+    expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toBe('format must be one of mp4, webm, mp3');
+    await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '8k' }).expect(400);
+    await request(http).post('/recordings/rec-nope/transcodes').send({ format: 'webm' }).expect(404);
+    const { taskId } = (await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '1080p' }).expect(202)).body;
+    const status = await waitFor(async () => {
+      const body = (await request(http).get(`/tasks/${taskId}`).expect(200)).body;
+      return body.state === 'completed' && body;
+    }, 'the transcode task');
+    expect(status.result).toMatchObject({ recordingId: 'rec-m1', format: 'webm', resolution: '1080p' });
+    expect((await request(http).get('/recordings/rec-m1').expect(200)).body.renditions.webm).toMatchObject({ resolution: '1080p' });
+
+    await waitFor(() => events.some((e) => e.type === 'media.transcoded'), 'media.transcoded');
+    expect(events.find((e) => e.type === 'recording.processed')).toMatchObject({ source: 'media-service', data: { meetingId: 'm1', recordingId: 'rec-m1' } });
+  });
+
+  it('removes old recordings with the recurring cleanup task from the scheduler', async () => {
+    const http = app.getHttpServer();
+    expect(await app.get(QueueManager).scheduler.list()).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'recurring:media-cleanup' })]));
+    await caller.dispatcher.dispatchAndWait('recording_process', { meetingId: 'm2' }, { timeoutMs: 5000 });
+    await request(http).get('/recordings/rec-m2').expect(200);
+    const cleanup = await waitFor(() => events.find((e) => e.type === 'media.cleanup_completed' && (e.data.removed as string[]).includes('rec-m2')),
+      'the cleanup of rec-m2', 8000);
+    expect(cleanup.source).toBe('media-service');
+    await request(http).get('/recordings/rec-m2').expect(404);
+    const metrics = (await request(http).get('/metrics').expect(200)).text;
+    expect(sample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'media_cleanup' })).toBeGreaterThanOrEqual(2);
+    expect(sample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(2);
+    expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'media_events' })).toBeGreaterThanOrEqual(3);
+  });
+});

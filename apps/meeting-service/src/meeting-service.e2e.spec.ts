@@ -1,0 +1,130 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { EventEnvelope, NonRetryableError, QueueManager } from '@meeting/queue';
+import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { AppModule } from './app.module';
+import { loadServiceConfig } from './service-config';
+
+async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
+const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
+
+describe('meeting-service (e2e, Redis)', () => {
+  let server: RedisServerHandle;
+  let app: INestApplication;
+  let peer: QueueManager;
+  const events: Array<EventEnvelope<Record<string, unknown>>> = [];
+  const recordings: unknown[] = [];
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), drainTimeoutMs: 2000 })] })
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    // Stands in for the ai- and media-services: handles their task types and listens to meeting_events.
+    peer = await QueueManager.create({
+      service_name: 'peer', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
+      message_queue: { queue_name: 'ai_tasks', queues: { media_tasks: {} }, ...TEST_OVERRIDES.message_queue }, metrics: { enabled: false },
+    }, { env: {} });
+    peer.registerTaskHandler('speech_recognition', (p: { meetingId: string; participantId?: string; audio: string }) => {
+      if (p.audio === 'corrupt') throw new NonRetryableError('cannot decode the audio');
+      return { meetingId: p.meetingId, participantId: p.participantId, text: `heard ${p.audio}`, words: 2, confidence: 0.9 };
+    });
+    peer.registerTaskHandler('emotion_detection', (p: { meetingId: string; sample: string }) => {
+      if (p.sample === 'broken') throw new NonRetryableError('unreadable frame');
+      return { meetingId: p.meetingId, emotion: 'happy', confidence: 0.8 };
+    });
+    peer.registerTaskHandler('recording_process', (p: unknown) => void recordings.push(p), { queue: 'media_tasks' });
+    peer.subscribe('meeting_events', (e: EventEnvelope<Record<string, unknown>>) => void events.push(e));
+    await peer.start();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await peer?.shutdown({ drainTimeoutMs: 1000 });
+    await server?.cleanup();
+  });
+
+  it('answers 400 for bad input, 404 for unknown meetings', async () => {
+    const http = app.getHttpServer();
+    expect((await request(http).post('/meetings').send({}).expect(400)).body.message).toBe('title is required');
+    expect((await request(http).post('/meetings').send({ title: 42 }).expect(400)).body.message).toContain('title must be a non-empty string');
+    expect((await request(http).post('/meetings').send([1]).expect(400)).body.message).toContain('must be a JSON object');
+    expect((await request(http).post('/meetings').send({ title: 't', hostId: 'a b' }).expect(400)).body.message).toContain('hostId must use only');
+    expect((await request(http).get('/meetings/m-nope').expect(404)).body.message).toBe('meeting "m-nope" not found');
+    const { meetingId } = (await request(http).post('/meetings').send({ title: 'checks' }).expect(201)).body;
+    await request(http).post(`/meetings/${meetingId}/participants`).send({}).expect(400);
+    await request(http).post(`/meetings/${meetingId}/transcripts`).send({ audio: 'x', durationMs: -5 }).expect(400);
+    await request(http).post(`/meetings/${meetingId}/emotions`).send({ sample: '' }).expect(400);
+    await request(http).delete(`/meetings/${meetingId}/participants/ghost`).expect(404);
+    await request(http).get('/tasks/unknown-task').expect(404);
+  });
+
+  it('runs a meeting: events with seq, transcripts through onCompleted, emotion by request/reply, recording on end', async () => {
+    const http = app.getHttpServer();
+    const meeting = (await request(http).post('/meetings').send({ title: 'standup', hostId: 'alice' }).expect(201)).body;
+    const id = meeting.meetingId as string;
+    expect(meeting).toMatchObject({ title: 'standup', hostId: 'alice', state: 'active', seq: 1 });
+    expect((await request(http).post(`/meetings/${id}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201)).body)
+      .toMatchObject({ participantId: 'bob', name: 'Bob' });
+    await request(http).post(`/meetings/${id}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201); // idempotent
+    await request(http).post(`/meetings/${id}/participants`).send({ name: 'Cy', participantId: 'cy' }).expect(201);
+    await request(http).delete(`/meetings/${id}/participants/cy`).expect(204);
+
+    const pending = (await request(http).post(`/meetings/${id}/transcripts`).send({ audio: 'clip-1', participantId: 'bob' }).expect(202)).body;
+    expect(pending).toMatchObject({ state: 'pending', participantId: 'bob', taskId: expect.any(String) });
+    const transcripts = await waitFor(async () => {
+      const list = (await request(http).get(`/meetings/${id}/transcripts`).expect(200)).body;
+      return list[0]?.state === 'completed' && list;
+    }, 'the transcript');
+    expect(transcripts[0]).toMatchObject({ taskId: pending.taskId, text: 'heard clip-1', words: 2 });
+    expect((await request(http).get(`/tasks/${pending.taskId}`).expect(200)).body).toMatchObject({ state: 'completed', type: 'speech_recognition', queue: 'ai_tasks' });
+
+    const failed = (await request(http).post(`/meetings/${id}/transcripts`).send({ audio: 'corrupt' }).expect(202)).body;
+    await waitFor(async () => (await request(http).get(`/meetings/${id}/transcripts`)).body.find((t: { taskId: string; state: string }) =>
+      t.taskId === failed.taskId && t.state === 'failed' && t), 'the failed transcript');
+
+    expect((await request(http).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9', participantId: 'bob' }).expect(200)).body)
+      .toEqual({ meetingId: id, emotion: 'happy', confidence: 0.8 });
+    expect((await request(http).post(`/meetings/${id}/emotions`).send({ sample: 'broken' }).expect(502)).body.message).toContain('unreadable frame');
+
+    const ended = (await request(http).post(`/meetings/${id}/end`).expect(200)).body;
+    expect(ended).toMatchObject({ state: 'ended', participants: [], recordingTaskId: expect.any(String) });
+    await request(http).post(`/meetings/${id}/end`).expect(409);
+    await request(http).post(`/meetings/${id}/participants`).send({ name: 'Late' }).expect(409);
+    await waitFor(() => recordings.length === 1, 'recording_process at the media queue');
+    expect(recordings[0]).toMatchObject({ meetingId: id, participants: ['bob'] });
+
+    const seen = await waitFor(() => {
+      const mine = events.filter((e) => e.data.meetingId === id);
+      return mine.some((e) => e.type === 'meeting.ended') && mine;
+    }, 'meeting_events of the meeting');
+    const lifecycle = seen.filter((e) => e.type !== 'transcript.recorded').sort((a, b) => (a.data.seq as number) - (b.data.seq as number));
+    expect(lifecycle.map((e) => `${e.type}:${e.data.seq}`))
+      .toEqual(['meeting.created:1', 'participant.joined:2', 'participant.joined:3', 'participant.left:4', 'meeting.ended:5']);
+    expect(seen.every((e) => e.source === 'meeting-service')).toBe(true);
+
+    const metrics = (await request(http).get('/metrics').expect(200)).text;
+    expect(sample(metrics, 'mq_messages_published_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBe(2);
+    expect(sample(metrics, 'mq_messages_published_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(1);
+    expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(6);
+    expect((await request(http).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ redis: { status: 'up' } });
+  });
+});

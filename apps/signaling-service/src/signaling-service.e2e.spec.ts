@@ -1,0 +1,89 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { EventEnvelope, QueueManager } from '@meeting/queue';
+import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { AppModule } from './app.module';
+import { loadServiceConfig } from './service-config';
+
+async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
+const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
+
+describe('signaling-service (e2e, Redis)', () => {
+  let server: RedisServerHandle;
+  let app: INestApplication;
+  let meetings: QueueManager;
+  const signals: Array<EventEnvelope<Record<string, unknown>>> = [];
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), drainTimeoutMs: 2000 })] })
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    // Stands in for the meeting-service (publishes meeting_events) and a signaling gateway (reads signaling_events).
+    meetings = await QueueManager.create({
+      service_name: 'meeting-service', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
+      message_queue: { queue_name: 'meeting_tasks', ...TEST_OVERRIDES.message_queue }, metrics: { enabled: false },
+    }, { env: {} });
+    meetings.subscribe('signaling_events', (e: EventEnvelope<Record<string, unknown>>) => void signals.push(e));
+    await meetings.start();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await meetings?.shutdown({ drainTimeoutMs: 1000 });
+    await server?.cleanup();
+  });
+
+  const publish = (type: string, data: Record<string, unknown>) => meetings.publishEvent('meeting_events', type, { meetingId: 'm1', ...data });
+
+  it('keeps presence from meeting_events, ignores stale ones, announces changes on signaling_events', async () => {
+    const http = app.getHttpServer();
+    await request(http).get('/presence/m1').expect(404);
+    await publish('meeting.created', { seq: 1, title: 'standup' });
+    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann' });
+    await publish('participant.joined', { seq: 3, participantId: 'bob', name: 'Bob' });
+    await publish('participant.left', { seq: 4, participantId: 'ann' });
+    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann' }); // a stale redelivery: Ann stays gone
+    await publish('transcript.recorded', { seq: 4, taskId: 't1' }); // not a presence change
+    await publish('participant.joined', { participantId: 'eve' }); // no seq: ignored
+
+    const room = await waitFor(async () => {
+      const res = await request(http).get('/presence/m1');
+      return res.status === 200 && res.body.seq === 4 && signals.length >= 4 && res.body;
+    }, 'presence of m1');
+    expect(room).toMatchObject({ meetingId: 'm1', state: 'open', participants: [{ participantId: 'bob', name: 'Bob' }] });
+    expect(signals.map((s) => `${s.type}:${s.data.participantId ?? ''}:${s.data.participants}`))
+      .toEqual(expect.arrayContaining(['room.opened::0', 'presence.joined:ann:1', 'presence.left:ann:1']));
+    expect(signals.every((s) => s.source === 'signaling-service')).toBe(true);
+
+    await publish('meeting.ended', { seq: 5 });
+    await waitFor(async () => (await request(http).get('/presence/m1')).body.state === 'closed', 'm1 closed');
+    expect((await request(http).get('/presence/m1')).body.participants).toEqual([]);
+    expect((await request(http).get('/presence').expect(200)).body).toEqual([{ meetingId: 'm1', state: 'closed', participants: 0 }]);
+    await waitFor(() => signals.some((s) => s.type === 'room.closed'), 'room.closed');
+
+    const metrics = (await request(http).get('/metrics').expect(200)).text;
+    expect(sample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBe(8);
+    expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'signaling_events' })).toBe(5);
+    expect((await request(http).get('/health').expect(200)).body.status).toBe('ok');
+    expect((await request(http).get('/health/ready').expect(200)).body.status).toBe('ok');
+  });
+});
