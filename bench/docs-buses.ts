@@ -12,6 +12,7 @@ interface BusDetail {
   publishRate?: number;
   handledPerConsumer?: { backlog: number[]; endToEnd: number[] };
   endToEndPublishRate?: number;
+  commandsPerEvent?: Record<string, Record<string, number>>;
 }
 
 const count = (n: number | undefined) => (n === undefined ? '?' : n.toLocaleString('en-US'));
@@ -49,6 +50,10 @@ Not measured in this run: \`npm run bench -- --only ${BUS_SCENARIOS.join(',')}\`
   }
   if (str?.handledPerConsumer) {
     notes.push(`- Streams: the two consumers of the group handled ${str.handledPerConsumer.backlog.map(count).join(' / ')} events of the backlog and ${str.handledPerConsumer.endToEnd.map(count).join(' / ')} when publishing and consuming together; the publisher's own rate then was ${formatValue(str.endToEndPublishRate, 'events/s')} events/s.`);
+  }
+  if (str?.commandsPerEvent) {
+    const list = (m: Record<string, number>) => Object.entries(m).filter(([, v]) => v >= 0.001).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c} ${v}`).join(', ');
+    notes.push(`- Streams, Redis commands per event (INFO commandstats, inside scripts included): publish ${list(str.commandsPerEvent.publish ?? {})}; consume ${list(str.commandsPerEvent.consume ?? {})}; together ${list(str.commandsPerEvent.endToEnd ?? {})}.`);
   }
   return `${head}
 

@@ -1,6 +1,7 @@
 import { createEventBus, RedisStreamEventBus, StreamKeys } from '../../libs/queue/src/events';
 import type { RedisClient } from '../../libs/queue/src/redis/redis-connection';
 import { startCpuMeter } from '../lib/cpu-meter';
+import { callDelta, commandCalls } from '../lib/redis-info';
 import { BenchFailure, DeliveryTracker } from '../lib/tracker';
 import { now, sleep, waitUntil } from '../lib/time';
 import { assertCleanStats, BUS_TYPE, busBatch, BusMsg, BusResources, perEvent, withBuses } from './bus-common';
@@ -43,14 +44,24 @@ export const busStreams: Scenario = {
     const mine = Array.from({ length: CONSUMERS }, () => 0);
     let redelivered = 0;
 
+    const commands: Record<string, Record<string, number>> = {};
+    let calls = await commandCalls(ctx.admin);
+    const countCommands = async (phase: string) => {
+      const next = await commandCalls(ctx.admin);
+      commands[phase] = perEventCalls(callDelta(calls, next), n);
+      calls = next;
+    };
+
     // 1. publish only
     let meter = await startCpuMeter(ctx.admin);
     let start = now();
     await publishRange(publisher, 0, n, ctx.sizes.batchSize);
     const publishMs = now() - start;
     const publishCpu = await meter();
+    await countCommands('publish');
     const length = await ctx.admin.xlen(keys.stream);
     if (length !== n) throw new BenchFailure(`${kind} bus-streams: stream holds ${length} entries after publishing ${n}`);
+    calls = await commandCalls(ctx.admin);
 
     // 2. consume the backlog (connections opened before the clock starts)
     const clients = await Promise.all(Array.from({ length: CONSUMERS }, (_, c) => res.client(`consumer${c}`)));
@@ -64,6 +75,7 @@ export const busStreams: Scenario = {
     await drained(ctx, consumers[0], all, n);
     const consumeMs = now() - start;
     const consumeCpu = await meter();
+    await countCommands('consume');
     const split1 = [...mine];
 
     // 3. publish and consume together
@@ -74,6 +86,7 @@ export const busStreams: Scenario = {
     await drained(ctx, consumers[0], all, 2 * n);
     const e2eMs = now() - start;
     const e2eCpu = await meter();
+    await countCommands('endToEnd');
 
     await sleep(50); // a late redelivery would show up in the counts below
     all.verify(2 * n, `${kind} bus-streams (both consumers)`);
@@ -90,10 +103,21 @@ export const busStreams: Scenario = {
         endToEndPublishRate: (n / e2ePublishMs) * 1000,
         handledPerConsumer: { backlog: split1, endToEnd: mine.map((m, c) => m - split1[c]) },
         cpuPerEvent: { publish: perEvent(publishCpu, n), consume: perEvent(consumeCpu, n), endToEnd: perEvent(e2eCpu, n) },
+        commandsPerEvent: commands,
       },
     };
   }),
 };
+
+/** Redis commands per event (INFO commandstats, commands inside scripts included), the bench's own INFO/XINFO/XLEN left out. */
+function perEventCalls(delta: Record<string, number>, events: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [cmd, calls] of Object.entries(delta)) {
+    if (cmd === 'info' || cmd.startsWith('xinfo') || cmd === 'xlen') continue;
+    out[cmd] = Math.round((calls / events) * 1000) / 1000;
+  }
+  return out;
+}
 
 async function publishRange(bus: RedisStreamEventBus, from: number, count: number, batch: number): Promise<void> {
   for (let i = from; i < from + count; i += batch) await bus.publishBatch(CHANNEL, busBatch(i, Math.min(batch, from + count - i)));
