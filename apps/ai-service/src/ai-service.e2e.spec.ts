@@ -6,11 +6,14 @@ import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+type Falsy = false | 0 | '' | null | undefined;
+
+/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
+async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as T;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -81,14 +84,14 @@ describe('ai-service (e2e, Redis)', () => {
 
   it('fails a bad payload at once and aborts work past its time limit', async () => {
     const d = caller.dispatcher;
-    const bad = await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e) => e);
+    const bad = (await await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toContain('payload.audio must be a non-empty string');
-    const badLevel = await d.dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 }).catch((e) => e);
+    const badLevel = (await await d.dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(badLevel.message).toContain('payload.level must be one of low, medium, high');
     // 50 words take ~270 ms of simulated work; a 30 ms limit fires the AbortSignal.
-    const slow = await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
-      .catch((e) => e);
+    const slow = (await await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
+      .catch((e: unknown) => e)) as RemoteTaskError;
     expect(slow).toBeInstanceOf(RemoteTaskError);
     expect(slow.name).toBe('TaskTimeoutError');
   });

@@ -6,11 +6,14 @@ import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+type Falsy = false | 0 | '' | null | undefined;
+
+/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
+async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as T;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -63,7 +66,7 @@ describe('media-service (e2e, Redis)', () => {
     expect(recording).toMatchObject({ recordingId: 'rec-m1', meetingId: 'm1', format: 'mp4', participants: ['ann', 'bob'] });
     expect((await request(http).get('/recordings?meetingId=m1').expect(200)).body).toHaveLength(1);
 
-    const bad = await caller.dispatcher.dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 }).catch((e) => e);
+    const bad = (await await caller.dispatcher.dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toContain('payload.meetingId must be a non-empty string');
 

@@ -6,11 +6,14 @@ import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<T> {
+type Falsy = false | 0 | '' | null | undefined;
+
+/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
+async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as T;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,0 +1,94 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { QueueAppConfig } from '@meeting/queue';
+import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { AppModule as AiModule } from '../../ai-service/src/app.module';
+import { loadServiceConfig as aiConfig } from '../../ai-service/src/service-config';
+import { AppModule as MediaModule } from '../../media-service/src/app.module';
+import { loadServiceConfig as mediaConfig } from '../../media-service/src/service-config';
+import { AppModule as MeetingModule } from '../../meeting-service/src/app.module';
+import { loadServiceConfig as meetingConfig } from '../../meeting-service/src/service-config';
+import { AppModule as SignalingModule } from '../../signaling-service/src/app.module';
+import { loadServiceConfig as signalingConfig } from '../../signaling-service/src/service-config';
+import { platformServices } from './services';
+
+type Falsy = false | 0 | '' | null | undefined;
+
+/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
+async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
+const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
+
+describe('platform: the four services together on one Redis (e2e)', () => {
+  let server: RedisServerHandle;
+  const apps: Record<string, INestApplication> = {};
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const modules: Array<[string, (config: QueueAppConfig) => unknown, QueueAppConfig]> = [
+      ['ai', (config) => AiModule.register({ config, drainTimeoutMs: 2000 }), aiConfig(env, TEST_OVERRIDES)],
+      ['meeting', (config) => MeetingModule.register({ config, drainTimeoutMs: 2000 }), meetingConfig(env, TEST_OVERRIDES)],
+      ['media', (config) => MediaModule.register({ config, drainTimeoutMs: 2000 }), mediaConfig(env, TEST_OVERRIDES)],
+      ['signaling', (config) => SignalingModule.register({ config, drainTimeoutMs: 2000 }), signalingConfig(env, TEST_OVERRIDES)],
+    ];
+    for (const [name, register, config] of modules) {
+      const moduleRef = await Test.createTestingModule({ imports: [register(config) as never] }).compile();
+      apps[name] = moduleRef.createNestApplication({ logger: false });
+      await apps[name].init();
+    }
+  });
+
+  afterAll(async () => {
+    for (const app of Object.values(apps)) await app.close();
+    await server?.cleanup();
+  });
+
+  it('a meeting flows through every service: presence, AI context, transcript, emotion, recording', async () => {
+    const meeting = request(apps.meeting.getHttpServer());
+    const { meetingId } = (await meeting.post('/meetings').send({ title: 'retro', hostId: 'alice' }).expect(201)).body;
+    await meeting.post(`/meetings/${meetingId}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201);
+
+    await waitFor(async () => (await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body.participants?.length === 1,
+      'presence in the signaling-service');
+    await waitFor(async () => (await request(apps.ai.getHttpServer()).get(`/meetings/${meetingId}/context`)).body.participants?.includes('bob'),
+      'the meeting in the ai-service');
+
+    await meeting.post(`/meetings/${meetingId}/transcripts`).send({ audio: 'text:ship it', participantId: 'bob' }).expect(202);
+    const [transcript] = await waitFor(async () => {
+      const list = (await meeting.get(`/meetings/${meetingId}/transcripts`)).body;
+      return list[0]?.state === 'completed' && list;
+    }, 'the transcript from the ai-service');
+    expect(transcript).toMatchObject({ participantId: 'bob', text: 'ship it', words: 2 });
+    expect((await meeting.post(`/meetings/${meetingId}/emotions`).send({ sample: 'frame-1' }).expect(200)).body)
+      .toMatchObject({ meetingId, model: 'emotion-net-sim' });
+
+    await meeting.post(`/meetings/${meetingId}/end`).expect(200);
+    await waitFor(async () => (await request(apps.media.getHttpServer()).get(`/recordings/rec-${meetingId}`)).status === 200, 'the recording');
+    const context = await waitFor(async () => {
+      const body = (await request(apps.ai.getHttpServer()).get(`/meetings/${meetingId}/context`)).body;
+      return body.recordings?.length === 1 && body;
+    }, 'recording.processed at the ai-service');
+    expect(context).toMatchObject({ state: 'ended', recordings: [`rec-${meetingId}`] });
+    expect((await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body).toMatchObject({ state: 'closed', participants: [] });
+  });
+
+  it('the launcher gives each service its own port and overlay', () => {
+    expect(platformServices({}).map((s) => `${s.name}:${s.port}:${s.configFile}`)).toEqual([
+      'ai-service:3001:apps/ai-service/config.yaml', 'meeting-service:3002:apps/meeting-service/config.yaml',
+      'media-service:3003:apps/media-service/config.yaml', 'signaling-service:3004:apps/signaling-service/config.yaml',
+    ]);
+    expect(platformServices({ PLATFORM_BASE_PORT: '4000' }).map((s) => s.port)).toEqual([4000, 4001, 4002, 4003]);
+    expect(() => platformServices({ PLATFORM_BASE_PORT: 'x' })).toThrow('PLATFORM_BASE_PORT must be an integer port');
+  });
+});
