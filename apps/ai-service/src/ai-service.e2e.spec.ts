@@ -84,13 +84,13 @@ describe('ai-service (e2e, Redis)', () => {
 
   it('fails a bad payload at once and aborts work past its time limit', async () => {
     const d = caller.dispatcher;
-    const bad = (await await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
+    const bad = (await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toContain('payload.audio must be a non-empty string');
-    const badLevel = (await await d.dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
+    const badLevel = (await d.dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(badLevel.message).toContain('payload.level must be one of low, medium, high');
     // 50 words take ~270 ms of simulated work; a 30 ms limit fires the AbortSignal.
-    const slow = (await await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
+    const slow = (await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
       .catch((e: unknown) => e)) as RemoteTaskError;
     expect(slow).toBeInstanceOf(RemoteTaskError);
     expect(slow.name).toBe('TaskTimeoutError');

@@ -66,7 +66,7 @@ describe('media-service (e2e, Redis)', () => {
     expect(recording).toMatchObject({ recordingId: 'rec-m1', meetingId: 'm1', format: 'mp4', participants: ['ann', 'bob'] });
     expect((await request(http).get('/recordings?meetingId=m1').expect(200)).body).toHaveLength(1);
 
-    const bad = (await await caller.dispatcher.dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
+    const bad = (await caller.dispatcher.dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toContain('payload.meetingId must be a non-empty string');
 
