@@ -128,5 +128,7 @@ describe('ai-service (e2e, Redis)', () => {
     expect(sample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
     expect(sample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(3);
     expect(sample(metrics, 'mq_events_received_total', { bus: 'local', channel: 'model_loaded' })).toBeGreaterThanOrEqual(4);
+    expect(sample(metrics, 'ai_model_loaded', { model: 'whisper-sim' })).toBe(1);
+    expect(sample(metrics, 'ai_model_loaded', { model: 'rnnoise-sim' })).toBe(0);
   });
 });

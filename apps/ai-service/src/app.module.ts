@@ -7,6 +7,7 @@ import { MeetingContextStore } from './meetings/meeting-context.service';
 import { PlatformEventsHandlers } from './meetings/platform-events.handlers';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelRegistry } from './models/model-registry.service';
+import { ModelMetrics } from './models/model.metrics';
 
 export interface AiServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -23,7 +24,7 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [AiController],
-      providers: [ModelRegistry, ModelEventsListener, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
+      providers: [ModelRegistry, ModelEventsListener, ModelMetrics, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
     };
   }
 }

@@ -11,7 +11,8 @@ async function bootstrap(): Promise<void> {
   const config = loadServiceConfig();
   const app = await NestFactory.create(AppModule.register({ config }));
   app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? DEFAULT_PORT);
+  const port = Number(process.env.PORT || DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be a TCP port number, got "${process.env.PORT}"`);
   await app.listen(port);
   new Logger('Bootstrap').log(`${config.service_name} listening on http://localhost:${port} (queue ${config.message_queue.type}, events ${config.event_bus.type})`);
 }

@@ -6,6 +6,7 @@ import { MediaLibrary } from './media/media-library.service';
 import { MEDIA_OPTIONS, MediaOptions, mediaOptionsFromEnv } from './media/media-options';
 import { MediaTaskHandlers } from './media/media-task.handlers';
 import { MediaController } from './media/media.controller';
+import { MediaMetrics } from './media/media.metrics';
 
 export interface MediaServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -26,7 +27,7 @@ export class AppModule {
       controllers: [MediaController],
       providers: [
         { provide: MEDIA_OPTIONS, useValue: { ...mediaOptionsFromEnv(), ...options.media } },
-        MediaLibrary, MediaEventsPublisher, MediaTaskHandlers, CleanupSchedule,
+        MediaLibrary, MediaEventsPublisher, MediaTaskHandlers, CleanupSchedule, MediaMetrics,
       ],
     };
   }

@@ -98,5 +98,6 @@ describe('media-service (e2e, Redis)', () => {
     expect(sample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'media_cleanup' })).toBeGreaterThanOrEqual(2);
     expect(sample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(2);
     expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'media_events' })).toBeGreaterThanOrEqual(3);
+    expect(metrics).toMatch(/^media_recordings \d+$/m);
   });
 });

@@ -6,6 +6,7 @@ import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';
 import { MeetingRepository } from './meetings/meeting.repository';
 import { MeetingsController } from './meetings/meetings.controller';
 import { MeetingsService } from './meetings/meetings.service';
+import { MeetingMetrics } from './meetings/meeting.metrics';
 
 export interface MeetingServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -22,7 +23,7 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [MeetingsController],
-      providers: [MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks],
+      providers: [MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
     };
   }
 }

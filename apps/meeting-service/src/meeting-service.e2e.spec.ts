@@ -78,6 +78,7 @@ describe('meeting-service (e2e, Redis)', () => {
     await request(http).post(`/meetings/${meetingId}/emotions`).send({ sample: '' }).expect(400);
     await request(http).delete(`/meetings/${meetingId}/participants/ghost`).expect(404);
     await request(http).get('/tasks/unknown-task').expect(404);
+    await request(http).get('/tasks/not%20an%20id').expect(400);
   });
 
   it('runs a meeting: events with seq, transcripts through onCompleted, emotion by request/reply, recording on end', async () => {
@@ -128,6 +129,9 @@ describe('meeting-service (e2e, Redis)', () => {
     expect(sample(metrics, 'mq_messages_published_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBe(2);
     expect(sample(metrics, 'mq_messages_published_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(1);
     expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(6);
+    expect(sample(metrics, 'meeting_meetings', { state: 'ended' })).toBe(1);
+    expect(sample(metrics, 'meeting_transcripts', { state: 'completed' })).toBe(1);
+    expect(sample(metrics, 'meeting_transcripts', { state: 'failed' })).toBe(1);
     expect((await request(http).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ redis: { status: 'up' } });
   });
 });

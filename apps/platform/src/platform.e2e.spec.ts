@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { execFileSync } from 'child_process';
 import request from 'supertest';
 import { QueueAppConfig } from '@meeting/queue';
 import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
@@ -81,6 +82,22 @@ describe('platform: the four services together on one Redis (e2e)', () => {
     }, 'recording.processed at the ai-service');
     expect(context).toMatchObject({ state: 'ended', recordings: [`rec-${meetingId}`] });
     expect((await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body).toMatchObject({ state: 'closed', participants: [] });
+  });
+
+  it('every service serves health and a valid Prometheus exposition (promtool, when installed)', async () => {
+    let promtool = true;
+    try {
+      execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    } catch {
+      promtool = false;
+    }
+    for (const [name, app] of Object.entries(apps)) {
+      const http = app.getHttpServer();
+      expect([name, (await request(http).get('/health/ready')).status]).toEqual([name, 200]);
+      const metrics = (await request(http).get('/metrics').expect(200)).text;
+      expect(metrics).toContain('mq_redis_connection_up{connection="commands-0"} 1');
+      if (promtool) expect([name, execFileSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' })]).toEqual([name, '']);
+    }
   });
 
   it('the launcher gives each service its own port and overlay', () => {

@@ -3,6 +3,7 @@ import { QueueAppConfig, QueueModule } from '@meeting/queue';
 import { MeetingEventsHandler } from './presence/meeting-events.handler';
 import { PresenceController } from './presence/presence.controller';
 import { PresenceStore } from './presence/presence.store';
+import { PresenceMetrics } from './presence/presence.metrics';
 
 export interface SignalingServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -19,7 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [PresenceController],
-      providers: [PresenceStore, MeetingEventsHandler],
+      providers: [PresenceStore, MeetingEventsHandler, PresenceMetrics],
     };
   }
 }

@@ -76,6 +76,9 @@ describe('signaling-service (e2e, Redis)', () => {
     expect(signals.map((s) => `${s.type}:${s.data.participantId ?? ''}:${s.data.participants}`))
       .toEqual(expect.arrayContaining(['room.opened::0', 'presence.joined:ann:1', 'presence.left:ann:1']));
     expect(signals.every((s) => s.source === 'signaling-service')).toBe(true);
+    const open = (await request(http).get('/metrics').expect(200)).text;
+    expect(sample(open, 'signaling_rooms', { state: 'open' })).toBe(1);
+    expect(open).toContain('signaling_participants_present 1');
 
     await publish('meeting.ended', { seq: 5 });
     await waitFor(async () => (await request(http).get('/presence/m1')).body.state === 'closed', 'm1 closed');

@@ -42,6 +42,7 @@ export class MediaController {
 
   @Get('tasks/:taskId')
   async task(@Param('taskId') taskId: string) {
+    if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(taskId)) throw new BadRequestException('taskId must be 1..100 characters from [A-Za-z0-9_.:-]');
     const status = await this.queues.dispatcher.getStatus(taskId);
     if (!status) throw new NotFoundException(`task "${taskId}" unknown or past its retention`);
     return status;

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { AiTasks } from './ai-tasks.service';
 import { bodyObject, idField, optionalPositiveInt, stringField } from './input';
 import { MeetingsService } from './meetings.service';
@@ -76,6 +76,7 @@ export class MeetingsController {
   /** Status of a task this service dispatched (speech_recognition, recording_process, ...). */
   @Get('tasks/:taskId')
   async task(@Param('taskId') taskId: string) {
+    if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(taskId)) throw new BadRequestException('taskId must be 1..100 characters from [A-Za-z0-9_.:-]');
     const status = await this.ai.status(taskId);
     if (!status) throw new NotFoundException(`task "${taskId}" unknown or past its retention`);
     return status;
