@@ -108,12 +108,13 @@ describe('ai-service (e2e, Redis)', () => {
     const http = app.getHttpServer();
     await caller.publishEvent('meeting_events', 'meeting.created', { meetingId: 'm2', seq: 1, title: 'standup' });
     await caller.publishEvent('meeting_events', 'participant.joined', { meetingId: 'm2', seq: 2, participantId: 'ann' });
+    await caller.publishEvent('meeting_events', 'participant.left', { meetingId: 'm2', seq: 1, participantId: 'ann' }); // stale: ignored
     await caller.publishEvent('media_events', 'recording.processed', { meetingId: 'm2', recordingId: 'rec-m2' });
     const context = await waitFor(async () => {
       const res = await request(http).get('/meetings/m2/context');
       return res.status === 200 && res.body.participants.length === 1 && res.body.recordings.length === 1 && res.body;
     }, 'the context of m2');
-    expect(context).toMatchObject({ meetingId: 'm2', state: 'active', participants: ['ann'], recordings: ['rec-m2'] });
+    expect(context).toMatchObject({ meetingId: 'm2', state: 'active', seq: 2, participants: ['ann'], recordings: ['rec-m2'] });
     await caller.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm2', seq: 3 });
     await waitFor(async () => (await request(http).get('/meetings/m2/context')).body.state === 'ended', 'm2 ended');
     await request(http).get('/meetings/unknown/context').expect(404);

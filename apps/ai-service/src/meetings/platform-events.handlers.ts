@@ -4,6 +4,7 @@ import { MeetingContextStore } from './meeting-context.service';
 
 interface MeetingEventData {
   meetingId?: string;
+  seq?: number;
   participantId?: string;
   title?: string;
 }
@@ -22,28 +23,28 @@ export class PlatformEventsHandlers {
 
   @EventHandler('meeting_events')
   onMeetingEvent(event: EventEnvelope<MeetingEventData>): void {
-    const { meetingId, participantId } = event.data ?? {};
-    if (typeof meetingId !== 'string') return;
+    const { meetingId, participantId, seq } = event.data ?? {};
+    if (typeof meetingId !== 'string' || typeof seq !== 'number') return;
     switch (event.type) {
       case 'meeting.created':
-        this.contexts.update(meetingId, event.type, (c) => void (c.state = 'active'));
+        if (!this.contexts.update(meetingId, event.type, () => undefined, seq)) return;
         this.logger.log(`meeting ${meetingId} created ("${event.data.title ?? ''}"): speech recognition and emotion detection available`);
         break;
       case 'participant.joined':
-        this.contexts.update(meetingId, event.type, (c) => {
+        if (!this.contexts.update(meetingId, event.type, (c) => {
           if (participantId && !c.participants.includes(participantId)) c.participants.push(participantId);
-        });
+        }, seq)) return;
         this.logger.log(`meeting ${meetingId}: participant ${participantId} joined`);
         break;
       case 'participant.left':
-        this.contexts.update(meetingId, event.type, (c) => void (c.participants = c.participants.filter((p) => p !== participantId)));
+        if (!this.contexts.update(meetingId, event.type, (c) => void (c.participants = c.participants.filter((p) => p !== participantId)), seq)) return;
         this.logger.log(`meeting ${meetingId}: participant ${participantId} left`);
         break;
       case 'meeting.ended':
-        this.contexts.update(meetingId, event.type, (c) => {
+        if (!this.contexts.update(meetingId, event.type, (c) => {
           c.state = 'ended';
           c.participants = [];
-        });
+        }, seq)) return;
         this.logger.log(`meeting ${meetingId} ended: releasing its AI context`);
         break;
       default:
