@@ -86,20 +86,23 @@ export class RedisQueueStore implements QueueStore {
   async waitForWork(timeoutMs: number): Promise<void> {
     if (this.closed) return;
     if (!this.pendingWake) {
-      this.blocking ??= duplicateClient(this.client);
-      const wake = this.blocking.blpop(this.keys.wake, Math.max(0.01, timeoutMs / 1000));
-      this.pendingWake = wake.then(
+      const blocking = (this.blocking ??= duplicateClient(this.client));
+      this.pendingWake = blocking.blpop(this.keys.wake, Math.max(0.01, timeoutMs / 1000)).then(
         () => undefined,
         (error) => {
-          if (!this.closed) throw error;
+          // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
+          if (!this.closed && this.blocking === blocking) throw error;
         },
       ).finally(() => {
         this.pendingWake = undefined;
       });
     }
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.pendingWake, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    try {
+      await Promise.race([this.pendingWake, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   interruptWait(): void {
