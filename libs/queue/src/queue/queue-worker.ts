@@ -195,7 +195,8 @@ export class QueueWorker {
 
   private finish(slot: HandlerSlot, run: HandlerRun, outcome: RunOutcome): void {
     slot.running--;
-    this.held.delete(run.id);
+    // the same id may be held again already (lease lost, delivered to us anew): only drop this run
+    if (this.held.get(run.id) === run) this.held.delete(run.id);
     const m = run.message;
     const duration = Date.now() - run.startedAt;
     this.avgRunMs += (duration - this.avgRunMs) * 0.2;
@@ -246,7 +247,7 @@ export class QueueWorker {
       for (let i = 0; i < refs.length; i += 1000) {
         for (const ref of await this.store.extend(refs.slice(i, i + 1000), lease)) {
           const run = this.held.get(ref.id);
-          if (!run) continue;
+          if (!run || run.attempt !== ref.attempt) continue;
           this.logger.warn(`lease of message ${ref.id} was lost; aborting its handler`);
           run.abort(new LeaseLostError(ref.id));
         }
