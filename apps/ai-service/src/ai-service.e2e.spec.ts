@@ -24,12 +24,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/**
- * A worker's idle wait is capped by the visibility timeout and its timer is not cleared when the
- * queue closes (libs/queue), so the default 30 s would keep Jest alive that long after the tests.
- */
-const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
-
 const AI_TYPES = ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement'];
 
 describe('ai-service (e2e, Redis)', () => {
@@ -41,13 +35,13 @@ describe('ai-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), drainTimeoutMs: 2000 })] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
     caller = await QueueManager.create({
       service_name: 'meeting-service', redis: { url: server.url },
-      message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} }, ...TEST_OVERRIDES.message_queue }, event_bus: { type: 'redis_stream' },
+      message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } }, event_bus: { type: 'redis_stream' },
       task_scheduler: { enabled: false }, metrics: { enabled: false },
       task_dispatcher: { routes: Object.fromEntries(AI_TYPES.map((t) => [t, { queue: 'ai_tasks', max_retries: 0 }])) },
     }, { env: {} });

@@ -24,8 +24,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
-const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
 /** Recordings live 2 s; the cleanup runs every 250 ms. */
 const MEDIA = { cleanupIntervalMs: 250, retentionMs: 2000 };
 
@@ -39,14 +37,14 @@ describe('media-service (e2e, Redis)', () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), media: MEDIA, drainTimeoutMs: 2000 })],
+      imports: [AppModule.register({ config: loadServiceConfig(env), media: MEDIA, drainTimeoutMs: 2000 })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the meeting-service (dispatches recording_process) and the ai-service (listens to media_events).
     caller = await QueueManager.create({
       service_name: 'meeting-service', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
-      message_queue: { queue_name: 'meeting_tasks', queues: { media_tasks: {} }, ...TEST_OVERRIDES.message_queue }, metrics: { enabled: false },
+      message_queue: { queue_name: 'meeting_tasks', queues: { media_tasks: {} } }, metrics: { enabled: false },
       task_dispatcher: { routes: { recording_process: { queue: 'media_tasks', max_retries: 0 } } },
     }, { env: {} });
     caller.subscribe('media_events', (e: EventEnvelope<Record<string, unknown>>) => void events.push(e));

@@ -24,8 +24,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
-const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
 
 describe('meeting-service (e2e, Redis)', () => {
   let server: RedisServerHandle;
@@ -37,14 +35,14 @@ describe('meeting-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), drainTimeoutMs: 2000 })] })
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] })
       .compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the ai- and media-services: handles their task types and listens to meeting_events.
     peer = await QueueManager.create({
       service_name: 'peer', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
-      message_queue: { queue_name: 'ai_tasks', queues: { media_tasks: {} }, ...TEST_OVERRIDES.message_queue }, metrics: { enabled: false },
+      message_queue: { queue_name: 'ai_tasks', queues: { media_tasks: {} } }, metrics: { enabled: false },
     }, { env: {} });
     peer.registerTaskHandler('speech_recognition', (p: { meetingId: string; participantId?: string; audio: string }) => {
       if (p.audio === 'corrupt') throw new NonRetryableError('cannot decode the audio');

@@ -27,8 +27,6 @@ async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: str
   }
 }
 
-/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
-const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
 
 describe('platform: the four services together on one Redis (e2e)', () => {
   let server: RedisServerHandle;
@@ -38,10 +36,10 @@ describe('platform: the four services together on one Redis (e2e)', () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const modules: Array<[string, (config: QueueAppConfig) => unknown, QueueAppConfig]> = [
-      ['ai', (config) => AiModule.register({ config, drainTimeoutMs: 2000 }), aiConfig(env, TEST_OVERRIDES)],
-      ['meeting', (config) => MeetingModule.register({ config, drainTimeoutMs: 2000 }), meetingConfig(env, TEST_OVERRIDES)],
-      ['media', (config) => MediaModule.register({ config, drainTimeoutMs: 2000 }), mediaConfig(env, TEST_OVERRIDES)],
-      ['signaling', (config) => SignalingModule.register({ config, drainTimeoutMs: 2000 }), signalingConfig(env, TEST_OVERRIDES)],
+      ['ai', (config) => AiModule.register({ config, drainTimeoutMs: 2000 }), aiConfig(env)],
+      ['meeting', (config) => MeetingModule.register({ config, drainTimeoutMs: 2000 }), meetingConfig(env)],
+      ['media', (config) => MediaModule.register({ config, drainTimeoutMs: 2000 }), mediaConfig(env)],
+      ['signaling', (config) => SignalingModule.register({ config, drainTimeoutMs: 2000 }), signalingConfig(env)],
     ];
     for (const [name, register, config] of modules) {
       const moduleRef = await Test.createTestingModule({ imports: [register(config) as never] }).compile();

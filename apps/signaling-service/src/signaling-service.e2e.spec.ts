@@ -24,8 +24,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** Short leases: a worker's idle wait (capped by them) keeps its timer after close (libs/queue), which would hold Jest 30 s. */
-const TEST_OVERRIDES = { message_queue: { visibility_timeout: 2 } };
 
 describe('signaling-service (e2e, Redis)', () => {
   let server: RedisServerHandle;
@@ -36,14 +34,14 @@ describe('signaling-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env, TEST_OVERRIDES), drainTimeoutMs: 2000 })] })
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] })
       .compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the meeting-service (publishes meeting_events) and a signaling gateway (reads signaling_events).
     meetings = await QueueManager.create({
       service_name: 'meeting-service', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
-      message_queue: { queue_name: 'meeting_tasks', ...TEST_OVERRIDES.message_queue }, metrics: { enabled: false },
+      message_queue: { queue_name: 'meeting_tasks' }, metrics: { enabled: false },
     }, { env: {} });
     meetings.subscribe('signaling_events', (e: EventEnvelope<Record<string, unknown>>) => void signals.push(e));
     await meetings.start();
