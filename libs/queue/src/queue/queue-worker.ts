@@ -5,7 +5,7 @@ import { HandlerRun, RunOutcome } from './handler-run';
 import { decodeBody, toQueueMessage } from './message-codec';
 import { backoffDelay, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { Delivery, DeliveryRef, FailAction, QueueStore } from './queue-store';
+import type { Delivery, DeliveryRef, FailAction, FetchResult, QueueStore } from './queue-store';
 import { PRIORITIES, TaskHandler } from './queue.types';
 
 /** Handlers faster than this on average let the worker fetch further ahead (see holdLimit). */
@@ -111,6 +111,8 @@ export class QueueWorker {
   private async run(): Promise<void> {
     let failures = 0;
     const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
+    /** Set while the last fetch (ours, or the one run on wake-up) left the queue drained: wait, do not fetch. */
+    let drained: FetchResult | null = null;
     while (!this.closing) {
       const free = this.holdLimit() - this.held.size;
       if (free <= 0) {
@@ -120,28 +122,44 @@ export class QueueWorker {
       }
       const wanted = Math.min(free, this.options.prefetch);
       try {
-        const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor);
-        this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
-        failures = 0;
-        for (const delivery of result.deliveries) {
-          if (this.closing) await this.releaseQuietly([{ id: delivery.id, attempt: delivery.attempt }]);
-          else this.accept(delivery);
+        if (!drained) {
+          const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor);
+          this.acceptFetched(result);
+          failures = 0;
+          if (this.closing || !(result.paused || result.deliveries.length < wanted)) continue;
+          drained = result;
         }
-        if (!this.closing && (result.paused || result.deliveries.length < wanted)) {
-          // Block until woken, the next due message or lease deadline, or idleBlockMs. Capped at the
-          // visibility timeout, so leases taken after this worker went idle by a worker that then
-          // crashed are reclaimed at most one visibility timeout late.
-          const idleCap = Math.min(this.options.idleBlockMs, this.options.visibilityTimeoutMs);
-          const wait = result.nextWakeMs === null ? idleCap : Math.min(idleCap, Math.max(5, result.nextWakeMs));
-          await this.store.waitForWork(wait);
-        }
+        // Block until woken, the next due message or lease deadline, or idleBlockMs. Capped at the
+        // visibility timeout, so leases taken after this worker went idle by a worker that then
+        // crashed are reclaimed at most one visibility timeout late. The store may run our next
+        // fetch right on wake-up (Redis: pipelined behind the BLPOP).
+        const idleCap = Math.min(this.options.idleBlockMs, this.options.visibilityTimeoutMs);
+        const wait = drained.nextWakeMs === null ? idleCap : Math.min(idleCap, Math.max(5, drained.nextWakeMs));
+        const woke = await this.store.waitForWork(wait, {
+          max: wanted,
+          leaseMs: this.options.visibilityTimeoutMs,
+          weights,
+          random: this.weightedCursor,
+          onResult: (result) => this.acceptFetched(result),
+        });
+        drained = woke && (woke.result.paused || woke.result.deliveries.length < woke.max) ? woke.result : null;
       } catch (error) {
+        drained = null;
         if (this.closing) break;
         failures++;
         const pause = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
         this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
+    }
+  }
+
+  /** Takes in what a fetch returned (also a fetch that completes after the loop moved on). */
+  private acceptFetched(result: FetchResult): void {
+    this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
+    for (const delivery of result.deliveries) {
+      if (this.closing) void this.releaseQuietly([{ id: delivery.id, attempt: delivery.attempt }]);
+      else this.accept(delivery);
     }
   }
 

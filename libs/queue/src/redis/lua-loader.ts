@@ -35,6 +35,12 @@ export class LuaCommands<Name extends string> {
     return fn.call(client, keys.length, ...keys, ...args);
   }
 
+  /** Adds a command to a pipeline (the client that made the pipeline must have `install`ed them). */
+  queue(pipeline: unknown, name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): void {
+    const fn = (pipeline as Record<string, (...a: unknown[]) => unknown>)[this.commandName(name)];
+    fn.call(pipeline, keys.length, ...keys, ...args);
+  }
+
   source(name: Name): string {
     return this.sources.get(name)!;
   }

@@ -121,16 +121,16 @@ export class MemoryQueueStore implements QueueStore {
     };
   }
 
-  waitForWork(timeoutMs: number): Promise<void> {
+  waitForWork(timeoutMs: number): Promise<null> {
     if (this.token) {
       this.token = false;
-      return Promise.resolve();
+      return Promise.resolve(null);
     }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.waiters = this.waiters.filter((w) => w !== done);
-        resolve();
+        resolve(null);
       };
       const timer = setTimeout(done, timeoutMs);
       this.waiters.push(done);

@@ -3,13 +3,14 @@ import { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type {
   Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
-  StoredPublish, StoredStatus,
+  StoredPublish, StoredStatus, WakeFetch, WokenFetch,
 } from '../queue-store';
 import { QueueKeys } from './queue-keys';
 
 const SCRIPTS = ['publish', 'fetch', 'complete', 'fail', 'extend', 'release', 'status', 'counts', 'dlq-page',
   'dlq-replay', 'dlq-delete', 'set-paused', 'cancel'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>];
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -32,7 +33,7 @@ export class RedisQueueStore implements QueueStore {
   readonly keys: QueueKeys;
   private readonly client: RedisClient;
   private blocking?: RedisClient;
-  private pendingWake?: Promise<void>;
+  private pendingWake?: Promise<WokenFetch | null>;
   private readonly lua = queueCommands();
   private closed = false;
 
@@ -61,16 +62,21 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
+    return this.parseFetch(await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random)));
+  }
+
+  private fetchKeys(): string[] {
     const k = this.keys;
+    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake];
+  }
+
+  private fetchArgs(max: number, leaseMs: number, weights: number[] | null, random: number): Array<string | number> {
     const l = this.options.limits;
-    const reply = await this.lua.run<[number, number, string[], Array<string | null>, Array<string | null>]>(
-      this.client,
-      'fetch',
-      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake],
-      [max, leaseMs, weights ? 'w' : 's', ...(weights ?? [0, 0, 0, 0]), random, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
-        this.options.deadLetterEnabled ? '1' : '0'],
-    );
-    const [paused, nextWake, ids, bodies, ended] = reply;
+    return [max, leaseMs, weights ? 'w' : 's', ...(weights ?? [0, 0, 0, 0]), random, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
+      this.options.deadLetterEnabled ? '1' : '0'];
+  }
+
+  private parseFetch([paused, nextWake, ids, bodies, ended]: FetchReply): FetchResult {
     return {
       paused: paused === 1,
       nextWakeMs: nextWake < 0 ? null : nextWake,
@@ -78,28 +84,50 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
+  private newBlockingClient(): RedisClient {
+    const blocking = duplicateClient(this.client);
+    this.lua.install(blocking);
+    return blocking;
+  }
+
   /**
    * Blocks in BLPOP on the wake list. Redis checks blocking timeouts only on its `hz` tick (100 ms
    * by default), so a local timer ends the wait on time; a BLPOP still pending then is reused by
    * the next wait (a token it takes is never lost: it ends that wait at once).
    */
-  async waitForWork(timeoutMs: number): Promise<void> {
-    if (this.closed) return;
+  async waitForWork(timeoutMs: number, fetch?: WakeFetch): Promise<WokenFetch | null> {
+    if (this.closed) return null;
     if (!this.pendingWake) {
-      const blocking = (this.blocking ??= duplicateClient(this.client));
-      this.pendingWake = blocking.blpop(this.keys.wake, Math.max(0.01, timeoutMs / 1000)).then(
-        () => undefined,
-        (error) => {
-          // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
-          if (!this.closed && this.blocking === blocking) throw error;
-        },
-      ).finally(() => {
+      const blocking = (this.blocking ??= this.newBlockingClient());
+      const block = Math.max(0.01, timeoutMs / 1000);
+      let wake: Promise<WokenFetch | null>;
+      if (fetch) {
+        // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
+        // token arrives (or the block times out), with no round trip back to this process.
+        const pipeline = blocking.pipeline();
+        pipeline.blpop(this.keys.wake, block);
+        this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random));
+        wake = pipeline.exec().then((replies) => {
+          const [error, reply] = replies![1];
+          if (error) throw error;
+          const result = this.parseFetch(reply as FetchReply);
+          fetch.onResult(result);
+          return { result, max: fetch.max };
+        });
+      } else {
+        wake = blocking.blpop(this.keys.wake, block).then(() => null);
+      }
+      this.pendingWake = wake.catch((error) => {
+        // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
+        if (!this.closed && this.blocking === blocking) throw error;
+        return null;
+      }).finally(() => {
         this.pendingWake = undefined;
       });
     }
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([this.pendingWake, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      return await Promise.race([this.pendingWake, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)))]);
     } finally {
       clearTimeout(timer);
     }
