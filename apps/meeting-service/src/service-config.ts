@@ -1,19 +1,13 @@
-import { loadConfig, QueueAppConfig } from '@meeting/queue';
+import { loadServiceConfig as loadFromFiles, QueueAppConfig } from '@meeting/queue';
 import { resolve } from 'path';
 
 /** This service's overlay over config/config.yaml (used when CONFIG_FILE is not set). */
 export const SERVICE_CONFIG_FILE = resolve(__dirname, '..', 'config.yaml');
 
 /**
- * The meeting-service configuration: config/config.yaml (CONFIG_DIR, else the repository's config/)
- * with CONFIG_FILE, else apps/meeting-service/config.yaml, over it; REDIS_URL replaces the address.
- * @throws ConfigFileError / ConfigValidationError (see docs/configuration.md)
+ * The meeting-service configuration: config/config.yaml (CONFIG_DIR, else the repository's config/) with
+ * CONFIG_FILE, else apps/meeting-service/config.yaml, over it; REDIS_URL replaces the address.
  */
 export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, overrides?: Record<string, unknown>): QueueAppConfig {
-  return loadConfig({
-    env,
-    dir: env.CONFIG_DIR ?? resolve(__dirname, '..', '..', '..', 'config'),
-    file: env.CONFIG_FILE || SERVICE_CONFIG_FILE,
-    overrides,
-  });
+  return loadFromFiles({ overlayFile: SERVICE_CONFIG_FILE, configDir: resolve(__dirname, '..', '..', '..', 'config'), env, overrides });
 }

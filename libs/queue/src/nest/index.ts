@@ -13,3 +13,5 @@ export type { QueueClientProxyOptions } from './transport/queue-client.proxy';
 export { QueueRecord, QueueRecordBuilder, isRpcErrorReply } from './transport/queue-record';
 export type { QueueRecordOptions, RpcErrorReply } from './transport/queue-record';
 export { QueueEventContext, QueueTaskContext } from './transport/queue-contexts';
+export { loadServiceConfig, runNestService } from './run-service';
+export type { RunServiceOptions } from './run-service';

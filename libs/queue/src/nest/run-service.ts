@@ -1,0 +1,50 @@
+import { DynamicModule, Logger, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig } from '../config/config-loader';
+import type { QueueAppConfig } from '../config/config.types';
+
+/**
+ * A service's configuration: `<configDir>/config.yaml` (or CONFIG_DIR), with CONFIG_FILE over it,
+ * else the service's own overlay file; REDIS_URL replaces the Redis address.
+ * @throws ConfigFileError / ConfigValidationError (see docs/configuration.md)
+ */
+export function loadServiceConfig(options: {
+  overlayFile: string;
+  configDir: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Record<string, unknown>;
+}): QueueAppConfig {
+  const env = options.env ?? process.env;
+  return loadConfig({ env, dir: env.CONFIG_DIR ?? options.configDir, file: env.CONFIG_FILE || options.overlayFile, overrides: options.overrides });
+}
+
+export interface RunServiceOptions {
+  /** Service name for logs. */
+  name: string;
+  /** Port when PORT is not set. */
+  defaultPort: number;
+  loadConfig: () => QueueAppConfig;
+  /** The root module for a configuration (usually `AppModule.register({ config })`). */
+  module: (config: QueueAppConfig) => DynamicModule | Type<unknown>;
+}
+
+/**
+ * Starts a NestJS HTTP service on the queue configuration: shutdown hooks on (the queue drains on
+ * SIGTERM), PORT or the default port, a start-up line; on a start-up error logs it and exits 1.
+ */
+export function runNestService(options: RunServiceOptions): void {
+  const logger = new Logger('Bootstrap');
+  const start = async () => {
+    const config = options.loadConfig();
+    const port = Number(process.env.PORT || options.defaultPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be a TCP port number, got "${process.env.PORT}"`);
+    const app = await NestFactory.create(options.module(config));
+    app.enableShutdownHooks();
+    await app.listen(port);
+    logger.log(`${config.service_name} listening on http://localhost:${port} (queue ${config.message_queue.type}, events ${config.event_bus.type})`);
+  };
+  start().catch((error) => {
+    logger.error(`${options.name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
