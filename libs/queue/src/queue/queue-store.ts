@@ -37,6 +37,11 @@ export interface FetchResult {
 }
 
 export interface WakeFetch {
+  /**
+   * True when the wait ends at a due time (delayed message, lease deadline) that must be met
+   * closely; false when it is only the idle safety net, so the store's own timeout may end it.
+   */
+  precise: boolean;
   max: number;
   leaseMs: number;
   weights: number[] | null;

@@ -134,8 +134,10 @@ export class QueueWorker {
         // crashed are reclaimed at most one visibility timeout late. The store may run our next
         // fetch right on wake-up (Redis: pipelined behind the BLPOP).
         const idleCap = Math.min(this.options.idleBlockMs, this.options.visibilityTimeoutMs);
-        const wait = drained.nextWakeMs === null ? idleCap : Math.min(idleCap, Math.max(5, drained.nextWakeMs));
+        const precise = drained.nextWakeMs !== null && drained.nextWakeMs < idleCap;
+        const wait = precise ? Math.max(5, drained.nextWakeMs!) : idleCap;
         const woke = await this.store.waitForWork(wait, {
+          precise,
           max: wanted,
           leaseMs: this.options.visibilityTimeoutMs,
           weights,

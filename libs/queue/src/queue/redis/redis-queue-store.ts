@@ -127,7 +127,10 @@ export class RedisQueueStore implements QueueStore {
     }
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([this.pendingWake, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)))]);
+      // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
+      // (and the fetch pipelined behind it) end it, so it is not fetched twice.
+      const localTimeout = fetch && !fetch.precise ? timeoutMs + 500 : timeoutMs;
+      return await Promise.race([this.pendingWake, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout)))]);
     } finally {
       clearTimeout(timer);
     }
