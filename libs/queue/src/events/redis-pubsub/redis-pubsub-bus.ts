@@ -38,7 +38,16 @@ export class RedisPubSubEventBus extends BaseEventBus {
   protected async send(channel: string, events: EventEnvelope[]): Promise<void> {
     const name = this.redisChannel(channel);
     const payloads = events.map((e) => encodeEnvelope(e));
-    await Promise.all(payloads.map((p) => this.pubsub.client.publish(name, p)));
+    if (payloads.length === 1) {
+      await this.pubsub.client.publish(name, payloads[0]);
+    } else {
+      // one pipeline (one socket write) for the batch instead of a write per event
+      const pipeline = this.pubsub.client.pipeline();
+      for (const payload of payloads) pipeline.publish(name, payload);
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (failed) throw failed[0];
+    }
     this.counters.published += events.length;
   }
 
