@@ -4,6 +4,7 @@ import { envelopeToFields, fieldsToEnvelope } from '../cloud-event';
 import type { EventBusStats, EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
 import type { ResolvedStreamOptions } from '../event-bus-options';
 import { Outbox } from '../../util/outbox';
+import { StreamAckBatcher } from './stream-ack-batcher';
 import { StreamChannelConsumer } from './stream-consumer';
 import { StreamKeys, streamCommands } from './stream-keys';
 import { isConnectionError } from '../../redis/redis-connection';
@@ -45,6 +46,7 @@ export class RedisStreamEventBus extends BaseEventBus {
   /** Pattern -> stream id from which channels found through it are read. */
   private readonly patternSince = new Map<string, string>();
   private readonly outbox?: Outbox<OutboxItem>;
+  private readonly acks: StreamAckBatcher;
   private readonly onReady = () => void this.flushOutbox();
   private discoveryTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
@@ -53,6 +55,8 @@ export class RedisStreamEventBus extends BaseEventBus {
   constructor(private readonly opts: RedisStreamBusSettings) {
     super(opts, `EventBus:redis_stream:${opts.serviceName}`);
     this.lua.install(opts.client);
+    this.acks = new StreamAckBatcher(opts.client, opts.serviceName, (error, stream, ids) =>
+      this.logger.warn(`XACK of ${ids.length} entries on ${stream} failed (they stay pending and are delivered again): ${(error as Error).message}`));
     if (opts.outboxEnabled) {
       this.outbox = new Outbox<OutboxItem>(opts.outboxMaxSize, `event outbox of ${opts.serviceName}`);
       opts.client.on('ready', this.onReady);
@@ -141,6 +145,7 @@ export class RedisStreamEventBus extends BaseEventBus {
   }
 
   protected async release(timeoutMs: number): Promise<UnsentEvent[]> {
+    await this.acks.drain();
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.opts.client.off('ready', this.onReady);
     const outbox = this.outbox;
@@ -245,7 +250,7 @@ export class RedisStreamEventBus extends BaseEventBus {
     const accepted = await this.dispatch(entries, event, context, async (errors) => {
       try {
         if (errors.length === 0) {
-          await this.opts.client.xack(keys.stream, this.opts.serviceName, entry.id);
+          this.acks.ack(keys.stream, entry.id);
         } else if (entry.deliveries >= this.opts.maxDeliveries) {
           const first = errors[0] instanceof Error ? errors[0].message : String(errors[0]);
           await this.deadLetter(keys, entry.id, entry.deliveries,
