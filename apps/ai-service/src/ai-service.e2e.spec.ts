@@ -2,27 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
-
-type Falsy = false | 0 | '' | null | undefined;
-
-/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
-async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 const AI_TYPES = ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement'];
 
@@ -119,11 +101,11 @@ describe('ai-service (e2e, Redis)', () => {
     expect((await request(http).get('/health').expect(200)).body.info.queue).toMatchObject({ status: 'up', state: 'running' });
     expect((await request(http).get('/health/ready').expect(200)).body.info.queue['queue:ai_tasks']).toMatchObject({ status: 'up' });
     const metrics = (await request(http).get('/metrics').expect(200)).text;
-    expect(sample(metrics, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBeGreaterThanOrEqual(3);
-    expect(sample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
-    expect(sample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(3);
-    expect(sample(metrics, 'mq_events_received_total', { bus: 'local', channel: 'model_loaded' })).toBeGreaterThanOrEqual(4);
-    expect(sample(metrics, 'ai_model_loaded', { model: 'whisper-sim' })).toBe(1);
-    expect(sample(metrics, 'ai_model_loaded', { model: 'rnnoise-sim' })).toBe(0);
+    expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBeGreaterThanOrEqual(3);
+    expect(metricSample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
+    expect(metricSample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(3);
+    expect(metricSample(metrics, 'mq_events_received_total', { bus: 'local', channel: 'model_loaded' })).toBeGreaterThanOrEqual(4);
+    expect(metricSample(metrics, 'ai_model_loaded', { model: 'whisper-sim' })).toBe(1);
+    expect(metricSample(metrics, 'ai_model_loaded', { model: 'rnnoise-sim' })).toBe(0);
   });
 });

@@ -2,27 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
-
-type Falsy = false | 0 | '' | null | undefined;
-
-/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
-async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 /** Recordings live 2 s; the cleanup runs every 250 ms. */
 const MEDIA = { cleanupIntervalMs: 250, retentionMs: 2000 };
@@ -93,9 +75,9 @@ describe('media-service (e2e, Redis)', () => {
     expect(cleanup.source).toBe('media-service');
     await request(http).get('/recordings/rec-m2').expect(404);
     const metrics = (await request(http).get('/metrics').expect(200)).text;
-    expect(sample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'media_cleanup' })).toBeGreaterThanOrEqual(2);
-    expect(sample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(2);
-    expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'media_events' })).toBeGreaterThanOrEqual(3);
+    expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'media_cleanup' })).toBeGreaterThanOrEqual(2);
+    expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(2);
+    expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'media_events' })).toBeGreaterThanOrEqual(3);
     expect(metrics).toMatch(/^media_recordings \d+$/m);
   });
 });

@@ -2,27 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EventEnvelope, NonRetryableError, QueueManager } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
-
-type Falsy = false | 0 | '' | null | undefined;
-
-/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
-async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 
 describe('meeting-service (e2e, Redis)', () => {
@@ -124,12 +106,12 @@ describe('meeting-service (e2e, Redis)', () => {
     expect(seen.every((e) => e.source === 'meeting-service')).toBe(true);
 
     const metrics = (await request(http).get('/metrics').expect(200)).text;
-    expect(sample(metrics, 'mq_messages_published_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBe(2);
-    expect(sample(metrics, 'mq_messages_published_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(1);
-    expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(6);
-    expect(sample(metrics, 'meeting_meetings', { state: 'ended' })).toBe(1);
-    expect(sample(metrics, 'meeting_transcripts', { state: 'completed' })).toBe(1);
-    expect(sample(metrics, 'meeting_transcripts', { state: 'failed' })).toBe(1);
+    expect(metricSample(metrics, 'mq_messages_published_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBe(2);
+    expect(metricSample(metrics, 'mq_messages_published_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(1);
+    expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(6);
+    expect(metricSample(metrics, 'meeting_meetings', { state: 'ended' })).toBe(1);
+    expect(metricSample(metrics, 'meeting_transcripts', { state: 'completed' })).toBe(1);
+    expect(metricSample(metrics, 'meeting_transcripts', { state: 'failed' })).toBe(1);
     expect((await request(http).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ redis: { status: 'up' } });
   });
 });

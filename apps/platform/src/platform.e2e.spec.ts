@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { execFileSync } from 'child_process';
 import request from 'supertest';
 import { QueueAppConfig } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule as AiModule } from '../../ai-service/src/app.module';
 import { loadServiceConfig as aiConfig } from '../../ai-service/src/service-config';
 import { AppModule as MediaModule } from '../../media-service/src/app.module';
@@ -13,19 +13,6 @@ import { loadServiceConfig as meetingConfig } from '../../meeting-service/src/se
 import { AppModule as SignalingModule } from '../../signaling-service/src/app.module';
 import { loadServiceConfig as signalingConfig } from '../../signaling-service/src/service-config';
 import { platformServices } from './services';
-
-type Falsy = false | 0 | '' | null | undefined;
-
-/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
-async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 
 describe('platform: the four services together on one Redis (e2e)', () => {

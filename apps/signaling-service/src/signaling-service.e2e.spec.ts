@@ -2,27 +2,9 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EventEnvelope, QueueManager } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
+import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
-
-type Falsy = false | 0 | '' | null | undefined;
-
-/** Polls `probe` every 20 ms until it returns a truthy value (returned), for at most `timeoutMs`. */
-async function waitFor<T>(probe: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 
 describe('signaling-service (e2e, Redis)', () => {
@@ -75,7 +57,7 @@ describe('signaling-service (e2e, Redis)', () => {
       .toEqual(expect.arrayContaining(['room.opened::0', 'presence.joined:ann:1', 'presence.left:ann:1']));
     expect(signals.every((s) => s.source === 'signaling-service')).toBe(true);
     const open = (await request(http).get('/metrics').expect(200)).text;
-    expect(sample(open, 'signaling_rooms', { state: 'open' })).toBe(1);
+    expect(metricSample(open, 'signaling_rooms', { state: 'open' })).toBe(1);
     expect(open).toContain('signaling_participants_present 1');
 
     await publish('meeting.ended', { seq: 5 });
@@ -85,8 +67,8 @@ describe('signaling-service (e2e, Redis)', () => {
     await waitFor(() => signals.some((s) => s.type === 'room.closed'), 'room.closed');
 
     const metrics = (await request(http).get('/metrics').expect(200)).text;
-    expect(sample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBe(8);
-    expect(sample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'signaling_events' })).toBe(5);
+    expect(metricSample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBe(8);
+    expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'signaling_events' })).toBe(5);
     expect((await request(http).get('/health').expect(200)).body.status).toBe('ok');
     expect((await request(http).get('/health/ready').expect(200)).body.status).toBe('ok');
   });

@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { DispatchHandlerContext } from '../dispatcher/dispatcher';
 import type { EventEnvelope } from '../events/event-bus';
 import { QueueManager } from '../manager/queue-manager';
-import { spawnRedis, RedisServerHandle } from '../testing';
+import { metricSample, RedisServerHandle, spawnRedis } from '../testing';
 import { EventHandler, LocalEventHandler, TaskHandler } from './decorators';
 import { QueueModule } from './queue.module';
 
@@ -50,11 +50,6 @@ class Publisher {
 }
 @Module({ providers: [Publisher], exports: [Publisher] })
 class PublisherModule {}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 describe('QueueModule in a Nest application', () => {
   let server: RedisServerHandle;
@@ -118,11 +113,11 @@ describe('QueueModule in a Nest application', () => {
     const metrics = await request(http).get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.headers['content-type']).toContain('text/plain');
-    expect(sample(metrics.text, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBe(2);
-    expect(sample(metrics.text, 'mq_messages_dead_lettered_total', { task_type: 'speech_recognition', outcome: 'failed' })).toBe(1);
-    expect(sample(metrics.text, 'mq_queue_dead_letters', { queue: 'ai_tasks' })).toBe(1);
-    expect(sample(metrics.text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);
-    expect(sample(metrics.text, 'mq_redis_connection_up', { connection: 'commands-0' })).toBe(1);
+    expect(metricSample(metrics.text, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBe(2);
+    expect(metricSample(metrics.text, 'mq_messages_dead_lettered_total', { task_type: 'speech_recognition', outcome: 'failed' })).toBe(1);
+    expect(metricSample(metrics.text, 'mq_queue_dead_letters', { queue: 'ai_tasks' })).toBe(1);
+    expect(metricSample(metrics.text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);
+    expect(metricSample(metrics.text, 'mq_redis_connection_up', { connection: 'commands-0' })).toBe(1);
     expect(metrics.text).toContain('process_resident_memory_bytes');
     expect(execFileSync('promtool', ['check', 'metrics'], { input: metrics.text, encoding: 'utf8' })).toBe('');
 
