@@ -1,19 +1,9 @@
 import Redis from 'ioredis';
 import { ConfigValidationError } from '../config/config-errors';
-import { spawnRedis, spawnRedisCluster, RedisServerHandle } from '../testing';
+import { RedisServerHandle, spawnRedis, spawnRedisCluster, waitFor } from '../testing';
 import { ComponentDisabledError } from './manager.types';
 import { QueueManager } from './queue-manager';
 import { RedisStartupError } from './redis-checks';
-
-function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  })();
-}
 
 const memoryConfig = {
   service_name: 'unit',
@@ -183,8 +173,8 @@ describe('QueueManager (Redis)', () => {
       await manager.publishTask({ type: 'later', payload: { n: 1 } });
       expect(await manager.metrics!.metrics()).toMatch(/^mq_queue_outbox_size\{queue="meeting_system"\} 1$/m);
       await own.restart();
-      await waitFor(async () => (await manager.readiness()).ok, 10_000);
-      await waitFor(async () => /^mq_queue_outbox_size\{queue="meeting_system"\} 0$/m.test(await manager.metrics!.metrics()), 10_000);
+      await waitFor(async () => (await manager.readiness()).ok, 'readiness', 10_000);
+      await waitFor(async () => /^mq_queue_outbox_size\{queue="meeting_system"\} 0$/m.test(await manager.metrics!.metrics()), 'an empty queue outbox', 10_000);
       expect((await manager.stats()).message_queue).toMatchObject({ total_published: 1, outbox_size: 0 });
       expect(await manager.metrics!.metrics()).toMatch(/^mq_redis_connection_up\{connection="commands-0"\} 1$/m);
       // Redis gone again: shutdown still ends (its steps are bounded) and closes the connections.

@@ -1,26 +1,8 @@
 import { execFileSync } from 'child_process';
 import { NonRetryableError } from '../errors';
 import { createQueue } from '../queue/create-queue';
+import { metricSample, waitFor } from '../testing';
 import { QueueMetrics } from './queue-metrics';
-
-/** Value of one sample in the exposition text, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
-
-function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  })();
-}
 
 describe('QueueMetrics', () => {
   it('counts what the queue does, computes gauges at scrape time and passes promtool check metrics', async () => {
@@ -60,40 +42,40 @@ describe('QueueMetrics', () => {
     await waitFor(async () => (await queue.stats()).total_processed === 3 && (await queue.stats()).dead_letter_count === 1);
 
     const text = await metrics.metrics();
-    expect(sample(text, 'mq_messages_published_total', { queue: 'jobs', task_type: 'ok', priority: 'high' })).toBe(1);
-    expect(sample(text, 'mq_messages_published_total', { task_type: 'later', priority: 'normal' })).toBe(1);
-    expect(sample(text, 'mq_messages_processed_total', { task_type: 'ok', priority: 'normal' })).toBe(1);
-    expect(sample(text, 'mq_messages_processed_total', { task_type: 'flaky' })).toBe(1);
-    expect(sample(text, 'mq_messages_failed_total', { task_type: 'flaky' })).toBe(1);
-    expect(sample(text, 'mq_messages_retried_total', { task_type: 'flaky' })).toBe(1);
-    expect(sample(text, 'mq_messages_failed_total', { task_type: 'broken', priority: 'low' })).toBe(1);
-    expect(sample(text, 'mq_messages_dead_lettered_total', { task_type: 'broken', outcome: 'failed' })).toBe(1);
-    expect(sample(text, 'mq_handler_duration_seconds_count', { task_type: 'ok', outcome: 'completed' })).toBe(2);
-    expect(sample(text, 'mq_publish_to_start_latency_seconds_count', { task_type: 'flaky' })).toBe(2);
-    expect(sample(text, 'mq_queue_delayed', { queue: 'jobs' })).toBe(1);
-    expect(sample(text, 'mq_queue_depth', { queue: 'jobs', priority: 'critical' })).toBe(0);
-    expect(sample(text, 'mq_queue_dead_letters', { queue: 'jobs' })).toBe(1);
-    expect(sample(text, 'mq_event_stream_lag', { channel: 'meeting_events' })).toBe(7);
-    expect(sample(text, 'mq_outbox_size', { bus: 'redis_stream' })).toBe(2);
-    expect(sample(text, 'mq_redis_connection_up', { connection: 'subscriber' })).toBe(0);
-    expect(sample(text, 'mq_events_published_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(3);
-    expect(sample(text, 'mq_events_dropped_total', { bus: 'local' })).toBe(4);
-    expect(sample(text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);
-    expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(metricSample(text, 'mq_messages_published_total', { queue: 'jobs', task_type: 'ok', priority: 'high' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_published_total', { task_type: 'later', priority: 'normal' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_processed_total', { task_type: 'ok', priority: 'normal' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_processed_total', { task_type: 'flaky' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_failed_total', { task_type: 'flaky' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_retried_total', { task_type: 'flaky' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_failed_total', { task_type: 'broken', priority: 'low' })).toBe(1);
+    expect(metricSample(text, 'mq_messages_dead_lettered_total', { task_type: 'broken', outcome: 'failed' })).toBe(1);
+    expect(metricSample(text, 'mq_handler_duration_seconds_count', { task_type: 'ok', outcome: 'completed' })).toBe(2);
+    expect(metricSample(text, 'mq_publish_to_start_latency_seconds_count', { task_type: 'flaky' })).toBe(2);
+    expect(metricSample(text, 'mq_queue_delayed', { queue: 'jobs' })).toBe(1);
+    expect(metricSample(text, 'mq_queue_depth', { queue: 'jobs', priority: 'critical' })).toBe(0);
+    expect(metricSample(text, 'mq_queue_dead_letters', { queue: 'jobs' })).toBe(1);
+    expect(metricSample(text, 'mq_event_stream_lag', { channel: 'meeting_events' })).toBe(7);
+    expect(metricSample(text, 'mq_outbox_size', { bus: 'redis_stream' })).toBe(2);
+    expect(metricSample(text, 'mq_redis_connection_up', { connection: 'subscriber' })).toBe(0);
+    expect(metricSample(text, 'mq_events_published_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(3);
+    expect(metricSample(text, 'mq_events_dropped_total', { bus: 'local' })).toBe(4);
+    expect(metricSample(text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);
+    expect(metricSample(text, 'process_cpu_seconds_total')).toBeGreaterThanOrEqual(0);
 
     // promtool lints names, types, HELP and the text format; it exits non-zero on any problem.
     const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
     expect(out).toBe('');
-    expect(sample(text, 'nodejs_active_handles')).toBeGreaterThan(0);
+    expect(metricSample(text, 'nodejs_active_handles')).toBeGreaterThan(0);
   }
 
   it('bounds the task_type label: new values past the limit are reported as "other"', async () => {
     const metrics = new QueueMetrics({ defaultMetrics: false, maxLabelValues: 2, prefix: 'app_' });
     for (const type of ['a', 'b', 'c', 'd']) metrics.queueObserver.published!('q', type, 'normal', 1);
     const text = await metrics.metrics();
-    expect(sample(text, 'app_messages_published_total', { task_type: 'b' })).toBe(1);
-    expect(sample(text, 'app_messages_published_total', { task_type: 'other' })).toBe(2);
-    expect(sample(text, 'app_messages_published_total', { task_type: 'c' })).toBeUndefined();
+    expect(metricSample(text, 'app_messages_published_total', { task_type: 'b' })).toBe(1);
+    expect(metricSample(text, 'app_messages_published_total', { task_type: 'other' })).toBe(2);
+    expect(metricSample(text, 'app_messages_published_total', { task_type: 'c' })).toBeUndefined();
     expect(text).not.toContain('process_cpu');
   });
 });

@@ -5,19 +5,9 @@ import request from 'supertest';
 import type { DispatchHandlerContext } from '../dispatcher/dispatcher';
 import type { EventEnvelope } from '../events/event-bus';
 import { QueueManager } from '../manager/queue-manager';
-import { metricSample, RedisServerHandle, spawnRedis } from '../testing';
+import { metricSample, RedisServerHandle, spawnRedis, waitFor } from '../testing';
 import { EventHandler, LocalEventHandler, TaskHandler } from './decorators';
 import { QueueModule } from './queue.module';
-
-function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return (async () => {
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  })();
-}
 
 @Injectable()
 class AiHandlers {

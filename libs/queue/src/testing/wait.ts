@@ -8,7 +8,7 @@ type Falsy = false | 0 | '' | null | undefined;
  * Polls `check` every `everyMs` until it returns a truthy value (returned), or throws naming
  * `what` after `timeoutMs` (default 5000).
  */
-export async function waitFor<T>(check: () => T | Falsy | Promise<T | Falsy>, what: string, timeoutMs = 5000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(check: () => T | Falsy | Promise<T | Falsy>, what = 'the condition', timeoutMs = 5000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
