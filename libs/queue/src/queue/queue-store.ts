@@ -113,12 +113,12 @@ export interface QueueStore {
   fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult>;
   /**
    * Resolves when work may be available (a publish, a resume, a retry) or after `timeoutMs`.
-   * With `fetch`, a store may run that fetch the moment it is woken, without a round trip back
-   * (Redis: the fetch script is pipelined behind the BLPOP): its result goes to `fetch.onResult`,
-   * possibly after this call returned (when the local timer ended the wait first), and the call
-   * resolves to it when it came in time. A store that does not (memory) resolves to null.
+   * A store may run `fetch` the moment it is woken, without a round trip back (Redis: the fetch
+   * script is pipelined behind the BLPOP): its result goes to `fetch.onResult`, possibly after
+   * this call returned (when the local timer ended the wait first), and the call resolves to it
+   * when it came in time. A store that does not (memory) resolves to null.
    */
-  waitForWork(timeoutMs: number, fetch?: WakeFetch): Promise<WokenFetch | null>;
+  waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null>;
   /** Interrupts a pending `waitForWork` (used by close). */
   interruptWait(): void;
   /** Returns the refs that were stale (no longer in flight under that attempt). */

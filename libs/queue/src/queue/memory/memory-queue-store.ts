@@ -1,4 +1,5 @@
 import { Deque } from '../../util/deque';
+import { DueTimes } from './due-times';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
@@ -14,8 +15,8 @@ const GOLDEN = 0.6180339887498949;
 export class MemoryQueueStore implements QueueStore {
   private readonly tiers = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
   private readonly msgs = new Map<string, string>();
-  private readonly inflight = new Map<string, number>();
-  private readonly delayed = new Map<string, number>();
+  private readonly inflight = new DueTimes();
+  private readonly delayed = new DueTimes();
   private readonly att = new Map<string, number>();
   private readonly errors = new Map<string, string>();
   private readonly results = new Map<string, { record: string; at: number }>();
@@ -61,14 +62,8 @@ export class MemoryQueueStore implements QueueStore {
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
     const now = Date.now();
-    for (const [id, due] of this.delayed) {
-      if (due > now) continue;
-      this.delayed.delete(id);
-      this.tiers[this.tierOf(id)].push(id);
-    }
-    const expired = [...this.inflight].filter(([, deadline]) => deadline <= now).sort((a, b) => a[1] - b[1]);
-    for (const [id] of expired) {
-      this.inflight.delete(id);
+    for (const [id] of this.delayed.takeDue(now)) this.tiers[this.tierOf(id)].push(id);
+    for (const [id] of this.inflight.takeDue(now)) {
       this.count('failed', 1);
       const ended = (this.att.get(id) ?? 0) + 1;
       this.att.set(id, ended);
@@ -350,10 +345,8 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   private nextWake(now: number): number | null {
-    let best: number | null = null;
-    for (const due of this.delayed.values()) if (best === null || due < best) best = due;
-    for (const deadline of this.inflight.values()) if (best === null || deadline < best) best = deadline;
-    return best === null ? null : Math.max(0, best - now);
+    const times = [this.delayed.firstDue(), this.inflight.firstDue()].filter((t): t is number => t !== null);
+    return times.length === 0 ? null : Math.max(0, Math.min(...times) - now);
   }
 
   private wakeOne(): void {

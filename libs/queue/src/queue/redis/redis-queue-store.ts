@@ -95,28 +95,23 @@ export class RedisQueueStore implements QueueStore {
    * by default), so a local timer ends the wait on time; a BLPOP still pending then is reused by
    * the next wait (a token it takes is never lost: it ends that wait at once).
    */
-  async waitForWork(timeoutMs: number, fetch?: WakeFetch): Promise<WokenFetch | null> {
+  async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
     if (this.closed) return null;
     if (!this.pendingWake) {
       const blocking = (this.blocking ??= this.newBlockingClient());
       const block = Math.max(0.01, timeoutMs / 1000);
-      let wake: Promise<WokenFetch | null>;
-      if (fetch) {
-        // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
-        // token arrives (or the block times out), with no round trip back to this process.
-        const pipeline = blocking.pipeline();
-        pipeline.blpop(this.keys.wake, block);
-        this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random));
-        wake = pipeline.exec().then((replies) => {
-          const [error, reply] = replies![1];
-          if (error) throw error;
-          const result = this.parseFetch(reply as FetchReply);
-          fetch.onResult(result);
-          return { result, max: fetch.max };
-        });
-      } else {
-        wake = blocking.blpop(this.keys.wake, block).then(() => null);
-      }
+      // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
+      // token arrives (or the block times out), with no round trip back to this process.
+      const pipeline = blocking.pipeline();
+      pipeline.blpop(this.keys.wake, block);
+      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random));
+      const wake = pipeline.exec().then((replies) => {
+        const [error, reply] = replies![1];
+        if (error) throw error;
+        const result = this.parseFetch(reply as FetchReply);
+        fetch.onResult(result);
+        return { result, max: fetch.max };
+      });
       this.pendingWake = wake.catch((error) => {
         // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
         if (!this.closed && this.blocking === blocking) throw error;
@@ -129,7 +124,7 @@ export class RedisQueueStore implements QueueStore {
     try {
       // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
       // (and the fetch pipelined behind it) end it, so it is not fetched twice.
-      const localTimeout = fetch && !fetch.precise ? timeoutMs + 500 : timeoutMs;
+      const localTimeout = fetch.precise ? timeoutMs : timeoutMs + 500;
       return await Promise.race([this.pendingWake, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout)))]);
     } finally {
       clearTimeout(timer);
