@@ -74,6 +74,10 @@ export class QueueWorker {
     }
   }
 
+  handles(type: string): boolean {
+    return this.handlers.has(type);
+  }
+
   /** Handlers running or buffered in this process. */
   get heldCount(): number {
     return this.held.size;

@@ -67,12 +67,9 @@ export class StoreBackedQueue implements TaskQueue {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new InvalidOptionError('process.concurrency', concurrency, 'an integer in [1, 10000]');
     }
-    if (this.handledTypes.has(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
-    this.handledTypes.add(type);
+    if (this.worker.handles(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
     this.worker.register(type, handler as TaskHandler, concurrency);
   }
-
-  private readonly handledTypes = new Set<string>();
 
   async getStatus(id: string): Promise<MessageStatus | null> {
     if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('getStatus.id', id, 'a message id');
