@@ -154,12 +154,15 @@ describe.each([
     }
   });
 
-  it('keeps a status for the configured retention only', async () => {
-    const brief = kit.dispatcher({ service: 'brief', routingEnabled: false, statusRetentionMs: 1000 });
-    brief.handle('quick', () => 'ok');
-    const taskId = await brief.dispatch('quick');
-    await waitFor(async () => (await brief.getStatus(taskId))?.state === 'completed', 3000, 'completion');
-    await waitFor(async () => (await brief.getStatus(taskId)) === null, 3000, 'the status to expire');
+  it('keeps a status as long as the queue keeps the message (completedRetention)', async () => {
+    const brief = kit.dispatcher({ service: 'brief', routingEnabled: false }, { completedRetention: { count: 1 } });
+    brief.handle('quick', (p: number) => p);
+    const first = await brief.dispatch('quick', 1);
+    await waitFor(async () => (await brief.getStatus(first))?.state === 'completed', 3000, 'completion');
+    const second = await brief.dispatch('quick', 2);
+    await waitFor(async () => (await brief.getStatus(second))?.state === 'completed', 3000, 'completion');
+    expect(await brief.getStatus(first)).toBeNull();
+    expect(await brief.getStatus(second)).toMatchObject({ result: 2 });
   });
 
   it('names bad options', async () => {
