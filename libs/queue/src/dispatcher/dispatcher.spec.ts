@@ -23,6 +23,7 @@ const ROUTES = {
   'media.fail': { queue: 'media', maxRetries: 1 },
   'media.slow': { queue: 'media' },
   'media.hang': { queue: 'media', timeoutMs: 80, maxRetries: 1 },
+  'media.quick': { queue: 'media' },
 };
 
 class QuotaError extends Error {
@@ -113,6 +114,24 @@ describe.each([
     const late = await api.dispatchAndWait('media.slow', { ms: 50 }, { timeoutMs: 100, delayMs: 1000 }).catch((e: unknown) => e);
     expect(late).toBeInstanceOf(DispatchTimeoutError);
     expect(late).toMatchObject({ cancelled: true });
+  });
+
+  it('request/reply: a reply that arrives before the publish answered is kept for its caller', async () => {
+    const original = StoreBackedQueue.prototype.publishBatch;
+    const early = (api as unknown as { early: Map<string, unknown> }).early;
+    let handled = 0;
+    media.handle('media.quick', () => ++handled);
+    const publishBatch = jest.spyOn(StoreBackedQueue.prototype, 'publishBatch').mockImplementationOnce(async function (this: StoreBackedQueue, messages) {
+      const ids = await original.call(this, messages);
+      await waitFor(() => handled === 1 && early.size === 1, 5000, 'the reply to be read before the publish answers');
+      return ids;
+    });
+    try {
+      await expect(api.dispatchAndWait('media.quick', null, { timeoutMs: 5000 })).resolves.toBe(1);
+      expect(early.size).toBe(0);
+    } finally {
+      publishBatch.mockRestore();
+    }
   });
 
   it('calls onFailed once after the retries, with the status showing the error', async () => {
