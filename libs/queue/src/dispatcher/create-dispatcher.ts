@@ -29,7 +29,10 @@ export interface CreateDispatcherOptions {
   localQueue?: string;
   /** Queues to use. On Redis, a queue not given is opened on demand on the same client; on memory every queue must be given. */
   queues?: TaskQueue[];
-  /** How long task statuses are kept after their last change (default 24 h). */
+  /**
+   * How long the once-marker of a finished task is kept (default 24 h): within it, a redelivered
+   * task writes no second result. (The task's status is its queue message's, kept by the queue.)
+   */
   statusRetentionMs?: number;
   /** Default wait of `dispatchAndWait` (default 30 000 ms). */
   replyTimeoutMs?: number;
@@ -111,6 +114,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     blockMs: int('blockMs', options.blockMs, 5000, 10),
     webhook,
     resolveQueue,
+    knowsQueue: (name) => name === localQueue || given.has(name) || Object.values(routes).some((r) => r.queue === name),
     closeOwnedQueues: async () => {
       await Promise.all([...owned.values()].map((q) => q.close()));
     },

@@ -1,15 +1,18 @@
-import { randomUUID } from 'crypto';
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import { PRIORITIES, Priority, PublishOptions } from '../queue/queue.types';
 import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
 
-/** The queue payload of a dispatched task: the caller's payload plus where its outcome goes. */
+/**
+ * The queue payload of a dispatched task: the caller's payload plus where its outcome goes. It is
+ * the whole dispatch record: the publish is the dispatch's only write, and the task id is
+ * `<queue>:<message id>` (see {@link taskIdOf}).
+ */
 export interface TaskEnvelope {
   $dispatch: 1;
-  /** Task id. */
-  t: string;
+  /** Task id, only in messages published before task ids were message ids (still honoured). */
+  t?: string;
   /** Origin service. */
   o: string;
   /** Reply address of a waiting caller instance. */
@@ -23,11 +26,23 @@ export interface TaskEnvelope {
 export function asEnvelope(payload: unknown): TaskEnvelope | null {
   if (payload === null || typeof payload !== 'object') return null;
   const e = payload as Partial<TaskEnvelope>;
-  return e.$dispatch === 1 && typeof e.t === 'string' && typeof e.o === 'string' ? (e as TaskEnvelope) : null;
+  return e.$dispatch === 1 && (e.t === undefined || typeof e.t === 'string') && typeof e.o === 'string' ? (e as TaskEnvelope) : null;
+}
+
+/** The id of the task carried by message `messageId` of queue `queue`: `<queue>:<messageId>`. */
+export function taskIdOf(queue: string, messageId: string): string {
+  return `${queue}:${messageId}`;
+}
+
+/** `<queue>:<messageId>` -> its parts (the queue name may hold ':', a message id does not); null when not a task id. */
+export function parseTaskId(taskId: string): { queue: string; messageId: string } | null {
+  const at = taskId.lastIndexOf(':');
+  if (at <= 0 || at === taskId.length - 1) return null;
+  const queue = taskId.slice(0, at);
+  return QUEUE_NAME_PATTERN.test(queue) ? { queue, messageId: taskId.slice(at + 1) } : null;
 }
 
 export interface PreparedDispatch {
-  taskId: string;
   type: string;
   queue: string;
   publish: PublishOptions;
@@ -64,13 +79,11 @@ export function prepareDispatch(
     const v = o[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new InvalidOptionError(`${path}.options.${key}`, v, 'an integer >= 0');
   }
-  const taskId = randomUUID();
-  const envelope: TaskEnvelope = { $dispatch: 1, t: taskId, o: ctx.service, p: payload === undefined ? null : payload };
+  const envelope: TaskEnvelope = { $dispatch: 1, o: ctx.service, p: payload === undefined ? null : payload };
   if (ctx.replyTo) envelope.r = ctx.replyTo;
   if (hook) envelope.h = hook;
   const queue = ctx.routingEnabled ? route!.queue : ctx.localQueue;
   return {
-    taskId,
     type,
     queue,
     publish: {

@@ -1,14 +1,10 @@
 /**
  * The storage contract under a dispatcher (one Lua script or command per step on Redis, one
- * synchronous step in memory). Status records, results and replies belong to the origin service
- * (the dispatcher that published the task); the handling side writes into the origin's space.
+ * synchronous step in memory): the outcome events of tasks. There is no status record here: a
+ * task is its queue message (the publish is the dispatch's only write) and its status is the
+ * queue's. Results and replies belong to the origin service (the dispatcher that published the
+ * task); the handling side writes into the origin's space, once per task.
  */
-
-export interface InitRecord {
-  taskId: string;
-  type: string;
-  queue: string;
-}
 
 /** A final outcome, as written once per task to the origin's results. */
 export interface ResultEntry {
@@ -45,23 +41,17 @@ export interface FinishInput {
 export interface DispatcherStore {
   /** This instance's reply address (carried by its dispatchAndWait messages). */
   readonly replyAddress: string;
-  /** Records tasks as pending. Never overwrites a state already written by a handler (order-independent). */
-  init(records: InitRecord[]): Promise<void>;
-  /** Drops status records (of tasks whose publish failed). */
-  forget(taskIds: string[]): Promise<void>;
-  /** A handler attempt started. Ignored once the task is final. */
-  started(origin: string, taskId: string, attempt: number, messageId: string): Promise<void>;
-  /** An attempt failed and the queue will retry. Ignored once the task is final. */
-  attemptFailed(origin: string, taskId: string, attempt: number, errorJson: string): Promise<void>;
-  /** Writes the final outcome, once per task: status, a results entry and the reply. False when already final. */
+  /**
+   * Writes the final outcome, once per task (a marker kept for the retention makes a redelivered
+   * task's second finish a no-op): a results entry and, when a caller waits, the reply. False when
+   * the task's outcome was already written.
+   */
   finish(input: FinishInput): Promise<boolean>;
-  /** Status fields of a task of this service. */
-  status(taskId: string): Promise<Record<string, string> | null>;
   /** Results of this service not yet handled by any of its instances (blocks up to `blockMs`). */
   readResults(count: number, blockMs: number): Promise<ResultEntry[]>;
   ack(entryIds: string[]): Promise<void>;
-  /** Replies for this instance (blocks up to `blockMs`). */
-  readReplies(blockMs: number): Promise<Reply[]>;
+  /** Replies for this instance (blocks up to `blockMs`); `more` false: one is enough (no further caller waits). */
+  readReplies(blockMs: number, more?: boolean): Promise<Reply[]>;
   /** Ends pending blocking reads at once. */
   interrupt(): void;
   close(): Promise<void>;

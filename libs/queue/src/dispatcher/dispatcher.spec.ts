@@ -23,6 +23,7 @@ const ROUTES = {
   'media.fail': { queue: 'media', maxRetries: 1 },
   'media.slow': { queue: 'media' },
   'media.hang': { queue: 'media', timeoutMs: 80, maxRetries: 1 },
+  'media.quick': { queue: 'media' },
 };
 
 class QuotaError extends Error {
@@ -68,6 +69,8 @@ describe.each([
     const taskId = await api.dispatch('media.transcode', { file: 'a' });
     await waitFor(() => completed.length === 1, 5000, 'onCompleted');
     expect(completed[0]).toMatchObject({ taskId, type: 'media.transcode', result: { out: 'a.mp4', origin: 'api', priority: 'high' }, attempts: 1 });
+    // the outcome event is written just before the queue acknowledges the message
+    await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 2000, 'the acknowledgement');
     expect(await api.getStatus(taskId)).toMatchObject({ state: 'completed', queue: 'media', attempts: 1, result: { out: 'a.mp4' } });
     expect(await api.getStatus('unknown-task')).toBeNull();
     await sleep(300);
@@ -113,12 +116,31 @@ describe.each([
     expect(late).toMatchObject({ cancelled: true });
   });
 
+  it('request/reply: a reply that arrives before the publish answered is kept for its caller', async () => {
+    const original = StoreBackedQueue.prototype.publishBatch;
+    const early = (api as unknown as { early: Map<string, unknown> }).early;
+    let handled = 0;
+    media.handle('media.quick', () => ++handled);
+    const publishBatch = jest.spyOn(StoreBackedQueue.prototype, 'publishBatch').mockImplementationOnce(async function (this: StoreBackedQueue, messages) {
+      const ids = await original.call(this, messages);
+      await waitFor(() => handled === 1 && early.size === 1, 5000, 'the reply to be read before the publish answers');
+      return ids;
+    });
+    try {
+      await expect(api.dispatchAndWait('media.quick', null, { timeoutMs: 5000 })).resolves.toBe(1);
+      expect(early.size).toBe(0);
+    } finally {
+      publishBatch.mockRestore();
+    }
+  });
+
   it('calls onFailed once after the retries, with the status showing the error', async () => {
     const failed: FailedTask[] = [];
     api.onFailed('media.fail', (t) => void failed.push(t));
     const taskId = await api.dispatch('media.fail');
     await waitFor(() => failed.length === 1, 5000, 'onFailed');
     expect(failed[0]).toMatchObject({ taskId, attempts: 2, error: { name: 'QuotaError', message: 'quota exceeded' } });
+    await waitFor(async () => (await api.getStatus(taskId))?.state === 'failed', 2000, 'the dead letter');
     expect(await api.getStatus(taskId)).toMatchObject({ state: 'failed', attempts: 2, error: { name: 'QuotaError' } });
     await sleep(200);
     expect(failed).toHaveLength(1);
@@ -154,12 +176,46 @@ describe.each([
     }
   });
 
-  it('keeps a status for the configured retention only', async () => {
-    const brief = kit.dispatcher({ service: 'brief', routingEnabled: false, statusRetentionMs: 1000 });
-    brief.handle('quick', () => 'ok');
-    const taskId = await brief.dispatch('quick');
-    await waitFor(async () => (await brief.getStatus(taskId))?.state === 'completed', 3000, 'completion');
-    await waitFor(async () => (await brief.getStatus(taskId)) === null, 3000, 'the status to expire');
+  it('keeps a status as long as the queue keeps the message (completedRetention)', async () => {
+    const brief = kit.dispatcher({ service: 'brief', routingEnabled: false }, { completedRetention: { count: 1 } });
+    brief.handle('quick', (p: number) => p);
+    const first = await brief.dispatch('quick', 1);
+    await waitFor(async () => (await brief.getStatus(first))?.state === 'completed', 3000, 'completion');
+    const second = await brief.dispatch('quick', 2);
+    await waitFor(async () => (await brief.getStatus(second))?.state === 'completed', 3000, 'completion');
+    expect(await brief.getStatus(first)).toBeNull();
+    expect(await brief.getStatus(second)).toMatchObject({ result: 2 });
+  });
+
+  it('one status view: the task id names its queue message and getStatus is that message\'s status', async () => {
+    const taskId = await api.dispatch('media.transcode', { file: 'later' }, { delayMs: 60_000 });
+    const [queueName, messageId] = [taskId.slice(0, taskId.lastIndexOf(':')), taskId.slice(taskId.lastIndexOf(':') + 1)];
+    expect(queueName).toBe('media');
+    const media = kit.queue('media');
+    const message = await media.getStatus(messageId);
+    expect(message).toMatchObject({ state: 'delayed', type: 'media.transcode', priority: 'high' });
+    expect(await api.getStatus(taskId)).toEqual({ taskId, state: 'pending', type: 'media.transcode', queue: 'media', messageId, attempts: 0,
+      createdAt: message!.createdAt, nextAt: message!.nextAt });
+    // no second record: once the message is gone, so is the task
+    expect(await media.cancel(messageId)).toBe(true);
+    expect(await api.getStatus(taskId)).toBeNull();
+    // ids of queues the dispatcher does not use are not looked up
+    expect(await api.getStatus(`elsewhere:${messageId}`)).toBeNull();
+  });
+
+  it('a failed publish leaves nothing behind (the publish is the only write)', async () => {
+    const media = kit.queue('media');
+    const before = (await media.stats()).total_published;
+    const publishBatch = jest.spyOn(StoreBackedQueue.prototype, 'publishBatch').mockRejectedValueOnce(new Error('connection lost'));
+    try {
+      await expect(api.dispatch('media.transcode', { file: 'x' })).rejects.toThrow('connection lost');
+    } finally {
+      publishBatch.mockRestore();
+    }
+    expect((await media.stats()).total_published).toBe(before);
+    const taskId = await api.dispatch('media.transcode', { file: 'y' });
+    expect((await media.stats()).total_published).toBe(before + 1);
+    expect(await api.getStatus(taskId)).not.toBeNull();
   });
 
   it('names bad options', async () => {
@@ -176,5 +232,37 @@ describe('createDispatcher', () => {
     expect(make({ routes: { t: { queue: '' } } })).toThrow(/dispatcher\.routes\.t\.queue/);
     expect(make({ routes: { t: { queue: 'q', priority: 'x' } } })).toThrow(QueueConfigError);
     expect(make({ backend: { type: 'x' } })).toThrow(/dispatcher\.backend\.type/);
+  });
+});
+
+describe('Dispatcher on Redis writes one thing per dispatch', () => {
+  it('sends exactly one command for a dispatch (the publish script) and writes nothing in the dispatcher\'s space', async () => {
+    const kit = redisDispatcherKit(() => server.client(), uniquePrefix('dsp'));
+    const admin = server.client();
+    try {
+      const caller = kit.dispatcher({ service: 'caller', routes: { 'nobody.handles': { queue: 'idle' } } });
+      await caller.dispatch('nobody.handles', { warm: true }); // scripts loaded, queue opened
+      const calls = async () => {
+        const text = await admin.info('commandstats');
+        const out: Record<string, number> = {};
+        for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]] = Number(m[2]);
+        return out;
+      };
+      const delta = (a: Record<string, number>, b: Record<string, number>) =>
+        Object.fromEntries(Object.entries(b).filter(([k, v]) => k !== 'info' && v !== (a[k] ?? 0)).map(([k, v]) => [k, v - (a[k] ?? 0)]));
+      const t0 = await calls();
+      const taskId = await caller.dispatch('nobody.handles', { n: 1 });
+      const t1 = await calls();
+      // evalsha of publish.lua, and inside it only the queue's own keys (HSET, RPUSH, INCRBY, HINCRBY, wake-up)
+      const d = delta(t0, t1);
+      expect(d.evalsha).toBe(1);
+      expect(Object.keys(d).filter((c) => ['hsetnx', 'xadd', 'set', 'pexpire', 'del', 'eval'].includes(c))).toEqual([]);
+      expect(await caller.getStatus(taskId)).toMatchObject({ state: 'pending', queue: 'idle' });
+      const keys = await admin.keys('*{caller}*');
+      expect(keys).toEqual([]); // nothing in the dispatcher's own space until a result is written
+    } finally {
+      await kit.close();
+      admin.disconnect();
+    }
   });
 });

@@ -48,25 +48,30 @@ export interface BatchItem<P = unknown> {
 
 export type TaskState = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed';
 
-/** Answer of {@link Dispatcher.getStatus}. */
+/**
+ * Answer of {@link Dispatcher.getStatus}: the task's queue message status, in task terms
+ * (`pending` and `delayed` -> `pending`, `dead` -> `failed`). There is one status per task: its
+ * queue message's.
+ */
 export interface TaskStatus {
+  /** `<queue>:<messageId>`. */
   taskId: string;
   state: TaskState;
   type?: string;
   /** Target queue. */
-  queue?: string;
-  /** Attempts started so far. */
+  queue: string;
+  /** Id of the queue message carrying the task. */
+  messageId: string;
+  /** Attempts made so far (finished or running). */
   attempts: number;
   createdAt?: number;
-  startedAt?: number;
-  updatedAt?: number;
+  /** For a delayed task or one waiting for its retry: when it becomes ready. */
+  nextAt?: number;
   finishedAt?: number;
   /** For `completed`: the handler's return value. */
   result?: unknown;
   /** For `retrying` (last failed attempt) and `failed`. */
   error?: RecordedError;
-  /** Id of the queue message carrying the task (known once it started). */
-  messageId?: string;
 }
 
 /** What `onCompleted` callbacks receive. */
@@ -102,8 +107,9 @@ export interface Dispatcher {
   /** This service's name: origin of its dispatches, name of its results consumer group. */
   readonly service: string;
   /**
-   * Publishes a task to its routed queue (or the local queue when routing is disabled); resolves
-   * to the task id. @throws UnknownRouteError for a type without a route; InvalidOptionError for bad options.
+   * Publishes a task to its routed queue (or the local queue when routing is disabled): one
+   * publish, the only write of a dispatch. Resolves to the task id, `<queue>:<messageId>`.
+   * @throws UnknownRouteError for a type without a route; InvalidOptionError for bad options.
    */
   dispatch<P>(type: string, payload?: P, options?: DispatchOptions): Promise<string>;
   /** Dispatches many: one publish round trip per target queue (all issued at once). Ids in input order. */
@@ -114,13 +120,20 @@ export interface Dispatcher {
    * instance only.
    */
   dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options?: DispatchAndWaitOptions): Promise<R>;
-  /** Registers the handler of `type` on the local queue; its outcome is reported to the task's origin. */
-  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options?: { concurrency?: number }): void;
+  /**
+   * Registers the handler of `type` on the local queue; its outcome is reported to the task's
+   * origin. `timeoutMs` limits each attempt (with the message's own limit, the smaller applies).
+   */
+  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options?: { concurrency?: number; timeoutMs?: number }): void;
   /** Called once per completed task of `type` (`'*'`: every type) dispatched by this service, even across restarts. */
   onCompleted<R = unknown>(type: string, callback: (task: CompletedTask<R>) => void | Promise<void>): void;
   /** Called once per finally failed task of `type` (`'*'`: every type) dispatched by this service. */
   onFailed(type: string, callback: (task: FailedTask) => void | Promise<void>): void;
-  /** Where a task dispatched by this service is; null when unknown or past the retention. */
+  /**
+   * Where a task is: its queue message's status (one read). Null for an id that is not a task id of
+   * a queue this dispatcher knows (routes, local queue, given queues), and once the queue dropped
+   * the message (completed: past `completedRetention`; failed: past the dead-letter retention).
+   */
   getStatus(taskId: string): Promise<TaskStatus | null>;
   /** Stops reading results and replies; closes the queues the dispatcher opened itself. */
   close(): Promise<void>;

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
-import type { QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
-import { asEnvelope, prepareDispatch, PreparedDispatch } from './dispatch-prepare';
+import type { MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
+import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
   BatchItem, CompletedTask, DispatchAndWaitOptions, DispatchHandler, DispatchHandlerContext, DispatchOptions, Dispatcher, FailedTask,
   RoutingTable, TaskState, TaskStatus,
 } from './dispatcher';
 import { DispatchTimeoutError, RemoteTaskError } from './dispatcher-errors';
-import type { DispatcherStore } from './dispatcher-store';
+import type { DispatcherStore, Reply } from './dispatcher-store';
 import { ResultConsumer } from './result-consumer';
 import type { WebhookOptions } from './webhook';
 
@@ -22,6 +22,8 @@ export interface TaskDispatcherSettings {
   blockMs: number;
   webhook: WebhookOptions;
   resolveQueue(name: string): TaskQueue;
+  /** Queues whose task ids `getStatus` answers for (routes' queues, local queue, given queues). */
+  knowsQueue(name: string): boolean;
   closeOwnedQueues(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export class TaskDispatcher implements Dispatcher {
   private readonly logger: Logger;
   private readonly results: ResultConsumer;
   private readonly waiters = new Map<string, Waiter>();
+  /** Replies read before their caller learnt the task id from its publish (rare race), kept a while. */
+  private readonly early = new Map<string, { reply: Reply; at: number }>();
   private replyLoop?: Promise<void>;
   private closing?: Promise<void>;
 
@@ -67,21 +71,19 @@ export class TaskDispatcher implements Dispatcher {
     const prepared = this.prepare('dispatchAndWait', type, payload, { ...rest, ...(taskTimeoutMs === undefined ? {} : { timeoutMs: taskTimeoutMs }) },
       this.store.replyAddress);
     this.startReplies();
-    const reply = new Promise<R>((resolve, reject) => this.waiters.set(prepared.taskId, { type, resolve: resolve as (v: unknown) => void, reject }));
-    let messageId: string;
-    try {
-      [messageId] = await this.publishPrepared([prepared]);
-    } catch (error) {
-      this.waiters.delete(prepared.taskId);
-      throw error;
-    }
+    const [taskId] = await this.publish([prepared]);
+    const reply = new Promise<R>((resolve, reject) => {
+      this.waiters.set(taskId, { type, resolve: resolve as (v: unknown) => void, reject });
+      const early = this.early.get(taskId);
+      if (early) this.deliverReply(early.reply);
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        if (!this.waiters.delete(prepared.taskId)) return;
+        if (!this.waiters.delete(taskId)) return;
         const queue = this.settings.resolveQueue(prepared.queue);
-        void queue.cancel(messageId).catch(() => false)
-          .then((cancelled) => reject(new DispatchTimeoutError(prepared.taskId, type, timeoutMs, cancelled)));
+        void queue.cancel(parseTaskId(taskId)!.messageId).catch(() => false)
+          .then((cancelled) => reject(new DispatchTimeoutError(taskId, type, timeoutMs, cancelled)));
       }, timeoutMs);
     });
     try {
@@ -91,7 +93,7 @@ export class TaskDispatcher implements Dispatcher {
     }
   }
 
-  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options: { concurrency?: number } = {}): void {
+  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options: { concurrency?: number; timeoutMs?: number } = {}): void {
     if (this.closing) throw new QueueClosedError(`dispatcher ${this.service}`);
     if (typeof handler !== 'function') throw new InvalidOptionError('handle.handler', handler, 'a function');
     const queue = this.settings.resolveQueue(this.settings.localQueue);
@@ -103,12 +105,12 @@ export class TaskDispatcher implements Dispatcher {
           return ctx.signal;
         },
         extendLease: (ms?: number) => ctx.extendLease(ms),
-        taskId: envelope?.t ?? message.id,
+        taskId: envelope?.t ?? taskIdOf(queue.name, message.id),
         origin: envelope?.o ?? this.service,
         message,
       };
       if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
-      return this.runTracked(message, envelope, () => handler(envelope.p as P, context), ctx.signal);
+      return this.runTracked(message, envelope, context.taskId, () => handler(envelope.p as P, context), ctx.signal);
     }, options);
   }
 
@@ -133,30 +135,10 @@ export class TaskDispatcher implements Dispatcher {
 
   async getStatus(taskId: string): Promise<TaskStatus | null> {
     if (typeof taskId !== 'string' || taskId.length === 0) throw new InvalidOptionError('getStatus.taskId', taskId, 'a task id');
-    const f = await this.store.status(taskId);
-    if (!f || !f.state) return null;
-    const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
-    const status: TaskStatus = { taskId, state: f.state as TaskState, type: f.type, queue: f.queue, attempts: Number(f.attempts ?? 0),
-      createdAt: num(f.createdAt), startedAt: num(f.startedAt), updatedAt: num(f.updatedAt), finishedAt: num(f.finishedAt), messageId: f.messageId };
-    if (f.state === 'completed' && f.result !== undefined) status.result = parseJson(f.result);
-    if ((f.state === 'failed' || f.state === 'retrying') && f.error) status.error = parseJson(f.error) as RecordedError;
-    for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
-    if ((status.state === 'processing' || status.state === 'retrying') && status.messageId && status.queue) await this.checkDead(status);
-    return status;
-  }
-
-  /** A task whose every attempt ended by lease expiry (crashed handlers) is dead-lettered by the queue alone: report it failed. */
-  private async checkDead(status: TaskStatus): Promise<void> {
-    try {
-      const q = await this.settings.resolveQueue(status.queue!).getStatus(status.messageId!);
-      if (q?.state !== 'dead') return;
-      status.state = 'failed';
-      status.attempts = Math.max(status.attempts, q.attempts);
-      status.error = q.error ?? { name: 'DeadLetterError', message: q.reason ?? 'dead-lettered' };
-      if (q.finishedAt !== undefined) status.finishedAt = q.finishedAt;
-    } catch {
-      // the queue is not reachable from here (memory backend without it): keep the recorded state
-    }
+    const id = parseTaskId(taskId);
+    if (!id || !this.settings.knowsQueue(id.queue)) return null;
+    const q = await this.settings.resolveQueue(id.queue).getStatus(id.messageId);
+    return q ? toTaskStatus(taskId, id.queue, q) : null;
   }
 
   close(): Promise<void> {
@@ -179,48 +161,39 @@ export class TaskDispatcher implements Dispatcher {
       localQueue: s.localQueue, replyTo });
   }
 
+  /**
+   * Publishes (one publishBatch per target queue, all issued at once): the only write of a
+   * dispatch, so a failed publish leaves nothing behind and a task id always names a message.
+   */
   private async publish(prepared: PreparedDispatch[]): Promise<string[]> {
-    await this.publishPrepared(prepared);
-    if (prepared.some((p) => (p.publish.payload as { h?: string }).h)) this.results.start();
-    return prepared.map((p) => p.taskId);
-  }
-
-  /** Publishes (one publishBatch per target queue) and records the tasks as pending, all issued at once. */
-  private async publishPrepared(prepared: PreparedDispatch[]): Promise<string[]> {
     if (prepared.length === 0) return [];
     const byQueue = new Map<string, number[]>();
     prepared.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]));
-    const messageIds: string[] = new Array(prepared.length);
-    const publishes = [...byQueue].map(async ([queueName, indexes]) => {
-      const queue = this.settings.resolveQueue(queueName);
-      const ids = await queue.publishBatch(indexes.map((i) => prepared[i].publish));
-      indexes.forEach((index, j) => (messageIds[index] = ids[j]));
-    });
-    // The status write never overwrites what a fast handler already wrote, so it may land after the publish.
-    const init = this.store.init(prepared.map((p) => ({ taskId: p.taskId, type: p.type, queue: p.queue })));
-    const [published, initialised] = await Promise.allSettled([Promise.all(publishes), init]);
-    if (published.status === 'rejected') {
-      await this.store.forget(prepared.map((p) => p.taskId)).catch(() => undefined);
-      throw published.reason;
-    }
-    if (initialised.status === 'rejected') this.logger.warn(`status of ${prepared.length} dispatched tasks not recorded: ${initialised.reason?.message}`);
-    return messageIds;
+    const taskIds: string[] = new Array(prepared.length);
+    await Promise.all([...byQueue].map(async ([queueName, indexes]) => {
+      const ids = await this.settings.resolveQueue(queueName).publishBatch(indexes.map((i) => prepared[i].publish));
+      indexes.forEach((index, j) => (taskIds[index] = taskIdOf(queueName, ids[j])));
+    }));
+    if (prepared.some((p) => (p.publish.payload as TaskEnvelope).h)) this.results.start();
+    return taskIds;
   }
 
-  private async runTracked(message: QueueMessage, env: { t: string; o: string; r?: string; h?: string }, run: () => unknown, signal: AbortSignal): Promise<unknown> {
-    const base = { origin: env.o, taskId: env.t, type: message.type, attempts: message.attempt, replyTo: env.r, webhookUrl: env.h };
-    await this.store.started(env.o, env.t, message.attempt, message.id).catch((e: Error) => this.logger.warn(`status of ${env.t}: ${e.message}`));
+  /**
+   * Runs a dispatched task's handler and writes its final outcome to the origin (results entry,
+   * reply). The dispatcher has no timer of its own: the queue's run has the one time limit, and
+   * its AbortSignal (timeout) ends the attempt here too, even when the handler ignores it.
+   */
+  private async runTracked(message: QueueMessage, env: TaskEnvelope, taskId: string, run: () => unknown, signal: AbortSignal): Promise<unknown> {
+    const base = { origin: env.o, taskId, type: message.type, attempts: message.attempt, replyTo: env.r, webhookUrl: env.h };
     let result: unknown;
     let resultJson: string;
     try {
-      result = await untilAborted(Promise.resolve().then(run), signal);
+      result = await endedBy(signal, Promise.resolve().then(run));
       resultJson = JSON.stringify(result === undefined ? null : result);
     } catch (error) {
       if (error instanceof LeaseLostError || error instanceof QueueClosedError) throw error; // delivered again: not an outcome
-      const recorded = recordError(error);
       const final = (error as { retryable?: unknown })?.retryable === false || message.attempt > message.maxRetries;
-      if (final) await this.reliably(() => this.store.finish({ ...base, ok: false, valueJson: JSON.stringify(recorded) }));
-      else await this.store.attemptFailed(env.o, env.t, message.attempt, JSON.stringify(recorded)).catch(() => undefined);
+      if (final) await this.reliably(() => this.store.finish({ ...base, ok: false, valueJson: JSON.stringify(recordError(error)) }));
       throw error;
     }
     await this.reliably(() => this.store.finish({ ...base, ok: true, valueJson: resultJson }));
@@ -246,16 +219,9 @@ export class TaskDispatcher implements Dispatcher {
       let failures = 0;
       while (!this.closing) {
         try {
-          const replies = await this.store.readReplies(this.settings.blockMs);
+          const replies = await this.store.readReplies(this.settings.blockMs, this.waiters.size > 1);
           failures = 0;
-          for (const r of replies) {
-            const waiter = this.waiters.get(r.taskId);
-            if (!waiter) continue;
-            this.waiters.delete(r.taskId);
-            const value = parseJson(r.valueJson);
-            if (r.ok) waiter.resolve(value);
-            else waiter.reject(new RemoteTaskError(r.taskId, waiter.type, value as RecordedError));
-          }
+          for (const r of replies) this.deliverReply(r);
         } catch (error) {
           if (this.closing) break;
           failures++;
@@ -266,19 +232,49 @@ export class TaskDispatcher implements Dispatcher {
     })();
   }
 
+  private deliverReply(r: Reply): void {
+    const waiter = this.waiters.get(r.taskId);
+    if (!waiter) {
+      // the reply beat the publish's answer to this process, or its caller gave up: keep it a minute
+      const now = Date.now();
+      for (const [id, e] of this.early) if (e.at < now - 60_000 || this.early.size > 1000) this.early.delete(id);
+      this.early.set(r.taskId, { reply: r, at: now });
+      return;
+    }
+    this.waiters.delete(r.taskId);
+    this.early.delete(r.taskId);
+    const value = parseJson(r.valueJson);
+    if (r.ok) waiter.resolve(value);
+    else waiter.reject(new RemoteTaskError(r.taskId, waiter.type, value as RecordedError));
+  }
+
   private checkCallback(path: string, type: string, callback: unknown): void {
     if (typeof type !== 'string' || type.length === 0) throw new InvalidOptionError(`${path}.type`, type, "a task type or '*'");
     if (typeof callback !== 'function') throw new InvalidOptionError(`${path}.callback`, callback, 'a function');
   }
 }
 
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+/** The handler's promise, or the attempt's end when its signal fires first (timeout, lost lease, close). */
+function endedBy<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     work.then((v) => (signal.removeEventListener('abort', onAbort), resolve(v)), (e) => (signal.removeEventListener('abort', onAbort), reject(e)));
   });
+}
+
+const STATES: Record<MessageStatus['state'], TaskState> = {
+  pending: 'pending', delayed: 'pending', processing: 'processing', retrying: 'retrying', completed: 'completed', dead: 'failed',
+};
+
+/** The queue message's status in task terms. */
+function toTaskStatus(taskId: string, queue: string, q: MessageStatus): TaskStatus {
+  const status: TaskStatus = { taskId, state: STATES[q.state], type: q.type, queue, messageId: q.id, attempts: q.attempts, createdAt: q.createdAt,
+    finishedAt: q.finishedAt, result: q.result, error: q.error };
+  if (q.nextAt !== undefined && (q.state === 'delayed' || q.state === 'retrying')) status.nextAt = q.nextAt;
+  for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
+  return status;
 }
 
 function recordError(error: unknown): RecordedError {

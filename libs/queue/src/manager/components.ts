@@ -1,13 +1,11 @@
 import type { QueueAppConfig } from '../config/config.types';
-import { TaskTimeoutError } from '../errors';
 import { createEventBus } from '../events/create-event-bus';
 import type { EventBus } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import type { QueueMetrics } from '../metrics/queue-metrics';
 import { instrumentBus } from './instrument-bus';
-import type { ManagedTaskHandler } from './manager.types';
 import { createDispatcher } from '../dispatcher/create-dispatcher';
-import type { Dispatcher, DispatchHandlerContext, RoutingTable } from '../dispatcher/dispatcher';
+import type { Dispatcher, RoutingTable } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
 import type { TaskQueue } from '../queue/queue.types';
 import { createScheduler } from '../scheduler/create-scheduler';
@@ -95,26 +93,4 @@ export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, me
   };
   const bus = createEventBus({ type: e.type, ...common, ...(e.type === 'redis_stream' ? stream : {}), client: redis!.take(), prefix: `${c.redis.key_prefix}:ev` });
   return { local, bus: instrumentBus(bus, metrics ?? undefined) };
-}
-
-/** Enforces `timeoutMs` around a handler: its signal fires and the attempt fails with TaskTimeoutError. */
-export function withTimeout(handler: ManagedTaskHandler, timeoutMs: number): ManagedTaskHandler {
-  return (payload, context: DispatchHandlerContext) => {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(context.signal.reason);
-    context.signal.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new TaskTimeoutError(context.message.id, timeoutMs);
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    const run = Promise.resolve().then(() => handler(payload, { ...context, signal: controller.signal }));
-    return Promise.race([run, timeout]).finally(() => {
-      clearTimeout(timer);
-      context.signal.removeEventListener('abort', onAbort);
-    });
-  };
 }

@@ -19,14 +19,14 @@ export interface TaskHandlerOptions {
   queue?: string;
   /** Handlers of this type running at once in this process (default: the queue's `workers`). */
   concurrency?: number;
-  /** Per-attempt limit enforced around the handler: past it the attempt fails with TaskTimeoutError and the signal fires (default: none beyond the message's own `timeoutMs`). */
+  /** Per-attempt limit of the handler, enforced by the queue's run with the message's own `timeoutMs` (the smaller applies): past it the attempt fails with TaskTimeoutError and the signal fires (default: none beyond the message's). */
   timeoutMs?: number;
 }
 
 /**
  * A task handler: the payload, and the context (`attempt`, `signal`, `extendLease`, `message`,
- * `taskId` and `origin`: for tasks sent through the dispatcher, the task id and dispatching service;
- * for messages published straight to the queue, the message id and this service).
+ * `taskId` and `origin`: the task id `<queue>:<messageId>` and, for tasks sent through the
+ * dispatcher, the dispatching service; for messages published straight to the queue, this service).
  */
 export type ManagedTaskHandler<P = unknown, R = unknown> = (payload: P, context: DispatchHandlerContext) => Promise<R> | R;
 

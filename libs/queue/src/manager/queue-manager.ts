@@ -14,7 +14,8 @@ import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/schedu
 import type { Dispatcher } from '../dispatcher/dispatcher';
 import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
 import { DeferredRegistrations } from './deferred-registrations';
-import { buildBuses, buildDispatcher, buildScheduler, withTimeout } from './components';
+import { buildBuses, buildDispatcher, buildScheduler } from './components';
+import { taskIdOf } from '../dispatcher/dispatch-prepare';
 import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
 import { shutdownInOrder } from './ordered-shutdown';
 import {
@@ -185,13 +186,16 @@ export class QueueManager {
       throw new InvalidOptionError('taskHandler.timeoutMs', options.timeoutMs, 'a positive integer');
     }
     this.handledTypes.add(key);
-    const fn = options.timeoutMs ? withTimeout(handler as ManagedTaskHandler, options.timeoutMs) : (handler as ManagedTaskHandler);
+    const fn = handler as ManagedTaskHandler;
+    // the queue's run enforces timeoutMs (the one time limit of an attempt)
+    const runOptions = { concurrency: options.concurrency, timeoutMs: options.timeoutMs };
     const register = () => {
       if (this.config.task_dispatcher.enabled) {
-        this.dispatcherFor(queueName).handle(type, fn, { concurrency: options.concurrency });
+        this.dispatcherFor(queueName).handle(type, fn, runOptions);
       } else {
-        this.queue(queueName).process(type, (message: QueueMessage, ctx: HandlerContext) =>
-          fn(message.payload, { ...ctx, message, taskId: message.id, origin: this.config.service_name }), { concurrency: options.concurrency });
+        const queue = this.queue(queueName);
+        queue.process(type, (message: QueueMessage, ctx: HandlerContext) =>
+          fn(message.payload, { ...ctx, message, taskId: taskIdOf(queue.name, message.id), origin: this.config.service_name }), runOptions);
       }
     };
     try {

@@ -34,10 +34,15 @@ export class HandlerRun implements DeliveryRef {
     return (this.controller ??= new AbortController()).signal;
   }
 
-  /** Starts the handler; the outcome settles once (success, throw, timeout or abort). */
-  start(handler: (message: QueueMessage, context: HandlerContext) => unknown): void {
+  /**
+   * Starts the handler; the outcome settles once (success, throw, timeout or abort). The one time
+   * limit of an attempt is here: the smaller of the message's `timeoutMs` and the handler's own
+   * `handlerTimeoutMs` (0: none); past it the signal fires with TaskTimeoutError.
+   */
+  start(handler: (message: QueueMessage, context: HandlerContext) => unknown, handlerTimeoutMs = 0): void {
     this.startedAt = Date.now();
-    const { timeoutMs } = this.message;
+    const limits = [this.message.timeoutMs, handlerTimeoutMs].filter((ms) => ms > 0);
+    const timeoutMs = limits.length > 0 ? Math.min(...limits) : 0;
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => this.abort(new TaskTimeoutError(this.id, timeoutMs)), timeoutMs);
     }

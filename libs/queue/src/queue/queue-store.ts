@@ -60,7 +60,7 @@ export interface DeliveryRef {
 }
 
 export interface Completion extends DeliveryRef {
-  /** JSON of `{ r: result, f: finishedAt, t: type }`, or '' to keep no result. */
+  /** JSON of `{ r: result, f: finishedAt, t: type, a: attempts, c: createdAt }`, or '' to keep no result. */
   record: string;
 }
 

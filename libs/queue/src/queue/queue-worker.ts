@@ -16,6 +16,8 @@ const GOLDEN_RATIO = 0.6180339887498949;
 interface HandlerSlot {
   fn: TaskHandler;
   concurrency: number;
+  /** The handler's own per-attempt limit (0: none). */
+  timeoutMs: number;
   running: number;
   waiting: HandlerRun[];
 }
@@ -61,8 +63,8 @@ export class QueueWorker {
     );
   }
 
-  register(type: string, fn: TaskHandler, concurrency: number): void {
-    this.handlers.set(type, { fn, concurrency, running: 0, waiting: [] });
+  register(type: string, fn: TaskHandler, concurrency: number, timeoutMs = 0): void {
+    this.handlers.set(type, { fn, concurrency, timeoutMs, running: 0, waiting: [] });
     this.capacity += concurrency;
     this.slotWaiter?.();
     if (!this.loop && !this.closing) {
@@ -214,7 +216,7 @@ export class QueueWorker {
     slot.running++;
     const m = run.message;
     this.observer.started?.(this.options.name, m.type, m.priority, Date.now() - m.createdAt);
-    run.start(slot.fn);
+    run.start(slot.fn, slot.timeoutMs);
   }
 
   private finish(slot: HandlerSlot, run: HandlerRun, outcome: RunOutcome): void {
@@ -225,7 +227,7 @@ export class QueueWorker {
     const duration = Date.now() - run.startedAt;
     this.avgRunMs += (duration - this.avgRunMs) * 0.2;
     if (outcome.ok) {
-      const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, outcome.value) : '';
+      const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, m.createdAt, outcome.value) : '';
       this.acks.add({ id: m.id, attempt: m.attempt, record });
       this.observer.finished?.(this.options.name, m.type, m.priority, 'completed', duration);
     } else if (!(outcome.error instanceof LeaseLostError)) {
@@ -306,10 +308,10 @@ function deadInfo(reason: string, attempts: number, error?: { name: string; mess
   return JSON.stringify({ reason, attempts, deadAt: Date.now(), error });
 }
 
-function resultRecord(type: string, attempt: number, value: unknown): string {
+function resultRecord(type: string, attempt: number, createdAt: number, value: unknown): string {
   try {
-    return JSON.stringify({ r: value, f: Date.now(), t: type, a: attempt });
+    return JSON.stringify({ r: value, f: Date.now(), t: type, a: attempt, c: createdAt });
   } catch {
-    return JSON.stringify({ f: Date.now(), t: type, a: attempt, e: 'result is not JSON-serialisable' });
+    return JSON.stringify({ f: Date.now(), t: type, a: attempt, c: createdAt, e: 'result is not JSON-serialisable' });
   }
 }

@@ -57,6 +57,11 @@ export type TaskHandler<P = unknown, R = unknown> = (message: QueueMessage<P>, c
 export interface ProcessOptions {
   /** Handlers of this type running at once in this process (default: the queue's `concurrency`). */
   concurrency?: number;
+  /**
+   * Per-attempt limit of this handler (default none beyond the message's own `timeoutMs`). With both,
+   * the smaller applies; past it the signal fires with {@link TaskTimeoutError} and the attempt fails.
+   */
+  timeoutMs?: number;
 }
 
 export type MessageState = 'pending' | 'delayed' | 'processing' | 'retrying' | 'completed' | 'dead';

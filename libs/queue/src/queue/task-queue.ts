@@ -67,8 +67,12 @@ export class StoreBackedQueue implements TaskQueue {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new InvalidOptionError('process.concurrency', concurrency, 'an integer in [1, 10000]');
     }
+    const timeoutMs = options.timeoutMs ?? 0;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
+      throw new InvalidOptionError('process.timeoutMs', options.timeoutMs, 'an integer in [0, 2147483647]');
+    }
     if (this.worker.handles(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
-    this.worker.register(type, handler as TaskHandler, concurrency);
+    this.worker.register(type, handler as TaskHandler, concurrency, timeoutMs);
   }
 
   async getStatus(id: string): Promise<MessageStatus | null> {
@@ -90,6 +94,7 @@ export class StoreBackedQueue implements TaskQueue {
       status.finishedAt = detail.f as number;
       status.type = detail.t as string;
       status.attempts = detail.a as number;
+      if (typeof detail.c === 'number') status.createdAt = detail.c;
     } else if (stored.state === 'retrying' && detail) {
       status.error = detail as unknown as MessageStatus['error'];
     } else if (stored.state === 'dead' && detail) {

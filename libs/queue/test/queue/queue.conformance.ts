@@ -286,6 +286,24 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(await queue.stats()).toMatchObject({ total_failed: 1, total_retried: 1, total_processed: 1 });
   });
 
+  test('a handler\'s own timeoutMs is the same one limit: the smaller of it and the message\'s applies', async () => {
+    const { queue } = make({ maxRetries: 0 });
+    const limits: number[] = [];
+    const hang = async (m: QueueMessage, ctx: { signal: AbortSignal }) => {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+      limits.push((ctx.signal.reason as TaskTimeoutError).timeoutMs);
+      return m.id;
+    };
+    queue.process('handler-limit', hang, { timeoutMs: 60 });
+    queue.process('message-limit', hang, { timeoutMs: 60_000 });
+    expect(() => queue.process('bad-limit', hang, { timeoutMs: -1 })).toThrow(InvalidOptionError);
+    const a = await queue.publish({ type: 'handler-limit' }); // message without a limit: the handler's 60 ms
+    const b = await queue.publish({ type: 'message-limit', timeoutMs: 80 }); // the message's 80 ms is smaller
+    for (const id of [a, b]) await waitFor(async () => (await queue.getStatus(id))?.state === 'dead', 'the timed-out attempt');
+    expect((await queue.getStatus(a))?.error?.name).toBe('TaskTimeoutError');
+    expect(limits.sort((x, y) => x - y)).toEqual([60, 80]);
+  });
+
   test('pause stops every worker from taking work; resume restarts them', async () => {
     const { queue } = make();
     let calls = 0;

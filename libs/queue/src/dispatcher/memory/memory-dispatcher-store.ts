@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import { ChangeWaiter } from '../../scheduler/change-waiter';
-import type { DispatcherStore, FinishInput, InitRecord, Reply, ResultEntry } from '../dispatcher-store';
+import type { DispatcherStore, FinishInput, Reply, ResultEntry } from '../dispatcher-store';
 
 interface ServiceResults {
   entries: ResultEntry[];
@@ -10,11 +10,13 @@ interface ServiceResults {
 }
 
 /**
- * What dispatchers in one process share on the memory backend (statuses, results per service,
- * replies per instance). Give the same hub to every dispatcher that should see the others.
+ * What dispatchers in one process share on the memory backend (once-markers of finished tasks,
+ * results per service, replies per instance). Give the same hub to every dispatcher that should
+ * see the others.
  */
 export class MemoryDispatchHub {
-  readonly statuses = new Map<string, { fields: Record<string, string>; expiresAt: number }>();
+  /** `<origin>|<taskId>` -> expiry of its once-marker. */
+  readonly done = new Map<string, number>();
   readonly results = new Map<string, ServiceResults>();
   readonly replies = new Map<string, { items: Reply[]; waiter: ChangeWaiter }>();
   seq = 0;
@@ -32,9 +34,10 @@ export class MemoryDispatchHub {
   }
 }
 
-/** {@link DispatcherStore} in one process: step for step what the Lua scripts do. */
+/** {@link DispatcherStore} in one process: step for step what the Lua script does. */
 export class MemoryDispatcherStore implements DispatcherStore {
   readonly replyAddress = randomUUID();
+  private nextSweep = 0;
 
   constructor(
     private readonly hub: MemoryDispatchHub,
@@ -43,35 +46,12 @@ export class MemoryDispatcherStore implements DispatcherStore {
     private readonly resultsMaxLen: number,
   ) {}
 
-  async init(records: InitRecord[]): Promise<void> {
-    const now = Date.now();
-    for (const r of records) {
-      const s = this.record(this.service, r.taskId, true)!;
-      const defaults: Record<string, string> = { taskId: r.taskId, type: r.type, queue: r.queue, createdAt: String(now), state: 'pending',
-        attempts: '0', updatedAt: String(now) };
-      for (const [k, v] of Object.entries(defaults)) if (!(k in s.fields)) s.fields[k] = v;
-      s.expiresAt = now + this.retentionMs;
-    }
-  }
-
-  async forget(taskIds: string[]): Promise<void> {
-    for (const id of taskIds) this.hub.statuses.delete(`${this.service}|${id}`);
-  }
-
-  async started(origin: string, taskId: string, attempt: number, messageId: string): Promise<void> {
-    const now = Date.now();
-    this.update(origin, taskId, { state: 'processing', attempts: String(attempt), messageId, startedAt: String(now), updatedAt: String(now) });
-  }
-
-  async attemptFailed(origin: string, taskId: string, attempt: number, errorJson: string): Promise<void> {
-    this.update(origin, taskId, { state: 'retrying', attempts: String(attempt), error: errorJson, updatedAt: String(Date.now()) });
-  }
-
   async finish(f: FinishInput): Promise<boolean> {
     const now = Date.now();
-    const written = this.update(f.origin, f.taskId, { state: f.ok ? 'completed' : 'failed', [f.ok ? 'result' : 'error']: f.valueJson,
-      attempts: String(f.attempts), finishedAt: String(now), updatedAt: String(now), taskId: f.taskId, type: f.type });
-    if (!written) return false;
+    const marker = `${f.origin}|${f.taskId}`;
+    if ((this.hub.done.get(marker) ?? 0) > now) return false;
+    this.hub.done.set(marker, now + this.retentionMs);
+    this.sweepMarkers(now);
     const results = this.hub.resultsOf(f.origin);
     results.entries.push({ entryId: String(++this.hub.seq), taskId: f.taskId, type: f.type, ok: f.ok, valueJson: f.valueJson,
       attempts: f.attempts, finishedAt: now, webhookUrl: f.webhookUrl });
@@ -83,11 +63,6 @@ export class MemoryDispatcherStore implements DispatcherStore {
       replies.waiter.wake();
     }
     return true;
-  }
-
-  async status(taskId: string): Promise<Record<string, string> | null> {
-    const s = this.record(this.service, taskId, false);
-    return s ? { ...s.fields } : null;
   }
 
   async readResults(count: number, blockMs: number): Promise<ResultEntry[]> {
@@ -119,24 +94,10 @@ export class MemoryDispatcherStore implements DispatcherStore {
     this.hub.replies.delete(this.replyAddress);
   }
 
-  private record(origin: string, taskId: string, create: boolean): { fields: Record<string, string>; expiresAt: number } | null {
-    const key = `${origin}|${taskId}`;
-    const now = Date.now();
-    let s = this.hub.statuses.get(key);
-    if (s && s.expiresAt <= now) {
-      this.hub.statuses.delete(key);
-      s = undefined;
-    }
-    if (!s && create) this.hub.statuses.set(key, (s = { fields: {}, expiresAt: now + this.retentionMs }));
-    return s ?? null;
-  }
-
-  /** Applies fields unless the task is final; false when it was. */
-  private update(origin: string, taskId: string, fields: Record<string, string>): boolean {
-    const s = this.record(origin, taskId, true)!;
-    if (s.fields.state === 'completed' || s.fields.state === 'failed') return false;
-    Object.assign(s.fields, fields);
-    s.expiresAt = Date.now() + this.retentionMs;
-    return true;
+  /** Drops expired once-markers (at most once a second). */
+  private sweepMarkers(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + 1000;
+    for (const [key, expiresAt] of this.hub.done) if (expiresAt <= now) this.hub.done.delete(key);
   }
 }

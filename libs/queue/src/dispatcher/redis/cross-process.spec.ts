@@ -68,9 +68,8 @@ describe('Dispatcher across processes (Redis)', () => {
     expect(states).toEqual(['pending', 'processing', 'completed']);
     const status = await api.getStatus(taskId);
     expect(status).toMatchObject({ taskId, state: 'completed', type: 'slow', queue: 'worker', attempts: 1, result: { sleptMs: 300 } });
-    expect(status!.createdAt!).toBeLessThanOrEqual(status!.startedAt!);
-    expect(status!.startedAt!).toBeLessThanOrEqual(status!.finishedAt!);
-    expect(status!.messageId).toEqual(expect.any(String));
+    expect(status!.createdAt! + 200).toBeLessThanOrEqual(status!.finishedAt!);
+    expect(taskId).toBe(`worker:${status!.messageId}`);
   });
 
   it('shows retrying with the error, then completed; a handler past its timeout gets its signal fired and is retried', async () => {

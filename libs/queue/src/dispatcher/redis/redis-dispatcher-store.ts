@@ -2,9 +2,9 @@ import { randomUUID } from 'crypto';
 import { join } from 'path';
 import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
-import type { DispatcherStore, FinishInput, InitRecord, Reply, ResultEntry } from '../dispatcher-store';
+import type { DispatcherStore, FinishInput, Reply, ResultEntry } from '../dispatcher-store';
 
-const SCRIPTS = ['init', 'start', 'attempt-failed', 'finish'] as const;
+const SCRIPTS = ['finish'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<ScriptName> | undefined;
@@ -23,8 +23,9 @@ export class DispatcherKeys {
     this.results = `${this.base}results`;
   }
 
-  task(taskId: string): string {
-    return `${this.base}task:${taskId}`;
+  /** Marker of a task whose outcome was written (once per task). */
+  done(taskId: string): string {
+    return `${this.base}done:${taskId}`;
   }
 
   reply(instanceId: string): string {
@@ -46,7 +47,7 @@ export interface RedisDispatcherStoreOptions {
 
 type StreamEntry = [string, string[]] | null;
 
-/** {@link DispatcherStore} on Redis: status hashes, a results stream per service, a reply list per instance. */
+/** {@link DispatcherStore} on Redis: a results stream per service, a reply list per instance, a once-marker per finished task. */
 export class RedisDispatcherStore implements DispatcherStore {
   readonly replyAddress = randomUUID();
   readonly keys: DispatcherKeys;
@@ -72,37 +73,13 @@ export class RedisDispatcherStore implements DispatcherStore {
     return origin === this.options.service ? this.keys : new DispatcherKeys(this.options.prefix, origin);
   }
 
-  async init(records: InitRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const args: Array<string | number> = [this.options.retentionMs];
-    for (const r of records) args.push(r.taskId, r.type, r.queue);
-    await this.lua.run(this.client, 'init', records.map((r) => this.keys.task(r.taskId)), args);
-  }
-
-  async forget(taskIds: string[]): Promise<void> {
-    if (taskIds.length > 0) await this.client.del(...taskIds.map((id) => this.keys.task(id)));
-  }
-
-  async started(origin: string, taskId: string, attempt: number, messageId: string): Promise<void> {
-    await this.lua.run(this.client, 'start', [this.keysFor(origin).task(taskId)], [attempt, messageId, this.options.retentionMs]);
-  }
-
-  async attemptFailed(origin: string, taskId: string, attempt: number, errorJson: string): Promise<void> {
-    await this.lua.run(this.client, 'attempt-failed', [this.keysFor(origin).task(taskId)], [attempt, errorJson, this.options.retentionMs]);
-  }
-
   async finish(f: FinishInput): Promise<boolean> {
     const k = this.keysFor(f.origin);
-    const keys = [k.task(f.taskId), k.results];
+    const keys = [k.done(f.taskId), k.results];
     if (f.replyTo) keys.push(k.reply(f.replyTo));
     const written = await this.lua.run<number>(this.client, 'finish', keys, [f.ok ? '1' : '0', f.valueJson, f.attempts,
       this.options.retentionMs, this.options.resultsMaxLen, f.taskId, f.type, f.webhookUrl ?? '', Math.max(60_000, this.options.claimIdleMs)]);
     return written === 1;
-  }
-
-  async status(taskId: string): Promise<Record<string, string> | null> {
-    const fields = await this.client.hgetall(this.keys.task(taskId));
-    return Object.keys(fields).length === 0 ? null : fields;
   }
 
   async readResults(count: number, blockMs: number): Promise<ResultEntry[]> {
@@ -142,14 +119,15 @@ export class RedisDispatcherStore implements DispatcherStore {
     if (entryIds.length > 0) await this.client.xack(this.keys.results, this.options.service, ...entryIds);
   }
 
-  async readReplies(blockMs: number): Promise<Reply[]> {
+  async readReplies(blockMs: number, more = true): Promise<Reply[]> {
     if (this.closed) return [];
     const key = this.keys.reply(this.replyAddress);
     this.repliesConn ??= duplicateClient(this.client);
     try {
       const first = await this.repliesConn.blpop(key, Math.max(0.01, blockMs / 1000));
       if (!first) return [];
-      const rest = (await this.client.lpop(key, 1000)) ?? [];
+      // more replies waiting only when more than this one caller is waiting (saves a round trip per reply)
+      const rest = more ? ((await this.client.lpop(key, 1000)) ?? []) : [];
       return [first[1], ...rest].flatMap((raw) => {
         try {
           const r = JSON.parse(raw) as { t: string; ok: boolean; v: string };

@@ -1,17 +1,18 @@
 --[[
-  Writes the final outcome of a task, once: the status, an entry in the origin's results stream
-  (read by the origin's consumer group: callbacks and webhook) and, when a caller waits, a reply
-  on that caller instance's own list. A second finish of the same task (a redelivery) does nothing.
+  Writes the final outcome of a task, once: an entry in the origin's results stream (read by the
+  origin's consumer group: callbacks and webhook) and, when a caller waits, a reply on that caller
+  instance's own list. The task's status is its queue message's; this script keeps only a marker
+  per task, so a second finish of the same task (a redelivery) does nothing.
 
   Input:
-    KEYS[1] status hash
+    KEYS[1] once-marker of the task (string, PEXPIRE retention)
     KEYS[2] results stream of the origin service
     KEYS[3] reply list of the waiting instance (optional)
 
     ARGV[1] '1' completed, '0' failed
     ARGV[2] result JSON (completed) or error JSON (failed)
     ARGV[3] attempts
-    ARGV[4] status retention (ms)
+    ARGV[4] marker retention (ms)
     ARGV[5] results stream approximate max length
     ARGV[6] taskId
     ARGV[7] type
@@ -19,22 +20,17 @@
     ARGV[9] reply time-to-live (ms)
 
   Output:
-    1 when written, 0 when the task was already final
+    1 when written, 0 when the task's outcome was already written
 ]]
 -- @include "now"
 
-local status, results, reply = KEYS[1], KEYS[2], KEYS[3]
-local state = redis.call('HGET', status, 'state')
-if state == 'completed' or state == 'failed' then return 0 end
+local done, results, reply = KEYS[1], KEYS[2], KEYS[3]
+if not redis.call('SET', done, ARGV[1], 'NX', 'PX', ARGV[4]) then return 0 end
 local now = nowMs()
-local ok = ARGV[1] == '1'
-redis.call('HSET', status, 'state', ok and 'completed' or 'failed', ok and 'result' or 'error', ARGV[2],
-  'attempts', ARGV[3], 'finishedAt', now, 'updatedAt', now, 'taskId', ARGV[6], 'type', ARGV[7])
-redis.call('PEXPIRE', status, ARGV[4])
 redis.call('XADD', results, 'MAXLEN', '~', ARGV[5], '*', 'taskId', ARGV[6], 'type', ARGV[7], 'ok', ARGV[1],
   'value', ARGV[2], 'attempts', ARGV[3], 'finishedAt', now, 'hook', ARGV[8])
 if reply then
-  redis.call('RPUSH', reply, cjson.encode({ t = ARGV[6], ok = ok, v = ARGV[2] }))
+  redis.call('RPUSH', reply, cjson.encode({ t = ARGV[6], ok = ARGV[1] == '1', v = ARGV[2] }))
   redis.call('PEXPIRE', reply, ARGV[9])
 end
 return 1
