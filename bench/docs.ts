@@ -81,7 +81,10 @@ message was processed exactly once and the backend reports nothing left waiting 
   consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up; priorities mixed round-robin over the four
   tiers. Idle latency: ${s.idleLatencySamples} messages one at a time (concurrency 10), 2 ms apart after each handler
   start. Latency under load: batches every millisecond at half of the system's own steady throughput
-  from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
+  from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s. Priority preemption: a backlog of ${s.preemptionBacklog.toLocaleString('en-US')} low
+  messages (topped up whenever half is gone) processed at concurrency 1, 10 and 100 while one critical message
+  is published every 10 ms for ${s.preemptionSeconds} s; publish-to-start of the criticals, and (in the raw JSON) how many lows
+  started between a critical's publish and its start. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
   \`used_memory\` delta / messages minus the mean payload JSON size. Idle worker: \`INFO commandstats\`
   delta over ${s.idleSeconds} s with one started consumer and nothing to do (commands run inside Lua scripts count), and
   the commands clients sent in that window (MONITOR lines not from Lua, i.e. round trips).

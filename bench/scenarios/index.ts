@@ -5,6 +5,7 @@ import { busStreams } from './bus-streams';
 import { idleCommands } from './idle-commands';
 import { latencyIdle, latencyLoad } from './latency';
 import { memory } from './memory';
+import { priorityPreemption } from './priority-preemption';
 import { processC1, processC10, processC100 } from './process';
 import { steady, steadyPriorities } from './steady';
 import type { Scenario } from './scenario';
@@ -16,6 +17,6 @@ export * from './scenario';
  * event-bus scenarios come last and run for ours only (BullMQ has no event bus).
  */
 export const SCENARIOS: Scenario[] = [
-  bulkPublish, processC1, processC10, processC100, steady, steadyPriorities, latencyIdle, latencyLoad, memory, idleCommands,
+  bulkPublish, processC1, processC10, processC100, steady, steadyPriorities, latencyIdle, latencyLoad, priorityPreemption, memory, idleCommands,
   busPubSubFanout, busStreams, busLocal,
 ];

@@ -20,6 +20,10 @@ export interface Sizes {
   busEvents: number;
   /** Events of the pub/sub fan-out (each delivered to 3 subscribers). */
   busFanoutEvents: number;
+  /** Low messages in front of the criticals in the priority-preemption scenario (kept at least half full). */
+  preemptionBacklog: number;
+  /** How long criticals are published (one every 10 ms) per concurrency in priority-preemption. */
+  preemptionSeconds: number;
   /** Longest any phase may take before the scenario counts as failed (stuck messages). */
   timeoutMs: number;
 }
@@ -38,6 +42,8 @@ export const FULL_SIZES: Sizes = {
   idleSeconds: 10,
   busEvents: 100_000,
   busFanoutEvents: 50_000,
+  preemptionBacklog: 100_000,
+  preemptionSeconds: 5,
   timeoutMs: 180_000,
 };
 
@@ -55,6 +61,8 @@ export const SMOKE_SIZES: Sizes = {
   idleSeconds: 1,
   busEvents: 3000,
   busFanoutEvents: 2000,
+  preemptionBacklog: 2000,
+  preemptionSeconds: 0.3,
   timeoutMs: 30_000,
 };
 
