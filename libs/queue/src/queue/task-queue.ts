@@ -1,4 +1,4 @@
-import { DeadLetterNotFoundError, InvalidOptionError, QueueClosedError } from '../errors';
+import { DeadLetterNotFoundError, InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { decodeBody } from './message-codec';
 import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
 import type { QueueObserver } from './queue-observer';
@@ -53,8 +53,22 @@ export class StoreBackedQueue implements TaskQueue {
     return ids;
   }
 
+  /**
+   * Sends to the outbox or the store, failing with PublishTimeoutError after `publishTimeoutMs`
+   * (0 = no bound). The command itself cannot be taken back: it may still be applied later.
+   */
   private sendPublish(messages: StoredPublish[]): Promise<string[]> {
-    return this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
+    const sent = this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
+    const timeoutMs = this.options.publishTimeoutMs;
+    if (timeoutMs === 0) return sent;
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PublishTimeoutError(this.name, Date.now() - started, timeoutMs, messages.length)), timeoutMs);
+    });
+    // a late failure of the abandoned command must not surface as an unhandled rejection
+    sent.catch(() => undefined);
+    return Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
   }
 
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {
