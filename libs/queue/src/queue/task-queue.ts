@@ -61,10 +61,10 @@ export class StoreBackedQueue implements TaskQueue {
     const sent = this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
     const timeoutMs = this.options.publishTimeoutMs;
     if (timeoutMs === 0) return sent;
-    const started = Date.now();
+    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PublishTimeoutError(this.name, Date.now() - started, timeoutMs, messages.length)), timeoutMs);
+      timer = setTimeout(() => reject(new PublishTimeoutError(this.name, Math.ceil(performance.now() - started), timeoutMs, messages.length)), timeoutMs);
     });
     // a late failure of the abandoned command must not surface as an unhandled rejection
     sent.catch(() => undefined);
