@@ -1,4 +1,5 @@
 import { DeadLetterNotFoundError, InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
+import { Deadlines } from '../util/deadlines';
 import { decodeBody } from './message-codec';
 import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
 import type { QueueObserver } from './queue-observer';
@@ -18,6 +19,7 @@ import {
 export class StoreBackedQueue implements TaskQueue {
   readonly deadLetters: DeadLetterQueue;
   private readonly worker: QueueWorker;
+  private readonly publishDeadlines?: Deadlines;
   private closed?: Promise<void>;
 
   constructor(
@@ -28,6 +30,7 @@ export class StoreBackedQueue implements TaskQueue {
   ) {
     this.worker = new QueueWorker(store, options, observer);
     this.deadLetters = new StoreDeadLetters(store);
+    if (options.publishTimeoutMs > 0) this.publishDeadlines = new Deadlines(options.publishTimeoutMs);
   }
 
   get name(): string {
@@ -59,16 +62,8 @@ export class StoreBackedQueue implements TaskQueue {
    */
   private sendPublish(messages: StoredPublish[]): Promise<string[]> {
     const sent = this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
-    const timeoutMs = this.options.publishTimeoutMs;
-    if (timeoutMs === 0) return sent;
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PublishTimeoutError(this.name, Math.ceil(performance.now() - started), timeoutMs, messages.length)), timeoutMs);
-    });
-    // a late failure of the abandoned command must not surface as an unhandled rejection
-    sent.catch(() => undefined);
-    return Promise.race([sent, timeout]).finally(() => clearTimeout(timer));
+    if (!this.publishDeadlines) return sent;
+    return this.publishDeadlines.bound(sent, (waitedMs) => new PublishTimeoutError(this.name, waitedMs, this.options.publishTimeoutMs, messages.length));
   }
 
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {

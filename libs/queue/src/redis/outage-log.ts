@@ -84,6 +84,8 @@ export class RedisOutageLog {
       client.nodes('all').forEach(track);
       client.on('+node', track);
       client.on('-node', (node: Redis) => this.ended(node));
+      // a node known only by its key (not seen through '+node') is taken as back when the cluster is ready
+      client.on('ready', () => [...this.keys.values()].forEach((id) => this.recovered(id)));
       // node errors are handled by the cluster's pool and forwarded as 'node error'
       client.on('node error', (error: Error, key: string) => this.failed(nodes.get(key) ?? key, error));
     }
