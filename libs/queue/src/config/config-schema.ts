@@ -43,6 +43,7 @@ export const CONFIG_SCHEMA: Schema = s.object({
     retry_backoff: s.object({ base_ms: s.int(0, 1000), factor: s.number(1, 2, 100), max_ms: s.int(0, 60_000), jitter: s.number(0, 0.2, 1) }),
     scheduling: s.enum(['strict', 'weighted'], 'strict'),
     weights: s.object({ critical: s.int(1, 8, 1000), high: s.int(1, 4, 1000), normal: s.int(1, 2, 1000), low: s.int(1, 1, 1000) }),
+    publish_timeout_ms: s.int(0, 10_000),
     outbox: s.object({ enabled: s.bool(false), max_size: s.int(1, 10_000) }),
     queues: s.map(
       s.object({

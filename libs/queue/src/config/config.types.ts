@@ -86,6 +86,8 @@ export interface MessageQueueSection {
   scheduling: 'strict' | 'weighted';
   /** Tier weights for `weighted` (default 8/4/2/1). */
   weights: Record<Priority, number>;
+  /** Longest a publish waits for Redis before PublishTimeoutError, in ms (default 10 000; 0 = no bound). */
+  publish_timeout_ms: number;
   /** Backup producer (Redis): publishes wait in a bounded in-process outbox while Redis is unreachable (default off, 10 000). */
   outbox: { enabled: boolean; max_size: number };
   /** Further named queues, each with overrides of the values above. */

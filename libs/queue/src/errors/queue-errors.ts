@@ -108,6 +108,30 @@ export class OutboxFullError extends QueueError {
   }
 }
 
+/**
+ * Redis did not answer a publish (or publishBatch) within the queue's `publishTimeoutMs`
+ * (config `message_queue.publish_timeout_ms`), usually because it is unreachable. The command
+ * may still reach Redis later (ioredis keeps it queued until it reconnects), so the message may
+ * or may not be stored: check with `getStatus(id)` for ids you chose, or publish again with the
+ * same id or idempotency key.
+ */
+export class PublishTimeoutError extends QueueError {
+  constructor(
+    readonly queue: string,
+    /** Time the call waited for Redis, in ms. */
+    readonly waitedMs: number,
+    readonly timeoutMs: number,
+    /** Messages in the call (1 for publish). */
+    readonly messageCount: number,
+  ) {
+    super(
+      `publish of ${messageCount} message${messageCount === 1 ? '' : 's'} to queue "${queue}" got no answer from Redis after ${waitedMs} ms ` +
+        `(publishTimeoutMs ${timeoutMs}); it may or may not have been stored`,
+      'PUBLISH_TIMEOUT',
+    );
+  }
+}
+
 /** No Redis server could be reached or started (test harness, embedded default). */
 export class RedisUnavailableError extends QueueError {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 import type { EventBus } from './event-bus';
 import {
-  EventBusOptions, LocalEventBusOptions, RedisPubSubEventBusOptions, RedisStreamEventBusOptions, resolveCommonOptions,
+  EventBusOptions, eventBusPrefix, LocalEventBusOptions, RedisPubSubEventBusOptions, RedisStreamEventBusOptions, resolveCommonOptions,
   resolveConnection, resolveStreamOptions,
 } from './event-bus-options';
 import { LocalEventBus } from './local/local-event-bus';
@@ -13,7 +13,8 @@ import { RedisStreamEventBus } from './redis-stream/redis-stream-bus';
  * - `redis_pubsub`: broadcast, at-most-once ({@link RedisPubSubEventBus});
  * - `redis_stream`: durable, at-least-once, consumer group per service, backup outbox ({@link RedisStreamEventBus}).
  *
- * Defaults: bufferSize 1000, workers 4, bufferFullPolicy `wait`, prefix `ev`; see {@link EventBusOptions}.
+ * Defaults: bufferSize 1000, workers 4, bufferFullPolicy `wait`, prefix `mq:ev` (the
+ * prefix QueueManager uses with the default `redis.key_prefix`, see {@link eventBusPrefix}); see {@link EventBusOptions}.
  * The Redis `client` is shared and stays open when the bus closes.
  * @throws QueueConfigError naming the invalid option (path `event_bus.<option>`).
  */

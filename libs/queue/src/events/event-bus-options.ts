@@ -20,7 +20,7 @@ export interface CommonEventBusOptions {
 export interface RedisEventBusConnectionOptions {
   /** Connection for commands; shared, not closed by the bus. Subscriber and blocking connections are duplicated from it. */
   client: RedisClient;
-  /** Key and channel prefix (default `ev`). `[A-Za-z0-9_.:-]`. */
+  /** Key and channel prefix (default `mq:ev`, the same as a QueueManager with the default `redis.key_prefix`). `[A-Za-z0-9_.:-]`. */
   prefix?: string;
 }
 
@@ -112,13 +112,25 @@ export function resolveCommonOptions(options: EventBusOptions, path = 'event_bus
   };
 }
 
+/**
+ * The prefix of the Redis buses under a key prefix (config `redis.key_prefix`): `<keyPrefix>:ev`.
+ * QueueManager uses it; createEventBus defaults to it with the default key prefix `mq`, so a
+ * service built either way meets the other on the same channels.
+ */
+export function eventBusPrefix(keyPrefix: string): string {
+  return `${keyPrefix}:ev`;
+}
+
+/** Default prefix of a Redis bus: `mq:ev` ({@link eventBusPrefix} of the default key prefix `mq`). */
+export const DEFAULT_EVENT_BUS_PREFIX = eventBusPrefix('mq');
+
 /** Validates the client and prefix of a Redis bus. */
 export function resolveConnection(options: RedisEventBusConnectionOptions, path = 'event_bus'): { client: RedisClient; prefix: string } {
   const client = options.client as unknown;
   if (!client || typeof client !== 'object' || typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
     throw new QueueConfigError(`${path}.client`, client, 'an ioredis client (createRedisClient)');
   }
-  const prefix = options.prefix ?? 'ev';
+  const prefix = options.prefix ?? DEFAULT_EVENT_BUS_PREFIX;
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) throw new QueueConfigError(`${path}.prefix`, prefix, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
   return { client: options.client, prefix };
 }

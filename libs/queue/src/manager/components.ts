@@ -1,5 +1,6 @@
 import type { QueueAppConfig } from '../config/config.types';
 import { createEventBus } from '../events/create-event-bus';
+import { eventBusPrefix } from '../events/event-bus-options';
 import type { EventBus } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import type { QueueMetrics } from '../metrics/queue-metrics';
@@ -91,6 +92,6 @@ export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, me
     maxDeliveries: e.stream.max_deliveries, claimIdleMs: e.stream.claim_idle_ms, blockMs: e.stream.block_ms, readCount: e.stream.read_count,
     deadLetterMaxLen: e.stream.dead_letter_max_len, outbox: { enabled: e.stream.outbox.enabled, maxSize: e.stream.outbox.max_size },
   };
-  const bus = createEventBus({ type: e.type, ...common, ...(e.type === 'redis_stream' ? stream : {}), client: redis!.take(), prefix: `${c.redis.key_prefix}:ev` });
+  const bus = createEventBus({ type: e.type, ...common, ...(e.type === 'redis_stream' ? stream : {}), client: redis!.take(), prefix: eventBusPrefix(c.redis.key_prefix) });
   return { local, bus: instrumentBus(bus, metrics ?? undefined) };
 }

@@ -25,6 +25,7 @@ export function queueOptionsFromConfig(config: QueueAppConfig, name: string): Qu
     idempotencyTtlMs: r.idempotency_ttl_seconds * 1000,
     prefetch: config.limits.prefetch,
     idleBlockMs: mq.idle_block_ms,
+    publishTimeoutMs: mq.publish_timeout_ms,
     outbox: { enabled: mq.outbox.enabled, maxSize: mq.outbox.max_size },
   };
 }

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { QueueAppConfig } from '../config/config.types';
+import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
 import { RedisStartupError } from './redis-checks';
 
@@ -41,29 +42,30 @@ export class RedisConnections {
     readonly clients: RedisClient[],
     /** Secret-free description for logs. */
     readonly description: string,
+    /** The outage log of every connection of this manager (the pool and the duplicates made from it). */
+    readonly outageLog: RedisOutageLog,
   ) {}
 
   /** Opens `pool.size` connections and waits until they are ready (`connect_timeout_ms`). @throws RedisStartupError */
   static async open(config: QueueAppConfig, logger: LoggerService): Promise<RedisConnections> {
     const options = redisConnectionOptions(config);
     const description = describeRedis(options);
-    const clients = Array.from({ length: config.redis.pool.size }, () => createRedisClient(options));
+    // one outage log for the pool and every connection duplicated from it: an outage is logged
+    // once when it starts and once when it ends, whatever the number of connections
+    const outageLog = new RedisOutageLog(description, logger);
+    const clients = Array.from({ length: config.redis.pool.size }, () => createRedisClient({ ...options, outageLog }));
     let lastError = '';
-    for (const client of clients) {
-      client.on('error', (error: Error) => {
-        // ioredis reconnects by itself; log each distinct error once, without the URL.
-        if (error.message !== lastError) logger.warn(`Redis ${description}: ${error.message}`);
-        lastError = error.message;
-      });
-    }
+    const remember = (error: Error) => (lastError = error.message);
+    for (const client of clients) client.on('error', remember);
     try {
       await Promise.all(clients.map((c) => waitUntilReady(c, config.redis.connect_timeout_ms)));
     } catch {
       clients.forEach((c) => c.disconnect());
       throw new RedisStartupError(`Redis ${description} not reachable within ${config.redis.connect_timeout_ms} ms (redis.connect_timeout_ms)${lastError ? `: ${lastError}` : ''}`);
     }
+    for (const client of clients) client.off('error', remember);
     logger.log(`connected to Redis ${description} (${clients.length} command connection${clients.length > 1 ? 's' : ''})`);
-    return new RedisConnections(clients, description);
+    return new RedisConnections(clients, description, outageLog);
   }
 
   /** The next command connection (round robin). */

@@ -47,6 +47,12 @@ export interface QueueOptions {
   prefetch?: number;
   /** Longest an idle worker blocks before it checks for expired leases and due delayed messages (default 30 000 ms). */
   idleBlockMs?: number;
+  /**
+   * Longest a publish or publishBatch waits for Redis before it fails with PublishTimeoutError
+   * (default 10 000 ms; 0 = wait without bound). A timed-out publish may still be applied later.
+   * With the outbox on, an unreachable Redis sends publishes to the outbox instead of waiting.
+   */
+  publishTimeoutMs?: number;
   /** Backup producer (Redis backend): while Redis is unreachable, publishes wait in a bounded in-process outbox (default off, 10 000 messages). */
   outbox?: { enabled?: boolean; maxSize?: number };
 }
@@ -66,6 +72,7 @@ export interface ResolvedQueueOptions {
   unhandledTypeGraceMs: number;
   prefetch: number;
   idleBlockMs: number;
+  publishTimeoutMs: number;
   outbox: { enabled: boolean; maxSize: number };
 }
 
@@ -131,6 +138,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
     unhandledTypeGraceMs: int('unhandledTypeGraceMs', options.unhandledTypeGraceMs, 30_000, 0),
     prefetch: int('prefetch', options.prefetch, 100, 1),
     idleBlockMs: int('idleBlockMs', options.idleBlockMs, 30_000, 10),
+    publishTimeoutMs: int('publishTimeoutMs', options.publishTimeoutMs, 10_000, 0),
     outbox: { enabled: outbox.enabled ?? false, maxSize: int('outbox.maxSize', outbox.maxSize, 10_000, 1) },
   };
 }

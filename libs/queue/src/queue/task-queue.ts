@@ -1,4 +1,5 @@
-import { DeadLetterNotFoundError, InvalidOptionError, QueueClosedError } from '../errors';
+import { DeadLetterNotFoundError, InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
+import { Deadlines } from '../util/deadlines';
 import { decodeBody } from './message-codec';
 import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
 import type { QueueObserver } from './queue-observer';
@@ -18,6 +19,7 @@ import {
 export class StoreBackedQueue implements TaskQueue {
   readonly deadLetters: DeadLetterQueue;
   private readonly worker: QueueWorker;
+  private readonly publishDeadlines?: Deadlines;
   private closed?: Promise<void>;
 
   constructor(
@@ -28,6 +30,7 @@ export class StoreBackedQueue implements TaskQueue {
   ) {
     this.worker = new QueueWorker(store, options, observer);
     this.deadLetters = new StoreDeadLetters(store);
+    if (options.publishTimeoutMs > 0) this.publishDeadlines = new Deadlines(options.publishTimeoutMs);
   }
 
   get name(): string {
@@ -53,8 +56,14 @@ export class StoreBackedQueue implements TaskQueue {
     return ids;
   }
 
+  /**
+   * Sends to the outbox or the store, failing with PublishTimeoutError after `publishTimeoutMs`
+   * (0 = no bound). The command itself cannot be taken back: it may still be applied later.
+   */
   private sendPublish(messages: StoredPublish[]): Promise<string[]> {
-    return this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
+    const sent = this.outbox ? this.outbox.publish(messages) : this.store.publish(messages);
+    if (!this.publishDeadlines) return sent;
+    return this.publishDeadlines.bound(sent, (waitedMs) => new PublishTimeoutError(this.name, waitedMs, this.options.publishTimeoutMs, messages.length));
   }
 
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {

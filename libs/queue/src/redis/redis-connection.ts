@@ -1,5 +1,6 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { QueueConfigError } from '../errors';
+import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -26,10 +27,23 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Client name shown in CLIENT LIST (default `meeting-queue`). */
   connectionName?: string;
+  /** Where outage lines go (default a Nest Logger named `Redis`); ignored when `outageLog` is given. */
+  logger?: RedisOutageLogger;
+  /** Share one outage log between several clients (the manager's pool); default one per client. */
+  outageLog?: RedisOutageLog;
 }
 
-/** Creates a client. It reconnects by itself; commands issued while disconnected wait in its queue. */
+/**
+ * Creates a client. It reconnects by itself; commands issued while disconnected wait in its queue.
+ * It has an error listener from the start: an outage is logged once when it starts and once when
+ * it ends (see {@link RedisOutageLog}), also for the connections {@link duplicateClient} makes from it.
+ */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
+  const client = newClient(options);
+  return (options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger)).watch(client);
+}
+
+function newClient(options: RedisConnectionOptions): RedisClient {
   const base: RedisOptions = {
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     maxRetriesPerRequest: null,
@@ -71,9 +85,14 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
   });
 }
 
-/** A second connection with the same settings (for blocking commands and subscriptions). */
+/**
+ * A second connection with the same settings (for blocking commands and subscriptions), reporting
+ * to the outage log of `client` (a client the library did not create gets one of its own; the
+ * caller's client itself is left as it is). Every connection the library opens comes from here or
+ * from {@link createRedisClient}.
+ */
 export function duplicateClient(client: RedisClient): RedisClient {
-  return client.duplicate();
+  return RedisOutageLog.forClient(client).watch(client.duplicate());
 }
 
 /** `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or shown. */

@@ -78,15 +78,8 @@ export class RedisPubSubEventBus extends BaseEventBus {
   private ensureSubscriber(): RedisClient {
     if (this.subscriber) return this.subscriber;
     const subscriber = duplicateClient(this.pubsub.client);
-    let lastError = '';
-    subscriber.on('error', (error: Error) => {
-      if (error.message !== lastError) this.logger.warn(`subscriber connection: ${error.message}`);
-      lastError = error.message;
-    });
-    subscriber.on('ready', () => {
-      if (lastError) this.logger.log('subscriber connection is back; channels are subscribed again');
-      lastError = '';
-    });
+    // errors and reconnects are logged by the connection's outage log (see duplicateClient);
+    // ioredis subscribes the channels again by itself after a reconnect
     subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, undefined, message));
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.onMessage(channel, pattern, message));
     this.subscriber = subscriber;

@@ -52,7 +52,6 @@ export class StreamChannelConsumer {
   async start(startId: string): Promise<void> {
     await this.ensureGroup(startId);
     this.blocking = duplicateClient(this.deps.client);
-    this.blocking.on('error', () => undefined);
     this.loop = this.run();
     this.timer = setInterval(() => void this.tick(), Math.max(10, Math.floor(this.deps.options.claimIdleMs / 2)));
     this.timer.unref();

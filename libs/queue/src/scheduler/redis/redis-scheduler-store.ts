@@ -1,5 +1,4 @@
 import { join } from 'path';
-import { Logger } from '@nestjs/common';
 import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
@@ -48,11 +47,9 @@ export class RedisSchedulerStore implements SchedulerStore {
   private readonly lua = schedulerCommands();
   private readonly waiter = new ChangeWaiter();
   private subscriber?: RedisClient;
-  private readonly logger: Logger;
 
   constructor(private readonly client: RedisClient, prefix: string, name: string, private readonly queuePrefix = 'mq') {
     this.keys = new SchedulerKeys(prefix, name);
-    this.logger = new Logger(`Scheduler:${name}`);
     this.lua.install(client);
   }
 
@@ -61,7 +58,6 @@ export class RedisSchedulerStore implements SchedulerStore {
     if (this.subscriber) return;
     const sub = duplicateClient(this.client);
     this.subscriber = sub;
-    sub.on('error', (error: Error) => this.logger.warn(`change subscription: ${error.message}`));
     sub.on('message', () => this.waiter.wake());
     // After a reconnect ioredis subscribes again; changes made meanwhile are caught by a wake-up.
     sub.on('ready', () => this.waiter.wake());
