@@ -18,6 +18,8 @@ export class HandlerRun implements DeliveryRef {
 
   constructor(
     readonly message: QueueMessage,
+    /** The token of this delivery's lease (every store step that names the delivery carries it). */
+    readonly lease: string,
     private readonly extend: (run: HandlerRun, ms?: number) => Promise<void>,
     private readonly onSettle: (run: HandlerRun, outcome: RunOutcome) => void,
   ) {}

@@ -1,4 +1,5 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
+import { uniqueId } from '../util/unique-id';
 import { encodeBody } from './message-codec';
 import { priorityIndex, ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
 import type { StoredPublish } from './queue-store';
@@ -7,7 +8,7 @@ import type { PublishOptions } from './queue.types';
 const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs']);
 
 /**
- * Checks one publish and encodes it for the store. Throws {@link InvalidOptionError} naming the
+ * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the
  * option (`publish.priority`, or `publishBatch[3].priority` in a batch) or {@link PayloadTooLargeError}.
  */
 export function preparePublish(options: PublishOptions, queue: ResolvedQueueOptions, path = 'publish', now = Date.now()): StoredPublish {
@@ -40,6 +41,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
   }
   return {
+    id: uniqueId(),
     priority,
     delayMs,
     idempotencyKey: key,

@@ -4,10 +4,17 @@
  * process. Everything above this line (validation, handlers, leases, retries) is shared, so both
  * backends have the same semantics by construction and the conformance suite checks the stores.
  *
+ * Ids are chosen by the producer (`uniqueId` in util/unique-id.ts: unique without any stored state), so they
+ * never repeat, even after the store lost its data, and a publish sent twice is stored once.
+ *
  * Attempts: the store keeps, per message, the number of attempts that *ended* (failed or whose
- * lease expired). A delivery's attempt number is that count + 1. A step that names a delivery
- * (`id` + `attempt`) is ignored when the message is no longer in flight under that attempt
- * (its lease expired and it was delivered again): a late worker cannot undo a newer delivery.
+ * lease expired). A delivery's attempt number is that count + 1.
+ *
+ * Leases: every fetch gives its deliveries a lease token that no other delivery has (a fresh
+ * unique id per fetch; the pair id + token is unique). A step that names a delivery (complete,
+ * fail, extend, release) carries that token and is ignored unless the message is in flight under
+ * it: a late worker cannot settle a redelivery (after its lease expired, or it was put back and
+ * taken again) nor a different message, whatever happened to the store in between.
  */
 
 export interface StoredPublish {
@@ -18,15 +25,17 @@ export interface StoredPublish {
   body: string;
   idempotencyKey?: string;
   idempotencyTtlMs: number;
-  /** An id chosen by the producer (publish outbox); normally absent and issued by the store. */
-  id?: string;
+  /**
+   * Chosen by the producer (`uniqueId`). A message whose id the store already has (queued,
+   * delayed, in flight, dead, or completed within the retention) is skipped: a re-sent publish is
+   * applied once.
+   */
+  id: string;
 }
 
-export interface Delivery {
-  id: string;
+export interface Delivery extends DeliveryRef {
   /** Null when nothing is stored under the id (a garbage entry in a tier list). */
   body: string | null;
-  attempt: number;
 }
 
 export interface FetchResult {
@@ -54,9 +63,13 @@ export interface WokenFetch {
   max: number;
 }
 
+/** Names one delivery of a message: only the worker that fetched it holds its lease token. */
 export interface DeliveryRef {
   id: string;
+  /** Ended attempts + 1 at the time of the fetch (what the handler sees as `ctx.attempt`). */
   attempt: number;
+  /** The token of this delivery's lease (see the header of this file). */
+  lease: string;
 }
 
 export interface Completion extends DeliveryRef {
@@ -102,7 +115,10 @@ export interface StoredDeadLetter {
 }
 
 export interface QueueStore {
-  /** All or nothing; returns ids in input order (an existing id for a repeated idempotency key). */
+  /**
+   * All or nothing; returns ids in input order (an existing id for a repeated idempotency key).
+   * Messages whose id is already stored are skipped (a re-sent call is applied once).
+   */
   publish(messages: StoredPublish[]): Promise<string[]>;
   /**
    * Atomically: move due delayed messages to their tier, put expired leases back (dead-lettering
@@ -121,7 +137,7 @@ export interface QueueStore {
   waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null>;
   /** Interrupts a pending `waitForWork` (used by close). */
   interruptWait(): void;
-  /** Returns the refs that were stale (no longer in flight under that attempt). */
+  /** Returns the refs that were stale (no longer in flight under that lease). */
   complete(items: Completion[]): Promise<DeliveryRef[]>;
   /** Returns false when the delivery was stale. */
   fail(ref: DeliveryRef, action: FailAction): Promise<boolean>;

@@ -166,7 +166,7 @@ export class QueueWorker {
   private acceptFetched(result: FetchResult): void {
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
     for (const delivery of result.deliveries) {
-      if (this.closing) void this.releaseQuietly([{ id: delivery.id, attempt: delivery.attempt }]);
+      if (this.closing) void this.releaseQuietly([delivery]);
       else this.accept(delivery);
     }
   }
@@ -183,7 +183,7 @@ export class QueueWorker {
   }
 
   private accept(delivery: Delivery): void {
-    const ref = { id: delivery.id, attempt: delivery.attempt };
+    const ref: DeliveryRef = { id: delivery.id, attempt: delivery.attempt, lease: delivery.lease };
     const decoded = decodeBody(delivery.body);
     if (!decoded.ok) {
       this.observer.rejected?.(this.options.name, null, decoded.reason);
@@ -205,7 +205,7 @@ export class QueueWorker {
       }
       return;
     }
-    const run = new HandlerRun(toQueueMessage(delivery.id, delivery.attempt, header, payload), (r, ms) => this.extendOne(r, ms),
+    const run = new HandlerRun(toQueueMessage(delivery.id, delivery.attempt, header, payload), delivery.lease, (r, ms) => this.extendOne(r, ms),
       (r, outcome) => this.finish(slot, r, outcome));
     this.held.set(run.id, run);
     if (slot.running < slot.concurrency) this.start(slot, run);
@@ -228,7 +228,7 @@ export class QueueWorker {
     this.avgRunMs += (duration - this.avgRunMs) * 0.2;
     if (outcome.ok) {
       const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, m.createdAt, outcome.value) : '';
-      this.acks.add({ id: m.id, attempt: m.attempt, record });
+      this.acks.add({ id: m.id, attempt: m.attempt, lease: run.lease, record });
       this.observer.finished?.(this.options.name, m.type, m.priority, 'completed', duration);
     } else if (!(outcome.error instanceof LeaseLostError)) {
       const action = this.failAction(run, outcome.error);
@@ -273,7 +273,7 @@ export class QueueWorker {
       for (let i = 0; i < refs.length; i += 1000) {
         for (const ref of await this.store.extend(refs.slice(i, i + 1000), lease)) {
           const run = this.held.get(ref.id);
-          if (!run || run.attempt !== ref.attempt) continue;
+          if (!run || run.lease !== ref.lease) continue;
           this.logger.warn(`lease of message ${ref.id} was lost; aborting its handler`);
           run.abort(new LeaseLostError(ref.id));
         }
@@ -292,7 +292,7 @@ export class QueueWorker {
   private async releaseQuietly(refs: DeliveryRef[]): Promise<void> {
     if (refs.length === 0) return;
     try {
-      await this.store.release(refs.map((r) => ({ id: r.id, attempt: r.attempt })), 0);
+      await this.store.release(refs.map((r) => ({ id: r.id, attempt: r.attempt, lease: r.lease })), 0);
     } catch (error) {
       this.logger.error(`could not put ${refs.length} messages back (their leases will expire and they run again): ${(error as Error).message}`);
     }

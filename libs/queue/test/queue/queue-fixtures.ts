@@ -11,6 +11,11 @@ export interface QueueBackendFixture {
   create(options: QueueOptions): { queue: StoreBackedQueue; store: QueueStore };
   /** Puts an entry that is not a valid message into the normal tier. */
   injectGarbage(queueName: string, kind: 'missing-body' | 'bad-body'): Promise<string>;
+  /**
+   * The storage of `queueName` forgets everything, as a Redis restarted without persistence does
+   * (the single-server fixture really kills and restarts its server; workers keep running).
+   */
+  loseData(queueName: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -47,14 +52,30 @@ export function memoryFixture(): QueueBackendFixture {
       store.tiers[2].push(id);
       return id;
     },
+    async loseData(queueName) {
+      const store = stores.get(queueName)!;
+      const { resolved, limits } = limitsOf({ name: queueName });
+      // every field of a fresh store except the waiting workers (they stay blocked on this one)
+      const { waiters: _waiters, ...empty } = new MemoryQueueStore(limits, resolved.deadLetter.enabled) as unknown as Record<string, unknown>;
+      Object.assign(store, empty);
+    },
     async teardown() {
       await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 })));
     },
   };
 }
 
-/** `stopServer` runs after every queue is closed (closing needs the server). */
-export function redisFixture(label: string, makeClient: () => Redis | Cluster, prefix: string, stopServer: () => Promise<void>): QueueBackendFixture {
+/**
+ * `stopServer` runs after every queue is closed (closing needs the server). `restartEmpty` kills
+ * the server and starts it again without its data; without it, loseData deletes the queue's keys.
+ */
+export function redisFixture(
+  label: string,
+  makeClient: () => Redis | Cluster,
+  prefix: string,
+  stopServer: () => Promise<void>,
+  restartEmpty?: () => Promise<void>,
+): QueueBackendFixture {
   const client = makeClient();
   const queues: StoreBackedQueue[] = [];
   return {
@@ -72,6 +93,10 @@ export function redisFixture(label: string, makeClient: () => Redis | Cluster, p
       if (kind === 'bad-body') await client.hset(keys.msgs, id, 'this is not a message');
       await client.rpush(keys.tiers[2], id);
       return id;
+    },
+    async loseData(queueName) {
+      if (restartEmpty) return restartEmpty();
+      await client.del(...new QueueKeys(prefix, queueName).all());
     },
     async teardown() {
       await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 })));

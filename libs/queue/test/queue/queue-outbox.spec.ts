@@ -20,7 +20,6 @@ describe('queue publish outbox (backup producer)', () => {
     for (let i = 0; i < 1000; i++) ids.push(await queue.publish({ type: 'o', payload: i }));
     expect(queue.outboxSize).toBe(1000);
     expect(new Set(ids).size).toBe(1000);
-    expect(ids.every((id) => id.startsWith('o'))).toBe(true);
     await server.restart();
     const seen: number[] = [];
     queue.process<number>('o', (m) => void seen.push(m.payload), { concurrency: 1 });
@@ -29,7 +28,7 @@ describe('queue publish outbox (backup producer)', () => {
     expect(queue.outboxSize).toBe(0);
     expect((await queue.getStatus(ids[500]))!.state).toBe('completed');
     expect((await queue.stats()).total_published).toBe(1001);
-    expect(before).not.toMatch(/^o/);
+    expect(ids.includes(before)).toBe(false);
     await queue.close();
     client.disconnect();
   });

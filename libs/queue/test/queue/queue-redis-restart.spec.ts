@@ -1,4 +1,4 @@
-import { createQueue } from '../../src';
+import { createQueue, QueueKeys } from '../../src';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../support/wait';
 
@@ -32,6 +32,35 @@ describe('Redis restart with AOF', () => {
     const stats = await queue.stats();
     expect(stats.total_published).toBe(N);
     expect(stats.queue_length.normal).toBe(0);
+    await queue.close();
+    client.disconnect();
+  });
+
+  test('publishes re-sent after a SIGKILL (AOF always) are stored once: every acknowledged id exactly once', async () => {
+    // issue 9 §4: ioredis re-sends commands left unanswered when the connection dropped, though
+    // Redis may have run (and persisted) the script before it died.
+    const client = server.client();
+    client.on('error', () => undefined);
+    const prefix = uniquePrefix('resend');
+    const queue = createQueue({ name: 'resend', backend: { type: 'redis', client, prefix } });
+    const keys = new QueueKeys(prefix, 'resend');
+    const acknowledged: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      const inFlight = Array.from({ length: 50 }, (_, i) =>
+        i % 5 === 0
+          ? queue.publishBatch([{ type: 'k', payload: [round, i, 0] }, { type: 'k', payload: [round, i, 1] }])
+          : queue.publish({ type: 'k', payload: [round, i] }).then((id) => [id]));
+      await new Promise((resolve) => setImmediate(resolve));
+      await server.kill();
+      await server.restart();
+      for (const ids of await Promise.all(inFlight)) acknowledged.push(...ids);
+    }
+    expect(new Set(acknowledged).size).toBe(6 * 60);
+    const stored = await client.lrange(keys.tiers[2], 0, -1);
+    expect(stored.length).toBe(acknowledged.length);
+    expect([...stored].sort()).toEqual([...acknowledged].sort());
+    expect(await client.hlen(keys.msgs)).toBe(acknowledged.length);
+    expect((await queue.stats()).total_published).toBe(acknowledged.length);
     await queue.close();
     client.disconnect();
   });

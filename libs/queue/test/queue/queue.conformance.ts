@@ -1,11 +1,15 @@
 import {
-  InvalidOptionError, NonRetryableError, PayloadTooLargeError, Priority, QueueMessage, QueueOptions, TaskTimeoutError,
+  DeliveryRef, InvalidOptionError, NonRetryableError, PayloadTooLargeError, Priority, QueueMessage, QueueOptions, resolveQueueOptions,
+  TaskTimeoutError,
 } from '../../src';
+import { preparePublish } from '../../src/queue/publish-validation';
 import { deferred, sleep, waitFor } from '../support/wait';
 import type { QueueBackendFixture } from './queue-fixtures';
 
 let counter = 0;
 const uniqueName = () => `q${process.pid}x${++counter}`;
+const refOf = ({ id, attempt, lease }: DeliveryRef): DeliveryRef => ({ id, attempt, lease });
+const record = (type: string, result: unknown, attempt: number) => JSON.stringify({ r: result, f: Date.now(), t: type, a: attempt });
 
 /**
  * The queue's semantics, run against every backend (Redis, Redis Cluster, memory): the same tests
@@ -229,7 +233,86 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(message.id).toBe(id);
     expect(message.attempt).toBe(2);
     // the dead worker's late acknowledgement is refused: it no longer holds the lease
-    expect(await store.complete([{ id, attempt: 1, record: '' }])).toEqual([{ id, attempt: 1 }]);
+    const dead = refOf(taken.deliveries[0]);
+    expect(await store.complete([{ ...dead, record: '' }])).toEqual([dead]);
+  });
+
+  test('a late acknowledgement never settles a redelivery (lease expired, or put back and taken again)', async () => {
+    const { queue, store } = make();
+    const id = await queue.publish({ type: 'r' });
+    const first = refOf((await store.fetch(1, 100, null, 0)).deliveries[0]);
+    // the lease expires; the next fetch delivers the message again
+    const second = refOf(await waitFor(async () => (await store.fetch(1, 30_000, null, 0)).deliveries[0], 'redelivery after the lease expired'));
+    expect(second).toMatchObject({ id, attempt: 2 });
+    expect(second.lease).not.toBe(first.lease);
+    expect(await store.complete([{ ...first, record: record('r', 'late', 1) }])).toEqual([first]);
+    expect(await store.fail(first, { kind: 'drop', countsAsFailure: true })).toBe(false);
+    expect(await store.extend([first], 60_000)).toEqual([first]);
+    await store.release([first], 0);
+    expect(await queue.getStatus(id)).toMatchObject({ state: 'processing', attempts: 2 });
+    // put back without counting the attempt and taken again: the same attempt number, a new lease
+    await store.release([second], 0);
+    const third = refOf((await store.fetch(1, 30_000, null, 0)).deliveries[0]);
+    expect(third).toMatchObject({ id, attempt: 2 });
+    expect(third.lease).not.toBe(second.lease);
+    expect(await store.complete([{ ...second, record: record('r', 'late', 2) }])).toEqual([second]);
+    expect(await store.extend([second, third], 60_000)).toEqual([second]);
+    expect(await store.complete([{ ...third, record: record('r', 'mine', 2) }])).toEqual([]);
+    expect(await queue.getStatus(id)).toMatchObject({ state: 'completed', result: 'mine', attempts: 2 });
+    expect(await queue.stats()).toMatchObject({ total_processed: 1, processing_count: 0, queue_length: { normal: 0 } });
+  });
+
+  test('after the store lost its data, ids do not repeat and late acknowledgements settle nothing new', async () => {
+    // issue 9 §3: Redis restarted empty while three handlers ran; three new messages were published
+    const name = uniqueName();
+    const { queue } = fixture.create({ name, idleBlockMs: 200 });
+    const gate = deferred();
+    const started: string[] = [];
+    queue.process<string>('dl', async (m) => {
+      started.push(m.payload);
+      if (m.payload.startsWith('old')) await gate.promise;
+      return `result of ${m.payload}`;
+    }, { concurrency: 3 });
+    const oldIds = await queue.publishBatch([0, 1, 2].map((i) => ({ type: 'dl', payload: `old-${i}` })));
+    await waitFor(() => started.length === 3, 'three handlers running');
+    await fixture.loseData(name);
+    const newIds = await queue.publishBatch([0, 1, 2].map((i) => ({ type: 'dl', payload: `new-${i}` })));
+    expect(newIds.filter((id) => oldIds.includes(id))).toEqual([]);
+    gate.resolve();
+    await waitFor(async () => (await Promise.all(newIds.map((id) => queue.getStatus(id)))).every((s) => s?.state === 'completed'),
+      'the new messages completed', 20_000);
+    for (const [i, id] of newIds.entries()) expect((await queue.getStatus(id))!.result).toBe(`result of new-${i}`);
+    for (const id of oldIds) expect(await queue.getStatus(id)).toBeNull();
+    expect(started.sort()).toEqual(['new-0', 'new-1', 'new-2', 'old-0', 'old-1', 'old-2']);
+    expect(await queue.stats()).toMatchObject({ total_published: 3, total_processed: 3, processing_count: 0, queue_length: { normal: 0 } });
+  });
+
+  test('a re-sent publish (the same producer-chosen ids) is stored once', async () => {
+    const { queue, store } = make();
+    const o = resolveQueueOptions({ name: 'resend' });
+    const plain = [0, 1, 2].map((i) => preparePublish({ type: 'rs', payload: i }, o));
+    const full = [
+      preparePublish({ type: 'rs', payload: 'later', delayMs: 60_000 }, o),
+      preparePublish({ type: 'rs', payload: 'keyed', idempotencyKey: 'rs-key' }, o),
+      preparePublish({ type: 'rs', payload: 'high', priority: 'high' }, o),
+    ];
+    for (const batch of [plain, full]) {
+      expect(await store.publish(batch)).toEqual(batch.map((m) => m.id));
+      expect(await store.publish(batch)).toEqual(batch.map((m) => m.id));
+    }
+    const stored = { total_published: 6, delayed_count: 1, queue_length: { critical: 0, high: 1, normal: 4, low: 0 } };
+    expect(await queue.stats()).toMatchObject(stored);
+    // re-sent after the messages completed (their results kept): still not stored again
+    let done = 0;
+    queue.process('rs', () => void done++);
+    await waitFor(async () => (await queue.stats()).total_processed === 5, 'five processed');
+    for (const batch of [plain, full]) expect(await store.publish(batch)).toEqual(batch.map((m) => m.id));
+    expect(await queue.stats()).toMatchObject({ ...stored, total_processed: 5, queue_length: { critical: 0, high: 0, normal: 0, low: 0 } });
+    expect(done).toBe(5);
+    // ids chosen by the producer: distinct, increasing within a process
+    const ids = await queue.publishBatch(Array.from({ length: 50 }, () => ({ type: 'rs' })));
+    expect(new Set(ids).size).toBe(50);
+    expect([...ids].sort()).toEqual(ids);
   });
 
   test('a running handler keeps its lease: a long task is not delivered twice', async () => {

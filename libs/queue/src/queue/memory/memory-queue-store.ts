@@ -1,4 +1,5 @@
 import { Deque } from '../../util/deque';
+import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
 import { decodeHeader } from '../message-codec';
 import type {
@@ -16,6 +17,8 @@ export class MemoryQueueStore implements QueueStore {
   private readonly tiers = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
   private readonly msgs = new Map<string, string>();
   private readonly inflight = new DueTimes();
+  /** id -> lease token of its delivery, while in flight. */
+  private readonly leases = new Map<string, string>();
   private readonly delayed = new DueTimes();
   private readonly att = new Map<string, number>();
   private readonly errors = new Map<string, string>();
@@ -23,7 +26,6 @@ export class MemoryQueueStore implements QueueStore {
   private readonly dlq = new Map<string, { at: number; info: string }>();
   private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
   private readonly counters: Record<string, number> = {};
-  private seq = 0;
   private paused = false;
   private token = false;
   private waiters: Array<() => void> = [];
@@ -45,7 +47,12 @@ export class MemoryQueueStore implements QueueStore {
           continue;
         }
       }
-      const id = m.id ?? String(++this.seq);
+      const id = m.id;
+      if (this.msgs.has(id) || this.results.has(id)) {
+        // already stored: a re-sent publish is applied once
+        ids.push(id);
+        continue;
+      }
       if (m.idempotencyKey !== undefined) this.idempotency.set(m.idempotencyKey, { id, expiresAt: now + m.idempotencyTtlMs });
       this.msgs.set(id, m.body);
       if (m.delayMs > 0) this.delayed.set(id, now + m.delayMs);
@@ -64,6 +71,7 @@ export class MemoryQueueStore implements QueueStore {
     const now = Date.now();
     for (const [id] of this.delayed.takeDue(now)) this.tiers[this.tierOf(id)].push(id);
     for (const [id] of this.inflight.takeDue(now)) {
+      this.leases.delete(id);
       this.count('failed', 1);
       const ended = (this.att.get(id) ?? 0) + 1;
       this.att.set(id, ended);
@@ -107,12 +115,16 @@ export class MemoryQueueStore implements QueueStore {
       for (let t = 0; t < 4; t++) for (let i = 0; i < counts[t]; i++) taken.push(this.tiers[t].shift()!);
     }
     if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [] };
-    for (const id of taken) this.inflight.set(id, now + leaseMs);
+    const lease = uniqueId();
+    for (const id of taken) {
+      this.inflight.set(id, now + leaseMs);
+      this.leases.set(id, lease);
+    }
     if (taken.length === max && this.tiers.some((t) => t.length > 0)) this.wakeOne();
     return {
       paused: false,
       nextWakeMs: taken.length < max ? this.nextWake(now) : null,
-      deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1 })),
+      deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1, lease })),
     };
   }
 
@@ -142,10 +154,10 @@ export class MemoryQueueStore implements QueueStore {
     let processed = 0;
     for (const item of items) {
       if (!this.holds(item)) {
-        stale.push({ id: item.id, attempt: item.attempt });
+        stale.push({ id: item.id, attempt: item.attempt, lease: item.lease });
         continue;
       }
-      this.inflight.delete(item.id);
+      this.endLease(item.id);
       this.msgs.delete(item.id);
       this.att.delete(item.id);
       this.errors.delete(item.id);
@@ -166,7 +178,7 @@ export class MemoryQueueStore implements QueueStore {
   async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
     if (!this.holds(ref)) return false;
     const now = Date.now();
-    this.inflight.delete(ref.id);
+    this.endLease(ref.id);
     if (action.kind === 'retry' || action.countsAsFailure) this.count('failed', 1);
     if (action.kind === 'retry') {
       this.att.set(ref.id, ref.attempt);
@@ -189,7 +201,7 @@ export class MemoryQueueStore implements QueueStore {
     const stale: DeliveryRef[] = [];
     for (const ref of refs) {
       if (this.holds(ref)) this.inflight.set(ref.id, deadline);
-      else stale.push({ id: ref.id, attempt: ref.attempt });
+      else stale.push(ref);
     }
     return stale;
   }
@@ -199,7 +211,7 @@ export class MemoryQueueStore implements QueueStore {
     let released = 0;
     for (const ref of [...refs].reverse()) {
       if (!this.holds(ref)) continue;
-      this.inflight.delete(ref.id);
+      this.endLease(ref.id);
       released++;
       if (delayMs > 0) this.delayed.set(ref.id, now + delayMs);
       else this.tiers[this.tierOf(ref.id)].unshift(ref.id);
@@ -298,8 +310,14 @@ export class MemoryQueueStore implements QueueStore {
     this.interruptWait();
   }
 
+  /** True while the message is in flight under this delivery's lease token. */
   private holds(ref: DeliveryRef): boolean {
-    return this.inflight.has(ref.id) && (this.att.get(ref.id) ?? 0) === ref.attempt - 1;
+    return this.leases.get(ref.id) === ref.lease;
+  }
+
+  private endLease(id: string): void {
+    this.inflight.delete(id);
+    this.leases.delete(id);
   }
 
   private tierOf(id: string): number {

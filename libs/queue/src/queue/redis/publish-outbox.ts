@@ -1,4 +1,3 @@
-import { randomBytes } from 'crypto';
 import { Logger } from '@nestjs/common';
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
 import { Outbox } from '../../util/outbox';
@@ -7,10 +6,11 @@ import type { StoredPublish } from '../queue-store';
 /**
  * Backup producer for a Redis queue: while Redis is unreachable, publishes wait in a bounded
  * in-process outbox and are sent in order once the client is ready again. Such a publish resolves
- * at once with a provisional id (`o` + time + random) that the message keeps in Redis. A full
- * outbox rejects with OutboxFullError and accepts nothing of the call.
+ * at once with the message's id (chosen by the producer like every id). A full outbox rejects with
+ * OutboxFullError and accepts nothing of the call. A batch re-sent after a failed flush is stored
+ * once (the store skips ids it already has).
  *
- * Limits: the outbox lives in process memory (a crash of this process loses it); a provisional
+ * Limits: the outbox lives in process memory (a crash of this process loses it); an offline
  * publish with an idempotency key that Redis already knows is dropped at flush (the first id
  * stays the valid one).
  */
@@ -49,10 +49,9 @@ export class PublishOutbox {
         this.logger.warn(`Redis unreachable (${(error as Error).message}); keeping ${messages.length} message(s) in the outbox`);
       }
     }
-    const kept = messages.map((m) => ({ ...m, id: m.id ?? provisionalId() }));
-    this.outbox.add(...kept);
+    this.outbox.add(...messages);
     if (this.client.status === 'ready') void this.flush();
-    return kept.map((m) => m.id);
+    return messages.map((m) => m.id);
   }
 
   /** Sends what waits (in order); stops at the first failure and retries on the next 'ready'. */
@@ -78,10 +77,4 @@ export class PublishOutbox {
     }
     return unsent;
   }
-}
-
-let counter = 0;
-function provisionalId(): string {
-  counter = (counter + 1) % 1_679_616;
-  return `o${Date.now().toString(36)}${counter.toString(36).padStart(4, '0')}${randomBytes(3).toString('hex')}`;
 }

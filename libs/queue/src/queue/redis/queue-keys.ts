@@ -17,7 +17,7 @@ export class QueueKeys {
   readonly dlqinfo: string;
   readonly stats: string;
   readonly meta: string;
-  readonly seq: string;
+  readonly leases: string;
   readonly wake: string;
   private readonly base: string;
 
@@ -35,7 +35,7 @@ export class QueueKeys {
     this.dlqinfo = `${this.base}dlqinfo`;
     this.stats = `${this.base}stats`;
     this.meta = `${this.base}meta`;
-    this.seq = `${this.base}seq`;
+    this.leases = `${this.base}leases`;
     this.wake = `${this.base}wake`;
   }
 
@@ -46,6 +46,6 @@ export class QueueKeys {
   /** Every fixed key (for deletion of a whole queue in tests and tools). */
   all(): string[] {
     return [...this.tiers, this.msgs, this.inflight, this.delayed, this.att, this.errors, this.done, this.results,
-      this.dlq, this.dlqinfo, this.stats, this.meta, this.seq, this.wake];
+      this.dlq, this.dlqinfo, this.stats, this.meta, this.leases, this.wake];
   }
 }

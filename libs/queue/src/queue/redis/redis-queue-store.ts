@@ -1,5 +1,6 @@
 import { join } from 'path';
 import { LuaCommands } from '../../redis/lua-loader';
+import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type {
   Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
@@ -45,9 +46,12 @@ export class RedisQueueStore implements QueueStore {
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
     const k = this.keys;
-    const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.seq, k.wake];
-    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined && m.id === undefined)) {
-      return this.lua.run<string[]>(this.client, 'publish', keys, [messages.length, 'plain', ...messages.map((m) => m.body)]);
+    const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.results, k.wake];
+    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined)) {
+      const args: string[] = [String(messages.length), 'plain'];
+      for (const m of messages) args.push(m.id, m.body);
+      await this.lua.run<number>(this.client, 'publish', keys, args);
+      return messages.map((m) => m.id);
     }
     const args: Array<string | number> = [messages.length, 'full'];
     for (const m of messages) {
@@ -56,31 +60,33 @@ export class RedisQueueStore implements QueueStore {
         keys.push(k.idempotency(m.idempotencyKey));
         idem = keys.length;
       }
-      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id ?? '', m.body);
+      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id, m.body);
     }
     return this.lua.run<string[]>(this.client, 'publish', keys, args);
   }
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
-    return this.parseFetch(await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random)));
+    const lease = uniqueId();
+    return this.parseFetch(await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease)), lease);
   }
 
   private fetchKeys(): string[] {
     const k = this.keys;
-    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake];
+    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake, k.leases];
   }
 
-  private fetchArgs(max: number, leaseMs: number, weights: number[] | null, random: number): Array<string | number> {
+  /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
+  private fetchArgs(max: number, leaseMs: number, weights: number[] | null, random: number, lease: string): Array<string | number> {
     const l = this.options.limits;
     return [max, leaseMs, weights ? 'w' : 's', ...(weights ?? [0, 0, 0, 0]), random, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
-      this.options.deadLetterEnabled ? '1' : '0'];
+      this.options.deadLetterEnabled ? '1' : '0', lease];
   }
 
-  private parseFetch([paused, nextWake, ids, bodies, ended]: FetchReply): FetchResult {
+  private parseFetch([paused, nextWake, ids, bodies, ended]: FetchReply, lease: string): FetchResult {
     return {
       paused: paused === 1,
       nextWakeMs: nextWake < 0 ? null : nextWake,
-      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1 })),
+      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1, lease })),
     };
   }
 
@@ -103,12 +109,13 @@ export class RedisQueueStore implements QueueStore {
       // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
       // token arrives (or the block times out), with no round trip back to this process.
       const pipeline = blocking.pipeline();
+      const lease = uniqueId();
       pipeline.blpop(this.keys.wake, block);
-      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random));
+      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease));
       const wake = pipeline.exec().then((replies) => {
         const [error, reply] = replies![1];
         if (error) throw error;
-        const result = this.parseFetch(reply as FetchReply);
+        const result = this.parseFetch(reply as FetchReply, lease);
         fetch.onResult(result);
         return { result, max: fetch.max };
       });
@@ -141,11 +148,12 @@ export class RedisQueueStore implements QueueStore {
   async complete(items: Completion[]): Promise<DeliveryRef[]> {
     const k = this.keys;
     const args: Array<string | number> = [this.options.limits.completedCount, this.options.limits.completedAgeMs, items.length];
-    for (const item of items) args.push(item.id, item.attempt, item.record);
-    const stale = await this.lua.run<string[]>(this.client, 'complete', [k.msgs, k.inflight, k.att, k.errors, k.done, k.results, k.stats], args);
-    if (stale.length === 0) return [];
-    const set = new Set(stale);
-    return items.filter((item) => set.has(item.id)).map(({ id, attempt }) => ({ id, attempt }));
+    for (const item of items) args.push(item.id, item.lease, item.record);
+    const stale = await this.lua.run<number[]>(this.client, 'complete', [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats], args);
+    return stale.map((position) => {
+      const { id, attempt, lease } = items[position - 1];
+      return { id, attempt, lease };
+    });
   }
 
   async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
@@ -156,8 +164,9 @@ export class RedisQueueStore implements QueueStore {
     const applied = await this.lua.run<number>(
       this.client,
       'fail',
-      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake],
-      [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs],
+      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, k.leases],
+      [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
+        ref.lease],
     );
     return applied === 1;
   }
@@ -165,17 +174,17 @@ export class RedisQueueStore implements QueueStore {
   async extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]> {
     if (refs.length === 0) return [];
     const args: Array<string | number> = [leaseMs, refs.length];
-    for (const r of refs) args.push(r.id, r.attempt);
-    const stale = new Set(await this.lua.run<string[]>(this.client, 'extend', [this.keys.inflight, this.keys.att], args));
-    return refs.filter((r) => stale.has(r.id));
+    for (const r of refs) args.push(r.id, r.lease);
+    const stale = await this.lua.run<number[]>(this.client, 'extend', [this.keys.inflight, this.keys.leases], args);
+    return stale.map((position) => refs[position - 1]);
   }
 
   async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
     if (refs.length === 0) return;
     const k = this.keys;
     const args: Array<string | number> = [delayMs, refs.length];
-    for (const r of refs) args.push(r.id, r.attempt);
-    await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.wake], args);
+    for (const r of refs) args.push(r.id, r.lease);
+    await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.leases, k.wake], args);
   }
 
   async cancel(id: string): Promise<boolean> {

@@ -1,27 +1,30 @@
 --[[
   Acknowledges a batch of finished deliveries: each leaves the in-flight set and the message
   hash, and its result record is kept within the completed-retention bounds.
-  A delivery that is no longer in flight under its attempt (its lease expired and it was
-  delivered again) is left alone and reported as stale.
+  A delivery that is no longer in flight under its lease token (its lease expired or it was put
+  back, and it may have been delivered again; or the message is unknown) is left alone and
+  reported as stale.
 
   Input:
     KEYS[1] msgs     hash id -> body
     KEYS[2] inflight zset id -> lease deadline
-    KEYS[3] att      hash id -> attempts ended
-    KEYS[4] errors   hash id -> last error JSON
-    KEYS[5] done     zset id -> finished time
-    KEYS[6] results  hash id -> result record JSON
-    KEYS[7] stats    hash of counters
+    KEYS[3] leases   hash id -> lease token
+    KEYS[4] att      hash id -> attempts ended
+    KEYS[5] errors   hash id -> last error JSON
+    KEYS[6] done     zset id -> finished time
+    KEYS[7] results  hash id -> result record JSON
+    KEYS[8] stats    hash of counters
 
     ARGV[1] completed results to keep (0: none)
     ARGV[2] completed results max age in ms
     ARGV[3] n (<= 1000)
-    then 3 per delivery: id, attempt, result record ('' for none)
+    then 3 per delivery: id, lease token, result record ('' for none)
 
   Output:
-    array of stale ids
+    array of the positions (1-based) of the stale deliveries
 ]]
-local msgs, inflight, att, errors, done, results, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local msgs, inflight, leases, att, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local done, results, stats = KEYS[6], KEYS[7], KEYS[8]
 
 -- @include "now"
 
@@ -34,15 +37,14 @@ local zargs, hargs = {}, {}
 
 local ids = {}
 for i = 0, n - 1 do ids[i + 1] = ARGV[4 + i * 3] end
+local tokens = redis.call('HMGET', leases, unpack(ids))
 local endedAll = redis.call('HMGET', att, unpack(ids))
-local leases = redis.call('ZMSCORE', inflight, unpack(ids))
 local hadAttempts = {}
 for i = 0, n - 1 do
   local id = ids[i + 1]
-  local ended = tonumber(endedAll[i + 1] or '0')
-  if ended == tonumber(ARGV[5 + i * 3]) - 1 and leases[i + 1] then
+  if tokens[i + 1] == ARGV[5 + i * 3] then
     ok[#ok + 1] = id
-    if ended > 0 then hadAttempts[#hadAttempts + 1] = id end
+    if endedAll[i + 1] then hadAttempts[#hadAttempts + 1] = id end
     if keep > 0 then
       zargs[#zargs + 1] = now
       zargs[#zargs + 1] = id
@@ -50,7 +52,7 @@ for i = 0, n - 1 do
       hargs[#hargs + 1] = ARGV[6 + i * 3]
     end
   else
-    stale[#stale + 1] = id
+    stale[#stale + 1] = i + 1
   end
 end
 if #hadAttempts > 0 then
@@ -62,6 +64,7 @@ if #ok > 0 then
   for i = 1, #ok, 1000 do
     local last = math.min(i + 999, #ok)
     redis.call('ZREM', inflight, unpack(ok, i, last))
+    redis.call('HDEL', leases, unpack(ok, i, last))
     redis.call('HDEL', msgs, unpack(ok, i, last))
   end
   redis.call('HINCRBY', stats, 'processed', #ok)

@@ -1,30 +1,38 @@
 --[[
-  Renews the leases of deliveries still held under their attempt.
+  Renews the leases of deliveries still held under their lease token.
 
   Input:
     KEYS[1] inflight zset id -> lease deadline
-    KEYS[2] att      hash id -> attempts ended
+    KEYS[2] leases   hash id -> lease token
 
     ARGV[1] lease length in ms from now
     ARGV[2] n
-    then 2 per delivery: id, attempt
+    then 2 per delivery: id, lease token
 
   Output:
-    array of stale ids (lease lost: the message was put back or delivered again)
+    array of the positions (1-based) of the stale deliveries (lease lost: the message was put
+    back or delivered again, or is unknown)
 ]]
-local inflight, att = KEYS[1], KEYS[2]
+local inflight, leases = KEYS[1], KEYS[2]
 
 -- @include "now"
 
 local deadline = nowMs() + tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local ids = {}
+for i = 1, n do ids[i] = ARGV[1 + i * 2] end
+local tokens = redis.call('HMGET', leases, unpack(ids))
 local stale = {}
-for i = 0, tonumber(ARGV[2]) - 1 do
-  local id = ARGV[3 + i * 2]
-  local ended = tonumber(redis.call('HGET', att, id) or '0')
-  if ended == tonumber(ARGV[4 + i * 2]) - 1 and redis.call('ZSCORE', inflight, id) then
-    redis.call('ZADD', inflight, 'XX', deadline, id)
+local zargs = {}
+for i = 1, n do
+  if tokens[i] == ARGV[2 + i * 2] then
+    zargs[#zargs + 1] = deadline
+    zargs[#zargs + 1] = ids[i]
   else
-    stale[#stale + 1] = id
+    stale[#stale + 1] = i
   end
+end
+if #zargs > 0 then
+  redis.call('ZADD', inflight, 'XX', unpack(zargs))
 end
 return stale

@@ -1,6 +1,6 @@
 --[[
   Ends a failed (or undeliverable) delivery: schedule a retry, dead-letter it, or drop it.
-  Ignored when the delivery is stale (no longer in flight under this attempt).
+  Ignored when the delivery is stale (no longer in flight under this lease token).
 
   Input:
     KEYS[1..4] tier lists (critical, high, normal, low)
@@ -13,6 +13,7 @@
     KEYS[11]   dlqinfo   hash id -> dead-letter info JSON
     KEYS[12]   stats     hash of counters
     KEYS[13]   wake      wake-up list
+    KEYS[14]   leases    hash id -> lease token
 
     ARGV[1] id
     ARGV[2] attempt (of this delivery)
@@ -22,13 +23,14 @@
     ARGV[6] '1' when the attempt counts as failed in stats
     ARGV[7] dead-letter max size
     ARGV[8] dead-letter max age in ms
+    ARGV[9] lease token of this delivery
 
   Output:
     1 when applied, 0 when the delivery was stale
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local dlq, dlqinfo, stats, wake = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local dlq, dlqinfo, stats, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
 
 -- @include "now"
 -- @include "header"
@@ -37,12 +39,12 @@ local dlq, dlqinfo, stats, wake = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 
 local id = ARGV[1]
 local attempt = tonumber(ARGV[2])
-local ended = tonumber(redis.call('HGET', att, id) or '0')
-if ended ~= attempt - 1 or not redis.call('ZSCORE', inflight, id) then
+if redis.call('HGET', leases, id) ~= ARGV[9] then
   return 0
 end
 local now = nowMs()
 redis.call('ZREM', inflight, id)
+redis.call('HDEL', leases, id)
 if ARGV[6] == '1' then
   redis.call('HINCRBY', stats, 'failed', 1)
 end

@@ -15,6 +15,7 @@
     KEYS[12]   stats     hash of counters
     KEYS[13]   meta      hash (paused)
     KEYS[14]   wake      wake-up list
+    KEYS[15]   leases    hash id -> lease token of its delivery (while in flight)
 
     ARGV[1]    max messages to take (<= 1000)
     ARGV[2]    lease length in ms
@@ -24,6 +25,7 @@
     ARGV[9]    dead-letter max size
     ARGV[10]   dead-letter max age in ms
     ARGV[11]   '1' when the dead-letter queue is enabled, '0' to drop instead
+    ARGV[12]   lease token of the messages taken (unique per fetch, chosen by the worker)
 
   Output:
     { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;
@@ -32,7 +34,7 @@
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local dlq, dlqinfo, stats, meta, wake = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 
 -- @include "now"
 -- @include "header"
@@ -62,6 +64,7 @@ if firstLease[2] and tonumber(firstLease[2]) <= now then
 end
 if #expired > 0 then
   redis.call('ZREM', inflight, unpack(expired))
+  redis.call('HDEL', leases, unpack(expired))
   redis.call('HINCRBY', stats, 'failed', #expired)
   for _, id in ipairs(expired) do
     local ended = redis.call('HINCRBY', att, id, 1)
@@ -155,12 +158,16 @@ if #taken == 0 then
 end
 
 local deadline = now + lease
-local zargs = {}
+local token = ARGV[12]
+local zargs, largs = {}, {}
 for i, id in ipairs(taken) do
   zargs[2 * i - 1] = deadline
   zargs[2 * i] = id
+  largs[2 * i - 1] = id
+  largs[2 * i] = token
 end
 redis.call('ZADD', inflight, unpack(zargs))
+redis.call('HSET', leases, unpack(largs))
 local bodies = redis.call('HMGET', msgs, unpack(taken))
 local ended = redis.call('HMGET', att, unpack(taken))
 

@@ -1,31 +1,35 @@
 --[[
   Enqueues a batch of messages, all or nothing (every argument is checked before the first write).
+  Ids are chosen by the producer (unique, distinct within a batch). A message whose id is already
+  stored (in msgs: queued, delayed, in flight or dead; or in results: completed within the
+  retention) is skipped, so a command re-sent after a reconnect is applied once.
 
   Input:
     KEYS[1..4] tier lists (critical, high, normal, low)
     KEYS[5]    msgs      hash id -> body
     KEYS[6]    delayed   zset id -> due time (ms)
     KEYS[7]    stats     hash of counters
-    KEYS[8]    seq       id counter
+    KEYS[8]    results   hash id -> result record JSON
     KEYS[9]    wake      wake-up list
     KEYS[10..] idempotency keys, one per message that has one
 
     ARGV[1]    n, the number of messages
-    ARGV[2]    'plain': then n bodies, each ready at once without idempotency key
-               (its tier is read from the body), or
+    ARGV[2]    'plain': then 2 per message, each ready at once without idempotency key
+               (its tier is read from the body): id, body; or
     ARGV[2]    'full': then 6 per message:
       priority  0..3
       delayMs   >= 0
       idemKey   index into KEYS of its idempotency key, 0 for none
       idemTtlMs
-      id        '' to issue one from seq, or an id chosen by the producer (outbox)
+      id
       body      encoded message
 
   Output:
-    array of n ids (for a repeated idempotency key, the id the key first received)
+    plain: the number of messages stored (skipped ones not counted)
+    full:  array of n ids (for a repeated idempotency key, the id the key first received)
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
-local msgs, delayed, stats, seq, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local msgs, delayed, stats, results, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 -- @include "now"
 -- @include "wake"
@@ -33,40 +37,54 @@ local msgs, delayed, stats, seq, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS
 local n = tonumber(ARGV[1])
 local plain = ARGV[2] == 'plain'
 
--- Returns priority, delay, idempotency index and ttl, body of message i (0-based), or nil if invalid.
+-- Returns priority, delay, idempotency index and ttl, body, id of message i (0-based), or nil if invalid.
 local function message(i)
   if plain then
-    local body = ARGV[3 + i]
+    local id, body = ARGV[3 + i * 2], ARGV[4 + i * 2]
     local p = body and tonumber(string.sub(body, 3, 3))
-    if not p or string.sub(body, 1, 2) ~= '1|' then return nil end
-    return p, 0, 0, 0, body, ''
+    if not p or string.sub(body, 1, 2) ~= '1|' or id == '' then return nil end
+    return p, 0, 0, 0, body, id
   end
   local base = 2 + i * 6
   local p, delay, idem = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
-  if not p or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) then return nil end
+  if not p or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) or not ARGV[base + 5]
+    or ARGV[base + 5] == '' then return nil end
   return p, delay, idem, ARGV[base + 4], ARGV[base + 6], ARGV[base + 5]
 end
 
+local given = {}
 for i = 0, n - 1 do
-  local p = message(i)
+  local p, _, _, _, _, id = message(i)
   if not p or p < 0 or p > 3 then
     return redis.error_reply('ERR publish: message ' .. (i + 1) .. ' has invalid arguments')
+  end
+  given[i + 1] = id
+end
+
+-- Ids already stored (a re-sent command): one HMGET per 1000 on msgs and on results.
+local known = {}
+for _, hash in ipairs({msgs, results}) do
+  for i = 1, n, 1000 do
+    local last = math.min(i + 999, n)
+    local found = redis.call('HMGET', hash, unpack(given, i, last))
+    for j = 1, last - i + 1 do
+      if found[j] then known[i + j - 1] = true end
+    end
   end
 end
 
 local now = nowMs()
-local last = redis.call('INCRBY', seq, n)
 local ids = {}
 local hset = {}
 local ready = {{}, {}, {}, {}}
 local added = 0
 
 for i = 0, n - 1 do
-  local p, delay, idem, ttl, body, given = message(i)
-  local id = given
-  if id == '' then id = tostring(last - n + i + 1) end
+  local p, delay, idem, ttl, body, id = message(i)
   local existing = false
-  if idem > 0 then
+  if known[i + 1] then
+    existing = id
+  elseif idem > 0 then
     existing = redis.call('GET', KEYS[idem])
     if not existing then
       redis.call('SET', KEYS[idem], id, 'PX', ttl)
@@ -101,4 +119,5 @@ if added > 0 then
   redis.call('HINCRBY', stats, 'published', added)
   wakeOne()
 end
+if plain then return added end
 return ids

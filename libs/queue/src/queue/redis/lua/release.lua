@@ -7,18 +7,18 @@
     KEYS[5]    msgs      hash id -> body
     KEYS[6]    inflight  zset id -> lease deadline
     KEYS[7]    delayed   zset id -> due time
-    KEYS[8]    att       hash id -> attempts ended
+    KEYS[8]    leases    hash id -> lease token
     KEYS[9]    wake      wake-up list
 
     ARGV[1] delay in ms (0: ready at once)
     ARGV[2] n
-    then 2 per delivery: id, attempt
+    then 2 per delivery: id, lease token
 
   Output:
     number of deliveries put back
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
-local msgs, inflight, delayed, att, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local msgs, inflight, delayed, leases, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 -- @include "now"
 -- @include "header"
@@ -31,8 +31,9 @@ local released = 0
 -- last to first, so LPUSH leaves them at the head in their original order
 for i = n - 1, 0, -1 do
   local id = ARGV[3 + i * 2]
-  local ended = tonumber(redis.call('HGET', att, id) or '0')
-  if ended == tonumber(ARGV[4 + i * 2]) - 1 and redis.call('ZREM', inflight, id) == 1 then
+  if redis.call('HGET', leases, id) == ARGV[4 + i * 2] then
+    redis.call('ZREM', inflight, id)
+    redis.call('HDEL', leases, id)
     released = released + 1
     if delay > 0 then
       redis.call('ZADD', delayed, now + delay, id)
