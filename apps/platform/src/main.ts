@@ -29,7 +29,7 @@ function front(): void {
 }
 
 if (process.env.PLATFORM_SUPERVISOR === '1') {
-  runPlatform(ROOT, (code) => process.exit(code)).catch((error) => {
+  runPlatform((code) => process.exit(code)).catch((error) => {
     console.error(`platform: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
