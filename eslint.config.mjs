@@ -61,7 +61,9 @@ export default tseslint.config(
   {
     // The platform's e2e test runs the four services in one process: it composes their modules.
     files: ['apps/platform/src/**/*.spec.ts'],
-    rules: { '@nx/enforce-module-boundaries': ['error', { allow: ['^\\.\\./\\.\\./(ai|meeting|media|signaling)-service/src/'], depConstraints: DEP_CONSTRAINTS }] },
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', { allow: ['^\\.\\./\\.\\./(ai|meeting|media|signaling)-service/src/'], depConstraints: DEP_CONSTRAINTS }],
+    },
   },
   {
     // The bench smoke test keeps bench/ (not an Nx project) working against the library.
@@ -70,7 +72,10 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

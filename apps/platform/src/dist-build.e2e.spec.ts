@@ -53,7 +53,8 @@ describe('a service built to dist/ runs with production dependencies only (e2e)'
     expect(manifest.devDependencies).toBeUndefined();
     expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['@nestjs/core', 'ioredis']));
     execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app, stdio: 'pipe' });
-    for (const dev of ['typescript', 'ts-node', 'tsconfig-paths', 'jest', 'nx']) expect([dev, existsSync(join(app, 'node_modules', dev))]).toEqual([dev, false]);
+    for (const dev of ['typescript', 'ts-node', 'tsconfig-paths', 'jest', 'nx'])
+      expect([dev, existsSync(join(app, 'node_modules', dev))]).toEqual([dev, false]);
 
     const port = await freePort();
     const cwd = mkdtempSync(join(scratch, 'cwd-'));
@@ -62,8 +63,11 @@ describe('a service built to dist/ runs with production dependencies only (e2e)'
     for (const stream of [service.stdout!, service.stderr!]) stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const exited = new Promise<string>((done) => service!.once('close', (code, signal) => done(signal ?? `code ${code}`)));
 
-    await waitFor(async () => service!.exitCode !== null || (await status(port, '/health/ready')) === 200, `${SERVICE} ready on :${port}`, 60_000, 250)
-      .catch((error: Error) => { throw new Error(`${error.message}\n${output.join('')}`); });
+    await waitFor(async () => service!.exitCode !== null || (await status(port, '/health/ready')) === 200, `${SERVICE} ready on :${port}`, 60_000, 250).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n${output.join('')}`);
+      },
+    );
     expect([service.exitCode, output.join('')]).toEqual([null, expect.stringContaining(`${SERVICE} listening on http://localhost:${port}`)]);
     expect(await status(port, '/health/ready')).toBe(200);
 
