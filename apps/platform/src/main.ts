@@ -1,5 +1,6 @@
 /**
- * `npm start`: the whole platform on one machine. Resolves Redis once (REDIS_URL, else a private
+ * `npm start` (from the sources) and `npm run start:prod` (built, from dist/: the services then run
+ * as `node dist/apps/<service>/main.js`): the whole platform on one machine. Resolves Redis once (REDIS_URL, else a private
  * redis-server from PATH, else memory), starts ai-, meeting-, media- and signaling-service as child
  * processes with their output prefixed, prints their URLs; Ctrl-C stops the services gracefully,
  * then the embedded Redis.
