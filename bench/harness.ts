@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { loadavg } from 'os';
 import { spawnRedis } from '../libs/queue/src/testing';
 import { machineInfo, MachineInfo } from './machine';

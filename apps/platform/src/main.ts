@@ -1,5 +1,6 @@
 /**
- * `npm start`: the whole platform on one machine. Resolves Redis once (REDIS_URL, else a private
+ * `npm start` (from the sources) and `npm run start:prod` (built, from dist/: the services then run
+ * as `node dist/apps/<service>/main.js`): the whole platform on one machine. Resolves Redis once (REDIS_URL, else a private
  * redis-server from PATH, else memory), starts ai-, meeting-, media- and signaling-service as child
  * processes with their output prefixed, prints their URLs; Ctrl-C stops the services gracefully,
  * then the embedded Redis.
@@ -29,7 +30,7 @@ function front(): void {
 }
 
 if (process.env.PLATFORM_SUPERVISOR === '1') {
-  runPlatform(ROOT, (code) => process.exit(code)).catch((error) => {
+  runPlatform((code) => process.exit(code)).catch((error) => {
     console.error(`platform: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

@@ -14,13 +14,10 @@ export class ServiceProcess {
   constructor(
     readonly service: PlatformService,
     env: NodeJS.ProcessEnv,
-    cwd: string,
     index: number,
     private readonly onUnexpectedExit: (service: ServiceProcess, code: number | null, signal: NodeJS.Signals | null) => void,
   ) {
-    this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', service.main], {
-      cwd, env, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(process.execPath, service.args, { cwd: service.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const color = process.stdout.isTTY && !env.NO_COLOR ? COLORS[index % COLORS.length] : 0;
     const prefix = color ? `\u001b[${color}m${service.name.padEnd(17)}|\u001b[0m ` : `${service.name.padEnd(17)}| `;
     for (const stream of [this.child.stdout!, this.child.stderr!]) {

@@ -13,7 +13,7 @@ const STOP_GRACE_MS = 20_000;
  * the front process goes away) stops the services with SIGTERM, waits for them, then stops the
  * embedded Redis.
  */
-export async function runPlatform(root: string, onStopped: (code: number) => void): Promise<void> {
+export async function runPlatform(onStopped: (code: number) => void): Promise<void> {
   const logger = new Logger('Platform');
   const services = platformServices();
   const children: ServiceProcess[] = [];
@@ -52,7 +52,8 @@ export async function runPlatform(root: string, onStopped: (code: number) => voi
   }
   const env = serviceEnv(embedded);
   services.forEach((service, i) => {
-    children.push(new ServiceProcess(service, { ...env, PORT: String(service.port), CONFIG_FILE: service.configFile }, root, i, (child, code, signal) => {
+    const own = { PORT: String(service.port), ...(service.configFile ? { CONFIG_FILE: service.configFile } : {}) };
+    children.push(new ServiceProcess(service, { ...env, ...own }, i, (child, code, signal) => {
       logger.error(`${child.service.name} exited unexpectedly (${signal ?? `code ${code}`})`);
       if (children.every((c) => !c.running)) void stop('every service exited', 1);
     }));
@@ -73,6 +74,7 @@ export async function runPlatform(root: string, onStopped: (code: number) => voi
 function serviceEnv(embedded: EmbeddedRedis): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.SERVICE_NAME; // each overlay names its service
+  delete env.CONFIG_FILE; // each service gets its own overlay
   delete env.PLATFORM_SUPERVISOR;
   if (embedded.kind === 'memory') {
     delete env.REDIS_URL;

@@ -149,12 +149,12 @@ export class QueueMetrics {
   }
 
   private defineGauges(p: string, registry: Registry): void {
-    const self = this;
+    const snapshot = () => this.snapshot();
     const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (g: Gauge<L>, s: MetricsSnapshot) => void) =>
       new Gauge<L>({
         name: p + name, help, labelNames, registers: [registry],
         async collect() {
-          const s = await self.snapshot();
+          const s = await snapshot();
           this.reset();
           if (s) fill(this, s);
         },
@@ -163,7 +163,7 @@ export class QueueMetrics {
       name: `${p}events_dropped_total`, help: 'Events dropped by a bus of this process because its handler buffer was full.', labelNames: ['bus'],
       registers: [registry],
       async collect() {
-        const s = await self.snapshot();
+        const s = await snapshot();
         this.reset();
         for (const b of s?.eventBuses ?? []) this.inc({ bus: b.bus }, b.dropped);
       },

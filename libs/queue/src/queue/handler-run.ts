@@ -48,11 +48,11 @@ export class HandlerRun implements DeliveryRef {
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => this.abort(new TaskTimeoutError(this.id, timeoutMs)), timeoutMs);
     }
-    const run = this;
+    const currentSignal = () => this.signal;
     const context: HandlerContext = {
       attempt: this.message.attempt,
       get signal() {
-        return run.signal;
+        return currentSignal();
       },
       extendLease: (ms?: number) => this.extend(this, ms),
     };

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { findRedisServerBinary, RedisServerProcess } from '../testing/redis-server-process';
+import { findRedisServerBinary, RedisServerProcess } from './redis-server-process';
 import { maskRedisUrl } from './redis-connection';
 
 /** What `resolveEmbeddedRedis` chose. */

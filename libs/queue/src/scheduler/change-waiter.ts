@@ -12,13 +12,12 @@ export class ChangeWaiter {
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.resolvers = self.resolvers.filter((r) => r !== done);
+        this.resolvers = this.resolvers.filter((r) => r !== done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
       this.resolvers.push(done);
     });
   }

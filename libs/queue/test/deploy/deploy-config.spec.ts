@@ -27,12 +27,13 @@ describe('deploy/ operations files', () => {
     expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['ai-service:3001', 'meeting-service:3002', 'media-service:3003', 'signaling-service:3004']);
   });
 
-  test('the compose file runs Redis with AOF and noeviction beside the four services', () => {
+  test('the compose file runs Redis with AOF and noeviction beside the four services, each from its built dist folder', () => {
     const compose = load(readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command?: string[]; environment?: Record<string, string> }> };
     expect(Object.keys(compose.services).sort()).toEqual(['ai-service', 'media-service', 'meeting-service', 'prometheus', 'redis', 'signaling-service']);
     expect(compose.services.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
     for (const name of ['ai-service', 'meeting-service', 'media-service', 'signaling-service']) {
-      expect(compose.services[name].command!.join(' ')).toContain(`apps/${name}/src/main.ts`);
+      expect(compose.services[name].command!.join(' ')).toContain(`cd dist/apps/${name} && npm ci --omit=dev`);
+      expect(compose.services[name].command!.join(' ')).toContain('node main.js');
       expect(compose.services[name].environment!.REDIS_URL).toBe('redis://redis:6379');
     }
   });
