@@ -3,7 +3,7 @@ import { join, resolve } from 'path';
 import { createEventBus, createQueue, createRedisClient, PublishTimeoutError, QueueManager, RedisOutageLogger } from '../../src';
 import { DEFAULT_EVENT_BUS_PREFIX } from '../../src/events/event-bus-options';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
-import { freePort } from '../../src/testing/redis-server-process';
+import { freePort } from '../../src/redis/redis-server-process';
 import { waitFor } from '../support/wait';
 
 /** Collects log lines (what a Nest Logger would print) for assertions. */
