@@ -8,6 +8,9 @@ import { DispatchTimeoutError, RemoteTaskError } from '../dispatcher-errors';
 import { FixtureProcess } from '../testing/child-process';
 import { sleep, waitFor } from '../../scheduler/testing/scheduler-test-kit';
 
+// Tests here start child processes (ts-node compiles each first): slow on a busy machine.
+jest.setTimeout(150_000);
+
 /** Dispatcher in one process, handler in another (child processes), on a real Redis. */
 describe('Dispatcher across processes (Redis)', () => {
   let server: RedisServerHandle;
@@ -36,7 +39,7 @@ describe('Dispatcher across processes (Redis)', () => {
         add: { queue: 'worker' }, sleepy: { queue: 'worker', timeoutMs: 150, maxRetries: 1 } },
       webhook: { backoffMs: 50 },
     });
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     await api?.close();

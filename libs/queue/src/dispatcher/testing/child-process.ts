@@ -4,6 +4,8 @@ import { join } from 'path';
 
 export const FIXTURES = join(__dirname, '../../../test/fixtures');
 const ROOT = join(__dirname, '../../../../..');
+/** Longest a fixture may take to start and report ready. */
+const READY_TIMEOUT_MS = 90_000;
 
 export class FixtureProcess {
   private nextId = 1;
@@ -31,7 +33,8 @@ export class FixtureProcess {
     });
     const proc = new FixtureProcess(child);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${fixture} not ready within 20 s`)), 20_000);
+      // Generous: a child compiles its imports with ts-node first, which takes tens of seconds on a busy machine.
+      const timer = setTimeout(() => reject(new Error(`${fixture} not ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
       child.on('message', (m: { ready?: boolean }) => {
         if (m?.ready) {
           clearTimeout(timer);

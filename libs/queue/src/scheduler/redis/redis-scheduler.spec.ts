@@ -6,6 +6,9 @@ import { createScheduler } from '../create-scheduler';
 import type { ScheduleInfo, SchedulerStats } from '../scheduler';
 import { redisKit, sleep, waitFor } from '../testing/scheduler-test-kit';
 
+// Tests here start child processes (ts-node compiles each first): slow on a busy machine.
+jest.setTimeout(150_000);
+
 /** Redis-only behaviour: durability across restarts of every process and of Redis, replicas in separate processes. */
 describe('Redis scheduler', () => {
   let server: RedisServerHandle;
