@@ -162,6 +162,8 @@ export class QueueWorker {
     this.held.clear();
     for (const run of unfinished) run.cancel(new QueueClosedError(this.options.name));
     await this.releaseQuietly(unfinished);
+    // also deliveries refused after closing began (a fetch reply that arrived late)
+    await Promise.allSettled([...this.releases]);
     if (this.renewTimer) clearInterval(this.renewTimer);
     await Promise.allSettled([...this.pendingFails]);
     const unsent = await this.acks.drain(Math.max(1000, deadline - Date.now()));
