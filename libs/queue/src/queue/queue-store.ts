@@ -43,6 +43,11 @@ export interface FetchResult {
   paused: boolean;
   /** When fewer than asked were taken: ms until the next delayed message is due or lease expires (null: none). */
   nextWakeMs: number | null;
+  /**
+   * Tiers that still have ready messages after this fetch took its share: bit t (1 << t) for tier t
+   * (0 = critical). 0 when paused. The worker learns from it whether messages it holds are outranked.
+   */
+  tiersLeft: number;
 }
 
 export interface WakeFetch {
@@ -124,7 +129,8 @@ export interface QueueStore {
    * Atomically: move due delayed messages to their tier, put expired leases back (dead-lettering
    * those past maxRetries), then take up to `max` ready messages and record them in flight with
    * a lease of `leaseMs`. `weights` (one per tier) selects weighted mode; `random` in [0, 1) is the
-   * start of the golden-ratio draw sequence (each message taken advances it by 0.618...).
+   * start of the golden-ratio draw sequence (each message taken advances it by 0.618...). `max` may
+   * be 0: nothing is taken, the result only reports (paused, tiers left).
    */
   fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult>;
   /**

@@ -12,6 +12,12 @@ import { PRIORITIES, TaskHandler } from './queue.types';
 const FAST_HANDLER_MS = 2;
 /** Step of the weighted-mode draw sequence (same constant as fetch.lua and the memory store). */
 const GOLDEN_RATIO = 0.6180339887498949;
+/**
+ * Preemption window: while handlers average at least this long, at most `capacity` messages that a
+ * higher tier could outrank start per look at the store (see startBudget). Faster handlers get
+ * more starts per look, as many as fit in this much handler time per slot.
+ */
+const PREEMPT_WINDOW_MS = 0.5;
 
 interface HandlerSlot {
   fn: TaskHandler;
@@ -19,7 +25,8 @@ interface HandlerSlot {
   /** The handler's own per-attempt limit (0: none). */
   timeoutMs: number;
   running: number;
-  waiting: HandlerRun[];
+  /** Delivered, not started: one FIFO per tier (index 0 = critical), started highest tier first. */
+  waiting: [HandlerRun[], HandlerRun[], HandlerRun[], HandlerRun[]];
 }
 
 /**
@@ -34,6 +41,8 @@ export class QueueWorker {
   private readonly held = new Map<string, HandlerRun>();
   private readonly acks: CompletionBatcher;
   private readonly pendingFails = new Set<Promise<unknown>>();
+  /** Releases (put back, attempt not counted) under way. */
+  private readonly releases = new Set<Promise<void>>();
   private readonly logger: Logger;
   /** Sum of the handlers' concurrency. */
   private capacity = 0;
@@ -44,6 +53,33 @@ export class QueueWorker {
    * fetch to the next, so proportions hold even when fetches take one or two messages.
    */
   private weightedCursor = Math.random();
+  private readonly strict: boolean;
+  /** Held runs not started yet (sum over the slots' waiting lists). */
+  private waitingCount = 0;
+  /**
+   * What the last fetch reply said about the store: tiers that still had ready messages (bit t for
+   * tier t), and the highest of them (4: none). In strict mode a waiting run of a lower tier than
+   * `storeTop` does not start: the higher-tier message is fetched (or, the hold being full, the
+   * outranked runs are released) first.
+   */
+  private storeTiers = 0;
+  private storeTop = 4;
+  /**
+   * Starts of messages a higher tier could outrank (tier > 0), counted for ever; `checkedAt` is that
+   * count when the fetch behind the newest reply was sent. At most startBudget() such starts may
+   * happen after the send of the newest reply's fetch: a higher-tier publish is seen by the next
+   * fetch after it, so at most that many lower-tier messages start before the worker knows.
+   */
+  private outrankableStarts = 0;
+  private checkedAt = 0;
+  /** Paused as far as this process knows (its own pause() at once; other processes' through fetch replies). */
+  private paused = false;
+  /** Bumped by pause()/resume(): a fetch reply sent before the latest of them does not overrule it. */
+  private pauseEpoch = 0;
+  /** The fetch the loop is waiting for (pause() waits for it, so its deliveries are put back before it resolves). */
+  private fetching?: Promise<unknown>;
+  private pumping = false;
+  private pumpAgain = false;
   private loop?: Promise<void>;
   private closing = false;
   private startedAt = 0;
@@ -56,6 +92,7 @@ export class QueueWorker {
     private readonly observer: QueueObserver = {},
   ) {
     this.logger = new Logger(`Queue:${options.name}`);
+    this.strict = options.scheduling.mode === 'strict';
     this.acks = new CompletionBatcher(
       (batch) => store.complete(batch),
       (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
@@ -64,7 +101,7 @@ export class QueueWorker {
   }
 
   register(type: string, fn: TaskHandler, concurrency: number, timeoutMs = 0): void {
-    this.handlers.set(type, { fn, concurrency, timeoutMs, running: 0, waiting: [] });
+    this.handlers.set(type, { fn, concurrency, timeoutMs, running: 0, waiting: [[], [], [], []] });
     this.capacity += concurrency;
     this.slotWaiter?.();
     if (!this.loop && !this.closing) {
@@ -85,6 +122,28 @@ export class QueueWorker {
     return this.held.size;
   }
 
+  /**
+   * Pauses the queue for every process. This one starts nothing from the call on; the store is
+   * marked paused, and what this process held without starting goes back to the head of its tier
+   * (attempt not counted) before the promise resolves. Other processes see the pause with their
+   * next fetch reply (see docs/queue.md).
+   */
+  async pause(): Promise<void> {
+    this.pauseEpoch++;
+    this.paused = true;
+    await this.store.setPaused(true);
+    await this.fetching?.catch(() => undefined);
+    await this.releaseWaiting(() => true);
+    await Promise.allSettled([...this.releases]);
+  }
+
+  async resume(): Promise<void> {
+    this.pauseEpoch++;
+    this.paused = false;
+    await this.store.setPaused(false);
+    this.slotWaiter?.();
+  }
+
   async close(drainTimeoutMs: number): Promise<void> {
     if (this.closing) return this.loop;
     this.closing = true;
@@ -93,9 +152,7 @@ export class QueueWorker {
     await this.loop;
     const deadline = Date.now() + drainTimeoutMs;
     // Buffered deliveries never started: put them back at once.
-    const buffered = [...this.handlers.values()].flatMap((slot) => slot.waiting.splice(0));
-    for (const run of buffered) this.held.delete(run.id);
-    await this.releaseQuietly(buffered);
+    await this.releaseWaiting(() => true);
     while (this.held.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         this.slotWaiter = resolve;
@@ -107,6 +164,8 @@ export class QueueWorker {
     this.held.clear();
     for (const run of unfinished) run.cancel(new QueueClosedError(this.options.name));
     await this.releaseQuietly(unfinished);
+    // also deliveries refused after closing began (a fetch reply that arrived late)
+    await Promise.allSettled([...this.releases]);
     if (this.renewTimer) clearInterval(this.renewTimer);
     await Promise.allSettled([...this.pendingFails]);
     const unsent = await this.acks.drain(Math.max(1000, deadline - Date.now()));
@@ -120,35 +179,53 @@ export class QueueWorker {
     /** Set while the last fetch (ours, or the one run on wake-up) left the queue drained: wait, do not fetch. */
     let drained: FetchResult | null = null;
     while (!this.closing) {
-      const free = this.holdLimit() - this.held.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotWaiter = resolve));
-        this.slotWaiter = undefined;
-        continue;
-      }
-      const wanted = Math.min(free, this.options.prefetch);
       try {
-        if (!drained) {
-          const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor);
-          this.acceptFetched(result);
-          failures = 0;
-          if (this.closing || !(result.paused || result.deliveries.length < wanted)) continue;
-          drained = result;
+        const free = this.holdLimit() - this.held.size;
+        if (free <= 0 && this.strict && this.hasOutranked()) {
+          // The hold is full and a higher tier waits in the store: make room for it.
+          await this.releaseWaiting((tier) => tier > this.storeTop);
+          continue;
         }
-        // Block until woken, the next due message or lease deadline, or idleBlockMs. Capped at the
-        // visibility timeout, so leases taken after this worker went idle by a worker that then
-        // crashed are reclaimed at most one visibility timeout late. The store may run our next
-        // fetch right on wake-up (Redis: pipelined behind the BLPOP).
+        const wanted = Math.max(0, Math.min(free, this.options.prefetch));
+        // A fetch is also the look at the store that lets held runs start (startBudget, storeTop).
+        if ((wanted > 0 && !drained) || this.needsCheck()) {
+          const sentAt = this.outrankableStarts;
+          const epoch = this.pauseEpoch;
+          const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor)
+            .then((result) => {
+              this.acceptFetched(result, sentAt, epoch);
+              return result;
+            });
+          this.fetching = fetching;
+          const result = await fetching.finally(() => (this.fetching = undefined));
+          failures = 0;
+          drained = result.paused || result.deliveries.length < wanted ? result : null;
+          continue;
+        }
+        if (this.waitingCount > 0 || wanted === 0) {
+          // Held runs wait for a slot (a finish wakes this loop), or the hold is full.
+          await new Promise<void>((resolve) => (this.slotWaiter = resolve));
+          this.slotWaiter = undefined;
+          continue;
+        }
+        // Drained (or paused) and nothing held waits: block until woken, the next due message or
+        // lease deadline, or idleBlockMs. Capped at the visibility timeout, so leases taken after
+        // this worker went idle by a worker that then crashed are reclaimed at most one visibility
+        // timeout late. The store may run our next fetch right on wake-up (Redis: pipelined behind
+        // the BLPOP).
+        const last: FetchResult = drained ?? { paused: true, nextWakeMs: null, deliveries: [], tiersLeft: 0 };
         const idleCap = Math.min(this.options.idleBlockMs, this.options.visibilityTimeoutMs);
-        const precise = drained.nextWakeMs !== null && drained.nextWakeMs < idleCap;
-        const wait = precise ? Math.max(5, drained.nextWakeMs!) : idleCap;
+        const precise = last.nextWakeMs !== null && last.nextWakeMs < idleCap;
+        const wait = precise ? Math.max(5, last.nextWakeMs!) : idleCap;
+        const sentAt = this.outrankableStarts;
+        const epoch = this.pauseEpoch;
         const woke = await this.store.waitForWork(wait, {
           precise,
           max: wanted,
           leaseMs: this.options.visibilityTimeoutMs,
           weights,
           random: this.weightedCursor,
-          onResult: (result) => this.acceptFetched(result),
+          onResult: (result) => this.acceptFetched(result, sentAt, epoch),
         });
         drained = woke && (woke.result.paused || woke.result.deliveries.length < woke.max) ? woke.result : null;
       } catch (error) {
@@ -162,13 +239,116 @@ export class QueueWorker {
     }
   }
 
-  /** Takes in what a fetch returned (also a fetch that completes after the loop moved on). */
-  private acceptFetched(result: FetchResult): void {
+  /**
+   * Takes in what a fetch returned (also a fetch that completes after the loop moved on): what it
+   * says about the store (paused, tiers left), then its deliveries.
+   */
+  private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
+    // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
+    if (epoch === this.pauseEpoch && result.paused !== this.paused) {
+      this.paused = result.paused;
+      if (this.paused) void this.releaseWaiting(() => true);
+    }
+    this.checkedAt = Math.max(this.checkedAt, sentAt);
+    const rising = result.tiersLeft & ~this.storeTiers;
+    this.storeTiers = result.tiersLeft;
+    this.storeTop = lowestBit(result.tiersLeft);
+    // Weighted mode: a tier that had nothing when the held runs were drawn now has messages: put the
+    // held runs of lower tiers back so the next draws include it (strict mode blocks them instead).
+    if (!this.strict && rising !== 0) {
+      const top = lowestBit(rising);
+      void this.releaseWaiting((tier) => tier > top);
+    }
+    const refused: DeliveryRef[] = [];
     for (const delivery of result.deliveries) {
-      if (this.closing) void this.releaseQuietly([delivery]);
+      if (this.closing || this.paused) refused.push({ id: delivery.id, attempt: delivery.attempt, lease: delivery.lease });
       else this.accept(delivery);
     }
+    void this.releaseQuietly(refused);
+    this.pump();
+  }
+
+  /** A free slot has a waiting run that may not start until the worker looks at the store again. */
+  private needsCheck(): boolean {
+    if (this.paused || this.waitingCount === 0) return false;
+    for (const slot of this.handlers.values()) {
+      if (slot.running >= slot.concurrency) continue;
+      const tier = slot.waiting.findIndex((list) => list.length > 0);
+      if (tier >= 0 && !this.mayStart(tier)) return true;
+    }
+    return false;
+  }
+
+  /** Strict mode: some waiting run is of a lower tier than the highest one with ready messages in the store. */
+  private hasOutranked(): boolean {
+    if (this.waitingCount === 0) return false;
+    for (const slot of this.handlers.values()) {
+      for (let tier = this.storeTop + 1; tier < 4; tier++) if (slot.waiting[tier].length > 0) return true;
+    }
+    return false;
+  }
+
+  private mayStart(tier: number): boolean {
+    if (this.closing || this.paused) return false;
+    if (tier === 0) return true;
+    if (this.strict && tier > this.storeTop) return false;
+    return this.outrankableStarts - this.checkedAt < this.startBudget();
+  }
+
+  /**
+   * How many messages a higher tier could outrank may start per look at the store: the capacity
+   * while handlers average PREEMPT_WINDOW_MS or more (the look, one round trip, overlaps them);
+   * for faster handlers as many as fit in that much handler time per slot, at most the hold limit,
+   * so that very short handlers are not bound by round trips.
+   */
+  private startBudget(): number {
+    if (this.avgRunMs >= PREEMPT_WINDOW_MS) return this.capacity;
+    const perLook = Math.floor((this.capacity * PREEMPT_WINDOW_MS) / Math.max(this.avgRunMs, 0.001));
+    return Math.max(this.capacity, Math.min(this.holdLimit(), perLook));
+  }
+
+  /** Starts waiting runs in free slots, highest tier first, as far as mayStart allows. */
+  private pump(): void {
+    // A handler that settles synchronously re-enters through finish(): loop here instead of recursing.
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (const slot of this.handlers.values()) {
+          while (slot.running < slot.concurrency) {
+            const tier = slot.waiting.findIndex((list) => list.length > 0);
+            if (tier < 0 || !this.mayStart(tier)) break;
+            this.waitingCount--;
+            this.start(slot, slot.waiting[tier].shift()!, tier);
+          }
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Puts waiting (never started) runs back at the head of their tiers, attempt not counted. */
+  private async releaseWaiting(which: (tier: number) => boolean): Promise<void> {
+    const refs: HandlerRun[] = [];
+    for (const slot of this.handlers.values()) {
+      slot.waiting.forEach((list, tier) => {
+        if (list.length === 0 || !which(tier)) return;
+        for (const run of list.splice(0)) {
+          if (this.held.get(run.id) === run) this.held.delete(run.id);
+          refs.push(run);
+        }
+      });
+    }
+    if (refs.length === 0) return;
+    this.waitingCount -= refs.length;
+    this.slotWaiter?.();
+    await this.releaseQuietly(refs);
   }
 
   /**
@@ -208,12 +388,13 @@ export class QueueWorker {
     const run = new HandlerRun(toQueueMessage(delivery.id, delivery.attempt, header, payload), delivery.lease, (r, ms) => this.extendOne(r, ms),
       (r, outcome) => this.finish(slot, r, outcome));
     this.held.set(run.id, run);
-    if (slot.running < slot.concurrency) this.start(slot, run);
-    else slot.waiting.push(run);
+    slot.waiting[header.priority].push(run);
+    this.waitingCount++;
   }
 
-  private start(slot: HandlerSlot, run: HandlerRun): void {
+  private start(slot: HandlerSlot, run: HandlerRun, tier: number): void {
     slot.running++;
+    if (tier > 0) this.outrankableStarts++;
     const m = run.message;
     this.observer.started?.(this.options.name, m.type, m.priority, Date.now() - m.createdAt);
     run.start(slot.fn, slot.timeoutMs);
@@ -235,8 +416,7 @@ export class QueueWorker {
       this.observer.finished?.(this.options.name, m.type, m.priority, action.kind === 'retry' ? 'retried' : action.kind === 'dead' ? 'dead' : 'dropped', duration);
       this.track(this.store.fail(run, action));
     }
-    const next = slot.waiting.shift();
-    if (next && !this.closing) this.start(slot, next);
+    this.pump();
     this.slotWaiter?.();
   }
 
@@ -289,14 +469,21 @@ export class QueueWorker {
     void tracked.finally(() => this.pendingFails.delete(tracked));
   }
 
-  private async releaseQuietly(refs: DeliveryRef[]): Promise<void> {
-    if (refs.length === 0) return;
-    try {
-      await this.store.release(refs.map((r) => ({ id: r.id, attempt: r.attempt, lease: r.lease })), 0);
-    } catch (error) {
+  private releaseQuietly(refs: DeliveryRef[]): Promise<void> {
+    if (refs.length === 0) return Promise.resolve();
+    const release = this.store.release(refs.map((r) => ({ id: r.id, attempt: r.attempt, lease: r.lease })), 0).catch((error) => {
       this.logger.error(`could not put ${refs.length} messages back (their leases will expire and they run again): ${(error as Error).message}`);
-    }
+    });
+    this.releases.add(release);
+    void release.finally(() => this.releases.delete(release));
+    return release;
   }
+}
+
+/** Index of the lowest set bit (the highest tier in a tier mask), 4 for none. */
+function lowestBit(mask: number): number {
+  for (let t = 0; t < 4; t++) if (mask & (1 << t)) return t;
+  return 4;
 }
 
 function recordError(error: unknown): { name: string; message: string; stack?: string } {

@@ -167,7 +167,12 @@ export interface TaskQueue {
   cancel(id: string): Promise<boolean>;
   stats(): Promise<QueueStats>;
   readonly deadLetters: DeadLetterQueue;
-  /** Stops every worker of this queue (in every process) from taking new messages. Publishing still works. */
+  /**
+   * Stops every worker of this queue (in every process) from starting new messages. Publishing still
+   * works. When it resolves, this process starts nothing more and what it held without starting is
+   * back at the head of its tier (attempt not counted); other processes stop at their next fetch
+   * reply (docs/queue.md, "Pause, resume, close").
+   */
   pause(): Promise<void>;
   resume(): Promise<void>;
   isPaused(): Promise<boolean>;

@@ -138,11 +138,11 @@ export class StoreBackedQueue implements TaskQueue {
   }
 
   pause(): Promise<void> {
-    return this.store.setPaused(true);
+    return this.worker.pause();
   }
 
   resume(): Promise<void> {
-    return this.store.setPaused(false);
+    return this.worker.resume();
   }
 
   isPaused(): Promise<boolean> {

@@ -61,6 +61,91 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(share('low')).toBeLessThan(26);
   });
 
+  /**
+   * The issue-9 scenario: a worker busy with a `low` backlog (handlers ~1 ms, so it holds a
+   * look-ahead of leased messages), then `critical` messages published in one call. Returns how
+   * many `low` messages started after that publish resolved and before the last critical started.
+   */
+  async function lowsStartedAfterCriticals(options: Partial<QueueOptions>, concurrency: number, criticals: number): Promise<number> {
+    const { queue } = make(options);
+    await queue.publishBatch(Array.from({ length: 600 }, () => ({ type: 'mix', payload: 'low', priority: 'low' as Priority })));
+    const starts: string[] = [];
+    queue.process<string>('mix', async (m) => {
+      starts.push(m.payload);
+      await sleep(1);
+    }, { concurrency });
+    await waitFor(() => starts.length >= 150, '150 lows started');
+    await queue.publishBatch(Array.from({ length: criticals }, () => ({ type: 'mix', payload: 'critical', priority: 'critical' as Priority })));
+    const publishedAt = starts.length;
+    await waitFor(() => starts.filter((p) => p === 'critical').length === criticals, 'every critical started');
+    const lows = starts.slice(publishedAt, starts.lastIndexOf('critical')).filter((p) => p === 'low').length;
+    await queue.close({ drainTimeoutMs: 1000 });
+    return lows;
+  }
+
+  test('strict mode: critical messages published while a worker holds lows start before more than `concurrency` further lows', async () => {
+    expect(await lowsStartedAfterCriticals({}, 1, 20)).toBeLessThanOrEqual(1);
+    expect(await lowsStartedAfterCriticals({}, 4, 20)).toBeLessThanOrEqual(4);
+  });
+
+  test('weighted mode: a critical published while a worker holds lows starts before more than `concurrency` + 1 further lows', async () => {
+    // weights 8 : 1 between the two non-empty tiers: the golden-ratio draws never take two lows in a row
+    const weighted: Partial<QueueOptions> = { scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 1 } } };
+    expect(await lowsStartedAfterCriticals(weighted, 1, 1)).toBeLessThanOrEqual(2);
+    expect(await lowsStartedAfterCriticals(weighted, 4, 1)).toBeLessThanOrEqual(5);
+  });
+
+  test('pause: nothing starts after pause() resolves; held messages go back to the head, attempt not counted', async () => {
+    const name = uniqueName();
+    const { queue } = fixture.create({ name });
+    const N = 300;
+    await queue.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'ps', payload: i, priority: 'low' as Priority })));
+    const started: Array<{ n: number; attempt: number }> = [];
+    queue.process<number>('ps', async (m, ctx) => {
+      started.push({ n: m.payload, attempt: ctx.attempt });
+      await sleep(1);
+    }, { concurrency: 1 });
+    await waitFor(() => started.length >= 100, '100 started');
+    await queue.pause();
+    const atPause = started.length;
+    // the running handler finishes; nothing else is in flight: everything held went back
+    await waitFor(async () => (await queue.stats()).processing_count === 0, 'nothing in flight');
+    expect(queue.localInFlight).toBe(0);
+    await sleep(50);
+    expect(started.length).toBe(atPause);
+    const stats = await queue.stats();
+    expect(stats.queue_length.low).toBe(N - atPause);
+    expect(stats.total_retried).toBe(0);
+    await queue.resume();
+    await waitFor(() => started.length === N, 'all after resume');
+    // FIFO at concurrency 1: the put-back messages came first again, in order, each on attempt 1
+    expect(started.map((s) => s.n)).toEqual(Array.from({ length: N }, (_, i) => i));
+    expect(started.every((s) => s.attempt === 1)).toBe(true);
+  });
+
+  test('pause seen by another process: it starts at most its concurrency further messages, then puts back what it holds', async () => {
+    const name = uniqueName();
+    const { queue: controller } = fixture.create({ name });
+    const { queue: worker } = fixture.create({ name });
+    const N = 300;
+    await controller.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'px', payload: i, priority: 'low' as Priority })));
+    let started = 0;
+    worker.process<number>('px', async () => {
+      started++;
+      await sleep(1);
+    }, { concurrency: 2 });
+    await waitFor(() => started >= 100, '100 started');
+    await controller.pause();
+    const atPause = started;
+    await waitFor(async () => (await controller.stats()).processing_count === 0 && worker.localInFlight === 0, 'the worker held nothing more');
+    expect(started - atPause).toBeLessThanOrEqual(2);
+    const stats = await controller.stats();
+    expect(stats.queue_length.low).toBe(N - started);
+    expect(stats.total_retried).toBe(0);
+    await controller.resume();
+    await waitFor(() => started === N, 'all after resume');
+  });
+
   test('10,000 messages at concurrency 50 are each processed exactly once', async () => {
     const { queue } = make({ prefetch: 50 });
     const N = 10_000;

@@ -86,7 +86,7 @@ export class MemoryQueueStore implements QueueStore {
         this.count('retried', 1);
       }
     }
-    if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [] };
+    if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft: 0 };
 
     const taken: string[] = [];
     if (!weights) {
@@ -114,15 +114,17 @@ export class MemoryQueueStore implements QueueStore {
       }
       for (let t = 0; t < 4; t++) for (let i = 0; i < counts[t]; i++) taken.push(this.tiers[t].shift()!);
     }
-    if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [] };
+    const tiersLeft = this.tiers.reduce((mask, tier, t) => (tier.length > 0 ? mask | (1 << t) : mask), 0);
+    if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft };
     const lease = uniqueId();
     for (const id of taken) {
       this.inflight.set(id, now + leaseMs);
       this.leases.set(id, lease);
     }
-    if (taken.length === max && this.tiers.some((t) => t.length > 0)) this.wakeOne();
+    if (taken.length === max && tiersLeft !== 0) this.wakeOne();
     return {
       paused: false,
+      tiersLeft,
       nextWakeMs: taken.length < max ? this.nextWake(now) : null,
       deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1, lease })),
     };

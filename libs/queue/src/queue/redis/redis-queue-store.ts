@@ -11,7 +11,7 @@ import { QueueKeys } from './queue-keys';
 const SCRIPTS = ['publish', 'fetch', 'complete', 'fail', 'extend', 'release', 'status', 'counts', 'dlq-page',
   'dlq-replay', 'dlq-delete', 'set-paused', 'cancel'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>];
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number];
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -82,9 +82,10 @@ export class RedisQueueStore implements QueueStore {
       this.options.deadLetterEnabled ? '1' : '0', lease];
   }
 
-  private parseFetch([paused, nextWake, ids, bodies, ended]: FetchReply, lease: string): FetchResult {
+  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft]: FetchReply, lease: string): FetchResult {
     return {
       paused: paused === 1,
+      tiersLeft: Number(tiersLeft),
       nextWakeMs: nextWake < 0 ? null : nextWake,
       deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1, lease })),
     };

@@ -30,7 +30,9 @@
   Output:
     { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;
       only computed when fewer than ARGV[1] were taken),
-      ids, bodies (nil for a missing body), ended attempts (nil for none) }
+      ids, bodies (nil for a missing body), ended attempts (nil for none),
+      tiers left (bit t set: tier t, 0 = critical, still has ready messages after this take; 0 when paused) }
+    ARGV[1] may be 0: then nothing is taken and the reply only reports (a worker's check of the tiers).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
@@ -102,13 +104,23 @@ local function nextWake()
 end
 
 if redis.call('HGET', meta, 'paused') == '1' then
-  return {1, nextWake(), {}, {}, {}}
+  return {1, nextWake(), {}, {}, {}, 0}
+end
+
+-- bit t set: tier t+1 still has ready messages (the worker learns whether what it holds is outranked)
+local function tiersLeft()
+  local mask, bit = 0, 1
+  for tier = 1, 4 do
+    if redis.call('LLEN', tiers[tier]) > 0 then mask = mask + bit end
+    bit = bit * 2
+  end
+  return mask
 end
 
 -- 3. Take: strict (highest non-empty tier first) or weighted.
 local taken = {}
 if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
-  return {0, nextWake(), {}, {}, {}}
+  return {0, nextWake(), {}, {}, {}, 0}
 end
 if ARGV[3] == 's' then
   for tier = 1, 4 do
@@ -154,7 +166,7 @@ else
 end
 
 if #taken == 0 then
-  return {0, nextWake(), {}, {}, {}}
+  return {0, nextWake(), {}, {}, {}, tiersLeft()}
 end
 
 local deadline = now + lease
@@ -172,13 +184,9 @@ local bodies = redis.call('HMGET', msgs, unpack(taken))
 local ended = redis.call('HMGET', att, unpack(taken))
 
 -- 4. More ready work: wake another idle worker (it wakes the next in turn).
+local left = tiersLeft()
 if #taken == max then
-  for tier = 1, 4 do
-    if redis.call('LLEN', tiers[tier]) > 0 then
-      wakeOne()
-      break
-    end
-  end
-  return {0, -1, taken, bodies, ended}
+  if left > 0 then wakeOne() end
+  return {0, -1, taken, bodies, ended, left}
 end
-return {0, nextWake(), taken, bodies, ended}
+return {0, nextWake(), taken, bodies, ended, left}
