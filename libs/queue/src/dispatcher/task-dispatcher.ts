@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
+import { loggerFor, QueueLogger } from '../logger';
 import type { QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
 import { asEnvelope, prepareDispatch, PreparedDispatch } from './dispatch-prepare';
 import type {
@@ -23,6 +23,8 @@ export interface TaskDispatcherSettings {
   webhook: WebhookOptions;
   resolveQueue(name: string): TaskQueue;
   closeOwnedQueues(): Promise<void>;
+  /** Default: a console logger. */
+  logger?: QueueLogger;
 }
 
 interface Waiter {
@@ -33,7 +35,7 @@ interface Waiter {
 
 /** The {@link Dispatcher} over any {@link DispatcherStore}. */
 export class TaskDispatcher implements Dispatcher {
-  private readonly logger: Logger;
+  private readonly logger: QueueLogger;
   private readonly results: ResultConsumer;
   private readonly waiters = new Map<string, Waiter>();
   private replyLoop?: Promise<void>;
@@ -43,7 +45,7 @@ export class TaskDispatcher implements Dispatcher {
     private readonly store: DispatcherStore,
     private readonly settings: TaskDispatcherSettings,
   ) {
-    this.logger = new Logger(`Dispatcher:${settings.service}`);
+    this.logger = loggerFor(`Dispatcher:${settings.service}`, settings.logger);
     this.results = new ResultConsumer(store, this.logger, settings.webhook, settings.blockMs);
   }
 

@@ -1,10 +1,10 @@
 import { join } from 'path';
-import { Logger } from '@nestjs/common';
 import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
 import { QueueKeys } from '../../queue/redis/queue-keys';
 import { ChangeWaiter } from '../change-waiter';
+import { loggerFor, QueueLogger } from '../../logger';
 
 const SCRIPTS = ['upsert', 'remove', 'due', 'nudge', 'advance', 'once-add', 'once-remove', 'list', 'task-start', 'task-end', 'counts'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
@@ -48,11 +48,11 @@ export class RedisSchedulerStore implements SchedulerStore {
   private readonly lua = schedulerCommands();
   private readonly waiter = new ChangeWaiter();
   private subscriber?: RedisClient;
-  private readonly logger: Logger;
+  private readonly logger: QueueLogger;
 
-  constructor(private readonly client: RedisClient, prefix: string, name: string, private readonly queuePrefix = 'mq') {
+  constructor(private readonly client: RedisClient, prefix: string, name: string, private readonly queuePrefix = 'mq', logger?: QueueLogger) {
     this.keys = new SchedulerKeys(prefix, name);
-    this.logger = new Logger(`Scheduler:${name}`);
+    this.logger = loggerFor(`Scheduler:${name}`, logger);
     this.lua.install(client);
   }
 
