@@ -17,7 +17,7 @@ export interface QueueManagerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Options of a task handler registered through the manager (and `@TaskHandler`). */
+/** Options of a task handler registered through the manager (and `@OnTask`). */
 export interface TaskHandlerOptions {
   /** Queue to consume (default `message_queue.queue_name`). */
   queue?: string;

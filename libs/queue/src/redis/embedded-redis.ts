@@ -1,5 +1,5 @@
 import { loggerFor, QueueLogger } from '../logger';
-import { findRedisServerBinary, RedisServerProcess } from '../testing/redis-server-process';
+import { findRedisServerBinary, RedisServerProcess } from './redis-server-process';
 import { maskRedisUrl } from './redis-connection';
 
 /** What `resolveEmbeddedRedis` chose. */

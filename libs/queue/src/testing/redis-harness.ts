@@ -1,6 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import { RedisUnavailableError } from '../errors';
-import { findRedisServerBinary, RedisServerOptions, RedisServerProcess } from './redis-server-process';
+import { findRedisServerBinary, RedisServerOptions, RedisServerProcess } from '../redis/redis-server-process';
 
 /**
  * Redis for tests. Picks, in order: REDIS_URL (shared server, tests isolate by key prefix), a local
