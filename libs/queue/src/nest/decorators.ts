@@ -11,8 +11,8 @@ export interface TaskHandlerMetadata extends TaskHandlerOptions {
 
 /**
  * Marks a provider or controller method as the handler of task `type`. It is called as
- * `method(payload, context)` (context: `attempt`, `signal`, `extendLease`, `message`, `taskId`,
- * `origin`); its return value is the task's result (the reply of a request/reply dispatch).
+ * `method(payload, context)`, a `ManagedTaskHandler` (context: `attempt`, `signal`, `extendLease`,
+ * `message`, `taskId`, `origin`); its return value is the task's result (the reply of a request/reply dispatch).
  * Throwing fails the attempt: the queue retries it with backoff, then dead-letters it.
  * Registered when the application bootstraps; drained on shutdown.
  * @param options `queue` (default `message_queue.queue_name`), `concurrency` (default the queue's `workers`), `timeoutMs` (default none)
