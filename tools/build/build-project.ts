@@ -50,8 +50,14 @@ function buildApplication(name: string, root: string, graph: ProjectGraph, alias
   process.stdout.write(`${name}: ${relative(workspaceRoot, out)}/main.js (${rewritten} import(s) of ${Object.keys(aliases).join(', ')} made relative)\n`);
 }
 
-/** dist/libs/<name>/: compiled from libs/<name>/src with declarations, Lua scripts beside the code, package.json. */
+/** dist/libs/<name>/ (or the library's own scripts/build.js): compiled from libs/<name>/src with declarations, Lua scripts beside the code, package.json. */
 function buildLibrary(name: string, root: string): void {
+  // A library with its own build script (the publishable @meeting/queue: exports checks) builds itself.
+  const own = join(workspaceRoot, root, 'scripts', 'build.js');
+  if (existsSync(own)) {
+    execFileSync(process.execPath, [own], { cwd: workspaceRoot, stdio: 'inherit' });
+    return;
+  }
   const out = join(workspaceRoot, 'dist', root);
   rmSync(out, { recursive: true, force: true });
   tsc(['-p', join(root, 'tsconfig.lib.json'), '--outDir', out, '--rootDir', join(root, 'src')]);

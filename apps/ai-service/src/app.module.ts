@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { QueueAppConfig } from '@meeting/queue';
+import { QueueModule } from '@meeting/queue/nest';
 import { AiController } from './ai.controller';
 import { AiTaskHandlers } from './inference/ai-task.handlers';
 import { InferenceService } from './inference/inference.service';

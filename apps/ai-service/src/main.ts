@@ -1,6 +1,6 @@
 /** ai-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/ai-service/src/main.ts` (PORT, default 3001). */
 import 'reflect-metadata';
-import { runNestService } from '@meeting/queue';
+import { runNestService } from '@meeting/queue/nest';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 

@@ -3,12 +3,12 @@
  * else memory). Publishes a task of a random priority every 300 ms, handles them, prints stats
  * every 5 s. Ctrl-C shuts down gracefully (in-flight tasks finish or are put back).
  */
-import { Logger } from '@nestjs/common';
-import { createQueue, createRedisClient, Priority, PRIORITIES, resolveEmbeddedRedis } from '@meeting/queue';
+import { ConsoleQueueLogger, createQueue, createRedisClient, Priority, PRIORITIES, resolveEmbeddedRedis } from '@meeting/queue';
 
 async function main(): Promise<void> {
-  const logger = new Logger('Example');
-  const embedded = await resolveEmbeddedRedis();
+  const root = new ConsoleQueueLogger();
+  const logger = root.child('Example');
+  const embedded = await resolveEmbeddedRedis(process.env, root.child('EmbeddedRedis'));
   const client = embedded.kind === 'memory' ? undefined : createRedisClient({ url: embedded.url });
   const queue = createQueue({
     name: 'example',
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     concurrency: 4,
     maxRetries: 2,
     backoff: { baseMs: 500 },
+    logger: root,
   });
 
   queue.process<{ meetingId: string; seconds: number }, { words: number }>('speech_recognition', async (message, ctx) => {

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { QueueAppConfig } from '@meeting/queue';
+import { QueueModule } from '@meeting/queue/nest';
 import { CleanupSchedule } from './media/cleanup-schedule.service';
 import { MediaEventsPublisher } from './media/media-events.publisher';
 import { MediaLibrary } from './media/media-library.service';

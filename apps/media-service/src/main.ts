@@ -1,6 +1,6 @@
 /** media-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/media-service/src/main.ts` (PORT, default 3003). */
 import 'reflect-metadata';
-import { runNestService } from '@meeting/queue';
+import { runNestService } from '@meeting/queue/nest';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { QueueAppConfig } from '@meeting/queue';
+import { QueueModule } from '@meeting/queue/nest';
 import { AiTasks } from './meetings/ai-tasks.service';
 import { MediaTasks } from './meetings/media-tasks.service';
 import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';

@@ -1,6 +1,6 @@
 /** meeting-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/meeting-service/src/main.ts` (PORT, default 3002). */
 import 'reflect-metadata';
-import { runNestService } from '@meeting/queue';
+import { runNestService } from '@meeting/queue/nest';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { EmbeddedRedis, maskRedisUrl, resolveEmbeddedRedis } from '@meeting/queue';
+import { NestQueueLogger } from '@meeting/queue/nest';
 import { ServiceProcess } from './service-process';
 import { PlatformService, platformServices } from './services';
 
@@ -19,7 +20,7 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
   const children: ServiceProcess[] = [];
   let stopping: Promise<void> | undefined;
   // Signals are handled from here on, so a Ctrl-C while Redis starts still stops it.
-  const embeddedReady = resolveEmbeddedRedis();
+  const embeddedReady = resolveEmbeddedRedis(process.env, new NestQueueLogger('EmbeddedRedis'));
 
   const stop = (reason: string, code: number) => {
     if (stopping) {

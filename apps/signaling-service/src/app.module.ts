@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { QueueAppConfig, QueueModule } from '@meeting/queue';
+import { QueueAppConfig } from '@meeting/queue';
+import { QueueModule } from '@meeting/queue/nest';
 import { MeetingEventsHandler } from './presence/meeting-events.handler';
 import { PresenceController } from './presence/presence.controller';
 import { PresenceStore } from './presence/presence.store';

@@ -1,6 +1,6 @@
 /** signaling-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/signaling-service/src/main.ts` (PORT, default 3004). */
 import 'reflect-metadata';
-import { runNestService } from '@meeting/queue';
+import { runNestService } from '@meeting/queue/nest';
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 

@@ -1,4 +1,5 @@
-import { loadServiceConfig as loadFromFiles, QueueAppConfig } from '@meeting/queue';
+import { QueueAppConfig } from '@meeting/queue';
+import { loadServiceConfig as loadFromFiles } from '@meeting/queue/nest';
 import { resolve } from 'path';
 
 /** This service's overlay over config/config.yaml (used when CONFIG_FILE is not set). */

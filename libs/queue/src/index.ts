@@ -1,21 +1,99 @@
 /**
- * @meeting/queue: the messaging layer of the meeting platform.
+ * @meeting/queue: the messaging layer of the meeting platform, without Nest (see docs/api.md).
  *
- * - `queue`: four-tier priority task queue (Redis and memory backends), leases, retries, DLQ.
- * - `events`: event buses (Redis pub/sub, Redis Streams, in-process).
- * - `scheduler`, `dispatcher`: delayed and recurring tasks; routing, status, callbacks, request/reply.
- * - `redis`: connection helpers and the Lua command loader.
- * - `errors`: typed errors.
+ * - the four-tier priority task queue (Redis and memory backends), leases, retries, DLQ;
+ * - event buses (Redis pub/sub, Redis Streams, in-process);
+ * - scheduler and dispatcher; the QueueManager built from YAML configuration; Prometheus metrics;
+ * - Redis connections, typed errors and the logger interface.
+ *
+ * The NestJS integration is `@meeting/queue/nest`, the test harness `@meeting/queue/testing`.
+ * Everything not exported here (stores, key builders, Lua loaders, codec, schema helpers) is
+ * internal and may change without notice.
  */
-export * from './errors';
-export * from './queue';
-export * from './redis';
-export * from './events';
-export * from './scheduler';
-export * from './dispatcher';
-export * from './config';
-export * from './metrics';
-export * from './manager';
-export * from './nest';
-// The decorators TaskHandler and EventHandler (each also the handler type of the same name) win over the types of ./queue and ./events.
-export { EventHandler, TaskHandler } from './nest';
+
+// Errors
+export {
+  DeadLetterNotFoundError, InvalidOptionError, LeaseLostError, NonRetryableError, OutboxFullError, PayloadTooLargeError,
+  PublishTimeoutError, QueueClosedError, QueueConfigError, QueueError, RedisUnavailableError, TaskTimeoutError,
+} from './errors';
+
+// Logging
+export { ConsoleQueueLogger } from './logger';
+export type { ConsoleQueueLoggerOptions, LogFormat, QueueLogger } from './logger';
+
+// Task queue
+export { createQueue } from './queue/create-queue';
+export type { CreateQueueOptions, QueueBackend } from './queue/create-queue';
+export type { StoreBackedQueue } from './queue/task-queue';
+export { PRIORITIES } from './queue/queue.types';
+export type {
+  CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, HandlerContext, MessageState, MessageStatus, Priority,
+  ProcessOptions, PublishOptions, QueueMessage, QueueStats, RecordedError, TaskHandler, TaskQueue,
+} from './queue/queue.types';
+export type { BackoffOptions, QueueOptions, ResolvedQueueOptions, SchedulingOptions } from './queue/queue-options';
+export type { QueueObserver } from './queue/queue-observer';
+
+// Redis connections
+export { createRedisClient, maskRedisUrl } from './redis/redis-connection';
+export type { RedisOutageLogger } from './redis/outage-log';
+export type { RedisClient, RedisConnectionOptions } from './redis/redis-connection';
+export { resolveEmbeddedRedis } from './redis/embedded-redis';
+export type { EmbeddedRedis } from './redis/embedded-redis';
+
+// Event buses
+export { createEventBus } from './events/create-event-bus';
+export { EventBusClosedError } from './events/event-errors';
+export type {
+  BufferFullPolicy, EventBus, EventBusCloseOptions, EventBusCloseReport, EventBusStats, EventBusType, EventContext, EventEnvelope,
+  EventHandler, EventInput, EventSubscribeOptions, EventSubscription, UnsentEvent,
+} from './events/event-bus';
+export type {
+  CommonEventBusOptions, EventBusOptions, LocalEventBusOptions, RedisEventBusConnectionOptions, RedisPubSubEventBusOptions,
+  RedisStreamBusOptions, RedisStreamEventBusOptions, StreamRetention,
+} from './events/event-bus-options';
+export type { EventKey, LocalEventBus, LocalEventBusStats, EmitResult, WildcardPattern } from './events/local/local-event-bus';
+export type { RedisPubSubEventBus } from './events/redis-pubsub/redis-pubsub-bus';
+export type { RedisStreamBusStats, RedisStreamEventBus } from './events/redis-stream/redis-stream-bus';
+export type { DeadLetterEvent, GroupLag } from './events/redis-stream/stream-info';
+
+// Scheduler
+export { createScheduler } from './scheduler/create-scheduler';
+export type { CreateSchedulerOptions, SchedulerBackend } from './scheduler/create-scheduler';
+export { MemorySchedulerStore } from './scheduler/memory/memory-scheduler-store';
+export type {
+  MissedPolicy, RecurringOptions, ScheduledTask, ScheduleInfo, Scheduler, SchedulerStats, ScheduleWhen,
+} from './scheduler/scheduler';
+
+// Dispatcher
+export { createDispatcher } from './dispatcher/create-dispatcher';
+export type { CreateDispatcherOptions, DispatcherBackend } from './dispatcher/create-dispatcher';
+export type { TaskDispatcher } from './dispatcher/task-dispatcher';
+export { MemoryDispatchHub } from './dispatcher/memory/memory-dispatcher-store';
+export { DispatchTimeoutError, RemoteTaskError, UnknownRouteError } from './dispatcher/dispatcher-errors';
+export type {
+  BatchItem, CompletedTask, DispatchAndWaitOptions, DispatchHandler, DispatchHandlerContext, DispatchOptions, Dispatcher, FailedTask,
+  RouteConfig, RoutingTable, TaskState, TaskStatus,
+} from './dispatcher/dispatcher';
+export type { WebhookOptions } from './dispatcher/webhook';
+
+// Configuration
+export { loadConfig, parseConfig } from './config/config-loader';
+export type { LoadConfigOptions } from './config/config-loader';
+export { ConfigFileError, ConfigValidationError } from './config/config-errors';
+export { maskConfig } from './config/mask-config';
+export type * from './config/config.types';
+
+// Metrics
+export { QueueMetrics } from './metrics/queue-metrics';
+export type { MetricsSnapshot, QueueMetricsOptions } from './metrics/queue-metrics';
+
+// QueueManager
+export { QueueManager } from './manager/queue-manager';
+export { ComponentDisabledError } from './manager/manager.types';
+export type {
+  ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
+} from './manager/manager.types';
+export { RedisStartupError } from './manager/redis-checks';
+export type { RedisCheckReport, RedisNodeReport } from './manager/redis-checks';
+export type { RedisConnections } from './manager/redis-connections';
+export type { ReadinessCheck } from './manager/manager-report';

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DispatchHandlerContext, TaskHandler } from '@meeting/queue';
+import { DispatchHandlerContext } from '@meeting/queue';
+import { OnTask } from '@meeting/queue/nest';
 import { InferenceService } from './inference.service';
 
 /**
@@ -13,28 +14,28 @@ export class AiTaskHandlers {
 
   constructor(private readonly inference: InferenceService) {}
 
-  @TaskHandler('speech_recognition', { timeoutMs: 60_000 })
+  @OnTask('speech_recognition', { timeoutMs: 60_000 })
   async speechRecognition(payload: unknown, ctx: DispatchHandlerContext) {
     const result = await this.inference.recognizeSpeech(payload, ctx.signal);
     this.logger.log(`speech_recognition ${ctx.taskId} from ${ctx.origin}: meeting ${result.meetingId}, ${result.words} words`);
     return result;
   }
 
-  @TaskHandler('emotion_detection', { timeoutMs: 10_000 })
+  @OnTask('emotion_detection', { timeoutMs: 10_000 })
   async emotionDetection(payload: unknown, ctx: DispatchHandlerContext) {
     const result = await this.inference.detectEmotion(payload, ctx.signal);
     this.logger.log(`emotion_detection ${ctx.taskId} from ${ctx.origin}: ${result.emotion} (${result.confidence})`);
     return result;
   }
 
-  @TaskHandler('audio_denoising', { timeoutMs: 60_000 })
+  @OnTask('audio_denoising', { timeoutMs: 60_000 })
   async audioDenoising(payload: unknown, ctx: DispatchHandlerContext) {
     const result = await this.inference.denoiseAudio(payload, ctx.signal);
     this.logger.log(`audio_denoising ${ctx.taskId} from ${ctx.origin}: -${result.noiseReductionDb} dB`);
     return result;
   }
 
-  @TaskHandler('video_enhancement', { timeoutMs: 120_000 })
+  @OnTask('video_enhancement', { timeoutMs: 120_000 })
   async videoEnhancement(payload: unknown, ctx: DispatchHandlerContext) {
     const result = await this.inference.enhanceVideo(payload, ctx.signal);
     this.logger.log(`video_enhancement ${ctx.taskId} from ${ctx.origin}: ${result.resolution}`);

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEnvelope, EventHandler } from '@meeting/queue';
+import { EventEnvelope } from '@meeting/queue';
+import { OnEvent } from '@meeting/queue/nest';
 import { MeetingContextStore } from './meeting-context.service';
 
 interface MeetingEventData {
@@ -21,7 +22,7 @@ export class PlatformEventsHandlers {
 
   constructor(private readonly contexts: MeetingContextStore) {}
 
-  @EventHandler('meeting_events')
+  @OnEvent('meeting_events')
   onMeetingEvent(event: EventEnvelope<MeetingEventData>): void {
     const { meetingId, participantId, seq } = event.data ?? {};
     if (typeof meetingId !== 'string' || typeof seq !== 'number') return;
@@ -52,7 +53,7 @@ export class PlatformEventsHandlers {
     }
   }
 
-  @EventHandler('media_events')
+  @OnEvent('media_events')
   onMediaEvent(event: EventEnvelope<MediaEventData>): void {
     const { meetingId, recordingId } = event.data ?? {};
     if (event.type === 'recording.processed' && typeof meetingId === 'string' && typeof recordingId === 'string') {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEnvelope, LocalEventHandler } from '@meeting/queue';
+import { EventEnvelope } from '@meeting/queue';
+import { OnLocalEvent } from '@meeting/queue/nest';
 import type { ModelEvent } from './model-registry.service';
 
 /** Reacts to the registry's in-process events: logs them and counts them (shown by GET /models). */
@@ -8,13 +9,13 @@ export class ModelEventsListener {
   private readonly logger = new Logger('Models');
   readonly counts = { model_loaded: 0, model_unloaded: 0 };
 
-  @LocalEventHandler('model_loaded')
+  @OnLocalEvent('model_loaded')
   onLoaded(event: EventEnvelope<ModelEvent>): void {
     this.counts.model_loaded++;
     this.logger.log(`model ${event.data.name} ${event.data.version} loaded`);
   }
 
-  @LocalEventHandler('model_unloaded')
+  @OnLocalEvent('model_unloaded')
   onUnloaded(event: EventEnvelope<ModelEvent>): void {
     this.counts.model_unloaded++;
     this.logger.log(`model ${event.data.name} ${event.data.version} unloaded`);

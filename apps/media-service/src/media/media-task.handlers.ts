@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DispatchHandlerContext, NonRetryableError, TaskHandler } from '@meeting/queue';
+import { DispatchHandlerContext, NonRetryableError } from '@meeting/queue';
+import { OnTask } from '@meeting/queue/nest';
 import { MediaEventsPublisher } from './media-events.publisher';
 import { MediaLibrary, Recording } from './media-library.service';
 import { MEDIA_OPTIONS, MediaOptions } from './media-options';
@@ -47,7 +48,7 @@ export class MediaTaskHandlers {
     @Inject(MEDIA_OPTIONS) private readonly options: MediaOptions,
   ) {}
 
-  @TaskHandler('recording_process', { timeoutMs: 120_000 })
+  @OnTask('recording_process', { timeoutMs: 120_000 })
   async processRecording(payload: unknown, ctx: DispatchHandlerContext): Promise<Recording> {
     const p = object('recording_process', payload);
     if (typeof p.meetingId !== 'string' || !p.meetingId) fail('recording_process: payload.meetingId must be a non-empty string');
@@ -64,7 +65,7 @@ export class MediaTaskHandlers {
     return recording;
   }
 
-  @TaskHandler('transcode', { timeoutMs: 300_000 })
+  @OnTask('transcode', { timeoutMs: 300_000 })
   async transcode(payload: unknown, ctx: DispatchHandlerContext) {
     const p = object('transcode', payload);
     const recording = typeof p.recordingId === 'string' ? this.library.get(p.recordingId) : undefined;
@@ -80,7 +81,7 @@ export class MediaTaskHandlers {
     return { recordingId: recording.recordingId, format, ...rendition };
   }
 
-  @TaskHandler('media_cleanup', { timeoutMs: 60_000 })
+  @OnTask('media_cleanup', { timeoutMs: 60_000 })
   async cleanup(_payload: unknown, ctx: DispatchHandlerContext) {
     const removed = this.library.removeOlderThan(Date.now() - this.options.retentionMs);
     this.logger.log(`media_cleanup ${ctx.taskId}: ${removed.length} recording(s) past the retention removed`);

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEnvelope, EventHandler, QueueManager } from '@meeting/queue';
+import { EventEnvelope, QueueManager } from '@meeting/queue';
+import { OnEvent } from '@meeting/queue/nest';
 import { PresenceChange, PresenceStore } from './presence.store';
 
 export const SIGNALING_EVENTS = 'signaling_events';
@@ -26,7 +27,7 @@ export class MeetingEventsHandler {
     private readonly queues: QueueManager,
   ) {}
 
-  @EventHandler('meeting_events')
+  @OnEvent('meeting_events')
   async onMeetingEvent(event: EventEnvelope<MeetingEventData>): Promise<void> {
     const { meetingId, seq, participantId, name, joinedAt } = event.data ?? {};
     if (typeof meetingId !== 'string' || typeof seq !== 'number') return;

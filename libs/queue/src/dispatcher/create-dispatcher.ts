@@ -2,6 +2,7 @@ import { InvalidOptionError, QueueConfigError } from '../errors';
 import { createQueue } from '../queue/create-queue';
 import type { TaskQueue } from '../queue/queue.types';
 import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import type { QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
@@ -43,6 +44,8 @@ export interface CreateDispatcherOptions {
   /** Longest blocking read of results and replies (default 5000 ms). */
   blockMs?: number;
   webhook?: Partial<WebhookOptions>;
+  /** Where the dispatcher (and the queues it opens) log (default: a console logger); lines are tagged `Dispatcher:<service>`. */
+  logger?: QueueLogger;
 }
 
 /**
@@ -91,7 +94,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     resolveQueue = (name) => {
       const known = given.get(name) ?? owned.get(name);
       if (known) return known;
-      const opened = createQueue({ name, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
+      const opened = createQueue({ name, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix }, logger: options.logger });
       owned.set(name, opened);
       return opened;
     };
@@ -118,5 +121,6 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     closeOwnedQueues: async () => {
       await Promise.all([...owned.values()].map((q) => q.close()));
     },
+    logger: options.logger,
   });
 }

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import type { QueueLogger } from '../logger';
 import type { RecordedError } from '../queue/queue.types';
 import type { CompletedTask, FailedTask } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
@@ -19,7 +19,7 @@ export class ResultConsumer {
 
   constructor(
     private readonly store: DispatcherStore,
-    private readonly logger: Logger,
+    private readonly logger: QueueLogger,
     private readonly webhook: WebhookOptions,
     private readonly blockMs: number,
   ) {}

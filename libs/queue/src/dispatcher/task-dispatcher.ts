@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
+import { loggerFor, QueueLogger } from '../logger';
 import type { MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
@@ -25,6 +25,8 @@ export interface TaskDispatcherSettings {
   /** Queues whose task ids `getStatus` answers for (routes' queues, local queue, given queues). */
   knowsQueue(name: string): boolean;
   closeOwnedQueues(): Promise<void>;
+  /** Default: a console logger. */
+  logger?: QueueLogger;
 }
 
 interface Waiter {
@@ -35,7 +37,7 @@ interface Waiter {
 
 /** The {@link Dispatcher} over any {@link DispatcherStore}. */
 export class TaskDispatcher implements Dispatcher {
-  private readonly logger: Logger;
+  private readonly logger: QueueLogger;
   private readonly results: ResultConsumer;
   private readonly waiters = new Map<string, Waiter>();
   /** Replies read before their caller learnt the task id from its publish (rare race), kept a while. */
@@ -47,7 +49,7 @@ export class TaskDispatcher implements Dispatcher {
     private readonly store: DispatcherStore,
     private readonly settings: TaskDispatcherSettings,
   ) {
-    this.logger = new Logger(`Dispatcher:${settings.service}`);
+    this.logger = loggerFor(`Dispatcher:${settings.service}`, settings.logger);
     this.results = new ResultConsumer(store, this.logger, settings.webhook, settings.blockMs);
   }
 

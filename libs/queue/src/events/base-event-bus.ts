@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { assertChannel, assertSubscriptionKey, createEnvelope } from './cloud-event';
 import type {
   BufferFullPolicy, EventBus, EventBusCloseOptions, EventBusCloseReport, EventBusStats, EventBusType, EventContext,
@@ -8,6 +7,7 @@ import { EventBusClosedError } from './event-errors';
 import { HandlerPool } from './handler-pool';
 import { HandlerEntry, SubscriptionRegistry } from './subscription-registry';
 import { InvalidOptionError } from '../errors';
+import { loggerFor, QueueLogger } from '../logger';
 
 /** Settings every bus shares (already validated). */
 export interface BaseBusSettings {
@@ -15,6 +15,8 @@ export interface BaseBusSettings {
   bufferSize: number;
   workers: number;
   bufferFullPolicy: BufferFullPolicy;
+  /** Default: a console logger. */
+  logger?: QueueLogger;
 }
 
 /**
@@ -26,7 +28,7 @@ export abstract class BaseEventBus implements EventBus {
   abstract readonly type: EventBusType;
   protected readonly registry = new SubscriptionRegistry();
   protected readonly pool: HandlerPool;
-  protected readonly logger: Logger;
+  protected readonly logger: QueueLogger;
   protected closed = false;
   protected counters = { published: 0, received: 0, handlerErrors: 0, invalid: 0 };
   private closing?: Promise<EventBusCloseReport>;
@@ -37,7 +39,7 @@ export abstract class BaseEventBus implements EventBus {
     protected readonly settings: BaseBusSettings,
     loggerName: string,
   ) {
-    this.logger = new Logger(loggerName);
+    this.logger = loggerFor(loggerName, settings.logger);
     this.pool = new HandlerPool({ bufferSize: settings.bufferSize, workers: settings.workers, policy: settings.bufferFullPolicy });
   }
 

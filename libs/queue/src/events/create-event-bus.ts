@@ -23,7 +23,7 @@ export function createEventBus(options: RedisPubSubEventBusOptions): RedisPubSub
 export function createEventBus(options: RedisStreamEventBusOptions): RedisStreamEventBus;
 export function createEventBus(options: EventBusOptions): EventBus;
 export function createEventBus(options: EventBusOptions): EventBus {
-  const common = resolveCommonOptions(options);
+  const common = { ...resolveCommonOptions(options), logger: options.logger };
   if (options.type === 'local') return new LocalEventBus(common);
   const connection = resolveConnection(options);
   if (options.type === 'redis_pubsub') return new RedisPubSubEventBus({ ...common, ...connection });

@@ -1,5 +1,6 @@
 import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
+import type { QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
@@ -14,6 +15,8 @@ export interface CommonEventBusOptions {
   workers?: number;
   /** What a full buffer does: `wait` (default) or `drop` (counted). See {@link BufferFullPolicy}. */
   bufferFullPolicy?: BufferFullPolicy;
+  /** Where the bus logs (default: a console logger); lines are tagged `EventBus:<type>:<service>`. */
+  logger?: QueueLogger;
 }
 
 /** Options of the Redis buses. */

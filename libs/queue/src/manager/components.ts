@@ -3,6 +3,7 @@ import { createEventBus } from '../events/create-event-bus';
 import { eventBusPrefix } from '../events/event-bus-options';
 import type { EventBus } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
+import type { QueueLogger } from '../logger';
 import type { QueueMetrics } from '../metrics/queue-metrics';
 import { instrumentBus } from './instrument-bus';
 import { createDispatcher } from '../dispatcher/create-dispatcher';
@@ -24,7 +25,7 @@ export function routesFromConfig(config: QueueAppConfig): RoutingTable {
 }
 
 /** The scheduler of a manager: named after the service (replicas of a service share it), not started. */
-export function buildScheduler(config: QueueAppConfig, redis: RedisConnections | null, queues: TaskQueue[]): Scheduler {
+export function buildScheduler(config: QueueAppConfig, redis: RedisConnections | null, queues: TaskQueue[], logger: QueueLogger): Scheduler {
   return createScheduler({
     backend: redis ? { type: 'redis', client: redis.take(), prefix: config.redis.key_prefix, queuePrefix: config.redis.key_prefix } : { type: 'memory' },
     name: config.service_name,
@@ -32,6 +33,7 @@ export function buildScheduler(config: QueueAppConfig, redis: RedisConnections |
     defaultQueue: config.message_queue.queue_name,
     missedPolicy: config.task_scheduler.missed_policy,
     autoStart: false,
+    logger,
   });
 }
 
@@ -39,7 +41,7 @@ export function buildScheduler(config: QueueAppConfig, redis: RedisConnections |
  * A dispatcher of the service whose local queue is `localQueue`. With `enable_callbacks: false`,
  * `onCompleted`/`onFailed` throw {@link ComponentDisabledError}.
  */
-export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections | null, hub: MemoryDispatchHub, localQueue: string, queues: TaskQueue[]): Dispatcher {
+export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections | null, hub: MemoryDispatchHub, localQueue: string, queues: TaskQueue[], logger: QueueLogger): Dispatcher {
   const d = config.task_dispatcher;
   const dispatcher = createDispatcher({
     service: config.service_name,
@@ -50,6 +52,7 @@ export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections 
     queues,
     replyTimeoutMs: d.reply_timeout_ms,
     statusRetentionMs: d.status_retention_seconds * 1000,
+    logger,
   });
   if (d.enable_callbacks) return dispatcher;
   const refuse = (): never => {
@@ -81,9 +84,9 @@ export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections 
 }
 
 /** The in-process bus (always) and the bus of `event_bus.type` (the same object when it is `local`; none when disabled), counted in `metrics`. */
-export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, metrics: QueueMetrics | null): { local: LocalEventBus; bus?: EventBus } {
+export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, metrics: QueueMetrics | null, logger: QueueLogger): { local: LocalEventBus; bus?: EventBus } {
   const e = c.event_bus;
-  const common = { serviceName: c.service_name, bufferSize: e.buffer_size, workers: e.workers, bufferFullPolicy: e.buffer_full_policy };
+  const common = { serviceName: c.service_name, bufferSize: e.buffer_size, workers: e.workers, bufferFullPolicy: e.buffer_full_policy, logger };
   const local = instrumentBus(createEventBus({ type: 'local', ...common }), metrics ?? undefined);
   if (!e.enabled) return { local };
   if (e.type === 'local') return { local, bus: local };

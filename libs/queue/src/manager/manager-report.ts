@@ -38,7 +38,7 @@ export async function queueStats(manager: QueueManager, queues: Map<string, Task
     try {
       out[name] = await (timeoutMs ? within(q.stats(), timeoutMs, `stats of queue ${name}`) : q.stats());
     } catch (error) {
-      manager.logger.warn?.(`stats of queue ${name} failed: ${(error as Error).message}`);
+      manager.logger.warn(`stats of queue ${name} failed: ${(error as Error).message}`);
     }
   }));
   return out;

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { QueueLogger } from '../logger';
 import type { DispatchHandlerContext } from '../dispatcher/dispatcher';
 import type { EventBusStats } from '../events/event-bus';
 import type { LocalEventBusStats } from '../events/local/local-event-bus';
@@ -7,13 +7,17 @@ import type { SchedulerStats } from '../scheduler/scheduler';
 import { QueueError } from '../errors';
 
 export interface QueueManagerOptions {
-  /** Default: a Nest `Logger` with context `QueueManager`. */
-  logger?: LoggerService;
+  /**
+   * Root logger: the manager logs through `logger.child('QueueManager')`, each component through its
+   * own child (`Queue:<name>`, `EventBus:...`, `Scheduler:...`, `Dispatcher:...`). Default: a
+   * {@link ConsoleQueueLogger}; the Nest module passes a `NestQueueLogger` (Nest's logger).
+   */
+  logger?: QueueLogger;
   /** Environment used when `create` is given a raw (not yet validated) configuration (default `process.env`). */
   env?: NodeJS.ProcessEnv;
 }
 
-/** Options of a task handler registered through the manager (and `@TaskHandler`). */
+/** Options of a task handler registered through the manager (and `@OnTask`). */
 export interface TaskHandlerOptions {
   /** Queue to consume (default `message_queue.queue_name`). */
   queue?: string;

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { QueueLogger } from '../logger';
 import type { Dispatcher } from '../dispatcher/dispatcher';
 import type { EventBus } from '../events/event-bus';
 import type { TaskQueue } from '../queue/queue.types';
@@ -25,7 +25,7 @@ export interface ShutdownParts {
  * guarded meanwhile. The steps together are bounded by the drain time plus 5 s, so an unreachable
  * Redis cannot hold shutdown forever: closing the connections fails the commands still waiting.
  */
-export async function shutdownInOrder(parts: ShutdownParts, drainTimeoutMs: number, logger: LoggerService): Promise<ShutdownReport> {
+export async function shutdownInOrder(parts: ShutdownParts, drainTimeoutMs: number, logger: QueueLogger): Promise<ShutdownReport> {
   const release = guardSignalsDuringShutdown(logger);
   const deadline = Date.now() + drainTimeoutMs;
   const left = () => Math.max(100, deadline - Date.now());

@@ -1,8 +1,8 @@
-import { Logger, LoggerService } from '@nestjs/common';
 import { parseConfig } from '../config/config-loader';
 import type { QueueAppConfig, QueueAppConfigInput } from '../config/config.types';
 import { isResolvedConfig } from '../config/resolved-config';
 import { InvalidOptionError } from '../errors';
+import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
@@ -34,7 +34,8 @@ import { exitOnSignals } from './shutdown-guard';
  * statistics under the seed's names and shuts everything down in order.
  */
 export class QueueManager {
-  readonly logger: LoggerService;
+  /** The manager's own lines (context `QueueManager`). */
+  readonly logger: QueueLogger;
   /** Null when `metrics.enabled` is false. */
   readonly metrics: QueueMetrics | null;
   private readonly queueMap = new Map<string, StoreBackedQueue>();
@@ -55,9 +56,10 @@ export class QueueManager {
     readonly redis: RedisConnections | null,
     /** What the start-up check of Redis found (null without Redis). */
     readonly redisReport: RedisCheckReport | null,
-    logger: LoggerService,
+    /** Root logger: components log through its children. */
+    private readonly rootLogger: QueueLogger,
   ) {
-    this.logger = logger;
+    this.logger = rootLogger.child('QueueManager');
     this.metrics = config.metrics.enabled ? new QueueMetrics({ prefix: config.metrics.prefix, defaultMetrics: config.metrics.default_metrics }) : null;
     this.metrics?.setSnapshotSource(() => metricsSnapshot(this, this.queueMap, this.eventBus));
   }
@@ -70,7 +72,8 @@ export class QueueManager {
    */
   static async create(input: QueueAppConfig | QueueAppConfigInput = {}, options: QueueManagerOptions = {}): Promise<QueueManager> {
     const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
-    const logger = options.logger ?? new Logger('QueueManager');
+    const rootLogger = options.logger ?? new ConsoleQueueLogger();
+    const logger = rootLogger.child('QueueManager');
     const needsRedis = (config.message_queue.enabled && config.message_queue.type === 'redis')
       || (config.event_bus.enabled && config.event_bus.type !== 'local');
     let redis: RedisConnections | null = null;
@@ -84,7 +87,7 @@ export class QueueManager {
         throw error;
       }
     }
-    const manager = new QueueManager(config, redis, report, logger);
+    const manager = new QueueManager(config, redis, report, rootLogger);
     try {
       manager.build();
     } catch (error) {
@@ -125,7 +128,7 @@ export class QueueManager {
     if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) throw new InvalidOptionError('queue.name', name, 'a queue name of 1..100 characters from [A-Za-z0-9_.:-]');
     const redis = this.queueRedis;
     const backend = redis ? { type: 'redis' as const, client: redis.take(), prefix: this.config.redis.key_prefix } : { type: 'memory' as const };
-    const queue = createQueue({ ...queueOptionsFromConfig(this.config, name), backend, observer: this.metrics?.queueObserver });
+    const queue = createQueue({ ...queueOptionsFromConfig(this.config, name), backend, observer: this.metrics?.queueObserver, logger: this.rootLogger });
     this.queueMap.set(name, queue);
     return queue;
   }
@@ -163,7 +166,7 @@ export class QueueManager {
     let dispatcher = this.dispatchers.get(queue);
     if (!dispatcher) {
       this.queue(queue);
-      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues);
+      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues, this.rootLogger);
       this.dispatchers.set(queue, dispatcher);
     }
     return dispatcher;
@@ -281,10 +284,10 @@ export class QueueManager {
       this.queue(c.message_queue.queue_name);
       for (const name of Object.keys(c.message_queue.queues)) this.queue(name);
     }
-    const buses = buildBuses(c, this.redis, this.metrics);
+    const buses = buildBuses(c, this.redis, this.metrics, this.rootLogger);
     this.localBus = buses.local;
     this.eventBus = buses.bus;
-    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues);
+    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues, this.rootLogger);
   }
 
   private whenStarted(register: () => Promise<void> | void): Promise<void> {

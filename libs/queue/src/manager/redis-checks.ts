@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { QueueLogger } from '../logger';
 import type Redis from 'ioredis';
 import { Cluster } from 'ioredis';
 import { QueueError } from '../errors';
@@ -37,7 +37,7 @@ export class RedisStartupError extends QueueError {
  * `noeviction`: eviction silently deletes queued messages) and persistence (a warning when neither
  * AOF nor RDB is on: a Redis restart loses every message).
  */
-export async function checkRedis(client: RedisClient, logger: LoggerService): Promise<RedisCheckReport> {
+export async function checkRedis(client: RedisClient, logger: QueueLogger): Promise<RedisCheckReport> {
   const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client as Redis];
   const reports = await Promise.all(nodes.map((node) => checkNode(node)));
   const warnings: string[] = [];

@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { QueueLogger } from '../logger';
 import type { QueueAppConfig } from '../config/config.types';
 import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
@@ -47,7 +47,7 @@ export class RedisConnections {
   ) {}
 
   /** Opens `pool.size` connections and waits until they are ready (`connect_timeout_ms`). @throws RedisStartupError */
-  static async open(config: QueueAppConfig, logger: LoggerService): Promise<RedisConnections> {
+  static async open(config: QueueAppConfig, logger: QueueLogger): Promise<RedisConnections> {
     const options = redisConnectionOptions(config);
     const description = describeRedis(options);
     // one outage log for the pool and every connection duplicated from it: an outage is logged

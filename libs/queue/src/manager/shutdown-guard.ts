@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import type { QueueLogger } from '../logger';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
@@ -7,7 +7,7 @@ const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
  * listener replaces Node's default "exit at once"): it is logged and ignored. Returns the function
  * that removes the guard. SIGKILL cannot be caught; then leases expire and messages run again.
  */
-export function guardSignalsDuringShutdown(logger: LoggerService): () => void {
+export function guardSignalsDuringShutdown(logger: QueueLogger): () => void {
   const onSignal = (signal: NodeJS.Signals) => logger.warn(`${signal} received while shutting down: still draining in-flight work`);
   for (const s of SIGNALS) process.on(s, onSignal);
   return () => {
@@ -19,7 +19,7 @@ export function guardSignalsDuringShutdown(logger: LoggerService): () => void {
  * For services without Nest: on the first of `signals`, run `shutdown` then exit with code 0 (1 if
  * it failed). Later signals during the shutdown are logged and ignored. Returns a remover.
  */
-export function exitOnSignals(shutdown: () => Promise<unknown>, logger: LoggerService, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): () => void {
+export function exitOnSignals(shutdown: () => Promise<unknown>, logger: QueueLogger, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     remove();
     logger.log(`${signal} received: shutting down`);

@@ -1,7 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { EventHandler as EventHandlerFn } from '../events/event-bus';
 import type { TaskHandlerOptions } from '../manager/manager.types';
-import type { TaskHandler as QueueTaskHandler } from '../queue/queue.types';
 
 export const TASK_HANDLER_METADATA = 'meeting-queue:task-handler';
 export const EVENT_HANDLER_METADATA = 'meeting-queue:event-handler';
@@ -13,38 +11,27 @@ export interface TaskHandlerMetadata extends TaskHandlerOptions {
 
 /**
  * Marks a provider or controller method as the handler of task `type`. It is called as
- * `method(payload, context)` (context: `attempt`, `signal`, `extendLease`, `message`, `taskId`,
- * `origin`); its return value is the task's result (the reply of a request/reply dispatch).
+ * `method(payload, context)`, a `ManagedTaskHandler` (context: `attempt`, `signal`, `extendLease`,
+ * `message`, `taskId`, `origin`); its return value is the task's result (the reply of a request/reply dispatch).
  * Throwing fails the attempt: the queue retries it with backoff, then dead-letters it.
  * Registered when the application bootstraps; drained on shutdown.
  * @param options `queue` (default `message_queue.queue_name`), `concurrency` (default the queue's `workers`), `timeoutMs` (default none)
  */
-export function TaskHandler(type: string, options: TaskHandlerOptions = {}): MethodDecorator {
+export function OnTask(type: string, options: TaskHandlerOptions = {}): MethodDecorator {
   return SetMetadata<string, TaskHandlerMetadata>(TASK_HANDLER_METADATA, { ...options, type });
 }
 
 /**
- * The function type of a queue handler (same as `TaskHandler` of the queue module), so that
- * `import { TaskHandler } from '@meeting/queue'` gives the decorator and the type.
- */
-export type TaskHandler<P = unknown, R = unknown> = QueueTaskHandler<P, R>;
-
-/**
  * Marks a method as a handler of events on a channel or glob pattern (`meeting.*`) of the event
  * bus (`event_bus.type`). Called as `method(event, context)` with the CloudEvents envelope
- * (`event.data` is the payload) and `{ channel, pattern, deliveryCount }`.
+ * (`event.data` is the payload) and `{ channel, pattern, deliveryCount }`. (Same name as the
+ * decorator of `@nestjs/event-emitter`: import one of them under another name if you use both.)
  */
-export function EventHandler(channelOrPattern: string): MethodDecorator {
+export function OnEvent(channelOrPattern: string): MethodDecorator {
   return SetMetadata(EVENT_HANDLER_METADATA, channelOrPattern);
 }
 
-/**
- * The function type of an event handler (same as `EventHandler` of the events module), so that
- * `import { EventHandler } from '@meeting/queue'` gives the decorator and the type.
- */
-export type EventHandler<T = unknown> = EventHandlerFn<T>;
-
 /** Marks a method as a handler of an in-process event type (or glob) on the manager's local bus. Called as `method(event, context)`. */
-export function LocalEventHandler(type: string): MethodDecorator {
+export function OnLocalEvent(type: string): MethodDecorator {
   return SetMetadata(LOCAL_EVENT_HANDLER_METADATA, type);
 }

@@ -1,8 +1,13 @@
-export * from './decorators';
+/**
+ * @meeting/queue/nest: the NestJS integration (see docs/nestjs.md and docs/api.md). Needs the
+ * optional peers `@nestjs/common`, `@nestjs/core`, `@nestjs/microservices`, `@nestjs/terminus`,
+ * `reflect-metadata` and `rxjs`.
+ */
+export { OnEvent, OnLocalEvent, OnTask } from './decorators';
 export { QueueModule } from './queue.module';
 export { QUEUE_MODULE_OPTIONS } from './queue.module-definition';
 export type { QueueModuleExtras, QueueModuleOptions } from './queue.module-definition';
-export { QueueExplorer } from './queue-explorer';
+export { NestQueueLogger } from './nest-queue-logger';
 export { QueueHealthIndicator } from './queue-health.indicator';
 export { QueueHealthController } from './health.controller';
 export { QueueMetricsController } from './metrics.controller';

@@ -6,7 +6,7 @@ import { EVENT_HANDLER_METADATA, LOCAL_EVENT_HANDLER_METADATA, TASK_HANDLER_META
 import { QUEUE_MODULE_OPTIONS, QueueModuleOptions } from './queue.module-definition';
 
 /**
- * Finds `@TaskHandler`, `@EventHandler` and `@LocalEventHandler` methods on every static provider
+ * Finds `@OnTask`, `@OnEvent` and `@OnLocalEvent` methods on every static provider
  * and controller when the application bootstraps, registers them with the QueueManager and starts
  * it (workers begin only then). Drains and shuts the manager down before the application shuts down.
  */

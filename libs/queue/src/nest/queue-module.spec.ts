@@ -6,7 +6,7 @@ import type { DispatchHandlerContext } from '../dispatcher/dispatcher';
 import type { EventEnvelope } from '../events/event-bus';
 import { QueueManager } from '../manager/queue-manager';
 import { metricSample, RedisServerHandle, spawnRedis, waitFor } from '../testing';
-import { EventHandler, LocalEventHandler, TaskHandler } from './decorators';
+import { OnEvent, OnLocalEvent, OnTask } from './decorators';
 import { QueueModule } from './queue.module';
 
 @Injectable()
@@ -14,7 +14,7 @@ class AiHandlers {
   readonly seen: string[] = [];
   gate?: Promise<void>;
 
-  @TaskHandler('speech_recognition', { concurrency: 2 })
+  @OnTask('speech_recognition', { concurrency: 2 })
   async recognise(payload: { clip: string }, ctx: DispatchHandlerContext) {
     this.seen.push(`task:${payload.clip}:${ctx.attempt}`);
     if (payload.clip === 'slow') await this.gate;
@@ -22,12 +22,12 @@ class AiHandlers {
     return { words: payload.clip.length };
   }
 
-  @EventHandler('meeting_events')
+  @OnEvent('meeting_events')
   onMeeting(event: EventEnvelope<{ id: string }>) {
     this.seen.push(`event:${event.type}:${event.data.id}`);
   }
 
-  @LocalEventHandler('model_loaded')
+  @OnLocalEvent('model_loaded')
   onModel(event: EventEnvelope<{ name: string }>) {
     this.seen.push(`local:${event.data.name}`);
   }

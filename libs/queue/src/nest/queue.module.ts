@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { loadConfig } from '../config/config-loader';
 import { QueueManager } from '../manager/queue-manager';
+import { NestQueueLogger } from './nest-queue-logger';
 import { QueueExplorer } from './queue-explorer';
 import { QueueHealthIndicator } from './queue-health.indicator';
 import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, QueueModuleOptions } from './queue.module-definition';
@@ -21,7 +22,7 @@ import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, QueueModuleOptions } fro
     {
       provide: QueueManager,
       inject: [QUEUE_MODULE_OPTIONS],
-      useFactory: (options: QueueModuleOptions) => options.manager ?? QueueManager.create(options.config ?? loadConfig()),
+      useFactory: (options: QueueModuleOptions) => options.manager ?? QueueManager.create(options.config ?? loadConfig(), { logger: new NestQueueLogger() }),
     },
     QueueExplorer,
     QueueHealthIndicator,

@@ -1,3 +1,4 @@
+import type { QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { MemoryQueueStore } from './memory/memory-queue-store';
 import { QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
@@ -16,6 +17,8 @@ export type QueueBackend =
 export interface CreateQueueOptions extends QueueOptions {
   backend: QueueBackend;
   observer?: QueueObserver;
+  /** Where the queue logs (default: a {@link ConsoleQueueLogger}); lines are tagged `Queue:<name>`. */
+  logger?: QueueLogger;
 }
 
 /**
@@ -37,9 +40,9 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
         });
   const outbox =
     options.backend.type === 'redis' && resolved.outbox.enabled
-      ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch))
+      ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch), options.logger)
       : undefined;
-  return new StoreBackedQueue(store, resolved, options.observer, outbox);
+  return new StoreBackedQueue(store, resolved, options.observer, outbox, options.logger);
 }
 
 function storeLimits(o: ResolvedQueueOptions): StoreLimits {

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { LeaseLostError, QueueClosedError } from '../errors';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
@@ -7,6 +6,7 @@ import { backoffDelay, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { Delivery, DeliveryRef, FailAction, FetchResult, QueueStore } from './queue-store';
 import { PRIORITIES, TaskHandler } from './queue.types';
+import { loggerFor, QueueLogger } from '../logger';
 
 /** Handlers faster than this on average let the worker fetch further ahead (see holdLimit). */
 const FAST_HANDLER_MS = 2;
@@ -43,7 +43,7 @@ export class QueueWorker {
   private readonly pendingFails = new Set<Promise<unknown>>();
   /** Releases (put back, attempt not counted) under way. */
   private readonly releases = new Set<Promise<void>>();
-  private readonly logger: Logger;
+  private readonly logger: QueueLogger;
   /** Sum of the handlers' concurrency. */
   private capacity = 0;
   /** Moving average of handler run time; starts "slow" so nothing is hoarded before it is known. */
@@ -90,8 +90,9 @@ export class QueueWorker {
     private readonly store: QueueStore,
     private readonly options: ResolvedQueueOptions,
     private readonly observer: QueueObserver = {},
+    logger?: QueueLogger,
   ) {
-    this.logger = new Logger(`Queue:${options.name}`);
+    this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.strict = options.scheduling.mode === 'strict';
     this.acks = new CompletionBatcher(
       (batch) => store.complete(batch),

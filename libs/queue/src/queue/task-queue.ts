@@ -6,6 +6,7 @@ import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
+import type { QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
 import {
   CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, MessageStatus, PRIORITIES, ProcessOptions, PublishOptions,
@@ -27,8 +28,9 @@ export class StoreBackedQueue implements TaskQueue {
     readonly options: ResolvedQueueOptions,
     private readonly observer: QueueObserver = {},
     private readonly outbox?: PublishOutbox,
+    logger?: QueueLogger,
   ) {
-    this.worker = new QueueWorker(store, options, observer);
+    this.worker = new QueueWorker(store, options, observer, logger);
     this.deadLetters = new StoreDeadLetters(store);
     if (options.publishTimeoutMs > 0) this.publishDeadlines = new Deadlines(options.publishTimeoutMs);
   }

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { loggerFor, QueueLogger } from '../logger';
 import { findRedisServerBinary, RedisServerProcess } from './redis-server-process';
 import { maskRedisUrl } from './redis-connection';
 
@@ -13,7 +13,7 @@ export type EmbeddedRedis =
  * from PATH (AOF on, in a temp dir, on a free port; stopped by `stop()`); else the memory backend.
  * Logs which one it chose (the URL with its password masked).
  */
-export async function resolveEmbeddedRedis(env: NodeJS.ProcessEnv = process.env, logger = new Logger('EmbeddedRedis')): Promise<EmbeddedRedis> {
+export async function resolveEmbeddedRedis(env: NodeJS.ProcessEnv = process.env, logger: QueueLogger = loggerFor('EmbeddedRedis')): Promise<EmbeddedRedis> {
   if (env.REDIS_URL) {
     logger.log(`using REDIS_URL ${maskRedisUrl(env.REDIS_URL)}`);
     return { kind: 'url', url: env.REDIS_URL, stop: async () => undefined };

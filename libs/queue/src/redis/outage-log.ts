@@ -1,7 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { loggerFor } from '../logger';
 import type { Cluster, Redis } from 'ioredis';
 
-/** Where outage lines go (a Nest Logger or LoggerService fits). */
+/** Where outage lines go (a QueueLogger fits). */
 export interface RedisOutageLogger {
   log(message: string): void;
   warn(message: string): void;
@@ -30,7 +30,7 @@ export class RedisOutageLog {
   constructor(
     /** Secret-free description (masked URL) used in every line. */
     readonly description: string,
-    private readonly logger: RedisOutageLogger = new Logger('Redis'),
+    private readonly logger: RedisOutageLogger = loggerFor('Redis'),
   ) {}
 
   /** The log a connection reports to (set by {@link watch} or {@link forClient}). */

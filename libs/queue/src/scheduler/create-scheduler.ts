@@ -2,6 +2,7 @@ import { InvalidOptionError, QueueConfigError } from '../errors';
 import { createQueue } from '../queue/create-queue';
 import type { TaskQueue } from '../queue/queue.types';
 import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import type { QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
@@ -40,6 +41,8 @@ export interface CreateSchedulerOptions {
   activeTtlMs?: number;
   /** Start firing recurring tasks at once (default true). */
   autoStart?: boolean;
+  /** Where the scheduler (and the queues it opens) log (default: a console logger); lines are tagged `Scheduler:<name>`. */
+  logger?: QueueLogger;
 }
 
 /**
@@ -79,7 +82,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
       const known = given.get(queueName) ?? owned.get(queueName);
       if (known) return known;
       if (!QUEUE_NAME_PATTERN.test(queueName)) throw new InvalidOptionError('schedule.task.queue', queueName, 'a queue name');
-      const opened = createQueue({ name: queueName, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
+      const opened = createQueue({ name: queueName, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix }, logger: options.logger });
       owned.set(queueName, opened);
       return opened;
     };
@@ -106,6 +109,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
       await Promise.all([...owned.values()].map((q) => q.close()));
     },
     beforeLoop: redisStore ? () => redisStore.subscribe() : undefined,
+    logger: options.logger,
   });
   if (options.autoStart !== false) scheduler.start();
   return scheduler;

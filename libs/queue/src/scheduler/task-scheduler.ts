@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
-import { Logger } from '@nestjs/common';
 import { InvalidOptionError, QueueClosedError, QueueError } from '../errors';
+import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { nextOccurrence, onceId, parseId, parseWhen, RecurringDefinition, validateTask } from './schedule-spec';
 import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
@@ -20,6 +20,8 @@ export interface TaskSchedulerSettings {
   closeOwnedQueues(): Promise<void>;
   /** Called once before the loop first waits (Redis: subscribe to changes). */
   beforeLoop?(): Promise<void>;
+  /** Default: a console logger. */
+  logger?: QueueLogger;
 }
 
 const BATCH = 100;
@@ -31,7 +33,7 @@ const BATCH = 100;
  * and then moves the next run forward with a compare-and-set (exactly one run per occurrence).
  */
 export class TaskScheduler implements Scheduler {
-  private readonly logger: Logger;
+  private readonly logger: QueueLogger;
   private readonly instanceId = randomUUID();
   private loop?: Promise<void>;
   private closing?: Promise<void>;
@@ -42,7 +44,7 @@ export class TaskScheduler implements Scheduler {
     private readonly store: SchedulerStore,
     private readonly settings: TaskSchedulerSettings,
   ) {
-    this.logger = new Logger(`Scheduler:${settings.name}`);
+    this.logger = loggerFor(`Scheduler:${settings.name}`, settings.logger);
   }
 
   get name(): string {

@@ -1,4 +1,9 @@
-/** Test helpers: throwaway Redis servers and clusters, unique key prefixes. */
-export * from '../redis/redis-server-process';
-export * from './redis-harness';
-export * from './wait';
+/**
+ * @meeting/queue/testing: throwaway Redis servers and clusters for tests, unique key prefixes, and
+ * helpers that wait for a condition instead of sleeping. For tests only: runtime code never imports it.
+ */
+export { findRedisServerBinary, freePort, RedisServerProcess } from '../redis/redis-server-process';
+export type { RedisServerOptions } from '../redis/redis-server-process';
+export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-harness';
+export type { RedisServerHandle, TestRedisCluster } from './redis-harness';
+export { deferred, metricSample, sleep, waitFor } from './wait';

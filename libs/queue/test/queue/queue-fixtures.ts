@@ -1,8 +1,12 @@
 import { Cluster } from 'ioredis';
 import Redis from 'ioredis';
-import {
-  MemoryQueueStore, QueueKeys, QueueOptions, QueueStore, RedisQueueStore, resolveQueueOptions, StoreBackedQueue,
-} from '../../src';
+import type { QueueOptions } from '../../src';
+import { MemoryQueueStore } from '../../src/queue/memory/memory-queue-store';
+import { resolveQueueOptions } from '../../src/queue/queue-options';
+import type { QueueStore } from '../../src/queue/queue-store';
+import { QueueKeys } from '../../src/queue/redis/queue-keys';
+import { RedisQueueStore } from '../../src/queue/redis/redis-queue-store';
+import { StoreBackedQueue } from '../../src/queue/task-queue';
 
 /** A backend under test: makes queues whose instances share storage by queue name. */
 export interface QueueBackendFixture {

@@ -1,4 +1,5 @@
-import { createQueue, QueueKeys } from '../../src';
+import { createQueue } from '../../src';
+import { QueueKeys } from '../../src/queue/redis/queue-keys';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../support/wait';
 

@@ -1,7 +1,6 @@
-import {
-  DeliveryRef, InvalidOptionError, NonRetryableError, PayloadTooLargeError, Priority, QueueMessage, QueueOptions, resolveQueueOptions,
-  TaskTimeoutError,
-} from '../../src';
+import { InvalidOptionError, NonRetryableError, PayloadTooLargeError, Priority, QueueMessage, QueueOptions, TaskTimeoutError } from '../../src';
+import { resolveQueueOptions } from '../../src/queue/queue-options';
+import type { DeliveryRef } from '../../src/queue/queue-store';
 import { preparePublish } from '../../src/queue/publish-validation';
 import { deferred, sleep, waitFor } from '../support/wait';
 import type { QueueBackendFixture } from './queue-fixtures';

@@ -69,6 +69,8 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     const prefix = uniquePrefix('bk');
     const producer = bus('producer', { prefix, outboxSize: 5 });
     await producer.publish('media_events', 'tick', 'warm-up');
+    // Published before the client's first 'ready', the warm-up waits in the outbox: let it go out first.
+    await waitFor(() => producer.stats().outbox_size === 0, 'warm-up sent');
     await stopRedis();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await producer.publish('media_events', 'tick', i));
@@ -90,6 +92,7 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     const prefix = uniquePrefix('bk');
     const producer = bus('producer', { prefix });
     await producer.publish('ch', 'tick', 'warm-up');
+    await waitFor(() => producer.stats().outbox_size === 0, 'warm-up sent');
     await stopRedis();
     await producer.publishBatch('ch', [{ type: 'tick', data: 1 }, { type: 'tick', data: 2 }]);
     await server.restart();

@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { QueueLogger } from '../../logger';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type { ResolvedStreamOptions } from '../event-bus-options';
@@ -16,7 +16,7 @@ export interface StreamConsumerDeps {
   options: ResolvedStreamOptions;
   pool: HandlerPool;
   lua: LuaCommands<StreamScript>;
-  logger: Logger;
+  logger: QueueLogger;
   deliver: StreamDeliver;
   onDeadLettered(count: number): void;
 }

@@ -1,6 +1,7 @@
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { QueueAppConfig, QueueAppConfigInput } from '../../config/config.types';
 import { loadConfig } from '../../config/config-loader';
+import { NestQueueLogger } from '../nest-queue-logger';
 import { RemoteTaskError } from '../../dispatcher/dispatcher-errors';
 import { QueueManager } from '../../manager/queue-manager';
 import type { Priority } from '../../queue/queue.types';
@@ -37,7 +38,7 @@ export class QueueClientProxy extends ClientProxy {
 
   connect(): Promise<QueueManager> {
     if (this.manager) return Promise.resolve(this.manager);
-    this.connecting ??= QueueManager.create(this.options.config ?? loadConfig()).then((m) => (this.manager = m));
+    this.connecting ??= QueueManager.create(this.options.config ?? loadConfig(), { logger: new NestQueueLogger() }).then((m) => (this.manager = m));
     return this.connecting;
   }
 

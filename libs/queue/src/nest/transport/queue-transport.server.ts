@@ -2,6 +2,7 @@ import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microse
 import { isObservable, lastValueFrom, Observable } from 'rxjs';
 import type { QueueAppConfig, QueueAppConfigInput } from '../../config/config.types';
 import { loadConfig } from '../../config/config-loader';
+import { NestQueueLogger } from '../nest-queue-logger';
 import type { DispatchHandlerContext } from '../../dispatcher/dispatcher';
 import type { EventContext, EventEnvelope } from '../../events/event-bus';
 import { QueueError } from '../../errors';
@@ -63,7 +64,7 @@ export class QueueTransportServer extends Server implements CustomTransportStrat
   /** Registers every pattern with the manager and starts it. */
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      const manager = (this.manager ??= await QueueManager.create(this.options.config ?? loadConfig()));
+      const manager = (this.manager ??= await QueueManager.create(this.options.config ?? loadConfig(), { logger: new NestQueueLogger() }));
       const subscriptions: Promise<void>[] = [];
       for (const [pattern, handler] of this.messageHandlers) {
         if (handler.isEventHandler) {

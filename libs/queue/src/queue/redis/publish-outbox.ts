@@ -1,6 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
 import { Outbox } from '../../util/outbox';
+import { loggerFor, QueueLogger } from '../../logger';
 import type { StoredPublish } from '../queue-store';
 
 /**
@@ -16,7 +16,7 @@ import type { StoredPublish } from '../queue-store';
  */
 export class PublishOutbox {
   private readonly outbox: Outbox<StoredPublish>;
-  private readonly logger: Logger;
+  private readonly logger: QueueLogger;
   /** Until the first 'ready', commands wait in the client's own offline queue (first connect). */
   private seenReady: boolean;
   private readonly onReady = () => {
@@ -29,9 +29,10 @@ export class PublishOutbox {
     maxSize: number,
     queueName: string,
     private readonly send: (batch: StoredPublish[]) => Promise<string[]>,
+    logger?: QueueLogger,
   ) {
     this.outbox = new Outbox<StoredPublish>(maxSize, `publish outbox of queue "${queueName}"`);
-    this.logger = new Logger(`Queue:${queueName}:outbox`);
+    this.logger = loggerFor(`Queue:${queueName}:outbox`, logger);
     this.seenReady = client.status === 'ready';
     client.on('ready', this.onReady);
   }
