@@ -6,6 +6,9 @@ import { createEventBus, createQueue, createScheduler, EventBus, StoreBackedQueu
 import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
 
 /** The real `mq` bin as a child process against a seeded throwaway Redis: output, effects, exit codes. */
+// each test runs the bin several times (about 1 s each on an idle machine, much more on a busy one)
+jest.setTimeout(180_000);
+
 const BIN = join(__dirname, '..', 'bin', 'mq.js');
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -186,7 +189,13 @@ describe('mq command line', () => {
     const out = collect(tail);
     await waitFor(() => out.stderr.includes('tailing stream invoices'), 'the tail is live', 30_000);
     await bus.publish('invoices', 'invoice.paid', { amount: 5 });
-    const code = await new Promise<number | null>((r) => tail.on('exit', r));
+    let code: number | null | undefined;
+    tail.on('exit', (c) => (code = c));
+    try {
+      await waitFor(() => code !== undefined, 'the tail to exit after one event', 30_000);
+    } finally {
+      if (code === undefined) tail.kill();
+    }
     expect(code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ channel: 'invoices', event: { type: 'invoice.paid', data: { amount: 5 } } });
     const groups = await waitFor(async () => {

@@ -376,7 +376,9 @@ export class QueueAdmin {
     }
     const stream = this.streamKey(channel);
     let stopped = false;
-    let last = '$';
+    // start after the newest entry now (not `$` at the first read: the reader may connect later and miss entries)
+    const newest = (await this.client.xrevrange(stream, '+', '-', 'COUNT', 1))[0];
+    let last = newest ? newest[0] : '0-0';
     const loop = (async () => {
       while (!stopped) {
         const reply = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last).catch(() => null)) as
