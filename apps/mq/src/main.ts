@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-errors';
+import { registerDashboard } from './commands/dashboard';
 import { registerDlq } from './commands/dlq';
 import { registerEvents } from './commands/events';
 import { registerMessages } from './commands/messages';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDlq(program, globals);
   registerSchedules(program, globals);
   registerEvents(program, globals);
+  registerDashboard(program, globals);
   const exitOverride = (command: Command) => {
     command.exitOverride();
     command.commands.forEach(exitOverride);

@@ -17,6 +17,7 @@ export * from './config';
 export * from './metrics';
 export * from './manager';
 export * from './admin';
+export * from './dashboard';
 export * from './nest';
 // The decorators TaskHandler and EventHandler (each also the handler type of the same name) win over the types of ./queue and ./events.
 export { EventHandler, TaskHandler } from './nest';
