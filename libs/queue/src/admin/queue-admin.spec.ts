@@ -47,6 +47,7 @@ describe('QueueAdmin on Redis', () => {
     await scheduler.close();
     const admin = new QueueAdmin({ client, prefix });
     expect(await admin.listQueues()).toEqual(['alpha', 'beta.v2']);
+    expect([await admin.exists('alpha'), await admin.exists('gamma'), await admin.exists('svc'), await admin.exists('bad{name')]).toEqual([true, false, false, false]);
     const [ia, ib] = await admin.overview();
     expect(ia).toMatchObject({ name: 'alpha', paused: false, tiers: { critical: 1, high: 0, normal: 0, low: 2 }, waiting: 3, delayed: 1, inflight: 0, deadLetters: 0, published: 4 });
     expect(ib).toMatchObject({ name: 'beta.v2', paused: true, waiting: 1 });
@@ -194,6 +195,8 @@ describe('QueueAdmin on Redis Cluster', () => {
     expect(masters).toBeGreaterThan(1);
     const admin = new QueueAdmin({ client, prefix });
     expect(await admin.listQueues()).toEqual([...names].sort());
+    expect(await admin.exists('q7')).toBe(true);
+    expect(await admin.exists('q99')).toBe(false);
     expect((await admin.overview()).every((i) => i.tiers.high === 1)).toBe(true);
     expect((await admin.peek('q3', 'high')).items).toHaveLength(1);
     await admin.close();

@@ -5,7 +5,8 @@ import { parseGroups } from '../events/redis-stream/stream-info';
 import { queueOptionsFromConfig } from '../manager/queue-options-from-config';
 import { redisConnectionOptions } from '../manager/redis-connections';
 import { createQueue } from '../queue/create-queue';
-import type { QueueOptions } from '../queue/queue-options';
+import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
+import { QueueKeys } from '../queue/redis/queue-keys';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import {
   DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority,
@@ -145,9 +146,11 @@ export class QueueAdmin {
     return [...names].sort();
   }
 
-  /** Whether a queue has any key (a queue unknown to Redis is "not found" for operators). */
+  /** Whether a queue has any of its keys (a queue unknown to Redis is "not found" for operators). One EXISTS: the keys share a slot. */
   async exists(name: string): Promise<boolean> {
-    return (await this.listQueues()).includes(name);
+    if (!QUEUE_NAME_PATTERN.test(name)) return false;
+    const k = new QueueKeys(this.prefix, name);
+    return (await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done)) > 0;
   }
 
   /** The queue of that name, for reading and operator actions (no handler runs in it). */
