@@ -7,7 +7,7 @@ import * as ts from 'typescript';
 export type PathAliases = Record<string, string>;
 
 /** Scripts loaded at run time from beside the compiled code (`lua/*.lua`, `lua/includes/*.lua`). */
-export const isAsset = (file: string): boolean => file.endsWith('.lua');
+export const isAsset = (file: string): boolean => file.endsWith('.lua') || /[\\/]assets[\\/]/.test(file);
 
 /** YAML configuration (config/*.yaml, a service's overlay). */
 export const isConfig = (file: string): boolean => /\.ya?ml$/.test(file);

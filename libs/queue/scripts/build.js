@@ -3,8 +3,8 @@
  * Builds the publishable @meeting/queue into dist/libs/queue (run from anywhere):
  * 1. tsc -p libs/queue/tsconfig.lib.json: JavaScript (CommonJS) and .d.ts beside it, specs and
  *    test kits left out;
- * 2. copies every .lua file of src/ to the same relative place, so the Lua loaders find them
- *    next to the compiled code (`join(__dirname, 'lua')`);
+ * 2. copies every .lua file of src/ (and the dashboard's assets/) to the same relative place, so the
+ *    Lua loaders find them next to the compiled code (`join(__dirname, 'lua')`);
  * 3. copies package.json;
  * 4. checks the result: every `exports` target exists, and every package the compiled code
  *    requires is a Node built-in or declared in dependencies/peerDependencies.
@@ -24,14 +24,15 @@ function files(dir, test) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return files(full, test);
-    return test(entry.name) ? [full] : [];
+    return test(full) ? [full] : [];
   });
 }
 
 function build() {
   fs.rmSync(outDir, { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(libDir, 'tsconfig.lib.json')], { stdio: 'inherit' });
-  const lua = files(srcDir, (name) => name.endsWith('.lua'));
+  // Lua scripts, and the dashboard's static files (read from beside the compiled handler).
+  const lua = files(srcDir, (file) => file.endsWith('.lua') || /[\\/]assets[\\/]/.test(path.relative(srcDir, file)));
   for (const file of lua) {
     const target = path.join(outDir, path.relative(srcDir, file));
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -39,7 +40,7 @@ function build() {
   }
   fs.copyFileSync(path.join(libDir, 'package.json'), path.join(outDir, 'package.json'));
   check();
-  console.log(`built ${path.relative(process.cwd(), outDir) || '.'}: ${lua.length} Lua files`);
+  console.log(`built ${path.relative(process.cwd(), outDir) || '.'}: ${lua.length} Lua and asset files`);
 }
 
 function check() {

@@ -34,7 +34,7 @@ export type { BackoffOptions, QueueOptions, ResolvedQueueOptions, SchedulingOpti
 export type { QueueObserver } from './queue/queue-observer';
 
 // Redis connections
-export { createRedisClient, maskRedisUrl } from './redis/redis-connection';
+export { createRedisClient, isConnectionError, maskRedisUrl } from './redis/redis-connection';
 export type { RedisOutageLogger } from './redis/outage-log';
 export type { RedisClient, RedisConnectionOptions } from './redis/redis-connection';
 export { resolveEmbeddedRedis } from './redis/embedded-redis';
@@ -77,7 +77,7 @@ export type {
 export type { WebhookOptions } from './dispatcher/webhook';
 
 // Configuration
-export { loadConfig, parseConfig } from './config/config-loader';
+export { loadConfig, parseConfig, readYamlFile } from './config/config-loader';
 export type { LoadConfigOptions } from './config/config-loader';
 export { ConfigFileError, ConfigValidationError } from './config/config-errors';
 export { maskConfig } from './config/mask-config';
@@ -97,3 +97,10 @@ export { RedisStartupError } from './manager/redis-checks';
 export type { RedisCheckReport, RedisNodeReport } from './manager/redis-checks';
 export type { RedisConnections } from './manager/redis-connections';
 export type { ReadinessCheck } from './manager/manager-report';
+
+// Operators: admin access (the mq CLI) and the dashboard's request handler (its Nest module is in @meeting/queue/nest)
+export { AdminConnectionError, QueueAdmin } from './admin/queue-admin';
+export type { DeadLetterFilter, QueueAdminOptions, QueueInfo, ScheduleEntry, StreamGroupInfo, TailedEvent } from './admin/queue-admin';
+export { createDashboardHandler } from './dashboard/dashboard-handler';
+export type { DashboardOptions } from './dashboard/dashboard-handler';
+export { startDashboardServer } from './dashboard/dashboard-server';

@@ -18,5 +18,7 @@ export type { QueueClientProxyOptions } from './transport/queue-client.proxy';
 export { QueueRecord, QueueRecordBuilder, isRpcErrorReply } from './transport/queue-record';
 export type { QueueRecordOptions, RpcErrorReply } from './transport/queue-record';
 export { QueueEventContext, QueueTaskContext } from './transport/queue-contexts';
+export { QueueDashboardModule } from './dashboard.module';
+export type { QueueDashboardOptions } from './dashboard.module';
 export { loadServiceConfig, runNestService } from './run-service';
 export type { RunServiceOptions } from './run-service';

@@ -119,6 +119,21 @@ export interface StoredDeadLetter {
   deadAt: number;
 }
 
+/** A part of a queue to look at: a tier (0 critical .. 3 low, head first), the leases, the delayed set, the completed results. */
+export type PeekSection = 0 | 1 | 2 | 3 | 'inflight' | 'delayed' | 'completed';
+
+/** One entry of {@link QueueStore.peek}. */
+export interface StoredPeekItem {
+  id: string;
+  /** Null when no body is stored (a garbage id; completed messages keep only their `record`). */
+  body: string | null;
+  endedAttempts: number;
+  /** inflight: lease deadline; delayed: due time; completed: finished time; tiers: null. */
+  at: number | null;
+  /** completed: the result record JSON. */
+  record?: string;
+}
+
 export interface QueueStore {
   /**
    * All or nothing; returns ids in input order (an existing id for a repeated idempotency key).
@@ -161,6 +176,8 @@ export interface QueueStore {
   deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]>;
   /** Deletes the given ids (or up to `limit` when ids is null); returns how many were removed. */
   deadLetterDelete(ids: string[] | null, limit: number): Promise<number>;
+  /** Read-only: up to `limit` entries of one section from `offset` (tiers head first, sets soonest first, completed newest first). */
+  peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }>;
   setPaused(paused: boolean): Promise<void>;
   isPaused(): Promise<boolean>;
   close(): Promise<void>;

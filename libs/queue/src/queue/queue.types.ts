@@ -179,3 +179,30 @@ export interface TaskQueue {
   /** Stop taking work, let handlers finish up to `drainTimeoutMs`, put the rest back, release resources. Safe to call twice. */
   close(options?: CloseOptions): Promise<void>;
 }
+
+/** What `peek` looks at: a tier (head first), the messages in flight (soonest lease end first), the delayed ones (soonest first), the recent completed (newest first). */
+export type PeekTarget = Priority | 'inflight' | 'delayed' | 'completed';
+
+/** One message seen by `peek` (read-only). */
+export interface PeekedMessage {
+  id: string;
+  /** Null when the stored entry is not a valid message, or for completed messages whose record names none. */
+  type: string | null;
+  priority: Priority | null;
+  payload: unknown;
+  /** Ended attempts (in flight: the running one included). Completed: attempts made. */
+  attempts: number;
+  createdAt?: number;
+  /** inflight: lease deadline; delayed: due time; completed: finished time. */
+  at?: number;
+  /** completed: the handler's return value. */
+  result?: unknown;
+}
+
+export interface PeekPage {
+  target: PeekTarget;
+  items: PeekedMessage[];
+  total: number;
+  offset: number;
+  limit: number;
+}

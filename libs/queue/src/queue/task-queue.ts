@@ -9,8 +9,8 @@ import type { PublishOutbox } from './redis/publish-outbox';
 import type { QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
 import {
-  CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, MessageStatus, PRIORITIES, ProcessOptions, PublishOptions,
-  QueueStats, TaskHandler, TaskQueue,
+  CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, MessageStatus, PeekedMessage, PeekPage, PeekTarget, PRIORITIES,
+  ProcessOptions, PublishOptions, QueueStats, TaskHandler, TaskQueue,
 } from './queue.types';
 
 /**
@@ -137,6 +137,36 @@ export class StoreBackedQueue implements TaskQueue {
       dead_letter_count: c.dead,
       outbox_size: this.outbox?.size ?? 0,
     };
+  }
+
+  /**
+   * Read-only look at messages without taking them (operator tools): a tier head first, the
+   * messages in flight, the delayed ones, or the recent completed results.
+   */
+  async peek(target: PeekTarget, options: { offset?: number; limit?: number } = {}): Promise<PeekPage> {
+    const offset = options.offset ?? 0;
+    const limit = options.limit ?? 20;
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidOptionError('peek.offset', offset, 'an integer >= 0');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError('peek.limit', limit, 'an integer in [1, 1000]');
+    const tier = (PRIORITIES as readonly string[]).indexOf(target);
+    const section = tier >= 0 ? (tier as 0 | 1 | 2 | 3) : target;
+    if (tier < 0 && target !== 'inflight' && target !== 'delayed' && target !== 'completed') {
+      throw new InvalidOptionError('peek.target', target, `one of ${[...PRIORITIES, 'inflight', 'delayed', 'completed'].join(', ')}`);
+    }
+    const page = await this.store.peek(section as 0 | 1 | 2 | 3 | 'inflight' | 'delayed' | 'completed', offset, limit);
+    const items = page.items.map((item): PeekedMessage => {
+      if (item.record !== undefined) {
+        const r = safeParse(item.record) ?? {};
+        return { id: item.id, type: typeof r.t === 'string' ? r.t : null, priority: null, payload: null, attempts: Number(r.a ?? 0),
+          createdAt: typeof r.c === 'number' ? r.c : undefined, at: item.at ?? undefined, result: r.r };
+      }
+      const decoded = decodeBody(item.body);
+      const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
+      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}) };
+      if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
+      return { ...base, type: decoded.header.type, priority: PRIORITIES[decoded.header.priority], payload: decoded.payload, createdAt: decoded.header.createdAt };
+    });
+    return { target, items, total: page.total, offset, limit };
   }
 
   pause(): Promise<void> {

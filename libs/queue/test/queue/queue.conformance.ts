@@ -625,4 +625,32 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       queue_length: { critical: 0, high: 0, normal: 0, low: 0 }, processing_count: 0, delayed_count: 1, dead_letter_count: 1, outbox_size: 0,
     });
   });
+  test('peek: tiers head first, delayed and in flight soonest first, completed newest first; nothing is taken', async () => {
+    const { queue } = make({ prefetch: 1 });
+    const ids = await queue.publishBatch([{ type: 'p', payload: 1 }, { type: 'p', payload: 2, priority: 'high' }, { type: 'p', payload: 3 }]);
+    const late = await queue.publish({ type: 'p', payload: 'late', delayMs: 120_000 });
+    const soon = await queue.publish({ type: 'p', payload: 'soon', delayMs: 60_000 });
+    const garbage = await fixture.injectGarbage(queue.name, 'bad-body');
+    const normal = await queue.peek('normal', { limit: 10 });
+    expect(normal.total).toBe(3);
+    expect(normal.items.map((i) => [i.id, i.type, i.payload, i.attempts])).toEqual([[ids[0], 'p', 1, 0], [ids[2], 'p', 3, 0], [garbage, null, null, 0]]);
+    expect((await queue.peek('normal', { offset: 1, limit: 1 })).items.map((i) => i.id)).toEqual([ids[2]]);
+    expect((await queue.peek('high')).items).toEqual([expect.objectContaining({ id: ids[1], priority: 'high', payload: 2 })]);
+    expect((await queue.peek('delayed')).items.map((i) => i.id)).toEqual([soon, late]);
+    expect((await queue.stats()).queue_length).toEqual({ critical: 0, high: 1, normal: 3, low: 0 });
+    const release = deferred();
+    queue.process('p', async (m) => {
+      await release.promise;
+      return { got: m.payload };
+    }, { concurrency: 1 });
+    const inflight = await waitFor(async () => (await queue.peek('inflight')).items[0], 'a message in flight');
+    expect(inflight).toMatchObject({ id: ids[1], attempts: 1 });
+    expect(inflight.at).toBeGreaterThan(Date.now());
+    release.resolve();
+    await waitFor(async () => (await queue.peek('completed')).total === 3, 'three completed');
+    const completed = (await queue.peek('completed')).items;
+    expect(completed.map((i) => [i.id, i.result]).sort()).toEqual([[ids[0], { got: 1 }], [ids[1], { got: 2 }], [ids[2], { got: 3 }]].sort());
+    const times = completed.map((i) => i.at ?? 0);
+    expect(times).toEqual([...times].sort((a, b) => b - a)); // newest first
+  });
 }

@@ -3,8 +3,8 @@ import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
 import { decodeHeader } from '../message-codec';
 import type {
-  Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
-  StoredPublish, StoredStatus,
+  Completion, DeliveryRef, FailAction, FetchResult, PeekSection, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
+  StoredPeekItem, StoredPublish, StoredStatus,
 } from '../queue-store';
 
 const GOLDEN = 0.6180339887498949;
@@ -297,6 +297,24 @@ export class MemoryQueueStore implements QueueStore {
       deleted++;
     }
     return deleted;
+  }
+
+  async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
+    const item = (id: string, at: number | null): StoredPeekItem => ({ id, body: this.msgs.get(id) ?? null, endedAttempts: this.att.get(id) ?? 0, at });
+    if (typeof section === 'number') {
+      const tier = this.tiers[section];
+      return { total: tier.length, items: [...tier].slice(offset, offset + limit).map((id) => item(id, null)) };
+    }
+    if (section === 'completed') {
+      const all = [...this.results].reverse();
+      return {
+        total: all.length,
+        items: all.slice(offset, offset + limit).map(([id, r]) => ({ id, body: null, endedAttempts: 0, at: r.at, record: r.record })),
+      };
+    }
+    const set = section === 'inflight' ? this.inflight : this.delayed;
+    const sorted = [...set].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    return { total: sorted.length, items: sorted.slice(offset, offset + limit).map(([id, at]) => item(id, at)) };
   }
 
   async setPaused(paused: boolean): Promise<void> {

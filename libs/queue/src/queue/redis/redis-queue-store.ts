@@ -3,8 +3,8 @@ import { LuaCommands } from '../../redis/lua-loader';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type {
-  Completion, DeliveryRef, FailAction, FetchResult, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
-  StoredPublish, StoredStatus, WakeFetch, WokenFetch,
+  Completion, DeliveryRef, FailAction, FetchResult, PeekSection, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
+  StoredPeekItem, StoredPublish, StoredStatus, WakeFetch, WokenFetch,
 } from '../queue-store';
 import { QueueKeys } from './queue-keys';
 
@@ -232,6 +232,42 @@ export class RedisQueueStore implements QueueStore {
   async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
     const k = this.keys;
     return this.lua.run<number>(this.client, 'dlq-delete', [k.msgs, k.att, k.errors, k.dlq, k.dlqinfo], [limit, ...(ids ?? [])]);
+  }
+
+  /** Read-only, plain commands (no script): the ids and scores of the section, then their bodies and attempts. */
+  async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
+    const k = this.keys;
+    const stop = offset + limit - 1;
+    const read = this.client.multi();
+    let ids: string[] = [];
+    const at: Array<number | null> = [];
+    if (typeof section === 'number') {
+      read.lrange(k.tiers[section], offset, stop).llen(k.tiers[section]);
+      const [[, range], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
+      ids = range as string[];
+      ids.forEach(() => at.push(null));
+      return { total: Number(total), items: await this.peekBodies(ids, at) };
+    }
+    const key = section === 'inflight' ? k.inflight : section === 'delayed' ? k.delayed : k.done;
+    if (section === 'completed') read.zrevrange(key, offset, stop, 'WITHSCORES');
+    else read.zrange(key, offset, stop, 'WITHSCORES');
+    read.zcard(key);
+    const [[, flat], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
+    const pairs = flat as string[];
+    for (let i = 0; i < pairs.length; i += 2) {
+      ids.push(pairs[i]);
+      at.push(Number(pairs[i + 1]));
+    }
+    if (section !== 'completed') return { total: Number(total), items: await this.peekBodies(ids, at) };
+    const records = ids.length > 0 ? await this.client.hmget(k.results, ...ids) : [];
+    return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
+  }
+
+  private async peekBodies(ids: string[], at: Array<number | null>): Promise<StoredPeekItem[]> {
+    if (ids.length === 0) return [];
+    const read = this.client.multi().hmget(this.keys.msgs, ...ids).hmget(this.keys.att, ...ids);
+    const [[, bodies], [, ended]] = (await read.exec()) as Array<[Error | null, Array<string | null>]>;
+    return ids.map((id, i) => ({ id, body: bodies[i], endedAttempts: Number(ended[i] ?? 0), at: at[i] }));
   }
 
   async setPaused(paused: boolean): Promise<void> {

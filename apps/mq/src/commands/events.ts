@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { usage } from '../cli-errors';
+import { GlobalOptions, output, parseIntOption, withAdmin } from '../context';
+import { short, table } from '../table';
+
+export function registerEvents(program: Command, globals: () => GlobalOptions): void {
+  const events = program.command('events').description('event bus channels');
+  events
+    .command('tail <channel>')
+    .description('print events of a channel as they come (pub/sub: channel or glob pattern; stream: new entries, no consumer group joined)')
+    .option('-m, --mode <mode>', 'pubsub or stream', 'pubsub')
+    .option('-n, --count <n>', 'stop after n events')
+    .action((channel: string, opts: { mode: string; count?: string }) =>
+      withAdmin(globals(), async (admin) => {
+        if (opts.mode !== 'pubsub' && opts.mode !== 'stream') throw usage(`--mode: expected pubsub or stream, got ${opts.mode}`);
+        const count = parseIntOption('--count', opts.count, 1, 1_000_000);
+        const json = globals().json;
+        let seen = 0;
+        let finish!: () => void;
+        const finished = new Promise<void>((r) => (finish = r));
+        const stop = await admin.tail(channel, opts.mode, (e) => {
+          if (count !== undefined && seen >= count) return;
+          seen++;
+          if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
+          else process.stdout.write(`${e.event?.time ?? new Date().toISOString()}  ${e.channel}  ${e.event?.type ?? '(not an event)'}  ${short(e.event?.data ?? e.raw, 200)}\n`);
+          if (count !== undefined && seen >= count) finish();
+        });
+        // tell a reader (and the tests) the subscription is live
+        process.stderr.write(`tailing ${opts.mode} ${channel} (Ctrl-C to stop)\n`);
+        process.once('SIGINT', finish);
+        process.once('SIGTERM', finish);
+        await finished;
+        await stop();
+      }),
+    );
+
+  program
+    .command('groups [channel]')
+    .description('stream consumer groups: consumers, pending (delivered, not acknowledged), lag (not delivered yet)')
+    .action((channel: string | undefined) =>
+      withAdmin(globals(), async (admin) => {
+        const groups = await admin.groups(channel);
+        output(globals(), { groups }, () =>
+          groups.length === 0 ? 'no stream consumer groups' : table(['CHANNEL', 'GROUP', 'LENGTH', 'PENDING', 'LAG', 'CONSUMERS', 'LAST DELIVERED'], groups.map((g) => [
+            g.channel, g.group, g.length, g.pending, g.lag, g.consumers.map((c) => `${c.name}(${c.pending} pending, idle ${Math.round(c.idleMs / 1000)}s)`).join(' '), g.lastDeliveredId,
+          ])));
+      }),
+    );
+}

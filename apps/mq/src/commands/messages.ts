@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { PRIORITIES, Priority } from '@meeting/queue';
+import { notFound, usage } from '../cli-errors';
+import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
+import { duration, short, table, time } from '../table';
+
+const TARGETS = [...PRIORITIES, 'inflight', 'delayed', 'completed'];
+
+export function registerMessages(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('peek <queue>')
+    .description('look at messages without taking them: a tier (head first), inflight, delayed or completed')
+    .option('-t, --tier <tier>', `one of ${TARGETS.join(', ')}`, 'normal')
+    .option('-l, --limit <n>', 'how many (1..1000)', '20')
+    .option('--offset <n>', 'skip this many', '0')
+    .action((queue: string, opts: { tier: string; limit: string; offset: string }) =>
+      withAdmin(globals(), async (admin) => {
+        if (!TARGETS.includes(opts.tier)) throw usage(`--tier: expected one of ${TARGETS.join(', ')}, got ${opts.tier}`);
+        const limit = parseIntOption('--limit', opts.limit, 1, 1000);
+        const offset = parseIntOption('--offset', opts.offset, 0, Number.MAX_SAFE_INTEGER);
+        await assertQueue(admin, queue);
+        const page = await admin.peek(queue, opts.tier as Priority, { limit, offset });
+        const now = Date.now();
+        output(globals(), { queue, ...page }, () => {
+          const when = opts.tier === 'inflight' ? 'LEASE ENDS IN' : opts.tier === 'delayed' ? 'DUE IN' : opts.tier === 'completed' ? 'FINISHED' : 'CREATED';
+          const head = `${queue} ${opts.tier}: ${page.items.length} of ${page.total}`;
+          if (page.items.length === 0) return head;
+          return `${head}\n${table(['ID', 'TYPE', 'PRIO', 'ATTEMPTS', when, opts.tier === 'completed' ? 'RESULT' : 'PAYLOAD'], page.items.map((m) => [
+            m.id, m.type, m.priority, m.attempts,
+            opts.tier === 'inflight' || opts.tier === 'delayed' ? duration((m.at ?? now) - now) : time(opts.tier === 'completed' ? m.at : m.createdAt),
+            short(opts.tier === 'completed' ? m.result : m.payload),
+          ]))}`;
+        });
+      }),
+    );
+
+  program
+    .command('status <queue> <id>')
+    .description('where one message is: pending, delayed, processing, retrying, completed or dead')
+    .action((queue: string, id: string) =>
+      withAdmin(globals(), async (admin) => {
+        const status = await admin.status(queue, id);
+        if (!status) throw notFound(`message "${id}" in queue "${queue}"`);
+        output(globals(), status, () => Object.entries(status).map(([k, v]) => `${k.padEnd(11)} ${typeof v === 'object' ? JSON.stringify(v) : k.endsWith('At') ? `${time(v as number)} (${v})` : v}`).join('\n'));
+      }),
+    );
+
+  program
+    .command('publish <queue> <type>')
+    .description('publish one message (for operators\' tests)')
+    .option('-p, --payload <json>', 'payload as JSON', 'null')
+    .option('--priority <priority>', PRIORITIES.join(', '), 'normal')
+    .action((queue: string, type: string, opts: { payload: string; priority: string }) =>
+      withAdmin(globals(), async (admin) => {
+        let payload: unknown;
+        try {
+          payload = JSON.parse(opts.payload);
+        } catch (error) {
+          throw usage(`--payload: not valid JSON (${(error as Error).message})`);
+        }
+        if (!(PRIORITIES as readonly string[]).includes(opts.priority)) throw usage(`--priority: expected one of ${PRIORITIES.join(', ')}, got ${opts.priority}`);
+        let id: string;
+        try {
+          id = await admin.publish(queue, type, payload, opts.priority as Priority);
+        } catch (error) {
+          if ((error as Error).name === 'InvalidOptionError' || (error as Error).name === 'QueueConfigError') throw usage((error as Error).message);
+          throw error;
+        }
+        output(globals(), { queue, id }, () => `published ${id} to ${queue}`);
+      }),
+    );
+
+  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+    program
+      .command(`${name} <queue>`)
+      .description(paused ? 'stop every worker of the queue from taking new messages (publishing still works)' : 'let workers take messages again')
+      .action((queue: string) =>
+        withAdmin(globals(), async (admin) => {
+          await assertQueue(admin, queue);
+          if (paused) await admin.pause(queue);
+          else await admin.resume(queue);
+          output(globals(), { queue, paused }, () => `${queue} ${paused ? 'paused' : 'resumed'}`);
+        }),
+      );
+  }
+}

@@ -1,0 +1,142 @@
+import { ChildProcess, execFile, spawn } from 'child_process';
+import { existsSync, mkdirSync } from 'fs';
+import { join } from 'path';
+import type Redis from 'ioredis';
+import { Browser, chromium, Page } from 'playwright-core';
+import { createQueue, QueueInfo, StoreBackedQueue } from '@meeting/queue';
+import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+
+/**
+ * The dashboard of `mq dashboard` in Debian's chromium (playwright-core): the overview matches
+ * `mq queues --json`, a dead letter is replayed with the admin token and runs, without the token the
+ * same call is refused, and a `<script>` payload stays text. Screenshots go to tmp/screenshots/.
+ */
+jest.setTimeout(240_000);
+
+const BIN = join(__dirname, '..', 'bin', 'mq.js');
+const ROOT = join(__dirname, '..', '..', '..');
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(ROOT, 'tmp', 'screenshots');
+const TOKEN = 'test-admin-token-4f1c';
+
+const describeIfChromium = existsSync(CHROMIUM) ? describe : describe.skip;
+
+describeIfChromium('dashboard in a browser', () => {
+  let server: RedisServerHandle;
+  let client: Redis;
+  let prefix: string;
+  let dashboard: ChildProcess;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let dead: string[];
+  const log: string[] = [];
+  const queues: StoreBackedQueue[] = [];
+
+  const mqJson = <T>(args: string[]): Promise<T> =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, [BIN, '--prefix', prefix, '--json', ...args], { cwd: ROOT, env: { ...process.env, REDIS_URL: server.url } }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(JSON.parse(stdout) as T));
+    });
+  const shot = async (name: string) => {
+    mkdirSync(SHOTS, { recursive: true });
+    const file = join(SHOTS, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(`screenshot: ${file}`);
+  };
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    client = server.client();
+    prefix = uniquePrefix('dash');
+    const orders = createQueue({ name: 'orders', backend: { type: 'redis', client, prefix } });
+    await orders.publishBatch([{ type: 'a', priority: 'critical' }, { type: 'a' }, { type: 'a' }, { type: 'b', priority: 'low' }]);
+    await orders.publish({ type: 'later', delayMs: 600_000 });
+    await orders.close();
+    const failing = createQueue({ name: 'mail', maxRetries: 0, backend: { type: 'redis', client, prefix } });
+    failing.process('send', async () => {
+      throw new Error('smtp <b>down</b>');
+    });
+    dead = await failing.publishBatch([{ type: 'send', payload: { to: 'x' } }, { type: 'send', payload: '<script>window.__xss = 1</script>' }]);
+    await waitFor(async () => (await failing.stats()).dead_letter_count === 2, 'two dead letters');
+    await failing.close();
+
+    dashboard = spawn(process.execPath, [BIN, '--prefix', prefix, 'dashboard', '--port', '0', '--admin-token', TOKEN], {
+      cwd: ROOT, env: { ...process.env, REDIS_URL: server.url },
+    });
+    dashboard.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+    const url = await waitFor(() => /dashboard on (http:\/\/\S+\/)/.exec(log.join(''))?.[1], 'the dashboard to listen', 60_000);
+    base = url;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    page = await browser.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    dashboard?.kill('SIGTERM');
+    await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 200 })));
+    client?.disconnect();
+    await server?.cleanup();
+  });
+
+  it('overview shows the numbers of mq queues --json', async () => {
+    const expected = await mqJson<{ queues: QueueInfo[] }>(['queues']);
+    await page.goto(`${base}#/`);
+    for (const q of expected.queues) {
+      const row = page.locator(`tr[data-queue="${q.name}"]`);
+      await row.waitFor();
+      const cell = (field: string) => row.locator(`[data-field="${field}"]`).innerText();
+      for (const tier of ['critical', 'high', 'normal', 'low'] as const) expect(await cell(tier)).toBe(String(q.tiers[tier]));
+      expect(await cell('inflight')).toBe(String(q.inflight));
+      expect(await cell('delayed')).toBe(String(q.delayed));
+      expect(await cell('deadLetters')).toBe(String(q.deadLetters));
+      expect(await cell('processed')).toBe(String(q.processed));
+      expect(await cell('paused')).toBe(q.paused ? 'paused' : 'no');
+    }
+    expect(expected.queues.find((q) => q.name === 'orders')?.tiers).toEqual({ critical: 1, high: 0, normal: 2, low: 1 });
+    await shot('overview');
+  });
+
+  it('without the token the dead letters are read-only and a replay is refused; a <script> payload stays text', async () => {
+    await page.goto(`${base}#/dlq/mail`);
+    const row = page.locator(`tr[data-id="${dead[1]}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-field="payload"]').innerText()).toContain('<script>window.__xss = 1</script>');
+    expect(await page.evaluate("typeof window.__xss")).toBe('undefined');
+    expect(await page.locator('button.replay').count()).toBe(0);
+    const refused = await page.evaluate(async (id) => (await fetch(`api/queues/mail/dead-letters/${id}/replay`, { method: 'POST' })).status, dead[0]);
+    expect(refused).toBe(403);
+    expect((await mqJson<{ total: number }>(['dlq', 'list', 'mail'])).total).toBe(2);
+    await shot('dead-letters-read-only');
+  });
+
+  it('with the token a replayed dead letter leaves the list and completes', async () => {
+    const ran: string[] = [];
+    const mail = createQueue({ name: 'mail', backend: { type: 'redis', client, prefix } });
+    queues.push(mail);
+    mail.process('send', async (m) => {
+      ran.push(m.id);
+      return 'sent';
+    });
+    await page.fill('#login input[name="token"]', TOKEN);
+    await page.click('#login button');
+    const row = page.locator(`tr[data-id="${dead[0]}"]`);
+    await row.locator('button.replay').waitFor();
+    await shot('dead-letters-admin');
+    await row.locator('button.replay').click();
+    await row.waitFor({ state: 'detached' });
+    await waitFor(() => ran.includes(dead[0]), 'the replayed dead letter to run', 30_000);
+    await waitFor(async () => (await mqJson<{ state: string }>(['status', 'mail', dead[0]])).state === 'completed', 'completed', 30_000, 200);
+    expect(await page.locator(`tr[data-id="${dead[1]}"]`).count()).toBe(1);
+    expect(log.join('')).toMatch(new RegExp(`admin \\(login cookie\\) from \\S+: POST /api/queues/mail/dead-letters/${dead[0]}/replay`));
+    expect(log.join('')).toMatch(/refused POST .*replay .*no admin token/);
+    expect(log.join('')).not.toContain(TOKEN);
+    await page.goto(`${base}#/queue/mail`);
+    await page.locator(`tr[data-id="${dead[0]}"]`).waitFor();
+    await shot('queue-mail');
+  });
+});

@@ -1,0 +1,2 @@
+export * from './queue-admin';
+export { escapeGlob, scanKeys } from './key-scan';

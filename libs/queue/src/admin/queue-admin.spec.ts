@@ -1,0 +1,219 @@
+import type { Cluster } from 'ioredis';
+import type Redis from 'ioredis';
+import { createEventBus } from '../events/create-event-bus';
+import type { EventBus } from '../events/event-bus';
+import { createQueue } from '../queue/create-queue';
+import type { StoreBackedQueue } from '../queue/task-queue';
+import { createScheduler } from '../scheduler/create-scheduler';
+import { deferred, RedisServerHandle, spawnRedis, spawnRedisCluster, TestRedisCluster, uniquePrefix, waitFor } from '../testing';
+import { QueueAdmin, TailedEvent } from './queue-admin';
+
+describe('QueueAdmin on Redis', () => {
+  let server: RedisServerHandle;
+  let client: Redis;
+  const queues: StoreBackedQueue[] = [];
+  const buses: EventBus[] = [];
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    client = server.client();
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 200 })));
+    await Promise.all(buses.map((b) => b.close({ drainTimeoutMs: 200 })));
+    client?.disconnect();
+    await server?.cleanup();
+  });
+
+  const open = (prefix: string, name: string, maxRetries = 0) => {
+    const q = createQueue({ name, maxRetries, backoff: { baseMs: 1 }, backend: { type: 'redis', client, prefix } });
+    queues.push(q);
+    return q;
+  };
+
+  it('lists every queue under its prefix only, with depth per tier, in flight, delayed, dead letters and counters', async () => {
+    const prefix = uniquePrefix('adm');
+    const a = open(prefix, 'alpha');
+    const b = open(prefix, 'beta.v2');
+    open(uniquePrefix('other'), 'gamma');
+    await a.publishBatch([{ type: 't', priority: 'critical' }, { type: 't', priority: 'low' }, { type: 't', priority: 'low' }]);
+    await a.publish({ type: 't', delayMs: 60_000 });
+    await b.publish({ type: 't' });
+    await b.pause();
+    // a scheduler's keys share the prefix but are not a queue
+    const scheduler = createScheduler({ name: 'svc', autoStart: false, backend: { type: 'redis', client, prefix, queuePrefix: prefix } });
+    await scheduler.schedule({ type: 'later', queue: 'alpha' }, { cron: '0 0 1 1 *', key: 'yearly' });
+    await scheduler.close();
+    const admin = new QueueAdmin({ client, prefix });
+    expect(await admin.listQueues()).toEqual(['alpha', 'beta.v2']);
+    expect([await admin.exists('alpha'), await admin.exists('gamma'), await admin.exists('svc'), await admin.exists('bad{name')]).toEqual([true, false, false, false]);
+    const [ia, ib] = await admin.overview();
+    expect(ia).toMatchObject({ name: 'alpha', paused: false, tiers: { critical: 1, high: 0, normal: 0, low: 2 }, waiting: 3, delayed: 1, inflight: 0, deadLetters: 0, published: 4 });
+    expect(ib).toMatchObject({ name: 'beta.v2', paused: true, waiting: 1 });
+    await admin.resume('beta.v2');
+    expect((await admin.info('beta.v2')).paused).toBe(false);
+    await admin.close();
+  });
+
+  it('peeks tiers head first, delayed, in flight and completed without taking anything', async () => {
+    const prefix = uniquePrefix('adm');
+    const q = open(prefix, 'work');
+    const ids = await q.publishBatch([1, 2, 3].map((n) => ({ type: 'job', payload: { n }, priority: 'high' as const })));
+    const delayedId = await q.publish({ type: 'later', delayMs: 60_000, payload: '<script>x</script>' });
+    const admin = new QueueAdmin({ client, prefix });
+    const page = await admin.peek('work', 'high', { limit: 2 });
+    expect(page.total).toBe(3);
+    expect(page.items.map((i) => i.id)).toEqual(ids.slice(0, 2));
+    expect(page.items[0]).toMatchObject({ type: 'job', priority: 'high', payload: { n: 1 }, attempts: 0 });
+    expect((await admin.peek('work', 'high', { offset: 2 })).items.map((i) => i.id)).toEqual([ids[2]]);
+    const delayed = await admin.peek('work', 'delayed');
+    expect(delayed.items).toEqual([expect.objectContaining({ id: delayedId, type: 'later', payload: '<script>x</script>' })]);
+    expect(delayed.items[0].at).toBeGreaterThan(Date.now() + 50_000);
+    expect((await q.stats()).queue_length.high).toBe(3); // nothing was taken
+
+    const release = deferred();
+    q.process('job', async (m) => {
+      if ((m.payload as { n: number }).n === 1) await release.promise;
+      return { done: (m.payload as { n: number }).n };
+    }, { concurrency: 1 });
+    // the worker may hold the others too (prefetch); the first is running until released
+    const inflight = await waitFor(async () => {
+      const page = await admin.peek('work', 'inflight');
+      return page.items.find((i) => i.id === ids[0]);
+    }, 'the first message in flight');
+    expect(inflight).toMatchObject({ id: ids[0], type: 'job', attempts: 1 });
+    expect(inflight.at).toBeGreaterThan(Date.now());
+    release.resolve();
+    await waitFor(async () => (await admin.peek('work', 'completed')).total === 3, 'three completed');
+    const completed = await admin.peek('work', 'completed', { limit: 10 });
+    expect(completed.items.map((i) => i.result)).toEqual([{ done: 3 }, { done: 2 }, { done: 1 }]);
+    expect(completed.items[0]).toMatchObject({ type: 'job', attempts: 1 });
+    await expect(admin.peek('work', 'nowhere' as 'high')).rejects.toThrow(/peek.target/);
+    await admin.close();
+  });
+
+  it('filters dead letters by type and time, replays some (they run) and purges the rest', async () => {
+    const prefix = uniquePrefix('adm');
+    const q = open(prefix, 'dl');
+    let failing = true;
+    const ran: string[] = [];
+    const handler = async (m: { id: string }) => {
+      if (failing) throw new Error('boom');
+      ran.push(m.id);
+    };
+    q.process('a', handler);
+    q.process('b', handler);
+    const aIds = await q.publishBatch([{ type: 'a' }, { type: 'a' }]);
+    const bIds = await q.publishBatch([{ type: 'b' }, { type: 'b' }, { type: 'b' }]);
+    const admin = new QueueAdmin({ client, prefix });
+    await waitFor(async () => (await admin.info('dl')).deadLetters === 5, 'five dead letters');
+    expect((await admin.deadLetters('dl', { type: 'a' })).items.map((d) => d.id).sort()).toEqual([...aIds].sort());
+    expect((await admin.deadLetters('dl', { type: 'b', limit: 2 })).items).toHaveLength(2);
+    expect((await admin.deadLetters('dl', { since: Date.now() + 1000 })).items).toHaveLength(0);
+    const one = await admin.deadLetter('dl', aIds[0]);
+    expect(one).toMatchObject({ id: aIds[0], type: 'a', error: { message: 'boom' } });
+    failing = false;
+    expect((await admin.replayMatching('dl', { type: 'a' })).sort()).toEqual([...aIds].sort());
+    await waitFor(() => ran.length === 2, 'replayed dead letters run');
+    expect(ran.sort()).toEqual([...aIds].sort());
+    expect(await admin.replay('dl', ['missing'])).toEqual([]);
+    expect((await admin.purgeMatching('dl')).sort()).toEqual([...bIds].sort());
+    expect((await admin.info('dl')).deadLetters).toBe(0);
+    await admin.close();
+  });
+
+  it('lists and cancels schedules of every scheduler under the prefix', async () => {
+    const prefix = uniquePrefix('adm');
+    const s1 = createScheduler({ name: 'svc-a', autoStart: false, backend: { type: 'redis', client, prefix, queuePrefix: prefix } });
+    const s2 = createScheduler({ name: 'svc-b', autoStart: false, backend: { type: 'redis', client, prefix, queuePrefix: prefix } });
+    const rec = await s1.schedule({ type: 'tick', queue: 'q1' }, { everyMs: 60_000, key: 'tick' });
+    const once = await s2.schedule({ type: 'once', queue: 'q2' }, { delayMs: 120_000 });
+    await Promise.all([s1.close(), s2.close()]);
+    const admin = new QueueAdmin({ client, prefix });
+    expect(await admin.listSchedulers()).toEqual(['svc-a', 'svc-b']);
+    const list = await admin.schedules();
+    expect(list.map((s) => [s.scheduler, s.id, s.kind])).toEqual([['svc-a', rec, 'recurring'], ['svc-b', once, 'once']]);
+    expect(await admin.cancelSchedule(once)).toEqual(['svc-b']);
+    expect(await admin.cancelSchedule(rec, 'svc-a')).toEqual(['svc-a']);
+    expect(await admin.cancelSchedule(rec)).toEqual([]);
+    expect(await admin.schedules()).toEqual([]);
+    await admin.close();
+  });
+
+  it('shows stream consumer groups with pending and lag, and tails streams and pub/sub channels', async () => {
+    const prefix = uniquePrefix('adm');
+    const evPrefix = `${prefix}:ev`;
+    const stream = createEventBus({ type: 'redis_stream', client, prefix: evPrefix, serviceName: 'svc', consumerName: 'c1' });
+    const pubsub = createEventBus({ type: 'redis_pubsub', client, prefix: evPrefix, serviceName: 'svc' });
+    buses.push(stream, pubsub);
+    const hold = deferred();
+    await stream.subscribe('room.events', async () => hold.promise);
+    const admin = new QueueAdmin({ client, prefix });
+    const tailed: TailedEvent[] = [];
+    const stopStream = await admin.tail('room.events', 'stream', (e) => tailed.push(e));
+    const stopPubsub = await admin.tail('chat.*', 'pubsub', (e) => tailed.push(e));
+    await stream.publish('room.events', 'room.opened', { room: 1 });
+    await pubsub.publish('chat.lobby', 'chat.said', { text: 'hi' });
+    await waitFor(() => tailed.length === 2, 'two tailed events');
+    expect(tailed.map((t) => [t.channel, t.event?.type])).toEqual(expect.arrayContaining([['room.events', 'room.opened'], ['chat.lobby', 'chat.said']]));
+    expect(await admin.listStreams()).toEqual(['room.events']);
+    const groups = await waitFor(async () => {
+      const g = await admin.groups();
+      return g.length === 1 && g[0].pending === 1 && g;
+    }, 'one pending entry');
+    expect(groups[0]).toMatchObject({ channel: 'room.events', group: 'svc', length: 1, consumers: [expect.objectContaining({ name: 'c1', pending: 1 })] });
+    hold.resolve();
+    await Promise.all([stopStream(), stopPubsub()]);
+    await admin.close();
+  });
+});
+
+describe('QueueAdmin on Redis Cluster', () => {
+  let cluster: TestRedisCluster;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    cluster = await spawnRedisCluster(3);
+    client = cluster.client();
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.cleanup();
+  });
+
+  it('finds queues on every master and reads them', async () => {
+    const prefix = uniquePrefix('admcl');
+    const names = Array.from({ length: 12 }, (_, i) => `q${i}`);
+    for (const name of names) {
+      const q = createQueue({ name, backend: { type: 'redis', client, prefix } });
+      await q.publish({ type: 't', priority: 'high' });
+      await q.close();
+    }
+    const masters = new Set(await Promise.all(names.map((n) => client.cluster('KEYSLOT', `x{${n}}`)))).size;
+    expect(masters).toBeGreaterThan(1);
+    const admin = new QueueAdmin({ client, prefix });
+    expect(await admin.listQueues()).toEqual([...names].sort());
+    expect(await admin.exists('q7')).toBe(true);
+    expect(await admin.exists('q99')).toBe(false);
+    expect((await admin.overview()).every((i) => i.tiers.high === 1)).toBe(true);
+    expect((await admin.peek('q3', 'high')).items).toHaveLength(1);
+    await admin.close();
+  });
+});
+
+describe('peek on the memory store', () => {
+  it('reads tiers, delayed and completed like the Redis store', async () => {
+    const q = createQueue({ name: 'mem', backend: { type: 'memory' } });
+    const ids = await q.publishBatch([{ type: 'a', payload: 1 }, { type: 'a', payload: 2 }]);
+    const later = await q.publish({ type: 'b', delayMs: 60_000 });
+    expect((await q.peek('normal', { limit: 1 })).items).toEqual([expect.objectContaining({ id: ids[0], type: 'a', payload: 1, attempts: 0 })]);
+    expect((await q.peek('normal')).total).toBe(2);
+    expect((await q.peek('delayed')).items).toEqual([expect.objectContaining({ id: later, type: 'b' })]);
+    q.process('a', async (m) => ({ got: m.payload }));
+    await waitFor(async () => (await q.peek('completed')).total === 2, 'two completed');
+    expect((await q.peek('completed')).items.map((i) => i.result)).toEqual([{ got: 2 }, { got: 1 }]);
+    await q.close();
+  });
+});

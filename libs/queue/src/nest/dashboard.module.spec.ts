@@ -1,0 +1,88 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type Redis from 'ioredis';
+import request from 'supertest';
+import { QueueAdmin } from '../admin/queue-admin';
+import { createQueue } from '../queue/create-queue';
+import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
+import { QueueDashboardModule } from './dashboard.module';
+
+/** The dashboard mounted in a Nest app: pages, JSON API, token rules (header, cookie + Origin), audit lines. */
+describe('QueueDashboardModule', () => {
+  let server: RedisServerHandle;
+  let client: Redis;
+  let app: INestApplication;
+  let dead: string[];
+  const audit: string[] = [];
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    client = server.client();
+    const prefix = uniquePrefix('dashmod');
+    const q = createQueue({ name: 'jobs', maxRetries: 0, backend: { type: 'redis', client, prefix } });
+    q.process('x', async () => {
+      throw new Error('no');
+    });
+    dead = await q.publishBatch([{ type: 'x', payload: '<img src=x onerror=alert(1)>' }, { type: 'x' }, { type: 'x' }]);
+    await waitFor(async () => (await q.stats()).dead_letter_count === 3, 'three dead letters');
+    await q.close();
+    const moduleRef = await Test.createTestingModule({
+      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: 'tok', admin: new QueueAdmin({ client, prefix }) })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    const { Logger } = await import('@nestjs/common');
+    jest.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => void audit.push(String(message)));
+    await app.init();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    client?.disconnect();
+    await server?.cleanup();
+  });
+
+  it('serves the page under its path and the JSON API the page uses', async () => {
+    await request(app.getHttpServer()).get('/ops/queues').expect(301).expect('location', '/ops/queues/');
+    const page = await request(app.getHttpServer()).get('/ops/queues/').expect(200);
+    expect(page.text).toContain('<script src="app.js"></script>');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    await request(app.getHttpServer()).get('/ops/queues/app.js').expect(200).expect('content-type', /javascript/);
+    const overview = await request(app.getHttpServer()).get('/ops/queues/api/overview').expect(200);
+    expect(overview.body.queues).toEqual([expect.objectContaining({ name: 'jobs', deadLetters: 3 })]);
+    const dlq = await request(app.getHttpServer()).get('/ops/queues/api/queues/jobs/dead-letters').expect(200);
+    expect(dlq.body.items.map((d: { payload: unknown }) => d.payload)).toContain('<img src=x onerror=alert(1)>');
+    expect(dlq.headers['content-type']).toMatch(/application\/json/);
+    await request(app.getHttpServer()).get('/ops/queues/api/queues/nope').expect(404);
+    expect((await request(app.getHttpServer()).get('/ops/queues/api/session')).body).toEqual({ admin: false, tokenConfigured: true });
+  });
+
+  it('refuses mutations without the token, with a wrong one, or with the cookie from another origin', async () => {
+    const http = request(app.getHttpServer());
+    await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).expect(403);
+    await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', 'wrong').expect(403);
+    await http.post('/ops/queues/api/login').send({ token: 'wrong' }).expect(401);
+    const login = await http.post('/ops/queues/api/login').type('form').send({ token: 'tok' }).expect(200);
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(/mq_admin=tok; HttpOnly; SameSite=Strict/);
+    await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}`).set('cookie', 'mq_admin=tok').set('origin', 'http://evil.example').expect(403);
+    await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}`).set('cookie', 'mq_admin=tok').expect(403); // no Origin at all
+    expect((await http.get('/ops/queues/api/overview')).body.queues[0].deadLetters).toBe(3);
+    expect(audit.some((l) => /refused POST .*no admin token/.test(l))).toBe(true);
+  });
+
+  it('applies mutations with the token header or the cookie from its own origin, and audits them', async () => {
+    const http = request(app.getHttpServer());
+    const replay = await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', 'tok').expect(200);
+    expect(replay.body).toEqual({ queue: 'jobs', replayed: [dead[0]] });
+    const host = `127.0.0.1:${(app.getHttpServer().address() ?? { port: 0 }).port ?? 0}`;
+    const del = await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[1]}`).set('cookie', 'mq_admin=tok').set('host', host).set('origin', `http://${host}`).expect(200);
+    expect(del.body).toEqual({ queue: 'jobs', deleted: [dead[1]] });
+    const purge = await http.post('/ops/queues/api/queues/jobs/dead-letters/purge').set('x-admin-token', 'tok').expect(200);
+    expect(purge.body.deleted).toEqual([dead[2]]);
+    await http.post('/ops/queues/api/queues/jobs/pause').set('x-admin-token', 'tok').expect(200);
+    expect((await http.get('/ops/queues/api/overview')).body.queues[0]).toMatchObject({ paused: true, deadLetters: 0, waiting: 1 });
+    expect(audit.some((l) => l.includes(`admin (token header) from`) && l.includes(`POST /api/queues/jobs/dead-letters/${dead[0]}/replay`))).toBe(true);
+    expect(audit.some((l) => l.includes('admin (login cookie)') && l.includes(dead[1]))).toBe(true);
+    expect(audit.join('\n')).not.toMatch(/\btok\b/);
+  });
+});
