@@ -1,20 +1,11 @@
 import { z } from 'zod';
 import { QueueConfigError } from '../errors';
-import { PRIORITIES } from '../queue/queue.types';
+import { ROUTE_FIELDS } from '../dispatcher/dispatch-prepare';
+import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
+import { QUEUE_FIELDS } from '../queue/queue-options';
+import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { maskRedisUrl } from '../redis/redis-connection';
-import {
-  backoffFields,
-  boolField,
-  enumField,
-  intField,
-  numberField,
-  QUEUE_NAME_EXPECTED,
-  QUEUE_NAME_PATTERN,
-  queueNameField,
-  stringField,
-  TASK_TYPE_EXPECTED,
-  TASK_TYPE_PATTERN,
-} from '../util/fields';
+import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField } from '../util/fields';
 import type { QueueAppConfig } from './config.types';
 import { collectProblems, masked, prepareInput } from './schema';
 
@@ -67,10 +58,10 @@ const redis = section(
 const queueOverrides = z
   .strictObject(
     {
-      workers: intField(1).optional(),
+      workers: QUEUE_FIELDS.concurrency().optional(),
       visibility_timeout: numberField(0.1, 86_400).optional(),
-      max_retries: intField(0, 1000).optional(),
-      default_timeout_ms: intField(0).optional(),
+      max_retries: QUEUE_FIELDS.maxRetries().optional(),
+      default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().optional(),
       enable_dead_letter_queue: boolField().optional(),
       scheduling: scheduling().optional(),
     },
@@ -83,13 +74,13 @@ const messageQueue = section(
     enabled: boolField().default(true),
     type: enumField(['redis', 'memory']).default('redis').describe('`memory`: one process, nothing persisted (tests and development).'),
     queue_name: queueNameField().default('meeting_system').describe('The default queue; also the dispatcher\'s local queue.'),
-    workers: intField(1).default(4).describe('Handlers running at once per task type and process.'),
+    workers: QUEUE_FIELDS.concurrency().default(4).describe('Handlers running at once per task type and process.'),
     visibility_timeout: numberField(0.1, 86_400).default(30).describe('Lease length in seconds.'),
     poll_interval: intField(10, 600_000).default(100).describe('The seed\'s polling interval in ms: accepted for compatibility, no effect (idle workers block and are woken by new work).'),
-    idle_block_ms: intField(10, 600_000).default(30_000).describe('Longest an idle worker blocks before it re-checks expired leases and due delayed messages (capped at the visibility timeout).'),
-    max_retries: intField(0, 1000).default(3).describe('Retries before the dead-letter queue.'),
+    idle_block_ms: QUEUE_FIELDS.idleBlockMs().default(30_000).describe('Longest an idle worker blocks before it re-checks expired leases and due delayed messages (capped at the visibility timeout).'),
+    max_retries: QUEUE_FIELDS.maxRetries().default(3).describe('Retries before the dead-letter queue.'),
     enable_dead_letter_queue: boolField().default(true).describe('false drops messages that failed for good (they are counted).'),
-    default_timeout_ms: intField(0).default(0).describe('Per-attempt timeout, 0 = none.'),
+    default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().default(0).describe('Per-attempt timeout, 0 = none.'),
     retry_backoff: section(
       {
         base_ms: backoffFields.base().default(1000),
@@ -102,18 +93,18 @@ const messageQueue = section(
     scheduling: scheduling().default('strict').describe('`strict`: always the highest non-empty tier; `weighted`: tiers drawn by `weights`.'),
     weights: section(
       {
-        critical: intField(1, 1000).default(8),
-        high: intField(1, 1000).default(4),
-        normal: intField(1, 1000).default(2),
-        low: intField(1, 1000).default(1),
+        critical: QUEUE_FIELDS.weight().default(8),
+        high: QUEUE_FIELDS.weight().default(4),
+        normal: QUEUE_FIELDS.weight().default(2),
+        low: QUEUE_FIELDS.weight().default(1),
       },
       'Tier weights for `weighted` scheduling.',
     ),
     outbox: section(
-      { enabled: boolField().default(false), max_size: intField(1).default(10_000) },
+      { enabled: boolField().default(false), max_size: QUEUE_FIELDS.outboxMaxSize().default(10_000) },
       'Backup producer (Redis): publishes wait in a bounded in-process outbox while Redis is unreachable.',
     ),
-    queues: map(stringField(QUEUE_NAME_PATTERN, QUEUE_NAME_EXPECTED), queueOverrides).describe('Further named queues, each with overrides.'),
+    queues: map(queueNameField(), queueOverrides).describe('Further named queues, each with overrides.'),
   },
   'The seed\'s `message_queue` section plus the knobs of the priority queue.',
 );
@@ -124,7 +115,7 @@ const taskScheduler = section(
     buffer_size: intField(1).default(1000).describe('Seed key, validated; no effect (scheduled tasks wait in the queue).'),
     workers: intField(1).default(8).describe('Seed key, validated; no effect (scheduled tasks run on the queue\'s workers).'),
     enable_delayed_tasks: boolField().default(true).describe('false: `scheduleTask` refuses one-off delayed tasks.'),
-    missed_policy: enumField(['skip', 'run_once']).default('skip').describe('Recurring occurrences missed while no scheduler ran.'),
+    missed_policy: SCHEDULER_FIELDS.missedPolicy().default('skip').describe('Recurring occurrences missed while no scheduler ran.'),
   },
   'The seed\'s `task_scheduler` section.',
 );
@@ -132,21 +123,21 @@ const taskScheduler = section(
 const eventBus = section(
   {
     enabled: boolField().default(true),
-    type: enumField(['redis_pubsub', 'redis_stream', 'local']).default('redis_pubsub'),
-    buffer_size: intField(1).default(1000).describe('Events buffered before handlers run.'),
-    workers: intField(1).default(4).describe('Event handlers running at once.'),
-    buffer_full_policy: enumField(['wait', 'drop']).default('wait').describe('What a full buffer does (`drop` is counted).'),
+    type: BUS.type().default('redis_pubsub'),
+    buffer_size: BUS.bufferSize().default(1000).describe('Events buffered before handlers run.'),
+    workers: BUS.workers().default(4).describe('Event handlers running at once.'),
+    buffer_full_policy: BUS.bufferFullPolicy().default('wait').describe('What a full buffer does (`drop` is counted).'),
     stream: section(
       {
-        max_len: intField(0).default(100_000).describe('Approximate entries kept per channel (0 = no limit).'),
-        max_age_seconds: intField(0).default(86_400).describe('Entries older than this are trimmed (0 = no limit).'),
-        max_deliveries: intField(1, 1000).default(5).describe('Deliveries before an event goes to the dead-letter stream.'),
-        claim_idle_ms: intField(10).default(30_000).describe('Pending entries idle this long are reclaimed.'),
-        block_ms: intField(1, 600_000).default(5000),
-        read_count: intField(1, 10_000).default(100),
-        dead_letter_max_len: intField(1).default(10_000),
+        max_len: BUS.maxLen().default(100_000).describe('Approximate entries kept per channel (0 = no limit).'),
+        max_age_seconds: BUS.maxAge().default(86_400).describe('Entries older than this are trimmed (0 = no limit).'),
+        max_deliveries: BUS.maxDeliveries().default(5).describe('Deliveries before an event goes to the dead-letter stream.'),
+        claim_idle_ms: BUS.claimIdleMs().default(30_000).describe('Pending entries idle this long are reclaimed.'),
+        block_ms: BUS.blockMs().default(5000),
+        read_count: BUS.readCount().default(100),
+        dead_letter_max_len: BUS.deadLetterMaxLen().default(10_000),
         outbox: section(
-          { enabled: boolField().default(true), max_size: intField(1).default(10_000) },
+          { enabled: boolField().default(true), max_size: BUS.outboxMaxSize().default(10_000) },
           'Backup producer: publishes held while Redis is unreachable.',
         ),
       },
@@ -159,10 +150,10 @@ const eventBus = section(
 const route = z
   .strictObject(
     {
-      queue: queueNameField().describe('Queue the task is published to.'),
-      priority: enumField(PRIORITIES).optional().describe('Default priority of tasks on this route.'),
-      timeout_ms: intField(0).optional().describe('Per-attempt timeout of tasks on this route.'),
-      max_retries: intField(0, 1000).optional().describe('Retries of tasks on this route (default: the target queue\'s).'),
+      queue: ROUTE_FIELDS.queue().describe('Queue the task is published to.'),
+      priority: ROUTE_FIELDS.priority().optional().describe('Default priority of tasks on this route.'),
+      timeout_ms: ROUTE_FIELDS.timeoutMs().optional().describe('Per-attempt timeout of tasks on this route.'),
+      max_retries: ROUTE_FIELDS.maxRetries().optional().describe('Retries of tasks on this route (default: the target queue\'s).'),
     },
     says('a mapping'),
   )
@@ -175,7 +166,7 @@ const taskDispatcher = section(
     enable_callbacks: boolField().default(true).describe('false: `onCompleted`, `onFailed` and `webhookUrl` throw.'),
     reply_timeout_ms: intField(1).default(30_000).describe('Default wait of a request/reply dispatch.'),
     status_retention_seconds: intField(1).default(86_400).describe('How long task statuses are kept after their last change.'),
-    routes: map(stringField(TASK_TYPE_PATTERN, TASK_TYPE_EXPECTED), route).describe('Task type -> route.'),
+    routes: map(taskTypeField(), route).describe('Task type -> route.'),
   },
   'The seed\'s `task_dispatcher` section plus `routes`.',
 );
@@ -194,17 +185,17 @@ export const CONFIG_SCHEMA = z
       task_dispatcher: taskDispatcher,
       retention: section(
         {
-          completed_count: intField(0).default(1000).describe('Completed results kept per queue (0 keeps none).'),
+          completed_count: QUEUE_FIELDS.completedCount().default(1000).describe('Completed results kept per queue (0 keeps none).'),
           completed_age_seconds: intField(1).default(3600).describe('... and for how long.'),
-          dead_letter_max_size: intField(1).default(10_000).describe('Dead letters kept per queue.'),
+          dead_letter_max_size: QUEUE_FIELDS.deadLetterMaxSize().default(10_000).describe('Dead letters kept per queue.'),
           dead_letter_max_age_seconds: intField(1).default(7 * 86_400),
           idempotency_ttl_seconds: intField(1).default(86_400).describe('How long idempotency keys are remembered.'),
         },
         'How long queues keep results, dead letters and idempotency keys.',
       ),
       limits: section({
-        max_payload_bytes: intField(1, 512 * 1024 * 1024).default(1024 * 1024).describe('Largest payload JSON.'),
-        prefetch: intField(1, 10_000).default(100).describe('Most messages a worker takes per fetch.'),
+        max_payload_bytes: QUEUE_FIELDS.maxPayloadBytes().default(1024 * 1024).describe('Largest payload JSON.'),
+        prefetch: QUEUE_FIELDS.prefetch().default(100).describe('Most messages a worker takes per fetch.'),
       }),
       metrics: section({
         enabled: boolField().default(true),

@@ -1,7 +1,7 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import { createQueue } from '../queue/create-queue';
 import type { TaskQueue } from '../queue/queue.types';
-import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
+import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
@@ -52,17 +52,10 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   if (typeof service !== 'string' || !QUEUE_NAME_PATTERN.test(service)) {
     throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
   }
-  const int = (path: string, v: unknown, fallback: number, min: number): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new QueueConfigError(`dispatcher.${path}`, v, `an integer >= ${min}`);
-    return v;
-  };
+  const int = (path: string, v: unknown, fallback: number, min: number): number => checkOption(intField(min).default(fallback), v, `dispatcher.${path}`);
   const routes = validateRoutes(options.routes);
-  if (options.routingEnabled !== undefined && typeof options.routingEnabled !== 'boolean') {
-    throw new QueueConfigError('dispatcher.routingEnabled', options.routingEnabled, 'true or false');
-  }
-  const localQueue = options.localQueue ?? service;
-  if (typeof localQueue !== 'string' || !QUEUE_NAME_PATTERN.test(localQueue)) throw new QueueConfigError('dispatcher.localQueue', localQueue, 'a queue name');
+  const routingEnabled = checkOption(boolField().default(true), options.routingEnabled, 'dispatcher.routingEnabled');
+  const localQueue = checkQueueName(options.localQueue ?? service, 'dispatcher.localQueue');
   const retentionMs = int('statusRetentionMs', options.statusRetentionMs, 86_400_000, 1000);
   const resultsMaxLen = int('resultsMaxLen', options.resultsMaxLen, 10_000, 1);
   const claimIdleMs = int('claimIdleMs', options.claimIdleMs, 30_000, 100);
@@ -105,7 +98,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   return new TaskDispatcher(store, {
     service,
     routes,
-    routingEnabled: options.routingEnabled ?? true,
+    routingEnabled,
     localQueue,
     replyTimeoutMs: int('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
     blockMs: int('blockMs', options.blockMs, 5000, 10),

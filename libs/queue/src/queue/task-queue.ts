@@ -1,6 +1,7 @@
 import { DeadLetterNotFoundError, InvalidOptionError, QueueClosedError } from '../errors';
 import { decodeBody } from './message-codec';
-import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
+import { checkTaskType } from '../util/fields';
+import { ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
@@ -59,9 +60,7 @@ export class StoreBackedQueue implements TaskQueue {
 
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {
     this.assertOpen();
-    if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
-      throw new InvalidOptionError('process.type', type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
-    }
+    checkTaskType(type, 'process.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
     const concurrency = options.concurrency ?? this.options.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {

@@ -1,10 +1,11 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import { createQueue } from '../queue/create-queue';
 import type { TaskQueue } from '../queue/queue.types';
-import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
 import type { RedisClient } from '../redis/redis-connection';
+import { checkOption, checkQueueName, intField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
+import { SCHEDULER_FIELDS } from './schedule-spec';
 import type { MissedPolicy, Scheduler } from './scheduler';
 import { TaskScheduler } from './task-scheduler';
 
@@ -52,17 +53,10 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,50}$/.test(name)) {
     throw new QueueConfigError('scheduler.name', name, 'a name of 1..50 characters from [A-Za-z0-9_.:-]');
   }
-  const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number => {
-    const v = options[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new QueueConfigError(`scheduler.${key}`, v, `an integer >= ${min}`);
-    return v;
-  };
-  const missed = options.missedPolicy ?? 'skip';
-  if (missed !== 'skip' && missed !== 'run_once') throw new QueueConfigError('scheduler.missedPolicy', missed, '"skip" or "run_once"');
-  if (options.defaultQueue !== undefined && (typeof options.defaultQueue !== 'string' || !QUEUE_NAME_PATTERN.test(options.defaultQueue))) {
-    throw new QueueConfigError('scheduler.defaultQueue', options.defaultQueue, 'a queue name');
-  }
+  const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number =>
+    checkOption(intField(min).default(fallback), options[key], `scheduler.${key}`);
+  const missed = checkOption(SCHEDULER_FIELDS.missedPolicy().default('skip'), options.missedPolicy, 'scheduler.missedPolicy');
+  if (options.defaultQueue !== undefined) checkQueueName(options.defaultQueue, 'scheduler.defaultQueue');
   const given = new Map<string, TaskQueue>();
   for (const [i, q] of (options.queues ?? []).entries()) {
     if (!q || typeof q.publish !== 'function') throw new QueueConfigError(`scheduler.queues[${i}]`, q, 'a TaskQueue');
@@ -78,7 +72,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     resolveQueue = (queueName) => {
       const known = given.get(queueName) ?? owned.get(queueName);
       if (known) return known;
-      if (!QUEUE_NAME_PATTERN.test(queueName)) throw new InvalidOptionError('schedule.task.queue', queueName, 'a queue name');
+      checkQueueName(queueName, 'schedule.task.queue', InvalidOptionError);
       const opened = createQueue({ name: queueName, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
       owned.set(queueName, opened);
       return opened;
