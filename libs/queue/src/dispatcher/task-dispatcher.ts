@@ -1,6 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
 import type { QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
+import { untilAborted } from '../util/abort';
+import { isNonRetryable, recordError } from '../util/error-record';
+import { parseJsonOr } from '../util/json';
+import { FailureBackoff, retryBriefly, sleep } from '../util/retry';
 import { asEnvelope, prepareDispatch, PreparedDispatch } from './dispatch-prepare';
 import type {
   BatchItem, CompletedTask, DispatchAndWaitOptions, DispatchHandler, DispatchHandlerContext, DispatchOptions, Dispatcher, FailedTask,
@@ -138,8 +142,8 @@ export class TaskDispatcher implements Dispatcher {
     const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
     const status: TaskStatus = { taskId, state: f.state as TaskState, type: f.type, queue: f.queue, attempts: Number(f.attempts ?? 0),
       createdAt: num(f.createdAt), startedAt: num(f.startedAt), updatedAt: num(f.updatedAt), finishedAt: num(f.finishedAt), messageId: f.messageId };
-    if (f.state === 'completed' && f.result !== undefined) status.result = parseJson(f.result);
-    if ((f.state === 'failed' || f.state === 'retrying') && f.error) status.error = parseJson(f.error) as RecordedError;
+    if (f.state === 'completed' && f.result !== undefined) status.result = parseJsonOr(f.result, f.result);
+    if ((f.state === 'failed' || f.state === 'retrying') && f.error) status.error = parseJsonOr<RecordedError, string>(f.error, f.error) as RecordedError;
     for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
     if ((status.state === 'processing' || status.state === 'retrying') && status.messageId && status.queue) await this.checkDead(status);
     return status;
@@ -217,50 +221,37 @@ export class TaskDispatcher implements Dispatcher {
       resultJson = JSON.stringify(result === undefined ? null : result);
     } catch (error) {
       if (error instanceof LeaseLostError || error instanceof QueueClosedError) throw error; // delivered again: not an outcome
-      const recorded = recordError(error);
-      const final = (error as { retryable?: unknown })?.retryable === false || message.attempt > message.maxRetries;
-      if (final) await this.reliably(() => this.store.finish({ ...base, ok: false, valueJson: JSON.stringify(recorded) }));
+      const recorded = recordError(error, { stack: false });
+      const final = isNonRetryable(error) || message.attempt > message.maxRetries;
+      if (final) await retryBriefly(() => this.store.finish({ ...base, ok: false, valueJson: JSON.stringify(recorded) }));
       else await this.store.attemptFailed(env.o, env.t, message.attempt, JSON.stringify(recorded)).catch(() => undefined);
       throw error;
     }
-    await this.reliably(() => this.store.finish({ ...base, ok: true, valueJson: resultJson }));
+    await retryBriefly(() => this.store.finish({ ...base, ok: true, valueJson: resultJson }));
     return result;
-  }
-
-  /** Retries a short Redis hiccup; past that the error makes the queue retry the task (at-least-once). */
-  private async reliably(step: () => Promise<unknown>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await step();
-        return;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    }
   }
 
   private startReplies(): void {
     if (this.replyLoop || this.closing) return;
     this.replyLoop = (async () => {
-      let failures = 0;
+      const backoff = new FailureBackoff(50);
       while (!this.closing) {
         try {
           const replies = await this.store.readReplies(this.settings.blockMs);
-          failures = 0;
+          backoff.succeeded();
           for (const r of replies) {
             const waiter = this.waiters.get(r.taskId);
             if (!waiter) continue;
             this.waiters.delete(r.taskId);
-            const value = parseJson(r.valueJson);
+            const value = parseJsonOr(r.valueJson, r.valueJson);
             if (r.ok) waiter.resolve(value);
             else waiter.reject(new RemoteTaskError(r.taskId, waiter.type, value as RecordedError));
           }
         } catch (error) {
           if (this.closing) break;
-          failures++;
-          this.logger.error(`reading replies failed: ${(error as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(failures, 7))));
+          const pause = backoff.failed();
+          this.logger.error(`reading replies failed (retrying in ${pause} ms): ${(error as Error).message}`);
+          await sleep(pause);
         }
       }
     })();
@@ -272,24 +263,3 @@ export class TaskDispatcher implements Dispatcher {
   }
 }
 
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then((v) => (signal.removeEventListener('abort', onAbort), resolve(v)), (e) => (signal.removeEventListener('abort', onAbort), reject(e)));
-  });
-}
-
-function recordError(error: unknown): RecordedError {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: typeof error === 'string' ? error : String(JSON.stringify(error)) };
-}
-
-function parseJson(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return json;
-  }
-}

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LeaseLostError, QueueClosedError } from '../errors';
+import { isNonRetryable, recordError } from '../util/error-record';
+import { FailureBackoff, sleep } from '../util/retry';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
 import { decodeBody, toQueueMessage } from './message-codec';
@@ -113,7 +115,7 @@ export class QueueWorker {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
+    const backoff = new FailureBackoff(100);
     const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
     /** Set while the last fetch (ours, or the one run on wake-up) left the queue drained: wait, do not fetch. */
     let drained: FetchResult | null = null;
@@ -129,7 +131,7 @@ export class QueueWorker {
         if (!drained) {
           const result = await this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor);
           this.acceptFetched(result);
-          failures = 0;
+          backoff.succeeded();
           if (this.closing || !(result.paused || result.deliveries.length < wanted)) continue;
           drained = result;
         }
@@ -152,10 +154,9 @@ export class QueueWorker {
       } catch (error) {
         drained = null;
         if (this.closing) break;
-        failures++;
-        const pause = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        const pause = backoff.failed();
         this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await sleep(pause);
       }
     }
   }
@@ -241,7 +242,7 @@ export class QueueWorker {
   private failAction(run: HandlerRun, error: unknown): FailAction {
     const m = run.message;
     const recorded = recordError(error);
-    const nonRetryable = typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;
+    const nonRetryable = isNonRetryable(error);
     if (!nonRetryable && m.attempt <= m.maxRetries) {
       return { kind: 'retry', delayMs: backoffDelay(this.options.backoff, m.attempt, Math.random()), errorJson: JSON.stringify(recorded) };
     }
@@ -295,11 +296,6 @@ export class QueueWorker {
       this.logger.error(`could not put ${refs.length} messages back (their leases will expire and they run again): ${(error as Error).message}`);
     }
   }
-}
-
-function recordError(error: unknown): { name: string; message: string; stack?: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
 }
 
 function deadInfo(reason: string, attempts: number, error?: { name: string; message: string; stack?: string }): string {

@@ -1,6 +1,7 @@
 import { DeadLetterNotFoundError, InvalidOptionError, QueueClosedError } from '../errors';
 import { decodeBody } from './message-codec';
 import { checkTaskType } from '../util/fields';
+import { parseJsonOr } from '../util/json';
 import { ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
@@ -83,7 +84,7 @@ export class StoreBackedQueue implements TaskQueue {
     }
     if (stored.nextAt !== null) status.nextAt = stored.nextAt;
     if (stored.state === 'processing') status.attempts = stored.endedAttempts + 1;
-    const detail = stored.detail ? safeParse(stored.detail) : undefined;
+    const detail = stored.detail ? parseJsonOr<Record<string, unknown>>(stored.detail, undefined) : undefined;
     if (stored.state === 'completed' && detail) {
       status.result = detail.r;
       status.finishedAt = detail.f as number;
@@ -204,7 +205,7 @@ class StoreDeadLetters implements DeadLetterQueue {
 }
 
 function toDeadLetter(entry: StoredDeadLetter): DeadLetter {
-  const info = safeParse(entry.infoJson) ?? {};
+  const info = parseJsonOr<Record<string, unknown>>(entry.infoJson, undefined) ?? {};
   const decoded = decodeBody(entry.body);
   const base = {
     id: entry.id,
@@ -217,12 +218,4 @@ function toDeadLetter(entry: StoredDeadLetter): DeadLetter {
     return { ...base, type: decoded.header.type, priority: PRIORITIES[decoded.header.priority], payload: decoded.payload, createdAt: decoded.header.createdAt };
   }
   return { ...base, type: null, priority: null, payload: null, raw: entry.body ?? undefined };
-}
-
-function safeParse(json: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
