@@ -1,5 +1,5 @@
 import { NonRetryableError } from '../errors';
-import { untilAborted } from './abort';
+import { sleepUnlessAborted, untilAborted } from './abort';
 import { isNonRetryable, recordError } from './error-record';
 import { parseJsonOr } from './json';
 import { FailureBackoff, retryBriefly } from './retry';
@@ -50,5 +50,16 @@ describe('shared helpers', () => {
     expect(parseJsonOr('null', 'fallback')).toBeNull();
     expect(parseJsonOr('{broken', undefined)).toBeUndefined();
     expect(parseJsonOr('{broken', '{broken')).toBe('{broken');
+  });
+});
+
+describe('sleepUnlessAborted', () => {
+  it('resolves after the time, or rejects with the reason as soon as the signal fires', async () => {
+    await expect(sleepUnlessAborted(1, new AbortController().signal)).resolves.toBeUndefined();
+    const controller = new AbortController();
+    const long = sleepUnlessAborted(60_000, controller.signal);
+    controller.abort(new Error('shutdown'));
+    await expect(long).rejects.toThrow('shutdown');
+    await expect(sleepUnlessAborted(1, controller.signal)).rejects.toThrow('shutdown');
   });
 });
