@@ -5,25 +5,20 @@ import { createEventBus } from '../events/create-event-bus';
 import { createQueue } from '../queue/create-queue';
 import { checkOption, checkTaskType, intField, numberField } from './fields';
 
-function yamlProblem(raw: Record<string, unknown>): string {
-  try {
-    parseConfig(raw, { env: {} });
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error.problems.map((p) => p.expected).join('; ');
-    throw error;
-  }
-  throw new Error('expected a ConfigValidationError');
-}
-
-function optionProblem(fn: () => unknown): QueueConfigError {
+/** The error `fn` throws (the test fails when it throws none). */
+function thrown<E>(fn: () => unknown, type: new (...args: never[]) => E): E {
   try {
     fn();
   } catch (error) {
-    if (error instanceof QueueConfigError) return error;
+    if (error instanceof type) return error;
     throw error;
   }
-  throw new Error('expected a QueueConfigError');
+  throw new Error(`expected a ${type.name}`);
 }
+
+const yamlProblem = (raw: Record<string, unknown>) =>
+  thrown(() => parseConfig(raw, { env: {} }), ConfigValidationError).problems.map((p) => p.expected).join('; ');
+const optionProblem = (fn: () => unknown) => thrown(fn, QueueConfigError);
 
 describe('shared validators', () => {
   it('say what they expect, with the option path and the value found', () => {
