@@ -67,6 +67,7 @@ const queueOverrides = z
     },
     says('a mapping'),
   )
+  .prefault({}) // `ai_tasks:` with nothing after it: a queue with the defaults
   .describe('Overrides of the `message_queue` defaults for one queue.');
 
 const messageQueue = section(
