@@ -1,5 +1,5 @@
-import { InvalidOptionError, QueueConfigError } from '../errors';
-import { createQueue } from '../queue/create-queue';
+import { QueueConfigError } from '../errors';
+import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { RedisClient } from '../redis/redis-connection';
@@ -65,33 +65,17 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     backoffMs: int('webhook.backoffMs', w.backoffMs, 200, 0),
     timeoutMs: int('webhook.timeoutMs', w.timeoutMs, 5000, 1),
   };
-  const given = new Map<string, TaskQueue>();
-  for (const [i, q] of (options.queues ?? []).entries()) {
-    if (!q || typeof q.publishBatch !== 'function') throw new QueueConfigError(`dispatcher.queues[${i}]`, q, 'a TaskQueue');
-    given.set(q.name, q);
-  }
-  const owned = new Map<string, TaskQueue>();
   const backend = options.backend;
   let store: RedisDispatcherStore | MemoryDispatcherStore;
-  let resolveQueue: (name: string) => TaskQueue;
+  let queues: QueueDirectory;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('dispatcher.backend.client', backend.client, 'an ioredis client');
     store = new RedisDispatcherStore({ client: backend.client, prefix: backend.prefix ?? 'dsp', service, retentionMs, resultsMaxLen, claimIdleMs,
       consumerName: backend.consumerName });
-    resolveQueue = (name) => {
-      const known = given.get(name) ?? owned.get(name);
-      if (known) return known;
-      const opened = createQueue({ name, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
-      owned.set(name, opened);
-      return opened;
-    };
+    queues = new QueueDirectory(options.queues, 'dispatcher', { client: backend.client, prefix: backend.queuePrefix });
   } else if (backend?.type === 'memory') {
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);
-    resolveQueue = (name) => {
-      const known = given.get(name);
-      if (!known) throw new InvalidOptionError('dispatch.queue', name, `one of the queues given to the dispatcher (${[...given.keys()].join(', ') || 'none'})`);
-      return known;
-    };
+    queues = new QueueDirectory(options.queues, 'dispatcher');
   } else {
     throw new QueueConfigError('dispatcher.backend.type', (backend as { type?: unknown })?.type, '"redis" or "memory"');
   }
@@ -103,9 +87,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     replyTimeoutMs: int('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
     blockMs: int('blockMs', options.blockMs, 5000, 10),
     webhook,
-    resolveQueue,
-    closeOwnedQueues: async () => {
-      await Promise.all([...owned.values()].map((q) => q.close()));
-    },
+    resolveQueue: (name) => queues.get(name, 'dispatch.queue'),
+    closeOwnedQueues: () => queues.closeOwned(),
   });
 }

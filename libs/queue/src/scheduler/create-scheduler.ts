@@ -1,5 +1,5 @@
-import { InvalidOptionError, QueueConfigError } from '../errors';
-import { createQueue } from '../queue/create-queue';
+import { QueueConfigError } from '../errors';
+import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import type { RedisClient } from '../redis/redis-connection';
 import { checkOption, checkQueueName, intField } from '../util/fields';
@@ -57,33 +57,16 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     checkOption(intField(min).default(fallback), options[key], `scheduler.${key}`);
   const missed = checkOption(SCHEDULER_FIELDS.missedPolicy().default('skip'), options.missedPolicy, 'scheduler.missedPolicy');
   if (options.defaultQueue !== undefined) checkQueueName(options.defaultQueue, 'scheduler.defaultQueue');
-  const given = new Map<string, TaskQueue>();
-  for (const [i, q] of (options.queues ?? []).entries()) {
-    if (!q || typeof q.publish !== 'function') throw new QueueConfigError(`scheduler.queues[${i}]`, q, 'a TaskQueue');
-    given.set(q.name, q);
-  }
   const backend = options.backend;
-  const owned = new Map<string, TaskQueue>();
   let store: MemorySchedulerStore | RedisSchedulerStore;
-  let resolveQueue: (queueName: string) => TaskQueue;
+  let queues: QueueDirectory;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('scheduler.backend.client', backend.client, 'an ioredis client');
     store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq');
-    resolveQueue = (queueName) => {
-      const known = given.get(queueName) ?? owned.get(queueName);
-      if (known) return known;
-      checkQueueName(queueName, 'schedule.task.queue', InvalidOptionError);
-      const opened = createQueue({ name: queueName, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix } });
-      owned.set(queueName, opened);
-      return opened;
-    };
+    queues = new QueueDirectory(options.queues, 'scheduler', { client: backend.client, prefix: backend.queuePrefix });
   } else if (backend?.type === 'memory') {
     store = backend.store ?? new MemorySchedulerStore();
-    resolveQueue = (queueName) => {
-      const known = given.get(queueName);
-      if (!known) throw new InvalidOptionError('schedule.task.queue', queueName, `one of the queues given to the scheduler (${[...given.keys()].join(', ') || 'none'})`);
-      return known;
-    };
+    queues = new QueueDirectory(options.queues, 'scheduler');
   } else {
     throw new QueueConfigError('scheduler.backend.type', (backend as { type?: unknown })?.type, '"redis" or "memory"');
   }
@@ -95,10 +78,8 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     missedGraceMs: int('missedGraceMs', 1000, 0),
     maxIdleMs: int('maxIdleMs', 30_000, 10),
     activeTtlMs: int('activeTtlMs', 300_000, 1000),
-    resolveQueue,
-    closeOwnedQueues: async () => {
-      await Promise.all([...owned.values()].map((q) => q.close()));
-    },
+    resolveQueue: (queueName) => queues.get(queueName, 'schedule.task.queue'),
+    closeOwnedQueues: () => queues.closeOwned(),
     beforeLoop: redisStore ? () => redisStore.subscribe() : undefined,
   });
   if (options.autoStart !== false) scheduler.start();
