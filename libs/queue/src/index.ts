@@ -23,6 +23,7 @@ export type { ConsoleQueueLoggerOptions, LogFormat, QueueLogger } from './logger
 
 // Task queue
 export { createQueue } from './queue/create-queue';
+export { sleepUnlessAborted } from './util/abort';
 export type { CreateQueueOptions, QueueBackend } from './queue/create-queue';
 export type { StoreBackedQueue } from './queue/task-queue';
 export { PRIORITIES } from './queue/queue.types';

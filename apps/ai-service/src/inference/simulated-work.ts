@@ -1,4 +1,5 @@
 /** Helpers of the simulated models: deterministic numbers from a payload, and work that honours an AbortSignal. */
+import { sleepUnlessAborted } from '@meeting/queue';
 
 /** FNV-1a hash of a string: the same input gives the same "model output". */
 export function hashOf(text: string): number {
@@ -16,17 +17,4 @@ export function scoreOf(seed: string, min: number, max: number): number {
 }
 
 /** Waits `ms` unless `signal` fires first; then rejects with the signal's reason (e.g. TaskTimeoutError). */
-export function simulateWork(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export const simulateWork = sleepUnlessAborted;

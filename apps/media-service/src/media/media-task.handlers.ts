@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DispatchHandlerContext, NonRetryableError } from '@meeting/queue';
+import { DispatchHandlerContext, NonRetryableError, sleepUnlessAborted } from '@meeting/queue';
 import { OnTask } from '@meeting/queue/nest';
 import { MediaEventsPublisher } from './media-events.publisher';
 import { MediaLibrary, Recording } from './media-library.service';
@@ -15,22 +15,6 @@ function fail(message: string): never {
 function object(type: string, payload: unknown): Record<string, unknown> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) fail(`${type}: the payload must be an object`);
   return payload as Record<string, unknown>;
-}
-
-/** Waits `ms` unless the task's signal fires (timeout, shutdown). */
-function work(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
@@ -54,7 +38,7 @@ export class MediaTaskHandlers {
     if (typeof p.meetingId !== 'string' || !p.meetingId) fail('recording_process: payload.meetingId must be a non-empty string');
     const durationMs = typeof p.durationMs === 'number' && p.durationMs >= 0 ? p.durationMs : 0;
     const participants = Array.isArray(p.participants) ? p.participants.filter((x): x is string => typeof x === 'string') : [];
-    await work(50, ctx.signal);
+    await sleepUnlessAborted(50, ctx.signal);
     // One recording per meeting: a redelivered task rebuilds the same recording.
     const recording = this.library.save({
       recordingId: `rec-${p.meetingId}`, meetingId: p.meetingId, format: 'mp4', durationMs, participants,
@@ -73,7 +57,7 @@ export class MediaTaskHandlers {
     const format = (FORMATS as readonly unknown[]).includes(p.format) ? (p.format as string) : fail(`transcode: format must be one of ${FORMATS.join(', ')}`);
     const resolution = p.resolution === undefined ? '720p'
       : (RESOLUTIONS as readonly unknown[]).includes(p.resolution) ? (p.resolution as string) : fail(`transcode: resolution must be one of ${RESOLUTIONS.join(', ')}`);
-    await work(80, ctx.signal);
+    await sleepUnlessAborted(80, ctx.signal);
     const rendition = { resolution, sizeBytes: Math.round(recording.sizeBytes * (format === 'mp3' ? 0.1 : 0.6)) };
     recording.renditions[format] = rendition;
     this.logger.log(`transcode ${ctx.taskId}: ${recording.recordingId} -> ${format} ${resolution}`);

@@ -1,116 +1,223 @@
+import { z } from 'zod';
 import { QueueConfigError } from '../errors';
-import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
-import { PRIORITIES } from '../queue/queue.types';
+import { ROUTE_FIELDS } from '../dispatcher/dispatch-prepare';
+import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
+import { QUEUE_FIELDS } from '../queue/queue-options';
+import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { maskRedisUrl } from '../redis/redis-connection';
+import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField } from '../util/fields';
 import type { QueueAppConfig } from './config.types';
-import { s, Schema, validateAgainst } from './schema';
+import { collectProblems, masked, prepareInput } from './schema';
 
-const node = s.object({ host: s.string(undefined, /^\S+$/, 'a host name'), port: s.int(1, undefined, 65535) });
-const queueName = (def?: string) => s.string(def, QUEUE_NAME_PATTERN, 'a queue name of 1..100 characters from [A-Za-z0-9_.:-]');
-const priority = s.enum(PRIORITIES);
+/*
+ * The one schema of the YAML configuration. The TypeScript types (`config.types.ts`), the
+ * validation with its error messages (`schema.ts`) and the JSON Schema for editors
+ * (`config/config.schema.json`, `npm run config:schema`) are all derived from it. Defaults are
+ * those documented in `docs/configuration.md`; a key without a default is optional.
+ */
 
+const says = (expected: string) => ({ error: () => expected });
+/** A mapping with exactly these keys; absent means `{}` (so the defaults inside apply). */
+const section = <T extends z.core.$ZodLooseShape>(shape: T, description?: string) => {
+  // Every key of a section is optional or has a default, so `{}` is a valid input.
+  const object = z.strictObject(shape, says('a mapping')).prefault({} as z.input<z.ZodObject<T, z.core.$strict>>);
+  return description ? object.describe(description) : object;
+};
+const list = <T extends z.ZodType>(item: T) => z.array(item, says('a list')).default([]);
+const map = <T extends z.ZodType>(key: z.ZodString, value: T) => z.record(key, value, says('a mapping')).default({});
+
+const hostName = () => stringField(/^\S+$/, 'a host name');
+const node = z.strictObject({ host: hostName(), port: intField(1, 65535) }, says('a mapping'));
+const scheduling = () => enumField(['strict', 'weighted']);
 const maskUrl = (value: unknown) => (typeof value === 'string' ? maskRedisUrl(value) : value);
 
-/** The schema of the whole file; defaults are those documented in `docs/configuration.md`. */
-export const CONFIG_SCHEMA: Schema = s.object({
-  service_name: s.string('meeting-service', /^[A-Za-z0-9_.-]{1,64}$/, 'a name of 1..64 characters from [A-Za-z0-9_.-]'),
-  redis: s.object({
-    url: s.secret(maskUrl, /^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL'),
-    host: s.string('127.0.0.1', /^\S+$/, 'a host name'),
-    port: s.int(1, 6379, 65535),
-    db: s.int(0, 0, 15),
-    username: s.string(),
-    password: s.secret(),
-    tls: s.bool(false),
-    sentinels: s.array(node),
-    sentinel_name: s.string(),
-    cluster_nodes: s.array(node),
-    key_prefix: s.string('mq', /^[A-Za-z0-9_.:-]{1,64}$/, 'a key prefix of 1..64 characters from [A-Za-z0-9_.:-]'),
-    pool: s.object({ size: s.int(1, 1, 16) }),
-    connect_timeout_ms: s.int(1, 10_000),
-  }),
-  message_queue: s.object({
-    enabled: s.bool(true),
-    type: s.enum(['redis', 'memory'], 'redis'),
-    queue_name: queueName('meeting_system'),
-    workers: s.int(1, 4),
-    visibility_timeout: s.number(0.1, 30, 86_400),
-    poll_interval: s.int(10, 100, 600_000),
-    idle_block_ms: s.int(10, 30_000, 600_000),
-    max_retries: s.int(0, 3, 1000),
-    enable_dead_letter_queue: s.bool(true),
-    default_timeout_ms: s.int(0, 0),
-    retry_backoff: s.object({ base_ms: s.int(0, 1000), factor: s.number(1, 2, 100), max_ms: s.int(0, 60_000), jitter: s.number(0, 0.2, 1) }),
-    scheduling: s.enum(['strict', 'weighted'], 'strict'),
-    weights: s.object({ critical: s.int(1, 8, 1000), high: s.int(1, 4, 1000), normal: s.int(1, 2, 1000), low: s.int(1, 1, 1000) }),
-    publish_timeout_ms: s.int(0, 10_000),
-    outbox: s.object({ enabled: s.bool(false), max_size: s.int(1, 10_000) }),
-    queues: s.map(
-      s.object({
-        workers: s.int(1),
-        visibility_timeout: s.number(0.1, undefined, 86_400),
-        max_retries: s.int(0, undefined, 1000),
-        default_timeout_ms: s.int(0),
-        enable_dead_letter_queue: s.bool(),
-        scheduling: s.enum(['strict', 'weighted']),
+const redis = section(
+  {
+    url: stringField(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
+      .register(masked, { mask: maskUrl })
+      .optional()
+      .describe('`redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Set by `REDIS_URL` when that is in the environment.'),
+    host: hostName().default('127.0.0.1').describe('Redis host, used without `url`.'),
+    port: intField(1, 65535).default(6379),
+    db: intField(0, 15).default(0),
+    username: stringField().optional().describe('ACL user (also for Sentinel).'),
+    password: stringField().register(masked, { mask: () => '***' }).optional().describe('Password (also for Sentinel). Never logged.'),
+    tls: boolField().default(false).describe('TLS on host/port, Sentinel and Cluster connections.'),
+    sentinels: list(node).describe('Sentinel nodes `[{ host, port }]`; needs `sentinel_name`.'),
+    sentinel_name: stringField().optional().describe('Sentinel master group name.'),
+    cluster_nodes: list(node).describe('Seed nodes `[{ host, port }]` of a Redis Cluster.'),
+    key_prefix: stringField(/^[A-Za-z0-9_.:-]{1,64}$/, 'a key prefix of 1..64 characters from [A-Za-z0-9_.:-]')
+      .default('mq')
+      .describe('Prefix of every key, before the `{queue}` hash tag.'),
+    pool: section({ size: intField(1, 16).default(1) }, 'Command connections shared by all queues and buses (round robin).'),
+    connect_timeout_ms: intField(1).default(10_000).describe('Give up connecting after this long; also the start-up wait for Redis.'),
+  },
+  'Where Redis is: `url`, or `host`/`port`/`db`, or `sentinels` + `sentinel_name`, or `cluster_nodes`.',
+);
+
+const queueOverrides = z
+  .strictObject(
+    {
+      workers: QUEUE_FIELDS.concurrency().optional(),
+      visibility_timeout: numberField(0.1, 86_400).optional(),
+      max_retries: QUEUE_FIELDS.maxRetries().optional(),
+      default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().optional(),
+      enable_dead_letter_queue: boolField().optional(),
+      scheduling: scheduling().optional(),
+    },
+    says('a mapping'),
+  )
+  .prefault({}) // `ai_tasks:` with nothing after it: a queue with the defaults
+  .describe('Overrides of the `message_queue` defaults for one queue.');
+
+const messageQueue = section(
+  {
+    enabled: boolField().default(true),
+    type: enumField(['redis', 'memory']).default('redis').describe('`memory`: one process, nothing persisted (tests and development).'),
+    queue_name: queueNameField().default('meeting_system').describe('The default queue; also the dispatcher\'s local queue.'),
+    workers: QUEUE_FIELDS.concurrency().default(4).describe('Handlers running at once per task type and process.'),
+    visibility_timeout: numberField(0.1, 86_400).default(30).describe('Lease length in seconds.'),
+    poll_interval: intField(10, 600_000).default(100).describe('The seed\'s polling interval in ms: accepted for compatibility, no effect (idle workers block and are woken by new work).'),
+    idle_block_ms: QUEUE_FIELDS.idleBlockMs().default(30_000).describe('Longest an idle worker blocks before it re-checks expired leases and due delayed messages (capped at the visibility timeout).'),
+    max_retries: QUEUE_FIELDS.maxRetries().default(3).describe('Retries before the dead-letter queue.'),
+    enable_dead_letter_queue: boolField().default(true).describe('false drops messages that failed for good (they are counted).'),
+    default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().default(0).describe('Per-attempt timeout, 0 = none.'),
+    retry_backoff: section(
+      {
+        base_ms: backoffFields.base().default(1000),
+        factor: backoffFields.factor().default(2),
+        max_ms: backoffFields.max().default(60_000),
+        jitter: backoffFields.jitter().default(0.2),
+      },
+      'Exponential backoff between attempts: min(max_ms, base_ms * factor^(attempt-1)), minus up to `jitter` of it at random.',
+    ),
+    scheduling: scheduling().default('strict').describe('`strict`: always the highest non-empty tier; `weighted`: tiers drawn by `weights`.'),
+    weights: section(
+      {
+        critical: QUEUE_FIELDS.weight().default(8),
+        high: QUEUE_FIELDS.weight().default(4),
+        normal: QUEUE_FIELDS.weight().default(2),
+        low: QUEUE_FIELDS.weight().default(1),
+      },
+      'Tier weights for `weighted` scheduling.',
+    ),
+    publish_timeout_ms: QUEUE_FIELDS.publishTimeoutMs()
+      .default(10_000)
+      .describe('Longest a publish waits for Redis before PublishTimeoutError, in ms (0 = no bound).'),
+    outbox: section(
+      { enabled: boolField().default(false), max_size: QUEUE_FIELDS.outboxMaxSize().default(10_000) },
+      'Backup producer (Redis): publishes wait in a bounded in-process outbox while Redis is unreachable.',
+    ),
+    queues: map(queueNameField(), queueOverrides).describe('Further named queues, each with overrides.'),
+  },
+  'The seed\'s `message_queue` section plus the knobs of the priority queue.',
+);
+
+const taskScheduler = section(
+  {
+    enabled: boolField().default(true),
+    buffer_size: intField(1).default(1000).describe('Seed key, validated; no effect (scheduled tasks wait in the queue).'),
+    workers: intField(1).default(8).describe('Seed key, validated; no effect (scheduled tasks run on the queue\'s workers).'),
+    enable_delayed_tasks: boolField().default(true).describe('false: `scheduleTask` refuses one-off delayed tasks.'),
+    missed_policy: SCHEDULER_FIELDS.missedPolicy().default('skip').describe('Recurring occurrences missed while no scheduler ran.'),
+  },
+  'The seed\'s `task_scheduler` section.',
+);
+
+const eventBus = section(
+  {
+    enabled: boolField().default(true),
+    type: BUS.type().default('redis_pubsub'),
+    buffer_size: BUS.bufferSize().default(1000).describe('Events buffered before handlers run.'),
+    workers: BUS.workers().default(4).describe('Event handlers running at once.'),
+    buffer_full_policy: BUS.bufferFullPolicy().default('wait').describe('What a full buffer does (`drop` is counted).'),
+    stream: section(
+      {
+        max_len: BUS.maxLen().default(100_000).describe('Approximate entries kept per channel (0 = no limit).'),
+        max_age_seconds: BUS.maxAge().default(86_400).describe('Entries older than this are trimmed (0 = no limit).'),
+        max_deliveries: BUS.maxDeliveries().default(5).describe('Deliveries before an event goes to the dead-letter stream.'),
+        claim_idle_ms: BUS.claimIdleMs().default(30_000).describe('Pending entries idle this long are reclaimed.'),
+        block_ms: BUS.blockMs().default(5000),
+        read_count: BUS.readCount().default(100),
+        dead_letter_max_len: BUS.deadLetterMaxLen().default(10_000),
+        outbox: section(
+          { enabled: boolField().default(true), max_size: BUS.outboxMaxSize().default(10_000) },
+          'Backup producer: publishes held while Redis is unreachable.',
+        ),
+      },
+      '`redis_stream` only.',
+    ),
+  },
+  'The seed\'s `event_bus` section.',
+);
+
+const route = z
+  .strictObject(
+    {
+      queue: ROUTE_FIELDS.queue().describe('Queue the task is published to.'),
+      priority: ROUTE_FIELDS.priority().optional().describe('Default priority of tasks on this route.'),
+      timeout_ms: ROUTE_FIELDS.timeoutMs().optional().describe('Per-attempt timeout of tasks on this route.'),
+      max_retries: ROUTE_FIELDS.maxRetries().optional().describe('Retries of tasks on this route (default: the target queue\'s).'),
+    },
+    says('a mapping'),
+  )
+  .describe('A dispatcher route: where tasks of one type go.');
+
+const taskDispatcher = section(
+  {
+    enabled: boolField().default(true),
+    enable_routing: boolField().default(true).describe('false: every dispatch goes to the local queue.'),
+    enable_callbacks: boolField().default(true).describe('false: `onCompleted`, `onFailed` and `webhookUrl` throw.'),
+    reply_timeout_ms: intField(1).default(30_000).describe('Default wait of a request/reply dispatch.'),
+    status_retention_seconds: intField(1).default(86_400).describe('How long task statuses are kept after their last change.'),
+    routes: map(taskTypeField(), route).describe('Task type -> route.'),
+  },
+  'The seed\'s `task_dispatcher` section plus `routes`.',
+);
+
+/** The schema of the whole file. */
+export const CONFIG_SCHEMA = z
+  .strictObject(
+    {
+      service_name: stringField(/^[A-Za-z0-9_.-]{1,64}$/, 'a name of 1..64 characters from [A-Za-z0-9_.-]')
+        .default('meeting-service')
+        .describe('Name of the service: logs, Redis client names, event `source`, consumer groups, scheduler name, dispatcher origin.'),
+      redis,
+      message_queue: messageQueue,
+      task_scheduler: taskScheduler,
+      event_bus: eventBus,
+      task_dispatcher: taskDispatcher,
+      retention: section(
+        {
+          completed_count: QUEUE_FIELDS.completedCount().default(1000).describe('Completed results kept per queue (0 keeps none).'),
+          completed_age_seconds: intField(1).default(3600).describe('... and for how long.'),
+          dead_letter_max_size: QUEUE_FIELDS.deadLetterMaxSize().default(10_000).describe('Dead letters kept per queue.'),
+          dead_letter_max_age_seconds: intField(1).default(7 * 86_400),
+          idempotency_ttl_seconds: intField(1).default(86_400).describe('How long idempotency keys are remembered.'),
+        },
+        'How long queues keep results, dead letters and idempotency keys.',
+      ),
+      limits: section({
+        max_payload_bytes: QUEUE_FIELDS.maxPayloadBytes().default(1024 * 1024).describe('Largest payload JSON.'),
+        prefetch: QUEUE_FIELDS.prefetch().default(100).describe('Most messages a worker takes per fetch.'),
       }),
-      QUEUE_NAME_PATTERN, 'a queue name of 1..100 characters from [A-Za-z0-9_.:-]'),
-  }),
-  task_scheduler: s.object({
-    enabled: s.bool(true),
-    buffer_size: s.int(1, 1000),
-    workers: s.int(1, 8),
-    enable_delayed_tasks: s.bool(true),
-    missed_policy: s.enum(['skip', 'run_once'], 'skip'),
-  }),
-  event_bus: s.object({
-    enabled: s.bool(true),
-    type: s.enum(['redis_pubsub', 'redis_stream', 'local'], 'redis_pubsub'),
-    buffer_size: s.int(1, 1000),
-    workers: s.int(1, 4),
-    buffer_full_policy: s.enum(['wait', 'drop'], 'wait'),
-    stream: s.object({
-      max_len: s.int(0, 100_000),
-      max_age_seconds: s.int(0, 86_400),
-      max_deliveries: s.int(1, 5, 1000),
-      claim_idle_ms: s.int(10, 30_000),
-      block_ms: s.int(1, 5000, 600_000),
-      read_count: s.int(1, 100, 10_000),
-      dead_letter_max_len: s.int(1, 10_000),
-      outbox: s.object({ enabled: s.bool(true), max_size: s.int(1, 10_000) }),
-    }),
-  }),
-  task_dispatcher: s.object({
-    enabled: s.bool(true),
-    enable_routing: s.bool(true),
-    enable_callbacks: s.bool(true),
-    reply_timeout_ms: s.int(1, 30_000),
-    status_retention_seconds: s.int(1, 86_400),
-    routes: s.map(s.object({ queue: queueName(), priority, timeout_ms: s.int(0), max_retries: s.int(0, undefined, 1000) }), TASK_TYPE_PATTERN,
-      'a task type of 1..128 characters from [A-Za-z0-9_.:/-]'),
-  }),
-  retention: s.object({
-    completed_count: s.int(0, 1000),
-    completed_age_seconds: s.int(1, 3600),
-    dead_letter_max_size: s.int(1, 10_000),
-    dead_letter_max_age_seconds: s.int(1, 7 * 86_400),
-    idempotency_ttl_seconds: s.int(1, 86_400),
-  }),
-  limits: s.object({
-    max_payload_bytes: s.int(1, 1024 * 1024, 512 * 1024 * 1024),
-    prefetch: s.int(1, 100, 10_000),
-  }),
-  metrics: s.object({
-    enabled: s.bool(true),
-    prefix: s.string('mq_', /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*'),
-    default_metrics: s.bool(true),
-  }),
-  health: s.object({
-    max_pending: s.int(0, 1000),
-    max_dead_letters: s.int(0, 100),
-    ping_timeout_ms: s.int(1, 1000),
-  }),
-});
+      metrics: section({
+        enabled: boolField().default(true),
+        prefix: stringField(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*').default('mq_'),
+        default_metrics: boolField().default(true).describe('Node.js process metrics.'),
+      }),
+      health: section(
+        {
+          max_pending: intField(0).default(1000).describe('Not ready when a queue has more pending messages than this.'),
+          max_dead_letters: intField(0).default(100).describe('Not ready when a queue has more dead letters than this.'),
+          ping_timeout_ms: intField(1).default(1000).describe('A Redis PING slower than this is a failure.'),
+        },
+        'Readiness thresholds.',
+      ),
+    },
+    says('a mapping'),
+  )
+  .describe('Configuration of a service built on @meeting/queue (config/config.yaml and its overlays).');
 
 /** Rules that involve more than one key. */
 function crossChecks(config: QueueAppConfig, problems: QueueConfigError[]): void {
@@ -128,8 +235,7 @@ function crossChecks(config: QueueAppConfig, problems: QueueConfigError[]): void
   const queues = new Set([mq.queue_name, ...Object.keys(mq.queues)]);
   if (config.task_dispatcher.enable_routing) {
     for (const [type, route] of Object.entries(config.task_dispatcher.routes)) {
-      if (route && route.queue === undefined) problems.push(new QueueConfigError(`task_dispatcher.routes.${type}.queue`, undefined, 'a queue name'));
-      else if (route && !queues.has(route.queue)) {
+      if (!queues.has(route.queue)) {
         problems.push(new QueueConfigError(`task_dispatcher.routes.${type}.queue`, route.queue,
           `a queue of message_queue (queue_name or a key of message_queue.queues: ${[...queues].join(', ')})`));
       }
@@ -139,7 +245,12 @@ function crossChecks(config: QueueAppConfig, problems: QueueConfigError[]): void
 
 /** Validates and fills defaults. Pushes every problem; the result is only meaningful when there are none. */
 export function validateConfig(raw: unknown, problems: QueueConfigError[]): QueueAppConfig {
-  const config = validateAgainst(CONFIG_SCHEMA, raw, '', problems) as QueueAppConfig;
-  if (problems.length === 0) crossChecks(config, problems);
-  return config;
+  const input = prepareInput(CONFIG_SCHEMA, raw);
+  const result = CONFIG_SCHEMA.safeParse(input);
+  if (!result.success) {
+    problems.push(...collectProblems(CONFIG_SCHEMA, input, result.error.issues));
+    return {} as QueueAppConfig;
+  }
+  if (problems.length === 0) crossChecks(result.data, problems);
+  return result.data;
 }

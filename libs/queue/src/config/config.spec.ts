@@ -156,6 +156,13 @@ describe('configuration', () => {
     expect(JSON.stringify(maskConfig(good))).not.toContain('hunter2');
   });
 
+  it('takes an empty key (YAML null) as absent: a section, a queue of message_queue.queues, a value', () => {
+    const config = parseConfig(load('redis:\nmessage_queue:\n  workers:\n  queues:\n    ai_tasks:\n') as Record<string, unknown>, { env: {} });
+    expect(config.redis.port).toBe(6379);
+    expect(config.message_queue.workers).toBe(4);
+    expect(config.message_queue.queues).toEqual({ ai_tasks: {} });
+  });
+
   it('reports missing files', () => {
     const dir = dirWith({ 'config.yaml': '' });
     expect(() => loadConfig({ dir: join(dir, 'nowhere'), env: {} })).toThrow(/config\.yaml: not found/);

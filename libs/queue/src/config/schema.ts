@@ -1,141 +1,114 @@
+import { z } from 'zod';
 import { QueueConfigError } from '../errors';
+import { issueExpectation, joinPath } from '../util/fields';
 import { EnvValue } from './interpolate';
 
 /**
- * A small declarative schema for the YAML configuration: every node knows its type, its bounds,
- * its default and how to describe what it expects. {@link validateAgainst} walks a value, fills
- * defaults and collects EVERY problem (it never stops at the first one).
+ * The glue between the zod schema of the configuration (`config-schema.ts`) and its error
+ * messages: {@link prepareInput} readies a parsed YAML tree for zod, {@link collectProblems} turns
+ * zod's issues into one {@link QueueConfigError} per problem (key path, value found with secrets
+ * masked, expectation; unknown keys with a suggestion).
  */
-export type Schema =
-  | { kind: 'object'; fields: Record<string, Schema>; optional?: boolean }
-  | { kind: 'map'; values: Schema; keyPattern: RegExp; keyExpected: string }
-  | { kind: 'array'; items: Schema }
-  | { kind: 'int'; min: number; max?: number; default?: number }
-  | { kind: 'number'; min: number; max?: number; exclusiveMin?: boolean; default?: number }
-  | { kind: 'bool'; default?: boolean }
-  | { kind: 'string'; pattern?: RegExp; expected?: string; default?: string; mask?: (value: unknown) => unknown }
-  | { kind: 'enum'; values: readonly string[]; default?: string };
 
-/** Builders for {@link Schema} nodes. A node without `default` is optional (absent stays absent). */
-export const s = {
-  object: (fields: Record<string, Schema>): Schema => ({ kind: 'object', fields }),
-  map: (values: Schema, keyPattern: RegExp, keyExpected: string): Schema => ({ kind: 'map', values, keyPattern, keyExpected }),
-  array: (items: Schema): Schema => ({ kind: 'array', items }),
-  int: (min: number, def?: number, max?: number): Schema => ({ kind: 'int', min, max, default: def }),
-  number: (min: number, def?: number, max?: number, exclusiveMin = false): Schema => ({ kind: 'number', min, max, default: def, exclusiveMin }),
-  bool: (def?: boolean): Schema => ({ kind: 'bool', default: def }),
-  string: (def?: string, pattern?: RegExp, expected?: string): Schema => ({ kind: 'string', default: def, pattern, expected }),
-  secret: (mask: (value: unknown) => unknown = () => '***', pattern?: RegExp, expected?: string): Schema => ({ kind: 'string', mask, pattern, expected }),
-  enum: (values: readonly string[], def?: string): Schema => ({ kind: 'enum', values, default: def }),
-};
+/** Fields whose values are never shown: the value found is passed through `mask`. */
+export const masked = z.registry<{ mask: (value: unknown) => unknown }>();
 
-/** What a node accepts, in words (`a positive integer`, `one of "redis", "memory"`, ...). */
-export function expectation(schema: Schema): string {
-  switch (schema.kind) {
-    case 'object':
-      return 'a mapping';
-    case 'map':
-      return 'a mapping';
-    case 'array':
-      return 'a list';
-    case 'int':
-      if (schema.max !== undefined) return `an integer in [${schema.min}, ${schema.max}]`;
-      return schema.min === 1 ? 'a positive integer' : schema.min === 0 ? 'a non-negative integer' : `an integer >= ${schema.min}`;
-    case 'number':
-      if (schema.exclusiveMin && schema.max === undefined && schema.min === 0) return 'a positive number';
-      return schema.max !== undefined ? `a number in [${schema.min}, ${schema.max}]` : `a number >= ${schema.min}`;
-    case 'bool':
-      return 'true or false';
-    case 'string':
-      return schema.expected ?? 'a string';
-    case 'enum':
-      return `one of ${schema.values.map((v) => JSON.stringify(v)).join(', ')}`;
+type Node = z.core.$ZodType;
+
+/** The schema under optional/default/prefault wrappers. */
+function unwrap(schema: Node): Node {
+  let s = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodNullable) s = s.unwrap();
+  return s;
+}
+
+/** The schema of the value at `path` below `schema` (undefined where the path leaves the schema). */
+function schemaAt(schema: Node, path: ReadonlyArray<PropertyKey>): Node | undefined {
+  let s: Node | undefined = schema;
+  for (const key of path) {
+    const inner: Node | undefined = s && unwrap(s);
+    if (inner instanceof z.ZodObject) s = (inner.shape as Record<string, Node>)[String(key)];
+    else if (inner instanceof z.ZodRecord) s = inner.valueType as Node;
+    else if (inner instanceof z.ZodArray) s = inner.element as Node;
+    else return undefined;
   }
+  return s && unwrap(s);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof EnvValue);
 }
 
 /**
- * Validates `value` against `schema`, returns it with defaults filled in, and pushes one
- * {@link QueueConfigError} per problem onto `problems` (unknown keys included). Secret values are
- * masked in the errors. `null` counts as absent.
+ * Readies a parsed (and interpolated) YAML tree for the schema: a `${VAR}` value ({@link EnvValue})
+ * becomes its text on string keys and its YAML scalar elsewhere, `null` and (on string keys) `""`
+ * count as absent. Keys the schema does not know are kept as they are (reported by the schema).
  */
-export function validateAgainst(schema: Schema, value: unknown, path: string, problems: QueueConfigError[]): unknown {
-  if (value instanceof EnvValue) value = schema.kind === 'string' || schema.kind === 'enum' ? value.raw : value.parsed;
-  const absent = value === undefined || value === null;
-  const fail = (found: unknown, expected = expectation(schema)) => {
-    const shown = schema.kind === 'string' && schema.mask ? schema.mask(found) : found;
-    problems.push(new QueueConfigError(path, shown, expected));
-    return undefined;
-  };
-  switch (schema.kind) {
-    case 'object': {
-      if (absent) value = {};
-      if (!isPlainObject(value)) return fail(value);
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(schema.fields)) {
-        const resolved = validateAgainst(child, value[key], join(path, key), problems);
-        if (resolved !== undefined) out[key] = resolved;
-      }
-      for (const key of Object.keys(value)) {
-        if (key in schema.fields) continue;
-        const known = Object.keys(schema.fields);
-        const near = closest(key, known);
-        // Values of unknown keys that look secret or came from the environment are not shown.
-        const found = looksSecret(key) || (near && looksSecret(near)) || value[key] instanceof EnvValue ? '***' : value[key];
-        problems.push(new QueueConfigError(join(path, key), found,
-          `no such key${near ? ` (did you mean "${near}"?)` : ''}; known keys${path ? ` of ${path}` : ''}: ${known.join(', ')}`));
-      }
-      return out;
+export function prepareInput(schema: Node, value: unknown): unknown {
+  const s = unwrap(schema);
+  if (value instanceof EnvValue) value = s instanceof z.ZodString || s instanceof z.ZodEnum ? value.raw : value.parsed;
+  if (value === null) return undefined;
+  if (value === '' && s instanceof z.ZodString) return undefined;
+  if (s instanceof z.ZodObject && isPlainObject(value)) {
+    const shape = s.shape as Record<string, Node>;
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      const prepared = key in shape ? prepareInput(shape[key], child) : child;
+      if (prepared !== undefined) out[key] = prepared;
     }
-    case 'map': {
-      if (absent) return {};
-      if (!isPlainObject(value)) return fail(value);
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value)) {
-        if (!schema.keyPattern.test(key)) {
-          problems.push(new QueueConfigError(join(path, key), key, schema.keyExpected));
-          continue;
-        }
-        out[key] = validateAgainst(schema.values, child, join(path, key), problems);
-      }
-      return out;
-    }
-    case 'array': {
-      if (absent) return [];
-      if (!Array.isArray(value)) return fail(value);
-      return value.map((item, i) => validateAgainst(schema.items, item, `${path}[${i}]`, problems));
-    }
-    case 'int':
-      if (absent) return schema.default;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < schema.min || (schema.max !== undefined && value > schema.max)) return fail(value);
-      return value;
-    case 'number': {
-      if (absent) return schema.default;
-      const low = schema.exclusiveMin ? (value as number) <= schema.min : (value as number) < schema.min;
-      if (typeof value !== 'number' || !Number.isFinite(value) || low || (schema.max !== undefined && value > schema.max)) return fail(value);
-      return value;
-    }
-    case 'bool':
-      if (absent) return schema.default;
-      if (typeof value !== 'boolean') return fail(value);
-      return value;
-    case 'string':
-      // An empty string (typically `${VAR:-}`) counts as absent.
-      if (absent || value === '') return schema.default;
-      if (typeof value !== 'string' || (schema.pattern && !schema.pattern.test(value))) return fail(value);
-      return value;
-    case 'enum':
-      if (absent) return schema.default;
-      if (typeof value !== 'string' || !schema.values.includes(value)) return fail(value);
-      return value;
+    return out;
   }
+  if (s instanceof z.ZodRecord && isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) out[key] = prepareInput(s.valueType as Node, child);
+    return out;
+  }
+  if (s instanceof z.ZodArray && Array.isArray(value)) return value.map((item) => prepareInput(s.element as Node, item));
+  return value;
 }
 
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v = value;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+/**
+ * One {@link QueueConfigError} per problem in `issues` (the first issue of a key wins), in the
+ * order zod found them: wrong values with their expectation (masked where the field is secret),
+ * bad map keys, and every unknown key with the keys it could have meant.
+ */
+export function collectProblems(schema: Node, input: unknown, issues: readonly z.core.$ZodIssue[]): QueueConfigError[] {
+  const problems: QueueConfigError[] = [];
+  const seen = new Set<string>();
+  const add = (problem: QueueConfigError) => {
+    if (seen.has(problem.path)) return;
+    seen.add(problem.path);
+    problems.push(problem);
+  };
+  for (const issue of issues) {
+    const path = joinPath('', issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const parent = schemaAt(schema, issue.path);
+      const known = parent instanceof z.ZodObject ? Object.keys(parent.shape) : [];
+      const container = valueAt(input, issue.path) as Record<string, unknown>;
+      for (const key of issue.keys) {
+        const near = closest(key, known);
+        // Values of unknown keys that look secret or came from the environment are not shown.
+        const found = looksSecret(key) || (near && looksSecret(near)) || container[key] instanceof EnvValue ? '***' : container[key];
+        add(new QueueConfigError(joinPath(path, [key]), found,
+          `no such key${near ? ` (did you mean "${near}"?)` : ''}; known keys${path ? ` of ${path}` : ''}: ${known.join(', ')}`));
+      }
+    } else if (issue.code === 'invalid_key') {
+      add(new QueueConfigError(path, issue.path[issue.path.length - 1], issueExpectation(issue)));
+    } else {
+      const field = schemaAt(schema, issue.path);
+      const mask = field && masked.get(field)?.mask;
+      const found = valueAt(input, issue.path);
+      add(new QueueConfigError(path, mask ? mask(found) : found, issueExpectation(issue)));
+    }
+  }
+  return problems;
 }
 
 /** Keys whose values are never shown, even when the key itself is unknown (a misspelt `pasword`). */

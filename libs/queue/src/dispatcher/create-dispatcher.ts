@@ -1,8 +1,8 @@
-import { InvalidOptionError, QueueConfigError } from '../errors';
-import { createQueue } from '../queue/create-queue';
+import { QueueConfigError } from '../errors';
+import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
-import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
 import type { QueueLogger } from '../logger';
+import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
@@ -58,17 +58,10 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   if (typeof service !== 'string' || !QUEUE_NAME_PATTERN.test(service)) {
     throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
   }
-  const int = (path: string, v: unknown, fallback: number, min: number): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new QueueConfigError(`dispatcher.${path}`, v, `an integer >= ${min}`);
-    return v;
-  };
+  const int = (path: string, v: unknown, fallback: number, min: number): number => checkOption(intField(min).default(fallback), v, `dispatcher.${path}`);
   const routes = validateRoutes(options.routes);
-  if (options.routingEnabled !== undefined && typeof options.routingEnabled !== 'boolean') {
-    throw new QueueConfigError('dispatcher.routingEnabled', options.routingEnabled, 'true or false');
-  }
-  const localQueue = options.localQueue ?? service;
-  if (typeof localQueue !== 'string' || !QUEUE_NAME_PATTERN.test(localQueue)) throw new QueueConfigError('dispatcher.localQueue', localQueue, 'a queue name');
+  const routingEnabled = checkOption(boolField().default(true), options.routingEnabled, 'dispatcher.routingEnabled');
+  const localQueue = checkQueueName(options.localQueue ?? service, 'dispatcher.localQueue');
   const retentionMs = int('statusRetentionMs', options.statusRetentionMs, 86_400_000, 1000);
   const resultsMaxLen = int('resultsMaxLen', options.resultsMaxLen, 10_000, 1);
   const claimIdleMs = int('claimIdleMs', options.claimIdleMs, 30_000, 100);
@@ -78,49 +71,31 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     backoffMs: int('webhook.backoffMs', w.backoffMs, 200, 0),
     timeoutMs: int('webhook.timeoutMs', w.timeoutMs, 5000, 1),
   };
-  const given = new Map<string, TaskQueue>();
-  for (const [i, q] of (options.queues ?? []).entries()) {
-    if (!q || typeof q.publishBatch !== 'function') throw new QueueConfigError(`dispatcher.queues[${i}]`, q, 'a TaskQueue');
-    given.set(q.name, q);
-  }
-  const owned = new Map<string, TaskQueue>();
   const backend = options.backend;
   let store: RedisDispatcherStore | MemoryDispatcherStore;
-  let resolveQueue: (name: string) => TaskQueue;
+  let queues: QueueDirectory;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('dispatcher.backend.client', backend.client, 'an ioredis client');
     store = new RedisDispatcherStore({ client: backend.client, prefix: backend.prefix ?? 'dsp', service, retentionMs, resultsMaxLen, claimIdleMs,
       consumerName: backend.consumerName });
-    resolveQueue = (name) => {
-      const known = given.get(name) ?? owned.get(name);
-      if (known) return known;
-      const opened = createQueue({ name, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix }, logger: options.logger });
-      owned.set(name, opened);
-      return opened;
-    };
+    queues = new QueueDirectory(options.queues, 'dispatcher', { client: backend.client, prefix: backend.queuePrefix, logger: options.logger });
   } else if (backend?.type === 'memory') {
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);
-    resolveQueue = (name) => {
-      const known = given.get(name);
-      if (!known) throw new InvalidOptionError('dispatch.queue', name, `one of the queues given to the dispatcher (${[...given.keys()].join(', ') || 'none'})`);
-      return known;
-    };
+    queues = new QueueDirectory(options.queues, 'dispatcher');
   } else {
     throw new QueueConfigError('dispatcher.backend.type', (backend as { type?: unknown })?.type, '"redis" or "memory"');
   }
   return new TaskDispatcher(store, {
     service,
     routes,
-    routingEnabled: options.routingEnabled ?? true,
+    routingEnabled,
     localQueue,
     replyTimeoutMs: int('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
     blockMs: int('blockMs', options.blockMs, 5000, 10),
     webhook,
-    resolveQueue,
-    knowsQueue: (name) => name === localQueue || given.has(name) || Object.values(routes).some((r) => r.queue === name),
-    closeOwnedQueues: async () => {
-      await Promise.all([...owned.values()].map((q) => q.close()));
-    },
+    resolveQueue: (name) => queues.get(name, 'dispatch.queue'),
+    knowsQueue: (name) => name === localQueue || queues.isGiven(name) || Object.values(routes).some((r) => r.queue === name),
+    closeOwnedQueues: () => queues.closeOwned(),
     logger: options.logger,
   });
 }

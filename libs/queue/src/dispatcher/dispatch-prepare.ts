@@ -1,6 +1,6 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
-import { PRIORITIES, Priority, PublishOptions } from '../queue/queue.types';
-import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
+import { PRIORITIES, PublishOptions } from '../queue/queue.types';
+import { checkOption, checkTaskType, enumField, intField, QUEUE_NAME_PATTERN, queueNameField, taskTypeField } from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
 
@@ -58,9 +58,7 @@ export function prepareDispatch(
   options: DispatchOptions | undefined,
   ctx: { service: string; routes: RoutingTable; routingEnabled: boolean; localQueue: string; replyTo?: string },
 ): PreparedDispatch {
-  if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
-    throw new InvalidOptionError(`${path}.type`, type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
-  }
+  checkTaskType(type, `${path}.type`);
   const route: RouteConfig | undefined = Object.prototype.hasOwnProperty.call(ctx.routes, type) ? ctx.routes[type] : undefined;
   if (ctx.routingEnabled && !route) throw new UnknownRouteError(type, Object.keys(ctx.routes));
   const o = options ?? {};
@@ -97,6 +95,14 @@ export function prepareDispatch(
   };
 }
 
+/** The facts about a route that the YAML `task_dispatcher.routes` shares. */
+export const ROUTE_FIELDS = {
+  queue: queueNameField,
+  priority: () => enumField(PRIORITIES),
+  timeoutMs: () => intField(0),
+  maxRetries: () => intField(0, 1000),
+};
+
 /** Validates a routing table from config; throws {@link QueueConfigError} naming the key. */
 export function validateRoutes(routes: unknown, path = 'dispatcher.routes'): RoutingTable {
   if (routes === undefined) return {};
@@ -104,19 +110,15 @@ export function validateRoutes(routes: unknown, path = 'dispatcher.routes'): Rou
   const out: RoutingTable = {};
   for (const [type, raw] of Object.entries(routes as Record<string, unknown>)) {
     const p = `${path}.${type}`;
-    if (!TASK_TYPE_PATTERN.test(type)) throw new QueueConfigError(p, type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
+    checkOption(taskTypeField(), type, p);
     if (raw === null || typeof raw !== 'object') throw new QueueConfigError(p, raw, '{ queue, priority?, timeoutMs?, maxRetries? }');
     const r = raw as Record<string, unknown>;
-    if (typeof r.queue !== 'string' || !QUEUE_NAME_PATTERN.test(r.queue)) throw new QueueConfigError(`${p}.queue`, r.queue, 'a queue name');
-    if (r.priority !== undefined && !PRIORITIES.includes(r.priority as Priority)) {
-      throw new QueueConfigError(`${p}.priority`, r.priority, `one of ${PRIORITIES.join(', ')}`);
-    }
-    for (const key of ['timeoutMs', 'maxRetries']) {
-      const v = r[key];
-      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new QueueConfigError(`${p}.${key}`, v, 'an integer >= 0');
-    }
-    out[type] = { queue: r.queue, priority: r.priority as Priority | undefined, timeoutMs: r.timeoutMs as number | undefined,
-      maxRetries: r.maxRetries as number | undefined };
+    out[type] = {
+      queue: checkOption(ROUTE_FIELDS.queue(), r.queue, `${p}.queue`),
+      priority: checkOption(ROUTE_FIELDS.priority().optional(), r.priority, `${p}.priority`),
+      timeoutMs: checkOption(ROUTE_FIELDS.timeoutMs().optional(), r.timeoutMs, `${p}.timeoutMs`),
+      maxRetries: checkOption(ROUTE_FIELDS.maxRetries().optional(), r.maxRetries, `${p}.maxRetries`),
+    };
   }
   return out;
 }

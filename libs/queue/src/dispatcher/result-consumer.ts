@@ -1,5 +1,7 @@
 import type { QueueLogger } from '../logger';
 import type { RecordedError } from '../queue/queue.types';
+import { parseJsonOr } from '../util/json';
+import { FailureBackoff, sleep } from '../util/retry';
 import type { CompletedTask, FailedTask } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
 import { describeUrl, postWebhook, WebhookOptions } from './webhook';
@@ -47,31 +49,25 @@ export class ResultConsumer {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
+    const backoff = new FailureBackoff(50);
     while (!this.closing) {
       try {
         const entries = await this.store.readResults(100, this.blockMs);
-        failures = 0;
+        backoff.succeeded();
         if (entries.length === 0) continue;
         await Promise.all(entries.map((e) => this.deliver(e)));
         await this.store.ack(entries.map((e) => e.entryId));
       } catch (error) {
         if (this.closing) break;
-        failures++;
-        const pause = Math.min(5000, 50 * 2 ** Math.min(failures, 7));
+        const pause = backoff.failed();
         this.logger.error(`reading results failed (retrying in ${pause} ms): ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await sleep(pause);
       }
     }
   }
 
   private async deliver(entry: ResultEntry): Promise<void> {
-    let value: unknown;
-    try {
-      value = JSON.parse(entry.valueJson);
-    } catch {
-      value = null;
-    }
+    const value = parseJsonOr<unknown, null>(entry.valueJson, null);
     const base = { taskId: entry.taskId, type: entry.type, attempts: entry.attempts, finishedAt: entry.finishedAt };
     const calls: Array<Promise<unknown>> = [];
     if (entry.ok) {

@@ -1,6 +1,10 @@
 import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
+import { untilAborted } from '../util/abort';
+import { isNonRetryable, recordError } from '../util/error-record';
+import { parseJsonOr } from '../util/json';
+import { FailureBackoff, retryBriefly, sleep } from '../util/retry';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
   BatchItem, CompletedTask, DispatchAndWaitOptions, DispatchHandler, DispatchHandlerContext, DispatchOptions, Dispatcher, FailedTask,
@@ -190,45 +194,32 @@ export class TaskDispatcher implements Dispatcher {
     let result: unknown;
     let resultJson: string;
     try {
-      result = await endedBy(signal, Promise.resolve().then(run));
+      result = await untilAborted(Promise.resolve().then(run), signal);
       resultJson = JSON.stringify(result === undefined ? null : result);
     } catch (error) {
       if (error instanceof LeaseLostError || error instanceof QueueClosedError) throw error; // delivered again: not an outcome
-      const final = (error as { retryable?: unknown })?.retryable === false || message.attempt > message.maxRetries;
-      if (final) await this.reliably(() => this.store.finish({ ...base, ok: false, valueJson: JSON.stringify(recordError(error)) }));
+      const final = isNonRetryable(error) || message.attempt > message.maxRetries;
+      if (final) await retryBriefly(() => this.store.finish({ ...base, ok: false, valueJson: JSON.stringify(recordError(error, { stack: false })) }));
       throw error;
     }
-    await this.reliably(() => this.store.finish({ ...base, ok: true, valueJson: resultJson }));
+    await retryBriefly(() => this.store.finish({ ...base, ok: true, valueJson: resultJson }));
     return result;
-  }
-
-  /** Retries a short Redis hiccup; past that the error makes the queue retry the task (at-least-once). */
-  private async reliably(step: () => Promise<unknown>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await step();
-        return;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    }
   }
 
   private startReplies(): void {
     if (this.replyLoop || this.closing) return;
     this.replyLoop = (async () => {
-      let failures = 0;
+      const backoff = new FailureBackoff(50);
       while (!this.closing) {
         try {
           const replies = await this.store.readReplies(this.settings.blockMs, this.waiters.size > 1);
-          failures = 0;
+          backoff.succeeded();
           for (const r of replies) this.deliverReply(r);
         } catch (error) {
           if (this.closing) break;
-          failures++;
-          this.logger.error(`reading replies failed: ${(error as Error).message}`);
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 50 * 2 ** Math.min(failures, 7))));
+          const pause = backoff.failed();
+          this.logger.error(`reading replies failed (retrying in ${pause} ms): ${(error as Error).message}`);
+          await sleep(pause);
         }
       }
     })();
@@ -245,7 +236,7 @@ export class TaskDispatcher implements Dispatcher {
     }
     this.waiters.delete(r.taskId);
     this.early.delete(r.taskId);
-    const value = parseJson(r.valueJson);
+    const value = parseJsonOr(r.valueJson, r.valueJson);
     if (r.ok) waiter.resolve(value);
     else waiter.reject(new RemoteTaskError(r.taskId, waiter.type, value as RecordedError));
   }
@@ -254,16 +245,6 @@ export class TaskDispatcher implements Dispatcher {
     if (typeof type !== 'string' || type.length === 0) throw new InvalidOptionError(`${path}.type`, type, "a task type or '*'");
     if (typeof callback !== 'function') throw new InvalidOptionError(`${path}.callback`, callback, 'a function');
   }
-}
-
-/** The handler's promise, or the attempt's end when its signal fires first (timeout, lost lease, close). */
-function endedBy<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then((v) => (signal.removeEventListener('abort', onAbort), resolve(v)), (e) => (signal.removeEventListener('abort', onAbort), reject(e)));
-  });
 }
 
 const STATES: Record<MessageStatus['state'], TaskState> = {
@@ -277,17 +258,4 @@ function toTaskStatus(taskId: string, queue: string, q: MessageStatus): TaskStat
   if (q.nextAt !== undefined && (q.state === 'delayed' || q.state === 'retrying')) status.nextAt = q.nextAt;
   for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
   return status;
-}
-
-function recordError(error: unknown): RecordedError {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: typeof error === 'string' ? error : String(JSON.stringify(error)) };
-}
-
-function parseJson(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return json;
-  }
 }

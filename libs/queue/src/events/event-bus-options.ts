@@ -2,6 +2,7 @@ import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
+import { boolField, checkOption, enumField, intField } from '../util/fields';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
 
@@ -86,32 +87,40 @@ export interface ResolvedStreamOptions {
 const NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
 const PREFIX = /^[A-Za-z0-9_.:-]{1,100}$/;
 
-function int(path: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new QueueConfigError(path, value, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`);
-  }
-  return value;
-}
+/**
+ * The facts about bus options that the YAML `event_bus` section shares: the config schema builds
+ * its keys from these fields, so a bound is written once.
+ */
+export const EVENT_BUS_FIELDS = {
+  type: () => enumField(EVENT_BUS_TYPES),
+  bufferSize: () => intField(1, 10_000_000),
+  workers: () => intField(1, 10_000),
+  bufferFullPolicy: () => enumField(['wait', 'drop']),
+  maxLen: () => intField(0),
+  maxAge: () => intField(0),
+  maxDeliveries: () => intField(1, 1000),
+  claimIdleMs: () => intField(10),
+  blockMs: () => intField(1, 600_000),
+  readCount: () => intField(1, 10_000),
+  deadLetterMaxLen: () => intField(1),
+  outboxMaxSize: () => intField(1),
+};
+const F = EVENT_BUS_FIELDS;
 
 /** Validates what every bus takes; throws {@link QueueConfigError} naming the option. */
 export function resolveCommonOptions(options: EventBusOptions, path = 'event_bus'): ResolvedCommonOptions {
   if (!options || typeof options !== 'object') throw new QueueConfigError(path, options, 'an options object');
-  if (!EVENT_BUS_TYPES.includes(options.type)) {
-    throw new QueueConfigError(`${path}.type`, (options as { type?: unknown }).type, EVENT_BUS_TYPES.join(' | '));
-  }
+  const type = checkOption(F.type(), options.type, `${path}.type`);
   const serviceName = options.serviceName ?? (options.type === 'local' ? 'local' : undefined);
   if (typeof serviceName !== 'string' || !NAME.test(serviceName)) {
     throw new QueueConfigError(`${path}.serviceName`, serviceName, 'a service name of 1..100 characters from [A-Za-z0-9_.:/-]');
   }
-  const policy = options.bufferFullPolicy ?? 'wait';
-  if (policy !== 'wait' && policy !== 'drop') throw new QueueConfigError(`${path}.bufferFullPolicy`, policy, '"wait" or "drop"');
   return {
-    type: options.type,
+    type,
     serviceName,
-    bufferSize: int(`${path}.bufferSize`, options.bufferSize, 1000, 1, 10_000_000),
-    workers: int(`${path}.workers`, options.workers, 4, 1, 10_000),
-    bufferFullPolicy: policy,
+    bufferSize: checkOption(F.bufferSize().default(1000), options.bufferSize, `${path}.bufferSize`),
+    workers: checkOption(F.workers().default(4), options.workers, `${path}.workers`),
+    bufferFullPolicy: checkOption(F.bufferFullPolicy().default('wait'), options.bufferFullPolicy, `${path}.bufferFullPolicy`),
   };
 }
 
@@ -147,8 +156,8 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
   const retention = (value: StreamRetention | undefined, at: string, fallback: Required<StreamRetention>): Required<StreamRetention> => {
     if (value !== undefined && (value === null || typeof value !== 'object')) throw new QueueConfigError(at, value, 'an object { maxLen, maxAgeMs }');
     return {
-      maxLen: int(`${at}.maxLen`, value?.maxLen, fallback.maxLen, 0),
-      maxAgeMs: int(`${at}.maxAgeMs`, value?.maxAgeMs, fallback.maxAgeMs, 0),
+      maxLen: checkOption(F.maxLen().default(fallback.maxLen), value?.maxLen, `${at}.maxLen`),
+      maxAgeMs: checkOption(F.maxAge().default(fallback.maxAgeMs), value?.maxAgeMs, `${at}.maxAgeMs`),
     };
   };
   const base = retention(options.retention, `${path}.retention`, { maxLen: 100_000, maxAgeMs: 86_400_000 });
@@ -158,20 +167,17 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
     channelRetention[channel] = retention(value, `${path}.retention.channels.${channel}`, base);
   }
   const outbox = options.outbox ?? {};
-  if (outbox.enabled !== undefined && typeof outbox.enabled !== 'boolean') {
-    throw new QueueConfigError(`${path}.outbox.enabled`, outbox.enabled, 'true or false');
-  }
   return {
     consumerName,
     retention: base,
     channelRetention,
-    maxDeliveries: int(`${path}.maxDeliveries`, options.maxDeliveries, 5, 1, 1000),
-    claimIdleMs: int(`${path}.claimIdleMs`, options.claimIdleMs, 30_000, 10),
-    blockMs: int(`${path}.blockMs`, options.blockMs, 5000, 1, 600_000),
-    readCount: int(`${path}.readCount`, options.readCount, 100, 1, 10_000),
-    deadLetterMaxLen: int(`${path}.deadLetterMaxLen`, options.deadLetterMaxLen, 10_000, 1),
-    discoveryIntervalMs: int(`${path}.discoveryIntervalMs`, options.discoveryIntervalMs, 5000, 10),
-    outboxEnabled: outbox.enabled ?? true,
-    outboxMaxSize: int(`${path}.outbox.maxSize`, outbox.maxSize, 10_000, 1),
+    maxDeliveries: checkOption(F.maxDeliveries().default(5), options.maxDeliveries, `${path}.maxDeliveries`),
+    claimIdleMs: checkOption(F.claimIdleMs().default(30_000), options.claimIdleMs, `${path}.claimIdleMs`),
+    blockMs: checkOption(F.blockMs().default(5000), options.blockMs, `${path}.blockMs`),
+    readCount: checkOption(F.readCount().default(100), options.readCount, `${path}.readCount`),
+    deadLetterMaxLen: checkOption(F.deadLetterMaxLen().default(10_000), options.deadLetterMaxLen, `${path}.deadLetterMaxLen`),
+    discoveryIntervalMs: checkOption(intField(10).default(5000), options.discoveryIntervalMs, `${path}.discoveryIntervalMs`),
+    outboxEnabled: checkOption(boolField().default(true), outbox.enabled, `${path}.outbox.enabled`),
+    outboxMaxSize: checkOption(F.outboxMaxSize().default(10_000), outbox.maxSize, `${path}.outbox.maxSize`),
   };
 }

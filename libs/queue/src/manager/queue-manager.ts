@@ -7,7 +7,7 @@ import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/ev
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
 import { createQueue } from '../queue/create-queue';
-import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
+import { checkQueueName, checkTaskType } from '../util/fields';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
@@ -125,7 +125,7 @@ export class QueueManager {
     if (!this.config.message_queue.enabled) throw new ComponentDisabledError('message_queue');
     const known = this.queueMap.get(name);
     if (known) return known;
-    if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) throw new InvalidOptionError('queue.name', name, 'a queue name of 1..100 characters from [A-Za-z0-9_.:-]');
+    checkQueueName(name, 'queue.name', InvalidOptionError);
     const redis = this.queueRedis;
     const backend = redis ? { type: 'redis' as const, client: redis.take(), prefix: this.config.redis.key_prefix } : { type: 'memory' as const };
     const queue = createQueue({ ...queueOptionsFromConfig(this.config, name), backend, observer: this.metrics?.queueObserver, logger: this.rootLogger });
@@ -181,9 +181,7 @@ export class QueueManager {
   registerTaskHandler<P = unknown, R = unknown>(type: string, handler: ManagedTaskHandler<P, R>, options: TaskHandlerOptions = {}): void {
     const queueName = options.queue ?? this.config.message_queue.queue_name;
     const key = `${queueName}\u0000${type}`;
-    if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
-      throw new InvalidOptionError('taskHandler.type', type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
-    }
+    checkTaskType(type, 'taskHandler.type');
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
     if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
       throw new InvalidOptionError('taskHandler.timeoutMs', options.timeoutMs, 'a positive integer');

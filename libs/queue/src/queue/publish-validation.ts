@@ -1,7 +1,8 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
 import { uniqueId } from '../util/unique-id';
 import { encodeBody } from './message-codec';
-import { priorityIndex, ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
+import { checkTaskType } from '../util/fields';
+import { priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
 
@@ -16,10 +17,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   for (const key of Object.keys(options)) {
     if (!PUBLISH_KEYS.has(key)) throw new InvalidOptionError(`${path}.${key}`, key, `a known option (${[...PUBLISH_KEYS].join(', ')})`);
   }
-  const { type } = options;
-  if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
-    throw new InvalidOptionError(`${path}.type`, type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
-  }
+  const type = checkTaskType(options.type, `${path}.type`);
   const priority = priorityIndex(options.priority, `${path}.priority`);
   const delayMs = integer(options.delayMs, `${path}.delayMs`, 0, 0, 365 * 86_400_000);
   const maxRetries = integer(options.maxRetries, `${path}.maxRetries`, queue.maxRetries, 0, 1000);

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { InvalidOptionError, QueueConfigError } from '../errors';
+import { backoffFields, boolField, checkOption, checkQueueName, enumField, intField } from '../util/fields';
 import { PRIORITIES, Priority } from './queue.types';
 
 /** Exponential backoff between attempts: `min(maxMs, baseMs * factor^(attempt-1))`, minus up to `jitter` of it at random. */
@@ -76,89 +78,83 @@ export interface ResolvedQueueOptions {
   outbox: { enabled: boolean; maxSize: number };
 }
 
-export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
-export const TASK_TYPE_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
+export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
 
 const DAY = 86_400_000;
+
+/**
+ * The facts about a queue's options that the YAML configuration shares (`message_queue`,
+ * `retention`, `limits`): the config schema builds its keys from these fields, so a bound is
+ * written once.
+ */
+export const QUEUE_FIELDS = {
+  concurrency: () => intField(1),
+  maxRetries: () => intField(0, 1000),
+  defaultTimeoutMs: () => intField(0),
+  maxPayloadBytes: () => intField(1, 512 * 1024 * 1024),
+  prefetch: () => intField(1, 10_000),
+  idleBlockMs: () => intField(10, 600_000),
+  publishTimeoutMs: () => intField(0),
+  weight: () => intField(1, 1000),
+  outboxMaxSize: () => intField(1),
+  deadLetterMaxSize: () => intField(1),
+  completedCount: () => intField(0),
+};
 
 /** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
 export function resolveQueueOptions(options: QueueOptions, path = 'queue'): ResolvedQueueOptions {
   if (!options || typeof options !== 'object') throw new QueueConfigError(path, options, 'an options object');
-  if (typeof options.name !== 'string' || !QUEUE_NAME_PATTERN.test(options.name)) {
-    throw new QueueConfigError(`${path}.name`, options.name, 'a name of 1..100 characters from [A-Za-z0-9_.:-]');
-  }
-  const int = (key: string, value: unknown, fallback: number, min: number): number => {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      throw new QueueConfigError(`${path}.${key}`, value, min === 0 ? 'an integer >= 0' : `an integer >= ${min}`);
-    }
-    return value;
-  };
-  const num = (key: string, value: unknown, fallback: number, min: number, max = Infinity): number => {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      throw new QueueConfigError(`${path}.${key}`, value, `a number in [${min}, ${max}]`);
-    }
-    return value;
-  };
+  const name = checkQueueName(options.name, `${path}.name`);
+  const opt = <T extends z.ZodType>(key: string, field: T, value: unknown): z.output<T> => checkOption(field, value, `${path}.${key}`);
   const backoff = options.backoff ?? {};
   const dl = options.deadLetter ?? {};
   const retention = options.completedRetention ?? {};
   const outbox = options.outbox ?? {};
-  if (outbox.enabled !== undefined && typeof outbox.enabled !== 'boolean') {
-    throw new QueueConfigError(`${path}.outbox.enabled`, outbox.enabled, 'true or false');
-  }
-  if (dl.enabled !== undefined && typeof dl.enabled !== 'boolean') {
-    throw new QueueConfigError(`${path}.deadLetter.enabled`, dl.enabled, 'true or false');
-  }
   return {
-    name: options.name,
-    concurrency: int('concurrency', options.concurrency, 4, 1),
-    visibilityTimeoutMs: int('visibilityTimeoutMs', options.visibilityTimeoutMs, 30_000, 100),
-    maxRetries: int('maxRetries', options.maxRetries, 3, 0),
+    name,
+    concurrency: opt('concurrency', QUEUE_FIELDS.concurrency().default(4), options.concurrency),
+    visibilityTimeoutMs: opt('visibilityTimeoutMs', intField(100).default(30_000), options.visibilityTimeoutMs),
+    maxRetries: opt('maxRetries', QUEUE_FIELDS.maxRetries().default(3), options.maxRetries),
     backoff: {
-      baseMs: num('backoff.baseMs', backoff.baseMs, 1000, 0),
-      factor: num('backoff.factor', backoff.factor, 2, 1),
-      maxMs: num('backoff.maxMs', backoff.maxMs, 60_000, 0),
-      jitter: num('backoff.jitter', backoff.jitter, 0.2, 0, 1),
+      baseMs: opt('backoff.baseMs', backoffFields.base().default(1000), backoff.baseMs),
+      factor: opt('backoff.factor', backoffFields.factor().default(2), backoff.factor),
+      maxMs: opt('backoff.maxMs', backoffFields.max().default(60_000), backoff.maxMs),
+      jitter: opt('backoff.jitter', backoffFields.jitter().default(0.2), backoff.jitter),
     },
-    defaultTimeoutMs: int('defaultTimeoutMs', options.defaultTimeoutMs, 0, 0),
-    maxPayloadBytes: int('maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024, 1),
+    defaultTimeoutMs: opt('defaultTimeoutMs', QUEUE_FIELDS.defaultTimeoutMs().default(0), options.defaultTimeoutMs),
+    maxPayloadBytes: opt('maxPayloadBytes', QUEUE_FIELDS.maxPayloadBytes().default(1024 * 1024), options.maxPayloadBytes),
     scheduling: resolveScheduling(options.scheduling, `${path}.scheduling`),
     deadLetter: {
-      enabled: dl.enabled ?? true,
-      maxSize: int('deadLetter.maxSize', dl.maxSize, 10_000, 1),
-      maxAgeMs: int('deadLetter.maxAgeMs', dl.maxAgeMs, 7 * DAY, 1),
+      enabled: opt('deadLetter.enabled', boolField().default(true), dl.enabled),
+      maxSize: opt('deadLetter.maxSize', QUEUE_FIELDS.deadLetterMaxSize().default(10_000), dl.maxSize),
+      maxAgeMs: opt('deadLetter.maxAgeMs', intField(1).default(7 * DAY), dl.maxAgeMs),
     },
     completedRetention: {
-      count: int('completedRetention.count', retention.count, 1000, 0),
-      ageMs: int('completedRetention.ageMs', retention.ageMs, 3_600_000, 1),
+      count: opt('completedRetention.count', QUEUE_FIELDS.completedCount().default(1000), retention.count),
+      ageMs: opt('completedRetention.ageMs', intField(1).default(3_600_000), retention.ageMs),
     },
-    idempotencyTtlMs: int('idempotencyTtlMs', options.idempotencyTtlMs, DAY, 1),
-    unhandledTypeGraceMs: int('unhandledTypeGraceMs', options.unhandledTypeGraceMs, 30_000, 0),
-    prefetch: int('prefetch', options.prefetch, 100, 1),
-    idleBlockMs: int('idleBlockMs', options.idleBlockMs, 30_000, 10),
-    publishTimeoutMs: int('publishTimeoutMs', options.publishTimeoutMs, 10_000, 0),
-    outbox: { enabled: outbox.enabled ?? false, maxSize: int('outbox.maxSize', outbox.maxSize, 10_000, 1) },
+    idempotencyTtlMs: opt('idempotencyTtlMs', intField(1).default(DAY), options.idempotencyTtlMs),
+    unhandledTypeGraceMs: opt('unhandledTypeGraceMs', intField(0).default(30_000), options.unhandledTypeGraceMs),
+    prefetch: opt('prefetch', QUEUE_FIELDS.prefetch().default(100), options.prefetch),
+    idleBlockMs: opt('idleBlockMs', QUEUE_FIELDS.idleBlockMs().default(30_000), options.idleBlockMs),
+    publishTimeoutMs: opt('publishTimeoutMs', QUEUE_FIELDS.publishTimeoutMs().default(10_000), options.publishTimeoutMs),
+    outbox: {
+      enabled: opt('outbox.enabled', boolField().default(false), outbox.enabled),
+      maxSize: opt('outbox.maxSize', QUEUE_FIELDS.outboxMaxSize().default(10_000), outbox.maxSize),
+    },
   };
 }
 
 function resolveScheduling(value: SchedulingOptions | undefined, path: string): SchedulingOptions {
   if (value === undefined) return { mode: 'strict' };
-  if (value.mode === 'strict') return { mode: 'strict' };
-  if (value.mode !== 'weighted') throw new QueueConfigError(`${path}.mode`, (value as { mode?: unknown }).mode, '"strict" or "weighted"');
-  const weights = value.weights ?? { critical: 8, high: 4, normal: 2, low: 1 };
+  const mode = checkOption(enumField(['strict', 'weighted']), (value as { mode?: unknown })?.mode, `${path}.mode`);
+  if (mode === 'strict') return { mode: 'strict' };
+  const weights = (value as { weights?: Record<string, unknown> }).weights ?? { critical: 8, high: 4, normal: 2, low: 1 };
   for (const key of Object.keys(weights)) {
     if (!PRIORITIES.includes(key as Priority)) throw new QueueConfigError(`${path}.weights.${key}`, key, `one of ${PRIORITIES.join(', ')}`);
   }
   const resolved = {} as Record<Priority, number>;
-  for (const p of PRIORITIES) {
-    const w = weights[p];
-    if (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > 1000) {
-      throw new QueueConfigError(`${path}.weights.${p}`, w, 'an integer in [1, 1000]');
-    }
-    resolved[p] = w;
-  }
+  for (const p of PRIORITIES) resolved[p] = checkOption(QUEUE_FIELDS.weight(), weights[p], `${path}.weights.${p}`);
   return { mode: 'weighted', weights: resolved };
 }
 

@@ -1,4 +1,6 @@
 import { LeaseLostError, QueueClosedError } from '../errors';
+import { isNonRetryable, recordError } from '../util/error-record';
+import { FailureBackoff, sleep } from '../util/retry';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
 import { decodeBody, toQueueMessage } from './message-codec';
@@ -175,7 +177,7 @@ export class QueueWorker {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
+    const backoff = new FailureBackoff(100);
     const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
     /** Set while the last fetch (ours, or the one run on wake-up) left the queue drained: wait, do not fetch. */
     let drained: FetchResult | null = null;
@@ -199,7 +201,7 @@ export class QueueWorker {
             });
           this.fetching = fetching;
           const result = await fetching.finally(() => (this.fetching = undefined));
-          failures = 0;
+          backoff.succeeded();
           drained = result.paused || result.deliveries.length < wanted ? result : null;
           continue;
         }
@@ -232,10 +234,9 @@ export class QueueWorker {
       } catch (error) {
         drained = null;
         if (this.closing) break;
-        failures++;
-        const pause = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        const pause = backoff.failed();
         this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, pause));
+        await sleep(pause);
       }
     }
   }
@@ -424,7 +425,7 @@ export class QueueWorker {
   private failAction(run: HandlerRun, error: unknown): FailAction {
     const m = run.message;
     const recorded = recordError(error);
-    const nonRetryable = typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;
+    const nonRetryable = isNonRetryable(error);
     if (!nonRetryable && m.attempt <= m.maxRetries) {
       return { kind: 'retry', delayMs: backoffDelay(this.options.backoff, m.attempt, Math.random()), errorJson: JSON.stringify(recorded) };
     }
@@ -485,11 +486,6 @@ export class QueueWorker {
 function lowestBit(mask: number): number {
   for (let t = 0; t < 4; t++) if (mask & (1 << t)) return t;
   return 4;
-}
-
-function recordError(error: unknown): { name: string; message: string; stack?: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
 }
 
 function deadInfo(reason: string, attempts: number, error?: { name: string; message: string; stack?: string }): string {

@@ -1,7 +1,9 @@
 import { DeadLetterNotFoundError, InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
 import { decodeBody } from './message-codec';
-import { ResolvedQueueOptions, TASK_TYPE_PATTERN } from './queue-options';
+import { checkTaskType } from '../util/fields';
+import { parseJsonOr } from '../util/json';
+import { ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
@@ -70,9 +72,7 @@ export class StoreBackedQueue implements TaskQueue {
 
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options: ProcessOptions = {}): void {
     this.assertOpen();
-    if (typeof type !== 'string' || !TASK_TYPE_PATTERN.test(type)) {
-      throw new InvalidOptionError('process.type', type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
-    }
+    checkTaskType(type, 'process.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
     const concurrency = options.concurrency ?? this.options.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
@@ -99,7 +99,7 @@ export class StoreBackedQueue implements TaskQueue {
     }
     if (stored.nextAt !== null) status.nextAt = stored.nextAt;
     if (stored.state === 'processing') status.attempts = stored.endedAttempts + 1;
-    const detail = stored.detail ? safeParse(stored.detail) : undefined;
+    const detail = stored.detail ? parseJsonOr<Record<string, unknown>>(stored.detail, undefined) : undefined;
     if (stored.state === 'completed' && detail) {
       status.result = detail.r;
       status.finishedAt = detail.f as number;
@@ -156,7 +156,7 @@ export class StoreBackedQueue implements TaskQueue {
     const page = await this.store.peek(section as 0 | 1 | 2 | 3 | 'inflight' | 'delayed' | 'completed', offset, limit);
     const items = page.items.map((item): PeekedMessage => {
       if (item.record !== undefined) {
-        const r = safeParse(item.record) ?? {};
+        const r = parseJsonOr<Record<string, unknown>, undefined>(item.record, undefined) ?? {};
         return { id: item.id, type: typeof r.t === 'string' ? r.t : null, priority: null, payload: null, attempts: Number(r.a ?? 0),
           createdAt: typeof r.c === 'number' ? r.c : undefined, at: item.at ?? undefined, result: r.r };
       }
@@ -251,7 +251,7 @@ class StoreDeadLetters implements DeadLetterQueue {
 }
 
 function toDeadLetter(entry: StoredDeadLetter): DeadLetter {
-  const info = safeParse(entry.infoJson) ?? {};
+  const info = parseJsonOr<Record<string, unknown>>(entry.infoJson, undefined) ?? {};
   const decoded = decodeBody(entry.body);
   const base = {
     id: entry.id,
@@ -264,12 +264,4 @@ function toDeadLetter(entry: StoredDeadLetter): DeadLetter {
     return { ...base, type: decoded.header.type, priority: PRIORITIES[decoded.header.priority], payload: decoded.payload, createdAt: decoded.header.createdAt };
   }
   return { ...base, type: null, priority: null, payload: null, raw: entry.body ?? undefined };
-}
-
-function safeParse(json: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(json) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }

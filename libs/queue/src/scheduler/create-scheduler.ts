@@ -1,11 +1,12 @@
-import { InvalidOptionError, QueueConfigError } from '../errors';
-import { createQueue } from '../queue/create-queue';
+import { QueueConfigError } from '../errors';
+import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
-import { QUEUE_NAME_PATTERN } from '../queue/queue-options';
 import type { QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
+import { checkOption, checkQueueName, intField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
+import { SCHEDULER_FIELDS } from './schedule-spec';
 import type { MissedPolicy, Scheduler } from './scheduler';
 import { TaskScheduler } from './task-scheduler';
 
@@ -55,44 +56,20 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,50}$/.test(name)) {
     throw new QueueConfigError('scheduler.name', name, 'a name of 1..50 characters from [A-Za-z0-9_.:-]');
   }
-  const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number => {
-    const v = options[key];
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new QueueConfigError(`scheduler.${key}`, v, `an integer >= ${min}`);
-    return v;
-  };
-  const missed = options.missedPolicy ?? 'skip';
-  if (missed !== 'skip' && missed !== 'run_once') throw new QueueConfigError('scheduler.missedPolicy', missed, '"skip" or "run_once"');
-  if (options.defaultQueue !== undefined && (typeof options.defaultQueue !== 'string' || !QUEUE_NAME_PATTERN.test(options.defaultQueue))) {
-    throw new QueueConfigError('scheduler.defaultQueue', options.defaultQueue, 'a queue name');
-  }
-  const given = new Map<string, TaskQueue>();
-  for (const [i, q] of (options.queues ?? []).entries()) {
-    if (!q || typeof q.publish !== 'function') throw new QueueConfigError(`scheduler.queues[${i}]`, q, 'a TaskQueue');
-    given.set(q.name, q);
-  }
+  const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number =>
+    checkOption(intField(min).default(fallback), options[key], `scheduler.${key}`);
+  const missed = checkOption(SCHEDULER_FIELDS.missedPolicy().default('skip'), options.missedPolicy, 'scheduler.missedPolicy');
+  if (options.defaultQueue !== undefined) checkQueueName(options.defaultQueue, 'scheduler.defaultQueue');
   const backend = options.backend;
-  const owned = new Map<string, TaskQueue>();
   let store: MemorySchedulerStore | RedisSchedulerStore;
-  let resolveQueue: (queueName: string) => TaskQueue;
+  let queues: QueueDirectory;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('scheduler.backend.client', backend.client, 'an ioredis client');
     store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq');
-    resolveQueue = (queueName) => {
-      const known = given.get(queueName) ?? owned.get(queueName);
-      if (known) return known;
-      if (!QUEUE_NAME_PATTERN.test(queueName)) throw new InvalidOptionError('schedule.task.queue', queueName, 'a queue name');
-      const opened = createQueue({ name: queueName, backend: { type: 'redis', client: backend.client, prefix: backend.queuePrefix }, logger: options.logger });
-      owned.set(queueName, opened);
-      return opened;
-    };
+    queues = new QueueDirectory(options.queues, 'scheduler', { client: backend.client, prefix: backend.queuePrefix, logger: options.logger });
   } else if (backend?.type === 'memory') {
     store = backend.store ?? new MemorySchedulerStore();
-    resolveQueue = (queueName) => {
-      const known = given.get(queueName);
-      if (!known) throw new InvalidOptionError('schedule.task.queue', queueName, `one of the queues given to the scheduler (${[...given.keys()].join(', ') || 'none'})`);
-      return known;
-    };
+    queues = new QueueDirectory(options.queues, 'scheduler');
   } else {
     throw new QueueConfigError('scheduler.backend.type', (backend as { type?: unknown })?.type, '"redis" or "memory"');
   }
@@ -104,10 +81,8 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     missedGraceMs: int('missedGraceMs', 1000, 0),
     maxIdleMs: int('maxIdleMs', 30_000, 10),
     activeTtlMs: int('activeTtlMs', 300_000, 1000),
-    resolveQueue,
-    closeOwnedQueues: async () => {
-      await Promise.all([...owned.values()].map((q) => q.close()));
-    },
+    resolveQueue: (queueName) => queues.get(queueName, 'schedule.task.queue'),
+    closeOwnedQueues: () => queues.closeOwned(),
     beforeLoop: redisStore ? () => redisStore.subscribe() : undefined,
     logger: options.logger,
   });

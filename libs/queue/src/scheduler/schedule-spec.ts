@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { InvalidOptionError } from '../errors';
 import { PRIORITIES, Priority } from '../queue/queue.types';
-import { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../queue/queue-options';
+import { checkOption, checkTaskType, enumField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { MissedPolicy, ScheduledTask, ScheduleWhen } from './scheduler';
 
 /** A recurring task as stored (JSON) by every backend. */
@@ -23,15 +23,18 @@ export type ParsedWhen =
   | { kind: 'once'; dueAt: number }
   | { kind: 'recurring'; key: string; when: RecurringDefinition['when']; missed: MissedPolicy; sig: string };
 
+/** The facts about scheduler options that the YAML `task_scheduler` section shares. */
+export const SCHEDULER_FIELDS = {
+  missedPolicy: () => enumField(['skip', 'run_once']),
+};
+
 export const RECURRING_KEY_PATTERN = /^[A-Za-z0-9_.:/-]{1,150}$/;
 const YEAR = 365 * 86_400_000;
 
 /** Checks a task; fills the default queue. Throws {@link InvalidOptionError} naming the option. */
 export function validateTask(task: ScheduledTask, defaultQueue: string | undefined): ScheduledTask & { queue: string } {
   if (task === null || typeof task !== 'object') throw new InvalidOptionError('schedule.task', task, 'a task object');
-  if (typeof task.type !== 'string' || !TASK_TYPE_PATTERN.test(task.type)) {
-    throw new InvalidOptionError('schedule.task.type', task.type, 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]');
-  }
+  checkTaskType(task.type, 'schedule.task.type');
   const queue = task.queue ?? defaultQueue;
   if (typeof queue !== 'string' || !QUEUE_NAME_PATTERN.test(queue)) {
     throw new InvalidOptionError('schedule.task.queue', queue, 'a queue name (or a scheduler defaultQueue)');
@@ -72,8 +75,7 @@ export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: Missed
   if (typeof key !== 'string' || !RECURRING_KEY_PATTERN.test(key)) {
     throw new InvalidOptionError('schedule.when.key', key, 'a key of 1..150 characters from [A-Za-z0-9_.:/-]');
   }
-  const missed = w.missed ?? defaultMissed;
-  if (missed !== 'skip' && missed !== 'run_once') throw new InvalidOptionError('schedule.when.missed', missed, '"skip" or "run_once"');
+  const missed: MissedPolicy = checkOption(SCHEDULER_FIELDS.missedPolicy(), w.missed ?? defaultMissed, 'schedule.when.missed', InvalidOptionError);
   if (w.everyMs !== undefined) {
     const e = w.everyMs;
     if (typeof e !== 'number' || !Number.isInteger(e) || e < 10 || e > YEAR) throw new InvalidOptionError('schedule.when.everyMs', e, 'an integer in [10, 1 year]');

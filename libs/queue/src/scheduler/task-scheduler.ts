@@ -2,6 +2,9 @@ import { randomUUID } from 'crypto';
 import { InvalidOptionError, QueueClosedError, QueueError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
+import { untilAborted } from '../util/abort';
+import { parseJsonOr } from '../util/json';
+import { FailureBackoff } from '../util/retry';
 import { nextOccurrence, onceId, parseId, parseWhen, RecurringDefinition, validateTask } from './schedule-spec';
 import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
 import type { DueRecurring, SchedulerStore } from './scheduler-store';
@@ -102,11 +105,11 @@ export class TaskScheduler implements Scheduler {
     const stored = await this.store.list();
     const out: ScheduleInfo[] = [];
     for (const o of stored.once) {
-      const info = safeParse<{ task: ScheduleInfo['task']; createdAt: number }>(o.info);
+      const info = parseJsonOr<{ task: ScheduleInfo['task']; createdAt: number }>(o.info, undefined);
       if (info) out.push({ id: o.id, kind: 'once', task: info.task, nextRunAt: o.dueAt, createdAt: info.createdAt });
     }
     for (const r of stored.recurring) {
-      const def = safeParse<RecurringDefinition>(r.definition);
+      const def = parseJsonOr<RecurringDefinition>(r.definition, undefined);
       if (!def) continue;
       out.push({ id: `recurring:${r.key}`, kind: 'recurring', key: r.key, task: def.task, when: def.when, missed: def.missed,
         nextRunAt: r.nextRunAt, createdAt: def.createdAt, updatedAt: def.updatedAt });
@@ -165,7 +168,7 @@ export class TaskScheduler implements Scheduler {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
+    const backoff = new FailureBackoff(50);
     try {
       await this.settings.beforeLoop?.();
     } catch (error) {
@@ -174,7 +177,7 @@ export class TaskScheduler implements Scheduler {
     while (!this.closing) {
       try {
         const batch = await this.store.due(BATCH, this.onceSeenUntil);
-        failures = 0;
+        backoff.succeeded();
         await this.nudge(batch.onceDue);
         this.onceSeenUntil = batch.now;
         for (const item of batch.items) {
@@ -186,8 +189,7 @@ export class TaskScheduler implements Scheduler {
         }
       } catch (error) {
         if (this.closing) break;
-        failures++;
-        const pause = Math.min(5000, 50 * 2 ** Math.min(failures, 7));
+        const pause = backoff.failed();
         this.logger.error(`scheduler loop failed (retrying in ${pause} ms): ${(error as Error).message}`);
         await this.store.waitForChange(pause);
       }
@@ -212,13 +214,13 @@ export class TaskScheduler implements Scheduler {
       if (!(error instanceof QueueError)) throw error; // Redis trouble: the loop backs off and tries again
       // A task that cannot be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
       this.logger.error(`recurring task "${item.key}": occurrence ${new Date(item.occurrence).toISOString()} skipped: ${error.message}`);
-      const def = item.definition === null ? undefined : safeParse<RecurringDefinition>(item.definition);
+      const def = item.definition === null ? undefined : parseJsonOr<RecurringDefinition>(item.definition, undefined);
       if (def) await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
     }
   }
 
   private async fireOrThrow(item: DueRecurring, now: number): Promise<void> {
-    const def = item.definition === null ? undefined : safeParse<RecurringDefinition>(item.definition);
+    const def = item.definition === null ? undefined : parseJsonOr<RecurringDefinition>(item.definition, undefined);
     if (!def) {
       this.logger.error(`recurring task "${item.key}" has no readable definition; removing it`);
       await this.store.removeRecurring(item.key);
@@ -255,23 +257,3 @@ export class TaskScheduler implements Scheduler {
   }
 }
 
-/** Rejects with the signal's reason when it fires first (a timed-out handler counts as failed at once). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
-}
-
-function safeParse<T>(json: string): T | undefined {
-  try {
-    return JSON.parse(json) as T;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,7 @@
 import type { QueueLogger } from '../../logger';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import { FailureBackoff } from '../../util/retry';
 import type { ResolvedStreamOptions } from '../event-bus-options';
 import type { HandlerPool } from '../handler-pool';
 import type { StreamKeys, StreamScript } from './stream-keys';
@@ -90,7 +91,7 @@ export class StreamChannelConsumer {
 
   private async run(): Promise<void> {
     const { keys, group, options, pool } = this.deps;
-    let backoff = 0;
+    const backoff = new FailureBackoff(25, 2000); // 50, 100, ... 2000 ms
     while (!this.stopped) {
       try {
         await this.unlessStopped(pool.waitForSpace());
@@ -98,7 +99,7 @@ export class StreamChannelConsumer {
         const count = Math.max(1, Math.min(options.readCount, pool.free));
         const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count,
           'BLOCK', options.blockMs, 'STREAMS', keys.stream, '>')) as ReadReply;
-        backoff = 0;
+        backoff.succeeded();
         this.lastError = '';
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) if (fields) await this.take(id, fields, 1);
@@ -114,9 +115,9 @@ export class StreamChannelConsumer {
         } else {
           this.warn(`reading "${this.channel}" failed: ${message}`);
         }
-        backoff = Math.min(2000, Math.max(50, backoff * 2));
+        const pause = backoff.failed();
         let timer: NodeJS.Timeout | undefined;
-        await this.unlessStopped(new Promise((resolve) => (timer = setTimeout(resolve, backoff))));
+        await this.unlessStopped(new Promise((resolve) => (timer = setTimeout(resolve, pause))));
         clearTimeout(timer);
       }
     }

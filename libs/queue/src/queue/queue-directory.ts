@@ -1,0 +1,55 @@
+import { InvalidOptionError, QueueConfigError } from '../errors';
+import type { QueueLogger } from '../logger';
+import type { RedisClient } from '../redis/redis-connection';
+import { checkQueueName } from '../util/fields';
+import { createQueue } from './create-queue';
+import type { TaskQueue } from './queue.types';
+
+/**
+ * The target queues of a scheduler or dispatcher: the queues it was given and, on Redis, queues it
+ * opens on demand (publish only, default options, on the same client) and closes with itself. On
+ * memory every queue must be given (a queue in memory exists only as the object).
+ */
+export class QueueDirectory {
+  private readonly given = new Map<string, TaskQueue>();
+  private readonly owned = new Map<string, TaskQueue>();
+
+  /**
+   * @param owner  who uses the queues, for errors: `scheduler`, `dispatcher`
+   * @param redis  client and key prefix of queues opened on demand; none on memory
+   * @throws QueueConfigError at `<owner>.queues[i]` for something that is not a queue
+   */
+  constructor(
+    queues: readonly TaskQueue[] | undefined,
+    private readonly owner: string,
+    private readonly redis?: { client: RedisClient; prefix?: string; logger?: QueueLogger },
+  ) {
+    for (const [i, q] of (queues ?? []).entries()) {
+      if (!q || typeof q.publish !== 'function' || typeof q.publishBatch !== 'function') throw new QueueConfigError(`${owner}.queues[${i}]`, q, 'a TaskQueue');
+      this.given.set(q.name, q);
+    }
+  }
+
+  /** The queue called `name`; throws {@link InvalidOptionError} at `path` for a bad name, or an unknown queue on memory. */
+  get(name: string, path: string): TaskQueue {
+    const known = this.given.get(name) ?? this.owned.get(name);
+    if (known) return known;
+    if (!this.redis) {
+      throw new InvalidOptionError(path, name, `one of the queues given to the ${this.owner} (${[...this.given.keys()].join(', ') || 'none'})`);
+    }
+    checkQueueName(name, path, InvalidOptionError);
+    const opened = createQueue({ name, backend: { type: 'redis', client: this.redis.client, prefix: this.redis.prefix }, logger: this.redis.logger });
+    this.owned.set(name, opened);
+    return opened;
+  }
+
+  /** Whether `name` is one of the queues given (not one opened on demand). */
+  isGiven(name: string): boolean {
+    return this.given.has(name);
+  }
+
+  /** Closes the queues opened on demand (the given ones belong to the caller). */
+  async closeOwned(): Promise<void> {
+    await Promise.all([...this.owned.values()].map((q) => q.close()));
+  }
+}
