@@ -17,5 +17,6 @@ export * from './config';
 export * from './metrics';
 export * from './manager';
 export * from './nest';
+export * from './tracing';
 // The decorators TaskHandler and EventHandler (each also the handler type of the same name) win over the types of ./queue and ./events.
 export { EventHandler, TaskHandler } from './nest';
