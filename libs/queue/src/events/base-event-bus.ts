@@ -149,6 +149,7 @@ export abstract class BaseEventBus implements EventBus {
       ? startConsumerSpan(event.traceparent ? { traceparent: event.traceparent, tracestate: event.tracestate } : undefined, () => ({
         name: `process ${event.type}`,
         attributes: { 'messaging.system': `meeting-${this.type}`, 'messaging.operation.type': 'process', 'messaging.destination.name': context.channel,
+          'messaging.consumer.group.name': this.settings.serviceName,
           'messaging.message.id': event.id, 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type, 'cloudevents.event_source': event.source },
       }))
       : undefined;

@@ -1,5 +1,6 @@
 export * from './decorators';
 export { QueueModule } from './queue.module';
+export { traceHttpRequests } from './trace-http.middleware';
 export { QUEUE_MODULE_OPTIONS } from './queue.module-definition';
 export type { QueueModuleExtras, QueueModuleOptions } from './queue.module-definition';
 export { QueueExplorer } from './queue-explorer';
