@@ -105,3 +105,7 @@ export type { DeadLetterFilter, QueueAdminOptions, QueueInfo, ScheduleEntry, Str
 export { createDashboardHandler } from './dashboard/dashboard-handler';
 export type { DashboardOptions } from './dashboard/dashboard-handler';
 export { startDashboardServer } from './dashboard/dashboard-server';
+
+// Tracing (W3C trace context through @opentelemetry/api; docs/tracing.md)
+export { activeTraceCarrier, contextFromCarrier, tracerRegistered } from './tracing/trace-context';
+export type { TraceCarrier } from './tracing/trace-context';

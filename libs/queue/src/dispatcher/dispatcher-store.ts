@@ -18,6 +18,9 @@ export interface ResultEntry {
   attempts: number;
   finishedAt: number;
   webhookUrl?: string;
+  /** W3C trace context of the handler's span (the callbacks run in a span under it), when it ran in one. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface Reply {
@@ -36,6 +39,8 @@ export interface FinishInput {
   /** Reply address of the waiting caller instance, if any. */
   replyTo?: string;
   webhookUrl?: string;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface DispatcherStore {

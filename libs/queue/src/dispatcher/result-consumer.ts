@@ -2,6 +2,7 @@ import type { QueueLogger } from '../logger';
 import type { RecordedError } from '../queue/queue.types';
 import { parseJsonOr } from '../util/json';
 import { FailureBackoff, sleep } from '../util/retry';
+import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { CompletedTask, FailedTask } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
 import { describeUrl, postWebhook, WebhookOptions } from './webhook';
@@ -55,7 +56,7 @@ export class ResultConsumer {
         const entries = await this.store.readResults(100, this.blockMs);
         backoff.succeeded();
         if (entries.length === 0) continue;
-        await Promise.all(entries.map((e) => this.deliver(e)));
+        await Promise.all(entries.map((e) => this.deliverTraced(e)));
         await this.store.ack(entries.map((e) => e.entryId));
       } catch (error) {
         if (this.closing) break;
@@ -84,6 +85,21 @@ export class ResultConsumer {
         this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${this.webhook.attempts} tries: ${error.message}`)));
     }
     await Promise.all(calls);
+  }
+
+  /** Delivers one entry in a CONSUMER span, child of the handler's span when the entry carries its context (docs/tracing.md). */
+  private async deliverTraced(entry: ResultEntry): Promise<void> {
+    if (!entry.traceparent && !tracerRegistered()) return this.deliver(entry);
+    const consumer = startConsumerSpan(entry.traceparent ? { traceparent: entry.traceparent, tracestate: entry.tracestate } : undefined, () => ({
+      name: `result ${entry.type}`,
+      attributes: { 'messaging.system': 'meeting-dispatcher', 'messaging.operation.type': 'process', 'messaging.message.id': entry.taskId,
+        'messaging.meeting_dispatcher.outcome': entry.ok ? 'completed' : 'failed' },
+    }));
+    try {
+      await withConsumerSpan(consumer, () => this.deliver(entry));
+    } finally {
+      if (consumer) endSpan(consumer.span);
+    }
   }
 
   private async call<T>(cb: Callback<T>, task: T): Promise<void> {

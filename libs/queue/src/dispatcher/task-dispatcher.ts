@@ -1,3 +1,4 @@
+import { activeTraceCarrier } from '../tracing/trace-context';
 import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
@@ -190,7 +191,8 @@ export class TaskDispatcher implements Dispatcher {
    * its AbortSignal (timeout) ends the attempt here too, even when the handler ignores it.
    */
   private async runTracked(message: QueueMessage, env: TaskEnvelope, taskId: string, run: () => unknown, signal: AbortSignal): Promise<unknown> {
-    const base = { origin: env.o, taskId, type: message.type, attempts: message.attempt, replyTo: env.r, webhookUrl: env.h };
+    // the handler's span (the queue's consumer span) becomes the parent of the origin's callback span
+    const base = { origin: env.o, taskId, type: message.type, attempts: message.attempt, replyTo: env.r, webhookUrl: env.h, ...activeTraceCarrier() };
     let result: unknown;
     let resultJson: string;
     try {

@@ -8,6 +8,7 @@ import { HandlerPool } from './handler-pool';
 import { HandlerEntry, SubscriptionRegistry } from './subscription-registry';
 import { InvalidOptionError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
+import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 
 /** Settings every bus shares (already validated). */
 export interface BaseBusSettings {
@@ -145,8 +146,21 @@ export abstract class BaseEventBus implements EventBus {
 
   /** Runs every handler concurrently; a throw is isolated, counted and logged with the event id. */
   protected async runHandlers(entries: HandlerEntry[], event: EventEnvelope, context: EventContext): Promise<unknown[]> {
-    const results = await Promise.allSettled(entries.map(async (entry) =>
-      entry.handler(event, entry.isPattern ? { ...context, pattern: entry.key } : { ...context, pattern: undefined })));
+    // the handlers run in one CONSUMER span, child of the publisher's context when the event carries one (docs/tracing.md)
+    const consumer = event.traceparent || tracerRegistered()
+      ? startConsumerSpan(event.traceparent ? { traceparent: event.traceparent, tracestate: event.tracestate } : undefined, () => ({
+        name: `process ${event.type}`,
+        attributes: { 'messaging.system': `meeting-${this.type}`, 'messaging.operation.type': 'process', 'messaging.destination.name': context.channel,
+          'messaging.consumer.group.name': this.settings.serviceName,
+          'messaging.message.id': event.id, 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type, 'cloudevents.event_source': event.source },
+      }))
+      : undefined;
+    const results = await withConsumerSpan(consumer, () => Promise.allSettled(entries.map(async (entry) =>
+      entry.handler(event, entry.isPattern ? { ...context, pattern: entry.key } : { ...context, pattern: undefined }))));
+    if (consumer) {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      endSpan(consumer.span, failed ? failed.reason : undefined);
+    }
     const errors: unknown[] = [];
     for (const result of results) {
       if (result.status === 'fulfilled') continue;

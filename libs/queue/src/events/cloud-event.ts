@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import { InvalidOptionError } from '../errors';
+import { activeTraceCarrier } from '../tracing/trace-context';
 import type { EventEnvelope } from './event-bus';
 
 /** Channel names: `[A-Za-z0-9_.:/-]`, 1..200 characters (no glob characters, no `{}` hash tags). */
@@ -59,13 +60,17 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-/** A new envelope with a fresh UUID and the current time. `data` undefined becomes null. */
+/**
+ * A new envelope with a fresh UUID and the current time. `data` undefined becomes null. Inside an
+ * active span it carries the span's W3C context as the CloudEvents distributed-tracing extension
+ * (`traceparent`, `tracestate`); without one those attributes are absent.
+ */
 export function createEnvelope<T>(source: string, type: unknown, data: T, path = 'publish'): EventEnvelope<T> {
   if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
     throw new InvalidOptionError(`${path}.type`, type, 'an event type of 1..200 characters from [A-Za-z0-9_.:/-]');
   }
   encodeData(data === undefined ? null : data, `${path}.data`);
-  return {
+  const envelope: EventEnvelope<T> = {
     specversion: '1.0',
     id: randomUUID(),
     source,
@@ -74,6 +79,12 @@ export function createEnvelope<T>(source: string, type: unknown, data: T, path =
     datacontenttype: 'application/json',
     data: (data === undefined ? null : data) as T,
   };
+  const carrier = activeTraceCarrier();
+  if (carrier) {
+    envelope.traceparent = carrier.traceparent;
+    if (carrier.tracestate) envelope.tracestate = carrier.tracestate;
+  }
+  return envelope;
 }
 
 /** JSON text of `data`; throws {@link InvalidOptionError} when it is not JSON-serialisable. */
@@ -106,11 +117,14 @@ export function decodeEnvelope(text: string): EventEnvelope | null {
   return isEnvelope(value) ? value : null;
 }
 
-/** Stream entry fields: one field per CloudEvents attribute, `data` as JSON text. */
+/** Stream entry fields: one field per CloudEvents attribute (`traceparent`/`tracestate` only when set), `data` as JSON text. */
 export function envelopeToFields(event: EventEnvelope): string[] {
   const data = encodeData(event.data);
-  return ['specversion', event.specversion, 'id', event.id, 'source', event.source, 'type', event.type, 'time', event.time,
+  const fields = ['specversion', event.specversion, 'id', event.id, 'source', event.source, 'type', event.type, 'time', event.time,
     'datacontenttype', event.datacontenttype, 'data', data];
+  if (event.traceparent) fields.push('traceparent', event.traceparent);
+  if (event.tracestate) fields.push('tracestate', event.tracestate);
+  return fields;
 }
 
 /** Reads stream entry fields back; null when they are not a valid envelope. Extra fields are ignored. */
@@ -124,8 +138,10 @@ export function fieldsToEnvelope(fields: readonly string[]): EventEnvelope | nul
   } catch {
     return null;
   }
-  const candidate = { specversion: map.specversion, id: map.id, source: map.source, type: map.type, time: map.time,
+  const candidate: Record<string, unknown> = { specversion: map.specversion, id: map.id, source: map.source, type: map.type, time: map.time,
     datacontenttype: map.datacontenttype, data };
+  if (map.traceparent) candidate.traceparent = map.traceparent;
+  if (map.tracestate) candidate.tracestate = map.tracestate;
   return isEnvelope(candidate) ? candidate : null;
 }
 

@@ -21,6 +21,10 @@ export interface EventEnvelope<T = unknown> {
   /** Always `application/json`. */
   datacontenttype: 'application/json';
   data: T;
+  /** CloudEvents distributed-tracing extension: W3C `traceparent` of the publish, present only when it ran inside a span. */
+  traceparent?: string;
+  /** CloudEvents distributed-tracing extension: W3C `tracestate`, when the publishing span had one. */
+  tracestate?: string;
 }
 
 /** Second argument of a handler. */

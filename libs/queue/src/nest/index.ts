@@ -5,6 +5,7 @@
  */
 export { OnEvent, OnLocalEvent, OnTask } from './decorators';
 export { QueueModule } from './queue.module';
+export { traceHttpRequests } from './trace-http.middleware';
 export { QUEUE_MODULE_OPTIONS } from './queue.module-definition';
 export type { QueueModuleExtras, QueueModuleOptions } from './queue.module-definition';
 export { NestQueueLogger } from './nest-queue-logger';

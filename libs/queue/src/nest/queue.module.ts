@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { loadConfig } from '../config/config-loader';
@@ -6,6 +6,7 @@ import { QueueManager } from '../manager/queue-manager';
 import { NestQueueLogger } from './nest-queue-logger';
 import { QueueExplorer } from './queue-explorer';
 import { QueueHealthIndicator } from './queue-health.indicator';
+import { traceHttpRequests } from './trace-http.middleware';
 import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, QueueModuleOptions } from './queue.module-definition';
 
 /**
@@ -14,7 +15,8 @@ import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, QueueModuleOptions } fro
  * `http` default true). Provides {@link QueueManager} (created from the configuration, default
  * `loadConfig()`, or the `manager` given) and {@link QueueHealthIndicator}; discovers decorated
  * handlers at bootstrap; serves GET /health, /health/ready and /metrics when `http` is on.
- * Call `app.enableShutdownHooks()` so that SIGTERM drains the handlers.
+ * Call `app.enableShutdownHooks()` so that SIGTERM drains the handlers. Every HTTP request runs in
+ * a server span from its `traceparent` header when the application registered a tracer (docs/tracing.md).
  */
 @Module({
   imports: [DiscoveryModule, TerminusModule],
@@ -29,4 +31,8 @@ import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, QueueModuleOptions } fro
   ],
   exports: [QueueManager, QueueHealthIndicator],
 })
-export class QueueModule extends ConfigurableModuleClass {}
+export class QueueModule extends ConfigurableModuleClass implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(traceHttpRequests).forRoutes('*');
+  }
+}

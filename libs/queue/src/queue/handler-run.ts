@@ -1,4 +1,5 @@
 import { TaskTimeoutError } from '../errors';
+import { ConsumerSpan, decodeTraceField, endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { DeliveryRef } from './queue-store';
 import type { HandlerContext, QueueMessage } from './queue.types';
 
@@ -15,6 +16,7 @@ export class HandlerRun implements DeliveryRef {
   leaseUntil = 0;
   private controller?: AbortController;
   private timer?: NodeJS.Timeout;
+  private consumer?: ConsumerSpan;
 
   constructor(
     readonly message: QueueMessage,
@@ -22,6 +24,9 @@ export class HandlerRun implements DeliveryRef {
     readonly lease: string,
     private readonly extend: (run: HandlerRun, ms?: number) => Promise<void>,
     private readonly onSettle: (run: HandlerRun, outcome: RunOutcome) => void,
+    /** Queue name (span attribute) and the W3C trace context the message carries, if any. */
+    private readonly queueName = '',
+    private readonly trace?: string,
   ) {}
 
   get id(): string {
@@ -56,9 +61,15 @@ export class HandlerRun implements DeliveryRef {
       },
       extendLease: (ms?: number) => this.extend(this, ms),
     };
+    // the handler runs in a CONSUMER span, child of the producer's context (docs/tracing.md); none without a tracer or a carried context
+    if (this.trace !== undefined || tracerRegistered()) this.consumer = startConsumerSpan(this.trace === undefined ? undefined : decodeTraceField(this.trace), () => ({
+      name: `process ${this.message.type}`,
+      attributes: { 'messaging.system': 'meeting-queue', 'messaging.operation.type': 'process', 'messaging.destination.name': this.queueName,
+        'messaging.message.id': this.id, 'messaging.meeting_queue.attempt': this.message.attempt },
+    }));
     let result: unknown;
     try {
-      result = handler(this.message, context);
+      result = this.consumer ? withConsumerSpan(this.consumer, () => handler(this.message, context)) : handler(this.message, context);
     } catch (error) {
       this.settle({ ok: false, error });
       return;
@@ -85,6 +96,7 @@ export class HandlerRun implements DeliveryRef {
     if (this.settled) return;
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.consumer) endSpan(this.consumer.span, reason);
     this.controller?.abort(reason);
   }
 
@@ -92,6 +104,7 @@ export class HandlerRun implements DeliveryRef {
     if (this.settled) return;
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.consumer) endSpan(this.consumer.span, outcome.ok ? undefined : outcome.error);
     this.onSettle(this, outcome);
   }
 }

@@ -4,10 +4,13 @@ import { PRIORITIES, Priority, QueueMessage } from './queue.types';
  * The stored form of a message: one string, a short header and the payload JSON.
  *
  *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|<payload JSON>
+ *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|~<trace>|<payload JSON>
  *
  * The header is readable from Lua with one pattern (the scripts need the priority and
  * maxRetries); the type cannot contain `|` (see TASK_TYPE_PATTERN). The id is not part of the
- * body: it is the field name of the message hash.
+ * body: it is the field name of the message hash. The optional `~<trace>` field (W3C trace
+ * context, see `encodeTraceField`) is written only when the publish ran inside a span, so a
+ * message without tracing is byte-identical to before; JSON never starts with `~`.
  */
 export interface MessageHeader {
   priority: number;
@@ -15,10 +18,13 @@ export interface MessageHeader {
   timeoutMs: number;
   createdAt: number;
   type: string;
+  /** W3C trace context of the publish (`traceparent[ tracestate]`), only when there was one. */
+  trace?: string;
 }
 
 export function encodeBody(header: MessageHeader, payloadJson: string): string {
-  return `1|${header.priority}|${header.maxRetries}|${header.timeoutMs}|${header.createdAt}|${header.type}|${payloadJson}`;
+  const trace = header.trace === undefined ? '' : `~${header.trace}|`;
+  return `1|${header.priority}|${header.maxRetries}|${header.timeoutMs}|${header.createdAt}|${header.type}|${trace}${payloadJson}`;
 }
 
 export type DecodedBody = { ok: true; header: MessageHeader; payload: unknown } | { ok: false; reason: string };
@@ -54,6 +60,11 @@ export function decodeHeader(body: string): { header: MessageHeader; payloadStar
   if (!(priority >= 0 && priority <= 3 && Number.isInteger(priority))) return null;
   if (!Number.isInteger(maxRetries) || maxRetries < 0 || !Number.isInteger(timeoutMs) || timeoutMs < 0) return null;
   if (!Number.isFinite(createdAt) || type.length === 0) return null;
+  if (body.charCodeAt(start) === 126 /* '~' */) {
+    const end = body.indexOf('|', start);
+    if (end < 0) return null;
+    return { header: { priority, maxRetries, timeoutMs, createdAt, type, trace: body.slice(start + 1, end) }, payloadStart: end + 1 };
+  }
   return { header: { priority, maxRetries, timeoutMs, createdAt, type }, payloadStart: start };
 }
 

@@ -1,4 +1,5 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
+import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
 import { uniqueId } from '../util/unique-id';
 import { encodeBody } from './message-codec';
 import { checkTaskType } from '../util/fields';
@@ -38,13 +39,16 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     const size = Buffer.byteLength(json);
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
   }
+  const carrier = activeTraceCarrier();
+  const header = carrier ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
+    : { priority, maxRetries, timeoutMs, createdAt: now, type };
   return {
     id: uniqueId(),
     priority,
     delayMs,
     idempotencyKey: key,
     idempotencyTtlMs,
-    body: encodeBody({ priority, maxRetries, timeoutMs, createdAt: now, type }, json),
+    body: encodeBody(header, json),
   };
 }
 

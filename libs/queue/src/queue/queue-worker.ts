@@ -388,7 +388,7 @@ export class QueueWorker {
       return;
     }
     const run = new HandlerRun(toQueueMessage(delivery.id, delivery.attempt, header, payload), delivery.lease, (r, ms) => this.extendOne(r, ms),
-      (r, outcome) => this.finish(slot, r, outcome));
+      (r, outcome) => this.finish(slot, r, outcome), this.options.name, header.trace);
     this.held.set(run.id, run);
     slot.waiting[header.priority].push(run);
     this.waitingCount++;

@@ -54,7 +54,7 @@ export class MemoryDispatcherStore implements DispatcherStore {
     this.sweepMarkers(now);
     const results = this.hub.resultsOf(f.origin);
     results.entries.push({ entryId: String(++this.hub.seq), taskId: f.taskId, type: f.type, ok: f.ok, valueJson: f.valueJson,
-      attempts: f.attempts, finishedAt: now, webhookUrl: f.webhookUrl });
+      attempts: f.attempts, finishedAt: now, webhookUrl: f.webhookUrl, traceparent: f.traceparent, tracestate: f.tracestate });
     if (results.entries.length > this.resultsMaxLen) results.entries.shift();
     results.waiter.wake();
     if (f.replyTo) {

@@ -78,7 +78,8 @@ export class RedisDispatcherStore implements DispatcherStore {
     const keys = [k.done(f.taskId), k.results];
     if (f.replyTo) keys.push(k.reply(f.replyTo));
     const written = await this.lua.run<number>(this.client, 'finish', keys, [f.ok ? '1' : '0', f.valueJson, f.attempts,
-      this.options.retentionMs, this.options.resultsMaxLen, f.taskId, f.type, f.webhookUrl ?? '', Math.max(60_000, this.options.claimIdleMs)]);
+      this.options.retentionMs, this.options.resultsMaxLen, f.taskId, f.type, f.webhookUrl ?? '', Math.max(60_000, this.options.claimIdleMs),
+      f.traceparent ?? '', f.tracestate ?? '']);
     return written === 1;
   }
 
@@ -172,7 +173,7 @@ export class RedisDispatcherStore implements DispatcherStore {
       const f: Record<string, string> = {};
       for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
       out.push({ entryId, taskId: f.taskId, type: f.type, ok: f.ok === '1', valueJson: f.value, attempts: Number(f.attempts),
-        finishedAt: Number(f.finishedAt), webhookUrl: f.hook || undefined });
+        finishedAt: Number(f.finishedAt), webhookUrl: f.hook || undefined, traceparent: f.traceparent || undefined, tracestate: f.tracestate || undefined });
     }
     return out;
   }

@@ -18,6 +18,8 @@
     ARGV[7] type
     ARGV[8] webhook URL or ''
     ARGV[9] reply time-to-live (ms)
+    ARGV[10] W3C traceparent of the handler's span or '' (the entry gets the field only when set)
+    ARGV[11] W3C tracestate or ''
 
   Output:
     1 when written, 0 when the task's outcome was already written
@@ -27,8 +29,17 @@
 local done, results, reply = KEYS[1], KEYS[2], KEYS[3]
 if not redis.call('SET', done, ARGV[1], 'NX', 'PX', ARGV[4]) then return 0 end
 local now = nowMs()
-redis.call('XADD', results, 'MAXLEN', '~', ARGV[5], '*', 'taskId', ARGV[6], 'type', ARGV[7], 'ok', ARGV[1],
-  'value', ARGV[2], 'attempts', ARGV[3], 'finishedAt', now, 'hook', ARGV[8])
+local entry = { 'XADD', results, 'MAXLEN', '~', ARGV[5], '*', 'taskId', ARGV[6], 'type', ARGV[7], 'ok', ARGV[1],
+  'value', ARGV[2], 'attempts', ARGV[3], 'finishedAt', now, 'hook', ARGV[8] }
+if ARGV[10] and ARGV[10] ~= '' then
+  entry[#entry + 1] = 'traceparent'
+  entry[#entry + 1] = ARGV[10]
+  if ARGV[11] ~= '' then
+    entry[#entry + 1] = 'tracestate'
+    entry[#entry + 1] = ARGV[11]
+  end
+end
+redis.call(unpack(entry))
 if reply then
   redis.call('RPUSH', reply, cjson.encode({ t = ARGV[6], ok = ARGV[1] == '1', v = ARGV[2] }))
   redis.call('PEXPIRE', reply, ARGV[9])
