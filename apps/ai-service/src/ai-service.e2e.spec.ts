@@ -99,7 +99,8 @@ describe('ai-service (e2e, Redis)', () => {
   it('serves /health, /health/ready and /metrics with the work done', async () => {
     const http = app.getHttpServer();
     expect((await request(http).get('/health').expect(200)).body.info.queue).toMatchObject({ status: 'up', state: 'running' });
-    expect((await request(http).get('/health/ready').expect(200)).body.info.queue['queue:ai_tasks']).toMatchObject({ status: 'up' });
+    expect((await request(http).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ manager: { status: 'up' }, redis: { status: 'up' } });
+    expect((await request(http).get('/health/queues').expect(200)).body.info.queues['queue:ai_tasks']).toMatchObject({ status: 'up' });
     const metrics = (await request(http).get('/metrics').expect(200)).text;
     expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBeGreaterThanOrEqual(3);
     expect(metricSample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
