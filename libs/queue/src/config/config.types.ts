@@ -192,9 +192,9 @@ export interface MetricsSection {
 
 /** Readiness thresholds (the outbound-queue note's alert values are the defaults). */
 export interface HealthSection {
-  /** Not ready when a queue has more pending messages than this (default 1000). */
+  /** GET /health/queues fails when a queue has more pending messages than this (default 1000); not readiness. */
   max_pending: number;
-  /** Not ready when a queue has more dead letters than this (default 100). */
+  /** GET /health/queues fails when a queue has more dead letters than this (default 100); not readiness. */
   max_dead_letters: number;
   /** A Redis PING slower than this is a failure (default 1000 ms). */
   ping_timeout_ms: number;
