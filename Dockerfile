@@ -33,6 +33,6 @@ EXPOSE ${PORT}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 (exec form, no shell): SIGTERM reaches the process, whose shutdown hooks
-# (enableShutdownHooks) drain the queue workers before it exits.
+# (closeOnSignals in run-service.ts) drain the queue workers before it exits 0.
 STOPSIGNAL SIGTERM
 CMD ["node", "main.js"]

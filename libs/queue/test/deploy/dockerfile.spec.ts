@@ -56,8 +56,8 @@ describe('Dockerfile structure', () => {
     expect(ops(final, 'CMD')).toEqual(['["node", "main.js"]']); // exec form: no shell between the signal and node
     expect(ops(final, 'ENTRYPOINT')).toEqual([]);
     expect(ops(final, 'STOPSIGNAL')).toEqual(['SIGTERM']);
-    // The services turn SIGTERM into a drain through Nest's shutdown hooks.
-    expect(readFileSync(join(ROOT, 'libs', 'queue', 'src', 'nest', 'run-service.ts'), 'utf8')).toContain('app.enableShutdownHooks()');
+    // The services turn SIGTERM into a drain (closeOnSignals; the logs test sends it to a real process).
+    expect(readFileSync(join(ROOT, 'libs', 'queue', 'src', 'nest', 'run-service.ts'), 'utf8')).toContain('closeOnSignals(app, logger)');
   });
 
   test('.dockerignore keeps node_modules, dist and .git out of the build context', () => {
@@ -87,7 +87,7 @@ outside('Dockerfile final stage, the same steps outside Docker (ai-service)', ()
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  test('build, copy what the final stage copies, npm ci --omit=dev, start: /health/ready 200, HEALTHCHECK passes, SIGTERM exits 0', async () => {
+  test('build, copy what the final stage copies, npm ci --omit=dev, start: /health/ready 200, HEALTHCHECK passes, SIGTERM drains', async () => {
     execFileSync('npx', ['nx', 'build', SERVICE], { cwd: ROOT, stdio: 'pipe', timeout: 240_000 });
     const port = await freePort();
     const args: Record<string, string> = { SERVICE, PORT: String(port) };
@@ -116,8 +116,11 @@ outside('Dockerfile final stage, the same steps outside Docker (ai-service)', ()
     // The image's HEALTHCHECK command, as Docker would run it inside the container.
     const health = JSON.parse(/CMD (\[.*\])$/.exec(ops(final, 'HEALTHCHECK')[0])![1]) as string[];
     execFileSync(health[0], health.slice(1), { env, stdio: 'pipe', timeout: 10_000 });
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    const exited = new Promise<[number | null, string | null]>((resolve) => child!.once('close', (code, signal) => resolve([code, signal])));
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    // SIGTERM closes the application (the queue drains), then the process exits 0.
+    expect(await exited).toEqual([0, null]);
+    expect(output).toMatch(/draining queue handlers \(SIGTERM\)/);
+    expect(output).toMatch(/shut down/);
   }, 600_000);
 });
