@@ -121,7 +121,8 @@ describe('deploy/grafana dashboard against a running service', () => {
     // The panels the operator needs are there.
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     for (const metric of ['mq_messages_processed_total', 'mq_publish_to_start_latency_seconds_bucket', 'mq_handler_duration_seconds_bucket', 'mq_queue_depth',
-      'mq_queue_in_flight', 'mq_queue_delayed', 'mq_queue_dead_letters', 'mq_event_stream_lag', 'mq_outbox_size', 'mq_redis_connection_up']) {
+      'mq_queue_in_flight', 'mq_queue_delayed', 'mq_queue_dead_letters', 'mq_event_stream_lag', 'mq_outbox_size', 'mq_redis_connection_up',
+      'http_request_duration_seconds_bucket']) {
       expect(exprs).toContain(metric);
     }
   });
