@@ -13,5 +13,7 @@ export type { QueueClientProxyOptions } from './transport/queue-client.proxy';
 export { QueueRecord, QueueRecordBuilder, isRpcErrorReply } from './transport/queue-record';
 export type { QueueRecordOptions, RpcErrorReply } from './transport/queue-record';
 export { QueueEventContext, QueueTaskContext } from './transport/queue-contexts';
-export { loadServiceConfig, runNestService } from './run-service';
+export { closeOnSignals, loadServiceConfig, runNestService } from './run-service';
+export { LogSettingError, ServiceLogger, logSettings } from './service-logger';
+export { HTTP_REQUEST_DURATION, HttpMetricsInterceptor } from './http-metrics.interceptor';
 export type { RunServiceOptions } from './run-service';
