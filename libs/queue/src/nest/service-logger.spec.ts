@@ -37,7 +37,7 @@ describe('ServiceLogger', () => {
       logger.error('failed', 'stack line 1', 'Bootstrap');
     });
     expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).not.toMatch(/\u001b\[/);
+    for (const line of lines) expect(line).not.toContain('\u001b[');
     const [a, b, c] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(a).toMatchObject({ level: 'log', service: 'ai-service', context: 'QueueManager', message: 'started' });
     expect(new Date(a.time as string).toISOString()).toBe(a.time);

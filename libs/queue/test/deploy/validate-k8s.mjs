@@ -2,6 +2,7 @@
 // (an ES module package, hence this script beside the Jest test). Prints a JSON array of problems;
 // a kind the package does not know is a problem too.
 import { readFileSync } from 'fs';
+import process from 'process';
 
 const objects = JSON.parse(readFileSync(0, 'utf8'));
 const problems = [];
