@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -99,7 +100,8 @@ describe('ai-service (e2e, Redis)', () => {
   it('serves /health, /health/ready and /metrics with the work done', async () => {
     const http = app.getHttpServer();
     expect((await request(http).get('/health').expect(200)).body.info.queue).toMatchObject({ status: 'up', state: 'running' });
-    expect((await request(http).get('/health/ready').expect(200)).body.info.queue['queue:ai_tasks']).toMatchObject({ status: 'up' });
+    expect((await request(http).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ manager: { status: 'up' }, redis: { status: 'up' } });
+    expect((await request(http).get('/health/queues').expect(200)).body.info.queues['queue:ai_tasks']).toMatchObject({ status: 'up' });
     const metrics = (await request(http).get('/metrics').expect(200)).text;
     expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBeGreaterThanOrEqual(3);
     expect(metricSample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
@@ -107,5 +109,21 @@ describe('ai-service (e2e, Redis)', () => {
     expect(metricSample(metrics, 'mq_events_received_total', { bus: 'local', channel: 'model_loaded' })).toBeGreaterThanOrEqual(4);
     expect(metricSample(metrics, 'ai_model_loaded', { model: 'whisper-sim' })).toBe(1);
     expect(metricSample(metrics, 'ai_model_loaded', { model: 'rnnoise-sim' })).toBe(0);
+  });
+
+  it('measures every handled HTTP request by method, route pattern and status (http_request_duration_seconds)', async () => {
+    const http = app.getHttpServer();
+    const count = async (labels: Record<string, string>) =>
+      metricSample((await request(http).get('/metrics').expect(200)).text, 'http_request_duration_seconds_count', labels) ?? 0;
+    const before = await count({ method: 'POST', route: '/models/:name/load', status: '404' });
+    await request(http).post('/models/no-such-model/load').expect(404);
+    await request(http).post('/models/other-unknown/load').expect(404);
+    await request(http).get('/models').expect(200);
+    expect(await count({ method: 'POST', route: '/models/:name/load', status: '404' })).toBe(before + 2);
+    expect(await count({ method: 'GET', route: '/models', status: '200' })).toBeGreaterThanOrEqual(1);
+    const text = (await request(http).get('/metrics').expect(200)).text;
+    expect(text).not.toContain('no-such-model'); // the route pattern, never the URL
+    expect(text).toMatch(/^http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/models",status="200"\} \d+$/m);
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })).toBe('');
   });
 });

@@ -208,11 +208,11 @@ export const CONFIG_SCHEMA = z
       }),
       health: section(
         {
-          max_pending: intField(0).default(1000).describe('Not ready when a queue has more pending messages than this.'),
-          max_dead_letters: intField(0).default(100).describe('Not ready when a queue has more dead letters than this.'),
+          max_pending: intField(0).default(1000).describe('GET /health/queues reports a queue with more pending messages than this (503); not readiness.'),
+          max_dead_letters: intField(0).default(100).describe('GET /health/queues reports a queue with more dead letters than this (503); not readiness.'),
           ping_timeout_ms: intField(1).default(1000).describe('A Redis PING slower than this is a failure.'),
         },
-        'Readiness thresholds.',
+        'Thresholds of GET /health/queues (not readiness) and the readiness ping timeout.',
       ),
     },
     says('a mapping'),

@@ -27,7 +27,7 @@ export type DispatchRoute = TaskDispatcherSection['routes'][string];
 export type RetentionSection = QueueAppConfig['retention'];
 export type LimitsSection = QueueAppConfig['limits'];
 export type MetricsSection = QueueAppConfig['metrics'];
-/** Readiness thresholds. */
+/** Thresholds of GET /health/queues (not readiness) and the readiness ping timeout. */
 export type HealthSection = QueueAppConfig['health'];
 
 /** What `QueueManager.create` and `parseConfig` accept: any subset, in YAML shape. */

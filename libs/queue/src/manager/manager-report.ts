@@ -95,8 +95,9 @@ export interface ReadinessCheck {
 }
 
 /**
- * Readiness: Redis answers PING within `health.ping_timeout_ms` on ready connections; no queue over
- * `max_pending` pending or `max_dead_letters` dead letters (queue stats bounded by the same timeout).
+ * Readiness: this process can serve. The manager is running and Redis answers PING within
+ * `health.ping_timeout_ms` on ready connections. Queue backlog and dead letters are not part of it
+ * (a busy platform would take every replica out of load balancing): see `queueHealth`.
  */
 export async function readiness(manager: QueueManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
   const h = manager.config.health;
@@ -116,6 +117,17 @@ export async function readiness(manager: QueueManager): Promise<{ ok: boolean; c
     const allReady = connections.every((c) => c.status === 'ready');
     checks.push({ name: 'redis', ok: pingOk && allReady, detail: { ...ping, connections } });
   }
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+/**
+ * The queues report: one check per queue, its pending messages (all tiers) against
+ * `health.max_pending` and its dead letters against `health.max_dead_letters` (queue stats bounded
+ * by `health.ping_timeout_ms`). The same thresholds are Prometheus alerts; this is never a probe.
+ */
+export async function queueHealth(manager: QueueManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
+  const h = manager.config.health;
+  const checks: ReadinessCheck[] = [];
   if (manager.config.message_queue.enabled && manager.state !== 'stopped') {
     const per = await queueStats(manager, new Map(manager.queues.map((q) => [q.name, q])), h.ping_timeout_ms);
     for (const q of manager.queues) {

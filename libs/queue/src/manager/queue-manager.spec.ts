@@ -69,6 +69,22 @@ describe('QueueManager (memory)', () => {
     await manager.shutdown();
   });
 
+  it('stays ready with a backlog over health.max_pending; the queues report names it', async () => {
+    const manager = await QueueManager.create({ ...memoryConfig, health: { max_pending: 1 } }, { env: {} });
+    expect((await manager.readiness()).ok).toBe(false); // not started yet
+    await manager.start();
+    // No handler for "later": the messages wait in the queue.
+    for (let i = 0; i < 3; i++) await manager.queue().publish({ type: 'later' });
+    const ready = await manager.readiness();
+    expect(ready).toEqual({ ok: true, checks: [{ name: 'manager', ok: true, detail: { state: 'running' } }] });
+    const queues = await manager.queueHealth();
+    expect(queues.ok).toBe(false);
+    expect(queues.checks.find((c) => c.name === 'queue:main')).toEqual({ name: 'queue:main', ok: false, detail: { pending: 3, maxPending: 1, deadLetters: 0, maxDeadLetters: 100 } });
+    expect(queues.checks.find((c) => c.name === 'queue:other')).toMatchObject({ ok: true, detail: { pending: 0 } });
+    await manager.shutdown({ drainTimeoutMs: 1000 });
+    expect((await manager.readiness()).ok).toBe(false);
+  });
+
   it('rejects a bad configuration with every problem', async () => {
     await expect(QueueManager.create({ message_queue: { workers: 'four' }, redis: { port: 0 } }, { env: {} })).rejects.toThrow(ConfigValidationError);
   });

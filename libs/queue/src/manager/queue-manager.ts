@@ -16,7 +16,7 @@ import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store'
 import { DeferredRegistrations } from './deferred-registrations';
 import { buildBuses, buildDispatcher, buildScheduler } from './components';
 import { taskIdOf } from '../dispatcher/dispatch-prepare';
-import { collectStats, metricsSnapshot, readiness, ReadinessCheck } from './manager-report';
+import { collectStats, metricsSnapshot, queueHealth, readiness, ReadinessCheck } from './manager-report';
 import { shutdownInOrder } from './ordered-shutdown';
 import {
   ComponentDisabledError, ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
@@ -111,9 +111,14 @@ export class QueueManager {
     return this.handledTypes.size;
   }
 
-  /** Readiness checks (Redis PING and connections, backlog and dead-letter thresholds of `health`). */
+  /** Readiness checks: the manager is running, Redis answers PING and its connections are ready. */
   readiness(): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
     return readiness(this);
+  }
+
+  /** Per-queue report: backlog and dead letters against the `health` thresholds (not a probe). */
+  queueHealth(): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
+    return queueHealth(this);
   }
 
   /**

@@ -21,5 +21,7 @@ export type { QueueRecordOptions, RpcErrorReply } from './transport/queue-record
 export { QueueEventContext, QueueTaskContext } from './transport/queue-contexts';
 export { QueueDashboardModule } from './dashboard.module';
 export type { QueueDashboardOptions } from './dashboard.module';
-export { loadServiceConfig, runNestService } from './run-service';
+export { closeOnSignals, loadServiceConfig, runNestService } from './run-service';
+export { LogSettingError, ServiceLogger, logSettings } from './service-logger';
+export { HTTP_REQUEST_DURATION, HttpMetricsInterceptor } from './http-metrics.interceptor';
 export type { RunServiceOptions } from './run-service';

@@ -1,7 +1,9 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { QueueAppConfig, QueueAppConfigInput } from '../config/config.types';
 import type { QueueManager } from '../manager/queue-manager';
 import { QueueHealthController } from './health.controller';
+import { HttpMetricsInterceptor } from './http-metrics.interceptor';
 import { QueueMetricsController } from './metrics.controller';
 
 /** Options of `QueueModule.forRoot` / what `forRootAsync`'s factory returns. */
@@ -14,7 +16,10 @@ export interface QueueModuleOptions {
   drainTimeoutMs?: number;
 }
 
-/** Extras of `forRoot`/`forRootAsync`: `isGlobal` (default true), `http` (default true: GET /health, /health/ready and /metrics). */
+/**
+ * Extras of `forRoot`/`forRootAsync`: `isGlobal` (default true), `http` (default true: GET /health,
+ * /health/ready, /health/queues and /metrics, and `http_request_duration_seconds` for every route).
+ */
 export interface QueueModuleExtras {
   isGlobal?: boolean;
   http?: boolean;
@@ -27,5 +32,6 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: QUEUE_MODULE_OPTIO
       ...definition,
       global: extras.isGlobal !== false,
       controllers: extras.http !== false ? [QueueHealthController, QueueMetricsController] : [],
+      providers: [...(definition.providers ?? []), ...(extras.http !== false ? [{ provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor }] : [])],
     }))
     .build();
