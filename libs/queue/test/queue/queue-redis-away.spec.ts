@@ -43,14 +43,26 @@ class AwayFixture {
     delete env.REDIS_URL;
     this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'libs/queue/test/fixtures/redis-away.ts'), ...args],
       { cwd: ROOT, env, stdio: 'pipe' });
-    let partial = '';
+    // Lines of both streams: the fixture's own JSON lines (stdout) and the default logger's lines
+    // (group `Redis`: warnings such as "unreachable" go to stderr, the rest to stdout).
+    const splitter = () => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const parts = (partial + chunk.toString()).split('\n');
+        partial = parts.pop() ?? '';
+        for (const part of parts.filter(Boolean)) this.lines.push(parseLine(part));
+      };
+    };
+    const outLines = splitter();
+    const errLines = splitter();
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop() ?? '';
-      for (const part of parts.filter(Boolean)) this.lines.push(parseLine(part));
+      outLines(chunk);
     });
-    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      errLines(chunk);
+    });
     this.exited = new Promise((done) => this.child.once('exit', (code) => done(code)));
   }
 
@@ -62,7 +74,7 @@ class AwayFixture {
     return this.lines.filter(match).length;
   }
 
-  /** Outage lines (`unreachable`, `back after`) of every group; the default logger's lines count as group `Redis`. */
+  /** Outage lines (`unreachable`, `back after`) of every group; the default logger's lines (`[Redis] ...`) count as group `Redis`. */
   outageLines(pattern: string): Line[] {
     return this.lines.filter((l) => l.line?.includes(pattern) && l.line.startsWith('Redis '));
   }
