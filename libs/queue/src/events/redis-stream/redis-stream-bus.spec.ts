@@ -1,5 +1,6 @@
 import { createRedisClient, RedisClient } from '../../redis/redis-connection';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
+import { createEnvelope, envelopeToFields } from '../cloud-event';
 import { createEventBus } from '../create-event-bus';
 import type { RedisStreamEventBusOptions } from '../event-bus-options';
 import { Gate, sleep, waitFor } from '../testing/event-test-helpers';
@@ -222,6 +223,29 @@ describe('RedisStreamEventBus', () => {
     expect(dead).toMatchObject({ group: 'svc', event: null, fields: { hello: 'world' } });
     expect(dead.reason).toMatch(/^invalid_envelope/);
     expect(bus.stats()).toMatchObject({ invalid_events: 1, dead_lettered: 1 });
+  });
+
+  it('reads a channel found through a pattern from the millisecond the pattern subscription started, that millisecond included', async () => {
+    const prefix = uniquePrefix('st');
+    const bus = streamBus(prefix, 'svc', 'c1', { discoveryIntervalMs: 50 });
+    const [seconds] = await client.time();
+    const at = Number(seconds) * 1000; // the subscription's millisecond, as the bus reads it from TIME
+    const time = jest.spyOn(client, 'time').mockResolvedValueOnce([Number(seconds), 0]);
+    const seen: unknown[] = [];
+    await bus.subscribe('meeting.*', (e) => void seen.push(e.data));
+    time.mockRestore();
+    // Entries with explicit ids, as XADD * gives them: one in the previous millisecond (before the
+    // subscription: not delivered), one in the same millisecond (published right after subscribe
+    // resolved: delivered), one later.
+    const stream = new StreamKeys(prefix, 'meeting.room').stream;
+    const fields = (data: string) => envelopeToFields(createEnvelope('test', 't', data));
+    await client.xadd(stream, `${at - 1}-3`, ...fields('before'));
+    await client.xadd(stream, `${at}-0`, ...fields('same millisecond'));
+    await client.xadd(stream, `${at + 5}-0`, ...fields('after'));
+    await client.sadd(StreamKeys.registry(prefix), 'meeting.room');
+    await waitFor(async () => (await bus.lag(['meeting.room'])).some((g) => g.pending === 0 && g.lastDeliveredId === `${at + 5}-0`),
+      'the group to read and acknowledge the channel up to the last entry');
+    expect(seen).toEqual(['same millisecond', 'after']);
   });
 
   it('keeps stream and dead-letter keys of a channel under one hash tag', () => {
