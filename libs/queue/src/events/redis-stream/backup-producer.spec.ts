@@ -62,6 +62,9 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     await server.restart();
     await waitFor(() => got.length === 1001, 'all 1000 delivered after the restart', 20_000);
     expect(got).toEqual([-1, ...Array.from({ length: 1000 }, (_, i) => i)]);
+    // The consumer can read the last batch before the producer has handled the reply to its write
+    // (two connections): the producer's counters follow once its outbox flush has finished.
+    await waitFor(() => producer.stats().outbox_size === 0, 'the producer to finish its outbox flush');
     expect(producer.stats()).toMatchObject({ outbox_size: 0, total_published: 1001 });
   });
 
