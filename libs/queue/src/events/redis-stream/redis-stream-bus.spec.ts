@@ -38,7 +38,9 @@ describe('RedisStreamEventBus', () => {
     const prefix = uniquePrefix('st');
     const received: Record<string, number[]> = { a1: [], a2: [], b1: [], b2: [] };
     for (const name of Object.keys(received)) {
-      const bus = streamBus(prefix, `svc-${name[0]}`, name, { readCount: 5, workers: 2, bufferSize: 5 });
+      // claimIdleMs long: on a starved machine a 200 ms idle time lets a peer reclaim an entry whose
+      // renewal was late, a legitimate redelivery (at-least-once) this test is not about.
+      const bus = streamBus(prefix, `svc-${name[0]}`, name, { readCount: 5, workers: 2, bufferSize: 5, claimIdleMs: 30_000 });
       await bus.subscribe('meeting_events', async (e) => {
         received[name].push(e.data as number);
         await sleep(2);
