@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import type { BenchReport } from './harness';
 import { formatValue } from './harness';
+import { MIN_LOAD_SAMPLES } from './scenarios/latency';
+import { MIN_WINDOW_MESSAGES } from './scenarios/steady';
 import { renderBusSection } from './docs-buses';
 import { bars, cellText, ratioText, rows, scenarioById } from './report';
 import { SYSTEM_LABELS } from './systems';
@@ -78,10 +80,11 @@ message was processed exactly once and the backend reports nothing left waiting 
 - Sizes: bulk publish ${s.bulkMessages.toLocaleString('en-US')} messages in batches of ${s.batchSize}; publish-then-process
   ${s.processMessages.toLocaleString('en-US')} messages at concurrency 10 and 100, **${s.processMessagesC1.toLocaleString('en-US')} at concurrency 1**;
   steady runs: two producers (batches of 100, paused while more than 10,000 are unhandled) and one
-  consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up; priorities mixed round-robin over the four
+  consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up (the warm-up also waits for the first handled
+  message, and the window for at least ${MIN_WINDOW_MESSAGES} handled ones); priorities mixed round-robin over the four
   tiers. Idle latency: ${s.idleLatencySamples} messages one at a time (concurrency 10), 2 ms apart after each handler
   start. Latency under load: batches every millisecond at half of the system's own steady throughput
-  from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
+  from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s after ${s.warmupSeconds} s of warm-up (and on until ${MIN_LOAD_SAMPLES} messages were sent after it). Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
   \`used_memory\` delta / messages minus the mean payload JSON size. Idle worker: \`INFO commandstats\`
   delta over ${s.idleSeconds} s with one started consumer and nothing to do (commands run inside Lua scripts count), and
   the commands clients sent in that window (MONITOR lines not from Lua, i.e. round trips).
