@@ -79,7 +79,7 @@ message was processed exactly once and the backend reports nothing left waiting 
 - Payload \`{"i":<n>}\` (plus \`"t"\`, the send time, in the latency scenarios); no-op handlers.
 - Sizes: bulk publish ${s.bulkMessages.toLocaleString('en-US')} messages in batches of ${s.batchSize}; publish-then-process
   ${s.processMessages.toLocaleString('en-US')} messages at concurrency 10 and 100, **${s.processMessagesC1.toLocaleString('en-US')} at concurrency 1**;
-  steady runs: two producers (batches of 100, paused while more than 10,000 are unhandled) and one
+  steady runs: two producers (batches of 100, paused while more than ${(s.steadyBacklog ?? 10_000).toLocaleString('en-US')} are unhandled) and one
   consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up (the warm-up also waits for the first handled
   message, and the window for at least ${MIN_WINDOW_MESSAGES} handled ones); priorities mixed round-robin over the four
   tiers. Idle latency: ${s.idleLatencySamples} messages one at a time (concurrency 10), 2 ms apart after each handler

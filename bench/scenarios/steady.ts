@@ -7,8 +7,6 @@ import { Scenario, ScenarioContext, withSystem } from './scenario';
 
 const PRODUCER_BATCH = 100;
 const PRODUCERS = 2;
-/** Producers pause while this many published messages are not yet handled, so the consumer is the bottleneck. */
-const MAX_BACKLOG = 10_000;
 /**
  * Fewest handler starts a measurement window holds: on a starved machine the window stays open past
  * `seconds` until the consumer handled this many, so the rate is a measurement and never 0 (which
@@ -37,7 +35,7 @@ export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label
   await system.consume(ctx.sizes.steadyConcurrency, (m) => tracker.record(m.i));
   const producer = async (): Promise<void> => {
     while (!stop) {
-      if (published - tracker.delivered > MAX_BACKLOG) {
+      if (published - tracker.delivered > ctx.sizes.steadyBacklog) {
         await sleep(1);
         continue;
       }
