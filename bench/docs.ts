@@ -35,7 +35,7 @@ ${generatedLine(report, resultsFile)}
 
 \`\`\`sh
 npm run bench                      # full run, a few minutes; writes bench/results/<time>.json and this file
-npm run bench -- --smoke           # a few thousand messages per scenario, ~20 s; does not touch this file
+npm run bench -- --smoke           # 1,000-2,000 messages per scenario, ~20 s (a minute or two on a busy machine); does not touch this file
 npm run bench -- --only steady,latency-idle --systems ours
 npm run bench -- --idle-seconds 60 # longer idle-worker window (our worker blocks 30 s at a time)
 npm run bench -- --docs-from bench/results/<time>.json   # rewrite this file from a saved full run
