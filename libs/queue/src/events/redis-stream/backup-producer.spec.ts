@@ -73,7 +73,7 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     const producer = bus('producer', { prefix, outboxSize: 5 });
     await producer.publish('media_events', 'tick', 'warm-up');
     // Published before the client was connected, it waits in the outbox until the connection is ready.
-    await waitFor(() => producer.stats().total_published === 1, 'the warm-up event written to Redis');
+    await waitFor(() => producer.stats().total_published === 1 && producer.stats().outbox_size === 0, 'the warm-up event written to Redis');
     await stopRedis();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await producer.publish('media_events', 'tick', i));

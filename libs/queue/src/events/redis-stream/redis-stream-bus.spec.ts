@@ -78,7 +78,9 @@ describe('RedisStreamEventBus', () => {
     expect(lag).toMatchObject({ channel: 'media_events', group: 'recorder', lag: 1000, pending: 0 });
 
     const after: number[] = [];
-    const again = streamBus(prefix, 'recorder', 'r1', { workers: 1 });
+    // claimIdleMs long: a reclaim after a late renewal on a starved machine redelivers (at-least-once),
+    // which is not what this test is about.
+    const again = streamBus(prefix, 'recorder', 'r1', { workers: 1, claimIdleMs: 30_000 });
     await again.subscribe('media_events', (e) => void after.push(e.data as number));
     await waitFor(() => after.length === 1000, '1000 events after the restart');
     expect(after).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -141,18 +143,21 @@ describe('RedisStreamEventBus', () => {
     const slow = new Gate();
     gates.push(slow);
     const calls: string[] = [];
-    const a = streamBus(prefix, 'svc', 'a');
+    // Renewal every claimIdleMs / 2 must beat the peer's claim: 1 s leaves room for a starved event
+    // loop (200 ms did not on a loaded 2-core machine).
+    const claimIdleMs = 1000;
+    const a = streamBus(prefix, 'svc', 'a', { claimIdleMs });
     await a.subscribe('slow', async () => {
       calls.push('a');
       await slow.promise;
     });
-    const b = streamBus(prefix, 'svc', 'b');
+    const b = streamBus(prefix, 'svc', 'b', { claimIdleMs });
     await b.subscribe('slow', () => void calls.push('b'));
     const producer = streamBus(prefix, 'producer', 'p1');
     await producer.publish('slow', 'task', 1);
     await waitFor(() => calls.length === 1, 'one consumer took it');
     const owner = calls[0];
-    await sleep(700);
+    await sleep(2.5 * claimIdleMs); // the peer ran several claim rounds with the entry held past claimIdleMs
     expect(calls).toEqual([owner]);
     const pending = (await client.xpending(new StreamKeys(prefix, 'slow').stream, 'svc', '-', '+', 10)) as Array<[string, string, number, number]>;
     expect(pending.map(([, consumer, , count]) => [consumer, count])).toEqual([[owner, 1]]);

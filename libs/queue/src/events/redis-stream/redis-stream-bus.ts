@@ -173,10 +173,12 @@ export class RedisStreamEventBus extends BaseEventBus {
     const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
     const rows = events.map((e) => envelopeToFields(e));
     const keys = new StreamKeys(this.opts.prefix, channel);
+    // Registered first: a registration failing after the append would keep the events in the
+    // outbox and send them twice.
+    await this.register(channel);
     await this.lua.run(this.opts.client, 'publish', [keys.stream],
       [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
     this.counters.published += events.length;
-    await this.register(channel);
   }
 
   /** Records the channel in the registry set (once per process), for pattern subscribers. */
