@@ -146,13 +146,14 @@ describe('RedisStreamEventBus', () => {
     // Renewal every claimIdleMs / 2 must beat the peer's claim: 1 s leaves room for a starved event
     // loop (200 ms did not on a loaded 2-core machine).
     const claimIdleMs = 1000;
-    const a = streamBus(prefix, 'svc', 'a', { claimIdleMs });
-    await a.subscribe('slow', async () => {
-      calls.push('a');
-      await slow.promise;
-    });
-    const b = streamBus(prefix, 'svc', 'b', { claimIdleMs });
-    await b.subscribe('slow', () => void calls.push('b'));
+    // Both handlers hold the entry: which replica reads it first is not fixed (on a busy machine
+    // either XREADGROUP may be the first one waiting).
+    for (const name of ['a', 'b']) {
+      await streamBus(prefix, 'svc', name, { claimIdleMs }).subscribe('slow', async () => {
+        calls.push(name);
+        await slow.promise;
+      });
+    }
     const producer = streamBus(prefix, 'producer', 'p1');
     await producer.publish('slow', 'task', 1);
     await waitFor(() => calls.length === 1, 'one consumer took it');
