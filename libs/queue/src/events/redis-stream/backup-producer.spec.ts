@@ -95,6 +95,8 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     const prefix = uniquePrefix('bk');
     const producer = bus('producer', { prefix });
     await producer.publish('ch', 'tick', 'warm-up');
+    // Written before the stop: an append whose reply the stop cut off stays in the outbox and is sent again.
+    await waitFor(() => producer.stats().total_published === 1 && producer.stats().outbox_size === 0, 'the warm-up event written to Redis');
     await stopRedis();
     await producer.publishBatch('ch', [{ type: 'tick', data: 1 }, { type: 'tick', data: 2 }]);
     await server.restart();
