@@ -29,8 +29,10 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
   function bus(serviceName: string, extra: { outboxSize?: number; prefix: string }): RedisStreamEventBus {
     const client = createRedisClient({ url: server.url });
     clients.push(client);
+    // claimIdleMs long: these tests are about the outbox; a reclaim after a late renewal on a starved
+    // machine would redeliver (at-least-once) and break their exact in-order checks.
     const b = createEventBus({
-      type: 'redis_stream', client, prefix: extra.prefix, serviceName, consumerName: `${serviceName}-1`, claimIdleMs: 200, blockMs: 500,
+      type: 'redis_stream', client, prefix: extra.prefix, serviceName, consumerName: `${serviceName}-1`, claimIdleMs: 30_000, blockMs: 500,
       outbox: { maxSize: extra.outboxSize ?? 10_000 },
     });
     buses.push(b);
