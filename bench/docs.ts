@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import type { BenchReport } from './harness';
 import { formatValue } from './harness';
+import { MIN_LOAD_SAMPLES } from './scenarios/latency';
+import { MIN_WINDOW_MESSAGES } from './scenarios/steady';
 import { renderBusSection } from './docs-buses';
 import { bars, cellText, ratioText, rows, scenarioById } from './report';
 import { SYSTEM_LABELS } from './systems';
@@ -33,7 +35,7 @@ ${generatedLine(report, resultsFile)}
 
 \`\`\`sh
 npm run bench                      # full run, a few minutes; writes bench/results/<time>.json and this file
-npm run bench -- --smoke           # a few thousand messages per scenario, ~20 s; does not touch this file
+npm run bench -- --smoke           # 1,000-2,000 messages per scenario, ~20 s (a minute or two on a busy machine); does not touch this file
 npm run bench -- --only steady,latency-idle --systems ours
 npm run bench -- --idle-seconds 60 # longer idle-worker window (our worker blocks 30 s at a time)
 npm run bench -- --docs-from bench/results/<time>.json   # rewrite this file from a saved full run
@@ -77,11 +79,12 @@ message was processed exactly once and the backend reports nothing left waiting 
 - Payload \`{"i":<n>}\` (plus \`"t"\`, the send time, in the latency scenarios); no-op handlers.
 - Sizes: bulk publish ${s.bulkMessages.toLocaleString('en-US')} messages in batches of ${s.batchSize}; publish-then-process
   ${s.processMessages.toLocaleString('en-US')} messages at concurrency 10 and 100, **${s.processMessagesC1.toLocaleString('en-US')} at concurrency 1**;
-  steady runs: two producers (batches of 100, paused while more than 10,000 are unhandled) and one
-  consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up; priorities mixed round-robin over the four
+  steady runs: two producers (batches of 100, paused while more than ${(s.steadyBacklog ?? 10_000).toLocaleString('en-US')} are unhandled) and one
+  consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up (the warm-up also waits for the first handled
+  message, and the window for at least ${MIN_WINDOW_MESSAGES} handled ones); priorities mixed round-robin over the four
   tiers. Idle latency: ${s.idleLatencySamples} messages one at a time (concurrency 10), 2 ms apart after each handler
   start. Latency under load: batches every millisecond at half of the system's own steady throughput
-  from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s. Priority preemption: a backlog of ${s.preemptionBacklog.toLocaleString('en-US')} low
+  from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s after ${s.warmupSeconds} s of warm-up (and on until ${MIN_LOAD_SAMPLES} messages were sent after it). Priority preemption: a backlog of ${s.preemptionBacklog.toLocaleString('en-US')} low
   messages (topped up whenever half is gone) processed at concurrency 1, 10 and 100 while one critical message
   is published every 10 ms for ${s.preemptionSeconds} s; publish-to-start of the criticals, and (in the raw JSON) how many lows
   started between a critical's publish and its start. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,

@@ -8,6 +8,8 @@ import { MetricDef, Scenario, withSystem } from './scenario';
 
 const IDLE_WARMUP = 20;
 const IDLE_CONCURRENCY = 10;
+/** Fewest post-warm-up messages of latency-load: publishing goes on past the window until this many were sent. */
+export const MIN_LOAD_SAMPLES = 50;
 
 function latencyMetrics(label: string): MetricDef[] {
   return (['p50', 'p95', 'p99'] as const).map((p) => ({ key: p, label: `${label} ${p}`, unit: 'ms', better: 'lower' }));
@@ -76,7 +78,8 @@ export const latencyIdle: Scenario = {
 /**
  * Under load: messages published at half the system's own steady capacity (measured by the steady
  * scenario in this run, or by a short steady run first), in a batch each millisecond, each
- * stamped with its send time. Latency is recorded after the warm-up.
+ * stamped with its send time. Latency is recorded after the warm-up (timed from the consumer being
+ * ready), over at least {@link MIN_LOAD_SAMPLES} messages.
  */
 export const latencyLoad: Scenario = {
   id: 'latency-load',
@@ -89,42 +92,51 @@ export const latencyLoad: Scenario = {
       ctx.capacity[kind] = capacity;
       await ctx.admin.flushall('SYNC');
     }
+    if (!(capacity > 0)) throw new Error(`${kind}: no steady throughput to aim at (measured ${capacity} msgs/s)`);
     const rate = capacity / 2;
     return withSystem(ctx, kind, async (system) => {
       const tracker = new DeliveryTracker(1 << 16);
       const samples: number[] = [];
-      const warmupEnd = now() + ctx.sizes.warmupSeconds * 1000;
+      let warmupEnd = Infinity;
       await system.consume(ctx.sizes.steadyConcurrency, (m) => {
         const t = m.t as number;
         if (t >= warmupEnd) samples.push(now() - t);
         tracker.record(m.i);
       });
+      // Timed from the consumer being ready (its start can take long on a busy machine).
       const start = now();
+      warmupEnd = start + ctx.sizes.warmupSeconds * 1000;
       const end = warmupEnd + ctx.sizes.loadLatencySeconds * 1000;
       let published = 0;
+      let measured = 0;
       const inFlight = new Set<Promise<void>>();
       let failure: unknown;
       const loop = monitorEventLoopDelay({ resolution: 1 });
       loop.enable();
-      while (now() < end && !failure) {
+      // The window, and past it until MIN_LOAD_SAMPLES messages were sent after the warm-up (a
+      // starved event loop may otherwise leave none: no percentile at all).
+      while ((now() < end || measured < MIN_LOAD_SAMPLES) && !failure) {
+        if (now() > end + ctx.sizes.timeoutMs) throw new Error(`${kind}: only ${measured} messages sent after the warm-up in ${ctx.sizes.timeoutMs} ms past the window`);
         const due = Math.floor((rate * (now() - start)) / 1000);
         if (due > published) {
           const t = now();
           const batch: BenchMsg[] = [];
           while (published < due) batch.push({ i: published++, t });
+          if (t >= warmupEnd) measured += batch.length;
           const p = system.publishBatch(batch).catch((error) => void (failure = error));
           inFlight.add(p);
           void p.finally(() => inFlight.delete(p));
         }
         await sleep(1);
       }
+      const stopped = now();
       loop.disable();
       const loopDelayMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
       await Promise.all(inFlight);
       if (failure) throw failure;
       await waitProcessed(ctx, system, tracker, published);
       tracker.verify(published, `${kind} latency-load`);
-      const achieved = (published / (end - start)) * 1000;
+      const achieved = (published / (stopped - start)) * 1000;
       return { metrics: summarise(samples), detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency, loopDelayMs } };
     });
   },

@@ -26,6 +26,8 @@ export interface Sizes {
   preemptionSeconds: number;
   /** Longest any phase may take before the scenario counts as failed (stuck messages). */
   timeoutMs: number;
+  /** Steady producers pause while this many published messages are not yet handled (the consumer stays the bottleneck). */
+  steadyBacklog: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -45,25 +47,32 @@ export const FULL_SIZES: Sizes = {
   preemptionBacklog: 100_000,
   preemptionSeconds: 5,
   timeoutMs: 180_000,
+  steadyBacklog: 10_000,
 };
 
+/**
+ * The smoke run (`npm test`'s bench-smoke spec): small enough to finish in about a minute on a busy
+ * 2-core machine, where BullMQ handles a few hundred messages a second; the bounds are generous
+ * because they only catch stuck messages, never speed.
+ */
 export const SMOKE_SIZES: Sizes = {
-  bulkMessages: 3000,
+  bulkMessages: 2000,
   batchSize: 1000,
-  processMessages: 2000,
-  processMessagesC1: 500,
+  processMessages: 1000,
+  processMessagesC1: 200,
   steadyConcurrency: 100,
   steadySeconds: 1,
   warmupSeconds: 0.2,
   idleLatencySamples: 50,
   loadLatencySeconds: 1,
-  memoryMessages: 3000,
+  memoryMessages: 1000,
   idleSeconds: 1,
-  busEvents: 3000,
-  busFanoutEvents: 2000,
+  busEvents: 1000,
+  busFanoutEvents: 1000,
   preemptionBacklog: 2000,
   preemptionSeconds: 0.3,
-  timeoutMs: 30_000,
+  timeoutMs: 120_000,
+  steadyBacklog: 1000,
 };
 
 export interface ScenarioContext {

@@ -1,14 +1,18 @@
 import type { BenchMsg, BenchSystem } from '../systems';
 import { CpuCost, perMessage, startCpuMeter } from '../lib/cpu-meter';
 import { DeliveryTracker } from '../lib/tracker';
-import { now, sleep } from '../lib/time';
+import { now, sleep, waitUntil } from '../lib/time';
 import { waitProcessed } from './common';
 import { Scenario, ScenarioContext, withSystem } from './scenario';
 
 const PRODUCER_BATCH = 100;
 const PRODUCERS = 2;
-/** Producers pause while this many published messages are not yet handled, so the consumer is the bottleneck. */
-const MAX_BACKLOG = 10_000;
+/**
+ * Fewest handler starts a measurement window holds: on a starved machine the window stays open past
+ * `seconds` until the consumer handled this many, so the rate is a measurement and never 0 (which
+ * left latency-load with no capacity to aim at).
+ */
+export const MIN_WINDOW_MESSAGES = 100;
 
 export interface SteadyResult {
   rate: number;
@@ -20,8 +24,9 @@ export interface SteadyResult {
 
 /**
  * Producers (batches of 100, two in flight) and one consumer run at the same time. Throughput is
- * the handler starts per second over `seconds`, after a warm-up. Then the producers stop, the rest
- * drains and every message is checked.
+ * the handler starts per second over `seconds` (longer until {@link MIN_WINDOW_MESSAGES} were
+ * handled), after a warm-up that also waits for the first handled message. Then the producers
+ * stop, the rest drains and every message is checked.
  */
 export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label: string, seconds: number, mixed: boolean): Promise<SteadyResult> {
   const tracker = new DeliveryTracker(1 << 16);
@@ -30,7 +35,7 @@ export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label
   await system.consume(ctx.sizes.steadyConcurrency, (m) => tracker.record(m.i));
   const producer = async (): Promise<void> => {
     while (!stop) {
-      if (published - tracker.delivered > MAX_BACKLOG) {
+      if (published - tracker.delivered > ctx.sizes.steadyBacklog) {
         await sleep(1);
         continue;
       }
@@ -44,10 +49,15 @@ export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label
   };
   const producers = Array.from({ length: PRODUCERS }, () => producer());
   await sleep(ctx.sizes.warmupSeconds * 1000);
+  // The warm-up lasts until the consumer has started handling (a BullMQ worker can take seconds to
+  // start on a busy machine), so the window measures handling, not start-up.
+  await waitUntil(() => tracker.delivered > 0, ctx.sizes.timeoutMs, `${label}: the consumer's first handled message`, 5);
   const from = tracker.delivered;
   const stopCpu = await startCpuMeter(ctx.admin);
   const start = now();
   await sleep(seconds * 1000);
+  await waitUntil(() => tracker.delivered - from >= MIN_WINDOW_MESSAGES, ctx.sizes.timeoutMs,
+    `${label}: ${MIN_WINDOW_MESSAGES} handled messages in the measurement window (saw ${tracker.delivered - from})`, 5);
   const handled = tracker.delivered - from;
   const windowMs = now() - start;
   const cost: CpuCost = await stopCpu();

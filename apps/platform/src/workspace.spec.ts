@@ -36,7 +36,7 @@ describe('Nx workspace', () => {
 
   it('a change in libs/queue affects the library and every service: nx affected -t test runs all their tests', () => {
     const affected = nx<string[]>('show', 'projects', '--affected', '--files=libs/queue/src/queue/task-queue.ts', '-t', 'test', '--json');
-    expect(affected.sort()).toEqual(['platform', 'queue', ...SERVICES].sort());
+    expect(affected.sort()).toEqual(['mq', 'platform', 'queue', ...SERVICES].sort());
   });
 
   it('a change in one service affects that service and the platform that launches it, not the others', () => {
@@ -51,7 +51,7 @@ describe('Nx workspace', () => {
   });
 
   it('every project has build, lint, typecheck, test (services serve); build, lint and typecheck are cached with inputs', () => {
-    expect(Object.keys(graph.nodes).sort()).toEqual(['platform', 'queue', ...SERVICES].sort());
+    expect(Object.keys(graph.nodes).sort()).toEqual(['mq', 'platform', 'queue', ...SERVICES].sort());
     for (const [name, { type, data }] of Object.entries(graph.nodes)) {
       const expected = ['build', 'lint', 'typecheck', 'test', ...(type === 'app' ? ['serve'] : [])];
       expect([name, Object.keys(data.targets).sort()]).toEqual([name, expected.sort()]);

@@ -7,7 +7,9 @@
 import { runBench } from '../../../bench/harness';
 import { SCENARIOS } from '../../../bench/scenarios';
 
-jest.setTimeout(120_000);
+// Only a guard against a hang: each phase of the run has its own bound (SMOKE_SIZES.timeoutMs), and
+// the run takes about a minute on a busy 2-core machine.
+jest.setTimeout(600_000);
 
 describe('bench smoke run', () => {
   it('runs every scenario for ours and BullMQ (event buses: ours only), each message processed exactly once', async () => {

@@ -1,7 +1,6 @@
-import { execFileSync } from 'child_process';
 import { NonRetryableError } from '../errors';
 import { createQueue } from '../queue/create-queue';
-import { metricSample, waitFor } from '../testing';
+import { metricSample, promtool, waitFor } from '../testing';
 import { QueueMetrics } from './queue-metrics';
 
 describe('QueueMetrics', () => {
@@ -64,8 +63,7 @@ describe('QueueMetrics', () => {
     expect(metricSample(text, 'process_cpu_seconds_total')).toBeGreaterThanOrEqual(0);
 
     // promtool lints names, types, HELP and the text format; it exits non-zero on any problem.
-    const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-    expect(out).toBe('');
+    expect(promtool(['check', 'metrics'], { input: text })).toBe('');
     expect(metricSample(text, 'nodejs_active_handles')).toBeGreaterThan(0);
   }
 

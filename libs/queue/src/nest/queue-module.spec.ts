@@ -1,11 +1,10 @@
 import { Injectable, INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { execFileSync } from 'child_process';
 import request from 'supertest';
 import type { DispatchHandlerContext } from '../dispatcher/dispatcher';
 import type { EventEnvelope } from '../events/event-bus';
 import { QueueManager } from '../manager/queue-manager';
-import { metricSample, RedisServerHandle, spawnRedis, waitFor } from '../testing';
+import { metricSample, promtool, RedisServerHandle, spawnRedis, waitFor } from '../testing';
 import { OnEvent, OnLocalEvent, OnTask } from './decorators';
 import { QueueModule } from './queue.module';
 
@@ -113,7 +112,7 @@ describe('QueueModule in a Nest application', () => {
     expect(metricSample(metrics.text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);
     expect(metricSample(metrics.text, 'mq_redis_connection_up', { connection: 'commands-0' })).toBe(1);
     expect(metrics.text).toContain('process_resident_memory_bytes');
-    expect(execFileSync('promtool', ['check', 'metrics'], { input: metrics.text, encoding: 'utf8' })).toBe('');
+    expect(promtool(['check', 'metrics'], { input: metrics.text })).toBe('');
 
     // Shutdown while a handler runs: it finishes and is acknowledged before the connections close.
     let release!: () => void;

@@ -7,3 +7,4 @@ export type { RedisServerOptions } from '../redis/redis-server-process';
 export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-harness';
 export type { RedisServerHandle, TestRedisCluster } from './redis-harness';
 export { deferred, metricSample, sleep, waitFor } from './wait';
+export { promtool, PromtoolMissingError } from './promtool';

@@ -2,18 +2,11 @@ import { execFileSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { load } from 'js-yaml';
+import { promtool as runPromtool } from '../../src/testing';
 
 const DEPLOY = join(__dirname, '..', '..', '..', '..', 'deploy');
 
-function promtool(...args: string[]): string {
-  try {
-    return execFileSync('promtool', args, { cwd: DEPLOY, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const e = error as { code?: string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('promtool is not installed (Debian package `prometheus`; .ci/run installs it)');
-    throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
-}
+const promtool = (...args: string[]): string => runPromtool(args, { cwd: DEPLOY });
 
 describe('deploy/ operations files', () => {
   test('the alert rules are valid and fire at the documented thresholds (promtool test rules)', () => {

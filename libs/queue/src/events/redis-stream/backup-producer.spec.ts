@@ -29,8 +29,10 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
   function bus(serviceName: string, extra: { outboxSize?: number; prefix: string }): RedisStreamEventBus {
     const client = createRedisClient({ url: server.url });
     clients.push(client);
+    // claimIdleMs long: these tests are about the outbox; a reclaim after a late renewal on a starved
+    // machine would redeliver (at-least-once) and break their exact in-order checks.
     const b = createEventBus({
-      type: 'redis_stream', client, prefix: extra.prefix, serviceName, consumerName: `${serviceName}-1`, claimIdleMs: 200, blockMs: 500,
+      type: 'redis_stream', client, prefix: extra.prefix, serviceName, consumerName: `${serviceName}-1`, claimIdleMs: 30_000, blockMs: 500,
       outbox: { maxSize: extra.outboxSize ?? 10_000 },
     });
     buses.push(b);
@@ -62,6 +64,9 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     await server.restart();
     await waitFor(() => got.length === 1001, 'all 1000 delivered after the restart', 20_000);
     expect(got).toEqual([-1, ...Array.from({ length: 1000 }, (_, i) => i)]);
+    // The consumer can read the last batch before the producer has handled the reply to its write
+    // (two connections): the producer's counters follow once its outbox flush has finished.
+    await waitFor(() => producer.stats().outbox_size === 0, 'the producer to finish its outbox flush');
     expect(producer.stats()).toMatchObject({ outbox_size: 0, total_published: 1001 });
   });
 
@@ -69,8 +74,8 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     const prefix = uniquePrefix('bk');
     const producer = bus('producer', { prefix, outboxSize: 5 });
     await producer.publish('media_events', 'tick', 'warm-up');
-    // Published before the client's first 'ready', the warm-up waits in the outbox: let it go out first.
-    await waitFor(() => producer.stats().outbox_size === 0, 'warm-up sent');
+    // Published before the client was connected, it waits in the outbox until the connection is ready.
+    await waitFor(() => producer.stats().total_published === 1 && producer.stats().outbox_size === 0, 'the warm-up event written to Redis');
     await stopRedis();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await producer.publish('media_events', 'tick', i));
@@ -92,7 +97,8 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     const prefix = uniquePrefix('bk');
     const producer = bus('producer', { prefix });
     await producer.publish('ch', 'tick', 'warm-up');
-    await waitFor(() => producer.stats().outbox_size === 0, 'warm-up sent');
+    // Written before the stop: an append whose reply the stop cut off stays in the outbox and is sent again.
+    await waitFor(() => producer.stats().total_published === 1 && producer.stats().outbox_size === 0, 'the warm-up event written to Redis');
     await stopRedis();
     await producer.publishBatch('ch', [{ type: 'tick', data: 1 }, { type: 'tick', data: 2 }]);
     await server.restart();

@@ -1,5 +1,6 @@
 import { createRedisClient, RedisClient } from '../../redis/redis-connection';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
+import { createEnvelope, envelopeToFields } from '../cloud-event';
 import { createEventBus } from '../create-event-bus';
 import type { RedisStreamEventBusOptions } from '../event-bus-options';
 import { Gate, sleep, waitFor } from '../testing/event-test-helpers';
@@ -37,7 +38,9 @@ describe('RedisStreamEventBus', () => {
     const prefix = uniquePrefix('st');
     const received: Record<string, number[]> = { a1: [], a2: [], b1: [], b2: [] };
     for (const name of Object.keys(received)) {
-      const bus = streamBus(prefix, `svc-${name[0]}`, name, { readCount: 5, workers: 2, bufferSize: 5 });
+      // claimIdleMs long: on a starved machine a 200 ms idle time lets a peer reclaim an entry whose
+      // renewal was late, a legitimate redelivery (at-least-once) this test is not about.
+      const bus = streamBus(prefix, `svc-${name[0]}`, name, { readCount: 5, workers: 2, bufferSize: 5, claimIdleMs: 30_000 });
       await bus.subscribe('meeting_events', async (e) => {
         received[name].push(e.data as number);
         await sleep(2);
@@ -75,7 +78,9 @@ describe('RedisStreamEventBus', () => {
     expect(lag).toMatchObject({ channel: 'media_events', group: 'recorder', lag: 1000, pending: 0 });
 
     const after: number[] = [];
-    const again = streamBus(prefix, 'recorder', 'r1', { workers: 1 });
+    // claimIdleMs long: a reclaim after a late renewal on a starved machine redelivers (at-least-once),
+    // which is not what this test is about.
+    const again = streamBus(prefix, 'recorder', 'r1', { workers: 1, claimIdleMs: 30_000 });
     await again.subscribe('media_events', (e) => void after.push(e.data as number));
     await waitFor(() => after.length === 1000, '1000 events after the restart');
     expect(after).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -138,18 +143,22 @@ describe('RedisStreamEventBus', () => {
     const slow = new Gate();
     gates.push(slow);
     const calls: string[] = [];
-    const a = streamBus(prefix, 'svc', 'a');
-    await a.subscribe('slow', async () => {
-      calls.push('a');
-      await slow.promise;
-    });
-    const b = streamBus(prefix, 'svc', 'b');
-    await b.subscribe('slow', () => void calls.push('b'));
+    // Renewal every claimIdleMs / 2 must beat the peer's claim: 1 s leaves room for a starved event
+    // loop (200 ms did not on a loaded 2-core machine).
+    const claimIdleMs = 1000;
+    // Both handlers hold the entry: which replica reads it first is not fixed (on a busy machine
+    // either XREADGROUP may be the first one waiting).
+    for (const name of ['a', 'b']) {
+      await streamBus(prefix, 'svc', name, { claimIdleMs }).subscribe('slow', async () => {
+        calls.push(name);
+        await slow.promise;
+      });
+    }
     const producer = streamBus(prefix, 'producer', 'p1');
     await producer.publish('slow', 'task', 1);
     await waitFor(() => calls.length === 1, 'one consumer took it');
     const owner = calls[0];
-    await sleep(700);
+    await sleep(2.5 * claimIdleMs); // the peer ran several claim rounds with the entry held past claimIdleMs
     expect(calls).toEqual([owner]);
     const pending = (await client.xpending(new StreamKeys(prefix, 'slow').stream, 'svc', '-', '+', 10)) as Array<[string, string, number, number]>;
     expect(pending.map(([, consumer, , count]) => [consumer, count])).toEqual([[owner, 1]]);
@@ -222,6 +231,29 @@ describe('RedisStreamEventBus', () => {
     expect(dead).toMatchObject({ group: 'svc', event: null, fields: { hello: 'world' } });
     expect(dead.reason).toMatch(/^invalid_envelope/);
     expect(bus.stats()).toMatchObject({ invalid_events: 1, dead_lettered: 1 });
+  });
+
+  it('reads a channel found through a pattern from the millisecond the pattern subscription started, that millisecond included', async () => {
+    const prefix = uniquePrefix('st');
+    const bus = streamBus(prefix, 'svc', 'c1', { discoveryIntervalMs: 50 });
+    const [seconds] = await client.time();
+    const at = Number(seconds) * 1000; // the subscription's millisecond, as the bus reads it from TIME
+    const time = jest.spyOn(client, 'time').mockResolvedValueOnce([Number(seconds), 0]);
+    const seen: unknown[] = [];
+    await bus.subscribe('meeting.*', (e) => void seen.push(e.data));
+    time.mockRestore();
+    // Entries with explicit ids, as XADD * gives them: one in the previous millisecond (before the
+    // subscription: not delivered), one in the same millisecond (published right after subscribe
+    // resolved: delivered), one later.
+    const stream = new StreamKeys(prefix, 'meeting.room').stream;
+    const fields = (data: string) => envelopeToFields(createEnvelope('test', 't', data));
+    await client.xadd(stream, `${at - 1}-3`, ...fields('before'));
+    await client.xadd(stream, `${at}-0`, ...fields('same millisecond'));
+    await client.xadd(stream, `${at + 5}-0`, ...fields('after'));
+    await client.sadd(StreamKeys.registry(prefix), 'meeting.room');
+    await waitFor(async () => (await bus.lag(['meeting.room'])).some((g) => g.pending === 0 && g.lastDeliveredId === `${at + 5}-0`),
+      'the group to read and acknowledge the channel up to the last entry');
+    expect(seen).toEqual(['same millisecond', 'after']);
   });
 
   it('keeps stream and dead-letter keys of a channel under one hash tag', () => {

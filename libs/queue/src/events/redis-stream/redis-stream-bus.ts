@@ -21,6 +21,9 @@ export interface RedisStreamBusStats extends EventBusStats {
   dead_lettered: number;
 }
 
+/** Largest sequence part of a stream id (2^64 - 1). */
+const MAX_STREAM_SEQ = '18446744073709551615';
+
 interface OutboxItem {
   channel: string;
   event: EventEnvelope;
@@ -43,7 +46,7 @@ export class RedisStreamEventBus extends BaseEventBus {
   private readonly consumers = new Map<string, StreamChannelConsumer>();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly registered = new Set<string>();
-  /** Pattern -> stream id from which channels found through it are read. */
+  /** Pattern -> group start id of channels found through it (the last id before the subscription's millisecond). */
   private readonly patternSince = new Map<string, string>();
   private readonly outbox?: Outbox<OutboxItem>;
   private readonly acks: StreamAckBatcher;
@@ -117,7 +120,11 @@ export class RedisStreamEventBus extends BaseEventBus {
       return;
     }
     const [seconds, micros] = (await this.opts.client.time()) as [string | number, string | number];
-    this.patternSince.set(key, `${Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)}-0`);
+    // The group's last-delivered id is the largest id of the previous millisecond: XREADGROUP `>`
+    // returns ids strictly above it, so an event appended in the subscription's own millisecond
+    // (`<ms>-0`, e.g. published right after subscribe resolved) is read too.
+    const ms = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    this.patternSince.set(key, `${ms - 1}-${MAX_STREAM_SEQ}`);
     await this.discover();
     if (!this.discoveryTimer) {
       this.discoveryTimer = setInterval(() => void this.discover().catch((error) =>
@@ -166,10 +173,12 @@ export class RedisStreamEventBus extends BaseEventBus {
     const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
     const rows = events.map((e) => envelopeToFields(e));
     const keys = new StreamKeys(this.opts.prefix, channel);
+    // Registered first: a registration failing after the append would keep the events in the
+    // outbox and send them twice.
+    await this.register(channel);
     await this.lua.run(this.opts.client, 'publish', [keys.stream],
       [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
     this.counters.published += events.length;
-    await this.register(channel);
   }
 
   /** Records the channel in the registry set (once per process), for pattern subscribers. */
