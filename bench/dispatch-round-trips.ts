@@ -19,16 +19,15 @@ import { spawnRedis } from '../libs/queue/src/testing/redis-harness';
 import { waitFor } from '../libs/queue/src/testing/wait';
 import { callDelta, commandCalls } from './lib/redis-info';
 
-const LUA_DIRS = [
-  join(__dirname, '../libs/queue/src/queue/redis/lua'),
-  join(__dirname, '../libs/queue/src/dispatcher/redis/lua'),
-];
+const LUA_DIRS = [join(__dirname, '../libs/queue/src/queue/redis/lua'), join(__dirname, '../libs/queue/src/dispatcher/redis/lua')];
 
 /** sha1 of every script as loaded (includes resolved) -> its file name. */
 function scriptNames(): Map<string, string> {
   const out = new Map<string, string>();
   for (const dir of LUA_DIRS) {
-    const names = readdirSync(dir).filter((f) => f.endsWith('.lua')).map((f) => f.slice(0, -4));
+    const names = readdirSync(dir)
+      .filter((f) => f.endsWith('.lua'))
+      .map((f) => f.slice(0, -4));
     const lua = new LuaCommands(dir, names, 'x');
     for (const name of names) out.set(createHash('sha1').update(lua.source(name)).digest('hex'), name);
   }
@@ -41,8 +40,11 @@ async function main(): Promise<void> {
   const clients = [server.client(), server.client(), server.client()];
   const [meetingClient, aiClient, admin] = clients;
   const ai = createQueue({ name: 'ai', backend: { type: 'redis', client: aiClient } });
-  const meeting = createDispatcher({ service: 'meeting', backend: { type: 'redis', client: meetingClient, prefix: 'mq', queuePrefix: 'mq' },
-    routes: { speech_recognition: { queue: 'ai' } } });
+  const meeting = createDispatcher({
+    service: 'meeting',
+    backend: { type: 'redis', client: meetingClient, prefix: 'mq', queuePrefix: 'mq' },
+    routes: { speech_recognition: { queue: 'ai' } },
+  });
   const handler = createDispatcher({ service: 'ai', backend: { type: 'redis', client: aiClient, prefix: 'mq', queuePrefix: 'mq' }, queues: [ai] });
   handler.handle('speech_recognition', (p: { n: number }) => ({ words: p.n }));
   let completed = 0;

@@ -40,20 +40,35 @@ Not measured in this run: \`npm run bench -- --only ${BUS_SCENARIOS.join(',')}\`
     const d = run?.detail as BusDetail | undefined;
     for (const m of s.metrics) {
       const cpu = d?.cpuPerEvent?.[m.key];
-      const cpuText = !cpu ? '' : cpu.redisUsPerEvent === undefined ? `${cpu.nodeUsPerEvent.toFixed(1)} (no Redis)` : `${cpu.nodeUsPerEvent.toFixed(1)} + ${cpu.redisUsPerEvent.toFixed(1)}`;
+      const cpuText = !cpu
+        ? ''
+        : cpu.redisUsPerEvent === undefined
+          ? `${cpu.nodeUsPerEvent.toFixed(1)} (no Redis)`
+          : `${cpu.nodeUsPerEvent.toFixed(1)} + ${cpu.redisUsPerEvent.toFixed(1)}`;
       const value = run?.ok ? formatValue(run.metrics[m.key], m.unit) : run ? `FAIL: ${run.error}` : 'not run';
       rows.push(`| ${m.label} | ${count(d?.events)} | ${value} | ${cpuText} |`);
     }
   }
   if (fan?.perSubscriberRates) {
-    notes.push(`- Pub/sub fan-out: the three subscribers finished at ${fan.perSubscriberRates.map((r) => formatValue(r, 'events/s')).join(', ')} events/s each; the publisher's own rate (held within 10,000 events of the slowest subscriber) ${formatValue(fan.publishRate, 'events/s')} events/s. CPU per delivery (one event reaching one subscriber, a third of its publish included).`);
+    notes.push(
+      `- Pub/sub fan-out: the three subscribers finished at ${fan.perSubscriberRates.map((r) => formatValue(r, 'events/s')).join(', ')} events/s each; the publisher's own rate (held within 10,000 events of the slowest subscriber) ${formatValue(fan.publishRate, 'events/s')} events/s. CPU per delivery (one event reaching one subscriber, a third of its publish included).`,
+    );
   }
   if (str?.handledPerConsumer) {
-    notes.push(`- Streams: the two consumers of the group handled ${str.handledPerConsumer.backlog.map(count).join(' / ')} events of the backlog and ${str.handledPerConsumer.endToEnd.map(count).join(' / ')} when publishing and consuming together; the publisher's own rate then was ${formatValue(str.endToEndPublishRate, 'events/s')} events/s.`);
+    notes.push(
+      `- Streams: the two consumers of the group handled ${str.handledPerConsumer.backlog.map(count).join(' / ')} events of the backlog and ${str.handledPerConsumer.endToEnd.map(count).join(' / ')} when publishing and consuming together; the publisher's own rate then was ${formatValue(str.endToEndPublishRate, 'events/s')} events/s.`,
+    );
   }
   if (str?.commandsPerEvent) {
-    const list = (m: Record<string, number>) => Object.entries(m).filter(([, v]) => v >= 0.001).sort((a, b) => b[1] - a[1]).map(([c, v]) => `${c} ${v}`).join(', ');
-    notes.push(`- Streams, Redis commands per event (INFO commandstats, inside scripts included): publish ${list(str.commandsPerEvent.publish ?? {})}; consume ${list(str.commandsPerEvent.consume ?? {})}; together ${list(str.commandsPerEvent.endToEnd ?? {})}.`);
+    const list = (m: Record<string, number>) =>
+      Object.entries(m)
+        .filter(([, v]) => v >= 0.001)
+        .sort((a, b) => b[1] - a[1])
+        .map(([c, v]) => `${c} ${v}`)
+        .join(', ');
+    notes.push(
+      `- Streams, Redis commands per event (INFO commandstats, inside scripts included): publish ${list(str.commandsPerEvent.publish ?? {})}; consume ${list(str.commandsPerEvent.consume ?? {})}; together ${list(str.commandsPerEvent.endToEnd ?? {})}.`,
+    );
   }
   return `${head}
 

@@ -23,8 +23,9 @@ function render(report: BenchReport, resultsFile: string, limits: string): strin
   const s = report.sizes;
   const loads = report.scenarios.flatMap((x) => Object.values(x.runs).flatMap((r) => r?.loadavg ?? []));
   const load = loads.length ? `${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}` : 'not recorded';
-  const table = rows(report).map((r) =>
-    `| ${r.metric.label} | ${r.metric.unit} | ${cellText(r, 'ours', 'FAIL')} | ${cellText(r, 'bullmq', 'FAIL')} | ${ratioText(r)} |`);
+  const table = rows(report).map(
+    (r) => `| ${r.metric.label} | ${r.metric.unit} | ${cellText(r, 'ours', 'FAIL')} | ${cellText(r, 'bullmq', 'FAIL')} | ${ratioText(r)} |`,
+  );
   const barLines = bars(report).map((b) => `| ${b.name} | ${b.met ? '**met**' : '**missed**'} | ${b.figure} |`);
   return `# Benchmarks: our queue side by side with BullMQ
 
@@ -139,34 +140,55 @@ function extras(report: BenchReport): string {
     if (cells[0] || cells[2]) cpuRows.push(`| ${x.title} | ${cells[0]} | ${cells[1]} | ${cells[2]} |`);
   }
   if (cpuRows.length) {
-    lines.push('CPU per message, Node µs + redis-server µs (steadier than throughput when the cores are shared):', '',
-      '| scenario | ours | ours, retention 0 | BullMQ |', '|---|---:|---:|---:|', ...cpuRows, '');
+    lines.push(
+      'CPU per message, Node µs + redis-server µs (steadier than throughput when the cores are shared):',
+      '',
+      '| scenario | ours | ours, retention 0 | BullMQ |',
+      '|---|---:|---:|---:|',
+      ...cpuRows,
+      '',
+    );
   }
   for (const id of ['process-c100', 'steady']) {
     const s = scenarioById(report, id);
     const r0 = s?.runs['ours-r0'];
-    if (s && r0) lines.push(`- ${s.title}: ${SYSTEM_LABELS['ours-r0']}: ${r0.ok ? `${formatValue(r0.metrics.rate, 'msgs/s')} msgs/s` : `FAILED (${r0.error})`} (defaults: ${formatValue(s.runs.ours?.metrics.rate, 'msgs/s')}).`);
+    if (s && r0)
+      lines.push(
+        `- ${s.title}: ${SYSTEM_LABELS['ours-r0']}: ${r0.ok ? `${formatValue(r0.metrics.rate, 'msgs/s')} msgs/s` : `FAILED (${r0.error})`} (defaults: ${formatValue(s.runs.ours?.metrics.rate, 'msgs/s')}).`,
+      );
   }
   const load = scenarioById(report, 'latency-load');
   for (const kind of ['ours', 'bullmq'] as const) {
     const d = load?.runs[kind]?.detail as { targetRate?: number; achievedRate?: number; loopDelayMs?: Record<string, number> } | undefined;
-    if (d?.targetRate) lines.push(`- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s; event-loop delay (1 ms sampling timer) p99 ${d.loopDelayMs?.p99.toFixed(1)} ms, max ${d.loopDelayMs?.max.toFixed(1)} ms.`);
+    if (d?.targetRate)
+      lines.push(
+        `- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s; event-loop delay (1 ms sampling timer) p99 ${d.loopDelayMs?.p99.toFixed(1)} ms, max ${d.loopDelayMs?.max.toFixed(1)} ms.`,
+      );
   }
   const idleLat = scenarioById(report, 'latency-idle');
   for (const kind of ['ours', 'bullmq'] as const) {
     const d = idleLat?.runs[kind]?.detail as { pingRttMs?: Record<string, number>; loopDelayMs?: Record<string, number> } | undefined;
-    if (d?.pingRttMs) lines.push(`- Idle latency run of ${SYSTEM_LABELS[kind]}: a bare PING round trip on this machine took p50 ${d.pingRttMs.p50.toFixed(3)} / p99 ${d.pingRttMs.p99.toFixed(3)} ms; event-loop delay (1 ms sampling timer, so >= ~1 ms) p99 ${d.loopDelayMs?.p99.toFixed(2)} ms, max ${d.loopDelayMs?.max.toFixed(2)} ms.`);
+    if (d?.pingRttMs)
+      lines.push(
+        `- Idle latency run of ${SYSTEM_LABELS[kind]}: a bare PING round trip on this machine took p50 ${d.pingRttMs.p50.toFixed(3)} / p99 ${d.pingRttMs.p99.toFixed(3)} ms; event-loop delay (1 ms sampling timer, so >= ~1 ms) p99 ${d.loopDelayMs?.p99.toFixed(2)} ms, max ${d.loopDelayMs?.max.toFixed(2)} ms.`,
+      );
   }
   const mem = scenarioById(report, 'memory');
   for (const kind of ['ours', 'bullmq'] as const) {
     const d = mem?.runs[kind]?.detail as { rawPerMessage?: number; meanPayloadBytes?: number } | undefined;
-    if (d?.rawPerMessage) lines.push(`- Memory, ${SYSTEM_LABELS[kind]}: ${d.rawPerMessage.toFixed(1)} bytes per message in all, payload ${d.meanPayloadBytes?.toFixed(1)} bytes.`);
+    if (d?.rawPerMessage)
+      lines.push(`- Memory, ${SYSTEM_LABELS[kind]}: ${d.rawPerMessage.toFixed(1)} bytes per message in all, payload ${d.meanPayloadBytes?.toFixed(1)} bytes.`);
   }
   const idle = scenarioById(report, 'idle-commands');
   for (const kind of ['ours', 'bullmq'] as const) {
     const d = idle?.runs[kind]?.detail as { commands?: Record<string, number>; sentByClients?: Record<string, number>; windowSeconds?: number } | undefined;
-    const list = (m: Record<string, number> = {}) => Object.entries(m).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ') || 'none';
-    if (d?.commands) lines.push(`- Idle worker, ${SYSTEM_LABELS[kind]}, in ${d.windowSeconds} s: sent ${list(d.sentByClients)}; all commands ${list(d.commands)}.`);
+    const list = (m: Record<string, number> = {}) =>
+      Object.entries(m)
+        .sort((a, b) => b[1] - a[1])
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ') || 'none';
+    if (d?.commands)
+      lines.push(`- Idle worker, ${SYSTEM_LABELS[kind]}, in ${d.windowSeconds} s: sent ${list(d.sentByClients)}; all commands ${list(d.commands)}.`);
   }
   return lines.length ? `\n${lines.join('\n')}\n` : '';
 }

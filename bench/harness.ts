@@ -75,14 +75,24 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const machine = await machineInfo(admin);
     for (const [index, scenario] of scenarios.entries()) {
       const order = index % 2 === 0 ? systems : [...systems].reverse();
-      const kinds = [...order, ...(options.variants === false ? [] : (scenario.variants ?? []).filter((v) => systems.includes('ours') && !order.includes(v)))]
-        .filter((kind) => !scenario.systems || scenario.systems.includes(kind));
-      const report: ScenarioReport = { id: scenario.id, title: scenario.title, metrics: scenario.metrics, runs: {}, ...(scenario.systems ? { systems: scenario.systems } : {}) };
+      const kinds = [
+        ...order,
+        ...(options.variants === false ? [] : (scenario.variants ?? []).filter((v) => systems.includes('ours') && !order.includes(v))),
+      ].filter((kind) => !scenario.systems || scenario.systems.includes(kind));
+      const report: ScenarioReport = {
+        id: scenario.id,
+        title: scenario.title,
+        metrics: scenario.metrics,
+        runs: {},
+        ...(scenario.systems ? { systems: scenario.systems } : {}),
+      };
       for (const kind of kinds) {
         await admin.flushall('SYNC');
         report.runs[kind] = await runOne(ctx, scenario, kind);
         const r = report.runs[kind]!;
-        log(`${scenario.id.padEnd(18)} ${kind.padEnd(8)} ${r.ok ? formatMetrics(scenario, r.metrics) : `FAILED: ${r.error}`} (${(r.elapsedMs / 1000).toFixed(1)} s, load ${r.loadavg.map((l) => l.toFixed(1)).join('->')})`);
+        log(
+          `${scenario.id.padEnd(18)} ${kind.padEnd(8)} ${r.ok ? formatMetrics(scenario, r.metrics) : `FAILED: ${r.error}`} (${(r.elapsedMs / 1000).toFixed(1)} s, load ${r.loadavg.map((l) => l.toFixed(1)).join('->')})`,
+        );
       }
       reports.push(report);
     }

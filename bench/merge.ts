@@ -29,13 +29,15 @@ export function mergeReports(inputs: Array<{ file: string; report: BenchReport }
   for (const { report } of inputs.slice(1)) {
     for (const [key, value] of Object.entries(report.sizes)) if (!(key in sizes)) (sizes as unknown as Record<string, number>)[key] = value;
   }
-  const sources: ReportSource[] = inputs.map(({ file, report }, index) => ({
-    file,
-    startedAt: report.startedAt,
-    mode: report.mode,
-    commit: report.machine.commit,
-    scenarios: ids.filter((id) => byId.get(id)!.source === index),
-  })).filter((s) => s.scenarios.length > 0);
+  const sources: ReportSource[] = inputs
+    .map(({ file, report }, index) => ({
+      file,
+      startedAt: report.startedAt,
+      mode: report.mode,
+      commit: report.machine.commit,
+      scenarios: ids.filter((id) => byId.get(id)!.source === index),
+    }))
+    .filter((s) => s.scenarios.length > 0);
   return {
     startedAt: first.startedAt,
     finishedAt: inputs[inputs.length - 1].report.finishedAt,

@@ -22,7 +22,12 @@ import { DeliveryTracker } from './lib/tracker';
 import { now, waitUntil } from './lib/time';
 import { openSystem, SystemKind } from './systems';
 
-interface Snapshot { wall: number; node: NodeJS.CpuUsage; redisCpu: number; stats: Record<string, CommandStat> }
+interface Snapshot {
+  wall: number;
+  node: NodeJS.CpuUsage;
+  redisCpu: number;
+  stats: Record<string, CommandStat>;
+}
 
 async function snapshot(admin: Redis): Promise<Snapshot> {
   const cpu = await info(admin, 'cpu');
@@ -34,17 +39,26 @@ function report(phase: string, n: number, a: Snapshot, b: Snapshot): void {
   const nodeMs = (b.node.user - a.node.user + b.node.system - a.node.system) / 1000;
   const redisMs = (b.redisCpu - a.redisCpu) * 1000;
   console.log(`\n== ${phase}: ${n} messages in ${wallMs.toFixed(0)} ms = ${Math.round((n / wallMs) * 1000).toLocaleString('en-US')} msgs/s`);
-  console.log(`   Node CPU ${nodeMs.toFixed(0)} ms (${((nodeMs / wallMs) * 100).toFixed(0)}% of one core, ${((nodeMs * 1000) / n).toFixed(1)} µs/msg); `
-    + `redis-server CPU ${redisMs.toFixed(0)} ms (${((redisMs / wallMs) * 100).toFixed(0)}%, ${((redisMs * 1000) / n).toFixed(1)} µs/msg)`);
-  const rows = Object.entries(b.stats).map(([cmd, s]) => {
-    const before = a.stats[cmd] ?? { calls: 0, usec: 0 };
-    return { cmd, calls: s.calls - before.calls, usec: s.usec - before.usec };
-  }).filter((r) => r.calls > 0 && r.cmd !== 'info').sort((x, y) => y.usec - x.usec);
+  console.log(
+    `   Node CPU ${nodeMs.toFixed(0)} ms (${((nodeMs / wallMs) * 100).toFixed(0)}% of one core, ${((nodeMs * 1000) / n).toFixed(1)} µs/msg); ` +
+      `redis-server CPU ${redisMs.toFixed(0)} ms (${((redisMs / wallMs) * 100).toFixed(0)}%, ${((redisMs * 1000) / n).toFixed(1)} µs/msg)`,
+  );
+  const rows = Object.entries(b.stats)
+    .map(([cmd, s]) => {
+      const before = a.stats[cmd] ?? { calls: 0, usec: 0 };
+      return { cmd, calls: s.calls - before.calls, usec: s.usec - before.usec };
+    })
+    .filter((r) => r.calls > 0 && r.cmd !== 'info')
+    .sort((x, y) => y.usec - x.usec);
   const totalCalls = rows.reduce((s, r) => s + r.calls, 0);
   const totalUsec = rows.reduce((s, r) => s + r.usec, 0);
-  console.log(`   commandstats: ${totalCalls} calls (${(totalCalls / n).toFixed(3)}/msg), ${(totalUsec / 1000).toFixed(0)} ms inside commands (${(totalUsec / n).toFixed(2)} µs/msg)`);
+  console.log(
+    `   commandstats: ${totalCalls} calls (${(totalCalls / n).toFixed(3)}/msg), ${(totalUsec / 1000).toFixed(0)} ms inside commands (${(totalUsec / n).toFixed(2)} µs/msg)`,
+  );
   for (const r of rows.slice(0, 14)) {
-    console.log(`   ${r.cmd.padEnd(18)} calls ${String(r.calls).padStart(8)} (${(r.calls / n).toFixed(4)}/msg)  ${(r.usec / 1000).toFixed(1).padStart(8)} ms  ${(r.usec / n).toFixed(2).padStart(6)} µs/msg  ${(r.usec / r.calls).toFixed(1)} µs/call`);
+    console.log(
+      `   ${r.cmd.padEnd(18)} calls ${String(r.calls).padStart(8)} (${(r.calls / n).toFixed(4)}/msg)  ${(r.usec / 1000).toFixed(1).padStart(8)} ms  ${(r.usec / n).toFixed(2).padStart(6)} µs/msg  ${(r.usec / r.calls).toFixed(1)} µs/call`,
+    );
   }
 }
 
@@ -73,7 +87,11 @@ async function main(): Promise<void> {
       if (profiled) {
         const file = join(__dirname, 'results', `profile-${kind}-${name}.cpuprofile.json`);
         writeFileSync(file, JSON.stringify(profiled.profile));
-        console.log(summariseProfile(profiled.profile, 15).map((l) => `   ${l}`).join('\n'));
+        console.log(
+          summariseProfile(profiled.profile, 15)
+            .map((l) => `   ${l}`)
+            .join('\n'),
+        );
       }
     };
     await phase('publish', async () => {
@@ -95,7 +113,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

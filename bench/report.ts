@@ -20,7 +20,9 @@ export function rows(report: BenchReport): Row[] {
     for (const metric of s.metrics) {
       const ours = value(s.runs.ours, metric.key);
       const bullmq = value(s.runs.bullmq, metric.key);
-      const failed = Object.entries(s.runs).filter(([, r]) => r && !r.ok).map(([k, r]) => `${k}: ${r!.error}`);
+      const failed = Object.entries(s.runs)
+        .filter(([, r]) => r && !r.ok)
+        .map(([k, r]) => `${k}: ${r!.error}`);
       const ratio = ours !== undefined && bullmq !== undefined && bullmq !== 0 ? ours / bullmq : undefined;
       const oursOnly = !!s.systems && !s.systems.includes('bullmq');
       out.push({ scenario: s.id, metric, ours, bullmq, ratio, oursOnly, failed });
@@ -50,12 +52,7 @@ export function cellText(row: Row, side: 'ours' | 'bullmq', missing: string): st
 }
 
 export function printTable(report: BenchReport, log: (line: string) => void = console.log): void {
-  const table = rows(report).map((r) => [
-    `${r.metric.label} (${r.metric.unit})`,
-    cellText(r, 'ours', 'FAIL/—'),
-    cellText(r, 'bullmq', 'FAIL/—'),
-    ratioText(r),
-  ]);
+  const table = rows(report).map((r) => [`${r.metric.label} (${r.metric.unit})`, cellText(r, 'ours', 'FAIL/—'), cellText(r, 'bullmq', 'FAIL/—'), ratioText(r)]);
   const head = ['scenario', 'ours', 'BullMQ', 'ours/BullMQ'];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -72,7 +69,11 @@ export function printTable(report: BenchReport, log: (line: string) => void = co
 }
 
 export function failuresOf(report: BenchReport): string[] {
-  return report.scenarios.flatMap((s) => Object.entries(s.runs).filter(([, r]) => r && !r.ok).map(([k, r]) => `${s.id} ${k}: ${r!.error}`));
+  return report.scenarios.flatMap((s) =>
+    Object.entries(s.runs)
+      .filter(([, r]) => r && !r.ok)
+      .map(([k, r]) => `${s.id} ${k}: ${r!.error}`),
+  );
 }
 
 export interface Bar {
@@ -99,15 +100,27 @@ export function bars(report: BenchReport): Bar[] {
   const p99 = find('latency-idle', 'p99');
   if (p99) out.push({ name: 'idle p99 publish-to-start < 1 ms', met: p99.ours !== undefined && p99.ours < 1, figure: `${formatValue(p99.ours, 'ms')} ms` });
   const mem = find('memory', 'perMessage');
-  if (mem) out.push({ name: '< 150 bytes Redis memory per queued message beyond payload', met: mem.ours !== undefined && mem.ours < 150, figure: `${formatValue(mem.ours, 'bytes')} bytes` });
+  if (mem)
+    out.push({
+      name: '< 150 bytes Redis memory per queued message beyond payload',
+      met: mem.ours !== undefined && mem.ours < 150,
+      figure: `${formatValue(mem.ours, 'bytes')} bytes`,
+    });
   const idle = find('idle-commands', 'clientPerMinute');
   const idleAll = find('idle-commands', 'perMinute');
   if (idle) {
-    out.push({ name: `idle worker <= a few (${IDLE_COMMANDS_PER_MINUTE_BAR}) Redis commands per minute`, met: idle.ours !== undefined && idle.ours <= IDLE_COMMANDS_PER_MINUTE_BAR,
-      figure: `${formatValue(idle.ours, 'cmds/min')} commands sent per minute (${formatValue(idleAll?.ours, 'cmds/min')} counting those run inside its scripts), over ${report.sizes.idleSeconds} s` });
+    out.push({
+      name: `idle worker <= a few (${IDLE_COMMANDS_PER_MINUTE_BAR}) Redis commands per minute`,
+      met: idle.ours !== undefined && idle.ours <= IDLE_COMMANDS_PER_MINUTE_BAR,
+      figure: `${formatValue(idle.ours, 'cmds/min')} commands sent per minute (${formatValue(idleAll?.ours, 'cmds/min')} counting those run inside its scripts), over ${report.sizes.idleSeconds} s`,
+    });
   }
   const failures = failuresOf(report);
-  out.push({ name: 'every message processed exactly once in every scenario', met: failures.length === 0, figure: failures.length ? failures.join('; ') : 'all runs verified' });
+  out.push({
+    name: 'every message processed exactly once in every scenario',
+    met: failures.length === 0,
+    figure: failures.length ? failures.join('; ') : 'all runs verified',
+  });
   return out;
 }
 

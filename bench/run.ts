@@ -17,7 +17,10 @@ function parseArgs(argv: string[]): BenchOptions & { docs: boolean; docsFrom?: s
   const options: BenchOptions & { docs: boolean; docsFrom?: string } = { docs: true };
   const list = (v: string | undefined, flag: string) => {
     if (!v) throw new Error(`${flag} needs a value`);
-    return v.split(',').map((x) => x.trim()).filter(Boolean);
+    return v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -37,10 +40,14 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const root = join(__dirname, '..');
   if (options.docsFrom) {
-    const inputs = options.docsFrom.split(',').map((f) => f.trim()).filter(Boolean).map((f) => ({
-      file: relative(root, join(process.cwd(), f)),
-      report: JSON.parse(readFileSync(f, 'utf8')) as BenchReport,
-    }));
+    const inputs = options.docsFrom
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean)
+      .map((f) => ({
+        file: relative(root, join(process.cwd(), f)),
+        report: JSON.parse(readFileSync(f, 'utf8')) as BenchReport,
+      }));
     const saved = mergeReports(inputs);
     printTable(saved);
     writeBenchmarksDoc(join(root, 'docs', 'benchmarks.md'), saved, inputs.map((i) => i.file).join(', '));

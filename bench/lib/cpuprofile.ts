@@ -1,7 +1,16 @@
 import { Session } from 'inspector';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
-export interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 /** Self time of a V8 CPU profile grouped by package/file and by function, largest first, as printable lines. */
 export function summariseProfile(profile: CpuProfile, top = 20): string[] {
@@ -13,8 +22,14 @@ export function summariseProfile(profile: CpuProfile, top = 20): string[] {
   const byFile = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const f = byId.get(id)!.callFrame;
-    const url = f.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'node_modules/').replace(/.*\/work\/main\//, '');
-    byFn.set(`${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`, (byFn.get(`${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`) ?? 0) + us);
+    const url = f.url
+      .replace(/^file:\/\//, '')
+      .replace(/.*\/node_modules\//, 'node_modules/')
+      .replace(/.*\/work\/main\//, '');
+    byFn.set(
+      `${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`,
+      (byFn.get(`${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`) ?? 0) + us,
+    );
     const group = url ? url.replace(/^(node_modules\/(@[^/]+\/)?[^/]+).*/, '$1') : f.functionName || '(native)';
     byFile.set(group, (byFile.get(group) ?? 0) + us);
   }
@@ -34,8 +49,8 @@ export function summariseProfile(profile: CpuProfile, top = 20): string[] {
 export async function profileWhile<T>(fn: () => Promise<T>): Promise<{ result: T; profile: CpuProfile }> {
   const session = new Session();
   session.connect();
-  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) =>
-    session.post(method, params ?? {}, (error, reply) => (error ? reject(error) : resolve(reply))));
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (error, reply) => (error ? reject(error) : resolve(reply))));
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');

@@ -36,8 +36,10 @@ export class DeliveryTracker {
     let extra = this.outOfRange;
     for (let i = published; i < this.counts.length; i++) if (this.counts[i] > 0) extra++;
     if (missing || this.duplicates || extra) {
-      throw new BenchFailure(`${label}: of ${published} published, ${missing} never processed (first #${firstMissing}), `
-        + `${this.duplicates} processed more than once, ${extra} unknown ids`);
+      throw new BenchFailure(
+        `${label}: of ${published} published, ${missing} never processed (first #${firstMissing}), ` +
+          `${this.duplicates} processed more than once, ${extra} unknown ids`,
+      );
     }
   }
 

@@ -25,49 +25,58 @@ export const busPubSubFanout: Scenario = {
     { key: 'perSubscriber', label: 'bus pub/sub fan-out, delivered per subscriber', unit: 'events/s', better: 'higher' },
     { key: 'total', label: 'bus pub/sub fan-out, deliveries in all (3 subscribers)', unit: 'events/s', better: 'higher' },
   ],
-  run: (ctx, kind) => withBuses(ctx, async (res) => {
-    const n = ctx.sizes.busFanoutEvents;
-    const batch = ctx.sizes.batchSize;
-    const publisher = res.track(createEventBus({ type: 'redis_pubsub', client: await res.client('publisher'), serviceName: 'bench-publisher' }));
-    const trackers: DeliveryTracker[] = [];
-    const finishedAt: number[] = [];
-    const subscribers = [];
-    for (let s = 0; s < SUBSCRIBERS; s++) {
-      const tracker = new DeliveryTracker(n);
-      trackers.push(tracker);
-      const bus = res.track(createEventBus({ type: 'redis_pubsub', client: await res.client(`subscriber${s}`), serviceName: `bench-subscriber${s}`, bufferFullPolicy: 'wait' }));
-      await bus.subscribe<BusMsg>(CHANNEL, (event) => {
-        tracker.record(event.type === BUS_TYPE ? event.data.i : -1);
-        if (tracker.delivered === n) finishedAt[s] = now();
-      });
-      subscribers.push(bus);
-    }
-    const slowest = () => Math.min(...trackers.map((t) => t.delivered));
+  run: (ctx, kind) =>
+    withBuses(ctx, async (res) => {
+      const n = ctx.sizes.busFanoutEvents;
+      const batch = ctx.sizes.batchSize;
+      const publisher = res.track(createEventBus({ type: 'redis_pubsub', client: await res.client('publisher'), serviceName: 'bench-publisher' }));
+      const trackers: DeliveryTracker[] = [];
+      const finishedAt: number[] = [];
+      const subscribers = [];
+      for (let s = 0; s < SUBSCRIBERS; s++) {
+        const tracker = new DeliveryTracker(n);
+        trackers.push(tracker);
+        const bus = res.track(
+          createEventBus({ type: 'redis_pubsub', client: await res.client(`subscriber${s}`), serviceName: `bench-subscriber${s}`, bufferFullPolicy: 'wait' }),
+        );
+        await bus.subscribe<BusMsg>(CHANNEL, (event) => {
+          tracker.record(event.type === BUS_TYPE ? event.data.i : -1);
+          if (tracker.delivered === n) finishedAt[s] = now();
+        });
+        subscribers.push(bus);
+      }
+      const slowest = () => Math.min(...trackers.map((t) => t.delivered));
 
-    const stop = await startCpuMeter(ctx.admin);
-    const start = now();
-    for (let from = 0; from < n; from += batch) {
-      if (from - slowest() > WINDOW) await waitUntil(() => from - slowest() <= WINDOW, ctx.sizes.timeoutMs, `subscribers to come within ${WINDOW} events of the publisher`, 1);
-      await publisher.publishBatch(CHANNEL, busBatch(from, Math.min(batch, n - from)));
-    }
-    const publishedMs = now() - start;
-    await waitUntil(() => slowest() >= n, ctx.sizes.timeoutMs, `${n} events at each of ${SUBSCRIBERS} subscribers (saw ${trackers.map((t) => t.delivered).join(', ')})`, 1);
-    const ms = Math.max(...finishedAt) - start;
-    const cpu = perEvent(await stop(), n * SUBSCRIBERS);
-    await sleep(50); // a late duplicate would show up in the counts below
+      const stop = await startCpuMeter(ctx.admin);
+      const start = now();
+      for (let from = 0; from < n; from += batch) {
+        if (from - slowest() > WINDOW)
+          await waitUntil(() => from - slowest() <= WINDOW, ctx.sizes.timeoutMs, `subscribers to come within ${WINDOW} events of the publisher`, 1);
+        await publisher.publishBatch(CHANNEL, busBatch(from, Math.min(batch, n - from)));
+      }
+      const publishedMs = now() - start;
+      await waitUntil(
+        () => slowest() >= n,
+        ctx.sizes.timeoutMs,
+        `${n} events at each of ${SUBSCRIBERS} subscribers (saw ${trackers.map((t) => t.delivered).join(', ')})`,
+        1,
+      );
+      const ms = Math.max(...finishedAt) - start;
+      const cpu = perEvent(await stop(), n * SUBSCRIBERS);
+      await sleep(50); // a late duplicate would show up in the counts below
 
-    trackers.forEach((t, s) => t.verify(n, `${kind} ${CHANNEL} subscriber ${s}`));
-    subscribers.forEach((bus, s) => assertCleanStats(`subscriber ${s}`, bus.stats()));
-    return {
-      metrics: { perSubscriber: (n / ms) * 1000, total: ((n * SUBSCRIBERS) / ms) * 1000 },
-      detail: {
-        events: n,
-        subscribers: SUBSCRIBERS,
-        elapsedMs: ms,
-        publishRate: (n / publishedMs) * 1000,
-        perSubscriberRates: finishedAt.map((t) => (n / (t - start)) * 1000),
-        cpuPerEvent: { total: cpu },
-      },
-    };
-  }),
+      trackers.forEach((t, s) => t.verify(n, `${kind} ${CHANNEL} subscriber ${s}`));
+      subscribers.forEach((bus, s) => assertCleanStats(`subscriber ${s}`, bus.stats()));
+      return {
+        metrics: { perSubscriber: (n / ms) * 1000, total: ((n * SUBSCRIBERS) / ms) * 1000 },
+        detail: {
+          events: n,
+          subscribers: SUBSCRIBERS,
+          elapsedMs: ms,
+          publishRate: (n / publishedMs) * 1000,
+          perSubscriberRates: finishedAt.map((t) => (n / (t - start)) * 1000),
+          cpuPerEvent: { total: cpu },
+        },
+      };
+    }),
 };

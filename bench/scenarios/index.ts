@@ -17,6 +17,18 @@ export * from './scenario';
  * event-bus scenarios come last and run for ours only (BullMQ has no event bus).
  */
 export const SCENARIOS: Scenario[] = [
-  bulkPublish, processC1, processC10, processC100, steady, steadyPriorities, latencyIdle, latencyLoad, priorityPreemption, memory, idleCommands,
-  busPubSubFanout, busStreams, busLocal,
+  bulkPublish,
+  processC1,
+  processC10,
+  processC100,
+  steady,
+  steadyPriorities,
+  latencyIdle,
+  latencyLoad,
+  priorityPreemption,
+  memory,
+  idleCommands,
+  busPubSubFanout,
+  busStreams,
+  busLocal,
 ];

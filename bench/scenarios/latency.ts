@@ -41,38 +41,39 @@ export const latencyIdle: Scenario = {
   id: 'latency-idle',
   title: 'Publish-to-handler-start latency, idle queue',
   metrics: latencyMetrics('latency idle'),
-  run: (ctx, kind) => withSystem(ctx, kind, async (system) => {
-    const total = IDLE_WARMUP + ctx.sizes.idleLatencySamples;
-    const tracker = new DeliveryTracker(total);
-    const samples: number[] = [];
-    let arrived: (() => void) | undefined;
-    await system.consume(IDLE_CONCURRENCY, (m) => {
-      const gap = now() - (m.t as number);
-      if (m.i >= IDLE_WARMUP) samples.push(gap);
-      tracker.record(m.i);
-      arrived?.();
-    });
-    await sleep(200);
-    // Floor of this machine: one PING round trip, same spacing.
-    const pings: number[] = [];
-    for (let i = 0; i < Math.min(500, total); i++) {
-      const t = now();
-      await ctx.admin.ping();
-      pings.push(now() - t);
-      await sleep(2);
-    }
-    const { loopDelayMs } = await withLoopDelay(async () => {
-      for (let i = 0; i < total; i++) {
-        const started = new Promise<void>((resolve) => (arrived = resolve));
-        await system.publish({ i, t: now() });
-        await withTimeout(started, ctx.sizes.timeoutMs, `message ${i} to reach its handler`);
+  run: (ctx, kind) =>
+    withSystem(ctx, kind, async (system) => {
+      const total = IDLE_WARMUP + ctx.sizes.idleLatencySamples;
+      const tracker = new DeliveryTracker(total);
+      const samples: number[] = [];
+      let arrived: (() => void) | undefined;
+      await system.consume(IDLE_CONCURRENCY, (m) => {
+        const gap = now() - (m.t as number);
+        if (m.i >= IDLE_WARMUP) samples.push(gap);
+        tracker.record(m.i);
+        arrived?.();
+      });
+      await sleep(200);
+      // Floor of this machine: one PING round trip, same spacing.
+      const pings: number[] = [];
+      for (let i = 0; i < Math.min(500, total); i++) {
+        const t = now();
+        await ctx.admin.ping();
+        pings.push(now() - t);
         await sleep(2);
       }
-    });
-    await waitProcessed(ctx, system, tracker, total);
-    tracker.verify(total, `${kind} latency-idle`);
-    return { metrics: summarise(samples), detail: { samples: samples.length, concurrency: IDLE_CONCURRENCY, pingRttMs: summarise(pings), loopDelayMs } };
-  }),
+      const { loopDelayMs } = await withLoopDelay(async () => {
+        for (let i = 0; i < total; i++) {
+          const started = new Promise<void>((resolve) => (arrived = resolve));
+          await system.publish({ i, t: now() });
+          await withTimeout(started, ctx.sizes.timeoutMs, `message ${i} to reach its handler`);
+          await sleep(2);
+        }
+      });
+      await waitProcessed(ctx, system, tracker, total);
+      tracker.verify(total, `${kind} latency-idle`);
+      return { metrics: summarise(samples), detail: { samples: samples.length, concurrency: IDLE_CONCURRENCY, pingRttMs: summarise(pings), loopDelayMs } };
+    }),
 };
 
 /**
@@ -88,7 +89,11 @@ export const latencyLoad: Scenario = {
   run: async (ctx, kind) => {
     let capacity = ctx.capacity[kind];
     if (capacity === undefined) {
-      capacity = await withSystem(ctx, kind, async (s) => (await runSteady(ctx, s, `${kind} capacity probe`, Math.max(1, ctx.sizes.steadySeconds / 4), false)).rate);
+      capacity = await withSystem(
+        ctx,
+        kind,
+        async (s) => (await runSteady(ctx, s, `${kind} capacity probe`, Math.max(1, ctx.sizes.steadySeconds / 4), false)).rate,
+      );
       ctx.capacity[kind] = capacity;
       await ctx.admin.flushall('SYNC');
     }
@@ -116,7 +121,8 @@ export const latencyLoad: Scenario = {
       // The window, and past it until MIN_LOAD_SAMPLES messages were sent after the warm-up (a
       // starved event loop may otherwise leave none: no percentile at all).
       while ((now() < end || measured < MIN_LOAD_SAMPLES) && !failure) {
-        if (now() > end + ctx.sizes.timeoutMs) throw new Error(`${kind}: only ${measured} messages sent after the warm-up in ${ctx.sizes.timeoutMs} ms past the window`);
+        if (now() > end + ctx.sizes.timeoutMs)
+          throw new Error(`${kind}: only ${measured} messages sent after the warm-up in ${ctx.sizes.timeoutMs} ms past the window`);
         const due = Math.floor((rate * (now() - start)) / 1000);
         if (due > published) {
           const t = now();
@@ -137,7 +143,10 @@ export const latencyLoad: Scenario = {
       await waitProcessed(ctx, system, tracker, published);
       tracker.verify(published, `${kind} latency-load`);
       const achieved = (published / (stopped - start)) * 1000;
-      return { metrics: summarise(samples), detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency, loopDelayMs } };
+      return {
+        metrics: summarise(samples),
+        detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency, loopDelayMs },
+      };
     });
   },
 };

@@ -12,20 +12,24 @@ export const memory: Scenario = {
   id: 'memory',
   title: 'Redis memory per queued message, beyond the payload',
   metrics: [{ key: 'perMessage', label: 'memory per queued message beyond payload', unit: 'bytes', better: 'lower' }],
-  run: (ctx, kind) => withSystem(ctx, kind, async (system) => {
-    const n = ctx.sizes.memoryMessages;
-    // One message first so lazily created keys and script caches are not counted per message.
-    await system.publishBatch([{ i: n }]);
-    await sleep(100);
-    const before = await usedMemory(ctx.admin);
-    await publishAll(system, n, ctx.sizes.batchSize);
-    await sleep(200);
-    const after = await usedMemory(ctx.admin);
-    let payload = 0;
-    for (let i = 0; i < n; i++) payload += system.payloadBytes({ i });
-    const raw = (after - before) / n;
-    const perMessage = raw - payload / n;
-    await drainAndVerify(ctx, system, n + 1, `${kind} memory`);
-    return { metrics: { perMessage }, detail: { messages: n, usedMemoryBefore: before, usedMemoryAfter: after, rawPerMessage: raw, meanPayloadBytes: payload / n } };
-  }),
+  run: (ctx, kind) =>
+    withSystem(ctx, kind, async (system) => {
+      const n = ctx.sizes.memoryMessages;
+      // One message first so lazily created keys and script caches are not counted per message.
+      await system.publishBatch([{ i: n }]);
+      await sleep(100);
+      const before = await usedMemory(ctx.admin);
+      await publishAll(system, n, ctx.sizes.batchSize);
+      await sleep(200);
+      const after = await usedMemory(ctx.admin);
+      let payload = 0;
+      for (let i = 0; i < n; i++) payload += system.payloadBytes({ i });
+      const raw = (after - before) / n;
+      const perMessage = raw - payload / n;
+      await drainAndVerify(ctx, system, n + 1, `${kind} memory`);
+      return {
+        metrics: { perMessage },
+        detail: { messages: n, usedMemoryBefore: before, usedMemoryAfter: after, rawPerMessage: raw, meanPayloadBytes: payload / n },
+      };
+    }),
 };

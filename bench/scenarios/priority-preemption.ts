@@ -8,9 +8,16 @@ const CONCURRENCIES = [1, 10, 100] as const;
 const CRITICAL_EVERY_MS = 10;
 
 function metricDefs(): MetricDef[] {
-  return CONCURRENCIES.flatMap((c) => (['p50', 'p99'] as const).map((p): MetricDef => ({
-    key: `c${c}_${p}`, label: `critical behind low backlog, concurrency ${c}, ${p}`, unit: 'ms', better: 'lower',
-  })));
+  return CONCURRENCIES.flatMap((c) =>
+    (['p50', 'p99'] as const).map(
+      (p): MetricDef => ({
+        key: `c${c}_${p}`,
+        label: `critical behind low backlog, concurrency ${c}, ${p}`,
+        unit: 'ms',
+        better: 'lower',
+      }),
+    ),
+  );
 }
 
 interface PreemptionRun {
@@ -84,29 +91,43 @@ export const priorityPreemption: Scenario = {
           await system.publish({ i, t: now(), p: 0 });
           if (!topUp && lowsPublished - lowsStarted < backlog / 2) {
             topUps++;
-            topUp = publishLows(ctx.sizes.batchSize * 10).catch((error) => void (failure = error)).finally(() => (topUp = undefined));
+            topUp = publishLows(ctx.sizes.batchSize * 10)
+              .catch((error) => void (failure = error))
+              .finally(() => (topUp = undefined));
           }
           await sleep(CRITICAL_EVERY_MS);
         }
         await topUp;
         if (failure) throw failure;
-        await waitUntil(() => criticals.delivered >= sent && lows.delivered >= lowsPublished, ctx.sizes.timeoutMs,
-          `${sent} criticals and ${lowsPublished} lows to start (saw ${criticals.delivered} and ${lows.delivered})`, 5);
+        await waitUntil(
+          () => criticals.delivered >= sent && lows.delivered >= lowsPublished,
+          ctx.sizes.timeoutMs,
+          `${sent} criticals and ${lowsPublished} lows to start (saw ${criticals.delivered} and ${lows.delivered})`,
+          5,
+        );
         await waitUntil(() => system.isDrained(), ctx.sizes.timeoutMs, 'the backend to report nothing waiting or in flight', 5);
         criticals.verify(sent, `${kind} priority-preemption c${concurrency} criticals`);
         lows.verify(lowsPublished, `${kind} priority-preemption c${concurrency} lows`);
         const sorted = Float64Array.from(samples).sort();
         const over = Float64Array.from(overtaking).sort();
         return {
-          p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], criticals: sent,
-          lowsOvertakingP99: percentile(over, 99), lowsOvertakingMax: over[over.length - 1], lowsProcessed: lowsPublished, topUps,
+          p50: percentile(sorted, 50),
+          p99: percentile(sorted, 99),
+          max: sorted[sorted.length - 1],
+          criticals: sent,
+          lowsOvertakingP99: percentile(over, 99),
+          lowsOvertakingMax: over[over.length - 1],
+          lowsProcessed: lowsPublished,
+          topUps,
         };
       });
       metrics[`c${concurrency}_p50`] = run.p50;
       metrics[`c${concurrency}_p99`] = run.p99;
       detail[`c${concurrency}`] = run;
-      ctx.log(`  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; `
-        + `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax} (${run.criticals} criticals, ${run.lowsProcessed} lows)`);
+      ctx.log(
+        `  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; ` +
+          `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax} (${run.criticals} criticals, ${run.lowsProcessed} lows)`,
+      );
     }
     return { metrics, detail };
   },

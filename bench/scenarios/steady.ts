@@ -56,8 +56,12 @@ export async function runSteady(ctx: ScenarioContext, system: BenchSystem, label
   const stopCpu = await startCpuMeter(ctx.admin);
   const start = now();
   await sleep(seconds * 1000);
-  await waitUntil(() => tracker.delivered - from >= MIN_WINDOW_MESSAGES, ctx.sizes.timeoutMs,
-    `${label}: ${MIN_WINDOW_MESSAGES} handled messages in the measurement window (saw ${tracker.delivered - from})`, 5);
+  await waitUntil(
+    () => tracker.delivered - from >= MIN_WINDOW_MESSAGES,
+    ctx.sizes.timeoutMs,
+    `${label}: ${MIN_WINDOW_MESSAGES} handled messages in the measurement window (saw ${tracker.delivered - from})`,
+    5,
+  );
   const handled = tracker.delivered - from;
   const windowMs = now() - start;
   const cost: CpuCost = await stopCpu();
@@ -74,11 +78,12 @@ function steadyScenario(mixed: boolean): Scenario {
     title: mixed ? 'Producer and consumer together, four priorities mixed' : 'Producer and consumer together (steady throughput)',
     metrics: [{ key: 'rate', label: mixed ? 'steady, 4 priorities mixed' : 'steady throughput', unit: 'msgs/s', better: 'higher' }],
     variants: mixed ? undefined : ['ours-r0'],
-    run: (ctx, kind) => withSystem(ctx, kind, async (system) => {
-      const r = await runSteady(ctx, system, `${kind} ${mixed ? 'steady-priorities' : 'steady'}`, ctx.sizes.steadySeconds, mixed);
-      if (!mixed && kind !== 'ours-r0') ctx.capacity[kind] = r.rate;
-      return { metrics: { rate: r.rate }, detail: { ...r, concurrency: ctx.sizes.steadyConcurrency } };
-    }),
+    run: (ctx, kind) =>
+      withSystem(ctx, kind, async (system) => {
+        const r = await runSteady(ctx, system, `${kind} ${mixed ? 'steady-priorities' : 'steady'}`, ctx.sizes.steadySeconds, mixed);
+        if (!mixed && kind !== 'ours-r0') ctx.capacity[kind] = r.rate;
+        return { metrics: { rate: r.rate }, detail: { ...r, concurrency: ctx.sizes.steadyConcurrency } };
+      }),
   };
 }
 

@@ -35,9 +35,13 @@ export class BullmqSystem implements BenchSystem {
   }
 
   async consume(concurrency: number, onMessage: (msg: BenchMsg) => void): Promise<void> {
-    const worker = new Worker(this.options.name, async (job) => {
-      onMessage(job.data as BenchMsg);
-    }, { connection: this.connection, prefix: this.options.prefix, concurrency, autorun: false });
+    const worker = new Worker(
+      this.options.name,
+      async (job) => {
+        onMessage(job.data as BenchMsg);
+      },
+      { connection: this.connection, prefix: this.options.prefix, concurrency, autorun: false },
+    );
     worker.on('error', (error) => console.error(`bullmq worker error: ${error.message}`));
     this.worker = worker;
     await worker.waitUntilReady();

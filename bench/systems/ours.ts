@@ -39,9 +39,13 @@ export class OursSystem implements BenchSystem {
   }
 
   async consume(concurrency: number, onMessage: (msg: BenchMsg) => void): Promise<void> {
-    this.queue.process<BenchMsg>(TYPE, (message) => {
-      onMessage(message.payload);
-    }, { concurrency });
+    this.queue.process<BenchMsg>(
+      TYPE,
+      (message) => {
+        onMessage(message.payload);
+      },
+      { concurrency },
+    );
   }
 
   async isDrained(): Promise<boolean> {

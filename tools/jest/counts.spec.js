@@ -12,10 +12,14 @@ const REPORTER = path.join(__dirname, 'count-reporter.js');
 /** Runs Jest on the fixtures in a child process with the count reporter; resolves when it exits. */
 function runFixtures(countsFile) {
   const config = { rootDir: FIXTURES, testMatch: ['**/*.fixture.js'], reporters: ['default', REPORTER] };
-  const child = spawn(process.execPath, [require.resolve('jest/bin/jest'), '--config', JSON.stringify(config), '--ci', '--runInBand', '--json', '--outputFile', `${countsFile}.jest.json`], {
-    env: { ...process.env, JEST_COUNTS_FILE: countsFile, FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [require.resolve('jest/bin/jest'), '--config', JSON.stringify(config), '--ci', '--runInBand', '--json', '--outputFile', `${countsFile}.jest.json`],
+    {
+      env: { ...process.env, JEST_COUNTS_FILE: countsFile, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -65,15 +69,26 @@ describe('countResults', () => {
     expect(countResults({ testResults: [{ numPassingTests: 2, numFailingTests: 0 }], runExecError: { message: 'globalSetup threw' } }).failed).toBe(1);
     expect(countResults({ testResults: [{ numPassingTests: 2, numFailingTests: 0 }], wasInterrupted: true }).failed).toBe(1);
     // success is still false while reporters run (Jest sets it afterwards): not a failure.
-    expect(countResults({ testResults: [{ numPassingTests: 2, numFailingTests: 0 }], success: false })).toEqual({ passed: 2, failed: 0, crashedSuites: 0, source: 'reporter' });
+    expect(countResults({ testResults: [{ numPassingTests: 2, numFailingTests: 0 }], success: false })).toEqual({
+      passed: 2,
+      failed: 0,
+      crashedSuites: 0,
+      source: 'reporter',
+    });
   });
 });
 
 describe('finalLine and parseSummary', () => {
   test('parses the summary with colours; nothing to count is a failure', () => {
-    const text = '\u001b[1mTest Suites: \u001b[22m\u001b[1m\u001b[31m1 failed\u001b[39m\u001b[22m, 3 passed, 4 total\nTests:       \u001b[1m\u001b[31m2 failed\u001b[39m\u001b[22m, 235 passed, 237 total\n';
+    const text =
+      '\u001b[1mTest Suites: \u001b[22m\u001b[1m\u001b[31m1 failed\u001b[39m\u001b[22m, 3 passed, 4 total\nTests:       \u001b[1m\u001b[31m2 failed\u001b[39m\u001b[22m, 235 passed, 237 total\n';
     expect(parseSummary(text)).toEqual({ passed: 235, failed: 2, crashedSuites: 0, source: 'summary line' });
-    expect(parseSummary('Test Suites: 2 failed, 2 total\nTests:       1 passed, 1 total\n')).toEqual({ passed: 1, failed: 2, crashedSuites: 0, source: 'summary line' });
+    expect(parseSummary('Test Suites: 2 failed, 2 total\nTests:       1 passed, 1 total\n')).toEqual({
+      passed: 1,
+      failed: 2,
+      crashedSuites: 0,
+      source: 'summary line',
+    });
     expect(parseSummary('npm ERR! missing script')).toBeNull();
     expect(finalLine('/nonexistent/counts.json', '/nonexistent/log', 1)).toBe('0 passed, 1 failed');
     const counted = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'count-line-')), 'counts.json');

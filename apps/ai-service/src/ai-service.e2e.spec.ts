@@ -22,12 +22,18 @@ describe('ai-service (e2e, Redis)', () => {
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
-    caller = await QueueManager.create({
-      service_name: 'meeting-service', redis: { url: server.url },
-      message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } }, event_bus: { type: 'redis_stream' },
-      task_scheduler: { enabled: false }, metrics: { enabled: false },
-      task_dispatcher: { routes: Object.fromEntries(AI_TYPES.map((t) => [t, { queue: 'ai_tasks', max_retries: 0 }])) },
-    }, { env: {} });
+    caller = await QueueManager.create(
+      {
+        service_name: 'meeting-service',
+        redis: { url: server.url },
+        message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
+        event_bus: { type: 'redis_stream' },
+        task_scheduler: { enabled: false },
+        metrics: { enabled: false },
+        task_dispatcher: { routes: Object.fromEntries(AI_TYPES.map((t) => [t, { queue: 'ai_tasks', max_retries: 0 }])) },
+      },
+      { env: {} },
+    );
     await caller.start();
     caller.subscribe('media_events', (e: EventEnvelope) => void mediaEvents.push(e.type));
   });
@@ -43,13 +49,22 @@ describe('ai-service (e2e, Redis)', () => {
     const speech = await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', participantId: 'p1', audio: 'text:hello world' }, { timeoutMs: 5000 });
     expect(speech).toMatchObject({ meetingId: 'm1', participantId: 'p1', text: 'hello world', words: 2, model: 'whisper-sim', language: 'en' });
     const clip = { meetingId: 'm1', audio: 'clip-7', durationMs: 2000 };
-    expect(await d.dispatchAndWait('speech_recognition', clip, { timeoutMs: 5000 })).toEqual(await d.dispatchAndWait('speech_recognition', clip, { timeoutMs: 5000 }));
-    expect(await d.dispatchAndWait('emotion_detection', { meetingId: 'm1', sample: 'frame-1' }, { timeoutMs: 5000 }))
-      .toMatchObject({ meetingId: 'm1', emotion: expect.any(String), model: 'emotion-net-sim' });
-    expect(await d.dispatchAndWait('audio_denoising', { audio: 'a.wav', level: 'high' }, { timeoutMs: 5000 }))
-      .toMatchObject({ audio: 'denoised/high/a.wav', noiseReductionDb: 20 });
-    expect(await d.dispatchAndWait('video_enhancement', { video: 'v.mp4' }, { timeoutMs: 5000 }))
-      .toMatchObject({ video: 'enhanced/1080p/v.mp4', resolution: '1080p' });
+    expect(await d.dispatchAndWait('speech_recognition', clip, { timeoutMs: 5000 })).toEqual(
+      await d.dispatchAndWait('speech_recognition', clip, { timeoutMs: 5000 }),
+    );
+    expect(await d.dispatchAndWait('emotion_detection', { meetingId: 'm1', sample: 'frame-1' }, { timeoutMs: 5000 })).toMatchObject({
+      meetingId: 'm1',
+      emotion: expect.any(String),
+      model: 'emotion-net-sim',
+    });
+    expect(await d.dispatchAndWait('audio_denoising', { audio: 'a.wav', level: 'high' }, { timeoutMs: 5000 })).toMatchObject({
+      audio: 'denoised/high/a.wav',
+      noiseReductionDb: 20,
+    });
+    expect(await d.dispatchAndWait('video_enhancement', { video: 'v.mp4' }, { timeoutMs: 5000 })).toMatchObject({
+      video: 'enhanced/1080p/v.mp4',
+      resolution: '1080p',
+    });
 
     // Each model was loaded on first use, announced on the local bus and seen by the listener.
     const models = await waitFor(async () => {
@@ -64,10 +79,13 @@ describe('ai-service (e2e, Redis)', () => {
     const bad = (await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toContain('payload.audio must be a non-empty string');
-    const badLevel = (await d.dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
+    const badLevel = (await d
+      .dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 })
+      .catch((e: unknown) => e)) as RemoteTaskError;
     expect(badLevel.message).toContain('payload.level must be one of low, medium, high');
     // 50 words take ~270 ms of simulated work; a 30 ms limit fires the AbortSignal.
-    const slow = (await d.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
+    const slow = (await d
+      .dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
       .catch((e: unknown) => e)) as RemoteTaskError;
     expect(slow).toBeInstanceOf(RemoteTaskError);
     expect(slow.name).toBe('TaskTimeoutError');
@@ -104,7 +122,9 @@ describe('ai-service (e2e, Redis)', () => {
     expect((await request(http).get('/health/queues').expect(200)).body.info.queues['queue:ai_tasks']).toMatchObject({ status: 'up' });
     const metrics = (await request(http).get('/metrics').expect(200)).text;
     expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'ai_tasks', task_type: 'speech_recognition' })).toBeGreaterThanOrEqual(3);
-    expect(metricSample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
+    expect(
+      metricSample(metrics, 'mq_messages_dead_lettered_total', { queue: 'ai_tasks', task_type: 'speech_recognition', outcome: 'failed' }),
+    ).toBeGreaterThanOrEqual(2);
     expect(metricSample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBeGreaterThanOrEqual(3);
     expect(metricSample(metrics, 'mq_events_received_total', { bus: 'local', channel: 'model_loaded' })).toBeGreaterThanOrEqual(4);
     expect(metricSample(metrics, 'ai_model_loaded', { model: 'whisper-sim' })).toBe(1);

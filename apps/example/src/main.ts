@@ -29,11 +29,15 @@ async function main(): Promise<void> {
   let n = 0;
   const producer = setInterval(() => {
     const priority: Priority = PRIORITIES[Math.floor(Math.random() * PRIORITIES.length)];
-    queue.publish({ type: 'speech_recognition', priority, payload: { meetingId: `m-${++n}`, seconds: 10 + (n % 50) } })
+    queue
+      .publish({ type: 'speech_recognition', priority, payload: { meetingId: `m-${++n}`, seconds: 10 + (n % 50) } })
       .catch((error) => logger.error(`publish failed: ${error.message}`));
   }, 300);
   const reporter = setInterval(() => {
-    queue.stats().then((s) => logger.log(`stats ${JSON.stringify(s)}`)).catch(() => undefined);
+    queue
+      .stats()
+      .then((s) => logger.log(`stats ${JSON.stringify(s)}`))
+      .catch(() => undefined);
   }, 5000);
 
   let stopping = false;

@@ -28,7 +28,11 @@ export class AppModule {
       controllers: [MediaController],
       providers: [
         { provide: MEDIA_OPTIONS, useValue: { ...mediaOptionsFromEnv(), ...options.media } },
-        MediaLibrary, MediaEventsPublisher, MediaTaskHandlers, CleanupSchedule, MediaMetrics,
+        MediaLibrary,
+        MediaEventsPublisher,
+        MediaTaskHandlers,
+        CleanupSchedule,
+        MediaMetrics,
       ],
     };
   }

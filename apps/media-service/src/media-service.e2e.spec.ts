@@ -24,11 +24,18 @@ describe('media-service (e2e, Redis)', () => {
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the meeting-service (dispatches recording_process) and the ai-service (listens to media_events).
-    caller = await QueueManager.create({
-      service_name: 'meeting-service', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
-      message_queue: { queue_name: 'meeting_tasks', queues: { media_tasks: {} } }, metrics: { enabled: false },
-      task_dispatcher: { routes: { recording_process: { queue: 'media_tasks', max_retries: 0 } } },
-    }, { env: {} });
+    caller = await QueueManager.create(
+      {
+        service_name: 'meeting-service',
+        redis: { url: server.url },
+        event_bus: { type: 'redis_stream' },
+        task_scheduler: { enabled: false },
+        message_queue: { queue_name: 'meeting_tasks', queues: { media_tasks: {} } },
+        metrics: { enabled: false },
+        task_dispatcher: { routes: { recording_process: { queue: 'media_tasks', max_retries: 0 } } },
+      },
+      { env: {} },
+    );
     caller.subscribe('media_events', (e: EventEnvelope<Record<string, unknown>>) => void events.push(e));
     await caller.start();
   });
@@ -41,16 +48,23 @@ describe('media-service (e2e, Redis)', () => {
 
   it('processes a recording dispatched by the meeting-service, transcodes it on request, publishes media_events', async () => {
     const http = app.getHttpServer();
-    const recording = await caller.dispatcher.dispatchAndWait<{ recordingId: string }>('recording_process',
-      { meetingId: 'm1', durationMs: 60_000, participants: ['ann', 'bob'] }, { timeoutMs: 5000 });
+    const recording = await caller.dispatcher.dispatchAndWait<{ recordingId: string }>(
+      'recording_process',
+      { meetingId: 'm1', durationMs: 60_000, participants: ['ann', 'bob'] },
+      { timeoutMs: 5000 },
+    );
     expect(recording).toMatchObject({ recordingId: 'rec-m1', meetingId: 'm1', format: 'mp4', participants: ['ann', 'bob'] });
     expect((await request(http).get('/recordings?meetingId=m1').expect(200)).body).toHaveLength(1);
 
-    const bad = (await caller.dispatcher.dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
+    const bad = (await caller.dispatcher
+      .dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 })
+      .catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toContain('payload.meetingId must be a non-empty string');
 
-    expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toBe('format must be one of mp4, webm, mp3');
+    expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toBe(
+      'format must be one of mp4, webm, mp3',
+    );
     await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '8k' }).expect(400);
     await request(http).post('/recordings/rec-nope/transcodes').send({ format: 'webm' }).expect(404);
     const { taskId } = (await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '1080p' }).expect(202)).body;
@@ -70,8 +84,11 @@ describe('media-service (e2e, Redis)', () => {
     expect(await app.get(QueueManager).scheduler.list()).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'recurring:media-cleanup' })]));
     await caller.dispatcher.dispatchAndWait('recording_process', { meetingId: 'm2' }, { timeoutMs: 5000 });
     await request(http).get('/recordings/rec-m2').expect(200);
-    const cleanup = await waitFor(() => events.find((e) => e.type === 'media.cleanup_completed' && (e.data.removed as string[]).includes('rec-m2')),
-      'the cleanup of rec-m2', 8000);
+    const cleanup = await waitFor(
+      () => events.find((e) => e.type === 'media.cleanup_completed' && (e.data.removed as string[]).includes('rec-m2')),
+      'the cleanup of rec-m2',
+      8000,
+    );
     expect(cleanup.source).toBe('media-service');
     await request(http).get('/recordings/rec-m2').expect(404);
     const metrics = (await request(http).get('/metrics').expect(200)).text;

@@ -6,7 +6,6 @@ import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/q
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 
-
 describe('meeting-service (e2e, Redis)', () => {
   let server: RedisServerHandle;
   let app: INestApplication;
@@ -17,15 +16,21 @@ describe('meeting-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] })
-      .compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the ai- and media-services: handles their task types and listens to meeting_events.
-    peer = await QueueManager.create({
-      service_name: 'peer', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
-      message_queue: { queue_name: 'ai_tasks', queues: { media_tasks: {} } }, metrics: { enabled: false },
-    }, { env: {} });
+    peer = await QueueManager.create(
+      {
+        service_name: 'peer',
+        redis: { url: server.url },
+        event_bus: { type: 'redis_stream' },
+        task_scheduler: { enabled: false },
+        message_queue: { queue_name: 'ai_tasks', queues: { media_tasks: {} } },
+        metrics: { enabled: false },
+      },
+      { env: {} },
+    );
     peer.registerTaskHandler('speech_recognition', (p: { meetingId: string; participantId?: string; audio: string }) => {
       if (p.audio === 'corrupt') throw new NonRetryableError('cannot decode the audio');
       return { meetingId: p.meetingId, participantId: p.participantId, text: `heard ${p.audio}`, words: 2, confidence: 0.9 };
@@ -66,8 +71,10 @@ describe('meeting-service (e2e, Redis)', () => {
     const meeting = (await request(http).post('/meetings').send({ title: 'standup', hostId: 'alice' }).expect(201)).body;
     const id = meeting.meetingId as string;
     expect(meeting).toMatchObject({ title: 'standup', hostId: 'alice', state: 'active', seq: 1 });
-    expect((await request(http).post(`/meetings/${id}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201)).body)
-      .toMatchObject({ participantId: 'bob', name: 'Bob' });
+    expect((await request(http).post(`/meetings/${id}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201)).body).toMatchObject({
+      participantId: 'bob',
+      name: 'Bob',
+    });
     await request(http).post(`/meetings/${id}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201); // idempotent
     await request(http).post(`/meetings/${id}/participants`).send({ name: 'Cy', participantId: 'cy' }).expect(201);
     await request(http).delete(`/meetings/${id}/participants/cy`).expect(204);
@@ -79,14 +86,26 @@ describe('meeting-service (e2e, Redis)', () => {
       return list[0]?.state === 'completed' && list;
     }, 'the transcript');
     expect(transcripts[0]).toMatchObject({ taskId: pending.taskId, text: 'heard clip-1', words: 2 });
-    expect((await request(http).get(`/tasks/${pending.taskId}`).expect(200)).body).toMatchObject({ state: 'completed', type: 'speech_recognition', queue: 'ai_tasks' });
+    expect((await request(http).get(`/tasks/${pending.taskId}`).expect(200)).body).toMatchObject({
+      state: 'completed',
+      type: 'speech_recognition',
+      queue: 'ai_tasks',
+    });
 
     const failed = (await request(http).post(`/meetings/${id}/transcripts`).send({ audio: 'corrupt' }).expect(202)).body;
-    await waitFor(async () => (await request(http).get(`/meetings/${id}/transcripts`)).body.find((t: { taskId: string; state: string }) =>
-      t.taskId === failed.taskId && t.state === 'failed' && t), 'the failed transcript');
+    await waitFor(
+      async () =>
+        (await request(http).get(`/meetings/${id}/transcripts`)).body.find(
+          (t: { taskId: string; state: string }) => t.taskId === failed.taskId && t.state === 'failed' && t,
+        ),
+      'the failed transcript',
+    );
 
-    expect((await request(http).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9', participantId: 'bob' }).expect(200)).body)
-      .toEqual({ meetingId: id, emotion: 'happy', confidence: 0.8 });
+    expect((await request(http).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9', participantId: 'bob' }).expect(200)).body).toEqual({
+      meetingId: id,
+      emotion: 'happy',
+      confidence: 0.8,
+    });
     expect((await request(http).post(`/meetings/${id}/emotions`).send({ sample: 'broken' }).expect(502)).body.message).toContain('unreadable frame');
 
     const ended = (await request(http).post(`/meetings/${id}/end`).expect(200)).body;
@@ -101,8 +120,13 @@ describe('meeting-service (e2e, Redis)', () => {
       return mine.some((e) => e.type === 'meeting.ended') && mine;
     }, 'meeting_events of the meeting');
     const lifecycle = seen.filter((e) => e.type !== 'transcript.recorded').sort((a, b) => (a.data.seq as number) - (b.data.seq as number));
-    expect(lifecycle.map((e) => `${e.type}:${e.data.seq}`))
-      .toEqual(['meeting.created:1', 'participant.joined:2', 'participant.joined:3', 'participant.left:4', 'meeting.ended:5']);
+    expect(lifecycle.map((e) => `${e.type}:${e.data.seq}`)).toEqual([
+      'meeting.created:1',
+      'participant.joined:2',
+      'participant.joined:3',
+      'participant.left:4',
+      'meeting.ended:5',
+    ]);
     expect(seen.every((e) => e.source === 'meeting-service')).toBe(true);
 
     const metrics = (await request(http).get('/metrics').expect(200)).text;

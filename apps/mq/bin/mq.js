@@ -27,7 +27,12 @@ require.extensions['.ts'] = (module, filename) => {
     ts ??= require('typescript');
     code = ts.transpileModule(source, {
       fileName: filename,
-      compilerOptions: { ...ts.convertCompilerOptionsFromJson(tsconfig.compilerOptions, root).options, sourceMap: false, inlineSourceMap: true, declaration: false },
+      compilerOptions: {
+        ...ts.convertCompilerOptionsFromJson(tsconfig.compilerOptions, root).options,
+        sourceMap: false,
+        inlineSourceMap: true,
+        declaration: false,
+      },
     }).outputText;
     try {
       fs.mkdirSync(cacheDir, { recursive: true });

@@ -2,8 +2,15 @@ import { existsSync } from 'fs';
 import { join, resolve } from 'path';
 import { createInterface } from 'readline';
 import {
-  AdminConnectionError, ConfigFileError, ConfigValidationError, isConnectionError, loadConfig, parseConfig, QueueAdmin,
-  QueueAppConfig, readYamlFile,
+  AdminConnectionError,
+  ConfigFileError,
+  ConfigValidationError,
+  isConnectionError,
+  loadConfig,
+  parseConfig,
+  QueueAdmin,
+  QueueAppConfig,
+  readYamlFile,
 } from '@meeting/queue';
 import { CliError, EXIT, notFound, usage } from './cli-errors';
 

@@ -35,8 +35,12 @@ describeIfChromium('dashboard in a browser', () => {
 
   const mqJson = <T>(args: string[]): Promise<T> =>
     new Promise((resolve, reject) => {
-      execFile(process.execPath, [BIN, '--prefix', prefix, '--json', ...args], { cwd: ROOT, env: { ...process.env, REDIS_URL: server.url } }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(JSON.parse(stdout) as T));
+      execFile(
+        process.execPath,
+        [BIN, '--prefix', prefix, '--json', ...args],
+        { cwd: ROOT, env: { ...process.env, REDIS_URL: server.url } },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}: ${stderr}`)) : resolve(JSON.parse(stdout) as T)),
+      );
     });
   const shot = async (name: string) => {
     mkdirSync(SHOTS, { recursive: true });
@@ -57,19 +61,31 @@ describeIfChromium('dashboard in a browser', () => {
     failing.process('send', async () => {
       throw new Error('smtp <b>down</b>');
     });
-    dead = await failing.publishBatch([{ type: 'send', payload: { to: 'x' } }, { type: 'send', payload: '<script>window.__xss = 1</script>' }]);
+    dead = await failing.publishBatch([
+      { type: 'send', payload: { to: 'x' } },
+      { type: 'send', payload: '<script>window.__xss = 1</script>' },
+    ]);
     await waitFor(async () => (await failing.stats()).dead_letter_count === 2, 'two dead letters');
     await failing.close();
 
     dashboard = spawn(process.execPath, [BIN, '--prefix', prefix, 'dashboard', '--port', '0', '--admin-token', TOKEN], {
-      cwd: ROOT, env: { ...process.env, REDIS_URL: server.url },
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: server.url },
     });
     dashboard.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
     const url = await waitFor(() => /dashboard on (http:\/\/\S+\/)/.exec(log.join(''))?.[1], 'the dashboard to listen', 60_000);
     base = url;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
@@ -106,7 +122,7 @@ describeIfChromium('dashboard in a browser', () => {
     const row = page.locator(`tr[data-id="${dead[1]}"]`);
     await row.waitFor();
     expect(await row.locator('[data-field="payload"]').innerText()).toContain('<script>window.__xss = 1</script>');
-    expect(await page.evaluate("typeof window.__xss")).toBe('undefined');
+    expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
     expect(await page.locator('button.replay').count()).toBe(0);
     const refused = await page.evaluate(async (id) => (await fetch(`api/queues/mail/dead-letters/${id}/replay`, { method: 'POST' })).status, dead[0]);
     expect(refused).toBe(403);

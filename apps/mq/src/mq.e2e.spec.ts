@@ -26,9 +26,16 @@ describe('mq command line', () => {
 
   const mq = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> =>
     new Promise((resolve) => {
-      execFile(process.execPath, [BIN, '--prefix', prefix, ...args], {
-        cwd: ROOT, env: { ...process.env, REDIS_URL: server.url, ...env }, timeout: 60_000,
-      }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      execFile(
+        process.execPath,
+        [BIN, '--prefix', prefix, ...args],
+        {
+          cwd: ROOT,
+          env: { ...process.env, REDIS_URL: server.url, ...env },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
     });
   const json = async <T>(args: string[]): Promise<T> => {
     const run = await mq([...args, '--json']);
@@ -44,8 +51,11 @@ describe('mq command line', () => {
     client = server.client();
     prefix = uniquePrefix('mq');
     const orders = createQueue({ name: 'orders', backend: { type: 'redis', client, prefix } });
-    orderIds = await orders.publishBatch([{ type: 'order.create', payload: { n: 1 } }, { type: 'order.create', payload: { n: 2 } },
-      { type: 'order.rush', priority: 'high' }]);
+    orderIds = await orders.publishBatch([
+      { type: 'order.create', payload: { n: 1 } },
+      { type: 'order.create', payload: { n: 2 } },
+      { type: 'order.rush', priority: 'high' },
+    ]);
     await orders.publish({ type: 'order.later', delayMs: 600_000 });
     await orders.close();
     const mail = createQueue({ name: 'mail', maxRetries: 0, backend: { type: 'redis', client, prefix } });
@@ -55,8 +65,12 @@ describe('mq command line', () => {
     mail.process('other', async () => {
       throw new Error('nope');
     });
-    mailDead = await mail.publishBatch([{ type: 'send', payload: { to: 'a' } }, { type: 'send', payload: '<script>alert(1)</script>' },
-      { type: 'send', payload: { to: 'c' } }, { type: 'other' }]);
+    mailDead = await mail.publishBatch([
+      { type: 'send', payload: { to: 'a' } },
+      { type: 'send', payload: '<script>alert(1)</script>' },
+      { type: 'send', payload: { to: 'c' } },
+      { type: 'other' },
+    ]);
     await waitFor(async () => (await mail.stats()).dead_letter_count === 4, 'four dead letters');
     await mail.close();
   }, 60_000);
@@ -71,7 +85,14 @@ describe('mq command line', () => {
     const out = await json<{ prefix: string; queues: Array<Record<string, unknown>> }>(['queues']);
     expect(out.prefix).toBe(prefix);
     expect(out.queues.map((q) => q.name)).toEqual(['mail', 'orders']);
-    expect(out.queues[1]).toMatchObject({ name: 'orders', tiers: { critical: 0, high: 1, normal: 2, low: 0 }, delayed: 1, deadLetters: 0, paused: false, published: 4 });
+    expect(out.queues[1]).toMatchObject({
+      name: 'orders',
+      tiers: { critical: 0, high: 1, normal: 2, low: 0 },
+      delayed: 1,
+      deadLetters: 0,
+      paused: false,
+      published: 4,
+    });
     expect(out.queues[0]).toMatchObject({ name: 'mail', deadLetters: 4, failed: 4 });
     const human = await mq(['queues']);
     expect(human.code).toBe(0);
@@ -184,7 +205,8 @@ describe('mq command line', () => {
     closeLater.push(bus);
     await bus.subscribe('invoices', async () => new Promise(() => undefined)); // never acknowledges
     const tail = spawn(process.execPath, [BIN, '--prefix', prefix, '--json', 'events', 'tail', 'invoices', '--mode', 'stream', '--count', '1'], {
-      cwd: ROOT, env: { ...process.env, REDIS_URL: server.url },
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: server.url },
     });
     const out = collect(tail);
     await waitFor(() => out.stderr.includes('tailing stream invoices'), 'the tail is live', 30_000);
@@ -198,19 +220,30 @@ describe('mq command line', () => {
     }
     expect(code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ channel: 'invoices', event: { type: 'invoice.paid', data: { amount: 5 } } });
-    const groups = await waitFor(async () => {
-      const g = await json<{ groups: Array<{ group: string; pending: number }> }>(['groups']);
-      return g.groups.length === 1 && g.groups[0].pending === 1 && g.groups;
-    }, 'one pending entry', 30_000, 200);
+    const groups = await waitFor(
+      async () => {
+        const g = await json<{ groups: Array<{ group: string; pending: number }> }>(['groups']);
+        return g.groups.length === 1 && g.groups[0].pending === 1 && g.groups;
+      },
+      'one pending entry',
+      30_000,
+      200,
+    );
     expect(groups[0]).toMatchObject({ channel: 'invoices', group: 'billing', length: 1, consumers: [expect.objectContaining({ name: 'b1', pending: 1 })] });
   });
 
   it('stats --watch prints one JSON line per refresh with rates per second', async () => {
     const run = await mq(['stats', 'orders', '--watch', '--json', '--interval', '1', '--count', '2']);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { queues: Array<{ name: string; rates: Record<string, number> }> });
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { queues: Array<{ name: string; rates: Record<string, number> }> });
     expect(lines).toHaveLength(2);
-    expect(lines[0].queues[0]).toMatchObject({ name: 'orders', rates: { published: expect.any(Number), processed: expect.any(Number), failed: expect.any(Number) } });
+    expect(lines[0].queues[0]).toMatchObject({
+      name: 'orders',
+      rates: { published: expect.any(Number), processed: expect.any(Number), failed: expect.any(Number) },
+    });
   });
 });
 

@@ -2,7 +2,11 @@
 export function table(headers: string[], rows: Array<Array<string | number | boolean | null | undefined>>): string {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...cells.map(line)].join('\n');
 }
 
@@ -22,6 +26,6 @@ export function duration(ms: number): string {
 
 /** A value as one line of JSON, shortened for a table cell. */
 export function short(value: unknown, max = 60): string {
-  const text = value === undefined ? '' : JSON.stringify(value) ?? '';
+  const text = value === undefined ? '' : (JSON.stringify(value) ?? '');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

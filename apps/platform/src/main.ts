@@ -18,7 +18,10 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 
 function front(): void {
   const child = spawn(process.execPath, [...process.execArgv, __filename], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, PLATFORM_SUPERVISOR: '1' },
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, PLATFORM_SUPERVISOR: '1' },
   });
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

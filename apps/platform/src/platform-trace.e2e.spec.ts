@@ -65,10 +65,14 @@ describe('platform: one trace from an HTTP request across dispatch, handler, cal
 
     const inTrace = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     const find = (spans: ReadableSpan[], name: string, extra: (s: ReadableSpan) => boolean = () => true) => spans.find((s) => s.name === name && extra(s));
-    const spans = await waitFor(() => {
-      const all = inTrace();
-      return find(all, 'process transcript.recorded', (s) => s.attributes['messaging.consumer.group.name'] === 'signaling-service') && all;
-    }, 'transcript.recorded handled by signaling-service in the trace', 15_000);
+    const spans = await waitFor(
+      () => {
+        const all = inTrace();
+        return find(all, 'process transcript.recorded', (s) => s.attributes['messaging.consumer.group.name'] === 'signaling-service') && all;
+      },
+      'transcript.recorded handled by signaling-service in the trace',
+      15_000,
+    );
 
     const http = find(spans, 'POST /meetings/:meetingId/transcripts');
     const handler = find(spans, 'process speech_recognition');

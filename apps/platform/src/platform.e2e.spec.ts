@@ -13,7 +13,6 @@ import { AppModule as SignalingModule } from '../../signaling-service/src/app.mo
 import { loadServiceConfig as signalingConfig } from '../../signaling-service/src/service-config';
 import { platformServices } from './services';
 
-
 describe('platform: the four services together on one Redis (e2e)', () => {
   let server: RedisServerHandle;
   const apps: Record<string, INestApplication> = {};
@@ -44,10 +43,14 @@ describe('platform: the four services together on one Redis (e2e)', () => {
     const { meetingId } = (await meeting.post('/meetings').send({ title: 'retro', hostId: 'alice' }).expect(201)).body;
     await meeting.post(`/meetings/${meetingId}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201);
 
-    await waitFor(async () => (await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body.participants?.length === 1,
-      'presence in the signaling-service');
-    await waitFor(async () => (await request(apps.ai.getHttpServer()).get(`/meetings/${meetingId}/context`)).body.participants?.includes('bob'),
-      'the meeting in the ai-service');
+    await waitFor(
+      async () => (await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body.participants?.length === 1,
+      'presence in the signaling-service',
+    );
+    await waitFor(
+      async () => (await request(apps.ai.getHttpServer()).get(`/meetings/${meetingId}/context`)).body.participants?.includes('bob'),
+      'the meeting in the ai-service',
+    );
 
     await meeting.post(`/meetings/${meetingId}/transcripts`).send({ audio: 'text:ship it', participantId: 'bob' }).expect(202);
     const [transcript] = await waitFor(async () => {
@@ -55,8 +58,10 @@ describe('platform: the four services together on one Redis (e2e)', () => {
       return list[0]?.state === 'completed' && list;
     }, 'the transcript from the ai-service');
     expect(transcript).toMatchObject({ participantId: 'bob', text: 'ship it', words: 2 });
-    expect((await meeting.post(`/meetings/${meetingId}/emotions`).send({ sample: 'frame-1' }).expect(200)).body)
-      .toMatchObject({ meetingId, model: 'emotion-net-sim' });
+    expect((await meeting.post(`/meetings/${meetingId}/emotions`).send({ sample: 'frame-1' }).expect(200)).body).toMatchObject({
+      meetingId,
+      model: 'emotion-net-sim',
+    });
 
     await meeting.post(`/meetings/${meetingId}/end`).expect(200);
     await waitFor(async () => (await request(apps.media.getHttpServer()).get(`/recordings/rec-${meetingId}`)).status === 200, 'the recording');
@@ -80,8 +85,10 @@ describe('platform: the four services together on one Redis (e2e)', () => {
 
   it('the launcher gives each service its own port and overlay', () => {
     expect(platformServices({}).map((s) => `${s.name}:${s.port}:${s.configFile}`)).toEqual([
-      'ai-service:3001:apps/ai-service/config.yaml', 'meeting-service:3002:apps/meeting-service/config.yaml',
-      'media-service:3003:apps/media-service/config.yaml', 'signaling-service:3004:apps/signaling-service/config.yaml',
+      'ai-service:3001:apps/ai-service/config.yaml',
+      'meeting-service:3002:apps/meeting-service/config.yaml',
+      'media-service:3003:apps/media-service/config.yaml',
+      'signaling-service:3004:apps/signaling-service/config.yaml',
     ]);
     expect(platformServices({ PLATFORM_BASE_PORT: '4000' }).map((s) => s.port)).toEqual([4000, 4001, 4002, 4003]);
     expect(() => platformServices({ PLATFORM_BASE_PORT: 'x' })).toThrow('PLATFORM_BASE_PORT must be an integer port');

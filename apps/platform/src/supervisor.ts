@@ -27,7 +27,14 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
       logger.log(`${reason}: already stopping (services drain, then Redis stops)`);
       return stopping;
     }
-    logger.log(`${reason}: stopping ${children.filter((c) => c.running).map((c) => c.service.name).join(', ') || 'nothing'}`);
+    logger.log(
+      `${reason}: stopping ${
+        children
+          .filter((c) => c.running)
+          .map((c) => c.service.name)
+          .join(', ') || 'nothing'
+      }`,
+    );
     stopping = (async () => {
       await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
       if (children.length > 0) logger.log('services stopped');
@@ -47,17 +54,21 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
   if (stopping) return;
 
   if (embedded.kind === 'memory') {
-    logger.warn('no Redis: every service runs on the in-memory backend, alone in its process. REST, /health and /metrics work, but '
-      + 'cross-service events (meeting_events, media_events, signaling_events) and dispatch (speech_recognition, emotion_detection, '
-      + 'recording_process) need Redis: set REDIS_URL or put redis-server on PATH.');
+    logger.warn(
+      'no Redis: every service runs on the in-memory backend, alone in its process. REST, /health and /metrics work, but ' +
+        'cross-service events (meeting_events, media_events, signaling_events) and dispatch (speech_recognition, emotion_detection, ' +
+        'recording_process) need Redis: set REDIS_URL or put redis-server on PATH.',
+    );
   }
   const env = serviceEnv(embedded);
   services.forEach((service, i) => {
     const own = { PORT: String(service.port), ...(service.configFile ? { CONFIG_FILE: service.configFile } : {}) };
-    children.push(new ServiceProcess(service, { ...env, ...own }, i, (child, code, signal) => {
-      logger.error(`${child.service.name} exited unexpectedly (${signal ?? `code ${code}`})`);
-      if (children.every((c) => !c.running)) void stop('every service exited', 1);
-    }));
+    children.push(
+      new ServiceProcess(service, { ...env, ...own }, i, (child, code, signal) => {
+        logger.error(`${child.service.name} exited unexpectedly (${signal ?? `code ${code}`})`);
+        if (children.every((c) => !c.running)) void stop('every service exited', 1);
+      }),
+    );
   });
   logger.log(`starting ${services.map((s) => `${s.name} (pid ${children.find((c) => c.service === s)?.pid})`).join(', ')}`);
 

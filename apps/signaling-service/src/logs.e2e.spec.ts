@@ -6,16 +6,23 @@ const ROOT = join(__dirname, '..', '..', '..');
 const PASSWORD = 'Redis-pw-7f3c9e';
 
 /** Runs the service's main.ts with stdout and stderr piped (not a terminal), until `until` resolves; then SIGTERM. */
-async function runService(env: NodeJS.ProcessEnv, until: (port: number, exited: Promise<unknown>) => Promise<unknown>): Promise<{ output: string; code: number | null; signal: NodeJS.Signals | null }> {
+async function runService(
+  env: NodeJS.ProcessEnv,
+  until: (port: number, exited: Promise<unknown>) => Promise<unknown>,
+): Promise<{ output: string; code: number | null; signal: NodeJS.Signals | null }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/signaling-service/src/main.ts'], {
     // A plain environment (not Jest's): FORCE_COLOR asks for colours, which a pipe must not get.
-    cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '1', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, FORCE_COLOR: '1', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   try {
     await until(port, exited);
   } finally {
@@ -34,18 +41,24 @@ describe('signaling-service logs (a child process, stdout not a terminal)', () =
 
   it('writes JSON lines (time, level, service, context, message) without colour codes or the Redis password', async () => {
     const { output, code, signal } = await runService({ REDIS_URL: redis.url }, (port) =>
-      waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null))?.status === 200, '/health/ready 200', 60_000));
+      waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null))?.status === 200, '/health/ready 200', 60_000),
+    );
     // SIGTERM closes the application (the queue drains); the process exits 0 with every line written.
     expect([code, signal]).toEqual([0, null]);
     expect(redis.url).toContain(PASSWORD);
     expect(output).not.toContain(PASSWORD);
     expect(output).not.toContain('\u001b[');
-    const lines = output.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = output
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const line of lines) {
       expect(Object.keys(line)).toEqual(expect.arrayContaining(['time', 'level', 'service', 'message']));
       expect(line.service).toBe('signaling-service');
     }
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'log', context: 'Bootstrap', message: expect.stringContaining('signaling-service listening on') }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'log', context: 'Bootstrap', message: expect.stringContaining('signaling-service listening on') }),
+    );
     expect(lines).toContainEqual(expect.objectContaining({ context: 'QueueManager', message: expect.stringContaining('redis://:***@127.0.0.1') }));
     expect(lines.slice(-2).map((l) => `${l.context}: ${l.message}`)).toEqual(['QueueModule: draining queue handlers (SIGTERM)', 'QueueManager: shut down']);
     expect(lines).toContainEqual(expect.objectContaining({ context: 'Bootstrap', message: 'SIGTERM: closing' }));
@@ -56,9 +69,14 @@ describe('signaling-service logs (a child process, stdout not a terminal)', () =
     const { output, code } = await runService({ REDIS_URL: wrong, LOG_LEVEL: 'warn' }, (_port, exited) => exited);
     expect(code).toBe(1);
     expect(output).not.toContain(PASSWORD);
-    const lines = output.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; message: string });
+    const lines = output
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: string; message: string });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.map((l) => l.level).every((l) => ['warn', 'error', 'fatal'].includes(l))).toBe(true);
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/Redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ not reachable/) }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'error', message: expect.stringMatching(/Redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ not reachable/) }),
+    );
   }, 120_000);
 });

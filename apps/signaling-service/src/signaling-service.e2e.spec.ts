@@ -6,7 +6,6 @@ import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/q
 import { AppModule } from './app.module';
 import { loadServiceConfig } from './service-config';
 
-
 describe('signaling-service (e2e, Redis)', () => {
   let server: RedisServerHandle;
   let app: INestApplication;
@@ -16,15 +15,21 @@ describe('signaling-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] })
-      .compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     // Stands in for the meeting-service (publishes meeting_events) and a signaling gateway (reads signaling_events).
-    meetings = await QueueManager.create({
-      service_name: 'meeting-service', redis: { url: server.url }, event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false },
-      message_queue: { queue_name: 'meeting_tasks' }, metrics: { enabled: false },
-    }, { env: {} });
+    meetings = await QueueManager.create(
+      {
+        service_name: 'meeting-service',
+        redis: { url: server.url },
+        event_bus: { type: 'redis_stream' },
+        task_scheduler: { enabled: false },
+        message_queue: { queue_name: 'meeting_tasks' },
+        metrics: { enabled: false },
+      },
+      { env: {} },
+    );
     meetings.subscribe('signaling_events', (e: EventEnvelope<Record<string, unknown>>) => void signals.push(e));
     await meetings.start();
   });
@@ -53,8 +58,9 @@ describe('signaling-service (e2e, Redis)', () => {
       return res.status === 200 && res.body.seq === 4 && signals.length >= 4 && res.body;
     }, 'presence of m1');
     expect(room).toMatchObject({ meetingId: 'm1', state: 'open', participants: [{ participantId: 'bob', name: 'Bob' }] });
-    expect(signals.map((s) => `${s.type}:${s.data.participantId ?? ''}:${s.data.participants}`))
-      .toEqual(expect.arrayContaining(['room.opened::0', 'presence.joined:ann:1', 'presence.left:ann:1']));
+    expect(signals.map((s) => `${s.type}:${s.data.participantId ?? ''}:${s.data.participants}`)).toEqual(
+      expect.arrayContaining(['room.opened::0', 'presence.joined:ann:1', 'presence.left:ann:1']),
+    );
     expect(signals.every((s) => s.source === 'signaling-service')).toBe(true);
     const open = (await request(http).get('/metrics').expect(200)).text;
     expect(metricSample(open, 'signaling_rooms', { state: 'open' })).toBe(1);

@@ -13,8 +13,18 @@
 
 // Errors
 export {
-  DeadLetterNotFoundError, InvalidOptionError, LeaseLostError, NonRetryableError, OutboxFullError, PayloadTooLargeError,
-  PublishTimeoutError, QueueClosedError, QueueConfigError, QueueError, RedisUnavailableError, TaskTimeoutError,
+  DeadLetterNotFoundError,
+  InvalidOptionError,
+  LeaseLostError,
+  NonRetryableError,
+  OutboxFullError,
+  PayloadTooLargeError,
+  PublishTimeoutError,
+  QueueClosedError,
+  QueueConfigError,
+  QueueError,
+  RedisUnavailableError,
+  TaskTimeoutError,
 } from './errors';
 
 // Logging
@@ -28,8 +38,21 @@ export type { CreateQueueOptions, QueueBackend } from './queue/create-queue';
 export type { StoreBackedQueue } from './queue/task-queue';
 export { PRIORITIES } from './queue/queue.types';
 export type {
-  CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, HandlerContext, MessageState, MessageStatus, Priority,
-  ProcessOptions, PublishOptions, QueueMessage, QueueStats, RecordedError, TaskHandler, TaskQueue,
+  CloseOptions,
+  DeadLetter,
+  DeadLetterPage,
+  DeadLetterQueue,
+  HandlerContext,
+  MessageState,
+  MessageStatus,
+  Priority,
+  ProcessOptions,
+  PublishOptions,
+  QueueMessage,
+  QueueStats,
+  RecordedError,
+  TaskHandler,
+  TaskQueue,
 } from './queue/queue.types';
 export type { BackoffOptions, QueueOptions, ResolvedQueueOptions, SchedulingOptions } from './queue/queue-options';
 export type { QueueObserver } from './queue/queue-observer';
@@ -45,12 +68,29 @@ export type { EmbeddedRedis } from './redis/embedded-redis';
 export { createEventBus } from './events/create-event-bus';
 export { EventBusClosedError } from './events/event-errors';
 export type {
-  BufferFullPolicy, EventBus, EventBusCloseOptions, EventBusCloseReport, EventBusStats, EventBusType, EventContext, EventEnvelope,
-  EventHandler, EventInput, EventSubscribeOptions, EventSubscription, UnsentEvent,
+  BufferFullPolicy,
+  EventBus,
+  EventBusCloseOptions,
+  EventBusCloseReport,
+  EventBusStats,
+  EventBusType,
+  EventContext,
+  EventEnvelope,
+  EventHandler,
+  EventInput,
+  EventSubscribeOptions,
+  EventSubscription,
+  UnsentEvent,
 } from './events/event-bus';
 export type {
-  CommonEventBusOptions, EventBusOptions, LocalEventBusOptions, RedisEventBusConnectionOptions, RedisPubSubEventBusOptions,
-  RedisStreamBusOptions, RedisStreamEventBusOptions, StreamRetention,
+  CommonEventBusOptions,
+  EventBusOptions,
+  LocalEventBusOptions,
+  RedisEventBusConnectionOptions,
+  RedisPubSubEventBusOptions,
+  RedisStreamBusOptions,
+  RedisStreamEventBusOptions,
+  StreamRetention,
 } from './events/event-bus-options';
 export type { EventKey, LocalEventBus, LocalEventBusStats, EmitResult, WildcardPattern } from './events/local/local-event-bus';
 export type { RedisPubSubEventBus } from './events/redis-pubsub/redis-pubsub-bus';
@@ -61,9 +101,7 @@ export type { DeadLetterEvent, GroupLag } from './events/redis-stream/stream-inf
 export { createScheduler } from './scheduler/create-scheduler';
 export type { CreateSchedulerOptions, SchedulerBackend } from './scheduler/create-scheduler';
 export { MemorySchedulerStore } from './scheduler/memory/memory-scheduler-store';
-export type {
-  MissedPolicy, RecurringOptions, ScheduledTask, ScheduleInfo, Scheduler, SchedulerStats, ScheduleWhen,
-} from './scheduler/scheduler';
+export type { MissedPolicy, RecurringOptions, ScheduledTask, ScheduleInfo, Scheduler, SchedulerStats, ScheduleWhen } from './scheduler/scheduler';
 
 // Dispatcher
 export { createDispatcher } from './dispatcher/create-dispatcher';
@@ -72,8 +110,18 @@ export type { TaskDispatcher } from './dispatcher/task-dispatcher';
 export { MemoryDispatchHub } from './dispatcher/memory/memory-dispatcher-store';
 export { DispatchTimeoutError, RemoteTaskError, UnknownRouteError } from './dispatcher/dispatcher-errors';
 export type {
-  BatchItem, CompletedTask, DispatchAndWaitOptions, DispatchHandler, DispatchHandlerContext, DispatchOptions, Dispatcher, FailedTask,
-  RouteConfig, RoutingTable, TaskState, TaskStatus,
+  BatchItem,
+  CompletedTask,
+  DispatchAndWaitOptions,
+  DispatchHandler,
+  DispatchHandlerContext,
+  DispatchOptions,
+  Dispatcher,
+  FailedTask,
+  RouteConfig,
+  RoutingTable,
+  TaskState,
+  TaskStatus,
 } from './dispatcher/dispatcher';
 export type { WebhookOptions } from './dispatcher/webhook';
 
@@ -92,7 +140,13 @@ export type { MetricsSnapshot, QueueMetricsOptions } from './metrics/queue-metri
 export { QueueManager } from './manager/queue-manager';
 export { ComponentDisabledError } from './manager/manager.types';
 export type {
-  ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
+  ManagedTaskHandler,
+  ManagerState,
+  ManagerStats,
+  QueueManagerOptions,
+  ShutdownOptions,
+  ShutdownReport,
+  TaskHandlerOptions,
 } from './manager/manager.types';
 export { RedisStartupError } from './manager/redis-checks';
 export type { RedisCheckReport, RedisNodeReport } from './manager/redis-checks';

@@ -20,8 +20,12 @@ describe('bench smoke run', () => {
     expect(report.scenarios.map((s) => s.id)).toEqual(expect.arrayContaining(['bus-pubsub-fanout', 'bus-streams', 'bus-local']));
     for (const scenario of report.scenarios) {
       const expected = scenario.id.startsWith('bus-') ? (['ours'] as const) : (['ours', 'bullmq'] as const);
-      expect({ scenario: scenario.id, systems: Object.keys(scenario.runs).filter((k) => k !== 'ours-r0').sort() })
-        .toEqual({ scenario: scenario.id, systems: [...expected].sort() });
+      expect({
+        scenario: scenario.id,
+        systems: Object.keys(scenario.runs)
+          .filter((k) => k !== 'ours-r0')
+          .sort(),
+      }).toEqual({ scenario: scenario.id, systems: [...expected].sort() });
       for (const kind of expected) {
         const run = scenario.runs[kind];
         expect({ scenario: scenario.id, kind, ok: run?.ok, error: run?.error }).toEqual({ scenario: scenario.id, kind, ok: true, error: undefined });
@@ -53,7 +57,11 @@ describe('bench report of an ours-only scenario and merged runs', () => {
   const run = (rate: number) => ({ ok: true, metrics: { rate }, elapsedMs: 1, loadavg: [0, 0] as [number, number] });
   const metric = { key: 'rate', label: 'rate', unit: 'events/s' as const, better: 'higher' as const };
   const base = (startedAt: string, scenarios: Report['scenarios']): Report => ({
-    startedAt, finishedAt: startedAt, mode: 'full', sizes: { idleSeconds: 60 } as Report['sizes'], scenarios,
+    startedAt,
+    finishedAt: startedAt,
+    mode: 'full',
+    sizes: { idleSeconds: 60 } as Report['sizes'],
+    scenarios,
     machine: { cpuModel: 'x', cores: 2, memoryGiB: 1, node: 'v20', redis: '7', bullmq: '5', platform: 'linux', commit: startedAt },
   });
 
@@ -63,11 +71,17 @@ describe('bench report of an ours-only scenario and merged runs', () => {
       { id: 'bus-local', title: 'old', metrics: [metric], runs: { ours: run(5) }, systems: ['ours'] },
     ]);
     const buses = base('b', [{ id: 'bus-local', title: 'new', metrics: [metric], runs: { ours: run(7) }, systems: ['ours'] }]);
-    const merged = mergeReports([{ file: 'a.json', report: full }, { file: 'b.json', report: buses }]);
+    const merged = mergeReports([
+      { file: 'a.json', report: full },
+      { file: 'b.json', report: buses },
+    ]);
 
     expect(merged.scenarios.map((s) => `${s.id}:${s.title}`)).toEqual(['steady:steady', 'bus-local:new']);
     expect(merged.sizes.idleSeconds).toBe(60);
-    expect(merged.sources?.map((s) => [s.file, s.scenarios])).toEqual([['a.json', ['steady']], ['b.json', ['bus-local']]]);
+    expect(merged.sources?.map((s) => [s.file, s.scenarios])).toEqual([
+      ['a.json', ['steady']],
+      ['b.json', ['bus-local']],
+    ]);
     const [steady, bus] = rows(merged);
     expect([cellText(steady, 'bullmq', 'FAIL'), ratioText(steady)]).toEqual(['1', '2.00x (ours better)']);
     expect([cellText(bus, 'ours', 'FAIL'), cellText(bus, 'bullmq', 'FAIL'), ratioText(bus)]).toEqual(['7', 'n/a', 'n/a']);

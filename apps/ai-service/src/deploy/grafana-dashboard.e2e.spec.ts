@@ -27,7 +27,12 @@ function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
     return ' ';
   });
   rest = rest.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_m, _k, inner: string) => {
-    labels.push(...inner.split(',').map((s) => s.trim()).filter(Boolean));
+    labels.push(
+      ...inner
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     return ' ';
   });
   rest = rest.replace(/\[[^\]]*\]/g, ' ');
@@ -63,11 +68,18 @@ describe('deploy/grafana dashboard against a running service', () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
-    caller = await QueueManager.create({
-      service_name: 'meeting-service', redis: { url: server.url }, message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
-      event_bus: { type: 'redis_stream' }, task_scheduler: { enabled: false }, metrics: { enabled: false },
-      task_dispatcher: { routes: { speech_recognition: { queue: 'ai_tasks', max_retries: 1 } } },
-    }, { env: {} });
+    caller = await QueueManager.create(
+      {
+        service_name: 'meeting-service',
+        redis: { url: server.url },
+        message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
+        event_bus: { type: 'redis_stream' },
+        task_scheduler: { enabled: false },
+        metrics: { enabled: false },
+        task_dispatcher: { routes: { speech_recognition: { queue: 'ai_tasks', max_retries: 1 } } },
+      },
+      { env: {} },
+    );
     await caller.start();
   });
 
@@ -78,17 +90,23 @@ describe('deploy/grafana dashboard against a running service', () => {
   });
 
   it('parses the PromQL the dashboard writes', () => {
-    expect(promqlNames('histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{method="GET"}[$__rate_interval])))'))
-      .toEqual({ metrics: ['http_request_duration_seconds_bucket'], labels: ['method', 'le', 'route'] });
+    expect(promqlNames('histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{method="GET"}[$__rate_interval])))')).toEqual({
+      metrics: ['http_request_duration_seconds_bucket'],
+      labels: ['method', 'le', 'route'],
+    });
     expect(promqlNames('sum by (a) (rate(x_sum[5m])) / sum by (a) (rate(x_count[5m]))')).toEqual({ metrics: ['x_sum', 'x_count'], labels: ['a', 'a'] });
   });
 
   it('uses only metric names and labels that the service exports on /metrics', async () => {
     // Work and HTTP traffic first, so that histograms and counters have series: a task published by
     // the service itself, one dispatched by another, one that times out, is retried and dead-lettered.
-    await app.get(QueueManager).queue('ai_tasks').publish({ type: 'speech_recognition', payload: { meetingId: 'm1', audio: 'text:own' } });
+    await app
+      .get(QueueManager)
+      .queue('ai_tasks')
+      .publish({ type: 'speech_recognition', payload: { meetingId: 'm1', audio: 'text:own' } });
     await caller.dispatcher.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'text:hello' }, { timeoutMs: 5000 });
-    await caller.dispatcher.dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 10_000, taskTimeoutMs: 30 })
+    await caller.dispatcher
+      .dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 10_000, taskTimeoutMs: 30 })
       .catch((e: unknown) => e);
     await caller.events.publish('meeting_events', 'meeting.started', { meetingId: 'm1' });
     const http = app.getHttpServer();
@@ -120,9 +138,19 @@ describe('deploy/grafana dashboard against a running service', () => {
     expect(queries).toBeGreaterThanOrEqual(12);
     // The panels the operator needs are there.
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
-    for (const metric of ['mq_messages_processed_total', 'mq_publish_to_start_latency_seconds_bucket', 'mq_handler_duration_seconds_bucket', 'mq_queue_depth',
-      'mq_queue_in_flight', 'mq_queue_delayed', 'mq_queue_dead_letters', 'mq_event_stream_lag', 'mq_outbox_size', 'mq_redis_connection_up',
-      'http_request_duration_seconds_bucket']) {
+    for (const metric of [
+      'mq_messages_processed_total',
+      'mq_publish_to_start_latency_seconds_bucket',
+      'mq_handler_duration_seconds_bucket',
+      'mq_queue_depth',
+      'mq_queue_in_flight',
+      'mq_queue_delayed',
+      'mq_queue_dead_letters',
+      'mq_event_stream_lag',
+      'mq_outbox_size',
+      'mq_redis_connection_up',
+      'http_request_duration_seconds_bucket',
+    ]) {
       expect(exprs).toContain(metric);
     }
   });

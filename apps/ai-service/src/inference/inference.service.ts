@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { ModelRegistry, MODELS } from '../models/model-registry.service';
 import {
-  AudioDenoisingPayload, EmotionDetectionPayload, EmotionDetectionResult, oneOf, requireStrings, SpeechRecognitionPayload,
-  SpeechRecognitionResult, VideoEnhancementPayload,
+  AudioDenoisingPayload,
+  EmotionDetectionPayload,
+  EmotionDetectionResult,
+  oneOf,
+  requireStrings,
+  SpeechRecognitionPayload,
+  SpeechRecognitionResult,
+  VideoEnhancementPayload,
 } from './payloads';
 import { hashOf, scoreOf, simulateWork } from './simulated-work';
 

@@ -13,7 +13,7 @@ export function hashOf(text: string): number {
 
 /** A number in [min, max] derived from `seed` (two decimals). */
 export function scoreOf(seed: string, min: number, max: number): number {
-  return Math.round((min + (hashOf(seed) % 10_000) / 10_000 * (max - min)) * 100) / 100;
+  return Math.round((min + ((hashOf(seed) % 10_000) / 10_000) * (max - min)) * 100) / 100;
 }
 
 /** Waits `ms` unless `signal` fires first; then rejects with the signal's reason (e.g. TaskTimeoutError). */

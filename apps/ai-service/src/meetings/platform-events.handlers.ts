@@ -32,9 +32,17 @@ export class PlatformEventsHandlers {
         this.logger.log(`meeting ${meetingId} created ("${event.data.title ?? ''}"): speech recognition and emotion detection available`);
         break;
       case 'participant.joined':
-        if (!this.contexts.update(meetingId, event.type, (c) => {
-          if (participantId && !c.participants.includes(participantId)) c.participants.push(participantId);
-        }, seq)) return;
+        if (
+          !this.contexts.update(
+            meetingId,
+            event.type,
+            (c) => {
+              if (participantId && !c.participants.includes(participantId)) c.participants.push(participantId);
+            },
+            seq,
+          )
+        )
+          return;
         this.logger.log(`meeting ${meetingId}: participant ${participantId} joined`);
         break;
       case 'participant.left':
@@ -42,10 +50,18 @@ export class PlatformEventsHandlers {
         this.logger.log(`meeting ${meetingId}: participant ${participantId} left`);
         break;
       case 'meeting.ended':
-        if (!this.contexts.update(meetingId, event.type, (c) => {
-          c.state = 'ended';
-          c.participants = [];
-        }, seq)) return;
+        if (
+          !this.contexts.update(
+            meetingId,
+            event.type,
+            (c) => {
+              c.state = 'ended';
+              c.participants = [];
+            },
+            seq,
+          )
+        )
+          return;
         this.logger.log(`meeting ${meetingId} ended: releasing its AI context`);
         break;
       default:

@@ -31,9 +31,7 @@ export interface ModelEvent {
  */
 @Injectable()
 export class ModelRegistry {
-  private readonly models = new Map<ModelName, ModelInfo>(
-    Object.values(MODELS).map((name) => [name, { name, version: '1.0.0', state: 'unloaded' as const }]),
-  );
+  private readonly models = new Map<ModelName, ModelInfo>(Object.values(MODELS).map((name) => [name, { name, version: '1.0.0', state: 'unloaded' as const }]));
   private readonly loading = new Map<ModelName, Promise<void>>();
 
   constructor(private readonly queues: QueueManager) {}

@@ -16,7 +16,10 @@ export class ModelMetrics implements OnModuleInit {
     if (!registry) return;
     const models = this.models;
     new Gauge({
-      name: 'ai_model_loaded', help: 'Whether a model is loaded (1) or not (0).', labelNames: ['model'], registers: [registry],
+      name: 'ai_model_loaded',
+      help: 'Whether a model is loaded (1) or not (0).',
+      labelNames: ['model'],
+      registers: [registry],
       collect() {
         for (const m of models.list()) this.set({ model: m.name }, m.state === 'loaded' ? 1 : 0);
       },

@@ -41,11 +41,22 @@ export class MediaTaskHandlers {
     await sleepUnlessAborted(50, ctx.signal);
     // One recording per meeting: a redelivered task rebuilds the same recording.
     const recording = this.library.save({
-      recordingId: `rec-${p.meetingId}`, meetingId: p.meetingId, format: 'mp4', durationMs, participants,
-      sizeBytes: Math.round(durationMs * 31.25) + 1024, createdAt: new Date().toISOString(), renditions: {},
+      recordingId: `rec-${p.meetingId}`,
+      meetingId: p.meetingId,
+      format: 'mp4',
+      durationMs,
+      participants,
+      sizeBytes: Math.round(durationMs * 31.25) + 1024,
+      createdAt: new Date().toISOString(),
+      renditions: {},
     });
     this.logger.log(`recording_process ${ctx.taskId} from ${ctx.origin}: ${recording.recordingId} (${durationMs} ms)`);
-    await this.events.publish('recording.processed', { meetingId: recording.meetingId, recordingId: recording.recordingId, format: recording.format, durationMs });
+    await this.events.publish('recording.processed', {
+      meetingId: recording.meetingId,
+      recordingId: recording.recordingId,
+      format: recording.format,
+      durationMs,
+    });
     return recording;
   }
 
@@ -55,8 +66,12 @@ export class MediaTaskHandlers {
     const recording = typeof p.recordingId === 'string' ? this.library.get(p.recordingId) : undefined;
     if (!recording) fail(`transcode: unknown recordingId ${JSON.stringify(p.recordingId)}`);
     const format = (FORMATS as readonly unknown[]).includes(p.format) ? (p.format as string) : fail(`transcode: format must be one of ${FORMATS.join(', ')}`);
-    const resolution = p.resolution === undefined ? '720p'
-      : (RESOLUTIONS as readonly unknown[]).includes(p.resolution) ? (p.resolution as string) : fail(`transcode: resolution must be one of ${RESOLUTIONS.join(', ')}`);
+    const resolution =
+      p.resolution === undefined
+        ? '720p'
+        : (RESOLUTIONS as readonly unknown[]).includes(p.resolution)
+          ? (p.resolution as string)
+          : fail(`transcode: resolution must be one of ${RESOLUTIONS.join(', ')}`);
     await sleepUnlessAborted(80, ctx.signal);
     const rendition = { resolution, sizeBytes: Math.round(recording.sizeBytes * (format === 'mp3' ? 0.1 : 0.6)) };
     recording.renditions[format] = rendition;

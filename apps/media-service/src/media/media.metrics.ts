@@ -16,7 +16,9 @@ export class MediaMetrics implements OnModuleInit {
     if (!registry) return;
     const library = this.library;
     new Gauge({
-      name: 'media_recordings', help: 'Recordings stored by this instance.', registers: [registry],
+      name: 'media_recordings',
+      help: 'Recordings stored by this instance.',
+      registers: [registry],
       collect() {
         this.set(library.list().length);
       },

@@ -54,7 +54,8 @@ export class AiTasks implements OnModuleInit {
     try {
       return await this.queues.dispatcher.dispatchAndWait('emotion_detection', { meetingId, ...input }, { timeoutMs: EMOTION_TIMEOUT_MS });
     } catch (error) {
-      if (error instanceof DispatchTimeoutError) throw new GatewayTimeoutException(`emotion detection got no answer from the ai-service within ${EMOTION_TIMEOUT_MS} ms`);
+      if (error instanceof DispatchTimeoutError)
+        throw new GatewayTimeoutException(`emotion detection got no answer from the ai-service within ${EMOTION_TIMEOUT_MS} ms`);
       if (error instanceof RemoteTaskError) throw new BadGatewayException(`emotion detection failed in the ai-service: ${error.message}`);
       throw error;
     }
@@ -72,7 +73,9 @@ export class AiTasks implements OnModuleInit {
 
   private requireCrossService(what: string): void {
     if (!this.crossService) {
-      throw new ServiceUnavailableException(`${what} runs in the ai-service and needs Redis; this service runs on the memory backend (set REDIS_URL or put redis-server on PATH)`);
+      throw new ServiceUnavailableException(
+        `${what} runs in the ai-service and needs Redis; this service runs on the memory backend (set REDIS_URL or put redis-server on PATH)`,
+      );
     }
   }
 

@@ -11,7 +11,9 @@ export class MediaTasks {
   /** Dispatches the recording of an ended meeting; resolves to the task id, or undefined when it could not be sent (logged). */
   async processRecording(meetingId: string, durationMs: number, participants: string[]): Promise<string | undefined> {
     if (this.queues.config.message_queue.type !== 'redis') {
-      this.logger.warn(`meeting ${meetingId}: recording not processed: the media-service is reached through Redis, and this service runs on the memory backend`);
+      this.logger.warn(
+        `meeting ${meetingId}: recording not processed: the media-service is reached through Redis, and this service runs on the memory backend`,
+      );
       return undefined;
     }
     try {

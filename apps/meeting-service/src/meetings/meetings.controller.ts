@@ -54,8 +54,11 @@ export class MeetingsController {
   @HttpCode(202)
   transcribe(@Param('meetingId') meetingId: string, @Body() body: unknown) {
     const b = bodyObject(body);
-    const input = { audio: stringField(b, 'audio', { max: 2000 })!, participantId: idField(b, 'participantId', { optional: true }),
-      durationMs: optionalPositiveInt(b, 'durationMs', 3_600_000) };
+    const input = {
+      audio: stringField(b, 'audio', { max: 2000 })!,
+      participantId: idField(b, 'participantId', { optional: true }),
+      durationMs: optionalPositiveInt(b, 'durationMs', 3_600_000),
+    };
     this.meetings.active(meetingId);
     return this.ai.requestTranscript(meetingId, input);
   }
@@ -70,7 +73,10 @@ export class MeetingsController {
   @HttpCode(200)
   emotion(@Param('meetingId') meetingId: string, @Body() body: unknown) {
     const b = bodyObject(body);
-    return this.ai.detectEmotion(meetingId, { sample: stringField(b, 'sample', { max: 2000 })!, participantId: idField(b, 'participantId', { optional: true }) });
+    return this.ai.detectEmotion(meetingId, {
+      sample: stringField(b, 'sample', { max: 2000 })!,
+      participantId: idField(b, 'participantId', { optional: true }),
+    });
   }
 
   /** Status of a task this service dispatched (speech_recognition, recording_process, ...). */

@@ -18,7 +18,13 @@ export class MeetingsService {
 
   async create(title: string, hostId: string): Promise<Meeting> {
     const meeting = this.repository.save({
-      meetingId: `m-${randomUUID().slice(0, 8)}`, title, hostId, state: 'active', seq: 1, participants: [], transcripts: [],
+      meetingId: `m-${randomUUID().slice(0, 8)}`,
+      title,
+      hostId,
+      state: 'active',
+      seq: 1,
+      participants: [],
+      transcripts: [],
       createdAt: new Date().toISOString(),
     });
     this.logger.log(`meeting ${meeting.meetingId} created by ${hostId}`);

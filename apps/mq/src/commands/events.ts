@@ -22,7 +22,10 @@ export function registerEvents(program: Command, globals: () => GlobalOptions): 
           if (count !== undefined && seen >= count) return;
           seen++;
           if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
-          else process.stdout.write(`${e.event?.time ?? new Date().toISOString()}  ${e.channel}  ${e.event?.type ?? '(not an event)'}  ${short(e.event?.data ?? e.raw, 200)}\n`);
+          else
+            process.stdout.write(
+              `${e.event?.time ?? new Date().toISOString()}  ${e.channel}  ${e.event?.type ?? '(not an event)'}  ${short(e.event?.data ?? e.raw, 200)}\n`,
+            );
           if (count !== undefined && seen >= count) finish();
         });
         // tell a reader (and the tests) the subscription is live
@@ -41,9 +44,21 @@ export function registerEvents(program: Command, globals: () => GlobalOptions): 
       withAdmin(globals(), async (admin) => {
         const groups = await admin.groups(channel);
         output(globals(), { groups }, () =>
-          groups.length === 0 ? 'no stream consumer groups' : table(['CHANNEL', 'GROUP', 'LENGTH', 'PENDING', 'LAG', 'CONSUMERS', 'LAST DELIVERED'], groups.map((g) => [
-            g.channel, g.group, g.length, g.pending, g.lag, g.consumers.map((c) => `${c.name}(${c.pending} pending, idle ${Math.round(c.idleMs / 1000)}s)`).join(' '), g.lastDeliveredId,
-          ])));
+          groups.length === 0
+            ? 'no stream consumer groups'
+            : table(
+                ['CHANNEL', 'GROUP', 'LENGTH', 'PENDING', 'LAG', 'CONSUMERS', 'LAST DELIVERED'],
+                groups.map((g) => [
+                  g.channel,
+                  g.group,
+                  g.length,
+                  g.pending,
+                  g.lag,
+                  g.consumers.map((c) => `${c.name}(${c.pending} pending, idle ${Math.round(c.idleMs / 1000)}s)`).join(' '),
+                  g.lastDeliveredId,
+                ]),
+              ),
+        );
       }),
     );
 }

@@ -25,11 +25,17 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
           const when = opts.tier === 'inflight' ? 'LEASE ENDS IN' : opts.tier === 'delayed' ? 'DUE IN' : opts.tier === 'completed' ? 'FINISHED' : 'CREATED';
           const head = `${queue} ${opts.tier}: ${page.items.length} of ${page.total}`;
           if (page.items.length === 0) return head;
-          return `${head}\n${table(['ID', 'TYPE', 'PRIO', 'ATTEMPTS', when, opts.tier === 'completed' ? 'RESULT' : 'PAYLOAD'], page.items.map((m) => [
-            m.id, m.type, m.priority, m.attempts,
-            opts.tier === 'inflight' || opts.tier === 'delayed' ? duration((m.at ?? now) - now) : time(opts.tier === 'completed' ? m.at : m.createdAt),
-            short(opts.tier === 'completed' ? m.result : m.payload),
-          ]))}`;
+          return `${head}\n${table(
+            ['ID', 'TYPE', 'PRIO', 'ATTEMPTS', when, opts.tier === 'completed' ? 'RESULT' : 'PAYLOAD'],
+            page.items.map((m) => [
+              m.id,
+              m.type,
+              m.priority,
+              m.attempts,
+              opts.tier === 'inflight' || opts.tier === 'delayed' ? duration((m.at ?? now) - now) : time(opts.tier === 'completed' ? m.at : m.createdAt),
+              short(opts.tier === 'completed' ? m.result : m.payload),
+            ]),
+          )}`;
         });
       }),
     );
@@ -41,13 +47,17 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
       withAdmin(globals(), async (admin) => {
         const status = await admin.status(queue, id);
         if (!status) throw notFound(`message "${id}" in queue "${queue}"`);
-        output(globals(), status, () => Object.entries(status).map(([k, v]) => `${k.padEnd(11)} ${typeof v === 'object' ? JSON.stringify(v) : k.endsWith('At') ? `${time(v as number)} (${v})` : v}`).join('\n'));
+        output(globals(), status, () =>
+          Object.entries(status)
+            .map(([k, v]) => `${k.padEnd(11)} ${typeof v === 'object' ? JSON.stringify(v) : k.endsWith('At') ? `${time(v as number)} (${v})` : v}`)
+            .join('\n'),
+        );
       }),
     );
 
   program
     .command('publish <queue> <type>')
-    .description('publish one message (for operators\' tests)')
+    .description("publish one message (for operators' tests)")
     .option('-p, --payload <json>', 'payload as JSON', 'null')
     .option('--priority <priority>', PRIORITIES.join(', '), 'normal')
     .action((queue: string, type: string, opts: { payload: string; priority: string }) =>
@@ -58,7 +68,8 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
         } catch (error) {
           throw usage(`--payload: not valid JSON (${(error as Error).message})`);
         }
-        if (!(PRIORITIES as readonly string[]).includes(opts.priority)) throw usage(`--priority: expected one of ${PRIORITIES.join(', ')}, got ${opts.priority}`);
+        if (!(PRIORITIES as readonly string[]).includes(opts.priority))
+          throw usage(`--priority: expected one of ${PRIORITIES.join(', ')}, got ${opts.priority}`);
         let id: string;
         try {
           id = await admin.publish(queue, type, payload, opts.priority as Priority);
@@ -70,7 +81,10 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
       }),
     );
 
-  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+  for (const [name, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
     program
       .command(`${name} <queue>`)
       .description(paused ? 'stop every worker of the queue from taking new messages (publishing still works)' : 'let workers take messages again')

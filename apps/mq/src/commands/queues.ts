@@ -3,8 +3,19 @@ import type { QueueAdmin, QueueInfo } from '@meeting/queue';
 import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
 import { table } from '../table';
 
-const infoRow = (q: QueueInfo) => [q.name, q.paused ? 'yes' : 'no', q.tiers.critical, q.tiers.high, q.tiers.normal, q.tiers.low, q.inflight,
-  q.delayed, q.deadLetters, q.processed, q.failed];
+const infoRow = (q: QueueInfo) => [
+  q.name,
+  q.paused ? 'yes' : 'no',
+  q.tiers.critical,
+  q.tiers.high,
+  q.tiers.normal,
+  q.tiers.low,
+  q.inflight,
+  q.delayed,
+  q.deadLetters,
+  q.processed,
+  q.failed,
+];
 const INFO_HEADERS = ['QUEUE', 'PAUSED', 'CRIT', 'HIGH', 'NORMAL', 'LOW', 'INFLIGHT', 'DELAYED', 'DEAD', 'PROCESSED', 'FAILED'];
 
 /** Per-second rates between two samples of the counters. */
@@ -22,7 +33,8 @@ export function registerQueues(program: Command, globals: () => GlobalOptions): 
       withAdmin(globals(), async (admin) => {
         const queues = await admin.overview();
         output(globals(), { prefix: admin.prefix, queues }, () =>
-          queues.length === 0 ? `no queues under prefix "${admin.prefix}"` : table(INFO_HEADERS, queues.map(infoRow)));
+          queues.length === 0 ? `no queues under prefix "${admin.prefix}"` : table(INFO_HEADERS, queues.map(infoRow)),
+        );
       }),
     );
 
@@ -47,12 +59,24 @@ export function registerQueues(program: Command, globals: () => GlobalOptions): 
         for (let n = 0; count === undefined || n < count; n++) {
           await new Promise((r) => setTimeout(r, interval * 1000));
           const current = await sample();
-          const rows = current.queues.map((q) => ({ ...q, rates: rates(previous.queues.find((p) => p.name === q.name), q, current.at - previous.at) }));
+          const rows = current.queues.map((q) => ({
+            ...q,
+            rates: rates(
+              previous.queues.find((p) => p.name === q.name),
+              q,
+              current.at - previous.at,
+            ),
+          }));
           if (g.json) process.stdout.write(`${JSON.stringify({ at: current.at, queues: rows })}\n`);
           else {
             if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
             process.stdout.write(`${new Date(current.at).toISOString()}  every ${interval}s  (Ctrl-C to stop)\n`);
-            process.stdout.write(`${table([...INFO_HEADERS, 'PUB/S', 'DONE/S', 'FAIL/S'], rows.map((r) => [...infoRow(r), r.rates.published, r.rates.processed, r.rates.failed]))}\n`);
+            process.stdout.write(
+              `${table(
+                [...INFO_HEADERS, 'PUB/S', 'DONE/S', 'FAIL/S'],
+                rows.map((r) => [...infoRow(r), r.rates.published, r.rates.processed, r.rates.failed]),
+              )}\n`,
+            );
           }
           previous = current;
         }

@@ -9,7 +9,9 @@ const whenText = (s: ScheduleEntry) => (!s.when ? 'once' : 'cron' in s.when ? `c
 export function registerSchedules(program: Command, globals: () => GlobalOptions): void {
   for (const kind of ['once', 'recurring'] as const) {
     const name = kind === 'once' ? 'scheduled' : 'recurring';
-    const group = program.command(name).description(kind === 'once' ? 'one-off delayed tasks not yet due: list, cancel' : 'recurring tasks (cron, every): list, remove');
+    const group = program
+      .command(name)
+      .description(kind === 'once' ? 'one-off delayed tasks not yet due: list, cancel' : 'recurring tasks (cron, every): list, remove');
     group
       .command('list')
       .description(`${kind === 'once' ? 'one-off' : 'recurring'} tasks of every scheduler under the prefix, soonest first`)
@@ -18,14 +20,20 @@ export function registerSchedules(program: Command, globals: () => GlobalOptions
         withAdmin(globals(), async (admin) => {
           const items = (await admin.schedules(opts.scheduler)).filter((s) => s.kind === kind);
           output(globals(), { kind, items }, () =>
-            items.length === 0 ? `no ${name} tasks` : table(['SCHEDULER', 'ID', 'TYPE', 'QUEUE', 'WHEN', 'NEXT RUN', 'PAYLOAD'], items.map((s) => [
-              s.scheduler, s.id, s.task.type, s.task.queue, whenText(s), time(s.nextRunAt), short(s.task.payload, 40),
-            ])));
+            items.length === 0
+              ? `no ${name} tasks`
+              : table(
+                  ['SCHEDULER', 'ID', 'TYPE', 'QUEUE', 'WHEN', 'NEXT RUN', 'PAYLOAD'],
+                  items.map((s) => [s.scheduler, s.id, s.task.type, s.task.queue, whenText(s), time(s.nextRunAt), short(s.task.payload, 40)]),
+                ),
+          );
         }),
       );
     group
       .command(kind === 'once' ? 'cancel <id>' : 'remove <key>')
-      .description(kind === 'once' ? 'cancel a one-off task by its id (once:<queue>:<messageId>)' : 'remove a recurring task by its key (or its id recurring:<key>)')
+      .description(
+        kind === 'once' ? 'cancel a one-off task by its id (once:<queue>:<messageId>)' : 'remove a recurring task by its key (or its id recurring:<key>)',
+      )
       .option('-s, --scheduler <name>', 'only in this scheduler')
       .action((ref: string, opts: { scheduler?: string }) =>
         withAdmin(globals(), async (admin) => {

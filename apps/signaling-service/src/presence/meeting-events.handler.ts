@@ -35,10 +35,13 @@ export class MeetingEventsHandler {
     if (!change || !this.presence.apply(meetingId, seq, change)) return;
     const room = this.presence.get(meetingId)!;
     const count = room.participants.size;
-    const signal = { 'opened': 'room.opened', 'joined': 'presence.joined', 'left': 'presence.left', 'closed': 'room.closed' }[change.kind];
+    const signal = { opened: 'room.opened', joined: 'presence.joined', left: 'presence.left', closed: 'room.closed' }[change.kind];
     this.logger.log(`meeting ${meetingId}: ${signal}${typeof participantId === 'string' ? ` ${participantId}` : ''} (${count} present)`);
     await this.queues.publishEvent(SIGNALING_EVENTS, signal, {
-      meetingId, participantId: typeof participantId === 'string' ? participantId : undefined, participants: count, seq,
+      meetingId,
+      participantId: typeof participantId === 'string' ? participantId : undefined,
+      participants: count,
+      seq,
     });
   }
 
@@ -48,7 +51,10 @@ export class MeetingEventsHandler {
         return { kind: 'opened' };
       case 'participant.joined':
         if (typeof participantId !== 'string') return undefined;
-        return { kind: 'joined', participant: { participantId, name: typeof name === 'string' ? name : undefined, joinedAt: typeof joinedAt === 'string' ? joinedAt : undefined } };
+        return {
+          kind: 'joined',
+          participant: { participantId, name: typeof name === 'string' ? name : undefined, joinedAt: typeof joinedAt === 'string' ? joinedAt : undefined },
+        };
       case 'participant.left':
         return typeof participantId === 'string' ? { kind: 'left', participantId } : undefined;
       case 'meeting.ended':

@@ -16,14 +16,19 @@ export class PresenceMetrics implements OnModuleInit {
     if (!registry) return;
     const presence = this.presence;
     new Gauge({
-      name: 'signaling_rooms', help: 'Meeting rooms known to this instance, by state.', labelNames: ['state'], registers: [registry],
+      name: 'signaling_rooms',
+      help: 'Meeting rooms known to this instance, by state.',
+      labelNames: ['state'],
+      registers: [registry],
       collect() {
         const rooms = presence.list();
         for (const state of ['open', 'closed']) this.set({ state }, rooms.filter((r) => r.state === state).length);
       },
     });
     new Gauge({
-      name: 'signaling_participants_present', help: 'Participants present in open rooms.', registers: [registry],
+      name: 'signaling_participants_present',
+      help: 'Participants present in open rooms.',
+      registers: [registry],
       collect() {
         this.set(presence.list().reduce((n, r) => n + r.participants.size, 0));
       },

@@ -37,7 +37,11 @@ describe('QueueAdmin on Redis', () => {
     const a = open(prefix, 'alpha');
     const b = open(prefix, 'beta.v2');
     open(uniquePrefix('other'), 'gamma');
-    await a.publishBatch([{ type: 't', priority: 'critical' }, { type: 't', priority: 'low' }, { type: 't', priority: 'low' }]);
+    await a.publishBatch([
+      { type: 't', priority: 'critical' },
+      { type: 't', priority: 'low' },
+      { type: 't', priority: 'low' },
+    ]);
     await a.publish({ type: 't', delayMs: 60_000 });
     await b.publish({ type: 't' });
     await b.pause();
@@ -47,9 +51,23 @@ describe('QueueAdmin on Redis', () => {
     await scheduler.close();
     const admin = new QueueAdmin({ client, prefix });
     expect(await admin.listQueues()).toEqual(['alpha', 'beta.v2']);
-    expect([await admin.exists('alpha'), await admin.exists('gamma'), await admin.exists('svc'), await admin.exists('bad{name')]).toEqual([true, false, false, false]);
+    expect([await admin.exists('alpha'), await admin.exists('gamma'), await admin.exists('svc'), await admin.exists('bad{name')]).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
     const [ia, ib] = await admin.overview();
-    expect(ia).toMatchObject({ name: 'alpha', paused: false, tiers: { critical: 1, high: 0, normal: 0, low: 2 }, waiting: 3, delayed: 1, inflight: 0, deadLetters: 0, published: 4 });
+    expect(ia).toMatchObject({
+      name: 'alpha',
+      paused: false,
+      tiers: { critical: 1, high: 0, normal: 0, low: 2 },
+      waiting: 3,
+      delayed: 1,
+      inflight: 0,
+      deadLetters: 0,
+      published: 4,
+    });
     expect(ib).toMatchObject({ name: 'beta.v2', paused: true, waiting: 1 });
     await admin.resume('beta.v2');
     expect((await admin.info('beta.v2')).paused).toBe(false);
@@ -73,10 +91,14 @@ describe('QueueAdmin on Redis', () => {
     expect((await q.stats()).queue_length.high).toBe(3); // nothing was taken
 
     const release = deferred();
-    q.process('job', async (m) => {
-      if ((m.payload as { n: number }).n === 1) await release.promise;
-      return { done: (m.payload as { n: number }).n };
-    }, { concurrency: 1 });
+    q.process(
+      'job',
+      async (m) => {
+        if ((m.payload as { n: number }).n === 1) await release.promise;
+        return { done: (m.payload as { n: number }).n };
+      },
+      { concurrency: 1 },
+    );
     // the worker may hold the others too (prefetch); the first is running until released
     const inflight = await waitFor(async () => {
       const page = await admin.peek('work', 'inflight');
@@ -133,7 +155,10 @@ describe('QueueAdmin on Redis', () => {
     const admin = new QueueAdmin({ client, prefix });
     expect(await admin.listSchedulers()).toEqual(['svc-a', 'svc-b']);
     const list = await admin.schedules();
-    expect(list.map((s) => [s.scheduler, s.id, s.kind])).toEqual([['svc-a', rec, 'recurring'], ['svc-b', once, 'once']]);
+    expect(list.map((s) => [s.scheduler, s.id, s.kind])).toEqual([
+      ['svc-a', rec, 'recurring'],
+      ['svc-b', once, 'once'],
+    ]);
     expect(await admin.cancelSchedule(once)).toEqual(['svc-b']);
     expect(await admin.cancelSchedule(rec, 'svc-a')).toEqual(['svc-a']);
     expect(await admin.cancelSchedule(rec)).toEqual([]);
@@ -156,7 +181,12 @@ describe('QueueAdmin on Redis', () => {
     await stream.publish('room.events', 'room.opened', { room: 1 });
     await pubsub.publish('chat.lobby', 'chat.said', { text: 'hi' });
     await waitFor(() => tailed.length === 2, 'two tailed events');
-    expect(tailed.map((t) => [t.channel, t.event?.type])).toEqual(expect.arrayContaining([['room.events', 'room.opened'], ['chat.lobby', 'chat.said']]));
+    expect(tailed.map((t) => [t.channel, t.event?.type])).toEqual(
+      expect.arrayContaining([
+        ['room.events', 'room.opened'],
+        ['chat.lobby', 'chat.said'],
+      ]),
+    );
     expect(await admin.listStreams()).toEqual(['room.events']);
     const groups = await waitFor(async () => {
       const g = await admin.groups();
@@ -206,7 +236,10 @@ describe('QueueAdmin on Redis Cluster', () => {
 describe('peek on the memory store', () => {
   it('reads tiers, delayed and completed like the Redis store', async () => {
     const q = createQueue({ name: 'mem', backend: { type: 'memory' } });
-    const ids = await q.publishBatch([{ type: 'a', payload: 1 }, { type: 'a', payload: 2 }]);
+    const ids = await q.publishBatch([
+      { type: 'a', payload: 1 },
+      { type: 'a', payload: 2 },
+    ]);
     const later = await q.publish({ type: 'b', delayMs: 60_000 });
     expect((await q.peek('normal', { limit: 1 })).items).toEqual([expect.objectContaining({ id: ids[0], type: 'a', payload: 1, attempts: 0 })]);
     expect((await q.peek('normal')).total).toBe(2);

@@ -8,9 +8,7 @@ import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
 import type { StoreBackedQueue } from '../queue/task-queue';
-import {
-  DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority,
-} from '../queue/queue.types';
+import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority } from '../queue/queue.types';
 import { createRedisClient, describeRedis, duplicateClient, RedisClient, waitUntilReady } from '../redis/redis-connection';
 import { createScheduler } from '../scheduler/create-scheduler';
 import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
@@ -249,13 +247,19 @@ export class QueueAdmin {
   /** Replays every dead letter matching the filter; returns the ids replayed. */
   async replayMatching(name: string, filter: DeadLetterFilter = {}): Promise<string[]> {
     const { items } = await this.deadLetters(name, filter);
-    return this.replay(name, items.map((d) => d.id));
+    return this.replay(
+      name,
+      items.map((d) => d.id),
+    );
   }
 
   /** Deletes every dead letter matching the filter; returns the ids deleted. */
   async purgeMatching(name: string, filter: DeadLetterFilter = {}): Promise<string[]> {
     const { items } = await this.deadLetters(name, filter);
-    return this.deleteDeadLetters(name, items.map((d) => d.id));
+    return this.deleteDeadLetters(
+      name,
+      items.map((d) => d.id),
+    );
   }
 
   pause(name: string): Promise<void> {
@@ -384,9 +388,9 @@ export class QueueAdmin {
     let last = newest ? newest[0] : '0-0';
     const loop = (async () => {
       while (!stopped) {
-        const reply = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last).catch(() => null)) as
-          | Array<[string, Array<[string, string[]]>]>
-          | null;
+        const reply = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last).catch(() => null)) as Array<
+          [string, Array<[string, string[]]>]
+        > | null;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             last = id;

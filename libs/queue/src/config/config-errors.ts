@@ -11,8 +11,10 @@ export class ConfigValidationError extends QueueError {
     readonly sources: string[] = [],
   ) {
     const from = sources.length > 0 ? ` (from ${sources.join(' + ')})` : '';
-    super(`invalid configuration${from}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p.message}`).join('\n')}`,
-      'CONFIG_INVALID');
+    super(
+      `invalid configuration${from}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p.message}`).join('\n')}`,
+      'CONFIG_INVALID',
+    );
   }
 }
 

@@ -34,20 +34,27 @@ describe('config/config.schema.json', () => {
 
   it('is named by every YAML configuration in the repository (editor hint)', () => {
     const files = [
-      ...readdirSync(join(ROOT, 'config')).filter((f) => f.endsWith('.yaml')).map((f) => join(ROOT, 'config', f)),
-      ...readdirSync(join(ROOT, 'apps')).map((app) => join(ROOT, 'apps', app, 'config.yaml')).filter((f) => {
-        try {
-          readFileSync(f);
-          return true;
-        } catch {
-          return false;
-        }
-      }),
+      ...readdirSync(join(ROOT, 'config'))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => join(ROOT, 'config', f)),
+      ...readdirSync(join(ROOT, 'apps'))
+        .map((app) => join(ROOT, 'apps', app, 'config.yaml'))
+        .filter((f) => {
+          try {
+            readFileSync(f);
+            return true;
+          } catch {
+            return false;
+          }
+        }),
     ];
     expect(files.length).toBeGreaterThanOrEqual(2);
     for (const file of files) {
       const first = readFileSync(file, 'utf8').split('\n')[0];
-      expect({ file, first }).toEqual({ file, first: expect.stringMatching(/^# yaml-language-server: \$schema=(\.\.\/\.\.\/config\/|\.\/)config\.schema\.json$/) });
+      expect({ file, first }).toEqual({
+        file,
+        first: expect.stringMatching(/^# yaml-language-server: \$schema=(\.\.\/\.\.\/config\/|\.\/)config\.schema\.json$/),
+      });
     }
   });
 });

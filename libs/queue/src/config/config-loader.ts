@@ -42,7 +42,8 @@ export function loadConfig(options: LoadConfigOptions = {}): QueueAppConfig {
   if (overlay) {
     merged = deepMerge(merged, read(isAbsolute(overlay) ? overlay : resolve(overlay)));
   } else if (env.NODE_ENV) {
-    if (!/^[A-Za-z0-9_-]+$/.test(env.NODE_ENV)) throw new ConfigValidationError([new QueueConfigError('NODE_ENV', env.NODE_ENV, 'an environment name from [A-Za-z0-9_-]')]);
+    if (!/^[A-Za-z0-9_-]+$/.test(env.NODE_ENV))
+      throw new ConfigValidationError([new QueueConfigError('NODE_ENV', env.NODE_ENV, 'an environment name from [A-Za-z0-9_-]')]);
     const file = join(dir, `${env.NODE_ENV}.yaml`);
     if (existsSync(file)) merged = deepMerge(merged, read(file));
   }
@@ -72,7 +73,10 @@ export function readYamlFile(file: string): Record<string, unknown> {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigFileError(displayPath(file), code === 'ENOENT' ? 'not found (set CONFIG_DIR or CONFIG_FILE, or run from the folder that holds config/)' : `cannot be read (${code})`);
+    throw new ConfigFileError(
+      displayPath(file),
+      code === 'ENOENT' ? 'not found (set CONFIG_DIR or CONFIG_FILE, or run from the folder that holds config/)' : `cannot be read (${code})`,
+    );
   }
   let parsed: unknown;
   try {

@@ -41,7 +41,10 @@ const redis = section(
     port: intField(1, 65535).default(6379),
     db: intField(0, 15).default(0),
     username: stringField().optional().describe('ACL user (also for Sentinel).'),
-    password: stringField().register(masked, { mask: () => '***' }).optional().describe('Password (also for Sentinel). Never logged.'),
+    password: stringField()
+      .register(masked, { mask: () => '***' })
+      .optional()
+      .describe('Password (also for Sentinel). Never logged.'),
     tls: boolField().default(false).describe('TLS on host/port, Sentinel and Cluster connections.'),
     sentinels: list(node).describe('Sentinel nodes `[{ host, port }]`; needs `sentinel_name`.'),
     sentinel_name: stringField().optional().describe('Sentinel master group name.'),
@@ -74,11 +77,15 @@ const messageQueue = section(
   {
     enabled: boolField().default(true),
     type: enumField(['redis', 'memory']).default('redis').describe('`memory`: one process, nothing persisted (tests and development).'),
-    queue_name: queueNameField().default('meeting_system').describe('The default queue; also the dispatcher\'s local queue.'),
+    queue_name: queueNameField().default('meeting_system').describe("The default queue; also the dispatcher's local queue."),
     workers: QUEUE_FIELDS.concurrency().default(4).describe('Handlers running at once per task type and process.'),
     visibility_timeout: numberField(0.1, 86_400).default(30).describe('Lease length in seconds.'),
-    poll_interval: intField(10, 600_000).default(100).describe('The seed\'s polling interval in ms: accepted for compatibility, no effect (idle workers block and are woken by new work).'),
-    idle_block_ms: QUEUE_FIELDS.idleBlockMs().default(30_000).describe('Longest an idle worker blocks before it re-checks expired leases and due delayed messages (capped at the visibility timeout).'),
+    poll_interval: intField(10, 600_000)
+      .default(100)
+      .describe("The seed's polling interval in ms: accepted for compatibility, no effect (idle workers block and are woken by new work)."),
+    idle_block_ms: QUEUE_FIELDS.idleBlockMs()
+      .default(30_000)
+      .describe('Longest an idle worker blocks before it re-checks expired leases and due delayed messages (capped at the visibility timeout).'),
     max_retries: QUEUE_FIELDS.maxRetries().default(3).describe('Retries before the dead-letter queue.'),
     enable_dead_letter_queue: boolField().default(true).describe('false drops messages that failed for good (they are counted).'),
     default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().default(0).describe('Per-attempt timeout, 0 = none.'),
@@ -110,18 +117,18 @@ const messageQueue = section(
     ),
     queues: map(queueNameField(), queueOverrides).describe('Further named queues, each with overrides.'),
   },
-  'The seed\'s `message_queue` section plus the knobs of the priority queue.',
+  "The seed's `message_queue` section plus the knobs of the priority queue.",
 );
 
 const taskScheduler = section(
   {
     enabled: boolField().default(true),
     buffer_size: intField(1).default(1000).describe('Seed key, validated; no effect (scheduled tasks wait in the queue).'),
-    workers: intField(1).default(8).describe('Seed key, validated; no effect (scheduled tasks run on the queue\'s workers).'),
+    workers: intField(1).default(8).describe("Seed key, validated; no effect (scheduled tasks run on the queue's workers)."),
     enable_delayed_tasks: boolField().default(true).describe('false: `scheduleTask` refuses one-off delayed tasks.'),
     missed_policy: SCHEDULER_FIELDS.missedPolicy().default('skip').describe('Recurring occurrences missed while no scheduler ran.'),
   },
-  'The seed\'s `task_scheduler` section.',
+  "The seed's `task_scheduler` section.",
 );
 
 const eventBus = section(
@@ -148,7 +155,7 @@ const eventBus = section(
       '`redis_stream` only.',
     ),
   },
-  'The seed\'s `event_bus` section.',
+  "The seed's `event_bus` section.",
 );
 
 const route = z
@@ -157,7 +164,7 @@ const route = z
       queue: ROUTE_FIELDS.queue().describe('Queue the task is published to.'),
       priority: ROUTE_FIELDS.priority().optional().describe('Default priority of tasks on this route.'),
       timeout_ms: ROUTE_FIELDS.timeoutMs().optional().describe('Per-attempt timeout of tasks on this route.'),
-      max_retries: ROUTE_FIELDS.maxRetries().optional().describe('Retries of tasks on this route (default: the target queue\'s).'),
+      max_retries: ROUTE_FIELDS.maxRetries().optional().describe("Retries of tasks on this route (default: the target queue's)."),
     },
     says('a mapping'),
   )
@@ -172,7 +179,7 @@ const taskDispatcher = section(
     status_retention_seconds: intField(1).default(86_400).describe('How long task statuses are kept after their last change.'),
     routes: map(taskTypeField(), route).describe('Task type -> route.'),
   },
-  'The seed\'s `task_dispatcher` section plus `routes`.',
+  "The seed's `task_dispatcher` section plus `routes`.",
 );
 
 /** The schema of the whole file. */
@@ -198,7 +205,9 @@ export const CONFIG_SCHEMA = z
         'How long queues keep results, dead letters and idempotency keys.',
       ),
       limits: section({
-        max_payload_bytes: QUEUE_FIELDS.maxPayloadBytes().default(1024 * 1024).describe('Largest payload JSON.'),
+        max_payload_bytes: QUEUE_FIELDS.maxPayloadBytes()
+          .default(1024 * 1024)
+          .describe('Largest payload JSON.'),
         prefetch: QUEUE_FIELDS.prefetch().default(100).describe('Most messages a worker takes per fetch.'),
       }),
       metrics: section({
@@ -236,8 +245,13 @@ function crossChecks(config: QueueAppConfig, problems: QueueConfigError[]): void
   if (config.task_dispatcher.enable_routing) {
     for (const [type, route] of Object.entries(config.task_dispatcher.routes)) {
       if (!queues.has(route.queue)) {
-        problems.push(new QueueConfigError(`task_dispatcher.routes.${type}.queue`, route.queue,
-          `a queue of message_queue (queue_name or a key of message_queue.queues: ${[...queues].join(', ')})`));
+        problems.push(
+          new QueueConfigError(
+            `task_dispatcher.routes.${type}.queue`,
+            route.queue,
+            `a queue of message_queue (queue_name or a key of message_queue.queues: ${[...queues].join(', ')})`,
+          ),
+        );
       }
     }
   }

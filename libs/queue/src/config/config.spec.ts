@@ -35,8 +35,16 @@ function problemsOf(fn: () => unknown): ConfigValidationError {
 describe('configuration', () => {
   it('loads the seed YAML as written, every seed key kept', () => {
     const config = parseConfig(load(SEED_YAML), { env: {} });
-    expect(config.message_queue).toMatchObject({ enabled: true, type: 'redis', queue_name: 'meeting_system', workers: 4,
-      visibility_timeout: 30, poll_interval: 100, max_retries: 3, enable_dead_letter_queue: true });
+    expect(config.message_queue).toMatchObject({
+      enabled: true,
+      type: 'redis',
+      queue_name: 'meeting_system',
+      workers: 4,
+      visibility_timeout: 30,
+      poll_interval: 100,
+      max_retries: 3,
+      enable_dead_letter_queue: true,
+    });
     expect(config.task_scheduler).toMatchObject({ enabled: true, buffer_size: 1000, workers: 8, enable_delayed_tasks: true });
     expect(config.event_bus).toMatchObject({ enabled: true, type: 'redis_pubsub', buffer_size: 1000, workers: 4 });
     expect(config.task_dispatcher).toMatchObject({ enabled: true, enable_routing: true, enable_callbacks: true, routes: {} });
@@ -63,7 +71,11 @@ describe('configuration', () => {
     });
     const byEnv = loadConfig({ dir, env: { NODE_ENV: 'production' } });
     expect(byEnv.message_queue).toMatchObject({ workers: 9, max_retries: 5 });
-    const byFile = loadConfig({ dir, env: { NODE_ENV: 'production', CONFIG_FILE: join(dir, 'custom.yaml') }, overrides: { message_queue: { max_retries: 0 } } });
+    const byFile = loadConfig({
+      dir,
+      env: { NODE_ENV: 'production', CONFIG_FILE: join(dir, 'custom.yaml') },
+      overrides: { message_queue: { max_retries: 0 } },
+    });
     expect(byFile.message_queue).toMatchObject({ workers: 16, max_retries: 0 });
     expect(byFile.redis.cluster_nodes).toEqual([{ host: 'c', port: 3 }]);
   });
@@ -80,12 +92,15 @@ describe('configuration', () => {
     expect(config.message_queue.workers).toBe(4);
     const error = problemsOf(() => parseConfig({ redis: { port: '${NOPE}' } }, { env: {} }));
     expect(error.problems.map((p) => p.message)).toContain(
-      'redis.port: expected environment variable NOPE to be set (or a default: ${NOPE:-value}), got "${NOPE}"');
+      'redis.port: expected environment variable NOPE to be set (or a default: ${NOPE:-value}), got "${NOPE}"',
+    );
   });
 
   it('REDIS_URL replaces the Redis address', () => {
-    const config = parseConfig({ redis: { host: 'h', port: 7000, db: 3, password: 'pw', sentinels: [{ host: 's', port: 1 }], sentinel_name: 'm' } },
-      { env: { REDIS_URL: 'redis://u:secret@example:6390/2' } });
+    const config = parseConfig(
+      { redis: { host: 'h', port: 7000, db: 3, password: 'pw', sentinels: [{ host: 's', port: 1 }], sentinel_name: 'm' } },
+      { env: { REDIS_URL: 'redis://u:secret@example:6390/2' } },
+    );
     expect(config.redis).toMatchObject({ url: 'redis://u:secret@example:6390/2', host: '127.0.0.1', port: 6379, db: 0, sentinels: [], password: 'pw' });
     const bad = problemsOf(() => parseConfig({}, { env: { REDIS_URL: 'http://u:hunter2@x' } }));
     expect(bad.message).toContain('REDIS_URL: expected a redis:// or rediss:// URL, got "http://u:***@x"');
@@ -93,29 +108,43 @@ describe('configuration', () => {
   });
 
   it('lists every problem with key path, value found and expectation', () => {
-    const error = problemsOf(() => parseConfig({
-      message_queue: { workers: 'four', type: 'kafka', enable_dead_letter_queue: 'yes', visibility_timeout: -1, wokers: 4, queue_name: 'bad name',
-        queues: { 'ok_queue': { workers: 0 }, 'no spaces': {} } },
-      redis: { port: 70000, pool: { size: 0 } },
-      event_bus: { type: 'kafka', stream: { max_deliveries: 0 } },
-      health: { max_pending: 1.5 },
-      unknown_section: {},
-    }, { env: {} }));
+    const error = problemsOf(() =>
+      parseConfig(
+        {
+          message_queue: {
+            workers: 'four',
+            type: 'kafka',
+            enable_dead_letter_queue: 'yes',
+            visibility_timeout: -1,
+            wokers: 4,
+            queue_name: 'bad name',
+            queues: { ok_queue: { workers: 0 }, 'no spaces': {} },
+          },
+          redis: { port: 70000, pool: { size: 0 } },
+          event_bus: { type: 'kafka', stream: { max_deliveries: 0 } },
+          health: { max_pending: 1.5 },
+          unknown_section: {},
+        },
+        { env: {} },
+      ),
+    );
     const messages = error.problems.map((p) => p.message);
-    expect(messages).toEqual(expect.arrayContaining([
-      'message_queue.workers: expected a positive integer, got "four"',
-      'message_queue.type: expected one of "redis", "memory", got "kafka"',
-      'message_queue.enable_dead_letter_queue: expected true or false, got "yes"',
-      'message_queue.visibility_timeout: expected a number in [0.1, 86400], got -1',
-      'message_queue.queue_name: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "bad name"',
-      'message_queue.queues.ok_queue.workers: expected a positive integer, got 0',
-      'message_queue.queues.no spaces: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "no spaces"',
-      'redis.port: expected an integer in [1, 65535], got 70000',
-      'redis.pool.size: expected an integer in [1, 16], got 0',
-      'event_bus.type: expected one of "redis_pubsub", "redis_stream", "local", got "kafka"',
-      'event_bus.stream.max_deliveries: expected an integer in [1, 1000], got 0',
-      'health.max_pending: expected a non-negative integer, got 1.5',
-    ]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'message_queue.workers: expected a positive integer, got "four"',
+        'message_queue.type: expected one of "redis", "memory", got "kafka"',
+        'message_queue.enable_dead_letter_queue: expected true or false, got "yes"',
+        'message_queue.visibility_timeout: expected a number in [0.1, 86400], got -1',
+        'message_queue.queue_name: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "bad name"',
+        'message_queue.queues.ok_queue.workers: expected a positive integer, got 0',
+        'message_queue.queues.no spaces: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "no spaces"',
+        'redis.port: expected an integer in [1, 65535], got 70000',
+        'redis.pool.size: expected an integer in [1, 16], got 0',
+        'event_bus.type: expected one of "redis_pubsub", "redis_stream", "local", got "kafka"',
+        'event_bus.stream.max_deliveries: expected an integer in [1, 1000], got 0',
+        'health.max_pending: expected a non-negative integer, got 1.5',
+      ]),
+    );
     expect(messages.find((m) => m.startsWith('message_queue.wokers:'))).toMatch(/no such key \(did you mean "workers"\?\)/);
     expect(messages.find((m) => m.startsWith('unknown_section:'))).toMatch(/no such key; known keys: service_name, redis, message_queue/);
     expect(error.problems).toHaveLength(14);
@@ -124,11 +153,16 @@ describe('configuration', () => {
   });
 
   it('checks rules across keys: Sentinel name, routes to known queues', () => {
-    const error = problemsOf(() => parseConfig({
-      redis: { sentinels: [{ host: 's1', port: 26379 }] },
-      message_queue: { queues: { ai_tasks: {} } },
-      task_dispatcher: { routes: { speech_recognition: { queue: 'ai_tasks', priority: 'high' }, video_enhancement: { queue: 'media' } } },
-    }, { env: {} }));
+    const error = problemsOf(() =>
+      parseConfig(
+        {
+          redis: { sentinels: [{ host: 's1', port: 26379 }] },
+          message_queue: { queues: { ai_tasks: {} } },
+          task_dispatcher: { routes: { speech_recognition: { queue: 'ai_tasks', priority: 'high' }, video_enhancement: { queue: 'media' } } },
+        },
+        { env: {} },
+      ),
+    );
     expect(error.problems.map((p) => p.path)).toEqual(['redis.sentinel_name', 'task_dispatcher.routes.video_enhancement.queue']);
     expect(error.problems[1].message).toContain('got "media"');
   });

@@ -50,8 +50,7 @@ function interpolateString(text: string, env: NodeJS.ProcessEnv, path: string, p
     return new EnvValue(replaced, scalar(replaced));
   }
   if (!text.includes('$')) return text;
-  return text.replace(PLACEHOLDER, (match, name?: string, fallback?: string) =>
-    match === '$$' ? '$' : lookup(name!, fallback, env, path, problems));
+  return text.replace(PLACEHOLDER, (match, name?: string, fallback?: string) => (match === '$$' ? '$' : lookup(name!, fallback, env, path, problems)));
 }
 
 /** `"4"` -> 4, `"true"` -> true, `""` -> "", anything else stays a string (never a mapping or list). */

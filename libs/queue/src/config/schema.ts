@@ -96,8 +96,13 @@ export function collectProblems(schema: Node, input: unknown, issues: readonly z
         const near = closest(key, known);
         // Values of unknown keys that look secret or came from the environment are not shown.
         const found = looksSecret(key) || (near && looksSecret(near)) || container[key] instanceof EnvValue ? '***' : container[key];
-        add(new QueueConfigError(joinPath(path, [key]), found,
-          `no such key${near ? ` (did you mean "${near}"?)` : ''}; known keys${path ? ` of ${path}` : ''}: ${known.join(', ')}`));
+        add(
+          new QueueConfigError(
+            joinPath(path, [key]),
+            found,
+            `no such key${near ? ` (did you mean "${near}"?)` : ''}; known keys${path ? ` of ${path}` : ''}: ${known.join(', ')}`,
+          ),
+        );
       }
     } else if (issue.code === 'invalid_key') {
       add(new QueueConfigError(path, issue.path[issue.path.length - 1], issueExpectation(issue)));

@@ -21,7 +21,10 @@ const ASSETS: Record<string, [string, string]> = {
 };
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -96,7 +99,10 @@ async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAd
     const limit = intParam(q, 'limit', 20, 1, 1000);
     if (!part) {
       const [info, inflight, delayed, completed] = await Promise.all([
-        admin.info(name), admin.peek(name, 'inflight', { limit }), admin.peek(name, 'delayed', { limit }), admin.peek(name, 'completed', { limit }),
+        admin.info(name),
+        admin.peek(name, 'inflight', { limit }),
+        admin.peek(name, 'delayed', { limit }),
+        admin.peek(name, 'completed', { limit }),
       ]);
       return { at: Date.now(), info, inflight, delayed, completed };
     }
@@ -113,7 +119,14 @@ async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAd
         return d;
       }
       const since = q.get('since');
-      return { queue: name, ...(await admin.deadLetters(name, { type: q.get('type') ?? undefined, since: since ? Number(since) : undefined, limit: intParam(q, 'limit', 50, 1, 10_000) })) };
+      return {
+        queue: name,
+        ...(await admin.deadLetters(name, {
+          type: q.get('type') ?? undefined,
+          since: since ? Number(since) : undefined,
+          limit: intParam(q, 'limit', 50, 1, 10_000),
+        })),
+      };
     }
   }
   throw new HttpError(404, 'not found');

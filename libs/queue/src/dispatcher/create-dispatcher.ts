@@ -76,8 +76,15 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   let queues: QueueDirectory;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('dispatcher.backend.client', backend.client, 'an ioredis client');
-    store = new RedisDispatcherStore({ client: backend.client, prefix: backend.prefix ?? 'dsp', service, retentionMs, resultsMaxLen, claimIdleMs,
-      consumerName: backend.consumerName });
+    store = new RedisDispatcherStore({
+      client: backend.client,
+      prefix: backend.prefix ?? 'dsp',
+      service,
+      retentionMs,
+      resultsMaxLen,
+      claimIdleMs,
+      consumerName: backend.consumerName,
+    });
     queues = new QueueDirectory(options.queues, 'dispatcher', { client: backend.client, prefix: backend.queuePrefix, logger: options.logger });
   } else if (backend?.type === 'memory') {
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);

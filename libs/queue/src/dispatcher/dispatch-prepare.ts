@@ -75,7 +75,8 @@ export function prepareDispatch(
   }
   for (const key of ['timeoutMs', 'maxRetries', 'delayMs'] as const) {
     const v = o[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) throw new InvalidOptionError(`${path}.options.${key}`, v, 'an integer >= 0');
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
+      throw new InvalidOptionError(`${path}.options.${key}`, v, 'an integer >= 0');
   }
   const envelope: TaskEnvelope = { $dispatch: 1, o: ctx.service, p: payload === undefined ? null : payload };
   if (ctx.replyTo) envelope.r = ctx.replyTo;

@@ -3,14 +3,22 @@ import type { RecordedError } from '../queue/queue.types';
 
 /** `dispatch` was called with a task type that has no route (routing enabled). Nothing was published. */
 export class UnknownRouteError extends QueueError {
-  constructor(readonly taskType: string, readonly knownTypes: string[]) {
+  constructor(
+    readonly taskType: string,
+    readonly knownTypes: string[],
+  ) {
     super(`no route for task type "${taskType}" (routes: ${knownTypes.join(', ') || 'none'})`, 'UNKNOWN_ROUTE');
   }
 }
 
 /** `dispatchAndWait` got no reply in time. The task may still run; it was cancelled if it had not started. */
 export class DispatchTimeoutError extends QueueError {
-  constructor(readonly taskId: string, readonly taskType: string, readonly timeoutMs: number, readonly cancelled: boolean) {
+  constructor(
+    readonly taskId: string,
+    readonly taskType: string,
+    readonly timeoutMs: number,
+    readonly cancelled: boolean,
+  ) {
     super(`task ${taskId} (${taskType}) got no reply within ${timeoutMs} ms${cancelled ? '; it was cancelled before it started' : ''}`, 'DISPATCH_TIMEOUT');
   }
 }
@@ -23,7 +31,11 @@ export class RemoteTaskError extends QueueError {
   readonly remoteName: string;
   readonly remoteStack?: string;
 
-  constructor(readonly taskId: string, readonly taskType: string, remote: RecordedError) {
+  constructor(
+    readonly taskId: string,
+    readonly taskType: string,
+    remote: RecordedError,
+  ) {
     super(remote.message, 'REMOTE_TASK');
     this.remoteName = remote.name;
     this.remoteStack = remote.stack;

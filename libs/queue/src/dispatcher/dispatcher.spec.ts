@@ -102,8 +102,9 @@ describe.each([
     expect(new Set(ids).size).toBe(25);
     await waitFor(() => completed.length === 25, 5000, '25 completions');
     expect(completed.map((c) => c.taskId).sort()).toEqual([...ids].sort());
-    await expect(api.dispatchBatch([{ type: 'media.transcode' }, { type: 'media.transcode', options: { priority: 'urgent' as never } }]))
-      .rejects.toMatchObject({ path: 'dispatchBatch[1].options.priority' });
+    await expect(api.dispatchBatch([{ type: 'media.transcode' }, { type: 'media.transcode', options: { priority: 'urgent' as never } }])).rejects.toMatchObject(
+      { path: 'dispatchBatch[1].options.priority' },
+    );
   });
 
   it('request/reply resolves with the result, rejects with the remote error or a timeout', async () => {
@@ -187,15 +188,23 @@ describe.each([
     expect(await brief.getStatus(second)).toMatchObject({ result: 2 });
   });
 
-  it('one status view: the task id names its queue message and getStatus is that message\'s status', async () => {
+  it("one status view: the task id names its queue message and getStatus is that message's status", async () => {
     const taskId = await api.dispatch('media.transcode', { file: 'later' }, { delayMs: 60_000 });
     const [queueName, messageId] = [taskId.slice(0, taskId.lastIndexOf(':')), taskId.slice(taskId.lastIndexOf(':') + 1)];
     expect(queueName).toBe('media');
     const media = kit.queue('media');
     const message = await media.getStatus(messageId);
     expect(message).toMatchObject({ state: 'delayed', type: 'media.transcode', priority: 'high' });
-    expect(await api.getStatus(taskId)).toEqual({ taskId, state: 'pending', type: 'media.transcode', queue: 'media', messageId, attempts: 0,
-      createdAt: message!.createdAt, nextAt: message!.nextAt });
+    expect(await api.getStatus(taskId)).toEqual({
+      taskId,
+      state: 'pending',
+      type: 'media.transcode',
+      queue: 'media',
+      messageId,
+      attempts: 0,
+      createdAt: message!.createdAt,
+      nextAt: message!.nextAt,
+    });
     // no second record: once the message is gone, so is the task
     expect(await media.cancel(messageId)).toBe(true);
     expect(await api.getStatus(taskId)).toBeNull();
@@ -236,7 +245,7 @@ describe('createDispatcher', () => {
 });
 
 describe('Dispatcher on Redis writes one thing per dispatch', () => {
-  it('sends exactly one command for a dispatch (the publish script) and writes nothing in the dispatcher\'s space', async () => {
+  it("sends exactly one command for a dispatch (the publish script) and writes nothing in the dispatcher's space", async () => {
     const kit = redisDispatcherKit(() => server.client(), uniquePrefix('dsp'));
     const admin = server.client();
     try {
@@ -249,7 +258,11 @@ describe('Dispatcher on Redis writes one thing per dispatch', () => {
         return out;
       };
       const delta = (a: Record<string, number>, b: Record<string, number>) =>
-        Object.fromEntries(Object.entries(b).filter(([k, v]) => k !== 'info' && v !== (a[k] ?? 0)).map(([k, v]) => [k, v - (a[k] ?? 0)]));
+        Object.fromEntries(
+          Object.entries(b)
+            .filter(([k, v]) => k !== 'info' && v !== (a[k] ?? 0))
+            .map(([k, v]) => [k, v - (a[k] ?? 0)]),
+        );
       const t0 = await calls();
       const taskId = await caller.dispatch('nobody.handles', { n: 1 });
       const t1 = await calls();

@@ -81,8 +81,11 @@ export class ResultConsumer {
     if (entry.webhookUrl) {
       const url = entry.webhookUrl;
       const body = { ...base, state: entry.ok ? 'completed' : 'failed', ...(entry.ok ? { result: value } : { error: value }) };
-      calls.push(postWebhook(url, body, this.webhook).catch((error: Error) =>
-        this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${this.webhook.attempts} tries: ${error.message}`)));
+      calls.push(
+        postWebhook(url, body, this.webhook).catch((error: Error) =>
+          this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${this.webhook.attempts} tries: ${error.message}`),
+        ),
+      );
     }
     await Promise.all(calls);
   }
@@ -92,8 +95,12 @@ export class ResultConsumer {
     if (!entry.traceparent && !tracerRegistered()) return this.deliver(entry);
     const consumer = startConsumerSpan(entry.traceparent ? { traceparent: entry.traceparent, tracestate: entry.tracestate } : undefined, () => ({
       name: `result ${entry.type}`,
-      attributes: { 'messaging.system': 'meeting-dispatcher', 'messaging.operation.type': 'process', 'messaging.message.id': entry.taskId,
-        'messaging.meeting_dispatcher.outcome': entry.ok ? 'completed' : 'failed' },
+      attributes: {
+        'messaging.system': 'meeting-dispatcher',
+        'messaging.operation.type': 'process',
+        'messaging.message.id': entry.taskId,
+        'messaging.meeting_dispatcher.outcome': entry.ok ? 'completed' : 'failed',
+      },
     }));
     try {
       await withConsumerSpan(consumer, () => this.deliver(entry));

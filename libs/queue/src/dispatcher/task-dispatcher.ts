@@ -8,8 +8,17 @@ import { parseJsonOr } from '../util/json';
 import { FailureBackoff, retryBriefly, sleep } from '../util/retry';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
-  BatchItem, CompletedTask, DispatchAndWaitOptions, DispatchHandler, DispatchHandlerContext, DispatchOptions, Dispatcher, FailedTask,
-  RoutingTable, TaskState, TaskStatus,
+  BatchItem,
+  CompletedTask,
+  DispatchAndWaitOptions,
+  DispatchHandler,
+  DispatchHandlerContext,
+  DispatchOptions,
+  Dispatcher,
+  FailedTask,
+  RoutingTable,
+  TaskState,
+  TaskStatus,
 } from './dispatcher';
 import { DispatchTimeoutError, RemoteTaskError } from './dispatcher-errors';
 import type { DispatcherStore, Reply } from './dispatcher-store';
@@ -75,8 +84,13 @@ export class TaskDispatcher implements Dispatcher {
   async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options: DispatchAndWaitOptions = {}): Promise<R> {
     const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, ...rest } = options ?? {};
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidOptionError('dispatchAndWait.options.timeoutMs', timeoutMs, 'an integer >= 1');
-    const prepared = this.prepare('dispatchAndWait', type, payload, { ...rest, ...(taskTimeoutMs === undefined ? {} : { timeoutMs: taskTimeoutMs }) },
-      this.store.replyAddress);
+    const prepared = this.prepare(
+      'dispatchAndWait',
+      type,
+      payload,
+      { ...rest, ...(taskTimeoutMs === undefined ? {} : { timeoutMs: taskTimeoutMs }) },
+      this.store.replyAddress,
+    );
     this.startReplies();
     const [taskId] = await this.publish([prepared]);
     const reply = new Promise<R>((resolve, reject) => {
@@ -89,7 +103,9 @@ export class TaskDispatcher implements Dispatcher {
       timer = setTimeout(() => {
         if (!this.waiters.delete(taskId)) return;
         const queue = this.settings.resolveQueue(prepared.queue);
-        void queue.cancel(parseTaskId(taskId)!.messageId).catch(() => false)
+        void queue
+          .cancel(parseTaskId(taskId)!.messageId)
+          .catch(() => false)
           .then((cancelled) => reject(new DispatchTimeoutError(taskId, type, timeoutMs, cancelled)));
       }, timeoutMs);
     });
@@ -104,21 +120,25 @@ export class TaskDispatcher implements Dispatcher {
     if (this.closing) throw new QueueClosedError(`dispatcher ${this.service}`);
     if (typeof handler !== 'function') throw new InvalidOptionError('handle.handler', handler, 'a function');
     const queue = this.settings.resolveQueue(this.settings.localQueue);
-    queue.process(type, (message, ctx) => {
-      const envelope = asEnvelope(message.payload);
-      const context: DispatchHandlerContext = {
-        attempt: ctx.attempt,
-        get signal() {
-          return ctx.signal;
-        },
-        extendLease: (ms?: number) => ctx.extendLease(ms),
-        taskId: envelope?.t ?? taskIdOf(queue.name, message.id),
-        origin: envelope?.o ?? this.service,
-        message,
-      };
-      if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
-      return this.runTracked(message, envelope, context.taskId, () => handler(envelope.p as P, context), ctx.signal);
-    }, options);
+    queue.process(
+      type,
+      (message, ctx) => {
+        const envelope = asEnvelope(message.payload);
+        const context: DispatchHandlerContext = {
+          attempt: ctx.attempt,
+          get signal() {
+            return ctx.signal;
+          },
+          extendLease: (ms?: number) => ctx.extendLease(ms),
+          taskId: envelope?.t ?? taskIdOf(queue.name, message.id),
+          origin: envelope?.o ?? this.service,
+          message,
+        };
+        if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
+        return this.runTracked(message, envelope, context.taskId, () => handler(envelope.p as P, context), ctx.signal);
+      },
+      options,
+    );
   }
 
   onCompleted<R = unknown>(type: string, callback: (task: CompletedTask<R>) => void | Promise<void>): void {
@@ -164,8 +184,13 @@ export class TaskDispatcher implements Dispatcher {
   private prepare(path: string, type: string, payload: unknown, options: DispatchOptions | undefined, replyTo?: string): PreparedDispatch {
     if (this.closing) throw new QueueClosedError(`dispatcher ${this.service}`);
     const s = this.settings;
-    return prepareDispatch(path, type, payload, options, { service: s.service, routes: s.routes, routingEnabled: s.routingEnabled,
-      localQueue: s.localQueue, replyTo });
+    return prepareDispatch(path, type, payload, options, {
+      service: s.service,
+      routes: s.routes,
+      routingEnabled: s.routingEnabled,
+      localQueue: s.localQueue,
+      replyTo,
+    });
   }
 
   /**
@@ -177,10 +202,12 @@ export class TaskDispatcher implements Dispatcher {
     const byQueue = new Map<string, number[]>();
     prepared.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]));
     const taskIds: string[] = new Array(prepared.length);
-    await Promise.all([...byQueue].map(async ([queueName, indexes]) => {
-      const ids = await this.settings.resolveQueue(queueName).publishBatch(indexes.map((i) => prepared[i].publish));
-      indexes.forEach((index, j) => (taskIds[index] = taskIdOf(queueName, ids[j])));
-    }));
+    await Promise.all(
+      [...byQueue].map(async ([queueName, indexes]) => {
+        const ids = await this.settings.resolveQueue(queueName).publishBatch(indexes.map((i) => prepared[i].publish));
+        indexes.forEach((index, j) => (taskIds[index] = taskIdOf(queueName, ids[j])));
+      }),
+    );
     if (prepared.some((p) => (p.publish.payload as TaskEnvelope).h)) this.results.start();
     return taskIds;
   }
@@ -250,13 +277,28 @@ export class TaskDispatcher implements Dispatcher {
 }
 
 const STATES: Record<MessageStatus['state'], TaskState> = {
-  pending: 'pending', delayed: 'pending', processing: 'processing', retrying: 'retrying', completed: 'completed', dead: 'failed',
+  pending: 'pending',
+  delayed: 'pending',
+  processing: 'processing',
+  retrying: 'retrying',
+  completed: 'completed',
+  dead: 'failed',
 };
 
 /** The queue message's status in task terms. */
 function toTaskStatus(taskId: string, queue: string, q: MessageStatus): TaskStatus {
-  const status: TaskStatus = { taskId, state: STATES[q.state], type: q.type, queue, messageId: q.id, attempts: q.attempts, createdAt: q.createdAt,
-    finishedAt: q.finishedAt, result: q.result, error: q.error };
+  const status: TaskStatus = {
+    taskId,
+    state: STATES[q.state],
+    type: q.type,
+    queue,
+    messageId: q.id,
+    attempts: q.attempts,
+    createdAt: q.createdAt,
+    finishedAt: q.finishedAt,
+    result: q.result,
+    error: q.error,
+  };
   if (q.nextAt !== undefined && (q.state === 'delayed' || q.state === 'retrying')) status.nextAt = q.nextAt;
   for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
   return status;

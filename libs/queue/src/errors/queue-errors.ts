@@ -42,10 +42,7 @@ export class PayloadTooLargeError extends QueueError {
     readonly limitBytes: number,
     readonly taskType: string,
   ) {
-    super(
-      `payload of task type "${taskType}" is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes (maxPayloadBytes)`,
-      'PAYLOAD_TOO_LARGE',
-    );
+    super(`payload of task type "${taskType}" is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes (maxPayloadBytes)`, 'PAYLOAD_TOO_LARGE');
   }
 }
 

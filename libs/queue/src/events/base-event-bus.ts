@@ -1,7 +1,18 @@
 import { assertChannel, assertSubscriptionKey, createEnvelope } from './cloud-event';
 import type {
-  BufferFullPolicy, EventBus, EventBusCloseOptions, EventBusCloseReport, EventBusStats, EventBusType, EventContext,
-  EventEnvelope, EventHandler, EventInput, EventSubscribeOptions, EventSubscription, UnsentEvent,
+  BufferFullPolicy,
+  EventBus,
+  EventBusCloseOptions,
+  EventBusCloseReport,
+  EventBusStats,
+  EventBusType,
+  EventContext,
+  EventEnvelope,
+  EventHandler,
+  EventInput,
+  EventSubscribeOptions,
+  EventSubscription,
+  UnsentEvent,
 } from './event-bus';
 import { EventBusClosedError } from './event-errors';
 import { HandlerPool } from './handler-pool';
@@ -147,16 +158,27 @@ export abstract class BaseEventBus implements EventBus {
   /** Runs every handler concurrently; a throw is isolated, counted and logged with the event id. */
   protected async runHandlers(entries: HandlerEntry[], event: EventEnvelope, context: EventContext): Promise<unknown[]> {
     // the handlers run in one CONSUMER span, child of the publisher's context when the event carries one (docs/tracing.md)
-    const consumer = event.traceparent || tracerRegistered()
-      ? startConsumerSpan(event.traceparent ? { traceparent: event.traceparent, tracestate: event.tracestate } : undefined, () => ({
-        name: `process ${event.type}`,
-        attributes: { 'messaging.system': `meeting-${this.type}`, 'messaging.operation.type': 'process', 'messaging.destination.name': context.channel,
-          'messaging.consumer.group.name': this.settings.serviceName,
-          'messaging.message.id': event.id, 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type, 'cloudevents.event_source': event.source },
-      }))
-      : undefined;
-    const results = await withConsumerSpan(consumer, () => Promise.allSettled(entries.map(async (entry) =>
-      entry.handler(event, entry.isPattern ? { ...context, pattern: entry.key } : { ...context, pattern: undefined }))));
+    const consumer =
+      event.traceparent || tracerRegistered()
+        ? startConsumerSpan(event.traceparent ? { traceparent: event.traceparent, tracestate: event.tracestate } : undefined, () => ({
+            name: `process ${event.type}`,
+            attributes: {
+              'messaging.system': `meeting-${this.type}`,
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': context.channel,
+              'messaging.consumer.group.name': this.settings.serviceName,
+              'messaging.message.id': event.id,
+              'cloudevents.event_id': event.id,
+              'cloudevents.event_type': event.type,
+              'cloudevents.event_source': event.source,
+            },
+          }))
+        : undefined;
+    const results = await withConsumerSpan(consumer, () =>
+      Promise.allSettled(
+        entries.map(async (entry) => entry.handler(event, entry.isPattern ? { ...context, pattern: entry.key } : { ...context, pattern: undefined })),
+      ),
+    );
     if (consumer) {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       endSpan(consumer.span, failed ? failed.reason : undefined);
@@ -176,8 +198,7 @@ export abstract class BaseEventBus implements EventBus {
   protected releaseEmptied(keys: string[]): void {
     for (const key of keys) {
       if (this.closed) return;
-      this.keyRemoved(key, this.isPatternKey(key)).catch((error) =>
-        this.logger.warn(`could not leave "${key}": ${(error as Error).message}`));
+      this.keyRemoved(key, this.isPatternKey(key)).catch((error) => this.logger.warn(`could not leave "${key}": ${(error as Error).message}`));
     }
   }
 

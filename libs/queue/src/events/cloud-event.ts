@@ -120,8 +120,22 @@ export function decodeEnvelope(text: string): EventEnvelope | null {
 /** Stream entry fields: one field per CloudEvents attribute (`traceparent`/`tracestate` only when set), `data` as JSON text. */
 export function envelopeToFields(event: EventEnvelope): string[] {
   const data = encodeData(event.data);
-  const fields = ['specversion', event.specversion, 'id', event.id, 'source', event.source, 'type', event.type, 'time', event.time,
-    'datacontenttype', event.datacontenttype, 'data', data];
+  const fields = [
+    'specversion',
+    event.specversion,
+    'id',
+    event.id,
+    'source',
+    event.source,
+    'type',
+    event.type,
+    'time',
+    event.time,
+    'datacontenttype',
+    event.datacontenttype,
+    'data',
+    data,
+  ];
   if (event.traceparent) fields.push('traceparent', event.traceparent);
   if (event.tracestate) fields.push('tracestate', event.tracestate);
   return fields;
@@ -138,8 +152,15 @@ export function fieldsToEnvelope(fields: readonly string[]): EventEnvelope | nul
   } catch {
     return null;
   }
-  const candidate: Record<string, unknown> = { specversion: map.specversion, id: map.id, source: map.source, type: map.type, time: map.time,
-    datacontenttype: map.datacontenttype, data };
+  const candidate: Record<string, unknown> = {
+    specversion: map.specversion,
+    id: map.id,
+    source: map.source,
+    type: map.type,
+    time: map.time,
+    datacontenttype: map.datacontenttype,
+    data,
+  };
   if (map.traceparent) candidate.traceparent = map.traceparent;
   if (map.tracestate) candidate.tracestate = map.tracestate;
   return isEnvelope(candidate) ? candidate : null;
@@ -148,6 +169,13 @@ export function fieldsToEnvelope(fields: readonly string[]): EventEnvelope | nul
 function isEnvelope(value: unknown): value is EventEnvelope {
   if (!value || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  return v.specversion === '1.0' && typeof v.id === 'string' && typeof v.source === 'string' && typeof v.type === 'string'
-    && typeof v.time === 'string' && (v.datacontenttype === undefined || v.datacontenttype === 'application/json') && 'data' in v;
+  return (
+    v.specversion === '1.0' &&
+    typeof v.id === 'string' &&
+    typeof v.source === 'string' &&
+    typeof v.type === 'string' &&
+    typeof v.time === 'string' &&
+    (v.datacontenttype === undefined || v.datacontenttype === 'application/json') &&
+    'data' in v
+  );
 }

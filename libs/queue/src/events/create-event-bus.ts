@@ -1,7 +1,13 @@
 import type { EventBus } from './event-bus';
 import {
-  EventBusOptions, eventBusPrefix, LocalEventBusOptions, RedisPubSubEventBusOptions, RedisStreamEventBusOptions, resolveCommonOptions,
-  resolveConnection, resolveStreamOptions,
+  EventBusOptions,
+  eventBusPrefix,
+  LocalEventBusOptions,
+  RedisPubSubEventBusOptions,
+  RedisStreamEventBusOptions,
+  resolveCommonOptions,
+  resolveConnection,
+  resolveStreamOptions,
 } from './event-bus-options';
 import { LocalEventBus } from './local/local-event-bus';
 import { RedisPubSubEventBus } from './redis-pubsub/redis-pubsub-bus';

@@ -19,7 +19,11 @@ describe('createEventBus options', () => {
     ['prefix', { type: 'redis_pubsub', serviceName: 's', client, prefix: 'a{b}' }, 'event_bus.prefix'],
     ['maxDeliveries', { type: 'redis_stream', serviceName: 's', client, maxDeliveries: 0 }, 'event_bus.maxDeliveries'],
     ['claimIdleMs', { type: 'redis_stream', serviceName: 's', client, claimIdleMs: -1 }, 'event_bus.claimIdleMs'],
-    ['retention', { type: 'redis_stream', serviceName: 's', client, retention: { channels: { ch: { maxLen: -5 } } } }, 'event_bus.retention.channels.ch.maxLen'],
+    [
+      'retention',
+      { type: 'redis_stream', serviceName: 's', client, retention: { channels: { ch: { maxLen: -5 } } } },
+      'event_bus.retention.channels.ch.maxLen',
+    ],
     ['outbox', { type: 'redis_stream', serviceName: 's', client, outbox: { maxSize: 0 } }, 'event_bus.outbox.maxSize'],
   ];
   it.each(cases)('rejects a bad %s with QueueConfigError naming the path', (_name, options, path) => {

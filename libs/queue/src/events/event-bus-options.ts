@@ -143,7 +143,8 @@ export function resolveConnection(options: RedisEventBusConnectionOptions, path 
     throw new QueueConfigError(`${path}.client`, client, 'an ioredis client (createRedisClient)');
   }
   const prefix = options.prefix ?? DEFAULT_EVENT_BUS_PREFIX;
-  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) throw new QueueConfigError(`${path}.prefix`, prefix, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix))
+    throw new QueueConfigError(`${path}.prefix`, prefix, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
   return { client: options.client, prefix };
 }
 

@@ -53,10 +53,20 @@ const fixtures: Fixture[] = [
     type: 'redis_stream',
     durable: true,
     make: (s = {}) =>
-      track(createEventBus({
-        type: 'redis_stream', client, prefix: uniquePrefix('st'), serviceName: 'svc', consumerName: 'c1',
-        claimIdleMs: 200, maxDeliveries: 1, discoveryIntervalMs: 50, blockMs: 1000, ...s,
-      })),
+      track(
+        createEventBus({
+          type: 'redis_stream',
+          client,
+          prefix: uniquePrefix('st'),
+          serviceName: 'svc',
+          consumerName: 'c1',
+          claimIdleMs: 200,
+          maxDeliveries: 1,
+          discoveryIntervalMs: 50,
+          blockMs: 1000,
+          ...s,
+        }),
+      ),
   },
 ];
 
@@ -70,8 +80,13 @@ describe.each(fixtures)('EventBus conformance: $type', (fixture) => {
     const id = await bus.publish('meeting_events', 'meeting.started', { meetingId: 'm1' });
     await waitFor(() => a.length === 1 && b.length === 1, 'both handlers called');
     expect(a[0]).toEqual({
-      specversion: '1.0', id, source: 'svc', type: 'meeting.started', time: expect.any(String),
-      datacontenttype: 'application/json', data: { meetingId: 'm1' },
+      specversion: '1.0',
+      id,
+      source: 'svc',
+      type: 'meeting.started',
+      time: expect.any(String),
+      datacontenttype: 'application/json',
+      data: { meetingId: 'm1' },
     });
     expect(Number.isNaN(Date.parse(a[0].time))).toBe(false);
     expect(b[0].id).toBe(id);
@@ -87,7 +102,10 @@ describe.each(fixtures)('EventBus conformance: $type', (fixture) => {
     await bus.publish('media.video', 't', 2);
     await bus.publish('meeting.room2', 't', 3);
     await waitFor(() => seen.length === 2 && exact.length === 1, 'pattern and exact deliveries');
-    expect(seen.sort()).toEqual([['meeting.room1', 'meeting.*'], ['meeting.room2', 'meeting.*']]);
+    expect(seen.sort()).toEqual([
+      ['meeting.room1', 'meeting.*'],
+      ['meeting.room2', 'meeting.*'],
+    ]);
   });
 
   it('isolates a throwing handler: the others still run, the error is counted', async () => {
@@ -116,7 +134,10 @@ describe.each(fixtures)('EventBus conformance: $type', (fixture) => {
       running--;
       done++;
     });
-    await bus.publishBatch('ch', Array.from({ length: 6 }, (_, i) => ({ type: 't', data: i })));
+    await bus.publishBatch(
+      'ch',
+      Array.from({ length: 6 }, (_, i) => ({ type: 't', data: i })),
+    );
     await waitFor(() => running === 2, 'two handlers running');
     expect(bus.stats().running).toBe(2);
     gate.open();
@@ -175,7 +196,10 @@ describe.each(fixtures)('EventBus conformance: $type', (fixture) => {
     const sub = await bus.subscribe('a', (e) => void got.push(e.data));
     await bus.subscribe('b.*', () => undefined);
     expect(bus.stats().channel_count).toBe(2);
-    await bus.publishBatch('a', [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
+    await bus.publishBatch('a', [
+      { type: 't', data: 1 },
+      { type: 't', data: 2 },
+    ]);
     await bus.publish('zzz', 't', 3);
     await waitFor(() => got.length === 2, 'two received');
     const stats = bus.stats();
@@ -206,7 +230,10 @@ describe.each(fixtures)('EventBus conformance: $type', (fixture) => {
     const bus = fixture.make({ workers: 1 });
     const seen: number[] = [];
     await bus.subscribe('ch', (e) => void seen.push(e.data as number));
-    const ids = await bus.publishBatch('ch', [1, 2, 3, 4, 5].map((n) => ({ type: 't', data: n })));
+    const ids = await bus.publishBatch(
+      'ch',
+      [1, 2, 3, 4, 5].map((n) => ({ type: 't', data: n })),
+    );
     expect(new Set(ids).size).toBe(5);
     await waitFor(() => seen.length === 5, 'five received');
     expect(seen).toEqual([1, 2, 3, 4, 5]);

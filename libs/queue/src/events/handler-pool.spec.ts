@@ -12,7 +12,12 @@ describe('HandlerPool', () => {
     };
     const accepted = await Promise.all(Array.from({ length: 8 }, () => pool.submit(job)));
     expect(accepted.filter(Boolean)).toHaveLength(5);
-    expect({ running: pool.running, buffered: pool.buffered, dropped: pool.dropped, free: pool.free }).toEqual({ running: 2, buffered: 3, dropped: 3, free: 0 });
+    expect({ running: pool.running, buffered: pool.buffered, dropped: pool.dropped, free: pool.free }).toEqual({
+      running: 2,
+      buffered: 3,
+      dropped: 3,
+      free: 0,
+    });
     gate.open();
     expect(await pool.close(1000)).toBe(0);
     expect(ran).toBe(5);

@@ -4,8 +4,16 @@ export * from './event-errors';
 export * from './event-bus-options';
 export { createEventBus } from './create-event-bus';
 export {
-  createEnvelope, encodeEnvelope, decodeEnvelope, envelopeToFields, fieldsToEnvelope, globToRegExp, isGlobPattern,
-  CHANNEL_NAME_PATTERN, EVENT_TYPE_PATTERN, ENVELOPE_FIELDS,
+  createEnvelope,
+  encodeEnvelope,
+  decodeEnvelope,
+  envelopeToFields,
+  fieldsToEnvelope,
+  globToRegExp,
+  isGlobPattern,
+  CHANNEL_NAME_PATTERN,
+  EVENT_TYPE_PATTERN,
+  ENVELOPE_FIELDS,
 } from './cloud-event';
 export { HandlerPool } from './handler-pool';
 export type { HandlerPoolOptions, PoolJob } from './handler-pool';

@@ -54,7 +54,10 @@ describe('ConsoleQueueLogger', () => {
   it('loggerFor tags a given logger, or a console logger when none is given', () => {
     const seen: string[] = [];
     const given = {
-      debug: () => undefined, log: (m: string) => seen.push(`${ctx}:${m}`), warn: () => undefined, error: () => undefined,
+      debug: () => undefined,
+      log: (m: string) => seen.push(`${ctx}:${m}`),
+      warn: () => undefined,
+      error: () => undefined,
       child: (c: string) => ((ctx = c), given),
     };
     let ctx = '';

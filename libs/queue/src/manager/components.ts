@@ -41,7 +41,14 @@ export function buildScheduler(config: QueueAppConfig, redis: RedisConnections |
  * A dispatcher of the service whose local queue is `localQueue`. With `enable_callbacks: false`,
  * `onCompleted`/`onFailed` throw {@link ComponentDisabledError}.
  */
-export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections | null, hub: MemoryDispatchHub, localQueue: string, queues: TaskQueue[], logger: QueueLogger): Dispatcher {
+export function buildDispatcher(
+  config: QueueAppConfig,
+  redis: RedisConnections | null,
+  hub: MemoryDispatchHub,
+  localQueue: string,
+  queues: TaskQueue[],
+  logger: QueueLogger,
+): Dispatcher {
   const d = config.task_dispatcher;
   const dispatcher = createDispatcher({
     service: config.service_name,
@@ -84,7 +91,12 @@ export function buildDispatcher(config: QueueAppConfig, redis: RedisConnections 
 }
 
 /** The in-process bus (always) and the bus of `event_bus.type` (the same object when it is `local`; none when disabled), counted in `metrics`. */
-export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, metrics: QueueMetrics | null, logger: QueueLogger): { local: LocalEventBus; bus?: EventBus } {
+export function buildBuses(
+  c: QueueAppConfig,
+  redis: RedisConnections | null,
+  metrics: QueueMetrics | null,
+  logger: QueueLogger,
+): { local: LocalEventBus; bus?: EventBus } {
   const e = c.event_bus;
   const common = { serviceName: c.service_name, bufferSize: e.buffer_size, workers: e.workers, bufferFullPolicy: e.buffer_full_policy, logger };
   const local = instrumentBus(createEventBus({ type: 'local', ...common }), metrics ?? undefined);
@@ -92,9 +104,19 @@ export function buildBuses(c: QueueAppConfig, redis: RedisConnections | null, me
   if (e.type === 'local') return { local, bus: local };
   const stream = {
     retention: { maxLen: e.stream.max_len, maxAgeMs: e.stream.max_age_seconds * 1000 },
-    maxDeliveries: e.stream.max_deliveries, claimIdleMs: e.stream.claim_idle_ms, blockMs: e.stream.block_ms, readCount: e.stream.read_count,
-    deadLetterMaxLen: e.stream.dead_letter_max_len, outbox: { enabled: e.stream.outbox.enabled, maxSize: e.stream.outbox.max_size },
+    maxDeliveries: e.stream.max_deliveries,
+    claimIdleMs: e.stream.claim_idle_ms,
+    blockMs: e.stream.block_ms,
+    readCount: e.stream.read_count,
+    deadLetterMaxLen: e.stream.dead_letter_max_len,
+    outbox: { enabled: e.stream.outbox.enabled, maxSize: e.stream.outbox.max_size },
   };
-  const bus = createEventBus({ type: e.type, ...common, ...(e.type === 'redis_stream' ? stream : {}), client: redis!.take(), prefix: eventBusPrefix(c.redis.key_prefix) });
+  const bus = createEventBus({
+    type: e.type,
+    ...common,
+    ...(e.type === 'redis_stream' ? stream : {}),
+    client: redis!.take(),
+    prefix: eventBusPrefix(c.redis.key_prefix),
+  });
   return { local, bus: instrumentBus(bus, metrics ?? undefined) };
 }

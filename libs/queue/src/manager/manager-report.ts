@@ -7,8 +7,18 @@ import type { Scheduler } from '../scheduler/scheduler';
 import type { ManagerStats } from './manager.types';
 import type { QueueManager } from './queue-manager';
 
-const SUMMED = ['total_published', 'total_processed', 'total_failed', 'total_retried', 'total_dead_letter', 'dead_letter_trimmed',
-  'processing_count', 'delayed_count', 'dead_letter_count', 'outbox_size'] as const;
+const SUMMED = [
+  'total_published',
+  'total_processed',
+  'total_failed',
+  'total_retried',
+  'total_dead_letter',
+  'dead_letter_trimmed',
+  'processing_count',
+  'delayed_count',
+  'dead_letter_count',
+  'outbox_size',
+] as const;
 
 /** Adds up queue stats (per tier for `queue_length`). */
 export function sumQueueStats(all: QueueStats[]): QueueStats {
@@ -34,18 +44,25 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
  */
 export async function queueStats(manager: QueueManager, queues: Map<string, TaskQueue>, timeoutMs?: number): Promise<Record<string, QueueStats>> {
   const out: Record<string, QueueStats> = {};
-  await Promise.all([...queues].map(async ([name, q]) => {
-    try {
-      out[name] = await (timeoutMs ? within(q.stats(), timeoutMs, `stats of queue ${name}`) : q.stats());
-    } catch (error) {
-      manager.logger.warn(`stats of queue ${name} failed: ${(error as Error).message}`);
-    }
-  }));
+  await Promise.all(
+    [...queues].map(async ([name, q]) => {
+      try {
+        out[name] = await (timeoutMs ? within(q.stats(), timeoutMs, `stats of queue ${name}`) : q.stats());
+      } catch (error) {
+        manager.logger.warn(`stats of queue ${name} failed: ${(error as Error).message}`);
+      }
+    }),
+  );
   return out;
 }
 
-export async function collectStats(manager: QueueManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined, local: LocalEventBus,
-  scheduler: Scheduler | undefined): Promise<ManagerStats> {
+export async function collectStats(
+  manager: QueueManager,
+  queues: Map<string, TaskQueue>,
+  bus: EventBus | undefined,
+  local: LocalEventBus,
+  scheduler: Scheduler | undefined,
+): Promise<ManagerStats> {
   const c = manager.config;
   const stats: ManagerStats = { service: c.service_name, state: manager.state, local_event_bus: local.stats() };
   if (c.message_queue.enabled) {
@@ -55,8 +72,12 @@ export async function collectStats(manager: QueueManager, queues: Map<string, Ta
   if (bus) stats.event_bus = { ...bus.stats(), type: bus.type };
   if (scheduler) stats.task_scheduler = await scheduler.stats();
   if (c.task_dispatcher.enabled) {
-    stats.task_dispatcher = { routes: Object.keys(c.task_dispatcher.routes).length, routing_enabled: c.task_dispatcher.enable_routing,
-      callbacks_enabled: c.task_dispatcher.enable_callbacks, handled_types: manager.handlerCount };
+    stats.task_dispatcher = {
+      routes: Object.keys(c.task_dispatcher.routes).length,
+      routing_enabled: c.task_dispatcher.enable_routing,
+      callbacks_enabled: c.task_dispatcher.enable_callbacks,
+      handled_types: manager.handlerCount,
+    };
   }
   if (manager.redis) stats.redis = { connections: manager.redis.states() };
   return stats;
@@ -67,8 +88,13 @@ export async function metricsSnapshot(manager: QueueManager, queues: Map<string,
   const bound = manager.config.health.ping_timeout_ms;
   const per = await queueStats(manager, queues, bound);
   const snapshot: MetricsSnapshot = {
-    queues: Object.entries(per).map(([queue, s]) => ({ queue, depth: s.queue_length, inFlight: s.processing_count, delayed: s.delayed_count,
-      deadLetters: s.dead_letter_count })),
+    queues: Object.entries(per).map(([queue, s]) => ({
+      queue,
+      depth: s.queue_length,
+      inFlight: s.processing_count,
+      delayed: s.delayed_count,
+      deadLetters: s.dead_letter_count,
+    })),
     // Read locally, so it is there while Redis is away (when it matters).
     queueOutbox: [...queues].map(([queue, q]) => ({ queue, size: (q as { outboxSize?: number }).outboxSize ?? 0 })),
     redis: (manager.redis?.states() ?? []).map((s) => ({ connection: s.connection, up: s.status === 'ready' })),
@@ -78,7 +104,8 @@ export async function metricsSnapshot(manager: QueueManager, queues: Map<string,
   if (bus instanceof RedisStreamEventBus || (bus && bus.type === 'redis_stream')) {
     try {
       const lags = await within((bus as RedisStreamEventBus).lag(), bound, 'stream lag');
-      snapshot.streamLag = lags.filter((l) => l.group === manager.config.service_name && l.lag !== null)
+      snapshot.streamLag = lags
+        .filter((l) => l.group === manager.config.service_name && l.lag !== null)
         .map((l) => ({ channel: l.channel, lag: l.lag as number }));
     } catch {
       // Redis unreachable: the connection gauge says so
@@ -138,7 +165,11 @@ export async function queueHealth(manager: QueueManager): Promise<{ ok: boolean;
       }
       const pending = PRIORITIES.reduce((n, p) => n + s.queue_length[p], 0);
       const ok = pending <= h.max_pending && s.dead_letter_count <= h.max_dead_letters;
-      checks.push({ name: `queue:${q.name}`, ok, detail: { pending, maxPending: h.max_pending, deadLetters: s.dead_letter_count, maxDeadLetters: h.max_dead_letters } });
+      checks.push({
+        name: `queue:${q.name}`,
+        ok,
+        detail: { pending, maxPending: h.max_pending, deadLetters: s.dead_letter_count, maxDeadLetters: h.max_dead_letters },
+      });
     }
   }
   return { ok: checks.every((c) => c.ok), checks };

@@ -10,8 +10,11 @@ describe('QueueManager without Nest: signals', () => {
     const redis = await spawnRedis();
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_TEST_URL: redis.url };
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'libs/queue/test/fixtures/nest-free-manager.ts')],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'libs/queue/test/fixtures/nest-free-manager.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: Array<Record<string, unknown>> = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -32,8 +35,17 @@ describe('QueueManager without Nest: signals', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const producer = await QueueManager.create({ redis: { url: redis.url }, message_queue: { queue_name: 'jobs' }, event_bus: { enabled: false },
-      task_scheduler: { enabled: false }, task_dispatcher: { enabled: false }, metrics: { enabled: false } }, { env: {} });
+    const producer = await QueueManager.create(
+      {
+        redis: { url: redis.url },
+        message_queue: { queue_name: 'jobs' },
+        event_bus: { enabled: false },
+        task_scheduler: { enabled: false },
+        task_dispatcher: { enabled: false },
+        metrics: { enabled: false },
+      },
+      { env: {} },
+    );
     try {
       await waitLine('ready');
       await producer.publishTask({ type: 'slow', payload: { ms: 600 } });

@@ -50,13 +50,27 @@ describe('QueueManager (memory)', () => {
   });
 
   it('enforces the handler timeout and refuses disabled components', async () => {
-    const manager = await QueueManager.create({ ...memoryConfig, message_queue: { ...memoryConfig.message_queue, max_retries: 0 },
-      task_scheduler: { enabled: false }, task_dispatcher: { enabled: false, enable_callbacks: false } }, { env: {} });
+    const manager = await QueueManager.create(
+      {
+        ...memoryConfig,
+        message_queue: { ...memoryConfig.message_queue, max_retries: 0 },
+        task_scheduler: { enabled: false },
+        task_dispatcher: { enabled: false, enable_callbacks: false },
+      },
+      { env: {} },
+    );
     let aborted = false;
-    manager.registerTaskHandler('hang', (_p, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => {
-      aborted = true;
-      resolve(undefined);
-    })), { timeoutMs: 50 });
+    manager.registerTaskHandler(
+      'hang',
+      (_p, ctx) =>
+        new Promise((resolve) =>
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve(undefined);
+          }),
+        ),
+      { timeoutMs: 50 },
+    );
     await manager.start();
     // After start a registration runs at once: its errors reach the caller.
     expect(() => manager.registerTaskHandler('other', () => 1, { queue: 'bad name' })).toThrow('queue.name: expected a queue name');
@@ -79,7 +93,11 @@ describe('QueueManager (memory)', () => {
     expect(ready).toEqual({ ok: true, checks: [{ name: 'manager', ok: true, detail: { state: 'running' } }] });
     const queues = await manager.queueHealth();
     expect(queues.ok).toBe(false);
-    expect(queues.checks.find((c) => c.name === 'queue:main')).toEqual({ name: 'queue:main', ok: false, detail: { pending: 3, maxPending: 1, deadLetters: 0, maxDeadLetters: 100 } });
+    expect(queues.checks.find((c) => c.name === 'queue:main')).toEqual({
+      name: 'queue:main',
+      ok: false,
+      detail: { pending: 3, maxPending: 1, deadLetters: 0, maxDeadLetters: 100 },
+    });
     expect(queues.checks.find((c) => c.name === 'queue:other')).toMatchObject({ ok: true, detail: { pending: 0 } });
     await manager.shutdown({ drainTimeoutMs: 1000 });
     expect((await manager.readiness()).ok).toBe(false);
@@ -98,10 +116,16 @@ describe('QueueManager (Redis)', () => {
   afterAll(() => server.cleanup());
 
   it('checks Redis at start, runs every component on it and closes its connections on shutdown', async () => {
-    const manager = await QueueManager.create({
-      service_name: 'meeting', redis: { url: server.url, key_prefix: 'mgr' },
-      message_queue: { queue_name: 'meeting_tasks' }, event_bus: { type: 'redis_pubsub' }, metrics: { default_metrics: false },
-    }, { env: {} });
+    const manager = await QueueManager.create(
+      {
+        service_name: 'meeting',
+        redis: { url: server.url, key_prefix: 'mgr' },
+        message_queue: { queue_name: 'meeting_tasks' },
+        event_bus: { type: 'redis_pubsub' },
+        metrics: { default_metrics: false },
+      },
+      { env: {} },
+    );
     expect(manager.redisReport!.nodes[0]).toMatchObject({ maxmemoryPolicy: 'allkeys-lru', aof: false, rdb: false });
     expect(manager.redisReport!.warnings.join('\n')).toMatch(/maxmemory-policy is allkeys-lru.*noeviction/);
     expect(manager.redisReport!.warnings.join('\n')).toMatch(/neither AOF nor RDB/);
@@ -138,20 +162,35 @@ describe('QueueManager (Redis)', () => {
     expect(manager.redis!.states()).toEqual([{ connection: 'commands-0', status: 'end' }]);
     const check = new Redis(server.url);
     try {
-      const names = (await check.client('LIST') as string).split('\n').filter((l) => l.includes('name=meeting:'));
+      const names = ((await check.client('LIST')) as string).split('\n').filter((l) => l.includes('name=meeting:'));
       expect(names).toEqual([]);
     } finally {
       check.disconnect();
     }
-    const again = await QueueManager.create({ redis: { url: server.url, key_prefix: 'mgr' }, message_queue: { queue_name: 'meeting_tasks' },
-      event_bus: { enabled: false }, metrics: { enabled: false } }, { env: {} });
+    const again = await QueueManager.create(
+      {
+        redis: { url: server.url, key_prefix: 'mgr' },
+        message_queue: { queue_name: 'meeting_tasks' },
+        event_bus: { enabled: false },
+        metrics: { enabled: false },
+      },
+      { env: {} },
+    );
     expect((await again.stats()).message_queue).toMatchObject({ total_processed: 1, processing_count: 0, queue_length: { normal: 0 } });
     await again.shutdown();
   });
 
   it('exposes stream lag, outbox size and event counters of a redis_stream bus at scrape time', async () => {
-    const manager = await QueueManager.create({ service_name: 'media', redis: { url: server.url }, message_queue: { queue_name: 'media_tasks' },
-      event_bus: { type: 'redis_stream' }, metrics: { default_metrics: false } }, { env: {} });
+    const manager = await QueueManager.create(
+      {
+        service_name: 'media',
+        redis: { url: server.url },
+        message_queue: { queue_name: 'media_tasks' },
+        event_bus: { type: 'redis_stream' },
+        metrics: { default_metrics: false },
+      },
+      { env: {} },
+    );
     const got: string[] = [];
     manager.subscribe('media_events', (event) => void got.push(event.type));
     await manager.start();
@@ -173,9 +212,17 @@ describe('QueueManager (Redis)', () => {
   it('reports Redis down in readiness and metrics while it is gone, and recovers', async () => {
     const own = await spawnRedis();
     try {
-      const manager = await QueueManager.create({ redis: { url: own.url }, event_bus: { enabled: false }, health: { ping_timeout_ms: 200 },
-        task_scheduler: { enabled: false }, message_queue: { outbox: { enabled: true, max_size: 10 } },
-        metrics: { default_metrics: false } }, { env: {} });
+      const manager = await QueueManager.create(
+        {
+          redis: { url: own.url },
+          event_bus: { enabled: false },
+          health: { ping_timeout_ms: 200 },
+          task_scheduler: { enabled: false },
+          message_queue: { outbox: { enabled: true, max_size: 10 } },
+          metrics: { default_metrics: false },
+        },
+        { env: {} },
+      );
       await manager.start();
       expect((await manager.readiness()).ok).toBe(true);
       await own.kill();
@@ -204,8 +251,17 @@ describe('QueueManager (Redis)', () => {
   });
 
   it('keeps queues, scheduler and dispatcher in memory with message_queue.type memory, even beside a Redis bus', async () => {
-    const manager = await QueueManager.create({ service_name: 'mixed', redis: { url: server.url }, message_queue: { type: 'memory', queue_name: 'mem' },
-      event_bus: { type: 'redis_pubsub' }, task_dispatcher: { routes: { double: { queue: 'mem' } } }, metrics: { enabled: false } }, { env: {} });
+    const manager = await QueueManager.create(
+      {
+        service_name: 'mixed',
+        redis: { url: server.url },
+        message_queue: { type: 'memory', queue_name: 'mem' },
+        event_bus: { type: 'redis_pubsub' },
+        task_dispatcher: { routes: { double: { queue: 'mem' } } },
+        metrics: { enabled: false },
+      },
+      { env: {} },
+    );
     manager.registerTaskHandler('double', (n: number) => n * 2);
     await manager.start();
     expect(await manager.dispatcher.dispatchAndWait('double', 21)).toBe(42);
@@ -221,8 +277,9 @@ describe('QueueManager (Redis)', () => {
   });
 
   it('fails fast when Redis cannot be reached, without showing the password', async () => {
-    const error = await QueueManager.create({ redis: { url: 'redis://user:hunter2@127.0.0.1:1', connect_timeout_ms: 300 } }, { env: {} })
-      .catch((e: Error) => e);
+    const error = await QueueManager.create({ redis: { url: 'redis://user:hunter2@127.0.0.1:1', connect_timeout_ms: 300 } }, { env: {} }).catch(
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(RedisStartupError);
     expect((error as Error).message).toMatch(/not reachable within 300 ms/);
     expect((error as Error).message).not.toContain('hunter2');
@@ -234,8 +291,15 @@ describe('QueueManager (Redis Cluster)', () => {
     const cluster = await spawnRedisCluster(3);
     try {
       const nodes = cluster.nodes.map((n) => ({ host: n.host, port: n.port }));
-      const manager = await QueueManager.create({ redis: { cluster_nodes: nodes }, message_queue: { queue_name: 'clustered', queues: { second: {} } },
-        event_bus: { type: 'redis_stream' }, metrics: { enabled: false } }, { env: {} });
+      const manager = await QueueManager.create(
+        {
+          redis: { cluster_nodes: nodes },
+          message_queue: { queue_name: 'clustered', queues: { second: {} } },
+          event_bus: { type: 'redis_stream' },
+          metrics: { enabled: false },
+        },
+        { env: {} },
+      );
       expect(manager.redisReport!.nodes.map((n) => n.node).sort()).toEqual(nodes.map((n) => `${n.host}:${n.port}`).sort());
       const done: string[] = [];
       manager.registerTaskHandler('ping', (p: { q: string }) => void done.push(p.q));

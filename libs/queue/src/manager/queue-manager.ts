@@ -19,7 +19,14 @@ import { taskIdOf } from '../dispatcher/dispatch-prepare';
 import { collectStats, metricsSnapshot, queueHealth, readiness, ReadinessCheck } from './manager-report';
 import { shutdownInOrder } from './ordered-shutdown';
 import {
-  ComponentDisabledError, ManagedTaskHandler, ManagerState, ManagerStats, QueueManagerOptions, ShutdownOptions, ShutdownReport, TaskHandlerOptions,
+  ComponentDisabledError,
+  ManagedTaskHandler,
+  ManagerState,
+  ManagerStats,
+  QueueManagerOptions,
+  ShutdownOptions,
+  ShutdownReport,
+  TaskHandlerOptions,
 } from './manager.types';
 import { checkRedis, RedisCheckReport } from './redis-checks';
 import { RedisConnections } from './redis-connections';
@@ -74,8 +81,8 @@ export class QueueManager {
     const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
     const rootLogger = options.logger ?? new ConsoleQueueLogger();
     const logger = rootLogger.child('QueueManager');
-    const needsRedis = (config.message_queue.enabled && config.message_queue.type === 'redis')
-      || (config.event_bus.enabled && config.event_bus.type !== 'local');
+    const needsRedis =
+      (config.message_queue.enabled && config.message_queue.type === 'redis') || (config.event_bus.enabled && config.event_bus.type !== 'local');
     let redis: RedisConnections | null = null;
     let report: RedisCheckReport | null = null;
     if (needsRedis) {
@@ -200,8 +207,12 @@ export class QueueManager {
         this.dispatcherFor(queueName).handle(type, fn, runOptions);
       } else {
         const queue = this.queue(queueName);
-        queue.process(type, (message: QueueMessage, ctx: HandlerContext) =>
-          fn(message.payload, { ...ctx, message, taskId: taskIdOf(queue.name, message.id), origin: this.config.service_name }), runOptions);
+        queue.process(
+          type,
+          (message: QueueMessage, ctx: HandlerContext) =>
+            fn(message.payload, { ...ctx, message, taskId: taskIdOf(queue.name, message.id), origin: this.config.service_name }),
+          runOptions,
+        );
       }
     };
     try {
@@ -255,7 +266,9 @@ export class QueueManager {
       await this.registrations.flush();
       this.taskScheduler?.start();
       this.currentState = 'running';
-      this.logger.log(`started: queues ${[...this.queueMap.keys()].join(', ') || 'none'}; event bus ${this.eventBus?.type ?? 'off'}; scheduler ${this.taskScheduler ? 'on' : 'off'}; dispatcher ${this.config.task_dispatcher.enabled ? 'on' : 'off'}`);
+      this.logger.log(
+        `started: queues ${[...this.queueMap.keys()].join(', ') || 'none'}; event bus ${this.eventBus?.type ?? 'off'}; scheduler ${this.taskScheduler ? 'on' : 'off'}; dispatcher ${this.config.task_dispatcher.enabled ? 'on' : 'off'}`,
+      );
     })();
     return this.starting;
   }
@@ -300,14 +313,18 @@ export class QueueManager {
 
   private async doShutdown(drainTimeoutMs: number): Promise<ShutdownReport> {
     this.currentState = 'stopping';
-    const report = await shutdownInOrder({
-      starting: this.starting,
-      scheduler: this.taskScheduler,
-      buses: [...new Set([this.eventBus, this.localBus].filter((b): b is EventBus => !!b))],
-      queues: this.queues,
-      dispatchers: [...this.dispatchers.values()],
-      redis: this.redis,
-    }, drainTimeoutMs, this.logger);
+    const report = await shutdownInOrder(
+      {
+        starting: this.starting,
+        scheduler: this.taskScheduler,
+        buses: [...new Set([this.eventBus, this.localBus].filter((b): b is EventBus => !!b))],
+        queues: this.queues,
+        dispatchers: [...this.dispatchers.values()],
+        redis: this.redis,
+      },
+      drainTimeoutMs,
+      this.logger,
+    );
     this.currentState = 'stopped';
     this.logger.log('shut down');
     return report;

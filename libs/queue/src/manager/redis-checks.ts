@@ -48,7 +48,9 @@ export async function checkRedis(client: RedisClient, logger: QueueLogger): Prom
     if (r.maxmemoryPolicy === null) {
       warnings.push(`Redis ${r.node}: maxmemory-policy could not be read (CONFIG GET refused); make sure it is noeviction, or queued messages may be evicted`);
     } else if (r.maxmemoryPolicy !== 'noeviction') {
-      warnings.push(`Redis ${r.node}: maxmemory-policy is ${r.maxmemoryPolicy}; under memory pressure Redis will silently delete queued messages. Set it to noeviction`);
+      warnings.push(
+        `Redis ${r.node}: maxmemory-policy is ${r.maxmemoryPolicy}; under memory pressure Redis will silently delete queued messages. Set it to noeviction`,
+      );
     }
     if (!r.aof && r.rdb === false) {
       warnings.push(`Redis ${r.node}: neither AOF nor RDB persistence is on; a Redis restart loses every queued message (appendonly yes is recommended)`);
@@ -57,7 +59,10 @@ export async function checkRedis(client: RedisClient, logger: QueueLogger): Prom
     }
   }
   for (const w of warnings) logger.warn(w);
-  for (const r of reports) logger.log(`Redis ${r.node}: version ${r.version}, maxmemory-policy ${r.maxmemoryPolicy ?? 'unknown'}, aof ${r.aof ? 'on' : 'off'}, rdb ${r.rdb === null ? 'unknown' : r.rdb ? 'on' : 'off'}`);
+  for (const r of reports)
+    logger.log(
+      `Redis ${r.node}: version ${r.version}, maxmemory-policy ${r.maxmemoryPolicy ?? 'unknown'}, aof ${r.aof ? 'on' : 'off'}, rdb ${r.rdb === null ? 'unknown' : r.rdb ? 'on' : 'off'}`,
+    );
   return { nodes: reports, warnings };
 }
 

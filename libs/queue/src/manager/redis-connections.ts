@@ -61,7 +61,9 @@ export class RedisConnections {
       await Promise.all(clients.map((c) => waitUntilReady(c, config.redis.connect_timeout_ms)));
     } catch {
       clients.forEach((c) => c.disconnect());
-      throw new RedisStartupError(`Redis ${description} not reachable within ${config.redis.connect_timeout_ms} ms (redis.connect_timeout_ms)${lastError ? `: ${lastError}` : ''}`);
+      throw new RedisStartupError(
+        `Redis ${description} not reachable within ${config.redis.connect_timeout_ms} ms (redis.connect_timeout_ms)${lastError ? `: ${lastError}` : ''}`,
+      );
     }
     for (const client of clients) client.off('error', remember);
     logger.log(`connected to Redis ${description} (${clients.length} command connection${clients.length > 1 ? 's' : ''})`);
@@ -97,17 +99,19 @@ export class RedisConnections {
 
   /** QUIT every connection (pending replies arrive first), disconnecting those that do not answer. */
   async close(): Promise<void> {
-    await Promise.all(this.clients.map(async (c) => {
-      if (c.status === 'end') return;
-      try {
-        await Promise.race([c.quit(), new Promise((resolve) => setTimeout(resolve, 1000))]);
-      } catch {
-        // already closed
-      }
-      if ((c.status as string) === 'end') return;
-      const ended = new Promise((resolve) => c.once('end', resolve));
-      c.disconnect();
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    }));
+    await Promise.all(
+      this.clients.map(async (c) => {
+        if (c.status === 'end') return;
+        try {
+          await Promise.race([c.quit(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+        } catch {
+          // already closed
+        }
+        if ((c.status as string) === 'end') return;
+        const ended = new Promise((resolve) => c.once('end', resolve));
+        c.disconnect();
+        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      }),
+    );
   }
 }

@@ -23,10 +23,13 @@ export function exitOnSignals(shutdown: () => Promise<unknown>, logger: QueueLog
   const onSignal = (signal: NodeJS.Signals) => {
     remove();
     logger.log(`${signal} received: shutting down`);
-    shutdown().then(() => process.exit(0), (error: Error) => {
-      logger.error(`shutdown failed: ${error.message}`);
-      process.exit(1);
-    });
+    shutdown().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error(`shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
   };
   const remove = () => signals.forEach((s) => process.removeListener(s, onSignal));
   signals.forEach((s) => process.once(s, onSignal));

@@ -14,7 +14,10 @@ describe('QueueMetrics', () => {
         streamLag: [{ channel: 'meeting_events', lag: 7 }],
         outbox: [{ bus: 'redis_stream', size: 2 }],
         eventBuses: [{ bus: 'local', dropped: 4 }],
-        redis: [{ connection: 'commands-0', up: true }, { connection: 'subscriber', up: false }],
+        redis: [
+          { connection: 'commands-0', up: true },
+          { connection: 'subscriber', up: false },
+        ],
       };
     });
     try {

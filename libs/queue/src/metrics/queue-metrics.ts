@@ -78,13 +78,25 @@ export class QueueMetrics {
     this.processed = counter('messages_processed_total', 'Handler runs that completed (message acknowledged).', taskLabels);
     this.failed = counter('messages_failed_total', 'Handler runs that failed (thrown, timed out); each is retried, dead-lettered or dropped.', taskLabels);
     this.retried = counter('messages_retried_total', 'Failed runs scheduled for another attempt.', taskLabels);
-    this.deadLettered = counter('messages_dead_lettered_total',
+    this.deadLettered = counter(
+      'messages_dead_lettered_total',
       'Messages moved to the dead-letter queue: outcome="failed" after their last attempt, "rejected" without running (no handler, invalid).',
-      ['queue', 'task_type', 'outcome']);
-    this.duration = new Histogram({ name: `${p}handler_duration_seconds`, help: 'Handler run time by outcome (completed, retried, dead, dropped).',
-      labelNames: ['queue', 'task_type', 'outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
-    this.wait = new Histogram({ name: `${p}publish_to_start_latency_seconds`, help: 'Time from publish to the start of the handler run.',
-      labelNames: ['queue', 'task_type', 'priority'], buckets: WAIT_BUCKETS, registers: [registry] });
+      ['queue', 'task_type', 'outcome'],
+    );
+    this.duration = new Histogram({
+      name: `${p}handler_duration_seconds`,
+      help: 'Handler run time by outcome (completed, retried, dead, dropped).',
+      labelNames: ['queue', 'task_type', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    this.wait = new Histogram({
+      name: `${p}publish_to_start_latency_seconds`,
+      help: 'Time from publish to the start of the handler run.',
+      labelNames: ['queue', 'task_type', 'priority'],
+      buckets: WAIT_BUCKETS,
+      registers: [registry],
+    });
     this.events = {
       published: counter('events_published_total', 'Events published.', ['bus', 'channel']),
       received: counter('events_received_total', 'Event deliveries to handlers in this process (one per handler).', ['bus', 'channel']),
@@ -152,7 +164,10 @@ export class QueueMetrics {
     const snapshot = () => this.snapshot();
     const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (g: Gauge<L>, s: MetricsSnapshot) => void) =>
       new Gauge<L>({
-        name: p + name, help, labelNames, registers: [registry],
+        name: p + name,
+        help,
+        labelNames,
+        registers: [registry],
         async collect() {
           const s = await snapshot();
           this.reset();
@@ -160,7 +175,9 @@ export class QueueMetrics {
         },
       });
     new Counter<'bus'>({
-      name: `${p}events_dropped_total`, help: 'Events dropped by a bus of this process because its handler buffer was full.', labelNames: ['bus'],
+      name: `${p}events_dropped_total`,
+      help: 'Events dropped by a bus of this process because its handler buffer was full.',
+      labelNames: ['bus'],
       registers: [registry],
       async collect() {
         const s = await snapshot();

@@ -46,7 +46,10 @@ describe('QueueDashboardModule', () => {
     const page = await request(app.getHttpServer()).get('/ops/queues/').expect(200);
     expect(page.text).toContain('<script src="app.js"></script>');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    await request(app.getHttpServer()).get('/ops/queues/app.js').expect(200).expect('content-type', /javascript/);
+    await request(app.getHttpServer())
+      .get('/ops/queues/app.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
     const overview = await request(app.getHttpServer()).get('/ops/queues/api/overview').expect(200);
     expect(overview.body.queues).toEqual([expect.objectContaining({ name: 'jobs', deadLetters: 3 })]);
     const dlq = await request(app.getHttpServer()).get('/ops/queues/api/queues/jobs/dead-letters').expect(200);
@@ -75,7 +78,12 @@ describe('QueueDashboardModule', () => {
     const replay = await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', 'tok').expect(200);
     expect(replay.body).toEqual({ queue: 'jobs', replayed: [dead[0]] });
     const host = `127.0.0.1:${(app.getHttpServer().address() ?? { port: 0 }).port ?? 0}`;
-    const del = await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[1]}`).set('cookie', 'mq_admin=tok').set('host', host).set('origin', `http://${host}`).expect(200);
+    const del = await http
+      .delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[1]}`)
+      .set('cookie', 'mq_admin=tok')
+      .set('host', host)
+      .set('origin', `http://${host}`)
+      .expect(200);
     expect(del.body).toEqual({ queue: 'jobs', deleted: [dead[1]] });
     const purge = await http.post('/ops/queues/api/queues/jobs/dead-letters/purge').set('x-admin-token', 'tok').expect(200);
     expect(purge.body.deleted).toEqual([dead[2]]);

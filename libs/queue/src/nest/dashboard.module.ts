@@ -38,7 +38,9 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
     }
     const path = (this.options.path ?? '/queues').replace(/\/+$/, '');
     const handle = createDashboardHandler({ admin, adminToken: this.options.adminToken, audit: (line) => this.logger.log(line) });
-    const app = this.adapterHost.httpAdapter.getInstance() as { use(path: string, fn: (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => void): void };
+    const app = this.adapterHost.httpAdapter.getInstance() as {
+      use(path: string, fn: (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => void): void;
+    };
     app.use(path, (req, res) => {
       // the page's links are relative: /queues must become /queues/
       if ((req.originalUrl ?? '').split('?')[0] === path) {

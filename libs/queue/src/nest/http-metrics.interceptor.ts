@@ -6,8 +6,14 @@ import { QueueManager } from '../manager/queue-manager';
 /** Metric name of the HTTP request histogram (no `metrics.prefix`: the common name dashboards expect). */
 export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
 
-interface HttpRequestLike { method?: string; route?: { path?: unknown } }
-interface HttpResponseLike { statusCode: number; once(event: 'finish' | 'close', listener: () => void): unknown }
+interface HttpRequestLike {
+  method?: string;
+  route?: { path?: unknown };
+}
+interface HttpResponseLike {
+  statusCode: number;
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
 
 /**
  * `http_request_duration_seconds{method, route, status}` in the manager's registry for every HTTP
@@ -21,13 +27,16 @@ export class HttpMetricsInterceptor implements NestInterceptor {
 
   constructor(manager: QueueManager) {
     const registry = manager.metrics?.registry;
-    this.histogram = !registry ? null : ((registry.getSingleMetric(HTTP_REQUEST_DURATION) as Histogram<'method' | 'route' | 'status'> | undefined) ?? new Histogram({
-      name: HTTP_REQUEST_DURATION,
-      help: 'HTTP requests handled by this service: time from routing to the response, by method, route pattern and status code',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }));
+    this.histogram = !registry
+      ? null
+      : ((registry.getSingleMetric(HTTP_REQUEST_DURATION) as Histogram<'method' | 'route' | 'status'> | undefined) ??
+        new Histogram({
+          name: HTTP_REQUEST_DURATION,
+          help: 'HTTP requests handled by this service: time from routing to the response, by method, route pattern and status code',
+          labelNames: ['method', 'route', 'status'],
+          buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers: [registry],
+        }));
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

@@ -6,7 +6,10 @@ describe('NestQueueLogger', () => {
 
   it("sends every level to Nest's logger with the child's context", () => {
     const lines: string[] = [];
-    const record = (level: string) => (message: unknown, ...rest: unknown[]) => lines.push(`${level} ${String(rest[rest.length - 1])} ${String(message)}`);
+    const record =
+      (level: string) =>
+      (message: unknown, ...rest: unknown[]) =>
+        lines.push(`${level} ${String(rest[rest.length - 1])} ${String(message)}`);
     const sink: LoggerService = { log: record('log'), warn: record('warn'), error: record('error'), debug: record('debug') };
     Logger.overrideLogger(sink);
     const logger = new NestQueueLogger().child('Queue:jobs');

@@ -57,8 +57,11 @@ describe('QueueModule in a Nest application', () => {
         QueueModule.forRootAsync({
           useFactory: () => ({
             config: {
-              service_name: 'ai', redis: { url: server.url }, message_queue: { queue_name: 'ai_tasks', max_retries: 0 },
-              event_bus: { type: 'redis_pubsub' }, health: { max_dead_letters: 0 },
+              service_name: 'ai',
+              redis: { url: server.url },
+              message_queue: { queue_name: 'ai_tasks', max_retries: 0 },
+              event_bus: { type: 'redis_pubsub' },
+              health: { max_dead_letters: 0 },
               task_dispatcher: { routes: { speech_recognition: { queue: 'ai_tasks' } } },
             },
             drainTimeoutMs: 5000,
@@ -76,8 +79,7 @@ describe('QueueModule in a Nest application', () => {
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     await waitFor(() => handlers.seen.includes('task:early:1'));
-    expect(await manager.dispatcher.dispatchAndWait('speech_recognition', { clip: 'hello' }, { timeoutMs: 5000 }).catch((e) => e))
-      .toEqual({ words: 5 });
+    expect(await manager.dispatcher.dispatchAndWait('speech_recognition', { clip: 'hello' }, { timeoutMs: 5000 }).catch((e) => e)).toEqual({ words: 5 });
     await manager.events.publish('meeting_events', 'meeting.started', { id: 'm1' });
     await manager.localEvents.emit('model_loaded', { name: 'whisper' });
     await waitFor(() => handlers.seen.includes('event:meeting.started:m1') && handlers.seen.includes('local:whisper'));
@@ -89,8 +91,12 @@ describe('QueueModule in a Nest application', () => {
     expect(ready.body.info.queue.redis).toMatchObject({ status: 'up', connections: [{ connection: 'commands-0', status: 'ready' }] });
     expect(ready.body.info.queue.redis.pingMs).toBeGreaterThanOrEqual(0);
     expect(Object.keys(ready.body.info.queue).sort()).toEqual(['manager', 'redis', 'status']);
-    expect((await request(http).get('/health/queues').expect(200)).body.info.queues['queue:ai_tasks'])
-      .toMatchObject({ status: 'up', pending: 0, deadLetters: 0, maxPending: 1000 });
+    expect((await request(http).get('/health/queues').expect(200)).body.info.queues['queue:ai_tasks']).toMatchObject({
+      status: 'up',
+      pending: 0,
+      deadLetters: 0,
+      maxPending: 1000,
+    });
 
     // One dead letter is over this application's threshold (0): the queues report fails, but the
     // process can still serve, so it stays ready (and alive).
@@ -125,8 +131,10 @@ describe('QueueModule in a Nest application', () => {
     release();
     await closing;
     expect(manager.state).toBe('stopped');
-    const after = await QueueManager.create({ redis: { url: server.url }, message_queue: { queue_name: 'ai_tasks' }, event_bus: { enabled: false },
-      metrics: { enabled: false } }, { env: {} });
+    const after = await QueueManager.create(
+      { redis: { url: server.url }, message_queue: { queue_name: 'ai_tasks' }, event_bus: { enabled: false }, metrics: { enabled: false } },
+      { env: {} },
+    );
     expect((await after.stats()).message_queue).toMatchObject({ total_processed: 3, processing_count: 0, dead_letter_count: 1 });
     await after.shutdown();
   });

@@ -25,13 +25,17 @@ export interface QueueModuleExtras {
   http?: boolean;
 }
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: QUEUE_MODULE_OPTIONS, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
-  new ConfigurableModuleBuilder<QueueModuleOptions>()
-    .setClassMethodName('forRoot')
-    .setExtras<QueueModuleExtras>({ isGlobal: true, http: true }, (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal !== false,
-      controllers: extras.http !== false ? [QueueHealthController, QueueMetricsController] : [],
-      providers: [...(definition.providers ?? []), ...(extras.http !== false ? [{ provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor }] : [])],
-    }))
-    .build();
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: QUEUE_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<QueueModuleOptions>()
+  .setClassMethodName('forRoot')
+  .setExtras<QueueModuleExtras>({ isGlobal: true, http: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal !== false,
+    controllers: extras.http !== false ? [QueueHealthController, QueueMetricsController] : [],
+    providers: [...(definition.providers ?? []), ...(extras.http !== false ? [{ provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor }] : [])],
+  }))
+  .build();

@@ -72,13 +72,16 @@ export function closeOnSignals(app: { close(signal?: string): Promise<void> }, l
     if (closing) return;
     closing = true;
     logger.log(`${signal}: closing`);
-    app.close(signal).then(
-      () => 0,
-      (error: unknown) => {
-        logger.error(`closing failed: ${error instanceof Error ? error.message : String(error)}`);
-        return 1;
-      },
-    ).then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+    app
+      .close(signal)
+      .then(
+        () => 0,
+        (error: unknown) => {
+          logger.error(`closing failed: ${error instanceof Error ? error.message : String(error)}`);
+          return 1;
+        },
+      )
+      .then((code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
   };
   for (const signal of signals) process.on(signal, close);
 }

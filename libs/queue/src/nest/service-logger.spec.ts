@@ -24,7 +24,9 @@ describe('ServiceLogger', () => {
     expect(logSettings({ LOG_LEVEL: 'warn' }, false).logLevels).toEqual(['warn', 'error', 'fatal']);
     expect(logSettings({ LOG_LEVEL: 'info' }, false).logLevels).toEqual(['log', 'warn', 'error', 'fatal']);
     expect(logSettings({}, false).logLevels).toEqual(['log', 'warn', 'error', 'fatal']);
-    expect(() => logSettings({ LOG_LEVEL: 'loud' }, false)).toThrow(new LogSettingError('LOG_LEVEL', 'loud', 'one of verbose, debug, log, warn, error, fatal (info = log)'));
+    expect(() => logSettings({ LOG_LEVEL: 'loud' }, false)).toThrow(
+      new LogSettingError('LOG_LEVEL', 'loud', 'one of verbose, debug, log, warn, error, fatal (info = log)'),
+    );
     expect(() => logSettings({ LOG_FORMAT: 'xml' }, false)).toThrow('LOG_FORMAT: expected json or text, got "xml"');
   });
 
@@ -46,7 +48,9 @@ describe('ServiceLogger', () => {
   });
 
   it('masks the password of any URL in a message, JSON or text', () => {
-    expect(maskUrlsInText('cannot reach redis://app:s3cret@redis:6379/0 nor rediss://:p%40ss@h:1')).toBe('cannot reach redis://app:***@redis:6379/0 nor rediss://:***@h:1');
+    expect(maskUrlsInText('cannot reach redis://app:s3cret@redis:6379/0 nor rediss://:p%40ss@h:1')).toBe(
+      'cannot reach redis://app:***@redis:6379/0 nor rediss://:***@h:1',
+    );
     const json = capture(() => new ServiceLogger('x', {}, false).error('Redis redis://u:topsecret@h:6379 unreachable', undefined, 'QueueManager'));
     const text = capture(() => new ServiceLogger('x', { LOG_FORMAT: 'text' }, false).warn('Redis redis://u:topsecret@h:6379 unreachable', 'QueueManager'));
     expect([...json, ...text].join('\n')).not.toContain('topsecret');

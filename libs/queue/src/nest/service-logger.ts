@@ -6,7 +6,11 @@ const LEVELS: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal']
 
 /** Thrown for a LOG_LEVEL or LOG_FORMAT that is not one of the accepted values. */
 export class LogSettingError extends Error {
-  constructor(readonly variable: string, readonly value: string, readonly expected: string) {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    readonly expected: string,
+  ) {
     super(`${variable}: expected ${expected}, got "${value}"`);
     this.name = 'LogSettingError';
   }
@@ -37,12 +41,19 @@ export function logSettings(env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): { jso
  * `scheme://user:password@` in a message has its password masked.
  */
 export class ServiceLogger extends ConsoleLogger {
-  constructor(private readonly service: string, env: NodeJS.ProcessEnv = process.env, stdoutIsTTY = Boolean(process.stdout.isTTY)) {
+  constructor(
+    private readonly service: string,
+    env: NodeJS.ProcessEnv = process.env,
+    stdoutIsTTY = Boolean(process.stdout.isTTY),
+  ) {
     const settings = logSettings(env, stdoutIsTTY);
     super({ json: settings.json, colors: settings.colors, logLevels: settings.logLevels, compact: true, prefix: service });
   }
 
-  protected override getJsonLogObject(message: unknown, options: { context: string; logLevel: LogLevel; writeStreamType?: 'stdout' | 'stderr'; errorStack?: unknown }) {
+  protected override getJsonLogObject(
+    message: unknown,
+    options: { context: string; logLevel: LogLevel; writeStreamType?: 'stdout' | 'stderr'; errorStack?: unknown },
+  ) {
     const base = super.getJsonLogObject(message, options);
     return {
       time: new Date(base.timestamp).toISOString(),

@@ -62,11 +62,17 @@ export class HandlerRun implements DeliveryRef {
       extendLease: (ms?: number) => this.extend(this, ms),
     };
     // the handler runs in a CONSUMER span, child of the producer's context (docs/tracing.md); none without a tracer or a carried context
-    if (this.trace !== undefined || tracerRegistered()) this.consumer = startConsumerSpan(this.trace === undefined ? undefined : decodeTraceField(this.trace), () => ({
-      name: `process ${this.message.type}`,
-      attributes: { 'messaging.system': 'meeting-queue', 'messaging.operation.type': 'process', 'messaging.destination.name': this.queueName,
-        'messaging.message.id': this.id, 'messaging.meeting_queue.attempt': this.message.attempt },
-    }));
+    if (this.trace !== undefined || tracerRegistered())
+      this.consumer = startConsumerSpan(this.trace === undefined ? undefined : decodeTraceField(this.trace), () => ({
+        name: `process ${this.message.type}`,
+        attributes: {
+          'messaging.system': 'meeting-queue',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': this.queueName,
+          'messaging.message.id': this.id,
+          'messaging.meeting_queue.attempt': this.message.attempt,
+        },
+      }));
     let result: unknown;
     try {
       result = this.consumer ? withConsumerSpan(this.consumer, () => handler(this.message, context)) : handler(this.message, context);

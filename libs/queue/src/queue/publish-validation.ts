@@ -40,7 +40,8 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
   }
   const carrier = activeTraceCarrier();
-  const header = carrier ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
+  const header = carrier
+    ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
     : { priority, maxRetries, timeoutMs, createdAt: now, type };
   return {
     id: uniqueId(),

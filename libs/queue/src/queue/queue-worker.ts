@@ -178,7 +178,8 @@ export class QueueWorker {
 
   private async run(): Promise<void> {
     const backoff = new FailureBackoff(100);
-    const weights = this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
+    const weights =
+      this.options.scheduling.mode === 'weighted' ? PRIORITIES.map((p) => (this.options.scheduling as { weights: Record<string, number> }).weights[p]) : null;
     /** Set while the last fetch (ours, or the one run on wake-up) left the queue drained: wait, do not fetch. */
     let drained: FetchResult | null = null;
     while (!this.closing) {
@@ -194,11 +195,10 @@ export class QueueWorker {
         if ((wanted > 0 && !drained) || this.needsCheck()) {
           const sentAt = this.outrankableStarts;
           const epoch = this.pauseEpoch;
-          const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor)
-            .then((result) => {
-              this.acceptFetched(result, sentAt, epoch);
-              return result;
-            });
+          const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor).then((result) => {
+            this.acceptFetched(result, sentAt, epoch);
+            return result;
+          });
           this.fetching = fetching;
           const result = await fetching.finally(() => (this.fetching = undefined));
           backoff.succeeded();
@@ -387,8 +387,14 @@ export class QueueWorker {
       }
       return;
     }
-    const run = new HandlerRun(toQueueMessage(delivery.id, delivery.attempt, header, payload), delivery.lease, (r, ms) => this.extendOne(r, ms),
-      (r, outcome) => this.finish(slot, r, outcome), this.options.name, header.trace);
+    const run = new HandlerRun(
+      toQueueMessage(delivery.id, delivery.attempt, header, payload),
+      delivery.lease,
+      (r, ms) => this.extendOne(r, ms),
+      (r, outcome) => this.finish(slot, r, outcome),
+      this.options.name,
+      header.trace,
+    );
     this.held.set(run.id, run);
     slot.waiting[header.priority].push(run);
     this.waitingCount++;
@@ -415,7 +421,13 @@ export class QueueWorker {
       this.observer.finished?.(this.options.name, m.type, m.priority, 'completed', duration);
     } else if (!(outcome.error instanceof LeaseLostError)) {
       const action = this.failAction(run, outcome.error);
-      this.observer.finished?.(this.options.name, m.type, m.priority, action.kind === 'retry' ? 'retried' : action.kind === 'dead' ? 'dead' : 'dropped', duration);
+      this.observer.finished?.(
+        this.options.name,
+        m.type,
+        m.priority,
+        action.kind === 'retry' ? 'retried' : action.kind === 'dead' ? 'dead' : 'dropped',
+        duration,
+      );
       this.track(this.store.fail(run, action));
     }
     this.pump();
@@ -473,9 +485,14 @@ export class QueueWorker {
 
   private releaseQuietly(refs: DeliveryRef[]): Promise<void> {
     if (refs.length === 0) return Promise.resolve();
-    const release = this.store.release(refs.map((r) => ({ id: r.id, attempt: r.attempt, lease: r.lease })), 0).catch((error) => {
-      this.logger.error(`could not put ${refs.length} messages back (their leases will expire and they run again): ${(error as Error).message}`);
-    });
+    const release = this.store
+      .release(
+        refs.map((r) => ({ id: r.id, attempt: r.attempt, lease: r.lease })),
+        0,
+      )
+      .catch((error) => {
+        this.logger.error(`could not put ${refs.length} messages back (their leases will expire and they run again): ${(error as Error).message}`);
+      });
     this.releases.add(release);
     void release.finally(() => this.releases.delete(release));
     return release;

@@ -11,8 +11,20 @@ import type { PublishOutbox } from './redis/publish-outbox';
 import type { QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
 import {
-  CloseOptions, DeadLetter, DeadLetterPage, DeadLetterQueue, MessageStatus, PeekedMessage, PeekPage, PeekTarget, PRIORITIES,
-  ProcessOptions, PublishOptions, QueueStats, TaskHandler, TaskQueue,
+  CloseOptions,
+  DeadLetter,
+  DeadLetterPage,
+  DeadLetterQueue,
+  MessageStatus,
+  PeekedMessage,
+  PeekPage,
+  PeekTarget,
+  PRIORITIES,
+  ProcessOptions,
+  PublishOptions,
+  QueueStats,
+  TaskHandler,
+  TaskQueue,
 } from './queue.types';
 
 /**
@@ -157,14 +169,28 @@ export class StoreBackedQueue implements TaskQueue {
     const items = page.items.map((item): PeekedMessage => {
       if (item.record !== undefined) {
         const r = parseJsonOr<Record<string, unknown>, undefined>(item.record, undefined) ?? {};
-        return { id: item.id, type: typeof r.t === 'string' ? r.t : null, priority: null, payload: null, attempts: Number(r.a ?? 0),
-          createdAt: typeof r.c === 'number' ? r.c : undefined, at: item.at ?? undefined, result: r.r };
+        return {
+          id: item.id,
+          type: typeof r.t === 'string' ? r.t : null,
+          priority: null,
+          payload: null,
+          attempts: Number(r.a ?? 0),
+          createdAt: typeof r.c === 'number' ? r.c : undefined,
+          at: item.at ?? undefined,
+          result: r.r,
+        };
       }
       const decoded = decodeBody(item.body);
       const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
       const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}) };
       if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
-      return { ...base, type: decoded.header.type, priority: PRIORITIES[decoded.header.priority], payload: decoded.payload, createdAt: decoded.header.createdAt };
+      return {
+        ...base,
+        type: decoded.header.type,
+        priority: PRIORITIES[decoded.header.priority],
+        payload: decoded.payload,
+        createdAt: decoded.header.createdAt,
+      };
     });
     return { target, items, total: page.total, offset, limit };
   }

@@ -71,8 +71,10 @@ export class LuaCommands<Name extends string> {
   private includeFile(name: string): string {
     const found = [join(this.dir, 'includes', `${name}.lua`), join(SHARED_LUA_INCLUDES, `${name}.lua`)].filter((f) => existsSync(f));
     if (found.length === 1) return found[0];
-    throw new Error(found.length === 0
-      ? `Lua include "${name}" not found in ${join(this.dir, 'includes')} or ${SHARED_LUA_INCLUDES}`
-      : `Lua include "${name}" exists twice: ${found.join(' and ')} (keep one)`);
+    throw new Error(
+      found.length === 0
+        ? `Lua include "${name}" not found in ${join(this.dir, 'includes')} or ${SHARED_LUA_INCLUDES}`
+        : `Lua include "${name}" exists twice: ${found.join(' and ')} (keep one)`,
+    );
   }
 }

@@ -31,7 +31,10 @@ describe('RedisOutageLog', () => {
     a.emit('ready');
     b.emit('error', new Error('read ECONNRESET'));
     b.emit('ready');
-    expect(logger.lines.slice(2)).toEqual(['warn Redis redis://:***@db:6379 unreachable: read ECONNRESET', expect.stringMatching(/^log .* back after \d+ ms$/)]);
+    expect(logger.lines.slice(2)).toEqual([
+      'warn Redis redis://:***@db:6379 unreachable: read ECONNRESET',
+      expect.stringMatching(/^log .* back after \d+ ms$/),
+    ]);
     expect(log.outages).toBe(2);
   });
 
@@ -58,7 +61,7 @@ describe('RedisOutageLog', () => {
     dup.disconnect();
   });
 
-  it('connections duplicated from a caller\'s client get a group described from its options; the caller\'s client is left alone', () => {
+  it("connections duplicated from a caller's client get a group described from its options; the caller's client is left alone", () => {
     const own = new Redis({ lazyConnect: true, host: '127.0.0.1', port: 6390, db: 3, password: 'pw' });
     const dup = duplicateClient(own);
     expect(own.listenerCount('error')).toBe(0);

@@ -89,8 +89,24 @@ export class RedisServerProcess {
   /** Starts the server (again) with the same port, data dir and options. */
   async restart(): Promise<void> {
     if (this.running) return;
-    const args = ['--port', String(this.port), '--bind', this.host, '--dir', this.dir, '--save', '', '--daemonize', 'no',
-      '--appendonly', this.options.aof ? 'yes' : 'no', '--appendfsync', 'always', '--logfile', join(this.dir, 'redis.log')];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      this.host,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--appendonly',
+      this.options.aof ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      '--logfile',
+      join(this.dir, 'redis.log'),
+    ];
     if (this.options.password) args.push('--requirepass', this.options.password);
     args.push(...(this.options.args ?? []));
     const child = spawn(this.binary, args, { stdio: 'ignore' });
@@ -140,8 +156,15 @@ export class RedisServerProcess {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`redis-server exited at start (port ${this.port}); see ${join(this.dir, 'redis.log')}`);
-      const probe = new Redis({ host: this.host, port: this.port, password: this.options.password, lazyConnect: true,
-        retryStrategy: () => null, maxRetriesPerRequest: 0, disconnectTimeout: 10 });
+      const probe = new Redis({
+        host: this.host,
+        port: this.port,
+        password: this.options.password,
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+        disconnectTimeout: 10,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

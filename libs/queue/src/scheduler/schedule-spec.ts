@@ -63,12 +63,14 @@ export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: Missed
   if (forms.length !== 1) throw new InvalidOptionError('schedule.when', forms.join(', ') || 'nothing', 'exactly one of delayMs, at, cron, everyMs');
   if (w.delayMs !== undefined) {
     const d = w.delayMs;
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > YEAR) throw new InvalidOptionError('schedule.when.delayMs', d, 'an integer in [0, 1 year]');
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > YEAR)
+      throw new InvalidOptionError('schedule.when.delayMs', d, 'an integer in [0, 1 year]');
     return { kind: 'once', dueAt: now + d };
   }
   if (w.at !== undefined) {
     const at = w.at instanceof Date ? w.at.getTime() : w.at;
-    if (typeof at !== 'number' || !Number.isFinite(at) || at > now + YEAR) throw new InvalidOptionError('schedule.when.at', w.at, 'a Date or epoch ms within a year');
+    if (typeof at !== 'number' || !Number.isFinite(at) || at > now + YEAR)
+      throw new InvalidOptionError('schedule.when.at', w.at, 'a Date or epoch ms within a year');
     return { kind: 'once', dueAt: Math.max(now, Math.round(at)) };
   }
   const key = w.key === undefined ? randomUUID() : w.key;
@@ -78,7 +80,8 @@ export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: Missed
   const missed: MissedPolicy = checkOption(SCHEDULER_FIELDS.missedPolicy(), w.missed ?? defaultMissed, 'schedule.when.missed', InvalidOptionError);
   if (w.everyMs !== undefined) {
     const e = w.everyMs;
-    if (typeof e !== 'number' || !Number.isInteger(e) || e < 10 || e > YEAR) throw new InvalidOptionError('schedule.when.everyMs', e, 'an integer in [10, 1 year]');
+    if (typeof e !== 'number' || !Number.isInteger(e) || e < 10 || e > YEAR)
+      throw new InvalidOptionError('schedule.when.everyMs', e, 'an integer in [10, 1 year]');
     return { kind: 'recurring', key, when: { everyMs: e }, missed, sig: `every:${e}` };
   }
   const cron = w.cron;

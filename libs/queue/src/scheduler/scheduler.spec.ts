@@ -164,7 +164,13 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
   it('rejects bad input with typed errors naming the option', async () => {
     kit.queue();
     const scheduler = kit.scheduler();
-    const path = async (p: Promise<unknown>) => ((await p.then(() => null, (e: unknown) => e)) as InvalidOptionError | null)?.path;
+    const path = async (p: Promise<unknown>) =>
+      (
+        (await p.then(
+          () => null,
+          (e: unknown) => e,
+        )) as InvalidOptionError | null
+      )?.path;
     expect(await path(scheduler.schedule({ type: 'x' }, { cron: 'not a cron' }))).toBe('schedule.when.cron');
     expect(await path(scheduler.schedule({ type: 'x' }, { cron: '* * * * *', tz: 'Mars/Olympus' }))).toBe('schedule.when.tz');
     expect(await path(scheduler.schedule({ type: 'x' }, { everyMs: 1 }))).toBe('schedule.when.everyMs');

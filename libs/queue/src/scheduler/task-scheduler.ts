@@ -68,7 +68,11 @@ export class TaskScheduler implements Scheduler {
     const queue = this.settings.resolveQueue(t.queue);
     if (parsed.kind === 'once') {
       const messageId = await queue.publish({
-        type: t.type, payload: t.payload, priority: t.priority, maxRetries: t.maxRetries, timeoutMs: t.timeoutMs,
+        type: t.type,
+        payload: t.payload,
+        priority: t.priority,
+        maxRetries: t.maxRetries,
+        timeoutMs: t.timeoutMs,
         delayMs: Math.max(0, parsed.dueAt - Date.now()),
       });
       const id = onceId(t.queue, messageId);
@@ -80,8 +84,16 @@ export class TaskScheduler implements Scheduler {
     }
     const anchor = 'everyMs' in parsed.when ? now + parsed.when.everyMs : now;
     // createdAt and anchor lead the JSON: the store keeps the old ones on an update with the same timing
-    const def: RecurringDefinition = { createdAt: now, anchor, key: parsed.key, task: t, when: parsed.when, missed: parsed.missed,
-      sig: parsed.sig, updatedAt: now };
+    const def: RecurringDefinition = {
+      createdAt: now,
+      anchor,
+      key: parsed.key,
+      task: t,
+      when: parsed.when,
+      missed: parsed.missed,
+      sig: parsed.sig,
+      updatedAt: now,
+    };
     const nextRunAt = nextOccurrence(def, now - 1);
     const created = await this.store.upsertRecurring(def.key, JSON.stringify(def), def.sig, nextRunAt);
     this.logger.log(`${created ? 'created' : 'updated'} recurring task "${def.key}" (${def.sig}, ${def.task.type} -> ${def.task.queue})`);
@@ -111,8 +123,17 @@ export class TaskScheduler implements Scheduler {
     for (const r of stored.recurring) {
       const def = parseJsonOr<RecurringDefinition>(r.definition, undefined);
       if (!def) continue;
-      out.push({ id: `recurring:${r.key}`, kind: 'recurring', key: r.key, task: def.task, when: def.when, missed: def.missed,
-        nextRunAt: r.nextRunAt, createdAt: def.createdAt, updatedAt: def.updatedAt });
+      out.push({
+        id: `recurring:${r.key}`,
+        kind: 'recurring',
+        key: r.key,
+        task: def.task,
+        when: def.when,
+        missed: def.missed,
+        nextRunAt: r.nextRunAt,
+        createdAt: def.createdAt,
+        updatedAt: def.updatedAt,
+      });
     }
     return out.sort((a, b) => a.nextRunAt - b.nextRunAt);
   }
@@ -126,18 +147,25 @@ export class TaskScheduler implements Scheduler {
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
     const queue = this.queue(options.queue);
     const ttl = this.settings.activeTtlMs;
-    queue.process<P, R>(type, async (message, context) => {
-      const token = `${this.instanceId}:${message.id}:${message.attempt}`;
-      await this.store.taskStarted(token, Math.max(ttl, message.timeoutMs * 2)).catch((e) => this.warn('active count', e));
-      try {
-        const result = await untilAborted(Promise.resolve().then(() => handler(message, context)), context.signal);
-        void this.store.taskEnded(token, 'completed').catch((e) => this.warn('completed count', e));
-        return result;
-      } catch (error) {
-        void this.store.taskEnded(token, 'failed').catch((e) => this.warn('failed count', e));
-        throw error;
-      }
-    }, { concurrency: options.concurrency });
+    queue.process<P, R>(
+      type,
+      async (message, context) => {
+        const token = `${this.instanceId}:${message.id}:${message.attempt}`;
+        await this.store.taskStarted(token, Math.max(ttl, message.timeoutMs * 2)).catch((e) => this.warn('active count', e));
+        try {
+          const result = await untilAborted(
+            Promise.resolve().then(() => handler(message, context)),
+            context.signal,
+          );
+          void this.store.taskEnded(token, 'completed').catch((e) => this.warn('completed count', e));
+          return result;
+        } catch (error) {
+          void this.store.taskEnded(token, 'failed').catch((e) => this.warn('failed count', e));
+          throw error;
+        }
+      },
+      { concurrency: options.concurrency },
+    );
   }
 
   async stats(): Promise<SchedulerStats> {
@@ -231,8 +259,10 @@ export class TaskScheduler implements Scheduler {
       if (runOnce) await this.publish(def, item.occurrence);
       const next = nextOccurrence(def, now);
       if (await this.store.advance(item.key, item.occurrence, next, runOnce)) {
-        this.logger.warn(`recurring task "${item.key}" missed runs since ${new Date(item.occurrence).toISOString()}: ` +
-          `${runOnce ? 'ran once' : 'skipped'} (policy ${def.missed}); next run ${new Date(next).toISOString()}`);
+        this.logger.warn(
+          `recurring task "${item.key}" missed runs since ${new Date(item.occurrence).toISOString()}: ` +
+            `${runOnce ? 'ran once' : 'skipped'} (policy ${def.missed}); next run ${new Date(next).toISOString()}`,
+        );
       }
       return;
     }
@@ -243,7 +273,11 @@ export class TaskScheduler implements Scheduler {
   private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
     const t = def.task;
     await this.settings.resolveQueue(t.queue).publish({
-      type: t.type, payload: t.payload, priority: t.priority, maxRetries: t.maxRetries, timeoutMs: t.timeoutMs,
+      type: t.type,
+      payload: t.payload,
+      priority: t.priority,
+      maxRetries: t.maxRetries,
+      timeoutMs: t.timeoutMs,
       idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
     });
   }
@@ -256,4 +290,3 @@ export class TaskScheduler implements Scheduler {
     this.logger.warn(`${what}: ${(error as Error)?.message ?? String(error)}`);
   }
 }
-

@@ -8,8 +8,8 @@ import { spawnSync } from 'child_process';
  */
 
 export const HOW_TO_GET_PROMTOOL =
-  'promtool is not installed; these tests need it. It ships with Prometheus: Debian/Ubuntu `apt-get install prometheus`, macOS `brew install prometheus`, '
-  + 'or the release archive from https://prometheus.io/download/ (set PROMTOOL=/path/to/promtool when it is not on PATH). .ci/run installs it.';
+  'promtool is not installed; these tests need it. It ships with Prometheus: Debian/Ubuntu `apt-get install prometheus`, macOS `brew install prometheus`, ' +
+  'or the release archive from https://prometheus.io/download/ (set PROMTOOL=/path/to/promtool when it is not on PATH). .ci/run installs it.';
 
 export class PromtoolMissingError extends Error {
   constructor(binary: string) {

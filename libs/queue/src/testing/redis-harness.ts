@@ -61,7 +61,8 @@ export async function spawnRedisCluster(masters = 3): Promise<TestRedisCluster> 
   if (!binary) throw new RedisUnavailableError(`Redis Cluster tests need a local redis-server. ${HOW_TO_GET_REDIS}`);
   const nodes = await Promise.all(
     Array.from({ length: masters }, () =>
-      RedisServerProcess.start(binary, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] })),
+      RedisServerProcess.start(binary, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }),
+    ),
   );
   const admins = nodes.map((n) => n.client());
   try {
@@ -80,7 +81,11 @@ export async function spawnRedisCluster(masters = 3): Promise<TestRedisCluster> 
   }
   return {
     nodes,
-    client: () => new Redis.Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50 } }),
+    client: () =>
+      new Redis.Cluster(
+        nodes.map((n) => ({ host: n.host, port: n.port })),
+        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50 } },
+      ),
     cleanup: async () => {
       await Promise.all(nodes.map((n) => n.cleanup()));
     },

@@ -1,6 +1,16 @@
 import {
-  Attributes, Context, context, createTraceState, isSpanContextValid, ProxyTracerProvider, ROOT_CONTEXT, Span, SpanKind,
-  SpanStatusCode, trace, Tracer,
+  Attributes,
+  Context,
+  context,
+  createTraceState,
+  isSpanContextValid,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  Tracer,
 } from '@opentelemetry/api';
 
 /**
@@ -61,8 +71,13 @@ export function contextFromCarrier(traceparent: string | undefined, tracestate?:
   if (!traceparent) return undefined;
   const m = TRACEPARENT.exec(traceparent.trim());
   if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined)) return undefined;
-  const spanContext = { traceId: m[2], spanId: m[3], traceFlags: parseInt(m[4], 16), isRemote: true,
-    traceState: tracestate ? createTraceState(tracestate) : undefined };
+  const spanContext = {
+    traceId: m[2],
+    spanId: m[3],
+    traceFlags: parseInt(m[4], 16),
+    isRemote: true,
+    traceState: tracestate ? createTraceState(tracestate) : undefined,
+  };
   if (!isSpanContextValid(spanContext)) return undefined;
   return trace.setSpanContext(ROOT_CONTEXT, spanContext);
 }

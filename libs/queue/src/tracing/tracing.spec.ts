@@ -40,14 +40,16 @@ describe('without a registered tracer (the no-cost path)', () => {
   it('an event envelope has no traceparent attribute and a stream entry no trace fields', () => {
     const bus = createEventBus({ type: 'local', serviceName: 's' });
     return new Promise<void>((resolve, reject) => {
-      void bus.subscribe('x', (event) => {
-        try {
-          expect(Object.keys(event)).toEqual(['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'data']);
-          resolve();
-        } catch (error) {
-          reject(error);
-        }
-      }).then(() => bus.publish('x', 'x.happened', 1));
+      void bus
+        .subscribe('x', (event) => {
+          try {
+            expect(Object.keys(event)).toEqual(['specversion', 'id', 'source', 'type', 'time', 'datacontenttype', 'data']);
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        })
+        .then(() => bus.publish('x', 'x.happened', 1));
     }).finally(() => bus.close());
   });
 });
@@ -74,8 +76,17 @@ describe('trace fields', () => {
   });
 
   it('envelopes keep traceparent/tracestate through structured JSON and stream fields', () => {
-    const event: EventEnvelope = { specversion: '1.0', id: 'e1', source: 's', type: 't', time: 'now', datacontenttype: 'application/json', data: 1,
-      traceparent: TRACEPARENT, tracestate: 'k=v' };
+    const event: EventEnvelope = {
+      specversion: '1.0',
+      id: 'e1',
+      source: 's',
+      type: 't',
+      time: 'now',
+      datacontenttype: 'application/json',
+      data: 1,
+      traceparent: TRACEPARENT,
+      tracestate: 'k=v',
+    };
     expect(decodeEnvelope(encodeEnvelope(event))).toEqual(event);
     expect(fieldsToEnvelope(envelopeToFields(event))).toEqual(event);
     const { traceparent: _tp, tracestate: _ts, ...plain } = event;

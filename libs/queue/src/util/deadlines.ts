@@ -26,13 +26,16 @@ export class Deadlines {
         entry.settled = true;
         if (this.pending.peek() === entry) this.prune();
       };
-      promise.then((value) => {
-        settle();
-        resolve(value);
-      }, (error: unknown) => {
-        settle();
-        reject(error);
-      });
+      promise.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
       this.timer ??= this.arm();
     });
   }

@@ -17,7 +17,9 @@ function thrown<E>(fn: () => unknown, type: new (...args: never[]) => E): E {
 }
 
 const yamlProblem = (raw: Record<string, unknown>) =>
-  thrown(() => parseConfig(raw, { env: {} }), ConfigValidationError).problems.map((p) => p.expected).join('; ');
+  thrown(() => parseConfig(raw, { env: {} }), ConfigValidationError)
+    .problems.map((p) => p.expected)
+    .join('; ');
 const optionProblem = (fn: () => unknown) => thrown(fn, QueueConfigError);
 
 describe('shared validators', () => {
@@ -35,8 +37,9 @@ describe('shared validators', () => {
     expect(queue({ prefetch: 0 }).message).toBe('queue.prefetch: expected an integer in [1, 10000], got 0');
     expect(yamlProblem({ limits: { prefetch: 0 } })).toBe(queue({ prefetch: 0 }).expected);
     expect(yamlProblem({ message_queue: { retry_backoff: { jitter: 2 } } })).toBe(queue({ backoff: { jitter: 2 } }).expected);
-    expect(yamlProblem({ message_queue: { weights: { low: 0 } } }))
-      .toBe(queue({ scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 0 } } }).expected);
+    expect(yamlProblem({ message_queue: { weights: { low: 0 } } })).toBe(
+      queue({ scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 0 } } }).expected,
+    );
     const bus = optionProblem(() => createEventBus({ type: 'local', bufferFullPolicy: 'block' as 'wait' }));
     expect(bus.path).toBe('event_bus.bufferFullPolicy');
     expect(yamlProblem({ event_bus: { buffer_full_policy: 'block' } })).toBe(bus.expected);

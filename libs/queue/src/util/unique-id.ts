@@ -6,7 +6,9 @@ const COUNTER_LIMIT = 36 ** COUNTER_CHARS;
 const TAG_CHARS = 6;
 
 /** Random per process (36^6 ≈ 2.2e9 values), so two processes never share a sequence in practice. */
-const processTag = randomInt(0, 36 ** TAG_CHARS).toString(36).padStart(TAG_CHARS, '0');
+const processTag = randomInt(0, 36 ** TAG_CHARS)
+  .toString(36)
+  .padStart(TAG_CHARS, '0');
 let lastMs = 0;
 let timePart = '';
 let counter = 0;

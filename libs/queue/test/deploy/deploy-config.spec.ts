@@ -16,28 +16,52 @@ describe('deploy/ operations files', () => {
 
   test('the Prometheus scrape config is valid and scrapes the four services', () => {
     expect(promtool('check', 'config', 'prometheus/prometheus.yml')).toContain('is valid prometheus config file syntax');
-    const config = load(readFileSync(join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
-    expect(config.scrape_configs[0].static_configs[0].targets).toEqual(['ai-service:3001', 'meeting-service:3002', 'media-service:3003', 'signaling-service:3004']);
+    const config = load(readFileSync(join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+    };
+    expect(config.scrape_configs[0].static_configs[0].targets).toEqual([
+      'ai-service:3001',
+      'meeting-service:3002',
+      'media-service:3003',
+      'signaling-service:3004',
+    ]);
   });
 
   test('docker-compose config: Redis (AOF, noeviction), the four services built from the Dockerfile with healthchecks and ports, Prometheus, Grafana', () => {
     let out: string;
     try {
-      out = execFileSync('docker-compose', ['-f', 'compose/docker-compose.yml', 'config'], { cwd: DEPLOY, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      out = execFileSync('docker-compose', ['-f', 'compose/docker-compose.yml', 'config'], {
+        cwd: DEPLOY,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (error) {
       const e = error as { code?: string; stderr?: string };
       if (e.code === 'ENOENT') throw new Error('docker-compose is not installed (Debian package `docker-compose`; .ci/run installs it)');
       throw new Error(`docker-compose config failed:\n${e.stderr ?? ''}`);
     }
     interface ComposeService {
-      image?: string; command?: string[]; build?: { context: string; dockerfile: string; args: Record<string, string> };
-      environment?: Record<string, string>; ports?: Array<{ published: number | string; target: number }>; volumes?: string[];
-      healthcheck?: { test: string[] }; depends_on?: Record<string, { condition: string }>;
+      image?: string;
+      command?: string[];
+      build?: { context: string; dockerfile: string; args: Record<string, string> };
+      environment?: Record<string, string>;
+      ports?: Array<{ published: number | string; target: number }>;
+      volumes?: string[];
+      healthcheck?: { test: string[] };
+      depends_on?: Record<string, { condition: string }>;
     }
     const compose = load(out) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
     const root = join(DEPLOY, '..');
     const ports = (s: ComposeService) => (s.ports ?? []).map((p) => `${p.published}:${p.target}`);
-    expect(Object.keys(compose.services).sort()).toEqual(['ai-service', 'grafana', 'media-service', 'meeting-service', 'prometheus', 'redis', 'signaling-service']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'ai-service',
+      'grafana',
+      'media-service',
+      'meeting-service',
+      'prometheus',
+      'redis',
+      'signaling-service',
+    ]);
     expect(Object.keys(compose.volumes).sort()).toEqual(['grafana-data', 'prometheus-data', 'redis-data']);
 
     const redis = compose.services.redis;
@@ -45,7 +69,9 @@ describe('deploy/ operations files', () => {
     expect(redis.volumes).toEqual(['redis-data:/data:rw']);
     expect(redis.healthcheck!.test).toEqual(['CMD', 'redis-cli', 'ping']);
 
-    const scrape = load(readFileSync(join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
+    const scrape = load(readFileSync(join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+    };
     const targets = scrape.scrape_configs[0].static_configs[0].targets;
     for (const [i, name] of ['ai-service', 'meeting-service', 'media-service', 'signaling-service'].entries()) {
       const s = compose.services[name];
@@ -72,9 +98,13 @@ describe('deploy/ operations files', () => {
       'grafana-data:/var/lib/grafana:rw',
     ]);
     // The provisioning the mounts bring: the Prometheus datasource at the compose address, the dashboards folder.
-    const datasources = load(readFileSync(join(DEPLOY, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ url: string }> };
+    const datasources = load(readFileSync(join(DEPLOY, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as {
+      datasources: Array<{ url: string }>;
+    };
     expect(datasources.datasources[0].url).toBe('http://prometheus:9090');
-    const providers = load(readFileSync(join(DEPLOY, 'grafana', 'provisioning', 'dashboards', 'dashboards.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    const providers = load(readFileSync(join(DEPLOY, 'grafana', 'provisioning', 'dashboards', 'dashboards.yml'), 'utf8')) as {
+      providers: Array<{ options: { path: string } }>;
+    };
     expect(providers.providers[0].options.path).toBe('/var/lib/grafana/dashboards');
     expect(grafana.depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
   });

@@ -6,12 +6,23 @@ import { freePort, RedisServerHandle, spawnRedis, waitFor } from '../../src/test
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-interface Instruction { op: string; args: string }
-interface Stage { from: string; name?: string; instructions: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
 
 /** The stages of a Dockerfile: instructions with continuation lines joined, comments dropped. */
 function parseDockerfile(text: string): { preamble: Instruction[]; stages: Stage[] } {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const preamble: Instruction[] = [];
   const stages: Stage[] = [];
   for (const line of lines) {
@@ -61,7 +72,9 @@ describe('Dockerfile structure', () => {
   });
 
   test('.dockerignore keeps node_modules, dist and .git out of the build context', () => {
-    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignore).toEqual(expect.arrayContaining(['.git', '**/node_modules', 'dist', '.nx']));
   });
 });
@@ -108,11 +121,15 @@ outside('Dockerfile final stage, the same steps outside Docker (ai-service)', ()
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(async () => {
-      if (child!.exitCode !== null) throw new Error(`the service exited ${child!.exitCode}:\n${output}`);
-      const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
-      return res?.status === 200;
-    }, '/health/ready 200', 60_000);
+    await waitFor(
+      async () => {
+        if (child!.exitCode !== null) throw new Error(`the service exited ${child!.exitCode}:\n${output}`);
+        const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+        return res?.status === 200;
+      },
+      '/health/ready 200',
+      60_000,
+    );
     // The image's HEALTHCHECK command, as Docker would run it inside the container.
     const health = JSON.parse(/CMD (\[.*\])$/.exec(ops(final, 'HEALTHCHECK')[0])![1]) as string[];
     execFileSync(health[0], health.slice(1), { env, stdio: 'pipe', timeout: 10_000 });

@@ -17,13 +17,25 @@ interface K8sObject {
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
 }
-interface Probe { httpGet?: { path: string; port: string | number } }
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
 interface Container {
-  name: string; image: string; ports: Array<{ name: string; containerPort: number }>; env: Array<{ name: string; value?: string }>;
-  startupProbe?: Probe; livenessProbe?: Probe; readinessProbe?: Probe; resources?: { requests?: object; limits?: object };
+  name: string;
+  image: string;
+  ports: Array<{ name: string; containerPort: number }>;
+  env: Array<{ name: string; value?: string }>;
+  startupProbe?: Probe;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  resources?: { requests?: object; limits?: object };
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
 }
-interface PodSpec { terminationGracePeriodSeconds?: number; securityContext?: { runAsNonRoot?: boolean }; containers: Container[] }
+interface PodSpec {
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean };
+  containers: Container[];
+}
 
 function render(overlay: string): K8sObject[] {
   try {
@@ -127,18 +139,22 @@ describe.each(['dev', 'prod'])('deploy/k8s overlay %s (kubectl kustomize)', (ove
     }
   });
 
-  test(overlay === 'dev' ? 'dev runs one Redis with AOF and noeviction and points the services at it' : 'prod reaches Redis through Sentinel, with no REDIS_URL', () => {
-    const env = byKind('Deployment').filter((d) => SERVICES.includes(d.metadata.name))
-      .map((d) => (d.spec!.template as { spec: PodSpec }).spec.containers[0].env.find((e) => e.name === 'REDIS_URL')?.value);
-    if (overlay === 'dev') {
-      expect(env).toEqual(SERVICES.map(() => 'redis://redis:6379'));
-      const redis = byKind('StatefulSet').find((s) => s.metadata.name === 'redis')!;
-      const args = (redis.spec!.template as { spec: { containers: Array<{ args: string[] }> } }).spec.containers[0].args;
-      expect(args).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
-      expect(byKind('Service').map((s) => s.metadata.name)).toContain('redis');
-    } else {
-      expect(env).toEqual(SERVICES.map(() => undefined)); // REDIS_URL would drop the Sentinel settings
-      expect(objects.every((o) => o.metadata.namespace === 'meeting')).toBe(true);
-    }
-  });
+  test(
+    overlay === 'dev' ? 'dev runs one Redis with AOF and noeviction and points the services at it' : 'prod reaches Redis through Sentinel, with no REDIS_URL',
+    () => {
+      const env = byKind('Deployment')
+        .filter((d) => SERVICES.includes(d.metadata.name))
+        .map((d) => (d.spec!.template as { spec: PodSpec }).spec.containers[0].env.find((e) => e.name === 'REDIS_URL')?.value);
+      if (overlay === 'dev') {
+        expect(env).toEqual(SERVICES.map(() => 'redis://redis:6379'));
+        const redis = byKind('StatefulSet').find((s) => s.metadata.name === 'redis')!;
+        const args = (redis.spec!.template as { spec: { containers: Array<{ args: string[] }> } }).spec.containers[0].args;
+        expect(args).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
+        expect(byKind('Service').map((s) => s.metadata.name)).toContain('redis');
+      } else {
+        expect(env).toEqual(SERVICES.map(() => undefined)); // REDIS_URL would drop the Sentinel settings
+        expect(objects.every((o) => o.metadata.namespace === 'meeting')).toBe(true);
+      }
+    },
+  );
 });

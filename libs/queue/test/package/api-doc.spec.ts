@@ -16,13 +16,20 @@ type Entry = keyof typeof ENTRIES;
 
 function exportedNames(): Record<Entry, string[]> {
   const program = ts.createProgram(Object.values(ENTRIES), {
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, experimentalDecorators: true, skipLibCheck: true, noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    experimentalDecorators: true,
+    skipLibCheck: true,
+    noEmit: true,
   });
   const checker = program.getTypeChecker();
   const names = {} as Record<Entry, string[]>;
   for (const [entry, file] of Object.entries(ENTRIES) as [Entry, string][]) {
     const symbol = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
-    names[entry] = checker.getExportsOfModule(symbol).map((s) => s.name).sort();
+    names[entry] = checker
+      .getExportsOfModule(symbol)
+      .map((s) => s.name)
+      .sort();
   }
   return names;
 }
@@ -49,7 +56,8 @@ describe('the public API', () => {
 
   it('the core entry and everything it imports never import @nestjs/*', () => {
     const program = ts.createProgram([ENTRIES['@meeting/queue']], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, noEmit: true });
-    const offenders = program.getSourceFiles()
+    const offenders = program
+      .getSourceFiles()
       .filter((file) => file.fileName.startsWith(join(LIB, 'src')))
       .filter((file) => /from '@nestjs\//.test(file.text) || /require\('@nestjs\//.test(file.text))
       .map((file) => file.fileName.slice(LIB.length + 1));

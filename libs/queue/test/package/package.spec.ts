@@ -35,13 +35,24 @@ async function npm(cwd: string, args: string[]): Promise<string> {
  * .d.ts (the package's must not refer to modules the project lacks, such as @nestjs/* without Nest).
  */
 async function compile(dir: string, file: string, checkDeclarations: boolean): Promise<void> {
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, esModuleInterop: true,
-      experimentalDecorators: true, emitDecoratorMetadata: true, skipLibCheck: !checkDeclarations, types: ['node'], outDir: 'out',
-    },
-    files: [file],
-  }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        strict: true,
+        esModuleInterop: true,
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        skipLibCheck: !checkDeclarations,
+        types: ['node'],
+        outDir: 'out',
+      },
+      files: [file],
+    }),
+  );
   await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: dir }).catch((error: { stdout?: string }) => {
     throw new Error(`tsc failed in the scratch project:\n${error.stdout}`);
   });
@@ -50,7 +61,9 @@ async function compile(dir: string, file: string, checkDeclarations: boolean): P
 /** Runs a compiled consumer; returns the `result` of its JSON line and all it printed. */
 async function consume(dir: string, file: string, redisUrl: string): Promise<{ result: Record<string, unknown>; output: string }> {
   const { stdout, stderr } = await run(process.execPath, [join('out', file)], {
-    cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: redisUrl, NO_COLOR: '1' }, timeout: 60_000,
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: redisUrl, NO_COLOR: '1' },
+    timeout: 60_000,
   }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
     throw new Error(`${file} failed: ${error.message}\n${error.stdout}\n${error.stderr}`);
   });
@@ -87,8 +100,15 @@ describe('the packed @meeting/queue in a project outside the repository', () => 
     [plainApp, nestApp] = await Promise.all([
       scratchProject(scratch, 'plain', tarball, ['ioredis', '@types/node']),
       scratchProject(scratch, 'nest', tarball, [
-        'ioredis', '@types/node', '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', '@nestjs/microservices', '@nestjs/terminus',
-        'reflect-metadata', 'rxjs',
+        'ioredis',
+        '@types/node',
+        '@nestjs/common',
+        '@nestjs/core',
+        '@nestjs/platform-express',
+        '@nestjs/microservices',
+        '@nestjs/terminus',
+        'reflect-metadata',
+        'rxjs',
       ]),
     ]);
   });
@@ -100,11 +120,23 @@ describe('the packed @meeting/queue in a project outside the repository', () => 
 
   it('ships compiled code, type declarations, the Lua scripts and the exports map, and nothing of the tests', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
-    const files = stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining([
-      'package.json', 'index.js', 'index.d.ts', 'nest/index.js', 'nest/index.d.ts', 'testing/index.js', 'testing/index.d.ts',
-      'queue/redis/lua/publish.lua', 'queue/redis/lua/fetch.lua',
-    ]));
+    const files = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'index.js',
+        'index.d.ts',
+        'nest/index.js',
+        'nest/index.d.ts',
+        'testing/index.js',
+        'testing/index.d.ts',
+        'queue/redis/lua/publish.lua',
+        'queue/redis/lua/fetch.lua',
+      ]),
+    );
     expect(files.filter((f) => f.endsWith('.lua')).length).toBeGreaterThan(20);
     expect(files.filter((f) => /\.spec\.|\/testing\/.*-kit|test-helpers/.test(f))).toEqual([]);
   });

@@ -41,8 +41,11 @@ class AwayFixture {
   constructor(redisUrl: string, args: string[] = []) {
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_TEST_URL: redisUrl, NO_COLOR: '1' };
     delete env.REDIS_URL;
-    this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'libs/queue/test/fixtures/redis-away.ts'), ...args],
-      { cwd: ROOT, env, stdio: 'pipe' });
+    this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'libs/queue/test/fixtures/redis-away.ts'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: 'pipe',
+    });
     // Lines of both streams: the fixture's own JSON lines (stdout) and the default logger's lines
     // (group `Redis`: warnings such as "unreachable" go to stderr, the rest to stdout).
     const splitter = () => {
@@ -80,10 +83,15 @@ class AwayFixture {
   }
 
   async waitFor(check: (l: Line) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    await waitFor(() => {
-      if (this.child.exitCode !== null) throw new Error(`fixture exited (${this.child.exitCode}) waiting for ${what}; stderr: ${this.stderr.slice(-2000)}`);
-      return this.lines.some(check) || check({});
-    }, `${what}; stdout tail: ${this.stdout.slice(-1500)}; stderr tail: ${this.stderr.slice(-500)}`, timeoutMs, 20);
+    await waitFor(
+      () => {
+        if (this.child.exitCode !== null) throw new Error(`fixture exited (${this.child.exitCode}) waiting for ${what}; stderr: ${this.stderr.slice(-2000)}`);
+        return this.lines.some(check) || check({});
+      },
+      `${what}; stdout tail: ${this.stdout.slice(-1500)}; stderr tail: ${this.stderr.slice(-500)}`,
+      timeoutMs,
+      20,
+    );
   }
 
   kill(): void {
@@ -129,7 +137,12 @@ describe('Redis away: publish timeout, outage logs', () => {
     expect(timeout.waitedMs).toBeGreaterThanOrEqual(300);
     expect(performance.now() - started).toBeGreaterThanOrEqual(299);
     expect(timeout.message).toMatch(/queue "away" got no answer from Redis after \d+ ms .*may or may not have been stored/);
-    const batchError = await queue.publishBatch([{ type: 't', payload: 3 }, { type: 't', payload: 4 }]).catch((e: unknown) => e);
+    const batchError = await queue
+      .publishBatch([
+        { type: 't', payload: 3 },
+        { type: 't', payload: 4 },
+      ])
+      .catch((e: unknown) => e);
     expect(batchError).toBeInstanceOf(PublishTimeoutError);
     expect(batchError).toMatchObject({ queue: 'away', messageCount: 2 });
     await waitFor(() => logger.matching(/unreachable/).length > 0, 'the outage logged');
@@ -167,20 +180,28 @@ describe('Redis away: publish timeout, outage logs', () => {
     try {
       await fixture.waitFor((l) => l.ready === true, 'the fixture ready (ts-node start)', 90_000);
       fixture.send('work');
-      await fixture.waitFor(() => fixture.count((l) => l.handled !== undefined) === 3 && fixture.count((l) => l.event !== undefined) === 2,
-        'three tasks and two events handled before the outage');
+      await fixture.waitFor(
+        () => fixture.count((l) => l.handled !== undefined) === 3 && fixture.count((l) => l.event !== undefined) === 2,
+        'three tasks and two events handled before the outage',
+      );
 
       await server.stop();
       await fixture.waitFor(() => fixture.outageLines('unreachable').length === 3, 'an "unreachable" line from each of the 3 groups');
       await server.restart();
       await fixture.waitFor(() => fixture.outageLines(' back after ').length === 3, 'a "back" line from each of the 3 groups', 20_000);
       fixture.send('work');
-      await fixture.waitFor(() => fixture.count((l) => l.handled !== undefined) === 6 && fixture.count((l) => l.event !== undefined) === 4,
-        'three tasks and two events handled after the outage');
+      await fixture.waitFor(
+        () => fixture.count((l) => l.handled !== undefined) === 6 && fixture.count((l) => l.event !== undefined) === 4,
+        'three tasks and two events handled after the outage',
+      );
       fixture.send('stop');
       expect(await fixture.exited).toBe(0);
 
-      const groups = (pattern: string) => fixture.outageLines(pattern).map((l) => l.group).sort();
+      const groups = (pattern: string) =>
+        fixture
+          .outageLines(pattern)
+          .map((l) => l.group)
+          .sort();
       expect(groups('unreachable')).toEqual(['Redis', 'manager', 'standalone']);
       expect(groups(' back after ')).toEqual(['Redis', 'manager', 'standalone']);
       for (const l of fixture.outageLines('unreachable')) expect(l.line).toMatch(/Redis redis:\/\/(:\*\*\*@)?127\.0\.0\.1:\d+(\/0)? unreachable: \S/);
@@ -208,19 +229,31 @@ describe('event bus default prefix', () => {
 
   test('createEventBus and a QueueManager with defaults use the same prefix and meet', async () => {
     expect(DEFAULT_EVENT_BUS_PREFIX).toBe('mq:ev');
-    const manager = await QueueManager.create({
-      service_name: 'producer', redis: { url: server.url }, event_bus: { type: 'redis_pubsub' }, metrics: { default_metrics: false },
-      task_scheduler: { enabled: false }, task_dispatcher: { enabled: false },
-    }, { env: {} });
+    const manager = await QueueManager.create(
+      {
+        service_name: 'producer',
+        redis: { url: server.url },
+        event_bus: { type: 'redis_pubsub' },
+        metrics: { default_metrics: false },
+        task_scheduler: { enabled: false },
+        task_dispatcher: { enabled: false },
+      },
+      { env: {} },
+    );
     await manager.start();
     const client = createRedisClient({ url: server.url });
     const bus = createEventBus({ type: 'redis_pubsub', serviceName: 'consumer', client });
     const seen: string[] = [];
     await bus.subscribe('room.*', (event) => void seen.push(event.type));
-    await waitFor(async () => {
-      await manager.events.publish('room.1', 'joined');
-      return seen.length > 0;
-    }, 'an event of the manager reaching the standalone bus', 10_000, 100);
+    await waitFor(
+      async () => {
+        await manager.events.publish('room.1', 'joined');
+        return seen.length > 0;
+      },
+      'an event of the manager reaching the standalone bus',
+      10_000,
+      100,
+    );
     expect(seen[0]).toBe('joined');
     await bus.close();
     client.disconnect();

@@ -16,10 +16,14 @@ describe('Redis restart with AOF', () => {
     const queue = createQueue({ name: 'restart', backend: { type: 'redis', client, prefix: uniquePrefix('aof') }, idleBlockMs: 200 });
     const seen = new Set<number>();
     let gate = false;
-    queue.process<number>('r', async (m) => {
-      while (!gate) await sleep(20);
-      seen.add(m.payload);
-    }, { concurrency: 5 });
+    queue.process<number>(
+      'r',
+      async (m) => {
+        while (!gate) await sleep(20);
+        seen.add(m.payload);
+      },
+      { concurrency: 5 },
+    );
     const N = 1000;
     for (let i = 0; i < N; i += 250) {
       await queue.publishBatch(Array.from({ length: 250 }, (_, j) => ({ type: 'r', payload: i + j })));
@@ -49,8 +53,12 @@ describe('Redis restart with AOF', () => {
     for (let round = 0; round < 6; round++) {
       const inFlight = Array.from({ length: 50 }, (_, i) =>
         i % 5 === 0
-          ? queue.publishBatch([{ type: 'k', payload: [round, i, 0] }, { type: 'k', payload: [round, i, 1] }])
-          : queue.publish({ type: 'k', payload: [round, i] }).then((id) => [id]));
+          ? queue.publishBatch([
+              { type: 'k', payload: [round, i, 0] },
+              { type: 'k', payload: [round, i, 1] },
+            ])
+          : queue.publish({ type: 'k', payload: [round, i] }).then((id) => [id]),
+      );
       await new Promise((resolve) => setImmediate(resolve));
       await server.kill();
       await server.restart();

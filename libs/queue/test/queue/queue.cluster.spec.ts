@@ -5,6 +5,11 @@ import { describeQueueConformance } from './queue.conformance';
 describe('priority queue conformance: Redis Cluster (3 masters)', () => {
   describeQueueConformance(async () => {
     const cluster = await spawnRedisCluster(3);
-    return redisFixture('cluster', () => cluster.client(), uniquePrefix('cluster'), () => cluster.cleanup());
+    return redisFixture(
+      'cluster',
+      () => cluster.client(),
+      uniquePrefix('cluster'),
+      () => cluster.cleanup(),
+    );
   });
 });

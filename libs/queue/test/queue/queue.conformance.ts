@@ -27,7 +27,14 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
   test('strict mode: highest non-empty tier first, FIFO inside a tier', async () => {
     const { queue } = make({ prefetch: 1 });
     const published: Array<[Priority, number]> = [
-      ['low', 1], ['normal', 2], ['critical', 3], ['high', 4], ['low', 5], ['critical', 6], ['normal', 7], ['high', 8],
+      ['low', 1],
+      ['normal', 2],
+      ['critical', 3],
+      ['high', 4],
+      ['low', 5],
+      ['critical', 6],
+      ['normal', 7],
+      ['high', 8],
     ];
     for (const [priority, n] of published) await queue.publish({ type: 't', payload: n, priority });
     const order: number[] = [];
@@ -69,10 +76,14 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const { queue } = make(options);
     await queue.publishBatch(Array.from({ length: 600 }, () => ({ type: 'mix', payload: 'low', priority: 'low' as Priority })));
     const starts: string[] = [];
-    queue.process<string>('mix', async (m) => {
-      starts.push(m.payload);
-      await sleep(1);
-    }, { concurrency });
+    queue.process<string>(
+      'mix',
+      async (m) => {
+        starts.push(m.payload);
+        await sleep(1);
+      },
+      { concurrency },
+    );
     await waitFor(() => starts.length >= 150, '150 lows started');
     await queue.publishBatch(Array.from({ length: criticals }, () => ({ type: 'mix', payload: 'critical', priority: 'critical' as Priority })));
     const publishedAt = starts.length;
@@ -100,10 +111,14 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const N = 300;
     await queue.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'ps', payload: i, priority: 'low' as Priority })));
     const started: Array<{ n: number; attempt: number }> = [];
-    queue.process<number>('ps', async (m, ctx) => {
-      started.push({ n: m.payload, attempt: ctx.attempt });
-      await sleep(1);
-    }, { concurrency: 1 });
+    queue.process<number>(
+      'ps',
+      async (m, ctx) => {
+        started.push({ n: m.payload, attempt: ctx.attempt });
+        await sleep(1);
+      },
+      { concurrency: 1 },
+    );
     await waitFor(() => started.length >= 100, '100 started');
     await queue.pause();
     const atPause = started.length;
@@ -129,10 +144,14 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const N = 300;
     await controller.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'px', payload: i, priority: 'low' as Priority })));
     let started = 0;
-    worker.process<number>('px', async () => {
-      started++;
-      await sleep(1);
-    }, { concurrency: 2 });
+    worker.process<number>(
+      'px',
+      async () => {
+        started++;
+        await sleep(1);
+      },
+      { concurrency: 2 },
+    );
     await waitFor(() => started >= 100, '100 started');
     await controller.pause();
     const atPause = started;
@@ -154,13 +173,17 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const counts = new Map<number, number>();
     let running = 0;
     let maxRunning = 0;
-    queue.process<number>('n', async (m) => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      await sleep(0);
-      counts.set(m.payload, (counts.get(m.payload) ?? 0) + 1);
-      running--;
-    }, { concurrency: 50 });
+    queue.process<number>(
+      'n',
+      async (m) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(0);
+        counts.set(m.payload, (counts.get(m.payload) ?? 0) + 1);
+        running--;
+      },
+      { concurrency: 50 },
+    );
     await waitFor(() => counts.size === N, 'all 10,000', 30_000);
     await sleep(50);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
@@ -352,19 +375,26 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const { queue } = fixture.create({ name, idleBlockMs: 200 });
     const gate = deferred();
     const started: string[] = [];
-    queue.process<string>('dl', async (m) => {
-      started.push(m.payload);
-      if (m.payload.startsWith('old')) await gate.promise;
-      return `result of ${m.payload}`;
-    }, { concurrency: 3 });
+    queue.process<string>(
+      'dl',
+      async (m) => {
+        started.push(m.payload);
+        if (m.payload.startsWith('old')) await gate.promise;
+        return `result of ${m.payload}`;
+      },
+      { concurrency: 3 },
+    );
     const oldIds = await queue.publishBatch([0, 1, 2].map((i) => ({ type: 'dl', payload: `old-${i}` })));
     await waitFor(() => started.length === 3, 'three handlers running');
     await fixture.loseData(name);
     const newIds = await queue.publishBatch([0, 1, 2].map((i) => ({ type: 'dl', payload: `new-${i}` })));
     expect(newIds.filter((id) => oldIds.includes(id))).toEqual([]);
     gate.resolve();
-    await waitFor(async () => (await Promise.all(newIds.map((id) => queue.getStatus(id)))).every((s) => s?.state === 'completed'),
-      'the new messages completed', 20_000);
+    await waitFor(
+      async () => (await Promise.all(newIds.map((id) => queue.getStatus(id)))).every((s) => s?.state === 'completed'),
+      'the new messages completed',
+      20_000,
+    );
     for (const [i, id] of newIds.entries()) expect((await queue.getStatus(id))!.result).toBe(`result of new-${i}`);
     for (const id of oldIds) expect(await queue.getStatus(id)).toBeNull();
     expect(started.sort()).toEqual(['new-0', 'new-1', 'new-2', 'old-0', 'old-1', 'old-2']);
@@ -453,7 +483,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(await queue.stats()).toMatchObject({ total_failed: 1, total_retried: 1, total_processed: 1 });
   });
 
-  test('a handler\'s own timeoutMs is the same one limit: the smaller of it and the message\'s applies', async () => {
+  test("a handler's own timeoutMs is the same one limit: the smaller of it and the message's applies", async () => {
     const { queue } = make({ maxRetries: 0 });
     const limits: number[] = [];
     const hang = async (m: QueueMessage, ctx: { signal: AbortSignal }) => {
@@ -489,12 +519,19 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const name = uniqueName();
     const { queue } = fixture.create({ name });
     const started: string[] = [];
-    queue.process<string>('g', async (m, ctx) => {
-      started.push(m.payload);
-      if (m.payload === 'quick') await sleep(50);
-      else await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-    }, { concurrency: 2 });
-    const [quick, stuck] = await queue.publishBatch([{ type: 'g', payload: 'quick' }, { type: 'g', payload: 'stuck' }]);
+    queue.process<string>(
+      'g',
+      async (m, ctx) => {
+        started.push(m.payload);
+        if (m.payload === 'quick') await sleep(50);
+        else await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      },
+      { concurrency: 2 },
+    );
+    const [quick, stuck] = await queue.publishBatch([
+      { type: 'g', payload: 'quick' },
+      { type: 'g', payload: 'stuck' },
+    ]);
     await waitFor(() => started.length === 2, 'both started');
     await queue.close({ drainTimeoutMs: 300 });
     expect((await queue.getStatus(quick))!.state).toBe('completed');
@@ -510,8 +547,12 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
   test('payload over the limit is refused with PayloadTooLargeError and nothing is enqueued', async () => {
     const { queue } = make({ maxPayloadBytes: 1000 });
     await expect(queue.publish({ type: 'big', payload: 'x'.repeat(2000) })).rejects.toBeInstanceOf(PayloadTooLargeError);
-    await expect(queue.publishBatch([{ type: 'big', payload: 'ok' }, { type: 'big', payload: 'é'.repeat(600) }]))
-      .rejects.toThrow(/1202 bytes, over the limit of 1000 bytes/);
+    await expect(
+      queue.publishBatch([
+        { type: 'big', payload: 'ok' },
+        { type: 'big', payload: 'é'.repeat(600) },
+      ]),
+    ).rejects.toThrow(/1202 bytes, over the limit of 1000 bytes/);
     expect((await queue.stats()).total_published).toBe(0);
     const { queue: defaults } = make();
     await expect(defaults.publish({ type: 'big', payload: 'x'.repeat(1024 * 1024) })).rejects.toBeInstanceOf(PayloadTooLargeError);
@@ -519,7 +560,9 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
 
   test('invalid options are refused with an error naming the option; a bad batch enqueues nothing', async () => {
     const { queue } = make();
-    await expect(queue.publish({ type: 't', priority: 'urgent' as Priority })).rejects.toThrow('publish.priority: expected one of critical, high, normal, low, got "urgent"');
+    await expect(queue.publish({ type: 't', priority: 'urgent' as Priority })).rejects.toThrow(
+      'publish.priority: expected one of critical, high, normal, low, got "urgent"',
+    );
     await expect(queue.publish({ type: 'has space' })).rejects.toThrow(/publish\.type/);
     await expect(queue.publish({ type: 't', delayMs: -5 })).rejects.toThrow(/publish\.delayMs/);
     await expect(queue.publish({ type: 't', maxRetries: 1.5 })).rejects.toThrow(/publish\.maxRetries/);
@@ -614,35 +657,56 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       }
       if (m.payload === 7) throw new Error('always');
     });
-    await queue.publishBatch(Array.from({ length: 8 }, (_, i) => ({ type: 'st', payload: i, priority: i % 2 ? 'high' : 'low' as Priority })));
+    await queue.publishBatch(Array.from({ length: 8 }, (_, i) => ({ type: 'st', payload: i, priority: i % 2 ? 'high' : ('low' as Priority) })));
     await queue.publish({ type: 'st', payload: 100, delayMs: 60_000 });
     await waitFor(async () => {
       const s = await queue.stats();
       return s.total_processed === 7 && s.total_dead_letter === 1;
     }, 'all settled');
     expect(await queue.stats()).toEqual({
-      total_published: 9, total_processed: 7, total_failed: 4, total_retried: 3, total_dead_letter: 1, dead_letter_trimmed: 0,
-      queue_length: { critical: 0, high: 0, normal: 0, low: 0 }, processing_count: 0, delayed_count: 1, dead_letter_count: 1, outbox_size: 0,
+      total_published: 9,
+      total_processed: 7,
+      total_failed: 4,
+      total_retried: 3,
+      total_dead_letter: 1,
+      dead_letter_trimmed: 0,
+      queue_length: { critical: 0, high: 0, normal: 0, low: 0 },
+      processing_count: 0,
+      delayed_count: 1,
+      dead_letter_count: 1,
+      outbox_size: 0,
     });
   });
   test('peek: tiers head first, delayed and in flight soonest first, completed newest first; nothing is taken', async () => {
     const { queue } = make({ prefetch: 1 });
-    const ids = await queue.publishBatch([{ type: 'p', payload: 1 }, { type: 'p', payload: 2, priority: 'high' }, { type: 'p', payload: 3 }]);
+    const ids = await queue.publishBatch([
+      { type: 'p', payload: 1 },
+      { type: 'p', payload: 2, priority: 'high' },
+      { type: 'p', payload: 3 },
+    ]);
     const late = await queue.publish({ type: 'p', payload: 'late', delayMs: 120_000 });
     const soon = await queue.publish({ type: 'p', payload: 'soon', delayMs: 60_000 });
     const garbage = await fixture.injectGarbage(queue.name, 'bad-body');
     const normal = await queue.peek('normal', { limit: 10 });
     expect(normal.total).toBe(3);
-    expect(normal.items.map((i) => [i.id, i.type, i.payload, i.attempts])).toEqual([[ids[0], 'p', 1, 0], [ids[2], 'p', 3, 0], [garbage, null, null, 0]]);
+    expect(normal.items.map((i) => [i.id, i.type, i.payload, i.attempts])).toEqual([
+      [ids[0], 'p', 1, 0],
+      [ids[2], 'p', 3, 0],
+      [garbage, null, null, 0],
+    ]);
     expect((await queue.peek('normal', { offset: 1, limit: 1 })).items.map((i) => i.id)).toEqual([ids[2]]);
     expect((await queue.peek('high')).items).toEqual([expect.objectContaining({ id: ids[1], priority: 'high', payload: 2 })]);
     expect((await queue.peek('delayed')).items.map((i) => i.id)).toEqual([soon, late]);
     expect((await queue.stats()).queue_length).toEqual({ critical: 0, high: 1, normal: 3, low: 0 });
     const release = deferred();
-    queue.process('p', async (m) => {
-      await release.promise;
-      return { got: m.payload };
-    }, { concurrency: 1 });
+    queue.process(
+      'p',
+      async (m) => {
+        await release.promise;
+        return { got: m.payload };
+      },
+      { concurrency: 1 },
+    );
     // The worker may hold a second message (leased, waiting for the slot): look for the high one.
     const inflight = await waitFor(async () => (await queue.peek('inflight')).items.find((i) => i.id === ids[1]), 'the high message in flight');
     expect(inflight).toMatchObject({ id: ids[1], attempts: 1 });
@@ -650,7 +714,13 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     release.resolve();
     await waitFor(async () => (await queue.peek('completed')).total === 3, 'three completed');
     const completed = (await queue.peek('completed')).items;
-    expect(completed.map((i) => [i.id, i.result]).sort()).toEqual([[ids[0], { got: 1 }], [ids[1], { got: 2 }], [ids[2], { got: 3 }]].sort());
+    expect(completed.map((i) => [i.id, i.result]).sort()).toEqual(
+      [
+        [ids[0], { got: 1 }],
+        [ids[1], { got: 2 }],
+        [ids[2], { got: 3 }],
+      ].sort(),
+    );
     const times = completed.map((i) => i.at ?? 0);
     expect(times).toEqual([...times].sort((a, b) => b - a)); // newest first
   });

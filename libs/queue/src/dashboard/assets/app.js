@@ -20,9 +20,23 @@
   }
   const num = (v, field) => el('td', { class: 'num', 'data-field': field }, v === null || v === undefined ? '-' : String(v));
   const time = (ms) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
-  const ago = (ms) => (ms === undefined || ms === null ? '-' : `${((ms) / 1000).toFixed(1)} s`);
+  const ago = (ms) => (ms === undefined || ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
   const text = (v) => (v === undefined ? '' : JSON.stringify(v, null, 2));
-  const table = (headers, rows) => el('table', {}, el('thead', {}, el('tr', {}, headers.map((h) => el('th', {}, h)))), el('tbody', {}, rows));
+  const table = (headers, rows) =>
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          headers.map((h) => el('th', {}, h)),
+        ),
+      ),
+      el('tbody', {}, rows),
+    );
 
   function notice(message, isError) {
     const n = document.getElementById('notice');
@@ -64,18 +78,27 @@
       previous = data;
       return [
         el('h2', {}, `Queues under prefix "${data.prefix}"`),
-        data.queues.length === 0 ? el('p', {}, 'No queues.') : table(
-          ['Queue', 'Paused', ...TIERS, 'In flight', 'Delayed', 'Dead letters', 'Processed', 'Failed', 'Done/s', 'Failed/s'],
-          data.queues.map((q) => el('tr', { 'data-queue': q.name },
-            el('td', {}, el('a', { href: `#/queue/${encodeURIComponent(q.name)}` }, q.name)),
-            el('td', { 'data-field': 'paused', class: q.paused ? 'paused' : '' }, q.paused ? 'paused' : 'no'),
-            TIERS.map((t) => num(q.tiers[t], t)),
-            num(q.inflight, 'inflight'), num(q.delayed, 'delayed'),
-            el('td', { class: 'num', 'data-field': 'deadLetters' }, el('a', { href: `#/dlq/${encodeURIComponent(q.name)}` }, String(q.deadLetters))),
-            num(q.processed, 'processed'), num(q.failed, 'failed'),
-            num(rates[q.name] ? rates[q.name].processed : null, 'processedRate'), num(rates[q.name] ? rates[q.name].failed : null, 'failedRate'),
-          )),
-        ),
+        data.queues.length === 0
+          ? el('p', {}, 'No queues.')
+          : table(
+              ['Queue', 'Paused', ...TIERS, 'In flight', 'Delayed', 'Dead letters', 'Processed', 'Failed', 'Done/s', 'Failed/s'],
+              data.queues.map((q) =>
+                el(
+                  'tr',
+                  { 'data-queue': q.name },
+                  el('td', {}, el('a', { href: `#/queue/${encodeURIComponent(q.name)}` }, q.name)),
+                  el('td', { 'data-field': 'paused', class: q.paused ? 'paused' : '' }, q.paused ? 'paused' : 'no'),
+                  TIERS.map((t) => num(q.tiers[t], t)),
+                  num(q.inflight, 'inflight'),
+                  num(q.delayed, 'delayed'),
+                  el('td', { class: 'num', 'data-field': 'deadLetters' }, el('a', { href: `#/dlq/${encodeURIComponent(q.name)}` }, String(q.deadLetters))),
+                  num(q.processed, 'processed'),
+                  num(q.failed, 'failed'),
+                  num(rates[q.name] ? rates[q.name].processed : null, 'processedRate'),
+                  num(rates[q.name] ? rates[q.name].failed : null, 'failedRate'),
+                ),
+              ),
+            ),
       ];
     },
 
@@ -83,19 +106,55 @@
       const data = await api(`queues/${encodeURIComponent(name)}`);
       const q = data.info;
       const now = data.at;
-      const messages = (page, when) => table(['Id', 'Type', 'Priority', 'Attempts', when, 'Payload / result'], page.items.map((m) => el('tr', { 'data-id': m.id },
-        el('td', {}, m.id), el('td', {}, m.type || '-'), el('td', {}, m.priority || '-'), num(m.attempts),
-        el('td', {}, page.target === 'completed' ? time(m.at) : ago(m.at - now)),
-        el('td', {}, el('pre', {}, text(page.target === 'completed' ? m.result : m.payload))))));
+      const messages = (page, when) =>
+        table(
+          ['Id', 'Type', 'Priority', 'Attempts', when, 'Payload / result'],
+          page.items.map((m) =>
+            el(
+              'tr',
+              { 'data-id': m.id },
+              el('td', {}, m.id),
+              el('td', {}, m.type || '-'),
+              el('td', {}, m.priority || '-'),
+              num(m.attempts),
+              el('td', {}, page.target === 'completed' ? time(m.at) : ago(m.at - now)),
+              el('td', {}, el('pre', {}, text(page.target === 'completed' ? m.result : m.payload))),
+            ),
+          ),
+        );
       return [
         el('h2', {}, `Queue ${name} `, q.paused ? el('span', { class: 'paused' }, '(paused)') : null),
-        el('p', {}, adminButton(q.paused ? 'Resume' : 'Pause', () => act(q.paused ? 'resume' : 'pause', `queues/${encodeURIComponent(name)}/${q.paused ? 'resume' : 'pause'}`, 'POST')),
-          ' ', el('a', { href: `#/dlq/${encodeURIComponent(name)}` }, `${q.deadLetters} dead letters`)),
-        table([...TIERS, 'In flight', 'Delayed', 'Published', 'Processed', 'Failed', 'Retried'],
-          [el('tr', {}, TIERS.map((t) => num(q.tiers[t], t)), num(q.inflight), num(q.delayed), num(q.published), num(q.processed), num(q.failed), num(q.retried))]),
-        el('h3', {}, `In flight (${data.inflight.total}) — lease ends in`), messages(data.inflight, 'Lease ends in'),
-        el('h3', {}, `Delayed (${data.delayed.total})`), messages(data.delayed, 'Due in'),
-        el('h3', {}, `Recently completed (${data.completed.total})`), messages(data.completed, 'Finished'),
+        el(
+          'p',
+          {},
+          adminButton(q.paused ? 'Resume' : 'Pause', () =>
+            act(q.paused ? 'resume' : 'pause', `queues/${encodeURIComponent(name)}/${q.paused ? 'resume' : 'pause'}`, 'POST'),
+          ),
+          ' ',
+          el('a', { href: `#/dlq/${encodeURIComponent(name)}` }, `${q.deadLetters} dead letters`),
+        ),
+        table(
+          [...TIERS, 'In flight', 'Delayed', 'Published', 'Processed', 'Failed', 'Retried'],
+          [
+            el(
+              'tr',
+              {},
+              TIERS.map((t) => num(q.tiers[t], t)),
+              num(q.inflight),
+              num(q.delayed),
+              num(q.published),
+              num(q.processed),
+              num(q.failed),
+              num(q.retried),
+            ),
+          ],
+        ),
+        el('h3', {}, `In flight (${data.inflight.total}) — lease ends in`),
+        messages(data.inflight, 'Lease ends in'),
+        el('h3', {}, `Delayed (${data.delayed.total})`),
+        messages(data.delayed, 'Due in'),
+        el('h3', {}, `Recently completed (${data.completed.total})`),
+        messages(data.completed, 'Finished'),
       ];
     },
 
@@ -104,16 +163,41 @@
       const base = `queues/${encodeURIComponent(name)}/dead-letters`;
       return [
         el('h2', {}, `Dead letters of ${name} (${data.total})`),
-        el('p', {}, adminButton('Replay all', () => confirm(`Replay all ${data.total} dead letters of ${name}?`) && act('replay all', `${base}/replay-all`, 'POST'), { id: 'replay-all' }), ' ',
+        el(
+          'p',
+          {},
+          adminButton('Replay all', () => confirm(`Replay all ${data.total} dead letters of ${name}?`) && act('replay all', `${base}/replay-all`, 'POST'), {
+            id: 'replay-all',
+          }),
+          ' ',
           adminButton('Purge', () => confirm(`Delete all ${data.total} dead letters of ${name}?`) && act('purge', `${base}/purge`, 'POST'), { id: 'purge' }),
-          session.admin ? null : el('em', {}, ' read-only: log in with the admin token to replay or delete')),
-        table(['Id', 'Type', 'Dead at', 'Attempts', 'Reason', 'Error', 'Payload', ''], data.items.map((d) => el('tr', { 'data-id': d.id },
-          el('td', {}, d.id), el('td', {}, d.type || '(invalid)'), el('td', {}, time(d.deadAt)), num(d.attempts), el('td', {}, d.reason),
-          el('td', {}, d.error ? `${d.error.name}: ${d.error.message}` : '-', d.error && d.error.stack ? el('pre', { class: 'bad' }, d.error.stack) : null),
-          el('td', {}, el('pre', { 'data-field': 'payload' }, d.raw !== undefined ? d.raw : text(d.payload))),
-          el('td', {}, adminButton('Replay', () => act(`replay ${d.id}`, `${base}/${encodeURIComponent(d.id)}/replay`, 'POST'), { class: 'replay' }), ' ',
-            adminButton('Delete', () => confirm(`Delete dead letter ${d.id}?`) && act(`delete ${d.id}`, `${base}/${encodeURIComponent(d.id)}`, 'DELETE'), { class: 'delete' })),
-        ))),
+          session.admin ? null : el('em', {}, ' read-only: log in with the admin token to replay or delete'),
+        ),
+        table(
+          ['Id', 'Type', 'Dead at', 'Attempts', 'Reason', 'Error', 'Payload', ''],
+          data.items.map((d) =>
+            el(
+              'tr',
+              { 'data-id': d.id },
+              el('td', {}, d.id),
+              el('td', {}, d.type || '(invalid)'),
+              el('td', {}, time(d.deadAt)),
+              num(d.attempts),
+              el('td', {}, d.reason),
+              el('td', {}, d.error ? `${d.error.name}: ${d.error.message}` : '-', d.error && d.error.stack ? el('pre', { class: 'bad' }, d.error.stack) : null),
+              el('td', {}, el('pre', { 'data-field': 'payload' }, d.raw !== undefined ? d.raw : text(d.payload))),
+              el(
+                'td',
+                {},
+                adminButton('Replay', () => act(`replay ${d.id}`, `${base}/${encodeURIComponent(d.id)}/replay`, 'POST'), { class: 'replay' }),
+                ' ',
+                adminButton('Delete', () => confirm(`Delete dead letter ${d.id}?`) && act(`delete ${d.id}`, `${base}/${encodeURIComponent(d.id)}`, 'DELETE'), {
+                  class: 'delete',
+                }),
+              ),
+            ),
+          ),
+        ),
       ];
     },
 
@@ -122,10 +206,30 @@
       const when = (s) => (!s.when ? 'once' : s.when.cron ? `cron ${s.when.cron} ${s.when.tz}` : `every ${s.when.everyMs} ms`);
       return [
         el('h2', {}, `Scheduled and recurring tasks (${data.items.length})`),
-        table(['Scheduler', 'Id', 'Type', 'Queue', 'When', 'Next run', 'Payload', ''], data.items.map((s) => el('tr', { 'data-id': s.id },
-          el('td', {}, s.scheduler), el('td', {}, s.id), el('td', {}, s.task.type), el('td', {}, s.task.queue), el('td', {}, when(s)), el('td', {}, time(s.nextRunAt)),
-          el('td', {}, el('pre', {}, text(s.task.payload))),
-          el('td', {}, adminButton(s.kind === 'once' ? 'Cancel' : 'Remove', () => confirm(`${s.kind === 'once' ? 'Cancel' : 'Remove'} ${s.id}?`) && act(`cancel ${s.id}`, 'schedules/cancel', 'POST', { id: s.id })))))),
+        table(
+          ['Scheduler', 'Id', 'Type', 'Queue', 'When', 'Next run', 'Payload', ''],
+          data.items.map((s) =>
+            el(
+              'tr',
+              { 'data-id': s.id },
+              el('td', {}, s.scheduler),
+              el('td', {}, s.id),
+              el('td', {}, s.task.type),
+              el('td', {}, s.task.queue),
+              el('td', {}, when(s)),
+              el('td', {}, time(s.nextRunAt)),
+              el('td', {}, el('pre', {}, text(s.task.payload))),
+              el(
+                'td',
+                {},
+                adminButton(
+                  s.kind === 'once' ? 'Cancel' : 'Remove',
+                  () => confirm(`${s.kind === 'once' ? 'Cancel' : 'Remove'} ${s.id}?`) && act(`cancel ${s.id}`, 'schedules/cancel', 'POST', { id: s.id }),
+                ),
+              ),
+            ),
+          ),
+        ),
       ];
     },
 
@@ -133,9 +237,21 @@
       const data = await api('groups');
       return [
         el('h2', {}, 'Stream consumer groups'),
-        table(['Channel', 'Group', 'Stream length', 'Pending', 'Lag', 'Consumers'], data.groups.map((g) => el('tr', {},
-          el('td', {}, g.channel), el('td', {}, g.group), num(g.length), num(g.pending), num(g.lag),
-          el('td', {}, g.consumers.map((c) => `${c.name} (${c.pending} pending, idle ${(c.idleMs / 1000).toFixed(0)} s)`).join(', '))))),
+        table(
+          ['Channel', 'Group', 'Stream length', 'Pending', 'Lag', 'Consumers'],
+          data.groups.map((g) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, g.channel),
+              el('td', {}, g.group),
+              num(g.length),
+              num(g.pending),
+              num(g.lag),
+              el('td', {}, g.consumers.map((c) => `${c.name} (${c.pending} pending, idle ${(c.idleMs / 1000).toFixed(0)} s)`).join(', ')),
+            ),
+          ),
+        ),
       ];
     },
   };
@@ -143,8 +259,16 @@
   async function refresh() {
     clearTimeout(timer);
     const [, page, arg] = (location.hash || '#/').slice(1).split('/');
-    const render = page === 'queue' ? () => routes.queue(decodeURIComponent(arg)) : page === 'dlq' ? () => routes.dlq(decodeURIComponent(arg))
-      : page === 'schedules' ? routes.schedules : page === 'groups' ? routes.groups : routes.overview;
+    const render =
+      page === 'queue'
+        ? () => routes.queue(decodeURIComponent(arg))
+        : page === 'dlq'
+          ? () => routes.dlq(decodeURIComponent(arg))
+          : page === 'schedules'
+            ? routes.schedules
+            : page === 'groups'
+              ? routes.groups
+              : routes.overview;
     try {
       session = await api('session');
       document.getElementById('session').textContent = session.admin ? 'admin' : 'read-only';

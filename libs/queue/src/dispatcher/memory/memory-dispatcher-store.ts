@@ -53,8 +53,18 @@ export class MemoryDispatcherStore implements DispatcherStore {
     this.hub.done.set(marker, now + this.retentionMs);
     this.sweepMarkers(now);
     const results = this.hub.resultsOf(f.origin);
-    results.entries.push({ entryId: String(++this.hub.seq), taskId: f.taskId, type: f.type, ok: f.ok, valueJson: f.valueJson,
-      attempts: f.attempts, finishedAt: now, webhookUrl: f.webhookUrl, traceparent: f.traceparent, tracestate: f.tracestate });
+    results.entries.push({
+      entryId: String(++this.hub.seq),
+      taskId: f.taskId,
+      type: f.type,
+      ok: f.ok,
+      valueJson: f.valueJson,
+      attempts: f.attempts,
+      finishedAt: now,
+      webhookUrl: f.webhookUrl,
+      traceparent: f.traceparent,
+      tracestate: f.tracestate,
+    });
     if (results.entries.length > this.resultsMaxLen) results.entries.shift();
     results.waiter.wake();
     if (f.replyTo) {

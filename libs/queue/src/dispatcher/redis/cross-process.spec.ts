@@ -35,8 +35,13 @@ describe('Dispatcher across processes (Redis)', () => {
     api = createDispatcher({
       service: 'api-local',
       backend: { type: 'redis', client, prefix, queuePrefix: prefix },
-      routes: { slow: { queue: 'worker' }, flaky: { queue: 'worker', maxRetries: 2 }, fail: { queue: 'worker', maxRetries: 0 },
-        add: { queue: 'worker' }, sleepy: { queue: 'worker', timeoutMs: 150, maxRetries: 1 } },
+      routes: {
+        slow: { queue: 'worker' },
+        flaky: { queue: 'worker', maxRetries: 2 },
+        fail: { queue: 'worker', maxRetries: 0 },
+        add: { queue: 'worker' },
+        sleepy: { queue: 'worker', timeoutMs: 150, maxRetries: 1 },
+      },
       webhook: { backoffMs: 50 },
     });
   }, 150_000);
@@ -53,14 +58,18 @@ describe('Dispatcher across processes (Redis)', () => {
   async function watchStates(taskId: string, until: TaskState[]): Promise<TaskState[]> {
     const seen: TaskState[] = [];
     snapshots.clear();
-    await waitFor(async () => {
-      const s = await api.getStatus(taskId);
-      if (s && seen[seen.length - 1] !== s.state) {
-        seen.push(s.state);
-        snapshots.set(s.state, s);
-      }
-      return !!s && until.includes(s.state);
-    }, 10_000, `task ${taskId} to reach ${until.join('/')}`);
+    await waitFor(
+      async () => {
+        const s = await api.getStatus(taskId);
+        if (s && seen[seen.length - 1] !== s.state) {
+          seen.push(s.state);
+          snapshots.set(s.state, s);
+        }
+        return !!s && until.includes(s.state);
+      },
+      10_000,
+      `task ${taskId} to reach ${until.join('/')}`,
+    );
     return seen;
   }
 
@@ -98,8 +107,8 @@ describe('Dispatcher across processes (Redis)', () => {
 
   it('two caller replicas each get only their own replies', async () => {
     const [a, b] = await Promise.all([startCaller(), startCaller()]);
-    const ask = (caller: FixtureProcess, who: string, n: number) => caller.request<{ payload: unknown; origin: string }>('wait',
-      { type: 'echo', payload: { who, n }, options: { timeoutMs: 10_000 } });
+    const ask = (caller: FixtureProcess, who: string, n: number) =>
+      caller.request<{ payload: unknown; origin: string }>('wait', { type: 'echo', payload: { who, n }, options: { timeoutMs: 10_000 } });
     const results = await Promise.all(Array.from({ length: 20 }, (_, n) => [ask(a, 'a', n), ask(b, 'b', n)]).flat());
     results.forEach((r, i) => expect(r).toMatchObject({ origin: 'api', payload: { who: i % 2 === 0 ? 'a' : 'b', n: Math.floor(i / 2) } }));
     await Promise.all([a.stop(), b.stop()]);
@@ -126,7 +135,8 @@ describe('Dispatcher across processes (Redis)', () => {
     const taskId = await caller.request<string>('dispatch', { type: 'fail', payload: { message: 'nope' } });
     await waitFor(() => caller.events.some((e) => e.task.taskId === taskId), 10_000, 'the onFailed callback');
     expect(caller.events.filter((e) => e.task.taskId === taskId)).toEqual([
-      { event: 'failed', task: expect.objectContaining({ taskId, error: expect.objectContaining({ name: 'ValidationError', message: 'nope' }) }) }]);
+      { event: 'failed', task: expect.objectContaining({ taskId, error: expect.objectContaining({ name: 'ValidationError', message: 'nope' }) }) },
+    ]);
     await caller.stop();
   });
 

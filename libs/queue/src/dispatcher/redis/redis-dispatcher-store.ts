@@ -77,9 +77,19 @@ export class RedisDispatcherStore implements DispatcherStore {
     const k = this.keysFor(f.origin);
     const keys = [k.done(f.taskId), k.results];
     if (f.replyTo) keys.push(k.reply(f.replyTo));
-    const written = await this.lua.run<number>(this.client, 'finish', keys, [f.ok ? '1' : '0', f.valueJson, f.attempts,
-      this.options.retentionMs, this.options.resultsMaxLen, f.taskId, f.type, f.webhookUrl ?? '', Math.max(60_000, this.options.claimIdleMs),
-      f.traceparent ?? '', f.tracestate ?? '']);
+    const written = await this.lua.run<number>(this.client, 'finish', keys, [
+      f.ok ? '1' : '0',
+      f.valueJson,
+      f.attempts,
+      this.options.retentionMs,
+      this.options.resultsMaxLen,
+      f.taskId,
+      f.type,
+      f.webhookUrl ?? '',
+      Math.max(60_000, this.options.claimIdleMs),
+      f.traceparent ?? '',
+      f.tracestate ?? '',
+    ]);
     return written === 1;
   }
 
@@ -90,15 +100,24 @@ export class RedisDispatcherStore implements DispatcherStore {
       const group = this.options.service;
       if (!this.ownPendingRead) {
         // entries this consumer name read before a restart and never acknowledged
-        const own = (await this.client.xreadgroup('GROUP', group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.results, '0')) as
-          Array<[string, StreamEntry[]]> | null;
+        const own = (await this.client.xreadgroup('GROUP', group, this.consumer, 'COUNT', count, 'STREAMS', this.keys.results, '0')) as Array<
+          [string, StreamEntry[]]
+        > | null;
         const entries = own?.[0]?.[1] ?? [];
         if (entries.length < count) this.ownPendingRead = true;
         if (entries.length > 0) return this.parse(entries);
       }
       if (Date.now() >= this.nextClaimAt) {
-        const [cursor, claimed] = (await this.client.call('XAUTOCLAIM', this.keys.results, group, this.consumer,
-          String(this.options.claimIdleMs), this.claimCursor, 'COUNT', String(count))) as [string, StreamEntry[]];
+        const [cursor, claimed] = (await this.client.call(
+          'XAUTOCLAIM',
+          this.keys.results,
+          group,
+          this.consumer,
+          String(this.options.claimIdleMs),
+          this.claimCursor,
+          'COUNT',
+          String(count),
+        )) as [string, StreamEntry[]];
         this.claimCursor = cursor;
         if (cursor === '0-0') this.nextClaimAt = Date.now() + Math.max(500, Math.floor(this.options.claimIdleMs / 2));
         const parsed = this.parse(claimed);
@@ -106,8 +125,18 @@ export class RedisDispatcherStore implements DispatcherStore {
       }
       this.resultsConn ??= duplicateClient(this.client);
       const block = Math.max(1, Math.min(blockMs, this.nextClaimAt - Date.now()));
-      const read = (await this.resultsConn.xreadgroup('GROUP', group, this.consumer, 'COUNT', count, 'BLOCK', block,
-        'STREAMS', this.keys.results, '>')) as Array<[string, StreamEntry[]]> | null;
+      const read = (await this.resultsConn.xreadgroup(
+        'GROUP',
+        group,
+        this.consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        block,
+        'STREAMS',
+        this.keys.results,
+        '>',
+      )) as Array<[string, StreamEntry[]]> | null;
       return this.parse(read?.[0]?.[1] ?? []);
     } catch (error) {
       if (this.closed) return [];
@@ -172,8 +201,18 @@ export class RedisDispatcherStore implements DispatcherStore {
       const [entryId, flat] = entry;
       const f: Record<string, string> = {};
       for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
-      out.push({ entryId, taskId: f.taskId, type: f.type, ok: f.ok === '1', valueJson: f.value, attempts: Number(f.attempts),
-        finishedAt: Number(f.finishedAt), webhookUrl: f.hook || undefined, traceparent: f.traceparent || undefined, tracestate: f.tracestate || undefined });
+      out.push({
+        entryId,
+        taskId: f.taskId,
+        type: f.type,
+        ok: f.ok === '1',
+        valueJson: f.value,
+        attempts: Number(f.attempts),
+        finishedAt: Number(f.finishedAt),
+        webhookUrl: f.hook || undefined,
+        traceparent: f.traceparent || undefined,
+        tracestate: f.tracestate || undefined,
+      });
     }
     return out;
   }

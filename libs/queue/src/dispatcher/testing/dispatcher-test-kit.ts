@@ -31,8 +31,12 @@ export function memoryDispatcherKit(): DispatcherKit {
     dispatcher(options, queueOptions) {
       const local = options.localQueue ?? options.service;
       const names = new Set([...Object.values(options.routes ?? {}).map((r) => r.queue), local]);
-      const d = createDispatcher({ ...options, backend: { type: 'memory', hub }, queues: [...names].map((n) => queue(n, n === local ? queueOptions : {})),
-        blockMs: 200 });
+      const d = createDispatcher({
+        ...options,
+        backend: { type: 'memory', hub },
+        queues: [...names].map((n) => queue(n, n === local ? queueOptions : {})),
+        blockMs: 200,
+      });
       dispatchers.push(d);
       return d;
     },

@@ -65,10 +65,16 @@ export class LocalEventBus<E extends object = Record<string, unknown>> extends B
     if (entries.length === 0) return { id: event.id, handlers: 0, errors: [], dropped: false };
     this.counters.received++;
     return new Promise<EmitResult>((resolve) => {
-      this.dispatch(entries, event, { channel: type, deliveryCount: 1 }, (errors) => {
-        this.processed++;
-        resolve({ id: event.id, handlers: entries.length, errors, dropped: false });
-      }, 'wait').then((accepted) => {
+      this.dispatch(
+        entries,
+        event,
+        { channel: type, deliveryCount: 1 },
+        (errors) => {
+          this.processed++;
+          resolve({ id: event.id, handlers: entries.length, errors, dropped: false });
+        },
+        'wait',
+      ).then((accepted) => {
         if (!accepted) resolve({ id: event.id, handlers: 0, errors: [], dropped: true });
       });
     });

@@ -72,9 +72,12 @@ describe('RedisPubSubEventBus', () => {
     await bus.subscribe('ch', (e) => void got.push(e.data));
     expect(await serverSubscriptions(`${prefix}:ch`)).toEqual([1, 0]);
     await admin.client('KILL', 'TYPE', 'pubsub');
-    await waitFor(async () => (await serverSubscriptions(`${prefix}:ch`))[0] === 1
-      && ((await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).trim().split('\n').filter(Boolean).length === 1,
-    'subscribed again after the kill');
+    await waitFor(
+      async () =>
+        (await serverSubscriptions(`${prefix}:ch`))[0] === 1 &&
+        ((await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).trim().split('\n').filter(Boolean).length === 1,
+      'subscribed again after the kill',
+    );
     await bus.publish('ch', 't', 'after-kill');
     await waitFor(() => got.length === 1, 'delivery after the kill');
     expect(got).toEqual(['after-kill']);
@@ -93,7 +96,18 @@ describe('RedisPubSubEventBus', () => {
 
     await bus.subscribe('ch', (e) => void got.push(e.data));
     await admin.publish(`${prefix}:ch`, 'not json');
-    await admin.publish(`${prefix}:ch`, encodeEnvelope({ specversion: '1.0', id: 'x1', source: 'other-tool', type: 't', time: new Date().toISOString(), datacontenttype: 'application/json', data: 42 }));
+    await admin.publish(
+      `${prefix}:ch`,
+      encodeEnvelope({
+        specversion: '1.0',
+        id: 'x1',
+        source: 'other-tool',
+        type: 't',
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        data: 42,
+      }),
+    );
     await waitFor(() => got.length === 1, 'the valid envelope');
     expect(got).toEqual([42]);
     expect(bus.stats().invalid_events).toBe(1);

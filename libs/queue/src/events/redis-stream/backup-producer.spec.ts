@@ -32,7 +32,13 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     // claimIdleMs long: these tests are about the outbox; a reclaim after a late renewal on a starved
     // machine would redeliver (at-least-once) and break their exact in-order checks.
     const b = createEventBus({
-      type: 'redis_stream', client, prefix: extra.prefix, serviceName, consumerName: `${serviceName}-1`, claimIdleMs: 30_000, blockMs: 500,
+      type: 'redis_stream',
+      client,
+      prefix: extra.prefix,
+      serviceName,
+      consumerName: `${serviceName}-1`,
+      claimIdleMs: 30_000,
+      blockMs: 500,
       outbox: { maxSize: extra.outboxSize ?? 10_000 },
     });
     buses.push(b);
@@ -56,7 +62,12 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     await stopRedis();
     const ids: string[] = [];
     for (let i = 0; i < 1000; i += 10) {
-      ids.push(...(await producer.publishBatch('meeting_events', Array.from({ length: 10 }, (_, j) => ({ type: 'tick', data: i + j })))));
+      ids.push(
+        ...(await producer.publishBatch(
+          'meeting_events',
+          Array.from({ length: 10 }, (_, j) => ({ type: 'tick', data: i + j })),
+        )),
+      );
     }
     expect(ids).toHaveLength(1000);
     expect(producer.stats().outbox_size).toBe(1000);
@@ -79,7 +90,10 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     await stopRedis();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await producer.publish('media_events', 'tick', i));
-    const overflow = producer.publishBatch('media_events', [{ type: 'tick', data: 'a' }, { type: 'tick', data: 'b' }]);
+    const overflow = producer.publishBatch('media_events', [
+      { type: 'tick', data: 'a' },
+      { type: 'tick', data: 'b' },
+    ]);
     await expect(overflow).rejects.toBeInstanceOf(OutboxFullError);
     await expect(overflow).rejects.toMatchObject({ code: 'OUTBOX_FULL', maxSize: 5 });
     await expect(overflow).rejects.toThrow(/full \(5 items/);
@@ -100,7 +114,10 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     // Written before the stop: an append whose reply the stop cut off stays in the outbox and is sent again.
     await waitFor(() => producer.stats().total_published === 1 && producer.stats().outbox_size === 0, 'the warm-up event written to Redis');
     await stopRedis();
-    await producer.publishBatch('ch', [{ type: 'tick', data: 1 }, { type: 'tick', data: 2 }]);
+    await producer.publishBatch('ch', [
+      { type: 'tick', data: 1 },
+      { type: 'tick', data: 2 },
+    ]);
     await server.restart();
     await waitFor(() => clients.every((c) => c.status === 'ready'), 'reconnected');
     const report = await producer.close();

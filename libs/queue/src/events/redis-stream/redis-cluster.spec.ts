@@ -25,8 +25,16 @@ describe('event buses on Redis Cluster', () => {
 
   it('redis_stream: publishes, consumes and dead-letters on channels in different slots', async () => {
     const prefix = uniquePrefix('cl');
-    const bus: RedisStreamEventBus = createEventBus({ type: 'redis_stream', client, prefix, serviceName: 'svc', consumerName: 'c1',
-      claimIdleMs: 200, maxDeliveries: 2, blockMs: 500 });
+    const bus: RedisStreamEventBus = createEventBus({
+      type: 'redis_stream',
+      client,
+      prefix,
+      serviceName: 'svc',
+      consumerName: 'c1',
+      claimIdleMs: 200,
+      maxDeliveries: 2,
+      blockMs: 500,
+    });
     buses.push(bus);
     const channels = ['meeting_events', 'media_events', 'signaling_events'];
     const slots = await Promise.all(channels.map((c) => client.call('CLUSTER', 'KEYSLOT', new StreamKeys(prefix, c).stream)));
@@ -39,7 +47,11 @@ describe('event buses on Redis Cluster', () => {
         got.push(`${channel}:${e.data}`);
       });
     }
-    for (const channel of channels) await bus.publishBatch(channel, [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
+    for (const channel of channels)
+      await bus.publishBatch(channel, [
+        { type: 't', data: 1 },
+        { type: 't', data: 2 },
+      ]);
     await bus.publish('media_events', 't', 'poison');
     await waitFor(() => got.length === 6, 'six events across slots');
     expect(got.sort()).toEqual(channels.flatMap((c) => [`${c}:1`, `${c}:2`]).sort());

@@ -48,7 +48,10 @@ describe('RedisStreamEventBus', () => {
     }
     const producer = streamBus(prefix, 'producer', 'p1');
     for (let i = 0; i < 200; i += 20) {
-      await producer.publishBatch('meeting_events', Array.from({ length: 20 }, (_, j) => ({ type: 'meeting.tick', data: i + j })));
+      await producer.publishBatch(
+        'meeting_events',
+        Array.from({ length: 20 }, (_, j) => ({ type: 'meeting.tick', data: i + j })),
+      );
     }
     const all = Array.from({ length: 200 }, (_, i) => i);
     await waitFor(() => received.a1.length + received.a2.length >= 200 && received.b1.length + received.b2.length >= 200, 'both services got 200');
@@ -72,7 +75,10 @@ describe('RedisStreamEventBus', () => {
     await before.close();
 
     for (let i = 0; i < 1000; i += 100) {
-      await producer.publishBatch('media_events', Array.from({ length: 100 }, (_, j) => ({ type: 'media.tick', data: i + j })));
+      await producer.publishBatch(
+        'media_events',
+        Array.from({ length: 100 }, (_, j) => ({ type: 'media.tick', data: i + j })),
+      );
     }
     const lag = (await producer.lag(['media_events'])).find((g) => g.group === 'recorder');
     expect(lag).toMatchObject({ channel: 'media_events', group: 'recorder', lag: 1000, pending: 0 });
@@ -124,7 +130,10 @@ describe('RedisStreamEventBus', () => {
       await stuck.promise;
     });
     const producer = streamBus(prefix, 'producer', 'p1');
-    await producer.publishBatch('tasks', [1, 2, 3, 4, 5].map((n) => ({ type: 'task', data: n })));
+    await producer.publishBatch(
+      'tasks',
+      [1, 2, 3, 4, 5].map((n) => ({ type: 'task', data: n })),
+    );
     await waitFor(() => started === 5, 'dying consumer holds five entries');
     const report = await dying.close({ drainTimeoutMs: 0 });
     expect(report.unfinished).toBe(5);
@@ -134,7 +143,13 @@ describe('RedisStreamEventBus', () => {
     const reclaimed: Array<[number, number]> = [];
     await peer.subscribe('tasks', (e, ctx) => void reclaimed.push([e.data as number, ctx.deliveryCount]));
     await waitFor(() => reclaimed.length === 5, 'peer reclaimed five entries');
-    expect(reclaimed.sort()).toEqual([[1, 2], [2, 2], [3, 2], [4, 2], [5, 2]]);
+    expect(reclaimed.sort()).toEqual([
+      [1, 2],
+      [2, 2],
+      [3, 2],
+      [4, 2],
+      [5, 2],
+    ]);
     await waitFor(async () => (await producer.lag(['tasks'])).find((g) => g.group === 'svc')?.pending === 0, 'acknowledged by the peer');
   });
 
@@ -195,7 +210,10 @@ describe('RedisStreamEventBus', () => {
       started++;
       await stuck.promise;
     });
-    await bus.publishBatch('busy', Array.from({ length: 5 }, (_, i) => ({ type: 't', data: i })));
+    await bus.publishBatch(
+      'busy',
+      Array.from({ length: 5 }, (_, i) => ({ type: 't', data: i })),
+    );
     await waitFor(() => started === 1 && bus.stats().buffered === 1, 'one running, one buffered');
     const report = await bus.close({ drainTimeoutMs: 50 });
     expect(report.unfinished).toBe(2);
@@ -251,8 +269,10 @@ describe('RedisStreamEventBus', () => {
     await client.xadd(stream, `${at}-0`, ...fields('same millisecond'));
     await client.xadd(stream, `${at + 5}-0`, ...fields('after'));
     await client.sadd(StreamKeys.registry(prefix), 'meeting.room');
-    await waitFor(async () => (await bus.lag(['meeting.room'])).some((g) => g.pending === 0 && g.lastDeliveredId === `${at + 5}-0`),
-      'the group to read and acknowledge the channel up to the last entry');
+    await waitFor(
+      async () => (await bus.lag(['meeting.room'])).some((g) => g.pending === 0 && g.lastDeliveredId === `${at + 5}-0`),
+      'the group to read and acknowledge the channel up to the last entry',
+    );
     expect(seen).toEqual(['same millisecond', 'after']);
   });
 

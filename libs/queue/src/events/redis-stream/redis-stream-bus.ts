@@ -59,7 +59,8 @@ export class RedisStreamEventBus extends BaseEventBus {
     super(opts, `EventBus:redis_stream:${opts.serviceName}`);
     this.lua.install(opts.client);
     this.acks = new StreamAckBatcher(opts.client, opts.serviceName, (error, stream, ids) =>
-      this.logger.warn(`XACK of ${ids.length} entries on ${stream} failed (they stay pending and are delivered again): ${(error as Error).message}`));
+      this.logger.warn(`XACK of ${ids.length} entries on ${stream} failed (they stay pending and are delivered again): ${(error as Error).message}`),
+    );
     if (opts.outboxEnabled) {
       this.outbox = new Outbox<OutboxItem>(opts.outboxMaxSize, `event outbox of ${opts.serviceName}`);
       opts.client.on('ready', this.onReady);
@@ -127,8 +128,10 @@ export class RedisStreamEventBus extends BaseEventBus {
     this.patternSince.set(key, `${ms - 1}-${MAX_STREAM_SEQ}`);
     await this.discover();
     if (!this.discoveryTimer) {
-      this.discoveryTimer = setInterval(() => void this.discover().catch((error) =>
-        this.logger.warn(`channel discovery failed: ${(error as Error).message}`)), this.opts.discoveryIntervalMs);
+      this.discoveryTimer = setInterval(
+        () => void this.discover().catch((error) => this.logger.warn(`channel discovery failed: ${(error as Error).message}`)),
+        this.opts.discoveryIntervalMs,
+      );
       this.discoveryTimer.unref();
     }
   }
@@ -164,7 +167,12 @@ export class RedisStreamEventBus extends BaseEventBus {
     }
     const unsent = outbox.takeAll();
     if (unsent.length > 0) {
-      this.logger.error(`closed with ${unsent.length} event(s) not sent (Redis unreachable): ${unsent.slice(0, 10).map((u) => u.event.id).join(', ')}${unsent.length > 10 ? ', ...' : ''}`);
+      this.logger.error(
+        `closed with ${unsent.length} event(s) not sent (Redis unreachable): ${unsent
+          .slice(0, 10)
+          .map((u) => u.event.id)
+          .join(', ')}${unsent.length > 10 ? ', ...' : ''}`,
+      );
     }
     return unsent;
   }
@@ -176,8 +184,7 @@ export class RedisStreamEventBus extends BaseEventBus {
     // Registered first: a registration failing after the append would keep the events in the
     // outbox and send them twice.
     await this.register(channel);
-    await this.lua.run(this.opts.client, 'publish', [keys.stream],
-      [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
+    await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
     this.counters.published += events.length;
   }
 
@@ -192,9 +199,16 @@ export class RedisStreamEventBus extends BaseEventBus {
     const outbox = this.outbox;
     if (!outbox || outbox.size === 0 || this.opts.client.status !== 'ready') return;
     try {
-      const sent = await outbox.flush((batch) => this.write(batch[0].channel, batch.map((item) => item.event)), {
-        sameBatch: (a, b) => a.channel === b.channel,
-      });
+      const sent = await outbox.flush(
+        (batch) =>
+          this.write(
+            batch[0].channel,
+            batch.map((item) => item.event),
+          ),
+        {
+          sameBatch: (a, b) => a.channel === b.channel,
+        },
+      );
       if (sent > 0) this.logger.log(`sent ${sent} event(s) from the outbox`);
     } catch (error) {
       this.logger.warn(`outbox flush stopped, will retry: ${(error as Error).message}`);
@@ -205,7 +219,10 @@ export class RedisStreamEventBus extends BaseEventBus {
     if (this.patternSince.size === 0 || this.closed) return;
     const channels = await this.opts.client.smembers(StreamKeys.registry(this.opts.prefix));
     for (const channel of channels) {
-      const since = this.registry.patternsMatching(channel).map((p) => this.patternSince.get(p)).filter((s): s is string => !!s);
+      const since = this.registry
+        .patternsMatching(channel)
+        .map((p) => this.patternSince.get(p))
+        .filter((s): s is string => !!s);
       if (since.length === 0) continue;
       since.sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]));
       await this.ensureConsumer(channel, since[0]);
@@ -256,26 +273,40 @@ export class RedisStreamEventBus extends BaseEventBus {
     if (entries.length === 0) return false;
     this.counters.received++;
     const context: EventContext = { channel, deliveryCount: entry.deliveries, streamId: entry.id };
-    const accepted = await this.dispatch(entries, event, context, async (errors) => {
-      try {
-        if (errors.length === 0) {
-          this.acks.ack(keys.stream, entry.id);
-        } else if (entry.deliveries >= this.opts.maxDeliveries) {
-          const first = errors[0] instanceof Error ? errors[0].message : String(errors[0]);
-          await this.deadLetter(keys, entry.id, entry.deliveries,
-            `handler_error: failed on delivery ${entry.deliveries} of ${this.opts.maxDeliveries}: ${first.slice(0, 500)}`);
+    const accepted = await this.dispatch(
+      entries,
+      event,
+      context,
+      async (errors) => {
+        try {
+          if (errors.length === 0) {
+            this.acks.ack(keys.stream, entry.id);
+          } else if (entry.deliveries >= this.opts.maxDeliveries) {
+            const first = errors[0] instanceof Error ? errors[0].message : String(errors[0]);
+            await this.deadLetter(
+              keys,
+              entry.id,
+              entry.deliveries,
+              `handler_error: failed on delivery ${entry.deliveries} of ${this.opts.maxDeliveries}: ${first.slice(0, 500)}`,
+            );
+          }
+          // else: stays pending; reclaimed after claimIdleMs and delivered again
+        } finally {
+          done();
         }
-        // else: stays pending; reclaimed after claimIdleMs and delivered again
-      } finally {
-        done();
-      }
-    }, 'wait');
+      },
+      'wait',
+    );
     return accepted;
   }
 
   private async deadLetter(keys: StreamKeys, id: string, deliveries: number, reason: string): Promise<void> {
-    await this.lua.run(this.opts.client, 'dead-letter', [keys.stream, keys.dead],
-      [this.opts.serviceName, this.opts.deadLetterMaxLen, 1, id, deliveries, reason]);
+    await this.lua.run(
+      this.opts.client,
+      'dead-letter',
+      [keys.stream, keys.dead],
+      [this.opts.serviceName, this.opts.deadLetterMaxLen, 1, id, deliveries, reason],
+    );
     this.deadLettered++;
     this.logger.warn(`entry ${id} on "${keys.channel}" moved to the dead-letter stream: ${reason}`);
   }

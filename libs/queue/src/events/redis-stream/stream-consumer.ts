@@ -78,8 +78,12 @@ export class StreamChannelConsumer {
       }
       const free = this.deps.pool.free;
       if (free === 0 || this.stopped) return;
-      const [entries, dead] = await lua.run<[Array<[string, number, string[]]>, number]>(client, 'claim', [keys.stream, keys.dead],
-        [group, options.consumerName, options.claimIdleMs, Math.min(options.readCount, free), options.maxDeliveries, options.deadLetterMaxLen]);
+      const [entries, dead] = await lua.run<[Array<[string, number, string[]]>, number]>(
+        client,
+        'claim',
+        [keys.stream, keys.dead],
+        [group, options.consumerName, options.claimIdleMs, Math.min(options.readCount, free), options.maxDeliveries, options.deadLetterMaxLen],
+      );
       if (dead > 0) this.deps.onDeadLettered(dead);
       for (const [id, deliveries, fields] of entries) await this.take(id, fields, Number(deliveries));
     } catch (error) {
@@ -97,8 +101,18 @@ export class StreamChannelConsumer {
         await this.unlessStopped(pool.waitForSpace());
         if (this.stopped) break;
         const count = Math.max(1, Math.min(options.readCount, pool.free));
-        const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count,
-          'BLOCK', options.blockMs, 'STREAMS', keys.stream, '>')) as ReadReply;
+        const reply = (await this.blocking!.xreadgroup(
+          'GROUP',
+          group,
+          options.consumerName,
+          'COUNT',
+          count,
+          'BLOCK',
+          options.blockMs,
+          'STREAMS',
+          keys.stream,
+          '>',
+        )) as ReadReply;
         backoff.succeeded();
         this.lastError = '';
         for (const [, entries] of reply ?? []) {

@@ -20,7 +20,10 @@ export class StreamKeys {
   /** Entries that failed `maxDeliveries` times: `<prefix>:{<channel>}:dead`. */
   readonly dead: string;
 
-  constructor(prefix: string, readonly channel: string) {
+  constructor(
+    prefix: string,
+    readonly channel: string,
+  ) {
     this.stream = `${prefix}:{${channel}}:stream`;
     this.dead = `${prefix}:{${channel}}:dead`;
   }

@@ -56,13 +56,15 @@ export class QueueClientProxy extends ClientProxy {
     const { data, options } = unpack(packet.data);
     const pattern = this.normalizePattern(packet.pattern);
     void this.connect()
-      .then((manager) => manager.dispatcher.dispatchAndWait(pattern, data, {
-        timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-        taskTimeoutMs: options.taskTimeoutMs,
-        priority: options.priority ?? this.options.priority,
-        maxRetries: options.maxRetries,
-        delayMs: options.delayMs,
-      }))
+      .then((manager) =>
+        manager.dispatcher.dispatchAndWait(pattern, data, {
+          timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
+          taskTimeoutMs: options.taskTimeoutMs,
+          priority: options.priority ?? this.options.priority,
+          maxRetries: options.maxRetries,
+          delayMs: options.delayMs,
+        }),
+      )
       .then(
         (reply) => {
           if (disposed) return;

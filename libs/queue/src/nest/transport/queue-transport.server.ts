@@ -37,7 +37,8 @@ export class RpcHandlerError extends QueueError {
 
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string')
+    return (error as { message: string }).message;
   return String(error);
 }
 
@@ -70,8 +71,10 @@ export class QueueTransportServer extends Server implements CustomTransportStrat
         if (handler.isEventHandler) {
           subscriptions.push(manager.subscribe(pattern, (event: EventEnvelope, context: EventContext) => this.runEvent(pattern, handler, event, context)));
         } else {
-          manager.registerTaskHandler(pattern, (payload, context) => this.runTask(pattern, handler, payload, context),
-            { queue: this.options.queue, concurrency: this.options.concurrency });
+          manager.registerTaskHandler(pattern, (payload, context) => this.runTask(pattern, handler, payload, context), {
+            queue: this.options.queue,
+            concurrency: this.options.concurrency,
+          });
         }
       }
       await manager.start();
@@ -119,6 +122,11 @@ async function lastOf(result: unknown): Promise<unknown> {
 }
 
 function isFilteredUnknownError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 'error'
-    && (error as { message?: unknown }).message === UNKNOWN_ERROR && Object.keys(error).length === 2;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { status?: unknown }).status === 'error' &&
+    (error as { message?: unknown }).message === UNKNOWN_ERROR &&
+    Object.keys(error).length === 2
+  );
 }

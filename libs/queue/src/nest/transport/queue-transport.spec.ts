@@ -37,7 +37,9 @@ class ServerProcess {
   static start(redisUrl: string): ServerProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_TEST_URL: redisUrl, NODE_ENV: 'production' };
     delete env.REDIS_URL;
-    return new ServerProcess(spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    return new ServerProcess(
+      spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
   }
 
   async waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
@@ -59,17 +61,24 @@ describe('queue transport: a Nest microservice and a client in another process',
 
   beforeAll(async () => {
     redis = await spawnRedis();
-    manager = await QueueManager.create({
-      service_name: 'meeting',
-      redis: { url: redis.url },
-      message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
-      event_bus: { type: 'redis_pubsub' },
-      task_dispatcher: {
-        routes: Object.fromEntries(['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement', 'ordered', 'slow']
-          .map((type) => [type, type === 'video_enhancement' ? { queue: 'ai_tasks', max_retries: 1 } : { queue: 'ai_tasks' }])),
+    manager = await QueueManager.create(
+      {
+        service_name: 'meeting',
+        redis: { url: redis.url },
+        message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
+        event_bus: { type: 'redis_pubsub' },
+        task_dispatcher: {
+          routes: Object.fromEntries(
+            ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement', 'ordered', 'slow'].map((type) => [
+              type,
+              type === 'video_enhancement' ? { queue: 'ai_tasks', max_retries: 1 } : { queue: 'ai_tasks' },
+            ]),
+          ),
+        },
+        metrics: { enabled: false },
       },
-      metrics: { enabled: false },
-    }, { env: {} });
+      { env: {} },
+    );
     client = new QueueClientProxy({ manager, timeoutMs: 20_000 });
   });
 

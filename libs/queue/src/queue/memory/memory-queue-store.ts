@@ -3,8 +3,18 @@ import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
 import { decodeHeader } from '../message-codec';
 import type {
-  Completion, DeliveryRef, FailAction, FetchResult, PeekSection, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
-  StoredPeekItem, StoredPublish, StoredStatus,
+  Completion,
+  DeliveryRef,
+  FailAction,
+  FetchResult,
+  PeekSection,
+  QueueStore,
+  StoreLimits,
+  StoredCounts,
+  StoredDeadLetter,
+  StoredPeekItem,
+  StoredPublish,
+  StoredStatus,
 } from '../queue-store';
 
 const GOLDEN = 0.6180339887498949;
@@ -77,8 +87,12 @@ export class MemoryQueueStore implements QueueStore {
       this.att.set(id, ended);
       const maxRetries = this.maxRetriesOf(id);
       if (maxRetries >= 0 && ended > maxRetries) {
-        const info = JSON.stringify({ reason: 'lease expired on every attempt (worker crashed or stalled)', attempts: ended, deadAt: now,
-          error: { name: 'LeaseExpiredError', message: `lease expired after attempt ${ended}` } });
+        const info = JSON.stringify({
+          reason: 'lease expired on every attempt (worker crashed or stalled)',
+          attempts: ended,
+          deadAt: now,
+          error: { name: 'LeaseExpiredError', message: `lease expired after attempt ${ended}` },
+        });
         if (this.deadLetterEnabled) this.deadLetter(id, info, now);
         else this.drop(id);
       } else {

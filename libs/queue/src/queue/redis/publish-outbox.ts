@@ -74,7 +74,12 @@ export class PublishOutbox {
     }
     const unsent = this.outbox.takeAll();
     if (unsent.length > 0) {
-      this.logger.error(`${unsent.length} message(s) could not be sent before close: ${unsent.slice(0, 20).map((m) => m.id).join(', ')}`);
+      this.logger.error(
+        `${unsent.length} message(s) could not be sent before close: ${unsent
+          .slice(0, 20)
+          .map((m) => m.id)
+          .join(', ')}`,
+      );
     }
     return unsent;
   }

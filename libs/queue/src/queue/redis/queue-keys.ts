@@ -45,7 +45,21 @@ export class QueueKeys {
 
   /** Every fixed key (for deletion of a whole queue in tests and tools). */
   all(): string[] {
-    return [...this.tiers, this.msgs, this.inflight, this.delayed, this.att, this.errors, this.done, this.results,
-      this.dlq, this.dlqinfo, this.stats, this.meta, this.leases, this.wake];
+    return [
+      ...this.tiers,
+      this.msgs,
+      this.inflight,
+      this.delayed,
+      this.att,
+      this.errors,
+      this.done,
+      this.results,
+      this.dlq,
+      this.dlqinfo,
+      this.stats,
+      this.meta,
+      this.leases,
+      this.wake,
+    ];
   }
 }

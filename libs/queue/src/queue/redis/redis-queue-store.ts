@@ -3,13 +3,38 @@ import { LuaCommands } from '../../redis/lua-loader';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type {
-  Completion, DeliveryRef, FailAction, FetchResult, PeekSection, QueueStore, StoreLimits, StoredCounts, StoredDeadLetter,
-  StoredPeekItem, StoredPublish, StoredStatus, WakeFetch, WokenFetch,
+  Completion,
+  DeliveryRef,
+  FailAction,
+  FetchResult,
+  PeekSection,
+  QueueStore,
+  StoreLimits,
+  StoredCounts,
+  StoredDeadLetter,
+  StoredPeekItem,
+  StoredPublish,
+  StoredStatus,
+  WakeFetch,
+  WokenFetch,
 } from '../queue-store';
 import { QueueKeys } from './queue-keys';
 
-const SCRIPTS = ['publish', 'fetch', 'complete', 'fail', 'extend', 'release', 'status', 'counts', 'dlq-page',
-  'dlq-replay', 'dlq-delete', 'set-paused', 'cancel'] as const;
+const SCRIPTS = [
+  'publish',
+  'fetch',
+  'complete',
+  'fail',
+  'extend',
+  'release',
+  'status',
+  'counts',
+  'dlq-page',
+  'dlq-replay',
+  'dlq-delete',
+  'set-paused',
+  'cancel',
+] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number];
 
@@ -78,8 +103,17 @@ export class RedisQueueStore implements QueueStore {
   /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
   private fetchArgs(max: number, leaseMs: number, weights: number[] | null, random: number, lease: string): Array<string | number> {
     const l = this.options.limits;
-    return [max, leaseMs, weights ? 'w' : 's', ...(weights ?? [0, 0, 0, 0]), random, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
-      this.options.deadLetterEnabled ? '1' : '0', lease];
+    return [
+      max,
+      leaseMs,
+      weights ? 'w' : 's',
+      ...(weights ?? [0, 0, 0, 0]),
+      random,
+      l.deadLetterMaxSize,
+      l.deadLetterMaxAgeMs,
+      this.options.deadLetterEnabled ? '1' : '0',
+      lease,
+    ];
   }
 
   private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft]: FetchReply, lease: string): FetchResult {
@@ -120,13 +154,15 @@ export class RedisQueueStore implements QueueStore {
         fetch.onResult(result);
         return { result, max: fetch.max };
       });
-      this.pendingWake = wake.catch((error) => {
-        // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
-        if (!this.closed && this.blocking === blocking) throw error;
-        return null;
-      }).finally(() => {
-        this.pendingWake = undefined;
-      });
+      this.pendingWake = wake
+        .catch((error) => {
+          // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
+          if (!this.closed && this.blocking === blocking) throw error;
+          return null;
+        })
+        .finally(() => {
+          this.pendingWake = undefined;
+        });
     }
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -166,8 +202,7 @@ export class RedisQueueStore implements QueueStore {
       this.client,
       'fail',
       [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, k.leases],
-      [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs,
-        ref.lease],
+      [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs, ref.lease],
     );
     return applied === 1;
   }
@@ -209,7 +244,11 @@ export class RedisQueueStore implements QueueStore {
   async counts(): Promise<StoredCounts> {
     const k = this.keys;
     const r = await this.lua.run<[number, number, number, number, number, number, number, string[]]>(
-      this.client, 'counts', [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats], []);
+      this.client,
+      'counts',
+      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats],
+      [],
+    );
     const counters: Record<string, number> = {};
     for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = Number(r[7][i + 1]);
     return { tiers: [r[0], r[1], r[2], r[3]], processing: r[4], delayed: r[5], dead: r[6], counters };
@@ -225,8 +264,7 @@ export class RedisQueueStore implements QueueStore {
 
   async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
     const k = this.keys;
-    return this.lua.run<string[]>(this.client, 'dlq-replay', [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake],
-      [limit, ...(ids ?? [])]);
+    return this.lua.run<string[]>(this.client, 'dlq-replay', [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake], [limit, ...(ids ?? [])]);
   }
 
   async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
@@ -265,7 +303,10 @@ export class RedisQueueStore implements QueueStore {
 
   private async peekBodies(ids: string[], at: Array<number | null>): Promise<StoredPeekItem[]> {
     if (ids.length === 0) return [];
-    const read = this.client.multi().hmget(this.keys.msgs, ...ids).hmget(this.keys.att, ...ids);
+    const read = this.client
+      .multi()
+      .hmget(this.keys.msgs, ...ids)
+      .hmget(this.keys.att, ...ids);
     const [[, bodies], [, ended]] = (await read.exec()) as Array<[Error | null, Array<string | null>]>;
     return ids.map((id, i) => ({ id, body: bodies[i], endedAttempts: Number(ended[i] ?? 0), at: at[i] }));
   }
@@ -286,7 +327,11 @@ export class RedisQueueStore implements QueueStore {
   private async dlqPage(args: Array<string | number>): Promise<{ items: StoredDeadLetter[]; total: number }> {
     const k = this.keys;
     const [total, ids, times, bodies, infos] = await this.lua.run<[number, string[], string[], Array<string | null>, Array<string | null>]>(
-      this.client, 'dlq-page', [k.dlq, k.dlqinfo, k.msgs], args);
+      this.client,
+      'dlq-page',
+      [k.dlq, k.dlqinfo, k.msgs],
+      args,
+    );
     return {
       total,
       items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),

@@ -42,7 +42,9 @@ export class MemorySchedulerStore implements SchedulerStore {
   async due(limit: number, onceAfter: number): Promise<DueBatch> {
     const now = Date.now();
     const sorted = [...this.next].sort((a, b) => a[1] - b[1]);
-    const items = sorted.filter(([, at]) => at <= now).slice(0, limit)
+    const items = sorted
+      .filter(([, at]) => at <= now)
+      .slice(0, limit)
       .map(([key, occurrence]) => ({ key, occurrence, definition: this.rec.get(key) ?? null }));
     const onceDue: string[] = [];
     let wait: number | null = null;

@@ -48,7 +48,12 @@ export class RedisSchedulerStore implements SchedulerStore {
   private readonly waiter = new ChangeWaiter();
   private subscriber?: RedisClient;
 
-  constructor(private readonly client: RedisClient, prefix: string, name: string, private readonly queuePrefix = 'mq') {
+  constructor(
+    private readonly client: RedisClient,
+    prefix: string,
+    name: string,
+    private readonly queuePrefix = 'mq',
+  ) {
     this.keys = new SchedulerKeys(prefix, name);
     this.lua.install(client);
   }
@@ -76,7 +81,11 @@ export class RedisSchedulerStore implements SchedulerStore {
   async due(limit: number, onceAfter: number): Promise<DueBatch> {
     const k = this.keys;
     const [now, wait, keys, runs, defs, onceDue] = await this.lua.run<[number, number, string[], string[], Array<string | null>, string[]]>(
-      this.client, 'due', [k.next, k.rec, k.once, k.oncedefs], [limit, onceAfter]);
+      this.client,
+      'due',
+      [k.next, k.rec, k.once, k.oncedefs],
+      [limit, onceAfter],
+    );
     return {
       now: Number(now),
       waitMs: wait < 0 ? null : Number(wait),
@@ -121,7 +130,11 @@ export class RedisSchedulerStore implements SchedulerStore {
   async counts(): Promise<StoredSchedulerCounts> {
     const k = this.keys;
     const [flat, active, once, recurring] = await this.lua.run<[string[], number, number, number]>(
-      this.client, 'counts', [k.stats, k.active, k.once, k.rec], []);
+      this.client,
+      'counts',
+      [k.stats, k.active, k.once, k.rec],
+      [],
+    );
     const counters: Record<string, number> = {};
     for (let i = 0; i < flat.length; i += 2) counters[flat[i]] = Number(flat[i + 1]);
     return { counters, active, once, recurring };

@@ -26,7 +26,10 @@ class ShoutHandlers {
   imports: [
     QueueModule.forRoot({
       config: {
-        service_name: 'pack_nest', redis: { url: process.env.REDIS_URL }, message_queue: { queue_name: 'pack_nest' }, event_bus: { enabled: false },
+        service_name: 'pack_nest',
+        redis: { url: process.env.REDIS_URL },
+        message_queue: { queue_name: 'pack_nest' },
+        event_bus: { enabled: false },
         task_dispatcher: { routes: { shout: { queue: 'pack_nest' } } },
       },
       drainTimeoutMs: 2000,
