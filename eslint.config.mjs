@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -23,7 +24,17 @@ const TEST_KITS = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'dist/**', 'coverage/**', '.nx/**', 'tmp/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'dist/**',
+      'coverage/**',
+      '.nx/**',
+      'tmp/**',
+      // Compiled in a scratch project against the packed tarball (package.spec.ts), where @meeting/queue is an installed package.
+      'libs/queue/test/package/consumer/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -77,6 +88,16 @@ export default tseslint.config(
       globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Tests of tools/jest (plain JavaScript specs and the fixtures they run).
+    files: ['tools/jest/**/*.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.jest } },
+  },
+  {
+    // The dashboard's page script runs in the browser.
+    files: ['libs/queue/src/dashboard/assets/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
   },
   prettier,
 );

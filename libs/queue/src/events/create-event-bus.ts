@@ -1,7 +1,6 @@
 import type { EventBus } from './event-bus';
 import {
   EventBusOptions,
-  eventBusPrefix,
   LocalEventBusOptions,
   RedisPubSubEventBusOptions,
   RedisStreamEventBusOptions,

@@ -8,7 +8,7 @@
  * and an @OnTask handler). Needs the npm registry (or npm's cache: installs prefer it).
  */
 import { execFile } from 'child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { promisify } from 'util';
@@ -16,7 +16,10 @@ import { RedisServerHandle, spawnRedis } from '../../src/testing';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '../../../..');
-const ROOT_PACKAGE = require(join(REPO, 'package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const ROOT_PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 
 // Build, pack and two npm installs: about a minute on a quiet machine, several on a loaded one.
