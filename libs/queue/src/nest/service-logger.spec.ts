@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { logSettings, LogSettingError, maskUrlsInText, ServiceLogger } from './service-logger';
 
 /** Lines a logger writes to stdout and stderr while `fn` runs. */
@@ -28,6 +30,25 @@ describe('ServiceLogger', () => {
       new LogSettingError('LOG_LEVEL', 'loud', 'one of verbose, debug, log, warn, error, fatal (info = log)'),
     );
     expect(() => logSettings({ LOG_FORMAT: 'xml' }, false)).toThrow('LOG_FORMAT: expected json or text, got "xml"');
+  });
+
+  it('adds the trace id and span id of the active span to a JSON line, none outside a span', () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const logger = new ServiceLogger('ai-service', {}, false);
+      const ids = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+      const span = trace.wrapSpanContext({ ...ids, traceFlags: 1 });
+      const lines = capture(() => {
+        context.with(trace.setSpan(context.active(), span), () => logger.log('inside', 'Handler'));
+        logger.log('outside', 'Handler');
+      }).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines[0]).toMatchObject({ message: 'inside', ...ids });
+      expect(lines[1]).toMatchObject({ message: 'outside' });
+      expect(lines[1].traceId).toBeUndefined();
+    } finally {
+      context.disable();
+    }
   });
 
   it('writes one JSON object per line with time, level, service, context, message; no ANSI codes; levels below LOG_LEVEL dropped', () => {

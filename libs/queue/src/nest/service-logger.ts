@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { maskRedisUrl } from '../redis/redis-connection';
 
@@ -36,7 +37,7 @@ export function logSettings(env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): { jso
 /**
  * The logger of a service process (Nest 11 ConsoleLogger): JSON lines when stdout is not a terminal
  * or LOG_FORMAT=json, one object per line with time (ISO 8601), level, service, context, message
- * (and pid, stack); text otherwise, coloured only on a terminal. LOG_LEVEL (verbose, debug, log or
+ * (and traceId/spanId of the active OpenTelemetry span when there is one, pid, stack); text otherwise, coloured only on a terminal. LOG_LEVEL (verbose, debug, log or
  * info, warn, error, fatal; default log) sets the least severe level written. Any
  * `scheme://user:password@` in a message has its password masked.
  */
@@ -61,6 +62,7 @@ export class ServiceLogger extends ConsoleLogger {
       service: this.service,
       context: base.context,
       message: typeof message === 'string' ? maskUrlsInText(message) : message,
+      ...activeTraceIds(),
       pid: base.pid,
       timestamp: base.timestamp,
       ...(base.stack ? { stack: typeof base.stack === 'string' ? maskUrlsInText(base.stack) : base.stack } : {}),
@@ -71,4 +73,10 @@ export class ServiceLogger extends ConsoleLogger {
     const text = super.stringifyMessage(message, logLevel) as string;
     return typeof text === 'string' ? maskUrlsInText(text) : text;
   }
+}
+
+/** traceId and spanId of the active OpenTelemetry span (a handler's, a request's), none without one. */
+function activeTraceIds(): { traceId?: string; spanId?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { traceId: span.traceId, spanId: span.spanId } : {};
 }
