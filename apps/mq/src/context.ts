@@ -44,14 +44,20 @@ export function readConfig(options: GlobalOptions, env: NodeJS.ProcessEnv = proc
   }
 }
 
-/** Connects (bounded by `--timeout`), runs `action`, closes. Redis errors become exit 3. */
-export async function withAdmin<T>(options: GlobalOptions, action: (admin: QueueAdmin) => Promise<T>): Promise<T> {
+/** Outage lines of the connection: a one-shot command reports a lost Redis itself (one line, exit 3). */
+const QUIET_OUTAGES = { log: () => undefined, warn: () => undefined };
+
+/**
+ * Connects (bounded by `--timeout`), runs `action`, closes. Redis errors become exit 3. A long-running
+ * command (`dashboard`) passes `logOutages` so an outage and its end are logged.
+ */
+export async function withAdmin<T>(options: GlobalOptions, action: (admin: QueueAdmin) => Promise<T>, logOutages = false): Promise<T> {
   const config = readConfig(options);
   const timeoutMs = Number(options.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw usage(`--timeout: expected milliseconds (an integer >= 1), got ${options.timeout}`);
   let admin: QueueAdmin;
   try {
-    admin = await QueueAdmin.fromConfig(config, timeoutMs);
+    admin = await QueueAdmin.fromConfig(config, timeoutMs, logOutages ? undefined : QUIET_OUTAGES);
   } catch (error) {
     if (error instanceof AdminConnectionError) throw new CliError(error.message, EXIT.unreachable);
     throw error;

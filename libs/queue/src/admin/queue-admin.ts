@@ -9,6 +9,7 @@ import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority } from '../queue/queue.types';
+import type { RedisOutageLogger } from '../redis/outage-log';
 import { createRedisClient, describeRedis, duplicateClient, RedisClient, waitUntilReady } from '../redis/redis-connection';
 import { createScheduler } from '../scheduler/create-scheduler';
 import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
@@ -112,8 +113,13 @@ export class QueueAdmin {
    * applies the configured queue options. Rejects after `connectTimeoutMs` (default
    * `redis.connect_timeout_ms`) when Redis does not answer.
    */
-  static async fromConfig(config: QueueAppConfig, connectTimeoutMs = config.redis.connect_timeout_ms): Promise<QueueAdmin> {
-    const connection = { ...redisConnectionOptions(config, 'admin'), connectTimeoutMs };
+  static async fromConfig(
+    config: QueueAppConfig,
+    connectTimeoutMs = config.redis.connect_timeout_ms,
+    /** Where the connection's outage lines go (default: the console logger); a CLI that reports failures itself passes a quiet one. */
+    logger?: RedisOutageLogger,
+  ): Promise<QueueAdmin> {
+    const connection = { ...redisConnectionOptions(config, 'admin'), connectTimeoutMs, ...(logger ? { logger } : {}) };
     const description = describeRedis(connection);
     const client = createRedisClient(connection);
     let lastError = '';
