@@ -74,6 +74,7 @@ describe('a service built to dist/ runs with production dependencies only (e2e)'
     // Nest's shutdown hooks drain, close, then re-raise the signal.
     service.kill('SIGTERM');
     expect(await exited).toMatch(/^(SIGTERM|code 0)$/);
-    expect(output.join('')).toContain('[QueueManager] shut down');
+    // stdout is not a terminal: JSON log lines (ServiceLogger)
+    expect(output.join('')).toMatch(/"context":"QueueManager","message":"shut down"/);
   });
 });
