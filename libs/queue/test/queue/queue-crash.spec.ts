@@ -7,12 +7,17 @@ import { waitFor } from '../support/wait';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'queue-worker.ts');
 
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+// Four children compile with ts-node before they are ready: slow on a busy machine.
+jest.setTimeout(180_000);
+
+/** Starts a worker child; it is added to `started` at once, so a test that fails while it starts still kills it. */
+function startWorker(env: Record<string, string>, started: ChildProcess[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: join(__dirname, '..', '..', '..', '..'),
   });
+  started.push(child);
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -45,7 +50,7 @@ describe('crash safety: workers killed with SIGKILL mid-run', () => {
       await producer.publishBatch(Array.from({ length: 1000 }, (_, j) => ({ type: 'crash-test', payload: i + j })));
     }
     const env = { REDIS_URL: server.url, QUEUE: name, PREFIX: prefix, VISIBILITY_MS: '1000', WORK_MS: '15' };
-    workers.push(...(await Promise.all([startWorker(env), startWorker(env), startWorker(env), startWorker(env)])));
+    await Promise.all([startWorker(env, workers), startWorker(env, workers), startWorker(env, workers), startWorker(env, workers)]);
     await waitFor(async () => (await client.scard(`${prefix}:processed`)) >= 1000, '1,000 processed', 60_000);
     const victims = workers.slice(0, 2);
     for (const victim of victims) victim.kill('SIGKILL');

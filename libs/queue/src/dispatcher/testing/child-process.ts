@@ -34,7 +34,10 @@ export class FixtureProcess {
     const proc = new FixtureProcess(child);
     await new Promise<void>((resolve, reject) => {
       // Generous: a child compiles its imports with ts-node first, which takes tens of seconds on a busy machine.
-      const timer = setTimeout(() => reject(new Error(`${fixture} not ready within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL'); // never leave a child behind (it would hold the test run's output open)
+        reject(new Error(`${fixture} not ready within ${READY_TIMEOUT_MS / 1000} s`));
+      }, READY_TIMEOUT_MS);
       child.on('message', (m: { ready?: boolean }) => {
         if (m?.ready) {
           clearTimeout(timer);
