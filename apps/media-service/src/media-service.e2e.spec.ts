@@ -60,7 +60,7 @@ describe('media-service (e2e, Redis)', () => {
       .dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 })
       .catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
-    expect(bad.message).toContain('payload.meetingId must be a non-empty string');
+    expect(bad.message).toMatch(/^recording_process: payload\.meetingId: /);
 
     expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toBe(
       'format must be one of mp4, webm, mp3',

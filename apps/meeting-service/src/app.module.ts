@@ -8,6 +8,7 @@ import { MeetingRepository } from './meetings/meeting.repository';
 import { MeetingsController } from './meetings/meetings.controller';
 import { MeetingsService } from './meetings/meetings.service';
 import { MeetingMetrics } from './meetings/meeting.metrics';
+import { meetingSeqProvider } from './meetings/seq/meeting-seq.provider';
 
 export interface MeetingServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -24,7 +25,7 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [MeetingsController],
-      providers: [MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
+      providers: [meetingSeqProvider, MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
     };
   }
 }

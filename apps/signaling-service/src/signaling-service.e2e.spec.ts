@@ -45,13 +45,14 @@ describe('signaling-service (e2e, Redis)', () => {
   it('keeps presence from meeting_events, ignores stale ones, announces changes on signaling_events', async () => {
     const http = app.getHttpServer();
     await request(http).get('/presence/m1').expect(404);
-    await publish('meeting.created', { seq: 1, title: 'standup' });
-    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann' });
-    await publish('participant.joined', { seq: 3, participantId: 'bob', name: 'Bob' });
+    const at = new Date().toISOString();
+    await publish('meeting.created', { seq: 1, title: 'standup', hostId: 'host', createdAt: at });
+    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at });
+    await publish('participant.joined', { seq: 3, participantId: 'bob', name: 'Bob', joinedAt: at });
     await publish('participant.left', { seq: 4, participantId: 'ann' });
-    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann' }); // a stale redelivery: Ann stays gone
-    await publish('transcript.recorded', { seq: 4, taskId: 't1' }); // not a presence change
-    await publish('participant.joined', { participantId: 'eve' }); // no seq: ignored
+    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at }); // a stale redelivery: Ann stays gone
+    await publish('transcript.recorded', { seq: 5, taskId: 't1', words: 3 }); // not a presence change
+    await publish('participant.joined', { participantId: 'eve', name: 'Eve', joinedAt: at }); // no seq: breaks the contract, dropped
 
     const room = await waitFor(async () => {
       const res = await request(http).get('/presence/m1');
@@ -66,7 +67,7 @@ describe('signaling-service (e2e, Redis)', () => {
     expect(metricSample(open, 'signaling_rooms', { state: 'open' })).toBe(1);
     expect(open).toContain('signaling_participants_present 1');
 
-    await publish('meeting.ended', { seq: 5 });
+    await publish('meeting.ended', { seq: 6, endedAt: new Date().toISOString(), durationMs: 10 });
     await waitFor(async () => (await request(http).get('/presence/m1')).body.state === 'closed', 'm1 closed');
     expect((await request(http).get('/presence/m1')).body.participants).toEqual([]);
     expect((await request(http).get('/presence').expect(200)).body).toEqual([{ meetingId: 'm1', state: 'closed', participants: 0 }]);

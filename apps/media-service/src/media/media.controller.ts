@@ -1,4 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { parseTaskPayload } from '@meeting/contracts';
 import { QueueManager } from '@meeting/queue';
 import { MediaLibrary } from './media-library.service';
 
@@ -36,7 +37,10 @@ export class MediaController {
       throw new BadRequestException(`resolution must be one of ${RESOLUTIONS.join(', ')}`);
     }
     this.get(recordingId);
-    const taskId = await this.queues.dispatcher.dispatch('transcode', { recordingId, format: b.format, resolution: b.resolution });
+    const taskId = await this.queues.dispatcher.dispatch(
+      'transcode',
+      parseTaskPayload('transcode', { recordingId, format: b.format, resolution: b.resolution }),
+    );
     return { taskId, state: 'pending' };
   }
 
