@@ -5,6 +5,7 @@ import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 const AI_TYPES = ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement'];
@@ -18,8 +19,10 @@ describe('ai-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
     caller = await QueueManager.create(
@@ -116,6 +119,12 @@ describe('ai-service (e2e, Redis)', () => {
     await caller.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm2', seq: 3, endedAt: new Date().toISOString(), durationMs: 5 });
     await waitFor(async () => (await request(http).get('/meetings/m2/context')).body.state === 'ended', 'm2 ended');
     await request(http).get('/meetings/unknown/context').expect(404);
+  });
+
+  it('serves its OpenAPI description at /docs-json', async () => {
+    const doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body;
+    expect(doc.info.title).toBe('ai-service');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/models', '/models/{name}/load', '/models/{name}', '/meetings/{meetingId}/context']));
   });
 
   it('serves /health, /health/ready and /metrics with the work done', async () => {

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
 import { QueueModule } from '@meeting/queue/nest';
+import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { AiTasks } from './meetings/ai-tasks.service';
 import { MediaTasks } from './meetings/media-tasks.service';
 import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';
@@ -15,6 +16,8 @@ export interface MeetingServiceOptions {
   config: QueueAppConfig;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis. */
+  rateLimit?: Partial<RateLimitOptions>;
 }
 
 /** The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready, /metrics from QueueModule. */
@@ -23,7 +26,10 @@ export class AppModule {
   static register(options: MeetingServiceOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      imports: [
+        QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
+        PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
+      ],
       controllers: [MeetingsController],
       providers: [meetingSeqProvider, MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
     };

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { EventEnvelope, NonRetryableError, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 describe('meeting-service (e2e, Redis)', () => {
@@ -16,8 +17,10 @@ describe('meeting-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     // Stands in for the ai- and media-services: handles their task types and listens to meeting_events.
     peer = await QueueManager.create(
@@ -50,12 +53,14 @@ describe('meeting-service (e2e, Redis)', () => {
     await server?.cleanup();
   });
 
-  it('answers 400 for bad input, 404 for unknown meetings', async () => {
+  it('answers 400 for bad input (the DTOs; more in http-api.e2e.spec.ts), 404 for unknown meetings', async () => {
     const http = app.getHttpServer();
-    expect((await request(http).post('/meetings').send({}).expect(400)).body.message).toBe('title is required');
-    expect((await request(http).post('/meetings').send({ title: 42 }).expect(400)).body.message).toContain('title must be a non-empty string');
-    expect((await request(http).post('/meetings').send([1]).expect(400)).body.message).toContain('must be a JSON object');
-    expect((await request(http).post('/meetings').send({ title: 't', hostId: 'a b' }).expect(400)).body.message).toContain('hostId must use only');
+    expect((await request(http).post('/meetings').send({}).expect(400)).body.message).toEqual(expect.arrayContaining(['title must be a string']));
+    expect((await request(http).post('/meetings').send({ title: 42 }).expect(400)).body.message).toEqual(expect.arrayContaining(['title must be a string']));
+    expect((await request(http).post('/meetings').send([1]).expect(400)).body.message).toBe('the request body must be a JSON object, got an array');
+    expect((await request(http).post('/meetings').send({ title: 't', hostId: 'a b' }).expect(400)).body.message).toEqual([
+      'hostId must be 1..64 characters from [A-Za-z0-9_.-]',
+    ]);
     expect((await request(http).get('/meetings/m-nope').expect(404)).body.message).toBe('meeting "m-nope" not found');
     const { meetingId } = (await request(http).post('/meetings').send({ title: 'checks' }).expect(201)).body;
     await request(http).post(`/meetings/${meetingId}/participants`).send({}).expect(400);
@@ -90,6 +95,8 @@ describe('meeting-service (e2e, Redis)', () => {
       state: 'completed',
       type: 'speech_recognition',
       queue: 'ai_tasks',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
     });
 
     const failed = (await request(http).post(`/meetings/${id}/transcripts`).send({ audio: 'corrupt' }).expect(202)).body;

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 describe('signaling-service (e2e, Redis)', () => {
@@ -15,8 +16,10 @@ describe('signaling-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000 })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     // Stands in for the meeting-service (publishes meeting_events) and a signaling gateway (reads signaling_events).
     meetings = await QueueManager.create(
@@ -78,5 +81,7 @@ describe('signaling-service (e2e, Redis)', () => {
     expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'signaling_events' })).toBe(5);
     expect((await request(http).get('/health').expect(200)).body.status).toBe('ok');
     expect((await request(http).get('/health/ready').expect(200)).body.status).toBe('ok');
+    const doc = (await request(http).get('/docs-json').expect(200)).body;
+    expect([doc.info.title, Object.keys(doc.paths)]).toEqual(['signaling-service', expect.arrayContaining(['/presence', '/presence/{meetingId}'])]);
   });
 });

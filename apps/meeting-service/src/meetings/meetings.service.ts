@@ -79,6 +79,15 @@ export class MeetingsService {
     return this.repository.list();
   }
 
+  /** The meeting, when `participantId` (if given) is one of its present participants. @throws 404 naming the meeting or the participant */
+  withParticipant(meetingId: string, participantId: string | undefined): Meeting {
+    const meeting = this.repository.get(meetingId);
+    if (participantId !== undefined && !meeting.participants.some((p) => p.participantId === participantId)) {
+      throw new NotFoundException(`participant "${participantId}" is not in meeting "${meetingId}"`);
+    }
+    return meeting;
+  }
+
   /** The meeting if it is still active. @throws 404, 409 */
   active(meetingId: string): Meeting {
     const meeting = this.repository.get(meetingId);
