@@ -16,8 +16,8 @@ export interface AiServiceOptions {
   config: QueueAppConfig;
   /** How long shutdown waits for running tasks (default 10 000 ms). */
   drainTimeoutMs?: number;
-  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis. */
-  rateLimit?: Partial<RateLimitOptions>;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /** The ai-service: AI task handlers, meeting/media event subscriptions, model registry; /health, /health/ready, /metrics from QueueModule. */

@@ -17,8 +17,8 @@ export interface MediaServiceOptions {
   media?: Partial<MediaOptions>;
   /** How long shutdown waits for running tasks (default 10 000 ms). */
   drainTimeoutMs?: number;
-  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis. */
-  rateLimit?: Partial<RateLimitOptions>;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /** The media-service: media task handlers, media_events publisher, recurring cleanup; /health, /health/ready, /metrics from QueueModule. */

@@ -21,7 +21,7 @@ describe('media-service (e2e, Redis)', () => {
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const config = loadServiceConfig(env);
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config, media: MEDIA, drainTimeoutMs: 2000 })],
+      imports: [AppModule.register({ config, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     configureApp(app, config);

@@ -16,8 +16,8 @@ export interface MeetingServiceOptions {
   config: QueueAppConfig;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
-  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis. */
-  rateLimit?: Partial<RateLimitOptions>;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /** The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready, /metrics from QueueModule. */

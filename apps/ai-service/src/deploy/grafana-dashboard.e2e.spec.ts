@@ -67,7 +67,7 @@ describe('deploy/grafana dashboard against a running service', () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const config = loadServiceConfig(env);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000 })] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     configureApp(app, config);
     await app.init();

@@ -6,8 +6,11 @@ import { RateLimitOptions, rateLimitFromEnv, UNLIMITED_PATHS } from './rate-limi
 import { RedisThrottlerStorage } from './redis/redis-throttler-storage';
 
 export interface PlatformHttpModuleOptions {
-  /** The rate limit of public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute). */
-  rateLimit?: Partial<RateLimitOptions>;
+  /**
+   * The rate limit of public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per
+   * minute); `false` (or RATE_LIMIT=off) for none (a gateway in front limits, or a test polls).
+   */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /** Health probes, metrics, docs and the dashboard are not limited; neither is anything but HTTP (WebSocket gateways limit themselves). */
@@ -25,6 +28,7 @@ function unlimited(context: ExecutionContext): boolean {
 @Module({})
 export class PlatformHttpModule {
   static forRoot(options: PlatformHttpModuleOptions = {}): DynamicModule {
+    if (options.rateLimit === false || process.env.RATE_LIMIT === 'off') return { module: PlatformHttpModule };
     const rateLimit = rateLimitFromEnv(process.env, options.rateLimit);
     return {
       module: PlatformHttpModule,

@@ -20,7 +20,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 /**
  * The rate limit from RATE_LIMIT (requests) and RATE_LIMIT_WINDOW_MS, over `given`, over the
- * default. @throws Error naming the variable when one is not a positive integer
+ * default (RATE_LIMIT=off is handled by PlatformHttpModule: no limit).
+ * @throws Error naming the variable when one is not a positive integer
  */
 export function rateLimitFromEnv(env: NodeJS.ProcessEnv = process.env, given: Partial<RateLimitOptions> = {}): RateLimitOptions {
   const base = { ...DEFAULT_RATE_LIMIT, ...given };
