@@ -54,6 +54,7 @@ describe('platform: one trace from an HTTP request across dispatch, handler, cal
   it('POST /transcripts -> speech_recognition in ai-service -> onCompleted -> transcript.recorded in signaling-service share the trace', async () => {
     const meeting = request(apps.meeting.getHttpServer());
     const { meetingId } = (await meeting.post('/meetings').send({ title: 'retro', hostId: 'alice' }).expect(201)).body;
+    await meeting.post(`/meetings/${meetingId}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201); // a transcript names a participant present
 
     const client = trace.getTracer('test-client').startSpan('client request', { kind: SpanKind.CLIENT });
     const headers: Record<string, string> = {};
