@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { EmbeddedRedis, maskRedisUrl, resolveEmbeddedRedis } from '@meeting/queue';
+import { EmbeddedRedis, resolveEmbeddedRedis } from '@meeting/queue';
 import { NestQueueLogger } from '@meeting/queue/nest';
 import { serviceConfigFiles } from './config-files';
+import { platformUrls } from './platform-urls';
 import { checkRedis } from './redis-check';
 import { ServiceProcess } from './service-process';
 import { PlatformService, platformServices } from './services';
@@ -121,25 +122,5 @@ function serviceEnv(embedded: EmbeddedRedis): NodeJS.ProcessEnv {
 }
 
 function printUrls(services: PlatformService[], embedded: EmbeddedRedis): void {
-  const backend = embedded.kind === 'memory' ? 'in-memory backend (no cross-service events or dispatch)' : `Redis ${maskRedisUrl(embedded.url)}`;
-  const lines = [
-    '',
-    `platform up on ${backend}:`,
-    ...services.flatMap((s) => {
-      const url = `http://localhost:${s.port}`;
-      return [
-        `  ${s.name.padEnd(18)} ${url}`,
-        `  ${''.padEnd(18)} ${url}/docs (OpenAPI; JSON at /docs-json)   ${url}/health   ${url}/health/ready   ${url}/metrics`,
-      ];
-    }),
-    embedded.kind === 'memory'
-      ? '  dashboard: none (the queue dashboard reads Redis)'
-      : embedded.kind === 'spawned'
-        ? `  dashboard: not mounted by the services; npx mq dashboard --port 8080 --redis-url ${embedded.url} serves it at http://localhost:8080/`
-        : '  dashboard: not mounted by the services; npx mq dashboard --port 8080 (same REDIS_URL) serves it at http://localhost:8080/',
-    `  try: curl -s -XPOST localhost:${services[1].port}/meetings -H 'content-type: application/json' -d '{"title":"standup"}'`,
-    '  Ctrl-C stops the services (they drain), then Redis.',
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${platformUrls(services, embedded).join('\n')}\n`);
 }
