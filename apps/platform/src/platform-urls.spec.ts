@@ -15,7 +15,7 @@ describe('the launcher: the URLs it prints', () => {
       ['signaling-service', 5004],
     ] as const) {
       expect(text).toContain(`  ${name.padEnd(18)} http://localhost:${port}\n`);
-      for (const path of ['/docs', '/health', '/health/ready', '/metrics']) expect(text).toContain(`http://localhost:${port}${path} `);
+      for (const path of ['/docs', '/health', '/health/ready', '/metrics']) expect(text).toMatch(new RegExp(`http://localhost:${port}${path}( |\n)`));
     }
     expect(text).toContain('dashboard: not mounted by the services; npx mq dashboard --port 8080 (same REDIS_URL)');
     expect(text).toContain('curl -s -XPOST localhost:5002/meetings');
