@@ -7,6 +7,7 @@ import { checkRedis } from './redis-check';
 import { ServiceProcess } from './service-process';
 import { PlatformService, platformServices } from './services';
 
+/** How long a service may take to answer /health (PLATFORM_START_TIMEOUT_MS; a loaded machine compiling four services under ts-node needs more). */
 const START_TIMEOUT_MS = 90_000;
 /** A service drains for up to 10 s and its shutdown is bounded by drain + 5 s; past that it is killed. */
 const STOP_GRACE_MS = 20_000;
@@ -89,7 +90,8 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
   });
   logger.log(`starting ${services.map((s) => `${s.name} (pid ${children.find((c) => c.service === s)?.pid})`).join(', ')}`);
 
-  const healthy = await Promise.all(children.map((c) => c.waitHealthy(START_TIMEOUT_MS)));
+  const startTimeoutMs = Number(process.env.PLATFORM_START_TIMEOUT_MS) > 0 ? Number(process.env.PLATFORM_START_TIMEOUT_MS) : START_TIMEOUT_MS;
+  const healthy = await Promise.all(children.map((c) => c.waitHealthy(startTimeoutMs)));
   if (stopping) return;
   const down = children.filter((_, i) => !healthy[i]).map((c) => c.service.name);
   if (down.length > 0) {
