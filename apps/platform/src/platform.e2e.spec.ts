@@ -21,10 +21,10 @@ describe('platform: the four services together on one Redis (e2e)', () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const modules: Array<[string, (config: QueueAppConfig) => unknown, QueueAppConfig]> = [
-      ['ai', (config) => AiModule.register({ config, drainTimeoutMs: 2000 }), aiConfig(env)],
-      ['meeting', (config) => MeetingModule.register({ config, drainTimeoutMs: 2000 }), meetingConfig(env)],
-      ['media', (config) => MediaModule.register({ config, drainTimeoutMs: 2000 }), mediaConfig(env)],
-      ['signaling', (config) => SignalingModule.register({ config, drainTimeoutMs: 2000 }), signalingConfig(env)],
+      ['ai', (config) => AiModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), aiConfig(env)],
+      ['meeting', (config) => MeetingModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), meetingConfig(env)],
+      ['media', (config) => MediaModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), mediaConfig(env)],
+      ['signaling', (config) => SignalingModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), signalingConfig(env)],
     ];
     for (const [name, register, config] of modules) {
       const moduleRef = await Test.createTestingModule({ imports: [register(config) as never] }).compile();

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 describe('signaling-service (e2e, Redis)', () => {
@@ -15,8 +16,10 @@ describe('signaling-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     // Stands in for the meeting-service (publishes meeting_events) and a signaling gateway (reads signaling_events).
     meetings = await QueueManager.create(
@@ -45,13 +48,14 @@ describe('signaling-service (e2e, Redis)', () => {
   it('keeps presence from meeting_events, ignores stale ones, announces changes on signaling_events', async () => {
     const http = app.getHttpServer();
     await request(http).get('/presence/m1').expect(404);
-    await publish('meeting.created', { seq: 1, title: 'standup' });
-    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann' });
-    await publish('participant.joined', { seq: 3, participantId: 'bob', name: 'Bob' });
+    const at = new Date().toISOString();
+    await publish('meeting.created', { seq: 1, title: 'standup', hostId: 'host', createdAt: at });
+    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at });
+    await publish('participant.joined', { seq: 3, participantId: 'bob', name: 'Bob', joinedAt: at });
     await publish('participant.left', { seq: 4, participantId: 'ann' });
-    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann' }); // a stale redelivery: Ann stays gone
-    await publish('transcript.recorded', { seq: 4, taskId: 't1' }); // not a presence change
-    await publish('participant.joined', { participantId: 'eve' }); // no seq: ignored
+    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at }); // a stale redelivery: Ann stays gone
+    await publish('transcript.recorded', { seq: 5, taskId: 't1', words: 3 }); // not a presence change
+    await publish('participant.joined', { participantId: 'eve', name: 'Eve', joinedAt: at }); // no seq: breaks the contract, dropped
 
     const room = await waitFor(async () => {
       const res = await request(http).get('/presence/m1');
@@ -66,7 +70,7 @@ describe('signaling-service (e2e, Redis)', () => {
     expect(metricSample(open, 'signaling_rooms', { state: 'open' })).toBe(1);
     expect(open).toContain('signaling_participants_present 1');
 
-    await publish('meeting.ended', { seq: 5 });
+    await publish('meeting.ended', { seq: 6, endedAt: new Date().toISOString(), durationMs: 10 });
     await waitFor(async () => (await request(http).get('/presence/m1')).body.state === 'closed', 'm1 closed');
     expect((await request(http).get('/presence/m1')).body.participants).toEqual([]);
     expect((await request(http).get('/presence').expect(200)).body).toEqual([{ meetingId: 'm1', state: 'closed', participants: 0 }]);
@@ -77,5 +81,7 @@ describe('signaling-service (e2e, Redis)', () => {
     expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'signaling_events' })).toBe(5);
     expect((await request(http).get('/health').expect(200)).body.status).toBe('ok');
     expect((await request(http).get('/health/ready').expect(200)).body.status).toBe('ok');
+    const doc = (await request(http).get('/docs-json').expect(200)).body;
+    expect([doc.info.title, Object.keys(doc.paths)]).toEqual(['signaling-service', expect.arrayContaining(['/presence', '/presence/{meetingId}'])]);
   });
 });

@@ -1,16 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { TaskResult } from '@meeting/contracts';
 
-export interface Recording {
-  recordingId: string;
-  meetingId: string;
-  format: string;
-  durationMs: number;
-  sizeBytes: number;
-  participants: string[];
-  createdAt: string;
-  /** Renditions made by `transcode`, by format. */
-  renditions: Record<string, { resolution: string; sizeBytes: number }>;
-}
+/** A processed recording: the result of `recording_process` (@meeting/contracts), renditions added by `transcode`. */
+export type Recording = TaskResult<'recording_process'>;
 
 /** In-memory store of processed recordings (the media files themselves are simulated). */
 @Injectable()

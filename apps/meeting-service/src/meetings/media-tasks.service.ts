@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { parseTaskPayload } from '@meeting/contracts';
 import { QueueManager } from '@meeting/queue';
 
 /** Tasks for the media-service, sent through the dispatcher (route `recording_process` -> media_tasks). */
@@ -17,7 +18,7 @@ export class MediaTasks {
       return undefined;
     }
     try {
-      const taskId = await this.queues.dispatcher.dispatch('recording_process', { meetingId, durationMs, participants });
+      const taskId = await this.queues.dispatcher.dispatch('recording_process', parseTaskPayload('recording_process', { meetingId, durationMs, participants }));
       this.logger.log(`meeting ${meetingId}: recording_process dispatched as ${taskId}`);
       return taskId;
     } catch (error) {

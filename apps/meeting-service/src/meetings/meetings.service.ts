@@ -4,6 +4,7 @@ import { MeetingEventsPublisher } from './meeting-events.publisher';
 import { MeetingRepository } from './meeting.repository';
 import type { Meeting, Participant } from './meeting.types';
 import { MediaTasks } from './media-tasks.service';
+import { MeetingSeq } from './seq/meeting-seq';
 
 /** Meeting lifecycle: create, join, leave, end. Every change publishes a `meeting_events` event carrying the meeting's `seq`. */
 @Injectable()
@@ -14,15 +15,17 @@ export class MeetingsService {
     private readonly repository: MeetingRepository,
     private readonly events: MeetingEventsPublisher,
     private readonly media: MediaTasks,
+    private readonly seq: MeetingSeq,
   ) {}
 
   async create(title: string, hostId: string): Promise<Meeting> {
+    const meetingId = `m-${randomUUID().slice(0, 8)}`;
     const meeting = this.repository.save({
-      meetingId: `m-${randomUUID().slice(0, 8)}`,
+      meetingId,
       title,
       hostId,
       state: 'active',
-      seq: 1,
+      seq: await this.seq.next(meetingId),
       participants: [],
       transcripts: [],
       createdAt: new Date().toISOString(),
@@ -39,7 +42,7 @@ export class MeetingsService {
     if (existing) return existing;
     const participant = { participantId, name, joinedAt: new Date().toISOString() };
     meeting.participants.push(participant);
-    meeting.seq++;
+    meeting.seq = await this.seq.next(meetingId);
     await this.events.publish('participant.joined', { meetingId, seq: meeting.seq, participantId, name, joinedAt: participant.joinedAt });
     return participant;
   }
@@ -50,7 +53,7 @@ export class MeetingsService {
     const index = meeting.participants.findIndex((p) => p.participantId === participantId);
     if (index < 0) throw new NotFoundException(`participant "${participantId}" is not in meeting "${meetingId}"`);
     meeting.participants.splice(index, 1);
-    meeting.seq++;
+    meeting.seq = await this.seq.next(meetingId);
     await this.events.publish('participant.left', { meetingId, seq: meeting.seq, participantId });
   }
 
@@ -61,7 +64,7 @@ export class MeetingsService {
     meeting.endedAt = new Date().toISOString();
     const participants = meeting.participants.map((p) => p.participantId);
     meeting.participants = [];
-    meeting.seq++;
+    meeting.seq = await this.seq.next(meetingId);
     const durationMs = Date.parse(meeting.endedAt) - Date.parse(meeting.createdAt);
     await this.events.publish('meeting.ended', { meetingId, seq: meeting.seq, endedAt: meeting.endedAt, durationMs });
     meeting.recordingTaskId = await this.media.processRecording(meetingId, durationMs, participants);
@@ -74,6 +77,15 @@ export class MeetingsService {
 
   list(): Meeting[] {
     return this.repository.list();
+  }
+
+  /** The meeting, when `participantId` (if given) is one of its present participants. @throws 404 naming the meeting or the participant */
+  withParticipant(meetingId: string, participantId: string | undefined): Meeting {
+    const meeting = this.repository.get(meetingId);
+    if (participantId !== undefined && !meeting.participants.some((p) => p.participantId === participantId)) {
+      throw new NotFoundException(`participant "${participantId}" is not in meeting "${meetingId}"`);
+    }
+    return meeting;
   }
 
   /** The meeting if it is still active. @throws 404, 409 */

@@ -1,22 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ChannelEvent, CHANNELS, parseEvent, readEvent, SignalingEventType } from '@meeting/contracts';
 import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { OnEvent } from '@meeting/queue/nest';
 import { PresenceChange, PresenceStore } from './presence.store';
 
-export const SIGNALING_EVENTS = 'signaling_events';
-
-interface MeetingEventData {
-  meetingId?: unknown;
-  seq?: unknown;
-  participantId?: unknown;
-  name?: unknown;
-  joinedAt?: unknown;
-}
+const SIGNALS: Record<PresenceChange['kind'], SignalingEventType> = {
+  opened: 'room.opened',
+  joined: 'presence.joined',
+  left: 'presence.left',
+  closed: 'room.closed',
+};
 
 /**
- * Keeps presence from `meeting_events` and announces each change on `signaling_events`
- * (`room.opened`, `presence.joined`, `presence.left`, `room.closed`, each with the participant count)
- * for the clients' signaling gateway.
+ * Keeps presence from `meeting_events` (checked against @meeting/contracts; a breach is logged and
+ * dropped) and announces each change on `signaling_events` (`room.opened`, `presence.joined`,
+ * `presence.left`, `room.closed`, each with the participant count) for the clients' signaling gateway.
  */
 @Injectable()
 export class MeetingEventsHandler {
@@ -27,36 +25,37 @@ export class MeetingEventsHandler {
     private readonly queues: QueueManager,
   ) {}
 
-  @OnEvent('meeting_events')
-  async onMeetingEvent(event: EventEnvelope<MeetingEventData>): Promise<void> {
-    const { meetingId, seq, participantId, name, joinedAt } = event.data ?? {};
-    if (typeof meetingId !== 'string' || typeof seq !== 'number') return;
-    const change = this.toChange(event.type, participantId, name, joinedAt);
-    if (!change || !this.presence.apply(meetingId, seq, change)) return;
-    const room = this.presence.get(meetingId)!;
-    const count = room.participants.size;
-    const signal = { opened: 'room.opened', joined: 'presence.joined', left: 'presence.left', closed: 'room.closed' }[change.kind];
-    this.logger.log(`meeting ${meetingId}: ${signal}${typeof participantId === 'string' ? ` ${participantId}` : ''} (${count} present)`);
-    await this.queues.publishEvent(SIGNALING_EVENTS, signal, {
-      meetingId,
-      participantId: typeof participantId === 'string' ? participantId : undefined,
-      participants: count,
-      seq,
-    });
+  @OnEvent(CHANNELS.meeting)
+  async onMeetingEvent(envelope: EventEnvelope): Promise<void> {
+    let event: ChannelEvent<typeof CHANNELS.meeting> | undefined;
+    try {
+      event = readEvent(CHANNELS.meeting, envelope);
+    } catch (error) {
+      this.logger.warn(`meeting_events event ${envelope.id} from ${envelope.source} dropped: ${(error as Error).message}`);
+      return;
+    }
+    const change = event && this.toChange(event);
+    if (!event || !change) return;
+    const { meetingId, seq } = event.data;
+    if (!this.presence.apply(meetingId, seq, change)) return;
+    const participantId = change.kind === 'joined' ? change.participant.participantId : change.kind === 'left' ? change.participantId : undefined;
+    const participants = this.presence.get(meetingId)!.participants.size;
+    const signal = SIGNALS[change.kind];
+    this.logger.log(`meeting ${meetingId}: ${signal}${participantId ? ` ${participantId}` : ''} (${participants} present)`);
+    const data = parseEvent(CHANNELS.signaling, signal, { meetingId, participantId, participants, seq });
+    await this.queues.publishEvent(CHANNELS.signaling, signal, data);
   }
 
-  private toChange(type: string, participantId: unknown, name: unknown, joinedAt: unknown): PresenceChange | undefined {
-    switch (type) {
+  private toChange(event: ChannelEvent<typeof CHANNELS.meeting>): PresenceChange | undefined {
+    switch (event.type) {
       case 'meeting.created':
         return { kind: 'opened' };
-      case 'participant.joined':
-        if (typeof participantId !== 'string') return undefined;
-        return {
-          kind: 'joined',
-          participant: { participantId, name: typeof name === 'string' ? name : undefined, joinedAt: typeof joinedAt === 'string' ? joinedAt : undefined },
-        };
+      case 'participant.joined': {
+        const { participantId, name, joinedAt } = event.data;
+        return { kind: 'joined', participant: { participantId, name, joinedAt } };
+      }
       case 'participant.left':
-        return typeof participantId === 'string' ? { kind: 'left', participantId } : undefined;
+        return { kind: 'left', participantId: event.data.participantId };
       case 'meeting.ended':
         return { kind: 'closed' };
       default:

@@ -1,4 +1,5 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { PresenceStore, Room } from './presence.store';
 
 function view(room: Room) {
@@ -6,6 +7,7 @@ function view(room: Room) {
 }
 
 /** Presence over REST: every room, or one meeting's participants. */
+@ApiTags('presence')
 @Controller('presence')
 export class PresenceController {
   constructor(private readonly presence: PresenceStore) {}
