@@ -1,0 +1,59 @@
+import { DurabilityTimeoutError } from '../errors';
+import type { LuaCommands } from './lua-loader';
+import type { RedisClient } from './redis-connection';
+
+/**
+ * How many replicas must have a write before it is acknowledged (Redis `WAIT`), and how long to
+ * wait for them. `replicas: 0` (the default) acknowledges as soon as the master has it.
+ */
+export interface DurabilityOptions {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** What to do when the replicas do not confirm in time: reject the caller, or tell `onTimeout` and go on. */
+export type DurabilityReport = 'reject' | 'report';
+
+/**
+ * Runs the Lua writes of one component, each followed by `WAIT replicas timeoutMs` in the same
+ * pipeline: on the same connection, so on a Redis Cluster on the node that owns the keys' slot.
+ * Without durability (`replicas: 0`) it is a plain script call.
+ *
+ * A write whose `WAIT` falls short is either rejected with {@link DurabilityTimeoutError}
+ * (publishes: the caller decides) or handed to `onTimeout` and treated as done (worker-side writes
+ * that have no caller to tell: the component logs and counts it).
+ */
+export class DurableWrites<Name extends string> {
+  constructor(
+    private readonly lua: LuaCommands<Name>,
+    private readonly client: RedisClient,
+    /** Named in errors, e.g. `queue "jobs"`. */
+    private readonly target: string,
+    private readonly durability: DurabilityOptions | undefined,
+    private readonly onTimeout: (error: DurabilityTimeoutError) => void = () => undefined,
+  ) {}
+
+  /** Whether writes wait for replicas. */
+  get enabled(): boolean {
+    return (this.durability?.replicas ?? 0) > 0;
+  }
+
+  async run<T>(name: Name, keys: readonly string[], args: ReadonlyArray<string | number>, operation: string, report: DurabilityReport): Promise<T> {
+    const durability = this.durability;
+    if (!durability || durability.replicas <= 0) return this.lua.run<T>(this.client, name, keys, args);
+    const pipeline = this.client.pipeline();
+    this.lua.queue(pipeline, name, keys, args);
+    pipeline.call('WAIT', durability.replicas, durability.timeoutMs);
+    const replies = (await pipeline.exec()) ?? [];
+    const [writeError, value] = replies[0] ?? [new Error(`${operation} on ${this.target}: no reply from Redis`), null];
+    if (writeError) throw writeError;
+    const [waitError, acknowledged] = replies[1] ?? [new Error(`${operation} on ${this.target}: no reply to WAIT`), null];
+    if (waitError) throw waitError;
+    if (Number(acknowledged) < durability.replicas) {
+      const error = new DurabilityTimeoutError(operation, this.target, durability.replicas, Number(acknowledged), durability.timeoutMs);
+      if (report === 'reject') throw error;
+      this.onTimeout(error);
+    }
+    return value as T;
+  }
+}
