@@ -89,7 +89,9 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
     admins.push(...all.map((n) => n.client()));
     const per = Math.floor(16384 / masters);
     await Promise.all(
-      admins.slice(0, masters).map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === masters - 1 ? 16383 : (i + 1) * per - 1))),
+      admins
+        .slice(0, masters)
+        .map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === masters - 1 ? 16383 : (i + 1) * per - 1))),
     );
     for (const node of all.slice(1)) await admins[0].call('CLUSTER', 'MEET', node.host, String(node.port));
     await untilCluster(admins, (infos) => infos.every((info) => info.includes(`cluster_known_nodes:${all.length}`)), 'know every node');

@@ -37,7 +37,8 @@ export interface RedisSentinelOptions {
  */
 export async function spawnRedisSentinel(options: RedisSentinelOptions = {}): Promise<TestRedisSentinel> {
   const binary = findRedisServerBinary();
-  if (!binary) throw new RedisUnavailableError('Sentinel tests need a local redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).');
+  if (!binary)
+    throw new RedisUnavailableError('Sentinel tests need a local redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).');
   const name = options.name ?? 'mymaster';
   const replicaCount = options.replicas ?? 2;
   const sentinelCount = options.sentinels ?? 3;
@@ -48,7 +49,9 @@ export async function spawnRedisSentinel(options: RedisSentinelOptions = {}): Pr
   try {
     const master = await track(RedisServerProcess.start(binary, { aof: options.aof }));
     const replicas = await Promise.all(
-      Array.from({ length: replicaCount }, () => track(RedisServerProcess.start(binary, { aof: options.aof, args: ['--replicaof', master.host, String(master.port)] }))),
+      Array.from({ length: replicaCount }, () =>
+        track(RedisServerProcess.start(binary, { aof: options.aof, args: ['--replicaof', master.host, String(master.port)] })),
+      ),
     );
     const sentinels = await Promise.all(
       Array.from({ length: sentinelCount }, async () => {

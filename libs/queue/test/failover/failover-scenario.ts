@@ -1,0 +1,183 @@
+import { createQueue } from '../../src/queue/create-queue';
+import type { StoreBackedQueue } from '../../src/queue/task-queue';
+import type { QueueLogger } from '../../src/logger';
+import { RedisClient } from '../../src/redis/redis-connection';
+import { waitFor } from '../../src/testing/wait';
+
+/**
+ * A queue failover run shared by the failover specs (CI-sized) and `bench/failover.ts` (full
+ * size, figures for docs/guarantees.md): producers publish to every queue, workers of the same
+ * process take the messages, the master is SIGKILLed after `killAfter` acknowledged publishes,
+ * and the run goes on until `messages` were attempted. Then it waits until every acknowledged
+ * message was processed (or `drainTimeoutMs` passes) and reports what happened.
+ */
+export interface QueueFailoverRun {
+  /** Queue names (on a Cluster: one per master, so all three take part). */
+  queues: string[];
+  /** Publishes attempted in all (split over the queues). */
+  messages: number;
+  /** Acknowledged publishes before the kill. */
+  killAfter: number;
+  /** Concurrent publishers per queue (each awaits its publish before the next). */
+  publishersPerQueue: number;
+  client: RedisClient;
+  prefix: string;
+  /** SIGKILLs the master (of the first queue, on a Cluster). */
+  kill(): Promise<void>;
+  /** After the kill, while producers run: e.g. wait for the failover and restart the old master as a replica. */
+  afterKill?(mark: (event: string) => void): Promise<void>;
+  durability?: { replicas: number; timeoutMs: number };
+  publishTimeoutMs?: number;
+  visibilityTimeoutMs?: number;
+  drainTimeoutMs?: number;
+  logger?: QueueLogger;
+}
+
+/** Per queue: the longest gap between two acknowledged publishes, and between two completions. */
+export interface QueueStall {
+  queue: string;
+  publishStallMs: number;
+  /** When that longest publish gap ended, in ms after the kill. */
+  publishStallEndMs: number;
+  processStallMs: number;
+  /** Publishes acknowledged between the kill and the end of `afterKill` (work that kept going). */
+  acknowledgedDuringOutage: number;
+}
+
+export interface QueueFailoverFigures {
+  attempted: number;
+  acknowledged: number;
+  /** Rejected publishes by error class (`PublishTimeoutError`, `DurabilityTimeoutError`, ...). */
+  rejected: Record<string, number>;
+  /** Error messages that are not the library's typed errors (raw ioredis errors): must stay empty. */
+  rawErrors: string[];
+  /** Acknowledged publishes never processed. */
+  lost: number;
+  /** Handler runs beyond the first per message. */
+  duplicates: number;
+  /** Processed messages whose publish was rejected (stored after all). */
+  processedUnacknowledged: number;
+  /** From the kill to the first acknowledged publish on the first queue after it. */
+  resumeMs: number;
+  stalls: QueueStall[];
+  killedAtAck: number;
+  /** Events of `afterKill` (e.g. `promoted`, `restarted`), in ms after the kill. */
+  marks: Record<string, number>;
+}
+
+const TYPED = new Set(['PublishTimeoutError', 'DurabilityTimeoutError']);
+
+export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFailoverFigures> {
+  const queues: StoreBackedQueue[] = run.queues.map((name) =>
+    createQueue({
+      name,
+      backend: { type: 'redis', client: run.client, prefix: run.prefix },
+      idleBlockMs: 200,
+      visibilityTimeoutMs: run.visibilityTimeoutMs ?? 5000,
+      publishTimeoutMs: run.publishTimeoutMs ?? 20_000,
+      durability: run.durability,
+      logger: run.logger,
+    }),
+  );
+  const acknowledged = new Set<string>();
+  const runs = new Map<string, number>();
+  const rejected: Record<string, number> = {};
+  const rawErrors: string[] = [];
+  const ackTimes = run.queues.map(() => [] as number[]);
+  const doneTimes = run.queues.map(() => [] as number[]);
+  queues.forEach((queue, q) =>
+    queue.process<string>(
+      'f',
+      async (m) => {
+        runs.set(m.payload, (runs.get(m.payload) ?? 0) + 1);
+        doneTimes[q].push(Date.now());
+      },
+      { concurrency: 8 },
+    ),
+  );
+  let attempted = 0;
+  let killAt = 0;
+  let outageEnd = 0;
+  let killedAtAck = 0;
+  const marks: Record<string, number> = {};
+  let killing: Promise<void> | undefined;
+  const perQueue = Math.ceil(run.messages / run.queues.length);
+  const publisher = async (q: number, lane: number) => {
+    for (let i = lane; i < perQueue; i += run.publishersPerQueue) {
+      const payload = `${q}:${i}`;
+      attempted++;
+      try {
+        await queues[q].publish({ type: 'f', payload });
+        acknowledged.add(payload);
+        ackTimes[q].push(Date.now());
+      } catch (error) {
+        const name = (error as Error).name;
+        rejected[name] = (rejected[name] ?? 0) + 1;
+        if (!TYPED.has(name)) rawErrors.push(`${name}: ${(error as Error).message}`);
+      }
+      if (!killing && acknowledged.size >= run.killAfter) {
+        killedAtAck = acknowledged.size;
+        killAt = Date.now();
+        killing = run.kill().then(async () => {
+          await run.afterKill?.((event) => (marks[event] = Date.now() - killAt));
+          outageEnd = Date.now();
+        });
+      }
+    }
+  };
+  try {
+    await Promise.all(run.queues.flatMap((_, q) => Array.from({ length: run.publishersPerQueue }, (_unused, lane) => publisher(q, lane))));
+    if (!killing) throw new Error(`the run ended before ${run.killAfter} publishes were acknowledged: no kill happened`);
+    await killing;
+    const missing = () => [...acknowledged].filter((p) => !runs.has(p));
+    // Every acknowledged message processed, and nothing left queued or leased (so the late
+    // re-deliveries of leases taken on the killed master have landed and count as duplicates).
+    const settled = async () => {
+      if (missing().length > 0) return false;
+      const stats = await Promise.all(queues.map((queue) => queue.stats()));
+      return stats.every((s) => s.processing_count === 0 && Object.values(s.queue_length).every((n) => n === 0));
+    };
+    await waitFor(settled, 'every acknowledged message processed', run.drainTimeoutMs ?? 60_000, 100).catch(() => undefined);
+    const lost = missing().length;
+    let duplicates = 0;
+    let processedUnacknowledged = 0;
+    for (const [payload, count] of runs) {
+      duplicates += count - 1;
+      if (!acknowledged.has(payload)) processedUnacknowledged++;
+    }
+    const firstAfterKill = ackTimes[0].find((t) => t >= killAt);
+    return {
+      attempted,
+      acknowledged: acknowledged.size,
+      rejected,
+      rawErrors,
+      lost,
+      duplicates,
+      processedUnacknowledged,
+      resumeMs: firstAfterKill === undefined ? -1 : firstAfterKill - killAt,
+      killedAtAck,
+      marks,
+      stalls: run.queues.map((queue, q) => ({
+        queue,
+        publishStallMs: longestGap(ackTimes[q], killAt).gap,
+        publishStallEndMs: longestGap(ackTimes[q], killAt).end - killAt,
+        processStallMs: longestGap(doneTimes[q], killAt).gap,
+        acknowledgedDuringOutage: ackTimes[q].filter((t) => t >= killAt && t <= outageEnd).length,
+      })),
+    };
+  } finally {
+    await killing?.catch(() => undefined);
+    await Promise.all(queues.map((queue) => queue.close({ drainTimeoutMs: 2000 }).catch(() => undefined)));
+  }
+}
+
+/** The longest pause between consecutive times from just before `from` on (the stall around the kill). */
+function longestGap(times: number[], from: number): { gap: number; end: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  let start = sorted.findIndex((t) => t >= from);
+  if (start < 0) return { gap: -1, end: from };
+  start = Math.max(0, start - 1);
+  let longest = { gap: 0, end: from };
+  for (let i = start + 1; i < sorted.length; i++) if (sorted[i] - sorted[i - 1] > longest.gap) longest = { gap: sorted[i] - sorted[i - 1], end: sorted[i] };
+  return longest;
+}

@@ -1,0 +1,46 @@
+import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
+import { spawnRedisSentinel, TestRedisSentinel, uniquePrefix } from '../../src/testing';
+import { runQueueFailover } from './failover-scenario';
+import { waitForSentinelFailover } from './sentinel-topology';
+import { silentLogger } from './silent-logger';
+
+/**
+ * Issue 13, "Sentinel failover": a master, two replicas and three sentinels; producers and workers
+ * connected through the sentinels; the master SIGKILLed mid-run. With `durability: { replicas: 1 }`
+ * no acknowledged message is lost. Figures of a full-size run: bench/failover.ts -> docs/guarantees.md.
+ */
+describe('Sentinel failover (master + 2 replicas + 3 sentinels, SIGKILL of the master)', () => {
+  let set: TestRedisSentinel | undefined;
+  let client: RedisClient | undefined;
+  afterEach(async () => {
+    client?.disconnect();
+    await set?.cleanup();
+    set = undefined;
+    client = undefined;
+  });
+
+  test('with durability: no acknowledged message lost, no raw errors, clients resume on the new master', async () => {
+    set = await spawnRedisSentinel();
+    const logger = silentLogger();
+    client = createRedisClient({ sentinels: set.sentinelNodes, sentinelName: set.name, logger });
+    client.on('error', () => undefined);
+    const figures = await runQueueFailover({
+      queues: ['so0', 'so1'],
+      messages: 3000,
+      killAfter: 600,
+      publishersPerQueue: 4,
+      client,
+      prefix: uniquePrefix('sfo'),
+      kill: () => set!.master.kill(),
+      afterKill: (mark) => waitForSentinelFailover(set!, mark),
+      durability: { replicas: 1, timeoutMs: 1000 },
+      publishTimeoutMs: 30_000,
+      logger,
+    });
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    expect(figures.rawErrors).toEqual([]);
+    expect(figures.lost).toBe(0);
+    expect(figures.resumeMs).toBeGreaterThanOrEqual(0);
+    expect(figures.acknowledged).toBeGreaterThan(figures.killedAtAck);
+  }, 180_000);
+});
