@@ -1,4 +1,7 @@
+import { Cluster } from 'ioredis';
 import { DurabilityTimeoutError } from '../errors';
+import { sleep } from '../util/retry';
+import { CLUSTER_MAX_REDIRECTIONS, CLUSTER_RETRY_DELAY_MS } from './cluster-options';
 import type { LuaCommands } from './lua-loader';
 import type { RedisClient } from './redis-connection';
 
@@ -41,19 +44,36 @@ export class DurableWrites<Name extends string> {
   async run<T>(name: Name, keys: readonly string[], args: ReadonlyArray<string | number>, operation: string, report: DurabilityReport): Promise<T> {
     const durability = this.durability;
     if (!durability || durability.replicas <= 0) return this.lua.run<T>(this.client, name, keys, args);
-    const pipeline = this.client.pipeline();
-    this.lua.queue(pipeline, name, keys, args);
-    pipeline.call('WAIT', durability.replicas, durability.timeoutMs);
-    const replies = (await pipeline.exec()) ?? [];
-    const [writeError, value] = replies[0] ?? [new Error(`${operation} on ${this.target}: no reply from Redis`), null];
-    if (writeError) throw writeError;
-    const [waitError, acknowledged] = replies[1] ?? [new Error(`${operation} on ${this.target}: no reply to WAIT`), null];
-    if (waitError) throw waitError;
-    if (Number(acknowledged) < durability.replicas) {
-      const error = new DurabilityTimeoutError(operation, this.target, durability.replicas, Number(acknowledged), durability.timeoutMs);
-      if (report === 'reject') throw error;
-      this.onTimeout(error);
+    for (let attempt = 1; ; attempt++) {
+      const pipeline = this.client.pipeline();
+      this.lua.queue(pipeline, name, keys, args);
+      pipeline.call('WAIT', durability.replicas, durability.timeoutMs);
+      const replies = (await pipeline.exec()) ?? [];
+      const [writeError, value] = replies[0] ?? [new Error(`${operation} on ${this.target}: no reply from Redis`), null];
+      if (writeError) {
+        // ioredis retries a pipeline only when all its commands failed alike; here WAIT (no key)
+        // succeeds where the script got CLUSTERDOWN or MOVED. The script did not run: retry it
+        // as ioredis retries a single command (Cluster options), then fail with the last error.
+        if (attempt >= CLUSTER_MAX_REDIRECTIONS || !notApplied(writeError)) throw writeError;
+        if (this.client instanceof Cluster) this.client.refreshSlotsCache();
+        await sleep(CLUSTER_RETRY_DELAY_MS);
+        continue;
+      }
+      const [waitError, acknowledged] = replies[1] ?? [new Error(`${operation} on ${this.target}: no reply to WAIT`), null];
+      if (waitError) throw waitError;
+      if (Number(acknowledged) < durability.replicas) {
+        const error = new DurabilityTimeoutError(operation, this.target, durability.replicas, Number(acknowledged), durability.timeoutMs);
+        if (report === 'reject') throw error;
+        this.onTimeout(error);
+      }
+      return value as T;
     }
-    return value as T;
   }
+}
+
+/** Replies that mean the script was not run (wrong node, slot not served now, replica, loading). */
+const NOT_APPLIED = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY) /;
+
+function notApplied(error: Error): boolean {
+  return error.name === 'ReplyError' && NOT_APPLIED.test(error.message);
 }

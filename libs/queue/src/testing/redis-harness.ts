@@ -64,6 +64,12 @@ export interface RedisClusterOptions {
   replicasPerMaster?: number;
   /** `cluster-node-timeout` in ms (default 2000): how long a master may be silent before it is failed over. */
   nodeTimeoutMs?: number;
+  /**
+   * `cluster-require-full-coverage` (default true, as in Redis): with true every node refuses
+   * commands (CLUSTERDOWN) while any slot has no master, so a failover stalls the whole cluster
+   * briefly; false keeps the other masters serving.
+   */
+  requireFullCoverage?: boolean;
 }
 
 /**
@@ -77,6 +83,7 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
   const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000)];
   // A replica may always take over (no data-age limit): tests kill masters under load.
   if (perMaster > 0) args.push('--cluster-replica-validity-factor', '0');
+  if (options.requireFullCoverage === false) args.push('--cluster-require-full-coverage', 'no');
   const started: RedisServerProcess[] = [];
   const start = () => RedisServerProcess.start(binary, { args }).then((node) => (started.push(node), node));
   const admins: Redis[] = [];

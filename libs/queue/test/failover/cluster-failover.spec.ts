@@ -30,9 +30,10 @@ describe('Redis Cluster failover (3 masters + 3 replicas, SIGKILL of one master)
     const victim = cluster.nodes[0];
     const figures = await runQueueFailover({
       queues,
-      messages: 3000,
-      killAfter: 600,
-      publishersPerQueue: 4,
+      messages: 1500,
+      killAfter: 300,
+      publishersPerQueue: 2,
+      paceMs: 10,
       client,
       prefix: uniquePrefix('cfo'),
       kill: () => victim.kill(),

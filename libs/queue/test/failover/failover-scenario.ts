@@ -2,7 +2,7 @@ import { createQueue } from '../../src/queue/create-queue';
 import type { StoreBackedQueue } from '../../src/queue/task-queue';
 import type { QueueLogger } from '../../src/logger';
 import { RedisClient } from '../../src/redis/redis-connection';
-import { waitFor } from '../../src/testing/wait';
+import { sleep, waitFor } from '../../src/testing/wait';
 
 /**
  * A queue failover run shared by the failover specs (CI-sized) and `bench/failover.ts` (full
@@ -14,8 +14,10 @@ import { waitFor } from '../../src/testing/wait';
 export interface QueueFailoverRun {
   /** Queue names (on a Cluster: one per master, so all three take part). */
   queues: string[];
-  /** Publishes attempted in all (split over the queues). */
+  /** Publishes attempted in all at least (split over the queues); producers go on until the outage is over and 10 more per publisher were sent. */
   messages: number;
+  /** Pause of each publisher between publishes (pacing; default none). */
+  paceMs?: number;
   /** Acknowledged publishes before the kill. */
   killAfter: number;
   /** Concurrent publishers per queue (each awaits its publish before the next). */
@@ -49,6 +51,8 @@ export interface QueueFailoverFigures {
   acknowledged: number;
   /** Rejected publishes by error class (`PublishTimeoutError`, `DurabilityTimeoutError`, ...). */
   rejected: Record<string, number>;
+  /** When the first 50 rejections after the kill happened, in ms after it. */
+  rejectedAtMs: number[];
   /** Error messages that are not the library's typed errors (raw ioredis errors): must stay empty. */
   rawErrors: string[];
   /** Acknowledged publishes never processed. */
@@ -100,10 +104,15 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
   let outageEnd = 0;
   let killedAtAck = 0;
   const marks: Record<string, number> = {};
+  const rejectedAtMs: number[] = [];
   let killing: Promise<void> | undefined;
   const perQueue = Math.ceil(run.messages / run.queues.length);
   const publisher = async (q: number, lane: number) => {
-    for (let i = lane; i < perQueue; i += run.publishersPerQueue) {
+    let afterOutage = 0;
+    const more = (i: number) => i < perQueue || (killing !== undefined && (outageEnd === 0 || afterOutage < 10));
+    for (let i = lane; more(i); i += run.publishersPerQueue) {
+      if (outageEnd > 0) afterOutage++;
+      if (run.paceMs) await sleep(run.paceMs);
       const payload = `${q}:${i}`;
       attempted++;
       try {
@@ -113,15 +122,16 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
       } catch (error) {
         const name = (error as Error).name;
         rejected[name] = (rejected[name] ?? 0) + 1;
+        if (killAt > 0 && rejectedAtMs.length < 50) rejectedAtMs.push(Date.now() - killAt);
         if (!TYPED.has(name)) rawErrors.push(`${name}: ${(error as Error).message}`);
       }
       if (!killing && acknowledged.size >= run.killAfter) {
         killedAtAck = acknowledged.size;
         killAt = Date.now();
-        killing = run.kill().then(async () => {
-          await run.afterKill?.((event) => (marks[event] = Date.now() - killAt));
-          outageEnd = Date.now();
-        });
+        killing = run
+          .kill()
+          .then(() => run.afterKill?.((event) => (marks[event] = Date.now() - killAt)))
+          .finally(() => (outageEnd = Date.now()));
       }
     }
   };
@@ -150,6 +160,7 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
       attempted,
       acknowledged: acknowledged.size,
       rejected,
+      rejectedAtMs,
       rawErrors,
       lost,
       duplicates,

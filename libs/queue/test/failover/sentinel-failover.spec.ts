@@ -26,9 +26,10 @@ describe('Sentinel failover (master + 2 replicas + 3 sentinels, SIGKILL of the m
     client.on('error', () => undefined);
     const figures = await runQueueFailover({
       queues: ['so0', 'so1'],
-      messages: 3000,
-      killAfter: 600,
-      publishersPerQueue: 4,
+      messages: 1500,
+      killAfter: 300,
+      publishersPerQueue: 2,
+      paceMs: 10,
       client,
       prefix: uniquePrefix('sfo'),
       kill: () => set!.master.kill(),

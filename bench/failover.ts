@@ -1,0 +1,119 @@
+/**
+ * Failover figures for docs/guarantees.md: a queue run through a master SIGKILL on a Sentinel set
+ * (master + 2 replicas + 3 sentinels) and on a Redis Cluster (3 masters + 3 replicas; `cluster-partial`:
+ * with `cluster-require-full-coverage no`), with and
+ * without `durability: { replicas: 1 }`. Prints one JSON line per run and writes them all to
+ * bench/results/failover-<date>.json.
+ *
+ *   node -r ts-node/register/transpile-only bench/failover.ts [messages=20000] [topologies=sentinel,cluster,cluster-partial] [modes=durable,async] [runs=1]
+ *
+ * The specs (libs/queue/test/failover/) run the same scenario at CI size and assert its conditions.
+ */
+import { mkdirSync, writeFileSync } from 'fs';
+import { cpus, totalmem } from 'os';
+import { join } from 'path';
+import { createRedisClient } from '../libs/queue/src/redis/redis-connection';
+import { spawnRedisCluster } from '../libs/queue/src/testing/redis-harness';
+import { spawnRedisSentinel } from '../libs/queue/src/testing/redis-sentinel';
+import { uniquePrefix } from '../libs/queue/src/testing/redis-harness';
+import { queueNamePerMaster, waitForClusterFailover } from '../libs/queue/test/failover/cluster-topology';
+import { QueueFailoverFigures, runQueueFailover } from '../libs/queue/test/failover/failover-scenario';
+import { waitForSentinelFailover } from '../libs/queue/test/failover/sentinel-topology';
+import { silentLogger } from '../libs/queue/test/failover/silent-logger';
+
+type Topology = 'sentinel' | 'cluster' | 'cluster-partial';
+type Mode = 'durable' | 'async';
+
+interface RunRecord extends QueueFailoverFigures {
+  topology: Topology;
+  mode: Mode;
+  messages: number;
+}
+
+const DURABILITY = { replicas: 1, timeoutMs: 1000 };
+
+async function runOnce(topology: Topology, mode: Mode, messages: number): Promise<RunRecord> {
+  const logger = silentLogger();
+  const durability = mode === 'durable' ? DURABILITY : undefined;
+  const common = {
+    messages,
+    killAfter: Math.round(messages * 0.3),
+    publishersPerQueue: 4,
+    prefix: uniquePrefix('bench-fo'),
+    durability,
+    publishTimeoutMs: 30_000,
+    logger,
+  };
+  if (topology === 'sentinel') {
+    const set = await spawnRedisSentinel();
+    const client = createRedisClient({ sentinels: set.sentinelNodes, sentinelName: set.name, logger });
+    client.on('error', () => undefined);
+    try {
+      const figures = await runQueueFailover({
+        ...common,
+        queues: ['so0', 'so1'],
+        client,
+        kill: () => set.master.kill(),
+        afterKill: (mark) => waitForSentinelFailover(set, mark),
+      });
+      return { topology, mode, messages, ...figures };
+    } finally {
+      client.disconnect();
+      await set.cleanup();
+    }
+  }
+  // cluster-partial: cluster-require-full-coverage no (the other masters keep serving during the failover)
+  const cluster = await spawnRedisCluster(3, { replicasPerMaster: 1, requireFullCoverage: topology !== 'cluster-partial' });
+  const client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger });
+  client.on('error', () => undefined);
+  try {
+    const victim = cluster.nodes[0];
+    const figures = await runQueueFailover({
+      ...common,
+      queues: await queueNamePerMaster(cluster),
+      client,
+      kill: () => victim.kill(),
+      afterKill: (mark) => waitForClusterFailover(cluster, victim, mark),
+    });
+    return { topology, mode, messages, ...figures };
+  } finally {
+    client.disconnect();
+    await cluster.cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  const messages = Number(process.argv[2] ?? 20_000);
+  const topologies = (process.argv[3] ?? 'sentinel,cluster,cluster-partial').split(',') as Topology[];
+  const modes = (process.argv[4] ?? 'durable,async').split(',') as Mode[];
+  const runs = Number(process.argv[5] ?? 1);
+  const machine = {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+  };
+  const records: RunRecord[] = [];
+  for (let i = 0; i < runs; i++) {
+    for (const topology of topologies) {
+      for (const mode of modes) {
+        const record = await runOnce(topology, mode, messages);
+        process.stdout.write(`${JSON.stringify(record)}\n`);
+        records.push(record);
+      }
+    }
+  }
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `failover-${new Date().toISOString().slice(0, 10)}.json`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, records }, null, 2)}\n`);
+  process.stdout.write(`written ${file}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);
