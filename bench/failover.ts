@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
+import { createEventBus } from '../libs/queue/src/events/create-event-bus';
 import { createRedisClient } from '../libs/queue/src/redis/redis-connection';
 import { spawnRedisCluster } from '../libs/queue/src/testing/redis-harness';
 import { spawnRedisSentinel } from '../libs/queue/src/testing/redis-sentinel';
@@ -48,9 +49,15 @@ async function runOnce(topology: Topology, mode: Mode, messages: number): Promis
     const set = await spawnRedisSentinel();
     const client = createRedisClient({ sentinels: set.sentinelNodes, sentinelName: set.name, logger });
     client.on('error', () => undefined);
+    const pubsub = createEventBus({ type: 'redis_pubsub', client, prefix: uniquePrefix('bench-ev'), serviceName: 'fo', logger });
+    const stream = createEventBus({ type: 'redis_stream', client, prefix: uniquePrefix('bench-st'), serviceName: 'fo', blockMs: 500, logger });
     try {
       const figures = await runQueueFailover({
         ...common,
+        buses: [
+          { name: 'redis_pubsub', bus: pubsub },
+          { name: 'redis_stream', bus: stream },
+        ],
         queues: ['so0', 'so1'],
         client,
         kill: () => set.master.kill(),
@@ -58,6 +65,7 @@ async function runOnce(topology: Topology, mode: Mode, messages: number): Promis
       });
       return { topology, mode, messages, ...figures };
     } finally {
+      await Promise.all([pubsub, stream].map((bus) => bus.close({ drainTimeoutMs: 500 }).catch(() => undefined)));
       client.disconnect();
       await set.cleanup();
     }
@@ -105,7 +113,7 @@ async function main(): Promise<void> {
   }
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `failover-${new Date().toISOString().slice(0, 10)}.json`);
+  const file = join(dir, `failover-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, records }, null, 2)}\n`);
   process.stdout.write(`written ${file}\n`);
 }

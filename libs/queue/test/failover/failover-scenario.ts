@@ -1,3 +1,4 @@
+import type { EventBus } from '../../src/events/event-bus';
 import { createQueue } from '../../src/queue/create-queue';
 import type { StoreBackedQueue } from '../../src/queue/task-queue';
 import type { QueueLogger } from '../../src/logger';
@@ -33,6 +34,24 @@ export interface QueueFailoverRun {
   visibilityTimeoutMs?: number;
   drainTimeoutMs?: number;
   logger?: QueueLogger;
+  /** Event buses published to (one paced publisher each) and subscribed to while the queues run. */
+  buses?: Array<{ name: string; bus: EventBus }>;
+}
+
+/** What one event bus did through the failover. */
+export interface BusFailoverFigures {
+  bus: string;
+  attempted: number;
+  acknowledged: number;
+  rejected: number;
+  /** Acknowledged events no subscriber got. */
+  lost: number;
+  /** Deliveries beyond the first. */
+  duplicates: number;
+  /** The longest gap between two deliveries around the kill. */
+  deliveryStallMs: number;
+  /** Deliveries after the outage ended (subscribers resumed on the new master). */
+  deliveredAfterOutage: number;
 }
 
 /** Per queue: the longest gap between two acknowledged publishes, and between two completions. */
@@ -65,6 +84,7 @@ export interface QueueFailoverFigures {
   resumeMs: number;
   stalls: QueueStall[];
   killedAtAck: number;
+  buses: BusFailoverFigures[];
   /** Events of `afterKill` (e.g. `promoted`, `restarted`), in ms after the kill. */
   marks: Record<string, number>;
 }
@@ -135,8 +155,26 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
       }
     }
   };
+  const busRuns = await Promise.all((run.buses ?? []).map(({ name, bus }) => watchBus(name, bus)));
+  let producing = true;
+  const busDrivers = busRuns.map((b) =>
+    (async () => {
+      for (let i = 0; producing; i++) {
+        await sleep(run.paceMs ?? 1);
+        b.attempted++;
+        try {
+          await b.bus.publish('failover', 'failover.tick', i);
+          b.acknowledged.add(i);
+        } catch {
+          b.rejected++;
+        }
+      }
+    })(),
+  );
   try {
     await Promise.all(run.queues.flatMap((_, q) => Array.from({ length: run.publishersPerQueue }, (_unused, lane) => publisher(q, lane))));
+    producing = false;
+    await Promise.all(busDrivers);
     if (!killing) throw new Error(`the run ended before ${run.killAfter} publishes were acknowledged: no kill happened`);
     await killing;
     const missing = () => [...acknowledged].filter((p) => !runs.has(p));
@@ -148,6 +186,9 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
       return stats.every((s) => s.processing_count === 0 && Object.values(s.queue_length).every((n) => n === 0));
     };
     await waitFor(settled, 'every acknowledged message processed', run.drainTimeoutMs ?? 60_000, 100).catch(() => undefined);
+    // Events: wait until every acknowledged one arrived, or up to 15 s (pub/sub loses some by design).
+    const eventsIn = () => busRuns.every((b) => [...b.acknowledged].every((i) => b.received.has(i)));
+    await waitFor(eventsIn, 'every acknowledged event delivered', 15_000, 100).catch(() => undefined);
     const lost = missing().length;
     let duplicates = 0;
     let processedUnacknowledged = 0;
@@ -168,6 +209,16 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
       resumeMs: firstAfterKill === undefined ? -1 : firstAfterKill - killAt,
       killedAtAck,
       marks,
+      buses: busRuns.map((b) => ({
+        bus: b.name,
+        attempted: b.attempted,
+        acknowledged: b.acknowledged.size,
+        rejected: b.rejected,
+        lost: [...b.acknowledged].filter((i) => !b.received.has(i)).length,
+        duplicates: [...b.received.values()].reduce((sum, n) => sum + n - 1, 0),
+        deliveryStallMs: longestGap(b.times, killAt).gap,
+        deliveredAfterOutage: b.times.filter((t) => t > outageEnd).length,
+      })),
       stalls: run.queues.map((queue, q) => ({
         queue,
         publishStallMs: longestGap(ackTimes[q], killAt).gap,
@@ -177,9 +228,32 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
       })),
     };
   } finally {
+    producing = false;
     await killing?.catch(() => undefined);
+    await Promise.all(busRuns.map((b) => b.subscription.unsubscribe().catch(() => undefined)));
     await Promise.all(queues.map((queue) => queue.close({ drainTimeoutMs: 2000 }).catch(() => undefined)));
   }
+}
+
+interface BusRun {
+  name: string;
+  bus: EventBus;
+  attempted: number;
+  acknowledged: Set<number>;
+  rejected: number;
+  received: Map<number, number>;
+  times: number[];
+  subscription: { unsubscribe(): Promise<void> };
+}
+
+async function watchBus(name: string, bus: EventBus): Promise<BusRun> {
+  const received = new Map<number, number>();
+  const times: number[] = [];
+  const subscription = await bus.subscribe<number>('failover', async (event) => {
+    received.set(event.data, (received.get(event.data) ?? 0) + 1);
+    times.push(Date.now());
+  });
+  return { name, bus, attempted: 0, acknowledged: new Set(), rejected: 0, received, times, subscription };
 }
 
 /** The longest pause between consecutive times from just before `from` on (the stall around the kill). */

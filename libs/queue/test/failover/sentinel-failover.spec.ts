@@ -1,3 +1,5 @@
+import { createEventBus } from '../../src/events/create-event-bus';
+import type { EventBus } from '../../src/events/event-bus';
 import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
 import { spawnRedisSentinel, TestRedisSentinel, uniquePrefix } from '../../src/testing';
 import { runQueueFailover } from './failover-scenario';
@@ -12,7 +14,9 @@ import { silentLogger } from './silent-logger';
 describe('Sentinel failover (master + 2 replicas + 3 sentinels, SIGKILL of the master)', () => {
   let set: TestRedisSentinel | undefined;
   let client: RedisClient | undefined;
+  const buses: EventBus[] = [];
   afterEach(async () => {
+    await Promise.all(buses.splice(0).map((bus) => bus.close({ drainTimeoutMs: 500 }).catch(() => undefined)));
     client?.disconnect();
     await set?.cleanup();
     set = undefined;
@@ -24,7 +28,14 @@ describe('Sentinel failover (master + 2 replicas + 3 sentinels, SIGKILL of the m
     const logger = silentLogger();
     client = createRedisClient({ sentinels: set.sentinelNodes, sentinelName: set.name, logger });
     client.on('error', () => undefined);
+    const pubsub = createEventBus({ type: 'redis_pubsub', client, prefix: uniquePrefix('sfo-ev'), serviceName: 'fo', logger });
+    const stream = createEventBus({ type: 'redis_stream', client, prefix: uniquePrefix('sfo-st'), serviceName: 'fo', blockMs: 500, logger });
+    buses.push(pubsub, stream);
     const figures = await runQueueFailover({
+      buses: [
+        { name: 'redis_pubsub', bus: pubsub },
+        { name: 'redis_stream', bus: stream },
+      ],
       queues: ['so0', 'so1'],
       messages: 1500,
       killAfter: 300,
@@ -43,5 +54,10 @@ describe('Sentinel failover (master + 2 replicas + 3 sentinels, SIGKILL of the m
     expect(figures.lost).toBe(0);
     expect(figures.resumeMs).toBeGreaterThanOrEqual(0);
     expect(figures.acknowledged).toBeGreaterThan(figures.killedAtAck);
+    // Pub/sub and stream subscribers connected through the sentinels resumed on the new master.
+    for (const bus of figures.buses) {
+      expect(bus.acknowledged).toBeGreaterThan(0);
+      expect(bus.deliveredAfterOutage).toBeGreaterThan(0);
+    }
   }, 180_000);
 });
