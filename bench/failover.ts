@@ -5,7 +5,7 @@
  * without `durability: { replicas: 1 }`. Prints one JSON line per run and writes them all to
  * bench/results/failover-<date>.json.
  *
- *   node -r ts-node/register/transpile-only bench/failover.ts [messages=20000] [topologies=sentinel,cluster,cluster-partial] [modes=durable,async] [runs=1]
+ *   node -r ts-node/register/transpile-only bench/failover.ts [messages=20000] [topologies=sentinel,cluster,cluster-partial] [modes=durable,async] [runs=1] [publishersPerQueue=4]
  *
  * The specs (libs/queue/test/failover/) run the same scenario at CI size and assert its conditions.
  */
@@ -29,11 +29,12 @@ interface RunRecord extends QueueFailoverFigures {
   topology: Topology;
   mode: Mode;
   messages: number;
+  publishersPerQueue: number;
 }
 
 const DURABILITY = { replicas: 1, timeoutMs: 1000 };
 
-async function runOnce(topology: Topology, mode: Mode, messages: number): Promise<RunRecord> {
+async function runOnce(topology: Topology, mode: Mode, messages: number, publishersPerQueue: number): Promise<RunRecord> {
   const logger = silentLogger();
   const durability = mode === 'durable' ? DURABILITY : undefined;
   const common = {
@@ -63,7 +64,7 @@ async function runOnce(topology: Topology, mode: Mode, messages: number): Promis
         kill: () => set.master.kill(),
         afterKill: (mark) => waitForSentinelFailover(set, mark),
       });
-      return { topology, mode, messages, ...figures };
+      return { topology, mode, messages, publishersPerQueue, ...figures };
     } finally {
       await Promise.all([pubsub, stream].map((bus) => bus.close({ drainTimeoutMs: 500 }).catch(() => undefined)));
       client.disconnect();
@@ -83,7 +84,7 @@ async function runOnce(topology: Topology, mode: Mode, messages: number): Promis
       kill: () => victim.kill(),
       afterKill: (mark) => waitForClusterFailover(cluster, victim, mark),
     });
-    return { topology, mode, messages, ...figures };
+    return { topology, mode, messages, publishersPerQueue, ...figures };
   } finally {
     client.disconnect();
     await cluster.cleanup();
@@ -95,19 +96,24 @@ async function main(): Promise<void> {
   const topologies = (process.argv[3] ?? 'sentinel,cluster,cluster-partial').split(',') as Topology[];
   const modes = (process.argv[4] ?? 'durable,async').split(',') as Mode[];
   const runs = Number(process.argv[5] ?? 1);
+  const publishersPerQueue = Number(process.argv[6] ?? 4);
   const machine = {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: cpus().length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
   };
-  const records: RunRecord[] = [];
+  const records: Array<RunRecord | { topology: Topology; mode: Mode; messages: number; failed: string }> = [];
   for (let i = 0; i < runs; i++) {
     for (const topology of topologies) {
       for (const mode of modes) {
-        const record = await runOnce(topology, mode, messages);
-        process.stdout.write(`${JSON.stringify(record)}\n`);
-        records.push(record);
+        try {
+          const record = await runOnce(topology, mode, messages, publishersPerQueue);
+          process.stdout.write(`${JSON.stringify(record)}\n`);
+          records.push(record);
+        } catch (error) {
+          process.stdout.write(`${JSON.stringify({ topology, mode, messages, failed: (error as Error).message })}\n`);
+        }
       }
     }
   }
