@@ -1,7 +1,8 @@
 /**
  * Failover figures for docs/guarantees.md: a queue run through a master SIGKILL on a Sentinel set
  * (master + 2 replicas + 3 sentinels) and on a Redis Cluster (3 masters + 3 replicas; `cluster-partial`:
- * with `cluster-require-full-coverage no`), with and
+ * with `cluster-require-full-coverage no`; `-lag`: replicas frozen 300 ms before the kill, cluster-lag
+ * also without full coverage), with and
  * without `durability: { replicas: 1 }`. Prints one JSON line per run and writes them all to
  * bench/results/failover-<date>.json.
  *
@@ -19,10 +20,13 @@ import { spawnRedisSentinel } from '../libs/queue/src/testing/redis-sentinel';
 import { uniquePrefix } from '../libs/queue/src/testing/redis-harness';
 import { queueNamePerMaster, waitForClusterFailover } from '../libs/queue/test/failover/cluster-topology';
 import { QueueFailoverFigures, runQueueFailover } from '../libs/queue/test/failover/failover-scenario';
-import { waitForSentinelFailover } from '../libs/queue/test/failover/sentinel-topology';
+import { killWithLaggingReplicas, waitForSentinelFailover } from '../libs/queue/test/failover/sentinel-topology';
 import { silentLogger } from '../libs/queue/test/failover/silent-logger';
 
-type Topology = 'sentinel' | 'cluster' | 'cluster-partial';
+type Topology = 'sentinel' | 'sentinel-lag' | 'cluster' | 'cluster-partial' | 'cluster-lag';
+
+/** `-lag` topologies: the replicas are frozen (SIGSTOP) this long before the master is killed. */
+const LAG_MS = 300;
 type Mode = 'durable' | 'async';
 
 interface RunRecord extends QueueFailoverFigures {
@@ -46,7 +50,7 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
     publishTimeoutMs: 30_000,
     logger,
   };
-  if (topology === 'sentinel') {
+  if (topology.startsWith('sentinel')) {
     const set = await spawnRedisSentinel();
     const client = createRedisClient({ sentinels: set.sentinelNodes, sentinelName: set.name, logger });
     client.on('error', () => undefined);
@@ -61,7 +65,8 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
         ],
         queues: ['so0', 'so1'],
         client,
-        kill: () => set.master.kill(),
+        deferWorkers: topology === 'sentinel-lag',
+        kill: () => (topology === 'sentinel-lag' ? killWithLaggingReplicas(set.master, set.replicas, LAG_MS) : set.master.kill()),
         afterKill: (mark) => waitForSentinelFailover(set, mark),
       });
       return { topology, mode, messages, publishersPerQueue, ...figures };
@@ -72,7 +77,7 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
     }
   }
   // cluster-partial: cluster-require-full-coverage no (the other masters keep serving during the failover)
-  const cluster = await spawnRedisCluster(3, { replicasPerMaster: 1, requireFullCoverage: topology !== 'cluster-partial' });
+  const cluster = await spawnRedisCluster(3, { replicasPerMaster: 1, requireFullCoverage: topology === 'cluster' });
   const client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger });
   client.on('error', () => undefined);
   try {
@@ -81,7 +86,8 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
       ...common,
       queues: await queueNamePerMaster(cluster),
       client,
-      kill: () => victim.kill(),
+      deferWorkers: topology === 'cluster-lag',
+      kill: () => (topology === 'cluster-lag' ? killWithLaggingReplicas(victim, [cluster.replicas[0]], LAG_MS) : victim.kill()),
       afterKill: (mark) => waitForClusterFailover(cluster, victim, mark),
     });
     return { topology, mode, messages, publishersPerQueue, ...figures };

@@ -161,10 +161,14 @@ export class DurabilityTimeoutError extends QueueError {
     /** Replicas that confirmed in time. */
     readonly acknowledged: number,
     readonly timeoutMs: number,
+    /** Set when the connection to the master closed before the replicas confirmed (the master may be gone). */
+    readonly connectionLost = false,
   ) {
     super(
-      `${operation} on ${target}: stored on the master but only ${acknowledged} of ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it within ` +
-        `${timeoutMs} ms (durability); it survives unless the master fails over before the replicas catch up`,
+      `${operation} on ${target}: stored on the master but ` +
+        (connectionLost
+          ? `the connection closed before ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it (durability); it is lost if the master failed over before they had it`
+          : `only ${acknowledged} of ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it within ${timeoutMs} ms (durability); it survives unless the master fails over before the replicas catch up`),
       'DURABILITY_TIMEOUT',
     );
   }

@@ -3,7 +3,7 @@ import { DurabilityTimeoutError } from '../errors';
 import { sleep } from '../util/retry';
 import { CLUSTER_MAX_REDIRECTIONS, CLUSTER_RETRY_DELAY_MS } from './cluster-options';
 import type { LuaCommands } from './lua-loader';
-import type { RedisClient } from './redis-connection';
+import { isConnectionError, RedisClient } from './redis-connection';
 
 /**
  * How many replicas must have a write before it is acknowledged (Redis `WAIT`), and how long to
@@ -60,9 +60,12 @@ export class DurableWrites<Name extends string> {
         continue;
       }
       const [waitError, acknowledged] = replies[1] ?? [new Error(`${operation} on ${this.target}: no reply to WAIT`), null];
-      if (waitError) throw waitError;
-      if (Number(acknowledged) < durability.replicas) {
-        const error = new DurabilityTimeoutError(operation, this.target, durability.replicas, Number(acknowledged), durability.timeoutMs);
+      // The write ran; the connection closed while WAIT was pending (ioredis aborts the rest of a
+      // half-answered pipeline): not confirmed, like a timeout, and the master may be gone.
+      if (waitError && !isConnectionError(waitError)) throw waitError;
+      if (waitError || Number(acknowledged) < durability.replicas) {
+        const confirmed = waitError ? 0 : Number(acknowledged);
+        const error = new DurabilityTimeoutError(operation, this.target, durability.replicas, confirmed, durability.timeoutMs, !!waitError);
         if (report === 'reject') throw error;
         this.onTimeout(error);
       }

@@ -129,6 +129,16 @@ export class RedisServerProcess {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP: the process stops answering (and replicating) until {@link thaw}; its sockets stay open. */
+  async freeze(): Promise<void> {
+    if (this.running) this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link freeze}. */
+  async thaw(): Promise<void> {
+    if (this.running) this.child?.kill('SIGCONT');
+  }
+
   /** SIGTERM: a clean shutdown. */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');

@@ -34,6 +34,11 @@ export interface QueueFailoverRun {
   visibilityTimeoutMs?: number;
   drainTimeoutMs?: number;
   logger?: QueueLogger;
+  /**
+   * Start the workers only once the outage is over, so what was acknowledged before the kill is
+   * still queued then (a backlog): a message the failover lost is missing, not already processed.
+   */
+  deferWorkers?: boolean;
   /** Event buses published to (one paced publisher each) and subscribed to while the queues run. */
   buses?: Array<{ name: string; bus: EventBus }>;
 }
@@ -109,16 +114,18 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
   const rawErrors: string[] = [];
   const ackTimes = run.queues.map(() => [] as number[]);
   const doneTimes = run.queues.map(() => [] as number[]);
-  queues.forEach((queue, q) =>
-    queue.process<string>(
-      'f',
-      async (m) => {
-        runs.set(m.payload, (runs.get(m.payload) ?? 0) + 1);
-        doneTimes[q].push(Date.now());
-      },
-      { concurrency: 8 },
-    ),
-  );
+  const startWorkers = () =>
+    queues.forEach((queue, q) =>
+      queue.process<string>(
+        'f',
+        async (m) => {
+          runs.set(m.payload, (runs.get(m.payload) ?? 0) + 1);
+          doneTimes[q].push(Date.now());
+        },
+        { concurrency: 8 },
+      ),
+    );
+  if (!run.deferWorkers) startWorkers();
   let attempted = 0;
   let killAt = 0;
   let outageEnd = 0;
@@ -151,7 +158,10 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
         killing = run
           .kill()
           .then(() => run.afterKill?.((event) => (marks[event] = Date.now() - killAt)))
-          .finally(() => (outageEnd = Date.now()));
+          .finally(() => {
+            outageEnd = Date.now();
+            if (run.deferWorkers) startWorkers();
+          });
       }
     }
   };

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
+import type { RedisServerProcess } from '../../src/redis/redis-server-process';
 import type { TestRedisSentinel } from '../../src/testing';
-import { waitFor } from '../../src/testing/wait';
+import { sleep, waitFor } from '../../src/testing/wait';
 
 /**
  * Waits until the sentinels name a new master after the old one was killed and the surviving
@@ -44,5 +45,28 @@ async function info(client: Redis, section: string): Promise<string> {
     return '';
   } finally {
     client.disconnect();
+  }
+}
+
+/**
+ * A master that dies while its replicas lag: the replicas are frozen (SIGSTOP) and their links
+ * dropped (`CLIENT KILL TYPE replica` on the master), so what the master acknowledges in the next
+ * `lagMs` reaches no replica; then the master is SIGKILLed and the replicas resume. Without
+ * durability those writes are lost by the failover (freezing alone is not enough on loopback: the
+ * stream waits in the frozen replica's socket buffer and is applied when it resumes).
+ */
+export async function killWithLaggingReplicas(master: RedisServerProcess, replicas: RedisServerProcess[], lagMs: number): Promise<void> {
+  await Promise.all(replicas.map((r) => r.freeze()));
+  try {
+    const admin = master.client();
+    try {
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'replica');
+    } finally {
+      admin.disconnect();
+    }
+    await sleep(lagMs); // the length of the fault, not a wait for a condition
+    await master.kill();
+  } finally {
+    await Promise.all(replicas.map((r) => r.thaw()));
   }
 }
