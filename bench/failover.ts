@@ -82,11 +82,12 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
   client.on('error', () => undefined);
   try {
     const victim = cluster.nodes[0];
+    const queues = await queueNamePerMaster(cluster);
     const figures = await runQueueFailover({
       ...common,
-      queues: await queueNamePerMaster(cluster),
+      queues,
       client,
-      deferWorkers: topology === 'cluster-lag',
+      deferWorkers: topology === 'cluster-lag' ? [queues[0]] : false,
       kill: () => (topology === 'cluster-lag' ? killWithLaggingReplicas(victim, [cluster.replicas[0]], LAG_MS) : victim.kill()),
       afterKill: (mark) => waitForClusterFailover(cluster, victim, mark),
     });

@@ -2,6 +2,7 @@ import { createRedisClient, RedisClient } from '../../src/redis/redis-connection
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
 import { queueNamePerMaster, waitForClusterFailover } from './cluster-topology';
 import { runQueueFailover } from './failover-scenario';
+import { killWithLaggingReplicas } from './sentinel-topology';
 import { silentLogger } from './silent-logger';
 
 /**
@@ -36,7 +37,11 @@ describe('Redis Cluster failover (3 masters + 3 replicas, SIGKILL of one master)
       paceMs: 10,
       client,
       prefix: uniquePrefix('cfo'),
-      kill: () => victim.kill(),
+      // Its replica lags 300 ms when the master dies: what the master acknowledged meanwhile is not on it.
+      kill: () => killWithLaggingReplicas(victim, [cluster!.replicas[0]], 300),
+      // The failed master's queue keeps a backlog until the failover is over (a lost message is missing,
+      // not already processed); the other queues' workers run throughout.
+      deferWorkers: [queues[0]],
       afterKill: (mark) => waitForClusterFailover(cluster!, victim, mark),
       durability: { replicas: 1, timeoutMs: 1000 },
       publishTimeoutMs: 30_000,

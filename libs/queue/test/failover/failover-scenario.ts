@@ -37,8 +37,9 @@ export interface QueueFailoverRun {
   /**
    * Start the workers only once the outage is over, so what was acknowledged before the kill is
    * still queued then (a backlog): a message the failover lost is missing, not already processed.
+   * `true`: every queue's workers; a list: the workers of those queues only.
    */
-  deferWorkers?: boolean;
+  deferWorkers?: boolean | string[];
   /** Event buses published to (one paced publisher each) and subscribed to while the queues run. */
   buses?: Array<{ name: string; bus: EventBus }>;
 }
@@ -114,18 +115,21 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
   const rawErrors: string[] = [];
   const ackTimes = run.queues.map(() => [] as number[]);
   const doneTimes = run.queues.map(() => [] as number[]);
-  const startWorkers = () =>
+  const deferred = (name: string) => run.deferWorkers === true || (Array.isArray(run.deferWorkers) && run.deferWorkers.includes(name));
+  const startWorkers = (later: boolean) =>
     queues.forEach((queue, q) =>
-      queue.process<string>(
-        'f',
-        async (m) => {
-          runs.set(m.payload, (runs.get(m.payload) ?? 0) + 1);
-          doneTimes[q].push(Date.now());
-        },
-        { concurrency: 8 },
-      ),
+      deferred(queue.name) !== later
+        ? undefined
+        : queue.process<string>(
+            'f',
+            async (m) => {
+              runs.set(m.payload, (runs.get(m.payload) ?? 0) + 1);
+              doneTimes[q].push(Date.now());
+            },
+            { concurrency: 8 },
+          ),
     );
-  if (!run.deferWorkers) startWorkers();
+  startWorkers(false);
   let attempted = 0;
   let killAt = 0;
   let outageEnd = 0;
@@ -160,7 +164,7 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
           .then(() => run.afterKill?.((event) => (marks[event] = Date.now() - killAt)))
           .finally(() => {
             outageEnd = Date.now();
-            if (run.deferWorkers) startWorkers();
+            startWorkers(true);
           });
       }
     }
