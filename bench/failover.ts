@@ -6,7 +6,7 @@
  * without `durability: { replicas: 1 }`. Prints one JSON line per run and writes them all to
  * bench/results/failover-<date>.json.
  *
- *   node -r ts-node/register/transpile-only bench/failover.ts [messages=20000] [topologies=sentinel,cluster,cluster-partial] [modes=durable,async] [runs=1] [publishersPerQueue=4]
+ *   node -r ts-node/register/transpile-only bench/failover.ts [messages=20000] [topologies=sentinel,sentinel-lag,cluster,cluster-partial,cluster-lag] [modes=durable,async] [runs=1] [publishersPerQueue=4]
  *
  * The specs (libs/queue/test/failover/) run the same scenario at CI size and assert its conditions.
  */
@@ -100,7 +100,7 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
 
 async function main(): Promise<void> {
   const messages = Number(process.argv[2] ?? 20_000);
-  const topologies = (process.argv[3] ?? 'sentinel,cluster,cluster-partial').split(',') as Topology[];
+  const topologies = (process.argv[3] ?? 'sentinel,sentinel-lag,cluster,cluster-partial,cluster-lag').split(',') as Topology[];
   const modes = (process.argv[4] ?? 'durable,async').split(',') as Mode[];
   const runs = Number(process.argv[5] ?? 1);
   const publishersPerQueue = Number(process.argv[6] ?? 4);
