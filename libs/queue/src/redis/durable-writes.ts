@@ -74,8 +74,12 @@ export class DurableWrites<Name extends string> {
   }
 }
 
-/** Replies that mean the script was not run (wrong node, slot not served now, replica, loading). */
-const NOT_APPLIED = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY) /;
+/**
+ * Replies that mean the script was not run and a retry on the same client can succeed (wrong node,
+ * slot not served yet, dataset loading). READONLY and MASTERDOWN are not retried: the connection
+ * is on a replica, where retrying cannot help.
+ */
+const NOT_APPLIED = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|LOADING) /;
 
 function notApplied(error: Error): boolean {
   return error.name === 'ReplyError' && NOT_APPLIED.test(error.message);

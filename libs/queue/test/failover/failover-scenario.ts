@@ -15,7 +15,7 @@ import { sleep, waitFor } from '../../src/testing/wait';
 export interface QueueFailoverRun {
   /** Queue names (on a Cluster: one per master, so all three take part). */
   queues: string[];
-  /** Publishes attempted in all at least (split over the queues); producers go on until the outage is over and 10 more per publisher were sent. */
+  /** Publishes attempted in all at least (split over the queues); producers go on until the outage is over and 50 more per publisher were sent. */
   messages: number;
   /** Pause of each publisher between publishes (pacing; default none). */
   paceMs?: number;
@@ -140,7 +140,7 @@ export async function runQueueFailover(run: QueueFailoverRun): Promise<QueueFail
   const perQueue = Math.ceil(run.messages / run.queues.length);
   const publisher = async (q: number, lane: number) => {
     let afterOutage = 0;
-    const more = (i: number) => i < perQueue || (killing !== undefined && (outageEnd === 0 || afterOutage < 10));
+    const more = (i: number) => i < perQueue || (killing !== undefined && (outageEnd === 0 || afterOutage < 50));
     for (let i = lane; more(i); i += run.publishersPerQueue) {
       if (outageEnd > 0) afterOutage++;
       if (run.paceMs) await sleep(run.paceMs);
