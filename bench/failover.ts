@@ -2,7 +2,8 @@
  * Failover figures for docs/guarantees.md: a queue run through a master SIGKILL on a Sentinel set
  * (master + 2 replicas + 3 sentinels) and on a Redis Cluster (3 masters + 3 replicas; `cluster-partial`:
  * with `cluster-require-full-coverage no`; `-lag`: replicas frozen 300 ms before the kill, cluster-lag
- * also without full coverage), with and
+ * also without full coverage; `restart-aof`/`restart-empty`: one Redis killed and restarted with AOF
+ * `appendfsync always` / without persistence), with and
  * without `durability: { replicas: 1 }`. Prints one JSON line per run and writes them all to
  * bench/results/failover-<date>.json.
  *
@@ -15,7 +16,7 @@ import { cpus, totalmem } from 'os';
 import { join } from 'path';
 import { createEventBus } from '../libs/queue/src/events/create-event-bus';
 import { createRedisClient } from '../libs/queue/src/redis/redis-connection';
-import { spawnRedisCluster } from '../libs/queue/src/testing/redis-harness';
+import { spawnRedis, spawnRedisCluster } from '../libs/queue/src/testing/redis-harness';
 import { spawnRedisSentinel } from '../libs/queue/src/testing/redis-sentinel';
 import { uniquePrefix } from '../libs/queue/src/testing/redis-harness';
 import { queueNamePerMaster, waitForClusterFailover } from '../libs/queue/test/failover/cluster-topology';
@@ -23,7 +24,7 @@ import { QueueFailoverFigures, runQueueFailover } from '../libs/queue/test/failo
 import { killWithLaggingReplicas, waitForSentinelFailover } from '../libs/queue/test/failover/sentinel-topology';
 import { silentLogger } from '../libs/queue/test/failover/silent-logger';
 
-type Topology = 'sentinel' | 'sentinel-lag' | 'cluster' | 'cluster-partial' | 'cluster-lag';
+type Topology = 'sentinel' | 'sentinel-lag' | 'cluster' | 'cluster-partial' | 'cluster-lag' | 'restart-aof' | 'restart-empty';
 
 /** `-lag` topologies: the replicas are frozen (SIGSTOP) this long before the master is killed. */
 const LAG_MS = 300;
@@ -50,6 +51,30 @@ async function runOnce(topology: Topology, mode: Mode, messages: number, publish
     publishTimeoutMs: 30_000,
     logger,
   };
+  if (topology.startsWith('restart')) {
+    // One Redis, SIGKILLed and restarted at once: with AOF (appendfsync always) or without persistence.
+    const server = await spawnRedis({ aof: topology === 'restart-aof' });
+    const client = createRedisClient({ url: server.url, logger });
+    client.on('error', () => undefined);
+    try {
+      const figures = await runQueueFailover({
+        ...common,
+        queues: ['ro0', 'ro1'],
+        client,
+        // Without persistence the backlog is what a restart loses: handlers start after it.
+        deferWorkers: topology === 'restart-empty',
+        kill: () => server.kill(),
+        afterKill: async (mark) => {
+          await server.restart();
+          mark('restarted');
+        },
+      });
+      return { topology, mode, messages, publishersPerQueue, ...figures };
+    } finally {
+      client.disconnect();
+      await server.cleanup();
+    }
+  }
   if (topology.startsWith('sentinel')) {
     const set = await spawnRedisSentinel();
     const client = createRedisClient({ sentinels: set.sentinelNodes, sentinelName: set.name, logger });
