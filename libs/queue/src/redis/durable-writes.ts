@@ -36,11 +36,6 @@ export class DurableWrites<Name extends string> {
     private readonly onTimeout: (error: DurabilityTimeoutError) => void = () => undefined,
   ) {}
 
-  /** Whether writes wait for replicas. */
-  get enabled(): boolean {
-    return (this.durability?.replicas ?? 0) > 0;
-  }
-
   async run<T>(name: Name, keys: readonly string[], args: ReadonlyArray<string | number>, operation: string, report: DurabilityReport): Promise<T> {
     const durability = this.durability;
     if (!durability || durability.replicas <= 0) return this.lua.run<T>(this.client, name, keys, args);
