@@ -14,6 +14,7 @@
 // Errors
 export {
   DeadLetterNotFoundError,
+  DurabilityTimeoutError,
   InvalidOptionError,
   LeaseLostError,
   NonRetryableError,

@@ -67,6 +67,10 @@ const queueOverrides = z
       default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().optional(),
       enable_dead_letter_queue: boolField().optional(),
       scheduling: scheduling().optional(),
+      durability: z
+        .strictObject({ replicas: QUEUE_FIELDS.durabilityReplicas().optional(), timeout_ms: QUEUE_FIELDS.durabilityTimeoutMs().optional() }, says('a mapping'))
+        .optional()
+        .describe('Overrides `message_queue.durability` for this queue.'),
     },
     says('a mapping'),
   )
@@ -114,6 +118,13 @@ const messageQueue = section(
     outbox: section(
       { enabled: boolField().default(false), max_size: QUEUE_FIELDS.outboxMaxSize().default(10_000) },
       'Backup producer (Redis): publishes wait in a bounded in-process outbox while Redis is unreachable.',
+    ),
+    durability: section(
+      {
+        replicas: QUEUE_FIELDS.durabilityReplicas().default(0).describe('Replicas that must have a write before it is acknowledged (0 = none).'),
+        timeout_ms: QUEUE_FIELDS.durabilityTimeoutMs().default(1000).describe('Longest wait for them (Redis `WAIT`), in ms.'),
+      },
+      'Replication before acknowledging (Redis `WAIT` after every publish, completion, retry, dead letter, scheduler and dispatcher write); a publish that times out fails with DurabilityTimeoutError, other writes are logged and counted. Ignored by the memory backend. See docs/guarantees.md.',
     ),
     queues: map(queueNameField(), queueOverrides).describe('Further named queues, each with overrides.'),
   },

@@ -144,3 +144,32 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `a ${typeof value}`;
 }
+
+/**
+ * A write was applied on the Redis master but fewer replicas than the `durability` option asks
+ * for confirmed it within `durability.timeoutMs` (Redis `WAIT`). The message is stored on the
+ * master and normally reaches the replicas later; only a failover before then loses it. Publishing
+ * again with the same id or idempotency key is safe (stored once).
+ */
+export class DurabilityTimeoutError extends QueueError {
+  constructor(
+    /** What was written: `publish`, `completion`, `retry`, `dead letter`, ... */
+    readonly operation: string,
+    /** Where, e.g. `queue "jobs"`. */
+    readonly target: string,
+    readonly replicas: number,
+    /** Replicas that confirmed in time. */
+    readonly acknowledged: number,
+    readonly timeoutMs: number,
+    /** Set when the connection to the master closed before the replicas confirmed (the master may be gone). */
+    readonly connectionLost = false,
+  ) {
+    super(
+      `${operation} on ${target}: stored on the master but ` +
+        (connectionLost
+          ? `the connection closed before ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it (durability); it is lost if the master failed over before they had it`
+          : `only ${acknowledged} of ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it within ${timeoutMs} ms (durability); it survives unless the master fails over before the replicas catch up`),
+      'DURABILITY_TIMEOUT',
+    );
+  }
+}

@@ -178,7 +178,7 @@ export class QueueManager {
     let dispatcher = this.dispatchers.get(queue);
     if (!dispatcher) {
       this.queue(queue);
-      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues, this.rootLogger);
+      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues, this.rootLogger, this.metrics ?? undefined);
       this.dispatchers.set(queue, dispatcher);
     }
     return dispatcher;
@@ -303,7 +303,8 @@ export class QueueManager {
     const buses = buildBuses(c, this.redis, this.metrics, this.rootLogger);
     this.localBus = buses.local;
     this.eventBus = buses.bus;
-    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues, this.rootLogger);
+    if (c.task_scheduler.enabled && c.message_queue.enabled)
+      this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues, this.rootLogger, this.metrics ?? undefined);
   }
 
   private whenStarted(register: () => Promise<void> | void): Promise<void> {

@@ -1,5 +1,6 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { QueueConfigError } from '../errors';
+import { clusterClientOptions } from './cluster-options';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
@@ -52,10 +53,10 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     retryStrategy: (times) => Math.min(50 * times, 2000),
   };
   if (options.clusterNodes?.length) {
-    return new Redis.Cluster(options.clusterNodes, {
-      redisOptions: { ...base, username: options.username, password: options.password, tls: options.tls ? {} : undefined },
-      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
-    });
+    return new Redis.Cluster(
+      options.clusterNodes,
+      clusterClientOptions({ ...base, username: options.username, password: options.password, tls: options.tls ? {} : undefined }),
+    );
   }
   if (options.sentinels?.length) {
     if (!options.sentinelName) throw new QueueConfigError('redis.sentinelName', options.sentinelName, 'the Sentinel master name');

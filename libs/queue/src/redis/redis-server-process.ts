@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -15,6 +15,11 @@ export interface RedisServerOptions {
   port?: number;
   /** Data directory (default: a new temp dir, removed by `cleanup`). */
   dir?: string;
+  /**
+   * Text of a config file, written to `<dir>/server.conf` and given as the first argument (a
+   * `--sentinel` process needs a config file it can rewrite).
+   */
+  config?: string;
 }
 
 /** Path of `redis-server` on PATH (or REDIS_SERVER_BIN), or null. */
@@ -89,7 +94,10 @@ export class RedisServerProcess {
   /** Starts the server (again) with the same port, data dir and options. */
   async restart(): Promise<void> {
     if (this.running) return;
+    const configFile = join(this.dir, 'server.conf');
+    if (this.options.config !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.options.config);
     const args = [
+      ...(this.options.config !== undefined ? [configFile] : []),
       '--port',
       String(this.port),
       '--bind',
@@ -119,6 +127,16 @@ export class RedisServerProcess {
   /** SIGKILL: no shutdown, no final fsync beyond what the fsync policy already did. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL');
+  }
+
+  /** SIGSTOP: the process stops answering (and replicating) until {@link thaw}; its sockets stay open. */
+  async freeze(): Promise<void> {
+    if (this.running) this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link freeze}. */
+  async thaw(): Promise<void> {
+    if (this.running) this.child?.kill('SIGCONT');
   }
 
   /** SIGTERM: a clean shutdown. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { InvalidOptionError, QueueClosedError, QueueError } from '../errors';
+import { DurabilityTimeoutError, InvalidOptionError, QueueClosedError, QueueError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
@@ -272,14 +272,20 @@ export class TaskScheduler implements Scheduler {
 
   private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
     const t = def.task;
-    await this.settings.resolveQueue(t.queue).publish({
-      type: t.type,
-      payload: t.payload,
-      priority: t.priority,
-      maxRetries: t.maxRetries,
-      timeoutMs: t.timeoutMs,
-      idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
-    });
+    try {
+      await this.settings.resolveQueue(t.queue).publish({
+        type: t.type,
+        payload: t.payload,
+        priority: t.priority,
+        maxRetries: t.maxRetries,
+        timeoutMs: t.timeoutMs,
+        idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
+      });
+    } catch (error) {
+      // Stored on the master, not confirmed by the replicas in time: the occurrence did fire.
+      if (!(error instanceof DurabilityTimeoutError)) throw error;
+      this.warn(`recurring task "${def.key}"`, error);
+    }
   }
 
   private assertOpen(): void {

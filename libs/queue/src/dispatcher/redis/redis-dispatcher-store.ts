@@ -1,5 +1,7 @@
 import { randomUUID } from 'crypto';
 import { join } from 'path';
+import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
+import type { DurabilityTimeoutError } from '../../errors';
 import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DispatcherStore, FinishInput, Reply, ResultEntry } from '../dispatcher-store';
@@ -43,6 +45,9 @@ export interface RedisDispatcherStoreOptions {
   claimIdleMs: number;
   /** Consumer name in the service's group (default: a new id per instance). */
   consumerName?: string;
+  /** Replicas every finished task's record waits for (default none). */
+  durability?: DurabilityOptions;
+  onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
 }
 
 type StreamEntry = [string, string[]] | null;
@@ -61,12 +66,14 @@ export class RedisDispatcherStore implements DispatcherStore {
   private claimCursor = '0-0';
   private nextClaimAt = 0;
   private closed = false;
+  private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisDispatcherStoreOptions) {
     this.client = options.client;
     this.keys = new DispatcherKeys(options.prefix, options.service);
     this.consumer = options.consumerName ?? this.replyAddress;
     this.lua.install(this.client);
+    this.writes = new DurableWrites(this.lua, this.client, `dispatcher "${options.service}"`, options.durability, options.onDurabilityTimeout);
   }
 
   private keysFor(origin: string): DispatcherKeys {
@@ -77,19 +84,25 @@ export class RedisDispatcherStore implements DispatcherStore {
     const k = this.keysFor(f.origin);
     const keys = [k.done(f.taskId), k.results];
     if (f.replyTo) keys.push(k.reply(f.replyTo));
-    const written = await this.lua.run<number>(this.client, 'finish', keys, [
-      f.ok ? '1' : '0',
-      f.valueJson,
-      f.attempts,
-      this.options.retentionMs,
-      this.options.resultsMaxLen,
-      f.taskId,
-      f.type,
-      f.webhookUrl ?? '',
-      Math.max(60_000, this.options.claimIdleMs),
-      f.traceparent ?? '',
-      f.tracestate ?? '',
-    ]);
+    const written = await this.writes.run<number>(
+      'finish',
+      keys,
+      [
+        f.ok ? '1' : '0',
+        f.valueJson,
+        f.attempts,
+        this.options.retentionMs,
+        this.options.resultsMaxLen,
+        f.taskId,
+        f.type,
+        f.webhookUrl ?? '',
+        Math.max(60_000, this.options.claimIdleMs),
+        f.traceparent ?? '',
+        f.tracestate ?? '',
+      ],
+      'task result',
+      'report',
+    );
     return written === 1;
   }
 

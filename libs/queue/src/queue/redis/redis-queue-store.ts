@@ -2,6 +2,8 @@ import { join } from 'path';
 import { LuaCommands } from '../../redis/lua-loader';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
+import type { DurabilityTimeoutError } from '../../errors';
 import type {
   Completion,
   DeliveryRef,
@@ -52,6 +54,10 @@ export interface RedisQueueStoreOptions {
   name: string;
   limits: StoreLimits;
   deadLetterEnabled: boolean;
+  /** Replicas every acknowledged write waits for (default none). */
+  durability?: DurabilityOptions;
+  /** A completion, retry or dead letter the replicas did not confirm in time (publishes reject instead). */
+  onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
 }
 
 /** {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. */
@@ -62,11 +68,13 @@ export class RedisQueueStore implements QueueStore {
   private pendingWake?: Promise<WokenFetch | null>;
   private readonly lua = queueCommands();
   private closed = false;
+  private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
     this.keys = new QueueKeys(options.prefix ?? 'mq', options.name);
     this.lua.install(this.client);
+    this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -75,7 +83,7 @@ export class RedisQueueStore implements QueueStore {
     if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined)) {
       const args: string[] = [String(messages.length), 'plain'];
       for (const m of messages) args.push(m.id, m.body);
-      await this.lua.run<number>(this.client, 'publish', keys, args);
+      await this.writes.run<number>('publish', keys, args, 'publish', 'reject');
       return messages.map((m) => m.id);
     }
     const args: Array<string | number> = [messages.length, 'full'];
@@ -87,7 +95,7 @@ export class RedisQueueStore implements QueueStore {
       }
       args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id, m.body);
     }
-    return this.lua.run<string[]>(this.client, 'publish', keys, args);
+    return this.writes.run<string[]>('publish', keys, args, 'publish', 'reject');
   }
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
@@ -186,7 +194,8 @@ export class RedisQueueStore implements QueueStore {
     const k = this.keys;
     const args: Array<string | number> = [this.options.limits.completedCount, this.options.limits.completedAgeMs, items.length];
     for (const item of items) args.push(item.id, item.lease, item.record);
-    const stale = await this.lua.run<number[]>(this.client, 'complete', [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats], args);
+    const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats];
+    const stale = await this.writes.run<number[]>('complete', keys, args, 'completion', 'report');
     return stale.map((position) => {
       const { id, attempt, lease } = items[position - 1];
       return { id, attempt, lease };
@@ -198,11 +207,12 @@ export class RedisQueueStore implements QueueStore {
     const l = this.options.limits;
     const json = action.kind === 'retry' ? action.errorJson : action.kind === 'dead' ? action.infoJson : '';
     const counts = action.kind === 'retry' || action.countsAsFailure ? '1' : '0';
-    const applied = await this.lua.run<number>(
-      this.client,
+    const applied = await this.writes.run<number>(
       'fail',
       [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, k.leases],
       [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs, ref.lease],
+      action.kind === 'retry' ? 'retry' : action.kind === 'dead' ? 'dead letter' : 'drop',
+      'report',
     );
     return applied === 1;
   }
@@ -264,7 +274,8 @@ export class RedisQueueStore implements QueueStore {
 
   async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
     const k = this.keys;
-    return this.lua.run<string[]>(this.client, 'dlq-replay', [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake], [limit, ...(ids ?? [])]);
+    const keys = [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake];
+    return this.writes.run<string[]>('dlq-replay', keys, [limit, ...(ids ?? [])], 'dead-letter replay', 'reject');
   }
 
   async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
