@@ -1,4 +1,5 @@
 import type { BenchMsg } from '../systems';
+import { GcPauses, startGcMeter } from '../lib/gc-meter';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, percentile, sleep, waitUntil } from '../lib/time';
 import { MetricDef, Scenario, withSystem } from './scenario';
@@ -33,6 +34,8 @@ interface PreemptionRun {
   lowsAfterReplyMax: number;
   lowsProcessed: number;
   topUps: number;
+  /** Garbage-collection pauses of the process while the criticals were published. */
+  gcPauses: GcPauses;
 }
 
 /**
@@ -92,6 +95,7 @@ export const priorityPreemption: Scenario = {
         let topUp: Promise<void> | undefined;
         let topUps = 0;
         let failure: unknown;
+        const gc = startGcMeter();
         const end = now() + ctx.sizes.preemptionSeconds * 1000;
         let sent = 0;
         while (now() < end && !failure) {
@@ -107,6 +111,7 @@ export const priorityPreemption: Scenario = {
           }
           await sleep(CRITICAL_EVERY_MS);
         }
+        const gcPauses = gc();
         await topUp;
         if (failure) throw failure;
         await waitUntil(
@@ -132,6 +137,7 @@ export const priorityPreemption: Scenario = {
           lowsAfterReplyMax: overAfterReply[overAfterReply.length - 1],
           lowsProcessed: lowsPublished,
           topUps,
+          gcPauses,
         };
       });
       metrics[`c${concurrency}_p50`] = run.p50;
@@ -140,7 +146,8 @@ export const priorityPreemption: Scenario = {
       ctx.log(
         `  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; ` +
           `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax}; after the publish's reply p99 ${run.lowsAfterReplyP99}, ` +
-          `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows)`,
+          `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows); ` +
+          `GC pauses ${run.gcPauses.count}, ${run.gcPauses.totalMs.toFixed(0)} ms in all, longest ${run.gcPauses.maxMs.toFixed(1)} ms`,
       );
     }
     return { metrics, detail };
