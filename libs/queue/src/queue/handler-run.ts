@@ -48,19 +48,12 @@ export class HandlerRun implements DeliveryRef {
    */
   start(handler: (message: QueueMessage, context: HandlerContext) => unknown, handlerTimeoutMs = 0): void {
     this.startedAt = Date.now();
-    const limits = [this.message.timeoutMs, handlerTimeoutMs].filter((ms) => ms > 0);
-    const timeoutMs = limits.length > 0 ? Math.min(...limits) : 0;
+    const own = this.message.timeoutMs;
+    const timeoutMs = own > 0 && handlerTimeoutMs > 0 ? Math.min(own, handlerTimeoutMs) : Math.max(own, handlerTimeoutMs, 0);
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => this.abort(new TaskTimeoutError(this.id, timeoutMs)), timeoutMs);
     }
-    const currentSignal = () => this.signal;
-    const context: HandlerContext = {
-      attempt: this.message.attempt,
-      get signal() {
-        return currentSignal();
-      },
-      extendLease: (ms?: number) => this.extend(this, ms),
-    };
+    const context = new RunContext(this, this.extend);
     // the handler runs in a CONSUMER span, child of the producer's context (docs/tracing.md); none without a tracer or a carried context
     if (this.trace !== undefined || tracerRegistered())
       this.consumer = startConsumerSpan(this.trace === undefined ? undefined : decodeTraceField(this.trace), () => ({
@@ -112,5 +105,28 @@ export class HandlerRun implements DeliveryRef {
     if (this.timer) clearTimeout(this.timer);
     if (this.consumer) endSpan(this.consumer.span, outcome.ok ? undefined : outcome.error);
     this.onSettle(this, outcome);
+  }
+}
+
+/**
+ * What a handler gets beside its message. A class, so every run's context shares one shape: an
+ * object literal with a getter built per run made V8 give each context its own hidden class (about
+ * 1 KB allocated per message, measured with the sampling heap profiler).
+ */
+class RunContext implements HandlerContext {
+  readonly attempt: number;
+  /** An own function (not a method), so `const { extendLease } = context` keeps working. */
+  readonly extendLease: (ms?: number) => Promise<void>;
+
+  constructor(
+    private readonly run: HandlerRun,
+    extend: (run: HandlerRun, ms?: number) => Promise<void>,
+  ) {
+    this.attempt = run.message.attempt;
+    this.extendLease = (ms?: number) => extend(run, ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.run.signal;
   }
 }
