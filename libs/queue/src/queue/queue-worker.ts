@@ -20,6 +20,13 @@ const GOLDEN_RATIO = 0.6180339887498949;
  * more starts per look, as many as fit in this much handler time per slot.
  */
 const PREEMPT_WINDOW_MS = 0.5;
+/**
+ * How long what the newest fetch reply said about the store counts as current for starting
+ * messages a higher tier could outrank (ms after the reply arrived). Past it, a freed slot looks at
+ * the store again before it starts one, so a higher-tier message published while handlers run waits
+ * for about one handler duration, not two (see mayStart).
+ */
+const FRESH_MS = 2;
 
 interface HandlerSlot {
   fn: TaskHandler;
@@ -74,6 +81,10 @@ export class QueueWorker {
    */
   private outrankableStarts = 0;
   private checkedAt = 0;
+  /** `outrankableStarts` when the newest fetch was sent (a look already on its way since the last start). */
+  private lookSentAt = -1;
+  /** When (performance clock, ms) the newest fetch reply arrived: what it said stays current for FRESH_MS. */
+  private replyAt = -Infinity;
   /** Paused as far as this process knows (its own pause() at once; other processes' through fetch replies). */
   private paused = false;
   /** Bumped by pause()/resume(): a fetch reply sent before the latest of them does not overrule it. */
@@ -186,14 +197,17 @@ export class QueueWorker {
       try {
         const free = this.holdLimit() - this.held.size;
         if (free <= 0 && this.strict && this.hasOutranked()) {
-          // The hold is full and a higher tier waits in the store: make room for it.
-          await this.releaseWaiting((tier) => tier > this.storeTop);
+          // The hold is full and a higher tier waits in the store: make room for it. The release
+          // is not awaited: the fetch that follows goes out on the same connection behind it (the
+          // Redis store), so the higher-tier message is taken one round trip after the look saw it.
+          void this.releaseWaiting((tier) => tier > this.storeTop);
           continue;
         }
         const wanted = Math.max(0, Math.min(free, this.options.prefetch));
         // A fetch is also the look at the store that lets held runs start (startBudget, storeTop).
         if ((wanted > 0 && !drained) || this.needsCheck()) {
           const sentAt = this.outrankableStarts;
+          this.lookSentAt = sentAt;
           const epoch = this.pauseEpoch;
           const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor).then((result) => {
             this.acceptFetched(result, sentAt, epoch);
@@ -221,6 +235,7 @@ export class QueueWorker {
         const precise = last.nextWakeMs !== null && last.nextWakeMs < idleCap;
         const wait = precise ? Math.max(5, last.nextWakeMs!) : idleCap;
         const sentAt = this.outrankableStarts;
+        this.lookSentAt = sentAt;
         const epoch = this.pauseEpoch;
         const woke = await this.store.waitForWork(wait, {
           precise,
@@ -253,6 +268,7 @@ export class QueueWorker {
       if (this.paused) void this.releaseWaiting(() => true);
     }
     this.checkedAt = Math.max(this.checkedAt, sentAt);
+    this.replyAt = performance.now();
     const rising = result.tiersLeft & ~this.storeTiers;
     this.storeTiers = result.tiersLeft;
     this.storeTop = lowestBit(result.tiersLeft);
@@ -271,15 +287,24 @@ export class QueueWorker {
     this.pump();
   }
 
-  /** A free slot has a waiting run that may not start until the worker looks at the store again. */
+  /**
+   * A free slot has a waiting run that may not start until the worker looks at the store again; or
+   * (handlers shorter than FRESH_MS on average) the start budget is spent and no look went out since
+   * the last start: the look is sent now, while the handlers run, so its reply is there (and still
+   * current) when a slot frees, and short handlers do not wait a round trip per start.
+   */
   private needsCheck(): boolean {
     if (this.paused || this.waitingCount === 0) return false;
+    let outrankableWaits = false;
     for (const slot of this.handlers.values()) {
-      if (slot.running >= slot.concurrency) continue;
       const tier = slot.waiting.findIndex((list) => list.length > 0);
-      if (tier >= 0 && !this.mayStart(tier)) return true;
+      if (tier < 0) continue;
+      if (tier > 0) outrankableWaits = true;
+      if (slot.running < slot.concurrency && !this.mayStart(tier)) return true;
     }
-    return false;
+    return (
+      outrankableWaits && this.avgRunMs < FRESH_MS && this.lookSentAt < this.outrankableStarts && this.outrankableStarts - this.checkedAt >= this.startBudget()
+    );
   }
 
   /** Strict mode: some waiting run is of a lower tier than the highest one with ready messages in the store. */
@@ -295,7 +320,7 @@ export class QueueWorker {
     if (this.closing || this.paused) return false;
     if (tier === 0) return true;
     if (this.strict && tier > this.storeTop) return false;
-    return this.outrankableStarts - this.checkedAt < this.startBudget();
+    return this.outrankableStarts - this.checkedAt < this.startBudget() && performance.now() - this.replyAt <= FRESH_MS;
   }
 
   /**
