@@ -24,6 +24,7 @@ export {
   QueueConfigError,
   QueueError,
   RedisUnavailableError,
+  RedisKeyTypeError,
   TaskTimeoutError,
 } from './errors';
 

@@ -87,6 +87,11 @@ export class QueueWorker {
   private startedAt = 0;
   private slotWaiter?: () => void;
   private renewTimer?: NodeJS.Timeout;
+  /** Tier lists the last fetch reported as holding the wrong type (logged once per change). */
+  private brokenTiers = '';
+  /** The last fetch failure logged; repeats of it are counted, not logged, until a fetch works. */
+  private fetchError = '';
+  private fetchErrorRepeats = 0;
 
   constructor(
     private readonly store: QueueStore,
@@ -202,6 +207,7 @@ export class QueueWorker {
           this.fetching = fetching;
           const result = await fetching.finally(() => (this.fetching = undefined));
           backoff.succeeded();
+          this.fetchRecovered();
           drained = result.paused || result.deliveries.length < wanted ? result : null;
           continue;
         }
@@ -230,12 +236,13 @@ export class QueueWorker {
           random: this.weightedCursor,
           onResult: (result) => this.acceptFetched(result, sentAt, epoch),
         });
+        this.fetchRecovered();
         drained = woke && (woke.result.paused || woke.result.deliveries.length < woke.max) ? woke.result : null;
       } catch (error) {
         drained = null;
         if (this.closing) break;
         const pause = backoff.failed();
-        this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        this.fetchFailed(error, pause);
         await sleep(pause);
       }
     }
@@ -246,6 +253,7 @@ export class QueueWorker {
    * says about the store (paused, tiers left), then its deliveries.
    */
   private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
+    this.noteBrokenTiers(result.brokenTiers);
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
     // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
     if (epoch === this.pauseEpoch && result.paused !== this.paused) {
@@ -269,6 +277,34 @@ export class QueueWorker {
     }
     void this.releaseQuietly(refused);
     this.pump();
+  }
+
+  /** A fetch failure is logged once; the same failure again is only counted until a fetch works. */
+  private fetchFailed(error: unknown, pause: number): void {
+    const message = (error as Error).message;
+    if (message === this.fetchError) {
+      this.fetchErrorRepeats++;
+      return;
+    }
+    this.fetchError = message;
+    this.fetchErrorRepeats = 0;
+    this.logger.error(`fetch failed (retrying in ${pause} ms, repeats not logged): ${message}`);
+  }
+
+  private fetchRecovered(): void {
+    if (!this.fetchError) return;
+    this.logger.log(`fetch works again (${this.fetchErrorRepeats} repeated failures not logged)`);
+    this.fetchError = '';
+    this.fetchErrorRepeats = 0;
+  }
+
+  /** Logs once per change which tier lists hold the wrong Redis type (the fetch skips them). */
+  private noteBrokenTiers(keys: string[] | undefined): void {
+    const now = (keys ?? []).join(', ');
+    if (now === this.brokenTiers) return;
+    this.brokenTiers = now;
+    if (now) this.logger.error(`tier list(s) ${now} hold the wrong Redis type: skipped (other tiers are served; new messages for them go to another tier); delete or rename the key(s)`);
+    else this.logger.log('every tier list is usable again');
   }
 
   /** A free slot has a waiting run that may not start until the worker looks at the store again. */

@@ -36,7 +36,7 @@ const SCRIPTS = [
   'cancel',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number];
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -116,12 +116,14 @@ export class RedisQueueStore implements QueueStore {
     ];
   }
 
-  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft]: FetchReply, lease: string): FetchResult {
+  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken]: FetchReply, lease: string): FetchResult {
+    const brokenTiers = Number(broken ?? 0);
     return {
       paused: paused === 1,
       tiersLeft: Number(tiersLeft),
       nextWakeMs: nextWake < 0 ? null : nextWake,
-      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1, lease })),
+      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: endedAttempts(ended[i]) + 1, lease })),
+      ...(brokenTiers > 0 ? { brokenTiers: this.keys.tiers.filter((_, t) => brokenTiers & (1 << t)) } : {}),
     };
   }
 
@@ -149,7 +151,7 @@ export class RedisQueueStore implements QueueStore {
       this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease));
       const wake = pipeline.exec().then((replies) => {
         const [error, reply] = replies![1];
-        if (error) throw error;
+        if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
         const result = this.parseFetch(reply as FetchReply, lease);
         fetch.onResult(result);
         return { result, max: fetch.max };
@@ -337,4 +339,10 @@ export class RedisQueueStore implements QueueStore {
       items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),
     };
   }
+}
+
+/** Attempts ended as stored in the `att` hash; a damaged (non-integer) field counts as none. */
+function endedAttempts(raw: string | null | undefined): number {
+  const n = Number(raw ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }
