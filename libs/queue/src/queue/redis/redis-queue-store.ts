@@ -252,7 +252,8 @@ export class RedisQueueStore implements QueueStore {
       [],
     );
     const counters: Record<string, number> = {};
-    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = Number(r[7][i + 1]);
+    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
+    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = endedAttempts(r[7][i + 1]);
     return { tiers: [r[0], r[1], r[2], r[3]], processing: r[4], delayed: r[5], dead: r[6], counters };
   }
 
@@ -341,7 +342,7 @@ export class RedisQueueStore implements QueueStore {
   }
 }
 
-/** Attempts ended as stored in the `att` hash; a damaged (non-integer) field counts as none. */
+/** A stored count (attempts ended in `att`, a counter in `stats`); a damaged (non-integer) field counts as none. */
 function endedAttempts(raw: string | null | undefined): number {
   const n = Number(raw ?? 0);
   return Number.isInteger(n) && n >= 0 ? n : 0;
