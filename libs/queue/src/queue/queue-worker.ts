@@ -1,5 +1,6 @@
 import { LeaseLostError, QueueClosedError } from '../errors';
 import { isNonRetryable, recordError } from '../util/error-record';
+import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff, sleep } from '../util/retry';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
@@ -89,9 +90,8 @@ export class QueueWorker {
   private renewTimer?: NodeJS.Timeout;
   /** Tier lists the last fetch reported as holding the wrong type (logged once per change). */
   private brokenTiers = '';
-  /** The last fetch failure logged; repeats of it are counted, not logged, until a fetch works. */
-  private fetchError = '';
-  private fetchErrorRepeats = 0;
+  /** Fetch failures: logged once, repeats counted until a fetch works. */
+  private readonly fetchFailures: RepeatedFailureLog;
 
   constructor(
     private readonly store: QueueStore,
@@ -101,6 +101,11 @@ export class QueueWorker {
   ) {
     this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.strict = options.scheduling.mode === 'strict';
+    this.fetchFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'fetch',
+    );
     this.acks = new CompletionBatcher(
       (batch) => store.complete(batch),
       (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
@@ -279,23 +284,13 @@ export class QueueWorker {
     this.pump();
   }
 
-  /** A fetch failure is logged once; the same failure again is only counted until a fetch works. */
   private fetchFailed(error: unknown, pause: number): void {
     const message = (error as Error).message;
-    if (message === this.fetchError) {
-      this.fetchErrorRepeats++;
-      return;
-    }
-    this.fetchError = message;
-    this.fetchErrorRepeats = 0;
-    this.logger.error(`fetch failed (retrying in ${pause} ms, repeats not logged): ${message}`);
+    this.fetchFailures.failed(message, `fetch failed (retrying in ${pause} ms, repeats not logged): ${message}`);
   }
 
   private fetchRecovered(): void {
-    if (!this.fetchError) return;
-    this.logger.log(`fetch works again (${this.fetchErrorRepeats} repeated failures not logged)`);
-    this.fetchError = '';
-    this.fetchErrorRepeats = 0;
+    this.fetchFailures.succeeded();
   }
 
   /** Logs once per change which tier lists hold the wrong Redis type (the fetch skips them). */

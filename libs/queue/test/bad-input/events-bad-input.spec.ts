@@ -80,10 +80,10 @@ describe('stream bus', () => {
     await bus.publish('calls', 'ok', 'last');
     await waitFor(() => got.length === 2, 'the good events are handled');
     expect(got).toEqual(['first', 'last']);
-    const dead = await waitFor(async () => {
+    const dead = (await waitFor(async () => {
       const d = await bus.deadLetters('calls');
       return d.length === 3 ? d : undefined;
-    }, 'three dead letters');
+    }, 'three dead letters'))!;
     for (const d of dead) {
       expect(d.reason).toMatch(/^invalid_envelope: /);
       expect(d.event).toBeNull();

@@ -36,7 +36,7 @@ function open(name: string, prefix: string, logger: CapturedLog, done: Map<strin
     logger,
     visibilityTimeoutMs: 1000,
     idleBlockMs: 500,
-    backoff: { initialMs: 10, maxMs: 20 },
+    backoff: { baseMs: 10, maxMs: 20 },
   });
   queue.process('work', async (m) => {
     done.set(m.id, (done.get(m.id) ?? 0) + 1);
@@ -108,10 +108,10 @@ describe('garbage in the hashes a queue reads', () => {
     const after = await queue.publish({ type: 'work', payload: 2 });
     await queue.resume();
     await waitFor(() => done.has(before) && done.has(after), 'the good messages complete');
-    const dead = await waitFor(async () => {
+    const dead = (await waitFor(async () => {
       const page = await queue.deadLetters.list();
       return page.total === 2 ? page : undefined;
-    }, 'both damaged entries are dead-lettered');
+    }, 'both damaged entries are dead-lettered'))!;
     const reasons = Object.fromEntries(dead.items.map((d) => [d.id, d.reason]));
     expect(reasons['junk-1']).toMatch(/not a valid message \(bad header\)/);
     expect(reasons['junk-2']).toMatch(/no message body/);
@@ -126,7 +126,7 @@ describe('garbage in the hashes a queue reads', () => {
     const keys = new QueueKeys(prefix, 'hashes');
     await client.hset(keys.stats, 'published', 'many', 'processed', '1.5e', 'failed', '{}', 'retried', 'x', 'dead_letter', '?');
     await client.hset(keys.meta, 'paused', 'perhaps');
-    const queue = createQueue({ name: 'hashes', backend: { type: 'redis', client, prefix }, logger, visibilityTimeoutMs: 600, backoff: { initialMs: 5, maxMs: 5 } });
+    const queue = createQueue({ name: 'hashes', backend: { type: 'redis', client, prefix }, logger, visibilityTimeoutMs: 600, backoff: { baseMs: 5, maxMs: 5 } });
     queues.push(queue);
     let holdFirst = true;
     queue.process('work', async (m, ctx) => {
@@ -188,10 +188,10 @@ describe('handler results JSON cannot hold', () => {
       await queue.publish({ type: 'circular', payload: null }),
       await queue.publish({ type: 'fine', payload: null }),
     ];
-    const statuses = await waitFor(async () => {
+    const statuses = (await waitFor(async () => {
       const all = await Promise.all(ids.map((id) => queue.getStatus(id)));
       return all.every((s) => s?.state === 'completed') ? all : undefined;
-    }, 'all three complete');
+    }, 'all three complete'))!;
     expect(statuses[2]?.result).toEqual({ fine: true });
     expect(statuses[0]?.result).toBeUndefined();
     expect(statuses[1]?.result).toBeUndefined();
