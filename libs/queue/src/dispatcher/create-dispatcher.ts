@@ -1,7 +1,7 @@
-import { QueueConfigError } from '../errors';
+import { describeValue, QueueConfigError } from '../errors';
 import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
-import type { QueueLogger } from '../logger';
+import { loggerFor, QueueLogger } from '../logger';
 import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
@@ -84,6 +84,8 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
       resultsMaxLen,
       claimIdleMs,
       consumerName: backend.consumerName,
+      onBadReply: (key, raw) =>
+        loggerFor(`Dispatcher:${service}`, options.logger).error(`reply on ${key} is not a reply record (dropped): ${describeValue(raw)}`),
     });
     queues = new QueueDirectory(options.queues, 'dispatcher', { client: backend.client, prefix: backend.queuePrefix, logger: options.logger });
   } else if (backend?.type === 'memory') {
