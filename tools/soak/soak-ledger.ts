@@ -109,27 +109,42 @@ export class SoakLedger {
     const badDead: string[] = [];
     for (const [key, t] of this.tasks) {
       if (t.type === 'poison') {
-        if (t.runs !== 0 || t.dead.length !== 1 || !/non-retryable error: planned poison message/.test(t.dead[0])) badDead.push(`${key} (runs ${t.runs}, dead ${JSON.stringify(t.dead)})`);
+        if (t.runs !== 0 || t.dead.length !== 1 || !/non-retryable error: planned poison message/.test(t.dead[0]))
+          badDead.push(`${key} (runs ${t.runs}, dead ${JSON.stringify(t.dead)})`);
       } else if (t.type === 'replay') {
-        if (t.runs !== 1 || !t.replayed || t.dead.length !== 1 || !/planned: dead until the driver replays it/.test(t.dead[0])) badDead.push(`${key} (runs ${t.runs}, dead ${JSON.stringify(t.dead)}, replayed ${t.replayed})`);
+        if (t.runs !== 1 || !t.replayed || t.dead.length !== 1 || !/planned: dead until the driver replays it/.test(t.dead[0]))
+          badDead.push(`${key} (runs ${t.runs}, dead ${JSON.stringify(t.dead)}, replayed ${t.replayed})`);
       } else if (t.runs !== 1 || t.dead.length > 0 || (t.type === 'flaky' && t.lastAttempt !== t.fails + 1)) {
         notOnce.push(`${key} ${t.type} (runs ${t.runs}, last attempt ${t.lastAttempt}, dead ${JSON.stringify(t.dead)})`);
       }
     }
     tell('published tasks not processed exactly once', notOnce);
     tell('planned failures not dead-lettered with their reason (or replayed and processed once)', badDead);
-    tell('recurring or dispatched tasks processed more than once', [...this.other].filter(([, o]) => o.runs !== 1).map(([k, o]) => `${k} ${o.type} x${o.runs}`));
+    tell(
+      'recurring or dispatched tasks processed more than once',
+      [...this.other].filter(([, o]) => o.runs !== 1).map(([k, o]) => `${k} ${o.type} x${o.runs}`),
+    );
     const ticks = [...this.other.values()].filter((o) => o.type === 'tick').length;
     if (ticks < ticksExpected) out.push(`recurring task ran ${ticks} times, expected at least ${ticksExpected}`);
-    tell('dispatched tasks without exactly one successful outcome', [...this.dispatched].filter((id) => this.outcomes.get(id)?.count !== 1 || !this.outcomes.get(id)?.ok));
+    tell(
+      'dispatched tasks without exactly one successful outcome',
+      [...this.dispatched].filter((id) => this.outcomes.get(id)?.count !== 1 || !this.outcomes.get(id)?.ok),
+    );
     const extra = [...this.outcomes.keys()].filter((id) => !this.dispatched.has(id)).length;
     if (extra !== this.waited) out.push(`${extra} outcomes of dispatchAndWait tasks reached the callbacks, ${this.waited} calls got their result`);
-    tell('repeated outcomes', [...this.outcomes].filter(([, o]) => o.count > 1).map(([id]) => id));
+    tell(
+      'repeated outcomes',
+      [...this.outcomes].filter(([, o]) => o.count > 1).map(([id]) => id),
+    );
     for (const bus of ['pubsub', 'stream'] as const) {
       const missing: string[] = [];
       for (const [id, got] of this.events[bus]) for (const s of SERVICES as readonly ServiceName[]) if (!got.get(s)) missing.push(`${id}->${s}`);
       tell(`${bus} deliveries missing`, missing);
-      if (bus === 'pubsub') tell('pubsub events delivered twice', [...this.events.pubsub].filter(([, got]) => [...got.values()].some((n) => n > 1)).map(([id]) => id));
+      if (bus === 'pubsub')
+        tell(
+          'pubsub events delivered twice',
+          [...this.events.pubsub].filter(([, got]) => [...got.values()].some((n) => n > 1)).map(([id]) => id),
+        );
     }
     tell('events received that no service reported publishing', [...this.early.pubsub.keys(), ...this.early.stream.keys()]);
     return out;

@@ -67,4 +67,4 @@ export type ServiceMessage =
   | { kind: 'memory'; service: ServiceName; seq: number; rss: number; heapUsed: number }
   | { kind: 'stopped'; service: ServiceName };
 
-export type DriverCommand = { cmd: 'memory'; seq: number } | { cmd: 'stop-load' } | { cmd: 'shutdown' };
+export type DriverCommand = { cmd: 'memory'; seq: number } | { cmd: 'start-load' } | { cmd: 'stop-load' } | { cmd: 'shutdown' };

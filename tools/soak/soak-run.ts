@@ -79,9 +79,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const publishers: StoreBackedQueue[] = [];
   let client: ReturnType<typeof createRedisClient> | undefined;
   try {
-    server = options.redisUrl ? undefined : await spawnRedis();
+    // persistence on, as in production (docs/guarantees.md): AOF, fsync every second
+    server = options.redisUrl ? undefined : await spawnRedis({ aof: true, args: ['--appendfsync', 'everysec'] });
     const url = options.redisUrl ?? server!.url;
-    out(`soak: ${options.seconds} s of load on ${maskRedisUrl(url)}${server ? ' (throwaway redis-server)' : ''}; ${tasksPerSecond} tasks/s, sampling every ${sampleEveryMs} ms`);
+    out(
+      `soak: ${options.seconds} s of load on ${maskRedisUrl(url)}${server ? ' (throwaway redis-server)' : ''}; ${tasksPerSecond} tasks/s, sampling every ${sampleEveryMs} ms`,
+    );
     client = createRedisClient({ url, logger: quiet });
 
     // the four services
@@ -118,6 +121,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     out(`soak: services ready (${SERVICES.join(', ')})`);
 
     for (const name of SERVICES) publishers.push(createQueue({ name, backend: { type: 'redis', client, prefix: 'mq' }, logger: quiet }));
+    // every service subscribed before any publishes (an event published earlier is legitimately missed)
+    for (const child of children.values()) child.send({ cmd: 'start-load' });
     const started = Date.now();
     const elapsed = () => (Date.now() - started) / 1000;
 
@@ -307,7 +312,13 @@ function report(r: SoakResult, out: (line: string) => void): void {
   out(
     `tasks: ${c.published} published, ${c.processed} runs completed (incl. ${c.ticks} recurring, ${c.dispatched} dispatched), ${c.deadLettered} dead-lettered, ${c.replayed} replayed, ${c.retriedAttempts} planned failed attempts retried`,
   );
-  out(`dispatch outcomes: ${c.outcomes}; events: ${c.pubsubEvents} pub/sub, ${c.streamEvents} stream (x4 subscribers); duplicates: ${c.duplicates.tasks} tasks, ${c.duplicates.streamDeliveries} stream deliveries`);
-  out(`keys at the end: ${r.keys.total} (${Object.entries(r.keys.patterns).map(([p, n]) => `${p} ${n}`).join(', ')})`);
+  out(
+    `dispatch outcomes: ${c.outcomes}; events: ${c.pubsubEvents} pub/sub, ${c.streamEvents} stream (x4 subscribers); duplicates: ${c.duplicates.tasks} tasks, ${c.duplicates.streamDeliveries} stream deliveries`,
+  );
+  out(
+    `keys at the end: ${r.keys.total} (${Object.entries(r.keys.patterns)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')})`,
+  );
   out(r.ok ? 'SOAK PASSED' : `SOAK FAILED:\n  - ${r.failures.join('\n  - ')}`);
 }

@@ -80,14 +80,20 @@ async function main(): Promise<void> {
 
   const done = (queue: string, id: string, type: string, attempt: number) => void report.done.push({ queue, id, type, attempt });
   const handler =
-    (type: string, run?: (payload: Record<string, unknown>, attempt: number, id: string, signal: AbortSignal) => Promise<unknown> | unknown): ManagedTaskHandler =>
+    (
+      type: string,
+      run?: (payload: Record<string, unknown>, attempt: number, id: string, signal: AbortSignal) => Promise<unknown> | unknown,
+    ): ManagedTaskHandler =>
     async (payload, ctx) => {
       const value = run ? await run((payload ?? {}) as Record<string, unknown>, ctx.attempt, ctx.message.id, ctx.signal) : { ok: true };
       done(me, ctx.message.id, type, ctx.attempt);
       return value;
     };
   manager.registerTaskHandler('ok', handler('ok'));
-  manager.registerTaskHandler('slow', handler('slow', (p, _a, _id, signal) => sleep(Number(p.ms ?? 20), signal)));
+  manager.registerTaskHandler(
+    'slow',
+    handler('slow', (p, _a, _id, signal) => sleep(Number(p.ms ?? 20), signal)),
+  );
   manager.registerTaskHandler(
     'flaky',
     handler('flaky', (p, attempt) => {
@@ -109,64 +115,79 @@ async function main(): Promise<void> {
     }),
   );
   if (me === 'meeting') manager.registerTaskHandler('tick', handler('tick'));
-  if (me === 'ai') manager.registerTaskHandler('speech_recognition', handler('speech_recognition', (p) => ({ words: Number(p.n ?? 0) % 97 })));
-  if (me === 'media') manager.registerTaskHandler('transcode', handler('transcode', (p) => ({ out: `rec-${String(p.n)}.mp4` })));
+  if (me === 'ai')
+    manager.registerTaskHandler(
+      'speech_recognition',
+      handler('speech_recognition', (p) => ({ words: Number(p.n ?? 0) % 97 })),
+    );
+  if (me === 'media')
+    manager.registerTaskHandler(
+      'transcode',
+      handler('transcode', (p) => ({ out: `rec-${String(p.n)}.mp4` })),
+    );
 
+  // manager subscriptions become active at start (awaiting them before start would wait for ever)
+  const subscribed: Array<Promise<unknown>> = [];
   for (const other of SERVICES) {
-    await manager.subscribe(`${other}_events`, (e) => void report.received.push({ bus: 'pubsub', id: e.id }));
-    await streams.subscribe(`${other}_stream`, (e) => void report.received.push({ bus: 'stream', id: e.id }));
+    subscribed.push(manager.subscribe(`${other}_events`, (e) => void report.received.push({ bus: 'pubsub', id: e.id })));
+    subscribed.push(streams.subscribe(`${other}_stream`, (e) => void report.received.push({ bus: 'stream', id: e.id })));
   }
   if (me === 'meeting') {
     manager.dispatcher.onCompleted('*', (t) => void report.outcomes.push({ taskId: t.taskId, ok: true }));
     manager.dispatcher.onFailed('*', (t) => void report.outcomes.push({ taskId: t.taskId, ok: false }));
   }
   await manager.start();
-  if (me === 'meeting') await manager.scheduleTask({ type: 'tick', queue: 'meeting', payload: {} }, { everyMs: settings.tickEveryMs, key: 'soak-tick' });
-
+  await Promise.all(subscribed);
   const timers: NodeJS.Timeout[] = [setInterval(flush, 250)];
-  let seq = 0;
-  const eventsPerTick = settings.eventsPerSecond / 10;
-  let owed = 0;
-  timers.push(
-    setInterval(() => {
-      owed += eventsPerTick;
-      const n = Math.floor(owed);
-      owed -= n;
-      for (let i = 0; i < n; i++) {
-        const data = { from: me, seq: ++seq };
-        manager.publishEvent(`${me}_events`, 'soak.tick', data).then(
-          (id) => void report.published.push({ bus: 'pubsub', id }),
-          (e: Error) => void report.problems.push(`error publish pubsub: ${e.message}`),
-        );
-        streams.publish(`${me}_stream`, 'soak.tick', data).then(
-          (id) => void report.published.push({ bus: 'stream', id }),
-          (e: Error) => void report.problems.push(`error publish stream: ${e.message}`),
-        );
-      }
-    }, 100),
-  );
-  if (me === 'meeting' && settings.dispatchesPerSecond > 0) {
-    let n = 0;
+  const startLoad = async () => {
+    if (me === 'meeting') await manager.scheduleTask({ type: 'tick', queue: 'meeting', payload: {} }, { everyMs: settings.tickEveryMs, key: 'soak-tick' });
+
+    let seq = 0;
+    const eventsPerTick = settings.eventsPerSecond / 10;
+    let owed = 0;
     timers.push(
-      setInterval(
-        () => {
-          n++;
-          const type = n % 2 === 0 ? 'speech_recognition' : 'transcode';
-          const dispatched =
-            n % 5 === 0
-              ? manager.dispatcher.dispatchAndWait(type, { n }, { timeoutMs: 60_000 }).then(() => void report.waited++)
-              : manager.dispatcher.dispatch(type, { n }).then((taskId) => void report.dispatched.push(taskId));
-          dispatched.catch((e: Error) => void report.problems.push(`error dispatch: ${e.message}`));
-        },
-        Math.max(10, Math.round(1000 / settings.dispatchesPerSecond)),
-      ),
+      setInterval(() => {
+        owed += eventsPerTick;
+        const n = Math.floor(owed);
+        owed -= n;
+        for (let i = 0; i < n; i++) {
+          const data = { from: me, seq: ++seq };
+          manager.publishEvent(`${me}_events`, 'soak.tick', data).then(
+            (id) => void report.published.push({ bus: 'pubsub', id }),
+            (e: Error) => void report.problems.push(`error publish pubsub: ${e.message}`),
+          );
+          streams.publish(`${me}_stream`, 'soak.tick', data).then(
+            (id) => void report.published.push({ bus: 'stream', id }),
+            (e: Error) => void report.problems.push(`error publish stream: ${e.message}`),
+          );
+        }
+      }, 100),
     );
-  }
+    if (me === 'meeting' && settings.dispatchesPerSecond > 0) {
+      let n = 0;
+      timers.push(
+        setInterval(
+          () => {
+            n++;
+            const type = n % 2 === 0 ? 'speech_recognition' : 'transcode';
+            const dispatched =
+              n % 5 === 0
+                ? manager.dispatcher.dispatchAndWait(type, { n }, { timeoutMs: 60_000 }).then(() => void report.waited++)
+                : manager.dispatcher.dispatch(type, { n }).then((taskId) => void report.dispatched.push(taskId));
+            dispatched.catch((e: Error) => void report.problems.push(`error dispatch: ${e.message}`));
+          },
+          Math.max(10, Math.round(1000 / settings.dispatchesPerSecond)),
+        ),
+      );
+    }
+  };
 
   process.on('message', (command: DriverCommand) => {
     if (command.cmd === 'memory') {
       const m = process.memoryUsage();
       send({ kind: 'memory', service: me, seq: command.seq, rss: m.rss, heapUsed: m.heapUsed });
+    } else if (command.cmd === 'start-load') {
+      startLoad().catch((e: Error) => void report.problems.push(`error start of load: ${e.message}`));
     } else if (command.cmd === 'stop-load') {
       timers.splice(1).forEach((t) => clearInterval(t));
       if (me === 'meeting') void manager.scheduler.removeRecurring('soak-tick').catch(() => undefined);

@@ -15,7 +15,8 @@ function parse(argv: string[]): { seconds: number; redisUrl?: string; tasksPerSe
     if (args[name] === undefined) throw new Error(`--${name} needs a value`);
   }
   const known = ['minutes', 'seconds', 'redis-url', 'tasks-per-second', 'json'];
-  for (const name of Object.keys(args)) if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
+  for (const name of Object.keys(args))
+    if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
   const seconds = args.seconds !== undefined ? Number(args.seconds) : Number(args.minutes ?? 10) * 60;
   if (!Number.isFinite(seconds) || seconds < 10) throw new Error('--minutes/--seconds: at least 10 seconds');
   const tasksPerSecond = args['tasks-per-second'] === undefined ? undefined : Number(args['tasks-per-second']);

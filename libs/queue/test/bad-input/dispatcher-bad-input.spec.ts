@@ -109,10 +109,14 @@ describe('dispatcher', () => {
     await client.set(results, 'not a stream');
     const taskId = await api.dispatch('media.bigint', {}, { maxRetries: 0 });
     const okId = await api.dispatch('media.ok', { n: 3 }, { maxRetries: 1 });
-    const dead = await waitFor(async () => {
-      const page = await kit.queue('media').deadLetters.list();
-      return page.items.length === 2 ? page.items : undefined;
-    }, 'both tasks dead-lettered', 20_000);
+    const dead = await waitFor(
+      async () => {
+        const page = await kit.queue('media').deadLetters.list();
+        return page.items.length === 2 ? page.items : undefined;
+      },
+      'both tasks dead-lettered',
+      20_000,
+    );
     const okDead = dead!.find((d) => `media:${d.id}` === okId)!;
     expect(okDead.reason).toContain(`Redis key "${results}" holds a string, expected a stream`);
     expect(okDead.error?.name).toBe('RedisKeyTypeError');

@@ -51,48 +51,51 @@ const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 describe('every key of a queue holding the wrong Redis type', () => {
   const suffixes = new QueueKeys('p', 'q').all().map((k) => k.slice('p:{q}:'.length));
 
-  it.each(suffixes)('%s: a typed error naming the key or the message still runs; the healthy queue never stops; after repair nothing is lost', async (suffix) => {
-    const prefix = uniquePrefix('badtype');
-    const logger = captureLogger();
-    const done = new Map<string, number>();
-    const key = `${prefix}:{victim}:${suffix}`;
-    await client.set(key, 'not the right type');
-    const victim = open('victim', prefix, logger, done);
-    const healthy = open('healthy', prefix, logger, done);
+  it.each(suffixes)(
+    '%s: a typed error naming the key or the message still runs; the healthy queue never stops; after repair nothing is lost',
+    async (suffix) => {
+      const prefix = uniquePrefix('badtype');
+      const logger = captureLogger();
+      const done = new Map<string, number>();
+      const key = `${prefix}:{victim}:${suffix}`;
+      await client.set(key, 'not the right type');
+      const victim = open('victim', prefix, logger, done);
+      const healthy = open('healthy', prefix, logger, done);
 
-    const accepted: string[] = [];
-    const rejected: RedisKeyTypeError[] = [];
-    for (let i = 0; i < 8; i++) {
-      try {
-        accepted.push(await victim.publish({ type: 'work', payload: { i }, priority: PRIORITIES[i % 4], delayMs: i === 7 ? 20 : 0 }));
-      } catch (error) {
-        expect(error).toBeInstanceOf(RedisKeyTypeError);
-        expect((error as RedisKeyTypeError).key).toBe(key);
-        expect((error as RedisKeyTypeError).found).toBe('string');
-        rejected.push(error as RedisKeyTypeError);
+      const accepted: string[] = [];
+      const rejected: RedisKeyTypeError[] = [];
+      for (let i = 0; i < 8; i++) {
+        try {
+          accepted.push(await victim.publish({ type: 'work', payload: { i }, priority: PRIORITIES[i % 4], delayMs: i === 7 ? 20 : 0 }));
+        } catch (error) {
+          expect(error).toBeInstanceOf(RedisKeyTypeError);
+          expect((error as RedisKeyTypeError).key).toBe(key);
+          expect((error as RedisKeyTypeError).found).toBe('string');
+          rejected.push(error as RedisKeyTypeError);
+        }
       }
-    }
-    // the other queue of the process is served all along
-    const first = await healthy.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 'work', payload: { i } })));
-    await waitFor(() => first.every((id) => done.get(id) === 1), 'the healthy queue completes its messages', 20_000);
-    // the victim either works (the key is only a counter or a wake-up list) or says which key is wrong
-    await waitFor(
-      () => accepted.every((id) => done.has(id)) || logger.matching(key).length > 0 || rejected.length > 0,
-      `the victim works or names ${key}`,
-      20_000,
-    );
-    // it does not spin: more healthy work later, and the failure is still logged once (not per retry)
-    const second = await healthy.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 'work', payload: { i } })));
-    await waitFor(() => second.every((id) => done.get(id) === 1), 'the healthy queue still completes', 20_000);
-    const named = logger.lines.filter((l) => l.includes(key) && l.startsWith('error'));
-    expect(named.length).toBeLessThanOrEqual(2);
-    for (const line of logger.lines.filter((l) => l.includes('WRONGTYPE'))) expect(line).toContain(key); // never a bare WRONGTYPE
+      // the other queue of the process is served all along
+      const first = await healthy.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 'work', payload: { i } })));
+      await waitFor(() => first.every((id) => done.get(id) === 1), 'the healthy queue completes its messages', 20_000);
+      // the victim either works (the key is only a counter or a wake-up list) or says which key is wrong
+      await waitFor(
+        () => accepted.every((id) => done.has(id)) || logger.matching(key).length > 0 || rejected.length > 0,
+        `the victim works or names ${key}`,
+        20_000,
+      );
+      // it does not spin: more healthy work later, and the failure is still logged once (not per retry)
+      const second = await healthy.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 'work', payload: { i } })));
+      await waitFor(() => second.every((id) => done.get(id) === 1), 'the healthy queue still completes', 20_000);
+      const named = logger.lines.filter((l) => l.includes(key) && l.startsWith('error'));
+      expect(named.length).toBeLessThanOrEqual(2);
+      for (const line of logger.lines.filter((l) => l.includes('WRONGTYPE'))) expect(line).toContain(key); // never a bare WRONGTYPE
 
-    // repair: every accepted message completes, once
-    await client.del(key);
-    await waitFor(() => accepted.every((id) => done.has(id)), 'every accepted message completes after the repair', 30_000);
-    for (const id of accepted) expect(done.get(id)).toBe(1);
-  });
+      // repair: every accepted message completes, once
+      await client.del(key);
+      await waitFor(() => accepted.every((id) => done.has(id)), 'every accepted message completes after the repair', 30_000);
+      for (const id of accepted) expect(done.get(id)).toBe(1);
+    },
+  );
 });
 
 describe('garbage in the hashes a queue reads', () => {
@@ -126,7 +129,13 @@ describe('garbage in the hashes a queue reads', () => {
     const keys = new QueueKeys(prefix, 'hashes');
     await client.hset(keys.stats, 'published', 'many', 'processed', '1.5e', 'failed', '{}', 'retried', 'x', 'dead_letter', '?');
     await client.hset(keys.meta, 'paused', 'perhaps');
-    const queue = createQueue({ name: 'hashes', backend: { type: 'redis', client, prefix }, logger, visibilityTimeoutMs: 600, backoff: { baseMs: 5, maxMs: 5 } });
+    const queue = createQueue({
+      name: 'hashes',
+      backend: { type: 'redis', client, prefix },
+      logger,
+      visibilityTimeoutMs: 600,
+      backoff: { baseMs: 5, maxMs: 5 },
+    });
     queues.push(queue);
     let holdFirst = true;
     queue.process('work', async (m, ctx) => {
@@ -164,7 +173,7 @@ describe('garbage in the hashes a queue reads', () => {
     const dead = await queue.deadLetters.get('dead-x');
     expect(dead).toMatchObject({ id: 'dead-x', reason: 'unknown', type: null, raw: 'nope' });
     const stats = await queue.stats();
-    for (const [name, value] of Object.entries(stats)) if (typeof value === 'number') expect(Number.isFinite(value)).toBe(true), expect(name).toBeTruthy();
+    for (const [name, value] of Object.entries(stats)) if (typeof value === 'number') (expect(Number.isFinite(value)).toBe(true), expect(name).toBeTruthy());
     expect(done.get(plain)).toBe(1);
     expect(done.get(lease)).toBe(1);
   });

@@ -37,7 +37,14 @@ function setup(name: string, logger: CapturedLog): { scheduler: Scheduler; queue
     const key = (m.payload as { key: string }).key;
     runs.set(key, (runs.get(key) ?? 0) + 1);
   });
-  const scheduler = createScheduler({ name, backend: { type: 'redis', client, prefix, queuePrefix: `${prefix}:q` }, queues: [queue], defaultQueue: 'jobs', logger, maxIdleMs: 200 });
+  const scheduler = createScheduler({
+    name,
+    backend: { type: 'redis', client, prefix, queuePrefix: `${prefix}:q` },
+    queues: [queue],
+    defaultQueue: 'jobs',
+    logger,
+    maxIdleMs: 200,
+  });
   closers.push(() => queue.close({ drainTimeoutMs: 200 }));
   closers.push(() => scheduler.close());
   return { scheduler, queue, runs, keys: new SchedulerKeys(prefix, name) };
@@ -72,7 +79,11 @@ describe('scheduler', () => {
     const logger = captureLogger();
     const { scheduler, runs, keys } = setup('counters', logger);
     await client.hset(keys.stats, 'total', 'lots', 'completed', '{}');
-    await client.multi().zadd(keys.once, Date.now() + 60_000, 'once:jobs:ghost').hset(keys.oncedefs, 'once:jobs:ghost', 'not json').exec();
+    await client
+      .multi()
+      .zadd(keys.once, Date.now() + 60_000, 'once:jobs:ghost')
+      .hset(keys.oncedefs, 'once:jobs:ghost', 'not json')
+      .exec();
     await scheduler.schedule({ type: 'tick', payload: { key: 'once' } }, { delayMs: 10 });
     await waitFor(() => runs.get('once') === 1, 'the one-off task runs');
     const stats = await scheduler.stats();
