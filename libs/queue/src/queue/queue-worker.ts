@@ -298,7 +298,10 @@ export class QueueWorker {
     const now = (keys ?? []).join(', ');
     if (now === this.brokenTiers) return;
     this.brokenTiers = now;
-    if (now) this.logger.error(`tier list(s) ${now} hold the wrong Redis type: skipped (other tiers are served; new messages for them go to another tier); delete or rename the key(s)`);
+    if (now)
+      this.logger.error(
+        `tier list(s) ${now} hold the wrong Redis type: skipped (other tiers are served; new messages for them go to another tier); delete or rename the key(s)`,
+      );
     else this.logger.log('every tier list is usable again');
   }
 

@@ -111,7 +111,16 @@ interface KeyTypeRule {
   type: string;
 }
 
-const TYPE_WORDS: Record<string, string> = { list: 'list', lists: 'list', hash: 'hash', zset: 'zset', set: 'set', stream: 'stream', string: 'string', strings: 'string' };
+const TYPE_WORDS: Record<string, string> = {
+  list: 'list',
+  lists: 'list',
+  hash: 'hash',
+  zset: 'zset',
+  set: 'set',
+  stream: 'stream',
+  string: 'string',
+  strings: 'string',
+};
 
 /**
  * The key types a script header declares: on each `KEYS[n]` / `KEYS[a..b]` / `KEYS[a..]` line of the

@@ -173,7 +173,9 @@ describe('garbage in the hashes a queue reads', () => {
     const dead = await queue.deadLetters.get('dead-x');
     expect(dead).toMatchObject({ id: 'dead-x', reason: 'unknown', type: null, raw: 'nope' });
     const stats = await queue.stats();
-    for (const [name, value] of Object.entries(stats)) if (typeof value === 'number') (expect(Number.isFinite(value)).toBe(true), expect(name).toBeTruthy());
+    const numbers = Object.entries(stats).filter(([, value]) => typeof value === 'number');
+    expect(numbers.length).toBeGreaterThan(0);
+    expect(numbers.filter(([, value]) => !Number.isFinite(value))).toEqual([]);
     expect(done.get(plain)).toBe(1);
     expect(done.get(lease)).toBe(1);
   });

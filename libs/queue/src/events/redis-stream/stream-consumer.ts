@@ -166,7 +166,8 @@ export class StreamChannelConsumer {
       await client.xgroup('CREATE', keys.stream, group, startId, 'MKSTREAM');
     } catch (error) {
       const message = (error as Error).message;
-      if (message.includes('WRONGTYPE')) throw new RedisKeyTypeError(keys.stream, String(await client.type(keys.stream).catch(() => 'unknown')), 'stream', 'XGROUP CREATE');
+      if (message.includes('WRONGTYPE'))
+        throw new RedisKeyTypeError(keys.stream, String(await client.type(keys.stream).catch(() => 'unknown')), 'stream', 'XGROUP CREATE');
       if (!message.includes('BUSYGROUP')) throw error;
     }
   }
