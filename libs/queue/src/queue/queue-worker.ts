@@ -92,6 +92,8 @@ export class QueueWorker {
   private brokenTiers = '';
   /** Fetch failures: logged once, repeats counted until a fetch works. */
   private readonly fetchFailures: RepeatedFailureLog;
+  /** Failures of fail/release/dead-letter steps: logged once, repeats counted until one works. */
+  private readonly updateFailures: RepeatedFailureLog;
 
   constructor(
     private readonly store: QueueStore,
@@ -105,6 +107,11 @@ export class QueueWorker {
       (line) => this.logger.error(line),
       (line) => this.logger.log(line),
       'fetch',
+    );
+    this.updateFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'queue update',
     );
     this.acks = new CompletionBatcher(
       (batch) => store.complete(batch),
@@ -512,7 +519,13 @@ export class QueueWorker {
   }
 
   private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error) => this.logger.error(`queue update failed: ${(error as Error).message}`));
+    const tracked = promise.then(
+      () => this.updateFailures.succeeded(),
+      (error) => {
+        const message = (error as Error).message;
+        this.updateFailures.failed(message, `queue update failed (repeats not logged): ${message}`);
+      },
+    );
     this.pendingFails.add(tracked);
     void tracked.finally(() => this.pendingFails.delete(tracked));
   }

@@ -5,7 +5,7 @@
  * serving its other queues and tiers, and once the key is repaired every accepted message completes.
  */
 import Redis from 'ioredis';
-import { createQueue, RedisKeyTypeError, StoreBackedQueue } from '../../src';
+import { createQueue, NonRetryableError, RedisKeyTypeError, StoreBackedQueue } from '../../src';
 import { QueueKeys } from '../../src/queue/redis/queue-keys';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { captureLogger, CapturedLog } from '../support/capture-logger';
@@ -42,6 +42,15 @@ function open(name: string, prefix: string, logger: CapturedLog, done: Map<strin
     done.set(m.id, (done.get(m.id) ?? 0) + 1);
     return { ok: true };
   });
+  // fails its first attempt (writes the attempt count and the last error), then completes
+  queue.process('flaky', async (m) => {
+    if (m.attempt === 1) throw new Error('first attempt fails');
+    done.set(m.id, (done.get(m.id) ?? 0) + 1);
+  });
+  // dead-lettered at once (writes the dead-letter queue and its info)
+  queue.process('dead', async () => {
+    throw new NonRetryableError('planned dead letter');
+  });
   queues.push(queue);
   return queue;
 }
@@ -74,6 +83,15 @@ describe('every key of a queue holding the wrong Redis type', () => {
           rejected.push(error as RedisKeyTypeError);
         }
       }
+      // a retry and a dead letter: they write att, errors, dlq and dlqinfo
+      const failing: Record<'flaky' | 'dead', string | undefined> = { flaky: undefined, dead: undefined };
+      for (const type of ['flaky', 'dead'] as const) {
+        try {
+          failing[type] = await victim.publish({ type, payload: null });
+        } catch (error) {
+          expect(error).toMatchObject({ key });
+        }
+      }
       // the other queue of the process is served all along
       const first = await healthy.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 'work', payload: { i } })));
       await waitFor(() => first.every((id) => done.get(id) === 1), 'the healthy queue completes its messages', 20_000);
@@ -94,6 +112,12 @@ describe('every key of a queue holding the wrong Redis type', () => {
       await client.del(key);
       await waitFor(() => accepted.every((id) => done.has(id)), 'every accepted message completes after the repair', 30_000);
       for (const id of accepted) expect(done.get(id)).toBe(1);
+      const { flaky, dead } = failing;
+      if (flaky) await waitFor(() => done.get(flaky) === 1, 'the failing message is retried and completes after the repair', 30_000);
+      if (dead) {
+        const letter = await waitFor(() => victim.deadLetters.get(dead), 'the dead letter is recorded after the repair', 30_000);
+        expect(letter?.reason).toBe('non-retryable error: planned dead letter');
+      }
     },
   );
 });

@@ -23,6 +23,7 @@ local msgs, att, errors, dlq, dlqinfo, stats, wake = KEYS[5], KEYS[6], KEYS[7], 
 
 -- @include "header"
 -- @include "tier-push"
+-- @include "key-types"
 -- @include "counter"
 -- @include "wake"
 
@@ -32,6 +33,7 @@ if #ARGV > 1 then
 else
   ids = redis.call('ZRANGE', dlq, 0, tonumber(ARGV[1]) - 1)
 end
+assertTypes({ dlqinfo, 'hash', att, 'hash', errors, 'hash', msgs, 'hash' })
 local replayed = {}
 for _, id in ipairs(ids) do
   if redis.call('ZREM', dlq, id) == 1 then

@@ -36,6 +36,7 @@ local dlq, dlqinfo, stats, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 -- @include "counter"
 -- @include "header"
 -- @include "tier-push"
+-- @include "key-types"
 -- @include "wake"
 -- @include "dead-letter"
 
@@ -44,6 +45,7 @@ local attempt = tonumber(ARGV[2])
 if redis.call('HGET', leases, id) ~= ARGV[9] then
   return 0
 end
+assertTypes({ inflight, 'zset', att, 'hash', errors, 'hash', delayed, 'zset', msgs, 'hash', dlq, 'zset', dlqinfo, 'hash' })
 local now = nowMs()
 redis.call('ZREM', inflight, id)
 redis.call('HDEL', leases, id)

@@ -44,6 +44,7 @@ local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KE
 -- @include "header"
 -- @include "wake"
 -- @include "tier-push"
+-- @include "key-types"
 -- @include "push-ready"
 -- @include "dead-letter"
 
@@ -68,6 +69,7 @@ if firstLease[2] and tonumber(firstLease[2]) <= now then
   expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', now, 'LIMIT', 0, 1000)
 end
 if #expired > 0 then
+  assertTypes({ leases, 'hash', att, 'hash', msgs, 'hash', errors, 'hash', dlq, 'zset', dlqinfo, 'hash' })
   redis.call('ZREM', inflight, unpack(expired))
   redis.call('HDEL', leases, unpack(expired))
   bump(stats, 'failed', #expired)
@@ -120,11 +122,12 @@ local function tiersLeft()
   return mask
 end
 
--- 3. Take: strict (highest non-empty tier first) or weighted.
+-- 3. Take: strict (highest non-empty tier first) or weighted. What the take writes must be usable first.
 local taken = {}
 if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
   return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
+assertTypes({ leases, 'hash', msgs, 'hash', att, 'hash' })
 if ARGV[3] == 's' then
   for tier = 1, 4 do
     local need = max - #taken
