@@ -12,6 +12,9 @@ export interface KeyReport {
   failures: string[];
 }
 
+/** The dispatcher's default `resultsMaxLen` (the configuration does not set it). */
+const DISPATCHER_RESULTS_MAX_LEN = 10_000;
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /** A key with its per-item part replaced by `*` (uuids, numbers, idempotency keys, task ids). */
@@ -59,12 +62,14 @@ export async function checkKeys(client: RedisClient, queues: readonly string[], 
       failures.push(`queue ${q}: ${done} completed ids / ${results} results kept, retention is ${retention.completedCount}`);
     }
   }
-  const streams = keys.filter((k) => k.endsWith(':stream'));
-  const lengths = await Promise.all(streams.map((k) => client.xlen(k).catch(() => 0)));
+  // event streams (max_len) and the dispatcher's results streams (resultsMaxLen, default 10 000);
   // MAXLEN ~ trims whole radix-tree nodes (100 entries by default): allow that much over the bound
-  const bound = retention.streamMaxLen + 200;
-  streams.forEach((k, i) => {
-    if (lengths[i] > bound) failures.push(`stream ${k} holds ${lengths[i]} entries, retention is ~${retention.streamMaxLen}`);
+  const streams = keys.flatMap((k) =>
+    k.endsWith(':stream') ? [{ k, max: retention.streamMaxLen }] : k.endsWith(':dsp:results') ? [{ k, max: DISPATCHER_RESULTS_MAX_LEN }] : [],
+  );
+  const lengths = await Promise.all(streams.map(({ k }) => client.xlen(k).catch(() => 0)));
+  streams.forEach(({ k, max }, i) => {
+    if (lengths[i] > max + 200) failures.push(`stream ${k} holds ${lengths[i]} entries, retention is ~${max}`);
   });
   return { total: keys.length, patterns, failures };
 }

@@ -195,7 +195,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     failures.push(...ledger.verdict(ticksExpected));
     failures.push(...keys.failures);
     for (const [name, f] of Object.entries(flatness)) {
-      if (!f.ok) failures.push(`${name} grows after warm-up: ${fmt(name, f.growth)} over the last half, allowed ${fmt(name, f.allowed)}`);
+      if (!f.ok) {
+        failures.push(
+          `${name} grows after warm-up: ${fmt(name, f.growth)} (line) and ${fmt(name, f.floorGrowth)} (floor) over the last half, allowed ${fmt(name, f.allowed)}`,
+        );
+      }
     }
     const problems = ledger.problems.filter((p) => !EXPECTED_PROBLEMS.some((re) => re.test(p)));
     const notes = ledger.problems.length - problems.length;
@@ -312,7 +316,9 @@ function report(r: SoakResult, out: (line: string) => void): void {
   });
   out('');
   for (const [name, f] of Object.entries(r.flatness)) {
-    out(`${f.ok ? 'flat ' : 'GROWS'} ${name}: ${fmt(name, f.growth)} over the last half (${f.samples} samples, allowed ${fmt(name, f.allowed)})`);
+    out(
+      `${f.ok ? 'flat ' : 'GROWS'} ${name}: ${fmt(name, f.growth)} (line), ${fmt(name, f.floorGrowth)} (floor) over the last half (${f.samples} samples, allowed ${fmt(name, f.allowed)})`,
+    );
   }
   const c = r.counts;
   out(

@@ -1,8 +1,10 @@
 /**
  * Time series of the soak (process RSS, Redis used_memory, key count) and the rule that judges them
- * flat: a least-squares line through the samples of the last half of the load phase; the growth it
- * predicts over that half must stay within max(relative * mean, absolute). Warm-up (the first half)
- * is not judged: caches, JIT and retention windows fill there.
+ * flat. Only the last half of the load phase is judged (warm-up: caches, JIT and retention windows
+ * fill in the first). Two measures of growth over that half: the least-squares line through its
+ * samples, and the rise of its floor (the lowest sample of its second half minus the lowest of its
+ * first half). A leak raises both; a garbage collector's sawtooth tilts the line but not the floor.
+ * The series is flat when the smaller of the two stays within max(relative * mean, absolute).
  */
 export interface Sample {
   /** Seconds since the load began. */
@@ -23,6 +25,8 @@ export interface Flatness {
   slopePerSecond: number;
   /** Growth the slope gives over the judged half. */
   growth: number;
+  /** Rise of the floor over the judged half. */
+  floorGrowth: number;
   allowed: number;
   mean: number;
   samples: number;
@@ -30,14 +34,14 @@ export interface Flatness {
 
 /** Judges the last half of `samples` (at least 3 samples needed there; fewer: ok with a note in `samples`). */
 export function judgeFlat(samples: Sample[], rule: FlatRule): Flatness {
-  if (samples.length === 0) return { ok: true, slopePerSecond: 0, growth: 0, allowed: rule.absolute, mean: 0, samples: 0 };
+  if (samples.length === 0) return { ok: true, slopePerSecond: 0, growth: 0, floorGrowth: 0, allowed: rule.absolute, mean: 0, samples: 0 };
   const start = samples[0].t;
   const end = samples[samples.length - 1].t;
   const half = samples.filter((s) => s.t >= start + (end - start) / 2);
   const n = half.length;
   const mean = half.reduce((a, s) => a + s.v, 0) / Math.max(1, n);
   const allowed = Math.max(rule.relative * mean, rule.absolute);
-  if (n < 3) return { ok: true, slopePerSecond: 0, growth: 0, allowed, mean, samples: n };
+  if (n < 3) return { ok: true, slopePerSecond: 0, growth: 0, floorGrowth: 0, allowed, mean, samples: n };
   const mt = half.reduce((a, s) => a + s.t, 0) / n;
   let num = 0;
   let den = 0;
@@ -47,7 +51,9 @@ export function judgeFlat(samples: Sample[], rule: FlatRule): Flatness {
   }
   const slope = den === 0 ? 0 : num / den;
   const growth = slope * (half[n - 1].t - half[0].t);
-  return { ok: growth <= allowed, slopePerSecond: slope, growth, allowed, mean, samples: n };
+  const middle = Math.floor(n / 2);
+  const floorGrowth = Math.min(...half.slice(middle).map((s) => s.v)) - Math.min(...half.slice(0, middle).map((s) => s.v));
+  return { ok: Math.min(growth, floorGrowth) <= allowed, slopePerSecond: slope, growth, floorGrowth, allowed, mean, samples: n };
 }
 
 export const MB = 1024 * 1024;

@@ -45,6 +45,13 @@ describe('flatness rule', () => {
     expect(f.growth).toBeCloseTo(45 * MB, -5);
   });
 
+  it("a garbage collector's sawtooth is flat (the floor does not rise), a rising floor is not", () => {
+    const saw = series(Array.from({ length: 40 }, (_, i) => 130 * MB + (i % 13) * 3 * MB));
+    expect(judgeFlat(saw, RULES.rss).ok).toBe(true);
+    const leakySaw = series(Array.from({ length: 40 }, (_, i) => 130 * MB + (i % 13) * 3 * MB + i * 4 * MB));
+    expect(judgeFlat(leakySaw, RULES.rss).ok).toBe(false);
+  });
+
   it('noise around a level is flat', () => {
     const noisy = series(Array.from({ length: 30 }, (_, i) => 3 * MB + (i % 2 === 0 ? 1 : -1) * 0.5 * MB));
     expect(judgeFlat(noisy, RULES.redisMemory).ok).toBe(true);
