@@ -105,7 +105,7 @@ describe('every key of a queue holding the wrong Redis type', () => {
       const second = await healthy.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 'work', payload: { i } })));
       await waitFor(() => second.every((id) => done.get(id) === 1), 'the healthy queue still completes', 20_000);
       const named = logger.lines.filter((l) => l.includes(key) && l.startsWith('error'));
-      expect(named.length).toBeLessThanOrEqual(2);
+      expect(named.length).toBeLessThanOrEqual(3); // one per failing step (fetch, update, acknowledgement), never one per retry
       for (const line of logger.lines.filter((l) => l.includes('WRONGTYPE'))) expect(line).toContain(key); // never a bare WRONGTYPE
 
       // repair: every accepted message completes, once
