@@ -25,6 +25,7 @@ export {
   QueueConfigError,
   QueueError,
   RedisUnavailableError,
+  RedisKeyTypeError,
   TaskTimeoutError,
 } from './errors';
 

@@ -1,5 +1,5 @@
 import type { DurabilityOptions } from '../redis/durable-writes';
-import { DurabilityTimeoutError, QueueConfigError } from '../errors';
+import { describeValue, DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
@@ -100,6 +100,8 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
       consumerName: backend.consumerName,
       durability: backend.durability,
       onDurabilityTimeout: backend.onDurabilityTimeout ?? ((error) => loggerFor(`Dispatcher:${service}`, options.logger).warn(error.message)),
+      onBadReply: (key, raw) =>
+        loggerFor(`Dispatcher:${service}`, options.logger).error(`reply on ${key} is not a reply record (dropped): ${describeValue(raw)}`),
     });
     queues = new QueueDirectory(options.queues, 'dispatcher', {
       client: backend.client,

@@ -129,6 +129,27 @@ export class PublishTimeoutError extends QueueError {
   }
 }
 
+/**
+ * A Redis key the library uses holds a value of the wrong type (for example a string where the
+ * queue keeps a list), so a step on it failed with WRONGTYPE; this error replaces Redis' bare
+ * WRONGTYPE reply and names the key. Delete or rename `key` to let the component use it again
+ * (docs/guarantees.md, "Bad input").
+ */
+export class RedisKeyTypeError extends QueueError {
+  constructor(
+    /** The key that holds the wrong type. */
+    readonly key: string,
+    /** The type Redis reports for it (`string`, `list`, `hash`, `set`, `zset`, `stream`). */
+    readonly found: string,
+    /** The type the library keeps there. */
+    readonly expected: string,
+    /** The library step that met it (script or command name). */
+    readonly operation: string,
+  ) {
+    super(`Redis key "${key}" holds a ${found}, expected a ${expected} (${operation}); delete or rename that key`, 'REDIS_KEY_TYPE');
+  }
+}
+
 /** No Redis server could be reached or started (test harness, embedded default). */
 export class RedisUnavailableError extends QueueError {
   constructor(message: string) {

@@ -1,5 +1,6 @@
 import { LeaseLostError, QueueClosedError } from '../errors';
 import { isNonRetryable, recordError } from '../util/error-record';
+import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff, sleep } from '../util/retry';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
@@ -98,6 +99,12 @@ export class QueueWorker {
   private startedAt = 0;
   private slotWaiter?: () => void;
   private renewTimer?: NodeJS.Timeout;
+  /** Tier lists the last fetch reported as holding the wrong type (logged once per change). */
+  private brokenTiers = '';
+  /** Fetch failures: logged once, repeats counted until a fetch works. */
+  private readonly fetchFailures: RepeatedFailureLog;
+  /** Failures of fail/release/dead-letter steps: logged once, repeats counted until one works. */
+  private readonly updateFailures: RepeatedFailureLog;
 
   constructor(
     private readonly store: QueueStore,
@@ -107,6 +114,16 @@ export class QueueWorker {
   ) {
     this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.strict = options.scheduling.mode === 'strict';
+    this.fetchFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'fetch',
+    );
+    this.updateFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'queue update',
+    );
     this.acks = new CompletionBatcher(
       (batch) => store.complete(batch),
       (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
@@ -216,6 +233,7 @@ export class QueueWorker {
           this.fetching = fetching;
           const result = await fetching.finally(() => (this.fetching = undefined));
           backoff.succeeded();
+          this.fetchRecovered();
           drained = result.paused || result.deliveries.length < wanted ? result : null;
           continue;
         }
@@ -245,12 +263,13 @@ export class QueueWorker {
           random: this.weightedCursor,
           onResult: (result) => this.acceptFetched(result, sentAt, epoch),
         });
+        this.fetchRecovered();
         drained = woke && (woke.result.paused || woke.result.deliveries.length < woke.max) ? woke.result : null;
       } catch (error) {
         drained = null;
         if (this.closing) break;
         const pause = backoff.failed();
-        this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        this.fetchFailed(error, pause);
         await sleep(pause);
       }
     }
@@ -261,6 +280,7 @@ export class QueueWorker {
    * says about the store (paused, tiers left), then its deliveries.
    */
   private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
+    this.noteBrokenTiers(result.brokenTiers);
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
     // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
     if (epoch === this.pauseEpoch && result.paused !== this.paused) {
@@ -285,6 +305,27 @@ export class QueueWorker {
     }
     void this.releaseQuietly(refused);
     this.pump();
+  }
+
+  private fetchFailed(error: unknown, pause: number): void {
+    const message = (error as Error).message;
+    this.fetchFailures.failed(message, `fetch failed (retrying in ${pause} ms, repeats not logged): ${message}`);
+  }
+
+  private fetchRecovered(): void {
+    this.fetchFailures.succeeded();
+  }
+
+  /** Logs once per change which tier lists hold the wrong Redis type (the fetch skips them). */
+  private noteBrokenTiers(keys: string[] | undefined): void {
+    const now = (keys ?? []).join(', ');
+    if (now === this.brokenTiers) return;
+    this.brokenTiers = now;
+    if (now)
+      this.logger.error(
+        `tier list(s) ${now} hold the wrong Redis type: skipped (other tiers are served; new messages for them go to another tier); delete or rename the key(s)`,
+      );
+    else this.logger.log('every tier list is usable again');
   }
 
   /**
@@ -503,7 +544,13 @@ export class QueueWorker {
   }
 
   private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error) => this.logger.error(`queue update failed: ${(error as Error).message}`));
+    const tracked = promise.then(
+      () => this.updateFailures.succeeded(),
+      (error) => {
+        const message = (error as Error).message;
+        this.updateFailures.failed(message, `queue update failed (repeats not logged): ${message}`);
+      },
+    );
     this.pendingFails.add(tracked);
     void tracked.finally(() => this.pendingFails.delete(tracked));
   }

@@ -1,5 +1,5 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
-import { QueueConfigError } from '../errors';
+import { QueueConfigError, RedisKeyTypeError } from '../errors';
 import { clusterClientOptions } from './cluster-options';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 
@@ -134,6 +134,7 @@ const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY
 /** Whether a failed command means "Redis unreachable for now" (keep and retry) rather than a bad request (reject). */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof RedisKeyTypeError) return false; // a command's own error, explained (lua-loader)
   if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
   return true;
 }

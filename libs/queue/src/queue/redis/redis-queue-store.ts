@@ -38,7 +38,7 @@ const SCRIPTS = [
   'cancel',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number];
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -124,12 +124,14 @@ export class RedisQueueStore implements QueueStore {
     ];
   }
 
-  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft]: FetchReply, lease: string): FetchResult {
+  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken]: FetchReply, lease: string): FetchResult {
+    const brokenTiers = Number(broken ?? 0);
     return {
       paused: paused === 1,
       tiersLeft: Number(tiersLeft),
       nextWakeMs: nextWake < 0 ? null : nextWake,
-      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1, lease })),
+      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: endedAttempts(ended[i]) + 1, lease })),
+      ...(brokenTiers > 0 ? { brokenTiers: this.keys.tiers.filter((_, t) => brokenTiers & (1 << t)) } : {}),
     };
   }
 
@@ -157,7 +159,7 @@ export class RedisQueueStore implements QueueStore {
       this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease));
       const wake = pipeline.exec().then((replies) => {
         const [error, reply] = replies![1];
-        if (error) throw error;
+        if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
         const result = this.parseFetch(reply as FetchReply, lease);
         fetch.onResult(result);
         return { result, max: fetch.max };
@@ -260,7 +262,8 @@ export class RedisQueueStore implements QueueStore {
       [],
     );
     const counters: Record<string, number> = {};
-    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = Number(r[7][i + 1]);
+    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
+    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = endedAttempts(r[7][i + 1]);
     return { tiers: [r[0], r[1], r[2], r[3]], processing: r[4], delayed: r[5], dead: r[6], counters };
   }
 
@@ -348,4 +351,10 @@ export class RedisQueueStore implements QueueStore {
       items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),
     };
   }
+}
+
+/** A stored count (attempts ended in `att`, a counter in `stats`); a damaged (non-integer) field counts as none. */
+function endedAttempts(raw: string | null | undefined): number {
+  const n = Number(raw ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }

@@ -144,7 +144,11 @@ export class RedisSchedulerStore implements SchedulerStore {
       [],
     );
     const counters: Record<string, number> = {};
-    for (let i = 0; i < flat.length; i += 2) counters[flat[i]] = Number(flat[i + 1]);
+    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
+    for (let i = 0; i < flat.length; i += 2) {
+      const n = Number(flat[i + 1]);
+      counters[flat[i]] = Number.isInteger(n) ? n : 0;
+    }
     return { counters, active, once, recurring };
   }
 
