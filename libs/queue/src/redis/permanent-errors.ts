@@ -1,0 +1,103 @@
+import type { Cluster, Redis } from 'ioredis';
+import { RedisAuthError, RedisPermanentError, RedisPermissionError, RedisTlsError } from '../errors';
+
+/*
+ * Errors that retrying cannot cure (wrong credentials, missing ACL permissions, a TLS handshake
+ * the certificates make impossible), told apart from outages (refused connections, resets,
+ * timeouts, LOADING...), which keep today's behaviour: wait and reconnect.
+ */
+
+/** Node's certificate verification codes (`tls.TLSSocket#authorizationError` and handshake errors). */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function tlsCode(error: Error): string | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
+  // ERR_SSL_*: alerts and protocol failures (wrong version number: TLS against a plain port,
+  // certificate required / bad certificate: the server wants a client certificate);
+  // ERR_OSSL_*: a key that does not match its certificate, an unreadable PEM
+  if (CERTIFICATE_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_OSSL_')) return code;
+  return null;
+}
+
+/**
+ * The typed error for a failure that retrying cannot cure, or null for an outage (and anything
+ * else). `description` is the secret-free name of the connection (a masked URL). The message
+ * never contains the password: a Redis reply does not echo it, and the raw error (whose
+ * `command.args` holds the AUTH arguments) is not kept as `cause`.
+ */
+export function permanentRedisError(error: unknown, description: string): RedisPermanentError | null {
+  if (error instanceof RedisPermanentError) return error;
+  if (!(error instanceof Error)) return null;
+  const text = error.message.split('\n')[0];
+  const reply = /^([A-Z]+)\b/.exec(text)?.[1];
+  if (error.name === 'ReplyError' || reply) {
+    if (reply === 'WRONGPASS') {
+      return new RedisAuthError(`Redis ${description} refused the credentials (${text}); check redis.username and redis.password`, reply);
+    }
+    if (reply === 'NOAUTH') {
+      return new RedisAuthError(`Redis ${description} requires a password (${text}); set redis.password (and redis.username for an ACL user)`, reply);
+    }
+    if (reply === 'NOPERM') {
+      return new RedisPermissionError(
+        `Redis ${description}: the ACL user lacks a permission the library needs (${text}); grant it (docs/security.md lists the rule)`,
+        reply,
+      );
+    }
+  }
+  const code = tlsCode(error);
+  if (code) {
+    return new RedisTlsError(
+      `Redis ${description}: TLS handshake failed, certificate problem (${code}: ${text}); check redis.tls (ca, cert, key, servername) and the server's tls-* settings`,
+      code,
+    );
+  }
+  return null;
+}
+
+const fatal = new WeakMap<object, RedisPermanentError>();
+
+/** The permanent error that stopped `client` before it was ever ready, if any. */
+export function permanentErrorOf(client: object): RedisPermanentError | undefined {
+  return fatal.get(client);
+}
+
+type Client = Redis | Cluster;
+
+/**
+ * A client that meets a permanent error before it was ever ready stops there: it does not
+ * reconnect, every command waiting in its queue is rejected with the typed error, and
+ * `waitUntilReady` rejects with it at once. Once a client has been ready, the same errors (a
+ * password rotated under a running service) are treated as an outage: it keeps reconnecting.
+ */
+export function stopOnPermanentError<C extends Client>(client: C, description: string): C {
+  let wasReady = false;
+  client.once('ready', () => (wasReady = true));
+  const onError = (error: Error) => {
+    if (wasReady || fatal.has(client)) return;
+    const permanent = permanentRedisError(error, description);
+    if (!permanent) return;
+    fatal.set(client, permanent);
+    client.emit('permanent-error', permanent);
+    (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(permanent);
+    client.disconnect();
+  };
+  client.on('error', onError);
+  client.on('node error', onError);
+  return client;
+}
