@@ -25,7 +25,7 @@ const CERTIFICATE_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-function tlsCode(error: Error): string | null {
+function tlsCode(error: object): string | null {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return null;
   // ERR_SSL_*: alerts and protocol failures (wrong version number: TLS against a plain port,
@@ -43,10 +43,11 @@ function tlsCode(error: Error): string | null {
  */
 export function permanentRedisError(error: unknown, description: string): RedisPermanentError | null {
   if (error instanceof RedisPermanentError) return error;
-  if (!(error instanceof Error)) return null;
-  const text = error.message.split('\n')[0];
+  // duck-typed: errors of Node's core (TLS) may come from another realm (Jest's sandbox)
+  if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') return null;
+  const text = (error as Error).message.split('\n')[0];
   const reply = /^([A-Z]+)\b/.exec(text)?.[1];
-  if (error.name === 'ReplyError' || reply) {
+  if (reply) {
     if (reply === 'WRONGPASS') {
       return new RedisAuthError(`Redis ${description} refused the credentials (${text}); check redis.username and redis.password`, reply);
     }
@@ -62,8 +63,10 @@ export function permanentRedisError(error: unknown, description: string): RedisP
   }
   const code = tlsCode(error);
   if (code) {
+    // OpenSSL's messages carry their source position; its `reason` says the same in words
+    const why = (error as { reason?: unknown }).reason;
     return new RedisTlsError(
-      `Redis ${description}: TLS handshake failed, certificate problem (${code}: ${text}); check redis.tls (ca, cert, key, servername) and the server's tls-* settings`,
+      `Redis ${description}: TLS handshake failed, certificate problem (${code}: ${typeof why === 'string' ? why : text}); check redis.tls (ca, cert, key, servername) and the server's tls-* settings`,
       code,
     );
   }
@@ -78,11 +81,12 @@ export function permanentErrorOf(client: object): RedisPermanentError | undefine
 }
 
 type Client = Redis | Cluster;
+type Command = { reject(error: Error): void; promise: Promise<unknown> };
 
 /**
  * A client that meets a permanent error before it was ever ready stops there: it does not
- * reconnect, every command waiting in its queue is rejected with the typed error, and
- * `waitUntilReady` rejects with it at once. Once a client has been ready, the same errors (a
+ * reconnect, every command waiting in its queue or sent later is rejected with the typed error,
+ * and `waitUntilReady` rejects with it at once. Once a client has been ready, the same errors (a
  * password rotated under a running service) are treated as an outage: it keeps reconnecting.
  */
 export function stopOnPermanentError<C extends Client>(client: C, description: string): C {
@@ -95,6 +99,12 @@ export function stopOnPermanentError<C extends Client>(client: C, description: s
     fatal.set(client, permanent);
     client.emit('permanent-error', permanent);
     (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(permanent);
+    // later commands fail with the same error, not "Connection is closed."
+    const stopped = client as unknown as { sendCommand(command: Command): unknown };
+    stopped.sendCommand = (command: Command) => {
+      command.reject(permanent);
+      return command.promise;
+    };
     client.disconnect();
   };
   client.on('error', onError);
