@@ -111,3 +111,9 @@ export function stopOnPermanentError<C extends Client>(client: C, description: s
   client.on('node error', onError);
   return client;
 }
+
+/** An ACL refusal (`NOPERM`), from a command or from inside a script. */
+export function isAclRefusal(error: unknown): boolean {
+  const message = typeof error === 'object' && error !== null ? String((error as Error).message) : '';
+  return /^NOPERM\b/.test(message) || /can't run this command|no permissions to/i.test(message);
+}
