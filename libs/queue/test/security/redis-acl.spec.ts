@@ -1,4 +1,4 @@
-import { QueueManager, RedisAuthError, RedisPermissionError, RedisStartupError } from '../../src';
+import { QueueClosedError, QueueManager, RedisAuthError, RedisPermissionError, RedisStartupError } from '../../src';
 import { RedisServerHandle, spawnRedis } from '../../src/testing';
 import { waitFor } from '../support/wait';
 import { captureLogger } from './capture-logger';
@@ -104,6 +104,26 @@ describe('requirepass and ACL users', () => {
       await manager.shutdown({ drainTimeoutMs: 1000 });
     }
     expect(text()).toMatch(/warn .*INFO .*refused/);
+  });
+
+  it('start() is all or nothing: a refused subscription stops the task workers that had started', async () => {
+    // keys under mq:, but only one channel: subscriptions elsewhere are refused
+    await aclUser('onechannel', '~mq:* &mq:ev:allowed -@all +@read +@write +@scripting +@pubsub +@connection +info +time');
+    const { logger, text } = captureLogger();
+    const manager = await QueueManager.create(
+      { ...config({ username: 'onechannel', password: USER_PASSWORD }, 'redis_pubsub'), task_scheduler: { enabled: false }, task_dispatcher: { enabled: false } },
+      { env: {}, logger },
+    );
+    const ran: string[] = [];
+    manager.registerTaskHandler('echo', () => void ran.push('echo'));
+    const refused = manager.subscribe('not-allowed', () => undefined);
+    await expect(manager.start()).rejects.toThrow(/NOPERM/);
+    await expect(refused).rejects.toThrow(/NOPERM/);
+    expect(manager.state).toBe('stopped');
+    expect(text()).toMatch(/start failed, stopping what had started \(nothing runs\)/);
+    // the queue that had started its workers is closed again: nothing of this manager runs
+    await expect(manager.queue().publish({ type: 'echo' })).rejects.toBeInstanceOf(QueueClosedError);
+    expect(ran).toEqual([]);
   });
 
   it('fails QueueManager.create at once with RedisAuthError for a wrong password, with one clear line and no secret', async () => {
