@@ -33,7 +33,7 @@ const pemOrPath = (what: string) => stringField().describe(`${what}: a PEM text 
 const tlsSettings = z
   .strictObject(
     {
-      ca: pemOrPath('CA certificate(s) the server certificate must be signed by (default: Node\'s trusted CAs)').optional(),
+      ca: pemOrPath("CA certificate(s) the server certificate must be signed by (default: Node's trusted CAs)").optional(),
       cert: pemOrPath('Client certificate (servers with `tls-auth-clients yes`); needs `key`').optional(),
       key: pemOrPath('Private key of the client certificate; never logged')
         .register(masked, { mask: () => '***' })
@@ -64,7 +64,7 @@ const redis = section(
       .union([boolField(), tlsSettings], says('true, false or a mapping { ca, cert, key, servername, reject_unauthorized }'))
       .default(false)
       .describe(
-        'TLS on every connection (host/port or URL, the Sentinels and the master they name, every Cluster node): `true` (Node\'s trusted CAs), or a mapping of `ca`, `cert`, `key` (PEM text, e.g. from `${VAR}`, or a file path), `servername`, `reject_unauthorized`. `rediss://` turns it on.',
+        "TLS on every connection (host/port or URL, the Sentinels and the master they name, every Cluster node): `true` (Node's trusted CAs), or a mapping of `ca`, `cert`, `key` (PEM text, e.g. from `${VAR}`, or a file path), `servername`, `reject_unauthorized`. `rediss://` turns it on.",
       ),
     sentinels: list(node).describe('Sentinel nodes `[{ host, port }]`; needs `sentinel_name`.'),
     sentinel_name: stringField().optional().describe('Sentinel master group name.'),

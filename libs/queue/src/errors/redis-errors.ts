@@ -32,8 +32,7 @@ export class RedisPermissionError extends RedisPermanentError {
 
 /**
  * The TLS handshake failed: the server's certificate is not signed by the configured CA, has
- * another name or has expired, the server wants a client certificate, or one side does not speak
- * TLS. Check `redis.tls` (`ca`, `cert`, `key`, `servername`) and the server's `tls-*` settings.
+ * another name or has expired, or the server wants a client certificate. Check `redis.tls` (`ca`, `cert`, `key`, `servername`) and the server's `tls-*` settings.
  */
 export class RedisTlsError extends RedisPermanentError {
   constructor(message: string, reason: string) {

@@ -86,7 +86,9 @@ export class RedisServerProcess {
 
   get url(): string {
     const scheme = this.options.tls ? 'rediss' : 'redis';
-    return this.options.password ? `${scheme}://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}` : `${scheme}://${this.host}:${this.port}`;
+    return this.options.password
+      ? `${scheme}://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}`
+      : `${scheme}://${this.host}:${this.port}`;
   }
 
   get running(): boolean {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { QueueClosedError, QueueManager, RedisAuthError, RedisPermissionError, RedisStartupError } from '../../src';
 import { RedisServerHandle, spawnRedis } from '../../src/testing';
 import { waitFor } from '../support/wait';
@@ -12,8 +14,8 @@ import { captureLogger } from './capture-logger';
 
 const ADMIN_PASSWORD = 'admin-Secret-4711';
 const USER_PASSWORD = 'svc-Secret-0815';
-/** The least-privilege rule of docs/security.md for the key prefix `mq` (kept equal by a test there). */
-export const LEAST_PRIVILEGE = '~mq:* &mq:* -@all +@read +@write +@scripting +@pubsub +@connection -@dangerous +info +time';
+/** The least-privilege rule of docs/security.md for the key prefix `mq` (a test below keeps them equal). */
+const LEAST_PRIVILEGE = '~mq:* &mq:* -@all +@read +@write +@scripting +@pubsub +@connection -@dangerous +info +time';
 
 let server: RedisServerHandle;
 
@@ -67,6 +69,10 @@ async function everything(manager: QueueManager): Promise<void> {
 }
 
 describe('requirepass and ACL users', () => {
+  it('docs/security.md states the rule this spec runs with', () => {
+    expect(readFileSync(join(__dirname, '../../../../docs/security.md'), 'utf8')).toContain(LEAST_PRIVILEGE);
+  });
+
   for (const busType of ['redis_pubsub', 'redis_stream'] as const) {
     it(`works end to end with requirepass (${busType})`, async () => {
       const { logger, text } = captureLogger();
@@ -111,7 +117,11 @@ describe('requirepass and ACL users', () => {
     await aclUser('onechannel', '~mq:* &mq:ev:allowed -@all +@read +@write +@scripting +@pubsub +@connection +info +time');
     const { logger, text } = captureLogger();
     const manager = await QueueManager.create(
-      { ...config({ username: 'onechannel', password: USER_PASSWORD }, 'redis_pubsub'), task_scheduler: { enabled: false }, task_dispatcher: { enabled: false } },
+      {
+        ...config({ username: 'onechannel', password: USER_PASSWORD }, 'redis_pubsub'),
+        task_scheduler: { enabled: false },
+        task_dispatcher: { enabled: false },
+      },
       { env: {}, logger },
     );
     const ran: string[] = [];
@@ -128,7 +138,9 @@ describe('requirepass and ACL users', () => {
 
   it('fails QueueManager.create at once with RedisAuthError for a wrong password, with one clear line and no secret', async () => {
     const { logger, text } = captureLogger();
-    const error = await QueueManager.create(config({ username: 'svc', password: 'wrong-Secret-999' }, 'redis_pubsub'), { env: {}, logger }).catch((e: unknown) => e);
+    const error = await QueueManager.create(config({ username: 'svc', password: 'wrong-Secret-999' }, 'redis_pubsub'), { env: {}, logger }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RedisAuthError);
     expect(error).not.toBeInstanceOf(RedisStartupError);
     expect((error as Error).message).toMatch(/refused the credentials \(WRONGPASS.*check redis.username and redis.password/);

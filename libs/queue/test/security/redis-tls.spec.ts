@@ -64,7 +64,11 @@ describe('redis.tls', () => {
     const manager = await QueueManager.create(
       {
         ...config({ ca: '${REDIS_CA}', cert: '${REDIS_CERT}', key: '${REDIS_KEY}' }),
-        redis: { url: `rediss://${server.host}:${server.port}`, tls: { ca: '${REDIS_CA}', cert: '${REDIS_CERT}', key: '${REDIS_KEY}' }, key_prefix: uniquePrefix('tls') },
+        redis: {
+          url: `rediss://${server.host}:${server.port}`,
+          tls: { ca: '${REDIS_CA}', cert: '${REDIS_CERT}', key: '${REDIS_KEY}' },
+          key_prefix: uniquePrefix('tls'),
+        },
       },
       { env, logger },
     );
@@ -78,9 +82,10 @@ describe('redis.tls', () => {
   });
 
   it('fails QueueManager.create at once with RedisTlsError when the CA did not sign the server certificate', async () => {
-    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), { env: {}, logger: captureLogger().logger }).catch(
-      (e: unknown) => e,
-    );
+    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), {
+      env: {},
+      logger: captureLogger().logger,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisTlsError);
     expect(error).not.toBeInstanceOf(RedisStartupError);
     expect((error as Error).message).toMatch(/certificate problem/);
@@ -91,6 +96,15 @@ describe('redis.tls', () => {
     const error = await QueueManager.create(config({ ca: pki.ca }), { env: {}, logger: captureLogger().logger }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisTlsError);
     expect((error as Error).message).toMatch(/certificate/);
+  });
+
+  it('fails at once with RedisTlsError for a wrong server name', async () => {
+    const wrongName = await QueueManager.create(config({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'not-the-server.example' }), {
+      env: {},
+      logger: captureLogger().logger,
+    }).catch((e: unknown) => e);
+    expect(wrongName).toBeInstanceOf(RedisTlsError);
+    expect((wrongName as RedisTlsError).reason).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('fails a bare publish with RedisTlsError instead of hanging (publishTimeoutMs 0)', async () => {
@@ -109,6 +123,8 @@ describe('redis.tls', () => {
 
   it('rejects a cert without its key, and an unreadable file, naming the key', async () => {
     await expect(QueueManager.create(config({ cert: pki.clientCert }), { env: {} })).rejects.toThrow('redis.tls.key: expected both cert and key');
-    await expect(QueueManager.create(config({ ca: '/nonexistent/ca.pem' }), { env: {} })).rejects.toThrow(/redis\.tls\.ca: expected a readable PEM file \(ENOENT\)/);
+    await expect(QueueManager.create(config({ ca: '/nonexistent/ca.pem' }), { env: {} })).rejects.toThrow(
+      /redis\.tls\.ca: expected a readable PEM file \(ENOENT\)/,
+    );
   });
 });

@@ -31,7 +31,9 @@ describe('secrets', () => {
   it('an unreachable Redis with the password in the URL: error and log lines show the URL masked', async () => {
     const { logger, text } = captureLogger();
     const url = `redis://svc:${SECRET}@127.0.0.1:${await freePort()}/0`;
-    const error = await QueueManager.create({ redis: { url, connect_timeout_ms: 300 }, metrics: { enabled: false } }, { env: {}, logger }).catch((e: unknown) => e);
+    const error = await QueueManager.create({ redis: { url, connect_timeout_ms: 300 }, metrics: { enabled: false } }, { env: {}, logger }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RedisStartupError);
     expect((error as Error).message).toContain('redis://svc:***@127.0.0.1');
     expect(everythingOf(error)).not.toContain(SECRET);
@@ -42,9 +44,10 @@ describe('secrets', () => {
   it('an unreachable Redis with redis.password: nothing shows it', async () => {
     const { logger, text } = captureLogger();
     const port = await freePort();
-    const error = await QueueManager.create({ redis: { port, password: SECRET, connect_timeout_ms: 300 }, metrics: { enabled: false } }, { env: {}, logger }).catch(
-      (e: unknown) => e,
-    );
+    const error = await QueueManager.create(
+      { redis: { port, password: SECRET, connect_timeout_ms: 300 }, metrics: { enabled: false } },
+      { env: {}, logger },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisStartupError);
     expect(everythingOf(error)).not.toContain(SECRET);
     expect(text()).not.toContain(SECRET);
@@ -116,6 +119,10 @@ async function dashboardGet(admin: QueueAdmin, path: string): Promise<string> {
       body += chunk ?? '';
     },
   };
-  await handler({ method: 'GET', headers: {}, url: path, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage, res as unknown as ServerResponse, path);
+  await handler(
+    { method: 'GET', headers: {}, url: path, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage,
+    res as unknown as ServerResponse,
+    path,
+  );
   return body;
 }
