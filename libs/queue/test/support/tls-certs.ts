@@ -59,7 +59,7 @@ export function makeTestPki(): TestPki {
   };
   ca('ca');
   ca('other-ca');
-  signed('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  signed('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   signed('client', 'extendedKeyUsage=clientAuth\n');
   return {
     dir,
