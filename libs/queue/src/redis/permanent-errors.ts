@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { connect, ConnectionOptions } from 'tls';
 import { RedisAuthError, RedisPermanentError, RedisPermissionError, RedisTlsError } from '../errors';
 
 /*
@@ -92,10 +93,23 @@ type Command = { reject(error: Error): void; promise: Promise<unknown> };
 export function stopOnPermanentError<C extends Client>(client: C, description: string): C {
   let wasReady = false;
   client.once('ready', () => (wasReady = true));
+  let diagnosing = false;
   const onError = (error: Error) => {
     if (wasReady || fatal.has(client)) return;
     const permanent = permanentRedisError(error, description);
-    if (!permanent) return;
+    if (!permanent) {
+      // ioredis reports a failed TLS handshake with a Sentinel only as "All sentinels are
+      // unreachable": one handshake of our own says whether it is a certificate problem
+      const sentinel = sentinelTlsTarget(client);
+      if (sentinel && !diagnosing && /All sentinels are unreachable/.test(error.message)) {
+        diagnosing = true;
+        void tlsHandshakeError(sentinel).then((cause) => {
+          diagnosing = false;
+          if (cause) onError(cause);
+        });
+      }
+      return;
+    }
     fatal.set(client, permanent);
     client.emit('permanent-error', permanent);
     (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(permanent);
@@ -110,6 +124,29 @@ export function stopOnPermanentError<C extends Client>(client: C, description: s
   client.on('error', onError);
   client.on('node error', onError);
   return client;
+}
+
+/** The first Sentinel and the TLS options of a Sentinel client with TLS; undefined for any other client. */
+function sentinelTlsTarget(client: Client): ConnectionOptions | undefined {
+  const options = (client as { options?: { sentinels?: Array<{ host?: string; port?: number }>; sentinelTLS?: ConnectionOptions } }).options;
+  const first = options?.sentinels?.[0];
+  if (!first || !options?.sentinelTLS) return undefined;
+  return { ...options.sentinelTLS, host: first.host ?? '127.0.0.1', port: first.port ?? 26379 };
+}
+
+/** The error of one TLS handshake with `target` (null when it succeeds, or fails for another reason within 5 s). */
+function tlsHandshakeError(target: ConnectionOptions): Promise<Error | null> {
+  return new Promise((resolve) => {
+    const socket = connect(target);
+    const done = (error: Error | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(error && permanentRedisError(error, '') ? error : null);
+    };
+    const timer = setTimeout(() => done(null), 5000);
+    socket.once('secureConnect', () => done(null));
+    socket.once('error', (error) => done(error));
+  });
 }
 
 /** An ACL refusal (`NOPERM`), from a command or from inside a script. */

@@ -162,7 +162,7 @@ export class RedisServerProcess {
   }
 
   /** What the harness's own clients present to a TLS server: its CA, and the client certificate when given. */
-  private tlsClientOptions(): { ca: string; cert?: string; key?: string } {
+  tlsClientOptions(): { ca: string; cert?: string; key?: string } {
     const tls = this.options.tls;
     if (!tls) return { ca: '' };
     const client = tls.client ? { cert: readFileSync(tls.client.cert, 'utf8'), key: readFileSync(tls.client.key, 'utf8') } : {};

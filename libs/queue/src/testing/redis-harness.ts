@@ -56,12 +56,20 @@ export interface TestRedisCluster {
   cleanup(): Promise<void>;
 }
 
-export async function spawnRedisCluster(masters = 3): Promise<TestRedisCluster> {
+/**
+ * Starts the cluster. With `tls` every node listens with TLS only (`tls-cluster yes`: the cluster
+ * bus too); `client()` then presents the harness's CA and client certificate.
+ */
+export async function spawnRedisCluster(masters = 3, options: Pick<RedisServerOptions, 'tls'> = {}): Promise<TestRedisCluster> {
   const binary = findRedisServerBinary();
   if (!binary) throw new RedisUnavailableError(`Redis Cluster tests need a local redis-server. ${HOW_TO_GET_REDIS}`);
+  const tlsArgs = options.tls ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : [];
   const nodes = await Promise.all(
     Array.from({ length: masters }, () =>
-      RedisServerProcess.start(binary, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }),
+      RedisServerProcess.start(binary, {
+        tls: options.tls,
+        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', ...tlsArgs],
+      }),
     ),
   );
   const admins = nodes.map((n) => n.client());
@@ -84,7 +92,7 @@ export async function spawnRedisCluster(masters = 3): Promise<TestRedisCluster> 
     client: () =>
       new Redis.Cluster(
         nodes.map((n) => ({ host: n.host, port: n.port })),
-        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50 } },
+        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50, ...(options.tls ? { tls: nodes[0].tlsClientOptions() } : {}) } },
       ),
     cleanup: async () => {
       await Promise.all(nodes.map((n) => n.cleanup()));

@@ -105,5 +105,6 @@ describe('redis.tls through Sentinel', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RedisTlsError);
+    expect((error as Error).message).toMatch(/sentinel tlsmaster via 127\.0\.0\.1:\d+: TLS handshake failed, certificate problem/);
   });
 });
