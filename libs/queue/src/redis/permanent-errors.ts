@@ -98,12 +98,13 @@ export function stopOnPermanentError<C extends Client>(client: C, description: s
     if (wasReady || fatal.has(client)) return;
     const permanent = permanentRedisError(error, description);
     if (!permanent) {
-      // ioredis reports a failed TLS handshake with a Sentinel only as "All sentinels are
-      // unreachable": one handshake of our own says whether it is a certificate problem
-      const sentinel = sentinelTlsTarget(client);
-      if (sentinel && !diagnosing && /All sentinels are unreachable/.test(error.message)) {
+      // ioredis reports a failed TLS handshake with a Sentinel or a Cluster node only as "All
+      // sentinels are unreachable" / "Failed to refresh slots cache": one handshake of our own
+      // says whether it is a certificate problem
+      const target = tlsDiagnosisTarget(client);
+      if (target && !diagnosing && /All sentinels are unreachable|Failed to refresh slots cache/.test(error.message)) {
         diagnosing = true;
-        void tlsHandshakeError(sentinel).then((cause) => {
+        void tlsHandshakeError(target).then((cause) => {
           diagnosing = false;
           if (cause) onError(cause);
         });
@@ -126,12 +127,23 @@ export function stopOnPermanentError<C extends Client>(client: C, description: s
   return client;
 }
 
-/** The first Sentinel and the TLS options of a Sentinel client with TLS; undefined for any other client. */
-function sentinelTlsTarget(client: Client): ConnectionOptions | undefined {
-  const options = (client as { options?: { sentinels?: Array<{ host?: string; port?: number }>; sentinelTLS?: ConnectionOptions } }).options;
-  const first = options?.sentinels?.[0];
-  if (!first || !options?.sentinelTLS) return undefined;
-  return { ...options.sentinelTLS, host: first.host ?? '127.0.0.1', port: first.port ?? 26379 };
+type Node = { host?: string; port?: number };
+
+/**
+ * Where a TLS handshake tells what ioredis hides: the first Sentinel of a Sentinel client, the
+ * first seed node of a Cluster, with their TLS options; undefined without TLS or for a single Redis.
+ */
+function tlsDiagnosisTarget(client: Client): ConnectionOptions | undefined {
+  const c = client as {
+    options?: { sentinels?: Node[]; sentinelTLS?: ConnectionOptions; redisOptions?: { tls?: ConnectionOptions } };
+    startupNodes?: Array<Node | string | number>;
+  };
+  const sentinel = c.options?.sentinels?.[0];
+  if (sentinel && c.options?.sentinelTLS) return { ...c.options.sentinelTLS, host: sentinel.host ?? '127.0.0.1', port: sentinel.port ?? 26379 };
+  const seed = c.startupNodes?.[0];
+  const tls = c.options?.redisOptions?.tls;
+  if (tls && seed && typeof seed === 'object') return { ...tls, host: seed.host ?? '127.0.0.1', port: seed.port ?? 6379 };
+  return undefined;
 }
 
 /** The error of one TLS handshake with `target` (null when it succeeds, or fails for another reason within 5 s). */

@@ -45,8 +45,9 @@ describe('redis.tls on a Redis Cluster', () => {
         manager.registerTaskHandler('echo', (payload: { q: string }) => void seen.push(payload.q), { queue });
       }
       const events: string[] = [];
-      await manager.subscribe('cluster.tls', (event) => void events.push(event.type));
+      const subscribed = manager.subscribe('cluster.tls', (event) => void events.push(event.type)); // active at start
       await manager.start();
+      await subscribed;
       for (const queue of ['meeting_system', 'second', 'third']) await manager.queue(queue).publish({ type: 'echo', payload: { q: queue } });
       await manager.publishEvent('cluster.tls', 'cluster.checked', {});
       await waitFor(() => seen.length === 3 && events.length === 1, 'tasks on three queues and one event over TLS');
@@ -56,9 +57,10 @@ describe('redis.tls on a Redis Cluster', () => {
   });
 
   it('fails at once with RedisTlsError when the CA is wrong', async () => {
-    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), { env: {}, logger: captureLogger().logger }).catch(
-      (e: unknown) => e,
-    );
+    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), {
+      env: {},
+      logger: captureLogger().logger,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisTlsError);
     expect((error as Error).message).toMatch(/^Redis cluster 127\.0\.0\.1:\d+.*certificate problem/);
   });

@@ -77,7 +77,13 @@ afterAll(async () => {
 function config(tls: unknown) {
   return {
     service_name: 'tls-sentinel',
-    redis: { sentinels: [{ host: '127.0.0.1', port: sentinelPort }], sentinel_name: 'tlsmaster', tls, key_prefix: uniquePrefix('tlss'), connect_timeout_ms: 120_000 },
+    redis: {
+      sentinels: [{ host: '127.0.0.1', port: sentinelPort }],
+      sentinel_name: 'tlsmaster',
+      tls,
+      key_prefix: uniquePrefix('tlss'),
+      connect_timeout_ms: 120_000,
+    },
     metrics: { enabled: false },
   };
 }
@@ -101,9 +107,10 @@ describe('redis.tls through Sentinel', () => {
   });
 
   it('fails at once with RedisTlsError when the CA is wrong', async () => {
-    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), { env: {}, logger: captureLogger().logger }).catch(
-      (e: unknown) => e,
-    );
+    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), {
+      env: {},
+      logger: captureLogger().logger,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisTlsError);
     expect((error as Error).message).toMatch(/sentinel tlsmaster via 127\.0\.0\.1:\d+: TLS handshake failed, certificate problem/);
   });
