@@ -58,7 +58,17 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   protected async keyAdded(key: string, isPattern: boolean): Promise<void> {
     const subscriber = this.ensureSubscriber();
-    if (!isPattern) return void (await subscriber.subscribe(this.redisChannel(key)));
+    if (!isPattern) {
+      try {
+        return void (await subscriber.subscribe(this.redisChannel(key)));
+      } catch (error) {
+        if (!isAclRefusal(error)) throw error;
+        throw new RedisPermissionError(
+          `the ACL user may not subscribe to the channel "${this.redisChannel(key)}" (${(error as Error).message.split('\n')[0]}); grant &${this.pubsub.prefix}:* (docs/security.md)`,
+          'NOPERM',
+        );
+      }
+    }
     try {
       await subscriber.psubscribe(this.redisChannel(key));
     } catch (error) {
