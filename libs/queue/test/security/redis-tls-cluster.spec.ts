@@ -2,7 +2,7 @@ import { QueueManager, RedisTlsError } from '../../src';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
 import { makeTestPki, TestPki } from '../support/tls-certs';
 import { waitFor } from '../support/wait';
-import { captureLogger } from './capture-logger';
+import { captureLogger, createError } from './capture-logger';
 
 /*
  * Redis Cluster with TLS only (`tls-cluster yes`, client certificates required): `redis.tls`
@@ -57,10 +57,7 @@ describe('redis.tls on a Redis Cluster', () => {
   });
 
   it('fails at once with RedisTlsError when the CA is wrong', async () => {
-    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), {
-      env: {},
-      logger: captureLogger().logger,
-    }).catch((e: unknown) => e);
+    const error = await createError(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }));
     expect(error).toBeInstanceOf(RedisTlsError);
     expect((error as Error).message).toMatch(/^Redis cluster 127\.0\.0\.1:\d+.*certificate problem/);
   });

@@ -6,7 +6,7 @@ import { QueueManager, RedisTlsError } from '../../src';
 import { findRedisServerBinary, freePort, RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { makeTestPki, TestPki } from '../support/tls-certs';
 import { waitFor } from '../support/wait';
-import { captureLogger } from './capture-logger';
+import { captureLogger, createError } from './capture-logger';
 
 /*
  * Sentinel with TLS everywhere: a TLS-only master (`--port 0 --tls-port`, client certificates
@@ -107,10 +107,7 @@ describe('redis.tls through Sentinel', () => {
   });
 
   it('fails at once with RedisTlsError when the CA is wrong', async () => {
-    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), {
-      env: {},
-      logger: captureLogger().logger,
-    }).catch((e: unknown) => e);
+    const error = await createError(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }));
     expect(error).toBeInstanceOf(RedisTlsError);
     expect((error as Error).message).toMatch(/sentinel tlsmaster via 127\.0\.0\.1:\d+: TLS handshake failed, certificate problem/);
   });

@@ -4,7 +4,7 @@ import { createRedisClient } from '../../src/redis/redis-connection';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { makeTestPki, TestPki } from '../support/tls-certs';
 import { waitFor } from '../support/wait';
-import { captureLogger } from './capture-logger';
+import { captureLogger, createError } from './capture-logger';
 
 /*
  * TLS against a real `redis-server --tls-port <p> --port 0 --tls-auth-clients yes` with a CA and
@@ -82,10 +82,7 @@ describe('redis.tls', () => {
   });
 
   it('fails QueueManager.create at once with RedisTlsError when the CA did not sign the server certificate', async () => {
-    const error = await QueueManager.create(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }), {
-      env: {},
-      logger: captureLogger().logger,
-    }).catch((e: unknown) => e);
+    const error = await createError(config({ ca: pki.otherCa, cert: pki.clientCert, key: pki.clientKey }));
     expect(error).toBeInstanceOf(RedisTlsError);
     expect(error).not.toBeInstanceOf(RedisStartupError);
     expect((error as Error).message).toMatch(/certificate problem/);
@@ -93,16 +90,13 @@ describe('redis.tls', () => {
   });
 
   it('fails at once with RedisTlsError without a client certificate when the server asks for one', async () => {
-    const error = await QueueManager.create(config({ ca: pki.ca }), { env: {}, logger: captureLogger().logger }).catch((e: unknown) => e);
+    const error = await createError(config({ ca: pki.ca }));
     expect(error).toBeInstanceOf(RedisTlsError);
     expect((error as Error).message).toMatch(/certificate/);
   });
 
   it('fails at once with RedisTlsError for a wrong server name', async () => {
-    const wrongName = await QueueManager.create(config({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'not-the-server.example' }), {
-      env: {},
-      logger: captureLogger().logger,
-    }).catch((e: unknown) => e);
+    const wrongName = await createError(config({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, servername: 'not-the-server.example' }));
     expect(wrongName).toBeInstanceOf(RedisTlsError);
     expect((wrongName as RedisTlsError).reason).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
