@@ -155,7 +155,7 @@ function tlsHandshakeError(target: ConnectionOptions): Promise<Error | null> {
       socket.destroy();
       resolve(error && permanentRedisError(error, '') ? error : null);
     };
-    const timer = setTimeout(() => done(null), 5000);
+    const timer = setTimeout(() => done(null), 5000).unref();
     socket.once('secureConnect', () => done(null));
     socket.once('error', (error) => done(error));
   });
