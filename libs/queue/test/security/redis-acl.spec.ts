@@ -129,8 +129,10 @@ describe('requirepass and ACL users', () => {
     const ran: string[] = [];
     manager.registerTaskHandler('echo', () => void ran.push('echo'));
     const refused = manager.subscribe('not-allowed', () => undefined);
+    const after = manager.subscribe('allowed', () => undefined); // would be allowed, but comes after the refused one
     await expect(manager.start()).rejects.toThrow(RedisPermissionError);
     await expect(refused).rejects.toThrow(/may not subscribe to the channel "mq:ev:not-allowed" \(NOPERM/);
+    await expect(after).rejects.toThrow(RedisPermissionError); // not left pending for ever
     expect(manager.state).toBe('stopped');
     expect(text()).toMatch(/start failed, stopping what had started \(nothing runs\)/);
     // the queue that had started its workers is closed again: nothing of this manager runs
