@@ -29,6 +29,21 @@ const map = <T extends z.ZodType>(key: z.ZodString, value: T) => z.record(key, v
 const hostName = () => stringField(/^\S+$/, 'a host name');
 const node = z.strictObject({ host: hostName(), port: intField(1, 65535) }, says('a mapping'));
 const scheduling = () => enumField(['strict', 'weighted']);
+const pemOrPath = (what: string) => stringField().describe(`${what}: a PEM text (\`-----BEGIN ...\`, for example from \`\${VAR}\`) or the path of a PEM file.`);
+const tlsSettings = z
+  .strictObject(
+    {
+      ca: pemOrPath("CA certificate(s) the server certificate must be signed by (default: Node's trusted CAs)").optional(),
+      cert: pemOrPath('Client certificate (servers with `tls-auth-clients yes`); needs `key`').optional(),
+      key: pemOrPath('Private key of the client certificate; never logged')
+        .register(masked, { mask: () => '***' })
+        .optional(),
+      servername: hostName().optional().describe('Name the server certificate must carry (default: the host connected to).'),
+      reject_unauthorized: boolField().default(true).describe('false accepts any server certificate (tests only).'),
+    },
+    says('a mapping'),
+  )
+  .describe('TLS with a private CA and/or a client certificate.');
 const maskUrl = (value: unknown) => (typeof value === 'string' ? maskRedisUrl(value) : value);
 
 const redis = section(
@@ -45,7 +60,12 @@ const redis = section(
       .register(masked, { mask: () => '***' })
       .optional()
       .describe('Password (also for Sentinel). Never logged.'),
-    tls: boolField().default(false).describe('TLS on host/port, Sentinel and Cluster connections.'),
+    tls: z
+      .union([boolField(), tlsSettings], says('true, false or a mapping { ca, cert, key, servername, reject_unauthorized }'))
+      .default(false)
+      .describe(
+        "TLS on every connection (host/port or URL, the Sentinels and the master they name, every Cluster node): `true` (Node's trusted CAs), or a mapping of `ca`, `cert`, `key` (PEM text, e.g. from `${VAR}`, or a file path), `servername`, `reject_unauthorized`. `rediss://` turns it on.",
+      ),
     sentinels: list(node).describe('Sentinel nodes `[{ host, port }]`; needs `sentinel_name`.'),
     sentinel_name: stringField().optional().describe('Sentinel master group name.'),
     cluster_nodes: list(node).describe('Seed nodes `[{ host, port }]` of a Redis Cluster.'),

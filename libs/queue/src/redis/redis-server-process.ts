@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -20,6 +20,12 @@ export interface RedisServerOptions {
    * `--sentinel` process needs a config file it can rewrite).
    */
   config?: string;
+  /**
+   * TLS only: the server listens with `--tls-port <port> --port 0` using these PEM files, and asks
+   * clients for a certificate signed by `ca` unless `authClients` is false. `client` (cert and key
+   * PEM files) is what the harness's own probe presents.
+   */
+  tls?: { cert: string; key: string; ca: string; authClients?: boolean; client?: { cert: string; key: string } };
 }
 
 /** Path of `redis-server` on PATH (or REDIS_SERVER_BIN), or null. */
@@ -84,7 +90,10 @@ export class RedisServerProcess {
   }
 
   get url(): string {
-    return this.options.password ? `redis://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}` : `redis://${this.host}:${this.port}`;
+    const scheme = this.options.tls ? 'rediss' : 'redis';
+    return this.options.password
+      ? `${scheme}://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}`
+      : `${scheme}://${this.host}:${this.port}`;
   }
 
   get running(): boolean {
@@ -96,10 +105,13 @@ export class RedisServerProcess {
     if (this.running) return;
     const configFile = join(this.dir, 'server.conf');
     if (this.options.config !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.options.config);
+    const tls = this.options.tls;
     const args = [
       ...(this.options.config !== undefined ? [configFile] : []),
-      '--port',
-      String(this.port),
+      ...(tls
+        ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca]
+        : ['--port', String(this.port)]),
+      ...(tls ? ['--tls-auth-clients', tls.authClients === false ? 'no' : 'yes'] : []),
       '--bind',
       this.host,
       '--dir',
@@ -156,10 +168,23 @@ export class RedisServerProcess {
   client(): Redis {
     // disconnectTimeout: ioredis keeps a fallback timer that only a later socket 'close' clears;
     // a socket already closed by a killed server would keep the test process alive for 2 s.
-    const client = new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500), disconnectTimeout: 50 });
+    const client = new Redis(this.url, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (n) => Math.min(n * 50, 500),
+      disconnectTimeout: 50,
+      ...(this.options.tls ? { tls: this.tlsClientOptions() } : {}),
+    });
     this.clients.add(client);
     client.once('end', () => this.clients.delete(client));
     return client;
+  }
+
+  /** What the harness's own clients present to a TLS server: its CA, and the client certificate when given. */
+  tlsClientOptions(): { ca: string; cert?: string; key?: string } {
+    const tls = this.options.tls;
+    if (!tls) return { ca: '' };
+    const client = tls.client ? { cert: readFileSync(tls.client.cert, 'utf8'), key: readFileSync(tls.client.key, 'utf8') } : {};
+    return { ca: readFileSync(tls.ca, 'utf8'), ...client };
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
@@ -182,6 +207,7 @@ export class RedisServerProcess {
         retryStrategy: () => null,
         maxRetriesPerRequest: 0,
         disconnectTimeout: 10,
+        ...(this.options.tls ? { tls: this.tlsClientOptions() } : {}),
       });
       probe.on('error', () => undefined);
       try {

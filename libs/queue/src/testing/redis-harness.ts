@@ -70,6 +70,11 @@ export interface RedisClusterOptions {
    * briefly; false keeps the other masters serving.
    */
   requireFullCoverage?: boolean;
+  /**
+   * TLS only on every node (`tls-cluster yes`: the cluster bus and replication too); `client()` then
+   * presents the harness's CA and client certificate.
+   */
+  tls?: RedisServerOptions['tls'];
 }
 
 /**
@@ -84,8 +89,9 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
   // A replica may always take over (no data-age limit): tests kill masters under load.
   if (perMaster > 0) args.push('--cluster-replica-validity-factor', '0');
   if (options.requireFullCoverage === false) args.push('--cluster-require-full-coverage', 'no');
+  if (options.tls) args.push('--tls-cluster', 'yes', '--tls-replication', 'yes');
   const started: RedisServerProcess[] = [];
-  const start = () => RedisServerProcess.start(binary, { args }).then((node) => (started.push(node), node));
+  const start = () => RedisServerProcess.start(binary, { args, tls: options.tls }).then((node) => (started.push(node), node));
   const admins: Redis[] = [];
   let nodes: RedisServerProcess[] = [];
   let replicas: RedisServerProcess[] = [];
@@ -119,7 +125,7 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
     client: () =>
       new Redis.Cluster(
         nodes.map((n) => ({ host: n.host, port: n.port })),
-        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50 } },
+        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50, ...(options.tls ? { tls: nodes[0].tlsClientOptions() } : {}) } },
       ),
     cleanup: async () => {
       await Promise.all(started.map((n) => n.cleanup()));
