@@ -48,19 +48,11 @@ export class HandlerRun implements DeliveryRef {
    */
   start(handler: (message: QueueMessage, context: HandlerContext) => unknown, handlerTimeoutMs = 0): void {
     this.startedAt = Date.now();
-    const limits = [this.message.timeoutMs, handlerTimeoutMs].filter((ms) => ms > 0);
-    const timeoutMs = limits.length > 0 ? Math.min(...limits) : 0;
+    const timeoutMs = smallerLimit(this.message.timeoutMs, handlerTimeoutMs);
     if (timeoutMs > 0) {
       this.timer = setTimeout(() => this.abort(new TaskTimeoutError(this.id, timeoutMs)), timeoutMs);
     }
-    const currentSignal = () => this.signal;
-    const context: HandlerContext = {
-      attempt: this.message.attempt,
-      get signal() {
-        return currentSignal();
-      },
-      extendLease: (ms?: number) => this.extend(this, ms),
-    };
+    const context = handlerContext(this);
     // the handler runs in a CONSUMER span, child of the producer's context (docs/tracing.md); none without a tracer or a carried context
     if (this.trace !== undefined || tracerRegistered())
       this.consumer = startConsumerSpan(this.trace === undefined ? undefined : decodeTraceField(this.trace), () => ({
@@ -90,6 +82,11 @@ export class HandlerRun implements DeliveryRef {
     }
   }
 
+  /** Asks the store for a longer lease (the handler's `extendLease`). */
+  extendLease(ms?: number): Promise<void> {
+    return this.extend(this, ms);
+  }
+
   /** Fires the signal and settles the run as failed with `reason` (timeout, lost lease). */
   abort(reason: Error): void {
     if (this.settled) return;
@@ -113,4 +110,24 @@ export class HandlerRun implements DeliveryRef {
     if (this.consumer) endSpan(this.consumer.span, outcome.ok ? undefined : outcome.error);
     this.onSettle(this, outcome);
   }
+}
+
+/** The smaller of two time limits, 0 meaning none. */
+function smallerLimit(a: number, b: number): number {
+  if (a > 0 && b > 0) return Math.min(a, b);
+  return a > 0 ? a : b > 0 ? b : 0;
+}
+
+/**
+ * The handler's context: own properties (callers spread it), the signal created only when read.
+ * A plain function of `run`, so the getter needs no closure of its own (hot path: one per message).
+ */
+function handlerContext(run: HandlerRun): HandlerContext {
+  return {
+    attempt: run.attempt,
+    get signal() {
+      return run.signal;
+    },
+    extendLease: (ms?: number) => run.extendLease(ms),
+  };
 }

@@ -365,7 +365,8 @@ export class QueueWorker {
   }
 
   private accept(delivery: Delivery): void {
-    const ref: DeliveryRef = { id: delivery.id, attempt: delivery.attempt, lease: delivery.lease };
+    // a Delivery is a DeliveryRef (id, attempt, lease): the store steps below take it as is
+    const ref: DeliveryRef = delivery;
     const decoded = decodeBody(delivery.body);
     if (!decoded.ok) {
       this.observer.rejected?.(this.options.name, null, decoded.reason);
