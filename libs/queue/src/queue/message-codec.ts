@@ -41,31 +41,52 @@ export function decodeBody(body: string | null | undefined): DecodedBody {
   }
 }
 
-/** Reads the header only (cheap: the payload is not parsed). */
+/**
+ * Reads the header only (cheap: the payload is not parsed, and the numbers are read in place:
+ * one string, the type, is all it allocates besides the result). The numeric fields are digits
+ * only, as the Lua scripts read them (`^1|(%d)|(%d+)|`).
+ */
 export function decodeHeader(body: string): { header: MessageHeader; payloadStart: number } | null {
   if (body.charCodeAt(0) !== 49 /* '1' */ || body.charCodeAt(1) !== 124 /* '|' */) return null;
-  const fields: string[] = [];
-  let start = 2;
-  for (let i = 0; i < 5; i++) {
-    const end = body.indexOf('|', start);
-    if (end < 0) return null;
-    fields.push(body.slice(start, end));
-    start = end + 1;
-  }
-  const [p, mr, to, at, type] = fields;
-  const priority = Number(p);
-  const maxRetries = Number(mr);
-  const timeoutMs = Number(to);
-  const createdAt = Number(at);
-  if (!(priority >= 0 && priority <= 3 && Number.isInteger(priority))) return null;
-  if (!Number.isInteger(maxRetries) || maxRetries < 0 || !Number.isInteger(timeoutMs) || timeoutMs < 0) return null;
-  if (!Number.isFinite(createdAt) || type.length === 0) return null;
+  const priority = body.charCodeAt(2) - 48;
+  if (!(priority >= 0 && priority <= 3) || body.charCodeAt(3) !== 124) return null;
+  let at = 4;
+  const maxRetries = readInteger(body, at);
+  if (maxRetries < 0) return null;
+  at = numberEnd + 1;
+  const timeoutMs = readInteger(body, at);
+  if (timeoutMs < 0) return null;
+  at = numberEnd + 1;
+  const createdAt = readInteger(body, at);
+  if (createdAt < 0) return null;
+  at = numberEnd + 1;
+  const typeEnd = body.indexOf('|', at);
+  if (typeEnd <= at) return null;
+  const type = body.slice(at, typeEnd);
+  const start = typeEnd + 1;
   if (body.charCodeAt(start) === 126 /* '~' */) {
     const end = body.indexOf('|', start);
     if (end < 0) return null;
     return { header: { priority, maxRetries, timeoutMs, createdAt, type, trace: body.slice(start + 1, end) }, payloadStart: end + 1 };
   }
   return { header: { priority, maxRetries, timeoutMs, createdAt, type }, payloadStart: start };
+}
+
+/** Where the last {@link readInteger} stopped (the index of its closing `|`). */
+let numberEnd = 0;
+
+/** The non-negative integer of digits at `from` up to a `|` (then numberEnd is that index); -1 when malformed. */
+function readInteger(body: string, from: number): number {
+  let value = 0;
+  let i = from;
+  for (let c = body.charCodeAt(i); c !== 124 /* '|' */; c = body.charCodeAt(++i)) {
+    const digit = c - 48;
+    if (!(digit >= 0 && digit <= 9)) return -1; // also NaN past the end
+    value = value * 10 + digit;
+  }
+  if (i === from || !Number.isSafeInteger(value)) return -1;
+  numberEnd = i;
+  return value;
 }
 
 /** Builds the handler-facing message from a decoded body. */

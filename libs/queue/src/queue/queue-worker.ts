@@ -431,7 +431,8 @@ export class QueueWorker {
   }
 
   private accept(delivery: Delivery): void {
-    const ref: DeliveryRef = { id: delivery.id, attempt: delivery.attempt, lease: delivery.lease };
+    // a Delivery is a DeliveryRef (id, attempt, lease): the store steps below take it as is
+    const ref: DeliveryRef = delivery;
     const decoded = decodeBody(delivery.body);
     if (!decoded.ok) {
       this.observer.rejected?.(this.options.name, null, decoded.reason);
@@ -582,8 +583,11 @@ function deadInfo(reason: string, attempts: number, error?: { name: string; mess
 }
 
 function resultRecord(type: string, attempt: number, createdAt: number, value: unknown): string {
+  // Same text as JSON.stringify({ r, f, t, a, c }), built directly (one per message): a task type
+  // (TASK_TYPE_PATTERN) needs no escaping, and a value JSON leaves out (undefined, a function) has no `r`.
   try {
-    return JSON.stringify({ r: value, f: Date.now(), t: type, a: attempt, c: createdAt });
+    const r = value === undefined ? undefined : JSON.stringify(value);
+    return `{${r === undefined ? '' : `"r":${r},`}"f":${Date.now()},"t":"${type}","a":${attempt},"c":${createdAt}}`;
   } catch {
     return JSON.stringify({ f: Date.now(), t: type, a: attempt, c: createdAt, e: 'result is not JSON-serialisable' });
   }

@@ -10,7 +10,9 @@ interface Pending {
  * Bounds many calls with one timer: `bound(promise, onTimeout)` settles like `promise`, or rejects
  * with `onTimeout(waitedMs)` once `timeoutMs` has passed. Every call has the same bound, so the
  * deadlines come in order and one timer for the oldest pending call is enough (no timer per call:
- * publish stays cheap). The timer runs only while some call is pending.
+ * publish stays cheap). When the last pending call settles the timer is not cleared but unref'd
+ * (it never keeps the process alive while nothing is pending): calls one after the other reuse it
+ * instead of setting and clearing a timer each; firing with nothing pending, it simply stops.
  */
 export class Deadlines {
   private readonly pending = new Deque<Pending>();
@@ -36,7 +38,8 @@ export class Deadlines {
           reject(error);
         },
       );
-      this.timer ??= this.arm();
+      if (!this.timer) this.timer = this.arm();
+      else if (!this.timer.hasRef()) this.timer.ref();
     });
   }
 
@@ -47,13 +50,10 @@ export class Deadlines {
     return n;
   }
 
-  /** Drops settled calls at the head; stops the timer when nothing is pending. */
+  /** Drops settled calls at the head; when nothing is pending the timer stays armed, unref'd. */
   private prune(): void {
     while (this.pending.peek()?.settled) this.pending.shift();
-    if (this.pending.length === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.pending.length === 0) this.timer?.unref();
   }
 
   private arm(): NodeJS.Timeout | undefined {

@@ -195,7 +195,20 @@ export class RedisQueueStore implements QueueStore {
   async complete(items: Completion[]): Promise<DeliveryRef[]> {
     const k = this.keys;
     const args: Array<string | number> = [this.options.limits.completedCount, this.options.limits.completedAgeMs, items.length];
-    for (const item of items) args.push(item.id, item.lease, item.record);
+    // Runs of deliveries with the same lease token (one fetch's deliveries share it) name it once:
+    // token, run length, then id and record per delivery (order kept: stale positions refer to it).
+    let countAt = 0;
+    let runStart = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (i === 0 || item.lease !== items[i - 1].lease) {
+        if (i > 0) args[countAt] = i - runStart;
+        countAt = args.push(item.lease, 0) - 1;
+        runStart = i;
+      }
+      args.push(item.id, item.record);
+    }
+    if (items.length > 0) args[countAt] = items.length - runStart;
     const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats];
     const stale = await this.writes.run<number[]>('complete', keys, args, 'completion', 'report');
     return stale.map((position) => {

@@ -18,7 +18,8 @@
     ARGV[1] completed results to keep (0: none)
     ARGV[2] completed results max age in ms
     ARGV[3] n (<= 1000)
-    then 3 per delivery: id, lease token, result record ('' for none)
+    then the n deliveries in runs that share a lease token (the deliveries of one fetch share it):
+      per run: lease token, m (deliveries in the run), then 2 per delivery: id, result record ('' for none)
 
   Output:
     array of the positions (1-based) of the stale deliveries
@@ -36,24 +37,33 @@ local stale = {}
 local ok = {}
 local zargs, hargs = {}, {}
 
-local ids = {}
-for i = 0, n - 1 do ids[i + 1] = ARGV[4 + i * 3] end
+local ids, records, wanted = {}, {}, {}
+local i, at = 0, 4
+while i < n do
+  local token, m = ARGV[at], tonumber(ARGV[at + 1])
+  at = at + 2
+  for _ = 1, m do
+    i = i + 1
+    ids[i], records[i], wanted[i] = ARGV[at], ARGV[at + 1], token
+    at = at + 2
+  end
+end
 local tokens = redis.call('HMGET', leases, unpack(ids))
 local endedAll = redis.call('HMGET', att, unpack(ids))
 local hadAttempts = {}
-for i = 0, n - 1 do
-  local id = ids[i + 1]
-  if tokens[i + 1] == ARGV[5 + i * 3] then
+for i = 1, n do
+  local id = ids[i]
+  if tokens[i] == wanted[i] then
     ok[#ok + 1] = id
-    if endedAll[i + 1] then hadAttempts[#hadAttempts + 1] = id end
+    if endedAll[i] then hadAttempts[#hadAttempts + 1] = id end
     if keep > 0 then
       zargs[#zargs + 1] = now
       zargs[#zargs + 1] = id
       hargs[#hargs + 1] = id
-      hargs[#hargs + 1] = ARGV[6 + i * 3]
+      hargs[#hargs + 1] = records[i]
     end
   else
-    stale[#stale + 1] = i + 1
+    stale[#stale + 1] = i
   end
 end
 if #hadAttempts > 0 then

@@ -1,0 +1,57 @@
+import { RedisQueueStore } from '../../src/queue/redis/redis-queue-store';
+import { preparePublish } from '../../src/queue/publish-validation';
+import { resolveQueueOptions } from '../../src/queue/queue-options';
+import type { Delivery } from '../../src/queue/queue-store';
+import { spawnRedis, uniquePrefix } from '../../src/testing';
+import type { RedisServerHandle } from '../../src/testing';
+
+/**
+ * Store-level checks of the Redis encoding that the queue conformance suite cannot see directly:
+ * acknowledgements of several fetches in one complete call (lease tokens sent once per run) and the
+ * encoding of the leases hash.
+ */
+describe('RedisQueueStore (Redis encoding details)', () => {
+  let server: RedisServerHandle;
+  beforeAll(async () => {
+    server = await spawnRedis();
+  });
+  afterAll(() => server?.cleanup());
+
+  async function storeWith(count: number) {
+    const client = server.client();
+    const options = resolveQueueOptions({ name: 'store-spec' });
+    const store = new RedisQueueStore({
+      client,
+      prefix: uniquePrefix('store'),
+      name: options.name,
+      deadLetterEnabled: true,
+      limits: { deadLetterMaxSize: 100, deadLetterMaxAgeMs: 60_000, completedCount: 100, completedAgeMs: 60_000 },
+    });
+    await store.publish(Array.from({ length: count }, (_, i) => preparePublish({ type: 't', payload: { i } }, options)));
+    return { client, store };
+  }
+
+  it('a complete of deliveries from several fetches, interleaved, settles exactly those still held under their own token', async () => {
+    const { client, store } = await storeWith(4);
+    const a = (await store.fetch(2, 30_000, null, 0)).deliveries;
+    const b = (await store.fetch(2, 30_000, null, 0)).deliveries;
+    expect(a[0].lease).not.toBe(b[0].lease);
+    const done = (d: Delivery, lease = d.lease) => ({ id: d.id, attempt: d.attempt, lease, record: '' });
+    // a[1] is named with b's token: stale, and it stays in flight; the others complete
+    const stale = await store.complete([done(a[0]), done(b[0]), done(a[1], b[0].lease), done(b[1])]);
+    expect(stale.map((s) => s.id)).toEqual([a[1].id]);
+    const counts = await store.counts();
+    expect(counts.processing).toBe(1);
+    expect(counts.counters.processed).toBe(3);
+    expect(await store.complete([done(a[1])])).toEqual([]);
+    expect((await store.counts()).processing).toBe(0);
+    client.disconnect();
+  });
+
+  it('keeps the leases hash in hashtable encoding (a listpack made every lease step scan it)', async () => {
+    const { client, store } = await storeWith(3);
+    await store.fetch(3, 30_000, null, 0);
+    expect(await client.object('ENCODING', store.keys.leases)).toBe('hashtable');
+    client.disconnect();
+  });
+});
