@@ -37,6 +37,8 @@ describe('queue publish outbox (backup producer)', () => {
     const client = server.client();
     client.on('error', () => undefined);
     const queue = createQueue({ name: 'obf', backend: { type: 'redis', client, prefix: uniquePrefix('obf') }, outbox: { enabled: true, maxSize: 10 } });
+    // a client that never was ready would hold the publishes in ioredis's offline queue, not fail them
+    await waitFor(() => client.status === 'ready', 'client ready');
     await server.stop();
     await waitFor(() => client.status !== 'ready', 'client to notice');
     for (let i = 0; i < 8; i++) await queue.publish({ type: 'o', payload: i });
