@@ -1,7 +1,13 @@
 /** signaling-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/signaling-service/src/main.ts` (PORT, default 3004). */
 import 'reflect-metadata';
 import { runNestService } from '@meeting/queue/nest';
-import { AppModule } from './app.module';
+import { AppModule, configureSignalingApp } from './app.module';
 import { loadServiceConfig } from './service-config';
 
-runNestService({ name: 'signaling-service', defaultPort: 3004, loadConfig: () => loadServiceConfig(), module: (config) => AppModule.register({ config }) });
+runNestService({
+  name: 'signaling-service',
+  defaultPort: 3004,
+  loadConfig: () => loadServiceConfig(),
+  module: (config) => AppModule.register({ config }),
+  configure: configureSignalingApp,
+});

@@ -1,66 +1,39 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { EventEnvelope, QueueManager } from '@meeting/queue';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CHANNELS, ContractError, readEvent } from '@meeting/contracts';
+import { EventEnvelope } from '@meeting/queue';
 import { OnEvent } from '@meeting/queue/nest';
-import { PresenceChange, PresenceStore } from './presence.store';
-
-export const SIGNALING_EVENTS = 'signaling_events';
-
-interface MeetingEventData {
-  meetingId?: unknown;
-  seq?: unknown;
-  participantId?: unknown;
-  name?: unknown;
-  joinedAt?: unknown;
-}
+import { MeetingRelay } from '../sessions/meeting-relay';
+import { PRESENCE_REPOSITORY, PresenceRepository } from './presence-repository';
 
 /**
- * Keeps presence from `meeting_events` and announces each change on `signaling_events`
- * (`room.opened`, `presence.joined`, `presence.left`, `room.closed`, each with the participant count)
- * for the clients' signaling gateway.
+ * What the signaling-service takes from `meeting_events` (read by one instance of the service):
+ * `meeting.ended` closes the meeting's sessions on every instance (through the relay) and refuses
+ * new ones; `participant.left` with reason `removed` closes that participant's session.
  */
 @Injectable()
 export class MeetingEventsHandler {
-  private readonly logger = new Logger('Presence');
+  private readonly logger = new Logger('MeetingEvents');
 
   constructor(
-    private readonly presence: PresenceStore,
-    private readonly queues: QueueManager,
+    @Inject(PRESENCE_REPOSITORY) private readonly presence: PresenceRepository,
+    private readonly relay: MeetingRelay,
   ) {}
 
-  @OnEvent('meeting_events')
-  async onMeetingEvent(event: EventEnvelope<MeetingEventData>): Promise<void> {
-    const { meetingId, seq, participantId, name, joinedAt } = event.data ?? {};
-    if (typeof meetingId !== 'string' || typeof seq !== 'number') return;
-    const change = this.toChange(event.type, participantId, name, joinedAt);
-    if (!change || !this.presence.apply(meetingId, seq, change)) return;
-    const room = this.presence.get(meetingId)!;
-    const count = room.participants.size;
-    const signal = { opened: 'room.opened', joined: 'presence.joined', left: 'presence.left', closed: 'room.closed' }[change.kind];
-    this.logger.log(`meeting ${meetingId}: ${signal}${typeof participantId === 'string' ? ` ${participantId}` : ''} (${count} present)`);
-    await this.queues.publishEvent(SIGNALING_EVENTS, signal, {
-      meetingId,
-      participantId: typeof participantId === 'string' ? participantId : undefined,
-      participants: count,
-      seq,
-    });
-  }
-
-  private toChange(type: string, participantId: unknown, name: unknown, joinedAt: unknown): PresenceChange | undefined {
-    switch (type) {
-      case 'meeting.created':
-        return { kind: 'opened' };
-      case 'participant.joined':
-        if (typeof participantId !== 'string') return undefined;
-        return {
-          kind: 'joined',
-          participant: { participantId, name: typeof name === 'string' ? name : undefined, joinedAt: typeof joinedAt === 'string' ? joinedAt : undefined },
-        };
-      case 'participant.left':
-        return typeof participantId === 'string' ? { kind: 'left', participantId } : undefined;
-      case 'meeting.ended':
-        return { kind: 'closed' };
-      default:
-        return undefined;
+  @OnEvent(CHANNELS.meeting)
+  async onMeetingEvent(envelope: EventEnvelope): Promise<void> {
+    let event;
+    try {
+      event = readEvent(CHANNELS.meeting, envelope);
+    } catch (error) {
+      if (error instanceof ContractError) return this.logger.warn(`meeting event ${envelope.id} dropped: ${error.message}`);
+      throw error;
+    }
+    if (event?.type === 'meeting.ended') {
+      await this.presence.markEnded(event.data.meetingId);
+      await this.relay.publish(event.data.meetingId, { kind: 'meeting.ended' });
+      this.logger.log(`meeting ${event.data.meetingId} ended: its sessions are closed`);
+    } else if (event?.type === 'participant.left' && event.data.reason === 'removed') {
+      await this.relay.publish(event.data.meetingId, { kind: 'participant.removed', participantId: event.data.participantId });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { DynamicModule, Logger, Type } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '../config/config-loader';
 import type { QueueAppConfig } from '../config/config.types';
@@ -27,6 +27,8 @@ export interface RunServiceOptions {
   loadConfig: () => QueueAppConfig;
   /** The root module for a configuration (usually `AppModule.register({ config })`). */
   module: (config: QueueAppConfig) => DynamicModule | Type<unknown>;
+  /** Called with the application before it listens (a WebSocket adapter, global pipes, ...). */
+  configure?: (app: INestApplication) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export function runNestService(options: RunServiceOptions): void {
     const port = Number(process.env.PORT || options.defaultPort);
     if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be a TCP port number, got "${process.env.PORT}"`);
     const app = await NestFactory.create(options.module(config), { logger: serviceLogger });
+    options.configure?.(app);
     closeOnSignals(app, logger);
     await app.listen(port);
     logger.log(`${config.service_name} listening on http://localhost:${port} (queue ${config.message_queue.type}, events ${config.event_bus.type})`);
