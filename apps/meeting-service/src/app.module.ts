@@ -1,22 +1,34 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
 import { QueueModule } from '@meeting/queue/nest';
+import { AnalysisPipeline } from './lifecycle/analysis.pipeline';
+import { LifecycleTaskHandlers } from './lifecycle/lifecycle-task.handlers';
+import { MeetingScheduleService } from './lifecycle/meeting-schedule.service';
+import { TaskOwners } from './lifecycle/task-owners';
 import { AiTasks } from './meetings/ai-tasks.service';
-import { MediaTasks } from './meetings/media-tasks.service';
+import { JoinTokens } from './meetings/join-tokens.service';
 import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';
-import { MeetingRepository } from './meetings/meeting.repository';
+import { MEETING_OPTIONS, MeetingOptions, meetingOptionsFromEnv } from './meetings/meeting-options';
 import { MeetingsController } from './meetings/meetings.controller';
 import { MeetingsService } from './meetings/meetings.service';
 import { MeetingMetrics } from './meetings/meeting.metrics';
+import { SignalingEventsHandler } from './meetings/signaling-events.handler';
+import { STORE_PROVIDERS } from './meetings/store/store.providers';
 
 export interface MeetingServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
   config: QueueAppConfig;
+  /** Join tokens, maximum duration, reminder (default: from the environment, see meeting-options.ts). */
+  meetings?: Partial<MeetingOptions>;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
 }
 
-/** The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready, /metrics from QueueModule. */
+/**
+ * The meeting-service: meetings REST API over state in Redis, join tokens for the signaling-service,
+ * meeting_events publisher, the scheduled lifecycle (reminder, automatic end) and the post-meeting
+ * analysis through the ai- and media-services; /health, /health/ready, /metrics from QueueModule.
+ */
 @Module({})
 export class AppModule {
   static register(options: MeetingServiceOptions): DynamicModule {
@@ -24,7 +36,20 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [MeetingsController],
-      providers: [MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
+      providers: [
+        { provide: MEETING_OPTIONS, useFactory: () => ({ ...meetingOptionsFromEnv(), ...options.meetings }) },
+        ...STORE_PROVIDERS,
+        MeetingEventsPublisher,
+        JoinTokens,
+        MeetingScheduleService,
+        TaskOwners,
+        AnalysisPipeline,
+        MeetingsService,
+        LifecycleTaskHandlers,
+        SignalingEventsHandler,
+        AiTasks,
+        MeetingMetrics,
+      ],
     };
   }
 }

@@ -1,24 +1,18 @@
-import { BadGatewayException, GatewayTimeoutException, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { ContractError, parseTaskResult } from '@meeting/contracts';
 import { CompletedTask, DispatchTimeoutError, FailedTask, QueueManager, RemoteTaskError } from '@meeting/queue';
+import { AnalysisPipeline } from '../lifecycle/analysis.pipeline';
+import { TaskOwners } from '../lifecycle/task-owners';
 import { MeetingEventsPublisher } from './meeting-events.publisher';
-import { MeetingRepository } from './meeting.repository';
 import type { Transcript } from './meeting.types';
-
-/** Result of the ai-service's `speech_recognition` (it echoes meetingId and participantId). */
-interface SpeechResult {
-  meetingId: string;
-  participantId?: string;
-  text: string;
-  words: number;
-  confidence: number;
-}
+import { MEETING_REPOSITORY, MeetingRepository, TRANSCRIPT_REPOSITORY, TranscriptRepository } from './store/meeting-store';
 
 export const EMOTION_TIMEOUT_MS = 5000;
 
 /**
  * Work for the ai-service through the dispatcher (routes in apps/meeting-service/config.yaml):
  * `speech_recognition` is dispatched and its result recorded by an onCompleted callback (once per
- * task, even if this process restarted meanwhile); `emotion_detection` is request/reply.
+ * task, even if this process restarted meanwhile, on whichever replica); `emotion_detection` is request/reply.
  */
 @Injectable()
 export class AiTasks implements OnModuleInit {
@@ -26,23 +20,26 @@ export class AiTasks implements OnModuleInit {
 
   constructor(
     private readonly queues: QueueManager,
-    private readonly repository: MeetingRepository,
+    @Inject(MEETING_REPOSITORY) private readonly meetings: MeetingRepository,
+    @Inject(TRANSCRIPT_REPOSITORY) private readonly transcripts: TranscriptRepository,
     private readonly events: MeetingEventsPublisher,
+    private readonly analysis: AnalysisPipeline,
+    private readonly owners: TaskOwners,
   ) {}
 
   onModuleInit(): void {
     if (!this.crossService) return;
-    this.queues.dispatcher.onCompleted<SpeechResult>('speech_recognition', (task) => this.onTranscript(task));
+    this.queues.dispatcher.onCompleted('speech_recognition', (task) => this.onTranscript(task));
     this.queues.dispatcher.onFailed('speech_recognition', (task) => this.onTranscriptFailed(task));
   }
 
   /** Dispatches speech recognition of one audio clip; the transcript is recorded as pending. */
   async requestTranscript(meetingId: string, input: { participantId?: string; audio: string; durationMs?: number }): Promise<Transcript> {
     this.requireCrossService('speech recognition');
-    const meeting = this.repository.get(meetingId);
     const taskId = await this.queues.dispatcher.dispatch('speech_recognition', { meetingId, ...input });
     const transcript: Transcript = { taskId, participantId: input.participantId, state: 'pending', requestedAt: new Date().toISOString() };
-    meeting.transcripts.push(transcript);
+    await this.transcripts.save(meetingId, transcript);
+    await this.meetings.linkTask(taskId, meetingId);
     this.logger.log(`meeting ${meetingId}: speech_recognition dispatched as ${taskId}`);
     return transcript;
   }
@@ -50,7 +47,6 @@ export class AiTasks implements OnModuleInit {
   /** Request/reply: waits for the ai-service's emotion detection. 504 on timeout, 502 when the task failed. */
   async detectEmotion(meetingId: string, input: { participantId?: string; sample: string }): Promise<unknown> {
     this.requireCrossService('emotion detection');
-    this.repository.get(meetingId);
     try {
       return await this.queues.dispatcher.dispatchAndWait('emotion_detection', { meetingId, ...input }, { timeoutMs: EMOTION_TIMEOUT_MS });
     } catch (error) {
@@ -79,30 +75,37 @@ export class AiTasks implements OnModuleInit {
     }
   }
 
-  private async onTranscript(task: CompletedTask<SpeechResult>): Promise<void> {
-    const { meetingId, participantId, text, words, confidence } = task.result;
-    const transcript = this.findTranscript(meetingId, task.taskId);
-    if (!transcript) {
-      this.logger.warn(`transcript ${task.taskId} for unknown meeting ${meetingId} (restarted service?) dropped`);
-      return;
+  private async onTranscript(task: CompletedTask): Promise<void> {
+    let result;
+    try {
+      result = parseTaskResult('speech_recognition', task.result);
+    } catch (error) {
+      if (error instanceof ContractError) return this.logger.warn(`speech_recognition ${task.taskId}: ${error.message}`);
+      throw error;
     }
-    Object.assign(transcript, { state: 'completed', text, words, confidence, completedAt: new Date(task.finishedAt).toISOString() });
+    const { meetingId, participantId, text, words, confidence } = result;
+    // The request records the transcript (or the analysis its task id) right after dispatching: a fast result can come first.
+    const owner = await this.owners.find(
+      meetingId,
+      async (m) => (await this.transcripts.find(meetingId, task.taskId)) ?? (m.analysis?.speechTaskId === task.taskId ? 'analysis' : undefined),
+    );
+    if (owner === 'analysis') return this.analysis.onTranscript(meetingId, task.taskId, { text, words, confidence });
+    const transcript = owner;
+    if (!transcript) return this.logger.warn(`transcript ${task.taskId} of meeting ${meetingId}: no request recorded, dropped`);
+    await this.transcripts.save(meetingId, { ...transcript, state: 'completed', text, words, confidence, completedAt: new Date(task.finishedAt).toISOString() });
     this.logger.log(`meeting ${meetingId}: transcript ${task.taskId} recorded (${words} words)`);
-    const meeting = this.repository.get(meetingId);
-    await this.events.publish('transcript.recorded', { meetingId, seq: meeting.seq, taskId: task.taskId, participantId, words });
+    const changed = await this.meetings.update(meetingId, (m) => {
+      m.seq++;
+      return true;
+    });
+    if (changed) await this.events.publish('transcript.recorded', { meetingId, seq: changed.meeting.seq, taskId: task.taskId, participantId, words });
   }
 
-  private onTranscriptFailed(task: FailedTask): void {
-    for (const meeting of this.repository.list()) {
-      const transcript = meeting.transcripts.find((t) => t.taskId === task.taskId);
-      if (!transcript) continue;
-      Object.assign(transcript, { state: 'failed', error: `${task.error.name}: ${task.error.message}`, completedAt: new Date(task.finishedAt).toISOString() });
-      this.logger.warn(`meeting ${meeting.meetingId}: transcript ${task.taskId} failed after ${task.attempts} attempts: ${task.error.message}`);
-      return;
-    }
-  }
-
-  private findTranscript(meetingId: string, taskId: string): Transcript | undefined {
-    return this.repository.find(meetingId)?.transcripts.find((t) => t.taskId === taskId);
+  private async onTranscriptFailed(task: FailedTask): Promise<void> {
+    const meetingId = await this.meetings.meetingOfTask(task.taskId);
+    const transcript = meetingId && (await this.transcripts.find(meetingId, task.taskId));
+    if (!meetingId || !transcript) return;
+    await this.transcripts.save(meetingId, { ...transcript, state: 'failed', error: `${task.error.name}: ${task.error.message}`, completedAt: new Date(task.finishedAt).toISOString() });
+    this.logger.warn(`meeting ${meetingId}: transcript ${task.taskId} failed after ${task.attempts} attempts: ${task.error.message}`);
   }
 }

@@ -38,3 +38,20 @@ export function optionalPositiveInt(body: Record<string, unknown>, key: string, 
   }
   return value;
 }
+
+/** An ISO 8601 time within a year from now (`undefined` when absent). */
+export function optionalFutureTime(body: Record<string, unknown>, key: string): string | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms) || ms > Date.now() + 365 * 86_400_000) throw new BadRequestException(`${key} must be an ISO 8601 time within a year`);
+  return new Date(ms).toISOString();
+}
+
+/** A non-negative integer up to `max`; `undefined` when absent. */
+export function optionalNonNegativeInt(body: Record<string, unknown>, key: string, max: number): number | undefined {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw new BadRequestException(`${key} must be an integer between 0 and ${max}`);
+  return value;
+}
