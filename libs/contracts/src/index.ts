@@ -32,3 +32,5 @@ export { DEVELOPMENT_JOIN_TOKEN_SECRET, JoinTokenError, joinTokenSecretFromEnv, 
 export type { JoinGrant } from './signaling/join-token';
 export { CLIENT_FRAME_SCHEMA, MAX_SIGNAL_FRAME_BYTES, SIGNAL_CLOSE_CODES, SIGNAL_ERRORS, readClientFrame } from './signaling/frames';
 export type { ClientFrame, PeerInfo, ServerFrame } from './signaling/frames';
+export { SignalingClient, SignalingConnectError } from './signaling/signaling-client';
+export type { SignalingClose } from './signaling/signaling-client';
