@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DispatchHandlerContext, NonRetryableError, sleepUnlessAborted } from '@meeting/queue';
 import { OnTask } from '@meeting/queue/nest';
 import { MediaEventsPublisher } from './media-events.publisher';
-import { MediaLibrary, Recording } from './media-library.service';
+import type { Recording } from './recording.types';
+import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 import { MEDIA_OPTIONS, MediaOptions } from './media-options';
 
 const FORMATS = ['mp4', 'webm', 'mp3'] as const;
@@ -27,7 +28,7 @@ export class MediaTaskHandlers {
   private readonly logger = new Logger('MediaTasks');
 
   constructor(
-    private readonly library: MediaLibrary,
+    @Inject(RECORDING_REPOSITORY) private readonly library: RecordingRepository,
     private readonly events: MediaEventsPublisher,
     @Inject(MEDIA_OPTIONS) private readonly options: MediaOptions,
   ) {}
@@ -40,7 +41,7 @@ export class MediaTaskHandlers {
     const participants = Array.isArray(p.participants) ? p.participants.filter((x): x is string => typeof x === 'string') : [];
     await sleepUnlessAborted(50, ctx.signal);
     // One recording per meeting: a redelivered task rebuilds the same recording.
-    const recording = this.library.save({
+    const recording: Recording = {
       recordingId: `rec-${p.meetingId}`,
       meetingId: p.meetingId,
       format: 'mp4',
@@ -49,7 +50,8 @@ export class MediaTaskHandlers {
       sizeBytes: Math.round(durationMs * 31.25) + 1024,
       createdAt: new Date().toISOString(),
       renditions: {},
-    });
+    };
+    await this.library.save(recording);
     this.logger.log(`recording_process ${ctx.taskId} from ${ctx.origin}: ${recording.recordingId} (${durationMs} ms)`);
     await this.events.publish('recording.processed', {
       meetingId: recording.meetingId,
@@ -63,7 +65,7 @@ export class MediaTaskHandlers {
   @OnTask('transcode', { timeoutMs: 300_000 })
   async transcode(payload: unknown, ctx: DispatchHandlerContext) {
     const p = object('transcode', payload);
-    const recording = typeof p.recordingId === 'string' ? this.library.get(p.recordingId) : undefined;
+    const recording = typeof p.recordingId === 'string' ? await this.library.get(p.recordingId) : undefined;
     if (!recording) fail(`transcode: unknown recordingId ${JSON.stringify(p.recordingId)}`);
     const format = (FORMATS as readonly unknown[]).includes(p.format) ? (p.format as string) : fail(`transcode: format must be one of ${FORMATS.join(', ')}`);
     const resolution =
@@ -74,7 +76,7 @@ export class MediaTaskHandlers {
           : fail(`transcode: resolution must be one of ${RESOLUTIONS.join(', ')}`);
     await sleepUnlessAborted(80, ctx.signal);
     const rendition = { resolution, sizeBytes: Math.round(recording.sizeBytes * (format === 'mp3' ? 0.1 : 0.6)) };
-    recording.renditions[format] = rendition;
+    if (!(await this.library.addRendition(recording.recordingId, format, rendition))) fail(`transcode: recording ${recording.recordingId} was removed`);
     this.logger.log(`transcode ${ctx.taskId}: ${recording.recordingId} -> ${format} ${resolution}`);
     await this.events.publish('media.transcoded', { meetingId: recording.meetingId, recordingId: recording.recordingId, format, resolution });
     return { recordingId: recording.recordingId, format, ...rendition };
@@ -82,7 +84,7 @@ export class MediaTaskHandlers {
 
   @OnTask('media_cleanup', { timeoutMs: 60_000 })
   async cleanup(_payload: unknown, ctx: DispatchHandlerContext) {
-    const removed = this.library.removeOlderThan(Date.now() - this.options.retentionMs);
+    const removed = await this.library.removeOlderThan(Date.now() - this.options.retentionMs);
     this.logger.log(`media_cleanup ${ctx.taskId}: ${removed.length} recording(s) past the retention removed`);
     if (removed.length > 0) await this.events.publish('media.cleanup_completed', { removed });
     return { removed };

@@ -1,6 +1,6 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { QueueManager } from '@meeting/queue';
-import { MediaLibrary } from './media-library.service';
+import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 
 const FORMATS = ['mp4', 'webm', 'mp3'];
 const RESOLUTIONS = ['480p', '720p', '1080p'];
@@ -9,7 +9,7 @@ const RESOLUTIONS = ['480p', '720p', '1080p'];
 @Controller()
 export class MediaController {
   constructor(
-    private readonly library: MediaLibrary,
+    @Inject(RECORDING_REPOSITORY) private readonly library: RecordingRepository,
     private readonly queues: QueueManager,
   ) {}
 
@@ -19,8 +19,8 @@ export class MediaController {
   }
 
   @Get('recordings/:recordingId')
-  get(@Param('recordingId') recordingId: string) {
-    const recording = this.library.get(recordingId);
+  async get(@Param('recordingId') recordingId: string) {
+    const recording = await this.library.get(recordingId);
     if (!recording) throw new NotFoundException(`recording "${recordingId}" not found`);
     return recording;
   }
@@ -35,7 +35,7 @@ export class MediaController {
     if (b.resolution !== undefined && (typeof b.resolution !== 'string' || !RESOLUTIONS.includes(b.resolution))) {
       throw new BadRequestException(`resolution must be one of ${RESOLUTIONS.join(', ')}`);
     }
-    this.get(recordingId);
+    await this.get(recordingId);
     const taskId = await this.queues.dispatcher.dispatch('transcode', { recordingId, format: b.format, resolution: b.resolution });
     return { taskId, state: 'pending' };
   }
