@@ -9,6 +9,7 @@ import { PlatformEventsHandlers } from './meetings/platform-events.handlers';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelRegistry } from './models/model-registry.service';
 import { ModelMetrics } from './models/model.metrics';
+import { RESULT_PROVIDERS } from './results/result.providers';
 
 export interface AiServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -25,7 +26,7 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [AiController],
-      providers: [ModelRegistry, ModelEventsListener, ModelMetrics, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
+      providers: [...RESULT_PROVIDERS, ModelRegistry, ModelEventsListener, ModelMetrics, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
     };
   }
 }
