@@ -49,6 +49,16 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
+/** Handler runs completed in a service, by task type (`mq_messages_processed_total`). */
+function processedByType(metrics: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const match of metrics.matchAll(/^mq_messages_processed_total\{([^}]*)\} (\d+)/gm)) {
+    const type = /task_type="([^"]+)"/.exec(match[1])?.[1] ?? '?';
+    counts[type] = (counts[type] ?? 0) + Number(match[2]);
+  }
+  return counts;
+}
+
 /**
  * A whole meeting against running services: create, three participants join over WebSocket and
  * exchange offers, answers and ICE candidates, one mutes, one leaves, a transcript and an emotion
@@ -142,7 +152,10 @@ export async function runDemoScenario(targets: DemoTargets, print?: (line: strin
     });
     const queueStats: Record<string, unknown> = {};
     await timeline.step('queue stats', async () => {
-      for (const [name, url] of Object.entries(targets)) queueStats[name] = (await call<{ details?: unknown }>('GET', `${url}/health/queues`, undefined, [200, 503])).details;
+      for (const [name, url] of Object.entries(targets)) {
+        const health = (await call<{ details?: unknown }>('GET', `${url}/health/queues`, undefined, [200, 503])).details;
+        queueStats[name] = { health, processed: processedByType(await (await fetch(`${url}/metrics`)).text()) };
+      }
       return `${Object.keys(queueStats).length} services`;
     });
     return { meetingId, timeline, summary, recording, queueStats };

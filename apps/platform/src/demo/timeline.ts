@@ -43,7 +43,7 @@ export class Timeline {
   static format(e: TimelineEntry): string {
     const at = `+${(e.atMs / 1000).toFixed(3)}s`.padStart(9);
     const took = `${e.durationMs} ms`.padStart(8);
-    return `${at} ${took}  ${e.ok ? 'ok  ' : 'FAIL'} ${e.step.padEnd(42)} ${e.detail}`;
+    return `${at} ${took}  ${e.ok ? 'ok  ' : 'FAIL'} ${e.step.padEnd(50)} ${e.detail}`;
   }
 
   private add(entry: TimelineEntry): void {
