@@ -26,7 +26,16 @@ export class AppModule {
       module: AppModule,
       imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
       controllers: [AiController],
-      providers: [...RESULT_PROVIDERS, ModelRegistry, ModelEventsListener, ModelMetrics, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
+      providers: [
+        ...RESULT_PROVIDERS,
+        ModelRegistry,
+        ModelEventsListener,
+        ModelMetrics,
+        InferenceService,
+        AiTaskHandlers,
+        MeetingContextStore,
+        PlatformEventsHandlers,
+      ],
     };
   }
 }

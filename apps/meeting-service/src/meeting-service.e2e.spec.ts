@@ -32,7 +32,12 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
   const ofMeeting = (id: string) => events.filter((e) => e.data.meetingId === id);
   /** Stands in for the signaling-service: a participant's session opened or closed. */
   const session = (type: 'session.opened' | 'session.closed', meetingId: string, participantId: string) =>
-    peer.publishEvent('signaling_events', type, { meetingId, participantId, sessionId: `s-${participantId}`, ...(type === 'session.opened' ? { instance: 'test' } : { reason: 'left' }) });
+    peer.publishEvent('signaling_events', type, {
+      meetingId,
+      participantId,
+      sessionId: `s-${participantId}`,
+      ...(type === 'session.opened' ? { instance: 'test' } : { reason: 'left' }),
+    });
 
   beforeAll(async () => {
     server = await spawnRedis();
@@ -64,7 +69,16 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
         recordings.push(p);
         recordingPriorities.push(ctx.message.priority);
         const createdAt = new Date().toISOString();
-        return { recordingId: `rec-${p.meetingId}`, meetingId: p.meetingId, format: 'mp4', durationMs: p.durationMs, sizeBytes: 1024, participants: p.participants, createdAt, renditions: {} };
+        return {
+          recordingId: `rec-${p.meetingId}`,
+          meetingId: p.meetingId,
+          format: 'mp4',
+          durationMs: p.durationMs,
+          sizeBytes: 1024,
+          participants: p.participants,
+          createdAt,
+          renditions: {},
+        };
       },
       { queue: 'media_tasks' },
     );
@@ -104,9 +118,16 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
 
     await session('session.opened', id, 'bob');
     await session('session.opened', id, 'cy');
-    await waitFor(async () => (await request(http()).get(`/meetings/${id}`)).body.participants.every((p: { connected: boolean }) => p.connected), 'both connected');
+    await waitFor(
+      async () => (await request(http()).get(`/meetings/${id}`)).body.participants.every((p: { connected: boolean }) => p.connected),
+      'both connected',
+    );
     await session('session.closed', id, 'cy');
-    await waitFor(async () => (await request(http()).get(`/meetings/${id}`)).body.participants.find((p: { participantId: string }) => p.participantId === 'cy')?.connected === false, 'cy gone');
+    await waitFor(
+      async () =>
+        (await request(http()).get(`/meetings/${id}`)).body.participants.find((p: { participantId: string }) => p.participantId === 'cy')?.connected === false,
+      'cy gone',
+    );
 
     const pending = (await request(http()).post(`/meetings/${id}/transcripts`).send({ audio: 'clip-1', participantId: 'bob' }).expect(202)).body;
     const transcripts = await waitFor(async () => {
@@ -115,7 +136,13 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     }, 'the transcript');
     expect(transcripts[0]).toMatchObject({ taskId: pending.taskId, text: 'heard clip-1', words: 2 });
     const failed = (await request(http()).post(`/meetings/${id}/transcripts`).send({ audio: 'corrupt' }).expect(202)).body;
-    await waitFor(async () => (await request(http()).get(`/meetings/${id}/transcripts`)).body.some((t: { taskId: string; state: string }) => t.taskId === failed.taskId && t.state === 'failed'), 'the failed transcript');
+    await waitFor(
+      async () =>
+        (await request(http()).get(`/meetings/${id}/transcripts`)).body.some(
+          (t: { taskId: string; state: string }) => t.taskId === failed.taskId && t.state === 'failed',
+        ),
+      'the failed transcript',
+    );
     expect((await request(http()).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9' }).expect(200)).body).toMatchObject({ emotion: 'happy' });
     expect((await request(http()).post(`/meetings/${id}/emotions`).send({ sample: 'broken' }).expect(502)).body.message).toContain('unreadable frame');
 
@@ -131,7 +158,12 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
       state: 'ended',
       endReason: 'requested',
       transcripts: { requested: 2, completed: 1, failed: 1, words: 2 },
-      analysis: { recording: { recordingId: `rec-${id}` }, transcript: { text: `heard recording:rec-${id}`, words: 5 }, emotion: { emotion: 'focused' }, errors: [] },
+      analysis: {
+        recording: { recordingId: `rec-${id}` },
+        transcript: { text: `heard recording:rec-${id}`, words: 5 },
+        emotion: { emotion: 'focused' },
+        errors: [],
+      },
     });
     expect(recordings.find((r) => r.meetingId === id)).toMatchObject({ participants: ['bob', 'cy'] });
     expect(recordingPriorities).toContain('high');
@@ -159,25 +191,45 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     replicas = [await startReplica()];
     const meeting = (await request(http()).get(`/meetings/${id}`).expect(200)).body;
     expect(meeting).toMatchObject({ title: 'restart', state: 'active', participants: [{ participantId: 'dee', name: 'Dee' }] });
-    await waitFor(async () => (await request(http()).get(`/meetings/${id}/transcripts`)).body.find((t: { taskId: string; state: string }) => t.taskId === pending.taskId && t.state === 'completed'), 'the transcript dispatched before the restart');
+    await waitFor(
+      async () =>
+        (await request(http()).get(`/meetings/${id}/transcripts`)).body.find(
+          (t: { taskId: string; state: string }) => t.taskId === pending.taskId && t.state === 'completed',
+        ),
+      'the transcript dispatched before the restart',
+    );
     await request(http()).post(`/meetings/${id}/end`).expect(200);
     await waitFor(async () => (await request(http()).get(`/meetings/${id}/summary`)).body.analysis?.state === 'completed', 'the analysis after the restart');
     replicas.push(await startReplica());
   });
 
   it('ends a meeting nobody ends after its maximum duration, reminds before a scheduled start, and cancels both when it ends early', async () => {
-    const auto = (await request(http()).post('/meetings').send({ title: 'forgotten', maxDurationMs: 600, startsAt: new Date(Date.now() + 300).toISOString(), reminderBeforeMs: 200 }).expect(201)).body;
+    const auto = (
+      await request(http())
+        .post('/meetings')
+        .send({ title: 'forgotten', maxDurationMs: 600, startsAt: new Date(Date.now() + 300).toISOString(), reminderBeforeMs: 200 })
+        .expect(201)
+    ).body;
     expect(auto.schedule).toMatchObject({ reminderId: expect.any(String), autoEndId: expect.any(String) });
-    const ended = await waitFor(async () => {
-      const body = (await request(http()).get(`/meetings/${auto.meetingId}`)).body;
-      return body.state === 'ended' && body.recordingTaskId && body;
-    }, 'the automatic end and its recording', 10_000);
+    const ended = await waitFor(
+      async () => {
+        const body = (await request(http()).get(`/meetings/${auto.meetingId}`)).body;
+        return body.state === 'ended' && body.recordingTaskId && body;
+      },
+      'the automatic end and its recording',
+      10_000,
+    );
     expect(ended).toMatchObject({ endReason: 'max_duration', recordingTaskId: expect.any(String) });
     const autoEvents = await waitFor(() => ofMeeting(auto.meetingId).some((e) => e.type === 'meeting.ended') && ofMeeting(auto.meetingId), 'meeting.ended');
     expect(autoEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['meeting.created', 'meeting.reminder', 'meeting.ended']));
     expect(autoEvents.find((e) => e.type === 'meeting.ended')?.data.reason).toBe('max_duration');
 
-    const early = (await request(http()).post('/meetings').send({ title: 'short', maxDurationMs: 60_000, startsAt: new Date(Date.now() + 30_000).toISOString(), reminderBeforeMs: 1000 }).expect(201)).body;
+    const early = (
+      await request(http())
+        .post('/meetings')
+        .send({ title: 'short', maxDurationMs: 60_000, startsAt: new Date(Date.now() + 30_000).toISOString(), reminderBeforeMs: 1000 })
+        .expect(201)
+    ).body;
     const scheduler = peerScheduler();
     const ids = [early.schedule.reminderId, early.schedule.autoEndId];
     expect((await scheduler()).filter((s) => ids.includes(s))).toHaveLength(2);

@@ -48,7 +48,8 @@ export class AiTaskHandlers {
 
   /** Keeps the result of a meeting's task (GET /meetings/:id/results, any replica) and returns it. */
   private async keep<R extends { meetingId?: string }>(type: string, ctx: DispatchHandlerContext, result: R): Promise<R> {
-    if (result.meetingId) await this.results.record(result.meetingId, { taskId: ctx.taskId, type, origin: ctx.origin, result, finishedAt: new Date().toISOString() });
+    if (result.meetingId)
+      await this.results.record(result.meetingId, { taskId: ctx.taskId, type, origin: ctx.origin, result, finishedAt: new Date().toISOString() });
     return result;
   }
 }

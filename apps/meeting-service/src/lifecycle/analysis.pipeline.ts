@@ -73,7 +73,11 @@ export class AnalysisPipeline implements OnModuleInit {
 
   /** The analysis transcript (AiTasks hands over speech results that are not a participant's transcript). */
   async onTranscript(meetingId: string, taskId: string, result: { text: string; words: number; confidence: number }): Promise<void> {
-    await this.finishPart(meetingId, (a) => a.speechTaskId === taskId, (a) => void (a.transcript = result));
+    await this.finishPart(
+      meetingId,
+      (a) => a.speechTaskId === taskId,
+      (a) => void (a.transcript = result),
+    );
   }
 
   private async onEmotion(task: CompletedTask): Promise<void> {
@@ -84,19 +88,31 @@ export class AnalysisPipeline implements OnModuleInit {
       if (error instanceof ContractError) return this.logger.warn(`emotion_detection ${task.taskId}: ${error.message}`);
       throw error;
     }
-    const meeting = await this.owners.wait(result.meetingId, (m) => m.analysis?.emotionTaskId === task.taskId, (m) => m.analysis?.state === 'analysing' && !m.analysis.emotionTaskId);
+    const meeting = await this.owners.wait(
+      result.meetingId,
+      (m) => m.analysis?.emotionTaskId === task.taskId,
+      (m) => m.analysis?.state === 'analysing' && !m.analysis.emotionTaskId,
+    );
     if (!meeting) return; // a request/reply emotion detection of a live meeting: answered to its caller
-    await this.finishPart(result.meetingId, (a) => a.emotionTaskId === task.taskId, (a) => void (a.emotion = { emotion: result.emotion, confidence: result.confidence }));
+    await this.finishPart(
+      result.meetingId,
+      (a) => a.emotionTaskId === task.taskId,
+      (a) => void (a.emotion = { emotion: result.emotion, confidence: result.confidence }),
+    );
   }
 
   private async onFailed(task: FailedTask, field: 'recordingTaskId' | 'speechTaskId' | 'emotionTaskId'): Promise<void> {
     const meetingId = await this.repository.meetingOfTask(task.taskId);
     if (!meetingId) return;
     const error = `${task.type} ${task.taskId} failed after ${task.attempts} attempt(s): ${task.error.message}`;
-    await this.finishPart(meetingId, (a) => a[field] === task.taskId, (a) => {
-      a.errors.push(error);
-      if (field === 'recordingTaskId') a.state = 'failed';
-    });
+    await this.finishPart(
+      meetingId,
+      (a) => a[field] === task.taskId,
+      (a) => {
+        a.errors.push(error);
+        if (field === 'recordingTaskId') a.state = 'failed';
+      },
+    );
     this.logger.warn(`meeting ${meetingId}: ${error}`);
   }
 
@@ -120,10 +136,20 @@ export class AnalysisPipeline implements OnModuleInit {
     if (!result?.changed || !done) return;
     const a = result.meeting.analysis as MeetingAnalysis;
     this.logger.log(`meeting ${meetingId}: analysis ${a.state}`);
-    await this.events.publish('meeting.analysed', { meetingId, seq: result.meeting.seq, state: a.state === 'completed' ? 'completed' : 'failed', recordingId: a.recording?.recordingId });
+    await this.events.publish('meeting.analysed', {
+      meetingId,
+      seq: result.meeting.seq,
+      state: a.state === 'completed' ? 'completed' : 'failed',
+      recordingId: a.recording?.recordingId,
+    });
   }
 
-  private async mark(meetingId: string, apply: (a: MeetingAnalysis) => void, errors: string[] = [], recordingTaskId?: string): Promise<MeetingRecord | undefined> {
+  private async mark(
+    meetingId: string,
+    apply: (a: MeetingAnalysis) => void,
+    errors: string[] = [],
+    recordingTaskId?: string,
+  ): Promise<MeetingRecord | undefined> {
     const result = await this.repository.update(meetingId, (m) => {
       m.analysis ??= { state: 'recording', errors: [], updatedAt: '' };
       apply(m.analysis);

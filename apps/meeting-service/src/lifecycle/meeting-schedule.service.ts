@@ -21,7 +21,10 @@ export class MeetingScheduleService {
     const schedule: MeetingSchedule = { ...plan };
     const queue = this.queues.config.message_queue.queue_name;
     if (plan.reminderAt && Date.parse(plan.reminderAt) > Date.now()) {
-      schedule.reminderId = await this.queues.scheduleTask({ type: LIFECYCLE_TASKS.reminder, payload: { meetingId }, queue }, { at: Date.parse(plan.reminderAt) });
+      schedule.reminderId = await this.queues.scheduleTask(
+        { type: LIFECYCLE_TASKS.reminder, payload: { meetingId }, queue },
+        { at: Date.parse(plan.reminderAt) },
+      );
     } else {
       delete schedule.reminderAt;
     }

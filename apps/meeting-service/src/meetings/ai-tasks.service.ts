@@ -92,7 +92,14 @@ export class AiTasks implements OnModuleInit {
     if (owner === 'analysis') return this.analysis.onTranscript(meetingId, task.taskId, { text, words, confidence });
     const transcript = owner;
     if (!transcript) return this.logger.warn(`transcript ${task.taskId} of meeting ${meetingId}: no request recorded, dropped`);
-    await this.transcripts.save(meetingId, { ...transcript, state: 'completed', text, words, confidence, completedAt: new Date(task.finishedAt).toISOString() });
+    await this.transcripts.save(meetingId, {
+      ...transcript,
+      state: 'completed',
+      text,
+      words,
+      confidence,
+      completedAt: new Date(task.finishedAt).toISOString(),
+    });
     this.logger.log(`meeting ${meetingId}: transcript ${task.taskId} recorded (${words} words)`);
     const changed = await this.meetings.update(meetingId, (m) => {
       m.seq++;
@@ -105,7 +112,12 @@ export class AiTasks implements OnModuleInit {
     const meetingId = await this.meetings.meetingOfTask(task.taskId);
     const transcript = meetingId && (await this.transcripts.find(meetingId, task.taskId));
     if (!meetingId || !transcript) return;
-    await this.transcripts.save(meetingId, { ...transcript, state: 'failed', error: `${task.error.name}: ${task.error.message}`, completedAt: new Date(task.finishedAt).toISOString() });
+    await this.transcripts.save(meetingId, {
+      ...transcript,
+      state: 'failed',
+      error: `${task.error.name}: ${task.error.message}`,
+      completedAt: new Date(task.finishedAt).toISOString(),
+    });
     this.logger.warn(`meeting ${meetingId}: transcript ${task.taskId} failed after ${task.attempts} attempts: ${task.error.message}`);
   }
 }

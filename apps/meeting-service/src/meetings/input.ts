@@ -52,6 +52,7 @@ export function optionalFutureTime(body: Record<string, unknown>, key: string): 
 export function optionalNonNegativeInt(body: Record<string, unknown>, key: string, max: number): number | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw new BadRequestException(`${key} must be an integer between 0 and ${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max)
+    throw new BadRequestException(`${key} must be an integer between 0 and ${max}`);
   return value;
 }

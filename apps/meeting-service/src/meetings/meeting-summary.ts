@@ -14,7 +14,9 @@ export function summarize(meeting: Meeting) {
     endedAt: meeting.endedAt ?? null,
     endReason: meeting.endReason ?? null,
     durationMs: Math.max(0, end - Date.parse(meeting.createdAt)),
-    schedule: meeting.schedule ? { startsAt: meeting.schedule.startsAt, maxDurationMs: meeting.schedule.maxDurationMs, autoEndAt: meeting.schedule.autoEndAt } : null,
+    schedule: meeting.schedule
+      ? { startsAt: meeting.schedule.startsAt, maxDurationMs: meeting.schedule.maxDurationMs, autoEndAt: meeting.schedule.autoEndAt }
+      : null,
     participants: meeting.participants.map((p) => ({ participantId: p.participantId, name: p.name, connected: p.connected, muted: p.muted ?? false })),
     transcripts: {
       requested: meeting.transcripts.length,
@@ -23,7 +25,14 @@ export function summarize(meeting: Meeting) {
       words: completed.reduce((n, t) => n + (t.words ?? 0), 0),
     },
     analysis: a
-      ? { state: a.state, recording: a.recording ?? null, transcript: a.transcript ?? null, emotion: a.emotion ?? null, errors: a.errors, updatedAt: a.updatedAt }
+      ? {
+          state: a.state,
+          recording: a.recording ?? null,
+          transcript: a.transcript ?? null,
+          emotion: a.emotion ?? null,
+          errors: a.errors,
+          updatedAt: a.updatedAt,
+        }
       : null,
   };
 }

@@ -125,7 +125,12 @@ export class MeetingsService {
       return true;
     });
     if (!result?.changed || !result.meeting.schedule) return false;
-    await this.events.publish('meeting.reminder', { meetingId, seq: result.meeting.seq, startsAt: result.meeting.schedule.startsAt, title: result.meeting.title });
+    await this.events.publish('meeting.reminder', {
+      meetingId,
+      seq: result.meeting.seq,
+      startsAt: result.meeting.schedule.startsAt,
+      title: result.meeting.title,
+    });
     return true;
   }
 

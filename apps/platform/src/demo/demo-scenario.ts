@@ -22,7 +22,12 @@ interface DemoSummary {
   state: string;
   participants: Array<{ participantId: string; connected: boolean; muted: boolean }>;
   transcripts: { requested: number; completed: number; words: number };
-  analysis: { state: string; recording: { recordingId: string }; transcript: { text: string; words: number }; emotion: { emotion: string; confidence: number } };
+  analysis: {
+    state: string;
+    recording: { recordingId: string };
+    transcript: { text: string; words: number };
+    emotion: { emotion: string; confidence: number };
+  };
 }
 
 const PEOPLE = [
@@ -32,7 +37,11 @@ const PEOPLE = [
 ] as const;
 
 async function call<T>(method: string, url: string, body?: unknown, expected = [200, 201, 202, 204]): Promise<T> {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   if (!expected.includes(res.status)) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
   return (text ? JSON.parse(text) : undefined) as T;
@@ -73,7 +82,10 @@ export async function runDemoScenario(targets: DemoTargets, print?: (line: strin
   const m = (path = '') => `${targets.meeting}/meetings/${meetingId}${path}`;
   try {
     await timeline.step('create the meeting', async () => {
-      const meeting = await call<{ meetingId: string; schedule: { autoEndAt: string } }>('POST', `${targets.meeting}/meetings`, { title: 'demo standup', hostId: 'ann' });
+      const meeting = await call<{ meetingId: string; schedule: { autoEndAt: string } }>('POST', `${targets.meeting}/meetings`, {
+        title: 'demo standup',
+        hostId: 'ann',
+      });
       meetingId = meeting.meetingId;
       return `${meetingId}, automatic end scheduled at ${meeting.schedule.autoEndAt}`;
     });
@@ -90,17 +102,28 @@ export async function runDemoScenario(targets: DemoTargets, print?: (line: strin
       });
     }
     await timeline.step('the meeting-service sees three connected', async () => {
-      await until('three participants connected', async () => (await call<{ participants: Array<{ connected: boolean }> }>('GET', m())).participants.filter((p) => p.connected).length === 3);
+      await until(
+        'three participants connected',
+        async () => (await call<{ participants: Array<{ connected: boolean }> }>('GET', m())).participants.filter((p) => p.connected).length === 3,
+      );
       return 'participant.joined x3 (from the signaling sessions)';
     });
-    for (const [from, to] of [['ann', 'bob'], ['ann', 'cy'], ['bob', 'cy']]) {
+    for (const [from, to] of [
+      ['ann', 'bob'],
+      ['ann', 'cy'],
+      ['bob', 'cy'],
+    ]) {
       await timeline.step(`${from} -> ${to}: offer, answer, ICE candidates`, async () => {
         clients.get(from)!.send({ type: 'offer', to, sdp: `v=0 o=${from} offer for ${to}` });
         await frame(to, (f) => f.type === 'offer' && f.from === from);
         clients.get(to)!.send({ type: 'answer', to: from, sdp: `v=0 o=${to} answer for ${from}` });
         await frame(from, (f) => f.type === 'answer' && f.from === to);
-        clients.get(from)!.send({ type: 'ice', to, candidate: { candidate: `candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host`, sdpMid: '0', sdpMLineIndex: 0 } });
-        clients.get(to)!.send({ type: 'ice', to: from, candidate: { candidate: `candidate:1 1 udp 2122260223 10.0.0.2 5001 typ host`, sdpMid: '0', sdpMLineIndex: 0 } });
+        clients
+          .get(from)!
+          .send({ type: 'ice', to, candidate: { candidate: `candidate:1 1 udp 2122260223 10.0.0.1 5000 typ host`, sdpMid: '0', sdpMLineIndex: 0 } });
+        clients
+          .get(to)!
+          .send({ type: 'ice', to: from, candidate: { candidate: `candidate:1 1 udp 2122260223 10.0.0.2 5001 typ host`, sdpMid: '0', sdpMLineIndex: 0 } });
         await frame(to, (f) => f.type === 'ice' && f.from === from);
         await frame(from, (f) => f.type === 'ice' && f.from === to);
         return 'offer, answer and a candidate each way delivered';
@@ -117,12 +140,20 @@ export async function runDemoScenario(targets: DemoTargets, print?: (line: strin
       clients.delete('bob');
       await frame('ann', (f) => f.type === 'peer.left' && f.participantId === 'bob');
       await frame('cy', (f) => f.type === 'peer.left' && f.participantId === 'bob');
-      await until('Bob disconnected at the meeting-service', async () => (await call<{ participants: Array<{ participantId: string; connected: boolean }> }>('GET', m())).participants.some((p) => p.participantId === 'bob' && !p.connected));
+      await until('Bob disconnected at the meeting-service', async () =>
+        (await call<{ participants: Array<{ participantId: string; connected: boolean }> }>('GET', m())).participants.some(
+          (p) => p.participantId === 'bob' && !p.connected,
+        ),
+      );
       return 'Ann and Cy got peer.left; participant.left published';
     });
     await timeline.step('transcript of a clip of Ann (speech_recognition)', async () => {
       const { taskId } = await call<{ taskId: string }>('POST', m('/transcripts'), { audio: 'text:let us ship the demo', participantId: 'ann' });
-      const done = await until('the transcript', async () => (await call<Array<{ taskId: string; state: string; text?: string }>>('GET', m('/transcripts'))).find((t) => t.taskId === taskId && t.state === 'completed'));
+      const done = await until('the transcript', async () =>
+        (await call<Array<{ taskId: string; state: string; text?: string }>>('GET', m('/transcripts'))).find(
+          (t) => t.taskId === taskId && t.state === 'completed',
+        ),
+      );
       return `"${done.text}" (${taskId})`;
     });
     await timeline.step('emotion of a frame of Cy (request/reply)', async () => {

@@ -62,7 +62,8 @@ async function startPlatform(): Promise<{ targets: DemoTargets; child: ChildProc
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the platform exited (code ${child.exitCode}) before it was up:\n${output}`);
-    if (output.includes('in-memory backend')) throw new Error('the platform runs on the memory backend (no redis-server on PATH, no REDIS_URL): the demo needs Redis');
+    if (output.includes('in-memory backend'))
+      throw new Error('the platform runs on the memory backend (no redis-server on PATH, no REDIS_URL): the demo needs Redis');
     if ((await Promise.all(Object.values(targets).map(ready))).every(Boolean)) return { targets, child, output: () => output };
     if (Date.now() > deadline) throw new Error(`the platform was not up within ${START_TIMEOUT_MS} ms:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));

@@ -15,6 +15,10 @@ export class PresenceController {
   async get(@Param('meetingId') meetingId: string) {
     const [participants, ended] = await Promise.all([this.presence.list(meetingId), this.presence.isEnded(meetingId)]);
     if (participants.length === 0 && !ended) throw new NotFoundException(`nobody is connected to meeting "${meetingId}"`);
-    return { meetingId, state: ended ? 'ended' : 'open', participants: participants.map(({ participantId, name, muted, connectedAt }) => ({ participantId, name, muted, connectedAt })) };
+    return {
+      meetingId,
+      state: ended ? 'ended' : 'open',
+      participants: participants.map(({ participantId, name, muted, connectedAt }) => ({ participantId, name, muted, connectedAt })),
+    };
   }
 }

@@ -91,7 +91,14 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     if (socket.readyState !== socket.OPEN) return;
     this.sessions.add(session);
     await this.relay.join(session.meetingId);
-    const entry = { participantId: session.participantId, name: session.name, sessionId: session.sessionId, instance: this.instance, connectedAt: new Date().toISOString(), muted: false };
+    const entry = {
+      participantId: session.participantId,
+      name: session.name,
+      sessionId: session.sessionId,
+      instance: this.instance,
+      connectedAt: new Date().toISOString(),
+      muted: false,
+    };
     const previous = await this.presence.put(session.meetingId, entry);
     if (previous) await this.relay.publish(session.meetingId, { kind: 'session.replaced', participantId: session.participantId, sessionId: session.sessionId });
     const peers = (await this.presence.list(session.meetingId)).filter((p) => p.participantId !== session.participantId);
@@ -102,8 +109,18 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
       sessionId: session.sessionId,
       peers: peers.map((p) => ({ participantId: p.participantId, name: p.name, muted: p.muted })),
     });
-    await this.relay.publish(session.meetingId, { kind: 'peer.joined', participantId: session.participantId, name: session.name, sessionId: session.sessionId });
-    await this.announce('session.opened', { meetingId: session.meetingId, participantId: session.participantId, sessionId: session.sessionId, instance: this.instance });
+    await this.relay.publish(session.meetingId, {
+      kind: 'peer.joined',
+      participantId: session.participantId,
+      name: session.name,
+      sessionId: session.sessionId,
+    });
+    await this.announce('session.opened', {
+      meetingId: session.meetingId,
+      participantId: session.participantId,
+      sessionId: session.sessionId,
+      instance: this.instance,
+    });
     this.logger.log(`meeting ${session.meetingId}: ${session.participantId} connected (${session.sessionId}, ${peers.length} peer(s))`);
   }
 
@@ -116,7 +133,9 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   private async onFrame(socket: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
     const session = this.sessions.of(socket);
     if (!session || session.closing) return;
-    const read = isBinary ? ({ error: { type: 'error', code: 'bad_json', message: 'binary frames are not part of the protocol' } } as const) : readClientFrame(data.toString());
+    const read = isBinary
+      ? ({ error: { type: 'error', code: 'bad_json', message: 'binary frames are not part of the protocol' } } as const)
+      : readClientFrame(data.toString());
     if ('error' in read) return send(session, read.error);
     await this.handle(session, read.frame);
   }
@@ -136,7 +155,13 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
       case 'answer':
       case 'ice': {
         const peer = frame.to === session.participantId ? undefined : await this.presence.get(session.meetingId, frame.to);
-        if (!peer) return send(session, { type: 'error', code: 'unknown_peer', message: `"${frame.to}" is not connected to meeting ${session.meetingId}`, ref: frame.ref });
+        if (!peer)
+          return send(session, {
+            type: 'error',
+            code: 'unknown_peer',
+            message: `"${frame.to}" is not connected to meeting ${session.meetingId}`,
+            ref: frame.ref,
+          });
         return this.relay.publish(session.meetingId, { kind: 'signal', from: session.participantId, to: frame.to, frame });
       }
     }
@@ -163,7 +188,8 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
           if (message.participantId !== session.participantId) send(session, { type: 'peer.joined', participantId: message.participantId, name: message.name });
           break;
         case 'peer.left':
-          if (message.participantId !== session.participantId) send(session, { type: 'peer.left', participantId: message.participantId, reason: message.reason });
+          if (message.participantId !== session.participantId)
+            send(session, { type: 'peer.left', participantId: message.participantId, reason: message.reason });
           break;
         case 'peer.muted':
         case 'peer.unmuted':
@@ -175,7 +201,8 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
           else send(session, { type: message.frame.type, from: message.from, sdp: message.frame.sdp });
           break;
         case 'session.replaced':
-          if (message.participantId === session.participantId && message.sessionId !== session.sessionId) this.close(session, SIGNAL_CLOSE_CODES.replaced, 'replaced');
+          if (message.participantId === session.participantId && message.sessionId !== session.sessionId)
+            this.close(session, SIGNAL_CLOSE_CODES.replaced, 'replaced');
           break;
         case 'participant.removed':
           if (message.participantId === session.participantId) this.close(session, SIGNAL_CLOSE_CODES.ended, 'removed');

@@ -80,7 +80,8 @@ export function readClientFrame(raw: string): { frame: ClientFrame } | { error: 
   } catch {
     return { error: { type: 'error', code: 'bad_json', message: SIGNAL_ERRORS.bad_json } };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: { type: 'error', code: 'bad_json', message: SIGNAL_ERRORS.bad_json } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: { type: 'error', code: 'bad_json', message: SIGNAL_ERRORS.bad_json } };
   const ref = typeof (value as { ref?: unknown }).ref === 'string' ? ((value as { ref: string }).ref as string).slice(0, 100) : undefined;
   const parsed = CLIENT_FRAME_SCHEMA.safeParse(value);
   if (parsed.success) return { frame: parsed.data };
