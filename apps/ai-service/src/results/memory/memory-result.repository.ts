@@ -12,6 +12,6 @@ export class MemoryResultRepository implements ResultRepository {
   }
 
   async list(meetingId: string): Promise<StoredResult[]> {
-    return [...(this.byMeeting.get(meetingId)?.values() ?? [])].map((r) => structuredClone(r));
+    return [...(this.byMeeting.get(meetingId)?.values() ?? [])].map((r) => structuredClone(r)).sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
   }
 }

@@ -17,6 +17,6 @@ export class MemoryTranscriptRepository implements TranscriptRepository {
   }
 
   async list(meetingId: string): Promise<Transcript[]> {
-    return [...(this.byMeeting.get(meetingId)?.values() ?? [])].map((t) => ({ ...t }));
+    return [...(this.byMeeting.get(meetingId)?.values() ?? [])].map((t) => ({ ...t })).sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   }
 }
