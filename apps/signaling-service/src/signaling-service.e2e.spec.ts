@@ -119,6 +119,29 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     expect(await refusal(SignalingClient.connect(urls[1], token('m1', 'late')))).toMatchObject({ close: { code: 4410, reason: 'meeting_ended' } });
   });
 
+  it('an instance shutting down ends its sessions: peers on the other instance hear peer.left (shutdown)', async () => {
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ config: loadServiceConfig(env), signaling: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000 })],
+    }).compile();
+    const third = moduleRef.createNestApplication({ logger: false });
+    configureSignalingApp(third);
+    await third.listen(0);
+    const hal = await connect(0, 'm4', 'hal');
+    const gus = await SignalingClient.connect(await third.getUrl(), token('m4', 'gus'));
+    await hal.next((f) => f.type === 'peer.joined' && f.participantId === 'gus');
+    await third.close();
+    expect(await gus.closed).toEqual({ code: 1001, reason: 'shutdown' });
+    expect(await hal.next((f) => f.type === 'peer.left')).toEqual({ type: 'peer.left', participantId: 'gus', reason: 'shutdown' });
+    await waitFor(
+      () => signals.some((s) => s.type === 'session.closed' && s.data.participantId === 'gus' && s.data.reason === 'shutdown'),
+      'session.closed of gus',
+    );
+    expect(
+      (await request(apps[0].getHttpServer()).get('/presence/m4').expect(200)).body.participants.map((p: { participantId: string }) => p.participantId),
+    ).toEqual(['hal']);
+  });
+
   it('refuses wrong, expired and foreign tokens at connect; a malformed frame gets an error frame and disturbs no other session', async () => {
     expect(await refusal(SignalingClient.connect(urls[0], 'not-a-token'))).toMatchObject({
       close: { code: 4401, reason: 'token_invalid' },

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createEventBus, EventBus, EventEnvelope, EventSubscription, QueueManager } from '@meeting/queue';
 import { RelayMessage, relayChannel } from './relay-messages';
 
@@ -13,7 +13,7 @@ type RelayHandler = (meetingId: string, message: RelayMessage) => void;
  * Redis, an in-process bus (one instance).
  */
 @Injectable()
-export class MeetingRelay implements OnModuleDestroy {
+export class MeetingRelay implements OnApplicationShutdown {
   private readonly logger = new Logger('MeetingRelay');
   private readonly bus: EventBus;
   private readonly subscriptions = new Map<string, Promise<EventSubscription>>();
@@ -58,7 +58,8 @@ export class MeetingRelay implements OnModuleDestroy {
     return this.subscriptions.size;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last (after the sessions said goodbye through it). */
+  async onApplicationShutdown(): Promise<void> {
     const report = await this.bus.close({ drainTimeoutMs: 2000 });
     if (report.unsent.length > 0) this.logger.warn(`${report.unsent.length} relay message(s) not sent at shutdown`);
   }

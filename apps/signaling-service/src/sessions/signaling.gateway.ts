@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import { randomUUID } from 'crypto';
 import type { IncomingMessage } from 'http';
@@ -23,7 +23,7 @@ export const SIGNALING_PATH = '/signaling';
  * named peer through the meeting's relay channel, whichever instance holds it.
  */
 @WebSocketGateway({ path: SIGNALING_PATH, maxPayload: 1024 * 1024 })
-export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, BeforeApplicationShutdown {
+export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Signaling');
   private readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 6)}`;
   /** Frames of a session are handled one after another (an offer is relayed before the ICE candidates sent after it). */
@@ -55,7 +55,8 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     this.enqueue(socket, () => this.release(socket, 'left'));
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Shutdown, first step (before the manager and the relay close): every session ends with `shutdown`, peers hear `peer.left`. */
+  async onModuleDestroy(): Promise<void> {
     await Promise.all(
       this.sessions.all().map(async (session) => {
         await this.release(session.socket, 'shutdown');
