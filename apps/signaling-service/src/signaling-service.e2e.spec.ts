@@ -5,6 +5,7 @@ import { SignalingClient, SignalingConnectError, signJoinToken, type ServerFrame
 import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule, configureSignalingApp } from './app.module';
+import { PRESENCE_REPOSITORY, PresenceRepository } from './presence/presence-repository';
 import { loadServiceConfig } from './service-config';
 
 const SECRET = 'test-secret-of-the-signaling-spec';
@@ -142,6 +143,23 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     ).toEqual(['hal']);
   });
 
+  it('drops the presence of an instance that died without closing its sockets (no heartbeat): peers hear peer.left (lost)', async () => {
+    const presence = apps[0].get<PresenceRepository>(PRESENCE_REPOSITORY);
+    const ivy = await connect(1, 'm5', 'ivy');
+    await presence.put('m5', { participantId: 'zed', sessionId: 's-zed', instance: 'crashed-instance', connectedAt: new Date().toISOString(), muted: false });
+    ivy.send({ type: 'offer', to: 'zed', sdp: 'v=0', ref: 'z' });
+    expect(await ivy.next((f) => f.type === 'error')).toMatchObject({ code: 'unknown_peer', ref: 'z' });
+    expect(await ivy.next((f) => f.type === 'peer.left')).toEqual({ type: 'peer.left', participantId: 'zed', reason: 'lost' });
+    await presence.put('m5', { participantId: 'yul', sessionId: 's-yul', instance: 'crashed-instance', connectedAt: new Date().toISOString(), muted: false });
+    const joe = await connect(0, 'm5', 'joe');
+    expect(joe.welcome.peers.map((p) => p.participantId)).toEqual(['ivy']);
+    await waitFor(
+      () => signals.some((s) => s.type === 'session.closed' && s.data.participantId === 'yul' && s.data.reason === 'lost'),
+      'session.closed of yul',
+    );
+    await Promise.all([ivy.close(), joe.close()]);
+  });
+
   it('refuses wrong, expired and foreign tokens at connect; a malformed frame gets an error frame and disturbs no other session', async () => {
     expect(await refusal(SignalingClient.connect(urls[0], 'not-a-token'))).toMatchObject({
       close: { code: 4401, reason: 'token_invalid' },
@@ -189,8 +207,11 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     expect(await fay.next((f) => f.type === 'answer')).toMatchObject({ from: 'dan' });
     expect(fay.frames.some((f) => f.type === 'peer.left')).toBe(false);
 
-    const metrics = (await request(apps[1].getHttpServer()).get('/metrics').expect(200)).text;
-    expect(metricSample(metrics, 'signaling_sessions')).toBe(2);
+    // fay and the new dan on instance 1 (the sessions closed above are released asynchronously)
+    await waitFor(
+      async () => metricSample((await request(apps[1].getHttpServer()).get('/metrics').expect(200)).text, 'signaling_sessions') === 2,
+      'two sessions on instance 1',
+    );
     expect((await request(apps[0].getHttpServer()).get('/health/ready').expect(200)).body.status).toBe('ok');
   });
 });

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { testRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
 import { MemoryPresenceRepository } from './memory/memory-presence.repository';
 import { PresenceEntry, PresenceRepository } from './presence-repository';
 import { RedisPresenceRepository } from './redis/redis-presence.repository';
@@ -61,5 +61,17 @@ describe.each(backends)('PresenceRepository (%s)', (_name, make) => {
     expect(await presence.isEnded('m1')).toBe(true);
     expect(await presence.list('m1')).toEqual([]);
     expect(await presence.rooms()).toEqual([{ meetingId: 'm1', participants: 0, ended: true }]);
+  });
+});
+
+describe.each(backends)('PresenceRepository instances (%s)', (_name, make) => {
+  it('knows the instances whose heartbeat has not expired', async () => {
+    const presence = make();
+    await presence.heartbeat('a', 60_000);
+    await presence.heartbeat('b', 60_000);
+    await presence.heartbeat('c', 1);
+    await presence.retire('b');
+    await waitFor(async () => !(await presence.alive(['c'])).has('c'), "c's heartbeat expired");
+    expect([...(await presence.alive(['a', 'b', 'c', 'd', 'a']))]).toEqual(['a']);
   });
 });

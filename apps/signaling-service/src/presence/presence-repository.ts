@@ -28,9 +28,19 @@ export interface PresenceRepository {
   /** Records that the meeting ended (new connections are refused) and drops its presence. */
   markEnded(meetingId: string): Promise<void>;
   isEnded(meetingId: string): Promise<boolean>;
+  /** Marks a signaling instance alive for `ttlMs` (each instance renews it; a crashed one expires). */
+  heartbeat(instance: string, ttlMs: number): Promise<void>;
+  /** Forgets an instance at its shutdown. */
+  retire(instance: string): Promise<void>;
+  /** Which of `instances` are alive. */
+  alive(instances: string[]): Promise<Set<string>>;
 }
 
 export const PRESENCE_REPOSITORY = Symbol('PresenceRepository');
 
 /** How long an ended meeting is remembered (join tokens expire well before). */
 export const ENDED_TTL_MS = 24 * 3600 * 1000;
+
+/** An instance renews its heartbeat this often; past INSTANCE_TTL_MS without one, its presence entries count as lost. */
+export const HEARTBEAT_MS = 5000;
+export const INSTANCE_TTL_MS = 15_000;

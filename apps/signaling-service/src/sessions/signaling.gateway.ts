@@ -6,7 +6,7 @@ import { hostname } from 'os';
 import type { RawData, WebSocket } from 'ws';
 import { CHANNELS, ClientFrame, JoinTokenError, readClientFrame, SIGNAL_CLOSE_CODES, verifyJoinToken } from '@meeting/contracts';
 import { QueueManager } from '@meeting/queue';
-import { PRESENCE_REPOSITORY, PresenceRepository } from '../presence/presence-repository';
+import { HEARTBEAT_MS, INSTANCE_TTL_MS, PRESENCE_REPOSITORY, PresenceEntry, PresenceRepository } from '../presence/presence-repository';
 import { MeetingRelay } from './meeting-relay';
 import type { RelayMessage } from './relay-messages';
 import { send, Session } from './session';
@@ -28,6 +28,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   private readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 6)}`;
   /** Frames of a session are handled one after another (an offer is relayed before the ICE candidates sent after it). */
   private readonly queues = new WeakMap<WebSocket, Promise<void>>();
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly sessions: SessionRegistry,
@@ -37,8 +38,12 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     @Inject(SIGNALING_OPTIONS) private readonly options: SignalingOptions,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.relay.onMessage((meetingId, message) => this.deliver(meetingId, message));
+    await this.presence.heartbeat(this.instance, INSTANCE_TTL_MS);
+    this.heartbeat = setInterval(() => {
+      this.presence.heartbeat(this.instance, INSTANCE_TTL_MS).catch((error: Error) => this.logger.warn(`heartbeat failed: ${error.message}`));
+    }, HEARTBEAT_MS).unref();
     if (this.options.developmentSecret) this.logger.warn('JOIN_TOKEN_SECRET is not set: join tokens use the development secret (set it outside development)');
   }
 
@@ -57,12 +62,14 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
 
   /** Shutdown, first step (before the manager and the relay close): every session ends with `shutdown`, peers hear `peer.left`. */
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.heartbeat);
     await Promise.all(
       this.sessions.all().map(async (session) => {
         await this.release(session.socket, 'shutdown');
         session.socket.close(1001, 'shutdown');
       }),
     );
+    await this.presence.retire(this.instance).catch(() => undefined);
   }
 
   private enqueue(socket: WebSocket, work: () => Promise<void>): void {
@@ -102,7 +109,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     };
     const previous = await this.presence.put(session.meetingId, entry);
     if (previous) await this.relay.publish(session.meetingId, { kind: 'session.replaced', participantId: session.participantId, sessionId: session.sessionId });
-    const peers = (await this.presence.list(session.meetingId)).filter((p) => p.participantId !== session.participantId);
+    const peers = (await this.livePresence(session.meetingId)).filter((p) => p.participantId !== session.participantId);
     send(session, {
       type: 'welcome',
       meetingId: session.meetingId,
@@ -155,7 +162,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
       case 'offer':
       case 'answer':
       case 'ice': {
-        const peer = frame.to === session.participantId ? undefined : await this.presence.get(session.meetingId, frame.to);
+        const peer = frame.to === session.participantId ? undefined : await this.livePeer(session.meetingId, frame.to);
         if (!peer)
           return send(session, {
             type: 'error',
@@ -179,6 +186,30 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     }
     if (last) await this.relay.leave(session.meetingId);
     this.logger.log(`meeting ${session.meetingId}: ${session.participantId} disconnected (${why})`);
+  }
+
+  /** The meeting's presence without the entries of instances that stopped renewing their heartbeat (those are removed: lost). */
+  private async livePresence(meetingId: string): Promise<PresenceEntry[]> {
+    const entries = await this.presence.list(meetingId);
+    const alive = await this.presence.alive(entries.map((e) => e.instance));
+    const lost = entries.filter((e) => e.instance !== this.instance && !alive.has(e.instance));
+    await Promise.all(lost.map((e) => this.expire(meetingId, e)));
+    return entries.filter((e) => !lost.includes(e));
+  }
+
+  private async livePeer(meetingId: string, participantId: string): Promise<PresenceEntry | undefined> {
+    const entry = await this.presence.get(meetingId, participantId);
+    if (!entry || entry.instance === this.instance || (await this.presence.alive([entry.instance])).has(entry.instance)) return entry;
+    await this.expire(meetingId, entry);
+    return undefined;
+  }
+
+  /** A session of a crashed instance: its peers hear peer.left (`lost`), the meeting-service session.closed. */
+  private async expire(meetingId: string, entry: PresenceEntry): Promise<void> {
+    if (!(await this.presence.remove(meetingId, entry.participantId, entry.sessionId))) return;
+    this.logger.warn(`meeting ${meetingId}: ${entry.participantId} lost (instance ${entry.instance} stopped its heartbeat)`);
+    await this.relay.publish(meetingId, { kind: 'peer.left', participantId: entry.participantId, sessionId: entry.sessionId, reason: 'lost' });
+    await this.announce('session.closed', { meetingId, participantId: entry.participantId, sessionId: entry.sessionId, reason: 'lost' });
   }
 
   /** A relayed message reaches this instance's sessions of the meeting. */

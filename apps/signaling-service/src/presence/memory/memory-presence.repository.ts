@@ -4,6 +4,7 @@ import { PresenceEntry, PresenceRepository } from '../presence-repository';
 export class MemoryPresenceRepository implements PresenceRepository {
   private readonly meetings = new Map<string, Map<string, PresenceEntry>>();
   private readonly ended = new Set<string>();
+  private readonly instances = new Map<string, number>();
 
   async put(meetingId: string, entry: PresenceEntry): Promise<PresenceEntry | undefined> {
     let room = this.meetings.get(meetingId);
@@ -50,5 +51,18 @@ export class MemoryPresenceRepository implements PresenceRepository {
 
   async isEnded(meetingId: string): Promise<boolean> {
     return this.ended.has(meetingId);
+  }
+
+  async heartbeat(instance: string, ttlMs: number): Promise<void> {
+    this.instances.set(instance, Date.now() + ttlMs);
+  }
+
+  async retire(instance: string): Promise<void> {
+    this.instances.delete(instance);
+  }
+
+  async alive(instances: string[]): Promise<Set<string>> {
+    const now = Date.now();
+    return new Set(instances.filter((i) => (this.instances.get(i) ?? 0) > now));
   }
 }

@@ -25,7 +25,8 @@ return 1
 
 /**
  * Presence in Redis: hash `<prefix>:presence:{<meetingId>}` (participant id -> entry JSON), the set
- * `<prefix>:presence:rooms` of meetings seen, `<prefix>:presence:{<meetingId>}:ended` once it ended.
+ * `<prefix>:presence:rooms` of meetings seen, `<prefix>:presence:{<meetingId>}:ended` once it ended,
+ * `<prefix>:signaling-instance:<instance>` while the instance is alive (renewed, with a TTL).
  */
 export class RedisPresenceRepository implements PresenceRepository {
   constructor(
@@ -81,5 +82,19 @@ export class RedisPresenceRepository implements PresenceRepository {
 
   async isEnded(meetingId: string): Promise<boolean> {
     return (await this.client.exists(`${this.key(meetingId)}:ended`)) === 1;
+  }
+
+  async heartbeat(instance: string, ttlMs: number): Promise<void> {
+    await this.client.set(`${this.prefix}:signaling-instance:${instance}`, '1', 'PX', ttlMs);
+  }
+
+  async retire(instance: string): Promise<void> {
+    await this.client.del(`${this.prefix}:signaling-instance:${instance}`);
+  }
+
+  async alive(instances: string[]): Promise<Set<string>> {
+    const unique = [...new Set(instances)];
+    const found = await Promise.all(unique.map((i) => this.client.exists(`${this.prefix}:signaling-instance:${i}`)));
+    return new Set(unique.filter((_, n) => found[n] === 1));
   }
 }
