@@ -112,6 +112,12 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     expect(seen.find((s) => s.type === 'session.muted')?.data).toMatchObject({ participantId: 'cy', muted: true });
     expect(seen.find((s) => s.type === 'session.closed')?.data).toMatchObject({ participantId: 'cy', reason: 'left' });
 
+    // a participant removed at the meeting-service (participant.left, reason removed) loses its session
+    const dee = await connect(1, 'm1', 'dee');
+    await meetings.publishEvent('meeting_events', 'participant.left', { meetingId: 'm1', seq: 8, participantId: 'dee', reason: 'removed' });
+    expect(await dee.closed).toEqual({ code: 4000, reason: 'removed' });
+    expect(await ann.next((f) => f.type === 'peer.left' && f.participantId === 'dee')).toMatchObject({ reason: 'removed' });
+
     // meeting.ended (read by one instance) closes the sessions on both
     await meetings.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm1', seq: 9, endedAt: new Date().toISOString(), durationMs: 1000 });
     expect(await ann.closed).toEqual({ code: 4000, reason: 'meeting_ended' });
