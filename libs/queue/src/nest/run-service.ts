@@ -27,15 +27,15 @@ export interface RunServiceOptions {
   loadConfig: () => QueueAppConfig;
   /** The root module for a configuration (usually `AppModule.register({ config })`). */
   module: (config: QueueAppConfig) => DynamicModule | Type<unknown>;
-  /** Called with the application before it listens (a WebSocket adapter, global pipes, ...). */
-  configure?: (app: INestApplication) => void;
+  /** Called with the application before it listens (global pipes, body parsers, OpenAPI, ...). */
+  configure?: (app: INestApplication, config: QueueAppConfig) => void | Promise<void>;
 }
 
 /**
  * Starts a NestJS HTTP service on the queue configuration: the service logger (JSON lines when
  * stdout is not a terminal or LOG_FORMAT=json, LOG_LEVEL; see ServiceLogger), SIGTERM/SIGINT
- * close the application (the queue drains, closeOnSignals), PORT or the default port, a start-up
- * line; on a start-up error logs it and exits 1.
+ * close the application (the queue drains, closeOnSignals), `configure(app)` when given, PORT or
+ * the default port, a start-up line; on a start-up error logs it and exits 1.
  */
 export function runNestService(options: RunServiceOptions): void {
   let serviceLogger: ServiceLogger;
@@ -52,8 +52,8 @@ export function runNestService(options: RunServiceOptions): void {
     const port = Number(process.env.PORT || options.defaultPort);
     if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be a TCP port number, got "${process.env.PORT}"`);
     const app = await NestFactory.create(options.module(config), { logger: serviceLogger });
-    options.configure?.(app);
     closeOnSignals(app, logger);
+    await options.configure?.(app, config);
     await app.listen(port);
     logger.log(`${config.service_name} listening on http://localhost:${port} (queue ${config.message_queue.type}, events ${config.event_bus.type})`);
   };
