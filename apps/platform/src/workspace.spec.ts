@@ -45,13 +45,14 @@ describe('Nx workspace', () => {
 
   it('the graph has each service depending on the library, the platform on the four services', () => {
     const targets = (name: string) => [...new Set(graph.dependencies[name].map((d) => d.target).filter((t) => !t.startsWith('npm:')))].sort();
-    for (const service of SERVICES) expect([service, targets(service)]).toEqual([service, ['queue']]);
-    expect(targets('platform')).toEqual(['queue', ...SERVICES].sort());
+    for (const service of SERVICES) expect([service, targets(service).filter((t) => t !== 'contracts')]).toEqual([service, ['queue']]);
+    expect(targets('platform')).toEqual(['contracts', 'queue', ...SERVICES].sort()); // contracts: the demo's signaling client
     expect(targets('queue')).toEqual([]);
+    expect(targets('contracts')).toEqual([]);
   });
 
   it('every project has build, lint, typecheck, test (services serve); build, lint and typecheck are cached with inputs', () => {
-    expect(Object.keys(graph.nodes).sort()).toEqual(['mq', 'platform', 'queue', ...SERVICES].sort());
+    expect(Object.keys(graph.nodes).sort()).toEqual(['contracts', 'mq', 'platform', 'queue', ...SERVICES].sort());
     for (const [name, { type, data }] of Object.entries(graph.nodes)) {
       const expected = ['build', 'lint', 'typecheck', 'test', ...(type === 'app' ? ['serve'] : [])];
       // nx-release-publish: inferred by @nx/js for a project with a package.json (the publishable library)
