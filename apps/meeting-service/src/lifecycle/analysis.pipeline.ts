@@ -102,7 +102,7 @@ export class AnalysisPipeline implements OnModuleInit {
   }
 
   private async onFailed(task: FailedTask, field: 'recordingTaskId' | 'speechTaskId' | 'emotionTaskId'): Promise<void> {
-    const meetingId = await this.repository.meetingOfTask(task.taskId);
+    const meetingId = await this.owners.meetingOf(task.taskId);
     if (!meetingId) return;
     const error = `${task.type} ${task.taskId} failed after ${task.attempts} attempt(s): ${task.error.message}`;
     await this.finishPart(

@@ -31,6 +31,16 @@ export class TaskOwners {
     }
   }
 
+  /** The meeting a dispatched task was linked to, waiting up to OWNER_WAIT_MS for the dispatching side to link it. */
+  async meetingOf(taskId: string): Promise<string | undefined> {
+    const deadline = Date.now() + OWNER_WAIT_MS;
+    for (;;) {
+      const meetingId = await this.repository.meetingOfTask(taskId);
+      if (meetingId || Date.now() > deadline) return meetingId;
+      await pause();
+    }
+  }
+
   /** The first defined answer of `owner` for the meeting within OWNER_WAIT_MS; undefined when the meeting is gone or nothing owns the task by then. */
   async find<T>(meetingId: string, owner: (meeting: MeetingRecord) => Promise<T | undefined>): Promise<T | undefined> {
     const deadline = Date.now() + OWNER_WAIT_MS;

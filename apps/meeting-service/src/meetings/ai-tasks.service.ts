@@ -38,8 +38,8 @@ export class AiTasks implements OnModuleInit {
     this.requireCrossService('speech recognition');
     const taskId = await this.queues.dispatcher.dispatch('speech_recognition', { meetingId, ...input });
     const transcript: Transcript = { taskId, participantId: input.participantId, state: 'pending', requestedAt: new Date().toISOString() };
-    await this.transcripts.save(meetingId, transcript);
     await this.meetings.linkTask(taskId, meetingId);
+    await this.transcripts.save(meetingId, transcript);
     this.logger.log(`meeting ${meetingId}: speech_recognition dispatched as ${taskId}`);
     return transcript;
   }
@@ -109,9 +109,15 @@ export class AiTasks implements OnModuleInit {
   }
 
   private async onTranscriptFailed(task: FailedTask): Promise<void> {
-    const meetingId = await this.meetings.meetingOfTask(task.taskId);
-    const transcript = meetingId && (await this.transcripts.find(meetingId, task.taskId));
-    if (!meetingId || !transcript) return;
+    // the request links the task and records the transcript right after dispatching: a quick failure can come first
+    const meetingId = await this.owners.meetingOf(task.taskId);
+    const transcript =
+      meetingId &&
+      (await this.owners.find(
+        meetingId,
+        async (m) => (await this.transcripts.find(meetingId, task.taskId)) ?? (m.analysis?.speechTaskId === task.taskId ? null : undefined),
+      ));
+    if (!meetingId || !transcript) return; // not a participant's transcript (the analysis records its own failures)
     await this.transcripts.save(meetingId, {
       ...transcript,
       state: 'failed',
