@@ -5,6 +5,7 @@ import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 const AI_TYPES = ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement'];
@@ -18,8 +19,10 @@ describe('ai-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
     caller = await QueueManager.create(
@@ -81,11 +84,12 @@ describe('ai-service (e2e, Redis)', () => {
     const d = caller.dispatcher;
     const bad = (await d.dispatchAndWait('speech_recognition', { meetingId: 'm1' }, { timeoutMs: 5000 }).catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
-    expect(bad.message).toContain('payload.audio must be a non-empty string');
+    expect(bad.name).toBe('ContractError');
+    expect(bad.message).toMatch(/^speech_recognition: payload\.audio: /);
     const badLevel = (await d
       .dispatchAndWait('audio_denoising', { audio: 'a', level: 'max' }, { timeoutMs: 5000 })
       .catch((e: unknown) => e)) as RemoteTaskError;
-    expect(badLevel.message).toContain('payload.level must be one of low, medium, high');
+    expect(badLevel.message).toMatch(/^audio_denoising: payload\.level: .*"low"\|"medium"\|"high"/);
     // 50 words take ~270 ms of simulated work; a 30 ms limit fires the AbortSignal.
     const slow = (await d
       .dispatchAndWait('speech_recognition', { meetingId: 'm1', audio: 'long', durationMs: 60_000 }, { timeoutMs: 5000, taskTimeoutMs: 30 })
@@ -102,20 +106,28 @@ describe('ai-service (e2e, Redis)', () => {
     expect((await request(http).post('/models/gpt-9/load').expect(404)).body.message).toContain('unknown model "gpt-9"');
   });
 
-  it('follows meetings from meeting_events and media_events', async () => {
+  it('follows meetings from meeting_events and media_events (data under @meeting/contracts; a breach is dropped)', async () => {
     const http = app.getHttpServer();
-    await caller.publishEvent('meeting_events', 'meeting.created', { meetingId: 'm2', seq: 1, title: 'standup' });
-    await caller.publishEvent('meeting_events', 'participant.joined', { meetingId: 'm2', seq: 2, participantId: 'ann' });
+    const at = new Date().toISOString();
+    await caller.publishEvent('meeting_events', 'meeting.created', { meetingId: 'm2', seq: 1, title: 'standup', hostId: 'h', createdAt: at });
+    await caller.publishEvent('meeting_events', 'participant.joined', { meetingId: 'm2', seq: 2, participantId: 'bad', joinedAt: at }); // no name: dropped
+    await caller.publishEvent('meeting_events', 'participant.joined', { meetingId: 'm2', seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at });
     await caller.publishEvent('meeting_events', 'participant.left', { meetingId: 'm2', seq: 1, participantId: 'ann' }); // stale: ignored
-    await caller.publishEvent('media_events', 'recording.processed', { meetingId: 'm2', recordingId: 'rec-m2' });
+    await caller.publishEvent('media_events', 'recording.processed', { meetingId: 'm2', recordingId: 'rec-m2', format: 'mp4', durationMs: 10 });
     const context = await waitFor(async () => {
       const res = await request(http).get('/meetings/m2/context');
       return res.status === 200 && res.body.participants.length === 1 && res.body.recordings.length === 1 && res.body;
     }, 'the context of m2');
     expect(context).toMatchObject({ meetingId: 'm2', state: 'active', seq: 2, participants: ['ann'], recordings: ['rec-m2'] });
-    await caller.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm2', seq: 3 });
+    await caller.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm2', seq: 3, endedAt: new Date().toISOString(), durationMs: 5 });
     await waitFor(async () => (await request(http).get('/meetings/m2/context')).body.state === 'ended', 'm2 ended');
     await request(http).get('/meetings/unknown/context').expect(404);
+  });
+
+  it('serves its OpenAPI description at /docs-json', async () => {
+    const doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body;
+    expect(doc.info.title).toBe('ai-service');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/models', '/models/{name}/load', '/models/{name}', '/meetings/{meetingId}/context']));
   });
 
   it('serves /health, /health/ready and /metrics with the work done', async () => {

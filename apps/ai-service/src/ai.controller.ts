@@ -1,10 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { MeetingContextStore } from './meetings/meeting-context.service';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelName, ModelRegistry } from './models/model-registry.service';
 import { RESULT_REPOSITORY, ResultRepository } from './results/result-repository';
 
 /** REST of the AI service: models (load/unload emit local events) and what it knows of a meeting. */
+@ApiTags('ai')
 @Controller()
 export class AiController {
   constructor(

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
 import { QueueModule } from '@meeting/queue/nest';
+import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { CleanupSchedule } from './media/cleanup-schedule.service';
 import { MediaEventsPublisher } from './media/media-events.publisher';
 import { MEDIA_OPTIONS, MediaOptions, mediaOptionsFromEnv } from './media/media-options';
@@ -16,6 +17,8 @@ export interface MediaServiceOptions {
   media?: Partial<MediaOptions>;
   /** How long shutdown waits for running tasks (default 10 000 ms). */
   drainTimeoutMs?: number;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /** The media-service: media task handlers, media_events publisher, recurring cleanup; /health, /health/ready, /metrics from QueueModule. */
@@ -24,7 +27,10 @@ export class AppModule {
   static register(options: MediaServiceOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      imports: [
+        QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
+        PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
+      ],
       controllers: [MediaController],
       providers: [
         { provide: MEDIA_OPTIONS, useValue: { ...mediaOptionsFromEnv(), ...options.media } },

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 /** Recordings live 2 s; the cleanup runs every 250 ms. */
@@ -18,10 +19,12 @@ describe('media-service (e2e, Redis)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const config = loadServiceConfig(env);
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config: loadServiceConfig(env), media: MEDIA, drainTimeoutMs: 2000 })],
+      imports: [AppModule.register({ config, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     // Stands in for the meeting-service (dispatches recording_process) and the ai-service (listens to media_events).
     caller = await QueueManager.create(
@@ -60,14 +63,16 @@ describe('media-service (e2e, Redis)', () => {
       .dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 })
       .catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
-    expect(bad.message).toContain('payload.meetingId must be a non-empty string');
+    expect(bad.message).toMatch(/^recording_process: payload\.meetingId: /);
 
     // a second replica on the same Redis serves the same recordings (state in Redis)
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const replicaConfig = loadServiceConfig(env);
     const replicaRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config: loadServiceConfig(env), media: MEDIA, drainTimeoutMs: 2000 })],
+      imports: [AppModule.register({ config: replicaConfig, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
     }).compile();
     const replica = replicaRef.createNestApplication({ logger: false });
+    configureApp(replica, replicaConfig);
     await replica.init();
     try {
       expect((await request(replica.getHttpServer()).get('/recordings/rec-m1').expect(200)).body).toMatchObject({
@@ -81,9 +86,12 @@ describe('media-service (e2e, Redis)', () => {
       await replica.close();
     }
 
-    expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toBe(
+
+    expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toEqual([
       'format must be one of mp4, webm, mp3',
-    );
+    ]);
+    await request(http).post('/recordings/rec-m1/transcodes').type('form').send('format=webm').expect(415);
+    await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', codec: 'vp9' }).expect(400);
     await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '8k' }).expect(400);
     await request(http).post('/recordings/rec-nope/transcodes').send({ format: 'webm' }).expect(404);
     const { taskId } = (await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '1080p' }).expect(202)).body;
@@ -92,6 +100,11 @@ describe('media-service (e2e, Redis)', () => {
       return body.state === 'completed' && body;
     }, 'the transcode task');
     expect(status.result).toMatchObject({ recordingId: 'rec-m1', format: 'webm', resolution: '1080p' });
+    expect(status.finishedAt).toEqual(new Date(status.finishedAt).toISOString());
+    const doc = (await request(http).get('/docs-json').expect(200)).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/recordings', '/recordings/{recordingId}', '/recordings/{recordingId}/transcodes', '/tasks/{taskId}']),
+    );
     expect((await request(http).get('/recordings/rec-m1').expect(200)).body.renditions.webm).toMatchObject({ resolution: '1080p' });
 
     await waitFor(() => events.some((e) => e.type === 'media.transcoded'), 'media.transcoded');

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
 import { QueueModule } from '@meeting/queue/nest';
+import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { AnalysisPipeline } from './lifecycle/analysis.pipeline';
 import { LifecycleTaskHandlers } from './lifecycle/lifecycle-task.handlers';
 import { MeetingScheduleService } from './lifecycle/meeting-schedule.service';
@@ -22,6 +23,8 @@ export interface MeetingServiceOptions {
   meetings?: Partial<MeetingOptions>;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /**
@@ -34,7 +37,10 @@ export class AppModule {
   static register(options: MeetingServiceOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      imports: [
+        QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
+        PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
+      ],
       controllers: [MeetingsController],
       providers: [
         { provide: MEETING_OPTIONS, useFactory: () => ({ ...meetingOptionsFromEnv(), ...options.meetings }) },

@@ -5,6 +5,7 @@ import { verifyJoinToken } from '@meeting/contracts';
 import { EventEnvelope, NonRetryableError, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 const SECRET = 'test-secret-of-the-meeting-spec';
@@ -19,10 +20,12 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
 
   const startReplica = async () => {
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const config = loadServiceConfig(env);
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config: loadServiceConfig(env), meetings: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000 })],
+      imports: [AppModule.register({ config, meetings: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000, rateLimit: false })],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     return app;
   };
@@ -92,15 +95,28 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     await server?.cleanup();
   });
 
-  it('answers 400 for bad input, 404 for unknown meetings', async () => {
-    expect((await request(http()).post('/meetings').send({}).expect(400)).body.message).toBe('title is required');
-    expect((await request(http()).post('/meetings').send({ title: 't', startsAt: 'soon' }).expect(400)).body.message).toContain('startsAt must be an ISO');
+  it('answers 400 for bad input (the DTOs; more in http-api.e2e.spec.ts), 404 for unknown meetings', async () => {
+    expect((await request(http()).post('/meetings').send({}).expect(400)).body.message).toEqual(expect.arrayContaining(['title must be a string']));
+    expect((await request(http()).post('/meetings').send({ title: 42 }).expect(400)).body.message).toEqual(expect.arrayContaining(['title must be a string']));
+    expect((await request(http()).post('/meetings').send([1]).expect(400)).body.message).toBe('the request body must be a JSON object, got an array');
+    expect((await request(http()).post('/meetings').send({ title: 't', hostId: 'a b' }).expect(400)).body.message).toEqual([
+      'hostId must be 1..64 characters from [A-Za-z0-9_.-]',
+    ]);
+    expect((await request(http()).post('/meetings').send({ title: 't', startsAt: 'soon' }).expect(400)).body.message).toEqual([
+      'startsAt must be an ISO 8601 time within a year',
+    ]);
+    expect((await request(http()).post('/meetings').send({ title: 't', maxDurationMs: 0, reminderBeforeMs: -1 }).expect(400)).body.message).toEqual([
+      'maxDurationMs must not be less than 1',
+      'reminderBeforeMs must not be less than 0',
+    ]);
     expect((await request(http()).get('/meetings/m-nope').expect(404)).body.message).toBe('meeting "m-nope" not found');
     const { meetingId } = (await request(http()).post('/meetings').send({ title: 'checks' }).expect(201)).body;
     await request(http()).post(`/meetings/${meetingId}/participants`).send({}).expect(400);
     await request(http()).post(`/meetings/${meetingId}/transcripts`).send({ audio: 'x', durationMs: -5 }).expect(400);
+    await request(http()).post(`/meetings/${meetingId}/emotions`).send({ sample: '' }).expect(400);
     await request(http()).delete(`/meetings/${meetingId}/participants/ghost`).expect(404);
     await request(http()).get('/tasks/unknown-task').expect(404);
+    await request(http()).get('/tasks/not%20an%20id').expect(400);
   });
 
   it('runs a meeting across two replicas: one state, join tokens, connections from signaling, transcripts, analysis after the end, summary', async () => {
@@ -135,6 +151,14 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
       return list[0]?.state === 'completed' && list;
     }, 'the transcript');
     expect(transcripts[0]).toMatchObject({ taskId: pending.taskId, text: 'heard clip-1', words: 2 });
+    expect((await request(http()).get(`/tasks/${pending.taskId}`).expect(200)).body).toMatchObject({
+      state: 'completed',
+      type: 'speech_recognition',
+      queue: 'ai_tasks',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+    });
+
     const failed = (await request(http()).post(`/meetings/${id}/transcripts`).send({ audio: 'corrupt' }).expect(202)).body;
     await waitFor(
       async () =>
@@ -143,7 +167,13 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
         ),
       'the failed transcript',
     );
-    expect((await request(http()).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9' }).expect(200)).body).toMatchObject({ emotion: 'happy' });
+    expect((await request(http()).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9', participantId: 'bob' }).expect(200)).body).toEqual({
+      meetingId: id,
+      emotion: 'happy',
+      confidence: 0.8,
+      model: 'test',
+    });
+    await request(http()).post(`/meetings/${id}/emotions`).send({ sample: 'frame-9', participantId: 'ghost' }).expect(404);
     expect((await request(http()).post(`/meetings/${id}/emotions`).send({ sample: 'broken' }).expect(502)).body.message).toContain('unreadable frame');
 
     const ended = (await request(http()).post(`/meetings/${id}/end`).expect(200)).body;
@@ -170,8 +200,9 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
 
     const seen = await waitFor(() => ofMeeting(id).some((e) => e.type === 'meeting.analysed') && ofMeeting(id), 'meeting.analysed');
     const seqs = seen.map((e) => e.data.seq as number);
-    expect(new Set(seqs).size).toBe(seqs.length); // every event its own seq
-    expect(seen.filter((e) => e.type !== 'transcript.recorded').map((e) => e.type)).toEqual([
+    expect(new Set(seqs).size).toBe(seqs.length); // every event its own seq, transcript.recorded included
+    const bySeq = [...seen].sort((a, b) => (a.data.seq as number) - (b.data.seq as number));
+    expect(bySeq.filter((e) => e.type !== 'transcript.recorded').map((e) => e.type)).toEqual([
       'meeting.created',
       'participant.joined',
       'participant.joined',
@@ -179,8 +210,10 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
       'meeting.ended',
       'meeting.analysed',
     ]);
+    expect(seen.every((e) => e.source === 'meeting-service')).toBe(true);
     const metrics = (await request(replicas[0].getHttpServer()).get('/metrics').expect(200)).text;
     expect(metricSample(metrics, 'meeting_meetings', { state: 'ended' })).toBeGreaterThanOrEqual(1);
+    expect((await request(replicas[0].getHttpServer()).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ redis: { status: 'up' } });
   });
 
   it('loses nothing when a replica restarts mid-meeting', async () => {

@@ -1,22 +1,39 @@
 import { Logger } from '@nestjs/common';
-import { EmbeddedRedis, maskRedisUrl, resolveEmbeddedRedis } from '@meeting/queue';
+import { EmbeddedRedis, resolveEmbeddedRedis } from '@meeting/queue';
 import { NestQueueLogger } from '@meeting/queue/nest';
+import { serviceConfigFiles } from './config-files';
+import { platformUrls } from './platform-urls';
+import { checkRedis } from './redis-check';
 import { ServiceProcess } from './service-process';
 import { PlatformService, platformServices } from './services';
 
+/** How long a service may take to answer /health (PLATFORM_START_TIMEOUT_MS; a loaded machine compiling four services under ts-node needs more). */
 const START_TIMEOUT_MS = 90_000;
 /** A service drains for up to 10 s and its shutdown is bounded by drain + 5 s; past that it is killed. */
 const STOP_GRACE_MS = 20_000;
 
+/** Exit code when the launcher's own settings are wrong (CONFIG_FILE, a per-service overlay that does not exist). */
+export const EXIT_BAD_SETTINGS = 2;
+/** Exit code when REDIS_URL does not answer (as `mq` uses for a Redis outage). */
+export const EXIT_REDIS_UNREACHABLE = 3;
+
 /**
- * Runs the platform: one Redis (REDIS_URL, else a private redis-server, else memory), the four
- * services as child processes, their URLs once they answer /health; on SIGINT/SIGTERM (or when
- * the front process goes away) stops the services with SIGTERM, waits for them, then stops the
- * embedded Redis.
+ * Runs the platform. Before starting anything: the per-service overlays (`<NAME>_CONFIG_FILE`;
+ * CONFIG_FILE is refused) and one PING to REDIS_URL when set; a problem is one line on stderr and
+ * exit 2 (settings) or 3 (Redis). Then one Redis (REDIS_URL, else a private redis-server, else
+ * memory), the four services as child processes, their URLs once they answer /health; on
+ * SIGINT/SIGTERM (or when the front process goes away) stops the services with SIGTERM, waits for
+ * them, then stops the embedded Redis.
  */
 export async function runPlatform(onStopped: (code: number) => void): Promise<void> {
   const logger = new Logger('Platform');
   const services = platformServices();
+  const overlays = serviceConfigFiles(services, process.env);
+  if ('problem' in overlays) return refuse(overlays.problem, EXIT_BAD_SETTINGS, onStopped);
+  if (process.env.REDIS_URL) {
+    const unreachable = await checkRedis(process.env.REDIS_URL);
+    if (unreachable) return refuse(unreachable, EXIT_REDIS_UNREACHABLE, onStopped);
+  }
   const children: ServiceProcess[] = [];
   let stopping: Promise<void> | undefined;
   // Signals are handled from here on, so a Ctrl-C while Redis starts still stops it.
@@ -62,7 +79,8 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
   }
   const env = serviceEnv(embedded);
   services.forEach((service, i) => {
-    const own = { PORT: String(service.port), ...(service.configFile ? { CONFIG_FILE: service.configFile } : {}) };
+    const configFile = overlays.files[service.name];
+    const own = { PORT: String(service.port), ...(configFile ? { CONFIG_FILE: configFile } : {}) };
     children.push(
       new ServiceProcess(service, { ...env, ...own }, i, (child, code, signal) => {
         logger.error(`${child.service.name} exited unexpectedly (${signal ?? `code ${code}`})`);
@@ -72,7 +90,8 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
   });
   logger.log(`starting ${services.map((s) => `${s.name} (pid ${children.find((c) => c.service === s)?.pid})`).join(', ')}`);
 
-  const healthy = await Promise.all(children.map((c) => c.waitHealthy(START_TIMEOUT_MS)));
+  const startTimeoutMs = Number(process.env.PLATFORM_START_TIMEOUT_MS) > 0 ? Number(process.env.PLATFORM_START_TIMEOUT_MS) : START_TIMEOUT_MS;
+  const healthy = await Promise.all(children.map((c) => c.waitHealthy(startTimeoutMs)));
   if (stopping) return;
   const down = children.filter((_, i) => !healthy[i]).map((c) => c.service.name);
   if (down.length > 0) {
@@ -83,10 +102,16 @@ export async function runPlatform(onStopped: (code: number) => void): Promise<vo
   printUrls(services, embedded);
 }
 
+/** One line on stderr (no stack, no log prefix), then `onStopped(code)`. */
+function refuse(line: string, code: number, onStopped: (code: number) => void): void {
+  process.stderr.write(`platform: ${line}\n`);
+  onStopped(code);
+}
+
 function serviceEnv(embedded: EmbeddedRedis): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.SERVICE_NAME; // each overlay names its service
-  delete env.CONFIG_FILE; // each service gets its own overlay
+  delete env.CONFIG_FILE; // each service gets its own overlay (refused above when set)
   delete env.PLATFORM_SUPERVISOR;
   if (embedded.kind === 'memory') {
     delete env.REDIS_URL;
@@ -99,14 +124,5 @@ function serviceEnv(embedded: EmbeddedRedis): NodeJS.ProcessEnv {
 }
 
 function printUrls(services: PlatformService[], embedded: EmbeddedRedis): void {
-  const backend = embedded.kind === 'memory' ? 'in-memory backend (no cross-service events or dispatch)' : `Redis ${maskRedisUrl(embedded.url)}`;
-  const lines = [
-    '',
-    `platform up on ${backend}:`,
-    ...services.map((s) => `  ${s.name.padEnd(18)} http://localhost:${s.port}   (/health, /health/ready, /metrics)`),
-    `  try: curl -s -XPOST localhost:${services[1].port}/meetings -H 'content-type: application/json' -d '{"title":"standup"}'`,
-    '  Ctrl-C stops the services (they drain), then Redis.',
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${platformUrls(services, embedded).join('\n')}\n`);
 }

@@ -1,5 +1,6 @@
 /**
- * The Nx workspace (docs/building.md): the project graph links every service to the library, so
+ * The Nx workspace (docs/building.md): the project graph links every service to the libraries
+ * (queue, contracts, http), so
  * `nx affected` after a library change runs every service's tests; every project has the build,
  * lint, typecheck and test targets (services also serve), build/lint/typecheck cached; the @nx/*
  * packages are pinned to the version of nx.
@@ -34,25 +35,31 @@ describe('Nx workspace', () => {
     graph = nx<{ graph: Graph }>('graph', '--file=stdout').graph;
   });
 
-  it('a change in libs/queue affects the library and every service: nx affected -t test runs all their tests', () => {
+  it('a change in libs/queue affects the library, the http library and every service: nx affected -t test runs all their tests', () => {
     const affected = nx<string[]>('show', 'projects', '--affected', '--files=libs/queue/src/queue/task-queue.ts', '-t', 'test', '--json');
-    expect(affected.sort()).toEqual(['mq', 'platform', 'queue', ...SERVICES].sort());
+    expect(affected.sort()).toEqual(['http', 'mq', 'platform', 'queue', ...SERVICES].sort());
+  });
+
+  it('a change in libs/contracts affects the contracts, every service and the platform, not the queue library or mq', () => {
+    const affected = nx<string[]>('show', 'projects', '--affected', '--files=libs/contracts/src/registry.ts', '-t', 'test', '--json');
+    expect(affected.sort()).toEqual(['contracts', 'platform', ...SERVICES].sort());
   });
 
   it('a change in one service affects that service and the platform that launches it, not the others', () => {
     expect(nx<string[]>('show', 'projects', '--affected', '--files=apps/media-service/src/main.ts', '--json').sort()).toEqual(['media-service', 'platform']);
   });
 
-  it('the graph has each service depending on the library, the platform on the four services', () => {
+  it('the graph has each service depending on the three libraries, the platform on contracts and the four services, http on queue, the others on nothing', () => {
     const targets = (name: string) => [...new Set(graph.dependencies[name].map((d) => d.target).filter((t) => !t.startsWith('npm:')))].sort();
-    for (const service of SERVICES) expect([service, targets(service).filter((t) => t !== 'contracts')]).toEqual([service, ['queue']]);
+    for (const service of SERVICES) expect([service, targets(service)]).toEqual([service, ['contracts', 'http', 'queue']]);
     expect(targets('platform')).toEqual(['contracts', 'queue', ...SERVICES].sort()); // contracts: the demo's signaling client
     expect(targets('queue')).toEqual([]);
     expect(targets('contracts')).toEqual([]);
+    expect(targets('http')).toEqual(['queue']);
   });
 
   it('every project has build, lint, typecheck, test (services serve); build, lint and typecheck are cached with inputs', () => {
-    expect(Object.keys(graph.nodes).sort()).toEqual(['contracts', 'mq', 'platform', 'queue', ...SERVICES].sort());
+    expect(Object.keys(graph.nodes).sort()).toEqual(['contracts', 'http', 'mq', 'platform', 'queue', ...SERVICES].sort());
     for (const [name, { type, data }] of Object.entries(graph.nodes)) {
       const expected = ['build', 'lint', 'typecheck', 'test', ...(type === 'app' ? ['serve'] : [])];
       // nx-release-publish: inferred by @nx/js for a project with a package.json (the publishable library)

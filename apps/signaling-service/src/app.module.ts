@@ -2,6 +2,7 @@ import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { QueueAppConfig } from '@meeting/queue';
 import { QueueModule } from '@meeting/queue/nest';
+import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { MeetingEventsHandler } from './presence/meeting-events.handler';
 import { PresenceController } from './presence/presence.controller';
 import { PresenceMetrics } from './presence/presence.metrics';
@@ -18,6 +19,8 @@ export interface SignalingServiceOptions {
   signaling?: Partial<SignalingOptions>;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
+  /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
+  rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /**
@@ -30,7 +33,10 @@ export class AppModule {
   static register(options: SignalingServiceOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      imports: [
+        QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
+        PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
+      ],
       controllers: [PresenceController],
       providers: [
         { provide: SIGNALING_OPTIONS, useFactory: () => ({ ...signalingOptionsFromEnv(), ...options.signaling }) },

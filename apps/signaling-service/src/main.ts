@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { runNestService } from '@meeting/queue/nest';
 import { AppModule, configureSignalingApp } from './app.module';
+import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
 runNestService({
@@ -9,5 +10,9 @@ runNestService({
   defaultPort: 3004,
   loadConfig: () => loadServiceConfig(),
   module: (config) => AppModule.register({ config }),
-  configure: configureSignalingApp,
+  // the HTTP conventions (JSON bodies, ValidationPipe, /docs) and the WebSocket adapter of /signaling
+  configure: (app, config) => {
+    configureApp(app, config);
+    configureSignalingApp(app);
+  },
 });

@@ -5,6 +5,7 @@ import { SignalingClient, SignalingConnectError, signJoinToken, type ServerFrame
 import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule, configureSignalingApp } from './app.module';
+import { configureApp } from './http';
 import { PRESENCE_REPOSITORY, PresenceRepository } from './presence/presence-repository';
 import { loadServiceConfig } from './service-config';
 
@@ -31,19 +32,24 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
       (error: unknown) => (error instanceof SignalingConnectError ? { close: error.close, frame: error.frame } : error),
     );
 
+  /** One signaling-service instance as main.ts builds it (HTTP conventions, ws adapter), listening on a free port; no rate limit. */
+  const startInstance = async (env: NodeJS.ProcessEnv) => {
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ config, signaling: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000, rateLimit: false })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
+    configureSignalingApp(app);
+    await app.listen(0);
+    return app;
+  };
+
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    for (let i = 0; i < 2; i++) {
-      const moduleRef = await Test.createTestingModule({
-        imports: [AppModule.register({ config: loadServiceConfig(env), signaling: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000 })],
-      }).compile();
-      const app = moduleRef.createNestApplication({ logger: false });
-      configureSignalingApp(app);
-      await app.listen(0);
-      apps.push(app);
-      urls.push(await app.getUrl());
-    }
+    for (let i = 0; i < 2; i++) apps.push(await startInstance(env));
+    for (const app of apps) urls.push(await app.getUrl());
     // Stands in for the meeting-service: publishes meeting_events, reads signaling_events.
     meetings = await QueueManager.create(
       {
@@ -128,12 +134,7 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
 
   it('an instance shutting down ends its sessions: peers on the other instance hear peer.left (shutdown)', async () => {
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config: loadServiceConfig(env), signaling: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000 })],
-    }).compile();
-    const third = moduleRef.createNestApplication({ logger: false });
-    configureSignalingApp(third);
-    await third.listen(0);
+    const third = await startInstance(env);
     const hal = await connect(0, 'm4', 'hal');
     const gus = await SignalingClient.connect(await third.getUrl(), token('m4', 'gus'));
     await hal.next((f) => f.type === 'peer.joined' && f.participantId === 'gus');
@@ -219,5 +220,7 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
       'two sessions on instance 1',
     );
     expect((await request(apps[0].getHttpServer()).get('/health/ready').expect(200)).body.status).toBe('ok');
+    const doc = (await request(apps[0].getHttpServer()).get('/docs-json').expect(200)).body;
+    expect([doc.info.title, Object.keys(doc.paths)]).toEqual(['signaling-service', expect.arrayContaining(['/presence', '/presence/{meetingId}'])]);
   });
 });

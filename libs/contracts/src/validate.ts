@@ -2,9 +2,15 @@ import type { z } from 'zod';
 import type { Channel } from './channels';
 import { ChannelEvent, EVENT_SCHEMAS, EventData, EventType, ParsedTaskPayload, TASK_SCHEMAS, TaskResult, TaskType } from './registry';
 
-/** A message that breaks its contract: `subject` names the message, `issues` each bad field (`path: problem`). */
+/**
+ * A message that breaks its contract: `subject` names the message, `issues` each bad field
+ * (`path: problem`). Not retryable (`retryable: false`, which @meeting/queue honours like its
+ * NonRetryableError): a task handler that lets it through sends the task to the dead-letter queue
+ * at once, since a bad payload does not get better on retry.
+ */
 export class ContractError extends Error {
   override readonly name = 'ContractError';
+  readonly retryable = false;
 
   constructor(
     readonly subject: string,

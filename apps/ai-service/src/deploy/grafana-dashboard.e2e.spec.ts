@@ -6,6 +6,7 @@ import request from 'supertest';
 import { QueueManager } from '@meeting/queue';
 import { RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from '../app.module';
+import { configureApp } from '../http';
 import { loadServiceConfig } from '../service-config';
 
 const DASHBOARD = join(__dirname, '..', '..', '..', '..', 'deploy', 'grafana', 'dashboards', 'meeting-queue.json');
@@ -65,8 +66,10 @@ describe('deploy/grafana dashboard against a running service', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config: loadServiceConfig(env), drainTimeoutMs: 2000 })] }).compile();
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
     await app.init();
     caller = await QueueManager.create(
       {

@@ -1,15 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { parseTaskPayload, TaskResult } from '@meeting/contracts';
 import { ModelRegistry, MODELS } from '../models/model-registry.service';
-import {
-  AudioDenoisingPayload,
-  EmotionDetectionPayload,
-  EmotionDetectionResult,
-  oneOf,
-  requireStrings,
-  SpeechRecognitionPayload,
-  SpeechRecognitionResult,
-  VideoEnhancementPayload,
-} from './payloads';
 import { hashOf, scoreOf, simulateWork } from './simulated-work';
 
 const VOCABULARY = ['let', 'us', 'review', 'the', 'agenda', 'next', 'sprint', 'demo', 'looks', 'good', 'thanks', 'everyone', 'any', 'questions', 'ship', 'it'];
@@ -19,16 +10,16 @@ const NOISE_REDUCTION_DB = { low: 6, medium: 12, high: 20 } as const;
 /**
  * The simulated models. Results are derived from the payload (same input, same output), the work
  * takes tens of milliseconds and stops when the task's AbortSignal fires (timeout or shutdown).
- * Bad payloads throw NonRetryableError.
+ * Bad payloads throw ContractError (not retryable: the task goes to the dead-letter queue).
  */
 @Injectable()
 export class InferenceService {
   constructor(private readonly models: ModelRegistry) {}
 
-  async recognizeSpeech(input: unknown, signal: AbortSignal): Promise<SpeechRecognitionResult> {
-    const p = requireStrings<SpeechRecognitionPayload>('speech_recognition', input, ['meetingId', 'audio']);
+  async recognizeSpeech(input: unknown, signal: AbortSignal): Promise<TaskResult<'speech_recognition'>> {
+    const p = parseTaskPayload('speech_recognition', input);
     await this.models.ensureLoaded(MODELS.speech_recognition);
-    const durationMs = typeof p.durationMs === 'number' && p.durationMs > 0 ? p.durationMs : 2000;
+    const durationMs = p.durationMs ?? 2000;
     let words: string[];
     if (p.audio.startsWith('text:')) {
       words = p.audio.slice(5).trim().split(/\s+/).filter(Boolean);
@@ -44,13 +35,13 @@ export class InferenceService {
       text: words.join(' '),
       words: words.length,
       confidence: scoreOf(p.audio, 0.8, 0.99),
-      language: typeof p.language === 'string' && p.language ? p.language : 'en',
+      language: p.language ?? 'en',
       model: MODELS.speech_recognition,
     };
   }
 
-  async detectEmotion(input: unknown, signal: AbortSignal): Promise<EmotionDetectionResult> {
-    const p = requireStrings<EmotionDetectionPayload>('emotion_detection', input, ['meetingId', 'sample']);
+  async detectEmotion(input: unknown, signal: AbortSignal): Promise<TaskResult<'emotion_detection'>> {
+    const p = parseTaskPayload('emotion_detection', input);
     await this.models.ensureLoaded(MODELS.emotion_detection);
     await simulateWork(30, signal);
     return {
@@ -62,9 +53,9 @@ export class InferenceService {
     };
   }
 
-  async denoiseAudio(input: unknown, signal: AbortSignal) {
-    const p = requireStrings<AudioDenoisingPayload>('audio_denoising', input, ['audio']);
-    const level = oneOf('audio_denoising', 'level', p.level, ['low', 'medium', 'high'] as const, 'medium');
+  async denoiseAudio(input: unknown, signal: AbortSignal): Promise<TaskResult<'audio_denoising'>> {
+    const p = parseTaskPayload('audio_denoising', input);
+    const level = p.level ?? 'medium';
     await this.models.ensureLoaded(MODELS.audio_denoising);
     await simulateWork(40, signal);
     return {
@@ -76,9 +67,9 @@ export class InferenceService {
     };
   }
 
-  async enhanceVideo(input: unknown, signal: AbortSignal) {
-    const p = requireStrings<VideoEnhancementPayload>('video_enhancement', input, ['video']);
-    const resolution = oneOf('video_enhancement', 'targetResolution', p.targetResolution, ['720p', '1080p', '2160p'] as const, '1080p');
+  async enhanceVideo(input: unknown, signal: AbortSignal): Promise<TaskResult<'video_enhancement'>> {
+    const p = parseTaskPayload('video_enhancement', input);
+    const resolution = p.targetResolution ?? '1080p';
     await this.models.ensureLoaded(MODELS.video_enhancement);
     await simulateWork(60, signal);
     return {

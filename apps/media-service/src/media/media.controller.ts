@@ -1,11 +1,13 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { parseTaskPayload, TASK_ID_PATTERN } from '@meeting/contracts';
+import { taskStatusView } from '@meeting/http';
 import { QueueManager } from '@meeting/queue';
 import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
+import { TranscodeRequestDto } from './transcode-request.dto';
 
-const FORMATS = ['mp4', 'webm', 'mp3'];
-const RESOLUTIONS = ['480p', '720p', '1080p'];
-
-/** REST of the media-service: recordings, transcode requests (through the dispatcher, to this service's queue) and their status. */
+/** REST of the media-service (OpenAPI at /docs): recordings, transcode requests (through the dispatcher, to this service's queue) and their status. */
+@ApiTags('media')
 @Controller()
 export class MediaController {
   constructor(
@@ -14,37 +16,39 @@ export class MediaController {
   ) {}
 
   @Get('recordings')
+  @ApiQuery({ name: 'meetingId', required: false, description: "only this meeting's recordings" })
   list(@Query('meetingId') meetingId?: string) {
     return this.library.list(meetingId);
   }
 
   @Get('recordings/:recordingId')
+  @ApiNotFoundResponse({ description: 'unknown recording' })
   async get(@Param('recordingId') recordingId: string) {
     const recording = await this.library.get(recordingId);
     if (!recording) throw new NotFoundException(`recording "${recordingId}" not found`);
     return recording;
   }
 
-  /** `{ format: mp4|webm|mp3, resolution?: 480p|720p|1080p }` -> 202 `{ taskId }`. */
+  /** Requests a rendition (202 `{ taskId, state: 'pending' }`); the `transcode` task runs on this service's queue. */
   @Post('recordings/:recordingId/transcodes')
   @HttpCode(202)
-  async transcode(@Param('recordingId') recordingId: string, @Body() body: unknown) {
-    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined) as Record<string, unknown> | undefined;
-    if (!b) throw new BadRequestException('the request body must be a JSON object (Content-Type: application/json)');
-    if (typeof b.format !== 'string' || !FORMATS.includes(b.format)) throw new BadRequestException(`format must be one of ${FORMATS.join(', ')}`);
-    if (b.resolution !== undefined && (typeof b.resolution !== 'string' || !RESOLUTIONS.includes(b.resolution))) {
-      throw new BadRequestException(`resolution must be one of ${RESOLUTIONS.join(', ')}`);
-    }
+  @ApiAcceptedResponse({ description: 'the pending transcode task' })
+  @ApiBadRequestResponse({ description: 'a format or resolution outside the lists, or unknown keys' })
+  @ApiNotFoundResponse({ description: 'unknown recording' })
+  async transcode(@Param('recordingId') recordingId: string, @Body() body: TranscodeRequestDto) {
     await this.get(recordingId);
-    const taskId = await this.queues.dispatcher.dispatch('transcode', { recordingId, format: b.format, resolution: b.resolution });
+    const payload = parseTaskPayload('transcode', { recordingId, format: body.format, resolution: body.resolution });
+    const taskId = await this.queues.dispatcher.dispatch('transcode', payload);
     return { taskId, state: 'pending' };
   }
 
+  /** Status of a task (transcode, recording_process, ...), times in ISO 8601. */
   @Get('tasks/:taskId')
+  @ApiNotFoundResponse({ description: 'unknown task, or past its retention' })
   async task(@Param('taskId') taskId: string) {
-    if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(taskId)) throw new BadRequestException('taskId must be 1..100 characters from [A-Za-z0-9_.:-]');
+    if (!TASK_ID_PATTERN.test(taskId)) throw new BadRequestException('taskId must be 1..100 characters from [A-Za-z0-9_.:-]');
     const status = await this.queues.dispatcher.getStatus(taskId);
     if (!status) throw new NotFoundException(`task "${taskId}" unknown or past its retention`);
-    return status;
+    return taskStatusView(status);
   }
 }

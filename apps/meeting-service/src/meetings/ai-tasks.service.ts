@@ -1,5 +1,5 @@
 import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
-import { ContractError, parseTaskResult } from '@meeting/contracts';
+import { ContractError, parseTaskPayload, parseTaskResult, TaskPayload, TaskResult } from '@meeting/contracts';
 import { CompletedTask, DispatchTimeoutError, FailedTask, QueueManager, RemoteTaskError } from '@meeting/queue';
 import { AnalysisPipeline } from '../lifecycle/analysis.pipeline';
 import { TaskOwners } from '../lifecycle/task-owners';
@@ -34,9 +34,9 @@ export class AiTasks implements OnModuleInit {
   }
 
   /** Dispatches speech recognition of one audio clip; the transcript is recorded as pending. */
-  async requestTranscript(meetingId: string, input: { participantId?: string; audio: string; durationMs?: number }): Promise<Transcript> {
+  async requestTranscript(meetingId: string, input: Omit<TaskPayload<'speech_recognition'>, 'meetingId'>): Promise<Transcript> {
     this.requireCrossService('speech recognition');
-    const taskId = await this.queues.dispatcher.dispatch('speech_recognition', { meetingId, ...input });
+    const taskId = await this.queues.dispatcher.dispatch('speech_recognition', parseTaskPayload('speech_recognition', { meetingId, ...input }));
     const transcript: Transcript = { taskId, participantId: input.participantId, state: 'pending', requestedAt: new Date().toISOString() };
     await this.meetings.linkTask(taskId, meetingId);
     await this.transcripts.save(meetingId, transcript);
@@ -45,11 +45,14 @@ export class AiTasks implements OnModuleInit {
   }
 
   /** Request/reply: waits for the ai-service's emotion detection. 504 on timeout, 502 when the task failed. */
-  async detectEmotion(meetingId: string, input: { participantId?: string; sample: string }): Promise<unknown> {
+  async detectEmotion(meetingId: string, input: Omit<TaskPayload<'emotion_detection'>, 'meetingId'>): Promise<TaskResult<'emotion_detection'>> {
     this.requireCrossService('emotion detection');
     try {
-      return await this.queues.dispatcher.dispatchAndWait('emotion_detection', { meetingId, ...input }, { timeoutMs: EMOTION_TIMEOUT_MS });
+      const payload = parseTaskPayload('emotion_detection', { meetingId, ...input });
+      const result = await this.queues.dispatcher.dispatchAndWait('emotion_detection', payload, { timeoutMs: EMOTION_TIMEOUT_MS });
+      return parseTaskResult('emotion_detection', result);
     } catch (error) {
+      if (error instanceof ContractError) throw new BadGatewayException(`emotion detection answered outside its contract: ${error.message}`);
       if (error instanceof DispatchTimeoutError)
         throw new GatewayTimeoutException(`emotion detection got no answer from the ai-service within ${EMOTION_TIMEOUT_MS} ms`);
       if (error instanceof RemoteTaskError) throw new BadGatewayException(`emotion detection failed in the ai-service: ${error.message}`);
@@ -76,12 +79,13 @@ export class AiTasks implements OnModuleInit {
   }
 
   private async onTranscript(task: CompletedTask): Promise<void> {
-    let result;
+    let result: TaskResult<'speech_recognition'>;
     try {
       result = parseTaskResult('speech_recognition', task.result);
     } catch (error) {
-      if (error instanceof ContractError) return this.logger.warn(`speech_recognition ${task.taskId}: ${error.message}`);
-      throw error;
+      if (!(error instanceof ContractError)) throw error;
+      // a result outside its contract fails its transcript (the task is known by its link to the meeting)
+      return this.markFailed(task.taskId, `ContractError: ${error.message}`, task.finishedAt);
     }
     const { meetingId, participantId, text, words, confidence } = result;
     // The request records the transcript (or the analysis its task id) right after dispatching: a fast result can come first.
@@ -101,6 +105,7 @@ export class AiTasks implements OnModuleInit {
       completedAt: new Date(task.finishedAt).toISOString(),
     });
     this.logger.log(`meeting ${meetingId}: transcript ${task.taskId} recorded (${words} words)`);
+    // transcript.recorded is an event of the meeting like any other: it takes the next seq
     const changed = await this.meetings.update(meetingId, (m) => {
       m.seq++;
       return true;
@@ -108,22 +113,22 @@ export class AiTasks implements OnModuleInit {
     if (changed) await this.events.publish('transcript.recorded', { meetingId, seq: changed.meeting.seq, taskId: task.taskId, participantId, words });
   }
 
-  private async onTranscriptFailed(task: FailedTask): Promise<void> {
+  private onTranscriptFailed(task: FailedTask): Promise<void> {
+    return this.markFailed(task.taskId, `${task.error.name}: ${task.error.message}`, task.finishedAt, task.attempts);
+  }
+
+  /** Marks a participant's transcript failed (nothing for the analysis' own speech task, which records its failures itself). */
+  private async markFailed(taskId: string, error: string, finishedAt: number, attempts?: number): Promise<void> {
     // the request links the task and records the transcript right after dispatching: a quick failure can come first
-    const meetingId = await this.owners.meetingOf(task.taskId);
+    const meetingId = await this.owners.meetingOf(taskId);
     const transcript =
       meetingId &&
       (await this.owners.find(
         meetingId,
-        async (m) => (await this.transcripts.find(meetingId, task.taskId)) ?? (m.analysis?.speechTaskId === task.taskId ? null : undefined),
+        async (m) => (await this.transcripts.find(meetingId, taskId)) ?? (m.analysis?.speechTaskId === taskId ? null : undefined),
       ));
-    if (!meetingId || !transcript) return; // not a participant's transcript (the analysis records its own failures)
-    await this.transcripts.save(meetingId, {
-      ...transcript,
-      state: 'failed',
-      error: `${task.error.name}: ${task.error.message}`,
-      completedAt: new Date(task.finishedAt).toISOString(),
-    });
-    this.logger.warn(`meeting ${meetingId}: transcript ${task.taskId} failed after ${task.attempts} attempts: ${task.error.message}`);
+    if (!meetingId || !transcript) return;
+    await this.transcripts.save(meetingId, { ...transcript, state: 'failed', error, completedAt: new Date(finishedAt).toISOString() });
+    this.logger.warn(`meeting ${meetingId}: transcript ${taskId} failed${attempts ? ` after ${attempts} attempts` : ''}: ${error}`);
   }
 }

@@ -169,6 +169,16 @@ export class MeetingsService {
     return this.repository.list();
   }
 
+  /** The meeting, when `participantId` (if given) is one of its participants. @throws 404 naming the meeting or the participant */
+  async withParticipant(meetingId: string, participantId: string | undefined): Promise<MeetingRecord> {
+    const meeting = await this.repository.find(meetingId);
+    if (!meeting) throw new NotFoundException(`meeting "${meetingId}" not found`);
+    if (participantId !== undefined && !meeting.participants.some((p) => p.participantId === participantId)) {
+      throw new NotFoundException(`participant "${participantId}" is not in meeting "${meetingId}"`);
+    }
+    return meeting;
+  }
+
   /** The meeting if it is still active. @throws 404, 409 */
   async active(meetingId: string): Promise<MeetingRecord> {
     const meeting = await this.repository.find(meetingId);

@@ -47,14 +47,18 @@ async function call<T>(method: string, url: string, body?: unknown, expected = [
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** Polls `check` until it answers something truthy. @throws Error naming `what` after `timeoutMs` */
+/**
+ * Polls `check` until it answers something truthy, 50 ms apart at first, then slower (at most one a
+ * second), so a platform with its rate limit on (120 per route and minute by default) never answers 429.
+ * @throws Error naming `what` after `timeoutMs`
+ */
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let pause = 50; ; pause = Math.min(1000, Math.round(pause * 1.5))) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 

@@ -48,7 +48,8 @@ async function freeBase(): Promise<number> {
 
 async function startPlatform(): Promise<{ targets: DemoTargets; child: ChildProcess; output: () => string }> {
   const base = await freeBase();
-  const env = { ...process.env, PLATFORM_BASE_PORT: String(base), LOG_FORMAT: 'text' };
+  // the demo is the platform's only client: no rate limit
+  const env = { ...process.env, PLATFORM_BASE_PORT: String(base), LOG_FORMAT: 'text', RATE_LIMIT: 'off' };
   const targets = targetsFor(env);
   process.stdout.write(`starting the platform on ports ${base}..${base + 3} (its output is shown if the demo fails)\n`);
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'apps/platform/src/main.ts'], {

@@ -1,7 +1,9 @@
 import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { PRESENCE_REPOSITORY, PresenceRepository } from './presence-repository';
 
 /** Presence over REST, from the shared repository (any instance answers the same): every room, or one meeting's connected participants. */
+@ApiTags('presence')
 @Controller('presence')
 export class PresenceController {
   constructor(@Inject(PRESENCE_REPOSITORY) private readonly presence: PresenceRepository) {}

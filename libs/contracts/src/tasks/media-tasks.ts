@@ -24,7 +24,8 @@ const recording = z.object({
 /** The media task types (queue `media_tasks`, handled by the media-service): payload and result schemas. */
 export const MEDIA_TASK_SCHEMAS = {
   recording_process: {
-    payload: z.object({ meetingId: id(), durationMs: millis(), participants: z.array(id()) }),
+    /** Without `durationMs` or `participants` (older producers): 0 and none. */
+    payload: z.object({ meetingId: id(), durationMs: millis().default(0), participants: z.array(id()).default([]) }),
     result: recording,
   },
   transcode: {
@@ -37,8 +38,8 @@ export const MEDIA_TASK_SCHEMAS = {
     }),
   },
   media_cleanup: {
-    /** Scheduled without a payload (or an empty object). */
-    payload: z.object({}).optional(),
+    /** Scheduled without a payload (undefined, null or an empty object). */
+    payload: z.object({}).nullish(),
     result: z.object({ removed: z.array(id()) }),
   },
 } as const;

@@ -1,4 +1,4 @@
-import type { Recording } from '../recording.types';
+import type { Recording, RecordingFormat, Rendition } from '../recording.types';
 
 /** Processed recordings, shared by every media-service replica. */
 export interface RecordingRepository {
@@ -8,7 +8,7 @@ export interface RecordingRepository {
   /** Every recording (of one meeting), oldest first. */
   list(meetingId?: string): Promise<Recording[]>;
   /** Sets one rendition of a recording; false when the recording is gone. */
-  addRendition(recordingId: string, format: string, rendition: { resolution: string; sizeBytes: number }): Promise<boolean>;
+  addRendition(recordingId: string, format: RecordingFormat, rendition: Rendition): Promise<boolean>;
   /** Removes recordings created before `cutoff` (ms); resolves to their ids. */
   removeOlderThan(cutoff: number): Promise<string[]>;
 }

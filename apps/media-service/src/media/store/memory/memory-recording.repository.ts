@@ -1,4 +1,4 @@
-import type { Recording } from '../../recording.types';
+import type { Recording, RecordingFormat, Rendition } from '../../recording.types';
 import { RecordingRepository } from '../recording-repository';
 
 const copy = (r: Recording): Recording => structuredClone(r);
@@ -20,7 +20,7 @@ export class MemoryRecordingRepository implements RecordingRepository {
     return [...this.recordings.values()].filter((r) => meetingId === undefined || r.meetingId === meetingId).map(copy);
   }
 
-  async addRendition(recordingId: string, format: string, rendition: { resolution: string; sizeBytes: number }): Promise<boolean> {
+  async addRendition(recordingId: string, format: RecordingFormat, rendition: Rendition): Promise<boolean> {
     const r = this.recordings.get(recordingId);
     if (!r) return false;
     r.renditions[format] = { ...rendition };

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@meeting/queue';
-import type { Recording } from '../../recording.types';
+import type { Recording, RecordingFormat, Rendition } from '../../recording.types';
 import { RecordingRepository } from '../recording-repository';
 
 /**
@@ -20,7 +20,7 @@ export class RedisRecordingRepository implements RecordingRepository {
   async save(recording: Recording): Promise<void> {
     const { renditions, ...rest } = recording;
     await this.client.set(this.key(recording.recordingId), JSON.stringify(rest));
-    for (const [format, rendition] of Object.entries(renditions)) await this.addRendition(recording.recordingId, format, rendition);
+    for (const [format, rendition] of Object.entries(renditions) as Array<[RecordingFormat, Rendition]>) await this.addRendition(recording.recordingId, format, rendition);
     await this.client.zadd(`${this.prefix}:recordings`, Date.parse(recording.createdAt), recording.recordingId);
   }
 
@@ -37,7 +37,7 @@ export class RedisRecordingRepository implements RecordingRepository {
     return all.filter((r): r is Recording => r !== undefined && (meetingId === undefined || r.meetingId === meetingId));
   }
 
-  async addRendition(recordingId: string, format: string, rendition: { resolution: string; sizeBytes: number }): Promise<boolean> {
+  async addRendition(recordingId: string, format: RecordingFormat, rendition: Rendition): Promise<boolean> {
     if ((await this.client.exists(this.key(recordingId))) === 0) return false;
     await this.client.hset(`${this.key(recordingId)}:renditions`, format, JSON.stringify(rendition));
     return true;

@@ -1,0 +1,33 @@
+import { EmbeddedRedis, maskRedisUrl } from '@meeting/queue';
+import type { PlatformService } from './services';
+
+/**
+ * What the launcher prints once every service answers /health: the backend, each service's URL with
+ * its /docs (OpenAPI), /health, /health/ready and /metrics, how to open the queue dashboard (no
+ * service mounts it), a first request to try, how to stop.
+ */
+export function platformUrls(services: PlatformService[], embedded: EmbeddedRedis): string[] {
+  const backend = embedded.kind === 'memory' ? 'in-memory backend (no cross-service events or dispatch)' : `Redis ${maskRedisUrl(embedded.url)}`;
+  const dashboard =
+    embedded.kind === 'memory'
+      ? 'none (the queue dashboard reads Redis)'
+      : embedded.kind === 'spawned'
+        ? `not mounted by the services; npx mq dashboard --port 8080 --redis-url ${embedded.url} serves it at http://localhost:8080/`
+        : 'not mounted by the services; npx mq dashboard --port 8080 (same REDIS_URL) serves it at http://localhost:8080/';
+  const meeting = services.find((s) => s.name === 'meeting-service') ?? services[0];
+  return [
+    '',
+    `platform up on ${backend}:`,
+    ...services.flatMap((s) => {
+      const url = `http://localhost:${s.port}`;
+      return [
+        `  ${s.name.padEnd(18)} ${url}`,
+        `  ${''.padEnd(18)} ${url}/docs (OpenAPI; JSON at /docs-json)   ${url}/health   ${url}/health/ready   ${url}/metrics`,
+      ];
+    }),
+    `  dashboard: ${dashboard}`,
+    `  try: curl -s -XPOST localhost:${meeting.port}/meetings -H 'content-type: application/json' -d '{"title":"standup"}'`,
+    '  Ctrl-C stops the services (they drain), then Redis.',
+    '',
+  ];
+}

@@ -1,0 +1,34 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { installJsonBody } from './body/json-body';
+import { mountOpenApi } from './docs/openapi';
+
+/** Default largest request body: 1 MiB (the default `limits.max_payload_bytes` of a task). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface HttpAppOptions {
+  /** The service name: title of its OpenAPI document. */
+  name: string;
+  /** What the service does (the document's description). */
+  description: string;
+  /** Version of the API (default 1.0.0). */
+  version?: string;
+  /** Largest request body in bytes (default 1 MiB); larger ones are answered 413. */
+  bodyLimitBytes?: number;
+}
+
+/**
+ * The HTTP conventions every service follows, applied to its Nest application before `init()` /
+ * `listen()`: JSON request bodies only (415 otherwise), a body limit answered 413 (and logged as a
+ * warning), a JSON object as body (400 for `null` or arrays), a global ValidationPipe (whitelist,
+ * unknown keys refused, transform) over the controllers' DTOs, and the OpenAPI description at
+ * `/docs` (JSON at `/docs-json`). Rate limits come from PlatformHttpModule in the app's module.
+ * @throws Error when the application does not run on Express (@nestjs/platform-express)
+ */
+export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
+  const type = app.getHttpAdapter().getType();
+  if (type !== 'express') throw new Error(`${options.name}: the HTTP conventions need the Express adapter, the application runs on ${type}`);
+  installJsonBody(app as NestExpressApplication, { limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  mountOpenApi(app, { title: options.name, description: options.description, version: options.version ?? '1.0.0' });
+}
