@@ -86,7 +86,6 @@ describe('media-service (e2e, Redis)', () => {
       await replica.close();
     }
 
-
     expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toEqual([
       'format must be one of mp4, webm, mp3',
     ]);

@@ -43,9 +43,13 @@ export class AnalysisPipeline implements OnModuleInit {
       return this.mark(meetingId, (a) => void (a.state = 'failed'), ['the memory backend reaches no media-service']);
     }
     try {
-      const taskId = await this.queues.dispatcher.dispatch('recording_process', parseTaskPayload('recording_process', { meetingId, durationMs, participants }), {
-        priority: 'high',
-      });
+      const taskId = await this.queues.dispatcher.dispatch(
+        'recording_process',
+        parseTaskPayload('recording_process', { meetingId, durationMs, participants }),
+        {
+          priority: 'high',
+        },
+      );
       await this.repository.linkTask(taskId, meetingId);
       this.logger.log(`meeting ${meetingId}: recording_process dispatched as ${taskId} (high priority)`);
       return this.mark(meetingId, (a) => void (a.recordingTaskId = taskId), [], taskId);
@@ -62,7 +66,10 @@ export class AnalysisPipeline implements OnModuleInit {
     if (!meeting || meeting.analysis?.state !== 'recording') return;
     const ref = `recording:${recording.recordingId}`;
     const [speechTaskId, emotionTaskId] = await Promise.all([
-      this.queues.dispatcher.dispatch('speech_recognition', parseTaskPayload('speech_recognition', { meetingId, audio: ref, durationMs: recording.durationMs || undefined })),
+      this.queues.dispatcher.dispatch(
+        'speech_recognition',
+        parseTaskPayload('speech_recognition', { meetingId, audio: ref, durationMs: recording.durationMs || undefined }),
+      ),
       this.queues.dispatcher.dispatch('emotion_detection', parseTaskPayload('emotion_detection', { meetingId, sample: ref })),
     ]);
     await Promise.all([this.repository.linkTask(speechTaskId, meetingId), this.repository.linkTask(emotionTaskId, meetingId)]);

@@ -20,7 +20,8 @@ export class RedisRecordingRepository implements RecordingRepository {
   async save(recording: Recording): Promise<void> {
     const { renditions, ...rest } = recording;
     await this.client.set(this.key(recording.recordingId), JSON.stringify(rest));
-    for (const [format, rendition] of Object.entries(renditions) as Array<[RecordingFormat, Rendition]>) await this.addRendition(recording.recordingId, format, rendition);
+    for (const [format, rendition] of Object.entries(renditions) as Array<[RecordingFormat, Rendition]>)
+      await this.addRendition(recording.recordingId, format, rendition);
     await this.client.zadd(`${this.prefix}:recordings`, Date.parse(recording.createdAt), recording.recordingId);
   }
 
