@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'perf_hooks';
 import type { BenchMsg } from '../systems';
+import { startGcMeter } from '../lib/gc-meter';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, percentile, sleep, withTimeout } from '../lib/time';
 import { waitProcessed } from './common';
@@ -118,6 +119,7 @@ export const latencyLoad: Scenario = {
       let failure: unknown;
       const loop = monitorEventLoopDelay({ resolution: 1 });
       loop.enable();
+      const gc = startGcMeter();
       // The window, and past it until MIN_LOAD_SAMPLES messages were sent after the warm-up (a
       // starved event loop may otherwise leave none: no percentile at all).
       while ((now() < end || measured < MIN_LOAD_SAMPLES) && !failure) {
@@ -137,15 +139,20 @@ export const latencyLoad: Scenario = {
       }
       const stopped = now();
       loop.disable();
+      const gcPauses = gc();
       const loopDelayMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
       await Promise.all(inFlight);
       if (failure) throw failure;
       await waitProcessed(ctx, system, tracker, published);
       tracker.verify(published, `${kind} latency-load`);
       const achieved = (published / (stopped - start)) * 1000;
+      ctx.log(
+        `  ${kind}: ${achieved.toFixed(0)} of ${rate.toFixed(0)} msgs/s; event-loop delay p99 ${loopDelayMs.p99.toFixed(1)} ms, max ${loopDelayMs.max.toFixed(1)} ms; ` +
+          `GC pauses ${gcPauses.count}, ${gcPauses.totalMs.toFixed(0)} ms in all, longest ${gcPauses.maxMs.toFixed(1)} ms, ${gcPauses.over5ms} over 5 ms`,
+      );
       return {
         metrics: summarise(samples),
-        detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency, loopDelayMs },
+        detail: { targetRate: rate, achievedRate: achieved, samples: samples.length, concurrency: ctx.sizes.steadyConcurrency, loopDelayMs, gcPauses },
       };
     });
   },

@@ -1,4 +1,5 @@
 import type { BenchMsg } from '../systems';
+import { GcPauses, startGcMeter } from '../lib/gc-meter';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, percentile, sleep, waitUntil } from '../lib/time';
 import { MetricDef, Scenario, withSystem } from './scenario';
@@ -28,8 +29,13 @@ interface PreemptionRun {
   /** Low messages that started between a critical's publish and its start: p99 and max over the criticals. */
   lowsOvertakingP99: number;
   lowsOvertakingMax: number;
+  /** The same counted from the publish's reply (lows taken by a fetch Redis ran before the publish are left out). */
+  lowsAfterReplyP99: number;
+  lowsAfterReplyMax: number;
   lowsProcessed: number;
   topUps: number;
+  /** Garbage-collection pauses of the process while the criticals were published. */
+  gcPauses: GcPauses;
 }
 
 /**
@@ -38,7 +44,9 @@ interface PreemptionRun {
  * is published every 10 ms for `preemptionSeconds`. The backlog is topped up (one batch in flight)
  * whenever fewer than half of it is left, so the criticals always find a backlog in front of them.
  * Reported: publish-to-start of the criticals, and how many lows started between a critical's
- * publish and its start (the issue's bound: at most the concurrency). Lows carry no send time,
+ * publish and its start, from the publish call and from its reply (the issue's bound: at most the
+ * concurrency; the lows counted from the call include those a fetch already in flight had leased
+ * before the critical reached Redis). Lows carry no send time,
  * criticals do: that tells them apart in the handler. Every message is checked exactly once.
  */
 export const priorityPreemption: Scenario = {
@@ -56,9 +64,11 @@ export const priorityPreemption: Scenario = {
         const criticals = new DeliveryTracker(1024);
         const samples: number[] = [];
         const overtaking: number[] = [];
+        const afterReply: number[] = [];
         /** Lows started so far, and for each critical the count when it was published. */
         let lowsStarted = 0;
         const lowsAtPublish: number[] = [];
+        const lowsAtReply: number[] = [];
         let lowsPublished = 0;
         const publishLows = async (count: number): Promise<void> => {
           for (let from = 0; from < count; from += ctx.sizes.batchSize) {
@@ -76,6 +86,8 @@ export const priorityPreemption: Scenario = {
           }
           samples.push(now() - m.t);
           overtaking.push(lowsStarted - lowsAtPublish[m.i]);
+          // a critical may start before its publish's reply is handled: then no low came after the reply
+          afterReply.push(lowsAtReply[m.i] === undefined ? 0 : lowsStarted - lowsAtReply[m.i]);
           criticals.record(m.i);
         });
         // Let the backlog start moving, so criticals meet a busy worker.
@@ -83,12 +95,14 @@ export const priorityPreemption: Scenario = {
         let topUp: Promise<void> | undefined;
         let topUps = 0;
         let failure: unknown;
+        const gc = startGcMeter();
         const end = now() + ctx.sizes.preemptionSeconds * 1000;
         let sent = 0;
         while (now() < end && !failure) {
           const i = sent++;
           lowsAtPublish[i] = lowsStarted;
           await system.publish({ i, t: now(), p: 0 });
+          lowsAtReply[i] = lowsStarted;
           if (!topUp && lowsPublished - lowsStarted < backlog / 2) {
             topUps++;
             topUp = publishLows(ctx.sizes.batchSize * 10)
@@ -97,6 +111,7 @@ export const priorityPreemption: Scenario = {
           }
           await sleep(CRITICAL_EVERY_MS);
         }
+        const gcPauses = gc();
         await topUp;
         if (failure) throw failure;
         await waitUntil(
@@ -110,6 +125,7 @@ export const priorityPreemption: Scenario = {
         lows.verify(lowsPublished, `${kind} priority-preemption c${concurrency} lows`);
         const sorted = Float64Array.from(samples).sort();
         const over = Float64Array.from(overtaking).sort();
+        const overAfterReply = Float64Array.from(afterReply).sort();
         return {
           p50: percentile(sorted, 50),
           p99: percentile(sorted, 99),
@@ -117,8 +133,11 @@ export const priorityPreemption: Scenario = {
           criticals: sent,
           lowsOvertakingP99: percentile(over, 99),
           lowsOvertakingMax: over[over.length - 1],
+          lowsAfterReplyP99: percentile(overAfterReply, 99),
+          lowsAfterReplyMax: overAfterReply[overAfterReply.length - 1],
           lowsProcessed: lowsPublished,
           topUps,
+          gcPauses,
         };
       });
       metrics[`c${concurrency}_p50`] = run.p50;
@@ -126,7 +145,9 @@ export const priorityPreemption: Scenario = {
       detail[`c${concurrency}`] = run;
       ctx.log(
         `  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; ` +
-          `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax} (${run.criticals} criticals, ${run.lowsProcessed} lows)`,
+          `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax}; after the publish's reply p99 ${run.lowsAfterReplyP99}, ` +
+          `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows); ` +
+          `GC pauses ${run.gcPauses.count}, ${run.gcPauses.totalMs.toFixed(0)} ms in all, longest ${run.gcPauses.maxMs.toFixed(1)} ms`,
       );
     }
     return { metrics, detail };

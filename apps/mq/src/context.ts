@@ -11,6 +11,7 @@ import {
   QueueAdmin,
   QueueAppConfig,
   readYamlFile,
+  RedisPermanentError,
 } from '@meeting/queue';
 import { CliError, EXIT, notFound, usage } from './cli-errors';
 
@@ -59,7 +60,8 @@ export async function withAdmin<T>(options: GlobalOptions, action: (admin: Queue
   try {
     admin = await QueueAdmin.fromConfig(config, timeoutMs, logOutages ? undefined : QUIET_OUTAGES);
   } catch (error) {
-    if (error instanceof AdminConnectionError) throw new CliError(error.message, EXIT.unreachable);
+    // unreachable, or refused for good (wrong password, ACL, certificate): one line, exit 3
+    if (error instanceof AdminConnectionError || error instanceof RedisPermanentError) throw new CliError(error.message, EXIT.unreachable);
     throw error;
   }
   try {

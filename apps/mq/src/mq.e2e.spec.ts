@@ -133,6 +133,19 @@ describe('mq command line', () => {
     expect(run.stderr).not.toContain('s3cret');
   });
 
+  it('a password Redis refuses exits 3 at once with one line saying so, without the password', async () => {
+    const locked = await spawnRedis({ password: 'right-pass' });
+    try {
+      const run = await mq(['queues', '--redis-url', `redis://:wrong-pass@127.0.0.1:${locked.port}`, '--timeout', '60000']);
+      expect(run.code).toBe(3);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/refused the credentials \(WRONGPASS/);
+      expect(run.stderr).not.toMatch(/wrong-pass|right-pass/);
+    } finally {
+      await locked.cleanup();
+    }
+  });
+
   it('dlq list filters by type; show prints error, stack and payload as text', async () => {
     const list = await json<{ total: number; items: Array<{ id: string; type: string }> }>(['dlq', 'list', 'mail', '--type', 'send']);
     expect(list.total).toBe(4);

@@ -76,7 +76,13 @@ describe('signaling-service logs (a child process, stdout not a terminal)', () =
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.map((l) => l.level).every((l) => ['warn', 'error', 'fatal'].includes(l))).toBe(true);
     expect(lines).toContainEqual(
-      expect.objectContaining({ level: 'error', message: expect.stringMatching(/Redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ not reachable/) }),
+      // a wrong password is known at once and said as such (RedisAuthError), not "not reachable" after connect_timeout_ms
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringMatching(
+          /Redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the credentials \(WRONGPASS .*\); check redis\.username and redis\.password/,
+        ),
+      }),
     );
   }, 120_000);
 });

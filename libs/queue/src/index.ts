@@ -14,6 +14,7 @@
 // Errors
 export {
   DeadLetterNotFoundError,
+  DurabilityTimeoutError,
   InvalidOptionError,
   LeaseLostError,
   NonRetryableError,
@@ -23,7 +24,12 @@ export {
   QueueClosedError,
   QueueConfigError,
   QueueError,
+  RedisAuthError,
+  RedisPermanentError,
+  RedisPermissionError,
+  RedisTlsError,
   RedisUnavailableError,
+  RedisKeyTypeError,
   TaskTimeoutError,
 } from './errors';
 
@@ -61,6 +67,7 @@ export type { QueueObserver } from './queue/queue-observer';
 export { createRedisClient, isConnectionError, maskRedisUrl } from './redis/redis-connection';
 export type { RedisOutageLogger } from './redis/outage-log';
 export type { RedisClient, RedisConnectionOptions } from './redis/redis-connection';
+export type { RedisTlsOption, RedisTlsSettings } from './redis/redis-tls';
 export { resolveEmbeddedRedis } from './redis/embedded-redis';
 export type { EmbeddedRedis } from './redis/embedded-redis';
 

@@ -1,4 +1,5 @@
 import type { QueueAppConfig } from '../config/config.types';
+import { RedisPermanentError } from '../errors';
 import { fieldsToEnvelope, decodeEnvelope } from '../events/cloud-event';
 import type { EventEnvelope } from '../events/event-bus';
 import { parseGroups } from '../events/redis-stream/stream-info';
@@ -126,8 +127,9 @@ export class QueueAdmin {
     client.on('error', (error: Error) => (lastError = error.message));
     try {
       await waitUntilReady(client, connectTimeoutMs);
-    } catch {
+    } catch (error) {
       client.disconnect();
+      if (error instanceof RedisPermanentError) throw error;
       throw new AdminConnectionError(`Redis ${description} not reachable within ${connectTimeoutMs} ms${lastError ? `: ${lastError}` : ''}`);
     }
     return new QueueAdmin({

@@ -29,6 +29,21 @@ const map = <T extends z.ZodType>(key: z.ZodString, value: T) => z.record(key, v
 const hostName = () => stringField(/^\S+$/, 'a host name');
 const node = z.strictObject({ host: hostName(), port: intField(1, 65535) }, says('a mapping'));
 const scheduling = () => enumField(['strict', 'weighted']);
+const pemOrPath = (what: string) => stringField().describe(`${what}: a PEM text (\`-----BEGIN ...\`, for example from \`\${VAR}\`) or the path of a PEM file.`);
+const tlsSettings = z
+  .strictObject(
+    {
+      ca: pemOrPath("CA certificate(s) the server certificate must be signed by (default: Node's trusted CAs)").optional(),
+      cert: pemOrPath('Client certificate (servers with `tls-auth-clients yes`); needs `key`').optional(),
+      key: pemOrPath('Private key of the client certificate; never logged')
+        .register(masked, { mask: () => '***' })
+        .optional(),
+      servername: hostName().optional().describe('Name the server certificate must carry (default: the host connected to).'),
+      reject_unauthorized: boolField().default(true).describe('false accepts any server certificate (tests only).'),
+    },
+    says('a mapping'),
+  )
+  .describe('TLS with a private CA and/or a client certificate.');
 const maskUrl = (value: unknown) => (typeof value === 'string' ? maskRedisUrl(value) : value);
 
 const redis = section(
@@ -45,7 +60,12 @@ const redis = section(
       .register(masked, { mask: () => '***' })
       .optional()
       .describe('Password (also for Sentinel). Never logged.'),
-    tls: boolField().default(false).describe('TLS on host/port, Sentinel and Cluster connections.'),
+    tls: z
+      .union([boolField(), tlsSettings], says('true, false or a mapping { ca, cert, key, servername, reject_unauthorized }'))
+      .default(false)
+      .describe(
+        "TLS on every connection (host/port or URL, the Sentinels and the master they name, every Cluster node): `true` (Node's trusted CAs), or a mapping of `ca`, `cert`, `key` (PEM text, e.g. from `${VAR}`, or a file path), `servername`, `reject_unauthorized`. `rediss://` turns it on.",
+      ),
     sentinels: list(node).describe('Sentinel nodes `[{ host, port }]`; needs `sentinel_name`.'),
     sentinel_name: stringField().optional().describe('Sentinel master group name.'),
     cluster_nodes: list(node).describe('Seed nodes `[{ host, port }]` of a Redis Cluster.'),
@@ -67,6 +87,10 @@ const queueOverrides = z
       default_timeout_ms: QUEUE_FIELDS.defaultTimeoutMs().optional(),
       enable_dead_letter_queue: boolField().optional(),
       scheduling: scheduling().optional(),
+      durability: z
+        .strictObject({ replicas: QUEUE_FIELDS.durabilityReplicas().optional(), timeout_ms: QUEUE_FIELDS.durabilityTimeoutMs().optional() }, says('a mapping'))
+        .optional()
+        .describe('Overrides `message_queue.durability` for this queue.'),
     },
     says('a mapping'),
   )
@@ -114,6 +138,13 @@ const messageQueue = section(
     outbox: section(
       { enabled: boolField().default(false), max_size: QUEUE_FIELDS.outboxMaxSize().default(10_000) },
       'Backup producer (Redis): publishes wait in a bounded in-process outbox while Redis is unreachable.',
+    ),
+    durability: section(
+      {
+        replicas: QUEUE_FIELDS.durabilityReplicas().default(0).describe('Replicas that must have a write before it is acknowledged (0 = none).'),
+        timeout_ms: QUEUE_FIELDS.durabilityTimeoutMs().default(1000).describe('Longest wait for them (Redis `WAIT`), in ms.'),
+      },
+      'Replication before acknowledging (Redis `WAIT` after every publish, completion, retry, dead letter, scheduler and dispatcher write); a publish that times out fails with DurabilityTimeoutError, other writes are logged and counted. Ignored by the memory backend. See docs/guarantees.md.',
     ),
     queues: map(queueNameField(), queueOverrides).describe('Further named queues, each with overrides.'),
   },

@@ -203,4 +203,29 @@ describe('configuration', () => {
     expect(() => loadConfig({ dir, env: { CONFIG_FILE: join(dir, 'missing.yaml') } })).toThrow(ConfigFileError);
     expect(loadConfig({ dir, env: { NODE_ENV: 'nothing-here' } }).message_queue.workers).toBe(4);
   });
+
+  it('takes redis.tls as true/false or a mapping, checks its keys one by one and masks a PEM key', () => {
+    const key = '-----BEGIN PRIVATE KEY-----\nsecret-key-body\n-----END PRIVATE KEY-----';
+    expect(parseConfig({ redis: { tls: '${TLS:-true}' } }, { env: {} }).redis.tls).toBe(true);
+    const config = parseConfig(
+      { redis: { tls: { ca: '/etc/ca.crt', cert: '/etc/c.crt', key: '${KEY}', servername: 'redis.internal' } } },
+      { env: { KEY: key } },
+    );
+    expect(config.redis.tls).toEqual({ ca: '/etc/ca.crt', cert: '/etc/c.crt', key, servername: 'redis.internal', reject_unauthorized: true });
+    expect(JSON.stringify(maskConfig(config))).not.toContain('secret-key-body');
+    const problems = (input: unknown) => {
+      try {
+        parseConfig({ redis: { tls: input } }, { env: {} });
+        return [];
+      } catch (error) {
+        return (error as ConfigValidationError).problems.map((p) => p.message);
+      }
+    };
+    expect(problems('yes')).toEqual(['redis.tls: expected true, false or a mapping { ca, cert, key, servername, reject_unauthorized }, got "yes"']);
+    expect(problems({ cax: '/x' })[0]).toMatch(/^redis\.tls\.cax: expected no such key \(did you mean "ca"\?\)/);
+    expect(problems({ key: 42, reject_unauthorized: 'no' })).toEqual([
+      'redis.tls.key: expected a string, got "***"',
+      'redis.tls.reject_unauthorized: expected true or false, got "no"',
+    ]);
+  });
 });

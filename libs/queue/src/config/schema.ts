@@ -26,7 +26,8 @@ function unwrap(schema: Node): Node {
 function schemaAt(schema: Node, path: ReadonlyArray<PropertyKey>): Node | undefined {
   let s: Node | undefined = schema;
   for (const key of path) {
-    const inner: Node | undefined = s && unwrap(s);
+    let inner: Node | undefined = s && unwrap(s);
+    if (inner instanceof z.ZodUnion) inner = mappingOf(inner);
     if (inner instanceof z.ZodObject) s = (inner.shape as Record<string, Node>)[String(key)];
     else if (inner instanceof z.ZodRecord) s = inner.valueType as Node;
     else if (inner instanceof z.ZodArray) s = inner.element as Node;
@@ -49,6 +50,9 @@ export function prepareInput(schema: Node, value: unknown): unknown {
   if (value instanceof EnvValue) value = s instanceof z.ZodString || s instanceof z.ZodEnum ? value.raw : value.parsed;
   if (value === null) return undefined;
   if (value === '' && s instanceof z.ZodString) return undefined;
+  // `true` or a mapping (redis.tls): a mapping is readied by the union's mapping option
+  const mapping = s instanceof z.ZodUnion && isPlainObject(value) ? objectOption(s) : undefined;
+  if (mapping) return prepareInput(mapping, value);
   if (s instanceof z.ZodObject && isPlainObject(value)) {
     const shape = s.shape as Record<string, Node>;
     const out: Record<string, unknown> = {};
@@ -65,6 +69,27 @@ export function prepareInput(schema: Node, value: unknown): unknown {
   }
   if (s instanceof z.ZodArray && Array.isArray(value)) return value.map((item) => prepareInput(s.element as Node, item));
   return value;
+}
+
+/** The mapping option of a union (`true` or a mapping), if it has one. */
+function objectOption(union: z.ZodUnion): Node | undefined {
+  return (union.options as Node[]).find((option) => unwrap(option) instanceof z.ZodObject);
+}
+
+/** The unwrapped mapping option of a union, if it has one. */
+function mappingOf(union: z.ZodUnion): Node | undefined {
+  const option = objectOption(union);
+  return option && unwrap(option);
+}
+
+/** The issues of a union's mapping option when the value is a mapping (its keys are then reported one by one). */
+function mappingIssues(schema: Node, input: unknown, issue: z.core.$ZodIssue): z.core.$ZodIssue[] | undefined {
+  if (issue.code !== 'invalid_union' || !isPlainObject(valueAt(input, issue.path))) return undefined;
+  const union = schemaAt(schema, issue.path);
+  if (!(union instanceof z.ZodUnion)) return undefined;
+  const index = (union.options as Node[]).findIndex((option) => unwrap(option) instanceof z.ZodObject);
+  const inner = index >= 0 ? issue.errors[index] : undefined;
+  return inner?.length ? inner.map((i) => ({ ...i, path: [...issue.path, ...i.path] })) : undefined;
 }
 
 function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -86,10 +111,11 @@ export function collectProblems(schema: Node, input: unknown, issues: readonly z
     seen.add(problem.path);
     problems.push(problem);
   };
-  for (const issue of issues) {
+  for (const issue of issues.flatMap((i) => mappingIssues(schema, input, i) ?? [i])) {
     const path = joinPath('', issue.path);
     if (issue.code === 'unrecognized_keys') {
-      const parent = schemaAt(schema, issue.path);
+      let parent = schemaAt(schema, issue.path);
+      if (parent instanceof z.ZodUnion) parent = mappingOf(parent);
       const known = parent instanceof z.ZodObject ? Object.keys(parent.shape) : [];
       const container = valueAt(input, issue.path) as Record<string, unknown>;
       for (const key of issue.keys) {

@@ -1,7 +1,8 @@
-import { QueueConfigError } from '../errors';
+import type { DurabilityOptions } from '../redis/durable-writes';
+import { describeValue, DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
-import type { QueueLogger } from '../logger';
+import { loggerFor, QueueLogger } from '../logger';
 import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
@@ -14,7 +15,20 @@ import type { WebhookOptions } from './webhook';
 /** Where a dispatcher keeps statuses, results and replies. */
 export type DispatcherBackend =
   /** `prefix` goes before the `{service}` hash tag of the dispatcher's keys (default `dsp`); `queuePrefix` is used for queues it opens (default `mq`). */
-  | { type: 'redis'; client: RedisClient; prefix?: string; queuePrefix?: string; consumerName?: string }
+  | {
+      type: 'redis';
+      client: RedisClient;
+      prefix?: string;
+      queuePrefix?: string;
+      consumerName?: string;
+      /**
+       * Replicas each acknowledged write waits for (Redis `WAIT`, see docs/guarantees.md); also given to
+       * the queues it opens. Writes a caller waits for reject with DurabilityTimeoutError when the
+       * replicas do not confirm in time; background writes call `onDurabilityTimeout` (default: a warning).
+       */
+      durability?: DurabilityOptions;
+      onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
+    }
   /** Dispatchers sharing a `hub` see each other's results and replies (one process). */
   | { type: 'memory'; hub?: MemoryDispatchHub };
 
@@ -84,8 +98,17 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
       resultsMaxLen,
       claimIdleMs,
       consumerName: backend.consumerName,
+      durability: backend.durability,
+      onDurabilityTimeout: backend.onDurabilityTimeout ?? ((error) => loggerFor(`Dispatcher:${service}`, options.logger).warn(error.message)),
+      onBadReply: (key, raw) =>
+        loggerFor(`Dispatcher:${service}`, options.logger).error(`reply on ${key} is not a reply record (dropped): ${describeValue(raw)}`),
     });
-    queues = new QueueDirectory(options.queues, 'dispatcher', { client: backend.client, prefix: backend.queuePrefix, logger: options.logger });
+    queues = new QueueDirectory(options.queues, 'dispatcher', {
+      client: backend.client,
+      prefix: backend.queuePrefix,
+      logger: options.logger,
+      durability: backend.durability,
+    });
   } else if (backend?.type === 'memory') {
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);
     queues = new QueueDirectory(options.queues, 'dispatcher');

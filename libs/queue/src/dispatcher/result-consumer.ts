@@ -1,6 +1,7 @@
 import type { QueueLogger } from '../logger';
 import type { RecordedError } from '../queue/queue.types';
 import { parseJsonOr } from '../util/json';
+import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff, sleep } from '../util/retry';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { CompletedTask, FailedTask } from './dispatcher';
@@ -51,20 +52,35 @@ export class ResultConsumer {
 
   private async run(): Promise<void> {
     const backoff = new FailureBackoff(50);
+    const failures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'reading results',
+    );
     while (!this.closing) {
       try {
         const entries = await this.store.readResults(100, this.blockMs);
         backoff.succeeded();
+        failures.succeeded();
         if (entries.length === 0) continue;
-        await Promise.all(entries.map((e) => this.deliverTraced(e)));
+        await Promise.all(entries.filter((e) => this.readable(e)).map((e) => this.deliverTraced(e)));
         await this.store.ack(entries.map((e) => e.entryId));
       } catch (error) {
         if (this.closing) break;
         const pause = backoff.failed();
-        this.logger.error(`reading results failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        const message = (error as Error).message;
+        failures.failed(message, `reading results failed (retrying in ${pause} ms, repeats not logged): ${message}`);
         await sleep(pause);
       }
     }
+  }
+
+  /** An entry without a task id, type or value (written by something else, or damaged) is logged and acknowledged, never delivered. */
+  private readable(entry: ResultEntry): boolean {
+    const missing = (['taskId', 'type', 'valueJson'] as const).filter((field) => typeof entry[field] !== 'string' || entry[field] === '');
+    if (missing.length === 0) return true;
+    this.logger.error(`results entry ${entry.entryId} is not a task outcome (missing ${missing.join(', ')}); acknowledged without delivery`);
+    return false;
   }
 
   private async deliver(entry: ResultEntry): Promise<void> {

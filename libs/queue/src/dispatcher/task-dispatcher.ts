@@ -1,10 +1,11 @@
 import { activeTraceCarrier } from '../tracing/trace-context';
-import { InvalidOptionError, LeaseLostError, QueueClosedError } from '../errors';
+import { InvalidOptionError, LeaseLostError, NonRetryableError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
 import { isNonRetryable, recordError } from '../util/error-record';
 import { parseJsonOr } from '../util/json';
+import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff, retryBriefly, sleep } from '../util/retry';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
@@ -224,7 +225,7 @@ export class TaskDispatcher implements Dispatcher {
     let resultJson: string;
     try {
       result = await untilAborted(Promise.resolve().then(run), signal);
-      resultJson = JSON.stringify(result === undefined ? null : result);
+      resultJson = resultToJson(result, taskId, message.type);
     } catch (error) {
       if (error instanceof LeaseLostError || error instanceof QueueClosedError) throw error; // delivered again: not an outcome
       const final = isNonRetryable(error) || message.attempt > message.maxRetries;
@@ -239,15 +240,22 @@ export class TaskDispatcher implements Dispatcher {
     if (this.replyLoop || this.closing) return;
     this.replyLoop = (async () => {
       const backoff = new FailureBackoff(50);
+      const failures = new RepeatedFailureLog(
+        (line) => this.logger.error(line),
+        (line) => this.logger.log(line),
+        'reading replies',
+      );
       while (!this.closing) {
         try {
           const replies = await this.store.readReplies(this.settings.blockMs, this.waiters.size > 1);
           backoff.succeeded();
+          failures.succeeded();
           for (const r of replies) this.deliverReply(r);
         } catch (error) {
           if (this.closing) break;
           const pause = backoff.failed();
-          this.logger.error(`reading replies failed (retrying in ${pause} ms): ${(error as Error).message}`);
+          const message = (error as Error).message;
+          failures.failed(message, `reading replies failed (retrying in ${pause} ms, repeats not logged): ${message}`);
           await sleep(pause);
         }
       }
@@ -302,4 +310,20 @@ function toTaskStatus(taskId: string, queue: string, q: MessageStatus): TaskStat
   if (q.nextAt !== undefined && (q.state === 'delayed' || q.state === 'retrying')) status.nextAt = q.nextAt;
   for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];
   return status;
+}
+
+/**
+ * The JSON of a handler's result. A result JSON cannot hold (a BigInt, a circular object) fails the
+ * task at once with {@link NonRetryableError} naming the task (running it again gives the same
+ * result): the origin gets it as the failure, the message is dead-lettered with the reason.
+ */
+function resultToJson(result: unknown, taskId: string, type: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result === undefined ? null : result);
+  } catch (error) {
+    throw new NonRetryableError(`result of task ${taskId} (${type}) is not JSON-serialisable: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (json === undefined) throw new NonRetryableError(`result of task ${taskId} (${type}) is not JSON-serialisable (${typeof result})`);
+  return json;
 }

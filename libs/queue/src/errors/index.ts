@@ -1,1 +1,2 @@
 export * from './queue-errors';
+export * from './redis-errors';

@@ -129,6 +129,27 @@ export class PublishTimeoutError extends QueueError {
   }
 }
 
+/**
+ * A Redis key the library uses holds a value of the wrong type (for example a string where the
+ * queue keeps a list), so a step on it failed with WRONGTYPE; this error replaces Redis' bare
+ * WRONGTYPE reply and names the key. Delete or rename `key` to let the component use it again
+ * (docs/guarantees.md, "Bad input").
+ */
+export class RedisKeyTypeError extends QueueError {
+  constructor(
+    /** The key that holds the wrong type. */
+    readonly key: string,
+    /** The type Redis reports for it (`string`, `list`, `hash`, `set`, `zset`, `stream`). */
+    readonly found: string,
+    /** The type the library keeps there. */
+    readonly expected: string,
+    /** The library step that met it (script or command name). */
+    readonly operation: string,
+  ) {
+    super(`Redis key "${key}" holds a ${found}, expected a ${expected} (${operation}); delete or rename that key`, 'REDIS_KEY_TYPE');
+  }
+}
+
 /** No Redis server could be reached or started (test harness, embedded default). */
 export class RedisUnavailableError extends QueueError {
   constructor(message: string) {
@@ -143,4 +164,33 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   if (Array.isArray(value)) return `an array of ${value.length}`;
   return `a ${typeof value}`;
+}
+
+/**
+ * A write was applied on the Redis master but fewer replicas than the `durability` option asks
+ * for confirmed it within `durability.timeoutMs` (Redis `WAIT`). The message is stored on the
+ * master and normally reaches the replicas later; only a failover before then loses it. Publishing
+ * again with the same id or idempotency key is safe (stored once).
+ */
+export class DurabilityTimeoutError extends QueueError {
+  constructor(
+    /** What was written: `publish`, `completion`, `retry`, `dead letter`, ... */
+    readonly operation: string,
+    /** Where, e.g. `queue "jobs"`. */
+    readonly target: string,
+    readonly replicas: number,
+    /** Replicas that confirmed in time. */
+    readonly acknowledged: number,
+    readonly timeoutMs: number,
+    /** Set when the connection to the master closed before the replicas confirmed (the master may be gone). */
+    readonly connectionLost = false,
+  ) {
+    super(
+      `${operation} on ${target}: stored on the master but ` +
+        (connectionLost
+          ? `the connection closed before ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it (durability); it is lost if the master failed over before they had it`
+          : `only ${acknowledged} of ${replicas} replica${replicas === 1 ? '' : 's'} confirmed it within ${timeoutMs} ms (durability); it survives unless the master fails over before the replicas catch up`),
+      'DURABILITY_TIMEOUT',
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import type { QueueAppConfig } from '../config/config.types';
+import type { DurabilityTimeoutError } from '../errors';
 import { createEventBus } from '../events/create-event-bus';
 import { eventBusPrefix } from '../events/event-bus-options';
 import type { EventBus } from '../events/event-bus';
@@ -24,10 +25,37 @@ export function routesFromConfig(config: QueueAppConfig): RoutingTable {
   return table;
 }
 
+/** `message_queue.durability` for the scheduler's or dispatcher's own writes: timeouts are logged and counted. */
+function durableWrites(config: QueueAppConfig, component: 'scheduler' | 'dispatcher', logger: QueueLogger, metrics?: QueueMetrics) {
+  const { replicas, timeout_ms } = config.message_queue.durability;
+  const log = logger.child(component === 'scheduler' ? `Scheduler:${config.service_name}` : `Dispatcher:${config.service_name}`);
+  return {
+    durability: { replicas, timeoutMs: timeout_ms },
+    onDurabilityTimeout: (error: DurabilityTimeoutError) => {
+      log.warn(error.message);
+      metrics?.durabilityTimeout(component, error.operation);
+    },
+  };
+}
+
 /** The scheduler of a manager: named after the service (replicas of a service share it), not started. */
-export function buildScheduler(config: QueueAppConfig, redis: RedisConnections | null, queues: TaskQueue[], logger: QueueLogger): Scheduler {
+export function buildScheduler(
+  config: QueueAppConfig,
+  redis: RedisConnections | null,
+  queues: TaskQueue[],
+  logger: QueueLogger,
+  metrics?: QueueMetrics,
+): Scheduler {
   return createScheduler({
-    backend: redis ? { type: 'redis', client: redis.take(), prefix: config.redis.key_prefix, queuePrefix: config.redis.key_prefix } : { type: 'memory' },
+    backend: redis
+      ? {
+          type: 'redis',
+          client: redis.take(),
+          prefix: config.redis.key_prefix,
+          queuePrefix: config.redis.key_prefix,
+          ...durableWrites(config, 'scheduler', logger, metrics),
+        }
+      : { type: 'memory' },
     name: config.service_name,
     queues,
     defaultQueue: config.message_queue.queue_name,
@@ -48,11 +76,20 @@ export function buildDispatcher(
   localQueue: string,
   queues: TaskQueue[],
   logger: QueueLogger,
+  metrics?: QueueMetrics,
 ): Dispatcher {
   const d = config.task_dispatcher;
   const dispatcher = createDispatcher({
     service: config.service_name,
-    backend: redis ? { type: 'redis', client: redis.take(), prefix: config.redis.key_prefix, queuePrefix: config.redis.key_prefix } : { type: 'memory', hub },
+    backend: redis
+      ? {
+          type: 'redis',
+          client: redis.take(),
+          prefix: config.redis.key_prefix,
+          queuePrefix: config.redis.key_prefix,
+          ...durableWrites(config, 'dispatcher', logger, metrics),
+        }
+      : { type: 'memory', hub },
     routes: routesFromConfig(config),
     routingEnabled: d.enable_routing,
     localQueue,

@@ -7,7 +7,7 @@ type Register = () => Promise<void> | void;
  * failure of a kept registration also rejects `flush`).
  */
 export class DeferredRegistrations {
-  private readonly pending: Array<() => Promise<void>> = [];
+  private readonly pending: Array<{ run: () => Promise<void>; cancel: (error: unknown) => void }> = [];
   private open = false;
 
   add(register: Register): Promise<void> {
@@ -16,14 +16,17 @@ export class DeferredRegistrations {
       promise = Promise.resolve(register()); // a synchronous failure throws to the caller
     } else {
       promise = new Promise<void>((resolve, reject) => {
-        this.pending.push(async () => {
-          try {
-            await register();
-            resolve();
-          } catch (error) {
-            reject(error);
-            throw error;
-          }
+        this.pending.push({
+          run: async () => {
+            try {
+              await register();
+              resolve();
+            } catch (error) {
+              reject(error);
+              throw error;
+            }
+          },
+          cancel: reject,
         });
       });
     }
@@ -31,9 +34,17 @@ export class DeferredRegistrations {
     return promise;
   }
 
-  /** Runs the kept registrations (also those added meanwhile), then runs later ones at once. */
+  /**
+   * Runs the kept registrations (also those added meanwhile), then runs later ones at once. When
+   * one fails, those after it are not run: they reject with the same error (start is all or nothing).
+   */
   async flush(): Promise<void> {
-    while (this.pending.length > 0) await this.pending.shift()!();
+    try {
+      for (let next = this.pending.shift(); next; next = this.pending.shift()) await next.run();
+    } catch (error) {
+      for (const skipped of this.pending.splice(0)) skipped.cancel(error);
+      throw error;
+    }
     this.open = true;
   }
 }

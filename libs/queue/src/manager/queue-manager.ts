@@ -55,6 +55,7 @@ export class QueueManager {
   private taskScheduler?: Scheduler;
   private currentState: ManagerState = 'created';
   private starting?: Promise<void>;
+  private started?: Promise<void>;
   private stopping?: Promise<ShutdownReport>;
 
   private constructor(
@@ -88,7 +89,7 @@ export class QueueManager {
     if (needsRedis) {
       redis = await RedisConnections.open(config, logger);
       try {
-        report = await checkRedis(redis.clients[0], logger);
+        report = await checkRedis(redis.clients[0], logger, config.redis.key_prefix);
       } catch (error) {
         await redis.close();
         throw error;
@@ -178,7 +179,7 @@ export class QueueManager {
     let dispatcher = this.dispatchers.get(queue);
     if (!dispatcher) {
       this.queue(queue);
-      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues, this.rootLogger);
+      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues, this.rootLogger, this.metrics ?? undefined);
       this.dispatchers.set(queue, dispatcher);
     }
     return dispatcher;
@@ -259,8 +260,21 @@ export class QueueManager {
     return this.scheduler.schedule(task, when);
   }
 
-  /** Registers the handlers kept so far and starts the scheduler. Safe to call twice. */
+  /**
+   * Registers the handlers kept so far and starts the scheduler. Safe to call twice. All or
+   * nothing: when a registration fails (a subscription refused by the ACL user, for example), what
+   * had started is shut down and `start` rejects with that failure; the manager is then stopped.
+   */
   start(): Promise<void> {
+    this.started ??= this.startOnce().catch(async (error: unknown) => {
+      this.logger.error(`start failed, stopping what had started (nothing runs): ${(error as Error).message}`);
+      await this.shutdown({ drainTimeoutMs: 1000 });
+      throw error;
+    });
+    return this.started;
+  }
+
+  private startOnce(): Promise<void> {
     this.starting ??= (async () => {
       this.currentState = 'starting';
       await this.registrations.flush();
@@ -303,7 +317,8 @@ export class QueueManager {
     const buses = buildBuses(c, this.redis, this.metrics, this.rootLogger);
     this.localBus = buses.local;
     this.eventBus = buses.bus;
-    if (c.task_scheduler.enabled && c.message_queue.enabled) this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues, this.rootLogger);
+    if (c.task_scheduler.enabled && c.message_queue.enabled)
+      this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues, this.rootLogger, this.metrics ?? undefined);
   }
 
   private whenStarted(register: () => Promise<void> | void): Promise<void> {

@@ -27,5 +27,9 @@ export function queueOptionsFromConfig(config: QueueAppConfig, name: string): Qu
     idleBlockMs: mq.idle_block_ms,
     publishTimeoutMs: mq.publish_timeout_ms,
     outbox: { enabled: mq.outbox.enabled, maxSize: mq.outbox.max_size },
+    durability: {
+      replicas: o.durability?.replicas ?? mq.durability.replicas,
+      timeoutMs: o.durability?.timeout_ms ?? mq.durability.timeout_ms,
+    },
   };
 }

@@ -1,8 +1,9 @@
 import type { QueueLogger } from '../logger';
 import type Redis from 'ioredis';
 import { Cluster } from 'ioredis';
-import { QueueError } from '../errors';
+import { QueueError, RedisPermissionError } from '../errors';
 import type { RedisClient } from '../redis/redis-connection';
+import { isAclRefusal } from '../redis/permanent-errors';
 
 /** Oldest Redis the queue's Lua commands run on (`LPOP key count` needs 6.2). */
 export const MIN_REDIS_VERSION = '6.2.0';
@@ -10,10 +11,12 @@ export const MIN_REDIS_VERSION = '6.2.0';
 /** What the start-up check found on one node. */
 export interface RedisNodeReport {
   node: string;
-  version: string;
+  /** Null when `INFO` is not allowed (an ACL user without it): the version could not be checked. */
+  version: string | null;
   /** Null when `CONFIG GET` is not allowed (managed Redis): the value could not be checked. */
   maxmemoryPolicy: string | null;
-  aof: boolean;
+  /** Null when `INFO` is not allowed. */
+  aof: boolean | null;
   /** RDB snapshots configured (`save` not empty); null when `CONFIG GET` is not allowed. */
   rdb: boolean | null;
 }
@@ -35,14 +38,22 @@ export class RedisStartupError extends QueueError {
  * Start-up check of every node (every master of a Cluster): reachable (PING), version (at least
  * {@link MIN_REDIS_VERSION}, else {@link RedisStartupError}), `maxmemory-policy` (a warning unless
  * `noeviction`: eviction silently deletes queued messages) and persistence (a warning when neither
- * AOF nor RDB is on: a Redis restart loses every message).
+ * AOF nor RDB is on: a Redis restart loses every message). `INFO` or `CONFIG` refused by the ACL
+ * user (`-@dangerous`) leaves those values unchecked, with a warning. With `keyPrefix`, a script
+ * that reads a key under the prefix and calls TIME checks the permissions every queue needs.
+ * @throws RedisPermissionError when the ACL user may not run scripts, TIME or touch keys under `keyPrefix`
  */
-export async function checkRedis(client: RedisClient, logger: QueueLogger): Promise<RedisCheckReport> {
+export async function checkRedis(client: RedisClient, logger: QueueLogger, keyPrefix?: string): Promise<RedisCheckReport> {
   const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client as Redis];
   const reports = await Promise.all(nodes.map((node) => checkNode(node)));
+  if (keyPrefix !== undefined) await checkPermissions(client, keyPrefix);
   const warnings: string[] = [];
   for (const r of reports) {
-    if (compareVersions(r.version, MIN_REDIS_VERSION) < 0) {
+    if (r.version === null) {
+      warnings.push(
+        `Redis ${r.node}: INFO refused (NOPERM: the ACL user lacks +info); version (${MIN_REDIS_VERSION} or newer needed) and persistence not checked`,
+      );
+    } else if (compareVersions(r.version, MIN_REDIS_VERSION) < 0) {
       throw new RedisStartupError(`Redis ${r.node} runs version ${r.version}; the queue needs ${MIN_REDIS_VERSION} or newer`);
     }
     if (r.maxmemoryPolicy === null) {
@@ -52,7 +63,9 @@ export async function checkRedis(client: RedisClient, logger: QueueLogger): Prom
         `Redis ${r.node}: maxmemory-policy is ${r.maxmemoryPolicy}; under memory pressure Redis will silently delete queued messages. Set it to noeviction`,
       );
     }
-    if (!r.aof && r.rdb === false) {
+    if (r.aof === null) {
+      // INFO refused: already said
+    } else if (!r.aof && r.rdb === false) {
       warnings.push(`Redis ${r.node}: neither AOF nor RDB persistence is on; a Redis restart loses every queued message (appendonly yes is recommended)`);
     } else if (!r.aof) {
       warnings.push(`Redis ${r.node}: AOF is off; a crash loses messages written since the last RDB snapshot (appendonly yes is recommended)`);
@@ -61,7 +74,7 @@ export async function checkRedis(client: RedisClient, logger: QueueLogger): Prom
   for (const w of warnings) logger.warn(w);
   for (const r of reports)
     logger.log(
-      `Redis ${r.node}: version ${r.version}, maxmemory-policy ${r.maxmemoryPolicy ?? 'unknown'}, aof ${r.aof ? 'on' : 'off'}, rdb ${r.rdb === null ? 'unknown' : r.rdb ? 'on' : 'off'}`,
+      `Redis ${r.node}: version ${r.version ?? 'unknown'}, maxmemory-policy ${r.maxmemoryPolicy ?? 'unknown'}, aof ${r.aof === null ? 'unknown' : r.aof ? 'on' : 'off'}, rdb ${r.rdb === null ? 'unknown' : r.rdb ? 'on' : 'off'}`,
     );
   return { nodes: reports, warnings };
 }
@@ -69,8 +82,16 @@ export async function checkRedis(client: RedisClient, logger: QueueLogger): Prom
 async function checkNode(node: Redis): Promise<RedisNodeReport> {
   const name = `${node.options.host ?? '?'}:${node.options.port ?? '?'}`;
   await node.ping();
-  const server = parseInfo(await node.info('server'));
-  const persistence = parseInfo(await node.info('persistence'));
+  const info = async (section: string): Promise<Record<string, string> | null> => {
+    try {
+      return parseInfo(await node.info(section));
+    } catch (error) {
+      if (isAclRefusal(error)) return null;
+      throw error;
+    }
+  };
+  const server = await info('server');
+  const persistence = await info('persistence');
   const config = async (key: string): Promise<string | null> => {
     try {
       const reply = (await node.config('GET', key)) as string[];
@@ -82,13 +103,30 @@ async function checkNode(node: Redis): Promise<RedisNodeReport> {
   const save = await config('save');
   return {
     node: name,
-    version: server.redis_version ?? '0.0.0',
+    version: server ? (server.redis_version ?? '0.0.0') : null,
     maxmemoryPolicy: await config('maxmemory-policy'),
-    aof: persistence.aof_enabled === '1',
+    aof: persistence ? persistence.aof_enabled === '1' : null,
     rdb: save === null ? null : save.trim().length > 0,
   };
 }
 
+const PROBE = "redis.call('TIME') return redis.call('EXISTS', KEYS[1])";
+
+/** A script like the queue's (TIME, a key under the prefix): refused means the ACL rule is too narrow. */
+async function checkPermissions(client: RedisClient, keyPrefix: string): Promise<void> {
+  const key = `${keyPrefix}:{acl-check}:probe`;
+  try {
+    await client.eval(PROBE, 1, key);
+  } catch (error) {
+    if (!isAclRefusal(error)) throw error;
+    const reason = (error as Error).message.split('\n')[0];
+    throw new RedisPermissionError(
+      `Redis: the ACL user may not run the queue's scripts on keys under "${keyPrefix}:" (EVAL with TIME and EXISTS ${key}: ${reason}); ` +
+        `grant ~${keyPrefix}:* &${keyPrefix}:* +@read +@write +@scripting +@pubsub +@connection +time (docs/security.md)`,
+      'NOPERM',
+    );
+  }
+}
 function parseInfo(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {

@@ -1,7 +1,9 @@
+import { RedisPermanentError } from '../errors';
 import type { QueueLogger } from '../logger';
 import type { QueueAppConfig } from '../config/config.types';
 import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
+import type { RedisTlsOption } from '../redis/redis-tls';
 import { RedisStartupError } from './redis-checks';
 
 /** Connection options for `createRedisClient` from the `redis` section (credentials merged into `url` when it has none). */
@@ -21,13 +23,19 @@ export function redisConnectionOptions(config: QueueAppConfig, role = 'commands'
     db: r.db,
     username: r.username,
     password: r.password,
-    tls: r.tls,
+    tls: tlsOption(r.tls),
     sentinels: r.sentinels,
     sentinelName: r.sentinel_name,
     clusterNodes: r.cluster_nodes,
     connectTimeoutMs: r.connect_timeout_ms,
     connectionName: `${config.service_name}:${role}`,
   };
+}
+
+/** `redis.tls` in the connection's terms (camelCase keys). */
+function tlsOption(tls: QueueAppConfig['redis']['tls']): RedisTlsOption {
+  if (typeof tls === 'boolean') return tls;
+  return { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.reject_unauthorized };
 }
 
 /**
@@ -46,7 +54,11 @@ export class RedisConnections {
     readonly outageLog: RedisOutageLog,
   ) {}
 
-  /** Opens `pool.size` connections and waits until they are ready (`connect_timeout_ms`). @throws RedisStartupError */
+  /**
+   * Opens `pool.size` connections and waits until they are ready (`connect_timeout_ms`).
+   * @throws RedisAuthError, RedisTlsError, RedisPermissionError at once when Redis refuses for good
+   * @throws RedisStartupError when Redis does not answer within `connect_timeout_ms`
+   */
   static async open(config: QueueAppConfig, logger: QueueLogger): Promise<RedisConnections> {
     const options = redisConnectionOptions(config);
     const description = describeRedis(options);
@@ -59,8 +71,10 @@ export class RedisConnections {
     for (const client of clients) client.on('error', remember);
     try {
       await Promise.all(clients.map((c) => waitUntilReady(c, config.redis.connect_timeout_ms)));
-    } catch {
+    } catch (error) {
       clients.forEach((c) => c.disconnect());
+      // wrong credentials, a certificate problem: known at once, said as such
+      if (error instanceof RedisPermanentError) throw error;
       throw new RedisStartupError(
         `Redis ${description} not reachable within ${config.redis.connect_timeout_ms} ms (redis.connect_timeout_ms)${lastError ? `: ${lastError}` : ''}`,
       );

@@ -62,6 +62,7 @@ export class QueueMetrics {
   private readonly duration: Histogram<'queue' | 'task_type' | 'outcome'>;
   private readonly wait: Histogram<'queue' | 'task_type' | 'priority'>;
   private readonly events: Record<'published' | 'received', Counter<'bus' | 'channel'>>;
+  private readonly durabilityTimeouts: Counter<'component' | 'operation'>;
   private source?: () => Promise<MetricsSnapshot>;
   private pending?: { at: number; promise: Promise<MetricsSnapshot | null> };
 
@@ -101,6 +102,11 @@ export class QueueMetrics {
       published: counter('events_published_total', 'Events published.', ['bus', 'channel']),
       received: counter('events_received_total', 'Event deliveries to handlers in this process (one per handler).', ['bus', 'channel']),
     };
+    this.durabilityTimeouts = counter(
+      'durability_timeouts_total',
+      'Writes applied on the master that fewer replicas than `durability.replicas` confirmed in time (WAIT); component "queue:<name>", "scheduler" or "dispatcher".',
+      ['component', 'operation'],
+    );
     this.defineGauges(p, registry);
     this.queueObserver = this.observer();
   }
@@ -116,6 +122,11 @@ export class QueueMetrics {
 
   eventReceived(bus: string, channel: string): void {
     this.events.received.inc({ bus, channel: this.channels.value(channel) });
+  }
+
+  /** A write the replicas did not confirm within `durability.timeout_ms` (component `queue:<name>`, `scheduler`, `dispatcher`). */
+  durabilityTimeout(component: string, operation: string): void {
+    this.durabilityTimeouts.inc({ component, operation });
   }
 
   /** The exposition text (Prometheus text format 0.0.4), with a fresh snapshot for the gauges. */
@@ -144,6 +155,7 @@ export class QueueMetrics {
         if (outcome === 'dead') this.deadLettered.inc({ queue, task_type: labels.task_type, outcome: 'failed' });
       },
       rejected: (queue, type) => this.deadLettered.inc({ queue, task_type: this.types.value(type), outcome: 'rejected' }),
+      durabilityTimeout: (queue, operation) => this.durabilityTimeout(`queue:${queue}`, operation),
     };
   }
 

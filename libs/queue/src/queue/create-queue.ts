@@ -1,4 +1,5 @@
-import type { QueueLogger } from '../logger';
+import type { DurabilityTimeoutError } from '../errors';
+import { loggerFor, QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { MemoryQueueStore } from './memory/memory-queue-store';
 import { QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
@@ -37,12 +38,23 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
           name: resolved.name,
           limits,
           deadLetterEnabled: resolved.deadLetter.enabled,
+          durability: resolved.durability,
+          onDurabilityTimeout: durabilityReporter(resolved.name, options.observer, options.logger),
         });
   const outbox =
     options.backend.type === 'redis' && resolved.outbox.enabled
       ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch), options.logger)
       : undefined;
   return new StoreBackedQueue(store, resolved, options.observer, outbox, options.logger);
+}
+
+/** Logs and counts a worker-side write the replicas did not confirm in time (publishes reject instead). */
+function durabilityReporter(queue: string, observer: QueueObserver | undefined, logger: QueueLogger | undefined): (error: DurabilityTimeoutError) => void {
+  const log = loggerFor(`Queue:${queue}`, logger);
+  return (error) => {
+    log.warn(error.message);
+    observer?.durabilityTimeout?.(queue, error.operation);
+  };
 }
 
 function storeLimits(o: ResolvedQueueOptions): StoreLimits {

@@ -1,5 +1,6 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
+import type { DurabilityOptions } from '../redis/durable-writes';
 import type { RedisClient } from '../redis/redis-connection';
 import { checkQueueName } from '../util/fields';
 import { createQueue } from './create-queue';
@@ -22,7 +23,7 @@ export class QueueDirectory {
   constructor(
     queues: readonly TaskQueue[] | undefined,
     private readonly owner: string,
-    private readonly redis?: { client: RedisClient; prefix?: string; logger?: QueueLogger },
+    private readonly redis?: { client: RedisClient; prefix?: string; logger?: QueueLogger; durability?: DurabilityOptions },
   ) {
     for (const [i, q] of (queues ?? []).entries()) {
       if (!q || typeof q.publish !== 'function' || typeof q.publishBatch !== 'function') throw new QueueConfigError(`${owner}.queues[${i}]`, q, 'a TaskQueue');
@@ -38,7 +39,12 @@ export class QueueDirectory {
       throw new InvalidOptionError(path, name, `one of the queues given to the ${this.owner} (${[...this.given.keys()].join(', ') || 'none'})`);
     }
     checkQueueName(name, path, InvalidOptionError);
-    const opened = createQueue({ name, backend: { type: 'redis', client: this.redis.client, prefix: this.redis.prefix }, logger: this.redis.logger });
+    const opened = createQueue({
+      name,
+      backend: { type: 'redis', client: this.redis.client, prefix: this.redis.prefix },
+      logger: this.redis.logger,
+      durability: this.redis.durability,
+    });
     this.owned.set(name, opened);
     return opened;
   }

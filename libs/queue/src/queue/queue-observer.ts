@@ -12,4 +12,10 @@ export interface QueueObserver {
   finished?(queue: string, type: string, priority: Priority, outcome: 'completed' | 'retried' | 'dead' | 'dropped', durationMs: number): void;
   /** A message was dead-lettered without running (invalid entry, no handler). */
   rejected?(queue: string, type: string | null, reason: string): void;
+  /**
+   * A completion, retry or dead letter was applied on the master but fewer replicas than the
+   * queue's `durability` asks for confirmed it in time (`operation`: `completion`, `retry`,
+   * `dead letter`, `drop`).
+   */
+  durabilityTimeout?(queue: string, operation: string): void;
 }

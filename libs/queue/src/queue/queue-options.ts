@@ -57,6 +57,15 @@ export interface QueueOptions {
   publishTimeoutMs?: number;
   /** Backup producer (Redis backend): while Redis is unreachable, publishes wait in a bounded in-process outbox (default off, 10 000 messages). */
   outbox?: { enabled?: boolean; maxSize?: number };
+  /**
+   * Replication before acknowledging (Redis backend; accepted and ignored in memory): every
+   * publish, completion, retry and dead-letter write waits until `replicas` replicas have it
+   * (Redis `WAIT`, on a Cluster on the node owning the queue), at most `timeoutMs` (default
+   * `{ replicas: 0, timeoutMs: 1000 }`: no wait). A publish whose replicas do not confirm in time
+   * fails with DurabilityTimeoutError; a worker-side write is logged and counted
+   * (`mq_durability_timeouts_total`). See docs/guarantees.md.
+   */
+  durability?: { replicas?: number; timeoutMs?: number };
 }
 
 export interface ResolvedQueueOptions {
@@ -76,6 +85,7 @@ export interface ResolvedQueueOptions {
   idleBlockMs: number;
   publishTimeoutMs: number;
   outbox: { enabled: boolean; maxSize: number };
+  durability: { replicas: number; timeoutMs: number };
 }
 
 export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
@@ -99,6 +109,8 @@ export const QUEUE_FIELDS = {
   outboxMaxSize: () => intField(1),
   deadLetterMaxSize: () => intField(1),
   completedCount: () => intField(0),
+  durabilityReplicas: () => intField(0, 100),
+  durabilityTimeoutMs: () => intField(1, 600_000),
 };
 
 /** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
@@ -110,6 +122,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
   const dl = options.deadLetter ?? {};
   const retention = options.completedRetention ?? {};
   const outbox = options.outbox ?? {};
+  const durability = options.durability ?? {};
   return {
     name,
     concurrency: opt('concurrency', QUEUE_FIELDS.concurrency().default(4), options.concurrency),
@@ -141,6 +154,10 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
     outbox: {
       enabled: opt('outbox.enabled', boolField().default(false), outbox.enabled),
       maxSize: opt('outbox.maxSize', QUEUE_FIELDS.outboxMaxSize().default(10_000), outbox.maxSize),
+    },
+    durability: {
+      replicas: opt('durability.replicas', QUEUE_FIELDS.durabilityReplicas().default(0), durability.replicas),
+      timeoutMs: opt('durability.timeoutMs', QUEUE_FIELDS.durabilityTimeoutMs().default(1000), durability.timeoutMs),
     },
   };
 }

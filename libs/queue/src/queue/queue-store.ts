@@ -48,6 +48,8 @@ export interface FetchResult {
    * (0 = critical). 0 when paused. The worker learns from it whether messages it holds are outranked.
    */
   tiersLeft: number;
+  /** Keys of tier lists that hold the wrong Redis type: the fetch skipped them (absent when none). */
+  brokenTiers?: string[];
 }
 
 export interface WakeFetch {

@@ -1,5 +1,6 @@
 import { LeaseLostError, QueueClosedError } from '../errors';
 import { isNonRetryable, recordError } from '../util/error-record';
+import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff, sleep } from '../util/retry';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
@@ -20,6 +21,13 @@ const GOLDEN_RATIO = 0.6180339887498949;
  * more starts per look, as many as fit in this much handler time per slot.
  */
 const PREEMPT_WINDOW_MS = 0.5;
+/**
+ * How long what the newest fetch reply said about the store counts as current for starting
+ * messages a higher tier could outrank (ms after the reply arrived). Past it, a freed slot looks at
+ * the store again before it starts one, so a higher-tier message published while handlers run waits
+ * for about one handler duration, not two (see mayStart).
+ */
+const FRESH_MS = 2;
 
 interface HandlerSlot {
   fn: TaskHandler;
@@ -74,6 +82,10 @@ export class QueueWorker {
    */
   private outrankableStarts = 0;
   private checkedAt = 0;
+  /** `outrankableStarts` when the newest fetch was sent (a look already on its way since the last start). */
+  private lookSentAt = -1;
+  /** When (performance clock, ms) the newest fetch reply arrived: what it said stays current for FRESH_MS. */
+  private replyAt = -Infinity;
   /** Paused as far as this process knows (its own pause() at once; other processes' through fetch replies). */
   private paused = false;
   /** Bumped by pause()/resume(): a fetch reply sent before the latest of them does not overrule it. */
@@ -87,6 +99,12 @@ export class QueueWorker {
   private startedAt = 0;
   private slotWaiter?: () => void;
   private renewTimer?: NodeJS.Timeout;
+  /** Tier lists the last fetch reported as holding the wrong type (logged once per change). */
+  private brokenTiers = '';
+  /** Fetch failures: logged once, repeats counted until a fetch works. */
+  private readonly fetchFailures: RepeatedFailureLog;
+  /** Failures of fail/release/dead-letter steps: logged once, repeats counted until one works. */
+  private readonly updateFailures: RepeatedFailureLog;
 
   constructor(
     private readonly store: QueueStore,
@@ -96,6 +114,16 @@ export class QueueWorker {
   ) {
     this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.strict = options.scheduling.mode === 'strict';
+    this.fetchFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'fetch',
+    );
+    this.updateFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'queue update',
+    );
     this.acks = new CompletionBatcher(
       (batch) => store.complete(batch),
       (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
@@ -186,14 +214,17 @@ export class QueueWorker {
       try {
         const free = this.holdLimit() - this.held.size;
         if (free <= 0 && this.strict && this.hasOutranked()) {
-          // The hold is full and a higher tier waits in the store: make room for it.
-          await this.releaseWaiting((tier) => tier > this.storeTop);
+          // The hold is full and a higher tier waits in the store: make room for it. The release
+          // is not awaited: the fetch that follows goes out on the same connection behind it (the
+          // Redis store), so the higher-tier message is taken one round trip after the look saw it.
+          void this.releaseWaiting((tier) => tier > this.storeTop);
           continue;
         }
         const wanted = Math.max(0, Math.min(free, this.options.prefetch));
         // A fetch is also the look at the store that lets held runs start (startBudget, storeTop).
         if ((wanted > 0 && !drained) || this.needsCheck()) {
           const sentAt = this.outrankableStarts;
+          this.lookSentAt = sentAt;
           const epoch = this.pauseEpoch;
           const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor).then((result) => {
             this.acceptFetched(result, sentAt, epoch);
@@ -202,6 +233,7 @@ export class QueueWorker {
           this.fetching = fetching;
           const result = await fetching.finally(() => (this.fetching = undefined));
           backoff.succeeded();
+          this.fetchRecovered();
           drained = result.paused || result.deliveries.length < wanted ? result : null;
           continue;
         }
@@ -221,6 +253,7 @@ export class QueueWorker {
         const precise = last.nextWakeMs !== null && last.nextWakeMs < idleCap;
         const wait = precise ? Math.max(5, last.nextWakeMs!) : idleCap;
         const sentAt = this.outrankableStarts;
+        this.lookSentAt = sentAt;
         const epoch = this.pauseEpoch;
         const woke = await this.store.waitForWork(wait, {
           precise,
@@ -230,12 +263,13 @@ export class QueueWorker {
           random: this.weightedCursor,
           onResult: (result) => this.acceptFetched(result, sentAt, epoch),
         });
+        this.fetchRecovered();
         drained = woke && (woke.result.paused || woke.result.deliveries.length < woke.max) ? woke.result : null;
       } catch (error) {
         drained = null;
         if (this.closing) break;
         const pause = backoff.failed();
-        this.logger.error(`fetch failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        this.fetchFailed(error, pause);
         await sleep(pause);
       }
     }
@@ -246,6 +280,7 @@ export class QueueWorker {
    * says about the store (paused, tiers left), then its deliveries.
    */
   private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
+    this.noteBrokenTiers(result.brokenTiers);
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
     // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
     if (epoch === this.pauseEpoch && result.paused !== this.paused) {
@@ -253,6 +288,7 @@ export class QueueWorker {
       if (this.paused) void this.releaseWaiting(() => true);
     }
     this.checkedAt = Math.max(this.checkedAt, sentAt);
+    this.replyAt = performance.now();
     const rising = result.tiersLeft & ~this.storeTiers;
     this.storeTiers = result.tiersLeft;
     this.storeTop = lowestBit(result.tiersLeft);
@@ -271,15 +307,45 @@ export class QueueWorker {
     this.pump();
   }
 
-  /** A free slot has a waiting run that may not start until the worker looks at the store again. */
+  private fetchFailed(error: unknown, pause: number): void {
+    const message = (error as Error).message;
+    this.fetchFailures.failed(message, `fetch failed (retrying in ${pause} ms, repeats not logged): ${message}`);
+  }
+
+  private fetchRecovered(): void {
+    this.fetchFailures.succeeded();
+  }
+
+  /** Logs once per change which tier lists hold the wrong Redis type (the fetch skips them). */
+  private noteBrokenTiers(keys: string[] | undefined): void {
+    const now = (keys ?? []).join(', ');
+    if (now === this.brokenTiers) return;
+    this.brokenTiers = now;
+    if (now)
+      this.logger.error(
+        `tier list(s) ${now} hold the wrong Redis type: skipped (other tiers are served; new messages for them go to another tier); delete or rename the key(s)`,
+      );
+    else this.logger.log('every tier list is usable again');
+  }
+
+  /**
+   * A free slot has a waiting run that may not start until the worker looks at the store again; or
+   * (handlers shorter than FRESH_MS on average) the start budget is spent and no look went out since
+   * the last start: the look is sent now, while the handlers run, so its reply is there (and still
+   * current) when a slot frees, and short handlers do not wait a round trip per start.
+   */
   private needsCheck(): boolean {
     if (this.paused || this.waitingCount === 0) return false;
+    let outrankableWaits = false;
     for (const slot of this.handlers.values()) {
-      if (slot.running >= slot.concurrency) continue;
       const tier = slot.waiting.findIndex((list) => list.length > 0);
-      if (tier >= 0 && !this.mayStart(tier)) return true;
+      if (tier < 0) continue;
+      if (tier > 0) outrankableWaits = true;
+      if (slot.running < slot.concurrency && !this.mayStart(tier)) return true;
     }
-    return false;
+    return (
+      outrankableWaits && this.avgRunMs < FRESH_MS && this.lookSentAt < this.outrankableStarts && this.outrankableStarts - this.checkedAt >= this.startBudget()
+    );
   }
 
   /** Strict mode: some waiting run is of a lower tier than the highest one with ready messages in the store. */
@@ -295,7 +361,7 @@ export class QueueWorker {
     if (this.closing || this.paused) return false;
     if (tier === 0) return true;
     if (this.strict && tier > this.storeTop) return false;
-    return this.outrankableStarts - this.checkedAt < this.startBudget();
+    return this.outrankableStarts - this.checkedAt < this.startBudget() && performance.now() - this.replyAt <= FRESH_MS;
   }
 
   /**
@@ -478,7 +544,13 @@ export class QueueWorker {
   }
 
   private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error) => this.logger.error(`queue update failed: ${(error as Error).message}`));
+    const tracked = promise.then(
+      () => this.updateFailures.succeeded(),
+      (error) => {
+        const message = (error as Error).message;
+        this.updateFailures.failed(message, `queue update failed (repeats not logged): ${message}`);
+      },
+    );
     this.pendingFails.add(tracked);
     void tracked.finally(() => this.pendingFails.delete(tracked));
   }

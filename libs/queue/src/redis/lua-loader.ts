@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
+import { RedisKeyTypeError } from '../errors';
 import type { RedisClient } from './redis-connection';
 
 /** Includes every script may use (`now`, ...), beside this file: `redis/lua/includes/`. */
@@ -13,6 +14,8 @@ export const SHARED_LUA_INCLUDES = join(__dirname, 'lua', 'includes');
  */
 export class LuaCommands<Name extends string> {
   private readonly sources = new Map<Name, string>();
+  /** Per script, the Redis type its header declares for each KEYS index (see {@link declaredKeyTypes}). */
+  private readonly keyTypes = new Map<Name, KeyTypeRule[]>();
 
   constructor(
     private readonly dir: string,
@@ -20,7 +23,11 @@ export class LuaCommands<Name extends string> {
     /** Prefix of the command names on the client, so libraries do not clash. */
     private readonly prefix: string,
   ) {
-    for (const name of names) this.sources.set(name, this.read(join(dir, `${name}.lua`)));
+    for (const name of names) {
+      const source = this.read(join(dir, `${name}.lua`));
+      this.sources.set(name, source);
+      this.keyTypes.set(name, declaredKeyTypes(source));
+    }
   }
 
   /** Defines every command on the client (idempotent). */
@@ -33,10 +40,28 @@ export class LuaCommands<Name extends string> {
     }
   }
 
-  /** Runs a command: KEYS then ARGV. */
+  /**
+   * Runs a command: KEYS then ARGV. A WRONGTYPE failure becomes {@link RedisKeyTypeError} naming
+   * the key (see {@link explain}).
+   */
   run<T = unknown>(client: RedisClient, name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<T> {
     const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[this.commandName(name)];
-    return fn.call(client, keys.length, ...keys, ...args);
+    return fn.call(client, keys.length, ...keys, ...args).catch((error: unknown) => this.explain(client, name, keys, error));
+  }
+
+  /**
+   * Rethrows `error`; a WRONGTYPE reply is replaced by {@link RedisKeyTypeError} for the first key
+   * whose type (TYPE) differs from what the script's header declares. Other errors, and a
+   * WRONGTYPE whose key cannot be found (it changed meanwhile), are rethrown as they are.
+   */
+  async explain(client: RedisClient, name: Name, keys: readonly string[], error: unknown): Promise<never> {
+    if (!(error instanceof Error) || !error.message.includes('WRONGTYPE')) throw error;
+    const rules = this.keyTypes.get(name) ?? [];
+    const checks = keys.map((key, i) => ({ key, expected: expectedType(rules, i + 1) })).filter((c) => c.expected !== undefined);
+    const found = await Promise.all(checks.map((c) => (client.type(c.key) as Promise<string>).catch(() => 'none')));
+    const bad = checks.findIndex((c, i) => found[i] !== 'none' && found[i] !== c.expected);
+    if (bad < 0) throw error;
+    throw new RedisKeyTypeError(checks[bad].key, found[bad], checks[bad].expected!, `script ${this.prefix} ${name}`);
   }
 
   /** Adds a command to a pipeline (the client that made the pipeline must have `install`ed them). */
@@ -77,4 +102,45 @@ export class LuaCommands<Name extends string> {
         : `Lua include "${name}" exists twice: ${found.join(' and ')} (keep one)`,
     );
   }
+}
+
+/** KEYS[from..to] (to null: open-ended) hold a Redis `type`. */
+interface KeyTypeRule {
+  from: number;
+  to: number | null;
+  type: string;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  list: 'list',
+  lists: 'list',
+  hash: 'hash',
+  zset: 'zset',
+  set: 'set',
+  stream: 'stream',
+  string: 'string',
+  strings: 'string',
+};
+
+/**
+ * The key types a script header declares: on each `KEYS[n]` / `KEYS[a..b]` / `KEYS[a..]` line of the
+ * opening comment, the first word naming a Redis type (`list`, `lists`, `hash`, `zset`, `set`,
+ * `stream`, `string`). Lines without one declare nothing (their keys are not checked).
+ */
+export function declaredKeyTypes(source: string): KeyTypeRule[] {
+  const header = source.slice(0, Math.max(0, source.indexOf(']]')));
+  const rules: KeyTypeRule[] = [];
+  for (const line of header.split('\n')) {
+    const m = /^\s*KEYS\[(\d+)(?:\.\.(\d*))?\]\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const word = m[3].split(/[^a-z]+/).find((w) => TYPE_WORDS[w] !== undefined);
+    if (!word) continue;
+    const from = Number(m[1]);
+    rules.push({ from, to: m[2] === undefined ? from : m[2] === '' ? null : Number(m[2]), type: TYPE_WORDS[word] });
+  }
+  return rules;
+}
+
+function expectedType(rules: KeyTypeRule[], index: number): string | undefined {
+  return rules.find((r) => index >= r.from && (r.to === null || index <= r.to))?.type;
 }

@@ -56,7 +56,8 @@ describe('RedisOutageLog', () => {
     const log = RedisOutageLog.of(client)!;
     expect(log.description).toBe('redis://user:***@127.0.0.1:1/1');
     expect(RedisOutageLog.of(dup)).toBe(log);
-    expect(dup.listenerCount('error')).toBe(1);
+    // the outage log's listener and the one that stops a client on a permanent error (permanent-errors.ts)
+    expect(dup.listenerCount('error')).toBe(2);
     client.disconnect();
     dup.disconnect();
   });
@@ -65,7 +66,7 @@ describe('RedisOutageLog', () => {
     const own = new Redis({ lazyConnect: true, host: '127.0.0.1', port: 6390, db: 3, password: 'pw' });
     const dup = duplicateClient(own);
     expect(own.listenerCount('error')).toBe(0);
-    expect(dup.listenerCount('error')).toBe(1);
+    expect(dup.listenerCount('error')).toBe(2);
     expect(RedisOutageLog.of(dup)!.description).toBe('redis://127.0.0.1:6390/3');
     expect(RedisOutageLog.of(duplicateClient(own))).toBe(RedisOutageLog.of(dup));
     dup.disconnect();

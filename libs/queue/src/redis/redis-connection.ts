@@ -1,6 +1,9 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
-import { QueueConfigError } from '../errors';
+import { QueueConfigError, RedisKeyTypeError, RedisPermanentError } from '../errors';
+import { clusterClientOptions } from './cluster-options';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
+import { permanentErrorOf, stopOnPermanentError } from './permanent-errors';
+import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -17,7 +20,12 @@ export interface RedisConnectionOptions {
   db?: number;
   username?: string;
   password?: string;
-  tls?: boolean;
+  /**
+   * TLS for every connection (the server, the Sentinels and the master they name, every Cluster
+   * node): `true`, or CA / client certificate / key / servername ({@link RedisTlsSettings}).
+   * A `rediss://` URL turns it on as `true` would.
+   */
+  tls?: RedisTlsOption;
   /** Sentinel nodes; with `sentinelName` (the master group name). */
   sentinels?: Array<{ host: string; port: number }>;
   sentinelName?: string;
@@ -40,7 +48,8 @@ export interface RedisConnectionOptions {
  */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
   const client = newClient(options);
-  return (options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger)).watch(client);
+  const log = options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger);
+  return stopOnPermanentError(log.watch(client), log.description);
 }
 
 function newClient(options: RedisConnectionOptions): RedisClient {
@@ -51,10 +60,12 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     connectionName: options.connectionName ?? 'meeting-queue',
     retryStrategy: (times) => Math.min(50 * times, 2000),
   };
+  const tls = tlsConnectionOptions(options.tls);
   if (options.clusterNodes?.length) {
     return new Redis.Cluster(options.clusterNodes, {
-      redisOptions: { ...base, username: options.username, password: options.password, tls: options.tls ? {} : undefined },
-      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+      ...clusterClientOptions({ ...base, username: options.username, password: options.password, tls }),
+      // with TLS the certificate is checked against the name given, not an address ioredis resolved
+      ...(tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
     });
   }
   if (options.sentinels?.length) {
@@ -67,12 +78,18 @@ function newClient(options: RedisConnectionOptions): RedisClient {
       password: options.password,
       sentinelPassword: options.password,
       db: options.db ?? 0,
-      tls: options.tls ? {} : undefined,
+      // the master (and replicas) the Sentinels name, and the Sentinels themselves
+      tls,
+      enableTLSForSentinelMode: !!tls,
+      sentinelTLS: tls,
+      // after a manual failover the old master stays up as a replica: reconnect to ask the Sentinels
+      reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     });
   }
   if (options.url) {
     if (!/^rediss?:\/\//.test(options.url)) throw new QueueConfigError('redis.url', maskRedisUrl(options.url), 'a redis:// or rediss:// URL');
-    return new Redis(options.url, { ...base, ...(options.tls ? { tls: {} } : {}) });
+    const urlTls = tls ?? (options.url.startsWith('rediss://') ? {} : undefined);
+    return new Redis(options.url, { ...base, ...(urlTls ? { tls: urlTls } : {}) });
   }
   return new Redis({
     ...base,
@@ -81,7 +98,7 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     db: options.db ?? 0,
     username: options.username,
     password: options.password,
-    tls: options.tls ? {} : undefined,
+    tls,
   });
 }
 
@@ -92,7 +109,8 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  * from {@link createRedisClient}.
  */
 export function duplicateClient(client: RedisClient): RedisClient {
-  return RedisOutageLog.forClient(client).watch(client.duplicate());
+  const log = RedisOutageLog.forClient(client);
+  return stopOnPermanentError(log.watch(client.duplicate()), log.description);
 }
 
 /** `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or shown. */
@@ -105,12 +123,18 @@ export function describeRedis(options: RedisConnectionOptions): string {
   if (options.clusterNodes?.length) return `cluster ${options.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   if (options.sentinels?.length) return `sentinel ${options.sentinelName} via ${options.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
   if (options.url) return maskRedisUrl(options.url);
-  return `redis://${options.host ?? '127.0.0.1'}:${options.port ?? 6379}/${options.db ?? 0}`;
+  return `redis${options.tls ? 's' : ''}://${options.host ?? '127.0.0.1'}:${options.port ?? 6379}/${options.db ?? 0}`;
 }
 
-/** Resolves when the client is ready (or rejects after `timeoutMs`). */
+/**
+ * Resolves when the client is ready; rejects after `timeoutMs`, or at once with the typed error
+ * (`RedisAuthError`, `RedisPermissionError`, `RedisTlsError`) when the client met one that
+ * retrying cannot cure (clients made by {@link createRedisClient} or {@link duplicateClient}).
+ */
 export async function waitUntilReady(client: RedisClient, timeoutMs = 10_000): Promise<void> {
   if (client.status === 'ready') return;
+  const known = permanentErrorOf(client);
+  if (known) throw known;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -120,11 +144,17 @@ export async function waitUntilReady(client: RedisClient, timeoutMs = 10_000): P
       cleanup();
       resolve();
     };
+    const onPermanent = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
     const cleanup = () => {
       clearTimeout(timer);
       client.off('ready', onReady);
+      client.off('permanent-error', onPermanent);
     };
     client.on('ready', onReady);
+    client.on('permanent-error', onPermanent);
   });
 }
 
@@ -132,7 +162,8 @@ const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY
 
 /** Whether a failed command means "Redis unreachable for now" (keep and retry) rather than a bad request (reject). */
 export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  if (!(error instanceof Error) || error instanceof RedisPermanentError) return false;
+  if (error instanceof RedisKeyTypeError) return false; // a command's own error, explained (lua-loader)
   if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
   return true;
 }

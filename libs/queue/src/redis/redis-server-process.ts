@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -15,6 +15,17 @@ export interface RedisServerOptions {
   port?: number;
   /** Data directory (default: a new temp dir, removed by `cleanup`). */
   dir?: string;
+  /**
+   * Text of a config file, written to `<dir>/server.conf` and given as the first argument (a
+   * `--sentinel` process needs a config file it can rewrite).
+   */
+  config?: string;
+  /**
+   * TLS only: the server listens with `--tls-port <port> --port 0` using these PEM files, and asks
+   * clients for a certificate signed by `ca` unless `authClients` is false. `client` (cert and key
+   * PEM files) is what the harness's own probe presents.
+   */
+  tls?: { cert: string; key: string; ca: string; authClients?: boolean; client?: { cert: string; key: string } };
 }
 
 /** Path of `redis-server` on PATH (or REDIS_SERVER_BIN), or null. */
@@ -79,7 +90,10 @@ export class RedisServerProcess {
   }
 
   get url(): string {
-    return this.options.password ? `redis://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}` : `redis://${this.host}:${this.port}`;
+    const scheme = this.options.tls ? 'rediss' : 'redis';
+    return this.options.password
+      ? `${scheme}://:${encodeURIComponent(this.options.password)}@${this.host}:${this.port}`
+      : `${scheme}://${this.host}:${this.port}`;
   }
 
   get running(): boolean {
@@ -89,9 +103,15 @@ export class RedisServerProcess {
   /** Starts the server (again) with the same port, data dir and options. */
   async restart(): Promise<void> {
     if (this.running) return;
+    const configFile = join(this.dir, 'server.conf');
+    if (this.options.config !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.options.config);
+    const tls = this.options.tls;
     const args = [
-      '--port',
-      String(this.port),
+      ...(this.options.config !== undefined ? [configFile] : []),
+      ...(tls
+        ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca]
+        : ['--port', String(this.port)]),
+      ...(tls ? ['--tls-auth-clients', tls.authClients === false ? 'no' : 'yes'] : []),
       '--bind',
       this.host,
       '--dir',
@@ -121,6 +141,16 @@ export class RedisServerProcess {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP: the process stops answering (and replicating) until {@link thaw}; its sockets stay open. */
+  async freeze(): Promise<void> {
+    if (this.running) this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link freeze}. */
+  async thaw(): Promise<void> {
+    if (this.running) this.child?.kill('SIGCONT');
+  }
+
   /** SIGTERM: a clean shutdown. */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
@@ -138,10 +168,23 @@ export class RedisServerProcess {
   client(): Redis {
     // disconnectTimeout: ioredis keeps a fallback timer that only a later socket 'close' clears;
     // a socket already closed by a killed server would keep the test process alive for 2 s.
-    const client = new Redis(this.url, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(n * 50, 500), disconnectTimeout: 50 });
+    const client = new Redis(this.url, {
+      maxRetriesPerRequest: null,
+      retryStrategy: (n) => Math.min(n * 50, 500),
+      disconnectTimeout: 50,
+      ...(this.options.tls ? { tls: this.tlsClientOptions() } : {}),
+    });
     this.clients.add(client);
     client.once('end', () => this.clients.delete(client));
     return client;
+  }
+
+  /** What the harness's own clients present to a TLS server: its CA, and the client certificate when given. */
+  tlsClientOptions(): { ca: string; cert?: string; key?: string } {
+    const tls = this.options.tls;
+    if (!tls) return { ca: '' };
+    const client = tls.client ? { cert: readFileSync(tls.client.cert, 'utf8'), key: readFileSync(tls.client.key, 'utf8') } : {};
+    return { ca: readFileSync(tls.ca, 'utf8'), ...client };
   }
 
   private async signal(signal: NodeJS.Signals): Promise<void> {
@@ -164,6 +207,7 @@ export class RedisServerProcess {
         retryStrategy: () => null,
         maxRetriesPerRequest: 0,
         disconnectTimeout: 10,
+        ...(this.options.tls ? { tls: this.tlsClientOptions() } : {}),
       });
       probe.on('error', () => undefined);
       try {

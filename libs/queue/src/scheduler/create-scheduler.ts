@@ -1,7 +1,8 @@
-import { QueueConfigError } from '../errors';
+import type { DurabilityOptions } from '../redis/durable-writes';
+import { DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { QueueDirectory } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
-import type { QueueLogger } from '../logger';
+import { loggerFor, QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { checkOption, checkQueueName, intField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
@@ -17,7 +18,19 @@ export type SchedulerBackend =
    * is the key prefix of the target queues (default `mq`, the queue's default): queues it opens use
    * it, and due one-off tasks wake their queue's workers through it.
    */
-  | { type: 'redis'; client: RedisClient; prefix?: string; queuePrefix?: string }
+  | {
+      type: 'redis';
+      client: RedisClient;
+      prefix?: string;
+      queuePrefix?: string;
+      /**
+       * Replicas each acknowledged write waits for (Redis `WAIT`, see docs/guarantees.md); also given to
+       * the queues it opens. Writes a caller waits for reject with DurabilityTimeoutError when the
+       * replicas do not confirm in time; background writes call `onDurabilityTimeout` (default: a warning).
+       */
+      durability?: DurabilityOptions;
+      onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
+    }
   /** `store` lets several schedulers in one process act as replicas of one another. */
   | { type: 'memory'; store?: MemorySchedulerStore };
 
@@ -65,8 +78,15 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   let queues: QueueDirectory;
   if (backend?.type === 'redis') {
     if (!backend.client) throw new QueueConfigError('scheduler.backend.client', backend.client, 'an ioredis client');
-    store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq');
-    queues = new QueueDirectory(options.queues, 'scheduler', { client: backend.client, prefix: backend.queuePrefix, logger: options.logger });
+    const log = loggerFor(`Scheduler:${name}`, options.logger);
+    const writes = { durability: backend.durability, onTimeout: backend.onDurabilityTimeout ?? ((error: DurabilityTimeoutError) => log.warn(error.message)) };
+    store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq', writes);
+    queues = new QueueDirectory(options.queues, 'scheduler', {
+      client: backend.client,
+      prefix: backend.queuePrefix,
+      logger: options.logger,
+      durability: backend.durability,
+    });
   } else if (backend?.type === 'memory') {
     store = backend.store ?? new MemorySchedulerStore();
     queues = new QueueDirectory(options.queues, 'scheduler');

@@ -132,3 +132,35 @@ export function parseId(id: string): { kind: 'once'; queue: string; messageId: s
   }
   return null;
 }
+
+/**
+ * A stored recurring definition, checked: the definition, or why it cannot be used (not JSON,
+ * a field missing or of the wrong kind, a timing that gives no next run). Never throws.
+ */
+export function readDefinition(json: string | null): RecurringDefinition | string {
+  if (json === null) return 'the definition is missing';
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return 'the definition is not JSON';
+  }
+  if (value === null || typeof value !== 'object') return 'the definition is not an object';
+  const def = value as Partial<RecurringDefinition>;
+  if (typeof def.key !== 'string') return 'the definition has no key';
+  try {
+    validateTask(def.task as ScheduledTask, undefined);
+  } catch (error) {
+    return `the task is not valid: ${(error as Error).message}`;
+  }
+  const when = def.when as Record<string, unknown> | undefined;
+  const timed = when && (typeof when.cron === 'string' || (typeof when.everyMs === 'number' && when.everyMs > 0));
+  if (!timed || typeof def.anchor !== 'number') return 'the definition has no usable timing (when.cron, or when.everyMs with anchor)';
+  try {
+    const next = nextOccurrence(def as RecurringDefinition, Date.now());
+    if (!Number.isFinite(next)) return 'the timing gives no next run';
+  } catch (error) {
+    return `the timing gives no next run: ${(error as Error).message}`;
+  }
+  return def as RecurringDefinition;
+}

@@ -1,11 +1,12 @@
 import { randomUUID } from 'crypto';
-import { InvalidOptionError, QueueClosedError, QueueError } from '../errors';
+import { DurabilityTimeoutError, InvalidOptionError, QueueClosedError, QueueError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
 import { parseJsonOr } from '../util/json';
+import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff } from '../util/retry';
-import { nextOccurrence, onceId, parseId, parseWhen, RecurringDefinition, validateTask } from './schedule-spec';
+import { nextOccurrence, onceId, parseId, parseWhen, readDefinition, RecurringDefinition, validateTask } from './schedule-spec';
 import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
 import type { DueRecurring, SchedulerStore } from './scheduler-store';
 
@@ -37,6 +38,7 @@ const BATCH = 100;
  */
 export class TaskScheduler implements Scheduler {
   private readonly logger: QueueLogger;
+  private readonly loopFailures: RepeatedFailureLog;
   private readonly instanceId = randomUUID();
   private loop?: Promise<void>;
   private closing?: Promise<void>;
@@ -48,6 +50,11 @@ export class TaskScheduler implements Scheduler {
     private readonly settings: TaskSchedulerSettings,
   ) {
     this.logger = loggerFor(`Scheduler:${settings.name}`, settings.logger);
+    this.loopFailures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'scheduler loop',
+    );
   }
 
   get name(): string {
@@ -121,8 +128,8 @@ export class TaskScheduler implements Scheduler {
       if (info) out.push({ id: o.id, kind: 'once', task: info.task, nextRunAt: o.dueAt, createdAt: info.createdAt });
     }
     for (const r of stored.recurring) {
-      const def = parseJsonOr<RecurringDefinition>(r.definition, undefined);
-      if (!def) continue;
+      const def = readDefinition(r.definition);
+      if (typeof def === 'string') continue;
       out.push({
         id: `recurring:${r.key}`,
         kind: 'recurring',
@@ -206,6 +213,7 @@ export class TaskScheduler implements Scheduler {
       try {
         const batch = await this.store.due(BATCH, this.onceSeenUntil);
         backoff.succeeded();
+        this.loopFailures.succeeded();
         await this.nudge(batch.onceDue);
         this.onceSeenUntil = batch.now;
         for (const item of batch.items) {
@@ -218,7 +226,8 @@ export class TaskScheduler implements Scheduler {
       } catch (error) {
         if (this.closing) break;
         const pause = backoff.failed();
-        this.logger.error(`scheduler loop failed (retrying in ${pause} ms): ${(error as Error).message}`);
+        const message = (error as Error).message;
+        this.loopFailures.failed(message, `scheduler loop failed (retrying in ${pause} ms, repeats not logged): ${message}`);
         await this.store.waitForChange(pause);
       }
     }
@@ -242,15 +251,15 @@ export class TaskScheduler implements Scheduler {
       if (!(error instanceof QueueError)) throw error; // Redis trouble: the loop backs off and tries again
       // A task that cannot be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
       this.logger.error(`recurring task "${item.key}": occurrence ${new Date(item.occurrence).toISOString()} skipped: ${error.message}`);
-      const def = item.definition === null ? undefined : parseJsonOr<RecurringDefinition>(item.definition, undefined);
-      if (def) await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
+      const def = readDefinition(item.definition);
+      if (typeof def !== 'string') await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
     }
   }
 
   private async fireOrThrow(item: DueRecurring, now: number): Promise<void> {
-    const def = item.definition === null ? undefined : parseJsonOr<RecurringDefinition>(item.definition, undefined);
-    if (!def) {
-      this.logger.error(`recurring task "${item.key}" has no readable definition; removing it`);
+    const def = readDefinition(item.definition);
+    if (typeof def === 'string') {
+      this.logger.error(`recurring task "${item.key}" has no readable definition (${def}); removing it`);
       await this.store.removeRecurring(item.key);
       return;
     }
@@ -272,14 +281,20 @@ export class TaskScheduler implements Scheduler {
 
   private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
     const t = def.task;
-    await this.settings.resolveQueue(t.queue).publish({
-      type: t.type,
-      payload: t.payload,
-      priority: t.priority,
-      maxRetries: t.maxRetries,
-      timeoutMs: t.timeoutMs,
-      idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
-    });
+    try {
+      await this.settings.resolveQueue(t.queue).publish({
+        type: t.type,
+        payload: t.payload,
+        priority: t.priority,
+        maxRetries: t.maxRetries,
+        timeoutMs: t.timeoutMs,
+        idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
+      });
+    } catch (error) {
+      // Stored on the master, not confirmed by the replicas in time: the occurrence did fire.
+      if (!(error instanceof DurabilityTimeoutError)) throw error;
+      this.warn(`recurring task "${def.key}"`, error);
+    }
   }
 
   private assertOpen(): void {

@@ -5,6 +5,8 @@
 export { findRedisServerBinary, freePort, RedisServerProcess } from '../redis/redis-server-process';
 export type { RedisServerOptions } from '../redis/redis-server-process';
 export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-harness';
-export type { RedisServerHandle, TestRedisCluster } from './redis-harness';
+export type { RedisClusterOptions, RedisServerHandle, TestRedisCluster } from './redis-harness';
+export { spawnRedisSentinel } from './redis-sentinel';
+export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';
 export { promtool, PromtoolMissingError } from './promtool';

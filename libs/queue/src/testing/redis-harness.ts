@@ -49,47 +49,99 @@ export function uniquePrefix(label = 't'): string {
   return `test:${label}:${process.pid}:${Date.now().toString(36)}:${++prefixCounter}`;
 }
 
-/** A Redis Cluster of `masters` throwaway processes (no replicas), slots split evenly. */
+/** A Redis Cluster of throwaway processes: `nodes[i]` serves the i-th slot range, `replicas[i]` copy it. */
 export interface TestRedisCluster {
   nodes: RedisServerProcess[];
+  /** The replicas, `replicasPerMaster` per master in order (empty by default). */
+  replicas: RedisServerProcess[];
   client(): Cluster;
   cleanup(): Promise<void>;
 }
 
-export async function spawnRedisCluster(masters = 3): Promise<TestRedisCluster> {
+/** Options of {@link spawnRedisCluster}. */
+export interface RedisClusterOptions {
+  /** Replicas of each master (default 0); a master killed with replicas fails over to one of them. */
+  replicasPerMaster?: number;
+  /** `cluster-node-timeout` in ms (default 2000): how long a master may be silent before it is failed over. */
+  nodeTimeoutMs?: number;
+  /**
+   * `cluster-require-full-coverage` (default true, as in Redis): with true every node refuses
+   * commands (CLUSTERDOWN) while any slot has no master, so a failover stalls the whole cluster
+   * briefly; false keeps the other masters serving.
+   */
+  requireFullCoverage?: boolean;
+  /**
+   * TLS only on every node (`tls-cluster yes`: the cluster bus and replication too); `client()` then
+   * presents the harness's CA and client certificate.
+   */
+  tls?: RedisServerOptions['tls'];
+}
+
+/**
+ * A Redis Cluster of `masters` throwaway processes, slots split evenly, optionally with replicas.
+ * Resolves once every node reports `cluster_state:ok` and every replica is in sync.
+ */
+export async function spawnRedisCluster(masters = 3, options: RedisClusterOptions = {}): Promise<TestRedisCluster> {
   const binary = findRedisServerBinary();
   if (!binary) throw new RedisUnavailableError(`Redis Cluster tests need a local redis-server. ${HOW_TO_GET_REDIS}`);
-  const nodes = await Promise.all(
-    Array.from({ length: masters }, () =>
-      RedisServerProcess.start(binary, { args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'] }),
-    ),
-  );
-  const admins = nodes.map((n) => n.client());
+  const perMaster = options.replicasPerMaster ?? 0;
+  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000)];
+  // A replica may always take over (no data-age limit): tests kill masters under load.
+  if (perMaster > 0) args.push('--cluster-replica-validity-factor', '0');
+  if (options.requireFullCoverage === false) args.push('--cluster-require-full-coverage', 'no');
+  if (options.tls) args.push('--tls-cluster', 'yes', '--tls-replication', 'yes');
+  const started: RedisServerProcess[] = [];
+  const start = () => RedisServerProcess.start(binary, { args, tls: options.tls }).then((node) => (started.push(node), node));
+  const admins: Redis[] = [];
+  let nodes: RedisServerProcess[] = [];
+  let replicas: RedisServerProcess[] = [];
   try {
+    nodes = await Promise.all(Array.from({ length: masters }, start));
+    replicas = await Promise.all(Array.from({ length: masters * perMaster }, start));
+    const all = [...nodes, ...replicas];
+    admins.push(...all.map((n) => n.client()));
     const per = Math.floor(16384 / masters);
-    await Promise.all(admins.map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === masters - 1 ? 16383 : (i + 1) * per - 1))));
-    for (const node of nodes.slice(1)) await admins[0].call('CLUSTER', 'MEET', node.host, String(node.port));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
-      if (infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${masters}`))) break;
-      if (Date.now() > deadline) throw new Error('Redis Cluster did not reach cluster_state:ok within 20 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await Promise.all(
+      admins
+        .slice(0, masters)
+        .map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === masters - 1 ? 16383 : (i + 1) * per - 1))),
+    );
+    for (const node of all.slice(1)) await admins[0].call('CLUSTER', 'MEET', node.host, String(node.port));
+    await untilCluster(admins, (infos) => infos.every((info) => info.includes(`cluster_known_nodes:${all.length}`)), 'know every node');
+    const masterIds = await Promise.all(admins.slice(0, masters).map((a) => a.call('CLUSTER', 'MYID') as Promise<string>));
+    await Promise.all(admins.slice(masters).map((a, i) => a.call('CLUSTER', 'REPLICATE', masterIds[Math.floor(i / perMaster)])));
+    await untilCluster(admins, (infos) => infos.every((info) => info.includes('cluster_state:ok')), 'reach cluster_state:ok');
+    const replication = () => Promise.all(admins.slice(masters).map((a) => a.info('replication')));
+    await untilCluster(admins, async () => (await replication()).every((info) => info.includes('master_link_status:up')), 'sync its replicas');
+  } catch (error) {
+    await Promise.all(started.map((n) => n.cleanup()));
+    throw error;
   } finally {
     admins.forEach((a) => a.disconnect());
   }
   return {
     nodes,
+    replicas,
     client: () =>
       new Redis.Cluster(
         nodes.map((n) => ({ host: n.host, port: n.port })),
-        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50 } },
+        { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50, ...(options.tls ? { tls: nodes[0].tlsClientOptions() } : {}) } },
       ),
     cleanup: async () => {
-      await Promise.all(nodes.map((n) => n.cleanup()));
+      await Promise.all(started.map((n) => n.cleanup()));
     },
   };
+}
+
+/** Polls CLUSTER INFO of every node until `done` says so (20 s at most). */
+async function untilCluster(admins: Redis[], done: (infos: string[]) => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
+    if (await done(infos)) return;
+    if (Date.now() > deadline) throw new Error(`Redis Cluster did not ${what} within 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** testcontainers, only where a Docker engine answers. Null otherwise. */

@@ -98,6 +98,43 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(await lowsStartedAfterCriticals({}, 4, 20)).toBeLessThanOrEqual(4);
   });
 
+  test('strict mode: a critical published while every slot runs a low starts before any further low (the look before a start is current)', async () => {
+    // Each slot's handler is held at a gate while the critical is published, then runs 20 ms more:
+    // what the worker learnt from its last look is older than its freshness window when the slots
+    // free, so it looks again first, sees the critical and starts no further low. (With a start
+    // budget alone, up to `concurrency` lows could start on the strength of a look sent before the publish.)
+    const { queue } = make();
+    const concurrency = 4;
+    await queue.publishBatch(Array.from({ length: 400 }, () => ({ type: 'gate', payload: 'low', priority: 'low' as Priority })));
+    const starts: string[] = [];
+    let gate: { promise: Promise<void>; resolve: (value: void) => void } | undefined;
+    let atGate = 0;
+    queue.process<string>(
+      'gate',
+      async (m) => {
+        starts.push(m.payload);
+        if (gate && m.payload === 'low') {
+          atGate++;
+          await gate.promise;
+          await sleep(20);
+        } else {
+          await sleep(1);
+        }
+      },
+      { concurrency },
+    );
+    await waitFor(() => starts.length >= 100, '100 lows started');
+    gate = deferred<void>();
+    await waitFor(() => atGate === concurrency, 'every slot held at the gate');
+    await queue.publish({ type: 'gate', payload: 'critical', priority: 'critical' });
+    const publishedAt = starts.length;
+    gate.resolve();
+    await waitFor(() => starts.includes('critical'), 'the critical started');
+    expect(starts.slice(publishedAt, starts.indexOf('critical'))).toEqual([]);
+    gate = undefined;
+    await queue.close({ drainTimeoutMs: 1000 });
+  });
+
   test('weighted mode: a critical published while a worker holds lows starts before more than `concurrency` + 1 further lows', async () => {
     // weights 8 : 1 between the two non-empty tiers: the golden-ratio draws never take two lows in a row
     const weighted: Partial<QueueOptions> = { scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 1 } } };

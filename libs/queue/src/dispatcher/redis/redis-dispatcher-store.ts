@@ -1,6 +1,10 @@
 import { randomUUID } from 'crypto';
 import { join } from 'path';
+import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
+import { RedisKeyTypeError } from '../../errors';
+import type { DurabilityTimeoutError } from '../../errors';
 import { LuaCommands } from '../../redis/lua-loader';
+import { parseJsonOr } from '../../util/json';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DispatcherStore, FinishInput, Reply, ResultEntry } from '../dispatcher-store';
 
@@ -43,6 +47,11 @@ export interface RedisDispatcherStoreOptions {
   claimIdleMs: number;
   /** Consumer name in the service's group (default: a new id per instance). */
   consumerName?: string;
+  /** Replicas every finished task's record waits for (default none). */
+  durability?: DurabilityOptions;
+  onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
+  /** Called with the key and the text of a reply that is not a reply record (it is dropped). */
+  onBadReply?: (key: string, raw: string) => void;
 }
 
 type StreamEntry = [string, string[]] | null;
@@ -61,12 +70,14 @@ export class RedisDispatcherStore implements DispatcherStore {
   private claimCursor = '0-0';
   private nextClaimAt = 0;
   private closed = false;
+  private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisDispatcherStoreOptions) {
     this.client = options.client;
     this.keys = new DispatcherKeys(options.prefix, options.service);
     this.consumer = options.consumerName ?? this.replyAddress;
     this.lua.install(this.client);
+    this.writes = new DurableWrites(this.lua, this.client, `dispatcher "${options.service}"`, options.durability, options.onDurabilityTimeout);
   }
 
   private keysFor(origin: string): DispatcherKeys {
@@ -77,19 +88,25 @@ export class RedisDispatcherStore implements DispatcherStore {
     const k = this.keysFor(f.origin);
     const keys = [k.done(f.taskId), k.results];
     if (f.replyTo) keys.push(k.reply(f.replyTo));
-    const written = await this.lua.run<number>(this.client, 'finish', keys, [
-      f.ok ? '1' : '0',
-      f.valueJson,
-      f.attempts,
-      this.options.retentionMs,
-      this.options.resultsMaxLen,
-      f.taskId,
-      f.type,
-      f.webhookUrl ?? '',
-      Math.max(60_000, this.options.claimIdleMs),
-      f.traceparent ?? '',
-      f.tracestate ?? '',
-    ]);
+    const written = await this.writes.run<number>(
+      'finish',
+      keys,
+      [
+        f.ok ? '1' : '0',
+        f.valueJson,
+        f.attempts,
+        this.options.retentionMs,
+        this.options.resultsMaxLen,
+        f.taskId,
+        f.type,
+        f.webhookUrl ?? '',
+        Math.max(60_000, this.options.claimIdleMs),
+        f.traceparent ?? '',
+        f.tracestate ?? '',
+      ],
+      'task result',
+      'report',
+    );
     return written === 1;
   }
 
@@ -159,12 +176,10 @@ export class RedisDispatcherStore implements DispatcherStore {
       // more replies waiting only when more than this one caller is waiting (saves a round trip per reply)
       const rest = more ? ((await this.client.lpop(key, 1000)) ?? []) : [];
       return [first[1], ...rest].flatMap((raw) => {
-        try {
-          const r = JSON.parse(raw) as { t: string; ok: boolean; v: string };
-          return [{ taskId: r.t, ok: r.ok, valueJson: r.v }];
-        } catch {
-          return [];
-        }
+        const r = parseJsonOr<{ t?: unknown; ok?: unknown; v?: unknown } | null, null>(raw, null);
+        if (r && typeof r.t === 'string' && typeof r.ok === 'boolean' && typeof r.v === 'string') return [{ taskId: r.t, ok: r.ok, valueJson: r.v }];
+        this.options.onBadReply?.(key, raw);
+        return [];
       });
     } catch (error) {
       if (this.closed) return [];
@@ -189,7 +204,11 @@ export class RedisDispatcherStore implements DispatcherStore {
     try {
       await this.client.xgroup('CREATE', this.keys.results, this.options.service, '0', 'MKSTREAM');
     } catch (error) {
-      if (!/BUSYGROUP/.test((error as Error).message)) throw error;
+      const message = (error as Error).message;
+      if (message.includes('WRONGTYPE')) {
+        throw new RedisKeyTypeError(this.keys.results, String(await this.client.type(this.keys.results).catch(() => 'unknown')), 'stream', 'XGROUP CREATE');
+      }
+      if (!/BUSYGROUP/.test(message)) throw error;
     }
     this.groupReady = true;
   }

@@ -1,4 +1,6 @@
 import type Redis from 'ioredis';
+import { RedisPermissionError } from '../../errors';
+import { isAclRefusal } from '../../redis/permanent-errors';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
 import { decodeEnvelope, encodeEnvelope } from '../cloud-event';
@@ -29,6 +31,9 @@ export class RedisPubSubEventBus extends BaseEventBus {
   private subscriber?: RedisClient;
   private paused?: PausableSocket;
   private readonly offSpace: () => void;
+  /** Patterns received through {@link broad} because the ACL user may not PSUBSCRIBE them literally. */
+  private readonly viaBroad = new Set<string>();
+  private broad?: string;
 
   constructor(private readonly pubsub: RedisPubSubBusSettings) {
     super(pubsub, `EventBus:redis_pubsub:${pubsub.serviceName}`);
@@ -53,15 +58,65 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   protected async keyAdded(key: string, isPattern: boolean): Promise<void> {
     const subscriber = this.ensureSubscriber();
-    if (isPattern) await subscriber.psubscribe(this.redisChannel(key));
-    else await subscriber.subscribe(this.redisChannel(key));
+    if (!isPattern) {
+      try {
+        return void (await subscriber.subscribe(this.redisChannel(key)));
+      } catch (error) {
+        if (!isAclRefusal(error)) throw error;
+        throw new RedisPermissionError(
+          `the ACL user may not subscribe to the channel "${this.redisChannel(key)}" (${(error as Error).message.split('\n')[0]}); grant &${this.pubsub.prefix}:* (docs/security.md)`,
+          'NOPERM',
+        );
+      }
+    }
+    try {
+      await subscriber.psubscribe(this.redisChannel(key));
+    } catch (error) {
+      if (!isAclRefusal(error)) throw error;
+      // the ACL user's channel rule (`&mq:*`) allows PSUBSCRIBE of that literal pattern only
+      await this.subscribeBroad(subscriber, key, error);
+      this.viaBroad.add(key);
+    }
   }
 
   protected async keyRemoved(key: string, isPattern: boolean): Promise<void> {
     const subscriber = this.subscriber;
     if (!subscriber) return;
-    if (isPattern) await subscriber.punsubscribe(this.redisChannel(key));
-    else await subscriber.unsubscribe(this.redisChannel(key));
+    if (!isPattern) return void (await subscriber.unsubscribe(this.redisChannel(key)));
+    if (!this.viaBroad.delete(key)) return void (await subscriber.punsubscribe(this.redisChannel(key)));
+    if (this.viaBroad.size === 0 && this.broad) {
+      const broad = this.broad;
+      this.broad = undefined;
+      await subscriber.punsubscribe(broad);
+    }
+  }
+
+  /**
+   * A pattern the ACL user may not PSUBSCRIBE literally is received through the widest prefix
+   * pattern it may (`mq:ev:*`, then `mq:*`: the `&mq:*` rule of docs/security.md) and matched
+   * here, so pattern subscriptions work without `allchannels`; one such subscription serves all.
+   * @throws RedisPermissionError when no prefix pattern is allowed either
+   */
+  private async subscribeBroad(subscriber: RedisClient, key: string, refusal: unknown): Promise<void> {
+    if (this.broad) return;
+    const literal = /^[^*?[\\]*/.exec(this.redisChannel(key))?.[0] ?? '';
+    const candidates: string[] = [];
+    for (let i = literal.lastIndexOf(':'); i > 0; i = literal.lastIndexOf(':', i - 1)) candidates.push(`${literal.slice(0, i + 1)}*`);
+    for (const candidate of candidates) {
+      try {
+        await subscriber.psubscribe(candidate);
+        this.broad = candidate;
+        this.logger.log(`pattern "${key}" received through "${candidate}" (the ACL user may not subscribe the pattern itself)`);
+        return;
+      } catch (error) {
+        if (!isAclRefusal(error)) throw error;
+      }
+    }
+    throw new RedisPermissionError(
+      `the ACL user may not subscribe to the pattern "${this.redisChannel(key)}" nor to any of ${candidates.join(', ')} ` +
+        `(${(refusal as Error).message.split('\n')[0]}); grant &${candidates[candidates.length - 1] ?? this.redisChannel(key)} (docs/security.md)`,
+      'NOPERM',
+    );
   }
 
   protected async stopReceiving(): Promise<void> {
@@ -72,6 +127,8 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   protected async release(): Promise<UnsentEvent[]> {
     this.subscriber = undefined;
+    this.broad = undefined;
+    this.viaBroad.clear();
     return [];
   }
 
@@ -88,6 +145,7 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   private onMessage(redisChannel: string, redisPattern: string | undefined, message: string): void {
     if (this.closed) return;
+    if (redisPattern !== undefined && redisPattern === this.broad) return this.onBroadMessage(redisChannel, message);
     const channel = redisChannel.slice(this.pubsub.prefix.length + 1);
     const key = redisPattern === undefined ? channel : redisPattern.slice(this.pubsub.prefix.length + 1);
     const event = decodeEnvelope(message);
@@ -103,6 +161,14 @@ export class RedisPubSubEventBus extends BaseEventBus {
     const context: EventContext = { channel, deliveryCount: 1 };
     void this.dispatch(entries, event, context);
     if (this.pool.free === 0 && this.settings.bufferFullPolicy === 'wait') this.pauseReading();
+  }
+
+  /** A message of the broad pattern: for each refused pattern that matches the channel, as PSUBSCRIBE would have delivered it. */
+  private onBroadMessage(redisChannel: string, message: string): void {
+    if (!redisChannel.startsWith(`${this.pubsub.prefix}:`)) return; // another component's channel under the key prefix
+    const channel = redisChannel.slice(this.pubsub.prefix.length + 1);
+    const patterns = this.registry.patternsMatching(channel).filter((p) => this.viaBroad.has(p));
+    for (const pattern of patterns) this.onMessage(redisChannel, `${this.pubsub.prefix}:${pattern}`, message);
   }
 
   private pauseReading(): void {

@@ -300,13 +300,19 @@ export class RedisStreamEventBus extends BaseEventBus {
     return accepted;
   }
 
+  /** Never rejects: an entry that cannot be moved (for example a dead-letter key of the wrong type) stays pending and is claimed again later. */
   private async deadLetter(keys: StreamKeys, id: string, deliveries: number, reason: string): Promise<void> {
-    await this.lua.run(
-      this.opts.client,
-      'dead-letter',
-      [keys.stream, keys.dead],
-      [this.opts.serviceName, this.opts.deadLetterMaxLen, 1, id, deliveries, reason],
-    );
+    try {
+      await this.lua.run(
+        this.opts.client,
+        'dead-letter',
+        [keys.stream, keys.dead],
+        [this.opts.serviceName, this.opts.deadLetterMaxLen, 1, id, deliveries, reason],
+      );
+    } catch (error) {
+      this.logger.error(`entry ${id} on "${keys.channel}" could not be moved to the dead-letter stream (it stays pending): ${(error as Error).message}`);
+      return;
+    }
     this.deadLettered++;
     this.logger.warn(`entry ${id} on "${keys.channel}" moved to the dead-letter stream: ${reason}`);
   }

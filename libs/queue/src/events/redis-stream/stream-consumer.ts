@@ -1,3 +1,4 @@
+import { RedisKeyTypeError } from '../../errors';
 import type { QueueLogger } from '../../logger';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
@@ -126,6 +127,8 @@ export class StreamChannelConsumer {
           // create it again from the start of what is retained, so nothing retained is skipped.
           this.warn(`group "${group}" on "${this.channel}" is gone; creating it again from the start of the stream`);
           await this.ensureGroup('0').catch(() => undefined);
+        } else if (message.includes('WRONGTYPE')) {
+          this.warn(`reading "${this.channel}" failed: Redis key "${keys.stream}" is not a stream (WRONGTYPE); delete or rename that key`);
         } else {
           this.warn(`reading "${this.channel}" failed: ${message}`);
         }
@@ -158,10 +161,14 @@ export class StreamChannelConsumer {
   }
 
   private async ensureGroup(startId: string): Promise<void> {
+    const { client, keys, group } = this.deps;
     try {
-      await this.deps.client.xgroup('CREATE', this.deps.keys.stream, this.deps.group, startId, 'MKSTREAM');
+      await client.xgroup('CREATE', keys.stream, group, startId, 'MKSTREAM');
     } catch (error) {
-      if (!(error as Error).message.includes('BUSYGROUP')) throw error;
+      const message = (error as Error).message;
+      if (message.includes('WRONGTYPE'))
+        throw new RedisKeyTypeError(keys.stream, String(await client.type(keys.stream).catch(() => 'unknown')), 'stream', 'XGROUP CREATE');
+      if (!message.includes('BUSYGROUP')) throw error;
     }
   }
 

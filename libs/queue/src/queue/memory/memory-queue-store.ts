@@ -216,7 +216,8 @@ export class MemoryQueueStore implements QueueStore {
     const deadline = Date.now() + leaseMs;
     const stale: DeliveryRef[] = [];
     for (const ref of refs) {
-      if (this.holds(ref)) this.inflight.set(ref.id, deadline);
+      // never shortened (as extend.lua's ZADD GT): a late renewal keeps a handler's longer extension
+      if (this.holds(ref)) this.inflight.set(ref.id, Math.max(deadline, this.inflight.get(ref.id) ?? 0));
       else stale.push(ref);
     }
     return stale;

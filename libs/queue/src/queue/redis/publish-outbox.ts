@@ -1,4 +1,5 @@
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
+import { QueueError } from '../../errors';
 import { Outbox } from '../../util/outbox';
 import { loggerFor, QueueLogger } from '../../logger';
 import type { StoredPublish } from '../queue-store';
@@ -46,7 +47,8 @@ export class PublishOutbox {
       try {
         return await this.send(messages);
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        // A DurabilityTimeoutError is an answer (stored on the master), not an outage.
+        if (error instanceof QueueError || !isConnectionError(error)) throw error;
         this.logger.warn(`Redis unreachable (${(error as Error).message}); keeping ${messages.length} message(s) in the outbox`);
       }
     }

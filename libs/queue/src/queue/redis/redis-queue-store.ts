@@ -2,6 +2,8 @@ import { join } from 'path';
 import { LuaCommands } from '../../redis/lua-loader';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
+import type { DurabilityTimeoutError } from '../../errors';
 import type {
   Completion,
   DeliveryRef,
@@ -36,7 +38,7 @@ const SCRIPTS = [
   'cancel',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number];
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -52,6 +54,10 @@ export interface RedisQueueStoreOptions {
   name: string;
   limits: StoreLimits;
   deadLetterEnabled: boolean;
+  /** Replicas every acknowledged write waits for (default none). */
+  durability?: DurabilityOptions;
+  /** A completion, retry or dead letter the replicas did not confirm in time (publishes reject instead). */
+  onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
 }
 
 /** {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. */
@@ -62,11 +68,13 @@ export class RedisQueueStore implements QueueStore {
   private pendingWake?: Promise<WokenFetch | null>;
   private readonly lua = queueCommands();
   private closed = false;
+  private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
     this.keys = new QueueKeys(options.prefix ?? 'mq', options.name);
     this.lua.install(this.client);
+    this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -75,7 +83,7 @@ export class RedisQueueStore implements QueueStore {
     if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined)) {
       const args: string[] = [String(messages.length), 'plain'];
       for (const m of messages) args.push(m.id, m.body);
-      await this.lua.run<number>(this.client, 'publish', keys, args);
+      await this.writes.run<number>('publish', keys, args, 'publish', 'reject');
       return messages.map((m) => m.id);
     }
     const args: Array<string | number> = [messages.length, 'full'];
@@ -87,7 +95,7 @@ export class RedisQueueStore implements QueueStore {
       }
       args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id, m.body);
     }
-    return this.lua.run<string[]>(this.client, 'publish', keys, args);
+    return this.writes.run<string[]>('publish', keys, args, 'publish', 'reject');
   }
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
@@ -116,12 +124,14 @@ export class RedisQueueStore implements QueueStore {
     ];
   }
 
-  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft]: FetchReply, lease: string): FetchResult {
+  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken]: FetchReply, lease: string): FetchResult {
+    const brokenTiers = Number(broken ?? 0);
     return {
       paused: paused === 1,
       tiersLeft: Number(tiersLeft),
       nextWakeMs: nextWake < 0 ? null : nextWake,
-      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: Number(ended[i] ?? 0) + 1, lease })),
+      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: endedAttempts(ended[i]) + 1, lease })),
+      ...(brokenTiers > 0 ? { brokenTiers: this.keys.tiers.filter((_, t) => brokenTiers & (1 << t)) } : {}),
     };
   }
 
@@ -149,7 +159,7 @@ export class RedisQueueStore implements QueueStore {
       this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease));
       const wake = pipeline.exec().then((replies) => {
         const [error, reply] = replies![1];
-        if (error) throw error;
+        if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
         const result = this.parseFetch(reply as FetchReply, lease);
         fetch.onResult(result);
         return { result, max: fetch.max };
@@ -186,7 +196,8 @@ export class RedisQueueStore implements QueueStore {
     const k = this.keys;
     const args: Array<string | number> = [this.options.limits.completedCount, this.options.limits.completedAgeMs, items.length];
     for (const item of items) args.push(item.id, item.lease, item.record);
-    const stale = await this.lua.run<number[]>(this.client, 'complete', [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats], args);
+    const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats];
+    const stale = await this.writes.run<number[]>('complete', keys, args, 'completion', 'report');
     return stale.map((position) => {
       const { id, attempt, lease } = items[position - 1];
       return { id, attempt, lease };
@@ -198,11 +209,12 @@ export class RedisQueueStore implements QueueStore {
     const l = this.options.limits;
     const json = action.kind === 'retry' ? action.errorJson : action.kind === 'dead' ? action.infoJson : '';
     const counts = action.kind === 'retry' || action.countsAsFailure ? '1' : '0';
-    const applied = await this.lua.run<number>(
-      this.client,
+    const applied = await this.writes.run<number>(
       'fail',
       [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, k.leases],
       [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs, ref.lease],
+      action.kind === 'retry' ? 'retry' : action.kind === 'dead' ? 'dead letter' : 'drop',
+      'report',
     );
     return applied === 1;
   }
@@ -250,7 +262,8 @@ export class RedisQueueStore implements QueueStore {
       [],
     );
     const counters: Record<string, number> = {};
-    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = Number(r[7][i + 1]);
+    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
+    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = endedAttempts(r[7][i + 1]);
     return { tiers: [r[0], r[1], r[2], r[3]], processing: r[4], delayed: r[5], dead: r[6], counters };
   }
 
@@ -264,7 +277,8 @@ export class RedisQueueStore implements QueueStore {
 
   async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
     const k = this.keys;
-    return this.lua.run<string[]>(this.client, 'dlq-replay', [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake], [limit, ...(ids ?? [])]);
+    const keys = [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake];
+    return this.writes.run<string[]>('dlq-replay', keys, [limit, ...(ids ?? [])], 'dead-letter replay', 'reject');
   }
 
   async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
@@ -337,4 +351,10 @@ export class RedisQueueStore implements QueueStore {
       items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),
     };
   }
+}
+
+/** A stored count (attempts ended in `att`, a counter in `stats`); a damaged (non-integer) field counts as none. */
+function endedAttempts(raw: string | null | undefined): number {
+  const n = Number(raw ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
 }

@@ -1,6 +1,8 @@
 import { join } from 'path';
 import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
+import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
+import type { DurabilityTimeoutError } from '../../errors';
 import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
 import { QueueKeys } from '../../queue/redis/queue-keys';
 import { ChangeWaiter } from '../change-waiter';
@@ -47,15 +49,18 @@ export class RedisSchedulerStore implements SchedulerStore {
   private readonly lua = schedulerCommands();
   private readonly waiter = new ChangeWaiter();
   private subscriber?: RedisClient;
+  private readonly writes: DurableWrites<ScriptName>;
 
   constructor(
     private readonly client: RedisClient,
     prefix: string,
     name: string,
     private readonly queuePrefix = 'mq',
+    durable: { durability?: DurabilityOptions; onTimeout?: (error: DurabilityTimeoutError) => void } = {},
   ) {
     this.keys = new SchedulerKeys(prefix, name);
     this.lua.install(client);
+    this.writes = new DurableWrites(this.lua, client, `scheduler "${name}"`, durable.durability, durable.onTimeout);
   }
 
   /** Subscribes to definition changes (the loop calls it once before its first wait). */
@@ -71,11 +76,11 @@ export class RedisSchedulerStore implements SchedulerStore {
 
   async upsertRecurring(key: string, definitionJson: string, sig: string, nextRunAt: number): Promise<boolean> {
     const k = this.keys;
-    return (await this.lua.run<number>(this.client, 'upsert', [k.rec, k.next], [key, definitionJson, sig, nextRunAt, k.channel])) === 1;
+    return (await this.writes.run<number>('upsert', [k.rec, k.next], [key, definitionJson, sig, nextRunAt, k.channel], 'schedule', 'reject')) === 1;
   }
 
   async removeRecurring(key: string): Promise<boolean> {
-    return (await this.lua.run<number>(this.client, 'remove', [this.keys.rec, this.keys.next], [key, this.keys.channel])) === 1;
+    return (await this.writes.run<number>('remove', [this.keys.rec, this.keys.next], [key, this.keys.channel], 'unschedule', 'reject')) === 1;
   }
 
   async due(limit: number, onceAfter: number): Promise<DueBatch> {
@@ -99,15 +104,18 @@ export class RedisSchedulerStore implements SchedulerStore {
   }
 
   async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
-    return (await this.lua.run<number>(this.client, 'advance', [this.keys.next, this.keys.stats], [key, occurrence, nextRunAt, fired ? '1' : '0'])) === 1;
+    return (
+      (await this.writes.run<number>('advance', [this.keys.next, this.keys.stats], [key, occurrence, nextRunAt, fired ? '1' : '0'], 'occurrence', 'report')) ===
+      1
+    );
   }
 
   async addOnce(id: string, dueAt: number, info: string): Promise<void> {
-    await this.lua.run(this.client, 'once-add', [this.keys.once, this.keys.oncedefs, this.keys.stats], [id, dueAt, info, this.keys.channel]);
+    await this.writes.run('once-add', [this.keys.once, this.keys.oncedefs, this.keys.stats], [id, dueAt, info, this.keys.channel], 'schedule', 'reject');
   }
 
   async removeOnce(id: string): Promise<boolean> {
-    return (await this.lua.run<number>(this.client, 'once-remove', [this.keys.once, this.keys.oncedefs], [id])) === 1;
+    return (await this.writes.run<number>('once-remove', [this.keys.once, this.keys.oncedefs], [id], 'unschedule', 'reject')) === 1;
   }
 
   async list(): Promise<StoredSchedules> {
@@ -136,7 +144,11 @@ export class RedisSchedulerStore implements SchedulerStore {
       [],
     );
     const counters: Record<string, number> = {};
-    for (let i = 0; i < flat.length; i += 2) counters[flat[i]] = Number(flat[i + 1]);
+    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
+    for (let i = 0; i < flat.length; i += 2) {
+      const n = Number(flat[i + 1]);
+      counters[flat[i]] = Number.isInteger(n) ? n : 0;
+    }
     return { counters, active, once, recurring };
   }
 

@@ -39,9 +39,20 @@ if ARGV[10] and ARGV[10] ~= '' then
     entry[#entry + 1] = ARGV[11]
   end
 end
-redis.call(unpack(entry))
+-- A results stream or reply list of the wrong type fails the call with nothing written (the marker
+-- is taken back), so a later attempt can still report the outcome once the key is repaired.
+local added = redis.pcall(unpack(entry))
+if type(added) == 'table' and added.err then
+  redis.call('DEL', done)
+  return redis.error_reply(added.err)
+end
 if reply then
-  redis.call('RPUSH', reply, cjson.encode({ t = ARGV[6], ok = ARGV[1] == '1', v = ARGV[2] }))
+  local pushed = redis.pcall('RPUSH', reply, cjson.encode({ t = ARGV[6], ok = ARGV[1] == '1', v = ARGV[2] }))
+  if type(pushed) == 'table' and pushed.err then
+    redis.call('XDEL', results, added)
+    redis.call('DEL', done)
+    return redis.error_reply(pushed.err)
+  end
   redis.call('PEXPIRE', reply, ARGV[9])
 end
 return 1

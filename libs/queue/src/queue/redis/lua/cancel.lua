@@ -19,6 +19,7 @@ local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, delayed, att, errors, stats = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 -- @include "header"
+-- @include "counter"
 
 local id = ARGV[1]
 local body = redis.call('HGET', msgs, id)
@@ -30,5 +31,5 @@ end
 redis.call('HDEL', msgs, id)
 redis.call('HDEL', att, id)
 redis.call('HDEL', errors, id)
-redis.call('HINCRBY', stats, 'cancelled', 1)
+bump(stats, 'cancelled', 1)
 return 1

@@ -27,6 +27,7 @@ local msgs, inflight, leases, att, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4], 
 local done, results, stats = KEYS[6], KEYS[7], KEYS[8]
 
 -- @include "now"
+-- @include "counter"
 
 local keep = tonumber(ARGV[1])
 local n = tonumber(ARGV[3])
@@ -67,7 +68,7 @@ if #ok > 0 then
     redis.call('HDEL', leases, unpack(ok, i, last))
     redis.call('HDEL', msgs, unpack(ok, i, last))
   end
-  redis.call('HINCRBY', stats, 'processed', #ok)
+  bump(stats, 'processed', #ok)
 end
 
 if #zargs > 0 then

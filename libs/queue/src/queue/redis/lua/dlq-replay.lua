@@ -22,6 +22,9 @@ local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, att, errors, dlq, dlqinfo, stats, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 
 -- @include "header"
+-- @include "tier-push"
+-- @include "key-types"
+-- @include "counter"
 -- @include "wake"
 
 local ids
@@ -30,6 +33,7 @@ if #ARGV > 1 then
 else
   ids = redis.call('ZRANGE', dlq, 0, tonumber(ARGV[1]) - 1)
 end
+assertTypes({ dlqinfo, 'hash', att, 'hash', errors, 'hash', msgs, 'hash' })
 local replayed = {}
 for _, id in ipairs(ids) do
   if redis.call('ZREM', dlq, id) == 1 then
@@ -39,7 +43,7 @@ for _, id in ipairs(ids) do
     local body = redis.call('HGET', msgs, id)
     local tier, maxRetries = readHeader(body)
     if maxRetries >= 0 then
-      redis.call('RPUSH', tiers[tier], id)
+      tierPush('RPUSH', tier, {id})
       replayed[#replayed + 1] = id
     else
       redis.call('HDEL', msgs, id)
@@ -47,7 +51,7 @@ for _, id in ipairs(ids) do
   end
 end
 if #replayed > 0 then
-  redis.call('HINCRBY', stats, 'replayed', #replayed)
+  bump(stats, 'replayed', #replayed)
   wakeOne()
 end
 return replayed

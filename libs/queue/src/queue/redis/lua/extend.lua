@@ -1,5 +1,6 @@
 --[[
-  Renews the leases of deliveries still held under their lease token.
+  Renews the leases of deliveries still held under their lease token. A lease is never shortened
+  (GT): a renewal sent before a handler's longer extendLease but applied after it keeps the longer one.
 
   Input:
     KEYS[1] inflight zset id -> lease deadline
@@ -33,6 +34,6 @@ for i = 1, n do
   end
 end
 if #zargs > 0 then
-  redis.call('ZADD', inflight, 'XX', unpack(zargs))
+  redis.call('ZADD', inflight, 'XX', 'GT', unpack(zargs))
 end
 return stale

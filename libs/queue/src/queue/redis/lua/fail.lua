@@ -33,7 +33,10 @@ local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8],
 local dlq, dlqinfo, stats, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
 
 -- @include "now"
+-- @include "counter"
 -- @include "header"
+-- @include "tier-push"
+-- @include "key-types"
 -- @include "wake"
 -- @include "dead-letter"
 
@@ -42,24 +45,25 @@ local attempt = tonumber(ARGV[2])
 if redis.call('HGET', leases, id) ~= ARGV[9] then
   return 0
 end
+assertTypes({ inflight, 'zset', att, 'hash', errors, 'hash', delayed, 'zset', msgs, 'hash', dlq, 'zset', dlqinfo, 'hash' })
 local now = nowMs()
 redis.call('ZREM', inflight, id)
 redis.call('HDEL', leases, id)
 if ARGV[6] == '1' then
-  redis.call('HINCRBY', stats, 'failed', 1)
+  bump(stats, 'failed', 1)
 end
 
 local kind = ARGV[3]
 if kind == 'retry' then
   redis.call('HSET', att, id, attempt)
   redis.call('HSET', errors, id, ARGV[5])
-  redis.call('HINCRBY', stats, 'retried', 1)
+  bump(stats, 'retried', 1)
   local delay = tonumber(ARGV[4])
   if delay > 0 then
     redis.call('ZADD', delayed, now + delay, id)
   else
     local tier = readHeader(redis.call('HGET', msgs, id))
-    redis.call('RPUSH', tiers[tier], id)
+    tierPush('RPUSH', tier, {id})
   end
   wakeOne()
 elseif kind == 'dead' then

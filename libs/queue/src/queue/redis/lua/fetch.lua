@@ -31,7 +31,8 @@
     { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;
       only computed when fewer than ARGV[1] were taken),
       ids, bodies (nil for a missing body), ended attempts (nil for none),
-      tiers left (bit t set: tier t, 0 = critical, still has ready messages after this take; 0 when paused) }
+      tiers left (bit t set: tier t, 0 = critical, still has ready messages after this take; 0 when paused),
+      broken tiers (bit t set: tier t's list holds the wrong Redis type; it is skipped, see tier-push) }
     ARGV[1] may be 0: then nothing is taken and the reply only reports (a worker's check of the tiers).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
@@ -39,8 +40,11 @@ local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8],
 local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 
 -- @include "now"
+-- @include "counter"
 -- @include "header"
 -- @include "wake"
+-- @include "tier-push"
+-- @include "key-types"
 -- @include "push-ready"
 -- @include "dead-letter"
 
@@ -65,11 +69,12 @@ if firstLease[2] and tonumber(firstLease[2]) <= now then
   expired = redis.call('ZRANGEBYSCORE', inflight, '-inf', now, 'LIMIT', 0, 1000)
 end
 if #expired > 0 then
+  assertTypes({ leases, 'hash', att, 'hash', msgs, 'hash', errors, 'hash', dlq, 'zset', dlqinfo, 'hash' })
   redis.call('ZREM', inflight, unpack(expired))
   redis.call('HDEL', leases, unpack(expired))
-  redis.call('HINCRBY', stats, 'failed', #expired)
+  bump(stats, 'failed', #expired)
   for _, id in ipairs(expired) do
-    local ended = redis.call('HINCRBY', att, id, 1)
+    local ended = bump(att, id, 1)
     local body = redis.call('HGET', msgs, id)
     local tier, maxRetries = readHeader(body)
     if maxRetries >= 0 and ended > maxRetries then
@@ -81,8 +86,8 @@ if #expired > 0 then
         dropMessage(id)
       end
     else
-      redis.call('LPUSH', tiers[tier], id)
-      redis.call('HINCRBY', stats, 'retried', 1)
+      tierPush('LPUSH', tier, {id})
+      bump(stats, 'retried', 1)
     end
   end
 end
@@ -104,29 +109,30 @@ local function nextWake()
 end
 
 if redis.call('HGET', meta, 'paused') == '1' then
-  return {1, nextWake(), {}, {}, {}, 0}
+  return {1, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
 
 -- bit t set: tier t+1 still has ready messages (the worker learns whether what it holds is outranked)
 local function tiersLeft()
   local mask, bit = 0, 1
   for tier = 1, 4 do
-    if redis.call('LLEN', tiers[tier]) > 0 then mask = mask + bit end
+    if tierLen(tier) > 0 then mask = mask + bit end
     bit = bit * 2
   end
   return mask
 end
 
--- 3. Take: strict (highest non-empty tier first) or weighted.
+-- 3. Take: strict (highest non-empty tier first) or weighted. What the take writes must be usable first.
 local taken = {}
 if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
-  return {0, nextWake(), {}, {}, {}, 0}
+  return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
+assertTypes({ leases, 'hash', msgs, 'hash', att, 'hash' })
 if ARGV[3] == 's' then
   for tier = 1, 4 do
     local need = max - #taken
     if need <= 0 then break end
-    local ids = redis.call('LPOP', tiers[tier], need)
+    local ids = tierPop(tier, need)
     if ids then
       for _, id in ipairs(ids) do taken[#taken + 1] = id end
     end
@@ -134,7 +140,7 @@ if ARGV[3] == 's' then
 else
   local lens, counts, weights = {}, {0, 0, 0, 0}, {}
   for tier = 1, 4 do
-    lens[tier] = redis.call('LLEN', tiers[tier])
+    lens[tier] = tierLen(tier)
     weights[tier] = tonumber(ARGV[3 + tier])
   end
   local x = tonumber(ARGV[8])
@@ -159,14 +165,16 @@ else
   end
   for tier = 1, 4 do
     if counts[tier] > 0 then
-      local ids = redis.call('LPOP', tiers[tier], counts[tier])
-      for _, id in ipairs(ids) do taken[#taken + 1] = id end
+      local ids = tierPop(tier, counts[tier])
+      if ids then
+        for _, id in ipairs(ids) do taken[#taken + 1] = id end
+      end
     end
   end
 end
 
 if #taken == 0 then
-  return {0, nextWake(), {}, {}, {}, tiersLeft()}
+  return {0, nextWake(), {}, {}, {}, tiersLeft(), brokenTiers}
 end
 
 local deadline = now + lease
@@ -187,6 +195,6 @@ local ended = redis.call('HMGET', att, unpack(taken))
 local left = tiersLeft()
 if #taken == max then
   if left > 0 then wakeOne() end
-  return {0, -1, taken, bodies, ended, left}
+  return {0, -1, taken, bodies, ended, left, brokenTiers}
 end
-return {0, nextWake(), taken, bodies, ended, left}
+return {0, nextWake(), taken, bodies, ended, left, brokenTiers}

@@ -32,6 +32,8 @@ local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, delayed, stats, results, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
 -- @include "now"
+-- @include "counter"
+-- @include "tier-push"
 -- @include "wake"
 
 local n = tonumber(ARGV[1])
@@ -112,11 +114,11 @@ end
 for tier = 1, 4 do
   local list = ready[tier]
   for i = 1, #list, 1000 do
-    redis.call('RPUSH', tiers[tier], unpack(list, i, math.min(i + 999, #list)))
+    tierPush('RPUSH', tier, {unpack(list, i, math.min(i + 999, #list))})
   end
 end
 if added > 0 then
-  redis.call('HINCRBY', stats, 'published', added)
+  bump(stats, 'published', added)
   wakeOne()
 end
 if plain then return added end

@@ -22,6 +22,7 @@ local msgs, inflight, delayed, leases, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 
 -- @include "now"
 -- @include "header"
+-- @include "tier-push"
 -- @include "wake"
 
 local now = nowMs()
@@ -39,7 +40,7 @@ for i = n - 1, 0, -1 do
       redis.call('ZADD', delayed, now + delay, id)
     else
       local tier = readHeader(redis.call('HGET', msgs, id))
-      redis.call('LPUSH', tiers[tier], id)
+      tierPush('LPUSH', tier, {id})
     end
   end
 end

@@ -15,14 +15,15 @@
   Output:
     1 when advanced, 0 when the next run had changed
 ]]
+-- @include "counter"
 local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not current or tonumber(current) ~= tonumber(ARGV[2]) then
   return 0
 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 if ARGV[4] == '1' then
-  redis.call('HINCRBY', KEYS[2], 'total', 1)
+  bump(KEYS[2], 'total', 1)
 else
-  redis.call('HINCRBY', KEYS[2], 'skipped', 1)
+  bump(KEYS[2], 'skipped', 1)
 end
 return 1

@@ -14,8 +14,9 @@
   Output:
     1
 ]]
+-- @include "counter"
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-redis.call('HINCRBY', KEYS[3], 'total', 1)
+bump(KEYS[3], 'total', 1)
 redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1

@@ -11,6 +11,7 @@
   Output:
     1
 ]]
+-- @include "counter"
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+bump(KEYS[2], ARGV[2], 1)
 return 1

@@ -1,3 +1,4 @@
+-- @include "counter"
 -- Dead letters. deadLetter records id as dead (its body stays in the message hash) and applies the bounds:
 -- entries older than dlqMaxAge, then the oldest over dlqMaxSize, are deleted and counted.
 -- Needs: msgs, att, errors, dlq, dlqinfo, stats keys.
@@ -17,14 +18,14 @@ local function dropMessage(id)
   redis.call('HDEL', msgs, id)
   redis.call('HDEL', att, id)
   redis.call('HDEL', errors, id)
-  redis.call('HINCRBY', stats, 'dropped', 1)
+  bump(stats, 'dropped', 1)
 end
 
 local function deadLetter(id, infoJson, now, dlqMaxSize, dlqMaxAge)
   redis.call('ZADD', dlq, now, id)
   redis.call('HSET', dlqinfo, id, infoJson)
   redis.call('HDEL', errors, id)
-  redis.call('HINCRBY', stats, 'dead_letter', 1)
+  bump(stats, 'dead_letter', 1)
   local trimmed = 0
   local old = redis.call('ZRANGEBYSCORE', dlq, '-inf', now - dlqMaxAge, 'LIMIT', 0, 1000)
   if #old > 0 then
@@ -38,6 +39,6 @@ local function deadLetter(id, infoJson, now, dlqMaxSize, dlqMaxAge)
     trimmed = trimmed + #popped
   end
   if trimmed > 0 then
-    redis.call('HINCRBY', stats, 'dead_letter_trimmed', trimmed)
+    bump(stats, 'dead_letter_trimmed', trimmed)
   end
 end

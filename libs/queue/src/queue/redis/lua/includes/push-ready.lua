@@ -1,5 +1,5 @@
 -- Pushes ids (array) to the tails of their tiers in as few RPUSH calls as possible.
--- Needs: tiers (array of 4 keys), msgs key.
+-- Needs: tiers (array of 4 keys), msgs key, the tier-push include.
 local function pushReady(ids)
   local byTier = {{}, {}, {}, {}}
   local bodies = redis.call('HMGET', msgs, unpack(ids))
@@ -11,7 +11,7 @@ local function pushReady(ids)
   for tier = 1, 4 do
     local list = byTier[tier]
     for i = 1, #list, 1000 do
-      redis.call('RPUSH', tiers[tier], unpack(list, i, math.min(i + 999, #list)))
+      tierPush('RPUSH', tier, {unpack(list, i, math.min(i + 999, #list))})
     end
   end
 end

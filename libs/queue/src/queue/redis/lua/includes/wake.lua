@@ -1,7 +1,9 @@
 -- Leaves one wake-up token for a worker blocked in BLPOP on the wake list (at most one waits
--- in the list, so tokens never pile up). Needs: wake key.
+-- in the list, so tokens never pile up). Needs: wake key. A wake key of the wrong type is
+-- skipped (workers then find work at their idle timeout): a wake-up never fails a step.
 local function wakeOne()
-  if redis.call('LLEN', wake) == 0 then
-    redis.call('RPUSH', wake, '1')
+  local waiting = redis.pcall('LLEN', wake)
+  if waiting == 0 then
+    redis.pcall('RPUSH', wake, '1')
   end
 end

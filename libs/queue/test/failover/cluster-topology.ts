@@ -1,0 +1,70 @@
+import Redis from 'ioredis';
+import type { RedisServerProcess } from '../../src/redis/redis-server-process';
+import type { TestRedisCluster } from '../../src/testing';
+import { waitFor } from '../../src/testing/wait';
+
+/**
+ * Queue names whose hash tag lands on each master of a cluster made by `spawnRedisCluster`
+ * (slots split evenly in node order): one name per master, in master order.
+ */
+export async function queueNamePerMaster(cluster: TestRedisCluster, stem = 'fo'): Promise<string[]> {
+  const admin = cluster.nodes[0].client();
+  try {
+    const per = Math.floor(16384 / cluster.nodes.length);
+    const names: Array<string | undefined> = cluster.nodes.map(() => undefined);
+    for (let i = 0; names.includes(undefined); i++) {
+      const name = `${stem}${i}`;
+      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', name));
+      const owner = Math.min(cluster.nodes.length - 1, Math.floor(slot / per));
+      names[owner] ??= name;
+    }
+    return names as string[];
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/**
+ * Waits until the replica of a killed master took over and every live node sees the cluster as
+ * ok, then restarts the old master (it rejoins as a replica of the new one) and waits until it is
+ * in sync: the shard has a replica again, so `durability.replicas: 1` can be met.
+ */
+export async function waitForClusterFailover(
+  cluster: TestRedisCluster,
+  killed: RedisServerProcess,
+  mark: (event: string) => void = () => undefined,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const replica = cluster.replicas[cluster.nodes.indexOf(killed)];
+  const live = [...cluster.nodes, ...cluster.replicas].filter((n) => n !== killed);
+  await poll(async () => (await info(replica, 'replication')).includes('role:master'), 'the replica to be promoted', timeoutMs);
+  mark('promoted');
+  await poll(async () => (await Promise.all(live.map((n) => clusterInfo(n)))).every((i) => i.includes('cluster_state:ok')), 'cluster_state:ok', timeoutMs);
+  mark('cluster ok');
+  await killed.restart();
+  mark('old master restarted');
+  await poll(async () => (await info(killed, 'replication')).includes('master_link_status:up'), 'the old master to resync as a replica', timeoutMs);
+  mark('old master in sync');
+}
+
+async function poll(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  await waitFor(() => check().catch(() => false), what, timeoutMs, 100);
+}
+
+async function withClient<T>(node: RedisServerProcess, use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = node.client();
+  client.on('error', () => undefined);
+  try {
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function info(node: RedisServerProcess, section: string): Promise<string> {
+  return withClient(node, (c) => c.info(section));
+}
+
+function clusterInfo(node: RedisServerProcess): Promise<string> {
+  return withClient(node, (c) => c.call('CLUSTER', 'INFO') as Promise<string>);
+}

@@ -1,0 +1,75 @@
+/**
+ * The key check at the end of a soak: every key of the Redis grouped by pattern (ids replaced by
+ * `*`), and the bounds retention sets: per-item keys expire, no message body without a place in
+ * the queue, completed results and streams within their retention.
+ */
+import type { RedisClient } from '@meeting/queue';
+import type { SoakRetention } from './soak-protocol';
+
+export interface KeyReport {
+  total: number;
+  patterns: Record<string, number>;
+  failures: string[];
+}
+
+/** The dispatcher's default `resultsMaxLen` (the configuration does not set it). */
+const DISPATCHER_RESULTS_MAX_LEN = 10_000;
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** A key with its per-item part replaced by `*` (uuids, numbers, idempotency keys, task ids). */
+export function keyPattern(key: string): string {
+  return key
+    .replace(UUID, '*')
+    .replace(/:(idem|done|reply):.*$/, ':$1:*')
+    .replace(/(^|:)\d[\d-]*(?=:|$)/g, '$1*');
+}
+
+export async function checkKeys(client: RedisClient, queues: readonly string[], retention: SoakRetention, queuePrefix = 'mq'): Promise<KeyReport> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  const patterns: Record<string, number> = {};
+  const failures: string[] = [];
+  const perItem: string[] = [];
+  for (const key of keys) {
+    const pattern = keyPattern(key);
+    patterns[pattern] = (patterns[pattern] ?? 0) + 1;
+    if (pattern.includes('*')) perItem.push(key);
+  }
+  const ttls = await Promise.all(perItem.map((k) => client.pttl(k)));
+  const lasting = perItem.filter((_, i) => ttls[i] === -1);
+  if (lasting.length > 0) failures.push(`${lasting.length} per-item keys without expiry (they would grow for ever): ${lasting.slice(0, 5).join(', ')}`);
+
+  for (const q of queues) {
+    const base = `${queuePrefix}:{${q}}:`;
+    const [msgs, dlq, inflight, delayed, done, results, ...tiers] = await Promise.all([
+      client.hlen(`${base}msgs`),
+      client.zcard(`${base}dlq`),
+      client.zcard(`${base}inflight`),
+      client.zcard(`${base}delayed`),
+      client.zcard(`${base}done`),
+      client.hlen(`${base}results`),
+      ...['critical', 'high', 'normal', 'low'].map((p) => client.llen(`${base}q:${p}`)),
+    ]);
+    const placed = dlq + inflight + delayed + tiers.reduce((a, b) => a + b, 0);
+    if (msgs !== placed) failures.push(`queue ${q}: ${msgs} message bodies but ${placed} messages in tiers, delayed, in flight or dead (orphaned bodies)`);
+    if (done > retention.completedCount || results > retention.completedCount) {
+      failures.push(`queue ${q}: ${done} completed ids / ${results} results kept, retention is ${retention.completedCount}`);
+    }
+  }
+  // event streams (max_len) and the dispatcher's results streams (resultsMaxLen, default 10 000);
+  // MAXLEN ~ trims whole radix-tree nodes (100 entries by default): allow that much over the bound
+  const streams = keys.flatMap((k) =>
+    k.endsWith(':stream') ? [{ k, max: retention.streamMaxLen }] : k.endsWith(':dsp:results') ? [{ k, max: DISPATCHER_RESULTS_MAX_LEN }] : [],
+  );
+  const lengths = await Promise.all(streams.map(({ k }) => client.xlen(k).catch(() => 0)));
+  streams.forEach(({ k, max }, i) => {
+    if (lengths[i] > max + 200) failures.push(`stream ${k} holds ${lengths[i]} entries, retention is ~${max}`);
+  });
+  return { total: keys.length, patterns, failures };
+}

@@ -1,0 +1,65 @@
+/**
+ * The soak in CI (issue 13): `npm run soak -- --minutes 1` in-process, its verdict asserted. The
+ * four service processes compile with ts-node first (slow on a busy machine), so the budget is the
+ * minute of load plus start-up and drain. The flatness rule and the ledger are unit-tested below.
+ */
+import { runSoak } from './soak-run';
+import { judgeFlat, MB, RULES } from './soak-series';
+import { keyPattern } from './soak-keys';
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+
+describe('soak', () => {
+  it(
+    `${SECONDS} s of mixed load through four service processes: everything accounted for, keys within retention, memory flat`,
+    async () => {
+      const lines: string[] = [];
+      const result = await runSoak({ seconds: SECONDS, out: (line) => void lines.push(line) });
+      // the whole report is the failure message, so a red CI run shows the series and what failed
+      if (!result.ok) throw new Error(lines.join('\n'));
+      expect(result.failures).toEqual([]);
+      expect(result.counts.published).toBeGreaterThan(SECONDS * 40);
+      expect(result.counts.deadLettered).toBeGreaterThan(0);
+      expect(result.counts.replayed).toBeGreaterThan(0);
+      expect(result.counts.ticks).toBeGreaterThanOrEqual(Math.floor(SECONDS * 0.8));
+      expect(result.counts.pubsubEvents).toBeGreaterThan(0);
+      expect(result.counts.streamEvents).toBeGreaterThan(0);
+      expect(result.series.t.length).toBeGreaterThanOrEqual(10);
+    },
+    (SECONDS + 420) * 1000,
+  );
+});
+
+describe('flatness rule', () => {
+  const series = (values: number[]) => values.map((v, t) => ({ t, v }));
+
+  it('judges only the last half: a warm-up climb followed by a plateau is flat', () => {
+    const warm = series([...Array.from({ length: 10 }, (_, i) => 100 * MB + i * 10 * MB), ...Array.from({ length: 10 }, () => 200 * MB)]);
+    expect(judgeFlat(warm, RULES.rss).ok).toBe(true);
+  });
+
+  it('a steady climb in the last half is growth, beyond the absolute and the relative allowance', () => {
+    const leak = series(Array.from({ length: 20 }, (_, i) => 100 * MB + i * 5 * MB));
+    const f = judgeFlat(leak, RULES.rss);
+    expect(f.ok).toBe(false);
+    expect(f.growth).toBeCloseTo(45 * MB, -5);
+  });
+
+  it("a garbage collector's sawtooth is flat (the floor does not rise), a rising floor is not", () => {
+    const saw = series(Array.from({ length: 40 }, (_, i) => 130 * MB + (i % 13) * 3 * MB));
+    expect(judgeFlat(saw, RULES.rss).ok).toBe(true);
+    const leakySaw = series(Array.from({ length: 40 }, (_, i) => 130 * MB + (i % 13) * 3 * MB + i * 4 * MB));
+    expect(judgeFlat(leakySaw, RULES.rss).ok).toBe(false);
+  });
+
+  it('noise around a level is flat', () => {
+    const noisy = series(Array.from({ length: 30 }, (_, i) => 3 * MB + (i % 2 === 0 ? 1 : -1) * 0.5 * MB));
+    expect(judgeFlat(noisy, RULES.redisMemory).ok).toBe(true);
+  });
+
+  it('key patterns replace per-item parts', () => {
+    expect(keyPattern('mq:{ai}:idem:recurring:meeting:soak-tick:1796030000000')).toBe('mq:{ai}:idem:*');
+    expect(keyPattern('mq:{meeting}:dsp:reply:0b7c3f2e-1a2b-4c3d-8e9f-001122334455')).toBe('mq:{meeting}:dsp:reply:*');
+    expect(keyPattern('mq:{ai}:msgs')).toBe('mq:{ai}:msgs');
+  });
+});
