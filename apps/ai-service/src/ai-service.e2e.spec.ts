@@ -60,6 +60,9 @@ describe('ai-service (e2e, Redis)', () => {
       emotion: expect.any(String),
       model: 'emotion-net-sim',
     });
+    const stored = (await request(app.getHttpServer()).get('/meetings/m1/results').expect(200)).body;
+    expect(stored.map((r: { type: string }) => r.type)).toEqual(expect.arrayContaining(['speech_recognition', 'emotion_detection']));
+    expect(stored.find((r: { type: string }) => r.type === 'speech_recognition')).toMatchObject({ origin: 'meeting-service', result: { text: 'hello world' } });
     expect(await d.dispatchAndWait('audio_denoising', { audio: 'a.wav', level: 'high' }, { timeoutMs: 5000 })).toMatchObject({
       audio: 'denoised/high/a.wav',
       noiseReductionDb: 20,

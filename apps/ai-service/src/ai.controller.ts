@@ -1,8 +1,9 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { MeetingContextStore } from './meetings/meeting-context.service';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelName, ModelRegistry } from './models/model-registry.service';
+import { RESULT_REPOSITORY, ResultRepository } from './results/result-repository';
 
 /** REST of the AI service: models (load/unload emit local events) and what it knows of a meeting. */
 @ApiTags('ai')
@@ -12,6 +13,7 @@ export class AiController {
     private readonly models: ModelRegistry,
     private readonly modelEvents: ModelEventsListener,
     private readonly contexts: MeetingContextStore,
+    @Inject(RESULT_REPOSITORY) private readonly results: ResultRepository,
   ) {}
 
   @Get('models')
@@ -37,5 +39,11 @@ export class AiController {
     const context = this.contexts.get(meetingId);
     if (!context) throw new NotFoundException(`no context for meeting "${meetingId}" (no meeting_events seen for it)`);
     return context;
+  }
+
+  /** The inference results of a meeting's tasks (shared by the replicas), oldest first. */
+  @Get('meetings/:meetingId/results')
+  meetingResults(@Param('meetingId') meetingId: string) {
+    return this.results.list(meetingId);
   }
 }

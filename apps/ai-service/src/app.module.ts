@@ -10,6 +10,7 @@ import { PlatformEventsHandlers } from './meetings/platform-events.handlers';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelRegistry } from './models/model-registry.service';
 import { ModelMetrics } from './models/model.metrics';
+import { RESULT_PROVIDERS } from './results/result.providers';
 
 export interface AiServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -31,7 +32,16 @@ export class AppModule {
         PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
       ],
       controllers: [AiController],
-      providers: [ModelRegistry, ModelEventsListener, ModelMetrics, InferenceService, AiTaskHandlers, MeetingContextStore, PlatformEventsHandlers],
+      providers: [
+        ...RESULT_PROVIDERS,
+        ModelRegistry,
+        ModelEventsListener,
+        ModelMetrics,
+        InferenceService,
+        AiTaskHandlers,
+        MeetingContextStore,
+        PlatformEventsHandlers,
+      ],
     };
   }
 }

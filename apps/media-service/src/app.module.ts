@@ -4,11 +4,11 @@ import { QueueModule } from '@meeting/queue/nest';
 import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { CleanupSchedule } from './media/cleanup-schedule.service';
 import { MediaEventsPublisher } from './media/media-events.publisher';
-import { MediaLibrary } from './media/media-library.service';
 import { MEDIA_OPTIONS, MediaOptions, mediaOptionsFromEnv } from './media/media-options';
 import { MediaTaskHandlers } from './media/media-task.handlers';
 import { MediaController } from './media/media.controller';
 import { MediaMetrics } from './media/media.metrics';
+import { RECORDING_PROVIDERS } from './media/store/recording.providers';
 
 export interface MediaServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
@@ -34,7 +34,7 @@ export class AppModule {
       controllers: [MediaController],
       providers: [
         { provide: MEDIA_OPTIONS, useValue: { ...mediaOptionsFromEnv(), ...options.media } },
-        MediaLibrary,
+        ...RECORDING_PROVIDERS,
         MediaEventsPublisher,
         MediaTaskHandlers,
         CleanupSchedule,

@@ -65,6 +65,27 @@ describe('media-service (e2e, Redis)', () => {
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toMatch(/^recording_process: payload\.meetingId: /);
 
+    // a second replica on the same Redis serves the same recordings (state in Redis)
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const replicaConfig = loadServiceConfig(env);
+    const replicaRef = await Test.createTestingModule({
+      imports: [AppModule.register({ config: replicaConfig, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
+    }).compile();
+    const replica = replicaRef.createNestApplication({ logger: false });
+    configureApp(replica, replicaConfig);
+    await replica.init();
+    try {
+      expect((await request(replica.getHttpServer()).get('/recordings/rec-m1').expect(200)).body).toMatchObject({
+        meetingId: 'm1',
+        participants: ['ann', 'bob'],
+      });
+      const viaReplica = (await request(replica.getHttpServer()).post('/recordings/rec-m1/transcodes').send({ format: 'mp3' }).expect(202)).body;
+      await waitFor(async () => (await request(http).get('/recordings/rec-m1')).body.renditions?.mp3, 'the rendition made through the replica');
+      expect(viaReplica.taskId).toEqual(expect.any(String));
+    } finally {
+      await replica.close();
+    }
+
     expect((await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'avi' }).expect(400)).body.message).toEqual([
       'format must be one of mp4, webm, mp3',
     ]);

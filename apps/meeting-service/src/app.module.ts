@@ -2,25 +2,36 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
 import { QueueModule } from '@meeting/queue/nest';
 import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
+import { AnalysisPipeline } from './lifecycle/analysis.pipeline';
+import { LifecycleTaskHandlers } from './lifecycle/lifecycle-task.handlers';
+import { MeetingScheduleService } from './lifecycle/meeting-schedule.service';
+import { TaskOwners } from './lifecycle/task-owners';
 import { AiTasks } from './meetings/ai-tasks.service';
-import { MediaTasks } from './meetings/media-tasks.service';
+import { JoinTokens } from './meetings/join-tokens.service';
 import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';
-import { MeetingRepository } from './meetings/meeting.repository';
+import { MEETING_OPTIONS, MeetingOptions, meetingOptionsFromEnv } from './meetings/meeting-options';
 import { MeetingsController } from './meetings/meetings.controller';
 import { MeetingsService } from './meetings/meetings.service';
 import { MeetingMetrics } from './meetings/meeting.metrics';
-import { meetingSeqProvider } from './meetings/seq/meeting-seq.provider';
+import { SignalingEventsHandler } from './meetings/signaling-events.handler';
+import { STORE_PROVIDERS } from './meetings/store/store.providers';
 
 export interface MeetingServiceOptions {
   /** The resolved configuration (`loadServiceConfig()`). */
   config: QueueAppConfig;
+  /** Join tokens, maximum duration, reminder (default: from the environment, see meeting-options.ts). */
+  meetings?: Partial<MeetingOptions>;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
   /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
   rateLimit?: Partial<RateLimitOptions> | false;
 }
 
-/** The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready, /metrics from QueueModule. */
+/**
+ * The meeting-service: meetings REST API over state in Redis, join tokens for the signaling-service,
+ * meeting_events publisher, the scheduled lifecycle (reminder, automatic end) and the post-meeting
+ * analysis through the ai- and media-services; /health, /health/ready, /metrics from QueueModule.
+ */
 @Module({})
 export class AppModule {
   static register(options: MeetingServiceOptions): DynamicModule {
@@ -31,7 +42,20 @@ export class AppModule {
         PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
       ],
       controllers: [MeetingsController],
-      providers: [meetingSeqProvider, MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
+      providers: [
+        { provide: MEETING_OPTIONS, useFactory: () => ({ ...meetingOptionsFromEnv(), ...options.meetings }) },
+        ...STORE_PROVIDERS,
+        MeetingEventsPublisher,
+        JoinTokens,
+        MeetingScheduleService,
+        TaskOwners,
+        AnalysisPipeline,
+        MeetingsService,
+        LifecycleTaskHandlers,
+        SignalingEventsHandler,
+        AiTasks,
+        MeetingMetrics,
+      ],
     };
   }
 }

@@ -11,7 +11,7 @@ import { AppModule as AiModule } from '../../ai-service/src/app.module';
 import { loadServiceConfig as aiConfig } from '../../ai-service/src/service-config';
 import { AppModule as MeetingModule } from '../../meeting-service/src/app.module';
 import { loadServiceConfig as meetingConfig } from '../../meeting-service/src/service-config';
-import { AppModule as SignalingModule } from '../../signaling-service/src/app.module';
+import { AppModule as SignalingModule, configureSignalingApp } from '../../signaling-service/src/app.module';
 import { loadServiceConfig as signalingConfig } from '../../signaling-service/src/service-config';
 
 /**
@@ -39,6 +39,7 @@ describe('platform: one trace from an HTTP request across dispatch, handler, cal
     for (const [name, register, config] of modules) {
       const moduleRef = await Test.createTestingModule({ imports: [register(config) as never] }).compile();
       apps[name] = moduleRef.createNestApplication({ logger: false });
+      if (name === 'signaling') configureSignalingApp(apps[name]);
       await apps[name].init();
     }
   });

@@ -1,47 +1,30 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { QueueAppConfig } from '@meeting/queue';
+import { SignalingClient } from '@meeting/contracts';
 import { promtool, RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
-import { AppModule as AiModule } from '../../ai-service/src/app.module';
-import { loadServiceConfig as aiConfig } from '../../ai-service/src/service-config';
-import { AppModule as MediaModule } from '../../media-service/src/app.module';
-import { loadServiceConfig as mediaConfig } from '../../media-service/src/service-config';
-import { AppModule as MeetingModule } from '../../meeting-service/src/app.module';
-import { loadServiceConfig as meetingConfig } from '../../meeting-service/src/service-config';
-import { AppModule as SignalingModule } from '../../signaling-service/src/app.module';
-import { loadServiceConfig as signalingConfig } from '../../signaling-service/src/service-config';
 import { platformServices } from './services';
+import { InProcessPlatform, startInProcessPlatform } from './testing/in-process-platform';
 
 describe('platform: the four services together on one Redis (e2e)', () => {
   let server: RedisServerHandle;
-  const apps: Record<string, INestApplication> = {};
+  let platform: InProcessPlatform;
+  let apps: InProcessPlatform['apps'];
 
   beforeAll(async () => {
     server = await spawnRedis();
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const modules: Array<[string, (config: QueueAppConfig) => unknown, QueueAppConfig]> = [
-      ['ai', (config) => AiModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), aiConfig(env)],
-      ['meeting', (config) => MeetingModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), meetingConfig(env)],
-      ['media', (config) => MediaModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), mediaConfig(env)],
-      ['signaling', (config) => SignalingModule.register({ config, drainTimeoutMs: 2000, rateLimit: false }), signalingConfig(env)],
-    ];
-    for (const [name, register, config] of modules) {
-      const moduleRef = await Test.createTestingModule({ imports: [register(config) as never] }).compile();
-      apps[name] = moduleRef.createNestApplication({ logger: false });
-      await apps[name].init();
-    }
+    platform = await startInProcessPlatform(server.url);
+    apps = platform.apps;
   });
 
   afterAll(async () => {
-    for (const app of Object.values(apps)) await app.close();
+    await platform?.close();
     await server?.cleanup();
   });
 
   it('a meeting flows through every service: presence, AI context, transcript, emotion, recording', async () => {
     const meeting = request(apps.meeting.getHttpServer());
     const { meetingId } = (await meeting.post('/meetings').send({ title: 'retro', hostId: 'alice' }).expect(201)).body;
-    await meeting.post(`/meetings/${meetingId}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201);
+    const { token } = (await meeting.post(`/meetings/${meetingId}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201)).body;
+    const bob = await SignalingClient.connect(platform.urls.signaling, token);
 
     await waitFor(
       async () => (await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body.participants?.length === 1,
@@ -70,7 +53,8 @@ describe('platform: the four services together on one Redis (e2e)', () => {
       return body.recordings?.length === 1 && body;
     }, 'recording.processed at the ai-service');
     expect(context).toMatchObject({ state: 'ended', recordings: [`rec-${meetingId}`] });
-    expect((await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body).toMatchObject({ state: 'closed', participants: [] });
+    expect(await bob.closed).toEqual({ code: 4000, reason: 'meeting_ended' });
+    expect((await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body).toMatchObject({ state: 'ended', participants: [] });
   });
 
   it('every service serves health and a valid Prometheus exposition (promtool check metrics)', async () => {

@@ -9,7 +9,8 @@ import { configureHttpApp } from '@meeting/http';
 export function configureApp(app: INestApplication, config: QueueAppConfig): void {
   configureHttpApp(app, {
     name: 'signaling-service',
-    description: 'Presence of participants per meeting, built from meeting_events; announces changes on signaling_events.',
+    description:
+      'WebSocket signaling at /signaling (join tokens from the meeting-service; offers, answers, ICE candidates, mute) relayed across instances; presence of participants per meeting; session events on signaling_events.',
     bodyLimitBytes: config.limits.max_payload_bytes,
   });
 }

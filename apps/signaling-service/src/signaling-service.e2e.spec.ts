@@ -1,27 +1,56 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { SignalingClient, SignalingConnectError, signJoinToken, type ServerFrame } from '@meeting/contracts';
 import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
-import { AppModule } from './app.module';
+import { AppModule, configureSignalingApp } from './app.module';
 import { configureApp } from './http';
+import { PRESENCE_REPOSITORY, PresenceRepository } from './presence/presence-repository';
 import { loadServiceConfig } from './service-config';
 
-describe('signaling-service (e2e, Redis)', () => {
+const SECRET = 'test-secret-of-the-signaling-spec';
+
+describe('signaling-service (e2e, Redis, two instances)', () => {
   let server: RedisServerHandle;
-  let app: INestApplication;
+  const apps: INestApplication[] = [];
+  const urls: string[] = [];
   let meetings: QueueManager;
   const signals: Array<EventEnvelope<Record<string, unknown>>> = [];
+  const clients: SignalingClient[] = [];
+
+  const token = (meetingId: string, participantId: string, ttlMs = 60_000, secret = SECRET) =>
+    signJoinToken({ meetingId, participantId, name: participantId.toUpperCase(), expiresAt: Date.now() + ttlMs }, secret);
+  const connect = async (instance: number, meetingId: string, participantId: string) => {
+    const client = await SignalingClient.connect(urls[instance], token(meetingId, participantId));
+    clients.push(client);
+    return client;
+  };
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => (error instanceof SignalingConnectError ? { close: error.close, frame: error.frame } : error),
+    );
+
+  /** One signaling-service instance as main.ts builds it (HTTP conventions, ws adapter), listening on a free port; no rate limit. */
+  const startInstance = async (env: NodeJS.ProcessEnv) => {
+    const config = loadServiceConfig(env);
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ config, signaling: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000, rateLimit: false })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    configureApp(app, config);
+    configureSignalingApp(app);
+    await app.listen(0);
+    return app;
+  };
 
   beforeAll(async () => {
     server = await spawnRedis();
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const config = loadServiceConfig(env);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureApp(app, config);
-    await app.init();
-    // Stands in for the meeting-service (publishes meeting_events) and a signaling gateway (reads signaling_events).
+    for (let i = 0; i < 2; i++) apps.push(await startInstance(env));
+    for (const app of apps) urls.push(await app.getUrl());
+    // Stands in for the meeting-service: publishes meeting_events, reads signaling_events.
     meetings = await QueueManager.create(
       {
         service_name: 'meeting-service',
@@ -38,50 +67,160 @@ describe('signaling-service (e2e, Redis)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await Promise.all(clients.map((c) => c.close()));
+    for (const app of apps) await app.close();
     await meetings?.shutdown({ drainTimeoutMs: 1000 });
     await server?.cleanup();
   });
 
-  const publish = (type: string, data: Record<string, unknown>) => meetings.publishEvent('meeting_events', type, { meetingId: 'm1', ...data });
+  it('relays offers, answers and ICE candidates between participants on different instances; peers hear joins, mutes and leaves', async () => {
+    const ann = await connect(0, 'm1', 'ann');
+    expect(ann.welcome).toMatchObject({ meetingId: 'm1', participantId: 'ann', peers: [] });
+    const bob = await connect(1, 'm1', 'bob');
+    expect(bob.welcome.peers).toEqual([{ participantId: 'ann', name: 'ANN', muted: false }]);
+    await ann.next((f) => f.type === 'peer.joined' && f.participantId === 'bob');
+    const cy = await connect(0, 'm1', 'cy');
+    expect(cy.welcome.peers.map((p) => p.participantId).sort()).toEqual(['ann', 'bob']);
+    await bob.next((f) => f.type === 'peer.joined' && f.participantId === 'cy');
 
-  it('keeps presence from meeting_events, ignores stale ones, announces changes on signaling_events', async () => {
-    const http = app.getHttpServer();
-    await request(http).get('/presence/m1').expect(404);
-    const at = new Date().toISOString();
-    await publish('meeting.created', { seq: 1, title: 'standup', hostId: 'host', createdAt: at });
-    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at });
-    await publish('participant.joined', { seq: 3, participantId: 'bob', name: 'Bob', joinedAt: at });
-    await publish('participant.left', { seq: 4, participantId: 'ann' });
-    await publish('participant.joined', { seq: 2, participantId: 'ann', name: 'Ann', joinedAt: at }); // a stale redelivery: Ann stays gone
-    await publish('transcript.recorded', { seq: 5, taskId: 't1', words: 3 }); // not a presence change
-    await publish('participant.joined', { participantId: 'eve', name: 'Eve', joinedAt: at }); // no seq: breaks the contract, dropped
+    ann.send({ type: 'offer', to: 'bob', sdp: 'v=0 offer ann->bob' });
+    ann.send({ type: 'ice', to: 'bob', candidate: { candidate: 'candidate:1 1 udp 2122260223 10.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 } });
+    const offer = await bob.next((f) => f.type === 'offer');
+    expect(offer).toEqual({ type: 'offer', from: 'ann', sdp: 'v=0 offer ann->bob' });
+    const ice = await bob.next((f) => f.type === 'ice');
+    expect(ice).toMatchObject({ from: 'ann', candidate: { sdpMid: '0', sdpMLineIndex: 0 } });
+    expect(bob.frames.findIndex((f) => f.type === 'offer')).toBeLessThan(bob.frames.findIndex((f) => f.type === 'ice')); // in order
+    bob.send({ type: 'answer', to: 'ann', sdp: 'v=0 answer bob->ann' });
+    bob.send({ type: 'ice', to: 'cy', candidate: { candidate: 'candidate:2 1 udp 1 10.0.0.2 50001 typ host' } });
+    expect(await ann.next((f) => f.type === 'answer')).toEqual({ type: 'answer', from: 'bob', sdp: 'v=0 answer bob->ann' });
+    expect(await cy.next((f) => f.type === 'ice')).toMatchObject({ from: 'bob' });
+    expect(cy.frames.some((f) => f.type === 'offer' || f.type === 'answer')).toBe(false); // only the named peer gets them
 
-    const room = await waitFor(async () => {
-      const res = await request(http).get('/presence/m1');
-      return res.status === 200 && res.body.seq === 4 && signals.length >= 4 && res.body;
-    }, 'presence of m1');
-    expect(room).toMatchObject({ meetingId: 'm1', state: 'open', participants: [{ participantId: 'bob', name: 'Bob' }] });
-    expect(signals.map((s) => `${s.type}:${s.data.participantId ?? ''}:${s.data.participants}`)).toEqual(
-      expect.arrayContaining(['room.opened::0', 'presence.joined:ann:1', 'presence.left:ann:1']),
+    cy.send({ type: 'mute' });
+    await ann.next((f) => f.type === 'peer.muted' && f.participantId === 'cy');
+    await bob.next((f) => f.type === 'peer.muted' && f.participantId === 'cy');
+    const presence = await waitFor(async () => {
+      const body = (await request(apps[1].getHttpServer()).get('/presence/m1').expect(200)).body;
+      return body.participants.find((p: { participantId: string; muted: boolean }) => p.participantId === 'cy' && p.muted) && body;
+    }, 'cy muted in the shared presence');
+    expect(presence.participants.map((p: { participantId: string }) => p.participantId)).toEqual(['ann', 'bob', 'cy']);
+
+    await cy.close();
+    await ann.next((f) => f.type === 'peer.left' && f.participantId === 'cy');
+    await bob.next((f) => f.type === 'peer.left' && f.participantId === 'cy');
+    expect((await request(apps[0].getHttpServer()).get('/presence/m1').expect(200)).body.participants).toHaveLength(2);
+
+    const seen = await waitFor(() => {
+      const mine = signals.filter((s) => s.data.meetingId === 'm1');
+      return mine.filter((s) => s.type === 'session.closed').length === 1 && mine;
+    }, 'session events of m1');
+    expect(seen.filter((s) => s.type === 'session.opened').map((s) => s.data.participantId)).toEqual(['ann', 'bob', 'cy']);
+    expect(seen.find((s) => s.type === 'session.muted')?.data).toMatchObject({ participantId: 'cy', muted: true });
+    expect(seen.find((s) => s.type === 'session.closed')?.data).toMatchObject({ participantId: 'cy', reason: 'left' });
+
+    // a participant removed at the meeting-service (participant.left, reason removed) loses its session
+    const dee = await connect(1, 'm1', 'dee');
+    await meetings.publishEvent('meeting_events', 'participant.left', { meetingId: 'm1', seq: 8, participantId: 'dee', reason: 'removed' });
+    expect(await dee.closed).toEqual({ code: 4000, reason: 'removed' });
+    expect(await ann.next((f) => f.type === 'peer.left' && f.participantId === 'dee')).toMatchObject({ reason: 'removed' });
+
+    // meeting.ended (read by one instance) closes the sessions on both
+    await meetings.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm1', seq: 9, endedAt: new Date().toISOString(), durationMs: 1000 });
+    expect(await ann.closed).toEqual({ code: 4000, reason: 'meeting_ended' });
+    expect(await bob.closed).toEqual({ code: 4000, reason: 'meeting_ended' });
+    expect(bob.frames.some((f) => f.type === 'meeting.ended')).toBe(true);
+    expect(await refusal(SignalingClient.connect(urls[1], token('m1', 'late')))).toMatchObject({ close: { code: 4410, reason: 'meeting_ended' } });
+  });
+
+  it('an instance shutting down ends its sessions: peers on the other instance hear peer.left (shutdown)', async () => {
+    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    const third = await startInstance(env);
+    const hal = await connect(0, 'm4', 'hal');
+    const gus = await SignalingClient.connect(await third.getUrl(), token('m4', 'gus'));
+    await hal.next((f) => f.type === 'peer.joined' && f.participantId === 'gus');
+    await third.close();
+    expect(await gus.closed).toEqual({ code: 1001, reason: 'shutdown' });
+    expect(await hal.next((f) => f.type === 'peer.left')).toEqual({ type: 'peer.left', participantId: 'gus', reason: 'shutdown' });
+    await waitFor(
+      () => signals.some((s) => s.type === 'session.closed' && s.data.participantId === 'gus' && s.data.reason === 'shutdown'),
+      'session.closed of gus',
     );
-    expect(signals.every((s) => s.source === 'signaling-service')).toBe(true);
-    const open = (await request(http).get('/metrics').expect(200)).text;
-    expect(metricSample(open, 'signaling_rooms', { state: 'open' })).toBe(1);
-    expect(open).toContain('signaling_participants_present 1');
+    expect(
+      (await request(apps[0].getHttpServer()).get('/presence/m4').expect(200)).body.participants.map((p: { participantId: string }) => p.participantId),
+    ).toEqual(['hal']);
+  });
 
-    await publish('meeting.ended', { seq: 6, endedAt: new Date().toISOString(), durationMs: 10 });
-    await waitFor(async () => (await request(http).get('/presence/m1')).body.state === 'closed', 'm1 closed');
-    expect((await request(http).get('/presence/m1')).body.participants).toEqual([]);
-    expect((await request(http).get('/presence').expect(200)).body).toEqual([{ meetingId: 'm1', state: 'closed', participants: 0 }]);
-    await waitFor(() => signals.some((s) => s.type === 'room.closed'), 'room.closed');
+  it('drops the presence of an instance that died without closing its sockets (no heartbeat): peers hear peer.left (lost)', async () => {
+    const presence = apps[0].get<PresenceRepository>(PRESENCE_REPOSITORY);
+    const ivy = await connect(1, 'm5', 'ivy');
+    await presence.put('m5', { participantId: 'zed', sessionId: 's-zed', instance: 'crashed-instance', connectedAt: new Date().toISOString(), muted: false });
+    ivy.send({ type: 'offer', to: 'zed', sdp: 'v=0', ref: 'z' });
+    expect(await ivy.next((f) => f.type === 'error')).toMatchObject({ code: 'unknown_peer', ref: 'z' });
+    expect(await ivy.next((f) => f.type === 'peer.left')).toEqual({ type: 'peer.left', participantId: 'zed', reason: 'lost' });
+    await presence.put('m5', { participantId: 'yul', sessionId: 's-yul', instance: 'crashed-instance', connectedAt: new Date().toISOString(), muted: false });
+    const joe = await connect(0, 'm5', 'joe');
+    expect(joe.welcome.peers.map((p) => p.participantId)).toEqual(['ivy']);
+    await waitFor(
+      () => signals.some((s) => s.type === 'session.closed' && s.data.participantId === 'yul' && s.data.reason === 'lost'),
+      'session.closed of yul',
+    );
+    await Promise.all([ivy.close(), joe.close()]);
+  });
 
-    const metrics = (await request(http).get('/metrics').expect(200)).text;
-    expect(metricSample(metrics, 'mq_events_received_total', { bus: 'redis_stream', channel: 'meeting_events' })).toBe(8);
-    expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'signaling_events' })).toBe(5);
-    expect((await request(http).get('/health').expect(200)).body.status).toBe('ok');
-    expect((await request(http).get('/health/ready').expect(200)).body.status).toBe('ok');
-    const doc = (await request(http).get('/docs-json').expect(200)).body;
+  it('refuses wrong, expired and foreign tokens at connect; a malformed frame gets an error frame and disturbs no other session', async () => {
+    expect(await refusal(SignalingClient.connect(urls[0], 'not-a-token'))).toMatchObject({
+      close: { code: 4401, reason: 'token_invalid' },
+      frame: { type: 'error', code: 'token_invalid' },
+    });
+    expect(await refusal(SignalingClient.connect(urls[0], token('m2', 'eve', 60_000, 'another-secret-of-16-chars')))).toMatchObject({
+      close: { code: 4401, reason: 'token_invalid' },
+    });
+    expect(await refusal(SignalingClient.connect(urls[1], token('m2', 'eve', -1)))).toMatchObject({ close: { code: 4401, reason: 'token_expired' } });
+    expect(await refusal(SignalingClient.connect(urls[0], token('m2', 'eve'), { meetingId: 'm3' }))).toMatchObject({
+      close: { code: 4403, reason: 'wrong_meeting' },
+    });
+
+    const dan = await connect(0, 'm2', 'dan');
+    const fay = await connect(1, 'm2', 'fay');
+    const errors = (from: number) => dan.next<Extract<ServerFrame, { type: 'error' }>>((f) => f.type === 'error', 5000, from);
+    let at = dan.frames.length;
+    dan.sendRaw('{not json');
+    expect(await errors(at)).toMatchObject({ code: 'bad_json' });
+    at = dan.frames.length;
+    dan.sendRaw(JSON.stringify({ type: 'offer', to: 'fay', ref: 'r1' }));
+    expect(await errors(at)).toMatchObject({ code: 'bad_frame', ref: 'r1', message: expect.stringContaining('sdp') });
+    at = dan.frames.length;
+    dan.sendRaw(JSON.stringify({ type: 'teleport' }));
+    expect(await errors(at)).toMatchObject({ code: 'bad_frame' });
+    at = dan.frames.length;
+    dan.send({ type: 'offer', to: 'ann', sdp: 'x', ref: 'r2' }); // ann is in another meeting
+    expect(await errors(at)).toMatchObject({ code: 'unknown_peer', ref: 'r2' });
+    at = dan.frames.length;
+    dan.sendRaw('x'.repeat(70 * 1024));
+    expect(await errors(at)).toMatchObject({ code: 'frame_too_large' });
+
+    // both sessions still work
+    dan.send({ type: 'offer', to: 'fay', sdp: 'v=0 after errors' });
+    expect(await fay.next((f) => f.type === 'offer')).toEqual({ type: 'offer', from: 'dan', sdp: 'v=0 after errors' });
+    dan.send({ type: 'ping', ref: 'p' });
+    expect(await dan.next((f) => f.type === 'pong')).toEqual({ type: 'pong', ref: 'p' });
+    expect(fay.frames.some((f) => f.type === 'error')).toBe(false);
+
+    // the same participant connecting again replaces its older session without a peer.left
+    const dan2 = await connect(1, 'm2', 'dan');
+    expect(await dan.closed).toEqual({ code: 4409, reason: 'replaced' });
+    await fay.next((f) => f.type === 'peer.joined' && f.participantId === 'dan', 5000, 1);
+    dan2.send({ type: 'answer', to: 'fay', sdp: 'v=0 from the new session' });
+    expect(await fay.next((f) => f.type === 'answer')).toMatchObject({ from: 'dan' });
+    expect(fay.frames.some((f) => f.type === 'peer.left')).toBe(false);
+
+    // fay and the new dan on instance 1 (the sessions closed above are released asynchronously)
+    await waitFor(
+      async () => metricSample((await request(apps[1].getHttpServer()).get('/metrics').expect(200)).text, 'signaling_sessions') === 2,
+      'two sessions on instance 1',
+    );
+    expect((await request(apps[0].getHttpServer()).get('/health/ready').expect(200)).body.status).toBe('ok');
+    const doc = (await request(apps[0].getHttpServer()).get('/docs-json').expect(200)).body;
     expect([doc.info.title, Object.keys(doc.paths)]).toEqual(['signaling-service', expect.arrayContaining(['/presence', '/presence/{meetingId}'])]);
   });
 });

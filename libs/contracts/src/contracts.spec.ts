@@ -21,6 +21,8 @@ const EVENTS: Record<string, Record<string, Record<string, unknown>>> = {
     'participant.joined': { meetingId: 'm-1', seq: 2, participantId: 'p-1', name: 'Bob', joinedAt: NOW },
     'participant.left': { meetingId: 'm-1', seq: 3, participantId: 'p-1' },
     'meeting.ended': { meetingId: 'm-1', seq: 4, endedAt: NOW, durationMs: 1200 },
+    'meeting.reminder': { meetingId: 'm-1', seq: 2, startsAt: NOW, title: 'standup' },
+    'meeting.analysed': { meetingId: 'm-1', seq: 6, state: 'completed', recordingId: 'rec-m-1' },
     'transcript.recorded': { meetingId: 'm-1', seq: 5, taskId: 'ai_tasks:1-0', participantId: 'p-1', words: 3 },
   },
   media_events: {
@@ -29,10 +31,9 @@ const EVENTS: Record<string, Record<string, Record<string, unknown>>> = {
     'media.cleanup_completed': { removed: ['rec-m-1'] },
   },
   signaling_events: {
-    'room.opened': { meetingId: 'm-1', participants: 0, seq: 1 },
-    'presence.joined': { meetingId: 'm-1', participantId: 'p-1', participants: 1, seq: 2 },
-    'presence.left': { meetingId: 'm-1', participantId: 'p-1', participants: 0, seq: 3 },
-    'room.closed': { meetingId: 'm-1', participants: 0, seq: 4 },
+    'session.opened': { meetingId: 'm-1', participantId: 'p-1', sessionId: 's-1', instance: 'signaling-service:1' },
+    'session.closed': { meetingId: 'm-1', participantId: 'p-1', sessionId: 's-1', reason: 'left' },
+    'session.muted': { meetingId: 'm-1', participantId: 'p-1', muted: true },
   },
 };
 
@@ -109,7 +110,7 @@ describe('@meeting/contracts', () => {
     if (event?.type === 'participant.left') expect(event.data.participantId).toBe('p-1');
     expect(readEvent(CHANNELS.meeting, { type: 'meeting.renamed', data: {} })).toBeUndefined();
     expect(() => readEvent(CHANNELS.media, { type: 'recording.processed', data: { meetingId: 'm-1' } })).toThrow(ContractError);
-    expect(isEventType(CHANNELS.signaling, 'room.opened')).toBe(true);
+    expect(isEventType(CHANNELS.signaling, 'session.opened')).toBe(true);
     expect(isEventType(CHANNELS.signaling, 'meeting.created')).toBe(false);
     expect(() => parseEvent(CHANNELS.meeting, 'nope' as 'meeting.created', {})).toThrow('meeting_events nope: not an event type of meeting_events');
   });

@@ -3,7 +3,8 @@ import { ContractError, parseTaskPayload, parseTaskResult, TaskResult } from '@m
 import { DispatchHandlerContext, sleepUnlessAborted } from '@meeting/queue';
 import { OnTask } from '@meeting/queue/nest';
 import { MediaEventsPublisher } from './media-events.publisher';
-import { MediaLibrary, Recording } from './media-library.service';
+import type { Recording } from './recording.types';
+import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 import { MEDIA_OPTIONS, MediaOptions } from './media-options';
 
 /**
@@ -17,7 +18,7 @@ export class MediaTaskHandlers {
   private readonly logger = new Logger('MediaTasks');
 
   constructor(
-    private readonly library: MediaLibrary,
+    @Inject(RECORDING_REPOSITORY) private readonly library: RecordingRepository,
     private readonly events: MediaEventsPublisher,
     @Inject(MEDIA_OPTIONS) private readonly options: MediaOptions,
   ) {}
@@ -27,7 +28,7 @@ export class MediaTaskHandlers {
     const { meetingId, durationMs, participants } = parseTaskPayload('recording_process', payload);
     await sleepUnlessAborted(50, ctx.signal);
     // One recording per meeting: a redelivered task rebuilds the same recording.
-    const recording = this.library.save({
+    const recording: Recording = {
       recordingId: `rec-${meetingId}`,
       meetingId,
       format: 'mp4',
@@ -36,7 +37,8 @@ export class MediaTaskHandlers {
       sizeBytes: Math.round(durationMs * 31.25) + 1024,
       createdAt: new Date().toISOString(),
       renditions: {},
-    });
+    };
+    await this.library.save(recording);
     this.logger.log(`recording_process ${ctx.taskId} from ${ctx.origin}: ${recording.recordingId} (${durationMs} ms)`);
     await this.events.publish('recording.processed', {
       meetingId: recording.meetingId,
@@ -50,13 +52,15 @@ export class MediaTaskHandlers {
   @OnTask('transcode', { timeoutMs: 300_000 })
   async transcode(payload: unknown, ctx: DispatchHandlerContext): Promise<TaskResult<'transcode'>> {
     const p = parseTaskPayload('transcode', payload);
-    const recording = this.library.get(p.recordingId);
+    const recording = await this.library.get(p.recordingId);
     if (!recording) throw new ContractError('transcode', [`payload.recordingId: unknown recording "${p.recordingId}"`]);
     const { format } = p;
     const resolution = p.resolution ?? '720p';
     await sleepUnlessAborted(80, ctx.signal);
     const rendition = { resolution, sizeBytes: Math.round(recording.sizeBytes * (format === 'mp3' ? 0.1 : 0.6)) };
-    recording.renditions[format] = rendition;
+    if (!(await this.library.addRendition(recording.recordingId, format, rendition))) {
+      throw new ContractError('transcode', [`payload.recordingId: recording "${recording.recordingId}" was removed`]);
+    }
     this.logger.log(`transcode ${ctx.taskId}: ${recording.recordingId} -> ${format} ${resolution}`);
     await this.events.publish('media.transcoded', { meetingId: recording.meetingId, recordingId: recording.recordingId, format, resolution });
     return parseTaskResult('transcode', { recordingId: recording.recordingId, format, ...rendition });
@@ -65,7 +69,7 @@ export class MediaTaskHandlers {
   @OnTask('media_cleanup', { timeoutMs: 60_000 })
   async cleanup(payload: unknown, ctx: DispatchHandlerContext): Promise<TaskResult<'media_cleanup'>> {
     parseTaskPayload('media_cleanup', payload);
-    const removed = this.library.removeOlderThan(Date.now() - this.options.retentionMs);
+    const removed = await this.library.removeOlderThan(Date.now() - this.options.retentionMs);
     this.logger.log(`media_cleanup ${ctx.taskId}: ${removed.length} recording(s) past the retention removed`);
     if (removed.length > 0) await this.events.publish('media.cleanup_completed', { removed });
     return parseTaskResult('media_cleanup', { removed });

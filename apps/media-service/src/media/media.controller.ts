@@ -1,9 +1,9 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { parseTaskPayload, TASK_ID_PATTERN } from '@meeting/contracts';
 import { taskStatusView } from '@meeting/http';
 import { QueueManager } from '@meeting/queue';
-import { MediaLibrary } from './media-library.service';
+import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 import { TranscodeRequestDto } from './transcode-request.dto';
 
 /** REST of the media-service (OpenAPI at /docs): recordings, transcode requests (through the dispatcher, to this service's queue) and their status. */
@@ -11,7 +11,7 @@ import { TranscodeRequestDto } from './transcode-request.dto';
 @Controller()
 export class MediaController {
   constructor(
-    private readonly library: MediaLibrary,
+    @Inject(RECORDING_REPOSITORY) private readonly library: RecordingRepository,
     private readonly queues: QueueManager,
   ) {}
 
@@ -23,8 +23,8 @@ export class MediaController {
 
   @Get('recordings/:recordingId')
   @ApiNotFoundResponse({ description: 'unknown recording' })
-  get(@Param('recordingId') recordingId: string) {
-    const recording = this.library.get(recordingId);
+  async get(@Param('recordingId') recordingId: string) {
+    const recording = await this.library.get(recordingId);
     if (!recording) throw new NotFoundException(`recording "${recordingId}" not found`);
     return recording;
   }
@@ -36,7 +36,7 @@ export class MediaController {
   @ApiBadRequestResponse({ description: 'a format or resolution outside the lists, or unknown keys' })
   @ApiNotFoundResponse({ description: 'unknown recording' })
   async transcode(@Param('recordingId') recordingId: string, @Body() body: TranscodeRequestDto) {
-    this.get(recordingId);
+    await this.get(recordingId);
     const payload = parseTaskPayload('transcode', { recordingId, format: body.format, resolution: body.resolution });
     const taskId = await this.queues.dispatcher.dispatch('transcode', payload);
     return { taskId, state: 'pending' };

@@ -1,14 +1,14 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { QueueManager } from '@meeting/queue';
-import { MediaLibrary } from './media-library.service';
+import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 
 /** Domain gauge in the manager's registry (GET /metrics), read at scrape time: recordings stored. */
 @Injectable()
 export class MediaMetrics implements OnModuleInit {
   constructor(
     private readonly queues: QueueManager,
-    private readonly library: MediaLibrary,
+    @Inject(RECORDING_REPOSITORY) private readonly library: RecordingRepository,
   ) {}
 
   onModuleInit(): void {
@@ -17,10 +17,10 @@ export class MediaMetrics implements OnModuleInit {
     const library = this.library;
     new Gauge({
       name: 'media_recordings',
-      help: 'Recordings stored by this instance.',
+      help: 'Recordings stored (shared by the replicas).',
       registers: [registry],
-      collect() {
-        this.set(library.list().length);
+      async collect() {
+        this.set((await library.list()).length);
       },
     });
   }

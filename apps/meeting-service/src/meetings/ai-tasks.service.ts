@@ -1,17 +1,18 @@
-import { BadGatewayException, GatewayTimeoutException, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { BadGatewayException, GatewayTimeoutException, Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { ContractError, parseTaskPayload, parseTaskResult, TaskPayload, TaskResult } from '@meeting/contracts';
 import { CompletedTask, DispatchTimeoutError, FailedTask, QueueManager, RemoteTaskError } from '@meeting/queue';
+import { AnalysisPipeline } from '../lifecycle/analysis.pipeline';
+import { TaskOwners } from '../lifecycle/task-owners';
 import { MeetingEventsPublisher } from './meeting-events.publisher';
-import { MeetingRepository } from './meeting.repository';
 import type { Transcript } from './meeting.types';
-import { MeetingSeq } from './seq/meeting-seq';
+import { MEETING_REPOSITORY, MeetingRepository, TRANSCRIPT_REPOSITORY, TranscriptRepository } from './store/meeting-store';
 
 export const EMOTION_TIMEOUT_MS = 5000;
 
 /**
  * Work for the ai-service through the dispatcher (routes in apps/meeting-service/config.yaml):
  * `speech_recognition` is dispatched and its result recorded by an onCompleted callback (once per
- * task, even if this process restarted meanwhile); `emotion_detection` is request/reply.
+ * task, even if this process restarted meanwhile, on whichever replica); `emotion_detection` is request/reply.
  */
 @Injectable()
 export class AiTasks implements OnModuleInit {
@@ -19,9 +20,11 @@ export class AiTasks implements OnModuleInit {
 
   constructor(
     private readonly queues: QueueManager,
-    private readonly repository: MeetingRepository,
+    @Inject(MEETING_REPOSITORY) private readonly meetings: MeetingRepository,
+    @Inject(TRANSCRIPT_REPOSITORY) private readonly transcripts: TranscriptRepository,
     private readonly events: MeetingEventsPublisher,
-    private readonly seq: MeetingSeq,
+    private readonly analysis: AnalysisPipeline,
+    private readonly owners: TaskOwners,
   ) {}
 
   onModuleInit(): void {
@@ -33,10 +36,10 @@ export class AiTasks implements OnModuleInit {
   /** Dispatches speech recognition of one audio clip; the transcript is recorded as pending. */
   async requestTranscript(meetingId: string, input: Omit<TaskPayload<'speech_recognition'>, 'meetingId'>): Promise<Transcript> {
     this.requireCrossService('speech recognition');
-    const meeting = this.repository.get(meetingId);
     const taskId = await this.queues.dispatcher.dispatch('speech_recognition', parseTaskPayload('speech_recognition', { meetingId, ...input }));
     const transcript: Transcript = { taskId, participantId: input.participantId, state: 'pending', requestedAt: new Date().toISOString() };
-    meeting.transcripts.push(transcript);
+    await this.meetings.linkTask(taskId, meetingId);
+    await this.transcripts.save(meetingId, transcript);
     this.logger.log(`meeting ${meetingId}: speech_recognition dispatched as ${taskId}`);
     return transcript;
   }
@@ -44,7 +47,6 @@ export class AiTasks implements OnModuleInit {
   /** Request/reply: waits for the ai-service's emotion detection. 504 on timeout, 502 when the task failed. */
   async detectEmotion(meetingId: string, input: Omit<TaskPayload<'emotion_detection'>, 'meetingId'>): Promise<TaskResult<'emotion_detection'>> {
     this.requireCrossService('emotion detection');
-    this.repository.get(meetingId);
     try {
       const payload = parseTaskPayload('emotion_detection', { meetingId, ...input });
       const result = await this.queues.dispatcher.dispatchAndWait('emotion_detection', payload, { timeoutMs: EMOTION_TIMEOUT_MS });
@@ -81,38 +83,52 @@ export class AiTasks implements OnModuleInit {
     try {
       result = parseTaskResult('speech_recognition', task.result);
     } catch (error) {
-      this.markFailed(task.taskId, `ContractError: ${(error as Error).message}`, task.finishedAt);
-      return;
+      if (!(error instanceof ContractError)) throw error;
+      // a result outside its contract fails its transcript (the task is known by its link to the meeting)
+      return this.markFailed(task.taskId, `ContractError: ${error.message}`, task.finishedAt);
     }
     const { meetingId, participantId, text, words, confidence } = result;
-    const transcript = this.findTranscript(meetingId, task.taskId);
-    if (!transcript) {
-      this.logger.warn(`transcript ${task.taskId} for unknown meeting ${meetingId} (restarted service?) dropped`);
-      return;
-    }
-    Object.assign(transcript, { state: 'completed', text, words, confidence, completedAt: new Date(task.finishedAt).toISOString() });
+    // The request records the transcript (or the analysis its task id) right after dispatching: a fast result can come first.
+    const owner = await this.owners.find(
+      meetingId,
+      async (m) => (await this.transcripts.find(meetingId, task.taskId)) ?? (m.analysis?.speechTaskId === task.taskId ? 'analysis' : undefined),
+    );
+    if (owner === 'analysis') return this.analysis.onTranscript(meetingId, task.taskId, { text, words, confidence });
+    const transcript = owner;
+    if (!transcript) return this.logger.warn(`transcript ${task.taskId} of meeting ${meetingId}: no request recorded, dropped`);
+    await this.transcripts.save(meetingId, {
+      ...transcript,
+      state: 'completed',
+      text,
+      words,
+      confidence,
+      completedAt: new Date(task.finishedAt).toISOString(),
+    });
     this.logger.log(`meeting ${meetingId}: transcript ${task.taskId} recorded (${words} words)`);
-    const meeting = this.repository.get(meetingId);
     // transcript.recorded is an event of the meeting like any other: it takes the next seq
-    meeting.seq = await this.seq.next(meetingId);
-    await this.events.publish('transcript.recorded', { meetingId, seq: meeting.seq, taskId: task.taskId, participantId, words });
+    const changed = await this.meetings.update(meetingId, (m) => {
+      m.seq++;
+      return true;
+    });
+    if (changed) await this.events.publish('transcript.recorded', { meetingId, seq: changed.meeting.seq, taskId: task.taskId, participantId, words });
   }
 
-  private onTranscriptFailed(task: FailedTask): void {
-    this.markFailed(task.taskId, `${task.error.name}: ${task.error.message}`, task.finishedAt, task.attempts);
+  private onTranscriptFailed(task: FailedTask): Promise<void> {
+    return this.markFailed(task.taskId, `${task.error.name}: ${task.error.message}`, task.finishedAt, task.attempts);
   }
 
-  private markFailed(taskId: string, error: string, finishedAt: number, attempts?: number): void {
-    for (const meeting of this.repository.list()) {
-      const transcript = meeting.transcripts.find((t) => t.taskId === taskId);
-      if (!transcript) continue;
-      Object.assign(transcript, { state: 'failed', error, completedAt: new Date(finishedAt).toISOString() });
-      this.logger.warn(`meeting ${meeting.meetingId}: transcript ${taskId} failed${attempts ? ` after ${attempts} attempts` : ''}: ${error}`);
-      return;
-    }
-  }
-
-  private findTranscript(meetingId: string, taskId: string): Transcript | undefined {
-    return this.repository.find(meetingId)?.transcripts.find((t) => t.taskId === taskId);
+  /** Marks a participant's transcript failed (nothing for the analysis' own speech task, which records its failures itself). */
+  private async markFailed(taskId: string, error: string, finishedAt: number, attempts?: number): Promise<void> {
+    // the request links the task and records the transcript right after dispatching: a quick failure can come first
+    const meetingId = await this.owners.meetingOf(taskId);
+    const transcript =
+      meetingId &&
+      (await this.owners.find(
+        meetingId,
+        async (m) => (await this.transcripts.find(meetingId, taskId)) ?? (m.analysis?.speechTaskId === taskId ? null : undefined),
+      ));
+    if (!meetingId || !transcript) return;
+    await this.transcripts.save(meetingId, { ...transcript, state: 'failed', error, completedAt: new Date(finishedAt).toISOString() });
+    this.logger.warn(`meeting ${meetingId}: transcript ${taskId} failed${attempts ? ` after ${attempts} attempts` : ''}: ${error}`);
   }
 }

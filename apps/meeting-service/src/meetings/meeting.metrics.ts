@@ -1,14 +1,14 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { QueueManager } from '@meeting/queue';
-import { MeetingRepository } from './meeting.repository';
+import { MEETING_REPOSITORY, MeetingRepository } from './store/meeting-store';
 
-/** Domain gauges in the manager's registry (GET /metrics), read at scrape time: meetings by state, participants present, transcripts by state. */
+/** Domain gauges in the manager's registry (GET /metrics), read from the shared state at scrape time (the newest 1000 meetings): meetings by state, participants connected. */
 @Injectable()
 export class MeetingMetrics implements OnModuleInit {
   constructor(
     private readonly queues: QueueManager,
-    private readonly repository: MeetingRepository,
+    @Inject(MEETING_REPOSITORY) private readonly repository: MeetingRepository,
   ) {}
 
   onModuleInit(): void {
@@ -17,30 +17,21 @@ export class MeetingMetrics implements OnModuleInit {
     const repository = this.repository;
     new Gauge({
       name: 'meeting_meetings',
-      help: 'Meetings held by this instance, by state.',
+      help: 'Meetings (the newest 1000), by state.',
       labelNames: ['state'],
       registers: [registry],
-      collect() {
-        const meetings = repository.list();
+      async collect() {
+        const meetings = await repository.list();
         for (const state of ['active', 'ended']) this.set({ state }, meetings.filter((m) => m.state === state).length);
       },
     });
     new Gauge({
       name: 'meeting_participants',
-      help: 'Participants in active meetings.',
+      help: 'Participants connected to active meetings (the newest 1000).',
       registers: [registry],
-      collect() {
-        this.set(repository.list().reduce((n, m) => n + m.participants.length, 0));
-      },
-    });
-    new Gauge({
-      name: 'meeting_transcripts',
-      help: 'Transcripts by state.',
-      labelNames: ['state'],
-      registers: [registry],
-      collect() {
-        const all = repository.list().flatMap((m) => m.transcripts);
-        for (const state of ['pending', 'completed', 'failed']) this.set({ state }, all.filter((t) => t.state === state).length);
+      async collect() {
+        const meetings = await repository.list();
+        this.set(meetings.reduce((n, m) => n + m.participants.filter((p) => p.connected).length, 0));
       },
     });
   }

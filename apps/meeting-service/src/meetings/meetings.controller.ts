@@ -1,5 +1,13 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { TASK_ID_PATTERN } from '@meeting/contracts';
 import { taskStatusView } from '@meeting/http';
 import { AiTasks } from './ai-tasks.service';
@@ -7,6 +15,7 @@ import { CreateMeetingDto } from './dto/create-meeting.dto';
 import { EmotionRequestDto } from './dto/emotion-request.dto';
 import { JoinMeetingDto } from './dto/join-meeting.dto';
 import { TranscriptRequestDto } from './dto/transcript-request.dto';
+import { summarize } from './meeting-summary';
 import { MeetingsService } from './meetings.service';
 
 /**
@@ -23,10 +32,19 @@ export class MeetingsController {
     private readonly ai: AiTasks,
   ) {}
 
-  /** Creates a meeting (201) and publishes meeting.created. */
+  /**
+   * Creates a meeting (201) and publishes meeting.created. Schedules the automatic end at start +
+   * maxDurationMs and, with `startsAt`, a meeting.reminder reminderBeforeMs before it.
+   */
   @Post('meetings')
   create(@Body() body: CreateMeetingDto) {
-    return this.meetings.create(body.title, body.hostId ?? 'anonymous');
+    return this.meetings.create({
+      title: body.title,
+      hostId: body.hostId ?? 'anonymous',
+      startsAt: body.startsAt === undefined ? undefined : new Date(body.startsAt).toISOString(),
+      maxDurationMs: body.maxDurationMs,
+      reminderBeforeMs: body.reminderBeforeMs,
+    });
   }
 
   @Get('meetings')
@@ -40,21 +58,25 @@ export class MeetingsController {
     return this.meetings.get(meetingId);
   }
 
-  /** Adds a participant (201) and publishes participant.joined. */
+  /**
+   * Admits a participant (201): the participant with its join `token`, `expiresAt` and `signalingPath`
+   * for the signaling WebSocket; participant.joined is published when it connects there.
+   */
   @Post('meetings/:meetingId/participants')
+  @ApiCreatedResponse({ description: 'the participant with its join token (token, expiresAt, signalingPath)' })
   @ApiNotFoundResponse({ description: 'unknown meeting' })
   @ApiConflictResponse({ description: 'the meeting has ended' })
   join(@Param('meetingId') meetingId: string, @Body() body: JoinMeetingDto) {
-    return this.meetings.join(meetingId, body.name, body.participantId);
+    return this.meetings.admit(meetingId, body.name, body.participantId);
   }
 
-  /** Removes a participant (204) and publishes participant.left. */
+  /** Removes a participant (204) and publishes participant.left (reason `removed`): the signaling-service closes its session. */
   @Delete('meetings/:meetingId/participants/:participantId')
   @HttpCode(204)
   @ApiNotFoundResponse({ description: 'unknown meeting or participant' })
   @ApiConflictResponse({ description: 'the meeting has ended' })
   async leave(@Param('meetingId') meetingId: string, @Param('participantId') participantId: string) {
-    await this.meetings.leave(meetingId, participantId);
+    await this.meetings.remove(meetingId, participantId);
   }
 
   /** Ends the meeting (200): publishes meeting.ended and dispatches recording_process to the media-service. */
@@ -72,16 +94,24 @@ export class MeetingsController {
   @ApiAcceptedResponse({ description: 'the pending transcript' })
   @ApiNotFoundResponse({ description: 'unknown meeting, or a participantId not in the meeting' })
   @ApiConflictResponse({ description: 'the meeting has ended' })
-  transcribe(@Param('meetingId') meetingId: string, @Body() body: TranscriptRequestDto) {
-    this.meetings.active(meetingId);
-    this.meetings.withParticipant(meetingId, body.participantId);
+  async transcribe(@Param('meetingId') meetingId: string, @Body() body: TranscriptRequestDto) {
+    await this.meetings.active(meetingId);
+    await this.meetings.withParticipant(meetingId, body.participantId);
     return this.ai.requestTranscript(meetingId, body);
   }
 
   @Get('meetings/:meetingId/transcripts')
   @ApiNotFoundResponse({ description: 'unknown meeting' })
-  transcripts(@Param('meetingId') meetingId: string) {
-    return this.meetings.get(meetingId).transcripts;
+  async transcripts(@Param('meetingId') meetingId: string) {
+    return (await this.meetings.get(meetingId)).transcripts;
+  }
+
+  /** The meeting in brief: times, participants, transcripts, and the post-meeting analysis (recording, transcription, emotion). */
+  @Get('meetings/:meetingId/summary')
+  @ApiOkResponse({ description: 'the summary of the meeting and of its post-meeting analysis' })
+  @ApiNotFoundResponse({ description: 'unknown meeting' })
+  async summary(@Param('meetingId') meetingId: string) {
+    return summarize(await this.meetings.get(meetingId));
   }
 
   /** Emotion detection by request/reply (200 the ai-service's answer; 504 when it does not answer in time, 502 when it failed). */
@@ -89,8 +119,8 @@ export class MeetingsController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'the emotion_detection result' })
   @ApiNotFoundResponse({ description: 'unknown meeting, or a participantId not in the meeting' })
-  emotion(@Param('meetingId') meetingId: string, @Body() body: EmotionRequestDto) {
-    this.meetings.withParticipant(meetingId, body.participantId);
+  async emotion(@Param('meetingId') meetingId: string, @Body() body: EmotionRequestDto) {
+    await this.meetings.withParticipant(meetingId, body.participantId);
     return this.ai.detectEmotion(meetingId, body);
   }
 

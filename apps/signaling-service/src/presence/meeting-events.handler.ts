@@ -1,65 +1,39 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { ChannelEvent, CHANNELS, parseEvent, readEvent, SignalingEventType } from '@meeting/contracts';
-import { EventEnvelope, QueueManager } from '@meeting/queue';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CHANNELS, ContractError, readEvent } from '@meeting/contracts';
+import { EventEnvelope } from '@meeting/queue';
 import { OnEvent } from '@meeting/queue/nest';
-import { PresenceChange, PresenceStore } from './presence.store';
-
-const SIGNALS: Record<PresenceChange['kind'], SignalingEventType> = {
-  opened: 'room.opened',
-  joined: 'presence.joined',
-  left: 'presence.left',
-  closed: 'room.closed',
-};
+import { MeetingRelay } from '../sessions/meeting-relay';
+import { PRESENCE_REPOSITORY, PresenceRepository } from './presence-repository';
 
 /**
- * Keeps presence from `meeting_events` (checked against @meeting/contracts; a breach is logged and
- * dropped) and announces each change on `signaling_events` (`room.opened`, `presence.joined`,
- * `presence.left`, `room.closed`, each with the participant count) for the clients' signaling gateway.
+ * What the signaling-service takes from `meeting_events` (read by one instance of the service):
+ * `meeting.ended` closes the meeting's sessions on every instance (through the relay) and refuses
+ * new ones; `participant.left` with reason `removed` closes that participant's session.
  */
 @Injectable()
 export class MeetingEventsHandler {
-  private readonly logger = new Logger('Presence');
+  private readonly logger = new Logger('MeetingEvents');
 
   constructor(
-    private readonly presence: PresenceStore,
-    private readonly queues: QueueManager,
+    @Inject(PRESENCE_REPOSITORY) private readonly presence: PresenceRepository,
+    private readonly relay: MeetingRelay,
   ) {}
 
   @OnEvent(CHANNELS.meeting)
   async onMeetingEvent(envelope: EventEnvelope): Promise<void> {
-    let event: ChannelEvent<typeof CHANNELS.meeting> | undefined;
+    let event;
     try {
       event = readEvent(CHANNELS.meeting, envelope);
     } catch (error) {
-      this.logger.warn(`meeting_events event ${envelope.id} from ${envelope.source} dropped: ${(error as Error).message}`);
-      return;
+      if (error instanceof ContractError) return this.logger.warn(`meeting event ${envelope.id} dropped: ${error.message}`);
+      throw error;
     }
-    const change = event && this.toChange(event);
-    if (!event || !change) return;
-    const { meetingId, seq } = event.data;
-    if (!this.presence.apply(meetingId, seq, change)) return;
-    const participantId = change.kind === 'joined' ? change.participant.participantId : change.kind === 'left' ? change.participantId : undefined;
-    const participants = this.presence.get(meetingId)!.participants.size;
-    const signal = SIGNALS[change.kind];
-    this.logger.log(`meeting ${meetingId}: ${signal}${participantId ? ` ${participantId}` : ''} (${participants} present)`);
-    const data = parseEvent(CHANNELS.signaling, signal, { meetingId, participantId, participants, seq });
-    await this.queues.publishEvent(CHANNELS.signaling, signal, data);
-  }
-
-  private toChange(event: ChannelEvent<typeof CHANNELS.meeting>): PresenceChange | undefined {
-    switch (event.type) {
-      case 'meeting.created':
-        return { kind: 'opened' };
-      case 'participant.joined': {
-        const { participantId, name, joinedAt } = event.data;
-        return { kind: 'joined', participant: { participantId, name, joinedAt } };
-      }
-      case 'participant.left':
-        return { kind: 'left', participantId: event.data.participantId };
-      case 'meeting.ended':
-        return { kind: 'closed' };
-      default:
-        return undefined;
+    if (event?.type === 'meeting.ended') {
+      await this.presence.markEnded(event.data.meetingId);
+      await this.relay.publish(event.data.meetingId, { kind: 'meeting.ended' });
+      this.logger.log(`meeting ${event.data.meetingId} ended: its sessions are closed`);
+    } else if (event?.type === 'participant.left' && event.data.reason === 'removed') {
+      await this.relay.publish(event.data.meetingId, { kind: 'participant.removed', participantId: event.data.participantId });
     }
   }
 }

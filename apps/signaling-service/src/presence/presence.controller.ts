@@ -1,26 +1,26 @@
-import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { PresenceStore, Room } from './presence.store';
+import { PRESENCE_REPOSITORY, PresenceRepository } from './presence-repository';
 
-function view(room: Room) {
-  return { meetingId: room.meetingId, state: room.state, seq: room.seq, participants: [...room.participants.values()], updatedAt: room.updatedAt };
-}
-
-/** Presence over REST: every room, or one meeting's participants. */
+/** Presence over REST, from the shared repository (any instance answers the same): every room, or one meeting's connected participants. */
 @ApiTags('presence')
 @Controller('presence')
 export class PresenceController {
-  constructor(private readonly presence: PresenceStore) {}
+  constructor(@Inject(PRESENCE_REPOSITORY) private readonly presence: PresenceRepository) {}
 
   @Get()
   list() {
-    return this.presence.list().map((room) => ({ meetingId: room.meetingId, state: room.state, participants: room.participants.size }));
+    return this.presence.rooms();
   }
 
   @Get(':meetingId')
-  get(@Param('meetingId') meetingId: string) {
-    const room = this.presence.get(meetingId);
-    if (!room) throw new NotFoundException(`no presence for meeting "${meetingId}" (no meeting_events seen for it)`);
-    return view(room);
+  async get(@Param('meetingId') meetingId: string) {
+    const [participants, ended] = await Promise.all([this.presence.list(meetingId), this.presence.isEnded(meetingId)]);
+    if (participants.length === 0 && !ended) throw new NotFoundException(`nobody is connected to meeting "${meetingId}"`);
+    return {
+      meetingId,
+      state: ended ? 'ended' : 'open',
+      participants: participants.map(({ participantId, name, muted, connectedAt }) => ({ participantId, name, muted, connectedAt })),
+    };
   }
 }

@@ -1,36 +1,26 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { QueueManager } from '@meeting/queue';
-import { PresenceStore } from './presence.store';
+import { SessionRegistry } from '../sessions/session-registry';
 
-/** Domain gauges in the manager's registry (GET /metrics), read at scrape time: rooms by state, participants present. */
+/** Domain gauge in the manager's registry (GET /metrics), read at scrape time: WebSocket sessions held by this instance. */
 @Injectable()
 export class PresenceMetrics implements OnModuleInit {
   constructor(
     private readonly queues: QueueManager,
-    private readonly presence: PresenceStore,
+    private readonly sessions: SessionRegistry,
   ) {}
 
   onModuleInit(): void {
     const registry = this.queues.metrics?.registry;
     if (!registry) return;
-    const presence = this.presence;
+    const sessions = this.sessions;
     new Gauge({
-      name: 'signaling_rooms',
-      help: 'Meeting rooms known to this instance, by state.',
-      labelNames: ['state'],
+      name: 'signaling_sessions',
+      help: 'Signaling WebSocket sessions open on this instance.',
       registers: [registry],
       collect() {
-        const rooms = presence.list();
-        for (const state of ['open', 'closed']) this.set({ state }, rooms.filter((r) => r.state === state).length);
-      },
-    });
-    new Gauge({
-      name: 'signaling_participants_present',
-      help: 'Participants present in open rooms.',
-      registers: [registry],
-      collect() {
-        this.set(presence.list().reduce((n, r) => n + r.participants.size, 0));
+        this.set(sessions.all().length);
       },
     });
   }

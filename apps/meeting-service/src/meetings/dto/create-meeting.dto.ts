@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
-import { IsPlatformId, Trimmed } from './fields';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsPlatformId, IsTimeWithinAYear, Trimmed } from './fields';
+
+/** Longest meeting and longest reminder lead (24 h). */
+export const MAX_MEETING_DURATION_MS = 24 * 3_600_000;
 
 /** `POST /meetings`. */
 export class CreateMeetingDto {
@@ -15,4 +18,37 @@ export class CreateMeetingDto {
   @IsString()
   @IsPlatformId()
   hostId?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-12-01T09:00:00.000Z',
+    format: 'date-time',
+    description: 'scheduled start (ISO 8601, at most a year ahead; default now): a meeting.reminder fires reminderBeforeMs before it',
+  })
+  @IsOptional()
+  @IsTimeWithinAYear()
+  startsAt?: string;
+
+  @ApiPropertyOptional({
+    example: 3_600_000,
+    minimum: 1,
+    maximum: MAX_MEETING_DURATION_MS,
+    description: 'the meeting ends by itself this long after its start (default MEETING_MAX_DURATION_MS)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_MEETING_DURATION_MS)
+  maxDurationMs?: number;
+
+  @ApiPropertyOptional({
+    example: 300_000,
+    minimum: 0,
+    maximum: MAX_MEETING_DURATION_MS,
+    description: 'lead of the reminder before startsAt (default MEETING_REMINDER_BEFORE_MS)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MEETING_DURATION_MS)
+  reminderBeforeMs?: number;
 }

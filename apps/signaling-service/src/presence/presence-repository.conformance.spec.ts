@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import { testRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+import { MemoryPresenceRepository } from './memory/memory-presence.repository';
+import { PresenceEntry, PresenceRepository } from './presence-repository';
+import { RedisPresenceRepository } from './redis/redis-presence.repository';
+
+let redis: Awaited<ReturnType<typeof testRedis>>;
+let client: Redis;
+beforeAll(async () => {
+  redis = await testRedis();
+  client = redis.client();
+});
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.cleanup();
+});
+
+const backends: Array<[string, () => PresenceRepository]> = [
+  ['memory', () => new MemoryPresenceRepository()],
+  ['redis', () => new RedisPresenceRepository(client, uniquePrefix('presence'))],
+];
+
+const entry = (participantId: string, sessionId: string, connectedAt = new Date().toISOString()): PresenceEntry => ({
+  participantId,
+  sessionId,
+  instance: 'i1',
+  connectedAt,
+  muted: false,
+});
+
+describe.each(backends)('PresenceRepository (%s)', (_name, make) => {
+  it('puts, replaces, lists by connection time, and counts rooms', async () => {
+    const presence = make();
+    expect(await presence.put('m1', entry('bob', 's2', '2026-01-02T00:00:00.000Z'))).toBeUndefined();
+    await presence.put('m1', entry('ann', 's1', '2026-01-01T00:00:00.000Z'));
+    expect((await presence.put('m1', entry('bob', 's3', '2026-01-03T00:00:00.000Z')))?.sessionId).toBe('s2');
+    expect((await presence.list('m1')).map((e) => `${e.participantId}:${e.sessionId}`)).toEqual(['ann:s1', 'bob:s3']);
+    expect(await presence.get('m1', 'bob')).toMatchObject({ sessionId: 's3' });
+    expect(await presence.list('m2')).toEqual([]);
+    expect(await presence.rooms()).toEqual([{ meetingId: 'm1', participants: 2, ended: false }]);
+  });
+
+  it('removes and mutes only for the session that owns the entry', async () => {
+    const presence = make();
+    await presence.put('m1', entry('bob', 's1'));
+    await presence.put('m1', entry('bob', 's2')); // reconnected
+    expect(await presence.setMuted('m1', 'bob', 's1', true)).toBe(false);
+    expect(await presence.remove('m1', 'bob', 's1')).toBe(false);
+    expect(await presence.setMuted('m1', 'bob', 's2', true)).toBe(true);
+    expect(await presence.get('m1', 'bob')).toMatchObject({ sessionId: 's2', muted: true });
+    expect(await presence.remove('m1', 'bob', 's2')).toBe(true);
+    expect(await presence.get('m1', 'bob')).toBeUndefined();
+    expect(await presence.remove('m1', 'ghost', 's9')).toBe(false);
+  });
+
+  it('marks a meeting ended: presence dropped, the end remembered', async () => {
+    const presence = make();
+    await presence.put('m1', entry('ann', 's1'));
+    expect(await presence.isEnded('m1')).toBe(false);
+    await presence.markEnded('m1');
+    expect(await presence.isEnded('m1')).toBe(true);
+    expect(await presence.list('m1')).toEqual([]);
+    expect(await presence.rooms()).toEqual([{ meetingId: 'm1', participants: 0, ended: true }]);
+  });
+});
+
+describe.each(backends)('PresenceRepository instances (%s)', (_name, make) => {
+  it('knows the instances whose heartbeat has not expired', async () => {
+    const presence = make();
+    await presence.heartbeat('a', 60_000);
+    await presence.heartbeat('b', 60_000);
+    await presence.heartbeat('c', 1);
+    await presence.retire('b');
+    await waitFor(async () => !(await presence.alive(['c'])).has('c'), "c's heartbeat expired");
+    expect([...(await presence.alive(['a', 'b', 'c', 'd', 'a']))]).toEqual(['a']);
+  });
+});

@@ -1,0 +1,100 @@
+import type { RedisClient } from '@meeting/queue';
+import { ENDED_TTL_MS, PresenceEntry, PresenceRepository } from '../presence-repository';
+
+/**
+ * Changes the entry of ARGV[1] only when it belongs to session ARGV[2].
+ * KEYS[1]  the meeting's presence hash
+ * ARGV[1]  participant id
+ * ARGV[2]  session id
+ * ARGV[3]  `remove`, or `mute:1` / `mute:0`
+ * Reply: 1 changed, 0 not that session's entry.
+ */
+const CHANGE_IF_SESSION_LUA = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+if entry.sessionId ~= ARGV[2] then return 0 end
+if ARGV[3] == 'remove' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  entry.muted = (ARGV[3] == 'mute:1')
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
+end
+return 1
+`;
+
+/**
+ * Presence in Redis: hash `<prefix>:presence:{<meetingId>}` (participant id -> entry JSON), the set
+ * `<prefix>:presence:rooms` of meetings seen, `<prefix>:presence:{<meetingId>}:ended` once it ended,
+ * `<prefix>:signaling-instance:<instance>` while the instance is alive (renewed, with a TTL).
+ */
+export class RedisPresenceRepository implements PresenceRepository {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly prefix: string,
+  ) {}
+
+  private key(meetingId: string): string {
+    return `${this.prefix}:presence:{${meetingId}}`;
+  }
+
+  async put(meetingId: string, entry: PresenceEntry): Promise<PresenceEntry | undefined> {
+    const previous = await this.get(meetingId, entry.participantId);
+    await this.client.hset(this.key(meetingId), entry.participantId, JSON.stringify(entry));
+    await this.client.sadd(`${this.prefix}:presence:rooms`, meetingId);
+    return previous;
+  }
+
+  async get(meetingId: string, participantId: string): Promise<PresenceEntry | undefined> {
+    const raw = await this.client.hget(this.key(meetingId), participantId);
+    return raw === null ? undefined : (JSON.parse(raw) as PresenceEntry);
+  }
+
+  async remove(meetingId: string, participantId: string, sessionId: string): Promise<boolean> {
+    return (await this.client.eval(CHANGE_IF_SESSION_LUA, 1, this.key(meetingId), participantId, sessionId, 'remove')) === 1;
+  }
+
+  async setMuted(meetingId: string, participantId: string, sessionId: string, muted: boolean): Promise<boolean> {
+    return (await this.client.eval(CHANGE_IF_SESSION_LUA, 1, this.key(meetingId), participantId, sessionId, muted ? 'mute:1' : 'mute:0')) === 1;
+  }
+
+  async list(meetingId: string): Promise<PresenceEntry[]> {
+    const entries = Object.values(await this.client.hgetall(this.key(meetingId))).map((raw) => JSON.parse(raw) as PresenceEntry);
+    return entries.sort((a, b) => a.connectedAt.localeCompare(b.connectedAt));
+  }
+
+  async rooms(): Promise<Array<{ meetingId: string; participants: number; ended: boolean }>> {
+    const ids = await this.client.smembers(`${this.prefix}:presence:rooms`);
+    return Promise.all(
+      ids.sort().map(async (meetingId) => ({
+        meetingId,
+        participants: await this.client.hlen(this.key(meetingId)),
+        ended: await this.isEnded(meetingId),
+      })),
+    );
+  }
+
+  async markEnded(meetingId: string): Promise<void> {
+    await this.client.set(`${this.key(meetingId)}:ended`, '1', 'PX', ENDED_TTL_MS);
+    await this.client.del(this.key(meetingId));
+    await this.client.sadd(`${this.prefix}:presence:rooms`, meetingId);
+  }
+
+  async isEnded(meetingId: string): Promise<boolean> {
+    return (await this.client.exists(`${this.key(meetingId)}:ended`)) === 1;
+  }
+
+  async heartbeat(instance: string, ttlMs: number): Promise<void> {
+    await this.client.set(`${this.prefix}:signaling-instance:${instance}`, '1', 'PX', ttlMs);
+  }
+
+  async retire(instance: string): Promise<void> {
+    await this.client.del(`${this.prefix}:signaling-instance:${instance}`);
+  }
+
+  async alive(instances: string[]): Promise<Set<string>> {
+    const unique = [...new Set(instances)];
+    const found = await Promise.all(unique.map((i) => this.client.exists(`${this.prefix}:signaling-instance:${i}`)));
+    return new Set(unique.filter((_, n) => found[n] === 1));
+  }
+}
