@@ -23,9 +23,12 @@ import {
   ProcessOptions,
   PublishOptions,
   QueueStats,
+  QueueWorkerInfo,
   TaskHandler,
   TaskQueue,
 } from './queue.types';
+import { uniqueIdParts } from '../util/unique-id';
+import { WORKER_STALE_MS } from './worker-heartbeat';
 
 /**
  * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the
@@ -182,7 +185,8 @@ export class StoreBackedQueue implements TaskQueue {
       }
       const decoded = decodeBody(item.body);
       const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
-      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}) };
+      const lease = item.lease === undefined ? null : uniqueIdParts(item.lease);
+      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}), ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}) };
       if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
       return {
         ...base,
@@ -193,6 +197,27 @@ export class StoreBackedQueue implements TaskQueue {
       };
     });
     return { target, items, total: page.total, offset, limit };
+  }
+
+  /** The processes consuming this queue (any process, any host), from their heartbeats; oldest heartbeat first. */
+  async workers(): Promise<QueueWorkerInfo[]> {
+    const { now, items } = await this.store.workers(WORKER_STALE_MS);
+    return items.map(({ id, seenAt, record }) => {
+      const r = parseJsonOr<Record<string, unknown>, undefined>(record ?? '', undefined) ?? {};
+      const nums = (v: unknown) => (Array.isArray(v) ? v.map(Number) : []);
+      return {
+        id,
+        host: String(r.host ?? ''),
+        pid: Number(r.pid ?? 0),
+        startedAt: Number(r.startedAt ?? 0),
+        lastSeenAt: seenAt,
+        lastSeenAgoMs: Math.max(0, now - seenAt),
+        concurrency: Number(r.concurrency ?? 0),
+        held: Number(r.held ?? 0),
+        waitCounts: nums(r.waitCounts),
+        waitBucketsMs: nums(r.waitBucketsMs),
+      };
+    });
   }
 
   pause(): Promise<void> {
