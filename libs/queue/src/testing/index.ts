@@ -8,3 +8,4 @@ export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-
 export type { RedisServerHandle, TestRedisCluster } from './redis-harness';
 export { deferred, metricSample, sleep, waitFor } from './wait';
 export { promtool, PromtoolMissingError } from './promtool';
+export { chromiumPath, ChromiumMissingError } from './chromium';
