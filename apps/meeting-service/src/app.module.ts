@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
-import { QueueModule } from '@meeting/queue/nest';
+import { QueueDashboardModule, QueueModule } from '@meeting/queue/nest';
 import { AiTasks } from './meetings/ai-tasks.service';
 import { MediaTasks } from './meetings/media-tasks.service';
 import { MeetingEventsPublisher } from './meetings/meeting-events.publisher';
@@ -14,15 +14,24 @@ export interface MeetingServiceOptions {
   config: QueueAppConfig;
   /** How long shutdown waits for running handlers (default 10 000 ms). */
   drainTimeoutMs?: number;
+  /** Token that unlocks the operators' dashboard at /queues (main.ts: `MQ_ADMIN_TOKEN`); without it the dashboard is read-only. */
+  dashboardAdminToken?: string;
 }
 
-/** The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready, /metrics from QueueModule. */
+/**
+ * The meeting-service: meetings REST API, meeting_events publisher, dispatches to the ai- and media-services; /health, /health/ready,
+ * /metrics from QueueModule; on Redis, the operators' queue dashboard of the whole platform at /queues (docs/dashboard.md).
+ */
 @Module({})
 export class AppModule {
   static register(options: MeetingServiceOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 })],
+      imports: [
+        QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
+        // the dashboard reads Redis; on the in-memory backend each service's queues live only in its own process
+        ...(options.config.message_queue.type === 'redis' ? [QueueDashboardModule.forRoot({ path: '/queues', adminToken: options.dashboardAdminToken })] : []),
+      ],
       controllers: [MeetingsController],
       providers: [MeetingRepository, MeetingEventsPublisher, MeetingsService, MediaTasks, AiTasks, MeetingMetrics],
     };

@@ -105,6 +105,9 @@ function printUrls(services: PlatformService[], embedded: EmbeddedRedis): void {
     `platform up on ${backend}:`,
     ...services.map((s) => `  ${s.name.padEnd(18)} http://localhost:${s.port}   (/health, /health/ready, /metrics)`),
     `  try: curl -s -XPOST localhost:${services[1].port}/meetings -H 'content-type: application/json' -d '{"title":"standup"}'`,
+    ...(embedded.kind === 'memory'
+      ? []
+      : [`  queue dashboard: http://localhost:${services[1].port}/queues/ (read-only; MQ_ADMIN_TOKEN unlocks replay, delete, pause)`]),
     '  Ctrl-C stops the services (they drain), then Redis.',
     '',
   ];

@@ -25,11 +25,13 @@
   const span = (ms) =>
     ms === null || ms === undefined
       ? '-'
-      : ms < 10_000
-        ? `${(ms / 1000).toFixed(1)} s`
-        : ms < 3_600_000
-          ? `${Math.round((ms / 60_000) * 10) / 10} min`
-          : `${(ms / 3_600_000).toFixed(1)} h`;
+      : ms < 1000
+        ? `${Math.round(ms)} ms`
+        : ms < 60_000
+          ? `${(ms / 1000).toFixed(1)} s`
+          : ms < 3_600_000
+            ? `${(ms / 60_000).toFixed(1)} min`
+            : `${(ms / 3_600_000).toFixed(1)} h`;
   const bound = (ms, starts) => (!starts ? '-' : ms === null ? '> 300 s' : `≤ ${span(ms)}`);
   const table = (headers, rows) =>
     el(
@@ -188,7 +190,7 @@
         ),
         el('h3', {}, `Workers (${data.workers.length})`),
         table(
-          ['Worker', 'Host', 'PID', 'Concurrency', 'Held', 'Consuming since', 'Last heartbeat'],
+          ['Worker', 'Host', 'PID', 'Concurrency', 'Held at last heartbeat', 'Consuming since', 'Last heartbeat'],
           data.workers.map((w) =>
             el(
               'tr',
