@@ -121,7 +121,7 @@ describe('QueueAdmin on Redis', () => {
     expect(held.heldMs).toBeGreaterThanOrEqual(0);
     expect(held.leaseEndsInMs).toBeGreaterThan(0);
     expect(await admin.workers('work')).toEqual([expect.objectContaining({ id: inflight.worker, host: hostname(), pid: process.pid, concurrency: 1 })]);
-    // the next heartbeat (every 5 s) carries the start: publish-to-start percentiles appear
+    // the next heartbeat (within 2.5 s of a worker turning busy) carries the start: publish-to-start percentiles appear
     const info = await waitFor(
       async () => {
         const i = await admin.info('work');

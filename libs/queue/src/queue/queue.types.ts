@@ -203,7 +203,7 @@ export interface PeekedMessage {
   worker?: string;
 }
 
-/** A process consuming a queue, from the queue's worker registry (its last heartbeat, every 5 s). */
+/** A process consuming a queue, from the queue's worker registry (its last heartbeat: every 10 s while busy, 30 s while idle). */
 export interface QueueWorkerInfo {
   /** The tag that ends its lease tokens (`PeekedMessage.worker`). */
   id: string;
