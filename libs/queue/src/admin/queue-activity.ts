@@ -11,7 +11,7 @@ export interface QueueLatency {
   oldestWaitingMs: Record<Priority, number | null>;
   /** The largest of `oldestWaitingMs` (null: nothing waits). */
   oldestMs: number | null;
-  /** Handler starts over the last minute, every worker's heartbeat summed. */
+  /** Handler starts in about the last minute (the minute before each worker's latest heartbeat), every worker summed. */
   starts: number;
   /**
    * Publish-to-start over the last minute, every worker merged: the bucket bound (ms) under which half /
@@ -57,7 +57,8 @@ function mergeCounts(workers: QueueWorkerInfo[]): number[] {
   const sum = new Array<number>(WAIT_BUCKETS_MS.length + 1).fill(0);
   const bounds = WAIT_BUCKETS_MS.join(',');
   for (const w of workers) {
-    if (w.waitBucketsMs.join(',') !== bounds) continue;
+    // an idle worker beats rarely: counts of a minute that ended long ago are not "recent"
+    if (w.waitBucketsMs.join(',') !== bounds || w.lastSeenAgoMs > 60_000) continue;
     w.waitCounts.forEach((n, i) => i < sum.length && (sum[i] += n));
   }
   return sum;

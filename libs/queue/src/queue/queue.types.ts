@@ -203,7 +203,10 @@ export interface PeekedMessage {
   worker?: string;
 }
 
-/** A process consuming a queue, from the queue's worker registry (its last heartbeat: every 10 s while busy, 30 s while idle). */
+/**
+ * A process consuming a queue, from the queue's worker registry (its last heartbeat: every 10 s while
+ * busy, 5 min while idle; left out once its next beat is 2.5 times overdue).
+ */
 export interface QueueWorkerInfo {
   /** The tag that ends its lease tokens (`PeekedMessage.worker`). */
   id: string;
@@ -214,11 +217,13 @@ export interface QueueWorkerInfo {
   /** Its last heartbeat (ms, Redis clock) and how long ago that was. */
   lastSeenAt: number;
   lastSeenAgoMs: number;
+  /** When its next heartbeat is due at the latest (ms after the last). */
+  beatEveryMs: number;
   /** Sum of its handlers' concurrency. */
   concurrency: number;
   /** Deliveries it held (running or waiting for a slot) at the heartbeat. */
   held: number;
-  /** Its publish-to-start times over the last minute: counts per bucket, bucket upper bounds in ms (the last bucket is unbounded). */
+  /** Its publish-to-start times over the minute before its last heartbeat: counts per bucket, bucket upper bounds in ms (the last bucket is unbounded). */
   waitCounts: number[];
   waitBucketsMs: number[];
 }

@@ -28,7 +28,7 @@ import {
   TaskQueue,
 } from './queue.types';
 import { uniqueIdParts } from '../util/unique-id';
-import { WORKER_STALE_MS } from './worker-heartbeat';
+import { MISSED_BEATS, WORKER_FORGET_MS } from './worker-heartbeat';
 
 /**
  * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the
@@ -201,23 +201,29 @@ export class StoreBackedQueue implements TaskQueue {
 
   /** The processes consuming this queue (any process, any host), from their heartbeats; oldest heartbeat first. */
   async workers(): Promise<QueueWorkerInfo[]> {
-    const { now, items } = await this.store.workers(WORKER_STALE_MS);
-    return items.map(({ id, seenAt, record }) => {
+    const { now, items } = await this.store.workers(WORKER_FORGET_MS);
+    const nums = (v: unknown) => (Array.isArray(v) ? v.map(Number) : []);
+    const out: QueueWorkerInfo[] = [];
+    for (const { id, seenAt, record } of items) {
       const r = parseJsonOr<Record<string, unknown>, undefined>(record ?? '', undefined) ?? {};
-      const nums = (v: unknown) => (Array.isArray(v) ? v.map(Number) : []);
-      return {
+      const beatEveryMs = Number(r.beatEveryMs ?? 10_000);
+      const lastSeenAgoMs = Math.max(0, now - seenAt);
+      if (lastSeenAgoMs > beatEveryMs * MISSED_BEATS) continue; // gone (crashed, or cut off from Redis)
+      out.push({
         id,
         host: String(r.host ?? ''),
         pid: Number(r.pid ?? 0),
         startedAt: Number(r.startedAt ?? 0),
         lastSeenAt: seenAt,
-        lastSeenAgoMs: Math.max(0, now - seenAt),
+        lastSeenAgoMs,
+        beatEveryMs,
         concurrency: Number(r.concurrency ?? 0),
         held: Number(r.held ?? 0),
         waitCounts: nums(r.waitCounts),
         waitBucketsMs: nums(r.waitBucketsMs),
-      };
-    });
+      });
+    }
+    return out;
   }
 
   pause(): Promise<void> {
