@@ -15,6 +15,7 @@ describe('QueueDashboardModule', () => {
   let app: INestApplication;
   let dead: string[];
   let prefix: string;
+  let admin: QueueAdmin;
   const audit: string[] = [];
 
   beforeAll(async () => {
@@ -29,7 +30,7 @@ describe('QueueDashboardModule', () => {
     await waitFor(async () => (await q.stats()).dead_letter_count === 3, 'three dead letters');
     await q.close();
     const moduleRef = await Test.createTestingModule({
-      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: 'tok', admin: new QueueAdmin({ client, prefix }) })],
+      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: 'tok', admin: (admin = new QueueAdmin({ client, prefix })) })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     const { Logger } = await import('@nestjs/common');
@@ -39,6 +40,7 @@ describe('QueueDashboardModule', () => {
 
   afterAll(async () => {
     await app?.close();
+    await admin?.close(); // given to the module, so not closed by it (its pub/sub sampler holds a connection)
     client?.disconnect();
     await server?.cleanup();
   });
