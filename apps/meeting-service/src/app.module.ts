@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueAppConfig } from '@meeting/queue';
-import { QueueModule } from '@meeting/queue/nest';
+import { QueueDashboardModule, QueueModule } from '@meeting/queue/nest';
 import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { AnalysisPipeline } from './lifecycle/analysis.pipeline';
 import { LifecycleTaskHandlers } from './lifecycle/lifecycle-task.handlers';
@@ -25,12 +25,15 @@ export interface MeetingServiceOptions {
   drainTimeoutMs?: number;
   /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
   rateLimit?: Partial<RateLimitOptions> | false;
+  /** Token that unlocks the operators' dashboard at /queues (main.ts: `MQ_ADMIN_TOKEN`); without it the dashboard is read-only. */
+  dashboardAdminToken?: string;
 }
 
 /**
  * The meeting-service: meetings REST API over state in Redis, join tokens for the signaling-service,
  * meeting_events publisher, the scheduled lifecycle (reminder, automatic end) and the post-meeting
- * analysis through the ai- and media-services; /health, /health/ready, /metrics from QueueModule.
+ * analysis through the ai- and media-services; /health, /health/ready, /metrics from QueueModule;
+ * on Redis, the operators' queue dashboard of the whole platform at /queues (docs/dashboard.md).
  */
 @Module({})
 export class AppModule {
@@ -40,6 +43,8 @@ export class AppModule {
       imports: [
         QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
         PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
+        // the dashboard reads Redis; on the in-memory backend each service's queues live only in its own process
+        ...(options.config.message_queue.type === 'redis' ? [QueueDashboardModule.forRoot({ path: '/queues', adminToken: options.dashboardAdminToken })] : []),
       ],
       controllers: [MeetingsController],
       providers: [

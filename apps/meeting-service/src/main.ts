@@ -1,4 +1,7 @@
-/** meeting-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/meeting-service/src/main.ts` (PORT, default 3002). */
+/**
+ * meeting-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/meeting-service/src/main.ts` (PORT, default 3002).
+ * `MQ_ADMIN_TOKEN` unlocks the changes (replay, delete, pause...) of the queue dashboard at /queues; without it the dashboard is read-only.
+ */
 import 'reflect-metadata';
 import { runNestService } from '@meeting/queue/nest';
 import { AppModule } from './app.module';
@@ -9,6 +12,6 @@ runNestService({
   name: 'meeting-service',
   defaultPort: 3002,
   loadConfig: () => loadServiceConfig(),
-  module: (config) => AppModule.register({ config }),
+  module: (config) => AppModule.register({ config, dashboardAdminToken: process.env.MQ_ADMIN_TOKEN || undefined }),
   configure: configureApp,
 });

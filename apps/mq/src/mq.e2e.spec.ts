@@ -1,5 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'child_process';
 import { createServer } from 'net';
+import { hostname } from 'os';
 import { join } from 'path';
 import type Redis from 'ioredis';
 import { createEventBus, createQueue, createScheduler, EventBus, StoreBackedQueue } from '@meeting/queue';
@@ -243,6 +244,82 @@ describe('mq command line', () => {
       200,
     );
     expect(groups[0]).toMatchObject({ channel: 'invoices', group: 'billing', length: 1, consumers: [expect.objectContaining({ name: 'b1', pending: 1 })] });
+  });
+
+  it('workers and peek --tier inflight name the process holding a message; queues shows latency and workers', async () => {
+    const held = createQueue({ name: 'held', backend: { type: 'redis', client, prefix } });
+    closeLater.push(held);
+    let release!: () => void;
+    const running = new Promise<void>((r) => (release = r));
+    const id = await held.publish({ type: 'slow', payload: { n: 1 } });
+    held.process('slow', () => running, { concurrency: 3 });
+    const { workers } = await waitFor(
+      async () => {
+        const out = await json<{ workers: Array<{ id: string; host: string; pid: number; concurrency: number }> }>(['workers', 'held']);
+        return out.workers.length === 1 && out;
+      },
+      'the worker registered',
+      30_000,
+      200,
+    );
+    expect(workers[0]).toMatchObject({ host: hostname(), pid: process.pid, concurrency: 3 });
+    const page = await json<{ items: Array<{ id: string; worker: string; heldMs: number; holder: { pid: number } | null }> }>([
+      'peek',
+      'held',
+      '--tier',
+      'inflight',
+    ]);
+    expect(page.items).toEqual([expect.objectContaining({ id, worker: workers[0].id, holder: { id: workers[0].id, host: hostname(), pid: process.pid } })]);
+    expect(page.items[0].heldMs).toBeGreaterThanOrEqual(0);
+    const table = await mq(['peek', 'held', '--tier', 'inflight']);
+    expect(table.stdout).toMatch(/HELD FOR\s+LEASE ENDS IN\s+WORKER/);
+    expect(table.stdout).toContain(`${hostname()}:${process.pid} (${workers[0].id})`);
+    expect((await mq(['workers', 'held'])).stdout).toMatch(new RegExp(`${workers[0].id}\\s+\\S+\\s+${process.pid}\\s+3\\s+1`));
+    const { queues } = await json<{
+      queues: Array<{ name: string; workers: number; tiers: Record<string, number>; latency: { oldestWaitingMs: Record<string, number | null> } }>;
+    }>(['queues']);
+    expect(queues.find((q) => q.name === 'held')).toMatchObject({ workers: 1 });
+    // the age of the oldest waiting message of every tier that has one, null for the empty ones
+    const orders = queues.find((q) => q.name === 'orders')!;
+    expect(orders.tiers.normal).toBeGreaterThan(0);
+    for (const [tier, n] of Object.entries(orders.tiers)) expect([tier, orders.latency.oldestWaitingMs[tier] === null]).toEqual([tier, n === 0]);
+    expect((await mq(['queues'])).stdout).toMatch(/OLDEST\s+WAIT P95\s+WORKERS/);
+    release();
+  });
+
+  it('events channels lists pub/sub channels with subscribers; --sample counts their messages', async () => {
+    const bus = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'chat' });
+    closeLater.push(bus);
+    await bus.subscribe('chat.room', async () => undefined);
+    const listed = await json<{ samplingSince: number | null; channels: unknown[] }>(['events', 'channels']);
+    expect(listed).toMatchObject({ samplingSince: null, channels: [{ channel: 'chat.room', subscribers: 1, published: null, ratePerSec: null }] });
+    const sample = spawn(process.execPath, [BIN, '--prefix', prefix, '--json', 'events', 'channels', '--sample', '2'], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: server.url },
+    });
+    const out = collect(sample);
+    let code: number | null | undefined;
+    sample.on('exit', (c) => (code = c));
+    try {
+      // publish until the sampler has exited (it listens 2 s from when it is connected)
+      await waitFor(
+        async () => {
+          await bus.publish('chat.room', 'chat.said', {});
+          return code !== undefined;
+        },
+        'the sample to finish',
+        60_000,
+        100,
+      );
+    } finally {
+      if (code === undefined) sample.kill();
+    }
+    expect(code).toBe(0);
+    const sampled = JSON.parse(out.stdout) as { samplingSince: number; channels: Array<{ channel: string; published: number; ratePerSec: number }> };
+    expect(sampled.samplingSince).toBeGreaterThan(0);
+    expect(sampled.channels[0]).toMatchObject({ channel: 'chat.room', subscribers: 1 });
+    expect(sampled.channels[0].published).toBeGreaterThan(0);
+    expect(sampled.channels[0].ratePerSec).toBeGreaterThan(0);
   });
 
   it('stats --watch prints one JSON line per refresh with rates per second', async () => {

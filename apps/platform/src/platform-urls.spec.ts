@@ -17,13 +17,13 @@ describe('the launcher: the URLs it prints', () => {
       expect(text).toContain(`  ${name.padEnd(18)} http://localhost:${port}\n`);
       for (const path of ['/docs', '/health', '/health/ready', '/metrics']) expect(text).toMatch(new RegExp(`http://localhost:${port}${path}( |\n)`));
     }
-    expect(text).toContain('dashboard: not mounted by the services; npx mq dashboard --port 8080 (same REDIS_URL)');
+    expect(text).toContain('dashboard: http://localhost:5002/queues/ (read-only; MQ_ADMIN_TOKEN unlocks replay, delete, pause)');
     expect(text).toContain('curl -s -XPOST localhost:5002/meetings');
   });
 
-  it('names the embedded server for the dashboard, and says there is none on the memory backend', () => {
+  it('names the dashboard the meeting-service mounts on Redis, and says there is none on the memory backend', () => {
     expect(platformUrls(services, { kind: 'spawned', url: 'redis://127.0.0.1:4000', dir: '/tmp/x', stop: async () => undefined })).toContain(
-      '  dashboard: not mounted by the services; npx mq dashboard --port 8080 --redis-url redis://127.0.0.1:4000 serves it at http://localhost:8080/',
+      '  dashboard: http://localhost:5002/queues/ (read-only; MQ_ADMIN_TOKEN unlocks replay, delete, pause)',
     );
     expect(platformUrls(services, { kind: 'memory', stop: async () => undefined })).toContain('  dashboard: none (the queue dashboard reads Redis)');
   });

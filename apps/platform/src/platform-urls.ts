@@ -3,18 +3,16 @@ import type { PlatformService } from './services';
 
 /**
  * What the launcher prints once every service answers /health: the backend, each service's URL with
- * its /docs (OpenAPI), /health, /health/ready and /metrics, how to open the queue dashboard (no
- * service mounts it), a first request to try, how to stop.
+ * its /docs (OpenAPI), /health, /health/ready and /metrics, the queue dashboard (mounted by the
+ * meeting-service on Redis), a first request to try, how to stop.
  */
 export function platformUrls(services: PlatformService[], embedded: EmbeddedRedis): string[] {
   const backend = embedded.kind === 'memory' ? 'in-memory backend (no cross-service events or dispatch)' : `Redis ${maskRedisUrl(embedded.url)}`;
+  const meeting = services.find((s) => s.name === 'meeting-service') ?? services[0];
   const dashboard =
     embedded.kind === 'memory'
       ? 'none (the queue dashboard reads Redis)'
-      : embedded.kind === 'spawned'
-        ? `not mounted by the services; npx mq dashboard --port 8080 --redis-url ${embedded.url} serves it at http://localhost:8080/`
-        : 'not mounted by the services; npx mq dashboard --port 8080 (same REDIS_URL) serves it at http://localhost:8080/';
-  const meeting = services.find((s) => s.name === 'meeting-service') ?? services[0];
+      : `http://localhost:${meeting.port}/queues/ (read-only; MQ_ADMIN_TOKEN unlocks replay, delete, pause)`;
   return [
     '',
     `platform up on ${backend}:`,

@@ -57,6 +57,29 @@ describe('platform: the four services together on one Redis (e2e)', () => {
     expect((await request(apps.signaling.getHttpServer()).get(`/presence/${meetingId}`)).body).toMatchObject({ state: 'ended', participants: [] });
   });
 
+  it("the meeting-service serves the queue dashboard of the whole platform: every service's queues, their workers, stream groups", async () => {
+    const http = request(apps.meeting.getHttpServer());
+    await http.get('/queues').expect(301).expect('location', '/queues/');
+    expect((await http.get('/queues/').expect(200)).text).toContain('<script src="app.js"></script>');
+    const overview = await waitFor(async () => {
+      const body = (await http.get('/queues/api/overview').expect(200)).body as { queues: Array<{ name: string; workers: number }> };
+      const names = body.queues.map((q) => q.name);
+      return (
+        ['ai_tasks', 'media_tasks'].every((n) => names.includes(n)) &&
+        body.queues.every((q) => !['ai_tasks', 'media_tasks'].includes(q.name) || q.workers >= 1) &&
+        body
+      );
+    }, 'the ai and media queues with their workers');
+    expect(overview.queues.find((q) => q.name === 'ai_tasks')).toMatchObject({
+      workers: 1,
+      latency: expect.objectContaining({ oldestWaitingMs: expect.any(Object) }),
+    });
+    const groups = (await http.get('/queues/api/groups').expect(200)).body as { groups: Array<{ channel: string; group: string }> };
+    expect(groups.groups.map((g) => g.channel)).toEqual(expect.arrayContaining(['meeting_events']));
+    expect((await http.get('/queues/api/session').expect(200)).body).toEqual({ admin: false, tokenConfigured: false });
+    await http.post('/queues/api/queues/ai_tasks/pause').expect(403);
+  });
+
   it('every service serves health and a valid Prometheus exposition (promtool check metrics)', async () => {
     for (const [name, app] of Object.entries(apps)) {
       const http = app.getHttpServer();

@@ -162,7 +162,10 @@ export type { ReadinessCheck } from './manager/manager-report';
 
 // Operators: admin access (the mq CLI) and the dashboard's request handler (its Nest module is in @meeting/queue/nest)
 export { AdminConnectionError, QueueAdmin } from './admin/queue-admin';
-export type { DeadLetterFilter, QueueAdminOptions, QueueInfo, ScheduleEntry, StreamGroupInfo, TailedEvent } from './admin/queue-admin';
+export type { DeadLetterFilter, InFlightPage, QueueAdminOptions, QueueInfo, ScheduleEntry, StreamGroupInfo, TailedEvent } from './admin/queue-admin';
+export type { InFlightMessage, QueueLatency } from './admin/queue-activity';
+export type { PubSubChannelInfo, PubSubOverview } from './admin/pubsub-channels';
+export type { QueueWorkerInfo } from './queue/queue.types';
 export { createDashboardHandler } from './dashboard/dashboard-handler';
 export type { DashboardOptions } from './dashboard/dashboard-handler';
 export { startDashboardServer } from './dashboard/dashboard-server';

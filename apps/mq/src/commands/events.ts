@@ -37,6 +37,29 @@ export function registerEvents(program: Command, globals: () => GlobalOptions): 
       }),
     );
 
+  events
+    .command('channels')
+    .description('pub/sub channels under the event prefix with their subscribers; --sample counts their messages for a while')
+    .option('-s, --sample <seconds>', 'listen this long and report messages per channel and per second')
+    .action((opts: { sample?: string }) =>
+      withAdmin(globals(), async (admin) => {
+        const seconds = parseIntOption('--sample', opts.sample, 1, 3600);
+        if (seconds !== undefined) {
+          await admin.pubsub({ sample: true });
+          await new Promise((r) => setTimeout(r, seconds * 1000));
+        }
+        const overview = await admin.pubsub({ sample: seconds !== undefined });
+        output(globals(), { eventPrefix: admin.eventPrefix, ...overview }, () =>
+          overview.channels.length === 0
+            ? `no pub/sub channel under "${admin.eventPrefix}"`
+            : table(
+                ['CHANNEL', 'SUBSCRIBERS', 'MESSAGES', 'PER SECOND'],
+                overview.channels.map((c) => [c.channel, c.subscribers, c.published, c.ratePerSec]),
+              ),
+        );
+      }),
+    );
+
   program
     .command('groups [channel]')
     .description('stream consumer groups: consumers, pending (delivered, not acknowledged), lag (not delivered yet)')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PRIORITIES, Priority } from '@meeting/queue';
+import { InFlightPage, PRIORITIES, Priority } from '@meeting/queue';
 import { notFound, usage } from '../cli-errors';
 import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
 import { duration, short, table, time } from '../table';
@@ -19,10 +19,11 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
         const limit = parseIntOption('--limit', opts.limit, 1, 1000);
         const offset = parseIntOption('--offset', opts.offset, 0, Number.MAX_SAFE_INTEGER);
         await assertQueue(admin, queue);
+        if (opts.tier === 'inflight') return printInFlight(globals(), queue, await admin.inflight(queue, { limit, offset }));
         const page = await admin.peek(queue, opts.tier as Priority, { limit, offset });
         const now = Date.now();
         output(globals(), { queue, ...page }, () => {
-          const when = opts.tier === 'inflight' ? 'LEASE ENDS IN' : opts.tier === 'delayed' ? 'DUE IN' : opts.tier === 'completed' ? 'FINISHED' : 'CREATED';
+          const when = opts.tier === 'delayed' ? 'DUE IN' : opts.tier === 'completed' ? 'FINISHED' : 'CREATED';
           const head = `${queue} ${opts.tier}: ${page.items.length} of ${page.total}`;
           if (page.items.length === 0) return head;
           return `${head}\n${table(
@@ -32,11 +33,29 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
               m.type,
               m.priority,
               m.attempts,
-              opts.tier === 'inflight' || opts.tier === 'delayed' ? duration((m.at ?? now) - now) : time(opts.tier === 'completed' ? m.at : m.createdAt),
+              opts.tier === 'delayed' ? duration((m.at ?? now) - now) : time(opts.tier === 'completed' ? m.at : m.createdAt),
               short(opts.tier === 'completed' ? m.result : m.payload),
             ]),
           )}`;
         });
+      }),
+    );
+
+  program
+    .command('workers <queue>')
+    .description('the processes consuming a queue (from their heartbeats): id, host, pid, concurrency, held, last heartbeat')
+    .action((queue: string) =>
+      withAdmin(globals(), async (admin) => {
+        await assertQueue(admin, queue);
+        const workers = await admin.workers(queue);
+        output(globals(), { queue, workers }, () =>
+          workers.length === 0
+            ? `no worker consumes ${queue} (none has beaten in the last 30 s)`
+            : table(
+                ['WORKER', 'HOST', 'PID', 'CONCURRENCY', 'HELD', 'SINCE', 'LAST SEEN'],
+                workers.map((w) => [w.id, w.host, w.pid, w.concurrency, w.held, time(w.startedAt), `${duration(w.lastSeenAgoMs)} ago`]),
+              ),
+        );
       }),
     );
 
@@ -97,4 +116,24 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
         }),
       );
   }
+}
+
+function printInFlight(g: GlobalOptions, queue: string, page: InFlightPage): void {
+  output(g, { queue, ...page }, () => {
+    const head = `${queue} inflight: ${page.items.length} of ${page.total}`;
+    if (page.items.length === 0) return head;
+    return `${head}\n${table(
+      ['ID', 'TYPE', 'PRIO', 'ATTEMPT', 'HELD FOR', 'LEASE ENDS IN', 'WORKER', 'PAYLOAD'],
+      page.items.map((m) => [
+        m.id,
+        m.type,
+        m.priority,
+        m.attempts,
+        m.heldMs === null ? null : duration(m.heldMs),
+        m.leaseEndsInMs === null ? null : duration(m.leaseEndsInMs),
+        m.holder ? `${m.holder.host}:${m.holder.pid} (${m.holder.id})` : m.worker,
+        short(m.payload),
+      ]),
+    )}`;
+  });
 }

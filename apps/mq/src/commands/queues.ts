@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { QueueAdmin, QueueInfo } from '@meeting/queue';
 import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
-import { table } from '../table';
+import { duration, table } from '../table';
 
 const infoRow = (q: QueueInfo) => [
   q.name,
@@ -15,8 +15,26 @@ const infoRow = (q: QueueInfo) => [
   q.deadLetters,
   q.processed,
   q.failed,
+  q.latency.oldestMs === null ? null : duration(q.latency.oldestMs),
+  q.latency.starts === 0 ? null : q.latency.waitP95Ms === null ? '>300s' : `<=${duration(q.latency.waitP95Ms)}`,
+  q.workers,
 ];
-const INFO_HEADERS = ['QUEUE', 'PAUSED', 'CRIT', 'HIGH', 'NORMAL', 'LOW', 'INFLIGHT', 'DELAYED', 'DEAD', 'PROCESSED', 'FAILED'];
+const INFO_HEADERS = [
+  'QUEUE',
+  'PAUSED',
+  'CRIT',
+  'HIGH',
+  'NORMAL',
+  'LOW',
+  'INFLIGHT',
+  'DELAYED',
+  'DEAD',
+  'PROCESSED',
+  'FAILED',
+  'OLDEST',
+  'WAIT P95',
+  'WORKERS',
+];
 
 /** Per-second rates between two samples of the counters. */
 export interface QueueRates {

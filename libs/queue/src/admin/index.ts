@@ -1,2 +1,4 @@
 export * from './queue-admin';
+export type { InFlightMessage, QueueLatency } from './queue-activity';
+export type { PubSubChannelInfo, PubSubOverview } from './pubsub-channels';
 export { escapeGlob, scanKeys } from './key-scan';

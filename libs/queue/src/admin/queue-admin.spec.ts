@@ -1,4 +1,5 @@
 import type { Cluster } from 'ioredis';
+import { hostname } from 'os';
 import type Redis from 'ioredis';
 import { createEventBus } from '../events/create-event-bus';
 import type { EventBus } from '../events/event-bus';
@@ -36,6 +37,7 @@ describe('QueueAdmin on Redis', () => {
     const prefix = uniquePrefix('adm');
     const a = open(prefix, 'alpha');
     const b = open(prefix, 'beta.v2');
+    const before = Date.now();
     open(uniquePrefix('other'), 'gamma');
     await a.publishBatch([
       { type: 't', priority: 'critical' },
@@ -68,7 +70,14 @@ describe('QueueAdmin on Redis', () => {
       deadLetters: 0,
       published: 4,
     });
-    expect(ib).toMatchObject({ name: 'beta.v2', paused: true, waiting: 1 });
+    expect(ib).toMatchObject({ name: 'beta.v2', paused: true, waiting: 1, workers: 0 });
+    // latency: the age of the head of each tier (null when empty); no worker, so no publish-to-start figures
+    const age = ia.latency.oldestWaitingMs;
+    expect([age.high, age.normal]).toEqual([null, null]);
+    expect(age.critical).toBeGreaterThanOrEqual(0);
+    expect(age.critical).toBeLessThanOrEqual(Date.now() - before);
+    expect(ia.latency.oldestMs).toBe(Math.max(age.critical ?? 0, age.low ?? 0));
+    expect(ia.latency).toMatchObject({ starts: 0, waitP50Ms: null, waitP95Ms: null });
     await admin.resume('beta.v2');
     expect((await admin.info('beta.v2')).paused).toBe(false);
     await admin.close();
@@ -106,6 +115,24 @@ describe('QueueAdmin on Redis', () => {
     }, 'the first message in flight');
     expect(inflight).toMatchObject({ id: ids[0], type: 'job', attempts: 1 });
     expect(inflight.at).toBeGreaterThan(Date.now());
+    // who holds it: this process, from the worker registry; how long, from the lease token
+    const held = await waitFor(async () => (await admin.inflight('work')).items.find((i) => i.id === ids[0] && i.holder), 'the holder known');
+    expect(held.holder).toEqual({ id: inflight.worker, host: hostname(), pid: process.pid });
+    expect(held.heldMs).toBeGreaterThanOrEqual(0);
+    expect(held.leaseEndsInMs).toBeGreaterThan(0);
+    expect(await admin.workers('work')).toEqual([expect.objectContaining({ id: inflight.worker, host: hostname(), pid: process.pid, concurrency: 1 })]);
+    // the next heartbeat (within 2.5 s of a worker turning busy) carries the start: publish-to-start percentiles appear
+    const info = await waitFor(
+      async () => {
+        const i = await admin.info('work');
+        return i.latency.starts >= 1 && i;
+      },
+      'a heartbeat with the start counted',
+      15_000,
+    );
+    expect(info.workers).toBe(1);
+    expect(info.latency.waitP95Ms).toBeGreaterThanOrEqual(info.latency.waitP50Ms ?? 0);
+    expect(info.latency.waitP50Ms).toBeGreaterThan(0);
     release.resolve();
     await waitFor(async () => (await admin.peek('work', 'completed')).total === 3, 'three completed');
     const completed = await admin.peek('work', 'completed', { limit: 10 });
@@ -197,6 +224,34 @@ describe('QueueAdmin on Redis', () => {
     await Promise.all([stopStream(), stopPubsub()]);
     await admin.close();
   });
+
+  it('lists pub/sub channels with their subscribers, and counts messages per channel once sampling', async () => {
+    const prefix = uniquePrefix('adm');
+    const evPrefix = `${prefix}:ev`;
+    const bus = createEventBus({ type: 'redis_pubsub', client, prefix: evPrefix, serviceName: 'svc' });
+    const other = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}x:ev`, serviceName: 'svc' });
+    buses.push(bus, other);
+    await bus.subscribe('chat.lobby', async () => undefined);
+    await other.subscribe('chat.lobby', async () => undefined);
+    const admin = new QueueAdmin({ client, prefix });
+    expect(await admin.pubsub()).toEqual({ samplingSince: null, channels: [{ channel: 'chat.lobby', subscribers: 1, published: null, ratePerSec: null }] });
+    const sampled = await admin.pubsub({ sample: true });
+    expect(sampled.samplingSince).toBeGreaterThan(0);
+    expect(sampled.channels).toEqual([{ channel: 'chat.lobby', subscribers: 1, published: 0, ratePerSec: 0 }]);
+    for (let i = 0; i < 3; i++) await bus.publish('chat.lobby', 'chat.said', { i });
+    await bus.publish('audit.nobody-listens', 'audit.x', {});
+    await other.publish('chat.lobby', 'chat.said', {}); // another prefix: not counted
+    const after = await waitFor(async () => {
+      const o = await admin.pubsub({ sample: true });
+      return o.channels.find((c) => c.channel === 'audit.nobody-listens') && o.channels.find((c) => c.channel === 'chat.lobby')?.published === 3 && o;
+    }, 'four messages counted');
+    expect(after.channels).toEqual([
+      { channel: 'audit.nobody-listens', subscribers: 0, published: 1, ratePerSec: expect.any(Number) },
+      { channel: 'chat.lobby', subscribers: 1, published: 3, ratePerSec: expect.any(Number) },
+    ]);
+    expect(after.channels[1].ratePerSec).toBeGreaterThan(0);
+    await admin.close();
+  });
 });
 
 describe('QueueAdmin on Redis Cluster', () => {
@@ -229,6 +284,17 @@ describe('QueueAdmin on Redis Cluster', () => {
     expect(await admin.exists('q99')).toBe(false);
     expect((await admin.overview()).every((i) => i.tiers.high === 1)).toBe(true);
     expect((await admin.peek('q3', 'high')).items).toHaveLength(1);
+    // pub/sub: subscribers are per node (summed over every node), the sampler sees every publish
+    const bus = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'svc' });
+    await bus.subscribe('room.x', async () => undefined);
+    await admin.pubsub({ sample: true });
+    await bus.publish('room.x', 'room.y', {});
+    const channels = await waitFor(async () => {
+      const o = await admin.pubsub({ sample: true });
+      return o.channels[0]?.published === 1 && o.channels;
+    }, 'the publish counted');
+    expect(channels).toEqual([expect.objectContaining({ channel: 'room.x', subscribers: 1, published: 1 })]);
+    await bus.close();
     await admin.close();
   });
 });

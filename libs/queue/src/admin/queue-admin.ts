@@ -9,12 +9,14 @@ import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
 import type { StoreBackedQueue } from '../queue/task-queue';
-import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority } from '../queue/queue.types';
+import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority, QueueWorkerInfo } from '../queue/queue.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
 import { createRedisClient, describeRedis, duplicateClient, RedisClient, waitUntilReady } from '../redis/redis-connection';
 import { createScheduler } from '../scheduler/create-scheduler';
 import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
 import { escapeGlob, scanKeys } from './key-scan';
+import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
+import { InFlightMessage, QueueLatency, queueLatency, withHolders } from './queue-activity';
 
 export interface QueueAdminOptions {
   /** Command connection; stays open unless `ownsClient`. */
@@ -47,6 +49,10 @@ export interface QueueInfo {
   retried: number;
   deadLettered: number;
   deadLettersTrimmed: number;
+  /** Processes consuming the queue now (live heartbeats). */
+  workers: number;
+  /** How long messages wait: oldest waiting per tier, publish-to-start p50/p95 over the last minute. */
+  latency: QueueLatency;
 }
 
 /** Which dead letters an operation applies to. All filters are optional; entries are taken newest first. */
@@ -76,6 +82,9 @@ export interface ScheduleEntry extends ScheduleInfo {
   scheduler: string;
 }
 
+/** A page of messages in flight (`QueueAdmin.inflight`). */
+export type InFlightPage = Omit<PeekPage, 'items'> & { items: InFlightMessage[] };
+
 export interface TailedEvent {
   channel: string;
   /** Stream entry id (streams only). */
@@ -85,7 +94,7 @@ export interface TailedEvent {
   raw?: string;
 }
 
-const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done)$/;
+const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done|workers)$/;
 const SCHEDULER_KEY = /^\{([^}]+)\}:sch:(rec|next|once|oncedefs|stats)$/;
 const STREAM_KEY = /^\{([^}]+)\}:stream$/;
 
@@ -101,6 +110,7 @@ export class QueueAdmin {
   readonly description: string;
   private readonly queues = new Map<string, StoreBackedQueue>();
   private readonly schedulers = new Map<string, Scheduler>();
+  private sampler?: PubSubSampler;
 
   constructor(private readonly options: QueueAdminOptions) {
     this.client = options.client;
@@ -156,7 +166,7 @@ export class QueueAdmin {
   async exists(name: string): Promise<boolean> {
     if (!QUEUE_NAME_PATTERN.test(name)) return false;
     const k = new QueueKeys(this.prefix, name);
-    return (await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done)) > 0;
+    return (await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done, k.workers)) > 0;
   }
 
   /** The queue of that name, for reading and operator actions (no handler runs in it). */
@@ -172,7 +182,8 @@ export class QueueAdmin {
 
   async info(name: string): Promise<QueueInfo> {
     const queue = this.queue(name);
-    const [s, paused] = await Promise.all([queue.stats(), queue.isPaused()]);
+    const [s, paused, workers] = await Promise.all([queue.stats(), queue.isPaused(), queue.workers()]);
+    const latency = await queueLatency(queue, workers);
     const tiers = s.queue_length;
     return {
       name,
@@ -188,7 +199,20 @@ export class QueueAdmin {
       retried: s.total_retried,
       deadLettered: s.total_dead_letter,
       deadLettersTrimmed: s.dead_letter_trimmed,
+      workers: workers.length,
+      latency,
     };
+  }
+
+  /** The processes consuming a queue (host, pid, concurrency, held, publish-to-start counts), from their heartbeats. */
+  workers(name: string): Promise<QueueWorkerInfo[]> {
+    return this.queue(name).workers();
+  }
+
+  /** Messages in flight, soonest lease end first, each with how long it has been held and the worker holding it. */
+  async inflight(name: string, options: { offset?: number; limit?: number } = {}): Promise<InFlightPage> {
+    const [page, workers] = await Promise.all([this.peek(name, 'inflight', options), this.workers(name)]);
+    return withHolders(page, workers);
   }
 
   /** `info` of every queue under the prefix. */
@@ -362,6 +386,30 @@ export class QueueAdmin {
     return out;
   }
 
+  /**
+   * Pub/sub channels of the event buses: subscribers now, and, with `sample`, message counts and
+   * rates measured from here (the first call with `sample` starts listening to every channel under
+   * the event prefix until `close`; the services write nothing for it).
+   */
+  async pubsub(options: { sample?: boolean } = {}): Promise<PubSubOverview> {
+    if (options.sample && !this.sampler) {
+      this.sampler = new PubSubSampler(this.client, this.eventPrefix);
+      await this.sampler.start();
+    }
+    const subscribers = await pubsubChannels(this.client, this.eventPrefix);
+    const rates = this.sampler?.rates() ?? new Map<string, { published: number; ratePerSec: number }>();
+    const names = [...new Set([...subscribers.keys(), ...rates.keys()])].sort();
+    return {
+      samplingSince: this.sampler?.samplingSince ?? null,
+      channels: names.map((channel) => ({
+        channel,
+        subscribers: subscribers.get(channel) ?? 0,
+        published: rates.get(channel)?.published ?? (this.sampler ? 0 : null),
+        ratePerSec: rates.get(channel)?.ratePerSec ?? (this.sampler ? 0 : null),
+      })),
+    };
+  }
+
   streamKey(channel: string): string {
     return `${this.eventPrefix}:{${channel}}:stream`;
   }
@@ -415,6 +463,7 @@ export class QueueAdmin {
   }
 
   async close(): Promise<void> {
+    this.sampler?.stop();
     await Promise.all([...this.schedulers.values()].map((s) => s.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close({ drainTimeoutMs: 0 })));
     this.queues.clear();

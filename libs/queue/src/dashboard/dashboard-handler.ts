@@ -94,18 +94,21 @@ async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAd
   if (head === 'overview') return { prefix: admin.prefix, at: Date.now(), queues: await admin.overview() };
   if (head === 'schedules') return { items: await admin.schedules() };
   if (head === 'groups') return { groups: await admin.groups() };
+  if (head === 'channels') return { at: Date.now(), eventPrefix: admin.eventPrefix, ...(await admin.pubsub({ sample: true })) };
   if (head === 'queues' && name) {
     if (!(await admin.exists(name))) throw new HttpError(404, `queue "${name}" not found`);
     const limit = intParam(q, 'limit', 20, 1, 1000);
     if (!part) {
-      const [info, inflight, delayed, completed] = await Promise.all([
+      const [info, workers, inflight, delayed, completed] = await Promise.all([
         admin.info(name),
-        admin.peek(name, 'inflight', { limit }),
+        admin.workers(name),
+        admin.inflight(name, { limit }),
         admin.peek(name, 'delayed', { limit }),
         admin.peek(name, 'completed', { limit }),
       ]);
-      return { at: Date.now(), info, inflight, delayed, completed };
+      return { at: Date.now(), info, workers, inflight, delayed, completed };
     }
+    if (part === 'workers') return { queue: name, workers: await admin.workers(name) };
     if (part === 'peek') {
       const target = q.get('target') ?? 'normal';
       if (![...PRIORITIES, 'inflight', 'delayed', 'completed'].includes(target)) throw new HttpError(400, `target: ${target}`);

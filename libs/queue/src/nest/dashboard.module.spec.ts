@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type Redis from 'ioredis';
+import { hostname } from 'os';
 import request from 'supertest';
 import { QueueAdmin } from '../admin/queue-admin';
 import { createQueue } from '../queue/create-queue';
@@ -13,12 +14,14 @@ describe('QueueDashboardModule', () => {
   let client: Redis;
   let app: INestApplication;
   let dead: string[];
+  let prefix: string;
+  let admin: QueueAdmin;
   const audit: string[] = [];
 
   beforeAll(async () => {
     server = await spawnRedis();
     client = server.client();
-    const prefix = uniquePrefix('dashmod');
+    prefix = uniquePrefix('dashmod');
     const q = createQueue({ name: 'jobs', maxRetries: 0, backend: { type: 'redis', client, prefix } });
     q.process('x', async () => {
       throw new Error('no');
@@ -27,7 +30,7 @@ describe('QueueDashboardModule', () => {
     await waitFor(async () => (await q.stats()).dead_letter_count === 3, 'three dead letters');
     await q.close();
     const moduleRef = await Test.createTestingModule({
-      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: 'tok', admin: new QueueAdmin({ client, prefix }) })],
+      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: 'tok', admin: (admin = new QueueAdmin({ client, prefix })) })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     const { Logger } = await import('@nestjs/common');
@@ -37,6 +40,7 @@ describe('QueueDashboardModule', () => {
 
   afterAll(async () => {
     await app?.close();
+    await admin?.close(); // given to the module, so not closed by it (its pub/sub sampler holds a connection)
     client?.disconnect();
     await server?.cleanup();
   });
@@ -57,6 +61,32 @@ describe('QueueDashboardModule', () => {
     expect(dlq.headers['content-type']).toMatch(/application\/json/);
     await request(app.getHttpServer()).get('/ops/queues/api/queues/nope').expect(404);
     expect((await request(app.getHttpServer()).get('/ops/queues/api/session')).body).toEqual({ admin: false, tokenConfigured: true });
+  });
+
+  it('serves workers, messages in flight with their holder, latency and pub/sub channels', async () => {
+    const http = () => request(app.getHttpServer());
+    const busy = createQueue({ name: 'w.busy', backend: { type: 'redis', client, prefix } });
+    let release!: () => void;
+    const running = new Promise<void>((r) => (release = r));
+    try {
+      const id = await busy.publish({ type: 'hold', payload: '<b>x</b>' });
+      busy.process('hold', () => running);
+      const page = await waitFor(async () => {
+        const body = (await http().get('/ops/queues/api/queues/w.busy').expect(200)).body;
+        return body.inflight.items[0]?.holder && body;
+      }, 'the message in flight with its holder');
+      expect(page.inflight.items[0]).toMatchObject({ id, payload: '<b>x</b>', holder: { host: hostname(), pid: process.pid } });
+      expect(page.inflight.items[0].heldMs).toBeGreaterThanOrEqual(0);
+      expect(page.workers).toEqual([expect.objectContaining({ id: page.inflight.items[0].holder.id, pid: process.pid })]);
+      expect(page.info).toMatchObject({ workers: 1, inflight: 1, latency: expect.objectContaining({ oldestMs: null }) });
+      const workers = (await http().get('/ops/queues/api/queues/w.busy/workers').expect(200)).body;
+      expect(workers).toEqual({ queue: 'w.busy', workers: page.workers.map(() => expect.objectContaining({ host: hostname() })) });
+      const channels = (await http().get('/ops/queues/api/channels').expect(200)).body;
+      expect(channels).toMatchObject({ eventPrefix: `${prefix}:ev`, samplingSince: expect.any(Number), channels: [] });
+    } finally {
+      release();
+      await busy.close();
+    }
   });
 
   it('refuses mutations without the token, with a wrong one, or with the cookie from another origin', async () => {

@@ -134,6 +134,18 @@ export interface StoredPeekItem {
   at: number | null;
   /** completed: the result record JSON. */
   record?: string;
+  /** inflight: the lease token of the delivery (a `uniqueId`: when it was taken, by which process). */
+  lease?: string;
+}
+
+/** A worker process of the queue as its last heartbeat left it (the queue's worker registry). */
+export interface StoredWorker {
+  /** The process tag that ends its lease tokens (`processTag()` in util/unique-id.ts). */
+  id: string;
+  /** Last heartbeat (ms, the store's clock). */
+  seenAt: number;
+  /** The JSON record it sent (host, pid, ...: see queue-worker.ts). */
+  record: string | null;
 }
 
 export interface QueueStore {
@@ -180,6 +192,15 @@ export interface QueueStore {
   deadLetterDelete(ids: string[] | null, limit: number): Promise<number>;
   /** Read-only: up to `limit` entries of one section from `offset` (tiers head first, sets soonest first, completed newest first). */
   peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }>;
+  /**
+   * Worker registry (operator tools; no step above reads it): records or refreshes a worker of the
+   * queue, and forgets workers not seen for `staleMs`.
+   */
+  heartbeat(id: string, record: string, staleMs: number): Promise<void>;
+  /** Forgets a worker (its process stopped consuming). */
+  removeWorker(id: string): Promise<void>;
+  /** Workers seen within `staleMs` (oldest heartbeat first), and the store's clock now. */
+  workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }>;
   setPaused(paused: boolean): Promise<void>;
   isPaused(): Promise<boolean>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import type { QueueObserver } from './queue-observer';
 import type { Delivery, DeliveryRef, FailAction, FetchResult, QueueStore } from './queue-store';
 import { PRIORITIES, TaskHandler } from './queue.types';
 import { loggerFor, QueueLogger } from '../logger';
+import { WorkerHeartbeat } from './worker-heartbeat';
 
 /** Handlers faster than this on average let the worker fetch further ahead (see holdLimit). */
 const FAST_HANDLER_MS = 2;
@@ -105,6 +106,8 @@ export class QueueWorker {
   private readonly fetchFailures: RepeatedFailureLog;
   /** Failures of fail/release/dead-letter steps: logged once, repeats counted until one works. */
   private readonly updateFailures: RepeatedFailureLog;
+  /** This process's entry in the queue's worker registry (operator tools). */
+  private readonly heartbeat: WorkerHeartbeat;
 
   constructor(
     private readonly store: QueueStore,
@@ -129,6 +132,7 @@ export class QueueWorker {
       (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
       (error) => this.logger.error(`acknowledgement failed, will retry: ${(error as Error).message}`),
     );
+    this.heartbeat = new WorkerHeartbeat(store, () => ({ concurrency: this.capacity, held: this.held.size }), this.logger);
   }
 
   register(type: string, fn: TaskHandler, concurrency: number, timeoutMs = 0): void {
@@ -141,6 +145,7 @@ export class QueueWorker {
       this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
       this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.options.visibilityTimeoutMs / 3)));
       this.renewTimer.unref();
+      this.heartbeat.start();
     }
   }
 
@@ -198,6 +203,7 @@ export class QueueWorker {
     // also deliveries refused after closing began (a fetch reply that arrived late)
     await Promise.allSettled([...this.releases]);
     if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.heartbeat.stop();
     await Promise.allSettled([...this.pendingFails]);
     const unsent = await this.acks.drain(Math.max(1000, deadline - Date.now()));
     if (unsent > 0) this.logger.error(`${unsent} acknowledgements could not be sent; those messages will be delivered again`);
@@ -471,7 +477,9 @@ export class QueueWorker {
     slot.running++;
     if (tier > 0) this.outrankableStarts++;
     const m = run.message;
-    this.observer.started?.(this.options.name, m.type, m.priority, Date.now() - m.createdAt);
+    const waitMs = Date.now() - m.createdAt;
+    this.observer.started?.(this.options.name, m.type, m.priority, waitMs);
+    this.heartbeat.started(waitMs);
     run.start(slot.fn, slot.timeoutMs);
   }
 

@@ -197,6 +197,35 @@ export interface PeekedMessage {
   at?: number;
   /** completed: the handler's return value. */
   result?: unknown;
+  /** inflight: when this delivery was taken (ms; read from its lease token). */
+  takenAt?: number;
+  /** inflight: id of the worker process holding it (see {@link QueueWorkerInfo}). */
+  worker?: string;
+}
+
+/**
+ * A process consuming a queue, from the queue's worker registry (its last heartbeat: every 10 s while
+ * busy, 5 min while idle; left out once its next beat is 2.5 times overdue).
+ */
+export interface QueueWorkerInfo {
+  /** The tag that ends its lease tokens (`PeekedMessage.worker`). */
+  id: string;
+  host: string;
+  pid: number;
+  /** When it started consuming (ms). */
+  startedAt: number;
+  /** Its last heartbeat (ms, Redis clock) and how long ago that was. */
+  lastSeenAt: number;
+  lastSeenAgoMs: number;
+  /** When its next heartbeat is due at the latest (ms after the last). */
+  beatEveryMs: number;
+  /** Sum of its handlers' concurrency. */
+  concurrency: number;
+  /** Deliveries it held (running or waiting for a slot) at the heartbeat. */
+  held: number;
+  /** Its publish-to-start times over the minute before its last heartbeat: counts per bucket, bucket upper bounds in ms (the last bucket is unbounded). */
+  waitCounts: number[];
+  waitBucketsMs: number[];
 }
 
 export interface PeekPage {

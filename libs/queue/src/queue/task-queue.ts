@@ -23,9 +23,12 @@ import {
   ProcessOptions,
   PublishOptions,
   QueueStats,
+  QueueWorkerInfo,
   TaskHandler,
   TaskQueue,
 } from './queue.types';
+import { uniqueIdParts } from '../util/unique-id';
+import { MISSED_BEATS, WORKER_FORGET_MS } from './worker-heartbeat';
 
 /**
  * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the
@@ -182,7 +185,8 @@ export class StoreBackedQueue implements TaskQueue {
       }
       const decoded = decodeBody(item.body);
       const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
-      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}) };
+      const lease = item.lease === undefined ? null : uniqueIdParts(item.lease);
+      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}), ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}) };
       if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
       return {
         ...base,
@@ -193,6 +197,33 @@ export class StoreBackedQueue implements TaskQueue {
       };
     });
     return { target, items, total: page.total, offset, limit };
+  }
+
+  /** The processes consuming this queue (any process, any host), from their heartbeats; oldest heartbeat first. */
+  async workers(): Promise<QueueWorkerInfo[]> {
+    const { now, items } = await this.store.workers(WORKER_FORGET_MS);
+    const nums = (v: unknown) => (Array.isArray(v) ? v.map(Number) : []);
+    const out: QueueWorkerInfo[] = [];
+    for (const { id, seenAt, record } of items) {
+      const r = parseJsonOr<Record<string, unknown>, undefined>(record ?? '', undefined) ?? {};
+      const beatEveryMs = Number(r.beatEveryMs ?? 10_000);
+      const lastSeenAgoMs = Math.max(0, now - seenAt);
+      if (lastSeenAgoMs > beatEveryMs * MISSED_BEATS) continue; // gone (crashed, or cut off from Redis)
+      out.push({
+        id,
+        host: String(r.host ?? ''),
+        pid: Number(r.pid ?? 0),
+        startedAt: Number(r.startedAt ?? 0),
+        lastSeenAt: seenAt,
+        lastSeenAgoMs,
+        beatEveryMs,
+        concurrency: Number(r.concurrency ?? 0),
+        held: Number(r.held ?? 0),
+        waitCounts: nums(r.waitCounts),
+        waitBucketsMs: nums(r.waitBucketsMs),
+      });
+    }
+    return out;
   }
 
   pause(): Promise<void> {

@@ -10,3 +10,4 @@ export { spawnRedisSentinel } from './redis-sentinel';
 export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';
 export { promtool, PromtoolMissingError } from './promtool';
+export { chromiumPath, ChromiumMissingError } from './chromium';

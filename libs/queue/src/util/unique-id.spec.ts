@@ -1,4 +1,4 @@
-import { uniqueId } from './unique-id';
+import { processTag, uniqueId, uniqueIdParts } from './unique-id';
 
 describe('uniqueId', () => {
   test('17 characters [0-9a-z], strictly increasing within a process, time first', () => {
@@ -22,5 +22,15 @@ describe('uniqueId', () => {
     } finally {
       Date.now = real;
     }
+  });
+
+  test('parts: the time it was made and the tag of this process; null for anything else', () => {
+    const before = Date.now();
+    const parts = uniqueIdParts(uniqueId());
+    expect(parts?.tag).toBe(processTag());
+    expect(parts!.ms).toBeGreaterThanOrEqual(before);
+    expect(parts!.ms).toBeLessThanOrEqual(Date.now());
+    expect(uniqueIdParts('not-an-id')).toBeNull();
+    expect(uniqueIdParts('ABCDEFGHIJKLMNOPQ')).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ const COUNTER_LIMIT = 36 ** COUNTER_CHARS;
 const TAG_CHARS = 6;
 
 /** Random per process (36^6 ≈ 2.2e9 values), so two processes never share a sequence in practice. */
-const processTag = randomInt(0, 36 ** TAG_CHARS)
+const PROCESS_TAG = randomInt(0, 36 ** TAG_CHARS)
   .toString(36)
   .padStart(TAG_CHARS, '0');
 let lastMs = 0;
@@ -28,11 +28,26 @@ export function uniqueId(): string {
   } else if (++counter === COUNTER_LIMIT) {
     setTime(lastMs + 1);
   }
-  return timePart + counter.toString(36).padStart(COUNTER_CHARS, '0') + processTag;
+  return timePart + counter.toString(36).padStart(COUNTER_CHARS, '0') + PROCESS_TAG;
 }
 
 function setTime(ms: number): void {
   lastMs = ms;
   timePart = ms.toString(36).padStart(TIME_CHARS, '0');
   counter = 0;
+}
+
+/** The random tag of this process: the last 6 characters of every id it makes (a worker's id in the queue's worker registry). */
+export function processTag(): string {
+  return PROCESS_TAG;
+}
+
+/**
+ * Reads back what an id of {@link uniqueId} carries: when it was made (ms since the epoch) and the
+ * tag of the process that made it. A lease token is such an id, so it tells when a delivery was
+ * taken and by which worker process. Null for anything that is not such an id.
+ */
+export function uniqueIdParts(id: string): { ms: number; tag: string } | null {
+  if (id.length !== TIME_CHARS + COUNTER_CHARS + TAG_CHARS || !/^[0-9a-z]+$/.test(id)) return null;
+  return { ms: parseInt(id.slice(0, TIME_CHARS), 36), tag: id.slice(TIME_CHARS + COUNTER_CHARS) };
 }

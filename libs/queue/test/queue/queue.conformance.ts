@@ -2,6 +2,7 @@ import { InvalidOptionError, NonRetryableError, PayloadTooLargeError, Priority, 
 import { resolveQueueOptions } from '../../src/queue/queue-options';
 import type { DeliveryRef } from '../../src/queue/queue-store';
 import { preparePublish } from '../../src/queue/publish-validation';
+import { hostname } from 'os';
 import { deferred, sleep, waitFor } from '../support/wait';
 import type { QueueBackendFixture } from './queue-fixtures';
 
@@ -760,5 +761,28 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     );
     const times = completed.map((i) => i.at ?? 0);
     expect(times).toEqual([...times].sort((a, b) => b - a)); // newest first
+  });
+
+  test('worker registry: a consuming process is listed (host, pid, wait times); its messages in flight name it; close removes it', async () => {
+    const { queue } = make();
+    expect(await queue.workers()).toEqual([]);
+    const release = deferred();
+    const before = Date.now();
+    const id = await queue.publish({ type: 'w' });
+    queue.process('w', () => release.promise, { concurrency: 2 });
+    const held = await waitFor(async () => (await queue.peek('inflight')).items.find((i) => i.id === id), 'the message in flight');
+    expect(held?.takenAt).toBeGreaterThanOrEqual(before);
+    expect(held?.takenAt).toBeLessThanOrEqual(Date.now());
+    await waitFor(async () => (await queue.workers()).some((w) => w.waitCounts.some((n) => n > 0)), 'this process in the registry with one start counted');
+    const workers = await queue.workers();
+    expect(workers).toHaveLength(1);
+    const worker = workers[0];
+    expect(worker).toMatchObject({ id: held?.worker, host: hostname(), pid: process.pid, concurrency: 2 });
+    expect(worker.waitCounts.reduce((a: number, b: number) => a + b, 0)).toBe(1);
+    expect(worker.waitBucketsMs.length + 1).toBe(worker.waitCounts.length);
+    expect(worker.lastSeenAgoMs).toBeGreaterThanOrEqual(0);
+    release.resolve();
+    await queue.close({ drainTimeoutMs: 5_000 });
+    expect(await queue.workers()).toEqual([]);
   });
 }

@@ -22,6 +22,17 @@
   const time = (ms) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
   const ago = (ms) => (ms === undefined || ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
   const text = (v) => (v === undefined ? '' : JSON.stringify(v, null, 2));
+  const span = (ms) =>
+    ms === null || ms === undefined
+      ? '-'
+      : ms < 1000
+        ? `${Math.round(ms)} ms`
+        : ms < 60_000
+          ? `${(ms / 1000).toFixed(1)} s`
+          : ms < 3_600_000
+            ? `${(ms / 60_000).toFixed(1)} min`
+            : `${(ms / 3_600_000).toFixed(1)} h`;
+  const bound = (ms, starts) => (!starts ? '-' : ms === null ? '> 300 s' : `≤ ${span(ms)}`);
   const table = (headers, rows) =>
     el(
       'table',
@@ -81,7 +92,22 @@
         data.queues.length === 0
           ? el('p', {}, 'No queues.')
           : table(
-              ['Queue', 'Paused', ...TIERS, 'In flight', 'Delayed', 'Dead letters', 'Processed', 'Failed', 'Done/s', 'Failed/s'],
+              [
+                'Queue',
+                'Paused',
+                ...TIERS,
+                'In flight',
+                'Delayed',
+                'Dead letters',
+                'Processed',
+                'Failed',
+                'Done/s',
+                'Failed/s',
+                'Oldest waiting',
+                'Wait p50',
+                'Wait p95',
+                'Workers',
+              ],
               data.queues.map((q) =>
                 el(
                   'tr',
@@ -96,6 +122,14 @@
                   num(q.failed, 'failed'),
                   num(rates[q.name] ? rates[q.name].processed : null, 'processedRate'),
                   num(rates[q.name] ? rates[q.name].failed : null, 'failedRate'),
+                  el(
+                    'td',
+                    { class: 'num', 'data-field': 'oldest', title: TIERS.map((t) => `${t}: ${span(q.latency.oldestWaitingMs[t])}`).join(', ') },
+                    span(q.latency.oldestMs),
+                  ),
+                  el('td', { class: 'num', 'data-field': 'waitP50' }, bound(q.latency.waitP50Ms, q.latency.starts)),
+                  el('td', { class: 'num', 'data-field': 'waitP95' }, bound(q.latency.waitP95Ms, q.latency.starts)),
+                  num(q.workers, 'workers'),
                 ),
               ),
             ),
@@ -149,8 +183,50 @@
             ),
           ],
         ),
-        el('h3', {}, `In flight (${data.inflight.total}) — lease ends in`),
-        messages(data.inflight, 'Lease ends in'),
+        el(
+          'p',
+          {},
+          `Oldest waiting: ${TIERS.map((t) => `${t} ${span(q.latency.oldestWaitingMs[t])}`).join(' · ')} · publish-to-start (last minute, ${q.latency.starts} starts): p50 ${bound(q.latency.waitP50Ms, q.latency.starts)}, p95 ${bound(q.latency.waitP95Ms, q.latency.starts)}`,
+        ),
+        el('h3', {}, `Workers (${data.workers.length})`),
+        table(
+          ['Worker', 'Host', 'PID', 'Concurrency', 'Held at last heartbeat', 'Consuming since', 'Last heartbeat'],
+          data.workers.map((w) =>
+            el(
+              'tr',
+              { 'data-worker': w.id },
+              el('td', {}, w.id),
+              el('td', {}, w.host),
+              num(w.pid),
+              num(w.concurrency),
+              num(w.held),
+              el('td', {}, time(w.startedAt)),
+              el('td', {}, `${ago(w.lastSeenAgoMs)} ago`),
+            ),
+          ),
+        ),
+        el('h3', {}, `In flight (${data.inflight.total})`),
+        table(
+          ['Id', 'Type', 'Priority', 'Attempt', 'Held for', 'Lease ends in', 'Worker', 'Payload'],
+          data.inflight.items.map((m) =>
+            el(
+              'tr',
+              { 'data-id': m.id },
+              el('td', {}, m.id),
+              el('td', {}, m.type || '-'),
+              el('td', {}, m.priority || '-'),
+              num(m.attempts),
+              el('td', { 'data-field': 'held' }, ago(m.heldMs)),
+              el('td', {}, ago(m.leaseEndsInMs)),
+              el(
+                'td',
+                { 'data-field': 'worker' },
+                m.holder ? `${m.holder.host} pid ${m.holder.pid} (${m.holder.id})` : m.worker ? `${m.worker} (no heartbeat)` : '-',
+              ),
+              el('td', {}, el('pre', {}, text(m.payload))),
+            ),
+          ),
+        ),
         el('h3', {}, `Delayed (${data.delayed.total})`),
         messages(data.delayed, 'Due in'),
         el('h3', {}, `Recently completed (${data.completed.total})`),
@@ -233,6 +309,27 @@
       ];
     },
 
+    async channels() {
+      const data = await api('channels');
+      return [
+        el('h2', {}, `Pub/sub channels under "${data.eventPrefix}"`),
+        el('p', {}, data.samplingSince ? `Messages counted by this dashboard since ${time(data.samplingSince)}; rate over the last 10 s.` : 'Not sampling.'),
+        table(
+          ['Channel', 'Subscribers', 'Messages seen', 'Messages/s'],
+          data.channels.map((c) =>
+            el(
+              'tr',
+              { 'data-channel': c.channel },
+              el('td', {}, c.channel),
+              num(c.subscribers, 'subscribers'),
+              num(c.published, 'published'),
+              num(c.ratePerSec, 'rate'),
+            ),
+          ),
+        ),
+      ];
+    },
+
     async groups() {
       const data = await api('groups');
       return [
@@ -268,7 +365,9 @@
             ? routes.schedules
             : page === 'groups'
               ? routes.groups
-              : routes.overview;
+              : page === 'channels'
+                ? routes.channels
+                : routes.overview;
     try {
       session = await api('session');
       document.getElementById('session').textContent = session.admin ? 'admin' : 'read-only';

@@ -15,6 +15,7 @@ import type {
   StoredPeekItem,
   StoredPublish,
   StoredStatus,
+  StoredWorker,
 } from '../queue-store';
 
 const GOLDEN = 0.6180339887498949;
@@ -29,6 +30,8 @@ export class MemoryQueueStore implements QueueStore {
   private readonly inflight = new DueTimes();
   /** id -> lease token of its delivery, while in flight. */
   private readonly leases = new Map<string, string>();
+  /** Worker registry: id -> last heartbeat and record. */
+  private readonly workerRecords = new Map<string, { seenAt: number; record: string }>();
   private readonly delayed = new DueTimes();
   private readonly att = new Map<string, number>();
   private readonly errors = new Map<string, string>();
@@ -329,7 +332,30 @@ export class MemoryQueueStore implements QueueStore {
     }
     const set = section === 'inflight' ? this.inflight : this.delayed;
     const sorted = [...set].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-    return { total: sorted.length, items: sorted.slice(offset, offset + limit).map(([id, at]) => item(id, at)) };
+    const withLease = (p: StoredPeekItem): StoredPeekItem => {
+      const lease = section === 'inflight' ? this.leases.get(p.id) : undefined;
+      return lease === undefined ? p : { ...p, lease };
+    };
+    return { total: sorted.length, items: sorted.slice(offset, offset + limit).map(([id, at]) => withLease(item(id, at))) };
+  }
+
+  async heartbeat(id: string, record: string, staleMs: number): Promise<void> {
+    const now = Date.now();
+    this.workerRecords.set(id, { seenAt: now, record });
+    for (const [other, w] of this.workerRecords) if (w.seenAt < now - staleMs) this.workerRecords.delete(other);
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    this.workerRecords.delete(id);
+  }
+
+  async workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
+    const now = Date.now();
+    const items = [...this.workerRecords]
+      .filter(([, w]) => w.seenAt >= now - staleMs)
+      .map(([id, w]) => ({ id, seenAt: w.seenAt, record: w.record }))
+      .sort((a, b) => a.seenAt - b.seenAt);
+    return { now, items };
   }
 
   async setPaused(paused: boolean): Promise<void> {

@@ -19,6 +19,9 @@ export class QueueKeys {
   readonly meta: string;
   readonly leases: string;
   readonly wake: string;
+  /** Worker registry (operator tools): zset id -> last heartbeat, hash id -> record (lua/workers.lua). */
+  readonly workers: string;
+  readonly workerinfo: string;
   private readonly base: string;
 
   constructor(prefix: string, name: string) {
@@ -37,6 +40,8 @@ export class QueueKeys {
     this.meta = `${this.base}meta`;
     this.leases = `${this.base}leases`;
     this.wake = `${this.base}wake`;
+    this.workers = `${this.base}workers`;
+    this.workerinfo = `${this.base}workerinfo`;
   }
 
   idempotency(key: string): string {
@@ -60,6 +65,8 @@ export class QueueKeys {
       this.meta,
       this.leases,
       this.wake,
+      this.workers,
+      this.workerinfo,
     ];
   }
 }

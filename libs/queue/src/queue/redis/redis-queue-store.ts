@@ -17,6 +17,7 @@ import type {
   StoredPeekItem,
   StoredPublish,
   StoredStatus,
+  StoredWorker,
   WakeFetch,
   WokenFetch,
 } from '../queue-store';
@@ -36,6 +37,7 @@ const SCRIPTS = [
   'dlq-delete',
   'set-paused',
   'cancel',
+  'workers',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
@@ -323,7 +325,11 @@ export class RedisQueueStore implements QueueStore {
       ids.push(pairs[i]);
       at.push(Number(pairs[i + 1]));
     }
-    if (section !== 'completed') return { total: Number(total), items: await this.peekBodies(ids, at) };
+    if (section === 'delayed') return { total: Number(total), items: await this.peekBodies(ids, at) };
+    if (section === 'inflight') {
+      const [items, leases] = await Promise.all([this.peekBodies(ids, at), ids.length > 0 ? this.client.hmget(k.leases, ...ids) : []]);
+      return { total: Number(total), items: items.map((item, i) => (leases[i] ? { ...item, lease: leases[i]! } : item)) };
+    }
     const records = ids.length > 0 ? await this.client.hmget(k.results, ...ids) : [];
     return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
   }
@@ -336,6 +342,24 @@ export class RedisQueueStore implements QueueStore {
       .hmget(this.keys.att, ...ids);
     const [[, bodies], [, ended]] = (await read.exec()) as Array<[Error | null, Array<string | null>]>;
     return ids.map((id, i) => ({ id, body: bodies[i], endedAttempts: Number(ended[i] ?? 0), at: at[i] }));
+  }
+
+  async heartbeat(id: string, record: string, staleMs: number): Promise<void> {
+    await this.lua.run(this.client, 'workers', [this.keys.workers, this.keys.workerinfo], ['beat', staleMs, id, record]);
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    await this.lua.run(this.client, 'workers', [this.keys.workers, this.keys.workerinfo], ['remove', 0, id]);
+  }
+
+  async workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
+    const [now, ids, seen, records] = await this.lua.run<[number, string[], string[], Array<string | null>]>(
+      this.client,
+      'workers',
+      [this.keys.workers, this.keys.workerinfo],
+      ['list', staleMs],
+    );
+    return { now: Number(now), items: ids.map((id, i) => ({ id, seenAt: Number(seen[i]), record: records[i] ?? null })) };
   }
 
   async setPaused(paused: boolean): Promise<void> {
