@@ -74,6 +74,11 @@ export class RedisPresenceRepository implements PresenceRepository {
     );
   }
 
+  async roomPage(cursor: string, count: number): Promise<{ cursor: string; meetingIds: string[] }> {
+    const [next, meetingIds] = await this.client.sscan(`${this.prefix}:presence:rooms`, cursor, 'COUNT', count);
+    return { cursor: next, meetingIds };
+  }
+
   async markEnded(meetingId: string): Promise<void> {
     await this.client.set(`${this.key(meetingId)}:ended`, '1', 'PX', ENDED_TTL_MS);
     await this.client.del(this.key(meetingId));
