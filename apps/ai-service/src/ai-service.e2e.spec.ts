@@ -16,14 +16,19 @@ describe('ai-service (e2e, Redis)', () => {
   let caller: QueueManager;
   const mediaEvents: string[] = [];
 
-  beforeAll(async () => {
-    server = await spawnRedis();
+  const startApp = async () => {
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const config = loadServiceConfig(env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureApp(app, config);
-    await app.init();
+    const started = moduleRef.createNestApplication({ logger: false });
+    configureApp(started, config);
+    await started.init();
+    return started;
+  };
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    app = await startApp();
     // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
     caller = await QueueManager.create(
       {
@@ -106,7 +111,7 @@ describe('ai-service (e2e, Redis)', () => {
     expect((await request(http).post('/models/gpt-9/load').expect(404)).body.message).toContain('unknown model "gpt-9"');
   });
 
-  it('follows meetings from meeting_events and media_events (data under @meeting/contracts; a breach is dropped)', async () => {
+  it('follows meetings from meeting_events and media_events (data under @meeting/contracts; a breach is dropped), one context for every replica', async () => {
     const http = app.getHttpServer();
     const at = new Date().toISOString();
     await caller.publishEvent('meeting_events', 'meeting.created', { meetingId: 'm2', seq: 1, title: 'standup', hostId: 'h', createdAt: at });
@@ -122,6 +127,15 @@ describe('ai-service (e2e, Redis)', () => {
     await caller.publishEvent('meeting_events', 'meeting.ended', { meetingId: 'm2', seq: 3, endedAt: new Date().toISOString(), durationMs: 5 });
     await waitFor(async () => (await request(http).get('/meetings/m2/context')).body.state === 'ended', 'm2 ended');
     await request(http).get('/meetings/unknown/context').expect(404);
+    // the context is in Redis: another replica serves the same one
+    const replica = await startApp();
+    try {
+      expect((await request(replica.getHttpServer()).get('/meetings/m2/context').expect(200)).body).toEqual(
+        (await request(http).get('/meetings/m2/context').expect(200)).body,
+      );
+    } finally {
+      await replica.close();
+    }
   });
 
   it('serves its OpenAPI description at /docs-json', async () => {

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { MeetingContextStore } from './meetings/meeting-context.service';
+import { MEETING_CONTEXT_REPOSITORY, MeetingContextRepository } from './meetings/context/meeting-context-repository';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelName, ModelRegistry } from './models/model-registry.service';
 import { RESULT_REPOSITORY, ResultRepository } from './results/result-repository';
@@ -12,7 +12,7 @@ export class AiController {
   constructor(
     private readonly models: ModelRegistry,
     private readonly modelEvents: ModelEventsListener,
-    private readonly contexts: MeetingContextStore,
+    @Inject(MEETING_CONTEXT_REPOSITORY) private readonly contexts: MeetingContextRepository,
     @Inject(RESULT_REPOSITORY) private readonly results: ResultRepository,
   ) {}
 
@@ -35,8 +35,8 @@ export class AiController {
   }
 
   @Get('meetings/:meetingId/context')
-  context(@Param('meetingId') meetingId: string) {
-    const context = this.contexts.get(meetingId);
+  async context(@Param('meetingId') meetingId: string) {
+    const context = await this.contexts.get(meetingId);
     if (!context) throw new NotFoundException(`no context for meeting "${meetingId}" (no meeting_events seen for it)`);
     return context;
   }

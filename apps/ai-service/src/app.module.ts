@@ -5,7 +5,7 @@ import { PlatformHttpModule, RateLimitOptions } from '@meeting/http';
 import { AiController } from './ai.controller';
 import { AiTaskHandlers } from './inference/ai-task.handlers';
 import { InferenceService } from './inference/inference.service';
-import { MeetingContextStore } from './meetings/meeting-context.service';
+import { MEETING_CONTEXT_PROVIDERS } from './meetings/context/meeting-context.providers';
 import { PlatformEventsHandlers } from './meetings/platform-events.handlers';
 import { ModelEventsListener } from './models/model-events.listener';
 import { ModelRegistry } from './models/model-registry.service';
@@ -34,12 +34,12 @@ export class AppModule {
       controllers: [AiController],
       providers: [
         ...RESULT_PROVIDERS,
+        ...MEETING_CONTEXT_PROVIDERS,
         ModelRegistry,
         ModelEventsListener,
         ModelMetrics,
         InferenceService,
         AiTaskHandlers,
-        MeetingContextStore,
         PlatformEventsHandlers,
       ],
     };

@@ -17,6 +17,8 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
   const events: Array<EventEnvelope<Record<string, unknown>>> = [];
   const recordings: Array<{ meetingId: string; participants: string[] }> = [];
   const recordingPriorities: string[] = [];
+  /** Meetings whose analysis goes wrong in the peer: which part breaks its contract (the other part's task fails). */
+  const brokenAnalyses = new Map<string, 'transcription' | 'emotion'>();
 
   const startReplica = async () => {
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
@@ -59,11 +61,17 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     );
     peer.registerTaskHandler('speech_recognition', (p: { meetingId: string; participantId?: string; audio: string }) => {
       if (p.audio === 'corrupt') throw new NonRetryableError('cannot decode the audio');
+      const broken = p.audio.startsWith('recording:') && brokenAnalyses.get(p.meetingId);
+      if (broken === 'transcription') return { meetingId: p.meetingId, text: 42 };
+      if (broken === 'emotion') throw new NonRetryableError('speech model crashed');
       const words = p.audio.startsWith('recording:') ? 5 : 2;
       return { meetingId: p.meetingId, participantId: p.participantId, text: `heard ${p.audio}`, words, confidence: 0.9, language: 'en', model: 'test' };
     });
     peer.registerTaskHandler('emotion_detection', (p: { meetingId: string; sample: string }) => {
       if (p.sample === 'broken') throw new NonRetryableError('unreadable frame');
+      const broken = p.sample.startsWith('recording:') && brokenAnalyses.get(p.meetingId);
+      if (broken === 'emotion') return { meetingId: p.meetingId, emotion: 'focused', confidence: 'high' };
+      if (broken === 'transcription') throw new NonRetryableError('emotion model crashed');
       return { meetingId: p.meetingId, emotion: p.sample.startsWith('recording:') ? 'focused' : 'happy', confidence: 0.8, model: 'test' };
     });
     peer.registerTaskHandler(
@@ -214,6 +222,56 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     const metrics = (await request(replicas[0].getHttpServer()).get('/metrics').expect(200)).text;
     expect(metricSample(metrics, 'meeting_meetings', { state: 'ended' })).toBeGreaterThanOrEqual(1);
     expect((await request(replicas[0].getHttpServer()).get('/health/ready').expect(200)).body.info.queue).toMatchObject({ redis: { status: 'up' } });
+  });
+
+  it('ends an analysis failed, with the reason per part, when a result breaks its contract or a task fails for good', async () => {
+    const meetingOf = async (broken: 'transcription' | 'emotion') => {
+      const id = (
+        await request(http())
+          .post('/meetings')
+          .send({ title: `broken ${broken}` })
+          .expect(201)
+      ).body.meetingId as string;
+      brokenAnalyses.set(id, broken);
+      await request(http()).post(`/meetings/${id}/end`).expect(200);
+      return id;
+    };
+    const [speechBroken, emotionBroken] = await Promise.all([meetingOf('transcription'), meetingOf('emotion')]);
+    const settled = (id: string) =>
+      waitFor(async () => {
+        const body = (await request(http()).get(`/meetings/${id}/summary`).expect(200)).body;
+        return body.analysis?.state !== 'recording' && body.analysis?.state !== 'analysing' && body.analysis;
+      }, `the analysis of ${id}`);
+
+    const first = await settled(speechBroken);
+    expect(first).toMatchObject({
+      state: 'failed',
+      recording: { recordingId: `rec-${speechBroken}` },
+      transcript: null,
+      emotion: null,
+      failures: {
+        recording: null,
+        transcription: expect.stringMatching(/^speech_recognition \S+ answered outside its contract: .*text/),
+        emotion: expect.stringMatching(/^emotion_detection \S+ failed after 1 attempt\(s\): emotion model crashed$/),
+      },
+    });
+    expect(first.errors).toHaveLength(2);
+
+    const second = await settled(emotionBroken);
+    expect(second).toMatchObject({
+      state: 'failed',
+      transcript: null,
+      emotion: null,
+      failures: {
+        recording: null,
+        transcription: expect.stringMatching(/^speech_recognition \S+ failed after 1 attempt\(s\): .*speech model crashed$/),
+        emotion: expect.stringMatching(/^emotion_detection \S+: result breaks its contract: .*confidence/),
+      },
+    });
+    for (const id of [speechBroken, emotionBroken]) {
+      const analysed = await waitFor(() => ofMeeting(id).find((e) => e.type === 'meeting.analysed'), `meeting.analysed of ${id}`);
+      expect(analysed.data).toMatchObject({ state: 'failed' });
+    }
   });
 
   it('loses nothing when a replica restarts mid-meeting', async () => {

@@ -33,10 +33,11 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     );
 
   /** One signaling-service instance as main.ts builds it (HTTP conventions, ws adapter), listening on a free port; no rate limit. */
-  const startInstance = async (env: NodeJS.ProcessEnv) => {
+  const startInstance = async (env: NodeJS.ProcessEnv, sweepIntervalMs?: number) => {
     const config = loadServiceConfig(env);
+    const signaling = { tokenSecret: SECRET, developmentSecret: false, sweepIntervalMs };
     const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config, signaling: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000, rateLimit: false })],
+      imports: [AppModule.register({ config, signaling, drainTimeoutMs: 2000, rateLimit: false })],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     configureApp(app, config);
@@ -45,9 +46,11 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     return app;
   };
 
+  let env: NodeJS.ProcessEnv;
+
   beforeAll(async () => {
     server = await spawnRedis();
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+    env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     for (let i = 0; i < 2; i++) apps.push(await startInstance(env));
     for (const app of apps) urls.push(await app.getUrl());
     // Stands in for the meeting-service: publishes meeting_events, reads signaling_events.
@@ -133,7 +136,6 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
   });
 
   it('an instance shutting down ends its sessions: peers on the other instance hear peer.left (shutdown)', async () => {
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
     const third = await startInstance(env);
     const hal = await connect(0, 'm4', 'hal');
     const gus = await SignalingClient.connect(await third.getUrl(), token('m4', 'gus'));
@@ -165,6 +167,32 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
       'session.closed of yul',
     );
     await Promise.all([ivy.close(), joe.close()]);
+  });
+
+  it('sweeps the presence of a dead instance from meetings nobody looks at (periodic, every sweep interval)', async () => {
+    const sweeping = await startInstance(env, 100);
+    try {
+      const presence = sweeping.get<PresenceRepository>(PRESENCE_REPOSITORY);
+      for (const [meetingId, participantId] of [
+        ['m-quiet-1', 'una'],
+        ['m-quiet-2', 'vic'],
+      ])
+        await presence.put(meetingId, {
+          participantId,
+          sessionId: `s-${participantId}`,
+          instance: 'crashed-instance',
+          connectedAt: new Date().toISOString(),
+          muted: false,
+        });
+      await waitFor(
+        () => ['una', 'vic'].every((p) => signals.some((s) => s.type === 'session.closed' && s.data.participantId === p && s.data.reason === 'lost')),
+        'session.closed (lost) of una and vic',
+      );
+      expect(await presence.list('m-quiet-1')).toEqual([]);
+      expect(await presence.list('m-quiet-2')).toEqual([]);
+    } finally {
+      await sweeping.close();
+    }
   });
 
   it('refuses wrong, expired and foreign tokens at connect; a malformed frame gets an error frame and disturbs no other session', async () => {

@@ -1,29 +1,29 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ChannelEvent, CHANNELS, Channel, readEvent } from '@meeting/contracts';
 import { EventEnvelope } from '@meeting/queue';
 import { OnEvent } from '@meeting/queue/nest';
-import { MeetingContextStore } from './meeting-context.service';
+import { MEETING_CONTEXT_REPOSITORY, MeetingContextRepository } from './context/meeting-context-repository';
 
 /** Subscriptions of the AI service to the other services' channels `meeting_events` and `media_events` (data checked against @meeting/contracts). */
 @Injectable()
 export class PlatformEventsHandlers {
   private readonly logger = new Logger('PlatformEvents');
 
-  constructor(private readonly contexts: MeetingContextStore) {}
+  constructor(@Inject(MEETING_CONTEXT_REPOSITORY) private readonly contexts: MeetingContextRepository) {}
 
   @OnEvent(CHANNELS.meeting)
-  onMeetingEvent(envelope: EventEnvelope): void {
+  async onMeetingEvent(envelope: EventEnvelope): Promise<void> {
     const event = this.read(CHANNELS.meeting, envelope);
     if (!event) return;
     const { meetingId, seq } = event.data;
     switch (event.type) {
       case 'meeting.created':
-        if (!this.contexts.update(meetingId, event.type, () => undefined, seq)) return;
+        if (!(await this.contexts.update(meetingId, event.type, () => undefined, seq))) return;
         this.logger.log(`meeting ${meetingId} created ("${event.data.title}"): speech recognition and emotion detection available`);
         break;
       case 'participant.joined': {
         const { participantId } = event.data;
-        const applied = this.contexts.update(
+        const applied = await this.contexts.update(
           meetingId,
           event.type,
           (c) => {
@@ -36,7 +36,7 @@ export class PlatformEventsHandlers {
       }
       case 'participant.left': {
         const { participantId } = event.data;
-        if (this.contexts.update(meetingId, event.type, (c) => void (c.participants = c.participants.filter((p) => p !== participantId)), seq)) {
+        if (await this.contexts.update(meetingId, event.type, (c) => void (c.participants = c.participants.filter((p) => p !== participantId)), seq)) {
           this.logger.log(`meeting ${meetingId}: participant ${participantId} left`);
         }
         break;
@@ -46,7 +46,7 @@ export class PlatformEventsHandlers {
           c.state = 'ended';
           c.participants = [];
         };
-        if (this.contexts.update(meetingId, event.type, ended, seq)) this.logger.log(`meeting ${meetingId} ended: releasing its AI context`);
+        if (await this.contexts.update(meetingId, event.type, ended, seq)) this.logger.log(`meeting ${meetingId} ended: releasing its AI context`);
         break;
       }
       default:
@@ -55,11 +55,11 @@ export class PlatformEventsHandlers {
   }
 
   @OnEvent(CHANNELS.media)
-  onMediaEvent(envelope: EventEnvelope): void {
+  async onMediaEvent(envelope: EventEnvelope): Promise<void> {
     const event = this.read(CHANNELS.media, envelope);
     if (event?.type === 'recording.processed') {
       const { meetingId, recordingId } = event.data;
-      this.contexts.update(meetingId, event.type, (c) => {
+      await this.contexts.update(meetingId, event.type, (c) => {
         if (!c.recordings.includes(recordingId)) c.recordings.push(recordingId);
       });
       this.logger.log(`recording ${recordingId} of meeting ${meetingId} is ready for post-meeting analysis`);

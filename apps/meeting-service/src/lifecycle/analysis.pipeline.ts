@@ -2,15 +2,24 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ContractError, parseTaskPayload, parseTaskResult } from '@meeting/contracts';
 import { CompletedTask, FailedTask, QueueManager } from '@meeting/queue';
 import { MeetingEventsPublisher } from '../meetings/meeting-events.publisher';
-import type { MeetingAnalysis, MeetingRecord } from '../meetings/meeting.types';
+import type { AnalysisPart, MeetingAnalysis, MeetingRecord } from '../meetings/meeting.types';
 import { MEETING_REPOSITORY, MeetingRepository } from '../meetings/store/meeting-store';
 import { TaskOwners } from './task-owners';
+
+/** The field of the analysis holding the task id of each part. */
+const TASK_OF: Record<AnalysisPart, 'recordingTaskId' | 'speechTaskId' | 'emotionTaskId'> = {
+  recording: 'recordingTaskId',
+  transcription: 'speechTaskId',
+  emotion: 'emotionTaskId',
+};
 
 /**
  * After a meeting ends: `recording_process` at high priority to the media-service, then
  * `speech_recognition` and `emotion_detection` on the recording to the ai-service. Results arrive
  * through the dispatcher's callbacks (once per task, whichever replica runs, across restarts) and
  * are stored on the meeting (`analysis`); `meeting.analysed` is published when both are in.
+ * A part whose task fails for good (dead-lettered) or whose result breaks its contract is recorded
+ * in `analysis.failures` and the analysis ends `failed` (never stays `analysing`).
  */
 @Injectable()
 export class AnalysisPipeline implements OnModuleInit {
@@ -26,10 +35,10 @@ export class AnalysisPipeline implements OnModuleInit {
   onModuleInit(): void {
     if (!this.crossService) return;
     this.queues.dispatcher.onCompleted('recording_process', (task) => this.onRecording(task));
-    this.queues.dispatcher.onFailed('recording_process', (task) => this.onFailed(task, 'recordingTaskId'));
+    this.queues.dispatcher.onFailed('recording_process', (task) => this.onFailed(task, 'recording'));
     this.queues.dispatcher.onCompleted('emotion_detection', (task) => this.onEmotion(task));
-    this.queues.dispatcher.onFailed('emotion_detection', (task) => this.onFailed(task, 'emotionTaskId'));
-    this.queues.dispatcher.onFailed('speech_recognition', (task) => this.onFailed(task, 'speechTaskId'));
+    this.queues.dispatcher.onFailed('emotion_detection', (task) => this.onFailed(task, 'emotion'));
+    // speech_recognition's callbacks belong to AiTasks, which hands the analysis' own task over (onTranscript, partFailed)
   }
 
   private get crossService(): boolean {
@@ -94,8 +103,12 @@ export class AnalysisPipeline implements OnModuleInit {
     try {
       result = parseTaskResult('emotion_detection', task.result);
     } catch (error) {
-      if (error instanceof ContractError) return this.logger.warn(`emotion_detection ${task.taskId}: ${error.message}`);
-      throw error;
+      if (!(error instanceof ContractError)) throw error;
+      // the analysis' task is linked to its meeting; a live request's reply is not (its caller got a 502)
+      const meetingId = await this.owners.meetingOf(task.taskId);
+      const reason = `emotion_detection ${task.taskId}: result breaks its contract: ${error.message}`;
+      if (!meetingId || !(await this.partFailed(meetingId, task.taskId, 'emotion', reason))) this.logger.warn(reason);
+      return;
     }
     const meeting = await this.owners.wait(
       result.meetingId,
@@ -110,19 +123,37 @@ export class AnalysisPipeline implements OnModuleInit {
     );
   }
 
-  private async onFailed(task: FailedTask, field: 'recordingTaskId' | 'speechTaskId' | 'emotionTaskId'): Promise<void> {
+  private async onFailed(task: FailedTask, part: AnalysisPart): Promise<void> {
     const meetingId = await this.owners.meetingOf(task.taskId);
     if (!meetingId) return;
-    const error = `${task.type} ${task.taskId} failed after ${task.attempts} attempt(s): ${task.error.message}`;
+    await this.partFailed(meetingId, task.taskId, part, `${task.type} ${task.taskId} failed after ${task.attempts} attempt(s): ${task.error.message}`);
+  }
+
+  /**
+   * Records that a part of the meeting's analysis failed (its task failed for good or its result broke
+   * the contract): `failures[part]` and `errors` get the reason; once the other part is in, the
+   * analysis ends `failed` (at once for the recording). False when the task is not the analysis' own.
+   */
+  async partFailed(meetingId: string, taskId: string, part: AnalysisPart, reason: string): Promise<boolean> {
+    const field = TASK_OF[part];
+    // a quick failure can come before the analysis recorded the task id (right after dispatching it)
+    const owner = await this.owners.wait(
+      meetingId,
+      (m) => m.analysis?.[field] === taskId,
+      (m) => m.analysis?.state === 'recording' && (part !== 'recording' || !m.analysis.recordingTaskId),
+    );
+    if (!owner) return false;
     await this.finishPart(
       meetingId,
-      (a) => a[field] === task.taskId,
+      (a) => a[field] === taskId,
       (a) => {
-        a.errors.push(error);
-        if (field === 'recordingTaskId') a.state = 'failed';
+        a.failures = { ...a.failures, [part]: reason };
+        a.errors.push(reason);
+        if (part === 'recording') a.state = 'failed';
       },
     );
-    this.logger.warn(`meeting ${meetingId}: ${error}`);
+    this.logger.warn(`meeting ${meetingId}: analysis ${part} failed: ${reason}`);
+    return true;
   }
 
   private async finishPart(meetingId: string, mine: (a: MeetingAnalysis) => boolean, apply: (a: MeetingAnalysis) => void): Promise<void> {
@@ -131,9 +162,9 @@ export class AnalysisPipeline implements OnModuleInit {
       const a = m.analysis;
       if (!a || !mine(a)) return false;
       apply(a);
-      const settled = (id: string | undefined, value: unknown) => !id || value !== undefined || a.errors.some((e) => e.includes(id));
-      if (a.state === 'analysing' && settled(a.speechTaskId, a.transcript) && settled(a.emotionTaskId, a.emotion)) {
-        a.state = a.errors.length > 0 ? 'failed' : 'completed';
+      const settled = (part: AnalysisPart, value: unknown) => !a[TASK_OF[part]] || value !== undefined || a.failures?.[part] !== undefined;
+      if (a.state === 'analysing' && settled('transcription', a.transcript) && settled('emotion', a.emotion)) {
+        a.state = a.failures?.transcription !== undefined || a.failures?.emotion !== undefined ? 'failed' : 'completed';
         done = true;
       } else if (a.state === 'failed') {
         done = true;

@@ -117,17 +117,21 @@ export class AiTasks implements OnModuleInit {
     return this.markFailed(task.taskId, `${task.error.name}: ${task.error.message}`, task.finishedAt, task.attempts);
   }
 
-  /** Marks a participant's transcript failed (nothing for the analysis' own speech task, which records its failures itself). */
+  /** Marks a participant's transcript failed, or the transcription part of the analysis when the task is the analysis' own. */
   private async markFailed(taskId: string, error: string, finishedAt: number, attempts?: number): Promise<void> {
     // the request links the task and records the transcript right after dispatching: a quick failure can come first
     const meetingId = await this.owners.meetingOf(taskId);
-    const transcript =
-      meetingId &&
-      (await this.owners.find(
-        meetingId,
-        async (m) => (await this.transcripts.find(meetingId, taskId)) ?? (m.analysis?.speechTaskId === taskId ? null : undefined),
-      ));
-    if (!meetingId || !transcript) return;
+    if (!meetingId) return;
+    const transcript = await this.owners.find(
+      meetingId,
+      async (m) => (await this.transcripts.find(meetingId, taskId)) ?? (m.analysis?.speechTaskId === taskId ? ('analysis' as const) : undefined),
+    );
+    if (transcript === 'analysis') {
+      const how = attempts ? `failed after ${attempts} attempt(s)` : 'answered outside its contract';
+      await this.analysis.partFailed(meetingId, taskId, 'transcription', `speech_recognition ${taskId} ${how}: ${error}`);
+      return;
+    }
+    if (!transcript) return;
     await this.transcripts.save(meetingId, { ...transcript, state: 'failed', error, completedAt: new Date(finishedAt).toISOString() });
     this.logger.warn(`meeting ${meetingId}: transcript ${taskId} failed${attempts ? ` after ${attempts} attempts` : ''}: ${error}`);
   }

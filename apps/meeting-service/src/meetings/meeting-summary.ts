@@ -30,6 +30,11 @@ export function summarize(meeting: Meeting) {
           recording: a.recording ?? null,
           transcript: a.transcript ?? null,
           emotion: a.emotion ?? null,
+          failures: {
+            recording: a.failures?.recording ?? null,
+            transcription: a.failures?.transcription ?? null,
+            emotion: a.failures?.emotion ?? null,
+          },
           errors: a.errors,
           updatedAt: a.updatedAt,
         }

@@ -32,6 +32,9 @@ export interface MeetingSchedule {
   autoEndId?: string;
 }
 
+/** The parts of the post-meeting analysis that can fail on their own. */
+export type AnalysisPart = 'recording' | 'transcription' | 'emotion';
+
 /** The post-meeting pipeline: recording_process (high priority), then speech_recognition and emotion_detection on the recording. */
 export interface MeetingAnalysis {
   state: 'recording' | 'analysing' | 'completed' | 'failed';
@@ -41,6 +44,8 @@ export interface MeetingAnalysis {
   emotionTaskId?: string;
   transcript?: { text: string; words: number; confidence: number };
   emotion?: { emotion: string; confidence: number };
+  /** Why a part failed (its task failed for good, or its result broke the contract); the analysis then ends `failed`. */
+  failures?: Partial<Record<AnalysisPart, string>>;
   errors: string[];
   updatedAt: string;
 }

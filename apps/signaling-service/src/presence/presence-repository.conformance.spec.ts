@@ -64,6 +64,26 @@ describe.each(backends)('PresenceRepository (%s)', (_name, make) => {
   });
 });
 
+describe.each(backends)('PresenceRepository room pages (%s)', (_name, make) => {
+  it('goes through every meeting with presence a page at a time, the cursor back at 0 after a pass', async () => {
+    const presence = make();
+    const ids = Array.from({ length: 300 }, (_, i) => `room-${i}`);
+    for (const id of ids) await presence.put(id, entry('ann', `s-${id}`));
+    const seen = new Set<string>();
+    let cursor = '0';
+    let pages = 0;
+    do {
+      const page = await presence.roomPage(cursor, 50);
+      page.meetingIds.forEach((id) => seen.add(id));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== '0' && pages < 1000);
+    expect(cursor).toBe('0');
+    expect([...seen].sort()).toEqual([...ids].sort());
+    expect(pages).toBeGreaterThan(1); // paged, not the whole set at once
+  });
+});
+
 describe.each(backends)('PresenceRepository instances (%s)', (_name, make) => {
   it('knows the instances whose heartbeat has not expired', async () => {
     const presence = make();

@@ -25,6 +25,12 @@ export interface PresenceRepository {
   list(meetingId: string): Promise<PresenceEntry[]>;
   /** Meetings with presence or an end recorded, with their count. */
   rooms(): Promise<Array<{ meetingId: string; participants: number; ended: boolean }>>;
+  /**
+   * One page of the meetings that have (or had) presence, for a sweep that goes through all of them a
+   * few at a time: start with cursor `'0'`; the reply's cursor continues, `'0'` again when the pass
+   * is complete. A page holds about `count` meetings (Redis SSCAN's hint; a small set comes whole).
+   */
+  roomPage(cursor: string, count: number): Promise<{ cursor: string; meetingIds: string[] }>;
   /** Records that the meeting ended (new connections are refused) and drops its presence. */
   markEnded(meetingId: string): Promise<void>;
   isEnded(meetingId: string): Promise<boolean>;
@@ -44,3 +50,5 @@ export const ENDED_TTL_MS = 24 * 3600 * 1000;
 /** An instance renews its heartbeat this often; past INSTANCE_TTL_MS without one, its presence entries count as lost. */
 export const HEARTBEAT_MS = 5000;
 export const INSTANCE_TTL_MS = 15_000;
+/** Meetings a presence sweep looks at per step (one step every sweep interval, HEARTBEAT_MS by default). */
+export const SWEEP_ROOMS_PER_STEP = 100;

@@ -6,6 +6,8 @@ export interface SignalingOptions {
   tokenSecret: string;
   /** True when the development secret is used (JOIN_TOKEN_SECRET unset outside production): logged as a warning. */
   developmentSecret: boolean;
+  /** How often the presence sweep drops the entries of crashed instances (default HEARTBEAT_MS). */
+  sweepIntervalMs?: number;
 }
 
 export const SIGNALING_OPTIONS = Symbol('SIGNALING_OPTIONS');

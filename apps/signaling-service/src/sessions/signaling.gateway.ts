@@ -7,6 +7,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CHANNELS, ClientFrame, JoinTokenError, readClientFrame, SIGNAL_CLOSE_CODES, verifyJoinToken } from '@meeting/contracts';
 import { QueueManager } from '@meeting/queue';
 import { HEARTBEAT_MS, INSTANCE_TTL_MS, PRESENCE_REPOSITORY, PresenceEntry, PresenceRepository } from '../presence/presence-repository';
+import { lostEntries, PresenceSweeper } from '../presence/presence-sweeper';
 import { MeetingRelay } from './meeting-relay';
 import type { RelayMessage } from './relay-messages';
 import { send, Session } from './session';
@@ -29,6 +30,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   /** Frames of a session are handled one after another (an offer is relayed before the ICE candidates sent after it). */
   private readonly queues = new WeakMap<WebSocket, Promise<void>>();
   private heartbeat?: NodeJS.Timeout;
+  private sweep?: NodeJS.Timeout;
 
   constructor(
     private readonly sessions: SessionRegistry,
@@ -44,6 +46,17 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     this.heartbeat = setInterval(() => {
       this.presence.heartbeat(this.instance, INSTANCE_TTL_MS).catch((error: Error) => this.logger.warn(`heartbeat failed: ${error.message}`));
     }, HEARTBEAT_MS).unref();
+    // crashed instances' entries are dropped even in meetings nobody looks at: a bounded step per interval, never two at once
+    const sweeper = new PresenceSweeper(this.presence, this.instance, (meetingId, entry) => this.expire(meetingId, entry));
+    let sweeping = false;
+    this.sweep = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      sweeper
+        .step()
+        .catch((error: Error) => this.logger.warn(`presence sweep failed: ${error.message}`))
+        .finally(() => (sweeping = false));
+    }, this.options.sweepIntervalMs ?? HEARTBEAT_MS).unref();
     if (this.options.developmentSecret) this.logger.warn('JOIN_TOKEN_SECRET is not set: join tokens use the development secret (set it outside development)');
   }
 
@@ -63,6 +76,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   /** Shutdown, first step (before the manager and the relay close): every session ends with `shutdown`, peers hear `peer.left`. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.sweep);
     await Promise.all(
       this.sessions.all().map(async (session) => {
         await this.release(session.socket, 'shutdown');
@@ -191,8 +205,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   /** The meeting's presence without the entries of instances that stopped renewing their heartbeat (those are removed: lost). */
   private async livePresence(meetingId: string): Promise<PresenceEntry[]> {
     const entries = await this.presence.list(meetingId);
-    const alive = await this.presence.alive(entries.map((e) => e.instance));
-    const lost = entries.filter((e) => e.instance !== this.instance && !alive.has(e.instance));
+    const lost = await lostEntries(this.presence, this.instance, entries);
     await Promise.all(lost.map((e) => this.expire(meetingId, e)));
     return entries.filter((e) => !lost.includes(e));
   }

@@ -43,6 +43,13 @@ export class MemoryPresenceRepository implements PresenceRepository {
     return [...ids].map((meetingId) => ({ meetingId, participants: this.meetings.get(meetingId)?.size ?? 0, ended: this.ended.has(meetingId) }));
   }
 
+  async roomPage(cursor: string, count: number): Promise<{ cursor: string; meetingIds: string[] }> {
+    const ids = [...this.meetings.keys()].sort();
+    const from = Number(cursor) || 0;
+    const to = from + Math.max(1, count);
+    return { cursor: to >= ids.length ? '0' : String(to), meetingIds: ids.slice(from, to) };
+  }
+
   async markEnded(meetingId: string): Promise<void> {
     this.ended.add(meetingId);
     this.meetings.delete(meetingId);

@@ -1,15 +1,20 @@
 import type { RedisClient } from '@meeting/queue';
 import { ENDED_TTL_MS, PresenceEntry, PresenceRepository } from '../presence-repository';
 
-/**
- * Changes the entry of ARGV[1] only when it belongs to session ARGV[2].
- * KEYS[1]  the meeting's presence hash
- * ARGV[1]  participant id
- * ARGV[2]  session id
- * ARGV[3]  `remove`, or `mute:1` / `mute:0`
- * Reply: 1 changed, 0 not that session's entry.
- */
-const CHANGE_IF_SESSION_LUA = `
+/** Changes a presence entry only for the session that owns it. Inline (compiled into the JavaScript): an app's dist build copies only the libraries' Lua files. */
+const CHANGE_IF_SESSION_LUA = `--[[
+  Changes the entry of ARGV[1] only when it belongs to session ARGV[2].
+
+  Input:
+    KEYS[1] presence  hash participant id -> entry JSON
+
+    ARGV[1] participant id
+    ARGV[2] session id
+    ARGV[3] 'remove', or 'mute:1' / 'mute:0'
+
+  Output:
+    1 changed, 0 not that session's entry
+]]
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
 local entry = cjson.decode(raw)
@@ -72,6 +77,11 @@ export class RedisPresenceRepository implements PresenceRepository {
         ended: await this.isEnded(meetingId),
       })),
     );
+  }
+
+  async roomPage(cursor: string, count: number): Promise<{ cursor: string; meetingIds: string[] }> {
+    const [next, meetingIds] = await this.client.sscan(`${this.prefix}:presence:rooms`, cursor, 'COUNT', count);
+    return { cursor: next, meetingIds };
   }
 
   async markEnded(meetingId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { RedisClient } from '@meeting/queue';
 import type { MeetingRecord } from '../../meeting.types';
 import { MAX_UPDATE_ATTEMPTS, MeetingRepository } from '../meeting-store';
-import { COMPARE_AND_SET_LUA } from './compare-and-set';
+import { COMPARE_AND_SET_LUA, compareAndSetArgs } from './compare-and-set';
 
 /** How long the task -> meeting index is kept (dispatch results older than this are past the dispatcher's retention anyway). */
 const TASK_LINK_TTL_S = 7 * 24 * 3600;
@@ -43,7 +43,7 @@ export class RedisMeetingRepository implements MeetingRepository {
       if (!current) return undefined;
       const next = current.meeting;
       if (!change(next)) return { meeting: current.meeting, changed: false };
-      const reply = await this.client.eval(COMPARE_AND_SET_LUA, 1, this.key(meetingId), current.seq, String(next.seq), JSON.stringify(next));
+      const reply = await this.client.eval(COMPARE_AND_SET_LUA, ...compareAndSetArgs(this.key(meetingId), current.seq, next.seq, JSON.stringify(next)));
       if (reply === 1) return { meeting: next, changed: true };
       if (reply === -1) return undefined;
     }
