@@ -68,6 +68,8 @@ export class RedisQueueStore implements QueueStore {
   private readonly client: RedisClient;
   private blocking?: RedisClient;
   private pendingWake?: Promise<WokenFetch | null>;
+  /** Ends the current waitForWork at once (interruptWait). */
+  private wakeInterrupt?: () => void;
   private readonly lua = queueCommands();
   private closed = false;
   private readonly writes: DurableWrites<ScriptName>;
@@ -166,31 +168,41 @@ export class RedisQueueStore implements QueueStore {
         fetch.onResult(result);
         return { result, max: fetch.max };
       });
-      this.pendingWake = wake
+      const pending: Promise<WokenFetch | null> = wake
         .catch((error) => {
           // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
           if (!this.closed && this.blocking === blocking) throw error;
           return null;
         })
         .finally(() => {
-          this.pendingWake = undefined;
+          if (this.pendingWake === pending) this.pendingWake = undefined;
         });
+      this.pendingWake = pending;
     }
     let timer: NodeJS.Timeout | undefined;
     try {
       // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
       // (and the fetch pipelined behind it) end it, so it is not fetched twice.
       const localTimeout = fetch.precise ? timeoutMs : timeoutMs + 500;
-      return await Promise.race([this.pendingWake, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout)))]);
+      return await Promise.race([
+        this.pendingWake,
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout))),
+        new Promise<null>((resolve) => (this.wakeInterrupt = () => resolve(null))),
+      ]);
     } finally {
       clearTimeout(timer);
+      this.wakeInterrupt = undefined;
     }
   }
 
   interruptWait(): void {
-    // Dropping the blocking connection ends a pending BLPOP at once; the next wait reconnects.
+    // Dropping the blocking connection ends a pending BLPOP; the wait itself ends at once even where
+    // the client settles its pending commands late (a Cluster client that is still connecting, or
+    // retrying a closed connection). A fetch reply that still arrives goes to onResult as before.
     const blocking = this.blocking;
     this.blocking = undefined;
+    this.pendingWake = undefined;
+    this.wakeInterrupt?.();
     blocking?.disconnect();
   }
 
