@@ -785,4 +785,55 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     await queue.close({ drainTimeoutMs: 5_000 });
     expect(await queue.workers()).toEqual([]);
   });
+
+  describe('rate limits', () => {
+    const types = (deliveries: Array<{ body: string | null }>) => deliveries.map((d) => d.body?.split('|')[5]);
+
+    test('a limited type takes at most max per window; other types on the queue are taken past it; nothing is lost', async () => {
+      const { queue, store } = make();
+      await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'speech', payload: i })));
+      await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'other', payload: i })));
+      const limits = [{ name: 'speech', max: 3, perMs: 60_000 }];
+      const first = await store.fetch(100, 30_000, null, 0, limits);
+      expect(types(first.deliveries).sort()).toEqual([...Array(3).fill('speech'), ...Array(10).fill('other')].sort());
+      // what is left cannot run now: not reported as ready (workers do not spin on it), and the
+      // next token's due time is where the worker's wait ends
+      expect(first.tiersLeft).toBe(0);
+      expect(first.nextWakeMs).toBeGreaterThan(10_000);
+      expect(first.nextWakeMs).toBeLessThanOrEqual(20_000);
+      const second = await store.fetch(100, 30_000, null, 0, limits);
+      expect(second.deliveries).toEqual([]);
+      // without the limit the skipped ones are all there, in their order
+      const rest = await store.fetch(100, 30_000, null, 0);
+      expect(rest.deliveries.map((d) => d.body?.split('|').pop())).toEqual(['3', '4', '5', '6', '7', '8', '9']);
+    });
+
+    test('priorities hold inside the limit; a whole-queue limit counts every type', async () => {
+      const { queue, store } = make();
+      await queue.publishBatch(Array.from({ length: 4 }, (_, i) => ({ type: 'speech', payload: `low${i}`, priority: 'low' as Priority })));
+      await queue.publish({ type: 'speech', payload: 'crit', priority: 'critical' });
+      const taken = await store.fetch(100, 30_000, null, 0, [{ name: 'speech', max: 2, perMs: 60_000 }]);
+      expect(taken.deliveries.map((d) => d.body?.split('|').pop())).toEqual(['"crit"', '"low0"']);
+
+      const { queue: q2, store: s2 } = make();
+      await q2.publishBatch(Array.from({ length: 6 }, (_, i) => ({ type: i % 2 ? 'a' : 'b', payload: i })));
+      const whole = [{ name: '*', max: 4, perMs: 60_000 }];
+      const got = await s2.fetch(100, 30_000, null, 0, whole);
+      expect(got.deliveries.map((d) => d.body?.split('|').pop())).toEqual(['0', '1', '2', '3']);
+      expect(got.tiersLeft).toBe(0);
+      expect(got.nextWakeMs).toBeGreaterThan(5_000);
+      expect((await s2.fetch(100, 30_000, null, 0, whole)).deliveries).toEqual([]);
+    });
+
+    test('a limited worker finishes a backlog without new publishes (its wait ends when the next token is due); options validated', async () => {
+      const { queue } = make({ rateLimits: { slow: { max: 2, perMs: 200 } } });
+      await queue.publishBatch(Array.from({ length: 6 }, (_, i) => ({ type: 'slow', payload: i })));
+      const seen: number[] = [];
+      queue.process<number>('slow', (m) => void seen.push(m.payload), { concurrency: 4 });
+      await waitFor(() => seen.length === 6, 'all six, two per 200 ms');
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(() => make({ rateLimit: { max: 0, perMs: 10 } })).toThrow(/rateLimit\.max/);
+      expect(() => queue.process('x', () => undefined, { rateLimit: { max: 1, perMs: -1 } })).toThrow(/rateLimit\.perMs/);
+    });
+  });
 }

@@ -1,6 +1,7 @@
 import { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
+import { RATE_SCAN, RateBuckets } from './rate-buckets';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion,
@@ -9,6 +10,7 @@ import type {
   FetchResult,
   PeekSection,
   QueueStore,
+  RateLimitSpec,
   StoreLimits,
   StoredCounts,
   StoredDeadLetter,
@@ -39,6 +41,8 @@ export class MemoryQueueStore implements QueueStore {
   private readonly dlq = new Map<string, { at: number; info: string }>();
   private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
   private readonly counters: Record<string, number> = {};
+  /** Rate limit name -> token bucket state (theoretical arrival time, ms; see RateBuckets). */
+  private readonly rateState = new Map<string, number>();
   private paused = false;
   private token = false;
   private waiters: Array<() => void> = [];
@@ -80,7 +84,7 @@ export class MemoryQueueStore implements QueueStore {
     return ids;
   }
 
-  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
+  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
     const now = Date.now();
     for (const [id] of this.delayed.takeDue(now)) this.tiers[this.tierOf(id)].push(id);
     for (const [id] of this.inflight.takeDue(now)) {
@@ -106,10 +110,14 @@ export class MemoryQueueStore implements QueueStore {
     if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft: 0 };
 
     const taken: string[] = [];
+    const rate = limits.length > 0 ? new RateBuckets(limits, this.rateState, now) : null;
+    const blocked = [false, false, false, false];
+    const takeFrom = (t: number, count: number): void => {
+      if (rate) this.rateTake(rate, t, count, taken, blocked);
+      else for (let i = 0; i < count && this.tiers[t].length > 0; i++) taken.push(this.tiers[t].shift()!);
+    };
     if (!weights) {
-      for (const tier of this.tiers) {
-        while (taken.length < max && tier.length > 0) taken.push(tier.shift()!);
-      }
+      for (let t = 0; t < 4; t++) takeFrom(t, max - taken.length);
     } else {
       const counts = [0, 0, 0, 0];
       let x = random;
@@ -129,10 +137,16 @@ export class MemoryQueueStore implements QueueStore {
           }
         }
       }
-      for (let t = 0; t < 4; t++) for (let i = 0; i < counts[t]; i++) taken.push(this.tiers[t].shift()!);
+      for (let t = 0; t < 4; t++) if (counts[t] > 0) takeFrom(t, counts[t]);
     }
-    const tiersLeft = this.tiers.reduce((mask, tier, t) => (tier.length > 0 ? mask | (1 << t) : mask), 0);
-    if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft };
+    rate?.save(limits);
+    const tiersLeft = this.tiers.reduce((mask, tier, t) => (tier.length > 0 && !blocked[t] ? mask | (1 << t) : mask), 0);
+    const nextWake = (): number | null => {
+      const wake = this.nextWake(now);
+      if (rate?.due == null) return wake;
+      return wake === null ? rate.due : Math.min(wake, rate.due);
+    };
+    if (taken.length === 0) return { paused: false, nextWakeMs: nextWake(), deliveries: [], tiersLeft };
     const lease = uniqueId();
     for (const id of taken) {
       this.inflight.set(id, now + leaseMs);
@@ -142,9 +156,58 @@ export class MemoryQueueStore implements QueueStore {
     return {
       paused: false,
       tiersLeft,
-      nextWakeMs: taken.length < max ? this.nextWake(now) : null,
+      nextWakeMs: taken.length < max ? nextWake() : null,
       deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1, lease })),
     };
+  }
+
+  /**
+   * Takes up to `count` ids from the head of tier `t` within the rate limits, as rate-limit.lua:
+   * ids whose type has no token now keep their place; at most RATE_SCAN entries are looked at.
+   */
+  private rateTake(rate: RateBuckets, t: number, count: number, taken: string[], blocked: boolean[]): void {
+    if (rate.queue) {
+      count = Math.min(count, rate.available(rate.queue));
+      if (count <= 0) {
+        rate.wait(rate.queue);
+        blocked.fill(true);
+        return;
+      }
+    }
+    const tier = this.tiers[t];
+    let got = 0;
+    if (!rate.typed) {
+      for (; got < count && tier.length > 0; got++) taken.push(tier.shift()!);
+    } else {
+      const kept: string[] = [];
+      let scanned = 0;
+      while (got < count && scanned < RATE_SCAN && tier.length > 0) {
+        const id = tier.shift()!;
+        scanned++;
+        const body = this.msgs.get(id);
+        const bucket = rate.bucketOf(body === undefined ? null : (decodeHeader(body)?.header.type ?? null));
+        if (!bucket) {
+          taken.push(id);
+          got++;
+        } else if (rate.available(bucket) >= 1) {
+          rate.spend(bucket);
+          taken.push(id);
+          got++;
+        } else {
+          rate.wait(bucket);
+          kept.push(id);
+        }
+      }
+      for (let i = kept.length - 1; i >= 0; i--) tier.unshift(kept[i]);
+      if (got < count && kept.length > 0) blocked[t] = true;
+    }
+    if (rate.queue) {
+      for (let i = 0; i < got; i++) rate.spend(rate.queue);
+      if (rate.available(rate.queue) <= 0) {
+        rate.wait(rate.queue);
+        blocked.fill(true);
+      }
+    }
   }
 
   waitForWork(timeoutMs: number): Promise<null> {

@@ -22,6 +22,8 @@ export class QueueKeys {
   /** Worker registry (operator tools): zset id -> last heartbeat, hash id -> record (lua/workers.lua). */
   readonly workers: string;
   readonly workerinfo: string;
+  /** Rate limits: hash name ('*' or a task type) -> token bucket state (lua/includes/rate-limit.lua). */
+  readonly rate: string;
   private readonly base: string;
 
   constructor(prefix: string, name: string) {
@@ -42,6 +44,7 @@ export class QueueKeys {
     this.wake = `${this.base}wake`;
     this.workers = `${this.base}workers`;
     this.workerinfo = `${this.base}workerinfo`;
+    this.rate = `${this.base}rate`;
   }
 
   idempotency(key: string): string {
@@ -67,6 +70,7 @@ export class QueueKeys {
       this.wake,
       this.workers,
       this.workerinfo,
+      this.rate,
     ];
   }
 }
