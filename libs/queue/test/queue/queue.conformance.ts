@@ -808,6 +808,27 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       expect(rest.deliveries.map((d) => d.body?.split('|').pop())).toEqual(['3', '4', '5', '6', '7', '8', '9']);
     });
 
+    test('a limited backlog longer than one scan does not hold other types back; held-back messages stay pending, counted and cancellable', async () => {
+      const { queue, store } = make();
+      const speech = await queue.publishBatch(Array.from({ length: 700 }, (_, i) => ({ type: 'speech', payload: i })));
+      await queue.publishBatch(Array.from({ length: 5 }, (_, i) => ({ type: 'other', payload: i })));
+      const limits = [{ name: 'speech', max: 1, perMs: 60_000 }];
+      const got: Array<string | undefined> = [];
+      // each fetch looks at a bounded part of the tier and moves what it holds back out of the way
+      for (let i = 0; i < 10 && got.filter((t) => t === 'other').length < 5; i++) {
+        got.push(...types((await store.fetch(100, 30_000, null, 0, limits)).deliveries));
+      }
+      expect(got.filter((t) => t === 'other')).toHaveLength(5);
+      expect(got.filter((t) => t === 'speech')).toHaveLength(1);
+      expect((await queue.stats()).queue_length.normal).toBe(699);
+      expect(await queue.getStatus(speech[500])).toMatchObject({ state: 'pending' });
+      expect(await queue.cancel(speech[500])).toBe(true);
+      expect((await queue.stats()).queue_length.normal).toBe(698);
+      // a fetch without limits (the limit removed from the configuration) gets them back in order
+      const rest = await store.fetch(1000, 30_000, null, 0);
+      expect(rest.deliveries.map((d) => Number(d.body?.split('|').pop()))).toEqual(Array.from({ length: 699 }, (_, i) => i + 1).filter((n) => n !== 500));
+    });
+
     test('priorities hold inside the limit; a whole-queue limit counts every type', async () => {
       const { queue, store } = make();
       await queue.publishBatch(Array.from({ length: 4 }, (_, i) => ({ type: 'speech', payload: `low${i}`, priority: 'low' as Priority })));

@@ -28,6 +28,8 @@ const GOLDEN = 0.6180339887498949;
  */
 export class MemoryQueueStore implements QueueStore {
   private readonly tiers = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
+  /** Per tier: ids of rate-limited types held back (as the `parked` lists of rate-limit.lua). */
+  private readonly parked = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
   private readonly msgs = new Map<string, string>();
   private readonly inflight = new DueTimes();
   /** id -> lease token of its delivery, while in flight. */
@@ -111,9 +113,11 @@ export class MemoryQueueStore implements QueueStore {
 
     const taken: string[] = [];
     const rate = limits.length > 0 ? new RateBuckets(limits, this.rateState, now) : null;
+    if (!rate) this.unpark();
     const blocked = [false, false, false, false];
+    const more = [false, false, false, false];
     const takeFrom = (t: number, count: number): void => {
-      if (rate) this.rateTake(rate, t, count, taken, blocked);
+      if (rate) this.rateTake(rate, t, count, taken, blocked, more);
       else for (let i = 0; i < count && this.tiers[t].length > 0; i++) taken.push(this.tiers[t].shift()!);
     };
     if (!weights) {
@@ -139,8 +143,11 @@ export class MemoryQueueStore implements QueueStore {
       }
       for (let t = 0; t < 4; t++) if (counts[t] > 0) takeFrom(t, counts[t]);
     }
-    rate?.save(limits);
-    const tiersLeft = this.tiers.reduce((mask, tier, t) => (tier.length > 0 && !blocked[t] ? mask | (1 << t) : mask), 0);
+    if (rate) {
+      if (rate.typed && this.parked.some((p) => p.length > 0)) rate.waitEmpty();
+      rate.save(limits);
+    }
+    const tiersLeft = this.tiers.reduce((mask, tier, t) => ((tier.length > 0 || more[t]) && !blocked[t] ? mask | (1 << t) : mask), 0);
     const nextWake = (): number | null => {
       const wake = this.nextWake(now);
       if (rate?.due == null) return wake;
@@ -165,7 +172,7 @@ export class MemoryQueueStore implements QueueStore {
    * Takes up to `count` ids from the head of tier `t` within the rate limits, as rate-limit.lua:
    * ids whose type has no token now keep their place; at most RATE_SCAN entries are looked at.
    */
-  private rateTake(rate: RateBuckets, t: number, count: number, taken: string[], blocked: boolean[]): void {
+  private rateTake(rate: RateBuckets, t: number, count: number, taken: string[], blocked: boolean[], more: boolean[]): void {
     if (rate.queue) {
       count = Math.min(count, rate.available(rate.queue));
       if (count <= 0) {
@@ -174,39 +181,59 @@ export class MemoryQueueStore implements QueueStore {
         return;
       }
     }
-    const tier = this.tiers[t];
-    let got = 0;
+    const before = taken.length;
     if (!rate.typed) {
-      for (; got < count && tier.length > 0; got++) taken.push(tier.shift()!);
+      const tier = this.tiers[t];
+      while (taken.length - before < count && tier.length > 0) taken.push(tier.shift()!);
     } else {
-      const kept: string[] = [];
-      let scanned = 0;
-      while (got < count && scanned < RATE_SCAN && tier.length > 0) {
-        const id = tier.shift()!;
-        scanned++;
-        const body = this.msgs.get(id);
-        const bucket = rate.bucketOf(body === undefined ? null : (decodeHeader(body)?.header.type ?? null));
-        if (!bucket) {
-          taken.push(id);
-          got++;
-        } else if (rate.available(bucket) >= 1) {
-          rate.spend(bucket);
-          taken.push(id);
-          got++;
-        } else {
-          rate.wait(bucket);
-          kept.push(id);
-        }
+      // parked first (older), held back ones keep their place; then the tier, held back ones are parked
+      if (rate.anyTypeToken() && this.parked[t].length > 0) {
+        const kept: string[] = [];
+        if (this.scan(rate, this.parked[t], taken, before + count, kept)) more[t] = true;
+        for (let i = kept.length - 1; i >= 0; i--) this.parked[t].unshift(kept[i]);
       }
-      for (let i = kept.length - 1; i >= 0; i--) tier.unshift(kept[i]);
-      if (got < count && kept.length > 0) blocked[t] = true;
+      if (taken.length - before < count) {
+        const kept: string[] = [];
+        this.scan(rate, this.tiers[t], taken, before + count, kept);
+        for (const id of kept) this.parked[t].push(id);
+      }
     }
     if (rate.queue) {
-      for (let i = 0; i < got; i++) rate.spend(rate.queue);
+      for (let i = before; i < taken.length; i++) rate.spend(rate.queue);
       if (rate.available(rate.queue) <= 0) {
         rate.wait(rate.queue);
         blocked.fill(true);
       }
+    }
+  }
+
+  /** Shifts at most RATE_SCAN ids off `list`: allowed ones to `taken` (until it has `until`), held back ones to `kept`. True when it stopped at `until` with ids left. */
+  private scan(rate: RateBuckets, list: Deque<string>, taken: string[], until: number, kept: string[]): boolean {
+    let scanned = 0;
+    while (scanned < RATE_SCAN && list.length > 0) {
+      if (taken.length >= until) return true;
+      const id = list.shift()!;
+      scanned++;
+      const body = this.msgs.get(id);
+      const bucket = rate.bucketOf(body === undefined ? null : (decodeHeader(body)?.header.type ?? null));
+      if (!bucket) taken.push(id);
+      else if (rate.available(bucket) >= 1) {
+        rate.spend(bucket);
+        taken.push(id);
+      } else {
+        rate.wait(bucket);
+        kept.push(id);
+      }
+    }
+    return false;
+  }
+
+  /** A fetch without limits puts parked ids back at the head of their tier, in order. */
+  private unpark(): void {
+    for (let t = 0; t < 4; t++) {
+      const ids: string[] = [];
+      while (this.parked[t].length > 0) ids.push(this.parked[t].shift()!);
+      for (let i = ids.length - 1; i >= 0; i--) this.tiers[t].unshift(ids[i]);
     }
   }
 
@@ -304,7 +331,8 @@ export class MemoryQueueStore implements QueueStore {
 
   async cancel(id: string): Promise<boolean> {
     if (!this.msgs.has(id)) return false;
-    if (!this.delayed.delete(id) && this.tiers[this.tierOf(id)].removeWhere((x) => x === id) === 0) return false;
+    const t = this.tierOf(id);
+    if (!this.delayed.delete(id) && this.tiers[t].removeWhere((x) => x === id) === 0 && this.parked[t].removeWhere((x) => x === id) === 0) return false;
     this.msgs.delete(id);
     this.att.delete(id);
     this.errors.delete(id);
@@ -330,7 +358,7 @@ export class MemoryQueueStore implements QueueStore {
 
   async counts(): Promise<StoredCounts> {
     return {
-      tiers: [this.tiers[0].length, this.tiers[1].length, this.tiers[2].length, this.tiers[3].length],
+      tiers: [0, 1, 2, 3].map((t) => this.tiers[t].length + this.parked[t].length) as [number, number, number, number],
       processing: this.inflight.size,
       delayed: this.delayed.size,
       dead: this.dlq.size,

@@ -55,6 +55,17 @@ export class RateBuckets {
     if (this.due === null || v < this.due) this.due = v;
   }
 
+  /** Whether some limited type has a token now (else parked ids hold nothing takeable). */
+  anyTypeToken(): boolean {
+    for (const b of this.types.values()) if (this.available(b) >= 1) return true;
+    return false;
+  }
+
+  /** Notes the next token of every limited type that has none now (messages of it may be parked). */
+  waitEmpty(): void {
+    for (const b of this.types.values()) if (this.available(b) < 1) this.wait(b);
+  }
+
   save(specs: readonly RateLimitSpec[]): void {
     for (const s of specs) {
       const b = s.name === '*' ? this.queue : this.types.get(s.name);

@@ -24,6 +24,8 @@ export class QueueKeys {
   readonly workerinfo: string;
   /** Rate limits: hash name ('*' or a task type) -> token bucket state (lua/includes/rate-limit.lua). */
   readonly rate: string;
+  /** Per tier: ids of rate-limited types held back until a token is due (lua/includes/rate-limit.lua). */
+  readonly parked: [string, string, string, string];
   private readonly base: string;
 
   constructor(prefix: string, name: string) {
@@ -45,6 +47,7 @@ export class QueueKeys {
     this.workers = `${this.base}workers`;
     this.workerinfo = `${this.base}workerinfo`;
     this.rate = `${this.base}rate`;
+    this.parked = PRIORITIES.map((p) => `${this.base}parked:${p}`) as [string, string, string, string];
   }
 
   idempotency(key: string): string {
@@ -71,6 +74,7 @@ export class QueueKeys {
       this.workers,
       this.workerinfo,
       this.rate,
+      ...this.parked,
     ];
   }
 }

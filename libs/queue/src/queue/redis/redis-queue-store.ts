@@ -108,7 +108,7 @@ export class RedisQueueStore implements QueueStore {
 
   private fetchKeys(): string[] {
     const k = this.keys;
-    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake, k.leases, k.rate];
+    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake, k.leases, k.rate, ...k.parked];
   }
 
   /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
@@ -263,7 +263,7 @@ export class RedisQueueStore implements QueueStore {
 
   async cancel(id: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.lua.run<number>(this.client, 'cancel', [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats], [id])) === 1;
+    return (await this.lua.run<number>(this.client, 'cancel', [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats, ...k.parked], [id])) === 1;
   }
 
   async status(id: string): Promise<StoredStatus | null> {
@@ -284,7 +284,7 @@ export class RedisQueueStore implements QueueStore {
     const r = await this.lua.run<[number, number, number, number, number, number, number, string[]]>(
       this.client,
       'counts',
-      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats],
+      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats, ...k.parked],
       [],
     );
     const counters: Record<string, number> = {};

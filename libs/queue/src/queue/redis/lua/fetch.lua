@@ -19,6 +19,8 @@
                          that keeps its encoding a hashtable (see below)
     KEYS[16]   rate      hash rate-limit name ('*' the whole queue, else a task type) -> theoretical
                          arrival time of its token bucket (GCRA, ms); only touched when ARGV[13] > 0
+    KEYS[17..20] parked lists (critical, high, normal, low): ids of rate-limited types held back
+                 (see includes/rate-limit.lua); only touched with limits or while meta `parked` is 1
 
     ARGV[1]    max messages to take (<= 1000)
     ARGV[2]    lease length in ms
@@ -42,6 +44,7 @@
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local rate = KEYS[16]
+local parked = {KEYS[17], KEYS[18], KEYS[19], KEYS[20]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 
@@ -120,15 +123,18 @@ local function nextWake()
   return best
 end
 
-if redis.call('HGET', meta, 'paused') == '1' then
+local flags = redis.call('HMGET', meta, 'paused', 'parked')
+if flags[1] == '1' then
   return {1, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
+local nLimits = tonumber(ARGV[13] or '0') or 0
+if flags[2] == '1' and nLimits == 0 then rateUnpark() end
 
 -- bit t set: tier t+1 still has ready messages (the worker learns whether what it holds is outranked)
 local function tiersLeft()
   local mask, bit = 0, 1
   for tier = 1, 4 do
-    if not rateBlocked[tier] and tierLen(tier) > 0 then mask = mask + bit end
+    if not rateBlocked[tier] and (rateMore[tier] or tierLen(tier) > 0) then mask = mask + bit end
     bit = bit * 2
   end
   return mask
@@ -136,11 +142,15 @@ end
 
 -- 3. Take: strict (highest non-empty tier first) or weighted. What the take writes must be usable first.
 local taken = {}
-if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
+if nLimits == 0 then
+  if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
+    return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
+  end
+elseif redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4], parked[1], parked[2], parked[3], parked[4]) == 0 then
   return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
 assertTypes({ leases, 'hash', msgs, 'hash', att, 'hash' })
-local limited = rateLimitsLoad(tonumber(ARGV[13] or '0') or 0, 13)
+local limited = rateLimitsLoad(nLimits, 13)
 -- With rate limits a tier is taken from by rateTake (bounded scan, see rate-limit.lua).
 local function takeFrom(tier, count)
   if limited then return rateTake(tier, count) end

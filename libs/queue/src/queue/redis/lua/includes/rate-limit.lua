@@ -2,18 +2,26 @@
 -- theoretical arrival time `tat` (ms, Redis clock) in the `rate` hash. A limit of `max` per `perMs`
 -- refills one token every perMs / max ms and holds at most `max`: a take is allowed while
 -- tat + interval - now <= perMs. Name '*' limits the whole queue, any other name one task type.
--- Needs: tiers, msgs, rate (keys), markBroken (tier-push), nowMs (now).
--- Sets: rateDue (ms until the next token a blocked message waits for, false when none) and
--- rateBlocked[tier] (true: what is left of the tier that the scan saw is all rate-blocked; the
--- fetch then reports no ready messages there, so workers neither wake for it nor hold back lower tiers).
-local RATE_SCAN = 256 -- most entries of one tier looked at per fetch (bounded cost)
+--
+-- Messages of a limited type that have no token now are moved from their tier list to the tier's
+-- `parked` list (older than anything left in the tier, so it is looked at first), and other types
+-- behind them are taken: one fetch looks at most RATE_SCAN entries of a list, every parked message
+-- is moved once. meta `parked` = 1 while anything may be parked; a fetch without limits puts parked
+-- messages back at the head of their tier (rateUnpark), so a limit removed from the configuration
+-- strands nothing.
+-- Needs: tiers, parked (arrays of 4 keys), msgs, rate, meta (keys), markBroken (tier-push), nowMs.
+-- Sets: rateDue (ms until the next token a held-back message waits for, false when none) and
+-- rateBlocked[tier] / rateMore[tier] (tiersLeft: nothing takeable left there / takeable parked left).
+local RATE_SCAN = 256
 local RATE_CHUNK = 32
 local rateDue = false
 local rateBlocked = {}
+local rateMore = {}
 local rateLimits = nil
 local rateQueue = nil
 local rateTypes = false
 local rateNow = 0
+local rateParked = false
 
 -- Reads `count` triples from ARGV[from + 1 ..]; returns true when any limit applies.
 local function rateLimitsLoad(count, from)
@@ -58,8 +66,71 @@ local function rateTypeOf(body)
   return string.match(body, '^1|[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)|')
 end
 
--- Takes up to `count` ids from the head of the tier within the limits: ids whose limit has no
--- token now are skipped (they keep their place), at most RATE_SCAN entries are looked at.
+-- Whether some limited type has a token now (else parked lists hold nothing takeable).
+local function rateAnyTypeToken()
+  for name, l in pairs(rateLimits) do
+    if name ~= '*' and rateAvailable(l) >= 1 then return true end
+  end
+  return false
+end
+
+-- Scans `key` from its head (at most RATE_SCAN entries) and appends to `ids` what the limits allow,
+-- up to `count` in all. Held-back ids stay in place (park = false) or move to `park` (a list key).
+-- Returns whether the scan stopped at `count` with entries left.
+local function rateScan(key, tier, ids, count, park)
+  local kept = {}
+  local scanned = 0
+  local more = false
+  while scanned < RATE_SCAN do
+    local chunk = redis.pcall('LRANGE', key, scanned, scanned + RATE_CHUNK - 1)
+    if type(chunk) == 'table' and chunk.err then
+      markBroken(tier)
+      return false
+    end
+    if #chunk == 0 then break end
+    local bodies = redis.call('HMGET', msgs, unpack(chunk))
+    local used = 0
+    for i, id in ipairs(chunk) do
+      if #ids >= count then
+        more = true
+        break
+      end
+      used = i
+      local l = rateLimits[rateTypeOf(bodies[i])]
+      if l == nil or l == rateQueue then
+        ids[#ids + 1] = id
+      elseif rateAvailable(l) >= 1 then
+        rateSpend(l)
+        ids[#ids + 1] = id
+      else
+        rateWait(l)
+        kept[#kept + 1] = id
+      end
+    end
+    scanned = scanned + used
+    if more or #chunk < RATE_CHUNK then break end
+    if #ids >= count then
+      more = redis.call('LLEN', key) > scanned
+      break
+    end
+  end
+  if scanned > 0 and (#ids > 0 or park) then
+    redis.call('LTRIM', key, scanned, -1)
+    if #kept > 0 then
+      if park then
+        redis.call('RPUSH', park, unpack(kept))
+        rateParked = true
+      else
+        local back = {}
+        for i = #kept, 1, -1 do back[#back + 1] = kept[i] end
+        redis.call('LPUSH', key, unpack(back))
+      end
+    end
+  end
+  return more
+end
+
+-- Takes up to `count` ids of the tier within the limits: its parked list first (older), then the list.
 local function rateTake(tier, count)
   if rateQueue then
     local free = rateAvailable(rateQueue)
@@ -80,45 +151,10 @@ local function rateTake(tier, count)
     if not ids then return false end
   else
     ids = {}
-    local kept = {}
-    local scanned = 0
-    while #ids < count and scanned < RATE_SCAN do
-      local chunk = redis.pcall('LRANGE', tiers[tier], scanned, scanned + RATE_CHUNK - 1)
-      if type(chunk) == 'table' and chunk.err then
-        markBroken(tier)
-        return false
-      end
-      if #chunk == 0 then break end
-      local bodies = redis.call('HMGET', msgs, unpack(chunk))
-      local used = 0
-      for i, id in ipairs(chunk) do
-        if #ids >= count then break end
-        used = i
-        local l = rateLimits[rateTypeOf(bodies[i])]
-        if l == nil or l == rateQueue then
-          ids[#ids + 1] = id
-        elseif rateAvailable(l) >= 1 then
-          rateSpend(l)
-          ids[#ids + 1] = id
-        else
-          rateWait(l)
-          kept[#kept + 1] = id
-        end
-      end
-      scanned = scanned + used
-      if used < #chunk or #chunk < RATE_CHUNK then break end
+    if rateAnyTypeToken() and redis.call('EXISTS', parked[tier]) == 1 then
+      if rateScan(parked[tier], tier, ids, count, false) then rateMore[tier] = true end
     end
-    if #ids > 0 then
-      -- the scanned head minus what was taken goes back in its order
-      redis.call('LTRIM', tiers[tier], scanned, -1)
-      if #kept > 0 then
-        local back = {}
-        for i = #kept, 1, -1 do back[#back + 1] = kept[i] end
-        redis.call('LPUSH', tiers[tier], unpack(back))
-      end
-    end
-    -- Nothing takeable left in what was seen: scanned to the end, or RATE_SCAN entries without room.
-    if #ids < count and #kept > 0 then rateBlocked[tier] = true end
+    if #ids < count then rateScan(tiers[tier], tier, ids, count, parked[tier]) end
   end
   if rateQueue then
     for _ = 1, #ids do rateSpend(rateQueue) end
@@ -130,7 +166,18 @@ local function rateTake(tier, count)
   return ids
 end
 
+-- After the take: the due time of limited types without a token while messages are parked.
 local function rateLimitsSave()
+  if rateTypes then
+    local any = rateParked
+    if not any then any = redis.call('EXISTS', parked[1], parked[2], parked[3], parked[4]) > 0 end
+    if any then
+      for name, l in pairs(rateLimits) do
+        if name ~= '*' and rateAvailable(l) < 1 then rateWait(l) end
+      end
+    end
+    if rateParked then redis.call('HSET', meta, 'parked', '1') end
+  end
   local args = {}
   for name, l in pairs(rateLimits) do
     if l.changed then
@@ -139,4 +186,20 @@ local function rateLimitsSave()
     end
   end
   if #args > 0 then redis.call('HSET', rate, unpack(args)) end
+end
+
+-- A fetch without limits while messages are parked: puts them back at the head of their tier, in order.
+local function rateUnpark()
+  local left = false
+  for tier = 1, 4 do
+    local ids = redis.pcall('LRANGE', parked[tier], 0, 999)
+    if type(ids) == 'table' and not ids.err and #ids > 0 then
+      redis.call('LTRIM', parked[tier], #ids, -1)
+      local back = {}
+      for i = #ids, 1, -1 do back[#back + 1] = ids[i] end
+      tierPush('LPUSH', tier, back)
+      if redis.call('LLEN', parked[tier]) > 0 then left = true end
+    end
+  end
+  if not left then redis.call('HDEL', meta, 'parked') end
 end
