@@ -100,7 +100,7 @@ const queueOverrides = z
       rate_limits: z
         .record(taskTypeField(), rateLimit(), says('a mapping'))
         .optional()
-        .describe('Per task type: `{ max, per_ms }` (a handler\'s own `rateLimit` option overrides its entry).'),
+        .describe("Per task type: `{ max, per_ms }` (a handler's own `rateLimit` option overrides its entry)."),
     },
     says('a mapping'),
   )

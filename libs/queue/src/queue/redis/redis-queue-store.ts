@@ -103,7 +103,10 @@ export class RedisQueueStore implements QueueStore {
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
     const lease = uniqueId();
-    return this.parseFetch(await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease, limits)), lease);
+    return this.parseFetch(
+      await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease, limits)),
+      lease,
+    );
   }
 
   private fetchKeys(): string[] {
