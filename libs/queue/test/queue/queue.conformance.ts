@@ -846,6 +846,34 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       expect((await s2.fetch(100, 30_000, null, 0, whole)).deliveries).toEqual([]);
     });
 
+    test('a worker whose limited backlog has no token waits for the token without polling the store', async () => {
+      const { queue, store } = make({ rateLimits: { slow: { max: 1, perMs: 1500 } } });
+      await queue.publishBatch(Array.from({ length: 2 }, (_, i) => ({ type: 'slow', payload: i })));
+      let calls = 0;
+      const fetch = store.fetch.bind(store);
+      const wait = store.waitForWork.bind(store);
+      store.fetch = (...args) => (calls++, fetch(...args));
+      store.waitForWork = (...args) => (calls++, wait(...args));
+      const seen: number[] = [];
+      let callsAtFirst = -1;
+      queue.process<number>('slow', (m) => {
+        if (seen.push(m.payload) === 1) callsAtFirst = calls;
+      });
+      await waitFor(() => seen.length === 2, 'the second message, one token later', 10_000);
+      // between the two starts (1.5 s): a look or two and one blocking wait that ends at the token, not a poll loop
+      expect(calls - callsAtFirst).toBeLessThanOrEqual(8);
+    });
+
+    test('weighted mode keeps the limit too', async () => {
+      const { queue, store } = make();
+      await queue.publishBatch(
+        Array.from({ length: 20 }, (_, i) => ({ type: i % 2 ? 'speech' : 'other', payload: i, priority: (i % 4 < 2 ? 'high' : 'low') as Priority })),
+      );
+      const got = await store.fetch(100, 30_000, [8, 4, 2, 1], 0, [{ name: 'speech', max: 3, perMs: 60_000 }]);
+      expect(types(got.deliveries).filter((t) => t === 'speech')).toHaveLength(3);
+      expect(types(got.deliveries).filter((t) => t === 'other')).toHaveLength(10);
+    });
+
     test('a limited worker finishes a backlog without new publishes (its wait ends when the next token is due); options validated', async () => {
       const { queue } = make({ rateLimits: { slow: { max: 2, perMs: 200 } } });
       await queue.publishBatch(Array.from({ length: 6 }, (_, i) => ({ type: 'slow', payload: i })));
