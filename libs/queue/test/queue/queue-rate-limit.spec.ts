@@ -70,11 +70,12 @@ describe('rate limit across worker processes', () => {
       expect(n).toBeGreaterThanOrEqual(RATE * 0.95);
       expect(n).toBeLessThanOrEqual(RATE * 1.05);
     }
-    // Other types are not slowed: all 1000 summaries started while fewer than 3 s' worth of limited
-    // starts had been made (at the limit's pace alone they would have needed 20 s).
+    // Other types are not slowed: all 1000 summaries started while fewer than 5 s' worth of limited
+    // starts had been made (measured: within the first second; held behind the limited backlog they
+    // would wait for most of its 800 messages, 15 s).
     expect(summary).toHaveLength(1000);
     const beforeLastSummary = speech.filter((t) => t <= summary[summary.length - 1]).length;
-    expect(beforeLastSummary).toBeLessThan(RATE + 3 * RATE);
+    expect(beforeLastSummary).toBeLessThan(RATE + 5 * RATE);
 
     await producer.close();
   });
