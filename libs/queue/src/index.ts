@@ -60,7 +60,7 @@ export type {
   TaskHandler,
   TaskQueue,
 } from './queue/queue.types';
-export type { BackoffOptions, QueueOptions, ResolvedQueueOptions, SchedulingOptions } from './queue/queue-options';
+export type { BackoffOptions, QueueOptions, RateLimit, ResolvedQueueOptions, SchedulingOptions } from './queue/queue-options';
 export type { QueueObserver } from './queue/queue-observer';
 
 // Redis connections

@@ -78,6 +78,11 @@ const redis = section(
   'Where Redis is: `url`, or `host`/`port`/`db`, or `sentinels` + `sentinel_name`, or `cluster_nodes`.',
 );
 
+const rateLimit = () =>
+  z
+    .strictObject({ max: QUEUE_FIELDS.rateMax(), per_ms: QUEUE_FIELDS.ratePerMs() }, says('a mapping with max and per_ms'))
+    .describe('At most `max` starts per `per_ms` across every worker (token bucket on the Redis clock; docs/queue.md "Rate limits").');
+
 const queueOverrides = z
   .strictObject(
     {
@@ -91,6 +96,11 @@ const queueOverrides = z
         .strictObject({ replicas: QUEUE_FIELDS.durabilityReplicas().optional(), timeout_ms: QUEUE_FIELDS.durabilityTimeoutMs().optional() }, says('a mapping'))
         .optional()
         .describe('Overrides `message_queue.durability` for this queue.'),
+      rate_limit: rateLimit().optional(),
+      rate_limits: z
+        .record(taskTypeField(), rateLimit(), says('a mapping'))
+        .optional()
+        .describe("Per task type: `{ max, per_ms }` (a handler's own `rateLimit` option overrides its entry)."),
     },
     says('a mapping'),
   )

@@ -4,6 +4,8 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { QueueConfigError } from '../errors';
 import { ConfigFileError, ConfigValidationError, loadConfig, maskConfig, parseConfig } from '.';
+import { queueOptionsFromConfig } from '../manager/queue-options-from-config';
+import { resolveQueueOptions } from '../queue/queue-options';
 
 const REPO_CONFIG = resolve(__dirname, '../../../../config');
 
@@ -33,6 +35,19 @@ function problemsOf(fn: () => unknown): ConfigValidationError {
 }
 
 describe('configuration', () => {
+  it('rate limits per queue and per task type become queue options; bad ones are named', () => {
+    const yaml = `
+message_queue:
+  queues:
+    ai_tasks: { rate_limit: { max: 200, per_ms: 1000 }, rate_limits: { speech_recognition: { max: 50, per_ms: 1000 } } }
+`;
+    const options = resolveQueueOptions(queueOptionsFromConfig(parseConfig(load(yaml), { env: {} }), 'ai_tasks'));
+    expect(options.rateLimit).toEqual({ max: 200, perMs: 1000 });
+    expect(options.rateLimits).toEqual({ speech_recognition: { max: 50, perMs: 1000 } });
+    const bad = problemsOf(() => parseConfig(load('message_queue: { queues: { q: { rate_limits: { t: { max: 0, per_ms: 1000 } } } } }'), { env: {} }));
+    expect(bad.message).toContain('message_queue.queues.q.rate_limits.t.max');
+  });
+
   it('loads the seed YAML as written, every seed key kept', () => {
     const config = parseConfig(load(SEED_YAML), { env: {} });
     expect(config.message_queue).toMatchObject({

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { InvalidOptionError, QueueConfigError } from '../errors';
-import { backoffFields, boolField, checkOption, checkQueueName, enumField, intField } from '../util/fields';
+import { TASK_TYPE_EXPECTED, TASK_TYPE_PATTERN, backoffFields, boolField, checkOption, checkQueueName, enumField, intField } from '../util/fields';
 import { PRIORITIES, Priority } from './queue.types';
 
 /** Exponential backoff between attempts: `min(maxMs, baseMs * factor^(attempt-1))`, minus up to `jitter` of it at random. */
@@ -20,6 +20,17 @@ export interface BackoffOptions {
  * `weighted`: tiers are drawn in proportion to their weights among the non-empty ones, so low tiers are never starved.
  */
 export type SchedulingOptions = { mode: 'strict' } | { mode: 'weighted'; weights: Record<Priority, number> };
+
+/**
+ * At most `max` messages start per `perMs`, across every worker process of the queue (a token
+ * bucket on the Redis clock, refilled evenly, holding at most `max`; see docs/queue.md "Rate limits").
+ */
+export interface RateLimit {
+  /** Messages per window, >= 1. */
+  max: number;
+  /** Window length in ms, >= 1. */
+  perMs: number;
+}
 
 export interface QueueOptions {
   /** Queue name; also the Redis hash tag `{name}` of every key. `[A-Za-z0-9_.:-]`, 1..100 characters. */
@@ -66,6 +77,10 @@ export interface QueueOptions {
    * (`mq_durability_timeouts_total`). See docs/guarantees.md.
    */
   durability?: { replicas?: number; timeoutMs?: number };
+  /** Limit for the whole queue, every type together (default none). Kept by the fetch of every worker that has it configured. */
+  rateLimit?: RateLimit;
+  /** Limits per task type (default none); `process(type, handler, { rateLimit })` overrides a type's entry. */
+  rateLimits?: Record<string, RateLimit>;
 }
 
 export interface ResolvedQueueOptions {
@@ -86,6 +101,8 @@ export interface ResolvedQueueOptions {
   publishTimeoutMs: number;
   outbox: { enabled: boolean; maxSize: number };
   durability: { replicas: number; timeoutMs: number };
+  rateLimit: RateLimit | null;
+  rateLimits: Record<string, RateLimit>;
 }
 
 export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
@@ -111,6 +128,8 @@ export const QUEUE_FIELDS = {
   completedCount: () => intField(0),
   durabilityReplicas: () => intField(0, 100),
   durabilityTimeoutMs: () => intField(1, 600_000),
+  rateMax: () => intField(1, 1_000_000),
+  ratePerMs: () => intField(1, 86_400_000),
 };
 
 /** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
@@ -159,7 +178,29 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
       replicas: opt('durability.replicas', QUEUE_FIELDS.durabilityReplicas().default(0), durability.replicas),
       timeoutMs: opt('durability.timeoutMs', QUEUE_FIELDS.durabilityTimeoutMs().default(1000), durability.timeoutMs),
     },
+    rateLimit: options.rateLimit === undefined ? null : resolveRateLimit(options.rateLimit, `${path}.rateLimit`),
+    rateLimits: resolveRateLimits(options.rateLimits, `${path}.rateLimits`),
   };
+}
+
+/** Validates a {@link RateLimit}; throws {@link QueueConfigError} naming the option. */
+export function resolveRateLimit(value: RateLimit, path: string): RateLimit {
+  if (!value || typeof value !== 'object') throw new QueueConfigError(path, value, 'an object { max, perMs }');
+  return {
+    max: checkOption(QUEUE_FIELDS.rateMax(), value.max, `${path}.max`),
+    perMs: checkOption(QUEUE_FIELDS.ratePerMs(), value.perMs, `${path}.perMs`),
+  };
+}
+
+function resolveRateLimits(value: Record<string, RateLimit> | undefined, path: string): Record<string, RateLimit> {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object') throw new QueueConfigError(path, value, 'a mapping of task type to { max, perMs }');
+  const resolved: Record<string, RateLimit> = {};
+  for (const [type, limit] of Object.entries(value)) {
+    if (!TASK_TYPE_PATTERN.test(type)) throw new QueueConfigError(`${path}.${type}`, type, TASK_TYPE_EXPECTED);
+    resolved[type] = resolveRateLimit(limit, `${path}.${type}`);
+  }
+  return resolved;
 }
 
 function resolveScheduling(value: SchedulingOptions | undefined, path: string): SchedulingOptions {

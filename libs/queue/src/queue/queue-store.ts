@@ -52,6 +52,16 @@ export interface FetchResult {
   brokenTiers?: string[];
 }
 
+/**
+ * A rate limit sent with a fetch: `name` '*' limits the whole queue, any other name one task type
+ * (docs/queue.md, "Rate limits"). At most `max` messages are taken per `perMs` (token bucket).
+ */
+export interface RateLimitSpec {
+  name: string;
+  max: number;
+  perMs: number;
+}
+
 export interface WakeFetch {
   /**
    * True when the wait ends at a due time (delayed message, lease deadline) that must be met
@@ -62,6 +72,8 @@ export interface WakeFetch {
   leaseMs: number;
   weights: number[] | null;
   random: number;
+  /** Rate limits the take must keep (empty: none, and the fetch does no extra work). */
+  limits: readonly RateLimitSpec[];
   onResult(result: FetchResult): void;
 }
 
@@ -159,9 +171,13 @@ export interface QueueStore {
    * those past maxRetries), then take up to `max` ready messages and record them in flight with
    * a lease of `leaseMs`. `weights` (one per tier) selects weighted mode; `random` in [0, 1) is the
    * start of the golden-ratio draw sequence (each message taken advances it by 0.618...). `max` may
-   * be 0: nothing is taken, the result only reports (paused, tiers left).
+   * be 0: nothing is taken, the result only reports (paused, tiers left). `limits` (default none)
+   * are kept on the store's clock across every worker: a message whose limit has no token now is
+   * skipped and keeps its place (a bounded scan of each tier's head), its tier is not reported in
+   * `tiersLeft` when nothing else there could be taken, and `nextWakeMs` includes when its next
+   * token is due.
    */
-  fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult>;
+  fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits?: readonly RateLimitSpec[]): Promise<FetchResult>;
   /**
    * Resolves when work may be available (a publish, a resume, a retry) or after `timeoutMs`.
    * A store may run `fetch` the moment it is woken, without a round trip back (Redis: the fetch

@@ -5,9 +5,9 @@ import { FailureBackoff, sleep } from '../util/retry';
 import { CompletionBatcher } from './completion-batcher';
 import { HandlerRun, RunOutcome } from './handler-run';
 import { decodeBody, toQueueMessage } from './message-codec';
-import { backoffDelay, ResolvedQueueOptions } from './queue-options';
+import { backoffDelay, RateLimit, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { Delivery, DeliveryRef, FailAction, FetchResult, QueueStore } from './queue-store';
+import type { Delivery, DeliveryRef, FailAction, FetchResult, QueueStore, RateLimitSpec } from './queue-store';
 import { PRIORITIES, TaskHandler } from './queue.types';
 import { loggerFor, QueueLogger } from '../logger';
 import { WorkerHeartbeat } from './worker-heartbeat';
@@ -48,6 +48,8 @@ interface HandlerSlot {
  */
 export class QueueWorker {
   private readonly handlers = new Map<string, HandlerSlot>();
+  /** Sent with every fetch: the queue's limit ('*') and those of the registered types (empty: none). */
+  private readonly rateLimits: RateLimitSpec[] = [];
   /** Every delivery this process holds (buffered or running), by id. */
   private readonly held = new Map<string, HandlerRun>();
   private readonly acks: CompletionBatcher;
@@ -117,6 +119,7 @@ export class QueueWorker {
   ) {
     this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.strict = options.scheduling.mode === 'strict';
+    if (options.rateLimit) this.rateLimits.push({ name: '*', ...options.rateLimit });
     this.fetchFailures = new RepeatedFailureLog(
       (line) => this.logger.error(line),
       (line) => this.logger.log(line),
@@ -135,8 +138,9 @@ export class QueueWorker {
     this.heartbeat = new WorkerHeartbeat(store, () => ({ concurrency: this.capacity, held: this.held.size }), this.logger);
   }
 
-  register(type: string, fn: TaskHandler, concurrency: number, timeoutMs = 0): void {
+  register(type: string, fn: TaskHandler, concurrency: number, timeoutMs = 0, rateLimit: RateLimit | null = null): void {
     this.handlers.set(type, { fn, concurrency, timeoutMs, running: 0, waiting: [[], [], [], []] });
+    if (rateLimit) this.rateLimits.push({ name: type, ...rateLimit });
     this.capacity += concurrency;
     this.slotWaiter?.();
     if (!this.loop && !this.closing) {
@@ -232,7 +236,7 @@ export class QueueWorker {
           const sentAt = this.outrankableStarts;
           this.lookSentAt = sentAt;
           const epoch = this.pauseEpoch;
-          const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor).then((result) => {
+          const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor, this.rateLimits).then((result) => {
             this.acceptFetched(result, sentAt, epoch);
             return result;
           });
@@ -267,6 +271,7 @@ export class QueueWorker {
           leaseMs: this.options.visibilityTimeoutMs,
           weights,
           random: this.weightedCursor,
+          limits: this.rateLimits,
           onResult: (result) => this.acceptFetched(result, sentAt, epoch),
         });
         this.fetchRecovered();

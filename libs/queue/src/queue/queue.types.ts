@@ -2,6 +2,7 @@
  * Public types of the priority task queue. One interface ({@link TaskQueue}) with a Redis and a
  * memory backend; see `docs/queue.md` for the semantics in prose.
  */
+import type { RateLimit } from './queue-options';
 
 /** Priority tiers, highest first. */
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
@@ -62,6 +63,12 @@ export interface ProcessOptions {
    * the smaller applies; past it the signal fires with {@link TaskTimeoutError} and the attempt fails.
    */
   timeoutMs?: number;
+  /**
+   * At most `max` messages of this type start per `perMs` across every worker of the queue
+   * (default: the queue's `rateLimits[type]`, else none). Every worker handling the type should
+   * configure the same limit: each fetch keeps the limits of the worker that sends it.
+   */
+  rateLimit?: RateLimit;
 }
 
 export type MessageState = 'pending' | 'delayed' | 'processing' | 'retrying' | 'completed' | 'dead';

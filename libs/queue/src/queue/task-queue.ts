@@ -3,7 +3,7 @@ import { Deadlines } from '../util/deadlines';
 import { decodeBody } from './message-codec';
 import { checkTaskType } from '../util/fields';
 import { parseJsonOr } from '../util/json';
-import { ResolvedQueueOptions } from './queue-options';
+import { ResolvedQueueOptions, resolveRateLimit } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
@@ -98,7 +98,8 @@ export class StoreBackedQueue implements TaskQueue {
       throw new InvalidOptionError('process.timeoutMs', options.timeoutMs, 'an integer in [0, 2147483647]');
     }
     if (this.worker.handles(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
-    this.worker.register(type, handler as TaskHandler, concurrency, timeoutMs);
+    const rateLimit = options.rateLimit === undefined ? (this.options.rateLimits[type] ?? null) : resolveRateLimit(options.rateLimit, 'process.rateLimit');
+    this.worker.register(type, handler as TaskHandler, concurrency, timeoutMs, rateLimit);
   }
 
   async getStatus(id: string): Promise<MessageStatus | null> {

@@ -1,6 +1,7 @@
 import { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
+import { RATE_SCAN, RateBuckets } from './rate-buckets';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion,
@@ -9,6 +10,7 @@ import type {
   FetchResult,
   PeekSection,
   QueueStore,
+  RateLimitSpec,
   StoreLimits,
   StoredCounts,
   StoredDeadLetter,
@@ -26,6 +28,8 @@ const GOLDEN = 0.6180339887498949;
  */
 export class MemoryQueueStore implements QueueStore {
   private readonly tiers = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
+  /** Per tier: ids of rate-limited types held back (as the `parked` lists of rate-limit.lua). */
+  private readonly parked = [new Deque<string>(), new Deque<string>(), new Deque<string>(), new Deque<string>()];
   private readonly msgs = new Map<string, string>();
   private readonly inflight = new DueTimes();
   /** id -> lease token of its delivery, while in flight. */
@@ -39,6 +43,8 @@ export class MemoryQueueStore implements QueueStore {
   private readonly dlq = new Map<string, { at: number; info: string }>();
   private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
   private readonly counters: Record<string, number> = {};
+  /** Rate limit name -> token bucket state (theoretical arrival time, ms; see RateBuckets). */
+  private readonly rateState = new Map<string, number>();
   private paused = false;
   private token = false;
   private waiters: Array<() => void> = [];
@@ -80,7 +86,7 @@ export class MemoryQueueStore implements QueueStore {
     return ids;
   }
 
-  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
+  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
     const now = Date.now();
     for (const [id] of this.delayed.takeDue(now)) this.tiers[this.tierOf(id)].push(id);
     for (const [id] of this.inflight.takeDue(now)) {
@@ -106,10 +112,16 @@ export class MemoryQueueStore implements QueueStore {
     if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft: 0 };
 
     const taken: string[] = [];
+    const rate = limits.length > 0 ? new RateBuckets(limits, this.rateState, now) : null;
+    if (!rate) this.unpark();
+    const blocked = [false, false, false, false];
+    const more = [false, false, false, false];
+    const takeFrom = (t: number, count: number): void => {
+      if (rate) this.rateTake(rate, t, count, taken, blocked, more);
+      else for (let i = 0; i < count && this.tiers[t].length > 0; i++) taken.push(this.tiers[t].shift()!);
+    };
     if (!weights) {
-      for (const tier of this.tiers) {
-        while (taken.length < max && tier.length > 0) taken.push(tier.shift()!);
-      }
+      for (let t = 0; t < 4; t++) takeFrom(t, max - taken.length);
     } else {
       const counts = [0, 0, 0, 0];
       let x = random;
@@ -129,10 +141,19 @@ export class MemoryQueueStore implements QueueStore {
           }
         }
       }
-      for (let t = 0; t < 4; t++) for (let i = 0; i < counts[t]; i++) taken.push(this.tiers[t].shift()!);
+      for (let t = 0; t < 4; t++) if (counts[t] > 0) takeFrom(t, counts[t]);
     }
-    const tiersLeft = this.tiers.reduce((mask, tier, t) => (tier.length > 0 ? mask | (1 << t) : mask), 0);
-    if (taken.length === 0) return { paused: false, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft };
+    if (rate) {
+      if (rate.typed && this.parked.some((p) => p.length > 0)) rate.waitEmpty();
+      rate.save(limits);
+    }
+    const tiersLeft = this.tiers.reduce((mask, tier, t) => ((tier.length > 0 || more[t]) && !blocked[t] ? mask | (1 << t) : mask), 0);
+    const nextWake = (): number | null => {
+      const wake = this.nextWake(now);
+      if (rate?.due == null) return wake;
+      return wake === null ? rate.due : Math.min(wake, rate.due);
+    };
+    if (taken.length === 0) return { paused: false, nextWakeMs: nextWake(), deliveries: [], tiersLeft };
     const lease = uniqueId();
     for (const id of taken) {
       this.inflight.set(id, now + leaseMs);
@@ -142,9 +163,78 @@ export class MemoryQueueStore implements QueueStore {
     return {
       paused: false,
       tiersLeft,
-      nextWakeMs: taken.length < max ? this.nextWake(now) : null,
+      nextWakeMs: taken.length < max ? nextWake() : null,
       deliveries: taken.map((id) => ({ id, body: this.msgs.get(id) ?? null, attempt: (this.att.get(id) ?? 0) + 1, lease })),
     };
+  }
+
+  /**
+   * Takes up to `count` ids from the head of tier `t` within the rate limits, as rate-limit.lua:
+   * ids whose type has no token now keep their place; at most RATE_SCAN entries are looked at.
+   */
+  private rateTake(rate: RateBuckets, t: number, count: number, taken: string[], blocked: boolean[], more: boolean[]): void {
+    if (rate.queue) {
+      count = Math.min(count, rate.available(rate.queue));
+      if (count <= 0) {
+        rate.wait(rate.queue);
+        blocked.fill(true);
+        return;
+      }
+    }
+    const before = taken.length;
+    if (!rate.typed) {
+      const tier = this.tiers[t];
+      while (taken.length - before < count && tier.length > 0) taken.push(tier.shift()!);
+    } else {
+      // parked first (older), held back ones keep their place; then the tier, held back ones are parked
+      if (rate.anyTypeToken() && this.parked[t].length > 0) {
+        const kept: string[] = [];
+        if (this.scan(rate, this.parked[t], taken, before + count, kept)) more[t] = true;
+        for (let i = kept.length - 1; i >= 0; i--) this.parked[t].unshift(kept[i]);
+      }
+      if (taken.length - before < count) {
+        const kept: string[] = [];
+        this.scan(rate, this.tiers[t], taken, before + count, kept);
+        for (const id of kept) this.parked[t].push(id);
+      }
+    }
+    if (rate.queue) {
+      for (let i = before; i < taken.length; i++) rate.spend(rate.queue);
+      if (rate.available(rate.queue) <= 0) {
+        rate.wait(rate.queue);
+        blocked.fill(true);
+      }
+    }
+  }
+
+  /** Shifts at most RATE_SCAN ids off `list`: allowed ones to `taken` (until it has `until`), held back ones to `kept`. True when it stopped at `until` with ids left. */
+  private scan(rate: RateBuckets, list: Deque<string>, taken: string[], until: number, kept: string[]): boolean {
+    let scanned = 0;
+    while (scanned < RATE_SCAN && list.length > 0) {
+      if (taken.length >= until) return true;
+      const id = list.shift()!;
+      scanned++;
+      const body = this.msgs.get(id);
+      const bucket = rate.bucketOf(body === undefined ? null : (decodeHeader(body)?.header.type ?? null));
+      if (!bucket) taken.push(id);
+      else if (rate.available(bucket) >= 1) {
+        rate.spend(bucket);
+        taken.push(id);
+      } else {
+        rate.wait(bucket);
+        kept.push(id);
+      }
+    }
+    return false;
+  }
+
+  /** A fetch without limits puts parked ids back at the head of their tier, in order. */
+  private unpark(): void {
+    for (let t = 0; t < 4; t++) {
+      const ids: string[] = [];
+      while (this.parked[t].length > 0) ids.push(this.parked[t].shift()!);
+      for (let i = ids.length - 1; i >= 0; i--) this.tiers[t].unshift(ids[i]);
+    }
   }
 
   waitForWork(timeoutMs: number): Promise<null> {
@@ -241,7 +331,8 @@ export class MemoryQueueStore implements QueueStore {
 
   async cancel(id: string): Promise<boolean> {
     if (!this.msgs.has(id)) return false;
-    if (!this.delayed.delete(id) && this.tiers[this.tierOf(id)].removeWhere((x) => x === id) === 0) return false;
+    const t = this.tierOf(id);
+    if (!this.delayed.delete(id) && this.tiers[t].removeWhere((x) => x === id) === 0 && this.parked[t].removeWhere((x) => x === id) === 0) return false;
     this.msgs.delete(id);
     this.att.delete(id);
     this.errors.delete(id);
@@ -267,7 +358,7 @@ export class MemoryQueueStore implements QueueStore {
 
   async counts(): Promise<StoredCounts> {
     return {
-      tiers: [this.tiers[0].length, this.tiers[1].length, this.tiers[2].length, this.tiers[3].length],
+      tiers: [0, 1, 2, 3].map((t) => this.tiers[t].length + this.parked[t].length) as [number, number, number, number],
       processing: this.inflight.size,
       delayed: this.delayed.size,
       dead: this.dlq.size,

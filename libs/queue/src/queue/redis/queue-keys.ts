@@ -22,6 +22,10 @@ export class QueueKeys {
   /** Worker registry (operator tools): zset id -> last heartbeat, hash id -> record (lua/workers.lua). */
   readonly workers: string;
   readonly workerinfo: string;
+  /** Rate limits: hash name ('*' or a task type) -> token bucket state (lua/includes/rate-limit.lua). */
+  readonly rate: string;
+  /** Per tier: ids of rate-limited types held back until a token is due (lua/includes/rate-limit.lua). */
+  readonly parked: [string, string, string, string];
   private readonly base: string;
 
   constructor(prefix: string, name: string) {
@@ -42,6 +46,8 @@ export class QueueKeys {
     this.wake = `${this.base}wake`;
     this.workers = `${this.base}workers`;
     this.workerinfo = `${this.base}workerinfo`;
+    this.rate = `${this.base}rate`;
+    this.parked = PRIORITIES.map((p) => `${this.base}parked:${p}`) as [string, string, string, string];
   }
 
   idempotency(key: string): string {
@@ -67,6 +73,8 @@ export class QueueKeys {
       this.wake,
       this.workers,
       this.workerinfo,
+      this.rate,
+      ...this.parked,
     ];
   }
 }

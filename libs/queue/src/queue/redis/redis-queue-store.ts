@@ -18,6 +18,7 @@ import type {
   StoredPublish,
   StoredStatus,
   StoredWorker,
+  RateLimitSpec,
   WakeFetch,
   WokenFetch,
 } from '../queue-store';
@@ -102,19 +103,31 @@ export class RedisQueueStore implements QueueStore {
     return this.writes.run<string[]>('publish', keys, args, 'publish', 'reject');
   }
 
-  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number): Promise<FetchResult> {
+  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
     const lease = uniqueId();
-    return this.parseFetch(await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease)), lease);
+    return this.parseFetch(
+      await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease, limits)),
+      lease,
+    );
   }
 
   private fetchKeys(): string[] {
     const k = this.keys;
-    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake, k.leases];
+    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake, k.leases, k.rate, ...k.parked];
   }
 
   /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
-  private fetchArgs(max: number, leaseMs: number, weights: number[] | null, random: number, lease: string): Array<string | number> {
+  private fetchArgs(
+    max: number,
+    leaseMs: number,
+    weights: number[] | null,
+    random: number,
+    lease: string,
+    limits: readonly RateLimitSpec[],
+  ): Array<string | number> {
     const l = this.options.limits;
+    const rate: Array<string | number> = [limits.length];
+    for (const r of limits) rate.push(r.name, r.max, r.perMs);
     return [
       max,
       leaseMs,
@@ -125,6 +138,7 @@ export class RedisQueueStore implements QueueStore {
       l.deadLetterMaxAgeMs,
       this.options.deadLetterEnabled ? '1' : '0',
       lease,
+      ...rate,
     ];
   }
 
@@ -160,7 +174,7 @@ export class RedisQueueStore implements QueueStore {
       const pipeline = blocking.pipeline();
       const lease = uniqueId();
       pipeline.blpop(this.keys.wake, block);
-      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease));
+      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease, fetch.limits));
       const wake = pipeline.exec().then((replies) => {
         const [error, reply] = replies![1];
         if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
@@ -264,7 +278,7 @@ export class RedisQueueStore implements QueueStore {
 
   async cancel(id: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.lua.run<number>(this.client, 'cancel', [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats], [id])) === 1;
+    return (await this.lua.run<number>(this.client, 'cancel', [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats, ...k.parked], [id])) === 1;
   }
 
   async status(id: string): Promise<StoredStatus | null> {
@@ -285,7 +299,7 @@ export class RedisQueueStore implements QueueStore {
     const r = await this.lua.run<[number, number, number, number, number, number, number, string[]]>(
       this.client,
       'counts',
-      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats],
+      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats, ...k.parked],
       [],
     );
     const counters: Record<string, number> = {};

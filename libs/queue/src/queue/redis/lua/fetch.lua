@@ -17,6 +17,10 @@
     KEYS[14]   wake      wake-up list
     KEYS[15]   leases    hash id -> lease token of its delivery (while in flight), plus the field '~'
                          that keeps its encoding a hashtable (see below)
+    KEYS[16]   rate      hash rate-limit name ('*' the whole queue, else a task type) -> theoretical
+                         arrival time of its token bucket (GCRA, ms); only touched when ARGV[13] > 0
+    KEYS[17..20] parked lists (critical, high, normal, low): ids of rate-limited types held back
+                 (see includes/rate-limit.lua); only touched with limits or while meta `parked` is 1
 
     ARGV[1]    max messages to take (<= 1000)
     ARGV[2]    lease length in ms
@@ -27,6 +31,8 @@
     ARGV[10]   dead-letter max age in ms
     ARGV[11]   '1' when the dead-letter queue is enabled, '0' to drop instead
     ARGV[12]   lease token of the messages taken (unique per fetch, chosen by the worker)
+    ARGV[13]   number of rate limits n (0 or absent: none, and the take costs nothing extra)
+    ARGV[14..] n triples: name ('*' = whole queue, else a task type), max, perMs
 
   Output:
     { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;
@@ -37,6 +43,8 @@
     ARGV[1] may be 0: then nothing is taken and the reply only reports (a worker's check of the tiers).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local rate = KEYS[16]
+local parked = {KEYS[17], KEYS[18], KEYS[19], KEYS[20]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 
@@ -48,6 +56,7 @@ local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KE
 -- @include "key-types"
 -- @include "push-ready"
 -- @include "dead-letter"
+-- @include "rate-limit"
 
 local LEASES_ENCODING = string.rep('-', 80)
 
@@ -95,13 +104,16 @@ if #expired > 0 then
   end
 end
 
--- ms until the next delayed message is due or lease expires, -1 for none
+-- ms until the next delayed message is due, lease expires or rate-limit token is due, -1 for none
 local function nextWake()
   if #expired > 0 then
     firstLease = redis.call('ZRANGE', inflight, 0, 0, 'WITHSCORES')
   end
-  local best = false
-  if firstDelayed[2] then best = tonumber(firstDelayed[2]) - now end
+  local best = rateDue
+  if firstDelayed[2] then
+    local v = tonumber(firstDelayed[2]) - now
+    if not best or v < best then best = v end
+  end
   if firstLease[2] then
     local v = tonumber(firstLease[2]) - now
     if not best or v < best then best = v end
@@ -111,15 +123,18 @@ local function nextWake()
   return best
 end
 
-if redis.call('HGET', meta, 'paused') == '1' then
+local flags = redis.call('HMGET', meta, 'paused', 'parked')
+if flags[1] == '1' then
   return {1, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
+local nLimits = tonumber(ARGV[13] or '0') or 0
+if flags[2] == '1' and nLimits == 0 then rateUnpark() end
 
 -- bit t set: tier t+1 still has ready messages (the worker learns whether what it holds is outranked)
 local function tiersLeft()
   local mask, bit = 0, 1
   for tier = 1, 4 do
-    if tierLen(tier) > 0 then mask = mask + bit end
+    if not rateBlocked[tier] and (rateMore[tier] or tierLen(tier) > 0) then mask = mask + bit end
     bit = bit * 2
   end
   return mask
@@ -127,15 +142,25 @@ end
 
 -- 3. Take: strict (highest non-empty tier first) or weighted. What the take writes must be usable first.
 local taken = {}
-if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
+if nLimits == 0 then
+  if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
+    return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
+  end
+elseif redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4], parked[1], parked[2], parked[3], parked[4]) == 0 then
   return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
 assertTypes({ leases, 'hash', msgs, 'hash', att, 'hash' })
+local limited = rateLimitsLoad(nLimits, 13)
+-- With rate limits a tier is taken from by rateTake (bounded scan, see rate-limit.lua).
+local function takeFrom(tier, count)
+  if limited then return rateTake(tier, count) end
+  return tierPop(tier, count)
+end
 if ARGV[3] == 's' then
   for tier = 1, 4 do
     local need = max - #taken
     if need <= 0 then break end
-    local ids = tierPop(tier, need)
+    local ids = takeFrom(tier, need)
     if ids then
       for _, id in ipairs(ids) do taken[#taken + 1] = id end
     end
@@ -168,7 +193,7 @@ else
   end
   for tier = 1, 4 do
     if counts[tier] > 0 then
-      local ids = tierPop(tier, counts[tier])
+      local ids = takeFrom(tier, counts[tier])
       if ids then
         for _, id in ipairs(ids) do taken[#taken + 1] = id end
       end
@@ -176,6 +201,7 @@ else
   end
 end
 
+if limited then rateLimitsSave() end
 if #taken == 0 then
   return {0, nextWake(), {}, {}, {}, tiersLeft(), brokenTiers}
 end
