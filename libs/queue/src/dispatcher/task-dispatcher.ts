@@ -131,6 +131,7 @@ export class TaskDispatcher implements Dispatcher {
             return ctx.signal;
           },
           extendLease: (ms?: number) => ctx.extendLease(ms),
+          progress: (value: unknown) => ctx.progress(value),
           taskId: envelope?.t ?? taskIdOf(queue.name, message.id),
           origin: envelope?.o ?? this.service,
           message,

@@ -104,6 +104,8 @@ export interface StoredStatus {
   nextAt: number | null;
   /** completed: result record; retrying: last error JSON; dead: dead-letter info JSON. */
   detail: string | null;
+  /** processing: the running delivery's last progress (JSON) and when it was written (ms); absent when it reported none. */
+  progress?: { json: string; at: number };
 }
 
 export interface StoredCounts {
@@ -176,6 +178,12 @@ export interface QueueStore {
   complete(items: Completion[]): Promise<DeliveryRef[]>;
   /** Returns false when the delivery was stale. */
   fail(ref: DeliveryRef, action: FailAction): Promise<boolean>;
+  /**
+   * Records the progress (JSON) of a delivery, replacing its previous one. Ignored (false) unless
+   * the message is in flight under this lease: a late value from an earlier delivery never shows.
+   * Only called by handlers that report progress (throttled by the worker).
+   */
+  progress(ref: DeliveryRef, json: string): Promise<boolean>;
   /** Renews leases; returns the stale refs. */
   extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]>;
   /** Puts deliveries back without counting the attempt: to the head of the tier, or delayed by `delayMs`. */

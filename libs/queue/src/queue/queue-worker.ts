@@ -467,6 +467,7 @@ export class QueueWorker {
       (r, outcome) => this.finish(slot, r, outcome),
       this.options.name,
       header.trace,
+      (r, json) => this.writeProgress(r, json),
     );
     this.held.set(run.id, run);
     slot.waiting[header.priority].push(run);
@@ -530,6 +531,16 @@ export class QueueWorker {
       throw error;
     }
     run.leaseUntil = Date.now() + lease;
+  }
+
+  /** One throttled progress write of a running delivery (a stale one is dropped by the store). Never rejects. */
+  private async writeProgress(run: HandlerRun, json: string): Promise<void> {
+    try {
+      await this.store.progress(run, json);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.updateFailures.failed(message, `progress of message ${run.id} could not be written (repeats not logged): ${message}`);
+    }
   }
 
   private async renewLeases(): Promise<void> {

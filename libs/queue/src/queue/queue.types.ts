@@ -50,6 +50,17 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Push the lease (visibility timeout) to `ms` from now (default: the queue's `visibilityTimeoutMs`). Leases are also renewed automatically while the handler runs. */
   extendLease(ms?: number): Promise<void>;
+  /**
+   * Reports how far the handler got: a finite number or a small JSON value (at most 4096 bytes of
+   * JSON). Shown by `getStatus` while this delivery runs and (for dispatched tasks) passed to
+   * the caller. Writes are throttled to one per 100 ms per
+   * message (the newest value of a burst is written, the last one always); a value from a delivery
+   * whose lease moved on is ignored. Resolves once written or superseded; never rejects for a store
+   * failure (logged).
+   * @throws InvalidOptionError (synchronously) for a value that is not a finite number, not
+   *   JSON-serialisable, or too large.
+   */
+  progress(value: unknown): Promise<void>;
 }
 
 export type TaskHandler<P = unknown, R = unknown> = (message: QueueMessage<P>, context: HandlerContext) => Promise<R> | R;
@@ -91,6 +102,9 @@ export interface MessageStatus {
   error?: RecordedError;
   /** For `dead`: why it was dead-lettered. */
   reason?: string;
+  /** For `processing`: the last value the running delivery reported with `ctx.progress`, and when (ms, store clock). */
+  progress?: unknown;
+  progressAt?: number;
 }
 
 /** A dead-lettered message. */

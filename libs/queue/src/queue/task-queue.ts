@@ -114,6 +114,10 @@ export class StoreBackedQueue implements TaskQueue {
     }
     if (stored.nextAt !== null) status.nextAt = stored.nextAt;
     if (stored.state === 'processing') status.attempts = stored.endedAttempts + 1;
+    if (stored.progress) {
+      status.progress = parseJsonOr<unknown, string>(stored.progress.json, stored.progress.json);
+      status.progressAt = stored.progress.at;
+    }
     const detail = stored.detail ? parseJsonOr<Record<string, unknown>>(stored.detail, undefined) : undefined;
     if (stored.state === 'completed' && detail) {
       status.result = detail.r;

@@ -38,9 +38,13 @@ const SCRIPTS = [
   'set-paused',
   'cancel',
   'workers',
+  'progress',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
+
+/** Progress entries kept before progress.lua prunes those of ended deliveries. */
+const PROGRESS_KEPT = 512;
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -242,6 +246,11 @@ export class RedisQueueStore implements QueueStore {
     return stale.map((position) => refs[position - 1]);
   }
 
+  async progress(ref: DeliveryRef, json: string): Promise<boolean> {
+    const k = this.keys;
+    return (await this.lua.run<number>(this.client, 'progress', [k.leases, k.progress], [ref.id, ref.lease, json, PROGRESS_KEPT])) === 1;
+  }
+
   async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
     if (refs.length === 0) return;
     const k = this.keys;
@@ -257,15 +266,20 @@ export class RedisQueueStore implements QueueStore {
 
   async status(id: string): Promise<StoredStatus | null> {
     const k = this.keys;
-    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null] | null>(
+    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null, (string | null)?] | null>(
       this.client,
       'status',
-      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo],
+      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo, k.leases, k.progress],
       [id],
     );
     if (!reply) return null;
-    const [state, body, ended, nextAt, detail] = reply;
-    return { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
+    const [state, body, ended, nextAt, detail, progress] = reply;
+    const status: StoredStatus = { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
+    if (progress) {
+      const space = progress.indexOf(' ');
+      status.progress = { at: Number(progress.slice(0, space)), json: progress.slice(space + 1) };
+    }
+    return status;
   }
 
   async counts(): Promise<StoredCounts> {
