@@ -127,6 +127,7 @@ export type {
   FailedTask,
   RouteConfig,
   RoutingTable,
+  TaskProgress,
   TaskState,
   TaskStatus,
 } from './dispatcher/dispatcher';
