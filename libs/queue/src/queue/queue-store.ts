@@ -138,6 +138,8 @@ export interface StoredPeekItem {
   record?: string;
   /** inflight: the lease token of the delivery (a `uniqueId`: when it was taken, by which process). */
   lease?: string;
+  /** inflight: the delivery's last progress, when it reported one (as in {@link StoredStatus}). */
+  progress?: { json: string; at: number };
 }
 
 /** A worker process of the queue as its last heartbeat left it (the queue's worker registry). */

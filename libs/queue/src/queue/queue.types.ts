@@ -215,6 +215,9 @@ export interface PeekedMessage {
   takenAt?: number;
   /** inflight: id of the worker process holding it (see {@link QueueWorkerInfo}). */
   worker?: string;
+  /** inflight: the delivery's last `ctx.progress` value and when it was written (ms), when it reported one. */
+  progress?: unknown;
+  progressAt?: number;
 }
 
 /**

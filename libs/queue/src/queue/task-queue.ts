@@ -190,7 +190,13 @@ export class StoreBackedQueue implements TaskQueue {
       const decoded = decodeBody(item.body);
       const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
       const lease = item.lease === undefined ? null : uniqueIdParts(item.lease);
-      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}), ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}) };
+      const base = {
+        id: item.id,
+        attempts,
+        ...(item.at !== null ? { at: item.at } : {}),
+        ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}),
+        ...(item.progress ? { progress: parseJsonOr<unknown, string>(item.progress.json, item.progress.json), progressAt: item.progress.at } : {}),
+      };
       if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
       return {
         ...base,

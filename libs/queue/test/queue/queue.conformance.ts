@@ -520,6 +520,8 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const status = await queue.getStatus(id);
     expect(status).toMatchObject({ state: 'processing', progress: { done: 3, of: 4, stage: 'encode' } });
     expect(Math.abs(status!.progressAt! - Date.now())).toBeLessThan(60_000);
+    const inflight = await queue.peek('inflight');
+    expect(inflight.items[0]).toMatchObject({ id, progress: { done: 3, of: 4, stage: 'encode' }, progressAt: status!.progressAt });
     release.resolve();
     await waitFor(async () => (await queue.getStatus(id))?.state === 'completed', 'completion');
     expect(await queue.getStatus(id)).not.toHaveProperty('progress');
@@ -566,8 +568,10 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(await queue.getStatus(id)).not.toHaveProperty('progress');
     expect(await store.progress(first, '99')).toBe(false);
     expect(await queue.getStatus(id)).not.toHaveProperty('progress');
+    expect((await queue.peek('inflight')).items[0]).not.toHaveProperty('progress');
     expect(await store.progress(second, '{"step":2}')).toBe(true);
     expect(await queue.getStatus(id)).toMatchObject({ progress: { step: 2 } });
+    expect((await queue.peek('inflight')).items[0]).toMatchObject({ id, progress: { step: 2 } });
     expect(await store.progress(first, '99')).toBe(false);
     expect(await queue.getStatus(id)).toMatchObject({ progress: { step: 2 } });
     expect(await store.complete([{ ...second, record: record('p', null, 2) }])).toEqual([]);

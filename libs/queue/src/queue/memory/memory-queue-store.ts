@@ -348,7 +348,9 @@ export class MemoryQueueStore implements QueueStore {
     const sorted = [...set].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
     const withLease = (p: StoredPeekItem): StoredPeekItem => {
       const lease = section === 'inflight' ? this.leases.get(p.id) : undefined;
-      return lease === undefined ? p : { ...p, lease };
+      if (lease === undefined) return p;
+      const progress = this.progressOf.get(p.id);
+      return progress?.lease === lease ? { ...p, lease, progress: { json: progress.json, at: progress.at } } : { ...p, lease };
     };
     return { total: sorted.length, items: sorted.slice(offset, offset + limit).map(([id, at]) => withLease(item(id, at))) };
   }

@@ -341,8 +341,20 @@ export class RedisQueueStore implements QueueStore {
     }
     if (section === 'delayed') return { total: Number(total), items: await this.peekBodies(ids, at) };
     if (section === 'inflight') {
-      const [items, leases] = await Promise.all([this.peekBodies(ids, at), ids.length > 0 ? this.client.hmget(k.leases, ...ids) : []]);
-      return { total: Number(total), items: items.map((item, i) => (leases[i] ? { ...item, lease: leases[i]! } : item)) };
+      const [items, leases, progress] = await Promise.all([
+        this.peekBodies(ids, at),
+        ids.length > 0 ? this.client.hmget(k.leases, ...ids) : [],
+        ids.length > 0 ? this.client.hmget(k.progress, ...ids) : [],
+      ]);
+      return {
+        total: Number(total),
+        items: items.map((item, i) => {
+          const lease = leases[i];
+          if (!lease) return item;
+          const shown = progressEntry(progress[i], lease);
+          return shown ? { ...item, lease, progress: shown } : { ...item, lease };
+        }),
+      };
     }
     const records = ids.length > 0 ? await this.client.hmget(k.results, ...ids) : [];
     return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
@@ -408,4 +420,12 @@ export class RedisQueueStore implements QueueStore {
 function endedAttempts(raw: string | null | undefined): number {
   const n = Number(raw ?? 0);
   return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** A progress entry (`<lease token> <at> <JSON>`, lua/progress.lua) of the delivery holding `lease`; null for none or another delivery's. */
+function progressEntry(entry: string | null | undefined, lease: string): { json: string; at: number } | null {
+  if (!entry || !entry.startsWith(`${lease} `)) return null;
+  const rest = entry.slice(lease.length + 1);
+  const space = rest.indexOf(' ');
+  return space < 0 ? null : { at: Number(rest.slice(0, space)), json: rest.slice(space + 1) };
 }
