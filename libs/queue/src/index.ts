@@ -53,6 +53,7 @@ export type {
   MessageStatus,
   Priority,
   ProcessOptions,
+  ProgressEvent,
   PublishOptions,
   QueueMessage,
   QueueStats,

@@ -183,9 +183,13 @@ export interface QueueStore {
   /**
    * Records the progress (JSON) of a delivery, replacing its previous one. Ignored (false) unless
    * the message is in flight under this lease: a late value from an earlier delivery never shows.
-   * Only called by handlers that report progress (throttled by the worker).
+   * Only called by handlers that report progress (throttled by the worker). When recorded,
+   * `eventJson` (a `ProgressEvent`'s JSON) goes to the `subscribeProgress` listeners of every
+   * process (Redis: PUBLISH in the same script).
    */
-  progress(ref: DeliveryRef, json: string): Promise<boolean>;
+  progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean>;
+  /** Listens to the progress events of the queue; resolves once listening, to the function that stops it. */
+  subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>>;
   /** Renews leases; returns the stale refs. */
   extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]>;
   /** Puts deliveries back without counting the attempt: to the head of the tier, or delayed by `delayMs`. */

@@ -536,7 +536,10 @@ export class QueueWorker {
   /** One throttled progress write of a running delivery (a stale one is dropped by the store). Never rejects. */
   private async writeProgress(run: HandlerRun, json: string): Promise<void> {
     try {
-      await this.store.progress(run, json);
+      const m = run.message;
+      // the event's JSON, built as text (the progress JSON is already checked; a task type needs no escaping)
+      const event = `{"queue":${JSON.stringify(this.options.name)},"id":${JSON.stringify(m.id)},"type":"${m.type}","attempt":${m.attempt},"progress":${json},"at":${Date.now()}}`;
+      await this.store.progress(run, json, event);
     } catch (error) {
       const message = (error as Error).message;
       this.updateFailures.failed(message, `progress of message ${run.id} could not be written (repeats not logged): ${message}`);

@@ -167,6 +167,20 @@ export interface CloseOptions {
   drainTimeoutMs?: number;
 }
 
+/** A progress report of a running message, as `onProgress` listeners receive it. */
+export interface ProgressEvent {
+  queue: string;
+  /** Message id. */
+  id: string;
+  type: string;
+  /** The attempt that reported it. */
+  attempt: number;
+  /** The value given to `ctx.progress`. */
+  progress: unknown;
+  /** When the worker wrote it (ms). */
+  at: number;
+}
+
 /** The priority task queue. Create one with {@link createQueue}. */
 export interface TaskQueue {
   readonly name: string;
@@ -177,6 +191,14 @@ export interface TaskQueue {
   /** Register the handler of a task type and start consuming (once per type). */
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options?: ProcessOptions): void;
   getStatus(id: string): Promise<MessageStatus | null>;
+  /**
+   * Calls `listener` with the progress reports (`ctx.progress`) of this queue's running messages,
+   * from every process, as they are written (throttled: at most one per message per 100 ms).
+   * Resolves once listening; the returned function stops it. At most once: a report written while
+   * this process was not listening (or its connection was down) is not repeated (`getStatus` has
+   * the latest). A listener that throws is logged and ignored.
+   */
+  onProgress(listener: (event: ProgressEvent) => void): Promise<() => Promise<void>>;
   /** Removes a message that has not started yet (pending, delayed or waiting for a retry). Resolves false when it is running, finished, dead or unknown. */
   cancel(id: string): Promise<boolean>;
   stats(): Promise<QueueStats>;

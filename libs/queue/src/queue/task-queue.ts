@@ -8,7 +8,7 @@ import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
-import type { QueueLogger } from '../logger';
+import { loggerFor, QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
 import {
   CloseOptions,
@@ -21,6 +21,7 @@ import {
   PeekTarget,
   PRIORITIES,
   ProcessOptions,
+  ProgressEvent,
   PublishOptions,
   QueueStats,
   QueueWorkerInfo,
@@ -39,6 +40,7 @@ export class StoreBackedQueue implements TaskQueue {
   private readonly worker: QueueWorker;
   private readonly publishDeadlines?: Deadlines;
   private closed?: Promise<void>;
+  private readonly logger: QueueLogger;
 
   constructor(
     private readonly store: QueueStore,
@@ -48,6 +50,7 @@ export class StoreBackedQueue implements TaskQueue {
     logger?: QueueLogger,
   ) {
     this.worker = new QueueWorker(store, options, observer, logger);
+    this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.deadLetters = new StoreDeadLetters(store);
     if (options.publishTimeoutMs > 0) this.publishDeadlines = new Deadlines(options.publishTimeoutMs);
   }
@@ -133,6 +136,20 @@ export class StoreBackedQueue implements TaskQueue {
       status.finishedAt = detail.deadAt as number;
     }
     return status;
+  }
+
+  async onProgress(listener: (event: ProgressEvent) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    if (typeof listener !== 'function') throw new InvalidOptionError('onProgress.listener', listener, 'a function');
+    return this.store.subscribeProgress((text) => {
+      const event = parseJsonOr<ProgressEvent | null, null>(text, null);
+      if (!event || typeof event.id !== 'string') return this.logger.warn(`progress event that is not one ignored: ${text.slice(0, 200)}`);
+      try {
+        listener({ ...event, queue: this.name });
+      } catch (error) {
+        this.logger.error(`progress listener failed for message ${event.id}: ${(error as Error).message}`);
+      }
+    });
   }
 
   async cancel(id: string): Promise<boolean> {

@@ -32,6 +32,7 @@ export class MemoryQueueStore implements QueueStore {
   private readonly leases = new Map<string, string>();
   /** Progress of the delivery in flight (its lease token with it; dropped when the lease ends). */
   private readonly progressOf = new Map<string, { lease: string; json: string; at: number }>();
+  private readonly progressListeners = new Set<(eventJson: string) => void>();
   /** Worker registry: id -> last heartbeat and record. */
   private readonly workerRecords = new Map<string, { seenAt: number; record: string }>();
   private readonly delayed = new DueTimes();
@@ -229,10 +230,18 @@ export class MemoryQueueStore implements QueueStore {
     return stale;
   }
 
-  async progress(ref: DeliveryRef, json: string): Promise<boolean> {
+  async progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean> {
     if (!this.holds(ref)) return false;
     this.progressOf.set(ref.id, { lease: ref.lease, json, at: Date.now() });
+    for (const listener of this.progressListeners) listener(eventJson);
     return true;
+  }
+
+  async subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>> {
+    // a wrapper per call, so the same function subscribed twice is two listeners (as on Redis)
+    const own = (eventJson: string) => listener(eventJson);
+    this.progressListeners.add(own);
+    return async () => void this.progressListeners.delete(own);
   }
 
   async release(refs: DeliveryRef[], delayMs: number): Promise<void> {

@@ -74,6 +74,8 @@ export class RedisQueueStore implements QueueStore {
   private pendingWake?: Promise<WokenFetch | null>;
   private readonly lua = queueCommands();
   private closed = false;
+  /** Connections listening to the progress channel (onProgress), closed with the store. */
+  private readonly subscribers = new Set<RedisClient>();
   private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
@@ -246,9 +248,23 @@ export class RedisQueueStore implements QueueStore {
     return stale.map((position) => refs[position - 1]);
   }
 
-  async progress(ref: DeliveryRef, json: string): Promise<boolean> {
+  async progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.lua.run<number>(this.client, 'progress', [k.leases, k.progress], [ref.id, ref.lease, json, PROGRESS_KEPT])) === 1;
+    return (await this.lua.run<number>(this.client, 'progress', [k.leases, k.progress], [ref.id, ref.lease, json, PROGRESS_KEPT, eventJson, k.progress])) === 1;
+  }
+
+  async subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>> {
+    const channel = this.keys.progress;
+    const conn = duplicateClient(this.client);
+    conn.on('message', (from: string, message: string) => {
+      if (from === channel) listener(message);
+    });
+    await conn.subscribe(channel);
+    this.subscribers.add(conn);
+    return async () => {
+      if (!this.subscribers.delete(conn)) return;
+      await conn.quit().catch(() => conn.disconnect());
+    };
   }
 
   async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
@@ -399,6 +415,9 @@ export class RedisQueueStore implements QueueStore {
   async close(): Promise<void> {
     this.closed = true;
     this.interruptWait();
+    const subscribers = [...this.subscribers];
+    this.subscribers.clear();
+    await Promise.all(subscribers.map((conn) => conn.quit().catch(() => conn.disconnect())));
   }
 
   private async dlqPage(args: Array<string | number>): Promise<{ items: StoredDeadLetter[]; total: number }> {

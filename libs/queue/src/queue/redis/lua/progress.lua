@@ -2,6 +2,7 @@
   Records the progress of a delivery: replaces the message's progress entry, unless the message is
   no longer in flight under this lease token (a late value from an earlier delivery is dropped).
   The entry carries the lease token, so status shows it only while that delivery holds the lease.
+  When recorded, the event ARGV[5] is published on the queue's progress channel (onProgress listeners).
   Entries of deliveries that ended stay until pruned here: once the hash has more than ARGV[4]
   entries and more than twice as many as there are leases, up to about 200 entries whose lease
   moved on are deleted (the hash stays bounded without any work in the other scripts).
@@ -14,6 +15,8 @@
     ARGV[2] lease token of the delivery
     ARGV[3] progress JSON
     ARGV[4] entries kept before pruning
+    ARGV[5] progress event JSON, published on ARGV[6]
+    ARGV[6] progress channel (`<prefix>:{<queue>}:progress`, a pub/sub channel, not a key)
 
   Output:
     1 when recorded, 0 when the delivery was stale
@@ -27,6 +30,7 @@ if redis.call('HGET', leases, id) ~= token then
   return 0
 end
 redis.call('HSET', progress, id, token .. ' ' .. nowMs() .. ' ' .. ARGV[3])
+redis.call('PUBLISH', ARGV[6], ARGV[5])
 
 local size = redis.call('HLEN', progress)
 if size > tonumber(ARGV[4]) and size > 2 * redis.call('HLEN', leases) then
