@@ -136,22 +136,24 @@ export class TaskDispatcher implements Dispatcher {
       type,
       (message, ctx) => {
         const envelope = asEnvelope(message.payload);
+        const taskId = envelope?.t ?? taskIdOf(queue.name, message.id);
+        // progress is passed on to the origin only when it asked (envelope flag); otherwise it is the queue's ctx.progress
+        const forward = envelope?.g ? this.progressForwarder(message, envelope, taskId, ctx) : undefined;
         const context: DispatchHandlerContext = {
           attempt: ctx.attempt,
           get signal() {
             return ctx.signal;
           },
+          get progress() {
+            return forward ? forward.progress : ctx.progress;
+          },
           extendLease: (ms?: number) => ctx.extendLease(ms),
-          progress: (value: unknown) => ctx.progress(value),
-          taskId: envelope?.t ?? taskIdOf(queue.name, message.id),
+          taskId,
           origin: envelope?.o ?? this.service,
           message,
         };
         if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
-        const forward = envelope.g ? this.progressForwarder(message, envelope, context.taskId, ctx) : undefined;
-        if (forward) context.progress = forward.progress;
-        const run = this.runTracked(message, envelope, context.taskId, () => handler(envelope.p as P, context), ctx.signal, forward?.stop);
-        return run;
+        return this.runTracked(message, envelope, taskId, () => handler(envelope.p as P, context), ctx.signal, forward?.stop);
       },
       options,
     );

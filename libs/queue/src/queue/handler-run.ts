@@ -137,19 +137,27 @@ class RunContext implements HandlerContext {
       return this.#run.signal;
     },
   };
+  static readonly #progressFn: PropertyDescriptor = {
+    enumerable: true,
+    get(this: RunContext): (value: unknown) => Promise<void> {
+      const run = this.#run;
+      return (this.#progress ??= (value: unknown) => run.progress(value));
+    },
+  };
   readonly attempt: number;
   /** An own function (not a method), so `const { extendLease } = context` keeps working. */
   readonly extendLease: (ms?: number) => Promise<void>;
-  /** An own function too (`const { progress } = context`). */
-  readonly progress: (value: unknown) => Promise<void>;
+  /** An own accessor too (`const { progress } = context` works); its function is made on first use only. */
+  declare readonly progress: (value: unknown) => Promise<void>;
   declare readonly signal: AbortSignal;
+  #progress?: (value: unknown) => Promise<void>;
   readonly #run: HandlerRun;
 
   constructor(run: HandlerRun, extend: (run: HandlerRun, ms?: number) => Promise<void>) {
     this.#run = run;
     this.attempt = run.message.attempt;
     this.extendLease = (ms?: number) => extend(run, ms);
-    this.progress = (value: unknown) => run.progress(value);
     Object.defineProperty(this, 'signal', RunContext.#signal);
+    Object.defineProperty(this, 'progress', RunContext.#progressFn);
   }
 }

@@ -507,7 +507,8 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const release = deferred();
     const reported = deferred();
     queue.process('p', async (_m, ctx) => {
-      await ctx.progress(10);
+      const { progress } = ctx; // works detached, like extendLease
+      await progress(10);
       // a burst: only the newest value is written after the throttle interval, and it is always written
       const burst = [20, 30, { done: 3, of: 4, stage: 'encode' }].map((v) => ctx.progress(v));
       await Promise.all(burst);
