@@ -262,10 +262,11 @@ describe('mq command line', () => {
     );
     const { workers } = await waitFor(
       async () => {
-        const out = await json<{ workers: Array<{ id: string; host: string; pid: number; concurrency: number }> }>(['workers', 'held']);
-        return out.workers.length === 1 && out;
+        const out = await json<{ workers: Array<{ id: string; host: string; pid: number; concurrency: number; held: number }> }>(['workers', 'held']);
+        // the first beat may go out before the message is taken; the next one (within 2.5 s of the change) reports it held
+        return out.workers.length === 1 && out.workers[0].held === 1 && out;
       },
-      'the worker registered',
+      'the worker registered, holding the message',
       30_000,
       200,
     );
