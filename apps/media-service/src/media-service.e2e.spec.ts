@@ -35,7 +35,7 @@ describe('media-service (e2e, Redis)', () => {
         task_scheduler: { enabled: false },
         message_queue: { queue_name: 'meeting_tasks', queues: { media_tasks: {} } },
         metrics: { enabled: false },
-        task_dispatcher: { routes: { recording_process: { queue: 'media_tasks', max_retries: 0 } } },
+        task_dispatcher: { routes: { recording_process: { queue: 'media_tasks', max_retries: 0 }, transcode: { queue: 'media_tasks' } } },
       },
       { env: {} },
     );
@@ -64,6 +64,19 @@ describe('media-service (e2e, Redis)', () => {
       .catch((e: unknown) => e)) as RemoteTaskError;
     expect(bad).toBeInstanceOf(RemoteTaskError);
     expect(bad.message).toMatch(/^recording_process: payload\.meetingId: /);
+
+    // a transcode reports its progress to a caller that asks for it (throttled: the last report, 100 %, always arrives)
+    const reports: Array<{ percent: number }> = [];
+    await expect(
+      caller.dispatcher.dispatchAndWait(
+        'transcode',
+        { recordingId: 'rec-m1', format: 'webm' },
+        { timeoutMs: 5000, onProgress: (p) => void reports.push(p.progress as { percent: number }) },
+      ),
+    ).resolves.toMatchObject({ recordingId: 'rec-m1', format: 'webm' });
+    expect(reports.length).toBeGreaterThan(0);
+    expect(reports[reports.length - 1]).toEqual({ percent: 100, stage: 'encode' });
+    expect(reports.map((r) => r.percent)).toEqual([...reports.map((r) => r.percent)].sort((a, b) => a - b));
 
     // a second replica on the same Redis serves the same recordings (state in Redis)
     const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };

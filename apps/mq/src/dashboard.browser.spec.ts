@@ -166,12 +166,20 @@ describe('dashboard in a browser', () => {
     const slow = createQueue({ name: 'slow', backend: { type: 'redis', client, prefix } });
     queues.push(slow);
     const id = await slow.publish({ type: 'long', payload: { n: 1 } });
-    slow.process('long', () => release.promise, { concurrency: 1 });
+    slow.process(
+      'long',
+      async (_m, ctx) => {
+        await ctx.progress({ percent: 40 });
+        await release.promise;
+      },
+      { concurrency: 1 },
+    );
     await page.goto(`${base}#/queue/slow`);
     const row = page.locator(`tr[data-id="${id}"]`);
     await row.locator('[data-field="worker"]', { hasText: `pid ${process.pid}` }).waitFor({ timeout: 30_000 });
     expect(await row.locator('[data-field="worker"]').innerText()).toContain(hostname());
     expect(await row.locator('[data-field="held"]').innerText()).toMatch(/^\d+\.\d s$/);
+    await row.locator('[data-field="progress"]', { hasText: '"percent": 40' }).waitFor({ timeout: 30_000 });
     const [worker] = await mqJson<{ workers: Array<{ id: string; pid: number }> }>(['workers', 'slow']).then((r) => r.workers);
     expect(worker.pid).toBe(process.pid);
     await page.locator(`tr[data-worker="${worker.id}"]`).waitFor();

@@ -252,7 +252,14 @@ describe('mq command line', () => {
     let release!: () => void;
     const running = new Promise<void>((r) => (release = r));
     const id = await held.publish({ type: 'slow', payload: { n: 1 } });
-    held.process('slow', () => running, { concurrency: 3 });
+    held.process(
+      'slow',
+      async (_m, ctx) => {
+        await ctx.progress({ percent: 40 });
+        await running;
+      },
+      { concurrency: 3 },
+    );
     const { workers } = await waitFor(
       async () => {
         const out = await json<{ workers: Array<{ id: string; host: string; pid: number; concurrency: number; held: number }> }>(['workers', 'held']);
@@ -264,6 +271,7 @@ describe('mq command line', () => {
       200,
     );
     expect(workers[0]).toMatchObject({ host: hostname(), pid: process.pid, concurrency: 3 });
+    await waitFor(async () => (await held.getStatus(id))?.progress !== undefined, 'the progress written');
     const page = await json<{ items: Array<{ id: string; worker: string; heldMs: number; holder: { pid: number } | null }> }>([
       'peek',
       'held',
@@ -273,7 +281,9 @@ describe('mq command line', () => {
     expect(page.items).toEqual([expect.objectContaining({ id, worker: workers[0].id, holder: { id: workers[0].id, host: hostname(), pid: process.pid } })]);
     expect(page.items[0].heldMs).toBeGreaterThanOrEqual(0);
     const table = await mq(['peek', 'held', '--tier', 'inflight']);
-    expect(table.stdout).toMatch(/HELD FOR\s+LEASE ENDS IN\s+WORKER/);
+    expect(table.stdout).toMatch(/HELD FOR\s+LEASE ENDS IN\s+WORKER\s+PROGRESS/);
+    expect(table.stdout).toContain('{"percent":40}');
+    expect((await mq(['status', 'held', id])).stdout).toMatch(/progress\s+\{"percent":40\}/);
     expect(table.stdout).toContain(`${hostname()}:${process.pid} (${workers[0].id})`);
     expect((await mq(['workers', 'held'])).stdout).toMatch(new RegExp(`${workers[0].id}\\s+\\S+\\s+${process.pid}\\s+3\\s+1`));
     const { queues } = await json<{

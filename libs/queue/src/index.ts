@@ -53,6 +53,7 @@ export type {
   MessageStatus,
   Priority,
   ProcessOptions,
+  ProgressEvent,
   PublishOptions,
   QueueMessage,
   QueueStats,
@@ -127,6 +128,7 @@ export type {
   FailedTask,
   RouteConfig,
   RoutingTable,
+  TaskProgress,
   TaskState,
   TaskStatus,
 } from './dispatcher/dispatcher';

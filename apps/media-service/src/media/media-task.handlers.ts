@@ -7,6 +7,8 @@ import type { Recording } from './recording.types';
 import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 import { MEDIA_OPTIONS, MediaOptions } from './media-options';
 
+/** Chunks of a simulated transcode, one progress report each. */
+const TRANSCODE_CHUNKS = 4;
 /**
  * Media task types on this service's queue (`media_tasks`): `recording_process` (dispatched by the
  * meeting-service when a meeting ends), `transcode`, and `media_cleanup` (recurring, from the
@@ -56,7 +58,13 @@ export class MediaTaskHandlers {
     if (!recording) throw new ContractError('transcode', [`payload.recordingId: unknown recording "${p.recordingId}"`]);
     const { format } = p;
     const resolution = p.resolution ?? '720p';
-    await sleepUnlessAborted(80, ctx.signal);
+    // the (simulated) encode in four chunks, each reported to the caller (dispatcher onProgress, task status);
+    // reports are throttled by the queue (one write per 100 ms): the last one is awaited so 100 % is always seen
+    for (let chunk = 1; chunk <= TRANSCODE_CHUNKS; chunk++) {
+      await sleepUnlessAborted(80 / TRANSCODE_CHUNKS, ctx.signal);
+      const report = ctx.progress({ percent: Math.round((chunk / TRANSCODE_CHUNKS) * 100), stage: 'encode' });
+      if (chunk === TRANSCODE_CHUNKS) await report;
+    }
     const rendition = { resolution, sizeBytes: Math.round(recording.sizeBytes * (format === 'mp3' ? 0.1 : 0.6)) };
     if (!(await this.library.addRendition(recording.recordingId, format, rendition))) {
       throw new ContractError('transcode', [`payload.recordingId: recording "${recording.recordingId}" was removed`]);

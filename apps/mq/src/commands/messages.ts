@@ -123,7 +123,7 @@ function printInFlight(g: GlobalOptions, queue: string, page: InFlightPage): voi
     const head = `${queue} inflight: ${page.items.length} of ${page.total}`;
     if (page.items.length === 0) return head;
     return `${head}\n${table(
-      ['ID', 'TYPE', 'PRIO', 'ATTEMPT', 'HELD FOR', 'LEASE ENDS IN', 'WORKER', 'PAYLOAD'],
+      ['ID', 'TYPE', 'PRIO', 'ATTEMPT', 'HELD FOR', 'LEASE ENDS IN', 'WORKER', 'PROGRESS', 'PAYLOAD'],
       page.items.map((m) => [
         m.id,
         m.type,
@@ -132,6 +132,7 @@ function printInFlight(g: GlobalOptions, queue: string, page: InFlightPage): voi
         m.heldMs === null ? null : duration(m.heldMs),
         m.leaseEndsInMs === null ? null : duration(m.leaseEndsInMs),
         m.holder ? `${m.holder.host}:${m.holder.pid} (${m.holder.id})` : m.worker,
+        m.progress === undefined ? null : short(m.progress, 30),
         short(m.payload),
       ]),
     )}`;

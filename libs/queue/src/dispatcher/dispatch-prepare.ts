@@ -19,6 +19,8 @@ export interface TaskEnvelope {
   r?: string;
   /** Webhook URL. */
   h?: string;
+  /** Progress wanted: bit 1 by the origin's `onProgress` callbacks (results), bit 2 by the waiting caller (reply list). */
+  g?: number;
   /** The caller's payload. */
   p: unknown;
 }
@@ -56,7 +58,7 @@ export function prepareDispatch(
   type: string,
   payload: unknown,
   options: DispatchOptions | undefined,
-  ctx: { service: string; routes: RoutingTable; routingEnabled: boolean; localQueue: string; replyTo?: string },
+  ctx: { service: string; routes: RoutingTable; routingEnabled: boolean; localQueue: string; replyTo?: string; progress?: number },
 ): PreparedDispatch {
   checkTaskType(type, `${path}.type`);
   const route: RouteConfig | undefined = Object.prototype.hasOwnProperty.call(ctx.routes, type) ? ctx.routes[type] : undefined;
@@ -81,6 +83,7 @@ export function prepareDispatch(
   const envelope: TaskEnvelope = { $dispatch: 1, o: ctx.service, p: payload === undefined ? null : payload };
   if (ctx.replyTo) envelope.r = ctx.replyTo;
   if (hook) envelope.h = hook;
+  if (ctx.progress) envelope.g = ctx.progress;
   const queue = ctx.routingEnabled ? route!.queue : ctx.localQueue;
   return {
     type,

@@ -21,12 +21,32 @@ export interface ResultEntry {
   /** W3C trace context of the handler's span (the callbacks run in a span under it), when it ran in one. */
   traceparent?: string;
   tracestate?: string;
+  /** A progress report, not an outcome: `valueJson` is the progress, `attempts` the running attempt, `finishedAt` when it was written. */
+  progress?: boolean;
 }
 
 export interface Reply {
   taskId: string;
   ok: boolean;
   valueJson: string;
+  /** A progress report for the waiting caller (the wait goes on): `valueJson` is the progress, `attempt` the attempt that reported it. */
+  progress?: boolean;
+  attempt?: number;
+}
+
+/** A progress report of a running task, for its origin. */
+export interface ProgressInput {
+  origin: string;
+  taskId: string;
+  type: string;
+  /** JSON of the progress value (already checked by the queue: small). */
+  valueJson: string;
+  /** The running attempt. */
+  attempt: number;
+  /** Into the origin's results (its `onProgress` callbacks). */
+  toResults: boolean;
+  /** Reply address of the waiting caller that asked for progress, if any. */
+  replyTo?: string;
 }
 
 export interface FinishInput {
@@ -52,6 +72,12 @@ export interface DispatcherStore {
    * the task's outcome was already written.
    */
   finish(input: FinishInput): Promise<boolean>;
+  /**
+   * Passes a progress report to the origin: a results entry marked as progress and/or an entry on
+   * the waiting caller's reply list. Nothing is written once the task's outcome was (a late report
+   * of an earlier delivery). False when nothing was written.
+   */
+  progress(input: ProgressInput): Promise<boolean>;
   /** Results of this service not yet handled by any of its instances (blocks up to `blockMs`). */
   readResults(count: number, blockMs: number): Promise<ResultEntry[]>;
   ack(entryIds: string[]): Promise<void>;

@@ -5,7 +5,7 @@ import { StoreBackedQueue } from '../queue/task-queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
 import { sleep, waitFor } from '../scheduler/testing/scheduler-test-kit';
 import { createDispatcher } from './create-dispatcher';
-import type { CompletedTask, Dispatcher, FailedTask } from './dispatcher';
+import type { CompletedTask, Dispatcher, FailedTask, TaskProgress } from './dispatcher';
 import { DispatchTimeoutError, RemoteTaskError, UnknownRouteError } from './dispatcher-errors';
 import { DispatcherKit, memoryDispatcherKit, redisDispatcherKit } from './testing/dispatcher-test-kit';
 
@@ -24,6 +24,7 @@ const ROUTES = {
   'media.slow': { queue: 'media' },
   'media.hang': { queue: 'media', timeoutMs: 80, maxRetries: 1 },
   'media.quick': { queue: 'media' },
+  'media.progress': { queue: 'media' },
 };
 
 class QuotaError extends Error {
@@ -38,6 +39,8 @@ describe.each([
   let api: Dispatcher;
   let media: Dispatcher;
   const aborts: unknown[] = [];
+  /** media.progress waits for this after its last report, when set. */
+  let gate: Promise<void> | undefined;
 
   beforeEach(() => {
     kit = makeKit();
@@ -51,6 +54,11 @@ describe.each([
       await sleep(ms);
       return ms;
     });
+    media.handle<{ steps: number }>('media.progress', async ({ steps }, ctx) => {
+      for (let i = 1; i <= steps; i++) await ctx.progress({ step: i, of: steps });
+      await gate;
+      return 'done';
+    });
     media.handle('media.hang', async (_p, ctx) => {
       if (ctx.attempt > 1) return 'second attempt';
       await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
@@ -61,6 +69,7 @@ describe.each([
   afterEach(async () => {
     await kit.close();
     aborts.length = 0;
+    gate = undefined;
   });
 
   it('routes a task, tracks its status and calls onCompleted once', async () => {
@@ -225,6 +234,40 @@ describe.each([
     const taskId = await api.dispatch('media.transcode', { file: 'y' });
     expect((await media.stats()).total_published).toBe(before + 1);
     expect(await api.getStatus(taskId)).not.toBeNull();
+  });
+
+  it('progress reaches the caller: onProgress of the origin, the status, and dispatchAndWait in order', async () => {
+    const seen: TaskProgress[] = [];
+    api.onProgress('media.progress', (p) => void seen.push(p));
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const taskId = await api.dispatch('media.progress', { steps: 3 });
+    await waitFor(() => seen.some((p) => (p.progress as { step: number }).step === 3), 5000, 'the last progress report');
+    expect(seen.map((p) => p.progress)).toEqual([1, 2, 3].map((step) => ({ step, of: 3 })));
+    expect(seen[0]).toMatchObject({ taskId, type: 'media.progress', attempt: 1 });
+    expect(await api.getStatus(taskId)).toMatchObject({ state: 'processing', progress: { step: 3, of: 3 } });
+    open();
+    await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 5000, 'completion');
+    expect(await api.getStatus(taskId)).not.toHaveProperty('progress');
+
+    gate = undefined;
+    const reports: unknown[] = [];
+    await expect(api.dispatchAndWait('media.progress', { steps: 2 }, { timeoutMs: 5000, onProgress: (p) => reports.push(p.progress) })).resolves.toBe('done');
+    expect(reports).toEqual([1, 2].map((step) => ({ step, of: 2 })));
+    await expect(api.dispatchAndWait('media.quick', null, { timeoutMs: 5000, onProgress: 'no' as never })).rejects.toMatchObject({
+      path: 'dispatchAndWait.options.onProgress',
+    });
+  });
+
+  it('a dispatch nobody listens to for progress passes none on; one after onProgress does', async () => {
+    const unheard = await api.dispatch('media.progress', { steps: 2 });
+    await waitFor(async () => (await api.getStatus(unheard))?.state === 'completed', 5000, 'completion');
+    const seen: TaskProgress[] = [];
+    api.onProgress('*', (p) => void seen.push(p));
+    const later = await api.dispatch('media.progress', { steps: 1 });
+    await waitFor(() => seen.some((p) => p.taskId === later), 5000, 'the progress of the dispatch after onProgress');
+    expect(seen.map((p) => p.taskId)).toEqual([later]);
+    expect(seen[0]).toMatchObject({ progress: { step: 1, of: 1 } });
   });
 
   it('names bad options', async () => {

@@ -37,6 +37,13 @@ export interface DispatchAndWaitOptions extends Omit<DispatchOptions, 'timeoutMs
   timeoutMs?: number;
   /** Per-attempt time limit of the handler (default: the route's). */
   taskTimeoutMs?: number;
+  /**
+   * Called with each progress report of the task's handler (`ctx.progress`) while this call waits
+   * (throttled at the handler: at most one per 100 ms; reports of an earlier, failed attempt may
+   * come before those of the next). Not called after the call settled. A callback that throws is
+   * logged and ignored.
+   */
+  onProgress?: (progress: TaskProgress) => void;
 }
 
 /** One entry of {@link Dispatcher.dispatchBatch}. */
@@ -72,6 +79,9 @@ export interface TaskStatus {
   result?: unknown;
   /** For `retrying` (last failed attempt) and `failed`. */
   error?: RecordedError;
+  /** For `processing`: the running attempt's last `ctx.progress` value, and when it was written (ms). */
+  progress?: unknown;
+  progressAt?: number;
 }
 
 /** What `onCompleted` callbacks receive. */
@@ -81,6 +91,18 @@ export interface CompletedTask<R = unknown> {
   result: R;
   attempts: number;
   finishedAt: number;
+}
+
+/** What `onProgress` callbacks (and `dispatchAndWait`'s `onProgress` option) receive: one progress report of a running task. */
+export interface TaskProgress<T = unknown> {
+  taskId: string;
+  type: string;
+  /** The value the handler passed to `ctx.progress`. */
+  progress: T;
+  /** The attempt that reported it. */
+  attempt: number;
+  /** When it was written (ms, the store's clock; for `dispatchAndWait`: when it was received). */
+  at: number;
 }
 
 /** What `onFailed` callbacks receive (the task failed for good: retries exhausted or non-retryable). */
@@ -129,6 +151,14 @@ export interface Dispatcher {
   onCompleted<R = unknown>(type: string, callback: (task: CompletedTask<R>) => void | Promise<void>): void;
   /** Called once per finally failed task of `type` (`'*'`: every type) dispatched by this service. */
   onFailed(type: string, callback: (task: FailedTask) => void | Promise<void>): void;
+  /**
+   * Called with the progress reports (`ctx.progress`) of tasks of `type` (`'*'`: every type)
+   * dispatched by this service after the callback was registered (a dispatch asks for progress
+   * only when a callback for its type exists then). Each report goes to one instance of the
+   * service, like results; reports are throttled at the handler (at most one per 100 ms per task)
+   * and none follows the task's outcome.
+   */
+  onProgress<T = unknown>(type: string, callback: (progress: TaskProgress<T>) => void | Promise<void>): void;
   /**
    * Where a task is: its queue message's status (one read). Null for an id that is not a task id of
    * a queue this dispatcher knows (routes, local queue, given queues), and once the queue dropped

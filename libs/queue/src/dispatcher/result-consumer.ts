@@ -4,7 +4,7 @@ import { parseJsonOr } from '../util/json';
 import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff, sleep } from '../util/retry';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
-import type { CompletedTask, FailedTask } from './dispatcher';
+import type { CompletedTask, FailedTask, TaskProgress } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
 import { describeUrl, postWebhook, WebhookOptions } from './webhook';
 
@@ -18,6 +18,7 @@ type Callback<T> = (task: T) => void | Promise<void>;
 export class ResultConsumer {
   private readonly completed = new Map<string, Array<Callback<CompletedTask>>>();
   private readonly failed = new Map<string, Array<Callback<FailedTask>>>();
+  private readonly progressed = new Map<string, Array<Callback<TaskProgress>>>();
   private loop?: Promise<void>;
   private closing = false;
 
@@ -36,6 +37,16 @@ export class ResultConsumer {
   onFailed(type: string, cb: Callback<FailedTask>): void {
     this.failed.set(type, [...(this.failed.get(type) ?? []), cb]);
     this.start();
+  }
+
+  onProgress(type: string, cb: Callback<TaskProgress>): void {
+    this.progressed.set(type, [...(this.progressed.get(type) ?? []), cb]);
+    this.start();
+  }
+
+  /** Whether a dispatch of `type` asks for progress reports (an `onProgress` callback for it or `'*'`). */
+  wantsProgress(type: string): boolean {
+    return this.progressed.has(type) || this.progressed.has('*');
   }
 
   /** Starts reading on the next turn (callbacks registered in the same tick are all known). */
@@ -87,6 +98,12 @@ export class ResultConsumer {
     const value = parseJsonOr<unknown, null>(entry.valueJson, null);
     const base = { taskId: entry.taskId, type: entry.type, attempts: entry.attempts, finishedAt: entry.finishedAt };
     const calls: Array<Promise<unknown>> = [];
+    if (entry.progress) {
+      const report: TaskProgress = { taskId: entry.taskId, type: entry.type, progress: value, attempt: entry.attempts, at: entry.finishedAt };
+      for (const cb of [...(this.progressed.get(entry.type) ?? []), ...(this.progressed.get('*') ?? [])]) calls.push(this.call(cb, report));
+      await Promise.all(calls);
+      return;
+    }
     if (entry.ok) {
       const task: CompletedTask = { ...base, result: value };
       for (const cb of [...(this.completed.get(entry.type) ?? []), ...(this.completed.get('*') ?? [])]) calls.push(this.call(cb, task));
@@ -108,7 +125,7 @@ export class ResultConsumer {
 
   /** Delivers one entry in a CONSUMER span, child of the handler's span when the entry carries its context (docs/tracing.md). */
   private async deliverTraced(entry: ResultEntry): Promise<void> {
-    if (!entry.traceparent && !tracerRegistered()) return this.deliver(entry);
+    if (entry.progress || (!entry.traceparent && !tracerRegistered())) return this.deliver(entry);
     const consumer = startConsumerSpan(entry.traceparent ? { traceparent: entry.traceparent, tracestate: entry.tracestate } : undefined, () => ({
       name: `result ${entry.type}`,
       attributes: {
@@ -129,7 +146,8 @@ export class ResultConsumer {
     try {
       await cb(task);
     } catch (error) {
-      this.logger.error(`result callback failed for task ${(task as { taskId: string }).taskId}: ${(error as Error).message}`);
+      const kind = (task as { progress?: unknown }).progress !== undefined ? 'progress' : 'result';
+      this.logger.error(`${kind} callback failed for task ${(task as { taskId: string }).taskId}: ${(error as Error).message}`);
     }
   }
 }

@@ -1,7 +1,8 @@
 import { activeTraceCarrier } from '../tracing/trace-context';
 import { InvalidOptionError, LeaseLostError, NonRetryableError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
-import type { MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
+import { ProgressThrottle, progressJson } from '../queue/progress-reporter';
+import type { HandlerContext, MessageStatus, QueueMessage, RecordedError, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
 import { isNonRetryable, recordError } from '../util/error-record';
 import { parseJsonOr } from '../util/json';
@@ -18,6 +19,7 @@ import type {
   Dispatcher,
   FailedTask,
   RoutingTable,
+  TaskProgress,
   TaskState,
   TaskStatus,
 } from './dispatcher';
@@ -46,6 +48,7 @@ export interface TaskDispatcherSettings {
 
 interface Waiter {
   type: string;
+  onProgress?: (progress: TaskProgress) => void;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -57,6 +60,8 @@ export class TaskDispatcher implements Dispatcher {
   private readonly waiters = new Map<string, Waiter>();
   /** Replies read before their caller learnt the task id from its publish (rare race), kept a while. */
   private readonly early = new Map<string, { reply: Reply; at: number }>();
+  /** Progress reports read before their caller learnt the task id (the handler ran before the publish answered), kept a while. */
+  private readonly earlyProgress = new Map<string, { reports: Reply[]; at: number }>();
   private replyLoop?: Promise<void>;
   private closing?: Promise<void>;
 
@@ -83,19 +88,25 @@ export class TaskDispatcher implements Dispatcher {
   }
 
   async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options: DispatchAndWaitOptions = {}): Promise<R> {
-    const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, ...rest } = options ?? {};
+    const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = options ?? {};
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidOptionError('dispatchAndWait.options.timeoutMs', timeoutMs, 'an integer >= 1');
+    if (onProgress !== undefined && typeof onProgress !== 'function')
+      throw new InvalidOptionError('dispatchAndWait.options.onProgress', onProgress, 'a function');
     const prepared = this.prepare(
       'dispatchAndWait',
       type,
       payload,
       { ...rest, ...(taskTimeoutMs === undefined ? {} : { timeoutMs: taskTimeoutMs }) },
       this.store.replyAddress,
+      onProgress ? 2 : 0,
     );
     this.startReplies();
     const [taskId] = await this.publish([prepared]);
     const reply = new Promise<R>((resolve, reject) => {
-      this.waiters.set(taskId, { type, resolve: resolve as (v: unknown) => void, reject });
+      this.waiters.set(taskId, { type, onProgress, resolve: resolve as (v: unknown) => void, reject });
+      const reports = this.earlyProgress.get(taskId);
+      this.earlyProgress.delete(taskId);
+      for (const report of reports?.reports ?? []) this.deliverReply(report);
       const early = this.early.get(taskId);
       if (early) this.deliverReply(early.reply);
     });
@@ -125,18 +136,24 @@ export class TaskDispatcher implements Dispatcher {
       type,
       (message, ctx) => {
         const envelope = asEnvelope(message.payload);
+        const taskId = envelope?.t ?? taskIdOf(queue.name, message.id);
+        // progress is passed on to the origin only when it asked (envelope flag); otherwise it is the queue's ctx.progress
+        const forward = envelope?.g ? this.progressForwarder(message, envelope, taskId, ctx) : undefined;
         const context: DispatchHandlerContext = {
           attempt: ctx.attempt,
           get signal() {
             return ctx.signal;
           },
+          get progress() {
+            return forward ? forward.progress : ctx.progress;
+          },
           extendLease: (ms?: number) => ctx.extendLease(ms),
-          taskId: envelope?.t ?? taskIdOf(queue.name, message.id),
+          taskId,
           origin: envelope?.o ?? this.service,
           message,
         };
         if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
-        return this.runTracked(message, envelope, context.taskId, () => handler(envelope.p as P, context), ctx.signal);
+        return this.runTracked(message, envelope, taskId, () => handler(envelope.p as P, context), ctx.signal, forward?.stop);
       },
       options,
     );
@@ -150,6 +167,11 @@ export class TaskDispatcher implements Dispatcher {
   onFailed(type: string, callback: (task: FailedTask) => void | Promise<void>): void {
     this.checkCallback('onFailed', type, callback);
     this.results.onFailed(type, callback);
+  }
+
+  onProgress<T = unknown>(type: string, callback: (progress: TaskProgress<T>) => void | Promise<void>): void {
+    this.checkCallback('onProgress', type, callback);
+    this.results.onProgress(type, callback as (progress: TaskProgress) => void);
   }
 
   /**
@@ -182,16 +204,57 @@ export class TaskDispatcher implements Dispatcher {
     return this.closing;
   }
 
-  private prepare(path: string, type: string, payload: unknown, options: DispatchOptions | undefined, replyTo?: string): PreparedDispatch {
+  private prepare(path: string, type: string, payload: unknown, options: DispatchOptions | undefined, replyTo?: string, progress = 0): PreparedDispatch {
     if (this.closing) throw new QueueClosedError(`dispatcher ${this.service}`);
     const s = this.settings;
+    // progress is asked for only when someone listens: bit 1 an onProgress callback of this service, bit 2 the waiting caller
+    const wants = (typeof type === 'string' && this.results.wantsProgress(type) ? 1 : 0) | progress;
     return prepareDispatch(path, type, payload, options, {
       service: s.service,
       routes: s.routes,
       routingEnabled: s.routingEnabled,
       localQueue: s.localQueue,
       replyTo,
+      progress: wants,
     });
+  }
+
+  /**
+   * `ctx.progress` of a dispatched task whose origin asked for progress: the queue records it (and
+   * checks the value) as for any handler, and the value goes to the origin too, throttled the same
+   * way (at most one write per 100 ms, the newest value). Nothing is passed on once the delivery's
+   * signal fired (lease lost, timeout) nor after the handler returned (`stop`).
+   */
+  private progressForwarder(
+    message: QueueMessage,
+    env: TaskEnvelope,
+    taskId: string,
+    ctx: HandlerContext,
+  ): { progress: (value: unknown) => Promise<void>; stop: () => void } {
+    const g = env.g ?? 0;
+    const throttle = new ProgressThrottle(async (valueJson) => {
+      if (ctx.signal.aborted) return;
+      try {
+        await this.store.progress({
+          origin: env.o,
+          taskId,
+          type: message.type,
+          valueJson,
+          attempt: message.attempt,
+          toResults: (g & 1) !== 0,
+          replyTo: (g & 2) !== 0 ? env.r : undefined,
+        });
+      } catch (error) {
+        this.logger.warn(`progress of task ${taskId} could not be passed to ${env.o}: ${(error as Error).message}`);
+      }
+    });
+    return {
+      progress: (value: unknown) => {
+        const stored = ctx.progress(value); // checks the value (throws) and records it in the queue
+        return Promise.all([stored, throttle.report(progressJson(value))]).then(() => undefined);
+      },
+      stop: () => throttle.stop(),
+    };
   }
 
   /**
@@ -218,13 +281,24 @@ export class TaskDispatcher implements Dispatcher {
    * reply). The dispatcher has no timer of its own: the queue's run has the one time limit, and
    * its AbortSignal (timeout) ends the attempt here too, even when the handler ignores it.
    */
-  private async runTracked(message: QueueMessage, env: TaskEnvelope, taskId: string, run: () => unknown, signal: AbortSignal): Promise<unknown> {
+  private async runTracked(
+    message: QueueMessage,
+    env: TaskEnvelope,
+    taskId: string,
+    run: () => unknown,
+    signal: AbortSignal,
+    stopProgress?: () => void,
+  ): Promise<unknown> {
     // the handler's span (the queue's consumer span) becomes the parent of the origin's callback span
     const base = { origin: env.o, taskId, type: message.type, attempts: message.attempt, replyTo: env.r, webhookUrl: env.h, ...activeTraceCarrier() };
     let result: unknown;
     let resultJson: string;
     try {
-      result = await untilAborted(Promise.resolve().then(run), signal);
+      try {
+        result = await untilAborted(Promise.resolve().then(run), signal);
+      } finally {
+        stopProgress?.(); // no progress report after the attempt ended (the outcome follows)
+      }
       resultJson = resultToJson(result, taskId, message.type);
     } catch (error) {
       if (error instanceof LeaseLostError || error instanceof QueueClosedError) throw error; // delivered again: not an outcome
@@ -264,6 +338,31 @@ export class TaskDispatcher implements Dispatcher {
 
   private deliverReply(r: Reply): void {
     const waiter = this.waiters.get(r.taskId);
+    if (r.progress) {
+      // a progress report: the wait goes on. One for no waiter may have beaten the publish's answer: kept a minute (at most 100 per task)
+      if (!waiter) {
+        const now = Date.now();
+        for (const [id, e] of this.earlyProgress) if (e.at < now - 60_000 || this.earlyProgress.size > 1000) this.earlyProgress.delete(id);
+        const kept = this.earlyProgress.get(r.taskId) ?? { reports: [], at: now };
+        if (kept.reports.length < 100) kept.reports.push(r);
+        this.earlyProgress.set(r.taskId, kept);
+        return;
+      }
+      if (!waiter.onProgress) return;
+      const report: TaskProgress = {
+        taskId: r.taskId,
+        type: waiter.type,
+        progress: parseJsonOr(r.valueJson, r.valueJson),
+        attempt: r.attempt ?? 1,
+        at: Date.now(),
+      };
+      try {
+        waiter.onProgress(report);
+      } catch (error) {
+        this.logger.error(`progress callback failed for task ${r.taskId}: ${(error as Error).message}`);
+      }
+      return;
+    }
     if (!waiter) {
       // the reply beat the publish's answer to this process, or its caller gave up: keep it a minute
       const now = Date.now();
@@ -306,6 +405,8 @@ function toTaskStatus(taskId: string, queue: string, q: MessageStatus): TaskStat
     finishedAt: q.finishedAt,
     result: q.result,
     error: q.error,
+    progress: q.progress,
+    progressAt: q.progressAt,
   };
   if (q.nextAt !== undefined && (q.state === 'delayed' || q.state === 'retrying')) status.nextAt = q.nextAt;
   for (const k of Object.keys(status) as Array<keyof TaskStatus>) if (status[k] === undefined) delete status[k];

@@ -122,6 +122,7 @@ export function buildDispatcher(
     handle: dispatcher.handle.bind(dispatcher),
     onCompleted: refuse,
     onFailed: refuse,
+    onProgress: refuse,
     getStatus: dispatcher.getStatus.bind(dispatcher),
     close: dispatcher.close.bind(dispatcher),
   };

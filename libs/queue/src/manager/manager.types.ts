@@ -28,7 +28,7 @@ export interface TaskHandlerOptions {
 }
 
 /**
- * A task handler: the payload, and the context (`attempt`, `signal`, `extendLease`, `message`,
+ * A task handler: the payload, and the context (`attempt`, `signal`, `extendLease`, `progress`, `message`,
  * `taskId` and `origin`: the task id `<queue>:<messageId>` and, for tasks sent through the
  * dispatcher, the dispatching service; for messages published straight to the queue, this service).
  */

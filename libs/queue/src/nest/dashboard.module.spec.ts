@@ -70,12 +70,15 @@ describe('QueueDashboardModule', () => {
     const running = new Promise<void>((r) => (release = r));
     try {
       const id = await busy.publish({ type: 'hold', payload: '<b>x</b>' });
-      busy.process('hold', () => running);
+      busy.process('hold', async (_m, ctx) => {
+        await ctx.progress(0.4);
+        await running;
+      });
       const page = await waitFor(async () => {
         const body = (await http().get('/ops/queues/api/queues/w.busy').expect(200)).body;
-        return body.inflight.items[0]?.holder && body;
-      }, 'the message in flight with its holder');
-      expect(page.inflight.items[0]).toMatchObject({ id, payload: '<b>x</b>', holder: { host: hostname(), pid: process.pid } });
+        return body.inflight.items[0]?.holder && body.inflight.items[0]?.progress !== undefined && body;
+      }, 'the message in flight with its holder and progress');
+      expect(page.inflight.items[0]).toMatchObject({ id, payload: '<b>x</b>', holder: { host: hostname(), pid: process.pid }, progress: 0.4 });
       expect(page.inflight.items[0].heldMs).toBeGreaterThanOrEqual(0);
       expect(page.workers).toEqual([expect.objectContaining({ id: page.inflight.items[0].holder.id, pid: process.pid })]);
       expect(page.info).toMatchObject({ workers: 1, inflight: 1, latency: expect.objectContaining({ oldestMs: null }) });

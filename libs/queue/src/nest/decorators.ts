@@ -11,7 +11,7 @@ export interface TaskHandlerMetadata extends TaskHandlerOptions {
 
 /**
  * Marks a provider or controller method as the handler of task `type`. It is called as
- * `method(payload, context)`, a `ManagedTaskHandler` (context: `attempt`, `signal`, `extendLease`,
+ * `method(payload, context)`, a `ManagedTaskHandler` (context: `attempt`, `signal`, `extendLease`, `progress`,
  * `message`, `taskId`, `origin`); its return value is the task's result (the reply of a request/reply dispatch).
  * Throwing fails the attempt: the queue retries it with backoff, then dead-letters it.
  * Registered when the application bootstraps; drained on shutdown.

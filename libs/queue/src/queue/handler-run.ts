@@ -1,5 +1,6 @@
 import { TaskTimeoutError } from '../errors';
 import { ConsumerSpan, decodeTraceField, endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
+import { ProgressThrottle, progressJson } from './progress-reporter';
 import type { DeliveryRef } from './queue-store';
 import type { HandlerContext, QueueMessage } from './queue.types';
 
@@ -17,6 +18,8 @@ export class HandlerRun implements DeliveryRef {
   private controller?: AbortController;
   private timer?: NodeJS.Timeout;
   private consumer?: ConsumerSpan;
+  /** Created by the first `ctx.progress` call (none for handlers that never report). */
+  private progressThrottle?: ProgressThrottle;
 
   constructor(
     readonly message: QueueMessage,
@@ -27,7 +30,18 @@ export class HandlerRun implements DeliveryRef {
     /** Queue name (span attribute) and the W3C trace context the message carries, if any. */
     private readonly queueName = '',
     private readonly trace?: string,
+    /** Writes one progress value of this delivery (see ProgressThrottle); never rejects. */
+    private readonly writeProgress?: (run: HandlerRun, json: string) => Promise<void>,
   ) {}
+
+  /** `ctx.progress`: validates at once (throws), then writes throttled; resolves once written, superseded or the run ended. */
+  progress(value: unknown): Promise<void> {
+    const json = progressJson(value);
+    if (this.settled || !this.writeProgress) return Promise.resolve();
+    const write = this.writeProgress;
+    this.progressThrottle ??= new ProgressThrottle((text) => write(this, text));
+    return this.progressThrottle.report(json);
+  }
 
   get id(): string {
     return this.message.id;
@@ -95,6 +109,7 @@ export class HandlerRun implements DeliveryRef {
     if (this.settled) return;
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);
+    this.progressThrottle?.stop();
     if (this.consumer) endSpan(this.consumer.span, reason);
     this.controller?.abort(reason);
   }
@@ -103,6 +118,7 @@ export class HandlerRun implements DeliveryRef {
     if (this.settled) return;
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);
+    this.progressThrottle?.stop();
     if (this.consumer) endSpan(this.consumer.span, outcome.ok ? undefined : outcome.error);
     this.onSettle(this, outcome);
   }
@@ -121,10 +137,20 @@ class RunContext implements HandlerContext {
       return this.#run.signal;
     },
   };
+  static readonly #progressFn: PropertyDescriptor = {
+    enumerable: true,
+    get(this: RunContext): (value: unknown) => Promise<void> {
+      const run = this.#run;
+      return (this.#progress ??= (value: unknown) => run.progress(value));
+    },
+  };
   readonly attempt: number;
   /** An own function (not a method), so `const { extendLease } = context` keeps working. */
   readonly extendLease: (ms?: number) => Promise<void>;
+  /** An own accessor too (`const { progress } = context` works); its function is made on first use only. */
+  declare readonly progress: (value: unknown) => Promise<void>;
   declare readonly signal: AbortSignal;
+  #progress?: (value: unknown) => Promise<void>;
   readonly #run: HandlerRun;
 
   constructor(run: HandlerRun, extend: (run: HandlerRun, ms?: number) => Promise<void>) {
@@ -132,5 +158,6 @@ class RunContext implements HandlerContext {
     this.attempt = run.message.attempt;
     this.extendLease = (ms?: number) => extend(run, ms);
     Object.defineProperty(this, 'signal', RunContext.#signal);
+    Object.defineProperty(this, 'progress', RunContext.#progressFn);
   }
 }

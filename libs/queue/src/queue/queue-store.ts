@@ -116,6 +116,8 @@ export interface StoredStatus {
   nextAt: number | null;
   /** completed: result record; retrying: last error JSON; dead: dead-letter info JSON. */
   detail: string | null;
+  /** processing: the running delivery's last progress (JSON) and when it was written (ms); absent when it reported none. */
+  progress?: { json: string; at: number };
 }
 
 export interface StoredCounts {
@@ -148,6 +150,8 @@ export interface StoredPeekItem {
   record?: string;
   /** inflight: the lease token of the delivery (a `uniqueId`: when it was taken, by which process). */
   lease?: string;
+  /** inflight: the delivery's last progress, when it reported one (as in {@link StoredStatus}). */
+  progress?: { json: string; at: number };
 }
 
 /** A worker process of the queue as its last heartbeat left it (the queue's worker registry). */
@@ -192,6 +196,16 @@ export interface QueueStore {
   complete(items: Completion[]): Promise<DeliveryRef[]>;
   /** Returns false when the delivery was stale. */
   fail(ref: DeliveryRef, action: FailAction): Promise<boolean>;
+  /**
+   * Records the progress (JSON) of a delivery, replacing its previous one. Ignored (false) unless
+   * the message is in flight under this lease: a late value from an earlier delivery never shows.
+   * Only called by handlers that report progress (throttled by the worker). When recorded,
+   * `eventJson` (a `ProgressEvent`'s JSON) goes to the `subscribeProgress` listeners of every
+   * process (Redis: PUBLISH in the same script).
+   */
+  progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean>;
+  /** Listens to the progress events of the queue; resolves once listening, to the function that stops it. */
+  subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>>;
   /** Renews leases; returns the stale refs. */
   extend(refs: DeliveryRef[], leaseMs: number): Promise<DeliveryRef[]>;
   /** Puts deliveries back without counting the attempt: to the head of the tier, or delayed by `delayMs`. */

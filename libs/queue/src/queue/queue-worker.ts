@@ -110,6 +110,8 @@ export class QueueWorker {
   private readonly updateFailures: RepeatedFailureLog;
   /** This process's entry in the queue's worker registry (operator tools). */
   private readonly heartbeat: WorkerHeartbeat;
+  /** Given to every run (one function for all: nothing is allocated per message for progress). */
+  private readonly progressWriter = (run: HandlerRun, json: string): Promise<void> => this.writeProgress(run, json);
 
   constructor(
     private readonly store: QueueStore,
@@ -472,6 +474,7 @@ export class QueueWorker {
       (r, outcome) => this.finish(slot, r, outcome),
       this.options.name,
       header.trace,
+      this.progressWriter,
     );
     this.held.set(run.id, run);
     slot.waiting[header.priority].push(run);
@@ -535,6 +538,19 @@ export class QueueWorker {
       throw error;
     }
     run.leaseUntil = Date.now() + lease;
+  }
+
+  /** One throttled progress write of a running delivery (a stale one is dropped by the store). Never rejects. */
+  private async writeProgress(run: HandlerRun, json: string): Promise<void> {
+    try {
+      const m = run.message;
+      // the event's JSON, built as text (the progress JSON is already checked; a task type needs no escaping)
+      const event = `{"queue":${JSON.stringify(this.options.name)},"id":${JSON.stringify(m.id)},"type":"${m.type}","attempt":${m.attempt},"progress":${json},"at":${Date.now()}}`;
+      await this.store.progress(run, json, event);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.updateFailures.failed(message, `progress of message ${run.id} could not be written (repeats not logged): ${message}`);
+    }
   }
 
   private async renewLeases(): Promise<void> {

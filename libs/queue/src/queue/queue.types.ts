@@ -51,6 +51,17 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Push the lease (visibility timeout) to `ms` from now (default: the queue's `visibilityTimeoutMs`). Leases are also renewed automatically while the handler runs. */
   extendLease(ms?: number): Promise<void>;
+  /**
+   * Reports how far the handler got: a finite number or a small JSON value (at most 4096 bytes of
+   * JSON). Shown by `getStatus` while this delivery runs and (for dispatched tasks) passed to
+   * the caller. Writes are throttled to one per 100 ms per
+   * message (the newest value of a burst is written, the last one always); a value from a delivery
+   * whose lease moved on is ignored. Resolves once written or superseded; never rejects for a store
+   * failure (logged).
+   * @throws InvalidOptionError (synchronously) for a value that is not a finite number, not
+   *   JSON-serialisable, or too large.
+   */
+  progress(value: unknown): Promise<void>;
 }
 
 export type TaskHandler<P = unknown, R = unknown> = (message: QueueMessage<P>, context: HandlerContext) => Promise<R> | R;
@@ -98,6 +109,9 @@ export interface MessageStatus {
   error?: RecordedError;
   /** For `dead`: why it was dead-lettered. */
   reason?: string;
+  /** For `processing`: the last value the running delivery reported with `ctx.progress`, and when (ms, store clock). */
+  progress?: unknown;
+  progressAt?: number;
 }
 
 /** A dead-lettered message. */
@@ -160,6 +174,20 @@ export interface CloseOptions {
   drainTimeoutMs?: number;
 }
 
+/** A progress report of a running message, as `onProgress` listeners receive it. */
+export interface ProgressEvent {
+  queue: string;
+  /** Message id. */
+  id: string;
+  type: string;
+  /** The attempt that reported it. */
+  attempt: number;
+  /** The value given to `ctx.progress`. */
+  progress: unknown;
+  /** When the worker wrote it (ms). */
+  at: number;
+}
+
 /** The priority task queue. Create one with {@link createQueue}. */
 export interface TaskQueue {
   readonly name: string;
@@ -170,6 +198,14 @@ export interface TaskQueue {
   /** Register the handler of a task type and start consuming (once per type). */
   process<P = unknown, R = unknown>(type: string, handler: TaskHandler<P, R>, options?: ProcessOptions): void;
   getStatus(id: string): Promise<MessageStatus | null>;
+  /**
+   * Calls `listener` with the progress reports (`ctx.progress`) of this queue's running messages,
+   * from every process, as they are written (throttled: at most one per message per 100 ms).
+   * Resolves once listening; the returned function stops it. At most once: a report written while
+   * this process was not listening (or its connection was down) is not repeated (`getStatus` has
+   * the latest). A listener that throws is logged and ignored.
+   */
+  onProgress(listener: (event: ProgressEvent) => void): Promise<() => Promise<void>>;
   /** Removes a message that has not started yet (pending, delayed or waiting for a retry). Resolves false when it is running, finished, dead or unknown. */
   cancel(id: string): Promise<boolean>;
   stats(): Promise<QueueStats>;
@@ -208,6 +244,9 @@ export interface PeekedMessage {
   takenAt?: number;
   /** inflight: id of the worker process holding it (see {@link QueueWorkerInfo}). */
   worker?: string;
+  /** inflight: the delivery's last `ctx.progress` value and when it was written (ms), when it reported one. */
+  progress?: unknown;
+  progressAt?: number;
 }
 
 /**

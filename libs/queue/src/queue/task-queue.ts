@@ -8,7 +8,7 @@ import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
 import { QueueWorker } from './queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
-import type { QueueLogger } from '../logger';
+import { loggerFor, QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
 import {
   CloseOptions,
@@ -21,6 +21,7 @@ import {
   PeekTarget,
   PRIORITIES,
   ProcessOptions,
+  ProgressEvent,
   PublishOptions,
   QueueStats,
   QueueWorkerInfo,
@@ -39,6 +40,7 @@ export class StoreBackedQueue implements TaskQueue {
   private readonly worker: QueueWorker;
   private readonly publishDeadlines?: Deadlines;
   private closed?: Promise<void>;
+  private readonly logger: QueueLogger;
 
   constructor(
     private readonly store: QueueStore,
@@ -48,6 +50,7 @@ export class StoreBackedQueue implements TaskQueue {
     logger?: QueueLogger,
   ) {
     this.worker = new QueueWorker(store, options, observer, logger);
+    this.logger = loggerFor(`Queue:${options.name}`, logger);
     this.deadLetters = new StoreDeadLetters(store);
     if (options.publishTimeoutMs > 0) this.publishDeadlines = new Deadlines(options.publishTimeoutMs);
   }
@@ -115,6 +118,10 @@ export class StoreBackedQueue implements TaskQueue {
     }
     if (stored.nextAt !== null) status.nextAt = stored.nextAt;
     if (stored.state === 'processing') status.attempts = stored.endedAttempts + 1;
+    if (stored.progress) {
+      status.progress = parseJsonOr<unknown, string>(stored.progress.json, stored.progress.json);
+      status.progressAt = stored.progress.at;
+    }
     const detail = stored.detail ? parseJsonOr<Record<string, unknown>>(stored.detail, undefined) : undefined;
     if (stored.state === 'completed' && detail) {
       status.result = detail.r;
@@ -130,6 +137,20 @@ export class StoreBackedQueue implements TaskQueue {
       status.finishedAt = detail.deadAt as number;
     }
     return status;
+  }
+
+  async onProgress(listener: (event: ProgressEvent) => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    if (typeof listener !== 'function') throw new InvalidOptionError('onProgress.listener', listener, 'a function');
+    return this.store.subscribeProgress((text) => {
+      const event = parseJsonOr<ProgressEvent | null, null>(text, null);
+      if (!event || typeof event.id !== 'string') return this.logger.warn(`progress event that is not one ignored: ${text.slice(0, 200)}`);
+      try {
+        listener({ ...event, queue: this.name });
+      } catch (error) {
+        this.logger.error(`progress listener failed for message ${event.id}: ${(error as Error).message}`);
+      }
+    });
   }
 
   async cancel(id: string): Promise<boolean> {
@@ -187,7 +208,13 @@ export class StoreBackedQueue implements TaskQueue {
       const decoded = decodeBody(item.body);
       const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
       const lease = item.lease === undefined ? null : uniqueIdParts(item.lease);
-      const base = { id: item.id, attempts, ...(item.at !== null ? { at: item.at } : {}), ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}) };
+      const base = {
+        id: item.id,
+        attempts,
+        ...(item.at !== null ? { at: item.at } : {}),
+        ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}),
+        ...(item.progress ? { progress: parseJsonOr<unknown, string>(item.progress.json, item.progress.json), progressAt: item.progress.at } : {}),
+      };
       if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
       return {
         ...base,

@@ -48,6 +48,25 @@ describe('RedisQueueStore (Redis encoding details)', () => {
     client.disconnect();
   });
 
+  it('the progress hash stays bounded: entries of ended deliveries are pruned by later progress writes', async () => {
+    const { client, store } = await storeWith(700);
+    const taken = (await store.fetch(700, 30_000, null, 0)).deliveries;
+    for (const d of taken) expect(await store.progress(d, '1', '{}')).toBe(true);
+    expect(await client.hlen(store.keys.progress)).toBe(700);
+    // they all end (no cleanup in complete.lua: the hot path is unchanged), then one delivery reports again
+    expect(await store.complete(taken.slice(1).map((d) => ({ id: d.id, attempt: d.attempt, lease: d.lease, record: '' })))).toEqual([]);
+    expect(await client.hlen(store.keys.progress)).toBe(700);
+    expect(await store.progress(taken[0], '2', '{}')).toBe(true);
+    const left = await client.hlen(store.keys.progress);
+    expect(left).toBeLessThanOrEqual(700 - 200);
+    // the live entry is kept
+    expect((await store.status(taken[0].id))?.progress?.json).toBe('2');
+    // further writes keep it at most the threshold (512) while few messages are in flight
+    for (let i = 0; i < 5; i++) await store.progress(taken[0], String(3 + i), '{}');
+    expect(await client.hlen(store.keys.progress)).toBeLessThanOrEqual(512);
+    client.disconnect();
+  });
+
   it('keeps the leases hash in hashtable encoding (a listpack made every lease step scan it)', async () => {
     const { client, store } = await storeWith(3);
     await store.fetch(3, 30_000, null, 0);

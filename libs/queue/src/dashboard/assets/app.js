@@ -207,7 +207,7 @@
         ),
         el('h3', {}, `In flight (${data.inflight.total})`),
         table(
-          ['Id', 'Type', 'Priority', 'Attempt', 'Held for', 'Lease ends in', 'Worker', 'Payload'],
+          ['Id', 'Type', 'Priority', 'Attempt', 'Held for', 'Lease ends in', 'Worker', 'Progress', 'Payload'],
           data.inflight.items.map((m) =>
             el(
               'tr',
@@ -223,6 +223,7 @@
                 { 'data-field': 'worker' },
                 m.holder ? `${m.holder.host} pid ${m.holder.pid} (${m.holder.id})` : m.worker ? `${m.worker} (no heartbeat)` : '-',
               ),
+              el('td', { 'data-field': 'progress' }, m.progress === undefined ? '-' : el('pre', {}, text(m.progress))),
               el('td', {}, el('pre', {}, text(m.payload))),
             ),
           ),

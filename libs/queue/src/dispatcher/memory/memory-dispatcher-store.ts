@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import { ChangeWaiter } from '../../scheduler/change-waiter';
-import type { DispatcherStore, FinishInput, Reply, ResultEntry } from '../dispatcher-store';
+import type { DispatcherStore, FinishInput, ProgressInput, Reply, ResultEntry } from '../dispatcher-store';
 
 interface ServiceResults {
   entries: ResultEntry[];
@@ -73,6 +73,32 @@ export class MemoryDispatcherStore implements DispatcherStore {
       replies.waiter.wake();
     }
     return true;
+  }
+
+  async progress(p: ProgressInput): Promise<boolean> {
+    const now = Date.now();
+    if ((this.hub.done.get(`${p.origin}|${p.taskId}`) ?? 0) > now) return false;
+    if (p.toResults) {
+      const results = this.hub.resultsOf(p.origin);
+      results.entries.push({
+        entryId: String(++this.hub.seq),
+        taskId: p.taskId,
+        type: p.type,
+        ok: true,
+        valueJson: p.valueJson,
+        attempts: p.attempt,
+        finishedAt: now,
+        progress: true,
+      });
+      if (results.entries.length > this.resultsMaxLen) results.entries.shift();
+      results.waiter.wake();
+    }
+    if (p.replyTo) {
+      const replies = this.hub.repliesOf(p.replyTo);
+      replies.items.push({ taskId: p.taskId, ok: true, valueJson: p.valueJson, progress: true, attempt: p.attempt });
+      replies.waiter.wake();
+    }
+    return p.toResults || p.replyTo !== undefined;
   }
 
   async readResults(count: number, blockMs: number): Promise<ResultEntry[]> {

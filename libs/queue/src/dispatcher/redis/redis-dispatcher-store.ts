@@ -6,9 +6,9 @@ import type { DurabilityTimeoutError } from '../../errors';
 import { LuaCommands } from '../../redis/lua-loader';
 import { parseJsonOr } from '../../util/json';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
-import type { DispatcherStore, FinishInput, Reply, ResultEntry } from '../dispatcher-store';
+import type { DispatcherStore, FinishInput, ProgressInput, Reply, ResultEntry } from '../dispatcher-store';
 
-const SCRIPTS = ['finish'] as const;
+const SCRIPTS = ['finish', 'progress'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<ScriptName> | undefined;
@@ -110,6 +110,22 @@ export class RedisDispatcherStore implements DispatcherStore {
     return written === 1;
   }
 
+  async progress(p: ProgressInput): Promise<boolean> {
+    const k = this.keysFor(p.origin);
+    const keys = [k.done(p.taskId), k.results];
+    if (p.replyTo) keys.push(k.reply(p.replyTo));
+    const written = await this.lua.run<number>(this.client, 'progress', keys, [
+      p.valueJson,
+      p.attempt,
+      this.options.resultsMaxLen,
+      p.taskId,
+      p.type,
+      p.toResults ? '1' : '0',
+      Math.max(60_000, this.options.claimIdleMs),
+    ]);
+    return written === 1;
+  }
+
   async readResults(count: number, blockMs: number): Promise<ResultEntry[]> {
     if (this.closed) return [];
     try {
@@ -176,8 +192,9 @@ export class RedisDispatcherStore implements DispatcherStore {
       // more replies waiting only when more than this one caller is waiting (saves a round trip per reply)
       const rest = more ? ((await this.client.lpop(key, 1000)) ?? []) : [];
       return [first[1], ...rest].flatMap((raw) => {
-        const r = parseJsonOr<{ t?: unknown; ok?: unknown; v?: unknown } | null, null>(raw, null);
-        if (r && typeof r.t === 'string' && typeof r.ok === 'boolean' && typeof r.v === 'string') return [{ taskId: r.t, ok: r.ok, valueJson: r.v }];
+        const r = parseJsonOr<{ t?: unknown; ok?: unknown; v?: unknown; p?: unknown; a?: unknown } | null, null>(raw, null);
+        if (r && typeof r.t === 'string' && typeof r.ok === 'boolean' && typeof r.v === 'string')
+          return [r.p === 1 ? { taskId: r.t, ok: r.ok, valueJson: r.v, progress: true, attempt: Number(r.a) || 1 } : { taskId: r.t, ok: r.ok, valueJson: r.v }];
         this.options.onBadReply?.(key, raw);
         return [];
       });
@@ -231,6 +248,7 @@ export class RedisDispatcherStore implements DispatcherStore {
         webhookUrl: f.hook || undefined,
         traceparent: f.traceparent || undefined,
         tracestate: f.tracestate || undefined,
+        ...(f.progress === '1' ? { progress: true } : {}),
       });
     }
     return out;

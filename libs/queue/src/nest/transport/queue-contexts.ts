@@ -8,7 +8,7 @@ export class QueueTaskContext extends BaseRpcContext<[string, DispatchHandlerCon
     return this.args[0];
   }
 
-  /** attempt, signal, extendLease, message, taskId, origin. */
+  /** attempt, signal, extendLease, progress, message, taskId, origin. */
   getHandlerContext(): DispatchHandlerContext {
     return this.args[1];
   }

@@ -34,6 +34,9 @@ export class MemoryQueueStore implements QueueStore {
   private readonly inflight = new DueTimes();
   /** id -> lease token of its delivery, while in flight. */
   private readonly leases = new Map<string, string>();
+  /** Progress of the delivery in flight (its lease token with it; dropped when the lease ends). */
+  private readonly progressOf = new Map<string, { lease: string; json: string; at: number }>();
+  private readonly progressListeners = new Set<(eventJson: string) => void>();
   /** Worker registry: id -> last heartbeat and record. */
   private readonly workerRecords = new Map<string, { seenAt: number; record: string }>();
   private readonly delayed = new DueTimes();
@@ -91,6 +94,7 @@ export class MemoryQueueStore implements QueueStore {
     for (const [id] of this.delayed.takeDue(now)) this.tiers[this.tierOf(id)].push(id);
     for (const [id] of this.inflight.takeDue(now)) {
       this.leases.delete(id);
+      this.progressOf.delete(id);
       this.count('failed', 1);
       const ended = (this.att.get(id) ?? 0) + 1;
       this.att.set(id, ended);
@@ -316,6 +320,20 @@ export class MemoryQueueStore implements QueueStore {
     return stale;
   }
 
+  async progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean> {
+    if (!this.holds(ref)) return false;
+    this.progressOf.set(ref.id, { lease: ref.lease, json, at: Date.now() });
+    for (const listener of this.progressListeners) listener(eventJson);
+    return true;
+  }
+
+  async subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>> {
+    // a wrapper per call, so the same function subscribed twice is two listeners (as on Redis)
+    const own = (eventJson: string) => listener(eventJson);
+    this.progressListeners.add(own);
+    return async () => void this.progressListeners.delete(own);
+  }
+
   async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
     const now = Date.now();
     let released = 0;
@@ -348,7 +366,12 @@ export class MemoryQueueStore implements QueueStore {
     const dead = this.dlq.get(id);
     if (dead) return { state: 'dead', body, endedAttempts: ended, nextAt: null, detail: dead.info };
     const lease = this.inflight.get(id);
-    if (lease !== undefined) return { state: 'processing', body, endedAttempts: ended, nextAt: lease, detail: null };
+    if (lease !== undefined) {
+      const status: StoredStatus = { state: 'processing', body, endedAttempts: ended, nextAt: lease, detail: null };
+      const progress = this.progressOf.get(id);
+      if (progress && progress.lease === this.leases.get(id)) status.progress = { json: progress.json, at: progress.at };
+      return status;
+    }
     const due = this.delayed.get(id);
     const err = this.errors.get(id) ?? null;
     if (due !== undefined) return { state: ended > 0 ? 'retrying' : 'delayed', body, endedAttempts: ended, nextAt: due, detail: ended > 0 ? err : null };
@@ -425,7 +448,9 @@ export class MemoryQueueStore implements QueueStore {
     const sorted = [...set].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
     const withLease = (p: StoredPeekItem): StoredPeekItem => {
       const lease = section === 'inflight' ? this.leases.get(p.id) : undefined;
-      return lease === undefined ? p : { ...p, lease };
+      if (lease === undefined) return p;
+      const progress = this.progressOf.get(p.id);
+      return progress?.lease === lease ? { ...p, lease, progress: { json: progress.json, at: progress.at } } : { ...p, lease };
     };
     return { total: sorted.length, items: sorted.slice(offset, offset + limit).map(([id, at]) => withLease(item(id, at))) };
   }
@@ -470,6 +495,7 @@ export class MemoryQueueStore implements QueueStore {
   private endLease(id: string): void {
     this.inflight.delete(id);
     this.leases.delete(id);
+    this.progressOf.delete(id);
   }
 
   private tierOf(id: string): number {

@@ -18,6 +18,8 @@ export class QueueKeys {
   readonly stats: string;
   readonly meta: string;
   readonly leases: string;
+  /** Progress of deliveries in flight: hash id -> "<lease token> <at> <JSON>" (lua/progress.lua). */
+  readonly progress: string;
   readonly wake: string;
   /** Worker registry (operator tools): zset id -> last heartbeat, hash id -> record (lua/workers.lua). */
   readonly workers: string;
@@ -43,6 +45,7 @@ export class QueueKeys {
     this.stats = `${this.base}stats`;
     this.meta = `${this.base}meta`;
     this.leases = `${this.base}leases`;
+    this.progress = `${this.base}progress`;
     this.wake = `${this.base}wake`;
     this.workers = `${this.base}workers`;
     this.workerinfo = `${this.base}workerinfo`;
@@ -70,6 +73,7 @@ export class QueueKeys {
       this.stats,
       this.meta,
       this.leases,
+      this.progress,
       this.wake,
       this.workers,
       this.workerinfo,

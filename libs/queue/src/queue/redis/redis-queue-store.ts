@@ -39,9 +39,13 @@ const SCRIPTS = [
   'set-paused',
   'cancel',
   'workers',
+  'progress',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
+
+/** Progress entries kept before progress.lua prunes those of ended deliveries. */
+const PROGRESS_KEPT = 512;
 
 let commands: LuaCommands<ScriptName> | undefined;
 /** The queue's Lua commands, read from disk once per process. */
@@ -73,6 +77,8 @@ export class RedisQueueStore implements QueueStore {
   private wakeInterrupt?: () => void;
   private readonly lua = queueCommands();
   private closed = false;
+  /** Connections listening to the progress channel (onProgress), closed with the store. */
+  private readonly subscribers = new Set<RedisClient>();
   private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
@@ -268,6 +274,25 @@ export class RedisQueueStore implements QueueStore {
     return stale.map((position) => refs[position - 1]);
   }
 
+  async progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean> {
+    const k = this.keys;
+    return (await this.lua.run<number>(this.client, 'progress', [k.leases, k.progress], [ref.id, ref.lease, json, PROGRESS_KEPT, eventJson, k.progress])) === 1;
+  }
+
+  async subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>> {
+    const channel = this.keys.progress;
+    const conn = duplicateClient(this.client);
+    conn.on('message', (from: string, message: string) => {
+      if (from === channel) listener(message);
+    });
+    await conn.subscribe(channel);
+    this.subscribers.add(conn);
+    return async () => {
+      if (!this.subscribers.delete(conn)) return;
+      await conn.quit().catch(() => conn.disconnect());
+    };
+  }
+
   async release(refs: DeliveryRef[], delayMs: number): Promise<void> {
     if (refs.length === 0) return;
     const k = this.keys;
@@ -283,15 +308,20 @@ export class RedisQueueStore implements QueueStore {
 
   async status(id: string): Promise<StoredStatus | null> {
     const k = this.keys;
-    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null] | null>(
+    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null, (string | null)?] | null>(
       this.client,
       'status',
-      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo],
+      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo, k.leases, k.progress],
       [id],
     );
     if (!reply) return null;
-    const [state, body, ended, nextAt, detail] = reply;
-    return { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
+    const [state, body, ended, nextAt, detail, progress] = reply;
+    const status: StoredStatus = { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
+    if (progress) {
+      const space = progress.indexOf(' ');
+      status.progress = { at: Number(progress.slice(0, space)), json: progress.slice(space + 1) };
+    }
+    return status;
   }
 
   async counts(): Promise<StoredCounts> {
@@ -353,8 +383,20 @@ export class RedisQueueStore implements QueueStore {
     }
     if (section === 'delayed') return { total: Number(total), items: await this.peekBodies(ids, at) };
     if (section === 'inflight') {
-      const [items, leases] = await Promise.all([this.peekBodies(ids, at), ids.length > 0 ? this.client.hmget(k.leases, ...ids) : []]);
-      return { total: Number(total), items: items.map((item, i) => (leases[i] ? { ...item, lease: leases[i]! } : item)) };
+      const [items, leases, progress] = await Promise.all([
+        this.peekBodies(ids, at),
+        ids.length > 0 ? this.client.hmget(k.leases, ...ids) : [],
+        ids.length > 0 ? this.client.hmget(k.progress, ...ids) : [],
+      ]);
+      return {
+        total: Number(total),
+        items: items.map((item, i) => {
+          const lease = leases[i];
+          if (!lease) return item;
+          const shown = progressEntry(progress[i], lease);
+          return shown ? { ...item, lease, progress: shown } : { ...item, lease };
+        }),
+      };
     }
     const records = ids.length > 0 ? await this.client.hmget(k.results, ...ids) : [];
     return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
@@ -399,6 +441,9 @@ export class RedisQueueStore implements QueueStore {
   async close(): Promise<void> {
     this.closed = true;
     this.interruptWait();
+    const subscribers = [...this.subscribers];
+    this.subscribers.clear();
+    await Promise.all(subscribers.map((conn) => conn.quit().catch(() => conn.disconnect())));
   }
 
   private async dlqPage(args: Array<string | number>): Promise<{ items: StoredDeadLetter[]; total: number }> {
@@ -420,4 +465,12 @@ export class RedisQueueStore implements QueueStore {
 function endedAttempts(raw: string | null | undefined): number {
   const n = Number(raw ?? 0);
   return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** A progress entry (`<lease token> <at> <JSON>`, lua/progress.lua) of the delivery holding `lease`; null for none or another delivery's. */
+function progressEntry(entry: string | null | undefined, lease: string): { json: string; at: number } | null {
+  if (!entry || !entry.startsWith(`${lease} `)) return null;
+  const rest = entry.slice(lease.length + 1);
+  const space = rest.indexOf(' ');
+  return space < 0 ? null : { at: Number(rest.slice(0, space)), json: rest.slice(space + 1) };
 }

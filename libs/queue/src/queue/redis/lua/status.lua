@@ -10,16 +10,19 @@
     KEYS[6] results  hash id -> result record JSON
     KEYS[7] dlq      zset id -> dead time
     KEYS[8] dlqinfo  hash id -> dead-letter info JSON
+    KEYS[9] leases   hash id -> lease token
+    KEYS[10] progress hash id -> "<lease token> <written at ms> <progress JSON>"
 
     ARGV[1] id
 
   Output:
     nil when unknown (never published, or completed and past retention), else
-    { state, body or nil, attempts ended, next time (ms) or nil, detail JSON or nil }
+    { state, body or nil, attempts ended, next time (ms) or nil, detail JSON or nil,
+      processing: the running delivery's progress entry "<written at ms> <JSON>" or nil }
     state: completed | dead | processing | delayed | retrying | pending
 ]]
-local msgs, inflight, delayed, att, errors, results, dlq, dlqinfo =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local msgs, inflight, delayed, att, errors, results, dlq, dlqinfo, leases, progress =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local id = ARGV[1]
 
 local result = redis.call('HGET', results, id)
@@ -33,7 +36,13 @@ if redis.call('ZSCORE', dlq, id) then
 end
 local lease = redis.call('ZSCORE', inflight, id)
 if lease then
-  return {'processing', body, ended, lease, false}
+  local entry = redis.call('HGET', progress, id)
+  local shown = false
+  if entry then
+    local owner, rest = string.match(entry, '^(%S+) (.*)$')
+    if owner and owner == redis.call('HGET', leases, id) then shown = rest end
+  end
+  return {'processing', body, ended, lease, false, shown}
 end
 local due = redis.call('ZSCORE', delayed, id)
 local err = redis.call('HGET', errors, id)
