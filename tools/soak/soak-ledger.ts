@@ -41,6 +41,8 @@ export class SoakLedger {
   private readonly events = { pubsub: new Map<string, Map<string, number>>(), stream: new Map<string, Map<string, number>>() };
   private readonly early = { pubsub: new Map<string, Map<string, number>>(), stream: new Map<string, Map<string, number>>() };
   readonly problems: string[] = [];
+  /** Dead letters of no task the driver published (so far), by queue:id, with their reason. */
+  private readonly unknownDead = new Map<string, string>();
 
   published(queue: string, id: string, type: TaskType, fails = 0): void {
     const key = `${queue}:${id}`;
@@ -50,13 +52,19 @@ export class SoakLedger {
     this.tasks.set(key, { queue, type, fails, runs: early?.runs ?? 0, lastAttempt: 0, dead: [], replayed: false });
   }
 
-  /** A dead letter seen by the sweeper; returns the task's type (undefined: not one the driver published). */
+  /**
+   * A dead letter seen by the sweeper; returns the task's type. Undefined: not (yet) one the driver
+   * published: its publish's answer may still be on its way (a poison message can be dead-lettered
+   * first), so the sweeper leaves it for its next pass; still unknown at the verdict, it is a failure.
+   */
   deadLettered(queue: string, id: string, reason: string): TaskType | undefined {
-    const t = this.tasks.get(`${queue}:${id}`);
+    const key = `${queue}:${id}`;
+    const t = this.tasks.get(key);
     if (!t) {
-      this.problems.push(`unexpected dead letter ${queue}:${id}: ${reason}`);
+      this.unknownDead.set(key, reason);
       return undefined;
     }
+    this.unknownDead.delete(key);
     t.dead.push(reason);
     return t.type;
   }
@@ -120,6 +128,10 @@ export class SoakLedger {
     }
     tell('published tasks not processed exactly once', notOnce);
     tell('planned failures not dead-lettered with their reason (or replayed and processed once)', badDead);
+    tell(
+      'unexpected dead letters (of no task the driver published)',
+      [...this.unknownDead].filter(([key]) => !this.tasks.has(key)).map(([key, reason]) => `${key}: ${reason}`),
+    );
     tell(
       'recurring or dispatched tasks processed more than once',
       [...this.other].filter(([, o]) => o.runs !== 1).map(([k, o]) => `${k} ${o.type} x${o.runs}`),

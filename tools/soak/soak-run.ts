@@ -248,6 +248,7 @@ async function sweep(queues: StoreBackedQueue[], ledger: SoakLedger, client: Ret
     const page = await queue.deadLetters.list({ limit: 1000 });
     for (const d of page.items) {
       const type = ledger.deadLettered(queue.name, d.id, d.reason);
+      if (type === undefined) continue; // not known yet: looked at again on the next pass
       if (type === 'replay') {
         await client.sadd(REPLAYED_SET, d.id);
         await queue.deadLetters.replay(d.id);
