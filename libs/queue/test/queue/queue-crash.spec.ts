@@ -1,30 +1,14 @@
-import { ChildProcess, spawn } from 'child_process';
-import { join } from 'path';
+import type { ChildProcess } from 'child_process';
 import Redis from 'ioredis';
 import { createQueue, StoreBackedQueue } from '../../src';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { startFixtureChild } from '../support/fixture-child';
 import { waitFor } from '../support/wait';
-
-const FIXTURE = join(__dirname, '..', 'fixtures', 'queue-worker.ts');
 
 // Four children compile with ts-node before they are ready: slow on a busy machine.
 jest.setTimeout(180_000);
 
-/** Starts a worker child; it is added to `started` at once, so a test that fails while it starts still kills it. */
-function startWorker(env: Record<string, string>, started: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: join(__dirname, '..', '..', '..', '..'),
-  });
-  started.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
-    });
-  });
-}
+const startWorker = (env: Record<string, string>, started: ChildProcess[]) => startFixtureChild('queue-worker.ts', env, started);
 
 describe('crash safety: workers killed with SIGKILL mid-run', () => {
   let server: RedisServerHandle;

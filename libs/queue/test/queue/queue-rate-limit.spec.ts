@@ -1,30 +1,14 @@
-import { ChildProcess, spawn } from 'child_process';
-import { join } from 'path';
+import type { ChildProcess } from 'child_process';
 import Redis from 'ioredis';
 import { createQueue, StoreBackedQueue } from '../../src';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { startFixtureChild } from '../support/fixture-child';
 import { waitFor } from '../support/wait';
-
-const FIXTURE = join(__dirname, '..', 'fixtures', 'rate-limited-worker.ts');
 
 // Three children compile with ts-node before they are ready, and the measurement runs 10 s: slow on a busy machine.
 jest.setTimeout(240_000);
 
-/** Starts a worker child; it is added to `started` at once, so a test that fails while it starts still kills it. */
-function startWorker(env: Record<string, string>, started: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: join(__dirname, '..', '..', '..', '..'),
-  });
-  started.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve(child);
-    });
-  });
-}
+const startWorker = (env: Record<string, string>, started: ChildProcess[]) => startFixtureChild('rate-limited-worker.ts', env, started);
 
 describe('rate limit across worker processes', () => {
   let server: RedisServerHandle;
