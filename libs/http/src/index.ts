@@ -5,6 +5,7 @@
  */
 export { configureHttpApp, DEFAULT_BODY_LIMIT_BYTES } from './http-app';
 export type { HttpAppOptions } from './http-app';
+export { envInteger } from './env-integer';
 export { installJsonBody, isJsonType } from './body/json-body';
 export type { JsonBodyOptions } from './body/json-body';
 export { DOCS_PATH, mountOpenApi } from './docs/openapi';

@@ -1,3 +1,4 @@
+import { envInteger } from '@meeting/http';
 import { joinTokenSecretFromEnv } from '@meeting/contracts';
 
 /** Settings of the meeting-service outside the queue configuration (the config schema refuses unknown keys). */
@@ -17,19 +18,12 @@ export const MEETING_OPTIONS = Symbol('MEETING_OPTIONS');
 
 /** From the environment. @throws Error naming the variable that is not a positive integer, or JOIN_TOKEN_SECRET's problem */
 export function meetingOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): MeetingOptions {
-  const read = (name: string, fallback: number, min: number) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-    return value;
-  };
   const { secret, development } = joinTokenSecretFromEnv(env);
   return {
     tokenSecret: secret,
     developmentSecret: development,
-    joinTokenTtlMs: read('JOIN_TOKEN_TTL_MS', 2 * 3600_000, 1000),
-    maxDurationMs: read('MEETING_MAX_DURATION_MS', 4 * 3600_000, 100),
-    reminderBeforeMs: read('MEETING_REMINDER_BEFORE_MS', 5 * 60_000, 0),
+    joinTokenTtlMs: envInteger(env, 'JOIN_TOKEN_TTL_MS', 2 * 3600_000, 1000),
+    maxDurationMs: envInteger(env, 'MEETING_MAX_DURATION_MS', 4 * 3600_000, 100),
+    reminderBeforeMs: envInteger(env, 'MEETING_REMINDER_BEFORE_MS', 5 * 60_000, 0),
   };
 }
