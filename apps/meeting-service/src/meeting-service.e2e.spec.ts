@@ -28,7 +28,9 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     configureApp(app, config);
-    await app.init();
+    // Listening once: supertest would otherwise listen on a new ephemeral port per request and close it after,
+    // and a kept-alive socket to a closed server whose port was just reused answers ECONNRESET.
+    await app.listen(0, '127.0.0.1');
     return app;
   };
   /** Requests alternate between the replicas. */
