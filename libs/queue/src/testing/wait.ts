@@ -6,9 +6,10 @@ type Falsy = false | 0 | '' | null | undefined;
 
 /**
  * Polls `check` every `everyMs` until it returns a truthy value (returned), or throws naming
- * `what` after `timeoutMs` (default 5000).
+ * `what` after `timeoutMs` (default 15000: generous, since a met condition returns at once and a busy machine
+ * can be many times slower than a quiet one; it stays under the 30 s test timeout so the failure names what was awaited).
  */
-export async function waitFor<T>(check: () => T | Falsy | Promise<T | Falsy>, what = 'the condition', timeoutMs = 5000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(check: () => T | Falsy | Promise<T | Falsy>, what = 'the condition', timeoutMs = 15_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
