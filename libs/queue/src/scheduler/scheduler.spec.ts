@@ -31,7 +31,7 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const scheduler = kit.scheduler();
     const runs: Array<{ at: number; payload: unknown }> = [];
     scheduler.process('report', (m) => void runs.push({ at: Date.now(), payload: m.payload }));
-    const dueAt = Date.now() + 300;
+    const dueAt = Date.now() + 1000; // room for the schedule and list calls before it fires, even on a busy machine
     const id = await scheduler.schedule({ type: 'report', payload: { n: 1 }, priority: 'high' }, { at: new Date(dueAt) });
     expect(id).toMatch(/^once:jobs:/);
     const listed = await scheduler.list();
@@ -54,13 +54,14 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const scheduler = kit.scheduler();
     const runs: string[] = [];
     scheduler.process('ping', (m) => void runs.push(m.id));
-    const early = await scheduler.schedule({ type: 'ping' }, { delayMs: 200 });
+    const early = await scheduler.schedule({ type: 'ping' }, { delayMs: 1000 }); // cancelled long before it is due, even on a busy machine
+    const earlyDueAt = Date.now() + 1000;
     const late = await scheduler.schedule({ type: 'ping' }, { delayMs: 50 });
     expect(await scheduler.cancel(early)).toBe(true);
     expect(await scheduler.cancel(early)).toBe(false);
     await waitFor(() => runs.length === 1, 3000, 'the uncancelled task');
     expect(await scheduler.cancel(late)).toBe(false);
-    await sleep(300);
+    await sleep(Math.max(0, earlyDueAt + 300 - Date.now())); // past the cancelled task's time: it must not run
     expect(runs).toEqual([late.split(':')[2]]);
     await expect(scheduler.cancel('nonsense')).rejects.toBeInstanceOf(InvalidOptionError);
   });
