@@ -6,6 +6,8 @@ export { findRedisServerBinary, freePort, RedisServerProcess } from '../redis/re
 export type { RedisServerOptions } from '../redis/redis-server-process';
 export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-harness';
 export type { RedisClusterOptions, RedisServerHandle, TestRedisCluster } from './redis-harness';
+export { TestRedisFixtureError, useTestRedis } from './use-test-redis';
+export type { TestRedisFixture } from './use-test-redis';
 export { spawnRedisSentinel } from './redis-sentinel';
 export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';

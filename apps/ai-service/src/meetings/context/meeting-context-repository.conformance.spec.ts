@@ -1,20 +1,10 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis } from '@meeting/queue/testing';
 import { MeetingContextRepository } from './meeting-context-repository';
 import { MemoryMeetingContextRepository } from './memory/memory-meeting-context.repository';
 import { RedisMeetingContextRepository } from './redis/redis-meeting-context.repository';
 import { REPLACE_IF_UNCHANGED_LUA, replaceIfUnchangedArgs } from './redis/replace-if-unchanged';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 /** Two repositories over one store: what two replicas see (the memory backend is one process's). */
 const backends: Array<[string, () => [MeetingContextRepository, MeetingContextRepository]]> = [
@@ -29,7 +19,7 @@ const backends: Array<[string, () => [MeetingContextRepository, MeetingContextRe
     'redis',
     () => {
       const prefix = uniquePrefix('ai-context');
-      return [new RedisMeetingContextRepository(client, prefix), new RedisMeetingContextRepository(redis.client(), prefix)];
+      return [new RedisMeetingContextRepository(redis.client, prefix), new RedisMeetingContextRepository(redis.newClient(), prefix)];
     },
   ],
 ];
