@@ -8,6 +8,8 @@ export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-
 export type { RedisClusterOptions, RedisServerHandle, TestRedisCluster } from './redis-harness';
 export { TestRedisFixtureError, useTestRedis } from './use-test-redis';
 export type { TestRedisFixture } from './use-test-redis';
+export { readLuaHeader } from './lua-header';
+export type { LuaHeader } from './lua-header';
 export { spawnRedisSentinel } from './redis-sentinel';
 export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';
