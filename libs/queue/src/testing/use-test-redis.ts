@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { testRedis } from './redis-harness';
+import { spawnRedis, testRedis } from './redis-harness';
 
 /** What {@link useTestRedis} hands a test file; its members are usable from the file's `beforeAll` on. */
 export interface TestRedisFixture {
@@ -18,12 +18,20 @@ export class TestRedisFixtureError extends Error {
   override readonly name = 'TestRedisFixtureError';
 }
 
+/** Options of {@link useTestRedis}. */
+export interface TestRedisFixtureOptions {
+  /** Always a throwaway server of the file's own ({@link spawnRedis}), even when REDIS_URL is set. */
+  spawn?: boolean;
+}
+
 /**
- * A Redis for the test file (see {@link testRedis}: REDIS_URL when set, else a spawned server):
- * registers a `beforeAll` that starts it and opens `client`, and an `afterAll` that closes every
- * client it handed out and stops the server. Call it at the top level of the file.
+ * A Redis for the test file (see {@link testRedis}: REDIS_URL when set, else a spawned server; with
+ * `spawn`, always a spawned one): registers a `beforeAll` that starts it and opens `client`, and an
+ * `afterAll` that closes every client it handed out and stops the server. Call it at the top level
+ * of the file or of a `describe`, before the hooks that use it; Jest runs `afterAll` hooks in the
+ * order they were declared, so a teardown that still needs Redis must be declared before this call.
  */
-export function useTestRedis(): TestRedisFixture {
+export function useTestRedis(options: TestRedisFixtureOptions = {}): TestRedisFixture {
   const hooks = globalThis as { beforeAll?: Hook; afterAll?: Hook };
   if (typeof hooks.beforeAll !== 'function' || typeof hooks.afterAll !== 'function') {
     throw new TestRedisFixtureError(
@@ -42,7 +50,7 @@ export function useTestRedis(): TestRedisFixture {
     return client;
   };
   hooks.beforeAll(async () => {
-    redis = await testRedis();
+    redis = options.spawn ? await spawned() : await testRedis();
     open();
   });
   hooks.afterAll(async () => {
@@ -59,4 +67,9 @@ export function useTestRedis(): TestRedisFixture {
     },
     newClient: open,
   };
+}
+
+async function spawned(): Promise<Awaited<ReturnType<typeof testRedis>>> {
+  const server = await spawnRedis();
+  return { url: server.url, client: () => server.client(), cleanup: () => server.cleanup() };
 }
