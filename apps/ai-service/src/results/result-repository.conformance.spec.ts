@@ -1,23 +1,13 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis } from '@meeting/queue/testing';
 import { MemoryResultRepository } from './memory/memory-result.repository';
 import { ResultRepository } from './result-repository';
 import { RedisResultRepository } from './redis/redis-result.repository';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 const backends: Array<[string, () => ResultRepository]> = [
   ['memory', () => new MemoryResultRepository()],
-  ['redis', () => new RedisResultRepository(client, uniquePrefix('results'))],
+  ['redis', () => new RedisResultRepository(redis.client, uniquePrefix('results'))],
 ];
 
 describe.each(backends)('ResultRepository (%s)', (_name, make) => {

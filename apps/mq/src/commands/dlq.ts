@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeadLetter, DeadLetterFilter } from '@meeting/queue';
+import type { DeadLetter, DeadLetterFilter, QueueAdmin } from '@meeting/queue';
 import { notFound } from '../cli-errors';
 import { assertQueue, confirm, GlobalOptions, output, parseIntOption, parseSince, withAdmin } from '../context';
 import { short, table, time } from '../table';
@@ -21,6 +21,34 @@ function filterOf(opts: FilterOptions): DeadLetterFilter {
 }
 
 const idList = (ids: string[]) => (ids.length > 0 ? `: ${ids.join(' ')}` : '');
+
+/** Reports what an action on dead letters by id did (`replayed` / `deleted`, and those not found); fails when it found none. */
+function reportByIds(globals: GlobalOptions, queue: string, ids: string[], verb: 'replayed' | 'deleted', done: string[]): void {
+  const missing = ids.filter((id) => !done.includes(id));
+  output(
+    globals,
+    { queue, [verb]: done, missing },
+    () => `${verb} ${done.length}${idList(done)}${missing.length ? `\nnot found ${missing.length}${idList(missing)}` : ''}`,
+  );
+  if (done.length === 0) throw notFound(`dead letter${ids.length > 1 ? 's' : ''} ${ids.join(' ')} in queue "${queue}"`);
+}
+
+/** Replays or deletes every dead letter matching the filters, after a confirmation when there are any. */
+async function actOnMatching(
+  globals: GlobalOptions,
+  admin: QueueAdmin,
+  queue: string,
+  opts: FilterOptions,
+  verb: 'replayed' | 'deleted',
+  act: (ids: string[]) => Promise<string[]>,
+): Promise<void> {
+  const filter = filterOf(opts);
+  await assertQueue(admin, queue);
+  const { items } = await admin.deadLetters(queue, filter);
+  if (items.length > 0) await confirm(globals, `${verb === 'replayed' ? 'replay' : 'delete'} ${items.length} dead letter(s) of ${queue}?`);
+  const done = await act(items.map((d) => d.id));
+  output(globals, { queue, [verb]: done }, () => `${verb} ${done.length}${idList(done)}`);
+}
 
 export function registerDlq(program: Command, globals: () => GlobalOptions): void {
   const dlq = program.command('dlq').description('dead letters of a queue: list, show, replay, replay-all, delete, purge');
@@ -69,30 +97,13 @@ export function registerDlq(program: Command, globals: () => GlobalOptions): voi
     .description('put dead letters back in their tier with attempts reset')
     .action((queue: string, ids: string[]) =>
       withAdmin(globals(), async (admin) => {
-        const replayed = await admin.replay(queue, ids);
-        const missing = ids.filter((id) => !replayed.includes(id));
-        output(
-          globals(),
-          { queue, replayed, missing },
-          () => `replayed ${replayed.length}${idList(replayed)}${missing.length ? `\nnot found ${missing.length}${idList(missing)}` : ''}`,
-        );
-        if (replayed.length === 0) throw notFound(`dead letter${ids.length > 1 ? 's' : ''} ${ids.join(' ')} in queue "${queue}"`);
+        reportByIds(globals(), queue, ids, 'replayed', await admin.replay(queue, ids));
       }),
     );
 
   withFilters(dlq.command('replay-all <queue>').description('replay every dead letter (or those matching the filters)')).action(
     (queue: string, opts: FilterOptions) =>
-      withAdmin(globals(), async (admin) => {
-        const filter = filterOf(opts);
-        await assertQueue(admin, queue);
-        const { items } = await admin.deadLetters(queue, filter);
-        if (items.length > 0) await confirm(globals(), `replay ${items.length} dead letter(s) of ${queue}?`);
-        const replayed = await admin.replay(
-          queue,
-          items.map((d) => d.id),
-        );
-        output(globals(), { queue, replayed }, () => `replayed ${replayed.length}${idList(replayed)}`);
-      }),
+      withAdmin(globals(), (admin) => actOnMatching(globals(), admin, queue, opts, 'replayed', (ids) => admin.replay(queue, ids))),
   );
 
   dlq
@@ -102,30 +113,13 @@ export function registerDlq(program: Command, globals: () => GlobalOptions): voi
       withAdmin(globals(), async (admin) => {
         await assertQueue(admin, queue);
         await confirm(globals(), `delete ${ids.length} dead letter(s) of ${queue}?`);
-        const deleted = await admin.deleteDeadLetters(queue, ids);
-        const missing = ids.filter((id) => !deleted.includes(id));
-        output(
-          globals(),
-          { queue, deleted, missing },
-          () => `deleted ${deleted.length}${idList(deleted)}${missing.length ? `\nnot found ${missing.length}${idList(missing)}` : ''}`,
-        );
-        if (deleted.length === 0) throw notFound(`dead letter${ids.length > 1 ? 's' : ''} ${ids.join(' ')} in queue "${queue}"`);
+        reportByIds(globals(), queue, ids, 'deleted', await admin.deleteDeadLetters(queue, ids));
       }),
     );
 
   withFilters(dlq.command('purge <queue>').description('delete every dead letter (or those matching the filters)')).action(
     (queue: string, opts: FilterOptions) =>
-      withAdmin(globals(), async (admin) => {
-        const filter = filterOf(opts);
-        await assertQueue(admin, queue);
-        const { items } = await admin.deadLetters(queue, filter);
-        if (items.length > 0) await confirm(globals(), `delete ${items.length} dead letter(s) of ${queue}?`);
-        const deleted = await admin.deleteDeadLetters(
-          queue,
-          items.map((d) => d.id),
-        );
-        output(globals(), { queue, deleted }, () => `deleted ${deleted.length}${idList(deleted)}`);
-      }),
+      withAdmin(globals(), (admin) => actOnMatching(globals(), admin, queue, opts, 'deleted', (ids) => admin.deleteDeadLetters(queue, ids))),
   );
 }
 

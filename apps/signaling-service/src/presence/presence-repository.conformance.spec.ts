@@ -1,23 +1,13 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis, waitFor } from '@meeting/queue/testing';
 import { MemoryPresenceRepository } from './memory/memory-presence.repository';
 import { PresenceEntry, PresenceRepository } from './presence-repository';
 import { RedisPresenceRepository } from './redis/redis-presence.repository';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 const backends: Array<[string, () => PresenceRepository]> = [
   ['memory', () => new MemoryPresenceRepository()],
-  ['redis', () => new RedisPresenceRepository(client, uniquePrefix('presence'))],
+  ['redis', () => new RedisPresenceRepository(redis.client, uniquePrefix('presence'))],
 ];
 
 const entry = (participantId: string, sessionId: string, connectedAt = new Date().toISOString()): PresenceEntry => ({

@@ -1,24 +1,14 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis } from '@meeting/queue/testing';
 import { MemoryPresenceRepository } from './memory/memory-presence.repository';
 import { PresenceEntry, PresenceRepository } from './presence-repository';
 import { PresenceSweeper } from './presence-sweeper';
 import { RedisPresenceRepository } from './redis/redis-presence.repository';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 const backends: Array<[string, () => PresenceRepository]> = [
   ['memory', () => new MemoryPresenceRepository()],
-  ['redis', () => new RedisPresenceRepository(client, uniquePrefix('sweep'))],
+  ['redis', () => new RedisPresenceRepository(redis.client, uniquePrefix('sweep'))],
 ];
 
 const entry = (participantId: string, instance: string): PresenceEntry => ({

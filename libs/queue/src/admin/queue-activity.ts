@@ -31,6 +31,9 @@ export interface InFlightMessage extends PeekedMessage {
   holder: { id: string; host: string; pid: number } | null;
 }
 
+/** A page of messages in flight (`QueueAdmin.inflight`). */
+export type InFlightPage = Omit<PeekPage, 'items'> & { items: InFlightMessage[] };
+
 /** Oldest waiting message per tier and the merged publish-to-start percentiles of a queue. */
 export async function queueLatency(queue: StoreBackedQueue, workers: QueueWorkerInfo[], now = Date.now()): Promise<QueueLatency> {
   const heads = await Promise.all(PRIORITIES.map((p) => queue.peek(p, { limit: 1 })));
@@ -65,7 +68,7 @@ function mergeCounts(workers: QueueWorkerInfo[]): number[] {
 }
 
 /** The in-flight page with, per message, how long it has been held and by which worker. */
-export function withHolders(page: PeekPage, workers: QueueWorkerInfo[], now = Date.now()): Omit<PeekPage, 'items'> & { items: InFlightMessage[] } {
+export function withHolders(page: PeekPage, workers: QueueWorkerInfo[], now = Date.now()): InFlightPage {
   const byId = new Map(workers.map((w) => [w.id, w]));
   return {
     ...page,

@@ -1,22 +1,27 @@
 import type { QueueAppConfig } from '../config/config.types';
 import { RedisPermanentError } from '../errors';
-import { fieldsToEnvelope, decodeEnvelope } from '../events/cloud-event';
-import type { EventEnvelope } from '../events/event-bus';
-import { parseGroups } from '../events/redis-stream/stream-info';
 import { queueOptionsFromConfig } from '../manager/queue-options-from-config';
 import { redisConnectionOptions } from '../manager/redis-connections';
 import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
 import type { StoreBackedQueue } from '../queue/task-queue';
-import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority, QueueWorkerInfo } from '../queue/queue.types';
+import { DeadLetter, MessageStatus, PeekPage, PeekTarget, Priority, QueueWorkerInfo } from '../queue/queue.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
-import { createRedisClient, describeRedis, duplicateClient, RedisClient, waitUntilReady } from '../redis/redis-connection';
+import { createRedisClient, describeRedis, RedisClient, waitUntilReady } from '../redis/redis-connection';
 import { createScheduler } from '../scheduler/create-scheduler';
 import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
-import { escapeGlob, scanKeys } from './key-scan';
+import { DeadLetterFilter, deleteDeadLetters, findDeadLetters, replayDeadLetters } from './dead-letter-admin';
+import { streamGroups, StreamGroupInfo, streamKey as channelStreamKey, tailChannel, TailedEvent } from './event-streams';
+import { namesInKeys } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
-import { InFlightMessage, QueueLatency, queueLatency, withHolders } from './queue-activity';
+import { InFlightPage, withHolders } from './queue-activity';
+import { QueueInfo, queueInfo } from './queue-info';
+
+export type { DeadLetterFilter } from './dead-letter-admin';
+export type { StreamGroupInfo, TailedEvent } from './event-streams';
+export type { InFlightPage } from './queue-activity';
+export type { QueueInfo } from './queue-info';
 
 export interface QueueAdminOptions {
   /** Command connection; stays open unless `ownsClient`. */
@@ -33,65 +38,9 @@ export interface QueueAdminOptions {
   description?: string;
 }
 
-/** One queue at a glance. */
-export interface QueueInfo {
-  name: string;
-  paused: boolean;
-  tiers: Record<Priority, number>;
-  /** Sum of the four tiers. */
-  waiting: number;
-  inflight: number;
-  delayed: number;
-  deadLetters: number;
-  published: number;
-  processed: number;
-  failed: number;
-  retried: number;
-  deadLettered: number;
-  deadLettersTrimmed: number;
-  /** Processes consuming the queue now (live heartbeats). */
-  workers: number;
-  /** How long messages wait: oldest waiting per tier, publish-to-start p50/p95 over the last minute. */
-  latency: QueueLatency;
-}
-
-/** Which dead letters an operation applies to. All filters are optional; entries are taken newest first. */
-export interface DeadLetterFilter {
-  /** Task type, exactly. */
-  type?: string;
-  /** Dead since (ms since the epoch), inclusive. */
-  since?: number;
-  /** At most this many entries. */
-  limit?: number;
-}
-
-/** A stream consumer group, with its consumers. */
-export interface StreamGroupInfo {
-  channel: string;
-  stream: string;
-  length: number;
-  group: string;
-  pending: number;
-  lag: number | null;
-  lastDeliveredId: string;
-  consumers: Array<{ name: string; pending: number; idleMs: number }>;
-}
-
 /** A schedule, with the scheduler (service) that owns it. */
 export interface ScheduleEntry extends ScheduleInfo {
   scheduler: string;
-}
-
-/** A page of messages in flight (`QueueAdmin.inflight`). */
-export type InFlightPage = Omit<PeekPage, 'items'> & { items: InFlightMessage[] };
-
-export interface TailedEvent {
-  channel: string;
-  /** Stream entry id (streams only). */
-  entryId?: string;
-  event: EventEnvelope | null;
-  /** The raw text when it was not a valid envelope. */
-  raw?: string;
 }
 
 const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done|workers)$/;
@@ -153,13 +102,7 @@ export class QueueAdmin {
 
   /** Every queue that has a key under the prefix, sorted by name. */
   async listQueues(): Promise<string[]> {
-    const keys = await scanKeys(this.client, `${escapeGlob(this.prefix)}:{*}:*`);
-    const names = new Set<string>();
-    for (const key of keys) {
-      const m = QUEUE_KEY.exec(key.slice(this.prefix.length + 1));
-      if (m) names.add(m[1]);
-    }
-    return [...names].sort();
+    return namesInKeys(this.client, this.prefix, '{*}:*', QUEUE_KEY);
   }
 
   /** Whether a queue has any of its keys (a queue unknown to Redis is "not found" for operators). One EXISTS: the keys share a slot. */
@@ -181,27 +124,7 @@ export class QueueAdmin {
   }
 
   async info(name: string): Promise<QueueInfo> {
-    const queue = this.queue(name);
-    const [s, paused, workers] = await Promise.all([queue.stats(), queue.isPaused(), queue.workers()]);
-    const latency = await queueLatency(queue, workers);
-    const tiers = s.queue_length;
-    return {
-      name,
-      paused,
-      tiers,
-      waiting: PRIORITIES.reduce((sum, p) => sum + tiers[p], 0),
-      inflight: s.processing_count,
-      delayed: s.delayed_count,
-      deadLetters: s.dead_letter_count,
-      published: s.total_published,
-      processed: s.total_processed,
-      failed: s.total_failed,
-      retried: s.total_retried,
-      deadLettered: s.total_dead_letter,
-      deadLettersTrimmed: s.dead_letter_trimmed,
-      workers: workers.length,
-      latency,
-    };
+    return queueInfo(name, this.queue(name));
   }
 
   /** The processes consuming a queue (host, pid, concurrency, held, publish-to-start counts), from their heartbeats. */
@@ -230,26 +153,7 @@ export class QueueAdmin {
 
   /** Dead letters matching the filter, newest first (pages through the queue's DLQ). */
   async deadLetters(name: string, filter: DeadLetterFilter = {}): Promise<{ items: DeadLetter[]; total: number }> {
-    const dlq = this.queue(name).deadLetters;
-    const limit = filter.limit ?? Infinity;
-    const items: DeadLetter[] = [];
-    let total = 0;
-    for (let offset = 0; items.length < limit; offset += 500) {
-      const page = await dlq.list({ offset, limit: 500 });
-      total = page.total;
-      let older = false;
-      for (const item of page.items) {
-        if (filter.since !== undefined && item.deadAt < filter.since) {
-          older = true;
-          break;
-        }
-        if (filter.type !== undefined && item.type !== filter.type) continue;
-        items.push(item);
-        if (items.length >= limit) break;
-      }
-      if (older || page.items.length < 500) break;
-    }
-    return { items, total };
+    return findDeadLetters(this.queue(name).deadLetters, filter);
   }
 
   deadLetter(name: string, id: string): Promise<DeadLetter | null> {
@@ -258,22 +162,12 @@ export class QueueAdmin {
 
   /** Replays the given ids; returns those replayed (absent ones are skipped). */
   async replay(name: string, ids: string[]): Promise<string[]> {
-    const dlq = this.queue(name).deadLetters;
-    return this.each(ids, async (id) => {
-      try {
-        await dlq.replay(id);
-        return true;
-      } catch (error) {
-        if ((error as Error).name === 'DeadLetterNotFoundError') return false;
-        throw error;
-      }
-    });
+    return replayDeadLetters(this.queue(name).deadLetters, ids);
   }
 
   /** Deletes the given ids; returns those deleted. */
   async deleteDeadLetters(name: string, ids: string[]): Promise<string[]> {
-    const dlq = this.queue(name).deadLetters;
-    return this.each(ids, (id) => dlq.delete(id));
+    return deleteDeadLetters(this.queue(name).deadLetters, ids);
   }
 
   /** Replays every dead letter matching the filter; returns the ids replayed. */
@@ -308,13 +202,7 @@ export class QueueAdmin {
 
   /** Names of the schedulers (services) that have keys under the prefix. */
   async listSchedulers(): Promise<string[]> {
-    const keys = await scanKeys(this.client, `${escapeGlob(this.prefix)}:{*}:sch:*`);
-    const names = new Set<string>();
-    for (const key of keys) {
-      const m = SCHEDULER_KEY.exec(key.slice(this.prefix.length + 1));
-      if (m) names.add(m[1]);
-    }
-    return [...names].sort();
+    return namesInKeys(this.client, this.prefix, '{*}:sch:*', SCHEDULER_KEY);
   }
 
   /** Every schedule (one-off and recurring) of every scheduler, or of one. */
@@ -351,39 +239,12 @@ export class QueueAdmin {
 
   /** Channels that have a stream under the event prefix. */
   async listStreams(): Promise<string[]> {
-    const keys = await scanKeys(this.client, `${escapeGlob(this.eventPrefix)}:{*}:stream`);
-    const names = new Set<string>();
-    for (const key of keys) {
-      const m = STREAM_KEY.exec(key.slice(this.eventPrefix.length + 1));
-      if (m) names.add(m[1]);
-    }
-    return [...names].sort();
+    return namesInKeys(this.client, this.eventPrefix, '{*}:stream', STREAM_KEY);
   }
 
   /** Consumer groups of every stream channel (or one): pending, lag, consumers and their idle time. */
   async groups(channel?: string): Promise<StreamGroupInfo[]> {
-    const channels = channel ? [channel] : await this.listStreams();
-    const out: StreamGroupInfo[] = [];
-    for (const ch of channels) {
-      const stream = this.streamKey(ch);
-      let groups;
-      try {
-        groups = parseGroups(ch, (await this.client.xinfo('GROUPS', stream)) as unknown[]);
-      } catch (error) {
-        if (/no such key/i.test((error as Error).message)) continue;
-        throw error;
-      }
-      const length = await this.client.xlen(stream);
-      for (const g of groups) {
-        const consumers = ((await this.client.xinfo('CONSUMERS', stream, g.group)) as unknown[][]).map((raw) => {
-          const m: Record<string, unknown> = {};
-          for (let i = 0; i + 1 < raw.length; i += 2) m[String(raw[i])] = raw[i + 1];
-          return { name: String(m.name), pending: Number(m.pending ?? 0), idleMs: Number(m.idle ?? 0) };
-        });
-        out.push({ channel: ch, stream, length, group: g.group, pending: g.pending, lag: g.lag, lastDeliveredId: g.lastDeliveredId, consumers });
-      }
-    }
-    return out;
+    return streamGroups(this.client, this.eventPrefix, channel ? [channel] : await this.listStreams());
   }
 
   /**
@@ -411,7 +272,7 @@ export class QueueAdmin {
   }
 
   streamKey(channel: string): string {
-    return `${this.eventPrefix}:{${channel}}:stream`;
+    return channelStreamKey(this.eventPrefix, channel);
   }
 
   /**
@@ -420,46 +281,7 @@ export class QueueAdmin {
    * without joining any consumer group, so no service's deliveries change).
    */
   async tail(channel: string, mode: 'pubsub' | 'stream', onEvent: (event: TailedEvent) => void): Promise<() => Promise<void>> {
-    const reader = duplicateClient(this.client);
-    reader.on('error', () => undefined);
-    if (mode === 'pubsub') {
-      const redisChannel = `${this.eventPrefix}:${channel}`;
-      const emit = (name: string, text: string) => {
-        const event = decodeEnvelope(text);
-        onEvent({ channel: name.slice(this.eventPrefix.length + 1), event, ...(event ? {} : { raw: text }) });
-      };
-      if (channel.includes('*')) {
-        reader.on('pmessage', (_p: string, name: string, text: string) => emit(name, text));
-        await reader.psubscribe(redisChannel);
-      } else {
-        reader.on('message', (name: string, text: string) => emit(name, text));
-        await reader.subscribe(redisChannel);
-      }
-      return async () => void reader.disconnect();
-    }
-    const stream = this.streamKey(channel);
-    let stopped = false;
-    // start after the newest entry now (not `$` at the first read: the reader may connect later and miss entries)
-    const newest = (await this.client.xrevrange(stream, '+', '-', 'COUNT', 1))[0];
-    let last = newest ? newest[0] : '0-0';
-    const loop = (async () => {
-      while (!stopped) {
-        const reply = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last).catch(() => null)) as Array<
-          [string, Array<[string, string[]]>]
-        > | null;
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) {
-            last = id;
-            onEvent({ channel, entryId: id, event: fieldsToEnvelope(fields) });
-          }
-        }
-      }
-    })();
-    return async () => {
-      stopped = true;
-      reader.disconnect();
-      await loop;
-    };
+    return tailChannel(this.client, this.eventPrefix, channel, mode, onEvent);
   }
 
   async close(): Promise<void> {
@@ -469,16 +291,6 @@ export class QueueAdmin {
     this.queues.clear();
     this.schedulers.clear();
     if (this.options.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
-  }
-
-  private async each(ids: string[], action: (id: string) => Promise<boolean>): Promise<string[]> {
-    const done: string[] = [];
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      const results = await Promise.all(chunk.map(action));
-      chunk.forEach((id, j) => results[j] && done.push(id));
-    }
-    return done;
   }
 }
 

@@ -25,11 +25,18 @@ export function routesFromConfig(config: QueueAppConfig): RoutingTable {
   return table;
 }
 
-/** `message_queue.durability` for the scheduler's or dispatcher's own writes: timeouts are logged and counted. */
-function durableWrites(config: QueueAppConfig, component: 'scheduler' | 'dispatcher', logger: QueueLogger, metrics?: QueueMetrics) {
+/**
+ * The Redis backend of the scheduler or dispatcher: its own connection, the key prefix (queues'
+ * too) and `message_queue.durability` for its own writes (timeouts are logged and counted).
+ */
+function redisBackend(config: QueueAppConfig, redis: RedisConnections, component: 'scheduler' | 'dispatcher', logger: QueueLogger, metrics?: QueueMetrics) {
   const { replicas, timeout_ms } = config.message_queue.durability;
   const log = logger.child(component === 'scheduler' ? `Scheduler:${config.service_name}` : `Dispatcher:${config.service_name}`);
   return {
+    type: 'redis' as const,
+    client: redis.take(),
+    prefix: config.redis.key_prefix,
+    queuePrefix: config.redis.key_prefix,
     durability: { replicas, timeoutMs: timeout_ms },
     onDurabilityTimeout: (error: DurabilityTimeoutError) => {
       log.warn(error.message);
@@ -47,15 +54,7 @@ export function buildScheduler(
   metrics?: QueueMetrics,
 ): Scheduler {
   return createScheduler({
-    backend: redis
-      ? {
-          type: 'redis',
-          client: redis.take(),
-          prefix: config.redis.key_prefix,
-          queuePrefix: config.redis.key_prefix,
-          ...durableWrites(config, 'scheduler', logger, metrics),
-        }
-      : { type: 'memory' },
+    backend: redis ? redisBackend(config, redis, 'scheduler', logger, metrics) : { type: 'memory' },
     name: config.service_name,
     queues,
     defaultQueue: config.message_queue.queue_name,
@@ -81,15 +80,7 @@ export function buildDispatcher(
   const d = config.task_dispatcher;
   const dispatcher = createDispatcher({
     service: config.service_name,
-    backend: redis
-      ? {
-          type: 'redis',
-          client: redis.take(),
-          prefix: config.redis.key_prefix,
-          queuePrefix: config.redis.key_prefix,
-          ...durableWrites(config, 'dispatcher', logger, metrics),
-        }
-      : { type: 'memory', hub },
+    backend: redis ? redisBackend(config, redis, 'dispatcher', logger, metrics) : { type: 'memory', hub },
     routes: routesFromConfig(config),
     routingEnabled: d.enable_routing,
     localQueue,

@@ -6,6 +6,10 @@ export { findRedisServerBinary, freePort, RedisServerProcess } from '../redis/re
 export type { RedisServerOptions } from '../redis/redis-server-process';
 export { spawnRedis, spawnRedisCluster, testRedis, uniquePrefix } from './redis-harness';
 export type { RedisClusterOptions, RedisServerHandle, TestRedisCluster } from './redis-harness';
+export { TestRedisFixtureError, useTestRedis } from './use-test-redis';
+export type { TestRedisFixture, TestRedisFixtureOptions } from './use-test-redis';
+export { readLuaHeader } from './lua-header';
+export type { LuaHeader } from './lua-header';
 export { spawnRedisSentinel } from './redis-sentinel';
 export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';

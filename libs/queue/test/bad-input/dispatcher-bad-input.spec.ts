@@ -4,18 +4,16 @@
  * with the reason (dead letter + failure to the origin) or the entry is logged and skipped; other
  * tasks of the same services complete.
  */
-import Redis from 'ioredis';
 import { CompletedTask, Dispatcher, FailedTask, RemoteTaskError } from '../../src';
 import { DispatcherKeys } from '../../src/dispatcher/redis/redis-dispatcher-store';
 import { DispatcherKit, redisDispatcherKit } from '../../src/dispatcher/testing/dispatcher-test-kit';
-import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { uniquePrefix, useTestRedis } from '../../src/testing';
 import { captureLogger, CapturedLog } from '../support/capture-logger';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
-let server: RedisServerHandle;
-let client: Redis;
+const redis = useTestRedis({ spawn: true });
 let kit: DispatcherKit;
 let prefix: string;
 let logger: CapturedLog;
@@ -31,14 +29,10 @@ const ROUTES = {
   'media.garbage-reply': { queue: 'media' },
 };
 
-beforeAll(async () => {
-  server = await spawnRedis();
-  client = server.client();
-});
 beforeEach(() => {
   prefix = uniquePrefix('dsp');
   logger = captureLogger();
-  kit = redisDispatcherKit(() => server.client(), prefix);
+  kit = redisDispatcherKit(() => redis.newClient(), prefix);
   api = kit.dispatcher({ service: 'api', routes: ROUTES, logger });
   media = kit.dispatcher({ service: 'media', routes: {}, logger });
   completed.length = 0;
@@ -54,16 +48,12 @@ beforeEach(() => {
   });
   media.handle('media.garbage-reply', async (_p, ctx) => {
     const reply = (ctx.message.payload as { r: string }).r;
-    await client.rpush(new DispatcherKeys(prefix, 'api').reply(reply), 'not json', '{"t":1}');
+    await redis.client.rpush(new DispatcherKeys(prefix, 'api').reply(reply), 'not json', '{"t":1}');
     return 'real reply';
   });
 });
 afterEach(async () => {
   await kit.close();
-});
-afterAll(async () => {
-  client.disconnect();
-  await server.cleanup();
 });
 
 describe('dispatcher', () => {
@@ -88,8 +78,8 @@ describe('dispatcher', () => {
     const results = new DispatcherKeys(prefix, 'api').results;
     await api.dispatch('media.ok', { n: 1 });
     await waitFor(() => completed.length === 1, 'first outcome');
-    await client.xadd(results, '*', 'foo', 'bar');
-    await client.xadd(results, '*', 'taskId', 'x', 'type', 'media.ok');
+    await redis.client.xadd(results, '*', 'foo', 'bar');
+    await redis.client.xadd(results, '*', 'taskId', 'x', 'type', 'media.ok');
     const reply = await api.dispatchAndWait('media.garbage-reply', {}, { timeoutMs: 20_000 });
     expect(reply).toBe('real reply');
     await api.dispatch('media.ok', { n: 2 });
@@ -99,14 +89,14 @@ describe('dispatcher', () => {
     expect(logger.matching('is not a task outcome (missing valueJson)')).toHaveLength(1);
     expect(logger.matching('is not a reply record (dropped)')).toHaveLength(2);
     await waitFor(async () => {
-      const groups = (await client.xinfo('GROUPS', results)) as Array<Array<string | number>>;
+      const groups = (await redis.client.xinfo('GROUPS', results)) as Array<Array<string | number>>;
       return groups.every((g) => g[g.indexOf('pending') + 1] === 0);
     }, 'every results entry acknowledged');
   });
 
   it("the origin's results stream of the wrong type: the handler's write fails with a typed error, the task is retried then dead-lettered naming the key; after repair new tasks report", async () => {
     const results = new DispatcherKeys(prefix, 'api').results;
-    await client.set(results, 'not a stream');
+    await redis.client.set(results, 'not a stream');
     const taskId = await api.dispatch('media.bigint', {}, { maxRetries: 0 });
     const okId = await api.dispatch('media.ok', { n: 3 }, { maxRetries: 1 });
     const dead = await waitFor(
@@ -124,7 +114,7 @@ describe('dispatcher', () => {
     // the origin's result reader meets the same key: logged once, typed
     await waitFor(() => logger.matching(`Redis key "${results}"`).some((l) => l.includes('reading results failed')), 'the reader names the key');
     expect(logger.matching('reading results failed')).toHaveLength(1);
-    await client.del(results);
+    await redis.client.del(results);
     await api.dispatch('media.ok', { n: 4 });
     await waitFor(() => completed.some((c) => (c.result as { n: number }).n === 4), 'outcomes flow after the repair', 20_000);
   });

@@ -4,43 +4,33 @@
  * the wrong type, data JSON cannot hold. Each is counted and logged or dead-lettered with the reason;
  * the good events around it are delivered and the bus keeps running.
  */
-import Redis from 'ioredis';
 import { createEventBus, InvalidOptionError, RedisKeyTypeError, RedisPubSubEventBus, RedisStreamEventBus } from '../../src';
-import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { uniquePrefix, useTestRedis } from '../../src/testing';
 import { captureLogger } from '../support/capture-logger';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
-let server: RedisServerHandle;
-let client: Redis;
+const redis = useTestRedis({ spawn: true });
 const buses: Array<RedisPubSubEventBus | RedisStreamEventBus> = [];
 
-beforeAll(async () => {
-  server = await spawnRedis();
-  client = server.client();
-});
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((b) => b.close({ drainTimeoutMs: 500 })));
-});
-afterAll(async () => {
-  client.disconnect();
-  await server.cleanup();
 });
 
 describe('pub/sub bus', () => {
   it('non-JSON and non-envelope messages on a subscribed channel are counted and logged; the events around them arrive', async () => {
     const prefix = uniquePrefix('ps');
     const logger = captureLogger();
-    const bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'svc', logger });
+    const bus = createEventBus({ type: 'redis_pubsub', client: redis.client, prefix, serviceName: 'svc', logger });
     buses.push(bus);
     const got: unknown[] = [];
     await bus.subscribe('room', (e) => void got.push(e.data));
     await bus.subscribe('room.*', (e) => void got.push(e.data));
     await bus.publish('room', 'before', 1);
     for (const raw of ['not json {', '{"specversion":"1.0"}', '42', 'null', '\u0000\u00ff']) {
-      await client.publish(`${prefix}:room`, raw);
-      await client.publish(`${prefix}:room.x`, raw);
+      await redis.client.publish(`${prefix}:room`, raw);
+      await redis.client.publish(`${prefix}:room.x`, raw);
     }
     await bus.publish('room', 'after', 2);
     await bus.publish('room.x', 'after', 3);
@@ -51,7 +41,7 @@ describe('pub/sub bus', () => {
   });
 
   it('data JSON cannot hold is refused at publish with a typed error naming the field', async () => {
-    const bus = createEventBus({ type: 'redis_pubsub', client, prefix: uniquePrefix('ps'), serviceName: 'svc', logger: captureLogger() });
+    const bus = createEventBus({ type: 'redis_pubsub', client: redis.client, prefix: uniquePrefix('ps'), serviceName: 'svc', logger: captureLogger() });
     buses.push(bus);
     const circular: Record<string, unknown> = {};
     circular.self = circular;
@@ -62,7 +52,16 @@ describe('pub/sub bus', () => {
 
 describe('stream bus', () => {
   function streamBus(prefix: string, logger = captureLogger()): RedisStreamEventBus {
-    const bus = createEventBus({ type: 'redis_stream', client, prefix, serviceName: 'svc', consumerName: 'c1', claimIdleMs: 500, blockMs: 200, logger });
+    const bus = createEventBus({
+      type: 'redis_stream',
+      client: redis.client,
+      prefix,
+      serviceName: 'svc',
+      consumerName: 'c1',
+      claimIdleMs: 500,
+      blockMs: 200,
+      logger,
+    });
     buses.push(bus);
     return bus;
   }
@@ -74,9 +73,9 @@ describe('stream bus', () => {
     await bus.subscribe('calls', (e) => void got.push(e.data));
     const stream = `${prefix}:{calls}:stream`;
     await bus.publish('calls', 'ok', 'first');
-    await client.xadd(stream, '*', 'foo', 'bar');
-    await client.xadd(stream, '*', 'specversion', '1.0', 'id', 'x', 'source', 's', 'type', 't', 'time', 'now', 'data', '{not json');
-    await client.xadd(stream, '*', 'data', '1');
+    await redis.client.xadd(stream, '*', 'foo', 'bar');
+    await redis.client.xadd(stream, '*', 'specversion', '1.0', 'id', 'x', 'source', 's', 'type', 't', 'time', 'now', 'data', '{not json');
+    await redis.client.xadd(stream, '*', 'data', '1');
     await bus.publish('calls', 'ok', 'last');
     await waitFor(() => got.length === 2, 'the good events are handled');
     expect(got).toEqual(['first', 'last']);
@@ -101,7 +100,7 @@ describe('stream bus', () => {
     const prefix = uniquePrefix('st');
     const bus = streamBus(prefix);
     const key = `${prefix}:{broken}:stream`;
-    await client.set(key, 'a string, not a stream');
+    await redis.client.set(key, 'a string, not a stream');
     const publishError = await bus.publish('broken', 't', 1).catch((e: unknown) => e);
     expect(publishError).toBeInstanceOf(RedisKeyTypeError);
     expect(publishError).toMatchObject({ key, found: 'string', expected: 'stream' });
@@ -121,11 +120,11 @@ describe('stream bus', () => {
     const got: unknown[] = [];
     await bus.subscribe('calls', (e) => void got.push(e.data));
     const deadKey = `${prefix}:{calls}:dead`;
-    await client.set(deadKey, 'not a stream');
-    await client.xadd(`${prefix}:{calls}:stream`, '*', 'garbage', '1');
+    await redis.client.set(deadKey, 'not a stream');
+    await redis.client.xadd(`${prefix}:{calls}:stream`, '*', 'garbage', '1');
     await bus.publish('calls', 'ok', 'good');
     await waitFor(() => got.length === 1 && logger.matching(deadKey).length > 0, 'good event handled, broken dead-letter key named');
-    await client.del(deadKey);
+    await redis.client.del(deadKey);
     await waitFor(async () => (await bus.deadLetters('calls')).length === 1, 'dead-lettered once the key is repaired', 20_000);
     await waitFor(async () => (await bus.lag(['calls'])).every((g) => g.pending === 0), 'nothing left pending', 20_000);
   });

@@ -4,35 +4,25 @@
  * case is a clear typed error naming the key, or a dead letter with the reason; the process keeps
  * serving its other queues and tiers, and once the key is repaired every accepted message completes.
  */
-import Redis from 'ioredis';
 import { createQueue, NonRetryableError, RedisKeyTypeError, StoreBackedQueue } from '../../src';
 import { QueueKeys } from '../../src/queue/redis/queue-keys';
-import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { uniquePrefix, useTestRedis } from '../../src/testing';
 import { captureLogger, CapturedLog } from '../support/capture-logger';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(120_000);
 
-let server: RedisServerHandle;
-let client: Redis;
+const redis = useTestRedis({ spawn: true });
 const queues: StoreBackedQueue[] = [];
 
-beforeAll(async () => {
-  server = await spawnRedis();
-  client = server.client();
-});
 afterEach(async () => {
   await Promise.all(queues.splice(0).map((q) => q.close({ drainTimeoutMs: 500 })));
-});
-afterAll(async () => {
-  client.disconnect();
-  await server.cleanup();
 });
 
 function open(name: string, prefix: string, logger: CapturedLog, done: Map<string, number>): StoreBackedQueue {
   const queue = createQueue({
     name,
-    backend: { type: 'redis', client, prefix },
+    backend: { type: 'redis', client: redis.client, prefix },
     logger,
     visibilityTimeoutMs: 1000,
     idleBlockMs: 500,
@@ -67,7 +57,7 @@ describe('every key of a queue holding the wrong Redis type', () => {
       const logger = captureLogger();
       const done = new Map<string, number>();
       const key = `${prefix}:{victim}:${suffix}`;
-      await client.set(key, 'not the right type');
+      await redis.client.set(key, 'not the right type');
       const victim = open('victim', prefix, logger, done);
       const healthy = open('healthy', prefix, logger, done);
 
@@ -109,7 +99,7 @@ describe('every key of a queue holding the wrong Redis type', () => {
       for (const line of logger.lines.filter((l) => l.includes('WRONGTYPE'))) expect(line).toContain(key); // never a bare WRONGTYPE
 
       // repair: every accepted message completes, once
-      await client.del(key);
+      await redis.client.del(key);
       await waitFor(() => accepted.every((id) => done.has(id)), 'every accepted message completes after the repair', 30_000);
       for (const id of accepted) expect(done.get(id)).toBe(1);
       const { flaky, dead } = failing;
@@ -131,7 +121,7 @@ describe('garbage in the hashes a queue reads', () => {
     const keys = new QueueKeys(prefix, 'bodies');
     await queue.pause();
     const before = await queue.publish({ type: 'work', payload: 1 });
-    await client.multi().hset(keys.msgs, 'junk-1', '\u0000garbage|||').rpush(keys.tiers[2], 'junk-1').rpush(keys.tiers[1], 'junk-2').exec();
+    await redis.client.multi().hset(keys.msgs, 'junk-1', '\u0000garbage|||').rpush(keys.tiers[2], 'junk-1').rpush(keys.tiers[1], 'junk-2').exec();
     const after = await queue.publish({ type: 'work', payload: 2 });
     await queue.resume();
     await waitFor(() => done.has(before) && done.has(after), 'the good messages complete');
@@ -151,11 +141,11 @@ describe('garbage in the hashes a queue reads', () => {
     const done = new Map<string, number>();
     const attempts = new Map<string, number[]>();
     const keys = new QueueKeys(prefix, 'hashes');
-    await client.hset(keys.stats, 'published', 'many', 'processed', '1.5e', 'failed', '{}', 'retried', 'x', 'dead_letter', '?');
-    await client.hset(keys.meta, 'paused', 'perhaps');
+    await redis.client.hset(keys.stats, 'published', 'many', 'processed', '1.5e', 'failed', '{}', 'retried', 'x', 'dead_letter', '?');
+    await redis.client.hset(keys.meta, 'paused', 'perhaps');
     const queue = createQueue({
       name: 'hashes',
-      backend: { type: 'redis', client, prefix },
+      backend: { type: 'redis', client: redis.client, prefix },
       logger,
       visibilityTimeoutMs: 600,
       backoff: { baseMs: 5, maxMs: 5 },
@@ -167,7 +157,7 @@ describe('garbage in the hashes a queue reads', () => {
       if ((m.payload as { kind: string }).kind === 'lease' && holdFirst) {
         holdFirst = false;
         // the lease token is damaged while this attempt runs: the attempt is aborted, the message runs again
-        await client.hset(keys.leases, m.id, 'garbage-token');
+        await redis.client.hset(keys.leases, m.id, 'garbage-token');
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
         return 'aborted';
       }
@@ -183,17 +173,17 @@ describe('garbage in the hashes a queue reads', () => {
     // an attempt count and a last error that are not numbers/JSON: the retry still runs, status stays readable
     await waitFor(async () => (await queue.getStatus(retried))?.state === 'delayed' || done.has(retried), 'the failing message is retrying');
     if (!done.has(retried)) {
-      await client.hset(keys.att, retried, 'NaN');
-      await client.hset(keys.errors, retried, '{not json');
+      await redis.client.hset(keys.att, retried, 'NaN');
+      await redis.client.hset(keys.errors, retried, '{not json');
       const status = await queue.getStatus(retried);
       expect(status?.state).toMatch(/delayed|ready|processing|completed/);
     }
     await waitFor(() => done.has(retried), 'the retried message completes');
     // a completed result record and a dead-letter info that are not JSON
-    await client.hset(keys.results, plain, '<<garbage>>');
+    await redis.client.hset(keys.results, plain, '<<garbage>>');
     const completed = await queue.getStatus(plain);
     expect(completed?.state).toBe('completed');
-    await client.multi().zadd(keys.dlq, Date.now(), 'dead-x').hset(keys.dlqinfo, 'dead-x', 'not json').hset(keys.msgs, 'dead-x', 'nope').exec();
+    await redis.client.multi().zadd(keys.dlq, Date.now(), 'dead-x').hset(keys.dlqinfo, 'dead-x', 'not json').hset(keys.msgs, 'dead-x', 'nope').exec();
     const dead = await queue.deadLetters.get('dead-x');
     expect(dead).toMatchObject({ id: 'dead-x', reason: 'unknown', type: null, raw: 'nope' });
     const stats = await queue.stats();
@@ -209,7 +199,7 @@ describe('handler results JSON cannot hold', () => {
   it('a BigInt or a circular result completes the message with a note, and the queue keeps going', async () => {
     const prefix = uniquePrefix('result');
     const logger = captureLogger();
-    const queue = createQueue({ name: 'results', backend: { type: 'redis', client, prefix }, logger });
+    const queue = createQueue({ name: 'results', backend: { type: 'redis', client: redis.client, prefix }, logger });
     queues.push(queue);
     queue.process('big', async () => 10n);
     queue.process('circular', async () => {
@@ -230,7 +220,7 @@ describe('handler results JSON cannot hold', () => {
     expect(statuses[2]?.result).toEqual({ fine: true });
     expect(statuses[0]?.result).toBeUndefined();
     expect(statuses[1]?.result).toBeUndefined();
-    const raw = await client.hmget(new QueueKeys(prefix, 'results').results, ids[0], ids[1]);
+    const raw = await redis.client.hmget(new QueueKeys(prefix, 'results').results, ids[0], ids[1]);
     for (const record of raw) expect(JSON.parse(record!).e).toBe('result is not JSON-serialisable');
   });
 });

@@ -4,34 +4,24 @@
  * entries. A damaged definition is removed with an error naming it; the other recurring tasks keep
  * firing on time; a key of the wrong type is a typed error naming the key, logged once by the loop.
  */
-import Redis from 'ioredis';
 import { createQueue, createScheduler, RedisKeyTypeError, Scheduler, StoreBackedQueue } from '../../src';
 import { SchedulerKeys } from '../../src/scheduler/redis/redis-scheduler-store';
-import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { uniquePrefix, useTestRedis } from '../../src/testing';
 import { captureLogger, CapturedLog } from '../support/capture-logger';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
-let server: RedisServerHandle;
-let client: Redis;
+const redis = useTestRedis({ spawn: true });
 const closers: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  server = await spawnRedis();
-  client = server.client();
-});
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
-});
-afterAll(async () => {
-  client.disconnect();
-  await server.cleanup();
 });
 
 function setup(name: string, logger: CapturedLog): { scheduler: Scheduler; queue: StoreBackedQueue; runs: Map<string, number>; keys: SchedulerKeys } {
   const prefix = uniquePrefix('sch');
-  const queue = createQueue({ name: 'jobs', backend: { type: 'redis', client, prefix: `${prefix}:q` }, logger });
+  const queue = createQueue({ name: 'jobs', backend: { type: 'redis', client: redis.client, prefix: `${prefix}:q` }, logger });
   const runs = new Map<string, number>();
   queue.process('tick', async (m) => {
     const key = (m.payload as { key: string }).key;
@@ -39,7 +29,7 @@ function setup(name: string, logger: CapturedLog): { scheduler: Scheduler; queue
   });
   const scheduler = createScheduler({
     name,
-    backend: { type: 'redis', client, prefix, queuePrefix: `${prefix}:q` },
+    backend: { type: 'redis', client: redis.client, prefix, queuePrefix: `${prefix}:q` },
     queues: [queue],
     defaultQueue: 'jobs',
     logger,
@@ -64,9 +54,9 @@ describe('scheduler', () => {
       'bad-cron': JSON.stringify({ key: 'bad-cron', task: { type: 'tick', queue: 'jobs' }, when: { cron: 'every full moon', tz: 'UTC' }, anchor: 0 }),
       'no-when': JSON.stringify({ key: 'no-when', task: { type: 'tick', queue: 'jobs' }, anchor: 0 }),
     };
-    for (const [key, json] of Object.entries(damaged)) await client.multi().hset(keys.rec, key, json).zadd(keys.next, due, key).exec();
-    await client.zadd(keys.next, due, 'no-definition-at-all');
-    await waitFor(async () => (await client.zcard(keys.next)) === 1, 'every damaged entry removed');
+    for (const [key, json] of Object.entries(damaged)) await redis.client.multi().hset(keys.rec, key, json).zadd(keys.next, due, key).exec();
+    await redis.client.zadd(keys.next, due, 'no-definition-at-all');
+    await waitFor(async () => (await redis.client.zcard(keys.next)) === 1, 'every damaged entry removed');
     for (const key of [...Object.keys(damaged), 'no-definition-at-all']) {
       expect(logger.matching(`recurring task "${key}" has no readable definition (`)).toHaveLength(1);
     }
@@ -78,8 +68,8 @@ describe('scheduler', () => {
   it('damaged counters and one-off entries: stats stay numbers, list skips what it cannot read', async () => {
     const logger = captureLogger();
     const { scheduler, runs, keys } = setup('counters', logger);
-    await client.hset(keys.stats, 'total', 'lots', 'completed', '{}');
-    await client
+    await redis.client.hset(keys.stats, 'total', 'lots', 'completed', '{}');
+    await redis.client
       .multi()
       .zadd(keys.once, Date.now() + 60_000, 'once:jobs:ghost')
       .hset(keys.oncedefs, 'once:jobs:ghost', 'not json')
@@ -99,7 +89,7 @@ describe('scheduler', () => {
       const victim = setup(`victim-${field}`, logger);
       const other = setup(`other-${field}`, captureLogger());
       const key = victim.keys[field];
-      await client.set(key, 'wrong type');
+      await redis.client.set(key, 'wrong type');
       await other.scheduler.schedule({ type: 'tick', payload: { key: 'other' } }, { everyMs: 100, key: 'other' });
       const attempt = () => victim.scheduler.schedule({ type: 'tick', payload: { key: 'victim' } }, { everyMs: 100, key: 'victim' });
       const scheduled = await attempt().then(
@@ -116,7 +106,7 @@ describe('scheduler', () => {
       const named = logger.lines.filter((l) => l.startsWith('error') && l.includes(key));
       expect(named.length).toBeLessThanOrEqual(1);
       for (const line of logger.lines.filter((l) => l.includes('WRONGTYPE'))) expect(line).toContain(key);
-      await client.del(key);
+      await redis.client.del(key);
       if (!scheduled) await attempt();
       await waitFor(() => (victim.runs.get('victim') ?? 0) >= 2, 'the victim fires after the repair', 20_000);
     },

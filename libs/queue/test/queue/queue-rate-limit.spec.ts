@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'child_process';
-import Redis from 'ioredis';
 import { createQueue, StoreBackedQueue } from '../../src';
-import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { uniquePrefix, useTestRedis } from '../../src/testing';
 import { startFixtureChild } from '../support/fixture-child';
 import { waitFor } from '../support/wait';
 
@@ -11,29 +10,21 @@ jest.setTimeout(240_000);
 const startWorker = (env: Record<string, string>, started: ChildProcess[]) => startFixtureChild('rate-limited-worker.ts', env, started);
 
 describe('rate limit across worker processes', () => {
-  let server: RedisServerHandle;
-  let client: Redis;
   const workers: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    server = await spawnRedis();
-    client = server.client();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const w of workers) w.kill('SIGKILL');
-    client?.disconnect();
-    await server?.cleanup();
   });
+  const redis = useTestRedis({ spawn: true }); // declared after: its afterAll stops Redis once the workers are killed
 
   test('three workers, 50 per second for speech_recognition: every second after the first starts 50 ± 5%; other types are not held back', async () => {
     const prefix = uniquePrefix('rate');
     const name = 'rate';
     const RATE = 50;
     const SECONDS = 10;
-    const env = { REDIS_URL: server.url, QUEUE: name, PREFIX: prefix, RATE_MAX: String(RATE), RATE_PER_MS: '1000' };
+    const env = { REDIS_URL: redis.url, QUEUE: name, PREFIX: prefix, RATE_MAX: String(RATE), RATE_PER_MS: '1000' };
     await Promise.all([startWorker(env, workers), startWorker(env, workers), startWorker(env, workers)]);
 
-    const producer: StoreBackedQueue = createQueue({ name, backend: { type: 'redis', client, prefix } });
+    const producer: StoreBackedQueue = createQueue({ name, backend: { type: 'redis', client: redis.client, prefix } });
     // The limited type first: a limiter that blocked the queue behind it would hold every summary back for 16 s.
     await producer.publishBatch(Array.from({ length: 800 }, (_, i) => ({ type: 'speech_recognition', payload: i })));
     await producer.publishBatch(Array.from({ length: 1000 }, (_, i) => ({ type: 'summary', payload: i })));
@@ -41,9 +32,9 @@ describe('rate limit across worker processes', () => {
     // The first second holds the bucket's burst (50) plus its refill; then 10 s at the limit.
     // (+ 10: stamps written late by a stalled worker still land in the last window they belong to)
     const needed = RATE + RATE * (SECONDS + 1) + 10;
-    await waitFor(async () => (await client.llen(`${prefix}:starts:speech_recognition`)) >= needed, `${needed} limited starts`, 120_000, 100);
-    const speech = (await client.lrange(`${prefix}:starts:speech_recognition`, 0, -1)).map(Number).sort((a, b) => a - b);
-    const summary = (await client.lrange(`${prefix}:starts:summary`, 0, -1)).map(Number).sort((a, b) => a - b);
+    await waitFor(async () => (await redis.client.llen(`${prefix}:starts:speech_recognition`)) >= needed, `${needed} limited starts`, 120_000, 100);
+    const speech = (await redis.client.lrange(`${prefix}:starts:speech_recognition`, 0, -1)).map(Number).sort((a, b) => a - b);
+    const summary = (await redis.client.lrange(`${prefix}:starts:summary`, 0, -1)).map(Number).sort((a, b) => a - b);
 
     const t0 = speech[0];
     const perWindow: number[] = [];

@@ -1,20 +1,10 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { readLuaHeader, uniquePrefix, useTestRedis } from '@meeting/queue/testing';
 import { MeetingContextRepository } from './meeting-context-repository';
 import { MemoryMeetingContextRepository } from './memory/memory-meeting-context.repository';
 import { RedisMeetingContextRepository } from './redis/redis-meeting-context.repository';
 import { REPLACE_IF_UNCHANGED_LUA, replaceIfUnchangedArgs } from './redis/replace-if-unchanged';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 /** Two repositories over one store: what two replicas see (the memory backend is one process's). */
 const backends: Array<[string, () => [MeetingContextRepository, MeetingContextRepository]]> = [
@@ -29,7 +19,7 @@ const backends: Array<[string, () => [MeetingContextRepository, MeetingContextRe
     'redis',
     () => {
       const prefix = uniquePrefix('ai-context');
-      return [new RedisMeetingContextRepository(client, prefix), new RedisMeetingContextRepository(redis.client(), prefix)];
+      return [new RedisMeetingContextRepository(redis.client, prefix), new RedisMeetingContextRepository(redis.newClient(), prefix)];
     },
   ],
 ];
@@ -67,14 +57,11 @@ describe.each(backends)('MeetingContextRepository (%s)', (_name, make) => {
 
 describe('replace-if-unchanged script', () => {
   it('opens with a header listing KEYS and ARGV (in the order the caller passes them) and uses exactly those', () => {
-    const end = REPLACE_IF_UNCHANGED_LUA.indexOf(']]');
-    const [header, body] = [REPLACE_IF_UNCHANGED_LUA.slice(0, end), REPLACE_IF_UNCHANGED_LUA.slice(end + 2)];
-    const declared = (name: string) => [...header.matchAll(new RegExp(`^\\s*${name}\\[(\\d+)\\]\\s+\\S`, 'gm'))].map((m) => Number(m[1]));
-    const used = (name: string) => [...new Set([...body.matchAll(new RegExp(`${name}\\[(\\d+)\\]`, 'g'))].map((m) => Number(m[1])))].sort();
-    expect(REPLACE_IF_UNCHANGED_LUA.startsWith('--[[\n')).toBe(true);
+    const { opensWithHeader, header, declared, used } = readLuaHeader(REPLACE_IF_UNCHANGED_LUA);
+    expect(opensWithHeader).toBe(true);
     expect(header).toMatch(/^\s*KEYS\[1\]\s+context\s+string\b/m);
-    expect([declared('KEYS'), declared('ARGV')]).toEqual([[1], [1, 2, 3]]);
-    expect([used('KEYS'), used('ARGV')]).toEqual([declared('KEYS'), declared('ARGV')]);
+    expect([declared.KEYS, declared.ARGV]).toEqual([[1], [1, 2, 3]]);
+    expect([used.KEYS, used.ARGV]).toEqual([declared.KEYS, declared.ARGV]);
     expect(replaceIfUnchangedArgs('k', 'old', 'new', 60)).toEqual([1, 'k', 'old', 'new', 60]);
   });
 });

@@ -1,24 +1,14 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis } from '@meeting/queue/testing';
 import type { Recording } from '../recording.types';
 import { MemoryRecordingRepository } from './memory/memory-recording.repository';
 import { RecordingRepository } from './recording-repository';
 import { RedisRecordingRepository } from './redis/redis-recording.repository';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 const backends: Array<[string, () => RecordingRepository]> = [
   ['memory', () => new MemoryRecordingRepository()],
-  ['redis', () => new RedisRecordingRepository(client, uniquePrefix('recordings'))],
+  ['redis', () => new RedisRecordingRepository(redis.client, uniquePrefix('recordings'))],
 ];
 
 const recording = (recordingId: string, meetingId: string, createdAt: string): Recording => ({

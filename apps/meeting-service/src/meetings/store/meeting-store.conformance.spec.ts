@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { testRedis, uniquePrefix } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis } from '@meeting/queue/testing';
 import type { MeetingRecord } from '../meeting.types';
 import { MeetingRepository, TranscriptRepository } from './meeting-store';
 import { MemoryMeetingRepository } from './memory/memory-meeting.repository';
@@ -7,16 +6,7 @@ import { MemoryTranscriptRepository } from './memory/memory-transcript.repositor
 import { RedisMeetingRepository } from './redis/redis-meeting.repository';
 import { RedisTranscriptRepository } from './redis/redis-transcript.repository';
 
-let redis: Awaited<ReturnType<typeof testRedis>>;
-let client: Redis;
-beforeAll(async () => {
-  redis = await testRedis();
-  client = redis.client();
-});
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.cleanup();
-});
+const redis = useTestRedis();
 
 const backends: Array<[string, () => { meetings: MeetingRepository; transcripts: TranscriptRepository }]> = [
   ['memory', () => ({ meetings: new MemoryMeetingRepository(), transcripts: new MemoryTranscriptRepository() })],
@@ -24,7 +14,7 @@ const backends: Array<[string, () => { meetings: MeetingRepository; transcripts:
     'redis',
     () => {
       const prefix = uniquePrefix('meetings');
-      return { meetings: new RedisMeetingRepository(client, prefix), transcripts: new RedisTranscriptRepository(client, prefix) };
+      return { meetings: new RedisMeetingRepository(redis.client, prefix), transcripts: new RedisTranscriptRepository(redis.client, prefix) };
     },
   ],
 ];

@@ -2,7 +2,7 @@ import type { RedisClient } from '@meeting/queue';
 import { ENDED_TTL_MS, PresenceEntry, PresenceRepository } from '../presence-repository';
 
 /** Changes a presence entry only for the session that owns it. Inline (compiled into the JavaScript): an app's dist build copies only the libraries' Lua files. */
-const CHANGE_IF_SESSION_LUA = `--[[
+export const CHANGE_IF_SESSION_LUA = `--[[
   Changes the entry of ARGV[1] only when it belongs to session ARGV[2].
 
   Input:
@@ -27,6 +27,16 @@ else
 end
 return 1
 `;
+
+/** EVAL arguments of {@link CHANGE_IF_SESSION_LUA}: numkeys, KEYS, ARGV in the header's order. */
+export function changeIfSessionArgs(
+  key: string,
+  participantId: string,
+  sessionId: string,
+  change: 'remove' | 'mute:1' | 'mute:0',
+): [number, string, string, string, string] {
+  return [1, key, participantId, sessionId, change];
+}
 
 /**
  * Presence in Redis: hash `<prefix>:presence:{<meetingId>}` (participant id -> entry JSON), the set
@@ -56,11 +66,13 @@ export class RedisPresenceRepository implements PresenceRepository {
   }
 
   async remove(meetingId: string, participantId: string, sessionId: string): Promise<boolean> {
-    return (await this.client.eval(CHANGE_IF_SESSION_LUA, 1, this.key(meetingId), participantId, sessionId, 'remove')) === 1;
+    return (await this.client.eval(CHANGE_IF_SESSION_LUA, ...changeIfSessionArgs(this.key(meetingId), participantId, sessionId, 'remove'))) === 1;
   }
 
   async setMuted(meetingId: string, participantId: string, sessionId: string, muted: boolean): Promise<boolean> {
-    return (await this.client.eval(CHANGE_IF_SESSION_LUA, 1, this.key(meetingId), participantId, sessionId, muted ? 'mute:1' : 'mute:0')) === 1;
+    return (
+      (await this.client.eval(CHANGE_IF_SESSION_LUA, ...changeIfSessionArgs(this.key(meetingId), participantId, sessionId, muted ? 'mute:1' : 'mute:0'))) === 1
+    );
   }
 
   async list(meetingId: string): Promise<PresenceEntry[]> {
