@@ -76,10 +76,10 @@ describe.each([
     const completed: CompletedTask[] = [];
     api.onCompleted('media.transcode', (t) => void completed.push(t));
     const taskId = await api.dispatch('media.transcode', { file: 'a' });
-    await waitFor(() => completed.length === 1, 5000, 'onCompleted');
+    await waitFor(() => completed.length === 1, 'onCompleted');
     expect(completed[0]).toMatchObject({ taskId, type: 'media.transcode', result: { out: 'a.mp4', origin: 'api', priority: 'high' }, attempts: 1 });
     // the outcome event is written just before the queue acknowledges the message
-    await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 2000, 'the acknowledgement');
+    await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 'the acknowledgement');
     expect(await api.getStatus(taskId)).toMatchObject({ state: 'completed', queue: 'media', attempts: 1, result: { out: 'a.mp4' } });
     expect(await api.getStatus('unknown-task')).toBeNull();
     await sleep(300);
@@ -109,7 +109,7 @@ describe.each([
       publish.mockRestore();
     }
     expect(new Set(ids).size).toBe(25);
-    await waitFor(() => completed.length === 25, 5000, '25 completions');
+    await waitFor(() => completed.length === 25, '25 completions');
     expect(completed.map((c) => c.taskId).sort()).toEqual([...ids].sort());
     await expect(api.dispatchBatch([{ type: 'media.transcode' }, { type: 'media.transcode', options: { priority: 'urgent' as never } }])).rejects.toMatchObject(
       { path: 'dispatchBatch[1].options.priority' },
@@ -133,7 +133,7 @@ describe.each([
     media.handle('media.quick', () => ++handled);
     const publishBatch = jest.spyOn(StoreBackedQueue.prototype, 'publishBatch').mockImplementationOnce(async function (this: StoreBackedQueue, messages) {
       const ids = await original.call(this, messages);
-      await waitFor(() => handled === 1 && early.size === 1, 5000, 'the reply to be read before the publish answers');
+      await waitFor(() => handled === 1 && early.size === 1, 'the reply to be read before the publish answers');
       return ids;
     });
     try {
@@ -148,9 +148,9 @@ describe.each([
     const failed: FailedTask[] = [];
     api.onFailed('media.fail', (t) => void failed.push(t));
     const taskId = await api.dispatch('media.fail');
-    await waitFor(() => failed.length === 1, 5000, 'onFailed');
+    await waitFor(() => failed.length === 1, 'onFailed');
     expect(failed[0]).toMatchObject({ taskId, attempts: 2, error: { name: 'QuotaError', message: 'quota exceeded' } });
-    await waitFor(async () => (await api.getStatus(taskId))?.state === 'failed', 2000, 'the dead letter');
+    await waitFor(async () => (await api.getStatus(taskId))?.state === 'failed', 'the dead letter');
     expect(await api.getStatus(taskId)).toMatchObject({ state: 'failed', attempts: 2, error: { name: 'QuotaError' } });
     await sleep(200);
     expect(failed).toHaveLength(1);
@@ -178,7 +178,7 @@ describe.each([
     try {
       const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/done`;
       const taskId = await api.dispatch('media.fail', null, { webhookUrl: url });
-      await waitFor(() => bodies.length === 1, 5000, 'the webhook');
+      await waitFor(() => bodies.length === 1, 'the webhook');
       expect(bodies[0]).toMatchObject({ taskId, state: 'failed', error: { name: 'QuotaError' } });
       expect(calls).toBe(2);
     } finally {
@@ -190,9 +190,9 @@ describe.each([
     const brief = kit.dispatcher({ service: 'brief', routingEnabled: false }, { completedRetention: { count: 1 } });
     brief.handle('quick', (p: number) => p);
     const first = await brief.dispatch('quick', 1);
-    await waitFor(async () => (await brief.getStatus(first))?.state === 'completed', 3000, 'completion');
+    await waitFor(async () => (await brief.getStatus(first))?.state === 'completed', 'completion');
     const second = await brief.dispatch('quick', 2);
-    await waitFor(async () => (await brief.getStatus(second))?.state === 'completed', 3000, 'completion');
+    await waitFor(async () => (await brief.getStatus(second))?.state === 'completed', 'completion');
     expect(await brief.getStatus(first)).toBeNull();
     expect(await brief.getStatus(second)).toMatchObject({ result: 2 });
   });
@@ -242,12 +242,12 @@ describe.each([
     let open!: () => void;
     gate = new Promise<void>((resolve) => (open = resolve));
     const taskId = await api.dispatch('media.progress', { steps: 3 });
-    await waitFor(() => seen.some((p) => (p.progress as { step: number }).step === 3), 5000, 'the last progress report');
+    await waitFor(() => seen.some((p) => (p.progress as { step: number }).step === 3), 'the last progress report');
     expect(seen.map((p) => p.progress)).toEqual([1, 2, 3].map((step) => ({ step, of: 3 })));
     expect(seen[0]).toMatchObject({ taskId, type: 'media.progress', attempt: 1 });
     expect(await api.getStatus(taskId)).toMatchObject({ state: 'processing', progress: { step: 3, of: 3 } });
     open();
-    await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 5000, 'completion');
+    await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 'completion');
     expect(await api.getStatus(taskId)).not.toHaveProperty('progress');
 
     gate = undefined;
@@ -261,11 +261,11 @@ describe.each([
 
   it('a dispatch nobody listens to for progress passes none on; one after onProgress does', async () => {
     const unheard = await api.dispatch('media.progress', { steps: 2 });
-    await waitFor(async () => (await api.getStatus(unheard))?.state === 'completed', 5000, 'completion');
+    await waitFor(async () => (await api.getStatus(unheard))?.state === 'completed', 'completion');
     const seen: TaskProgress[] = [];
     api.onProgress('*', (p) => void seen.push(p));
     const later = await api.dispatch('media.progress', { steps: 1 });
-    await waitFor(() => seen.some((p) => p.taskId === later), 5000, 'the progress of the dispatch after onProgress');
+    await waitFor(() => seen.some((p) => p.taskId === later), 'the progress of the dispatch after onProgress');
     expect(seen.map((p) => p.taskId)).toEqual([later]);
     expect(seen[0]).toMatchObject({ progress: { step: 1, of: 1 } });
   });

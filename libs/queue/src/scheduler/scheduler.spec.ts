@@ -39,14 +39,14 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     // the queue's own due time: the requested one plus the publish's transit (a few ms)
     expect(listed[0].nextRunAt).toBeGreaterThanOrEqual(dueAt);
     expect(listed[0].nextRunAt).toBeLessThan(dueAt + 500);
-    await waitFor(() => runs.length === 1, 3000, 'the delayed task');
+    await waitFor(() => runs.length === 1, 'the delayed task');
     expect(runs[0].at).toBeGreaterThanOrEqual(dueAt - 5);
     expect(runs[0].payload).toEqual({ n: 1 });
-    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 2000, 'completed count');
+    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 'completed count');
     const stats = await scheduler.stats();
     expect(stats).toMatchObject({ total_tasks: 1, completed_tasks: 1, failed_tasks: 0, active_tasks: 0, scheduled_once: 0 });
     expect(await scheduler.list()).toEqual([]);
-    await waitFor(async () => (await queue.getStatus(id.split(':')[2]))?.state === 'completed', 2000, 'the queue to record the completion');
+    await waitFor(async () => (await queue.getStatus(id.split(':')[2]))?.state === 'completed', 'the queue to record the completion');
   });
 
   it('cancel before firing removes the task; cancel after firing answers false', async () => {
@@ -59,7 +59,7 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const late = await scheduler.schedule({ type: 'ping' }, { delayMs: 50 });
     expect(await scheduler.cancel(early)).toBe(true);
     expect(await scheduler.cancel(early)).toBe(false);
-    await waitFor(() => runs.length === 1, 3000, 'the uncancelled task');
+    await waitFor(() => runs.length === 1, 'the uncancelled task');
     expect(await scheduler.cancel(late)).toBe(false);
     await sleep(Math.max(0, earlyDueAt + 300 - Date.now())); // past the cancelled task's time: it must not run
     expect(runs).toEqual([late.split(':')[2]]);
@@ -73,7 +73,7 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     scheduler.process('tick', (m) => void payloads.push(m.payload));
     const id = await scheduler.schedule({ type: 'tick', payload: 'v1' }, { everyMs: 100, key: 'ticker' });
     expect(id).toBe('recurring:ticker');
-    await waitFor(() => payloads.length >= 3, 3000, 'three ticks');
+    await waitFor(() => payloads.length >= 3, 'three ticks');
     const [info] = await scheduler.list();
     expect(info).toMatchObject({ id, kind: 'recurring', key: 'ticker', when: { everyMs: 100 }, missed: 'skip' });
     await scheduler.schedule({ type: 'tick', payload: 'v2' }, { everyMs: 100, key: 'ticker' });
@@ -82,7 +82,7 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     expect(updated.updatedAt!).toBeGreaterThanOrEqual(info.createdAt);
     expect(updated.task.payload).toBe('v2');
     const before = payloads.length;
-    await waitFor(() => payloads.slice(before).includes('v2'), 3000, 'an updated tick');
+    await waitFor(() => payloads.slice(before).includes('v2'), 'an updated tick');
     expect(await scheduler.list()).toHaveLength(1);
     expect(await scheduler.removeRecurring('ticker')).toBe(true);
     await sleep(150);
@@ -103,9 +103,9 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const second = kit.scheduler({ missedGraceMs: 200 });
     second.process('beat', () => void runs.push(Date.now()));
     const restartedAt = Date.now();
-    await waitFor(async () => (await second.list())[0].nextRunAt > restartedAt, 2000, 'the next run to move past the downtime');
+    await waitFor(async () => (await second.list())[0].nextRunAt > restartedAt, 'the next run to move past the downtime');
     const next = (await second.list())[0].nextRunAt;
-    await waitFor(() => runs.some((at) => at >= next - 5), 3000, 'the next regular occurrence');
+    await waitFor(() => runs.some((at) => at >= next - 5), 'the next regular occurrence');
     // before the first regular occurrence: one catch-up run (run_once) or none (skip), not one per missed occurrence
     expect(runs.filter((at) => at < next - 5)).toHaveLength(policy === 'run_once' ? 1 : 0);
     expect((await second.stats()).total_tasks).toBe(policy === 'run_once' ? 2 : 1);
@@ -128,12 +128,12 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const id = await scheduler.schedule({ type: 'slow', timeoutMs: 100, maxRetries: 2 }, { delayMs: 10 });
     const queue = kit.queue();
     const messageId = id.split(':')[2];
-    await waitFor(async () => (await queue.getStatus(messageId))?.state === 'completed', 5000, 'completion after a retry');
+    await waitFor(async () => (await queue.getStatus(messageId))?.state === 'completed', 'completion after a retry');
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toBeInstanceOf(TaskTimeoutError);
     expect(attempts).toEqual([1, 2]);
     expect(await queue.getStatus(messageId)).toMatchObject({ result: 'done', attempts: 2 });
-    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 2000, 'stats');
+    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 'stats');
     expect(await scheduler.stats()).toMatchObject({ failed_tasks: 1, completed_tasks: 1, active_tasks: 0 });
   });
 
@@ -144,9 +144,9 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     const held = new Promise<void>((resolve) => (release = resolve));
     scheduler.process('hold', () => held);
     await scheduler.schedule({ type: 'hold' }, { delayMs: 0 });
-    await waitFor(async () => (await scheduler.stats()).active_tasks === 1, 3000, 'an active task');
+    await waitFor(async () => (await scheduler.stats()).active_tasks === 1, 'an active task');
     release();
-    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 3000, 'completion');
+    await waitFor(async () => (await scheduler.stats()).completed_tasks === 1, 'completion');
     expect(await scheduler.stats()).toMatchObject({ active_tasks: 0, total_tasks: 1 });
   });
 
@@ -158,7 +158,7 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     await scheduler.schedule({ type: 'cron' }, { cron: '* * * * * *', tz: 'Europe/Berlin', key: 'every-second' });
     const [info] = await scheduler.list();
     expect(info.nextRunAt % 1000).toBe(0);
-    await waitFor(() => runs.length >= 2, 4000, 'two cron runs');
+    await waitFor(() => runs.length >= 2, 'two cron runs');
     expect(runs[0]).toBeGreaterThanOrEqual(info.nextRunAt - 5);
   });
 

@@ -67,8 +67,8 @@ describe('Dispatcher across processes (Redis)', () => {
         }
         return !!s && until.includes(s.state);
       },
-      10_000,
       `task ${taskId} to reach ${until.join('/')}`,
+      10_000,
     );
     return seen;
   }
@@ -120,9 +120,9 @@ describe('Dispatcher across processes (Redis)', () => {
     const taskId = await first.request<string>('dispatch', { type: 'slow', payload: { ms: 600 } });
     await first.kill(); // the dispatching process dies before the task completes
     const second = await startCaller();
-    await waitFor(async () => (await second.request<{ state: string } | null>('status', { taskId }))?.state === 'completed', 10_000, 'completion');
+    await waitFor(async () => (await second.request<{ state: string } | null>('status', { taskId }))?.state === 'completed', 'completion', 10_000);
     await second.request('listen');
-    await waitFor(() => second.events.some((e) => e.task.taskId === taskId), 10_000, 'the onCompleted callback');
+    await waitFor(() => second.events.some((e) => e.task.taskId === taskId), 'the onCompleted callback', 10_000);
     await sleep(1500); // past claimIdleMs: nothing is delivered a second time
     const mine = second.events.filter((e) => e.task.taskId === taskId);
     expect(mine).toEqual([{ event: 'completed', task: expect.objectContaining({ taskId, type: 'slow', result: { sleptMs: 600 }, attempts: 1 }) }]);
@@ -133,7 +133,7 @@ describe('Dispatcher across processes (Redis)', () => {
     const caller = await startCaller();
     await caller.request('listen');
     const taskId = await caller.request<string>('dispatch', { type: 'fail', payload: { message: 'nope' } });
-    await waitFor(() => caller.events.some((e) => e.task.taskId === taskId), 10_000, 'the onFailed callback');
+    await waitFor(() => caller.events.some((e) => e.task.taskId === taskId), 'the onFailed callback', 10_000);
     expect(caller.events.filter((e) => e.task.taskId === taskId)).toEqual([
       { event: 'failed', task: expect.objectContaining({ taskId, error: expect.objectContaining({ name: 'ValidationError', message: 'nope' }) }) },
     ]);
@@ -161,7 +161,7 @@ describe('Dispatcher across processes (Redis)', () => {
     try {
       const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/hook`;
       const taskId = await api.dispatch('add', { a: 20, b: 22 }, { webhookUrl: url });
-      await waitFor(() => bodies.length === 1, 10_000, 'the webhook');
+      await waitFor(() => bodies.length === 1, 'the webhook', 10_000);
       expect(calls).toBe(2);
       expect(bodies[0]).toMatchObject({ taskId, type: 'add', state: 'completed', result: 42, attempts: 1 });
       await sleep(300);

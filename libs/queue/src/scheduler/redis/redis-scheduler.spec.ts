@@ -46,10 +46,10 @@ describe('Redis scheduler', () => {
     await after.request('process', { type: 'later' });
     await after.request('process', { type: 'every' });
     const runs = (type: string) => after.events.filter((e) => e.task.type === type).map((e) => e.task);
-    await waitFor(() => runs('later').length === 1, 8000, 'the delayed task after the restarts');
+    await waitFor(() => runs('later').length === 1, 'the delayed task after the restarts', 8000);
     expect(runs('later')[0]).toMatchObject({ payload: { x: 1 } });
     expect(runs('later')[0].at as number).toBeGreaterThanOrEqual(dueAt - 5);
-    await waitFor(() => runs('every').length >= 2, 3000, 'the recurring task after the restarts');
+    await waitFor(() => runs('every').length >= 2, 'the recurring task after the restarts');
     await sleep(200);
     expect(runs('later')).toHaveLength(1);
     expect(await after.request('cancel', { taskId: id })).toBe(false);
@@ -68,12 +68,12 @@ describe('Redis scheduler', () => {
       const interval = 150;
       await replicas[0].request('schedule', { task: { type: 'heartbeat', queue: 'jobs' }, when: { everyMs: interval, key: 'hb' } });
       const firstRun = (await observer.list())[0].nextRunAt;
-      await waitFor(async () => (await observer.stats()).total_tasks >= 22, 20_000, '22 occurrences');
+      await waitFor(async () => (await observer.stats()).total_tasks >= 22, '22 occurrences', 20_000);
       await Promise.all(replicas.map((r) => r.stop()));
       const lastNext = (await observer.list())[0].nextRunAt;
       const occurrences = (lastNext - firstRun) / interval;
       const stats: SchedulerStats = await observer.stats();
-      await waitFor(async () => (await queue.stats()).total_processed === stats.total_tasks, 5000, 'the queue to drain');
+      await waitFor(async () => (await queue.stats()).total_processed === stats.total_tasks, 'the queue to drain');
       expect(Number.isInteger(occurrences)).toBe(true);
       expect(occurrences).toBeGreaterThanOrEqual(22);
       // every occurrence the schedule moved past was published once and only once
@@ -98,7 +98,7 @@ describe('Redis scheduler', () => {
       sleeper.process('soon', () => void runs.push(Date.now()));
       await sleep(100); // the sleeper now waits with nothing scheduled
       await writer.schedule({ type: 'soon' }, { everyMs: 200, key: 'wake-test' });
-      await waitFor(() => runs.length >= 2, 10_000, 'runs fired by the woken replica'); // it would sleep 60 s unless woken
+      await waitFor(() => runs.length >= 2, 'runs fired by the woken replica', 10_000); // it would sleep 60 s unless woken
     } finally {
       await kit.close();
     }

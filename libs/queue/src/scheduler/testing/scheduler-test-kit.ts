@@ -6,16 +6,7 @@ import { createScheduler, CreateSchedulerOptions } from '../create-scheduler';
 import { MemorySchedulerStore } from '../memory/memory-scheduler-store';
 import type { Scheduler } from '../scheduler';
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep, waitFor } from '../../testing/wait';
 
 /** Builds queues and schedulers on one backend; `close()` closes everything it built. */
 export interface SchedulerKit {
