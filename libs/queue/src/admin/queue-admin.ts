@@ -17,6 +17,7 @@ import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
 import { escapeGlob, scanKeys } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
 import { InFlightMessage, QueueLatency, queueLatency, withHolders } from './queue-activity';
+import { QueueRateLimits, RateLimitInfo, readRateLimits } from './rate-limits';
 
 export interface QueueAdminOptions {
   /** Command connection; stays open unless `ownsClient`. */
@@ -53,6 +54,10 @@ export interface QueueInfo {
   workers: number;
   /** How long messages wait: oldest waiting per tier, publish-to-start p50/p95 over the last minute. */
   latency: QueueLatency;
+  /** Rate limits (configured or kept by live workers) with their tokens now; `parked` of each is null here (see `QueueAdmin.rateLimits`). */
+  rateLimits: RateLimitInfo[];
+  /** Messages parked behind a type's rate limit (also counted in `tiers`). */
+  parked: number;
 }
 
 /** Which dead letters an operation applies to. All filters are optional; entries are taken newest first. */
@@ -183,7 +188,7 @@ export class QueueAdmin {
   async info(name: string): Promise<QueueInfo> {
     const queue = this.queue(name);
     const [s, paused, workers] = await Promise.all([queue.stats(), queue.isPaused(), queue.workers()]);
-    const latency = await queueLatency(queue, workers);
+    const [latency, rate] = await Promise.all([queueLatency(queue, workers), readRateLimits(queue, workers, 0)]);
     const tiers = s.queue_length;
     return {
       name,
@@ -201,7 +206,14 @@ export class QueueAdmin {
       deadLettersTrimmed: s.dead_letter_trimmed,
       workers: workers.length,
       latency,
+      rateLimits: rate.limits,
+      parked: rate.parked.total,
     };
+  }
+
+  /** A queue's rate limits, their token buckets now and the messages parked behind them, per type over at most `scanMax` (admin/rate-limits.ts). */
+  async rateLimits(name: string, scanMax?: number): Promise<QueueRateLimits> {
+    return readRateLimits(this.queue(name), await this.workers(name), scanMax);
   }
 
   /** The processes consuming a queue (host, pid, concurrency, held, publish-to-start counts), from their heartbeats. */

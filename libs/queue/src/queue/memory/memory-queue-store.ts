@@ -1,7 +1,7 @@
 import { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
-import { RATE_SCAN, RateBuckets } from './rate-buckets';
+import { RATE_SCAN, RateBuckets, parkedByType } from './rate-buckets';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion,
@@ -16,6 +16,7 @@ import type {
   StoredDeadLetter,
   StoredPeekItem,
   StoredPublish,
+  StoredRateState,
   StoredStatus,
   StoredWorker,
 } from '../queue-store';
@@ -47,7 +48,7 @@ export class MemoryQueueStore implements QueueStore {
   private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
   private readonly counters: Record<string, number> = {};
   /** Rate limit name -> token bucket state (theoretical arrival time, ms; see RateBuckets). */
-  private readonly rateState = new Map<string, number>();
+  private readonly buckets = new Map<string, number>();
   private paused = false;
   private token = false;
   private waiters: Array<() => void> = [];
@@ -116,7 +117,7 @@ export class MemoryQueueStore implements QueueStore {
     if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft: 0 };
 
     const taken: string[] = [];
-    const rate = limits.length > 0 ? new RateBuckets(limits, this.rateState, now) : null;
+    const rate = limits.length > 0 ? new RateBuckets(limits, this.buckets, now) : null;
     if (!rate) this.unpark();
     const blocked = [false, false, false, false];
     const more = [false, false, false, false];
@@ -472,6 +473,17 @@ export class MemoryQueueStore implements QueueStore {
       .map(([id, w]) => ({ id, seenAt: w.seenAt, record: w.record }))
       .sort((a, b) => a.seenAt - b.seenAt);
     return { now, items };
+  }
+
+  async rateState(scanMax: number): Promise<StoredRateState> {
+    const { counts, looked } = parkedByType(this.parked, this.msgs, scanMax);
+    return {
+      now: Date.now(),
+      tats: Object.fromEntries(this.buckets),
+      parked: this.parked.map((p) => p.length) as [number, number, number, number],
+      parkedByType: counts,
+      looked,
+    };
   }
 
   async setPaused(paused: boolean): Promise<void> {
