@@ -202,7 +202,12 @@ describe('dashboard in a browser', () => {
     let done = 0;
     limited.process('transcribe', async () => void done++);
     limited.process('thumbnail', async () => void done++);
-    await waitFor(async () => done === 3 && (await mqJson<{ parked: { total: number } }>(['limits', 'limited'])).parked.total === 3, 'three parked', 30_000, 200);
+    await waitFor(
+      async () => done === 3 && (await mqJson<{ parked: { total: number } }>(['limits', 'limited'])).parked.total === 3,
+      'three parked',
+      30_000,
+      200,
+    );
     await page.goto(`${base}#/queue/limited`);
     const row = page.locator('tr[data-limit="transcribe"]');
     // the worker's heartbeat names the limit (the page refreshes itself)
@@ -212,7 +217,9 @@ describe('dashboard in a browser', () => {
     expect(await row.locator('[data-field="tokens"]').innerText()).toBe('0');
     expect(await row.locator('[data-field="next"]').innerText()).toMatch(/^\d+\.\d s$/);
     expect(await row.locator('[data-field="parked"]').innerText()).toBe('3');
-    expect(await page.locator('#rate-limits [data-field="parked"]').innerText()).toContain('Parked behind a limit: 3 (critical 0 · high 0 · normal 3 · low 0) · per type: transcribe 3');
+    expect(await page.locator('#rate-limits [data-field="parked"]').innerText()).toContain(
+      'Parked behind a limit: 3 (critical 0 · high 0 · normal 3 · low 0) · per type: transcribe 3',
+    );
     await shot('queue-rate-limits');
     await page.goto(`${base}#/`);
     const overview = page.locator('tr[data-queue="limited"]');

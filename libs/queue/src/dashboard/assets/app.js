@@ -170,7 +170,11 @@
                   el('td', { class: 'num', 'data-field': 'waitP50' }, bound(q.latency.waitP50Ms, q.latency.starts)),
                   el('td', { class: 'num', 'data-field': 'waitP95' }, bound(q.latency.waitP95Ms, q.latency.starts)),
                   num(q.workers, 'workers'),
-                  el('td', { 'data-field': 'limits' }, q.rateLimits.length === 0 ? '-' : q.rateLimits.map((l) => `${l.name} ${l.tokens ?? '?'}/${l.max ?? '?'}`).join(' ')),
+                  el(
+                    'td',
+                    { 'data-field': 'limits' },
+                    q.rateLimits.length === 0 ? '-' : q.rateLimits.map((l) => `${l.name} ${l.tokens ?? '?'}/${l.max ?? '?'}`).join(' '),
+                  ),
                   num(q.parked, 'parked'),
                 ),
               ),
