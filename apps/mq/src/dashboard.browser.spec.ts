@@ -217,7 +217,7 @@ describe('dashboard in a browser', () => {
     expect(await row.locator('[data-field="tokens"]').innerText()).toBe('0');
     expect(await row.locator('[data-field="next"]').innerText()).toMatch(/^\d+\.\d s$/);
     expect(await row.locator('[data-field="parked"]').innerText()).toBe('3');
-    expect(await page.locator('#rate-limits [data-field="parked"]').innerText()).toContain(
+    expect(await page.locator('#rate-limits [data-field="parked-summary"]').innerText()).toContain(
       'Parked behind a limit: 3 (critical 0 · high 0 · normal 3 · low 0) · per type: transcribe 3',
     );
     await shot('queue-rate-limits');

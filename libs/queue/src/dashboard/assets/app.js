@@ -65,7 +65,7 @@
       ),
       el(
         'p',
-        { 'data-field': 'parked' },
+        { 'data-field': 'parked-summary' },
         `Parked behind a limit: ${r.parked.total} (${TIERS.map((t) => `${t} ${r.parked.tiers[t]}`).join(' · ')})`,
         types.length > 0 ? ` · per type${counted}: ${types.map(([t, n]) => `${t} ${n}`).join(', ')}` : '',
       ),
