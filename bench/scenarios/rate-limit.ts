@@ -15,6 +15,8 @@ const WAIT_LIMIT = { max: 2, perMs: 1000 };
  * Rate limits (ours only: BullMQ's open-source limiter is per queue, not per task type). One queue,
  * one consumer (concurrency `steadyConcurrency`), a limit of `rateLimitPerSecond` on one type:
  * 1. unlimited types, no limit anywhere: N summary/thumbnail messages, timed until all are done;
+ * 1b. the same with the type limit set but none of its messages queued (the cost of the limited
+ *    fetch path itself);
  * 2. the same N behind a backlog of the limited type published first: the unlimited types' rate
  *    (the limit must not slow them), then the limited type's measured rate over `steadySeconds`
  *    one-second windows after the first (the burst);
@@ -27,6 +29,7 @@ export const rateLimit: Scenario = {
   systems: ['ours'],
   metrics: [
     { key: 'unlimitedAlone', label: 'rate limit, unlimited types alone (no limit)', unit: 'msgs/s', better: 'higher' },
+    { key: 'unlimitedLimitIdle', label: 'rate limit, unlimited types, a type limit set but none of its messages', unit: 'msgs/s', better: 'higher' },
     { key: 'unlimitedBesideLimit', label: 'rate limit, unlimited types behind a limited backlog', unit: 'msgs/s', better: 'higher' },
     { key: 'limitedRate', label: 'rate limit, limited type measured (limit 200/s; smoke 50/s)', unit: 'msgs/s', better: 'higher' },
     { key: 'waitingRoundTripsPerMinute', label: 'rate limit, worker waiting for tokens (2/s), scripts and blocking waits', unit: 'cmds/min', better: 'lower' },
@@ -55,6 +58,12 @@ export const rateLimit: Scenario = {
       const alone = open('alone');
       await publishAll(alone, unlimited(n));
       const aloneRate = await timedDrain(ctx, alone, n, []);
+
+      // 1b. the same with the type limit configured but none of its messages queued (the scan path's cost)
+      const idleLimit = open('idle-limit', { max: perSecond, perMs: 1000 });
+      await publishAll(idleLimit, unlimited(n));
+      const idleLimitRate = await timedDrain(ctx, idleLimit, n, []);
+      await idleLimit.close({ drainTimeoutMs: 0 });
 
       // 2. the same behind a limited backlog: unlimited rate, then the limited type's rate per window
       const backlog = perSecond * (windows + 3);
@@ -98,11 +107,12 @@ export const rateLimit: Scenario = {
       // what the worker sends (scripts, blocking waits); the rest runs inside the scripts
       const roundTrips = scripts + (delta.blpop ?? 0);
       ctx.log(
-        `  limited ${limitedRate.toFixed(1)}/s (windows ${perWindow.join(' ')}); unlimited ${aloneRate.toFixed(0)} alone, ${besideRate.toFixed(0)} beside; waiting: ${total} commands (${roundTrips} scripts and BLPOPs) for ${takenInWindow} taken in ${ctx.sizes.idleSeconds} s`,
+        `  limited ${limitedRate.toFixed(1)}/s (windows ${perWindow.join(' ')}); unlimited ${aloneRate.toFixed(0)} alone, ${idleLimitRate.toFixed(0)} with an idle limit, ${besideRate.toFixed(0)} beside; waiting: ${total} commands (${roundTrips} scripts and BLPOPs) for ${takenInWindow} taken in ${ctx.sizes.idleSeconds} s`,
       );
       return {
         metrics: {
           unlimitedAlone: aloneRate,
+          unlimitedLimitIdle: idleLimitRate,
           unlimitedBesideLimit: besideRate,
           limitedRate,
           waitingPerMinute: (total / ctx.sizes.idleSeconds) * 60,
