@@ -194,7 +194,7 @@ export class MemoryQueueStore implements QueueStore {
       // parked first (older), held back ones keep their place; then the tier, held back ones are parked
       if (rate.anyTypeToken() && this.parked[t].length > 0) {
         const kept: string[] = [];
-        if (this.scan(rate, this.parked[t], taken, before + count, kept)) more[t] = true;
+        if (this.scan(rate, this.parked[t], taken, before + count, kept, true)) more[t] = true;
         for (let i = kept.length - 1; i >= 0; i--) this.parked[t].unshift(kept[i]);
       }
       if (taken.length - before < count) {
@@ -212,8 +212,11 @@ export class MemoryQueueStore implements QueueStore {
     }
   }
 
-  /** Shifts at most RATE_SCAN ids off `list`: allowed ones to `taken` (until it has `until`), held back ones to `kept`. True when it stopped at `until` with ids left. */
-  private scan(rate: RateBuckets, list: Deque<string>, taken: string[], until: number, kept: string[]): boolean {
+  /**
+   * Shifts at most RATE_SCAN ids off `list`: allowed ones to `taken` (until it has `until`), held back ones to `kept`. True when it stopped at `until` with ids left.
+   * `parked`: the list holds limited types only, so the scan ends once none has a token (as rate-limit.lua).
+   */
+  private scan(rate: RateBuckets, list: Deque<string>, taken: string[], until: number, kept: string[], parked = false): boolean {
     let scanned = 0;
     while (scanned < RATE_SCAN && list.length > 0) {
       if (taken.length >= until) return true;
@@ -225,6 +228,7 @@ export class MemoryQueueStore implements QueueStore {
       else if (rate.available(bucket) >= 1) {
         rate.spend(bucket);
         taken.push(id);
+        if (parked && !rate.anyTypeToken()) return false;
       } else {
         rate.wait(bucket);
         kept.push(id);
