@@ -7,6 +7,7 @@ import { latencyIdle, latencyLoad } from './latency';
 import { memory } from './memory';
 import { priorityPreemption } from './priority-preemption';
 import { processC1, processC10, processC100 } from './process';
+import { rateLimit } from './rate-limit';
 import { steady, steadyPriorities } from './steady';
 import type { Scenario } from './scenario';
 
@@ -28,6 +29,7 @@ export const SCENARIOS: Scenario[] = [
   priorityPreemption,
   memory,
   idleCommands,
+  rateLimit,
   busPubSubFanout,
   busStreams,
   busLocal,

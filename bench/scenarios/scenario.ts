@@ -28,6 +28,8 @@ export interface Sizes {
   timeoutMs: number;
   /** Steady producers pause while this many published messages are not yet handled (the consumer stays the bottleneck). */
   steadyBacklog: number;
+  /** The limit of the rate-limit scenario's limited type, per second. */
+  rateLimitPerSecond: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -48,6 +50,7 @@ export const FULL_SIZES: Sizes = {
   preemptionSeconds: 5,
   timeoutMs: 180_000,
   steadyBacklog: 10_000,
+  rateLimitPerSecond: 200,
 };
 
 /**
@@ -73,6 +76,7 @@ export const SMOKE_SIZES: Sizes = {
   preemptionSeconds: 0.3,
   timeoutMs: 120_000,
   steadyBacklog: 1000,
+  rateLimitPerSecond: 50,
 };
 
 export interface ScenarioContext {

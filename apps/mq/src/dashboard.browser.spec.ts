@@ -195,6 +195,39 @@ describe('dashboard in a browser', () => {
     await shot('overview-latency');
   });
 
+  it('a queue shows its rate limits with tokens and the messages parked behind them per type; the overview too', async () => {
+    const limited = createQueue({ name: 'limited', rateLimits: { transcribe: { max: 2, perMs: 60_000 } }, backend: { type: 'redis', client, prefix } });
+    queues.push(limited);
+    await limited.publishBatch([...Array.from({ length: 5 }, () => ({ type: 'transcribe' })), { type: 'thumbnail', priority: 'high' as const }]);
+    let done = 0;
+    limited.process('transcribe', async () => void done++);
+    limited.process('thumbnail', async () => void done++);
+    await waitFor(
+      async () => done === 3 && (await mqJson<{ parked: { total: number } }>(['limits', 'limited'])).parked.total === 3,
+      'three parked',
+      30_000,
+      200,
+    );
+    await page.goto(`${base}#/queue/limited`);
+    const row = page.locator('tr[data-limit="transcribe"]');
+    // the worker's heartbeat names the limit (the page refreshes itself)
+    await row.locator('[data-field="from"]', { hasText: '1 worker' }).waitFor({ timeout: 30_000 });
+    expect(await row.locator('[data-field="max"]').innerText()).toBe('2');
+    expect(await row.locator('[data-field="per"]').innerText()).toBe('1.0 min');
+    expect(await row.locator('[data-field="tokens"]').innerText()).toBe('0');
+    expect(await row.locator('[data-field="next"]').innerText()).toMatch(/^\d+\.\d s$/);
+    expect(await row.locator('[data-field="parked"]').innerText()).toBe('3');
+    expect(await page.locator('#rate-limits [data-field="parked-summary"]').innerText()).toContain(
+      'Parked behind a limit: 3 (critical 0 · high 0 · normal 3 · low 0) · per type: transcribe 3',
+    );
+    await shot('queue-rate-limits');
+    await page.goto(`${base}#/`);
+    const overview = page.locator('tr[data-queue="limited"]');
+    await overview.locator('[data-field="parked"]', { hasText: '3' }).waitFor();
+    expect(await overview.locator('[data-field="limits"]').innerText()).toBe('transcribe 0/2');
+    expect(await page.locator('tr[data-queue="orders"] [data-field="limits"]').innerText()).toBe('-');
+  });
+
   it('the pub/sub page shows channels with subscribers and the rate of their messages', async () => {
     const bus = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'svc' });
     buses.push(bus);

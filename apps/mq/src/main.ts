@@ -3,6 +3,7 @@ import { CliError, EXIT } from './cli-errors';
 import { registerDashboard } from './commands/dashboard';
 import { registerDlq } from './commands/dlq';
 import { registerEvents } from './commands/events';
+import { registerLimits } from './commands/limits';
 import { registerMessages } from './commands/messages';
 import { registerQueues } from './commands/queues';
 import { registerSchedules } from './commands/schedules';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   const globals = () => program.opts<GlobalOptions>();
   registerQueues(program, globals);
+  registerLimits(program, globals);
   registerMessages(program, globals);
   registerDlq(program, globals);
   registerSchedules(program, globals);

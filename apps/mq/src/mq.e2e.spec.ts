@@ -298,6 +298,59 @@ describe('mq command line', () => {
     release();
   });
 
+  it('limits shows the rate limits kept by a worker, their tokens and the messages parked per type; queues shows them too', async () => {
+    const limited = createQueue({ name: 'limited', rateLimits: { 'speech.recognize': { max: 2, perMs: 60_000 } }, backend: { type: 'redis', client, prefix } });
+    closeLater.push(limited);
+    await limited.publishBatch([
+      ...Array.from({ length: 5 }, () => ({ type: 'speech.recognize' })),
+      ...Array.from({ length: 2 }, () => ({ type: 'thumbnail' })),
+    ]);
+    let done = 0;
+    limited.process('speech.recognize', async () => void done++);
+    limited.process('thumbnail', async () => void done++);
+    const out = await waitFor(
+      async () => {
+        const r = await json<{
+          queue: string;
+          limits: Array<{
+            name: string;
+            max: number;
+            perMs: number;
+            tokens: number;
+            nextTokenInMs: number;
+            parked: number;
+            workers: number;
+            configured: boolean;
+          }>;
+          parked: { total: number; tiers: Record<string, number>; byType: Record<string, number> };
+        }>(['limits', 'limited']);
+        return done === 4 && r.parked.total === 3 && r.limits[0]?.workers === 1 && r;
+      },
+      'three parked behind the limit, the worker seen',
+      30_000,
+      200,
+    );
+    expect(out.limits).toEqual([
+      expect.objectContaining({ name: 'speech.recognize', max: 2, perMs: 60_000, tokens: 0, parked: 3, workers: 1, configured: false }),
+    ]);
+    expect(out.limits[0].nextTokenInMs).toBeGreaterThan(0);
+    expect(out.limits[0].nextTokenInMs).toBeLessThanOrEqual(30_000);
+    expect(out.parked).toMatchObject({ total: 3, tiers: { critical: 0, high: 0, normal: 3, low: 0 }, byType: { 'speech.recognize': 3 } });
+    const text = await mq(['limits', 'limited']);
+    expect(text.stdout).toMatch(/LIMIT\s+MAX\s+PER\s+TOKENS\s+NEXT TOKEN\s+FULL IN\s+PARKED\s+FROM/);
+    expect(text.stdout).toMatch(/speech\.recognize\s+2\s+1m00s\s+0\s+\S+\s+\S+\s+3\s+1 worker/);
+    expect(text.stdout).toContain('parked: 3 (critical 0, high 0, normal 3, low 0)');
+    expect(text.stdout).toContain('parked per type: speech.recognize 3');
+    const { queues } = await json<{ queues: Array<{ name: string; parked: number; rateLimits: Array<{ name: string; tokens: number }> }> }>(['queues']);
+    expect(queues.find((q) => q.name === 'limited')).toMatchObject({
+      parked: 3,
+      rateLimits: [expect.objectContaining({ name: 'speech.recognize', tokens: 0 })],
+    });
+    expect((await mq(['queues'])).stdout).toMatch(/limited\s.*\sspeech\.recognize 0\/2\s+3\n/);
+    expect((await mq(['limits', 'orders'])).stdout).toContain('no rate limits on queue "orders"');
+    expect((await mq(['limits', 'nope'])).code).toBe(1);
+  });
+
   it('events channels lists pub/sub channels with subscribers; --sample counts their messages', async () => {
     const bus = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'chat' });
     closeLater.push(bus);

@@ -166,6 +166,7 @@ export type { ReadinessCheck } from './manager/manager-report';
 export { AdminConnectionError, QueueAdmin } from './admin/queue-admin';
 export type { DeadLetterFilter, InFlightPage, QueueAdminOptions, QueueInfo, ScheduleEntry, StreamGroupInfo, TailedEvent } from './admin/queue-admin';
 export type { InFlightMessage, QueueLatency } from './admin/queue-activity';
+export type { QueueRateLimits, RateLimitInfo } from './admin/rate-limits';
 export type { PubSubChannelInfo, PubSubOverview } from './admin/pubsub-channels';
 export type { QueueWorkerInfo } from './queue/queue.types';
 export { createDashboardHandler } from './dashboard/dashboard-handler';

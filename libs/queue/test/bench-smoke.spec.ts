@@ -12,14 +12,14 @@ import { SCENARIOS } from '../../../bench/scenarios';
 jest.setTimeout(600_000);
 
 describe('bench smoke run', () => {
-  it('runs every scenario for ours and BullMQ (event buses: ours only), each message processed exactly once', async () => {
+  it('runs every scenario for ours and BullMQ (event buses and rate limits: ours only), each message processed exactly once', async () => {
     const lines: string[] = [];
     const report = await runBench({ smoke: true, log: (line) => lines.push(line) });
 
     expect(report.scenarios.map((s) => s.id)).toEqual(SCENARIOS.map((s) => s.id));
     expect(report.scenarios.map((s) => s.id)).toEqual(expect.arrayContaining(['bus-pubsub-fanout', 'bus-streams', 'bus-local']));
     for (const scenario of report.scenarios) {
-      const expected = scenario.id.startsWith('bus-') ? (['ours'] as const) : (['ours', 'bullmq'] as const);
+      const expected = SCENARIOS.find((s) => s.id === scenario.id)?.systems ?? (['ours', 'bullmq'] as const);
       expect({
         scenario: scenario.id,
         systems: Object.keys(scenario.runs)

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { QueueAdmin, QueueInfo } from '@meeting/queue';
 import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
 import { duration, table } from '../table';
+import { limitsCell } from './limits';
 
 const infoRow = (q: QueueInfo) => [
   q.name,
@@ -18,6 +19,8 @@ const infoRow = (q: QueueInfo) => [
   q.latency.oldestMs === null ? null : duration(q.latency.oldestMs),
   q.latency.starts === 0 ? null : q.latency.waitP95Ms === null ? '>300s' : `<=${duration(q.latency.waitP95Ms)}`,
   q.workers,
+  limitsCell(q.rateLimits),
+  q.parked,
 ];
 const INFO_HEADERS = [
   'QUEUE',
@@ -34,6 +37,8 @@ const INFO_HEADERS = [
   'OLDEST',
   'WAIT P95',
   'WORKERS',
+  'LIMITS',
+  'PARKED',
 ];
 
 /** Per-second rates between two samples of the counters. */

@@ -4,10 +4,72 @@ import type Redis from 'ioredis';
 import { createEventBus } from '../events/create-event-bus';
 import type { EventBus } from '../events/event-bus';
 import { createQueue } from '../queue/create-queue';
+import type { QueueOptions } from '../queue/queue-options';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { createScheduler } from '../scheduler/create-scheduler';
 import { deferred, RedisServerHandle, spawnRedis, spawnRedisCluster, TestRedisCluster, uniquePrefix, waitFor } from '../testing';
 import { QueueAdmin, TailedEvent } from './queue-admin';
+import { QueueRateLimits, readRateLimits } from './rate-limits';
+
+const SLOW = { max: 2, perMs: 60_000 };
+
+/**
+ * Shared by Redis, Cluster and memory: 'slow' limited by the options (2 a minute), 'capped' by its
+ * handler (1 a minute, high tier), 'fast' unlimited. Once the tokens are spent the rest is parked,
+ * and the read shows the limits, their empty buckets and the parked messages per tier and type.
+ */
+async function rateLimitsSeen(open: (options: Omit<QueueOptions, 'name'>) => StoreBackedQueue, read: (queue: StoreBackedQueue) => Promise<QueueRateLimits>) {
+  const q = open({ rateLimits: { slow: SLOW } });
+  await q.publishBatch([
+    ...Array.from({ length: 5 }, () => ({ type: 'slow' })),
+    ...Array.from({ length: 3 }, () => ({ type: 'fast' })),
+    ...Array.from({ length: 2 }, () => ({ type: 'capped', priority: 'high' as const })),
+  ]);
+  const before = await read(q);
+  expect(before.parked.total).toBe(0);
+  expect(before.limits).toEqual([
+    expect.objectContaining({ name: 'slow', max: 2, perMs: 60_000, configured: true, workers: 0, tokens: 2, nextTokenInMs: 0, fullInMs: 0, parked: 0 }),
+  ]);
+  const done: string[] = [];
+  const started = Date.now();
+  q.process('slow', async () => void done.push('slow'));
+  q.process('fast', async () => void done.push('fast'));
+  q.process('capped', async () => void done.push('capped'), { rateLimit: { max: 1, perMs: 60_000 } });
+  const r = await waitFor(async () => {
+    const r = await read(q);
+    return done.length >= 6 && r.parked.total === 4 && r.limits.every((l) => l.workers === 1) && r;
+  }, 'the limited messages parked and the worker seen');
+  expect(done.sort()).toEqual(['capped', 'fast', 'fast', 'fast', 'slow', 'slow']);
+  expect(r.parked).toEqual({ total: 4, tiers: { critical: 0, high: 1, normal: 3, low: 0 }, byType: { slow: 3, capped: 1 }, counted: 4 });
+  const [capped, slow] = r.limits;
+  expect(capped).toMatchObject({ name: 'capped', scope: 'type', max: 1, perMs: 60_000, configured: false, workers: 1, mismatch: false, tokens: 0, parked: 1 });
+  expect(slow).toMatchObject({ name: 'slow', scope: 'type', max: 2, perMs: 60_000, configured: true, workers: 1, mismatch: false, tokens: 0, parked: 3 });
+  // a token every 30 s (slow) / 60 s (capped), counted from the first take
+  const elapsed = Date.now() - started;
+  expect(slow.nextTokenInMs).toBeGreaterThan(30_000 - elapsed - 1_000);
+  expect(slow.nextTokenInMs).toBeLessThanOrEqual(30_000);
+  expect(slow.fullInMs).toBeGreaterThan(60_000 - elapsed - 1_000);
+  expect(slow.fullInMs).toBeLessThanOrEqual(60_000);
+  expect(capped.nextTokenInMs).toBe(capped.fullInMs);
+  expect(capped.nextTokenInMs).toBeGreaterThan(60_000 - elapsed - 1_000);
+  // a bounded count: per tier always, per type over the first n
+  expect((await q.rateState(2)).looked).toBe(2);
+  return q;
+}
+
+describe('rate limits on the memory store', () => {
+  it('reads limits, buckets and parked messages like the Redis store', async () => {
+    let q: StoreBackedQueue | undefined;
+    try {
+      q = await rateLimitsSeen(
+        (options) => createQueue({ ...options, name: 'mem', backend: { type: 'memory' } }),
+        async (queue) => readRateLimits(queue, await queue.workers()),
+      );
+    } finally {
+      await q?.close({ drainTimeoutMs: 0 });
+    }
+  });
+});
 
 describe('QueueAdmin on Redis', () => {
   let server: RedisServerHandle;
@@ -81,6 +143,34 @@ describe('QueueAdmin on Redis', () => {
     await admin.resume('beta.v2');
     expect((await admin.info('beta.v2')).paused).toBe(false);
     await admin.close();
+  });
+
+  it('shows rate limits (configured and kept by workers), their tokens and the messages parked per type', async () => {
+    const prefix = uniquePrefix('adm');
+    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, rateLimits: { slow: SLOW } }) });
+    const q = await rateLimitsSeen(
+      (options) => {
+        const queue = createQueue({ ...options, name: 'limited', backend: { type: 'redis', client, prefix } });
+        queues.push(queue);
+        return queue;
+      },
+      (queue) => admin.rateLimits(queue.name),
+    );
+    // the overview: the limits with their tokens (parked per type not counted there) and the parked total
+    const info = await admin.info('limited');
+    expect(info.parked).toBe(4);
+    expect(info.rateLimits.map((l) => [l.name, l.tokens, l.parked])).toEqual([
+      ['capped', 0, null],
+      ['slow', 0, null],
+    ]);
+    // once the worker is gone and without configuration, the buckets are still seen, their limit unknown
+    await q.close({ drainTimeoutMs: 0 });
+    const bare = new QueueAdmin({ client, prefix });
+    expect((await bare.rateLimits('limited')).limits).toEqual([
+      expect.objectContaining({ name: 'capped', max: null, tokens: null, nextTokenInMs: null, workers: 0, configured: false, parked: 1 }),
+      expect.objectContaining({ name: 'slow', max: null, tokens: null, parked: 3 }),
+    ]);
+    await Promise.all([admin.close(), bare.close()]);
   });
 
   it('peeks tiers head first, delayed, in flight and completed without taking anything', async () => {
@@ -266,6 +356,18 @@ describe('QueueAdmin on Redis Cluster', () => {
   afterAll(async () => {
     client?.disconnect();
     await cluster?.cleanup();
+  });
+
+  it('reads rate limits and parked messages of a queue in its own slot', async () => {
+    const prefix = uniquePrefix('admcl');
+    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, rateLimits: { slow: SLOW } }) });
+    const q = await rateLimitsSeen(
+      (options) => createQueue({ ...options, name: 'limited', backend: { type: 'redis', client, prefix } }),
+      (queue) => admin.rateLimits(queue.name),
+    );
+    expect((await admin.info('limited')).parked).toBe(4);
+    await q.close({ drainTimeoutMs: 0 });
+    await admin.close();
   });
 
   it('finds queues on every master and reads them', async () => {

@@ -17,6 +17,7 @@ import { namesInKeys } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
 import { InFlightPage, withHolders } from './queue-activity';
 import { QueueInfo, queueInfo } from './queue-info';
+import { QueueRateLimits, readRateLimits } from './rate-limits';
 
 export type { DeadLetterFilter } from './dead-letter-admin';
 export type { StreamGroupInfo, TailedEvent } from './event-streams';
@@ -125,6 +126,11 @@ export class QueueAdmin {
 
   async info(name: string): Promise<QueueInfo> {
     return queueInfo(name, this.queue(name));
+  }
+
+  /** A queue's rate limits, their token buckets now and the messages parked behind them, per type over at most `scanMax` (admin/rate-limits.ts). */
+  async rateLimits(name: string, scanMax?: number): Promise<QueueRateLimits> {
+    return readRateLimits(this.queue(name), await this.workers(name), scanMax);
   }
 
   /** The processes consuming a queue (host, pid, concurrency, held, publish-to-start counts), from their heartbeats. */

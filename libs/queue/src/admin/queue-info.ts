@@ -1,6 +1,7 @@
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import { QueueLatency, queueLatency } from './queue-activity';
+import { RateLimitInfo, readRateLimits } from './rate-limits';
 
 /** One queue at a glance. */
 export interface QueueInfo {
@@ -22,12 +23,16 @@ export interface QueueInfo {
   workers: number;
   /** How long messages wait: oldest waiting per tier, publish-to-start p50/p95 over the last minute. */
   latency: QueueLatency;
+  /** Rate limits (configured or kept by live workers) with their tokens now; `parked` of each is null here (see `QueueAdmin.rateLimits`). */
+  rateLimits: RateLimitInfo[];
+  /** Messages parked behind a type's rate limit (also counted in `tiers`). */
+  parked: number;
 }
 
-/** A queue's counters, pause state, workers and latency in one read. */
+/** A queue's counters, pause state, workers, latency and rate limits in one read. */
 export async function queueInfo(name: string, queue: StoreBackedQueue): Promise<QueueInfo> {
   const [s, paused, workers] = await Promise.all([queue.stats(), queue.isPaused(), queue.workers()]);
-  const latency = await queueLatency(queue, workers);
+  const [latency, rate] = await Promise.all([queueLatency(queue, workers), readRateLimits(queue, workers, 0)]);
   const tiers = s.queue_length;
   return {
     name,
@@ -45,5 +50,7 @@ export async function queueInfo(name: string, queue: StoreBackedQueue): Promise<
     deadLettersTrimmed: s.dead_letter_trimmed,
     workers: workers.length,
     latency,
+    rateLimits: rate.limits,
+    parked: rate.parked.total,
   };
 }

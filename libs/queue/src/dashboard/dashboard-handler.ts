@@ -88,6 +88,9 @@ export function createDashboardHandler(options: DashboardOptions): (req: Incomin
   };
 }
 
+/** Parked messages counted per type on each refresh of a queue's page (the per-tier counts are exact). */
+const LIMITS_SCAN = 1000;
+
 async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAdmin: boolean, tokenConfigured: boolean): Promise<unknown> {
   const [head, name, part] = route;
   if (head === 'session') return { admin: isAdmin, tokenConfigured };
@@ -99,16 +102,18 @@ async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAd
     if (!(await admin.exists(name))) throw new HttpError(404, `queue "${name}" not found`);
     const limit = intParam(q, 'limit', 20, 1, 1000);
     if (!part) {
-      const [info, workers, inflight, delayed, completed] = await Promise.all([
+      const [info, workers, inflight, delayed, completed, limits] = await Promise.all([
         admin.info(name),
         admin.workers(name),
         admin.inflight(name, { limit }),
         admin.peek(name, 'delayed', { limit }),
         admin.peek(name, 'completed', { limit }),
+        admin.rateLimits(name, LIMITS_SCAN),
       ]);
-      return { at: Date.now(), info, workers, inflight, delayed, completed };
+      return { at: Date.now(), info, workers, inflight, delayed, completed, limits };
     }
     if (part === 'workers') return { queue: name, workers: await admin.workers(name) };
+    if (part === 'limits') return admin.rateLimits(name, intParam(q, 'scan', 10_000, 0, 1_000_000));
     if (part === 'peek') {
       const target = q.get('target') ?? 'normal';
       if (![...PRIORITIES, 'inflight', 'delayed', 'completed'].includes(target)) throw new HttpError(400, `target: ${target}`);

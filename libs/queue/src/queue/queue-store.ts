@@ -62,6 +62,19 @@ export interface RateLimitSpec {
   perMs: number;
 }
 
+/** The rate-limit state of a queue as stored (operator tools; {@link QueueStore.rateState}). */
+export interface StoredRateState {
+  /** The store's clock now (ms). */
+  now: number;
+  /** Limit name ('*' the whole queue, else a task type) -> theoretical arrival time of its token bucket (ms, GCRA). */
+  tats: Record<string, number>;
+  /** Messages parked behind a type's limit, per tier (critical .. low). */
+  parked: [number, number, number, number];
+  /** Parked messages per task type, over the first `looked` of them (tiers in order, each head first). */
+  parkedByType: Record<string, number>;
+  looked: number;
+}
+
 export interface WakeFetch {
   /**
    * True when the wait ends at a due time (delayed message, lease deadline) that must be met
@@ -231,6 +244,11 @@ export interface QueueStore {
   removeWorker(id: string): Promise<void>;
   /** Workers seen within `staleMs` (oldest heartbeat first), and the store's clock now. */
   workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }>;
+  /**
+   * Rate limits as they stand (operator tools; no step above reads it): every token bucket's state
+   * and the parked messages, per tier, and per task type over at most `scanMax` of them.
+   */
+  rateState(scanMax: number): Promise<StoredRateState>;
   setPaused(paused: boolean): Promise<void>;
   isPaused(): Promise<boolean>;
   close(): Promise<void>;

@@ -137,7 +137,7 @@ export class QueueWorker {
       (stale) => this.logger.warn(`acknowledged after the lease was lost (delivered again): ${stale.map((s) => s.id).join(', ')}`),
       (error) => this.logger.error(`acknowledgement failed, will retry: ${(error as Error).message}`),
     );
-    this.heartbeat = new WorkerHeartbeat(store, () => ({ concurrency: this.capacity, held: this.held.size }), this.logger);
+    this.heartbeat = new WorkerHeartbeat(store, () => ({ concurrency: this.capacity, held: this.held.size, rateLimits: this.rateLimits }), this.logger);
   }
 
   register(type: string, fn: TaskHandler, concurrency: number, timeoutMs = 0, rateLimit: RateLimit | null = null): void {
@@ -145,6 +145,7 @@ export class QueueWorker {
     if (rateLimit) this.rateLimits.push({ name: type, ...rateLimit });
     this.capacity += concurrency;
     this.slotWaiter?.();
+    if (this.loop) this.heartbeat.refresh();
     if (!this.loop && !this.closing) {
       this.startedAt = Date.now();
       // Start on the next turn, so handlers registered in the same tick are known to the first fetch.

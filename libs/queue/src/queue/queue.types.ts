@@ -272,6 +272,8 @@ export interface QueueWorkerInfo {
   /** Its publish-to-start times over the minute before its last heartbeat: counts per bucket, bucket upper bounds in ms (the last bucket is unbounded). */
   waitCounts: number[];
   waitBucketsMs: number[];
+  /** The rate limits its fetches keep: name '*' the whole queue, else a task type (empty: none, or a version that did not report them). */
+  rateLimits: Array<{ name: string; max: number; perMs: number }>;
 }
 
 export interface PeekPage {

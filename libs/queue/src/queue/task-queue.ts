@@ -5,7 +5,7 @@ import { checkTaskType } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { ResolvedQueueOptions, resolveRateLimit } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { QueueStore, StoredDeadLetter, StoredPublish } from './queue-store';
+import type { QueueStore, RateLimitSpec, StoredDeadLetter, StoredPublish, StoredRateState } from './queue-store';
 import { QueueWorker } from './queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
 import { loggerFor, QueueLogger } from '../logger';
@@ -249,9 +249,21 @@ export class StoreBackedQueue implements TaskQueue {
         held: Number(r.held ?? 0),
         waitCounts: nums(r.waitCounts),
         waitBucketsMs: nums(r.waitBucketsMs),
+        rateLimits: rateLimitsOf(r.rateLimits),
       });
     }
     return out;
+  }
+
+  /**
+   * Rate limits as the store holds them (operator tools: `QueueAdmin.rateLimits` turns this into
+   * tokens and due times): every token bucket, and the parked messages per tier and, over at most
+   * `scanMax` of them, per task type.
+   */
+  rateState(scanMax = 10_000): Promise<StoredRateState> {
+    if (!Number.isInteger(scanMax) || scanMax < 0 || scanMax > 1_000_000)
+      throw new InvalidOptionError('rateState.scanMax', scanMax, 'an integer in [0, 1000000]');
+    return this.store.rateState(scanMax);
   }
 
   pause(): Promise<void> {
@@ -333,6 +345,14 @@ class StoreDeadLetters implements DeadLetterQueue {
       if (n === 0) return total;
     }
   }
+}
+
+/** The `rateLimits` of a heartbeat record: well-formed entries only. */
+function rateLimitsOf(value: unknown): RateLimitSpec[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((v): v is RateLimitSpec => typeof v?.name === 'string' && Number(v.max) > 0 && Number(v.perMs) > 0)
+    .map((v) => ({ name: v.name, max: Number(v.max), perMs: Number(v.perMs) }));
 }
 
 function toDeadLetter(entry: StoredDeadLetter): DeadLetter {

@@ -1,7 +1,7 @@
 import { hostname } from 'os';
 import type { QueueLogger } from '../logger';
 import { processTag } from '../util/unique-id';
-import type { QueueStore } from './queue-store';
+import type { QueueStore, RateLimitSpec } from './queue-store';
 import { WAIT_BUCKETS_MS, WaitWindow } from './wait-window';
 
 /** How often a consuming process looks whether to refresh its entry (a local check, no Redis command). */
@@ -31,6 +31,8 @@ export interface WorkerRecord {
   waitBucketsMs: readonly number[];
   /** Its publish-to-start times over the minute before the beat, counted per bucket. */
   waitCounts: number[];
+  /** The rate limits its fetches keep ('*' the whole queue, else a task type; absent from older versions). */
+  rateLimits: RateLimitSpec[];
 }
 
 /**
@@ -53,16 +55,22 @@ export class WorkerHeartbeat {
 
   constructor(
     private readonly store: QueueStore,
-    private readonly state: () => { concurrency: number; held: number },
+    private readonly state: () => { concurrency: number; held: number; rateLimits: readonly RateLimitSpec[] },
     private readonly logger: QueueLogger,
   ) {}
 
   start(): void {
     if (this.timer) return;
     this.startedAt = Date.now();
-    void this.beat();
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+    // on the next turn: handlers registered in the same tick are in the first record
+    setImmediate(() => this.refresh());
+  }
+
+  /** Beats now (what it reports changed: a handler with a rate limit was registered). */
+  refresh(): void {
+    if (this.timer) void this.beat();
   }
 
   /** A handler started `waitMs` after its message was published (an array increment). */
@@ -90,7 +98,7 @@ export class WorkerHeartbeat {
 
   private async beat(): Promise<void> {
     const busy = this.busy();
-    const { concurrency, held } = this.state();
+    const { concurrency, held, rateLimits } = this.state();
     this.lastBeat = Date.now();
     this.lastBusy = busy;
     this.startsSinceBeat = 0;
@@ -103,6 +111,7 @@ export class WorkerHeartbeat {
       beatEveryMs: busy ? BUSY_BEAT_MS : IDLE_BEAT_MS,
       waitBucketsMs: WAIT_BUCKETS_MS,
       waitCounts: this.wait.counts(),
+      rateLimits: rateLimits.map(({ name, max, perMs }) => ({ name, max, perMs })),
     };
     try {
       await this.store.heartbeat(this.id, JSON.stringify(record), WORKER_FORGET_MS);

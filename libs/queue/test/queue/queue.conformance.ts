@@ -869,6 +869,21 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(times).toEqual([...times].sort((a, b) => b - a)); // newest first
   });
 
+  test('worker registry: a worker reports the rate limits it keeps, those of handlers registered later included', async () => {
+    const { queue } = make({ rateLimit: { max: 100, perMs: 1000 }, rateLimits: { a: { max: 5, perMs: 60_000 } } });
+    queue.process('a', async () => undefined);
+    queue.process('free', async () => undefined);
+    await waitFor(async () => (await queue.workers()).length === 1, 'the worker registered');
+    expect((await queue.workers())[0].rateLimits).toEqual([
+      { name: '*', max: 100, perMs: 1000 },
+      { name: 'a', max: 5, perMs: 60_000 },
+    ]);
+    // registered after the first beat: the next beat goes out at once, not with the next busy/idle change
+    queue.process('b', async () => undefined, { rateLimit: { max: 2, perMs: 1000 } });
+    await waitFor(async () => (await queue.workers())[0]?.rateLimits.some((l) => l.name === 'b'), 'the later limit reported');
+    await queue.close({ drainTimeoutMs: 0 });
+  });
+
   test('worker registry: a consuming process is listed (host, pid, wait times); its messages in flight name it; close removes it', async () => {
     const { queue } = make();
     expect(await queue.workers()).toEqual([]);

@@ -33,6 +33,44 @@
             ? `${(ms / 60_000).toFixed(1)} min`
             : `${(ms / 3_600_000).toFixed(1)} h`;
   const bound = (ms, starts) => (!starts ? '-' : ms === null ? '> 300 s' : `≤ ${span(ms)}`);
+  // a rate limit's origin: the dashboard's configuration, live workers' heartbeats
+  const limitFrom = (l) => {
+    const from = [l.configured ? 'config' : null, l.workers > 0 ? `${l.workers} worker${l.workers === 1 ? '' : 's'}` : null].filter(Boolean);
+    return `${from.length > 0 ? from.join(', ') : 'bucket only'}${l.mismatch ? ' (disagree)' : ''}`;
+  };
+  function rateLimits(r) {
+    if (r.limits.length === 0 && r.parked.total === 0) return el('p', { id: 'rate-limits' }, 'Rate limits: none');
+    const types = Object.entries(r.parked.byType).sort((a, b) => b[1] - a[1]);
+    const counted = r.parked.counted < r.parked.total ? ` (counted over the first ${r.parked.counted})` : '';
+    return el(
+      'div',
+      { id: 'rate-limits' },
+      el('h3', {}, `Rate limits (${r.limits.length})`),
+      table(
+        ['Limit', 'Max', 'Per', 'Tokens', 'Next token', 'Full in', 'Parked', 'From'],
+        r.limits.map((l) =>
+          el(
+            'tr',
+            { 'data-limit': l.name },
+            el('td', {}, l.name === '*' ? '* (whole queue)' : l.name),
+            num(l.max, 'max'),
+            el('td', { class: 'num', 'data-field': 'per' }, span(l.perMs)),
+            num(l.tokens, 'tokens'),
+            el('td', { class: 'num', 'data-field': 'next' }, l.nextTokenInMs === 0 ? 'now' : span(l.nextTokenInMs)),
+            el('td', { class: 'num', 'data-field': 'full' }, l.fullInMs === 0 ? 'full' : span(l.fullInMs)),
+            num(l.parked, 'parked'),
+            el('td', { 'data-field': 'from' }, limitFrom(l)),
+          ),
+        ),
+      ),
+      el(
+        'p',
+        { 'data-field': 'parked-summary' },
+        `Parked behind a limit: ${r.parked.total} (${TIERS.map((t) => `${t} ${r.parked.tiers[t]}`).join(' · ')})`,
+        types.length > 0 ? ` · per type${counted}: ${types.map(([t, n]) => `${t} ${n}`).join(', ')}` : '',
+      ),
+    );
+  }
   const table = (headers, rows) =>
     el(
       'table',
@@ -107,6 +145,8 @@
                 'Wait p50',
                 'Wait p95',
                 'Workers',
+                'Rate limits',
+                'Parked',
               ],
               data.queues.map((q) =>
                 el(
@@ -130,6 +170,12 @@
                   el('td', { class: 'num', 'data-field': 'waitP50' }, bound(q.latency.waitP50Ms, q.latency.starts)),
                   el('td', { class: 'num', 'data-field': 'waitP95' }, bound(q.latency.waitP95Ms, q.latency.starts)),
                   num(q.workers, 'workers'),
+                  el(
+                    'td',
+                    { 'data-field': 'limits' },
+                    q.rateLimits.length === 0 ? '-' : q.rateLimits.map((l) => `${l.name} ${l.tokens ?? '?'}/${l.max ?? '?'}`).join(' '),
+                  ),
+                  num(q.parked, 'parked'),
                 ),
               ),
             ),
@@ -188,6 +234,7 @@
           {},
           `Oldest waiting: ${TIERS.map((t) => `${t} ${span(q.latency.oldestWaitingMs[t])}`).join(' · ')} · publish-to-start (last minute, ${q.latency.starts} starts): p50 ${bound(q.latency.waitP50Ms, q.latency.starts)}, p95 ${bound(q.latency.waitP95Ms, q.latency.starts)}`,
         ),
+        rateLimits(data.limits),
         el('h3', {}, `Workers (${data.workers.length})`),
         table(
           ['Worker', 'Host', 'PID', 'Concurrency', 'Held at last heartbeat', 'Consuming since', 'Last heartbeat'],

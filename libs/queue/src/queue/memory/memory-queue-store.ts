@@ -1,7 +1,7 @@
 import { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
-import { RATE_SCAN, RateBuckets } from './rate-buckets';
+import { RATE_SCAN, RateBuckets, parkedByType } from './rate-buckets';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion,
@@ -16,6 +16,7 @@ import type {
   StoredDeadLetter,
   StoredPeekItem,
   StoredPublish,
+  StoredRateState,
   StoredStatus,
   StoredWorker,
 } from '../queue-store';
@@ -47,7 +48,7 @@ export class MemoryQueueStore implements QueueStore {
   private readonly idempotency = new Map<string, { id: string; expiresAt: number }>();
   private readonly counters: Record<string, number> = {};
   /** Rate limit name -> token bucket state (theoretical arrival time, ms; see RateBuckets). */
-  private readonly rateState = new Map<string, number>();
+  private readonly buckets = new Map<string, number>();
   private paused = false;
   private token = false;
   private waiters: Array<() => void> = [];
@@ -116,7 +117,7 @@ export class MemoryQueueStore implements QueueStore {
     if (this.paused) return { paused: true, nextWakeMs: this.nextWake(now), deliveries: [], tiersLeft: 0 };
 
     const taken: string[] = [];
-    const rate = limits.length > 0 ? new RateBuckets(limits, this.rateState, now) : null;
+    const rate = limits.length > 0 ? new RateBuckets(limits, this.buckets, now) : null;
     if (!rate) this.unpark();
     const blocked = [false, false, false, false];
     const more = [false, false, false, false];
@@ -193,7 +194,7 @@ export class MemoryQueueStore implements QueueStore {
       // parked first (older), held back ones keep their place; then the tier, held back ones are parked
       if (rate.anyTypeToken() && this.parked[t].length > 0) {
         const kept: string[] = [];
-        if (this.scan(rate, this.parked[t], taken, before + count, kept)) more[t] = true;
+        if (this.scan(rate, this.parked[t], taken, before + count, kept, true)) more[t] = true;
         for (let i = kept.length - 1; i >= 0; i--) this.parked[t].unshift(kept[i]);
       }
       if (taken.length - before < count) {
@@ -211,8 +212,11 @@ export class MemoryQueueStore implements QueueStore {
     }
   }
 
-  /** Shifts at most RATE_SCAN ids off `list`: allowed ones to `taken` (until it has `until`), held back ones to `kept`. True when it stopped at `until` with ids left. */
-  private scan(rate: RateBuckets, list: Deque<string>, taken: string[], until: number, kept: string[]): boolean {
+  /**
+   * Shifts at most RATE_SCAN ids off `list`: allowed ones to `taken` (until it has `until`), held back ones to `kept`. True when it stopped at `until` with ids left.
+   * `parked`: the list holds limited types only, so the scan ends once none has a token (as rate-limit.lua).
+   */
+  private scan(rate: RateBuckets, list: Deque<string>, taken: string[], until: number, kept: string[], parked = false): boolean {
     let scanned = 0;
     while (scanned < RATE_SCAN && list.length > 0) {
       if (taken.length >= until) return true;
@@ -224,6 +228,7 @@ export class MemoryQueueStore implements QueueStore {
       else if (rate.available(bucket) >= 1) {
         rate.spend(bucket);
         taken.push(id);
+        if (parked && !rate.anyTypeToken()) return false;
       } else {
         rate.wait(bucket);
         kept.push(id);
@@ -472,6 +477,17 @@ export class MemoryQueueStore implements QueueStore {
       .map(([id, w]) => ({ id, seenAt: w.seenAt, record: w.record }))
       .sort((a, b) => a.seenAt - b.seenAt);
     return { now, items };
+  }
+
+  async rateState(scanMax: number): Promise<StoredRateState> {
+    const { counts, looked } = parkedByType(this.parked, this.msgs, scanMax);
+    return {
+      now: Date.now(),
+      tats: Object.fromEntries(this.buckets),
+      parked: this.parked.map((p) => p.length) as [number, number, number, number],
+      parkedByType: counts,
+      looked,
+    };
   }
 
   async setPaused(paused: boolean): Promise<void> {

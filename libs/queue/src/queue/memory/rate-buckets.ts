@@ -1,3 +1,5 @@
+import type { Deque } from '../../util/deque';
+import { decodeHeader } from '../message-codec';
 import type { RateLimitSpec } from '../queue-store';
 
 /** Most entries of one tier a rate-limited take looks at (as RATE_SCAN in redis/lua/includes/rate-limit.lua). */
@@ -72,4 +74,24 @@ export class RateBuckets {
       if (b) this.state.set(s.name, Math.round(b.tat * 1000) / 1000);
     }
   }
+}
+
+/** Parked ids per task type over at most `scanMax` of them, tiers in order (as rate-state.lua). */
+export function parkedByType(
+  parked: readonly Deque<string>[],
+  msgs: ReadonlyMap<string, string>,
+  scanMax: number,
+): { counts: Record<string, number>; looked: number } {
+  const counts: Record<string, number> = {};
+  let looked = 0;
+  for (const list of parked) {
+    for (const id of list) {
+      if (looked >= scanMax) return { counts, looked };
+      looked++;
+      const body = msgs.get(id);
+      const type = body === undefined ? null : (decodeHeader(body)?.header.type ?? null);
+      if (type !== null) counts[type] = (counts[type] ?? 0) + 1;
+    }
+  }
+  return { counts, looked };
 }

@@ -16,6 +16,7 @@ import type {
   StoredDeadLetter,
   StoredPeekItem,
   StoredPublish,
+  StoredRateState,
   StoredStatus,
   StoredWorker,
   RateLimitSpec,
@@ -40,6 +41,7 @@ const SCRIPTS = [
   'cancel',
   'workers',
   'progress',
+  'rate-state',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
@@ -428,6 +430,20 @@ export class RedisQueueStore implements QueueStore {
       ['list', staleMs],
     );
     return { now: Number(now), items: ids.map((id, i) => ({ id, seenAt: Number(seen[i]), record: records[i] ?? null })) };
+  }
+
+  async rateState(scanMax: number): Promise<StoredRateState> {
+    const k = this.keys;
+    const [now, tats, lens, byType, looked] = await this.lua.run<[number, string[], number[], Array<string | number>, number]>(
+      this.client,
+      'rate-state',
+      [k.rate, k.msgs, ...k.parked],
+      [scanMax],
+    );
+    const state: StoredRateState = { now: Number(now), tats: {}, parked: [lens[0], lens[1], lens[2], lens[3]], parkedByType: {}, looked: Number(looked) };
+    for (let i = 0; i + 1 < tats.length; i += 2) state.tats[tats[i]] = Number(tats[i + 1]);
+    for (let i = 0; i + 1 < byType.length; i += 2) state.parkedByType[String(byType[i])] = Number(byType[i + 1]);
+    return state;
   }
 
   async setPaused(paused: boolean): Promise<void> {

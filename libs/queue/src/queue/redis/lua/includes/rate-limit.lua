@@ -75,12 +75,14 @@ local function rateAnyTypeToken()
 end
 
 -- Scans `key` from its head (at most RATE_SCAN entries) and appends to `ids` what the limits allow,
--- up to `count` in all. Held-back ids stay in place (park = false) or move to `park` (a list key).
+-- up to `count` in all. Held-back ids stay in place (park = false: the parked list, where the scan
+-- ends once no limited type has a token) or move to `park` (a list key).
 -- Returns whether the scan stopped at `count` with entries left.
 local function rateScan(key, tier, ids, count, park)
   local kept = {}
   local scanned = 0
   local more = false
+  local spent = false
   while scanned < RATE_SCAN do
     local chunk = redis.pcall('LRANGE', key, scanned, scanned + RATE_CHUNK - 1)
     if type(chunk) == 'table' and chunk.err then
@@ -102,13 +104,18 @@ local function rateScan(key, tier, ids, count, park)
       elseif rateAvailable(l) >= 1 then
         rateSpend(l)
         ids[#ids + 1] = id
+        -- a parked list holds limited types only: once none has a token, nothing further can be taken
+        if not park and not rateAnyTypeToken() then
+          spent = true
+          break
+        end
       else
         rateWait(l)
         kept[#kept + 1] = id
       end
     end
     scanned = scanned + used
-    if more or #chunk < RATE_CHUNK then break end
+    if more or spent or #chunk < RATE_CHUNK then break end
     if #ids >= count then
       more = redis.call('LLEN', key) > scanned
       break
