@@ -8,6 +8,7 @@ import { redisConnectionOptions } from '../manager/redis-connections';
 import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
+import { partitionTags } from '../queue/partitioned/partition-layout';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority, QueueWorkerInfo } from '../queue/queue.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
@@ -95,6 +96,8 @@ export interface TailedEvent {
 }
 
 const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done|workers)$/;
+/** The end of a partition's hash tag (partitioned/partition-layout.ts). */
+const PARTITION_TAG_TAIL = /~\d+of\d+\.\d+$/;
 const SCHEDULER_KEY = /^\{([^}]+)\}:sch:(rec|next|once|oncedefs|stats)$/;
 const STREAM_KEY = /^\{([^}]+)\}:stream$/;
 
@@ -157,16 +160,23 @@ export class QueueAdmin {
     const names = new Set<string>();
     for (const key of keys) {
       const m = QUEUE_KEY.exec(key.slice(this.prefix.length + 1));
-      if (m) names.add(m[1]);
+      // a partition's tag (`name~<p>of<N>.<j>`) counts as its queue
+      if (m) names.add(m[1].replace(PARTITION_TAG_TAIL, ''));
     }
     return [...names].sort();
   }
 
-  /** Whether a queue has any of its keys (a queue unknown to Redis is "not found" for operators). One EXISTS: the keys share a slot. */
+  /**
+   * Whether a queue has any of its keys (a queue unknown to Redis is "not found" for operators). One
+   * EXISTS per partition (the configured `partitions`): the keys of a partition share a slot.
+   */
   async exists(name: string): Promise<boolean> {
     if (!QUEUE_NAME_PATTERN.test(name)) return false;
-    const k = new QueueKeys(this.prefix, name);
-    return (await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done, k.workers)) > 0;
+    for (const tag of partitionTags(name, this.options.queueOptions?.(name).partitions ?? 1)) {
+      const k = new QueueKeys(this.prefix, tag);
+      if ((await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done, k.workers)) > 0) return true;
+    }
+    return false;
   }
 
   /** The queue of that name, for reading and operator actions (no handler runs in it). */
@@ -312,7 +322,8 @@ export class QueueAdmin {
     const names = new Set<string>();
     for (const key of keys) {
       const m = SCHEDULER_KEY.exec(key.slice(this.prefix.length + 1));
-      if (m) names.add(m[1]);
+      // a partition's tag (`name~<p>of<N>.<j>`) counts as its queue
+      if (m) names.add(m[1].replace(PARTITION_TAG_TAIL, ''));
     }
     return [...names].sort();
   }
@@ -355,7 +366,8 @@ export class QueueAdmin {
     const names = new Set<string>();
     for (const key of keys) {
       const m = STREAM_KEY.exec(key.slice(this.eventPrefix.length + 1));
-      if (m) names.add(m[1]);
+      // a partition's tag (`name~<p>of<N>.<j>`) counts as its queue
+      if (m) names.add(m[1].replace(PARTITION_TAG_TAIL, ''));
     }
     return [...names].sort();
   }

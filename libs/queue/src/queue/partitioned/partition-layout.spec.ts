@@ -1,5 +1,5 @@
 import { CLUSTER_SLOTS, keySlot } from '../../util/key-slot';
-import { choosePartition, idInPartition, partitionOfId, partitionTag, partitionTags } from './partition-layout';
+import { choosePartition, idInPartition, partitionOfId, partitionTag, partitionTagOfId, partitionTags } from './partition-layout';
 
 /** The master owning a slot in a Cluster of `masters` masters with equal consecutive ranges (as `redis-cli --cluster create` splits them). */
 const masterOf = (slot: number, masters: number) => Math.min(masters - 1, Math.floor(slot / Math.ceil(CLUSTER_SLOTS / masters)));
@@ -35,6 +35,9 @@ describe('partition layout', () => {
     expect(other).toBeGreaterThanOrEqual(0);
     expect(other).toBeLessThan(4);
     expect(partitionOfId('garbage-id', 4)).toBe(partitionOfId('garbage-id', 4));
+    // the tag from the id alone (the scheduler wakes the partition of a one-off task so)
+    expect(partitionTagOfId('orders', idInPartition('abc', 3, 4))).toBe(partitionTag('orders', 3, 4));
+    expect(partitionTagOfId('orders', 'abc')).toBe('orders');
   });
 
   it('a key always picks the same partition; no key goes round robin', () => {

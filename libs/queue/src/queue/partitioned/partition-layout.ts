@@ -44,6 +44,13 @@ export function partitionOfId(id: string, n: number): number {
   return fnv1a(id) % n;
 }
 
+/** The hash tag of the partition a message id names (`name` for an id of an unpartitioned queue). */
+export function partitionTagOfId(name: string, id: string): string {
+  const m = ID_SUFFIX.exec(id);
+  const n = m ? Number(m[2]) : 1;
+  return m && n > 1 && n <= MAX_PARTITIONS && Number(m[1]) < n ? partitionTag(name, Number(m[1]), n) : name;
+}
+
 /** A message id of partition `p` of `n`. */
 export function idInPartition(id: string, p: number, n: number): string {
   return `${id}~${p}of${n}`;
