@@ -46,10 +46,7 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
           onDurabilityTimeout: durabilityReporter(resolved.name, options.observer, options.logger),
         });
   // partitions 1: the single store of the `{name}` layout, exactly as before partitions existed
-  const store =
-    resolved.partitions === 1
-      ? single(resolved.name)
-      : new PartitionedQueueStore(partitionTags(resolved.name, resolved.partitions).map(single));
+  const store = resolved.partitions === 1 ? single(resolved.name) : new PartitionedQueueStore(partitionTags(resolved.name, resolved.partitions).map(single));
   const outbox =
     options.backend.type === 'redis' && resolved.outbox.enabled
       ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch), options.logger)

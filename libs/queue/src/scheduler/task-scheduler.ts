@@ -242,9 +242,7 @@ export class TaskScheduler implements Scheduler {
       const parsed = parseId(id);
       if (parsed?.kind === 'once') wakes.set(`${parsed.queue}\n${partitionTagOfId(parsed.queue, parsed.messageId)}`, parsed);
     }
-    await Promise.all(
-      [...wakes.values()].map((w) => this.store.nudgeQueue(w.queue, w.messageId).catch((e) => this.warn(`wake-up of queue ${w.queue}`, e))),
-    );
+    await Promise.all([...wakes.values()].map((w) => this.store.nudgeQueue(w.queue, w.messageId).catch((e) => this.warn(`wake-up of queue ${w.queue}`, e))));
   }
 
   /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */

@@ -39,7 +39,11 @@ describe('partitioned queues on a 3-master Cluster', () => {
         }),
       );
       expect(perMaster.map((found) => found.length > 0)).toEqual([true, true, true]);
-      expect(perMaster.flat().sort()).toEqual(partitionTags('orders', 4).map((tag) => new QueueKeys(prefix, tag).msgs).sort());
+      expect(perMaster.flat().sort()).toEqual(
+        partitionTags('orders', 4)
+          .map((tag) => new QueueKeys(prefix, tag).msgs)
+          .sort(),
+      );
       const slots = await Promise.all(partitionTags('orders', 4).map((tag) => client.cluster('KEYSLOT', new QueueKeys(prefix, tag).msgs)));
       expect(new Set(slots).size).toBe(4);
 
