@@ -1,3 +1,4 @@
+import { queueOptionsFromConfig } from './queue-options-from-config';
 import type { QueueAppConfig } from '../config/config.types';
 import type { DurabilityTimeoutError } from '../errors';
 import { createEventBus } from '../events/create-event-bus';
@@ -53,6 +54,7 @@ export function buildScheduler(
           client: redis.take(),
           prefix: config.redis.key_prefix,
           queuePrefix: config.redis.key_prefix,
+          queuePartitions: (queue: string) => queueOptionsFromConfig(config, queue).partitions ?? 1,
           ...durableWrites(config, 'scheduler', logger, metrics),
         }
       : { type: 'memory' },
@@ -87,6 +89,7 @@ export function buildDispatcher(
           client: redis.take(),
           prefix: config.redis.key_prefix,
           queuePrefix: config.redis.key_prefix,
+          queuePartitions: (queue: string) => queueOptionsFromConfig(config, queue).partitions ?? 1,
           ...durableWrites(config, 'dispatcher', logger, metrics),
         }
       : { type: 'memory', hub },

@@ -1,4 +1,5 @@
 import { createQueue } from '../../src/queue/create-queue';
+import { createScheduler } from '../../src/scheduler/create-scheduler';
 import { partitionTags } from '../../src/queue/partitioned/partition-layout';
 import { QueueKeys } from '../../src/queue/redis/queue-keys';
 import { QueueAdmin } from '../../src/admin';
@@ -67,6 +68,29 @@ describe('partitioned queues on a 3-master Cluster', () => {
     } finally {
       await queue.close();
       client.disconnect();
+    }
+  });
+});
+
+describe('partitioned queues: the scheduler opens a partitioned target queue in its layout', () => {
+  it('a one-off task lands in a partition of the queue and its partitioned workers run it', async () => {
+    const cluster = await spawnRedisCluster(3);
+    const client = cluster.client();
+    const prefix = uniquePrefix('sched');
+    const queue = createQueue({ name: 'reminders', partitions: 3, backend: { type: 'redis', client, prefix } });
+    const scheduler = createScheduler({ backend: { type: 'redis', client, queuePrefix: prefix, queuePartitions: () => 3 }, name: 'psched' });
+    try {
+      const ran: string[] = [];
+      queue.process<string>('remind', (m) => void ran.push(m.id));
+      const once = await scheduler.schedule({ type: 'remind', queue: 'reminders', payload: 'm1' }, { delayMs: 200 });
+      await waitFor(() => ran.length === 1, 'the task ran');
+      expect(once).toBe(`once:reminders:${ran[0]}`);
+      expect(ran[0]).toMatch(/~[0-2]of3$/);
+    } finally {
+      await scheduler.close();
+      await queue.close();
+      client.disconnect();
+      await cluster.cleanup();
     }
   });
 });
