@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../../src/errors';
 import { createQueue } from '../../src/queue/create-queue';
 import { createScheduler } from '../../src/scheduler/create-scheduler';
 import { partitionTags } from '../../src/queue/partitioned/partition-layout';
@@ -106,5 +107,16 @@ describe('partitioned queues: rate limits', () => {
     expect((await queue.stats()).queue_length.normal).toBe(16);
     await queue.close({ drainTimeoutMs: 100 });
     expect(started).toHaveLength(4);
+  });
+});
+
+describe('partitioned queues: options', () => {
+  it('partitions and partitionKey are validated with errors naming them', async () => {
+    expect(() => createQueue({ name: 'bad', partitions: 0, backend: { type: 'memory' } })).toThrow('queue.partitions: expected an integer in [1, 64], got 0');
+    const queue = createQueue({ name: 'ok', partitions: 2, backend: { type: 'memory' } });
+    await expect(queue.publish({ type: 't', partitionKey: '' })).rejects.toThrow(InvalidOptionError);
+    await expect(queue.publishBatch([{ type: 't' }, { type: 't', partitionKey: 7 as unknown as string }])).rejects.toThrow('publishBatch[1].partitionKey');
+    expect(await queue.publish({ type: 't', partitionKey: 'm1' })).toMatch(/~[01]of2$/);
+    await queue.close();
   });
 });
