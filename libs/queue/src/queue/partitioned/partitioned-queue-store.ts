@@ -30,8 +30,11 @@ import { mergeDeadLetterPages, mergePeekPages } from './partitioned-views';
  */
 export class PartitionedQueueStore implements QueueStore {
   private readonly view: PartitionView;
-  /** Per partition: its pending waitForWork (reused until it ends, so each partition has one waiter at most). */
-  private readonly waits: Array<Promise<WokenFetch | null> | undefined>;
+  /**
+   * Per partition: its waitForWork, reused until a wait of this store has seen it end (so each
+   * partition has one waiter at most, and a wake-up that ends it between two waits ends the next one).
+   */
+  private readonly waits: Array<{ promise: Promise<WokenFetch | null>; ended: boolean } | undefined>;
   private interruptLocal?: () => void;
 
   constructor(readonly parts: readonly QueueStore[]) {
@@ -107,8 +110,9 @@ export class PartitionedQueueStore implements QueueStore {
     const partLimits = partitionLimits(fetch.limits, n);
     const pending = this.parts.map((part, p) => {
       const existing = this.waits[p];
-      if (existing) return existing;
-      const started = part
+      if (existing) return existing.promise;
+      const wait = { promise: Promise.resolve<WokenFetch | null>(null), ended: false };
+      wait.promise = part
         .waitForWork(timeoutMs, {
           ...fetch,
           max: share,
@@ -120,11 +124,9 @@ export class PartitionedQueueStore implements QueueStore {
           },
         })
         .then((woken) => (woken ? { result: this.view.combined(woken.result.deliveries, woken.result.brokenTiers ?? []), max: woken.max } : null))
-        .finally(() => {
-          if (this.waits[p] === started) this.waits[p] = undefined;
-        });
-      this.waits[p] = started;
-      return started;
+        .finally(() => (wait.ended = true));
+      this.waits[p] = wait;
+      return wait.promise;
     });
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -136,6 +138,10 @@ export class PartitionedQueueStore implements QueueStore {
     } finally {
       clearTimeout(timer);
       this.interruptLocal = undefined;
+      // waits that ended are seen now (their fetch results went to onResult); the others are reused
+      this.waits.forEach((wait, p) => {
+        if (wait?.ended) this.waits[p] = undefined;
+      });
     }
   }
 
