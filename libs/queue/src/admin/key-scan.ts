@@ -26,14 +26,20 @@ export async function scanKeys(client: RedisClient, pattern: string): Promise<st
 
 /**
  * The names found in the keys under `prefix`: SCAN for `<prefix>:<glob>`, then of each key whose
- * rest (after `<prefix>:`) matches `shape`, the first group; distinct and sorted.
+ * rest (after `<prefix>:`) matches `shape`, the first group mapped by `name` (a partition tag to its queue); distinct and sorted.
  */
-export async function namesInKeys(client: RedisClient, prefix: string, glob: string, shape: RegExp): Promise<string[]> {
+export async function namesInKeys(
+  client: RedisClient,
+  prefix: string,
+  glob: string,
+  shape: RegExp,
+  name: (tag: string) => string = (tag) => tag,
+): Promise<string[]> {
   const keys = await scanKeys(client, `${escapeGlob(prefix)}:${glob}`);
   const names = new Set<string>();
   for (const key of keys) {
     const m = shape.exec(key.slice(prefix.length + 1));
-    if (m) names.add(m[1]);
+    if (m) names.add(name(m[1]));
   }
   return [...names].sort();
 }

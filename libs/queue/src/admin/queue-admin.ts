@@ -5,6 +5,7 @@ import { redisConnectionOptions } from '../manager/redis-connections';
 import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
+import { partitionTags } from '../queue/partitioned/partition-layout';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { DeadLetter, MessageStatus, PeekPage, PeekTarget, Priority, QueueWorkerInfo } from '../queue/queue.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
@@ -45,6 +46,10 @@ export interface ScheduleEntry extends ScheduleInfo {
 }
 
 const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done|workers)$/;
+/** The end of a partition's hash tag (partitioned/partition-layout.ts). */
+const PARTITION_TAG_TAIL = /~\d+of\d+\.\d+$/;
+/** A partition's tag (`name~<p>of<N>.<j>`) counts as its queue. */
+const queueOfTag = (tag: string) => tag.replace(PARTITION_TAG_TAIL, '');
 const SCHEDULER_KEY = /^\{([^}]+)\}:sch:(rec|next|once|oncedefs|stats)$/;
 const STREAM_KEY = /^\{([^}]+)\}:stream$/;
 
@@ -103,14 +108,20 @@ export class QueueAdmin {
 
   /** Every queue that has a key under the prefix, sorted by name. */
   async listQueues(): Promise<string[]> {
-    return namesInKeys(this.client, this.prefix, '{*}:*', QUEUE_KEY);
+    return namesInKeys(this.client, this.prefix, '{*}:*', QUEUE_KEY, queueOfTag);
   }
 
-  /** Whether a queue has any of its keys (a queue unknown to Redis is "not found" for operators). One EXISTS: the keys share a slot. */
+  /**
+   * Whether a queue has any of its keys (a queue unknown to Redis is "not found" for operators). One
+   * EXISTS per partition (the configured `partitions`): the keys of a partition share a slot.
+   */
   async exists(name: string): Promise<boolean> {
     if (!QUEUE_NAME_PATTERN.test(name)) return false;
-    const k = new QueueKeys(this.prefix, name);
-    return (await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done, k.workers)) > 0;
+    for (const tag of partitionTags(name, this.options.queueOptions?.(name).partitions ?? 1)) {
+      const k = new QueueKeys(this.prefix, tag);
+      if ((await this.client.exists(...k.tiers, k.msgs, k.inflight, k.delayed, k.dlq, k.stats, k.meta, k.done, k.workers)) > 0) return true;
+    }
+    return false;
   }
 
   /** The queue of that name, for reading and operator actions (no handler runs in it). */
@@ -208,7 +219,7 @@ export class QueueAdmin {
 
   /** Names of the schedulers (services) that have keys under the prefix. */
   async listSchedulers(): Promise<string[]> {
-    return namesInKeys(this.client, this.prefix, '{*}:sch:*', SCHEDULER_KEY);
+    return namesInKeys(this.client, this.prefix, '{*}:sch:*', SCHEDULER_KEY, queueOfTag);
   }
 
   /** Every schedule (one-off and recurring) of every scheduler, or of one. */
@@ -245,7 +256,7 @@ export class QueueAdmin {
 
   /** Channels that have a stream under the event prefix. */
   async listStreams(): Promise<string[]> {
-    return namesInKeys(this.client, this.eventPrefix, '{*}:stream', STREAM_KEY);
+    return namesInKeys(this.client, this.eventPrefix, '{*}:stream', STREAM_KEY, queueOfTag);
   }
 
   /** Consumer groups of every stream channel (or one): pending, lag, consumers and their idle time. */

@@ -96,6 +96,7 @@ const queueOverrides = z
         .strictObject({ replicas: QUEUE_FIELDS.durabilityReplicas().optional(), timeout_ms: QUEUE_FIELDS.durabilityTimeoutMs().optional() }, says('a mapping'))
         .optional()
         .describe('Overrides `message_queue.durability` for this queue.'),
+      partitions: QUEUE_FIELDS.partitions().optional().describe('Overrides `message_queue.partitions` for this queue.'),
       rate_limit: rateLimit().optional(),
       rate_limits: z
         .record(taskTypeField(), rateLimit(), says('a mapping'))
@@ -156,6 +157,11 @@ const messageQueue = section(
       },
       'Replication before acknowledging (Redis `WAIT` after every publish, completion, retry, dead letter, scheduler and dispatcher write); a publish that times out fails with DurabilityTimeoutError, other writes are logged and counted. Ignored by the memory backend. See docs/guarantees.md.',
     ),
+    partitions: QUEUE_FIELDS.partitions()
+      .default(1)
+      .describe(
+        'Partitions of each queue: one hash tag each, placed on different masters of a Redis Cluster (1 = the single `{name}` slot). Every process of a queue must use the same value; docs/scaling.md says when and how to change it.',
+      ),
     queues: map(queueNameField(), queueOverrides).describe('Further named queues, each with overrides.'),
   },
   "The seed's `message_queue` section plus the knobs of the priority queue.",

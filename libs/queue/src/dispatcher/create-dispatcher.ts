@@ -28,6 +28,8 @@ export type DispatcherBackend =
        */
       durability?: DurabilityOptions;
       onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
+      /** `partitions` of the target queues it opens on demand (default 1; QueueManager: from the configuration). */
+      queuePartitions?: (queue: string) => number;
     }
   /** Dispatchers sharing a `hub` see each other's results and replies (one process). */
   | { type: 'memory'; hub?: MemoryDispatchHub };
@@ -108,6 +110,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
       prefix: backend.queuePrefix,
       logger: options.logger,
       durability: backend.durability,
+      partitions: backend.queuePartitions,
     });
   } else if (backend?.type === 'memory') {
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);

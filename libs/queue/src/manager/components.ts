@@ -1,3 +1,4 @@
+import { queueOptionsFromConfig } from './queue-options-from-config';
 import type { QueueAppConfig } from '../config/config.types';
 import type { DurabilityTimeoutError } from '../errors';
 import { createEventBus } from '../events/create-event-bus';
@@ -37,6 +38,7 @@ function redisBackend(config: QueueAppConfig, redis: RedisConnections, component
     client: redis.take(),
     prefix: config.redis.key_prefix,
     queuePrefix: config.redis.key_prefix,
+    queuePartitions: (queue: string) => queueOptionsFromConfig(config, queue).partitions ?? 1,
     durability: { replicas, timeoutMs: timeout_ms },
     onDurabilityTimeout: (error: DurabilityTimeoutError) => {
       log.warn(error.message);

@@ -31,6 +31,7 @@ export function queueOptionsFromConfig(config: QueueAppConfig, name: string): Qu
       replicas: o.durability?.replicas ?? mq.durability.replicas,
       timeoutMs: o.durability?.timeout_ms ?? mq.durability.timeout_ms,
     },
+    partitions: o.partitions ?? mq.partitions,
     ...(o.rate_limit ? { rateLimit: { max: o.rate_limit.max, perMs: o.rate_limit.per_ms } } : {}),
     ...(o.rate_limits ? { rateLimits: Object.fromEntries(Object.entries(o.rate_limits).map(([type, l]) => [type, { max: l.max, perMs: l.per_ms }])) } : {}),
   };

@@ -4,7 +4,9 @@ import type { RedisClient } from '../redis/redis-connection';
 import { MemoryQueueStore } from './memory/memory-queue-store';
 import { QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { StoreLimits } from './queue-store';
+import type { QueueStore, StoreLimits } from './queue-store';
+import { partitionTags } from './partitioned/partition-layout';
+import { PartitionedQueueStore } from './partitioned/partitioned-queue-store';
 import { PublishOutbox } from './redis/publish-outbox';
 import { RedisQueueStore } from './redis/redis-queue-store';
 import { StoreBackedQueue } from './task-queue';
@@ -29,18 +31,22 @@ export interface CreateQueueOptions extends QueueOptions {
 export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
   const resolved = resolveQueueOptions(options);
   const limits = storeLimits(resolved);
-  const store =
-    options.backend.type === 'memory'
+  const backend = options.backend;
+  const single = (tag: string): QueueStore =>
+    backend.type === 'memory'
       ? new MemoryQueueStore(limits, resolved.deadLetter.enabled)
       : new RedisQueueStore({
-          client: options.backend.client,
-          prefix: options.backend.prefix,
+          client: backend.client,
+          prefix: backend.prefix,
           name: resolved.name,
+          tag,
           limits,
           deadLetterEnabled: resolved.deadLetter.enabled,
           durability: resolved.durability,
           onDurabilityTimeout: durabilityReporter(resolved.name, options.observer, options.logger),
         });
+  // partitions 1: the single store of the `{name}` layout, exactly as before partitions existed
+  const store = resolved.partitions === 1 ? single(resolved.name) : new PartitionedQueueStore(partitionTags(resolved.name, resolved.partitions).map(single));
   const outbox =
     options.backend.type === 'redis' && resolved.outbox.enabled
       ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch), options.logger)

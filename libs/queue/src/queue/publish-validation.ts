@@ -1,13 +1,14 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
 import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
 import { uniqueId } from '../util/unique-id';
+import { choosePartition, idInPartition } from './partitioned/partition-layout';
 import { encodeBody } from './message-codec';
 import { checkTaskType } from '../util/fields';
 import { priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
 
-const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs']);
+const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs', 'partitionKey']);
 
 /**
  * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the
@@ -28,6 +29,10 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
     throw new InvalidOptionError(`${path}.idempotencyKey`, key, 'a string of 1..256 characters');
   }
+  const partitionKey = options.partitionKey;
+  if (partitionKey !== undefined && (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256)) {
+    throw new InvalidOptionError(`${path}.partitionKey`, partitionKey, 'a string of 1..256 characters');
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(options.payload === undefined ? null : options.payload);
@@ -44,7 +49,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
     : { priority, maxRetries, timeoutMs, createdAt: now, type };
   return {
-    id: uniqueId(),
+    id: queue.partitions === 1 ? uniqueId() : placeId(options, queue.partitions),
     priority,
     delayMs,
     idempotencyKey: key,
@@ -59,4 +64,11 @@ function integer(value: unknown, path: string, fallback: number, min: number, ma
     throw new InvalidOptionError(path, value, `an integer in [${min}, ${max}]`);
   }
   return value;
+}
+
+/** A new id naming its partition: chosen by `partitionKey`, else the message's `group` (when it has one), else its idempotency key, else round robin. */
+function placeId(options: PublishOptions, partitions: number): string {
+  const group = (options as { group?: unknown }).group;
+  const key = options.partitionKey ?? (typeof group === 'string' && group.length > 0 ? group : undefined) ?? options.idempotencyKey;
+  return idInPartition(uniqueId(), choosePartition(key, partitions), partitions);
 }

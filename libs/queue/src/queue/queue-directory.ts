@@ -8,7 +8,7 @@ import type { TaskQueue } from './queue.types';
 
 /**
  * The target queues of a scheduler or dispatcher: the queues it was given and, on Redis, queues it
- * opens on demand (publish only, default options, on the same client) and closes with itself. On
+ * opens on demand (publish only, default options but `partitions`, on the same client) and closes with itself. On
  * memory every queue must be given (a queue in memory exists only as the object).
  */
 export class QueueDirectory {
@@ -23,7 +23,14 @@ export class QueueDirectory {
   constructor(
     queues: readonly TaskQueue[] | undefined,
     private readonly owner: string,
-    private readonly redis?: { client: RedisClient; prefix?: string; logger?: QueueLogger; durability?: DurabilityOptions },
+    private readonly redis?: {
+      client: RedisClient;
+      prefix?: string;
+      logger?: QueueLogger;
+      durability?: DurabilityOptions;
+      /** Partitions of a queue opened on demand (default 1): the layout its workers serve. */
+      partitions?: (name: string) => number;
+    },
   ) {
     for (const [i, q] of (queues ?? []).entries()) {
       if (!q || typeof q.publish !== 'function' || typeof q.publishBatch !== 'function') throw new QueueConfigError(`${owner}.queues[${i}]`, q, 'a TaskQueue');
@@ -44,6 +51,7 @@ export class QueueDirectory {
       backend: { type: 'redis', client: this.redis.client, prefix: this.redis.prefix },
       logger: this.redis.logger,
       durability: this.redis.durability,
+      partitions: this.redis.partitions?.(name) ?? 1,
     });
     this.owned.set(name, opened);
     return opened;

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import { TASK_TYPE_EXPECTED, TASK_TYPE_PATTERN, backoffFields, boolField, checkOption, checkQueueName, enumField, intField } from '../util/fields';
+import { MAX_PARTITIONS } from './partitioned/partition-layout';
 import { PRIORITIES, Priority } from './queue.types';
 
 /** Exponential backoff between attempts: `min(maxMs, baseMs * factor^(attempt-1))`, minus up to `jitter` of it at random. */
@@ -81,6 +82,13 @@ export interface QueueOptions {
   rateLimit?: RateLimit;
   /** Limits per task type (default none); `process(type, handler, { rateLimit })` overrides a type's entry. */
   rateLimits?: Record<string, RateLimit>;
+  /**
+   * Spread the queue over this many partitions, each its own hash tag placed on a different master
+   * of a Redis Cluster (default 1: the one `{name}` slot). Producers pick a partition by
+   * `partitionKey` (messages of one key keep their order) or round robin; workers serve all of them.
+   * Every process of a queue must use the same value (docs/queue.md, "Partitioned queues").
+   */
+  partitions?: number;
 }
 
 export interface ResolvedQueueOptions {
@@ -103,6 +111,7 @@ export interface ResolvedQueueOptions {
   durability: { replicas: number; timeoutMs: number };
   rateLimit: RateLimit | null;
   rateLimits: Record<string, RateLimit>;
+  partitions: number;
 }
 
 export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
@@ -130,6 +139,7 @@ export const QUEUE_FIELDS = {
   durabilityTimeoutMs: () => intField(1, 600_000),
   rateMax: () => intField(1, 1_000_000),
   ratePerMs: () => intField(1, 86_400_000),
+  partitions: () => intField(1, MAX_PARTITIONS),
 };
 
 /** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
@@ -180,6 +190,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
     },
     rateLimit: options.rateLimit === undefined ? null : resolveRateLimit(options.rateLimit, `${path}.rateLimit`),
     rateLimits: resolveRateLimits(options.rateLimits, `${path}.rateLimits`),
+    partitions: opt('partitions', QUEUE_FIELDS.partitions().default(1), options.partitions),
   };
 }
 

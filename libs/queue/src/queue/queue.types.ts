@@ -26,6 +26,12 @@ export interface PublishOptions<P = unknown> {
   idempotencyKey?: string;
   /** How long an idempotency key is remembered (default: queue's `idempotencyTtlMs`, 24 h). */
   idempotencyTtlMs?: number;
+  /**
+   * Partitioned queues (`partitions` > 1): messages with the same key go to the same partition, so
+   * they keep their order (FIFO inside a tier). Default: the message's `group` when it has one, else
+   * its `idempotencyKey`, else round robin. Ignored by a queue of one partition. 1..256 characters.
+   */
+  partitionKey?: string;
 }
 
 /** A message as a handler receives it. */

@@ -30,6 +30,8 @@ export type SchedulerBackend =
        */
       durability?: DurabilityOptions;
       onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
+      /** `partitions` of the target queues it opens on demand (default 1; QueueManager: from the configuration). */
+      queuePartitions?: (queue: string) => number;
     }
   /** `store` lets several schedulers in one process act as replicas of one another. */
   | { type: 'memory'; store?: MemorySchedulerStore };
@@ -40,7 +42,7 @@ export interface CreateSchedulerOptions {
   name?: string;
   /**
    * Target queues. On Redis, a queue not given here is opened on demand (publish only, default
-   * options) on the same client; on memory every target queue must be given.
+   * options but `backend.queuePartitions`) on the same client; on memory every target queue must be given.
    */
   queues?: TaskQueue[];
   /** Queue of tasks that name none. */
@@ -86,6 +88,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
       prefix: backend.queuePrefix,
       logger: options.logger,
       durability: backend.durability,
+      partitions: backend.queuePartitions,
     });
   } else if (backend?.type === 'memory') {
     store = backend.store ?? new MemorySchedulerStore();

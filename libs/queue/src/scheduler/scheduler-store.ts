@@ -40,8 +40,8 @@ export interface SchedulerStore {
   /** True when it existed. Wakes every loop. */
   removeRecurring(key: string): Promise<boolean>;
   due(limit: number, onceAfter: number): Promise<DueBatch>;
-  /** Wakes an idle worker of the queue (Redis); nothing to do in memory. */
-  nudgeQueue(queue: string): Promise<void>;
+  /** Wakes an idle worker of the queue (Redis: of the partition `messageId` names); nothing to do in memory. */
+  nudgeQueue(queue: string, messageId: string): Promise<void>;
   /** CAS of the next run from `occurrence` to `nextRunAt`; counts the run when `fired`. */
   advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean>;
   addOnce(id: string, dueAt: number, info: string): Promise<void>;

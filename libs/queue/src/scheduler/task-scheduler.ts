@@ -6,6 +6,7 @@ import { untilAborted } from '../util/abort';
 import { parseJsonOr } from '../util/json';
 import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff } from '../util/retry';
+import { partitionTagOfId } from '../queue/partitioned/partition-layout';
 import { nextOccurrence, onceId, parseId, parseWhen, readDefinition, RecurringDefinition, validateTask } from './schedule-spec';
 import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
 import type { DueRecurring, SchedulerStore } from './scheduler-store';
@@ -235,12 +236,13 @@ export class TaskScheduler implements Scheduler {
 
   /** Wakes the workers of the queues whose one-off tasks just became due (promptness, not correctness). */
   private async nudge(onceIds: string[]): Promise<void> {
-    const queues = new Set<string>();
+    // one wake-up per queue (per partition of a partitioned queue: the message id names it)
+    const wakes = new Map<string, { queue: string; messageId: string }>();
     for (const id of onceIds) {
       const parsed = parseId(id);
-      if (parsed?.kind === 'once') queues.add(parsed.queue);
+      if (parsed?.kind === 'once') wakes.set(`${parsed.queue}\n${partitionTagOfId(parsed.queue, parsed.messageId)}`, parsed);
     }
-    await Promise.all([...queues].map((q) => this.store.nudgeQueue(q).catch((e) => this.warn(`wake-up of queue ${q}`, e))));
+    await Promise.all([...wakes.values()].map((w) => this.store.nudgeQueue(w.queue, w.messageId).catch((e) => this.warn(`wake-up of queue ${w.queue}`, e))));
   }
 
   /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */

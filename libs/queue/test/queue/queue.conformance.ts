@@ -12,10 +12,12 @@ const refOf = ({ id, attempt, lease }: DeliveryRef): DeliveryRef => ({ id, attem
 const record = (type: string, result: unknown, attempt: number) => JSON.stringify({ r: result, f: Date.now(), t: type, a: attempt });
 
 /**
- * The queue's semantics, run against every backend (Redis, Redis Cluster, memory): the same tests
- * prove the same behaviour.
+ * The queue's semantics, run against every backend (Redis, Redis Cluster, memory), with one
+ * partition or `partitions` (the fixture's number): the same tests prove the same behaviour. The
+ * exact token counts of rate limits hold for one partition only (a partitioned queue splits each
+ * limit over its partitions: queue-partitions.spec.ts checks that bound).
  */
-export function describeQueueConformance(makeFixture: () => Promise<QueueBackendFixture>): void {
+export function describeQueueConformance(makeFixture: () => Promise<QueueBackendFixture>, partitions = 1): void {
   let fixture: QueueBackendFixture;
   beforeAll(async () => {
     fixture = await makeFixture();
@@ -25,7 +27,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
   });
   const make = (options: Partial<QueueOptions> = {}) => fixture.create({ name: uniqueName(), ...options });
 
-  test('strict mode: highest non-empty tier first, FIFO inside a tier', async () => {
+  test('strict mode: highest non-empty tier first, FIFO inside a tier (of one partition key)', async () => {
     const { queue } = make({ prefetch: 1 });
     const published: Array<[Priority, number]> = [
       ['low', 1],
@@ -37,11 +39,32 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       ['normal', 7],
       ['high', 8],
     ];
-    for (const [priority, n] of published) await queue.publish({ type: 't', payload: n, priority });
+    // one partition key: one partition, so FIFO holds (a queue of one partition ignores the key)
+    for (const [priority, n] of published) await queue.publish({ type: 't', payload: n, priority, partitionKey: 'meeting-1' });
     const order: number[] = [];
     queue.process<number>('t', (m) => void order.push(m.payload), { concurrency: 1 });
     await waitFor(() => order.length === published.length, 'all messages');
     expect(order).toEqual([3, 6, 4, 8, 2, 7, 1, 5]);
+  });
+
+  test('strict mode across partitions: messages without a key (round robin) still run highest tier first; each key keeps its order', async () => {
+    const { queue } = make({ prefetch: 1 });
+    const tiers: Priority[] = ['low', 'normal', 'high', 'critical'];
+    const batch = Array.from({ length: 40 }, (_, i) => ({ type: 't', payload: `${tiers[i % 4]}:${i}`, priority: tiers[i % 4], partitionKey: `k${i % 5}` }));
+    for (const m of batch) await queue.publish(m);
+    const order: string[] = [];
+    queue.process<string>('t', (m) => void order.push(m.payload), { concurrency: 1 });
+    await waitFor(() => order.length === batch.length, 'all messages');
+    const rank = (payload: string) => tiers.length - 1 - tiers.indexOf(payload.split(':')[0] as Priority);
+    expect(order.map(rank)).toEqual([...order.map(rank)].sort((a, b) => a - b));
+    // inside a tier, the messages of one key run in publish order
+    for (let k = 0; k < 5; k++) {
+      const ofKey = order.map((p) => Number(p.split(':')[1])).filter((i) => i % 5 === k);
+      for (const tier of tiers) {
+        const mine = ofKey.filter((i) => tiers[i % 4] === tier);
+        expect(mine).toEqual([...mine].sort((a, b) => a - b));
+      }
+    }
   });
 
   test('weighted mode: tiers drawn in proportion to their weights, low never starved', async () => {
@@ -147,7 +170,8 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const name = uniqueName();
     const { queue } = fixture.create({ name });
     const N = 300;
-    await queue.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'ps', payload: i, priority: 'low' as Priority })));
+    // one partition key: FIFO (a partitioned queue keeps it per key)
+    await queue.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'ps', payload: i, priority: 'low' as Priority, partitionKey: 'k' })));
     const started: Array<{ n: number; attempt: number }> = [];
     queue.process<number>(
       'ps',
@@ -327,13 +351,14 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     queue.process('b', () => {
       throw new Error('x');
     });
-    const ids = await queue.publishBatch(Array.from({ length: 5 }, () => ({ type: 'b' })));
+    // one partition key: the bounds hold per partition (docs/queue.md, "Partitioned queues")
+    const ids = await queue.publishBatch(Array.from({ length: 5 }, () => ({ type: 'b', partitionKey: 'k' })));
     await waitFor(async () => (await queue.stats()).total_dead_letter === 5, '5 dead-lettered');
     let stats = await queue.stats();
     expect(stats.dead_letter_count).toBe(3);
     expect(stats.dead_letter_trimmed).toBe(2);
     await sleep(450);
-    await queue.publish({ type: 'b' });
+    await queue.publish({ type: 'b', partitionKey: 'k' });
     await waitFor(async () => (await queue.stats()).total_dead_letter === 6, 'sixth dead-lettered');
     stats = await queue.stats();
     expect(stats.dead_letter_count).toBe(1);
@@ -739,8 +764,9 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     const { queue } = make({ unhandledTypeGraceMs: 300 });
     let handled = 0;
     queue.process('known', () => void handled++);
-    const id = await queue.publish({ type: 'unknown-type' });
-    await queue.publish({ type: 'known' });
+    // one partition key: the known message is taken right behind the unknown one
+    const id = await queue.publish({ type: 'unknown-type', partitionKey: 'k' });
+    await queue.publish({ type: 'known', partitionKey: 'k' });
     await waitFor(() => handled === 1, 'known handled');
     expect((await queue.getStatus(id))!.state).not.toBe('dead');
     await waitFor(async () => (await queue.getStatus(id))?.state === 'dead', 'dead after grace', 5000);
@@ -909,8 +935,10 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
 
   describe('rate limits', () => {
     const types = (deliveries: Array<{ body: string | null }>) => deliveries.map((d) => d.body?.split('|')[5]);
+    /** Exact token counts: one partition only (see the header). */
+    const exactTest = partitions === 1 ? test : test.skip;
 
-    test('a limited type takes at most max per window; other types on the queue are taken past it; nothing is lost', async () => {
+    exactTest('a limited type takes at most max per window; other types on the queue are taken past it; nothing is lost', async () => {
       const { queue, store } = make();
       await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'speech', payload: i })));
       await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'other', payload: i })));
@@ -929,7 +957,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       expect(rest.deliveries.map((d) => d.body?.split('|').pop())).toEqual(['3', '4', '5', '6', '7', '8', '9']);
     });
 
-    test('a limited backlog longer than one scan does not hold other types back; held-back messages stay pending, counted and cancellable', async () => {
+    exactTest('a limited backlog longer than one scan does not hold other types back; held-back messages stay pending, counted and cancellable', async () => {
       const { queue, store } = make();
       const speech = await queue.publishBatch(Array.from({ length: 700 }, (_, i) => ({ type: 'speech', payload: i })));
       await queue.publishBatch(Array.from({ length: 5 }, (_, i) => ({ type: 'other', payload: i })));
@@ -950,7 +978,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       expect(rest.deliveries.map((d) => Number(d.body?.split('|').pop()))).toEqual(Array.from({ length: 699 }, (_, i) => i + 1).filter((n) => n !== 500));
     });
 
-    test('priorities hold inside the limit; a whole-queue limit counts every type', async () => {
+    exactTest('priorities hold inside the limit; a whole-queue limit counts every type', async () => {
       const { queue, store } = make();
       await queue.publishBatch(Array.from({ length: 4 }, (_, i) => ({ type: 'speech', payload: `low${i}`, priority: 'low' as Priority })));
       await queue.publish({ type: 'speech', payload: 'crit', priority: 'critical' });
@@ -985,7 +1013,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       expect(calls - callsAtFirst).toBeLessThanOrEqual(8);
     });
 
-    test('weighted mode keeps the limit too', async () => {
+    exactTest('weighted mode keeps the limit too', async () => {
       const { queue, store } = make();
       await queue.publishBatch(
         Array.from({ length: 20 }, (_, i) => ({ type: i % 2 ? 'speech' : 'other', payload: i, priority: (i % 4 < 2 ? 'high' : 'low') as Priority })),
@@ -997,7 +1025,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
 
     test('a limited worker finishes a backlog without new publishes (its wait ends when the next token is due); options validated', async () => {
       const { queue } = make({ rateLimits: { slow: { max: 2, perMs: 200 } } });
-      await queue.publishBatch(Array.from({ length: 6 }, (_, i) => ({ type: 'slow', payload: i })));
+      await queue.publishBatch(Array.from({ length: 6 }, (_, i) => ({ type: 'slow', payload: i, partitionKey: 'k' })));
       const seen: number[] = [];
       queue.process<number>('slow', (m) => void seen.push(m.payload), { concurrency: 4 });
       await waitFor(() => seen.length === 6, 'all six, two per 200 ms');

@@ -3,6 +3,8 @@ import { PRIORITIES } from '../queue.types';
 /**
  * Every Redis key of one queue. All share the hash tag `{name}`, so a queue lives in one slot of a
  * Redis Cluster and its Lua scripts can touch all of them. See docs/architecture.md for types and roles.
+ * A partition of a partitioned queue is such a queue under its own tag (`name` here is that tag:
+ * partitioned/partition-layout.ts).
  */
 export class QueueKeys {
   readonly tiers: [string, string, string, string];

@@ -61,6 +61,8 @@ export interface RedisQueueStoreOptions {
   /** Key prefix before the `{name}` hash tag (default `mq`). */
   prefix?: string;
   name: string;
+  /** The hash tag of the keys (default `name`; a partition of a partitioned queue has its own, see partitioned/partition-layout.ts). */
+  tag?: string;
   limits: StoreLimits;
   deadLetterEnabled: boolean;
   /** Replicas every acknowledged write waits for (default none). */
@@ -85,7 +87,7 @@ export class RedisQueueStore implements QueueStore {
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
-    this.keys = new QueueKeys(options.prefix ?? 'mq', options.name);
+    this.keys = new QueueKeys(options.prefix ?? 'mq', options.tag ?? options.name);
     this.lua.install(this.client);
     this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
   }

@@ -5,6 +5,7 @@ import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
 import type { DurabilityTimeoutError } from '../../errors';
 import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
 import { QueueKeys } from '../../queue/redis/queue-keys';
+import { partitionTagOfId } from '../../queue/partitioned/partition-layout';
 import { ChangeWaiter } from '../change-waiter';
 
 const SCRIPTS = ['upsert', 'remove', 'due', 'nudge', 'advance', 'once-add', 'once-remove', 'list', 'task-start', 'task-end', 'counts'] as const;
@@ -99,8 +100,8 @@ export class RedisSchedulerStore implements SchedulerStore {
     };
   }
 
-  async nudgeQueue(queue: string): Promise<void> {
-    await this.lua.run(this.client, 'nudge', [new QueueKeys(this.queuePrefix, queue).wake], []);
+  async nudgeQueue(queue: string, messageId: string): Promise<void> {
+    await this.lua.run(this.client, 'nudge', [new QueueKeys(this.queuePrefix, partitionTagOfId(queue, messageId)).wake], []);
   }
 
   async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {

@@ -1,0 +1,43 @@
+import { MemoryQueueStore } from '../memory/memory-queue-store';
+import { preparePublish } from '../publish-validation';
+import { resolveQueueOptions } from '../queue-options';
+import type { WakeFetch } from '../queue-store';
+import { PartitionedQueueStore } from './partitioned-queue-store';
+import { waitFor } from '../../testing/wait';
+
+const LIMITS = { deadLetterMaxSize: 100, deadLetterMaxAgeMs: 60_000, completedCount: 10, completedAgeMs: 60_000 };
+const options = resolveQueueOptions({ name: 'w', partitions: 2 });
+const fetch: WakeFetch = { precise: false, max: 4, leaseMs: 30_000, weights: null, random: 0, limits: [], onResult: () => undefined };
+
+/** Settles to true once `promise` settles (the test waits for the flag, never for a fixed time). */
+function track(promise: Promise<unknown>): { settled: boolean } {
+  const state = { settled: false };
+  void promise.finally(() => (state.settled = true));
+  return state;
+}
+
+/** The wait ends within 2 s (it would run 30 s if the wake-up were lost). */
+const until = (state: { settled: boolean }, what: string) => waitFor(() => state.settled, what, 2000);
+
+describe('partitioned store: idle wait', () => {
+  it('a wake-up of one partition ends the wait; one that comes between two waits ends the next (none is lost)', async () => {
+    const parts = [new MemoryQueueStore(LIMITS, true), new MemoryQueueStore(LIMITS, true)];
+    const store = new PartitionedQueueStore(parts);
+    const toPartition = (p: number) => {
+      for (;;) {
+        const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}` }, options);
+        if (store.partitionOf(m.id) === p) return m;
+      }
+    };
+    const first = track(store.waitForWork(30_000, fetch));
+    await store.publish([toPartition(0)]);
+    await until(first, 'the first wait');
+    // between two waits: partition 1's waiter of the first wait is still registered and takes the token
+    await store.publish([toPartition(1)]);
+    const second = track(store.waitForWork(30_000, fetch));
+    await until(second, 'the second wait');
+    const got = await store.fetch(10, 30_000, null, 0);
+    expect(got.deliveries).toHaveLength(2);
+    await store.close();
+  });
+});
