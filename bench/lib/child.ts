@@ -100,5 +100,6 @@ export class BenchChild<In extends object, Out extends { type: string }> {
 
 /** In a child: sends a message to the parent (no-op once the parent is gone). */
 export function toParent(msg: object): void {
-  if (process.connected) process.send?.(msg);
+  // the callback takes a write error (the parent went away between the check and the write)
+  if (process.connected) process.send?.(msg, undefined, undefined, () => undefined);
 }
