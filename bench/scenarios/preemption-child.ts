@@ -10,7 +10,7 @@ import { openSystem } from '../systems';
 import { toParent } from '../lib/child';
 import { GcPauses, startGcMeter } from '../lib/gc-meter';
 import { DeliveryTracker } from '../lib/tracker';
-import { monotonicMs, waitUntil } from '../lib/time';
+import { monotonicMs, sleep, waitUntil } from '../lib/time';
 
 export type PreemptionChildIn =
   | { type: 'consume'; kind: SystemKind; options: SystemFactoryOptions; concurrency: number; timeoutMs: number }
@@ -65,12 +65,22 @@ async function consume(msg: Extract<PreemptionChildIn, { type: 'consume' }>): Pr
     if (raw.type !== 'finish') return;
     const gcPauses = stopGc?.() ?? { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
     void (async () => {
-      await waitUntil(
-        () => criticals.delivered >= raw.criticals && lows.delivered >= raw.lows,
-        msg.timeoutMs,
-        `${raw.criticals} criticals and ${raw.lows} lows to start (saw ${criticals.delivered} and ${lows.delivered})`,
-        5,
-      );
+      // A slow system on a busy machine may take minutes to work through the backlog: fail only
+      // when nothing starts for timeoutMs (stuck), naming what was seen by then.
+      let seen = -1;
+      let movedAt = monotonicMs();
+      while (criticals.delivered < raw.criticals || lows.delivered < raw.lows) {
+        const now = monotonicMs();
+        if (criticals.delivered + lows.delivered !== seen) {
+          seen = criticals.delivered + lows.delivered;
+          movedAt = now;
+        } else if (now - movedAt > msg.timeoutMs) {
+          throw new Error(
+            `no start for ${msg.timeoutMs} ms waiting for ${raw.criticals} criticals and ${raw.lows} lows (saw ${criticals.delivered} and ${lows.delivered})`,
+          );
+        }
+        await sleep(5);
+      }
       await waitUntil(() => system.isDrained(), msg.timeoutMs, 'the backend to report nothing waiting or in flight', 5);
       criticals.verify(raw.criticals, `${msg.kind} priority-preemption c${msg.concurrency} criticals`);
       lows.verify(raw.lows, `${msg.kind} priority-preemption c${msg.concurrency} lows`);

@@ -14,6 +14,8 @@ const TOP_UP_BATCH = 100;
 /** Top-up publishes unanswered at a time (enough to keep up with the fastest consumer). */
 const TOP_UPS_IN_FLIGHT = 4;
 const CHILD_SCRIPT = join(__dirname, 'preemption-child.ts');
+/** Longest wait for the consumer's result (it reports itself stuck after timeoutMs without a start). */
+const RESULT_TIMEOUT_MS = 30 * 60_000;
 
 function metricDefs(): MetricDef[] {
   return CONCURRENCIES.flatMap((c) =>
@@ -136,7 +138,8 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
     producer.send({ type: 'stop' });
     const stopped = await producer.next('stopped', ctx.sizes.timeoutMs);
     consumer.send({ type: 'finish', criticals: sent, lows: backlog + stopped.published });
-    const result = await consumer.next('result', ctx.sizes.timeoutMs + ctx.sizes.timeoutMs);
+    // the consumer fails by itself when it stops making progress; this bound only catches a hung child
+    const result = await consumer.next('result', RESULT_TIMEOUT_MS);
     const { criticalStarts, lowStarts } = result;
     const samples = sentAt.map((t, i) => criticalStarts[i] - t);
     const overtaking = sentAt.map((t, i) => countBetween(lowStarts, t, criticalStarts[i]));
