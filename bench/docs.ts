@@ -86,8 +86,9 @@ message was processed exactly once and the backend reports nothing left waiting 
   tiers. Idle latency: ${s.idleLatencySamples} messages one at a time (concurrency 10), 2 ms apart after each handler
   start. Latency under load: batches every millisecond at half of the system's own steady throughput
   from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s after ${s.warmupSeconds} s of warm-up (and on until ${MIN_LOAD_SAMPLES} messages were sent after it). Priority preemption: a backlog of ${s.preemptionBacklog.toLocaleString('en-US')} low
-  messages (topped up whenever half is gone) processed at concurrency 1, 10 and 100 while one critical message
-  is published every 10 ms for ${s.preemptionSeconds} s; publish-to-start of the criticals, and (in the raw JSON) how many lows
+  messages (kept near that size by top-ups of 100) processed at concurrency 1, 10 and 100 while one critical message
+  is published every 10 ms for ${s.preemptionSeconds} s, the consumer, the low producer and the criticals' publisher in three Node
+  processes (as deployed); publish-to-start of the criticals, and (in the raw JSON) how many lows
   started between a critical's publish and its start. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
   \`used_memory\` delta / messages minus the mean payload JSON size. Idle worker: \`INFO commandstats\`
   delta over ${s.idleSeconds} s with one started consumer and nothing to do (commands run inside Lua scripts count), and

@@ -68,7 +68,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     sizes,
     capacity: {},
     log,
-    open: (kind) => openSystem(kind, { url: server.url, prefix: `bench${++prefixSeq}`, name: `q${prefixSeq}` }),
+    freshSystemOptions: () => ({ url: server.url, prefix: `bench${++prefixSeq}`, name: `q${prefixSeq}` }),
+    open: (kind) => openSystem(kind, ctx.freshSystemOptions()),
   };
   const reports: ScenarioReport[] = [];
   try {

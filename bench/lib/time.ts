@@ -32,3 +32,13 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, wha
     clearTimeout(timer);
   }
 }
+
+/** performance.now() runs on the process's monotonic clock (CLOCK_MONOTONIC) from its own origin; this is the offset to that clock's zero. */
+const MONOTONIC_OFFSET_MS = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
+/**
+ * Milliseconds on the machine's monotonic clock: the same clock in every process of the machine,
+ * so a time taken in one process compares with one taken in another (performance.now() does not:
+ * each process counts from its own start). Allocates nothing per call.
+ */
+export const monotonicMs = (): number => performance.now() + MONOTONIC_OFFSET_MS;

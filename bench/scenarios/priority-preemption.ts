@@ -1,12 +1,21 @@
-import type { BenchMsg } from '../systems';
+import { join } from 'path';
+import { openSystem, SystemKind } from '../systems';
+import { BenchChild } from '../lib/child';
 import { GcPauses, startGcMeter } from '../lib/gc-meter';
-import { DeliveryTracker } from '../lib/tracker';
-import { now, percentile, sleep, waitUntil } from '../lib/time';
-import { MetricDef, Scenario, withSystem } from './scenario';
+import { monotonicMs, now, percentile, sleep, waitUntil } from '../lib/time';
+import type { PreemptionChildIn, PreemptionChildOut } from './preemption-child';
+import { MetricDef, Scenario, ScenarioContext } from './scenario';
 
 const CONCURRENCIES = [1, 10, 100] as const;
 /** One critical message every this many ms while the low backlog is worked through. */
 const CRITICAL_EVERY_MS = 10;
+/** Lows per top-up publish: small, so a critical published behind one waits a fraction of a ms in Redis. */
+const TOP_UP_BATCH = 100;
+/** Top-up publishes unanswered at a time (enough to keep up with the fastest consumer). */
+const TOP_UPS_IN_FLIGHT = 4;
+const CHILD_SCRIPT = join(__dirname, 'preemption-child.ts');
+/** Longest wait for the consumer's result (it reports itself stuck after timeoutMs without a start). */
+const RESULT_TIMEOUT_MS = 30 * 60_000;
 
 function metricDefs(): MetricDef[] {
   return CONCURRENCIES.flatMap((c) =>
@@ -34,20 +43,26 @@ interface PreemptionRun {
   lowsAfterReplyMax: number;
   lowsProcessed: number;
   topUps: number;
-  /** Garbage-collection pauses of the process while the criticals were published. */
+  /** Garbage-collection pauses of the consumer's process, and of the criticals' publisher, while the criticals were published. */
   gcPauses: GcPauses;
+  publisherGcPauses: GcPauses;
 }
 
 /**
  * A backlog of `preemptionBacklog` low messages (tier 3; BullMQ priority 4) is being processed at
  * concurrency 1, 10 and 100 (no-op handler) while one critical message (tier 0; BullMQ priority 1)
- * is published every 10 ms for `preemptionSeconds`. The backlog is topped up (one batch in flight)
- * whenever fewer than half of it is left, so the criticals always find a backlog in front of them.
- * Reported: publish-to-start of the criticals, and how many lows started between a critical's
- * publish and its start, from the publish call and from its reply (the issue's bound: at most the
- * concurrency; the lows counted from the call include those a fetch already in flight had leased
- * before the critical reached Redis). Lows carry no send time,
- * criticals do: that tells them apart in the handler. Every message is checked exactly once.
+ * is published every 10 ms for `preemptionSeconds`. As in a deployment, the consumer, the
+ * producer of the lows and the publisher of the criticals are three processes (the consumer and
+ * the low producer are children of the harness, bench/scenarios/preemption-child.ts): the
+ * criticals' publish-to-start is not the pause of a garbage collector the publisher shares with
+ * the consumer. The producer keeps the backlog near `preemptionBacklog` with top-ups of 100 lows
+ * (a few in flight), so the criticals always find a backlog in front of them and never wait in
+ * Redis behind a large batch. Times come from the machine's monotonic clock, the same in every
+ * process. Reported: publish-to-start of the criticals, and how many lows started between a
+ * critical's publish and its start, from the publish call and from its reply (the issue's bound:
+ * at most the concurrency; the lows counted from the call include those a fetch already in flight
+ * had leased before the critical reached Redis). Lows carry no send time, criticals do: that tells
+ * them apart in the handler. Every message is checked exactly once.
  */
 export const priorityPreemption: Scenario = {
   id: 'priority-preemption',
@@ -58,98 +73,127 @@ export const priorityPreemption: Scenario = {
     const detail: Record<string, PreemptionRun> = {};
     for (const concurrency of CONCURRENCIES) {
       if (concurrency !== CONCURRENCIES[0]) await ctx.admin.flushall('SYNC');
-      const run = await withSystem(ctx, kind, async (system) => {
-        const backlog = ctx.sizes.preemptionBacklog;
-        const lows = new DeliveryTracker(backlog * 2);
-        const criticals = new DeliveryTracker(1024);
-        const samples: number[] = [];
-        const overtaking: number[] = [];
-        const afterReply: number[] = [];
-        /** Lows started so far, and for each critical the count when it was published. */
-        let lowsStarted = 0;
-        const lowsAtPublish: number[] = [];
-        const lowsAtReply: number[] = [];
-        let lowsPublished = 0;
-        const publishLows = async (count: number): Promise<void> => {
-          for (let from = 0; from < count; from += ctx.sizes.batchSize) {
-            const batch: BenchMsg[] = [];
-            for (let k = 0; k < Math.min(ctx.sizes.batchSize, count - from); k++) batch.push({ i: lowsPublished++, p: 3 });
-            await system.publishBatch(batch);
-          }
-        };
-        await publishLows(backlog);
-        await system.consume(concurrency, (m) => {
-          if (m.t === undefined) {
-            lowsStarted++;
-            lows.record(m.i);
-            return;
-          }
-          samples.push(now() - m.t);
-          overtaking.push(lowsStarted - lowsAtPublish[m.i]);
-          // a critical may start before its publish's reply is handled: then no low came after the reply
-          afterReply.push(lowsAtReply[m.i] === undefined ? 0 : lowsStarted - lowsAtReply[m.i]);
-          criticals.record(m.i);
-        });
-        // Let the backlog start moving, so criticals meet a busy worker.
-        await waitUntil(() => lowsStarted > Math.min(backlog / 100, 100), ctx.sizes.timeoutMs, 'the low backlog to start');
-        let topUp: Promise<void> | undefined;
-        let topUps = 0;
-        let failure: unknown;
-        const gc = startGcMeter();
-        const end = now() + ctx.sizes.preemptionSeconds * 1000;
-        let sent = 0;
-        while (now() < end && !failure) {
-          const i = sent++;
-          lowsAtPublish[i] = lowsStarted;
-          await system.publish({ i, t: now(), p: 0 });
-          lowsAtReply[i] = lowsStarted;
-          if (!topUp && lowsPublished - lowsStarted < backlog / 2) {
-            topUps++;
-            topUp = publishLows(ctx.sizes.batchSize * 10)
-              .catch((error) => void (failure = error))
-              .finally(() => (topUp = undefined));
-          }
-          await sleep(CRITICAL_EVERY_MS);
-        }
-        const gcPauses = gc();
-        await topUp;
-        if (failure) throw failure;
-        await waitUntil(
-          () => criticals.delivered >= sent && lows.delivered >= lowsPublished,
-          ctx.sizes.timeoutMs,
-          `${sent} criticals and ${lowsPublished} lows to start (saw ${criticals.delivered} and ${lows.delivered})`,
-          5,
-        );
-        await waitUntil(() => system.isDrained(), ctx.sizes.timeoutMs, 'the backend to report nothing waiting or in flight', 5);
-        criticals.verify(sent, `${kind} priority-preemption c${concurrency} criticals`);
-        lows.verify(lowsPublished, `${kind} priority-preemption c${concurrency} lows`);
-        const sorted = Float64Array.from(samples).sort();
-        const over = Float64Array.from(overtaking).sort();
-        const overAfterReply = Float64Array.from(afterReply).sort();
-        return {
-          p50: percentile(sorted, 50),
-          p99: percentile(sorted, 99),
-          max: sorted[sorted.length - 1],
-          criticals: sent,
-          lowsOvertakingP99: percentile(over, 99),
-          lowsOvertakingMax: over[over.length - 1],
-          lowsAfterReplyP99: percentile(overAfterReply, 99),
-          lowsAfterReplyMax: overAfterReply[overAfterReply.length - 1],
-          lowsProcessed: lowsPublished,
-          topUps,
-          gcPauses,
-        };
-      });
+      const run = await runAt(ctx, kind, concurrency);
       metrics[`c${concurrency}_p50`] = run.p50;
       metrics[`c${concurrency}_p99`] = run.p99;
       detail[`c${concurrency}`] = run;
+      const gc = (g: GcPauses) => `${g.count}, ${g.totalMs.toFixed(0)} ms in all, longest ${g.maxMs.toFixed(1)} ms`;
       ctx.log(
         `  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; ` +
           `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax}; after the publish's reply p99 ${run.lowsAfterReplyP99}, ` +
-          `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows); ` +
-          `GC pauses ${run.gcPauses.count}, ${run.gcPauses.totalMs.toFixed(0)} ms in all, longest ${run.gcPauses.maxMs.toFixed(1)} ms`,
+          `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows, ${run.topUps} top-ups); ` +
+          `GC pauses of the consumer ${gc(run.gcPauses)}; of the publisher ${gc(run.publisherGcPauses)}`,
       );
     }
     return { metrics, detail };
   },
 };
+
+type Child = BenchChild<PreemptionChildIn, PreemptionChildOut>;
+
+async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number): Promise<PreemptionRun> {
+  const options = ctx.freshSystemOptions();
+  const system = openSystem(kind, options);
+  const children: Child[] = [];
+  try {
+    await system.ready();
+    const backlog = ctx.sizes.preemptionBacklog;
+    for (let from = 0; from < backlog; from += ctx.sizes.batchSize) {
+      const size = Math.min(ctx.sizes.batchSize, backlog - from);
+      await system.publishBatch(Array.from({ length: size }, (_, k) => ({ i: from + k, p: 3 as const })));
+    }
+    const consumer: Child = new BenchChild(CHILD_SCRIPT, `${kind} c${concurrency} consumer`);
+    const producer: Child = new BenchChild(CHILD_SCRIPT, `${kind} c${concurrency} low producer`);
+    children.push(consumer, producer);
+    const failed = () => {
+      const error = consumer.error ?? producer.error;
+      if (error) throw error;
+    };
+    consumer.send({ type: 'consume', kind, options, concurrency, timeoutMs: ctx.sizes.timeoutMs });
+    producer.send({ type: 'produce', kind, options, backlog, first: backlog, batch: TOP_UP_BATCH, inFlight: TOP_UPS_IN_FLIGHT });
+    await Promise.all([consumer.next('ready', ctx.sizes.timeoutMs), producer.next('ready', ctx.sizes.timeoutMs)]);
+    let lowsStarted = 0;
+    consumer.on('progress', (m) => {
+      lowsStarted = m.lows;
+      if (!producer.error) producer.send({ type: 'started', lows: m.lows });
+    });
+    // Let the backlog start moving, so criticals meet a busy worker.
+    await waitUntil(() => (failed(), lowsStarted > Math.min(backlog / 100, 100)), ctx.sizes.timeoutMs, 'the low backlog to start');
+    consumer.send({ type: 'measure' });
+    const gc = startGcMeter();
+    const sentAt: number[] = [];
+    const replyAt: number[] = [];
+    const end = now() + ctx.sizes.preemptionSeconds * 1000;
+    let sent = 0;
+    while (now() < end) {
+      failed();
+      const i = sent++;
+      const t = monotonicMs();
+      sentAt[i] = t;
+      await system.publish({ i, t, p: 0 });
+      replyAt[i] = monotonicMs();
+      await sleep(CRITICAL_EVERY_MS);
+    }
+    const publisherGcPauses = gc();
+    producer.send({ type: 'stop' });
+    const stopped = await producer.next('stopped', ctx.sizes.timeoutMs);
+    consumer.send({ type: 'finish', criticals: sent, lows: backlog + stopped.published });
+    // the consumer fails by itself when it stops making progress; this bound only catches a hung child
+    const result = await consumer.next('result', RESULT_TIMEOUT_MS);
+    const { criticalStarts, lowStarts } = result;
+    const samples = sentAt.map((t, i) => criticalStarts[i] - t);
+    const overtaking = sentAt.map((t, i) => countBetween(lowStarts, t, criticalStarts[i]));
+    // a critical may start before its publish's reply arrives: then no low came after the reply
+    const afterReply = replyAt.map((t, i) => countBetween(lowStarts, t, criticalStarts[i]));
+    const sorted = Float64Array.from(samples).sort();
+    const over = Float64Array.from(overtaking).sort();
+    const overAfterReply = Float64Array.from(afterReply).sort();
+    return {
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1],
+      criticals: sent,
+      lowsOvertakingP99: percentile(over, 99),
+      lowsOvertakingMax: over[over.length - 1],
+      lowsAfterReplyP99: percentile(overAfterReply, 99),
+      lowsAfterReplyMax: overAfterReply[overAfterReply.length - 1],
+      lowsProcessed: backlog + stopped.published,
+      topUps: stopped.topUps,
+      gcPauses: result.gcPauses,
+      publisherGcPauses,
+    };
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await system.close().catch((error) => ctx.log(`  close of ${kind} failed: ${(error as Error).message}`));
+  }
+}
+
+/** How many of the ascending `times` lie strictly between `from` and `to` (0 when `to` is not after `from`). */
+function countBetween(times: number[], from: number, to: number): number {
+  if (!(to > from)) return 0;
+  return lowerBound(times, to) - upperBound(times, from);
+}
+
+/** First index whose value is >= x. */
+function lowerBound(times: number[], x: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose value is > x. */
+function upperBound(times: number[], x: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

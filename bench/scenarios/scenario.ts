@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { BenchSystem, SystemKind } from '../systems';
+import type { BenchSystem, SystemFactoryOptions, SystemKind } from '../systems';
 
 /** How big each scenario is. */
 export interface Sizes {
@@ -86,6 +86,8 @@ export interface ScenarioContext {
   sizes: Sizes;
   /** A system on fresh keys; the scenario closes it (use {@link withSystem}). */
   open(kind: SystemKind): BenchSystem;
+  /** Fresh keys for a system opened elsewhere (a child process of the scenario) and again here with `openSystem`. */
+  freshSystemOptions(): SystemFactoryOptions;
   /** Steady throughput measured earlier in this run, per system (feeds latency under load). */
   capacity: Partial<Record<SystemKind, number>>;
   log(line: string): void;

@@ -6,6 +6,13 @@ import type { HandlerContext, QueueMessage } from './queue.types';
 
 export type RunOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** The outcome of every handler that returned (or resolved to) nothing: one object, not one per message. */
+const OK_NO_VALUE: RunOutcome = Object.freeze({ ok: true, value: undefined });
+
+function okOutcome(value: unknown): RunOutcome {
+  return value === undefined ? OK_NO_VALUE : { ok: true, value };
+}
+
 /**
  * One delivery held by this process: buffered until its type has a free slot, then running.
  * The AbortSignal is created on first use (most handlers never read it).
@@ -89,11 +96,11 @@ export class HandlerRun implements DeliveryRef {
     }
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       (result as PromiseLike<unknown>).then(
-        (value) => this.settle({ ok: true, value }),
+        (value) => this.settle(okOutcome(value)),
         (error) => this.settle({ ok: false, error }),
       );
     } else {
-      this.settle({ ok: true, value: result });
+      this.settle(okOutcome(result));
     }
   }
 
@@ -144,19 +151,32 @@ class RunContext implements HandlerContext {
       return (this.#progress ??= (value: unknown) => run.progress(value));
     },
   };
+  static readonly #extendLeaseFn: PropertyDescriptor = {
+    enumerable: true,
+    get(this: RunContext): (ms?: number) => Promise<void> {
+      const run = this.#run;
+      const extend = this.#extend;
+      return (this.#extendLease ??= (ms?: number) => extend(run, ms));
+    },
+  };
   readonly attempt: number;
-  /** An own function (not a method), so `const { extendLease } = context` keeps working. */
-  readonly extendLease: (ms?: number) => Promise<void>;
-  /** An own accessor too (`const { progress } = context` works); its function is made on first use only. */
+  /**
+   * Own accessors too (`const { extendLease, progress } = context` works), each returning one
+   * function per context, made on first use only (most handlers never call them).
+   */
+  declare readonly extendLease: (ms?: number) => Promise<void>;
   declare readonly progress: (value: unknown) => Promise<void>;
   declare readonly signal: AbortSignal;
   #progress?: (value: unknown) => Promise<void>;
+  #extendLease?: (ms?: number) => Promise<void>;
   readonly #run: HandlerRun;
+  readonly #extend: (run: HandlerRun, ms?: number) => Promise<void>;
 
   constructor(run: HandlerRun, extend: (run: HandlerRun, ms?: number) => Promise<void>) {
     this.#run = run;
+    this.#extend = extend;
     this.attempt = run.message.attempt;
-    this.extendLease = (ms?: number) => extend(run, ms);
+    Object.defineProperty(this, 'extendLease', RunContext.#extendLeaseFn);
     Object.defineProperty(this, 'signal', RunContext.#signal);
     Object.defineProperty(this, 'progress', RunContext.#progressFn);
   }

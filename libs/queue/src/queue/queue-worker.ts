@@ -112,6 +112,9 @@ export class QueueWorker {
   private readonly heartbeat: WorkerHeartbeat;
   /** Given to every run (one function for all: nothing is allocated per message for progress). */
   private readonly progressWriter = (run: HandlerRun, json: string): Promise<void> => this.writeProgress(run, json);
+  /** Likewise the lease extension and the settle callback of every run (two closures per message before). */
+  private readonly extender = (run: HandlerRun, ms?: number): Promise<void> => this.extendOne(run, ms);
+  private readonly settler = (run: HandlerRun, outcome: RunOutcome): void => this.finish(run, outcome);
 
   constructor(
     private readonly store: QueueStore,
@@ -471,8 +474,8 @@ export class QueueWorker {
     const run = new HandlerRun(
       toQueueMessage(delivery.id, delivery.attempt, header, payload),
       delivery.lease,
-      (r, ms) => this.extendOne(r, ms),
-      (r, outcome) => this.finish(slot, r, outcome),
+      this.extender,
+      this.settler,
       this.options.name,
       header.trace,
       this.progressWriter,
@@ -492,7 +495,9 @@ export class QueueWorker {
     run.start(slot.fn, slot.timeoutMs);
   }
 
-  private finish(slot: HandlerSlot, run: HandlerRun, outcome: RunOutcome): void {
+  private finish(run: HandlerRun, outcome: RunOutcome): void {
+    // a type's slot never changes once registered (a second process() for a type is refused)
+    const slot = this.handlers.get(run.message.type)!;
     slot.running--;
     // the same id may be held again already (lease lost, delivered to us anew): only drop this run
     if (this.held.get(run.id) === run) this.held.delete(run.id);

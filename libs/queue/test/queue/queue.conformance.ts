@@ -509,17 +509,24 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(calls).toBe(1);
   });
 
-  test('a handler can extend its lease explicitly', async () => {
+  test('a handler can extend its lease explicitly (also detached from its context)', async () => {
     const { queue } = make({ visibilityTimeoutMs: 300 });
     const release = deferred();
     const extended = deferred();
+    let seen: { spread: object; same: boolean; extendLease: unknown; progress: unknown; signal: unknown } | undefined;
     queue.process('x', async (_m, ctx) => {
-      await ctx.extendLease(20_000);
+      // detached and spread, as handlers use it: one function per context, the same each time
+      const { extendLease } = ctx;
+      seen = { spread: { ...ctx }, same: ctx.extendLease === extendLease, extendLease, progress: ctx.progress, signal: ctx.signal };
+      await extendLease(20_000);
       extended.resolve();
       await release.promise;
     });
     const id = await queue.publish({ type: 'x' });
     await extended.promise;
+    expect(seen).toBeDefined();
+    expect(seen!.same).toBe(true);
+    expect(seen!.spread).toEqual({ attempt: 1, extendLease: seen!.extendLease, progress: seen!.progress, signal: seen!.signal });
     const status = await queue.getStatus(id);
     expect(status!.state).toBe('processing');
     expect(status!.nextAt! - Date.now()).toBeGreaterThan(15_000);
