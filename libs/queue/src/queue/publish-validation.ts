@@ -1,13 +1,13 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
 import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
 import { uniqueId } from '../util/unique-id';
-import { encodeBody } from './message-codec';
-import { checkTaskType } from '../util/fields';
+import { encodeBody, MessageHeader } from './message-codec';
+import { checkTaskType, GROUP_EXPECTED, GROUP_PATTERN } from '../util/fields';
 import { priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
 
-const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs']);
+const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs', 'group']);
 
 /**
  * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the
@@ -28,6 +28,10 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
     throw new InvalidOptionError(`${path}.idempotencyKey`, key, 'a string of 1..256 characters');
   }
+  const group = options.group;
+  if (group !== undefined && (typeof group !== 'string' || !GROUP_PATTERN.test(group))) {
+    throw new InvalidOptionError(`${path}.group`, group, GROUP_EXPECTED);
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(options.payload === undefined ? null : options.payload);
@@ -40,10 +44,12 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
   }
   const carrier = activeTraceCarrier();
-  const header = carrier
+  const header: MessageHeader = carrier
     ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
     : { priority, maxRetries, timeoutMs, createdAt: now, type };
+  if (group !== undefined) header.group = group;
   return {
+    ...(group !== undefined ? { group } : {}),
     id: uniqueId(),
     priority,
     delayMs,

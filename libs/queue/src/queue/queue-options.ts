@@ -81,6 +81,11 @@ export interface QueueOptions {
   rateLimit?: RateLimit;
   /** Limits per task type (default none); `process(type, handler, { rateLimit })` overrides a type's entry. */
   rateLimits?: Record<string, RateLimit>;
+  /**
+   * Most messages of one group (publish option `group`) in flight at once across every worker
+   * (default none). Kept by the fetch of every worker that has it configured (docs/queue.md, "Groups").
+   */
+  groupConcurrency?: number;
 }
 
 export interface ResolvedQueueOptions {
@@ -103,6 +108,8 @@ export interface ResolvedQueueOptions {
   durability: { replicas: number; timeoutMs: number };
   rateLimit: RateLimit | null;
   rateLimits: Record<string, RateLimit>;
+  /** 0: no limit. */
+  groupConcurrency: number;
 }
 
 export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
@@ -130,6 +137,7 @@ export const QUEUE_FIELDS = {
   durabilityTimeoutMs: () => intField(1, 600_000),
   rateMax: () => intField(1, 1_000_000),
   ratePerMs: () => intField(1, 86_400_000),
+  groupConcurrency: () => intField(1, 100_000),
 };
 
 /** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
@@ -180,6 +188,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
     },
     rateLimit: options.rateLimit === undefined ? null : resolveRateLimit(options.rateLimit, `${path}.rateLimit`),
     rateLimits: resolveRateLimits(options.rateLimits, `${path}.rateLimits`),
+    groupConcurrency: options.groupConcurrency === undefined ? 0 : opt('groupConcurrency', QUEUE_FIELDS.groupConcurrency(), options.groupConcurrency),
   };
 }
 

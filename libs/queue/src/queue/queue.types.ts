@@ -26,6 +26,13 @@ export interface PublishOptions<P = unknown> {
   idempotencyKey?: string;
   /** How long an idempotency key is remembered (default: queue's `idempotencyTtlMs`, 24 h). */
   idempotencyTtlMs?: number;
+  /**
+   * Fair-sharing group (for the platform: the meeting id), `[A-Za-z0-9_.:/@-]`, at most 128
+   * characters. Within a tier, ready groups are served in turn, and `groupConcurrency` bounds how
+   * many of a group run at once (docs/queue.md, "Groups"). Default: none (the ungrouped messages
+   * share one turn of the rotation).
+   */
+  group?: string;
 }
 
 /** A message as a handler receives it. */
@@ -41,6 +48,8 @@ export interface QueueMessage<P = unknown> {
   timeoutMs: number;
   /** Publish time, milliseconds since the epoch. */
   createdAt: number;
+  /** The message's fair-sharing group, when it was published with one. */
+  group?: string;
 }
 
 /** Second argument of a handler. */

@@ -28,6 +28,7 @@ function limitsOf(options: QueueOptions) {
   return {
     resolved: o,
     limits: {
+      groupConcurrency: o.groupConcurrency,
       deadLetterMaxSize: o.deadLetter.maxSize,
       deadLetterMaxAgeMs: o.deadLetter.maxAgeMs,
       completedCount: o.completedRetention.count,

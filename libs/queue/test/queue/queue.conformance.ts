@@ -5,6 +5,7 @@ import { preparePublish } from '../../src/queue/publish-validation';
 import { hostname } from 'os';
 import { deferred, sleep, waitFor } from '../support/wait';
 import type { QueueBackendFixture } from './queue-fixtures';
+import { describeGroupConformance } from './queue.groups.conformance';
 
 let counter = 0;
 const uniqueName = () => `q${process.pid}x${++counter}`;
@@ -24,6 +25,10 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     await fixture.teardown();
   });
   const make = (options: Partial<QueueOptions> = {}) => fixture.create({ name: uniqueName(), ...options });
+  describeGroupConformance((options = {}) => {
+    const name = options.name ?? uniqueName();
+    return { ...fixture.create({ ...options, name }), name };
+  });
 
   test('strict mode: highest non-empty tier first, FIFO inside a tier', async () => {
     const { queue } = make({ prefetch: 1 });
