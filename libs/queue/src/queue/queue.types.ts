@@ -176,6 +176,12 @@ export interface QueueStats {
   dead_letter_count: number;
   /** Publishes waiting in this process's outbox for Redis to come back (0 when the outbox is off). */
   outbox_size: number;
+  /** Groups with ready messages in a rotation, summed over tiers (docs/queue.md, "Groups"). */
+  groups_ready: number;
+  /** Groups out of the rotation at their `groupConcurrency` limit. */
+  groups_blocked: number;
+  /** Groups with messages in flight. */
+  groups_running: number;
 }
 
 export interface CloseOptions {

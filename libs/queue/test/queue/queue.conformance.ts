@@ -824,6 +824,9 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       delayed_count: 1,
       dead_letter_count: 1,
       outbox_size: 0,
+      groups_ready: 0,
+      groups_blocked: 0,
+      groups_running: 0,
     });
   });
   test('peek: tiers head first, delayed and in flight soonest first, completed newest first; nothing is taken', async () => {
