@@ -1,8 +1,8 @@
 import { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
-import { RATE_SCAN, RateBuckets } from './rate-buckets';
-import { HeadTake, MemoryGroups } from './memory-groups';
+import { groupHeadTake, RATE_SCAN, RateBuckets } from './rate-buckets';
+import { MemoryGroups } from './memory-groups';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion,
@@ -144,7 +144,10 @@ export class MemoryQueueStore implements QueueStore {
           return into;
         },
         () => this.tiers[t].length > 0 || (rate !== null && rate.typed && this.parked[t].length > 0),
-        this.groupHead(rate, blocked),
+        groupHeadTake(rate, blocked, (id) => {
+          const body = this.msgs.get(id);
+          return body === undefined ? null : (decodeHeader(body)?.header.type ?? null);
+        }),
         (id, group) => this.inflightGroup.set(id, group),
       );
       held[t] = got.held;
@@ -238,47 +241,6 @@ export class MemoryQueueStore implements QueueStore {
         blocked.fill(true);
       }
     }
-  }
-
-  /**
-   * A group's head within the rate limits, as groupHeadTake in group-take.lua: FIFO inside the group,
-   * so a head of a limited type without a token holds the group's turn.
-   */
-  private groupHead(rate: RateBuckets | null, blocked: boolean[]): HeadTake {
-    return (list, want) => {
-      const ids: string[] = [];
-      if (rate?.queue) {
-        want = Math.min(want, rate.available(rate.queue));
-        if (want <= 0) {
-          rate.wait(rate.queue);
-          blocked.fill(true);
-          return { ids, held: true };
-        }
-      }
-      let held = false;
-      while (ids.length < want && list.length > 0) {
-        const id = list.peek()!;
-        const body = this.msgs.get(id);
-        const bucket = rate?.typed ? rate.bucketOf(body === undefined ? null : (decodeHeader(body)?.header.type ?? null)) : null;
-        if (bucket && rate) {
-          if (rate.available(bucket) < 1) {
-            rate.wait(bucket);
-            held = true;
-            break;
-          }
-          rate.spend(bucket);
-        }
-        ids.push(list.shift()!);
-      }
-      if (rate?.queue) {
-        for (let i = 0; i < ids.length; i++) rate.spend(rate.queue);
-        if (rate.available(rate.queue) <= 0) {
-          rate.wait(rate.queue);
-          blocked.fill(true);
-        }
-      }
-      return { ids, held };
-    };
   }
 
   /** Ready messages of tier `t` for the weighted draw (grouped ones of blocked groups too: such a draw may take fewer). */
