@@ -18,6 +18,7 @@ const infoRow = (q: QueueInfo) => [
   q.latency.oldestMs === null ? null : duration(q.latency.oldestMs),
   q.latency.starts === 0 ? null : q.latency.waitP95Ms === null ? '>300s' : `<=${duration(q.latency.waitP95Ms)}`,
   q.workers,
+  q.groups.ready + q.groups.blocked === 0 ? null : `${q.groups.ready}/${q.groups.blocked}`,
 ];
 const INFO_HEADERS = [
   'QUEUE',
@@ -34,6 +35,7 @@ const INFO_HEADERS = [
   'OLDEST',
   'WAIT P95',
   'WORKERS',
+  'GROUPS',
 ];
 
 /** Per-second rates between two samples of the counters. */

@@ -51,6 +51,8 @@ export interface QueueInfo {
   deadLettersTrimmed: number;
   /** Processes consuming the queue now (live heartbeats). */
   workers: number;
+  /** Groups (docs/queue.md, "Groups"): in a rotation (summed over tiers), blocked at `groupConcurrency`, with messages in flight. */
+  groups: { ready: number; blocked: number; running: number };
   /** How long messages wait: oldest waiting per tier, publish-to-start p50/p95 over the last minute. */
   latency: QueueLatency;
 }
@@ -200,6 +202,7 @@ export class QueueAdmin {
       deadLettered: s.total_dead_letter,
       deadLettersTrimmed: s.dead_letter_trimmed,
       workers: workers.length,
+      groups: { ready: s.groups_ready, blocked: s.groups_blocked, running: s.groups_running },
       latency,
     };
   }
