@@ -56,6 +56,29 @@ export function describeGroupConformance(make: Make): void {
       expect(payloads((await store.fetch(100, 30_000, null, 0)).deliveries)).toEqual(['a1', 'b1', 'a2', 'b2', 'u-low']);
     });
 
+    test('strict preemption holds with groups: criticals published while a worker holds grouped lows start before more than `concurrency` further lows', async () => {
+      const { queue } = make();
+      const concurrency = 4;
+      await queue.publishBatch(Array.from({ length: 600 }, (_, i) => ({ type: 'mix', payload: 'low', priority: 'low' as Priority, group: `g${i % 10}` })));
+      const starts: string[] = [];
+      queue.process<string>(
+        'mix',
+        async (m) => {
+          starts.push(m.payload);
+          await sleep(1);
+        },
+        { concurrency },
+      );
+      await waitFor(() => starts.length >= 150, '150 lows started');
+      await queue.publishBatch(
+        Array.from({ length: 20 }, (_, i) => ({ type: 'mix', payload: 'critical', priority: 'critical' as Priority, group: `g${i % 3}` })),
+      );
+      const publishedAt = starts.length;
+      await waitFor(() => starts.filter((p) => p === 'critical').length === 20, 'every critical started');
+      expect(starts.slice(publishedAt, starts.lastIndexOf('critical')).filter((p) => p === 'low').length).toBeLessThanOrEqual(concurrency);
+      await queue.pause();
+    });
+
     test('group A with 10,000 queued, then group B with 10: B starts within the next few dozen starts', async () => {
       const { queue } = make({ concurrency: 4 });
       for (let i = 0; i < 10_000; i += 2_500) {
