@@ -24,12 +24,17 @@ local function groupBlock(group, popped)
 end
 
 -- Up to `want` ids from the head of a group's list within the rate limits (FIFO in the group: a
--- head of a limited type without a token holds the group's turn). Returns ids, held.
+-- head of a limited type without a token holds the group's turn). Returns ids, held (true also when
+-- the whole-queue limit cut the take short).
 local function groupHeadTake(key, want, limited)
   if not limited then return redis.call('LPOP', key, want) or {}, false end
+  local capped = false
   if rateQueue then
     local free = rateAvailable(rateQueue)
-    if free < want then want = free end
+    if free < want then
+      want = free
+      capped = true
+    end
     if want <= 0 then
       rateWait(rateQueue)
       for t = 1, 4 do rateBlocked[t] = true end
@@ -63,7 +68,8 @@ local function groupHeadTake(key, want, limited)
       for t = 1, 4 do rateBlocked[t] = true end
     end
   end
-  return ids, held
+  -- capped by the queue's tokens: the list may hold more (the caller must look, not infer it is empty)
+  return ids, held or capped
 end
 
 -- Whether the tier's ungrouped messages (its list, or parked ones a limited fetch may take) need a turn.
@@ -123,7 +129,8 @@ local function groupTake(tier, count, limit, limited, ungrouped)
             groupTaken[#groupTaken + 1] = g
           end
         end
-        if redis.call('EXISTS', key) == 1 then
+        -- fewer than wanted and not held back: the list is empty (no EXISTS needed)
+        if (held or #ids >= want) and redis.call('EXISTS', key) == 1 then
           if limit > 0 and running + #ids >= limit then
             groupBlock(g, tier)
           else
