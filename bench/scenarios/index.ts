@@ -1,4 +1,5 @@
 import { bulkPublish } from './bulk-publish';
+import { groups } from './groups';
 import { busLocal } from './bus-local';
 import { busPubSubFanout } from './bus-pubsub';
 import { busStreams } from './bus-streams';
@@ -27,6 +28,7 @@ export const SCENARIOS: Scenario[] = [
   latencyIdle,
   latencyLoad,
   priorityPreemption,
+  groups,
   memory,
   idleCommands,
   rateLimit,

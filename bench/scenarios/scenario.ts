@@ -24,6 +24,9 @@ export interface Sizes {
   preemptionBacklog: number;
   /** How long criticals are published (one every 10 ms) per concurrency in priority-preemption. */
   preemptionSeconds: number;
+  /** Groups scenario: this many groups of `groupMessages` messages each (and as many without groups). */
+  groups: number;
+  groupMessages: number;
   /** Longest any phase may take before the scenario counts as failed (stuck messages). */
   timeoutMs: number;
   /** Steady producers pause while this many published messages are not yet handled (the consumer stays the bottleneck). */
@@ -48,6 +51,8 @@ export const FULL_SIZES: Sizes = {
   busFanoutEvents: 50_000,
   preemptionBacklog: 100_000,
   preemptionSeconds: 5,
+  groups: 1000,
+  groupMessages: 100,
   timeoutMs: 180_000,
   steadyBacklog: 10_000,
   rateLimitPerSecond: 200,
@@ -74,6 +79,8 @@ export const SMOKE_SIZES: Sizes = {
   busFanoutEvents: 1000,
   preemptionBacklog: 2000,
   preemptionSeconds: 0.3,
+  groups: 50,
+  groupMessages: 20,
   timeoutMs: 120_000,
   steadyBacklog: 1000,
   rateLimitPerSecond: 50,

@@ -35,7 +35,14 @@ export class OursSystem implements BenchSystem {
   }
 
   async publishBatch(msgs: BenchMsg[]): Promise<void> {
-    await this.queue.publishBatch(msgs.map((m) => ({ type: TYPE, payload: payloadOf(m), priority: m.p === undefined ? undefined : PRIORITIES[m.p] })));
+    await this.queue.publishBatch(
+      msgs.map((m) => ({
+        type: TYPE,
+        payload: payloadOf(m),
+        priority: m.p === undefined ? undefined : PRIORITIES[m.p],
+        ...(m.g === undefined ? {} : { group: m.g }),
+      })),
+    );
   }
 
   async consume(concurrency: number, onMessage: (msg: BenchMsg) => void): Promise<void> {

@@ -3,11 +3,16 @@
  * consumer with a given concurrency, tell when the backend holds no more work, close.
  */
 
-/** A bench message: a sequence number, optionally a send time (performance.now()) and a priority tier 0..3 (0 highest). */
+/**
+ * A bench message: a sequence number, optionally a send time (performance.now()), a priority tier
+ * 0..3 (0 highest) and a fair-sharing group (ours only: BullMQ's open-source version has no groups,
+ * it publishes the message without one).
+ */
 export interface BenchMsg {
   i: number;
   t?: number;
   p?: 0 | 1 | 2 | 3;
+  g?: string;
 }
 
 export type SystemKind = 'ours' | 'ours-r0' | 'bullmq';

@@ -36,7 +36,10 @@ export class AiTasks implements OnModuleInit {
   /** Dispatches speech recognition of one audio clip; the transcript is recorded as pending. */
   async requestTranscript(meetingId: string, input: Omit<TaskPayload<'speech_recognition'>, 'meetingId'>): Promise<Transcript> {
     this.requireCrossService('speech recognition');
-    const taskId = await this.queues.dispatcher.dispatch('speech_recognition', parseTaskPayload('speech_recognition', { meetingId, ...input }));
+    // group: the meeting, so one meeting's backlog of clips does not hold back another's (docs/queue.md, "Groups")
+    const taskId = await this.queues.dispatcher.dispatch('speech_recognition', parseTaskPayload('speech_recognition', { meetingId, ...input }), {
+      group: meetingId,
+    });
     const transcript: Transcript = { taskId, participantId: input.participantId, state: 'pending', requestedAt: new Date().toISOString() };
     await this.meetings.linkTask(taskId, meetingId);
     await this.transcripts.save(meetingId, transcript);

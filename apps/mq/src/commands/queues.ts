@@ -21,6 +21,7 @@ const infoRow = (q: QueueInfo) => [
   q.workers,
   limitsCell(q.rateLimits),
   q.parked,
+  q.groups.ready + q.groups.blocked === 0 ? null : `${q.groups.ready}/${q.groups.blocked}`,
 ];
 const INFO_HEADERS = [
   'QUEUE',
@@ -39,6 +40,7 @@ const INFO_HEADERS = [
   'WORKERS',
   'LIMITS',
   'PARKED',
+  'GROUPS',
 ];
 
 /** Per-second rates between two samples of the counters. */

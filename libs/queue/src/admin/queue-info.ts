@@ -21,6 +21,8 @@ export interface QueueInfo {
   deadLettersTrimmed: number;
   /** Processes consuming the queue now (live heartbeats). */
   workers: number;
+  /** Groups (docs/queue.md, "Groups"): in a rotation (summed over tiers), blocked at `groupConcurrency`, with messages in flight. */
+  groups: { ready: number; blocked: number; running: number };
   /** How long messages wait: oldest waiting per tier, publish-to-start p50/p95 over the last minute. */
   latency: QueueLatency;
   /** Rate limits (configured or kept by live workers) with their tokens now; `parked` of each is null here (see `QueueAdmin.rateLimits`). */
@@ -49,6 +51,7 @@ export async function queueInfo(name: string, queue: StoreBackedQueue): Promise<
     deadLettered: s.total_dead_letter,
     deadLettersTrimmed: s.dead_letter_trimmed,
     workers: workers.length,
+    groups: { ready: s.groups_ready, blocked: s.groups_blocked, running: s.groups_running },
     latency,
     rateLimits: rate.limits,
     parked: rate.parked.total,

@@ -102,6 +102,9 @@ const queueOverrides = z
         .record(taskTypeField(), rateLimit(), says('a mapping'))
         .optional()
         .describe("Per task type: `{ max, per_ms }` (a handler's own `rateLimit` option overrides its entry)."),
+      group_concurrency: QUEUE_FIELDS.groupConcurrency()
+        .optional()
+        .describe('Most messages of one group (publish option `group`) running at once across every worker (docs/queue.md "Groups"); absent: no limit.'),
     },
     says('a mapping'),
   )

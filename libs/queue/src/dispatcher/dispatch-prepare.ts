@@ -1,6 +1,16 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import { PRIORITIES, PublishOptions } from '../queue/queue.types';
-import { checkOption, checkTaskType, enumField, intField, QUEUE_NAME_PATTERN, queueNameField, taskTypeField } from '../util/fields';
+import {
+  checkOption,
+  checkTaskType,
+  enumField,
+  GROUP_EXPECTED,
+  GROUP_PATTERN,
+  intField,
+  QUEUE_NAME_PATTERN,
+  queueNameField,
+  taskTypeField,
+} from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
 
@@ -50,7 +60,7 @@ export interface PreparedDispatch {
   publish: PublishOptions;
 }
 
-const OPTION_KEYS = new Set(['priority', 'timeoutMs', 'maxRetries', 'delayMs', 'webhookUrl']);
+const OPTION_KEYS = new Set(['priority', 'timeoutMs', 'maxRetries', 'delayMs', 'webhookUrl', 'group']);
 
 /** Resolves the route and checks the options; throws {@link UnknownRouteError} or {@link InvalidOptionError} naming the option. */
 export function prepareDispatch(
@@ -75,6 +85,9 @@ export function prepareDispatch(
   if (o.priority !== undefined && !PRIORITIES.includes(o.priority)) {
     throw new InvalidOptionError(`${path}.options.priority`, o.priority, `one of ${PRIORITIES.join(', ')}`);
   }
+  if (o.group !== undefined && (typeof o.group !== 'string' || !GROUP_PATTERN.test(o.group))) {
+    throw new InvalidOptionError(`${path}.options.group`, o.group, GROUP_EXPECTED);
+  }
   for (const key of ['timeoutMs', 'maxRetries', 'delayMs'] as const) {
     const v = o[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
@@ -95,6 +108,7 @@ export function prepareDispatch(
       timeoutMs: o.timeoutMs ?? route?.timeoutMs,
       maxRetries: o.maxRetries ?? route?.maxRetries,
       delayMs: o.delayMs,
+      ...(o.group !== undefined ? { group: o.group } : {}),
     },
   };
 }

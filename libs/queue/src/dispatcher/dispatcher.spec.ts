@@ -46,7 +46,12 @@ describe.each([
     kit = makeKit();
     api = kit.dispatcher({ service: 'api', routes: ROUTES, webhook: { backoffMs: 20 } });
     media = kit.dispatcher({ service: 'media', routes: {} });
-    media.handle<{ file: string }>('media.transcode', ({ file }, ctx) => ({ out: `${file}.mp4`, origin: ctx.origin, priority: ctx.message.priority }));
+    media.handle<{ file: string }>('media.transcode', ({ file }, ctx) => ({
+      out: `${file}.mp4`,
+      origin: ctx.origin,
+      priority: ctx.message.priority,
+      group: ctx.message.group ?? null,
+    }));
     media.handle('media.fail', () => {
       throw new QuotaError('quota exceeded');
     });
@@ -268,6 +273,12 @@ describe.each([
     await waitFor(() => seen.some((p) => p.taskId === later), 'the progress of the dispatch after onProgress');
     expect(seen.map((p) => p.taskId)).toEqual([later]);
     expect(seen[0]).toMatchObject({ progress: { step: 1, of: 1 } });
+  });
+
+  it('passes a group through to the queue message (fair sharing of the target queue)', async () => {
+    await expect(api.dispatchAndWait('media.transcode', { file: 'g' }, { group: 'meeting-7', timeoutMs: 5000 })).resolves.toMatchObject({ group: 'meeting-7' });
+    await expect(api.dispatchAndWait('media.transcode', { file: 'u' }, { timeoutMs: 5000 })).resolves.toMatchObject({ group: null });
+    await expect(api.dispatch('media.transcode', {}, { group: 'a b' })).rejects.toMatchObject({ path: 'dispatch.options.group' });
   });
 
   it('names bad options', async () => {

@@ -29,6 +29,11 @@ export interface DispatchOptions {
   delayMs?: number;
   /** The outcome is POSTed here as JSON (with retries) once the task completed or finally failed. */
   webhookUrl?: string;
+  /**
+   * Fair-sharing group of the task (for the platform: the meeting id): the target queue serves its
+   * groups in turn and may bound how many of one run at once (`groupConcurrency`; docs/queue.md, "Groups").
+   */
+  group?: string;
 }
 
 /** Options of {@link Dispatcher.dispatchAndWait}: `timeoutMs` is how long the caller waits. */

@@ -18,6 +18,9 @@ const SUMMED = [
   'delayed_count',
   'dead_letter_count',
   'outbox_size',
+  'groups_ready',
+  'groups_blocked',
+  'groups_running',
 ] as const;
 
 /** Adds up queue stats (per tier for `queue_length`). */

@@ -33,6 +33,7 @@ export function queueOptionsFromConfig(config: QueueAppConfig, name: string): Qu
     },
     partitions: o.partitions ?? mq.partitions,
     ...(o.rate_limit ? { rateLimit: { max: o.rate_limit.max, perMs: o.rate_limit.per_ms } } : {}),
+    ...(o.group_concurrency !== undefined ? { groupConcurrency: o.group_concurrency } : {}),
     ...(o.rate_limits ? { rateLimits: Object.fromEntries(Object.entries(o.rate_limits).map(([type, l]) => [type, { max: l.max, perMs: l.per_ms }])) } : {}),
   };
 }

@@ -65,6 +65,7 @@ function durabilityReporter(queue: string, observer: QueueObserver | undefined, 
 
 function storeLimits(o: ResolvedQueueOptions): StoreLimits {
   return {
+    groupConcurrency: o.groupConcurrency,
     deadLetterMaxSize: o.deadLetter.maxSize,
     deadLetterMaxAgeMs: o.deadLetter.maxAgeMs,
     completedCount: o.completedRetention.count,

@@ -5,12 +5,15 @@ import { PRIORITIES, Priority, QueueMessage } from './queue.types';
  *
  *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|<payload JSON>
  *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|~<trace>|<payload JSON>
+ *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|^<group>|[~<trace>|]<payload JSON>
  *
  * The header is readable from Lua with one pattern (the scripts need the priority and
  * maxRetries); the type cannot contain `|` (see TASK_TYPE_PATTERN). The id is not part of the
  * body: it is the field name of the message hash. The optional `~<trace>` field (W3C trace
  * context, see `encodeTraceField`) is written only when the publish ran inside a span, so a
- * message without tracing is byte-identical to before; JSON never starts with `~`.
+ * message without tracing is byte-identical to before; JSON never starts with `~`. Likewise the
+ * optional `^<group>` field (docs/queue.md, "Groups"; GROUP_PATTERN: never `|`), read by the Lua
+ * scripts with one pattern (includes/groups.lua); JSON never starts with `^`.
  */
 export interface MessageHeader {
   priority: number;
@@ -20,11 +23,14 @@ export interface MessageHeader {
   type: string;
   /** W3C trace context of the publish (`traceparent[ tracestate]`), only when there was one. */
   trace?: string;
+  /** Fair-sharing group (docs/queue.md, "Groups"), only when the message has one. */
+  group?: string;
 }
 
 export function encodeBody(header: MessageHeader, payloadJson: string): string {
   const trace = header.trace === undefined ? '' : `~${header.trace}|`;
-  return `1|${header.priority}|${header.maxRetries}|${header.timeoutMs}|${header.createdAt}|${header.type}|${trace}${payloadJson}`;
+  const group = header.group === undefined ? '' : `^${header.group}|`;
+  return `1|${header.priority}|${header.maxRetries}|${header.timeoutMs}|${header.createdAt}|${header.type}|${group}${trace}${payloadJson}`;
 }
 
 export type DecodedBody = { ok: true; header: MessageHeader; payload: unknown } | { ok: false; reason: string };
@@ -63,13 +69,23 @@ export function decodeHeader(body: string): { header: MessageHeader; payloadStar
   const typeEnd = body.indexOf('|', at);
   if (typeEnd <= at) return null;
   const type = body.slice(at, typeEnd);
-  const start = typeEnd + 1;
+  let start = typeEnd + 1;
+  let group: string | undefined;
+  if (body.charCodeAt(start) === 94 /* '^' */) {
+    const end = body.indexOf('|', start);
+    if (end <= start + 1) return null;
+    group = body.slice(start + 1, end);
+    start = end + 1;
+  }
+  const header: MessageHeader = { priority, maxRetries, timeoutMs, createdAt, type };
+  if (group !== undefined) header.group = group;
   if (body.charCodeAt(start) === 126 /* '~' */) {
     const end = body.indexOf('|', start);
     if (end < 0) return null;
-    return { header: { priority, maxRetries, timeoutMs, createdAt, type, trace: body.slice(start + 1, end) }, payloadStart: end + 1 };
+    header.trace = body.slice(start + 1, end);
+    return { header, payloadStart: end + 1 };
   }
-  return { header: { priority, maxRetries, timeoutMs, createdAt, type }, payloadStart: start };
+  return { header, payloadStart: start };
 }
 
 /** Where the last {@link readInteger} stopped (the index of its closing `|`). */
@@ -91,7 +107,7 @@ function readInteger(body: string, from: number): number {
 
 /** Builds the handler-facing message from a decoded body. */
 export function toQueueMessage(id: string, attempt: number, header: MessageHeader, payload: unknown): QueueMessage {
-  return {
+  const message: QueueMessage = {
     id,
     type: header.type,
     payload,
@@ -101,4 +117,6 @@ export function toQueueMessage(id: string, attempt: number, header: MessageHeade
     timeoutMs: header.timeoutMs,
     createdAt: header.createdAt,
   };
+  if (header.group !== undefined) message.group = header.group;
+  return message;
 }

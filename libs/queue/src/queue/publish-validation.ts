@@ -2,13 +2,24 @@ import { InvalidOptionError, PayloadTooLargeError } from '../errors';
 import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
 import { uniqueId } from '../util/unique-id';
 import { choosePartition, idInPartition } from './partitioned/partition-layout';
-import { encodeBody } from './message-codec';
-import { checkTaskType } from '../util/fields';
+import { encodeBody, MessageHeader } from './message-codec';
+import { checkTaskType, GROUP_EXPECTED, GROUP_PATTERN } from '../util/fields';
 import { priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
 
-const PUBLISH_KEYS = new Set(['type', 'payload', 'priority', 'delayMs', 'maxRetries', 'timeoutMs', 'idempotencyKey', 'idempotencyTtlMs', 'partitionKey']);
+const PUBLISH_KEYS = new Set([
+  'type',
+  'payload',
+  'priority',
+  'delayMs',
+  'maxRetries',
+  'timeoutMs',
+  'idempotencyKey',
+  'idempotencyTtlMs',
+  'group',
+  'partitionKey',
+]);
 
 /**
  * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the
@@ -33,6 +44,10 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   if (partitionKey !== undefined && (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256)) {
     throw new InvalidOptionError(`${path}.partitionKey`, partitionKey, 'a string of 1..256 characters');
   }
+  const group = options.group;
+  if (group !== undefined && (typeof group !== 'string' || !GROUP_PATTERN.test(group))) {
+    throw new InvalidOptionError(`${path}.group`, group, GROUP_EXPECTED);
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(options.payload === undefined ? null : options.payload);
@@ -45,10 +60,12 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
   }
   const carrier = activeTraceCarrier();
-  const header = carrier
+  const header: MessageHeader = carrier
     ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
     : { priority, maxRetries, timeoutMs, createdAt: now, type };
+  if (group !== undefined) header.group = group;
   return {
+    ...(group !== undefined ? { group } : {}),
     id: queue.partitions === 1 ? uniqueId() : placeId(options, queue.partitions),
     priority,
     delayMs,
@@ -68,7 +85,6 @@ function integer(value: unknown, path: string, fallback: number, min: number, ma
 
 /** A new id naming its partition: chosen by `partitionKey`, else the message's `group` (when it has one), else its idempotency key, else round robin. */
 function placeId(options: PublishOptions, partitions: number): string {
-  const group = (options as { group?: unknown }).group;
-  const key = options.partitionKey ?? (typeof group === 'string' && group.length > 0 ? group : undefined) ?? options.idempotencyKey;
+  const key = options.partitionKey ?? options.group ?? options.idempotencyKey;
   return idInPartition(uniqueId(), choosePartition(key, partitions), partitions);
 }

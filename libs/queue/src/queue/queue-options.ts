@@ -89,6 +89,11 @@ export interface QueueOptions {
    * Every process of a queue must use the same value (docs/queue.md, "Partitioned queues").
    */
   partitions?: number;
+  /**
+   * Most messages of one group (publish option `group`) in flight at once across every worker
+   * (default none). Kept by the fetch of every worker that has it configured (docs/queue.md, "Groups").
+   */
+  groupConcurrency?: number;
 }
 
 export interface ResolvedQueueOptions {
@@ -112,6 +117,8 @@ export interface ResolvedQueueOptions {
   rateLimit: RateLimit | null;
   rateLimits: Record<string, RateLimit>;
   partitions: number;
+  /** 0: no limit. */
+  groupConcurrency: number;
 }
 
 export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
@@ -140,6 +147,7 @@ export const QUEUE_FIELDS = {
   rateMax: () => intField(1, 1_000_000),
   ratePerMs: () => intField(1, 86_400_000),
   partitions: () => intField(1, MAX_PARTITIONS),
+  groupConcurrency: () => intField(1, 100_000),
 };
 
 /** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
@@ -191,6 +199,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
     rateLimit: options.rateLimit === undefined ? null : resolveRateLimit(options.rateLimit, `${path}.rateLimit`),
     rateLimits: resolveRateLimits(options.rateLimits, `${path}.rateLimits`),
     partitions: opt('partitions', QUEUE_FIELDS.partitions().default(1), options.partitions),
+    groupConcurrency: options.groupConcurrency === undefined ? 0 : opt('groupConcurrency', QUEUE_FIELDS.groupConcurrency(), options.groupConcurrency),
   };
 }
 

@@ -25,6 +25,8 @@ export interface StoredPublish {
   body: string;
   idempotencyKey?: string;
   idempotencyTtlMs: number;
+  /** The message's group (also in its body's header), absent for an ungrouped message. */
+  group?: string;
   /**
    * Chosen by the producer (`uniqueId`). A message whose id the store already has (queued,
    * delayed, in flight, dead, or completed within the retention) is skipped: a re-sent publish is
@@ -115,6 +117,11 @@ export type FailAction =
   | { kind: 'drop'; countsAsFailure: boolean };
 
 export interface StoreLimits {
+  /**
+   * Most messages of one group in flight at once across every worker (docs/queue.md, "Groups");
+   * 0 or absent: no limit. Kept by the fetch of every store that has it configured.
+   */
+  groupConcurrency?: number;
   deadLetterMaxSize: number;
   deadLetterMaxAgeMs: number;
   completedCount: number;
@@ -139,6 +146,8 @@ export interface StoredCounts {
   delayed: number;
   dead: number;
   counters: Record<string, number>;
+  /** Groups (docs/queue.md, "Groups"): in a rotation (summed over tiers), blocked at their concurrency limit, with messages in flight. */
+  groups?: { ready: number; blocked: number; running: number };
 }
 
 export interface StoredDeadLetter {

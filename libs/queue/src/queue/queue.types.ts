@@ -32,6 +32,13 @@ export interface PublishOptions<P = unknown> {
    * its `idempotencyKey`, else round robin. Ignored by a queue of one partition. 1..256 characters.
    */
   partitionKey?: string;
+  /**
+   * Fair-sharing group (for the platform: the meeting id), `[A-Za-z0-9_.:/@-]`, at most 128
+   * characters. Within a tier, ready groups are served in turn, and `groupConcurrency` bounds how
+   * many of a group run at once (docs/queue.md, "Groups"). Default: none (the ungrouped messages
+   * share one turn of the rotation).
+   */
+  group?: string;
 }
 
 /** A message as a handler receives it. */
@@ -47,6 +54,8 @@ export interface QueueMessage<P = unknown> {
   timeoutMs: number;
   /** Publish time, milliseconds since the epoch. */
   createdAt: number;
+  /** The message's fair-sharing group, when it was published with one. */
+  group?: string;
 }
 
 /** Second argument of a handler. */
@@ -173,6 +182,12 @@ export interface QueueStats {
   dead_letter_count: number;
   /** Publishes waiting in this process's outbox for Redis to come back (0 when the outbox is off). */
   outbox_size: number;
+  /** Groups with ready messages in a rotation, summed over tiers (docs/queue.md, "Groups"). */
+  groups_ready: number;
+  /** Groups out of the rotation at their `groupConcurrency` limit. */
+  groups_blocked: number;
+  /** Groups with messages in flight. */
+  groups_running: number;
 }
 
 export interface CloseOptions {

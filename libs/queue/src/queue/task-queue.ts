@@ -173,6 +173,9 @@ export class StoreBackedQueue implements TaskQueue {
       delayed_count: c.delayed,
       dead_letter_count: c.dead,
       outbox_size: this.outbox?.size ?? 0,
+      groups_ready: c.groups?.ready ?? 0,
+      groups_blocked: c.groups?.blocked ?? 0,
+      groups_running: c.groups?.running ?? 0,
     };
   }
 

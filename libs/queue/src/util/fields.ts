@@ -16,6 +16,10 @@ export const QUEUE_NAME_EXPECTED = 'a queue name of 1..100 characters from [A-Za
 export const TASK_TYPE_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
 export const TASK_TYPE_EXPECTED = 'a task type of 1..128 characters from [A-Za-z0-9_.:/-]';
 
+/** Fair-sharing groups (a meeting id); never `|`, `^` or `~` (the message codec and groups.lua rely on it). */
+export const GROUP_PATTERN = /^[A-Za-z0-9_.:/@-]{1,128}$/;
+export const GROUP_EXPECTED = 'a group of 1..128 characters from [A-Za-z0-9_.:/@-]';
+
 const says = (expected: string) => ({ error: () => expected });
 
 /** What an integer field accepts, in words. */

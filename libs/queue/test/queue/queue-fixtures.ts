@@ -32,6 +32,7 @@ function limitsOf(options: QueueOptions, partitions = 1) {
   return {
     resolved: o,
     limits: {
+      groupConcurrency: o.groupConcurrency,
       deadLetterMaxSize: o.deadLetter.maxSize,
       deadLetterMaxAgeMs: o.deadLetter.maxAgeMs,
       completedCount: o.completedRetention.count,

@@ -5,6 +5,7 @@ import { preparePublish } from '../../src/queue/publish-validation';
 import { hostname } from 'os';
 import { deferred, sleep, waitFor } from '../support/wait';
 import type { QueueBackendFixture } from './queue-fixtures';
+import { describeGroupConformance } from './queue.groups.conformance';
 
 let counter = 0;
 const uniqueName = () => `q${process.pid}x${++counter}`;
@@ -26,6 +27,10 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     await fixture.teardown();
   });
   const make = (options: Partial<QueueOptions> = {}) => fixture.create({ name: uniqueName(), ...options });
+  describeGroupConformance((options = {}) => {
+    const name = options.name ?? uniqueName();
+    return { ...fixture.create({ ...options, name }), name };
+  });
 
   test('strict mode: highest non-empty tier first, FIFO inside a tier (of one partition key)', async () => {
     const { queue } = make({ prefetch: 1 });
@@ -852,6 +857,9 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
       delayed_count: 1,
       dead_letter_count: 1,
       outbox_size: 0,
+      groups_ready: 0,
+      groups_blocked: 0,
+      groups_running: 0,
     });
   });
   test('peek: tiers head first, delayed and in flight soonest first, completed newest first; nothing is taken', async () => {

@@ -1,7 +1,8 @@
 import { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { DueTimes } from './due-times';
-import { RATE_SCAN, RateBuckets, parkedByType } from './rate-buckets';
+import { groupHeadTake, parkedByType, RATE_SCAN, RateBuckets } from './rate-buckets';
+import { MemoryGroups } from './memory-groups';
 import { decodeHeader } from '../message-codec';
 import type {
   Completion,
@@ -49,6 +50,10 @@ export class MemoryQueueStore implements QueueStore {
   private readonly counters: Record<string, number> = {};
   /** Rate limit name -> token bucket state (theoretical arrival time, ms; see RateBuckets). */
   private readonly buckets = new Map<string, number>();
+  /** Grouped ready messages and the rotation of groups (docs/queue.md, "Groups"). */
+  private readonly groups = new MemoryGroups();
+  /** id -> group of each grouped delivery in flight. */
+  private readonly inflightGroup = new Map<string, string>();
   private paused = false;
   private token = false;
   private waiters: Array<() => void> = [];
@@ -79,6 +84,7 @@ export class MemoryQueueStore implements QueueStore {
       if (m.idempotencyKey !== undefined) this.idempotency.set(m.idempotencyKey, { id, expiresAt: now + m.idempotencyTtlMs });
       this.msgs.set(id, m.body);
       if (m.delayMs > 0) this.delayed.set(id, now + m.delayMs);
+      else if (m.group !== undefined) this.groups.push(m.priority, m.group, [id]);
       else this.tiers[m.priority].push(id);
       ids.push(id);
       added++;
@@ -92,10 +98,11 @@ export class MemoryQueueStore implements QueueStore {
 
   async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
     const now = Date.now();
-    for (const [id] of this.delayed.takeDue(now)) this.tiers[this.tierOf(id)].push(id);
+    for (const [id] of this.delayed.takeDue(now)) this.ready(id, false);
     for (const [id] of this.inflight.takeDue(now)) {
       this.leases.delete(id);
       this.progressOf.delete(id);
+      this.groupEnded(id);
       this.count('failed', 1);
       const ended = (this.att.get(id) ?? 0) + 1;
       this.att.set(id, ended);
@@ -110,7 +117,7 @@ export class MemoryQueueStore implements QueueStore {
         if (this.deadLetterEnabled) this.deadLetter(id, info, now);
         else this.drop(id);
       } else {
-        this.tiers[this.tierOf(id)].unshift(id);
+        this.ready(id, true);
         this.count('retried', 1);
       }
     }
@@ -121,9 +128,31 @@ export class MemoryQueueStore implements QueueStore {
     if (!rate) this.unpark();
     const blocked = [false, false, false, false];
     const more = [false, false, false, false];
+    const held = [0, 0, 0, 0];
+    const takeUngrouped = (t: number, count: number, into: string[]): void => {
+      if (rate) this.rateTake(rate, t, count, into, blocked, more);
+      else for (let i = 0; i < count && this.tiers[t].length > 0; i++) into.push(this.tiers[t].shift()!);
+    };
     const takeFrom = (t: number, count: number): void => {
-      if (rate) this.rateTake(rate, t, count, taken, blocked, more);
-      else for (let i = 0; i < count && this.tiers[t].length > 0; i++) taken.push(this.tiers[t].shift()!);
+      if (!this.groups.ringed(t)) return takeUngrouped(t, count, taken);
+      const got = this.groups.take(
+        t,
+        count,
+        this.limits.groupConcurrency ?? 0,
+        (n) => {
+          const into: string[] = [];
+          takeUngrouped(t, n, into);
+          return into;
+        },
+        () => this.tiers[t].length > 0 || (rate !== null && rate.typed && this.parked[t].length > 0),
+        groupHeadTake(rate, blocked, (id) => {
+          const body = this.msgs.get(id);
+          return body === undefined ? null : (decodeHeader(body)?.header.type ?? null);
+        }),
+        (id, group) => this.inflightGroup.set(id, group),
+      );
+      held[t] = got.held;
+      for (const id of got.ids) taken.push(id);
     };
     if (!weights) {
       for (let t = 0; t < 4; t++) takeFrom(t, max - taken.length);
@@ -132,12 +161,12 @@ export class MemoryQueueStore implements QueueStore {
       let x = random;
       for (let i = 0; i < max; i++) {
         let total = 0;
-        for (let t = 0; t < 4; t++) if (this.tiers[t].length > counts[t]) total += weights[t];
+        for (let t = 0; t < 4; t++) if (this.readyAtLeast(t) > counts[t]) total += weights[t];
         if (total === 0) break;
         x = (x + GOLDEN) % 1;
         let r = x * total;
         for (let t = 0; t < 4; t++) {
-          if (this.tiers[t].length > counts[t]) {
+          if (this.readyAtLeast(t) > counts[t]) {
             r -= weights[t];
             if (r < 0) {
               counts[t]++;
@@ -152,7 +181,10 @@ export class MemoryQueueStore implements QueueStore {
       if (rate.typed && this.parked.some((p) => p.length > 0)) rate.waitEmpty();
       rate.save(limits);
     }
-    const tiersLeft = this.tiers.reduce((mask, tier, t) => ((tier.length > 0 || more[t]) && !blocked[t] ? mask | (1 << t) : mask), 0);
+    const tiersLeft = this.tiers.reduce(
+      (mask, tier, t) => ((tier.length > 0 || more[t] || this.groups.readyGroups(t) > held[t]) && !blocked[t] ? mask | (1 << t) : mask),
+      0,
+    );
     const nextWake = (): number | null => {
       const wake = this.nextWake(now);
       if (rate?.due == null) return wake;
@@ -210,6 +242,11 @@ export class MemoryQueueStore implements QueueStore {
         blocked.fill(true);
       }
     }
+  }
+
+  /** Ready messages of tier `t` for the weighted draw (grouped ones of blocked groups too: such a draw may take fewer). */
+  private readyAtLeast(t: number): number {
+    return this.groups.ringed(t) ? this.tiers[t].length + this.groups.queuedIn(t) : this.tiers[t].length;
   }
 
   /**
@@ -276,6 +313,7 @@ export class MemoryQueueStore implements QueueStore {
         continue;
       }
       this.endLease(item.id);
+      this.groupEnded(item.id);
       this.msgs.delete(item.id);
       this.att.delete(item.id);
       this.errors.delete(item.id);
@@ -297,13 +335,14 @@ export class MemoryQueueStore implements QueueStore {
     if (!this.holds(ref)) return false;
     const now = Date.now();
     this.endLease(ref.id);
+    this.groupEnded(ref.id);
     if (action.kind === 'retry' || action.countsAsFailure) this.count('failed', 1);
     if (action.kind === 'retry') {
       this.att.set(ref.id, ref.attempt);
       this.errors.set(ref.id, action.errorJson);
       this.count('retried', 1);
       if (action.delayMs > 0) this.delayed.set(ref.id, now + action.delayMs);
-      else this.tiers[this.tierOf(ref.id)].push(ref.id);
+      else this.ready(ref.id, false);
       this.wakeOne();
     } else if (action.kind === 'dead') {
       this.att.set(ref.id, ref.attempt);
@@ -345,9 +384,10 @@ export class MemoryQueueStore implements QueueStore {
     for (const ref of [...refs].reverse()) {
       if (!this.holds(ref)) continue;
       this.endLease(ref.id);
+      this.groupEnded(ref.id);
       released++;
       if (delayMs > 0) this.delayed.set(ref.id, now + delayMs);
-      else this.tiers[this.tierOf(ref.id)].unshift(ref.id);
+      else this.ready(ref.id, true);
     }
     if (released > 0) this.wakeOne();
   }
@@ -355,7 +395,12 @@ export class MemoryQueueStore implements QueueStore {
   async cancel(id: string): Promise<boolean> {
     if (!this.msgs.has(id)) return false;
     const t = this.tierOf(id);
-    if (!this.delayed.delete(id) && this.tiers[t].removeWhere((x) => x === id) === 0 && this.parked[t].removeWhere((x) => x === id) === 0) return false;
+    const group = this.groupOfBody(id);
+    if (!this.delayed.delete(id)) {
+      if (group !== undefined) {
+        if (!this.groups.remove(t, group, id)) return false;
+      } else if (this.tiers[t].removeWhere((x) => x === id) === 0 && this.parked[t].removeWhere((x) => x === id) === 0) return false;
+    }
     this.msgs.delete(id);
     this.att.delete(id);
     this.errors.delete(id);
@@ -386,11 +431,12 @@ export class MemoryQueueStore implements QueueStore {
 
   async counts(): Promise<StoredCounts> {
     return {
-      tiers: [0, 1, 2, 3].map((t) => this.tiers[t].length + this.parked[t].length) as [number, number, number, number],
+      tiers: [0, 1, 2, 3].map((t) => this.tiers[t].length + this.parked[t].length + this.groups.queuedIn(t)) as [number, number, number, number],
       processing: this.inflight.size,
       delayed: this.delayed.size,
       dead: this.dlq.size,
       counters: { ...this.counters },
+      groups: this.groups.counts(),
     };
   }
 
@@ -412,7 +458,7 @@ export class MemoryQueueStore implements QueueStore {
       this.att.delete(id);
       this.errors.delete(id);
       if (this.maxRetriesOf(id) >= 0) {
-        this.tiers[this.tierOf(id)].push(id);
+        this.ready(id, false);
         replayed.push(id);
       } else {
         this.msgs.delete(id);
@@ -512,6 +558,29 @@ export class MemoryQueueStore implements QueueStore {
     this.inflight.delete(id);
     this.leases.delete(id);
     this.progressOf.delete(id);
+  }
+
+  /** A ready id to the tail (or `head`) of its tier, or of its group's list there. */
+  private ready(id: string, head: boolean): void {
+    const t = this.tierOf(id);
+    const group = this.groupOfBody(id);
+    if (group !== undefined) this.groups.push(t, group, [id], head);
+    else if (head) this.tiers[t].unshift(id);
+    else this.tiers[t].push(id);
+  }
+
+  /** A delivery ended (completed, failed, put back, lease expired): its group has one fewer in flight. */
+  private groupEnded(id: string): void {
+    if (this.inflightGroup.size === 0) return;
+    const group = this.inflightGroup.get(id);
+    if (group === undefined) return;
+    this.inflightGroup.delete(id);
+    if (this.groups.ended(group)) this.wakeOne();
+  }
+
+  private groupOfBody(id: string): string | undefined {
+    const body = this.msgs.get(id);
+    return body === undefined ? undefined : decodeHeader(body)?.header.group;
   }
 
   private tierOf(id: string): number {

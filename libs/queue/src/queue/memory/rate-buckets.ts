@@ -1,6 +1,7 @@
 import type { Deque } from '../../util/deque';
 import { decodeHeader } from '../message-codec';
 import type { RateLimitSpec } from '../queue-store';
+import type { HeadTake } from './memory-groups';
 
 /** Most entries of one tier a rate-limited take looks at (as RATE_SCAN in redis/lua/includes/rate-limit.lua). */
 export const RATE_SCAN = 256;
@@ -94,4 +95,44 @@ export function parkedByType(
     }
   }
   return { counts, looked };
+}
+
+/**
+ * A group's head within the rate limits (memory store), as groupHeadTake in group-take.lua: FIFO
+ * inside the group, so a head of a limited type without a token holds the group's turn. `typeOf`
+ * reads a message's type; `blocked` is set for every tier when the whole-queue limit runs out.
+ */
+export function groupHeadTake(rate: RateBuckets | null, blocked: boolean[], typeOf: (id: string) => string | null): HeadTake {
+  return (list, want) => {
+    const ids: string[] = [];
+    if (rate?.queue) {
+      want = Math.min(want, rate.available(rate.queue));
+      if (want <= 0) {
+        rate.wait(rate.queue);
+        blocked.fill(true);
+        return { ids, held: true };
+      }
+    }
+    let held = false;
+    while (ids.length < want && list.length > 0) {
+      const bucket = rate?.typed ? rate.bucketOf(typeOf(list.peek()!)) : null;
+      if (bucket && rate) {
+        if (rate.available(bucket) < 1) {
+          rate.wait(bucket);
+          held = true;
+          break;
+        }
+        rate.spend(bucket);
+      }
+      ids.push(list.shift()!);
+    }
+    if (rate?.queue) {
+      for (let i = 0; i < ids.length; i++) rate.spend(rate.queue);
+      if (rate.available(rate.queue) <= 0) {
+        rate.wait(rate.queue);
+        blocked.fill(true);
+      }
+    }
+    return { ids, held };
+  };
 }

@@ -198,6 +198,12 @@ export class PartitionedQueueStore implements QueueStore {
       sum.delayed += c.delayed;
       sum.dead += c.dead;
       for (const [key, v] of Object.entries(c.counters)) sum.counters[key] = (sum.counters[key] ?? 0) + v;
+      if (c.groups) {
+        const g = (sum.groups ??= { ready: 0, blocked: 0, running: 0 });
+        g.ready += c.groups.ready;
+        g.blocked += c.groups.blocked;
+        g.running += c.groups.running;
+      }
     }
     return sum;
   }

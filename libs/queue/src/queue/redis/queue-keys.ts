@@ -30,6 +30,14 @@ export class QueueKeys {
   readonly rate: string;
   /** Per tier: ids of rate-limited types held back until a token is due (lua/includes/rate-limit.lua). */
   readonly parked: [string, string, string, string];
+  /** Groups (lua/includes/groups.lua): per tier, the ring of groups served in turn ('~': the ungrouped messages). */
+  readonly rings: [string, string, string, string];
+  /** Groups: hash group -> its messages in flight. */
+  readonly grun: string;
+  /** Groups: set of the groups out of the rotation at their groupConcurrency limit. */
+  readonly gblocked: string;
+  /** Groups: hash tier (1..4) -> grouped ready messages. */
+  readonly gqueued: string;
   private readonly base: string;
 
   constructor(prefix: string, name: string) {
@@ -53,6 +61,20 @@ export class QueueKeys {
     this.workerinfo = `${this.base}workerinfo`;
     this.rate = `${this.base}rate`;
     this.parked = PRIORITIES.map((p) => `${this.base}parked:${p}`) as [string, string, string, string];
+    this.rings = PRIORITIES.map((p) => `${this.base}gring:${p}`) as [string, string, string, string];
+    this.grun = `${this.base}grun`;
+    this.gblocked = `${this.base}gblocked`;
+    this.gqueued = `${this.base}gqueued`;
+  }
+
+  /** The ready messages of `group` in tier `tier` (0 critical .. 3 low), oldest first (computed by the scripts from grun). */
+  groupList(tier: number, group: string): string {
+    return `${this.base}g:${tier + 1}:${group}`;
+  }
+
+  /** The keys every script that moves grouped messages needs (includes/groups.lua), in header order. */
+  groupKeys(): string[] {
+    return [...this.rings, this.grun, this.gblocked, this.gqueued];
   }
 
   idempotency(key: string): string {
@@ -81,6 +103,10 @@ export class QueueKeys {
       this.workerinfo,
       this.rate,
       ...this.parked,
+      ...this.rings,
+      this.grun,
+      this.gblocked,
+      this.gqueued,
     ];
   }
 }

@@ -44,7 +44,7 @@ const SCRIPTS = [
   'rate-state',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?];
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
 
 /** Progress entries kept before progress.lua prunes those of ended deliveries. */
 const PROGRESS_KEPT = 512;
@@ -84,6 +84,12 @@ export class RedisQueueStore implements QueueStore {
   /** Connections listening to the progress channel (onProgress), closed with the store. */
   private readonly subscribers = new Set<RedisClient>();
   private readonly writes: DurableWrites<ScriptName>;
+  /**
+   * The group of each grouped delivery this store fetched and has not settled (`id lease` -> group):
+   * complete.lua lowers the group's in-flight count without reading the bodies (fail and release
+   * read them; they are not the hot path). Ungrouped deliveries are not kept.
+   */
+  private readonly groupOf = new Map<string, string>();
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
@@ -94,8 +100,8 @@ export class RedisQueueStore implements QueueStore {
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
     const k = this.keys;
-    const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.results, k.wake];
-    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined)) {
+    const keys = [...k.tiers, k.msgs, k.delayed, k.stats, k.results, k.wake, ...k.groupKeys(), k.meta];
+    if (messages.every((m) => m.delayMs === 0 && m.idempotencyKey === undefined && m.group === undefined)) {
       const args: string[] = [String(messages.length), 'plain'];
       for (const m of messages) args.push(m.id, m.body);
       await this.writes.run<number>('publish', keys, args, 'publish', 'reject');
@@ -108,7 +114,7 @@ export class RedisQueueStore implements QueueStore {
         keys.push(k.idempotency(m.idempotencyKey));
         idem = keys.length;
       }
-      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id, m.body);
+      args.push(m.priority, m.delayMs, idem, m.idempotencyTtlMs, m.id, m.body, m.group ?? '');
     }
     return this.writes.run<string[]>('publish', keys, args, 'publish', 'reject');
   }
@@ -123,7 +129,23 @@ export class RedisQueueStore implements QueueStore {
 
   private fetchKeys(): string[] {
     const k = this.keys;
-    return [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.meta, k.wake, k.leases, k.rate, ...k.parked];
+    return [
+      ...k.tiers,
+      k.msgs,
+      k.inflight,
+      k.delayed,
+      k.att,
+      k.errors,
+      k.dlq,
+      k.dlqinfo,
+      k.stats,
+      k.meta,
+      k.wake,
+      k.leases,
+      k.rate,
+      ...k.parked,
+      ...k.groupKeys(),
+    ];
   }
 
   /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
@@ -149,11 +171,13 @@ export class RedisQueueStore implements QueueStore {
       this.options.deadLetterEnabled ? '1' : '0',
       lease,
       ...rate,
+      l.groupConcurrency ?? 0,
     ];
   }
 
-  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken]: FetchReply, lease: string): FetchResult {
+  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken, grouped]: FetchReply, lease: string): FetchResult {
     const brokenTiers = Number(broken ?? 0);
+    if (grouped) for (let i = 0; i < grouped.length; i += 2) this.groupOf.set(`${grouped[i]} ${lease}`, grouped[i + 1]);
     return {
       paused: paused === 1,
       tiersLeft: Number(tiersLeft),
@@ -247,7 +271,8 @@ export class RedisQueueStore implements QueueStore {
       args.push(item.id, item.record);
     }
     if (items.length > 0) args[countAt] = items.length - runStart;
-    const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats];
+    if (this.groupOf.size > 0) this.groupArgs(items, args);
+    const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats, ...k.groupKeys(), k.meta, k.wake];
     const stale = await this.writes.run<number[]>('complete', keys, args, 'completion', 'report');
     return stale.map((position) => {
       const { id, attempt, lease } = items[position - 1];
@@ -255,14 +280,33 @@ export class RedisQueueStore implements QueueStore {
     });
   }
 
+  /** Appends to complete's arguments the grouped deliveries among `items` (count, then position and group each), and forgets them. */
+  private groupArgs(items: readonly DeliveryRef[], args: Array<string | number>): void {
+    const countAt = args.push(0) - 1;
+    items.forEach((item, i) => {
+      const key = `${item.id} ${item.lease}`;
+      const group = this.groupOf.get(key);
+      if (group === undefined) return;
+      this.groupOf.delete(key);
+      args.push(i + 1, group);
+      (args[countAt] as number)++;
+    });
+  }
+
+  /** A settled delivery's group is no longer needed (fail and release read it from the body). */
+  private forgetGroups(refs: readonly DeliveryRef[]): void {
+    if (this.groupOf.size > 0) for (const r of refs) this.groupOf.delete(`${r.id} ${r.lease}`);
+  }
+
   async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
+    this.forgetGroups([ref]);
     const k = this.keys;
     const l = this.options.limits;
     const json = action.kind === 'retry' ? action.errorJson : action.kind === 'dead' ? action.infoJson : '';
     const counts = action.kind === 'retry' || action.countsAsFailure ? '1' : '0';
     const applied = await this.writes.run<number>(
       'fail',
-      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, k.leases],
+      [...k.tiers, k.msgs, k.inflight, k.delayed, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, k.leases, ...k.groupKeys(), k.meta],
       [ref.id, ref.attempt, action.kind, action.kind === 'retry' ? action.delayMs : 0, json, counts, l.deadLetterMaxSize, l.deadLetterMaxAgeMs, ref.lease],
       action.kind === 'retry' ? 'retry' : action.kind === 'dead' ? 'dead letter' : 'drop',
       'report',
@@ -275,7 +319,9 @@ export class RedisQueueStore implements QueueStore {
     const args: Array<string | number> = [leaseMs, refs.length];
     for (const r of refs) args.push(r.id, r.lease);
     const stale = await this.lua.run<number[]>(this.client, 'extend', [this.keys.inflight, this.keys.leases], args);
-    return stale.map((position) => refs[position - 1]);
+    const lost = stale.map((position) => refs[position - 1]);
+    this.forgetGroups(lost);
+    return lost;
   }
 
   async progress(ref: DeliveryRef, json: string, eventJson: string): Promise<boolean> {
@@ -302,12 +348,14 @@ export class RedisQueueStore implements QueueStore {
     const k = this.keys;
     const args: Array<string | number> = [delayMs, refs.length];
     for (const r of refs) args.push(r.id, r.lease);
-    await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.leases, k.wake], args);
+    this.forgetGroups(refs);
+    await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.leases, k.wake, ...k.groupKeys(), k.meta], args);
   }
 
   async cancel(id: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.lua.run<number>(this.client, 'cancel', [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats, ...k.parked], [id])) === 1;
+    const keys = [...k.tiers, k.msgs, k.delayed, k.att, k.errors, k.stats, ...k.parked, ...k.rings, k.grun, k.gqueued];
+    return (await this.lua.run<number>(this.client, 'cancel', keys, [id])) === 1;
   }
 
   async status(id: string): Promise<StoredStatus | null> {
@@ -330,16 +378,23 @@ export class RedisQueueStore implements QueueStore {
 
   async counts(): Promise<StoredCounts> {
     const k = this.keys;
-    const r = await this.lua.run<[number, number, number, number, number, number, number, string[]]>(
+    const r = await this.lua.run<[number, number, number, number, number, number, number, string[], number, number, number]>(
       this.client,
       'counts',
-      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats, ...k.parked],
+      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats, ...k.parked, ...k.groupKeys(), k.meta],
       [],
     );
     const counters: Record<string, number> = {};
     // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
     for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = endedAttempts(r[7][i + 1]);
-    return { tiers: [r[0], r[1], r[2], r[3]], processing: r[4], delayed: r[5], dead: r[6], counters };
+    return {
+      tiers: [r[0], r[1], r[2], r[3]],
+      processing: r[4],
+      delayed: r[5],
+      dead: r[6],
+      counters,
+      groups: { ready: Number(r[8]), blocked: Number(r[9]), running: Number(r[10]) },
+    };
   }
 
   async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
@@ -352,7 +407,7 @@ export class RedisQueueStore implements QueueStore {
 
   async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
     const k = this.keys;
-    const keys = [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake];
+    const keys = [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, ...k.groupKeys(), k.meta];
     return this.writes.run<string[]>('dlq-replay', keys, [limit, ...(ids ?? [])], 'dead-letter replay', 'reject');
   }
 

@@ -14,21 +14,32 @@
     KEYS[6] done     zset id -> finished time
     KEYS[7] results  hash id -> result record JSON
     KEYS[8] stats    hash of counters
+    KEYS[9..12] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
+    KEYS[13] grun     hash group -> its messages in flight
+    KEYS[14] gblocked set of the groups at their concurrency limit
+    KEYS[15] gqueued  hash tier -> grouped ready messages
+    KEYS[16] meta     hash (grouped flag)
+    KEYS[17] wake     wake-up list
 
     ARGV[1] completed results to keep (0: none)
     ARGV[2] completed results max age in ms
     ARGV[3] n (<= 1000)
     then the n deliveries in runs that share a lease token (the deliveries of one fetch share it):
       per run: lease token, m (deliveries in the run), then 2 per delivery: id, result record ('' for none)
+    then (optional) k, and k pairs: position (1-based) of a grouped delivery, its group; the group's
+      in-flight count goes down for those that were not stale (the store knows them from the fetch)
 
   Output:
     array of the positions (1-based) of the stale deliveries
 ]]
 local msgs, inflight, leases, att, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local done, results, stats = KEYS[6], KEYS[7], KEYS[8]
+local rings = {KEYS[9], KEYS[10], KEYS[11], KEYS[12]}
+local grun, gblocked, gqueued, meta, wake = KEYS[13], KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 
 -- @include "now"
 -- @include "counter"
+-- @include "groups"
 
 local keep = tonumber(ARGV[1])
 local n = tonumber(ARGV[3])
@@ -48,6 +59,7 @@ while i < n do
     at = at + 2
   end
 end
+local groupCount = tonumber(ARGV[at] or '0') or 0
 local tokens = redis.call('HMGET', leases, unpack(ids))
 local endedAll = redis.call('HMGET', att, unpack(ids))
 local hadAttempts = {}
@@ -79,6 +91,16 @@ if #ok > 0 then
     redis.call('HDEL', msgs, unpack(ok, i, last))
   end
   bump(stats, 'processed', #ok)
+end
+if groupCount > 0 then
+  local isStale = {}
+  for _, position in ipairs(stale) do isStale[position] = true end
+  local ended = {}
+  for j = 1, groupCount do
+    local position, group = tonumber(ARGV[at + 2 * j - 1]), ARGV[at + 2 * j]
+    if position and not isStale[position] then ended[group] = (ended[group] or 0) + 1 end
+  end
+  for group, count in pairs(ended) do groupEnded(group, count) end
 end
 
 if #zargs > 0 then

@@ -11,6 +11,11 @@
     KEYS[9]    dlqinfo hash id -> dead-letter info JSON
     KEYS[10]   stats   hash of counters
     KEYS[11]   wake    wake-up list
+    KEYS[12..15] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
+    KEYS[16]   grun      hash group -> its messages in flight
+    KEYS[17]   gblocked  set of the groups at their concurrency limit
+    KEYS[18]   gqueued   hash tier -> grouped ready messages
+    KEYS[19]   meta      hash (grouped flag)
 
     ARGV[1] limit: with no ids, replay up to this many of the oldest
     ARGV[2..] ids (optional)
@@ -20,12 +25,15 @@
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, att, errors, dlq, dlqinfo, stats, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local rings = {KEYS[12], KEYS[13], KEYS[14], KEYS[15]}
+local grun, gblocked, gqueued, meta = KEYS[16], KEYS[17], KEYS[18], KEYS[19]
 
 -- @include "header"
 -- @include "tier-push"
 -- @include "key-types"
 -- @include "counter"
 -- @include "wake"
+-- @include "groups"
 
 local ids
 if #ARGV > 1 then
@@ -43,7 +51,7 @@ for _, id in ipairs(ids) do
     local body = redis.call('HGET', msgs, id)
     local tier, maxRetries = readHeader(body)
     if maxRetries >= 0 then
-      tierPush('RPUSH', tier, {id})
+      readyPush('RPUSH', tier, id, body)
       replayed[#replayed + 1] = id
     else
       redis.call('HDEL', msgs, id)

@@ -14,6 +14,11 @@
     KEYS[12]   stats     hash of counters
     KEYS[13]   wake      wake-up list
     KEYS[14]   leases    hash id -> lease token
+    KEYS[15..18] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
+    KEYS[19]   grun      hash group -> its messages in flight
+    KEYS[20]   gblocked  set of the groups at their concurrency limit
+    KEYS[21]   gqueued   hash tier -> grouped ready messages
+    KEYS[22]   meta      hash (grouped flag)
 
     ARGV[1] id
     ARGV[2] attempt (of this delivery)
@@ -31,6 +36,8 @@
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local dlq, dlqinfo, stats, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14]
+local rings = {KEYS[15], KEYS[16], KEYS[17], KEYS[18]}
+local grun, gblocked, gqueued, meta = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
 
 -- @include "now"
 -- @include "counter"
@@ -39,6 +46,7 @@ local dlq, dlqinfo, stats, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 -- @include "key-types"
 -- @include "wake"
 -- @include "dead-letter"
+-- @include "groups"
 
 local id = ARGV[1]
 local attempt = tonumber(ARGV[2])
@@ -52,6 +60,9 @@ redis.call('HDEL', leases, id)
 if ARGV[6] == '1' then
   bump(stats, 'failed', 1)
 end
+local body = redis.call('HGET', msgs, id)
+local group = groupOf(body)
+if group then groupEnded(group, 1) end
 
 local kind = ARGV[3]
 if kind == 'retry' then
@@ -62,8 +73,7 @@ if kind == 'retry' then
   if delay > 0 then
     redis.call('ZADD', delayed, now + delay, id)
   else
-    local tier = readHeader(redis.call('HGET', msgs, id))
-    tierPush('RPUSH', tier, {id})
+    readyPush('RPUSH', readHeader(body), id, body)
   end
   wakeOne()
 elseif kind == 'dead' then

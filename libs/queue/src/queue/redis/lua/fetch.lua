@@ -21,6 +21,11 @@
                          arrival time of its token bucket (GCRA, ms); only touched when ARGV[13] > 0
     KEYS[17..20] parked lists (critical, high, normal, low): ids of rate-limited types held back
                  (see includes/rate-limit.lua); only touched with limits or while meta `parked` is 1
+    KEYS[21..24] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua);
+                 only touched while meta `grouped` is 1
+    KEYS[25]   grun      hash group -> its messages in flight
+    KEYS[26]   gblocked  set of the groups out of the rotation at their groupConcurrency limit
+    KEYS[27]   gqueued   hash tier (1..4) -> grouped ready messages
 
     ARGV[1]    max messages to take (<= 1000)
     ARGV[2]    lease length in ms
@@ -33,13 +38,15 @@
     ARGV[12]   lease token of the messages taken (unique per fetch, chosen by the worker)
     ARGV[13]   number of rate limits n (0 or absent: none, and the take costs nothing extra)
     ARGV[14..] n triples: name ('*' = whole queue, else a task type), max, perMs
+    ARGV[14 + 3n] groupConcurrency (0 or absent: no limit)
 
   Output:
     { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;
       only computed when fewer than ARGV[1] were taken),
       ids, bodies (nil for a missing body), ended attempts (nil for none),
       tiers left (bit t set: tier t, 0 = critical, still has ready messages after this take; 0 when paused),
-      broken tiers (bit t set: tier t's list holds the wrong Redis type; it is skipped, see tier-push) }
+      broken tiers (bit t set: tier t's list holds the wrong Redis type; it is skipped, see tier-push),
+      grouped deliveries: flat id, group, ... (only those taken from a group's list) }
     ARGV[1] may be 0: then nothing is taken and the reply only reports (a worker's check of the tiers).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
@@ -47,6 +54,8 @@ local rate = KEYS[16]
 local parked = {KEYS[17], KEYS[18], KEYS[19], KEYS[20]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+local rings = {KEYS[21], KEYS[22], KEYS[23], KEYS[24]}
+local grun, gblocked, gqueued = KEYS[25], KEYS[26], KEYS[27]
 
 -- @include "now"
 -- @include "counter"
@@ -57,6 +66,7 @@ local dlq, dlqinfo, stats, meta, wake, leases = KEYS[10], KEYS[11], KEYS[12], KE
 -- @include "push-ready"
 -- @include "dead-letter"
 -- @include "rate-limit"
+-- @include "group-take"
 
 local LEASES_ENCODING = string.rep('-', 80)
 
@@ -89,6 +99,8 @@ if #expired > 0 then
     local ended = bump(att, id, 1)
     local body = redis.call('HGET', msgs, id)
     local tier, maxRetries = readHeader(body)
+    local group = groupOf(body)
+    if group then groupEnded(group, 1) end
     if maxRetries >= 0 and ended > maxRetries then
       if ARGV[11] == '1' then
         local info = cjson.encode({ reason = 'lease expired on every attempt (worker crashed or stalled)', attempts = ended,
@@ -98,7 +110,7 @@ if #expired > 0 then
         dropMessage(id)
       end
     else
-      tierPush('LPUSH', tier, {id})
+      readyPush('LPUSH', tier, id, body)
       bump(stats, 'retried', 1)
     end
   end
@@ -123,18 +135,32 @@ local function nextWake()
   return best
 end
 
-local flags = redis.call('HMGET', meta, 'paused', 'parked')
+local flags = redis.call('HMGET', meta, 'paused', 'parked', 'grouped', 'u1', 'u2', 'u3', 'u4')
 if flags[1] == '1' then
   return {1, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
 local nLimits = tonumber(ARGV[13] or '0') or 0
 if flags[2] == '1' and nLimits == 0 then rateUnpark() end
+local groupLimit = tonumber(ARGV[14 + 3 * nLimits] or '0') or 0
+-- groups: which tiers have a ring (none while meta `grouped` is unset: the plain take, no extra command)
+local ringed = {false, false, false, false}
+if flags[3] == '1' then
+  local any = false
+  for tier = 1, 4 do
+    groupU[tier] = flags[3 + tier] == '1'
+    ringed[tier] = redis.call('EXISTS', rings[tier]) == 1
+    any = any or ringed[tier]
+  end
+  if not any then redis.call('HDEL', meta, 'grouped', 'u1', 'u2', 'u3', 'u4') end
+end
 
 -- bit t set: tier t+1 still has ready messages (the worker learns whether what it holds is outranked)
 local function tiersLeft()
   local mask, bit = 0, 1
   for tier = 1, 4 do
-    if not rateBlocked[tier] and (rateMore[tier] or tierLen(tier) > 0) then mask = mask + bit end
+    if not rateBlocked[tier] and (rateMore[tier] or tierLen(tier) > 0 or (ringed[tier] and groupsReady(tier) > groupHeld[tier])) then
+      mask = mask + bit
+    end
     bit = bit * 2
   end
   return mask
@@ -143,18 +169,24 @@ end
 -- 3. Take: strict (highest non-empty tier first) or weighted. What the take writes must be usable first.
 local taken = {}
 if nLimits == 0 then
-  if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 then
+  if redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4]) == 0 and not (ringed[1] or ringed[2] or ringed[3] or ringed[4]) then
     return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
   end
-elseif redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4], parked[1], parked[2], parked[3], parked[4]) == 0 then
+elseif redis.call('EXISTS', tiers[1], tiers[2], tiers[3], tiers[4], parked[1], parked[2], parked[3], parked[4]) == 0
+  and not (ringed[1] or ringed[2] or ringed[3] or ringed[4]) then
   return {0, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
 assertTypes({ leases, 'hash', msgs, 'hash', att, 'hash' })
 local limited = rateLimitsLoad(nLimits, 13)
--- With rate limits a tier is taken from by rateTake (bounded scan, see rate-limit.lua).
-local function takeFrom(tier, count)
+-- With rate limits a tier list is taken from by rateTake (bounded scan, see rate-limit.lua).
+local function takeUngrouped(tier, count)
   if limited then return rateTake(tier, count) end
   return tierPop(tier, count)
+end
+-- A tier with a group ring is taken in turn (group-take.lua).
+local function takeFrom(tier, count)
+  if ringed[tier] then return groupTake(tier, count, groupLimit, limited, takeUngrouped) end
+  return takeUngrouped(tier, count)
 end
 if ARGV[3] == 's' then
   for tier = 1, 4 do
@@ -169,6 +201,8 @@ else
   local lens, counts, weights = {}, {0, 0, 0, 0}, {}
   for tier = 1, 4 do
     lens[tier] = tierLen(tier)
+    -- grouped ready messages (those of blocked groups too: such a draw may take fewer)
+    if ringed[tier] then lens[tier] = lens[tier] + math.max(0, tonumber(redis.call('HGET', gqueued, tier)) or 0) end
     weights[tier] = tonumber(ARGV[3 + tier])
   end
   local x = tonumber(ARGV[8])
@@ -203,7 +237,7 @@ end
 
 if limited then rateLimitsSave() end
 if #taken == 0 then
-  return {0, nextWake(), {}, {}, {}, tiersLeft(), brokenTiers}
+  return {0, nextWake(), {}, {}, {}, tiersLeft(), brokenTiers, groupTaken}
 end
 
 local deadline = now + lease
@@ -228,6 +262,6 @@ local ended = redis.call('HMGET', att, unpack(taken))
 local left = tiersLeft()
 if #taken == max then
   if left > 0 then wakeOne() end
-  return {0, -1, taken, bodies, ended, left, brokenTiers}
+  return {0, -1, taken, bodies, ended, left, brokenTiers, groupTaken}
 end
-return {0, nextWake(), taken, bodies, ended, left, brokenTiers}
+return {0, nextWake(), taken, bodies, ended, left, brokenTiers, groupTaken}

@@ -11,18 +11,24 @@
     KEYS[7]    stats     hash of counters
     KEYS[8]    results   hash id -> result record JSON
     KEYS[9]    wake      wake-up list
-    KEYS[10..] idempotency keys, one per message that has one
+    KEYS[10..13] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
+    KEYS[14]   grun      hash group -> its messages in flight
+    KEYS[15]   gblocked  set of the groups at their concurrency limit
+    KEYS[16]   gqueued   hash tier -> grouped ready messages
+    KEYS[17]   meta      hash (grouped flag)
+    KEYS[18..] idempotency keys, one per message that has one
 
     ARGV[1]    n, the number of messages
     ARGV[2]    'plain': then 2 per message, each ready at once without idempotency key
                (its tier is read from the body): id, body; or
-    ARGV[2]    'full': then 6 per message:
+    ARGV[2]    'full': then 7 per message:
       priority  0..3
       delayMs   >= 0
       idemKey   index into KEYS of its idempotency key, 0 for none
       idemTtlMs
       id
       body      encoded message
+      group     '' for none (a ready message with a group goes to its group's list)
 
   Output:
     plain: the number of messages stored (skipped ones not counted)
@@ -30,28 +36,31 @@
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, delayed, stats, results, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local rings = {KEYS[10], KEYS[11], KEYS[12], KEYS[13]}
+local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 
 -- @include "now"
 -- @include "counter"
 -- @include "tier-push"
 -- @include "wake"
+-- @include "groups"
 
 local n = tonumber(ARGV[1])
 local plain = ARGV[2] == 'plain'
 
--- Returns priority, delay, idempotency index and ttl, body, id of message i (0-based), or nil if invalid.
+-- Returns priority, delay, idempotency index and ttl, body, id, group ('' none) of message i (0-based), or nil if invalid.
 local function message(i)
   if plain then
     local id, body = ARGV[3 + i * 2], ARGV[4 + i * 2]
     local p = body and tonumber(string.sub(body, 3, 3))
     if not p or string.sub(body, 1, 2) ~= '1|' or id == '' then return nil end
-    return p, 0, 0, 0, body, id
+    return p, 0, 0, 0, body, id, ''
   end
-  local base = 2 + i * 6
+  local base = 2 + i * 7
   local p, delay, idem = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   if not p or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) or not ARGV[base + 5]
     or ARGV[base + 5] == '' then return nil end
-  return p, delay, idem, ARGV[base + 4], ARGV[base + 6], ARGV[base + 5]
+  return p, delay, idem, ARGV[base + 4], ARGV[base + 6], ARGV[base + 5], ARGV[base + 7] or ''
 end
 
 local given = {}
@@ -79,10 +88,13 @@ local now = nowMs()
 local ids = {}
 local hset = {}
 local ready = {{}, {}, {}, {}}
+-- grouped ready messages: per tier, group -> ids (in order), and the groups in first-seen order
+local groupedIds = {{}, {}, {}, {}}
+local groupOrder = {{}, {}, {}, {}}
 local added = 0
 
 for i = 0, n - 1 do
-  local p, delay, idem, ttl, body, id = message(i)
+  local p, delay, idem, ttl, body, id, group = message(i)
   local existing = false
   if known[i + 1] then
     existing = id
@@ -101,6 +113,15 @@ for i = 0, n - 1 do
     hset[#hset + 1] = body
     if delay > 0 then
       redis.call('ZADD', delayed, now + delay, id)
+    elseif group ~= '' then
+      local byGroup = groupedIds[p + 1]
+      if not byGroup[group] then
+        byGroup[group] = {}
+        local order = groupOrder[p + 1]
+        order[#order + 1] = group
+      end
+      local list = byGroup[group]
+      list[#list + 1] = id
     else
       local list = ready[p + 1]
       list[#list + 1] = id
@@ -115,6 +136,12 @@ for tier = 1, 4 do
   local list = ready[tier]
   for i = 1, #list, 1000 do
     tierPush('RPUSH', tier, {unpack(list, i, math.min(i + 999, #list))})
+  end
+  for _, group in ipairs(groupOrder[tier]) do
+    local list = groupedIds[tier][group]
+    for i = 1, #list, 1000 do
+      groupPush('RPUSH', tier, group, {unpack(list, i, math.min(i + 999, #list))})
+    end
   end
 end
 if added > 0 then

@@ -9,6 +9,11 @@
     KEYS[7]    delayed   zset id -> due time
     KEYS[8]    leases    hash id -> lease token
     KEYS[9]    wake      wake-up list
+    KEYS[10..13] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
+    KEYS[14]   grun      hash group -> its messages in flight
+    KEYS[15]   gblocked  set of the groups at their concurrency limit
+    KEYS[16]   gqueued   hash tier -> grouped ready messages
+    KEYS[17]   meta      hash (grouped flag)
 
     ARGV[1] delay in ms (0: ready at once)
     ARGV[2] n
@@ -19,11 +24,14 @@
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, leases, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local rings = {KEYS[10], KEYS[11], KEYS[12], KEYS[13]}
+local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 
 -- @include "now"
 -- @include "header"
 -- @include "tier-push"
 -- @include "wake"
+-- @include "groups"
 
 local now = nowMs()
 local delay = tonumber(ARGV[1])
@@ -36,11 +44,13 @@ for i = n - 1, 0, -1 do
     redis.call('ZREM', inflight, id)
     redis.call('HDEL', leases, id)
     released = released + 1
+    local body = redis.call('HGET', msgs, id)
+    local group = groupOf(body)
+    if group then groupEnded(group, 1) end
     if delay > 0 then
       redis.call('ZADD', delayed, now + delay, id)
     else
-      local tier = readHeader(redis.call('HGET', msgs, id))
-      tierPush('LPUSH', tier, {id})
+      readyPush('LPUSH', readHeader(body), id, body)
     end
   end
 end
