@@ -30,7 +30,7 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
   describeGroupConformance((options = {}) => {
     const name = options.name ?? uniqueName();
     return { ...fixture.create({ ...options, name }), name };
-  });
+  }, partitions);
 
   test('strict mode: highest non-empty tier first, FIFO inside a tier (of one partition key)', async () => {
     const { queue } = make({ prefetch: 1 });

@@ -13,9 +13,17 @@ const done = (d: Delivery) => ({ id: d.id, attempt: d.attempt, lease: d.lease, r
  * between the ready groups of a tier, the ungrouped messages as one shared turn, the per-group
  * concurrency limit across workers, and the features that must keep working with groups.
  */
-export function describeGroupConformance(make: Make): void {
+export function describeGroupConformance(make: Make, partitions = 1): void {
+  /**
+   * Store-level checks of the exact turn order: on a partitioned queue each group lives in one
+   * partition (the group is the default partition key) and turns are taken within each partition,
+   * while the partitioned store splits a fetch between partitions by what their last replies showed
+   * (docs/queue.md, "Groups" and "Partitioned queues"), so these hold with one partition only; the
+   * behavioural tests (fairness within a few dozen starts, the limit across workers) run on both.
+   */
+  const exact = partitions === 1 ? test : test.skip;
   describe('groups', () => {
-    test('a fetch serves the ready groups of a tier in turn, the ungrouped messages sharing one turn; handlers see the group', async () => {
+    exact('a fetch serves the ready groups of a tier in turn, the ungrouped messages sharing one turn; handlers see the group', async () => {
       const { queue, store } = make();
       await queue.publishBatch(['a1', 'a2', 'a3', 'a4', 'a5'].map((p) => ({ type: 't', payload: p, group: 'A' })));
       await queue.publishBatch(['b1', 'b2'].map((p) => ({ type: 't', payload: p, group: 'B' })));
@@ -42,7 +50,7 @@ export function describeGroupConformance(make: Make): void {
       expect(() => make({ groupConcurrency: 0 })).toThrow(/groupConcurrency/);
     });
 
-    test('priority first: a critical message of any group goes before normal messages of every group', async () => {
+    exact('priority first: a critical message of any group goes before normal messages of every group', async () => {
       const { queue, store } = make();
       await queue.publishBatch(['a1', 'a2'].map((p) => ({ type: 't', payload: p, group: 'A' })));
       await queue.publishBatch(['b1', 'b2'].map((p) => ({ type: 't', payload: p, group: 'B' })));
@@ -100,7 +108,7 @@ export function describeGroupConformance(make: Make): void {
       await queue.pause();
     });
 
-    test('groupConcurrency: a group at its limit leaves the rotation until one of its deliveries ends (complete, fail, release, lease expiry)', async () => {
+    exact('groupConcurrency: a group at its limit leaves the rotation until one of its deliveries ends (complete, fail, release, lease expiry)', async () => {
       const { queue, store } = make({ groupConcurrency: 2 });
       await queue.publishBatch(['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((p) => ({ type: 't', payload: p, group: 'A' })));
       await queue.publish({ type: 't', payload: 'b1', group: 'B' });
@@ -132,7 +140,7 @@ export function describeGroupConformance(make: Make): void {
       expect(again!.deliveries[0].attempt).toBe(2);
     });
 
-    test('a worker idle while every group is blocked is woken when a delivery of the group ends (no polling)', async () => {
+    exact('a worker idle while every group is blocked is woken when a delivery of the group ends (no polling)', async () => {
       const { name, store } = make({ groupConcurrency: 1 });
       const { queue } = make({ name, groupConcurrency: 1 });
       await queue.publishBatch(['y1', 'y2'].map((p) => ({ type: 't', payload: p, group: 'Y' })));
@@ -149,7 +157,8 @@ export function describeGroupConformance(make: Make): void {
       await store.complete([done(held.deliveries[0])]);
       const woken = await waiting;
       expect(Date.now() - started).toBeLessThan(15_000);
-      const next = woken?.result.deliveries ?? (await store.fetch(10, 30_000, null, 0)).deliveries;
+      // the wait's own fetch may come back empty on a partitioned queue (it asks each partition for a share): the next fetch takes y2
+      const next = woken?.result.deliveries.length ? woken.result.deliveries : (await store.fetch(10, 30_000, null, 0)).deliveries;
       expect(payloads(next)).toEqual(['y2']);
     });
 
@@ -178,7 +187,7 @@ export function describeGroupConformance(make: Make): void {
       expect((await producer.stats()).queue_length.normal).toBe(0);
     });
 
-    test('rate limits with groups: a limited head holds its own group only; whole-queue limits count grouped messages', async () => {
+    exact('rate limits with groups: a limited head holds its own group only; whole-queue limits count grouped messages', async () => {
       const { queue, store } = make();
       await queue.publishBatch(['s1', 's2'].map((p) => ({ type: 'speech', payload: p, group: 'A' })));
       await queue.publishBatch(['o1', 'o2'].map((p) => ({ type: 'other', payload: p, group: 'B' })));
