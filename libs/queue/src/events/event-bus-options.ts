@@ -1,7 +1,7 @@
 import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
-import type { RedisClient } from '../redis/redis-connection';
+import { isClusterClient, RedisClient } from '../redis/redis-connection';
 import { boolField, checkOption, enumField, intField } from '../util/fields';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
@@ -58,7 +58,18 @@ export interface RedisStreamBusOptions {
 }
 
 export type LocalEventBusOptions = CommonEventBusOptions & { type: 'local' };
-export type RedisPubSubEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & { type: 'redis_pubsub' };
+/** Options of the `redis_pubsub` bus. */
+export interface RedisPubSubBusOptions {
+  /**
+   * On a Redis Cluster client: sharded pub/sub, SPUBLISH/SSUBSCRIBE (default true; Redis 7), so a
+   * channel's events go to the one master of its slot instead of every node; pattern subscriptions
+   * are then refused (`ShardedPatternError`). false: classic PUBLISH/SUBSCRIBE/PSUBSCRIBE, broadcast
+   * to every node. Every service on one channel must agree. Ignored on a single Redis or Sentinel.
+   */
+  shardedPubSub?: boolean;
+}
+
+export type RedisPubSubEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & RedisPubSubBusOptions & { type: 'redis_pubsub' };
 export type RedisStreamEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & RedisStreamBusOptions & { type: 'redis_stream' };
 export type EventBusOptions = LocalEventBusOptions | RedisPubSubEventBusOptions | RedisStreamEventBusOptions;
 
@@ -146,6 +157,12 @@ export function resolveConnection(options: RedisEventBusConnectionOptions, path 
   if (typeof prefix !== 'string' || !PREFIX.test(prefix))
     throw new QueueConfigError(`${path}.prefix`, prefix, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
   return { client: options.client, prefix };
+}
+
+/** Whether a `redis_pubsub` bus on `client` uses sharded pub/sub: a Cluster client with `shardedPubSub` not false. */
+export function resolveSharded(options: RedisPubSubBusOptions, client: RedisClient, path = 'event_bus'): boolean {
+  const sharded = checkOption(boolField().default(true), options.shardedPubSub, `${path}.shardedPubSub`);
+  return sharded && isClusterClient(client);
 }
 
 /** Validates the redis_stream options; throws {@link QueueConfigError} naming the option. */

@@ -113,6 +113,22 @@ export function duplicateClient(client: RedisClient): RedisClient {
   return stopOnPermanentError(log.watch(client.duplicate()), log.description);
 }
 
+/**
+ * A second Cluster client that subscribes with sharded pub/sub: besides the commands of a Cluster
+ * client it keeps one subscriber connection per master (ioredis `shardedSubscribers`), SSUBSCRIBEs
+ * each channel on the master of its slot, and subscribes again after a failover moves the slot.
+ * Same outage log as {@link duplicateClient}.
+ */
+export function duplicateShardedSubscriber(client: Cluster): Cluster {
+  const log = RedisOutageLog.forClient(client);
+  return stopOnPermanentError(log.watch(client.duplicate([], { shardedSubscribers: true })), log.description);
+}
+
+/** True for a Redis Cluster client (also one the library did not create). */
+export function isClusterClient(client: RedisClient): client is Cluster {
+  return client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
+}
+
 /** `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or shown. */
 export function maskRedisUrl(url: string): string {
   return url.replace(/^(\w+:\/\/)([^:@/]*):([^@/]*)@/, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
