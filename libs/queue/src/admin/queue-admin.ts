@@ -1,3 +1,4 @@
+import type { Cluster } from 'ioredis';
 import type { QueueAppConfig } from '../config/config.types';
 import { RedisPermanentError } from '../errors';
 import { fieldsToEnvelope, decodeEnvelope } from '../events/cloud-event';
@@ -11,7 +12,16 @@ import { QueueKeys } from '../queue/redis/queue-keys';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { DeadLetter, MessageStatus, PeekPage, PeekTarget, PRIORITIES, Priority, QueueWorkerInfo } from '../queue/queue.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
-import { createRedisClient, describeRedis, duplicateClient, RedisClient, waitUntilReady } from '../redis/redis-connection';
+import {
+  closeShardedSubscriber,
+  createRedisClient,
+  describeRedis,
+  duplicateClient,
+  duplicateShardedSubscriber,
+  isClusterClient,
+  RedisClient,
+  waitUntilReady,
+} from '../redis/redis-connection';
 import { createScheduler } from '../scheduler/create-scheduler';
 import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
 import { escapeGlob, scanKeys } from './key-scan';
@@ -396,7 +406,10 @@ export class QueueAdmin {
       this.sampler = new PubSubSampler(this.client, this.eventPrefix);
       await this.sampler.start();
     }
-    const subscribers = await pubsubChannels(this.client, this.eventPrefix);
+    const { subscribers, sharded } = await pubsubChannels(this.client, this.eventPrefix);
+    // the sampler's own SSUBSCRIBE is not a service's subscriber
+    for (const name of sharded) if (this.sampler?.follows(name)) subscribers.set(name, (subscribers.get(name) ?? 1) - 1);
+    await this.sampler?.followSharded(sharded);
     const rates = this.sampler?.rates() ?? new Map<string, { published: number; ratePerSec: number }>();
     const names = [...new Set([...subscribers.keys(), ...rates.keys()])].sort();
     return {
@@ -420,7 +433,8 @@ export class QueueAdmin {
    * without joining any consumer group, so no service's deliveries change).
    */
   async tail(channel: string, mode: 'pubsub' | 'stream', onEvent: (event: TailedEvent) => void): Promise<() => Promise<void>> {
-    const reader = duplicateClient(this.client);
+    const sharded = mode === 'pubsub' && isClusterClient(this.client);
+    const reader = sharded ? duplicateShardedSubscriber(this.client as Cluster) : duplicateClient(this.client);
     reader.on('error', () => undefined);
     if (mode === 'pubsub') {
       const redisChannel = `${this.eventPrefix}:${channel}`;
@@ -435,6 +449,12 @@ export class QueueAdmin {
         reader.on('message', (name: string, text: string) => emit(name, text));
         await reader.subscribe(redisChannel);
       }
+      if (sharded) {
+        // services on a Cluster publish with SPUBLISH by default (event_bus.sharded_pubsub): follow both kinds
+        reader.on('smessage', (name: string, text: string) => emit(name, text));
+        if (!channel.includes('*')) await reader.ssubscribe(redisChannel);
+      }
+      if (sharded && !channel.includes('*')) return () => closeShardedSubscriber(reader as Cluster, [redisChannel]);
       return async () => void reader.disconnect();
     }
     const stream = this.streamKey(channel);

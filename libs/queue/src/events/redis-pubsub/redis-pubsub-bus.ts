@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { RedisPermissionError } from '../../errors';
 import { isAclRefusal } from '../../redis/permanent-errors';
-import { RedisClient, duplicateClient, duplicateShardedSubscriber } from '../../redis/redis-connection';
+import { closeShardedSubscriber, RedisClient, duplicateClient, duplicateShardedSubscriber } from '../../redis/redis-connection';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
 import { decodeEnvelope, encodeEnvelope } from '../cloud-event';
 import type { EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
@@ -147,7 +147,13 @@ export class RedisPubSubEventBus extends BaseEventBus {
   protected async stopReceiving(): Promise<void> {
     this.offSpace();
     this.resumeReading();
-    this.subscriber?.disconnect();
+    const subscriber = this.subscriber;
+    if (subscriber && this.pubsub.sharded)
+      await closeShardedSubscriber(
+        subscriber as Cluster,
+        this.registry.channels().map((c) => this.redisChannel(c)),
+      );
+    else subscriber?.disconnect();
   }
 
   protected async release(): Promise<UnsentEvent[]> {
