@@ -179,6 +179,11 @@ const eventBus = section(
     buffer_size: BUS.bufferSize().default(1000).describe('Events buffered before handlers run.'),
     workers: BUS.workers().default(4).describe('Event handlers running at once.'),
     buffer_full_policy: BUS.bufferFullPolicy().default('wait').describe('What a full buffer does (`drop` is counted).'),
+    sharded_pubsub: boolField()
+      .default(true)
+      .describe(
+        '`redis_pubsub` on a Redis Cluster: sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7), a channel served by one master; pattern subscriptions are refused. false: classic PUBLISH, broadcast to every node. Same value on every service.',
+      ),
     stream: section(
       {
         max_len: BUS.maxLen().default(100_000).describe('Approximate entries kept per channel (0 = no limit).'),

@@ -152,7 +152,7 @@ export function buildBuses(
   const bus = createEventBus({
     type: e.type,
     ...common,
-    ...(e.type === 'redis_stream' ? stream : {}),
+    ...(e.type === 'redis_stream' ? stream : { shardedPubSub: e.sharded_pubsub }),
     client: redis!.take(),
     prefix: eventBusPrefix(c.redis.key_prefix),
   });
