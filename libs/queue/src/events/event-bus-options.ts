@@ -55,6 +55,16 @@ export interface RedisStreamBusOptions {
   discoveryIntervalMs?: number;
   /** Backup producer: hold publishes while Redis is unreachable (default enabled, 10 000 events). */
   outbox?: { enabled?: boolean; maxSize?: number };
+  /**
+   * Streams per channel (default 1): a channel of N partitions is N streams, each under its own
+   * hash tag so a Redis Cluster spreads them over its masters; `partitionKey` of a publish picks
+   * one (the events of a key stay in order), consumers read every partition, one consumer group
+   * per partition. Every service of a channel must use the same count. Overrides per channel in
+   * `channelPartitions`.
+   */
+  partitions?: number;
+  /** Partition count of some channels (channel -> N). */
+  channelPartitions?: Record<string, number>;
 }
 
 export type LocalEventBusOptions = CommonEventBusOptions & { type: 'local' };
@@ -93,6 +103,8 @@ export interface ResolvedStreamOptions {
   discoveryIntervalMs: number;
   outboxEnabled: boolean;
   outboxMaxSize: number;
+  partitions: number;
+  channelPartitions: Record<string, number>;
 }
 
 const NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
@@ -115,6 +127,7 @@ export const EVENT_BUS_FIELDS = {
   readCount: () => intField(1, 10_000),
   deadLetterMaxLen: () => intField(1),
   outboxMaxSize: () => intField(1),
+  partitions: () => intField(1, 256),
 };
 const F = EVENT_BUS_FIELDS;
 
@@ -185,6 +198,14 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
     channelRetention[channel] = retention(value, `${path}.retention.channels.${channel}`, base);
   }
   const outbox = options.outbox ?? {};
+  const channelPartitions: Record<string, number> = {};
+  const perChannel = options.channelPartitions ?? {};
+  if (perChannel === null || typeof perChannel !== 'object')
+    throw new QueueConfigError(`${path}.channelPartitions`, perChannel, 'an object channel -> partitions');
+  for (const [channel, value] of Object.entries(perChannel)) {
+    if (!CHANNEL_NAME_PATTERN.test(channel)) throw new QueueConfigError(`${path}.channelPartitions`, channel, 'channel names from [A-Za-z0-9_.:/-]');
+    channelPartitions[channel] = checkOption(F.partitions(), value, `${path}.channelPartitions.${channel}`);
+  }
   return {
     consumerName,
     retention: base,
@@ -197,5 +218,7 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
     discoveryIntervalMs: checkOption(intField(10).default(5000), options.discoveryIntervalMs, `${path}.discoveryIntervalMs`),
     outboxEnabled: checkOption(boolField().default(true), outbox.enabled, `${path}.outbox.enabled`),
     outboxMaxSize: checkOption(F.outboxMaxSize().default(10_000), outbox.maxSize, `${path}.outbox.maxSize`),
+    partitions: checkOption(F.partitions().default(1), options.partitions, `${path}.partitions`),
+    channelPartitions,
   };
 }

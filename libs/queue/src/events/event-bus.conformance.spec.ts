@@ -71,11 +71,12 @@ const pubsub = (on: 'redis' | 'cluster', shardedPubSub: boolean): Fixture => ({
     ),
 });
 
-const stream = (on: 'redis' | 'cluster'): Fixture => ({
+/** With partitions, publishes without a partition key go to the partitions in turn: their order across partitions is not kept. */
+const stream = (on: 'redis' | 'cluster', partitions = 1): Fixture => ({
   type: 'redis_stream',
   durable: true,
   patterns: true,
-  ordered: true,
+  ordered: partitions === 1,
   make: (s = {}) =>
     track(
       createEventBus({
@@ -88,6 +89,7 @@ const stream = (on: 'redis' | 'cluster'): Fixture => ({
         maxDeliveries: 1,
         discoveryIntervalMs: 50,
         blockMs: 1000,
+        partitions,
         ...s,
       }),
     ),
@@ -107,6 +109,7 @@ const fixtures: Array<Fixture & { name: string }> = [
   { name: 'redis_pubsub (Cluster, classic PUBLISH)', ...pubsub('cluster', false) },
   { name: 'redis_stream (Redis)', ...stream('redis') },
   { name: 'redis_stream (Cluster)', ...stream('cluster') },
+  { name: 'redis_stream (Cluster, 4 partitions)', ...stream('cluster', 4) },
 ];
 
 describe.each(fixtures)('EventBus conformance: $name', (fixture) => {

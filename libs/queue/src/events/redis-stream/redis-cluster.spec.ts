@@ -61,6 +61,44 @@ describe('event buses on Redis Cluster', () => {
     expect(lags.map((l) => [l.channel, l.group])).toEqual(channels.map((c) => [c, 'svc']));
   });
 
+  it('redis_stream with 4 partitions: the partition streams spread over the masters; per key, order holds; every partition is read', async () => {
+    const prefix = uniquePrefix('clp');
+    const make = (consumerName: string) =>
+      createEventBus({ type: 'redis_stream', client, prefix, serviceName: 'svc', consumerName, blockMs: 500, workers: 1, partitions: 4 });
+    const bus = make('c1');
+    buses.push(bus);
+    const streams = StreamKeys.partitions(prefix, 'meeting_events', 4).map((k) => k.stream);
+    expect(streams[0]).toBe(new StreamKeys(prefix, 'meeting_events').stream);
+    // the master of each partition: the node whose CLUSTER SHARDS slot range holds the stream's slot
+    const per = Math.floor(16384 / cluster.nodes.length);
+    const masters = await Promise.all(
+      streams.map(async (s) => Math.min(cluster.nodes.length - 1, Math.floor(Number(await client.call('CLUSTER', 'KEYSLOT', s)) / per))),
+    );
+    expect(new Set(masters).size).toBeGreaterThan(1);
+    const got = new Map<string, number[]>();
+    await bus.subscribe<{ key: string; n: number }>('meeting_events', (e) => {
+      const list = got.get(e.data.key) ?? [];
+      list.push(e.data.n);
+      got.set(e.data.key, list);
+    });
+    const keys = Array.from({ length: 12 }, (_, i) => `meeting-${i}`);
+    // each key's events in sequence, the keys concurrently
+    await Promise.all(
+      keys.map(async (key) => {
+        for (let n = 0; n < 20; n++) await bus.publish('meeting_events', 't', { key, n }, { partitionKey: key });
+      }),
+    );
+    await waitFor(() => [...got.values()].reduce((sum, l) => sum + l.length, 0) === 240, 'all 240 events', 15_000);
+    for (const key of keys) expect(got.get(key)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    // one key, one stream; the keys used every partition
+    const lengths = await Promise.all(streams.map((s) => client.xlen(s)));
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(240);
+    expect(lengths.every((n) => n > 0 && n % 20 === 0)).toBe(true);
+    // a consumer group per partition, with nothing left pending
+    const lag = await bus.lag(['meeting_events']);
+    expect(lag.map((l) => [l.partition, l.group, l.pending])).toEqual([0, 1, 2, 3].map((p) => [p, 'svc', 0]));
+  });
+
   it('redis_pubsub, classic (shardedPubSub: false): delivers channel and pattern subscriptions', async () => {
     const prefix = uniquePrefix('cl');
     const bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'svc', shardedPubSub: false });
