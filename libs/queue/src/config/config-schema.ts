@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { QueueConfigError } from '../errors';
 import { ROUTE_FIELDS } from '../dispatcher/dispatch-prepare';
 import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
+import { CHANNEL_NAME_PATTERN } from '../events/cloud-event';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { maskRedisUrl } from '../redis/redis-connection';
@@ -193,6 +194,14 @@ const eventBus = section(
         block_ms: BUS.blockMs().default(5000),
         read_count: BUS.readCount().default(100),
         dead_letter_max_len: BUS.deadLetterMaxLen().default(10_000),
+        partitions: BUS.partitions()
+          .default(1)
+          .describe(
+            'Streams per channel: N streams under their own hash tags (spread over the masters of a Cluster), picked by the partition key of a publish. Same value on every service.',
+          ),
+        channel_partitions: map(stringField(CHANNEL_NAME_PATTERN, 'a channel name from [A-Za-z0-9_.:/-]'), BUS.partitions()).describe(
+          'Channel -> partitions, overriding `partitions` for those channels.',
+        ),
         outbox: section(
           { enabled: boolField().default(true), max_size: BUS.outboxMaxSize().default(10_000) },
           'Backup producer: publishes held while Redis is unreachable.',
