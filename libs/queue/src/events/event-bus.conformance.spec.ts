@@ -212,7 +212,9 @@ describe.each(fixtures)('EventBus conformance: $name', (fixture) => {
       expect(bus.stats()).toMatchObject({ running: 1, buffered: 2 });
       gate.open();
       await waitFor(() => handled.length === 3, 'three handled');
-      expect(handled).toEqual([0, 1, 2]);
+      // the first three to arrive: the first three published where the bus keeps publish order
+      if (fixture.ordered) expect(handled).toEqual([0, 1, 2]);
+      else expect(new Set(handled).size).toBe(3);
     }
   });
 
