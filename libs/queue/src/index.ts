@@ -74,7 +74,7 @@ export type { EmbeddedRedis } from './redis/embedded-redis';
 
 // Event buses
 export { createEventBus } from './events/create-event-bus';
-export { EventBusClosedError } from './events/event-errors';
+export { EventBusClosedError, ShardedPatternError } from './events/event-errors';
 export type {
   BufferFullPolicy,
   EventBus,
@@ -86,6 +86,7 @@ export type {
   EventEnvelope,
   EventHandler,
   EventInput,
+  EventPublishOptions,
   EventSubscribeOptions,
   EventSubscription,
   UnsentEvent,
@@ -95,6 +96,7 @@ export type {
   EventBusOptions,
   LocalEventBusOptions,
   RedisEventBusConnectionOptions,
+  RedisPubSubBusOptions,
   RedisPubSubEventBusOptions,
   RedisStreamBusOptions,
   RedisStreamEventBusOptions,

@@ -1,7 +1,8 @@
 import { decodeEnvelope, fieldsToEnvelope } from '../events/cloud-event';
 import type { EventEnvelope } from '../events/event-bus';
 import { parseGroups } from '../events/redis-stream/stream-info';
-import { duplicateClient, RedisClient } from '../redis/redis-connection';
+import type { Cluster } from 'ioredis';
+import { closeShardedSubscriber, duplicateClient, duplicateShardedSubscriber, isClusterClient, RedisClient } from '../redis/redis-connection';
 
 /** A stream consumer group, with its consumers. */
 export interface StreamGroupInfo {
@@ -66,7 +67,8 @@ export async function tailChannel(
   mode: 'pubsub' | 'stream',
   onEvent: (event: TailedEvent) => void,
 ): Promise<() => Promise<void>> {
-  const reader = duplicateClient(client);
+  const sharded = mode === 'pubsub' && isClusterClient(client);
+  const reader = sharded ? duplicateShardedSubscriber(client as Cluster) : duplicateClient(client);
   reader.on('error', () => undefined);
   if (mode === 'pubsub') {
     const redisChannel = `${eventPrefix}:${channel}`;
@@ -81,6 +83,12 @@ export async function tailChannel(
       reader.on('message', (name: string, text: string) => emit(name, text));
       await reader.subscribe(redisChannel);
     }
+    if (sharded) {
+      // services on a Cluster publish with SPUBLISH by default (event_bus.sharded_pubsub): follow both kinds
+      reader.on('smessage', (name: string, text: string) => emit(name, text));
+      if (!channel.includes('*')) await reader.ssubscribe(redisChannel);
+    }
+    if (sharded && !channel.includes('*')) return () => closeShardedSubscriber(reader as Cluster, [redisChannel]);
     return async () => void reader.disconnect();
   }
   const stream = streamKey(eventPrefix, channel);

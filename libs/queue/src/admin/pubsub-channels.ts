@@ -1,12 +1,15 @@
-import { Cluster } from 'ioredis';
-import { duplicateClient, RedisClient } from '../redis/redis-connection';
+import type { Cluster } from 'ioredis';
+import { closeShardedSubscriber, duplicateClient, duplicateShardedSubscriber, isClusterClient, RedisClient } from '../redis/redis-connection';
 import { escapeGlob } from './key-scan';
 
 /** One pub/sub channel of the event buses. */
 export interface PubSubChannelInfo {
   /** Channel name without the event prefix (what services subscribe to). */
   channel: string;
-  /** Subscribers now (PUBSUB NUMSUB, summed over the nodes of a Cluster); pattern subscribers are not counted by Redis. */
+  /**
+   * Subscribers now (PUBSUB NUMSUB, summed over the nodes of a Cluster, plus PUBSUB SHARDNUMSUB: the
+   * sharded subscribers of a `redis_pubsub` bus on a Cluster); pattern subscribers are not counted by Redis.
+   */
   subscribers: number;
   /** Messages seen since sampling started (null: not sampling). */
   published: number | null;
@@ -27,11 +30,15 @@ const MAX_CHANNELS = 10_000;
  * Counts the messages of every pub/sub channel under the event prefix, from where an operator tool
  * listens (one PSUBSCRIBE `<prefix>:*`): the services write nothing extra. It receives every message
  * of those channels while it runs, so it starts only when asked (the dashboard's pub/sub page).
+ * On a Cluster, sharded channels (SPUBLISH) have no pattern subscription: the sampler SSUBSCRIBEs
+ * each sharded channel it is shown ({@link followSharded}, from PUBSUB SHARDCHANNELS), so a sharded
+ * channel is counted from when it had a subscriber at a `pubsub()` call.
  */
 export class PubSubSampler {
   private reader?: RedisClient;
   private since: number | null = null;
   private readonly channels = new Map<string, { total: number; seconds: number[]; counts: number[] }>();
+  private readonly sharded = new Set<string>();
 
   constructor(
     private readonly client: RedisClient,
@@ -44,9 +51,10 @@ export class PubSubSampler {
 
   async start(): Promise<void> {
     if (this.reader) return;
-    const reader = (this.reader = duplicateClient(this.client));
+    const reader = (this.reader = isClusterClient(this.client) ? duplicateShardedSubscriber(this.client) : duplicateClient(this.client));
     reader.on('error', () => undefined);
     reader.on('pmessage', (_pattern: string, name: string) => this.count(name.slice(this.eventPrefix.length + 1)));
+    reader.on('smessage', (name: string) => this.count(name.slice(this.eventPrefix.length + 1)));
     await reader.psubscribe(`${escapeGlob(this.eventPrefix)}:*`);
     this.since = Date.now();
   }
@@ -65,11 +73,35 @@ export class PubSubSampler {
     return out;
   }
 
+  /** Sharded channels (names without the prefix) to count as well: SSUBSCRIBEs those not followed yet (a Cluster only). */
+  async followSharded(names: Iterable<string>): Promise<void> {
+    const reader = this.reader;
+    if (!reader || !isClusterClient(reader)) return;
+    for (const name of names) {
+      if (this.sharded.has(name) || this.sharded.size >= MAX_CHANNELS) continue;
+      this.sharded.add(name);
+      // one channel per SSUBSCRIBE: channels of several slots in one call are refused (CROSSSLOT)
+      await reader.ssubscribe(`${this.eventPrefix}:${name}`);
+    }
+  }
+
+  /** Whether the sampler SSUBSCRIBEd the channel itself (it is then one of the channel's SHARDNUMSUB subscribers). */
+  follows(name: string): boolean {
+    return this.sharded.has(name);
+  }
+
   stop(): void {
-    this.reader?.disconnect();
+    const reader = this.reader;
+    if (reader && isClusterClient(reader))
+      void closeShardedSubscriber(
+        reader,
+        [...this.sharded].map((name) => `${this.eventPrefix}:${name}`),
+      );
+    else reader?.disconnect();
     this.reader = undefined;
     this.since = null;
     this.channels.clear();
+    this.sharded.clear();
   }
 
   private count(name: string): void {
@@ -90,18 +122,36 @@ export class PubSubSampler {
   }
 }
 
-/** Channels under the event prefix that have subscribers (PUBSUB CHANNELS, on every node of a Cluster) and how many each (NUMSUB). */
-export async function pubsubChannels(client: RedisClient, eventPrefix: string): Promise<Map<string, number>> {
-  const nodes = client instanceof Cluster ? client.nodes('all') : [client];
-  const out = new Map<string, number>();
-  for (const node of nodes) {
-    const names = (await node.pubsub('CHANNELS', `${escapeGlob(eventPrefix)}:*`)) as string[];
-    if (names.length === 0) continue;
-    const flat = (await node.pubsub('NUMSUB', ...names)) as Array<string | number>;
+/** Subscribers per channel (names without the prefix), and which of them are sharded channels. */
+export interface PubSubSubscribers {
+  subscribers: Map<string, number>;
+  /** Channels with sharded subscribers (SSUBSCRIBE; a Cluster only). */
+  sharded: Set<string>;
+}
+
+/**
+ * Channels under the event prefix that have subscribers and how many each: PUBSUB CHANNELS and
+ * NUMSUB on every node of a Cluster, and on a Cluster also PUBSUB SHARDCHANNELS and SHARDNUMSUB
+ * (the sharded subscribers of a `redis_pubsub` bus live on the master of the channel's slot).
+ */
+export async function pubsubChannels(client: RedisClient, eventPrefix: string): Promise<PubSubSubscribers> {
+  const cluster = isClusterClient(client);
+  const nodes = cluster ? (client as Cluster).nodes('all') : [client];
+  const out: PubSubSubscribers = { subscribers: new Map(), sharded: new Set() };
+  const pattern = `${escapeGlob(eventPrefix)}:*`;
+  const add = (flat: Array<string | number>, sharded: boolean) => {
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const name = String(flat[i]).slice(eventPrefix.length + 1);
-      out.set(name, (out.get(name) ?? 0) + Number(flat[i + 1]));
+      out.subscribers.set(name, (out.subscribers.get(name) ?? 0) + Number(flat[i + 1]));
+      if (sharded) out.sharded.add(name);
     }
+  };
+  for (const node of nodes) {
+    const names = (await node.pubsub('CHANNELS', pattern)) as string[];
+    if (names.length > 0) add((await node.pubsub('NUMSUB', ...names)) as Array<string | number>, false);
+    if (!cluster) continue;
+    const shardNames = (await node.call('PUBSUB', 'SHARDCHANNELS', pattern)) as string[];
+    if (shardNames.length > 0) add((await node.call('PUBSUB', 'SHARDNUMSUB', ...shardNames)) as Array<string | number>, true);
   }
   return out;
 }

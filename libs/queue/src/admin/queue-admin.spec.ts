@@ -386,17 +386,31 @@ describe('QueueAdmin on Redis Cluster', () => {
     expect(await admin.exists('q99')).toBe(false);
     expect((await admin.overview()).every((i) => i.tiers.high === 1)).toBe(true);
     expect((await admin.peek('q3', 'high')).items).toHaveLength(1);
-    // pub/sub: subscribers are per node (summed over every node), the sampler sees every publish
+    // pub/sub: subscribers are per node (summed over every node: NUMSUB, and SHARDNUMSUB for the
+    // sharded subscribers of the default bus on a Cluster), the sampler sees every publish of both kinds
     const bus = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'svc' });
+    const classic = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'svc', shardedPubSub: false });
+    expect([bus.sharded, classic.sharded]).toEqual([true, false]);
     await bus.subscribe('room.x', async () => undefined);
+    await classic.subscribe('room.c', async () => undefined);
+    const tailed: TailedEvent[] = [];
+    const stopTail = await admin.tail('room.x', 'pubsub', (e) => tailed.push(e));
     await admin.pubsub({ sample: true });
     await bus.publish('room.x', 'room.y', {});
+    await classic.publish('room.c', 'room.y', {});
     const channels = await waitFor(async () => {
       const o = await admin.pubsub({ sample: true });
-      return o.channels[0]?.published === 1 && o.channels;
-    }, 'the publish counted');
-    expect(channels).toEqual([expect.objectContaining({ channel: 'room.x', subscribers: 1, published: 1 })]);
-    await bus.close();
+      return o.channels.every((c) => c.published === 1) && o.channels.length === 2 && o.channels;
+    }, 'the publishes counted');
+    expect(channels).toEqual([
+      expect.objectContaining({ channel: 'room.c', subscribers: 1, published: 1 }),
+      // the bus (SSUBSCRIBE) and the tail (SUBSCRIBE and SSUBSCRIBE: it follows either kind); not the sampler
+      expect.objectContaining({ channel: 'room.x', subscribers: 3, published: 1 }),
+    ]);
+    await waitFor(() => tailed.length === 1, 'the sharded event tailed');
+    expect(tailed[0]).toMatchObject({ channel: 'room.x', event: { type: 'room.y' } });
+    await stopTail();
+    await Promise.all([bus.close(), classic.close()]);
     await admin.close();
   });
 });

@@ -274,7 +274,10 @@ export class QueueAdmin {
       this.sampler = new PubSubSampler(this.client, this.eventPrefix);
       await this.sampler.start();
     }
-    const subscribers = await pubsubChannels(this.client, this.eventPrefix);
+    const { subscribers, sharded } = await pubsubChannels(this.client, this.eventPrefix);
+    // the sampler's own SSUBSCRIBE is not a service's subscriber
+    for (const name of sharded) if (this.sampler?.follows(name)) subscribers.set(name, (subscribers.get(name) ?? 1) - 1);
+    await this.sampler?.followSharded(sharded);
     const rates = this.sampler?.rates() ?? new Map<string, { published: number; ratePerSec: number }>();
     const names = [...new Set([...subscribers.keys(), ...rates.keys()])].sort();
     return {

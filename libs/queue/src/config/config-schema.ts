@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { QueueConfigError } from '../errors';
 import { ROUTE_FIELDS } from '../dispatcher/dispatch-prepare';
 import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
+import { CHANNEL_NAME_PATTERN } from '../events/cloud-event';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { maskRedisUrl } from '../redis/redis-connection';
@@ -188,6 +189,11 @@ const eventBus = section(
     buffer_size: BUS.bufferSize().default(1000).describe('Events buffered before handlers run.'),
     workers: BUS.workers().default(4).describe('Event handlers running at once.'),
     buffer_full_policy: BUS.bufferFullPolicy().default('wait').describe('What a full buffer does (`drop` is counted).'),
+    sharded_pubsub: boolField()
+      .default(true)
+      .describe(
+        '`redis_pubsub` on a Redis Cluster: sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7), a channel served by one master; pattern subscriptions are refused. false: classic PUBLISH, broadcast to every node. Same value on every service.',
+      ),
     stream: section(
       {
         max_len: BUS.maxLen().default(100_000).describe('Approximate entries kept per channel (0 = no limit).'),
@@ -197,6 +203,14 @@ const eventBus = section(
         block_ms: BUS.blockMs().default(5000),
         read_count: BUS.readCount().default(100),
         dead_letter_max_len: BUS.deadLetterMaxLen().default(10_000),
+        partitions: BUS.partitions()
+          .default(1)
+          .describe(
+            'Streams per channel: N streams under their own hash tags (spread over the masters of a Cluster), picked by the partition key of a publish. Same value on every service.',
+          ),
+        channel_partitions: map(stringField(CHANNEL_NAME_PATTERN, 'a channel name from [A-Za-z0-9_.:/-]'), BUS.partitions()).describe(
+          'Channel -> partitions, overriding `partitions` for those channels.',
+        ),
         outbox: section(
           { enabled: boolField().default(true), max_size: BUS.outboxMaxSize().default(10_000) },
           'Backup producer: publishes held while Redis is unreachable.',

@@ -10,6 +10,7 @@ import type {
   EventEnvelope,
   EventHandler,
   EventInput,
+  EventPublishOptions,
   EventSubscribeOptions,
   EventSubscription,
   UnsentEvent,
@@ -55,8 +56,8 @@ export abstract class BaseEventBus implements EventBus {
     this.pool = new HandlerPool({ bufferSize: settings.bufferSize, workers: settings.workers, policy: settings.bufferFullPolicy });
   }
 
-  async publish<T = unknown>(channel: string, type: string, data?: T): Promise<string> {
-    const [id] = await this.publishBatch(channel, [{ type, data }]);
+  async publish<T = unknown>(channel: string, type: string, data?: T, options: EventPublishOptions = {}): Promise<string> {
+    const [id] = await this.publishBatch(channel, [{ type, data, partitionKey: options?.partitionKey }]);
     return id;
   }
 
@@ -66,7 +67,14 @@ export abstract class BaseEventBus implements EventBus {
     if (!Array.isArray(events)) throw new InvalidOptionError('publishBatch.events', events, 'an array of { type, data }');
     const envelopes = events.map((e, i) => createEnvelope(this.settings.serviceName, e?.type, e?.data, `publishBatch.events[${i}]`));
     if (envelopes.length === 0) return [];
-    await this.send(channel, envelopes);
+    const partitionKeys = events.map((e, i) => {
+      const key = e.partitionKey;
+      if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
+        throw new InvalidOptionError(`publishBatch.events[${i}].partitionKey`, key, 'a string of 1..200 characters');
+      }
+      return key;
+    });
+    await this.send(channel, envelopes, partitionKeys);
     return envelopes.map((e) => e.id);
   }
 
@@ -117,8 +125,8 @@ export abstract class BaseEventBus implements EventBus {
     return this.closing;
   }
 
-  /** Sends envelopes that were already validated (the transport part of publish). */
-  protected abstract send(channel: string, events: EventEnvelope[]): Promise<void>;
+  /** Sends envelopes that were already validated (the transport part of publish); `partitionKeys[i]` is the key of `events[i]`. */
+  protected abstract send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void>;
   /** The first handler of a channel or pattern was added: start receiving it. */
   protected abstract keyAdded(key: string, isPattern: boolean): Promise<void>;
   /** The last handler of a channel or pattern went: stop receiving it. */
@@ -141,7 +149,7 @@ export abstract class BaseEventBus implements EventBus {
     event: EventEnvelope,
     context: EventContext,
     after?: (errors: unknown[]) => Promise<void> | void,
-    policy?: BufferFullPolicy,
+    policy?: BufferFullPolicy | 'hold',
   ): Promise<boolean> {
     return this.pool.submit(async () => {
       const errors = await this.runHandlers(entries, event, context);

@@ -6,6 +6,7 @@ import {
   RedisStreamEventBusOptions,
   resolveCommonOptions,
   resolveConnection,
+  resolveSharded,
   resolveStreamOptions,
 } from './event-bus-options';
 import { LocalEventBus } from './local/local-event-bus';
@@ -31,6 +32,6 @@ export function createEventBus(options: EventBusOptions): EventBus {
   const common = { ...resolveCommonOptions(options), logger: options.logger };
   if (options.type === 'local') return new LocalEventBus(common);
   const connection = resolveConnection(options);
-  if (options.type === 'redis_pubsub') return new RedisPubSubEventBus({ ...common, ...connection });
+  if (options.type === 'redis_pubsub') return new RedisPubSubEventBus({ ...common, ...connection, sharded: resolveSharded(options, connection.client) });
   return new RedisStreamEventBus({ ...common, ...connection, ...resolveStreamOptions(options) });
 }

@@ -25,6 +25,9 @@ describe('createEventBus options', () => {
       'event_bus.retention.channels.ch.maxLen',
     ],
     ['outbox', { type: 'redis_stream', serviceName: 's', client, outbox: { maxSize: 0 } }, 'event_bus.outbox.maxSize'],
+    ['partitions', { type: 'redis_stream', serviceName: 's', client, partitions: 0 }, 'event_bus.partitions'],
+    ['channelPartitions', { type: 'redis_stream', serviceName: 's', client, channelPartitions: { ch: 257 } }, 'event_bus.channelPartitions.ch'],
+    ['shardedPubSub', { type: 'redis_pubsub', serviceName: 's', client, shardedPubSub: 'yes' }, 'event_bus.shardedPubSub'],
   ];
   it.each(cases)('rejects a bad %s with QueueConfigError naming the path', (_name, options, path) => {
     expect(() => createEventBus(options as EventBusOptions)).toThrow(QueueConfigError);

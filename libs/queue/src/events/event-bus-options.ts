@@ -1,7 +1,7 @@
 import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
-import type { RedisClient } from '../redis/redis-connection';
+import { isClusterClient, RedisClient } from '../redis/redis-connection';
 import { boolField, checkOption, enumField, intField } from '../util/fields';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
@@ -55,10 +55,31 @@ export interface RedisStreamBusOptions {
   discoveryIntervalMs?: number;
   /** Backup producer: hold publishes while Redis is unreachable (default enabled, 10 000 events). */
   outbox?: { enabled?: boolean; maxSize?: number };
+  /**
+   * Streams per channel (default 1): a channel of N partitions is N streams, each under its own
+   * hash tag so a Redis Cluster spreads them over its masters; `partitionKey` of a publish picks
+   * one (the events of a key stay in order), consumers read every partition, one consumer group
+   * per partition. Every service of a channel must use the same count. Overrides per channel in
+   * `channelPartitions`.
+   */
+  partitions?: number;
+  /** Partition count of some channels (channel -> N). */
+  channelPartitions?: Record<string, number>;
 }
 
 export type LocalEventBusOptions = CommonEventBusOptions & { type: 'local' };
-export type RedisPubSubEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & { type: 'redis_pubsub' };
+/** Options of the `redis_pubsub` bus. */
+export interface RedisPubSubBusOptions {
+  /**
+   * On a Redis Cluster client: sharded pub/sub, SPUBLISH/SSUBSCRIBE (default true; Redis 7), so a
+   * channel's events go to the one master of its slot instead of every node; pattern subscriptions
+   * are then refused (`ShardedPatternError`). false: classic PUBLISH/SUBSCRIBE/PSUBSCRIBE, broadcast
+   * to every node. Every service on one channel must agree. Ignored on a single Redis or Sentinel.
+   */
+  shardedPubSub?: boolean;
+}
+
+export type RedisPubSubEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & RedisPubSubBusOptions & { type: 'redis_pubsub' };
 export type RedisStreamEventBusOptions = CommonEventBusOptions & RedisEventBusConnectionOptions & RedisStreamBusOptions & { type: 'redis_stream' };
 export type EventBusOptions = LocalEventBusOptions | RedisPubSubEventBusOptions | RedisStreamEventBusOptions;
 
@@ -82,6 +103,8 @@ export interface ResolvedStreamOptions {
   discoveryIntervalMs: number;
   outboxEnabled: boolean;
   outboxMaxSize: number;
+  partitions: number;
+  channelPartitions: Record<string, number>;
 }
 
 const NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
@@ -104,6 +127,7 @@ export const EVENT_BUS_FIELDS = {
   readCount: () => intField(1, 10_000),
   deadLetterMaxLen: () => intField(1),
   outboxMaxSize: () => intField(1),
+  partitions: () => intField(1, 256),
 };
 const F = EVENT_BUS_FIELDS;
 
@@ -148,6 +172,12 @@ export function resolveConnection(options: RedisEventBusConnectionOptions, path 
   return { client: options.client, prefix };
 }
 
+/** Whether a `redis_pubsub` bus on `client` uses sharded pub/sub: a Cluster client with `shardedPubSub` not false. */
+export function resolveSharded(options: RedisPubSubBusOptions, client: RedisClient, path = 'event_bus'): boolean {
+  const sharded = checkOption(boolField().default(true), options.shardedPubSub, `${path}.shardedPubSub`);
+  return sharded && isClusterClient(client);
+}
+
 /** Validates the redis_stream options; throws {@link QueueConfigError} naming the option. */
 export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'event_bus'): ResolvedStreamOptions {
   const consumerName = options.consumerName ?? `${hostname()}-${process.pid}`;
@@ -168,6 +198,14 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
     channelRetention[channel] = retention(value, `${path}.retention.channels.${channel}`, base);
   }
   const outbox = options.outbox ?? {};
+  const channelPartitions: Record<string, number> = {};
+  const perChannel = options.channelPartitions ?? {};
+  if (perChannel === null || typeof perChannel !== 'object')
+    throw new QueueConfigError(`${path}.channelPartitions`, perChannel, 'an object channel -> partitions');
+  for (const [channel, value] of Object.entries(perChannel)) {
+    if (!CHANNEL_NAME_PATTERN.test(channel)) throw new QueueConfigError(`${path}.channelPartitions`, channel, 'channel names from [A-Za-z0-9_.:/-]');
+    channelPartitions[channel] = checkOption(F.partitions(), value, `${path}.channelPartitions.${channel}`);
+  }
   return {
     consumerName,
     retention: base,
@@ -180,5 +218,7 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
     discoveryIntervalMs: checkOption(intField(10).default(5000), options.discoveryIntervalMs, `${path}.discoveryIntervalMs`),
     outboxEnabled: checkOption(boolField().default(true), outbox.enabled, `${path}.outbox.enabled`),
     outboxMaxSize: checkOption(F.outboxMaxSize().default(10_000), outbox.maxSize, `${path}.outbox.maxSize`),
+    partitions: checkOption(F.partitions().default(1), options.partitions, `${path}.partitions`),
+    channelPartitions,
   };
 }

@@ -60,10 +60,22 @@ export interface EventSubscription {
   unsubscribe(): Promise<void>;
 }
 
+/** Options of one `publish`. */
+export interface EventPublishOptions {
+  /** See {@link EventInput.partitionKey}. */
+  partitionKey?: string;
+}
+
 /** One event of a `publishBatch`. */
 export interface EventInput<T = unknown> {
   type: string;
   data?: T;
+  /**
+   * `redis_stream` with `partitions` > 1: picks the channel's partition (a hash of the key), so the
+   * events of one key stay in order; without it a batch goes to the next partition in turn. Not
+   * delivered with the event; ignored by the other buses. 1..200 characters.
+   */
+  partitionKey?: string;
 }
 
 /**
@@ -128,7 +140,7 @@ export interface EventBus {
    * @throws InvalidOptionError for a bad channel, type or non-JSON data; EventBusClosedError after close;
    *         OutboxFullError (redis_stream) when Redis is unreachable and the outbox is full.
    */
-  publish<T = unknown>(channel: string, type: string, data?: T): Promise<string>;
+  publish<T = unknown>(channel: string, type: string, data?: T, options?: EventPublishOptions): Promise<string>;
   /** Publishes several events on one channel, in order (one round trip on Redis); ids in input order. */
   publishBatch(channel: string, events: ReadonlyArray<EventInput>): Promise<string[]>;
   /**

@@ -23,6 +23,24 @@ describe('HandlerPool', () => {
     expect(ran).toBe(5);
   });
 
+  it('"hold" waits for space like "wait" without the cap on waiting producers (the stream bus bounds its read-ahead itself)', async () => {
+    const pool = new HandlerPool({ workers: 1, bufferSize: 1, policy: 'drop' });
+    const gate = new Gate();
+    const order: number[] = [];
+    const results = Array.from({ length: 6 }, (_, i) =>
+      pool.submit(async () => {
+        await gate.promise;
+        order.push(i);
+      }, 'hold'),
+    );
+    expect({ running: pool.running, buffered: pool.buffered, free: pool.free }).toEqual({ running: 1, buffered: 1, free: 0 });
+    gate.open();
+    expect(await Promise.all(results)).toEqual([true, true, true, true, true, true]);
+    expect(await pool.close(1000)).toBe(0);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(pool.dropped).toBe(0);
+  });
+
   it('"wait" holds producers until there is space, at most bufferSize of them; later ones are dropped', async () => {
     const pool = new HandlerPool({ workers: 1, bufferSize: 2, policy: 'wait' });
     const gate = new Gate();

@@ -56,9 +56,11 @@ export class HandlerPool {
 
   /**
    * Hands a job to the pool. Resolves true once it is buffered or running, false when it was dropped
-   * (buffer full under `drop`, too many waiting producers, or the pool is closed).
+   * (buffer full under `drop`, too many waiting producers, or the pool is closed). `hold` waits like
+   * `wait` without the cap on waiting producers: for a caller that bounds its own read-ahead (the
+   * partition consumers of the stream bus, at most partitions x readCount entries).
    */
-  submit(job: PoolJob, policy: BufferFullPolicy = this.options.policy): Promise<boolean> {
+  submit(job: PoolJob, policy: BufferFullPolicy | 'hold' = this.options.policy): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     if (this.active < this.options.workers && this.queue.length === 0) {
       this.start(job);
@@ -68,7 +70,7 @@ export class HandlerPool {
       this.queue.push(job);
       return Promise.resolve(true);
     }
-    if (policy === 'wait' && this.waiters.length < this.options.bufferSize) {
+    if (policy === 'hold' || (policy === 'wait' && this.waiters.length < this.options.bufferSize)) {
       return new Promise<boolean>((resolve) => this.waiters.push({ job, resolve }));
     }
     this.droppedCount++;

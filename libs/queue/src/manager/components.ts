@@ -141,11 +141,13 @@ export function buildBuses(
     readCount: e.stream.read_count,
     deadLetterMaxLen: e.stream.dead_letter_max_len,
     outbox: { enabled: e.stream.outbox.enabled, maxSize: e.stream.outbox.max_size },
+    partitions: e.stream.partitions,
+    channelPartitions: e.stream.channel_partitions,
   };
   const bus = createEventBus({
     type: e.type,
     ...common,
-    ...(e.type === 'redis_stream' ? stream : {}),
+    ...(e.type === 'redis_stream' ? stream : { shardedPubSub: e.sharded_pubsub }),
     client: redis!.take(),
     prefix: eventBusPrefix(c.redis.key_prefix),
   });

@@ -113,6 +113,36 @@ export function duplicateClient(client: RedisClient): RedisClient {
   return stopOnPermanentError(log.watch(client.duplicate()), log.description);
 }
 
+/**
+ * A second Cluster client that subscribes with sharded pub/sub: besides the commands of a Cluster
+ * client it keeps one subscriber connection per master (ioredis `shardedSubscribers`), SSUBSCRIBEs
+ * each channel on the master of its slot, and subscribes again after a failover moves the slot.
+ * Same outage log as {@link duplicateClient}.
+ */
+export function duplicateShardedSubscriber(client: Cluster): Cluster {
+  const log = RedisOutageLog.forClient(client);
+  return stopOnPermanentError(log.watch(client.duplicate([], { shardedSubscribers: true })), log.description);
+}
+
+/**
+ * Closes a client made by {@link duplicateShardedSubscriber}: SUNSUBSCRIBEs `channels` first (at
+ * most 1 s), because ioredis SSUBSCRIBEs the channels it still holds again on the other masters
+ * while it drops its node connections one by one, and those commands then fail unhandled
+ * ("Connection is closed").
+ */
+export async function closeShardedSubscriber(subscriber: Cluster, channels: Iterable<string>): Promise<void> {
+  const leaving = [...channels].map((channel) => subscriber.sunsubscribe(channel).catch(() => undefined));
+  let bound: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(leaving), new Promise((resolve) => (bound = setTimeout(resolve, 1000)))]);
+  clearTimeout(bound);
+  subscriber.disconnect();
+}
+
+/** True for a Redis Cluster client (also one the library did not create). */
+export function isClusterClient(client: RedisClient): client is Cluster {
+  return client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
+}
+
 /** `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or shown. */
 export function maskRedisUrl(url: string): string {
   return url.replace(/^(\w+:\/\/)([^:@/]*):([^@/]*)@/, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);

@@ -1,14 +1,18 @@
 import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { RedisPermissionError } from '../../errors';
 import { isAclRefusal } from '../../redis/permanent-errors';
-import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import { closeShardedSubscriber, RedisClient, duplicateClient, duplicateShardedSubscriber } from '../../redis/redis-connection';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
 import { decodeEnvelope, encodeEnvelope } from '../cloud-event';
 import type { EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
+import { ShardedPatternError } from '../event-errors';
 
 export interface RedisPubSubBusSettings extends BaseBusSettings {
   client: RedisClient;
   prefix: string;
+  /** SPUBLISH/SSUBSCRIBE instead of PUBLISH/SUBSCRIBE: only with a Cluster client (see {@link RedisPubSubEventBus}). */
+  sharded: boolean;
 }
 
 interface PausableSocket {
@@ -25,6 +29,14 @@ interface PausableSocket {
  * reconnects and resubscribes by itself (`autoResubscribe`) after a dropped connection or a
  * Redis restart. With the `wait` buffer policy, reading from that connection pauses while the
  * handler buffer is full.
+ *
+ * On a Redis Cluster with `sharded` (option `shardedPubSub`, default on) the bus uses sharded
+ * pub/sub (Redis 7): SPUBLISH goes to the master that owns the channel's slot only, instead of
+ * PUBLISH being broadcast over the cluster bus to every node, and the subscriber keeps one
+ * connection per master (ioredis `shardedSubscribers`) that SSUBSCRIBEs each channel on its
+ * master and again after a failover or a slot migration. There is no sharded PSUBSCRIBE: a pattern
+ * subscription is refused with {@link ShardedPatternError}. The reading of a full buffer is not
+ * paused on a Cluster (its subscriber connections are not one socket).
  */
 export class RedisPubSubEventBus extends BaseEventBus {
   readonly type = 'redis_pubsub' as const;
@@ -40,15 +52,25 @@ export class RedisPubSubEventBus extends BaseEventBus {
     this.offSpace = this.pool.onSpace(() => this.resumeReading());
   }
 
+  /** True when this bus publishes with SPUBLISH and subscribes with SSUBSCRIBE (a Cluster with `shardedPubSub`). */
+  get sharded(): boolean {
+    return this.pubsub.sharded;
+  }
+
   protected async send(channel: string, events: EventEnvelope[]): Promise<void> {
     const name = this.redisChannel(channel);
     const payloads = events.map((e) => encodeEnvelope(e));
+    const client = this.pubsub.client;
     if (payloads.length === 1) {
-      await this.pubsub.client.publish(name, payloads[0]);
+      await (this.pubsub.sharded ? client.spublish(name, payloads[0]) : client.publish(name, payloads[0]));
     } else {
-      // one pipeline (one socket write) for the batch instead of a write per event
-      const pipeline = this.pubsub.client.pipeline();
-      for (const payload of payloads) pipeline.publish(name, payload);
+      // one pipeline (one socket write) for the batch instead of a write per event; on a Cluster
+      // every SPUBLISH of the batch goes to the one master of the channel's slot
+      const pipeline = client.pipeline();
+      for (const payload of payloads) {
+        if (this.pubsub.sharded) pipeline.spublish(name, payload);
+        else pipeline.publish(name, payload);
+      }
       const replies = (await pipeline.exec()) ?? [];
       const failed = replies.find(([error]) => error);
       if (failed) throw failed[0];
@@ -57,10 +79,12 @@ export class RedisPubSubEventBus extends BaseEventBus {
   }
 
   protected async keyAdded(key: string, isPattern: boolean): Promise<void> {
+    if (isPattern && this.pubsub.sharded) throw new ShardedPatternError(key);
     const subscriber = this.ensureSubscriber();
     if (!isPattern) {
+      const name = this.redisChannel(key);
       try {
-        return void (await subscriber.subscribe(this.redisChannel(key)));
+        return void (await (this.pubsub.sharded ? subscriber.ssubscribe(name) : subscriber.subscribe(name)));
       } catch (error) {
         if (!isAclRefusal(error)) throw error;
         throw new RedisPermissionError(
@@ -81,7 +105,8 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   protected async keyRemoved(key: string, isPattern: boolean): Promise<void> {
     const subscriber = this.subscriber;
-    if (!subscriber) return;
+    if (!subscriber || (isPattern && this.pubsub.sharded)) return;
+    if (!isPattern && this.pubsub.sharded) return void (await subscriber.sunsubscribe(this.redisChannel(key)));
     if (!isPattern) return void (await subscriber.unsubscribe(this.redisChannel(key)));
     if (!this.viaBroad.delete(key)) return void (await subscriber.punsubscribe(this.redisChannel(key)));
     if (this.viaBroad.size === 0 && this.broad) {
@@ -122,7 +147,13 @@ export class RedisPubSubEventBus extends BaseEventBus {
   protected async stopReceiving(): Promise<void> {
     this.offSpace();
     this.resumeReading();
-    this.subscriber?.disconnect();
+    const subscriber = this.subscriber;
+    if (subscriber && this.pubsub.sharded)
+      await closeShardedSubscriber(
+        subscriber as Cluster,
+        this.registry.channels().map((c) => this.redisChannel(c)),
+      );
+    else subscriber?.disconnect();
   }
 
   protected async release(): Promise<UnsentEvent[]> {
@@ -134,10 +165,11 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   private ensureSubscriber(): RedisClient {
     if (this.subscriber) return this.subscriber;
-    const subscriber = duplicateClient(this.pubsub.client);
+    const subscriber = this.pubsub.sharded ? duplicateShardedSubscriber(this.pubsub.client as Cluster) : duplicateClient(this.pubsub.client);
     // errors and reconnects are logged by the connection's outage log (see duplicateClient);
-    // ioredis subscribes the channels again by itself after a reconnect
+    // ioredis subscribes the channels again by itself after a reconnect or a failover
     subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, undefined, message));
+    subscriber.on('smessage', (channel: string, message: string) => this.onMessage(channel, undefined, message));
     subscriber.on('pmessage', (pattern: string, channel: string, message: string) => this.onMessage(channel, pattern, message));
     this.subscriber = subscriber;
     return subscriber;

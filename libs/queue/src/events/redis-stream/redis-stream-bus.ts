@@ -8,6 +8,7 @@ import { StreamAckBatcher } from './stream-ack-batcher';
 import { StreamChannelConsumer } from './stream-consumer';
 import { StreamKeys, streamCommands } from './stream-keys';
 import { isConnectionError } from '../../redis/redis-connection';
+import { partitionOf } from '../../util/partition';
 import { DeadLetterEvent, GroupLag, parseDeadLetter, parseGroups } from './stream-info';
 
 export interface RedisStreamBusSettings extends BaseBusSettings, ResolvedStreamOptions {
@@ -27,6 +28,7 @@ const MAX_STREAM_SEQ = '18446744073709551615';
 interface OutboxItem {
   channel: string;
   event: EventEnvelope;
+  partitionKey?: string;
 }
 
 /**
@@ -39,11 +41,20 @@ interface OutboxItem {
  *
  * Backup producer: while Redis is unreachable, publishes go to a bounded outbox (`outbox.maxSize`)
  * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError.
+ *
+ * Partitions (`partitions`, `channelPartitions`): a channel of N partitions is N streams under
+ * different hash tags ({@link StreamKeys}); a publish's `partitionKey` picks one by hash (one key,
+ * one stream: its events stay in order), a batch without keys goes to the next partition in turn.
+ * A subscriber reads every partition (one consumer and one blocking connection per partition);
+ * each partition has its own consumer group and dead-letter stream.
  */
 export class RedisStreamEventBus extends BaseEventBus {
   readonly type = 'redis_stream' as const;
   private readonly lua = streamCommands();
+  /** Consumers by stream key (one per partition of each channel read). */
   private readonly consumers = new Map<string, StreamChannelConsumer>();
+  /** Next partition of a batch without partition keys, per channel. */
+  private readonly turn = new Map<string, number>();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly registered = new Set<string>();
   /** Pattern -> group start id of channels found through it (the last id before the subscription's millisecond). */
@@ -69,25 +80,42 @@ export class RedisStreamEventBus extends BaseEventBus {
     }
   }
 
-  /** Lag and pending count of every group, per channel (default: the channels this bus reads or wrote). */
+  /** Partitions of a channel (`channelPartitions`, else `partitions`). */
+  partitionsOf(channel: string): number {
+    return this.opts.channelPartitions[channel] ?? this.opts.partitions;
+  }
+
+  /**
+   * Lag and pending count of every group, per channel (default: the channels this bus reads or
+   * wrote); one entry per partition of a partitioned channel (`partition` set).
+   */
   async lag(channels?: string[]): Promise<GroupLag[]> {
-    const list = channels ?? [...new Set([...this.consumers.keys(), ...this.registered])];
+    const list = channels ?? [...new Set([...[...this.consumers.values()].map((c) => c.channel), ...this.registered])];
     const out: GroupLag[] = [];
     for (const channel of list) {
-      try {
-        const reply = await this.opts.client.xinfo('GROUPS', new StreamKeys(this.opts.prefix, channel).stream);
-        out.push(...parseGroups(channel, reply as unknown[]));
-      } catch (error) {
-        if (!/no such key/i.test((error as Error).message)) throw error;
+      const partitions = this.partitionsOf(channel);
+      for (const keys of StreamKeys.partitions(this.opts.prefix, channel, partitions)) {
+        try {
+          const reply = await this.opts.client.xinfo('GROUPS', keys.stream);
+          const groups = parseGroups(channel, reply as unknown[]);
+          out.push(...(partitions > 1 ? groups.map((g) => ({ ...g, partition: keys.partition })) : groups));
+        } catch (error) {
+          if (!/no such key/i.test((error as Error).message)) throw error;
+        }
       }
     }
     return out;
   }
 
-  /** Newest entries of a channel's dead-letter stream first (default 100). */
+  /** Newest entries of a channel's dead-letter stream(s) first (default 100; of every partition, merged by time). */
   async deadLetters(channel: string, count = 100): Promise<DeadLetterEvent[]> {
-    const reply = await this.opts.client.xrevrange(new StreamKeys(this.opts.prefix, channel).dead, '+', '-', 'COUNT', count);
-    return reply.map(([id, fields]) => parseDeadLetter(id, fields));
+    const out: DeadLetterEvent[] = [];
+    for (const keys of StreamKeys.partitions(this.opts.prefix, channel, this.partitionsOf(channel))) {
+      const reply = await this.opts.client.xrevrange(keys.dead, '+', '-', 'COUNT', count);
+      out.push(...reply.map(([id, fields]) => parseDeadLetter(id, fields)));
+    }
+    const ms = (id: string) => Number(id.split('-')[0]);
+    return out.sort((a, b) => ms(b.deadLetterId) - ms(a.deadLetterId)).slice(0, count);
   }
 
   override stats(): RedisStreamBusStats {
@@ -98,19 +126,20 @@ export class RedisStreamEventBus extends BaseEventBus {
     return this.outbox?.size ?? 0;
   }
 
-  protected async send(channel: string, events: EventEnvelope[]): Promise<void> {
+  protected async send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
     const outbox = this.outbox;
+    const items = () => events.map((event, i) => ({ channel, event, partitionKey: partitionKeys[i] }));
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
-      outbox.add(...events.map((event) => ({ channel, event })));
+      outbox.add(...items());
       if (!outbox.isFlushing) void this.flushOutbox();
       return;
     }
     try {
-      await this.write(channel, events);
+      await this.write(channel, events, partitionKeys);
     } catch (error) {
       if (!outbox || !isConnectionError(error)) throw error;
       this.logger.warn(`Redis unreachable (${(error as Error).message}); ${events.length} event(s) kept in the outbox`);
-      outbox.add(...events.map((event) => ({ channel, event })));
+      outbox.add(...items());
     }
   }
 
@@ -142,9 +171,9 @@ export class RedisStreamEventBus extends BaseEventBus {
       clearInterval(this.discoveryTimer);
       this.discoveryTimer = undefined;
     }
-    const unused = [...this.consumers.values()].filter((c) => !this.registry.covers(c.channel));
-    for (const consumer of unused) this.consumers.delete(consumer.channel);
-    await Promise.all(unused.map((c) => c.stop()));
+    const unused = [...this.consumers].filter(([, c]) => !this.registry.covers(c.channel));
+    for (const [stream] of unused) this.consumers.delete(stream);
+    await Promise.all(unused.map(([, c]) => c.stop()));
   }
 
   protected async stopReceiving(): Promise<void> {
@@ -177,15 +206,34 @@ export class RedisStreamEventBus extends BaseEventBus {
     return unsent;
   }
 
-  private async write(channel: string, events: EventEnvelope[]): Promise<void> {
+  private async write(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
     const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
-    const rows = events.map((e) => envelopeToFields(e));
-    const keys = new StreamKeys(this.opts.prefix, channel);
     // Registered first: a registration failing after the append would keep the events in the
     // outbox and send them twice.
     await this.register(channel);
-    await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
-    this.counters.published += events.length;
+    for (const [partition, part] of this.byPartition(channel, events, partitionKeys)) {
+      const rows = part.map((e) => envelopeToFields(e));
+      const keys = new StreamKeys(this.opts.prefix, channel, partition);
+      await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
+      this.counters.published += part.length;
+    }
+  }
+
+  /** The events of a batch per partition, in batch order: by key hash, else all in the channel's next partition. */
+  private byPartition(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Map<number, EventEnvelope[]> {
+    const partitions = this.partitionsOf(channel);
+    if (partitions === 1) return new Map([[0, events]]);
+    const next = this.turn.get(channel) ?? 0;
+    this.turn.set(channel, (next + 1) % partitions);
+    const out = new Map<number, EventEnvelope[]>();
+    events.forEach((event, i) => {
+      const key = partitionKeys[i];
+      const partition = key === undefined ? next : partitionOf(key, partitions);
+      const list = out.get(partition);
+      if (list) list.push(event);
+      else out.set(partition, [event]);
+    });
+    return out;
   }
 
   /** Records the channel in the registry set (once per process), for pattern subscribers. */
@@ -204,6 +252,7 @@ export class RedisStreamEventBus extends BaseEventBus {
           this.write(
             batch[0].channel,
             batch.map((item) => item.event),
+            batch.map((item) => item.partitionKey),
           ),
         {
           sameBatch: (a, b) => a.channel === b.channel,
@@ -229,19 +278,25 @@ export class RedisStreamEventBus extends BaseEventBus {
     }
   }
 
+  /** Starts a consumer on every partition of the channel. */
   private async ensureConsumer(channel: string, startId: string): Promise<void> {
-    if (this.consumers.has(channel)) return;
-    const pending = this.starting.get(channel);
+    await Promise.all(StreamKeys.partitions(this.opts.prefix, channel, this.partitionsOf(channel)).map((keys) => this.ensurePartitionConsumer(keys, startId)));
+  }
+
+  private async ensurePartitionConsumer(keys: StreamKeys, startId: string): Promise<void> {
+    const { channel, stream } = keys;
+    if (this.consumers.has(stream)) return;
+    const pending = this.starting.get(stream);
     if (pending) return pending;
     const consumer = new StreamChannelConsumer({
-      keys: new StreamKeys(this.opts.prefix, channel),
+      keys,
       client: this.opts.client,
       group: this.opts.serviceName,
       options: this.opts,
       pool: this.pool,
       lua: this.lua,
       logger: this.logger,
-      deliver: (entry, done) => this.deliver(channel, entry, done),
+      deliver: (entry, done) => this.deliver(keys, entry, done),
       onDeadLettered: (count) => {
         this.deadLettered += count;
         this.logger.warn(`${count} abandoned event(s) on "${channel}" moved to the dead-letter stream`);
@@ -249,18 +304,18 @@ export class RedisStreamEventBus extends BaseEventBus {
     });
     const start = consumer.start(startId).then(() => {
       if (this.closed) return consumer.stop();
-      this.consumers.set(channel, consumer);
+      this.consumers.set(stream, consumer);
     });
-    this.starting.set(channel, start);
+    this.starting.set(stream, start);
     try {
       await start;
     } finally {
-      this.starting.delete(channel);
+      this.starting.delete(stream);
     }
   }
 
-  private async deliver(channel: string, entry: { id: string; fields: string[]; deliveries: number }, done: () => void): Promise<boolean> {
-    const keys = new StreamKeys(this.opts.prefix, channel);
+  private async deliver(keys: StreamKeys, entry: { id: string; fields: string[]; deliveries: number }, done: () => void): Promise<boolean> {
+    const channel = keys.channel;
     const event = fieldsToEnvelope(entry.fields);
     if (!event) {
       this.counters.invalid++;
@@ -295,7 +350,9 @@ export class RedisStreamEventBus extends BaseEventBus {
           done();
         }
       },
-      'wait',
+      // the consumers of several streams (channels, partitions) may each have read while the
+      // buffer had room: hold what they read (bounded by streams x readCount) rather than leave it pending
+      'hold',
     );
     return accepted;
   }

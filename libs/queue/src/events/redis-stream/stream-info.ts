@@ -15,6 +15,8 @@ export interface GroupLag {
   lastDeliveredId: string;
   /** Entries the group has read (Redis >= 7.0, else null). */
   entriesRead: number | null;
+  /** The partition, on a channel of several (`partitions`); absent otherwise. */
+  partition?: number;
 }
 
 /** An entry of a dead-letter stream. */

@@ -1,0 +1,116 @@
+import type Redis from 'ioredis';
+import { createEventBus } from '../../src/events/create-event-bus';
+import type { RedisPubSubEventBus } from '../../src/events/redis-pubsub/redis-pubsub-bus';
+import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
+import type { RedisServerProcess } from '../../src/redis/redis-server-process';
+import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
+import { sleep, waitFor } from '../../src/testing/wait';
+import { waitForClusterFailover } from './cluster-topology';
+import { silentLogger } from './silent-logger';
+
+/**
+ * Issue 16, "Sharded pub/sub": a redis_pubsub bus on a 3-master Cluster (one replica each) uses
+ * SSUBSCRIBE on the master of the channel's slot. That master is SIGKILLed while a publisher runs:
+ * after its replica took over, the subscriber is subscribed on the new master (SHARDNUMSUB there)
+ * and receives again; a channel on another master is delivered throughout.
+ */
+describe('Sharded pub/sub through a Cluster failover (SIGKILL of the channel master)', () => {
+  let cluster: TestRedisCluster | undefined;
+  let client: RedisClient | undefined;
+  let bus: RedisPubSubEventBus | undefined;
+  afterEach(async () => {
+    await bus?.close({ drainTimeoutMs: 500 }).catch(() => undefined);
+    client?.disconnect();
+    await cluster?.cleanup();
+    cluster = client = bus = undefined;
+  });
+
+  test('the subscriber resubscribes on the promoted replica and receives again', async () => {
+    // without full coverage the other masters keep serving while the victim's slots have no master
+    cluster = await spawnRedisCluster(3, { replicasPerMaster: 1, requireFullCoverage: false });
+    const [victim, other] = cluster.nodes;
+    const prefix = uniquePrefix('spfo');
+    // a channel on the master that is killed, and one on a master that stays
+    const onVictim = await channelOn(victim, prefix, 'a');
+    const onOther = await channelOn(other, prefix, 'b');
+    const logger = silentLogger();
+    client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger });
+    client.on('error', () => undefined);
+    bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'fo', logger });
+    expect(bus.sharded).toBe(true);
+    const received: Record<string, number[]> = { [onVictim]: [], [onOther]: [] };
+    for (const channel of [onVictim, onOther]) await bus.subscribe<number>(channel, (e) => void received[channel].push(e.data));
+    expect(await shardSubscribers(victim, `${prefix}:${onVictim}`)).toBe(1);
+
+    let producing = true;
+    let sent = 0;
+    const producer = (async () => {
+      for (let i = 0; producing; i++) {
+        await sleep(10);
+        // a publish on the dead master waits for the failover or fails: pub/sub is at-most-once
+        await Promise.all([bus!.publish(onVictim, 't', i).catch(() => undefined), bus!.publish(onOther, 't', i).catch(() => undefined)]);
+        sent = i;
+      }
+    })();
+    try {
+      await waitFor(() => received[onVictim].length > 20, 'deliveries before the kill', 10_000);
+      const killedAt = sent;
+      await victim.kill();
+      const otherBefore = received[onOther].length;
+      // the other master's channel keeps going while the victim's slots have no master
+      await waitFor(() => received[onOther].length > otherBefore + 20, 'deliveries on the other master during the outage', 20_000);
+      await waitForClusterFailover(cluster, victim);
+      const promoted = cluster.replicas[0];
+      await waitFor(async () => (await shardSubscribers(promoted, `${prefix}:${onVictim}`)) === 1, 'SSUBSCRIBE again on the promoted replica', 20_000, 100);
+      const afterFailover = sent;
+      await waitFor(() => received[onVictim].some((n) => n > afterFailover), 'deliveries on the new master', 20_000);
+      expect(afterFailover).toBeGreaterThan(killedAt);
+    } finally {
+      producing = false;
+      await producer;
+    }
+    // Per channel the events that arrived came in publish order (one master, one subscriber connection).
+    for (const list of Object.values(received)) expect(list).toEqual([...list].sort((a, b) => a - b));
+  }, 180_000);
+});
+
+/** A channel name (`<stem><n>`) whose `<prefix>:<channel>` slot is served by `node`. */
+async function channelOn(node: RedisServerProcess, prefix: string, stem: string): Promise<string> {
+  const admin = node.client();
+  try {
+    const ranges = (await admin.call('CLUSTER', 'SHARDS')) as unknown[];
+    const myId = String(await admin.call('CLUSTER', 'MYID'));
+    const slots = ownSlots(ranges, myId);
+    for (let i = 0; ; i++) {
+      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', `${prefix}:${stem}${i}`));
+      if (slots.some(([from, to]) => slot >= from && slot <= to)) return `${stem}${i}`;
+    }
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** The slot ranges of the shard whose nodes include `myId`, from CLUSTER SHARDS. */
+function ownSlots(shards: unknown[], myId: string): Array<[number, number]> {
+  for (const shard of shards as unknown[][]) {
+    const slots = shard[shard.indexOf('slots') + 1] as number[];
+    const nodes = shard[shard.indexOf('nodes') + 1] as unknown[][];
+    if (!nodes.some((n) => n[n.indexOf('id') + 1] === myId)) continue;
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i + 1 < slots.length; i += 2) out.push([Number(slots[i]), Number(slots[i + 1])]);
+    return out;
+  }
+  return [];
+}
+
+/** PUBSUB SHARDNUMSUB of one channel on one node. */
+async function shardSubscribers(node: RedisServerProcess, channel: string): Promise<number> {
+  const admin: Redis = node.client();
+  admin.on('error', () => undefined);
+  try {
+    const reply = (await admin.call('PUBSUB', 'SHARDNUMSUB', channel)) as Array<string | number>;
+    return Number(reply[1]);
+  } finally {
+    admin.disconnect();
+  }
+}
