@@ -346,7 +346,7 @@ describe('mq command line', () => {
       parked: 3,
       rateLimits: [expect.objectContaining({ name: 'speech.recognize', tokens: 0 })],
     });
-    expect((await mq(['queues'])).stdout).toMatch(/limited\s.*\sspeech\.recognize 0\/2\s+3\n/);
+    expect((await mq(['queues'])).stdout).toMatch(/limited\s.*\sspeech\.recognize 0\/2\s+3\s+-\n/);
     expect((await mq(['limits', 'orders'])).stdout).toContain('no rate limits on queue "orders"');
     expect((await mq(['limits', 'nope'])).code).toBe(1);
   });
