@@ -112,7 +112,9 @@ export async function runMeeting(http: SoakHttp, urls: Urls, n: number, transcri
     // requested or scheduled, every participant hears the end and its socket closes with 4000 meeting_ended
     for (const p of PEOPLE) await expect(p, 'meeting.ended', (f) => f.type === 'meeting.ended', AUTO_END_MS + 30_000);
     for (const p of PEOPLE) {
-      const closed = await Promise.race([clients.get(p)!.closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 15_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([clients.get(p)!.closed, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 15_000)))]);
+      clearTimeout(timer);
       if (!closed || closed.code !== 4000 || closed.reason !== 'meeting_ended')
         record.faults.push(`${p}'s socket ${closed ? `closed ${closed.code} ${closed.reason}` : 'not closed within 15 s'}, expected 4000 meeting_ended`);
     }
