@@ -39,6 +39,11 @@ export interface MeetingRecord {
 }
 
 const PEOPLE = ['ann', 'bob'] as const;
+
+/** A step of a meeting that did not happen (recorded in the meeting's faults): the meeting stops there. */
+class StepFault extends Error {
+  override readonly name = 'StepFault';
+}
 const AUTO_END_MS = 4000;
 
 export async function runMeeting(http: SoakHttp, urls: Urls, n: number, transcripts: number): Promise<MeetingRecord> {
@@ -62,13 +67,12 @@ export async function runMeeting(http: SoakHttp, urls: Urls, n: number, transcri
   };
   const m = (path = '') => `${urls['meeting-service']}/meetings/${record.meetingId}${path}`;
   const clients = new Map<string, SignalingClient>();
-  const expect = async (who: string, what: string, match: (f: ServerFrame) => boolean, timeoutMs = 15_000) => {
+  const received = async (who: string, what: string, match: (f: ServerFrame) => boolean, timeoutMs = 15_000) => {
     try {
       await clients.get(who)!.next(match, timeoutMs);
-      return true;
-    } catch {
-      record.faults.push(`${what} not received by ${who} within ${timeoutMs} ms`);
-      return false;
+    } catch (error) {
+      record.faults.push(`${what} not received by ${who} within ${timeoutMs} ms (${(error as Error).message})`);
+      throw new StepFault(what);
     }
   };
   try {
@@ -81,16 +85,16 @@ export async function runMeeting(http: SoakHttp, urls: Urls, n: number, transcri
       const sdp = ref(kind, from);
       record.frames.set(sdp, 0);
       clients.get(from)!.send({ type: kind, to, sdp });
-      await expect(to, `${kind} from ${from}`, (f) => f.type === kind && f.from === from && f.sdp === sdp);
+      await received(to, `${kind} from ${from}`, (f) => f.type === kind && f.from === from && f.sdp === sdp);
       const candidate = ref('ice', from);
       record.frames.set(candidate, 0);
       clients.get(from)!.send({ type: 'ice', to, candidate: { candidate, sdpMid: '0', sdpMLineIndex: 0 } });
-      await expect(to, `ice from ${from}`, (f) => f.type === 'ice' && f.from === from && f.candidate.candidate === candidate);
+      await received(to, `ice from ${from}`, (f) => f.type === 'ice' && f.from === from && f.candidate.candidate === candidate);
     };
     await relay('ann', 'bob', 'offer');
     await relay('bob', 'ann', 'answer');
     clients.get('bob')!.send({ type: 'mute' });
-    await expect('ann', 'peer.muted of bob', (f) => f.type === 'peer.muted' && f.participantId === 'bob');
+    await received('ann', 'peer.muted of bob', (f) => f.type === 'peer.muted' && f.participantId === 'bob');
     // participant.joined (signaling_events) reached the meeting-service, meeting_events reached the ai-service
     await waitUntil(record, 'both connected at the meeting-service', async () => {
       const view = await http.call<MeetingView>('GET', m());
@@ -110,7 +114,7 @@ export async function runMeeting(http: SoakHttp, urls: Urls, n: number, transcri
 
     if (!autoEnd) await http.call('POST', m('/end'));
     // requested or scheduled, every participant hears the end and its socket closes with 4000 meeting_ended
-    for (const p of PEOPLE) await expect(p, 'meeting.ended', (f) => f.type === 'meeting.ended', AUTO_END_MS + 30_000);
+    for (const p of PEOPLE) await received(p, 'meeting.ended', (f) => f.type === 'meeting.ended', AUTO_END_MS + 30_000);
     for (const p of PEOPLE) {
       let timer: NodeJS.Timeout | undefined;
       const closed = await Promise.race([clients.get(p)!.closed, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 15_000)))]);
@@ -119,6 +123,9 @@ export async function runMeeting(http: SoakHttp, urls: Urls, n: number, transcri
         record.faults.push(`${p}'s socket ${closed ? `closed ${closed.code} ${closed.reason}` : 'not closed within 15 s'}, expected 4000 meeting_ended`);
     }
     record.ended = true;
+  } catch (error) {
+    // the first step that did not happen ends the meeting's run (its fault is recorded); other errors are the driver's
+    if (!(error instanceof StepFault)) throw error;
   } finally {
     for (const c of clients.values()) {
       for (const f of c.frames) {
@@ -136,7 +143,10 @@ async function waitUntil(record: MeetingRecord, what: string, check: () => Promi
   const deadline = Date.now() + timeoutMs;
   for (let pause = 100; ; pause = Math.min(1000, pause * 2)) {
     if (await check()) return;
-    if (Date.now() > deadline) return void record.faults.push(`${what}: not within ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      record.faults.push(`${what}: not within ${timeoutMs} ms`);
+      throw new StepFault(what);
+    }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
@@ -157,6 +167,7 @@ interface MeetingView {
  * confirmed stays confirmed (statuses expire under the soak's short retention).
  */
 export async function settle(http: SoakHttp, urls: Urls, r: MeetingRecord, runs: (taskId: string) => number): Promise<void> {
+  if (r.faults.length > 0) return void (r.outstanding = []); // its run stopped at a fault, which the verdict reports
   const out: string[] = [];
   const check = async (key: string, problem: () => Promise<string | undefined>) => {
     if (r.confirmed.has(key)) return;

@@ -19,6 +19,7 @@ describe('soak', () => {
       const result = await runSoak({ seconds: SECONDS, from: FROM, out: (line) => void lines.push(line) });
       // the whole report is the failure message, so a red CI run shows the series and what failed
       if (!result.ok) throw new Error(lines.join('\n'));
+      process.stdout.write(`${lines.join('\n')}\n`); // the figures, in the CI log
       expect(result.failures).toEqual([]);
       const c = result.counts;
       expect(c.meetings).toBeGreaterThanOrEqual(6);
