@@ -103,16 +103,22 @@ export async function checkKeys(client: RedisClient, queues: readonly string[], 
   return { total: keys.length, patterns, appRecords, failures };
 }
 
-/** Every key of the Redis, and how many of them are the apps' own records (APP_RECORDS). */
-export async function countKeys(client: RedisClient): Promise<{ total: number; appRecords: number }> {
+/** Every key of the Redis, how many of them are the apps' own records (APP_RECORDS), and the bytes those take (MEMORY USAGE). */
+export async function countKeys(client: RedisClient): Promise<{ total: number; appRecords: number; appRecordBytes: number }> {
   let cursor = '0';
   let total = 0;
-  let appRecords = 0;
+  const records: string[] = [];
   do {
     const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
     cursor = next;
     total += batch.length;
-    appRecords += batch.filter(isAppRecord).length;
+    records.push(...batch.filter(isAppRecord));
   } while (cursor !== '0');
-  return { total, appRecords };
+  let appRecordBytes = 0;
+  for (let i = 0; i < records.length; i += 500) {
+    const pipeline = client.pipeline();
+    for (const key of records.slice(i, i + 500)) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    for (const [error, bytes] of (await pipeline.exec()) ?? []) if (!error) appRecordBytes += Number(bytes ?? 0);
+  }
+  return { total, appRecords: records.length, appRecordBytes };
 }

@@ -43,6 +43,8 @@ export interface SoakResult {
   series: {
     t: number[];
     redisMemory: number[];
+    /** used_memory less the bytes of the apps' per-meeting records (MEMORY USAGE): what is judged flat. */
+    redisMemoryWithoutRecords: number[];
     /** Keys other than the apps' own records (queues, dispatcher, streams, idempotency, presence, contexts). */
     keys: number[];
     /** The apps' own records (meetings, transcripts, recordings): they grow with the meetings. */
@@ -92,6 +94,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const series: SoakResult['series'] = {
     t: [],
     redisMemory: [],
+    redisMemoryWithoutRecords: [],
     keys: [],
     appRecords: [],
     rss: Object.fromEntries(APP_NAMES.map((s) => [s, []])),
@@ -144,6 +147,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       latencyFrom += window.length;
       series.t.push(Math.round(elapsed()));
       series.redisMemory.push(used);
+      series.redisMemoryWithoutRecords.push(used - keys.appRecordBytes);
       series.keys.push(keys.total - keys.appRecords);
       series.appRecords.push(keys.appRecords);
       for (const n of APP_NAMES) series.rss[n].push(apps![n].rss());
@@ -201,7 +205,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     const keys = await checkKeys(client, QUEUES, retention);
     const flatness: Record<string, Flatness> = {
-      'redis used_memory': judgeFlat(toSamples(series.t, series.redisMemory), RULES.redisMemory),
+      'redis used_memory (without app records)': judgeFlat(toSamples(series.t, series.redisMemoryWithoutRecords), RULES.redisMemory),
       'redis keys (without app records)': judgeFlat(toSamples(series.t, series.keys), RULES.keys),
     };
     for (const s of APP_NAMES) flatness[`rss ${s}`] = judgeFlat(toSamples(series.t, series.rss[s]), RULES.rss);
@@ -307,12 +311,13 @@ function fmt(name: string, value: number): string {
 
 function report(r: SoakResult, out: (line: string) => void): void {
   out('');
-  out(`time (s) | redis used_memory (MB) | keys + app records | http p50/p99 (ms) | RSS (MB): ${APP_NAMES.join(' / ')}`);
+  out(`time (s) | redis used_memory (MB): total, without app records | keys + app records | http p50/p99 (ms) | RSS (MB): ${APP_NAMES.join(' / ')}`);
   r.series.t.forEach((t, i) => {
     const rss = APP_NAMES.map((s) => (r.series.rss[s][i] / MB).toFixed(1)).join(' / ');
     const latency = `${r.series.httpP50[i]}/${r.series.httpP99[i]}`;
     const keys = `${r.series.keys[i]} + ${r.series.appRecords[i]}`;
-    out(`${String(t).padStart(8)} | ${(r.series.redisMemory[i] / MB).toFixed(2).padStart(21)} | ${keys.padStart(18)} | ${latency.padStart(17)} | ${rss}`);
+    const memory = `${(r.series.redisMemory[i] / MB).toFixed(2)}, ${(r.series.redisMemoryWithoutRecords[i] / MB).toFixed(2)}`;
+    out(`${String(t).padStart(8)} | ${memory.padStart(50)} | ${keys.padStart(18)} | ${latency.padStart(17)} | ${rss}`);
   });
   out('');
   for (const [name, f] of Object.entries(r.flatness)) {
