@@ -4,12 +4,37 @@
  * the queue, completed results and streams within their retention.
  */
 import type { RedisClient } from '@meeting/queue';
-import type { SoakRetention } from './soak-protocol';
+import type { SoakRetention } from './soak-apps';
 
 export interface KeyReport {
   total: number;
   patterns: Record<string, number>;
+  /** Keys of the apps' own per-meeting records (APP_RECORDS): they grow with the meetings. */
+  appRecords: number;
   failures: string[];
+}
+
+/**
+ * The apps' own per-meeting records: they grow with the number of meetings, not with time, so the
+ * key series leaves them out (and counts them apart). The meeting-service's meetings, transcripts
+ * and task links (7 days), the media-service's recordings and renditions, the ai-service's contexts
+ * and results (7 days), the signaling-service's ended-meeting markers.
+ */
+export const APP_RECORDS: RegExp[] = [
+  /^mq:meeting:\{\*\}(:transcripts)?$/,
+  /^mq:meeting-task:[a-z_]+:\*$/,
+  /^mq:recording:\{\*\}(:renditions)?$/,
+  /^mq:ai-(context|results):\{\*\}$/,
+  /^mq:presence:\{\*\}:ended$/,
+];
+
+/** Of the app records, those kept without expiry by design (the meetings and recordings themselves); every other per-item key must expire. */
+export const KEPT_RECORDS: RegExp[] = [/^mq:meeting:\{\*\}(:transcripts)?$/, /^mq:recording:\{\*\}(:renditions)?$/];
+
+/** True for a key of the apps' own records (APP_RECORDS). */
+export function isAppRecord(key: string): boolean {
+  const pattern = keyPattern(key);
+  return APP_RECORDS.some((re) => re.test(pattern));
 }
 
 /** The dispatcher's default `resultsMaxLen` (the configuration does not set it). */
@@ -17,10 +42,12 @@ const DISPATCHER_RESULTS_MAX_LEN = 10_000;
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
-/** A key with its per-item part replaced by `*` (uuids, numbers, idempotency keys, task ids). */
+/** A key with its per-item part replaced by `*` (uuids, meeting and recording ids, numbers, idempotency keys, task ids). */
 export function keyPattern(key: string): string {
   return key
     .replace(UUID, '*')
+    .replace(/\{(rec-)?m-[0-9a-f]+\}/g, '{*}')
+    .replace(/(^|:)(?=[a-z0-9]*\d)[a-z0-9]{12,}(?=:|$)/g, '$1*')
     .replace(/:(idem|done|reply):.*$/, ':$1:*')
     .replace(/(^|:)\d[\d-]*(?=:|$)/g, '$1*');
 }
@@ -42,7 +69,9 @@ export async function checkKeys(client: RedisClient, queues: readonly string[], 
     if (pattern.includes('*')) perItem.push(key);
   }
   const ttls = await Promise.all(perItem.map((k) => client.pttl(k)));
-  const lasting = perItem.filter((_, i) => ttls[i] === -1);
+  const lastingAll = perItem.filter((_, i) => ttls[i] === -1);
+  const lasting = lastingAll.filter((k) => !KEPT_RECORDS.some((re) => re.test(keyPattern(k))));
+  const appRecords = keys.filter(isAppRecord).length;
   if (lasting.length > 0) failures.push(`${lasting.length} per-item keys without expiry (they would grow for ever): ${lasting.slice(0, 5).join(', ')}`);
 
   for (const q of queues) {
@@ -71,5 +100,25 @@ export async function checkKeys(client: RedisClient, queues: readonly string[], 
   streams.forEach(({ k, max }, i) => {
     if (lengths[i] > max + 200) failures.push(`stream ${k} holds ${lengths[i]} entries, retention is ~${max}`);
   });
-  return { total: keys.length, patterns, failures };
+  return { total: keys.length, patterns, appRecords, failures };
+}
+
+/** Every key of the Redis, how many of them are the apps' own records (APP_RECORDS), and the bytes those take (MEMORY USAGE). */
+export async function countKeys(client: RedisClient): Promise<{ total: number; appRecords: number; appRecordBytes: number }> {
+  let cursor = '0';
+  let total = 0;
+  const records: string[] = [];
+  do {
+    const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    total += batch.length;
+    records.push(...batch.filter(isAppRecord));
+  } while (cursor !== '0');
+  let appRecordBytes = 0;
+  for (let i = 0; i < records.length; i += 500) {
+    const pipeline = client.pipeline();
+    for (const key of records.slice(i, i + 500)) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    for (const [error, bytes] of (await pipeline.exec()) ?? []) if (!error) appRecordBytes += Number(bytes ?? 0);
+  }
+  return { total, appRecords: records.length, appRecordBytes };
 }

@@ -1,188 +1,122 @@
 /**
- * The soak's accounting: every task the driver published, every dispatch, every recurring run and
- * every event, and what became of it. `verdict()` lists what is not accounted for: a task not
- * processed exactly once (or, for the planned failures, not dead-lettered with its reason), an
- * outcome missing or repeated, an event a subscriber never got.
+ * The soak's accounting over the real apps: every meeting the driver ran (what the apps
+ * acknowledged, what became of it), the handler runs the apps logged by task id, the dead letters
+ * of the four queues and the event stream groups. `verdict()` lists what is not accounted for.
  */
-import type { ServiceName, ServiceReport, TaskType } from './soak-protocol';
-import { SERVICES } from './soak-protocol';
-
-interface TaskRecord {
-  queue: string;
-  type: TaskType;
-  fails: number;
-  runs: number;
-  lastAttempt: number;
-  dead: string[];
-  replayed: boolean;
-}
+import type { LogLedger } from './soak-logs';
+import type { MeetingRecord } from './soak-meetings';
 
 export interface LedgerCounts {
-  published: number;
-  processed: number;
-  deadLettered: number;
-  replayed: number;
-  retriedAttempts: number;
-  dispatched: number;
-  outcomes: number;
-  ticks: number;
-  pubsubEvents: number;
-  streamEvents: number;
-  duplicates: { tasks: number; streamDeliveries: number };
+  meetings: number;
+  autoEnded: number;
+  transcripts: number;
+  emotions: number;
+  frames: number;
+  transcodes: number;
+  /** Handler runs logged by the apps, by task type. */
+  runs: Record<string, number>;
+  recurring: number;
+  deadLetters: number;
+  duplicates: { runs: number; frames: number };
+  /** Meetings the driver could not finish (an HTTP call refused or failed). */
+  failedMeetings: number;
+}
+
+/** A dead letter of one of the apps' queues, or an event dead-letter stream entry. */
+export interface DeadLetterSeen {
+  where: string;
+  id: string;
+  type: string;
+  reason: string;
+}
+
+/** A stream consumer group that has not delivered or acknowledged everything. */
+export interface GroupLag {
+  stream: string;
+  group: string;
+  pending: number;
+  lag: number | null;
 }
 
 export class SoakLedger {
-  private readonly tasks = new Map<string, TaskRecord>();
-  /** Runs of messages the driver did not publish: recurring ticks and dispatched tasks, by queue:id. */
-  private readonly other = new Map<string, { type: string; runs: number }>();
-  private readonly dispatched = new Set<string>();
-  private readonly outcomes = new Map<string, { ok: boolean; count: number }>();
-  private waited = 0;
-  private readonly events = { pubsub: new Map<string, Map<string, number>>(), stream: new Map<string, Map<string, number>>() };
-  private readonly early = { pubsub: new Map<string, Map<string, number>>(), stream: new Map<string, Map<string, number>>() };
-  readonly problems: string[] = [];
-  /** Dead letters of no task the driver published (so far), by queue:id, with their reason. */
-  private readonly unknownDead = new Map<string, string>();
+  readonly meetings: MeetingRecord[] = [];
+  readonly driverErrors: string[] = [];
+  readonly deadLetters = new Map<string, DeadLetterSeen>();
 
-  published(queue: string, id: string, type: TaskType, fails = 0): void {
-    const key = `${queue}:${id}`;
-    // its run may have been reported before the publish's answer came back here
-    const early = this.other.get(key);
-    this.other.delete(key);
-    this.tasks.set(key, { queue, type, fails, runs: early?.runs ?? 0, lastAttempt: 0, dead: [], replayed: false });
+  constructor(private readonly logs: LogLedger) {}
+
+  /** Planned task ids the apps dispatched for the driver's meetings: each must have run exactly once. */
+  private plannedRuns(): Array<[string, string]> {
+    return this.meetings.flatMap((m) => [
+      ...m.transcripts.map((id): [string, string] => [id, 'speech_recognition']),
+      ...(m.recordingTaskId ? [[m.recordingTaskId, 'recording_process'] as [string, string]] : []),
+      ...m.analysisTaskIds.map((id): [string, string] => [id, 'analysis']),
+      ...(m.transcodeTaskId ? [[m.transcodeTaskId, 'transcode'] as [string, string]] : []),
+    ]);
   }
 
-  /**
-   * A dead letter seen by the sweeper; returns the task's type. Undefined: not (yet) one the driver
-   * published: its publish's answer may still be on its way (a poison message can be dead-lettered
-   * first), so the sweeper leaves it for its next pass; still unknown at the verdict, it is a failure.
-   */
-  deadLettered(queue: string, id: string, reason: string): TaskType | undefined {
-    const key = `${queue}:${id}`;
-    const t = this.tasks.get(key);
-    if (!t) {
-      this.unknownDead.set(key, reason);
-      return undefined;
-    }
-    this.unknownDead.delete(key);
-    t.dead.push(reason);
-    return t.type;
-  }
-
-  replayed(queue: string, id: string): void {
-    const t = this.tasks.get(`${queue}:${id}`);
-    if (t) t.replayed = true;
-  }
-
-  add(r: ServiceReport): void {
-    for (const d of r.done) {
-      const t = this.tasks.get(`${d.queue}:${d.id}`);
-      if (t) {
-        t.runs++;
-        t.lastAttempt = d.attempt;
-      } else {
-        const key = `${d.queue}:${d.id}`;
-        const o = this.other.get(key) ?? { type: d.type, runs: 0 };
-        o.runs++;
-        this.other.set(key, o);
-      }
-    }
-    for (const e of r.published) {
-      // a subscriber may report an event before its publisher does
-      const got = this.early[e.bus].get(e.id) ?? new Map<string, number>();
-      this.early[e.bus].delete(e.id);
-      this.events[e.bus].set(e.id, got);
-    }
-    for (const e of r.received) {
-      const map = this.events[e.bus].get(e.id) ?? this.early[e.bus].get(e.id) ?? new Map<string, number>();
-      if (!this.events[e.bus].has(e.id)) this.early[e.bus].set(e.id, map);
-      map.set(r.service, (map.get(r.service) ?? 0) + 1);
-    }
-    for (const id of r.dispatched) this.dispatched.add(id);
-    this.waited += r.waited;
-    for (const o of r.outcomes) {
-      const prev = this.outcomes.get(o.taskId);
-      this.outcomes.set(o.taskId, { ok: o.ok, count: (prev?.count ?? 0) + 1 });
-    }
-    for (const line of r.problems) this.problems.push(`${r.service}: ${line}`);
-  }
-
-  /** What is not accounted for (empty: everything is). `ticksExpected`: at least this many recurring runs. */
-  verdict(ticksExpected: number): string[] {
+  /** What is not accounted for (empty: everything is). `recurringExpected`: at least this many media_cleanup runs. */
+  verdict(recurringExpected: number, groups: GroupLag[]): string[] {
     const out: string[] = [];
     const tell = (what: string, items: string[]) => {
-      if (items.length > 0) out.push(`${items.length} ${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ', ...' : ''}`);
+      if (items.length > 0) out.push(`${items.length} ${what}: ${items.slice(0, 5).join('; ')}${items.length > 5 ? '; ...' : ''}`);
     };
-    const notOnce: string[] = [];
-    const badDead: string[] = [];
-    for (const [key, t] of this.tasks) {
-      if (t.type === 'poison') {
-        if (t.runs !== 0 || t.dead.length !== 1 || !/non-retryable error: planned poison message/.test(t.dead[0]))
-          badDead.push(`${key} (runs ${t.runs}, dead ${JSON.stringify(t.dead)})`);
-      } else if (t.type === 'replay') {
-        if (t.runs !== 1 || !t.replayed || t.dead.length !== 1 || !/planned: dead until the driver replays it/.test(t.dead[0]))
-          badDead.push(`${key} (runs ${t.runs}, dead ${JSON.stringify(t.dead)}, replayed ${t.replayed})`);
-      } else if (t.runs !== 1 || t.dead.length > 0 || (t.type === 'flaky' && t.lastAttempt !== t.fails + 1)) {
-        notOnce.push(`${key} ${t.type} (runs ${t.runs}, last attempt ${t.lastAttempt}, dead ${JSON.stringify(t.dead)})`);
-      }
-    }
-    tell('published tasks not processed exactly once', notOnce);
-    tell('planned failures not dead-lettered with their reason (or replayed and processed once)', badDead);
+    tell('driver calls the apps refused or did not answer', this.driverErrors);
     tell(
-      'unexpected dead letters (of no task the driver published)',
-      [...this.unknownDead].filter(([key]) => !this.tasks.has(key)).map(([key, reason]) => `${key}: ${reason}`),
+      'meetings with steps that did not happen (lost frames, sockets not closed)',
+      this.meetings.filter((m) => m.faults.length > 0).map((m) => `${m.meetingId}: ${m.faults.join(', ')}`),
     );
     tell(
-      'recurring or dispatched tasks processed more than once',
-      [...this.other].filter(([, o]) => o.runs !== 1).map(([k, o]) => `${k} ${o.type} x${o.runs}`),
+      'relayed frames not received exactly once',
+      this.meetings.flatMap((m) => [...m.frames].filter(([, n]) => n !== 1).map(([f, n]) => `${f} x${n}`)),
     );
-    const ticks = [...this.other.values()].filter((o) => o.type === 'tick').length;
-    if (ticks < ticksExpected) out.push(`recurring task ran ${ticks} times, expected at least ${ticksExpected}`);
     tell(
-      'dispatched tasks without exactly one successful outcome',
-      [...this.dispatched].filter((id) => this.outcomes.get(id)?.count !== 1 || !this.outcomes.get(id)?.ok),
+      'meetings not accounted for',
+      this.meetings.filter((m) => m.outstanding.length > 0).map((m) => `${m.meetingId}: ${m.outstanding.join(', ')}`),
     );
-    const extra = [...this.outcomes.keys()].filter((id) => !this.dispatched.has(id)).length;
-    if (extra !== this.waited) out.push(`${extra} outcomes of dispatchAndWait tasks reached the callbacks, ${this.waited} calls got their result`);
     tell(
-      'repeated outcomes',
-      [...this.outcomes].filter(([, o]) => o.count > 1).map(([id]) => id),
+      'acknowledged tasks not run exactly once (apps logs)',
+      this.plannedRuns()
+        .filter(([id]) => this.logs.count(id) !== 1)
+        .map(([id, type]) => `${type} ${id} x${this.logs.count(id)}`),
     );
-    for (const bus of ['pubsub', 'stream'] as const) {
-      const missing: string[] = [];
-      for (const [id, got] of this.events[bus]) for (const s of SERVICES as readonly ServiceName[]) if (!got.get(s)) missing.push(`${id}->${s}`);
-      tell(`${bus} deliveries missing`, missing);
-      if (bus === 'pubsub')
-        tell(
-          'pubsub events delivered twice',
-          [...this.events.pubsub].filter(([, got]) => [...got.values()].some((n) => n > 1)).map(([id]) => id),
-        );
-    }
-    tell('events received that no service reported publishing', [...this.early.pubsub.keys(), ...this.early.stream.keys()]);
+    tell(
+      'task runs logged more than once',
+      [...this.logs.runs].filter(([, r]) => r.count > 1).map(([id, r]) => `${r.type} ${id} x${r.count}`),
+    );
+    const recurring = this.logs.ofType('media_cleanup').length;
+    if (recurring < recurringExpected) out.push(`recurring media_cleanup ran ${recurring} times, expected at least ${recurringExpected}`);
+    tell(
+      'dead letters (none is planned)',
+      [...this.deadLetters.values()].map((d) => `${d.where} ${d.type} ${d.id}: ${d.reason}`),
+    );
+    tell(
+      'event stream groups with undelivered or unacknowledged entries',
+      groups.map((g) => `${g.stream} group ${g.group}: ${g.pending} pending, lag ${g.lag ?? 'unknown'}`),
+    );
+    tell('warnings/errors logged by the apps', this.logs.problems);
     return out;
   }
 
   counts(): LedgerCounts {
-    const tasks = [...this.tasks.values()];
-    let streamDup = 0;
-    for (const got of this.events.stream.values()) for (const n of got.values()) streamDup += Math.max(0, n - 1);
+    const runs: Record<string, number> = {};
+    let duplicateRuns = 0;
+    for (const r of this.logs.runs.values()) {
+      runs[r.type] = (runs[r.type] ?? 0) + r.count;
+      duplicateRuns += r.count - 1;
+    }
     return {
-      published: tasks.length,
-      processed: tasks.reduce((n, t) => n + t.runs, 0) + [...this.other.values()].reduce((n, o) => n + o.runs, 0),
-      deadLettered: tasks.reduce((n, t) => n + t.dead.length, 0),
-      replayed: tasks.filter((t) => t.replayed).length,
-      retriedAttempts: tasks.filter((t) => t.type === 'flaky').reduce((n, t) => n + t.fails, 0),
-      dispatched: this.dispatched.size + this.waited,
-      outcomes: [...this.outcomes.values()].reduce((n, o) => n + o.count, 0),
-      ticks: [...this.other.values()].filter((o) => o.type === 'tick').length,
-      pubsubEvents: this.events.pubsub.size,
-      streamEvents: this.events.stream.size,
-      duplicates: { tasks: tasks.filter((t) => t.runs > 1).length, streamDeliveries: streamDup },
+      meetings: this.meetings.length,
+      autoEnded: this.meetings.filter((m) => m.autoEnd).length,
+      transcripts: this.meetings.reduce((n, m) => n + m.transcripts.length, 0),
+      emotions: this.meetings.reduce((n, m) => n + m.emotions, 0),
+      frames: this.meetings.reduce((n, m) => n + m.frames.size, 0),
+      transcodes: this.meetings.filter((m) => m.transcodeTaskId).length,
+      runs,
+      recurring: this.logs.ofType('media_cleanup').length,
+      deadLetters: this.deadLetters.size,
+      duplicates: { runs: duplicateRuns, frames: this.meetings.reduce((n, m) => n + [...m.frames.values()].reduce((k, c) => k + Math.max(0, c - 1), 0), 0) },
+      failedMeetings: this.driverErrors.length,
     };
-  }
-
-  /** True when nothing is outstanding (the drain can end). */
-  settled(ticksExpected: number): boolean {
-    return this.verdict(ticksExpected).length === 0;
   }
 }

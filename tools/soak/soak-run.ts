@@ -1,15 +1,21 @@
 /**
- * `npm run soak`: mixed load through four service processes on one Redis, then the checks of
- * docs/guarantees.md ("Soak"): every message accounted for, keys within retention, process RSS and
- * Redis used_memory flat after warm-up (printed as a series).
+ * `npm run soak`: meetings driven through the four real apps (ai-, meeting-, media- and
+ * signaling-service as processes) on one Redis, then the checks of docs/guarantees.md ("Soak"):
+ * every acknowledged request, task and relayed frame accounted for, no dead letter, event groups
+ * drained, keys within retention, app RSS and Redis used_memory flat after warm-up (printed as a
+ * series with the HTTP latency).
  */
-import { ChildProcess, fork } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
-import { createQueue, createRedisClient, maskRedisUrl, PublishOptions, QueueLogger, StoreBackedQueue } from '@meeting/queue';
+import { createQueue, createRedisClient, maskRedisUrl, QueueLogger, StoreBackedQueue } from '@meeting/queue';
 import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
-import { checkKeys, KeyReport } from './soak-keys';
-import { LedgerCounts, SoakLedger } from './soak-ledger';
-import { REPLAYED_SET, ServiceMessage, ServiceName, SERVICES, ServiceSettings, SoakRetention, TaskType } from './soak-protocol';
+import { APP_NAMES, AppName, AppProcess, createApps, SoakRetention } from './soak-apps';
+import { quantile, SoakHttp } from './soak-http';
+import { checkKeys, countKeys, KeyReport } from './soak-keys';
+import { GroupLag, LedgerCounts, SoakLedger } from './soak-ledger';
+import { LogLedger } from './soak-logs';
+import { MeetingRecord, runMeeting, settle, Urls } from './soak-meetings';
 import { Flatness, judgeFlat, MB, RULES, Sample } from './soak-series';
 
 export interface SoakOptions {
@@ -17,12 +23,12 @@ export interface SoakOptions {
   seconds: number;
   /** Use this Redis instead of a throwaway redis-server (its other keys count in the key check). */
   redisUrl?: string;
-  /** Tasks the driver publishes per second, over the four queues. */
-  tasksPerSecond?: number;
-  /** Events each service publishes per second on each bus. */
-  eventsPerSecond?: number;
-  /** Dispatches per second from meeting to ai and media. */
-  dispatchesPerSecond?: number;
+  /** Meetings run at once (each one after the other in its own loop). */
+  sessions?: number;
+  /** Transcripts requested per meeting. */
+  transcriptsPerMeeting?: number;
+  /** The apps from their sources (ts-node, as `npm start`) or from their build in dist/ (as CI has it). */
+  from?: 'sources' | 'dist';
   /** Longest wait after the load for everything to be accounted for. */
   drainSeconds?: number;
   /** Where the report goes (default stdout). */
@@ -34,22 +40,32 @@ export interface SoakResult {
   failures: string[];
   counts: LedgerCounts;
   keys: KeyReport;
-  series: { t: number[]; redisMemory: number[]; keys: number[]; rss: Record<string, number[]> };
+  series: {
+    t: number[];
+    redisMemory: number[];
+    /** used_memory less the bytes of the apps' per-meeting records (MEMORY USAGE): what is judged flat. */
+    redisMemoryWithoutRecords: number[];
+    /** Keys other than the apps' own records (queues, dispatcher, streams, idempotency, presence, contexts). */
+    keys: number[];
+    /** The apps' own records (meetings, transcripts, recordings): they grow with the meetings. */
+    appRecords: number[];
+    rss: Record<string, number[]>;
+    /** HTTP latency of the driver's calls in each sample's interval (ms). */
+    httpP50: number[];
+    httpP99: number[];
+  };
   flatness: Record<string, Flatness>;
+  startSeconds: number;
+  drainSeconds: number;
+  /** Warnings logged by the apps that are not faults (EXPECTED_PROBLEMS in soak-logs.ts). */
+  notes: string[];
 }
 
-const ROOT = join(__dirname, '../..');
-const TICK_MS = 1000;
-const TYPES: Array<[TaskType, number]> = [
-  ['ok', 0.6],
-  ['slow', 0.15],
-  ['flaky', 0.13],
-  ['poison', 0.06],
-  ['replay', 0.06],
-];
-const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export const QUEUES = ['ai_tasks', 'meeting_tasks', 'media_tasks', 'signaling_tasks'] as const;
+const CLEANUP_INTERVAL_MS = 1000;
+const JOIN_SECRET = 'soak-join-token-secret-0123456789';
 
-/** Retention the services run with: short, so a one-minute run reaches steady state in its first half. */
+/** Retention the apps run with: short, so a one-minute run reaches steady state in its first half. */
 export function soakRetention(seconds: number): SoakRetention {
   const window = Math.max(10, Math.min(120, Math.round(seconds / 4)));
   return {
@@ -58,7 +74,7 @@ export function soakRetention(seconds: number): SoakRetention {
     idempotencyTtlSeconds: window,
     statusRetentionSeconds: window,
     streamMaxLen: 500,
-    streamMaxAgeMs: window * 1000,
+    streamMaxAgeSeconds: window,
   };
 }
 
@@ -66,133 +82,135 @@ const quiet: QueueLogger = { debug: () => undefined, log: () => undefined, warn:
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const tasksPerSecond = options.tasksPerSecond ?? 80;
+  const sessions = options.sessions ?? 3;
+  const perMeeting = options.transcriptsPerMeeting ?? 2;
+  const from = options.from ?? 'sources';
   const retention = soakRetention(options.seconds);
   const sampleEveryMs = Math.max(1000, Math.min(15_000, Math.round((options.seconds * 1000) / 40)));
-  let server: RedisServerHandle | undefined;
-  const children = new Map<ServiceName, ChildProcess>();
-  const ledger = new SoakLedger();
+  const logs = new LogLedger();
+  const ledger = new SoakLedger(logs);
+  const http = new SoakHttp();
   const failures: string[] = [];
-  const memory = new Map<number, Map<ServiceName, number>>();
-  const series: SoakResult['series'] = { t: [], redisMemory: [], keys: [], rss: Object.fromEntries(SERVICES.map((s) => [s, []])) };
-  const timers: NodeJS.Timeout[] = [];
-  const publishers: StoreBackedQueue[] = [];
+  const series: SoakResult['series'] = {
+    t: [],
+    redisMemory: [],
+    redisMemoryWithoutRecords: [],
+    keys: [],
+    appRecords: [],
+    rss: Object.fromEntries(APP_NAMES.map((s) => [s, []])),
+    httpP50: [],
+    httpP99: [],
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'soak-'));
+  let server: RedisServerHandle | undefined;
+  let apps: Record<AppName, AppProcess> | undefined;
   let client: ReturnType<typeof createRedisClient> | undefined;
+  const queues: StoreBackedQueue[] = [];
   try {
     // persistence on, as in production (docs/guarantees.md): AOF, fsync every second
     server = options.redisUrl ? undefined : await spawnRedis({ aof: true, args: ['--appendfsync', 'everysec'] });
     const url = options.redisUrl ?? server!.url;
     out(
-      `soak: ${options.seconds} s of load on ${maskRedisUrl(url)}${server ? ' (throwaway redis-server)' : ''}; ${tasksPerSecond} tasks/s, sampling every ${sampleEveryMs} ms`,
+      `soak: ${options.seconds} s of meetings on ${maskRedisUrl(url)}${server ? ' (throwaway redis-server)' : ''}; the four apps from ${from}; ${sessions} meetings at a time, ${perMeeting} transcripts each; sampling every ${sampleEveryMs} ms`,
     );
     client = createRedisClient({ url, logger: quiet });
+    apps = await createApps({
+      redisUrl: url,
+      retention,
+      dir,
+      from,
+      cleanupIntervalMs: CLEANUP_INTERVAL_MS,
+      joinSecret: JOIN_SECRET,
+      onLog: (line) => logs.add(line),
+      onUnexpectedExit: (app, code, signal) => void failures.push(`${app} exited during the run (code ${code}, signal ${signal})`),
+    });
+    const startedAt = Date.now();
+    for (const app of Object.values(apps)) app.start();
+    const ready = await Promise.all(Object.values(apps).map((a) => a.waitReady(from === 'dist' ? 120_000 : 300_000)));
+    const down = Object.values(apps).filter((_, i) => !ready[i]);
+    if (down.length > 0) throw new Error(`${down.map((a) => a.name).join(', ')} did not answer /health/ready: ${logs.problems.slice(-5).join(' | ')}`);
+    const startSeconds = (Date.now() - startedAt) / 1000;
+    const urls = Object.fromEntries(APP_NAMES.map((n) => [n, apps![n].url])) as Urls;
+    out(`soak: apps ready after ${startSeconds.toFixed(1)} s (${APP_NAMES.map((n) => `${n} pid ${apps![n].pid}`).join(', ')})`);
 
-    // the four services
-    const ready = new Set<ServiceName>();
-    const stopped = new Set<ServiceName>();
-    for (const service of SERVICES) {
-      const settings: ServiceSettings = {
-        service,
-        redisUrl: url,
-        eventsPerSecond: options.eventsPerSecond ?? 5,
-        dispatchesPerSecond: options.dispatchesPerSecond ?? 5,
-        tickEveryMs: TICK_MS,
-        retention,
-      };
-      const child = fork(join(__dirname, 'soak-service.ts'), [], {
-        cwd: ROOT,
-        execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-        env: { ...process.env, SOAK_SERVICE: JSON.stringify(settings), TS_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') },
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      });
-      children.set(service, child);
-      child.on('message', (m: ServiceMessage) => {
-        if (m.kind === 'ready') ready.add(m.service);
-        else if (m.kind === 'report') ledger.add(m);
-        else if (m.kind === 'memory') memory.get(m.seq)?.set(m.service, m.rss);
-        else if (m.kind === 'stopped') stopped.add(m.service);
-      });
-      child.on('exit', (code, signal) => {
-        if (!stopped.has(service)) failures.push(`service ${service} exited during the run (code ${code}, signal ${signal})`);
-      });
-    }
-    await until(() => ready.size === SERVICES.length || failures.length > 0, 180_000, 'the four services to start');
-    if (failures.length > 0) throw new Error(failures.join('; '));
-    out(`soak: services ready (${SERVICES.join(', ')})`);
-
-    for (const name of SERVICES) publishers.push(createQueue({ name, backend: { type: 'redis', client, prefix: 'mq' }, logger: quiet }));
-    // every service subscribed before any publishes (an event published earlier is legitimately missed)
-    for (const child of children.values()) child.send({ cmd: 'start-load' });
+    for (const name of QUEUES) queues.push(createQueue({ name, backend: { type: 'redis', client, prefix: 'mq' }, logger: quiet }));
     const started = Date.now();
     const elapsed = () => (Date.now() - started) / 1000;
 
-    // samples: Redis memory and key count, every service's RSS
-    let seq = 0;
+    // samples: Redis memory and key count, every app's RSS, the driver's HTTP latency since the last sample
+    let latencyFrom = 0;
     const sample = async () => {
-      const n = ++seq;
-      memory.set(n, new Map());
-      for (const child of children.values()) child.send({ cmd: 'memory', seq: n });
       const info = await client!.info('memory');
       const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-      const keys = await client!.dbsize();
-      await until(() => memory.get(n)!.size === SERVICES.length, 5000, 'memory samples').catch(() => undefined);
+      const keys = await countKeys(client!);
+      const window = http.latencies.slice(latencyFrom).map((l) => l.ms);
+      latencyFrom += window.length;
       series.t.push(Math.round(elapsed()));
       series.redisMemory.push(used);
-      series.keys.push(keys);
-      for (const s of SERVICES) series.rss[s].push(memory.get(n)!.get(s) ?? NaN);
-      memory.delete(n);
+      series.redisMemoryWithoutRecords.push(used - keys.appRecordBytes);
+      series.keys.push(keys.total - keys.appRecords);
+      series.appRecords.push(keys.appRecords);
+      for (const n of APP_NAMES) series.rss[n].push(apps![n].rss());
+      series.httpP50.push(quantile(window, 0.5));
+      series.httpP99.push(quantile(window, 0.99));
     };
     const sampling = repeat(sampleEveryMs, sample, failures, 'sample');
-    const sweeping = repeat(1000, () => sweep(publishers, ledger, client!), failures, 'dead-letter sweep');
+    const sweeping = repeat(2000, () => sweep(queues, ledger), failures, 'dead-letter sweep');
+    const settling = repeat(2000, () => settleAll(http, urls, ledger.meetings, logs), failures, 'settle');
 
-    // load: every 100 ms a batch per queue
-    let owed = 0;
-    let published = 0;
-    const publishing = new Set<Promise<void>>();
+    // load: `sessions` loops, each running one meeting after the other
     const loadEnds = started + options.seconds * 1000;
-    while (Date.now() < loadEnds && failures.length === 0) {
-      owed += tasksPerSecond / 10 / SERVICES.length;
-      const n = Math.floor(owed);
-      owed -= n;
-      if (n > 0) {
-        for (const queue of publishers) {
-          const batch = Array.from({ length: n }, () => task());
-          const p = queue.publishBatch(batch.map((b) => b.publish)).then(
-            (ids) => ids.forEach((id, i) => ledger.published(queue.name, id, batch[i].type, batch[i].fails)),
-            (e: Error) => void failures.push(`publish to ${queue.name} failed: ${e.message}`),
-          );
-          publishing.add(p);
-          void p.finally(() => publishing.delete(p));
-          published += n;
+    let n = 0;
+    const loops = Array.from({ length: sessions }, async () => {
+      while (Date.now() < loadEnds && failures.length === 0) {
+        const i = ++n;
+        try {
+          ledger.meetings.push(await runMeeting(http, urls, i, perMeeting));
+        } catch (error) {
+          ledger.driverErrors.push(`meeting ${i}: ${(error as Error).message}`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await Promise.all(publishing);
-    for (const child of children.values()) child.send({ cmd: 'stop-load' });
+    });
+    await Promise.all(loops);
     const loadSeconds = elapsed();
     sampling.stop();
-    out(`soak: load phase over after ${loadSeconds.toFixed(0)} s (${published} tasks published); draining`);
+    await sampling.done;
+    out(`soak: load phase over after ${loadSeconds.toFixed(0)} s (${ledger.meetings.length} meetings); draining`);
 
-    // drain: everything accounted for, or the drain timeout
-    const ticksExpected = Math.max(1, Math.floor((0.8 * loadSeconds * 1000) / TICK_MS));
+    // drain: every meeting accounted for and the stream groups idle, or the drain timeout
+    const recurringExpected = Math.max(1, Math.floor((0.8 * loadSeconds * 1000) / CLEANUP_INTERVAL_MS));
     const drainMs = (options.drainSeconds ?? 90) * 1000;
-    await until(() => ledger.settled(ticksExpected), drainMs, 'every message to be accounted for').catch(() => undefined);
+    const drainStart = Date.now();
+    let groups: GroupLag[] = [];
+    for (;;) {
+      groups = await streamGroups(client);
+      const open = ledger.meetings.filter((m) => m.outstanding.length > 0);
+      if (groups.length === 0 && open.length === 0) break;
+      if (Date.now() - drainStart > drainMs) {
+        out(`soak: drain timed out: ${open.length} meetings outstanding (${open[0]?.outstanding.join(', ') ?? '-'}), ${groups.length} stream groups busy`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    settling.stop();
+    await settling.done;
+    await settleAll(http, urls, ledger.meetings, logs).catch((e: Error) => void failures.push(`settle failed: ${e.message}`));
+    groups = await streamGroups(client);
     sweeping.stop();
     await sweeping.done;
-    await sampling.done;
-    out(`soak: drained after ${(elapsed() - loadSeconds).toFixed(1)} s`);
+    await sweep(queues, ledger);
+    const drainSeconds = (Date.now() - drainStart) / 1000;
+    out(`soak: drained after ${drainSeconds.toFixed(1)} s`);
 
-    const keys = await checkKeys(client, SERVICES, retention);
-    await client.del(REPLAYED_SET);
-
+    const keys = await checkKeys(client, QUEUES, retention);
     const flatness: Record<string, Flatness> = {
-      'redis used_memory': judgeFlat(toSamples(series.t, series.redisMemory), RULES.redisMemory),
-      'redis keys': judgeFlat(toSamples(series.t, series.keys), RULES.keys),
+      'redis used_memory (without app records)': judgeFlat(toSamples(series.t, series.redisMemoryWithoutRecords), RULES.redisMemory),
+      'redis keys (without app records)': judgeFlat(toSamples(series.t, series.keys), RULES.keys),
     };
-    for (const s of SERVICES) flatness[`rss ${s}`] = judgeFlat(toSamples(series.t, series.rss[s]), RULES.rss);
+    for (const s of APP_NAMES) flatness[`rss ${s}`] = judgeFlat(toSamples(series.t, series.rss[s]), RULES.rss);
 
-    failures.push(...ledger.verdict(ticksExpected));
+    failures.push(...ledger.verdict(recurringExpected, groups));
     failures.push(...keys.failures);
     for (const [name, f] of Object.entries(flatness)) {
       if (!f.ok) {
@@ -201,63 +219,75 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         );
       }
     }
-    const problems = ledger.problems.filter((p) => !EXPECTED_PROBLEMS.some((re) => re.test(p)));
-    const notes = ledger.problems.length - problems.length;
-    if (notes > 0) out(`soak: ${notes} recurring occurrence(s) reached after the missed-run grace were skipped (policy skip): the machine was starved`);
-    if (problems.length > 0) failures.push(`${problems.length} unexpected warnings/errors logged by the services: ${problems.slice(0, 5).join(' | ')}`);
-
-    const result: SoakResult = { ok: failures.length === 0, failures: [...failures], counts: ledger.counts(), keys, series, flatness };
+    const result: SoakResult = {
+      ok: failures.length === 0,
+      failures: [...failures],
+      counts: ledger.counts(),
+      keys,
+      series,
+      flatness,
+      startSeconds,
+      drainSeconds,
+      notes: logs.notes,
+    };
     report(result, out);
     return result;
   } finally {
-    for (const t of timers) clearInterval(t);
-    await stopChildren(children);
-    await Promise.all(publishers.map((q) => q.close({ drainTimeoutMs: 100 }).catch(() => undefined)));
+    if (apps) await Promise.all(Object.values(apps).map((a) => a.stop()));
+    await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 }).catch(() => undefined)));
     client?.disconnect();
     await server?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/**
- * Warnings that are not faults: a recurring occurrence the scheduler reached later than its grace
- * (a starved machine) is skipped by the configured `missed_policy: skip`, and says so. They are
- * counted and printed; the recurring check allows for them (at least 80% of the occurrences).
- */
-const EXPECTED_PROBLEMS: RegExp[] = [/warn recurring task "soak-tick" missed runs since .* \(policy skip\)/];
-
-function task(): { publish: PublishOptions; type: TaskType; fails: number } {
-  let r = Math.random();
-  let type: TaskType = 'ok';
-  for (const [t, w] of TYPES) {
-    if (r < w) {
-      type = t;
-      break;
-    }
-    r -= w;
+/** Looks again at every meeting not accounted for yet (a call that fails is what is outstanding). */
+async function settleAll(http: SoakHttp, urls: Urls, meetings: MeetingRecord[], logs: LogLedger): Promise<void> {
+  for (const m of meetings) {
+    if (m.outstanding.length === 0) continue;
+    await settle(http, urls, m, (id) => logs.count(id)).catch((e: Error) => void (m.outstanding = [`settle: ${e.message}`]));
   }
-  const priority = PRIORITIES[Math.floor(Math.random() * 4)];
-  const fails = type === 'flaky' ? 1 + Math.floor(Math.random() * 2) : 0;
-  const delayMs = (type === 'ok' || type === 'slow') && Math.random() < 0.2 ? 50 + Math.floor(Math.random() * 3000) : 0;
-  const payload = type === 'slow' ? { ms: 5 + Math.floor(Math.random() * 45) } : type === 'flaky' ? { fails } : { n: Math.random() };
-  return { publish: { type, payload, priority, delayMs, maxRetries: 3 }, type, fails };
 }
 
-/** Dead letters: planned `replay` ones are replayed (after marking them so their handler succeeds), every other one is recorded and deleted. */
-async function sweep(queues: StoreBackedQueue[], ledger: SoakLedger, client: ReturnType<typeof createRedisClient>): Promise<void> {
+/** Dead letters of the apps' queues: recorded (none is planned; each is a failure with its reason). */
+async function sweep(queues: StoreBackedQueue[], ledger: SoakLedger): Promise<void> {
   for (const queue of queues) {
     const page = await queue.deadLetters.list({ limit: 1000 });
     for (const d of page.items) {
-      const type = ledger.deadLettered(queue.name, d.id, d.reason);
-      if (type === undefined) continue; // not known yet: looked at again on the next pass
-      if (type === 'replay') {
-        await client.sadd(REPLAYED_SET, d.id);
-        await queue.deadLetters.replay(d.id);
-        ledger.replayed(queue.name, d.id);
-      } else {
-        await queue.deadLetters.delete(d.id);
-      }
+      ledger.deadLetters.set(`${queue.name}:${d.id}`, { where: queue.name, id: d.id, type: d.type ?? '?', reason: d.reason });
     }
   }
+}
+
+/** Consumer groups of every stream (events, dispatcher results) with entries pending or not yet delivered. */
+async function streamGroups(client: ReturnType<typeof createRedisClient>): Promise<GroupLag[]> {
+  const streams: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'COUNT', 1000, 'TYPE', 'stream');
+    cursor = next;
+    streams.push(...batch);
+  } while (cursor !== '0');
+  const busy: GroupLag[] = [];
+  const fields = (raw: unknown[]) => {
+    const g: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < raw.length; i += 2) g[String(raw[i])] = raw[i + 1];
+    return g;
+  };
+  for (const stream of streams) {
+    const groups = (await client.call('XINFO', 'GROUPS', stream)) as unknown[][];
+    if (groups.length === 0) continue;
+    const last = String(fields((await client.call('XINFO', 'STREAM', stream)) as unknown[])['last-generated-id']);
+    for (const raw of groups) {
+      const g = fields(raw);
+      const pending = Number(g.pending ?? 0);
+      // lag is null once the stream was trimmed (MAXLEN): then the group is caught up when it was handed the last entry
+      const lag = g.lag === null || g.lag === undefined ? null : Number(g.lag);
+      const behind = lag === null ? String(g['last-delivered-id']) !== last : lag > 0;
+      if (pending > 0 || behind) busy.push({ stream, group: String(g.name), pending, lag });
+    }
+  }
+  return busy;
 }
 
 function repeat(everyMs: number, step: () => Promise<void>, failures: string[], what: string): { stop(): void; done: Promise<void> } {
@@ -271,35 +301,6 @@ function repeat(everyMs: number, step: () => Promise<void>, failures: string[], 
   return { stop: () => void (stopped = true), done };
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stopChildren(children: Map<ServiceName, ChildProcess>): Promise<void> {
-  await Promise.all(
-    [...children.values()].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.once('exit', () => {
-            clearTimeout(kill);
-            resolve();
-          });
-          try {
-            child.send({ cmd: 'shutdown' });
-          } catch {
-            child.kill('SIGKILL');
-          }
-        }),
-    ),
-  );
-}
-
 function toSamples(t: number[], v: number[]): Sample[] {
   return t.map((time, i) => ({ t: time, v: v[i] })).filter((s) => Number.isFinite(s.v));
 }
@@ -310,10 +311,13 @@ function fmt(name: string, value: number): string {
 
 function report(r: SoakResult, out: (line: string) => void): void {
   out('');
-  out('time (s) | redis used_memory (MB) | keys | RSS (MB): ' + SERVICES.join(' / '));
+  out(`time (s) | redis used_memory (MB): total, without app records | keys + app records | http p50/p99 (ms) | RSS (MB): ${APP_NAMES.join(' / ')}`);
   r.series.t.forEach((t, i) => {
-    const rss = SERVICES.map((s) => (r.series.rss[s][i] / MB).toFixed(1)).join(' / ');
-    out(`${String(t).padStart(8)} | ${(r.series.redisMemory[i] / MB).toFixed(2).padStart(21)} | ${String(r.series.keys[i]).padStart(4)} | ${rss}`);
+    const rss = APP_NAMES.map((s) => (r.series.rss[s][i] / MB).toFixed(1)).join(' / ');
+    const latency = `${r.series.httpP50[i]}/${r.series.httpP99[i]}`;
+    const keys = `${r.series.keys[i]} + ${r.series.appRecords[i]}`;
+    const memory = `${(r.series.redisMemory[i] / MB).toFixed(2)}, ${(r.series.redisMemoryWithoutRecords[i] / MB).toFixed(2)}`;
+    out(`${String(t).padStart(8)} | ${memory.padStart(50)} | ${keys.padStart(18)} | ${latency.padStart(17)} | ${rss}`);
   });
   out('');
   for (const [name, f] of Object.entries(r.flatness)) {
@@ -323,13 +327,17 @@ function report(r: SoakResult, out: (line: string) => void): void {
   }
   const c = r.counts;
   out(
-    `tasks: ${c.published} published, ${c.processed} runs completed (incl. ${c.ticks} recurring, ${c.dispatched} dispatched), ${c.deadLettered} dead-lettered, ${c.replayed} replayed, ${c.retriedAttempts} planned failed attempts retried`,
+    `meetings: ${c.meetings} (${c.autoEnded} ended by the scheduler), ${c.failedMeetings} not finished by the driver; ${c.frames} frames relayed, ${c.transcripts} transcripts, ${c.emotions} emotion requests, ${c.transcodes} transcodes`,
   );
   out(
-    `dispatch outcomes: ${c.outcomes}; events: ${c.pubsubEvents} pub/sub, ${c.streamEvents} stream (x4 subscribers); duplicates: ${c.duplicates.tasks} tasks, ${c.duplicates.streamDeliveries} stream deliveries`,
+    `handler runs logged: ${Object.entries(c.runs)
+      .map(([t, k]) => `${t} ${k}`)
+      .join(', ')}; dead letters ${c.deadLetters}; duplicates: ${c.duplicates.runs} task runs, ${c.duplicates.frames} frames`,
   );
+  out(`apps started in ${r.startSeconds.toFixed(1)} s; drained in ${r.drainSeconds.toFixed(1)} s`);
+  if (r.notes.length > 0) out(`notes: ${r.notes.length} recurring occurrence(s) reached late on a starved machine, caught up by the missed-run policy`);
   out(
-    `keys at the end: ${r.keys.total} (${Object.entries(r.keys.patterns)
+    `keys at the end: ${r.keys.total}, of which ${r.keys.appRecords} app records (${Object.entries(r.keys.patterns)
       .map(([p, n]) => `${p} ${n}`)
       .join(', ')})`,
   );

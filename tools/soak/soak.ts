@@ -1,11 +1,11 @@
 /**
- * `npm run soak -- [--minutes N | --seconds N] [--redis-url URL] [--tasks-per-second N] [--json FILE]`:
+ * `npm run soak -- [--minutes N | --seconds N] [--redis-url URL] [--sessions N] [--transcripts N] [--apps sources|dist] [--json FILE]`:
  * runs the soak (tools/soak/soak-run.ts) and exits 0 when every check passed, 1 otherwise.
  */
 import { writeFileSync } from 'fs';
-import { runSoak } from './soak-run';
+import { runSoak, SoakOptions } from './soak-run';
 
-function parse(argv: string[]): { seconds: number; redisUrl?: string; tasksPerSecond?: number; json?: string } {
+function parse(argv: string[]): SoakOptions & { json?: string } {
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -14,14 +14,20 @@ function parse(argv: string[]): { seconds: number; redisUrl?: string; tasksPerSe
     args[name] = inline ?? argv[++i];
     if (args[name] === undefined) throw new Error(`--${name} needs a value`);
   }
-  const known = ['minutes', 'seconds', 'redis-url', 'tasks-per-second', 'json'];
+  const known = ['minutes', 'seconds', 'redis-url', 'sessions', 'transcripts', 'apps', 'json'];
   for (const name of Object.keys(args))
     if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
   const seconds = args.seconds !== undefined ? Number(args.seconds) : Number(args.minutes ?? 10) * 60;
   if (!Number.isFinite(seconds) || seconds < 10) throw new Error('--minutes/--seconds: at least 10 seconds');
-  const tasksPerSecond = args['tasks-per-second'] === undefined ? undefined : Number(args['tasks-per-second']);
-  if (tasksPerSecond !== undefined && !(tasksPerSecond > 0)) throw new Error('--tasks-per-second: a positive number');
-  return { seconds, redisUrl: args['redis-url'], tasksPerSecond, json: args.json };
+  const count = (name: string, min: number) => {
+    if (args[name] === undefined) return undefined;
+    const value = Number(args[name]);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name}: an integer of at least ${min}`);
+    return value;
+  };
+  const from = args.apps ?? 'sources';
+  if (from !== 'sources' && from !== 'dist') throw new Error('--apps: sources (ts-node, as npm start) or dist (the build in dist/apps)');
+  return { seconds, redisUrl: args['redis-url'], sessions: count('sessions', 1), transcriptsPerMeeting: count('transcripts', 0), from, json: args.json };
 }
 
 async function main(): Promise<void> {

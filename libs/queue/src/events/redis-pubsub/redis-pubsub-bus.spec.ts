@@ -36,6 +36,26 @@ async function serverSubscriptions(channel: string): Promise<[number, number]> {
 }
 
 describe('RedisPubSubEventBus', () => {
+  it('subscriptions made while its subscriber connection is still in its handshake are not refused (ioredis 5.8.2 #2037)', async () => {
+    // the first subscription creates the subscriber connection; the next ones come one event-loop
+    // turn apart, so some land while its handshake (CLIENT SETINFO, INFO ready check) runs: sent then,
+    // a SUBSCRIBE put the connection in subscriber mode first and the handshake failed
+    // ("Connection in subscriber mode, only subscriber commands may be used")
+    const prefix = uniquePrefix('hs');
+    bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'svc' });
+    const errors: string[] = [];
+    const received = new Set<string>();
+    const subscriptions: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 60; i++) {
+      subscriptions.push(bus.subscribe(`ch${i}`, () => void received.add(`ch${i}`)).catch((e: Error) => void errors.push(e.message)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(subscriptions);
+    expect(errors).toEqual([]);
+    for (let i = 0; i < 60; i++) await bus.publish(`ch${i}`, 'soak.tick', i);
+    await waitFor(() => received.size === 60, 'an event on every channel');
+  });
+
   it('resubscribes by itself after a Redis restart and delivery resumes', async () => {
     const prefix = uniquePrefix('ps');
     bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'svc' });

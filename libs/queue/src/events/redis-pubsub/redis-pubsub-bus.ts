@@ -80,7 +80,7 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   protected async keyAdded(key: string, isPattern: boolean): Promise<void> {
     if (isPattern && this.pubsub.sharded) throw new ShardedPatternError(key);
-    const subscriber = this.ensureSubscriber();
+    const subscriber = await this.readySubscriber();
     if (!isPattern) {
       const name = this.redisChannel(key);
       try {
@@ -161,6 +161,31 @@ export class RedisPubSubEventBus extends BaseEventBus {
     this.broad = undefined;
     this.viaBroad.clear();
     return [];
+  }
+
+  /**
+   * The subscriber connection once it is ready. A (P)SUBSCRIBE sent while the connection's handshake
+   * runs (status `connect`) puts it in subscriber mode before the handshake's CLIENT SETINFO and INFO
+   * ready check, which ioredis 5.8.2 then refuses ("Connection in subscriber mode, only subscriber
+   * commands may be used", ioredis issue #2037): the subscription failed. Waiting for `ready` is what
+   * the offline queue did for a subscription made earlier; the connection ending first rejects.
+   */
+  private async readySubscriber(): Promise<RedisClient> {
+    const subscriber = this.ensureSubscriber();
+    if (subscriber.status === 'ready') return subscriber;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        subscriber.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = () => {
+        subscriber.off('ready', onReady);
+        reject(new Error(`the subscriber connection of the redis_pubsub event bus closed before it was ready`));
+      };
+      subscriber.once('ready', onReady);
+      subscriber.once('end', onEnd);
+    });
+    return subscriber;
   }
 
   private ensureSubscriber(): RedisClient {
