@@ -20,15 +20,11 @@ import { partitionOfId } from './partition-layout';
 import { drawStart, partitionLimits, PartitionView } from './partition-view';
 import { mergeDeadLetterPages, mergePeekPages } from './partitioned-views';
 
-/** A partition's pending wait: what it resolves to, whether it has, and when its own timeout ends it (Date.now() ms). */
+/** A partition's pending wait: what it resolves to, and whether it has. */
 interface PartitionWait {
   promise: Promise<WokenFetch | null>;
   ended: boolean;
-  expiresAt: number;
 }
-
-/** How early a timer may fire (Node rounds timers to the ms): a wait that ends this close to its time ran out. */
-const TIMER_SLACK_MS = 2;
 
 /**
  * One logical queue over N single-slot stores (docs/architecture.md, "Partitioned queues"): the
@@ -113,16 +109,25 @@ export class PartitionedQueueStore implements QueueStore {
    * Waits on every partition at once (each store's own blocking wait: Redis, one BLPOP connection
    * per partition with its fetch pipelined behind it). The first partition to wake ends the wait;
    * the others stay pending and are reused by the next call, so no wake-up token is taken by a
-   * waiter nobody listens to. Each pipelined fetch asks for `ceil(max / N)`. A reused wait that ran
-   * out its own (earlier) time having taken nothing is no wake-up of this call: that partition is
-   * waited on again, so the call ends when a partition is woken (or at its own time), and the
-   * partition that was woken answers it (not a fetch that finishes after it returned).
+   * waiter nobody listens to. Each pipelined fetch asks for `ceil(max / N)`. A reused wait that ends
+   * having taken nothing (it may have run out its own, earlier time) ends this call only when a look
+   * at its partition shows ready work, a pause, or a due time before this call's end; else that
+   * partition is waited on again. So a short wait's leftovers do not end a long one early, and the
+   * partition that is woken answers the call (not a fetch that finishes after it returned).
    */
   async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), fetch.precise ? timeoutMs : timeoutMs + 500)));
-    const interrupted = new Promise<null>((resolve) => (this.interruptLocal = () => resolve(null)));
+    let stopped = false;
+    const interrupted = new Promise<null>(
+      (resolve) =>
+        (this.interruptLocal = () => {
+          stopped = true;
+          resolve(null);
+        }),
+    );
     const mine = new Set<PartitionWait>();
+    const deadline = Date.now() + timeoutMs;
     try {
       for (;;) {
         const pending = this.parts.map((_, p) => {
@@ -132,11 +137,18 @@ export class PartitionedQueueStore implements QueueStore {
           return armed.promise.then((woken) => ({ p, wait: armed, woken }));
         });
         const first = await Promise.race([...pending, timeout, interrupted]);
-        if (first === null) return null;
+        if (first === null || stopped) return null;
         const { p, wait, woken } = first;
         if (this.waits[p] === wait) this.waits[p] = undefined;
-        if (!mine.has(wait) && Date.now() >= wait.expiresAt - TIMER_SLACK_MS && !woken?.result.deliveries.length) continue;
-        return woken;
+        if (mine.has(wait) || woken?.result.deliveries.length) return woken;
+        // A wait left from an earlier call (its own time, its own fetch) ended having taken nothing:
+        // a look at its partition says whether this call has a reason to end.
+        const look = await this.parts[p].fetch(0, fetch.leaseMs, fetch.weights, fetch.random, partitionLimits(fetch.limits, this.parts.length));
+        this.view.note(p, look);
+        if (stopped) return null;
+        if (look.paused || look.tiersLeft !== 0 || (look.nextWakeMs !== null && Date.now() + look.nextWakeMs < deadline)) {
+          return { result: this.view.combined([], look.brokenTiers ?? []), max: 0 };
+        }
       }
     } finally {
       clearTimeout(timer);
@@ -152,7 +164,7 @@ export class PartitionedQueueStore implements QueueStore {
   private arm(p: number, timeoutMs: number, fetch: WakeFetch): PartitionWait {
     const n = this.parts.length;
     const share = Math.ceil(fetch.max / n);
-    const wait: PartitionWait = { promise: Promise.resolve(null), ended: false, expiresAt: Date.now() + timeoutMs };
+    const wait: PartitionWait = { promise: Promise.resolve(null), ended: false };
     wait.promise = this.parts[p]
       .waitForWork(timeoutMs, {
         ...fetch,
