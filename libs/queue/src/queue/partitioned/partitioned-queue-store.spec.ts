@@ -40,4 +40,28 @@ describe('partitioned store: idle wait', () => {
     expect(got.deliveries).toHaveLength(2);
     await store.close();
   });
+
+  it('a partition wait left from an earlier, shorter wait ending at its own time does not end the next wait', async () => {
+    const parts = [new MemoryQueueStore(LIMITS, true), new MemoryQueueStore(LIMITS, true)];
+    const store = new PartitionedQueueStore(parts);
+    const toPartition = (p: number) => {
+      for (;;) {
+        const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}` }, options);
+        if (store.partitionOf(m.id) === p) return m;
+      }
+    };
+    await store.publish([toPartition(0)]);
+    const waits1 = jest.spyOn(parts[1], 'waitForWork');
+    // partition 0's token ends this wait at once; partition 1's wait of 10 ms stays pending and is reused
+    await store.waitForWork(10, { ...fetch, max: 0 });
+    const left = waits1.mock.results[0].value as Promise<unknown>;
+    const second = track(store.waitForWork(30_000, fetch));
+    await left;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(second.settled).toBe(false);
+    expect(waits1).toHaveBeenCalledTimes(2);
+    await store.publish([toPartition(1)]);
+    await until(second, 'the second wait, woken by the publish');
+    await store.close();
+  });
 });

@@ -20,6 +20,12 @@ import { partitionOfId } from './partition-layout';
 import { drawStart, partitionLimits, PartitionView } from './partition-view';
 import { mergeDeadLetterPages, mergePeekPages } from './partitioned-views';
 
+/** A partition's pending wait: what it resolves to, and whether it has. */
+interface PartitionWait {
+  promise: Promise<WokenFetch | null>;
+  ended: boolean;
+}
+
 /**
  * One logical queue over N single-slot stores (docs/architecture.md, "Partitioned queues"): the
  * same {@link QueueStore} contract, so the worker, the admin tools, the scheduler and the
@@ -35,7 +41,7 @@ export class PartitionedQueueStore implements QueueStore {
    * Per partition: its waitForWork, reused until a wait of this store has seen it end (so each
    * partition has one waiter at most, and a wake-up that ends it between two waits ends the next one).
    */
-  private readonly waits: Array<{ promise: Promise<WokenFetch | null>; ended: boolean } | undefined>;
+  private readonly waits: Array<PartitionWait | undefined>;
   private interruptLocal?: () => void;
 
   constructor(readonly parts: readonly QueueStore[]) {
@@ -103,39 +109,47 @@ export class PartitionedQueueStore implements QueueStore {
    * Waits on every partition at once (each store's own blocking wait: Redis, one BLPOP connection
    * per partition with its fetch pipelined behind it). The first partition to wake ends the wait;
    * the others stay pending and are reused by the next call, so no wake-up token is taken by a
-   * waiter nobody listens to. Each pipelined fetch asks for `ceil(max / N)`.
+   * waiter nobody listens to. Each pipelined fetch asks for `ceil(max / N)`. A reused wait that ends
+   * having taken nothing (it may have run out its own, earlier time) ends this call only when a look
+   * at its partition shows ready work, a pause, or a due time before this call's end; else that
+   * partition is waited on again. So a short wait's leftovers do not end a long one early, and the
+   * partition that is woken answers the call (not a fetch that finishes after it returned).
    */
   async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
-    const n = this.parts.length;
-    const share = Math.ceil(fetch.max / n);
-    const partLimits = partitionLimits(fetch.limits, n);
-    const pending = this.parts.map((part, p) => {
-      const existing = this.waits[p];
-      if (existing) return existing.promise;
-      const wait = { promise: Promise.resolve<WokenFetch | null>(null), ended: false };
-      wait.promise = part
-        .waitForWork(timeoutMs, {
-          ...fetch,
-          max: share,
-          random: drawStart(fetch.random, p * share),
-          limits: partLimits,
-          onResult: (result) => {
-            this.view.note(p, result);
-            fetch.onResult(this.view.combined(result.deliveries, result.brokenTiers ?? []));
-          },
-        })
-        .then((woken) => (woken ? { result: this.view.combined(woken.result.deliveries, woken.result.brokenTiers ?? []), max: woken.max } : null))
-        .finally(() => (wait.ended = true));
-      this.waits[p] = wait;
-      return wait.promise;
-    });
     let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), fetch.precise ? timeoutMs : timeoutMs + 500)));
+    let stopped = false;
+    const interrupted = new Promise<null>(
+      (resolve) =>
+        (this.interruptLocal = () => {
+          stopped = true;
+          resolve(null);
+        }),
+    );
+    const mine = new Set<PartitionWait>();
+    const deadline = Date.now() + timeoutMs;
     try {
-      return await Promise.race([
-        ...pending,
-        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), fetch.precise ? timeoutMs : timeoutMs + 500))),
-        new Promise<null>((resolve) => (this.interruptLocal = () => resolve(null))),
-      ]);
+      for (;;) {
+        const pending = this.parts.map((_, p) => {
+          let wait = this.waits[p];
+          if (!wait) mine.add((wait = this.arm(p, timeoutMs, fetch)));
+          const armed = wait;
+          return armed.promise.then((woken) => ({ p, wait: armed, woken }));
+        });
+        const first = await Promise.race([...pending, timeout, interrupted]);
+        if (first === null || stopped) return null;
+        const { p, wait, woken } = first;
+        if (this.waits[p] === wait) this.waits[p] = undefined;
+        if (mine.has(wait) || woken?.result.deliveries.length) return woken;
+        // A wait left from an earlier call (its own time, its own fetch) ended having taken nothing:
+        // a look at its partition says whether this call has a reason to end.
+        const look = await this.parts[p].fetch(0, fetch.leaseMs, fetch.weights, fetch.random, partitionLimits(fetch.limits, this.parts.length));
+        this.view.note(p, look);
+        if (stopped) return null;
+        if (look.paused || look.tiersLeft !== 0 || (look.nextWakeMs !== null && Date.now() + look.nextWakeMs < deadline)) {
+          return { result: this.view.combined([], look.brokenTiers ?? []), max: 0 };
+        }
+      }
     } finally {
       clearTimeout(timer);
       this.interruptLocal = undefined;
@@ -144,6 +158,28 @@ export class PartitionedQueueStore implements QueueStore {
         if (wait?.ended) this.waits[p] = undefined;
       });
     }
+  }
+
+  /** Starts partition p's wait for `fetch` (its share of `max`), reported with what the other partitions last said. */
+  private arm(p: number, timeoutMs: number, fetch: WakeFetch): PartitionWait {
+    const n = this.parts.length;
+    const share = Math.ceil(fetch.max / n);
+    const wait: PartitionWait = { promise: Promise.resolve(null), ended: false };
+    wait.promise = this.parts[p]
+      .waitForWork(timeoutMs, {
+        ...fetch,
+        max: share,
+        random: drawStart(fetch.random, p * share),
+        limits: partitionLimits(fetch.limits, n),
+        onResult: (result) => {
+          this.view.note(p, result);
+          fetch.onResult(this.view.combined(result.deliveries, result.brokenTiers ?? []));
+        },
+      })
+      .then((woken) => (woken ? { result: this.view.combined(woken.result.deliveries, woken.result.brokenTiers ?? []), max: woken.max } : null))
+      .finally(() => (wait.ended = true));
+    this.waits[p] = wait;
+    return wait;
   }
 
   interruptWait(): void {
