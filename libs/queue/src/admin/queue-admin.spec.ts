@@ -99,6 +99,11 @@ async function groupsOf(q: StoreBackedQueue, read: (queue: StoreBackedQueue) => 
   for (const g of before.groups.items) expect(g.oldestWaitingMs).not.toBeNull();
   // grouped messages are not in the tier lists: the oldest ages come from the groups' heads
   expect((await q.peek('normal')).total).toBe(0);
+  // the bounds: no ring member read, no group seen (and more there); one listed of two
+  expect(await q.groupList(0)).toEqual({ items: [], more: true });
+  expect(await q.oldestWaiting(0)).toEqual([null, null, null, expect.any(Number)]);
+  expect((await q.groupList(1)).items.map((g) => g.group).sort()).toEqual(['a', 'b']);
+  expect(await readQueueGroups(q, 1)).toMatchObject({ more: true, items: [expect.objectContaining({ group: 'a', waiting: 3 })] });
   expect(before.latency.oldestWaitingMs).toEqual({ critical: null, high: expect.any(Number), normal: expect.any(Number), low: expect.any(Number) });
   let release!: () => void;
   const releasing = new Promise<void>((r) => (release = r));
