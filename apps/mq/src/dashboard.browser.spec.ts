@@ -228,6 +228,40 @@ describe('dashboard in a browser', () => {
     expect(await page.locator('tr[data-queue="orders"] [data-field="limits"]').innerText()).toBe('-');
   });
 
+  it('a queue lists its groups (waiting, in flight, blocked, oldest) and the overview counts them', async () => {
+    const grouped = createQueue({ name: 'grouped', groupConcurrency: 1, backend: { type: 'redis', client, prefix } });
+    queues.push(grouped);
+    await grouped.publishBatch([
+      ...Array.from({ length: 3 }, () => ({ type: 'call', group: 'meeting-a' })),
+      { type: 'call', group: 'meeting-b', priority: 'high' as const },
+    ]);
+    const release = deferred();
+    grouped.process('call', () => release.promise, { concurrency: 4 });
+    await page.goto(`${base}#/queue/grouped`);
+    const a = page.locator('#groups tr[data-group="meeting-a"]');
+    // the worker holds one of each; meeting-a, at groupConcurrency 1, is blocked with 2 waiting
+    await a.locator('[data-field="blocked"]', { hasText: 'blocked' }).waitFor({ timeout: 30_000 });
+    expect(await a.locator('[data-field="normal"]').innerText()).toBe('2');
+    expect(await a.locator('[data-field="running"]').innerText()).toBe('1');
+    expect(await a.locator('[data-field="oldest"]').innerText()).toMatch(/\d/);
+    const b = page.locator('#groups tr[data-group="meeting-b"]');
+    expect(await b.locator('[data-field="waiting"]').innerText()).toBe('0');
+    expect(await b.locator('[data-field="running"]').innerText()).toBe('1');
+    expect(await b.locator('[data-field="blocked"]').innerText()).toBe('no');
+    expect(await page.locator('#groups h3').innerText()).toBe('Groups (0 ready, 1 blocked, 2 in flight; no groupConcurrency)');
+    expect(await page.locator('td[data-field="groups"]').innerText()).toBe('0/1/2');
+    await shot('queue-groups');
+    await page.goto(`${base}#/`);
+    const overview = page.locator('tr[data-queue="grouped"]');
+    await overview.locator('[data-field="groups"]', { hasText: '0/1/2' }).waitFor();
+    // the grouped messages are in no tier list, yet the oldest waiting age sees them
+    expect(await overview.locator('[data-field="oldest"]').innerText()).not.toBe('-');
+    expect(await page.locator('tr[data-queue="orders"] [data-field="groups"]').innerText()).toBe('-');
+    release.resolve();
+    await page.goto(`${base}#/queue/grouped`);
+    await page.locator('#groups', { hasText: 'Groups: none ready or in flight' }).waitFor({ timeout: 30_000 });
+  });
+
   it('the pub/sub page shows channels with subscribers and the rate of their messages', async () => {
     const bus = createEventBus({ type: 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'svc' });
     buses.push(bus);

@@ -5,6 +5,7 @@ import { registerDlq } from './commands/dlq';
 import { registerEvents } from './commands/events';
 import { registerLimits } from './commands/limits';
 import { registerMessages } from './commands/messages';
+import { registerQueueGroups } from './commands/queue-groups';
 import { registerQueues } from './commands/queues';
 import { registerSchedules } from './commands/schedules';
 import type { GlobalOptions } from './context';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   const globals = () => program.opts<GlobalOptions>();
   registerQueues(program, globals);
   registerLimits(program, globals);
+  registerQueueGroups(program, globals);
   registerMessages(program, globals);
   registerDlq(program, globals);
   registerSchedules(program, globals);

@@ -4,7 +4,7 @@ import { hostname } from 'os';
 import { join } from 'path';
 import type Redis from 'ioredis';
 import { createEventBus, createQueue, createScheduler, EventBus, StoreBackedQueue } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+import { deferred, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
 
 /** The real `mq` bin as a child process against a seeded throwaway Redis: output, effects, exit codes. */
 // each test runs the bin several times (about 1 s each on an idle machine, much more on a busy one)
@@ -349,6 +349,60 @@ describe('mq command line', () => {
     expect((await mq(['queues'])).stdout).toMatch(/limited\s.*\sspeech\.recognize 0\/2\s+3\s+-\n/);
     expect((await mq(['limits', 'orders'])).stdout).toContain('no rate limits on queue "orders"');
     expect((await mq(['limits', 'nope'])).code).toBe(1);
+  });
+
+  it('queue-groups lists the groups of a queue (waiting per tier, in flight, blocked, oldest); queues sees their messages as waiting', async () => {
+    const grouped = createQueue({ name: 'grouped', groupConcurrency: 1, backend: { type: 'redis', client, prefix } });
+    closeLater.push(grouped);
+    await grouped.publishBatch([
+      ...Array.from({ length: 3 }, () => ({ type: 'call', group: 'meeting-a' })),
+      { type: 'call', group: 'meeting-b', priority: 'low' as const },
+    ]);
+    type Groups = {
+      queue: string;
+      groupConcurrency: number | null;
+      counts: { ready: number; blocked: number; running: number };
+      items: Array<{ group: string; tiers: Record<string, number>; waiting: number; running: number; blocked: boolean; oldestWaitingMs: number | null }>;
+      more: boolean;
+    };
+    const before = await json<Groups>(['queue-groups', 'grouped']);
+    expect(before).toMatchObject({ queue: 'grouped', groupConcurrency: null, counts: { ready: 2, blocked: 0, running: 0 }, more: false });
+    expect(before.items.map((g) => [g.group, g.waiting, g.tiers.normal, g.tiers.low])).toEqual([
+      ['meeting-a', 3, 3, 0],
+      ['meeting-b', 1, 0, 1],
+    ]);
+    expect(before.items.every((g) => g.oldestWaitingMs !== null)).toBe(true);
+    // the grouped messages are in no tier list: the oldest waiting ages come from the groups
+    const { queues } = await json<{ queues: Array<{ name: string; latency: { oldestWaitingMs: Record<string, number | null> } }> }>(['queues']);
+    expect(queues.find((q) => q.name === 'grouped')?.latency.oldestWaitingMs).toEqual({
+      critical: null,
+      high: null,
+      normal: expect.any(Number),
+      low: expect.any(Number),
+    });
+    expect((await json<Groups>(['queue-groups', 'grouped', '--limit', '1'])).items.map((g) => g.group)).toEqual(['meeting-a']);
+    const release = deferred();
+    grouped.process('call', () => release.promise, { concurrency: 4 });
+    const held = await waitFor(
+      async () => {
+        const r = await json<Groups>(['queue-groups', 'grouped']);
+        return r.counts.running === 2 && r;
+      },
+      'one of each group held',
+      30_000,
+      200,
+    );
+    expect(held.counts).toEqual({ ready: 0, blocked: 1, running: 2 });
+    expect(held.items[0]).toMatchObject({ group: 'meeting-a', waiting: 2, running: 1, blocked: true });
+    const text = (await mq(['queue-groups', 'grouped'])).stdout;
+    expect(text).toContain('groups of "grouped": 0 ready, 1 blocked, 2 with messages in flight (no groupConcurrency)');
+    expect(text).toMatch(/GROUP\s+CRITICAL\s+HIGH\s+NORMAL\s+LOW\s+WAITING\s+IN FLIGHT\s+BLOCKED\s+OLDEST/);
+    expect(text).toMatch(/meeting-a\s+0\s+0\s+2\s+0\s+2\s+1\s+blocked\s+\S+/);
+    expect(text).toMatch(/meeting-b\s+0\s+0\s+0\s+0\s+0\s+1\s+no\s+-/);
+    release.resolve();
+    await waitFor(async () => (await json<Groups>(['queue-groups', 'grouped'])).items.length === 0, 'every group done', 30_000, 200);
+    expect((await mq(['queue-groups', 'orders'])).stdout).toContain('no group has messages waiting or in flight');
+    expect((await mq(['queue-groups', 'nope'])).code).toBe(1);
   });
 
   it('events channels lists pub/sub channels with subscribers; --sample counts their messages', async () => {

@@ -169,6 +169,7 @@ export { AdminConnectionError, QueueAdmin } from './admin/queue-admin';
 export type { DeadLetterFilter, InFlightPage, QueueAdminOptions, QueueInfo, ScheduleEntry, StreamGroupInfo, TailedEvent } from './admin/queue-admin';
 export type { InFlightMessage, QueueLatency } from './admin/queue-activity';
 export type { QueueRateLimits, RateLimitInfo } from './admin/rate-limits';
+export type { QueueGroupInfo, QueueGroups } from './admin/queue-groups';
 export type { PubSubChannelInfo, PubSubOverview } from './admin/pubsub-channels';
 export type { QueueWorkerInfo } from './queue/queue.types';
 export { createDashboardHandler } from './dashboard/dashboard-handler';

@@ -5,8 +5,10 @@ import { WAIT_BUCKETS_MS, waitQuantileMs } from '../queue/wait-window';
 /** How long messages wait in one queue (cheap reads: the head of each tier and the workers' heartbeats). */
 export interface QueueLatency {
   /**
-   * Per tier: ms since the message at the head of the tier (the one waiting longest) was published;
-   * null when the tier is empty. For a delayed or retried message the delay is included.
+   * Per tier: ms since the message waiting longest was published; null when the tier is empty. Read
+   * from the heads of the tier list, of its parked messages (rate limits), of the first
+   * {@link OLDEST_RING_MAX} groups of its rotation and of the blocked groups (a group further down a
+   * longer rotation is not seen). For a delayed or retried message the delay is included.
    */
   oldestWaitingMs: Record<Priority, number | null>;
   /** The largest of `oldestWaitingMs` (null: nothing waits). */
@@ -34,14 +36,17 @@ export interface InFlightMessage extends PeekedMessage {
 /** A page of messages in flight (`QueueAdmin.inflight`). */
 export type InFlightPage = Omit<PeekPage, 'items'> & { items: InFlightMessage[] };
 
+/** Groups of each tier's rotation whose oldest message the latency read looks at (one LINDEX each). */
+export const OLDEST_RING_MAX = 100;
+
 /** Oldest waiting message per tier and the merged publish-to-start percentiles of a queue. */
 export async function queueLatency(queue: StoreBackedQueue, workers: QueueWorkerInfo[], now = Date.now()): Promise<QueueLatency> {
-  const heads = await Promise.all(PRIORITIES.map((p) => queue.peek(p, { limit: 1 })));
+  const created = await queue.oldestWaiting(OLDEST_RING_MAX);
   const oldestWaitingMs = {} as Record<Priority, number | null>;
   let oldestMs: number | null = null;
   PRIORITIES.forEach((p, i) => {
-    const head = heads[i].items[0];
-    const age = head ? (head.createdAt !== undefined ? Math.max(0, now - head.createdAt) : null) : null;
+    const at = created[i];
+    const age = at === null ? null : Math.max(0, now - at);
     oldestWaitingMs[p] = age;
     if (age !== null && (oldestMs === null || age > oldestMs)) oldestMs = age;
   });

@@ -9,6 +9,8 @@ import type { StoreBackedQueue } from '../queue/task-queue';
 import { createScheduler } from '../scheduler/create-scheduler';
 import { deferred, RedisServerHandle, spawnRedis, spawnRedisCluster, TestRedisCluster, uniquePrefix, waitFor } from '../testing';
 import { QueueAdmin, TailedEvent } from './queue-admin';
+import { QueueLatency, queueLatency } from './queue-activity';
+import { QueueGroups, readQueueGroups } from './queue-groups';
 import { QueueRateLimits, readRateLimits } from './rate-limits';
 
 const SLOW = { max: 2, perMs: 60_000 };
@@ -56,6 +58,93 @@ async function rateLimitsSeen(open: (options: Omit<QueueOptions, 'name'>) => Sto
   expect((await q.rateState(2)).looked).toBe(2);
   return q;
 }
+
+interface GroupsRead {
+  groups: QueueGroups;
+  latency: QueueLatency;
+}
+
+/**
+ * Shared by memory, Redis, Cluster and a partitioned queue: groups 'a' (3 normal) and 'b' (1 high)
+ * and one ungrouped low message, groupConcurrency 1. Before any worker the tiers' lists hold only the
+ * ungrouped message, yet the oldest ages see the grouped ones; while held, 'a' is blocked with 2
+ * waiting and its oldest still counts ('b', with none left, is not blocked); once released every
+ * group is gone.
+ */
+async function groupsSeen(open: (options: Omit<QueueOptions, 'name'>) => StoreBackedQueue, read: (queue: StoreBackedQueue) => Promise<GroupsRead>) {
+  const q = open({ groupConcurrency: 1 });
+  const release = deferred();
+  try {
+    await groupsOf(q, read, release.promise);
+  } finally {
+    release.resolve();
+    await q.close({ drainTimeoutMs: 0 });
+  }
+}
+
+async function groupsOf(q: StoreBackedQueue, read: (queue: StoreBackedQueue) => Promise<GroupsRead>, released: Promise<void>) {
+  await q.publishBatch([
+    ...Array.from({ length: 3 }, () => ({ type: 'work', group: 'a' })),
+    { type: 'work', group: 'b', priority: 'high' as const },
+    { type: 'work', priority: 'low' as const },
+  ]);
+  const before = await read(q);
+  expect(before.groups.groupConcurrency).toBe(1);
+  expect(before.groups.counts).toEqual({ ready: 2, blocked: 0, running: 0 });
+  expect(before.groups.more).toBe(false);
+  expect(before.groups.items).toEqual([
+    expect.objectContaining({ group: 'a', tiers: { critical: 0, high: 0, normal: 3, low: 0 }, waiting: 3, running: 0, blocked: false }),
+    expect.objectContaining({ group: 'b', tiers: { critical: 0, high: 1, normal: 0, low: 0 }, waiting: 1, running: 0, blocked: false }),
+  ]);
+  for (const g of before.groups.items) expect(g.oldestWaitingMs).not.toBeNull();
+  // grouped messages are not in the tier lists: the oldest ages come from the groups' heads
+  expect((await q.peek('normal')).total).toBe(0);
+  // the bounds: no ring member read, no group seen (and more there); one listed of two
+  expect(await q.groupList(0)).toEqual({ items: [], more: true });
+  expect(await q.oldestWaiting(0)).toEqual([null, null, null, expect.any(Number)]);
+  expect((await q.groupList(1)).items.map((g) => g.group).sort()).toEqual(['a', 'b']);
+  expect(await readQueueGroups(q, 1)).toMatchObject({ more: true, items: [expect.objectContaining({ group: 'a', waiting: 3 })] });
+  expect(before.latency.oldestWaitingMs).toEqual({ critical: null, high: expect.any(Number), normal: expect.any(Number), low: expect.any(Number) });
+  let release!: () => void;
+  const releasing = new Promise<void>((r) => (release = r));
+  const started: string[] = [];
+  q.process(
+    'work',
+    async (m) => {
+      started.push(m.group ?? '-');
+      await Promise.race([releasing, released]);
+    },
+    { concurrency: 4 },
+  );
+  const held = await waitFor(async () => {
+    const r = await read(q);
+    return started.length === 3 && r.groups.items.length === 2 && r.groups.items[0].blocked && r;
+  }, "one of 'a' and 'b' held, 'a' blocked");
+  expect(started.sort()).toEqual(['-', 'a', 'b']);
+  expect(held.groups.counts).toEqual({ ready: 0, blocked: 1, running: 2 });
+  expect(held.groups.items).toEqual([
+    expect.objectContaining({ group: 'a', tiers: { critical: 0, high: 0, normal: 2, low: 0 }, waiting: 2, running: 1, blocked: true }),
+    expect.objectContaining({ group: 'b', waiting: 0, running: 1, blocked: false }),
+  ]);
+  // a blocked group's waiting messages still count as waiting
+  expect(held.latency.oldestWaitingMs).toEqual({ critical: null, high: null, normal: expect.any(Number), low: null });
+  release();
+  const after = await waitFor(async () => {
+    const r = await read(q);
+    return started.length === 5 && r.groups.items.length === 0 && r;
+  }, 'every message done');
+  expect(after.groups.counts).toEqual({ ready: 0, blocked: 0, running: 0 });
+  expect(after.latency.oldestMs).toBeNull();
+}
+
+describe('groups on the memory store', () => {
+  it('lists groups and sees grouped messages in the oldest ages like the Redis store', async () => {
+    await groupsSeen(
+      (options) => createQueue({ ...options, name: 'mem', backend: { type: 'memory' } }),
+      async (queue) => ({ groups: await readQueueGroups(queue), latency: await queueLatency(queue, []) }),
+    );
+  });
+});
 
 describe('rate limits on the memory store', () => {
   it('reads limits, buckets and parked messages like the Redis store', async () => {
@@ -171,6 +260,19 @@ describe('QueueAdmin on Redis', () => {
       expect.objectContaining({ name: 'slow', max: null, tokens: null, parked: 3 }),
     ]);
     await Promise.all([admin.close(), bare.close()]);
+  });
+
+  it('lists the groups of a queue (ready, blocked, in flight) and sees grouped messages in the oldest ages', async () => {
+    const prefix = uniquePrefix('adm');
+    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, groupConcurrency: 1 }) });
+    try {
+      await groupsSeen(
+        (options) => createQueue({ ...options, name: 'grouped', backend: { type: 'redis', client, prefix } }),
+        async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
+      );
+    } finally {
+      await admin.close();
+    }
   });
 
   it('peeks tiers head first, delayed, in flight and completed without taking anything', async () => {
@@ -365,9 +467,38 @@ describe('QueueAdmin on Redis Cluster', () => {
       (options) => createQueue({ ...options, name: 'limited', backend: { type: 'redis', client, prefix } }),
       (queue) => admin.rateLimits(queue.name),
     );
-    expect((await admin.info('limited')).parked).toBe(4);
+    const info = await admin.info('limited');
+    expect(info.parked).toBe(4);
+    // the parked messages are the only ones waiting in their tiers: the oldest ages see them
+    expect(info.latency.oldestWaitingMs).toEqual({ critical: null, high: expect.any(Number), normal: expect.any(Number), low: null });
     await q.close({ drainTimeoutMs: 0 });
     await admin.close();
+  });
+
+  it('lists the groups of a queue in its own slot and sees grouped messages in the oldest ages', async () => {
+    const prefix = uniquePrefix('admcl');
+    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, groupConcurrency: 1 }) });
+    try {
+      await groupsSeen(
+        (options) => createQueue({ ...options, name: 'grouped', backend: { type: 'redis', client, prefix } }),
+        async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
+      );
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('merges the groups of a partitioned queue', async () => {
+    const prefix = uniquePrefix('admcl');
+    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, groupConcurrency: 1, partitions: 3 }) });
+    try {
+      await groupsSeen(
+        (options) => createQueue({ ...options, name: 'parts', partitions: 3, backend: { type: 'redis', client, prefix } }),
+        async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
+      );
+    } finally {
+      await admin.close();
+    }
   });
 
   it('finds queues on every master and reads them', async () => {

@@ -17,12 +17,14 @@ import { streamGroups, StreamGroupInfo, streamKey as channelStreamKey, tailChann
 import { namesInKeys } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
 import { InFlightPage, withHolders } from './queue-activity';
+import { QueueGroups, readQueueGroups } from './queue-groups';
 import { QueueInfo, queueInfo } from './queue-info';
 import { QueueRateLimits, readRateLimits } from './rate-limits';
 
 export type { DeadLetterFilter } from './dead-letter-admin';
 export type { StreamGroupInfo, TailedEvent } from './event-streams';
 export type { InFlightPage } from './queue-activity';
+export type { QueueGroupInfo, QueueGroups } from './queue-groups';
 export type { QueueInfo } from './queue-info';
 
 export interface QueueAdminOptions {
@@ -142,6 +144,16 @@ export class QueueAdmin {
   /** A queue's rate limits, their token buckets now and the messages parked behind them, per type over at most `scanMax` (admin/rate-limits.ts). */
   async rateLimits(name: string, scanMax?: number): Promise<QueueRateLimits> {
     return readRateLimits(this.queue(name), await this.workers(name), scanMax);
+  }
+
+  /**
+   * A queue's message groups (docs/queue.md, "Groups"; not the stream consumer groups of `groups`):
+   * those of the first `limit` places of each tier's rotation, the blocked ones and those with
+   * messages in flight, each with its ready messages per tier, in flight, blocked and oldest age;
+   * at most `limit` listed (admin/queue-groups.ts).
+   */
+  async queueGroups(name: string, limit = 100): Promise<QueueGroups> {
+    return readQueueGroups(this.queue(name), limit);
   }
 
   /** The processes consuming a queue (host, pid, concurrency, held, publish-to-start counts), from their heartbeats. */

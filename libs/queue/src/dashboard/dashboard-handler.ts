@@ -102,16 +102,18 @@ async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAd
     if (!(await admin.exists(name))) throw new HttpError(404, `queue "${name}" not found`);
     const limit = intParam(q, 'limit', 20, 1, 1000);
     if (!part) {
-      const [info, workers, inflight, delayed, completed, limits] = await Promise.all([
+      const [info, workers, inflight, delayed, completed, limits, groups] = await Promise.all([
         admin.info(name),
         admin.workers(name),
         admin.inflight(name, { limit }),
         admin.peek(name, 'delayed', { limit }),
         admin.peek(name, 'completed', { limit }),
         admin.rateLimits(name, LIMITS_SCAN),
+        admin.queueGroups(name, limit),
       ]);
-      return { at: Date.now(), info, workers, inflight, delayed, completed, limits };
+      return { at: Date.now(), info, workers, inflight, delayed, completed, limits, groups };
     }
+    if (part === 'groups') return admin.queueGroups(name, intParam(q, 'limit', 100, 1, 1000));
     if (part === 'workers') return { queue: name, workers: await admin.workers(name) };
     if (part === 'limits') return admin.rateLimits(name, intParam(q, 'scan', 10_000, 0, 1_000_000));
     if (part === 'peek') {

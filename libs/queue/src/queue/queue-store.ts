@@ -77,6 +77,28 @@ export interface StoredRateState {
   looked: number;
 }
 
+/** One group of a queue as stored (operator tools; {@link QueueStore.groupList}). */
+export interface StoredGroup {
+  group: string;
+  /** Ready messages per tier (critical .. low). */
+  ready: [number, number, number, number];
+  /** Messages in flight. */
+  running: number;
+  /** Out of the rotation at its `groupConcurrency` limit until one of its deliveries ends. */
+  blocked: boolean;
+  /** Creation time (ms) of the oldest message at the heads of its lists (null: none ready). */
+  oldestAt: number | null;
+}
+
+/** The groups {@link QueueStore.groupList} found, and whether a ring had more than it read. */
+export interface StoredGroupList {
+  items: StoredGroup[];
+  more: boolean;
+}
+
+/** Per tier (critical .. low): creation time (ms) of the message waiting longest, null when none waits. */
+export type StoredOldest = [number | null, number | null, number | null, number | null];
+
 export interface WakeFetch {
   /**
    * True when the wait ends at a due time (delayed message, lease deadline) that must be met
@@ -258,6 +280,17 @@ export interface QueueStore {
    * and the parked messages, per tier, and per task type over at most `scanMax` of them.
    */
   rateState(scanMax: number): Promise<StoredRateState>;
+  /**
+   * Groups as they stand (operator tools; no step above reads it): the first `ringMax` groups of
+   * each tier's rotation, every blocked group and every group with messages in flight (in no order).
+   */
+  groupList(ringMax: number): Promise<StoredGroupList>;
+  /**
+   * Per tier, the creation time of the message waiting longest (operator tools): the oldest of the
+   * heads of the tier list, of its parked messages, of the lists of the first `ringMax` groups of
+   * its rotation and of the blocked groups' lists. A group further down the rotation is not seen.
+   */
+  oldestWaiting(ringMax: number): Promise<StoredOldest>;
   setPaused(paused: boolean): Promise<void>;
   isPaused(): Promise<boolean>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@ import { checkTaskType } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { ResolvedQueueOptions, resolveRateLimit } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { QueueStore, RateLimitSpec, StoredDeadLetter, StoredPublish, StoredRateState } from './queue-store';
+import type { QueueStore, RateLimitSpec, StoredDeadLetter, StoredGroupList, StoredOldest, StoredPublish, StoredRateState } from './queue-store';
 import { QueueWorker } from './queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
 import { loggerFor, QueueLogger } from '../logger';
@@ -267,6 +267,26 @@ export class StoreBackedQueue implements TaskQueue {
     if (!Number.isInteger(scanMax) || scanMax < 0 || scanMax > 1_000_000)
       throw new InvalidOptionError('rateState.scanMax', scanMax, 'an integer in [0, 1000000]');
     return this.store.rateState(scanMax);
+  }
+
+  /**
+   * Groups as the store holds them (operator tools: `QueueAdmin.queueGroups`): the first `ringMax`
+   * groups of each tier's rotation, the blocked groups and those with messages in flight.
+   */
+  groupList(ringMax = 100): Promise<StoredGroupList> {
+    if (!Number.isInteger(ringMax) || ringMax < 0 || ringMax > 100_000) throw new InvalidOptionError('groupList.ringMax', ringMax, 'an integer in [0, 100000]');
+    return this.store.groupList(ringMax);
+  }
+
+  /**
+   * Per tier, when the message waiting longest was created (operator tools: the `oldestWaitingMs` of
+   * `QueueAdmin.info`): the heads of the tier, of its parked messages, of the first `ringMax` groups of
+   * its rotation and of the blocked groups.
+   */
+  oldestWaiting(ringMax = 100): Promise<StoredOldest> {
+    if (!Number.isInteger(ringMax) || ringMax < 0 || ringMax > 100_000)
+      throw new InvalidOptionError('oldestWaiting.ringMax', ringMax, 'an integer in [0, 100000]');
+    return this.store.oldestWaiting(ringMax);
   }
 
   pause(): Promise<void> {

@@ -71,6 +71,34 @@
       ),
     );
   }
+  // ready/blocked/running groups of a queue (docs/queue.md "Groups"), '-' without any
+  const groupCounts = (g) => (g.ready + g.blocked + g.running === 0 ? '-' : `${g.ready}/${g.blocked}/${g.running}`);
+  function groups(r) {
+    const c = r.counts;
+    const limit = r.groupConcurrency === null ? 'no groupConcurrency' : `groupConcurrency ${r.groupConcurrency}`;
+    if (r.items.length === 0) return el('p', { id: 'groups' }, `Groups: none ready or in flight (${limit})`);
+    return el(
+      'div',
+      { id: 'groups' },
+      el('h3', {}, `Groups (${c.ready} ready, ${c.blocked} blocked, ${c.running} in flight; ${limit})`),
+      table(
+        ['Group', ...TIERS, 'Waiting', 'In flight', 'Blocked', 'Oldest waiting'],
+        r.items.map((g) =>
+          el(
+            'tr',
+            { 'data-group': g.group },
+            el('td', {}, g.group),
+            TIERS.map((t) => num(g.tiers[t], t)),
+            num(g.waiting, 'waiting'),
+            num(g.running, 'running'),
+            el('td', { 'data-field': 'blocked', class: g.blocked ? 'paused' : '' }, g.blocked ? 'blocked' : 'no'),
+            el('td', { class: 'num', 'data-field': 'oldest' }, span(g.oldestWaitingMs)),
+          ),
+        ),
+      ),
+      r.more ? el('p', { 'data-field': 'groups-more' }, `More groups than listed (the first ${r.items.length}).`) : null,
+    );
+  }
   const table = (headers, rows) =>
     el(
       'table',
@@ -147,6 +175,7 @@
                 'Workers',
                 'Rate limits',
                 'Parked',
+                'Groups r/b/f',
               ],
               data.queues.map((q) =>
                 el(
@@ -176,6 +205,11 @@
                     q.rateLimits.length === 0 ? '-' : q.rateLimits.map((l) => `${l.name} ${l.tokens ?? '?'}/${l.max ?? '?'}`).join(' '),
                   ),
                   num(q.parked, 'parked'),
+                  el(
+                    'td',
+                    { class: 'num', 'data-field': 'groups', title: 'groups ready / blocked at groupConcurrency / with messages in flight' },
+                    groupCounts(q.groups),
+                  ),
                 ),
               ),
             ),
@@ -214,7 +248,7 @@
           el('a', { href: `#/dlq/${encodeURIComponent(name)}` }, `${q.deadLetters} dead letters`),
         ),
         table(
-          [...TIERS, 'In flight', 'Delayed', 'Published', 'Processed', 'Failed', 'Retried'],
+          [...TIERS, 'In flight', 'Delayed', 'Published', 'Processed', 'Failed', 'Retried', 'Groups r/b/f'],
           [
             el(
               'tr',
@@ -226,6 +260,7 @@
               num(q.processed),
               num(q.failed),
               num(q.retried),
+              el('td', { class: 'num', 'data-field': 'groups' }, groupCounts(q.groups)),
             ),
           ],
         ),
@@ -235,6 +270,7 @@
           `Oldest waiting: ${TIERS.map((t) => `${t} ${span(q.latency.oldestWaitingMs[t])}`).join(' · ')} · publish-to-start (last minute, ${q.latency.starts} starts): p50 ${bound(q.latency.waitP50Ms, q.latency.starts)}, p95 ${bound(q.latency.waitP95Ms, q.latency.starts)}`,
         ),
         rateLimits(data.limits),
+        groups(data.groups),
         el('h3', {}, `Workers (${data.workers.length})`),
         table(
           ['Worker', 'Host', 'PID', 'Concurrency', 'Held at last heartbeat', 'Consuming since', 'Last heartbeat'],

@@ -150,6 +150,47 @@ export class MemoryGroups {
     return { ready, blocked: this.blocked.size, running: this.running.size };
   }
 
+  /**
+   * Operator view (as group-list.lua): the first `ringMax` groups of each ring, the blocked groups and
+   * those with deliveries in flight, each with its ready messages per tier and the ids at its heads.
+   */
+  list(ringMax: number): { items: Array<{ group: string; ready: number[]; running: number; blocked: boolean; heads: string[] }>; more: boolean } {
+    const names = new Set<string>();
+    let more = false;
+    for (let t = 0; t < 4; t++) {
+      let read = 0;
+      for (const g of this.rings[t]) {
+        if (read++ >= ringMax) break;
+        if (g !== UNGROUPED) names.add(g);
+      }
+      if (this.rings[t].length > ringMax) more = true;
+    }
+    for (const g of this.blocked) names.add(g);
+    for (const g of this.running.keys()) names.add(g);
+    const items = [...names].map((group) => {
+      const lists = [0, 1, 2, 3].map((t) => this.lists[t].get(group));
+      const heads = lists.map((l) => l?.peek()).filter((id): id is string => id !== undefined);
+      return { group, ready: lists.map((l) => l?.length ?? 0), running: this.running.get(group) ?? 0, blocked: this.blocked.has(group), heads };
+    });
+    return { items, more };
+  }
+
+  /** The ids at the heads of tier `t`'s group lists: the first `ringMax` groups of its ring and the blocked groups (as oldest.lua). */
+  heads(t: number, ringMax: number): string[] {
+    const out: string[] = [];
+    let read = 0;
+    for (const g of this.rings[t]) {
+      if (read++ >= ringMax) break;
+      const id = g === UNGROUPED ? undefined : this.lists[t].get(g)?.peek();
+      if (id !== undefined) out.push(id);
+    }
+    for (const g of this.blocked) {
+      const id = this.lists[t].get(g)?.peek();
+      if (id !== undefined) out.push(id);
+    }
+    return out;
+  }
+
   /** Out of every ring (the entry of tier `popped` was already taken off) until one of its deliveries ends. */
   private block(group: string, popped: number): void {
     this.blocked.add(group);

@@ -15,6 +15,8 @@ import type {
   StoreLimits,
   StoredCounts,
   StoredDeadLetter,
+  StoredGroupList,
+  StoredOldest,
   StoredPeekItem,
   StoredPublish,
   StoredRateState,
@@ -534,6 +536,36 @@ export class MemoryQueueStore implements QueueStore {
       parkedByType: counts,
       looked,
     };
+  }
+
+  async groupList(ringMax: number): Promise<StoredGroupList> {
+    const { items, more } = this.groups.list(ringMax);
+    return {
+      more,
+      items: items.map(({ group, ready, running, blocked, heads }) => ({
+        group,
+        ready: ready as [number, number, number, number],
+        running,
+        blocked,
+        oldestAt: this.oldestOf(heads),
+      })),
+    };
+  }
+
+  async oldestWaiting(ringMax: number): Promise<StoredOldest> {
+    return [0, 1, 2, 3].map((t) =>
+      this.oldestOf([this.tiers[t].peek(), this.parked[t].peek(), ...this.groups.heads(t, ringMax)].filter((id): id is string => id !== undefined)),
+    ) as StoredOldest;
+  }
+
+  /** The earliest creation time of these messages (null: none has a body). */
+  private oldestOf(ids: string[]): number | null {
+    let oldest: number | null = null;
+    for (const id of ids) {
+      const at = decodeHeader(this.msgs.get(id) ?? '')?.header.createdAt;
+      if (at !== undefined && (oldest === null || at < oldest)) oldest = at;
+    }
+    return oldest;
   }
 
   async setPaused(paused: boolean): Promise<void> {

@@ -8,6 +8,8 @@ import type {
   RateLimitSpec,
   StoredCounts,
   StoredDeadLetter,
+  StoredGroupList,
+  StoredOldest,
   StoredPeekItem,
   StoredPublish,
   StoredRateState,
@@ -313,6 +315,21 @@ export class PartitionedQueueStore implements QueueStore {
       merged.looked += state.looked;
     }
     return merged;
+  }
+
+  /** Every partition's groups (a group is a partition key: it lives in one partition); `ringMax` applies per partition. */
+  async groupList(ringMax: number): Promise<StoredGroupList> {
+    const lists = await Promise.all(this.parts.map((part) => part.groupList(ringMax)));
+    return { items: lists.flatMap((l) => l.items), more: lists.some((l) => l.more) };
+  }
+
+  /** Per tier, the oldest over the partitions. */
+  async oldestWaiting(ringMax: number): Promise<StoredOldest> {
+    const all = await Promise.all(this.parts.map((part) => part.oldestWaiting(ringMax)));
+    return [0, 1, 2, 3].map((t) => {
+      const known = all.map((a) => a[t]).filter((at): at is number => at !== null);
+      return known.length > 0 ? Math.min(...known) : null;
+    }) as StoredOldest;
   }
 
   async setPaused(paused: boolean): Promise<void> {

@@ -14,6 +14,9 @@ import type {
   StoreLimits,
   StoredCounts,
   StoredDeadLetter,
+  StoredGroup,
+  StoredGroupList,
+  StoredOldest,
   StoredPeekItem,
   StoredPublish,
   StoredRateState,
@@ -42,6 +45,8 @@ const SCRIPTS = [
   'workers',
   'progress',
   'rate-state',
+  'group-list',
+  'oldest',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
@@ -501,6 +506,32 @@ export class RedisQueueStore implements QueueStore {
     for (let i = 0; i + 1 < tats.length; i += 2) state.tats[tats[i]] = Number(tats[i + 1]);
     for (let i = 0; i + 1 < byType.length; i += 2) state.parkedByType[String(byType[i])] = Number(byType[i + 1]);
     return state;
+  }
+
+  async groupList(ringMax: number): Promise<StoredGroupList> {
+    const k = this.keys;
+    const [rows, more] = await this.lua.run<[Array<[string, number, number, number, number, number, number, number]>, number]>(
+      this.client,
+      'group-list',
+      [...k.rings, k.grun, k.gblocked, k.msgs],
+      [ringMax],
+    );
+    const items = rows.map(
+      ([group, c, h, n, l, running, blocked, oldest]): StoredGroup => ({
+        group: String(group),
+        ready: [Number(c), Number(h), Number(n), Number(l)],
+        running: Number(running),
+        blocked: Number(blocked) === 1,
+        oldestAt: Number(oldest) < 0 ? null : Number(oldest),
+      }),
+    );
+    return { items, more: Number(more) === 1 };
+  }
+
+  async oldestWaiting(ringMax: number): Promise<StoredOldest> {
+    const k = this.keys;
+    const at = await this.lua.run<number[]>(this.client, 'oldest', [...k.tiers, ...k.parked, ...k.rings, k.gblocked, k.msgs], [ringMax]);
+    return at.map((v) => (Number(v) < 0 ? null : Number(v))) as StoredOldest;
   }
 
   async setPaused(paused: boolean): Promise<void> {
