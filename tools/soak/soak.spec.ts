@@ -1,7 +1,8 @@
 /**
  * The soak in CI (issue 13): `npm run soak -- --minutes 1` in-process, its verdict asserted: the
  * four real apps as processes, from their build in dist/ when SOAK_APPS=dist (.ci/run builds
- * first), else from the sources under ts-node (slow to start on a busy machine, hence the budget).
+ * first), else from the sources under ts-node (slow to start on a busy machine, hence the budget),
+ * and beside them the mixed load of four service-shaped processes (tools/soak/mixed).
  * The flatness rule and the key patterns are unit-tested below.
  */
 import { runSoak } from './soak-run';
@@ -13,7 +14,7 @@ const FROM = process.env.SOAK_APPS === 'dist' ? 'dist' : 'sources';
 
 describe('soak', () => {
   it(
-    `${SECONDS} s of meetings through the four apps (from ${FROM}): everything accounted for, keys within retention, memory flat`,
+    `${SECONDS} s of meetings through the four apps (from ${FROM}) and mixed load beside them: everything accounted for, keys within retention, memory flat`,
     async () => {
       const lines: string[] = [];
       const result = await runSoak({ seconds: SECONDS, from: FROM, out: (line) => void lines.push(line) });
@@ -29,6 +30,19 @@ describe('soak', () => {
       expect(c.runs.transcode).toBe(c.meetings);
       expect(c.recurring).toBeGreaterThanOrEqual(Math.floor(SECONDS * 0.8));
       expect(result.series.t.length).toBeGreaterThanOrEqual(10);
+      // the mixed load: four tiers, delays, retries, dead letters and replays, both buses, recurring and dispatched tasks
+      const m = result.mixed!;
+      expect(m.published).toBeGreaterThan(SECONDS * 20);
+      for (const tier of ['critical', 'high', 'normal', 'low']) expect(m.tiers[tier]).toBeGreaterThan(0);
+      expect(m.delayed).toBeGreaterThan(0);
+      expect(m.retriedAttempts).toBeGreaterThan(0);
+      expect(m.deadLettered).toBeGreaterThan(m.replayed);
+      expect(m.replayed).toBeGreaterThan(0);
+      expect(m.ticks).toBeGreaterThanOrEqual(Math.floor(SECONDS * 0.8));
+      expect(m.dispatched).toBeGreaterThan(0);
+      expect(m.pubsubEvents).toBeGreaterThan(0);
+      expect(m.streamEvents).toBeGreaterThan(0);
+      expect(result.flatness['rss mixed meeting']).toBeDefined();
     },
     (SECONDS + (FROM === 'dist' ? 300 : 480)) * 1000,
   );
@@ -69,6 +83,8 @@ describe('flatness rule', () => {
     expect(keyPattern('mq:recording:{rec-m-67a5d9c2}')).toBe('mq:recording:{*}');
     expect(keyPattern('mq:meeting-task:ai_tasks:mx38wsqo000bwyjng')).toBe('mq:meeting-task:ai_tasks:*');
     expect(keyPattern('mq:{signaling_tasks}:workers')).toBe('mq:{signaling_tasks}:workers');
+    expect(keyPattern('soak:replayed:mx38wsqo000bwyjng')).toBe('soak:replayed:*');
+    expect(keyPattern('soak:{meeting}:dsp:done:0b7c3f2e-1a2b-4c3d-8e9f-001122334455')).toBe('soak:{meeting}:dsp:done:*');
   });
 
   it("the apps' per-meeting records are told apart from the queues' keys", () => {
