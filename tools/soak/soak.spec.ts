@@ -8,6 +8,8 @@
 import { runSoak } from './soak-run';
 import { judgeFlat, MB, RULES } from './soak-series';
 import { isAppRecord, keyPattern } from './soak-keys';
+import { MixedLedger } from './mixed/mixed-ledger';
+import type { MixedReport } from './mixed/mixed-protocol';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const FROM = process.env.SOAK_APPS === 'dist' ? 'dist' : 'sources';
@@ -92,5 +94,58 @@ describe('flatness rule', () => {
     expect(isAppRecord('mq:ai-results:{m-67a5d9c2}')).toBe(true);
     expect(isAppRecord('mq:{meeting_tasks}:msgs')).toBe(false);
     expect(isAppRecord('mq:ev:{meeting_events}:stream')).toBe(false);
+  });
+});
+
+describe('mixed-load ledger', () => {
+  const report = (service: MixedReport['service'], part: Partial<MixedReport>): MixedReport => ({
+    kind: 'report',
+    service,
+    done: [],
+    published: [],
+    received: [],
+    dispatched: [],
+    waited: 0,
+    outcomes: [],
+    problems: [],
+    ...part,
+  });
+
+  it('accounts for tasks run once, a flaky one on its last attempt, a poison one dead-lettered and a replayed one run after its replay', () => {
+    const ledger = new MixedLedger();
+    ledger.published('ai', 'a', 'ok');
+    ledger.published('ai', 'f', 'flaky', 2);
+    ledger.published('ai', 'p', 'poison');
+    ledger.published('ai', 'r', 'replay');
+    expect(ledger.deadLettered('ai', 'p', 'non-retryable error: planned poison message')).toBe('poison');
+    expect(ledger.deadLettered('ai', 'r', 'non-retryable error: planned: dead until the driver replays it')).toBe('replay');
+    ledger.replayed('ai', 'r');
+    ledger.add(
+      report('ai', {
+        done: [
+          { queue: 'ai', id: 'a', type: 'ok', attempt: 1 },
+          { queue: 'ai', id: 'f', type: 'flaky', attempt: 3 },
+          { queue: 'ai', id: 'r', type: 'replay', attempt: 1 },
+        ],
+      }),
+    );
+    expect(ledger.verdict(0)).toEqual([]);
+    expect(ledger.counts()).toMatchObject({ published: 4, deadLettered: 2, replayed: 1, retriedAttempts: 2 });
+  });
+
+  it('lists a task run twice, a poison message that ran, a dead letter of no published task and an event one subscriber missed', () => {
+    const ledger = new MixedLedger();
+    ledger.published('ai', 'a', 'ok');
+    ledger.published('ai', 'p', 'poison');
+    expect(ledger.deadLettered('ai', 'x', 'boom')).toBeUndefined();
+    const run = { queue: 'ai', id: 'a', type: 'ok', attempt: 1 };
+    ledger.add(report('ai', { done: [run, run, { queue: 'ai', id: 'p', type: 'poison', attempt: 1 }], published: [{ bus: 'pubsub', id: 'e1' }] }));
+    for (const s of ['meeting', 'ai', 'media'] as const) ledger.add(report(s, { received: [{ bus: 'pubsub', id: 'e1' }] }));
+    const verdict = ledger.verdict(0).join('\n');
+    expect(verdict).toMatch(/1 published tasks not processed exactly once: ai:a ok \(runs 2/);
+    expect(verdict).toMatch(/1 planned failures not dead-lettered with their reason.*ai:p \(runs 1/);
+    expect(verdict).toMatch(/1 unexpected dead letters.*ai:x: boom/);
+    expect(verdict).toMatch(/1 pubsub deliveries missing: e1->signaling/);
+    expect(ledger.settled(0)).toBe(false);
   });
 });

@@ -34,7 +34,7 @@ export interface MixedCounts {
 export class MixedLedger {
   private readonly tasks = new Map<string, TaskRecord>();
   /** Runs of messages the driver did not publish: recurring ticks and dispatched tasks, by queue:id. */
-  private readonly other = new Map<string, { type: string; runs: number }>();
+  private readonly other = new Map<string, { type: string; runs: number; lastAttempt: number }>();
   private readonly dispatched = new Set<string>();
   private readonly outcomes = new Map<string, { ok: boolean; count: number }>();
   private waited = 0;
@@ -49,7 +49,7 @@ export class MixedLedger {
     // its run may have been reported before the publish's answer came back here
     const early = this.other.get(key);
     this.other.delete(key);
-    this.tasks.set(key, { queue, type, fails, runs: early?.runs ?? 0, lastAttempt: 0, dead: [], replayed: false });
+    this.tasks.set(key, { queue, type, fails, runs: early?.runs ?? 0, lastAttempt: early?.lastAttempt ?? 0, dead: [], replayed: false });
   }
 
   /**
@@ -82,8 +82,9 @@ export class MixedLedger {
         t.lastAttempt = d.attempt;
       } else {
         const key = `${d.queue}:${d.id}`;
-        const o = this.other.get(key) ?? { type: d.type, runs: 0 };
+        const o = this.other.get(key) ?? { type: d.type, runs: 0, lastAttempt: 0 };
         o.runs++;
+        o.lastAttempt = d.attempt;
         this.other.set(key, o);
       }
     }
