@@ -128,14 +128,7 @@ export class AppProcess {
 
   /** Resident set size in bytes (Linux /proc; NaN elsewhere or when not running). */
   rss(): number {
-    const pid = this.pid;
-    if (pid === undefined) return NaN;
-    try {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      return kb === undefined ? NaN : Number(kb) * 1024;
-    } catch {
-      return NaN;
-    }
+    return processRss(this.pid);
   }
 
   private line(text: string, fallbackLevel = 'log'): void {
@@ -151,6 +144,17 @@ export class AppProcess {
     } else if (text.trim()) {
       this.settings.onLog({ app: this.name, level: fallbackLevel, context: 'stdio', message: text });
     }
+  }
+}
+
+/** Resident set size of a process in bytes (Linux /proc; NaN elsewhere, for no pid or when it is gone). */
+export function processRss(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? NaN : Number(kb) * 1024;
+  } catch {
+    return NaN;
   }
 }
 
@@ -187,6 +191,14 @@ export function distMain(name: AppName): string {
   if (!existsSync(main))
     throw new Error(`${main} not found: build the apps first (npx nx run-many -t build -p ${APP_NAMES.join(',')}), or run the soak from the sources`);
   return main;
+}
+
+/** The compiled `@meeting/queue` of an app's build (what the apps from dist run). @throws Error naming the file and the build command when it is missing */
+export function distQueueLibrary(): string {
+  const entry = join(ROOT, 'dist/apps/ai-service/libs/queue/src/index.js');
+  if (!existsSync(entry))
+    throw new Error(`${entry} not found: build the apps first (npx nx run-many -t build -p ${APP_NAMES.join(',')}), or run the soak from the sources`);
+  return entry;
 }
 
 function withRetention(overlay: Record<string, unknown>, r: SoakRetention): Record<string, unknown> {

@@ -52,7 +52,13 @@ export function keyPattern(key: string): string {
     .replace(/(^|:)\d[\d-]*(?=:|$)/g, '$1*');
 }
 
-export async function checkKeys(client: RedisClient, queues: readonly string[], retention: SoakRetention, queuePrefix = 'mq'): Promise<KeyReport> {
+/** A queue the key check looks into: its key prefix (`mq` for the apps, the mixed load's own) and name. */
+export interface CheckedQueue {
+  prefix: string;
+  name: string;
+}
+
+export async function checkKeys(client: RedisClient, queues: readonly CheckedQueue[], retention: SoakRetention): Promise<KeyReport> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -74,8 +80,8 @@ export async function checkKeys(client: RedisClient, queues: readonly string[], 
   const appRecords = keys.filter(isAppRecord).length;
   if (lasting.length > 0) failures.push(`${lasting.length} per-item keys without expiry (they would grow for ever): ${lasting.slice(0, 5).join(', ')}`);
 
-  for (const q of queues) {
-    const base = `${queuePrefix}:{${q}}:`;
+  for (const { prefix, name: q } of queues) {
+    const base = `${prefix}:{${q}}:`;
     const [msgs, dlq, inflight, delayed, done, results, ...tiers] = await Promise.all([
       client.hlen(`${base}msgs`),
       client.zcard(`${base}dlq`),
@@ -86,9 +92,10 @@ export async function checkKeys(client: RedisClient, queues: readonly string[], 
       ...['critical', 'high', 'normal', 'low'].map((p) => client.llen(`${base}q:${p}`)),
     ]);
     const placed = dlq + inflight + delayed + tiers.reduce((a, b) => a + b, 0);
-    if (msgs !== placed) failures.push(`queue ${q}: ${msgs} message bodies but ${placed} messages in tiers, delayed, in flight or dead (orphaned bodies)`);
+    if (msgs !== placed)
+      failures.push(`queue ${prefix}:${q}: ${msgs} message bodies but ${placed} messages in tiers, delayed, in flight or dead (orphaned bodies)`);
     if (done > retention.completedCount || results > retention.completedCount) {
-      failures.push(`queue ${q}: ${done} completed ids / ${results} results kept, retention is ${retention.completedCount}`);
+      failures.push(`queue ${prefix}:${q}: ${done} completed ids / ${results} results kept, retention is ${retention.completedCount}`);
     }
   }
   // event streams (max_len) and the dispatcher's results streams (resultsMaxLen, default 10 000);

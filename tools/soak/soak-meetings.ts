@@ -201,10 +201,12 @@ export async function settle(http: SoakHttp, urls: Urls, r: MeetingRecord, runs:
   }
   if (r.transcodeTaskId) {
     await check('transcode', async () => {
-      const t = await http.call<{ state: string }>('GET', `${urls['media-service']}/tasks/${r.transcodeTaskId}`, undefined, [200, 404]);
-      // a completed status expires after status_retention_seconds: past it, the logged run is what is left
-      if (t?.state === 'completed' || (t === undefined && runs(r.transcodeTaskId!) > 0)) return undefined;
-      return `transcode ${r.transcodeTaskId}: ${t?.state ?? 'unknown'}`;
+      const t = await http.call<{ state?: string }>('GET', `${urls['media-service']}/tasks/${r.transcodeTaskId}`, undefined, [200, 404]);
+      // a completed status expires after status_retention_seconds: past it (404, whose error body has
+      // no state), the logged run is what is left
+      const expired = t?.state === undefined;
+      if (t?.state === 'completed' || (expired && runs(r.transcodeTaskId!) > 0)) return undefined;
+      return `transcode ${r.transcodeTaskId}: ${expired ? 'status expired and no run logged' : t.state}`;
     });
   } else out.push('transcode not requested yet');
   await check('ai context', async () => {

@@ -1,22 +1,29 @@
 /**
  * `npm run soak`: meetings driven through the four real apps (ai-, meeting-, media- and
- * signaling-service as processes) on one Redis, then the checks of docs/guarantees.md ("Soak"):
- * every acknowledged request, task and relayed frame accounted for, no dead letter, event groups
- * drained, keys within retention, app RSS and Redis used_memory flat after warm-up (printed as a
- * series with the HTTP latency).
+ * signaling-service as processes) and, beside them in the same Redis under its own key prefix, the
+ * mixed load of four service-shaped QueueManager processes (tools/soak/mixed: four tiers, delays,
+ * planned failures and retries, dead letters and replays, events on both buses, a recurring task,
+ * dispatches), then the checks of docs/guarantees.md ("Soak"): every acknowledged request, task,
+ * relayed frame, published message and event accounted for, no unplanned dead letter, event groups
+ * drained, keys within retention, process RSS and Redis used_memory flat after warm-up (printed as
+ * a series with the HTTP latency).
  */
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { createQueue, createRedisClient, maskRedisUrl, QueueLogger, StoreBackedQueue } from '@meeting/queue';
 import { RedisServerHandle, spawnRedis } from '@meeting/queue/testing';
-import { APP_NAMES, AppName, AppProcess, createApps, SoakRetention } from './soak-apps';
+import { APP_NAMES, AppName, AppProcess, createApps, distQueueLibrary, SoakRetention } from './soak-apps';
 import { quantile, SoakHttp } from './soak-http';
 import { checkKeys, countKeys, KeyReport } from './soak-keys';
 import { GroupLag, LedgerCounts, SoakLedger } from './soak-ledger';
 import { LogLedger } from './soak-logs';
 import { MeetingRecord, runMeeting, settle, Urls } from './soak-meetings';
-import { Flatness, judgeFlat, MB, RULES, Sample } from './soak-series';
+import { fmt, report } from './soak-report';
+import { Flatness, judgeFlat, RULES, Sample } from './soak-series';
+import { MixedCounts } from './mixed/mixed-ledger';
+import { MixedLoad } from './mixed/mixed-load';
+import { MIXED_PREFIX, MIXED_SERVICES } from './mixed/mixed-protocol';
 
 export interface SoakOptions {
   /** Length of the load phase. */
@@ -29,6 +36,12 @@ export interface SoakOptions {
   transcriptsPerMeeting?: number;
   /** The apps from their sources (ts-node, as `npm start`) or from their build in dist/ (as CI has it). */
   from?: 'sources' | 'dist';
+  /** Mixed load: tasks the driver publishes per second over the four mixed-load queues (0: no mixed load). */
+  tasksPerSecond?: number;
+  /** Mixed load: events each mixed-load process publishes per second on each bus. */
+  eventsPerSecond?: number;
+  /** Mixed load: dispatches per second from its meeting process to ai and media. */
+  dispatchesPerSecond?: number;
   /** Longest wait after the load for everything to be accounted for. */
   drainSeconds?: number;
   /** Where the report goes (default stdout). */
@@ -39,6 +52,8 @@ export interface SoakResult {
   ok: boolean;
   failures: string[];
   counts: LedgerCounts;
+  /** The mixed load: what its ledger counted, what the driver published by tier and with a delay. */
+  mixed?: MixedCounts & { tiers: Record<string, number>; delayed: number; notes: number };
   keys: KeyReport;
   series: {
     t: number[];
@@ -49,6 +64,7 @@ export interface SoakResult {
     keys: number[];
     /** The apps' own records (meetings, transcripts, recordings): they grow with the meetings. */
     appRecords: number[];
+    /** By process: the four apps, then the mixed-load processes (`mixed <name>`). */
     rss: Record<string, number[]>;
     /** HTTP latency of the driver's calls in each sample's interval (ms). */
     httpP50: number[];
@@ -63,6 +79,7 @@ export interface SoakResult {
 
 export const QUEUES = ['ai_tasks', 'meeting_tasks', 'media_tasks', 'signaling_tasks'] as const;
 const CLEANUP_INTERVAL_MS = 1000;
+const TICK_MS = 1000;
 const JOIN_SECRET = 'soak-join-token-secret-0123456789';
 
 /** Retention the apps run with: short, so a one-minute run reaches steady state in its first half. */
@@ -87,6 +104,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const from = options.from ?? 'sources';
   const retention = soakRetention(options.seconds);
   const sampleEveryMs = Math.max(1000, Math.min(15_000, Math.round((options.seconds * 1000) / 40)));
+  const tasksPerSecond = options.tasksPerSecond ?? 40;
   const logs = new LogLedger();
   const ledger = new SoakLedger(logs);
   const http = new SoakHttp();
@@ -97,7 +115,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     redisMemoryWithoutRecords: [],
     keys: [],
     appRecords: [],
-    rss: Object.fromEntries(APP_NAMES.map((s) => [s, []])),
+    rss: Object.fromEntries([...APP_NAMES, ...MIXED_SERVICES.map((s) => `mixed ${s}`)].map((s) => [s, []])),
     httpP50: [],
     httpP99: [],
   };
@@ -105,6 +123,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let server: RedisServerHandle | undefined;
   let apps: Record<AppName, AppProcess> | undefined;
   let client: ReturnType<typeof createRedisClient> | undefined;
+  let mixed: MixedLoad | undefined;
   const queues: StoreBackedQueue[] = [];
   try {
     // persistence on, as in production (docs/guarantees.md): AOF, fsync every second
@@ -114,6 +133,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       `soak: ${options.seconds} s of meetings on ${maskRedisUrl(url)}${server ? ' (throwaway redis-server)' : ''}; the four apps from ${from}; ${sessions} meetings at a time, ${perMeeting} transcripts each; sampling every ${sampleEveryMs} ms`,
     );
     client = createRedisClient({ url, logger: quiet });
+    if (tasksPerSecond > 0) {
+      mixed = new MixedLoad(client, {
+        redisUrl: url,
+        retention,
+        dir,
+        queueLibrary: from === 'dist' ? distQueueLibrary() : undefined,
+        tasksPerSecond,
+        eventsPerSecond: options.eventsPerSecond ?? 3,
+        dispatchesPerSecond: options.dispatchesPerSecond ?? 3,
+        tickEveryMs: TICK_MS,
+        onFailure: (failure) => void failures.push(failure),
+      });
+      out(
+        `soak: mixed load beside the apps under key prefix ${MIXED_PREFIX}: ${tasksPerSecond} tasks/s over four queues, ${options.eventsPerSecond ?? 3} events/s per process on each bus, ${options.dispatchesPerSecond ?? 3} dispatches/s`,
+      );
+      mixed.start(); // under ts-node: they compile while the apps start
+    }
     apps = await createApps({
       redisUrl: url,
       retention,
@@ -129,9 +165,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const ready = await Promise.all(Object.values(apps).map((a) => a.waitReady(from === 'dist' ? 120_000 : 300_000)));
     const down = Object.values(apps).filter((_, i) => !ready[i]);
     if (down.length > 0) throw new Error(`${down.map((a) => a.name).join(', ')} did not answer /health/ready: ${logs.problems.slice(-5).join(' | ')}`);
+    if (mixed && !(await mixed.waitReady(180_000))) throw new Error(`mixed-load processes not ready: ${mixed.notReady().join(', ')} (${failures.join('; ')})`);
     const startSeconds = (Date.now() - startedAt) / 1000;
     const urls = Object.fromEntries(APP_NAMES.map((n) => [n, apps![n].url])) as Urls;
     out(`soak: apps ready after ${startSeconds.toFixed(1)} s (${APP_NAMES.map((n) => `${n} pid ${apps![n].pid}`).join(', ')})`);
+    if (mixed)
+      out(
+        `soak: mixed-load processes ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${MIXED_SERVICES.map((s) => `${s} pid ${mixed!.pid(s)}`).join(', ')})`,
+      );
 
     for (const name of QUEUES) queues.push(createQueue({ name, backend: { type: 'redis', client, prefix: 'mq' }, logger: quiet }));
     const started = Date.now();
@@ -151,12 +192,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       series.keys.push(keys.total - keys.appRecords);
       series.appRecords.push(keys.appRecords);
       for (const n of APP_NAMES) series.rss[n].push(apps![n].rss());
+      for (const s of MIXED_SERVICES) series.rss[`mixed ${s}`].push(mixed ? mixed.rss(s) : NaN);
       series.httpP50.push(quantile(window, 0.5));
       series.httpP99.push(quantile(window, 0.99));
     };
     const sampling = repeat(sampleEveryMs, sample, failures, 'sample');
     const sweeping = repeat(2000, () => sweep(queues, ledger), failures, 'dead-letter sweep');
     const settling = repeat(2000, () => settleAll(http, urls, ledger.meetings, logs), failures, 'settle');
+    mixed?.startLoad();
+    const mixedSweeping = repeat(1000, () => mixed?.sweep() ?? Promise.resolve(), failures, 'mixed-load dead-letter sweep');
 
     // load: `sessions` loops, each running one meeting after the other
     const loadEnds = started + options.seconds * 1000;
@@ -173,22 +217,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
     });
     await Promise.all(loops);
+    await mixed?.stopLoad();
     const loadSeconds = elapsed();
     sampling.stop();
     await sampling.done;
-    out(`soak: load phase over after ${loadSeconds.toFixed(0)} s (${ledger.meetings.length} meetings); draining`);
+    out(
+      `soak: load phase over after ${loadSeconds.toFixed(0)} s (${ledger.meetings.length} meetings${mixed ? `, ${mixed.published} mixed-load tasks published` : ''}); draining`,
+    );
 
     // drain: every meeting accounted for and the stream groups idle, or the drain timeout
     const recurringExpected = Math.max(1, Math.floor((0.8 * loadSeconds * 1000) / CLEANUP_INTERVAL_MS));
+    const ticksExpected = Math.max(1, Math.floor((0.8 * loadSeconds * 1000) / TICK_MS));
     const drainMs = (options.drainSeconds ?? 90) * 1000;
     const drainStart = Date.now();
     let groups: GroupLag[] = [];
     for (;;) {
       groups = await streamGroups(client);
       const open = ledger.meetings.filter((m) => m.outstanding.length > 0);
-      if (groups.length === 0 && open.length === 0) break;
+      const mixedOpen = mixed && !mixed.settled(ticksExpected);
+      if (groups.length === 0 && open.length === 0 && !mixedOpen) break;
       if (Date.now() - drainStart > drainMs) {
-        out(`soak: drain timed out: ${open.length} meetings outstanding (${open[0]?.outstanding.join(', ') ?? '-'}), ${groups.length} stream groups busy`);
+        out(
+          `soak: drain timed out: ${open.length} meetings outstanding (${open[0]?.outstanding.join(', ') ?? '-'}), ${groups.length} stream groups busy${mixedOpen ? ', mixed load not accounted for' : ''}`,
+        );
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -200,17 +251,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     sweeping.stop();
     await sweeping.done;
     await sweep(queues, ledger);
+    mixedSweeping.stop();
+    await mixedSweeping.done;
     const drainSeconds = (Date.now() - drainStart) / 1000;
     out(`soak: drained after ${drainSeconds.toFixed(1)} s`);
 
-    const keys = await checkKeys(client, QUEUES, retention);
+    const keys = await checkKeys(
+      client,
+      [...QUEUES.map((name) => ({ prefix: 'mq', name })), ...(mixed ? MIXED_SERVICES.map((name) => ({ prefix: MIXED_PREFIX, name })) : [])],
+      retention,
+    );
     const flatness: Record<string, Flatness> = {
       'redis used_memory (without app records)': judgeFlat(toSamples(series.t, series.redisMemoryWithoutRecords), RULES.redisMemory),
       'redis keys (without app records)': judgeFlat(toSamples(series.t, series.keys), RULES.keys),
     };
-    for (const s of APP_NAMES) flatness[`rss ${s}`] = judgeFlat(toSamples(series.t, series.rss[s]), RULES.rss);
+    for (const [s, rss] of Object.entries(series.rss))
+      if (mixed || APP_NAMES.includes(s as AppName)) flatness[`rss ${s}`] = judgeFlat(toSamples(series.t, rss), RULES.rss);
 
     failures.push(...ledger.verdict(recurringExpected, groups));
+    if (mixed) failures.push(...mixed.verdict(ticksExpected));
     failures.push(...keys.failures);
     for (const [name, f] of Object.entries(flatness)) {
       if (!f.ok) {
@@ -223,6 +282,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       ok: failures.length === 0,
       failures: [...failures],
       counts: ledger.counts(),
+      mixed: mixed ? { ...mixed.counts(), tiers: mixed.tiers, delayed: mixed.delayed, notes: mixed.notes() } : undefined,
       keys,
       series,
       flatness,
@@ -233,7 +293,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     report(result, out);
     return result;
   } finally {
-    if (apps) await Promise.all(Object.values(apps).map((a) => a.stop()));
+    await Promise.all([...(apps ? Object.values(apps).map((a) => a.stop()) : []), mixed?.stop()]);
     await Promise.all(queues.map((q) => q.close({ drainTimeoutMs: 100 }).catch(() => undefined)));
     client?.disconnect();
     await server?.cleanup();
@@ -303,43 +363,4 @@ function repeat(everyMs: number, step: () => Promise<void>, failures: string[], 
 
 function toSamples(t: number[], v: number[]): Sample[] {
   return t.map((time, i) => ({ t: time, v: v[i] })).filter((s) => Number.isFinite(s.v));
-}
-
-function fmt(name: string, value: number): string {
-  return name.includes('keys') ? `${Math.round(value)} keys` : `${(value / MB).toFixed(1)} MB`;
-}
-
-function report(r: SoakResult, out: (line: string) => void): void {
-  out('');
-  out(`time (s) | redis used_memory (MB): total, without app records | keys + app records | http p50/p99 (ms) | RSS (MB): ${APP_NAMES.join(' / ')}`);
-  r.series.t.forEach((t, i) => {
-    const rss = APP_NAMES.map((s) => (r.series.rss[s][i] / MB).toFixed(1)).join(' / ');
-    const latency = `${r.series.httpP50[i]}/${r.series.httpP99[i]}`;
-    const keys = `${r.series.keys[i]} + ${r.series.appRecords[i]}`;
-    const memory = `${(r.series.redisMemory[i] / MB).toFixed(2)}, ${(r.series.redisMemoryWithoutRecords[i] / MB).toFixed(2)}`;
-    out(`${String(t).padStart(8)} | ${memory.padStart(50)} | ${keys.padStart(18)} | ${latency.padStart(17)} | ${rss}`);
-  });
-  out('');
-  for (const [name, f] of Object.entries(r.flatness)) {
-    out(
-      `${f.ok ? 'flat ' : 'GROWS'} ${name}: ${fmt(name, f.growth)} (line), ${fmt(name, f.floorGrowth)} (floor) over the last half (${f.samples} samples, allowed ${fmt(name, f.allowed)})`,
-    );
-  }
-  const c = r.counts;
-  out(
-    `meetings: ${c.meetings} (${c.autoEnded} ended by the scheduler), ${c.failedMeetings} not finished by the driver; ${c.frames} frames relayed, ${c.transcripts} transcripts, ${c.emotions} emotion requests, ${c.transcodes} transcodes`,
-  );
-  out(
-    `handler runs logged: ${Object.entries(c.runs)
-      .map(([t, k]) => `${t} ${k}`)
-      .join(', ')}; dead letters ${c.deadLetters}; duplicates: ${c.duplicates.runs} task runs, ${c.duplicates.frames} frames`,
-  );
-  out(`apps started in ${r.startSeconds.toFixed(1)} s; drained in ${r.drainSeconds.toFixed(1)} s`);
-  if (r.notes.length > 0) out(`notes: ${r.notes.length} recurring occurrence(s) reached late on a starved machine, caught up by the missed-run policy`);
-  out(
-    `keys at the end: ${r.keys.total}, of which ${r.keys.appRecords} app records (${Object.entries(r.keys.patterns)
-      .map(([p, n]) => `${p} ${n}`)
-      .join(', ')})`,
-  );
-  out(r.ok ? 'SOAK PASSED' : `SOAK FAILED:\n  - ${r.failures.join('\n  - ')}`);
 }

@@ -1,19 +1,22 @@
 /**
  * The soak in CI (issue 13): `npm run soak -- --minutes 1` in-process, its verdict asserted: the
  * four real apps as processes, from their build in dist/ when SOAK_APPS=dist (.ci/run builds
- * first), else from the sources under ts-node (slow to start on a busy machine, hence the budget).
+ * first), else from the sources under ts-node (slow to start on a busy machine, hence the budget),
+ * and beside them the mixed load of four service-shaped processes (tools/soak/mixed).
  * The flatness rule and the key patterns are unit-tested below.
  */
 import { runSoak } from './soak-run';
 import { judgeFlat, MB, RULES } from './soak-series';
 import { isAppRecord, keyPattern } from './soak-keys';
+import { MixedLedger } from './mixed/mixed-ledger';
+import type { MixedReport } from './mixed/mixed-protocol';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const FROM = process.env.SOAK_APPS === 'dist' ? 'dist' : 'sources';
 
 describe('soak', () => {
   it(
-    `${SECONDS} s of meetings through the four apps (from ${FROM}): everything accounted for, keys within retention, memory flat`,
+    `${SECONDS} s of meetings through the four apps (from ${FROM}) and mixed load beside them: everything accounted for, keys within retention, memory flat`,
     async () => {
       const lines: string[] = [];
       const result = await runSoak({ seconds: SECONDS, from: FROM, out: (line) => void lines.push(line) });
@@ -29,6 +32,19 @@ describe('soak', () => {
       expect(c.runs.transcode).toBe(c.meetings);
       expect(c.recurring).toBeGreaterThanOrEqual(Math.floor(SECONDS * 0.8));
       expect(result.series.t.length).toBeGreaterThanOrEqual(10);
+      // the mixed load: four tiers, delays, retries, dead letters and replays, both buses, recurring and dispatched tasks
+      const m = result.mixed!;
+      expect(m.published).toBeGreaterThan(SECONDS * 20);
+      for (const tier of ['critical', 'high', 'normal', 'low']) expect(m.tiers[tier]).toBeGreaterThan(0);
+      expect(m.delayed).toBeGreaterThan(0);
+      expect(m.retriedAttempts).toBeGreaterThan(0);
+      expect(m.deadLettered).toBeGreaterThan(m.replayed);
+      expect(m.replayed).toBeGreaterThan(0);
+      expect(m.ticks).toBeGreaterThanOrEqual(Math.floor(SECONDS * 0.8));
+      expect(m.dispatched).toBeGreaterThan(0);
+      expect(m.pubsubEvents).toBeGreaterThan(0);
+      expect(m.streamEvents).toBeGreaterThan(0);
+      expect(result.flatness['rss mixed meeting']).toBeDefined();
     },
     (SECONDS + (FROM === 'dist' ? 300 : 480)) * 1000,
   );
@@ -69,6 +85,8 @@ describe('flatness rule', () => {
     expect(keyPattern('mq:recording:{rec-m-67a5d9c2}')).toBe('mq:recording:{*}');
     expect(keyPattern('mq:meeting-task:ai_tasks:mx38wsqo000bwyjng')).toBe('mq:meeting-task:ai_tasks:*');
     expect(keyPattern('mq:{signaling_tasks}:workers')).toBe('mq:{signaling_tasks}:workers');
+    expect(keyPattern('soak:replayed:mx38wsqo000bwyjng')).toBe('soak:replayed:*');
+    expect(keyPattern('soak:{meeting}:dsp:done:0b7c3f2e-1a2b-4c3d-8e9f-001122334455')).toBe('soak:{meeting}:dsp:done:*');
   });
 
   it("the apps' per-meeting records are told apart from the queues' keys", () => {
@@ -76,5 +94,58 @@ describe('flatness rule', () => {
     expect(isAppRecord('mq:ai-results:{m-67a5d9c2}')).toBe(true);
     expect(isAppRecord('mq:{meeting_tasks}:msgs')).toBe(false);
     expect(isAppRecord('mq:ev:{meeting_events}:stream')).toBe(false);
+  });
+});
+
+describe('mixed-load ledger', () => {
+  const report = (service: MixedReport['service'], part: Partial<MixedReport>): MixedReport => ({
+    kind: 'report',
+    service,
+    done: [],
+    published: [],
+    received: [],
+    dispatched: [],
+    waited: 0,
+    outcomes: [],
+    problems: [],
+    ...part,
+  });
+
+  it('accounts for tasks run once, a flaky one on its last attempt, a poison one dead-lettered and a replayed one run after its replay', () => {
+    const ledger = new MixedLedger();
+    ledger.published('ai', 'a', 'ok');
+    ledger.published('ai', 'f', 'flaky', 2);
+    ledger.published('ai', 'p', 'poison');
+    ledger.published('ai', 'r', 'replay');
+    expect(ledger.deadLettered('ai', 'p', 'non-retryable error: planned poison message')).toBe('poison');
+    expect(ledger.deadLettered('ai', 'r', 'non-retryable error: planned: dead until the driver replays it')).toBe('replay');
+    ledger.replayed('ai', 'r');
+    ledger.add(
+      report('ai', {
+        done: [
+          { queue: 'ai', id: 'a', type: 'ok', attempt: 1 },
+          { queue: 'ai', id: 'f', type: 'flaky', attempt: 3 },
+          { queue: 'ai', id: 'r', type: 'replay', attempt: 1 },
+        ],
+      }),
+    );
+    expect(ledger.verdict(0)).toEqual([]);
+    expect(ledger.counts()).toMatchObject({ published: 4, deadLettered: 2, replayed: 1, retriedAttempts: 2 });
+  });
+
+  it('lists a task run twice, a poison message that ran, a dead letter of no published task and an event one subscriber missed', () => {
+    const ledger = new MixedLedger();
+    ledger.published('ai', 'a', 'ok');
+    ledger.published('ai', 'p', 'poison');
+    expect(ledger.deadLettered('ai', 'x', 'boom')).toBeUndefined();
+    const run = { queue: 'ai', id: 'a', type: 'ok', attempt: 1 };
+    ledger.add(report('ai', { done: [run, run, { queue: 'ai', id: 'p', type: 'poison', attempt: 1 }], published: [{ bus: 'pubsub', id: 'e1' }] }));
+    for (const s of ['meeting', 'ai', 'media'] as const) ledger.add(report(s, { received: [{ bus: 'pubsub', id: 'e1' }] }));
+    const verdict = ledger.verdict(0).join('\n');
+    expect(verdict).toMatch(/1 published tasks not processed exactly once: ai:a ok \(runs 2/);
+    expect(verdict).toMatch(/1 planned failures not dead-lettered with their reason.*ai:p \(runs 1/);
+    expect(verdict).toMatch(/1 unexpected dead letters.*ai:x: boom/);
+    expect(verdict).toMatch(/1 pubsub deliveries missing: e1->signaling/);
+    expect(ledger.settled(0)).toBe(false);
   });
 });

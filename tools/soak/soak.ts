@@ -1,5 +1,6 @@
 /**
- * `npm run soak -- [--minutes N | --seconds N] [--redis-url URL] [--sessions N] [--transcripts N] [--apps sources|dist] [--json FILE]`:
+ * `npm run soak -- [--minutes N | --seconds N] [--redis-url URL] [--sessions N] [--transcripts N] [--apps sources|dist]
+ *   [--tasks-per-second N] [--events-per-second N] [--dispatches-per-second N] [--json FILE]`:
  * runs the soak (tools/soak/soak-run.ts) and exits 0 when every check passed, 1 otherwise.
  */
 import { writeFileSync } from 'fs';
@@ -14,7 +15,18 @@ function parse(argv: string[]): SoakOptions & { json?: string } {
     args[name] = inline ?? argv[++i];
     if (args[name] === undefined) throw new Error(`--${name} needs a value`);
   }
-  const known = ['minutes', 'seconds', 'redis-url', 'sessions', 'transcripts', 'apps', 'json'];
+  const known = [
+    'minutes',
+    'seconds',
+    'redis-url',
+    'sessions',
+    'transcripts',
+    'apps',
+    'tasks-per-second',
+    'events-per-second',
+    'dispatches-per-second',
+    'json',
+  ];
   for (const name of Object.keys(args))
     if (!known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
   const seconds = args.seconds !== undefined ? Number(args.seconds) : Number(args.minutes ?? 10) * 60;
@@ -27,7 +39,17 @@ function parse(argv: string[]): SoakOptions & { json?: string } {
   };
   const from = args.apps ?? 'sources';
   if (from !== 'sources' && from !== 'dist') throw new Error('--apps: sources (ts-node, as npm start) or dist (the build in dist/apps)');
-  return { seconds, redisUrl: args['redis-url'], sessions: count('sessions', 1), transcriptsPerMeeting: count('transcripts', 0), from, json: args.json };
+  return {
+    seconds,
+    redisUrl: args['redis-url'],
+    sessions: count('sessions', 1),
+    transcriptsPerMeeting: count('transcripts', 0),
+    from,
+    tasksPerSecond: count('tasks-per-second', 0),
+    eventsPerSecond: count('events-per-second', 0),
+    dispatchesPerSecond: count('dispatches-per-second', 0),
+    json: args.json,
+  };
 }
 
 async function main(): Promise<void> {
