@@ -12,9 +12,7 @@
  *
  *   node -r ts-node/register/transpile-only bench/cluster-pubsub.ts [events=50000] [runs=3] [masters=3] [replicasPerMaster=0] [channels=12]
  */
-import { mkdirSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
-import { join } from 'path';
 import type Redis from 'ioredis';
 import { createEventBus } from '../libs/queue/src/events/create-event-bus';
 import type { RedisPubSubEventBus } from '../libs/queue/src/events/redis-pubsub/redis-pubsub-bus';
@@ -22,6 +20,7 @@ import { createRedisClient } from '../libs/queue/src/redis/redis-connection';
 import { spawnRedisCluster, uniquePrefix } from '../libs/queue/src/testing/redis-harness';
 import { sleep, waitFor } from '../libs/queue/src/testing/wait';
 import { info } from './lib/redis-info';
+import { writeResultsFile } from './lib/results';
 
 type Mode = 'sharded' | 'classic';
 
@@ -150,11 +149,16 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(record)}\n`);
     }
   }
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `cluster-pubsub-${masters}m${replicasPerMaster}r-${new Date().toISOString().slice(0, 10)}.json`);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
-  writeFileSync(file, `${JSON.stringify({ machine, events, runs, masters, replicasPerMaster, channels, records }, null, 2)}\n`);
+  const file = writeResultsFile(`cluster-pubsub-${masters}m${replicasPerMaster}r-${new Date().toISOString().slice(0, 10)}`, {
+    machine,
+    events,
+    runs,
+    masters,
+    replicasPerMaster,
+    channels,
+    records,
+  });
   process.stdout.write(`wrote ${file}\n`);
 }
 

@@ -11,9 +11,7 @@
  *
  * The specs (libs/queue/test/failover/) run the same scenario at CI size and assert its conditions.
  */
-import { mkdirSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
-import { join } from 'path';
 import { createEventBus } from '../libs/queue/src/events/create-event-bus';
 import { createRedisClient } from '../libs/queue/src/redis/redis-connection';
 import { spawnRedis, spawnRedisCluster } from '../libs/queue/src/testing/redis-harness';
@@ -23,6 +21,7 @@ import { queueNamePerMaster, waitForClusterFailover } from '../libs/queue/test/f
 import { QueueFailoverFigures, runQueueFailover } from '../libs/queue/test/failover/failover-scenario';
 import { killWithLaggingReplicas, waitForSentinelFailover } from '../libs/queue/test/failover/sentinel-topology';
 import { silentLogger } from '../libs/queue/test/failover/silent-logger';
+import { fileStamp, runScript, writeResultsFile } from './lib/results';
 
 type Topology = 'sentinel' | 'sentinel-lag' | 'cluster' | 'cluster-partial' | 'cluster-lag' | 'restart-aof' | 'restart-empty';
 
@@ -149,17 +148,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `failover-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`);
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, records }, null, 2)}\n`);
+  const file = writeResultsFile(`failover-${fileStamp()}`, { date: new Date().toISOString(), machine, records });
   process.stdout.write(`written ${file}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`${(error as Error).stack ?? error}\n`);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -9,15 +9,14 @@
  *
  *   node -r ts-node/register/transpile-only bench/partitions.ts [messages=60000] [partitions=1,2,3] [runs=1] [concurrency=50]
  */
-import { mkdirSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
-import { join } from 'path';
 import type { Redis } from 'ioredis';
 import { createQueue } from '../libs/queue/src/queue/create-queue';
 import { partitionTags } from '../libs/queue/src/queue/partitioned/partition-layout';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../libs/queue/src/testing/redis-harness';
 import { keySlot } from '../libs/queue/src/util/key-slot';
 import { silentLogger } from '../libs/queue/test/failover/silent-logger';
+import { fileStamp, runScript, writeResultsFile } from './lib/results';
 
 const BATCH = 500;
 
@@ -130,17 +129,8 @@ async function main(): Promise<void> {
     for (const admin of admins) admin.disconnect();
     await cluster.cleanup();
   }
-  const dir = join(__dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `partitions-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`);
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, records }, null, 2)}\n`);
+  const file = writeResultsFile(`partitions-${fileStamp()}`, { date: new Date().toISOString(), machine, records });
   process.stdout.write(`written ${file}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`${(error as Error).stack ?? error}\n`);
-    process.exit(1);
-  },
-);
+runScript(main);
