@@ -102,9 +102,46 @@ function finalLine(countsFile, logFile, status) {
   return `${passed} passed, ${failed} failed`;
 }
 
-module.exports = { countResults, parseSummary, finalLine };
+/**
+ * The failed suites ("FAIL path") and failed tests ("● suite › test") Jest printed in a log, in
+ * order, each once per suite, at most `limit` lines: printed just above the final line, so the tail of a CI log
+ * names what failed even when long output (the soak's tables) follows the failures.
+ * @param {string} text
+ * @param {number} [limit]
+ * @returns {string[]}
+ */
+function failedNames(text, limit = 40) {
+  // eslint-disable-next-line no-control-regex
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
+  /** @type {string[]} */
+  const names = [];
+  const seen = new Set();
+  let current = '';
+  for (const line of plain.split(/\r?\n/)) {
+    const suite = /^\s*FAIL\s+(?:.*\s)?(\S+\.[cm]?[jt]sx?)\b/.exec(line);
+    const test = /^\s+● (.+\S)\s*$/.exec(line);
+    if (suite) current = suite[1];
+    const name = suite ? `FAIL ${suite[1]}` : test && test[1] !== 'Console' ? `  ● ${test[1]}` : null;
+    // Jest prints a failure once in the suite's report and again in the summary: count it once per suite.
+    if (name && !seen.has(`${current}\n${name}`)) {
+      seen.add(`${current}\n${name}`);
+      names.push(name);
+    }
+  }
+  if (names.length > limit) return [...names.slice(0, limit), `  … and ${names.length - limit} more`];
+  return names;
+}
+
+module.exports = { countResults, parseSummary, finalLine, failedNames };
 
 if (require.main === module) {
   const [countsFile, logFile, status] = process.argv.slice(2);
+  let names = [];
+  try {
+    names = failedNames(fs.readFileSync(logFile ?? '', 'utf8'));
+  } catch {
+    // no log: the final line alone
+  }
+  if (names.length > 0) console.log(['failed:', ...names].join('\n'));
   console.log(finalLine(countsFile ?? '', logFile ?? '', Number(status ?? 1)));
 }

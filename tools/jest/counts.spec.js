@@ -4,7 +4,7 @@ const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { countResults, parseSummary, finalLine } = require('./counts');
+const { countResults, parseSummary, finalLine, failedNames } = require('./counts');
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const REPORTER = path.join(__dirname, 'count-reporter.js');
@@ -48,6 +48,15 @@ describe('count reporter on a real Jest run', () => {
     const log = path.join(dir, 'jest.log');
     fs.writeFileSync(log, output);
     expect(finalLine(path.join(dir, 'missing.json'), log, 1)).toBe('4 passed, 3 failed');
+    // The lines printed above the final one name every failed suite and test, each once.
+    const names = failedNames(output);
+    expect(
+      names
+        .filter((n) => n.startsWith('FAIL '))
+        .map((n) => path.basename(n))
+        .sort(),
+    ).toEqual(['after-all.fixture.js', 'crash.fixture.js', 'odd-errors.fixture.js']);
+    expect(names.filter((n) => n.startsWith('  ● ')).length).toBeGreaterThanOrEqual(4);
   }, 120_000);
 });
 
@@ -75,6 +84,17 @@ describe('countResults', () => {
       crashedSuites: 0,
       source: 'reporter',
     });
+  });
+});
+
+describe('failedNames', () => {
+  test('lists FAIL lines and test headers once, without colours, and caps the list', () => {
+    const text =
+      '\u001b[31mFAIL\u001b[39m libs/queue/src/a.spec.ts (12 s)\n  ● queue › keeps order\n\n    expect(x)\n  ● queue › keeps order\nPASS libs/b.spec.ts\n';
+    expect(failedNames(text)).toEqual(['FAIL libs/queue/src/a.spec.ts', '  ● queue › keeps order']);
+    const many = Array.from({ length: 5 }, (_, i) => `  ● t${i}`).join('\n');
+    expect(failedNames(many, 3)).toEqual(['  ● t0', '  ● t1', '  ● t2', '  … and 2 more']);
+    expect(failedNames('PASS x.spec.ts\nTests: 1 passed')).toEqual([]);
   });
 });
 
