@@ -28,19 +28,10 @@ end
 -- the whole-queue limit cut the take short).
 local function groupHeadTake(key, want, limited)
   if not limited then return redis.call('LPOP', key, want) or {}, false end
-  local capped = false
-  if rateQueue then
-    local free = rateAvailable(rateQueue)
-    if free < want then
-      want = free
-      capped = true
-    end
-    if want <= 0 then
-      rateWait(rateQueue)
-      for t = 1, 4 do rateBlocked[t] = true end
-      return {}, true
-    end
-  end
+  local allowed = rateQueueAllow(want)
+  if allowed <= 0 then return {}, true end
+  local capped = allowed < want
+  want = allowed
   local ids, held = {}, false
   if not rateTypes then
     ids = redis.call('LPOP', key, want) or {}
@@ -61,13 +52,7 @@ local function groupHeadTake(key, want, limited)
       ids[#ids + 1] = id
     end
   end
-  if rateQueue then
-    for _ = 1, #ids do rateSpend(rateQueue) end
-    if rateAvailable(rateQueue) <= 0 then
-      rateWait(rateQueue)
-      for t = 1, 4 do rateBlocked[t] = true end
-    end
-  end
+  rateQueueSpend(#ids)
   -- capped by the queue's tokens: the list may hold more (the caller must look, not infer it is empty)
   return ids, held or capped
 end

@@ -61,6 +61,30 @@ local function rateWait(l)
   if not rateDue or v < rateDue then rateDue = v end
 end
 
+-- The whole-queue limit (name '*'): how many of `want` it allows now, `want` without one. None
+-- left sets rateDue and blocks every tier.
+local function rateQueueAllow(want)
+  if not rateQueue then return want end
+  local free = rateAvailable(rateQueue)
+  if free < want then want = free end
+  if want <= 0 then
+    rateWait(rateQueue)
+    for t = 1, 4 do rateBlocked[t] = true end
+    return 0
+  end
+  return want
+end
+
+-- Spends one whole-queue token per id taken; when none is left, every tier is blocked until rateDue.
+local function rateQueueSpend(n)
+  if not rateQueue then return end
+  for _ = 1, n do rateSpend(rateQueue) end
+  if rateAvailable(rateQueue) <= 0 then
+    rateWait(rateQueue)
+    for t = 1, 4 do rateBlocked[t] = true end
+  end
+end
+
 local function rateTypeOf(body)
   if not body then return nil end
   return string.match(body, '^1|[^|]*|[^|]*|[^|]*|[^|]*|([^|]*)|')
@@ -139,15 +163,8 @@ end
 
 -- Takes up to `count` ids of the tier within the limits: its parked list first (older), then the list.
 local function rateTake(tier, count)
-  if rateQueue then
-    local free = rateAvailable(rateQueue)
-    if free < count then count = free end
-    if count <= 0 then
-      rateWait(rateQueue)
-      for t = 1, 4 do rateBlocked[t] = true end
-      return false
-    end
-  end
+  count = rateQueueAllow(count)
+  if count <= 0 then return false end
   local ids
   if not rateTypes then
     ids = redis.pcall('LPOP', tiers[tier], count)
@@ -163,13 +180,7 @@ local function rateTake(tier, count)
     end
     if #ids < count then rateScan(tiers[tier], tier, ids, count, parked[tier]) end
   end
-  if rateQueue then
-    for _ = 1, #ids do rateSpend(rateQueue) end
-    if rateAvailable(rateQueue) <= 0 then
-      rateWait(rateQueue)
-      for t = 1, 4 do rateBlocked[t] = true end
-    end
-  end
+  rateQueueSpend(#ids)
   return ids
 end
 
