@@ -29,7 +29,8 @@ describe('QueueManager without Nest: signals', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const waitLine = async (key: string) => {
-      const deadline = Date.now() + 20_000;
+      // generous: the child starts under ts-node, which takes long on a busy machine
+      const deadline = Date.now() + 90_000;
       while (!lines.some((l) => l[key])) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no "${key}" line; stderr: ${stderr.slice(-1000)}`);
         await new Promise((r) => setTimeout(r, 20));
@@ -61,5 +62,5 @@ describe('QueueManager without Nest: signals', () => {
       await producer.shutdown();
       await redis.cleanup();
     }
-  });
+  }, 240_000);
 });

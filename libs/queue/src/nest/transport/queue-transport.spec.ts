@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { join, resolve } from 'path';
 import { lastValueFrom } from 'rxjs';
 import { QueueManager } from '../../manager/queue-manager';
-import { spawnRedis, RedisServerHandle } from '../../testing';
+import { spawnRedis, RedisServerHandle, waitFor } from '../../testing';
 import { QueueClientProxy } from './queue-client.proxy';
 import { QueueRecord, QueueRecordBuilder } from './queue-record';
 
@@ -42,7 +42,8 @@ class ServerProcess {
     );
   }
 
-  async waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  /** Waits for a line; the default bound covers a ts-node start-up on a busy machine. */
+  async waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs = 90_000): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines.find(match);
@@ -79,7 +80,8 @@ describe('queue transport: a Nest microservice and a client in another process',
       },
       { env: {} },
     );
-    client = new QueueClientProxy({ manager, timeoutMs: 20_000 });
+    // replies to the backlog wait for the server's start-up (ts-node: long on a busy machine)
+    client = new QueueClientProxy({ manager, timeoutMs: 120_000 });
   });
 
   afterAll(async () => {
@@ -94,10 +96,11 @@ describe('queue transport: a Nest microservice and a client in another process',
 
   it('request/reply, Observable replies, remote errors, events, priorities under a backlog, signals during shutdown', async () => {
     // A backlog before the server runs: five low-priority tasks, then one critical.
+    const queued = async (tier: 'low' | 'critical', n: number) => (await manager.queue('ai_tasks').stats()).queue_length[tier] === n;
     const backlog = [1, 2, 3, 4, 5].map((n) => lastValueFrom(client.send('ordered', new QueueRecord({ n }, { priority: 'low' }))));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => queued('low', 5), 'the five lows queued');
     const urgent = lastValueFrom(client.send('ordered', new QueueRecordBuilder({ n: 0 }).setPriority('critical').build()));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => queued('critical', 1), 'the critical queued');
 
     server = ServerProcess.start(redis.url);
     await server.waitFor((l) => l.ready === true);
@@ -118,7 +121,7 @@ describe('queue transport: a Nest microservice and a client in another process',
     expect((failure as { message: string }).message).toContain('video_enhancement');
     expect(server.lines.filter((l) => l.handled === 'video_enhancement')).toHaveLength(2);
     // The reply is written when the handler fails for good; the queue dead-letters the message right after.
-    for (let i = 0; i < 100 && (await manager.queue('ai_tasks').deadLetters.list()).total === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (await manager.queue('ai_tasks').deadLetters.list()).total > 0, 'the dead letter');
     expect((await manager.queue('ai_tasks').deadLetters.list()).items.map((d) => d.type)).toEqual(['video_enhancement']);
 
     // A reply timeout as an option of the message.
@@ -143,5 +146,5 @@ describe('queue transport: a Nest microservice and a client in another process',
     expect(server.lines.filter((l) => l.handled === 'slow' && l.done).pop()).toMatchObject({ aborted: false });
     const stats = await manager.queue('ai_tasks').stats();
     expect(stats).toMatchObject({ processing_count: 0, queue_length: { critical: 0, high: 0, normal: 0, low: 0 } });
-  });
+  }, 240_000);
 });
