@@ -30,13 +30,15 @@ export class PlatformEventsHandlers {
             if (!c.participants.includes(participantId)) c.participants.push(participantId);
           },
           seq,
+          participantId,
         );
         if (applied) this.logger.log(`meeting ${meetingId}: participant ${participantId} joined`);
         break;
       }
       case 'participant.left': {
         const { participantId } = event.data;
-        if (await this.contexts.update(meetingId, event.type, (c) => void (c.participants = c.participants.filter((p) => p !== participantId)), seq)) {
+        const leave = (c: { participants: string[] }) => void (c.participants = c.participants.filter((p) => p !== participantId));
+        if (await this.contexts.update(meetingId, event.type, leave, seq, participantId)) {
           this.logger.log(`meeting ${meetingId}: participant ${participantId} left`);
         }
         break;

@@ -29,8 +29,8 @@ describe.each(backends)('MeetingContextRepository (%s)', (_name, make) => {
     const [a, b] = make();
     expect(await a.get('m1')).toBeUndefined();
     expect(await a.update('m1', 'meeting.created', () => undefined, 1)).toBe(true);
-    expect(await b.update('m1', 'participant.joined', (c) => void c.participants.push('ann'), 2)).toBe(true);
-    expect(await a.update('m1', 'participant.left', (c) => void (c.participants = []), 2)).toBe(false); // not newer
+    expect(await b.update('m1', 'participant.joined', (c) => void c.participants.push('ann'), 2, 'ann')).toBe(true);
+    expect(await a.update('m1', 'participant.left', (c) => void (c.participants = []), 2, 'ann')).toBe(false); // not newer
     expect(await b.update('m1', 'recording.processed', (c) => void c.recordings.push('rec-1'))).toBe(true); // no seq: always applied
     const context = await a.get('m1');
     expect(context).toMatchObject({ meetingId: 'm1', state: 'active', seq: 2, participants: ['ann'], recordings: ['rec-1'], lastEvent: 'recording.processed' });
@@ -42,6 +42,21 @@ describe.each(backends)('MeetingContextRepository (%s)', (_name, make) => {
     expect(await b.update('m1', 'participant.joined', (c) => void c.participants.push('late'), 4)).toBe(false);
     expect(await b.get('m1')).toMatchObject({ state: 'ended', seq: 3, participants: ['ann'] });
     expect(await b.get('m2')).toBeUndefined();
+  });
+
+  it("orders a participant's joins and leaves per participant: one overtaken by another participant's is still applied", async () => {
+    const [a, b] = make();
+    const join = (p: string) => (c: { participants: string[] }) => void c.participants.push(p);
+    const leave = (p: string) => (c: { participants: string[] }) => void (c.participants = c.participants.filter((x) => x !== p));
+    expect(await a.update('m3', 'meeting.created', () => undefined, 1)).toBe(true);
+    // bob's join (seq 3) handled before ann's (seq 2): a retry or a concurrent handler
+    expect(await b.update('m3', 'participant.joined', join('bob'), 3, 'bob')).toBe(true);
+    expect(await a.update('m3', 'participant.joined', join('ann'), 2, 'ann')).toBe(true);
+    expect((await a.get('m3'))?.participants.sort()).toEqual(['ann', 'bob']);
+    // ann leaves (seq 4); her join redelivered (seq 2) does not bring her back
+    expect(await b.update('m3', 'participant.left', leave('ann'), 4, 'ann')).toBe(true);
+    expect(await a.update('m3', 'participant.joined', join('ann'), 2, 'ann')).toBe(false);
+    expect(await a.get('m3')).toMatchObject({ seq: 4, participants: ['bob'] });
   });
 
   it('loses no change when replicas update one meeting at once', async () => {

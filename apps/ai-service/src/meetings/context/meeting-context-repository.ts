@@ -4,6 +4,12 @@ export interface MeetingContext {
   state: 'active' | 'ended';
   /** Highest meeting `seq` applied (meeting_events carry the meeting's version). */
   seq: number;
+  /**
+   * Per participant, the `seq` of the last join or leave of theirs applied: those events are ordered
+   * per participant only (joins of two participants commute), so one handled late or retried after
+   * another participant's is still applied.
+   */
+  participantSeqs?: Record<string, number>;
   participants: string[];
   recordings: string[];
   lastEvent: string;
@@ -20,10 +26,11 @@ export interface MeetingContextRepository {
   /**
    * Applies `change` to the meeting's context (created on first sight) and records the event type,
    * atomically against other replicas. With a `seq`, an event not newer than what was applied is
-   * ignored (false): a redelivered or overtaken event cannot undo a later change. An ended meeting
+   * ignored (false): a redelivered or overtaken event cannot undo a later change. With a `scope`
+   * (a participant id), "newer" is compared with that participant's events only. An ended meeting
    * stays ended.
    */
-  update(meetingId: string, eventType: string, change: (context: MeetingContext) => void, seq?: number): Promise<boolean>;
+  update(meetingId: string, eventType: string, change: (context: MeetingContext) => void, seq?: number, scope?: string): Promise<boolean>;
 }
 
 export const MEETING_CONTEXT_REPOSITORY = Symbol('MeetingContextRepository');
@@ -40,10 +47,17 @@ export function newContext(meetingId: string, eventType: string): MeetingContext
 }
 
 /** The update rules shared by the backends: false when the event must be ignored, else `context` is changed. */
-export function applyEvent(context: MeetingContext, eventType: string, change: (context: MeetingContext) => void, seq?: number): boolean {
+export function applyEvent(context: MeetingContext, eventType: string, change: (context: MeetingContext) => void, seq?: number, scope?: string): boolean {
   if (seq !== undefined) {
-    if (seq <= context.seq || context.state === 'ended') return false;
-    context.seq = seq;
+    if (context.state === 'ended') return false;
+    if (scope === undefined) {
+      if (seq <= context.seq) return false;
+    } else {
+      const seqs = (context.participantSeqs ??= {});
+      if (seq <= (seqs[scope] ?? 0)) return false;
+      seqs[scope] = seq;
+    }
+    context.seq = Math.max(context.seq, seq);
   }
   change(context);
   context.lastEvent = eventType;

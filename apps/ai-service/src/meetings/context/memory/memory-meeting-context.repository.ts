@@ -9,9 +9,9 @@ export class MemoryMeetingContextRepository implements MeetingContextRepository 
     return context && structuredClone(context);
   }
 
-  async update(meetingId: string, eventType: string, change: (context: MeetingContext) => void, seq?: number): Promise<boolean> {
+  async update(meetingId: string, eventType: string, change: (context: MeetingContext) => void, seq?: number, scope?: string): Promise<boolean> {
     const context = structuredClone(this.meetings.get(meetingId) ?? newContext(meetingId, eventType));
-    if (!applyEvent(context, eventType, change, seq)) return false;
+    if (!applyEvent(context, eventType, change, seq, scope)) return false;
     if (!this.meetings.has(meetingId) && this.meetings.size >= MAX_MEETINGS_IN_MEMORY) this.meetings.delete(this.meetings.keys().next().value as string);
     this.meetings.set(meetingId, context);
     return true;

@@ -21,12 +21,12 @@ export class RedisMeetingContextRepository implements MeetingContextRepository {
     return raw === null ? undefined : (JSON.parse(raw) as MeetingContext);
   }
 
-  async update(meetingId: string, eventType: string, change: (context: MeetingContext) => void, seq?: number): Promise<boolean> {
+  async update(meetingId: string, eventType: string, change: (context: MeetingContext) => void, seq?: number, scope?: string): Promise<boolean> {
     const key = this.key(meetingId);
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const read = (await this.client.get(key)) ?? '';
       const context = read === '' ? newContext(meetingId, eventType) : (JSON.parse(read) as MeetingContext);
-      if (!applyEvent(context, eventType, change, seq)) return false;
+      if (!applyEvent(context, eventType, change, seq, scope)) return false;
       const reply = await this.client.eval(REPLACE_IF_UNCHANGED_LUA, ...replaceIfUnchangedArgs(key, read, JSON.stringify(context), CONTEXT_TTL_S));
       if (reply === 1) return true;
     }
