@@ -1,6 +1,7 @@
 import type { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
 import { groupHeadTake, parkedByType, RATE_SCAN, RateBuckets } from './rate-buckets';
+import { MemoryDeadLetters } from './memory-dead-letters';
 import { MemoryQueueState } from './memory-state';
 import { decodeHeader } from '../message-codec';
 import type {
@@ -31,9 +32,11 @@ const GOLDEN = 0.6180339887498949;
  */
 export class MemoryQueueStore implements QueueStore {
   private readonly state: MemoryQueueState;
+  private readonly deadLetters: MemoryDeadLetters;
 
   constructor(limits: StoreLimits, deadLetterEnabled: boolean) {
     this.state = new MemoryQueueState(limits, deadLetterEnabled);
+    this.deadLetters = new MemoryDeadLetters(this.state);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -89,7 +92,7 @@ export class MemoryQueueStore implements QueueStore {
           deadAt: now,
           error: { name: 'LeaseExpiredError', message: `lease expired after attempt ${ended}` },
         });
-        if (s.deadLetterEnabled) this.deadLetter(id, info, now);
+        if (s.deadLetterEnabled) this.deadLetters.add(id, info, now);
         else s.drop(id);
       } else {
         s.ready(id, true);
@@ -315,7 +318,7 @@ export class MemoryQueueStore implements QueueStore {
       s.wakeOne();
     } else if (action.kind === 'dead') {
       s.att.set(ref.id, ref.attempt);
-      this.deadLetter(ref.id, action.infoJson, now);
+      this.deadLetters.add(ref.id, action.infoJson, now);
     } else {
       s.drop(ref.id);
     }
@@ -417,49 +420,19 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
-    const s = this.state;
-    const newestFirst = [...s.dlq].reverse().slice(offset, offset + limit);
-    return { total: s.dlq.size, items: newestFirst.map(([id, d]) => this.deadEntry(id, d)) };
+    return this.deadLetters.page(offset, limit);
   }
 
   async deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
-    const s = this.state;
-    const d = s.dlq.get(id);
-    return d ? this.deadEntry(id, d) : null;
+    return this.deadLetters.get(id);
   }
 
   async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
-    const s = this.state;
-    const chosen = ids ?? [...s.dlq.keys()].slice(0, limit);
-    const replayed: string[] = [];
-    for (const id of chosen) {
-      if (!s.dlq.delete(id)) continue;
-      s.att.delete(id);
-      s.errors.delete(id);
-      if (s.maxRetriesOf(id) >= 0) {
-        s.ready(id, false);
-        replayed.push(id);
-      } else {
-        s.msgs.delete(id);
-      }
-    }
-    if (replayed.length > 0) {
-      s.count('replayed', replayed.length);
-      s.wakeOne();
-    }
-    return replayed;
+    return this.deadLetters.replay(ids, limit);
   }
 
   async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
-    const s = this.state;
-    const chosen = ids ?? [...s.dlq.keys()].slice(0, limit);
-    let deleted = 0;
-    for (const id of chosen) {
-      if (!s.dlq.has(id)) continue;
-      this.removeDead(id);
-      deleted++;
-    }
-    return deleted;
+    return this.deadLetters.delete(ids, limit);
   }
 
   async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
@@ -567,33 +540,5 @@ export class MemoryQueueStore implements QueueStore {
 
   async close(): Promise<void> {
     this.interruptWait();
-  }
-
-  private deadLetter(id: string, info: string, now: number): void {
-    const s = this.state;
-    s.dlq.delete(id);
-    s.dlq.set(id, { at: now, info });
-    s.errors.delete(id);
-    s.count('dead_letter', 1);
-    let trimmed = 0;
-    for (const [oldId, d] of s.dlq) {
-      if (s.dlq.size <= s.limits.deadLetterMaxSize && d.at > now - s.limits.deadLetterMaxAgeMs) break;
-      this.removeDead(oldId);
-      trimmed++;
-    }
-    if (trimmed > 0) s.count('dead_letter_trimmed', trimmed);
-  }
-
-  private removeDead(id: string): void {
-    const s = this.state;
-    s.dlq.delete(id);
-    s.msgs.delete(id);
-    s.att.delete(id);
-    s.errors.delete(id);
-  }
-
-  private deadEntry(id: string, d: { at: number; info: string }): StoredDeadLetter {
-    const s = this.state;
-    return { id, body: s.msgs.get(id) ?? null, infoJson: d.info, deadAt: d.at };
   }
 }
