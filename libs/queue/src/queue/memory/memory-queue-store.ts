@@ -1,8 +1,7 @@
-import { parkedByType } from './rate-buckets';
 import { MemoryDeadLetters } from './memory-dead-letters';
 import { MemoryFetch } from './memory-fetch';
+import { MemoryInspection } from './memory-inspection';
 import { MemoryQueueState } from './memory-state';
-import { decodeHeader } from '../message-codec';
 import type {
   Completion,
   DeliveryRef,
@@ -26,16 +25,21 @@ import type {
 /**
  * {@link QueueStore} inside one process, step for step what the Lua scripts do on Redis (same
  * attempt accounting, same bounds, same wake-up rule), with timers instead of blocking reads.
+ * Its data is one {@link MemoryQueueState}; the fetch ({@link MemoryFetch}), the dead-letter queue
+ * ({@link MemoryDeadLetters}) and the read-only views ({@link MemoryInspection}) work on it, and the
+ * steps that settle a delivery are here.
  */
 export class MemoryQueueStore implements QueueStore {
   private readonly state: MemoryQueueState;
   private readonly deadLetters: MemoryDeadLetters;
   private readonly fetcher: MemoryFetch;
+  private readonly inspection: MemoryInspection;
 
   constructor(limits: StoreLimits, deadLetterEnabled: boolean) {
     this.state = new MemoryQueueState(limits, deadLetterEnabled);
     this.deadLetters = new MemoryDeadLetters(this.state);
     this.fetcher = new MemoryFetch(this.state, this.deadLetters);
+    this.inspection = new MemoryInspection(this.state);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -197,37 +201,11 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   async status(id: string): Promise<StoredStatus | null> {
-    const s = this.state;
-    const result = s.results.get(id);
-    if (result) return { state: 'completed', body: null, endedAttempts: 0, nextAt: null, detail: result.record };
-    const body = s.msgs.get(id) ?? null;
-    const ended = s.att.get(id) ?? 0;
-    const dead = s.dlq.get(id);
-    if (dead) return { state: 'dead', body, endedAttempts: ended, nextAt: null, detail: dead.info };
-    const lease = s.inflight.get(id);
-    if (lease !== undefined) {
-      const status: StoredStatus = { state: 'processing', body, endedAttempts: ended, nextAt: lease, detail: null };
-      const progress = s.progressOf.get(id);
-      if (progress && progress.lease === s.leases.get(id)) status.progress = { json: progress.json, at: progress.at };
-      return status;
-    }
-    const due = s.delayed.get(id);
-    const err = s.errors.get(id) ?? null;
-    if (due !== undefined) return { state: ended > 0 ? 'retrying' : 'delayed', body, endedAttempts: ended, nextAt: due, detail: ended > 0 ? err : null };
-    if (body === null) return null;
-    return { state: ended > 0 ? 'retrying' : 'pending', body, endedAttempts: ended, nextAt: null, detail: ended > 0 ? err : null };
+    return this.inspection.status(id);
   }
 
   async counts(): Promise<StoredCounts> {
-    const s = this.state;
-    return {
-      tiers: [0, 1, 2, 3].map((t) => s.tiers[t].length + s.parked[t].length + s.groups.queuedIn(t)) as [number, number, number, number],
-      processing: s.inflight.size,
-      delayed: s.delayed.size,
-      dead: s.dlq.size,
-      counters: { ...s.counters },
-      groups: s.groups.counts(),
-    };
+    return this.inspection.counts();
   }
 
   async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
@@ -247,109 +225,46 @@ export class MemoryQueueStore implements QueueStore {
   }
 
   async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
-    const s = this.state;
-    const item = (id: string, at: number | null): StoredPeekItem => ({ id, body: s.msgs.get(id) ?? null, endedAttempts: s.att.get(id) ?? 0, at });
-    if (typeof section === 'number') {
-      const tier = s.tiers[section];
-      return { total: tier.length, items: [...tier].slice(offset, offset + limit).map((id) => item(id, null)) };
-    }
-    if (section === 'completed') {
-      const all = [...s.results].reverse();
-      return {
-        total: all.length,
-        items: all.slice(offset, offset + limit).map(([id, r]) => ({ id, body: null, endedAttempts: 0, at: r.at, record: r.record })),
-      };
-    }
-    const set = section === 'inflight' ? s.inflight : s.delayed;
-    const sorted = [...set].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-    const withLease = (p: StoredPeekItem): StoredPeekItem => {
-      const lease = section === 'inflight' ? s.leases.get(p.id) : undefined;
-      if (lease === undefined) return p;
-      const progress = s.progressOf.get(p.id);
-      return progress?.lease === lease ? { ...p, lease, progress: { json: progress.json, at: progress.at } } : { ...p, lease };
-    };
-    return { total: sorted.length, items: sorted.slice(offset, offset + limit).map(([id, at]) => withLease(item(id, at))) };
+    return this.inspection.peek(section, offset, limit);
   }
 
   async heartbeat(id: string, record: string, staleMs: number): Promise<void> {
-    const s = this.state;
     const now = Date.now();
-    s.workerRecords.set(id, { seenAt: now, record });
-    for (const [other, w] of s.workerRecords) if (w.seenAt < now - staleMs) s.workerRecords.delete(other);
+    const records = this.state.workerRecords;
+    records.set(id, { seenAt: now, record });
+    for (const [other, w] of records) if (w.seenAt < now - staleMs) records.delete(other);
   }
 
   async removeWorker(id: string): Promise<void> {
-    const s = this.state;
-    s.workerRecords.delete(id);
+    this.state.workerRecords.delete(id);
   }
 
   async workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
-    const s = this.state;
-    const now = Date.now();
-    const items = [...s.workerRecords]
-      .filter(([, w]) => w.seenAt >= now - staleMs)
-      .map(([id, w]) => ({ id, seenAt: w.seenAt, record: w.record }))
-      .sort((a, b) => a.seenAt - b.seenAt);
-    return { now, items };
+    return this.inspection.workers(staleMs);
   }
 
   async rateState(scanMax: number): Promise<StoredRateState> {
-    const s = this.state;
-    const { counts, looked } = parkedByType(s.parked, s.msgs, scanMax);
-    return {
-      now: Date.now(),
-      tats: Object.fromEntries(s.buckets),
-      parked: s.parked.map((p) => p.length) as [number, number, number, number],
-      parkedByType: counts,
-      looked,
-    };
+    return this.inspection.rateState(scanMax);
   }
 
   async groupList(ringMax: number): Promise<StoredGroupList> {
-    const s = this.state;
-    const { items, more } = s.groups.list(ringMax);
-    return {
-      more,
-      items: items.map(({ group, ready, running, blocked, heads }) => ({
-        group,
-        ready: ready as [number, number, number, number],
-        running,
-        blocked,
-        oldestAt: this.oldestOf(heads),
-      })),
-    };
+    return this.inspection.groupList(ringMax);
   }
 
   async oldestWaiting(ringMax: number): Promise<StoredOldest> {
-    const s = this.state;
-    return [0, 1, 2, 3].map((t) =>
-      this.oldestOf([s.tiers[t].peek(), s.parked[t].peek(), ...s.groups.heads(t, ringMax)].filter((id): id is string => id !== undefined)),
-    ) as StoredOldest;
-  }
-
-  /** The earliest creation time of these messages (null: none has a body). */
-  private oldestOf(ids: string[]): number | null {
-    const s = this.state;
-    let oldest: number | null = null;
-    for (const id of ids) {
-      const at = decodeHeader(s.msgs.get(id) ?? '')?.header.createdAt;
-      if (at !== undefined && (oldest === null || at < oldest)) oldest = at;
-    }
-    return oldest;
+    return this.inspection.oldestWaiting(ringMax);
   }
 
   async setPaused(paused: boolean): Promise<void> {
-    const s = this.state;
-    s.paused = paused;
-    if (!paused) s.wakeOne();
+    this.state.paused = paused;
+    if (!paused) this.state.wakeOne();
   }
 
   async isPaused(): Promise<boolean> {
-    const s = this.state;
-    return s.paused;
+    return this.state.paused;
   }
 
   async close(): Promise<void> {
-    this.interruptWait();
+    this.state.interruptWait();
   }
 }
