@@ -74,18 +74,20 @@ export function memoryFixture(partitions = 1): QueueBackendFixture {
     async injectGarbage(queueName, kind) {
       const id = `garbage-${kind}`;
       const tag = tagsOf(queueName)[partitions === 1 ? 0 : partitionOfId(id, partitions)];
-      const store = stores.get(tag) as unknown as { tiers: Array<{ push(id: string): void }>; msgs: Map<string, string> };
-      if (kind === 'bad-body') store.msgs.set(id, 'this is not a message');
-      store.tiers[2].push(id);
+      const { state } = stores.get(tag) as unknown as { state: { tiers: Array<{ push(id: string): void }>; msgs: Map<string, string> } };
+      if (kind === 'bad-body') state.msgs.set(id, 'this is not a message');
+      state.tiers[2].push(id);
       return id;
     },
     async loseData(queueName) {
       for (const tag of tagsOf(queueName)) {
-        const store = stores.get(tag)!;
+        const { state } = stores.get(tag) as unknown as { state: Record<string, unknown> };
         const { resolved, limits } = limitsOf({ name: queueName });
-        // every field of a fresh store except the waiting workers (they stay blocked on this one)
-        const { waiters: _waiters, ...empty } = new MemoryQueueStore(limits, resolved.deadLetter.enabled) as unknown as Record<string, unknown>;
-        Object.assign(store, empty);
+        // every field of a fresh store's state except the waiting workers (they stay blocked on this one);
+        // in place, since the store's parts (fetch, dead letters, inspection) share that state object
+        const fresh = new MemoryQueueStore(limits, resolved.deadLetter.enabled) as unknown as { state: Record<string, unknown> };
+        const { waiters: _waiters, ...empty } = fresh.state;
+        Object.assign(state, empty);
       }
     },
     async teardown() {
