@@ -1,5 +1,3 @@
-import { join } from 'path';
-import { LuaCommands } from '../../redis/lua-loader';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
@@ -27,38 +25,12 @@ import type {
   WokenFetch,
 } from '../queue-store';
 import { QueueKeys } from './queue-keys';
+import { QueueScriptName, queueCommands } from './queue-scripts';
 
-const SCRIPTS = [
-  'publish',
-  'fetch',
-  'complete',
-  'fail',
-  'extend',
-  'release',
-  'status',
-  'counts',
-  'dlq-page',
-  'dlq-replay',
-  'dlq-delete',
-  'set-paused',
-  'cancel',
-  'workers',
-  'progress',
-  'rate-state',
-  'group-list',
-  'oldest',
-] as const;
-type ScriptName = (typeof SCRIPTS)[number];
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
 
 /** Progress entries kept before progress.lua prunes those of ended deliveries. */
 const PROGRESS_KEPT = 512;
-
-let commands: LuaCommands<ScriptName> | undefined;
-/** The queue's Lua commands, read from disk once per process. */
-export function queueCommands(): LuaCommands<ScriptName> {
-  return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'mq'));
-}
 
 export interface RedisQueueStoreOptions {
   /** Connection for commands; shared with other queues, not closed by the store. */
@@ -88,7 +60,7 @@ export class RedisQueueStore implements QueueStore {
   private closed = false;
   /** Connections listening to the progress channel (onProgress), closed with the store. */
   private readonly subscribers = new Set<RedisClient>();
-  private readonly writes: DurableWrites<ScriptName>;
+  private readonly writes: DurableWrites<QueueScriptName>;
   /**
    * The group of each grouped delivery this store fetched and has not settled (`id lease` -> group):
    * complete.lua lowers the group's in-flight count without reading the bodies (fail and release
