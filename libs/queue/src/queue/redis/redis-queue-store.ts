@@ -25,7 +25,8 @@ import type {
   WokenFetch,
 } from '../queue-store';
 import { QueueKeys } from './queue-keys';
-import { QueueScriptName, queueCommands } from './queue-scripts';
+import { QueueScriptContext, QueueScriptName, queueCommands } from './queue-scripts';
+import { RedisDeadLetters } from './redis-dead-letters';
 
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
 
@@ -67,12 +68,15 @@ export class RedisQueueStore implements QueueStore {
    * read them; they are not the hot path). Ungrouped deliveries are not kept.
    */
   private readonly groupOf = new Map<string, string>();
+  private readonly deadLetters: RedisDeadLetters;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
     this.keys = new QueueKeys(options.prefix ?? 'mq', options.tag ?? options.name);
     this.lua.install(this.client);
     this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
+    const context: QueueScriptContext = { client: this.client, keys: this.keys, lua: this.lua, writes: this.writes };
+    this.deadLetters = new RedisDeadLetters(context);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -374,23 +378,20 @@ export class RedisQueueStore implements QueueStore {
     };
   }
 
-  async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
-    return this.dlqPage(['page', offset, limit]);
+  deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
+    return this.deadLetters.page(offset, limit);
   }
 
-  async deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
-    return (await this.dlqPage(['get', id])).items[0] ?? null;
+  deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
+    return this.deadLetters.get(id);
   }
 
-  async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
-    const k = this.keys;
-    const keys = [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, ...k.groupKeys(), k.meta];
-    return this.writes.run<string[]>('dlq-replay', keys, [limit, ...(ids ?? [])], 'dead-letter replay', 'reject');
+  deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
+    return this.deadLetters.replay(ids, limit);
   }
 
-  async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
-    const k = this.keys;
-    return this.lua.run<number>(this.client, 'dlq-delete', [k.msgs, k.att, k.errors, k.dlq, k.dlqinfo], [limit, ...(ids ?? [])]);
+  deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
+    return this.deadLetters.delete(ids, limit);
   }
 
   /** Read-only, plain commands (no script): the ids and scores of the section, then their bodies and attempts. */
@@ -520,20 +521,6 @@ export class RedisQueueStore implements QueueStore {
     const subscribers = [...this.subscribers];
     this.subscribers.clear();
     await Promise.all(subscribers.map((conn) => conn.quit().catch(() => conn.disconnect())));
-  }
-
-  private async dlqPage(args: Array<string | number>): Promise<{ items: StoredDeadLetter[]; total: number }> {
-    const k = this.keys;
-    const [total, ids, times, bodies, infos] = await this.lua.run<[number, string[], string[], Array<string | null>, Array<string | null>]>(
-      this.client,
-      'dlq-page',
-      [k.dlq, k.dlqinfo, k.msgs],
-      args,
-    );
-    return {
-      total,
-      items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),
-    };
   }
 }
 
