@@ -12,7 +12,6 @@ import type {
   StoreLimits,
   StoredCounts,
   StoredDeadLetter,
-  StoredGroup,
   StoredGroupList,
   StoredOldest,
   StoredPeekItem,
@@ -27,6 +26,8 @@ import type {
 import { QueueKeys } from './queue-keys';
 import { QueueScriptContext, QueueScriptName, queueCommands } from './queue-scripts';
 import { RedisDeadLetters } from './redis-dead-letters';
+import { RedisInspection } from './redis-inspection';
+import { endedAttempts } from './stored-values';
 
 type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
 
@@ -69,6 +70,7 @@ export class RedisQueueStore implements QueueStore {
    */
   private readonly groupOf = new Map<string, string>();
   private readonly deadLetters: RedisDeadLetters;
+  private readonly inspection: RedisInspection;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
@@ -77,6 +79,7 @@ export class RedisQueueStore implements QueueStore {
     this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
     const context: QueueScriptContext = { client: this.client, keys: this.keys, lua: this.lua, writes: this.writes };
     this.deadLetters = new RedisDeadLetters(context);
+    this.inspection = new RedisInspection(context);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -339,43 +342,12 @@ export class RedisQueueStore implements QueueStore {
     return (await this.lua.run<number>(this.client, 'cancel', keys, [id])) === 1;
   }
 
-  async status(id: string): Promise<StoredStatus | null> {
-    const k = this.keys;
-    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null, (string | null)?] | null>(
-      this.client,
-      'status',
-      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo, k.leases, k.progress],
-      [id],
-    );
-    if (!reply) return null;
-    const [state, body, ended, nextAt, detail, progress] = reply;
-    const status: StoredStatus = { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
-    if (progress) {
-      const space = progress.indexOf(' ');
-      status.progress = { at: Number(progress.slice(0, space)), json: progress.slice(space + 1) };
-    }
-    return status;
+  status(id: string): Promise<StoredStatus | null> {
+    return this.inspection.status(id);
   }
 
-  async counts(): Promise<StoredCounts> {
-    const k = this.keys;
-    const r = await this.lua.run<[number, number, number, number, number, number, number, string[], number, number, number]>(
-      this.client,
-      'counts',
-      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats, ...k.parked, ...k.groupKeys(), k.meta],
-      [],
-    );
-    const counters: Record<string, number> = {};
-    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
-    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = endedAttempts(r[7][i + 1]);
-    return {
-      tiers: [r[0], r[1], r[2], r[3]],
-      processing: r[4],
-      delayed: r[5],
-      dead: r[6],
-      counters,
-      groups: { ready: Number(r[8]), blocked: Number(r[9]), running: Number(r[10]) },
-    };
+  counts(): Promise<StoredCounts> {
+    return this.inspection.counts();
   }
 
   deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
@@ -394,59 +366,8 @@ export class RedisQueueStore implements QueueStore {
     return this.deadLetters.delete(ids, limit);
   }
 
-  /** Read-only, plain commands (no script): the ids and scores of the section, then their bodies and attempts. */
-  async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
-    const k = this.keys;
-    const stop = offset + limit - 1;
-    const read = this.client.multi();
-    let ids: string[] = [];
-    const at: Array<number | null> = [];
-    if (typeof section === 'number') {
-      read.lrange(k.tiers[section], offset, stop).llen(k.tiers[section]);
-      const [[, range], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
-      ids = range as string[];
-      ids.forEach(() => at.push(null));
-      return { total: Number(total), items: await this.peekBodies(ids, at) };
-    }
-    const key = section === 'inflight' ? k.inflight : section === 'delayed' ? k.delayed : k.done;
-    if (section === 'completed') read.zrevrange(key, offset, stop, 'WITHSCORES');
-    else read.zrange(key, offset, stop, 'WITHSCORES');
-    read.zcard(key);
-    const [[, flat], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
-    const pairs = flat as string[];
-    for (let i = 0; i < pairs.length; i += 2) {
-      ids.push(pairs[i]);
-      at.push(Number(pairs[i + 1]));
-    }
-    if (section === 'delayed') return { total: Number(total), items: await this.peekBodies(ids, at) };
-    if (section === 'inflight') {
-      const [items, leases, progress] = await Promise.all([
-        this.peekBodies(ids, at),
-        ids.length > 0 ? this.client.hmget(k.leases, ...ids) : [],
-        ids.length > 0 ? this.client.hmget(k.progress, ...ids) : [],
-      ]);
-      return {
-        total: Number(total),
-        items: items.map((item, i) => {
-          const lease = leases[i];
-          if (!lease) return item;
-          const shown = progressEntry(progress[i], lease);
-          return shown ? { ...item, lease, progress: shown } : { ...item, lease };
-        }),
-      };
-    }
-    const records = ids.length > 0 ? await this.client.hmget(k.results, ...ids) : [];
-    return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
-  }
-
-  private async peekBodies(ids: string[], at: Array<number | null>): Promise<StoredPeekItem[]> {
-    if (ids.length === 0) return [];
-    const read = this.client
-      .multi()
-      .hmget(this.keys.msgs, ...ids)
-      .hmget(this.keys.att, ...ids);
-    const [[, bodies], [, ended]] = (await read.exec()) as Array<[Error | null, Array<string | null>]>;
-    return ids.map((id, i) => ({ id, body: bodies[i], endedAttempts: Number(ended[i] ?? 0), at: at[i] }));
+  peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
+    return this.inspection.peek(section, offset, limit);
   }
 
   async heartbeat(id: string, record: string, staleMs: number): Promise<void> {
@@ -457,54 +378,20 @@ export class RedisQueueStore implements QueueStore {
     await this.lua.run(this.client, 'workers', [this.keys.workers, this.keys.workerinfo], ['remove', 0, id]);
   }
 
-  async workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
-    const [now, ids, seen, records] = await this.lua.run<[number, string[], string[], Array<string | null>]>(
-      this.client,
-      'workers',
-      [this.keys.workers, this.keys.workerinfo],
-      ['list', staleMs],
-    );
-    return { now: Number(now), items: ids.map((id, i) => ({ id, seenAt: Number(seen[i]), record: records[i] ?? null })) };
+  workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
+    return this.inspection.workers(staleMs);
   }
 
-  async rateState(scanMax: number): Promise<StoredRateState> {
-    const k = this.keys;
-    const [now, tats, lens, byType, looked] = await this.lua.run<[number, string[], number[], Array<string | number>, number]>(
-      this.client,
-      'rate-state',
-      [k.rate, k.msgs, ...k.parked],
-      [scanMax],
-    );
-    const state: StoredRateState = { now: Number(now), tats: {}, parked: [lens[0], lens[1], lens[2], lens[3]], parkedByType: {}, looked: Number(looked) };
-    for (let i = 0; i + 1 < tats.length; i += 2) state.tats[tats[i]] = Number(tats[i + 1]);
-    for (let i = 0; i + 1 < byType.length; i += 2) state.parkedByType[String(byType[i])] = Number(byType[i + 1]);
-    return state;
+  rateState(scanMax: number): Promise<StoredRateState> {
+    return this.inspection.rateState(scanMax);
   }
 
-  async groupList(ringMax: number): Promise<StoredGroupList> {
-    const k = this.keys;
-    const [rows, more] = await this.lua.run<[Array<[string, number, number, number, number, number, number, number]>, number]>(
-      this.client,
-      'group-list',
-      [...k.rings, k.grun, k.gblocked, k.msgs],
-      [ringMax],
-    );
-    const items = rows.map(
-      ([group, c, h, n, l, running, blocked, oldest]): StoredGroup => ({
-        group: String(group),
-        ready: [Number(c), Number(h), Number(n), Number(l)],
-        running: Number(running),
-        blocked: Number(blocked) === 1,
-        oldestAt: Number(oldest) < 0 ? null : Number(oldest),
-      }),
-    );
-    return { items, more: Number(more) === 1 };
+  groupList(ringMax: number): Promise<StoredGroupList> {
+    return this.inspection.groupList(ringMax);
   }
 
-  async oldestWaiting(ringMax: number): Promise<StoredOldest> {
-    const k = this.keys;
-    const at = await this.lua.run<number[]>(this.client, 'oldest', [...k.tiers, ...k.parked, ...k.rings, k.gblocked, k.msgs], [ringMax]);
-    return at.map((v) => (Number(v) < 0 ? null : Number(v))) as StoredOldest;
+  oldestWaiting(ringMax: number): Promise<StoredOldest> {
+    return this.inspection.oldestWaiting(ringMax);
   }
 
   async setPaused(paused: boolean): Promise<void> {
@@ -522,18 +409,4 @@ export class RedisQueueStore implements QueueStore {
     this.subscribers.clear();
     await Promise.all(subscribers.map((conn) => conn.quit().catch(() => conn.disconnect())));
   }
-}
-
-/** A stored count (attempts ended in `att`, a counter in `stats`); a damaged (non-integer) field counts as none. */
-function endedAttempts(raw: string | null | undefined): number {
-  const n = Number(raw ?? 0);
-  return Number.isInteger(n) && n >= 0 ? n : 0;
-}
-
-/** A progress entry (`<lease token> <at> <JSON>`, lua/progress.lua) of the delivery holding `lease`; null for none or another delivery's. */
-function progressEntry(entry: string | null | undefined, lease: string): { json: string; at: number } | null {
-  if (!entry || !entry.startsWith(`${lease} `)) return null;
-  const rest = entry.slice(lease.length + 1);
-  const space = rest.indexOf(' ');
-  return space < 0 ? null : { at: Number(rest.slice(0, space)), json: rest.slice(space + 1) };
 }
