@@ -1,4 +1,3 @@
-import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
 import type { DurabilityTimeoutError } from '../../errors';
@@ -23,13 +22,12 @@ import type {
   WakeFetch,
   WokenFetch,
 } from '../queue-store';
+import { FetchedGroups } from './fetched-groups';
 import { QueueKeys } from './queue-keys';
 import { QueueScriptContext, QueueScriptName, queueCommands } from './queue-scripts';
 import { RedisDeadLetters } from './redis-dead-letters';
+import { RedisFetcher } from './redis-fetcher';
 import { RedisInspection } from './redis-inspection';
-import { endedAttempts } from './stored-values';
-
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
 
 /** Progress entries kept before progress.lua prunes those of ended deliveries. */
 const PROGRESS_KEPT = 512;
@@ -50,25 +48,21 @@ export interface RedisQueueStoreOptions {
   onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
 }
 
-/** {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. */
+/**
+ * {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. The publish and
+ * settle steps (complete, fail, extend, release, progress, cancel) are here; the fetch and the wait
+ * for work are {@link RedisFetcher}'s, the dead letters {@link RedisDeadLetters}', the reads for
+ * operators (status, counts, listings) {@link RedisInspection}'s.
+ */
 export class RedisQueueStore implements QueueStore {
   readonly keys: QueueKeys;
   private readonly client: RedisClient;
-  private blocking?: RedisClient;
-  private pendingWake?: Promise<WokenFetch | null>;
-  /** Ends the current waitForWork at once (interruptWait). */
-  private wakeInterrupt?: () => void;
   private readonly lua = queueCommands();
-  private closed = false;
   /** Connections listening to the progress channel (onProgress), closed with the store. */
   private readonly subscribers = new Set<RedisClient>();
   private readonly writes: DurableWrites<QueueScriptName>;
-  /**
-   * The group of each grouped delivery this store fetched and has not settled (`id lease` -> group):
-   * complete.lua lowers the group's in-flight count without reading the bodies (fail and release
-   * read them; they are not the hot path). Ungrouped deliveries are not kept.
-   */
-  private readonly groupOf = new Map<string, string>();
+  private readonly groups = new FetchedGroups();
+  private readonly fetcher: RedisFetcher;
   private readonly deadLetters: RedisDeadLetters;
   private readonly inspection: RedisInspection;
 
@@ -78,6 +72,7 @@ export class RedisQueueStore implements QueueStore {
     this.lua.install(this.client);
     this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
     const context: QueueScriptContext = { client: this.client, keys: this.keys, lua: this.lua, writes: this.writes };
+    this.fetcher = new RedisFetcher(context, options, this.groups);
     this.deadLetters = new RedisDeadLetters(context);
     this.inspection = new RedisInspection(context);
   }
@@ -103,139 +98,16 @@ export class RedisQueueStore implements QueueStore {
     return this.writes.run<string[]>('publish', keys, args, 'publish', 'reject');
   }
 
-  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
-    const lease = uniqueId();
-    return this.parseFetch(
-      await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease, limits)),
-      lease,
-    );
+  fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits?: readonly RateLimitSpec[]): Promise<FetchResult> {
+    return this.fetcher.fetch(max, leaseMs, weights, random, limits);
   }
 
-  private fetchKeys(): string[] {
-    const k = this.keys;
-    return [
-      ...k.tiers,
-      k.msgs,
-      k.inflight,
-      k.delayed,
-      k.att,
-      k.errors,
-      k.dlq,
-      k.dlqinfo,
-      k.stats,
-      k.meta,
-      k.wake,
-      k.leases,
-      k.rate,
-      ...k.parked,
-      ...k.groupKeys(),
-    ];
-  }
-
-  /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
-  private fetchArgs(
-    max: number,
-    leaseMs: number,
-    weights: number[] | null,
-    random: number,
-    lease: string,
-    limits: readonly RateLimitSpec[],
-  ): Array<string | number> {
-    const l = this.options.limits;
-    const rate: Array<string | number> = [limits.length];
-    for (const r of limits) rate.push(r.name, r.max, r.perMs);
-    return [
-      max,
-      leaseMs,
-      weights ? 'w' : 's',
-      ...(weights ?? [0, 0, 0, 0]),
-      random,
-      l.deadLetterMaxSize,
-      l.deadLetterMaxAgeMs,
-      this.options.deadLetterEnabled ? '1' : '0',
-      lease,
-      ...rate,
-      l.groupConcurrency ?? 0,
-    ];
-  }
-
-  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken, grouped]: FetchReply, lease: string): FetchResult {
-    const brokenTiers = Number(broken ?? 0);
-    if (grouped) for (let i = 0; i < grouped.length; i += 2) this.groupOf.set(`${grouped[i]} ${lease}`, grouped[i + 1]);
-    return {
-      paused: paused === 1,
-      tiersLeft: Number(tiersLeft),
-      nextWakeMs: nextWake < 0 ? null : nextWake,
-      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: endedAttempts(ended[i]) + 1, lease })),
-      ...(brokenTiers > 0 ? { brokenTiers: this.keys.tiers.filter((_, t) => brokenTiers & (1 << t)) } : {}),
-    };
-  }
-
-  private newBlockingClient(): RedisClient {
-    const blocking = duplicateClient(this.client);
-    this.lua.install(blocking);
-    return blocking;
-  }
-
-  /**
-   * Blocks in BLPOP on the wake list. Redis checks blocking timeouts only on its `hz` tick (100 ms
-   * by default), so a local timer ends the wait on time; a BLPOP still pending then is reused by
-   * the next wait (a token it takes is never lost: it ends that wait at once).
-   */
-  async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
-    if (this.closed) return null;
-    if (!this.pendingWake) {
-      const blocking = (this.blocking ??= this.newBlockingClient());
-      const block = Math.max(0.01, timeoutMs / 1000);
-      // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
-      // token arrives (or the block times out), with no round trip back to this process.
-      const pipeline = blocking.pipeline();
-      const lease = uniqueId();
-      pipeline.blpop(this.keys.wake, block);
-      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease, fetch.limits));
-      const wake = pipeline.exec().then((replies) => {
-        const [error, reply] = replies![1];
-        if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
-        const result = this.parseFetch(reply as FetchReply, lease);
-        fetch.onResult(result);
-        return { result, max: fetch.max };
-      });
-      const pending: Promise<WokenFetch | null> = wake
-        .catch((error) => {
-          // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
-          if (!this.closed && this.blocking === blocking) throw error;
-          return null;
-        })
-        .finally(() => {
-          if (this.pendingWake === pending) this.pendingWake = undefined;
-        });
-      this.pendingWake = pending;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
-      // (and the fetch pipelined behind it) end it, so it is not fetched twice.
-      const localTimeout = fetch.precise ? timeoutMs : timeoutMs + 500;
-      return await Promise.race([
-        this.pendingWake,
-        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout))),
-        new Promise<null>((resolve) => (this.wakeInterrupt = () => resolve(null))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      this.wakeInterrupt = undefined;
-    }
+  waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
+    return this.fetcher.waitForWork(timeoutMs, fetch);
   }
 
   interruptWait(): void {
-    // Dropping the blocking connection ends a pending BLPOP; the wait itself ends at once even where
-    // the client settles its pending commands late (a Cluster client that is still connecting, or
-    // retrying a closed connection). A fetch reply that still arrives goes to onResult as before.
-    const blocking = this.blocking;
-    this.blocking = undefined;
-    this.pendingWake = undefined;
-    this.wakeInterrupt?.();
-    blocking?.disconnect();
+    this.fetcher.interruptWait();
   }
 
   async complete(items: Completion[]): Promise<DeliveryRef[]> {
@@ -255,7 +127,7 @@ export class RedisQueueStore implements QueueStore {
       args.push(item.id, item.record);
     }
     if (items.length > 0) args[countAt] = items.length - runStart;
-    if (this.groupOf.size > 0) this.groupArgs(items, args);
+    this.groups.appendCompleteArgs(items, args);
     const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats, ...k.groupKeys(), k.meta, k.wake];
     const stale = await this.writes.run<number[]>('complete', keys, args, 'completion', 'report');
     return stale.map((position) => {
@@ -264,26 +136,8 @@ export class RedisQueueStore implements QueueStore {
     });
   }
 
-  /** Appends to complete's arguments the grouped deliveries among `items` (count, then position and group each), and forgets them. */
-  private groupArgs(items: readonly DeliveryRef[], args: Array<string | number>): void {
-    const countAt = args.push(0) - 1;
-    items.forEach((item, i) => {
-      const key = `${item.id} ${item.lease}`;
-      const group = this.groupOf.get(key);
-      if (group === undefined) return;
-      this.groupOf.delete(key);
-      args.push(i + 1, group);
-      (args[countAt] as number)++;
-    });
-  }
-
-  /** A settled delivery's group is no longer needed (fail and release read it from the body). */
-  private forgetGroups(refs: readonly DeliveryRef[]): void {
-    if (this.groupOf.size > 0) for (const r of refs) this.groupOf.delete(`${r.id} ${r.lease}`);
-  }
-
   async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
-    this.forgetGroups([ref]);
+    this.groups.forget([ref]);
     const k = this.keys;
     const l = this.options.limits;
     const json = action.kind === 'retry' ? action.errorJson : action.kind === 'dead' ? action.infoJson : '';
@@ -304,7 +158,7 @@ export class RedisQueueStore implements QueueStore {
     for (const r of refs) args.push(r.id, r.lease);
     const stale = await this.lua.run<number[]>(this.client, 'extend', [this.keys.inflight, this.keys.leases], args);
     const lost = stale.map((position) => refs[position - 1]);
-    this.forgetGroups(lost);
+    this.groups.forget(lost);
     return lost;
   }
 
@@ -332,7 +186,7 @@ export class RedisQueueStore implements QueueStore {
     const k = this.keys;
     const args: Array<string | number> = [delayMs, refs.length];
     for (const r of refs) args.push(r.id, r.lease);
-    this.forgetGroups(refs);
+    this.groups.forget(refs);
     await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.leases, k.wake, ...k.groupKeys(), k.meta], args);
   }
 
@@ -403,8 +257,7 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.interruptWait();
+    this.fetcher.close();
     const subscribers = [...this.subscribers];
     this.subscribers.clear();
     await Promise.all(subscribers.map((conn) => conn.quit().catch(() => conn.disconnect())));
