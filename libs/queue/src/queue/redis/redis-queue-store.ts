@@ -61,6 +61,7 @@ export class RedisQueueStore implements QueueStore {
   /** Connections listening to the progress channel (onProgress), closed with the store. */
   private readonly subscribers = new Set<RedisClient>();
   private readonly writes: DurableWrites<QueueScriptName>;
+  /** Groups of the grouped deliveries the fetcher took and no step settled yet (complete.lua is sent them). */
   private readonly groups = new FetchedGroups();
   private readonly fetcher: RedisFetcher;
   private readonly deadLetters: RedisDeadLetters;
