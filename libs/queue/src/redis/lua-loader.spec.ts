@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { dispatcherCommands } from '../dispatcher/redis/redis-dispatcher-store';
 import { streamCommands } from '../events/redis-stream/stream-keys';
-import { queueCommands } from '../queue/redis/redis-queue-store';
+import { queueCommands } from '../queue/redis/queue-scripts';
 import { schedulerCommands } from '../scheduler/redis/redis-scheduler-store';
 import { LuaCommands, SHARED_LUA_INCLUDES } from './lua-loader';
 

@@ -1,6 +1,3 @@
-import { join } from 'path';
-import { LuaCommands } from '../../redis/lua-loader';
-import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
 import type { DurabilityTimeoutError } from '../../errors';
@@ -14,7 +11,6 @@ import type {
   StoreLimits,
   StoredCounts,
   StoredDeadLetter,
-  StoredGroup,
   StoredGroupList,
   StoredOldest,
   StoredPeekItem,
@@ -26,39 +22,15 @@ import type {
   WakeFetch,
   WokenFetch,
 } from '../queue-store';
+import { FetchedGroups } from './fetched-groups';
 import { QueueKeys } from './queue-keys';
-
-const SCRIPTS = [
-  'publish',
-  'fetch',
-  'complete',
-  'fail',
-  'extend',
-  'release',
-  'status',
-  'counts',
-  'dlq-page',
-  'dlq-replay',
-  'dlq-delete',
-  'set-paused',
-  'cancel',
-  'workers',
-  'progress',
-  'rate-state',
-  'group-list',
-  'oldest',
-] as const;
-type ScriptName = (typeof SCRIPTS)[number];
-type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
+import { QueueScriptContext, QueueScriptName, queueCommands } from './queue-scripts';
+import { RedisDeadLetters } from './redis-dead-letters';
+import { RedisFetcher } from './redis-fetcher';
+import { RedisInspection } from './redis-inspection';
 
 /** Progress entries kept before progress.lua prunes those of ended deliveries. */
 const PROGRESS_KEPT = 512;
-
-let commands: LuaCommands<ScriptName> | undefined;
-/** The queue's Lua commands, read from disk once per process. */
-export function queueCommands(): LuaCommands<ScriptName> {
-  return (commands ??= new LuaCommands(join(__dirname, 'lua'), SCRIPTS, 'mq'));
-}
 
 export interface RedisQueueStoreOptions {
   /** Connection for commands; shared with other queues, not closed by the store. */
@@ -76,31 +48,34 @@ export interface RedisQueueStoreOptions {
   onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
 }
 
-/** {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. */
+/**
+ * {@link QueueStore} on Redis: every step is one Lua script over the queue's keys. The publish and
+ * settle steps (complete, fail, extend, release, progress, cancel) are here; the fetch and the wait
+ * for work are {@link RedisFetcher}'s, the dead letters {@link RedisDeadLetters}', the reads for
+ * operators (status, counts, listings) {@link RedisInspection}'s.
+ */
 export class RedisQueueStore implements QueueStore {
   readonly keys: QueueKeys;
   private readonly client: RedisClient;
-  private blocking?: RedisClient;
-  private pendingWake?: Promise<WokenFetch | null>;
-  /** Ends the current waitForWork at once (interruptWait). */
-  private wakeInterrupt?: () => void;
   private readonly lua = queueCommands();
-  private closed = false;
   /** Connections listening to the progress channel (onProgress), closed with the store. */
   private readonly subscribers = new Set<RedisClient>();
-  private readonly writes: DurableWrites<ScriptName>;
-  /**
-   * The group of each grouped delivery this store fetched and has not settled (`id lease` -> group):
-   * complete.lua lowers the group's in-flight count without reading the bodies (fail and release
-   * read them; they are not the hot path). Ungrouped deliveries are not kept.
-   */
-  private readonly groupOf = new Map<string, string>();
+  private readonly writes: DurableWrites<QueueScriptName>;
+  /** Groups of the grouped deliveries the fetcher took and no step settled yet (complete.lua is sent them). */
+  private readonly groups = new FetchedGroups();
+  private readonly fetcher: RedisFetcher;
+  private readonly deadLetters: RedisDeadLetters;
+  private readonly inspection: RedisInspection;
 
   constructor(private readonly options: RedisQueueStoreOptions) {
     this.client = options.client;
     this.keys = new QueueKeys(options.prefix ?? 'mq', options.tag ?? options.name);
     this.lua.install(this.client);
     this.writes = new DurableWrites(this.lua, this.client, `queue "${options.name}"`, options.durability, options.onDurabilityTimeout);
+    const context: QueueScriptContext = { client: this.client, keys: this.keys, lua: this.lua, writes: this.writes };
+    this.fetcher = new RedisFetcher(context, options, this.groups);
+    this.deadLetters = new RedisDeadLetters(context);
+    this.inspection = new RedisInspection(context);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
@@ -124,139 +99,16 @@ export class RedisQueueStore implements QueueStore {
     return this.writes.run<string[]>('publish', keys, args, 'publish', 'reject');
   }
 
-  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
-    const lease = uniqueId();
-    return this.parseFetch(
-      await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease, limits)),
-      lease,
-    );
+  fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits?: readonly RateLimitSpec[]): Promise<FetchResult> {
+    return this.fetcher.fetch(max, leaseMs, weights, random, limits);
   }
 
-  private fetchKeys(): string[] {
-    const k = this.keys;
-    return [
-      ...k.tiers,
-      k.msgs,
-      k.inflight,
-      k.delayed,
-      k.att,
-      k.errors,
-      k.dlq,
-      k.dlqinfo,
-      k.stats,
-      k.meta,
-      k.wake,
-      k.leases,
-      k.rate,
-      ...k.parked,
-      ...k.groupKeys(),
-    ];
-  }
-
-  /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
-  private fetchArgs(
-    max: number,
-    leaseMs: number,
-    weights: number[] | null,
-    random: number,
-    lease: string,
-    limits: readonly RateLimitSpec[],
-  ): Array<string | number> {
-    const l = this.options.limits;
-    const rate: Array<string | number> = [limits.length];
-    for (const r of limits) rate.push(r.name, r.max, r.perMs);
-    return [
-      max,
-      leaseMs,
-      weights ? 'w' : 's',
-      ...(weights ?? [0, 0, 0, 0]),
-      random,
-      l.deadLetterMaxSize,
-      l.deadLetterMaxAgeMs,
-      this.options.deadLetterEnabled ? '1' : '0',
-      lease,
-      ...rate,
-      l.groupConcurrency ?? 0,
-    ];
-  }
-
-  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken, grouped]: FetchReply, lease: string): FetchResult {
-    const brokenTiers = Number(broken ?? 0);
-    if (grouped) for (let i = 0; i < grouped.length; i += 2) this.groupOf.set(`${grouped[i]} ${lease}`, grouped[i + 1]);
-    return {
-      paused: paused === 1,
-      tiersLeft: Number(tiersLeft),
-      nextWakeMs: nextWake < 0 ? null : nextWake,
-      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: endedAttempts(ended[i]) + 1, lease })),
-      ...(brokenTiers > 0 ? { brokenTiers: this.keys.tiers.filter((_, t) => brokenTiers & (1 << t)) } : {}),
-    };
-  }
-
-  private newBlockingClient(): RedisClient {
-    const blocking = duplicateClient(this.client);
-    this.lua.install(blocking);
-    return blocking;
-  }
-
-  /**
-   * Blocks in BLPOP on the wake list. Redis checks blocking timeouts only on its `hz` tick (100 ms
-   * by default), so a local timer ends the wait on time; a BLPOP still pending then is reused by
-   * the next wait (a token it takes is never lost: it ends that wait at once).
-   */
-  async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
-    if (this.closed) return null;
-    if (!this.pendingWake) {
-      const blocking = (this.blocking ??= this.newBlockingClient());
-      const block = Math.max(0.01, timeoutMs / 1000);
-      // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
-      // token arrives (or the block times out), with no round trip back to this process.
-      const pipeline = blocking.pipeline();
-      const lease = uniqueId();
-      pipeline.blpop(this.keys.wake, block);
-      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease, fetch.limits));
-      const wake = pipeline.exec().then((replies) => {
-        const [error, reply] = replies![1];
-        if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
-        const result = this.parseFetch(reply as FetchReply, lease);
-        fetch.onResult(result);
-        return { result, max: fetch.max };
-      });
-      const pending: Promise<WokenFetch | null> = wake
-        .catch((error) => {
-          // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
-          if (!this.closed && this.blocking === blocking) throw error;
-          return null;
-        })
-        .finally(() => {
-          if (this.pendingWake === pending) this.pendingWake = undefined;
-        });
-      this.pendingWake = pending;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
-      // (and the fetch pipelined behind it) end it, so it is not fetched twice.
-      const localTimeout = fetch.precise ? timeoutMs : timeoutMs + 500;
-      return await Promise.race([
-        this.pendingWake,
-        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout))),
-        new Promise<null>((resolve) => (this.wakeInterrupt = () => resolve(null))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      this.wakeInterrupt = undefined;
-    }
+  waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
+    return this.fetcher.waitForWork(timeoutMs, fetch);
   }
 
   interruptWait(): void {
-    // Dropping the blocking connection ends a pending BLPOP; the wait itself ends at once even where
-    // the client settles its pending commands late (a Cluster client that is still connecting, or
-    // retrying a closed connection). A fetch reply that still arrives goes to onResult as before.
-    const blocking = this.blocking;
-    this.blocking = undefined;
-    this.pendingWake = undefined;
-    this.wakeInterrupt?.();
-    blocking?.disconnect();
+    this.fetcher.interruptWait();
   }
 
   async complete(items: Completion[]): Promise<DeliveryRef[]> {
@@ -276,7 +128,7 @@ export class RedisQueueStore implements QueueStore {
       args.push(item.id, item.record);
     }
     if (items.length > 0) args[countAt] = items.length - runStart;
-    if (this.groupOf.size > 0) this.groupArgs(items, args);
+    this.groups.appendCompleteArgs(items, args);
     const keys = [k.msgs, k.inflight, k.leases, k.att, k.errors, k.done, k.results, k.stats, ...k.groupKeys(), k.meta, k.wake];
     const stale = await this.writes.run<number[]>('complete', keys, args, 'completion', 'report');
     return stale.map((position) => {
@@ -285,26 +137,8 @@ export class RedisQueueStore implements QueueStore {
     });
   }
 
-  /** Appends to complete's arguments the grouped deliveries among `items` (count, then position and group each), and forgets them. */
-  private groupArgs(items: readonly DeliveryRef[], args: Array<string | number>): void {
-    const countAt = args.push(0) - 1;
-    items.forEach((item, i) => {
-      const key = `${item.id} ${item.lease}`;
-      const group = this.groupOf.get(key);
-      if (group === undefined) return;
-      this.groupOf.delete(key);
-      args.push(i + 1, group);
-      (args[countAt] as number)++;
-    });
-  }
-
-  /** A settled delivery's group is no longer needed (fail and release read it from the body). */
-  private forgetGroups(refs: readonly DeliveryRef[]): void {
-    if (this.groupOf.size > 0) for (const r of refs) this.groupOf.delete(`${r.id} ${r.lease}`);
-  }
-
   async fail(ref: DeliveryRef, action: FailAction): Promise<boolean> {
-    this.forgetGroups([ref]);
+    this.groups.forget([ref]);
     const k = this.keys;
     const l = this.options.limits;
     const json = action.kind === 'retry' ? action.errorJson : action.kind === 'dead' ? action.infoJson : '';
@@ -325,7 +159,7 @@ export class RedisQueueStore implements QueueStore {
     for (const r of refs) args.push(r.id, r.lease);
     const stale = await this.lua.run<number[]>(this.client, 'extend', [this.keys.inflight, this.keys.leases], args);
     const lost = stale.map((position) => refs[position - 1]);
-    this.forgetGroups(lost);
+    this.groups.forget(lost);
     return lost;
   }
 
@@ -353,7 +187,7 @@ export class RedisQueueStore implements QueueStore {
     const k = this.keys;
     const args: Array<string | number> = [delayMs, refs.length];
     for (const r of refs) args.push(r.id, r.lease);
-    this.forgetGroups(refs);
+    this.groups.forget(refs);
     await this.lua.run(this.client, 'release', [...k.tiers, k.msgs, k.inflight, k.delayed, k.leases, k.wake, ...k.groupKeys(), k.meta], args);
   }
 
@@ -363,117 +197,32 @@ export class RedisQueueStore implements QueueStore {
     return (await this.lua.run<number>(this.client, 'cancel', keys, [id])) === 1;
   }
 
-  async status(id: string): Promise<StoredStatus | null> {
-    const k = this.keys;
-    const reply = await this.lua.run<[StoredStatus['state'], string | null, number, string | null, string | null, (string | null)?] | null>(
-      this.client,
-      'status',
-      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo, k.leases, k.progress],
-      [id],
-    );
-    if (!reply) return null;
-    const [state, body, ended, nextAt, detail, progress] = reply;
-    const status: StoredStatus = { state, body, endedAttempts: Number(ended), nextAt: nextAt === null ? null : Number(nextAt), detail };
-    if (progress) {
-      const space = progress.indexOf(' ');
-      status.progress = { at: Number(progress.slice(0, space)), json: progress.slice(space + 1) };
-    }
-    return status;
+  status(id: string): Promise<StoredStatus | null> {
+    return this.inspection.status(id);
   }
 
-  async counts(): Promise<StoredCounts> {
-    const k = this.keys;
-    const r = await this.lua.run<[number, number, number, number, number, number, number, string[], number, number, number]>(
-      this.client,
-      'counts',
-      [...k.tiers, k.inflight, k.delayed, k.dlq, k.stats, ...k.parked, ...k.groupKeys(), k.meta],
-      [],
-    );
-    const counters: Record<string, number> = {};
-    // a damaged counter field (not an integer) reads as 0; the next increment resets it (counter.lua)
-    for (let i = 0; i < r[7].length; i += 2) counters[r[7][i]] = endedAttempts(r[7][i + 1]);
-    return {
-      tiers: [r[0], r[1], r[2], r[3]],
-      processing: r[4],
-      delayed: r[5],
-      dead: r[6],
-      counters,
-      groups: { ready: Number(r[8]), blocked: Number(r[9]), running: Number(r[10]) },
-    };
+  counts(): Promise<StoredCounts> {
+    return this.inspection.counts();
   }
 
-  async deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
-    return this.dlqPage(['page', offset, limit]);
+  deadLetterPage(offset: number, limit: number): Promise<{ items: StoredDeadLetter[]; total: number }> {
+    return this.deadLetters.page(offset, limit);
   }
 
-  async deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
-    return (await this.dlqPage(['get', id])).items[0] ?? null;
+  deadLetterGet(id: string): Promise<StoredDeadLetter | null> {
+    return this.deadLetters.get(id);
   }
 
-  async deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
-    const k = this.keys;
-    const keys = [...k.tiers, k.msgs, k.att, k.errors, k.dlq, k.dlqinfo, k.stats, k.wake, ...k.groupKeys(), k.meta];
-    return this.writes.run<string[]>('dlq-replay', keys, [limit, ...(ids ?? [])], 'dead-letter replay', 'reject');
+  deadLetterReplay(ids: string[] | null, limit: number): Promise<string[]> {
+    return this.deadLetters.replay(ids, limit);
   }
 
-  async deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
-    const k = this.keys;
-    return this.lua.run<number>(this.client, 'dlq-delete', [k.msgs, k.att, k.errors, k.dlq, k.dlqinfo], [limit, ...(ids ?? [])]);
+  deadLetterDelete(ids: string[] | null, limit: number): Promise<number> {
+    return this.deadLetters.delete(ids, limit);
   }
 
-  /** Read-only, plain commands (no script): the ids and scores of the section, then their bodies and attempts. */
-  async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
-    const k = this.keys;
-    const stop = offset + limit - 1;
-    const read = this.client.multi();
-    let ids: string[] = [];
-    const at: Array<number | null> = [];
-    if (typeof section === 'number') {
-      read.lrange(k.tiers[section], offset, stop).llen(k.tiers[section]);
-      const [[, range], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
-      ids = range as string[];
-      ids.forEach(() => at.push(null));
-      return { total: Number(total), items: await this.peekBodies(ids, at) };
-    }
-    const key = section === 'inflight' ? k.inflight : section === 'delayed' ? k.delayed : k.done;
-    if (section === 'completed') read.zrevrange(key, offset, stop, 'WITHSCORES');
-    else read.zrange(key, offset, stop, 'WITHSCORES');
-    read.zcard(key);
-    const [[, flat], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
-    const pairs = flat as string[];
-    for (let i = 0; i < pairs.length; i += 2) {
-      ids.push(pairs[i]);
-      at.push(Number(pairs[i + 1]));
-    }
-    if (section === 'delayed') return { total: Number(total), items: await this.peekBodies(ids, at) };
-    if (section === 'inflight') {
-      const [items, leases, progress] = await Promise.all([
-        this.peekBodies(ids, at),
-        ids.length > 0 ? this.client.hmget(k.leases, ...ids) : [],
-        ids.length > 0 ? this.client.hmget(k.progress, ...ids) : [],
-      ]);
-      return {
-        total: Number(total),
-        items: items.map((item, i) => {
-          const lease = leases[i];
-          if (!lease) return item;
-          const shown = progressEntry(progress[i], lease);
-          return shown ? { ...item, lease, progress: shown } : { ...item, lease };
-        }),
-      };
-    }
-    const records = ids.length > 0 ? await this.client.hmget(k.results, ...ids) : [];
-    return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
-  }
-
-  private async peekBodies(ids: string[], at: Array<number | null>): Promise<StoredPeekItem[]> {
-    if (ids.length === 0) return [];
-    const read = this.client
-      .multi()
-      .hmget(this.keys.msgs, ...ids)
-      .hmget(this.keys.att, ...ids);
-    const [[, bodies], [, ended]] = (await read.exec()) as Array<[Error | null, Array<string | null>]>;
-    return ids.map((id, i) => ({ id, body: bodies[i], endedAttempts: Number(ended[i] ?? 0), at: at[i] }));
+  peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
+    return this.inspection.peek(section, offset, limit);
   }
 
   async heartbeat(id: string, record: string, staleMs: number): Promise<void> {
@@ -484,54 +233,20 @@ export class RedisQueueStore implements QueueStore {
     await this.lua.run(this.client, 'workers', [this.keys.workers, this.keys.workerinfo], ['remove', 0, id]);
   }
 
-  async workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
-    const [now, ids, seen, records] = await this.lua.run<[number, string[], string[], Array<string | null>]>(
-      this.client,
-      'workers',
-      [this.keys.workers, this.keys.workerinfo],
-      ['list', staleMs],
-    );
-    return { now: Number(now), items: ids.map((id, i) => ({ id, seenAt: Number(seen[i]), record: records[i] ?? null })) };
+  workers(staleMs: number): Promise<{ now: number; items: StoredWorker[] }> {
+    return this.inspection.workers(staleMs);
   }
 
-  async rateState(scanMax: number): Promise<StoredRateState> {
-    const k = this.keys;
-    const [now, tats, lens, byType, looked] = await this.lua.run<[number, string[], number[], Array<string | number>, number]>(
-      this.client,
-      'rate-state',
-      [k.rate, k.msgs, ...k.parked],
-      [scanMax],
-    );
-    const state: StoredRateState = { now: Number(now), tats: {}, parked: [lens[0], lens[1], lens[2], lens[3]], parkedByType: {}, looked: Number(looked) };
-    for (let i = 0; i + 1 < tats.length; i += 2) state.tats[tats[i]] = Number(tats[i + 1]);
-    for (let i = 0; i + 1 < byType.length; i += 2) state.parkedByType[String(byType[i])] = Number(byType[i + 1]);
-    return state;
+  rateState(scanMax: number): Promise<StoredRateState> {
+    return this.inspection.rateState(scanMax);
   }
 
-  async groupList(ringMax: number): Promise<StoredGroupList> {
-    const k = this.keys;
-    const [rows, more] = await this.lua.run<[Array<[string, number, number, number, number, number, number, number]>, number]>(
-      this.client,
-      'group-list',
-      [...k.rings, k.grun, k.gblocked, k.msgs],
-      [ringMax],
-    );
-    const items = rows.map(
-      ([group, c, h, n, l, running, blocked, oldest]): StoredGroup => ({
-        group: String(group),
-        ready: [Number(c), Number(h), Number(n), Number(l)],
-        running: Number(running),
-        blocked: Number(blocked) === 1,
-        oldestAt: Number(oldest) < 0 ? null : Number(oldest),
-      }),
-    );
-    return { items, more: Number(more) === 1 };
+  groupList(ringMax: number): Promise<StoredGroupList> {
+    return this.inspection.groupList(ringMax);
   }
 
-  async oldestWaiting(ringMax: number): Promise<StoredOldest> {
-    const k = this.keys;
-    const at = await this.lua.run<number[]>(this.client, 'oldest', [...k.tiers, ...k.parked, ...k.rings, k.gblocked, k.msgs], [ringMax]);
-    return at.map((v) => (Number(v) < 0 ? null : Number(v))) as StoredOldest;
+  oldestWaiting(ringMax: number): Promise<StoredOldest> {
+    return this.inspection.oldestWaiting(ringMax);
   }
 
   async setPaused(paused: boolean): Promise<void> {
@@ -543,38 +258,9 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.interruptWait();
+    this.fetcher.close();
     const subscribers = [...this.subscribers];
     this.subscribers.clear();
     await Promise.all(subscribers.map((conn) => conn.quit().catch(() => conn.disconnect())));
   }
-
-  private async dlqPage(args: Array<string | number>): Promise<{ items: StoredDeadLetter[]; total: number }> {
-    const k = this.keys;
-    const [total, ids, times, bodies, infos] = await this.lua.run<[number, string[], string[], Array<string | null>, Array<string | null>]>(
-      this.client,
-      'dlq-page',
-      [k.dlq, k.dlqinfo, k.msgs],
-      args,
-    );
-    return {
-      total,
-      items: ids.map((id, i) => ({ id, body: bodies[i], infoJson: infos[i] ?? '{}', deadAt: Number(times[i]) })),
-    };
-  }
-}
-
-/** A stored count (attempts ended in `att`, a counter in `stats`); a damaged (non-integer) field counts as none. */
-function endedAttempts(raw: string | null | undefined): number {
-  const n = Number(raw ?? 0);
-  return Number.isInteger(n) && n >= 0 ? n : 0;
-}
-
-/** A progress entry (`<lease token> <at> <JSON>`, lua/progress.lua) of the delivery holding `lease`; null for none or another delivery's. */
-function progressEntry(entry: string | null | undefined, lease: string): { json: string; at: number } | null {
-  if (!entry || !entry.startsWith(`${lease} `)) return null;
-  const rest = entry.slice(lease.length + 1);
-  const space = rest.indexOf(' ');
-  return space < 0 ? null : { at: Number(rest.slice(0, space)), json: rest.slice(space + 1) };
 }

@@ -1,0 +1,183 @@
+import { uniqueId } from '../../util/unique-id';
+import { RedisClient, duplicateClient } from '../../redis/redis-connection';
+import type { LuaCommands } from '../../redis/lua-loader';
+import type { FetchResult, RateLimitSpec, StoreLimits, WakeFetch, WokenFetch } from '../queue-store';
+import type { FetchedGroups } from './fetched-groups';
+import type { QueueKeys } from './queue-keys';
+import type { QueueScriptContext, QueueScriptName } from './queue-scripts';
+import { endedAttempts } from './stored-values';
+
+type FetchReply = [number, number, string[], Array<string | null>, Array<string | null>, number, number?, string[]?];
+
+/** The store options the fetch reads (read on every fetch, as the store's own options). */
+export interface FetchSettings {
+  readonly limits: StoreLimits;
+  readonly deadLetterEnabled: boolean;
+}
+
+/**
+ * The fetch path of a `RedisQueueStore`: fetch.lua on the command connection, and the wait for
+ * work on a blocking connection of its own (BLPOP on the wake list with the fetch pipelined behind it).
+ * The groups of the grouped deliveries it takes go to `groups` (complete.lua needs them).
+ */
+export class RedisFetcher {
+  private readonly client: RedisClient;
+  private readonly keys: QueueKeys;
+  private readonly lua: LuaCommands<QueueScriptName>;
+  private blocking?: RedisClient;
+  private pendingWake?: Promise<WokenFetch | null>;
+  /** Ends the current waitForWork at once (interruptWait). */
+  private wakeInterrupt?: () => void;
+  private closed = false;
+
+  constructor(
+    context: QueueScriptContext,
+    private readonly settings: FetchSettings,
+    private readonly groups: FetchedGroups,
+  ) {
+    this.client = context.client;
+    this.keys = context.keys;
+    this.lua = context.lua;
+  }
+
+  async fetch(max: number, leaseMs: number, weights: number[] | null, random: number, limits: readonly RateLimitSpec[] = []): Promise<FetchResult> {
+    const lease = uniqueId();
+    return this.parseFetch(
+      await this.lua.run<FetchReply>(this.client, 'fetch', this.fetchKeys(), this.fetchArgs(max, leaseMs, weights, random, lease, limits)),
+      lease,
+    );
+  }
+
+  /**
+   * Blocks in BLPOP on the wake list. Redis checks blocking timeouts only on its `hz` tick (100 ms
+   * by default), so a local timer ends the wait on time; a BLPOP still pending then is reused by
+   * the next wait (a token it takes is never lost: it ends that wait at once).
+   */
+  async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
+    if (this.closed) return null;
+    if (!this.pendingWake) {
+      const blocking = (this.blocking ??= this.newBlockingClient());
+      const block = Math.max(0.01, timeoutMs / 1000);
+      // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
+      // token arrives (or the block times out), with no round trip back to this process.
+      const pipeline = blocking.pipeline();
+      const lease = uniqueId();
+      pipeline.blpop(this.keys.wake, block);
+      this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease, fetch.limits));
+      const wake = pipeline.exec().then((replies) => {
+        const [error, reply] = replies![1];
+        if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
+        const result = this.parseFetch(reply as FetchReply, lease);
+        fetch.onResult(result);
+        return { result, max: fetch.max };
+      });
+      const pending: Promise<WokenFetch | null> = wake
+        .catch((error) => {
+          // an interrupted wait (close) ends quietly; a real failure reaches the fetch loop
+          if (!this.closed && this.blocking === blocking) throw error;
+          return null;
+        })
+        .finally(() => {
+          if (this.pendingWake === pending) this.pendingWake = undefined;
+        });
+      this.pendingWake = pending;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
+      // (and the fetch pipelined behind it) end it, so it is not fetched twice.
+      const localTimeout = fetch.precise ? timeoutMs : timeoutMs + 500;
+      return await Promise.race([
+        this.pendingWake,
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout))),
+        new Promise<null>((resolve) => (this.wakeInterrupt = () => resolve(null))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.wakeInterrupt = undefined;
+    }
+  }
+
+  interruptWait(): void {
+    // Dropping the blocking connection ends a pending BLPOP; the wait itself ends at once even where
+    // the client settles its pending commands late (a Cluster client that is still connecting, or
+    // retrying a closed connection). A fetch reply that still arrives goes to onResult as before.
+    const blocking = this.blocking;
+    this.blocking = undefined;
+    this.pendingWake = undefined;
+    this.wakeInterrupt?.();
+    blocking?.disconnect();
+  }
+
+  /** Ends the pending wait; every later waitForWork resolves to null at once. */
+  close(): void {
+    this.closed = true;
+    this.interruptWait();
+  }
+
+  private fetchKeys(): string[] {
+    const k = this.keys;
+    return [
+      ...k.tiers,
+      k.msgs,
+      k.inflight,
+      k.delayed,
+      k.att,
+      k.errors,
+      k.dlq,
+      k.dlqinfo,
+      k.stats,
+      k.meta,
+      k.wake,
+      k.leases,
+      k.rate,
+      ...k.parked,
+      ...k.groupKeys(),
+    ];
+  }
+
+  /** `lease`: the token of every delivery this fetch takes (a fresh unique id per fetch). */
+  private fetchArgs(
+    max: number,
+    leaseMs: number,
+    weights: number[] | null,
+    random: number,
+    lease: string,
+    limits: readonly RateLimitSpec[],
+  ): Array<string | number> {
+    const l = this.settings.limits;
+    const rate: Array<string | number> = [limits.length];
+    for (const r of limits) rate.push(r.name, r.max, r.perMs);
+    return [
+      max,
+      leaseMs,
+      weights ? 'w' : 's',
+      ...(weights ?? [0, 0, 0, 0]),
+      random,
+      l.deadLetterMaxSize,
+      l.deadLetterMaxAgeMs,
+      this.settings.deadLetterEnabled ? '1' : '0',
+      lease,
+      ...rate,
+      l.groupConcurrency ?? 0,
+    ];
+  }
+
+  private parseFetch([paused, nextWake, ids, bodies, ended, tiersLeft, broken, grouped]: FetchReply, lease: string): FetchResult {
+    const brokenTiers = Number(broken ?? 0);
+    if (grouped) this.groups.remember(grouped, lease);
+    return {
+      paused: paused === 1,
+      tiersLeft: Number(tiersLeft),
+      nextWakeMs: nextWake < 0 ? null : nextWake,
+      deliveries: ids.map((id, i) => ({ id, body: bodies[i], attempt: endedAttempts(ended[i]) + 1, lease })),
+      ...(brokenTiers > 0 ? { brokenTiers: this.keys.tiers.filter((_, t) => brokenTiers & (1 << t)) } : {}),
+    };
+  }
+
+  private newBlockingClient(): RedisClient {
+    const blocking = duplicateClient(this.client);
+    this.lua.install(blocking);
+    return blocking;
+  }
+}
