@@ -1,12 +1,9 @@
 import { execFileSync } from 'child_process';
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
-import { AppModule } from './app.module';
-import { configureApp } from './http';
-import { loadServiceConfig } from './service-config';
+import { startAiService, startMeetingServiceStandIn } from './testing/ai-service-harness';
 
 const AI_TYPES = ['speech_recognition', 'emotion_detection', 'audio_denoising', 'video_enhancement'];
 
@@ -16,33 +13,11 @@ describe('ai-service (e2e, Redis)', () => {
   let caller: QueueManager;
   const mediaEvents: string[] = [];
 
-  const startApp = async () => {
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const config = loadServiceConfig(env);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
-    const started = moduleRef.createNestApplication({ logger: false });
-    configureApp(started, config);
-    await started.init();
-    return started;
-  };
-
   beforeAll(async () => {
     server = await spawnRedis();
-    app = await startApp();
+    app = await startAiService(server.url);
     // Stands in for the meeting- and media-services: dispatches AI tasks and publishes their events.
-    caller = await QueueManager.create(
-      {
-        service_name: 'meeting-service',
-        redis: { url: server.url },
-        message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
-        event_bus: { type: 'redis_stream' },
-        task_scheduler: { enabled: false },
-        metrics: { enabled: false },
-        task_dispatcher: { routes: Object.fromEntries(AI_TYPES.map((t) => [t, { queue: 'ai_tasks', max_retries: 0 }])) },
-      },
-      { env: {} },
-    );
-    await caller.start();
+    caller = await startMeetingServiceStandIn(server.url, AI_TYPES, 0);
     caller.subscribe('media_events', (e: EventEnvelope) => void mediaEvents.push(e.type));
   });
 
@@ -128,7 +103,7 @@ describe('ai-service (e2e, Redis)', () => {
     await waitFor(async () => (await request(http).get('/meetings/m2/context')).body.state === 'ended', 'm2 ended');
     await request(http).get('/meetings/unknown/context').expect(404);
     // the context is in Redis: another replica serves the same one
-    const replica = await startApp();
+    const replica = await startAiService(server.url);
     try {
       expect((await request(replica.getHttpServer()).get('/meetings/m2/context').expect(200)).body).toEqual(
         (await request(http).get('/meetings/m2/context').expect(200)).body,

@@ -1,13 +1,10 @@
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import request from 'supertest';
 import { QueueManager } from '@meeting/queue';
 import { RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
-import { AppModule } from '../app.module';
-import { configureApp } from '../http';
-import { loadServiceConfig } from '../service-config';
+import { startAiService, startMeetingServiceStandIn } from '../testing/ai-service-harness';
 
 const DASHBOARD = join(__dirname, '..', '..', '..', '..', 'deploy', 'grafana', 'dashboards', 'meeting-queue.json');
 /** Labels Prometheus itself adds to every scraped series. */
@@ -65,25 +62,8 @@ describe('deploy/grafana dashboard against a running service', () => {
 
   beforeAll(async () => {
     server = await spawnRedis();
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const config = loadServiceConfig(env);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 2000, rateLimit: false })] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureApp(app, config);
-    await app.init();
-    caller = await QueueManager.create(
-      {
-        service_name: 'meeting-service',
-        redis: { url: server.url },
-        message_queue: { queue_name: 'meeting_tasks', queues: { ai_tasks: {} } },
-        event_bus: { type: 'redis_stream' },
-        task_scheduler: { enabled: false },
-        metrics: { enabled: false },
-        task_dispatcher: { routes: { speech_recognition: { queue: 'ai_tasks', max_retries: 1 } } },
-      },
-      { env: {} },
-    );
-    await caller.start();
+    app = await startAiService(server.url);
+    caller = await startMeetingServiceStandIn(server.url, ['speech_recognition'], 1);
   });
 
   afterAll(async () => {

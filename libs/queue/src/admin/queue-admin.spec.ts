@@ -6,6 +6,7 @@ import type { EventBus } from '../events/event-bus';
 import { createQueue } from '../queue/create-queue';
 import type { QueueOptions } from '../queue/queue-options';
 import type { StoreBackedQueue } from '../queue/task-queue';
+import type { RedisClient } from '../redis/redis-connection';
 import { createScheduler } from '../scheduler/create-scheduler';
 import { deferred, RedisServerHandle, spawnRedis, spawnRedisCluster, TestRedisCluster, uniquePrefix, waitFor } from '../testing';
 import { QueueAdmin, TailedEvent } from './queue-admin';
@@ -79,6 +80,22 @@ async function groupsSeen(open: (options: Omit<QueueOptions, 'name'>) => StoreBa
   } finally {
     release.resolve();
     await q.close({ drainTimeoutMs: 0 });
+  }
+}
+
+/**
+ * {@link groupsSeen} on Redis or Cluster, read through a QueueAdmin that knows the queue's
+ * groupConcurrency (and `layout`, given to the queue too).
+ */
+async function groupsSeenByAdmin(client: RedisClient, prefix: string, name: string, layout: Pick<QueueOptions, 'partitions'> = {}) {
+  const admin = new QueueAdmin({ client, prefix, queueOptions: (queue) => ({ name: queue, groupConcurrency: 1, ...layout }) });
+  try {
+    await groupsSeen(
+      (options) => createQueue({ ...options, name, ...layout, backend: { type: 'redis', client, prefix } }),
+      async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
+    );
+  } finally {
+    await admin.close();
   }
 }
 
@@ -263,16 +280,7 @@ describe('QueueAdmin on Redis', () => {
   });
 
   it('lists the groups of a queue (ready, blocked, in flight) and sees grouped messages in the oldest ages', async () => {
-    const prefix = uniquePrefix('adm');
-    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, groupConcurrency: 1 }) });
-    try {
-      await groupsSeen(
-        (options) => createQueue({ ...options, name: 'grouped', backend: { type: 'redis', client, prefix } }),
-        async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
-      );
-    } finally {
-      await admin.close();
-    }
+    await groupsSeenByAdmin(client, uniquePrefix('adm'), 'grouped');
   });
 
   it('peeks tiers head first, delayed, in flight and completed without taking anything', async () => {
@@ -476,29 +484,11 @@ describe('QueueAdmin on Redis Cluster', () => {
   });
 
   it('lists the groups of a queue in its own slot and sees grouped messages in the oldest ages', async () => {
-    const prefix = uniquePrefix('admcl');
-    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, groupConcurrency: 1 }) });
-    try {
-      await groupsSeen(
-        (options) => createQueue({ ...options, name: 'grouped', backend: { type: 'redis', client, prefix } }),
-        async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
-      );
-    } finally {
-      await admin.close();
-    }
+    await groupsSeenByAdmin(client, uniquePrefix('admcl'), 'grouped');
   });
 
   it('merges the groups of a partitioned queue', async () => {
-    const prefix = uniquePrefix('admcl');
-    const admin = new QueueAdmin({ client, prefix, queueOptions: (name) => ({ name, groupConcurrency: 1, partitions: 3 }) });
-    try {
-      await groupsSeen(
-        (options) => createQueue({ ...options, name: 'parts', partitions: 3, backend: { type: 'redis', client, prefix } }),
-        async (queue) => ({ groups: await admin.queueGroups(queue.name), latency: (await admin.info(queue.name)).latency }),
-      );
-    } finally {
-      await admin.close();
-    }
+    await groupsSeenByAdmin(client, uniquePrefix('admcl'), 'parts', { partitions: 3 });
   });
 
   it('finds queues on every master and reads them', async () => {

@@ -1,10 +1,8 @@
-import type { DurabilityOptions } from '../redis/durable-writes';
-import { describeValue, DurabilityTimeoutError, QueueConfigError } from '../errors';
-import { QueueDirectory } from '../queue/queue-directory';
+import { describeValue, QueueConfigError } from '../errors';
+import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
 import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
-import type { RedisClient } from '../redis/redis-connection';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
 import { MemoryDispatcherStore, MemoryDispatchHub } from './memory/memory-dispatcher-store';
@@ -15,22 +13,7 @@ import type { WebhookOptions } from './webhook';
 /** Where a dispatcher keeps statuses, results and replies. */
 export type DispatcherBackend =
   /** `prefix` goes before the `{service}` hash tag of the dispatcher's keys (default `dsp`); `queuePrefix` is used for queues it opens (default `mq`). */
-  | {
-      type: 'redis';
-      client: RedisClient;
-      prefix?: string;
-      queuePrefix?: string;
-      consumerName?: string;
-      /**
-       * Replicas each acknowledged write waits for (Redis `WAIT`, see docs/guarantees.md); also given to
-       * the queues it opens. Writes a caller waits for reject with DurabilityTimeoutError when the
-       * replicas do not confirm in time; background writes call `onDurabilityTimeout` (default: a warning).
-       */
-      durability?: DurabilityOptions;
-      onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
-      /** `partitions` of the target queues it opens on demand (default 1; QueueManager: from the configuration). */
-      queuePartitions?: (queue: string) => number;
-    }
+  | ({ type: 'redis'; prefix?: string; consumerName?: string } & ServiceRedisBackend)
   /** Dispatchers sharing a `hub` see each other's results and replies (one process). */
   | { type: 'memory'; hub?: MemoryDispatchHub };
 
@@ -105,13 +88,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
       onBadReply: (key, raw) =>
         loggerFor(`Dispatcher:${service}`, options.logger).error(`reply on ${key} is not a reply record (dropped): ${describeValue(raw)}`),
     });
-    queues = new QueueDirectory(options.queues, 'dispatcher', {
-      client: backend.client,
-      prefix: backend.queuePrefix,
-      logger: options.logger,
-      durability: backend.durability,
-      partitions: backend.queuePartitions,
-    });
+    queues = new QueueDirectory(options.queues, 'dispatcher', backend, options.logger);
   } else if (backend?.type === 'memory') {
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);
     queues = new QueueDirectory(options.queues, 'dispatcher');

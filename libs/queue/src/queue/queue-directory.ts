@@ -1,10 +1,29 @@
-import { InvalidOptionError, QueueConfigError } from '../errors';
+import { DurabilityTimeoutError, InvalidOptionError, QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
 import type { DurabilityOptions } from '../redis/durable-writes';
 import type { RedisClient } from '../redis/redis-connection';
 import { checkQueueName } from '../util/fields';
 import { createQueue } from './create-queue';
 import type { TaskQueue } from './queue.types';
+
+/**
+ * What the Redis backends of a scheduler and of a dispatcher share beside their own key `prefix`:
+ * the client, the target queues they open on demand and the durability of their writes.
+ */
+export interface ServiceRedisBackend {
+  client: RedisClient;
+  /** Key prefix of the target queues (default `mq`, the queue's default). */
+  queuePrefix?: string;
+  /**
+   * Replicas each acknowledged write waits for (Redis `WAIT`, see docs/guarantees.md); also given to
+   * the queues it opens. Writes a caller waits for reject with DurabilityTimeoutError when the
+   * replicas do not confirm in time; background writes call `onDurabilityTimeout` (default: a warning).
+   */
+  durability?: DurabilityOptions;
+  onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
+  /** `partitions` of the target queues it opens on demand (default 1; QueueManager: from the configuration). */
+  queuePartitions?: (queue: string) => number;
+}
 
 /**
  * The target queues of a scheduler or dispatcher: the queues it was given and, on Redis, queues it
@@ -17,20 +36,15 @@ export class QueueDirectory {
 
   /**
    * @param owner  who uses the queues, for errors: `scheduler`, `dispatcher`
-   * @param redis  client and key prefix of queues opened on demand; none on memory
+   * @param redis  the owner's Redis backend, where queues are opened on demand; none on memory
+   * @param logger where the queues opened on demand log
    * @throws QueueConfigError at `<owner>.queues[i]` for something that is not a queue
    */
   constructor(
     queues: readonly TaskQueue[] | undefined,
     private readonly owner: string,
-    private readonly redis?: {
-      client: RedisClient;
-      prefix?: string;
-      logger?: QueueLogger;
-      durability?: DurabilityOptions;
-      /** Partitions of a queue opened on demand (default 1): the layout its workers serve. */
-      partitions?: (name: string) => number;
-    },
+    private readonly redis?: ServiceRedisBackend,
+    private readonly logger?: QueueLogger,
   ) {
     for (const [i, q] of (queues ?? []).entries()) {
       if (!q || typeof q.publish !== 'function' || typeof q.publishBatch !== 'function') throw new QueueConfigError(`${owner}.queues[${i}]`, q, 'a TaskQueue');
@@ -48,10 +62,11 @@ export class QueueDirectory {
     checkQueueName(name, path, InvalidOptionError);
     const opened = createQueue({
       name,
-      backend: { type: 'redis', client: this.redis.client, prefix: this.redis.prefix },
-      logger: this.redis.logger,
+      backend: { type: 'redis', client: this.redis.client, prefix: this.redis.queuePrefix },
+      logger: this.logger,
       durability: this.redis.durability,
-      partitions: this.redis.partitions?.(name) ?? 1,
+      // the layout its workers serve
+      partitions: this.redis.queuePartitions?.(name) ?? 1,
     });
     this.owned.set(name, opened);
     return opened;

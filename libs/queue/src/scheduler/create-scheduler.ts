@@ -1,9 +1,7 @@
-import type { DurabilityOptions } from '../redis/durable-writes';
 import { DurabilityTimeoutError, QueueConfigError } from '../errors';
-import { QueueDirectory } from '../queue/queue-directory';
+import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
-import type { RedisClient } from '../redis/redis-connection';
 import { checkOption, checkQueueName, intField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
@@ -18,21 +16,7 @@ export type SchedulerBackend =
    * is the key prefix of the target queues (default `mq`, the queue's default): queues it opens use
    * it, and due one-off tasks wake their queue's workers through it.
    */
-  | {
-      type: 'redis';
-      client: RedisClient;
-      prefix?: string;
-      queuePrefix?: string;
-      /**
-       * Replicas each acknowledged write waits for (Redis `WAIT`, see docs/guarantees.md); also given to
-       * the queues it opens. Writes a caller waits for reject with DurabilityTimeoutError when the
-       * replicas do not confirm in time; background writes call `onDurabilityTimeout` (default: a warning).
-       */
-      durability?: DurabilityOptions;
-      onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
-      /** `partitions` of the target queues it opens on demand (default 1; QueueManager: from the configuration). */
-      queuePartitions?: (queue: string) => number;
-    }
+  | ({ type: 'redis'; prefix?: string } & ServiceRedisBackend)
   /** `store` lets several schedulers in one process act as replicas of one another. */
   | { type: 'memory'; store?: MemorySchedulerStore };
 
@@ -83,13 +67,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     const log = loggerFor(`Scheduler:${name}`, options.logger);
     const writes = { durability: backend.durability, onTimeout: backend.onDurabilityTimeout ?? ((error: DurabilityTimeoutError) => log.warn(error.message)) };
     store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq', writes);
-    queues = new QueueDirectory(options.queues, 'scheduler', {
-      client: backend.client,
-      prefix: backend.queuePrefix,
-      logger: options.logger,
-      durability: backend.durability,
-      partitions: backend.queuePartitions,
-    });
+    queues = new QueueDirectory(options.queues, 'scheduler', backend, options.logger);
   } else if (backend?.type === 'memory') {
     store = backend.store ?? new MemorySchedulerStore();
     queues = new QueueDirectory(options.queues, 'scheduler');

@@ -4,6 +4,7 @@ import type { DeliveryRef } from '../../src/queue/queue-store';
 import { preparePublish } from '../../src/queue/publish-validation';
 import { hostname } from 'os';
 import { deferred, sleep, waitFor } from '../support/wait';
+import { lowsStartedAfterCriticals } from './lows-after-criticals';
 import type { QueueBackendFixture } from './queue-fixtures';
 import { describeGroupConformance } from './queue.groups.conformance';
 
@@ -96,35 +97,17 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     expect(share('low')).toBeLessThan(26);
   });
 
-  /**
-   * The issue-9 scenario: a worker busy with a `low` backlog (handlers ~1 ms, so it holds a
-   * look-ahead of leased messages), then `critical` messages published in one call. Returns how
-   * many `low` messages started after that publish resolved and before the last critical started.
-   */
-  async function lowsStartedAfterCriticals(options: Partial<QueueOptions>, concurrency: number, criticals: number): Promise<number> {
+  /** {@link lowsStartedAfterCriticals} on a new queue of `options`, closed after. */
+  async function lowsOnNewQueue(options: Partial<QueueOptions>, concurrency: number, criticals: number): Promise<number> {
     const { queue } = make(options);
-    await queue.publishBatch(Array.from({ length: 600 }, () => ({ type: 'mix', payload: 'low', priority: 'low' as Priority })));
-    const starts: string[] = [];
-    queue.process<string>(
-      'mix',
-      async (m) => {
-        starts.push(m.payload);
-        await sleep(1);
-      },
-      { concurrency },
-    );
-    await waitFor(() => starts.length >= 150, '150 lows started');
-    await queue.publishBatch(Array.from({ length: criticals }, () => ({ type: 'mix', payload: 'critical', priority: 'critical' as Priority })));
-    const publishedAt = starts.length;
-    await waitFor(() => starts.filter((p) => p === 'critical').length === criticals, 'every critical started');
-    const lows = starts.slice(publishedAt, starts.lastIndexOf('critical')).filter((p) => p === 'low').length;
+    const lows = await lowsStartedAfterCriticals(queue, concurrency, criticals);
     await queue.close({ drainTimeoutMs: 1000 });
     return lows;
   }
 
   test('strict mode: critical messages published while a worker holds lows start before more than `concurrency` further lows', async () => {
-    expect(await lowsStartedAfterCriticals({}, 1, 20)).toBeLessThanOrEqual(1);
-    expect(await lowsStartedAfterCriticals({}, 4, 20)).toBeLessThanOrEqual(4);
+    expect(await lowsOnNewQueue({}, 1, 20)).toBeLessThanOrEqual(1);
+    expect(await lowsOnNewQueue({}, 4, 20)).toBeLessThanOrEqual(4);
   });
 
   test('strict mode: a critical published while every slot runs a low starts before any further low (the look before a start is current)', async () => {
@@ -167,8 +150,8 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
   test('weighted mode: a critical published while a worker holds lows starts before more than `concurrency` + 1 further lows', async () => {
     // weights 8 : 1 between the two non-empty tiers: the golden-ratio draws never take two lows in a row
     const weighted: Partial<QueueOptions> = { scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 1 } } };
-    expect(await lowsStartedAfterCriticals(weighted, 1, 1)).toBeLessThanOrEqual(2);
-    expect(await lowsStartedAfterCriticals(weighted, 4, 1)).toBeLessThanOrEqual(5);
+    expect(await lowsOnNewQueue(weighted, 1, 1)).toBeLessThanOrEqual(2);
+    expect(await lowsOnNewQueue(weighted, 4, 1)).toBeLessThanOrEqual(5);
   });
 
   test('pause: nothing starts after pause() resolves; held messages go back to the head, attempt not counted', async () => {

@@ -2,6 +2,7 @@ import { InvalidOptionError, Priority, QueueOptions } from '../../src';
 import type { Delivery, QueueStore } from '../../src/queue/queue-store';
 import type { StoreBackedQueue } from '../../src/queue/task-queue';
 import { sleep, waitFor } from '../support/wait';
+import { lowsStartedAfterCriticals } from './lows-after-criticals';
 
 type Make = (options?: Partial<QueueOptions>) => { queue: StoreBackedQueue; store: QueueStore; name: string };
 
@@ -88,23 +89,7 @@ export function describeGroupConformance(make: Make, partitions = 1): void {
     test('strict preemption holds with groups: criticals published while a worker holds grouped lows start before more than `concurrency` further lows', async () => {
       const { queue } = make();
       const concurrency = 4;
-      await queue.publishBatch(Array.from({ length: 600 }, (_, i) => ({ type: 'mix', payload: 'low', priority: 'low' as Priority, group: `g${i % 10}` })));
-      const starts: string[] = [];
-      queue.process<string>(
-        'mix',
-        async (m) => {
-          starts.push(m.payload);
-          await sleep(1);
-        },
-        { concurrency },
-      );
-      await waitFor(() => starts.length >= 150, '150 lows started');
-      await queue.publishBatch(
-        Array.from({ length: 20 }, (_, i) => ({ type: 'mix', payload: 'critical', priority: 'critical' as Priority, group: `g${i % 3}` })),
-      );
-      const publishedAt = starts.length;
-      await waitFor(() => starts.filter((p) => p === 'critical').length === 20, 'every critical started');
-      expect(starts.slice(publishedAt, starts.lastIndexOf('critical')).filter((p) => p === 'low').length).toBeLessThanOrEqual(concurrency);
+      expect(await lowsStartedAfterCriticals(queue, concurrency, 20, { lows: 10, criticals: 3 })).toBeLessThanOrEqual(concurrency);
       await queue.pause();
     });
 

@@ -84,10 +84,9 @@
       table(
         ['Group', ...TIERS, 'Waiting', 'In flight', 'Blocked', 'Oldest waiting'],
         r.items.map((g) =>
-          el(
-            'tr',
-            { 'data-group': g.group },
-            el('td', {}, g.group),
+          namedRow(
+            'group',
+            g.group,
             TIERS.map((t) => num(g.tiers[t], t)),
             num(g.waiting, 'waiting'),
             num(g.running, 'running'),
@@ -114,6 +113,10 @@
       ),
       el('tbody', {}, rows),
     );
+  // a table row named by its `data-<name>` attribute, the name itself in its first cell
+  const namedRow = (name, value, ...cells) => el('tr', { [`data-${name}`]: value }, el('td', {}, value), ...cells);
+  // a message's row (delayed, completed, in flight): id, type, priority and attempts, then `cells`
+  const messageRow = (m, ...cells) => namedRow('id', m.id, el('td', {}, m.type || '-'), el('td', {}, m.priority || '-'), num(m.attempts), ...cells);
 
   function notice(message, isError) {
     const n = document.getElementById('notice');
@@ -224,13 +227,8 @@
         table(
           ['Id', 'Type', 'Priority', 'Attempts', when, 'Payload / result'],
           page.items.map((m) =>
-            el(
-              'tr',
-              { 'data-id': m.id },
-              el('td', {}, m.id),
-              el('td', {}, m.type || '-'),
-              el('td', {}, m.priority || '-'),
-              num(m.attempts),
+            messageRow(
+              m,
               el('td', {}, page.target === 'completed' ? time(m.at) : ago(m.at - now)),
               el('td', {}, el('pre', {}, text(page.target === 'completed' ? m.result : m.payload))),
             ),
@@ -275,10 +273,9 @@
         table(
           ['Worker', 'Host', 'PID', 'Concurrency', 'Held at last heartbeat', 'Consuming since', 'Last heartbeat'],
           data.workers.map((w) =>
-            el(
-              'tr',
-              { 'data-worker': w.id },
-              el('td', {}, w.id),
+            namedRow(
+              'worker',
+              w.id,
               el('td', {}, w.host),
               num(w.pid),
               num(w.concurrency),
@@ -292,13 +289,8 @@
         table(
           ['Id', 'Type', 'Priority', 'Attempt', 'Held for', 'Lease ends in', 'Worker', 'Progress', 'Payload'],
           data.inflight.items.map((m) =>
-            el(
-              'tr',
-              { 'data-id': m.id },
-              el('td', {}, m.id),
-              el('td', {}, m.type || '-'),
-              el('td', {}, m.priority || '-'),
-              num(m.attempts),
+            messageRow(
+              m,
               el('td', { 'data-field': 'held' }, ago(m.heldMs)),
               el('td', {}, ago(m.leaseEndsInMs)),
               el(
@@ -336,10 +328,9 @@
         table(
           ['Id', 'Type', 'Dead at', 'Attempts', 'Reason', 'Error', 'Payload', ''],
           data.items.map((d) =>
-            el(
-              'tr',
-              { 'data-id': d.id },
-              el('td', {}, d.id),
+            namedRow(
+              'id',
+              d.id,
               el('td', {}, d.type || '(invalid)'),
               el('td', {}, time(d.deadAt)),
               num(d.attempts),
@@ -400,16 +391,7 @@
         el('p', {}, data.samplingSince ? `Messages counted by this dashboard since ${time(data.samplingSince)}; rate over the last 10 s.` : 'Not sampling.'),
         table(
           ['Channel', 'Subscribers', 'Messages seen', 'Messages/s'],
-          data.channels.map((c) =>
-            el(
-              'tr',
-              { 'data-channel': c.channel },
-              el('td', {}, c.channel),
-              num(c.subscribers, 'subscribers'),
-              num(c.published, 'published'),
-              num(c.ratePerSec, 'rate'),
-            ),
-          ),
+          data.channels.map((c) => namedRow('channel', c.channel, num(c.subscribers, 'subscribers'), num(c.published, 'published'), num(c.ratePerSec, 'rate'))),
         ),
       ];
     },

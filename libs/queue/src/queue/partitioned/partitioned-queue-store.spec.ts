@@ -19,16 +19,22 @@ function track(promise: Promise<unknown>): { settled: boolean } {
 /** The wait ends within 2 s (it would run 30 s if the wake-up were lost). */
 const until = (state: { settled: boolean }, what: string) => waitFor(() => state.settled, what, 2000);
 
+/** A store over two memory partitions, and a message for a given partition (random keys until one lands there). */
+function twoPartitions() {
+  const parts = [new MemoryQueueStore(LIMITS, true), new MemoryQueueStore(LIMITS, true)];
+  const store = new PartitionedQueueStore(parts);
+  const toPartition = (p: number) => {
+    for (;;) {
+      const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}` }, options);
+      if (store.partitionOf(m.id) === p) return m;
+    }
+  };
+  return { parts, store, toPartition };
+}
+
 describe('partitioned store: idle wait', () => {
   it('a wake-up of one partition ends the wait; one that comes between two waits ends the next (none is lost)', async () => {
-    const parts = [new MemoryQueueStore(LIMITS, true), new MemoryQueueStore(LIMITS, true)];
-    const store = new PartitionedQueueStore(parts);
-    const toPartition = (p: number) => {
-      for (;;) {
-        const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}` }, options);
-        if (store.partitionOf(m.id) === p) return m;
-      }
-    };
+    const { store, toPartition } = twoPartitions();
     const first = track(store.waitForWork(30_000, fetch));
     await store.publish([toPartition(0)]);
     await until(first, 'the first wait');
@@ -42,14 +48,7 @@ describe('partitioned store: idle wait', () => {
   });
 
   it('a partition wait left from an earlier, shorter wait ending at its own time does not end the next wait', async () => {
-    const parts = [new MemoryQueueStore(LIMITS, true), new MemoryQueueStore(LIMITS, true)];
-    const store = new PartitionedQueueStore(parts);
-    const toPartition = (p: number) => {
-      for (;;) {
-        const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}` }, options);
-        if (store.partitionOf(m.id) === p) return m;
-      }
-    };
+    const { parts, store, toPartition } = twoPartitions();
     await store.publish([toPartition(0)]);
     const waits1 = jest.spyOn(parts[1], 'waitForWork');
     // partition 0's token ends this wait at once; partition 1's wait of 10 ms stays pending and is reused

@@ -1,6 +1,6 @@
 /** Helpers shared by the scheduler specs (not part of the public API). */
 import type Redis from 'ioredis';
-import { createQueue } from '../../queue/create-queue';
+import { createQueue, QueueBackend } from '../../queue/create-queue';
 import type { StoreBackedQueue } from '../../queue/task-queue';
 import { createScheduler, CreateSchedulerOptions } from '../create-scheduler';
 import { MemorySchedulerStore } from '../memory/memory-scheduler-store';
@@ -17,27 +17,11 @@ export interface SchedulerKit {
 
 export function memoryKit(): SchedulerKit {
   const store = new MemorySchedulerStore();
-  const queues = new Map<string, StoreBackedQueue>();
-  const schedulers: Scheduler[] = [];
-  return {
-    queue(name = 'jobs') {
-      let q = queues.get(name);
-      if (!q) {
-        q = createQueue({ name, backend: { type: 'memory' }, backoff: { baseMs: 20, jitter: 0 } });
-        queues.set(name, q);
-      }
-      return q;
-    },
-    scheduler(options = {}) {
-      const s = createScheduler({ backend: { type: 'memory', store }, queues: [...queues.values()], defaultQueue: 'jobs', ...options });
-      schedulers.push(s);
-      return s;
-    },
-    async close() {
-      await Promise.all(schedulers.map((s) => s.close()));
-      await Promise.all([...queues.values()].map((q) => q.close({ drainTimeoutMs: 100 })));
-    },
-  };
+  // on memory a scheduler must be given its queues: the ones built so far
+  return kit(
+    () => ({ type: 'memory' }),
+    (queues) => ({ backend: { type: 'memory', store }, queues }),
+  );
 }
 
 /** Each scheduler and queue gets its own client, as separate processes would. */
@@ -48,19 +32,35 @@ export function redisKit(newClient: () => Redis, prefix: string): SchedulerKit {
     clients.push(c);
     return c;
   };
+  return kit(
+    () => ({ type: 'redis', client: client(), prefix }),
+    () => ({ backend: { type: 'redis', client: client(), prefix, queuePrefix: prefix } }),
+    () => clients.splice(0).forEach((c) => c.disconnect()),
+  );
+}
+
+/**
+ * A kit on one backend: `queueBackend` for each new queue, `schedulerBackend` (given the queues
+ * built so far) for each scheduler; `cleanup` runs once everything built is closed.
+ */
+function kit(
+  queueBackend: () => QueueBackend,
+  schedulerBackend: (queues: StoreBackedQueue[]) => Pick<CreateSchedulerOptions, 'backend' | 'queues'>,
+  cleanup: () => void = () => undefined,
+): SchedulerKit {
   const queues = new Map<string, StoreBackedQueue>();
   const schedulers: Scheduler[] = [];
   return {
     queue(name = 'jobs') {
       let q = queues.get(name);
       if (!q) {
-        q = createQueue({ name, backend: { type: 'redis', client: client(), prefix }, backoff: { baseMs: 20, jitter: 0 } });
+        q = createQueue({ name, backend: queueBackend(), backoff: { baseMs: 20, jitter: 0 } });
         queues.set(name, q);
       }
       return q;
     },
     scheduler(options = {}) {
-      const s = createScheduler({ backend: { type: 'redis', client: client(), prefix, queuePrefix: prefix }, defaultQueue: 'jobs', ...options });
+      const s = createScheduler({ ...schedulerBackend([...queues.values()]), defaultQueue: 'jobs', ...options });
       schedulers.push(s);
       return s;
     },
@@ -68,7 +68,7 @@ export function redisKit(newClient: () => Redis, prefix: string): SchedulerKit {
       await Promise.all(schedulers.splice(0).map((s) => s.close()));
       await Promise.all([...queues.values()].map((q) => q.close({ drainTimeoutMs: 100 })));
       queues.clear();
-      clients.splice(0).forEach((c) => c.disconnect());
+      cleanup();
     },
   };
 }

@@ -15,12 +15,10 @@
     number deleted
 ]]
 local msgs, att, errors, dlq, dlqinfo = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local ids
-if #ARGV > 1 then
-  ids = {unpack(ARGV, 2)}
-else
-  ids = redis.call('ZRANGE', dlq, 0, tonumber(ARGV[1]) - 1)
-end
+
+-- @include "dead-letter-ids"
+
+local ids = deadLetterIds(tonumber(ARGV[1]), {unpack(ARGV, 2)})
 local deleted = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', dlq, id) == 1 then

@@ -34,13 +34,9 @@ local grun, gblocked, gqueued, meta = KEYS[16], KEYS[17], KEYS[18], KEYS[19]
 -- @include "counter"
 -- @include "wake"
 -- @include "groups"
+-- @include "dead-letter-ids"
 
-local ids
-if #ARGV > 1 then
-  ids = {unpack(ARGV, 2)}
-else
-  ids = redis.call('ZRANGE', dlq, 0, tonumber(ARGV[1]) - 1)
-end
+local ids = deadLetterIds(tonumber(ARGV[1]), {unpack(ARGV, 2)})
 assertTypes({ dlqinfo, 'hash', att, 'hash', errors, 'hash', msgs, 'hash' })
 local replayed = {}
 for _, id in ipairs(ids) do
