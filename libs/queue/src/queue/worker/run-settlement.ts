@@ -1,12 +1,12 @@
-import { LeaseLostError } from '../errors';
-import type { QueueLogger } from '../logger';
-import { isNonRetryable, recordError } from '../util/error-record';
-import { RepeatedFailureLog } from '../util/repeat-log';
+import { LeaseLostError } from '../../errors';
+import type { QueueLogger } from '../../logger';
+import { isNonRetryable, recordError } from '../../util/error-record';
+import { RepeatedFailureLog } from '../../util/repeat-log';
 import { CompletionBatcher } from './completion-batcher';
 import type { HandlerRun, RunOutcome } from './handler-run';
-import { backoffDelay, ResolvedQueueOptions } from './queue-options';
-import type { QueueObserver } from './queue-observer';
-import type { DeliveryRef, FailAction, QueueStore } from './queue-store';
+import { backoffDelay, ResolvedQueueOptions } from '../queue-options';
+import type { QueueObserver } from '../queue-observer';
+import type { DeliveryRef, FailAction, QueueStore } from '../queue-store';
 
 /**
  * The store steps of the deliveries one QueueWorker holds: the outcome of a finished run

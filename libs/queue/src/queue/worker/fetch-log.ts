@@ -1,5 +1,5 @@
-import type { QueueLogger } from '../logger';
-import { RepeatedFailureLog } from '../util/repeat-log';
+import type { QueueLogger } from '../../logger';
+import { RepeatedFailureLog } from '../../util/repeat-log';
 
 /**
  * What a QueueWorker's fetch loop logs: fetch failures (once, repeats counted until a fetch works)

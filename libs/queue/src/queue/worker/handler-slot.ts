@@ -1,5 +1,5 @@
 import type { HandlerRun } from './handler-run';
-import type { TaskHandler } from './queue.types';
+import type { TaskHandler } from '../queue.types';
 
 /** One registered task type of a worker: its handler, its slots and the runs waiting for one. */
 export interface HandlerSlot {

@@ -1,5 +1,5 @@
 import type { HandlerSlot } from './handler-slot';
-import type { ResolvedQueueOptions } from './queue-options';
+import type { ResolvedQueueOptions } from '../queue-options';
 
 /** Handlers faster than this on average let the worker fetch further ahead (see holdLimit). */
 const FAST_HANDLER_MS = 2;
