@@ -204,7 +204,7 @@ export interface StoredWorker {
   id: string;
   /** Last heartbeat (ms, the store's clock). */
   seenAt: number;
-  /** The JSON record it sent (host, pid, ...: see queue-worker.ts). */
+  /** The JSON record it sent (host, pid, ...: `WorkerRecord` in worker/worker-heartbeat.ts). */
   record: string | null;
 }
 

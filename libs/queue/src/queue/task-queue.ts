@@ -6,7 +6,7 @@ import { parseJsonOr } from '../util/json';
 import { ResolvedQueueOptions, resolveRateLimit } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, RateLimitSpec, StoredDeadLetter, StoredGroupList, StoredOldest, StoredPublish, StoredRateState } from './queue-store';
-import { QueueWorker } from './queue-worker';
+import { QueueWorker } from './worker/queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
 import { loggerFor, QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
@@ -29,7 +29,7 @@ import {
   TaskQueue,
 } from './queue.types';
 import { uniqueIdParts } from '../util/unique-id';
-import { MISSED_BEATS, WORKER_FORGET_MS } from './worker-heartbeat';
+import { MISSED_BEATS, WORKER_FORGET_MS } from './worker/worker-heartbeat';
 
 /**
  * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the

@@ -1,4 +1,4 @@
-import type { Completion, DeliveryRef } from './queue-store';
+import type { Completion, DeliveryRef } from '../queue-store';
 
 /**
  * Collects acknowledgements and sends them in batches: everything completed in the same turn of

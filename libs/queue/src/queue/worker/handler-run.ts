@@ -1,8 +1,8 @@
-import { TaskTimeoutError } from '../errors';
-import { ConsumerSpan, decodeTraceField, endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
-import { ProgressThrottle, progressJson } from './progress-reporter';
-import type { DeliveryRef } from './queue-store';
-import type { HandlerContext, QueueMessage } from './queue.types';
+import { TaskTimeoutError } from '../../errors';
+import { ConsumerSpan, decodeTraceField, endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../../tracing/trace-context';
+import { ProgressThrottle, progressJson } from '../progress-reporter';
+import type { DeliveryRef } from '../queue-store';
+import type { HandlerContext, QueueMessage } from '../queue.types';
 
 export type RunOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 

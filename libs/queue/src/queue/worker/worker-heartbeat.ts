@@ -1,8 +1,8 @@
 import { hostname } from 'os';
-import type { QueueLogger } from '../logger';
-import { processTag } from '../util/unique-id';
-import type { QueueStore, RateLimitSpec } from './queue-store';
-import { WAIT_BUCKETS_MS, WaitWindow } from './wait-window';
+import type { QueueLogger } from '../../logger';
+import { processTag } from '../../util/unique-id';
+import type { QueueStore, RateLimitSpec } from '../queue-store';
+import { WAIT_BUCKETS_MS, WaitWindow } from '../wait-window';
 
 /** How often a consuming process looks whether to refresh its entry (a local check, no Redis command). */
 const TICK_MS = 2_500;

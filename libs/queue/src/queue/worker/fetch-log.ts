@@ -1,0 +1,44 @@
+import type { QueueLogger } from '../../logger';
+import { RepeatedFailureLog } from '../../util/repeat-log';
+
+/**
+ * What a QueueWorker's fetch loop logs: fetch failures (once, repeats counted until a fetch works)
+ * and the tier lists a fetch skipped for holding the wrong Redis type (once per change).
+ */
+export class FetchLog {
+  /** Tier lists the last fetch reported as holding the wrong type (logged once per change). */
+  private brokenTiers = '';
+  /** Fetch failures: logged once, repeats counted until a fetch works. */
+  private readonly failures: RepeatedFailureLog;
+
+  constructor(private readonly logger: QueueLogger) {
+    this.failures = new RepeatedFailureLog(
+      (line) => this.logger.error(line),
+      (line) => this.logger.log(line),
+      'fetch',
+    );
+  }
+
+  /** A fetch failed; the loop retries in `pause` ms. */
+  failed(error: unknown, pause: number): void {
+    const message = (error as Error).message;
+    this.failures.failed(message, `fetch failed (retrying in ${pause} ms, repeats not logged): ${message}`);
+  }
+
+  /** A fetch (or a wait for work) worked. */
+  recovered(): void {
+    this.failures.succeeded();
+  }
+
+  /** Logs once per change which tier lists hold the wrong Redis type (the fetch skips them). */
+  noteBrokenTiers(keys: string[] | undefined): void {
+    const now = (keys ?? []).join(', ');
+    if (now === this.brokenTiers) return;
+    this.brokenTiers = now;
+    if (now)
+      this.logger.error(
+        `tier list(s) ${now} hold the wrong Redis type: skipped (other tiers are served; new messages for them go to another tier); delete or rename the key(s)`,
+      );
+    else this.logger.log('every tier list is usable again');
+  }
+}
