@@ -227,7 +227,6 @@ export function describeGroupConformance(make: Make, partitions = 1): void {
       const [a1, a2] = await queue.publishBatch(['a1', 'a2'].map((p) => ({ type: 't', payload: p, group: 'A' })));
       const key = await queue.publish({ type: 't', payload: 'k', group: 'K', idempotencyKey: 'once' });
       expect(await queue.publish({ type: 't', payload: 'k', group: 'K', idempotencyKey: 'once' })).toBe(key);
-      await queue.publish({ type: 't', payload: 'later', group: 'A', delayMs: 100, priority: 'high' as Priority });
       expect((await queue.stats()).queue_length.normal).toBe(3);
       expect(await queue.getStatus(a2)).toMatchObject({ state: 'pending' });
       expect(await queue.cancel(a2)).toBe(true);
@@ -235,7 +234,9 @@ export function describeGroupConformance(make: Make, partitions = 1): void {
       expect((await queue.stats()).queue_length.normal).toBe(1);
       const one = await store.fetch(10, 30_000, null, 0);
       expect(one.deliveries.map((d) => d.id)).toEqual([a1]);
-      // the delayed one becomes ready in A's high-tier list
+      // a delayed one (published now: on a busy machine 100 ms may pass before the fetch above)
+      // becomes ready in A's high-tier list
+      await queue.publish({ type: 't', payload: 'later', group: 'A', delayMs: 100, priority: 'high' as Priority });
       const high = await waitFor(async () => {
         const got = await store.fetch(1, 30_000, null, 0);
         return got.deliveries.length > 0 ? got : null;
