@@ -11,6 +11,7 @@ import { PRIORITIES, TaskHandler } from '../queue.types';
 import { loggerFor, QueueLogger } from '../../logger';
 import { RunSettlement } from './run-settlement';
 import { StartGate } from './start-gate';
+import { StartSlice } from './start-slice';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
 /** Step of the weighted-mode draw sequence (same constant as fetch.lua and the memory store). */
@@ -48,6 +49,8 @@ export class QueueWorker {
   private fetching?: Promise<unknown>;
   private pumping = false;
   private pumpAgain = false;
+  /** Starts of one event-loop turn stop after 0.25 ms; the rest start on the next turn. */
+  private readonly slice = new StartSlice(() => this.pump());
   private loop?: Promise<void>;
   private closing = false;
   private startedAt = 0;
@@ -167,16 +170,18 @@ export class QueueWorker {
           void this.releaseWaiting((tier) => tier > this.gate.storeTop);
           continue;
         }
-        const wanted = Math.max(0, Math.min(free, this.options.prefetch));
+        const wanted = this.gate.fetchSize(free);
         // A fetch is also the look at the store that lets held runs start (startBudget, storeTop).
         if ((wanted > 0 && !drained) || (!this.paused && this.gate.needsCheck(this.waitingCount))) {
           const sentAt = this.gate.lookSent();
           const epoch = this.pauseEpoch;
           const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor, this.rateLimits).then((result) => {
-            this.acceptFetched(result, sentAt, epoch);
+            this.acceptFetched(result, sentAt, epoch, false);
             return result;
           });
           this.fetching = fetching;
+          // What the previous reply brought starts now, while this fetch is on its way.
+          this.pump();
           const result = await fetching.finally(() => (this.fetching = undefined));
           backoff.succeeded();
           this.fetchLog.recovered();
@@ -185,7 +190,10 @@ export class QueueWorker {
         }
         if (this.waitingCount > 0 || wanted === 0) {
           // Held runs wait for a slot (a finish wakes this loop), or the hold is full.
-          await new Promise<void>((resolve) => (this.slotWaiter = resolve));
+          await new Promise<void>((resolve) => {
+            this.slotWaiter = resolve;
+            this.pump();
+          });
           this.slotWaiter = undefined;
           continue;
         }
@@ -225,7 +233,7 @@ export class QueueWorker {
    * Takes in what a fetch returned (also a fetch that completes after the loop moved on): what it
    * says about the store (paused, tiers left), then its deliveries.
    */
-  private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
+  private acceptFetched(result: FetchResult, sentAt: number, epoch: number, startNow = true): void {
     this.fetchLog.noteBrokenTiers(result.brokenTiers);
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
     // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
@@ -243,7 +251,8 @@ export class QueueWorker {
       else this.accept(delivery);
     }
     void this.settlement.release(refused);
-    this.pump();
+    // The fetch loop starts its own fetch's runs after it sent the next fetch (run()).
+    if (startNow) this.pump();
   }
 
   /** Starts waiting runs in free slots, highest tier first, as far as mayStart allows. */
@@ -254,13 +263,20 @@ export class QueueWorker {
       return;
     }
     this.pumping = true;
+    let stalled = false;
     try {
       do {
         this.pumpAgain = false;
+        stalled = false;
         for (const slot of this.handlers.values()) {
           while (slot.running < slot.concurrency) {
             const tier = slot.waiting.findIndex((list) => list.length > 0);
-            if (tier < 0 || this.closing || this.paused || !this.gate.mayStart(tier)) break;
+            if (tier < 0 || this.closing || this.paused) break;
+            if (!this.gate.mayStart(tier)) {
+              stalled = true;
+              break;
+            }
+            if (this.slice.spent()) break;
             this.waitingCount--;
             this.start(slot, slot.waiting[tier].shift()!, tier);
           }
@@ -269,6 +285,9 @@ export class QueueWorker {
     } finally {
       this.pumping = false;
     }
+    // A free slot's run must wait for a look at the store: wake the fetch loop to send it (a run
+    // that ends wakes it too, but none may be running).
+    if (stalled) this.slotWaiter?.();
   }
 
   /** Puts waiting (never started) runs back at the head of their tiers, attempt not counted. */

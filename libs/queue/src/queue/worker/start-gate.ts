@@ -112,8 +112,12 @@ export class StartGate {
       if (tier > 0) outrankableWaits = true;
       if (slot.running < slot.concurrency && !this.mayStart(tier)) return true;
     }
+    // The look goes out when half the budget is spent, so its reply is usually back before the rest is.
     return (
-      outrankableWaits && this.avgRunMs < FRESH_MS && this.lookSentAt < this.outrankableStarts && this.outrankableStarts - this.checkedAt >= this.startBudget()
+      outrankableWaits &&
+      this.avgRunMs < FRESH_MS &&
+      this.lookSentAt < this.outrankableStarts &&
+      2 * (this.outrankableStarts - this.checkedAt) >= this.startBudget()
     );
   }
 
@@ -136,12 +140,24 @@ export class StartGate {
   /**
    * How many messages this process holds (running + waiting for a slot). Waiting ones keep a
    * renewed lease, and a freed slot starts the next at once instead of after a round trip. Twice
-   * the capacity; while handlers are fast (under FAST_HANDLER_MS on average) up to `prefetch`
-   * more, so small concurrencies are not bound by round trips. Slow handlers never hoard.
+   * the capacity; while handlers are fast (under FAST_HANDLER_MS on average) the capacity plus up
+   * to 64 more (`prefetch` at most), twice over: the fetch loop sends the next fetch before it
+   * starts what the last one brought, so small concurrencies are not bound by round trips and a
+   * higher-tier message is taken one fetch after its publish. Slow handlers never hoard.
    */
   holdLimit(): number {
-    const ahead = this.avgRunMs < FAST_HANDLER_MS ? Math.max(this.capacity, Math.min(this.options.prefetch, 64)) : this.capacity;
-    return this.capacity + ahead;
+    if (this.avgRunMs >= FAST_HANDLER_MS) return 2 * this.capacity;
+    const ahead = this.capacity + Math.max(this.capacity, Math.min(this.options.prefetch, 64));
+    return Math.max(ahead, 2 * Math.min(ahead, this.options.prefetch));
+  }
+
+  /**
+   * How many messages to ask for with `free` room in the hold: at most `prefetch`; while handlers
+   * are fast, at most half the hold, so the next fetch can go out before this one's runs start.
+   */
+  fetchSize(free: number): number {
+    const perFetch = this.avgRunMs < FAST_HANDLER_MS ? Math.ceil(this.holdLimit() / 2) : free;
+    return Math.max(0, Math.min(free, perFetch, this.options.prefetch));
   }
 
   /**
