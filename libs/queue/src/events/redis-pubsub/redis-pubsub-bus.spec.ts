@@ -36,7 +36,7 @@ async function serverSubscriptions(channel: string): Promise<[number, number]> {
 }
 
 describe('RedisPubSubEventBus', () => {
-  it('subscriptions made while its subscriber connection is still in its handshake are not refused (ioredis 5.8.2 #2037)', async () => {
+  it('subscriptions made while its subscriber connection is still in its handshake are not refused (ioredis #2037, seen with 5.8.2)', async () => {
     // the first subscription creates the subscriber connection; the next ones come one event-loop
     // turn apart, so some land while its handshake (CLIENT SETINFO, INFO ready check) runs: sent then,
     // a SUBSCRIBE put the connection in subscriber mode first and the handshake failed

@@ -166,7 +166,7 @@ export class RedisPubSubEventBus extends BaseEventBus {
   /**
    * The subscriber connection once it is ready. A (P)SUBSCRIBE sent while the connection's handshake
    * runs (status `connect`) puts it in subscriber mode before the handshake's CLIENT SETINFO and INFO
-   * ready check, which ioredis 5.8.2 then refuses ("Connection in subscriber mode, only subscriber
+   * ready check, which ioredis (seen with 5.8.2) then refuses ("Connection in subscriber mode, only subscriber
    * commands may be used", ioredis issue #2037): the subscription failed. Waiting for `ready` is what
    * the offline queue did for a subscription made earlier; the connection ending first rejects.
    */
