@@ -170,18 +170,16 @@ export class QueueWorker {
           void this.releaseWaiting((tier) => tier > this.gate.storeTop);
           continue;
         }
-        const wanted = this.gate.fetchSize(free);
+        const wanted = Math.max(0, Math.min(free, this.options.prefetch));
         // A fetch is also the look at the store that lets held runs start (startBudget, storeTop).
         if ((wanted > 0 && !drained) || (!this.paused && this.gate.needsCheck(this.waitingCount))) {
           const sentAt = this.gate.lookSent();
           const epoch = this.pauseEpoch;
           const fetching = this.store.fetch(wanted, this.options.visibilityTimeoutMs, weights, this.weightedCursor, this.rateLimits).then((result) => {
-            this.acceptFetched(result, sentAt, epoch, false);
+            this.acceptFetched(result, sentAt, epoch);
             return result;
           });
           this.fetching = fetching;
-          // What the previous reply brought starts now, while this fetch is on its way.
-          this.pump();
           const result = await fetching.finally(() => (this.fetching = undefined));
           backoff.succeeded();
           this.fetchLog.recovered();
@@ -190,10 +188,7 @@ export class QueueWorker {
         }
         if (this.waitingCount > 0 || wanted === 0) {
           // Held runs wait for a slot (a finish wakes this loop), or the hold is full.
-          await new Promise<void>((resolve) => {
-            this.slotWaiter = resolve;
-            this.pump();
-          });
+          await new Promise<void>((resolve) => (this.slotWaiter = resolve));
           this.slotWaiter = undefined;
           continue;
         }
@@ -233,7 +228,7 @@ export class QueueWorker {
    * Takes in what a fetch returned (also a fetch that completes after the loop moved on): what it
    * says about the store (paused, tiers left), then its deliveries.
    */
-  private acceptFetched(result: FetchResult, sentAt: number, epoch: number, startNow = true): void {
+  private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
     this.fetchLog.noteBrokenTiers(result.brokenTiers);
     this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
     // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
@@ -251,8 +246,7 @@ export class QueueWorker {
       else this.accept(delivery);
     }
     void this.settlement.release(refused);
-    // The fetch loop starts its own fetch's runs after it sent the next fetch (run()).
-    if (startNow) this.pump();
+    this.pump();
   }
 
   /** Starts waiting runs in free slots, highest tier first, as far as mayStart allows. */

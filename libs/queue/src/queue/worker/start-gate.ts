@@ -140,24 +140,15 @@ export class StartGate {
   /**
    * How many messages this process holds (running + waiting for a slot). Waiting ones keep a
    * renewed lease, and a freed slot starts the next at once instead of after a round trip. Twice
-   * the capacity; while handlers are fast (under FAST_HANDLER_MS on average) the capacity plus up
-   * to 64 more (`prefetch` at most), twice over: the fetch loop sends the next fetch before it
-   * starts what the last one brought, so small concurrencies are not bound by round trips and a
-   * higher-tier message is taken one fetch after its publish. Slow handlers never hoard.
+   * the capacity; while handlers are fast (under FAST_HANDLER_MS on average) up to `prefetch`
+   * more (64 at most), so small concurrencies are not bound by round trips. Slow handlers never
+   * hoard. (Holding less makes a critical message start sooner behind a low backlog, about
+   * 1.2 ms instead of 2.2 ms p50 at concurrency 1 with 16, at half the throughput; holding room for
+   * two fetches, one sent before the other's runs start, did not help: docs/benchmarks.md.)
    */
   holdLimit(): number {
-    if (this.avgRunMs >= FAST_HANDLER_MS) return 2 * this.capacity;
-    const ahead = this.capacity + Math.max(this.capacity, Math.min(this.options.prefetch, 64));
-    return Math.max(ahead, 2 * Math.min(ahead, this.options.prefetch));
-  }
-
-  /**
-   * How many messages to ask for with `free` room in the hold: at most `prefetch`; while handlers
-   * are fast, at most half the hold, so the next fetch can go out before this one's runs start.
-   */
-  fetchSize(free: number): number {
-    const perFetch = this.avgRunMs < FAST_HANDLER_MS ? Math.ceil(this.holdLimit() / 2) : free;
-    return Math.max(0, Math.min(free, perFetch, this.options.prefetch));
+    const ahead = this.avgRunMs < FAST_HANDLER_MS ? Math.max(this.capacity, Math.min(this.options.prefetch, 64)) : this.capacity;
+    return this.capacity + ahead;
   }
 
   /**
