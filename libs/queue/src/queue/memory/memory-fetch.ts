@@ -4,8 +4,7 @@ import { groupHeadTake, RATE_SCAN, RateBuckets } from './rate-buckets';
 import type { FetchResult, RateLimitSpec } from '../queue-store';
 import type { MemoryDeadLetters } from './memory-dead-letters';
 import type { MemoryQueueState } from './memory-state';
-
-const GOLDEN = 0.6180339887498949;
+import { advanceDraw } from '../weighted-draw';
 
 /**
  * The fetch of the memory store ({@link QueueStore.fetch}), step for step what fetch.lua does:
@@ -122,7 +121,7 @@ export class MemoryFetch {
       let total = 0;
       for (let t = 0; t < 4; t++) if (this.readyAtLeast(t) > counts[t]) total += weights[t];
       if (total === 0) break;
-      x = (x + GOLDEN) % 1;
+      x = advanceDraw(x, 1);
       let r = x * total;
       for (let t = 0; t < 4; t++) {
         if (this.readyAtLeast(t) > counts[t]) {

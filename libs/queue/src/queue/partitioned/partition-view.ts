@@ -1,7 +1,5 @@
 import type { FetchResult, RateLimitSpec } from '../queue-store';
-
-/** Step of the weighted-mode draw sequence (the same constant as fetch.lua and the worker). */
-const GOLDEN_RATIO = 0.6180339887498949;
+import { advanceDraw } from '../weighted-draw';
 
 /**
  * What the newest fetch reply of each partition said (tiers with ready messages, paused, the next
@@ -118,7 +116,7 @@ export class PartitionView {
 
 /** The start of partition p's stretch of the weighted draw sequence, so the partitions of one fetch draw one unbroken sequence. */
 export function drawStart(random: number, before: number): number {
-  return (random + before * GOLDEN_RATIO) % 1;
+  return advanceDraw(random, before);
 }
 
 /**

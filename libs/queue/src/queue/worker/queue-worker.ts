@@ -13,9 +13,7 @@ import { RunSettlement } from './run-settlement';
 import { StartGate } from './start-gate';
 import { StartSlice } from './start-slice';
 import { WorkerHeartbeat } from './worker-heartbeat';
-
-/** Step of the weighted-mode draw sequence (same constant as fetch.lua and the memory store). */
-const GOLDEN_RATIO = 0.6180339887498949;
+import { advanceDraw } from '../weighted-draw';
 
 /**
  * The worker pool of one queue in one process: a single fetch loop takes batches of leased
@@ -230,7 +228,7 @@ export class QueueWorker {
    */
   private acceptFetched(result: FetchResult, sentAt: number, epoch: number): void {
     this.fetchLog.noteBrokenTiers(result.brokenTiers);
-    this.weightedCursor = (this.weightedCursor + result.deliveries.length * GOLDEN_RATIO) % 1;
+    this.weightedCursor = advanceDraw(this.weightedCursor, result.deliveries.length);
     // A reply to a fetch sent before this process's own pause()/resume() does not overrule it.
     if (epoch === this.pauseEpoch && result.paused !== this.paused) {
       this.paused = result.paused;
