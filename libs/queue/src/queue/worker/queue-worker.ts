@@ -255,7 +255,8 @@ export class QueueWorker {
       return;
     }
     this.pumping = true;
-    let stalled = false;
+    // whether the last pass left a free slot whose run must wait for a look
+    let stalled: boolean;
     try {
       do {
         this.pumpAgain = false;

@@ -98,10 +98,10 @@ export class StartGate {
 
   /**
    * A free slot has a waiting run that may not start until the worker looks at the store again; or
-   * (handlers shorter than FRESH_MS on average) the start budget is spent and no look went out since
-   * the last start: the look is sent now, while the handlers run, so its reply is there (and still
-   * current) when a slot frees, and short handlers do not wait a round trip per start. The worker
-   * asks only while not paused.
+   * (handlers shorter than FRESH_MS on average) half the start budget is spent and no look went out
+   * since the last start: the look is sent now, while the handlers run, so its reply is usually back
+   * (and still current) before the rest of the budget is spent, and short handlers do not wait a
+   * round trip per start. The worker asks only while not paused.
    */
   needsCheck(waitingCount: number): boolean {
     if (waitingCount === 0) return false;
@@ -112,7 +112,6 @@ export class StartGate {
       if (tier > 0) outrankableWaits = true;
       if (slot.running < slot.concurrency && !this.mayStart(tier)) return true;
     }
-    // The look goes out when half the budget is spent, so its reply is usually back before the rest is.
     return (
       outrankableWaits &&
       this.avgRunMs < FRESH_MS &&
