@@ -102,10 +102,14 @@ function finalLine(countsFile, logFile, status) {
   return `${passed} passed, ${failed} failed`;
 }
 
+/** Lines of a failure's message kept under its test's name. */
+const MESSAGE_LINES = 6;
+
 /**
- * The failed suites ("FAIL path") and failed tests ("● suite › test") Jest printed in a log, in
- * order, each once per suite, at most `limit` lines: printed just above the final line, so the tail of a CI log
- * names what failed even when long output (the soak's tables) follows the failures.
+ * The failed suites ("FAIL path"), failed tests ("● suite › test") and the first lines of each
+ * test's message (up to its code frame or stack), as Jest printed them in a log, in order, each
+ * once per suite, at most `limit` names: printed just above the final line, so the tail of a CI log
+ * says what failed and how even when long output (the soak's tables) follows the failures.
  * @param {string} text
  * @param {number} [limit]
  * @returns {string[]}
@@ -114,22 +118,38 @@ function failedNames(text, limit = 40) {
   // eslint-disable-next-line no-control-regex
   const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
   /** @type {string[]} */
-  const names = [];
+  const lines = [];
   const seen = new Set();
+  let names = 0;
   let current = '';
+  /** Message lines still to keep for the test named last (0: not in a message). */
+  let keep = 0;
   for (const line of plain.split(/\r?\n/)) {
-    const suite = /^\s*FAIL\s+(?:.*\s)?(\S+\.[cm]?[jt]sx?)\b/.exec(line);
+    const suite = /^\s*(?:FAIL|PASS)\s+(?:.*\s)?(\S+\.[cm]?[jt]sx?)\b/.exec(line);
     const test = /^\s+● (.+\S)\s*$/.exec(line);
+    if (suite || test) keep = 0;
+    if (suite && !/^\s*FAIL/.test(line)) continue;
     if (suite) current = suite[1];
     const name = suite ? `FAIL ${suite[1]}` : test && test[1] !== 'Console' ? `  ● ${test[1]}` : null;
     // Jest prints a failure once in the suite's report and again in the summary: count it once per suite.
     if (name && !seen.has(`${current}\n${name}`)) {
       seen.add(`${current}\n${name}`);
-      names.push(name);
+      names += 1;
+      if (names <= limit) lines.push(name);
+      if (test) keep = MESSAGE_LINES;
+      continue;
     }
+    if (keep === 0 || line.trim() === '') continue;
+    // the code frame ("> 157 |", "    |") or the stack ends the message
+    if (/^\s*>?\s*\d*\s+\|/.test(line) || /^\s+at\s/.test(line)) {
+      keep = 0;
+      continue;
+    }
+    if (names <= limit) lines.push(`      ${line.trim().slice(0, 200)}`);
+    keep -= 1;
   }
-  if (names.length > limit) return [...names.slice(0, limit), `  … and ${names.length - limit} more`];
-  return names;
+  if (names > limit) lines.push(`  … and ${names - limit} more`);
+  return lines;
 }
 
 module.exports = { countResults, parseSummary, finalLine, failedNames };

@@ -91,10 +91,41 @@ describe('failedNames', () => {
   test('lists FAIL lines and test headers once, without colours, and caps the list', () => {
     const text =
       '\u001b[31mFAIL\u001b[39m libs/queue/src/a.spec.ts (12 s)\n  ● queue › keeps order\n\n    expect(x)\n  ● queue › keeps order\nPASS libs/b.spec.ts\n';
-    expect(failedNames(text)).toEqual(['FAIL libs/queue/src/a.spec.ts', '  ● queue › keeps order']);
+    expect(failedNames(text)).toEqual(['FAIL libs/queue/src/a.spec.ts', '  ● queue › keeps order', '      expect(x)']);
     const many = Array.from({ length: 5 }, (_, i) => `  ● t${i}`).join('\n');
     expect(failedNames(many, 3)).toEqual(['  ● t0', '  ● t1', '  ● t2', '  … and 2 more']);
     expect(failedNames('PASS x.spec.ts\nTests: 1 passed')).toEqual([]);
+  });
+
+  test("keeps a failure's first message lines, up to its code frame or stack", () => {
+    const text = [
+      'FAIL libs/a.spec.ts',
+      '  ● bus › sends',
+      '',
+      '    expect(received).toEqual(expected) // deep equality',
+      '',
+      '    - Expected  - 1',
+      '    + Received  + 1',
+      '',
+      '      155 |     const x = 1;',
+      '    > 157 |     expect(y).toEqual([0, 0, 0]);',
+      '      at Object.<anonymous> (libs/a.spec.ts:157:48)',
+      '  ● bus › waits',
+      '',
+      '    Timed out waiting for: fifty delivered',
+      '      at waitFor (libs/t.ts:10:5)',
+      'PASS libs/b.spec.ts',
+      '    not a message',
+    ].join('\n');
+    expect(failedNames(text)).toEqual([
+      'FAIL libs/a.spec.ts',
+      '  ● bus › sends',
+      '      expect(received).toEqual(expected) // deep equality',
+      '      - Expected  - 1',
+      '      + Received  + 1',
+      '  ● bus › waits',
+      '      Timed out waiting for: fifty delivered',
+    ]);
   });
 });
 

@@ -13,6 +13,25 @@ describe('event buses on Redis Cluster', () => {
   let client: Cluster;
   const buses: EventBus[] = [];
 
+  /**
+   * Per node, in cluster order: subscribers of `channel` (SHARDNUMSUB), or the pub/sub messages the
+   * node got over the cluster bus (a classic PUBLISH is broadcast to every other node).
+   */
+  const perNode = async (section: 'PUBSUB' | 'BUS', channel = ''): Promise<number[]> =>
+    Promise.all(
+      cluster.nodes.map(async (node) => {
+        const admin = node.client();
+        try {
+          if (section === 'PUBSUB') return Number(((await admin.call('PUBSUB', 'SHARDNUMSUB', channel)) as unknown[])[1]);
+          const info = (await admin.call('CLUSTER', 'INFO')) as string;
+          return Number(/cluster_stats_messages_publish_received:(\d+)/.exec(info)?.[1] ?? 0);
+        } finally {
+          admin.disconnect();
+        }
+      }),
+    );
+  const sumSince = (before: number[], now: number[]) => now.reduce((sum, n, i) => sum + n - before[i], 0);
+
   beforeAll(async () => {
     cluster = await spawnRedisCluster(3);
     client = cluster.client();
@@ -106,10 +125,14 @@ describe('event buses on Redis Cluster', () => {
     const got: string[] = [];
     await bus.subscribe('meeting_events', (e) => void got.push(`exact:${e.data}`));
     await bus.subscribe('media.*', (e) => void got.push(`pattern:${e.data}`));
+    const before = await perNode('BUS');
     await bus.publish('meeting_events', 't', 1);
     await bus.publish('media.video', 't', 2);
     await waitFor(() => got.length === 2, 'both delivered');
     expect(got.sort()).toEqual(['exact:1', 'pattern:2']);
+    // Delivery can come before the broadcast reached the third node: wait for all of it (each
+    // PUBLISH reaches the two other nodes), so the next test's counts start from a quiet bus.
+    await waitFor(async () => sumSince(before, await perNode('BUS')) === 4, 'both broadcasts on every node');
   });
 
   it('redis_pubsub, sharded (default): a channel is subscribed on the master of its slot only, and an event is sent to that master only', async () => {
@@ -120,21 +143,7 @@ describe('event buses on Redis Cluster', () => {
     const got: number[] = [];
     await bus.subscribe('meeting_events', (e) => void got.push(e.data as number));
     const channel = `${prefix}:meeting_events`;
-    const perNode = async (section: 'PUBSUB' | 'BUS') =>
-      Promise.all(
-        cluster.nodes.map(async (node) => {
-          const admin = node.client();
-          try {
-            if (section === 'PUBSUB') return Number(((await admin.call('PUBSUB', 'SHARDNUMSUB', channel)) as unknown[])[1]);
-            // pub/sub messages this node got over the cluster bus (a classic PUBLISH is broadcast to every node)
-            const info = (await admin.call('CLUSTER', 'INFO')) as string;
-            return Number(/cluster_stats_messages_publish_received:(\d+)/.exec(info)?.[1] ?? 0);
-          } finally {
-            admin.disconnect();
-          }
-        }),
-      );
-    const subscribed = await perNode('PUBSUB');
+    const subscribed = await perNode('PUBSUB', channel);
     expect(subscribed.filter((n) => n === 1)).toHaveLength(1);
     expect(subscribed.filter((n) => n === 0)).toHaveLength(2);
     const before = await perNode('BUS');
@@ -151,10 +160,7 @@ describe('event buses on Redis Cluster', () => {
     buses.push(classic);
     const beforeClassic = await perNode('BUS');
     await classic.publish('meeting_events', 't', 'x');
-    await waitFor(
-      async () => (await perNode('BUS')).reduce((sum, n, i) => sum + n - beforeClassic[i], 0) === 2,
-      'the classic PUBLISH broadcast to the two other nodes',
-    );
+    await waitFor(async () => sumSince(beforeClassic, await perNode('BUS')) === 2, 'the classic PUBLISH broadcast to the two other nodes');
     await expect(bus.subscribe('media.*', () => undefined)).rejects.toBeInstanceOf(ShardedPatternError);
   });
 });
