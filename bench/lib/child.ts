@@ -25,7 +25,9 @@ export class BenchChild<In extends object, Out extends { type: string }> {
   ) {
     this.proc = fork(script, [], {
       cwd: join(__dirname, '..', '..'),
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
+      // BENCH_CHILD_NODE_FLAGS (e.g. "--trace-gc-nvp"): V8 or Node flags for the children only, to look
+      // inside one (Node refuses tracing flags in NODE_OPTIONS).
+      execArgv: [...(process.env.BENCH_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), '-r', 'ts-node/register/transpile-only'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.proc.on('message', (raw) => {

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'perf_hooks';
 import type { BenchMsg } from '../systems';
-import { startGcMeter } from '../lib/gc-meter';
+import { describeGcKinds, startGcMeter } from '../lib/gc-meter';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, percentile, sleep, withTimeout } from '../lib/time';
 import { waitProcessed } from './common';
@@ -148,7 +148,7 @@ export const latencyLoad: Scenario = {
       const achieved = (published / (stopped - start)) * 1000;
       ctx.log(
         `  ${kind}: ${achieved.toFixed(0)} of ${rate.toFixed(0)} msgs/s; event-loop delay p99 ${loopDelayMs.p99.toFixed(1)} ms, max ${loopDelayMs.max.toFixed(1)} ms; ` +
-          `GC pauses ${gcPauses.count}, ${gcPauses.totalMs.toFixed(0)} ms in all, longest ${gcPauses.maxMs.toFixed(1)} ms, ${gcPauses.over5ms} over 5 ms`,
+          `GC pauses ${gcPauses.count}, ${gcPauses.totalMs.toFixed(0)} ms in all, longest ${gcPauses.maxMs.toFixed(1)} ms, ${gcPauses.over5ms} over 5 ms (${describeGcKinds(gcPauses)})`,
       );
       return {
         metrics: summarise(samples),

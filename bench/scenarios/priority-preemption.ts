@@ -1,7 +1,7 @@
 import { join } from 'path';
 import { openSystem, SystemKind } from '../systems';
 import { BenchChild } from '../lib/child';
-import { GcPauses, startGcMeter } from '../lib/gc-meter';
+import { describeGcKinds, GcPauses, startGcMeter } from '../lib/gc-meter';
 import { monotonicMs, now, percentile, sleep, waitUntil } from '../lib/time';
 import type { PreemptionChildIn, PreemptionChildOut } from './preemption-child';
 import { MetricDef, Scenario, ScenarioContext } from './scenario';
@@ -77,7 +77,7 @@ export const priorityPreemption: Scenario = {
       metrics[`c${concurrency}_p50`] = run.p50;
       metrics[`c${concurrency}_p99`] = run.p99;
       detail[`c${concurrency}`] = run;
-      const gc = (g: GcPauses) => `${g.count}, ${g.totalMs.toFixed(0)} ms in all, longest ${g.maxMs.toFixed(1)} ms`;
+      const gc = (g: GcPauses) => `${g.count}, ${g.totalMs.toFixed(0)} ms in all, longest ${g.maxMs.toFixed(1)} ms: ${describeGcKinds(g)}`;
       ctx.log(
         `  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; ` +
           `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax}; after the publish's reply p99 ${run.lowsAfterReplyP99}, ` +
