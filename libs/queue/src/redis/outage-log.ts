@@ -26,6 +26,7 @@ export class RedisOutageLog {
   private suppressedNow = 0;
   private outageCount = 0;
   private suppressedTotal = 0;
+  private readonly warned = new Set<string>();
 
   constructor(
     /** Secret-free description (masked URL) used in every line. */
@@ -64,6 +65,13 @@ export class RedisOutageLog {
   /** Whether some connection of the group is failing now. */
   get isDown(): boolean {
     return this.down.size > 0;
+  }
+
+  /** Logs `Redis <description>: <message>` as a warning, once per group of connections for the same message. */
+  warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(`Redis ${this.description}: ${message}`);
   }
 
   /** Attaches the group's listeners to `client` (a standalone client, or every node of a Cluster). */

@@ -1,6 +1,7 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { QueueConfigError, RedisKeyTypeError, RedisPermanentError } from '../errors';
 import { clusterClientOptions } from './cluster-options';
+import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { permanentErrorOf, stopOnPermanentError } from './permanent-errors';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
@@ -47,9 +48,8 @@ export interface RedisConnectionOptions {
  * it ends (see {@link RedisOutageLog}), also for the connections {@link duplicateClient} makes from it.
  */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
-  const client = newClient(options);
   const log = options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger);
-  return stopOnPermanentError(log.watch(client), log.description);
+  return stopOnPermanentError(log.watch(withClusterReadyCheck(newClient(options), log)), log.description);
 }
 
 function newClient(options: RedisConnectionOptions): RedisClient {
@@ -110,7 +110,7 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  */
 export function duplicateClient(client: RedisClient): RedisClient {
   const log = RedisOutageLog.forClient(client);
-  return stopOnPermanentError(log.watch(client.duplicate()), log.description);
+  return stopOnPermanentError(log.watch(withClusterReadyCheck(client.duplicate(), log)), log.description);
 }
 
 /**
@@ -121,7 +121,13 @@ export function duplicateClient(client: RedisClient): RedisClient {
  */
 export function duplicateShardedSubscriber(client: Cluster): Cluster {
   const log = RedisOutageLog.forClient(client);
-  return stopOnPermanentError(log.watch(client.duplicate([], { shardedSubscribers: true })), log.description);
+  return stopOnPermanentError(log.watch(withClusterReadyCheck(client.duplicate([], { shardedSubscribers: true }), log)), log.description);
+}
+
+/** A Cluster client whose ready check a user without `cluster|info` skips (one warning in `log`). */
+function withClusterReadyCheck<C extends RedisClient>(client: C, log: RedisOutageLog): C {
+  if (client instanceof Cluster) skipRefusedClusterReadyCheck(client, (message) => log.warnOnce(message));
+  return client;
 }
 
 /**
