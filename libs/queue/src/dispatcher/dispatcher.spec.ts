@@ -133,7 +133,7 @@ describe.each([
 
   it('request/reply: a reply that arrives before the publish answered is kept for its caller', async () => {
     const original = StoreBackedQueue.prototype.publishBatch;
-    const early = (api as unknown as { early: Map<string, unknown> }).early;
+    const early = (api as unknown as { replies: { early: Map<string, unknown> } }).replies.early;
     let handled = 0;
     media.handle('media.quick', () => ++handled);
     const publishBatch = jest.spyOn(StoreBackedQueue.prototype, 'publishBatch').mockImplementationOnce(async function (this: StoreBackedQueue, messages) {

@@ -1,15 +1,13 @@
 import type { RedisClient } from '../../redis/redis-connection';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
-import { envelopeToFields, fieldsToEnvelope } from '../cloud-event';
+import { fieldsToEnvelope } from '../cloud-event';
 import type { EventBusStats, EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
 import type { ResolvedStreamOptions } from '../event-bus-options';
-import { Outbox } from '../../util/outbox';
 import { StreamAckBatcher } from './stream-ack-batcher';
 import { StreamChannelConsumer } from './stream-consumer';
 import { StreamKeys, streamCommands } from './stream-keys';
-import { isConnectionError } from '../../redis/redis-connection';
-import { partitionOf } from '../../util/partition';
 import { DeadLetterEvent, GroupLag, parseDeadLetter, parseGroups } from './stream-info';
+import { StreamPublisher } from './stream-publisher';
 
 export interface RedisStreamBusSettings extends BaseBusSettings, ResolvedStreamOptions {
   client: RedisClient;
@@ -25,12 +23,6 @@ export interface RedisStreamBusStats extends EventBusStats {
 /** Largest sequence part of a stream id (2^64 - 1). */
 const MAX_STREAM_SEQ = '18446744073709551615';
 
-interface OutboxItem {
-  channel: string;
-  event: EventEnvelope;
-  partitionKey?: string;
-}
-
 /**
  * Durable events on Redis Streams (`event_bus.type: redis_stream`), at-least-once. One stream per
  * channel, trimmed by approximate length and age; one consumer group per service (`serviceName`)
@@ -40,7 +32,9 @@ interface OutboxItem {
  * retried up to `maxDeliveries`, then moved to the channel's dead-letter stream with the reason.
  *
  * Backup producer: while Redis is unreachable, publishes go to a bounded outbox (`outbox.maxSize`)
- * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError.
+ * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError. The publish
+ * side (appends, outbox, channel registry) is {@link StreamPublisher}; one channel partition's
+ * group reads and claims are {@link StreamChannelConsumer}.
  *
  * Partitions (`partitions`, `channelPartitions`): a channel of N partitions is N streams under
  * different hash tags ({@link StreamKeys}); a publish's `partitionKey` picks one by hash (one key,
@@ -53,17 +47,12 @@ export class RedisStreamEventBus extends BaseEventBus {
   private readonly lua = streamCommands();
   /** Consumers by stream key (one per partition of each channel read). */
   private readonly consumers = new Map<string, StreamChannelConsumer>();
-  /** Next partition of a batch without partition keys, per channel. */
-  private readonly turn = new Map<string, number>();
   private readonly starting = new Map<string, Promise<void>>();
-  private readonly registered = new Set<string>();
   /** Pattern -> group start id of channels found through it (the last id before the subscription's millisecond). */
   private readonly patternSince = new Map<string, string>();
-  private readonly outbox?: Outbox<OutboxItem>;
+  private readonly publisher: StreamPublisher;
   private readonly acks: StreamAckBatcher;
-  private readonly onReady = () => void this.flushOutbox();
   private discoveryTimer?: NodeJS.Timeout;
-  private flushTimer?: NodeJS.Timeout;
   private deadLettered = 0;
 
   constructor(private readonly opts: RedisStreamBusSettings) {
@@ -72,12 +61,13 @@ export class RedisStreamEventBus extends BaseEventBus {
     this.acks = new StreamAckBatcher(opts.client, opts.serviceName, (error, stream, ids) =>
       this.logger.warn(`XACK of ${ids.length} entries on ${stream} failed (they stay pending and are delivered again): ${(error as Error).message}`),
     );
-    if (opts.outboxEnabled) {
-      this.outbox = new Outbox<OutboxItem>(opts.outboxMaxSize, `event outbox of ${opts.serviceName}`);
-      opts.client.on('ready', this.onReady);
-      this.flushTimer = setInterval(() => void this.flushOutbox(), 500);
-      this.flushTimer.unref();
-    }
+    this.publisher = new StreamPublisher(
+      opts,
+      this.lua,
+      this.logger,
+      (channel) => this.partitionsOf(channel),
+      (count) => (this.counters.published += count),
+    );
   }
 
   /** Partitions of a channel (`channelPartitions`, else `partitions`). */
@@ -90,7 +80,7 @@ export class RedisStreamEventBus extends BaseEventBus {
    * wrote); one entry per partition of a partitioned channel (`partition` set).
    */
   async lag(channels?: string[]): Promise<GroupLag[]> {
-    const list = channels ?? [...new Set([...[...this.consumers.values()].map((c) => c.channel), ...this.registered])];
+    const list = channels ?? [...new Set([...[...this.consumers.values()].map((c) => c.channel), ...this.publisher.registeredChannels])];
     const out: GroupLag[] = [];
     for (const channel of list) {
       const partitions = this.partitionsOf(channel);
@@ -123,29 +113,16 @@ export class RedisStreamEventBus extends BaseEventBus {
   }
 
   protected override outboxSize(): number {
-    return this.outbox?.size ?? 0;
+    return this.publisher.outboxSize;
   }
 
-  protected async send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
-    const outbox = this.outbox;
-    const items = () => events.map((event, i) => ({ channel, event, partitionKey: partitionKeys[i] }));
-    if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
-      outbox.add(...items());
-      if (!outbox.isFlushing) void this.flushOutbox();
-      return;
-    }
-    try {
-      await this.write(channel, events, partitionKeys);
-    } catch (error) {
-      if (!outbox || !isConnectionError(error)) throw error;
-      this.logger.warn(`Redis unreachable (${(error as Error).message}); ${events.length} event(s) kept in the outbox`);
-      outbox.add(...items());
-    }
+  protected send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
+    return this.publisher.send(channel, events, partitionKeys);
   }
 
   protected async keyAdded(key: string, isPattern: boolean): Promise<void> {
     if (!isPattern) {
-      await this.register(key);
+      await this.publisher.register(key);
       await this.ensureConsumer(key, '$');
       return;
     }
@@ -185,83 +162,7 @@ export class RedisStreamEventBus extends BaseEventBus {
 
   protected async release(timeoutMs: number): Promise<UnsentEvent[]> {
     await this.acks.drain();
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    this.opts.client.off('ready', this.onReady);
-    const outbox = this.outbox;
-    if (!outbox || outbox.size === 0) return [];
-    if (this.opts.client.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.flushOutbox(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-    }
-    const unsent = outbox.takeAll();
-    if (unsent.length > 0) {
-      this.logger.error(
-        `closed with ${unsent.length} event(s) not sent (Redis unreachable): ${unsent
-          .slice(0, 10)
-          .map((u) => u.event.id)
-          .join(', ')}${unsent.length > 10 ? ', ...' : ''}`,
-      );
-    }
-    return unsent;
-  }
-
-  private async write(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
-    const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
-    // Registered first: a registration failing after the append would keep the events in the
-    // outbox and send them twice.
-    await this.register(channel);
-    for (const [partition, part] of this.byPartition(channel, events, partitionKeys)) {
-      const rows = part.map((e) => envelopeToFields(e));
-      const keys = new StreamKeys(this.opts.prefix, channel, partition);
-      await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
-      this.counters.published += part.length;
-    }
-  }
-
-  /** The events of a batch per partition, in batch order: by key hash, else all in the channel's next partition. */
-  private byPartition(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Map<number, EventEnvelope[]> {
-    const partitions = this.partitionsOf(channel);
-    if (partitions === 1) return new Map([[0, events]]);
-    const next = this.turn.get(channel) ?? 0;
-    this.turn.set(channel, (next + 1) % partitions);
-    const out = new Map<number, EventEnvelope[]>();
-    events.forEach((event, i) => {
-      const key = partitionKeys[i];
-      const partition = key === undefined ? next : partitionOf(key, partitions);
-      const list = out.get(partition);
-      if (list) list.push(event);
-      else out.set(partition, [event]);
-    });
-    return out;
-  }
-
-  /** Records the channel in the registry set (once per process), for pattern subscribers. */
-  private async register(channel: string): Promise<void> {
-    if (this.registered.has(channel)) return;
-    await this.opts.client.sadd(StreamKeys.registry(this.opts.prefix), channel);
-    this.registered.add(channel);
-  }
-
-  private async flushOutbox(): Promise<void> {
-    const outbox = this.outbox;
-    if (!outbox || outbox.size === 0 || this.opts.client.status !== 'ready') return;
-    try {
-      const sent = await outbox.flush(
-        (batch) =>
-          this.write(
-            batch[0].channel,
-            batch.map((item) => item.event),
-            batch.map((item) => item.partitionKey),
-          ),
-        {
-          sameBatch: (a, b) => a.channel === b.channel,
-        },
-      );
-      if (sent > 0) this.logger.log(`sent ${sent} event(s) from the outbox`);
-    } catch (error) {
-      this.logger.warn(`outbox flush stopped, will retry: ${(error as Error).message}`);
-    }
+    return this.publisher.release(timeoutMs);
   }
 
   private async discover(): Promise<void> {
