@@ -4,6 +4,7 @@ import { clusterClientOptions } from './cluster-options';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { permanentErrorOf, stopOnPermanentError } from './permanent-errors';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
+import { settleWithin } from '../util/retry';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -132,9 +133,7 @@ export function duplicateShardedSubscriber(client: Cluster): Cluster {
  */
 export async function closeShardedSubscriber(subscriber: Cluster, channels: Iterable<string>): Promise<void> {
   const leaving = [...channels].map((channel) => subscriber.sunsubscribe(channel).catch(() => undefined));
-  let bound: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(leaving), new Promise((resolve) => (bound = setTimeout(resolve, 1000)))]);
-  clearTimeout(bound);
+  await settleWithin(Promise.all(leaving), 1000);
   subscriber.disconnect();
 }
 
