@@ -1,4 +1,5 @@
 import { createHook } from 'async_hooks';
+import type Redis from 'ioredis';
 import { parseConfig } from '../config';
 import type { QueueLogger } from '../logger';
 import { RedisServerHandle, spawnRedis } from '../testing';
@@ -46,5 +47,21 @@ describe('RedisConnections.close', () => {
     const connections = await openOn(server.url);
     expect(await timersLeftBy(() => connections.close())).toBe(0);
     expect(connections.states().map((s) => s.status)).toEqual(['end', 'end']);
+  });
+
+  it('closes when Redis is gone; the fallback timer ioredis then leaves pending is shorter than 500 ms', async () => {
+    const own = await spawnRedis();
+    try {
+      const connections = await openOn(own.url);
+      await own.kill();
+      // QUIT cannot be sent: each connection is disconnected, and ioredis arms its fallback timer
+      // (disconnectTimeout) on a socket that had already closed, so nothing but firing ends it.
+      // close() still returns (each step is bounded); the connections never report 'end' then.
+      await connections.close();
+      expect(connections.states().map((s) => s.status)).not.toContain('ready');
+      for (const client of connections.clients) expect((client as Redis).options.disconnectTimeout).toBeLessThan(500);
+    } finally {
+      await own.cleanup();
+    }
   });
 });

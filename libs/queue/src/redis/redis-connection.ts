@@ -53,6 +53,9 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
   return stopOnPermanentError(log.watch(client), log.description);
 }
 
+/** ioredis `disconnectTimeout` of every client made here (see newClient). */
+const DISCONNECT_TIMEOUT_MS = 200;
+
 function newClient(options: RedisConnectionOptions): RedisClient {
   const base: RedisOptions = {
     connectTimeout: options.connectTimeoutMs ?? 10_000,
@@ -60,6 +63,11 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     enableReadyCheck: true,
     connectionName: options.connectionName ?? 'meeting-queue',
     retryStrategy: (times) => Math.min(50 * times, 2000),
+    // ioredis destroys a socket that has not closed this long after disconnect() ended it; its timer
+    // is only cleared by that socket's 'close', so when the socket had already closed (Redis gone)
+    // it stays pending the whole time: 2 s by default, which keeps a process (a CLI, a Jest worker)
+    // alive that long after every connection was closed
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
   const tls = tlsConnectionOptions(options.tls);
   if (options.clusterNodes?.length) {
