@@ -4,6 +4,7 @@ import type { QueueAppConfig } from '../config/config.types';
 import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
 import type { RedisTlsOption } from '../redis/redis-tls';
+import { settleWithin } from '../util/retry';
 import { RedisStartupError } from './redis-checks';
 
 /** Connection options for `createRedisClient` from the `redis` section (credentials merged into `url` when it has none). */
@@ -111,20 +112,20 @@ export class RedisConnections {
     return Number(process.hrtime.bigint() - started) / 1e6;
   }
 
-  /** QUIT every connection (pending replies arrive first), disconnecting those that do not answer. */
+  /**
+   * QUIT every connection (pending replies arrive first), disconnecting those that do not answer
+   * within 1 s; each step waits at most 1 s and leaves no timer running once close() resolved.
+   */
   async close(): Promise<void> {
     await Promise.all(
       this.clients.map(async (c) => {
         if (c.status === 'end') return;
-        try {
-          await Promise.race([c.quit(), new Promise((resolve) => setTimeout(resolve, 1000))]);
-        } catch {
-          // already closed
-        }
+        // a rejection means the connection was already closed
+        await settleWithin(c.quit(), 1000);
         if ((c.status as string) === 'end') return;
         const ended = new Promise((resolve) => c.once('end', resolve));
         c.disconnect();
-        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000))]);
+        await settleWithin(ended, 1000);
       }),
     );
   }

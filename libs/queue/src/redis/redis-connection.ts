@@ -5,6 +5,7 @@ import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { permanentErrorOf, stopOnPermanentError } from './permanent-errors';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
+import { settleWithin } from '../util/retry';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -52,6 +53,9 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
   return stopOnPermanentError(log.watch(withClusterReadyCheck(newClient(options), log)), log.description);
 }
 
+/** ioredis `disconnectTimeout` of every client made here (see newClient). */
+const DISCONNECT_TIMEOUT_MS = 200;
+
 function newClient(options: RedisConnectionOptions): RedisClient {
   const base: RedisOptions = {
     connectTimeout: options.connectTimeoutMs ?? 10_000,
@@ -59,6 +63,11 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     enableReadyCheck: true,
     connectionName: options.connectionName ?? 'meeting-queue',
     retryStrategy: (times) => Math.min(50 * times, 2000),
+    // ioredis destroys a socket that has not closed this long after disconnect() ended it; its timer
+    // is only cleared by that socket's 'close', so when the socket had already closed (Redis gone)
+    // it stays pending the whole time: 2 s by default, which keeps a process (a CLI, a Jest worker)
+    // alive that long after every connection was closed
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
   const tls = tlsConnectionOptions(options.tls);
   if (options.clusterNodes?.length) {
@@ -138,9 +147,7 @@ function withClusterReadyCheck<C extends RedisClient>(client: C, log: RedisOutag
  */
 export async function closeShardedSubscriber(subscriber: Cluster, channels: Iterable<string>): Promise<void> {
   const leaving = [...channels].map((channel) => subscriber.sunsubscribe(channel).catch(() => undefined));
-  let bound: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(leaving), new Promise((resolve) => (bound = setTimeout(resolve, 1000)))]);
-  clearTimeout(bound);
+  await settleWithin(Promise.all(leaving), 1000);
   subscriber.disconnect();
 }
 

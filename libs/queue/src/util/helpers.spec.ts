@@ -2,7 +2,7 @@ import { NonRetryableError } from '../errors';
 import { sleepUnlessAborted, untilAborted } from './abort';
 import { isNonRetryable, recordError } from './error-record';
 import { parseJsonOr } from './json';
-import { FailureBackoff, retryBriefly } from './retry';
+import { FailureBackoff, retryBriefly, settleWithin } from './retry';
 
 describe('shared helpers', () => {
   it('FailureBackoff doubles the pause from base up to the cap and starts over after a success', () => {
@@ -21,6 +21,12 @@ describe('shared helpers', () => {
     expect(calls).toBe(2);
     calls = 0;
     await expect(retryBriefly(async () => Promise.reject(new Error(`down ${++calls}`)), 3, 1)).rejects.toThrow('down 3');
+  });
+
+  it('settleWithin says whether the work settled (a rejection counts) before the bound', async () => {
+    await expect(settleWithin(Promise.resolve(1), 1000)).resolves.toBe(true);
+    await expect(settleWithin(Promise.reject(new Error('closed')), 1000)).resolves.toBe(true);
+    await expect(settleWithin(new Promise(() => undefined), 10)).resolves.toBe(false);
   });
 
   it('untilAborted settles like the work, or rejects with the reason when the signal fires first', async () => {

@@ -4,6 +4,25 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * Waits until `work` settles or `ms` pass, whichever comes first: `true` when the work settled in
+ * time (a rejection counts as settled and is swallowed), `false` after the bound. The bound's timer
+ * is cleared either way, so a close() that bounds its steps with it leaves no timer behind to keep
+ * the process (a Jest worker, a CLI) alive after it returned.
+ */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * The pause of a loop that retries after failures (a fetch loop, a reader of results or replies,
  * the scheduler loop): `baseMs * 2^failures`, at most `maxMs` (default 5000). `succeeded()` starts
  * over; `failed()` counts a failure and returns how long to pause before the next try.
