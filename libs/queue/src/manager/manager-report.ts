@@ -5,6 +5,7 @@ import type { MetricsSnapshot } from '../metrics/queue-metrics';
 import { PRIORITIES, QueueStats, TaskQueue } from '../queue/queue.types';
 import type { Scheduler } from '../scheduler/scheduler';
 import type { ManagerStats } from './manager.types';
+import { within } from '../util/retry';
 import type { QueueManager } from './queue-manager';
 
 const SUMMED = [
@@ -32,13 +33,6 @@ export function sumQueueStats(all: QueueStats[]): QueueStats {
     for (const p of PRIORITIES) sum.queue_length[p] += s.queue_length[p];
   }
   return sum;
-}
-
-/** Rejects when `promise` has not settled within `ms` (the promise itself goes on). */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { EventBus } from '../events/event-bus';
 import type { TaskQueue } from '../queue/queue.types';
 import type { Scheduler } from '../scheduler/scheduler';
 import type { ShutdownReport } from './manager.types';
-import { within } from './manager-report';
+import { within } from '../util/retry';
 import type { RedisConnections } from './redis-connections';
 import { guardSignalsDuringShutdown } from './shutdown-guard';
 

@@ -4,22 +4,26 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Waits until `work` settles or `ms` pass, whichever comes first: `true` when the work settled in
- * time (a rejection counts as settled and is swallowed), `false` after the bound. The bound's timer
- * is cleared either way, so a close() that bounds its steps with it leaves no timer behind to keep
- * the process (a Jest worker, a CLI) alive after it returned.
+ * `promise`, or a rejection (`<what> took longer than <ms> ms`) when it has not settled within
+ * `ms` (the promise itself goes on). The bound's timer is cleared either way, so a close() that
+ * bounds its steps with it leaves no timer behind to keep the process (a Jest worker, a CLI) alive.
  */
-export async function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits until `work` settles or `ms` pass, whichever comes first: `true` when the work settled in
+ * time (a rejection counts as settled and is swallowed), `false` after the bound (see `within`).
+ */
+export function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   const settled = work.then(
     () => true,
     () => true,
   );
-  try {
-    return await Promise.race([settled, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(settled, ms, 'work').catch(() => false);
 }
 
 /**
