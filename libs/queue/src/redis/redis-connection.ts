@@ -2,7 +2,7 @@ import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { QueueConfigError, RedisKeyTypeError, RedisPermanentError } from '../errors';
 import { clusterClientOptions } from './cluster-options';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
-import { permanentErrorOf, stopOnPermanentError } from './permanent-errors';
+import { guardPermanentErrors, permanentErrorOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
@@ -49,7 +49,7 @@ export interface RedisConnectionOptions {
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
   const client = newClient(options);
   const log = options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger);
-  return stopOnPermanentError(log.watch(client), log.description);
+  return guardPermanentErrors(log.watch(client), log.description);
 }
 
 function newClient(options: RedisConnectionOptions): RedisClient {
@@ -110,7 +110,7 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  */
 export function duplicateClient(client: RedisClient): RedisClient {
   const log = RedisOutageLog.forClient(client);
-  return stopOnPermanentError(log.watch(client.duplicate()), log.description);
+  return guardPermanentErrors(log.watch(client.duplicate()), log.description, client);
 }
 
 /**
@@ -121,7 +121,7 @@ export function duplicateClient(client: RedisClient): RedisClient {
  */
 export function duplicateShardedSubscriber(client: Cluster): Cluster {
   const log = RedisOutageLog.forClient(client);
-  return stopOnPermanentError(log.watch(client.duplicate([], { shardedSubscribers: true })), log.description);
+  return guardPermanentErrors(log.watch(client.duplicate([], { shardedSubscribers: true })), log.description, client);
 }
 
 /**

@@ -8,6 +8,7 @@ import { StreamAckBatcher } from './stream-ack-batcher';
 import { StreamChannelConsumer } from './stream-consumer';
 import { StreamKeys, streamCommands } from './stream-keys';
 import { isConnectionError } from '../../redis/redis-connection';
+import { refusalOf } from '../../redis/permanent-error-guard';
 import { partitionOf } from '../../util/partition';
 import { DeadLetterEvent, GroupLag, parseDeadLetter, parseGroups } from './stream-info';
 
@@ -40,7 +41,9 @@ interface OutboxItem {
  * retried up to `maxDeliveries`, then moved to the channel's dead-letter stream with the reason.
  *
  * Backup producer: while Redis is unreachable, publishes go to a bounded outbox (`outbox.maxSize`)
- * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError.
+ * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError. While
+ * Redis refuses the connection for good (a rotated password: `RedisAuthError`), publishes reject
+ * with that error instead.
  *
  * Partitions (`partitions`, `channelPartitions`): a channel of N partitions is N streams under
  * different hash tags ({@link StreamKeys}); a publish's `partitionKey` picks one by hash (one key,
@@ -129,6 +132,8 @@ export class RedisStreamEventBus extends BaseEventBus {
   protected async send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
     const outbox = this.outbox;
     const items = () => events.map((event, i) => ({ channel, event, partitionKey: partitionKeys[i] }));
+    const refused = outbox && refusalOf(this.opts.client); // the outbox bridges outages, not refusals (a rotated password)
+    if (refused) throw refused;
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
       outbox.add(...items());
       if (!outbox.isFlushing) void this.flushOutbox();
