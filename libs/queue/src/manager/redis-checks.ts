@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { Cluster } from 'ioredis';
 import { QueueError, RedisPermissionError } from '../errors';
 import type { RedisClient } from '../redis/redis-connection';
-import { isAclRefusal } from '../redis/permanent-errors';
+import { isAclRefusal, redisReplyLine } from '../redis/permanent-errors';
 
 /** Oldest Redis the queue's Lua commands run on (`LPOP key count` needs 6.2). */
 export const MIN_REDIS_VERSION = '6.2.0';
@@ -119,7 +119,7 @@ async function checkPermissions(client: RedisClient, keyPrefix: string): Promise
     await client.eval(PROBE, 1, key);
   } catch (error) {
     if (!isAclRefusal(error)) throw error;
-    const reason = (error as Error).message.split('\n')[0];
+    const reason = redisReplyLine(error);
     throw new RedisPermissionError(
       `Redis: the ACL user may not run the queue's scripts on keys under "${keyPrefix}:" (EVAL with TIME and EXISTS ${key}: ${reason}); ` +
         `grant ~${keyPrefix}:* &${keyPrefix}:* +@read +@write +@scripting +@pubsub +@connection +time (docs/security.md)`,

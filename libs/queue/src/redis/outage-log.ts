@@ -1,5 +1,6 @@
 import { loggerFor } from '../logger';
 import type { Cluster, Redis } from 'ioredis';
+import { permanentRedisError } from './permanent-errors';
 
 /** Where outage lines go (a QueueLogger fits). */
 export interface RedisOutageLogger {
@@ -16,7 +17,10 @@ const logs = new WeakMap<object, RedisOutageLog>();
  * `createRedisClient` and every connection duplicated from it): ioredis reconnects by itself, so
  * an outage is logged once when the first connection of the group fails
  * (`Redis <masked url> unreachable: <reason>`) and once when every failed connection is ready
- * again (`Redis <masked url> back after N ms`); the errors in between are only counted.
+ * again (`Redis <masked url> back after N ms`); the errors in between are only counted. A
+ * refusal retrying cannot cure (`WRONGPASS`, `NOPERM`, a certificate problem: see
+ * `permanentRedisError`) is logged as its typed error's message instead, once per outage, also when
+ * the outage began as an ordinary one (a restart with a new password).
  * A connection closed on purpose while down leaves the outage without a "back" line for it.
  */
 export class RedisOutageLog {
@@ -25,6 +29,8 @@ export class RedisOutageLog {
   private reason = '';
   private suppressedNow = 0;
   private outageCount = 0;
+  /** Whether the current outage's permanent refusal was logged. */
+  private permanentLogged = false;
   private suppressedTotal = 0;
   private readonly warned = new Set<string>();
 
@@ -102,12 +108,20 @@ export class RedisOutageLog {
 
   private failed(member: object | string, error: Error): void {
     const id = typeof member === 'string' ? this.keyed(member) : member;
+    // a refusal retrying cannot cure (a password rotated, an ACL rule changed) is said as such,
+    // once per outage, even when the outage began as an ordinary one (a restart with a new password)
+    if (this.down.size === 0) this.permanentLogged = false;
+    const permanent = this.permanentLogged ? null : permanentRedisError(error, this.description);
     if (this.down.size === 0) {
       this.since = Date.now();
       this.reason = error.message || error.name;
       this.suppressedNow = 0;
       this.outageCount++;
-      this.logger.warn(`Redis ${this.description} unreachable: ${this.reason}`);
+      this.permanentLogged = !!permanent;
+      this.logger.warn(permanent ? permanent.message : `Redis ${this.description} unreachable: ${this.reason}`);
+    } else if (permanent) {
+      this.permanentLogged = true;
+      this.logger.warn(permanent.message);
     } else {
       this.suppressedNow++;
       this.suppressedTotal++;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { RedisAuthError, RedisPermissionError, RedisTlsError } from '../errors';
-import { isAclRefusal, permanentRedisError } from './permanent-errors';
+import { isAclRefusal, permanentRedisError, redisReplyLine } from './permanent-errors';
 import { isConnectionError } from './redis-connection';
 import { tlsConnectionOptions } from './redis-tls';
 
@@ -62,6 +62,22 @@ describe('permanentRedisError', () => {
     expect(isAclRefusal(replyError('NOPERM this user has no permissions to access one of the channels used as arguments'))).toBe(true);
     expect(isAclRefusal(replyError("ERR The user executing the script can't run this command or subcommand script: ..."))).toBe(true);
     expect(isAclRefusal(replyError('ERR unknown command'))).toBe(false);
+  });
+
+  it('types an ACL refusal at run time naming the command (not its arguments), and keeps the reply for phrasing', () => {
+    const raw = replyError("NOPERM this user has no permissions to run the 'evalsha' command");
+    (raw as Error & { command: unknown }).command = { name: 'evalsha', args: ['sha', 'the-password'] };
+    const typed = permanentRedisError(raw, 'redis://127.0.0.1:6379/0');
+    expect(typed).toBeInstanceOf(RedisPermissionError);
+    expect(typed?.message).toContain("(NOPERM this user has no permissions to run the 'evalsha' command; command EVALSHA)");
+    expect(typed?.message).not.toContain('the-password');
+    expect(isAclRefusal(typed)).toBe(true);
+    expect(redisReplyLine(typed)).toBe("NOPERM this user has no permissions to run the 'evalsha' command");
+    expect(redisReplyLine(new Error('ERR x\nmore'))).toBe('ERR x');
+    // refused inside a script
+    expect(permanentRedisError(replyError("ERR The user executing the script can't run this command or subcommand script: ..."), 'r')).toBeInstanceOf(
+      RedisPermissionError,
+    );
   });
 });
 

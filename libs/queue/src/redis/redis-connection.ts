@@ -3,7 +3,7 @@ import { QueueConfigError, RedisKeyTypeError, RedisPermanentError } from '../err
 import { clusterClientOptions } from './cluster-options';
 import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
-import { permanentErrorOf, stopOnPermanentError } from './permanent-errors';
+import { guardPermanentErrors, permanentErrorOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 import { settleWithin } from '../util/retry';
 
@@ -50,7 +50,7 @@ export interface RedisConnectionOptions {
  */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
   const log = options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger);
-  return stopOnPermanentError(log.watch(withClusterReadyCheck(newClient(options), log)), log.description);
+  return guardPermanentErrors(log.watch(withClusterReadyCheck(newClient(options), log)), log.description);
 }
 
 /** ioredis `disconnectTimeout` of every client made here (see newClient). */
@@ -119,7 +119,7 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  */
 export function duplicateClient(client: RedisClient): RedisClient {
   const log = RedisOutageLog.forClient(client);
-  return stopOnPermanentError(log.watch(withClusterReadyCheck(client.duplicate(), log)), log.description);
+  return guardPermanentErrors(log.watch(withClusterReadyCheck(client.duplicate(), log)), log.description, client);
 }
 
 /**
@@ -130,7 +130,7 @@ export function duplicateClient(client: RedisClient): RedisClient {
  */
 export function duplicateShardedSubscriber(client: Cluster): Cluster {
   const log = RedisOutageLog.forClient(client);
-  return stopOnPermanentError(log.watch(withClusterReadyCheck(client.duplicate([], { shardedSubscribers: true }), log)), log.description);
+  return guardPermanentErrors(log.watch(withClusterReadyCheck(client.duplicate([], { shardedSubscribers: true }), log)), log.description, client);
 }
 
 /** A Cluster client whose ready check a user without `cluster|info` skips (one warning in `log`). */

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { RedisPermissionError } from '../../errors';
-import { isAclRefusal } from '../../redis/permanent-errors';
+import { isAclRefusal, redisReplyLine } from '../../redis/permanent-errors';
 import { closeShardedSubscriber, RedisClient, duplicateClient, duplicateShardedSubscriber } from '../../redis/redis-connection';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
 import { decodeEnvelope, encodeEnvelope } from '../cloud-event';
@@ -88,7 +88,7 @@ export class RedisPubSubEventBus extends BaseEventBus {
       } catch (error) {
         if (!isAclRefusal(error)) throw error;
         throw new RedisPermissionError(
-          `the ACL user may not subscribe to the channel "${this.redisChannel(key)}" (${(error as Error).message.split('\n')[0]}); grant &${this.pubsub.prefix}:* (docs/security.md)`,
+          `the ACL user may not subscribe to the channel "${this.redisChannel(key)}" (${redisReplyLine(error)}); grant &${this.pubsub.prefix}:* (docs/security.md)`,
           'NOPERM',
         );
       }
@@ -139,7 +139,7 @@ export class RedisPubSubEventBus extends BaseEventBus {
     }
     throw new RedisPermissionError(
       `the ACL user may not subscribe to the pattern "${this.redisChannel(key)}" nor to any of ${candidates.join(', ')} ` +
-        `(${(refusal as Error).message.split('\n')[0]}); grant &${candidates[candidates.length - 1] ?? this.redisChannel(key)} (docs/security.md)`,
+        `(${redisReplyLine(refusal)}); grant &${candidates[candidates.length - 1] ?? this.redisChannel(key)} (docs/security.md)`,
       'NOPERM',
     );
   }

@@ -32,9 +32,11 @@ const MAX_STREAM_SEQ = '18446744073709551615';
  * retried up to `maxDeliveries`, then moved to the channel's dead-letter stream with the reason.
  *
  * Backup producer: while Redis is unreachable, publishes go to a bounded outbox (`outbox.maxSize`)
- * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError. The publish
- * side (appends, outbox, channel registry) is {@link StreamPublisher}; one channel partition's
- * group reads and claims are {@link StreamChannelConsumer}.
+ * and are sent in order when Redis is back; a full outbox rejects with OutboxFullError. While
+ * Redis refuses the connection for good (a rotated password: `RedisAuthError`), publishes reject
+ * with that error instead. The publish side (appends, outbox, channel registry) is
+ * {@link StreamPublisher}; one channel partition's group reads and claims are
+ * {@link StreamChannelConsumer}.
  *
  * Partitions (`partitions`, `channelPartitions`): a channel of N partitions is N streams under
  * different hash tags ({@link StreamKeys}); a publish's `partitionKey` picks one by hash (one key,

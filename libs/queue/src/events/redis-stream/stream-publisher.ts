@@ -1,5 +1,6 @@
 import type { QueueLogger } from '../../logger';
 import type { LuaCommands } from '../../redis/lua-loader';
+import { refusalOf } from '../../redis/permanent-error-guard';
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
 import { Outbox } from '../../util/outbox';
 import { partitionOf } from '../../util/partition';
@@ -69,6 +70,8 @@ export class StreamPublisher {
   async send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
     const outbox = this.outbox;
     const items = () => events.map((event, i) => ({ channel, event, partitionKey: partitionKeys[i] }));
+    const refused = outbox && refusalOf(this.opts.client); // the outbox bridges outages, not refusals (a rotated password)
+    if (refused) throw refused;
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
       outbox.add(...items());
       if (!outbox.isFlushing) void this.flushOutbox();

@@ -1,5 +1,6 @@
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
 import { QueueError } from '../../errors';
+import { refusalOf } from '../../redis/permanent-error-guard';
 import { Outbox } from '../../util/outbox';
 import { loggerFor, QueueLogger } from '../../logger';
 import type { StoredPublish } from '../queue-store';
@@ -14,6 +15,10 @@ import type { StoredPublish } from '../queue-store';
  * Limits: the outbox lives in process memory (a crash of this process loses it); an offline
  * publish with an idempotency key that Redis already knows is dropped at flush (the first id
  * stays the valid one).
+ *
+ * While the client's connection attempts are refused for good (`WRONGPASS` after a password was
+ * rotated, see `refusalOf`), a publish rejects at once with that typed error instead of waiting
+ * in the outbox; what already waits there is sent once Redis accepts again.
  */
 export class PublishOutbox {
   private readonly outbox: Outbox<StoredPublish>;
@@ -43,6 +48,10 @@ export class PublishOutbox {
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {
+    // the outbox bridges outages; a refusal (a rotated password, an ACL change) needs an operator:
+    // the caller learns it at once (RedisAuthError, RedisPermissionError) instead
+    const refused = refusalOf(this.client);
+    if (refused) throw refused;
     if (this.outbox.size === 0 && (this.client.status === 'ready' || !this.seenReady)) {
       try {
         return await this.send(messages);

@@ -1,0 +1,155 @@
+import type { Cluster, Redis } from 'ioredis';
+import { connect, ConnectionOptions } from 'tls';
+import type { RedisPermanentError } from '../errors';
+import { permanentRedisError } from './permanent-errors';
+
+/*
+ * What a client the library made does with the errors retrying cannot cure (wrong credentials,
+ * ACL refusals, certificate problems; see permanentRedisError): before it was ever ready it stops;
+ * once it has been ready (a password rotated, an ACL rule changed under a running service) it
+ * keeps reconnecting, and every command failing for such a reason rejects with the typed error.
+ */
+
+type Client = Redis | Cluster;
+type Command = { reject(error: Error): void; promise: Promise<unknown> };
+type Sender = { sendCommand(command: Command, ...rest: unknown[]): unknown };
+
+interface GuardState {
+  /** Met before the client (or the client it was duplicated from) was ever ready: stopped for good. */
+  fatal?: RedisPermanentError;
+  /** Met by the latest connection attempt of a client that has been ready; cleared when it is ready again. */
+  refused?: RedisPermanentError;
+  everReady: boolean;
+}
+
+const states = new WeakMap<object, GuardState>();
+/** Commands whose `reject` already translates (ioredis sends a command again after a redirection or a reconnect). */
+const translating = new WeakSet<object>();
+/** Statuses in which a command waits in the offline queue for the next connection attempt. */
+const BETWEEN_ATTEMPTS = new Set(['reconnecting', 'connecting', 'close']);
+
+/** The permanent error that stopped `client` before it was ever ready, if any. */
+export function permanentErrorOf(client: object): RedisPermanentError | undefined {
+  return states.get(client)?.fatal;
+}
+
+/**
+ * The permanent error `client` is failing with now: the one that stopped it before it was ever
+ * ready, or the refusal of its latest connection attempt (a password rotated under a running
+ * service) until it is ready again. Undefined when it works or meets an ordinary outage. Not
+ * tracked for a Cluster client as a whole (its nodes reconnect one by one): there each command
+ * failing for such a reason still rejects with the typed error.
+ */
+export function refusalOf(client: object): RedisPermanentError | undefined {
+  const state = states.get(client);
+  return state?.fatal ?? state?.refused;
+}
+
+/**
+ * Watches `client` for permanent errors (`description`: its masked URL, named in the errors).
+ * - Before it was ever ready (nor `origin`, the client it was duplicated from), such an error stops
+ *   it: no reconnect, every waiting or later command rejects with the typed error, `waitUntilReady`
+ *   rejects with it at once (event `permanent-error`).
+ * - Once ready, such an error of a connection attempt counts as an outage: the client keeps
+ *   reconnecting with its usual backoff. Every command failing for that reason rejects with the
+ *   typed error (`RedisAuthError`, `RedisPermissionError`, ...; never the raw ioredis error, whose
+ *   `command.args` would hold the AUTH arguments): those in flight when the connection dropped
+ *   (ioredis would send them again only once ready) and those sent between two refused attempts
+ *   reject at once instead of waiting, and a command refused by the ACL rules
+ *   (`NOPERM`) rejects with `RedisPermissionError` naming the command.
+ */
+export function guardPermanentErrors<C extends Client>(client: C, description: string, origin?: Client): C {
+  const state: GuardState = { everReady: !!origin && (states.get(origin)?.everReady ?? origin.status === 'ready') };
+  states.set(client, state);
+  const cluster = (client as { isCluster?: boolean }).isCluster === true;
+  client.on('ready', () => {
+    state.everReady = true;
+    state.refused = undefined;
+  });
+  let diagnosing = false;
+  const onError = (error: Error, nodeKey?: string) => {
+    if (state.fatal) return;
+    const permanent = permanentRedisError(error, description);
+    if (state.everReady) {
+      // the latest attempt of this connection (a Cluster's nodes are not tracked one by one)
+      if (cluster || nodeKey !== undefined) return;
+      state.refused = permanent ?? undefined;
+      // commands in flight when the connection dropped wait for 'ready' to be sent again (ioredis
+      // `prevCommandQueue`), which a refusal postpones indefinitely: they reject now (they may
+      // have been applied, as after any dropped connection)
+      const inFlight = (client as unknown as { prevCommandQueue?: { shift(): { command: Command } | undefined } | null }).prevCommandQueue;
+      if (permanent) for (let item = inFlight?.shift(); item; item = inFlight?.shift()) item.command.reject(permanent);
+      return;
+    }
+    if (!permanent) {
+      // ioredis reports a failed TLS handshake with a Sentinel or a Cluster node only as "All
+      // sentinels are unreachable" / "Failed to refresh slots cache": one handshake of our own
+      // says whether it is a certificate problem
+      const target = tlsDiagnosisTarget(client);
+      if (target && !diagnosing && /All sentinels are unreachable|Failed to refresh slots cache/.test(error.message)) {
+        diagnosing = true;
+        void tlsHandshakeError(target).then((cause) => {
+          diagnosing = false;
+          if (cause) onError(cause);
+        });
+      }
+      return;
+    }
+    state.fatal = permanent;
+    client.emit('permanent-error', permanent);
+    (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(permanent);
+    client.disconnect();
+  };
+  client.on('error', (error: Error) => onError(error));
+  client.on('node error', (error: Error, key: string) => onError(error, key ?? ''));
+  const sender = client as unknown as Sender;
+  const send = sender.sendCommand.bind(client);
+  sender.sendCommand = (command: Command, ...rest: unknown[]) => {
+    const known = state.fatal ?? (BETWEEN_ATTEMPTS.has(client.status) ? state.refused : undefined);
+    if (known) {
+      command.reject(known);
+      return command.promise;
+    }
+    if (!translating.has(command)) {
+      translating.add(command);
+      const reject = command.reject;
+      command.reject = (error: Error) => reject(permanentRedisError(error, description) ?? error);
+    }
+    return send(command, ...rest);
+  };
+  return client;
+}
+
+type Node = { host?: string; port?: number };
+
+/**
+ * Where a TLS handshake tells what ioredis hides: the first Sentinel of a Sentinel client, the
+ * first seed node of a Cluster, with their TLS options; undefined without TLS or for a single Redis.
+ */
+function tlsDiagnosisTarget(client: Client): ConnectionOptions | undefined {
+  const c = client as {
+    options?: { sentinels?: Node[]; sentinelTLS?: ConnectionOptions; redisOptions?: { tls?: ConnectionOptions } };
+    startupNodes?: Array<Node | string | number>;
+  };
+  const sentinel = c.options?.sentinels?.[0];
+  if (sentinel && c.options?.sentinelTLS) return { ...c.options.sentinelTLS, host: sentinel.host ?? '127.0.0.1', port: sentinel.port ?? 26379 };
+  const seed = c.startupNodes?.[0];
+  const tls = c.options?.redisOptions?.tls;
+  if (tls && seed && typeof seed === 'object') return { ...tls, host: seed.host ?? '127.0.0.1', port: seed.port ?? 6379 };
+  return undefined;
+}
+
+/** The error of one TLS handshake with `target` (null when it succeeds, or fails for another reason within 5 s). */
+function tlsHandshakeError(target: ConnectionOptions): Promise<Error | null> {
+  return new Promise((resolve) => {
+    const socket = connect(target);
+    const done = (error: Error | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(error && permanentRedisError(error, '') ? error : null);
+    };
+    const timer = setTimeout(() => done(null), 5000).unref();
+    socket.once('secureConnect', () => done(null));
+    socket.once('error', (error) => done(error));
+  });
+}

@@ -1,0 +1,187 @@
+import Redis from 'ioredis';
+import { inspect } from 'util';
+import { createRedisClient, QueueAdmin, QueueManager, RedisAuthError, RedisPermissionError } from '../../src';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { waitFor } from '../support/wait';
+import { captureLogger } from './capture-logger';
+
+/*
+ * Credentials or ACL rules changed under a running service: the password is rotated on the server
+ * and the connections drop (ioredis reconnects and gets WRONGPASS), or the ACL user loses a
+ * permission. Every call fails with the typed error (never the raw ioredis error, whose
+ * `command.args` hold the AUTH arguments), the refusal is logged once with the masked URL, the
+ * worker keeps retrying, and everything works again once the server accepts again.
+ */
+
+const PASSWORD = 'first-Secret-4711';
+const ROTATED = 'rotated-Secret-0815';
+const USER_PASSWORD = 'svc-Secret-2323';
+
+let server: RedisServerHandle;
+
+beforeAll(async () => {
+  server = await spawnRedis({ password: PASSWORD });
+});
+
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+/** Everything an error exposes: message, stack, own properties. */
+function everythingOf(error: unknown): string {
+  return `${String(error)}\n${(error as Error).stack ?? ''}\n${inspect(error, { depth: 6, showHidden: true })}\n${JSON.stringify(error)}`;
+}
+
+/** Runs commands on a connection of the test's own, with the server's password of the moment. */
+async function asAdmin(password: string, ...commands: string[][]): Promise<void> {
+  const admin = new Redis({ host: server.host, port: server.port, password, maxRetriesPerRequest: 1 });
+  try {
+    for (const [name, ...args] of commands) await admin.call(name, ...args);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** CLIENT LIST, with the password of the moment being PASSWORD. */
+async function clientList(): Promise<string> {
+  const admin = new Redis({ host: server.host, port: server.port, password: PASSWORD, maxRetriesPerRequest: 1 });
+  try {
+    return String(await admin.call('CLIENT', 'LIST'));
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Sets the server's password and drops the library's connections (the test's own connection stays). */
+async function rotatePassword(from: string, to: string): Promise<void> {
+  await asAdmin(from, ['CONFIG', 'SET', 'requirepass', to], ['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+}
+
+function config(redis: Record<string, unknown>) {
+  return {
+    service_name: 'refusal-test',
+    redis: { host: server.host, port: server.port, key_prefix: uniquePrefix('refusal'), ...redis },
+    event_bus: { type: 'redis_stream' },
+    metrics: { enabled: false },
+  };
+}
+
+async function rejection(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
+    (error: unknown) => error,
+  );
+}
+
+describe('Redis refusing a running service', () => {
+  it('a rotated password: publishes, events and admin calls reject with RedisAuthError; the worker and the stream reader resume once it is restored', async () => {
+    const { logger, text, lines } = captureLogger();
+    const manager = await QueueManager.create(config({ password: PASSWORD }), { env: {}, logger });
+    const admin = await QueueAdmin.fromConfig(manager.config, 5000, logger);
+    const done: number[] = [];
+    const received: string[] = [];
+    try {
+      manager.registerTaskHandler('echo', (payload: { n: number }) => void done.push(payload.n));
+      void manager.subscribe('meeting.started', (event) => void received.push(String((event.data as { id: string }).id)));
+      await manager.start();
+      await manager.queue().publish({ type: 'echo', payload: { n: 1 } });
+      await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm0' });
+      await waitFor(() => done.includes(1) && received.includes('m0'), 'the first task and event');
+
+      await rotatePassword(PASSWORD, ROTATED);
+      const errors = [
+        await rejection(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
+        await rejection(manager.queue().publishBatch([{ type: 'echo', payload: { n: 2 } }])),
+        await rejection(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
+        await rejection(manager.queue().stats()),
+        await rejection(admin.info(manager.config.message_queue.queue_name)),
+      ];
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(RedisAuthError);
+        expect((error as Error).message).toContain(`Redis redis://127.0.0.1:${server.port}/0 refused the credentials (WRONGPASS`);
+        expect(everythingOf(error)).not.toContain(PASSWORD);
+        expect(everythingOf(error)).not.toContain(ROTATED);
+      }
+      // logged once for the outage (masked URL), however often the connections retry meanwhile
+      const refusedLines = () => lines.filter((line) => line.startsWith('warn [root] Redis ') && line.includes('refused the credentials'));
+      await waitFor(() => refusedLines().length > 0, 'the refusal logged');
+
+      await rotatePassword(ROTATED, PASSWORD);
+      await waitFor(
+        async () =>
+          (await manager
+            .queue()
+            .publish({ type: 'echo', payload: { n: 3 } })
+            .catch(() => null)) !== null,
+        'a publish accepted again',
+      );
+      await waitFor(() => done.includes(3), 'the worker taking tasks again');
+      await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm2' });
+      await waitFor(() => received.includes('m2'), 'the stream reader taking events again');
+      expect((await admin.info(manager.config.message_queue.queue_name)).name).toBe(manager.config.message_queue.queue_name);
+      expect(refusedLines()).toHaveLength(1);
+      expect(text()).not.toContain(PASSWORD);
+      expect(text()).not.toContain(ROTATED);
+    } finally {
+      await admin.close();
+      await manager.shutdown({ drainTimeoutMs: 1000 });
+    }
+  });
+
+  it('a command in flight when the connection drops (ioredis would resend it only once ready) rejects with RedisAuthError too', async () => {
+    const { logger } = captureLogger();
+    const client = createRedisClient({ host: server.host, port: server.port, password: PASSWORD, logger });
+    try {
+      await client.ping();
+      const blocked = rejection(client.blpop(`${uniquePrefix('refusal')}:never`, 0));
+      await waitFor(async () => /cmd=blpop/.test(await clientList()), 'the BLPOP on the server');
+      await rotatePassword(PASSWORD, ROTATED);
+      const error = await blocked;
+      expect(error).toBeInstanceOf(RedisAuthError);
+      expect(everythingOf(error)).not.toContain(PASSWORD);
+      await rotatePassword(ROTATED, PASSWORD);
+      await waitFor(async () => (await client.ping().catch(() => null)) === 'PONG', 'the client working again');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('an ACL rule narrowed at run time: calls reject with RedisPermissionError naming the command; the worker resumes once it is widened', async () => {
+    const rule = '~* &* -@all +@read +@write +@scripting +@pubsub +@connection -@dangerous +info +time';
+    await asAdmin(PASSWORD, ['ACL', 'SETUSER', 'svc', 'reset', 'on', `>${USER_PASSWORD}`, ...rule.split(' ')]);
+    const { logger, text } = captureLogger();
+    const manager = await QueueManager.create(config({ username: 'svc', password: USER_PASSWORD }), { env: {}, logger });
+    const done: number[] = [];
+    try {
+      manager.registerTaskHandler('echo', (payload: { n: number }) => void done.push(payload.n));
+      await manager.start();
+      await manager.queue().publish({ type: 'echo', payload: { n: 1 } });
+      await waitFor(() => done.includes(1), 'the first task');
+
+      await asAdmin(PASSWORD, ['ACL', 'SETUSER', 'svc', '-@scripting']);
+      const errors = [
+        await rejection(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
+        await rejection(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
+      ];
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(RedisPermissionError);
+        expect((error as Error).message).toMatch(/the ACL user lacks a permission the library needs \(NOPERM .*; command EVAL(SHA)?\)/);
+        expect(everythingOf(error)).not.toContain(USER_PASSWORD);
+      }
+
+      await asAdmin(PASSWORD, ['ACL', 'SETUSER', 'svc', '+@scripting']);
+      await waitFor(
+        async () =>
+          (await manager
+            .queue()
+            .publish({ type: 'echo', payload: { n: 3 } })
+            .catch(() => null)) !== null,
+        'a publish accepted again',
+      );
+      await waitFor(() => done.includes(3), 'the worker taking tasks again');
+      expect(text()).not.toContain(USER_PASSWORD);
+    } finally {
+      await manager.shutdown({ drainTimeoutMs: 1000 });
+    }
+  });
+});
