@@ -1,5 +1,5 @@
 import type { Cluster } from 'ioredis';
-import { isAclRefusal } from './permanent-errors';
+import { isAclRefusal, redisReplyLine } from './permanent-errors';
 
 type ReadyCheckCallback = (error?: Error | null, state?: string) => void;
 type ReadyCheck = (callback: ReadyCheckCallback) => void;
@@ -22,7 +22,7 @@ export function skipRefusedClusterReadyCheck(cluster: Cluster, warn: (message: s
   target.readyCheck = (callback: ReadyCheckCallback) =>
     original.call(cluster, (error, state) => {
       if (error && isAclRefusal(error)) {
-        warn(`CLUSTER INFO refused (${error.message.split('\n')[0]}); the cluster's ready check is skipped (grant +cluster|info to keep it, docs/security.md)`);
+        warn(`CLUSTER INFO refused (${redisReplyLine(error)}); the cluster's ready check is skipped (grant +cluster|info to keep it, docs/security.md)`);
         return callback();
       }
       callback(error, state);
