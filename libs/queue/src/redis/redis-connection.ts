@@ -50,7 +50,7 @@ export interface RedisConnectionOptions {
  */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
   const log = options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger);
-  return guardPermanentErrors(log.watch(withClusterReadyCheck(newClient(options), log)), log.description);
+  return equip(newClient(options), log);
 }
 
 /** ioredis `disconnectTimeout` of every client made here (see newClient). */
@@ -119,7 +119,7 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  */
 export function duplicateClient(client: RedisClient): RedisClient {
   const log = RedisOutageLog.forClient(client);
-  return guardPermanentErrors(log.watch(withClusterReadyCheck(client.duplicate(), log)), log.description, client);
+  return equip(client.duplicate(), log, client);
 }
 
 /**
@@ -130,13 +130,17 @@ export function duplicateClient(client: RedisClient): RedisClient {
  */
 export function duplicateShardedSubscriber(client: Cluster): Cluster {
   const log = RedisOutageLog.forClient(client);
-  return guardPermanentErrors(log.watch(withClusterReadyCheck(client.duplicate([], { shardedSubscribers: true }), log)), log.description, client);
+  return equip(client.duplicate([], { shardedSubscribers: true }), log, client);
 }
 
-/** A Cluster client whose ready check a user without `cluster|info` skips (one warning in `log`). */
-function withClusterReadyCheck<C extends RedisClient>(client: C, log: RedisOutageLog): C {
+/**
+ * What every client the library makes gets, once: outage lines in `log`, typed permanent errors
+ * (`origin`: the ready client it was duplicated from) and, for a Cluster, a ready check that a
+ * user without `cluster|info` skips (one warning in `log`).
+ */
+function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: RedisClient): C {
   if (client instanceof Cluster) skipRefusedClusterReadyCheck(client, (message) => log.warnOnce(message));
-  return client;
+  return guardPermanentErrors(log.watch(client), log.description, origin);
 }
 
 /**
