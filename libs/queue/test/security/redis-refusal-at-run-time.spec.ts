@@ -32,24 +32,38 @@ function everythingOf(error: unknown): string {
   return `${String(error)}\n${(error as Error).stack ?? ''}\n${inspect(error, { depth: 6, showHidden: true })}\n${JSON.stringify(error)}`;
 }
 
-/** Runs commands on a connection of the test's own, with the server's password of the moment. */
-async function asAdmin(password: string, ...commands: string[][]): Promise<void> {
+/** Runs `work` on a connection of the test's own, with the server's password of the moment. */
+async function withAdmin<T>(password: string, work: (admin: Redis) => Promise<T>): Promise<T> {
   const admin = new Redis({ host: server.host, port: server.port, password, maxRetriesPerRequest: 1 });
   try {
-    for (const [name, ...args] of commands) await admin.call(name, ...args);
+    return await work(admin);
   } finally {
     admin.disconnect();
   }
 }
 
+/** Runs commands on a connection of the test's own, with the server's password of the moment. */
+function asAdmin(password: string, ...commands: string[][]): Promise<void> {
+  return withAdmin(password, async (admin) => {
+    for (const [name, ...args] of commands) await admin.call(name, ...args);
+  });
+}
+
 /** CLIENT LIST, with the password of the moment being PASSWORD. */
-async function clientList(): Promise<string> {
-  const admin = new Redis({ host: server.host, port: server.port, password: PASSWORD, maxRetriesPerRequest: 1 });
-  try {
-    return String(await admin.call('CLIENT', 'LIST'));
-  } finally {
-    admin.disconnect();
-  }
+function clientList(): Promise<string> {
+  return withAdmin(PASSWORD, async (admin) => String(await admin.call('CLIENT', 'LIST')));
+}
+
+/** Waits until the manager's queue accepts a publish of task `n` again. */
+async function publishAcceptedAgain(manager: QueueManager, n: number): Promise<void> {
+  await waitFor(
+    async () =>
+      (await manager
+        .queue()
+        .publish({ type: 'echo', payload: { n } })
+        .catch(() => null)) !== null,
+    'a publish accepted again',
+  );
 }
 
 /** Sets the server's password and drops the library's connections (the test's own connection stays). */
@@ -107,14 +121,7 @@ describe('Redis refusing a running service', () => {
       await waitFor(() => refusedLines().length > 0, 'the refusal logged');
 
       await rotatePassword(ROTATED, PASSWORD);
-      await waitFor(
-        async () =>
-          (await manager
-            .queue()
-            .publish({ type: 'echo', payload: { n: 3 } })
-            .catch(() => null)) !== null,
-        'a publish accepted again',
-      );
+      await publishAcceptedAgain(manager, 3);
       await waitFor(() => done.includes(3), 'the worker taking tasks again');
       await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm2' });
       await waitFor(() => received.includes('m2'), 'the stream reader taking events again');
@@ -170,14 +177,7 @@ describe('Redis refusing a running service', () => {
       }
 
       await asAdmin(PASSWORD, ['ACL', 'SETUSER', 'svc', '+@scripting']);
-      await waitFor(
-        async () =>
-          (await manager
-            .queue()
-            .publish({ type: 'echo', payload: { n: 3 } })
-            .catch(() => null)) !== null,
-        'a publish accepted again',
-      );
+      await publishAcceptedAgain(manager, 3);
       await waitFor(() => done.includes(3), 'the worker taking tasks again');
       expect(text()).not.toContain(USER_PASSWORD);
     } finally {
