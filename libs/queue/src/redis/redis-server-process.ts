@@ -83,10 +83,33 @@ export class RedisServerProcess {
     this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mq-redis-'));
   }
 
+  /**
+   * Starts a server on `options.port`, or on a free port. A free port can be taken by another
+   * process between the check and redis-server's bind, and a Cluster node also binds port + 10000
+   * (its bus), which nothing checked: when the server exits at start for one of those reasons
+   * (its log says so), it is started again on another free port, up to 5 times.
+   */
   static async start(binary: string, options: RedisServerOptions = {}): Promise<RedisServerProcess> {
-    const server = new RedisServerProcess(binary, options, options.port ?? (await freePort()));
-    await server.restart();
-    return server;
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServerProcess(binary, options, options.port ?? (await freePort()));
+      try {
+        await server.restart();
+        return server;
+      } catch (error) {
+        const retry = options.port === undefined && attempt < 5 && server.portRefused();
+        await server.cleanup();
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  /** Whether the server's log says it could not listen on its port or its cluster bus port. */
+  private portRefused(): boolean {
+    try {
+      return /Address already in use|port number too high/i.test(readFileSync(join(this.dir, 'redis.log'), 'utf8'));
+    } catch {
+      return false;
+    }
   }
 
   get url(): string {

@@ -1,5 +1,8 @@
+import { existsSync } from 'fs';
+import { createServer, Server } from 'net';
 import Redis from 'ioredis';
 import { maskRedisUrl } from '../redis';
+import { findRedisServerBinary, freePort, RedisServerProcess } from '../redis/redis-server-process';
 import { spawnRedis, uniquePrefix } from './redis-harness';
 
 describe('Redis test harness', () => {
@@ -50,5 +53,34 @@ describe('Redis test harness', () => {
 
   test('unique prefixes do not repeat', () => {
     expect(uniquePrefix('a')).not.toBe(uniquePrefix('a'));
+  });
+
+  test('a Cluster node whose bus port (port + 10000) is taken, on a port given: start fails naming the port and leaves no data directory (on a free port it retries elsewhere)', async () => {
+    const binary = findRedisServerBinary()!;
+    // a free port below 55535 whose bus port can be held here
+    let port = 0;
+    let held: Server | undefined;
+    while (!held) {
+      const candidate = await freePort();
+      if (candidate > 55535) continue;
+      held = await new Promise<Server | undefined>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(undefined));
+        server.listen(candidate + 10000, '127.0.0.1', () => resolve(server));
+      });
+      port = candidate;
+    }
+    try {
+      const cluster = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'];
+      const failure = await RedisServerProcess.start(binary, { port, args: cluster }).then(
+        () => null,
+        (error: Error) => error,
+      );
+      expect(failure?.message).toContain(`redis-server exited at start (port ${port})`);
+      const dir = /see (.*)\/redis\.log/.exec(failure?.message ?? '')?.[1];
+      expect(dir && existsSync(dir)).toBe(false);
+    } finally {
+      await new Promise((resolve) => held!.close(resolve));
+    }
   });
 });
