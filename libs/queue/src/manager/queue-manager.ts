@@ -25,8 +25,8 @@ import {
   ShutdownReport,
   TaskHandlerOptions,
 } from './manager.types';
-import { checkRedis, RedisCheckReport } from './redis-checks';
-import { RedisConnections } from './redis-connections';
+import type { RedisCheckReport } from './redis-checks';
+import { openCheckedRedis, RedisConnections } from './redis-connections';
 import { exitOnSignals } from './shutdown-guard';
 
 /**
@@ -73,25 +73,12 @@ export class QueueManager {
   static async create(input: QueueAppConfig | QueueAppConfigInput = {}, options: QueueManagerOptions = {}): Promise<QueueManager> {
     const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
     const rootLogger = options.logger ?? new ConsoleQueueLogger();
-    const logger = rootLogger.child('QueueManager');
-    const needsRedis =
-      (config.message_queue.enabled && config.message_queue.type === 'redis') || (config.event_bus.enabled && config.event_bus.type !== 'local');
-    let redis: RedisConnections | null = null;
-    let report: RedisCheckReport | null = null;
-    if (needsRedis) {
-      redis = await RedisConnections.open(config, logger);
-      try {
-        report = await checkRedis(redis.clients[0], logger, config.redis.key_prefix);
-      } catch (error) {
-        await redis.close();
-        throw error;
-      }
-    }
-    const manager = new QueueManager(config, redis, report, rootLogger);
+    const opened = await openCheckedRedis(config, rootLogger.child('QueueManager'));
+    const manager = new QueueManager(config, opened?.redis ?? null, opened?.report ?? null, rootLogger);
     try {
       manager.components.build();
     } catch (error) {
-      await redis?.close();
+      await opened?.redis.close();
       throw error;
     }
     return manager;
