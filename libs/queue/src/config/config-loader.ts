@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve } from 'path';
 import { QueueConfigError } from '../errors';
 import { maskRedisUrl } from '../redis/redis-connection';
 import { ConfigFileError, ConfigValidationError } from './config-errors';
-import { validateConfig } from './config-schema';
+import { validateConfig } from './validate-config';
 import type { QueueAppConfig } from './config.types';
 import { EnvValue, interpolate } from './interpolate';
 import { markResolved } from './resolved-config';

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { QueueConfigError } from '../errors';
 import { ROUTE_FIELDS } from '../dispatcher/dispatch-prepare';
 import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
 import { CHANNEL_NAME_PATTERN } from '../events/cloud-event';
@@ -7,12 +6,11 @@ import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { maskRedisUrl } from '../redis/redis-connection';
 import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField } from '../util/fields';
-import type { QueueAppConfig } from './config.types';
-import { collectProblems, masked, prepareInput } from './schema';
+import { masked } from './schema';
 
 /*
  * The one schema of the YAML configuration. The TypeScript types (`config.types.ts`), the
- * validation with its error messages (`schema.ts`) and the JSON Schema for editors
+ * validation (`validate-config.ts`, error messages from `schema.ts`) and the JSON Schema for editors
  * (`config/config.schema.json`, `npm run config:schema`) are all derived from it. Defaults are
  * those documented in `docs/configuration.md`; a key without a default is optional.
  */
@@ -291,44 +289,3 @@ export const CONFIG_SCHEMA = z
     says('a mapping'),
   )
   .describe('Configuration of a service built on @meeting/queue (config/config.yaml and its overlays).');
-
-/** Rules that involve more than one key. */
-function crossChecks(config: QueueAppConfig, problems: QueueConfigError[]): void {
-  const r = config.redis;
-  if (r.sentinels.length > 0 && !r.sentinel_name) {
-    problems.push(new QueueConfigError('redis.sentinel_name', r.sentinel_name, 'the Sentinel master name (redis.sentinels is set)'));
-  }
-  if (r.sentinels.length > 0 && r.cluster_nodes.length > 0) {
-    problems.push(new QueueConfigError('redis.cluster_nodes', `${r.cluster_nodes.length} nodes`, 'either redis.sentinels or redis.cluster_nodes, not both'));
-  }
-  if (r.cluster_nodes.length > 0 && r.db !== 0) {
-    problems.push(new QueueConfigError('redis.db', r.db, '0 with redis.cluster_nodes (Redis Cluster has one database)'));
-  }
-  const mq = config.message_queue;
-  const queues = new Set([mq.queue_name, ...Object.keys(mq.queues)]);
-  if (config.task_dispatcher.enable_routing) {
-    for (const [type, route] of Object.entries(config.task_dispatcher.routes)) {
-      if (!queues.has(route.queue)) {
-        problems.push(
-          new QueueConfigError(
-            `task_dispatcher.routes.${type}.queue`,
-            route.queue,
-            `a queue of message_queue (queue_name or a key of message_queue.queues: ${[...queues].join(', ')})`,
-          ),
-        );
-      }
-    }
-  }
-}
-
-/** Validates and fills defaults. Pushes every problem; the result is only meaningful when there are none. */
-export function validateConfig(raw: unknown, problems: QueueConfigError[]): QueueAppConfig {
-  const input = prepareInput(CONFIG_SCHEMA, raw);
-  const result = CONFIG_SCHEMA.safeParse(input);
-  if (!result.success) {
-    problems.push(...collectProblems(CONFIG_SCHEMA, input, result.error.issues));
-    return {} as QueueAppConfig;
-  }
-  if (problems.length === 0) crossChecks(result.data, problems);
-  return result.data;
-}

@@ -1,12 +1,28 @@
+import type { QueueAppConfig } from '../config/config.types';
 import type { EventBus } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { RedisStreamEventBus } from '../events/redis-stream/redis-stream-bus';
+import type { QueueLogger } from '../logger';
 import type { MetricsSnapshot } from '../metrics/queue-metrics';
 import { PRIORITIES, QueueStats, TaskQueue } from '../queue/queue.types';
 import type { Scheduler } from '../scheduler/scheduler';
-import type { ManagerStats } from './manager.types';
+import type { ManagerState, ManagerStats } from './manager.types';
 import { within } from '../util/retry';
-import type { QueueManager } from './queue-manager';
+import type { RedisConnections } from './redis-connections';
+
+/**
+ * What the reports below read of the manager. `QueueManager` has it; it is spelled out here
+ * because `queue-manager.ts` imports this file (importing it back would make an import cycle).
+ */
+export interface ReportedManager {
+  readonly logger: QueueLogger;
+  readonly config: QueueAppConfig;
+  readonly state: ManagerState;
+  readonly redis: RedisConnections | null;
+  readonly handlerCount: number;
+  readonly localEvents: LocalEventBus;
+  readonly queues: TaskQueue[];
+}
 
 const SUMMED = [
   'total_published',
@@ -39,7 +55,7 @@ export function sumQueueStats(all: QueueStats[]): QueueStats {
  * Per-queue stats of every queue. A queue whose backend does not answer (within `timeoutMs` when
  * given: Redis commands wait while Redis is away) is left out and logged.
  */
-export async function queueStats(manager: QueueManager, queues: Map<string, TaskQueue>, timeoutMs?: number): Promise<Record<string, QueueStats>> {
+export async function queueStats(manager: ReportedManager, queues: Map<string, TaskQueue>, timeoutMs?: number): Promise<Record<string, QueueStats>> {
   const out: Record<string, QueueStats> = {};
   await Promise.all(
     [...queues].map(async ([name, q]) => {
@@ -54,7 +70,7 @@ export async function queueStats(manager: QueueManager, queues: Map<string, Task
 }
 
 export async function collectStats(
-  manager: QueueManager,
+  manager: ReportedManager,
   queues: Map<string, TaskQueue>,
   bus: EventBus | undefined,
   local: LocalEventBus,
@@ -81,7 +97,7 @@ export async function collectStats(
 }
 
 /** The values of the scrape-time gauges (Redis reads bounded by `health.ping_timeout_ms`, so a scrape answers while Redis is away). */
-export async function metricsSnapshot(manager: QueueManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined): Promise<MetricsSnapshot> {
+export async function metricsSnapshot(manager: ReportedManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined): Promise<MetricsSnapshot> {
   const bound = manager.config.health.ping_timeout_ms;
   const per = await queueStats(manager, queues, bound);
   const snapshot: MetricsSnapshot = {
@@ -123,7 +139,7 @@ export interface ReadinessCheck {
  * `health.ping_timeout_ms` on ready connections. Queue backlog and dead letters are not part of it
  * (a busy platform would take every replica out of load balancing): see `queueHealth`.
  */
-export async function readiness(manager: QueueManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
+export async function readiness(manager: ReportedManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
   const h = manager.config.health;
   const checks: ReadinessCheck[] = [];
   checks.push({ name: 'manager', ok: manager.state === 'running', detail: { state: manager.state } });
@@ -149,7 +165,7 @@ export async function readiness(manager: QueueManager): Promise<{ ok: boolean; c
  * `health.max_pending` and its dead letters against `health.max_dead_letters` (queue stats bounded
  * by `health.ping_timeout_ms`). The same thresholds are Prometheus alerts; this is never a probe.
  */
-export async function queueHealth(manager: QueueManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
+export async function queueHealth(manager: ReportedManager): Promise<{ ok: boolean; checks: ReadinessCheck[] }> {
   const h = manager.config.health;
   const checks: ReadinessCheck[] = [];
   if (manager.config.message_queue.enabled && manager.state !== 'stopped') {

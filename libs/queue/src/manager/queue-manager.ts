@@ -6,15 +6,12 @@ import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
-import { createQueue } from '../queue/create-queue';
-import { checkQueueName, checkTaskType } from '../util/fields';
+import { checkTaskType } from '../util/fields';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
-import type { StoreBackedQueue } from '../queue/task-queue';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
 import type { Dispatcher } from '../dispatcher/dispatcher';
-import { MemoryDispatchHub } from '../dispatcher/memory/memory-dispatcher-store';
+import { ComponentRegistry } from './component-registry';
 import { DeferredRegistrations } from './deferred-registrations';
-import { buildBuses, buildDispatcher, buildScheduler } from './components';
 import { taskIdOf } from '../dispatcher/dispatch-prepare';
 import { collectStats, metricsSnapshot, queueHealth, readiness, ReadinessCheck } from './manager-report';
 import { shutdownInOrder } from './ordered-shutdown';
@@ -28,9 +25,8 @@ import {
   ShutdownReport,
   TaskHandlerOptions,
 } from './manager.types';
-import { checkRedis, RedisCheckReport } from './redis-checks';
-import { RedisConnections } from './redis-connections';
-import { queueOptionsFromConfig } from './queue-options-from-config';
+import type { RedisCheckReport } from './redis-checks';
+import { openCheckedRedis, RedisConnections } from './redis-connections';
 import { exitOnSignals } from './shutdown-guard';
 
 /**
@@ -45,14 +41,9 @@ export class QueueManager {
   readonly logger: QueueLogger;
   /** Null when `metrics.enabled` is false. */
   readonly metrics: QueueMetrics | null;
-  private readonly queueMap = new Map<string, StoreBackedQueue>();
-  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly components: ComponentRegistry;
   private readonly registrations = new DeferredRegistrations();
   private readonly handledTypes = new Set<string>();
-  private readonly memoryHub = new MemoryDispatchHub();
-  private eventBus?: EventBus;
-  private localBus!: LocalEventBus;
-  private taskScheduler?: Scheduler;
   private currentState: ManagerState = 'created';
   private starting?: Promise<void>;
   private started?: Promise<void>;
@@ -65,11 +56,12 @@ export class QueueManager {
     /** What the start-up check of Redis found (null without Redis). */
     readonly redisReport: RedisCheckReport | null,
     /** Root logger: components log through its children. */
-    private readonly rootLogger: QueueLogger,
+    rootLogger: QueueLogger,
   ) {
     this.logger = rootLogger.child('QueueManager');
     this.metrics = config.metrics.enabled ? new QueueMetrics({ prefix: config.metrics.prefix, defaultMetrics: config.metrics.default_metrics }) : null;
-    this.metrics?.setSnapshotSource(() => metricsSnapshot(this, this.queueMap, this.eventBus));
+    this.components = new ComponentRegistry(config, redis, this.metrics, rootLogger);
+    this.metrics?.setSnapshotSource(() => metricsSnapshot(this, this.components.queueMap, this.components.busIfEnabled));
   }
 
   /**
@@ -81,25 +73,12 @@ export class QueueManager {
   static async create(input: QueueAppConfig | QueueAppConfigInput = {}, options: QueueManagerOptions = {}): Promise<QueueManager> {
     const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
     const rootLogger = options.logger ?? new ConsoleQueueLogger();
-    const logger = rootLogger.child('QueueManager');
-    const needsRedis =
-      (config.message_queue.enabled && config.message_queue.type === 'redis') || (config.event_bus.enabled && config.event_bus.type !== 'local');
-    let redis: RedisConnections | null = null;
-    let report: RedisCheckReport | null = null;
-    if (needsRedis) {
-      redis = await RedisConnections.open(config, logger);
-      try {
-        report = await checkRedis(redis.clients[0], logger, config.redis.key_prefix);
-      } catch (error) {
-        await redis.close();
-        throw error;
-      }
-    }
-    const manager = new QueueManager(config, redis, report, rootLogger);
+    const opened = await openCheckedRedis(config, rootLogger.child('QueueManager'));
+    const manager = new QueueManager(config, opened?.redis ?? null, opened?.report ?? null, rootLogger);
     try {
-      manager.build();
+      manager.components.build();
     } catch (error) {
-      await redis?.close();
+      await opened?.redis.close();
       throw error;
     }
     return manager;
@@ -107,11 +86,6 @@ export class QueueManager {
 
   get state(): ManagerState {
     return this.currentState;
-  }
-
-  /** Connections for queues, scheduler and dispatcher: none with `message_queue.type: memory` (even when a Redis bus is used). */
-  private get queueRedis(): RedisConnections | null {
-    return this.config.message_queue.type === 'redis' ? this.redis : null;
   }
 
   /** Task handlers registered through the manager. */
@@ -135,37 +109,27 @@ export class QueueManager {
    * @throws ComponentDisabledError when `message_queue.enabled` is false; InvalidOptionError for a bad name.
    */
   queue(name: string = this.config.message_queue.queue_name): TaskQueue {
-    if (!this.config.message_queue.enabled) throw new ComponentDisabledError('message_queue');
-    const known = this.queueMap.get(name);
-    if (known) return known;
-    checkQueueName(name, 'queue.name', InvalidOptionError);
-    const redis = this.queueRedis;
-    const backend = redis ? { type: 'redis' as const, client: redis.take(), prefix: this.config.redis.key_prefix } : { type: 'memory' as const };
-    const queue = createQueue({ ...queueOptionsFromConfig(this.config, name), backend, observer: this.metrics?.queueObserver, logger: this.rootLogger });
-    this.queueMap.set(name, queue);
-    return queue;
+    return this.components.queue(name);
   }
 
   /** Every queue opened so far. */
   get queues(): TaskQueue[] {
-    return [...this.queueMap.values()];
+    return this.components.queues;
   }
 
   /** The event bus of `event_bus.type` (the in-process bus when the type is `local`). @throws ComponentDisabledError */
   get events(): EventBus {
-    if (!this.eventBus) throw new ComponentDisabledError('event_bus');
-    return this.eventBus;
+    return this.components.events;
   }
 
   /** The in-process bus for components of this service (always available). */
   get localEvents(): LocalEventBus {
-    return this.localBus;
+    return this.components.localEvents;
   }
 
   /** @throws ComponentDisabledError when `task_scheduler.enabled` is false. */
   get scheduler(): Scheduler {
-    if (!this.taskScheduler) throw new ComponentDisabledError('task_scheduler');
-    return this.taskScheduler;
+    return this.components.scheduler;
   }
 
   /** The dispatcher of this service (local queue: `message_queue.queue_name`). @throws ComponentDisabledError */
@@ -175,14 +139,7 @@ export class QueueManager {
 
   /** A dispatcher whose local queue is `queue` (handlers of that queue report status and replies). One per queue, created on first use. */
   dispatcherFor(queue: string): Dispatcher {
-    if (!this.config.task_dispatcher.enabled) throw new ComponentDisabledError('task_dispatcher');
-    let dispatcher = this.dispatchers.get(queue);
-    if (!dispatcher) {
-      this.queue(queue);
-      dispatcher = buildDispatcher(this.config, this.queueRedis, this.memoryHub, queue, this.queues, this.rootLogger, this.metrics ?? undefined);
-      this.dispatchers.set(queue, dispatcher);
-    }
-    return dispatcher;
+    return this.components.dispatcherFor(queue);
   }
 
   /**
@@ -236,7 +193,7 @@ export class QueueManager {
 
   /** Adds a handler on the in-process bus (at {@link start}, or at once when running). */
   onLocalEvent<T = unknown>(typeOrPattern: string, handler: EventHandler<T>): Promise<void> {
-    return this.whenStarted(() => void (this.localBus as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
+    return this.whenStarted(() => void (this.localEvents as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
   }
 
   /** Seed helper: publishes a task on queue `queue` (default `message_queue.queue_name`); resolves to the message id. */
@@ -278,10 +235,10 @@ export class QueueManager {
     this.starting ??= (async () => {
       this.currentState = 'starting';
       await this.registrations.flush();
-      this.taskScheduler?.start();
+      this.components.schedulerIfEnabled?.start();
       this.currentState = 'running';
       this.logger.log(
-        `started: queues ${[...this.queueMap.keys()].join(', ') || 'none'}; event bus ${this.eventBus?.type ?? 'off'}; scheduler ${this.taskScheduler ? 'on' : 'off'}; dispatcher ${this.config.task_dispatcher.enabled ? 'on' : 'off'}`,
+        `started: queues ${[...this.components.queueMap.keys()].join(', ') || 'none'}; event bus ${this.components.busIfEnabled?.type ?? 'off'}; scheduler ${this.components.schedulerIfEnabled ? 'on' : 'off'}; dispatcher ${this.config.task_dispatcher.enabled ? 'on' : 'off'}`,
       );
     })();
     return this.starting;
@@ -305,20 +262,8 @@ export class QueueManager {
 
   /** Statistics of every component under the seed's names. */
   stats(): Promise<ManagerStats> {
-    return collectStats(this, this.queueMap, this.eventBus, this.localBus, this.taskScheduler);
-  }
-
-  private build(): void {
-    const c = this.config;
-    if (c.message_queue.enabled) {
-      this.queue(c.message_queue.queue_name);
-      for (const name of Object.keys(c.message_queue.queues)) this.queue(name);
-    }
-    const buses = buildBuses(c, this.redis, this.metrics, this.rootLogger);
-    this.localBus = buses.local;
-    this.eventBus = buses.bus;
-    if (c.task_scheduler.enabled && c.message_queue.enabled)
-      this.taskScheduler = buildScheduler(this.config, this.queueRedis, this.queues, this.rootLogger, this.metrics ?? undefined);
+    const c = this.components;
+    return collectStats(this, c.queueMap, c.busIfEnabled, c.localEvents, c.schedulerIfEnabled);
   }
 
   private whenStarted(register: () => Promise<void> | void): Promise<void> {
@@ -328,18 +273,7 @@ export class QueueManager {
 
   private async doShutdown(drainTimeoutMs: number): Promise<ShutdownReport> {
     this.currentState = 'stopping';
-    const report = await shutdownInOrder(
-      {
-        starting: this.starting,
-        scheduler: this.taskScheduler,
-        buses: [...new Set([this.eventBus, this.localBus].filter((b): b is EventBus => !!b))],
-        queues: this.queues,
-        dispatchers: [...this.dispatchers.values()],
-        redis: this.redis,
-      },
-      drainTimeoutMs,
-      this.logger,
-    );
+    const report = await shutdownInOrder({ starting: this.starting, ...this.components.shutdownParts(), redis: this.redis }, drainTimeoutMs, this.logger);
     this.currentState = 'stopped';
     this.logger.log('shut down');
     return report;

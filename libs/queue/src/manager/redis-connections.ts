@@ -5,7 +5,7 @@ import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
 import type { RedisTlsOption } from '../redis/redis-tls';
 import { settleWithin } from '../util/retry';
-import { RedisStartupError } from './redis-checks';
+import { checkRedis, RedisCheckReport, RedisStartupError } from './redis-checks';
 
 /** Connection options for `createRedisClient` from the `redis` section (credentials merged into `url` when it has none). */
 export function redisConnectionOptions(config: QueueAppConfig, role = 'commands'): RedisConnectionOptions {
@@ -128,5 +128,21 @@ export class RedisConnections {
         await settleWithin(ended, 1000);
       }),
     );
+  }
+}
+
+/**
+ * The Redis a configuration needs, connected and checked at start (`checkRedis`), or null when
+ * nothing in it uses Redis (memory queue, local bus). A failed check closes the connections again.
+ */
+export async function openCheckedRedis(config: QueueAppConfig, logger: QueueLogger): Promise<{ redis: RedisConnections; report: RedisCheckReport } | null> {
+  const needsRedis = (config.message_queue.enabled && config.message_queue.type === 'redis') || (config.event_bus.enabled && config.event_bus.type !== 'local');
+  if (!needsRedis) return null;
+  const redis = await RedisConnections.open(config, logger);
+  try {
+    return { redis, report: await checkRedis(redis.clients[0], logger, config.redis.key_prefix) };
+  } catch (error) {
+    await redis.close();
+    throw error;
   }
 }

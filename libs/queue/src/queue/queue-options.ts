@@ -3,6 +3,9 @@ import { InvalidOptionError, QueueConfigError } from '../errors';
 import { TASK_TYPE_EXPECTED, TASK_TYPE_PATTERN, backoffFields, boolField, checkOption, checkQueueName, enumField, intField } from '../util/fields';
 import { MAX_PARTITIONS } from './partitioned/partition-layout';
 import { PRIORITIES, Priority } from './queue.types';
+import type { RateLimit } from './rate-limit';
+
+export type { RateLimit } from './rate-limit';
 
 /** Exponential backoff between attempts: `min(maxMs, baseMs * factor^(attempt-1))`, minus up to `jitter` of it at random. */
 export interface BackoffOptions {
@@ -21,17 +24,6 @@ export interface BackoffOptions {
  * `weighted`: tiers are drawn in proportion to their weights among the non-empty ones, so low tiers are never starved.
  */
 export type SchedulingOptions = { mode: 'strict' } | { mode: 'weighted'; weights: Record<Priority, number> };
-
-/**
- * At most `max` messages start per `perMs`, across every worker process of the queue (a token
- * bucket on the Redis clock, refilled evenly, holding at most `max`; see docs/queue.md "Rate limits").
- */
-export interface RateLimit {
-  /** Messages per window, >= 1. */
-  max: number;
-  /** Window length in ms, >= 1. */
-  perMs: number;
-}
 
 export interface QueueOptions {
   /** Queue name; also the Redis hash tag `{name}` of every key. `[A-Za-z0-9_.:-]`, 1..100 characters. */

@@ -2,7 +2,7 @@
  * Public types of the priority task queue. One interface ({@link TaskQueue}) with a Redis and a
  * memory backend; see `docs/queue.md` for the semantics in prose.
  */
-import type { RateLimit } from './queue-options';
+import type { RateLimit } from './rate-limit';
 
 /** Priority tiers, highest first. */
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
