@@ -43,3 +43,27 @@ export async function namesInKeys(
   }
   return [...names].sort();
 }
+
+/** The keys of a queue (after the prefix); a partition's tag counts as its queue. */
+const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done|workers)$/;
+/** The end of a partition's hash tag (queue/partitioned/partition-layout.ts). */
+const PARTITION_TAG_TAIL = /~\d+of\d+\.\d+$/;
+/** A partition's tag (`name~<p>of<N>.<j>`) counts as its queue. */
+const queueOfTag = (tag: string) => tag.replace(PARTITION_TAG_TAIL, '');
+const SCHEDULER_KEY = /^\{([^}]+)\}:sch:(rec|next|once|oncedefs|stats)$/;
+const STREAM_KEY = /^\{([^}]+)\}:stream$/;
+
+/** Every queue that has a key under the prefix, sorted by name. */
+export function queueNames(client: RedisClient, prefix: string): Promise<string[]> {
+  return namesInKeys(client, prefix, '{*}:*', QUEUE_KEY, queueOfTag);
+}
+
+/** Names of the schedulers (services) that have keys under the prefix, sorted. */
+export function schedulerNames(client: RedisClient, prefix: string): Promise<string[]> {
+  return namesInKeys(client, prefix, '{*}:sch:*', SCHEDULER_KEY, queueOfTag);
+}
+
+/** Channels that have a stream under the event prefix, sorted. */
+export function streamChannels(client: RedisClient, eventPrefix: string): Promise<string[]> {
+  return namesInKeys(client, eventPrefix, '{*}:stream', STREAM_KEY, queueOfTag);
+}

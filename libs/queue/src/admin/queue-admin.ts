@@ -1,7 +1,5 @@
 import type { QueueAppConfig } from '../config/config.types';
-import { RedisPermanentError } from '../errors';
 import { queueOptionsFromConfig } from '../manager/queue-options-from-config';
-import { redisConnectionOptions } from '../manager/redis-connections';
 import { createQueue } from '../queue/create-queue';
 import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
@@ -9,23 +7,25 @@ import { partitionTags } from '../queue/partitioned/partition-layout';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { DeadLetter, MessageStatus, PeekPage, PeekTarget, Priority, QueueWorkerInfo } from '../queue/queue.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
-import { createRedisClient, describeRedis, RedisClient, waitUntilReady } from '../redis/redis-connection';
-import { createScheduler } from '../scheduler/create-scheduler';
-import type { ScheduleInfo, Scheduler } from '../scheduler/scheduler';
+import type { RedisClient } from '../redis/redis-connection';
+import { connectAdminClient } from './admin-connection';
 import { DeadLetterFilter, deleteDeadLetters, findDeadLetters, replayDeadLetters } from './dead-letter-admin';
 import { streamGroups, StreamGroupInfo, streamKey as channelStreamKey, tailChannel, TailedEvent } from './event-streams';
-import { namesInKeys } from './key-scan';
+import { queueNames, streamChannels } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
 import { InFlightPage, withHolders } from './queue-activity';
 import { QueueGroups, readQueueGroups } from './queue-groups';
 import { QueueInfo, queueInfo } from './queue-info';
 import { QueueRateLimits, readRateLimits } from './rate-limits';
+import { ScheduleAdmin, ScheduleEntry } from './schedule-admin';
 
 export type { DeadLetterFilter } from './dead-letter-admin';
 export type { StreamGroupInfo, TailedEvent } from './event-streams';
 export type { InFlightPage } from './queue-activity';
 export type { QueueGroupInfo, QueueGroups } from './queue-groups';
 export type { QueueInfo } from './queue-info';
+export type { ScheduleEntry } from './schedule-admin';
+export { AdminConnectionError } from './admin-connection';
 
 export interface QueueAdminOptions {
   /** Command connection; stays open unless `ownsClient`. */
@@ -42,19 +42,6 @@ export interface QueueAdminOptions {
   description?: string;
 }
 
-/** A schedule, with the scheduler (service) that owns it. */
-export interface ScheduleEntry extends ScheduleInfo {
-  scheduler: string;
-}
-
-const QUEUE_KEY = /^\{([^}]+)\}:(q:(critical|high|normal|low)|msgs|inflight|delayed|dlq|stats|meta|done|workers)$/;
-/** The end of a partition's hash tag (partitioned/partition-layout.ts). */
-const PARTITION_TAG_TAIL = /~\d+of\d+\.\d+$/;
-/** A partition's tag (`name~<p>of<N>.<j>`) counts as its queue. */
-const queueOfTag = (tag: string) => tag.replace(PARTITION_TAG_TAIL, '');
-const SCHEDULER_KEY = /^\{([^}]+)\}:sch:(rec|next|once|oncedefs|stats)$/;
-const STREAM_KEY = /^\{([^}]+)\}:stream$/;
-
 /**
  * Operator access to everything under one key prefix (the `mq` CLI and the dashboard are built on
  * it): finds queues, schedulers and streams by SCAN, and reads and changes them only through the
@@ -66,7 +53,8 @@ export class QueueAdmin {
   readonly client: RedisClient;
   readonly description: string;
   private readonly queues = new Map<string, StoreBackedQueue>();
-  private readonly schedulers = new Map<string, Scheduler>();
+  /** The schedulers opened for the schedule operations (schedule-admin.ts). */
+  private readonly scheduleAdmin: ScheduleAdmin;
   private sampler?: PubSubSampler;
 
   constructor(private readonly options: QueueAdminOptions) {
@@ -74,6 +62,7 @@ export class QueueAdmin {
     this.prefix = options.prefix ?? 'mq';
     this.eventPrefix = options.eventPrefix ?? `${this.prefix}:ev`;
     this.description = options.description ?? 'redis';
+    this.scheduleAdmin = new ScheduleAdmin(this.client, this.prefix);
   }
 
   /**
@@ -87,18 +76,7 @@ export class QueueAdmin {
     /** Where the connection's outage lines go (default: the console logger); a CLI that reports failures itself passes a quiet one. */
     logger?: RedisOutageLogger,
   ): Promise<QueueAdmin> {
-    const connection = { ...redisConnectionOptions(config, 'admin'), connectTimeoutMs, ...(logger ? { logger } : {}) };
-    const description = describeRedis(connection);
-    const client = createRedisClient(connection);
-    let lastError = '';
-    client.on('error', (error: Error) => (lastError = error.message));
-    try {
-      await waitUntilReady(client, connectTimeoutMs);
-    } catch (error) {
-      client.disconnect();
-      if (error instanceof RedisPermanentError) throw error;
-      throw new AdminConnectionError(`Redis ${description} not reachable within ${connectTimeoutMs} ms${lastError ? `: ${lastError}` : ''}`);
-    }
+    const { client, description } = await connectAdminClient(config, connectTimeoutMs, logger);
     return new QueueAdmin({
       client,
       ownsClient: true,
@@ -110,7 +88,7 @@ export class QueueAdmin {
 
   /** Every queue that has a key under the prefix, sorted by name. */
   async listQueues(): Promise<string[]> {
-    return namesInKeys(this.client, this.prefix, '{*}:*', QUEUE_KEY, queueOfTag);
+    return queueNames(this.client, this.prefix);
   }
 
   /**
@@ -231,44 +209,22 @@ export class QueueAdmin {
 
   /** Names of the schedulers (services) that have keys under the prefix. */
   async listSchedulers(): Promise<string[]> {
-    return namesInKeys(this.client, this.prefix, '{*}:sch:*', SCHEDULER_KEY, queueOfTag);
+    return this.scheduleAdmin.listSchedulers();
   }
 
   /** Every schedule (one-off and recurring) of every scheduler, or of one. */
   async schedules(schedulerName?: string): Promise<ScheduleEntry[]> {
-    const names = schedulerName ? [schedulerName] : await this.listSchedulers();
-    const out: ScheduleEntry[] = [];
-    for (const name of names) {
-      for (const info of await this.scheduler(name).list()) out.push({ ...info, scheduler: name });
-    }
-    return out.sort((a, b) => a.nextRunAt - b.nextRunAt);
+    return this.scheduleAdmin.schedules(schedulerName);
   }
 
   /** Cancels a one-off schedule or removes a recurring one by id (`once:...`, `recurring:<key>`) in the schedulers that list it; returns their names (empty: not found). */
   async cancelSchedule(id: string, schedulerName?: string): Promise<string[]> {
-    // only the schedulers that list the id: a one-off id would be cancelled in its queue by any of them
-    const owners = [...new Set((await this.schedules(schedulerName)).filter((s) => s.id === id).map((s) => s.scheduler))];
-    const done: string[] = [];
-    for (const name of owners) if (await this.scheduler(name).cancel(id)) done.push(name);
-    return done;
-  }
-
-  private scheduler(name: string): Scheduler {
-    let scheduler = this.schedulers.get(name);
-    if (!scheduler) {
-      scheduler = createScheduler({
-        name,
-        autoStart: false,
-        backend: { type: 'redis', client: this.client, prefix: this.prefix, queuePrefix: this.prefix },
-      });
-      this.schedulers.set(name, scheduler);
-    }
-    return scheduler;
+    return this.scheduleAdmin.cancelSchedule(id, schedulerName);
   }
 
   /** Channels that have a stream under the event prefix. */
   async listStreams(): Promise<string[]> {
-    return namesInKeys(this.client, this.eventPrefix, '{*}:stream', STREAM_KEY, queueOfTag);
+    return streamChannels(this.client, this.eventPrefix);
   }
 
   /** Consumer groups of every stream channel (or one): pending, lag, consumers and their idle time. */
@@ -318,15 +274,9 @@ export class QueueAdmin {
 
   async close(): Promise<void> {
     this.sampler?.stop();
-    await Promise.all([...this.schedulers.values()].map((s) => s.close()));
+    await this.scheduleAdmin.close();
     await Promise.all([...this.queues.values()].map((q) => q.close({ drainTimeoutMs: 0 })));
     this.queues.clear();
-    this.schedulers.clear();
     if (this.options.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
-}
-
-/** Redis did not answer within the connect timeout (the message names the masked address). */
-export class AdminConnectionError extends Error {
-  override readonly name = 'AdminConnectionError';
 }

@@ -1,22 +1,20 @@
-import { DeadLetterNotFoundError, InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
+import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { decodeBody } from './message-codec';
 import { checkTaskType } from '../util/fields';
 import { parseJsonOr } from '../util/json';
+import { toMessageStatus, toPeekedMessage } from './message-views';
 import { ResolvedQueueOptions, resolveRateLimit } from './queue-options';
 import type { QueueObserver } from './queue-observer';
-import type { QueueStore, RateLimitSpec, StoredDeadLetter, StoredGroupList, StoredOldest, StoredPublish, StoredRateState } from './queue-store';
+import type { QueueStore, StoredGroupList, StoredOldest, StoredPublish, StoredRateState } from './queue-store';
 import { QueueWorker } from './worker/queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
 import { loggerFor, QueueLogger } from '../logger';
 import { preparePublish } from './publish-validation';
+import { StoreDeadLetters } from './store-dead-letters';
 import {
   CloseOptions,
-  DeadLetter,
-  DeadLetterPage,
   DeadLetterQueue,
   MessageStatus,
-  PeekedMessage,
   PeekPage,
   PeekTarget,
   PRIORITIES,
@@ -28,8 +26,7 @@ import {
   TaskHandler,
   TaskQueue,
 } from './queue.types';
-import { uniqueIdParts } from '../util/unique-id';
-import { MISSED_BEATS, WORKER_FORGET_MS } from './worker/worker-heartbeat';
+import { workerInfos, WORKER_FORGET_MS } from './worker/worker-heartbeat';
 
 /**
  * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the
@@ -109,34 +106,7 @@ export class StoreBackedQueue implements TaskQueue {
     if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('getStatus.id', id, 'a message id');
     const stored = await this.store.status(id);
     if (!stored) return null;
-    const status: MessageStatus = { id, state: stored.state, attempts: stored.endedAttempts };
-    const decoded = decodeBody(stored.body);
-    if (decoded.ok) {
-      status.type = decoded.header.type;
-      status.priority = PRIORITIES[decoded.header.priority];
-      status.createdAt = decoded.header.createdAt;
-    }
-    if (stored.nextAt !== null) status.nextAt = stored.nextAt;
-    if (stored.state === 'processing') status.attempts = stored.endedAttempts + 1;
-    if (stored.progress) {
-      status.progress = parseJsonOr<unknown, string>(stored.progress.json, stored.progress.json);
-      status.progressAt = stored.progress.at;
-    }
-    const detail = stored.detail ? parseJsonOr<Record<string, unknown>>(stored.detail, undefined) : undefined;
-    if (stored.state === 'completed' && detail) {
-      status.result = detail.r;
-      status.finishedAt = detail.f as number;
-      status.type = detail.t as string;
-      status.attempts = detail.a as number;
-      if (typeof detail.c === 'number') status.createdAt = detail.c;
-    } else if (stored.state === 'retrying' && detail) {
-      status.error = detail as unknown as MessageStatus['error'];
-    } else if (stored.state === 'dead' && detail) {
-      status.error = detail.error as MessageStatus['error'];
-      status.reason = detail.reason as string;
-      status.finishedAt = detail.deadAt as number;
-    }
-    return status;
+    return toMessageStatus(id, stored);
   }
 
   async onProgress(listener: (event: ProgressEvent) => void): Promise<() => Promise<void>> {
@@ -194,68 +164,14 @@ export class StoreBackedQueue implements TaskQueue {
       throw new InvalidOptionError('peek.target', target, `one of ${[...PRIORITIES, 'inflight', 'delayed', 'completed'].join(', ')}`);
     }
     const page = await this.store.peek(section as 0 | 1 | 2 | 3 | 'inflight' | 'delayed' | 'completed', offset, limit);
-    const items = page.items.map((item): PeekedMessage => {
-      if (item.record !== undefined) {
-        const r = parseJsonOr<Record<string, unknown>, undefined>(item.record, undefined) ?? {};
-        return {
-          id: item.id,
-          type: typeof r.t === 'string' ? r.t : null,
-          priority: null,
-          payload: null,
-          attempts: Number(r.a ?? 0),
-          createdAt: typeof r.c === 'number' ? r.c : undefined,
-          at: item.at ?? undefined,
-          result: r.r,
-        };
-      }
-      const decoded = decodeBody(item.body);
-      const attempts = item.endedAttempts + (target === 'inflight' ? 1 : 0);
-      const lease = item.lease === undefined ? null : uniqueIdParts(item.lease);
-      const base = {
-        id: item.id,
-        attempts,
-        ...(item.at !== null ? { at: item.at } : {}),
-        ...(lease ? { takenAt: lease.ms, worker: lease.tag } : {}),
-        ...(item.progress ? { progress: parseJsonOr<unknown, string>(item.progress.json, item.progress.json), progressAt: item.progress.at } : {}),
-      };
-      if (!decoded.ok) return { ...base, type: null, priority: null, payload: null };
-      return {
-        ...base,
-        type: decoded.header.type,
-        priority: PRIORITIES[decoded.header.priority],
-        payload: decoded.payload,
-        createdAt: decoded.header.createdAt,
-      };
-    });
+    const items = page.items.map((item) => toPeekedMessage(item, target));
     return { target, items, total: page.total, offset, limit };
   }
 
   /** The processes consuming this queue (any process, any host), from their heartbeats; oldest heartbeat first. */
   async workers(): Promise<QueueWorkerInfo[]> {
     const { now, items } = await this.store.workers(WORKER_FORGET_MS);
-    const nums = (v: unknown) => (Array.isArray(v) ? v.map(Number) : []);
-    const out: QueueWorkerInfo[] = [];
-    for (const { id, seenAt, record } of items) {
-      const r = parseJsonOr<Record<string, unknown>, undefined>(record ?? '', undefined) ?? {};
-      const beatEveryMs = Number(r.beatEveryMs ?? 10_000);
-      const lastSeenAgoMs = Math.max(0, now - seenAt);
-      if (lastSeenAgoMs > beatEveryMs * MISSED_BEATS) continue; // gone (crashed, or cut off from Redis)
-      out.push({
-        id,
-        host: String(r.host ?? ''),
-        pid: Number(r.pid ?? 0),
-        startedAt: Number(r.startedAt ?? 0),
-        lastSeenAt: seenAt,
-        lastSeenAgoMs,
-        beatEveryMs,
-        concurrency: Number(r.concurrency ?? 0),
-        held: Number(r.held ?? 0),
-        waitCounts: nums(r.waitCounts),
-        waitBucketsMs: nums(r.waitBucketsMs),
-        rateLimits: rateLimitsOf(r.rateLimits),
-      });
-    }
-    return out;
+    return workerInfos(now, items);
   }
 
   /**
@@ -323,73 +239,4 @@ export class StoreBackedQueue implements TaskQueue {
   private assertOpen(): void {
     if (this.closed) throw new QueueClosedError(this.name);
   }
-}
-
-class StoreDeadLetters implements DeadLetterQueue {
-  constructor(private readonly store: QueueStore) {}
-
-  async list(options: { offset?: number; limit?: number } = {}): Promise<DeadLetterPage> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidOptionError('deadLetters.list.offset', offset, 'an integer >= 0');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError('deadLetters.list.limit', limit, 'an integer in [1, 1000]');
-    const page = await this.store.deadLetterPage(offset, limit);
-    return { items: page.items.map(toDeadLetter), total: page.total, offset, limit };
-  }
-
-  async get(id: string): Promise<DeadLetter | null> {
-    const entry = await this.store.deadLetterGet(id);
-    return entry ? toDeadLetter(entry) : null;
-  }
-
-  async replay(id: string): Promise<void> {
-    const replayed = await this.store.deadLetterReplay([id], 1);
-    if (replayed.length === 0) throw new DeadLetterNotFoundError(id);
-  }
-
-  async replayAll(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const batch = await this.store.deadLetterReplay(null, 1000);
-      total += batch.length;
-      if (batch.length === 0) return total;
-    }
-  }
-
-  async delete(id: string): Promise<boolean> {
-    return (await this.store.deadLetterDelete([id], 1)) > 0;
-  }
-
-  async purge(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.store.deadLetterDelete(null, 1000);
-      total += n;
-      if (n === 0) return total;
-    }
-  }
-}
-
-/** The `rateLimits` of a heartbeat record: well-formed entries only. */
-function rateLimitsOf(value: unknown): RateLimitSpec[] {
-  if (!Array.isArray(value)) return [];
-  return value
-    .filter((v): v is RateLimitSpec => typeof v?.name === 'string' && Number(v.max) > 0 && Number(v.perMs) > 0)
-    .map((v) => ({ name: v.name, max: Number(v.max), perMs: Number(v.perMs) }));
-}
-
-function toDeadLetter(entry: StoredDeadLetter): DeadLetter {
-  const info = parseJsonOr<Record<string, unknown>>(entry.infoJson, undefined) ?? {};
-  const decoded = decodeBody(entry.body);
-  const base = {
-    id: entry.id,
-    attempts: Number(info.attempts ?? 0),
-    reason: String(info.reason ?? 'unknown'),
-    error: info.error as DeadLetter['error'],
-    deadAt: entry.deadAt,
-  };
-  if (decoded.ok) {
-    return { ...base, type: decoded.header.type, priority: PRIORITIES[decoded.header.priority], payload: decoded.payload, createdAt: decoded.header.createdAt };
-  }
-  return { ...base, type: null, priority: null, payload: null, raw: entry.body ?? undefined };
 }

@@ -1,15 +1,13 @@
 import { randomUUID } from 'crypto';
-import { DurabilityTimeoutError, InvalidOptionError, QueueClosedError, QueueError } from '../errors';
+import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
 import { parseJsonOr } from '../util/json';
-import { RepeatedFailureLog } from '../util/repeat-log';
-import { FailureBackoff } from '../util/retry';
-import { partitionTagOfId } from '../queue/partitioned/partition-layout';
+import { RecurringLoop } from './recurring-loop';
 import { nextOccurrence, onceId, parseId, parseWhen, readDefinition, RecurringDefinition, validateTask } from './schedule-spec';
 import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
-import type { DueRecurring, SchedulerStore } from './scheduler-store';
+import type { SchedulerStore } from './scheduler-store';
 
 /** Settings of {@link TaskScheduler}, already validated by `createScheduler`. */
 export interface TaskSchedulerSettings {
@@ -29,33 +27,26 @@ export interface TaskSchedulerSettings {
   logger?: QueueLogger;
 }
 
-const BATCH = 100;
-
 /**
  * The {@link Scheduler} over any {@link SchedulerStore}. One-off tasks are delayed queue messages
  * (the queue makes them durable and due); recurring tasks are fired by a loop that sleeps until the
  * earliest next run or a definition change, publishes each due occurrence with an idempotency key
- * and then moves the next run forward with a compare-and-set (exactly one run per occurrence).
+ * and then moves the next run forward with a compare-and-set (exactly one run per occurrence):
+ * {@link RecurringLoop} (recurring-loop.ts).
  */
 export class TaskScheduler implements Scheduler {
   private readonly logger: QueueLogger;
-  private readonly loopFailures: RepeatedFailureLog;
   private readonly instanceId = randomUUID();
-  private loop?: Promise<void>;
+  /** Fires the recurring tasks (recurring-loop.ts). */
+  private readonly loop: RecurringLoop;
   private closing?: Promise<void>;
-  /** One-off tasks due up to this time (store clock) have had their queues woken. */
-  private onceSeenUntil = 0;
 
   constructor(
     private readonly store: SchedulerStore,
     private readonly settings: TaskSchedulerSettings,
   ) {
     this.logger = loggerFor(`Scheduler:${settings.name}`, settings.logger);
-    this.loopFailures = new RepeatedFailureLog(
-      (line) => this.logger.error(line),
-      (line) => this.logger.log(line),
-      'scheduler loop',
-    );
+    this.loop = new RecurringLoop(store, settings, this.logger, (what, error) => this.warn(what, error));
   }
 
   get name(): string {
@@ -189,114 +180,17 @@ export class TaskScheduler implements Scheduler {
   }
 
   start(): void {
-    if (this.loop || this.closing) return;
-    this.loop = this.run();
+    if (this.closing) return;
+    this.loop.start();
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.store.interruptWait();
-      await this.loop;
+      await this.loop.stop();
       await this.store.close();
       await this.settings.closeOwnedQueues();
     })();
     return this.closing;
-  }
-
-  private async run(): Promise<void> {
-    const backoff = new FailureBackoff(50);
-    try {
-      await this.settings.beforeLoop?.();
-    } catch (error) {
-      this.warn('change subscription (falling back to maxIdleMs wake-ups)', error);
-    }
-    while (!this.closing) {
-      try {
-        const batch = await this.store.due(BATCH, this.onceSeenUntil);
-        backoff.succeeded();
-        this.loopFailures.succeeded();
-        await this.nudge(batch.onceDue);
-        this.onceSeenUntil = batch.now;
-        for (const item of batch.items) {
-          if (this.closing) break;
-          await this.fire(item, batch.now);
-        }
-        if (batch.items.length === 0 && !this.closing) {
-          await this.store.waitForChange(Math.min(this.settings.maxIdleMs, batch.waitMs ?? this.settings.maxIdleMs));
-        }
-      } catch (error) {
-        if (this.closing) break;
-        const pause = backoff.failed();
-        const message = (error as Error).message;
-        this.loopFailures.failed(message, `scheduler loop failed (retrying in ${pause} ms, repeats not logged): ${message}`);
-        await this.store.waitForChange(pause);
-      }
-    }
-  }
-
-  /** Wakes the workers of the queues whose one-off tasks just became due (promptness, not correctness). */
-  private async nudge(onceIds: string[]): Promise<void> {
-    // one wake-up per queue (per partition of a partitioned queue: the message id names it)
-    const wakes = new Map<string, { queue: string; messageId: string }>();
-    for (const id of onceIds) {
-      const parsed = parseId(id);
-      if (parsed?.kind === 'once') wakes.set(`${parsed.queue}\n${partitionTagOfId(parsed.queue, parsed.messageId)}`, parsed);
-    }
-    await Promise.all([...wakes.values()].map((w) => this.store.nudgeQueue(w.queue, w.messageId).catch((e) => this.warn(`wake-up of queue ${w.queue}`, e))));
-  }
-
-  /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */
-  private async fire(item: DueRecurring, now: number): Promise<void> {
-    try {
-      await this.fireOrThrow(item, now);
-    } catch (error) {
-      if (!(error instanceof QueueError)) throw error; // Redis trouble: the loop backs off and tries again
-      // A task that cannot be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
-      this.logger.error(`recurring task "${item.key}": occurrence ${new Date(item.occurrence).toISOString()} skipped: ${error.message}`);
-      const def = readDefinition(item.definition);
-      if (typeof def !== 'string') await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
-    }
-  }
-
-  private async fireOrThrow(item: DueRecurring, now: number): Promise<void> {
-    const def = readDefinition(item.definition);
-    if (typeof def === 'string') {
-      this.logger.error(`recurring task "${item.key}" has no readable definition (${def}); removing it`);
-      await this.store.removeRecurring(item.key);
-      return;
-    }
-    if (now - item.occurrence > this.settings.missedGraceMs) {
-      const runOnce = def.missed === 'run_once';
-      if (runOnce) await this.publish(def, item.occurrence);
-      const next = nextOccurrence(def, now);
-      if (await this.store.advance(item.key, item.occurrence, next, runOnce)) {
-        this.logger.warn(
-          `recurring task "${item.key}" missed runs since ${new Date(item.occurrence).toISOString()}: ` +
-            `${runOnce ? 'ran once' : 'skipped'} (policy ${def.missed}); next run ${new Date(next).toISOString()}`,
-        );
-      }
-      return;
-    }
-    await this.publish(def, item.occurrence);
-    await this.store.advance(item.key, item.occurrence, nextOccurrence(def, item.occurrence), true);
-  }
-
-  private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
-    const t = def.task;
-    try {
-      await this.settings.resolveQueue(t.queue).publish({
-        type: t.type,
-        payload: t.payload,
-        priority: t.priority,
-        maxRetries: t.maxRetries,
-        timeoutMs: t.timeoutMs,
-        idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
-      });
-    } catch (error) {
-      // Stored on the master, not confirmed by the replicas in time: the occurrence did fire.
-      if (!(error instanceof DurabilityTimeoutError)) throw error;
-      this.warn(`recurring task "${def.key}"`, error);
-    }
   }
 
   private assertOpen(): void {

@@ -20,13 +20,8 @@ import type {
 } from '../queue-store';
 import { partitionOfId } from './partition-layout';
 import { drawStart, partitionLimits, PartitionView } from './partition-view';
-import { mergeDeadLetterPages, mergePeekPages } from './partitioned-views';
-
-/** A partition's pending wait: what it resolves to, and whether it has. */
-interface PartitionWait {
-  promise: Promise<WokenFetch | null>;
-  ended: boolean;
-}
+import { PartitionWaits } from './partition-waits';
+import { mergeDeadLetterPages, mergePeekPages, mergeRateStates, oldestOf, sumCounts } from './partitioned-views';
 
 /**
  * One logical queue over N single-slot stores (docs/architecture.md, "Partitioned queues"): the
@@ -39,16 +34,12 @@ interface PartitionWait {
  */
 export class PartitionedQueueStore implements QueueStore {
   private readonly view: PartitionView;
-  /**
-   * Per partition: its waitForWork, reused until a wait of this store has seen it end (so each
-   * partition has one waiter at most, and a wake-up that ends it between two waits ends the next one).
-   */
-  private readonly waits: Array<PartitionWait | undefined>;
-  private interruptLocal?: () => void;
+  /** The idle waits on every partition at once (partition-waits.ts). */
+  private readonly waits: PartitionWaits;
 
   constructor(readonly parts: readonly QueueStore[]) {
     this.view = new PartitionView(parts.length);
-    this.waits = new Array(parts.length).fill(undefined);
+    this.waits = new PartitionWaits(parts, this.view);
   }
 
   get count(): number {
@@ -107,86 +98,13 @@ export class PartitionedQueueStore implements QueueStore {
     return this.view.combined(deliveries, [...broken]);
   }
 
-  /**
-   * Waits on every partition at once (each store's own blocking wait: Redis, one BLPOP connection
-   * per partition with its fetch pipelined behind it). The first partition to wake ends the wait;
-   * the others stay pending and are reused by the next call, so no wake-up token is taken by a
-   * waiter nobody listens to. Each pipelined fetch asks for `ceil(max / N)`. A reused wait that ends
-   * having taken nothing (it may have run out its own, earlier time) ends this call only when a look
-   * at its partition shows ready work, a pause, or a due time before this call's end; else that
-   * partition is waited on again. So a short wait's leftovers do not end a long one early, and the
-   * partition that is woken answers the call (not a fetch that finishes after it returned).
-   */
-  async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), fetch.precise ? timeoutMs : timeoutMs + 500)));
-    let stopped = false;
-    const interrupted = new Promise<null>(
-      (resolve) =>
-        (this.interruptLocal = () => {
-          stopped = true;
-          resolve(null);
-        }),
-    );
-    const mine = new Set<PartitionWait>();
-    const deadline = Date.now() + timeoutMs;
-    try {
-      for (;;) {
-        const pending = this.parts.map((_, p) => {
-          let wait = this.waits[p];
-          if (!wait) mine.add((wait = this.arm(p, timeoutMs, fetch)));
-          const armed = wait;
-          return armed.promise.then((woken) => ({ p, wait: armed, woken }));
-        });
-        const first = await Promise.race([...pending, timeout, interrupted]);
-        if (first === null || stopped) return null;
-        const { p, wait, woken } = first;
-        if (this.waits[p] === wait) this.waits[p] = undefined;
-        if (mine.has(wait) || woken?.result.deliveries.length) return woken;
-        // A wait left from an earlier call (its own time, its own fetch) ended having taken nothing:
-        // a look at its partition says whether this call has a reason to end.
-        const look = await this.parts[p].fetch(0, fetch.leaseMs, fetch.weights, fetch.random, partitionLimits(fetch.limits, this.parts.length));
-        this.view.note(p, look);
-        if (stopped) return null;
-        if (look.paused || look.tiersLeft !== 0 || (look.nextWakeMs !== null && Date.now() + look.nextWakeMs < deadline)) {
-          return { result: this.view.combined([], look.brokenTiers ?? []), max: 0 };
-        }
-      }
-    } finally {
-      clearTimeout(timer);
-      this.interruptLocal = undefined;
-      // waits that ended are seen now (their fetch results went to onResult); the others are reused
-      this.waits.forEach((wait, p) => {
-        if (wait?.ended) this.waits[p] = undefined;
-      });
-    }
-  }
-
-  /** Starts partition p's wait for `fetch` (its share of `max`), reported with what the other partitions last said. */
-  private arm(p: number, timeoutMs: number, fetch: WakeFetch): PartitionWait {
-    const n = this.parts.length;
-    const share = Math.ceil(fetch.max / n);
-    const wait: PartitionWait = { promise: Promise.resolve(null), ended: false };
-    wait.promise = this.parts[p]
-      .waitForWork(timeoutMs, {
-        ...fetch,
-        max: share,
-        random: drawStart(fetch.random, p * share),
-        limits: partitionLimits(fetch.limits, n),
-        onResult: (result) => {
-          this.view.note(p, result);
-          fetch.onResult(this.view.combined(result.deliveries, result.brokenTiers ?? []));
-        },
-      })
-      .then((woken) => (woken ? { result: this.view.combined(woken.result.deliveries, woken.result.brokenTiers ?? []), max: woken.max } : null))
-      .finally(() => (wait.ended = true));
-    this.waits[p] = wait;
-    return wait;
+  /** Waits on every partition at once, a partition's pending wait reused by the next call (`PartitionWaits.waitForWork`). */
+  waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
+    return this.waits.waitForWork(timeoutMs, fetch);
   }
 
   interruptWait(): void {
-    this.waits.fill(undefined);
-    this.interruptLocal?.();
+    this.waits.interrupt();
     for (const part of this.parts) part.interruptWait();
   }
 
@@ -228,22 +146,7 @@ export class PartitionedQueueStore implements QueueStore {
   }
 
   async counts(): Promise<StoredCounts> {
-    const all = await Promise.all(this.parts.map((part) => part.counts()));
-    const sum: StoredCounts = { tiers: [0, 0, 0, 0], processing: 0, delayed: 0, dead: 0, counters: {} };
-    for (const c of all) {
-      c.tiers.forEach((v, t) => (sum.tiers[t] += v));
-      sum.processing += c.processing;
-      sum.delayed += c.delayed;
-      sum.dead += c.dead;
-      for (const [key, v] of Object.entries(c.counters)) sum.counters[key] = (sum.counters[key] ?? 0) + v;
-      if (c.groups) {
-        const g = (sum.groups ??= { ready: 0, blocked: 0, running: 0 });
-        g.ready += c.groups.ready;
-        g.blocked += c.groups.blocked;
-        g.running += c.groups.running;
-      }
-    }
-    return sum;
+    return sumCounts(await Promise.all(this.parts.map((part) => part.counts())));
   }
 
   /** Newest first over every partition: each is read from 0 to offset + limit, then merged. */
@@ -300,21 +203,10 @@ export class PartitionedQueueStore implements QueueStore {
     return this.parts[0].workers(staleMs);
   }
 
-  /**
-   * One view of the partitions' rate-limit state: parked counts summed; of each limit the earliest
-   * bucket (a token is due there first; each partition keeps its share of the limit, docs/queue.md).
-   */
+  /** One view of the partitions' rate-limit state (`mergeRateStates`: parked counts summed, of each limit the earliest bucket). */
   async rateState(scanMax: number): Promise<StoredRateState> {
     const states = await Promise.all(this.parts.map((part) => part.rateState(Math.ceil(scanMax / this.parts.length))));
-    const merged: StoredRateState = { now: 0, tats: {}, parked: [0, 0, 0, 0], parkedByType: {}, looked: 0 };
-    for (const state of states) {
-      merged.now = Math.max(merged.now, state.now);
-      for (const [name, tat] of Object.entries(state.tats)) merged.tats[name] = Math.min(merged.tats[name] ?? tat, tat);
-      state.parked.forEach((n, tier) => (merged.parked[tier] += n));
-      for (const [type, n] of Object.entries(state.parkedByType)) merged.parkedByType[type] = (merged.parkedByType[type] ?? 0) + n;
-      merged.looked += state.looked;
-    }
-    return merged;
+    return mergeRateStates(states);
   }
 
   /** Every partition's groups (a group is a partition key: it lives in one partition); `ringMax` applies per partition. */
@@ -326,10 +218,7 @@ export class PartitionedQueueStore implements QueueStore {
   /** Per tier, the oldest over the partitions. */
   async oldestWaiting(ringMax: number): Promise<StoredOldest> {
     const all = await Promise.all(this.parts.map((part) => part.oldestWaiting(ringMax)));
-    return [0, 1, 2, 3].map((t) => {
-      const known = all.map((a) => a[t]).filter((at): at is number => at !== null);
-      return known.length > 0 ? Math.min(...known) : null;
-    }) as StoredOldest;
+    return oldestOf(all);
   }
 
   async setPaused(paused: boolean): Promise<void> {

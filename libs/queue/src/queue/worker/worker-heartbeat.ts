@@ -1,7 +1,9 @@
 import { hostname } from 'os';
 import type { QueueLogger } from '../../logger';
+import { parseJsonOr } from '../../util/json';
 import { processTag } from '../../util/unique-id';
-import type { QueueStore, RateLimitSpec } from '../queue-store';
+import type { QueueStore, RateLimitSpec, StoredWorker } from '../queue-store';
+import type { QueueWorkerInfo } from '../queue.types';
 import { WAIT_BUCKETS_MS, WaitWindow } from '../wait-window';
 
 /** How often a consuming process looks whether to refresh its entry (a local check, no Redis command). */
@@ -120,4 +122,43 @@ export class WorkerHeartbeat {
       this.logger.debug(`worker heartbeat failed: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * The workers a read of the registry (`store.workers(WORKER_FORGET_MS)`, at `now` on the store's
+ * clock) shows, from their records; a worker whose beat is MISSED_BEATS times overdue is gone
+ * (crashed, or cut off from Redis) and left out.
+ */
+export function workerInfos(now: number, items: readonly StoredWorker[]): QueueWorkerInfo[] {
+  const nums = (v: unknown) => (Array.isArray(v) ? v.map(Number) : []);
+  const out: QueueWorkerInfo[] = [];
+  for (const { id, seenAt, record } of items) {
+    const r = parseJsonOr<Record<string, unknown>, undefined>(record ?? '', undefined) ?? {};
+    const beatEveryMs = Number(r.beatEveryMs ?? 10_000);
+    const lastSeenAgoMs = Math.max(0, now - seenAt);
+    if (lastSeenAgoMs > beatEveryMs * MISSED_BEATS) continue; // gone (crashed, or cut off from Redis)
+    out.push({
+      id,
+      host: String(r.host ?? ''),
+      pid: Number(r.pid ?? 0),
+      startedAt: Number(r.startedAt ?? 0),
+      lastSeenAt: seenAt,
+      lastSeenAgoMs,
+      beatEveryMs,
+      concurrency: Number(r.concurrency ?? 0),
+      held: Number(r.held ?? 0),
+      waitCounts: nums(r.waitCounts),
+      waitBucketsMs: nums(r.waitBucketsMs),
+      rateLimits: rateLimitsOf(r.rateLimits),
+    });
+  }
+  return out;
+}
+
+/** The `rateLimits` of a heartbeat record: well-formed entries only. */
+function rateLimitsOf(value: unknown): RateLimitSpec[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((v): v is RateLimitSpec => typeof v?.name === 'string' && Number(v.max) > 0 && Number(v.perMs) > 0)
+    .map((v) => ({ name: v.name, max: Number(v.max), perMs: Number(v.perMs) }));
 }
