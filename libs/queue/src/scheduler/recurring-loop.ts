@@ -5,7 +5,7 @@ import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff } from '../util/retry';
 import { nextOccurrence, parseId, readDefinition, RecurringDefinition } from './schedule-spec';
 import type { DueRecurring, SchedulerStore } from './scheduler-store';
-import type { TaskSchedulerSettings } from './task-scheduler';
+import type { TaskSchedulerSettings } from './task-scheduler-settings';
 
 /** Due occurrences read per step of the loop. */
 const BATCH = 100;

@@ -6,26 +6,11 @@ import { untilAborted } from '../util/abort';
 import { parseJsonOr } from '../util/json';
 import { RecurringLoop } from './recurring-loop';
 import { nextOccurrence, onceId, parseId, parseWhen, readDefinition, RecurringDefinition, validateTask } from './schedule-spec';
-import type { MissedPolicy, ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
+import type { ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
 import type { SchedulerStore } from './scheduler-store';
+import type { TaskSchedulerSettings } from './task-scheduler-settings';
 
-/** Settings of {@link TaskScheduler}, already validated by `createScheduler`. */
-export interface TaskSchedulerSettings {
-  name: string;
-  defaultQueue?: string;
-  missedPolicy: MissedPolicy;
-  missedGraceMs: number;
-  maxIdleMs: number;
-  activeTtlMs: number;
-  /** Finds (or opens) the queue of a name; throws InvalidOptionError for an unknown one. */
-  resolveQueue(name: string): TaskQueue;
-  /** Closes the queues the scheduler opened itself. */
-  closeOwnedQueues(): Promise<void>;
-  /** Called once before the loop first waits (Redis: subscribe to changes). */
-  beforeLoop?(): Promise<void>;
-  /** Default: a console logger. */
-  logger?: QueueLogger;
-}
+export type { TaskSchedulerSettings } from './task-scheduler-settings';
 
 /**
  * The {@link Scheduler} over any {@link SchedulerStore}. One-off tasks are delayed queue messages
