@@ -5,6 +5,7 @@ import { MIN_LOAD_SAMPLES } from './scenarios/latency';
 import { MIN_WINDOW_MESSAGES } from './scenarios/steady';
 import { renderBusSection } from './docs-buses';
 import { bars, cellText, ratioText, rows, scenarioById } from './report';
+import { HANDLER_MS as PREEMPTION_HANDLER_MS } from './scenarios/priority-preemption';
 import { SYSTEM_LABELS } from './systems';
 
 const START = '<!-- limits:start (hand-written, kept when the bench regenerates this file) -->';
@@ -88,8 +89,9 @@ message was processed exactly once and the backend reports nothing left waiting 
   from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s after ${s.warmupSeconds} s of warm-up (and on until ${MIN_LOAD_SAMPLES} messages were sent after it). Priority preemption: a backlog of ${s.preemptionBacklog.toLocaleString('en-US')} low
   messages (kept near that size by top-ups of 100) processed at concurrency 1, 10 and 100 while one critical message
   is published every 10 ms for ${s.preemptionSeconds} s, the consumer, the low producer and the criticals' publisher in three Node
-  processes (as deployed); publish-to-start of the criticals, and (in the raw JSON) how many lows
-  started between a critical's publish and its start. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
+  processes (as deployed), with no-op handlers and again with handlers of ${PREEMPTION_HANDLER_MS.filter((h) => h > 0).join(' and ')} ms (a timer, only while
+  measured); publish-to-start of the criticals, their own publish's round trip (call to reply, the machine's floor during the
+  run), and (in the raw JSON) how many lows started between a critical's publish and its start. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
   \`used_memory\` delta / messages minus the mean payload JSON size. Idle worker: \`INFO commandstats\`
   delta over ${s.idleSeconds} s with one started consumer and nothing to do (commands run inside Lua scripts count), and
   the commands clients sent in that window (MONITOR lines not from Lua, i.e. round trips).

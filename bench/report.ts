@@ -1,6 +1,10 @@
 import type { BenchReport, ScenarioReport, SystemRun } from './harness';
 import { formatValue } from './harness';
 import type { MetricDef } from './scenarios';
+import { CONCURRENCIES as PREEMPTION_CONCURRENCIES, HANDLER_MS as PREEMPTION_HANDLER_MS, preemptionKey } from './scenarios/priority-preemption';
+
+/** Issue 9 §1's target for a critical's publish-to-start p99, before adding one handler duration. */
+const PREEMPTION_TARGET_MS = 2;
 
 export interface Row {
   scenario: string;
@@ -115,6 +119,7 @@ export function bars(report: BenchReport): Bar[] {
       figure: `${formatValue(idle.ours, 'cmds/min')} commands sent per minute (${formatValue(idleAll?.ours, 'cmds/min')} counting those run inside its scripts), over ${report.sizes.idleSeconds} s`,
     });
   }
+  out.push(...preemptionBars(find));
   const failures = failuresOf(report);
   out.push({
     name: 'every message processed exactly once in every scenario',
@@ -126,4 +131,26 @@ export function bars(report: BenchReport): Bar[] {
 
 export function scenarioById(report: BenchReport, id: string): ScenarioReport | undefined {
   return report.scenarios.find((s) => s.id === id);
+}
+
+/** Issue 9 §1: critical p99 under 2 ms plus one handler duration, per handler duration run (no-op and timed). */
+function preemptionBars(find: (scenario: string, key: string) => Row | undefined): Bar[] {
+  const out: Bar[] = [];
+  for (const handlerMs of PREEMPTION_HANDLER_MS) {
+    const figures: string[] = [];
+    let met = true;
+    for (const c of PREEMPTION_CONCURRENCIES) {
+      const p99 = find('priority-preemption', preemptionKey(c, handlerMs, 'p99'))?.ours;
+      if (p99 === undefined) continue;
+      const handler = handlerMs === 0 ? 0 : (find('priority-preemption', preemptionKey(c, handlerMs, 'handler'))?.ours ?? NaN);
+      const reply = find('priority-preemption', preemptionKey(c, handlerMs, 'reply_p99'))?.ours;
+      const target = PREEMPTION_TARGET_MS + handler;
+      met &&= p99 < target;
+      figures.push(`c${c} ${p99.toFixed(2)} of ${target.toFixed(2)} ms (publish round trip p99 ${reply === undefined ? 'n/a' : reply.toFixed(2)} ms)`);
+    }
+    if (!figures.length) continue;
+    const name = handlerMs === 0 ? 'no-op handlers' : `${handlerMs} ms handlers`;
+    out.push({ name: `critical behind a low backlog, p99 < 2 ms + one handler duration (${name})`, met, figure: figures.join(', ') });
+  }
+  return out;
 }

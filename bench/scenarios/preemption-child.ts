@@ -13,7 +13,12 @@ import { DeliveryTracker } from '../lib/tracker';
 import { monotonicMs, sleep, waitUntil } from '../lib/time';
 
 export type PreemptionChildIn =
-  | { type: 'consume'; kind: SystemKind; options: SystemFactoryOptions; concurrency: number; timeoutMs: number }
+  /**
+   * Consume at `concurrency`. While measured (from `measure` to `finish`) each handler lasts
+   * `handlerMs` (a timer; 0: returns at once); before and after, handlers return at once, so the
+   * backlog drains at full speed whatever the measured duration.
+   */
+  | { type: 'consume'; kind: SystemKind; options: SystemFactoryOptions; concurrency: number; handlerMs: number; timeoutMs: number }
   /** Keep `backlog` lows waiting, publishing `batch` at a time with at most `inFlight` batches unanswered; ids from `first`. */
   | { type: 'produce'; kind: SystemKind; options: SystemFactoryOptions; backlog: number; first: number; batch: number; inFlight: number }
   /** To the producer: lows started so far (relayed from the consumer's progress). */
@@ -29,8 +34,11 @@ export type PreemptionChildOut =
   | { type: 'ready' }
   | { type: 'progress'; lows: number }
   | { type: 'stopped'; published: number; topUps: number }
-  /** Start times (monotonicMs) of each critical by id, and of every low in start order; GC pauses of the consumer while measured. */
-  | { type: 'result'; criticalStarts: number[]; lowStarts: number[]; gcPauses: GcPauses };
+  /**
+   * Start times (monotonicMs) of each critical by id, and of every low in start order; GC pauses of
+   * the consumer while measured; the measured handlers' durations, start to end (empty for 0 ms).
+   */
+  | { type: 'result'; criticalStarts: number[]; lowStarts: number[]; gcPauses: GcPauses; handlerDurations: number[] };
 
 /** How often the consumer tells how many lows started (the producer tops up from it). */
 const PROGRESS_EVERY_MS = 10;
@@ -43,9 +51,14 @@ async function consume(msg: Extract<PreemptionChildIn, { type: 'consume' }>): Pr
   let lowStarts = new Float64Array(1 << 18);
   let lowsStarted = 0;
   const criticalStarts: number[] = [];
+  const handlerDurations: number[] = [];
   let stopGc: (() => GcPauses) | undefined;
-  await system.consume(msg.concurrency, (m: BenchMsg) => {
-    const at = monotonicMs();
+  let paced = false;
+  const pace = (startedAt: number): Promise<void> =>
+    sleep(msg.handlerMs).then(() => {
+      if (paced) handlerDurations.push(monotonicMs() - startedAt);
+    });
+  function record(m: BenchMsg, at: number): void {
     if (m.t === undefined) {
       if (lowsStarted === lowStarts.length) {
         const grown = new Float64Array(lowStarts.length * 2);
@@ -58,11 +71,21 @@ async function consume(msg: Extract<PreemptionChildIn, { type: 'consume' }>): Pr
     }
     criticalStarts[m.i] = at;
     criticals.record(m.i);
+  }
+  await system.consume(msg.concurrency, (m: BenchMsg) => {
+    const at = monotonicMs();
+    const done = paced && msg.handlerMs > 0 ? pace(at) : undefined;
+    record(m, at);
+    return done;
   });
   const progress = setInterval(() => toParent({ type: 'progress', lows: lowsStarted }), PROGRESS_EVERY_MS);
   process.on('message', (raw: PreemptionChildIn) => {
-    if (raw.type === 'measure') stopGc = startGcMeter();
+    if (raw.type === 'measure') {
+      stopGc = startGcMeter();
+      paced = true;
+    }
     if (raw.type !== 'finish') return;
+    paced = false;
     const gcPauses = stopGc?.() ?? { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
     void (async () => {
       // A slow system on a busy machine may take minutes to work through the backlog: fail only
@@ -85,7 +108,7 @@ async function consume(msg: Extract<PreemptionChildIn, { type: 'consume' }>): Pr
       criticals.verify(raw.criticals, `${msg.kind} priority-preemption c${msg.concurrency} criticals`);
       lows.verify(raw.lows, `${msg.kind} priority-preemption c${msg.concurrency} lows`);
       clearInterval(progress);
-      toParent({ type: 'result', criticalStarts, lowStarts: Array.from(lowStarts.subarray(0, lowsStarted)), gcPauses });
+      toParent({ type: 'result', criticalStarts, lowStarts: Array.from(lowStarts.subarray(0, lowsStarted)), gcPauses, handlerDurations });
     })().catch((error: Error) => toParent({ type: 'failed', message: error.message }));
   });
   process.once('disconnect', () => {

@@ -6,7 +6,13 @@ import { monotonicMs, now, percentile, sleep, waitUntil } from '../lib/time';
 import type { PreemptionChildIn, PreemptionChildOut } from './preemption-child';
 import { MetricDef, Scenario, ScenarioContext } from './scenario';
 
-const CONCURRENCIES = [1, 10, 100] as const;
+export const CONCURRENCIES = [1, 10, 100] as const;
+/**
+ * How long each handler lasts while measured: 0 (no-op, the issue's scenario) and two timed ones,
+ * since the target is "2 ms plus one handler duration" and a no-op consumer keeps both cores of
+ * a small machine busy (docs/benchmarks.md: the round trips' own floor then).
+ */
+export const HANDLER_MS = [0, 1, 5] as const;
 /** One critical message every this many ms while the low backlog is worked through. */
 const CRITICAL_EVERY_MS = 10;
 /** Lows per top-up publish: small, so a critical published behind one waits a fraction of a ms in Redis. */
@@ -17,16 +23,28 @@ const CHILD_SCRIPT = join(__dirname, 'preemption-child.ts');
 /** Longest wait for the consumer's result (it reports itself stuck after timeoutMs without a start). */
 const RESULT_TIMEOUT_MS = 30 * 60_000;
 
+/** Metric key of a run: `c1_p99` for no-op handlers (as before), `c1_h5_p99` for 5 ms ones. */
+export function preemptionKey(concurrency: number, handlerMs: number, what: 'p50' | 'p99' | 'reply_p99' | 'handler'): string {
+  return handlerMs === 0 ? `c${concurrency}_${what}` : `c${concurrency}_h${handlerMs}_${what}`;
+}
+
 function metricDefs(): MetricDef[] {
-  return CONCURRENCIES.flatMap((c) =>
-    (['p50', 'p99'] as const).map(
-      (p): MetricDef => ({
-        key: `c${c}_${p}`,
-        label: `critical behind low backlog, concurrency ${c}, ${p}`,
+  return HANDLER_MS.flatMap((h) =>
+    CONCURRENCIES.flatMap((c): MetricDef[] => {
+      const run = `concurrency ${c}, ${h === 0 ? 'no-op handler' : `${h} ms handler`}`;
+      const ms = (what: 'p50' | 'p99' | 'reply_p99' | 'handler', label: string): MetricDef => ({
+        key: preemptionKey(c, h, what),
+        label: `${label}, ${run}`,
         unit: 'ms',
         better: 'lower',
-      }),
-    ),
+      });
+      return [
+        ms('p50', 'critical behind low backlog, p50'),
+        ms('p99', 'critical behind low backlog, p99'),
+        ms('reply_p99', "critical's publish call to reply (this machine's round trip then), p99"),
+        ...(h === 0 ? [] : [ms('handler', 'measured handler duration, mean')]),
+      ];
+    }),
   );
 }
 
@@ -34,6 +52,11 @@ interface PreemptionRun {
   p50: number;
   p99: number;
   max: number;
+  /** The criticals' publish, call to reply: what one round trip took on this machine during the run. */
+  replyP50: number;
+  replyP99: number;
+  /** Mean duration of the measured handlers, start to end (0 for no-op handlers). */
+  handlerMeanMs: number;
   criticals: number;
   /** Low messages that started between a critical's publish and its start: p99 and max over the criticals. */
   lowsOvertakingP99: number;
@@ -71,27 +94,40 @@ export const priorityPreemption: Scenario = {
   run: async (ctx, kind) => {
     const metrics: Record<string, number> = {};
     const detail: Record<string, PreemptionRun> = {};
-    for (const concurrency of CONCURRENCIES) {
-      if (concurrency !== CONCURRENCIES[0]) await ctx.admin.flushall('SYNC');
-      const run = await runAt(ctx, kind, concurrency);
-      metrics[`c${concurrency}_p50`] = run.p50;
-      metrics[`c${concurrency}_p99`] = run.p99;
-      detail[`c${concurrency}`] = run;
-      const gc = (g: GcPauses) => `${g.count}, ${g.totalMs.toFixed(0)} ms in all, longest ${g.maxMs.toFixed(1)} ms: ${describeGcKinds(g)}`;
-      ctx.log(
-        `  ${kind} c${concurrency}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms; ` +
-          `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax}; after the publish's reply p99 ${run.lowsAfterReplyP99}, ` +
-          `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows, ${run.topUps} top-ups); ` +
-          `GC pauses of the consumer ${gc(run.gcPauses)}; of the publisher ${gc(run.publisherGcPauses)}`,
-      );
+    let first = true;
+    for (const handlerMs of HANDLER_MS) {
+      for (const concurrency of CONCURRENCIES) {
+        if (!first) await ctx.admin.flushall('SYNC');
+        first = false;
+        const run = await runAt(ctx, kind, concurrency, handlerMs);
+        const key = (what: 'p50' | 'p99' | 'reply_p99' | 'handler') => preemptionKey(concurrency, handlerMs, what);
+        metrics[key('p50')] = run.p50;
+        metrics[key('p99')] = run.p99;
+        metrics[key('reply_p99')] = run.replyP99;
+        if (handlerMs > 0) metrics[key('handler')] = run.handlerMeanMs;
+        detail[handlerMs === 0 ? `c${concurrency}` : `c${concurrency}_h${handlerMs}`] = run;
+        logRun(ctx, kind, concurrency, handlerMs, run);
+      }
     }
     return { metrics, detail };
   },
 };
 
+function logRun(ctx: ScenarioContext, kind: SystemKind, concurrency: number, handlerMs: number, run: PreemptionRun): void {
+  const gc = (g: GcPauses) => `${g.count}, ${g.totalMs.toFixed(0)} ms in all, longest ${g.maxMs.toFixed(1)} ms: ${describeGcKinds(g)}`;
+  const handler = handlerMs === 0 ? 'no-op handlers' : `${handlerMs} ms handlers (measured mean ${run.handlerMeanMs.toFixed(2)} ms)`;
+  ctx.log(
+    `  ${kind} c${concurrency}, ${handler}: criticals p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, max ${run.max.toFixed(2)} ms ` +
+      `(their publish's reply p50 ${run.replyP50.toFixed(2)} ms, p99 ${run.replyP99.toFixed(2)} ms); ` +
+      `lows overtaking p99 ${run.lowsOvertakingP99}, max ${run.lowsOvertakingMax}; after the publish's reply p99 ${run.lowsAfterReplyP99}, ` +
+      `max ${run.lowsAfterReplyMax} (${run.criticals} criticals, ${run.lowsProcessed} lows, ${run.topUps} top-ups); ` +
+      `GC pauses of the consumer ${gc(run.gcPauses)}; of the publisher ${gc(run.publisherGcPauses)}`,
+  );
+}
+
 type Child = BenchChild<PreemptionChildIn, PreemptionChildOut>;
 
-async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number): Promise<PreemptionRun> {
+async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number, handlerMs: number): Promise<PreemptionRun> {
   const options = ctx.freshSystemOptions();
   const system = openSystem(kind, options);
   const children: Child[] = [];
@@ -109,7 +145,7 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
       const error = consumer.error ?? producer.error;
       if (error) throw error;
     };
-    consumer.send({ type: 'consume', kind, options, concurrency, timeoutMs: ctx.sizes.timeoutMs });
+    consumer.send({ type: 'consume', kind, options, concurrency, handlerMs, timeoutMs: ctx.sizes.timeoutMs });
     producer.send({ type: 'produce', kind, options, backlog, first: backlog, batch: TOP_UP_BATCH, inFlight: TOP_UPS_IN_FLIGHT });
     await Promise.all([consumer.next('ready', ctx.sizes.timeoutMs), producer.next('ready', ctx.sizes.timeoutMs)]);
     let lowsStarted = 0;
@@ -146,12 +182,17 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
     // a critical may start before its publish's reply arrives: then no low came after the reply
     const afterReply = replyAt.map((t, i) => countBetween(lowStarts, t, criticalStarts[i]));
     const sorted = Float64Array.from(samples).sort();
+    const replies = Float64Array.from(replyAt.map((t, i) => t - sentAt[i])).sort();
+    const durations = result.handlerDurations;
     const over = Float64Array.from(overtaking).sort();
     const overAfterReply = Float64Array.from(afterReply).sort();
     return {
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       max: sorted[sorted.length - 1],
+      replyP50: percentile(replies, 50),
+      replyP99: percentile(replies, 99),
+      handlerMeanMs: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0,
       criticals: sent,
       lowsOvertakingP99: percentile(over, 99),
       lowsOvertakingMax: over[over.length - 1],

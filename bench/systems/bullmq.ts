@@ -34,11 +34,11 @@ export class BullmqSystem implements BenchSystem {
     await this.queue.addBulk(msgs.map((m) => ({ name: JOB, data: dataOf(m), opts: optsOf(m) })));
   }
 
-  async consume(concurrency: number, onMessage: (msg: BenchMsg) => void): Promise<void> {
+  async consume(concurrency: number, onMessage: (msg: BenchMsg) => void | Promise<void>): Promise<void> {
     const worker = new Worker(
       this.options.name,
       async (job) => {
-        onMessage(job.data as BenchMsg);
+        await onMessage(job.data as BenchMsg);
       },
       { connection: this.connection, prefix: this.options.prefix, concurrency, autorun: false },
     );

@@ -45,14 +45,8 @@ export class OursSystem implements BenchSystem {
     );
   }
 
-  async consume(concurrency: number, onMessage: (msg: BenchMsg) => void): Promise<void> {
-    this.queue.process<BenchMsg>(
-      TYPE,
-      (message) => {
-        onMessage(message.payload);
-      },
-      { concurrency },
-    );
+  async consume(concurrency: number, onMessage: (msg: BenchMsg) => void | Promise<void>): Promise<void> {
+    this.queue.process<BenchMsg>(TYPE, (message) => onMessage(message.payload), { concurrency });
   }
 
   async isDrained(): Promise<boolean> {

@@ -32,7 +32,7 @@ export interface BenchSystem {
   publish(msg: BenchMsg): Promise<void>;
   publishBatch(msgs: BenchMsg[]): Promise<void>;
   /** Starts consuming; `onMessage` runs at handler start. Resolves once the consumer is running. */
-  consume(concurrency: number, onMessage: (msg: BenchMsg) => void): Promise<void>;
+  consume(concurrency: number, onMessage: (msg: BenchMsg) => void | Promise<void>): Promise<void>;
   /** True when nothing is waiting or in flight any more (every delivery acknowledged). */
   isDrained(): Promise<boolean>;
   close(): Promise<void>;

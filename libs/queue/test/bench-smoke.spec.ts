@@ -86,4 +86,40 @@ describe('bench report of an ours-only scenario and merged runs', () => {
     expect([cellText(steady, 'bullmq', 'FAIL'), ratioText(steady)]).toEqual(['1', '2.00x (ours better)']);
     expect([cellText(bus, 'ours', 'FAIL'), cellText(bus, 'bullmq', 'FAIL'), ratioText(bus)]).toEqual(['7', 'n/a', 'n/a']);
   });
+
+  it("judges issue 9's preemption target per handler duration: p99 under 2 ms plus the measured handler mean", () => {
+    const { bars } = jest.requireActual('../../../bench/report') as typeof import('../../../bench/report');
+    const ms = (key: string) => ({ key, label: key, unit: 'ms' as const, better: 'lower' as const });
+    const figures: Record<string, number> = {
+      c1_p99: 1.9,
+      c1_reply_p99: 0.4,
+      c10_p99: 2.1,
+      c10_reply_p99: 0.5,
+      c100_p99: 1.5,
+      c100_reply_p99: 0.5,
+      c1_h5_p99: 7.0,
+      c1_h5_handler: 5.2,
+      c1_h5_reply_p99: 0.3,
+      c10_h5_p99: 7.1,
+      c10_h5_handler: 5.2,
+      c10_h5_reply_p99: 0.3,
+      c100_h5_p99: 6.0,
+      c100_h5_handler: 5.3,
+      c100_h5_reply_p99: 0.3,
+    };
+    const scenario = {
+      id: 'priority-preemption',
+      title: 'preemption',
+      metrics: Object.keys(figures).map(ms),
+      runs: { ours: { ok: true, metrics: figures, elapsedMs: 1, loadavg: [0, 0] as [number, number] } },
+    };
+    const found = bars(base('c', [scenario])).filter((b) => b.name.startsWith('critical behind a low backlog'));
+
+    expect(found.map((b) => [b.name, b.met])).toEqual([
+      ['critical behind a low backlog, p99 < 2 ms + one handler duration (no-op handlers)', false],
+      ['critical behind a low backlog, p99 < 2 ms + one handler duration (5 ms handlers)', true],
+    ]);
+    expect(found[0].figure).toContain('c10 2.10 of 2.00 ms (publish round trip p99 0.50 ms)');
+    expect(found[1].figure).toContain('c10 7.10 of 7.20 ms');
+  });
 });
