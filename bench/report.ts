@@ -87,6 +87,10 @@ export interface Bar {
 }
 
 const PROCESSING = ['process-c1', 'process-c10', 'process-c100', 'steady', 'steady-priorities'];
+/** Throughput against BullMQ on the same Redis, no-op handlers (the team's bar: at least 5x at concurrency 1, 10 and 100). */
+export const PROCESSING_RATIO_BAR = 5;
+/** Bulk publish, messages per second (the team's bar). */
+export const BULK_PUBLISH_BAR = 300_000;
 /** "A few commands per minute", taken as at most this many commands sent by the worker (round trips). */
 export const IDLE_COMMANDS_PER_MINUTE_BAR = 5;
 
@@ -97,10 +101,20 @@ export function bars(report: BenchReport): Bar[] {
   const processing = all.filter((r) => PROCESSING.includes(r.scenario));
   if (processing.length) {
     const ratios = processing.map((r) => `${r.scenario} ${r.ratio === undefined ? 'n/a' : r.ratio.toFixed(2) + 'x'}`);
-    out.push({ name: 'processing >= 3x BullMQ', met: processing.every((r) => r.ratio !== undefined && r.ratio >= 3), figure: ratios.join(', ') });
+    out.push({
+      name: `processing >= ${PROCESSING_RATIO_BAR}x BullMQ`,
+      met: processing.every((r) => r.ratio !== undefined && r.ratio >= PROCESSING_RATIO_BAR),
+      figure: ratios.join(', '),
+    });
   }
   const bulk = find('bulk-publish', 'rate');
-  if (bulk) out.push({ name: 'bulk publish >= 150,000 msgs/s', met: (bulk.ours ?? 0) >= 150_000, figure: `${formatValue(bulk.ours, 'msgs/s')} msgs/s` });
+  if (bulk) {
+    out.push({
+      name: `bulk publish >= ${BULK_PUBLISH_BAR.toLocaleString('en-US')} msgs/s`,
+      met: (bulk.ours ?? 0) >= BULK_PUBLISH_BAR,
+      figure: `${formatValue(bulk.ours, 'msgs/s')} msgs/s`,
+    });
+  }
   const p99 = find('latency-idle', 'p99');
   if (p99) out.push({ name: 'idle p99 publish-to-start < 1 ms', met: p99.ours !== undefined && p99.ours < 1, figure: `${formatValue(p99.ours, 'ms')} ms` });
   const mem = find('memory', 'perMessage');
