@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { inspect } from 'util';
 import { QueueAdmin, QueueManager, RedisAuthError } from '../../src';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
+import { within } from '../../src/util/retry';
 import { rejectionWithin, resolvesWithin, waitFor } from '../support/wait';
 import { captureLogger } from './capture-logger';
 
@@ -155,11 +156,18 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
       expectAuthError(await rejectionWithin(manager.subscribe('meeting.ended', handler('meeting.ended'))));
 
       await rotatePassword(ROTATED, PASSWORD);
+      // the kept subscription resumes by itself (published until received: the command connection
+      // and the subscriber resume on backoffs of their own). Only then the later subscribe: ioredis'
+      // classic Cluster subscriber, re-selected while it still resubscribes, restores the channels of
+      // the subscriber before it and would drop one subscribed in between (not this library's doing)
+      const resumed = async () => {
+        await within(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' }), 5000, 'publish').catch(() => undefined);
+        return received.includes('meeting.started:m1');
+      };
+      await waitFor(resumed, 'the kept subscription receiving again', 30_000);
       await waitFor(() => resolvesWithin(manager.subscribe('meeting.ended', handler('meeting.ended'))), 'a subscribe accepted again', 30_000);
-      // the command connection resumes on its own backoff, not with the subscriber's
-      await waitFor(() => resolvesWithin(manager.publishEvent('meeting.ended', 'meeting.ended', { id: 'e1' })), 'a publish accepted again', 30_000);
-      await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' });
-      await waitFor(() => received.includes('meeting.ended:e1') && received.includes('meeting.started:m1'), 'events on both channels', 30_000);
+      await manager.publishEvent('meeting.ended', 'meeting.ended', { id: 'e1' });
+      await waitFor(() => received.includes('meeting.ended:e1'), 'the event on the later subscription', 30_000);
     } finally {
       await manager.shutdown({ drainTimeoutMs: 1000 });
     }
