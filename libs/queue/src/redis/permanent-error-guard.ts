@@ -17,7 +17,10 @@ type Sender = { sendCommand(command: Command, ...rest: unknown[]): unknown };
 interface GuardState {
   /** Met before the client (or the client it was duplicated from) was ever ready: stopped for good. */
   fatal?: RedisPermanentError;
-  /** Met by the latest connection attempt of a client that has been ready; cleared when it is ready again. */
+  /**
+   * Met by the latest connection attempt of a client that has been ready (a Cluster's: reading the
+   * slot map); cleared when it is ready again or an attempt fails for an ordinary reason.
+   */
   refused?: RedisPermanentError;
   everReady: boolean;
 }
@@ -27,11 +30,6 @@ const states = new WeakMap<object, GuardState>();
 const translating = new WeakSet<object>();
 /** Statuses in which a command waits in the offline queue for the next connection attempt. */
 const BETWEEN_ATTEMPTS = new Set(['reconnecting', 'connecting', 'close']);
-
-/** The permanent error that stopped `client` before it was ever ready, if any. */
-export function permanentErrorOf(client: object): RedisPermanentError | undefined {
-  return states.get(client)?.fatal;
-}
 
 /**
  * The permanent error `client` is failing with now: the one that stopped it before it was ever
