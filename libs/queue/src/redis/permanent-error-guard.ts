@@ -17,7 +17,10 @@ type Sender = { sendCommand(command: Command, ...rest: unknown[]): unknown };
 interface GuardState {
   /** Met before the client (or the client it was duplicated from) was ever ready: stopped for good. */
   fatal?: RedisPermanentError;
-  /** Met by the latest connection attempt of a client that has been ready; cleared when it is ready again. */
+  /**
+   * Met by the latest connection attempt of a client that has been ready (a Cluster's: reading the
+   * slot map); cleared when it is ready again or an attempt fails for an ordinary reason.
+   */
   refused?: RedisPermanentError;
   everReady: boolean;
 }
@@ -28,21 +31,15 @@ const translating = new WeakSet<object>();
 /** Statuses in which a command waits in the offline queue for the next connection attempt. */
 const BETWEEN_ATTEMPTS = new Set(['reconnecting', 'connecting', 'close']);
 
-/** The permanent error that stopped `client` before it was ever ready, if any. */
-export function permanentErrorOf(client: object): RedisPermanentError | undefined {
-  return states.get(client)?.fatal;
-}
-
 /**
  * The permanent error `client` is failing with now: the one that stopped it before it was ever
- * ready, or the refusal of its latest connection attempt (a password rotated under a running
- * service) until it is ready again. Undefined when it works or meets an ordinary outage. Not
- * tracked for a Cluster client as a whole (its nodes reconnect one by one): there each command
- * failing for such a reason still rejects with the typed error.
+ * ready, or, while it is not ready, the refusal of its latest connection attempt (a password
+ * rotated under a running service; for a Cluster client, an attempt to read the slot map) until
+ * it is ready again. Undefined when it works or meets an ordinary outage.
  */
 export function refusalOf(client: object): RedisPermanentError | undefined {
   const state = states.get(client);
-  return state?.fatal ?? state?.refused;
+  return state?.fatal ?? ((client as { status?: string }).status === 'ready' ? undefined : state?.refused);
 }
 
 /**
@@ -55,8 +52,13 @@ export function refusalOf(client: object): RedisPermanentError | undefined {
  *   typed error (`RedisAuthError`, `RedisPermissionError`, ...; never the raw ioredis error, whose
  *   `command.args` would hold the AUTH arguments): those in flight when the connection dropped
  *   (ioredis would send them again only once ready) and those sent between two refused attempts
- *   reject at once instead of waiting, and a command refused by the ACL rules
- *   (`NOPERM`) rejects with `RedisPermissionError` naming the command.
+ *   reject at once instead of waiting (event `refusal`, see {@link refusalOf}), and a command
+ *   refused by the ACL rules (`NOPERM`) rejects with `RedisPermissionError` naming the command.
+ *   A Cluster client's attempt is its reading of the slot map from the nodes (`node error`, then
+ *   `ClusterAllFailedError`): a refusal there rejects what waits in its offline queue (as ioredis
+ *   does for a single Redis at each refused attempt) and what is sent until an attempt succeeds or
+ *   fails for an ordinary reason; a node refusing while the client is ready only fails the commands
+ *   sent to that node.
  */
 export function guardPermanentErrors<C extends Client>(client: C, description: string, origin?: Client): C {
   const state: GuardState = { everReady: !!origin && (states.get(origin)?.everReady ?? origin.status === 'ready') };
@@ -66,21 +68,31 @@ export function guardPermanentErrors<C extends Client>(client: C, description: s
     state.everReady = true;
     state.refused = undefined;
   });
-  let diagnosing = false;
-  const onError = (error: Error, nodeKey?: string) => {
-    if (state.fatal) return;
-    const permanent = permanentRedisError(error, description);
-    if (state.everReady) {
-      // the latest attempt of this connection (a Cluster's nodes are not tracked one by one)
-      if (cluster || nodeKey !== undefined) return;
-      state.refused = permanent ?? undefined;
+  /** The latest connection attempt of a client that has been ready failed: refused (`permanent`) or an ordinary outage. */
+  const attemptFailed = (permanent: RedisPermanentError | null, error: Error) => {
+    // a Cluster's attempt is its reading of the slot map; a node failing while it is ready
+    // (one node refusing, a failover) is not the client's: its commands fail on their own
+    if (cluster && client.status === 'ready') return;
+    const refusal = permanent ?? (cluster ? permanentRedisError((error as { lastNodeError?: unknown }).lastNodeError, description) : null);
+    state.refused = refusal ?? undefined;
+    if (!refusal) return;
+    if (cluster) {
+      // what waits in the Cluster's offline queue would wait until the server accepts again
+      (client as unknown as { flushQueue(error: Error): void }).flushQueue(refusal);
+    } else {
       // commands in flight when the connection dropped wait for 'ready' to be sent again (ioredis
       // `prevCommandQueue`), which a refusal postpones indefinitely: they reject now (they may
       // have been applied, as after any dropped connection)
       const inFlight = (client as unknown as { prevCommandQueue?: { shift(): { command: Command } | undefined } | null }).prevCommandQueue;
-      if (permanent) for (let item = inFlight?.shift(); item; item = inFlight?.shift()) item.command.reject(permanent);
-      return;
+      for (let item = inFlight?.shift(); item; item = inFlight?.shift()) item.command.reject(refusal);
     }
+    client.emit('refusal', refusal);
+  };
+  let diagnosing = false;
+  const onError = (error: Error) => {
+    if (state.fatal) return;
+    const permanent = permanentRedisError(error, description);
+    if (state.everReady) return attemptFailed(permanent, error);
     if (!permanent) {
       // ioredis reports a failed TLS handshake with a Sentinel or a Cluster node only as "All
       // sentinels are unreachable" / "Failed to refresh slots cache": one handshake of our own
@@ -101,7 +113,7 @@ export function guardPermanentErrors<C extends Client>(client: C, description: s
     client.disconnect();
   };
   client.on('error', (error: Error) => onError(error));
-  client.on('node error', (error: Error, key: string) => onError(error, key ?? ''));
+  client.on('node error', (error: Error) => onError(error));
   const sender = client as unknown as Sender;
   const send = sender.sendCommand.bind(client);
   sender.sendCommand = (command: Command, ...rest: unknown[]) => {

@@ -69,7 +69,9 @@ function classify(error: unknown, description: string): RedisPermanentError | nu
       return new RedisAuthError(`Redis ${description} refused the credentials (${text}); check redis.username and redis.password`, reply);
     }
     if (reply === 'NOAUTH') {
-      return new RedisAuthError(`Redis ${description} requires a password (${text}); set redis.password (and redis.username for an ACL user)`, reply);
+      // also the reply to a command ioredis sent behind an AUTH that was refused (a Cluster client
+      // reads the slot map that way): the password may be set but wrong
+      return new RedisAuthError(`Redis ${description} requires a password (${text}); set or check redis.password (and redis.username for an ACL user)`, reply);
     }
   }
   if (isAclRefusal(error)) {

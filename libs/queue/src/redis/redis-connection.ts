@@ -3,7 +3,7 @@ import { QueueConfigError, RedisKeyTypeError, RedisPermanentError } from '../err
 import { clusterClientOptions } from './cluster-options';
 import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
-import { guardPermanentErrors, permanentErrorOf } from './permanent-error-guard';
+import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 import { settleWithin } from '../util/retry';
 
@@ -174,34 +174,36 @@ export function describeRedis(options: RedisConnectionOptions): string {
 }
 
 /**
- * Resolves when the client is ready; rejects after `timeoutMs`, or at once with the typed error
- * (`RedisAuthError`, `RedisPermissionError`, `RedisTlsError`) when the client met one that
- * retrying cannot cure (clients made by {@link createRedisClient} or {@link duplicateClient}).
+ * Resolves when the client is ready. Rejects after `timeoutMs` (0: no bound), when the client ends
+ * first, or at once with the typed error (`RedisAuthError`, `RedisPermissionError`,
+ * `RedisTlsError`) when the client met one that retrying cannot cure (clients made by
+ * {@link createRedisClient} or {@link duplicateClient}): before it was ever ready, or while the
+ * server refuses its connection attempts (a password rotated under a running service; see
+ * `refusalOf`). `what` names the connection in the errors.
  */
-export async function waitUntilReady(client: RedisClient, timeoutMs = 10_000): Promise<void> {
+export async function waitUntilReady(client: RedisClient, timeoutMs = 10_000, what = 'Redis'): Promise<void> {
   if (client.status === 'ready') return;
-  const known = permanentErrorOf(client);
+  const known = refusalOf(client);
   if (known) throw known;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
-    }, timeoutMs);
-    const onReady = () => {
-      cleanup();
-      resolve();
-    };
-    const onPermanent = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
+    const timer =
+      timeoutMs > 0 ? setTimeout(() => settle(new Error(`${what} not ready after ${timeoutMs} ms (status ${client.status})`)), timeoutMs) : undefined;
+    const onReady = () => settle();
+    const onRefused = (error: Error) => settle(error);
+    const onEnd = () => settle(new Error(`${what} closed before it was ready`));
+    const settle = (error?: Error) => {
       clearTimeout(timer);
       client.off('ready', onReady);
-      client.off('permanent-error', onPermanent);
+      client.off('permanent-error', onRefused);
+      client.off('refusal', onRefused);
+      client.off('end', onEnd);
+      if (error) reject(error);
+      else resolve();
     };
     client.on('ready', onReady);
-    client.on('permanent-error', onPermanent);
+    client.on('permanent-error', onRefused);
+    client.on('refusal', onRefused);
+    client.on('end', onEnd);
   });
 }
 

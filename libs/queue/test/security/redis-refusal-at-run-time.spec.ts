@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { inspect } from 'util';
 import { createRedisClient, QueueAdmin, QueueManager, RedisAuthError, RedisPermissionError } from '../../src';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
-import { waitFor } from '../support/wait';
+import { rejectionWithin, resolvesWithin, waitFor } from '../support/wait';
 import { captureLogger } from './capture-logger';
 
 /*
@@ -104,11 +104,11 @@ describe('Redis refusing a running service', () => {
 
       await rotatePassword(PASSWORD, ROTATED);
       const errors = [
-        await rejection(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
-        await rejection(manager.queue().publishBatch([{ type: 'echo', payload: { n: 2 } }])),
-        await rejection(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
-        await rejection(manager.queue().stats()),
-        await rejection(admin.info(manager.config.message_queue.queue_name)),
+        await rejectionWithin(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
+        await rejectionWithin(manager.queue().publishBatch([{ type: 'echo', payload: { n: 2 } }])),
+        await rejectionWithin(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
+        await rejectionWithin(manager.queue().stats()),
+        await rejectionWithin(admin.info(manager.config.message_queue.queue_name)),
       ];
       for (const error of errors) {
         expect(error).toBeInstanceOf(RedisAuthError);
@@ -125,6 +125,8 @@ describe('Redis refusing a running service', () => {
       await waitFor(() => done.includes(3), 'the worker taking tasks again');
       await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm2' });
       await waitFor(() => received.includes('m2'), 'the stream reader taking events again');
+      // the admin's own connection resumes on its own backoff
+      await waitFor(() => resolvesWithin(admin.info(manager.config.message_queue.queue_name)), 'an admin call accepted again');
       expect((await admin.info(manager.config.message_queue.queue_name)).name).toBe(manager.config.message_queue.queue_name);
       expect(refusedLines()).toHaveLength(1);
       expect(text()).not.toContain(PASSWORD);
@@ -153,6 +155,34 @@ describe('Redis refusing a running service', () => {
     }
   });
 
+  it('subscribe() on the redis_pubsub bus rejects at once with RedisAuthError while the server refuses; a later one works once it is restored', async () => {
+    const { logger } = captureLogger();
+    const manager = await QueueManager.create({ ...config({ password: PASSWORD }), event_bus: { type: 'redis_pubsub' } }, { env: {}, logger });
+    const received: string[] = [];
+    const handler = (event: { data?: unknown }) => void received.push(String((event.data as { id: string }).id));
+    try {
+      await manager.start();
+      await rotatePassword(PASSWORD, ROTATED);
+      // the bus opens its subscriber connection now: refused
+      const first = await rejectionWithin(manager.subscribe('meeting.started', handler));
+      // and again while that connection waits for its next attempt
+      const second = await rejectionWithin(manager.subscribe('meeting.started', handler));
+      for (const error of [first, second]) {
+        expect(error).toBeInstanceOf(RedisAuthError);
+        expect((error as Error).message).toContain(`Redis redis://127.0.0.1:${server.port}/0 refused the credentials (WRONGPASS`);
+        expect(everythingOf(error)).not.toContain(PASSWORD);
+      }
+
+      await rotatePassword(ROTATED, PASSWORD);
+      await waitFor(() => resolvesWithin(manager.subscribe('meeting.started', handler)), 'a subscribe accepted again');
+      // the command connection resumes on its own backoff, not with the subscriber's
+      await waitFor(() => resolvesWithin(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })), 'a publish accepted again');
+      await waitFor(() => received.includes('m1'), 'the event');
+    } finally {
+      await manager.shutdown({ drainTimeoutMs: 1000 });
+    }
+  });
+
   it('an ACL rule narrowed at run time: calls reject with RedisPermissionError naming the command; the worker resumes once it is widened', async () => {
     const rule = '~* &* -@all +@read +@write +@scripting +@pubsub +@connection -@dangerous +info +time';
     await asAdmin(PASSWORD, ['ACL', 'SETUSER', 'svc', 'reset', 'on', `>${USER_PASSWORD}`, ...rule.split(' ')]);
@@ -167,8 +197,8 @@ describe('Redis refusing a running service', () => {
 
       await asAdmin(PASSWORD, ['ACL', 'SETUSER', 'svc', '-@scripting']);
       const errors = [
-        await rejection(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
-        await rejection(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
+        await rejectionWithin(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
+        await rejectionWithin(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
       ];
       for (const error of errors) {
         expect(error).toBeInstanceOf(RedisPermissionError);

@@ -1,8 +1,28 @@
 import { waitFor as poll } from '../../src/testing/wait';
+import { within } from '../../src/util/retry';
 
 export { deferred, sleep } from '../../src/testing/wait';
 
 /** The shared poller with this suite's bounds: 10 s, every 10 ms. */
 export function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 10): Promise<T> {
   return poll(check, what, timeoutMs, everyMs);
+}
+
+/**
+ * What `call` rejects with within `ms` (default 5 s: far above a prompt answer, far below the
+ * timeouts a waiting call would run into); an error saying so when it resolves or is still pending.
+ */
+export function rejectionWithin(call: Promise<unknown>, ms = 5000): Promise<unknown> {
+  return within(call, ms, 'the call').then(
+    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
+    (error: unknown) => error,
+  );
+}
+
+/** Whether `call` resolves within `ms` (default 5 s); false when it rejects or is still pending. */
+export function resolvesWithin(call: Promise<unknown>, ms = 5000): Promise<boolean> {
+  return within(call, ms, 'the call').then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { RedisPermissionError } from '../../errors';
 import { isAclRefusal, redisReplyLine } from '../../redis/permanent-errors';
-import { closeShardedSubscriber, RedisClient, duplicateClient, duplicateShardedSubscriber } from '../../redis/redis-connection';
+import { closeShardedSubscriber, RedisClient, duplicateClient, duplicateShardedSubscriber, waitUntilReady } from '../../redis/redis-connection';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
 import { decodeEnvelope, encodeEnvelope } from '../cloud-event';
 import type { EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
@@ -168,23 +168,13 @@ export class RedisPubSubEventBus extends BaseEventBus {
    * runs (status `connect`) puts it in subscriber mode before the handshake's CLIENT SETINFO and INFO
    * ready check, which ioredis (seen with 5.8.2) then refuses ("Connection in subscriber mode, only subscriber
    * commands may be used", ioredis issue #2037): the subscription failed. Waiting for `ready` is what
-   * the offline queue did for a subscription made earlier; the connection ending first rejects.
+   * the offline queue did for a subscription made earlier; the connection ending first rejects, and
+   * so does the server refusing its connection attempts (`RedisAuthError`, ... at once: a rotated
+   * password needs an operator, see `waitUntilReady`).
    */
   private async readySubscriber(): Promise<RedisClient> {
     const subscriber = this.ensureSubscriber();
-    if (subscriber.status === 'ready') return subscriber;
-    await new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        subscriber.off('end', onEnd);
-        resolve();
-      };
-      const onEnd = () => {
-        subscriber.off('ready', onReady);
-        reject(new Error(`the subscriber connection of the redis_pubsub event bus closed before it was ready`));
-      };
-      subscriber.once('ready', onReady);
-      subscriber.once('end', onEnd);
-    });
+    await waitUntilReady(subscriber, 0, 'the subscriber connection of the redis_pubsub event bus');
     return subscriber;
   }
 
