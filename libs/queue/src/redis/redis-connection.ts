@@ -5,6 +5,7 @@ import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, permanentErrorOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
+import { QuickClosingSentinelConnector } from './sentinel-connector';
 import { settleWithin } from '../util/retry';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
@@ -93,6 +94,8 @@ function newClient(options: RedisConnectionOptions): RedisClient {
       sentinelTLS: tls,
       // after a manual failover the old master stays up as a replica: reconnect to ask the Sentinels
       reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+      // the clients that ask the Sentinels where the master is close as quickly as this one
+      Connector: QuickClosingSentinelConnector,
     });
   }
   if (options.url) {
