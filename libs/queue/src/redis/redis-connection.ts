@@ -69,6 +69,10 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     // it stays pending the whole time: 2 s by default, which keeps a process (a CLI, a Jest worker)
     // alive that long after every connection was closed
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    // while Redis loads its data set (a restart with AOF or RDB), ioredis repeats its ready check
+    // after the load's ETA (at least 1 s, at most this) on a timer that disconnect() does not clear:
+    // bounded like the one above, and the client is ready sooner once the load ends
+    maxLoadingRetryTime: DISCONNECT_TIMEOUT_MS,
   };
   const tls = tlsConnectionOptions(options.tls);
   if (options.clusterNodes?.length) {

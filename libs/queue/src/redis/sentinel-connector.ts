@@ -25,7 +25,7 @@ export class QuickClosingSentinelConnector extends SentinelConnector {
     const connector = this as unknown as { connectToSentinel?: ConnectToSentinel };
     const connect = connector.connectToSentinel?.bind(this);
     const disconnectTimeout = own.disconnectTimeout;
-    // (an ioredis without this method keeps its default; sentinel-connector.spec.ts then fails)
+    // (an ioredis without this method keeps its default; client-timers.spec.ts then fails)
     if (connect && disconnectTimeout !== undefined) connector.connectToSentinel = (endpoint, extra) => connect(endpoint, { disconnectTimeout, ...extra });
   }
 }
