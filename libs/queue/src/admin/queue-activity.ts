@@ -1,5 +1,6 @@
 import type { StoreBackedQueue } from '../queue/task-queue';
-import { PeekedMessage, PeekPage, PRIORITIES, Priority, QueueWorkerInfo } from '../queue/queue.types';
+import { PRIORITIES, Priority } from '../queue/queue.types';
+import type { PeekedMessage, PeekPage, QueueWorkerInfo } from '../queue/queue-inspection.types';
 import { WAIT_BUCKETS_MS, waitQuantileMs } from '../queue/wait-window';
 
 /** How long messages wait in one queue (cheap reads: the head of each tier and the workers' heartbeats). */

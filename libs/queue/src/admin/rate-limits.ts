@@ -1,6 +1,7 @@
 import type { StoreBackedQueue } from '../queue/task-queue';
 import type { StoredRateState } from '../queue/queue-store';
-import { PRIORITIES, Priority, QueueWorkerInfo } from '../queue/queue.types';
+import { PRIORITIES, Priority } from '../queue/queue.types';
+import type { QueueWorkerInfo } from '../queue/queue-inspection.types';
 
 /** One rate limit of a queue and its token bucket now (docs/queue.md, "Rate limits"). */
 export interface RateLimitInfo {

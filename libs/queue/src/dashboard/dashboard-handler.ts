@@ -3,7 +3,8 @@ import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { join } from 'path';
 import type { QueueAdmin } from '../admin/queue-admin';
-import { PRIORITIES, PeekTarget } from '../queue/queue.types';
+import { PRIORITIES } from '../queue/queue.types';
+import type { PeekTarget } from '../queue/queue-inspection.types';
 
 export interface DashboardOptions {
   admin: QueueAdmin;

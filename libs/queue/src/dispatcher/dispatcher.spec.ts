@@ -1,10 +1,9 @@
 import { createServer, Server } from 'http';
 import type { AddressInfo } from 'net';
-import { InvalidOptionError, QueueConfigError, TaskTimeoutError } from '../errors';
+import { InvalidOptionError, TaskTimeoutError } from '../errors';
 import { StoreBackedQueue } from '../queue/task-queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
 import { sleep, waitFor } from '../scheduler/testing/scheduler-test-kit';
-import { createDispatcher } from './create-dispatcher';
 import type { CompletedTask, Dispatcher, FailedTask, TaskProgress } from './dispatcher';
 import { DispatchTimeoutError, RemoteTaskError, UnknownRouteError } from './dispatcher-errors';
 import { DispatcherKit, memoryDispatcherKit, redisDispatcherKit } from './testing/dispatcher-test-kit';
@@ -285,51 +284,5 @@ describe.each([
     await expect(api.dispatch('media.transcode', {}, { webhookUrl: 'ftp://x' })).rejects.toMatchObject({ path: 'dispatch.options.webhookUrl' });
     await expect(api.dispatch('media.transcode', {}, { bogus: 1 } as never)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(api.dispatchAndWait('media.transcode', {}, { timeoutMs: 0 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.timeoutMs' });
-  });
-});
-
-describe('createDispatcher', () => {
-  it('names the bad option', () => {
-    const make = (o: object) => () => createDispatcher({ service: 'svc', backend: { type: 'memory' }, ...o });
-    expect(make({ service: 'bad name' })).toThrow(/dispatcher\.service/);
-    expect(make({ routes: { t: { queue: '' } } })).toThrow(/dispatcher\.routes\.t\.queue/);
-    expect(make({ routes: { t: { queue: 'q', priority: 'x' } } })).toThrow(QueueConfigError);
-    expect(make({ backend: { type: 'x' } })).toThrow(/dispatcher\.backend\.type/);
-  });
-});
-
-describe('Dispatcher on Redis writes one thing per dispatch', () => {
-  it("sends exactly one command for a dispatch (the publish script) and writes nothing in the dispatcher's space", async () => {
-    const kit = redisDispatcherKit(() => server.client(), uniquePrefix('dsp'));
-    const admin = server.client();
-    try {
-      const caller = kit.dispatcher({ service: 'caller', routes: { 'nobody.handles': { queue: 'idle' } } });
-      await caller.dispatch('nobody.handles', { warm: true }); // scripts loaded, queue opened
-      const calls = async () => {
-        const text = await admin.info('commandstats');
-        const out: Record<string, number> = {};
-        for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]] = Number(m[2]);
-        return out;
-      };
-      const delta = (a: Record<string, number>, b: Record<string, number>) =>
-        Object.fromEntries(
-          Object.entries(b)
-            .filter(([k, v]) => k !== 'info' && v !== (a[k] ?? 0))
-            .map(([k, v]) => [k, v - (a[k] ?? 0)]),
-        );
-      const t0 = await calls();
-      const taskId = await caller.dispatch('nobody.handles', { n: 1 });
-      const t1 = await calls();
-      // evalsha of publish.lua, and inside it only the queue's own keys (HSET, RPUSH, INCRBY, HINCRBY, wake-up)
-      const d = delta(t0, t1);
-      expect(d.evalsha).toBe(1);
-      expect(Object.keys(d).filter((c) => ['hsetnx', 'xadd', 'set', 'pexpire', 'del', 'eval'].includes(c))).toEqual([]);
-      expect(await caller.getStatus(taskId)).toMatchObject({ state: 'pending', queue: 'idle' });
-      const keys = await admin.keys('*{caller}*');
-      expect(keys).toEqual([]); // nothing in the dispatcher's own space until a result is written
-    } finally {
-      await kit.close();
-      admin.disconnect();
-    }
   });
 });

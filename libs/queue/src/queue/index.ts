@@ -1,4 +1,5 @@
 export * from './queue.types';
+export * from './queue-inspection.types';
 export * from './queue-options';
 export * from './queue-observer';
 export * from './queue-store';

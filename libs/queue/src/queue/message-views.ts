@@ -2,7 +2,8 @@ import { parseJsonOr } from '../util/json';
 import { uniqueIdParts } from '../util/unique-id';
 import { decodeBody } from './message-codec';
 import type { StoredPeekItem, StoredStatus } from './queue-store';
-import { MessageStatus, PeekedMessage, PeekTarget, PRIORITIES } from './queue.types';
+import { MessageStatus, PRIORITIES } from './queue.types';
+import type { PeekedMessage, PeekTarget } from './queue-inspection.types';
 
 /**
  * What `getStatus` returns for a stored message: its header (type, priority, created), attempts,

@@ -15,17 +15,15 @@ import {
   CloseOptions,
   DeadLetterQueue,
   MessageStatus,
-  PeekPage,
-  PeekTarget,
   PRIORITIES,
   ProcessOptions,
   ProgressEvent,
   PublishOptions,
   QueueStats,
-  QueueWorkerInfo,
   TaskHandler,
   TaskQueue,
 } from './queue.types';
+import type { PeekPage, PeekTarget, QueueWorkerInfo } from './queue-inspection.types';
 import { workerInfos, WORKER_FORGET_MS } from './worker/worker-heartbeat';
 
 /**

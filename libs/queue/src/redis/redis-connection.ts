@@ -5,6 +5,7 @@ import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
+import { QuickClosingSentinelConnector } from './sentinel-connector';
 import { settleWithin } from '../util/retry';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
@@ -68,6 +69,10 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     // it stays pending the whole time: 2 s by default, which keeps a process (a CLI, a Jest worker)
     // alive that long after every connection was closed
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    // while Redis loads its data set (a restart with AOF or RDB), ioredis repeats its ready check
+    // after the load's ETA (at least 1 s, at most this) on a timer that disconnect() does not clear:
+    // bounded like the one above, and the client is ready sooner once the load ends
+    maxLoadingRetryTime: DISCONNECT_TIMEOUT_MS,
   };
   const tls = tlsConnectionOptions(options.tls);
   if (options.clusterNodes?.length) {
@@ -93,6 +98,8 @@ function newClient(options: RedisConnectionOptions): RedisClient {
       sentinelTLS: tls,
       // after a manual failover the old master stays up as a replica: reconnect to ask the Sentinels
       reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+      // the clients that ask the Sentinels where the master is close as quickly as this one
+      Connector: QuickClosingSentinelConnector,
     });
   }
   if (options.url) {

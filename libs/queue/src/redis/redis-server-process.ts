@@ -195,6 +195,8 @@ export class RedisServerProcess {
       maxRetriesPerRequest: null,
       retryStrategy: (n) => Math.min(n * 50, 500),
       disconnectTimeout: 50,
+      // the same for the ready check ioredis repeats while the server loads its AOF (1 s by default)
+      maxLoadingRetryTime: 50,
       ...(this.options.tls ? { tls: this.tlsClientOptions() } : {}),
     });
     this.clients.add(client);

@@ -3,7 +3,7 @@ import type { QueueLogger } from '../../logger';
 import { parseJsonOr } from '../../util/json';
 import { processTag } from '../../util/unique-id';
 import type { QueueStore, RateLimitSpec, StoredWorker } from '../queue-store';
-import type { QueueWorkerInfo } from '../queue.types';
+import type { QueueWorkerInfo } from '../queue-inspection.types';
 import { WAIT_BUCKETS_MS, WaitWindow } from '../wait-window';
 
 /** How often a consuming process looks whether to refresh its entry (a local check, no Redis command). */

@@ -1,0 +1,109 @@
+/**
+ * What a client leaves behind once disconnected: no timer pending much past its disconnectTimeout
+ * (200 ms). Each such timer keeps the process (a Jest worker, a CLI) alive until it fires.
+ */
+import { createHook } from 'async_hooks';
+import { createServer, Server, Socket } from 'net';
+import type { AddressInfo } from 'net';
+import { freePort, waitFor } from '../testing';
+import type { RedisOutageLogger } from './outage-log';
+import { createRedisClient } from './redis-connection';
+
+const quiet: RedisOutageLogger = { log: () => undefined, warn: () => undefined };
+
+/**
+ * A server that speaks just enough RESP to say it is still loading its data set: INFO answers
+ * `loading:1` with an ETA of 5 s, every other command +OK. Counts the INFO commands it answered.
+ */
+async function loadingServer(): Promise<{ server: Server; port: number; infos: () => number; sockets: Set<Socket> }> {
+  let infos = 0;
+  const sockets = new Set<Socket>();
+  const info = '# Persistence\r\nloading:1\r\nloading_eta_seconds:5\r\n';
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      // each command is an array of bulk strings: *<n>\r\n then n times $<len>\r\n<bytes>\r\n
+      for (;;) {
+        const command = /^\*(\d+)\r\n/.exec(buffered);
+        if (!command) return;
+        let at = command[0].length;
+        const words: string[] = [];
+        for (let i = 0; i < Number(command[1]); i++) {
+          const head = /^\$(\d+)\r\n/.exec(buffered.slice(at));
+          if (!head || buffered.length < at + head[0].length + Number(head[1]) + 2) return; // incomplete
+          words.push(buffered.substr(at + head[0].length, Number(head[1])));
+          at += head[0].length + Number(head[1]) + 2;
+        }
+        buffered = buffered.slice(at);
+        if (words[0]?.toLowerCase() === 'info') {
+          infos++;
+          socket.write(`$${Buffer.byteLength(info)}\r\n${info}\r\n`);
+        } else socket.write('+OK\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, infos: () => infos, sockets };
+}
+
+/** The timers created until `freeze()` that have neither fired nor been cleared yet. */
+function pendingTimers(): { ids: Set<number>; freeze(): void; stop(): void } {
+  const ids = new Set<number>();
+  let frozen = false;
+  const hook = createHook({
+    init: (id, type) => {
+      if (type === 'Timeout' && !frozen) ids.add(id);
+    },
+    destroy: (id) => ids.delete(id),
+  });
+  hook.enable();
+  return { ids, freeze: () => (frozen = true), stop: () => hook.disable() };
+}
+
+describe('a client of a Redis that is loading its data set', () => {
+  it('keeps asking while Redis loads, and leaves no timer pending much past 200 ms after disconnect', async () => {
+    // ioredis waits for the load's ETA (here 5 s) before it asks again, on a timer disconnect()
+    // does not clear: it kept a closed client's process (a Jest worker, a CLI) alive that long.
+    const fake = await loadingServer();
+    const timers = pendingTimers();
+    const client = createRedisClient({ host: '127.0.0.1', port: fake.port, logger: quiet });
+    try {
+      await waitFor(() => fake.infos() >= 2, 'the ready check asked twice');
+      expect(client.status).not.toBe('ready');
+      client.disconnect();
+      timers.freeze();
+      await waitFor(() => timers.ids.size === 0, 'every timer the client armed to fire or be cleared', 1500);
+    } finally {
+      client.disconnect();
+      timers.stop();
+      for (const socket of fake.sockets) socket.destroy();
+      await new Promise((resolve) => fake.server.close(resolve));
+    }
+  });
+});
+
+describe('a client through Sentinels', () => {
+  it('leaves no timer pending much past its disconnectTimeout (200 ms) when the Sentinel refused it', async () => {
+    // ioredis opens a short-lived client per Sentinel to ask for the master; it disconnects it with a
+    // fallback timer that only the socket's 'close' clears. A refused socket has closed already, so
+    // the timer runs out: 2 s with ioredis' default, which kept Jest workers (and CLIs) alive.
+    const port = await freePort(); // nothing listens there
+    const timers = pendingTimers();
+    const client = createRedisClient({ sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'nowhere', logger: quiet });
+    try {
+      let rounds = 0;
+      client.on('error', (error: Error) => void (/All sentinels are unreachable/.test(error.message) && rounds++));
+      await waitFor(() => rounds >= 2, 'two rounds of asking the Sentinel');
+      client.disconnect();
+      timers.freeze();
+      await waitFor(() => timers.ids.size === 0, 'every timer the client armed to fire or be cleared', 1500);
+    } finally {
+      client.disconnect();
+      timers.stop();
+    }
+  });
+});
