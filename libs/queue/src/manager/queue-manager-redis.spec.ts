@@ -50,9 +50,10 @@ describe('QueueManager (Redis)', () => {
     const ready = await manager.readiness();
     expect(ready.ok).toBe(true);
     // Shutdown waits for the running handler, then acknowledges it and closes the connections.
-    const stopping = manager.shutdown({ drainTimeoutMs: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(manager.state).toBe('stopping');
+    let stopped = false;
+    const stopping = manager.shutdown({ drainTimeoutMs: 5000 }).then(() => (stopped = true));
+    await waitFor(() => manager.state === 'stopping');
+    expect(stopped).toBe(false);
     release();
     await stopping;
     expect(manager.redis!.states()).toEqual([{ connection: 'commands-0', status: 'end' }]);
