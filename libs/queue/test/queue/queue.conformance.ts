@@ -829,10 +829,15 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
     });
     await queue.publishBatch(Array.from({ length: 8 }, (_, i) => ({ type: 'st', payload: i, priority: i % 2 ? 'high' : ('low' as Priority) })));
     await queue.publish({ type: 'st', payload: 100, delayMs: 60_000 });
+    // the last stats read goes into a timeout's message (a CI run once timed out here on 4 partitions)
+    let seen = '';
     await waitFor(async () => {
       const s = await queue.stats();
+      seen = JSON.stringify(s);
       return s.total_processed === 7 && s.total_dead_letter === 1;
-    }, 'all settled');
+    }, 'all settled').catch((error: Error) => {
+      throw new Error(`${error.message}; last stats read: ${seen}`);
+    });
     expect(await queue.stats()).toEqual({
       total_published: 9,
       total_processed: 7,
