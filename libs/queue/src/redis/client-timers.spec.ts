@@ -64,6 +64,13 @@ function pendingTimers(): { ids: Set<number>; freeze(): void; stop(): void } {
   return { ids, freeze: () => (frozen = true), stop: () => hook.disable() };
 }
 
+/** Disconnects `client`, then waits until every timer made so far fired or was cleared (at most 1.5 s). */
+async function disconnectLeavingNoTimer(client: { disconnect(): void }, timers: ReturnType<typeof pendingTimers>): Promise<void> {
+  client.disconnect();
+  timers.freeze();
+  await waitFor(() => timers.ids.size === 0, 'every timer the client armed to fire or be cleared', 1500);
+}
+
 describe('a client of a Redis that is loading its data set', () => {
   it('keeps asking while Redis loads, and leaves no timer pending much past 200 ms after disconnect', async () => {
     // ioredis waits for the load's ETA (here 5 s) before it asks again, on a timer disconnect()
@@ -74,9 +81,7 @@ describe('a client of a Redis that is loading its data set', () => {
     try {
       await waitFor(() => fake.infos() >= 2, 'the ready check asked twice');
       expect(client.status).not.toBe('ready');
-      client.disconnect();
-      timers.freeze();
-      await waitFor(() => timers.ids.size === 0, 'every timer the client armed to fire or be cleared', 1500);
+      await disconnectLeavingNoTimer(client, timers);
     } finally {
       client.disconnect();
       timers.stop();
@@ -98,9 +103,7 @@ describe('a client through Sentinels', () => {
       let rounds = 0;
       client.on('error', (error: Error) => void (/All sentinels are unreachable/.test(error.message) && rounds++));
       await waitFor(() => rounds >= 2, 'two rounds of asking the Sentinel');
-      client.disconnect();
-      timers.freeze();
-      await waitFor(() => timers.ids.size === 0, 'every timer the client armed to fire or be cleared', 1500);
+      await disconnectLeavingNoTimer(client, timers);
     } finally {
       client.disconnect();
       timers.stop();

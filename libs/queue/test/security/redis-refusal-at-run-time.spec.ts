@@ -2,8 +2,9 @@ import Redis from 'ioredis';
 import { inspect } from 'util';
 import { createRedisClient, QueueAdmin, QueueManager, RedisAuthError, RedisPermissionError } from '../../src';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
-import { rejectionWithin, resolvesWithin, waitFor } from '../support/wait';
+import { rejection, rejectionWithin, resolvesWithin, waitFor } from '../support/wait';
 import { captureLogger } from './capture-logger';
+import { publishAcceptedAgain, refusedCalls, startEchoService } from './refusal-scenario';
 
 /*
  * Credentials or ACL rules changed under a running service: the password is rotated on the server
@@ -54,18 +55,6 @@ function clientList(): Promise<string> {
   return withAdmin(PASSWORD, async (admin) => String(await admin.call('CLIENT', 'LIST')));
 }
 
-/** Waits until the manager's queue accepts a publish of task `n` again. */
-async function publishAcceptedAgain(manager: QueueManager, n: number): Promise<void> {
-  await waitFor(
-    async () =>
-      (await manager
-        .queue()
-        .publish({ type: 'echo', payload: { n } })
-        .catch(() => null)) !== null,
-    'a publish accepted again',
-  );
-}
-
 /** Sets the server's password and drops the library's connections (the test's own connection stays). */
 async function rotatePassword(from: string, to: string): Promise<void> {
   await asAdmin(from, ['CONFIG', 'SET', 'requirepass', to], ['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
@@ -80,36 +69,16 @@ function config(redis: Record<string, unknown>) {
   };
 }
 
-async function rejection(call: Promise<unknown>): Promise<unknown> {
-  return call.then(
-    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
-}
-
 describe('Redis refusing a running service', () => {
   it('a rotated password: publishes, events and admin calls reject with RedisAuthError; the worker and the stream reader resume once it is restored', async () => {
     const { logger, text, lines } = captureLogger();
     const manager = await QueueManager.create(config({ password: PASSWORD }), { env: {}, logger });
     const admin = await QueueAdmin.fromConfig(manager.config, 5000, logger);
-    const done: number[] = [];
-    const received: string[] = [];
     try {
-      manager.registerTaskHandler('echo', (payload: { n: number }) => void done.push(payload.n));
-      void manager.subscribe('meeting.started', (event) => void received.push(String((event.data as { id: string }).id)));
-      await manager.start();
-      await manager.queue().publish({ type: 'echo', payload: { n: 1 } });
-      await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm0' });
-      await waitFor(() => done.includes(1) && received.includes('m0'), 'the first task and event');
+      const { done, received } = await startEchoService(manager);
 
       await rotatePassword(PASSWORD, ROTATED);
-      const errors = [
-        await rejectionWithin(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
-        await rejectionWithin(manager.queue().publishBatch([{ type: 'echo', payload: { n: 2 } }])),
-        await rejectionWithin(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
-        await rejectionWithin(manager.queue().stats()),
-        await rejectionWithin(admin.info(manager.config.message_queue.queue_name)),
-      ];
+      const errors = await refusedCalls(manager, admin);
       for (const error of errors) {
         expect(error).toBeInstanceOf(RedisAuthError);
         expect((error as Error).message).toContain(`Redis redis://127.0.0.1:${server.port}/0 refused the credentials (WRONGPASS`);

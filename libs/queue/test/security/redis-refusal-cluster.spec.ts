@@ -5,6 +5,7 @@ import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/tes
 import { within } from '../../src/util/retry';
 import { rejectionWithin, resolvesWithin, waitFor } from '../support/wait';
 import { captureLogger } from './capture-logger';
+import { publishAcceptedAgain, refusedCalls, startEchoService } from './refusal-scenario';
 
 /*
  * A password rotated under a service running on a Redis Cluster (3 masters): the nodes' password
@@ -87,40 +88,22 @@ async function refusalSeen(manager: QueueManager): Promise<void> {
   await waitFor(async () => (await rejectionWithin(manager.queue().stats())) instanceof RedisAuthError, 'stats() rejecting with RedisAuthError');
 }
 
-/** Waits until the manager's queue accepts a publish of task `n` again. */
-async function publishAcceptedAgain(manager: QueueManager, n: number): Promise<void> {
-  await waitFor(() => resolvesWithin(manager.queue().publish({ type: 'echo', payload: { n } })), 'a publish accepted again', 30_000);
-}
-
 describe('Redis Cluster refusing a running service (password rotated)', () => {
   it('publishes, events, stats and admin calls reject at once with RedisAuthError; the worker and the stream reader resume once it is restored', async () => {
     const { logger, text } = captureLogger();
     const manager = await QueueManager.create(config({ type: 'redis_stream' }), { env: {}, logger });
     const admin = await QueueAdmin.fromConfig(manager.config, 30_000, logger);
     const queueName = manager.config.message_queue.queue_name;
-    const done: number[] = [];
-    const received: string[] = [];
     try {
-      manager.registerTaskHandler('echo', (payload: { n: number }) => void done.push(payload.n));
-      void manager.subscribe('meeting.started', (event) => void received.push(String((event.data as { id: string }).id)));
-      await manager.start();
-      await manager.queue().publish({ type: 'echo', payload: { n: 1 } });
-      await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm0' });
-      await waitFor(() => done.includes(1) && received.includes('m0'), 'the first task and event');
+      const { done, received } = await startEchoService(manager);
 
       await rotatePassword(PASSWORD, ROTATED);
       await refusalSeen(manager);
-      const errors = [
-        await rejectionWithin(manager.queue().publish({ type: 'echo', payload: { n: 2 } })),
-        await rejectionWithin(manager.queue().publishBatch([{ type: 'echo', payload: { n: 2 } }])),
-        await rejectionWithin(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' })),
-        await rejectionWithin(manager.queue().stats()),
-        await rejectionWithin(admin.info(queueName)),
-      ];
+      const errors = await refusedCalls(manager, admin);
       errors.forEach(expectAuthError);
 
       await rotatePassword(ROTATED, PASSWORD);
-      await publishAcceptedAgain(manager, 3);
+      await publishAcceptedAgain(manager, 3, 30_000);
       await waitFor(() => done.includes(3), 'the worker taking tasks again', 30_000);
       await manager.publishEvent('meeting.started', 'meeting.started', { id: 'm2' });
       await waitFor(() => received.includes('m2'), 'the stream reader taking events again', 30_000);

@@ -8,15 +8,20 @@ export function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs 
   return poll(check, what, timeoutMs, everyMs);
 }
 
+/** What `call` rejects with, however long that takes; an error saying so when it resolves. */
+export function rejection(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
+    (error: unknown) => error,
+  );
+}
+
 /**
  * What `call` rejects with within `ms` (default 5 s: far above a prompt answer, far below the
  * timeouts a waiting call would run into); an error saying so when it resolves or is still pending.
  */
 export function rejectionWithin(call: Promise<unknown>, ms = 5000): Promise<unknown> {
-  return within(call, ms, 'the call').then(
-    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
-    (error: unknown) => error,
-  );
+  return rejection(within(call, ms, 'the call'));
 }
 
 /** Whether `call` resolves within `ms` (default 5 s); false when it rejects or is still pending. */
