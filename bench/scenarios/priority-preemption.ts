@@ -23,16 +23,24 @@ const CHILD_SCRIPT = join(__dirname, 'preemption-child.ts');
 /** Longest wait for the consumer's result (it reports itself stuck after timeoutMs without a start). */
 const RESULT_TIMEOUT_MS = 30 * 60_000;
 
-/** Metric key of a run: `c1_p99` for no-op handlers (as before), `c1_h5_p99` for 5 ms ones. */
-export function preemptionKey(concurrency: number, handlerMs: number, what: 'p50' | 'p99' | 'reply_p99' | 'handler'): string {
-  return handlerMs === 0 ? `c${concurrency}_${what}` : `c${concurrency}_h${handlerMs}_${what}`;
+/** A figure reported per run. */
+type PreemptionFigure = 'p50' | 'p99' | 'reply_p99' | 'handler';
+
+/** Name of a run: `c1` for no-op handlers (as before), `c1_h5` for 5 ms ones (the raw JSON's detail key). */
+function runName(concurrency: number, handlerMs: number): string {
+  return handlerMs === 0 ? `c${concurrency}` : `c${concurrency}_h${handlerMs}`;
+}
+
+/** Metric key of a run's figure: `c1_p99`, `c1_h5_p99`. */
+export function preemptionKey(concurrency: number, handlerMs: number, what: PreemptionFigure): string {
+  return `${runName(concurrency, handlerMs)}_${what}`;
 }
 
 function metricDefs(): MetricDef[] {
   return HANDLER_MS.flatMap((h) =>
     CONCURRENCIES.flatMap((c): MetricDef[] => {
       const run = `concurrency ${c}, ${h === 0 ? 'no-op handler' : `${h} ms handler`}`;
-      const ms = (what: 'p50' | 'p99' | 'reply_p99' | 'handler', label: string): MetricDef => ({
+      const ms = (what: PreemptionFigure, label: string): MetricDef => ({
         key: preemptionKey(c, h, what),
         label: `${label}, ${run}`,
         unit: 'ms',
@@ -100,12 +108,12 @@ export const priorityPreemption: Scenario = {
         if (!first) await ctx.admin.flushall('SYNC');
         first = false;
         const run = await runAt(ctx, kind, concurrency, handlerMs);
-        const key = (what: 'p50' | 'p99' | 'reply_p99' | 'handler') => preemptionKey(concurrency, handlerMs, what);
+        const key = (what: PreemptionFigure) => preemptionKey(concurrency, handlerMs, what);
         metrics[key('p50')] = run.p50;
         metrics[key('p99')] = run.p99;
         metrics[key('reply_p99')] = run.replyP99;
         if (handlerMs > 0) metrics[key('handler')] = run.handlerMeanMs;
-        detail[handlerMs === 0 ? `c${concurrency}` : `c${concurrency}_h${handlerMs}`] = run;
+        detail[runName(concurrency, handlerMs)] = run;
         logRun(ctx, kind, concurrency, handlerMs, run);
       }
     }
