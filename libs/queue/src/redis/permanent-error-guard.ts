@@ -77,8 +77,9 @@ export function guardPermanentErrors<C extends Client>(client: C, description: s
     state.refused = refusal ?? undefined;
     if (!refusal) return;
     if (cluster) {
-      // what waits in the Cluster's offline queue would wait until the server accepts again
-      (client as unknown as { flushQueue(error: Error): void }).flushQueue(refusal);
+      // what waits in the Cluster's offline queue would wait until the server accepts again (a
+      // private ioredis method, like prevCommandQueue below: left alone if a release renames it)
+      (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(refusal);
     } else {
       // commands in flight when the connection dropped wait for 'ready' to be sent again (ioredis
       // `prevCommandQueue`), which a refusal postpones indefinitely: they reject now (they may
