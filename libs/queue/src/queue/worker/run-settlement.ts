@@ -1,6 +1,7 @@
 import { LeaseLostError } from '../../errors';
 import type { QueueLogger } from '../../logger';
 import { isNonRetryable, recordError } from '../../util/error-record';
+import type { IdTable } from '../../util/id-table';
 import { RepeatedFailureLog } from '../../util/repeat-log';
 import { CompletionBatcher } from './completion-batcher';
 import type { HandlerRun, RunOutcome } from './handler-run';
@@ -33,7 +34,7 @@ export class RunSettlement {
     private readonly observer: QueueObserver,
     private readonly logger: QueueLogger,
     /** Every delivery the worker holds (buffered or running), by id: the worker's map. */
-    private readonly held: ReadonlyMap<string, HandlerRun>,
+    private readonly held: IdTable<HandlerRun>,
   ) {
     this.updateFailures = new RepeatedFailureLog(
       (line) => this.logger.error(line),

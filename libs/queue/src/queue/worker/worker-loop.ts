@@ -10,6 +10,7 @@ import { PRIORITIES } from '../queue.types';
 import { loggerFor, QueueLogger } from '../../logger';
 import { RunSettlement } from './run-settlement';
 import { StartGate } from './start-gate';
+import { IdTable } from '../../util/id-table';
 import { StartSlice } from './start-slice';
 import { WorkerHeartbeat } from './worker-heartbeat';
 import { advanceDraw } from '../weighted-draw';
@@ -26,7 +27,7 @@ export abstract class WorkerLoop {
   /** Sent with every fetch: the queue's limit ('*') and those of the registered types (empty: none). */
   protected readonly rateLimits: RateLimitSpec[] = [];
   /** Every delivery this process holds (buffered or running), by id. */
-  protected readonly held = new Map<string, HandlerRun>();
+  protected readonly held = new IdTable<HandlerRun>();
   private readonly logger: QueueLogger;
   /** When held runs may start, and how many are held (docs/architecture.md, "Look-ahead, preemption and pause"). */
   protected readonly gate: StartGate;
