@@ -22,6 +22,10 @@ export class HandlerRun implements DeliveryRef {
   startedAt = 0;
   /** Lease deadline asked for explicitly by the handler (0: automatic renewal only). */
   leaseUntil = 0;
+  /** In its worker's HeldRuns, and its neighbours there (only HeldRuns writes these three). */
+  held = false;
+  heldPrev: HandlerRun | null = null;
+  heldNext: HandlerRun | null = null;
   private controller?: AbortController;
   private timer?: NodeJS.Timeout;
   private consumer?: ConsumerSpan;

@@ -76,8 +76,7 @@ export class QueueWorker extends WorkerLoop {
       });
     }
     // Past the drain timeout: abort the handlers and put their messages back, attempt not counted.
-    const unfinished = [...this.held.values()];
-    this.held.clear();
+    const unfinished = this.held.clear();
     for (const run of unfinished) run.cancel(new QueueClosedError(this.options.name));
     await this.settlement.release(unfinished);
     // also deliveries refused after closing began (a fetch reply that arrived late)

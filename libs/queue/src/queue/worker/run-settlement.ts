@@ -1,10 +1,10 @@
 import { LeaseLostError } from '../../errors';
 import type { QueueLogger } from '../../logger';
 import { isNonRetryable, recordError } from '../../util/error-record';
-import type { IdTable } from '../../util/id-table';
 import { RepeatedFailureLog } from '../../util/repeat-log';
 import { CompletionBatcher } from './completion-batcher';
 import type { HandlerRun, RunOutcome } from './handler-run';
+import type { HeldRuns } from './held-runs';
 import { backoffDelay, ResolvedQueueOptions } from '../queue-options';
 import type { QueueObserver } from '../queue-observer';
 import type { DeliveryRef, FailAction, QueueStore } from '../queue-store';
@@ -34,7 +34,7 @@ export class RunSettlement {
     private readonly observer: QueueObserver,
     private readonly logger: QueueLogger,
     /** Every delivery the worker holds (buffered or running), by id: the worker's map. */
-    private readonly held: IdTable<HandlerRun>,
+    private readonly held: HeldRuns,
   ) {
     this.updateFailures = new RepeatedFailureLog(
       (line) => this.logger.error(line),
@@ -131,13 +131,15 @@ export class RunSettlement {
     const lease = this.options.visibilityTimeoutMs;
     const horizon = Date.now() + lease;
     // Leases the handler pushed further out itself are left alone until they come near.
-    const refs = [...this.held.values()].filter((run) => run.leaseUntil < horizon);
+    const refs = this.held.values().filter((run) => run.leaseUntil < horizon);
     if (refs.length === 0) return;
     try {
       for (let i = 0; i < refs.length; i += 1000) {
-        for (const ref of await this.store.extend(refs.slice(i, i + 1000), lease)) {
-          const run = this.held.get(ref.id);
-          if (!run || run.lease !== ref.lease) continue;
+        const batch = refs.slice(i, i + 1000);
+        for (const ref of await this.store.extend(batch, lease)) {
+          // the run whose lease was lost, if this worker still holds it
+          const run = batch.find((r) => r.id === ref.id && r.lease === ref.lease);
+          if (!run?.held) continue;
           this.logger.warn(`lease of message ${ref.id} was lost; aborting its handler`);
           run.abort(new LeaseLostError(ref.id));
         }

@@ -1,6 +1,7 @@
 import { FailureBackoff, sleep } from '../../util/retry';
 import { FetchLog } from './fetch-log';
 import { HandlerRun, RunOutcome } from './handler-run';
+import { HeldRuns } from './held-runs';
 import type { HandlerSlot } from './handler-slot';
 import { decodeBody, toQueueMessage } from '../message-codec';
 import { ResolvedQueueOptions } from '../queue-options';
@@ -10,7 +11,6 @@ import { PRIORITIES } from '../queue.types';
 import { loggerFor, QueueLogger } from '../../logger';
 import { RunSettlement } from './run-settlement';
 import { StartGate } from './start-gate';
-import { IdTable } from '../../util/id-table';
 import { StartSlice } from './start-slice';
 import { WorkerHeartbeat } from './worker-heartbeat';
 import { advanceDraw } from '../weighted-draw';
@@ -27,7 +27,7 @@ export abstract class WorkerLoop {
   /** Sent with every fetch: the queue's limit ('*') and those of the registered types (empty: none). */
   protected readonly rateLimits: RateLimitSpec[] = [];
   /** Every delivery this process holds (buffered or running), by id. */
-  protected readonly held = new IdTable<HandlerRun>();
+  protected readonly held = new HeldRuns();
   private readonly logger: QueueLogger;
   /** When held runs may start, and how many are held (docs/architecture.md, "Look-ahead, preemption and pause"). */
   protected readonly gate: StartGate;
@@ -219,7 +219,7 @@ export abstract class WorkerLoop {
       slot.waiting.forEach((list, tier) => {
         if (list.length === 0 || !which(tier)) return;
         for (const run of list.splice(0)) {
-          if (this.held.get(run.id) === run) this.held.delete(run.id);
+          this.held.remove(run);
           refs.push(run);
         }
       });
@@ -253,7 +253,7 @@ export abstract class WorkerLoop {
       header.trace,
       this.settlement.progressWriter,
     );
-    this.held.set(run.id, run);
+    this.held.add(run);
     slot.waiting[header.priority].push(run);
     this.waitingCount++;
   }
@@ -272,8 +272,8 @@ export abstract class WorkerLoop {
     // a type's slot never changes once registered (a second process() for a type is refused)
     const slot = this.handlers.get(run.message.type)!;
     slot.running--;
-    // the same id may be held again already (lease lost, delivered to us anew): only drop this run
-    if (this.held.get(run.id) === run) this.held.delete(run.id);
+    // the same id may be held again already (lease lost, delivered to us anew): only this run goes
+    this.held.remove(run);
     const duration = Date.now() - run.startedAt;
     this.gate.ran(duration);
     this.settlement.settle(run, outcome, duration);
