@@ -25,7 +25,7 @@ describe('media-service (e2e, Redis)', () => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     configureApp(app, config);
-    await app.listen(0, '127.0.0.1'); // once: see meeting-service.e2e.spec.ts (ECONNRESET on per-request ephemeral ports)
+    await app.listen(0, '127.0.0.1'); // once: see meeting-service/src/testing/meeting-service-harness.ts (ECONNRESET on per-request ephemeral ports)
     // Stands in for the meeting-service (dispatches recording_process) and the ai-service (listens to media_events).
     caller = await QueueManager.create(
       {

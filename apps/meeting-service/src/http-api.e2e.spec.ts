@@ -40,7 +40,7 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 1000, rateLimit })] }).compile();
     const app = moduleRef.createNestApplication({ logger });
     configureApp(app, config);
-    await app.listen(0, '127.0.0.1'); // once: see meeting-service.e2e.spec.ts (ECONNRESET on per-request ephemeral ports)
+    await app.listen(0, '127.0.0.1'); // once: see testing/meeting-service-harness.ts (ECONNRESET on per-request ephemeral ports)
     apps.push(app);
     return app;
   }

@@ -1,12 +1,14 @@
+/**
+ * The meeting-service end to end on a throwaway Redis: two replicas sharing one state, a peer standing in
+ * for the ai-, media- and signaling-services (testing/meeting-service-harness.ts), bad input, a meeting
+ * from creation to its analysis, failed analyses, a replica restart, and the scheduled end and reminder.
+ */
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { verifyJoinToken } from '@meeting/contracts';
-import { EventEnvelope, NonRetryableError, QueueManager } from '@meeting/queue';
+import { EventEnvelope, QueueManager } from '@meeting/queue';
 import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
-import { AppModule } from './app.module';
-import { configureApp } from './http';
-import { loadServiceConfig } from './service-config';
+import { startMeetingServiceReplica, startPeerStandIn } from './testing/meeting-service-harness';
 
 const SECRET = 'test-secret-of-the-meeting-spec';
 
@@ -20,19 +22,7 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
   /** Meetings whose analysis goes wrong in the peer: which part breaks its contract (the other part's task fails). */
   const brokenAnalyses = new Map<string, 'transcription' | 'emotion'>();
 
-  const startReplica = async () => {
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const config = loadServiceConfig(env);
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config, meetings: { tokenSecret: SECRET, developmentSecret: false }, drainTimeoutMs: 2000, rateLimit: false })],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    configureApp(app, config);
-    // Listening once: supertest would otherwise listen on a new ephemeral port per request and close it after,
-    // and a kept-alive socket to a closed server whose port was just reused answers ECONNRESET.
-    await app.listen(0, '127.0.0.1');
-    return app;
-  };
+  const startReplica = () => startMeetingServiceReplica(server.url, SECRET);
   /** Requests alternate between the replicas. */
   let turn = 0;
   const http = () => replicas[turn++ % replicas.length].getHttpServer();
@@ -49,54 +39,7 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
   beforeAll(async () => {
     server = await spawnRedis();
     replicas = [await startReplica(), await startReplica()];
-    // Stands in for the ai-, media- and signaling-services: handles their task types, listens to meeting_events.
-    peer = await QueueManager.create(
-      {
-        service_name: 'peer',
-        redis: { url: server.url },
-        event_bus: { type: 'redis_stream' },
-        task_scheduler: { enabled: false },
-        message_queue: { queue_name: 'ai_tasks', queues: { media_tasks: {} } },
-        metrics: { enabled: false },
-      },
-      { env: {} },
-    );
-    peer.registerTaskHandler('speech_recognition', (p: { meetingId: string; participantId?: string; audio: string }) => {
-      if (p.audio === 'corrupt') throw new NonRetryableError('cannot decode the audio');
-      const broken = p.audio.startsWith('recording:') && brokenAnalyses.get(p.meetingId);
-      if (broken === 'transcription') return { meetingId: p.meetingId, text: 42 };
-      if (broken === 'emotion') throw new NonRetryableError('speech model crashed');
-      const words = p.audio.startsWith('recording:') ? 5 : 2;
-      return { meetingId: p.meetingId, participantId: p.participantId, text: `heard ${p.audio}`, words, confidence: 0.9, language: 'en', model: 'test' };
-    });
-    peer.registerTaskHandler('emotion_detection', (p: { meetingId: string; sample: string }) => {
-      if (p.sample === 'broken') throw new NonRetryableError('unreadable frame');
-      const broken = p.sample.startsWith('recording:') && brokenAnalyses.get(p.meetingId);
-      if (broken === 'emotion') return { meetingId: p.meetingId, emotion: 'focused', confidence: 'high' };
-      if (broken === 'transcription') throw new NonRetryableError('emotion model crashed');
-      return { meetingId: p.meetingId, emotion: p.sample.startsWith('recording:') ? 'focused' : 'happy', confidence: 0.8, model: 'test' };
-    });
-    peer.registerTaskHandler(
-      'recording_process',
-      (p: { meetingId: string; durationMs: number; participants: string[] }, ctx) => {
-        recordings.push(p);
-        recordingPriorities.push(ctx.message.priority);
-        const createdAt = new Date().toISOString();
-        return {
-          recordingId: `rec-${p.meetingId}`,
-          meetingId: p.meetingId,
-          format: 'mp4',
-          durationMs: p.durationMs,
-          sizeBytes: 1024,
-          participants: p.participants,
-          createdAt,
-          renditions: {},
-        };
-      },
-      { queue: 'media_tasks' },
-    );
-    peer.subscribe('meeting_events', (e: EventEnvelope<Record<string, unknown>>) => void events.push(e));
-    await peer.start();
+    peer = await startPeerStandIn(server.url, { events, recordings, recordingPriorities, brokenAnalyses });
   });
 
   afterAll(async () => {

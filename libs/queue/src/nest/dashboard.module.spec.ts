@@ -35,7 +35,7 @@ describe('QueueDashboardModule', () => {
     app = moduleRef.createNestApplication({ logger: false });
     const { Logger } = await import('@nestjs/common');
     jest.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => void audit.push(String(message)));
-    await app.listen(0, '127.0.0.1'); // once: see meeting-service.e2e.spec.ts (ECONNRESET on per-request ephemeral ports)
+    await app.listen(0, '127.0.0.1'); // once: see apps/meeting-service/src/testing/meeting-service-harness.ts (ECONNRESET on per-request ephemeral ports)
   }, 60_000);
 
   afterAll(async () => {

@@ -1,0 +1,54 @@
+/**
+ * mq.e2e.spec.ts, dead letters: `dlq list` / `dlq show`, `dlq replay` and `dlq purge` on the four dead
+ * letters of the seeded `mail` queue. The tests run in this order: each counts what the one before left.
+ */
+import { createQueue } from '@meeting/queue';
+import { waitFor } from '@meeting/queue/testing';
+import { MqE2e } from './mq-e2e-context';
+
+/** Registers the dead-letter tests in the calling describe. */
+export function deadLetterScenarios(e2e: () => MqE2e): void {
+  it('dlq list filters by type; show prints error, stack and payload as text', async () => {
+    const { mailDead, mq, json } = e2e();
+    const list = await json<{ total: number; items: Array<{ id: string; type: string }> }>(['dlq', 'list', 'mail', '--type', 'send']);
+    expect(list.total).toBe(4);
+    expect(list.items.map((d) => d.id).sort()).toEqual(mailDead.slice(0, 3).sort());
+    expect((await json<{ items: unknown[] }>(['dlq', 'list', 'mail', '--since', '1h'])).items).toHaveLength(4);
+    const show = await mq(['dlq', 'show', 'mail', mailDead[1]]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('Error: smtp down');
+    expect(show.stdout).toMatch(/stack\n\s+Error: smtp down\n\s+at /);
+    expect(show.stdout).toContain('"<script>alert(1)</script>"');
+    expect((await mq(['dlq', 'show', 'mail', 'nope'])).code).toBe(1);
+  });
+
+  it('dlq replay puts a dead letter back and it runs', async () => {
+    const { client, prefix, closeLater, mailDead, mq, json } = e2e();
+    const run = await mq(['dlq', 'replay', 'mail', mailDead[0], 'missing-id']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`replayed 1: ${mailDead[0]}`);
+    expect(run.stdout).toContain('not found 1: missing-id');
+    const ran: string[] = [];
+    const mail = createQueue({ name: 'mail', backend: { type: 'redis', client, prefix } });
+    closeLater.push(mail);
+    mail.process('send', async (m) => {
+      ran.push(m.id);
+      return 'sent';
+    });
+    await waitFor(() => ran.includes(mailDead[0]), 'the replayed dead letter runs');
+    await waitFor(async () => (await json<{ state: string }>(['status', 'mail', mailDead[0]])).state === 'completed', 'completed status', 30_000, 200);
+  });
+
+  it('dlq purge refuses without --yes off a terminal, then deletes and names what it deleted', async () => {
+    const { mailDead, mq, json } = e2e();
+    const refused = await mq(['dlq', 'purge', 'mail', '--type', 'send']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect((await json<{ total: number }>(['dlq', 'list', 'mail'])).total).toBe(3);
+    const purged = await json<{ deleted: string[] }>(['dlq', 'purge', 'mail', '--type', 'send', '--yes']);
+    expect(purged.deleted.sort()).toEqual(mailDead.slice(1, 3).sort());
+    const rest = await mq(['dlq', 'purge', 'mail', '--yes']);
+    expect(rest.stdout).toBe(`deleted 1: ${mailDead[3]}\n`);
+    expect((await json<{ total: number }>(['dlq', 'list', 'mail'])).total).toBe(0);
+  });
+}
