@@ -33,7 +33,7 @@ export class RunSettlement {
     private readonly options: ResolvedQueueOptions,
     private readonly observer: QueueObserver,
     private readonly logger: QueueLogger,
-    /** Every delivery the worker holds (buffered or running), by id: the worker's map. */
+    /** Every delivery the worker holds (buffered or running): the worker's list. */
     private readonly held: HeldRuns,
   ) {
     this.updateFailures = new RepeatedFailureLog(

@@ -26,7 +26,7 @@ export abstract class WorkerLoop {
   protected readonly handlers = new Map<string, HandlerSlot>();
   /** Sent with every fetch: the queue's limit ('*') and those of the registered types (empty: none). */
   protected readonly rateLimits: RateLimitSpec[] = [];
-  /** Every delivery this process holds (buffered or running), by id. */
+  /** Every delivery this process holds (buffered or running), oldest first. */
   protected readonly held = new HeldRuns();
   private readonly logger: QueueLogger;
   /** When held runs may start, and how many are held (docs/architecture.md, "Look-ahead, preemption and pause"). */
