@@ -1,7 +1,7 @@
 import { InvalidOptionError, QueueMessage, TaskTimeoutError } from '../../src';
 import { resolveQueueOptions } from '../../src/queue/queue-options';
 import { preparePublish } from '../../src/queue/publish-validation';
-import { deferred, sleep, waitFor } from '../support/wait';
+import { deferred, longestStall, sleep, waitFor } from '../support/wait';
 import type { Conformance } from './queue.conformance-support';
 import { record, refOf, uniqueName } from './queue.conformance-support';
 
@@ -148,25 +148,37 @@ export function describeDeliveryConformance({ fixture, make, partitions }: Confo
   });
 
   test('a running handler keeps its lease: a long task is not delivered twice', async () => {
-    const name = uniqueName();
     // A partitioned fetch answers when its slowest partition has, while the lease runs from the
     // take (docs/queue.md, "Leases and fetch latency"): on a loaded machine 150 ms can be gone
     // before the first renewal. The lease is longer there; the task stays ~4.7 leases long.
     const leaseMs = partitions === 1 ? 150 : 600;
-    const options = { name, visibilityTimeoutMs: leaseMs, idleBlockMs: 50 };
-    const { queue: a } = fixture.create(options);
-    const { queue: b } = fixture.create(options);
-    let calls = 0;
-    const handler = async () => {
-      calls++;
-      await sleep((leaseMs * 14) / 3);
+    // Renewals come every third of a lease: a process starved for more than half a lease (a
+    // full-heap GC beside CPU burners) may miss two in a row. Such a run proves nothing either
+    // way and is tried again (at most twice); a second delivery without such a stall fails.
+    const once = async () => {
+      const name = uniqueName();
+      const options = { name, visibilityTimeoutMs: leaseMs, idleBlockMs: 50 };
+      const { queue: a } = fixture.create(options);
+      const { queue: b } = fixture.create(options);
+      let calls = 0;
+      const handler = async () => {
+        calls++;
+        await sleep((leaseMs * 14) / 3);
+      };
+      a.process('long', handler, { concurrency: 1 });
+      b.process('long', handler, { concurrency: 1 });
+      const id = await a.publish({ type: 'long' });
+      // a second delivery ends the attempt at once (its lease taken, the first run never completes)
+      await waitFor(async () => calls > 1 || (await a.getStatus(id))?.state === 'completed', 'completion', leaseMs * 33);
+      return calls;
     };
-    a.process('long', handler, { concurrency: 1 });
-    b.process('long', handler, { concurrency: 1 });
-    const id = await a.publish({ type: 'long' });
-    await waitFor(async () => (await a.getStatus(id))?.state === 'completed', 'completion', leaseMs * 33);
-    expect(calls).toBe(1);
-  });
+    for (let attempt = 1; ; attempt++) {
+      const { value: calls, stallMs } = await longestStall(once);
+      if (calls === 1) return;
+      if (attempt === 3 || stallMs < leaseMs / 2)
+        throw new Error(`delivered ${calls} times; the longest stall of this process was ${Math.round(stallMs)} ms (lease ${leaseMs} ms)`);
+    }
+  }, 70_000);
 
   test('a handler can extend its lease explicitly (also detached from its context)', async () => {
     const { queue } = make({ visibilityTimeoutMs: 300 });

@@ -31,3 +31,25 @@ export function resolvesWithin(call: Promise<unknown>, ms = 5000): Promise<boole
     () => false,
   );
 }
+
+/**
+ * The longest time this process's event loop went without running a timer while `run` ran
+ * (sampled every 10 ms): how long the process itself was starved (GC, CPU taken by other
+ * processes). A test of a time bound uses it to tell a starved process from a broken promise.
+ */
+export async function longestStall<T>(run: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 10);
+  try {
+    const value = await run();
+    stallMs = Math.max(stallMs, performance.now() - last);
+    return { value, stallMs };
+  } finally {
+    clearInterval(ticker);
+  }
+}
