@@ -6,6 +6,7 @@ import type Redis from 'ioredis';
 import { Browser, chromium, Page } from 'playwright-core';
 import { createEventBus, createQueue, EventBus, QueueInfo, StoreBackedQueue } from '@meeting/queue';
 import { chromiumPath, deferred, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+import { mailSendWorker, seedMailDeadLetters } from './testing/mail-seed';
 
 /**
  * The dashboard of `mq dashboard` in Debian's chromium (playwright-core): the overview matches
@@ -58,16 +59,10 @@ describe('dashboard in a browser', () => {
     await orders.publishBatch([{ type: 'a', priority: 'critical' }, { type: 'a' }, { type: 'a' }, { type: 'b', priority: 'low' }]);
     await orders.publish({ type: 'later', delayMs: 600_000 });
     await orders.close();
-    const failing = createQueue({ name: 'mail', maxRetries: 0, backend: { type: 'redis', client, prefix } });
-    failing.process('send', async () => {
-      throw new Error('smtp <b>down</b>');
-    });
-    dead = await failing.publishBatch([
+    dead = await seedMailDeadLetters(client, prefix, { send: 'smtp <b>down</b>' }, [
       { type: 'send', payload: { to: 'x' } },
       { type: 'send', payload: '<script>window.__xss = 1</script>' },
     ]);
-    await waitFor(async () => (await failing.stats()).dead_letter_count === 2, 'two dead letters');
-    await failing.close();
 
     dashboard = spawn(process.execPath, [BIN, '--prefix', prefix, 'dashboard', '--port', '0', '--admin-token', TOKEN], {
       cwd: ROOT,
@@ -136,13 +131,8 @@ describe('dashboard in a browser', () => {
   });
 
   it('with the token a replayed dead letter leaves the list and completes', async () => {
-    const ran: string[] = [];
-    const mail = createQueue({ name: 'mail', backend: { type: 'redis', client, prefix } });
+    const { queue: mail, ran } = mailSendWorker(client, prefix);
     queues.push(mail);
-    mail.process('send', async (m) => {
-      ran.push(m.id);
-      return 'sent';
-    });
     await page.fill('#login input[name="token"]', TOKEN);
     await page.click('#login button');
     const row = page.locator(`tr[data-id="${dead[0]}"]`);

@@ -9,7 +9,8 @@ import { execFile } from 'child_process';
 import { createServer } from 'net';
 import type Redis from 'ioredis';
 import { createQueue, createScheduler, EventBus, StoreBackedQueue } from '@meeting/queue';
-import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '@meeting/queue/testing';
+import { seedMailDeadLetters } from './testing/mail-seed';
 import { deadLetterScenarios } from './testing/mq-e2e-dead-letters';
 import { eventsChannelsScenario, eventsTailScenario } from './testing/mq-e2e-events';
 import { BIN, MqE2e, ROOT, Run } from './testing/mq-e2e-context';
@@ -59,21 +60,12 @@ describe('mq command line', () => {
     ]);
     await orders.publish({ type: 'order.later', delayMs: 600_000 });
     await orders.close();
-    const mail = createQueue({ name: 'mail', maxRetries: 0, backend: { type: 'redis', client, prefix } });
-    mail.process('send', async () => {
-      throw new Error('smtp down');
-    });
-    mail.process('other', async () => {
-      throw new Error('nope');
-    });
-    mailDead = await mail.publishBatch([
+    mailDead = await seedMailDeadLetters(client, prefix, { send: 'smtp down', other: 'nope' }, [
       { type: 'send', payload: { to: 'a' } },
       { type: 'send', payload: '<script>alert(1)</script>' },
       { type: 'send', payload: { to: 'c' } },
       { type: 'other' },
     ]);
-    await waitFor(async () => (await mail.stats()).dead_letter_count === 4, 'four dead letters');
-    await mail.close();
   }, 60_000);
 
   afterAll(async () => {

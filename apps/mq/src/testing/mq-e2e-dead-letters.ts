@@ -2,8 +2,8 @@
  * mq.e2e.spec.ts, dead letters: `dlq list` / `dlq show`, `dlq replay` and `dlq purge` on the four dead
  * letters of the seeded `mail` queue. The tests run in this order: each counts what the one before left.
  */
-import { createQueue } from '@meeting/queue';
 import { waitFor } from '@meeting/queue/testing';
+import { mailSendWorker } from './mail-seed';
 import { MqE2e } from './mq-e2e-context';
 
 /** Registers the dead-letter tests in the calling describe. */
@@ -28,13 +28,8 @@ export function deadLetterScenarios(e2e: () => MqE2e): void {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`replayed 1: ${mailDead[0]}`);
     expect(run.stdout).toContain('not found 1: missing-id');
-    const ran: string[] = [];
-    const mail = createQueue({ name: 'mail', backend: { type: 'redis', client, prefix } });
+    const { queue: mail, ran } = mailSendWorker(client, prefix);
     closeLater.push(mail);
-    mail.process('send', async (m) => {
-      ran.push(m.id);
-      return 'sent';
-    });
     await waitFor(() => ran.includes(mailDead[0]), 'the replayed dead letter runs');
     await waitFor(async () => (await json<{ state: string }>(['status', 'mail', mailDead[0]])).state === 'completed', 'completed status', 30_000, 200);
   });
