@@ -1,5 +1,5 @@
 import type { Priority } from '../../src';
-import { waitFor } from '../support/wait';
+import { sleep, waitFor } from '../support/wait';
 import type { Conformance } from './queue.conformance-support';
 
 /**
@@ -87,6 +87,22 @@ export function describeRateLimitConformance({ make, partitions }: Conformance):
       await waitFor(() => seen.length === 2, 'the second message, one token later', 10_000);
       // between the two starts (1.5 s): a look or two and one blocking wait that ends at the token, not a poll loop
       expect(calls - callsAtFirst).toBeLessThanOrEqual(8);
+    });
+
+    exactTest('held-back messages whose token is due are reported takeable, also to a look that takes nothing, and a weighted fetch takes them', async () => {
+      const { queue, store } = make();
+      await queue.publishBatch(Array.from({ length: 3 }, (_, i) => ({ type: 'slow', payload: i })));
+      const limits = [{ name: 'slow', max: 1, perMs: 150 }];
+      const first = await store.fetch(3, 30_000, null, 0, limits);
+      expect(first.deliveries).toHaveLength(1);
+      expect(first.nextWakeMs).toBeGreaterThan(0);
+      await sleep(first.nextWakeMs! + 20);
+      // a token is there: a look (no take) must not say "nothing, nothing due" (a worker would sleep its idle wait)
+      const look = await store.fetch(0, 30_000, null, 0, limits);
+      expect(look.tiersLeft !== 0 || look.nextWakeMs === 0).toBe(true);
+      const weighted = await store.fetch(3, 30_000, [8, 4, 2, 1], 0, limits);
+      expect(weighted.deliveries).toHaveLength(1);
+      expect(weighted.nextWakeMs).toBeGreaterThan(0);
     });
 
     exactTest('weighted mode keeps the limit too', async () => {

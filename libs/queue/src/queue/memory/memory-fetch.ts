@@ -52,14 +52,23 @@ export class MemoryFetch {
       held[t] = got.held;
       for (const id of got.ids) taken.push(id);
     };
+    // tiers a take looked at (rate.lua's rateLooked): what the rest holds parked is reported below
+    const looked = [false, false, false, false];
+    const take = (t: number, count: number): void => {
+      looked[t] = true;
+      takeFrom(t, count);
+    };
     if (!weights) {
-      for (let t = 0; t < 4; t++) takeFrom(t, max - taken.length);
+      for (let t = 0; t < 4 && taken.length < max; t++) take(t, max - taken.length);
     } else {
-      const counts = this.weightedCounts(max, weights, random);
-      for (let t = 0; t < 4; t++) if (counts[t] > 0) takeFrom(t, counts[t]);
+      // parked messages count for the draw while a limited type has a token (else a backlog that is all parked is never drawn)
+      const counts = this.weightedCounts(max, weights, random, rate?.typed && rate.anyTypeToken() ? s.parked : null);
+      for (let t = 0; t < 4; t++) if (counts[t] > 0) take(t, counts[t]);
     }
     if (rate) {
       if (rate.typed && s.parked.some((p) => p.length > 0)) rate.waitEmpty();
+      // parked messages no take looked at (a look for 0, tiers past a full take) may be takeable now: reported as left
+      if (rate.typed && rate.anyTypeToken()) for (let t = 0; t < 4; t++) if (!looked[t] && s.parked[t].length > 0) more[t] = true;
       rate.save(limits);
     }
     const tiersLeft = s.tiers.reduce(
@@ -114,17 +123,18 @@ export class MemoryFetch {
   }
 
   /** How many of `max` to take per tier in weighted mode: the golden-ratio draw from `random` over the tiers with ready messages left. */
-  private weightedCounts(max: number, weights: number[], random: number): number[] {
+  private weightedCounts(max: number, weights: number[], random: number, parked: ReadonlyArray<Deque<string>> | null): number[] {
     const counts = [0, 0, 0, 0];
+    const ready = [0, 1, 2, 3].map((t) => this.readyAtLeast(t) + (parked ? parked[t].length : 0));
     let x = random;
     for (let i = 0; i < max; i++) {
       let total = 0;
-      for (let t = 0; t < 4; t++) if (this.readyAtLeast(t) > counts[t]) total += weights[t];
+      for (let t = 0; t < 4; t++) if (ready[t] > counts[t]) total += weights[t];
       if (total === 0) break;
       x = advanceDraw(x, 1);
       let r = x * total;
       for (let t = 0; t < 4; t++) {
-        if (this.readyAtLeast(t) > counts[t]) {
+        if (ready[t] > counts[t]) {
           r -= weights[t];
           if (r < 0) {
             counts[t]++;

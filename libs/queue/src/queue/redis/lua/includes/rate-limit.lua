@@ -12,11 +12,15 @@
 -- Needs: tiers, parked (arrays of 4 keys), msgs, rate, meta (keys), markBroken (tier-push), nowMs.
 -- Sets: rateDue (ms until the next token a held-back message waits for, false when none) and
 -- rateBlocked[tier] / rateMore[tier] (tiersLeft: nothing takeable left there / takeable parked left).
+-- A tier no take looked at (a look for 0, or past a full take) whose parked list is not empty while
+-- a limited type has a token counts as takeable too (rateLimitsSave): its messages may run now, and
+-- a reply saying "nothing, nothing due" would leave an idle worker asleep until its idle timeout.
 local RATE_SCAN = 256
 local RATE_CHUNK = 32
 local rateDue = false
 local rateBlocked = {}
 local rateMore = {}
+local rateLooked = {}
 local rateLimits = nil
 local rateQueue = nil
 local rateTypes = false
@@ -163,6 +167,7 @@ end
 
 -- Takes up to `count` ids of the tier within the limits: its parked list first (older), then the list.
 local function rateTake(tier, count)
+  rateLooked[tier] = true
   count = rateQueueAllow(count)
   if count <= 0 then return false end
   local ids
@@ -192,6 +197,11 @@ local function rateLimitsSave()
     if any then
       for name, l in pairs(rateLimits) do
         if name ~= '*' and rateAvailable(l) < 1 then rateWait(l) end
+      end
+      if rateAnyTypeToken() then
+        for tier = 1, 4 do
+          if not rateLooked[tier] and not rateBlocked[tier] and redis.call('EXISTS', parked[tier]) == 1 then rateMore[tier] = true end
+        end
       end
     end
     if rateParked then redis.call('HSET', meta, 'parked', '1') end
