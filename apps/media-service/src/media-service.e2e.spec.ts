@@ -7,8 +7,11 @@ import { AppModule } from './app.module';
 import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
 
-/** Recordings live 2 s; the cleanup runs every 250 ms. */
-const MEDIA = { cleanupIntervalMs: 250, retentionMs: 2000 };
+/**
+ * Recordings live 8 s; the cleanup runs every 250 ms. The first test reads its recording for a few
+ * seconds (a replica starts in between): on a busy machine 2 s were gone before it was done.
+ */
+const MEDIA = { cleanupIntervalMs: 250, retentionMs: 8000 };
 
 describe('media-service (e2e, Redis)', () => {
   let server: RedisServerHandle;
@@ -131,7 +134,7 @@ describe('media-service (e2e, Redis)', () => {
     const cleanup = await waitFor(
       () => events.find((e) => e.type === 'media.cleanup_completed' && (e.data.removed as string[]).includes('rec-m2')),
       'the cleanup of rec-m2',
-      8000,
+      MEDIA.retentionMs + 20_000,
     );
     expect(cleanup.source).toBe('media-service');
     await request(http).get('/recordings/rec-m2').expect(404);
@@ -140,5 +143,5 @@ describe('media-service (e2e, Redis)', () => {
     expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(2);
     expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'media_events' })).toBeGreaterThanOrEqual(3);
     expect(metrics).toMatch(/^media_recordings \d+$/m);
-  });
+  }, 60_000);
 });
