@@ -163,6 +163,11 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
     });
     // Let the backlog start moving, so criticals meet a busy worker.
     await waitUntil(() => (failed(), lowsStarted > Math.min(backlog / 100, 100)), ctx.sizes.timeoutMs, 'the low backlog to start');
+    // Then the warm-up the steady runs have: the consumer is a fresh process, and its first second
+    // of traffic is JIT and heap growth (long scavenges: docs/benchmarks.md, "eighth session"),
+    // which a worker that has been running when a critical comes has long behind it.
+    const warm = now() + ctx.sizes.warmupSeconds * 1000;
+    await waitUntil(() => (failed(), now() >= warm), ctx.sizes.warmupSeconds * 1000 + ctx.sizes.timeoutMs, 'the warm-up', 10);
     consumer.send({ type: 'measure' });
     const gc = startGcMeter();
     const sentAt: number[] = [];
