@@ -92,10 +92,17 @@ export function describeRateLimitConformance({ make, partitions }: Conformance):
     exactTest('held-back messages whose token is due are reported takeable, also to a look that takes nothing, and a weighted fetch takes them', async () => {
       const { queue, store } = make();
       await queue.publishBatch(Array.from({ length: 3 }, (_, i) => ({ type: 'slow', payload: i })));
-      const limits = [{ name: 'slow', max: 1, perMs: 150 }];
+      // `idle` has tokens and no messages: it does not make the parked `slow` ones look takeable
+      const limits = [
+        { name: 'slow', max: 1, perMs: 150 },
+        { name: 'idle', max: 5, perMs: 1000 },
+      ];
       const first = await store.fetch(3, 30_000, null, 0, limits);
       expect(first.deliveries).toHaveLength(1);
       expect(first.nextWakeMs).toBeGreaterThan(0);
+      const early = await store.fetch(0, 30_000, null, 0, limits);
+      expect(early).toMatchObject({ tiersLeft: 0, nextWakeMs: expect.any(Number) });
+      expect(early.nextWakeMs).toBeGreaterThan(0);
       await sleep(first.nextWakeMs! + 20);
       // a token is there: a look (no take) must not say "nothing, nothing due" (a worker would sleep its idle wait)
       const look = await store.fetch(0, 30_000, null, 0, limits);

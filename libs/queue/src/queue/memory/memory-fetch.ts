@@ -1,6 +1,6 @@
 import type { Deque } from '../../util/deque';
 import { uniqueId } from '../../util/unique-id';
-import { groupHeadTake, RATE_SCAN, RateBuckets } from './rate-buckets';
+import { groupHeadTake, RATE_CHUNK, RATE_SCAN, RateBuckets } from './rate-buckets';
 import type { FetchResult, RateLimitSpec } from '../queue-store';
 import type { MemoryDeadLetters } from './memory-dead-letters';
 import type { MemoryQueueState } from './memory-state';
@@ -67,8 +67,8 @@ export class MemoryFetch {
     }
     if (rate) {
       if (rate.typed && s.parked.some((p) => p.length > 0)) rate.waitEmpty();
-      // parked messages no take looked at (a look for 0, tiers past a full take) may be takeable now: reported as left
-      if (rate.typed && rate.anyTypeToken()) for (let t = 0; t < 4; t++) if (!looked[t] && s.parked[t].length > 0) more[t] = true;
+      // parked messages no take looked at (a look for 0, tiers past a full take) that have a token now: reported as left
+      if (rate.typed && rate.anyTypeToken()) for (let t = 0; t < 4; t++) if (!looked[t] && this.parkedTakeable(rate, t)) more[t] = true;
       rate.save(limits);
     }
     const tiersLeft = s.tiers.reduce(
@@ -184,6 +184,17 @@ export class MemoryFetch {
         blocked.fill(true);
       }
     }
+  }
+
+  /** Whether one of the first RATE_CHUNK parked ids of tier `t` has a token now (as rateParkedTakeable in rate-limit.lua). */
+  private parkedTakeable(rate: RateBuckets, t: number): boolean {
+    let looked = 0;
+    for (const id of this.state.parked[t]) {
+      if (looked++ >= RATE_CHUNK) return false;
+      const bucket = rate.bucketOf(this.state.typeOf(id));
+      if (!bucket || rate.available(bucket) >= 1) return true;
+    }
+    return false;
   }
 
   /** Ready messages of tier `t` for the weighted draw (grouped ones of blocked groups too: such a draw may take fewer). */

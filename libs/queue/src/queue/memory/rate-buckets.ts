@@ -5,6 +5,8 @@ import type { HeadTake } from './memory-groups';
 
 /** Most entries of one tier a rate-limited take looks at (as RATE_SCAN in redis/lua/includes/rate-limit.lua). */
 export const RATE_SCAN = 256;
+/** Parked entries a fetch looks at to tell whether a tier it did not take from has a message with a token (as RATE_CHUNK in rate-limit.lua). */
+export const RATE_CHUNK = 32;
 
 interface Bucket {
   interval: number;

@@ -12,9 +12,9 @@
 -- Needs: tiers, parked (arrays of 4 keys), msgs, rate, meta (keys), markBroken (tier-push), nowMs.
 -- Sets: rateDue (ms until the next token a held-back message waits for, false when none) and
 -- rateBlocked[tier] / rateMore[tier] (tiersLeft: nothing takeable left there / takeable parked left).
--- A tier no take looked at (a look for 0, or past a full take) whose parked list is not empty while
--- a limited type has a token counts as takeable too (rateLimitsSave): its messages may run now, and
--- a reply saying "nothing, nothing due" would leave an idle worker asleep until its idle timeout.
+-- A tier no take looked at (a look for 0, or past a full take) counts as takeable too when one of
+-- the first RATE_CHUNK messages of its parked list has a token (rateLimitsSave): they may run now,
+-- and a reply saying "nothing, nothing due" would leave an idle worker asleep until its idle timeout.
 local RATE_SCAN = 256
 local RATE_CHUNK = 32
 local rateDue = false
@@ -189,6 +189,19 @@ local function rateTake(tier, count)
   return ids
 end
 
+-- Whether one of the first RATE_CHUNK parked messages of the tier has a token now (the scan of a
+-- take would take it).
+local function rateParkedTakeable(tier)
+  local head = redis.call('LRANGE', parked[tier], 0, RATE_CHUNK - 1)
+  if #head == 0 then return false end
+  local bodies = redis.call('HMGET', msgs, unpack(head))
+  for i = 1, #head do
+    local l = rateLimits[rateTypeOf(bodies[i])]
+    if l == nil or l == rateQueue or rateAvailable(l) >= 1 then return true end
+  end
+  return false
+end
+
 -- After the take: the due time of limited types without a token while messages are parked.
 local function rateLimitsSave()
   if rateTypes then
@@ -200,7 +213,7 @@ local function rateLimitsSave()
       end
       if rateAnyTypeToken() then
         for tier = 1, 4 do
-          if not rateLooked[tier] and not rateBlocked[tier] and redis.call('EXISTS', parked[tier]) == 1 then rateMore[tier] = true end
+          if not rateLooked[tier] and not rateBlocked[tier] then rateMore[tier] = rateParkedTakeable(tier) or nil end
         end
       end
     end
