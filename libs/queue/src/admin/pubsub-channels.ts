@@ -90,18 +90,16 @@ export class PubSubSampler {
     return this.sharded.has(name);
   }
 
-  stop(): void {
+  /** Stops sampling; resolves once its connection is closed (a sharded one after its SUNSUBSCRIBEs, at most 1 s). */
+  async stop(): Promise<void> {
     const reader = this.reader;
-    if (reader && isClusterClient(reader))
-      void closeShardedSubscriber(
-        reader,
-        [...this.sharded].map((name) => `${this.eventPrefix}:${name}`),
-      );
-    else reader?.disconnect();
+    const channels = [...this.sharded].map((name) => `${this.eventPrefix}:${name}`);
     this.reader = undefined;
     this.since = null;
     this.channels.clear();
     this.sharded.clear();
+    if (reader && isClusterClient(reader)) await closeShardedSubscriber(reader, channels);
+    else reader?.disconnect();
   }
 
   private count(name: string): void {

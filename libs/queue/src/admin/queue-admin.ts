@@ -274,7 +274,7 @@ export class QueueAdmin {
   }
 
   async close(): Promise<void> {
-    this.sampler?.stop();
+    await this.sampler?.stop();
     await this.scheduleAdmin.close();
     await Promise.all([...this.queues.values()].map((q) => q.close({ drainTimeoutMs: 0 })));
     this.queues.clear();
