@@ -199,10 +199,11 @@ if ARGV[3] == 's' then
   end
 else
   local lens, counts, weights = {}, {0, 0, 0, 0}, {}
+  -- parked messages count for the draw while a limited type has a token (else a backlog that is all parked is never drawn)
+  local drawParked = limited and rateTypes and rateAnyTypeToken()
   for tier = 1, 4 do
     lens[tier] = tierLen(tier)
-    -- parked messages count for the draw while a limited type has a token (else a backlog that is all parked is never drawn)
-    if limited and rateTypes and rateAnyTypeToken() then lens[tier] = lens[tier] + redis.call('LLEN', parked[tier]) end
+    if drawParked then lens[tier] = lens[tier] + redis.call('LLEN', parked[tier]) end
     -- grouped ready messages (those of blocked groups too: such a draw may take fewer)
     if ringed[tier] then lens[tier] = lens[tier] + math.max(0, tonumber(redis.call('HGET', gqueued, tier)) or 0) end
     weights[tier] = tonumber(ARGV[3 + tier])
