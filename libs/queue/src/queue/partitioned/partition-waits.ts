@@ -32,9 +32,10 @@ export class PartitionWaits {
    * the others stay pending and are reused by the next call, so no wake-up token is taken by a
    * waiter nobody listens to. Each pipelined fetch asks for `ceil(max / N)`. A reused wait that ends
    * having taken nothing (it may have run out its own, earlier time) ends this call only when a look
-   * at its partition shows ready work, a pause, or a due time before this call's end; else that
-   * partition is waited on again. So a short wait's leftovers do not end a long one early, and the
-   * partition that is woken answers the call (not a fetch that finishes after it returned).
+   * at its partition shows ready work, a pause, or something due now; else that partition is
+   * waited on again, until its next due time when that comes before this call's end. So a short
+   * wait's leftovers do not end a long one early, and the partition that is woken answers the call
+   * (not a fetch that finishes after it returned).
    */
   async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
     let timer: NodeJS.Timeout | undefined;
@@ -67,9 +68,12 @@ export class PartitionWaits {
         const look = await this.parts[p].fetch(0, fetch.leaseMs, fetch.weights, fetch.random, partitionLimits(fetch.limits, this.parts.length));
         this.view.note(p, look);
         if (stopped) return null;
-        if (look.paused || look.tiersLeft !== 0 || (look.nextWakeMs !== null && Date.now() + look.nextWakeMs < deadline)) {
+        if (look.paused || look.tiersLeft !== 0 || (look.nextWakeMs !== null && look.nextWakeMs <= 0)) {
           return { result: this.view.combined([], look.brokenTiers ?? []), max: 0 };
         }
+        // Something there is due before this call's end (a delayed message, a lease's expiry): the
+        // partition is waited on until then, and that wait (this call's own) ends the call when due.
+        if (look.nextWakeMs !== null && Date.now() + look.nextWakeMs < deadline) mine.add(this.arm(p, look.nextWakeMs, fetch));
       }
     } finally {
       clearTimeout(timer);

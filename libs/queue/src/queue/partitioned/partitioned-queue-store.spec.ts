@@ -63,4 +63,29 @@ describe('partitioned store: idle wait', () => {
     await until(second, 'the second wait, woken by the publish');
     await store.close();
   });
+
+  it('a leftover wait whose partition has a lease due before the next wait ends waits until then (not an early end)', async () => {
+    const { parts, store, toPartition } = twoPartitions();
+    await store.publish([toPartition(0)]);
+    const held = await store.fetch(10, 20_000, null, 0);
+    expect(held.deliveries).toHaveLength(1);
+    await parts[0].waitForWork(1); // uses up the wake-up the publish left on partition 0
+    await store.publish([toPartition(1)]);
+    const waits0 = jest.spyOn(parts[0], 'waitForWork');
+    // partition 1's token ends this wait at once; partition 0's wait of 10 ms stays pending and is reused
+    await store.waitForWork(10, { ...fetch, max: 0 });
+    const left = waits0.mock.results[0].value as Promise<unknown>;
+    const second = track(store.waitForWork(30_000, fetch));
+    await left;
+    // the look at partition 0 finds the lease due in under 20 s, before this wait's end: partition 0
+    // is waited on until then, and the wait goes on
+    await waitFor(() => waits0.mock.calls.length === 2, 'partition 0 waited on again');
+    const [again] = waits0.mock.calls[1];
+    expect(again).toBeGreaterThan(10_000);
+    expect(again).toBeLessThanOrEqual(20_000);
+    expect(second.settled).toBe(false);
+    await store.publish([toPartition(0)]);
+    await until(second, 'the second wait, woken by the publish');
+    await store.close();
+  });
 });
