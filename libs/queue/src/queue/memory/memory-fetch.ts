@@ -30,9 +30,13 @@ export class MemoryFetch {
     const blocked = [false, false, false, false];
     const more = [false, false, false, false];
     const held = [0, 0, 0, 0];
+    // tiers whose rate-limited take ran (rate-limit.lua's rateLooked): what the others hold parked is reported below
+    const looked = [false, false, false, false];
     const takeUngrouped = (t: number, count: number, into: string[]): void => {
-      if (rate) this.rateTake(rate, t, count, into, blocked, more);
-      else for (let i = 0; i < count && s.tiers[t].length > 0; i++) into.push(s.tiers[t].shift()!);
+      if (rate) {
+        looked[t] = true;
+        this.rateTake(rate, t, count, into, blocked, more);
+      } else for (let i = 0; i < count && s.tiers[t].length > 0; i++) into.push(s.tiers[t].shift()!);
     };
     const takeFrom = (t: number, count: number): void => {
       if (!s.groups.ringed(t)) return takeUngrouped(t, count, taken);
@@ -52,18 +56,12 @@ export class MemoryFetch {
       held[t] = got.held;
       for (const id of got.ids) taken.push(id);
     };
-    // tiers a take looked at (rate.lua's rateLooked): what the rest holds parked is reported below
-    const looked = [false, false, false, false];
-    const take = (t: number, count: number): void => {
-      looked[t] = true;
-      takeFrom(t, count);
-    };
     if (!weights) {
-      for (let t = 0; t < 4 && taken.length < max; t++) take(t, max - taken.length);
+      for (let t = 0; t < 4 && taken.length < max; t++) takeFrom(t, max - taken.length);
     } else {
       // parked messages count for the draw while a limited type has a token (else a backlog that is all parked is never drawn)
       const counts = this.weightedCounts(max, weights, random, rate?.typed && rate.anyTypeToken() ? s.parked : null);
-      for (let t = 0; t < 4; t++) if (counts[t] > 0) take(t, counts[t]);
+      for (let t = 0; t < 4; t++) if (counts[t] > 0) takeFrom(t, counts[t]);
     }
     if (rate) {
       if (rate.typed && s.parked.some((p) => p.length > 0)) rate.waitEmpty();
