@@ -43,6 +43,31 @@ export function describeDeliveryConformance({ fixture, make, partitions }: Confo
     expect(stats.total_published).toBe(N);
   });
 
+  test('a concurrency above what one fetch takes (5,000, prefetch 5,000) is filled by several fetches', async () => {
+    const { queue } = make({ prefetch: 5000, concurrency: 5000 });
+    const N = 6000;
+    for (let i = 0; i < N; i += 1000) {
+      await queue.publishBatch(Array.from({ length: 1000 }, (_, j) => ({ type: 'wide', payload: i + j })));
+    }
+    const counts = new Map<number, number>();
+    let running = 0;
+    let mostRunning = 0;
+    const wide = deferred();
+    queue.process<number>('wide', async (m) => {
+      running++;
+      mostRunning = Math.max(mostRunning, running);
+      // the first runs hold their slots until 2,500 run at once: more than one fetch must have taken them
+      if (mostRunning >= 2500) wide.resolve();
+      await wide.promise;
+      counts.set(m.payload, (counts.get(m.payload) ?? 0) + 1);
+      running--;
+    });
+    await waitFor(() => counts.size === N, `all ${N} (most running at once: ${mostRunning})`, 30_000);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(mostRunning).toBeGreaterThanOrEqual(2500);
+    await queue.pause();
+  });
+
   test('a message whose worker died is delivered again after the visibility timeout, attempt increased', async () => {
     const name = uniqueName();
     const { queue, store } = fixture.create({ name });

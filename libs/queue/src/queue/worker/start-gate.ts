@@ -41,14 +41,14 @@ export class StartGate {
   private storeTiers = 0;
   private top = 4;
   /**
-   * Starts of messages a higher tier could outrank (tier > 0), counted for ever; `checkedAt` is that
-   * count when the fetch behind the newest reply was sent. At most startBudget() such starts may
-   * happen after the send of the newest reply's fetch: a higher-tier publish is seen by the next
-   * fetch after it, so at most that many lower-tier messages start before the worker knows.
+   * Starts, counted for ever; `checkedAt` is that count when the fetch behind the newest reply was
+   * sent. At most startBudget() starts may happen after the send of the newest reply's fetch: a
+   * higher-tier publish, or a pause, is seen by the next fetch after it, so at most that many
+   * messages start before the worker knows (critical ones too: a pause stops them as well).
    */
-  private outrankableStarts = 0;
+  private starts = 0;
   private checkedAt = 0;
-  /** `outrankableStarts` when the newest fetch was sent (a look already on its way since the last start). */
+  /** `starts` when the newest fetch was sent (a look already on its way since the last start). */
   private lookSentAt = -1;
   /** When (performance clock, ms) the newest fetch reply arrived: what it said stays current for FRESH_MS. */
   private replyAt = -Infinity;
@@ -68,7 +68,7 @@ export class StartGate {
 
   /** A fetch (a look at the store) is being sent: returns what to give replied() with its reply. */
   lookSent(): number {
-    this.lookSentAt = this.outrankableStarts;
+    this.lookSentAt = this.starts;
     return this.lookSentAt;
   }
 
@@ -86,9 +86,9 @@ export class StartGate {
     return !this.strict && rising !== 0 ? lowestBit(rising) : 4;
   }
 
-  /** A held run of this tier started. */
-  started(tier: number): void {
-    if (tier > 0) this.outrankableStarts++;
+  /** A held run started. */
+  started(): void {
+    this.starts++;
   }
 
   /** A run ended after this long (ms). */
@@ -105,19 +105,11 @@ export class StartGate {
    */
   needsCheck(waitingCount: number): boolean {
     if (waitingCount === 0) return false;
-    let outrankableWaits = false;
     for (const slot of this.handlers.values()) {
       const tier = slot.waiting.findIndex((list) => list.length > 0);
-      if (tier < 0) continue;
-      if (tier > 0) outrankableWaits = true;
-      if (slot.running < slot.concurrency && !this.mayStart(tier)) return true;
+      if (tier >= 0 && slot.running < slot.concurrency && !this.mayStart(tier)) return true;
     }
-    return (
-      outrankableWaits &&
-      this.avgRunMs < FRESH_MS &&
-      this.lookSentAt < this.outrankableStarts &&
-      2 * (this.outrankableStarts - this.checkedAt) >= this.startBudget()
-    );
+    return this.avgRunMs < FRESH_MS && this.lookSentAt < this.starts && 2 * (this.starts - this.checkedAt) >= this.startBudget();
   }
 
   /** Strict mode: some waiting run is of a lower tier than the highest one with ready messages in the store. */
@@ -131,9 +123,11 @@ export class StartGate {
 
   /** Whether a held run of this tier may start now (the worker asks only while neither paused nor closing). */
   mayStart(tier: number): boolean {
+    if (this.starts - this.checkedAt >= this.startBudget()) return false;
+    // nothing outranks a critical message: only the budget (the bound on starts after a pause) applies
     if (tier === 0) return true;
     if (this.strict && tier > this.top) return false;
-    return this.outrankableStarts - this.checkedAt < this.startBudget() && performance.now() - this.replyAt <= FRESH_MS;
+    return performance.now() - this.replyAt <= FRESH_MS;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { HandlerSlot } from './handler-slot';
 import { decodeBody, toQueueMessage } from '../message-codec';
 import { ResolvedQueueOptions } from '../queue-options';
 import type { QueueObserver } from '../queue-observer';
+import { FETCH_MAX } from '../queue-store';
 import type { Delivery, DeliveryRef, FetchResult, QueueStore, RateLimitSpec } from '../queue-store';
 import { PRIORITIES } from '../queue.types';
 import { loggerFor, QueueLogger } from '../../logger';
@@ -97,7 +98,7 @@ export abstract class WorkerLoop {
           void this.releaseWaiting((tier) => tier > this.gate.storeTop);
           continue;
         }
-        const wanted = Math.max(0, Math.min(free, this.options.prefetch));
+        const wanted = Math.max(0, Math.min(free, this.options.prefetch, FETCH_MAX));
         // A fetch is also the look at the store that lets held runs start (startBudget, storeTop).
         if ((wanted > 0 && !drained) || (!this.paused && this.gate.needsCheck(this.waitingCount))) {
           const sentAt = this.gate.lookSent();
@@ -200,7 +201,7 @@ export abstract class WorkerLoop {
             }
             if (this.slice.spent()) break;
             this.waitingCount--;
-            this.start(slot, slot.waiting[tier].shift()!, tier);
+            this.start(slot, slot.waiting[tier].shift()!);
           }
         }
       } while (this.pumpAgain);
@@ -258,9 +259,9 @@ export abstract class WorkerLoop {
     this.waitingCount++;
   }
 
-  private start(slot: HandlerSlot, run: HandlerRun, tier: number): void {
+  private start(slot: HandlerSlot, run: HandlerRun): void {
     slot.running++;
-    this.gate.started(tier);
+    this.gate.started();
     const m = run.message;
     const waitMs = Date.now() - m.createdAt;
     this.observer.started?.(this.options.name, m.type, m.priority, waitMs);
