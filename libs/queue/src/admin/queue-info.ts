@@ -19,6 +19,8 @@ export interface QueueInfo {
   retried: number;
   deadLettered: number;
   deadLettersTrimmed: number;
+  /** Dropped at their final failure because the dead-letter queue is disabled. */
+  dropped: number;
   /** Processes consuming the queue now (live heartbeats). */
   workers: number;
   /** Groups (docs/queue.md, "Groups"): in a rotation (summed over tiers), blocked at `groupConcurrency`, with messages in flight. */
@@ -50,6 +52,7 @@ export async function queueInfo(name: string, queue: StoreBackedQueue): Promise<
     retried: s.total_retried,
     deadLettered: s.total_dead_letter,
     deadLettersTrimmed: s.dead_letter_trimmed,
+    dropped: s.total_dropped,
     workers: workers.length,
     groups: { ready: s.groups_ready, blocked: s.groups_blocked, running: s.groups_running },
     latency,

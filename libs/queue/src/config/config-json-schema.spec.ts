@@ -23,7 +23,7 @@ describe('config/config.schema.json', () => {
     expect(mq.additionalProperties).toBe(false);
     const workers = at(mq, 'properties', 'workers');
     expect(workers.default).toBe(4);
-    expect(workers.anyOf).toEqual([{ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, { $ref: '#/definitions/placeholder' }]);
+    expect(workers.anyOf).toEqual([{ type: 'integer', minimum: 1, maximum: 10_000 }, { $ref: '#/definitions/placeholder' }]);
     expect(at(mq, 'properties', 'type').anyOf).toContainEqual({ type: 'string', enum: ['redis', 'memory'] });
     expect(at(mq, 'properties', 'queues', 'propertyNames').pattern).toBe('^[A-Za-z0-9_.:-]{1,100}$');
     expect(at(schema, 'properties', 'redis', 'properties', 'password').anyOf).toBeUndefined(); // a plain string: any text

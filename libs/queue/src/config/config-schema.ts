@@ -238,7 +238,9 @@ const taskDispatcher = section(
     enable_routing: boolField().default(true).describe('false: every dispatch goes to the local queue.'),
     enable_callbacks: boolField().default(true).describe('false: `onCompleted`, `onFailed` and `webhookUrl` throw.'),
     reply_timeout_ms: intField(1).default(30_000).describe('Default wait of a request/reply dispatch.'),
-    status_retention_seconds: intField(1).default(86_400).describe('How long task statuses are kept after their last change.'),
+    status_retention_seconds: intField(1)
+      .default(86_400)
+      .describe("How long a finished task's once-marker is kept (no second result for a redelivery within it)."),
     routes: map(taskTypeField(), route).describe('Task type -> route.'),
   },
   "The seed's `task_dispatcher` section plus `routes`.",

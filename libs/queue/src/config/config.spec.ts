@@ -146,12 +146,12 @@ message_queue:
     const messages = error.problems.map((p) => p.message);
     expect(messages).toEqual(
       expect.arrayContaining([
-        'message_queue.workers: expected a positive integer, got "four"',
+        'message_queue.workers: expected an integer in [1, 10000], got "four"',
         'message_queue.type: expected one of "redis", "memory", got "kafka"',
         'message_queue.enable_dead_letter_queue: expected true or false, got "yes"',
         'message_queue.visibility_timeout: expected a number in [0.1, 86400], got -1',
         'message_queue.queue_name: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "bad name"',
-        'message_queue.queues.ok_queue.workers: expected a positive integer, got 0',
+        'message_queue.queues.ok_queue.workers: expected an integer in [1, 10000], got 0',
         'message_queue.queues.no spaces: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "no spaces"',
         'redis.port: expected an integer in [1, 65535], got 70000',
         'redis.pool.size: expected an integer in [1, 16], got 0',

@@ -30,6 +30,7 @@ const SUMMED = [
   'total_failed',
   'total_retried',
   'total_dead_letter',
+  'total_dropped',
   'dead_letter_trimmed',
   'processing_count',
   'delayed_count',

@@ -122,8 +122,11 @@ const DAY = 86_400_000;
  * `retention`, `limits`): the config schema builds its keys from these fields, so a bound is
  * written once.
  */
+/** The most handlers of one type a process runs at once (`concurrency`, `process(..., { concurrency })`). */
+export const MAX_CONCURRENCY = 10_000;
+
 export const QUEUE_FIELDS = {
-  concurrency: () => intField(1),
+  concurrency: () => intField(1, MAX_CONCURRENCY),
   maxRetries: () => intField(0, 1000),
   defaultTimeoutMs: () => intField(0),
   maxPayloadBytes: () => intField(1, 512 * 1024 * 1024),

@@ -174,6 +174,8 @@ export interface QueueStats {
   total_failed: number;
   total_retried: number;
   total_dead_letter: number;
+  /** Messages dropped at their final failure because the dead-letter queue is disabled (`deadLetter.enabled: false`). */
+  total_dropped: number;
   /** Dead letters removed by the DLQ bounds (max size, max age). */
   dead_letter_trimmed: number;
   queue_length: Record<Priority, number>;

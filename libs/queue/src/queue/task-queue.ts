@@ -3,7 +3,7 @@ import { Deadlines } from '../util/deadlines';
 import { checkTaskType } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
-import { ResolvedQueueOptions, resolveRateLimit } from './queue-options';
+import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoredGroupList, StoredOldest, StoredPublish, StoredRateState } from './queue-store';
 import { QueueWorker } from './worker/queue-worker';
@@ -88,8 +88,8 @@ export class StoreBackedQueue implements TaskQueue {
     checkTaskType(type, 'process.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
     const concurrency = options.concurrency ?? this.options.concurrency;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
-      throw new InvalidOptionError('process.concurrency', concurrency, 'an integer in [1, 10000]');
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+      throw new InvalidOptionError('process.concurrency', concurrency, `an integer in [1, ${MAX_CONCURRENCY}]`);
     }
     const timeoutMs = options.timeoutMs ?? 0;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
@@ -135,6 +135,7 @@ export class StoreBackedQueue implements TaskQueue {
       total_failed: n('failed'),
       total_retried: n('retried'),
       total_dead_letter: n('dead_letter'),
+      total_dropped: n('dropped'),
       dead_letter_trimmed: n('dead_letter_trimmed'),
       queue_length: { critical: c.tiers[0], high: c.tiers[1], normal: c.tiers[2], low: c.tiers[3] },
       processing_count: c.processing,

@@ -36,6 +36,9 @@ describe('shared validators', () => {
     const queue = (o: Record<string, unknown>) => optionProblem(() => createQueue({ name: 'q', backend: { type: 'memory' }, ...o }));
     expect(queue({ prefetch: 0 }).message).toBe('queue.prefetch: expected an integer in [1, 10000], got 0');
     expect(yamlProblem({ limits: { prefetch: 0 } })).toBe(queue({ prefetch: 0 }).expected);
+    // the queue's concurrency has the bound process() checks (10,000): accepted there means it works there
+    expect(queue({ concurrency: 20_000 }).message).toBe('queue.concurrency: expected an integer in [1, 10000], got 20000');
+    expect(yamlProblem({ message_queue: { workers: 20_000 } })).toBe(queue({ concurrency: 20_000 }).expected);
     expect(yamlProblem({ message_queue: { retry_backoff: { jitter: 2 } } })).toBe(queue({ backoff: { jitter: 2 } }).expected);
     expect(yamlProblem({ message_queue: { weights: { low: 0 } } })).toBe(
       queue({ scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 0 } } }).expected,

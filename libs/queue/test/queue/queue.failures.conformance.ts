@@ -94,7 +94,7 @@ export function describeFailureConformance({ make }: Conformance): void {
     await waitFor(async () => (await queue.stats()).total_failed === 2, 'two failed attempts');
     await waitFor(async () => (await queue.getStatus(id)) === null, 'message gone');
     expect(calls).toBe(2);
-    expect(await queue.stats()).toMatchObject({ total_dead_letter: 0, dead_letter_count: 0, processing_count: 0, total_retried: 1 });
+    expect(await queue.stats()).toMatchObject({ total_dead_letter: 0, total_dropped: 1, dead_letter_count: 0, processing_count: 0, total_retried: 1 });
   });
 
   test('dead-letter queue is bounded by size and age; trimmed entries are counted', async () => {

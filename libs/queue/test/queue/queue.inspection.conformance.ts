@@ -150,6 +150,7 @@ export function describeInspectionConformance({ fixture, make }: Conformance): v
       total_failed: 4,
       total_retried: 3,
       total_dead_letter: 1,
+      total_dropped: 0,
       dead_letter_trimmed: 0,
       queue_length: { critical: 0, high: 0, normal: 0, low: 0 },
       processing_count: 0,
