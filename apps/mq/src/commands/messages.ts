@@ -50,7 +50,7 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
         const workers = await admin.workers(queue);
         output(globals(), { queue, workers }, () =>
           workers.length === 0
-            ? `no worker consumes ${queue} (none has beaten in the last 30 s)`
+            ? `no worker consumes ${queue} (none has sent a heartbeat within 2.5 of its beat intervals)`
             : table(
                 ['WORKER', 'HOST', 'PID', 'CONCURRENCY', 'HELD', 'SINCE', 'LAST SEEN'],
                 workers.map((w) => [w.id, w.host, w.pid, w.concurrency, w.held, time(w.startedAt), `${duration(w.lastSeenAgoMs)} ago`]),
