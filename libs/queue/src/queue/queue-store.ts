@@ -59,6 +59,11 @@ export interface FetchResult {
   tiersLeft: number;
   /** Keys of tier lists that hold the wrong Redis type: the fetch skipped them (absent when none). */
   brokenTiers?: string[];
+  /**
+   * Set on the result of a wait for work whose wake-up list could not be waited on (it names the
+   * key and why): no wake-up can end such a wait, so it lasted its whole time (absent when fine).
+   */
+  wakeProblem?: string;
 }
 
 /**

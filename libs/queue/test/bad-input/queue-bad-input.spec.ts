@@ -224,3 +224,27 @@ describe('handler results JSON cannot hold', () => {
     for (const record of raw) expect(JSON.parse(record!).e).toBe('result is not JSON-serialisable');
   });
 });
+
+describe('a wake-up list of the wrong type', () => {
+  it('an idle worker waits out its idle block instead of spinning, says once which key, and still finds new work', async () => {
+    const prefix = uniquePrefix('badwake');
+    const logger = captureLogger();
+    const done = new Map<string, number>();
+    const key = new QueueKeys(prefix, 'victim').wake;
+    await redis.client.set(key, 'not a list');
+    const victim = open('victim', prefix, logger, done); // idleBlockMs 500
+    await waitFor(() => logger.matching(key).length > 0, 'the key named in the log');
+    await redis.client.config('RESETSTAT');
+    // an observation window, not a wait for something to happen: a spinning worker sends thousands
+    // of BLPOPs in it, one that waits out its idle block about four (fewer on a slow machine)
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const blpops = Number(/cmdstat_blpop:calls=(\d+)/.exec(await redis.client.info('commandstats'))?.[1] ?? 0);
+    expect(blpops).toBeLessThanOrEqual(8);
+    const id = await victim.publish({ type: 'work', payload: null });
+    await waitFor(() => done.get(id) === 1, 'the message, found after an idle wait');
+    const named = logger.matching(key);
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(/^error .*holds the wrong Redis type/);
+    expect(logger.lines.filter((l) => l.includes('WRONGTYPE'))).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { QueueStore, WakeFetch, WokenFetch } from '../queue-store';
+import type { FetchResult, QueueStore, WakeFetch, WokenFetch } from '../queue-store';
 import { drawStart, partitionLimits, PartitionView } from './partition-view';
 
 /** A partition's pending wait: what it resolves to, and whether it has. */
@@ -17,6 +17,8 @@ export class PartitionWaits {
    * partition has one waiter at most, and a wake-up that ends it between two waits ends the next one).
    */
   private readonly waits: Array<PartitionWait | undefined>;
+  /** Per partition: what its last wait said about its wake-up list (undefined: fine). */
+  private readonly wakeProblems: Array<string | undefined>;
   private interruptLocal?: () => void;
 
   constructor(
@@ -24,6 +26,7 @@ export class PartitionWaits {
     private readonly view: PartitionView,
   ) {
     this.waits = new Array(parts.length).fill(undefined);
+    this.wakeProblems = new Array(parts.length).fill(undefined);
   }
 
   /**
@@ -91,6 +94,13 @@ export class PartitionWaits {
     this.interruptLocal?.();
   }
 
+  /** A partition's wait result, reported with what the other partitions last said (their wake-up lists' problems too). */
+  private woken(result: FetchResult): FetchResult {
+    const combined = this.view.combined(result.deliveries, result.brokenTiers ?? []);
+    const problems = this.wakeProblems.filter((problem) => problem !== undefined);
+    return problems.length > 0 ? { ...combined, wakeProblem: problems.join('; ') } : combined;
+  }
+
   /** Starts partition p's wait for `fetch` (its share of `max`), reported with what the other partitions last said. */
   private arm(p: number, timeoutMs: number, fetch: WakeFetch): PartitionWait {
     const n = this.parts.length;
@@ -104,10 +114,11 @@ export class PartitionWaits {
         limits: partitionLimits(fetch.limits, n),
         onResult: (result) => {
           this.view.note(p, result);
-          fetch.onResult(this.view.combined(result.deliveries, result.brokenTiers ?? []));
+          this.wakeProblems[p] = result.wakeProblem;
+          fetch.onResult(this.woken(result));
         },
       })
-      .then((woken) => (woken ? { result: this.view.combined(woken.result.deliveries, woken.result.brokenTiers ?? []), max: woken.max } : null))
+      .then((woken) => (woken ? { result: this.woken(woken.result), max: woken.max } : null))
       .finally(() => (wait.ended = true));
     this.waits[p] = wait;
     return wait;

@@ -28,6 +28,8 @@ export class RedisFetcher {
   private pendingWake?: Promise<WokenFetch | null>;
   /** Ends the current waitForWork at once (interruptWait). */
   private wakeInterrupt?: () => void;
+  /** The pending waits of a wake-up list that cannot be waited on (see idle): interruptWait ends them. */
+  private readonly idleWaits = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -64,11 +66,16 @@ export class RedisFetcher {
       const lease = uniqueId();
       pipeline.blpop(this.keys.wake, block);
       this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease, fetch.limits));
-      const wake = pipeline.exec().then((replies) => {
+      const wake = pipeline.exec().then(async (replies) => {
+        const [blockError] = replies![0];
         const [error, reply] = replies![1];
         if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
         const result = this.parseFetch(reply as FetchReply, lease);
+        if (blockError) result.wakeProblem = wakeProblem(this.keys.wake, blockError);
         fetch.onResult(result);
+        // A BLPOP that fails at once (the wake list holds the wrong type) cannot be woken: the wait
+        // lasts its time all the same, so an idle worker does not spin on it.
+        if (blockError && result.deliveries.length === 0 && !result.paused) await this.idle(timeoutMs);
         return { result, max: fetch.max };
       });
       const pending: Promise<WokenFetch | null> = wake
@@ -98,6 +105,19 @@ export class RedisFetcher {
     }
   }
 
+  /** Waits `ms`, ended early by interruptWait (close). */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaits.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.idleWaits.add(done);
+    });
+  }
+
   interruptWait(): void {
     // Dropping the blocking connection ends a pending BLPOP; the wait itself ends at once even where
     // the client settles its pending commands late (a Cluster client that is still connecting, or
@@ -106,6 +126,7 @@ export class RedisFetcher {
     this.blocking = undefined;
     this.pendingWake = undefined;
     this.wakeInterrupt?.();
+    for (const done of [...this.idleWaits]) done();
     blocking?.disconnect();
   }
 
@@ -180,4 +201,9 @@ export class RedisFetcher {
     this.lua.install(blocking);
     return blocking;
   }
+}
+
+/** What a failed BLPOP on the wake list says in the worker's log: the key, never a bare WRONGTYPE. */
+function wakeProblem(key: string, error: Error): string {
+  return /^WRONGTYPE/.test(error.message) ? `wake-up list ${key} holds the wrong Redis type` : `wake-up list ${key}: ${error.message}`;
 }

@@ -8,6 +8,8 @@ import { RepeatedFailureLog } from '../../util/repeat-log';
 export class FetchLog {
   /** Tier lists the last fetch reported as holding the wrong type (logged once per change). */
   private brokenTiers = '';
+  /** What the last wait for work said about the wake-up list ('' fine; logged once per change). */
+  private wakeProblem = '';
   /** Fetch failures: logged once, repeats counted until a fetch works. */
   private readonly failures: RepeatedFailureLog;
 
@@ -28,6 +30,18 @@ export class FetchLog {
   /** A fetch (or a wait for work) worked. */
   recovered(): void {
     this.failures.succeeded();
+  }
+
+  /** Logs once per change whether a wait for work could wait on the wake-up list (from a wait's result only). */
+  noteWake(problem: string | undefined): void {
+    const now = problem ?? '';
+    if (now === this.wakeProblem) return;
+    this.wakeProblem = now;
+    if (now)
+      this.logger.error(
+        `${now}: new work does not wake this idle worker, it finds it after each idle wait (idleBlockMs, or the next due time); delete or rename the key`,
+      );
+    else this.logger.log('the wake-up list is usable again');
   }
 
   /** Logs once per change which tier lists hold the wrong Redis type (the fetch skips them). */

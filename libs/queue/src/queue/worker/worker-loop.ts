@@ -138,7 +138,10 @@ export abstract class WorkerLoop {
           weights,
           random: this.weightedCursor,
           limits: this.rateLimits,
-          onResult: (result) => this.acceptFetched(result, sentAt, epoch),
+          onResult: (result) => {
+            this.fetchLog.noteWake(result.wakeProblem);
+            this.acceptFetched(result, sentAt, epoch);
+          },
         });
         this.fetchLog.recovered();
         drained = woke && (woke.result.paused || woke.result.deliveries.length < woke.max) ? woke.result : null;
