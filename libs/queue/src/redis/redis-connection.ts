@@ -90,6 +90,8 @@ function newClient(options: RedisConnectionOptions): RedisClient {
       name: options.sentinelName,
       username: options.username,
       password: options.password,
+      // the Sentinels are logged in to as the same ACL user (docs/security.md)
+      sentinelUsername: options.username,
       sentinelPassword: options.password,
       db: options.db ?? 0,
       // the master (and replicas) the Sentinels name, and the Sentinels themselves
