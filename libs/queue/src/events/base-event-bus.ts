@@ -95,7 +95,14 @@ export abstract class BaseEventBus implements EventBus {
         if (this.joining.get(channelOrPattern) === joined) this.joining.delete(channelOrPattern);
       }
     } else {
-      await this.joining.get(channelOrPattern);
+      try {
+        await this.joining.get(channelOrPattern);
+      } catch (error) {
+        // the join this subscriber waited for failed: it is not subscribed either (left registered,
+        // a later subscribe would have counted the key as joined and never joined it)
+        if (this.registry.remove(entry)) await this.keyRemoved(channelOrPattern, pattern).catch(() => undefined);
+        throw error;
+      }
     }
     return {
       channel: channelOrPattern,
