@@ -284,5 +284,7 @@ describe.each([
     await expect(api.dispatch('media.transcode', {}, { webhookUrl: 'ftp://x' })).rejects.toMatchObject({ path: 'dispatch.options.webhookUrl' });
     await expect(api.dispatch('media.transcode', {}, { bogus: 1 } as never)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(api.dispatchAndWait('media.transcode', {}, { timeoutMs: 0 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.timeoutMs' });
+    // the task's own time limit is named as given, not as the wait it is not
+    await expect(api.dispatchAndWait('media.transcode', {}, { taskTimeoutMs: -1 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.taskTimeoutMs' });
   });
 });

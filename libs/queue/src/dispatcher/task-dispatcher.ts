@@ -80,6 +80,8 @@ export class TaskDispatcher implements Dispatcher {
   async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options: DispatchAndWaitOptions = {}): Promise<R> {
     const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = options ?? {};
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidOptionError('dispatchAndWait.options.timeoutMs', timeoutMs, 'an integer >= 1');
+    if (taskTimeoutMs !== undefined && (typeof taskTimeoutMs !== 'number' || !Number.isInteger(taskTimeoutMs) || taskTimeoutMs < 0))
+      throw new InvalidOptionError('dispatchAndWait.options.taskTimeoutMs', taskTimeoutMs, 'an integer >= 0');
     if (onProgress !== undefined && typeof onProgress !== 'function')
       throw new InvalidOptionError('dispatchAndWait.options.onProgress', onProgress, 'a function');
     const prepared = this.prepare(
