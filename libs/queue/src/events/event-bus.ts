@@ -141,7 +141,7 @@ export interface EventBus {
    *         OutboxFullError (redis_stream) when Redis is unreachable and the outbox is full.
    */
   publish<T = unknown>(channel: string, type: string, data?: T, options?: EventPublishOptions): Promise<string>;
-  /** Publishes several events on one channel, in order (one round trip on Redis); ids in input order. */
+  /** Publishes several events on one channel, in order (pub/sub: one round trip; streams: one script call per stream partition touched); ids in input order. */
   publishBatch(channel: string, events: ReadonlyArray<EventInput>): Promise<string[]>;
   /**
    * Registers a handler for a channel, or a glob pattern (`*`, `?`, `[abc]`, e.g. `meeting.*`).

@@ -5,7 +5,7 @@ import { QueueManager } from '../manager/queue-manager';
 
 /**
  * Terminus health indicator of the QueueManager.
- * - `liveness`: up while the manager is created, starting or running (no Redis round trip, so a
+ * - `liveness`: up until the manager is stopped (also while stopping; no Redis round trip, so a
  *   Redis outage does not get the process restarted).
  * - `readiness`: this process can serve: the manager is running, Redis answers PING within
  *   `health.ping_timeout_ms` and every owned connection is ready. Backlog is not readiness.

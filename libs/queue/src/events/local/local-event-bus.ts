@@ -26,7 +26,7 @@ export interface EmitResult {
   handlers: number;
   /** What the handlers threw, one per failed handler (empty when all succeeded). */
   errors: unknown[];
-  /** True when the bus was closing and the event was not handled. */
+  /** True when the event was not handled: the bus was closing, or `bufferSize` producers were already waiting for buffer space. */
   dropped: boolean;
 }
 
@@ -55,7 +55,11 @@ export class LocalEventBus<E extends object = Record<string, unknown>> extends B
     return this.deliver(type, event);
   }
 
-  /** Emits and resolves when every handler finished, with their errors (always waits for buffer space). */
+  /**
+   * Emits and resolves when every handler finished, with their errors. It waits for buffer space as
+   * the `wait` policy does: when `bufferSize` producers already wait, or the bus is closing, it
+   * resolves at once with `dropped: true`.
+   */
   async emitAndWait<K extends EventKey<E>>(type: K, data: E[K]): Promise<EmitResult> {
     this.assertOpen();
     const event = createEnvelope(this.settings.serviceName, type, data, 'emitAndWait');

@@ -117,8 +117,8 @@ export class RedisPubSubEventBus extends BaseEventBus {
   }
 
   /**
-   * A pattern the ACL user may not PSUBSCRIBE literally is received through the widest prefix
-   * pattern it may (`mq:ev:*`, then `mq:*`: the `&mq:*` rule of docs/security.md) and matched
+   * A pattern the ACL user may not PSUBSCRIBE literally is received through the narrowest prefix
+   * pattern it may (`mq:ev:*`, else `mq:*`: the `&mq:*` rule of docs/security.md) and matched
    * here, so pattern subscriptions work without `allchannels`; one such subscription serves all.
    * @throws RedisPermissionError when no prefix pattern is allowed either
    */
