@@ -27,6 +27,7 @@ const ROUTES = {
   'media.bigint': { queue: 'media', maxRetries: 2 },
   'media.circular': { queue: 'media', maxRetries: 2 },
   'media.garbage-reply': { queue: 'media' },
+  'media.break-reply': { queue: 'media', maxRetries: 0 },
 };
 
 beforeEach(() => {
@@ -50,6 +51,11 @@ beforeEach(() => {
     const reply = (ctx.message.payload as { r: string }).r;
     await redis.client.rpush(new DispatcherKeys(prefix, 'api').reply(reply), 'not json', '{"t":1}');
     return 'real reply';
+  });
+  media.handle('media.break-reply', async (_p, ctx) => {
+    const reply = (ctx.message.payload as { r: string }).r;
+    await redis.client.set(new DispatcherKeys(prefix, 'api').reply(reply), 'not a list');
+    return 'lost';
   });
 });
 afterEach(async () => {
@@ -117,5 +123,25 @@ describe('dispatcher', () => {
     await redis.client.del(results);
     await api.dispatch('media.ok', { n: 4 });
     await waitFor(() => completed.some((c) => (c.result as { n: number }).n === 4), 'outcomes flow after the repair', 20_000);
+  });
+
+  it('keys damaged while in use: the result reader and the reply reader name the key, never a bare WRONGTYPE', async () => {
+    const keys = new DispatcherKeys(prefix, 'api');
+    await api.dispatch('media.ok', { n: 1 });
+    await waitFor(() => completed.length === 1, 'first outcome (the results group exists)');
+    await redis.client.del(keys.results);
+    await redis.client.set(keys.results, 'not a stream');
+    await waitFor(
+      () => logger.matching(`Redis key "${keys.results}" holds a string, expected a stream`).some((l) => l.includes('reading results failed')),
+      'the result reader names the results key',
+    );
+    // the handler turns the caller's reply list into a string before it replies
+    const waiting = api.dispatchAndWait('media.break-reply', {}, { timeoutMs: 3000 }).catch((error: Error) => error);
+    await waitFor(
+      () => logger.lines.some((l) => l.includes('reading replies failed') && /Redis key ".*:reply:.*" holds a string, expected a list/.test(l)),
+      'the reply reader names the reply key',
+    );
+    expect(await waiting).toBeInstanceOf(Error);
+    expect(logger.lines.filter((l) => l.includes('WRONGTYPE') && !l.includes('Redis key'))).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'crypto';
 import { join } from 'path';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
-import { RedisKeyTypeError } from '../../errors';
 import type { DurabilityTimeoutError } from '../../errors';
+import { namingKeyType } from '../../redis/key-type-error';
 import { LuaCommands } from '../../redis/lua-loader';
 import { parseJsonOr } from '../../util/json';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
@@ -173,8 +173,9 @@ export class RedisDispatcherStore implements DispatcherStore {
       return this.parse(read?.[0]?.[1] ?? []);
     } catch (error) {
       if (this.closed) return [];
-      if (/NOGROUP/.test((error as Error).message)) this.groupReady = false;
-      throw error;
+      // a damaged stream: the group is made again (NOGROUP), or the key is named (WRONGTYPE)
+      if (/NOGROUP|WRONGTYPE/.test((error as Error).message)) this.groupReady = false;
+      throw await namingKeyType(this.client, this.keys.results, 'stream', 'XREADGROUP', error);
     }
   }
 
@@ -200,7 +201,7 @@ export class RedisDispatcherStore implements DispatcherStore {
       });
     } catch (error) {
       if (this.closed) return [];
-      throw error;
+      throw await namingKeyType(this.client, key, 'list', 'BLPOP', error);
     }
   }
 
@@ -221,11 +222,7 @@ export class RedisDispatcherStore implements DispatcherStore {
     try {
       await this.client.xgroup('CREATE', this.keys.results, this.options.service, '0', 'MKSTREAM');
     } catch (error) {
-      const message = (error as Error).message;
-      if (message.includes('WRONGTYPE')) {
-        throw new RedisKeyTypeError(this.keys.results, String(await this.client.type(this.keys.results).catch(() => 'unknown')), 'stream', 'XGROUP CREATE');
-      }
-      if (!/BUSYGROUP/.test(message)) throw error;
+      if (!/BUSYGROUP/.test((error as Error).message)) throw await namingKeyType(this.client, this.keys.results, 'stream', 'XGROUP CREATE', error);
     }
     this.groupReady = true;
   }

@@ -1,5 +1,5 @@
-import { RedisKeyTypeError } from '../../errors';
 import type { QueueLogger } from '../../logger';
+import { namingKeyType } from '../../redis/key-type-error';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import { FailureBackoff } from '../../util/retry';
@@ -165,10 +165,7 @@ export class StreamChannelConsumer {
     try {
       await client.xgroup('CREATE', keys.stream, group, startId, 'MKSTREAM');
     } catch (error) {
-      const message = (error as Error).message;
-      if (message.includes('WRONGTYPE'))
-        throw new RedisKeyTypeError(keys.stream, String(await client.type(keys.stream).catch(() => 'unknown')), 'stream', 'XGROUP CREATE');
-      if (!message.includes('BUSYGROUP')) throw error;
+      if (!(error as Error).message.includes('BUSYGROUP')) throw await namingKeyType(client, keys.stream, 'stream', 'XGROUP CREATE', error);
     }
   }
 
