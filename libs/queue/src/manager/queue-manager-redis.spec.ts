@@ -2,7 +2,8 @@
 import Redis from 'ioredis';
 import { RedisServerHandle, spawnRedis, spawnRedisCluster, waitFor } from '../testing';
 import { QueueManager } from './queue-manager';
-import { RedisStartupError } from './redis-checks';
+import type { QueueLogger } from '../logger';
+import { checkRedis, RedisStartupError } from './redis-checks';
 
 describe('QueueManager (Redis)', () => {
   let server: RedisServerHandle;
@@ -10,6 +11,27 @@ describe('QueueManager (Redis)', () => {
     server = await spawnRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
   });
   afterAll(() => server.cleanup());
+
+  it('a user that may not CONFIG GET: the checks say what they could not read, not that RDB is on', async () => {
+    const admin = server.client();
+    await admin.call('ACL', 'SETUSER', 'noconfig', 'reset', 'on', '>pw-noconfig', '~*', '&*', '+@all', '-config');
+    admin.disconnect();
+    const client = new Redis(server.url, { username: 'noconfig', password: 'pw-noconfig', lazyConnect: true });
+    await client.connect();
+    const warnings: string[] = [];
+    const logger: QueueLogger = {
+      log: () => undefined,
+      warn: (m) => void warnings.push(m),
+      error: () => undefined,
+      debug: () => undefined,
+      child: () => logger,
+    };
+    const report = await checkRedis(client, logger);
+    client.disconnect();
+    expect(report.nodes[0]).toMatchObject({ maxmemoryPolicy: null, aof: false, rdb: null });
+    expect(warnings.join('\n')).toMatch(/AOF is off and RDB snapshots could not be read \(CONFIG GET refused\)/);
+    expect(warnings.join('\n')).not.toMatch(/since the last RDB snapshot/);
+  });
 
   it('checks Redis at start, runs every component on it and closes its connections on shutdown', async () => {
     const manager = await QueueManager.create(

@@ -67,6 +67,10 @@ export async function checkRedis(client: RedisClient, logger: QueueLogger, keyPr
       // INFO refused: already said
     } else if (!r.aof && r.rdb === false) {
       warnings.push(`Redis ${r.node}: neither AOF nor RDB persistence is on; a Redis restart loses every queued message (appendonly yes is recommended)`);
+    } else if (!r.aof && r.rdb === null) {
+      warnings.push(
+        `Redis ${r.node}: AOF is off and RDB snapshots could not be read (CONFIG GET refused); a crash loses messages written since the last snapshot, if any (appendonly yes is recommended)`,
+      );
     } else if (!r.aof) {
       warnings.push(`Redis ${r.node}: AOF is off; a crash loses messages written since the last RDB snapshot (appendonly yes is recommended)`);
     }
