@@ -134,12 +134,14 @@ describe('dispatcher', () => {
     await waitFor(
       () => logger.matching(`Redis key "${keys.results}" holds a string, expected a stream`).some((l) => l.includes('reading results failed')),
       'the result reader names the results key',
+      20_000,
     );
     // the handler turns the caller's reply list into a string before it replies
     const waiting = api.dispatchAndWait('media.break-reply', {}, { timeoutMs: 3000 }).catch((error: Error) => error);
     await waitFor(
       () => logger.lines.some((l) => l.includes('reading replies failed') && /Redis key ".*:reply:.*" holds a string, expected a list/.test(l)),
       'the reply reader names the reply key',
+      20_000,
     );
     expect(await waiting).toBeInstanceOf(Error);
     expect(logger.lines.filter((l) => l.includes('WRONGTYPE') && !l.includes('Redis key'))).toEqual([]);
