@@ -1,5 +1,6 @@
 import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
+import { checkOption, intField } from '../util/fields';
 import type { MessageStatus, TaskQueue } from '../queue/queue.types';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
@@ -80,8 +81,7 @@ export class TaskDispatcher implements Dispatcher {
   async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options: DispatchAndWaitOptions = {}): Promise<R> {
     const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = options ?? {};
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidOptionError('dispatchAndWait.options.timeoutMs', timeoutMs, 'an integer >= 1');
-    if (taskTimeoutMs !== undefined && (typeof taskTimeoutMs !== 'number' || !Number.isInteger(taskTimeoutMs) || taskTimeoutMs < 0))
-      throw new InvalidOptionError('dispatchAndWait.options.taskTimeoutMs', taskTimeoutMs, 'an integer >= 0');
+    if (taskTimeoutMs !== undefined) checkOption(intField(0), taskTimeoutMs, 'dispatchAndWait.options.taskTimeoutMs', InvalidOptionError);
     if (onProgress !== undefined && typeof onProgress !== 'function')
       throw new InvalidOptionError('dispatchAndWait.options.onProgress', onProgress, 'a function');
     const prepared = this.prepare(

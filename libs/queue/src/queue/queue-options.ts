@@ -117,14 +117,14 @@ export { QUEUE_NAME_PATTERN, TASK_TYPE_PATTERN } from '../util/fields';
 
 const DAY = 86_400_000;
 
+/** The most handlers of one type a process runs at once (`concurrency`, `process(..., { concurrency })`). */
+export const MAX_CONCURRENCY = 10_000;
+
 /**
  * The facts about a queue's options that the YAML configuration shares (`message_queue`,
  * `retention`, `limits`): the config schema builds its keys from these fields, so a bound is
  * written once.
  */
-/** The most handlers of one type a process runs at once (`concurrency`, `process(..., { concurrency })`). */
-export const MAX_CONCURRENCY = 10_000;
-
 export const QUEUE_FIELDS = {
   concurrency: () => intField(1, MAX_CONCURRENCY),
   maxRetries: () => intField(0, 1000),

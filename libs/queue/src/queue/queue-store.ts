@@ -231,8 +231,8 @@ export interface QueueStore {
    * those past maxRetries), then take up to `max` ready messages and record them in flight with
    * a lease of `leaseMs`. `weights` (one per tier) selects weighted mode; `random` in [0, 1) is the
    * start of the golden-ratio draw sequence (each message taken advances it by 0.618...). `max` is
-   * at most {@link FETCH_MAX}, and may be 0: nothing is taken, the result only reports (paused, tiers left). `limits` (default none)
-   * are kept on the store's clock across every worker: a message whose limit has no token now is
+   * at most {@link FETCH_MAX}, and may be 0: nothing is taken, the result only reports (paused,
+   * tiers left). `limits` (default none) are kept on the store's clock across every worker: a message whose limit has no token now is
    * skipped and keeps its place (a bounded scan of each tier's head), its tier is not reported in
    * `tiersLeft` when nothing else there could be taken, and `nextWakeMs` includes when its next
    * token is due.
