@@ -3,7 +3,9 @@
  * the consumer, and the producer keeping the low backlog topped up. Forked by the scenario
  * (bench/lib/child.ts); a deployment has its workers and its producers in processes of their own,
  * so neither the consumer's garbage collector nor the top-ups' allocations delay the criticals'
- * publisher, and the consumer's pauses are its own.
+ * publisher, and the consumer's pauses are its own. One child serves every run of a system, one
+ * after the other (a run opens its own system on fresh keys and closes it before it answers
+ * `result` or `stopped`): starting a child costs seconds of ts-node, nine times per system.
  */
 import type { BenchMsg, SystemFactoryOptions, SystemKind } from '../systems';
 import { openSystem } from '../systems';
@@ -25,9 +27,9 @@ export type PreemptionChildIn =
   | { type: 'started'; lows: number }
   /** To the consumer: criticals are published from now on (its GC pauses are counted until `finish`). */
   | { type: 'measure' }
-  /** To the producer: publish no more, answer `stopped` once every batch is answered. */
+  /** To the producer: publish no more, answer `stopped` once every batch is answered and the run's system is closed. */
   | { type: 'stop' }
-  /** To the consumer: wait for these many of each, check each started exactly once, answer `result`. */
+  /** To the consumer: wait for these many of each, check each started exactly once, close the run's system, answer `result`. */
   | { type: 'finish'; criticals: number; lows: number };
 
 export type PreemptionChildOut =
@@ -39,6 +41,13 @@ export type PreemptionChildOut =
    * the consumer while measured; the measured handlers' durations, start to end (empty for 0 ms).
    */
   | { type: 'result'; criticalStarts: number[]; lowStarts: number[]; gcPauses: GcPauses; handlerDurations: number[] };
+
+/** The run in progress: where the harness's messages go, and how it ends early (the harness left). */
+interface Run {
+  onMessage(msg: PreemptionChildIn): void;
+  close(): Promise<void>;
+}
+let run: Run | undefined;
 
 /** How often the consumer tells how many lows started (the producer tops up from it). */
 const PROGRESS_EVERY_MS = 10;
@@ -79,42 +88,46 @@ async function consume(msg: Extract<PreemptionChildIn, { type: 'consume' }>): Pr
     return done;
   });
   const progress = setInterval(() => toParent({ type: 'progress', lows: lowsStarted }), PROGRESS_EVERY_MS);
-  process.on('message', (raw: PreemptionChildIn) => {
-    if (raw.type === 'measure') {
-      stopGc = startGcMeter();
-      paced = true;
-    }
-    if (raw.type !== 'finish') return;
-    paced = false;
-    const gcPauses = stopGc?.() ?? { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
-    void (async () => {
-      // A slow system on a busy machine may take minutes to work through the backlog: fail only
-      // when nothing starts for timeoutMs (stuck), naming what was seen by then.
-      let seen = -1;
-      let movedAt = monotonicMs();
-      while (criticals.delivered < raw.criticals || lows.delivered < raw.lows) {
-        const now = monotonicMs();
-        if (criticals.delivered + lows.delivered !== seen) {
-          seen = criticals.delivered + lows.delivered;
-          movedAt = now;
-        } else if (now - movedAt > msg.timeoutMs) {
-          throw new Error(
-            `no start for ${msg.timeoutMs} ms waiting for ${raw.criticals} criticals and ${raw.lows} lows (saw ${criticals.delivered} and ${lows.delivered})`,
-          );
-        }
-        await sleep(5);
-      }
-      await waitUntil(() => system.isDrained(), msg.timeoutMs, 'the backend to report nothing waiting or in flight', 5);
-      criticals.verify(raw.criticals, `${msg.kind} priority-preemption c${msg.concurrency} criticals`);
-      lows.verify(raw.lows, `${msg.kind} priority-preemption c${msg.concurrency} lows`);
-      clearInterval(progress);
-      toParent({ type: 'result', criticalStarts, lowStarts: Array.from(lowStarts.subarray(0, lowsStarted)), gcPauses, handlerDurations });
-    })().catch((error: Error) => toParent({ type: 'failed', message: error.message }));
-  });
-  process.once('disconnect', () => {
+  const close = () => {
     clearInterval(progress);
-    void system.close().finally(() => process.exit(0));
-  });
+    run = undefined;
+    return system.close();
+  };
+  run = {
+    close,
+    onMessage: (raw) => {
+      if (raw.type === 'measure') {
+        stopGc = startGcMeter();
+        paced = true;
+      }
+      if (raw.type !== 'finish') return;
+      paced = false;
+      const gcPauses = stopGc?.() ?? { count: 0, totalMs: 0, maxMs: 0, over5ms: 0 };
+      void (async () => {
+        // A slow system on a busy machine may take minutes to work through the backlog: fail only
+        // when nothing starts for timeoutMs (stuck), naming what was seen by then.
+        let seen = -1;
+        let movedAt = monotonicMs();
+        while (criticals.delivered < raw.criticals || lows.delivered < raw.lows) {
+          const now = monotonicMs();
+          if (criticals.delivered + lows.delivered !== seen) {
+            seen = criticals.delivered + lows.delivered;
+            movedAt = now;
+          } else if (now - movedAt > msg.timeoutMs) {
+            throw new Error(
+              `no start for ${msg.timeoutMs} ms waiting for ${raw.criticals} criticals and ${raw.lows} lows (saw ${criticals.delivered} and ${lows.delivered})`,
+            );
+          }
+          await sleep(5);
+        }
+        await waitUntil(() => system.isDrained(), msg.timeoutMs, 'the backend to report nothing waiting or in flight', 5);
+        criticals.verify(raw.criticals, `${msg.kind} priority-preemption c${msg.concurrency} criticals`);
+        lows.verify(raw.lows, `${msg.kind} priority-preemption c${msg.concurrency} lows`);
+        await close();
+        toParent({ type: 'result', criticalStarts, lowStarts: Array.from(lowStarts.subarray(0, lowsStarted)), gcPauses, handlerDurations });
+      })().catch((error: Error) => toParent({ type: 'failed', message: error.message }));
+    },
+  };
   toParent({ type: 'ready' });
 }
 
@@ -130,12 +143,17 @@ async function produce(msg: Extract<PreemptionChildIn, { type: 'produce' }>): Pr
   /** Wakes the loop below: progress came in, a batch was answered, or stop. */
   let wake: () => void = () => undefined;
   const nudge = () => wake();
-  process.on('message', (raw: PreemptionChildIn) => {
-    if (raw.type === 'started') started = raw.lows;
-    if (raw.type === 'stop') stopping = true;
-    nudge();
-  });
-  process.once('disconnect', () => void system.close().finally(() => process.exit(0)));
+  run = {
+    close: () => {
+      run = undefined;
+      return system.close();
+    },
+    onMessage: (raw) => {
+      if (raw.type === 'started') started = raw.lows;
+      if (raw.type === 'stop') stopping = true;
+      nudge();
+    },
+  };
   toParent({ type: 'ready' });
   while (!stopping && !failure) {
     if (inFlight >= msg.inFlight || published - started >= msg.backlog) {
@@ -159,10 +177,13 @@ async function produce(msg: Extract<PreemptionChildIn, { type: 'produce' }>): Pr
   }
   await waitUntil(() => inFlight === 0 || failure !== undefined, 60_000, 'the last top-ups to be answered');
   if (failure) throw failure;
+  await run?.close();
   toParent({ type: 'stopped', published: published - msg.first, topUps });
 }
 
-process.once('message', (msg: PreemptionChildIn) => {
-  const run = msg.type === 'consume' ? consume(msg) : msg.type === 'produce' ? produce(msg) : Promise.reject(new Error(`unexpected first message ${msg.type}`));
-  run.catch((error: Error) => toParent({ type: 'failed', message: error.message }));
+process.on('message', (msg: PreemptionChildIn) => {
+  if (msg.type !== 'consume' && msg.type !== 'produce') return run?.onMessage(msg);
+  if (run) return toParent({ type: 'failed', message: `${msg.type} sent while a run is in progress` });
+  (msg.type === 'consume' ? consume(msg) : produce(msg)).catch((error: Error) => toParent({ type: 'failed', message: error.message }));
 });
+process.once('disconnect', () => void (run?.close() ?? Promise.resolve()).finally(() => process.exit(0)));

@@ -84,7 +84,8 @@ interface PreemptionRun {
  * concurrency 1, 10 and 100 (no-op handler) while one critical message (tier 0; BullMQ priority 1)
  * is published every 10 ms for `preemptionSeconds`. As in a deployment, the consumer, the
  * producer of the lows and the publisher of the criticals are three processes (the consumer and
- * the low producer are children of the harness, bench/scenarios/preemption-child.ts): the
+ * the low producer are children of the harness, bench/scenarios/preemption-child.ts, one pair per
+ * system serving its nine runs in turn): the
  * criticals' publish-to-start is not the pause of a garbage collector the publisher shares with
  * the consumer. The producer keeps the backlog near `preemptionBacklog` with top-ups of 100 lows
  * (a few in flight), so the criticals always find a backlog in front of them and never wait in
@@ -102,20 +103,29 @@ export const priorityPreemption: Scenario = {
   run: async (ctx, kind) => {
     const metrics: Record<string, number> = {};
     const detail: Record<string, PreemptionRun> = {};
-    let first = true;
-    for (const handlerMs of HANDLER_MS) {
-      for (const concurrency of CONCURRENCIES) {
-        if (!first) await ctx.admin.flushall('SYNC');
-        first = false;
-        const run = await runAt(ctx, kind, concurrency, handlerMs);
-        const key = (what: PreemptionFigure) => preemptionKey(concurrency, handlerMs, what);
-        metrics[key('p50')] = run.p50;
-        metrics[key('p99')] = run.p99;
-        metrics[key('reply_p99')] = run.replyP99;
-        if (handlerMs > 0) metrics[key('handler')] = run.handlerMeanMs;
-        detail[runName(concurrency, handlerMs)] = run;
-        logRun(ctx, kind, concurrency, handlerMs, run);
+    // one consumer and one producer process serve the nine runs in turn (preemption-child.ts)
+    const children: Children = {
+      consumer: new BenchChild(CHILD_SCRIPT, `${kind} consumer`),
+      producer: new BenchChild(CHILD_SCRIPT, `${kind} low producer`),
+    };
+    try {
+      let first = true;
+      for (const handlerMs of HANDLER_MS) {
+        for (const concurrency of CONCURRENCIES) {
+          if (!first) await ctx.admin.flushall('SYNC');
+          first = false;
+          const run = await runAt(ctx, kind, children, concurrency, handlerMs);
+          const key = (what: PreemptionFigure) => preemptionKey(concurrency, handlerMs, what);
+          metrics[key('p50')] = run.p50;
+          metrics[key('p99')] = run.p99;
+          metrics[key('reply_p99')] = run.replyP99;
+          if (handlerMs > 0) metrics[key('handler')] = run.handlerMeanMs;
+          detail[runName(concurrency, handlerMs)] = run;
+          logRun(ctx, kind, concurrency, handlerMs, run);
+        }
       }
+    } finally {
+      await Promise.all([children.consumer.stop(), children.producer.stop()]);
     }
     return { metrics, detail };
   },
@@ -134,11 +144,15 @@ function logRun(ctx: ScenarioContext, kind: SystemKind, concurrency: number, han
 }
 
 type Child = BenchChild<PreemptionChildIn, PreemptionChildOut>;
+interface Children {
+  consumer: Child;
+  producer: Child;
+}
 
-async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number, handlerMs: number): Promise<PreemptionRun> {
+async function runAt(ctx: ScenarioContext, kind: SystemKind, children: Children, concurrency: number, handlerMs: number): Promise<PreemptionRun> {
   const options = ctx.freshSystemOptions();
   const system = openSystem(kind, options);
-  const children: Child[] = [];
+  const { consumer, producer } = children;
   try {
     await system.ready();
     const backlog = ctx.sizes.preemptionBacklog;
@@ -146,9 +160,6 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
       const size = Math.min(ctx.sizes.batchSize, backlog - from);
       await system.publishBatch(Array.from({ length: size }, (_, k) => ({ i: from + k, p: 3 as const })));
     }
-    const consumer: Child = new BenchChild(CHILD_SCRIPT, `${kind} c${concurrency} consumer`);
-    const producer: Child = new BenchChild(CHILD_SCRIPT, `${kind} c${concurrency} low producer`);
-    children.push(consumer, producer);
     const failed = () => {
       const error = consumer.error ?? producer.error;
       if (error) throw error;
@@ -163,8 +174,8 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
     });
     // Let the backlog start moving, so criticals meet a busy worker.
     await waitUntil(() => (failed(), lowsStarted > Math.min(backlog / 100, 100)), ctx.sizes.timeoutMs, 'the low backlog to start');
-    // Then the warm-up the steady runs have: the consumer is a fresh process, and its first second
-    // of traffic is JIT and heap growth (long scavenges: docs/benchmarks.md, "eighth session"),
+    // Then the warm-up the steady runs have: the run's system is fresh (and the first run's process
+    // too), and its first second of traffic is JIT and heap growth (long scavenges: docs/benchmarks.md, "eighth session"),
     // which a worker that has been running when a critical comes has long behind it.
     const warm = now() + ctx.sizes.warmupSeconds * 1000;
     await waitUntil(() => (failed(), now() >= warm), ctx.sizes.warmupSeconds * 1000 + ctx.sizes.timeoutMs, 'the warm-up', 10);
@@ -217,7 +228,6 @@ async function runAt(ctx: ScenarioContext, kind: SystemKind, concurrency: number
       publisherGcPauses,
     };
   } finally {
-    await Promise.all(children.map((c) => c.stop()));
     await system.close().catch((error) => ctx.log(`  close of ${kind} failed: ${(error as Error).message}`));
   }
 }
