@@ -2,6 +2,7 @@ import { NonRetryableError } from '../errors';
 import { sleepUnlessAborted, untilAborted } from './abort';
 import { isNonRetryable, recordError } from './error-record';
 import { parseJsonOr } from './json';
+import { ConditionLog, RepeatedFailureLog } from './repeat-log';
 import { FailureBackoff, retryBriefly, settleWithin } from './retry';
 
 describe('shared helpers', () => {
@@ -13,6 +14,24 @@ describe('shared helpers', () => {
     expect(backoff.failed()).toBe(200);
     const stream = new FailureBackoff(25, 2000);
     expect([1, 2, 3, 4, 5, 6, 7].map(() => stream.failed())).toEqual([50, 100, 200, 400, 800, 1600, 2000]);
+  });
+
+  it('RepeatedFailureLog logs a failure once and counts its repeats; ConditionLog logs a condition when it starts, changes and clears', () => {
+    const lines: string[] = [];
+    const failures = new RepeatedFailureLog(
+      (line) => lines.push(`error ${line}`),
+      (line) => lines.push(`log ${line}`),
+      'fetch',
+    );
+    ['down', 'down', 'down'].forEach((m) => failures.failed(m, `fetch failed: ${m}`));
+    failures.succeeded();
+    failures.succeeded();
+    const condition = new ConditionLog(
+      (now) => lines.push(`error ${now}`),
+      () => lines.push('log cleared'),
+    );
+    ['', 'a', 'a', 'a, b', '', ''].forEach((now) => condition.note(now));
+    expect(lines).toEqual(['error fetch failed: down', 'log fetch works again (2 repeated failures not logged)', 'error a', 'error a, b', 'log cleared']);
   });
 
   it('retryBriefly returns the first success and throws the last error after the attempts', async () => {

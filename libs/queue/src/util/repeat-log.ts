@@ -35,3 +35,27 @@ export class RepeatedFailureLog {
     this.repeats = 0;
   }
 }
+
+/**
+ * Logging for a condition a loop meets on every step and works around (a key of the wrong type it
+ * skips): logged when it starts or changes, and once when it clears; the same condition again is
+ * not logged.
+ */
+export class ConditionLog {
+  private last = '';
+
+  constructor(
+    /** Where a new condition goes (`logger.error`), given its text. */
+    private readonly report: (condition: string) => void,
+    /** Called once when the condition clears (`logger.log`). */
+    private readonly cleared: () => void,
+  ) {}
+
+  /** The condition as the loop sees it now ('' for none). */
+  note(condition: string): void {
+    if (condition === this.last) return;
+    this.last = condition;
+    if (condition) this.report(condition);
+    else this.cleared();
+  }
+}
