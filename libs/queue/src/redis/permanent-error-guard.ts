@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { connect, ConnectionOptions } from 'tls';
 import type { RedisPermanentError } from '../errors';
+import { subscriberPickError } from './cluster-subscriber-pause';
 import { permanentRedisError } from './permanent-errors';
 
 /*
@@ -11,7 +12,7 @@ import { permanentRedisError } from './permanent-errors';
  */
 
 type Client = Redis | Cluster;
-type Command = { reject(error: Error): void; promise: Promise<unknown> };
+type Command = { name: string; reject(error: Error): void; promise: Promise<unknown> };
 type Sender = { sendCommand(command: Command, ...rest: unknown[]): unknown };
 
 interface GuardState {
@@ -30,6 +31,8 @@ const states = new WeakMap<object, GuardState>();
 const translating = new WeakSet<object>();
 /** Statuses in which a command waits in the offline queue for the next connection attempt. */
 const BETWEEN_ATTEMPTS = new Set(['reconnecting', 'connecting', 'close']);
+/** The commands a Cluster client sends on its classic subscriber connection (cluster-subscriber-pause.ts). */
+const SUBSCRIBER_COMMANDS = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
 
 /**
  * The permanent error `client` is failing with now: the one that stopped it before it was ever
@@ -58,7 +61,9 @@ export function refusalOf(client: object): RedisPermanentError | undefined {
  *   `ClusterAllFailedError`): a refusal there rejects what waits in its offline queue (as ioredis
  *   does for a single Redis at each refused attempt) and what is sent until an attempt succeeds or
  *   fails for an ordinary reason; a node refusing while the client is ready only fails the commands
- *   sent to that node.
+ *   sent to that node. A Cluster's SUBSCRIBE and PSUBSCRIBE (and their undoing) go to its classic
+ *   subscriber connection, picked apart from the slot map (cluster-subscriber-pause.ts): while its
+ *   latest picks are refused, they reject at once with the typed error.
  */
 export function guardPermanentErrors<C extends Client>(client: C, description: string, origin?: Client): C {
   const state: GuardState = { everReady: !!origin && (states.get(origin)?.everReady ?? origin.status === 'ready') };
@@ -115,10 +120,15 @@ export function guardPermanentErrors<C extends Client>(client: C, description: s
   };
   client.on('error', (error: Error) => onError(error));
   client.on('node error', (error: Error) => onError(error));
+  /** On a Cluster, the refusal the classic subscriber connection's picks meet (they run apart from the slot map's reading). */
+  const subscriberRefusal = (command: Command): RedisPermanentError | undefined => {
+    if (!cluster || !SUBSCRIBER_COMMANDS.has(command.name)) return undefined;
+    return permanentRedisError(subscriberPickError(client as Cluster), description) ?? undefined;
+  };
   const sender = client as unknown as Sender;
   const send = sender.sendCommand.bind(client);
   sender.sendCommand = (command: Command, ...rest: unknown[]) => {
-    const known = state.fatal ?? (BETWEEN_ATTEMPTS.has(client.status) ? state.refused : undefined);
+    const known = state.fatal ?? (BETWEEN_ATTEMPTS.has(client.status) ? state.refused : undefined) ?? subscriberRefusal(command);
     if (known) {
       command.reject(known);
       return command.promise;

@@ -83,6 +83,21 @@ function expectAuthError(error: unknown): void {
   expect(everything).not.toContain(ROTATED);
 }
 
+/** Connections the nodes accepted so far (INFO stats total_connections_received, summed; the count's own connections included). */
+async function connectionsReceived(): Promise<number> {
+  const totals = await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const admin = new Redis({ host: node.host, port: node.port, password: current, maxRetriesPerRequest: 1 });
+      try {
+        return Number(/total_connections_received:(\d+)/.exec(await admin.info('stats'))?.[1]);
+      } finally {
+        admin.disconnect();
+      }
+    }),
+  );
+  return totals.reduce((a, b) => a + b, 0);
+}
+
 /** Waits until the server refuses the manager's command connection (stats() rejects with the typed error). */
 async function refusalSeen(manager: QueueManager): Promise<void> {
   await waitFor(async () => (await rejectionWithin(manager.queue().stats())) instanceof RedisAuthError, 'stats() rejecting with RedisAuthError');
@@ -151,6 +166,33 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
       await waitFor(() => resolvesWithin(manager.subscribe('meeting.ended', handler('meeting.ended'))), 'a subscribe accepted again', 30_000);
       await manager.publishEvent('meeting.ended', 'meeting.ended', { id: 'e1' });
       await waitFor(() => received.includes('meeting.ended:e1'), 'the event on the later subscription', 30_000);
+    } finally {
+      await manager.shutdown({ drainTimeoutMs: 1000 });
+    }
+  });
+
+  it("picks the classic subscriber's node again with a growing pause while every node refuses it (ioredis alone: ~1,600 connections a second)", async () => {
+    const { logger } = captureLogger();
+    const manager = await QueueManager.create(config({ type: 'redis_pubsub', sharded_pubsub: false }), { env: {}, logger });
+    const received: string[] = [];
+    try {
+      await manager.start();
+      await manager.subscribe('meeting.started', (event) => void received.push((event.data as { id: string }).id));
+      await rotatePassword(PASSWORD, ROTATED);
+      await refusalSeen(manager);
+      // a rate, so a window: a busy machine makes fewer attempts in it, never more
+      const before = await connectionsReceived();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const attempts = (await connectionsReceived()) - before - cluster.nodes.length;
+      // every connection of the service (command, blocking, subscribers) retries on a backoff of its own
+      expect(attempts).toBeLessThan(100);
+
+      await rotatePassword(ROTATED, PASSWORD);
+      const resumed = async () => {
+        await within(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' }), 5000, 'publish').catch(() => undefined);
+        return received.includes('m1');
+      };
+      await waitFor(resumed, 'the subscription receiving again', 30_000);
     } finally {
       await manager.shutdown({ drainTimeoutMs: 1000 });
     }

@@ -1,0 +1,83 @@
+import type { Cluster, Redis } from 'ioredis';
+import { FailureBackoff } from '../util/retry';
+
+/** A subscriber connection that ends sooner than this after it was picked counts as a failed pick. */
+export const QUICK_END_MS = 1000;
+/** First pause before the next pick after a failed one; it doubles per failed pick up to {@link PICK_PAUSE_MAX_MS}. */
+export const PICK_PAUSE_BASE_MS = 50;
+export const PICK_PAUSE_MAX_MS = 2000;
+
+/** The private parts of ioredis' ClusterSubscriber (5.x) this relies on. */
+interface ClusterSubscriberInternals {
+  onSubscriberEnd?: () => void;
+  selectSubscriber?: () => void;
+  /** The connection of the latest pick (null when no node was known). */
+  subscriber?: Redis | null;
+}
+
+/** Per Cluster client: the error its latest picks met, until one is ready. */
+const pickErrors = new WeakMap<Cluster, { error?: Error }>();
+
+/**
+ * The error the classic subscriber connection of `cluster` met since it was last ready, while it
+ * is not ready (undefined otherwise, and for a client this module did not equip). The permanent
+ * error guard rejects SUBSCRIBE and the like with it at once while every pick is refused, as it
+ * does for the commands of a refused client, instead of letting them wait through the pauses.
+ */
+export function subscriberPickError(cluster: Cluster): Error | undefined {
+  const picks = pickErrors.get(cluster);
+  const current = (cluster as unknown as { subscriber?: ClusterSubscriberInternals }).subscriber?.subscriber;
+  return current?.status === 'ready' ? undefined : picks?.error;
+}
+
+/**
+ * Puts a growing pause between the picks of a Cluster client's classic subscriber connection.
+ *
+ * ioredis serves SUBSCRIBE and PSUBSCRIBE on a Cluster client with one subscriber connection to a
+ * node of its choice (its private `ClusterSubscriber`). When that connection ends, it picks a node
+ * and connects again at once, without any pause. While every node refuses the connection (a
+ * password rotated under a running service, an ACL change) or is down, that loop opened about
+ * 1,600 connections a second and kept a core busy (ioredis 5.11.1), and every pick also left a
+ * 2 s timer behind.
+ *
+ * With this, a subscriber that ends within {@link QUICK_END_MS} of its pick counts as a failed pick,
+ * and the next pick waits 100 ms, then 200 ms, doubling up to {@link PICK_PAUSE_MAX_MS}. A
+ * subscriber that lived longer is replaced at once, as ioredis does, so a failover misses as few
+ * publishes as before. The library's subscribers (the classic pub/sub bus, the scheduler's nudges,
+ * the dashboard's event streams) subscribe again by themselves once a pick works. Sharded
+ * subscribers (SSUBSCRIBE) have a backoff of their own in ioredis and are not touched. A client
+ * without these (private) parts is left as it is.
+ */
+export function pauseClusterSubscriberPicks(cluster: Cluster): Cluster {
+  const subscriber = (cluster as unknown as { subscriber?: ClusterSubscriberInternals }).subscriber;
+  const reselect = subscriber?.onSubscriberEnd;
+  const select = subscriber?.selectSubscriber;
+  if (!subscriber || typeof reselect !== 'function' || typeof select !== 'function') return cluster;
+  const backoff = new FailureBackoff(PICK_PAUSE_BASE_MS, PICK_PAUSE_MAX_MS);
+  const picks: { error?: Error } = {};
+  pickErrors.set(cluster, picks);
+  let pickedAt = 0;
+  let pending: NodeJS.Timeout | undefined;
+  // ioredis calls both through `this`, so these replace them for every later pick
+  subscriber.selectSubscriber = () => {
+    pickedAt = Date.now();
+    select.call(subscriber);
+    const picked = subscriber.subscriber;
+    picked?.on('error', (error: Error) => (picks.error = error));
+    picked?.on('ready', () => (picks.error = undefined));
+  };
+  subscriber.onSubscriberEnd = () => {
+    if (pending) return;
+    if (Date.now() - pickedAt >= QUICK_END_MS) {
+      backoff.succeeded();
+      return reselect();
+    }
+    // ioredis' own handler does nothing once the client is disconnected (not started)
+    pending = setTimeout(() => {
+      pending = undefined;
+      reselect();
+    }, backoff.failed());
+    pending.unref();
+  };
+  return cluster;
+}
