@@ -5,7 +5,7 @@ import { CHANNEL_NAME_PATTERN } from '../events/cloud-event';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { maskRedisUrl } from '../redis/redis-connection';
-import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField } from '../util/fields';
+import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField, timerMsField } from '../util/fields';
 import { masked } from './schema';
 
 /*
@@ -72,7 +72,7 @@ const redis = section(
       .default('mq')
       .describe('Prefix of every key, before the `{queue}` hash tag.'),
     pool: section({ size: intField(1, 16).default(1) }, 'Command connections shared by all queues and buses (round robin).'),
-    connect_timeout_ms: intField(1).default(10_000).describe('Give up connecting after this long; also the start-up wait for Redis.'),
+    connect_timeout_ms: timerMsField(1).default(10_000).describe('Give up connecting after this long; also the start-up wait for Redis.'),
   },
   'Where Redis is: `url`, or `host`/`port`/`db`, or `sentinels` + `sentinel_name`, or `cluster_nodes`.',
 );
@@ -237,7 +237,7 @@ const taskDispatcher = section(
     enabled: boolField().default(true),
     enable_routing: boolField().default(true).describe('false: every dispatch goes to the local queue.'),
     enable_callbacks: boolField().default(true).describe('false: `onCompleted`, `onFailed` and `webhookUrl` throw.'),
-    reply_timeout_ms: intField(1).default(30_000).describe('Default wait of a request/reply dispatch.'),
+    reply_timeout_ms: timerMsField(1).default(30_000).describe('Default wait of a request/reply dispatch.'),
     status_retention_seconds: intField(1)
       .default(86_400)
       .describe("How long a finished task's once-marker is kept (no second result for a redelivery within it)."),
@@ -283,7 +283,7 @@ export const CONFIG_SCHEMA = z
         {
           max_pending: intField(0).default(1000).describe('GET /health/queues reports a queue with more pending messages than this (503); not readiness.'),
           max_dead_letters: intField(0).default(100).describe('GET /health/queues reports a queue with more dead letters than this (503); not readiness.'),
-          ping_timeout_ms: intField(1).default(1000).describe('A Redis PING slower than this is a failure.'),
+          ping_timeout_ms: timerMsField(1).default(1000).describe('A Redis PING slower than this is a failure.'),
         },
         'Thresholds of GET /health/queues (not readiness) and the readiness ping timeout.',
       ),

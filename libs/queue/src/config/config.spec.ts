@@ -134,6 +134,7 @@ message_queue:
             wokers: 4,
             queue_name: 'bad name',
             queues: { ok_queue: { workers: 0 }, 'no spaces': {} },
+            default_timeout_ms: 3_000_000_000,
           },
           redis: { port: 70000, pool: { size: 0 } },
           event_bus: { type: 'kafka', stream: { max_deliveries: 0 } },
@@ -158,13 +159,15 @@ message_queue:
         'event_bus.type: expected one of "redis_pubsub", "redis_stream", "local", got "kafka"',
         'event_bus.stream.max_deliveries: expected an integer in [1, 1000], got 0',
         'health.max_pending: expected a non-negative integer, got 1.5',
+        // a Node timer longer than 2^31 - 1 ms fires after 1 ms: every attempt would have timed out at once
+        'message_queue.default_timeout_ms: expected an integer in [0, 2147483647], got 3000000000',
       ]),
     );
     expect(messages.find((m) => m.startsWith('message_queue.wokers:'))).toMatch(/no such key \(did you mean "workers"\?\)/);
     expect(messages.find((m) => m.startsWith('unknown_section:'))).toMatch(/no such key; known keys: service_name, redis, message_queue/);
-    expect(error.problems).toHaveLength(14);
+    expect(error.problems).toHaveLength(15);
     expect(error.problems.every((p) => p instanceof QueueConfigError)).toBe(true);
-    expect(error.message).toMatch(/^invalid configuration: 14 problems\n {2}- /);
+    expect(error.message).toMatch(/^invalid configuration: 15 problems\n {2}- /);
   });
 
   it('checks rules across keys: Sentinel name, routes to known queues', () => {

@@ -1,4 +1,5 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
+import { publishInteger } from '../queue/publish-validation';
 import { PRIORITIES, PublishOptions } from '../queue/queue.types';
 import {
   checkOption,
@@ -10,6 +11,7 @@ import {
   QUEUE_NAME_PATTERN,
   queueNameField,
   taskTypeField,
+  timerMsField,
 } from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
@@ -88,11 +90,7 @@ export function prepareDispatch(
   if (o.group !== undefined && (typeof o.group !== 'string' || !GROUP_PATTERN.test(o.group))) {
     throw new InvalidOptionError(`${path}.options.group`, o.group, GROUP_EXPECTED);
   }
-  for (const key of ['timeoutMs', 'maxRetries', 'delayMs'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0))
-      throw new InvalidOptionError(`${path}.options.${key}`, v, 'an integer >= 0');
-  }
+  for (const key of ['timeoutMs', 'maxRetries', 'delayMs'] as const) publishInteger(key, o[key], `${path}.options.${key}`);
   const envelope: TaskEnvelope = { $dispatch: 1, o: ctx.service, p: payload === undefined ? null : payload };
   if (ctx.replyTo) envelope.r = ctx.replyTo;
   if (hook) envelope.h = hook;
@@ -117,7 +115,7 @@ export function prepareDispatch(
 export const ROUTE_FIELDS = {
   queue: queueNameField,
   priority: () => enumField(PRIORITIES),
-  timeoutMs: () => intField(0),
+  timeoutMs: () => timerMsField(0),
   maxRetries: () => intField(0, 1000),
 };
 

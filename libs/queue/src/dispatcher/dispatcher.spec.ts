@@ -286,5 +286,10 @@ describe.each([
     await expect(api.dispatchAndWait('media.transcode', {}, { timeoutMs: 0 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.timeoutMs' });
     // the task's own time limit is named as given, not as the wait it is not
     await expect(api.dispatchAndWait('media.transcode', {}, { taskTimeoutMs: -1 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.taskTimeoutMs' });
+    // the bounds of a publish, named as the dispatch's options (they were reported as publishBatch[0].maxRetries)
+    await expect(api.dispatch('media.transcode', {}, { maxRetries: 5000 })).rejects.toMatchObject({ path: 'dispatch.options.maxRetries' });
+    await expect(api.dispatch('media.transcode', {}, { delayMs: 1e12 })).rejects.toMatchObject({ path: 'dispatch.options.delayMs' });
+    // a timer longer than 2^31 - 1 ms would fire at once
+    await expect(api.dispatchAndWait('media.transcode', {}, { timeoutMs: 2 ** 31 })).rejects.toMatchObject({ path: 'dispatchAndWait.options.timeoutMs' });
   });
 });

@@ -1,6 +1,7 @@
 import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
-import { checkOption, intField } from '../util/fields';
+import { publishInteger } from '../queue/publish-validation';
+import { checkOption, timerMsField } from '../util/fields';
 import type { MessageStatus, TaskQueue } from '../queue/queue.types';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
@@ -80,8 +81,8 @@ export class TaskDispatcher implements Dispatcher {
 
   async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options: DispatchAndWaitOptions = {}): Promise<R> {
     const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = options ?? {};
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new InvalidOptionError('dispatchAndWait.options.timeoutMs', timeoutMs, 'an integer >= 1');
-    if (taskTimeoutMs !== undefined) checkOption(intField(0), taskTimeoutMs, 'dispatchAndWait.options.taskTimeoutMs', InvalidOptionError);
+    checkOption(timerMsField(1), timeoutMs, 'dispatchAndWait.options.timeoutMs', InvalidOptionError);
+    publishInteger('timeoutMs', taskTimeoutMs, 'dispatchAndWait.options.taskTimeoutMs');
     if (onProgress !== undefined && typeof onProgress !== 'function')
       throw new InvalidOptionError('dispatchAndWait.options.onProgress', onProgress, 'a function');
     const prepared = this.prepare(

@@ -2,7 +2,7 @@ import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
 import { isClusterClient, RedisClient } from '../redis/redis-connection';
-import { boolField, checkOption, enumField, intField } from '../util/fields';
+import { boolField, checkOption, enumField, intField, timerMsField } from '../util/fields';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
 
@@ -122,7 +122,7 @@ export const EVENT_BUS_FIELDS = {
   maxLen: () => intField(0),
   maxAge: () => intField(0),
   maxDeliveries: () => intField(1, 1000),
-  claimIdleMs: () => intField(10),
+  claimIdleMs: () => timerMsField(10),
   blockMs: () => intField(1, 600_000),
   readCount: () => intField(1, 10_000),
   deadLetterMaxLen: () => intField(1),
@@ -215,7 +215,7 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
     blockMs: checkOption(F.blockMs().default(5000), options.blockMs, `${path}.blockMs`),
     readCount: checkOption(F.readCount().default(100), options.readCount, `${path}.readCount`),
     deadLetterMaxLen: checkOption(F.deadLetterMaxLen().default(10_000), options.deadLetterMaxLen, `${path}.deadLetterMaxLen`),
-    discoveryIntervalMs: checkOption(intField(10).default(5000), options.discoveryIntervalMs, `${path}.discoveryIntervalMs`),
+    discoveryIntervalMs: checkOption(timerMsField(10).default(5000), options.discoveryIntervalMs, `${path}.discoveryIntervalMs`),
     outboxEnabled: checkOption(boolField().default(true), outbox.enabled, `${path}.outbox.enabled`),
     outboxMaxSize: checkOption(F.outboxMaxSize().default(10_000), outbox.maxSize, `${path}.outbox.maxSize`),
     partitions: checkOption(F.partitions().default(1), options.partitions, `${path}.partitions`),

@@ -6,7 +6,7 @@ import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
-import { checkTaskType } from '../util/fields';
+import { checkOption, checkTaskType, timerMsField } from '../util/fields';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
 import type { Dispatcher } from '../dispatcher/dispatcher';
@@ -153,9 +153,7 @@ export class QueueManager {
     const key = `${queueName}\u0000${type}`;
     checkTaskType(type, 'taskHandler.type');
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
-    if (options.timeoutMs !== undefined && (!Number.isInteger(options.timeoutMs) || options.timeoutMs < 1)) {
-      throw new InvalidOptionError('taskHandler.timeoutMs', options.timeoutMs, 'a positive integer');
-    }
+    if (options.timeoutMs !== undefined) checkOption(timerMsField(1), options.timeoutMs, 'taskHandler.timeoutMs', InvalidOptionError);
     this.handledTypes.add(key);
     const fn = handler as ManagedTaskHandler;
     // the queue's run enforces timeoutMs (the one time limit of an attempt)

@@ -3,7 +3,7 @@ import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
 import { uniqueId } from '../util/unique-id';
 import { choosePartition, idInPartition } from './partitioned/partition-layout';
 import { encodeBody, MessageHeader } from './message-codec';
-import { checkTaskType, GROUP_EXPECTED, GROUP_PATTERN } from '../util/fields';
+import { checkTaskType, GROUP_EXPECTED, GROUP_PATTERN, MAX_TIMER_MS } from '../util/fields';
 import { priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
@@ -32,10 +32,10 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   }
   const type = checkTaskType(options.type, `${path}.type`);
   const priority = priorityIndex(options.priority, `${path}.priority`);
-  const delayMs = integer(options.delayMs, `${path}.delayMs`, 0, 0, 365 * 86_400_000);
-  const maxRetries = integer(options.maxRetries, `${path}.maxRetries`, queue.maxRetries, 0, 1000);
-  const timeoutMs = integer(options.timeoutMs, `${path}.timeoutMs`, queue.defaultTimeoutMs, 0, 2_147_483_647);
-  const idempotencyTtlMs = integer(options.idempotencyTtlMs, `${path}.idempotencyTtlMs`, queue.idempotencyTtlMs, 1, 365 * 86_400_000);
+  const delayMs = publishInteger('delayMs', options.delayMs, `${path}.delayMs`) ?? 0;
+  const maxRetries = publishInteger('maxRetries', options.maxRetries, `${path}.maxRetries`) ?? queue.maxRetries;
+  const timeoutMs = publishInteger('timeoutMs', options.timeoutMs, `${path}.timeoutMs`) ?? queue.defaultTimeoutMs;
+  const idempotencyTtlMs = publishInteger('idempotencyTtlMs', options.idempotencyTtlMs, `${path}.idempotencyTtlMs`) ?? queue.idempotencyTtlMs;
   const key = options.idempotencyKey;
   if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
     throw new InvalidOptionError(`${path}.idempotencyKey`, key, 'a string of 1..256 characters');
@@ -75,8 +75,22 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   };
 }
 
-function integer(value: unknown, path: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
+/**
+ * The bounds of the numeric publish options. The scheduler and the dispatcher check the options
+ * they pass on against the same bounds under their own names (`schedule.task.maxRetries`,
+ * `dispatch.options.delayMs`), so a bad value is refused when it is given, not when it is published.
+ */
+export const PUBLISH_INTEGER_BOUNDS = {
+  delayMs: [0, 365 * 86_400_000],
+  maxRetries: [0, 1000],
+  timeoutMs: [0, MAX_TIMER_MS],
+  idempotencyTtlMs: [1, 365 * 86_400_000],
+} as const;
+
+/** `value` checked against {@link PUBLISH_INTEGER_BOUNDS} (undefined stays undefined); throws {@link InvalidOptionError} naming `path`. */
+export function publishInteger(key: keyof typeof PUBLISH_INTEGER_BOUNDS, value: unknown, path: string): number | undefined {
+  if (value === undefined) return undefined;
+  const [min, max] = PUBLISH_INTEGER_BOUNDS[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidOptionError(path, value, `an integer in [${min}, ${max}]`);
   }

@@ -1,6 +1,16 @@
 import type { z } from 'zod';
 import { InvalidOptionError, QueueConfigError } from '../errors';
-import { TASK_TYPE_EXPECTED, TASK_TYPE_PATTERN, backoffFields, boolField, checkOption, checkQueueName, enumField, intField } from '../util/fields';
+import {
+  TASK_TYPE_EXPECTED,
+  TASK_TYPE_PATTERN,
+  backoffFields,
+  boolField,
+  checkOption,
+  checkQueueName,
+  enumField,
+  intField,
+  timerMsField,
+} from '../util/fields';
 import { MAX_PARTITIONS } from './partitioned/partition-layout';
 import { PRIORITIES, Priority } from './queue.types';
 import type { RateLimit } from './rate-limit';
@@ -128,11 +138,11 @@ export const MAX_CONCURRENCY = 10_000;
 export const QUEUE_FIELDS = {
   concurrency: () => intField(1, MAX_CONCURRENCY),
   maxRetries: () => intField(0, 1000),
-  defaultTimeoutMs: () => intField(0),
+  defaultTimeoutMs: () => timerMsField(0),
   maxPayloadBytes: () => intField(1, 512 * 1024 * 1024),
   prefetch: () => intField(1, 10_000),
   idleBlockMs: () => intField(10, 600_000),
-  publishTimeoutMs: () => intField(0),
+  publishTimeoutMs: () => timerMsField(0),
   weight: () => intField(1, 1000),
   outboxMaxSize: () => intField(1),
   deadLetterMaxSize: () => intField(1),
@@ -158,7 +168,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
   return {
     name,
     concurrency: opt('concurrency', QUEUE_FIELDS.concurrency().default(4), options.concurrency),
-    visibilityTimeoutMs: opt('visibilityTimeoutMs', intField(100).default(30_000), options.visibilityTimeoutMs),
+    visibilityTimeoutMs: opt('visibilityTimeoutMs', timerMsField(100).default(30_000), options.visibilityTimeoutMs),
     maxRetries: opt('maxRetries', QUEUE_FIELDS.maxRetries().default(3), options.maxRetries),
     backoff: {
       baseMs: opt('backoff.baseMs', backoffFields.base().default(1000), backoff.baseMs),
@@ -179,7 +189,7 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
       ageMs: opt('completedRetention.ageMs', intField(1).default(3_600_000), retention.ageMs),
     },
     idempotencyTtlMs: opt('idempotencyTtlMs', intField(1).default(DAY), options.idempotencyTtlMs),
-    unhandledTypeGraceMs: opt('unhandledTypeGraceMs', intField(0).default(30_000), options.unhandledTypeGraceMs),
+    unhandledTypeGraceMs: opt('unhandledTypeGraceMs', timerMsField(0).default(30_000), options.unhandledTypeGraceMs),
     prefetch: opt('prefetch', QUEUE_FIELDS.prefetch().default(100), options.prefetch),
     idleBlockMs: opt('idleBlockMs', QUEUE_FIELDS.idleBlockMs().default(30_000), options.idleBlockMs),
     publishTimeoutMs: opt('publishTimeoutMs', QUEUE_FIELDS.publishTimeoutMs().default(10_000), options.publishTimeoutMs),

@@ -1,6 +1,6 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { checkTaskType } from '../util/fields';
+import { checkOption, checkTaskType, timerMsField } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
 import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
@@ -92,9 +92,7 @@ export class StoreBackedQueue implements TaskQueue {
       throw new InvalidOptionError('process.concurrency', concurrency, `an integer in [1, ${MAX_CONCURRENCY}]`);
     }
     const timeoutMs = options.timeoutMs ?? 0;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > 2_147_483_647) {
-      throw new InvalidOptionError('process.timeoutMs', options.timeoutMs, 'an integer in [0, 2147483647]');
-    }
+    checkOption(timerMsField(0), timeoutMs, 'process.timeoutMs', InvalidOptionError);
     if (this.worker.handles(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
     const rateLimit = options.rateLimit === undefined ? (this.options.rateLimits[type] ?? null) : resolveRateLimit(options.rateLimit, 'process.rateLimit');
     this.worker.register(type, handler as TaskHandler, concurrency, timeoutMs, rateLimit);

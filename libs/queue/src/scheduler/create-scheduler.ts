@@ -2,7 +2,7 @@ import { DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
-import { checkOption, checkQueueName, intField } from '../util/fields';
+import { checkOption, checkQueueName, timerMsField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
 import { SCHEDULER_FIELDS } from './schedule-spec';
@@ -56,7 +56,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     throw new QueueConfigError('scheduler.name', name, 'a name of 1..50 characters from [A-Za-z0-9_.:-]');
   }
   const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number =>
-    checkOption(intField(min).default(fallback), options[key], `scheduler.${key}`);
+    checkOption(timerMsField(min).default(fallback), options[key], `scheduler.${key}`);
   const missed = checkOption(SCHEDULER_FIELDS.missedPolicy().default('skip'), options.missedPolicy, 'scheduler.missedPolicy');
   if (options.defaultQueue !== undefined) checkQueueName(options.defaultQueue, 'scheduler.defaultQueue');
   const backend = options.backend;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { InvalidOptionError } from '../errors';
+import { publishInteger } from '../queue/publish-validation';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import { checkOption, checkTaskType, enumField, QUEUE_NAME_PATTERN } from '../util/fields';
 import type { MissedPolicy, ScheduledTask, ScheduleWhen } from './scheduler';
@@ -42,12 +43,8 @@ export function validateTask(task: ScheduledTask, defaultQueue: string | undefin
   if (task.priority !== undefined && !PRIORITIES.includes(task.priority as Priority)) {
     throw new InvalidOptionError('schedule.task.priority', task.priority, `one of ${PRIORITIES.join(', ')}`);
   }
-  for (const key of ['maxRetries', 'timeoutMs'] as const) {
-    const v = task[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
-      throw new InvalidOptionError(`schedule.task.${key}`, v, 'an integer >= 0');
-    }
-  }
+  // the bounds of a publish: a task the queue would refuse is refused now, not at every occurrence
+  for (const key of ['maxRetries', 'timeoutMs'] as const) publishInteger(key, task[key], `schedule.task.${key}`);
   const out: ScheduledTask & { queue: string } = { type: task.type, payload: task.payload ?? null, queue };
   if (task.priority !== undefined) out.priority = task.priority;
   if (task.maxRetries !== undefined) out.maxRetries = task.maxRetries;

@@ -179,7 +179,12 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     expect(await path(scheduler.schedule({ type: 'bad type' }, { delayMs: 1 }))).toBe('schedule.task.type');
     expect(await path(scheduler.schedule({ type: 'x', priority: 'urgent' as never }, { delayMs: 1 }))).toBe('schedule.task.priority');
     expect(await path(scheduler.schedule({ type: 'x' }, { everyMs: 100, missed: 'later' as never }))).toBe('schedule.when.missed');
+    // beyond what a publish takes: refused now, not skipped at every occurrence
+    expect(await path(scheduler.schedule({ type: 'x', maxRetries: 5000 }, { everyMs: 100 }))).toBe('schedule.task.maxRetries');
+    expect(await path(scheduler.schedule({ type: 'x', timeoutMs: 2 ** 31 }, { delayMs: 1 }))).toBe('schedule.task.timeoutMs');
+    expect(await scheduler.list()).toEqual([]);
     expect(() => kit.scheduler({ missedGraceMs: -1 })).toThrow(QueueConfigError);
+    expect(() => kit.scheduler({ maxIdleMs: 2 ** 31 })).toThrow('scheduler.maxIdleMs: expected an integer in [10, 2147483647], got 2147483648');
   });
 });
 

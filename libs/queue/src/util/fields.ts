@@ -35,6 +35,17 @@ export function intField(min: number, max?: number): z.ZodNumber {
   return max === undefined ? field : field.max(max, e);
 }
 
+/**
+ * The longest delay a Node timer takes: 2^31 - 1 ms, about 24.8 days. A longer one fires after
+ * 1 ms (Node only warns), so a handler timeout, lease or wait configured longer would end at once.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration in ms that a timer waits: an integer in `[min, MAX_TIMER_MS]`. */
+export function timerMsField(min: number): z.ZodNumber {
+  return intField(min, MAX_TIMER_MS);
+}
+
 /** A finite number in `[min, max]`, or `(min, ...)` with `exclusiveMin`. */
 export function numberField(min: number, max?: number, exclusiveMin = false): z.ZodNumber {
   const expected =

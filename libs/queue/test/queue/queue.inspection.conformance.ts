@@ -58,7 +58,10 @@ export function describeInspectionConformance({ fixture, make }: Conformance): v
     await expect(queue.publishBatch([{ type: 't' }, { type: 't', priority: 'nope' as Priority }])).rejects.toThrow(/publishBatch\[1\]\.priority/);
     await expect(queue.publish({ type: 't', priority: 'x' as Priority })).rejects.toBeInstanceOf(InvalidOptionError);
     expect(() => queue.process('t', () => undefined, { concurrency: 0 })).toThrow(/process\.concurrency/);
-    expect(() => make({ visibilityTimeoutMs: -1 })).toThrow(/queue\.visibilityTimeoutMs: expected an integer >= 100, got -1/);
+    expect(() => make({ visibilityTimeoutMs: -1 })).toThrow(/queue\.visibilityTimeoutMs: expected an integer in \[100, 2147483647\], got -1/);
+    // a Node timer longer than 2^31 - 1 ms fires after 1 ms: every attempt would have timed out at once
+    expect(() => make({ defaultTimeoutMs: 3_000_000_000 })).toThrow('queue.defaultTimeoutMs: expected an integer in [0, 2147483647], got 3000000000');
+    expect(() => queue.process('t', () => undefined, { timeoutMs: 2 ** 31 })).toThrow(/process\.timeoutMs/);
     expect((await queue.stats()).total_published).toBe(0);
   });
 
