@@ -89,7 +89,7 @@ message was processed exactly once and the backend reports nothing left waiting 
   from this run, concurrency ${s.steadyConcurrency}, ${s.loadLatencySeconds} s after ${s.warmupSeconds} s of warm-up (and on until ${MIN_LOAD_SAMPLES} messages were sent after it). Priority preemption: a backlog of ${s.preemptionBacklog.toLocaleString('en-US')} low
   messages (kept near that size by top-ups of 100) processed at concurrency 1, 10 and 100 (from ${s.warmupSeconds} s after the backlog started moving, the warm-up) while one critical message
   is published every 10 ms for ${s.preemptionSeconds} s, the consumer, the low producer and the criticals' publisher in three Node
-  processes (as deployed), with no-op handlers and again with handlers of ${PREEMPTION_HANDLER_MS.filter((h) => h > 0).join(' and ')} ms (a timer, only while
+  processes (as deployed; one consumer and one producer process serve a system's nine runs in turn), with no-op handlers and again with handlers of ${PREEMPTION_HANDLER_MS.filter((h) => h > 0).join(' and ')} ms (a timer, only while
   measured); publish-to-start of the criticals, their own publish's round trip (call to reply, the machine's floor during the
   run), and (in the raw JSON) how many lows started between a critical's publish and its start. Memory: ${s.memoryMessages.toLocaleString('en-US')} queued messages, no consumer,
   \`used_memory\` delta / messages minus the mean payload JSON size. Idle worker: \`INFO commandstats\`

@@ -13,6 +13,8 @@ interface ClusterSubscriberInternals {
   selectSubscriber?: () => void;
   /** The connection of the latest pick (null when no node was known). */
   subscriber?: Redis | null;
+  /** The last connection whose subscriptions all worked: each pick restores its channels, and disconnects it. */
+  lastActiveSubscriber?: Redis;
 }
 
 /** Per Cluster client: the error its latest picks met, until one is ready. */
@@ -61,6 +63,11 @@ export function pauseClusterSubscriberPicks(cluster: Cluster): Cluster {
   // ioredis calls both through `this`, so these replace them for every later pick
   subscriber.selectSubscriber = () => {
     pickedAt = Date.now();
+    // Each pick disconnects the last working subscriber again. Once that connection has ended,
+    // ioredis' disconnect still hangs a 'close' listener and a 2 s timer on its closed socket: 11
+    // picks into an outage Node warned of a listener leak. An ended connection has nothing to close.
+    const last = subscriber.lastActiveSubscriber;
+    if (last?.status === 'end') last.disconnect = () => undefined;
     select.call(subscriber);
     const picked = subscriber.subscriber;
     picked?.on('error', (error: Error) => (picks.error = error));
