@@ -1,3 +1,4 @@
+import { sleepUnlessAborted } from '../../util/abort';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type { LuaCommands } from '../../redis/lua-loader';
@@ -28,8 +29,8 @@ export class RedisFetcher {
   private pendingWake?: Promise<WokenFetch | null>;
   /** Ends the current waitForWork at once (interruptWait). */
   private wakeInterrupt?: () => void;
-  /** The pending waits of a wake-up list that cannot be waited on (see idle): interruptWait ends them. */
-  private readonly idleWaits = new Set<() => void>();
+  /** Aborted by interruptWait: ends the idle waits on a wake-up list that cannot be waited on (see waitForWork). */
+  private idleAbort = new AbortController();
   private closed = false;
 
   constructor(
@@ -75,7 +76,7 @@ export class RedisFetcher {
         fetch.onResult(result);
         // A BLPOP that fails at once (the wake list holds the wrong type) cannot be woken: the wait
         // lasts its time all the same, so an idle worker does not spin on it.
-        if (blockError && result.deliveries.length === 0 && !result.paused) await this.idle(timeoutMs);
+        if (blockError && result.deliveries.length === 0 && !result.paused) await sleepUnlessAborted(timeoutMs, this.idleAbort.signal).catch(() => undefined);
         return { result, max: fetch.max };
       });
       const pending: Promise<WokenFetch | null> = wake
@@ -105,19 +106,6 @@ export class RedisFetcher {
     }
   }
 
-  /** Waits `ms`, ended early by interruptWait (close). */
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.idleWaits.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.idleWaits.add(done);
-    });
-  }
-
   interruptWait(): void {
     // Dropping the blocking connection ends a pending BLPOP; the wait itself ends at once even where
     // the client settles its pending commands late (a Cluster client that is still connecting, or
@@ -126,7 +114,8 @@ export class RedisFetcher {
     this.blocking = undefined;
     this.pendingWake = undefined;
     this.wakeInterrupt?.();
-    for (const done of [...this.idleWaits]) done();
+    this.idleAbort.abort();
+    this.idleAbort = new AbortController();
     blocking?.disconnect();
   }
 
