@@ -1,18 +1,8 @@
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import { publishInteger } from '../queue/publish-validation';
+import { QUEUE_FIELDS } from '../queue/queue-options';
 import { PRIORITIES, PublishOptions } from '../queue/queue.types';
-import {
-  checkOption,
-  checkTaskType,
-  enumField,
-  GROUP_EXPECTED,
-  GROUP_PATTERN,
-  intField,
-  QUEUE_NAME_PATTERN,
-  queueNameField,
-  taskTypeField,
-  timerMsField,
-} from '../util/fields';
+import { checkOption, checkTaskType, enumField, GROUP_EXPECTED, GROUP_PATTERN, QUEUE_NAME_PATTERN, queueNameField, taskTypeField } from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
 
@@ -115,8 +105,8 @@ export function prepareDispatch(
 export const ROUTE_FIELDS = {
   queue: queueNameField,
   priority: () => enumField(PRIORITIES),
-  timeoutMs: () => timerMsField(0),
-  maxRetries: () => intField(0, 1000),
+  timeoutMs: QUEUE_FIELDS.defaultTimeoutMs,
+  maxRetries: QUEUE_FIELDS.maxRetries,
 };
 
 /** Validates a routing table from config; throws {@link QueueConfigError} naming the key. */

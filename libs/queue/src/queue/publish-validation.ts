@@ -4,7 +4,7 @@ import { uniqueId } from '../util/unique-id';
 import { choosePartition, idInPartition } from './partitioned/partition-layout';
 import { encodeBody, MessageHeader } from './message-codec';
 import { checkTaskType, GROUP_EXPECTED, GROUP_PATTERN, MAX_TIMER_MS } from '../util/fields';
-import { priorityIndex, ResolvedQueueOptions } from './queue-options';
+import { MAX_RETRIES, priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
 
@@ -82,7 +82,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
  */
 export const PUBLISH_INTEGER_BOUNDS = {
   delayMs: [0, 365 * 86_400_000],
-  maxRetries: [0, 1000],
+  maxRetries: [0, MAX_RETRIES],
   timeoutMs: [0, MAX_TIMER_MS],
   idempotencyTtlMs: [1, 365 * 86_400_000],
 } as const;

@@ -129,6 +129,8 @@ const DAY = 86_400_000;
 
 /** The most handlers of one type a process runs at once (`concurrency`, `process(..., { concurrency })`). */
 export const MAX_CONCURRENCY = 10_000;
+/** The most retries a message may have (`maxRetries` of a queue, a publish, a route, a scheduled task). */
+export const MAX_RETRIES = 1000;
 
 /**
  * The facts about a queue's options that the YAML configuration shares (`message_queue`,
@@ -137,7 +139,7 @@ export const MAX_CONCURRENCY = 10_000;
  */
 export const QUEUE_FIELDS = {
   concurrency: () => intField(1, MAX_CONCURRENCY),
-  maxRetries: () => intField(0, 1000),
+  maxRetries: () => intField(0, MAX_RETRIES),
   defaultTimeoutMs: () => timerMsField(0),
   maxPayloadBytes: () => intField(1, 512 * 1024 * 1024),
   prefetch: () => intField(1, 10_000),
