@@ -1,12 +1,9 @@
 import type Redis from 'ioredis';
-import { createEventBus } from '../../src/events/create-event-bus';
-import type { RedisPubSubEventBus } from '../../src/events/redis-pubsub/redis-pubsub-bus';
-import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
 import type { RedisServerProcess } from '../../src/redis/redis-server-process';
-import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
+import { uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../../src/testing/wait';
+import { ClusterBusRun } from './cluster-bus-run';
 import { waitForClusterFailover } from './cluster-topology';
-import { silentLogger } from './silent-logger';
 
 /**
  * Issue 16, "Sharded pub/sub": a redis_pubsub bus on a 3-master Cluster (one replica each) uses
@@ -15,28 +12,18 @@ import { silentLogger } from './silent-logger';
  * and receives again; a channel on another master is delivered throughout.
  */
 describe('Sharded pub/sub through a Cluster failover (SIGKILL of the channel master)', () => {
-  let cluster: TestRedisCluster | undefined;
-  let client: RedisClient | undefined;
-  let bus: RedisPubSubEventBus | undefined;
-  afterEach(async () => {
-    await bus?.close({ drainTimeoutMs: 500 }).catch(() => undefined);
-    client?.disconnect();
-    await cluster?.cleanup();
-    cluster = client = bus = undefined;
-  });
+  const run = new ClusterBusRun();
+  afterEach(() => run.close());
 
   test('the subscriber resubscribes on the promoted replica and receives again', async () => {
     // without full coverage the other masters keep serving while the victim's slots have no master
-    cluster = await spawnRedisCluster(3, { replicasPerMaster: 1, requireFullCoverage: false });
+    const cluster = await run.spawn(3, { replicasPerMaster: 1, requireFullCoverage: false });
     const [victim, other] = cluster.nodes;
     const prefix = uniquePrefix('spfo');
     // a channel on the master that is killed, and one on a master that stays
     const onVictim = await channelOn(victim, prefix, 'a');
     const onOther = await channelOn(other, prefix, 'b');
-    const logger = silentLogger();
-    client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger });
-    client.on('error', () => undefined);
-    bus = createEventBus({ type: 'redis_pubsub', client, prefix, serviceName: 'fo', logger });
+    const bus = run.openBus({ prefix, serviceName: 'fo' });
     expect(bus.sharded).toBe(true);
     const received: Record<string, number[]> = { [onVictim]: [], [onOther]: [] };
     for (const channel of [onVictim, onOther]) await bus.subscribe<number>(channel, (e) => void received[channel].push(e.data));
@@ -48,7 +35,7 @@ describe('Sharded pub/sub through a Cluster failover (SIGKILL of the channel mas
       for (let i = 0; producing; i++) {
         await sleep(10);
         // a publish on the dead master waits for the failover or fails: pub/sub is at-most-once
-        await Promise.all([bus!.publish(onVictim, 't', i).catch(() => undefined), bus!.publish(onOther, 't', i).catch(() => undefined)]);
+        await Promise.all([bus.publish(onVictim, 't', i).catch(() => undefined), bus.publish(onOther, 't', i).catch(() => undefined)]);
         sent = i;
       }
     })();

@@ -1,10 +1,7 @@
-import { createEventBus } from '../../src/events/create-event-bus';
-import type { RedisPubSubEventBus } from '../../src/events/redis-pubsub/redis-pubsub-bus';
-import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
-import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
+import { uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../../src/testing/wait';
 import { within } from '../../src/util/retry';
-import { silentLogger } from './silent-logger';
+import { ClusterBusRun } from './cluster-bus-run';
 
 /**
  * Every node of a Redis Cluster down under a classic (SUBSCRIBE) pub/sub bus: ioredis' subscriber
@@ -13,22 +10,12 @@ import { silentLogger } from './silent-logger';
  * (redis/cluster-subscriber-pause.ts) it waits, and it subscribes again once the nodes are back.
  */
 describe('classic pub/sub bus while every Cluster node is down', () => {
-  let cluster: TestRedisCluster | undefined;
-  let client: RedisClient | undefined;
-  let bus: RedisPubSubEventBus | undefined;
-  afterEach(async () => {
-    await bus?.close({ drainTimeoutMs: 500 }).catch(() => undefined);
-    client?.disconnect();
-    await cluster?.cleanup();
-    cluster = client = bus = undefined;
-  });
+  const run = new ClusterBusRun();
+  afterEach(() => run.close());
 
   test('the subscriber waits between picks instead of spinning, and receives again once the nodes are back', async () => {
-    cluster = await spawnRedisCluster(3);
-    const logger = silentLogger();
-    client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger });
-    client.on('error', () => undefined);
-    bus = createEventBus({ type: 'redis_pubsub', client, prefix: uniquePrefix('cso'), serviceName: 'cso', shardedPubSub: false, logger });
+    const cluster = await run.spawn(3);
+    const bus = run.openBus({ prefix: uniquePrefix('cso'), serviceName: 'cso', shardedPubSub: false });
     expect(bus.sharded).toBe(false);
     const received: number[] = [];
     await bus.subscribe<number>('room', (e) => void received.push(e.data));
@@ -51,7 +38,7 @@ describe('classic pub/sub bus while every Cluster node is down', () => {
     for (const node of cluster.nodes) await node.restart();
     let n = 0;
     const receivedAgain = async () => {
-      await within(bus!.publish('room', 't', ++n), 5000, 'publish').catch(() => undefined);
+      await within(bus.publish('room', 't', ++n), 5000, 'publish').catch(() => undefined);
       return received.some((i) => i > 0);
     };
     await waitFor(receivedAgain, 'an event after the nodes are back', 60_000, 200);

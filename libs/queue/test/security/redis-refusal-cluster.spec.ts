@@ -39,13 +39,15 @@ afterAll(async () => {
   await cluster?.cleanup();
 });
 
-/** Runs `commands` on every node over connections of the test's own, with the nodes' password of the moment. */
-async function onEveryNode(password: string | undefined, ...commands: string[][]): Promise<void> {
-  await Promise.all(
+/** Runs `commands` on every node over connections of the test's own, with the nodes' password of the moment; the replies per node. */
+async function onEveryNode(password: string | undefined, ...commands: string[][]): Promise<unknown[][]> {
+  return Promise.all(
     cluster.nodes.map(async (node) => {
       const admin = new Redis({ host: node.host, port: node.port, password, maxRetriesPerRequest: 1 });
       try {
-        for (const [name, ...args] of commands) await admin.call(name, ...args);
+        const replies: unknown[] = [];
+        for (const [name, ...args] of commands) replies.push(await admin.call(name, ...args));
+        return replies;
       } finally {
         admin.disconnect();
       }
@@ -85,17 +87,8 @@ function expectAuthError(error: unknown): void {
 
 /** Connections the nodes accepted so far (INFO stats total_connections_received, summed; the count's own connections included). */
 async function connectionsReceived(): Promise<number> {
-  const totals = await Promise.all(
-    cluster.nodes.map(async (node) => {
-      const admin = new Redis({ host: node.host, port: node.port, password: current, maxRetriesPerRequest: 1 });
-      try {
-        return Number(/total_connections_received:(\d+)/.exec(await admin.info('stats'))?.[1]);
-      } finally {
-        admin.disconnect();
-      }
-    }),
-  );
-  return totals.reduce((a, b) => a + b, 0);
+  const replies = await onEveryNode(current, ['INFO', 'stats']);
+  return replies.reduce((sum, [info]) => sum + Number(/total_connections_received:(\d+)/.exec(String(info))?.[1]), 0);
 }
 
 /** Waits until the server refuses the manager's command connection (stats() rejects with the typed error). */
