@@ -1,7 +1,7 @@
 import { RedisQueueStore } from '../../src/queue/redis/redis-queue-store';
 import { preparePublish } from '../../src/queue/publish-validation';
 import { resolveQueueOptions } from '../../src/queue/queue-options';
-import type { Delivery } from '../../src/queue/queue-store';
+import type { Delivery, WakeFetch, WokenFetch } from '../../src/queue/queue-store';
 import { spawnRedis, uniquePrefix } from '../../src/testing';
 import type { RedisServerHandle } from '../../src/testing';
 
@@ -65,6 +65,33 @@ describe('RedisQueueStore (Redis encoding details)', () => {
     for (let i = 0; i < 5; i++) await store.progress(taken[0], String(3 + i), '{}');
     expect(await client.hlen(store.keys.progress)).toBeLessThanOrEqual(512);
     client.disconnect();
+  });
+
+  it('a wake-up that ends after its wait gave up is not lost: the next wait returns at once with what it saw due', async () => {
+    const { client, store } = await storeWith(0);
+    // Redis times a BLPOP out on its next event-loop turn (at most 1 / hz s apart): with hz 1 the
+    // BLPOP outlives the local timer that ends a precise wait, as it may by up to 100 ms by default
+    await client.config('SET', 'hz', '1');
+    const wake: WakeFetch = { precise: true, max: 1, leaseMs: 30_000, weights: null, random: 0, limits: [], onResult: () => undefined };
+    try {
+      expect(await store.waitForWork(20, wake)).toBeNull();
+      // a delayed message leaves a wake-up token: the BLPOP still pending takes it, and the fetch
+      // behind it says the message is due in 2 s (the token is gone: nothing else would tell)
+      const options = resolveQueueOptions({ name: 'store-spec' });
+      await store.publish([preparePublish({ type: 't', delayMs: 2000 }, options)]);
+      let guard: NodeJS.Timeout | undefined;
+      const stillWaiting = new Promise<string>((resolve) => (guard = setTimeout(() => resolve('still waiting'), 5000)));
+      const woke = await Promise.race([store.waitForWork(20_000, { ...wake, precise: false }), stillWaiting]);
+      clearTimeout(guard);
+      expect(woke).toMatchObject({ result: { deliveries: [] } });
+      const due = (woke as WokenFetch).result.nextWakeMs;
+      expect(due).toBeGreaterThan(0);
+      expect(due).toBeLessThanOrEqual(2000);
+    } finally {
+      store.interruptWait();
+      await client.config('SET', 'hz', '10');
+      client.disconnect();
+    }
   });
 
   it('keeps the leases hash in hashtable encoding (a listpack made every lease step scan it)', async () => {

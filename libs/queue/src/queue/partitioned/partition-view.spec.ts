@@ -42,6 +42,28 @@ describe('partition view', () => {
     expect(view.combined([], [])).toMatchObject({ paused: true, tiersLeft: 0 });
   });
 
+  it('a due time still to come is not hidden by a reply that says later or never (replies of two connections arrive out of order)', () => {
+    const view = new PartitionView(2);
+    view.note(0, reply(0, 300));
+    // an older reply, run by Redis before the retry was scheduled, processed after the newer one
+    view.note(0, reply(0, 30_000));
+    expect(view.combined([], []).nextWakeMs).toBeLessThanOrEqual(300);
+    view.note(0, reply(0, null));
+    expect(view.combined([], []).nextWakeMs).toBeLessThanOrEqual(300);
+    // a sooner one replaces it
+    view.note(0, reply(0, 50));
+    expect(view.combined([], []).nextWakeMs).toBeLessThanOrEqual(50);
+  });
+
+  it('a due time that has passed is replaced by the next reply', () => {
+    const view = new PartitionView(1);
+    view.note(0, reply(0, 0));
+    view.note(0, reply(0, null));
+    expect(view.combined([], []).nextWakeMs).toBeNull();
+    view.note(0, reply(0, 5000));
+    expect(view.combined([], []).nextWakeMs).toBeGreaterThan(4000);
+  });
+
   it('rate limits split over the partitions keep the rate', () => {
     const [limit] = partitionLimits([{ name: 'speech', max: 10, perMs: 1000 }], 4);
     expect(limit).toEqual({ name: 'speech', max: 3, perMs: 1200 });

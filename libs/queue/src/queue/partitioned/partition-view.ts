@@ -20,10 +20,20 @@ export class PartitionView {
     this.dueAt = new Array<number | null>(count).fill(null);
   }
 
+  /**
+   * Takes in a reply of partition p. Replies reach this process in the order their connections
+   * deliver them, not the order Redis ran them (a fetch on the command connection, one behind a
+   * BLPOP on the blocking one): a due time still to come is kept until it passes, even when a reply
+   * says later or never, so an older reply cannot hide a retry or a delayed message a newer one saw
+   * (the wake-up token that told of it is taken). At worst the wait ends once for nothing.
+   */
   note(p: number, result: FetchResult): void {
     this.tiers[p] = result.tiersLeft;
     this.paused[p] = result.paused;
-    this.dueAt[p] = result.nextWakeMs === null ? null : Date.now() + result.nextWakeMs;
+    const now = Date.now();
+    const due = result.nextWakeMs === null ? null : now + result.nextWakeMs;
+    const kept = this.dueAt[p];
+    this.dueAt[p] = kept !== null && kept > now && (due === null || kept < due) ? kept : due;
   }
 
   /** Partitions that may have ready messages (unknown ones included). */

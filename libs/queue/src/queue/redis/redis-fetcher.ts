@@ -27,6 +27,14 @@ export class RedisFetcher {
   private readonly lua: LuaCommands<QueueScriptName>;
   private blocking?: RedisClient;
   private pendingWake?: Promise<WokenFetch | null>;
+  /** Whether a waitForWork call is waiting on `pendingWake` now (its result then ends that call). */
+  private listening = false;
+  /**
+   * A wake-up that ended when no call was waiting on it (its call had ended on its local timer):
+   * its fetch went to onResult, but the wake-up token it took would otherwise be lost, and with it
+   * what the fetch said is due (a retry, a delayed message). The next waitForWork returns it at once.
+   */
+  private unseenWake?: { woken: WokenFetch; at: number };
   /** Ends the current waitForWork at once (interruptWait). */
   private wakeInterrupt?: () => void;
   /** Aborted by interruptWait: ends the idle waits on a wake-up list that cannot be waited on (see waitForWork). */
@@ -58,6 +66,11 @@ export class RedisFetcher {
    */
   async waitForWork(timeoutMs: number, fetch: WakeFetch): Promise<WokenFetch | null> {
     if (this.closed) return null;
+    const unseen = this.unseenWake;
+    if (unseen) {
+      this.unseenWake = undefined;
+      return aged(unseen.woken, Date.now() - unseen.at);
+    }
     if (!this.pendingWake) {
       const blocking = (this.blocking ??= this.newBlockingClient());
       const block = Math.max(0.01, timeoutMs / 1000);
@@ -85,22 +98,34 @@ export class RedisFetcher {
           if (!this.closed && this.blocking === blocking) throw error;
           return null;
         })
+        .then((woken) => {
+          if (woken && !this.listening && this.pendingWake === pending) this.unseenWake = { woken, at: Date.now() };
+          return woken;
+        })
         .finally(() => {
           if (this.pendingWake === pending) this.pendingWake = undefined;
         });
       this.pendingWake = pending;
     }
     let timer: NodeJS.Timeout | undefined;
+    // `listening` goes false the moment the local timer or an interrupt ends the wait, so a wake-up
+    // settling right after is kept for the next call (unseenWake), not dropped
+    this.listening = true;
+    const stop = (resolve: (value: null) => void) => () => {
+      this.listening = false;
+      resolve(null);
+    };
     try {
       // Precise waits end on the local timer; an idle safety-net wait lets Redis' own BLPOP timeout
       // (and the fetch pipelined behind it) end it, so it is not fetched twice.
       const localTimeout = fetch.precise ? timeoutMs : timeoutMs + 500;
       return await Promise.race([
         this.pendingWake,
-        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), localTimeout))),
-        new Promise<null>((resolve) => (this.wakeInterrupt = () => resolve(null))),
+        new Promise<null>((resolve) => (timer = setTimeout(stop(resolve), localTimeout))),
+        new Promise<null>((resolve) => (this.wakeInterrupt = stop(resolve))),
       ]);
     } finally {
+      this.listening = false;
       clearTimeout(timer);
       this.wakeInterrupt = undefined;
     }
@@ -113,6 +138,7 @@ export class RedisFetcher {
     const blocking = this.blocking;
     this.blocking = undefined;
     this.pendingWake = undefined;
+    this.unseenWake = undefined;
     this.wakeInterrupt?.();
     this.idleAbort.abort();
     this.idleAbort = new AbortController();
@@ -190,6 +216,12 @@ export class RedisFetcher {
     this.lua.install(blocking);
     return blocking;
   }
+}
+
+/** A wake-up kept for `ageMs`: its next due time counted from now. */
+function aged(woken: WokenFetch, ageMs: number): WokenFetch {
+  const next = woken.result.nextWakeMs;
+  return next === null ? woken : { ...woken, result: { ...woken.result, nextWakeMs: Math.max(0, next - ageMs) } };
 }
 
 /** What a failed BLPOP on the wake list says in the worker's log: the key, never a bare WRONGTYPE. */
