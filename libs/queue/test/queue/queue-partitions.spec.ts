@@ -1,11 +1,12 @@
 import { InvalidOptionError } from '../../src/errors';
 import { createQueue } from '../../src/queue/create-queue';
 import { createScheduler } from '../../src/scheduler/create-scheduler';
-import { partitionTags } from '../../src/queue/partitioned/partition-layout';
+import { choosePartition, partitionTags } from '../../src/queue/partitioned/partition-layout';
 import { QueueKeys } from '../../src/queue/redis/queue-keys';
 import { QueueAdmin } from '../../src/admin';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
-import { waitFor } from '../support/wait';
+import type { Priority } from '../../src';
+import { deferred, waitFor } from '../support/wait';
 
 /**
  * Partitioned queues beyond the conformance suite (which runs with 4 partitions on memory, one
@@ -117,6 +118,40 @@ describe('partitioned queues: options', () => {
     await expect(queue.publish({ type: 't', partitionKey: '' })).rejects.toThrow(InvalidOptionError);
     await expect(queue.publishBatch([{ type: 't' }, { type: 't', partitionKey: 7 as unknown as string }])).rejects.toThrow('publishBatch[1].partitionKey');
     expect(await queue.publish({ type: 't', partitionKey: 'm1' })).toMatch(/~[01]of2$/);
+    await queue.close();
+  });
+});
+
+describe('partitioned queues: weighted mode', () => {
+  it('a reply that shows a new higher tier in a partition it asked for nothing: the lows it brought go back, the higher tier starts first', async () => {
+    const queue = createQueue({
+      name: 'weighted-reveal',
+      partitions: 2,
+      backend: { type: 'memory' },
+      scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 1 } },
+    });
+    // keys of partition 0 (the lows) and 1 (the critical)
+    const keyOf = (p: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => choosePartition(k, 2) === p)!;
+    await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'w', payload: `low ${i}`, priority: 'low' as Priority, partitionKey: keyOf(0) })));
+    const starts: string[] = [];
+    const gate = deferred();
+    queue.process<string>(
+      'w',
+      async (m) => {
+        starts.push(m.payload);
+        if (starts.length === 1) await gate.promise;
+      },
+      { concurrency: 1 },
+    );
+    // the first low runs; the worker holds one more; partition 1 has said it holds nothing
+    await waitFor(() => starts.length === 1 && queue.localInFlight === 2, 'one low running, one held');
+    await queue.publish({ type: 'w', payload: 'critical', priority: 'critical', partitionKey: keyOf(1) });
+    // the slot frees: the next fetch asks partition 0 for a low and partition 1 for nothing (a look
+    // that shows the critical); that low was drawn without the critical, so it does not start first
+    gate.resolve();
+    await waitFor(() => starts.includes('critical'), 'the critical started');
+    expect(starts[1]).toBe('critical');
+    expect((await queue.stats()).total_retried).toBe(0);
     await queue.close();
   });
 });

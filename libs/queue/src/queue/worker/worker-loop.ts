@@ -172,10 +172,16 @@ export abstract class WorkerLoop {
     // held runs of lower tiers back so the next draws include it (strict mode blocks them instead).
     if (risen < 4) void this.releaseWaiting((tier) => tier > risen);
     const refused: DeliveryRef[] = [];
+    /** The highest tier among this reply's accepted deliveries (4: none). */
+    let topDelivered = 4;
     for (const delivery of result.deliveries) {
       if (this.closing || this.paused) refused.push({ id: delivery.id, attempt: delivery.attempt, lease: delivery.lease });
-      else this.accept(delivery);
+      else topDelivered = Math.min(topDelivered, this.accept(delivery));
     }
+    // The risen tier is not among this reply's deliveries: they were drawn without it (a
+    // partitioned store asks each partition by what it said before, and the one that now holds the
+    // new tier may have been asked for nothing), so they go back too.
+    if (risen < topDelivered) void this.releaseWaiting((tier) => tier > risen);
     void this.settlement.release(refused);
     this.pump();
   }
@@ -234,19 +240,20 @@ export abstract class WorkerLoop {
     await this.settlement.release(refs);
   }
 
-  private accept(delivery: Delivery): void {
+  /** Holds a fetched delivery as a run waiting for its slot; returns its tier (4 when it is not held: undecodable, or of no registered type). */
+  private accept(delivery: Delivery): number {
     // a Delivery is a DeliveryRef (id, attempt, lease): the store steps below take it as is
     const ref: DeliveryRef = delivery;
     const decoded = decodeBody(delivery.body);
     if (!decoded.ok) {
       this.settlement.undecodable(ref, decoded.reason);
-      return;
+      return 4;
     }
     const { header, payload } = decoded;
     const slot = this.handlers.get(header.type);
     if (!slot) {
       this.settlement.unhandled(ref, header.type, header.createdAt, this.startedAt);
-      return;
+      return 4;
     }
     const run = new HandlerRun(
       toQueueMessage(delivery.id, delivery.attempt, header, payload),
@@ -260,6 +267,7 @@ export abstract class WorkerLoop {
     this.held.add(run);
     slot.waiting[header.priority].push(run);
     this.waitingCount++;
+    return header.priority;
   }
 
   private start(slot: HandlerSlot, run: HandlerRun): void {
