@@ -30,9 +30,10 @@ export class RedisFetcher {
   /** Whether a waitForWork call is waiting on `pendingWake` now (its result then ends that call). */
   private listening = false;
   /**
-   * A wake-up that ended when no call was waiting on it (its call had ended on its local timer):
-   * its fetch went to onResult, but the wake-up token it took would otherwise be lost, and with it
-   * what the fetch said is due (a retry, a delayed message). The next waitForWork returns it at once.
+   * A wake-up that took a token when no call was waiting on it (its call had ended on its local
+   * timer): its fetch went to onResult, but the token would otherwise be lost, and with it what the
+   * fetch said is due (a retry, a delayed message). The next waitForWork returns it at once. (A BLPOP
+   * that timed out took nothing: the next wait blocks anew.)
    */
   private unseenWake?: { woken: WokenFetch; at: number };
   /** Ends the current waitForWork at once (interruptWait). */
@@ -80,8 +81,11 @@ export class RedisFetcher {
       const lease = uniqueId();
       pipeline.blpop(this.keys.wake, block);
       this.lua.queue(pipeline, 'fetch', this.fetchKeys(), this.fetchArgs(fetch.max, fetch.leaseMs, fetch.weights, fetch.random, lease, fetch.limits));
+      /** The BLPOP took a wake-up token (it did not time out): what it tells must reach a wait. */
+      let tookToken = false;
       const wake = pipeline.exec().then(async (replies) => {
-        const [blockError] = replies![0];
+        const [blockError, popped] = replies![0];
+        tookToken = !blockError && popped !== null;
         const [error, reply] = replies![1];
         if (error) return this.lua.explain(blocking, 'fetch', this.fetchKeys(), error);
         const result = this.parseFetch(reply as FetchReply, lease);
@@ -99,7 +103,7 @@ export class RedisFetcher {
           return null;
         })
         .then((woken) => {
-          if (woken && !this.listening && this.pendingWake === pending) this.unseenWake = { woken, at: Date.now() };
+          if (woken && tookToken && !this.listening && this.pendingWake === pending) this.unseenWake = { woken, at: Date.now() };
           return woken;
         })
         .finally(() => {
