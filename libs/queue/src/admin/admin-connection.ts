@@ -1,12 +1,14 @@
 import type { QueueAppConfig } from '../config/config.types';
-import { RedisPermanentError } from '../errors';
+import { QueueError, RedisPermanentError } from '../errors';
 import { redisConnectionOptions } from '../manager/redis-connections';
 import type { RedisOutageLogger } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, waitUntilReady } from '../redis/redis-connection';
 
 /** Redis did not answer within the connect timeout (the message names the masked address). */
-export class AdminConnectionError extends Error {
-  override readonly name = 'AdminConnectionError';
+export class AdminConnectionError extends QueueError {
+  constructor(message: string) {
+    super(message, 'ADMIN_CONNECTION');
+  }
 }
 
 /**

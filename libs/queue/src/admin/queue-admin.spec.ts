@@ -7,8 +7,24 @@ import { createQueue } from '../queue/create-queue';
 import type { StoreBackedQueue } from '../queue/task-queue';
 import { createScheduler } from '../scheduler/create-scheduler';
 import { deferred, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
+import { parseConfig } from '../config/config-loader';
+import { QueueError } from '../errors';
+import { AdminConnectionError } from './admin-connection';
 import { QueueAdmin, TailedEvent } from './queue-admin';
 import { groupsSeenByAdmin, rateLimitsSeen, SLOW } from './testing/admin-scenarios';
+
+describe('QueueAdmin.fromConfig without a Redis to reach', () => {
+  it('fails with AdminConnectionError (a QueueError, code ADMIN_CONNECTION) naming the masked URL', async () => {
+    const config = parseConfig({ redis: { url: 'redis://user:hunter2@127.0.0.1:1' } }, { env: {} });
+    const quiet = { warn: () => undefined, log: () => undefined };
+    const error = await QueueAdmin.fromConfig(config, 300, quiet).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AdminConnectionError);
+    expect(error).toBeInstanceOf(QueueError);
+    expect(error).toMatchObject({ code: 'ADMIN_CONNECTION', name: 'AdminConnectionError' });
+    expect((error as Error).message).toMatch(/not reachable within 300 ms/);
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
 
 describe('QueueAdmin on Redis', () => {
   let server: RedisServerHandle;

@@ -2,7 +2,7 @@ import { describeValue, QueueConfigError } from '../errors';
 import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
-import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN } from '../util/fields';
+import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN, timerMsField } from '../util/fields';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
 import { MemoryDispatcherStore, MemoryDispatchHub } from './memory/memory-dispatcher-store';
@@ -58,17 +58,20 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
   }
   const int = (path: string, v: unknown, fallback: number, min: number): number => checkOption(intField(min).default(fallback), v, `dispatcher.${path}`);
+  // a duration some timer waits (Node fires one longer than 2^31 - 1 ms after 1 ms)
+  const timerMs = (path: string, v: unknown, fallback: number, min: number): number =>
+    checkOption(timerMsField(min).default(fallback), v, `dispatcher.${path}`);
   const routes = validateRoutes(options.routes);
   const routingEnabled = checkOption(boolField().default(true), options.routingEnabled, 'dispatcher.routingEnabled');
   const localQueue = checkQueueName(options.localQueue ?? service, 'dispatcher.localQueue');
   const retentionMs = int('statusRetentionMs', options.statusRetentionMs, 86_400_000, 1000);
   const resultsMaxLen = int('resultsMaxLen', options.resultsMaxLen, 10_000, 1);
-  const claimIdleMs = int('claimIdleMs', options.claimIdleMs, 30_000, 100);
+  const claimIdleMs = timerMs('claimIdleMs', options.claimIdleMs, 30_000, 100);
   const w = options.webhook ?? {};
   const webhook: WebhookOptions = {
     attempts: int('webhook.attempts', w.attempts, 5, 1),
-    backoffMs: int('webhook.backoffMs', w.backoffMs, 200, 0),
-    timeoutMs: int('webhook.timeoutMs', w.timeoutMs, 5000, 1),
+    backoffMs: timerMs('webhook.backoffMs', w.backoffMs, 200, 0),
+    timeoutMs: timerMs('webhook.timeoutMs', w.timeoutMs, 5000, 1),
   };
   const backend = options.backend;
   let store: RedisDispatcherStore | MemoryDispatcherStore;
@@ -100,8 +103,8 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     routes,
     routingEnabled,
     localQueue,
-    replyTimeoutMs: int('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
-    blockMs: int('blockMs', options.blockMs, 5000, 10),
+    replyTimeoutMs: timerMs('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
+    blockMs: timerMs('blockMs', options.blockMs, 5000, 10),
     webhook,
     resolveQueue: (name) => queues.get(name, 'dispatch.queue'),
     knowsQueue: (name) => name === localQueue || queues.isGiven(name) || Object.values(routes).some((r) => r.queue === name),

@@ -30,6 +30,7 @@ describe('ServiceLogger', () => {
       new LogSettingError('LOG_LEVEL', 'loud', 'one of verbose, debug, log, warn, error, fatal (info = log)'),
     );
     expect(() => logSettings({ LOG_FORMAT: 'xml' }, false)).toThrow('LOG_FORMAT: expected json or text, got "xml"');
+    expect(new LogSettingError('LOG_FORMAT', 'xml', 'json or text')).toMatchObject({ code: 'LOG_SETTING', name: 'LogSettingError' });
   });
 
   it('adds the trace id and span id of the active span to a JSON line, none outside a span', () => {

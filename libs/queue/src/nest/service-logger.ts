@@ -1,19 +1,19 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
+import { QueueError } from '../errors';
 import { maskRedisUrl } from '../redis/redis-connection';
 
 /** Nest log levels from the most to the least verbose; LOG_LEVEL keeps its level and those after it. */
 const LEVELS: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
 
 /** Thrown for a LOG_LEVEL or LOG_FORMAT that is not one of the accepted values. */
-export class LogSettingError extends Error {
+export class LogSettingError extends QueueError {
   constructor(
     readonly variable: string,
     readonly value: string,
     readonly expected: string,
   ) {
-    super(`${variable}: expected ${expected}, got "${value}"`);
-    this.name = 'LogSettingError';
+    super(`${variable}: expected ${expected}, got "${value}"`, 'LOG_SETTING');
   }
 }
 
