@@ -39,7 +39,7 @@ export interface RedisConnectionOptions {
   connectTimeoutMs?: number;
   /** Client name shown in CLIENT LIST (default `meeting-queue`). */
   connectionName?: string;
-  /** Where outage lines go (default a Nest Logger named `Redis`); ignored when `outageLog` is given. */
+  /** Where outage lines go (default a `ConsoleQueueLogger` tagged `Redis`); ignored when `outageLog` is given. */
   logger?: RedisOutageLogger;
   /** Share one outage log between several clients (the manager's pool); default one per client. */
   outageLog?: RedisOutageLog;
