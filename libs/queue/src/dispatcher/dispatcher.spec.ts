@@ -249,6 +249,9 @@ describe.each([
     await waitFor(() => seen.some((p) => (p.progress as { step: number }).step === 3), 'the last progress report');
     expect(seen.map((p) => p.progress)).toEqual([1, 2, 3].map((step) => ({ step, of: 3 })));
     expect(seen[0]).toMatchObject({ taskId, type: 'media.progress', attempt: 1 });
+    // the queue's record and the report to the origin are two writes, each throttled on its own:
+    // the status shows the last value once its own write is done
+    await waitFor(async () => ((await api.getStatus(taskId))?.progress as { step?: number } | undefined)?.step === 3, 'the status to show the last progress');
     expect(await api.getStatus(taskId)).toMatchObject({ state: 'processing', progress: { step: 3, of: 3 } });
     open();
     await waitFor(async () => (await api.getStatus(taskId))?.state === 'completed', 'completion');
