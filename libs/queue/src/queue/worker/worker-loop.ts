@@ -3,7 +3,7 @@ import { FetchLog } from './fetch-log';
 import { HandlerRun, RunOutcome } from './handler-run';
 import { HeldRuns } from './held-runs';
 import type { HandlerSlot } from './handler-slot';
-import { decodeBody, toQueueMessage } from '../message-codec';
+import { decodeBody, decodeHeader, toQueueMessage } from '../message-codec';
 import { ResolvedQueueOptions } from '../queue-options';
 import type { QueueObserver } from '../queue-observer';
 import { FETCH_MAX } from '../queue-store';
@@ -171,17 +171,17 @@ export abstract class WorkerLoop {
     // Weighted mode: a tier that had nothing when the held runs were drawn now has messages: put the
     // held runs of lower tiers back so the next draws include it (strict mode blocks them instead).
     if (risen < 4) void this.releaseWaiting((tier) => tier > risen);
+    // A reply that shows the risen tier but brought none of it was drawn without it (a partitioned
+    // store asks each partition by what it said before, and the one that now holds the new tier may
+    // have been asked for nothing): its deliveries go back with the refused ones (one without a
+    // readable header is accepted, which dead-letters it).
+    const drawnWithout = risen < 4 && !result.deliveries.some((d) => tierOf(d) <= risen);
     const refused: DeliveryRef[] = [];
-    /** The highest tier among this reply's accepted deliveries (4: none). */
-    let topDelivered = 4;
     for (const delivery of result.deliveries) {
-      if (this.closing || this.paused) refused.push({ id: delivery.id, attempt: delivery.attempt, lease: delivery.lease });
-      else topDelivered = Math.min(topDelivered, this.accept(delivery));
+      if (this.closing || this.paused || (drawnWithout && tierOf(delivery) < 4))
+        refused.push({ id: delivery.id, attempt: delivery.attempt, lease: delivery.lease });
+      else this.accept(delivery);
     }
-    // The risen tier is not among this reply's deliveries: they were drawn without it (a
-    // partitioned store asks each partition by what it said before, and the one that now holds the
-    // new tier may have been asked for nothing), so they go back too.
-    if (risen < topDelivered) void this.releaseWaiting((tier) => tier > risen);
     void this.settlement.release(refused);
     this.pump();
   }
@@ -240,20 +240,19 @@ export abstract class WorkerLoop {
     await this.settlement.release(refs);
   }
 
-  /** Holds a fetched delivery as a run waiting for its slot; returns its tier (4 when it is not held: undecodable, or of no registered type). */
-  private accept(delivery: Delivery): number {
+  private accept(delivery: Delivery): void {
     // a Delivery is a DeliveryRef (id, attempt, lease): the store steps below take it as is
     const ref: DeliveryRef = delivery;
     const decoded = decodeBody(delivery.body);
     if (!decoded.ok) {
       this.settlement.undecodable(ref, decoded.reason);
-      return 4;
+      return;
     }
     const { header, payload } = decoded;
     const slot = this.handlers.get(header.type);
     if (!slot) {
       this.settlement.unhandled(ref, header.type, header.createdAt, this.startedAt);
-      return 4;
+      return;
     }
     const run = new HandlerRun(
       toQueueMessage(delivery.id, delivery.attempt, header, payload),
@@ -267,7 +266,6 @@ export abstract class WorkerLoop {
     this.held.add(run);
     slot.waiting[header.priority].push(run);
     this.waitingCount++;
-    return header.priority;
   }
 
   private start(slot: HandlerSlot, run: HandlerRun): void {
@@ -292,4 +290,10 @@ export abstract class WorkerLoop {
     this.pump();
     this.slotWaiter?.();
   }
+}
+
+/** The tier a delivery's header names; 4 for one without a readable header (accept dead-letters it). */
+function tierOf(delivery: Delivery): number {
+  if (delivery.body === null) return 4;
+  return decodeHeader(delivery.body)?.header.priority ?? 4;
 }
