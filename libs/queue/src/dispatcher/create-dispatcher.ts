@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { describeValue, QueueConfigError } from '../errors';
 import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
@@ -57,21 +58,19 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   if (typeof service !== 'string' || !QUEUE_NAME_PATTERN.test(service)) {
     throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
   }
-  const int = (path: string, v: unknown, fallback: number, min: number): number => checkOption(intField(min).default(fallback), v, `dispatcher.${path}`);
-  // a duration some timer waits (Node fires one longer than 2^31 - 1 ms after 1 ms)
-  const timerMs = (path: string, v: unknown, fallback: number, min: number): number =>
-    checkOption(timerMsField(min).default(fallback), v, `dispatcher.${path}`);
+  // durations some timer waits are timerMsFields: Node fires a timer longer than 2^31 - 1 ms after 1 ms
+  const opt = <T extends z.ZodType>(path: string, field: T, value: unknown): z.output<T> => checkOption(field, value, `dispatcher.${path}`);
   const routes = validateRoutes(options.routes);
-  const routingEnabled = checkOption(boolField().default(true), options.routingEnabled, 'dispatcher.routingEnabled');
+  const routingEnabled = opt('routingEnabled', boolField().default(true), options.routingEnabled);
   const localQueue = checkQueueName(options.localQueue ?? service, 'dispatcher.localQueue');
-  const retentionMs = int('statusRetentionMs', options.statusRetentionMs, 86_400_000, 1000);
-  const resultsMaxLen = int('resultsMaxLen', options.resultsMaxLen, 10_000, 1);
-  const claimIdleMs = timerMs('claimIdleMs', options.claimIdleMs, 30_000, 100);
+  const retentionMs = opt('statusRetentionMs', intField(1000).default(86_400_000), options.statusRetentionMs);
+  const resultsMaxLen = opt('resultsMaxLen', intField(1).default(10_000), options.resultsMaxLen);
+  const claimIdleMs = opt('claimIdleMs', timerMsField(100).default(30_000), options.claimIdleMs);
   const w = options.webhook ?? {};
   const webhook: WebhookOptions = {
-    attempts: int('webhook.attempts', w.attempts, 5, 1),
-    backoffMs: timerMs('webhook.backoffMs', w.backoffMs, 200, 0),
-    timeoutMs: timerMs('webhook.timeoutMs', w.timeoutMs, 5000, 1),
+    attempts: opt('webhook.attempts', intField(1).default(5), w.attempts),
+    backoffMs: opt('webhook.backoffMs', timerMsField(0).default(200), w.backoffMs),
+    timeoutMs: opt('webhook.timeoutMs', timerMsField(1).default(5000), w.timeoutMs),
   };
   const backend = options.backend;
   let store: RedisDispatcherStore | MemoryDispatcherStore;
@@ -103,8 +102,8 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     routes,
     routingEnabled,
     localQueue,
-    replyTimeoutMs: timerMs('replyTimeoutMs', options.replyTimeoutMs, 30_000, 1),
-    blockMs: timerMs('blockMs', options.blockMs, 5000, 10),
+    replyTimeoutMs: opt('replyTimeoutMs', timerMsField(1).default(30_000), options.replyTimeoutMs),
+    blockMs: opt('blockMs', timerMsField(10).default(5000), options.blockMs),
     webhook,
     resolveQueue: (name) => queues.get(name, 'dispatch.queue'),
     knowsQueue: (name) => name === localQueue || queues.isGiven(name) || Object.values(routes).some((r) => r.queue === name),
