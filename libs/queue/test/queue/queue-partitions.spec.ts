@@ -130,28 +130,32 @@ describe('partitioned queues: weighted mode', () => {
       backend: { type: 'memory' },
       scheduling: { mode: 'weighted', weights: { critical: 8, high: 4, normal: 2, low: 1 } },
     });
-    // keys of partition 0 (the lows) and 1 (the critical)
-    const keyOf = (p: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => choosePartition(k, 2) === p)!;
-    await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'w', payload: `low ${i}`, priority: 'low' as Priority, partitionKey: keyOf(0) })));
-    const starts: string[] = [];
-    const gate = deferred();
-    queue.process<string>(
-      'w',
-      async (m) => {
-        starts.push(m.payload);
-        if (starts.length === 1) await gate.promise;
-      },
-      { concurrency: 1 },
-    );
-    // the first low runs; the worker holds one more; partition 1 has said it holds nothing
-    await waitFor(() => starts.length === 1 && queue.localInFlight === 2, 'one low running, one held');
-    await queue.publish({ type: 'w', payload: 'critical', priority: 'critical', partitionKey: keyOf(1) });
-    // the slot frees: the next fetch asks partition 0 for a low and partition 1 for nothing (a look
-    // that shows the critical); that low was drawn without the critical, so it does not start first
-    gate.resolve();
-    await waitFor(() => starts.includes('critical'), 'the critical started');
-    expect(starts[1]).toBe('critical');
-    expect((await queue.stats()).total_retried).toBe(0);
-    await queue.close();
+    try {
+      // keys of partition 0 (the lows) and 1 (the critical)
+      const keyOf = (p: number) => Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => choosePartition(k, 2) === p)!;
+      await queue.publishBatch(Array.from({ length: 10 }, (_, i) => ({ type: 'w', payload: `low ${i}`, priority: 'low' as Priority, partitionKey: keyOf(0) })));
+      const starts: string[] = [];
+      const gate = deferred();
+      queue.process<string>(
+        'w',
+        async (m) => {
+          starts.push(m.payload);
+          if (starts.length === 1) await gate.promise;
+        },
+        { concurrency: 1 },
+      );
+      // the first low runs; the worker holds one more; partition 1 has said it holds nothing
+      await waitFor(() => starts.length === 1 && queue.localInFlight === 2, 'one low running, one held');
+      await queue.publish({ type: 'w', payload: 'critical', priority: 'critical', partitionKey: keyOf(1) });
+      // the slot frees: the next fetch asks partition 0 for a low and partition 1 for nothing (a look
+      // that shows the critical); that low was drawn without the critical, so it does not start first
+      gate.resolve();
+      await waitFor(() => starts.includes('critical'), 'the critical started');
+      expect(starts[1]).toBe('critical');
+      expect((await queue.stats()).total_retried).toBe(0);
+    } finally {
+      // closed on a failed expectation too: a worker left running keeps Jest from exiting
+      await queue.close();
+    }
   });
 });
