@@ -17,8 +17,19 @@ interface ClusterSubscriberInternals {
   lastActiveSubscriber?: Redis;
 }
 
-/** Per Cluster client: the error its latest picks met, until one is ready. */
-const pickErrors = new WeakMap<Cluster, { error?: Error }>();
+interface Picks {
+  /** The error the latest picks met, until one is ready. */
+  error?: Error;
+  /** Called once the next pick is made (or the picks stopped): commands held while the current pick has ended. */
+  waiters: Array<() => void>;
+}
+
+/** Per Cluster client this module equipped. */
+const pickState = new WeakMap<Cluster, Picks>();
+
+function currentPick(cluster: Cluster): Redis | null | undefined {
+  return (cluster as unknown as { subscriber?: ClusterSubscriberInternals }).subscriber?.subscriber;
+}
 
 /**
  * The error the classic subscriber connection of `cluster` met since it was last ready, while it
@@ -27,9 +38,25 @@ const pickErrors = new WeakMap<Cluster, { error?: Error }>();
  * does for the commands of a refused client, instead of letting them wait through the pauses.
  */
 export function subscriberPickError(cluster: Cluster): Error | undefined {
-  const picks = pickErrors.get(cluster);
-  const current = (cluster as unknown as { subscriber?: ClusterSubscriberInternals }).subscriber?.subscriber;
-  return current?.status === 'ready' ? undefined : picks?.error;
+  return currentPick(cluster)?.status === 'ready' ? undefined : pickState.get(cluster)?.error;
+}
+
+/**
+ * While the current classic subscriber connection of `cluster` has ended and the next is still to
+ * be picked (the pause after a failed pick, or the moment before ioredis picks again): a promise
+ * that resolves once the next pick is made, or the picks stopped (the client disconnected).
+ * Undefined otherwise, and for a client this module did not equip.
+ *
+ * A SUBSCRIBE sent to the ended connection fails ("Connection is closed"), and ioredis then
+ * retries it every 100 ms on whatever connection is current, without ever reporting why the picks
+ * fail: seen taking 19-47 s to reject while every node refused the password. Held until the next
+ * pick, it waits in that pick's queue and shares its fate: sent once it is ready, rejected with
+ * its refusal.
+ */
+export function nextSubscriberPick(cluster: Cluster): Promise<void> | undefined {
+  const picks = pickState.get(cluster);
+  if (!picks || currentPick(cluster)?.status !== 'end') return undefined;
+  return new Promise((resolve) => picks.waiters.push(resolve));
 }
 
 /**
@@ -56,10 +83,11 @@ export function pauseClusterSubscriberPicks(cluster: Cluster): Cluster {
   const select = subscriber?.selectSubscriber;
   if (!subscriber || typeof reselect !== 'function' || typeof select !== 'function') return cluster;
   const backoff = new FailureBackoff(PICK_PAUSE_BASE_MS, PICK_PAUSE_MAX_MS);
-  const picks: { error?: Error } = {};
-  pickErrors.set(cluster, picks);
+  const picks: Picks = { waiters: [] };
+  pickState.set(cluster, picks);
   let pickedAt = 0;
   let pending: NodeJS.Timeout | undefined;
+  const wakeWaiters = () => picks.waiters.splice(0).forEach((wake) => wake());
   // ioredis calls both through `this`, so these replace them for every later pick
   subscriber.selectSubscriber = () => {
     pickedAt = Date.now();
@@ -72,17 +100,21 @@ export function pauseClusterSubscriberPicks(cluster: Cluster): Cluster {
     const picked = subscriber.subscriber;
     picked?.on('error', (error: Error) => (picks.error = error));
     picked?.on('ready', () => (picks.error = undefined));
+    wakeWaiters();
   };
   subscriber.onSubscriberEnd = () => {
     if (pending) return;
+    // ioredis' own handler does nothing once the client is disconnected (not started): then no
+    // pick comes, and what waits for one is woken to meet the ended client
     if (Date.now() - pickedAt >= QUICK_END_MS) {
       backoff.succeeded();
-      return reselect();
+      reselect();
+      return wakeWaiters();
     }
-    // ioredis' own handler does nothing once the client is disconnected (not started)
     pending = setTimeout(() => {
       pending = undefined;
       reselect();
+      wakeWaiters();
     }, backoff.failed());
     pending.unref();
   };

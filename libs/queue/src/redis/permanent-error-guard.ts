@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { connect, ConnectionOptions } from 'tls';
 import type { RedisPermanentError } from '../errors';
-import { subscriberPickError } from './cluster-subscriber-pause';
+import { nextSubscriberPick, subscriberPickError } from './cluster-subscriber-pause';
 import { permanentRedisError } from './permanent-errors';
 
 /*
@@ -120,11 +120,10 @@ export function guardPermanentErrors<C extends Client>(client: C, description: s
   };
   client.on('error', (error: Error) => onError(error));
   client.on('node error', (error: Error) => onError(error));
+  const onSubscriber = (command: Command) => cluster && SUBSCRIBER_COMMANDS.has(command.name);
   /** On a Cluster, the refusal the classic subscriber connection's picks meet (they run apart from the slot map's reading). */
-  const subscriberRefusal = (command: Command): RedisPermanentError | undefined => {
-    if (!cluster || !SUBSCRIBER_COMMANDS.has(command.name)) return undefined;
-    return permanentRedisError(subscriberPickError(client as Cluster), description) ?? undefined;
-  };
+  const subscriberRefusal = (command: Command): RedisPermanentError | undefined =>
+    onSubscriber(command) ? (permanentRedisError(subscriberPickError(client as Cluster), description) ?? undefined) : undefined;
   const sender = client as unknown as Sender;
   const send = sender.sendCommand.bind(client);
   sender.sendCommand = (command: Command, ...rest: unknown[]) => {
@@ -133,10 +132,19 @@ export function guardPermanentErrors<C extends Client>(client: C, description: s
       command.reject(known);
       return command.promise;
     }
+    // between two picks of the classic subscriber connection: sent (and checked again) once the next is made
+    const nextPick = onSubscriber(command) ? nextSubscriberPick(client as Cluster) : undefined;
+    if (nextPick) {
+      // (the caller holds command.promise: what the re-send returns is that same promise)
+      void nextPick.then(() => void sender.sendCommand(command, ...rest));
+      return command.promise;
+    }
     if (!translating.has(command)) {
       translating.add(command);
       const reject = command.reject;
-      command.reject = (error: Error) => reject(permanentRedisError(error, description) ?? error);
+      // ioredis retries a subscriber command that met an ended pick and finally rejects it with its
+      // own error ("Too many Cluster redirections"): while the picks are refused, that is the refusal
+      command.reject = (error: Error) => reject(permanentRedisError(error, description) ?? subscriberRefusal(command) ?? error);
     }
     return send(command, ...rest);
   };

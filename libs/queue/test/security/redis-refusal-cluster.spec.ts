@@ -164,6 +164,57 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
     }
   });
 
+  /**
+   * Leaves the classic subscriber of `manager` between two picks: a pick is made and killed within
+   * a second (a failed pick: the next waits a pause), `meanwhile` running before the kill. Resolves
+   * once that pick has ended, the next still to come.
+   */
+  async function betweenPicks(manager: QueueManager, meanwhile: () => Promise<void> = async () => undefined): Promise<void> {
+    type Pick = { status: string } | null | undefined;
+    // the classic subscriber connection of the moment (ioredis' private ClusterSubscriber)
+    const pick = (): Pick => (manager.events as unknown as { subscriber?: { subscriber?: { subscriber?: Pick } } }).subscriber?.subscriber?.subscriber;
+    await waitFor(() => pick()?.status === 'ready', 'the first pick ready', 10_000, 1);
+    await onEveryNode(current, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await waitFor(() => pick()?.status === 'ready', 'the second pick ready', 10_000, 1);
+    const second = pick();
+    await meanwhile();
+    await onEveryNode(current, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await waitFor(() => second?.status === 'end', 'the second pick ended', 10_000, 1);
+  }
+
+  it('subscribe() made while the classic subscriber is between picks (the last one ended before any refusal) rejects within the pause, not after ioredis retries it for tens of seconds', async () => {
+    const { logger } = captureLogger();
+    const manager = await QueueManager.create(config({ type: 'redis_pubsub', sharded_pubsub: false }), { env: {}, logger });
+    try {
+      await manager.start();
+      await manager.subscribe('meeting.started', () => undefined);
+      // the password changes under the second pick, which is then killed, not refused
+      await betweenPicks(manager, async () => {
+        await onEveryNode(current, ['CONFIG', 'SET', 'requirepass', ROTATED]);
+        current = ROTATED;
+      });
+      expectAuthError(await rejectionWithin(manager.subscribe('meeting.ended', () => undefined)));
+    } finally {
+      await manager.shutdown({ drainTimeoutMs: 1000 });
+    }
+  });
+
+  it('subscribe() made while the classic subscriber is between picks in an ordinary outage is accepted once a pick works', async () => {
+    const { logger } = captureLogger();
+    const manager = await QueueManager.create(config({ type: 'redis_pubsub', sharded_pubsub: false }), { env: {}, logger });
+    const received: string[] = [];
+    try {
+      await manager.start();
+      await manager.subscribe('meeting.started', () => undefined);
+      await betweenPicks(manager);
+      expect(await resolvesWithin(manager.subscribe('meeting.ended', (event) => void received.push((event.data as { id: string }).id)))).toBe(true);
+      await manager.publishEvent('meeting.ended', 'meeting.ended', { id: 'e1' });
+      await waitFor(() => received.includes('e1'), 'the event on the subscription made between picks');
+    } finally {
+      await manager.shutdown({ drainTimeoutMs: 1000 });
+    }
+  });
+
   it("picks the classic subscriber's node again with a growing pause while every node refuses it (ioredis alone: ~1,600 connections a second)", async () => {
     const { logger } = captureLogger();
     const manager = await QueueManager.create(config({ type: 'redis_pubsub', sharded_pubsub: false }), { env: {}, logger });
