@@ -1,9 +1,8 @@
-import type { z } from 'zod';
 import { describeValue, QueueConfigError } from '../errors';
 import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
-import { boolField, checkOption, checkQueueName, intField, QUEUE_NAME_PATTERN, timerMsField } from '../util/fields';
+import { boolField, checkQueueName, intField, optionsAt, QUEUE_NAME_PATTERN, timerMsField } from '../util/fields';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
 import { MemoryDispatcherStore, MemoryDispatchHub } from './memory/memory-dispatcher-store';
@@ -59,7 +58,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
   }
   // durations some timer waits are timerMsFields: Node fires a timer longer than 2^31 - 1 ms after 1 ms
-  const opt = <T extends z.ZodType>(path: string, field: T, value: unknown): z.output<T> => checkOption(field, value, `dispatcher.${path}`);
+  const opt = optionsAt('dispatcher');
   const routes = validateRoutes(options.routes);
   const routingEnabled = opt('routingEnabled', boolField().default(true), options.routingEnabled);
   const localQueue = checkQueueName(options.localQueue ?? service, 'dispatcher.localQueue');

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { InvalidOptionError, QueueConfigError } from '../errors';
 import {
   TASK_TYPE_EXPECTED,
@@ -9,6 +8,7 @@ import {
   checkQueueName,
   enumField,
   intField,
+  optionsAt,
   timerMsField,
 } from '../util/fields';
 import { MAX_PARTITIONS } from './partitioned/partition-layout';
@@ -161,7 +161,7 @@ export const QUEUE_FIELDS = {
 export function resolveQueueOptions(options: QueueOptions, path = 'queue'): ResolvedQueueOptions {
   if (!options || typeof options !== 'object') throw new QueueConfigError(path, options, 'an options object');
   const name = checkQueueName(options.name, `${path}.name`);
-  const opt = <T extends z.ZodType>(key: string, field: T, value: unknown): z.output<T> => checkOption(field, value, `${path}.${key}`);
+  const opt = optionsAt(path);
   const backoff = options.backoff ?? {};
   const dl = options.deadLetter ?? {};
   const retention = options.completedRetention ?? {};

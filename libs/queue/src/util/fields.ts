@@ -101,6 +101,11 @@ export function checkOption<T extends z.ZodType>(field: T, value: unknown, path:
   throw new error(joinPath(path, issue.path), found, issueExpectation(issue));
 }
 
+/** {@link checkOption} for the options under `prefix`: `at('key', field, value)` checks `<prefix>.key`. */
+export function optionsAt(prefix: string): <T extends z.ZodType>(key: string, field: T, value: unknown) => z.output<T> {
+  return (key, field, value) => checkOption(field, value, `${prefix}.${key}`);
+}
+
 /** The expectation an issue of one of these fields carries (a record key's own issue for a bad key). */
 export function issueExpectation(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues[0].message;
