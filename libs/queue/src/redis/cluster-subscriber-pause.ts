@@ -88,6 +88,12 @@ export function pauseClusterSubscriberPicks(cluster: Cluster): Cluster {
   let pickedAt = 0;
   let pending: NodeJS.Timeout | undefined;
   const wakeWaiters = () => picks.waiters.splice(0).forEach((wake) => wake());
+  // ioredis' own handler does nothing once the client is disconnected (not started): then no pick
+  // comes, and what waits for one is woken to meet the ended client
+  const pickAgain = () => {
+    reselect();
+    wakeWaiters();
+  };
   // ioredis calls both through `this`, so these replace them for every later pick
   subscriber.selectSubscriber = () => {
     pickedAt = Date.now();
@@ -104,17 +110,13 @@ export function pauseClusterSubscriberPicks(cluster: Cluster): Cluster {
   };
   subscriber.onSubscriberEnd = () => {
     if (pending) return;
-    // ioredis' own handler does nothing once the client is disconnected (not started): then no
-    // pick comes, and what waits for one is woken to meet the ended client
     if (Date.now() - pickedAt >= QUICK_END_MS) {
       backoff.succeeded();
-      reselect();
-      return wakeWaiters();
+      return pickAgain();
     }
     pending = setTimeout(() => {
       pending = undefined;
-      reselect();
-      wakeWaiters();
+      pickAgain();
     }, backoff.failed());
     pending.unref();
   };
