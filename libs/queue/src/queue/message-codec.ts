@@ -30,7 +30,30 @@ export interface MessageHeader {
 export function encodeBody(header: MessageHeader, payloadJson: string): string {
   const trace = header.trace === undefined ? '' : `~${header.trace}|`;
   const group = header.group === undefined ? '' : `^${header.group}|`;
-  return `1|${header.priority}|${header.maxRetries}|${header.timeoutMs}|${header.createdAt}|${header.type}|${group}${trace}${payloadJson}`;
+  return `${fixedHeader(header)}${group}${trace}${payloadJson}`;
+}
+
+/** The last fixed header made (a batch's messages mostly share it: made once, not once per message). */
+const lastHeader = { priority: -1, maxRetries: -1, timeoutMs: -1, createdAt: -1, type: '', text: '' };
+
+/** `1|<priority>|<maxRetries>|<timeoutMs>|<createdAt>|<type>|`, the part of the header every body has. */
+function fixedHeader(h: MessageHeader): string {
+  const last = lastHeader;
+  if (
+    h.createdAt !== last.createdAt ||
+    h.priority !== last.priority ||
+    h.type !== last.type ||
+    h.maxRetries !== last.maxRetries ||
+    h.timeoutMs !== last.timeoutMs
+  ) {
+    last.priority = h.priority;
+    last.maxRetries = h.maxRetries;
+    last.timeoutMs = h.timeoutMs;
+    last.createdAt = h.createdAt;
+    last.type = h.type;
+    last.text = `1|${h.priority}|${h.maxRetries}|${h.timeoutMs}|${h.createdAt}|${h.type}|`;
+  }
+  return last.text;
 }
 
 export type DecodedBody = { ok: true; header: MessageHeader; payload: unknown } | { ok: false; reason: string };

@@ -23,38 +23,45 @@ const PUBLISH_KEYS = new Set([
 
 /**
  * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the
- * option (`publish.priority`, or `publishBatch[3].priority` in a batch) or {@link PayloadTooLargeError}.
+ * option (`publish.priority`, or `publishBatch[3].priority` in a batch: `at` is then the index 3) or {@link PayloadTooLargeError}.
+ * Builds no error path unless an option is given or wrong (a bulk publish of plain messages allocates little besides the body).
  */
-export function preparePublish(options: PublishOptions, queue: ResolvedQueueOptions, path = 'publish', now = Date.now()): StoredPublish {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError(path, options, 'an object with at least a type');
-  for (const key of Object.keys(options)) {
-    if (!PUBLISH_KEYS.has(key)) throw new InvalidOptionError(`${path}.${key}`, key, `a known option (${[...PUBLISH_KEYS].join(', ')})`);
+export function preparePublish(options: PublishOptions, queue: ResolvedQueueOptions, at: 'publish' | number = 'publish', now = Date.now()): StoredPublish {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(optionPath(at), options, 'an object with at least a type');
+  for (const key in options) {
+    if (Object.prototype.hasOwnProperty.call(options, key) && !PUBLISH_KEYS.has(key)) {
+      throw new InvalidOptionError(optionPath(at, key), key, `a known option (${[...PUBLISH_KEYS].join(', ')})`);
+    }
   }
-  const type = checkTaskType(options.type, `${path}.type`);
-  const priority = priorityIndex(options.priority, `${path}.priority`);
-  const delayMs = publishInteger('delayMs', options.delayMs, `${path}.delayMs`) ?? 0;
-  const maxRetries = publishInteger('maxRetries', options.maxRetries, `${path}.maxRetries`) ?? queue.maxRetries;
-  const timeoutMs = publishInteger('timeoutMs', options.timeoutMs, `${path}.timeoutMs`) ?? queue.defaultTimeoutMs;
-  const idempotencyTtlMs = publishInteger('idempotencyTtlMs', options.idempotencyTtlMs, `${path}.idempotencyTtlMs`) ?? queue.idempotencyTtlMs;
+  const type = lastType !== undefined && options.type === lastType ? lastType : checkTaskType(options.type, optionPath(at, 'type'));
+  lastType = type;
+  const priority = options.priority === undefined ? 2 : priorityIndex(options.priority, optionPath(at, 'priority'));
+  const delayMs = options.delayMs === undefined ? 0 : checkedInteger('delayMs', options.delayMs, optionPath(at, 'delayMs'));
+  const maxRetries = options.maxRetries === undefined ? queue.maxRetries : checkedInteger('maxRetries', options.maxRetries, optionPath(at, 'maxRetries'));
+  const timeoutMs = options.timeoutMs === undefined ? queue.defaultTimeoutMs : checkedInteger('timeoutMs', options.timeoutMs, optionPath(at, 'timeoutMs'));
+  const idempotencyTtlMs =
+    options.idempotencyTtlMs === undefined
+      ? queue.idempotencyTtlMs
+      : checkedInteger('idempotencyTtlMs', options.idempotencyTtlMs, optionPath(at, 'idempotencyTtlMs'));
   const key = options.idempotencyKey;
   if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
-    throw new InvalidOptionError(`${path}.idempotencyKey`, key, 'a string of 1..256 characters');
+    throw new InvalidOptionError(optionPath(at, 'idempotencyKey'), key, 'a string of 1..256 characters');
   }
   const partitionKey = options.partitionKey;
   if (partitionKey !== undefined && (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256)) {
-    throw new InvalidOptionError(`${path}.partitionKey`, partitionKey, 'a string of 1..256 characters');
+    throw new InvalidOptionError(optionPath(at, 'partitionKey'), partitionKey, 'a string of 1..256 characters');
   }
   const group = options.group;
   if (group !== undefined && (typeof group !== 'string' || !GROUP_PATTERN.test(group))) {
-    throw new InvalidOptionError(`${path}.group`, group, GROUP_EXPECTED);
+    throw new InvalidOptionError(optionPath(at, 'group'), group, GROUP_EXPECTED);
   }
   let json: string | undefined;
   try {
     json = JSON.stringify(options.payload === undefined ? null : options.payload);
   } catch (error) {
-    throw new InvalidOptionError(`${path}.payload`, options.payload, `a JSON-serialisable value (${(error as Error).message})`);
+    throw new InvalidOptionError(optionPath(at, 'payload'), options.payload, `a JSON-serialisable value (${(error as Error).message})`);
   }
-  if (json === undefined) throw new InvalidOptionError(`${path}.payload`, options.payload, 'a JSON-serialisable value');
+  if (json === undefined) throw new InvalidOptionError(optionPath(at, 'payload'), options.payload, 'a JSON-serialisable value');
   if (json.length > queue.maxPayloadBytes / 3) {
     const size = Buffer.byteLength(json);
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
@@ -64,8 +71,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
     : { priority, maxRetries, timeoutMs, createdAt: now, type };
   if (group !== undefined) header.group = group;
-  return {
-    ...(group !== undefined ? { group } : {}),
+  const stored: StoredPublish = {
     id: queue.partitions === 1 ? uniqueId() : placeId(options, queue.partitions),
     priority,
     delayMs,
@@ -73,7 +79,18 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     idempotencyTtlMs,
     body: encodeBody(header, json),
   };
+  if (group !== undefined) stored.group = group;
+  return stored;
 }
+
+/** The path of an option in errors: `publish.delayMs`, or `publishBatch[3].delayMs` for the fourth of a batch (built only when needed). */
+function optionPath(at: 'publish' | number, field?: string): string {
+  const base = at === 'publish' ? at : `publishBatch[${at}]`;
+  return field === undefined ? base : `${base}.${field}`;
+}
+
+/** The task type of the last publish that passed the check (a batch is mostly of one type: its pattern is tested once). */
+let lastType: string | undefined;
 
 /**
  * The bounds of the numeric publish options. The scheduler and the dispatcher check the options
@@ -89,7 +106,11 @@ export const PUBLISH_INTEGER_BOUNDS = {
 
 /** `value` checked against {@link PUBLISH_INTEGER_BOUNDS} (undefined stays undefined); throws {@link InvalidOptionError} naming `path`. */
 export function publishInteger(key: keyof typeof PUBLISH_INTEGER_BOUNDS, value: unknown, path: string): number | undefined {
-  if (value === undefined) return undefined;
+  return value === undefined ? undefined : checkedInteger(key, value, path);
+}
+
+/** {@link publishInteger} of a given value. */
+function checkedInteger(key: keyof typeof PUBLISH_INTEGER_BOUNDS, value: unknown, path: string): number {
   const [min, max] = PUBLISH_INTEGER_BOUNDS[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidOptionError(path, value, `an integer in [${min}, ${max}]`);

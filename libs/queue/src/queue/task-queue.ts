@@ -67,7 +67,7 @@ export class StoreBackedQueue implements TaskQueue {
     if (!Array.isArray(messages)) throw new InvalidOptionError('publishBatch', messages, 'an array of publish options');
     if (messages.length === 0) return [];
     const now = Date.now();
-    const prepared = messages.map((m, i) => preparePublish(m, this.options, `publishBatch[${i}]`, now));
+    const prepared = messages.map((m, i) => preparePublish(m, this.options, i, now));
     const ids = await this.sendPublish(prepared);
     if (this.observer.published) for (const m of messages) this.observer.published(this.name, m.type, m.priority ?? 'normal', 1);
     return ids;

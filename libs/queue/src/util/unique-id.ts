@@ -9,6 +9,8 @@ const TAG_CHARS = 6;
 const PROCESS_TAG = randomInt(0, 36 ** TAG_CHARS)
   .toString(36)
   .padStart(TAG_CHARS, '0');
+/** The counter part of ids, made once each (at most COUNTER_LIMIT short strings; a busy millisecond reuses them). */
+const COUNTERS: string[] = [];
 let lastMs = 0;
 let timePart = '';
 let counter = 0;
@@ -28,7 +30,7 @@ export function uniqueId(): string {
   } else if (++counter === COUNTER_LIMIT) {
     setTime(lastMs + 1);
   }
-  return timePart + counter.toString(36).padStart(COUNTER_CHARS, '0') + PROCESS_TAG;
+  return timePart + (COUNTERS[counter] ??= counter.toString(36).padStart(COUNTER_CHARS, '0')) + PROCESS_TAG;
 }
 
 function setTime(ms: number): void {

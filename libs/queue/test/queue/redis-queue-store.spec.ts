@@ -109,4 +109,26 @@ describe('RedisQueueStore (Redis encoding details)', () => {
     expect(await client.object('ENCODING', store.keys.leases)).toBe('hashtable');
     client.disconnect();
   });
+  it('a plain publish puts each message on the tier its body names, and refuses the whole batch when one body is not a message', async () => {
+    const { client, store } = await storeWith(0);
+    const options = resolveQueueOptions({ name: 'store-spec' });
+    const batch = (['low', 'critical', 'normal', 'high', 'critical'] as const).map((priority, i) =>
+      preparePublish({ type: 't', payload: i, priority }, options),
+    );
+    await store.publish(batch);
+    const lists = await Promise.all(store.keys.tiers.map((key) => client.lrange(key, 0, -1)));
+    expect(lists).toEqual([[batch[1].id, batch[4].id], [batch[3].id], [batch[2].id], [batch[0].id]]);
+    // bodies a broken producer could send: another format version, a tier out of range, a short body, an empty id
+    const good = preparePublish({ type: 't' }, options);
+    for (const bad of [
+      { ...good, body: `2${good.body.slice(1)}` },
+      { ...good, body: `1|4${good.body.slice(3)}` },
+      { ...good, body: '1|' },
+      { ...good, id: '' },
+    ]) {
+      await expect(store.publish([preparePublish({ type: 't' }, options), bad])).rejects.toThrow('publish: message 2 has invalid arguments');
+    }
+    expect(await client.hlen(store.keys.msgs)).toBe(batch.length);
+    client.disconnect();
+  });
 });
