@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { homedir, tmpdir } from 'os';
 import { join } from 'path';
 import { freePort, RedisServerHandle, spawnRedis, waitFor } from '../../src/testing';
 
@@ -109,7 +109,13 @@ outside('Dockerfile final stage, the same steps outside Docker (ai-service)', ()
     const [copy] = ops(final, 'COPY');
     const [, from] = /^--from=build \/workspace\/(\S+) \.\/$/.exec(expand(copy))!;
     cpSync(join(ROOT, from), scratch, { recursive: true });
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: scratch, npm_config_cache: join(scratch, '.npm-cache') };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: scratch,
+      npm_config_cache: seedNpmCache(join(scratch, '.npm-cache')),
+      npm_config_prefer_offline: 'true',
+      npm_config_update_notifier: 'false',
+    };
     for (const e of ops(final, 'ENV')) for (const m of e.matchAll(/(\w+)=(\S+)/g)) env[m[1]] = expand(m[2]);
     for (const run of ops(final, 'RUN')) execFileSync('sh', ['-c', run], { cwd: scratch, env: { ...env, ...args }, stdio: 'pipe', timeout: 240_000 });
     for (const dev of ['typescript', 'ts-node', 'jest', 'nx', '@nx/js']) expect(existsSync(join(scratch, 'node_modules', dev))).toBe(false);
@@ -141,3 +147,25 @@ outside('Dockerfile final stage, the same steps outside Docker (ai-service)', ()
     expect(output).toMatch(/shut down/);
   }, 600_000);
 });
+
+/**
+ * A private npm cache for the image's `npm ci` (its RUN ends with `npm cache clean --force`, which
+ * must not empty the workspace's cache), seeded from the cache the workspace's own `npm ci` filled:
+ * content files hard-linked (content-addressed, never written again), the index copied. With
+ * prefer-offline the install then needs no registry (a slow registry once stalled it for 240 s).
+ * Without a workspace cache, or across file systems, it stays empty and npm downloads.
+ */
+function seedNpmCache(dir: string): string {
+  const from = join(process.env.npm_config_cache ?? join(homedir(), '.npm'), '_cacache');
+  const to = join(dir, '_cacache');
+  mkdirSync(to, { recursive: true });
+  if (!existsSync(join(from, 'content-v2')) || !existsSync(join(from, 'index-v5'))) return dir;
+  try {
+    execFileSync('cp', ['-al', join(from, 'content-v2'), to], { stdio: 'pipe' });
+    cpSync(join(from, 'index-v5'), join(to, 'index-v5'), { recursive: true });
+  } catch {
+    rmSync(to, { recursive: true, force: true });
+    mkdirSync(to, { recursive: true });
+  }
+  return dir;
+}
