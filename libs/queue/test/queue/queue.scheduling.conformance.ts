@@ -9,7 +9,7 @@ import { uniqueName } from './queue.conformance-support';
  * and weighted mode, how soon a critical published behind a backlog of lows starts, and pause and
  * resume (nothing starts once paused; held messages go back to the head).
  */
-export function describeSchedulingConformance({ fixture, make }: Conformance): void {
+export function describeSchedulingConformance({ fixture, make, partitions }: Conformance): void {
   test('strict mode: highest non-empty tier first, FIFO inside a tier (of one partition key)', async () => {
     const { queue } = make({ prefetch: 1 });
     const published: Array<[Priority, number]> = [
@@ -63,15 +63,20 @@ export function describeSchedulingConformance({ fixture, make }: Conformance): v
     await waitFor(() => seen.length >= 300, '300 messages');
     const first = seen.slice(0, 300);
     const share = (p: Priority) => first.filter((x) => x === p).length;
-    // expected 160 : 80 : 40 : 20 (the draw sequence is low-discrepancy, so the spread is small)
-    expect(share('critical')).toBeGreaterThan(145);
-    expect(share('critical')).toBeLessThan(175);
-    expect(share('high')).toBeGreaterThan(68);
-    expect(share('high')).toBeLessThan(92);
-    expect(share('normal')).toBeGreaterThan(32);
-    expect(share('normal')).toBeLessThan(48);
-    expect(share('low')).toBeGreaterThan(14);
-    expect(share('low')).toBeLessThan(26);
+    // expected 160 : 80 : 40 : 20. One store draws a low-discrepancy sequence, so the spread is
+    // small. The partitions of a partitioned queue each draw from their own stretch of it, over their
+    // own tiers (docs/architecture.md, "Partitioned queues"), so the shares spread more: 4 partitions,
+    // 24 quiet runs, critical 149-160, high 79-89, normal 39-48, low 16-22; normal 51 once in CI.
+    const slack = partitions === 1 ? { critical: 15, high: 12, normal: 8, low: 6 } : { critical: 25, high: 20, normal: 16, low: 9 };
+    for (const [tier, expected] of [
+      ['critical', 160],
+      ['high', 80],
+      ['normal', 40],
+      ['low', 20],
+    ] as const) {
+      expect(share(tier)).toBeGreaterThan(expected - slack[tier]);
+      expect(share(tier)).toBeLessThan(expected + slack[tier]);
+    }
   });
 
   /** {@link lowsStartedAfterCriticals} on a new queue of `options`, closed after. */
