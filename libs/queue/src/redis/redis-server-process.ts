@@ -237,7 +237,9 @@ export class RedisServerProcess {
       probe.on('error', () => undefined);
       try {
         await probe.connect();
-        if ((await probe.ping()) === 'PONG') return;
+        // Ours, not another server that took the port while ours was down (a restart reuses the
+        // port): that one would answer PING while ours fails to bind and exits (seen then above).
+        if ((await probe.ping()) === 'PONG' && serverPid(await probe.info('server')) === this.child?.pid) return;
       } catch {
         // not up yet (or still loading its AOF)
       } finally {
@@ -247,4 +249,10 @@ export class RedisServerProcess {
     }
     throw new Error(`redis-server did not answer on port ${this.port} within 10 s`);
   }
+}
+
+/** The `process_id` an `INFO server` reply names. */
+function serverPid(info: string): number | undefined {
+  const match = /^process_id:(\d+)/m.exec(info);
+  return match ? Number(match[1]) : undefined;
 }

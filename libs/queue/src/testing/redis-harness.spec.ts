@@ -51,6 +51,20 @@ describe('Redis test harness', () => {
     }
   });
 
+  test('a restart whose port another server took meanwhile fails (it does not take that server for its own)', async () => {
+    const server = await spawnRedis({ aof: true });
+    let intruder: RedisServerProcess | undefined;
+    try {
+      await server.kill();
+      // the port is free for a moment: another server binds it first
+      intruder = await RedisServerProcess.start(findRedisServerBinary()!, { port: server.port });
+      await expect(server.restart()).rejects.toThrow(`redis-server exited at start (port ${server.port})`);
+    } finally {
+      await intruder?.cleanup();
+      await server.cleanup();
+    }
+  });
+
   test('unique prefixes do not repeat', () => {
     expect(uniquePrefix('a')).not.toBe(uniquePrefix('a'));
   });
