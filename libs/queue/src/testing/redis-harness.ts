@@ -13,8 +13,15 @@ export interface RedisServerHandle {
   readonly host: string;
   readonly port: number;
   readonly url: string;
+  /** Kills it (SIGKILL; a container: stopped at once): no shutdown, nothing written beyond what the fsync policy already wrote. */
   kill(): Promise<void>;
+  /** A clean shutdown (SIGTERM). */
   stop(): Promise<void>;
+  /**
+   * Starts it again on the same port and data directory; resolves once it answers. Rejects when it
+   * cannot start; a local process also when another server took its port meanwhile (that server is
+   * never taken for this one).
+   */
   restart(): Promise<void>;
   cleanup(): Promise<void>;
   client(): Redis;
