@@ -4,7 +4,7 @@ import { uniqueId } from '../util/unique-id';
 import { choosePartition, idInPartition } from './partitioned/partition-layout';
 import { encodeBody, MessageHeader } from './message-codec';
 import { checkTaskType, GROUP_EXPECTED, GROUP_PATTERN, MAX_TIMER_MS } from '../util/fields';
-import { MAX_RETRIES, priorityIndex, ResolvedQueueOptions } from './queue-options';
+import { DEFAULT_PRIORITY_INDEX, MAX_RETRIES, priorityIndex, ResolvedQueueOptions } from './queue-options';
 import type { StoredPublish } from './queue-store';
 import type { PublishOptions } from './queue.types';
 
@@ -35,7 +35,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   }
   const type = lastType !== undefined && options.type === lastType ? lastType : checkTaskType(options.type, optionPath(at, 'type'));
   lastType = type;
-  const priority = options.priority === undefined ? 2 : priorityIndex(options.priority, optionPath(at, 'priority'));
+  const priority = options.priority === undefined ? DEFAULT_PRIORITY_INDEX : priorityIndex(options.priority, optionPath(at, 'priority'));
   const delayMs = options.delayMs === undefined ? 0 : checkedInteger('delayMs', options.delayMs, optionPath(at, 'delayMs'));
   const maxRetries = options.maxRetries === undefined ? queue.maxRetries : checkedInteger('maxRetries', options.maxRetries, optionPath(at, 'maxRetries'));
   const timeoutMs = options.timeoutMs === undefined ? queue.defaultTimeoutMs : checkedInteger('timeoutMs', options.timeoutMs, optionPath(at, 'timeoutMs'));

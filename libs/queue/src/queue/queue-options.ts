@@ -12,7 +12,7 @@ import {
   timerMsField,
 } from '../util/fields';
 import { MAX_PARTITIONS } from './partitioned/partition-layout';
-import { PRIORITIES, Priority } from './queue.types';
+import { DEFAULT_PRIORITY, PRIORITIES, Priority } from './queue.types';
 import type { RateLimit } from './rate-limit';
 
 export type { RateLimit } from './rate-limit';
@@ -243,9 +243,12 @@ function resolveScheduling(value: SchedulingOptions | undefined, path: string): 
   return { mode: 'weighted', weights: resolved };
 }
 
-/** Index 0..3 of a priority name; throws {@link InvalidOptionError} naming the option. */
+/** Index of {@link DEFAULT_PRIORITY} in {@link PRIORITIES}. */
+export const DEFAULT_PRIORITY_INDEX: number = PRIORITIES.indexOf(DEFAULT_PRIORITY);
+
+/** Index 0..3 of a priority name (undefined: the default tier); throws {@link InvalidOptionError} naming the option. */
 export function priorityIndex(priority: unknown, path = 'publish.priority'): number {
-  if (priority === undefined) return 2;
+  if (priority === undefined) return DEFAULT_PRIORITY_INDEX;
   const index = PRIORITIES.indexOf(priority as Priority);
   if (index < 0) throw new InvalidOptionError(path, priority, `one of ${PRIORITIES.join(', ')}`);
   return index;

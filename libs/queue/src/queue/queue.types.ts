@@ -7,6 +7,8 @@ import type { RateLimit } from './rate-limit';
 /** Priority tiers, highest first. */
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
+/** The tier of a publish that names none. */
+export const DEFAULT_PRIORITY: Priority = 'normal';
 
 /** What `publish` takes. Only `type` is required. */
 export interface PublishOptions<P = unknown> {

@@ -14,6 +14,7 @@ import { StoreDeadLetters } from './store-dead-letters';
 import {
   CloseOptions,
   DeadLetterQueue,
+  DEFAULT_PRIORITY,
   MessageStatus,
   PRIORITIES,
   ProcessOptions,
@@ -58,7 +59,7 @@ export class StoreBackedQueue implements TaskQueue {
     this.assertOpen();
     const message = preparePublish(options, this.options);
     const [id] = await this.sendPublish([message]);
-    this.observer.published?.(this.name, options.type, options.priority ?? 'normal', 1);
+    this.observer.published?.(this.name, options.type, options.priority ?? DEFAULT_PRIORITY, 1);
     return id;
   }
 
@@ -69,7 +70,7 @@ export class StoreBackedQueue implements TaskQueue {
     const now = Date.now();
     const prepared = messages.map((m, i) => preparePublish(m, this.options, i, now));
     const ids = await this.sendPublish(prepared);
-    if (this.observer.published) for (const m of messages) this.observer.published(this.name, m.type, m.priority ?? 'normal', 1);
+    if (this.observer.published) for (const m of messages) this.observer.published(this.name, m.type, m.priority ?? DEFAULT_PRIORITY, 1);
     return ids;
   }
 

@@ -2,6 +2,7 @@ import { Deque } from '../../util/deque';
 import { DueTimes } from './due-times';
 import { MemoryGroups } from './memory-groups';
 import { decodeHeader } from '../message-codec';
+import { DEFAULT_PRIORITY_INDEX } from '../queue-options';
 import type { DeliveryRef, StoreLimits } from '../queue-store';
 
 /**
@@ -110,7 +111,7 @@ export class MemoryQueueState {
 
   tierOf(id: string): number {
     const body = this.msgs.get(id);
-    return body ? (decodeHeader(body)?.header.priority ?? 2) : 2;
+    return body ? (decodeHeader(body)?.header.priority ?? DEFAULT_PRIORITY_INDEX) : DEFAULT_PRIORITY_INDEX;
   }
 
   maxRetriesOf(id: string): number {
