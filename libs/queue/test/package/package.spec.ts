@@ -1,6 +1,6 @@
 /**
- * The published package as a user gets it: builds dist/libs/queue (libs/queue/scripts/build.js),
- * packs it with `npm pack`, installs the tarball into a scratch project under os.tmpdir() that
+ * The published package as a user gets it: builds dist/libs/queue (`nx build queue`, which runs
+ * libs/queue/scripts/build.js), packs it with `npm pack`, installs the tarball into a scratch project under os.tmpdir() that
  * holds nothing of this repository (only registry packages: ioredis, TypeScript's Node types and,
  * for the second part, the Nest packages of the root package.json), compiles the consumers of
  * ./consumer there against the package's own type declarations and runs them against a
@@ -95,7 +95,8 @@ describe('the packed @meeting/queue in a project outside the repository', () => 
   beforeAll(async () => {
     server = await spawnRedis();
     scratch = mkdtempSync(join(tmpdir(), 'meeting-queue-pack-'));
-    await run(process.execPath, [join(REPO, 'libs/queue/scripts/build.js')], { cwd: REPO });
+    // Through Nx like the service builds (it runs libs/queue/scripts/build.js): read from Nx's cache when CI has just built it.
+    await run(process.execPath, [join(REPO, 'node_modules/nx/bin/nx.js'), 'build', 'queue', '--output-style=static'], { cwd: REPO });
     const packed = await npm(scratch, ['pack', join(REPO, 'dist/libs/queue'), '--pack-destination', scratch]);
     tarball = join(scratch, packed.trim().split('\n').pop()!);
     // Two projects, installed at once: one without any Nest package, one with the peers the nest
