@@ -48,21 +48,14 @@ local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 local n = tonumber(ARGV[1])
 local plain = ARGV[2] == 'plain'
 
--- Priorities of the plain messages checked so far (a plain message's tier is read once, from its body).
-local plainPriorities = {}
-
 -- Returns priority, delay, idempotency index and ttl, body, id, group ('' none) of message i (0-based), or nil if invalid.
 local function message(i)
   if plain then
     local id, body = ARGV[3 + i * 2], ARGV[4 + i * 2]
-    local p = plainPriorities[i + 1]
-    if not p then
-      -- '1|<priority 0-3>|...': bytes, not substrings (no string is made)
-      local b1, b2, b3 = string.byte(body or '', 1, 3)
-      if b1 ~= 49 or b2 ~= 124 or not b3 or b3 < 48 or b3 > 51 or id == '' then return nil end
-      p = b3 - 48
-      plainPriorities[i + 1] = p
-    end
+    -- '1|<priority 0-3>|...': bytes, not substrings (no string is made)
+    local b1, b2, b3 = string.byte(body or '', 1, 3)
+    if b1 ~= 49 or b2 ~= 124 or not b3 or b3 < 48 or b3 > 51 or id == '' then return nil end
+    local p = b3 - 48
     return p, 0, 0, 0, body, id, ''
   end
   local base = 2 + i * 7
