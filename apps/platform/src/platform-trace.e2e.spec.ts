@@ -67,12 +67,19 @@ describe('platform: one trace from an HTTP request across dispatch, handler, cal
 
     const inTrace = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     const find = (spans: ReadableSpan[], name: string, extra: (s: ReadableSpan) => boolean = () => true) => spans.find((s) => s.name === name && extra(s));
+    // Every span ends on its own: the callback's span (it publishes transcript.recorded) can end
+    // after signaling-service has handled the event, so wait for all four.
     const spans = await waitFor(
       () => {
         const all = inTrace();
-        return find(all, 'process transcript.recorded', (s) => s.attributes['messaging.consumer.group.name'] === 'signaling-service') && all;
+        const done =
+          find(all, 'POST /meetings/:meetingId/transcripts') &&
+          find(all, 'process speech_recognition') &&
+          find(all, 'result speech_recognition') &&
+          find(all, 'process transcript.recorded', (s) => s.attributes['messaging.consumer.group.name'] === 'signaling-service');
+        return done && all;
       },
-      'transcript.recorded handled by signaling-service in the trace',
+      'the HTTP, handler, callback and signaling-service spans in the trace',
       15_000,
     );
 
