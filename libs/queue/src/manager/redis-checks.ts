@@ -4,6 +4,7 @@ import { Cluster } from 'ioredis';
 import { QueueError, RedisPermissionError } from '../errors';
 import type { RedisClient } from '../redis/redis-connection';
 import { isAclRefusal, redisReplyLine } from '../redis/permanent-errors';
+import { parseInfo } from '../redis/redis-info';
 
 /** Oldest Redis the queue's Lua commands run on (`LPOP key count` needs 6.2). */
 export const MIN_REDIS_VERSION = '6.2.0';
@@ -130,14 +131,6 @@ async function checkPermissions(client: RedisClient, keyPrefix: string): Promise
       'NOPERM',
     );
   }
-}
-function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
 }
 
 /** Compares dotted versions numerically (`7.0.15` > `6.2.0`). */

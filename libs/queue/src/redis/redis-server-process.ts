@@ -4,6 +4,7 @@ import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import Redis from 'ioredis';
+import { parseInfo } from './redis-info';
 
 export interface RedisServerOptions {
   /** appendonly yes with fsync always (default false: no persistence at all). */
@@ -239,7 +240,7 @@ export class RedisServerProcess {
         await probe.connect();
         // Ours, not another server that took the port while ours was down (a restart reuses the
         // port): that one would answer PING while ours fails to bind and exits (seen then above).
-        if ((await probe.ping()) === 'PONG' && serverPid(await probe.info('server')) === this.child?.pid) return;
+        if ((await probe.ping()) === 'PONG' && Number(parseInfo(await probe.info('server')).process_id) === this.child?.pid) return;
       } catch {
         // not up yet (or still loading its AOF)
       } finally {
@@ -249,10 +250,4 @@ export class RedisServerProcess {
     }
     throw new Error(`redis-server did not answer on port ${this.port} within 10 s`);
   }
-}
-
-/** The `process_id` an `INFO server` reply names. */
-function serverPid(info: string): number | undefined {
-  const match = /^process_id:(\d+)/m.exec(info);
-  return match ? Number(match[1]) : undefined;
 }
