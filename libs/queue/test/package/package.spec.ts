@@ -1,11 +1,11 @@
 /**
  * The published package as a user gets it: builds dist/libs/queue (`nx build queue`, which runs
- * libs/queue/scripts/build.js), packs it with `npm pack`, installs the tarball into a scratch project under os.tmpdir() that
- * holds nothing of this repository (only registry packages: ioredis, TypeScript's Node types and,
- * for the second part, the Nest packages of the root package.json), compiles the consumers of
- * ./consumer there against the package's own type declarations and runs them against a
- * throwaway redis-server: in one project without any Nest package, in another with Nest (QueueModule
- * and an @OnTask handler). Needs the npm registry (or npm's cache: installs prefer it).
+ * libs/queue/scripts/build.js), packs it with `npm pack`, installs the tarball into a scratch
+ * project under os.tmpdir() that holds nothing of this repository (only registry packages: ioredis,
+ * TypeScript's Node types and, for the second part, the Nest packages of the root package.json),
+ * compiles the consumers of ./consumer there against the package's own type declarations and runs
+ * them against a throwaway redis-server: in one project without any Nest package, in another with
+ * Nest (QueueModule and an @OnTask handler). Needs the npm registry (or npm's cache: installs prefer it).
  */
 import { execFile } from 'child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';

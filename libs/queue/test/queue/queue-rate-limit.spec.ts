@@ -44,9 +44,9 @@ describe('rate limit across worker processes', () => {
     }
     // Counted over every prefix of the 10 s: a start is stamped when its handler runs, so a worker
     // process stalled by a busy machine moves starts it was granted across a window's boundary (a
-    // window of 38, seen beside two CPU burners; the starts it lacked come later). Over a prefix that only lowers
-    // the count: the limit is exceeded nowhere, and falls short by at most what half a second's
-    // stall can push past the boundary.
+    // window of 38, seen beside two CPU burners; the starts it lacked come later). Over a prefix
+    // that only lowers the count: the limit is exceeded nowhere, and falls short by at most what
+    // half a second's stall can push past the boundary.
     let sum = 0;
     perWindow.forEach((n, i) => {
       sum += n;
