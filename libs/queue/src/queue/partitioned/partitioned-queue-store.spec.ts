@@ -2,11 +2,11 @@ import { MemoryQueueStore } from '../memory/memory-queue-store';
 import { preparePublish } from '../publish-validation';
 import { resolveQueueOptions } from '../queue-options';
 import type { WakeFetch } from '../queue-store';
+import type { Priority } from '../queue.types';
 import { PartitionedQueueStore } from './partitioned-queue-store';
 import { waitFor } from '../../testing/wait';
 
 const LIMITS = { deadLetterMaxSize: 100, deadLetterMaxAgeMs: 60_000, completedCount: 10, completedAgeMs: 60_000 };
-const options = resolveQueueOptions({ name: 'w', partitions: 2 });
 const fetch: WakeFetch = { precise: false, max: 4, leaseMs: 30_000, weights: null, random: 0, limits: [], onResult: () => undefined };
 
 /** Settles to true once `promise` settles (the test waits for the flag, never for a fixed time). */
@@ -19,18 +19,46 @@ function track(promise: Promise<unknown>): { settled: boolean } {
 /** The wait ends within 2 s (it would run 30 s if the wake-up were lost). */
 const until = (state: { settled: boolean }, what: string) => waitFor(() => state.settled, what, 2000);
 
-/** A store over two memory partitions, and a message for a given partition (random keys until one lands there). */
-function twoPartitions() {
-  const parts = [new MemoryQueueStore(LIMITS, true), new MemoryQueueStore(LIMITS, true)];
+/** A store over n memory partitions, and a message for a given partition (random keys until one lands there). */
+function partitioned(n: number) {
+  const options = resolveQueueOptions({ name: 'w', partitions: n });
+  const parts = Array.from({ length: n }, () => new MemoryQueueStore(LIMITS, true));
   const store = new PartitionedQueueStore(parts);
-  const toPartition = (p: number) => {
+  const toPartition = (p: number, priority?: Priority) => {
     for (;;) {
-      const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}` }, options);
+      const m = preparePublish({ type: 't', partitionKey: `k${Math.random()}`, priority }, options);
       if (store.partitionOf(m.id) === p) return m;
     }
   };
   return { parts, store, toPartition };
 }
+
+const twoPartitions = () => partitioned(2);
+
+describe('partitioned store: fetch', () => {
+  it('a partition that gives less than it was asked for is passed over: the next round asks the partitions below it', async () => {
+    const { parts, store, toPartition } = partitioned(3);
+    const [normalA, normalB] = [toPartition(2, 'normal'), toPartition(2, 'normal')];
+    await store.publish([normalA, normalB]);
+    await store.fetch(0, 30_000, null, 0); // the store's view: two normal messages in partition 2, nothing elsewhere
+    const low = toPartition(0, 'low');
+    const high = toPartition(1, 'high');
+    await store.publish([low, high]);
+    await parts[2].fetch(1, 30_000, null, 0); // another worker takes normalA
+    // Round one asks partition 2 for both and the others for nothing. Partition 1 shows its high
+    // message, and another worker takes it right after that look:
+    const look1 = parts[1].fetch.bind(parts[1]);
+    jest.spyOn(parts[1], 'fetch').mockImplementationOnce(async (...args) => {
+      const reply = await look1(...args);
+      await look1(1, 30_000, null, 0);
+      return reply;
+    });
+    // round two asks partition 1 (the highest tier it saw) and gets nothing: round three asks partition 0
+    const got = await store.fetch(2, 30_000, null, 0);
+    expect(got.deliveries.map((d) => d.id)).toEqual([normalB.id, low.id]);
+    await store.close();
+  });
+});
 
 describe('partitioned store: idle wait', () => {
   it('a wake-up of one partition ends the wait; one that comes between two waits ends the next (none is lost)', async () => {

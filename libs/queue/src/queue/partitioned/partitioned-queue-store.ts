@@ -71,7 +71,11 @@ export class PartitionedQueueStore implements QueueStore {
     let remaining = max;
     let among = Array.from({ length: n }, (_, p) => p);
     // Round one asks every partition (the share-less ones for nothing: a look at what they hold);
-    // later rounds top up from partitions that still had messages, until `max` or none has more.
+    // later rounds top up from partitions that still have messages, until `max` or none has more. A
+    // partition that gave fewer than its share has nothing more to give now (another worker may have
+    // taken what its last reply showed): it is not asked again, so the next round goes to the
+    // partitions below it. Each round after the first fills `max` or leaves a partition out, so
+    // n + 1 rounds are enough.
     for (let round = 0; round <= n; round++) {
       const shares = this.view.shares(remaining, weights, drawStart(random, max - remaining), among);
       const asked = round === 0 ? among : among.filter((p) => shares[p] > 0);
@@ -85,15 +89,18 @@ export class PartitionedQueueStore implements QueueStore {
         }),
       );
       let taken = 0;
+      const spent = new Set<number>();
       for (const { p, r } of replies) {
         this.view.note(p, r);
         deliveries.push(...r.deliveries);
         taken += r.deliveries.length;
+        if (r.deliveries.length < shares[p]) spent.add(p);
         for (const key of r.brokenTiers ?? []) broken.add(key);
       }
       remaining -= taken;
-      among = asked.filter((p) => this.view.hasWork(p));
-      if (remaining <= 0 || (round > 0 && taken === 0)) break;
+      // not `asked`: a partition left out of this round (a lower tier than the one asked) still counts
+      among = among.filter((p) => !spent.has(p) && this.view.hasWork(p));
+      if (remaining <= 0 || among.length === 0) break;
     }
     return this.view.combined(deliveries, [...broken]);
   }
