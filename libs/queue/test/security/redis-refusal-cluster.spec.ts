@@ -131,7 +131,7 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
     ['classic pub/sub (SUBSCRIBE)', { type: 'redis_pubsub', sharded_pubsub: false }],
   ];
   it.each(buses)('subscribe() on the %s bus rejects at once with RedisAuthError; a later one works once the password is restored', async (_label, bus) => {
-    const { logger } = captureLogger();
+    const { logger, text } = captureLogger();
     const manager = await QueueManager.create(config(bus), { env: {}, logger });
     const received: string[] = [];
     const handler = (channel: string) => (event: { data?: unknown }) => void received.push(`${channel}:${(event.data as { id: string }).id}`);
@@ -151,11 +151,22 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
       // and the subscriber resume on backoffs of their own). Only then the later subscribe: ioredis'
       // classic Cluster subscriber, re-selected while it still resubscribes, restores the channels of
       // the subscriber before it and would drop one subscribed in between (not this library's doing)
+      let lastPublish = 'none yet';
       const resumed = async () => {
-        await within(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' }), 5000, 'publish').catch(() => undefined);
+        await within(manager.publishEvent('meeting.started', 'meeting.started', { id: 'm1' }), 5000, 'publish').then(
+          () => (lastPublish = 'accepted'),
+          (error: Error) => (lastPublish = `rejected: ${error.message}`),
+        );
         return received.includes('meeting.started:m1');
       };
-      await waitFor(resumed, 'the kept subscription receiving again', 30_000);
+      // a timeout says which side did not resume: the publishes, or the subscription (who subscribes where)
+      await waitFor(resumed, 'the kept subscription receiving again', 30_000).catch(async (error: Error) => {
+        const count = bus.sharded_pubsub === false ? 'NUMSUB' : 'SHARDNUMSUB';
+        const subscribers = await onEveryNode(current, ['PUBSUB', count, `${manager.config.redis.key_prefix}:ev:meeting.started`]).catch(
+          (e: Error) => e.message,
+        );
+        throw new Error(`${error.message}; last publish ${lastPublish}; PUBSUB ${count} per node ${JSON.stringify(subscribers)}; log:\n${text()}`);
+      });
       await waitFor(() => resolvesWithin(manager.subscribe('meeting.ended', handler('meeting.ended'))), 'a subscribe accepted again', 30_000);
       await manager.publishEvent('meeting.ended', 'meeting.ended', { id: 'e1' });
       await waitFor(() => received.includes('meeting.ended:e1'), 'the event on the later subscription', 30_000);
