@@ -28,6 +28,10 @@ describe('crash safety: workers killed with SIGKILL mid-run', () => {
     await Promise.all([startWorker(env, workers), startWorker(env, workers), startWorker(env, workers), startWorker(env, workers)]);
     await waitFor(async () => (await redis.client.scard(`${prefix}:processed`)) >= 1000, '1,000 processed', 60_000);
     const victims = workers.slice(0, 2);
+    // each victim is running handlers when it is killed, so it dies holding leases (on a busy
+    // machine a worker may not have taken any work yet when the others have done 1,000)
+    const running = (w: ChildProcess) => redis.client.get(`${prefix}:running:${w.pid}`).then(Number);
+    await waitFor(async () => (await Promise.all(victims.map(running))).every((n) => n > 0), 'both victims running handlers', 60_000, 1);
     for (const victim of victims) victim.kill('SIGKILL');
     const inFlightAtKill = (await producer.stats()).processing_count;
     expect(inFlightAtKill).toBeGreaterThan(0);
