@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { inspect } from 'util';
 import { QueueAdmin, QueueManager, RedisAuthError } from '../../src';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
+import { eventBusPrefix } from '../../src/events/event-bus-options';
 import { within } from '../../src/util/retry';
 import { rejectionWithin, resolvesWithin, waitFor } from '../support/wait';
 import { captureLogger } from './capture-logger';
@@ -162,7 +163,7 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
       // a timeout says which side did not resume: the publishes, or the subscription (who subscribes where)
       await waitFor(resumed, 'the kept subscription receiving again', 30_000).catch(async (error: Error) => {
         const count = bus.sharded_pubsub === false ? 'NUMSUB' : 'SHARDNUMSUB';
-        const subscribers = await onEveryNode(current, ['PUBSUB', count, `${manager.config.redis.key_prefix}:ev:meeting.started`]).catch(
+        const subscribers = await onEveryNode(current, ['PUBSUB', count, `${eventBusPrefix(manager.config.redis.key_prefix)}:meeting.started`]).catch(
           (e: Error) => e.message,
         );
         throw new Error(`${error.message}; last publish ${lastPublish}; PUBSUB ${count} per node ${JSON.stringify(subscribers)}; log:\n${text()}`);

@@ -33,8 +33,6 @@ function partitioned(n: number) {
   return { parts, store, toPartition };
 }
 
-const twoPartitions = () => partitioned(2);
-
 describe('partitioned store: fetch', () => {
   it('a partition that gives less than it was asked for is passed over: the next round asks the partitions below it', async () => {
     const { parts, store, toPartition } = partitioned(3);
@@ -62,7 +60,7 @@ describe('partitioned store: fetch', () => {
 
 describe('partitioned store: idle wait', () => {
   it('a wake-up of one partition ends the wait; one that comes between two waits ends the next (none is lost)', async () => {
-    const { store, toPartition } = twoPartitions();
+    const { store, toPartition } = partitioned(2);
     const first = track(store.waitForWork(30_000, fetch));
     await store.publish([toPartition(0)]);
     await until(first, 'the first wait');
@@ -76,7 +74,7 @@ describe('partitioned store: idle wait', () => {
   });
 
   it('a partition wait left from an earlier, shorter wait ending at its own time does not end the next wait', async () => {
-    const { parts, store, toPartition } = twoPartitions();
+    const { parts, store, toPartition } = partitioned(2);
     await store.publish([toPartition(0)]);
     const waits1 = jest.spyOn(parts[1], 'waitForWork');
     // partition 0's token ends this wait at once; partition 1's wait of 10 ms stays pending and is reused
@@ -93,7 +91,7 @@ describe('partitioned store: idle wait', () => {
   });
 
   it('a leftover wait whose partition has a lease due before the next wait ends waits until then (not an early end)', async () => {
-    const { parts, store, toPartition } = twoPartitions();
+    const { parts, store, toPartition } = partitioned(2);
     await store.publish([toPartition(0)]);
     const held = await store.fetch(10, 20_000, null, 0);
     expect(held.deliveries).toHaveLength(1);
