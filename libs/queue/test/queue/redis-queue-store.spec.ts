@@ -131,4 +131,18 @@ describe('RedisQueueStore (Redis encoding details)', () => {
     expect(await client.hlen(store.keys.msgs)).toBe(batch.length);
     client.disconnect();
   });
+  it('a plain publish naming ids already stored (a re-sent command mixed with new messages) stores only the new ones, each on its tier', async () => {
+    const { client, store } = await storeWith(0);
+    const options = resolveQueueOptions({ name: 'store-spec' });
+    const make = (priority: 'critical' | 'high' | 'normal' | 'low', i: number) => preparePublish({ type: 't', payload: i, priority }, options);
+    const [a, b] = [make('normal', 0), make('low', 1)];
+    await store.publish([a, b]);
+    const [c, d] = [make('critical', 2), make('low', 3)];
+    await store.publish([a, c, b, d]);
+    const lists = await Promise.all(store.keys.tiers.map((key) => client.lrange(key, 0, -1)));
+    expect(lists).toEqual([[c.id], [], [a.id], [b.id, d.id]]);
+    expect(await client.hmget(store.keys.msgs, a.id, b.id, c.id, d.id)).toEqual([a.body, b.body, c.body, d.body]);
+    expect(await client.hget(store.keys.stats, 'published')).toBe('4');
+    client.disconnect();
+  });
 });

@@ -48,16 +48,90 @@ local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 local n = tonumber(ARGV[1])
 local plain = ARGV[2] == 'plain'
 
--- Returns priority, delay, idempotency index and ttl, body, id, group ('' none) of message i (0-based), or nil if invalid.
-local function message(i)
-  if plain then
-    local id, body = ARGV[3 + i * 2], ARGV[4 + i * 2]
+-- The positions (1-based) of the ids already stored (a re-sent command): one HMGET per 1000 on
+-- msgs and on results. Returns the set of positions and how many there are.
+local function storedAmong(ids)
+  local known, count = {}, 0
+  for _, hash in ipairs({msgs, results}) do
+    for i = 1, n, 1000 do
+      local last = math.min(i + 999, n)
+      local found = redis.call('HMGET', hash, unpack(ids, i, last))
+      for j = 1, last - i + 1 do
+        if found[j] and not known[i + j - 1] then
+          known[i + j - 1] = true
+          count = count + 1
+        end
+      end
+    end
+  end
+  return known, count
+end
+
+-- HSET of the pairs list[from..to] (id, body, id, body, ...), 2000 arguments per call.
+local function hsetPairs(list, from, to)
+  for i = from, to, 2000 do
+    redis.call('HSET', msgs, unpack(list, i, math.min(i + 1999, to)))
+  end
+end
+
+-- RPUSH of ids on a tier, 1000 per call.
+local function pushReady(tier, list)
+  if #list <= 1000 then
+    if #list > 0 then tierPush('RPUSH', tier, list) end
+    return
+  end
+  for i = 1, #list, 1000 do
+    tierPush('RPUSH', tier, {unpack(list, i, math.min(i + 999, #list))})
+  end
+end
+
+-- 'plain': one pass checks each message and reads its tier from its body; when no id is stored yet
+-- (anything but a re-sent command), HSET takes the id/body pairs straight from ARGV.
+local function publishPlain()
+  local ids, ready, counts = {}, {{}, {}, {}, {}}, {0, 0, 0, 0}
+  for i = 1, n do
+    local id, body = ARGV[1 + i * 2], ARGV[2 + i * 2]
     -- '1|<priority 0-3>|...': bytes, not substrings (no string is made)
     local b1, b2, b3 = string.byte(body or '', 1, 3)
-    if b1 ~= 49 or b2 ~= 124 or not b3 or b3 < 48 or b3 > 51 or id == '' then return nil end
-    local p = b3 - 48
-    return p, 0, 0, 0, body, id, ''
+    if b1 ~= 49 or b2 ~= 124 or not b3 or b3 < 48 or b3 > 51 or not id or id == '' then
+      return redis.error_reply('ERR publish: message ' .. i .. ' has invalid arguments')
+    end
+    ids[i] = id
+    local tier = b3 - 47
+    local c = counts[tier] + 1
+    counts[tier] = c
+    ready[tier][c] = id
   end
+  local known, skipped = storedAmong(ids)
+  if skipped == 0 then
+    hsetPairs(ARGV, 3, 2 + 2 * n)
+  else
+    local rest, kept = {}, {{}, {}, {}, {}}
+    for i = 1, n do
+      if not known[i] then
+        local id, body = ARGV[1 + i * 2], ARGV[2 + i * 2]
+        rest[#rest + 1] = id
+        rest[#rest + 1] = body
+        local list = kept[string.byte(body, 3) - 47]
+        list[#list + 1] = id
+      end
+    end
+    hsetPairs(rest, 1, #rest)
+    ready = kept
+  end
+  for tier = 1, 4 do pushReady(tier, ready[tier]) end
+  local added = n - skipped
+  if added > 0 then
+    bump(stats, 'published', added)
+    wakeOne()
+  end
+  return added
+end
+
+if plain then return publishPlain() end
+
+-- 'full': returns priority, delay, idempotency index and ttl, body, id, group ('' none) of message i (0-based), or nil if invalid.
+local function message(i)
   local base = 2 + i * 7
   local p, delay, idem = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   if not p or not delay or delay < 0 or not idem or (idem > 0 and not KEYS[idem]) or not ARGV[base + 5]
@@ -74,17 +148,7 @@ for i = 0, n - 1 do
   given[i + 1] = id
 end
 
--- Ids already stored (a re-sent command): one HMGET per 1000 on msgs and on results.
-local known = {}
-for _, hash in ipairs({msgs, results}) do
-  for i = 1, n, 1000 do
-    local last = math.min(i + 999, n)
-    local found = redis.call('HMGET', hash, unpack(given, i, last))
-    for j = 1, last - i + 1 do
-      if found[j] then known[i + j - 1] = true end
-    end
-  end
-end
+local known = storedAmong(given)
 
 local now = nowMs()
 local ids = {}
@@ -131,14 +195,9 @@ for i = 0, n - 1 do
   end
 end
 
-for i = 1, #hset, 2000 do
-  redis.call('HSET', msgs, unpack(hset, i, math.min(i + 1999, #hset)))
-end
+hsetPairs(hset, 1, #hset)
 for tier = 1, 4 do
-  local list = ready[tier]
-  for i = 1, #list, 1000 do
-    tierPush('RPUSH', tier, {unpack(list, i, math.min(i + 999, #list))})
-  end
+  pushReady(tier, ready[tier])
   for _, group in ipairs(groupOrder[tier]) do
     local list = groupedIds[tier][group]
     for i = 1, #list, 1000 do
@@ -150,5 +209,4 @@ if added > 0 then
   bump(stats, 'published', added)
   wakeOne()
 end
-if plain then return added end
 return ids
