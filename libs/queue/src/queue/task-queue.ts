@@ -70,8 +70,22 @@ export class StoreBackedQueue implements TaskQueue {
     const now = Date.now();
     const prepared = messages.map((m, i) => preparePublish(m, this.options, i, now));
     const ids = await this.sendPublish(prepared);
-    if (this.observer.published) for (const m of messages) this.observer.published(this.name, m.type, m.priority ?? DEFAULT_PRIORITY, 1);
+    if (this.observer.published) this.countPublished(this.observer.published, messages);
     return ids;
+  }
+
+  /** One observer call per run of messages with the same type and priority (a metric update per message cost more than its publish). */
+  private countPublished(published: NonNullable<QueueObserver['published']>, messages: PublishOptions[]): void {
+    let run = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const { type, priority = DEFAULT_PRIORITY } = messages[i];
+      run++;
+      const next = messages[i + 1];
+      if (next === undefined || next.type !== type || (next.priority ?? DEFAULT_PRIORITY) !== priority) {
+        published(this.name, type, priority, run);
+        run = 0;
+      }
+    }
   }
 
   /**
