@@ -1,7 +1,9 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { QueueObserver } from '../queue/queue-observer';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import { LabelGuard } from './label-guard';
+import { CounterSeries, SeriesCounter } from './series-counter';
+import { HistogramSeries, SeriesHistogram } from './series-histogram';
 
 /** What the scrape-time gauges show; produced by the owner (the QueueManager) when Prometheus scrapes. */
 export interface MetricsSnapshot {
@@ -42,6 +44,30 @@ function collectProcessMetrics(registry: Registry): void {
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
 
+type TaskLabel = 'queue' | 'task_type' | 'priority';
+const TASK_LABELS: readonly TaskLabel[] = ['queue', 'task_type', 'priority'];
+
+/** The handles of one (queue, task type, priority). */
+interface TaskSeries {
+  labels: Readonly<Record<TaskLabel, string>>;
+  published: CounterSeries<TaskLabel>;
+  processed: CounterSeries<TaskLabel>;
+  failed: CounterSeries<TaskLabel>;
+  retried: CounterSeries<TaskLabel>;
+  wait: HistogramSeries;
+}
+
+/**
+ * Past this many cached combinations the cache starts over: keys hold the raw task type, which a
+ * producer may vary without bound (the series themselves are bounded by the label guard).
+ */
+const MAX_CACHED_SERIES = 10_000;
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= MAX_CACHED_SERIES) cache.clear();
+  cache.set(key, value);
+}
+
 /**
  * The Prometheus metrics of one QueueManager in its own prom-client {@link Registry}. Counters and
  * histograms are fed by {@link queueObserver} (pass it to `createQueue`) and the `event*` methods;
@@ -54,13 +80,16 @@ export class QueueMetrics {
   readonly queueObserver: QueueObserver;
   private readonly types: LabelGuard;
   private readonly channels: LabelGuard;
-  private readonly published: Counter<'queue' | 'task_type' | 'priority'>;
-  private readonly processed: Counter<'queue' | 'task_type' | 'priority'>;
-  private readonly failed: Counter<'queue' | 'task_type' | 'priority'>;
-  private readonly retried: Counter<'queue' | 'task_type' | 'priority'>;
+  private readonly published: SeriesCounter<TaskLabel>;
+  private readonly processed: SeriesCounter<TaskLabel>;
+  private readonly failed: SeriesCounter<TaskLabel>;
+  private readonly retried: SeriesCounter<TaskLabel>;
   private readonly deadLettered: Counter<'queue' | 'task_type' | 'outcome'>;
-  private readonly duration: Histogram<'queue' | 'task_type' | 'outcome'>;
-  private readonly wait: Histogram<'queue' | 'task_type' | 'priority'>;
+  private readonly duration: SeriesHistogram<'queue' | 'task_type' | 'outcome'>;
+  private readonly wait: SeriesHistogram<TaskLabel>;
+  /** The series of each (queue, raw task type, priority) and (queue, raw task type, outcome) seen: one Map lookup per event. */
+  private readonly taskSeries = new Map<string, TaskSeries>();
+  private readonly durationSeries = new Map<string, HistogramSeries>();
   private readonly events: Record<'published' | 'received', Counter<'bus' | 'channel'>>;
   private readonly durabilityTimeouts: Counter<'component' | 'operation'>;
   private source?: () => Promise<MetricsSnapshot>;
@@ -74,29 +103,29 @@ export class QueueMetrics {
     this.channels = new LabelGuard(options.maxLabelValues);
     const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
       new Counter<L>({ name: p + name, help, labelNames, registers: [registry] });
-    const taskLabels: Array<'queue' | 'task_type' | 'priority'> = ['queue', 'task_type', 'priority'];
-    this.published = counter('messages_published_total', 'Messages accepted by a queue.', taskLabels);
-    this.processed = counter('messages_processed_total', 'Handler runs that completed (message acknowledged).', taskLabels);
-    this.failed = counter('messages_failed_total', 'Handler runs that failed (thrown, timed out); each is retried, dead-lettered or dropped.', taskLabels);
-    this.retried = counter('messages_retried_total', 'Failed runs scheduled for another attempt.', taskLabels);
+    const taskCounter = (name: string, help: string) => new SeriesCounter<TaskLabel>({ name: p + name, help, labelNames: TASK_LABELS, registry });
+    this.published = taskCounter('messages_published_total', 'Messages accepted by a queue.');
+    this.processed = taskCounter('messages_processed_total', 'Handler runs that completed (message acknowledged).');
+    this.failed = taskCounter('messages_failed_total', 'Handler runs that failed (thrown, timed out); each is retried, dead-lettered or dropped.');
+    this.retried = taskCounter('messages_retried_total', 'Failed runs scheduled for another attempt.');
     this.deadLettered = counter(
       'messages_dead_lettered_total',
       'Messages moved to the dead-letter queue: outcome="failed" after their last attempt, "rejected" without running (no handler, invalid).',
       ['queue', 'task_type', 'outcome'],
     );
-    this.duration = new Histogram({
+    this.duration = new SeriesHistogram({
       name: `${p}handler_duration_seconds`,
       help: 'Handler run time by outcome (completed, retried, dead, dropped).',
       labelNames: ['queue', 'task_type', 'outcome'],
       buckets: DURATION_BUCKETS,
-      registers: [registry],
+      registry,
     });
-    this.wait = new Histogram({
+    this.wait = new SeriesHistogram({
       name: `${p}publish_to_start_latency_seconds`,
       help: 'Time from publish to the start of the handler run.',
-      labelNames: ['queue', 'task_type', 'priority'],
+      labelNames: TASK_LABELS,
       buckets: WAIT_BUCKETS,
-      registers: [registry],
+      registry,
     });
     this.events = {
       published: counter('events_published_total', 'Events published.', ['bus', 'channel']),
@@ -141,22 +170,51 @@ export class QueueMetrics {
 
   private observer(): QueueObserver {
     return {
-      published: (queue, type, priority, count) => this.published.inc({ queue, task_type: this.types.value(type), priority }, count),
-      started: (queue, type, priority, waitMs) => this.wait.observe({ queue, task_type: this.types.value(type), priority }, Math.max(0, waitMs) / 1000),
+      published: (queue, type, priority, count) => this.seriesOf(queue, type, priority).published.inc(count),
+      started: (queue, type, priority, waitMs) => this.seriesOf(queue, type, priority).wait.observe(Math.max(0, waitMs) / 1000),
       finished: (queue, type, priority, outcome, durationMs) => {
-        const labels = { queue, task_type: this.types.value(type), priority };
-        this.duration.observe({ queue, task_type: labels.task_type, outcome }, durationMs / 1000);
+        this.durationOf(queue, type, outcome).observe(durationMs / 1000);
+        const series = this.seriesOf(queue, type, priority);
         if (outcome === 'completed') {
-          this.processed.inc(labels);
+          series.processed.inc();
           return;
         }
-        this.failed.inc(labels);
-        if (outcome === 'retried') this.retried.inc(labels);
-        if (outcome === 'dead') this.deadLettered.inc({ queue, task_type: labels.task_type, outcome: 'failed' });
+        series.failed.inc();
+        if (outcome === 'retried') series.retried.inc();
+        if (outcome === 'dead') this.deadLettered.inc({ queue, task_type: series.labels.task_type, outcome: 'failed' });
       },
       rejected: (queue, type) => this.deadLettered.inc({ queue, task_type: this.types.value(type), outcome: 'rejected' }),
       durabilityTimeout: (queue, operation) => this.durabilityTimeout(`queue:${queue}`, operation),
     };
+  }
+
+  /** The task series of (queue, type, priority), the type through the label guard (looked up once per new combination). */
+  private seriesOf(queue: string, type: string, priority: Priority): TaskSeries {
+    const key = `${queue}\u0000${type}\u0000${priority}`;
+    let series = this.taskSeries.get(key);
+    if (!series) {
+      const labels = { queue, task_type: this.types.value(type), priority };
+      series = {
+        labels,
+        published: this.published.series(labels),
+        processed: this.processed.series(labels),
+        failed: this.failed.series(labels),
+        retried: this.retried.series(labels),
+        wait: this.wait.series(labels),
+      };
+      remember(this.taskSeries, key, series);
+    }
+    return series;
+  }
+
+  private durationOf(queue: string, type: string, outcome: string): HistogramSeries {
+    const key = `${queue}\u0000${type}\u0000${outcome}`;
+    let series = this.durationSeries.get(key);
+    if (!series) {
+      series = this.duration.series({ queue, task_type: this.types.value(type), outcome });
+      remember(this.durationSeries, key, series);
+    }
+    return series;
   }
 
   /**
