@@ -122,4 +122,19 @@ describe('bench report of an ours-only scenario and merged runs', () => {
     expect(found[0].figure).toContain('c10 2.10 of 2.00 ms (publish round trip p99 0.50 ms)');
     expect(found[1].figure).toContain('c10 7.10 of 7.20 ms');
   });
+
+  it('judges the half-capacity bar on the latency-load p99 of ours: under 5 ms', () => {
+    const { bars } = jest.requireActual('../../../bench/report') as typeof import('../../../bench/report');
+    const judged = (p99: number) => {
+      const scenario = {
+        id: 'latency-load',
+        title: 'latency at half capacity',
+        metrics: [{ key: 'p99', label: 'p99', unit: 'ms' as const, better: 'lower' as const }],
+        runs: { ours: { ok: true, metrics: { p99 }, elapsedMs: 1, loadavg: [0, 0] as [number, number] } },
+      };
+      return bars(base('c', [scenario])).find((b) => b.name === 'p99 publish-to-start at half capacity < 5 ms');
+    };
+    expect(judged(4.9)).toMatchObject({ met: true, figure: '4.900 ms' });
+    expect(judged(5)).toMatchObject({ met: false });
+  });
 });
