@@ -3,13 +3,13 @@ import { loggerFor, QueueLogger } from '../logger';
 import { publishInteger } from '../queue/publish-validation';
 import { checkOption, timerMsField } from '../util/fields';
 import type { MessageStatus, TaskQueue } from '../queue/queue.types';
+import { dispatchContext } from './dispatch-context';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
   BatchItem,
   CompletedTask,
   DispatchAndWaitOptions,
   DispatchHandler,
-  DispatchHandlerContext,
   DispatchOptions,
   Dispatcher,
   FailedTask,
@@ -127,19 +127,7 @@ export class TaskDispatcher implements Dispatcher {
         const taskId = envelope?.t ?? taskIdOf(queue.name, message.id);
         // progress is passed on to the origin only when it asked (envelope flag); otherwise it is the queue's ctx.progress
         const forward = envelope?.g ? this.runner.progressForwarder(message, envelope, taskId, ctx) : undefined;
-        const context: DispatchHandlerContext = {
-          attempt: ctx.attempt,
-          get signal() {
-            return ctx.signal;
-          },
-          get progress() {
-            return forward ? forward.progress : ctx.progress;
-          },
-          extendLease: (ms?: number) => ctx.extendLease(ms),
-          taskId,
-          origin: envelope?.o ?? this.service,
-          message,
-        };
+        const context = dispatchContext(ctx, message, taskId, envelope?.o ?? this.service, forward ? () => forward.progress : undefined);
         if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
         return this.runner.runTracked(message, envelope, taskId, () => handler(envelope.p as P, context), ctx.signal, forward?.stop);
       },

@@ -12,6 +12,7 @@ import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/schedu
 import type { Dispatcher } from '../dispatcher/dispatcher';
 import { ComponentRegistry } from './component-registry';
 import { DeferredRegistrations } from './deferred-registrations';
+import { dispatchContext } from '../dispatcher/dispatch-context';
 import { taskIdOf } from '../dispatcher/dispatch-prepare';
 import { collectStats, metricsSnapshot, queueHealth, readiness, ReadinessCheck } from './manager-report';
 import { shutdownInOrder } from './ordered-shutdown';
@@ -166,7 +167,7 @@ export class QueueManager {
         queue.process(
           type,
           (message: QueueMessage, ctx: HandlerContext) =>
-            fn(message.payload, { ...ctx, message, taskId: taskIdOf(queue.name, message.id), origin: this.config.service_name }),
+            fn(message.payload, dispatchContext(ctx, message, taskIdOf(queue.name, message.id), this.config.service_name)),
           runOptions,
         );
       }
