@@ -47,6 +47,8 @@ npm run bench -- --docs-from bench/results/<full>.json,bench/results/<buses>.jso
 npx jest libs/queue/test/bench-smoke.spec.ts   # the smoke run as a test (correctness only, never speed)
 node -r ts-node/register/transpile-only bench/profile.ts --system ours --concurrency 100 --cpu
                                    # one system: CPU, Redis commands and V8 profile per message, per phase
+node -r ts-node/register/transpile-only bench/overhead.ts
+                                   # Node CPU per processed message: bare queue, with metrics, QueueManager, dispatcher
 \`\`\`
 
 Scenarios: ${report.scenarios.map((x) => `\`${x.id}\``).join(', ')}. Each starts its own \`redis-server\` via
