@@ -1,5 +1,6 @@
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { SeriesTable } from './series-table';
 
 /** One label set of a {@link SeriesCounter}: `inc` adds to a number, folded into the counter at scrape time. */
 export class CounterSeries<L extends string = string> {
@@ -27,12 +28,10 @@ export interface SeriesCounterConfig<L extends string> {
  */
 export class SeriesCounter<L extends string> {
   readonly counter: Counter<L>;
-  private readonly labelNames: readonly L[];
-  private readonly table = new Map<string, CounterSeries<L>>();
+  private readonly table: SeriesTable<L, CounterSeries<L>>;
 
   constructor(config: SeriesCounterConfig<L>) {
-    const table = this.table;
-    this.labelNames = config.labelNames;
+    const table = (this.table = new SeriesTable(config.labelNames, (labels) => new CounterSeries<L>(labels)));
     this.counter = new Counter<L>({
       name: config.name,
       help: config.help,
@@ -50,15 +49,7 @@ export class SeriesCounter<L extends string> {
 
   /** The handle of one label set (made on first use, then the same object). */
   series(labels: Readonly<Record<L, string>>): CounterSeries<L> {
-    const key = this.labelNames.map((name) => labels[name]).join('\u0000');
-    let series = this.table.get(key);
-    if (!series) {
-      const own = {} as Record<L, string>;
-      for (const name of this.labelNames) own[name] = labels[name];
-      series = new CounterSeries<L>(own);
-      this.table.set(key, series);
-    }
-    return series;
+    return this.table.get(labels);
   }
 
   /** Adds `value` for `labels` (no handle kept by the caller). */

@@ -1,4 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
+import { SeriesTable } from './series-table';
 
 /** One label set of a {@link SeriesHistogram}: `observe` is a bucket search and three additions. */
 export class HistogramSeries {
@@ -62,15 +63,14 @@ export class SeriesHistogram<L extends string> {
   readonly aggregator = 'sum';
   readonly name: string;
   readonly help: string;
-  private readonly labelNames: readonly L[];
   private readonly bounds: readonly number[];
-  private readonly table = new Map<string, HistogramSeries>();
+  private readonly table: SeriesTable<L, HistogramSeries>;
 
   constructor(config: SeriesHistogramConfig<L>) {
     this.name = config.name;
     this.help = config.help;
-    this.labelNames = config.labelNames;
-    this.bounds = [...config.buckets].sort((a, b) => a - b);
+    const bounds = (this.bounds = [...config.buckets].sort((a, b) => a - b));
+    this.table = new SeriesTable(config.labelNames, (labels) => new HistogramSeries(labels, bounds));
     // prom-client's Registry reads any object with name, help, type, aggregator, get() and reset();
     // its Metric type lists only its own four classes, hence the cast.
     config.registry.registerMetric(this as unknown as Metric);
@@ -78,15 +78,7 @@ export class SeriesHistogram<L extends string> {
 
   /** The handle of one label set (made on first use, then the same object). */
   series(labels: Readonly<Record<L, string>>): HistogramSeries {
-    const key = this.labelNames.map((name) => labels[name]).join('\u0000');
-    let series = this.table.get(key);
-    if (!series) {
-      const own: Record<string, string> = {};
-      for (const name of this.labelNames) own[name] = labels[name];
-      series = new HistogramSeries(own, this.bounds);
-      this.table.set(key, series);
-    }
-    return series;
+    return this.table.get(labels);
   }
 
   /** The exposition lines in prom-client's form (the registry formats text from these). */
