@@ -27,12 +27,12 @@ export interface SeriesCounterConfig<L extends string> {
  * validates, builds and hashes the label set on every call (about 0.25 µs, one per processed message).
  */
 export class SeriesCounter<L extends string> {
-  readonly counter: Counter<L>;
   private readonly table: SeriesTable<L, CounterSeries<L>>;
 
   constructor(config: SeriesCounterConfig<L>) {
     const table = (this.table = new SeriesTable(config.labelNames, (labels) => new CounterSeries<L>(labels)));
-    this.counter = new Counter<L>({
+    // registered in config.registry, which reads it (and so runs collect) at every scrape
+    new Counter<L>({
       name: config.name,
       help: config.help,
       labelNames: config.labelNames,
@@ -50,10 +50,5 @@ export class SeriesCounter<L extends string> {
   /** The handle of one label set (made on first use, then the same object). */
   series(labels: Readonly<Record<L, string>>): CounterSeries<L> {
     return this.table.get(labels);
-  }
-
-  /** Adds `value` for `labels` (no handle kept by the caller). */
-  inc(labels: Readonly<Record<L, string>>, value = 1): void {
-    this.series(labels).inc(value);
   }
 }

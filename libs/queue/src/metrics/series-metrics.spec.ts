@@ -71,7 +71,7 @@ describe('SeriesCounter', () => {
     incAll(1);
     expect(await ours.metrics()).toBe(await theirs.metrics());
     incAll(5);
-    series.inc(LABEL_SETS[0]);
+    series.series(LABEL_SETS[0]).inc();
     counter.inc(LABEL_SETS[0]);
     expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
     expect(await ours.metrics()).toBe(await theirs.metrics());
