@@ -11,11 +11,17 @@ const FAST_HANDLER_MS = 2;
 const PREEMPT_WINDOW_MS = 0.5;
 /**
  * How long what the newest fetch reply said about the store counts as current for starting
- * messages a higher tier could outrank (ms after the reply arrived). Past it, a freed slot looks at
- * the store again before it starts one, so a higher-tier message published while handlers run waits
- * for about one handler duration, not two (see mayStart).
+ * messages a higher tier could outrank (ms after the reply arrived), while handlers average under
+ * PREEMPT_WINDOW_MS (their starts are bound by the budget). Past it, a freed slot looks at the
+ * store again before it starts one (see mayStart).
  */
 const FRESH_MS = 2;
+/**
+ * The same for handlers of PREEMPT_WINDOW_MS and more: shorter than a handler run, so a look sent
+ * when one run started is out of date when its slot frees, and a higher-tier message published
+ * while it ran waits for the rest of that run and one look, not for one more lower-tier run.
+ */
+const FRESH_TIMED_MS = 0.5;
 
 /**
  * The start policy of one QueueWorker (docs/architecture.md, "Look-ahead, preemption and pause"):
@@ -98,10 +104,11 @@ export class StartGate {
 
   /**
    * A free slot has a waiting run that may not start until the worker looks at the store again; or
-   * (handlers shorter than FRESH_MS on average) half the start budget is spent and no look went out
-   * since the last start: the look is sent now, while the handlers run, so its reply is usually back
-   * (and still current) before the rest of the budget is spent, and short handlers do not wait a
-   * round trip per start. The worker asks only while not paused.
+   * slots free often enough that a reply would still be current at the next start, no look went out
+   * since the last start, and half the start budget is spent or the newest reply is half its
+   * freshness old: the look is sent now, while the handlers run, so its reply is usually back (and
+   * still current) before the rest is spent, and short handlers do not wait a round trip per start.
+   * The worker asks only while not paused.
    */
   needsCheck(waitingCount: number): boolean {
     if (waitingCount === 0) return false;
@@ -109,7 +116,12 @@ export class StartGate {
       const tier = slot.waiting.findIndex((list) => list.length > 0);
       if (tier >= 0 && slot.running < slot.concurrency && !this.mayStart(tier)) return true;
     }
-    return this.avgRunMs < FRESH_MS && this.lookSentAt < this.starts && 2 * (this.starts - this.checkedAt) >= this.startBudget();
+    if (this.lookSentAt >= this.starts) return false;
+    // a slot frees this often: when that is not well within what a reply stays current, a look sent
+    // now would be out of date by then, and the freed slot looks itself
+    const fresh = this.freshMs();
+    if (this.avgRunMs / Math.max(1, this.capacity) >= 2 * fresh) return false;
+    return 2 * (this.starts - this.checkedAt) >= this.startBudget() || performance.now() - this.replyAt >= fresh / 2;
   }
 
   /** Strict mode: some waiting run is of a lower tier than the highest one with ready messages in the store. */
@@ -127,7 +139,12 @@ export class StartGate {
     // nothing outranks a critical message: only the budget (the bound on starts after a pause) applies
     if (tier === 0) return true;
     if (this.strict && tier > this.top) return false;
-    return performance.now() - this.replyAt <= FRESH_MS;
+    return performance.now() - this.replyAt <= this.freshMs();
+  }
+
+  /** How long (ms) a fetch reply counts as current: FRESH_MS, or FRESH_TIMED_MS for handlers of PREEMPT_WINDOW_MS and more. */
+  private freshMs(): number {
+    return this.avgRunMs < PREEMPT_WINDOW_MS ? FRESH_MS : FRESH_TIMED_MS;
   }
 
   /**
