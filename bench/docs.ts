@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import type { BenchReport } from './harness';
 import { formatValue } from './harness';
+import { BULK_IN_FLIGHT } from './scenarios/bulk-publish';
 import { MIN_LOAD_SAMPLES } from './scenarios/latency';
 import { MIN_WINDOW_MESSAGES } from './scenarios/steady';
 import { renderBusSection } from './docs-buses';
@@ -81,7 +82,8 @@ message was processed exactly once and the backend reports nothing left waiting 
   concurrency. Priority tiers critical/high/normal/low map to BullMQ \`priority\` 1/2/3/4; unprioritised
   scenarios use no \`priority\` option in BullMQ and \`normal\` in ours.
 - Payload \`{"i":<n>}\` (plus \`"t"\`, the send time, in the latency scenarios); no-op handlers.
-- Sizes: bulk publish ${s.bulkMessages.toLocaleString('en-US')} messages in batches of ${s.batchSize}; publish-then-process
+- Sizes: bulk publish ${s.bulkMessages.toLocaleString('en-US')} messages in batches of ${s.batchSize}, one batch in flight (the bar), then on a
+  fresh system ${BULK_IN_FLIGHT} in flight (a producer publishing from concurrent requests); publish-then-process
   ${s.processMessages.toLocaleString('en-US')} messages at concurrency 10 and 100, **${s.processMessagesC1.toLocaleString('en-US')} at concurrency 1**;
   steady runs: two producers (batches of 100, paused while more than ${(s.steadyBacklog ?? 10_000).toLocaleString('en-US')} are unhandled) and one
   consumer at concurrency ${s.steadyConcurrency} for ${s.steadySeconds} s after ${s.warmupSeconds} s of warm-up (the warm-up also waits for the first handled

@@ -111,10 +111,12 @@ export function bars(report: BenchReport): Bar[] {
   }
   const bulk = find('bulk-publish', 'rate');
   if (bulk) {
+    // judged on one batch in flight; the figure with several in flight is shown beside it
+    const inFlight = find('bulk-publish', 'rateInFlight');
     out.push({
-      name: `bulk publish >= ${BULK_PUBLISH_BAR.toLocaleString('en-US')} msgs/s`,
+      name: `bulk publish >= ${BULK_PUBLISH_BAR.toLocaleString('en-US')} msgs/s (one batch in flight)`,
       met: (bulk.ours ?? 0) >= BULK_PUBLISH_BAR,
-      figure: `${formatValue(bulk.ours, 'msgs/s')} msgs/s`,
+      figure: `${formatValue(bulk.ours, 'msgs/s')} msgs/s` + (inFlight ? ` (${inFlight.metric.label}: ${formatValue(inFlight.ours, 'msgs/s')})` : ''),
     });
   }
   const p99 = find('latency-idle', 'p99');

@@ -3,14 +3,27 @@ import { DeliveryTracker } from '../lib/tracker';
 import { now, waitUntil } from '../lib/time';
 import type { ScenarioContext } from './scenario';
 
-/** Publishes messages first..first+count-1 in batches, one batch in flight; returns the elapsed ms. */
-export async function publishAll(system: BenchSystem, count: number, batchSize: number, make: (i: number) => BenchMsg = (i) => ({ i })): Promise<number> {
+/** Publishes messages 0..count-1 (as `make` builds them) in batches, `inFlight` batches on their way at once; returns the elapsed ms. */
+export async function publishAll(
+  system: BenchSystem,
+  count: number,
+  batchSize: number,
+  make: (i: number) => BenchMsg = (i) => ({ i }),
+  inFlight = 1,
+): Promise<number> {
   const start = now();
-  for (let from = 0; from < count; from += batchSize) {
-    const batch: BenchMsg[] = [];
-    for (let i = from; i < Math.min(count, from + batchSize); i++) batch.push(make(i));
-    await system.publishBatch(batch);
-  }
+  let next = 0;
+  // each lane sends its next batch when its last one is acknowledged: `inFlight` batches on their way at once
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const from = next;
+      next = Math.min(count, from + batchSize);
+      const batch: BenchMsg[] = [];
+      for (let i = from; i < next; i++) batch.push(make(i));
+      await system.publishBatch(batch);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
   return now() - start;
 }
 
