@@ -166,11 +166,26 @@ function extras(report: BenchReport): string {
   }
   const load = scenarioById(report, 'latency-load');
   for (const kind of ['ours', 'bullmq'] as const) {
-    const d = load?.runs[kind]?.detail as { targetRate?: number; achievedRate?: number; loopDelayMs?: Record<string, number> } | undefined;
-    if (d?.targetRate)
+    const d = load?.runs[kind]?.detail as
+      | {
+          targetRate?: number;
+          achievedRate?: number;
+          loopDelayMs?: Record<string, number>;
+          cpuShare?: { node: number; redis: number; nodeUsPerMsg: number; redisUsPerMsg: number };
+          slowCommands?: { count: number; maxUs: number; thresholdUs: number };
+        }
+      | undefined;
+    if (d?.targetRate) {
+      const cpu = d.cpuShare
+        ? `; CPU Node ${(d.cpuShare.node * 100).toFixed(0)}% of a core (${d.cpuShare.nodeUsPerMsg.toFixed(1)} µs/msg), redis-server ${(d.cpuShare.redis * 100).toFixed(0)}% (${d.cpuShare.redisUsPerMsg.toFixed(1)} µs/msg)`
+        : '';
+      const slow = d.slowCommands
+        ? `; redis-server commands over ${d.slowCommands.thresholdUs / 1000} ms (SLOWLOG, scripts and the commands inside them): ${d.slowCommands.count}, longest ${(d.slowCommands.maxUs / 1000).toFixed(1)} ms`
+        : '';
       lines.push(
-        `- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s; event-loop delay (1 ms sampling timer) p99 ${d.loopDelayMs?.p99.toFixed(1)} ms, max ${d.loopDelayMs?.max.toFixed(1)} ms.`,
+        `- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s; event-loop delay (1 ms sampling timer) p99 ${d.loopDelayMs?.p99.toFixed(1)} ms, max ${d.loopDelayMs?.max.toFixed(1)} ms${cpu}${slow}.`,
       );
+    }
   }
   const idleLat = scenarioById(report, 'latency-idle');
   for (const kind of ['ours', 'bullmq'] as const) {

@@ -54,3 +54,29 @@ export async function commandStats(admin: Redis): Promise<Record<string, Command
   }
   return out;
 }
+
+/** Commands that ran longer than a threshold, from Redis' SLOWLOG (a script and each command inside it count). */
+export interface SlowCommands {
+  /** Entries at or over `thresholdUs` (at most `max`, the log's length while measuring). */
+  count: number;
+  /** Longest entry, µs (0 when none). */
+  maxUs: number;
+  thresholdUs: number;
+}
+
+/**
+ * Counts redis-server's commands slower than `thresholdUs` from now until the returned function is
+ * called (SLOWLOG, reset at the start; the server's own settings are put back at the end). A
+ * single-threaded server that runs one command for milliseconds delays every client by as much.
+ */
+export async function startSlowLog(admin: Redis, thresholdUs = 1000, max = 10_000): Promise<() => Promise<SlowCommands>> {
+  const setting = async (name: string) => ((await admin.config('GET', name)) as string[])[1];
+  const before = { slower: await setting('slowlog-log-slower-than'), len: await setting('slowlog-max-len') };
+  await admin.config('SET', 'slowlog-log-slower-than', String(thresholdUs), 'slowlog-max-len', String(max));
+  await admin.slowlog('RESET');
+  return async () => {
+    const entries = (await admin.slowlog('GET', max)) as Array<[number, number, number, unknown[]]>;
+    await admin.config('SET', 'slowlog-log-slower-than', before.slower, 'slowlog-max-len', before.len);
+    return { count: entries.length, maxUs: entries.reduce((m, e) => Math.max(m, Number(e[2])), 0), thresholdUs };
+  };
+}
