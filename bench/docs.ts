@@ -5,6 +5,8 @@ import { BULK_IN_FLIGHT } from './scenarios/bulk-publish';
 import { MIN_LOAD_SAMPLES } from './scenarios/latency';
 import { MIN_WINDOW_MESSAGES } from './scenarios/steady';
 import { renderBusSection } from './docs-buses';
+import { CpuShare, describeCpuShare } from './lib/cpu-meter';
+import { describeSlowCommands, SlowCommands } from './lib/redis-info';
 import { bars, cellText, ratioText, rows, scenarioById } from './report';
 import { HANDLER_MS as PREEMPTION_HANDLER_MS } from './scenarios/priority-preemption';
 import { SYSTEM_LABELS } from './systems';
@@ -171,17 +173,13 @@ function extras(report: BenchReport): string {
           targetRate?: number;
           achievedRate?: number;
           loopDelayMs?: Record<string, number>;
-          cpuShare?: { node: number; redis: number; nodeUsPerMsg: number; redisUsPerMsg: number };
-          slowCommands?: { count: number; maxUs: number; thresholdUs: number };
+          cpuShare?: CpuShare;
+          slowCommands?: SlowCommands;
         }
       | undefined;
     if (d?.targetRate) {
-      const cpu = d.cpuShare
-        ? `; CPU Node ${(d.cpuShare.node * 100).toFixed(0)}% of a core (${d.cpuShare.nodeUsPerMsg.toFixed(1)} µs/msg), redis-server ${(d.cpuShare.redis * 100).toFixed(0)}% (${d.cpuShare.redisUsPerMsg.toFixed(1)} µs/msg)`
-        : '';
-      const slow = d.slowCommands
-        ? `; redis-server commands over ${d.slowCommands.thresholdUs / 1000} ms (SLOWLOG, scripts and the commands inside them): ${d.slowCommands.count}, longest ${(d.slowCommands.maxUs / 1000).toFixed(1)} ms`
-        : '';
+      const cpu = d.cpuShare ? `; CPU ${describeCpuShare(d.cpuShare)}` : '';
+      const slow = d.slowCommands ? `; ${describeSlowCommands(d.slowCommands)}` : '';
       lines.push(
         `- Latency under load, ${SYSTEM_LABELS[kind]}: target ${formatValue(d.targetRate, 'msgs/s')} msgs/s, achieved ${formatValue(d.achievedRate, 'msgs/s')} msgs/s; event-loop delay (1 ms sampling timer) p99 ${d.loopDelayMs?.p99.toFixed(1)} ms, max ${d.loopDelayMs?.max.toFixed(1)} ms${cpu}${slow}.`,
       );

@@ -29,3 +29,21 @@ export async function startCpuMeter(admin: Redis): Promise<() => Promise<CpuCost
 export function perMessage(cost: CpuCost, messages: number): { nodeUsPerMsg: number; redisUsPerMsg: number } {
   return { nodeUsPerMsg: (cost.nodeMs * 1000) / messages, redisUsPerMsg: (cost.redisMs * 1000) / messages };
 }
+
+/** CPU over a window: each process's share of one core, and its µs per message. */
+export interface CpuShare {
+  node: number;
+  redis: number;
+  nodeUsPerMsg: number;
+  redisUsPerMsg: number;
+}
+
+export function cpuShare(cost: CpuCost, messages: number, windowMs: number): CpuShare {
+  return { node: cost.nodeMs / windowMs, redis: cost.redisMs / windowMs, ...perMessage(cost, messages) };
+}
+
+/** "Node 64% of a core (16.7 µs/msg), redis-server 60% (15.6 µs/msg)". */
+export function describeCpuShare(share: CpuShare): string {
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  return `Node ${pct(share.node)} of a core (${share.nodeUsPerMsg.toFixed(1)} µs/msg), redis-server ${pct(share.redis)} (${share.redisUsPerMsg.toFixed(1)} µs/msg)`;
+}

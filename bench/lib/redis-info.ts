@@ -80,3 +80,8 @@ export async function startSlowLog(admin: Redis, thresholdUs = 1000, max = 10_00
     return { count: entries.length, maxUs: entries.reduce((m, e) => Math.max(m, Number(e[2])), 0), thresholdUs };
   };
 }
+
+/** "redis-server commands over 1 ms (SLOWLOG, scripts and the commands inside them): 92, longest 10.2 ms". */
+export function describeSlowCommands(slow: SlowCommands): string {
+  return `redis-server commands over ${slow.thresholdUs / 1000} ms (SLOWLOG, scripts and the commands inside them): ${slow.count}, longest ${(slow.maxUs / 1000).toFixed(1)} ms`;
+}

@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay } from 'perf_hooks';
 import type { BenchMsg } from '../systems';
-import { perMessage, startCpuMeter } from '../lib/cpu-meter';
+import { cpuShare, describeCpuShare, startCpuMeter } from '../lib/cpu-meter';
 import { describeGcKinds, startGcMeter } from '../lib/gc-meter';
-import { startSlowLog } from '../lib/redis-info';
+import { describeSlowCommands, startSlowLog } from '../lib/redis-info';
 import { DeliveryTracker } from '../lib/tracker';
 import { now, percentile, sleep, withTimeout } from '../lib/time';
 import { waitProcessed } from './common';
@@ -145,20 +145,19 @@ export const latencyLoad: Scenario = {
       loop.disable();
       const gcPauses = gc();
       const loopDelayMs = { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 };
-      const cost = await cpu();
-      const slowCommands = await slow();
+      const windowMs = stopped - start;
       // Share of one core while publishing (what headroom is left to absorb a stall) and cost per message.
-      const cpuShare = { node: cost.nodeMs / (stopped - start), redis: cost.redisMs / (stopped - start), ...perMessage(cost, Math.max(1, published)) };
+      const cpuUsed = cpuShare(await cpu(), Math.max(1, published), windowMs);
+      const slowCommands = await slow();
       await Promise.all(inFlight);
       if (failure) throw failure;
       await waitProcessed(ctx, system, tracker, published);
       tracker.verify(published, `${kind} latency-load`);
-      const achieved = (published / (stopped - start)) * 1000;
+      const achieved = (published / windowMs) * 1000;
       ctx.log(
         `  ${kind}: ${achieved.toFixed(0)} of ${rate.toFixed(0)} msgs/s; event-loop delay p99 ${loopDelayMs.p99.toFixed(1)} ms, max ${loopDelayMs.max.toFixed(1)} ms; ` +
           `GC pauses ${gcPauses.count}, ${gcPauses.totalMs.toFixed(0)} ms in all, longest ${gcPauses.maxMs.toFixed(1)} ms, ${gcPauses.over5ms} over 5 ms (${describeGcKinds(gcPauses)}); ` +
-          `CPU: Node ${(cpuShare.node * 100).toFixed(0)}% of a core (${cpuShare.nodeUsPerMsg.toFixed(1)} us/msg), redis-server ${(cpuShare.redis * 100).toFixed(0)}% (${cpuShare.redisUsPerMsg.toFixed(1)} us/msg); ` +
-          `redis commands over ${slowCommands.thresholdUs / 1000} ms: ${slowCommands.count} (longest ${(slowCommands.maxUs / 1000).toFixed(1)} ms)`,
+          `CPU ${describeCpuShare(cpuUsed)}; ${describeSlowCommands(slowCommands)}`,
       );
       return {
         metrics: summarise(samples),
@@ -169,7 +168,7 @@ export const latencyLoad: Scenario = {
           concurrency: ctx.sizes.steadyConcurrency,
           loopDelayMs,
           gcPauses,
-          cpuShare,
+          cpuShare: cpuUsed,
           slowCommands,
         },
       };
