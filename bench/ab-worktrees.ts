@@ -17,7 +17,7 @@ import type Redis from 'ioredis';
 import { spawnRedis } from '../libs/queue/src/testing';
 import type { CreateQueueOptions } from '../libs/queue/src/queue/create-queue';
 import type { StoreBackedQueue } from '../libs/queue/src/queue/task-queue';
-import { info } from './lib/redis-info';
+import { redisCpuMs } from './lib/cpu-meter';
 import { waitUntil } from './lib/time';
 
 interface Variant {
@@ -34,9 +34,7 @@ function load(root: string): Variant {
 }
 
 async function redisCpuUs(admin: Redis | undefined): Promise<number> {
-  if (!admin) return 0;
-  const cpu = await info(admin, 'cpu');
-  return (Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)) * 1e6;
+  return admin ? (await redisCpuMs(admin)) * 1000 : 0;
 }
 
 function median(values: number[]): number {

@@ -19,7 +19,7 @@ import type { RedisPubSubEventBus } from '../libs/queue/src/events/redis-pubsub/
 import { createRedisClient } from '../libs/queue/src/redis/redis-connection';
 import { spawnRedisCluster, uniquePrefix } from '../libs/queue/src/testing/redis-harness';
 import { sleep, waitFor } from '../libs/queue/src/testing/wait';
-import { info } from './lib/redis-info';
+import { redisCpuMs } from './lib/cpu-meter';
 import { writeResultsFile } from './lib/results';
 
 type Mode = 'sharded' | 'classic';
@@ -52,11 +52,6 @@ interface RunRecord {
 
 const BATCH = 50;
 
-async function cpuMs(admin: Redis): Promise<number> {
-  const cpu = await info(admin, 'cpu');
-  return (Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)) * 1000;
-}
-
 async function busPublishes(admin: Redis): Promise<number> {
   const text = (await admin.call('CLUSTER', 'INFO')) as string;
   return (
@@ -87,10 +82,10 @@ async function runOnce(mode: Mode, events: number, channelCount: number, masters
     received = 0;
     // idle CPU of each node (cluster cron) over a window, to take off the run's figures
     const idleMs = 2000;
-    const idle0 = await Promise.all(admins.map(cpuMs));
+    const idle0 = await Promise.all(admins.map(redisCpuMs));
     await sleep(idleMs);
-    const idlePerMs = (await Promise.all(admins.map(cpuMs))).map((c, i) => (c - idle0[i]) / idleMs);
-    const cpu0 = await Promise.all(admins.map(cpuMs));
+    const idlePerMs = (await Promise.all(admins.map(redisCpuMs))).map((c, i) => (c - idle0[i]) / idleMs);
+    const cpu0 = await Promise.all(admins.map(redisCpuMs));
     const bus0 = await Promise.all(admins.map(busPublishes));
     const node0 = process.cpuUsage();
     const t0 = Date.now();
@@ -105,7 +100,7 @@ async function runOnce(mode: Mode, events: number, channelCount: number, masters
     await waitFor(() => received >= events, `all ${events} events received`, 120_000, 5);
     const ms = Date.now() - t0;
     const node = process.cpuUsage(node0);
-    const cpu1 = await Promise.all(admins.map(cpuMs));
+    const cpu1 = await Promise.all(admins.map(redisCpuMs));
     const bus1 = await Promise.all(admins.map(busPublishes));
     const nodes: NodeFigures[] = all.map((n, i) => ({
       node: `${n.host}:${n.port}`,

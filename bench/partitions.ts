@@ -16,6 +16,7 @@ import { partitionTags } from '../libs/queue/src/queue/partitioned/partition-lay
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../libs/queue/src/testing/redis-harness';
 import { keySlot } from '../libs/queue/src/util/key-slot';
 import { silentLogger } from '../libs/queue/test/failover/silent-logger';
+import { redisCpuMs } from './lib/cpu-meter';
 import { fileStamp, runScript, writeResultsFile } from './lib/results';
 
 const BATCH = 500;
@@ -39,9 +40,7 @@ interface RunRecord {
 
 /** used_cpu_user + used_cpu_sys of a server, in µs. */
 async function serverCpuUs(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const field = (name: string) => Number(/^(\w+):(.*)$/m.exec(info.split('\n').find((l) => l.startsWith(`${name}:`)) ?? '')?.[2] ?? 0);
-  return Math.round((field('used_cpu_user') + field('used_cpu_sys')) * 1e6);
+  return Math.round((await redisCpuMs(admin)) * 1000);
 }
 
 /** A queue name whose `{name}` slot is on master 0 (the harness splits slots evenly, in order). */

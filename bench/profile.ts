@@ -16,7 +16,8 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import Redis from 'ioredis';
 import { spawnRedis } from '../libs/queue/src/testing';
-import { commandStats, CommandStat, info } from './lib/redis-info';
+import { cpuShare, describeCpuShare, redisCpuMs } from './lib/cpu-meter';
+import { commandStats, CommandStat } from './lib/redis-info';
 import { profileWhile, summariseProfile } from './lib/cpuprofile';
 import { DeliveryTracker } from './lib/tracker';
 import { now, waitUntil } from './lib/time';
@@ -25,24 +26,21 @@ import { openSystem, SystemKind } from './systems';
 interface Snapshot {
   wall: number;
   node: NodeJS.CpuUsage;
-  redisCpu: number;
+  /** redis-server's CPU since it started, ms. */
+  redisMs: number;
   stats: Record<string, CommandStat>;
 }
 
 async function snapshot(admin: Redis): Promise<Snapshot> {
-  const cpu = await info(admin, 'cpu');
-  return { wall: now(), node: process.cpuUsage(), redisCpu: Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys), stats: await commandStats(admin) };
+  return { wall: now(), node: process.cpuUsage(), redisMs: await redisCpuMs(admin), stats: await commandStats(admin) };
 }
 
 function report(phase: string, n: number, a: Snapshot, b: Snapshot): void {
   const wallMs = b.wall - a.wall;
   const nodeMs = (b.node.user - a.node.user + b.node.system - a.node.system) / 1000;
-  const redisMs = (b.redisCpu - a.redisCpu) * 1000;
+  const redisMs = b.redisMs - a.redisMs;
   console.log(`\n== ${phase}: ${n} messages in ${wallMs.toFixed(0)} ms = ${Math.round((n / wallMs) * 1000).toLocaleString('en-US')} msgs/s`);
-  console.log(
-    `   Node CPU ${nodeMs.toFixed(0)} ms (${((nodeMs / wallMs) * 100).toFixed(0)}% of one core, ${((nodeMs * 1000) / n).toFixed(1)} µs/msg); ` +
-      `redis-server CPU ${redisMs.toFixed(0)} ms (${((redisMs / wallMs) * 100).toFixed(0)}%, ${((redisMs * 1000) / n).toFixed(1)} µs/msg)`,
-  );
+  console.log(`   CPU ${nodeMs.toFixed(0)} ms Node, ${redisMs.toFixed(0)} ms redis-server: ${describeCpuShare(cpuShare({ nodeMs, redisMs }, n, wallMs))}`);
   const rows = Object.entries(b.stats)
     .map(([cmd, s]) => {
       const before = a.stats[cmd] ?? { calls: 0, usec: 0 };

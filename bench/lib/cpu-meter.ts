@@ -13,16 +13,18 @@ export interface CpuCost {
  * barely moves when other processes share the cores, so it is the steadier figure to compare.
  */
 export async function startCpuMeter(admin: Redis): Promise<() => Promise<CpuCost>> {
-  const redisCpu = async () => {
-    const cpu = await info(admin, 'cpu');
-    return (Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)) * 1000;
-  };
   const node0 = process.cpuUsage();
-  const redis0 = await redisCpu();
+  const redis0 = await redisCpuMs(admin);
   return async () => {
     const node = process.cpuUsage(node0);
-    return { nodeMs: (node.user + node.system) / 1000, redisMs: (await redisCpu()) - redis0 };
+    return { nodeMs: (node.user + node.system) / 1000, redisMs: (await redisCpuMs(admin)) - redis0 };
   };
+}
+
+/** CPU redis-server has used since it started (INFO cpu used_cpu_user + used_cpu_sys), ms. */
+export async function redisCpuMs(admin: Redis): Promise<number> {
+  const cpu = await info(admin, 'cpu');
+  return (Number(cpu.used_cpu_user) + Number(cpu.used_cpu_sys)) * 1000;
 }
 
 /** µs per message, for the detail of a run. */
