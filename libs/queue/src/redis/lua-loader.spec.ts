@@ -5,6 +5,8 @@ import { dispatcherCommands } from '../dispatcher/redis/redis-dispatcher-store';
 import { streamCommands } from '../events/redis-stream/stream-keys';
 import { queueCommands } from '../queue/redis/queue-scripts';
 import { schedulerCommands } from '../scheduler/redis/redis-scheduler-store';
+import { spawnRedis } from '../testing';
+import type { RedisServerHandle } from '../testing';
 import { LuaCommands, SHARED_LUA_INCLUDES } from './lua-loader';
 
 function scriptsDir(files: Record<string, string>): string {
@@ -42,5 +44,58 @@ describe('LuaCommands includes', () => {
     const source = new LuaCommands(local, ['a'], 't').source('a');
     expect(source).toContain('-- own');
     expect(source).toContain('local function nowMs()');
+  });
+});
+
+describe('LuaCommands on a Redis server', () => {
+  let server: RedisServerHandle;
+  beforeAll(async () => {
+    server = await spawnRedis();
+  });
+  afterAll(() => server?.cleanup());
+
+  // Echoes what the script received: its KEYS, then its ARGV.
+  const echo = () => new LuaCommands(scriptsDir({ 'echo.lua': 'return {KEYS, ARGV}\n' }), ['echo'], 'spec');
+
+  it('passes KEYS and ARGV in order, numbers as their decimal text, also thousands of arguments and in a pipeline', async () => {
+    const lua = echo();
+    const client = server.client();
+    try {
+      lua.install(client);
+      expect(await lua.run(client, 'echo', ['k1', 'k2'], ['a', 7, ''])).toEqual([
+        ['k1', 'k2'],
+        ['a', '7', ''],
+      ]);
+      const many = Array.from({ length: 5000 }, (_, i) => (i % 2 ? i : `v${i}`));
+      const [keys, args] = await lua.run<[string[], string[]]>(client, 'echo', ['k'], many);
+      expect(keys).toEqual(['k']);
+      expect(args).toEqual(many.map(String));
+      const pipeline = client.pipeline();
+      lua.queue(pipeline, 'echo', ['p'], ['x', 1]);
+      lua.queue(pipeline, 'echo', [], []);
+      expect(await pipeline.exec()).toEqual([
+        [null, [['p'], ['x', '1']]],
+        [null, [[], []]],
+      ]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('runs again after the server forgot its scripts (SCRIPT FLUSH), alone and in a pipeline', async () => {
+    const lua = echo();
+    const client = server.client();
+    try {
+      lua.install(client);
+      expect(await lua.run(client, 'echo', ['a'], [1])).toEqual([['a'], ['1']]);
+      await client.script('FLUSH');
+      expect(await lua.run(client, 'echo', ['b'], [2])).toEqual([['b'], ['2']]);
+      await client.script('FLUSH');
+      const pipeline = client.pipeline();
+      lua.queue(pipeline, 'echo', ['c'], [3]);
+      expect(await pipeline.exec()).toEqual([[null, [['c'], ['3']]]]);
+    } finally {
+      client.disconnect();
+    }
   });
 });

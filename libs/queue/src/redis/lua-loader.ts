@@ -46,7 +46,7 @@ export class LuaCommands<Name extends string> {
    */
   run<T = unknown>(client: RedisClient, name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<T> {
     const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[this.commandName(name)];
-    return fn.call(client, keys.length, ...keys, ...args).catch((error: unknown) => this.explain(client, name, keys, error));
+    return fn.call(client, commandArgs(keys, args)).catch((error: unknown) => this.explain(client, name, keys, error));
   }
 
   /**
@@ -67,7 +67,7 @@ export class LuaCommands<Name extends string> {
   /** Adds a command to a pipeline (the client that made the pipeline must have `install`ed them). */
   queue(pipeline: unknown, name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): void {
     const fn = (pipeline as Record<string, (...a: unknown[]) => unknown>)[this.commandName(name)];
-    fn.call(pipeline, keys.length, ...keys, ...args);
+    fn.call(pipeline, commandArgs(keys, args));
   }
 
   /** The scripts loaded. */
@@ -102,6 +102,19 @@ export class LuaCommands<Name extends string> {
         : `Lua include "${name}" exists twice: ${found.join(' and ')} (keep one)`,
     );
   }
+}
+
+/**
+ * A script's arguments as one array (the key count, KEYS, ARGV): ioredis flattens an array
+ * argument into the command, so a batch's thousands of arguments are copied once here and once by
+ * ioredis, not also spread onto the call stack and into each wrapper's own array.
+ */
+function commandArgs(keys: readonly string[], args: ReadonlyArray<string | number>): Array<string | number> {
+  const all = new Array<string | number>(1 + keys.length + args.length);
+  all[0] = keys.length;
+  for (let i = 0; i < keys.length; i++) all[1 + i] = keys[i];
+  for (let i = 0, at = 1 + keys.length; i < args.length; i++) all[at + i] = args[i];
+  return all;
 }
 
 /** KEYS[from..to] (to null: open-ended) hold a Redis `type`. */
