@@ -28,8 +28,11 @@ export class Outbox<T> {
     return this.flushing !== undefined;
   }
 
-  /** Appends all items or none. @throws OutboxFullError when they do not all fit. */
-  add(...items: T[]): void {
+  /**
+   * Appends all items or none (an array, not spread arguments: a batch may hold more items than a
+   * call can take as arguments). @throws OutboxFullError when they do not all fit.
+   */
+  add(items: readonly T[]): void {
     if (this.items.length + items.length > this.maxSize) throw new OutboxFullError(this.maxSize, this.label);
     for (const item of items) this.items.push(item);
   }

@@ -33,6 +33,26 @@ describe('queue publish outbox (backup producer)', () => {
     client.disconnect();
   });
 
+  test('one publishBatch of 200,000 made while Redis is down waits in the outbox whole and is stored when it is back', async () => {
+    const client = server.client();
+    client.on('error', () => undefined);
+    const N = 200_000;
+    const queue = createQueue({ name: 'obb', backend: { type: 'redis', client, prefix: uniquePrefix('obb') }, outbox: { enabled: true, maxSize: N } });
+    await waitFor(() => client.status === 'ready', 'client ready');
+    await server.stop();
+    await waitFor(() => client.status !== 'ready', 'client to notice');
+    const ids = await queue.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'o', payload: i })));
+    expect(ids).toHaveLength(N);
+    expect(queue.outboxSize).toBe(N);
+    await server.restart();
+    await waitFor(() => queue.outboxSize === 0, 'flush', 60_000);
+    const stats = await queue.stats();
+    expect(stats.queue_length.normal).toBe(N);
+    expect(stats.total_published).toBe(N);
+    await queue.close();
+    client.disconnect();
+  }, 90_000);
+
   test('a full outbox rejects with OutboxFullError and accepts nothing of the call', async () => {
     const client = server.client();
     client.on('error', () => undefined);
@@ -45,6 +65,10 @@ describe('queue publish outbox (backup producer)', () => {
     const error = await queue.publishBatch([{ type: 'o' }, { type: 'o' }, { type: 'o' }]).catch((e) => e);
     expect(error).toBeInstanceOf(OutboxFullError);
     expect(error.message).toContain('10 items, the outbox size limit');
+    expect(queue.outboxSize).toBe(8);
+    // a batch of more items than a call can take as spread arguments: the same typed refusal
+    const big = await queue.publishBatch(Array.from({ length: 200_000 }, () => ({ type: 'o' }))).catch((e) => e);
+    expect(big).toBeInstanceOf(OutboxFullError);
     expect(queue.outboxSize).toBe(8);
     await server.restart();
     await waitFor(() => queue.outboxSize === 0, 'flush');

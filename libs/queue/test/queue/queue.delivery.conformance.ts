@@ -43,6 +43,19 @@ export function describeDeliveryConformance({ fixture, make, partitions }: Confo
     expect(stats.total_published).toBe(N);
   });
 
+  test('one publishBatch of 200,000 messages is stored whole (more arguments than a call can spread)', async () => {
+    const { queue } = make();
+    const N = 200_000;
+    const ids = await queue.publishBatch(Array.from({ length: N }, (_, i) => ({ type: 'bulk', payload: i })));
+    expect(ids).toHaveLength(N);
+    expect(new Set(ids).size).toBe(N);
+    const stats = await queue.stats();
+    expect(stats.total_published).toBe(N);
+    expect(stats.queue_length.normal).toBe(N);
+    const page = await queue.peek('normal', { limit: 1 });
+    expect(page.total).toBe(N);
+  }, 60_000);
+
   test('a concurrency above what one fetch takes (5,000, prefetch 5,000) is filled by several fetches', async () => {
     const { queue } = make({ prefetch: 5000, concurrency: 5000 });
     const N = 6000;

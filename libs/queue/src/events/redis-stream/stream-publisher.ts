@@ -73,7 +73,7 @@ export class StreamPublisher {
     const refused = outbox && refusalOf(this.opts.client); // the outbox bridges outages, not refusals (a rotated password)
     if (refused) throw refused;
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
-      outbox.add(...items());
+      outbox.add(items());
       if (!outbox.isFlushing) void this.flushOutbox();
       return;
     }
@@ -82,7 +82,7 @@ export class StreamPublisher {
     } catch (error) {
       if (!outbox || !isConnectionError(error)) throw error;
       this.logger.warn(`Redis unreachable (${(error as Error).message}); ${events.length} event(s) kept in the outbox`);
-      outbox.add(...items());
+      outbox.add(items());
     }
   }
 

@@ -61,7 +61,7 @@ export class PublishOutbox {
         this.logger.warn(`Redis unreachable (${(error as Error).message}); keeping ${messages.length} message(s) in the outbox`);
       }
     }
-    this.outbox.add(...messages);
+    this.outbox.add(messages);
     if (this.client.status === 'ready') void this.flush();
     return messages.map((m) => m.id);
   }
