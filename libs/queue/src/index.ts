@@ -13,6 +13,7 @@
 
 // Errors
 export {
+  BatchTooLargeError,
   DeadLetterNotFoundError,
   DurabilityTimeoutError,
   InvalidOptionError,

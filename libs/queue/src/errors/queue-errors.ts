@@ -46,6 +46,30 @@ export class PayloadTooLargeError extends QueueError {
   }
 }
 
+/**
+ * A `publishBatch` (of a queue, or of a Redis Streams event bus) whose messages, encoded, are more
+ * than one batch may carry: it is one Redis command, which the client builds as one string.
+ * Nothing was sent: split it into smaller batches.
+ */
+export class BatchTooLargeError extends QueueError {
+  constructor(
+    /** What the batch was for, e.g. `queue "jobs"` or `channel "meeting.ended"`. */
+    readonly target: string,
+    /** Messages (or events) in the batch. */
+    readonly count: number,
+    /** The encoded messages, in characters. */
+    readonly size: number,
+    readonly limit: number,
+    /** What `count` counts, in the message: `messages` (a queue) or `events` (a bus). */
+    unit = 'messages',
+  ) {
+    super(
+      `publishBatch on ${target}: ${count} ${unit} are ${size} characters encoded, over the limit of ${limit} for one batch (one Redis command); split it into smaller batches`,
+      'BATCH_TOO_LARGE',
+    );
+  }
+}
+
 /** The queue was closed; no new work is accepted. */
 export class QueueClosedError extends QueueError {
   constructor(readonly queue: string) {

@@ -1,6 +1,8 @@
-import { InvalidOptionError } from '../errors';
+import { BatchTooLargeError, InvalidOptionError } from '../errors';
 import { decodeBody } from './message-codec';
-import { preparePublish } from './publish-validation';
+import { createQueue } from './create-queue';
+import { checkBatchSize, preparePublish } from './publish-validation';
+import { MAX_BATCH_CHARS } from '../util/batch-size';
 import { resolveQueueOptions } from './queue-options';
 import type { PublishOptions } from './queue.types';
 
@@ -75,5 +77,46 @@ describe('preparePublish', () => {
     expect(made[6].group).toBe('g1');
     expect('group' in made[0]).toBe(false);
     expect(new Set(made.map((m) => m.id)).size).toBe(8);
+  });
+});
+
+describe('checkBatchSize', () => {
+  const prepared = (payloads: string[]) => payloads.map((p, i) => preparePublish({ type: 't', payload: p }, queue, i));
+  const size = (batch: ReturnType<typeof prepared>) => batch.reduce((n, m) => n + m.id.length + m.body.length, 0);
+
+  it('lets a batch of exactly the limit pass and refuses one character more, naming queue, count, size and limit', () => {
+    const batch = prepared(['a', 'bb', 'ccc']);
+    expect(() => checkBatchSize('q', batch, size(batch))).not.toThrow();
+    let error: unknown;
+    try {
+      checkBatchSize('q', batch, size(batch) - 1);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BatchTooLargeError);
+    expect(error).toMatchObject({ code: 'BATCH_TOO_LARGE', target: 'queue "q"', count: 3, size: size(batch), limit: size(batch) - 1 });
+    expect((error as Error).message).toContain('split it into smaller batches');
+  });
+
+  it('counts idempotency keys and groups', () => {
+    const plain = preparePublish({ type: 't' }, queue, 0);
+    const keyed = { ...plain, idempotencyKey: 'k'.repeat(100), group: 'g'.repeat(50) };
+    expect(() => checkBatchSize('q', [keyed], plain.id.length + plain.body.length + 149)).toThrow(BatchTooLargeError);
+    expect(() => checkBatchSize('q', [keyed], plain.id.length + plain.body.length + 150)).not.toThrow();
+  });
+
+  it('is what publishBatch applies: a batch over MAX_BATCH_CHARS is refused whole and nothing is enqueued', async () => {
+    const q = createQueue({ name: 'huge', backend: { type: 'memory' }, maxPayloadBytes: 100 * 1024 * 1024 });
+    try {
+      const payload = 'x'.repeat(90 * 1024 * 1024);
+      const error = await q.publishBatch([0, 1, 2].map(() => ({ type: 't', payload }))).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BatchTooLargeError);
+      expect((error as BatchTooLargeError).limit).toBe(MAX_BATCH_CHARS);
+      expect((error as BatchTooLargeError).size).toBeGreaterThan(MAX_BATCH_CHARS);
+      expect((await q.stats()).total_published).toBe(0);
+      await expect(q.publishBatch([0, 1].map(() => ({ type: 't', payload })))).resolves.toHaveLength(2);
+    } finally {
+      await q.close();
+    }
   });
 });

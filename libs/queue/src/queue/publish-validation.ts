@@ -1,4 +1,5 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
+import { checkBatchChars, MAX_BATCH_CHARS } from '../util/batch-size';
 import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
 import { uniqueId } from '../util/unique-id';
 import { choosePartition, idInPartition } from './partitioned/partition-layout';
@@ -20,6 +21,13 @@ const PUBLISH_KEYS = new Set([
   'group',
   'partitionKey',
 ]);
+
+/** Throws `BatchTooLargeError` when a prepared batch is over {@link MAX_BATCH_CHARS} (see util/batch-size.ts). */
+export function checkBatchSize(queueName: string, batch: readonly StoredPublish[], limit = MAX_BATCH_CHARS): void {
+  let size = 0;
+  for (const m of batch) size += m.id.length + m.body.length + (m.idempotencyKey?.length ?? 0) + (m.group?.length ?? 0);
+  checkBatchChars(`queue "${queueName}"`, batch.length, size, limit);
+}
 
 /**
  * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the

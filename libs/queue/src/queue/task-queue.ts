@@ -9,7 +9,7 @@ import type { QueueStore, StoredGroupList, StoredOldest, StoredPublish, StoredRa
 import { QueueWorker } from './worker/queue-worker';
 import type { PublishOutbox } from './redis/publish-outbox';
 import { loggerFor, QueueLogger } from '../logger';
-import { preparePublish } from './publish-validation';
+import { checkBatchSize, preparePublish } from './publish-validation';
 import { StoreDeadLetters } from './store-dead-letters';
 import {
   CloseOptions,
@@ -69,6 +69,7 @@ export class StoreBackedQueue implements TaskQueue {
     if (messages.length === 0) return [];
     const now = Date.now();
     const prepared = messages.map((m, i) => preparePublish(m, this.options, i, now));
+    checkBatchSize(this.name, prepared);
     const ids = await this.sendPublish(prepared);
     if (this.observer.published) this.countPublished(this.observer.published, messages);
     return ids;

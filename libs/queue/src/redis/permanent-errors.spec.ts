@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { RedisAuthError, RedisPermissionError, RedisTlsError } from '../errors';
+import { BatchTooLargeError, RedisAuthError, RedisPermissionError, RedisTlsError, RedisUnavailableError } from '../errors';
 import { isAclRefusal, permanentRedisError, redisReplyLine } from './permanent-errors';
 import { isConnectionError } from './redis-connection';
 import { tlsConnectionOptions } from './redis-tls';
@@ -56,6 +56,11 @@ describe('permanentRedisError', () => {
   it('is not a connection error (nothing waits in an outbox for it)', () => {
     expect(isConnectionError(new RedisTlsError('x', 'CERT_HAS_EXPIRED'))).toBe(false);
     expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
+    expect(isConnectionError(new RedisUnavailableError('no Redis'))).toBe(true);
+    // a request refused before sending, or a fault in the calling code: not an outage
+    expect(isConnectionError(new BatchTooLargeError('queue "q"', 3, 10, 5))).toBe(false);
+    expect(isConnectionError(new RangeError('Invalid string length'))).toBe(false);
+    expect(isConnectionError(new TypeError('x is not a function'))).toBe(false);
   });
 
   it('recognises ACL refusals of commands and of commands inside scripts', () => {

@@ -1,5 +1,5 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
-import { QueueConfigError, RedisKeyTypeError, RedisPermanentError } from '../errors';
+import { QueueConfigError, QueueError, RedisKeyTypeError, RedisPermanentError, RedisUnavailableError } from '../errors';
 import { clusterClientOptions } from './cluster-options';
 import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
 import { pauseClusterSubscriberPicks } from './cluster-subscriber-pause';
@@ -227,6 +227,10 @@ const TRANSIENT_REPLY = /^(LOADING|READONLY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|BUSY
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error) || error instanceof RedisPermanentError) return false;
   if (error instanceof RedisKeyTypeError) return false; // a command's own error, explained (lua-loader)
+  // a bad request found before sending (BatchTooLargeError, ...) or a fault in the calling code
+  // (RangeError: Invalid string length, TypeError, ...): keeping and retrying cannot help
+  if (error instanceof QueueError && !(error instanceof RedisUnavailableError)) return false;
+  if (error instanceof RangeError || error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError) return false;
   if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
   return true;
 }

@@ -1,7 +1,8 @@
 import { createRedisClient, RedisClient } from '../../redis/redis-connection';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
 import { createEventBus } from '../create-event-bus';
-import { OutboxFullError } from '../../errors';
+import { BatchTooLargeError, OutboxFullError } from '../../errors';
+import { MAX_BATCH_CHARS } from '../../util/batch-size';
 import { waitFor } from '../testing/event-test-helpers';
 import type { RedisStreamEventBus } from './redis-stream-bus';
 
@@ -105,6 +106,25 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     expect(report.unsent.map((u) => u.event.id)).toEqual(ids);
     expect(report.unsent.map((u) => u.event.data)).toEqual([0, 1, 2, 3, 4]);
     expect(report.unsent.every((u) => u.channel === 'media_events')).toBe(true);
+  });
+
+  it('a batch over one command refuses whole with BatchTooLargeError, with Redis up and into the outbox while it is down', async () => {
+    const prefix = uniquePrefix('bk');
+    const producer = bus('producer', { prefix });
+    await producer.publish('big_events', 'tick', 'warm-up');
+    await waitFor(() => producer.stats().total_published === 1 && producer.stats().outbox_size === 0, 'the warm-up event written to Redis');
+    const data = 'x'.repeat(90 * 1024 * 1024);
+    const huge = () => [0, 1, 2].map(() => ({ type: 'tick', data }));
+    const up = await producer.publishBatch('big_events', huge()).catch((e: unknown) => e);
+    expect(up).toBeInstanceOf(BatchTooLargeError);
+    expect(up).toMatchObject({ code: 'BATCH_TOO_LARGE', target: 'channel "big_events"', count: 3, limit: MAX_BATCH_CHARS });
+    expect((up as Error).message).toContain('3 events are');
+    expect(producer.stats()).toMatchObject({ total_published: 1, outbox_size: 0 });
+    await stopRedis();
+    await expect(producer.publishBatch('big_events', huge())).rejects.toBeInstanceOf(BatchTooLargeError);
+    expect(producer.stats().outbox_size).toBe(0);
+    const report = await producer.close({ drainTimeoutMs: 100 });
+    expect(report.unsent).toEqual([]);
   });
 
   it('once Redis is back the outbox is sent (at the latest by close) and nothing is reported unsent', async () => {

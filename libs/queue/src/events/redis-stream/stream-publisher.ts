@@ -2,6 +2,7 @@ import type { QueueLogger } from '../../logger';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { refusalOf } from '../../redis/permanent-error-guard';
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
+import { checkBatchChars, MAX_BATCH_CHARS } from '../../util/batch-size';
 import { Outbox } from '../../util/outbox';
 import { partitionOf } from '../../util/partition';
 import { envelopeToFields } from '../cloud-event';
@@ -73,6 +74,8 @@ export class StreamPublisher {
     const refused = outbox && refusalOf(this.opts.client); // the outbox bridges outages, not refusals (a rotated password)
     if (refused) throw refused;
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
+      // refused now, not when the outbox sends it (a write checks the same; see util/batch-size.ts)
+      checkBatchChars(`channel "${channel}"`, events.length, rowsChars(events.map(envelopeToFields)), MAX_BATCH_CHARS, 'events');
       outbox.add(items());
       if (!outbox.isFlushing) void this.flushOutbox();
       return;
@@ -118,11 +121,18 @@ export class StreamPublisher {
 
   private async write(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
     const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
+    const parts = [...this.byPartition(channel, events, partitionKeys)].map(([partition, part]) => ({ partition, part, rows: part.map(envelopeToFields) }));
+    checkBatchChars(
+      `channel "${channel}"`,
+      events.length,
+      parts.reduce((n, p) => n + rowsChars(p.rows), 0),
+      MAX_BATCH_CHARS,
+      'events',
+    );
     // Registered first: a registration failing after the append would keep the events in the
     // outbox and send them twice.
     await this.register(channel);
-    for (const [partition, part] of this.byPartition(channel, events, partitionKeys)) {
-      const rows = part.map((e) => envelopeToFields(e));
+    for (const { partition, part, rows } of parts) {
       const keys = new StreamKeys(this.opts.prefix, channel, partition);
       await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
       this.onPublished(part.length);
@@ -166,4 +176,11 @@ export class StreamPublisher {
       this.logger.warn(`outbox flush stopped, will retry: ${(error as Error).message}`);
     }
   }
+}
+
+/** Characters of the events' fields (what one publish script call carries). */
+function rowsChars(rows: readonly string[][]): number {
+  let n = 0;
+  for (const row of rows) for (const field of row) n += field.length;
+  return n;
 }
