@@ -26,7 +26,7 @@ const PUBLISH_KEYS = new Set([
 export function checkBatchSize(queueName: string, batch: readonly StoredPublish[], limit = MAX_BATCH_CHARS): void {
   let size = 0;
   for (const m of batch) size += m.id.length + m.body.length + (m.idempotencyKey?.length ?? 0) + (m.group?.length ?? 0);
-  checkBatchChars(`queue "${queueName}"`, batch.length, size, limit);
+  checkBatchChars(`queue "${queueName}"`, batch.length, size, 'messages', limit);
 }
 
 /**

@@ -10,6 +10,6 @@ import { BatchTooLargeError } from '../errors';
 export const MAX_BATCH_CHARS = 256 * 1024 * 1024;
 
 /** Throws {@link BatchTooLargeError} naming `target` when `size` characters are over `limit` (`unit`: what `count` counts). */
-export function checkBatchChars(target: string, count: number, size: number, limit = MAX_BATCH_CHARS, unit = 'messages'): void {
+export function checkBatchChars(target: string, count: number, size: number, unit: 'messages' | 'events', limit = MAX_BATCH_CHARS): void {
   if (size > limit) throw new BatchTooLargeError(target, count, size, limit, unit);
 }

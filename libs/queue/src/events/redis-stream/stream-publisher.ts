@@ -2,7 +2,7 @@ import type { QueueLogger } from '../../logger';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { refusalOf } from '../../redis/permanent-error-guard';
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
-import { checkBatchChars, MAX_BATCH_CHARS } from '../../util/batch-size';
+import { checkBatchChars } from '../../util/batch-size';
 import { Outbox } from '../../util/outbox';
 import { partitionOf } from '../../util/partition';
 import { envelopeToFields } from '../cloud-event';
@@ -75,7 +75,7 @@ export class StreamPublisher {
     if (refused) throw refused;
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
       // refused now, not when the outbox sends it (a write checks the same; see util/batch-size.ts)
-      checkBatchChars(`channel "${channel}"`, events.length, rowsChars(events.map(envelopeToFields)), MAX_BATCH_CHARS, 'events');
+      checkBatchChars(`channel "${channel}"`, events.length, rowsChars(events.map(envelopeToFields)), 'events');
       outbox.add(items());
       if (!outbox.isFlushing) void this.flushOutbox();
       return;
@@ -126,7 +126,6 @@ export class StreamPublisher {
       `channel "${channel}"`,
       events.length,
       parts.reduce((n, p) => n + rowsChars(p.rows), 0),
-      MAX_BATCH_CHARS,
       'events',
     );
     // Registered first: a registration failing after the append would keep the events in the
