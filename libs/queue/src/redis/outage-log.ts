@@ -13,6 +13,14 @@ type Client = Redis | Cluster;
 const logs = new WeakMap<object, RedisOutageLog>();
 
 /**
+ * How long after the last failing connection of an outage ended a failure of another connection
+ * still continues that outage: ioredis replaces a Cluster's failed node connections (and a
+ * subscriber) rather than reconnecting them, within its retry delays (up to 2 s) or the next slot
+ * refresh (5 s).
+ */
+export const OUTAGE_GOES_ON_MS = 10_000;
+
+/**
  * One error listener for a group of connections to the same Redis (a client made by
  * `createRedisClient` and every connection duplicated from it): ioredis reconnects by itself, so
  * an outage is logged once when the first connection of the group fails
@@ -21,10 +29,16 @@ const logs = new WeakMap<object, RedisOutageLog>();
  * refusal retrying cannot cure (`WRONGPASS`, `NOPERM`, a certificate problem: see
  * `permanentRedisError`) is logged as its typed error's message instead, once per outage, also when
  * the outage began as an ordinary one (a restart with a new password).
- * A connection closed on purpose while down leaves the outage without a "back" line for it.
+ * A connection closed on purpose while down leaves the outage without a "back" line for it. A
+ * Cluster replaces a failed node connection instead of reconnecting it: when the last failing
+ * connection ended, a connection of the group failing within {@link OUTAGE_GOES_ON_MS} continues
+ * the same outage (no second line, the duration counted from its start), and one of them ready
+ * within that time ends it with the "back" line.
  */
 export class RedisOutageLog {
   private readonly down = new Set<object>();
+  /** When the last failing connection of the outage ended without being ready again (0: none did). */
+  private orphanedAt = 0;
   private since = 0;
   private reason = '';
   private suppressedNow = 0;
@@ -86,33 +100,54 @@ export class RedisOutageLog {
     client.on('error', (error: Error) => this.failed(client, error));
     client.on('ready', () => this.recovered(client));
     client.on('end', () => this.ended(client));
-    if (isCluster(client)) {
-      const nodes = new Map<string, Redis>();
-      const track = (node: Redis) => {
-        const key = `${node.options.host}:${node.options.port}`;
-        if (nodes.get(key) === node) return;
-        nodes.set(key, node);
-        node.on('ready', () => this.recovered(node));
-        node.on('end', () => this.ended(node));
-      };
-      client.nodes('all').forEach(track);
-      client.on('+node', track);
-      client.on('-node', (node: Redis) => this.ended(node));
-      // a node known only by its key (not seen through '+node') is taken as back when the cluster is ready
-      client.on('ready', () => [...this.keys.values()].forEach((id) => this.recovered(id)));
-      // node errors are handled by the cluster's pool and forwarded as 'node error'
-      client.on('node error', (error: Error, key: string) => this.failed(nodes.get(key) ?? key, error));
-    }
+    if (isCluster(client)) this.watchNodes(client);
     return client;
   }
 
-  private failed(member: object | string, error: Error): void {
-    const id = typeof member === 'string' ? this.keyed(member) : member;
+  /**
+   * A Cluster's node connections. Their errors come from the cluster's pool as 'node error' with
+   * the node's key only, and ioredis replaces a failed node connection rather than reconnecting it,
+   * so an error may be put on the newest connection of that key while an older one failed. What
+   * failed under a key is back when a connection of that key is ready, or the cluster is.
+   */
+  private watchNodes(client: Cluster): void {
+    const nodes = new Map<string, Redis>();
+    const failing = new Map<string, Set<object>>();
+    const backFor = (key: string) => {
+      const ids = failing.get(key);
+      failing.delete(key);
+      ids?.forEach((id) => this.recovered(id));
+    };
+    const track = (node: Redis) => {
+      const key = `${node.options.host}:${node.options.port}`;
+      if (nodes.get(key) === node) return;
+      nodes.set(key, node);
+      node.on('ready', () => {
+        this.recovered(node);
+        backFor(key);
+      });
+      node.on('end', () => this.ended(node));
+    };
+    client.nodes('all').forEach(track);
+    client.on('+node', track);
+    client.on('-node', (node: Redis) => this.ended(node));
+    client.on('ready', () => [...failing.keys()].forEach(backFor));
+    client.on('node error', (error: Error, key: string) => {
+      const id = nodes.get(key) ?? this.keyed(key);
+      const ids = failing.get(key) ?? new Set<object>();
+      failing.set(key, ids.add(id));
+      this.failed(id, error);
+    });
+  }
+
+  private failed(id: object, error: Error): void {
+    const starts = this.down.size === 0 && !this.orphaned();
+    this.orphanedAt = 0;
     // a refusal retrying cannot cure (a password rotated, an ACL rule changed) is said as such,
     // once per outage, even when the outage began as an ordinary one (a restart with a new password)
-    if (this.down.size === 0) this.permanentLogged = false;
+    if (starts) this.permanentLogged = false;
     const permanent = this.permanentLogged ? null : permanentRedisError(error, this.description);
-    if (this.down.size === 0) {
+    if (starts) {
       this.since = Date.now();
       this.reason = error.message || error.name;
       this.suppressedNow = 0;
@@ -130,13 +165,20 @@ export class RedisOutageLog {
   }
 
   private recovered(member: object): void {
-    if (!this.down.delete(member) || this.down.size > 0) return;
+    const ends = this.down.delete(member) ? this.down.size === 0 : this.down.size === 0 && this.orphaned();
+    if (!ends) return;
+    this.orphanedAt = 0;
     const suppressed = this.suppressedNow > 0 ? ` (${this.suppressedNow} further connection error${this.suppressedNow > 1 ? 's' : ''} not logged)` : '';
     this.logger.log(`Redis ${this.description} back after ${Date.now() - this.since} ms${suppressed}`);
   }
 
   private ended(member: object): void {
-    this.down.delete(member);
+    if (this.down.delete(member) && this.down.size === 0) this.orphanedAt = Date.now();
+  }
+
+  /** Whether the outage's failing connections all ended (none ready again) within OUTAGE_GOES_ON_MS. */
+  private orphaned(): boolean {
+    return this.orphanedAt > 0 && Date.now() - this.orphanedAt <= OUTAGE_GOES_ON_MS;
   }
 
   private readonly keys = new Map<string, object>();

@@ -171,6 +171,17 @@ describe('Redis Cluster refusing a running service (password rotated)', () => {
       await waitFor(() => resolvesWithin(manager.subscribe('meeting.ended', handler('meeting.ended'))), 'a subscribe accepted again', 30_000);
       await manager.publishEvent('meeting.ended', 'meeting.ended', { id: 'e1' });
       await waitFor(() => received.includes('meeting.ended:e1'), 'the event on the later subscription', 30_000);
+      // one rotation, one outage: its refusal said once, then back once (replaced node connections
+      // failing again continue it; before, each wave of them logged the refusal again, and an error
+      // put on a node connection that was ready could keep the "back" line from ever coming)
+      const lines = (pattern: RegExp) =>
+        text()
+          .split('\n')
+          .filter((line) => pattern.test(line));
+      const back = /^log \[QueueManager\] Redis cluster \S+ back after \d+ ms/;
+      await waitFor(() => lines(back).length > 0, "the outage's back line", 10_000);
+      expect(lines(/^warn \[QueueManager\] Redis cluster \S+ refused the credentials/)).toHaveLength(1);
+      expect(lines(back)).toHaveLength(1);
     } finally {
       await manager.shutdown({ drainTimeoutMs: 1000 });
     }
