@@ -71,6 +71,22 @@ describe('RedisOutageLog', () => {
     for (const c of [newest, other, cluster]) c.disconnect();
   });
 
+  it("holds no ended node connection of a Cluster's outage (a long outage replaces many)", () => {
+    const log = new RedisOutageLog('cluster a:1', capture());
+    const cluster = log.watch(new Cluster([{ host: '127.0.0.1', port: 6390 }], { lazyConnect: true }));
+    const replaced = Array.from({ length: 50 }, () => new Redis({ lazyConnect: true, host: '127.0.0.1', port: 6391 }));
+    for (const node of replaced) {
+      cluster.emit('+node', node);
+      cluster.emit('node error', new Error('connect ECONNREFUSED 127.0.0.1:6391'), '127.0.0.1:6391');
+      node.emit('end');
+    }
+    const internals = log as unknown as { down: Set<object>; nodeFailures: WeakMap<Cluster, Map<string, Set<object>>> };
+    expect(internals.down.size).toBe(0);
+    // what the log keeps for 6391: none of the 50 ended connections
+    expect(internals.nodeFailures.get(cluster)?.get('127.0.0.1:6391')?.size).toBe(0);
+    cluster.disconnect();
+  });
+
   describe('failed connections replaced by new ones (a Cluster replaces its node connections)', () => {
     let clock = 1_000_000;
     beforeEach(() => jest.spyOn(Date, 'now').mockImplementation(() => clock));

@@ -39,6 +39,8 @@ export class RedisOutageLog {
   private readonly down = new Set<object>();
   /** When the last failing connection of the outage ended without being ready again (0: none did). */
   private orphanedAt = 0;
+  /** Per watched Cluster: what failed under each node key, until a connection of that key, or the cluster, is ready. */
+  private readonly nodeFailures = new WeakMap<Cluster, Map<string, Set<object>>>();
   private since = 0;
   private reason = '';
   private suppressedNow = 0;
@@ -113,24 +115,31 @@ export class RedisOutageLog {
   private watchNodes(client: Cluster): void {
     const nodes = new Map<string, Redis>();
     const failing = new Map<string, Set<object>>();
+    this.nodeFailures.set(client, failing);
     const backFor = (key: string) => {
       const ids = failing.get(key);
       failing.delete(key);
       ids?.forEach((id) => this.recovered(id));
     };
+    const keyOf = (node: Redis) => `${node.options.host}:${node.options.port}`;
+    // an ended connection is no longer waited for (and not kept: a long outage replaces many)
+    const ended = (node: Redis) => {
+      failing.get(keyOf(node))?.delete(node);
+      this.ended(node);
+    };
     const track = (node: Redis) => {
-      const key = `${node.options.host}:${node.options.port}`;
+      const key = keyOf(node);
       if (nodes.get(key) === node) return;
       nodes.set(key, node);
       node.on('ready', () => {
         this.recovered(node);
         backFor(key);
       });
-      node.on('end', () => this.ended(node));
+      node.on('end', () => ended(node));
     };
     client.nodes('all').forEach(track);
     client.on('+node', track);
-    client.on('-node', (node: Redis) => this.ended(node));
+    client.on('-node', ended);
     client.on('ready', () => [...failing.keys()].forEach(backFor));
     client.on('node error', (error: Error, key: string) => {
       const id = nodes.get(key) ?? this.keyed(key);
