@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
+import { guardClusterReadyCheck } from './cluster-ready-check';
 
 type Callback = (error?: Error | null, state?: string) => void;
 
@@ -9,12 +9,12 @@ function readyCheckWith(reply: { error?: Error; info?: string }): { result: Prom
   (cluster as unknown as { cluster(sub: string, cb: (error: Error | null, info?: string) => void): void }).cluster = (_sub, cb) =>
     cb(reply.error ?? null, reply.info);
   const warnings: string[] = [];
-  skipRefusedClusterReadyCheck(cluster, (line) => void warnings.push(line));
+  guardClusterReadyCheck(cluster, (line) => void warnings.push(line));
   const check = (cluster as unknown as { readyCheck(cb: Callback): void }).readyCheck.bind(cluster);
   return { result: new Promise((resolve) => check((error, state) => resolve([error, state]))), warnings };
 }
 
-describe('skipRefusedClusterReadyCheck', () => {
+describe('guardClusterReadyCheck', () => {
   it('passes a check refused by the ACL (NOPERM), with one warning naming +cluster|info', async () => {
     const { result, warnings } = readyCheckWith({ error: new Error("NOPERM this user has no permissions to run the 'cluster|info' command") });
     expect(await result).toEqual([undefined, undefined]);
@@ -28,5 +28,19 @@ describe('skipRefusedClusterReadyCheck', () => {
     const ok = readyCheckWith({ info: 'cluster_state:ok\r\n' });
     expect(await ok.result).toEqual([undefined, undefined]);
     expect(ok.warnings).toEqual([]);
+  });
+
+  it('fails a check that gets no answer within the timeout (a frozen node), and ignores a late answer', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 6390 }], { lazyConnect: true });
+    let answer: ((error: Error | null, info?: string) => void) | undefined;
+    (cluster as unknown as { cluster(sub: string, cb: (error: Error | null, info?: string) => void): void }).cluster = (_sub, cb) => void (answer = cb);
+    guardClusterReadyCheck(cluster, () => undefined, 50);
+    const calls: Array<[Error | null | undefined, string | undefined]> = [];
+    const check = (cluster as unknown as { readyCheck(cb: Callback): void }).readyCheck.bind(cluster);
+    const first = new Promise<void>((resolve) => check((error, state) => (calls.push([error, state]), resolve())));
+    await first;
+    expect(calls).toEqual([[expect.objectContaining({ message: 'CLUSTER INFO (the ready check) got no answer within 50 ms' }), undefined]]);
+    answer?.(null, 'cluster_state:ok\r\n');
+    expect(calls).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import { QueueConfigError, QueueError, RedisKeyTypeError, RedisPermanentError, RedisUnavailableError } from '../errors';
 import { clusterClientOptions } from './cluster-options';
-import { skipRefusedClusterReadyCheck } from './cluster-ready-check';
+import { guardClusterReadyCheck } from './cluster-ready-check';
 import { releaseShardedResetOnStop } from './cluster-sharded-reset';
 import { pauseClusterSubscriberPicks } from './cluster-subscriber-pause';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
@@ -147,13 +147,14 @@ export function duplicateShardedSubscriber(client: Cluster): Cluster {
 /**
  * What every client the library makes gets, once: outage lines in `log`, typed permanent errors
  * (`origin`: the ready client it was duplicated from) and, for a Cluster, a ready check that a
- * user without `cluster|info` skips (one warning in `log`), a pause between the picks of its
+ * user without `cluster|info` skips (one warning in `log`) and a node that does not answer cannot
+ * hold (cluster-ready-check.ts), a pause between the picks of its
  * classic subscriber connection (cluster-subscriber-pause.ts) and sharded subscribers that connect
  * again after the client reconnected (cluster-sharded-reset.ts).
  */
 function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: RedisClient): C {
   if (client instanceof Cluster) {
-    skipRefusedClusterReadyCheck(client, (message) => log.warnOnce(message));
+    guardClusterReadyCheck(client, (message) => log.warnOnce(message));
     pauseClusterSubscriberPicks(client);
     releaseShardedResetOnStop(client);
   }

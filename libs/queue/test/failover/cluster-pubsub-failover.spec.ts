@@ -3,7 +3,7 @@ import type { RedisServerProcess } from '../../src/redis/redis-server-process';
 import { uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../../src/testing/wait';
 import { ClusterBusRun } from './cluster-bus-run';
-import { waitForClusterFailover } from './cluster-topology';
+import { channelOn, waitForClusterFailover } from './cluster-topology';
 
 /**
  * Issue 16, "Sharded pub/sub": a redis_pubsub bus on a 3-master Cluster (one replica each) uses
@@ -60,35 +60,6 @@ describe('Sharded pub/sub through a Cluster failover (SIGKILL of the channel mas
     for (const list of Object.values(received)) expect(list).toEqual([...list].sort((a, b) => a - b));
   }, 180_000);
 });
-
-/** A channel name (`<stem><n>`) whose `<prefix>:<channel>` slot is served by `node`. */
-async function channelOn(node: RedisServerProcess, prefix: string, stem: string): Promise<string> {
-  const admin = node.client();
-  try {
-    const ranges = (await admin.call('CLUSTER', 'SHARDS')) as unknown[];
-    const myId = String(await admin.call('CLUSTER', 'MYID'));
-    const slots = ownSlots(ranges, myId);
-    for (let i = 0; ; i++) {
-      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', `${prefix}:${stem}${i}`));
-      if (slots.some(([from, to]) => slot >= from && slot <= to)) return `${stem}${i}`;
-    }
-  } finally {
-    admin.disconnect();
-  }
-}
-
-/** The slot ranges of the shard whose nodes include `myId`, from CLUSTER SHARDS. */
-function ownSlots(shards: unknown[], myId: string): Array<[number, number]> {
-  for (const shard of shards as unknown[][]) {
-    const slots = shard[shard.indexOf('slots') + 1] as number[];
-    const nodes = shard[shard.indexOf('nodes') + 1] as unknown[][];
-    if (!nodes.some((n) => n[n.indexOf('id') + 1] === myId)) continue;
-    const out: Array<[number, number]> = [];
-    for (let i = 0; i + 1 < slots.length; i += 2) out.push([Number(slots[i]), Number(slots[i + 1])]);
-    return out;
-  }
-  return [];
-}
 
 /** PUBSUB SHARDNUMSUB of one channel on one node. */
 async function shardSubscribers(node: RedisServerProcess, channel: string): Promise<number> {

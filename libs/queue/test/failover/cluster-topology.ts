@@ -68,3 +68,32 @@ function info(node: RedisServerProcess, section: string): Promise<string> {
 function clusterInfo(node: RedisServerProcess): Promise<string> {
   return withClient(node, (c) => c.call('CLUSTER', 'INFO') as Promise<string>);
 }
+
+/** A channel name (`<stem><n>`) whose `<prefix>:<channel>` slot is served by `node`. */
+export async function channelOn(node: RedisServerProcess, prefix: string, stem: string): Promise<string> {
+  const admin = node.client();
+  try {
+    const ranges = (await admin.call('CLUSTER', 'SHARDS')) as unknown[];
+    const myId = String(await admin.call('CLUSTER', 'MYID'));
+    const slots = ownSlots(ranges, myId);
+    for (let i = 0; ; i++) {
+      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', `${prefix}:${stem}${i}`));
+      if (slots.some(([from, to]) => slot >= from && slot <= to)) return `${stem}${i}`;
+    }
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** The slot ranges of the shard whose nodes include `myId`, from CLUSTER SHARDS. */
+function ownSlots(shards: unknown[], myId: string): Array<[number, number]> {
+  for (const shard of shards as unknown[][]) {
+    const slots = shard[shard.indexOf('slots') + 1] as number[];
+    const nodes = shard[shard.indexOf('nodes') + 1] as unknown[][];
+    if (!nodes.some((n) => n[n.indexOf('id') + 1] === myId)) continue;
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i + 1 < slots.length; i += 2) out.push([Number(slots[i]), Number(slots[i + 1])]);
+    return out;
+  }
+  return [];
+}
