@@ -8,7 +8,7 @@ import type { RedisServerProcess } from '../../src/redis/redis-server-process';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../../src/testing/wait';
 import { within } from '../../src/util/retry';
-import { channelOn, queueNamePerMaster } from './cluster-topology';
+import { channelOn, queueNamePerMaster, waitForMarkedFailed } from './cluster-topology';
 import { silentLogger } from './silent-logger';
 
 /**
@@ -73,9 +73,8 @@ describe('Redis Cluster: a master frozen (SIGSTOP) and replaced by its replica',
 
     await victim.freeze();
     const promoted = cluster.replicas[0];
-    const live = [promoted, ...cluster.nodes.slice(1), ...cluster.replicas.slice(1)];
     // every live node marks the old master failed (so a new client's slot map names the new one)
-    await waitFor(async () => (await Promise.all(live.map((node) => failedIn(node, victim!)))).every(Boolean), 'the old master marked failed', 60_000, 100);
+    await waitForMarkedFailed(cluster, victim);
 
     // A producer of its own, seeded without the frozen node. The slot map it reads still lists that
     // node, and ioredis sends its ready check (CLUSTER INFO) to a node picked at random: answered
@@ -112,18 +111,3 @@ describe('Redis Cluster: a master frozen (SIGSTOP) and replaced by its replica',
     expect(processed.has('b0')).toBe(true);
   }, 180_000);
 });
-
-/** Whether `node`'s CLUSTER NODES marks `old` as failed (`fail`, not the suspicion `fail?`). */
-async function failedIn(node: RedisServerProcess, old: RedisServerProcess): Promise<boolean> {
-  const admin = node.client();
-  admin.on('error', () => undefined);
-  try {
-    const lines = String(await admin.call('CLUSTER', 'NODES')).split('\n');
-    const line = lines.find((l) => l.split(' ')[1]?.startsWith(`${old.host}:${old.port}@`));
-    return !!line && line.split(' ')[2].split(',').includes('fail');
-  } catch {
-    return false;
-  } finally {
-    admin.disconnect();
-  }
-}

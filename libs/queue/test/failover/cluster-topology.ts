@@ -47,6 +47,19 @@ export async function waitForClusterFailover(
   mark('old master in sync');
 }
 
+/** Waits until every node but `frozen` marks it failed in CLUSTER NODES (`fail`, not the suspicion `fail?`). */
+export async function waitForMarkedFailed(cluster: TestRedisCluster, frozen: RedisServerProcess, timeoutMs = 60_000): Promise<void> {
+  const live = [...cluster.nodes, ...cluster.replicas].filter((n) => n !== frozen);
+  const marks = (node: RedisServerProcess) =>
+    withClient(node, async (c) => {
+      const line = String(await c.call('CLUSTER', 'NODES'))
+        .split('\n')
+        .find((l) => l.split(' ')[1]?.startsWith(`${frozen.host}:${frozen.port}@`));
+      return !!line && line.split(' ')[2].split(',').includes('fail');
+    });
+  await poll(async () => (await Promise.all(live.map(marks))).every(Boolean), `every live node marking ${frozen.port} failed`, timeoutMs);
+}
+
 async function poll(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   await waitFor(() => check().catch(() => false), what, timeoutMs, 100);
 }
