@@ -22,10 +22,15 @@ const PUBLISH_KEYS = new Set([
   'partitionKey',
 ]);
 
+/** Characters one prepared message adds to its batch's publish command (what {@link MAX_BATCH_CHARS} bounds). */
+export function publishChars(m: StoredPublish): number {
+  return m.id.length + m.body.length + (m.idempotencyKey?.length ?? 0) + (m.group?.length ?? 0);
+}
+
 /** Throws `BatchTooLargeError` when a prepared batch is over {@link MAX_BATCH_CHARS} (see util/batch-size.ts). */
 export function checkBatchSize(queueName: string, batch: readonly StoredPublish[], limit = MAX_BATCH_CHARS): void {
   let size = 0;
-  for (const m of batch) size += m.id.length + m.body.length + (m.idempotencyKey?.length ?? 0) + (m.group?.length ?? 0);
+  for (const m of batch) size += publishChars(m);
   checkBatchChars(`queue "${queueName}"`, batch.length, size, 'messages', limit);
 }
 

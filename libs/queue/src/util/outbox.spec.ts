@@ -1,4 +1,5 @@
 import { OutboxFullError } from '../errors';
+import { MAX_BATCH_CHARS } from './batch-size';
 import { Outbox } from './outbox';
 
 describe('Outbox', () => {
@@ -19,6 +20,23 @@ describe('Outbox', () => {
     expect(sent).toBe(5);
     expect(batches).toEqual([[1, 2], [3], [4], [5]]);
     expect(outbox.size).toBe(0);
+  });
+
+  it('cuts batches by summed characters, a larger item alone, with the default limit when none is given', async () => {
+    const outbox = new Outbox<string>(100);
+    outbox.add(['aaaa', 'bb', 'cc', 'dddddddddd', 'e', 'f']);
+    const batches: string[][] = [];
+    await outbox.flush(async (batch) => void batches.push(batch), { sizeOf: (s) => s.length, maxChars: 6 });
+    expect(batches).toEqual([['aaaa', 'bb'], ['cc'], ['dddddddddd'], ['e', 'f']]);
+    const big = new Outbox<number>(100);
+    const half = MAX_BATCH_CHARS / 2;
+    big.add([half, half, 1, half]);
+    const sizes: number[][] = [];
+    await big.flush(async (batch) => void sizes.push(batch), { sizeOf: (n) => n });
+    expect(sizes).toEqual([
+      [half, half],
+      [1, half],
+    ]);
   });
 
   it('takes 500,000 items in one add, in order, and refuses a larger batch whole', async () => {

@@ -1,5 +1,6 @@
 import { Deque } from './deque';
 import { OutboxFullError } from '../errors';
+import { MAX_BATCH_CHARS } from './batch-size';
 
 /**
  * A bounded, ordered, in-process outbox: what a producer could not send (Redis unreachable) waits
@@ -38,14 +39,16 @@ export class Outbox<T> {
   }
 
   /**
-   * Sends the items in order, in batches of at most `batchSize` (a batch is cut earlier where
-   * `sameBatch(previous, next)` is false). An item leaves the outbox only after `send` resolved for
-   * its batch; on the first failure the flush stops, keeps that batch at the head and rethrows.
-   * Items added during a flush are sent by the same flush. Concurrent calls share one flush.
-   * Resolves to the number of items sent.
+   * Sends the items in order, in batches of at most `batchSize` items and, with `sizeOf`, at most
+   * `maxChars` (default {@link MAX_BATCH_CHARS}) summed over a batch, a single larger item alone (a
+   * batch is one Redis command: merged, items accepted one by one could make a command no client
+   * can build). A batch is also cut where `sameBatch(previous, next)` is false. An item leaves the
+   * outbox only after `send` resolved for its batch; on the first failure the flush stops, keeps
+   * that batch at the head and rethrows. Items added during a flush are sent by the same flush.
+   * Concurrent calls share one flush. Resolves to the number of items sent.
    */
-  flush(send: (batch: T[]) => Promise<void>, options: { batchSize?: number; sameBatch?: (a: T, b: T) => boolean } = {}): Promise<number> {
-    this.flushing ??= this.run(send, options.batchSize ?? 100, options.sameBatch).finally(() => {
+  flush(send: (batch: T[]) => Promise<void>, options: FlushOptions<T> = {}): Promise<number> {
+    this.flushing ??= this.run(send, options).finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;
@@ -58,12 +61,19 @@ export class Outbox<T> {
     return all;
   }
 
-  private async run(send: (batch: T[]) => Promise<void>, batchSize: number, sameBatch?: (a: T, b: T) => boolean): Promise<number> {
+  private async run(send: (batch: T[]) => Promise<void>, options: FlushOptions<T>): Promise<number> {
+    const { batchSize = 100, sameBatch, sizeOf, maxChars = MAX_BATCH_CHARS } = options;
     let sent = 0;
     while (this.items.length > 0) {
       const batch: T[] = [];
+      let chars = 0;
       for (const item of this.items) {
         if (batch.length >= batchSize || (batch.length > 0 && sameBatch && !sameBatch(batch[batch.length - 1], item))) break;
+        if (sizeOf) {
+          const size = sizeOf(item);
+          if (batch.length > 0 && chars + size > maxChars) break;
+          chars += size;
+        }
         batch.push(item);
       }
       await send(batch);
@@ -72,4 +82,16 @@ export class Outbox<T> {
     }
     return sent;
   }
+}
+
+/** How {@link Outbox.flush} cuts the outbox into batches. */
+export interface FlushOptions<T> {
+  /** Most items per batch (default 100). */
+  batchSize?: number;
+  /** False where `next` may not join the batch that ends with `previous` (a stream bus: another channel). */
+  sameBatch?: (previous: T, next: T) => boolean;
+  /** Characters an item adds to its batch's command; with it a batch holds at most `maxChars`. */
+  sizeOf?: (item: T) => number;
+  /** Most characters per batch when `sizeOf` is given (default {@link MAX_BATCH_CHARS}). */
+  maxChars?: number;
 }

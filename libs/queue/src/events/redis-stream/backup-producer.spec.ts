@@ -127,6 +127,36 @@ describe('RedisStreamEventBus backup producer (outbox)', () => {
     expect(report.unsent).toEqual([]);
   });
 
+  it('large events kept in the outbox are sent in script calls under the batch limit, all of them', async () => {
+    // 100 events of 6 MB: 600 M characters in the outbox, over what one ioredis command string can
+    // hold (and over the batch limit); sent as one flush batch, the flush failed for ever and later
+    // events stayed behind it
+    const own = await spawnRedis();
+    const client = createRedisClient({ url: own.url });
+    client.on('error', () => undefined);
+    const prefix = uniquePrefix('bkl');
+    const producer = createEventBus({ type: 'redis_stream', client, prefix, serviceName: 'producer' });
+    try {
+      await producer.publish('large', 'tick', 'warm-up');
+      await waitFor(() => producer.stats().total_published === 1, 'the warm-up event written to Redis');
+      await own.stop();
+      await waitFor(() => client.status !== 'ready', 'client to notice');
+      const data = 'x'.repeat(6_000_000);
+      for (let i = 0; i < 100; i++) await producer.publish('large', 'tick', data);
+      expect(producer.stats().outbox_size).toBe(100);
+      await own.restart();
+      await waitFor(() => producer.stats().outbox_size === 0, 'the outbox sent', 60_000);
+      await producer.publish('large', 'tick', 'after');
+      expect(producer.stats()).toMatchObject({ total_published: 102, outbox_size: 0 });
+      // the warm-up went with the restart (no persistence on this server): the 100 and the one after
+      expect(await client.xlen(`${prefix}:{large}:stream`)).toBe(101);
+    } finally {
+      await producer.close({ drainTimeoutMs: 100 });
+      client.disconnect();
+      await own.cleanup();
+    }
+  }, 90_000);
+
   it('once Redis is back the outbox is sent (at the latest by close) and nothing is reported unsent', async () => {
     const prefix = uniquePrefix('bk');
     const producer = bus('producer', { prefix });

@@ -20,6 +20,8 @@ export type StreamPublisherSettings = Pick<ResolvedStreamOptions, 'retention' | 
 interface OutboxItem {
   channel: string;
   event: EventEnvelope;
+  /** The event's stream fields (envelopeToFields), encoded once when the event was kept. */
+  row: string[];
   partitionKey?: string;
 }
 
@@ -70,22 +72,23 @@ export class StreamPublisher {
   /** Appends the events (per partition), or keeps them in the outbox while Redis is unreachable or the outbox still holds older ones. */
   async send(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
     const outbox = this.outbox;
-    const items = () => events.map((event, i) => ({ channel, event, partitionKey: partitionKeys[i] }));
     const refused = outbox && refusalOf(this.opts.client); // the outbox bridges outages, not refusals (a rotated password)
     if (refused) throw refused;
+    // encoded once: checked here, written now or from the outbox
+    const rows = events.map(envelopeToFields);
+    // refused now, not when the outbox sends it (a write checks the same; see util/batch-size.ts)
+    checkBatchChars(`channel "${channel}"`, events.length, rowsChars(rows), 'events');
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
-      // refused now, not when the outbox sends it (a write checks the same; see util/batch-size.ts)
-      checkBatchChars(`channel "${channel}"`, events.length, rowsChars(events.map(envelopeToFields)), 'events');
-      outbox.add(items());
+      outbox.add(itemsOf(channel, events, rows, partitionKeys));
       if (!outbox.isFlushing) void this.flushOutbox();
       return;
     }
     try {
-      await this.write(channel, events, partitionKeys);
+      await this.write(channel, rows, partitionKeys);
     } catch (error) {
       if (!outbox || !isConnectionError(error)) throw error;
       this.logger.warn(`Redis unreachable (${(error as Error).message}); ${events.length} event(s) kept in the outbox`);
-      outbox.add(items());
+      outbox.add(itemsOf(channel, events, rows, partitionKeys));
     }
   }
 
@@ -100,7 +103,7 @@ export class StreamPublisher {
       await Promise.race([this.flushOutbox(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
     }
-    const unsent = outbox.takeAll();
+    const unsent = outbox.takeAll().map(({ channel, event }) => ({ channel, event }));
     if (unsent.length > 0) {
       this.logger.error(
         `closed with ${unsent.length} event(s) not sent (Redis unreachable): ${unsent
@@ -119,38 +122,32 @@ export class StreamPublisher {
     this.registered.add(channel);
   }
 
-  private async write(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Promise<void> {
+  /** Writes encoded events (`rows`, one per event) to the channel's stream(s); the batch was size-checked by send(). */
+  private async write(channel: string, rows: string[][], partitionKeys: Array<string | undefined>): Promise<void> {
     const retention = this.opts.channelRetention[channel] ?? this.opts.retention;
-    const parts = [...this.byPartition(channel, events, partitionKeys)].map(([partition, part]) => ({ partition, part, rows: part.map(envelopeToFields) }));
-    checkBatchChars(
-      `channel "${channel}"`,
-      events.length,
-      parts.reduce((n, p) => n + rowsChars(p.rows), 0),
-      'events',
-    );
     // Registered first: a registration failing after the append would keep the events in the
     // outbox and send them twice.
     await this.register(channel);
-    for (const { partition, part, rows } of parts) {
+    for (const [partition, part] of this.byPartition(channel, rows, partitionKeys)) {
       const keys = new StreamKeys(this.opts.prefix, channel, partition);
-      await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, rows.length, rows[0].length, ...rows.flat()]);
+      await this.lua.run(this.opts.client, 'publish', [keys.stream], [retention.maxLen, retention.maxAgeMs, part.length, part[0].length, ...part.flat()]);
       this.onPublished(part.length);
     }
   }
 
-  /** The events of a batch per partition, in batch order: by key hash, else all in the channel's next partition. */
-  private byPartition(channel: string, events: EventEnvelope[], partitionKeys: Array<string | undefined>): Map<number, EventEnvelope[]> {
+  /** The rows of a batch per partition, in batch order: by key hash, else all in the channel's next partition. */
+  private byPartition(channel: string, rows: string[][], partitionKeys: Array<string | undefined>): Map<number, string[][]> {
     const partitions = this.partitionsOf(channel);
-    if (partitions === 1) return new Map([[0, events]]);
+    if (partitions === 1) return new Map([[0, rows]]);
     const next = this.turn.get(channel) ?? 0;
     this.turn.set(channel, (next + 1) % partitions);
-    const out = new Map<number, EventEnvelope[]>();
-    events.forEach((event, i) => {
+    const out = new Map<number, string[][]>();
+    rows.forEach((row, i) => {
       const key = partitionKeys[i];
       const partition = key === undefined ? next : partitionOf(key, partitions);
       const list = out.get(partition);
-      if (list) list.push(event);
-      else out.set(partition, [event]);
+      if (list) list.push(row);
+      else out.set(partition, [row]);
     });
     return out;
   }
@@ -163,11 +160,12 @@ export class StreamPublisher {
         (batch) =>
           this.write(
             batch[0].channel,
-            batch.map((item) => item.event),
+            batch.map((item) => item.row),
             batch.map((item) => item.partitionKey),
           ),
         {
           sameBatch: (a, b) => a.channel === b.channel,
+          sizeOf: (item) => rowChars(item.row),
         },
       );
       if (sent > 0) this.logger.log(`sent ${sent} event(s) from the outbox`);
@@ -177,9 +175,21 @@ export class StreamPublisher {
   }
 }
 
+/** The outbox items of a batch (events with their encoded rows). */
+function itemsOf(channel: string, events: EventEnvelope[], rows: string[][], partitionKeys: Array<string | undefined>): OutboxItem[] {
+  return events.map((event, i) => ({ channel, event, row: rows[i], partitionKey: partitionKeys[i] }));
+}
+
 /** Characters of the events' fields (what one publish script call carries). */
 function rowsChars(rows: readonly string[][]): number {
   let n = 0;
-  for (const row of rows) for (const field of row) n += field.length;
+  for (const row of rows) n += rowChars(row);
+  return n;
+}
+
+/** Characters of one event's fields. */
+function rowChars(row: readonly string[]): number {
+  let n = 0;
+  for (const field of row) n += field.length;
   return n;
 }

@@ -1,8 +1,8 @@
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
-import { QueueError } from '../../errors';
 import { refusalOf } from '../../redis/permanent-error-guard';
 import { Outbox } from '../../util/outbox';
 import { loggerFor, QueueLogger } from '../../logger';
+import { publishChars } from '../publish-validation';
 import type { StoredPublish } from '../queue-store';
 
 /**
@@ -56,8 +56,9 @@ export class PublishOutbox {
       try {
         return await this.send(messages);
       } catch (error) {
-        // A DurabilityTimeoutError is an answer (stored on the master), not an outage.
-        if (error instanceof QueueError || !isConnectionError(error)) throw error;
+        // Only an outage keeps them: a DurabilityTimeoutError is an answer (stored on the master),
+        // and no other QueueError is a connection error either.
+        if (!isConnectionError(error)) throw error;
         this.logger.warn(`Redis unreachable (${(error as Error).message}); keeping ${messages.length} message(s) in the outbox`);
       }
     }
@@ -70,7 +71,7 @@ export class PublishOutbox {
   async flush(): Promise<void> {
     if (this.outbox.size === 0) return;
     try {
-      const sent = await this.outbox.flush(async (batch) => void (await this.send(batch)), { batchSize: 500 });
+      const sent = await this.outbox.flush(async (batch) => void (await this.send(batch)), { batchSize: 500, sizeOf: publishChars });
       if (sent > 0) this.logger.log(`sent ${sent} message(s) from the outbox`);
     } catch (error) {
       this.logger.warn(`outbox flush stopped, will retry when Redis is back: ${(error as Error).message}`);
