@@ -24,11 +24,6 @@ export class Outbox<T> {
     return this.items.length;
   }
 
-  /** True while a flush is running. */
-  get isFlushing(): boolean {
-    return this.flushing !== undefined;
-  }
-
   /**
    * Appends all items or none (an array, not spread arguments: a batch may hold more items than a
    * call can take as arguments). @throws OutboxFullError when they do not all fit.

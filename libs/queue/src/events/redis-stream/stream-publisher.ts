@@ -4,6 +4,7 @@ import { refusalOf } from '../../redis/permanent-error-guard';
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
 import { checkBatchChars } from '../../util/batch-size';
 import { Outbox } from '../../util/outbox';
+import { OutboxSender } from '../../redis/outbox-sender';
 import { partitionOf } from '../../util/partition';
 import { envelopeToFields } from '../cloud-event';
 import type { EventEnvelope, UnsentEvent } from '../event-bus';
@@ -37,8 +38,7 @@ export class StreamPublisher {
   private readonly turn = new Map<string, number>();
   private readonly registered = new Set<string>();
   private readonly outbox?: Outbox<OutboxItem>;
-  private readonly onReady = () => void this.flushOutbox();
-  private flushTimer?: NodeJS.Timeout;
+  private readonly sender?: OutboxSender<OutboxItem>;
 
   /**
    * @param partitionsOf partitions of a channel
@@ -53,9 +53,23 @@ export class StreamPublisher {
   ) {
     if (opts.outboxEnabled) {
       this.outbox = new Outbox<OutboxItem>(opts.outboxMaxSize, `event outbox of ${opts.serviceName}`);
-      opts.client.on('ready', this.onReady);
-      this.flushTimer = setInterval(() => void this.flushOutbox(), 500);
-      this.flushTimer.unref();
+      this.sender = new OutboxSender(
+        this.outbox,
+        opts.client,
+        {
+          send: (batch) =>
+            this.write(
+              batch[0].channel,
+              batch.map((item) => item.row),
+              batch.map((item) => item.partitionKey),
+            ),
+          batches: { sameBatch: (a, b) => a.channel === b.channel, sizeOf: (item) => rowChars(item.row) },
+          noun: 'event',
+          idOf: (item) => item.event.id,
+          idsLogged: 10,
+        },
+        logger,
+      );
     }
   }
 
@@ -80,7 +94,7 @@ export class StreamPublisher {
     checkBatchChars(`channel "${channel}"`, events.length, rowsChars(rows), 'events');
     if (outbox && (this.opts.client.status !== 'ready' || outbox.size > 0)) {
       outbox.add(itemsOf(channel, events, rows, partitionKeys));
-      if (!outbox.isFlushing) void this.flushOutbox();
+      void this.sender?.flush();
       return;
     }
     try {
@@ -89,30 +103,15 @@ export class StreamPublisher {
       if (!outbox || !isConnectionError(error)) throw error;
       this.logger.warn(`Redis unreachable (${(error as Error).message}); ${events.length} event(s) kept in the outbox`);
       outbox.add(itemsOf(channel, events, rows, partitionKeys));
+      void this.sender?.flush();
     }
   }
 
-  /** Stops the outbox timer and listener, sends what waits if Redis is ready (at most `timeoutMs`), and returns what is left. */
+  /** Stops the outbox's retries, sends what waits if Redis is ready (at most `timeoutMs`), and returns what is left. */
   async release(timeoutMs: number): Promise<UnsentEvent[]> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    this.opts.client.off('ready', this.onReady);
-    const outbox = this.outbox;
-    if (!outbox || outbox.size === 0) return [];
-    if (this.opts.client.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.flushOutbox(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-    }
-    const unsent = outbox.takeAll().map(({ channel, event }) => ({ channel, event }));
-    if (unsent.length > 0) {
-      this.logger.error(
-        `closed with ${unsent.length} event(s) not sent (Redis unreachable): ${unsent
-          .slice(0, 10)
-          .map((u) => u.event.id)
-          .join(', ')}${unsent.length > 10 ? ', ...' : ''}`,
-      );
-    }
-    return unsent;
+    if (!this.sender) return [];
+    const unsent = await this.sender.close(timeoutMs);
+    return unsent.map(({ channel, event }) => ({ channel, event }));
   }
 
   /** Records the channel in the registry set (once per process), for pattern subscribers. */
@@ -150,28 +149,6 @@ export class StreamPublisher {
       else out.set(partition, [row]);
     });
     return out;
-  }
-
-  private async flushOutbox(): Promise<void> {
-    const outbox = this.outbox;
-    if (!outbox || outbox.size === 0 || this.opts.client.status !== 'ready') return;
-    try {
-      const sent = await outbox.flush(
-        (batch) =>
-          this.write(
-            batch[0].channel,
-            batch.map((item) => item.row),
-            batch.map((item) => item.partitionKey),
-          ),
-        {
-          sameBatch: (a, b) => a.channel === b.channel,
-          sizeOf: (item) => rowChars(item.row),
-        },
-      );
-      if (sent > 0) this.logger.log(`sent ${sent} event(s) from the outbox`);
-    } catch (error) {
-      this.logger.warn(`outbox flush stopped, will retry: ${(error as Error).message}`);
-    }
   }
 }
 

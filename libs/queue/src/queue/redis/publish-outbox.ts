@@ -1,6 +1,7 @@
 import { isConnectionError, RedisClient } from '../../redis/redis-connection';
 import { refusalOf } from '../../redis/permanent-error-guard';
 import { Outbox } from '../../util/outbox';
+import { OutboxSender } from '../../redis/outbox-sender';
 import { loggerFor, QueueLogger } from '../../logger';
 import { publishChars } from '../publish-validation';
 import type { StoredPublish } from '../queue-store';
@@ -18,16 +19,18 @@ import type { StoredPublish } from '../queue-store';
  *
  * While the client's connection attempts are refused for good (`WRONGPASS` after a password was
  * rotated, see `refusalOf`), a publish rejects at once with that typed error instead of waiting
- * in the outbox; what already waits there is sent once Redis accepts again.
+ * in the outbox; what already waits there is sent once Redis accepts again. A flush that fails
+ * while the client stays ready (a `BUSY` script, `CLUSTERDOWN`) is retried on a timer
+ * ({@link OutboxSender}).
  */
 export class PublishOutbox {
   private readonly outbox: Outbox<StoredPublish>;
+  private readonly sender: OutboxSender<StoredPublish>;
   private readonly logger: QueueLogger;
   /** Until the first 'ready', commands wait in the client's own offline queue (first connect). */
   private seenReady: boolean;
   private readonly onReady = () => {
     this.seenReady = true;
-    void this.flush();
   };
 
   constructor(
@@ -41,6 +44,18 @@ export class PublishOutbox {
     this.logger = loggerFor(`Queue:${queueName}:outbox`, logger);
     this.seenReady = client.status === 'ready';
     client.on('ready', this.onReady);
+    this.sender = new OutboxSender(
+      this.outbox,
+      client,
+      {
+        send: async (batch) => void (await this.send(batch)),
+        batches: { batchSize: 500, sizeOf: publishChars },
+        noun: 'message',
+        idOf: (m) => m.id,
+        idsLogged: 20,
+      },
+      this.logger,
+    );
   }
 
   get size(): number {
@@ -63,36 +78,13 @@ export class PublishOutbox {
       }
     }
     this.outbox.add(messages);
-    if (this.client.status === 'ready') void this.flush();
+    void this.sender.flush();
     return messages.map((m) => m.id);
   }
 
-  /** Sends what waits (in order); stops at the first failure and retries on the next 'ready'. */
-  async flush(): Promise<void> {
-    if (this.outbox.size === 0) return;
-    try {
-      const sent = await this.outbox.flush(async (batch) => void (await this.send(batch)), { batchSize: 500, sizeOf: publishChars });
-      if (sent > 0) this.logger.log(`sent ${sent} message(s) from the outbox`);
-    } catch (error) {
-      this.logger.warn(`outbox flush stopped, will retry when Redis is back: ${(error as Error).message}`);
-    }
-  }
-
   /** Flushes for up to `timeoutMs`; returns and logs what could not be sent. */
-  async close(timeoutMs: number): Promise<StoredPublish[]> {
+  close(timeoutMs: number): Promise<StoredPublish[]> {
     this.client.off('ready', this.onReady);
-    if (this.outbox.size > 0 && this.client.status === 'ready') {
-      await Promise.race([this.flush(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-    }
-    const unsent = this.outbox.takeAll();
-    if (unsent.length > 0) {
-      this.logger.error(
-        `${unsent.length} message(s) could not be sent before close: ${unsent
-          .slice(0, 20)
-          .map((m) => m.id)
-          .join(', ')}`,
-      );
-    }
-    return unsent;
+    return this.sender.close(timeoutMs);
   }
 }
