@@ -31,6 +31,7 @@ export {
   RedisTlsError,
   RedisUnavailableError,
   RedisKeyTypeError,
+  RedisOutOfMemoryError,
   TaskTimeoutError,
 } from './errors';
 

@@ -174,6 +174,25 @@ export class RedisKeyTypeError extends QueueError {
   }
 }
 
+/**
+ * Redis is at its memory limit (`maxmemory`, with the policy `noeviction` the library asks for) and
+ * refused a step that adds data, such as a publish: nothing of that step was applied (Redis refuses
+ * a script only before its first write). This error replaces Redis' bare `OOM` reply. Workers keep
+ * taking, acknowledging and retrying on a full Redis, which frees memory; raise `maxmemory` or add
+ * consumers, then publish again (docs/guarantees.md, faults).
+ */
+export class RedisOutOfMemoryError extends QueueError {
+  constructor(
+    /** The library step Redis refused (script or command name). */
+    readonly operation: string,
+  ) {
+    super(
+      `Redis is out of memory (maxmemory reached) and refused ${operation}; nothing of it was stored. Raise maxmemory or let workers drain, then retry`,
+      'REDIS_OOM',
+    );
+  }
+}
+
 /** No Redis server could be reached or started (test harness, embedded default). */
 export class RedisUnavailableError extends QueueError {
   constructor(message: string) {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { RedisKeyTypeError } from '../errors';
+import { RedisKeyTypeError, RedisOutOfMemoryError } from '../errors';
 import type { RedisClient } from './redis-connection';
 
 /** Includes every script may use (`now`, ...), beside this file: `redis/lua/includes/`. */
@@ -42,7 +42,7 @@ export class LuaCommands<Name extends string> {
 
   /**
    * Runs a command: KEYS then ARGV. A WRONGTYPE failure becomes {@link RedisKeyTypeError} naming
-   * the key (see {@link explain}).
+   * the key, an OOM refusal {@link RedisOutOfMemoryError} (see {@link explain}).
    */
   run<T = unknown>(client: RedisClient, name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<T> {
     const fn = (client as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[this.commandName(name)];
@@ -51,10 +51,14 @@ export class LuaCommands<Name extends string> {
 
   /**
    * Rethrows `error`; a WRONGTYPE reply is replaced by {@link RedisKeyTypeError} for the first key
-   * whose type (TYPE) differs from what the script's header declares. Other errors, and a
-   * WRONGTYPE whose key cannot be found (it changed meanwhile), are rethrown as they are.
+   * whose type (TYPE) differs from what the script's header declares, an `OOM` reply (Redis at
+   * maxmemory refused the script's first write, so nothing was applied) by
+   * {@link RedisOutOfMemoryError}. Other errors, and a WRONGTYPE whose key cannot be found (it
+   * changed meanwhile), are rethrown as they are.
    */
   async explain(client: RedisClient, name: Name, keys: readonly string[], error: unknown): Promise<never> {
+    if (error instanceof Error && error.name === 'ReplyError' && error.message.startsWith('OOM '))
+      throw new RedisOutOfMemoryError(`script ${this.prefix} ${name}`);
     if (!(error instanceof Error) || !error.message.includes('WRONGTYPE')) throw error;
     const rules = this.keyTypes.get(name) ?? [];
     const checks = keys.map((key, i) => ({ key, expected: expectedType(rules, i + 1) })).filter((c) => c.expected !== undefined);

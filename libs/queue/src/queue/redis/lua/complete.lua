@@ -40,8 +40,10 @@ local grun, gblocked, gqueued, meta, wake = KEYS[13], KEYS[14], KEYS[15], KEYS[1
 -- @include "now"
 -- @include "counter"
 -- @include "groups"
+-- @include "oom-guard"
 
 local keep = tonumber(ARGV[1])
+oomGuard(leases)
 local n = tonumber(ARGV[3])
 local now = nowMs()
 local stale = {}

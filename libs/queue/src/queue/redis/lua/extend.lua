@@ -17,8 +17,10 @@
 local inflight, leases = KEYS[1], KEYS[2]
 
 -- @include "now"
+-- @include "oom-guard"
 
 local deadline = nowMs() + tonumber(ARGV[1])
+oomGuard(leases)
 local n = tonumber(ARGV[2])
 local ids = {}
 for i = 1, n do ids[i] = ARGV[1 + i * 2] end

@@ -47,6 +47,7 @@ local grun, gblocked, gqueued, meta = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
 -- @include "wake"
 -- @include "dead-letter"
 -- @include "groups"
+-- @include "oom-guard"
 
 local id = ARGV[1]
 local attempt = tonumber(ARGV[2])
@@ -55,6 +56,7 @@ if redis.call('HGET', leases, id) ~= ARGV[9] then
 end
 assertTypes({ inflight, 'zset', att, 'hash', errors, 'hash', delayed, 'zset', msgs, 'hash', dlq, 'zset', dlqinfo, 'hash' })
 local now = nowMs()
+oomGuard(leases)
 redis.call('ZREM', inflight, id)
 redis.call('HDEL', leases, id)
 if ARGV[6] == '1' then

@@ -58,6 +58,7 @@ local rings = {KEYS[21], KEYS[22], KEYS[23], KEYS[24]}
 local grun, gblocked, gqueued = KEYS[25], KEYS[26], KEYS[27]
 
 -- @include "now"
+-- @include "oom-guard"
 -- @include "counter"
 -- @include "header"
 -- @include "wake"
@@ -73,6 +74,7 @@ local LEASES_ENCODING = string.rep('-', 80)
 local max = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
 local now = nowMs()
+oomGuard(meta)
 
 -- 1. Due delayed messages become ready. (An idle worker's fetch must stay cheap: the first entry
 -- of each sorted set is read once and only scanned further when it is due.)

@@ -32,8 +32,10 @@ local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 -- @include "tier-push"
 -- @include "wake"
 -- @include "groups"
+-- @include "oom-guard"
 
 local now = nowMs()
+oomGuard(leases)
 local delay = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local released = 0

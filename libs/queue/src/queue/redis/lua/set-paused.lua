@@ -13,6 +13,8 @@
 ]]
 local meta, wake = KEYS[1], KEYS[2]
 -- @include "wake"
+-- @include "oom-guard"
+oomGuard(meta)
 if ARGV[1] == '1' then
   redis.call('HSET', meta, 'paused', '1')
 else

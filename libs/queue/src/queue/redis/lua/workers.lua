@@ -20,7 +20,9 @@
 ]]
 local workers, info = KEYS[1], KEYS[2]
 -- @include "now"
+-- @include "oom-guard"
 local now = nowMs()
+oomGuard(info)
 local cutoff = now - tonumber(ARGV[2])
 if ARGV[1] == 'beat' then
   redis.call('ZADD', workers, now, ARGV[3])
