@@ -1,4 +1,4 @@
-import { DurabilityTimeoutError, QueueError } from '../errors';
+import { DurabilityTimeoutError, PayloadTooLargeError, QueueConfigError, QueueError } from '../errors';
 import type { QueueLogger } from '../logger';
 import { partitionTagOfId } from '../queue/partitioned/partition-layout';
 import { RepeatedFailureLog } from '../util/repeat-log';
@@ -60,14 +60,15 @@ export class RecurringLoop {
     while (!this.stopping) {
       try {
         const batch = await this.store.due(BATCH, this.onceSeenUntil);
-        backoff.succeeded();
-        this.failures.succeeded();
         await this.nudge(batch.onceDue);
         this.onceSeenUntil = batch.now;
         for (const item of batch.items) {
           if (this.stopping) break;
           await this.fire(item, batch.now);
         }
+        // a pass works once its occurrences fired too (a Redis refusing every publish fails each pass after its read)
+        backoff.succeeded();
+        this.failures.succeeded();
         if (batch.items.length === 0 && !this.stopping) {
           await this.store.waitForChange(Math.min(this.settings.maxIdleMs, batch.waitMs ?? this.settings.maxIdleMs));
         }
@@ -97,8 +98,10 @@ export class RecurringLoop {
     try {
       await this.fireOrThrow(item, now);
     } catch (error) {
-      if (!(error instanceof QueueError)) throw error; // Redis trouble: the loop backs off and tries again
-      // A task that cannot be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
+      // Redis trouble (unreachable, out of memory, a publish timeout...): the loop backs off and tries
+      // the same occurrence again (its idempotency key stores it once)
+      if (!unpublishable(error)) throw error;
+      // A task that can never be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
       this.logger.error(`recurring task "${item.key}": occurrence ${new Date(item.occurrence).toISOString()} skipped: ${error.message}`);
       const def = readDefinition(item.definition);
       if (typeof def !== 'string') await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
@@ -145,4 +148,9 @@ export class RecurringLoop {
       this.warn(`recurring task "${def.key}"`, error);
     }
   }
+}
+
+/** A publish refused for what the task is (unknown queue, bad options, payload too large), which retrying cannot change. */
+function unpublishable(error: unknown): error is QueueError {
+  return error instanceof QueueConfigError || error instanceof PayloadTooLargeError;
 }

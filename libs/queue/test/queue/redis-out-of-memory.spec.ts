@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { createQueue, RedisOutOfMemoryError } from '../../src';
+import { createDispatcher, createQueue, createScheduler, RedisOutOfMemoryError } from '../../src';
+import { captureLogger } from '../support/capture-logger';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { waitFor } from '../support/wait';
 
@@ -10,7 +11,7 @@ import { waitFor } from '../support/wait';
  * the fetch script's first write (promoting a due retry or delayed message) was refused, so every
  * fetch failed for as long as memory stayed full: the queue stopped with due messages in it.
  */
-describe('a queue on a Redis at maxmemory (noeviction)', () => {
+describe('a queue, a dispatcher and a scheduler on a Redis at maxmemory (noeviction)', () => {
   let server: RedisServerHandle;
   let admin: Redis;
   beforeAll(async () => {
@@ -72,6 +73,69 @@ describe('a queue on a Redis at maxmemory (noeviction)', () => {
       await waitFor(() => succeeded.has(2000), 'a publish after the limit was raised');
     } finally {
       await admin.config('SET', 'maxmemory', '0');
+      await queue.close();
+      client.disconnect();
+    }
+  }, 60_000);
+  test('dispatched tasks that run on a full Redis record their outcome: each runs once, its origin hears of it; a dispatch is refused', async () => {
+    const client = server.client();
+    const prefix = uniquePrefix('fulld');
+    const dispatcher = createDispatcher({
+      service: 'svc',
+      backend: { type: 'redis', client, prefix, queuePrefix: prefix },
+      routes: { work: { queue: 'svc' } },
+    });
+    try {
+      const completed = new Set<string>();
+      dispatcher.onCompleted('work', (task) => void completed.add(task.taskId));
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await dispatcher.dispatch('work', { i }));
+      await admin.config('SET', 'maxmemory', '1');
+      await expect(dispatcher.dispatch('work', { i: -1 })).rejects.toBeInstanceOf(RedisOutOfMemoryError);
+      const runs = new Map<number, number>();
+      dispatcher.handle<{ i: number }, number>('work', ({ i }) => {
+        runs.set(i, (runs.get(i) ?? 0) + 1);
+        return i;
+      });
+      // before, the outcome's write was refused: the task ran again, and its last attempt was dead-lettered unheard of
+      await waitFor(() => completed.size === 20, 'every outcome delivered to the origin', 30_000);
+      expect([...completed].sort()).toEqual([...ids].sort());
+      expect([...runs.values()]).toEqual(Array.from({ length: 20 }, () => 1));
+      expect((await dispatcher.getStatus(ids[0]))?.state).toBe('completed');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await dispatcher.close();
+      client.disconnect();
+    }
+  }, 60_000);
+  test('a recurring task is neither skipped nor logged at every try while publishes are refused, and runs again once they are accepted', async () => {
+    const client = server.client();
+    const prefix = uniquePrefix('fulls');
+    const logger = captureLogger();
+    const queue = createQueue({ name: 'jobs', backend: { type: 'redis', client, prefix } });
+    // a long grace: the refused occurrence stays due (not "missed") however long the refusals last
+    const scheduler = createScheduler({ backend: { type: 'redis', client, prefix }, queues: [queue], logger, missedGraceMs: 60_000 });
+    try {
+      let ticks = 0;
+      queue.process('tick', () => void ticks++);
+      await scheduler.schedule({ type: 'tick', queue: 'jobs' }, { everyMs: 100, key: 'tick' });
+      await waitFor(() => ticks >= 2, 'two occurrences');
+      const refusals = async () => Number(/errorstat_OOM:count=(\d+)/.exec(await admin.info('errorstats'))?.[1] ?? 0);
+      const before = await refusals();
+      await admin.config('SET', 'maxmemory', '1');
+      // the loop tries the same occurrence again, backing off (100 ms doubling): one line for all tries,
+      // no "works again" between them, the occurrence not skipped
+      await waitFor(async () => (await refusals()) >= before + 4, 'four refused writes');
+      expect(logger.matching('scheduler loop failed')).toHaveLength(1);
+      expect(logger.matching('works again')).toHaveLength(0);
+      expect(logger.matching('skipped:')).toHaveLength(0);
+      await admin.config('SET', 'maxmemory', '0');
+      const ticked = ticks;
+      await waitFor(() => ticks >= ticked + 2, 'occurrences again once publishes are accepted', 15_000);
+      expect(logger.matching('scheduler loop works again')).toHaveLength(1);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await scheduler.close();
       await queue.close();
       client.disconnect();
     }

@@ -25,8 +25,12 @@
     1 when written, 0 when the task's outcome was already written
 ]]
 -- @include "now"
+-- @include "oom-guard"
 
 local done, results, reply = KEYS[1], KEYS[2], KEYS[3]
+-- a task that ran records its outcome on a full Redis too (else it would run again, and a last
+-- attempt would end dead-lettered without its origin hearing of it)
+oomGuard(results, 'stream')
 if not redis.call('SET', done, ARGV[1], 'NX', 'PX', ARGV[4]) then return 0 end
 local now = nowMs()
 local entry = { 'XADD', results, 'MAXLEN', '~', ARGV[5], '*', 'taskId', ARGV[6], 'type', ARGV[7], 'ok', ARGV[1],
