@@ -104,6 +104,11 @@ function newClient(options: RedisConnectionOptions): RedisClient {
       reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
       // the clients that ask the Sentinels where the master is close as quickly as this one
       Connector: QuickClosingSentinelConnector,
+      // listen for the Sentinels' +switch-master and reconnect at once: a master that stops
+      // answering without closing its connections (a paused VM, a partition) gives the client no
+      // reason of its own to (test/failover/sentinel-frozen-master.spec.ts). Costs one connection
+      // per Sentinel per client.
+      failoverDetector: true,
     });
   }
   if (options.url) {

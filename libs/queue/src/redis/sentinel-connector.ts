@@ -9,8 +9,9 @@ type ClientOptions = SentinelConnectionOptions & Pick<RedisOptions, 'disconnectT
 type ConnectToSentinel = (endpoint: Partial<SentinelAddress>, options?: RedisOptions) => Redis;
 
 /**
- * ioredis' Sentinel connector (given as the client's `Connector` option), except that the short-lived
- * clients it opens to ask a Sentinel where the master is get the client's own `disconnectTimeout`.
+ * ioredis' Sentinel connector (given as the client's `Connector` option), except that the clients it
+ * opens to Sentinels (short-lived ones asking where the master is, and the failover detector's
+ * subscribers) get the client's own `disconnectTimeout` and an error listener.
  * ioredis opens them with its default (2 s): disconnecting one whose socket had already closed (a
  * Sentinel refusing the connection or failing the TLS handshake) leaves that timer pending, which
  * keeps a process (a CLI, a Jest worker) alive 2 s after every connection was closed.
@@ -26,6 +27,15 @@ export class QuickClosingSentinelConnector extends SentinelConnector {
     const connect = connector.connectToSentinel?.bind(this);
     const disconnectTimeout = own.disconnectTimeout;
     // (an ioredis without this method keeps its default; client-timers.spec.ts then fails)
-    if (connect && disconnectTimeout !== undefined) connector.connectToSentinel = (endpoint, extra) => connect(endpoint, { disconnectTimeout, ...extra });
+    if (connect && disconnectTimeout !== undefined) {
+      connector.connectToSentinel = (endpoint, extra) => {
+        const client = connect(endpoint, { disconnectTimeout, ...extra });
+        // the failover detector's clients (subscribed to +switch-master) get no error listener from
+        // ioredis: a Sentinel that is down would print "[ioredis] Unhandled error event" at each of
+        // their reconnection attempts. What matters, the master connection, has the outage log.
+        client.on('error', () => undefined);
+        return client;
+      };
+    }
   }
 }
