@@ -2,6 +2,7 @@ import type { QueueLogger } from '../logger';
 import { Outbox, FlushOptions } from '../util/outbox';
 import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff } from '../util/retry';
+import { onClientReady } from './client-ready';
 import type { RedisClient } from './redis-connection';
 
 /** What an {@link OutboxSender} is told about its outbox's items. */
@@ -30,7 +31,9 @@ export class OutboxSender<T> {
   private readonly failures: RepeatedFailureLog;
   private retryTimer?: NodeJS.Timeout;
   private closed = false;
-  private readonly onReady = () => void this.flush();
+  /** Whether the client has been ready since this sender was made (before its first 'ready', commands wait in its own offline queue). */
+  private everReady: boolean;
+  private readonly offReady: () => void;
 
   constructor(
     private readonly outbox: Outbox<T>,
@@ -43,7 +46,16 @@ export class OutboxSender<T> {
       (line) => this.logger.log(line),
       'outbox flush',
     );
-    client.on('ready', this.onReady);
+    this.everReady = client.status === 'ready';
+    this.offReady = onClientReady(client, () => {
+      this.everReady = true;
+      void this.flush();
+    });
+  }
+
+  /** True once the client was ready (at construction or since). */
+  get clientWasReady(): boolean {
+    return this.everReady;
   }
 
   /** Sends what waits (in order) if the client is ready; stops at the first failure and tries again later. */
@@ -76,7 +88,7 @@ export class OutboxSender<T> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.client.off('ready', this.onReady);
+    this.offReady();
     if (this.outbox.size > 0 && this.client.status === 'ready') {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.flush(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);

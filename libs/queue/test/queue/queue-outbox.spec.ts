@@ -85,6 +85,19 @@ describe('queue publish outbox (backup producer)', () => {
     await own.cleanup();
   }, 90_000);
 
+  test("a dozen queues with outboxes on one client put one 'ready' listener on it between them", async () => {
+    // one each went past Node's 10-listener warning (MaxListenersExceededWarning) at 11 queues
+    const client = server.client();
+    client.on('error', () => undefined);
+    const before = client.listenerCount('ready');
+    const queues = Array.from({ length: 12 }, (_, i) =>
+      createQueue({ name: `many${i}`, backend: { type: 'redis', client, prefix: uniquePrefix('many') }, outbox: { enabled: true } }),
+    );
+    expect(client.listenerCount('ready') - before).toBeLessThanOrEqual(1);
+    await Promise.all(queues.map((q) => q.close()));
+    client.disconnect();
+  });
+
   test('a full outbox rejects with OutboxFullError and accepts nothing of the call', async () => {
     const client = server.client();
     client.on('error', () => undefined);

@@ -27,11 +27,6 @@ export class PublishOutbox {
   private readonly outbox: Outbox<StoredPublish>;
   private readonly sender: OutboxSender<StoredPublish>;
   private readonly logger: QueueLogger;
-  /** Until the first 'ready', commands wait in the client's own offline queue (first connect). */
-  private seenReady: boolean;
-  private readonly onReady = () => {
-    this.seenReady = true;
-  };
 
   constructor(
     private readonly client: RedisClient,
@@ -42,8 +37,6 @@ export class PublishOutbox {
   ) {
     this.outbox = new Outbox<StoredPublish>(maxSize, `publish outbox of queue "${queueName}"`);
     this.logger = loggerFor(`Queue:${queueName}:outbox`, logger);
-    this.seenReady = client.status === 'ready';
-    client.on('ready', this.onReady);
     this.sender = new OutboxSender(
       this.outbox,
       client,
@@ -67,7 +60,8 @@ export class PublishOutbox {
     // the caller learns it at once (RedisAuthError, RedisPermissionError) instead
     const refused = refusalOf(this.client);
     if (refused) throw refused;
-    if (this.outbox.size === 0 && (this.client.status === 'ready' || !this.seenReady)) {
+    // until the client's first 'ready', commands wait in its own offline queue (first connect)
+    if (this.outbox.size === 0 && (this.client.status === 'ready' || !this.sender.clientWasReady)) {
       try {
         return await this.send(messages);
       } catch (error) {
@@ -84,7 +78,6 @@ export class PublishOutbox {
 
   /** Flushes for up to `timeoutMs`; returns and logs what could not be sent. */
   close(timeoutMs: number): Promise<StoredPublish[]> {
-    this.client.off('ready', this.onReady);
     return this.sender.close(timeoutMs);
   }
 }
