@@ -56,6 +56,9 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
   return equip(newClient(options), log);
 }
 
+/** TCP keepalive delay of every client made here (see newClient). */
+const KEEPALIVE_MS = 5_000;
+
 /** ioredis `disconnectTimeout` of every client made here (see newClient). */
 const DISCONNECT_TIMEOUT_MS = 200;
 
@@ -65,6 +68,11 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     connectionName: options.connectionName ?? 'meeting-queue',
+    // TCP keepalive after 5 s without traffic (ioredis' default leaves the system's, 2 hours on
+    // Linux): a Redis host that rebooted answers the probe with a reset, so an idle connection (a
+    // worker blocked in BLPOP sends nothing) learns within seconds that it is dead, reconnects and
+    // sends its pending commands again. A host gone for good is found later (the probes' retries).
+    keepAlive: KEEPALIVE_MS,
     retryStrategy: (times) => Math.min(50 * times, 2000),
     // ioredis destroys a socket that has not closed this long after disconnect() ended it; its timer
     // is only cleared by that socket's 'close', so when the socket had already closed (Redis gone)
