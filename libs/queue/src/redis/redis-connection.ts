@@ -3,6 +3,7 @@ import { QueueConfigError, QueueError, RedisKeyTypeError, RedisPermanentError, R
 import { clusterClientOptions } from './cluster-options';
 import { guardClusterReadyCheck } from './cluster-ready-check';
 import { releaseShardedResetOnStop } from './cluster-sharded-reset';
+import { handleClusterAsking } from './cluster-asking';
 import { pauseClusterSubscriberPicks } from './cluster-subscriber-pause';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
@@ -162,14 +163,16 @@ export function duplicateShardedSubscriber(client: Cluster): Cluster {
  * (`origin`: the ready client it was duplicated from) and, for a Cluster, a ready check that a
  * user without `cluster|info` skips (one warning in `log`) and a node that does not answer cannot
  * hold (cluster-ready-check.ts), a pause between the picks of its
- * classic subscriber connection (cluster-subscriber-pause.ts) and sharded subscribers that connect
- * again after the client reconnected (cluster-sharded-reset.ts).
+ * classic subscriber connection (cluster-subscriber-pause.ts), sharded subscribers that connect
+ * again after the client reconnected (cluster-sharded-reset.ts) and a handled `ASKING` during a
+ * slot migration (cluster-asking.ts).
  */
 function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: RedisClient): C {
   if (client instanceof Cluster) {
     guardClusterReadyCheck(client, (message) => log.warnOnce(message));
     pauseClusterSubscriberPicks(client);
     releaseShardedResetOnStop(client);
+    handleClusterAsking(client);
   }
   return guardPermanentErrors(log.watch(client), log.description, origin);
 }
