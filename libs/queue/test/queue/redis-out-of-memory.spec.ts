@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createDispatcher, createQueue, createScheduler, RedisOutOfMemoryError } from '../../src';
+import { createDispatcher, createEventBus, createQueue, createScheduler, RedisOutOfMemoryError } from '../../src';
 import { captureLogger } from '../support/capture-logger';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
 import { waitFor } from '../support/wait';
@@ -11,7 +11,7 @@ import { waitFor } from '../support/wait';
  * the fetch script's first write (promoting a due retry or delayed message) was refused, so every
  * fetch failed for as long as memory stayed full: the queue stopped with due messages in it.
  */
-describe('a queue, a dispatcher and a scheduler on a Redis at maxmemory (noeviction)', () => {
+describe('a queue, a dispatcher, a scheduler and a stream bus on a Redis at maxmemory (noeviction)', () => {
   let server: RedisServerHandle;
   let admin: Redis;
   beforeAll(async () => {
@@ -138,6 +138,38 @@ describe('a queue, a dispatcher and a scheduler on a Redis at maxmemory (noevict
       await scheduler.close();
       await queue.close();
       client.disconnect();
+    }
+  }, 60_000);
+  test('a stream bus: a publish is refused (not kept in the outbox); a subscriber that starts on a full Redis receives and acknowledges what waits', async () => {
+    const publisherClient = server.client();
+    const subscriberClient = server.client();
+    const prefix = uniquePrefix('fullev');
+    const publisher = createEventBus({ type: 'redis_stream', client: publisherClient, prefix, serviceName: 'p' });
+    const open = () => createEventBus({ type: 'redis_stream', client: subscriberClient, prefix, serviceName: 's', blockMs: 200 });
+    let subscriber = open();
+    try {
+      // the service's group exists (it subscribed once); then it stops, and 50 events wait for it
+      await subscriber.subscribe('ch', () => undefined);
+      await subscriber.close({ drainTimeoutMs: 100 });
+      for (let i = 0; i < 50; i++) await publisher.publish('ch', 'tick', i);
+      await admin.config('SET', 'maxmemory', '1');
+      await expect(publisher.publish('ch', 'tick', -1)).rejects.toBeInstanceOf(RedisOutOfMemoryError);
+      expect(publisher.stats().outbox_size).toBe(0);
+      // the service starts again on the full Redis
+      subscriber = open();
+      const received: number[] = [];
+      await subscriber.subscribe('ch', (event) => void received.push(event.data as number));
+      await waitFor(() => received.length === 50, 'the 50 waiting events received on a full Redis');
+      await waitFor(async () => {
+        const pending = (await admin.call('XPENDING', `${prefix}:{ch}:stream`, 's')) as [number, ...unknown[]];
+        return Number(pending[0]) === 0;
+      }, 'every event acknowledged');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await publisher.close({ drainTimeoutMs: 100 });
+      await subscriber.close({ drainTimeoutMs: 100 });
+      publisherClient.disconnect();
+      subscriberClient.disconnect();
     }
   }, 60_000);
 });

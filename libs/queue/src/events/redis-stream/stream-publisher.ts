@@ -117,7 +117,9 @@ export class StreamPublisher {
   /** Records the channel in the registry set (once per process), for pattern subscribers. */
   async register(channel: string): Promise<void> {
     if (this.registered.has(channel)) return;
-    await this.opts.client.sadd(StreamKeys.registry(this.opts.prefix), channel);
+    const registry = StreamKeys.registry(this.opts.prefix);
+    // a read first: on a Redis at maxmemory SADD is refused (OOM) even for a member the set has
+    if (!(await this.opts.client.sismember(registry, channel))) await this.opts.client.sadd(registry, channel);
     this.registered.add(channel);
   }
 
