@@ -108,6 +108,36 @@ describe('a queue, a dispatcher, a scheduler and a stream bus on a Redis at maxm
       client.disconnect();
     }
   }, 60_000);
+  test('a dispatcher service that starts again on a full Redis runs its waiting tasks and hears of their outcome', async () => {
+    const client = server.client();
+    const prefix = uniquePrefix('fulldr');
+    const open = () =>
+      createDispatcher({ service: 'svc', backend: { type: 'redis', client, prefix, queuePrefix: prefix }, routes: { work: { queue: 'svc' } } });
+    let dispatcher = open();
+    try {
+      dispatcher.onCompleted('work', () => undefined);
+      await waitFor(
+        async () => (String(await admin.call('XINFO', 'GROUPS', `${prefix}:{svc}:dsp:results`).catch(() => '')) as string).includes('svc'),
+        'the results group',
+      );
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await dispatcher.dispatch('work', { i }));
+      await dispatcher.close();
+      await admin.config('SET', 'maxmemory', '1');
+      // the service starts again on the full Redis
+      dispatcher = open();
+      const completed = new Set<string>();
+      dispatcher.onCompleted('work', (task) => void completed.add(task.taskId));
+      dispatcher.handle<{ i: number }, number>('work', ({ i }) => i);
+      await waitFor(() => completed.size === 20, 'every outcome delivered to the restarted origin', 30_000);
+      expect([...completed].sort()).toEqual([...ids].sort());
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await dispatcher.close();
+      client.disconnect();
+    }
+  }, 60_000);
+
   test('a recurring task is neither skipped nor logged at every try while publishes are refused, and runs again once they are accepted', async () => {
     const client = server.client();
     const prefix = uniquePrefix('fulls');

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
 import type { DurabilityTimeoutError } from '../../errors';
 import { namingKeyType } from '../../redis/key-type-error';
+import { streamGroupExists } from '../../redis/stream-group';
 import { LuaCommands } from '../../redis/lua-loader';
 import { parseJsonOr } from '../../util/json';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
@@ -219,6 +220,10 @@ export class RedisDispatcherStore implements DispatcherStore {
 
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
+    if (await streamGroupExists(this.client, this.keys.results, this.options.service)) {
+      this.groupReady = true;
+      return;
+    }
     try {
       await this.client.xgroup('CREATE', this.keys.results, this.options.service, '0', 'MKSTREAM');
     } catch (error) {

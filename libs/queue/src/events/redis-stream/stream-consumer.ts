@@ -1,5 +1,6 @@
 import type { QueueLogger } from '../../logger';
 import { namingKeyType } from '../../redis/key-type-error';
+import { streamGroupExists } from '../../redis/stream-group';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import { FailureBackoff } from '../../util/retry';
@@ -162,9 +163,7 @@ export class StreamChannelConsumer {
 
   private async ensureGroup(startId: string): Promise<void> {
     const { client, keys, group } = this.deps;
-    // A read first: on a Redis at maxmemory XGROUP CREATE is refused (OOM) even for a group that
-    // exists, and a service starting again could not read the events waiting for it.
-    if (await groupExists(client, keys.stream, group)) return;
+    if (await streamGroupExists(client, keys.stream, group)) return;
     try {
       await client.xgroup('CREATE', keys.stream, group, startId, 'MKSTREAM');
     } catch (error) {
@@ -175,15 +174,5 @@ export class StreamChannelConsumer {
   private warn(message: string): void {
     if (message !== this.lastError) this.deps.logger.warn(message);
     this.lastError = message;
-  }
-}
-
-/** Whether `stream` has the consumer group `group` (false for a missing stream; a key of another type is left to XGROUP CREATE to name). */
-async function groupExists(client: RedisClient, stream: string, group: string): Promise<boolean> {
-  try {
-    const groups = (await client.xinfo('GROUPS', stream)) as unknown[][];
-    return groups.some((fields) => fields[fields.indexOf('name') + 1] === group);
-  } catch {
-    return false;
   }
 }
