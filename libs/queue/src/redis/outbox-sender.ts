@@ -1,7 +1,7 @@
 import type { QueueLogger } from '../logger';
 import { Outbox, FlushOptions } from '../util/outbox';
 import { RepeatedFailureLog } from '../util/repeat-log';
-import { FailureBackoff } from '../util/retry';
+import { FailureBackoff, settleWithin } from '../util/retry';
 import { onClientReady } from './client-ready';
 import type { RedisClient } from './redis-connection';
 
@@ -89,12 +89,8 @@ export class OutboxSender<T> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.offReady();
-    if (this.outbox.size > 0 && this.client.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.flush(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
-      clearTimeout(this.retryTimer);
-    }
+    // a flush after close sets no retry timer; one still running goes on after the bound
+    if (this.outbox.size > 0 && this.client.status === 'ready') await settleWithin(this.flush(), timeoutMs);
     const unsent = this.outbox.takeAll();
     if (unsent.length > 0) {
       const { idOf, idsLogged, noun } = this.settings;
