@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { findRedisServerBinary, RedisServerProcess } from './redis-server-process';
+import type { RedisServerProcess } from './redis-server-process';
 import { spawnRedisCluster, TestRedisCluster, waitFor } from '../testing';
 import { createRedisClient } from './redis-connection';
 
@@ -9,25 +9,10 @@ let extra: RedisServerProcess;
 
 beforeAll(async () => {
   cluster = await spawnRedisCluster(3);
-  extra = await RedisServerProcess.start(findRedisServerBinary()!, {
-    args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
-  });
-  const admin = cluster.nodes[0].client();
-  const own = extra.client();
-  try {
-    await admin.call('CLUSTER', 'MEET', extra.host, String(extra.port));
-    await waitFor(async () => {
-      const info = String(await own.call('CLUSTER', 'INFO'));
-      return info.includes('cluster_known_nodes:4') && info.includes('cluster_state:ok');
-    }, 'the fourth node to join');
-  } finally {
-    admin.disconnect();
-    own.disconnect();
-  }
+  extra = await cluster.addMaster();
 }, 60_000);
 
 afterAll(async () => {
-  await extra?.cleanup();
   await cluster?.cleanup();
 });
 
@@ -49,8 +34,7 @@ describe('handleClusterAsking', () => {
       const key = 'asking-key';
       const slot = String(await admin.call('CLUSTER', 'KEYSLOT', key));
       await client.set(key, 'v');
-      // spawnRedisCluster splits the slots evenly in node order
-      const owner = cluster.nodes[Math.min(2, Math.floor(Number(slot) / Math.floor(16384 / 3)))];
+      const owner = cluster.initialMasterOf(Number(slot));
       const source = owner.client();
       try {
         await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', String(await source.call('CLUSTER', 'MYID')));

@@ -62,6 +62,10 @@ export interface TestRedisCluster {
   /** The replicas, `replicasPerMaster` per master in order (empty by default). */
   replicas: RedisServerProcess[];
   client(): Cluster;
+  /** The master that served `slot` when the cluster was made (slots split evenly in node order; a reshard since is not seen). */
+  initialMasterOf(slot: number): RedisServerProcess;
+  /** Starts one more master, joins it to the cluster with no slot (where a reshard moves slots to) and waits until it sees the cluster ok; cleanup() stops it too. */
+  addMaster(): Promise<RedisServerProcess>;
   cleanup(): Promise<void>;
 }
 
@@ -100,6 +104,8 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
   const started: RedisServerProcess[] = [];
   const start = () => RedisServerProcess.start(binary, { args, tls: options.tls }).then((node) => (started.push(node), node));
   const admins: Redis[] = [];
+  /** Slots per master: master i serves [i * per, (i + 1) * per - 1], the last one up to 16383. */
+  const per = Math.floor(16384 / masters);
   let nodes: RedisServerProcess[] = [];
   let replicas: RedisServerProcess[] = [];
   try {
@@ -107,7 +113,6 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
     replicas = await Promise.all(Array.from({ length: masters * perMaster }, start));
     const all = [...nodes, ...replicas];
     admins.push(...all.map((n) => n.client()));
-    const per = Math.floor(16384 / masters);
     await Promise.all(
       admins
         .slice(0, masters)
@@ -134,6 +139,23 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
         nodes.map((n) => ({ host: n.host, port: n.port })),
         { redisOptions: { maxRetriesPerRequest: null, disconnectTimeout: 50, ...(options.tls ? { tls: nodes[0].tlsClientOptions() } : {}) } },
       ),
+    initialMasterOf: (slot) => nodes[Math.min(masters - 1, Math.floor(slot / per))],
+    addMaster: async () => {
+      const node = await start();
+      const [seed, own] = [nodes[0].client(), node.client()];
+      try {
+        await seed.call('CLUSTER', 'MEET', node.host, String(node.port));
+        await untilCluster(
+          [own],
+          (infos) => infos[0].includes(`cluster_known_nodes:${started.length}`) && infos[0].includes('cluster_state:ok'),
+          'take in the new master',
+        );
+      } finally {
+        seed.disconnect();
+        own.disconnect();
+      }
+      return node;
+    },
     cleanup: async () => {
       await Promise.all(started.map((n) => n.cleanup()));
     },

@@ -1,10 +1,9 @@
 import type { Redis } from 'ioredis';
 import { createQueue } from '../../src/queue/create-queue';
 import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
-import { findRedisServerBinary, RedisServerProcess } from '../../src/redis/redis-server-process';
+import type { RedisServerProcess } from '../../src/redis/redis-server-process';
 import { spawnRedisCluster, TestRedisCluster, uniquePrefix } from '../../src/testing';
 import { sleep, waitFor } from '../../src/testing/wait';
-import { masterOfSlot } from './cluster-topology';
 import { silentLogger } from './silent-logger';
 
 /**
@@ -16,22 +15,18 @@ import { silentLogger } from './silent-logger';
  */
 describe('Redis Cluster: a live queue whose slot is migrated to a new master', () => {
   let cluster: TestRedisCluster | undefined;
-  let extra: RedisServerProcess | undefined;
   const admins: Redis[] = [];
   let client: RedisClient | undefined;
   afterEach(async () => {
     client?.disconnect();
     admins.splice(0).forEach((a) => a.disconnect());
-    await extra?.cleanup();
     await cluster?.cleanup();
-    cluster = extra = client = undefined;
+    cluster = client = undefined;
   });
 
   test('every message published before, during and after the migration is processed once; no publish fails', async () => {
     cluster = await spawnRedisCluster(3);
-    extra = await RedisServerProcess.start(findRedisServerBinary()!, {
-      args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
-    });
+    const extra = await cluster.addMaster();
     const admin = (node: RedisServerProcess) => {
       const a = node.client();
       admins.push(a);
@@ -39,11 +34,6 @@ describe('Redis Cluster: a live queue whose slot is migrated to a new master', (
     };
     const first = admin(cluster.nodes[0]);
     const target = admin(extra);
-    await first.call('CLUSTER', 'MEET', extra.host, String(extra.port));
-    await waitFor(async () => {
-      const info = String(await target.call('CLUSTER', 'INFO'));
-      return info.includes('cluster_known_nodes:4') && info.includes('cluster_state:ok');
-    }, 'the fourth master to join');
 
     const unhandled: unknown[] = [];
     const record = (reason: unknown) => void unhandled.push(reason);
@@ -72,7 +62,7 @@ describe('Redis Cluster: a live queue whose slot is migrated to a new master', (
     try {
       await waitFor(() => processed.size >= 500, 'traffic before the migration', 30_000);
       const slot = String(await first.call('CLUSTER', 'KEYSLOT', `${prefix}:{rs}:msgs`));
-      const source = admin(masterOfSlot(cluster, Number(slot)));
+      const source = admin(cluster.initialMasterOf(Number(slot)));
       const sourceId = String(await source.call('CLUSTER', 'MYID'));
       const targetId = String(await target.call('CLUSTER', 'MYID'));
       await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId);

@@ -3,12 +3,6 @@ import type { RedisServerProcess } from '../../src/redis/redis-server-process';
 import type { TestRedisCluster } from '../../src/testing';
 import { waitFor } from '../../src/testing/wait';
 
-/** The master serving `slot` in a cluster made by `spawnRedisCluster` (slots split evenly in node order), before any reshard. */
-export function masterOfSlot(cluster: TestRedisCluster, slot: number): RedisServerProcess {
-  const per = Math.floor(16384 / cluster.nodes.length);
-  return cluster.nodes[Math.min(cluster.nodes.length - 1, Math.floor(slot / per))];
-}
-
 /**
  * Queue names whose hash tag lands on each master of a cluster made by `spawnRedisCluster`
  * (slots split evenly in node order): one name per master, in master order.
@@ -20,7 +14,7 @@ export async function queueNamePerMaster(cluster: TestRedisCluster, stem = 'fo')
     for (let i = 0; names.includes(undefined); i++) {
       const name = `${stem}${i}`;
       const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', name));
-      names[cluster.nodes.indexOf(masterOfSlot(cluster, slot))] ??= name;
+      names[cluster.nodes.indexOf(cluster.initialMasterOf(slot))] ??= name;
     }
     return names as string[];
   } finally {
