@@ -103,6 +103,67 @@ describe('RedisQueueStore (Redis encoding details)', () => {
     }
   });
 
+  it('a fetch run again with its lease token (a client sends it again when the reply was lost) returns what the first run took', async () => {
+    const { client, store } = await storeWith(3);
+    const commands = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const name = Object.keys(commands).find((key) => typeof commands[key] === 'function' && /fetch$/.test(key))!;
+    const original = commands[name];
+    const replies: unknown[][] = [];
+    // the first reply is lost on the way back; the same command runs once more
+    commands[name] = async function (this: unknown, ...args: unknown[]) {
+      replies.push((await original.apply(this, args)) as unknown[]);
+      replies.push((await original.apply(this, args)) as unknown[]);
+      return replies[1];
+    };
+    const taken = (await store.fetch(2, 30_000, null, 0)).deliveries;
+    commands[name] = original;
+    expect(replies[1][2]).toEqual(replies[0][2]);
+    expect(taken.map((d) => d.attempt)).toEqual([1, 1]);
+    const counts = await store.counts();
+    expect(counts.processing).toBe(2);
+    expect(counts.tiers).toEqual([0, 0, 1, 0]);
+    client.disconnect();
+  });
+
+  it("a fetch's record is forgotten once one of its deliveries is settled, or its lease expires: the leases hash keeps nothing else", async () => {
+    const { client, store } = await storeWith(4);
+    const records = async () => (await client.hkeys(store.keys.leases)).filter((field) => field.startsWith('>'));
+    const done = (d: Delivery) => ({ id: d.id, attempt: d.attempt, lease: d.lease, record: '' });
+    const [a, b] = (await store.fetch(2, 30_000, null, 0)).deliveries;
+    expect(await records()).toEqual([`>${a.lease}`]);
+    // one settle is enough (the other delivery of that fetch is still held)
+    expect(await store.complete([done(a)])).toEqual([]);
+    expect(await records()).toEqual([]);
+    expect(await store.complete([done(b)])).toEqual([]);
+    const [c] = (await store.fetch(1, 30_000, null, 0)).deliveries;
+    await store.release([c], 0);
+    expect(await records()).toEqual([]);
+    const [d] = (await store.fetch(1, 30_000, null, 0)).deliveries;
+    expect(await store.fail(d, { kind: 'retry', delayMs: 0, errorJson: '{}' })).toBe(true);
+    expect(await records()).toEqual([]);
+    // a worker that got the reply and died: the lease expires, the next fetch takes the message back
+    const [e] = (await store.fetch(1, 50, null, 0)).deliveries;
+    expect(await records()).toEqual([`>${e.lease}`]);
+    const again = (await waitFor(async () => {
+      const got = (await store.fetch(1, 30_000, null, 0)).deliveries;
+      await store.release(
+        got.filter((x) => x.id !== e.id),
+        0,
+      );
+      return got.find((x) => x.id === e.id);
+    }, 'the expired lease')) as Delivery;
+    expect(again.attempt).toBe(2);
+    expect((await records()).includes(`>${e.lease}`)).toBe(false);
+    expect(await store.complete([done(again)])).toEqual([]);
+    while (true) {
+      const rest = (await store.fetch(10, 30_000, null, 0)).deliveries;
+      if (rest.length === 0) break;
+      expect(await store.complete(rest.map(done))).toEqual([]);
+    }
+    expect(await client.hkeys(store.keys.leases)).toEqual(['~']);
+    client.disconnect();
+  });
+
   it('keeps the leases hash in hashtable encoding (a listpack made every lease step scan it)', async () => {
     const { client, store } = await storeWith(3);
     await store.fetch(3, 30_000, null, 0);

@@ -8,7 +8,7 @@
   Input:
     KEYS[1] msgs     hash id -> body
     KEYS[2] inflight zset id -> lease deadline
-    KEYS[3] leases   hash id -> lease token
+    KEYS[3] leases   hash id -> lease token (and the fetches' records, includes/fetch-record.lua)
     KEYS[4] att      hash id -> attempts ended
     KEYS[5] errors   hash id -> last error JSON
     KEYS[6] done     zset id -> finished time
@@ -31,6 +31,8 @@
 
   Output:
     array of the positions (1-based) of the stale deliveries
+
+  The records of the fetches named by the lease tokens are forgotten (their replies arrived).
 ]]
 local msgs, inflight, leases, att, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local done, results, stats = KEYS[6], KEYS[7], KEYS[8]
@@ -41,6 +43,7 @@ local grun, gblocked, gqueued, meta, wake = KEYS[13], KEYS[14], KEYS[15], KEYS[1
 -- @include "counter"
 -- @include "groups"
 -- @include "oom-guard"
+-- @include "fetch-record"
 
 local keep = tonumber(ARGV[1])
 oomGuard(leases)
@@ -51,9 +54,11 @@ local ok = {}
 local zargs, hargs = {}, {}
 
 local ids, records, wanted = {}, {}, {}
+local runTokens = {}
 local i, at = 0, 4
 while i < n do
   local token, m = ARGV[at], tonumber(ARGV[at + 1])
+  runTokens[#runTokens + 1] = token
   at = at + 2
   for _ = 1, m do
     i = i + 1
@@ -89,10 +94,17 @@ if #ok > 0 then
   for i = 1, #ok, 1000 do
     local last = math.min(i + 999, #ok)
     redis.call('ZREM', inflight, unpack(ok, i, last))
-    redis.call('HDEL', leases, unpack(ok, i, last))
+    if i == 1 then
+      -- with the records of the fetches named (one HDEL: this is every worker's hot path)
+      redis.call('HDEL', leases, unpack(fetchRecordFields(runTokens, ok, i, last)))
+    else
+      redis.call('HDEL', leases, unpack(ok, i, last))
+    end
     redis.call('HDEL', msgs, unpack(ok, i, last))
   end
   bump(stats, 'processed', #ok)
+else
+  forgetFetches(runTokens)
 end
 if groupCount > 0 then
   local isStale = {}

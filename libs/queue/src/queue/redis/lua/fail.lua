@@ -13,7 +13,7 @@
     KEYS[11]   dlqinfo   hash id -> dead-letter info JSON
     KEYS[12]   stats     hash of counters
     KEYS[13]   wake      wake-up list
-    KEYS[14]   leases    hash id -> lease token
+    KEYS[14]   leases    hash id -> lease token (and the fetches' records, includes/fetch-record.lua)
     KEYS[15..18] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
     KEYS[19]   grun      hash group -> its messages in flight
     KEYS[20]   gblocked  set of the groups at their concurrency limit
@@ -32,6 +32,8 @@
 
   Output:
     1 when applied, 0 when the delivery was stale
+
+  The record of the fetch that took the delivery is forgotten either way (its reply arrived).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, att, errors = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
@@ -48,9 +50,12 @@ local grun, gblocked, gqueued, meta = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
 -- @include "dead-letter"
 -- @include "groups"
 -- @include "oom-guard"
+-- @include "fetch-record"
 
 local id = ARGV[1]
 local attempt = tonumber(ARGV[2])
+-- a delete: allowed on a full Redis, and the refusal of later writes only comes at the first one
+forgetFetches({ ARGV[9] })
 if redis.call('HGET', leases, id) ~= ARGV[9] then
   return 0
 end

@@ -16,7 +16,8 @@
     KEYS[13]   meta      hash (paused)
     KEYS[14]   wake      wake-up list
     KEYS[15]   leases    hash id -> lease token of its delivery (while in flight), plus the field '~'
-                         that keeps its encoding a hashtable (see below)
+                         that keeps its encoding a hashtable (see below), and '>' .. token -> the
+                         ids that fetch took (includes/fetch-record.lua)
     KEYS[16]   rate      hash rate-limit name ('*' the whole queue, else a task type) -> theoretical
                          arrival time of its token bucket (GCRA, ms); only touched when ARGV[13] > 0
     KEYS[17..20] parked lists (critical, high, normal, low): ids of rate-limited types held back
@@ -48,6 +49,8 @@
       broken tiers (bit t set: tier t's list holds the wrong Redis type; it is skipped, see tier-push),
       grouped deliveries: flat id, group, ... (only those taken from a group's list) }
     ARGV[1] may be 0: then nothing is taken and the reply only reports (a worker's check of the tiers).
+    Run again with the same lease token (sent again after its reply was lost), it takes nothing and
+    returns what the first run took and still holds under that token (includes/fetch-record.lua).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local rate = KEYS[16]
@@ -68,11 +71,13 @@ local grun, gblocked, gqueued = KEYS[25], KEYS[26], KEYS[27]
 -- @include "dead-letter"
 -- @include "rate-limit"
 -- @include "group-take"
+-- @include "fetch-record"
 
 local LEASES_ENCODING = string.rep('-', 80)
 
 local max = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
+local token = ARGV[12]
 local now = nowMs()
 oomGuard(meta)
 
@@ -95,6 +100,7 @@ end
 if #expired > 0 then
   assertTypes({ leases, 'hash', att, 'hash', msgs, 'hash', errors, 'hash', dlq, 'zset', dlqinfo, 'hash' })
   redis.call('ZREM', inflight, unpack(expired))
+  forgetFetches(redis.call('HMGET', leases, unpack(expired)))
   redis.call('HDEL', leases, unpack(expired))
   bump(stats, 'failed', #expired)
   for _, id in ipairs(expired) do
@@ -137,9 +143,38 @@ local function nextWake()
   return best
 end
 
+-- The reply of a run of this fetch sent again (see the header); nil when it is the first run, or
+-- when none of what the first run took is still held under its token (then it takes anew).
+-- `left`: a function giving the tiers-left mask.
+local function earlierTake(paused, left)
+  local record = redis.call('HGET', leases, fetchRecordField(token))
+  if not record then return nil end
+  local listed = {}
+  for id in string.gmatch(record, '[^,]+') do listed[#listed + 1] = id end
+  local owners = redis.call('HMGET', leases, unpack(listed))
+  local ids = {}
+  for i, id in ipairs(listed) do
+    if owners[i] == token then ids[#ids + 1] = id end
+  end
+  if #ids == 0 then
+    redis.call('HDEL', leases, fetchRecordField(token))
+    return nil
+  end
+  local bodies = redis.call('HMGET', msgs, unpack(ids))
+  local grouped = {}
+  for i, id in ipairs(ids) do
+    local group = groupOf(bodies[i])
+    if group then
+      grouped[#grouped + 1] = id
+      grouped[#grouped + 1] = group
+    end
+  end
+  return {paused, nextWake(), ids, bodies, redis.call('HMGET', att, unpack(ids)), left(), brokenTiers, grouped}
+end
+
 local flags = redis.call('HMGET', meta, 'paused', 'parked', 'grouped', 'u1', 'u2', 'u3', 'u4')
 if flags[1] == '1' then
-  return {1, nextWake(), {}, {}, {}, 0, brokenTiers}
+  return earlierTake(1, function() return 0 end) or {1, nextWake(), {}, {}, {}, 0, brokenTiers}
 end
 local nLimits = tonumber(ARGV[13] or '0') or 0
 if flags[2] == '1' and nLimits == 0 then rateUnpark() end
@@ -167,6 +202,9 @@ local function tiersLeft()
   end
   return mask
 end
+
+local again = earlierTake(0, tiersLeft)
+if again then return again end
 
 -- 3. Take: strict (highest non-empty tier first) or weighted. What the take writes must be usable first.
 local taken = {}
@@ -246,7 +284,6 @@ if #taken == 0 then
 end
 
 local deadline = now + lease
-local token = ARGV[12]
 local zargs, largs = {}, {}
 for i, id in ipairs(taken) do
   zargs[2 * i - 1] = deadline
@@ -254,6 +291,8 @@ for i, id in ipairs(taken) do
   largs[2 * i - 1] = id
   largs[2 * i] = token
 end
+largs[#largs + 1] = fetchRecordField(token)
+largs[#largs + 1] = table.concat(taken, ',')
 redis.call('ZADD', inflight, unpack(zargs))
 -- The field '~' (never an id) holds a value longer than hash-max-listpack-value (64 by default), so
 -- `leases` stays in Redis' hashtable encoding: as a listpack (under 512 entries, the usual number

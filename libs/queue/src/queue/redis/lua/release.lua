@@ -7,7 +7,7 @@
     KEYS[5]    msgs      hash id -> body
     KEYS[6]    inflight  zset id -> lease deadline
     KEYS[7]    delayed   zset id -> due time
-    KEYS[8]    leases    hash id -> lease token
+    KEYS[8]    leases    hash id -> lease token (and the fetches' records, includes/fetch-record.lua)
     KEYS[9]    wake      wake-up list
     KEYS[10..13] group rings (critical .. low): lists of the groups served in turn (includes/groups.lua)
     KEYS[14]   grun      hash group -> its messages in flight
@@ -21,6 +21,8 @@
 
   Output:
     number of deliveries put back
+
+  The records of the fetches named by the lease tokens are forgotten (their replies arrived).
 ]]
 local tiers = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local msgs, inflight, delayed, leases, wake = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
@@ -33,11 +35,15 @@ local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 -- @include "wake"
 -- @include "groups"
 -- @include "oom-guard"
+-- @include "fetch-record"
 
 local now = nowMs()
 oomGuard(leases)
 local delay = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
+local tokens = {}
+for i = 0, n - 1 do tokens[#tokens + 1] = ARGV[4 + i * 2] end
+forgetFetches(tokens)
 local released = 0
 -- last to first, so LPUSH leaves them at the head in their original order
 for i = n - 1, 0, -1 do
