@@ -4,6 +4,9 @@ import { parseGroups } from '../events/redis-stream/stream-info';
 import type { Cluster } from 'ioredis';
 import { closeShardedSubscriber, duplicateClient, duplicateShardedSubscriber, isClusterClient, RedisClient } from '../redis/redis-connection';
 
+/** How long each XREAD of a tailed stream blocks (ms). */
+const TAIL_BLOCK_MS = 1000;
+
 /** A stream consumer group, with its consumers. */
 export interface StreamGroupInfo {
   channel: string;
@@ -68,7 +71,9 @@ export async function tailChannel(
   onEvent: (event: TailedEvent) => void,
 ): Promise<() => Promise<void>> {
   const sharded = mode === 'pubsub' && isClusterClient(client);
-  const reader = sharded ? duplicateShardedSubscriber(client as Cluster) : duplicateClient(client);
+  const reader = sharded
+    ? duplicateShardedSubscriber(client as Cluster)
+    : duplicateClient(client, { blocksUpToMs: TAIL_BLOCK_MS, subscriber: mode === 'pubsub' });
   reader.on('error', () => undefined);
   if (mode === 'pubsub') {
     const redisChannel = `${eventPrefix}:${channel}`;
@@ -98,7 +103,7 @@ export async function tailChannel(
   let last = newest ? newest[0] : '0-0';
   const loop = (async () => {
     while (!stopped) {
-      const reply = (await reader.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, last).catch(() => null)) as Array<
+      const reply = (await reader.xread('COUNT', 100, 'BLOCK', TAIL_BLOCK_MS, 'STREAMS', stream, last).catch(() => null)) as Array<
         [string, Array<[string, string[]]>]
       > | null;
       for (const [, entries] of reply ?? []) {

@@ -51,7 +51,7 @@ export class PubSubSampler {
 
   async start(): Promise<void> {
     if (this.reader) return;
-    const reader = (this.reader = isClusterClient(this.client) ? duplicateShardedSubscriber(this.client) : duplicateClient(this.client));
+    const reader = (this.reader = isClusterClient(this.client) ? duplicateShardedSubscriber(this.client) : duplicateClient(this.client, { subscriber: true }));
     reader.on('error', () => undefined);
     reader.on('pmessage', (_pattern: string, name: string) => this.count(name.slice(this.eventPrefix.length + 1)));
     reader.on('smessage', (name: string) => this.count(name.slice(this.eventPrefix.length + 1)));

@@ -4,7 +4,7 @@ import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
 import { CHANNEL_NAME_PATTERN } from '../events/cloud-event';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
-import { maskRedisUrl } from '../redis/redis-connection';
+import { DEFAULT_SOCKET_TIMEOUT_MS, maskRedisUrl } from '../redis/redis-connection';
 import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField, timerMsField } from '../util/fields';
 import { masked } from './schema';
 
@@ -73,6 +73,11 @@ const redis = section(
       .describe('Prefix of every key, before the `{queue}` hash tag.'),
     pool: section({ size: intField(1, 16).default(1) }, 'Command connections shared by all queues and buses (round robin).'),
     connect_timeout_ms: timerMsField(1).default(10_000).describe('Give up connecting after this long; also the start-up wait for Redis.'),
+    socket_timeout_ms: timerMsField(0)
+      .default(DEFAULT_SOCKET_TIMEOUT_MS)
+      .describe(
+        'A connection that owes replies and receives nothing for this long is taken for dead (a host gone without a reset, a hung proxy) and opened again, its commands sent again; blocking connections get their block time on top, subscriber connections PING this often. 0: off.',
+      ),
   },
   'Where Redis is: `url`, or `host`/`port`/`db`, or `sentinels` + `sentinel_name`, or `cluster_nodes`.',
 );

@@ -1,9 +1,11 @@
 import { createHook } from 'async_hooks';
 import type Redis from 'ioredis';
 import { parseConfig } from '../config';
+import { ConfigValidationError } from '../config/config-errors';
 import type { QueueLogger } from '../logger';
+import { DEFAULT_SOCKET_TIMEOUT_MS } from '../redis/redis-connection';
 import { RedisServerHandle, spawnRedis } from '../testing';
-import { RedisConnections } from './redis-connections';
+import { RedisConnections, redisConnectionOptions } from './redis-connections';
 
 /** Two command connections to `url`, with a logger that drops the line they log when they open. */
 function openOn(url: string): Promise<RedisConnections> {
@@ -63,5 +65,18 @@ describe('RedisConnections.close', () => {
     } finally {
       await own.cleanup();
     }
+  });
+});
+
+describe('redisConnectionOptions (the redis section in createRedisClient terms)', () => {
+  test('redis.socket_timeout_ms: the default, a value, 0 (off)', () => {
+    expect(redisConnectionOptions(parseConfig({}, { env: {} })).socketTimeoutMs).toBe(DEFAULT_SOCKET_TIMEOUT_MS);
+    expect(redisConnectionOptions(parseConfig({ redis: { socket_timeout_ms: 2500 } }, { env: {} })).socketTimeoutMs).toBe(2500);
+    expect(redisConnectionOptions(parseConfig({ redis: { socket_timeout_ms: 0 } }, { env: {} })).socketTimeoutMs).toBe(0);
+  });
+
+  test('a negative redis.socket_timeout_ms is refused naming the key', () => {
+    expect(() => parseConfig({ redis: { socket_timeout_ms: -1 } }, { env: {} })).toThrow(ConfigValidationError);
+    expect(() => parseConfig({ redis: { socket_timeout_ms: -1 } }, { env: {} })).toThrow(/redis\.socket_timeout_ms/);
   });
 });

@@ -29,6 +29,7 @@ export function redisConnectionOptions(config: QueueAppConfig, role = 'commands'
     sentinelName: r.sentinel_name,
     clusterNodes: r.cluster_nodes,
     connectTimeoutMs: r.connect_timeout_ms,
+    socketTimeoutMs: r.socket_timeout_ms,
     connectionName: `${config.service_name}:${role}`,
   };
 }

@@ -2,7 +2,7 @@ import type { DurabilityTimeoutError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { RedisClient } from '../redis/redis-connection';
 import { MemoryQueueStore } from './memory/memory-queue-store';
-import { QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
+import { idleWaitMs, QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoreLimits } from './queue-store';
 import { partitionTags } from './partitioned/partition-layout';
@@ -42,6 +42,7 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
           tag,
           limits,
           deadLetterEnabled: resolved.deadLetter.enabled,
+          maxWaitMs: idleWaitMs(resolved),
           durability: resolved.durability,
           onDurabilityTimeout: durabilityReporter(resolved.name, options.observer, options.logger),
         });

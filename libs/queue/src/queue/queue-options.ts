@@ -211,6 +211,15 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
 }
 
 /** Validates a {@link RateLimit}; throws {@link QueueConfigError} naming the option. */
+/**
+ * The longest an idle worker waits for work before it fetches again: `idleBlockMs`, capped at the
+ * visibility timeout (so leases a crashed worker took after this one went idle are reclaimed at
+ * most one visibility timeout late). Its blocking connection owes a reply that long.
+ */
+export function idleWaitMs(options: Pick<ResolvedQueueOptions, 'idleBlockMs' | 'visibilityTimeoutMs'>): number {
+  return Math.min(options.idleBlockMs, options.visibilityTimeoutMs);
+}
+
 export function resolveRateLimit(value: RateLimit, path: string): RateLimit {
   if (!value || typeof value !== 'object') throw new QueueConfigError(path, value, 'an object { max, perMs }');
   return {

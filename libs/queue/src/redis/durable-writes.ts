@@ -1,9 +1,9 @@
 import { Cluster } from 'ioredis';
-import { DurabilityTimeoutError } from '../errors';
+import { DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { sleep } from '../util/retry';
 import { CLUSTER_MAX_REDIRECTIONS, CLUSTER_RETRY_DELAY_MS } from './cluster-options';
 import type { LuaCommands } from './lua-loader';
-import { isConnectionError, RedisClient } from './redis-connection';
+import { isConnectionError, RedisClient, socketTimeoutOf } from './redis-connection';
 
 /**
  * How many replicas must have a write before it is acknowledged (Redis `WAIT`), and how long to
@@ -34,7 +34,17 @@ export class DurableWrites<Name extends string> {
     private readonly target: string,
     private readonly durability: DurabilityOptions | undefined,
     private readonly onTimeout: (error: DurabilityTimeoutError) => void = () => undefined,
-  ) {}
+  ) {
+    // WAIT blocks the command connection: past the client's socket timeout the connection is taken
+    // for dead and closed, and the WAIT with it
+    const socketTimeout = socketTimeoutOf(client);
+    if (durability && durability.replicas > 0 && socketTimeout !== undefined && durability.timeoutMs >= socketTimeout)
+      throw new QueueConfigError(
+        'durability.timeoutMs',
+        durability.timeoutMs,
+        `for ${target} less than the Redis client's socket timeout, ${socketTimeout} ms (socketTimeoutMs, redis.socket_timeout_ms): a WAIT still pending then is cut off with its connection`,
+      );
+  }
 
   async run<T>(name: Name, keys: readonly string[], args: ReadonlyArray<string | number>, operation: string, report: DurabilityReport): Promise<T> {
     const durability = this.durability;

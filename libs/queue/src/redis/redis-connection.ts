@@ -9,6 +9,8 @@ import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 import { QuickClosingSentinelConnector } from './sentinel-connector';
+import { pingWhileSubscribed } from './subscriber-check';
+import { MAX_TIMER_MS } from '../util/fields';
 import { settleWithin } from '../util/retry';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
@@ -39,6 +41,16 @@ export interface RedisConnectionOptions {
   clusterNodes?: Array<{ host: string; port: number }>;
   /** Give up connecting after this long (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * A connection that owes replies and receives nothing for this long is taken for dead (a Redis
+   * host gone without a reset reaching the client, a hung proxy, a NAT that forgot the flow): it
+   * is closed and opened again, and its pending commands are sent again (every step of the queue
+   * is safe to repeat: docs/guarantees.md). Blocking connections (an idle worker's BLPOP, a stream
+   * consumer's XREADGROUP BLOCK) get their block time on top; subscriber connections PING this
+   * often (they owe no reply while they listen). Default 15 000 ms; 0 turns it off
+   * (then only TCP keepalive notices, after about 11 minutes on Linux).
+   */
+  socketTimeoutMs?: number;
   /** Client name shown in CLIENT LIST (default `meeting-queue`). */
   connectionName?: string;
   /** Where outage lines go (default a `ConsoleQueueLogger` tagged `Redis`); ignored when `outageLog` is given. */
@@ -60,10 +72,16 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
 /** TCP keepalive delay of every client made here (see newClient). */
 const KEEPALIVE_MS = 5_000;
 
+/** Default of {@link RedisConnectionOptions.socketTimeoutMs}. */
+export const DEFAULT_SOCKET_TIMEOUT_MS = 15_000;
+
 /** ioredis `disconnectTimeout` of every client made here (see newClient). */
 const DISCONNECT_TIMEOUT_MS = 200;
 
 function newClient(options: RedisConnectionOptions): RedisClient {
+  const socketTimeoutMs = options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS;
+  if (!Number.isInteger(socketTimeoutMs) || socketTimeoutMs < 0 || socketTimeoutMs > MAX_TIMER_MS)
+    throw new QueueConfigError('redis.socketTimeoutMs', socketTimeoutMs, `an integer from 0 (off) to ${MAX_TIMER_MS} ms`);
   const base: RedisOptions = {
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     maxRetriesPerRequest: null,
@@ -74,6 +92,11 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     // worker blocked in BLPOP sends nothing) learns within seconds that it is dead, reconnects and
     // sends its pending commands again. A host gone for good is found later (the probes' retries).
     keepAlive: KEEPALIVE_MS,
+    // keepalive probes are answered by any live kernel on the path (a proxy's, a load balancer's)
+    // and take minutes to give up on a dead one; a connection that owes replies and hears nothing
+    // for this long is destroyed instead, reconnects and sends its commands again (ioredis
+    // `socketTimeout`; blocking connections get their block time on top, see duplicateClient)
+    ...(socketTimeoutMs > 0 ? { socketTimeout: socketTimeoutMs } : {}),
     retryStrategy: (times) => Math.min(50 * times, 2000),
     // ioredis destroys a socket that has not closed this long after disconnect() ended it; its timer
     // is only cleared by that socket's 'close', so when the socket had already closed (Redis gone)
@@ -140,11 +163,34 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  * A second connection with the same settings (for blocking commands and subscriptions), reporting
  * to the outage log of `client` (a client the library did not create gets one of its own; the
  * caller's client itself is left as it is). Every connection the library opens comes from here or
- * from {@link createRedisClient}.
+ * from {@link createRedisClient}. A blocking connection's socket timeout is `client`'s plus its
+ * longest block (a blocked command owes its reply that long); a subscriber's PINGs now and then.
  */
-export function duplicateClient(client: RedisClient): RedisClient {
+export function duplicateClient(client: RedisClient, { blocksUpToMs = 0, subscriber = false }: DuplicateOptions = {}): RedisClient {
   const log = RedisOutageLog.forClient(client);
-  return equip(client.duplicate(), log, client);
+  const socketTimeout = socketTimeoutOf(client);
+  const longer = socketTimeout !== undefined && blocksUpToMs > 0 ? Math.min(MAX_TIMER_MS, socketTimeout + blocksUpToMs) : undefined;
+  let duplicate: RedisClient;
+  if (longer === undefined) duplicate = client.duplicate();
+  else if (isClusterClient(client)) duplicate = client.duplicate([], { redisOptions: { ...client.options.redisOptions, socketTimeout: longer } });
+  else duplicate = (client as Redis).duplicate({ socketTimeout: longer });
+  // a Cluster client's PING goes to any node, not to its subscriber connection: keepalive only there
+  if (subscriber && socketTimeout !== undefined && !isClusterClient(duplicate)) pingWhileSubscribed(duplicate as Redis, socketTimeout);
+  return equip(duplicate, log, client);
+}
+
+/** What a connection made by {@link duplicateClient} is for. */
+export interface DuplicateOptions {
+  /** The longest block of the blocking commands it will send (ms), added to the socket timeout. */
+  blocksUpToMs?: number;
+  /** It subscribes (pub/sub): it PINGs every socket timeout, so a dead path is found (redis/subscriber-check.ts). */
+  subscriber?: boolean;
+}
+
+/** The ioredis `socketTimeout` of a client (of each node connection, for a Cluster); undefined: none. */
+export function socketTimeoutOf(client: RedisClient): number | undefined {
+  const timeout = isClusterClient(client) ? client.options.redisOptions?.socketTimeout : (client as Redis).options.socketTimeout;
+  return typeof timeout === 'number' && timeout > 0 ? timeout : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createQueue, DurabilityTimeoutError } from '../../src';
+import { createQueue, DurabilityTimeoutError, QueueConfigError } from '../../src';
+import { createRedisClient } from '../../src/redis/redis-connection';
 import { parseConfig } from '../../src/config/config-loader';
 import { queueOptionsFromConfig } from '../../src/manager/queue-options-from-config';
 import { QueueKeys } from '../../src/queue/redis/queue-keys';
@@ -65,6 +66,18 @@ describe('durability option', () => {
     const ids = await queue.publishBatch([{ type: 't' }, { type: 't' }]);
     expect(await replicaClient.hmget(keys.msgs, ...ids)).not.toContain(null);
     await queue.close();
+  });
+
+  test("a timeout not under the Redis client's socket timeout is refused naming the option (the WAIT would be cut off)", () => {
+    const client = createRedisClient({ url: master.url, socketTimeoutMs: 2000, logger: silentLogger() });
+    try {
+      const open = (timeoutMs: number) => createQueue({ name: 'dur-wait', backend: { type: 'redis', client }, durability: { replicas: 1, timeoutMs } });
+      expect(() => open(2000)).toThrow(QueueConfigError);
+      expect(() => open(2000)).toThrow(/durability\.timeoutMs: expected for queue "dur-wait" less than the Redis client's socket timeout, 2000 ms/);
+      void open(1999).close();
+    } finally {
+      client.disconnect();
+    }
   });
 
   test('the memory backend accepts the option and ignores it', async () => {

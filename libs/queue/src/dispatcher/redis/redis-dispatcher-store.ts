@@ -157,7 +157,8 @@ export class RedisDispatcherStore implements DispatcherStore {
         const parsed = this.parse(claimed);
         if (parsed.length > 0) return parsed;
       }
-      this.resultsConn ??= duplicateClient(this.client);
+      // the dispatcher reads with its one blockMs setting: the connection owes a reply that long
+      this.resultsConn ??= duplicateClient(this.client, { blocksUpToMs: blockMs });
       const block = Math.max(1, Math.min(blockMs, this.nextClaimAt - Date.now()));
       const read = (await this.resultsConn.xreadgroup(
         'GROUP',
@@ -187,7 +188,7 @@ export class RedisDispatcherStore implements DispatcherStore {
   async readReplies(blockMs: number, more = true): Promise<Reply[]> {
     if (this.closed) return [];
     const key = this.keys.reply(this.replyAddress);
-    this.repliesConn ??= duplicateClient(this.client);
+    this.repliesConn ??= duplicateClient(this.client, { blocksUpToMs: blockMs });
     try {
       const first = await this.repliesConn.blpop(key, Math.max(0.01, blockMs / 1000));
       if (!first) return [];

@@ -180,7 +180,9 @@ export class RedisPubSubEventBus extends BaseEventBus {
 
   private ensureSubscriber(): RedisClient {
     if (this.subscriber) return this.subscriber;
-    const subscriber = this.pubsub.sharded ? duplicateShardedSubscriber(this.pubsub.client as Cluster) : duplicateClient(this.pubsub.client);
+    const subscriber = this.pubsub.sharded
+      ? duplicateShardedSubscriber(this.pubsub.client as Cluster)
+      : duplicateClient(this.pubsub.client, { subscriber: true });
     // errors and reconnects are logged by the connection's outage log (see duplicateClient);
     // ioredis subscribes the channels again by itself after a reconnect or a failover
     subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, undefined, message));

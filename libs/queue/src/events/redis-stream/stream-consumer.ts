@@ -54,7 +54,7 @@ export class StreamChannelConsumer {
   /** Creates the group (at `startId` when it does not exist yet) and starts reading. */
   async start(startId: string): Promise<void> {
     await this.ensureGroup(startId);
-    this.blocking = duplicateClient(this.deps.client);
+    this.blocking = duplicateClient(this.deps.client, { blocksUpToMs: this.deps.options.blockMs });
     this.loop = this.run();
     this.timer = setInterval(() => void this.tick(), Math.max(10, Math.floor(this.deps.options.claimIdleMs / 2)));
     this.timer.unref();

@@ -14,7 +14,12 @@ type FetchReply = [number, number, string[], Array<string | null>, Array<string 
 export interface FetchSettings {
   readonly limits: StoreLimits;
   readonly deadLetterEnabled: boolean;
+  /** The longest wait for work asked (longer ones block this long; default {@link MAX_WAIT_MS}): the blocking connection owes a reply up to that long. */
+  readonly maxWaitMs?: number;
 }
+
+/** Default of FetchSettings.maxWaitMs: the longest idle wait a worker may be given (`idleBlockMs`). */
+export const MAX_WAIT_MS = 600_000;
 
 /**
  * The fetch path of a `RedisQueueStore`: fetch.lua on the command connection, and the wait for
@@ -74,7 +79,7 @@ export class RedisFetcher {
     }
     if (!this.pendingWake) {
       const blocking = (this.blocking ??= this.newBlockingClient());
-      const block = Math.max(0.01, timeoutMs / 1000);
+      const block = Math.max(0.01, Math.min(timeoutMs, this.maxWaitMs) / 1000);
       // BLPOP then the fetch script on the same connection: Redis runs the fetch the moment the
       // token arrives (or the block times out), with no round trip back to this process.
       const pipeline = blocking.pipeline();
@@ -215,8 +220,13 @@ export class RedisFetcher {
     };
   }
 
+  private get maxWaitMs(): number {
+    return this.settings.maxWaitMs ?? MAX_WAIT_MS;
+  }
+
   private newBlockingClient(): RedisClient {
-    const blocking = duplicateClient(this.client);
+    // a BLPOP owes its reply up to its block time: only past that is a silent connection dead
+    const blocking = duplicateClient(this.client, { blocksUpToMs: this.maxWaitMs });
     this.lua.install(blocking);
     return blocking;
   }

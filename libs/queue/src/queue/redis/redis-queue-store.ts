@@ -42,6 +42,8 @@ export interface RedisQueueStoreOptions {
   tag?: string;
   limits: StoreLimits;
   deadLetterEnabled: boolean;
+  /** The longest wait for work the worker asks (its `idleBlockMs`, at most its lease; default 600 000 ms). */
+  maxWaitMs?: number;
   /** Replicas every acknowledged write waits for (default none). */
   durability?: DurabilityOptions;
   /** A completion, retry or dead letter the replicas did not confirm in time (publishes reject instead). */
@@ -170,7 +172,7 @@ export class RedisQueueStore implements QueueStore {
 
   async subscribeProgress(listener: (eventJson: string) => void): Promise<() => Promise<void>> {
     const channel = this.keys.progress;
-    const conn = duplicateClient(this.client);
+    const conn = duplicateClient(this.client, { subscriber: true });
     conn.on('message', (from: string, message: string) => {
       if (from === channel) listener(message);
     });

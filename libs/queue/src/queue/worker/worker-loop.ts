@@ -4,7 +4,7 @@ import { HandlerRun, RunOutcome } from './handler-run';
 import { HeldRuns } from './held-runs';
 import type { HandlerSlot } from './handler-slot';
 import { decodeBody, decodeHeader, toQueueMessage } from '../message-codec';
-import { ResolvedQueueOptions } from '../queue-options';
+import { idleWaitMs, ResolvedQueueOptions } from '../queue-options';
 import type { QueueObserver } from '../queue-observer';
 import { FETCH_MAX } from '../queue-store';
 import type { Delivery, DeliveryRef, FetchResult, QueueStore, RateLimitSpec } from '../queue-store';
@@ -121,12 +121,10 @@ export abstract class WorkerLoop {
           continue;
         }
         // Drained (or paused) and nothing held waits: block until woken, the next due message or
-        // lease deadline, or idleBlockMs. Capped at the visibility timeout, so leases taken after
-        // this worker went idle by a worker that then crashed are reclaimed at most one visibility
-        // timeout late. The store may run our next fetch right on wake-up (Redis: pipelined behind
-        // the BLPOP).
+        // lease deadline, or idleWaitMs (idleBlockMs capped at the visibility timeout). The store may
+        // run our next fetch right on wake-up (Redis: pipelined behind the BLPOP).
         const last: FetchResult = drained ?? { paused: true, nextWakeMs: null, deliveries: [], tiersLeft: 0 };
-        const idleCap = Math.min(this.options.idleBlockMs, this.options.visibilityTimeoutMs);
+        const idleCap = idleWaitMs(this.options);
         const precise = last.nextWakeMs !== null && last.nextWakeMs < idleCap;
         const wait = precise ? Math.max(5, last.nextWakeMs!) : idleCap;
         const sentAt = this.gate.lookSent();

@@ -67,7 +67,7 @@ export class RedisSchedulerStore implements SchedulerStore {
   /** Subscribes to definition changes (the loop calls it once before its first wait). */
   async subscribe(): Promise<void> {
     if (this.subscriber) return;
-    const sub = duplicateClient(this.client);
+    const sub = duplicateClient(this.client, { subscriber: true });
     this.subscriber = sub;
     sub.on('message', () => this.waiter.wake());
     // After a reconnect ioredis subscribes again; changes made meanwhile are caught by a wake-up.

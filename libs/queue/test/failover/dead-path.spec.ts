@@ -1,0 +1,142 @@
+import { createEventBus } from '../../src/events/create-event-bus';
+import { createQueue } from '../../src/queue/create-queue';
+import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../src/testing';
+import { within } from '../../src/util/retry';
+import { FreezingProxy } from '../support/freezing-proxy';
+import { waitFor } from '../support/wait';
+import { silentLogger } from './silent-logger';
+
+/**
+ * A path to Redis that goes dead without a reset reaching the client, while a new connection
+ * would work: a Redis host gone (its address re-resolved or taken over), a hung proxy or load
+ * balancer, a NAT that forgot the flow. Played by a proxy that stops passing bytes on the
+ * connections it holds but keeps them open (its kernel keeps acknowledging the client's segments,
+ * so TCP keepalive never gives up), and passes new connections on. Before, an idle worker stayed
+ * blocked on its dead connection for good, a producer's publishes timed out one after the other, a
+ * stream subscriber heard nothing more. Now a connection that owes replies and hears nothing for
+ * `socketTimeoutMs` (plus its block time) is opened again and its commands sent again; a fetch sent
+ * again returns what its first run took (its reply was lost), instead of leaving it leased to no one
+ * until the lease expired.
+ */
+describe('a dead path to Redis (no reset reaches the client; a new connection works)', () => {
+  let server: RedisServerHandle | undefined;
+  let proxy: FreezingProxy | undefined;
+  let admin: RedisClient | undefined;
+  const clients: RedisClient[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+
+  afterEach(async () => {
+    await Promise.all(closers.splice(0).map((close) => within(close(), 5000, 'close').catch(() => undefined)));
+    clients.splice(0).forEach((c) => c.disconnect());
+    await proxy?.close();
+    await server?.cleanup();
+    server = proxy = admin = undefined;
+  });
+
+  async function start(): Promise<{ direct: () => RedisClient; viaProxy: () => RedisClient }> {
+    server = await spawnRedis();
+    proxy = await FreezingProxy.start({ host: '127.0.0.1', port: server.port });
+    const open = (url: string) => {
+      const c = createRedisClient({ url, socketTimeoutMs: 1000, logger: silentLogger() });
+      c.on('error', () => undefined);
+      clients.push(c);
+      return c;
+    };
+    admin = open(server.url);
+    return { direct: () => open(server!.url), viaProxy: () => open(proxy!.url) };
+  }
+
+  /** Whether a client of the server is blocked in `command` (CLIENT LIST flag b). */
+  async function blockedIn(command: string): Promise<boolean> {
+    const list = (await admin!.client('LIST')) as string;
+    return list.split('\n').some((line) => line.includes(`cmd=${command}`) && / flags=\w*b/.test(line));
+  }
+
+  test('an idle worker blocked on it takes what is published after, once its connection times out', async () => {
+    const { direct, viaProxy } = await start();
+    const prefix = uniquePrefix('deadpath');
+    const worker = createQueue({ name: 'q', backend: { type: 'redis', client: viaProxy(), prefix }, idleBlockMs: 2000, logger: silentLogger() });
+    closers.push(() => worker.close());
+    const started = new Map<string, number>();
+    worker.process<string>('t', (m) => void started.set(m.payload, m.attempt));
+    const producer = createQueue({ name: 'q', backend: { type: 'redis', client: direct(), prefix }, logger: silentLogger() });
+    closers.push(() => producer.close());
+    await producer.publish({ type: 't', payload: 'before' });
+    await waitFor(() => started.has('before'), 'the first message');
+    await waitFor(() => blockedIn('blpop'), 'the worker to block in BLPOP');
+    proxy!.freeze();
+    // the blocked BLPOP on the server takes its wake-up token and the fetch pipelined behind it
+    // leases it; their replies go nowhere
+    await producer.publish({ type: 't', payload: 'after' });
+    // the lease is 30 s: the message starts well before, as attempt 1, from the fetch sent again
+    await waitFor(() => started.has('after'), '"after" to start (the blocking connection owes a reply for 2 s + 1 s)', 20_000);
+    expect(started.get('after')).toBe(1);
+    expect(proxy!.accepted).toBeGreaterThan(2);
+  }, 60_000);
+
+  test("a producer's publish on it goes out on a new connection within its publish timeout", async () => {
+    const { direct, viaProxy } = await start();
+    const prefix = uniquePrefix('deadpath');
+    const producer = createQueue({ name: 'q', backend: { type: 'redis', client: viaProxy(), prefix }, publishTimeoutMs: 10_000, logger: silentLogger() });
+    closers.push(() => producer.close());
+    const worker = createQueue({ name: 'q', backend: { type: 'redis', client: direct(), prefix }, logger: silentLogger() });
+    closers.push(() => worker.close());
+    const started = new Set<string>();
+    worker.process<string>('t', (m) => void started.add(m.payload));
+    await producer.publish({ type: 't', payload: 'before' });
+    await waitFor(() => started.has('before'), 'the first message');
+    proxy!.freeze();
+    for (const payload of ['after 1', 'after 2']) await producer.publish({ type: 't', payload });
+    await waitFor(() => started.has('after 1') && started.has('after 2'), 'both to start');
+  }, 60_000);
+
+  test('a pub/sub subscriber on it hears again what is published after (its PING finds the path dead)', async () => {
+    const { direct, viaProxy } = await start();
+    const prefix = uniquePrefix('deadpath');
+    const heard: number[] = [];
+    const subscriber = createEventBus({ type: 'redis_pubsub', client: viaProxy(), prefix, serviceName: 's', logger: silentLogger() });
+    closers.push(() => subscriber.close());
+    await subscriber.subscribe('ch', (event) => void heard.push(event.data as number));
+    const publisher = createEventBus({ type: 'redis_pubsub', client: direct(), prefix, serviceName: 'p', logger: silentLogger() });
+    closers.push(() => publisher.close());
+    await waitFor(async () => (await publisher.publish('ch', 'tick', 0), heard.includes(0)), 'the first event');
+    const accepted = proxy!.accepted;
+    proxy!.freeze();
+    // at most once: what is published while the path is dead is lost; once the subscriber has
+    // subscribed again through a new connection, events reach it
+    let n = 0;
+    await waitFor(async () => (await publisher.publish('ch', 'tick', ++n), heard.some((x) => x > 0)), 'an event published after the path died', 20_000, 100);
+    expect(proxy!.accepted).toBeGreaterThan(accepted);
+  }, 60_000);
+
+  test('a stream-bus subscriber blocked on it hears the events published after', async () => {
+    // the entry its blocked read took (the reply lost) is pending for it: claimed after claimIdleMs
+    const { direct, viaProxy } = await start();
+    const prefix = uniquePrefix('deadpath');
+    const heard: number[] = [];
+    const subscriber = createEventBus({
+      type: 'redis_stream',
+      client: viaProxy(),
+      prefix,
+      serviceName: 's',
+      blockMs: 1000,
+      claimIdleMs: 2000,
+      logger: silentLogger(),
+    });
+    closers.push(() => subscriber.close({ drainTimeoutMs: 100 }));
+    await subscriber.subscribe('ch', (event) => void heard.push(event.data as number));
+    const publisher = createEventBus({ type: 'redis_stream', client: direct(), prefix, serviceName: 'p', logger: silentLogger() });
+    closers.push(() => publisher.close());
+    await publisher.publish('ch', 'tick', 1);
+    await waitFor(() => heard.includes(1), 'the first event');
+    await waitFor(() => blockedIn('xreadgroup'), 'the subscriber to block in XREADGROUP');
+    proxy!.freeze();
+    await publisher.publish('ch', 'tick', 2);
+    await waitFor(() => heard.includes(2), 'the event published after (claimed once the command connection is back)', 20_000);
+    // and the blocking read works again
+    await waitFor(() => blockedIn('xreadgroup'), 'the subscriber to block in XREADGROUP again');
+    await publisher.publish('ch', 'tick', 3);
+    await waitFor(() => heard.includes(3), 'the next event');
+  }, 60_000);
+});
