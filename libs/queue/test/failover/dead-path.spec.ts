@@ -110,33 +110,44 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
     expect(proxy!.accepted).toBeGreaterThan(accepted);
   }, 60_000);
 
-  test('a stream-bus subscriber blocked on it hears the events published after', async () => {
-    // the entry its blocked read took (the reply lost) is pending for it: claimed after claimIdleMs
+  test('a stream-bus subscriber blocked on it hears the events published after, the one its lost read took at once', async () => {
     const { direct, viaProxy } = await start();
     const prefix = uniquePrefix('deadpath');
-    const heard: number[] = [];
+    // event -> the delivery counts its handler saw
+    const heard = new Map<number, number[]>();
     const subscriber = createEventBus({
       type: 'redis_stream',
       client: viaProxy(),
       prefix,
       serviceName: 's',
       blockMs: 1000,
-      claimIdleMs: 2000,
+      // far past the test: no entry here comes back through a claim
+      claimIdleMs: 600_000,
       logger: silentLogger(),
     });
     closers.push(() => subscriber.close({ drainTimeoutMs: 100 }));
-    await subscriber.subscribe('ch', (event) => void heard.push(event.data as number));
+    await subscriber.subscribe('ch', (event, ctx) => {
+      const n = event.data as number;
+      heard.set(n, [...(heard.get(n) ?? []), ctx.deliveryCount]);
+      // event 1 fails: it stays pending, and must wait for its claim (not come back with the read-back)
+      if (n === 1) throw new Error('fails once');
+    });
     const publisher = createEventBus({ type: 'redis_stream', client: direct(), prefix, serviceName: 'p', logger: silentLogger() });
     closers.push(() => publisher.close());
     await publisher.publish('ch', 'tick', 1);
-    await waitFor(() => heard.includes(1), 'the first event');
+    await waitFor(() => heard.has(1), 'the first event');
     await waitFor(() => blockedIn('xreadgroup'), 'the subscriber to block in XREADGROUP');
     proxy!.freeze();
+    // the blocked read on the server takes it; its reply goes nowhere: the entry is pending for the
+    // subscriber, which reads it back once its connection is open again
     await publisher.publish('ch', 'tick', 2);
-    await waitFor(() => heard.includes(2), 'the event published after (claimed once the command connection is back)', 20_000);
+    await waitFor(() => heard.has(2), 'the event its lost read took (read back, not claimed)', 20_000);
     // and the blocking read works again
     await waitFor(() => blockedIn('xreadgroup'), 'the subscriber to block in XREADGROUP again');
     await publisher.publish('ch', 'tick', 3);
-    await waitFor(() => heard.includes(3), 'the next event');
+    await waitFor(() => heard.has(3), 'the next event');
+    expect(heard.get(1)).toEqual([1]);
+    expect(heard.get(2)).toEqual([1]);
+    expect(heard.get(3)).toEqual([1]);
   }, 60_000);
 });

@@ -39,6 +39,16 @@ export class StreamChannelConsumer {
   private stopped = false;
   private ticking = false;
   private lastError = '';
+  /** The highest entry id this consumer has received (from a read or a claim); '' before the first. */
+  private lastReceived = '';
+  /**
+   * Set when the blocking connection is ready again after it dropped: the entries of this consumer
+   * newer than this id that it never received (the reply of a read lost with its connection) are
+   * read back from its pending list before the next read.
+   */
+  private readBackAfter?: string;
+  /** Ids received since readBackAfter was set (by the read sent again, or a claim): not read back. */
+  private receivedSinceDrop?: Set<string>;
   /** Resolves when `stop` is called, so no wait inside the loop can hold the stop up. */
   private readonly stopSignal: Promise<undefined>;
   private signalStop!: () => void;
@@ -54,7 +64,16 @@ export class StreamChannelConsumer {
   /** Creates the group (at `startId` when it does not exist yet) and starts reading. */
   async start(startId: string): Promise<void> {
     await this.ensureGroup(startId);
-    this.blocking = duplicateClient(this.deps.client, { blocksUpToMs: this.deps.options.blockMs });
+    const blocking = duplicateClient(this.deps.client, { blocksUpToMs: this.deps.options.blockMs });
+    let connected = false;
+    blocking.on('ready', () => {
+      if (connected && this.lastReceived && this.readBackAfter === undefined) {
+        this.readBackAfter = this.lastReceived;
+        this.receivedSinceDrop = new Set();
+      }
+      connected = true;
+    });
+    this.blocking = blocking;
     this.loop = this.run();
     this.timer = setInterval(() => void this.tick(), Math.max(10, Math.floor(this.deps.options.claimIdleMs / 2)));
     this.timer.unref();
@@ -102,6 +121,13 @@ export class StreamChannelConsumer {
       try {
         await this.unlessStopped(pool.waitForSpace());
         if (this.stopped) break;
+        if (this.readBackAfter !== undefined) {
+          await this.readBack(this.readBackAfter).finally(() => {
+            this.readBackAfter = undefined;
+            this.receivedSinceDrop = undefined;
+          });
+          continue;
+        }
         const count = Math.max(1, Math.min(options.readCount, pool.free));
         const reply = (await this.blocking!.xreadgroup(
           'GROUP',
@@ -141,7 +167,33 @@ export class StreamChannelConsumer {
     }
   }
 
+  /**
+   * Reads back the entries this consumer was given after `after` but never received: they are in
+   * its pending list and newer than anything it received (entries it received and whose handler
+   * failed are older, and wait for their claim after claimIdleMs), except those received since the
+   * drop (by the read ioredis sent again, or a claim), whose acknowledgement may still be on its way.
+   * A history read: no BLOCK, nothing new is taken. Without it they waited for a claim too, counted
+   * as a second delivery.
+   */
+  private async readBack(after: string): Promise<void> {
+    const { keys, group, options, pool } = this.deps;
+    let from = after;
+    while (!this.stopped) {
+      const count = Math.max(1, Math.min(options.readCount, pool.free));
+      const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count, 'STREAMS', keys.stream, from)) as ReadReply;
+      const entries = reply?.[0]?.[1] ?? [];
+      if (entries.length === 0) return;
+      for (const [id, fields] of entries) {
+        from = id;
+        // a trimmed entry (no fields) is left to the claim, which acknowledges it
+        if (fields && !this.receivedSinceDrop?.has(id)) await this.take(id, fields, 1);
+      }
+    }
+  }
+
   private async take(id: string, fields: string[], deliveries: number): Promise<void> {
+    if (laterStreamId(id, this.lastReceived)) this.lastReceived = id;
+    this.receivedSinceDrop?.add(id);
     if (this.inflight.has(id) || this.stopped) return;
     this.inflight.add(id);
     let settled = false;
@@ -175,4 +227,12 @@ export class StreamChannelConsumer {
     if (message !== this.lastError) this.deps.logger.warn(message);
     this.lastError = message;
   }
+}
+
+/** Whether stream entry id `a` (`<ms>-<seq>`) comes after `b` ('' comes before every id). */
+function laterStreamId(a: string, b: string): boolean {
+  if (b === '') return true;
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  return Number(am) !== Number(bm) ? Number(am) > Number(bm) : Number(as) > Number(bs);
 }
