@@ -132,6 +132,9 @@ export const MAX_CONCURRENCY = 10_000;
 /** The most retries a message may have (`maxRetries` of a queue, a publish, a route, a scheduled task). */
 export const MAX_RETRIES = 1000;
 
+/** The longest `idleBlockMs` accepted (ms), so the longest wait for work a worker asks of its store. */
+export const MAX_IDLE_BLOCK_MS = 600_000;
+
 /**
  * The facts about a queue's options that the YAML configuration shares (`message_queue`,
  * `retention`, `limits`): the config schema builds its keys from these fields, so a bound is
@@ -143,7 +146,7 @@ export const QUEUE_FIELDS = {
   defaultTimeoutMs: () => timerMsField(0),
   maxPayloadBytes: () => intField(1, 512 * 1024 * 1024),
   prefetch: () => intField(1, 10_000),
-  idleBlockMs: () => intField(10, 600_000),
+  idleBlockMs: () => intField(10, MAX_IDLE_BLOCK_MS),
   publishTimeoutMs: () => timerMsField(0),
   weight: () => intField(1, 1000),
   outboxMaxSize: () => intField(1),
@@ -210,7 +213,6 @@ export function resolveQueueOptions(options: QueueOptions, path = 'queue'): Reso
   };
 }
 
-/** Validates a {@link RateLimit}; throws {@link QueueConfigError} naming the option. */
 /**
  * The longest an idle worker waits for work before it fetches again: `idleBlockMs`, capped at the
  * visibility timeout (so leases a crashed worker took after this one went idle are reclaimed at
@@ -220,6 +222,7 @@ export function idleWaitMs(options: Pick<ResolvedQueueOptions, 'idleBlockMs' | '
   return Math.min(options.idleBlockMs, options.visibilityTimeoutMs);
 }
 
+/** Validates a {@link RateLimit}; throws {@link QueueConfigError} naming the option. */
 export function resolveRateLimit(value: RateLimit, path: string): RateLimit {
   if (!value || typeof value !== 'object') throw new QueueConfigError(path, value, 'an object { max, perMs }');
   return {

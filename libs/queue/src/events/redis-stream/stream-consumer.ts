@@ -128,7 +128,7 @@ export class StreamChannelConsumer {
           });
           continue;
         }
-        const count = Math.max(1, Math.min(options.readCount, pool.free));
+        const count = this.readCount();
         const reply = (await this.blocking!.xreadgroup(
           'GROUP',
           group,
@@ -176,10 +176,10 @@ export class StreamChannelConsumer {
    * as a second delivery.
    */
   private async readBack(after: string): Promise<void> {
-    const { keys, group, options, pool } = this.deps;
+    const { keys, group, options } = this.deps;
     let from = after;
     while (!this.stopped) {
-      const count = Math.max(1, Math.min(options.readCount, pool.free));
+      const count = this.readCount();
       const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count, 'STREAMS', keys.stream, from)) as ReadReply;
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
@@ -189,6 +189,11 @@ export class StreamChannelConsumer {
         if (fields && !this.receivedSinceDrop?.has(id)) await this.take(id, fields, 1);
       }
     }
+  }
+
+  /** Entries one read asks for: as many as the handler buffer has room for, at most readCount. */
+  private readCount(): number {
+    return Math.max(1, Math.min(this.deps.options.readCount, this.deps.pool.free));
   }
 
   private async take(id: string, fields: string[], deliveries: number): Promise<void> {

@@ -2,6 +2,7 @@ import { sleepUnlessAborted } from '../../util/abort';
 import { uniqueId } from '../../util/unique-id';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
 import type { LuaCommands } from '../../redis/lua-loader';
+import { MAX_IDLE_BLOCK_MS } from '../queue-options';
 import type { FetchResult, RateLimitSpec, StoreLimits, WakeFetch, WokenFetch } from '../queue-store';
 import type { FetchedGroups } from './fetched-groups';
 import type { QueueKeys } from './queue-keys';
@@ -14,12 +15,9 @@ type FetchReply = [number, number, string[], Array<string | null>, Array<string 
 export interface FetchSettings {
   readonly limits: StoreLimits;
   readonly deadLetterEnabled: boolean;
-  /** The longest wait for work asked (longer ones block this long; default {@link MAX_WAIT_MS}): the blocking connection owes a reply up to that long. */
+  /** The longest wait for work asked (longer ones block this long; default {@link MAX_IDLE_BLOCK_MS}): the blocking connection owes a reply up to that long. */
   readonly maxWaitMs?: number;
 }
-
-/** Default of FetchSettings.maxWaitMs: the longest idle wait a worker may be given (`idleBlockMs`). */
-export const MAX_WAIT_MS = 600_000;
 
 /**
  * The fetch path of a `RedisQueueStore`: fetch.lua on the command connection, and the wait for
@@ -221,7 +219,7 @@ export class RedisFetcher {
   }
 
   private get maxWaitMs(): number {
-    return this.settings.maxWaitMs ?? MAX_WAIT_MS;
+    return this.settings.maxWaitMs ?? MAX_IDLE_BLOCK_MS;
   }
 
   private newBlockingClient(): RedisClient {

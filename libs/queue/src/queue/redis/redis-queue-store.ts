@@ -42,7 +42,7 @@ export interface RedisQueueStoreOptions {
   tag?: string;
   limits: StoreLimits;
   deadLetterEnabled: boolean;
-  /** The longest wait for work the worker asks (its `idleBlockMs`, at most its lease; default 600 000 ms). */
+  /** The longest wait for work the worker asks (its `idleBlockMs`, at most its lease; default the longest `idleBlockMs` accepted). */
   maxWaitMs?: number;
   /** Replicas every acknowledged write waits for (default none). */
   durability?: DurabilityOptions;
