@@ -54,7 +54,7 @@ local grun, gblocked, gqueued, meta = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
 
 local id = ARGV[1]
 local attempt = tonumber(ARGV[2])
--- a delete: allowed on a full Redis, and the refusal of later writes only comes at the first one
+-- before the stale check: a stale delivery's fetch got its reply all the same
 forgetFetches({ ARGV[9] })
 if redis.call('HGET', leases, id) ~= ARGV[9] then
   return 0

@@ -1,6 +1,7 @@
 -- A fetch's record: the field '>' .. token of `leases` (never an id: ids are made of [0-9a-z~],
--- util/unique-id.ts and partitioned/partition-layout.ts) lists the ids that fetch took, comma-joined, from the fetch until one of its
--- deliveries is settled (the worker got the reply, so it is not needed) or a lease of its expires.
+-- util/unique-id.ts and partitioned/partition-layout.ts) lists the ids that fetch took,
+-- comma-joined, from the fetch until one of its deliveries is settled (the worker got the reply,
+-- so it is not needed) or a lease of its expires.
 -- A client sends a command again when its connection closed before the reply came (a Redis
 -- restart, a network blip, a dead path closed by the socket timeout): the fetch then runs twice
 -- with the same lease token, and the second run returns what the first took, instead of that
