@@ -9,7 +9,7 @@ import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 import { QuickClosingSentinelConnector } from './sentinel-connector';
-import { pingWhileSubscribed } from './subscriber-check';
+import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
 import { MAX_TIMER_MS } from '../util/fields';
 import { settleWithin } from '../util/retry';
 
@@ -164,7 +164,8 @@ function newClient(options: RedisConnectionOptions): RedisClient {
  * to the outage log of `client` (a client the library did not create gets one of its own; the
  * caller's client itself is left as it is). Every connection the library opens comes from here or
  * from {@link createRedisClient}. A blocking connection's socket timeout is `client`'s plus its
- * longest block (a blocked command owes its reply that long); a subscriber's PINGs now and then.
+ * longest block (a blocked command owes its reply that long); a subscriber's PINGs now and then
+ * (on a Cluster client: each of its subscriber connections).
  */
 export function duplicateClient(client: RedisClient, { blocksUpToMs = 0, subscriber = false }: DuplicateOptions = {}): RedisClient {
   const log = RedisOutageLog.forClient(client);
@@ -174,8 +175,10 @@ export function duplicateClient(client: RedisClient, { blocksUpToMs = 0, subscri
   if (longer === undefined) duplicate = client.duplicate();
   else if (isClusterClient(client)) duplicate = client.duplicate([], { redisOptions: { ...client.options.redisOptions, socketTimeout: longer } });
   else duplicate = (client as Redis).duplicate({ socketTimeout: longer });
-  // a Cluster client's PING goes to any node, not to its subscriber connection: keepalive only there
-  if (subscriber && socketTimeout !== undefined && !isClusterClient(duplicate)) pingWhileSubscribed(duplicate as Redis, socketTimeout);
+  if (subscriber && socketTimeout !== undefined) {
+    if (isClusterClient(duplicate)) pingClusterSubscribers(duplicate, socketTimeout);
+    else pingWhileSubscribed(duplicate as Redis, socketTimeout);
+  }
   return equip(duplicate, log, client);
 }
 
@@ -197,11 +200,14 @@ export function socketTimeoutOf(client: RedisClient): number | undefined {
  * A second Cluster client that subscribes with sharded pub/sub: besides the commands of a Cluster
  * client it keeps one subscriber connection per master (ioredis `shardedSubscribers`), SSUBSCRIBEs
  * each channel on the master of its slot, and subscribes again after a failover moves the slot.
- * Same outage log as {@link duplicateClient}.
+ * Same outage log as {@link duplicateClient}; each subscriber connection PINGs every socket timeout.
  */
 export function duplicateShardedSubscriber(client: Cluster): Cluster {
   const log = RedisOutageLog.forClient(client);
-  return equip(client.duplicate([], { shardedSubscribers: true }), log, client);
+  const duplicate = client.duplicate([], { shardedSubscribers: true });
+  const socketTimeout = socketTimeoutOf(client);
+  if (socketTimeout !== undefined) pingClusterSubscribers(duplicate, socketTimeout);
+  return equip(duplicate, log, client);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Keeps a subscriber connection honest about a dead path. While it listens it owes Redis no
@@ -15,4 +15,58 @@ export function pingWhileSubscribed(client: Redis, everyMs: number): void {
   }, everyMs);
   timer.unref();
   client.once('end', () => clearInterval(timer));
+}
+
+/** The private parts of ioredis' Cluster (5.11, 6.0) this relies on: its subscriber connections. */
+interface ClusterSubscriberInternals {
+  /** Classic pub/sub (ClusterSubscriber): `subscriber` is the connection of its current pick. */
+  subscriber?: { subscriber?: Redis | null };
+  /** Sharded pub/sub (ClusterSubscriberGroup): one ShardedSubscriber per master. */
+  shardedSubscribers?: { shardedSubscribers?: Map<string, { getInstance?: () => Redis | null }> };
+}
+
+/** The subscriber connections of `cluster` open now: the classic one and the sharded ones. */
+export function clusterSubscriberConnections(cluster: Cluster): Redis[] {
+  const internals = cluster as unknown as ClusterSubscriberInternals;
+  const found: Redis[] = [];
+  const classic = internals.subscriber?.subscriber;
+  if (classic) found.push(classic);
+  const sharded = internals.shardedSubscribers?.shardedSubscribers;
+  if (sharded instanceof Map) {
+    for (const subscriber of sharded.values()) {
+      const connection = typeof subscriber.getInstance === 'function' ? subscriber.getInstance() : null;
+      if (connection) found.push(connection);
+    }
+  }
+  return found;
+}
+
+/**
+ * {@link pingWhileSubscribed} for the subscriber connections of a Cluster client. A Cluster
+ * client's own PING goes to whichever node serves it, never to these: ioredis keeps them apart (the
+ * classic subscriber on a node of its choice, a sharded subscriber per master), and the classic one
+ * is made without the client's `redisOptions`, so without its socket timeout or keepalive. Every
+ * `everyMs` each ready one is sent a PING; one that has not answered `everyMs` later is
+ * disconnected, and ioredis replaces it (the classic one on a node it picks, a sharded one after
+ * re-reading the slot map) and subscribes its channels again. A dead path is so found within about
+ * twice `everyMs`. Stops when the client ends.
+ */
+export function pingClusterSubscribers(cluster: Cluster, everyMs: number): void {
+  const awaited = new WeakSet<Redis>();
+  const check = (connection: Redis) => {
+    if (connection.status !== 'ready' || awaited.has(connection)) return;
+    awaited.add(connection);
+    const deadline = setTimeout(() => connection.disconnect(), everyMs);
+    deadline.unref();
+    connection
+      .ping()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(deadline);
+        awaited.delete(connection);
+      });
+  };
+  const timer = setInterval(() => clusterSubscriberConnections(cluster).forEach(check), everyMs);
+  timer.unref();
+  cluster.once('end', () => clearInterval(timer));
 }
