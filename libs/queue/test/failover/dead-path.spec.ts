@@ -1,3 +1,4 @@
+import { createDispatcher } from '../../src/dispatcher/create-dispatcher';
 import { createEventBus } from '../../src/events/create-event-bus';
 import { createQueue } from '../../src/queue/create-queue';
 import { createRedisClient, RedisClient } from '../../src/redis/redis-connection';
@@ -149,5 +150,31 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
     expect(heard.get(1)).toEqual([1]);
     expect(heard.get(2)).toEqual([1]);
     expect(heard.get(3)).toEqual([1]);
+  }, 60_000);
+
+  test('a dispatchAndWait caller whose reply read was blocked on it gets the reply that read took', async () => {
+    const { direct, viaProxy } = await start();
+    const prefix = uniquePrefix('deadpath');
+    const open = (client: RedisClient) =>
+      createDispatcher({
+        service: 'svc',
+        backend: { type: 'redis', client, prefix, queuePrefix: prefix },
+        routes: { work: { queue: 'svc' } },
+        // the read blocked on the server outlives the reply's arrival (its reply then goes nowhere)
+        blockMs: 10_000,
+        logger: silentLogger(),
+      });
+    const caller = open(viaProxy());
+    closers.push(() => caller.close());
+    const worker = open(direct());
+    closers.push(() => worker.close());
+    worker.handle<number, number>('work', (n) => n * 10);
+    await expect(caller.dispatchAndWait('work', 1)).resolves.toBe(10);
+    await waitFor(() => blockedIn('blmove'), 'the caller to block reading replies');
+    proxy!.freeze();
+    // the publish goes out again on a new connection after 1 s; its reply is taken by the read
+    // still blocked on the server, whose reply goes nowhere. Before, that reply was gone.
+    await expect(caller.dispatchAndWait('work', 2, { timeoutMs: 30_000 })).resolves.toBe(20);
+    await expect(caller.dispatchAndWait('work', 3)).resolves.toBe(30);
   }, 60_000);
 });

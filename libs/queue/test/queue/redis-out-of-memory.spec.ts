@@ -108,6 +108,34 @@ describe('a queue, a dispatcher, a scheduler and a stream bus on a Redis at maxm
       client.disconnect();
     }
   }, 60_000);
+  test('callers waiting on a full Redis get their replies (BLMOVE, which moves a reply to a taken list, is refused there)', async () => {
+    const client = server.client();
+    const prefix = uniquePrefix('fullr');
+    const open = () =>
+      createDispatcher({ service: 'svc', backend: { type: 'redis', client, prefix, queuePrefix: prefix }, routes: { work: { queue: 'svc' } }, blockMs: 200 });
+    const caller = open();
+    const worker = open();
+    const queue = createQueue({ name: 'svc', backend: { type: 'redis', client, prefix } });
+    let release = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      worker.handle<{ i: number }, number>('work', async ({ i }) => {
+        if (i > 0) await gate;
+        return i * 10;
+      });
+      // a reply read before the limit: the caller's taken list holds it until its next read
+      await expect(caller.dispatchAndWait('work', { i: 0 })).resolves.toBe(0);
+      const waits = [1, 2, 3, 4, 5].map((i) => caller.dispatchAndWait<number>('work', { i }, { timeoutMs: 20_000 }));
+      await waitFor(async () => (await queue.stats()).total_published === 6, 'the five dispatches stored');
+      await admin.config('SET', 'maxmemory', '1');
+      release();
+      await expect(Promise.all(waits)).resolves.toEqual([10, 20, 30, 40, 50]);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await Promise.all([caller.close(), worker.close(), queue.close()]);
+      client.disconnect();
+    }
+  }, 60_000);
   test('a dispatcher service that starts again on a full Redis runs its waiting tasks and hears of their outcome', async () => {
     const client = server.client();
     const prefix = uniquePrefix('fulldr');

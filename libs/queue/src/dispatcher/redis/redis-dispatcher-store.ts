@@ -9,7 +9,7 @@ import { parseJsonOr } from '../../util/json';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DispatcherStore, FinishInput, ProgressInput, Reply, ResultEntry } from '../dispatcher-store';
 
-const SCRIPTS = ['finish', 'progress'] as const;
+const SCRIPTS = ['finish', 'progress', 'take-replies'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<ScriptName> | undefined;
@@ -36,7 +36,15 @@ export class DispatcherKeys {
   reply(instanceId: string): string {
     return `${this.base}reply:${instanceId}`;
   }
+
+  /** Replies the instance took from its reply list and has not surely handed out yet (see readReplies). */
+  taken(instanceId: string): string {
+    return `${this.base}reply:${instanceId}:taken`;
+  }
 }
+
+/** Most replies one read takes beyond the first. */
+const MORE_REPLIES = 1000;
 
 export interface RedisDispatcherStoreOptions {
   client: RedisClient;
@@ -71,6 +79,10 @@ export class RedisDispatcherStore implements DispatcherStore {
   private claimCursor = '0-0';
   private nextClaimAt = 0;
   private closed = false;
+  /** Replies the last read handed out, at the head of the taken list until the next read trims them (take-replies.lua). */
+  private handedOut: string[] = [];
+  /** A read was cut off by its connection dropping: the next read takes the taken list first, without blocking. */
+  private readBack = false;
   private readonly writes: DurableWrites<ScriptName>;
 
   constructor(private readonly options: RedisDispatcherStoreOptions) {
@@ -101,7 +113,7 @@ export class RedisDispatcherStore implements DispatcherStore {
         f.taskId,
         f.type,
         f.webhookUrl ?? '',
-        Math.max(60_000, this.options.claimIdleMs),
+        this.replyTtlMs(),
         f.traceparent ?? '',
         f.tracestate ?? '',
       ],
@@ -122,7 +134,7 @@ export class RedisDispatcherStore implements DispatcherStore {
       p.taskId,
       p.type,
       p.toResults ? '1' : '0',
-      Math.max(60_000, this.options.claimIdleMs),
+      this.replyTtlMs(),
     ]);
     return written === 1;
   }
@@ -185,26 +197,109 @@ export class RedisDispatcherStore implements DispatcherStore {
     if (entryIds.length > 0) await this.client.xack(this.keys.results, this.options.service, ...entryIds);
   }
 
+  /**
+   * Reads this instance's replies. A reply is not popped but moved to the instance's taken list
+   * (BLMOVE, and take-replies.lua for more), where it stays until this instance has handed it out:
+   * each read first trims what the last one handed out (only when still there, so a read sent
+   * again after a reconnect trims nothing twice) and returns what is left, so a reply whose read
+   * reply was lost (the connection died while Redis answered) is handed out by the next read
+   * instead of being gone. At maxmemory, where Redis refuses BLMOVE, a reply is popped (BLPOP).
+   */
   async readReplies(blockMs: number, more = true): Promise<Reply[]> {
     if (this.closed) return [];
     const key = this.keys.reply(this.replyAddress);
-    this.repliesConn ??= duplicateClient(this.client, { blocksUpToMs: blockMs });
+    const taken = this.keys.taken(this.replyAddress);
     try {
-      const first = await this.repliesConn.blpop(key, Math.max(0.01, blockMs / 1000));
-      if (!first) return [];
-      // more replies waiting only when more than this one caller is waiting (saves a round trip per reply)
-      const rest = more ? ((await this.client.lpop(key, 1000)) ?? []) : [];
-      return [first[1], ...rest].flatMap((raw) => {
-        const r = parseJsonOr<{ t?: unknown; ok?: unknown; v?: unknown; p?: unknown; a?: unknown } | null, null>(raw, null);
-        if (r && typeof r.t === 'string' && typeof r.ok === 'boolean' && typeof r.v === 'string')
-          return [r.p === 1 ? { taskId: r.t, ok: r.ok, valueJson: r.v, progress: true, attempt: Number(r.a) || 1 } : { taskId: r.t, ok: r.ok, valueJson: r.v }];
-        this.options.onBadReply?.(key, raw);
-        return [];
-      });
+      if (this.readBack) {
+        // the last read was cut off: what it took is handed out now, not after the next block
+        this.readBack = false;
+        const left = await this.lua.run<string[]>(this.client, 'take-replies', [key, taken], this.takeArgs(0));
+        this.handedOut = left;
+        if (left.length > 0) return this.parseReplies(key, left);
+      }
+      const conn = (this.repliesConn ??= this.openRepliesConnection(blockMs));
+      const pipeline = conn.pipeline();
+      this.lua.queue(pipeline, 'take-replies', [key, taken], this.takeArgs(0));
+      pipeline.blmove(key, taken, 'LEFT', 'RIGHT', Math.max(0.01, blockMs / 1000));
+      // run by Redis as soon as the BLMOVE returns: a taken list it made outlives no instance
+      pipeline.pexpire(taken, this.replyTtlMs());
+      const [settled, moved] = (await this.whileConnected(conn, pipeline.exec())) ?? [];
+      if (!settled || settled[0]) await this.lua.explain(conn, 'take-replies', [key, taken], settled?.[0] ?? new Error('no reply to take-replies'));
+      this.handedOut = [];
+      // what earlier reads took and never handed out: normally nothing
+      const left = settled![1] as string[];
+      const [moveError, first] = moved ?? [new Error('no reply to BLMOVE')];
+      if (moveError && !/^OOM /.test(moveError.message)) throw moveError;
+      if (moveError && left.length === 0) return await this.popReplies(conn, key, blockMs);
+      if (typeof first === 'string' && more)
+        this.handedOut = await this.whileConnected(
+          conn,
+          this.lua.run<string[]>(conn, 'take-replies', [key, taken], [0, '', '', MORE_REPLIES, this.replyTtlMs()]),
+        );
+      else this.handedOut = typeof first === 'string' ? [...left, first] : left;
+      return this.parseReplies(key, this.handedOut);
     } catch (error) {
       if (this.closed) return [];
-      throw await namingKeyType(this.client, key, 'list', 'BLPOP', error);
+      throw await namingKeyType(this.client, key, 'list', 'BLMOVE', error);
     }
+  }
+
+  /** take-replies.lua's arguments: settle what was handed out, move up to `most` more. */
+  private takeArgs(most: number): Array<string | number> {
+    const handed = this.handedOut;
+    return [handed.length, handed[0] ?? '', handed[handed.length - 1] ?? '', most, this.replyTtlMs()];
+  }
+
+  /** A read at maxmemory, where Redis refuses BLMOVE: BLPOP, so a reply whose read reply is lost is gone. */
+  private async popReplies(conn: RedisClient, key: string, blockMs: number): Promise<Reply[]> {
+    const popped = await conn.blpop(key, Math.max(0.01, blockMs / 1000));
+    return popped ? this.parseReplies(key, [popped[1]]) : [];
+  }
+
+  private parseReplies(key: string, raws: string[]): Reply[] {
+    return raws.flatMap((raw) => {
+      const r = parseJsonOr<{ t?: unknown; ok?: unknown; v?: unknown; p?: unknown; a?: unknown } | null, null>(raw, null);
+      if (r && typeof r.t === 'string' && typeof r.ok === 'boolean' && typeof r.v === 'string')
+        return [r.p === 1 ? { taskId: r.t, ok: r.ok, valueJson: r.v, progress: true, attempt: Number(r.a) || 1 } : { taskId: r.t, ok: r.ok, valueJson: r.v }];
+      this.options.onBadReply?.(key, raw);
+      return [];
+    });
+  }
+
+  /**
+   * `work`, sent on `conn`; rejects as soon as `conn` drops after `work` may have reached Redis (it
+   * was ready when `work` was sent, or became ready since). Redis may have run it and its reply is
+   * lost: instead of letting ioredis send it again (a BLMOVE blocking anew while what the first one
+   * took waits in the taken list), the connection is closed and the next read takes the taken list
+   * at once. (A Cluster client reports no single node's drop: there the read sent again returns it.)
+   */
+  private async whileConnected<T>(conn: RedisClient, work: Promise<T>): Promise<T> {
+    let mayHaveRun = conn.status === 'ready';
+    const onReady = () => void (mayHaveRun = true);
+    let onClose = () => undefined as void;
+    const dropped = new Promise<never>((_, reject) => {
+      onClose = () => {
+        if (!mayHaveRun) return;
+        this.readBack = true;
+        if (this.repliesConn === conn) this.repliesConn = undefined;
+        conn.disconnect();
+        reject(new Error('the connection reading replies dropped during a read (what the read took is handed out next)'));
+      };
+    });
+    conn.on('ready', onReady).on('close', onClose);
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, dropped]);
+    } finally {
+      conn.off('ready', onReady).off('close', onClose);
+    }
+  }
+
+  /** The blocking connection that reads replies: its socket timeout covers the longest block. */
+  private openRepliesConnection(blockMs: number): RedisClient {
+    const conn = duplicateClient(this.client, { blocksUpToMs: blockMs });
+    this.lua.install(conn);
+    return conn;
   }
 
   interrupt(): void {
@@ -216,7 +311,12 @@ export class RedisDispatcherStore implements DispatcherStore {
   async close(): Promise<void> {
     this.closed = true;
     this.interrupt();
-    await this.client.del(this.keys.reply(this.replyAddress)).catch(() => undefined);
+    await this.client.del(this.keys.reply(this.replyAddress), this.keys.taken(this.replyAddress)).catch(() => undefined);
+  }
+
+  /** How long a reply list (and a taken list) outlives its last write: its instance may be gone. */
+  private replyTtlMs(): number {
+    return Math.max(60_000, this.options.claimIdleMs);
   }
 
   private async ensureGroup(): Promise<void> {
