@@ -177,4 +177,37 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
     await expect(caller.dispatchAndWait('work', 2, { timeoutMs: 30_000 })).resolves.toBe(20);
     await expect(caller.dispatchAndWait('work', 3)).resolves.toBe(30);
   }, 60_000);
+
+  test("a dispatcher's results reader blocked on it gets the result its lost read took at once (not after its claim)", async () => {
+    const { direct, viaProxy } = await start();
+    const prefix = uniquePrefix('deadpath');
+    const open = (client: RedisClient) =>
+      createDispatcher({
+        service: 'svc',
+        backend: { type: 'redis', client, prefix, queuePrefix: prefix },
+        routes: { work: { queue: 'svc' } },
+        blockMs: 1000,
+        // far past the test: no result here comes back through a claim
+        claimIdleMs: 600_000,
+        logger: silentLogger(),
+      });
+    const listener = open(viaProxy());
+    closers.push(() => listener.close());
+    const completed: number[] = [];
+    listener.onCompleted<number, number>('work', (task) => void completed.push(task.result));
+    // dispatches and handles over a working path; reads no results (no callbacks of its own)
+    const sender = open(direct());
+    closers.push(() => sender.close());
+    sender.handle<number, number>('work', (n) => n);
+    await sender.dispatch('work', 1);
+    await waitFor(() => completed.includes(1), 'the first result');
+    await waitFor(() => blockedIn('xreadgroup'), 'the listener to block reading results');
+    proxy!.freeze();
+    // the read blocked on the server takes the result; its reply goes nowhere
+    await sender.dispatch('work', 2);
+    await waitFor(() => completed.includes(2), 'the result its lost read took (read back, not claimed)', 20_000);
+    await sender.dispatch('work', 3);
+    await waitFor(() => completed.includes(3), 'the next result');
+    expect(completed).toEqual([1, 2, 3]);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
 import type { DurabilityTimeoutError } from '../../errors';
 import { namingKeyType } from '../../redis/key-type-error';
+import { LostReadTracker } from '../../redis/lost-read';
 import { streamGroupExists } from '../../redis/stream-group';
 import { LuaCommands } from '../../redis/lua-loader';
 import { parseJsonOr } from '../../util/json';
@@ -79,6 +80,8 @@ export class RedisDispatcherStore implements DispatcherStore {
   private claimCursor = '0-0';
   private nextClaimAt = 0;
   private closed = false;
+  /** Results a read took whose reply was lost with its connection: read back from the pending list. */
+  private readonly lostReads = new LostReadTracker();
   /** Replies the last read handed out, at the head of the taken list until the next read trims them (take-replies.lua). */
   private handedOut: string[] = [];
   /** A read was cut off by its connection dropping: the next read takes the taken list first, without blocking. */
@@ -153,6 +156,8 @@ export class RedisDispatcherStore implements DispatcherStore {
         if (entries.length < count) this.ownPendingRead = true;
         if (entries.length > 0) return this.parse(entries);
       }
+      const readBack = await this.readBackPage(count);
+      if (readBack.length > 0) return readBack;
       if (Date.now() >= this.nextClaimAt) {
         const [cursor, claimed] = (await this.client.call(
           'XAUTOCLAIM',
@@ -170,7 +175,10 @@ export class RedisDispatcherStore implements DispatcherStore {
         if (parsed.length > 0) return parsed;
       }
       // the dispatcher reads with its one blockMs setting: the connection owes a reply that long
-      this.resultsConn ??= duplicateClient(this.client, { blocksUpToMs: blockMs });
+      if (!this.resultsConn) {
+        this.resultsConn = duplicateClient(this.client, { blocksUpToMs: blockMs });
+        this.lostReads.watch(this.resultsConn);
+      }
       const block = Math.max(1, Math.min(blockMs, this.nextClaimAt - Date.now()));
       const read = (await this.resultsConn.xreadgroup(
         'GROUP',
@@ -191,6 +199,29 @@ export class RedisDispatcherStore implements DispatcherStore {
       if (/NOGROUP|WRONGTYPE/.test((error as Error).message)) this.groupReady = false;
       throw await namingKeyType(this.client, this.keys.results, 'stream', 'XREADGROUP', error);
     }
+  }
+
+  /**
+   * After the results connection dropped and is ready again: one page of the results its lost read
+   * took (see {@link LostReadTracker}), as a history read of this consumer's pending list; empty when
+   * none is due, or the page held only results received since the drop. Without it they waited for
+   * their claim (`claimIdleMs`).
+   */
+  private async readBackPage(count: number): Promise<ResultEntry[]> {
+    const from = this.lostReads.readBackFrom;
+    if (from === undefined) return [];
+    const reply = (await this.client.xreadgroup('GROUP', this.options.service, this.consumer, 'COUNT', count, 'STREAMS', this.keys.results, from)) as Array<
+      [string, StreamEntry[]]
+    > | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries[entries.length - 1];
+    if (!last) {
+      this.lostReads.readBackDone();
+      return [];
+    }
+    this.lostReads.readBackTo(last[0]);
+    // a trimmed entry (no fields) is left to the claim, which acknowledges it
+    return this.parse(entries.filter((entry) => entry && entry[1] && !this.lostReads.receivedSinceDrop(entry[0])));
   }
 
   async ack(entryIds: string[]): Promise<void> {
@@ -338,6 +369,7 @@ export class RedisDispatcherStore implements DispatcherStore {
     for (const entry of entries) {
       if (!entry) continue;
       const [entryId, flat] = entry;
+      this.lostReads.received(entryId);
       const f: Record<string, string> = {};
       for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
       out.push({

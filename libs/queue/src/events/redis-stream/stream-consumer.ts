@@ -1,5 +1,6 @@
 import type { QueueLogger } from '../../logger';
 import { namingKeyType } from '../../redis/key-type-error';
+import { LostReadTracker } from '../../redis/lost-read';
 import { streamGroupExists } from '../../redis/stream-group';
 import type { LuaCommands } from '../../redis/lua-loader';
 import { RedisClient, duplicateClient } from '../../redis/redis-connection';
@@ -39,16 +40,8 @@ export class StreamChannelConsumer {
   private stopped = false;
   private ticking = false;
   private lastError = '';
-  /** The highest entry id this consumer has received (from a read or a claim); '' before the first. */
-  private lastReceived = '';
-  /**
-   * Set when the blocking connection is ready again after it dropped: the entries of this consumer
-   * newer than this id that it never received (the reply of a read lost with its connection) are
-   * read back from its pending list before the next read.
-   */
-  private readBackAfter?: string;
-  /** Ids received since readBackAfter was set (by the read sent again, or a claim): not read back. */
-  private receivedSinceDrop?: Set<string>;
+  /** Entries a read took whose reply was lost with its connection: read back from the pending list. */
+  private readonly lostReads = new LostReadTracker();
   /** Resolves when `stop` is called, so no wait inside the loop can hold the stop up. */
   private readonly stopSignal: Promise<undefined>;
   private signalStop!: () => void;
@@ -65,14 +58,7 @@ export class StreamChannelConsumer {
   async start(startId: string): Promise<void> {
     await this.ensureGroup(startId);
     const blocking = duplicateClient(this.deps.client, { blocksUpToMs: this.deps.options.blockMs });
-    let connected = false;
-    blocking.on('ready', () => {
-      if (connected && this.lastReceived && this.readBackAfter === undefined) {
-        this.readBackAfter = this.lastReceived;
-        this.receivedSinceDrop = new Set();
-      }
-      connected = true;
-    });
+    this.lostReads.watch(blocking);
     this.blocking = blocking;
     this.loop = this.run();
     this.timer = setInterval(() => void this.tick(), Math.max(10, Math.floor(this.deps.options.claimIdleMs / 2)));
@@ -121,11 +107,9 @@ export class StreamChannelConsumer {
       try {
         await this.unlessStopped(pool.waitForSpace());
         if (this.stopped) break;
-        if (this.readBackAfter !== undefined) {
-          await this.readBack(this.readBackAfter).finally(() => {
-            this.readBackAfter = undefined;
-            this.receivedSinceDrop = undefined;
-          });
+        const readBackFrom = this.lostReads.readBackFrom;
+        if (readBackFrom !== undefined) {
+          await this.readBack(readBackFrom).finally(() => this.lostReads.readBackDone());
           continue;
         }
         const count = this.readCount();
@@ -168,12 +152,9 @@ export class StreamChannelConsumer {
   }
 
   /**
-   * Reads back the entries this consumer was given after `after` but never received: they are in
-   * its pending list and newer than anything it received (entries it received and whose handler
-   * failed are older, and wait for their claim after claimIdleMs), except those received since the
-   * drop (by the read ioredis sent again, or a claim), whose acknowledgement may still be on its way.
-   * A history read: no BLOCK, nothing new is taken. Without it they waited for a claim too, counted
-   * as a second delivery.
+   * Reads back the entries this consumer was given after `after` but never received (see
+   * {@link LostReadTracker}), as delivery 1. Without it they waited for a claim, counted as a second
+   * delivery.
    */
   private async readBack(after: string): Promise<void> {
     const { keys, group, options } = this.deps;
@@ -186,7 +167,7 @@ export class StreamChannelConsumer {
       for (const [id, fields] of entries) {
         from = id;
         // a trimmed entry (no fields) is left to the claim, which acknowledges it
-        if (fields && !this.receivedSinceDrop?.has(id)) await this.take(id, fields, 1);
+        if (fields && !this.lostReads.receivedSinceDrop(id)) await this.take(id, fields, 1);
       }
     }
   }
@@ -197,8 +178,7 @@ export class StreamChannelConsumer {
   }
 
   private async take(id: string, fields: string[], deliveries: number): Promise<void> {
-    if (laterStreamId(id, this.lastReceived)) this.lastReceived = id;
-    this.receivedSinceDrop?.add(id);
+    this.lostReads.received(id);
     if (this.inflight.has(id) || this.stopped) return;
     this.inflight.add(id);
     let settled = false;
@@ -232,12 +212,4 @@ export class StreamChannelConsumer {
     if (message !== this.lastError) this.deps.logger.warn(message);
     this.lastError = message;
   }
-}
-
-/** Whether stream entry id `a` (`<ms>-<seq>`) comes after `b` ('' comes before every id). */
-function laterStreamId(a: string, b: string): boolean {
-  if (b === '') return true;
-  const [am, as] = a.split('-');
-  const [bm, bs] = b.split('-');
-  return Number(am) !== Number(bm) ? Number(am) > Number(bm) : Number(as) > Number(bs);
 }
