@@ -48,6 +48,22 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
     return { direct: () => open(server!.url), viaProxy: () => open(proxy!.url) };
   }
 
+  /** Opens dispatchers of one service 'svc' (task type `work` on its queue), each closed after the test. */
+  function dispatchers(options: { blockMs: number; claimIdleMs?: number }): (client: RedisClient) => ReturnType<typeof createDispatcher> {
+    const prefix = uniquePrefix('deadpath');
+    return (client) => {
+      const dispatcher = createDispatcher({
+        service: 'svc',
+        backend: { type: 'redis', client, prefix, queuePrefix: prefix },
+        routes: { work: { queue: 'svc' } },
+        ...options,
+        logger: silentLogger(),
+      });
+      closers.push(() => dispatcher.close());
+      return dispatcher;
+    };
+  }
+
   /** Whether a client of the server is blocked in `command` (CLIENT LIST flag b). */
   async function blockedIn(command: string): Promise<boolean> {
     const list = (await admin!.client('LIST')) as string;
@@ -154,20 +170,10 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
 
   test('a dispatchAndWait caller whose reply read was blocked on it gets the reply that read took', async () => {
     const { direct, viaProxy } = await start();
-    const prefix = uniquePrefix('deadpath');
-    const open = (client: RedisClient) =>
-      createDispatcher({
-        service: 'svc',
-        backend: { type: 'redis', client, prefix, queuePrefix: prefix },
-        routes: { work: { queue: 'svc' } },
-        // the read blocked on the server outlives the reply's arrival (its reply then goes nowhere)
-        blockMs: 10_000,
-        logger: silentLogger(),
-      });
+    // the read blocked on the server outlives the reply's arrival (its reply then goes nowhere)
+    const open = dispatchers({ blockMs: 10_000 });
     const caller = open(viaProxy());
-    closers.push(() => caller.close());
     const worker = open(direct());
-    closers.push(() => worker.close());
     worker.handle<number, number>('work', (n) => n * 10);
     await expect(caller.dispatchAndWait('work', 1)).resolves.toBe(10);
     await waitFor(() => blockedIn('blmove'), 'the caller to block reading replies');
@@ -180,24 +186,13 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
 
   test("a dispatcher's results reader blocked on it gets the result its lost read took at once (not after its claim)", async () => {
     const { direct, viaProxy } = await start();
-    const prefix = uniquePrefix('deadpath');
-    const open = (client: RedisClient) =>
-      createDispatcher({
-        service: 'svc',
-        backend: { type: 'redis', client, prefix, queuePrefix: prefix },
-        routes: { work: { queue: 'svc' } },
-        blockMs: 1000,
-        // far past the test: no result here comes back through a claim
-        claimIdleMs: 600_000,
-        logger: silentLogger(),
-      });
+    // a claim far past the test: no result here comes back through one
+    const open = dispatchers({ blockMs: 1000, claimIdleMs: 600_000 });
     const listener = open(viaProxy());
-    closers.push(() => listener.close());
     const completed: number[] = [];
-    listener.onCompleted<number, number>('work', (task) => void completed.push(task.result));
+    listener.onCompleted<number>('work', (task) => void completed.push(task.result));
     // dispatches and handles over a working path; reads no results (no callbacks of its own)
     const sender = open(direct());
-    closers.push(() => sender.close());
     sender.handle<number, number>('work', (n) => n);
     await sender.dispatch('work', 1);
     await waitFor(() => completed.includes(1), 'the first result');
