@@ -22,6 +22,12 @@ export async function queueNamePerMaster(cluster: TestRedisCluster, stem = 'fo')
   }
 }
 
+/** The index (in `cluster.nodes`) of the master that served `key`'s slot when the cluster was made. */
+export async function masterIndexOf(cluster: TestRedisCluster, key: string): Promise<number> {
+  const slot = Number(await withClient(cluster.nodes[0], (c) => c.call('CLUSTER', 'KEYSLOT', key)));
+  return cluster.nodes.indexOf(cluster.initialMasterOf(slot));
+}
+
 /**
  * Waits until the replica of a killed master took over and every live node sees the cluster as
  * ok, then restarts the old master (it rejoins as a replica of the new one) and waits until it is
