@@ -9,6 +9,7 @@ import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 import { QuickClosingSentinelConnector } from './sentinel-connector';
+import { isSentinelSwitchWatched, watchSentinelSwitch } from './sentinel-switch-watch';
 import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
 import { MAX_TIMER_MS } from '../util/fields';
 import { settleWithin } from '../util/retry';
@@ -118,7 +119,7 @@ function newClient(options: RedisConnectionOptions): RedisClient {
   }
   if (options.sentinels?.length) {
     if (!options.sentinelName) throw new QueueConfigError('redis.sentinelName', options.sentinelName, 'the Sentinel master name');
-    return new Redis({
+    const client = new Redis({
       ...base,
       sentinels: options.sentinels,
       name: options.sentinelName,
@@ -136,12 +137,11 @@ function newClient(options: RedisConnectionOptions): RedisClient {
       reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
       // the clients that ask the Sentinels where the master is close as quickly as this one
       Connector: QuickClosingSentinelConnector,
-      // listen for the Sentinels' +switch-master and reconnect at once: a master that stops
-      // answering without closing its connections (a paused VM, a partition) gives the client no
-      // reason of its own to (test/failover/sentinel-frozen-master.spec.ts). Costs one connection
-      // per Sentinel per client.
-      failoverDetector: true,
+      // ioredis' failoverDetector (one subscriber per Sentinel per connection) stays off: the
+      // connections of a process share one (sentinel-switch-watch.ts, below and in equip)
     });
+    watchSentinelSwitch(client);
+    return client;
   }
   if (options.url) {
     if (!/^rediss?:\/\//.test(options.url)) throw new QueueConfigError('redis.url', maskRedisUrl(options.url), 'a redis:// or rediss:// URL');
@@ -217,7 +217,8 @@ export function duplicateShardedSubscriber(client: Cluster): Cluster {
  * hold (cluster-ready-check.ts), a pause between the picks of its
  * classic subscriber connection (cluster-subscriber-pause.ts), sharded subscribers that connect
  * again after the client reconnected (cluster-sharded-reset.ts) and a handled `ASKING` during a
- * slot migration (cluster-asking.ts).
+ * slot migration (cluster-asking.ts); for a duplicate of a Sentinel-managed client made here, the
+ * shared `+switch-master` watch (sentinel-switch-watch.ts).
  */
 function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: RedisClient): C {
   if (client instanceof Cluster) {
@@ -226,6 +227,8 @@ function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: R
     releaseShardedResetOnStop(client);
     handleClusterAsking(client);
   }
+  // a Sentinel-managed connection made from one of ours reconnects on +switch-master too
+  if (origin && isSentinelSwitchWatched(origin) && client instanceof Redis) watchSentinelSwitch(client);
   return guardPermanentErrors(log.watch(client), log.description, origin);
 }
 

@@ -7,14 +7,17 @@ import type { Cluster, Redis } from 'ioredis';
  * when a kernel on the path still answers the probes. Every `everyMs` a ready connection sends a
  * PING (allowed while subscribed); its reply is owed, so such a path is found within `everyMs`
  * plus the socket timeout, and ioredis reconnects and subscribes again. Stops when the
- * connection ends.
+ * connection ends, or when the returned function is called (a connection disconnected while it
+ * waits to reconnect emits no 'end').
  */
-export function pingWhileSubscribed(client: Redis, everyMs: number): void {
+export function pingWhileSubscribed(client: Redis, everyMs: number): () => void {
   const timer = setInterval(() => {
     if (client.status === 'ready') client.ping().catch(() => undefined);
   }, everyMs);
   timer.unref();
-  client.once('end', () => clearInterval(timer));
+  const stop = () => clearInterval(timer);
+  client.once('end', stop);
+  return stop;
 }
 
 /** The private parts of ioredis' Cluster (5.11, 6.0) this relies on: its subscriber connections. */

@@ -14,7 +14,7 @@ import { silentLogger } from './silent-logger';
  * paused VM, a network partition that drops packets), unlike sentinel-failover.spec.ts's SIGKILL:
  * nothing fails on the sockets to it, so a client has no reason of its own to reconnect. The
  * sentinels promote a replica and announce it (`+switch-master`); every client listens for that
- * (ioredis `failoverDetector`) and reconnects to the new master. Before, a worker and a producer
+ * (one watch per process: redis/sentinel-switch-watch.ts) and reconnects to the new master. Before, a worker and a producer
  * made before the failover stayed on the frozen master for as long as it stayed frozen (a worker
  * took nothing for 60 s and more; each publish timed out).
  */
@@ -79,12 +79,14 @@ describe('Sentinel: a master frozen (SIGSTOP) and replaced by a replica', () => 
       100,
     );
     expect(promoted).not.toBe(frozen);
+    // Each step within 10 s: the +switch-master announcement moves the connections at once; their
+    // socket timeout (15 s) would find the frozen master too, later (the test took 35 s without it).
     // the producer made before the failover: its publish reaches the new master
-    await producer.publish({ type: 't', payload: 'old producer' });
+    await within(producer.publish({ type: 't', payload: 'old producer' }), 10_000, 'the old producer publishing');
     // a client made after it, and the worker made before it
     await queue(prefix).publish({ type: 't', payload: 'new producer' });
-    await waitFor(() => seen.includes('old producer') && seen.includes('new producer'), 'the worker made before the failover to take both', 30_000);
-    await bus.publish('ch', 'tick', 'after');
-    await waitFor(() => received.includes('after'), 'the stream subscriber made before the failover to receive', 30_000);
+    await waitFor(() => seen.includes('old producer') && seen.includes('new producer'), 'the worker made before the failover to take both', 10_000);
+    await within(bus.publish('ch', 'tick', 'after'), 10_000, 'the stream bus publishing');
+    await waitFor(() => received.includes('after'), 'the stream subscriber made before the failover to receive', 10_000);
   }, 120_000);
 });
