@@ -7,7 +7,7 @@ import { createServer, Server, Socket } from 'net';
 import type { AddressInfo } from 'net';
 import { freePort, waitFor } from '../testing';
 import type { RedisOutageLogger } from './outage-log';
-import { createRedisClient } from './redis-connection';
+import { createRedisClient, duplicateClient } from './redis-connection';
 
 const quiet: RedisOutageLogger = { log: () => undefined, warn: () => undefined };
 
@@ -106,6 +106,26 @@ describe('a client through Sentinels', () => {
       await disconnectLeavingNoTimer(client, timers);
     } finally {
       client.disconnect();
+      timers.stop();
+    }
+  });
+});
+
+describe('a subscriber connection of a Redis that is down', () => {
+  it("leaves no timer pending after it is disconnected while it waits to reconnect (no 'end' comes then)", async () => {
+    // its PING timer (subscriber-check.ts) was cleared only at 'end': disconnected while
+    // reconnecting, it ran on, every socket timeout, holding the closed connection
+    const port = await freePort(); // nothing listens there
+    const timers = pendingTimers();
+    const client = createRedisClient({ url: `redis://127.0.0.1:${port}`, logger: quiet });
+    const subscriber = duplicateClient(client, { subscriber: true });
+    try {
+      await waitFor(() => subscriber.status === 'reconnecting', 'the subscriber to wait to reconnect');
+      client.disconnect();
+      await disconnectLeavingNoTimer(subscriber, timers);
+    } finally {
+      client.disconnect();
+      subscriber.disconnect();
       timers.stop();
     }
   });

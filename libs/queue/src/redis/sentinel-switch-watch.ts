@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import type { RedisOptions } from 'ioredis';
+import { onClientClosed } from './client-closed';
 import { pingWhileSubscribed } from './subscriber-check';
 
 /** The channel on which Sentinels announce a new master: `<name> <old-ip> <old-port> <new-ip> <new-port>`. */
@@ -10,8 +11,6 @@ interface Watch {
   readonly name: string;
   readonly clients: Set<Redis>;
   readonly subscribers: Redis[];
-  /** Stops the subscribers' PINGs (subscriber-check.ts). */
-  readonly stopPings: Array<() => void>;
   /** The last announcement acted on (each Sentinel sends it; the connections reconnect once). */
   lastSwitch: string;
 }
@@ -48,20 +47,13 @@ export function watchSentinelSwitch(client: Redis): void {
   const own = watch;
   own.clients.add(client);
   watched.set(client, own);
-  const release = () => {
+  // also for a client disconnected while it waits to reconnect (no Sentinel answered): its
+  // subscribers would otherwise keep retrying, and keep the process alive
+  onClientClosed(client, () => {
     if (!own.clients.delete(client) || own.clients.size > 0 || watches.get(key) !== own) return;
     watches.delete(key);
-    for (const stop of own.stopPings) stop();
     for (const subscriber of own.subscribers) subscriber.disconnect();
-  };
-  client.once('end', release);
-  // a client disconnected while it waits to reconnect (no Sentinel answered) emits no 'end'; its
-  // watch must close all the same, or its subscribers would keep retrying (and the process alive)
-  const disconnect = client.disconnect.bind(client);
-  client.disconnect = (reconnect = false) => {
-    if (!reconnect) release();
-    disconnect(reconnect);
-  };
+  });
 }
 
 /** Whether `client` is watched by {@link watchSentinelSwitch} (its duplicates should be too). */
@@ -70,7 +62,7 @@ export function isSentinelSwitchWatched(client: unknown): client is Redis {
 }
 
 function openWatch(options: RedisOptions): Watch {
-  const watch: Watch = { name: options.name!, clients: new Set(), subscribers: [], stopPings: [], lastSwitch: '' };
+  const watch: Watch = { name: options.name!, clients: new Set(), subscribers: [], lastSwitch: '' };
   for (const sentinel of options.sentinels!) {
     const subscriber = new Redis({
       host: sentinel.host,
@@ -94,7 +86,7 @@ function openWatch(options: RedisOptions): Watch {
       if (channel === SWITCH_CHANNEL && message.split(' ')[0] === watch.name) switched(watch, message);
     });
     subscriber.subscribe(SWITCH_CHANNEL).catch(() => undefined);
-    if (typeof options.socketTimeout === 'number' && options.socketTimeout > 0) watch.stopPings.push(pingWhileSubscribed(subscriber, options.socketTimeout));
+    if (typeof options.socketTimeout === 'number' && options.socketTimeout > 0) pingWhileSubscribed(subscriber, options.socketTimeout);
     watch.subscribers.push(subscriber);
   }
   return watch;

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { onClientClosed } from './client-closed';
 
 /**
  * Keeps a subscriber connection honest about a dead path. While it listens it owes Redis no
@@ -7,17 +8,14 @@ import type { Cluster, Redis } from 'ioredis';
  * when a kernel on the path still answers the probes. Every `everyMs` a ready connection sends a
  * PING (allowed while subscribed); its reply is owed, so such a path is found within `everyMs`
  * plus the socket timeout, and ioredis reconnects and subscribes again. Stops when the
- * connection ends, or when the returned function is called (a connection disconnected while it
- * waits to reconnect emits no 'end').
+ * connection is closed.
  */
-export function pingWhileSubscribed(client: Redis, everyMs: number): () => void {
+export function pingWhileSubscribed(client: Redis, everyMs: number): void {
   const timer = setInterval(() => {
     if (client.status === 'ready') client.ping().catch(() => undefined);
   }, everyMs);
   timer.unref();
-  const stop = () => clearInterval(timer);
-  client.once('end', stop);
-  return stop;
+  onClientClosed(client, () => clearInterval(timer));
 }
 
 /** The private parts of ioredis' Cluster (5.11, 6.0) this relies on: its subscriber connections. */
@@ -52,7 +50,7 @@ export function clusterSubscriberConnections(cluster: Cluster): Redis[] {
  * `everyMs` each ready one is sent a PING; one that has not answered `everyMs` later is
  * disconnected, and ioredis replaces it (the classic one on a node it picks, a sharded one after
  * re-reading the slot map) and subscribes its channels again. A dead path is so found within about
- * twice `everyMs`. Stops when the client ends.
+ * twice `everyMs`. Stops when the client is closed.
  */
 export function pingClusterSubscribers(cluster: Cluster, everyMs: number): void {
   const awaited = new WeakSet<Redis>();
@@ -71,5 +69,5 @@ export function pingClusterSubscribers(cluster: Cluster, everyMs: number): void 
   };
   const timer = setInterval(() => clusterSubscriberConnections(cluster).forEach(check), everyMs);
   timer.unref();
-  cluster.once('end', () => clearInterval(timer));
+  onClientClosed(cluster, () => clearInterval(timer));
 }
