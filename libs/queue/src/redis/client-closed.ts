@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis-connection';
+import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Calls `fn` once, when `client` is closed for good: at its 'end', or when it is disconnected not to
@@ -6,7 +6,7 @@ import type { RedisClient } from './redis-connection';
  * reconnect (its server, or every Sentinel, unreachable), so what lives as long as the client (a
  * timer, a shared subscriber) would outlive it.
  */
-export function onClientClosed(client: RedisClient, fn: () => void): void {
+export function onClientClosed(client: Redis | Cluster, fn: () => void): void {
   let called = false;
   const once = () => {
     if (called) return;
