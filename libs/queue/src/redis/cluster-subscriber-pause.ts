@@ -27,7 +27,8 @@ interface Picks {
 /** Per Cluster client this module equipped. */
 const pickState = new WeakMap<Cluster, Picks>();
 
-function currentPick(cluster: Cluster): Redis | null | undefined {
+/** The connection of the current pick of `cluster`'s classic subscriber (ioredis' private ClusterSubscriber). */
+export function currentPick(cluster: Cluster): Redis | null | undefined {
   return (cluster as unknown as { subscriber?: ClusterSubscriberInternals }).subscriber?.subscriber;
 }
 

@@ -17,8 +17,8 @@ interface Watch {
 
 /** Per master name, Sentinels and Sentinel credentials. */
 const watches = new Map<string, Watch>();
-/** Every connection watched, to its watch. */
-const watched = new WeakMap<Redis, Watch>();
+/** Every connection watched. */
+const watched = new WeakSet<Redis>();
 
 /**
  * Reconnects `client`, a connection to a Sentinel-managed master, when the Sentinels announce a new
@@ -46,7 +46,7 @@ export function watchSentinelSwitch(client: Redis): void {
   }
   const own = watch;
   own.clients.add(client);
-  watched.set(client, own);
+  watched.add(client);
   // also for a client disconnected while it waits to reconnect (no Sentinel answered): its
   // subscribers would otherwise keep retrying, and keep the process alive
   onClientClosed(client, () => {

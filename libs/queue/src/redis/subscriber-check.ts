@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { onClientClosed } from './client-closed';
+import { currentPick } from './cluster-subscriber-pause';
 
 /**
  * Keeps a subscriber connection honest about a dead path. While it listens it owes Redis no
@@ -18,21 +19,18 @@ export function pingWhileSubscribed(client: Redis, everyMs: number): void {
   onClientClosed(client, () => clearInterval(timer));
 }
 
-/** The private parts of ioredis' Cluster (5.11, 6.0) this relies on: its subscriber connections. */
-interface ClusterSubscriberInternals {
-  /** Classic pub/sub (ClusterSubscriber): `subscriber` is the connection of its current pick. */
-  subscriber?: { subscriber?: Redis | null };
+/** The private part of ioredis' Cluster (5.11, 6.0) this relies on besides the classic pick: its sharded subscribers. */
+interface ShardedSubscriberInternals {
   /** Sharded pub/sub (ClusterSubscriberGroup): one ShardedSubscriber per master. */
   shardedSubscribers?: { shardedSubscribers?: Map<string, { getInstance?: () => Redis | null }> };
 }
 
 /** The subscriber connections of `cluster` open now: the classic one and the sharded ones. */
-export function clusterSubscriberConnections(cluster: Cluster): Redis[] {
-  const internals = cluster as unknown as ClusterSubscriberInternals;
+function clusterSubscriberConnections(cluster: Cluster): Redis[] {
   const found: Redis[] = [];
-  const classic = internals.subscriber?.subscriber;
+  const classic = currentPick(cluster);
   if (classic) found.push(classic);
-  const sharded = internals.shardedSubscribers?.shardedSubscribers;
+  const sharded = (cluster as unknown as ShardedSubscriberInternals).shardedSubscribers?.shardedSubscribers;
   if (sharded instanceof Map) {
     for (const subscriber of sharded.values()) {
       const connection = typeof subscriber.getInstance === 'function' ? subscriber.getInstance() : null;

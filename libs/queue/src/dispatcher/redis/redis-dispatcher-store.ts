@@ -249,9 +249,10 @@ export class RedisDispatcherStore implements DispatcherStore {
         if (left.length > 0) return this.parseReplies(key, left);
       }
       const conn = (this.repliesConn ??= this.openRepliesConnection(blockMs));
+      const blockSeconds = Math.max(0.01, blockMs / 1000);
       const pipeline = conn.pipeline();
       this.lua.queue(pipeline, 'take-replies', [key, taken], this.takeArgs(0));
-      pipeline.blmove(key, taken, 'LEFT', 'RIGHT', Math.max(0.01, blockMs / 1000));
+      pipeline.blmove(key, taken, 'LEFT', 'RIGHT', blockSeconds);
       // run by Redis as soon as the BLMOVE returns: a taken list it made outlives no instance
       pipeline.pexpire(taken, this.replyTtlMs());
       const [settled, moved] = (await this.whileConnected(conn, pipeline.exec())) ?? [];
@@ -261,12 +262,9 @@ export class RedisDispatcherStore implements DispatcherStore {
       const left = settled![1] as string[];
       const [moveError, first] = moved ?? [new Error('no reply to BLMOVE')];
       if (moveError && !/^OOM /.test(moveError.message)) throw moveError;
-      if (moveError && left.length === 0) return await this.popReplies(conn, key, blockMs);
+      if (moveError && left.length === 0) return await this.popReplies(conn, key, blockSeconds);
       if (typeof first === 'string' && more)
-        this.handedOut = await this.whileConnected(
-          conn,
-          this.lua.run<string[]>(conn, 'take-replies', [key, taken], [0, '', '', MORE_REPLIES, this.replyTtlMs()]),
-        );
+        this.handedOut = await this.whileConnected(conn, this.lua.run<string[]>(conn, 'take-replies', [key, taken], this.takeArgs(MORE_REPLIES)));
       else this.handedOut = typeof first === 'string' ? [...left, first] : left;
       return this.parseReplies(key, this.handedOut);
     } catch (error) {
@@ -282,8 +280,8 @@ export class RedisDispatcherStore implements DispatcherStore {
   }
 
   /** A read at maxmemory, where Redis refuses BLMOVE: BLPOP, so a reply whose read reply is lost is gone. */
-  private async popReplies(conn: RedisClient, key: string, blockMs: number): Promise<Reply[]> {
-    const popped = await conn.blpop(key, Math.max(0.01, blockMs / 1000));
+  private async popReplies(conn: RedisClient, key: string, blockSeconds: number): Promise<Reply[]> {
+    const popped = await conn.blpop(key, blockSeconds);
     return popped ? this.parseReplies(key, [popped[1]]) : [];
   }
 
