@@ -76,7 +76,7 @@ const redis = section(
     socket_timeout_ms: timerMsField(0)
       .default(DEFAULT_SOCKET_TIMEOUT_MS)
       .describe(
-        'A connection that owes replies and receives nothing for this long is taken for dead (a host gone without a reset, a hung proxy) and opened again, its commands sent again; blocking connections get their block time on top, subscriber connections PING this often. 0: off.',
+        'A connection that owes replies and receives nothing for this long is taken for dead (a host gone without a reset, a hung proxy) and opened again, its commands sent again; blocking connections get their block time on top, subscriber connections PING this often. Keep it under `message_queue.publish_timeout_ms`, so that a publish caught on a dead connection is sent again in time. 0: off.',
       ),
   },
   'Where Redis is: `url`, or `host`/`port`/`db`, or `sentinels` + `sentinel_name`, or `cluster_nodes`.',

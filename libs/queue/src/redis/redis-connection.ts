@@ -48,8 +48,10 @@ export interface RedisConnectionOptions {
    * is closed and opened again, and its pending commands are sent again (every step of the queue
    * is safe to repeat: docs/guarantees.md). Blocking connections (an idle worker's BLPOP, a stream
    * consumer's XREADGROUP BLOCK) get their block time on top; subscriber connections PING this
-   * often (they owe no reply while they listen). Default 15 000 ms; 0 turns it off
-   * (then only TCP keepalive notices, after about 11 minutes on Linux).
+   * often (they owe no reply while they listen). Default 5 000 ms, under a queue's default
+   * `publishTimeoutMs` (10 000), so a publish caught on a dead connection is sent again on a new
+   * one before its caller is told it timed out; 0 turns it off (then only TCP keepalive notices,
+   * after about 11 minutes on Linux).
    */
   socketTimeoutMs?: number;
   /** Client name shown in CLIENT LIST (default `meeting-queue`). */
@@ -74,7 +76,7 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
 const KEEPALIVE_MS = 5_000;
 
 /** Default of {@link RedisConnectionOptions.socketTimeoutMs}. */
-export const DEFAULT_SOCKET_TIMEOUT_MS = 15_000;
+export const DEFAULT_SOCKET_TIMEOUT_MS = 5_000;
 
 /** ioredis `disconnectTimeout` of every client made here (see newClient). */
 const DISCONNECT_TIMEOUT_MS = 200;

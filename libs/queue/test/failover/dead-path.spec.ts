@@ -35,17 +35,18 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
     server = proxy = admin = undefined;
   });
 
-  async function start(): Promise<{ direct: () => RedisClient; viaProxy: () => RedisClient }> {
+  /** `viaProxy` opens a client through the proxy, with a socket timeout of 1 s unless `defaults` (the library's). */
+  async function start(): Promise<{ direct: () => RedisClient; viaProxy: (defaults?: 'defaults') => RedisClient }> {
     server = await spawnRedis();
     proxy = await FreezingProxy.start({ host: '127.0.0.1', port: server.port });
-    const open = (url: string) => {
-      const c = createRedisClient({ url, socketTimeoutMs: 1000, logger: silentLogger() });
+    const open = (url: string, defaults = false) => {
+      const c = createRedisClient({ url, ...(defaults ? {} : { socketTimeoutMs: 1000 }), logger: silentLogger() });
       c.on('error', () => undefined);
       clients.push(c);
       return c;
     };
     admin = open(server.url);
-    return { direct: () => open(server!.url), viaProxy: () => open(proxy!.url) };
+    return { direct: () => open(server!.url), viaProxy: (defaults) => open(proxy!.url, defaults === 'defaults') };
   }
 
   /** Opens dispatchers of one service 'svc' (task type `work` on its queue), each closed after the test. */
@@ -92,10 +93,12 @@ describe('a dead path to Redis (no reset reaches the client; a new connection wo
     expect(proxy!.accepted).toBeGreaterThan(2);
   }, 60_000);
 
-  test("a producer's publish on it goes out on a new connection within its publish timeout", async () => {
+  // with the defaults: the socket timeout (5 s) is under the publish timeout (10 s), so the publish
+  // caught on the dead connection is sent again on a new one before the caller is told it timed out
+  test("a producer's publish on it goes out on a new connection within its publish timeout (defaults)", async () => {
     const { direct, viaProxy } = await start();
     const prefix = uniquePrefix('deadpath');
-    const producer = createQueue({ name: 'q', backend: { type: 'redis', client: viaProxy(), prefix }, publishTimeoutMs: 10_000, logger: silentLogger() });
+    const producer = createQueue({ name: 'q', backend: { type: 'redis', client: viaProxy('defaults'), prefix }, logger: silentLogger() });
     closers.push(() => producer.close());
     const worker = createQueue({ name: 'q', backend: { type: 'redis', client: direct(), prefix }, logger: silentLogger() });
     closers.push(() => worker.close());

@@ -33,7 +33,9 @@ describe('Sentinel: a master frozen (SIGSTOP) and replaced by a replica', () => 
   });
 
   function client(): RedisClient {
-    const c = createRedisClient({ sentinels: set!.sentinelNodes, sentinelName: set!.name, logger: silentLogger() });
+    // a socket timeout longer than the test's steps: what moves the connections must be the
+    // Sentinels' announcement (the default, 5 s, would also find the frozen master within a step)
+    const c = createRedisClient({ sentinels: set!.sentinelNodes, sentinelName: set!.name, socketTimeoutMs: 30_000, logger: silentLogger() });
     c.on('error', () => undefined);
     clients.push(c);
     return c;
@@ -80,7 +82,7 @@ describe('Sentinel: a master frozen (SIGSTOP) and replaced by a replica', () => 
     );
     expect(promoted).not.toBe(frozen);
     // Each step within 10 s: the +switch-master announcement moves the connections at once; their
-    // socket timeout (15 s) would find the frozen master too, later (the test took 35 s without it).
+    // socket timeout (30 s here) would find the frozen master too, but a step would time out first.
     // the producer made before the failover: its publish reaches the new master
     await within(producer.publish({ type: 't', payload: 'old producer' }), 10_000, 'the old producer publishing');
     // a client made after it, and the worker made before it
