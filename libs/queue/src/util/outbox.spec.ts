@@ -1,6 +1,5 @@
 import { OutboxFullError } from '../errors';
-import { MAX_BATCH_CHARS } from './batch-size';
-import { Outbox } from './outbox';
+import { OUTBOX_BATCH_CHARS, Outbox } from './outbox';
 
 describe('Outbox', () => {
   it('sends in order, in batches cut by size and by sameBatch', async () => {
@@ -29,7 +28,7 @@ describe('Outbox', () => {
     await outbox.flush(async (batch) => void batches.push(batch), { sizeOf: (s) => s.length, maxChars: 6 });
     expect(batches).toEqual([['aaaa', 'bb'], ['cc'], ['dddddddddd'], ['e', 'f']]);
     const big = new Outbox<number>(100);
-    const half = MAX_BATCH_CHARS / 2;
+    const half = OUTBOX_BATCH_CHARS / 2;
     big.add([half, half, 1, half]);
     const sizes: number[][] = [];
     await big.flush(async (batch) => void sizes.push(batch), { sizeOf: (n) => n });

@@ -1,6 +1,14 @@
 import { Deque } from './deque';
 import { OutboxFullError } from '../errors';
-import { MAX_BATCH_CHARS } from './batch-size';
+
+/**
+ * Most characters of one flush batch (one Redis command) by default: what the outbox holds is sent
+ * in commands small enough to reach Redis and run well within a connection's socket timeout (5 s by
+ * default) on a loaded machine. In a test run beside two CPU burners a 250 MB command took longer,
+ * was cut off with its connection, sent again, and cut off again, for ever. A single larger item
+ * goes alone.
+ */
+export const OUTBOX_BATCH_CHARS = 16 * 1024 * 1024;
 
 /**
  * A bounded, ordered, in-process outbox: what a producer could not send (Redis unreachable) waits
@@ -35,7 +43,7 @@ export class Outbox<T> {
 
   /**
    * Sends the items in order, in batches of at most `batchSize` items and, with `sizeOf`, at most
-   * `maxChars` (default {@link MAX_BATCH_CHARS}) summed over a batch, a single larger item alone (a
+   * `maxChars` (default {@link OUTBOX_BATCH_CHARS}) summed over a batch, a single larger item alone (a
    * batch is one Redis command: merged, items accepted one by one could make a command no client
    * can build). A batch is also cut where `sameBatch(previous, next)` is false. An item leaves the
    * outbox only after `send` resolved for its batch; on the first failure the flush stops, keeps
@@ -57,7 +65,7 @@ export class Outbox<T> {
   }
 
   private async run(send: (batch: T[]) => Promise<void>, options: FlushOptions<T>): Promise<number> {
-    const { batchSize = 100, sameBatch, sizeOf, maxChars = MAX_BATCH_CHARS } = options;
+    const { batchSize = 100, sameBatch, sizeOf, maxChars = OUTBOX_BATCH_CHARS } = options;
     let sent = 0;
     while (this.items.length > 0) {
       const batch: T[] = [];
@@ -87,6 +95,6 @@ export interface FlushOptions<T> {
   sameBatch?: (previous: T, next: T) => boolean;
   /** Characters an item adds to its batch's command; with it a batch holds at most `maxChars`. */
   sizeOf?: (item: T) => number;
-  /** Most characters per batch when `sizeOf` is given (default {@link MAX_BATCH_CHARS}). */
+  /** Most characters per batch when `sizeOf` is given (default {@link OUTBOX_BATCH_CHARS}). */
   maxChars?: number;
 }
