@@ -3,9 +3,10 @@
  * (200 ms). Each such timer keeps the process (a Jest worker, a CLI) alive until it fires.
  */
 import { createHook } from 'async_hooks';
+import type Redis from 'ioredis';
 import { createServer, Server, Socket } from 'net';
 import type { AddressInfo } from 'net';
-import { freePort, waitFor } from '../testing';
+import { freePort, RedisServerHandle, spawnRedis, waitFor } from '../testing';
 import type { RedisOutageLogger } from './outage-log';
 import { createRedisClient, duplicateClient } from './redis-connection';
 
@@ -127,6 +128,62 @@ describe('a subscriber connection of a Redis that is down', () => {
       client.disconnect();
       subscriber.disconnect();
       timers.stop();
+    }
+  });
+});
+
+describe("a connection's socket-timeout timer", () => {
+  let server: RedisServerHandle;
+  beforeAll(async () => {
+    server = await spawnRedis();
+  });
+  afterAll(() => server?.cleanup());
+
+  /** Resolves once the server has `count` clients blocked in a command. */
+  const blockedClients = (admin: Redis, count: number) =>
+    waitFor(async () => /blocked_clients:(\d+)/.exec(await admin.info('clients'))?.[1] === String(count), `${count} client(s) blocked in Redis`);
+
+  it('is cleared with a blocking connection closed while its command waits (it kept the process alive for block time + socket timeout)', async () => {
+    const admin = server.client();
+    const timers = pendingTimers();
+    const client = createRedisClient({ url: server.url, logger: quiet });
+    const blocking = duplicateClient(client, { blocksUpToMs: 30_000 });
+    try {
+      const waiting = blocking.blpop('nothing-here', 30).catch(() => undefined);
+      await blockedClients(admin, 1);
+      client.disconnect();
+      await disconnectLeavingNoTimer(blocking, timers);
+      await waiting;
+    } finally {
+      client.disconnect();
+      blocking.disconnect();
+      timers.stop();
+      admin.disconnect();
+    }
+  });
+
+  it('armed for a socket that closed with a reply owed does not outlive it (it cut off the next, healthy socket)', async () => {
+    const admin = server.client();
+    const client = createRedisClient({ url: server.url, socketTimeoutMs: 10_000, logger: quiet }) as Redis;
+    let closes = 0;
+    client.on('close', () => closes++);
+    const timers = pendingTimers();
+    try {
+      await client.ping();
+      const reply = client.blpop('still-nothing', 0.2);
+      await blockedClients(admin, 1);
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      // ioredis reconnects and sends the BLPOP again; its reply comes on the new socket
+      await expect(reply).resolves.toBeNull();
+      expect(closes).toBe(1);
+      timers.freeze();
+      // nothing is owed now: no socket-timeout timer may be pending (the old socket's ran 10 s on,
+      // then destroyed the new socket)
+      await waitFor(() => timers.ids.size === 0, 'every timer armed meanwhile to fire or be cleared', 1500);
+    } finally {
+      client.disconnect();
+      timers.stop();
+      admin.disconnect();
     }
   });
 });
