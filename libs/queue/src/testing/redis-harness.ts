@@ -119,7 +119,7 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
         .map((admin, i) => admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * per), String(i === masters - 1 ? 16383 : (i + 1) * per - 1))),
     );
     for (const node of all.slice(1)) await admins[0].call('CLUSTER', 'MEET', node.host, String(node.port));
-    await untilCluster(admins, (infos) => infos.every((info) => info.includes(`cluster_known_nodes:${all.length}`)), 'know every node');
+    await untilEveryNodeKnowsEveryOther(admins);
     const masterIds = await Promise.all(admins.slice(0, masters).map((a) => a.call('CLUSTER', 'MYID') as Promise<string>));
     await Promise.all(admins.slice(masters).map((a, i) => a.call('CLUSTER', 'REPLICATE', masterIds[Math.floor(i / perMaster)])));
     await untilCluster(admins, (infos) => infos.every((info) => info.includes('cluster_state:ok')), 'reach cluster_state:ok');
@@ -142,17 +142,14 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
     initialMasterOf: (slot) => nodes[Math.min(masters - 1, Math.floor(slot / per))],
     addMaster: async () => {
       const node = await start();
-      const [seed, own] = [nodes[0].client(), node.client()];
+      const everyone = started.map((n) => n.client());
       try {
-        await seed.call('CLUSTER', 'MEET', node.host, String(node.port));
-        await untilCluster(
-          [own],
-          (infos) => infos[0].includes(`cluster_known_nodes:${started.length}`) && infos[0].includes('cluster_state:ok'),
-          'take in the new master',
-        );
+        await everyone[0].call('CLUSTER', 'MEET', node.host, String(node.port));
+        // every node by its id (a SETSLOT naming it is refused until then), not only a handshake
+        await untilEveryNodeKnowsEveryOther(everyone);
+        await untilCluster(everyone.slice(-1), (infos) => infos[0].includes('cluster_state:ok'), 'take in the new master');
       } finally {
-        seed.disconnect();
-        own.disconnect();
+        everyone.forEach((a) => a.disconnect());
       }
       return node;
     },
@@ -160,6 +157,30 @@ export async function spawnRedisCluster(masters = 3, options: RedisClusterOption
       await Promise.all(started.map((n) => n.cleanup()));
     },
   };
+}
+
+/**
+ * Polls until every node lists every other one by its id, past the handshake: `cluster_known_nodes`
+ * counts a node still in handshake under a made-up id, and a command naming the real one (CLUSTER
+ * REPLICATE, SETSLOT) is refused with "I don't know about node" until gossip brings it.
+ */
+async function untilEveryNodeKnowsEveryOther(admins: Redis[]): Promise<void> {
+  const ids = await Promise.all(admins.map((a) => a.call('CLUSTER', 'MYID') as Promise<string>));
+  const knowsAll = (table: string) => {
+    const known = new Set(
+      table
+        .split('\n')
+        .map((line) => line.split(' '))
+        .filter((fields) => fields.length > 2 && !fields[2].includes('handshake'))
+        .map((fields) => fields[0]),
+    );
+    return ids.every((id) => known.has(id));
+  };
+  await untilCluster(
+    admins,
+    async () => (await Promise.all(admins.map((a) => a.call('CLUSTER', 'NODES') as Promise<string>))).every(knowsAll),
+    'know every node by its id',
+  );
 }
 
 /** Polls CLUSTER INFO of every node until `done` says so (20 s at most). */

@@ -105,7 +105,10 @@ describe('queue transport: a Nest microservice and a client in another process',
     server = ServerProcess.start(redis.url);
     await server.waitFor((l) => l.ready === true);
     expect(await Promise.all([urgent, ...backlog])).toEqual([0, 1, 2, 3, 4, 5]);
-    const order = server.lines.filter((l) => l.handled === 'ordered').map((l) => l.n);
+    // a reply can arrive (through Redis) before the server's line saying it handled the task (its stdout)
+    const ordered = () => server.lines.filter((l) => l.handled === 'ordered');
+    await waitFor(() => ordered().length === 6, "the server's line for each of the six tasks");
+    const order = ordered().map((l) => l.n);
     expect(order[0]).toBe(0);
     expect(order.slice(1)).toEqual([1, 2, 3, 4, 5]);
 
@@ -119,6 +122,7 @@ describe('queue transport: a Nest microservice and a client in another process',
     const failure = await lastValueFrom(client.send('video_enhancement', {})).catch((e: unknown) => e);
     expect(failure).toMatchObject({ status: 'error', name: 'RpcHandlerError' });
     expect((failure as { message: string }).message).toContain('video_enhancement');
+    await waitFor(() => server!.lines.filter((l) => l.handled === 'video_enhancement').length >= 2, "the server's line for each attempt");
     expect(server.lines.filter((l) => l.handled === 'video_enhancement')).toHaveLength(2);
     // The reply is written when the handler fails for good; the queue dead-letters the message right after.
     await waitFor(async () => (await manager.queue('ai_tasks').deadLetters.list()).total > 0, 'the dead letter');
