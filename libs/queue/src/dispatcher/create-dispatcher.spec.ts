@@ -9,6 +9,8 @@ describe('createDispatcher', () => {
     expect(make({ routes: { t: { queue: '' } } })).toThrow(/dispatcher\.routes\.t\.queue/);
     expect(make({ routes: { t: { queue: 'q', priority: 'x' } } })).toThrow(QueueConfigError);
     expect(make({ backend: { type: 'x' } })).toThrow(/dispatcher\.backend\.type/);
+    expect(make({ backend: { type: 'redis' } })).toThrow('dispatcher.backend.client: expected an ioredis client (createRedisClient), got nothing');
+    expect(make({ backend: { type: 'redis', client: {} } })).toThrow(/dispatcher\.backend\.client: expected an ioredis client/);
   });
 
   it('refuses durations longer than a Node timer waits (2^31 - 1 ms: a longer one fires after 1 ms)', () => {

@@ -2,6 +2,7 @@ import { describeValue, QueueConfigError } from '../errors';
 import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
+import { checkRedisClient } from '../redis/redis-connection';
 import { boolField, checkQueueName, intField, optionsAt, QUEUE_NAME_PATTERN, timerMsField } from '../util/fields';
 import { validateRoutes } from './dispatch-prepare';
 import type { RoutingTable } from './dispatcher';
@@ -75,7 +76,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   let store: RedisDispatcherStore | MemoryDispatcherStore;
   let queues: QueueDirectory;
   if (backend?.type === 'redis') {
-    if (!backend.client) throw new QueueConfigError('dispatcher.backend.client', backend.client, 'an ioredis client');
+    checkRedisClient(backend.client, 'dispatcher.backend.client');
     store = new RedisDispatcherStore({
       client: backend.client,
       prefix: backend.prefix ?? 'dsp',

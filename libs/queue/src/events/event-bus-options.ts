@@ -1,7 +1,7 @@
 import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
-import { isClusterClient, RedisClient } from '../redis/redis-connection';
+import { checkRedisClient, isClusterClient, RedisClient } from '../redis/redis-connection';
 import { boolField, checkOption, enumField, intField, timerMsField } from '../util/fields';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
@@ -162,14 +162,11 @@ export const DEFAULT_EVENT_BUS_PREFIX = eventBusPrefix('mq');
 
 /** Validates the client and prefix of a Redis bus. */
 export function resolveConnection(options: RedisEventBusConnectionOptions, path = 'event_bus'): { client: RedisClient; prefix: string } {
-  const client = options.client as unknown;
-  if (!client || typeof client !== 'object' || typeof (client as { duplicate?: unknown }).duplicate !== 'function') {
-    throw new QueueConfigError(`${path}.client`, client, 'an ioredis client (createRedisClient)');
-  }
+  const client = checkRedisClient(options.client, `${path}.client`);
   const prefix = options.prefix ?? DEFAULT_EVENT_BUS_PREFIX;
   if (typeof prefix !== 'string' || !PREFIX.test(prefix))
     throw new QueueConfigError(`${path}.prefix`, prefix, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
-  return { client: options.client, prefix };
+  return { client, prefix };
 }
 
 /** Whether a `redis_pubsub` bus on `client` uses sharded pub/sub: a Cluster client with `shardedPubSub` not false. */

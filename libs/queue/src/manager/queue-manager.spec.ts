@@ -1,5 +1,6 @@
 /** QueueManager on the memory backend: lifecycle, handler registration, stats, readiness, configuration errors. */
 import { ConfigValidationError } from '../config/config-errors';
+import { InvalidOptionError } from '../errors';
 import { waitFor } from '../testing';
 import { ComponentDisabledError } from './manager.types';
 import { QueueManager } from './queue-manager';
@@ -70,9 +71,14 @@ describe('QueueManager (memory)', () => {
         ),
       { timeoutMs: 50 },
     );
+    // checked at the call, before start (start used to fail on them, naming `process.concurrency`)
+    expect(() => manager.registerTaskHandler('other', () => 1, { concurrency: 0 })).toThrow(
+      'taskHandler.concurrency: expected an integer in [1, 10000], got 0',
+    );
+    expect(() => manager.registerTaskHandler('other', () => 1, { queue: 'bad name' })).toThrow(InvalidOptionError);
     await manager.start();
     // After start a registration runs at once: its errors reach the caller.
-    expect(() => manager.registerTaskHandler('other', () => 1, { queue: 'bad name' })).toThrow('queue.name: expected a queue name');
+    expect(() => manager.registerTaskHandler('other', () => 1, { queue: 'bad name' })).toThrow('taskHandler.queue: expected a queue name');
     const id = await manager.queue().publish({ type: 'hang' });
     await waitFor(async () => (await manager.queue().getStatus(id))?.state === 'dead');
     expect((await manager.queue().getStatus(id))?.error?.name).toBe('TaskTimeoutError');

@@ -6,7 +6,8 @@ import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
-import { checkOption, checkTaskType, timerMsField } from '../util/fields';
+import { checkOption, checkQueueName, checkTaskType, timerMsField } from '../util/fields';
+import { QUEUE_FIELDS } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
 import type { Dispatcher } from '../dispatcher/dispatcher';
@@ -155,6 +156,9 @@ export class QueueManager {
     checkTaskType(type, 'taskHandler.type');
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
     if (options.timeoutMs !== undefined) checkOption(timerMsField(1), options.timeoutMs, 'taskHandler.timeoutMs', InvalidOptionError);
+    // checked here, not first when start() registers it with the queue (a failed start naming `process.`)
+    if (options.concurrency !== undefined) checkOption(QUEUE_FIELDS.concurrency(), options.concurrency, 'taskHandler.concurrency', InvalidOptionError);
+    if (options.queue !== undefined) checkQueueName(options.queue, 'taskHandler.queue', InvalidOptionError);
     this.handledTypes.add(key);
     const fn = handler as ManagedTaskHandler;
     // the queue's run enforces timeoutMs (the one time limit of an attempt)

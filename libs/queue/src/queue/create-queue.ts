@@ -1,6 +1,6 @@
-import type { DurabilityTimeoutError } from '../errors';
+import { DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
-import type { RedisClient } from '../redis/redis-connection';
+import { checkRedisClient, RedisClient } from '../redis/redis-connection';
 import { MemoryQueueStore } from './memory/memory-queue-store';
 import { idleWaitMs, QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
@@ -31,7 +31,7 @@ export interface CreateQueueOptions extends QueueOptions {
 export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
   const resolved = resolveQueueOptions(options);
   const limits = storeLimits(resolved);
-  const backend = options.backend;
+  const backend = checkBackend(options.backend);
   const single = (tag: string): QueueStore =>
     backend.type === 'memory'
       ? new MemoryQueueStore(limits, resolved.deadLetter.enabled)
@@ -49,10 +49,19 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
   // partitions 1: the single store of the `{name}` layout, exactly as before partitions existed
   const store = resolved.partitions === 1 ? single(resolved.name) : new PartitionedQueueStore(partitionTags(resolved.name, resolved.partitions).map(single));
   const outbox =
-    options.backend.type === 'redis' && resolved.outbox.enabled
-      ? new PublishOutbox(options.backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch), options.logger)
+    backend.type === 'redis' && resolved.outbox.enabled
+      ? new PublishOutbox(backend.client, resolved.outbox.maxSize, resolved.name, (batch) => store.publish(batch), options.logger)
       : undefined;
   return new StoreBackedQueue(store, resolved, options.observer, outbox, options.logger);
+}
+
+/** `backend` if it names a backend the queue has (and a Redis client for `redis`), else a `QueueConfigError` naming the field. */
+function checkBackend(backend: QueueBackend | undefined): QueueBackend {
+  const type = (backend as { type?: unknown } | undefined)?.type;
+  if (type === 'memory') return backend as QueueBackend;
+  if (type !== 'redis') throw new QueueConfigError('queue.backend.type', type, '"redis" or "memory"');
+  checkRedisClient((backend as { client?: unknown }).client, 'queue.backend.client');
+  return backend as QueueBackend;
 }
 
 /** Logs and counts a worker-side write the replicas did not confirm in time (publishes reject instead). */

@@ -249,6 +249,18 @@ export async function closeShardedSubscriber(subscriber: Cluster, channels: Iter
   subscriber.disconnect();
 }
 
+/**
+ * `client` as a Redis client, else a {@link QueueConfigError} naming `path`: the check of every
+ * `backend.client` / bus `client` option (an ioredis `Redis` or `Cluster`, such as
+ * {@link createRedisClient} makes). Duck-typed, so a client of another copy of ioredis passes.
+ */
+export function checkRedisClient(client: unknown, path: string): RedisClient {
+  const methods = client as { duplicate?: unknown; defineCommand?: unknown } | null | undefined;
+  if (!methods || typeof methods !== 'object' || typeof methods.duplicate !== 'function' || typeof methods.defineCommand !== 'function')
+    throw new QueueConfigError(path, client, 'an ioredis client (createRedisClient)');
+  return client as RedisClient;
+}
+
 /** True for a Redis Cluster client (also one the library did not create). */
 export function isClusterClient(client: RedisClient): client is Cluster {
   return client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;

@@ -2,6 +2,7 @@ import { DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
+import { checkRedisClient } from '../redis/redis-connection';
 import { checkOption, checkQueueName, timerMsField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
@@ -63,7 +64,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   let store: MemorySchedulerStore | RedisSchedulerStore;
   let queues: QueueDirectory;
   if (backend?.type === 'redis') {
-    if (!backend.client) throw new QueueConfigError('scheduler.backend.client', backend.client, 'an ioredis client');
+    checkRedisClient(backend.client, 'scheduler.backend.client');
     const log = loggerFor(`Scheduler:${name}`, options.logger);
     const writes = { durability: backend.durability, onTimeout: backend.onDurabilityTimeout ?? ((error: DurabilityTimeoutError) => log.warn(error.message)) };
     store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq', writes);

@@ -185,6 +185,9 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     expect(await scheduler.list()).toEqual([]);
     expect(() => kit.scheduler({ missedGraceMs: -1 })).toThrow(QueueConfigError);
     expect(() => kit.scheduler({ maxIdleMs: 2 ** 31 })).toThrow('scheduler.maxIdleMs: expected an integer in [10, 2147483647], got 2147483648');
+    const withBackend = (backend: unknown) => () => createScheduler({ backend } as Parameters<typeof createScheduler>[0]);
+    expect(withBackend({ type: 'redis' })).toThrow('scheduler.backend.client: expected an ioredis client (createRedisClient), got nothing');
+    expect(withBackend({ type: 'redis', client: {} })).toThrow(/scheduler\.backend\.client: expected an ioredis client/);
   });
 });
 
