@@ -106,7 +106,7 @@ describe('queue transport: a Nest microservice and a client in another process',
     await server.waitFor((l) => l.ready === true);
     expect(await Promise.all([urgent, ...backlog])).toEqual([0, 1, 2, 3, 4, 5]);
     // a reply can arrive (through Redis) before the server's line saying it handled the task (its stdout)
-    const ordered = () => server.lines.filter((l) => l.handled === 'ordered');
+    const ordered = () => server!.lines.filter((l) => l.handled === 'ordered');
     await waitFor(() => ordered().length === 6, "the server's line for each of the six tasks");
     const order = ordered().map((l) => l.n);
     expect(order[0]).toBe(0);
