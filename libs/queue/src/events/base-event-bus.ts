@@ -57,7 +57,12 @@ export abstract class BaseEventBus implements EventBus {
   }
 
   async publish<T = unknown>(channel: string, type: string, data?: T, options: EventPublishOptions = {}): Promise<string> {
-    const [id] = await this.publishBatch(channel, [{ type, data, partitionKey: options?.partitionKey }]);
+    this.assertOpen();
+    assertChannel(channel);
+    const [id] = await this.sendEvents(channel, [{ type, data, partitionKey: options?.partitionKey }], {
+      event: () => 'publish',
+      partitionKey: () => 'publish.options.partitionKey',
+    });
     return id;
   }
 
@@ -65,12 +70,22 @@ export abstract class BaseEventBus implements EventBus {
     this.assertOpen();
     assertChannel(channel);
     if (!Array.isArray(events)) throw new InvalidOptionError('publishBatch.events', events, 'an array of { type, data }');
-    const envelopes = events.map((e, i) => createEnvelope(this.settings.serviceName, e?.type, e?.data, `publishBatch.events[${i}]`));
+    const event = (i: number) => `publishBatch.events[${i}]`;
+    return this.sendEvents(channel, events, { event, partitionKey: (i) => `${event(i)}.partitionKey` });
+  }
+
+  /** Checks and sends `events`; a bad one is refused naming its field by `paths` (the call the caller made). */
+  private async sendEvents(
+    channel: string,
+    events: ReadonlyArray<EventInput>,
+    paths: { event(i: number): string; partitionKey(i: number): string },
+  ): Promise<string[]> {
+    const envelopes = events.map((e, i) => createEnvelope(this.settings.serviceName, e?.type, e?.data, paths.event(i)));
     if (envelopes.length === 0) return [];
     const partitionKeys = events.map((e, i) => {
       const key = e.partitionKey;
       if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
-        throw new InvalidOptionError(`publishBatch.events[${i}].partitionKey`, key, 'a string of 1..200 characters');
+        throw new InvalidOptionError(paths.partitionKey(i), key, 'a string of 1..200 characters');
       }
       return key;
     });

@@ -290,6 +290,11 @@ describe.each(fixtures)('EventBus conformance: $name', (fixture) => {
     await expect(bus.publish('bad channel', 't', 1)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(bus.publish('ch', 'bad type!', 1)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(bus.publish('ch', 't', { n: BigInt(1) })).rejects.toBeInstanceOf(InvalidOptionError);
+    // each error names the call made: publish, not the publishBatch it shares its checks with
+    await expect(bus.publish('ch', '', 1)).rejects.toMatchObject({ path: 'publish.type' });
+    await expect(bus.publish('ch', 't', { n: BigInt(1) })).rejects.toMatchObject({ path: 'publish.data' });
+    await expect(bus.publish('ch', 't', 1, { partitionKey: '' })).rejects.toMatchObject({ path: 'publish.options.partitionKey' });
+    await expect(bus.publishBatch('ch', [{ type: 't' }, { type: '' }])).rejects.toMatchObject({ path: 'publishBatch.events[1].type' });
     await expect(bus.subscribe('{x}', () => undefined)).rejects.toBeInstanceOf(InvalidOptionError);
     await bus.close();
     await expect(bus.publish('ch', 't', 1)).rejects.toBeInstanceOf(EventBusClosedError);
