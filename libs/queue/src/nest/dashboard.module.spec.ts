@@ -6,6 +6,7 @@ import request from 'supertest';
 import { QueueAdmin } from '../admin/queue-admin';
 import { createQueue } from '../queue/create-queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
+import { parseConfig } from '../config/config-loader';
 import { QueueDashboardModule } from './dashboard.module';
 
 /** The dashboard mounted in a Nest app: pages, JSON API, token rules (header, cookie + Origin), audit lines. */
@@ -126,4 +127,29 @@ describe('QueueDashboardModule', () => {
     expect(audit.some((l) => l.includes('admin (login cookie)') && l.includes(dead[1]))).toBe(true);
     expect(audit.join('\n')).not.toMatch(/\btok\b/);
   });
+});
+
+describe('QueueDashboardModule with an admin of its own (from `config`)', () => {
+  it("logs its connection's outages through Nest's logger, where the application's lines go (JSON in production), not to the console", async () => {
+    const server = await spawnRedis();
+    const warned: string[] = [];
+    const { Logger } = await import('@nestjs/common');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warned.push(String(message)));
+    const printedLines = jest.spyOn(process.stderr, 'write');
+    const config = parseConfig({ redis: { url: server.url, key_prefix: uniquePrefix('dashlog') } }, { env: {} });
+    const moduleRef = await Test.createTestingModule({ imports: [QueueDashboardModule.forRoot({ config })] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await app.init();
+      await server.stop();
+      await waitFor(() => warned.some((line) => /unreachable/.test(line)), "the outage line through Nest's logger");
+      const printed = printedLines.mock.calls.map(([chunk]) => String(chunk)).join('');
+      expect(printed).not.toMatch(/unreachable/);
+    } finally {
+      warn.mockRestore();
+      printedLines.mockRestore();
+      await app.close();
+      await server.cleanup();
+    }
+  }, 30_000);
 });

@@ -5,6 +5,7 @@ import { QueueAdmin } from '../admin/queue-admin';
 import type { QueueAppConfig } from '../config/config.types';
 import { QueueManager } from '../manager/queue-manager';
 import { createDashboardHandler } from '../dashboard/dashboard-handler';
+import { NestQueueLogger } from './nest-queue-logger';
 
 export interface QueueDashboardOptions {
   /** Mount path (default `/queues`). */
@@ -34,7 +35,8 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
     if (!admin) {
       const config = this.options.config ?? this.manager?.config;
       if (!config) throw new Error('QueueDashboardModule: give `admin` or `config`, or import QueueModule');
-      admin = this.owned = await QueueAdmin.fromConfig(config);
+      // its outage lines go where the application's logs go (JSON lines in production), not to the console
+      admin = this.owned = await QueueAdmin.fromConfig(config, undefined, new NestQueueLogger('Redis'));
     }
     const path = (this.options.path ?? '/queues').replace(/\/+$/, '');
     const handle = createDashboardHandler({ admin, adminToken: this.options.adminToken, audit: (line) => this.logger.log(line) });
