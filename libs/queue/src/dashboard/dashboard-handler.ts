@@ -3,16 +3,29 @@ import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { join } from 'path';
 import type { QueueAdmin } from '../admin/queue-admin';
-import { PRIORITIES } from '../queue/queue.types';
-import type { PeekTarget } from '../queue/queue-inspection.types';
+import { InvalidOptionError } from '../errors/queue-errors';
+import { checkOption, timerMsField } from '../util/fields';
+import { within } from '../util/retry';
+import { ADMIN_ROUTES, apiSegments, findRoute, HttpError, methodNotAllowed, Route, RouteContext, safeJson } from './dashboard-routes';
 
+/** Options of {@link createDashboardHandler} (and of `startDashboardServer`). */
 export interface DashboardOptions {
+  /** What the dashboard shows and changes. */
   admin: QueueAdmin;
   /** Token that unlocks mutating calls (header `x-admin-token`, or the login form's cookie). Without it the dashboard is read-only. */
   adminToken?: string;
   /** Where each mutating call is reported (who, what). Default: console. */
   audit?: (line: string) => void;
+  /**
+   * How long an API call may wait for Redis (ms, default 5000). Past it the call is answered 503
+   * `{ "error": "Redis did not answer within N ms" }`; the commands already sent stay queued on the
+   * connection (a mutation may still be applied when Redis is back: audited when it is).
+   */
+  deadlineMs?: number;
 }
+
+/** {@link DashboardOptions.deadlineMs} by default. */
+export const DASHBOARD_DEADLINE_MS = 5000;
 
 const COOKIE = 'mq_admin';
 const ASSETS: Record<string, [string, string]> = {
@@ -21,23 +34,17 @@ const ASSETS: Record<string, [string, string]> = {
   '/app.css': ['app.css', 'text/css; charset=utf-8'],
 };
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The dashboard: static page + JSON API (docs/dashboard.md) over a {@link QueueAdmin}, as a plain
  * Node request handler for a path prefix, so the Nest module and `mq dashboard` serve the same thing.
  * Reads are open; every mutating call needs the admin token (header, or the SameSite=Strict cookie of
- * the login form plus a same-origin Origin header) and is audited.
+ * the login form plus a same-origin Origin header) and is audited. Each API call is answered within
+ * `deadlineMs` (503 when Redis did not answer by then). The returned promise never rejects.
  */
 export function createDashboardHandler(options: DashboardOptions): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   const audit = options.audit ?? ((line: string) => console.log(line));
+  const deadlineMs = checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), options.deadlineMs, 'dashboard.deadlineMs', InvalidOptionError);
+  const routes = [...sessionRoutes(options.adminToken, audit), ...ADMIN_ROUTES];
   const assets = new Map<string, string>();
   const asset = (file: string) => {
     let text = assets.get(file);
@@ -45,133 +52,95 @@ export function createDashboardHandler(options: DashboardOptions): (req: Incomin
     return text;
   };
 
+  /** A mutation: refused without the token; audited when done (even after its deadline passed) or when it timed out. */
+  const mutate = async (route: Route, ctx: RouteContext, what: string): Promise<unknown> => {
+    const from = `${ctx.who} from ${remote(ctx.req)}`;
+    const done = route.run(ctx).then((result) => {
+      audit(`dashboard: ${from}: ${what} -> ${JSON.stringify(result)}`);
+      return result;
+    });
+    try {
+      return await within(done, deadlineMs, () => new DeadlineError(deadlineMs));
+    } catch (error) {
+      if (error instanceof DeadlineError) audit(`dashboard: ${from}: ${what} -> ${error.message} (may still be applied; audited if it is)`);
+      throw error;
+    }
+  };
+
+  const api = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<unknown> => {
+    const { route, params } = findRoute(routes, method, apiSegments(url.pathname));
+    const who = authorize(req, options.adminToken);
+    const what = `${method} ${url.pathname}`;
+    if (route.access === 'admin' && !who) {
+      audit(`dashboard: refused ${what} from ${remote(req)} (no admin token)`);
+      throw new HttpError(403, options.adminToken ? 'admin token required' : 'read-only dashboard (no admin token configured)');
+    }
+    const body = method === 'GET' ? '' : await readBody(req);
+    const ctx: RouteContext = { admin: options.admin, params, query: url.searchParams, body, req, res, who };
+    return route.access === 'admin' ? mutate(route, ctx, what) : within(route.run(ctx), deadlineMs, () => new DeadlineError(deadlineMs));
+  };
+
   return async (req, res, path) => {
-    const url = new URL(path || '/', 'http://dashboard.local');
     const method = req.method ?? 'GET';
     try {
+      const url = requestUrl(path);
       const file = ASSETS[url.pathname];
-      if (file && method === 'GET') {
+      if (file) {
+        if (method !== 'GET') throw methodNotAllowed(['GET']);
         return send(res, 200, asset(file[0]), file[1]);
       }
       if (!url.pathname.startsWith('/api/')) throw new HttpError(404, 'not found');
-      const route = url.pathname.slice(5).split('/').map(decodeURIComponent);
-      const who = authorize(req, options.adminToken);
-      if (method === 'POST' && route[0] === 'login') {
-        const body = await readBody(req);
+      return json(res, 200, await api(req, res, url, method));
+    } catch (error) {
+      return sendError(res, error);
+    }
+  };
+}
+
+/** `api/session`, `api/login` and `api/logout`: no Redis involved. */
+function sessionRoutes(adminToken: string | undefined, audit: (line: string) => void): Route[] {
+  return [
+    { method: 'GET', path: 'session', access: 'open', run: async ({ who }) => ({ admin: who !== null, tokenConfigured: !!adminToken }) },
+    {
+      method: 'POST',
+      path: 'login',
+      access: 'open',
+      run: async ({ req, res, body }) => {
         const token = new URLSearchParams(body).get('token') ?? safeJson(body)?.token;
-        if (!options.adminToken || typeof token !== 'string' || !same(token, options.adminToken)) {
+        if (!adminToken || typeof token !== 'string' || !same(token, adminToken)) {
           audit(`dashboard: refused login from ${remote(req)}`);
           throw new HttpError(401, 'wrong token');
         }
         res.setHeader('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
         audit(`dashboard: login from ${remote(req)}`);
-        return json(res, 200, { admin: true });
-      }
-      if (method === 'POST' && route[0] === 'logout') {
+        return { admin: true };
+      },
+    },
+    {
+      method: 'POST',
+      path: 'logout',
+      access: 'open',
+      run: async ({ res }) => {
         res.setHeader('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
-        return json(res, 200, { admin: false });
-      }
-      if (method === 'GET') return json(res, 200, await read(options.admin, route, url.searchParams, who !== null, !!options.adminToken));
-      if (method !== 'POST' && method !== 'DELETE') throw new HttpError(405, 'method not allowed');
-      if (!who) {
-        audit(`dashboard: refused ${method} ${url.pathname} from ${remote(req)} (no admin token)`);
-        throw new HttpError(403, options.adminToken ? 'admin token required' : 'read-only dashboard (no admin token configured)');
-      }
-      const result = await mutate(options.admin, method, route, await readBody(req));
-      audit(`dashboard: ${who} from ${remote(req)}: ${method} ${url.pathname} -> ${JSON.stringify(result)}`);
-      return json(res, 200, result);
-    } catch (error) {
-      if (error instanceof HttpError) return json(res, error.status, { error: error.message });
-      const name = (error as Error).name;
-      if (name === 'InvalidOptionError' || name === 'QueueConfigError') return json(res, 400, { error: (error as Error).message });
-      return json(res, 500, { error: (error as Error).message });
-    }
-  };
+        return { admin: false };
+      },
+    },
+  ];
 }
 
-/** Parked messages counted per type on each refresh of a queue's page (the per-tier counts are exact). */
-const LIMITS_SCAN = 1000;
-
-async function read(admin: QueueAdmin, route: string[], q: URLSearchParams, isAdmin: boolean, tokenConfigured: boolean): Promise<unknown> {
-  const [head, name, part] = route;
-  if (head === 'session') return { admin: isAdmin, tokenConfigured };
-  if (head === 'overview') return { prefix: admin.prefix, at: Date.now(), queues: await admin.overview() };
-  if (head === 'schedules') return { items: await admin.schedules() };
-  if (head === 'groups') return { groups: await admin.groups() };
-  if (head === 'channels') return { at: Date.now(), eventPrefix: admin.eventPrefix, ...(await admin.pubsub({ sample: true })) };
-  if (head === 'queues' && name) {
-    if (!(await admin.exists(name))) throw new HttpError(404, `queue "${name}" not found`);
-    const limit = intParam(q, 'limit', 20, 1, 1000);
-    if (!part) {
-      const [info, workers, inflight, delayed, completed, limits, groups] = await Promise.all([
-        admin.info(name),
-        admin.workers(name),
-        admin.inflight(name, { limit }),
-        admin.peek(name, 'delayed', { limit }),
-        admin.peek(name, 'completed', { limit }),
-        admin.rateLimits(name, LIMITS_SCAN),
-        admin.queueGroups(name, limit),
-      ]);
-      return { at: Date.now(), info, workers, inflight, delayed, completed, limits, groups };
-    }
-    if (part === 'groups') return admin.queueGroups(name, intParam(q, 'limit', 100, 1, 1000));
-    if (part === 'workers') return { queue: name, workers: await admin.workers(name) };
-    if (part === 'limits') return admin.rateLimits(name, intParam(q, 'scan', 10_000, 0, 1_000_000));
-    if (part === 'peek') {
-      const target = q.get('target') ?? 'normal';
-      if (![...PRIORITIES, 'inflight', 'delayed', 'completed'].includes(target)) throw new HttpError(400, `target: ${target}`);
-      return admin.peek(name, target as PeekTarget, { limit, offset: intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER) });
-    }
-    if (part === 'dead-letters') {
-      const id = route[3];
-      if (id) {
-        const d = await admin.deadLetter(name, id);
-        if (!d) throw new HttpError(404, `dead letter "${id}" not found`);
-        return d;
-      }
-      const since = q.get('since');
-      return {
-        queue: name,
-        ...(await admin.deadLetters(name, {
-          type: q.get('type') ?? undefined,
-          since: since ? Number(since) : undefined,
-          limit: intParam(q, 'limit', 50, 1, 10_000),
-        })),
-      };
-    }
+/** 503: Redis (or whatever the call waited for) did not answer within the deadline. */
+class DeadlineError extends HttpError {
+  constructor(ms: number) {
+    super(503, `Redis did not answer within ${ms} ms`);
   }
-  throw new HttpError(404, 'not found');
 }
 
-async function mutate(admin: QueueAdmin, method: string, route: string[], body: string): Promise<unknown> {
-  const [head, name, part, id, action] = route;
-  if (head === 'schedules' && name === 'cancel' && method === 'POST') {
-    const scheduleId = safeJson(body)?.id;
-    if (typeof scheduleId !== 'string') throw new HttpError(400, 'body: { "id": "<schedule id>" }');
-    const schedulers = await admin.cancelSchedule(scheduleId);
-    if (schedulers.length === 0) throw new HttpError(404, `schedule "${scheduleId}" not found`);
-    return { id: scheduleId, schedulers };
+function requestUrl(path: string): URL {
+  try {
+    return new URL(path || '/', 'http://dashboard.local');
+  } catch {
+    throw new HttpError(400, 'malformed request path');
   }
-  if (head !== 'queues' || !name) throw new HttpError(404, 'not found');
-  if (!(await admin.exists(name))) throw new HttpError(404, `queue "${name}" not found`);
-  if (method === 'POST' && (part === 'pause' || part === 'resume')) {
-    await (part === 'pause' ? admin.pause(name) : admin.resume(name));
-    return { queue: name, paused: part === 'pause' };
-  }
-  if (part !== 'dead-letters') throw new HttpError(404, 'not found');
-  if (method === 'POST' && id === 'purge') return { queue: name, deleted: await admin.purgeMatching(name) };
-  if (method === 'POST' && id === 'replay-all') return { queue: name, replayed: await admin.replayMatching(name) };
-  if (method === 'POST' && id && action === 'replay') {
-    const replayed = await admin.replay(name, [id]);
-    if (replayed.length === 0) throw new HttpError(404, `dead letter "${id}" not found`);
-    return { queue: name, replayed };
-  }
-  if (method === 'DELETE' && id) {
-    const deleted = await admin.deleteDeadLetters(name, [id]);
-    if (deleted.length === 0) throw new HttpError(404, `dead letter "${id}" not found`);
-    return { queue: name, deleted };
-  }
-  throw new HttpError(404, 'not found');
 }
 
 /** Who may change things: null (read-only), else how the token came. */
@@ -182,11 +151,21 @@ function authorize(req: IncomingMessage, token: string | undefined): string | nu
   const cookie = parseCookie(req.headers.cookie ?? '')[COOKIE];
   if (cookie !== undefined && same(cookie, token)) {
     // the cookie is SameSite=Strict; a mutating request must also come from the dashboard's own origin
-    const origin = req.headers.origin;
-    if (req.method !== 'GET' && (typeof origin !== 'string' || new URL(origin).host !== req.headers.host)) return null;
+    if (req.method !== 'GET' && !sameOrigin(req)) return null;
     return 'admin (login cookie)';
   }
   return null;
+}
+
+/** Whether the request's Origin is the dashboard's own host (false without one, for `null` or a malformed one). */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return false;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 function same(a: string, b: string): boolean {
@@ -214,23 +193,6 @@ function remote(req: IncomingMessage): string {
   return req.socket?.remoteAddress ?? 'unknown';
 }
 
-function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
-  const v = q.get(name);
-  if (v === null) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `${name}: expected an integer in [${min}, ${max}]`);
-  return n;
-}
-
-function safeJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function readBody(req: IncomingMessage & { body?: unknown }): Promise<string> {
   // a framework may have parsed it already (Nest/Express body parsers)
   if (req.body !== undefined && req.body !== null) return typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
@@ -242,6 +204,15 @@ async function readBody(req: IncomingMessage & { body?: unknown }): Promise<stri
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendError(res: ServerResponse, error: unknown): void {
+  if (error instanceof HttpError) {
+    for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+    return json(res, error.status, { error: error.message });
+  }
+  const { name, message } = error as Error;
+  json(res, name === 'InvalidOptionError' || name === 'QueueConfigError' ? 400 : 500, { error: message });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -15,6 +15,8 @@ export interface QueueDashboardOptions {
   /** What to show: an admin of your own, else one opened from `config`, else from the QueueModule's configuration. */
   admin?: QueueAdmin;
   config?: QueueAppConfig;
+  /** How long an API call may wait for Redis before it is answered 503 (ms, default 5000; `DashboardOptions.deadlineMs`). */
+  deadlineMs?: number;
 }
 
 const OPTIONS = Symbol('QUEUE_DASHBOARD_OPTIONS');
@@ -39,7 +41,12 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
       admin = this.owned = await QueueAdmin.fromConfig(config, undefined, new NestQueueLogger('Redis'));
     }
     const path = (this.options.path ?? '/queues').replace(/\/+$/, '');
-    const handle = createDashboardHandler({ admin, adminToken: this.options.adminToken, audit: (line) => this.logger.log(line) });
+    const handle = createDashboardHandler({
+      admin,
+      adminToken: this.options.adminToken,
+      deadlineMs: this.options.deadlineMs,
+      audit: (line) => this.logger.log(line),
+    });
     const app = this.adapterHost.httpAdapter.getInstance() as {
       use(path: string, fn: (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => void): void;
     };

@@ -4,13 +4,15 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * `promise`, or a rejection (`<what> took longer than <ms> ms`) when it has not settled within
- * `ms` (the promise itself goes on). The bound's timer is cleared either way, so a close() that
- * bounds its steps with it leaves no timer behind to keep the process (a Jest worker, a CLI) alive.
+ * `promise`, or a rejection (`<what> took longer than <ms> ms`, or the error `what` makes) when it
+ * has not settled within `ms` (the promise itself goes on). The bound's timer is cleared either
+ * way, so a close() that bounds its steps with it leaves no timer behind to keep the process (a
+ * Jest worker, a CLI) alive.
  */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number, what: string | (() => Error)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)));
+  const late = () => (typeof what === 'string' ? new Error(`${what} took longer than ${ms} ms`) : what());
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(late()), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 

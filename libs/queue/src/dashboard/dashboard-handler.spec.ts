@@ -1,0 +1,215 @@
+import { get, Server } from 'http';
+import type { AddressInfo } from 'net';
+import type Redis from 'ioredis';
+import { hostname } from 'os';
+import request from 'supertest';
+import { QueueAdmin } from '../admin/queue-admin';
+import { createQueue } from '../queue/create-queue';
+import { deferred, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
+import { createDashboardHandler } from './dashboard-handler';
+import { startDashboardServer } from './dashboard-server';
+
+/**
+ * The dashboard's HTTP contract over `mq dashboard`'s server (startDashboardServer): status codes of
+ * bad requests (Origin, percent-encoding, parameters, methods), the API's shapes, and its deadline
+ * when Redis does not answer. The Nest mounting, tokens and mutations: nest/dashboard.module.spec.ts.
+ */
+describe('dashboard handler', () => {
+  let server: RedisServerHandle;
+  let client: Redis;
+  let admin: QueueAdmin;
+  let dashboard: Server;
+  let prefix: string;
+  const audit: string[] = [];
+  const http = () => request(dashboard);
+
+  beforeAll(async () => {
+    server = await spawnRedis();
+    client = server.client();
+    prefix = uniquePrefix('dashhandler');
+    const mail = createQueue({ name: 'mail', maxRetries: 0, backend: { type: 'redis', client, prefix } });
+    mail.process('send', async () => {
+      throw new Error('smtp down');
+    });
+    await mail.publishBatch([{ type: 'send' }, { type: 'send' }, { type: 'send' }]);
+    await waitFor(async () => (await mail.stats()).dead_letter_count === 3, 'three dead letters');
+    await mail.close();
+    admin = new QueueAdmin({ client, prefix });
+    dashboard = await startDashboardServer({ admin, adminToken: 'tok', audit: (line) => void audit.push(line), port: 0 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopServer(dashboard);
+    await admin?.close();
+    client?.disconnect();
+    await server?.cleanup();
+  });
+
+  it('refuses a mutation with the login cookie and an Origin of null or a malformed one: 403 and a refused line', async () => {
+    for (const origin of ['null', 'garbage']) {
+      const res = await http().post('/api/queues/mail/pause').set('cookie', 'mq_admin=tok').set('origin', origin).expect(403);
+      expect(res.body).toEqual({ error: 'admin token required' });
+    }
+    expect(audit.filter((l) => l.startsWith('dashboard: refused POST /api/queues/mail/pause'))).toHaveLength(2);
+    expect((await http().get('/api/overview').expect(200)).body.queues).toEqual([expect.objectContaining({ name: 'mail', paused: false })]);
+  });
+
+  it('answers 400 to malformed percent-encoding in the path, and to a path no URL is made of', async () => {
+    for (const path of ['/api/queues/%ZZ', '/api/queues/mail/dead-letters/%E0%A4%A']) {
+      const res = await http().get(path).expect(400);
+      expect(res.body.error).toMatch(/^malformed percent-encoding in the path/);
+    }
+    expect(await rawGet(dashboard, '//[x')).toEqual({ status: 400, body: { error: 'malformed request path' } });
+  });
+
+  it('answers 400 to a dead-letter `since` that is not epoch ms, an ISO date or a duration like 15m (the mq --since forms)', async () => {
+    const since = (value: string) => http().get(`/api/queues/mail/dead-letters?since=${encodeURIComponent(value)}`);
+    for (const bad of ['abc', '1y', 'abc 1', '12:00']) {
+      const res = await since(bad).expect(400);
+      expect(res.body.error).toMatch(/^since: expected ms since the epoch, an ISO date .* or a duration back from now \(30s, 15m, 2h, 7d\), got/);
+    }
+    const count = async (value: string) => (await since(value).expect(200)).body.items.length;
+    expect(await count('1h')).toBe(3);
+    expect(await count('0s')).toBe(0);
+    expect(await count(String(Date.now() - 3_600_000))).toBe(3);
+    expect(await count(new Date(Date.now() + 60_000).toISOString())).toBe(0);
+    expect(await count(new Date(Date.now() - 3_600_000).toISOString().slice(0, 10))).toBe(3);
+    expect(await count('')).toBe(3);
+  });
+
+  it('bounds `limit` per route: up to 10 000 dead letters, up to 1000 on a queue page', async () => {
+    expect((await http().get('/api/queues/mail/dead-letters?limit=5000').expect(200)).body).toMatchObject({ queue: 'mail', total: 3 });
+    expect((await http().get('/api/queues/mail/dead-letters?limit=10001').expect(400)).body.error).toMatch(/^limit: expected an integer in \[1, 10000\]/);
+    expect((await http().get('/api/queues/mail?limit=5000').expect(400)).body.error).toMatch(/^limit: expected an integer in \[1, 1000\]/);
+    await http().get('/api/queues/mail/groups?limit=1000').expect(200);
+  });
+
+  it('peeks at the messages in flight with their holder, heldMs and leaseEndsInMs (as mq peek --tier inflight)', async () => {
+    const busy = createQueue({ name: 'busy', backend: { type: 'redis', client, prefix } });
+    const release = deferred();
+    try {
+      const id = await busy.publish({ type: 'hold' });
+      busy.process('hold', () => release.promise);
+      const page = await waitFor(async () => {
+        const body = (await http().get('/api/queues/busy/peek?target=inflight').expect(200)).body;
+        return body.items[0]?.holder && body;
+      }, 'the message in flight with its holder');
+      expect(page.items[0]).toMatchObject({
+        id,
+        holder: { host: hostname(), pid: process.pid },
+        heldMs: expect.any(Number),
+        leaseEndsInMs: expect.any(Number),
+      });
+      expect(page.items[0].leaseEndsInMs).toBeGreaterThan(0);
+    } finally {
+      release.resolve();
+      await busy.close();
+    }
+  });
+
+  it('answers 405 with Allow to a known path called with another method, 404 to an unknown path', async () => {
+    const allowed = async (method: 'post' | 'get' | 'put' | 'delete', path: string, allow: string) => {
+      const res = await http()[method](path).set('x-admin-token', 'tok').expect(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.body.error).toBe(`method not allowed (allowed: ${allow})`);
+    };
+    await allowed('post', '/api/overview', 'GET');
+    await allowed('get', '/api/queues/mail/pause', 'POST');
+    await allowed('delete', '/api/login', 'POST');
+    await allowed('put', '/api/queues/mail/dead-letters/some-id', 'GET, DELETE');
+    await allowed('put', '/api/queues/mail/dead-letters/purge', 'GET, POST, DELETE');
+    await allowed('post', '/app.js', 'GET');
+    await http().post('/api/overview').expect(405); // without the token too: no 403, no refused line
+    expect(audit.some((l) => l.includes('/api/overview'))).toBe(false);
+    await http().get('/api/nothing-here').expect(404);
+    await http().post('/api/queues/mail/nothing-here').set('x-admin-token', 'tok').expect(404);
+  });
+
+  it('answers 503 naming the deadline while Redis is down (reads and mutations), and again 200 once it is back', async () => {
+    const outage = await spawnRedis({ aof: true });
+    const outageClient = outage.client();
+    const outageAudit: string[] = [];
+    const outageAdmin = new QueueAdmin({ client: outageClient, prefix });
+    const down = await startDashboardServer({ admin: outageAdmin, adminToken: 'tok', audit: (l) => void outageAudit.push(l), port: 0, deadlineMs: 300 });
+    try {
+      await createQueue({ name: 'q', backend: { type: 'redis', client: outageClient, prefix } }).publish({ type: 't' });
+      await request(down).get('/api/overview').expect(200);
+      await outage.stop();
+      await waitFor(() => outageClient.status !== 'ready', 'the client to lose Redis');
+      for (const path of ['/api/overview', '/api/queues/q', '/api/queues/q/dead-letters']) {
+        const res = await request(down).get(path).timeout(10_000).expect(503);
+        expect(res.body).toEqual({ error: 'Redis did not answer within 300 ms' });
+      }
+      await request(down).post('/api/queues/q/pause').set('x-admin-token', 'tok').timeout(10_000).expect(503);
+      expect(outageAudit).toContainEqual(expect.stringMatching(/: POST \/api\/queues\/q\/pause -> Redis did not answer within 300 ms \(may still be applied/));
+      await outage.restart();
+      await waitFor(async () => (await request(down).get('/api/overview')).status === 200, 'the dashboard to answer again');
+      // the pause sent while Redis was down went out on the new connection: applied, and audited then
+      await waitFor(() => outageAudit.some((l) => l.endsWith('POST /api/queues/q/pause -> {"queue":"q","paused":true}')), 'the late pause audited');
+      expect((await request(down).get('/api/overview').expect(200)).body.queues).toEqual([expect.objectContaining({ name: 'q', paused: true })]);
+    } finally {
+      await stopServer(down);
+      await outageAdmin.close();
+      outageClient.disconnect();
+      await outage.cleanup();
+    }
+  }, 60_000);
+
+  it('leaves no unhandled rejection when a call that outlived its deadline fails later', async () => {
+    const outage = await spawnRedis();
+    const outageClient = outage.client();
+    const outageAdmin = new QueueAdmin({ client: outageClient, prefix });
+    const down = await startDashboardServer({ admin: outageAdmin, adminToken: 'tok', audit: () => undefined, port: 0, deadlineMs: 200 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    let failedLate = 0;
+    const exists = outageAdmin.exists.bind(outageAdmin);
+    jest.spyOn(outageAdmin, 'exists').mockImplementation((name) => {
+      const found = exists(name);
+      found.catch(() => failedLate++); // only counts: the handler's own promises stay as they are
+      return found;
+    });
+    const control = outage.client();
+    try {
+      await waitFor(() => outageClient.status === 'ready', 'the client connected');
+      await control.call('CLIENT', 'PAUSE', '60000', 'ALL'); // the server holds every client's commands (for a minute)
+      await request(down).get('/api/queues/q').timeout(10_000).expect(503);
+      await request(down).post('/api/queues/q/pause').set('x-admin-token', 'tok').timeout(10_000).expect(503);
+      outageClient.disconnect(); // the commands the two calls still wait for fail ("Connection is closed")
+      await waitFor(() => failedLate === 2, 'both calls to fail after their deadline');
+      await new Promise<void>((resolve) => setImmediate(resolve)); // Node reports unhandled rejections once the microtasks ran
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await stopServer(down);
+      await outage.cleanup(); // killed while paused (CLIENT UNPAUSE would wait too)
+      await outageAdmin.close();
+    }
+  }, 60_000);
+
+  it('refuses a deadline that is not a positive integer of ms', () => {
+    expect(() => createDashboardHandler({ admin, deadlineMs: 0 })).toThrow(/^dashboard\.deadlineMs: expected an integer in \[1, /);
+  });
+});
+
+async function stopServer(server: Server | undefined): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A GET of a raw request target (supertest and fetch would normalize or refuse `//[x`). */
+function rawGet(server: Server, path: string): Promise<{ status: number; body: unknown }> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer to GET ${path}`)));
+    req.on('error', reject);
+  });
+}
