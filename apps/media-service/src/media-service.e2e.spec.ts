@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EventEnvelope, QueueManager, RemoteTaskError } from '@meeting/queue';
-import { RedisServerHandle, metricSample, spawnRedis, waitFor } from '@meeting/queue/testing';
+import { RedisServerHandle, metricSample, promtool, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
@@ -13,6 +13,21 @@ import { loadServiceConfig } from './service-config';
  */
 const MEDIA = { cleanupIntervalMs: 250, retentionMs: 8000 };
 
+/** A media-service on the Redis at `redisUrl` as main.ts builds it (no rate limit), initialised; listening when `listen`. */
+async function startMediaService(redisUrl: string, listen: boolean): Promise<INestApplication> {
+  const env = { ...process.env, REDIS_URL: redisUrl, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
+  const config = loadServiceConfig(env);
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.register({ config, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  configureApp(app, config);
+  // listening once: see meeting-service/src/testing/meeting-service-harness.ts (ECONNRESET on per-request ephemeral ports)
+  if (listen) await app.listen(0, '127.0.0.1');
+  else await app.init();
+  return app;
+}
+
 describe('media-service (e2e, Redis)', () => {
   let server: RedisServerHandle;
   let app: INestApplication;
@@ -21,14 +36,7 @@ describe('media-service (e2e, Redis)', () => {
 
   beforeAll(async () => {
     server = await spawnRedis();
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const config = loadServiceConfig(env);
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureApp(app, config);
-    await app.listen(0, '127.0.0.1'); // once: see meeting-service/src/testing/meeting-service-harness.ts (ECONNRESET on per-request ephemeral ports)
+    app = await startMediaService(server.url, true);
     // Stands in for the meeting-service (dispatches recording_process) and the ai-service (listens to media_events).
     caller = await QueueManager.create(
       {
@@ -82,14 +90,7 @@ describe('media-service (e2e, Redis)', () => {
     expect(reports.map((r) => r.percent)).toEqual([...reports.map((r) => r.percent)].sort((a, b) => a - b));
 
     // a second replica on the same Redis serves the same recordings (state in Redis)
-    const env = { ...process.env, REDIS_URL: server.url, QUEUE_TYPE: 'redis', EVENT_BUS_TYPE: 'redis_stream', CONFIG_FILE: '' };
-    const replicaConfig = loadServiceConfig(env);
-    const replicaRef = await Test.createTestingModule({
-      imports: [AppModule.register({ config: replicaConfig, media: MEDIA, drainTimeoutMs: 2000, rateLimit: false })],
-    }).compile();
-    const replica = replicaRef.createNestApplication({ logger: false });
-    configureApp(replica, replicaConfig);
-    await replica.init();
+    const replica = await startMediaService(server.url, false);
     try {
       expect((await request(replica.getHttpServer()).get('/recordings/rec-m1').expect(200)).body).toMatchObject({
         meetingId: 'm1',
@@ -108,6 +109,13 @@ describe('media-service (e2e, Redis)', () => {
     await request(http).post('/recordings/rec-m1/transcodes').type('form').send('format=webm').expect(415);
     await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', codec: 'vp9' }).expect(400);
     await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '8k' }).expect(400);
+    // a body nested 3000 levels deep is refused before validation (class-transformer overflowed the stack: 500)
+    const deep = `{"format":"webm","a":${'{"a":'.repeat(3000)}{}${'}'.repeat(3000)}}`;
+    expect((await request(http).post('/recordings/rec-m1/transcodes').set('Content-Type', 'application/json').send(deep).expect(400)).body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'the request body is nested too deeply: more than 64 levels of objects and arrays',
+    });
     await request(http).post('/recordings/rec-nope/transcodes').send({ format: 'webm' }).expect(404);
     const { taskId } = (await request(http).post('/recordings/rec-m1/transcodes').send({ format: 'webm', resolution: '1080p' }).expect(202)).body;
     const status = await waitFor(async () => {
@@ -143,5 +151,29 @@ describe('media-service (e2e, Redis)', () => {
     expect(metricSample(metrics, 'mq_messages_processed_total', { queue: 'media_tasks', task_type: 'recording_process' })).toBe(2);
     expect(metricSample(metrics, 'mq_events_published_total', { bus: 'redis_stream', channel: 'media_events' })).toBeGreaterThanOrEqual(3);
     expect(metrics).toMatch(/^media_recordings \d+$/m);
+  }, 60_000);
+
+  it('answers /metrics within the read bound while Redis is down (mq_redis_connection_up 0, media_recordings left out), media_recordings back with Redis', async () => {
+    const own = await spawnRedis();
+    const media = await startMediaService(own.url, true);
+    try {
+      const http = media.getHttpServer();
+      /** One scrape; a scrape that hangs fails the test here rather than at the test timeout. */
+      const scrape = async () => (await request(http).get('/metrics').timeout(10_000).expect(200)).text;
+      expect(metricSample(await scrape(), 'media_recordings')).toBe(0);
+      await own.kill();
+      const down = await waitFor(async () => {
+        const text = await scrape();
+        return metricSample(text, 'mq_redis_connection_up', { connection: 'commands-0' }) === 0 && text;
+      }, 'a scrape that sees Redis down');
+      expect(down).toContain('# TYPE media_recordings gauge');
+      expect(metricSample(down, 'media_recordings')).toBeUndefined();
+      promtool(['check', 'metrics'], { input: down });
+      await own.restart();
+      await waitFor(async () => metricSample(await scrape(), 'media_recordings') === 0, 'media_recordings back with Redis');
+    } finally {
+      await media.close();
+      await own.cleanup();
+    }
   }, 60_000);
 });

@@ -15,12 +15,15 @@ export interface HttpAppOptions {
   version?: string;
   /** Largest request body in bytes (default 1 MiB); larger ones are answered 413. */
   bodyLimitBytes?: number;
+  /** Deepest nesting of objects and arrays in a request body (default 64); deeper ones are answered 400. */
+  bodyMaxDepth?: number;
 }
 
 /**
  * The HTTP conventions every service follows, applied to its Nest application before `init()` /
  * `listen()`: JSON request bodies only (415 otherwise), a body limit answered 413 (and logged as a
- * warning), a JSON object as body (400 for `null` or arrays), a global ValidationPipe (whitelist,
+ * warning), a JSON object as body (400 for `null` or arrays) nested at most `bodyMaxDepth` levels
+ * (400 beyond, before validation walks it), a global ValidationPipe (whitelist,
  * unknown keys refused, transform) over the controllers' DTOs, and the OpenAPI description at
  * `/docs` (JSON at `/docs-json`). Rate limits come from PlatformHttpModule in the app's module.
  * @throws Error when the application does not run on Express (@nestjs/platform-express)
@@ -28,7 +31,7 @@ export interface HttpAppOptions {
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const type = app.getHttpAdapter().getType();
   if (type !== 'express') throw new Error(`${options.name}: the HTTP conventions need the Express adapter, the application runs on ${type}`);
-  installJsonBody(app as NestExpressApplication, { limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
+  installJsonBody(app as NestExpressApplication, { limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, maxDepth: options.bodyMaxDepth });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   mountOpenApi(app, { title: options.name, description: options.description, version: options.version ?? '1.0.0' });
 }

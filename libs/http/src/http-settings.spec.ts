@@ -1,4 +1,4 @@
-import { isJsonType } from './body/json-body';
+import { isJsonType, nestingDepth } from './body/json-body';
 import { DEFAULT_RATE_LIMIT, rateLimitFromEnv } from './throttle/rate-limits';
 
 describe('HTTP settings', () => {
@@ -16,5 +16,15 @@ describe('HTTP settings', () => {
     expect(rateLimitFromEnv({ RATE_LIMIT: '10', RATE_LIMIT_WINDOW_MS: '1000' }, { limit: 3 })).toEqual({ limit: 10, ttlMs: 1000 });
     expect(() => rateLimitFromEnv({ RATE_LIMIT: 'many' })).toThrow('RATE_LIMIT must be a positive integer, got "many"');
     expect(() => rateLimitFromEnv({ RATE_LIMIT_WINDOW_MS: '0' })).toThrow('RATE_LIMIT_WINDOW_MS must be a positive integer, got "0"');
+  });
+
+  it('nestingDepth: levels of objects and arrays, counted without recursion and only up to the limit', () => {
+    expect([null, 'x', 3].map((v) => nestingDepth(v))).toEqual([0, 0, 0]);
+    expect(nestingDepth({})).toBe(1);
+    expect(nestingDepth({ a: 1, b: [2, { c: [] }] })).toBe(4);
+    let deep: object = { end: true };
+    for (let i = 1; i < 200_000; i++) deep = { a: deep };
+    expect(nestingDepth(deep, 64)).toBe(65);
+    expect(nestingDepth(deep)).toBe(200_000);
   });
 });

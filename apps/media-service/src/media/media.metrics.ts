@@ -1,9 +1,12 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { Gauge } from 'prom-client';
 import { QueueManager } from '@meeting/queue';
+import { ScrapeRead, scrapeGauge } from '@meeting/http';
 import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
 
-/** Domain gauge in the manager's registry (GET /metrics), read at scrape time: recordings stored. */
+/**
+ * Domain gauge in the manager's registry (GET /metrics), read at scrape time (bounded by
+ * `health.ping_timeout_ms`; left out of a scrape that could not read it): recordings stored.
+ */
 @Injectable()
 export class MediaMetrics implements OnModuleInit {
   constructor(
@@ -14,14 +17,9 @@ export class MediaMetrics implements OnModuleInit {
   onModuleInit(): void {
     const registry = this.queues.metrics?.registry;
     if (!registry) return;
-    const library = this.library;
-    new Gauge({
-      name: 'media_recordings',
-      help: 'Recordings stored (shared by the replicas).',
-      registers: [registry],
-      async collect() {
-        this.set((await library.list()).length);
-      },
-    });
+    const recordings = new ScrapeRead(() => this.library.list(), this.queues.config.health.ping_timeout_ms);
+    scrapeGauge(recordings, { name: 'media_recordings', help: 'Recordings stored (shared by the replicas).', registry }, (gauge, list) =>
+      gauge.set(list.length),
+    );
   }
 }

@@ -1,11 +1,17 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { STATUS_CODES } from 'http';
 import type { IncomingMessage, ServerResponse } from 'http';
 
-/** What every body-taking endpoint of the platform accepts: one JSON object of at most `limitBytes`. */
+/** Deepest nesting of objects and arrays a request body may have (the top-level object is level 1). */
+export const DEFAULT_BODY_MAX_DEPTH = 64;
+
+/** What every body-taking endpoint of the platform accepts: one JSON object of at most `limitBytes`, nested at most `maxDepth` levels. */
 export interface JsonBodyOptions {
   /** Largest request body in bytes (413 beyond). */
   limitBytes: number;
+  /** Deepest nesting of objects and arrays (default 64; 400 beyond). */
+  maxDepth?: number;
 }
 
 type Next = (error?: unknown) => void;
@@ -48,17 +54,75 @@ function requireObject(req: Req, res: ServerResponse, next: Next): void {
   reply(res, 400, 'Bad Request', `the request body must be a JSON object, got ${found}`);
 }
 
+/**
+ * How deep `value` nests objects and arrays (a scalar 0, `{}` 1, `{"a":[]}` 2), counted without
+ * recursion (a deep body cannot overflow the stack here) and only until it passes `limit`: the
+ * answer is then `limit + 1`.
+ */
+export function nestingDepth(value: unknown, limit = Infinity): number {
+  if (!isNode(value)) return 0;
+  let deepest = 0;
+  const pending: Array<[object, number]> = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) break;
+    for (const child of Object.values(node)) if (isNode(child)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+const isNode = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/** 400 for a body nested deeper than `maxDepth`, before anything walks it recursively (class-transformer in the ValidationPipe overflows the stack on a few thousand levels). */
+function limitDepth(maxDepth: number) {
+  return (req: Req, res: ServerResponse, next: Next): void => {
+    if (!hasBody(req) || nestingDepth(req.body, maxDepth) <= maxDepth) return next();
+    reply(res, 400, 'Bad Request', `the request body is nested too deeply: more than ${maxDepth} levels of objects and arrays`);
+  };
+}
+
 interface BodyParserError {
   type?: string;
   message?: string;
   length?: number;
   limit?: number;
+  status?: number;
+}
+
+/** The Content-Encoding of the request, `identity` when it has none. */
+function contentEncoding(req: Req): string {
+  const encoding = req.headers['content-encoding'];
+  return typeof encoding === 'string' && encoding !== '' ? encoding.toLowerCase() : 'identity';
+}
+
+/**
+ * The parser's other errors: one from the decompression stream (an untyped error on a compressed
+ * body) 400 naming the Content-Encoding, with zlib's reason when it has one (`incorrect header
+ * check`, `unexpected end of file`); another client error (an aborted request, a Content-Length that
+ * does not match) its own status. Neither is logged: a client can send them at will. Anything else
+ * goes on.
+ */
+function otherParserError(error: BodyParserError, req: Req, res: ServerResponse, next: Next): void {
+  if (!isNode(error)) return next(error);
+  const status = error.status ?? 500;
+  const statusText = STATUS_CODES[status] ?? 'Bad Request';
+  // http-errors keeps zlib's message, or only the status text when it did not see an Error (another realm, as under Jest)
+  const reason = error.message && error.message !== statusText ? error.message : undefined;
+  const encoding = contentEncoding(req);
+  if (error.type === undefined && encoding !== 'identity') {
+    const message = `the request body could not be decompressed (Content-Encoding: ${encoding})`;
+    return reply(res, 400, 'Bad Request', reason ? `${message}: ${reason}` : message);
+  }
+  if (status >= 400 && status < 500) return reply(res, status, statusText, reason ?? statusText);
+  next(error);
 }
 
 /**
  * Errors of the JSON parser, answered here instead of reaching Nest as unexpected errors: 413
- * (logged as one warning line, no stack), 400 for JSON that does not parse, 415 for a charset other
- * than UTF-8. Anything else goes on.
+ * (logged as one warning line, no stack), 400 for JSON that does not parse and for a body that does
+ * not decompress, 415 for a charset other than UTF-8 or an unknown encoding, other client errors
+ * with their status. Anything else goes on.
  */
 function parserErrors(logger: Logger) {
   return (error: BodyParserError, req: Req, res: ServerResponse, next: Next): void => {
@@ -74,14 +138,15 @@ function parserErrors(logger: Logger) {
       case 'encoding.unsupported':
         return reply(res, 415, 'Unsupported Media Type', error.message ?? 'unsupported body encoding');
       default:
-        return next(error);
+        return otherParserError(error, req, res, next);
     }
   };
 }
 
 /**
  * Installs the body handling of a service, in order: JSON only (415), the JSON parser with the size
- * limit (413), its errors answered (400/413/415), JSON objects only (400). Call before `init()`:
+ * limit (413), its errors answered (400/413/415), JSON objects only (400), nested at most
+ * `maxDepth` levels (400). Call before `init()`:
  * Nest then finds a JSON parser installed and adds none of its own (its urlencoded parser never
  * sees a body, since non-JSON bodies are refused first).
  */
@@ -90,4 +155,5 @@ export function installJsonBody(app: NestExpressApplication, options: JsonBodyOp
   app.useBodyParser('json', { limit: options.limitBytes, strict: false });
   app.use(parserErrors(logger));
   app.use(requireObject);
+  app.use(limitDepth(options.maxDepth ?? DEFAULT_BODY_MAX_DEPTH));
 }

@@ -1,7 +1,8 @@
 import { DynamicModule, ExecutionContext, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { QueueManager } from '@meeting/queue';
+import { PlatformThrottlerGuard } from './platform-throttler.guard';
 import { RateLimitOptions, rateLimitFromEnv, UNLIMITED_PATHS } from './rate-limits';
 import { RedisThrottlerStorage } from './redis/redis-throttler-storage';
 
@@ -21,9 +22,10 @@ function unlimited(context: ExecutionContext): boolean {
 }
 
 /**
- * Rate limits for every HTTP route of a service (a global ThrottlerGuard: 429 with Retry-After past
- * the limit), counted in the QueueManager's Redis when it has one, so replicas share the limit;
- * in memory otherwise. Needs QueueModule (global) in the same application.
+ * Rate limits for every HTTP route of a service (a global PlatformThrottlerGuard: 429 with
+ * Retry-After past the limit, in the error shape `{ statusCode, error, message }`), counted in the
+ * QueueManager's Redis when it has one, so replicas share the limit; in memory otherwise. Needs
+ * QueueModule (global) in the same application.
  */
 @Module({})
 export class PlatformHttpModule {
@@ -42,7 +44,7 @@ export class PlatformHttpModule {
           }),
         }),
       ],
-      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+      providers: [{ provide: APP_GUARD, useClass: PlatformThrottlerGuard }],
     };
   }
 }

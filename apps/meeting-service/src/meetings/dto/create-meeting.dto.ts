@@ -32,7 +32,7 @@ export class CreateMeetingDto {
     example: 3_600_000,
     minimum: 1,
     maximum: MAX_MEETING_DURATION_MS,
-    description: 'the meeting ends by itself this long after its start (default MEETING_MAX_DURATION_MS)',
+    description: 'the meeting ends by itself this long after its start, or after its creation when startsAt is past (default MEETING_MAX_DURATION_MS)',
   })
   @IsOptional()
   @IsInt()
