@@ -5,15 +5,18 @@ import {
   AdminConnectionError,
   ConfigFileError,
   ConfigValidationError,
+  ConsoleQueueLogger,
   isConnectionError,
   loadConfig,
   parseConfig,
   QueueAdmin,
   QueueAppConfig,
   readYamlFile,
+  RedisOutageLogger,
   RedisPermanentError,
 } from '@meeting/queue';
 import { CliError, EXIT, notFound, usage } from './cli-errors';
+import { watchConnection } from './redis-watchdog';
 
 /** Options every command takes (declared on the root program). */
 export interface GlobalOptions {
@@ -40,38 +43,88 @@ export function readConfig(options: GlobalOptions, env: NodeJS.ProcessEnv = proc
     const raw = file ? readYamlFile(resolve(file)) : {};
     return parseConfig(overrides ? { ...raw, redis: { ...((raw.redis as object) ?? {}), ...overrides.redis } } : raw, { env: runEnv });
   } catch (error) {
+    if (error instanceof ConfigValidationError && options.redisUrl) throwIfFlagRejected(error);
     if (error instanceof ConfigFileError || error instanceof ConfigValidationError) throw usage(error.message);
     throw error;
   }
 }
 
+/** A `--redis-url` the configuration rejects is named as the flag (the value is the flag's, not REDIS_URL's nor a file's). */
+function throwIfFlagRejected(error: ConfigValidationError): void {
+  const flag = error.problems.find((p) => p.path === 'REDIS_URL');
+  if (flag) throw usage(flag.message.replace(/^REDIS_URL:/, '--redis-url:'));
+}
+
 /** Outage lines of the connection: a one-shot command reports a lost Redis itself (one line, exit 3). */
-const QUIET_OUTAGES = { log: () => undefined, warn: () => undefined };
+const QUIET_OUTAGES: RedisOutageLogger = { log: () => undefined, warn: () => undefined };
 
 /**
- * Connects (bounded by `--timeout`), runs `action`, closes. Redis errors become exit 3. A long-running
- * command (`dashboard`) passes `logOutages` so an outage and its end are logged.
+ * Connects (bounded by `--timeout`), runs `action`, closes. Redis errors become exit 3, and so does a
+ * Redis that stays unreachable for `--timeout` ms while the command runs (see watchConnection). A
+ * long-running command (`dashboard`) passes `logOutages`: it is not ended by an outage, which is
+ * logged (from the moment it is connected: failing to connect is the one line of exit 3).
  */
 export async function withAdmin<T>(options: GlobalOptions, action: (admin: QueueAdmin) => Promise<T>, logOutages = false): Promise<T> {
   const config = readConfig(options);
+  const timeoutMs = timeoutOf(options);
+  const outages = logOutages ? outageLinesOnceConnected() : { logger: QUIET_OUTAGES, connected: () => undefined };
+  const admin = await connect(config, timeoutMs, outages.logger);
+  outages.connected();
+  const watch = logOutages ? undefined : watchConnection(admin.client, admin.description, timeoutMs);
+  try {
+    return await (watch ? Promise.race([action(admin), watch.lost]) : action(admin));
+  } catch (error) {
+    if (error instanceof RedisPermanentError) throw new CliError(error.message, EXIT.unreachable);
+    if (lostConnection(error)) throw new CliError(`Redis ${admin.description}: ${(error as Error).message}`, EXIT.unreachable);
+    throw error;
+  } finally {
+    watch?.stop();
+    await closeAdmin(admin, timeoutMs, watch?.fired() ?? false);
+  }
+}
+
+/** `--timeout`, checked. */
+function timeoutOf(options: GlobalOptions): number {
   const timeoutMs = Number(options.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw usage(`--timeout: expected milliseconds (an integer >= 1), got ${options.timeout}`);
-  let admin: QueueAdmin;
+  return timeoutMs;
+}
+
+async function connect(config: QueueAppConfig, timeoutMs: number, logger: RedisOutageLogger): Promise<QueueAdmin> {
   try {
-    admin = await QueueAdmin.fromConfig(config, timeoutMs, logOutages ? undefined : QUIET_OUTAGES);
+    return await QueueAdmin.fromConfig(config, timeoutMs, logger);
   } catch (error) {
     // unreachable, or refused for good (wrong password, ACL, certificate): one line, exit 3
     if (error instanceof AdminConnectionError || error instanceof RedisPermanentError) throw new CliError(error.message, EXIT.unreachable);
     throw error;
   }
-  try {
-    return await action(admin);
-  } catch (error) {
-    if (lostConnection(error)) throw new CliError(`Redis ${admin.description}: ${(error as Error).message}`, EXIT.unreachable);
-    throw error;
-  } finally {
-    await admin.close();
+}
+
+/** The console's outage lines (as the services log them), silent until `connected()`. */
+function outageLinesOnceConnected(): { logger: RedisOutageLogger; connected: () => void } {
+  const lines = new ConsoleQueueLogger().child('Redis');
+  let connected = false;
+  const logger: RedisOutageLogger = {
+    log: (message) => void (connected && lines.log(message)),
+    warn: (message) => void (connected && lines.warn(message)),
+  };
+  return { logger, connected: () => void (connected = true) };
+}
+
+/**
+ * Closes the admin, within `--timeout`. Once Redis is given up, the connection is dropped and the
+ * close is not awaited (its QUIT would wait for a reconnect that is not coming).
+ */
+async function closeAdmin(admin: QueueAdmin, timeoutMs: number, lost: boolean): Promise<void> {
+  if (lost) {
+    admin.client.disconnect();
+    void admin.close().catch(() => undefined);
+    return;
   }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([admin.close().catch(() => undefined), late]);
+  clearTimeout(timer);
 }
 
 const SOCKET_TROUBLE = /ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|Connection is closed|Stream isn't writeable/i;

@@ -17,7 +17,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'overlay YAML over config/config.yaml, as the services read it (default: CONFIG_FILE)')
     .option('-r, --redis-url <url>', 'Redis address; wins over REDIS_URL and the files')
     .option('--prefix <prefix>', 'key prefix (default: redis.key_prefix of the configuration, mq)')
-    .option('--timeout <ms>', 'give up connecting to Redis after this many ms (exit 3)', '3000')
+    .option('--timeout <ms>', 'give up on Redis after this many ms without an answer, connecting or while a command runs (exit 3)', '3000')
     .option('--json', 'machine-readable output (shapes in docs/cli.md)')
     .option('-y, --yes', 'do not ask before destructive commands (required when not on a terminal)')
     .showHelpAfterError('(run with --help for usage)')

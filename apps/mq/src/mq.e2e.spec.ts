@@ -1,19 +1,20 @@
 /**
  * The real `mq` bin as a child process against a seeded throwaway Redis: output, effects, exit codes.
  * This file owns the one Redis and its seed (beforeAll/afterAll) and the tests of queues, peek/status,
- * usage and connection errors, pause/publish, scheduled/recurring and stats --watch; the dead-letter,
+ * usage and connection errors, pause/publish, scheduled/recurring and stats --watch; the failure
+ * (Redis lost mid-command, usage checked before connecting, dashboard listen address), dead-letter,
  * events and worker-view tests are registered in order from testing/mq-e2e-*.ts, reading the state
  * through `e2e()`.
  */
 import { execFile } from 'child_process';
-import { createServer } from 'net';
 import type Redis from 'ioredis';
 import { createQueue, createScheduler, EventBus, StoreBackedQueue } from '@meeting/queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix } from '@meeting/queue/testing';
 import { seedMailDeadLetters } from './testing/mail-seed';
 import { deadLetterScenarios } from './testing/mq-e2e-dead-letters';
 import { eventsChannelsScenario, eventsTailScenario } from './testing/mq-e2e-events';
-import { BIN, MqE2e, ROOT, Run } from './testing/mq-e2e-context';
+import { BIN, freePort, MqE2e, ROOT, Run } from './testing/mq-e2e-context';
+import { failureScenarios } from './testing/mq-e2e-failures';
 import { workerViewScenarios } from './testing/mq-e2e-worker-views';
 
 // each test runs the bin several times (about 1 s each on an idle machine, much more on a busy one)
@@ -139,6 +140,8 @@ describe('mq command line', () => {
     }
   });
 
+  failureScenarios(e2e);
+
   deadLetterScenarios(e2e);
 
   it('pause, resume and publish', async () => {
@@ -187,12 +190,3 @@ describe('mq command line', () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

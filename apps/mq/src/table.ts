@@ -16,9 +16,10 @@ export function time(ms: number | null | undefined): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** `1.2s`, `3m04s`, `2h10m` ... of a duration in ms. */
+/** `250ms`, `1.2s`, `3m04s`, `2h10m` ... of a duration in ms (ms below a second: a 5 ms wait is not `0.0s`). */
 export function duration(ms: number): string {
   const s = Math.round(ms / 1000);
+  if (Math.abs(Math.round(ms)) < 1000) return `${Math.round(ms)}ms`;
   if (Math.abs(ms) < 10_000) return `${(ms / 1000).toFixed(1)}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;

@@ -1,6 +1,34 @@
+import type { Server } from 'http';
 import type { Command } from 'commander';
-import { startDashboardServer } from '@meeting/queue';
+import { DashboardOptions, startDashboardServer } from '@meeting/queue';
+import { usage } from '../cli-errors';
 import { GlobalOptions, parseIntOption, withAdmin } from '../context';
+
+/** What a failed listen means to an operator (by the error code of `listen` / `getaddrinfo`). */
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'not an address of this machine',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+/** `host:port`, the IPv6 host in brackets. */
+const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/**
+ * Starts the HTTP server; an address it cannot listen on (in use, not local, unknown host, a
+ * privileged port) is a usage error naming `--host`/`--port`, not a Redis problem.
+ */
+async function listen(options: DashboardOptions & { port: number; host: string }): Promise<Server> {
+  try {
+    return await startDashboardServer(options);
+  } catch (error) {
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    if (!code || (syscall !== 'listen' && syscall !== 'getaddrinfo')) throw error;
+    throw usage(`dashboard: cannot listen on ${hostPort(options.host, options.port)}: ${LISTEN_PROBLEMS[code] ?? code} (${code}); see --host, --port`);
+  }
+}
 
 export function registerDashboard(program: Command, globals: () => GlobalOptions): void {
   program
@@ -9,13 +37,13 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
     .option('-p, --port <port>', 'TCP port', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--admin-token <token>', 'unlocks replay, delete, purge, pause, cancel (default: MQ_ADMIN_TOKEN; none: read-only)')
-    .action((opts: { port: string; host: string; adminToken?: string }) =>
-      withAdmin(
+    .action((opts: { port: string; host: string; adminToken?: string }) => {
+      const port = parseIntOption('--port', opts.port, 0, 65535)!;
+      const adminToken = opts.adminToken ?? process.env.MQ_ADMIN_TOKEN ?? undefined;
+      return withAdmin(
         globals(),
         async (admin) => {
-          const port = parseIntOption('--port', opts.port, 0, 65535)!;
-          const adminToken = opts.adminToken ?? process.env.MQ_ADMIN_TOKEN ?? undefined;
-          const server = await startDashboardServer({
+          const server = await listen({
             admin,
             adminToken: adminToken || undefined,
             port,
@@ -24,7 +52,7 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
           });
           const address = server.address() as { port: number };
           process.stderr.write(
-            `dashboard on http://${opts.host}:${address.port}/ (Redis ${admin.description}, ${adminToken ? 'admin token set' : 'read-only'}; Ctrl-C to stop)\n`,
+            `dashboard on http://${hostPort(opts.host, address.port)}/ (Redis ${admin.description}, ${adminToken ? 'admin token set' : 'read-only'}; Ctrl-C to stop)\n`,
           );
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
@@ -34,6 +62,6 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
           await new Promise<void>((resolve) => server.close(() => resolve()));
         },
         true,
-      ),
-    );
+      );
+    });
 }

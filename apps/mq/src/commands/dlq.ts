@@ -38,11 +38,10 @@ async function actOnMatching(
   globals: GlobalOptions,
   admin: QueueAdmin,
   queue: string,
-  opts: FilterOptions,
+  filter: DeadLetterFilter,
   verb: 'replayed' | 'deleted',
   act: (ids: string[]) => Promise<string[]>,
 ): Promise<void> {
-  const filter = filterOf(opts);
   await assertQueue(admin, queue);
   const { items } = await admin.deadLetters(queue, filter);
   if (items.length > 0) await confirm(globals, `${verb === 'replayed' ? 'replay' : 'delete'} ${items.length} dead letter(s) of ${queue}?`);
@@ -53,9 +52,9 @@ async function actOnMatching(
 export function registerDlq(program: Command, globals: () => GlobalOptions): void {
   const dlq = program.command('dlq').description('dead letters of a queue: list, show, replay, replay-all, delete, purge');
 
-  withFilters(dlq.command('list <queue>').description('dead letters, newest first'), '50').action((queue: string, opts: FilterOptions) =>
-    withAdmin(globals(), async (admin) => {
-      const filter = filterOf(opts);
+  withFilters(dlq.command('list <queue>').description('dead letters, newest first'), '50').action((queue: string, opts: FilterOptions) => {
+    const filter = filterOf(opts);
+    return withAdmin(globals(), async (admin) => {
       await assertQueue(admin, queue);
       const { items, total } = await admin.deadLetters(queue, filter);
       output(
@@ -78,14 +77,15 @@ export function registerDlq(program: Command, globals: () => GlobalOptions): voi
               )
             : ''),
       );
-    }),
-  );
+    });
+  });
 
   dlq
     .command('show <queue> <id>')
     .description('one dead letter in full: error, stack, attempts, payload')
     .action((queue: string, id: string) =>
       withAdmin(globals(), async (admin) => {
+        await assertQueue(admin, queue);
         const d = await admin.deadLetter(queue, id);
         if (!d) throw notFound(`dead letter "${id}" in queue "${queue}"`);
         output(globals(), d, () => showDeadLetter(d));
@@ -97,13 +97,16 @@ export function registerDlq(program: Command, globals: () => GlobalOptions): voi
     .description('put dead letters back in their tier with attempts reset')
     .action((queue: string, ids: string[]) =>
       withAdmin(globals(), async (admin) => {
+        await assertQueue(admin, queue);
         reportByIds(globals(), queue, ids, 'replayed', await admin.replay(queue, ids));
       }),
     );
 
   withFilters(dlq.command('replay-all <queue>').description('replay every dead letter (or those matching the filters)')).action(
-    (queue: string, opts: FilterOptions) =>
-      withAdmin(globals(), (admin) => actOnMatching(globals(), admin, queue, opts, 'replayed', (ids) => admin.replay(queue, ids))),
+    (queue: string, opts: FilterOptions) => {
+      const filter = filterOf(opts);
+      return withAdmin(globals(), (admin) => actOnMatching(globals(), admin, queue, filter, 'replayed', (ids) => admin.replay(queue, ids)));
+    },
   );
 
   dlq
@@ -118,8 +121,10 @@ export function registerDlq(program: Command, globals: () => GlobalOptions): voi
     );
 
   withFilters(dlq.command('purge <queue>').description('delete every dead letter (or those matching the filters)')).action(
-    (queue: string, opts: FilterOptions) =>
-      withAdmin(globals(), (admin) => actOnMatching(globals(), admin, queue, opts, 'deleted', (ids) => admin.deleteDeadLetters(queue, ids))),
+    (queue: string, opts: FilterOptions) => {
+      const filter = filterOf(opts);
+      return withAdmin(globals(), (admin) => actOnMatching(globals(), admin, queue, filter, 'deleted', (ids) => admin.deleteDeadLetters(queue, ids)));
+    },
   );
 }
 

@@ -10,15 +10,16 @@ export function registerEvents(program: Command, globals: () => GlobalOptions): 
     .description('print events of a channel as they come (pub/sub: channel or glob pattern; stream: new entries, no consumer group joined)')
     .option('-m, --mode <mode>', 'pubsub or stream', 'pubsub')
     .option('-n, --count <n>', 'stop after n events')
-    .action((channel: string, opts: { mode: string; count?: string }) =>
-      withAdmin(globals(), async (admin) => {
-        if (opts.mode !== 'pubsub' && opts.mode !== 'stream') throw usage(`--mode: expected pubsub or stream, got ${opts.mode}`);
-        const count = parseIntOption('--count', opts.count, 1, 1_000_000);
+    .action((channel: string, opts: { mode: string; count?: string }) => {
+      const mode = opts.mode;
+      if (mode !== 'pubsub' && mode !== 'stream') throw usage(`--mode: expected pubsub or stream, got ${mode}`);
+      const count = parseIntOption('--count', opts.count, 1, 1_000_000);
+      return withAdmin(globals(), async (admin) => {
         const json = globals().json;
         let seen = 0;
         let finish!: () => void;
         const finished = new Promise<void>((r) => (finish = r));
-        const stop = await admin.tail(channel, opts.mode, (e) => {
+        const stop = await admin.tail(channel, mode, (e) => {
           if (count !== undefined && seen >= count) return;
           seen++;
           if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
@@ -29,21 +30,21 @@ export function registerEvents(program: Command, globals: () => GlobalOptions): 
           if (count !== undefined && seen >= count) finish();
         });
         // tell a reader (and the tests) the subscription is live
-        process.stderr.write(`tailing ${opts.mode} ${channel} (Ctrl-C to stop)\n`);
+        process.stderr.write(`tailing ${mode} ${channel} (Ctrl-C to stop)\n`);
         process.once('SIGINT', finish);
         process.once('SIGTERM', finish);
         await finished;
         await stop();
-      }),
-    );
+      });
+    });
 
   events
     .command('channels')
     .description('pub/sub channels under the event prefix with their subscribers; --sample counts their messages for a while')
     .option('-s, --sample <seconds>', 'listen this long and report messages per channel and per second')
-    .action((opts: { sample?: string }) =>
-      withAdmin(globals(), async (admin) => {
-        const seconds = parseIntOption('--sample', opts.sample, 1, 3600);
+    .action((opts: { sample?: string }) => {
+      const seconds = parseIntOption('--sample', opts.sample, 1, 3600);
+      return withAdmin(globals(), async (admin) => {
         if (seconds !== undefined) {
           await admin.pubsub({ sample: true });
           await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -57,8 +58,8 @@ export function registerEvents(program: Command, globals: () => GlobalOptions): 
                 overview.channels.map((c) => [c.channel, c.subscribers, c.published, c.ratePerSec]),
               ),
         );
-      }),
-    );
+      });
+    });
 
   program
     .command('groups [channel]')

@@ -52,12 +52,12 @@ export function registerLimits(program: Command, globals: () => GlobalOptions): 
     .command('limits <queue>')
     .description('rate limits of a queue (configured, kept by live workers): tokens now, next token, messages parked per tier and type')
     .option('--scan <n>', 'count parked messages per type over at most n of them', '10000')
-    .action((queue: string, opts: { scan: string }) =>
-      withAdmin(globals(), async (admin) => {
-        const scan = parseIntOption('--scan', opts.scan, 0, 1_000_000)!;
+    .action((queue: string, opts: { scan: string }) => {
+      const scan = parseIntOption('--scan', opts.scan, 0, 1_000_000)!;
+      return withAdmin(globals(), async (admin) => {
         await assertQueue(admin, queue);
         const limits = await admin.rateLimits(queue, scan);
         output(globals(), limits, () => limitsText(limits));
-      }),
-    );
+      });
+    });
 }

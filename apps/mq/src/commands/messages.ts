@@ -13,11 +13,11 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
     .option('-t, --tier <tier>', `one of ${TARGETS.join(', ')}`, 'normal')
     .option('-l, --limit <n>', 'how many (1..1000)', '20')
     .option('--offset <n>', 'skip this many', '0')
-    .action((queue: string, opts: { tier: string; limit: string; offset: string }) =>
-      withAdmin(globals(), async (admin) => {
-        if (!TARGETS.includes(opts.tier)) throw usage(`--tier: expected one of ${TARGETS.join(', ')}, got ${opts.tier}`);
-        const limit = parseIntOption('--limit', opts.limit, 1, 1000);
-        const offset = parseIntOption('--offset', opts.offset, 0, Number.MAX_SAFE_INTEGER);
+    .action((queue: string, opts: { tier: string; limit: string; offset: string }) => {
+      if (!TARGETS.includes(opts.tier)) throw usage(`--tier: expected one of ${TARGETS.join(', ')}, got ${opts.tier}`);
+      const limit = parseIntOption('--limit', opts.limit, 1, 1000);
+      const offset = parseIntOption('--offset', opts.offset, 0, Number.MAX_SAFE_INTEGER);
+      return withAdmin(globals(), async (admin) => {
         await assertQueue(admin, queue);
         if (opts.tier === 'inflight') return printInFlight(globals(), queue, await admin.inflight(queue, { limit, offset }));
         const page = await admin.peek(queue, opts.tier as Priority, { limit, offset });
@@ -38,8 +38,8 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
             ]),
           )}`;
         });
-      }),
-    );
+      });
+    });
 
   program
     .command('workers <queue>')
@@ -64,6 +64,7 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
     .description('where one message is: pending, delayed, processing, retrying, completed or dead')
     .action((queue: string, id: string) =>
       withAdmin(globals(), async (admin) => {
+        await assertQueue(admin, queue);
         const status = await admin.status(queue, id);
         if (!status) throw notFound(`message "${id}" in queue "${queue}"`);
         output(globals(), status, () =>
@@ -79,16 +80,10 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
     .description("publish one message (for operators' tests)")
     .option('-p, --payload <json>', 'payload as JSON', 'null')
     .option('--priority <priority>', PRIORITIES.join(', '), 'normal')
-    .action((queue: string, type: string, opts: { payload: string; priority: string }) =>
-      withAdmin(globals(), async (admin) => {
-        let payload: unknown;
-        try {
-          payload = JSON.parse(opts.payload);
-        } catch (error) {
-          throw usage(`--payload: not valid JSON (${(error as Error).message})`);
-        }
-        if (!(PRIORITIES as readonly string[]).includes(opts.priority))
-          throw usage(`--priority: expected one of ${PRIORITIES.join(', ')}, got ${opts.priority}`);
+    .action((queue: string, type: string, opts: { payload: string; priority: string }) => {
+      const payload = parsePayload(opts.payload);
+      if (!(PRIORITIES as readonly string[]).includes(opts.priority)) throw usage(`--priority: expected one of ${PRIORITIES.join(', ')}, got ${opts.priority}`);
+      return withAdmin(globals(), async (admin) => {
         let id: string;
         try {
           id = await admin.publish(queue, type, payload, opts.priority as Priority);
@@ -97,8 +92,8 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
           throw error;
         }
         output(globals(), { queue, id }, () => `published ${id} to ${queue}`);
-      }),
-    );
+      });
+    });
 
   for (const [name, paused] of [
     ['pause', true],
@@ -115,6 +110,14 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
           output(globals(), { queue, paused }, () => `${queue} ${paused ? 'paused' : 'resumed'}`);
         }),
       );
+  }
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw usage(`--payload: not valid JSON (${(error as Error).message})`);
   }
 }
 

@@ -27,12 +27,12 @@ export function registerQueueGroups(program: Command, globals: () => GlobalOptio
     .command('queue-groups <queue>')
     .description('message groups of a queue (publish option group): ready per tier, in flight, blocked at groupConcurrency, oldest waiting')
     .option('-n, --limit <n>', 'list at most n groups (and read the first n of each tier rotation)', '100')
-    .action((queue: string, opts: { limit: string }) =>
-      withAdmin(globals(), async (admin) => {
-        const limit = parseIntOption('--limit', opts.limit, 1, 100_000)!;
+    .action((queue: string, opts: { limit: string }) => {
+      const limit = parseIntOption('--limit', opts.limit, 1, 100_000)!;
+      return withAdmin(globals(), async (admin) => {
         await assertQueue(admin, queue);
         const groups = await admin.queueGroups(queue, limit);
         output(globals(), groups, () => queueGroupsText(groups));
-      }),
-    );
+      });
+    });
 }

@@ -69,11 +69,11 @@ export function registerQueues(program: Command, globals: () => GlobalOptions): 
     .option('-w, --watch', 'refresh until interrupted (with --json: one JSON line per refresh)')
     .option('-i, --interval <seconds>', 'seconds between samples', '2')
     .option('-n, --count <n>', 'with --watch: stop after n refreshes')
-    .action((queue: string | undefined, opts: { watch?: boolean; interval: string; count?: string }) =>
-      withAdmin(globals(), async (admin) => {
-        const g = globals();
-        const interval = parseIntOption('--interval', opts.interval, 1, 3600)!;
-        const count = parseIntOption('--count', opts.count, 1, 1_000_000);
+    .action((queue: string | undefined, opts: { watch?: boolean; interval: string; count?: string }) => {
+      const g = globals();
+      const interval = parseIntOption('--interval', opts.interval, 1, 3600)!;
+      const count = parseIntOption('--count', opts.count, 1, 1_000_000);
+      return withAdmin(g, async (admin) => {
         if (queue) await assertQueue(admin, queue);
         const sample = async () => ({ at: Date.now(), queues: queue ? [await admin.info(queue)] : await admin.overview() });
         let previous = await sample();
@@ -105,8 +105,8 @@ export function registerQueues(program: Command, globals: () => GlobalOptions): 
           }
           previous = current;
         }
-      }),
-    );
+      });
+    });
 }
 
 function rates(before: QueueInfo | undefined, after: QueueInfo, elapsedMs: number): QueueRates {

@@ -4,6 +4,7 @@
  * the prefix, the runners of the bin) that each scenario reads when its test runs.
  */
 import { ChildProcess } from 'child_process';
+import { createServer } from 'net';
 import { join } from 'path';
 import type Redis from 'ioredis';
 import { EventBus, StoreBackedQueue } from '@meeting/queue';
@@ -40,4 +41,14 @@ export function collect(child: ChildProcess): { stdout: string; stderr: string }
   child.stdout?.on('data', (d: Buffer) => (out.stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out.stderr += d.toString()));
   return out;
+}
+
+/** A TCP port nothing listens on now (for an unreachable Redis). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

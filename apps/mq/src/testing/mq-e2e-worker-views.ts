@@ -60,6 +60,18 @@ export function workerViewScenarios(e2e: () => MqE2e): void {
     expect(orders.tiers.normal).toBeGreaterThan(0);
     for (const [tier, n] of Object.entries(orders.tiers)) expect([tier, orders.latency.oldestWaitingMs[tier] === null]).toEqual([tier, n === 0]);
     expect((await mq(['queues'])).stdout).toMatch(/OLDEST\s+WAIT P95\s+WORKERS/);
+    const latency = await waitFor(
+      async () => {
+        const q = (await json<{ queues: Array<{ name: string; latency: { starts: number; waitP95Ms: number | null } }> }>(['queues'])).queues;
+        return q.find((i) => i.name === 'held' && i.latency.starts > 0)?.latency;
+      },
+      'the wait of the start in a heartbeat',
+      30_000,
+      200,
+    );
+    const row = (await mq(['queues'])).stdout.split('\n').find((l) => l.startsWith('held '));
+    // the wait of a message taken at once is a bucket below a second (5, 10, 25 ... 500 ms): shown in ms, not `<=0.0s`
+    expect(row).toContain(latency.waitP95Ms !== null && latency.waitP95Ms < 1000 ? ` <=${latency.waitP95Ms}ms ` : ' <=');
     release();
   });
 
