@@ -9,11 +9,13 @@ import {
   isConnectionError,
   loadConfig,
   parseConfig,
+  parseSince as parseSinceForms,
   QueueAdmin,
   QueueAppConfig,
   readYamlFile,
   RedisOutageLogger,
   RedisPermanentError,
+  SINCE_EXPECTED,
 } from '@meeting/queue';
 import { CliError, EXIT, notFound, usage } from './cli-errors';
 import { watchConnection } from './redis-watchdog';
@@ -168,10 +170,7 @@ export function parseIntOption(name: string, value: string | undefined, min: num
 /** `--since`: an ISO date, ms since the epoch, or a duration back from now (`30s`, `15m`, `2h`, `7d`). */
 export function parseSince(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
-  const rel = /^(\d+)(s|m|h|d)$/.exec(value);
-  if (rel) return now - Number(rel[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-  if (/^\d+$/.test(value)) return Number(value);
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw usage(`--since: expected an ISO date, epoch ms or a duration like 15m, 2h, 7d; got ${value}`);
-  return t;
+  const at = parseSinceForms(value, now);
+  if (at === undefined) throw usage(`--since: expected ${SINCE_EXPECTED}; got ${value}`);
+  return at;
 }

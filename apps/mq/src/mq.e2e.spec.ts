@@ -113,6 +113,7 @@ describe('mq command line', () => {
     expect((await mq(['peek', 'orders', '--tier', 'sideways'])).code).toBe(2);
     expect((await mq(['publish', 'orders', 't', '--payload', '{not json'])).code).toBe(2);
     expect((await mq(['dlq', 'list', 'mail', '--since', 'yesterday-ish'])).code).toBe(2);
+    expect((await mq(['dlq', 'list', 'mail', '--since', 'x 5'])).code).toBe(2); // Date.parse alone: a date in 2001
     const help = await mq(['dlq', 'purge', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--since <when>/);

@@ -173,6 +173,7 @@ export type { InFlightMessage, QueueLatency } from './admin/queue-activity';
 export type { QueueRateLimits, RateLimitInfo } from './admin/rate-limits';
 export type { QueueGroupInfo, QueueGroups } from './admin/queue-groups';
 export type { PubSubChannelInfo, PubSubOverview } from './admin/pubsub-channels';
+export { parseSince, SINCE_EXPECTED } from './admin/since';
 export type { QueueWorkerInfo } from './queue/queue-inspection.types';
 export { createDashboardHandler } from './dashboard/dashboard-handler';
 export type { DashboardOptions } from './dashboard/dashboard-handler';

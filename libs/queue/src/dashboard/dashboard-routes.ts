@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import type { QueueAdmin } from '../admin/queue-admin';
 import { PRIORITIES } from '../queue/queue.types';
 import type { PeekTarget } from '../queue/queue-inspection.types';
-import { parseSince, SINCE_EXPECTED } from './since';
+import { parseSince, SINCE_EXPECTED } from '../admin/since';
 
 /** An error the dashboard answers with its status, `{ "error": message }` and `headers`. */
 export class HttpError extends Error {
