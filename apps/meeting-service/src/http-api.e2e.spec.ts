@@ -1,8 +1,8 @@
 /**
  * The HTTP conventions of the services (issue 14, "Validated, documented HTTP APIs"), through the
  * meeting-service: JSON bodies only, the body limit, nesting and compression, DTO validation, unknown
- * participants, OpenAPI at /docs, rate limits shared by two instances on one Redis, and /metrics
- * while Redis is away.
+ * participants, OpenAPI at /docs, rate limits shared by two instances on one Redis, and /metrics and
+ * the request bound (503) while Redis is away.
  */
 import { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -29,8 +29,13 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
   const apps: INestApplication[] = [];
   const logger = new RecordingLogger();
 
-  /** An instance on the Redis at `redisUrl` (default: the spec's), listening on a free loopback port. */
-  async function build(rateLimit: { limit: number; ttlMs: number } | false, redisUrl = server.url, log: LoggerService = logger): Promise<INestApplication> {
+  /** An instance on the Redis at `redisUrl` (default: the spec's), listening on a free loopback port; `requestTimeoutMs` bounds its requests (default 10 s). */
+  async function build(
+    rateLimit: { limit: number; ttlMs: number } | false,
+    redisUrl = server.url,
+    log: LoggerService = logger,
+    requestTimeoutMs?: number,
+  ): Promise<INestApplication> {
     const env = {
       ...process.env,
       REDIS_URL: redisUrl,
@@ -39,11 +44,12 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
       CONFIG_FILE: '',
       RATE_LIMIT: '',
       RATE_LIMIT_WINDOW_MS: '',
+      HTTP_REQUEST_TIMEOUT_MS: '',
     };
     const config = loadServiceConfig(env);
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ config, drainTimeoutMs: 1000, rateLimit })] }).compile();
     const app = moduleRef.createNestApplication({ logger: log });
-    configureApp(app, config);
+    configureApp(app, config, { requestTimeoutMs });
     await app.listen(0, '127.0.0.1'); // once: see testing/meeting-service-harness.ts (ECONNRESET on per-request ephemeral ports)
     return app;
   }
@@ -261,6 +267,75 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
       await waitFor(async () => metricSample(await scrape(), 'meeting_meetings', { state: 'active' }) === 0, 'the meeting gauges back with Redis');
       await request(http).post('/meetings').send({ title: 'after the restart' }).expect(201);
       expect(metricSample(await scrape(), 'meeting_meetings', { state: 'active' })).toBe(1);
+    });
+  });
+
+  describe('REST while Redis is away: 503 within the request bound', () => {
+    const boundMs = 500;
+    const log = new RecordingLogger();
+    let own: RedisServerHandle;
+    /** One instance whose rate limit counts in Redis (the guard waits on it first), one without (the repositories wait). */
+    let limited: ReturnType<INestApplication['getHttpServer']>;
+    let unlimited: ReturnType<INestApplication['getHttpServer']>;
+    const instances: INestApplication[] = [];
+    const unavailable = {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: `the request did not complete within ${boundMs} ms (Redis is not answering); its effect may still be applied later, so check before retrying a request that changes something`,
+    };
+
+    beforeAll(async () => {
+      own = await spawnRedis({ aof: true }); // its data survives the outage, as a real Redis's would
+      instances.push(await build({ limit: 10_000, ttlMs: 60_000 }, own.url, log, boundMs), await build(false, own.url, log, boundMs));
+      [limited, unlimited] = instances.map((app) => app.getHttpServer());
+    });
+
+    afterAll(async () => {
+      for (const app of instances) await app.close();
+      await own?.cleanup();
+    });
+
+    /** The answer to `send`, and how long it took; a hang fails here (10 s) rather than at the test timeout. */
+    async function timed(send: () => request.Test): Promise<{ res: request.Response; ms: number }> {
+      const started = Date.now();
+      const res = await send().timeout(10_000);
+      return { res, ms: Date.now() - started };
+    }
+
+    it('answers GET and POST 503 in the error shape with Retry-After within the bound, logs no error, and serves again once Redis is back', async () => {
+      for (const http of [limited, unlimited]) await request(http).get('/meetings').expect(200);
+      await own.stop();
+
+      for (const [name, http] of Object.entries({ limited, unlimited })) {
+        for (const send of [() => request(http).get('/meetings'), () => request(http).post('/meetings').send({ title: 'during the outage' })]) {
+          const { res, ms } = await timed(send);
+          expect({ name, status: res.status, body: res.body, retryAfter: res.headers['retry-after'] }).toEqual({
+            name,
+            status: 503,
+            body: unavailable,
+            retryAfter: '1',
+          });
+          expect(ms).toBeGreaterThanOrEqual(boundMs - 50);
+          expect(ms).toBeLessThan(boundMs + 5000);
+        }
+      }
+      expect(log.lines.filter((l) => l.level === 'warn' && l.message.endsWith(`: no answer within ${boundMs} ms, answered 503`))).toHaveLength(4);
+      // the probes keep their own bounds: readiness answers its own 503 (Terminus logs that as an error, the one expected), liveness 200
+      expect((await request(limited).get('/health/ready').timeout(10_000).expect(503)).body).toMatchObject({ status: 'error' });
+      await request(limited).get('/health').timeout(10_000).expect(200);
+
+      await own.restart();
+      for (const http of [limited, unlimited]) {
+        await waitFor(async () => (await request(http).get('/meetings').timeout(10_000)).status === 200, 'GET /meetings answered 200 again');
+        await request(http).post('/meetings').send({ title: 'after the outage' }).timeout(10_000).expect(201);
+      }
+      // the requests that waited on Redis finish now, their answers dropped without an error: the
+      // guard's never reach a handler, the repositories' do (what they changed stays)
+      await waitFor(
+        () => log.lines.filter((l) => /^(GET|POST) \/meetings: (not handled|finished )/.test(l.message)).length === 4,
+        'the 4 late requests to finish',
+      );
+      expect(log.lines.filter((l) => l.level === 'error' && !l.message.startsWith('Health Check has failed!'))).toEqual([]);
     });
   });
 });

@@ -1,13 +1,24 @@
 /**
  * @meeting/http: the HTTP conventions of the platform's services (NestJS): JSON-only bodies with a
- * size limit, a global ValidationPipe, OpenAPI at `/docs`, rate limits shared through Redis, ISO
- * times in task statuses, bounded scrape-time reads for the services' own gauges.
+ * size limit, a bound on every request (503 past it), a global ValidationPipe, OpenAPI at `/docs`,
+ * rate limits shared through Redis, ISO times in task statuses, bounded scrape-time reads for the
+ * services' own gauges.
  */
 export { configureHttpApp, DEFAULT_BODY_LIMIT_BYTES } from './http-app';
 export type { HttpAppOptions } from './http-app';
 export { envInteger } from './env-integer';
 export { DEFAULT_BODY_MAX_DEPTH, installJsonBody, isJsonType, nestingDepth } from './body/json-body';
 export type { JsonBodyOptions } from './body/json-body';
+export {
+  boundRequests,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  installRequestDeadline,
+  requestTimeoutFromEnv,
+  requestTimeoutMessage,
+  retryAfterSeconds,
+  SELF_BOUNDED_PATHS,
+  SkipExpiredRequests,
+} from './deadline/request-deadline';
 export { DOCS_PATH, mountOpenApi } from './docs/openapi';
 export type { OpenApiOptions } from './docs/openapi';
 export { PlatformHttpModule } from './throttle/platform-http.module';
