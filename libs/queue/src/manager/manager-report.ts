@@ -54,7 +54,9 @@ export function sumQueueStats(all: QueueStats[]): QueueStats {
 
 /**
  * Per-queue stats of every queue. A queue whose backend does not answer (within `timeoutMs` when
- * given: Redis commands wait while Redis is away) is left out and logged.
+ * given: Redis commands wait while Redis is away) is left out, and logged while the manager's Redis
+ * connections are all ready (while one is not, the outage is logged once already: a scrape every
+ * few seconds would add a line per queue each time).
  */
 export async function queueStats(manager: ReportedManager, queues: Map<string, TaskQueue>, timeoutMs?: number): Promise<Record<string, QueueStats>> {
   const out: Record<string, QueueStats> = {};
@@ -63,11 +65,16 @@ export async function queueStats(manager: ReportedManager, queues: Map<string, T
       try {
         out[name] = await (timeoutMs ? within(q.stats(), timeoutMs, `stats of queue ${name}`) : q.stats());
       } catch (error) {
-        manager.logger.warn(`stats of queue ${name} failed: ${(error as Error).message}`);
+        if (redisReady(manager)) manager.logger.warn(`stats of queue ${name} failed: ${(error as Error).message}`);
       }
     }),
   );
   return out;
+}
+
+/** Whether every Redis connection of the manager is ready (true without Redis). */
+function redisReady(manager: ReportedManager): boolean {
+  return (manager.redis?.states() ?? []).every((s) => s.status === 'ready');
 }
 
 export async function collectStats(
@@ -100,6 +107,8 @@ export async function collectStats(
 /** The values of the scrape-time gauges (Redis reads bounded by `health.ping_timeout_ms`, so a scrape answers while Redis is away). */
 export async function metricsSnapshot(manager: ReportedManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined): Promise<MetricsSnapshot> {
   const bound = manager.config.health.ping_timeout_ms;
+  // both reads at once, so a scrape while Redis is away takes one bound, not two
+  const lagRead = streamLag(manager, bus, bound);
   const per = await queueStats(manager, queues, bound);
   const snapshot: MetricsSnapshot = {
     queues: Object.entries(per).map(([queue, s]) => ({
@@ -115,17 +124,20 @@ export async function metricsSnapshot(manager: ReportedManager, queues: Map<stri
     eventBuses: [manager.localEvents, ...(bus && bus !== manager.localEvents ? [bus] : [])].map((b) => ({ bus: b.type, dropped: b.stats().dropped })),
   };
   if (bus) snapshot.outbox = [{ bus: bus.type, size: bus.stats().outbox_size }];
-  if (bus instanceof RedisStreamEventBus || (bus && bus.type === 'redis_stream')) {
-    try {
-      const lags = await within((bus as RedisStreamEventBus).lag(), bound, 'stream lag');
-      snapshot.streamLag = lags
-        .filter((l) => l.group === manager.config.service_name && l.lag !== null)
-        .map((l) => ({ channel: l.channel, lag: l.lag as number }));
-    } catch {
-      // Redis unreachable: the connection gauge says so
-    }
-  }
+  const lag = await lagRead;
+  if (lag) snapshot.streamLag = lag;
   return snapshot;
+}
+
+/** This service's consumer-group lag per channel of a `redis_stream` bus; undefined for another bus, or when Redis did not answer within `bound`. */
+async function streamLag(manager: ReportedManager, bus: EventBus | undefined, bound: number): Promise<MetricsSnapshot['streamLag']> {
+  if (!(bus instanceof RedisStreamEventBus || (bus && bus.type === 'redis_stream'))) return undefined;
+  try {
+    const lags = await within((bus as RedisStreamEventBus).lag(), bound, 'stream lag');
+    return lags.filter((l) => l.group === manager.config.service_name && l.lag !== null).map((l) => ({ channel: l.channel, lag: l.lag as number }));
+  } catch {
+    return undefined; // Redis unreachable: the connection gauge says so
+  }
 }
 
 /** One check of readiness. */

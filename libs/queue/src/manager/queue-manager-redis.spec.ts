@@ -130,6 +130,15 @@ describe('QueueManager (Redis)', () => {
 
   it('reports Redis down in readiness and metrics while it is gone, and recovers', async () => {
     const own = await spawnRedis();
+    const warnings: string[] = [];
+    const logger: QueueLogger = {
+      log: () => undefined,
+      warn: (m) => void warnings.push(m),
+      error: () => undefined,
+      debug: () => undefined,
+      child: () => logger,
+    };
+    let created: QueueManager | undefined;
     try {
       const manager = await QueueManager.create(
         {
@@ -140,8 +149,9 @@ describe('QueueManager (Redis)', () => {
           message_queue: { outbox: { enabled: true, max_size: 10 } },
           metrics: { default_metrics: false },
         },
-        { env: {} },
+        { env: {}, logger },
       );
+      created = manager;
       await manager.start();
       expect((await manager.readiness()).ok).toBe(true);
       await own.kill();
@@ -154,6 +164,8 @@ describe('QueueManager (Redis)', () => {
       // The queue outbox (message_queue.outbox) keeps publishes while Redis is away; the gauge shows them.
       await manager.publishTask({ type: 'later', payload: { n: 1 } });
       expect(await manager.metrics!.metrics()).toMatch(/^mq_queue_outbox_size\{queue="meeting_system"\} 1$/m);
+      // the outage is logged once (redis/outage-log.ts), not once more per queue at every scrape
+      expect(warnings.filter((w) => /stats of queue/.test(w))).toEqual([]);
       await own.restart();
       await waitFor(async () => (await manager.readiness()).ok, 'readiness', 10_000);
       await waitFor(async () => /^mq_queue_outbox_size\{queue="meeting_system"\} 0$/m.test(await manager.metrics!.metrics()), 'an empty queue outbox', 10_000);
@@ -165,6 +177,7 @@ describe('QueueManager (Redis)', () => {
       await manager.shutdown({ drainTimeoutMs: 200 });
       expect(manager.state).toBe('stopped');
     } finally {
+      await created?.shutdown({ drainTimeoutMs: 200 }); // the same promise when the test got there
       await own.cleanup();
     }
   });
