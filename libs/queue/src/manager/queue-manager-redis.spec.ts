@@ -5,6 +5,19 @@ import { QueueManager } from './queue-manager';
 import type { QueueLogger } from '../logger';
 import { checkRedis, RedisStartupError } from './redis-checks';
 
+/** A QueueLogger that keeps its warnings (the rest is dropped). */
+function warningsLogger(): { logger: QueueLogger; warnings: string[] } {
+  const warnings: string[] = [];
+  const logger: QueueLogger = {
+    log: () => undefined,
+    warn: (m) => void warnings.push(m),
+    error: () => undefined,
+    debug: () => undefined,
+    child: () => logger,
+  };
+  return { logger, warnings };
+}
+
 describe('QueueManager (Redis)', () => {
   let server: RedisServerHandle;
   beforeAll(async () => {
@@ -18,14 +31,7 @@ describe('QueueManager (Redis)', () => {
     admin.disconnect();
     const client = new Redis(server.url, { username: 'noconfig', password: 'pw-noconfig', lazyConnect: true });
     await client.connect();
-    const warnings: string[] = [];
-    const logger: QueueLogger = {
-      log: () => undefined,
-      warn: (m) => void warnings.push(m),
-      error: () => undefined,
-      debug: () => undefined,
-      child: () => logger,
-    };
+    const { logger, warnings } = warningsLogger();
     const report = await checkRedis(client, logger);
     client.disconnect();
     expect(report.nodes[0]).toMatchObject({ maxmemoryPolicy: null, aof: false, rdb: null });
@@ -130,14 +136,7 @@ describe('QueueManager (Redis)', () => {
 
   it('reports Redis down in readiness and metrics while it is gone, and recovers', async () => {
     const own = await spawnRedis();
-    const warnings: string[] = [];
-    const logger: QueueLogger = {
-      log: () => undefined,
-      warn: (m) => void warnings.push(m),
-      error: () => undefined,
-      debug: () => undefined,
-      child: () => logger,
-    };
+    const { logger, warnings } = warningsLogger();
     let created: QueueManager | undefined;
     try {
       const manager = await QueueManager.create(
