@@ -3,6 +3,7 @@ import type { QueueAdmin } from '../admin/queue-admin';
 import { PRIORITIES } from '../queue/queue.types';
 import type { PeekTarget } from '../queue/queue-inspection.types';
 import { parseSince, SINCE_EXPECTED } from '../admin/since';
+import { parseJsonOr } from '../util/json';
 
 /** An error the dashboard answers with its status, `{ "error": message }` and `headers`. */
 export class HttpError extends Error {
@@ -240,10 +241,6 @@ function sinceParam(q: URLSearchParams): number | undefined {
 
 /** The body as a JSON object, or undefined. */
 export function safeJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = parseJsonOr<unknown>(text, undefined);
+  return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
 }

@@ -4,7 +4,7 @@ import type { QueueAppConfig } from '../config/config.types';
 import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
 import type { RedisTlsOption } from '../redis/redis-tls';
-import { settleWithin } from '../util/retry';
+import { settleWithin, within } from '../util/retry';
 import { checkRedis, RedisCheckReport, RedisStartupError } from './redis-checks';
 
 /** Connection options for `createRedisClient` from the `redis` section (credentials merged into `url` when it has none). */
@@ -101,15 +101,7 @@ export class RedisConnections {
   /** PING round trip of the first connection in ms; rejects after `timeoutMs`. */
   async ping(timeoutMs: number): Promise<number> {
     const started = process.hrtime.bigint();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.clients[0].ping(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`PING took longer than ${timeoutMs} ms`)), timeoutMs))),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await within(this.clients[0].ping(), timeoutMs, 'PING');
     return Number(process.hrtime.bigint() - started) / 1e6;
   }
 
