@@ -10,7 +10,7 @@ import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
 import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
 import { QuickClosingSentinelConnector } from './sentinel-connector';
 import { isSentinelSwitchWatched, watchSentinelSwitch } from './sentinel-switch-watch';
-import { releaseSocketTimerOnClose } from './socket-timer-release';
+import { equipSocketTimer } from './socket-timer';
 import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
 import { MAX_TIMER_MS } from '../util/fields';
 import { settleWithin } from '../util/retry';
@@ -221,7 +221,7 @@ export function duplicateShardedSubscriber(client: Cluster): Cluster {
  * classic subscriber connection (cluster-subscriber-pause.ts), sharded subscribers that connect
  * again after the client reconnected (cluster-sharded-reset.ts) and a handled `ASKING` during a
  * slot migration (cluster-asking.ts); a socket-timeout timer cleared with the socket it was armed
- * for (socket-timer-release.ts); for a duplicate of a Sentinel-managed client made here, the
+ * for, and lengthened for large commands owed (socket-timer.ts); for a duplicate of a Sentinel-managed client made here, the
  * shared `+switch-master` watch (sentinel-switch-watch.ts).
  */
 function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: RedisClient): C {
@@ -231,7 +231,7 @@ function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: R
     releaseShardedResetOnStop(client);
     handleClusterAsking(client);
   }
-  releaseSocketTimerOnClose(client);
+  equipSocketTimer(client);
   // a Sentinel-managed connection made from one of ours reconnects on +switch-master too
   if (origin && isSentinelSwitchWatched(origin) && client instanceof Redis) watchSentinelSwitch(client);
   return guardPermanentErrors(log.watch(client), log.description, origin);
