@@ -1,11 +1,11 @@
 import { describeValue, QueueConfigError } from '../errors';
-import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
+import { checkRedisBackendKeys, QueueDirectory, SERVICE_REDIS_BACKEND_KEYS, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
 import { checkRedisClient } from '../redis/redis-connection';
-import { boolField, checkQueueName, intField, optionsAt, QUEUE_NAME_PATTERN, timerMsField } from '../util/fields';
+import { boolField, checkKnownKeys, checkQueueName, intField, knownKeys, optionsAt, QUEUE_NAME_PATTERN, timerMsField } from '../util/fields';
 import { validateRoutes } from './dispatch-prepare';
-import type { RoutingTable } from './dispatcher';
+import type { RouteConfig, RoutingTable } from './dispatcher';
 import { MemoryDispatcherStore, MemoryDispatchHub } from './memory/memory-dispatcher-store';
 import { RedisDispatcherStore } from './redis/redis-dispatcher-store';
 import { TaskDispatcher } from './task-dispatcher';
@@ -48,12 +48,44 @@ export interface CreateDispatcherOptions {
   logger?: QueueLogger;
 }
 
+const DISPATCHER_KEYS = knownKeys<CreateDispatcherOptions>({
+  service: true,
+  backend: true,
+  routes: true,
+  routingEnabled: true,
+  localQueue: true,
+  queues: true,
+  statusRetentionMs: true,
+  replyTimeoutMs: true,
+  resultsMaxLen: true,
+  claimIdleMs: true,
+  blockMs: true,
+  webhook: true,
+  logger: true,
+});
+const REDIS_BACKEND_KEYS = knownKeys<Extract<DispatcherBackend, { type: 'redis' }>>({
+  ...SERVICE_REDIS_BACKEND_KEYS,
+  type: true,
+  prefix: true,
+  consumerName: true,
+});
+const MEMORY_BACKEND_KEYS = knownKeys<Extract<DispatcherBackend, { type: 'memory' }>>({ type: true, hub: true });
+const WEBHOOK_KEYS = knownKeys<WebhookOptions>({ attempts: true, backoffMs: true, timeoutMs: true });
+const ROUTE_KEYS = knownKeys<RouteConfig>({ queue: true, priority: true, timeoutMs: true, maxRetries: true });
+
+/** Refuses an unknown key of a route (`dispatcher.routes.<type>.<key>`); the routes passed `validateRoutes`, so each is an object. */
+function checkRouteKeys(routes: RoutingTable | undefined): void {
+  for (const [type, route] of Object.entries(routes ?? {})) checkKnownKeys(route, ROUTE_KEYS, `dispatcher.routes.${type}`);
+}
+
 /**
  * Creates a dispatcher on Redis or in memory (same semantics): a {@link Dispatcher} plus `start()`.
- * @throws QueueConfigError naming the invalid option.
+ * @throws QueueConfigError naming the invalid option, or an unknown one (`dispatcher.<key>`,
+ * `dispatcher.backend.<key>`, `dispatcher.webhook.<key>`, `dispatcher.routes.<type>.<key>`).
  */
 export function createDispatcher(options: CreateDispatcherOptions): TaskDispatcher {
   if (!options || typeof options !== 'object') throw new QueueConfigError('dispatcher', options, 'an options object');
+  checkKnownKeys(options, DISPATCHER_KEYS, 'dispatcher');
   const { service } = options;
   if (typeof service !== 'string' || !QUEUE_NAME_PATTERN.test(service)) {
     throw new QueueConfigError('dispatcher.service', service, 'a service name of 1..100 characters from [A-Za-z0-9_.:-]');
@@ -61,12 +93,14 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   // durations some timer waits are timerMsFields: Node fires a timer longer than 2^31 - 1 ms after 1 ms
   const opt = optionsAt('dispatcher');
   const routes = validateRoutes(options.routes);
+  checkRouteKeys(options.routes);
   const routingEnabled = opt('routingEnabled', boolField().default(true), options.routingEnabled);
   const localQueue = checkQueueName(options.localQueue ?? service, 'dispatcher.localQueue');
   const retentionMs = opt('statusRetentionMs', intField(1000).default(86_400_000), options.statusRetentionMs);
   const resultsMaxLen = opt('resultsMaxLen', intField(1).default(10_000), options.resultsMaxLen);
   const claimIdleMs = opt('claimIdleMs', timerMsField(100).default(30_000), options.claimIdleMs);
   const w = options.webhook ?? {};
+  checkKnownKeys(w, WEBHOOK_KEYS, 'dispatcher.webhook');
   const webhook: WebhookOptions = {
     attempts: opt('webhook.attempts', intField(1).default(5), w.attempts),
     backoffMs: opt('webhook.backoffMs', timerMsField(0).default(200), w.backoffMs),
@@ -76,6 +110,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
   let store: RedisDispatcherStore | MemoryDispatcherStore;
   let queues: QueueDirectory;
   if (backend?.type === 'redis') {
+    checkRedisBackendKeys(backend, REDIS_BACKEND_KEYS, 'dispatcher.backend');
     checkRedisClient(backend.client, 'dispatcher.backend.client');
     store = new RedisDispatcherStore({
       client: backend.client,
@@ -92,6 +127,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     });
     queues = new QueueDirectory(options.queues, 'dispatcher', backend, options.logger);
   } else if (backend?.type === 'memory') {
+    checkKnownKeys(backend, MEMORY_BACKEND_KEYS, 'dispatcher.backend');
     store = new MemoryDispatcherStore(backend.hub ?? new MemoryDispatchHub(), service, retentionMs, resultsMaxLen);
     queues = new QueueDirectory(options.queues, 'dispatcher');
   } else {

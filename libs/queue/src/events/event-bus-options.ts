@@ -2,7 +2,7 @@ import { hostname } from 'os';
 import { QueueConfigError } from '../errors';
 import type { QueueLogger } from '../logger';
 import { checkRedisClient, isClusterClient, RedisClient } from '../redis/redis-connection';
-import { boolField, checkOption, enumField, intField, timerMsField } from '../util/fields';
+import { boolField, checkKnownKeys, checkOption, enumField, intField, KeyList, knownKeys, timerMsField } from '../util/fields';
 import { CHANNEL_NAME_PATTERN } from './cloud-event';
 import { BufferFullPolicy, EVENT_BUS_TYPES, EventBusType } from './event-bus';
 
@@ -131,10 +131,41 @@ export const EVENT_BUS_FIELDS = {
 };
 const F = EVENT_BUS_FIELDS;
 
-/** Validates what every bus takes; throws {@link QueueConfigError} naming the option. */
+const COMMON_KEYS: KeyList<CommonEventBusOptions> = { serviceName: true, bufferSize: true, workers: true, bufferFullPolicy: true, logger: true };
+const CONNECTION_KEYS: KeyList<RedisEventBusConnectionOptions> = { client: true, prefix: true };
+const STREAM_KEYS: KeyList<RedisStreamBusOptions> = {
+  consumerName: true,
+  retention: true,
+  maxDeliveries: true,
+  claimIdleMs: true,
+  blockMs: true,
+  readCount: true,
+  deadLetterMaxLen: true,
+  discoveryIntervalMs: true,
+  outbox: true,
+  partitions: true,
+  channelPartitions: true,
+};
+
+/** The options each type of bus takes: any other key is refused. */
+const BUS_KEYS: { readonly [T in EventBusType]: readonly string[] } = {
+  local: knownKeys<LocalEventBusOptions>({ ...COMMON_KEYS, type: true }),
+  redis_pubsub: knownKeys<RedisPubSubEventBusOptions>({ ...COMMON_KEYS, ...CONNECTION_KEYS, shardedPubSub: true, type: true }),
+  redis_stream: knownKeys<RedisStreamEventBusOptions>({ ...COMMON_KEYS, ...CONNECTION_KEYS, ...STREAM_KEYS, type: true }),
+};
+type Retention = NonNullable<RedisStreamBusOptions['retention']>;
+const RETENTION_KEYS = knownKeys<Retention>({ maxLen: true, maxAgeMs: true, channels: true });
+const CHANNEL_RETENTION_KEYS = knownKeys<StreamRetention>({ maxLen: true, maxAgeMs: true });
+const OUTBOX_KEYS = knownKeys<NonNullable<RedisStreamBusOptions['outbox']>>({ enabled: true, maxSize: true });
+
+/**
+ * Validates what every bus takes, and refuses a key the bus of `options.type` does not take;
+ * throws {@link QueueConfigError} naming the option.
+ */
 export function resolveCommonOptions(options: EventBusOptions, path = 'event_bus'): ResolvedCommonOptions {
   if (!options || typeof options !== 'object') throw new QueueConfigError(path, options, 'an options object');
   const type = checkOption(F.type(), options.type, `${path}.type`);
+  checkKnownKeys(options, BUS_KEYS[type], path);
   const serviceName = options.serviceName ?? (options.type === 'local' ? 'local' : undefined);
   if (typeof serviceName !== 'string' || !NAME.test(serviceName)) {
     throw new QueueConfigError(`${path}.serviceName`, serviceName, 'a service name of 1..100 characters from [A-Za-z0-9_.:/-]');
@@ -181,20 +212,27 @@ export function resolveStreamOptions(options: RedisStreamBusOptions, path = 'eve
   if (typeof consumerName !== 'string' || !NAME.test(consumerName)) {
     throw new QueueConfigError(`${path}.consumerName`, consumerName, 'a name of 1..100 characters from [A-Za-z0-9_.:/-]');
   }
-  const retention = (value: StreamRetention | undefined, at: string, fallback: Required<StreamRetention>): Required<StreamRetention> => {
+  const retention = (
+    value: StreamRetention | undefined,
+    at: string,
+    fallback: Required<StreamRetention>,
+    known: readonly string[],
+  ): Required<StreamRetention> => {
     if (value !== undefined && (value === null || typeof value !== 'object')) throw new QueueConfigError(at, value, 'an object { maxLen, maxAgeMs }');
+    checkKnownKeys(value, known, at);
     return {
       maxLen: checkOption(F.maxLen().default(fallback.maxLen), value?.maxLen, `${at}.maxLen`),
       maxAgeMs: checkOption(F.maxAge().default(fallback.maxAgeMs), value?.maxAgeMs, `${at}.maxAgeMs`),
     };
   };
-  const base = retention(options.retention, `${path}.retention`, { maxLen: 100_000, maxAgeMs: 86_400_000 });
+  const base = retention(options.retention, `${path}.retention`, { maxLen: 100_000, maxAgeMs: 86_400_000 }, RETENTION_KEYS);
   const channelRetention: Record<string, Required<StreamRetention>> = {};
   for (const [channel, value] of Object.entries(options.retention?.channels ?? {})) {
     if (!CHANNEL_NAME_PATTERN.test(channel)) throw new QueueConfigError(`${path}.retention.channels`, channel, 'channel names from [A-Za-z0-9_.:/-]');
-    channelRetention[channel] = retention(value, `${path}.retention.channels.${channel}`, base);
+    channelRetention[channel] = retention(value, `${path}.retention.channels.${channel}`, base, CHANNEL_RETENTION_KEYS);
   }
   const outbox = options.outbox ?? {};
+  checkKnownKeys(outbox, OUTBOX_KEYS, `${path}.outbox`);
   const channelPartitions: Record<string, number> = {};
   const perChannel = options.channelPartitions ?? {};
   if (perChannel === null || typeof perChannel !== 'object')

@@ -6,7 +6,7 @@ import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
-import { checkOption, checkQueueName, checkTaskType, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, checkQueueName, checkTaskType, knownKeys, timerMsField } from '../util/fields';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
@@ -30,6 +30,9 @@ import {
 import type { RedisCheckReport } from './redis-checks';
 import { openCheckedRedis, RedisConnections } from './redis-connections';
 import { exitOnSignals } from './shutdown-guard';
+
+const MANAGER_OPTION_KEYS = knownKeys<QueueManagerOptions>({ logger: true, env: true });
+const TASK_HANDLER_KEYS = knownKeys<TaskHandlerOptions>({ queue: true, concurrency: true, timeoutMs: true });
 
 /**
  * One manager for every messaging component of a service, built from the configuration and usable
@@ -70,9 +73,11 @@ export class QueueManager {
    * Validates the configuration (a raw object in YAML shape, or the result of `loadConfig`),
    * connects to Redis when a component needs it, checks it (version, eviction policy, persistence)
    * and builds every enabled component. Workers start with {@link start}.
-   * @throws ConfigValidationError listing every problem; RedisStartupError when Redis is unreachable or too old.
+   * @throws ConfigValidationError listing every problem; RedisStartupError when Redis is unreachable or too old;
+   * QueueConfigError for an unknown key of `options` (`queueManager.<key>`).
    */
   static async create(input: QueueAppConfig | QueueAppConfigInput = {}, options: QueueManagerOptions = {}): Promise<QueueManager> {
+    checkKnownKeys(options, MANAGER_OPTION_KEYS, 'queueManager');
     const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
     const rootLogger = options.logger ?? new ConsoleQueueLogger();
     const opened = await openCheckedRedis(config, rootLogger.child('QueueManager'));
@@ -154,6 +159,7 @@ export class QueueManager {
     const queueName = options.queue ?? this.config.message_queue.queue_name;
     const key = `${queueName}\u0000${type}`;
     checkTaskType(type, 'taskHandler.type');
+    checkKnownKeys(options, TASK_HANDLER_KEYS, 'taskHandler', InvalidOptionError);
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
     if (options.timeoutMs !== undefined) checkOption(timerMsField(1), options.timeoutMs, 'taskHandler.timeoutMs', InvalidOptionError);
     // checked here, not first when start() registers it with the queue (a failed start naming `process.`)

@@ -1,8 +1,9 @@
 import { DurabilityTimeoutError, QueueConfigError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import { checkRedisClient, RedisClient } from '../redis/redis-connection';
+import { checkKnownKeys, knownKeys } from '../util/fields';
 import { MemoryQueueStore } from './memory/memory-queue-store';
-import { idleWaitMs, QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
+import { idleWaitMs, QUEUE_OPTION_KEYS, QueueOptions, resolveQueueOptions, ResolvedQueueOptions } from './queue-options';
 import type { QueueObserver } from './queue-observer';
 import type { QueueStore, StoreLimits } from './queue-store';
 import { partitionTags } from './partitioned/partition-layout';
@@ -24,11 +25,18 @@ export interface CreateQueueOptions extends QueueOptions {
   logger?: QueueLogger;
 }
 
+const CREATE_QUEUE_KEYS = knownKeys<CreateQueueOptions>({ ...QUEUE_OPTION_KEYS, backend: true, observer: true, logger: true });
+const BACKEND_KEYS: { readonly [T in QueueBackend['type']]: readonly string[] } = {
+  memory: knownKeys<Extract<QueueBackend, { type: 'memory' }>>({ type: true }),
+  redis: knownKeys<Extract<QueueBackend, { type: 'redis' }>>({ type: true, client: true, prefix: true }),
+};
+
 /**
  * Creates a priority task queue on Redis or in memory (same semantics).
- * @throws QueueConfigError naming the invalid option.
+ * @throws QueueConfigError naming the invalid option, or an unknown one (`queue.<key>`, `queue.backend.<key>`, ...).
  */
 export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
+  checkKnownKeys(options, CREATE_QUEUE_KEYS, 'queue');
   const resolved = resolveQueueOptions(options);
   const limits = storeLimits(resolved);
   const backend = checkBackend(options.backend);
@@ -58,8 +66,9 @@ export function createQueue(options: CreateQueueOptions): StoreBackedQueue {
 /** `backend` if it names a backend the queue has (and a Redis client for `redis`), else a `QueueConfigError` naming the field. */
 function checkBackend(backend: QueueBackend | undefined): QueueBackend {
   const type = (backend as { type?: unknown } | undefined)?.type;
+  if (type !== 'memory' && type !== 'redis') throw new QueueConfigError('queue.backend.type', type, '"redis" or "memory"');
+  checkKnownKeys(backend, BACKEND_KEYS[type], 'queue.backend');
   if (type === 'memory') return backend as QueueBackend;
-  if (type !== 'redis') throw new QueueConfigError('queue.backend.type', type, '"redis" or "memory"');
   checkRedisClient((backend as { client?: unknown }).client, 'queue.backend.client');
   return backend as QueueBackend;
 }

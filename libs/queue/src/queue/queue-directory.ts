@@ -2,7 +2,7 @@ import { DurabilityTimeoutError, InvalidOptionError, QueueConfigError } from '..
 import type { QueueLogger } from '../logger';
 import type { DurabilityOptions } from '../redis/durable-writes';
 import type { RedisClient } from '../redis/redis-connection';
-import { checkQueueName } from '../util/fields';
+import { checkKnownKeys, checkQueueName, KeyList, knownKeys } from '../util/fields';
 import { createQueue } from './create-queue';
 import type { TaskQueue } from './queue.types';
 
@@ -23,6 +23,25 @@ export interface ServiceRedisBackend {
   onDurabilityTimeout?: (error: DurabilityTimeoutError) => void;
   /** `partitions` of the target queues it opens on demand (default 1; QueueManager: from the configuration). */
   queuePartitions?: (queue: string) => number;
+}
+
+/** One `true` per key of {@link ServiceRedisBackend}, for the key lists of the scheduler's and dispatcher's Redis backends. */
+export const SERVICE_REDIS_BACKEND_KEYS: KeyList<ServiceRedisBackend> = {
+  client: true,
+  queuePrefix: true,
+  durability: true,
+  onDurabilityTimeout: true,
+  queuePartitions: true,
+};
+const DURABILITY_KEYS = knownKeys<DurabilityOptions>({ replicas: true, timeoutMs: true });
+
+/**
+ * Refuses a key of a scheduler's or dispatcher's Redis backend not in `known`, or of its
+ * `durability` not in {@link DurabilityOptions}: throws QueueConfigError at `<path>.<key>`.
+ */
+export function checkRedisBackendKeys(backend: ServiceRedisBackend, known: readonly string[], path: string): void {
+  checkKnownKeys(backend, known, path);
+  checkKnownKeys(backend.durability, DURABILITY_KEYS, `${path}.durability`);
 }
 
 /**

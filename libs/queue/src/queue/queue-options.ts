@@ -4,10 +4,13 @@ import {
   TASK_TYPE_PATTERN,
   backoffFields,
   boolField,
+  checkKnownKeys,
   checkOption,
   checkQueueName,
   enumField,
   intField,
+  KeyList,
+  knownKeys,
   optionsAt,
   timerMsField,
 } from '../util/fields';
@@ -160,10 +163,59 @@ export const QUEUE_FIELDS = {
   groupConcurrency: () => intField(1, 100_000),
 };
 
-/** Fills defaults and validates; throws {@link QueueConfigError} naming the option. */
+/** One `true` per option of {@link QueueOptions}; `createQueue` adds its own (`backend`, ...). */
+export const QUEUE_OPTION_KEYS: KeyList<QueueOptions> = {
+  name: true,
+  concurrency: true,
+  visibilityTimeoutMs: true,
+  maxRetries: true,
+  backoff: true,
+  defaultTimeoutMs: true,
+  maxPayloadBytes: true,
+  scheduling: true,
+  deadLetter: true,
+  completedRetention: true,
+  idempotencyTtlMs: true,
+  unhandledTypeGraceMs: true,
+  prefetch: true,
+  idleBlockMs: true,
+  publishTimeoutMs: true,
+  outbox: true,
+  durability: true,
+  rateLimit: true,
+  rateLimits: true,
+  partitions: true,
+  groupConcurrency: true,
+};
+
+type Nested<K extends keyof QueueOptions> = NonNullable<QueueOptions[K]>;
+
+/** The keys of the nested option objects {@link resolveQueueOptions} refuses others in. */
+const NESTED_KEYS = {
+  backoff: knownKeys<Nested<'backoff'>>({ baseMs: true, factor: true, maxMs: true, jitter: true }),
+  deadLetter: knownKeys<Nested<'deadLetter'>>({ enabled: true, maxSize: true, maxAgeMs: true }),
+  completedRetention: knownKeys<Nested<'completedRetention'>>({ count: true, ageMs: true }),
+  outbox: knownKeys<Nested<'outbox'>>({ enabled: true, maxSize: true }),
+  durability: knownKeys<Nested<'durability'>>({ replicas: true, timeoutMs: true }),
+};
+const RATE_LIMIT_KEYS = knownKeys<RateLimit>({ max: true, perMs: true });
+/** Both forms' keys: `weights` left beside `mode: 'strict'` is not a typo. */
+const SCHEDULING_KEYS = knownKeys<Extract<SchedulingOptions, { mode: 'weighted' }>>({ mode: true, weights: true });
+
+/** Refuses unknown keys in the nested option objects (`<path>.backoff.<key>`, ...). */
+function checkNestedKeys(options: QueueOptions, path: string): void {
+  for (const key of Object.keys(NESTED_KEYS) as Array<keyof typeof NESTED_KEYS>) checkKnownKeys(options[key], NESTED_KEYS[key], `${path}.${key}`);
+}
+
+/**
+ * Fills defaults and validates; throws {@link QueueConfigError} naming the option. Unknown keys of
+ * nested objects are refused here; those of `options` itself by the caller, which knows its own
+ * keys besides {@link QUEUE_OPTION_KEYS} (`createQueue`).
+ */
 export function resolveQueueOptions(options: QueueOptions, path = 'queue'): ResolvedQueueOptions {
   if (!options || typeof options !== 'object') throw new QueueConfigError(path, options, 'an options object');
   const name = checkQueueName(options.name, `${path}.name`);
+  checkNestedKeys(options, path);
   const opt = optionsAt(path);
   const backoff = options.backoff ?? {};
   const dl = options.deadLetter ?? {};
@@ -225,6 +277,7 @@ export function idleWaitMs(options: Pick<ResolvedQueueOptions, 'idleBlockMs' | '
 /** Validates a {@link RateLimit}; throws {@link QueueConfigError} naming the option. */
 export function resolveRateLimit(value: RateLimit, path: string): RateLimit {
   if (!value || typeof value !== 'object') throw new QueueConfigError(path, value, 'an object { max, perMs }');
+  checkKnownKeys(value, RATE_LIMIT_KEYS, path);
   return {
     max: checkOption(QUEUE_FIELDS.rateMax(), value.max, `${path}.max`),
     perMs: checkOption(QUEUE_FIELDS.ratePerMs(), value.perMs, `${path}.perMs`),
@@ -244,6 +297,7 @@ function resolveRateLimits(value: Record<string, RateLimit> | undefined, path: s
 
 function resolveScheduling(value: SchedulingOptions | undefined, path: string): SchedulingOptions {
   if (value === undefined) return { mode: 'strict' };
+  checkKnownKeys(value, SCHEDULING_KEYS, path);
   const mode = checkOption(enumField(['strict', 'weighted']), (value as { mode?: unknown })?.mode, `${path}.mode`);
   if (mode === 'strict') return { mode: 'strict' };
   const weights = (value as { weights?: Record<string, unknown> }).weights ?? { critical: 8, high: 4, normal: 2, low: 1 };

@@ -1,6 +1,6 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { checkOption, checkTaskType, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
 import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
@@ -26,6 +26,8 @@ import {
 } from './queue.types';
 import type { PeekPage, PeekTarget, QueueWorkerInfo } from './queue-inspection.types';
 import { workerInfos, WORKER_FORGET_MS } from './worker/worker-heartbeat';
+
+const PROCESS_KEYS = knownKeys<ProcessOptions>({ concurrency: true, timeoutMs: true, rateLimit: true });
 
 /**
  * The {@link TaskQueue} over any {@link QueueStore}: validation, the worker pool, retries and the
@@ -103,6 +105,7 @@ export class StoreBackedQueue implements TaskQueue {
     this.assertOpen();
     checkTaskType(type, 'process.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
+    checkKnownKeys(options, PROCESS_KEYS, 'process', InvalidOptionError);
     const concurrency = options.concurrency ?? this.options.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
       throw new InvalidOptionError('process.concurrency', concurrency, `an integer in [1, ${MAX_CONCURRENCY}]`);

@@ -1,9 +1,9 @@
 import { DurabilityTimeoutError, QueueConfigError } from '../errors';
-import { QueueDirectory, ServiceRedisBackend } from '../queue/queue-directory';
+import { checkRedisBackendKeys, QueueDirectory, SERVICE_REDIS_BACKEND_KEYS, ServiceRedisBackend } from '../queue/queue-directory';
 import type { TaskQueue } from '../queue/queue.types';
 import { loggerFor, QueueLogger } from '../logger';
 import { checkRedisClient } from '../redis/redis-connection';
-import { checkOption, checkQueueName, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, checkQueueName, knownKeys, timerMsField } from '../util/fields';
 import { MemorySchedulerStore } from './memory/memory-scheduler-store';
 import { RedisSchedulerStore } from './redis/redis-scheduler-store';
 import { SCHEDULER_FIELDS } from './schedule-spec';
@@ -46,12 +46,28 @@ export interface CreateSchedulerOptions {
   logger?: QueueLogger;
 }
 
+const SCHEDULER_KEYS = knownKeys<CreateSchedulerOptions>({
+  backend: true,
+  name: true,
+  queues: true,
+  defaultQueue: true,
+  missedPolicy: true,
+  missedGraceMs: true,
+  maxIdleMs: true,
+  activeTtlMs: true,
+  autoStart: true,
+  logger: true,
+});
+const REDIS_BACKEND_KEYS = knownKeys<Extract<SchedulerBackend, { type: 'redis' }>>({ ...SERVICE_REDIS_BACKEND_KEYS, type: true, prefix: true });
+const MEMORY_BACKEND_KEYS = knownKeys<Extract<SchedulerBackend, { type: 'memory' }>>({ type: true, store: true });
+
 /**
  * Creates a scheduler on Redis or in memory (same semantics).
- * @throws QueueConfigError naming the invalid option.
+ * @throws QueueConfigError naming the invalid option, or an unknown one (`scheduler.<key>`, `scheduler.backend.<key>`).
  */
 export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   if (!options || typeof options !== 'object') throw new QueueConfigError('scheduler', options, 'an options object');
+  checkKnownKeys(options, SCHEDULER_KEYS, 'scheduler');
   const name = options.name ?? 'scheduler';
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,50}$/.test(name)) {
     throw new QueueConfigError('scheduler.name', name, 'a name of 1..50 characters from [A-Za-z0-9_.:-]');
@@ -64,12 +80,14 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   let store: MemorySchedulerStore | RedisSchedulerStore;
   let queues: QueueDirectory;
   if (backend?.type === 'redis') {
+    checkRedisBackendKeys(backend, REDIS_BACKEND_KEYS, 'scheduler.backend');
     checkRedisClient(backend.client, 'scheduler.backend.client');
     const log = loggerFor(`Scheduler:${name}`, options.logger);
     const writes = { durability: backend.durability, onTimeout: backend.onDurabilityTimeout ?? ((error: DurabilityTimeoutError) => log.warn(error.message)) };
     store = new RedisSchedulerStore(backend.client, backend.prefix ?? 'sch', name, backend.queuePrefix ?? 'mq', writes);
     queues = new QueueDirectory(options.queues, 'scheduler', backend, options.logger);
   } else if (backend?.type === 'memory') {
+    checkKnownKeys(backend, MEMORY_BACKEND_KEYS, 'scheduler.backend');
     store = backend.store ?? new MemorySchedulerStore();
     queues = new QueueDirectory(options.queues, 'scheduler');
   } else {

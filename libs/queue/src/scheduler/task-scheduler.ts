@@ -3,6 +3,7 @@ import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
+import { checkKnownKeys, knownKeys } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { RecurringLoop } from './recurring-loop';
 import { nextOccurrence, onceId, parseId, parseWhen, readDefinition, RecurringDefinition, validateTask } from './schedule-spec';
@@ -11,6 +12,8 @@ import type { SchedulerStore } from './scheduler-store';
 import type { TaskSchedulerSettings } from './task-scheduler-settings';
 
 export type { TaskSchedulerSettings } from './task-scheduler-settings';
+
+const PROCESS_KEYS = knownKeys<NonNullable<Parameters<Scheduler['process']>[2]>>({ queue: true, concurrency: true });
 
 /**
  * The {@link Scheduler} over any {@link SchedulerStore}. One-off tasks are delayed queue messages
@@ -129,6 +132,7 @@ export class TaskScheduler implements Scheduler {
   ): void {
     this.assertOpen();
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
+    checkKnownKeys(options, PROCESS_KEYS, 'process', InvalidOptionError);
     const queue = this.queue(options.queue);
     const ttl = this.settings.activeTtlMs;
     queue.process<P, R>(

@@ -133,3 +133,31 @@ export function checkQueueName(name: unknown, path: string, error: OptionError =
   if (typeof name !== 'string' || !QUEUE_NAME_PATTERN.test(name)) throw new error(path, name, QUEUE_NAME_EXPECTED);
   return name;
 }
+
+/**
+ * One `true` per key of `T`, the optional ones too: a literal of this type that misses a key of
+ * `T`, or names one `T` does not have, does not compile. So a key list written as one stays in step
+ * with its interface (adding an option without listing it fails `tsc`).
+ */
+export type KeyList<T> = { readonly [K in keyof T]-?: true };
+
+/**
+ * The keys of an options interface `T`, from a {@link KeyList} of it:
+ * `knownKeys<QueueOptions>({ name: true, concurrency: true, ... })`. For {@link checkKnownKeys}.
+ */
+export function knownKeys<T>(keys: KeyList<T>): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}
+
+/**
+ * Refuses an own key of an options object that is not in `known` (a misspelt option would
+ * otherwise be ignored and its default used): throws `error` (default {@link QueueConfigError}) at
+ * `<path>.<key>`, listing the known options. A value that is not a plain object (absent, an array, ...)
+ * is left to the checks of its fields.
+ */
+export function checkKnownKeys(value: unknown, known: readonly string[], path: string, error: OptionError = QueueConfigError): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new error(`${path}.${key}`, key, `a known option (${known.join(', ')})`);
+  }
+}
