@@ -132,6 +132,8 @@ describe('deploy/grafana dashboard against a running service', () => {
       'mq_event_stream_lag',
       'mq_outbox_size',
       'mq_redis_connection_up',
+      'mq_redis_ping_seconds',
+      'mq_redis_last_reply_age_seconds',
       'http_request_duration_seconds_bucket',
     ]) {
       expect(exprs).toContain(metric);

@@ -104,10 +104,14 @@ export async function collectStats(
   return stats;
 }
 
-/** The values of the scrape-time gauges (Redis reads bounded by `health.ping_timeout_ms`, so a scrape answers while Redis is away). */
+/**
+ * The values of the scrape-time gauges (Redis reads and the connections' PINGs bounded by
+ * `health.ping_timeout_ms`, so a scrape answers while Redis is away or stalled).
+ */
 export async function metricsSnapshot(manager: ReportedManager, queues: Map<string, TaskQueue>, bus: EventBus | undefined): Promise<MetricsSnapshot> {
   const bound = manager.config.health.ping_timeout_ms;
-  // both reads at once, so a scrape while Redis is away takes one bound, not two
+  // the reads at once, so a scrape while Redis is away takes one bound, not three
+  const probe = manager.redis?.probe(bound) ?? Promise.resolve([]);
   const lagRead = streamLag(manager, bus, bound);
   const per = await queueStats(manager, queues, bound);
   const snapshot: MetricsSnapshot = {
@@ -120,7 +124,8 @@ export async function metricsSnapshot(manager: ReportedManager, queues: Map<stri
     })),
     // Read locally, so it is there while Redis is away (when it matters).
     queueOutbox: [...queues].map(([queue, q]) => ({ queue, size: (q as { outboxSize?: number }).outboxSize ?? 0 })),
-    redis: (manager.redis?.states() ?? []).map((s) => ({ connection: s.connection, up: s.status === 'ready' })),
+    // ready and answering a PING within the bound (a stalled Redis keeps its connections ready)
+    redis: await probe,
     eventBuses: [manager.localEvents, ...(bus && bus !== manager.localEvents ? [bus] : [])].map((b) => ({ bus: b.type, dropped: b.stats().dropped })),
   };
   if (bus) snapshot.outbox = [{ bus: bus.type, size: bus.stats().outbox_size }];

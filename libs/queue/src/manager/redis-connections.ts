@@ -4,6 +4,7 @@ import type { QueueAppConfig } from '../config/config.types';
 import { RedisOutageLog } from '../redis/outage-log';
 import { createRedisClient, describeRedis, RedisClient, RedisConnectionOptions, waitUntilReady } from '../redis/redis-connection';
 import type { RedisTlsOption } from '../redis/redis-tls';
+import { RedisPingProbe, RedisProbeResult } from '../metrics/redis-probe';
 import { settleWithin, within } from '../util/retry';
 import { checkRedis, RedisCheckReport, RedisStartupError } from './redis-checks';
 
@@ -47,6 +48,7 @@ function tlsOption(tls: QueueAppConfig['redis']['tls']): RedisTlsOption {
  */
 export class RedisConnections {
   private next = 0;
+  private readonly pingProbe = new RedisPingProbe();
 
   private constructor(
     readonly clients: RedisClient[],
@@ -103,6 +105,15 @@ export class RedisConnections {
     const started = process.hrtime.bigint();
     await within(this.clients[0].ping(), timeoutMs, 'PING');
     return Number(process.hrtime.bigint() - started) / 1e6;
+  }
+
+  /**
+   * Scrape-time liveness of every owned connection (the `mq_redis_*` gauges): a PING on each, side
+   * by side, each awaited at most `timeoutMs` (one PING at a time per connection, see
+   * {@link RedisPingProbe}); never rejects.
+   */
+  probe(timeoutMs: number): Promise<Array<{ connection: string } & RedisProbeResult>> {
+    return Promise.all(this.clients.map(async (c, i) => ({ connection: `commands-${i}`, ...(await this.pingProbe.probe(c, timeoutMs)) })));
   }
 
   /**

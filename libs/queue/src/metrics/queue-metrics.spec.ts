@@ -15,8 +15,8 @@ describe('QueueMetrics', () => {
         outbox: [{ bus: 'redis_stream', size: 2 }],
         eventBuses: [{ bus: 'local', dropped: 4 }],
         redis: [
-          { connection: 'commands-0', up: true },
-          { connection: 'subscriber', up: false },
+          { connection: 'commands-0', up: true, pingSeconds: 0.0004, lastReplyAgeSeconds: 0.0001 },
+          { connection: 'subscriber', up: false, lastReplyAgeSeconds: 42 },
         ],
       };
     });
@@ -60,6 +60,9 @@ describe('QueueMetrics', () => {
     expect(metricSample(text, 'mq_event_stream_lag', { channel: 'meeting_events' })).toBe(7);
     expect(metricSample(text, 'mq_outbox_size', { bus: 'redis_stream' })).toBe(2);
     expect(metricSample(text, 'mq_redis_connection_up', { connection: 'subscriber' })).toBe(0);
+    expect(metricSample(text, 'mq_redis_ping_seconds', { connection: 'commands-0' })).toBe(0.0004);
+    expect(metricSample(text, 'mq_redis_ping_seconds', { connection: 'subscriber' })).toBeUndefined(); // no answer: no stale round trip
+    expect(metricSample(text, 'mq_redis_last_reply_age_seconds', { connection: 'subscriber' })).toBe(42);
     expect(metricSample(text, 'mq_events_published_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(3);
     expect(metricSample(text, 'mq_events_dropped_total', { bus: 'local' })).toBe(4);
     expect(metricSample(text, 'mq_events_received_total', { bus: 'redis_pubsub', channel: 'meeting_events' })).toBe(1);

@@ -16,8 +16,12 @@ export interface MetricsSnapshot {
   outbox?: Array<{ bus: string; size: number }>;
   /** Per event bus of this process: events dropped so far (buffer full, too many waiting producers). */
   eventBuses?: Array<{ bus: string; dropped: number }>;
-  /** Connections the owner holds: 1 when ready, 0 otherwise. */
-  redis: Array<{ connection: string; up: boolean }>;
+  /**
+   * Connections the owner holds: `up` when ready and answering (the manager: a PING answered within
+   * `health.ping_timeout_ms`); the PING's round trip and the time since the connection last
+   * answered one, when measured (see `RedisPingProbe`).
+   */
+  redis: Array<{ connection: string; up: boolean; pingSeconds?: number; lastReplyAgeSeconds?: number }>;
 }
 
 export interface QueueMetricsOptions {
@@ -276,8 +280,29 @@ export class QueueMetrics {
     gauge('queue_outbox_size', 'Publishes kept in a queue outbox of this process until Redis accepts them.', ['queue'], (g, s) => {
       for (const o of s.queueOutbox ?? []) g.set({ queue: o.queue }, o.size);
     });
-    gauge('redis_connection_up', 'Redis connections owned by the manager: 1 when ready, 0 otherwise.', ['connection'], (g, s) => {
-      for (const c of s.redis) g.set({ connection: c.connection }, c.up ? 1 : 0);
-    });
+    gauge(
+      'redis_connection_up',
+      'Redis connections owned by the manager: 1 when ready and a PING was answered within health.ping_timeout_ms at this scrape, 0 otherwise.',
+      ['connection'],
+      (g, s) => {
+        for (const c of s.redis) g.set({ connection: c.connection }, c.up ? 1 : 0);
+      },
+    );
+    gauge(
+      'redis_ping_seconds',
+      'Round trip of the PING a Redis connection answered at this scrape (absent when it answered none within health.ping_timeout_ms).',
+      ['connection'],
+      (g, s) => {
+        for (const c of s.redis) if (c.pingSeconds !== undefined) g.set({ connection: c.connection }, c.pingSeconds);
+      },
+    );
+    gauge(
+      'redis_last_reply_age_seconds',
+      'Seconds since a Redis connection last answered a PING: about 0 while it answers, growing while Redis is down or stalled.',
+      ['connection'],
+      (g, s) => {
+        for (const c of s.redis) if (c.lastReplyAgeSeconds !== undefined) g.set({ connection: c.connection }, c.lastReplyAgeSeconds);
+      },
+    );
   }
 }
