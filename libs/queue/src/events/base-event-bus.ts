@@ -20,6 +20,7 @@ import { HandlerPool } from './handler-pool';
 import { HandlerEntry, SubscriptionRegistry } from './subscription-registry';
 import { InvalidOptionError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
+import { drainTimeoutOf } from '../util/fields';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 
 /** Settings every bus shares (already validated). */
@@ -142,8 +143,14 @@ export abstract class BaseEventBus implements EventBus {
     };
   }
 
-  close(options: EventBusCloseOptions = {}): Promise<EventBusCloseReport> {
-    this.closing ??= this.doClose(options.drainTimeoutMs ?? 5000);
+  close(options?: EventBusCloseOptions): Promise<EventBusCloseReport> {
+    let drainMs: number;
+    try {
+      drainMs = drainTimeoutOf(options, 'close', 5000);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.closing ??= this.doClose(drainMs);
     return this.closing;
   }
 

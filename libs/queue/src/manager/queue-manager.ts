@@ -6,7 +6,7 @@ import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
-import { checkKnownKeys, checkOption, checkQueueName, checkTaskType, knownKeys, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, checkQueueName, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
@@ -259,13 +259,20 @@ export class QueueManager {
    * scheduler, event buses, queues, dispatchers, connections. Safe to call twice (same promise);
    * SIGTERM/SIGINT during it are logged and ignored.
    */
-  shutdown(options: ShutdownOptions = {}): Promise<ShutdownReport> {
-    this.stopping ??= this.doShutdown(options.drainTimeoutMs ?? 10_000);
+  shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
+    let drainMs: number;
+    try {
+      drainMs = drainTimeoutOf(options, 'shutdown', 10_000);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.stopping ??= this.doShutdown(drainMs);
     return this.stopping;
   }
 
   /** Without Nest: shut down and exit on SIGTERM/SIGINT. Returns the remover. */
-  exitOnSignals(options: ShutdownOptions = {}): () => void {
+  exitOnSignals(options?: ShutdownOptions): () => void {
+    drainTimeoutOf(options, 'exitOnSignals', 10_000); // refused now, not when the signal comes
     return exitOnSignals(() => this.shutdown(options), this.logger);
   }
 

@@ -5,6 +5,8 @@ import { QueueAdmin } from '../admin/queue-admin';
 import type { QueueAppConfig } from '../config/config.types';
 import { QueueManager } from '../manager/queue-manager';
 import { createDashboardHandler } from '../dashboard/dashboard-handler';
+import { QueueConfigError } from '../errors';
+import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
 import { NestQueueLogger } from './nest-queue-logger';
 
 export interface QueueDashboardOptions {
@@ -20,6 +22,24 @@ export interface QueueDashboardOptions {
 }
 
 const OPTIONS = Symbol('QUEUE_DASHBOARD_OPTIONS');
+const DASHBOARD_OPTION_KEYS = knownKeys<QueueDashboardOptions>({ path: true, adminToken: true, admin: true, config: true, deadlineMs: true });
+/** A mount path: `/` then URL path characters (no query, fragment, space or `..`). */
+const MOUNT_PATH = /^\/(?!.*\.\.)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+
+/** Refuses an option the dashboard cannot use when the module is defined; throws QueueConfigError at `queueDashboard.<key>`. */
+function checkDashboardOptions(options: QueueDashboardOptions): void {
+  if (options === null || typeof options !== 'object') throw new QueueConfigError('queueDashboard', options, 'an options object');
+  checkKnownKeys(options, DASHBOARD_OPTION_KEYS, 'queueDashboard');
+  const { path, adminToken, admin, deadlineMs } = options;
+  if (path !== undefined && (typeof path !== 'string' || !MOUNT_PATH.test(path))) {
+    throw new QueueConfigError('queueDashboard.path', path, 'a path starting with / (like /queues), without query, fragment, spaces or ..');
+  }
+  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length === 0)) {
+    throw new QueueConfigError('queueDashboard.adminToken', adminToken === '' ? '(empty)' : typeof adminToken, 'a non-empty string');
+  }
+  if (admin !== undefined && !(admin instanceof QueueAdmin)) throw new QueueConfigError('queueDashboard.admin', admin, 'a QueueAdmin');
+  checkOption(timerMsField(1).optional(), deadlineMs, 'queueDashboard.deadlineMs');
+}
 
 @Injectable()
 class DashboardMount implements OnModuleInit, OnModuleDestroy {
@@ -36,7 +56,7 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
     let admin = this.options.admin;
     if (!admin) {
       const config = this.options.config ?? this.manager?.config;
-      if (!config) throw new Error('QueueDashboardModule: give `admin` or `config`, or import QueueModule');
+      if (!config) throw new QueueConfigError('queueDashboard.admin', undefined, 'an `admin` or a `config` option, or QueueModule imported');
       // its outage lines go where the application's logs go (JSON lines in production), not to the console
       admin = this.owned = await QueueAdmin.fromConfig(config, undefined, new NestQueueLogger('Redis'));
     }
@@ -71,7 +91,9 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
 /** The queue dashboard in any Nest (Express) application: `QueueDashboardModule.forRoot({ path: '/queues', adminToken })`. See docs/dashboard.md. */
 @Module({})
 export class QueueDashboardModule {
+  /** @throws QueueConfigError naming a bad option (`queueDashboard.path`, ...), an unknown one too. */
   static forRoot(options: QueueDashboardOptions = {}): DynamicModule {
+    checkDashboardOptions(options);
     return {
       module: QueueDashboardModule,
       providers: [{ provide: OPTIONS, useValue: options }, DashboardMount],

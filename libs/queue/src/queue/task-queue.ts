@@ -1,6 +1,6 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
 import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
@@ -243,10 +243,16 @@ export class StoreBackedQueue implements TaskQueue {
     return this.worker.heldCount;
   }
 
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
+    let drainMs: number;
+    try {
+      drainMs = drainTimeoutOf(options, 'close', 10_000);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.closed ??= (async () => {
-      await this.worker.close(options.drainTimeoutMs ?? 10_000);
-      await this.outbox?.close(options.drainTimeoutMs ?? 10_000);
+      await this.worker.close(drainMs);
+      await this.outbox?.close(drainMs);
       await this.store.close();
     })();
     return this.closed;

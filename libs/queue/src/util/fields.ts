@@ -161,3 +161,22 @@ export function checkKnownKeys(value: unknown, known: readonly string[], path: s
     if (!known.includes(key)) throw new error(`${path}.${key}`, key, `a known option (${known.join(', ')})`);
   }
 }
+
+/**
+ * The drain time of a `close`/`shutdown` call's options (`{ drainTimeoutMs }`), `fallbackMs` when
+ * absent: an integer of ms a timer can wait (a longer one would fire after 1 ms and abort the
+ * handlers at once). Throws `InvalidOptionError` at `<path>.drainTimeoutMs` (or `<path>.<key>` for
+ * another key, or `path` for options that are not an object).
+ */
+export function drainTimeoutOf(options: unknown, path: string, fallbackMs: number): number {
+  if (options === undefined) return fallbackMs;
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(path, options, 'an object { drainTimeoutMs }');
+  checkKnownKeys(options, DRAIN_KEYS, path, InvalidOptionError);
+  return checkOption(
+    timerMsField(0).default(fallbackMs),
+    (options as { drainTimeoutMs?: unknown }).drainTimeoutMs,
+    `${path}.drainTimeoutMs`,
+    InvalidOptionError,
+  );
+}
+const DRAIN_KEYS = ['drainTimeoutMs'];
