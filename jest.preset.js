@@ -10,6 +10,7 @@ module.exports = {
   moduleNameMapper: {
     '^@meeting/contracts$': path.join(__dirname, 'libs/contracts/src/index.ts'),
     '^@meeting/http$': path.join(__dirname, 'libs/http/src/index.ts'),
+    '^@meeting/http/testing$': path.join(__dirname, 'libs/http/src/testing/index.ts'),
     '^@meeting/queue$': path.join(__dirname, 'libs/queue/src/index.ts'),
     '^@meeting/queue/nest$': path.join(__dirname, 'libs/queue/src/nest/index.ts'),
     '^@meeting/queue/testing$': path.join(__dirname, 'libs/queue/src/testing/index.ts'),

@@ -9,20 +9,11 @@ import { Test } from '@nestjs/testing';
 import { AddressInfo } from 'net';
 import request from 'supertest';
 import { brotliCompressSync, gzipSync } from 'zlib';
+import { RecordingLogger } from '@meeting/http/testing';
 import { metricSample, promtool, RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { configureApp } from './http';
 import { loadServiceConfig } from './service-config';
-
-/** Keeps what the application logs, by level. */
-class RecordingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string }> = [];
-  log = (message: unknown) => void this.lines.push({ level: 'log', message: String(message) });
-  warn = (message: unknown) => void this.lines.push({ level: 'warn', message: String(message) });
-  error = (message: unknown, ...rest: unknown[]) => void this.lines.push({ level: 'error', message: [message, ...rest].map(String).join(' ') });
-  debug = () => undefined;
-  verbose = () => undefined;
-}
 
 describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis)', () => {
   let server: RedisServerHandle;

@@ -10,8 +10,9 @@ import { mailSendWorker, seedMailDeadLetters } from './testing/mail-seed';
 
 /**
  * The dashboard of `mq dashboard` in Debian's chromium (playwright-core): the overview matches
- * `mq queues --json`, a dead letter is replayed with the admin token and runs, without the token the
- * same call is refused, and a `<script>` payload stays text. Screenshots go to tmp/screenshots/.
+ * `mq queues --json`, a dead letter is replayed with the admin token and runs (then listed as completed,
+ * with its result and no payload column), without the token the same call is refused, and a
+ * `<script>` payload stays text. Screenshots go to tmp/screenshots/.
  */
 jest.setTimeout(240_000);
 
@@ -148,6 +149,10 @@ describe('dashboard in a browser', () => {
     expect(log.join('')).not.toContain(TOKEN);
     await page.goto(`${base}#/queue/mail`);
     await page.locator(`tr[data-id="${dead[0]}"]`).waitFor();
+    // a completed message keeps its record only: its result, no payload or priority column
+    const completed = page.locator('#completed');
+    expect(await completed.locator('th').allTextContents()).toEqual(['Id', 'Type', 'Attempts', 'Created', 'Finished', 'Result']);
+    expect(await completed.locator(`tr[data-id="${dead[0]}"] [data-field="result"]`).textContent()).toBe('"sent"');
     await shot('queue-mail');
   });
 

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { installJsonBody } from './body/json-body';
 import { installRequestDeadline, requestTimeoutFromEnv } from './deadline/request-deadline';
 import { mountOpenApi } from './docs/openapi';
+import { installHttpMetrics } from './metrics/http-request-metrics';
 
 /** Default largest request body: 1 MiB (the default `limits.max_payload_bytes` of a task). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -27,9 +28,11 @@ export interface HttpAppOptions {
 
 /**
  * The HTTP conventions every service follows, applied to its Nest application before `init()` /
- * `listen()`: JSON request bodies only (415 otherwise), a body limit answered 413 (and logged as a
- * warning), a JSON object as body (400 for `null` or arrays) nested at most `bodyMaxDepth` levels
- * (400 beyond, before validation walks it), a bound on every request (503 `the request did not
+ * `listen()`: every answered request measured once in `http_request_duration_seconds{method, route,
+ * status}` (QueueModule's histogram; from its arrival, so the refusals below count too, `route`
+ * `unmatched` for those given before routing), JSON request bodies only (415 otherwise), a body
+ * limit answered 413 (and logged as a warning), a JSON object as body (400 for `null` or arrays)
+ * nested at most `bodyMaxDepth` levels (400 beyond, before validation walks it), a bound on every request (503 `the request did not
  * complete within N ms` with Retry-After past `requestTimeoutMs`, the rate-limit guard included: a
  * Redis outage makes commands wait for the reconnect), a global ValidationPipe (whitelist,
  * unknown keys refused, transform) over the controllers' DTOs, and the OpenAPI description at
@@ -40,6 +43,7 @@ export interface HttpAppOptions {
 export function configureHttpApp(app: INestApplication, options: HttpAppOptions): void {
   const type = app.getHttpAdapter().getType();
   if (type !== 'express') throw new Error(`${options.name}: the HTTP conventions need the Express adapter, the application runs on ${type}`);
+  installHttpMetrics(app as NestExpressApplication);
   installJsonBody(app as NestExpressApplication, { limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, maxDepth: options.bodyMaxDepth });
   installRequestDeadline(app as NestExpressApplication, requestTimeoutFromEnv(process.env, options.requestTimeoutMs));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

@@ -1,8 +1,8 @@
 /**
  * @meeting/http: the HTTP conventions of the platform's services (NestJS): JSON-only bodies with a
  * size limit, a bound on every request (503 past it), a global ValidationPipe, OpenAPI at `/docs`,
- * rate limits shared through Redis, ISO times in task statuses, bounded scrape-time reads for the
- * services' own gauges.
+ * rate limits shared through Redis, every answered request in `http_request_duration_seconds`, ISO
+ * times in task statuses, bounded scrape-time reads for the services' own gauges.
  */
 export { configureHttpApp, DEFAULT_BODY_LIMIT_BYTES } from './http-app';
 export type { HttpAppOptions } from './http-app';
@@ -28,6 +28,7 @@ export { DEFAULT_RATE_LIMIT, rateLimitFromEnv, UNLIMITED_PATHS } from './throttl
 export type { RateLimitOptions } from './throttle/rate-limits';
 export { RedisThrottlerStorage } from './throttle/redis/redis-throttler-storage';
 export { ScrapeRead, scrapeGauge } from './metrics/scrape-gauge';
+export { installHttpMetrics, measureHttpRequests, UNMATCHED_ROUTE } from './metrics/http-request-metrics';
 export type { ScrapeGaugeOptions } from './metrics/scrape-gauge';
 export { taskStatusView } from './task-status';
 export type { TaskStatusView } from './task-status';

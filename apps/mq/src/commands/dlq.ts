@@ -49,36 +49,63 @@ async function actOnMatching(
   output(globals, { queue, [verb]: done }, () => `${verb} ${done.length}${idList(done)}`);
 }
 
+/** What `dlq list` prints its heading from: the selection of QueueAdmin.deadLetters. */
+type DeadLetterSelection = Awaited<ReturnType<QueueAdmin['deadLetters']>>;
+
+/** The filter in words (` of type send dead since <time>`), empty without one. */
+function filterWords(filter: DeadLetterFilter): string {
+  const type = filter.type !== undefined ? ` of type ${filter.type}` : '';
+  const since = filter.since !== undefined ? ` dead since ${time(filter.since)}` : '';
+  return `${type}${since}`;
+}
+
+/**
+ * The first line of `mq dlq list`: how many are shown of how many match the filter, the queue's
+ * total beside it; with a count stopped at `--scan`, "at least" and how many were read.
+ */
+export function deadLetterHeading(queue: string, filter: DeadLetterFilter, selection: DeadLetterSelection): string {
+  const words = filterWords(filter);
+  const shown = `${queue}: ${selection.items.length} shown of`;
+  if (words === '') return `${shown} ${deadLetterCount(selection.total)}`;
+  if (selection.matchedExact) return `${shown} ${deadLetterCount(selection.matched)}${words} (${selection.total} in the queue)`;
+  return (
+    `${shown} at least ${deadLetterCount(selection.matched)}${words} ` +
+    `(counted over the newest ${selection.scanned} of ${selection.total} in the queue; --scan to count over more)`
+  );
+}
+
+const deadLetterCount = (n: number): string => `${n} dead letter${n === 1 ? '' : 's'}`;
+
+/** The human rendering of `mq dlq list`: the heading, then a row per dead letter shown. */
+function deadLetterList(queue: string, filter: DeadLetterFilter, selection: DeadLetterSelection): string {
+  const { items } = selection;
+  const rows = items.map((d) => [
+    d.id,
+    d.type,
+    time(d.deadAt),
+    d.attempts,
+    d.reason,
+    d.error ? `${d.error.name}: ${d.error.message}` : null,
+    short(d.payload, 40),
+  ]);
+  const heading = deadLetterHeading(queue, filter, selection);
+  return items.length ? `${heading}\n${table(['ID', 'TYPE', 'DEAD AT', 'ATTEMPTS', 'REASON', 'ERROR', 'PAYLOAD'], rows)}` : heading;
+}
+
 export function registerDlq(program: Command, globals: () => GlobalOptions): void {
   const dlq = program.command('dlq').description('dead letters of a queue: list, show, replay, replay-all, delete, purge');
 
-  withFilters(dlq.command('list <queue>').description('dead letters, newest first'), '50').action((queue: string, opts: FilterOptions) => {
-    const filter = filterOf(opts);
-    return withAdmin(globals(), async (admin) => {
-      await assertQueue(admin, queue);
-      const { items, total } = await admin.deadLetters(queue, filter);
-      output(
-        globals(),
-        { queue, total, items },
-        () =>
-          `${queue}: ${items.length} shown of ${total} dead letters\n` +
-          (items.length
-            ? table(
-                ['ID', 'TYPE', 'DEAD AT', 'ATTEMPTS', 'REASON', 'ERROR', 'PAYLOAD'],
-                items.map((d) => [
-                  d.id,
-                  d.type,
-                  time(d.deadAt),
-                  d.attempts,
-                  d.reason,
-                  d.error ? `${d.error.name}: ${d.error.message}` : null,
-                  short(d.payload, 40),
-                ]),
-              )
-            : ''),
-      );
+  withFilters(dlq.command('list <queue>').description('dead letters, newest first, and how many match the filters'), '50')
+    .option('--scan <n>', 'with --type or --since, count the matches over at most n dead letters (newest first)', '10000')
+    .action((queue: string, opts: FilterOptions & { scan: string }) => {
+      const filter = filterOf(opts);
+      const scan = parseIntOption('--scan', opts.scan, 0, 1_000_000);
+      return withAdmin(globals(), async (admin) => {
+        await assertQueue(admin, queue);
+        const selection = await admin.deadLetters(queue, filter, scan);
+        output(globals(), { queue, ...selection }, () => deadLetterList(queue, filter, selection));
+      });
     });
-  });
 
   dlq
     .command('show <queue> <id>')

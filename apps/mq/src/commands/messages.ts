@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
-import { InFlightPage, PRIORITIES, Priority } from '@meeting/queue';
+import { InFlightPage, PRIORITIES, Priority, QueueAdmin } from '@meeting/queue';
 import { notFound, usage } from '../cli-errors';
 import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
 import { duration, short, table, time } from '../table';
 
 const TARGETS = [...PRIORITIES, 'inflight', 'delayed', 'completed'];
+
+/** A page of `QueueAdmin.peek`. */
+type PeekPage = Awaited<ReturnType<QueueAdmin['peek']>>;
 
 export function registerMessages(program: Command, globals: () => GlobalOptions): void {
   program
@@ -21,23 +24,7 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
         await assertQueue(admin, queue);
         if (opts.tier === 'inflight') return printInFlight(globals(), queue, await admin.inflight(queue, { limit, offset }));
         const page = await admin.peek(queue, opts.tier as Priority, { limit, offset });
-        const now = Date.now();
-        output(globals(), { queue, ...page }, () => {
-          const when = opts.tier === 'delayed' ? 'DUE IN' : opts.tier === 'completed' ? 'FINISHED' : 'CREATED';
-          const head = `${queue} ${opts.tier}: ${page.items.length} of ${page.total}`;
-          if (page.items.length === 0) return head;
-          return `${head}\n${table(
-            ['ID', 'TYPE', 'PRIO', 'ATTEMPTS', when, opts.tier === 'completed' ? 'RESULT' : 'PAYLOAD'],
-            page.items.map((m) => [
-              m.id,
-              m.type,
-              m.priority,
-              m.attempts,
-              opts.tier === 'delayed' ? duration((m.at ?? now) - now) : time(opts.tier === 'completed' ? m.at : m.createdAt),
-              short(opts.tier === 'completed' ? m.result : m.payload),
-            ]),
-          )}`;
-        });
+        output(globals(), { queue, ...page }, () => peekText(queue, page, Date.now()));
       });
     });
 
@@ -111,6 +98,23 @@ export function registerMessages(program: Command, globals: () => GlobalOptions)
         }),
       );
   }
+}
+
+/**
+ * The human rendering of `mq peek` (all but inflight). A completed message keeps only its record (id,
+ * type, attempts, created and finished times, result; docs/queue.md): its rows show those, no
+ * payload or priority column.
+ */
+export function peekText(queue: string, page: PeekPage, now: number): string {
+  const head = `${queue} ${page.target}: ${page.items.length} of ${page.total}`;
+  if (page.items.length === 0) return head;
+  if (page.target === 'completed') {
+    const rows = page.items.map((m) => [m.id, m.type, m.attempts, time(m.createdAt), time(m.at), short(m.result)]);
+    return `${head}\n${table(['ID', 'TYPE', 'ATTEMPTS', 'CREATED', 'FINISHED', 'RESULT'], rows)}`;
+  }
+  const delayed = page.target === 'delayed';
+  const rows = page.items.map((m) => [m.id, m.type, m.priority, m.attempts, delayed ? duration((m.at ?? now) - now) : time(m.createdAt), short(m.payload)]);
+  return `${head}\n${table(['ID', 'TYPE', 'PRIO', 'ATTEMPTS', delayed ? 'DUE IN' : 'CREATED', 'PAYLOAD'], rows)}`;
 }
 
 function parsePayload(text: string): unknown {

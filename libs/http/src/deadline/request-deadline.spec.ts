@@ -1,21 +1,12 @@
-import { Body, CanActivate, Controller, Get, INestApplication, Injectable, LoggerService, NotFoundException, Post, UseGuards } from '@nestjs/common';
+import { Body, CanActivate, Controller, Get, INestApplication, Injectable, NotFoundException, Post, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { deferred, waitFor } from '@meeting/queue/testing';
 import { configureHttpApp } from '../http-app';
+import { RecordingLogger } from '../testing';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutFromEnv, requestTimeoutMessage } from './request-deadline';
 
 const BOUND_MS = 300;
-
-/** Keeps what the application logs, by level. */
-class RecordingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string }> = [];
-  log = (message: unknown) => void this.lines.push({ level: 'log', message: String(message) });
-  warn = (message: unknown) => void this.lines.push({ level: 'warn', message: String(message) });
-  error = (message: unknown, ...rest: unknown[]) => void this.lines.push({ level: 'error', message: [message, ...rest].map(String).join(' ') });
-  debug = () => undefined;
-  verbose = () => undefined;
-}
 
 /** What the test releases: the slow handlers and the slow guard wait on these. */
 const gates = { answer: deferred<string>(), failure: deferred(), guard: deferred<boolean>(), health: deferred() };

@@ -10,7 +10,7 @@ import type { PeekPage, PeekTarget, QueueWorkerInfo } from '../queue/queue-inspe
 import type { RedisOutageLogger } from '../redis/outage-log';
 import type { RedisClient } from '../redis/redis-connection';
 import { connectAdminClient } from './admin-connection';
-import { DeadLetterFilter, deleteDeadLetters, findDeadLetters, replayDeadLetters } from './dead-letter-admin';
+import { DeadLetterFilter, DeadLetterSelection, deleteDeadLetters, findDeadLetters, replayDeadLetters } from './dead-letter-admin';
 import { streamGroups, StreamGroupInfo, streamKey as channelStreamKey, tailChannel, TailedEvent } from './event-streams';
 import { queueNames, streamChannels } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
@@ -20,7 +20,7 @@ import { QueueInfo, queueInfo } from './queue-info';
 import { QueueRateLimits, readRateLimits } from './rate-limits';
 import { ScheduleAdmin, ScheduleEntry } from './schedule-admin';
 
-export type { DeadLetterFilter } from './dead-letter-admin';
+export type { DeadLetterFilter, DeadLetterSelection } from './dead-letter-admin';
 export type { StreamGroupInfo, TailedEvent } from './event-streams';
 export type { InFlightPage } from './queue-activity';
 export type { QueueGroupInfo, QueueGroups } from './queue-groups';
@@ -159,9 +159,13 @@ export class QueueAdmin {
     return this.queue(name).getStatus(id);
   }
 
-  /** Dead letters matching the filter, newest first (pages through the queue's DLQ). */
-  async deadLetters(name: string, filter: DeadLetterFilter = {}): Promise<{ items: DeadLetter[]; total: number }> {
-    return findDeadLetters(this.queue(name).deadLetters, filter);
+  /**
+   * Dead letters matching the filter, newest first (pages through the queue's DLQ), with the DLQ's
+   * `total` and how many match (`matched`: with a filter, counted over at least `scanMax` entries,
+   * default 10 000; `matchedExact` false when the count stopped there).
+   */
+  async deadLetters(name: string, filter: DeadLetterFilter = {}, scanMax?: number): Promise<DeadLetterSelection> {
+    return findDeadLetters(this.queue(name).deadLetters, filter, scanMax);
   }
 
   deadLetter(name: string, id: string): Promise<DeadLetter | null> {

@@ -77,6 +77,14 @@ describe('dashboard handler', () => {
     expect(await count('')).toBe(3);
   });
 
+  it('dead letters: how many match the filter beside the queue total (as mq dlq list), counted over at most `scan`', async () => {
+    const deadLetters = async (query: string) => (await http().get(`/api/queues/mail/dead-letters?${query}`).expect(200)).body;
+    expect(await deadLetters('type=send&limit=1')).toMatchObject({ queue: 'mail', total: 3, matched: 3, matchedExact: true });
+    expect(await deadLetters('type=other')).toMatchObject({ total: 3, matched: 0, matchedExact: true, items: [] });
+    expect(await deadLetters('limit=1')).toMatchObject({ total: 3, matched: 3, matchedExact: true });
+    expect((await http().get('/api/queues/mail/dead-letters?scan=-1').expect(400)).body.error).toMatch(/^scan: expected an integer in \[0, 1000000\]/);
+  });
+
   it('bounds `limit` per route: up to 10 000 dead letters, up to 1000 on a queue page', async () => {
     expect((await http().get('/api/queues/mail/dead-letters?limit=5000').expect(200)).body).toMatchObject({ queue: 'mail', total: 3 });
     expect((await http().get('/api/queues/mail/dead-letters?limit=10001').expect(400)).body.error).toMatch(/^limit: expected an integer in \[1, 10000\]/);

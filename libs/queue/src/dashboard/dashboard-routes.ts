@@ -174,11 +174,13 @@ function isPeekTarget(value: string): value is PeekTarget {
   return (PEEK_TARGETS as readonly string[]).includes(value);
 }
 
+/** Dead letters matching `type` / `since`, at most `limit`, with the DLQ's total and how many match (counted over at most `scan`, as `mq dlq list`). */
 async function deadLetters(ctx: RouteContext): Promise<unknown> {
   const { query } = ctx;
   const filter = { type: query.get('type') || undefined, since: sinceParam(query), limit: intParam(query, 'limit', 50, 1, 10_000) };
+  const scan = intParam(query, 'scan', 10_000, 0, 1_000_000);
   const name = await queue(ctx);
-  return { queue: name, ...(await ctx.admin.deadLetters(name, filter)) };
+  return { queue: name, ...(await ctx.admin.deadLetters(name, filter, scan)) };
 }
 
 async function deadLetter(ctx: RouteContext): Promise<unknown> {

@@ -6,12 +6,20 @@ import { QueueManager } from '../manager/queue-manager';
 /** Metric name of the HTTP request histogram (no `metrics.prefix`: the common name dashboards expect). */
 export const HTTP_REQUEST_DURATION = 'http_request_duration_seconds';
 
+/**
+ * Set on a response by the Express middleware of `@meeting/http` (`configureHttpApp`), which records
+ * every answered request from its arrival, answers given before the interceptors included: the
+ * interceptor leaves such a request to it, so none is counted twice.
+ */
+const MEASURED_BY_MIDDLEWARE = Symbol.for('@meeting/http.request-measured');
+
 interface HttpRequestLike {
   method?: string;
   route?: { path?: unknown };
 }
 interface HttpResponseLike {
   statusCode: number;
+  [MEASURED_BY_MIDDLEWARE]?: true;
   once(event: 'finish' | 'close', listener: () => void): unknown;
 }
 
@@ -19,7 +27,9 @@ interface HttpResponseLike {
  * `http_request_duration_seconds{method, route, status}` in the manager's registry for every HTTP
  * request a controller handles (including answers from exception filters). `route` is the route
  * pattern (`/models/:name`), never the raw URL, so the label stays bounded. Requests that match no
- * route never reach an interceptor and are not counted. No-op with `metrics.enabled: false`.
+ * route never reach an interceptor and are not counted. No-op with `metrics.enabled: false`, and for
+ * the requests `@meeting/http`'s `configureHttpApp` measures itself (all of them, answers given before
+ * the interceptors included).
  */
 @Injectable()
 export class HttpMetricsInterceptor implements NestInterceptor {
@@ -32,7 +42,7 @@ export class HttpMetricsInterceptor implements NestInterceptor {
       : ((registry.getSingleMetric(HTTP_REQUEST_DURATION) as Histogram<'method' | 'route' | 'status'> | undefined) ??
         new Histogram({
           name: HTTP_REQUEST_DURATION,
-          help: 'HTTP requests handled by this service: time from routing to the response, by method, route pattern and status code',
+          help: 'HTTP requests answered by this service: time to the response, by method, route pattern and status code',
           labelNames: ['method', 'route', 'status'],
           buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
           registers: [registry],
@@ -45,6 +55,7 @@ export class HttpMetricsInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
     const res = http.getResponse<HttpResponseLike>();
+    if (res[MEASURED_BY_MIDDLEWARE]) return next.handle();
     const end = histogram.startTimer();
     let done = false;
     const observe = () => {

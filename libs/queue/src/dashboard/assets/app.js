@@ -115,7 +115,7 @@
     );
   // a table row named by its `data-<name>` attribute, the name itself in its first cell
   const namedRow = (name, value, ...cells) => el('tr', { [`data-${name}`]: value }, el('td', {}, value), ...cells);
-  // a message's row (delayed, completed, in flight): id, type, priority and attempts, then `cells`
+  // a message's row (delayed, in flight): id, type, priority and attempts, then `cells`
   const messageRow = (m, ...cells) => namedRow('id', m.id, el('td', {}, m.type || '-'), el('td', {}, m.priority || '-'), num(m.attempts), ...cells);
 
   function notice(message, isError) {
@@ -223,14 +223,24 @@
       const data = await api(`queues/${encodeURIComponent(name)}`);
       const q = data.info;
       const now = data.at;
-      const messages = (page, when) =>
+      const delayed = (page) =>
         table(
-          ['Id', 'Type', 'Priority', 'Attempts', when, 'Payload / result'],
+          ['Id', 'Type', 'Priority', 'Attempts', 'Due in', 'Payload'],
+          page.items.map((m) => messageRow(m, el('td', {}, ago(m.at - now)), el('td', {}, el('pre', { 'data-field': 'payload' }, text(m.payload))))),
+        );
+      // a completed message keeps only its record (docs/queue.md): id, type, attempts, times, result; no payload or priority
+      const completed = (page) =>
+        table(
+          ['Id', 'Type', 'Attempts', 'Created', 'Finished', 'Result'],
           page.items.map((m) =>
-            messageRow(
-              m,
-              el('td', {}, page.target === 'completed' ? time(m.at) : ago(m.at - now)),
-              el('td', {}, el('pre', {}, text(page.target === 'completed' ? m.result : m.payload))),
+            namedRow(
+              'id',
+              m.id,
+              el('td', {}, m.type || '-'),
+              num(m.attempts),
+              el('td', {}, time(m.createdAt)),
+              el('td', {}, time(m.at)),
+              el('td', {}, el('pre', { 'data-field': 'result' }, text(m.result))),
             ),
           ),
         );
@@ -304,9 +314,9 @@
           ),
         ),
         el('h3', {}, `Delayed (${data.delayed.total})`),
-        messages(data.delayed, 'Due in'),
+        delayed(data.delayed),
         el('h3', {}, `Recently completed (${data.completed.total})`),
-        messages(data.completed, 'Finished'),
+        el('div', { id: 'completed' }, completed(data.completed)),
       ];
     },
 
