@@ -2,6 +2,7 @@ import { InvalidOptionError, QueueConfigError } from '../errors';
 import { publishInteger } from '../queue/publish-validation';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { PRIORITIES, PublishOptions } from '../queue/queue.types';
+import { checkJsonValue, markJsonChecked } from '../util/json';
 import { checkOption, checkTaskType, enumField, GROUP_EXPECTED, GROUP_PATTERN, QUEUE_NAME_PATTERN, queueNameField, taskTypeField } from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
@@ -54,7 +55,11 @@ export interface PreparedDispatch {
 
 const OPTION_KEYS = new Set(['priority', 'timeoutMs', 'maxRetries', 'delayMs', 'webhookUrl', 'group']);
 
-/** Resolves the route and checks the options; throws {@link UnknownRouteError} or {@link InvalidOptionError} naming the option. */
+/**
+ * Resolves the route and checks the options and the payload; throws {@link UnknownRouteError} or
+ * {@link InvalidOptionError} naming the option, or the place in the payload that JSON would change
+ * or cannot write (`dispatch.payload.stats.avg`, `dispatchBatch[2].payload.items[0]`: see util/json.ts).
+ */
 export function prepareDispatch(
   path: string,
   type: string,
@@ -81,7 +86,10 @@ export function prepareDispatch(
     throw new InvalidOptionError(`${path}.options.group`, o.group, GROUP_EXPECTED);
   }
   for (const key of ['timeoutMs', 'maxRetries', 'delayMs'] as const) publishInteger(key, o[key], `${path}.options.${key}`);
-  const envelope: TaskEnvelope = { $dispatch: 1, o: ctx.service, p: payload === undefined ? null : payload };
+  // refused here under the dispatcher's name (`dispatch.payload.x`), before any queue of a batch is
+  // written; the queue's publish then writes the marked envelope without walking it again
+  checkJsonValue(payload === undefined ? null : payload, () => `${path}.payload`);
+  const envelope: TaskEnvelope = markJsonChecked({ $dispatch: 1, o: ctx.service, p: payload === undefined ? null : payload });
   if (ctx.replyTo) envelope.r = ctx.replyTo;
   if (hook) envelope.h = hook;
   if (ctx.progress) envelope.g = ctx.progress;

@@ -24,6 +24,7 @@ const ROUTES = {
   'media.hang': { queue: 'media', timeoutMs: 80, maxRetries: 1 },
   'media.quick': { queue: 'media' },
   'media.progress': { queue: 'media' },
+  'archive.store': { queue: 'archive' },
 };
 
 class QuotaError extends Error {
@@ -281,6 +282,37 @@ describe.each([
     await expect(api.dispatchAndWait('media.transcode', { file: 'g' }, { group: 'meeting-7', timeoutMs: 5000 })).resolves.toMatchObject({ group: 'meeting-7' });
     await expect(api.dispatchAndWait('media.transcode', { file: 'u' }, { timeoutMs: 5000 })).resolves.toMatchObject({ group: null });
     await expect(api.dispatch('media.transcode', {}, { group: 'a b' })).rejects.toMatchObject({ path: 'dispatch.options.group' });
+  });
+
+  it('refuses a payload JSON would change, named as the call made, before any queue is written; walked once', async () => {
+    const media = kit.queue('media');
+    const before = (await media.stats()).total_published;
+    await expect(api.dispatch('media.transcode', { stats: { avg: NaN } })).rejects.toMatchObject({
+      path: 'dispatch.payload.stats.avg',
+      expected: 'a finite number (JSON writes NaN as null)',
+    });
+    await expect(api.dispatch('media.transcode', 10n)).rejects.toMatchObject({ path: 'dispatch.payload' });
+    await expect(api.dispatchAndWait('media.transcode', new Map(), { timeoutMs: 5000 })).rejects.toMatchObject({
+      path: 'dispatchAndWait.payload',
+      expected: 'a plain object or array (JSON writes a Map as {})',
+    });
+    // a batch for two queues: the bad member is refused before the other queue's publish is sent
+    const batch = [
+      { type: 'media.transcode', payload: { file: 'a' } },
+      { type: 'archive.store', payload: { tags: new Set(['x']) } },
+    ];
+    await expect(api.dispatchBatch(batch)).rejects.toMatchObject({ path: 'dispatchBatch[1].payload.tags' });
+    expect((await media.stats()).total_published).toBe(before);
+    // checked once by the dispatcher, then written once by the queue (the queue does not walk the envelope again)
+    let reads = 0;
+    const payload = {
+      get file(): string {
+        reads++;
+        return 'once';
+      },
+    };
+    await expect(api.dispatchAndWait('media.transcode', payload, { timeoutMs: 5000 })).resolves.toMatchObject({ out: 'once.mp4' });
+    expect(reads).toBe(2);
   });
 
   it('names bad options', async () => {

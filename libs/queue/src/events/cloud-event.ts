@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import { InvalidOptionError } from '../errors';
 import { activeTraceCarrier } from '../tracing/trace-context';
+import { checkJsonValue } from '../util/json';
 import type { EventEnvelope } from './event-bus';
 
 /** Channel names: `[A-Za-z0-9_.:/-]`, 1..200 characters (no glob characters, no `{}` hash tags). */
@@ -61,7 +62,9 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 /**
- * A new envelope with a fresh UUID and the current time. `data` undefined becomes null. Inside an
+ * A new envelope with a fresh UUID and the current time. `data` undefined becomes null; data that
+ * JSON would change or cannot write (NaN, a Map, a BigInt, a cycle: see util/json.ts) is refused
+ * with {@link InvalidOptionError} naming the place (`publish.data.stats.avg`). Inside an
  * active span it carries the span's W3C context as the CloudEvents distributed-tracing extension
  * (`traceparent`, `tracestate`); without one those attributes are absent.
  */
@@ -69,7 +72,8 @@ export function createEnvelope<T>(source: string, type: unknown, data: T, path =
   if (typeof type !== 'string' || !EVENT_TYPE_PATTERN.test(type)) {
     throw new InvalidOptionError(`${path}.type`, type, 'an event type of 1..200 characters from [A-Za-z0-9_.:/-]');
   }
-  encodeData(data === undefined ? null : data, `${path}.data`);
+  // checked once, here, under the caller's name; the transport writes it (encodeData) without a second walk
+  checkJsonValue(data === undefined ? null : data, () => `${path}.data`);
   const envelope: EventEnvelope<T> = {
     specversion: '1.0',
     id: randomUUID(),
@@ -87,7 +91,10 @@ export function createEnvelope<T>(source: string, type: unknown, data: T, path =
   return envelope;
 }
 
-/** JSON text of `data`; throws {@link InvalidOptionError} when it is not JSON-serialisable. */
+/**
+ * JSON text of `data`, checked by {@link createEnvelope} (not walked again here); throws
+ * {@link InvalidOptionError} when JSON.stringify fails all the same (a `toJSON` that throws).
+ */
 export function encodeData(data: unknown, path = 'publish.data'): string {
   let text: string | undefined;
   try {

@@ -292,11 +292,39 @@ describe.each(fixtures)('EventBus conformance: $name', (fixture) => {
     await expect(bus.publish('ch', 't', { n: BigInt(1) })).rejects.toBeInstanceOf(InvalidOptionError);
     // each error names the call made: publish, not the publishBatch it shares its checks with
     await expect(bus.publish('ch', '', 1)).rejects.toMatchObject({ path: 'publish.type' });
-    await expect(bus.publish('ch', 't', { n: BigInt(1) })).rejects.toMatchObject({ path: 'publish.data' });
+    await expect(bus.publish('ch', 't', { n: BigInt(1) })).rejects.toMatchObject({ path: 'publish.data.n' });
     await expect(bus.publish('ch', 't', 1, { partitionKey: '' })).rejects.toMatchObject({ path: 'publish.options.partitionKey' });
     await expect(bus.publishBatch('ch', [{ type: 't' }, { type: '' }])).rejects.toMatchObject({ path: 'publishBatch.events[1].type' });
     await expect(bus.subscribe('{x}', () => undefined)).rejects.toBeInstanceOf(InvalidOptionError);
     await bus.close();
     await expect(bus.publish('ch', 't', 1)).rejects.toBeInstanceOf(EventBusClosedError);
+  });
+
+  it('refuses data JSON would change (NaN, Infinity, a Map or Set), naming the place in it; nothing of the call is sent', async () => {
+    const bus = fixture.make({ workers: 1 });
+    const seen: unknown[] = [];
+    await bus.subscribe('ch', (e) => void seen.push(e.data));
+    await expect(bus.publish('ch', 't', { stats: { avg: NaN } })).rejects.toMatchObject({
+      path: 'publish.data.stats.avg',
+      expected: 'a finite number (JSON writes NaN as null)',
+    });
+    await expect(bus.publish('ch', 't', [1, Infinity])).rejects.toMatchObject({ path: 'publish.data[1]' });
+    await expect(bus.publish('ch', 't', new Map([['a', 1]]))).rejects.toMatchObject({
+      path: 'publish.data',
+      expected: 'a plain object or array (JSON writes a Map as {})',
+    });
+    await expect(
+      bus.publishBatch('ch', [
+        { type: 't', data: 1 },
+        { type: 't', data: { seen: new Set([1]) } },
+      ]),
+    ).rejects.toMatchObject({
+      path: 'publishBatch.events[1].data.seen',
+      expected: 'a plain object or array (JSON writes a Set as {})',
+    });
+    await bus.publish('ch', 't', 'after');
+    await waitFor(() => seen.length === 1, 'the good event');
+    expect(seen).toEqual(['after']);
+    expect(bus.stats().total_published).toBe(1);
   });
 });

@@ -18,9 +18,14 @@ describe('progressJson', () => {
       try {
         progressJson(bad);
       } catch (error) {
-        expect((error as InvalidOptionError).path).toBe('progress');
+        expect((error as InvalidOptionError).path).toMatch(/^progress(\.self)?$/);
       }
     }
+  });
+
+  it('refuses what JSON would change inside a value, naming the place (a nested NaN was written as null)', () => {
+    expect(() => progressJson({ done: 3, rate: Number.NaN })).toThrow('progress.rate: expected a finite number (JSON writes NaN as null)');
+    expect(() => progressJson({ files: new Set(['a']) })).toThrow(/^progress\.files: expected a plain object or array \(JSON writes a Set as \{\}\)/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors';
+import { stringifyPayload } from '../util/json';
 
 /** Largest progress value accepted, as JSON text (bytes of UTF-8). */
 export const MAX_PROGRESS_BYTES = 4096;
@@ -6,25 +7,17 @@ export const MAX_PROGRESS_BYTES = 4096;
 export const PROGRESS_INTERVAL_MS = 100;
 
 /**
- * Checks a value given to `ctx.progress` and returns its JSON: a finite number, or a value JSON can
- * hold (objects, arrays, strings, booleans, null) of at most {@link MAX_PROGRESS_BYTES}.
- * @throws InvalidOptionError (path `progress`) naming what was wrong.
+ * Checks a value given to `ctx.progress` and returns its JSON: a value JSON writes as given (a finite
+ * number, objects, arrays, strings, booleans, null; no NaN, Map or Set inside: see util/json.ts) of
+ * at most {@link MAX_PROGRESS_BYTES}.
+ * @throws InvalidOptionError (path `progress`, or the place inside: `progress.stats.rate`) naming what was wrong.
  */
 export function progressJson(value: unknown): string {
-  const expected = `a finite number or a JSON-serialisable value of at most ${MAX_PROGRESS_BYTES} bytes`;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidOptionError('progress', value, expected);
-    return String(value);
-  }
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    throw new InvalidOptionError('progress', value, `${expected} (${(error as Error).message.split('\n')[0]})`);
-  }
-  if (json === undefined) throw new InvalidOptionError('progress', value, expected);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (value === undefined) throw new InvalidOptionError('progress', value, 'a value JSON can hold');
+  const json = stringifyPayload(value, 'progress');
   const bytes = Buffer.byteLength(json);
-  if (bytes > MAX_PROGRESS_BYTES) throw new InvalidOptionError('progress', `${bytes} bytes of JSON`, expected);
+  if (bytes > MAX_PROGRESS_BYTES) throw new InvalidOptionError('progress', `${bytes} bytes of JSON`, `a value of at most ${MAX_PROGRESS_BYTES} bytes of JSON`);
   return json;
 }
 

@@ -39,6 +39,43 @@ describe('preparePublish', () => {
     expect(errorOf(() => preparePublish(null as unknown as PublishOptions, queue, 0)).message).toMatch(/^publishBatch\[0\]: /);
   });
 
+  it('refuses a payload JSON would change, naming the place inside it: publish.payload... or publishBatch[i].payload...', () => {
+    const cases: Array<[unknown, string, string]> = [
+      [{ stats: { avg: NaN } }, '.stats.avg', 'a finite number (JSON writes NaN as null)'],
+      [{ items: [1, 2, Infinity] }, '.items[2]', 'a finite number (JSON writes Infinity as null)'],
+      [{ seen: new Set(['a']) }, '.seen', 'a plain object or array (JSON writes a Set as {})'],
+      [new Map([['a', 1]]), '', 'a plain object or array (JSON writes a Map as {})'],
+      [{ id: 10n }, '.id', 'a JSON-serialisable value (JSON cannot write a BigInt)'],
+    ];
+    for (const [payload, place, expected] of cases) {
+      expect(errorOf(() => preparePublish({ type: 't', payload }, queue))).toMatchObject({ path: `publish.payload${place}`, expected });
+      expect(errorOf(() => preparePublish({ type: 't', payload }, queue, 3))).toMatchObject({ path: `publishBatch[3].payload${place}`, expected });
+    }
+  });
+
+  it('publish and publishBatch refuse such a payload and enqueue nothing of the batch', async () => {
+    const q = createQueue({ name: 'lossy', backend: { type: 'memory' } });
+    try {
+      await expect(q.publish({ type: 't', payload: { avg: NaN } })).rejects.toMatchObject({ path: 'publish.payload.avg' });
+      const batch = [
+        { type: 't', payload: { i: 0 } },
+        { type: 't', payload: { i: 1 } },
+        { type: 't', payload: { byId: new Map([[1, 'a']]) } },
+      ];
+      await expect(q.publishBatch(batch)).rejects.toMatchObject({
+        path: 'publishBatch[2].payload.byId',
+        expected: 'a plain object or array (JSON writes a Map as {})',
+      });
+      expect((await q.stats()).total_published).toBe(0);
+      // what JSON writes as given still goes, as JSON writes it
+      const received = new Promise<unknown>((resolve) => q.process('t', (m) => resolve(m.payload)));
+      await q.publish({ type: 't', payload: { at: new Date(0), dropped: undefined, n: 1.5 } });
+      await expect(received).resolves.toEqual({ at: '1970-01-01T00:00:00.000Z', n: 1.5 });
+    } finally {
+      await q.close();
+    }
+  });
+
   it('checks every type, also after a valid one was published (the check of a repeated type is skipped only for that same string)', () => {
     preparePublish({ type: 'same' }, queue);
     expect(preparePublish({ type: 'same' }, queue).body).toContain('|same|');

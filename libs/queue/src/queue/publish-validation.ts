@@ -1,6 +1,7 @@
 import { InvalidOptionError, PayloadTooLargeError } from '../errors';
 import { checkBatchChars, MAX_BATCH_CHARS } from '../util/batch-size';
 import { activeTraceCarrier, encodeTraceField } from '../tracing/trace-context';
+import { stringifyPayload } from '../util/json';
 import { uniqueId } from '../util/unique-id';
 import { choosePartition, idInPartition } from './partitioned/partition-layout';
 import { encodeBody, MessageHeader } from './message-codec';
@@ -36,7 +37,8 @@ export function checkBatchSize(queueName: string, batch: readonly StoredPublish[
 
 /**
  * Checks one publish and encodes it for the store, with its id (chosen here, see `uniqueId`). Throws {@link InvalidOptionError} naming the
- * option (`publish.priority`, or `publishBatch[3].priority` in a batch: `at` is then the index 3) or {@link PayloadTooLargeError}.
+ * option (`publish.priority`, or `publishBatch[3].priority` in a batch: `at` is then the index 3), or the place in the payload JSON would
+ * change (`publish.payload.stats.avg`: see util/json.ts `stringifyPayload`), or {@link PayloadTooLargeError}.
  * Builds no error path unless an option is given or wrong (a bulk publish of plain messages allocates little besides the body).
  */
 export function preparePublish(options: PublishOptions, queue: ResolvedQueueOptions, at: 'publish' | number = 'publish', now = Date.now()): StoredPublish {
@@ -68,13 +70,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
   if (group !== undefined && (typeof group !== 'string' || !GROUP_PATTERN.test(group))) {
     throw new InvalidOptionError(optionPath(at, 'group'), group, GROUP_EXPECTED);
   }
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(options.payload === undefined ? null : options.payload);
-  } catch (error) {
-    throw new InvalidOptionError(optionPath(at, 'payload'), options.payload, `a JSON-serialisable value (${(error as Error).message})`);
-  }
-  if (json === undefined) throw new InvalidOptionError(optionPath(at, 'payload'), options.payload, 'a JSON-serialisable value');
+  const json = stringifyPayload(options.payload, () => optionPath(at, 'payload'));
   if (json.length > queue.maxPayloadBytes / 3) {
     const size = Buffer.byteLength(json);
     if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);

@@ -14,7 +14,10 @@ export const DEFAULT_PRIORITY: Priority = 'normal';
 export interface PublishOptions<P = unknown> {
   /** Task type: routes the message to the handler registered with `process(type, ...)`. `[A-Za-z0-9_.:/-]`, at most 128 characters. */
   type: string;
-  /** Any JSON-serialisable value (default `null`). Its JSON may not exceed `maxPayloadBytes` (default 1 MiB). */
+  /**
+   * A value JSON writes as given (default `null`): `NaN`, `Infinity`, a `Map` or `Set` anywhere in it, a
+   * BigInt or a cycle are refused (`publish.payload.stats.avg: ...`). Its JSON may not exceed `maxPayloadBytes` (default 1 MiB).
+   */
   payload?: P;
   /** Default `normal`. */
   priority?: Priority;
@@ -75,8 +78,8 @@ export interface HandlerContext {
    * message (the newest value of a burst is written, the last one always); a value from a delivery
    * whose lease moved on is ignored. Resolves once written or superseded; never rejects for a store
    * failure (logged).
-   * @throws InvalidOptionError (synchronously) for a value that is not a finite number, not
-   *   JSON-serialisable, or too large.
+   * @throws InvalidOptionError (synchronously) for a value JSON would change or cannot write (a
+   *   non-finite number, a Map or Set inside, a cycle), or too large.
    */
   progress(value: unknown): Promise<void>;
 }

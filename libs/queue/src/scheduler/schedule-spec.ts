@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors';
 import { publishInteger } from '../queue/publish-validation';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import { checkOption, checkTaskType, enumField, QUEUE_NAME_PATTERN } from '../util/fields';
+import { checkJsonValue } from '../util/json';
 import type { MissedPolicy, ScheduledTask, ScheduleWhen } from './scheduler';
 
 /** A recurring task as stored (JSON) by every backend. */
@@ -32,7 +33,11 @@ export const SCHEDULER_FIELDS = {
 export const RECURRING_KEY_PATTERN = /^[A-Za-z0-9_.:/-]{1,150}$/;
 const YEAR = 365 * 86_400_000;
 
-/** Checks a task; fills the default queue. Throws {@link InvalidOptionError} naming the option. */
+/**
+ * Checks a task; fills the default queue. Throws {@link InvalidOptionError} naming the option, or the
+ * place in the payload that JSON would change or cannot write (`schedule.task.payload.stats.avg`:
+ * see util/json.ts), so such a task is refused by `schedule`, not when it fires.
+ */
 export function validateTask(task: ScheduledTask, defaultQueue: string | undefined): ScheduledTask & { queue: string } {
   if (task === null || typeof task !== 'object') throw new InvalidOptionError('schedule.task', task, 'a task object');
   checkTaskType(task.type, 'schedule.task.type');
@@ -45,6 +50,7 @@ export function validateTask(task: ScheduledTask, defaultQueue: string | undefin
   }
   // the bounds of a publish: a task the queue would refuse is refused now, not at every occurrence
   for (const key of ['maxRetries', 'timeoutMs'] as const) publishInteger(key, task[key], `schedule.task.${key}`);
+  checkJsonValue(task.payload ?? null, 'schedule.task.payload');
   const out: ScheduledTask & { queue: string } = { type: task.type, payload: task.payload ?? null, queue };
   if (task.priority !== undefined) out.priority = task.priority;
   if (task.maxRetries !== undefined) out.maxRetries = task.maxRetries;

@@ -189,6 +189,31 @@ describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
     expect(withBackend({ type: 'redis' })).toThrow('scheduler.backend.client: expected an ioredis client (createRedisClient), got nothing');
     expect(withBackend({ type: 'redis', client: {} })).toThrow(/scheduler\.backend\.client: expected an ioredis client/);
   });
+
+  it('refuses a payload JSON would change when schedule is called (once or recurring), naming the place; nothing is scheduled or published', async () => {
+    const queue = kit.queue();
+    const scheduler = kit.scheduler();
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => e,
+      );
+    const error = await refusal(scheduler.schedule({ type: 'x', payload: { stats: { avg: NaN } } }, { delayMs: 1 }));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ path: 'schedule.task.payload.stats.avg', expected: 'a finite number (JSON writes NaN as null)' });
+    expect(await refusal(scheduler.schedule({ type: 'x', payload: { ids: new Set([1]) } }, { everyMs: 100 }))).toMatchObject({
+      path: 'schedule.task.payload.ids',
+      expected: 'a plain object or array (JSON writes a Set as {})',
+    });
+    expect(await refusal(scheduler.schedule({ type: 'x', payload: [1, Infinity] }, { cron: '* * * * *' }))).toMatchObject({
+      path: 'schedule.task.payload[1]',
+    });
+    // a BigInt: was refused as publish.payload by the queue (once), or a plain TypeError from storing the definition (recurring)
+    expect(await refusal(scheduler.schedule({ type: 'x', payload: { n: 1n } }, { delayMs: 1 }))).toMatchObject({ path: 'schedule.task.payload.n' });
+    expect(await refusal(scheduler.schedule({ type: 'x', payload: { n: 1n } }, { everyMs: 100 }))).toMatchObject({ path: 'schedule.task.payload.n' });
+    expect(await scheduler.list()).toEqual([]);
+    expect((await queue.stats()).total_published).toBe(0);
+  });
 });
 
 describe('createScheduler', () => {

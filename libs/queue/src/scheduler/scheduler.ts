@@ -8,7 +8,7 @@ import type { HandlerContext, Priority, QueueMessage, TaskQueue } from '../queue
 export interface ScheduledTask<P = unknown> {
   /** Task type (the handler registered with `process(type, ...)` on the target queue runs it). */
   type: string;
-  /** JSON-serialisable payload (default `null`). */
+  /** Payload (default `null`), a value JSON writes as given: `NaN`, a `Map` or `Set`, a BigInt... are refused by `schedule` (`schedule.task.payload...`). */
   payload?: P;
   /** Name of the target queue (default: the scheduler's `defaultQueue`). */
   queue?: string;

@@ -5,11 +5,12 @@
  */
 import { InvalidOptionError } from '../errors';
 import { createEventBus } from '../events/create-event-bus';
+import type { QueueLogger } from '../logger';
 import { QueueManager } from '../manager/queue-manager';
 import { createQueue } from '../queue/create-queue';
 import { drainTimeoutOf } from './fields';
 
-const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+const quiet: QueueLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
 
 describe('drainTimeoutOf', () => {
   it('takes the fallback when absent, the value when a timer can wait it', () => {

@@ -46,7 +46,10 @@ describe('pub/sub bus', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await expect(bus.publish('room', 't', 10n)).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(bus.publish('room', 't', circular)).rejects.toThrow(/^publish\.data: expected a JSON-serialisable value/);
+    await expect(bus.publish('room', 't', circular)).rejects.toThrow(
+      /^publish\.data\.self: expected a JSON-serialisable value \(a circular reference back to publish\.data\)/,
+    );
+    await expect(bus.publish('room', 't', { avg: NaN })).rejects.toThrow(/^publish\.data\.avg: expected a finite number \(JSON writes NaN as null\)/);
   });
 });
 
