@@ -1,4 +1,6 @@
+import { InvalidOptionError } from '../errors';
 import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../queue/queue.types';
+import { checkKnownKeys, checkOption, checkTaskType, intField, knownKeys } from '../util/fields';
 
 /** Which dead letters an operation applies to. All filters are optional; entries are taken newest first. */
 export interface DeadLetterFilter {
@@ -16,6 +18,44 @@ export interface DeadLetterFilter {
  * a lower bound.
  */
 export const DEAD_LETTER_COUNT_SCAN = 10_000;
+
+/** The largest `limit` of a filter and the largest `scanMax` (as `mq dlq list --limit` / `--scan`). */
+export const DEAD_LETTER_LIMIT_MAX = 1_000_000;
+
+const FILTER_KEYS = knownKeys<DeadLetterFilter>({ type: true, since: true, limit: true });
+
+/**
+ * Checks a dead-letter filter (absent: `{}`) before anything is read: an object of known keys,
+ * `type` a task type, `since` ms since the epoch (an integer >= 0), `limit` an integer in
+ * [1, {@link DEAD_LETTER_LIMIT_MAX}]. Throws {@link InvalidOptionError} at `path` or `<path>.<key>`.
+ */
+export function checkDeadLetterFilter(filter: unknown, path: string): DeadLetterFilter {
+  if (filter === undefined) return {};
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) {
+    throw new InvalidOptionError(path, filter, 'a filter object { type, since, limit }');
+  }
+  checkKnownKeys(filter, FILTER_KEYS, path, InvalidOptionError);
+  const { type, since, limit } = filter as Record<string, unknown>;
+  const checked: DeadLetterFilter = {};
+  if (type !== undefined) checked.type = checkTaskType(type, `${path}.type`);
+  if (since !== undefined) checked.since = checkEpochMs(since, `${path}.since`);
+  if (limit !== undefined) checked.limit = checkOption(intField(1, DEAD_LETTER_LIMIT_MAX), limit, `${path}.limit`, InvalidOptionError);
+  return checked;
+}
+
+/** ms since the epoch: a safe integer >= 0. */
+function checkEpochMs(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new InvalidOptionError(path, value, 'ms since the epoch (an integer >= 0)');
+  return value;
+}
+
+/**
+ * Checks how many dead letters a count may read (`scanMax`: an integer in [0,
+ * {@link DEAD_LETTER_LIMIT_MAX}], absent: {@link DEAD_LETTER_COUNT_SCAN}). Throws {@link InvalidOptionError} at `path`.
+ */
+export function checkScanMax(scanMax: unknown, path: string): number {
+  return checkOption(intField(0, DEAD_LETTER_LIMIT_MAX).default(DEAD_LETTER_COUNT_SCAN), scanMax, path, InvalidOptionError);
+}
 
 /** Entries read per `list` call. */
 const PAGE = 500;

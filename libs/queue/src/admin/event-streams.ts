@@ -1,4 +1,4 @@
-import { decodeEnvelope, fieldsToEnvelope } from '../events/cloud-event';
+import { decodeEnvelope, fieldsToEnvelope, isGlobPattern } from '../events/cloud-event';
 import type { EventEnvelope } from '../events/event-bus';
 import { parseGroups } from '../events/redis-stream/stream-info';
 import type { Cluster } from 'ioredis';
@@ -60,7 +60,7 @@ export async function streamGroups(client: RedisClient, eventPrefix: string, cha
 
 /**
  * Follows a channel until the returned stop function is called: `pubsub` subscribes (pattern
- * when the channel has `*`), `stream` reads new entries of the channel's stream (XREAD from `$`,
+ * when the channel has `*`, `?` or `[`), `stream` reads new entries of the channel's stream (XREAD from `$`,
  * without joining any consumer group, so no service's deliveries change).
  */
 export async function tailChannel(
@@ -77,11 +77,12 @@ export async function tailChannel(
   reader.on('error', () => undefined);
   if (mode === 'pubsub') {
     const redisChannel = `${eventPrefix}:${channel}`;
+    const pattern = isGlobPattern(channel);
     const emit = (name: string, text: string) => {
       const event = decodeEnvelope(text);
       onEvent({ channel: name.slice(eventPrefix.length + 1), event, ...(event ? {} : { raw: text }) });
     };
-    if (channel.includes('*')) {
+    if (pattern) {
       reader.on('pmessage', (_p: string, name: string, text: string) => emit(name, text));
       await reader.psubscribe(redisChannel);
     } else {
@@ -91,9 +92,9 @@ export async function tailChannel(
     if (sharded) {
       // services on a Cluster publish with SPUBLISH by default (event_bus.sharded_pubsub): follow both kinds
       reader.on('smessage', (name: string, text: string) => emit(name, text));
-      if (!channel.includes('*')) await reader.ssubscribe(redisChannel);
+      if (!pattern) await reader.ssubscribe(redisChannel);
     }
-    if (sharded && !channel.includes('*')) return () => closeShardedSubscriber(reader as Cluster, [redisChannel]);
+    if (sharded && !pattern) return () => closeShardedSubscriber(reader as Cluster, [redisChannel]);
     return async () => void reader.disconnect();
   }
   const stream = streamKey(eventPrefix, channel);

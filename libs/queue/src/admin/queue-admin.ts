@@ -1,16 +1,51 @@
 import type { QueueAppConfig } from '../config/config.types';
+import { InvalidOptionError, QueueConfigError } from '../errors';
 import { queueOptionsFromConfig } from '../manager/queue-options-from-config';
 import { createQueue } from '../queue/create-queue';
-import { QUEUE_NAME_PATTERN, QueueOptions } from '../queue/queue-options';
+import type { QueueOptions } from '../queue/queue-options';
 import { QueueKeys } from '../queue/redis/queue-keys';
 import { partitionTags } from '../queue/partitioned/partition-layout';
 import type { StoreBackedQueue } from '../queue/task-queue';
-import { DeadLetter, MessageStatus, Priority } from '../queue/queue.types';
+import type { DeadLetter, DeadLetterQueue, MessageStatus, Priority } from '../queue/queue.types';
 import type { PeekPage, PeekTarget, QueueWorkerInfo } from '../queue/queue-inspection.types';
 import type { RedisOutageLogger } from '../redis/outage-log';
-import type { RedisClient } from '../redis/redis-connection';
+import { checkRedisClient, RedisClient } from '../redis/redis-connection';
+import {
+  checkKnownKeys,
+  checkOption,
+  checkQueueName,
+  checkTaskType,
+  knownKeys,
+  QUEUE_NAME_EXPECTED,
+  QUEUE_NAME_PATTERN,
+  stringField,
+  timerMsField,
+} from '../util/fields';
 import { connectAdminClient } from './admin-connection';
-import { DeadLetterFilter, DeadLetterSelection, deleteDeadLetters, findDeadLetters, replayDeadLetters } from './dead-letter-admin';
+import {
+  callOptions,
+  checkChannel,
+  checkFlag,
+  checkFunction,
+  checkId,
+  checkIds,
+  checkInt,
+  checkPage,
+  checkPeekTarget,
+  checkPriority,
+  checkSchedulerName,
+  checkTail,
+  isObject,
+} from './admin-arguments';
+import {
+  checkDeadLetterFilter,
+  checkScanMax,
+  DeadLetterFilter,
+  DeadLetterSelection,
+  deleteDeadLetters,
+  findDeadLetters,
+  replayDeadLetters,
+} from './dead-letter-admin';
 import { streamGroups, StreamGroupInfo, streamKey as channelStreamKey, tailChannel, TailedEvent } from './event-streams';
 import { queueNames, streamChannels } from './key-scan';
 import { PubSubOverview, pubsubChannels, PubSubSampler } from './pubsub-channels';
@@ -43,6 +78,50 @@ export interface QueueAdminOptions {
   description?: string;
 }
 
+const ADMIN_OPTION_KEYS = knownKeys<QueueAdminOptions>({
+  client: true,
+  prefix: true,
+  eventPrefix: true,
+  queueOptions: true,
+  ownsClient: true,
+  description: true,
+});
+/** Key prefixes (config `redis.key_prefix`, an event bus's `prefix`). */
+const PREFIX = stringField(/^[A-Za-z0-9_.:-]{1,100}$/, 'a prefix of 1..100 characters from [A-Za-z0-9_.:-]');
+
+/** Checks the options of `new QueueAdmin`; throws {@link InvalidOptionError} at `queueAdmin.<key>`. */
+function checkAdminOptions(options: unknown): void {
+  if (!isObject(options)) throw new InvalidOptionError('queueAdmin', options, 'an options object { client, prefix, ... }');
+  checkKnownKeys(options, ADMIN_OPTION_KEYS, 'queueAdmin', InvalidOptionError);
+  const at = (key: string) => `queueAdmin.${key}`;
+  checkAdminClient(options.client);
+  checkOption(PREFIX.optional(), options.prefix, at('prefix'), InvalidOptionError);
+  checkOption(PREFIX.optional(), options.eventPrefix, at('eventPrefix'), InvalidOptionError);
+  checkFunction(options.queueOptions, at('queueOptions'), true);
+  checkFlag(options.ownsClient, at('ownsClient'));
+  checkOption(stringField().optional(), options.description, at('description'), InvalidOptionError);
+}
+
+/** The client option: an ioredis client (the library's client check, as an {@link InvalidOptionError}). */
+function checkAdminClient(client: unknown): void {
+  try {
+    checkRedisClient(client, 'queueAdmin.client');
+  } catch (error) {
+    if (error instanceof QueueConfigError) throw new InvalidOptionError(error.path, error.found, error.expected);
+    throw error;
+  }
+}
+
+/** The arguments of `QueueAdmin.fromConfig`: a parsed configuration, a timeout of ms, an outage logger. */
+function checkFromConfig(config: unknown, connectTimeoutMs: unknown, logger: unknown): number {
+  if (!isObject(config) || !isObject(config.redis))
+    throw new InvalidOptionError('fromConfig.config', config, 'a parsed configuration (loadConfig, parseConfig)');
+  if (logger !== undefined && !(isObject(logger) && typeof logger.log === 'function' && typeof logger.warn === 'function')) {
+    throw new InvalidOptionError('fromConfig.logger', logger, 'a logger { log, warn }');
+  }
+  return checkOption(timerMsField(1).default(config.redis.connect_timeout_ms as number), connectTimeoutMs, 'fromConfig.connectTimeoutMs', InvalidOptionError);
+}
+
 /**
  * Operator access to everything under one key prefix (the `mq` CLI and the dashboard are built on
  * it): finds queues, schedulers and streams by SCAN, and reads and changes them only through the
@@ -58,7 +137,9 @@ export class QueueAdmin {
   private readonly scheduleAdmin: ScheduleAdmin;
   private sampler?: PubSubSampler;
 
+  /** @throws InvalidOptionError naming a bad or unknown option (`queueAdmin.client`, ...). */
   constructor(private readonly options: QueueAdminOptions) {
+    checkAdminOptions(options);
     this.client = options.client;
     this.prefix = options.prefix ?? 'mq';
     this.eventPrefix = options.eventPrefix ?? `${this.prefix}:ev`;
@@ -73,11 +154,12 @@ export class QueueAdmin {
    */
   static async fromConfig(
     config: QueueAppConfig,
-    connectTimeoutMs = config.redis.connect_timeout_ms,
+    connectTimeoutMs?: number,
     /** Where the connection's outage lines go (default: the console logger); a CLI that reports failures itself passes a quiet one. */
     logger?: RedisOutageLogger,
   ): Promise<QueueAdmin> {
-    const { client, description } = await connectAdminClient(config, connectTimeoutMs, logger);
+    const timeoutMs = checkFromConfig(config, connectTimeoutMs, logger);
+    const { client, description } = await connectAdminClient(config, timeoutMs, logger);
     return new QueueAdmin({
       client,
       ownsClient: true,
@@ -97,6 +179,7 @@ export class QueueAdmin {
    * EXISTS per partition (the configured `partitions`): the keys of a partition share a slot.
    */
   async exists(name: string): Promise<boolean> {
+    if (typeof name !== 'string') throw new InvalidOptionError('exists.name', name, QUEUE_NAME_EXPECTED);
     if (!QUEUE_NAME_PATTERN.test(name)) return false;
     for (const tag of partitionTags(name, this.options.queueOptions?.(name).partitions ?? 1)) {
       const k = new QueueKeys(this.prefix, tag);
@@ -107,6 +190,11 @@ export class QueueAdmin {
 
   /** The queue of that name, for reading and operator actions (no handler runs in it). */
   queue(name: string): StoreBackedQueue {
+    return this.open(named(name, 'queue'));
+  }
+
+  /** The queue of a checked name, opened once. */
+  private open(name: string): StoreBackedQueue {
     let queue = this.queues.get(name);
     if (!queue) {
       const options = this.options.queueOptions?.(name) ?? { name };
@@ -117,12 +205,14 @@ export class QueueAdmin {
   }
 
   async info(name: string): Promise<QueueInfo> {
-    return queueInfo(name, this.queue(name));
+    return queueInfo(name, this.open(named(name, 'info')));
   }
 
   /** A queue's rate limits, their token buckets now and the messages parked behind them, per type over at most `scanMax` (admin/rate-limits.ts). */
   async rateLimits(name: string, scanMax?: number): Promise<QueueRateLimits> {
-    return readRateLimits(this.queue(name), await this.workers(name), scanMax);
+    const queue = this.open(named(name, 'rateLimits'));
+    const scan = checkInt(scanMax, 'rateLimits.scanMax', 0, RATE_SCAN_MAX, RATE_SCAN_DEFAULT);
+    return readRateLimits(queue, await queue.workers(), scan);
   }
 
   /**
@@ -131,19 +221,22 @@ export class QueueAdmin {
    * messages in flight, each with its ready messages per tier, in flight, blocked and oldest age;
    * at most `limit` listed (admin/queue-groups.ts).
    */
-  async queueGroups(name: string, limit = 100): Promise<QueueGroups> {
-    return readQueueGroups(this.queue(name), limit);
+  async queueGroups(name: string, limit?: number): Promise<QueueGroups> {
+    const queue = this.open(named(name, 'queueGroups'));
+    return readQueueGroups(queue, checkInt(limit, 'queueGroups.limit', 1, GROUPS_LIMIT_MAX, 100));
   }
 
   /** The processes consuming a queue (host, pid, concurrency, held, publish-to-start counts), from their heartbeats. */
-  workers(name: string): Promise<QueueWorkerInfo[]> {
-    return this.queue(name).workers();
+  async workers(name: string): Promise<QueueWorkerInfo[]> {
+    return this.open(named(name, 'workers')).workers();
   }
 
   /** Messages in flight, soonest lease end first, each with how long it has been held and the worker holding it. */
-  async inflight(name: string, options: { offset?: number; limit?: number } = {}): Promise<InFlightPage> {
-    const [page, workers] = await Promise.all([this.peek(name, 'inflight', options), this.workers(name)]);
-    return withHolders(page, workers);
+  async inflight(name: string, options?: { offset?: number; limit?: number }): Promise<InFlightPage> {
+    const queue = this.open(named(name, 'inflight'));
+    const page = checkPage(options, 'inflight');
+    const [peeked, workers] = await Promise.all([queue.peek('inflight', page), queue.workers()]);
+    return withHolders(peeked, workers);
   }
 
   /** `info` of every queue under the prefix. */
@@ -151,12 +244,16 @@ export class QueueAdmin {
     return Promise.all((await this.listQueues()).map((name) => this.info(name)));
   }
 
-  peek(name: string, target: PeekTarget, options: { offset?: number; limit?: number } = {}): Promise<PeekPage> {
-    return this.queue(name).peek(target, options);
+  /** A page of a tier (head first), of the messages in flight, delayed or completed, without taking any. */
+  async peek(name: string, target: PeekTarget, options?: { offset?: number; limit?: number }): Promise<PeekPage> {
+    const queue = this.open(named(name, 'peek'));
+    return queue.peek(checkPeekTarget(target, 'peek.target'), checkPage(options, 'peek'));
   }
 
-  status(name: string, id: string): Promise<MessageStatus | null> {
-    return this.queue(name).getStatus(id);
+  /** Where one message is (null: not found). */
+  async status(name: string, id: string): Promise<MessageStatus | null> {
+    const queue = this.open(named(name, 'status'));
+    return queue.getStatus(checkId(id, 'status.id'));
   }
 
   /**
@@ -164,52 +261,69 @@ export class QueueAdmin {
    * `total` and how many match (`matched`: with a filter, counted over at least `scanMax` entries,
    * default 10 000; `matchedExact` false when the count stopped there).
    */
-  async deadLetters(name: string, filter: DeadLetterFilter = {}, scanMax?: number): Promise<DeadLetterSelection> {
-    return findDeadLetters(this.queue(name).deadLetters, filter, scanMax);
+  async deadLetters(name: string, filter?: DeadLetterFilter, scanMax?: number): Promise<DeadLetterSelection> {
+    const queue = this.open(named(name, 'deadLetters'));
+    const checked = checkDeadLetterFilter(filter, 'deadLetters.filter');
+    return findDeadLetters(queue.deadLetters, checked, checkScanMax(scanMax, 'deadLetters.scanMax'));
   }
 
-  deadLetter(name: string, id: string): Promise<DeadLetter | null> {
-    return this.queue(name).deadLetters.get(id);
+  /** One dead letter in full (null: not found). */
+  async deadLetter(name: string, id: string): Promise<DeadLetter | null> {
+    const queue = this.open(named(name, 'deadLetter'));
+    return queue.deadLetters.get(checkId(id, 'deadLetter.id'));
   }
 
   /** Replays the given ids; returns those replayed (absent ones are skipped). */
   async replay(name: string, ids: string[]): Promise<string[]> {
-    return replayDeadLetters(this.queue(name).deadLetters, ids);
+    const queue = this.open(named(name, 'replay'));
+    return replayDeadLetters(queue.deadLetters, checkIds(ids, 'replay.ids'));
   }
 
   /** Deletes the given ids; returns those deleted. */
   async deleteDeadLetters(name: string, ids: string[]): Promise<string[]> {
-    return deleteDeadLetters(this.queue(name).deadLetters, ids);
+    const queue = this.open(named(name, 'deleteDeadLetters'));
+    return deleteDeadLetters(queue.deadLetters, checkIds(ids, 'deleteDeadLetters.ids'));
   }
 
-  /** Replays every dead letter matching the filter; returns the ids replayed. */
-  async replayMatching(name: string, filter: DeadLetterFilter = {}): Promise<string[]> {
-    const { items } = await this.deadLetters(name, filter);
-    return this.replay(
-      name,
+  /** Replays every dead letter matching the filter (checked before any is read); returns the ids replayed. */
+  async replayMatching(name: string, filter?: DeadLetterFilter): Promise<string[]> {
+    const { dlq, items } = await this.matching(name, filter, 'replayMatching');
+    return replayDeadLetters(
+      dlq,
       items.map((d) => d.id),
     );
   }
 
-  /** Deletes every dead letter matching the filter; returns the ids deleted. */
-  async purgeMatching(name: string, filter: DeadLetterFilter = {}): Promise<string[]> {
-    const { items } = await this.deadLetters(name, filter);
-    return this.deleteDeadLetters(
-      name,
+  /** Deletes every dead letter matching the filter (checked before any is read); returns the ids deleted. */
+  async purgeMatching(name: string, filter?: DeadLetterFilter): Promise<string[]> {
+    const { dlq, items } = await this.matching(name, filter, 'purgeMatching');
+    return deleteDeadLetters(
+      dlq,
       items.map((d) => d.id),
     );
   }
 
-  pause(name: string): Promise<void> {
-    return this.queue(name).pause();
+  /** The dead letters of `replayMatching` / `purgeMatching` (`method`, for the paths of their errors). */
+  private async matching(name: string, filter: unknown, method: string): Promise<{ dlq: DeadLetterQueue; items: DeadLetter[] }> {
+    const queue = this.open(named(name, method));
+    const checked = checkDeadLetterFilter(filter, `${method}.filter`);
+    return { dlq: queue.deadLetters, items: (await findDeadLetters(queue.deadLetters, checked)).items };
   }
 
-  resume(name: string): Promise<void> {
-    return this.queue(name).resume();
+  /** Stops every worker of the queue from taking new messages (publishing still works). */
+  async pause(name: string): Promise<void> {
+    return this.open(named(name, 'pause')).pause();
   }
 
+  /** Lets the workers take messages again. */
+  async resume(name: string): Promise<void> {
+    return this.open(named(name, 'resume')).resume();
+  }
+
+  /** Publishes one message (operators' tests); returns its id. */
   async publish(name: string, type: string, payload: unknown, priority?: Priority): Promise<string> {
-    return this.queue(name).publish({ type, payload, priority });
+    const queue = this.open(named(name, 'publish'));
+    return queue.publish({ type: checkTaskType(type, 'publish.type'), payload, priority: checkPriority(priority, 'publish.priority') });
   }
 
   /** Names of the schedulers (services) that have keys under the prefix. */
@@ -219,12 +333,13 @@ export class QueueAdmin {
 
   /** Every schedule (one-off and recurring) of every scheduler, or of one. */
   async schedules(schedulerName?: string): Promise<ScheduleEntry[]> {
-    return this.scheduleAdmin.schedules(schedulerName);
+    return this.scheduleAdmin.schedules(checkSchedulerName(schedulerName, 'schedules.schedulerName'));
   }
 
   /** Cancels a one-off schedule or removes a recurring one by id (`once:...`, `recurring:<key>`) in the schedulers that list it; returns their names (empty: not found). */
   async cancelSchedule(id: string, schedulerName?: string): Promise<string[]> {
-    return this.scheduleAdmin.cancelSchedule(id, schedulerName);
+    const checked = checkId(id, 'cancelSchedule.id');
+    return this.scheduleAdmin.cancelSchedule(checked, checkSchedulerName(schedulerName, 'cancelSchedule.schedulerName'));
   }
 
   /** Channels that have a stream under the event prefix. */
@@ -234,7 +349,8 @@ export class QueueAdmin {
 
   /** Consumer groups of every stream channel (or one): pending, lag, consumers and their idle time. */
   async groups(channel?: string): Promise<StreamGroupInfo[]> {
-    return streamGroups(this.client, this.eventPrefix, channel ? [channel] : await this.listStreams());
+    const channels = channel === undefined ? await this.listStreams() : [checkChannel(channel, 'groups.channel')];
+    return streamGroups(this.client, this.eventPrefix, channels);
   }
 
   /**
@@ -242,8 +358,9 @@ export class QueueAdmin {
    * rates measured from here (the first call with `sample` starts listening to every channel under
    * the event prefix until `close`; the services write nothing for it).
    */
-  async pubsub(options: { sample?: boolean } = {}): Promise<PubSubOverview> {
-    if (options.sample && !this.sampler) {
+  async pubsub(options?: { sample?: boolean }): Promise<PubSubOverview> {
+    const sample = checkFlag(callOptions(options, PUBSUB_KEYS, 'pubsub').sample, 'pubsub.sample');
+    if (sample && !this.sampler) {
       this.sampler = new PubSubSampler(this.client, this.eventPrefix);
       await this.sampler.start();
     }
@@ -264,16 +381,19 @@ export class QueueAdmin {
     };
   }
 
+  /** The stream key of a channel under the event prefix. */
   streamKey(channel: string): string {
-    return channelStreamKey(this.eventPrefix, channel);
+    return channelStreamKey(this.eventPrefix, checkChannel(channel, 'streamKey.channel'));
   }
 
   /**
    * Follows a channel until the returned stop function is called: `pubsub` subscribes (pattern
-   * when the channel has `*`), `stream` reads new entries of the channel's stream (XREAD from `$`,
-   * without joining any consumer group, so no service's deliveries change).
+   * when the channel has `*`, `?` or `[`), `stream` reads new entries of the channel's stream (XREAD from `$`,
+   * without joining any consumer group, so no service's deliveries change). The arguments are
+   * checked before anything is subscribed (`tail.mode`, `tail.channel`, `tail.onEvent`).
    */
   async tail(channel: string, mode: 'pubsub' | 'stream', onEvent: (event: TailedEvent) => void): Promise<() => Promise<void>> {
+    checkTail(channel, mode, onEvent);
     return tailChannel(this.client, this.eventPrefix, channel, mode, onEvent);
   }
 
@@ -284,4 +404,16 @@ export class QueueAdmin {
     this.queues.clear();
     if (this.options.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/** `rateLimits`' `scanMax`: bounds and default (as `TaskQueue.rateState`). */
+const RATE_SCAN_MAX = 1_000_000;
+const RATE_SCAN_DEFAULT = 10_000;
+/** The most groups `queueGroups` lists (as `TaskQueue.groupList`). */
+const GROUPS_LIMIT_MAX = 100_000;
+const PUBSUB_KEYS = knownKeys<{ sample?: boolean }>({ sample: true });
+
+/** A queue name given to `method` (`<method>.name` names a bad one). */
+function named(name: unknown, method: string): string {
+  return checkQueueName(name, `${method}.name`, InvalidOptionError);
 }

@@ -2,9 +2,9 @@ import { timingSafeEqual } from 'crypto';
 import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { join } from 'path';
-import type { QueueAdmin } from '../admin/queue-admin';
+import { QueueAdmin } from '../admin/queue-admin';
 import { InvalidOptionError } from '../errors/queue-errors';
-import { checkOption, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
 import { within } from '../util/retry';
 import { ADMIN_ROUTES, apiSegments, findRoute, HttpError, methodNotAllowed, Route, RouteContext, safeJson } from './dashboard-routes';
 
@@ -27,6 +27,27 @@ export interface DashboardOptions {
 /** {@link DashboardOptions.deadlineMs} by default. */
 export const DASHBOARD_DEADLINE_MS = 5000;
 
+const DASHBOARD_KEYS = knownKeys<DashboardOptions>({ admin: true, adminToken: true, audit: true, deadlineMs: true });
+
+/**
+ * Checks the options of {@link createDashboardHandler} (`known`: the keys accepted, more for
+ * `startDashboardServer`); returns the deadline. Throws {@link InvalidOptionError} at
+ * `dashboard.<key>`; a bad token is shown by its type, never its text.
+ */
+export function checkDashboardOptions(options: unknown, known: readonly string[] = DASHBOARD_KEYS): number {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError('dashboard', options, 'an options object { admin, adminToken, audit, deadlineMs }');
+  }
+  checkKnownKeys(options, known, 'dashboard', InvalidOptionError);
+  const { admin, adminToken, audit, deadlineMs } = options as Record<string, unknown>;
+  if (!(admin instanceof QueueAdmin)) throw new InvalidOptionError('dashboard.admin', admin, 'a QueueAdmin');
+  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length === 0)) {
+    throw new InvalidOptionError('dashboard.adminToken', adminToken === '' ? '(empty)' : typeof adminToken, 'a non-empty string');
+  }
+  if (audit !== undefined && typeof audit !== 'function') throw new InvalidOptionError('dashboard.audit', audit, 'a function (line) => void');
+  return checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), deadlineMs, 'dashboard.deadlineMs', InvalidOptionError);
+}
+
 const COOKIE = 'mq_admin';
 const ASSETS: Record<string, [string, string]> = {
   '/': ['index.html', 'text/html; charset=utf-8'],
@@ -40,10 +61,11 @@ const ASSETS: Record<string, [string, string]> = {
  * Reads are open; every mutating call needs the admin token (header, or the SameSite=Strict cookie of
  * the login form plus a same-origin Origin header) and is audited. Each API call is answered within
  * `deadlineMs` (503 when Redis did not answer by then). The returned promise never rejects.
+ * @throws InvalidOptionError naming a bad or unknown option (`dashboard.adminToken`, ...)
  */
 export function createDashboardHandler(options: DashboardOptions): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
+  const deadlineMs = checkDashboardOptions(options);
   const audit = options.audit ?? ((line: string) => console.log(line));
-  const deadlineMs = checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), options.deadlineMs, 'dashboard.deadlineMs', InvalidOptionError);
   const routes = [...sessionRoutes(options.adminToken, audit), ...ADMIN_ROUTES];
   const assets = new Map<string, string>();
   const asset = (file: string) => {

@@ -1,0 +1,106 @@
+import { InvalidOptionError } from '../errors';
+import { assertChannel, assertSubscriptionKey } from '../events/cloud-event';
+import { PRIORITIES, Priority } from '../queue/queue.types';
+import type { PeekTarget } from '../queue/queue-inspection.types';
+import { boolField, checkKnownKeys, checkOption, intField } from '../util/fields';
+
+/**
+ * The argument checks of `QueueAdmin`'s methods: each throws {@link InvalidOptionError} at a path
+ * named after the method called (`inflight.limit`, `tail.onEvent`, ...), before anything is read or
+ * changed.
+ */
+
+/** The most a page of `peek` / `inflight` takes (as `TaskQueue.peek`). */
+const PEEK_LIMIT_MAX = 1000;
+const PEEK_TARGETS: readonly string[] = [...PRIORITIES, 'inflight', 'delayed', 'completed'];
+const PAGE_KEYS = ['offset', 'limit'];
+/** Scheduler names (`createScheduler`'s `name`). */
+const SCHEDULER_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
+
+/** Whether a value is a plain object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The options object of a call: `{}` when absent; refused when not an object or when it has a key
+ * not in `known` (a misspelt option would be ignored).
+ */
+export function callOptions(options: unknown, known: readonly string[], path: string): Readonly<Record<string, unknown>> {
+  if (options === undefined) return {};
+  if (!isObject(options)) throw new InvalidOptionError(path, options, `an options object { ${known.join(', ')} }`);
+  checkKnownKeys(options, known, path, InvalidOptionError);
+  return options;
+}
+
+/** A message, dead-letter or schedule id: a non-empty string. */
+export function checkId(id: unknown, path: string): string {
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError(path, id, 'an id (a non-empty string)');
+  return id;
+}
+
+/** A list of ids (each a non-empty string, `<path>[i]` naming a bad one). */
+export function checkIds(ids: unknown, path: string): string[] {
+  if (!Array.isArray(ids)) throw new InvalidOptionError(path, ids, 'an array of ids');
+  return ids.map((id: unknown, i) => checkId(id, `${path}[${i}]`));
+}
+
+/** `{ offset, limit }` of a page of `peek` / `inflight`: offset an integer >= 0, limit an integer in [1, 1000]. */
+export function checkPage(options: unknown, path: string): { offset?: number; limit?: number } {
+  const o = callOptions(options, PAGE_KEYS, path);
+  return {
+    offset: checkOption(intField(0).optional(), o.offset, `${path}.offset`, InvalidOptionError),
+    limit: checkOption(intField(1, PEEK_LIMIT_MAX).optional(), o.limit, `${path}.limit`, InvalidOptionError),
+  };
+}
+
+/** A tier, `inflight`, `delayed` or `completed`. */
+export function checkPeekTarget(target: unknown, path: string): PeekTarget {
+  if (typeof target !== 'string' || !PEEK_TARGETS.includes(target)) throw new InvalidOptionError(path, target, `one of ${PEEK_TARGETS.join(', ')}`);
+  return target as PeekTarget;
+}
+
+/** A priority, or absent. */
+export function checkPriority(priority: unknown, path: string): Priority | undefined {
+  if (priority !== undefined && !(PRIORITIES as readonly unknown[]).includes(priority)) {
+    throw new InvalidOptionError(path, priority, `one of ${PRIORITIES.join(', ')}`);
+  }
+  return priority as Priority | undefined;
+}
+
+/** An integer in `[min, max]`, `fallback` when absent. */
+export function checkInt(value: unknown, path: string, min: number, max: number, fallback: number): number {
+  return checkOption(intField(min, max).default(fallback), value, path, InvalidOptionError);
+}
+
+/** `true` or `false`, or absent. */
+export function checkFlag(value: unknown, path: string): boolean | undefined {
+  return checkOption(boolField().optional(), value, path, InvalidOptionError);
+}
+
+/** A scheduler's name (its service), or absent (every scheduler). */
+export function checkSchedulerName(name: unknown, path: string): string | undefined {
+  if (name !== undefined && (typeof name !== 'string' || !SCHEDULER_NAME.test(name))) {
+    throw new InvalidOptionError(path, name, 'a scheduler name of 1..50 characters from [A-Za-z0-9_.:-]');
+  }
+  return name;
+}
+
+/** A channel name (no glob pattern). */
+export function checkChannel(channel: unknown, path: string): string {
+  return assertChannel(channel, path);
+}
+
+/** The arguments of `tail`: the mode, a channel (a glob pattern too for `pubsub`) and the listener. */
+export function checkTail(channel: unknown, mode: unknown, onEvent: unknown): void {
+  if (mode !== 'pubsub' && mode !== 'stream') throw new InvalidOptionError('tail.mode', mode, 'one of "pubsub", "stream"');
+  if (mode === 'pubsub') assertSubscriptionKey(channel, 'tail.channel');
+  else assertChannel(channel, 'tail.channel');
+  checkFunction(onEvent, 'tail.onEvent');
+}
+
+/** A function, or absent when `optional`. */
+export function checkFunction(value: unknown, path: string, optional = false): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== 'function') throw new InvalidOptionError(path, value, 'a function');
+}
