@@ -1,5 +1,6 @@
-import { DeadLetterNotFoundError, InvalidOptionError } from '../errors';
+import { DeadLetterNotFoundError } from '../errors';
 import { parseJsonOr } from '../util/json';
+import { checkMessageId, checkPage, PageOptions } from './call-arguments';
 import { decodeBody } from './message-codec';
 import type { QueueStore, StoredDeadLetter } from './queue-store';
 import { DeadLetter, DeadLetterPage, DeadLetterQueue, PRIORITIES } from './queue.types';
@@ -8,22 +9,22 @@ import { DeadLetter, DeadLetterPage, DeadLetterQueue, PRIORITIES } from './queue
 export class StoreDeadLetters implements DeadLetterQueue {
   constructor(private readonly store: QueueStore) {}
 
-  async list(options: { offset?: number; limit?: number } = {}): Promise<DeadLetterPage> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidOptionError('deadLetters.list.offset', offset, 'an integer >= 0');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError('deadLetters.list.limit', limit, 'an integer in [1, 1000]');
+  /** @throws InvalidOptionError at `deadLetters.list.options`, `.offset`, `.limit` or `.<key>` for an unknown key. */
+  async list(options?: PageOptions): Promise<DeadLetterPage> {
+    const { offset, limit } = checkPage(options, 'deadLetters.list', 50);
     const page = await this.store.deadLetterPage(offset, limit);
     return { items: page.items.map(toDeadLetter), total: page.total, offset, limit };
   }
 
+  /** @throws InvalidOptionError at `deadLetters.get.id` for an id that is not a non-empty string. */
   async get(id: string): Promise<DeadLetter | null> {
-    const entry = await this.store.deadLetterGet(id);
+    const entry = await this.store.deadLetterGet(checkMessageId(id, 'deadLetters.get.id'));
     return entry ? toDeadLetter(entry) : null;
   }
 
+  /** @throws InvalidOptionError at `deadLetters.replay.id`; {@link DeadLetterNotFoundError} when absent. */
   async replay(id: string): Promise<void> {
-    const replayed = await this.store.deadLetterReplay([id], 1);
+    const replayed = await this.store.deadLetterReplay([checkMessageId(id, 'deadLetters.replay.id')], 1);
     if (replayed.length === 0) throw new DeadLetterNotFoundError(id);
   }
 
@@ -36,8 +37,9 @@ export class StoreDeadLetters implements DeadLetterQueue {
     }
   }
 
+  /** @throws InvalidOptionError at `deadLetters.delete.id` for an id that is not a non-empty string. */
   async delete(id: string): Promise<boolean> {
-    return (await this.store.deadLetterDelete([id], 1)) > 0;
+    return (await this.store.deadLetterDelete([checkMessageId(id, 'deadLetters.delete.id')], 1)) > 0;
   }
 
   async purge(): Promise<number> {

@@ -1,6 +1,7 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { checkKnownKeys, checkOption, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
+import { checkOption, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
+import { callOptions, checkMessageId, checkPage, PageOptions } from './call-arguments';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
 import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
@@ -105,7 +106,7 @@ export class StoreBackedQueue implements TaskQueue {
     this.assertOpen();
     checkTaskType(type, 'process.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
-    checkKnownKeys(options, PROCESS_KEYS, 'process', InvalidOptionError);
+    callOptions(options, PROCESS_KEYS, 'process');
     const concurrency = options.concurrency ?? this.options.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
       throw new InvalidOptionError('process.concurrency', concurrency, `an integer in [1, ${MAX_CONCURRENCY}]`);
@@ -118,7 +119,7 @@ export class StoreBackedQueue implements TaskQueue {
   }
 
   async getStatus(id: string): Promise<MessageStatus | null> {
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('getStatus.id', id, 'a message id');
+    checkMessageId(id, 'getStatus.id');
     const stored = await this.store.status(id);
     if (!stored) return null;
     return toMessageStatus(id, stored);
@@ -139,7 +140,7 @@ export class StoreBackedQueue implements TaskQueue {
   }
 
   async cancel(id: string): Promise<boolean> {
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError('cancel.id', id, 'a message id');
+    checkMessageId(id, 'cancel.id');
     return this.store.cancel(id);
   }
 
@@ -167,19 +168,15 @@ export class StoreBackedQueue implements TaskQueue {
 
   /**
    * Read-only look at messages without taking them (operator tools): a tier head first, the
-   * messages in flight, the delayed ones, or the recent completed results.
+   * messages in flight, the delayed ones, or the recent completed results. `options`: `offset` an
+   * integer >= 0 (default 0), `limit` an integer in [1, 1000] (default 20).
+   * @throws InvalidOptionError at `peek.target`, `peek.options` (not an object), `peek.offset`,
+   *   `peek.limit` or `peek.<key>` for an unknown key.
    */
-  async peek(target: PeekTarget, options: { offset?: number; limit?: number } = {}): Promise<PeekPage> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? 20;
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidOptionError('peek.offset', offset, 'an integer >= 0');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidOptionError('peek.limit', limit, 'an integer in [1, 1000]');
-    const tier = (PRIORITIES as readonly string[]).indexOf(target);
-    const section = tier >= 0 ? (tier as 0 | 1 | 2 | 3) : target;
-    if (tier < 0 && target !== 'inflight' && target !== 'delayed' && target !== 'completed') {
-      throw new InvalidOptionError('peek.target', target, `one of ${[...PRIORITIES, 'inflight', 'delayed', 'completed'].join(', ')}`);
-    }
-    const page = await this.store.peek(section as 0 | 1 | 2 | 3 | 'inflight' | 'delayed' | 'completed', offset, limit);
+  async peek(target: PeekTarget, options?: PageOptions): Promise<PeekPage> {
+    const section = peekSection(target);
+    const { offset, limit } = checkPage(options, 'peek', 20);
+    const page = await this.store.peek(section, offset, limit);
     const items = page.items.map((item) => toPeekedMessage(item, target));
     return { target, items, total: page.total, offset, limit };
   }
@@ -261,4 +258,12 @@ export class StoreBackedQueue implements TaskQueue {
   private assertOpen(): void {
     if (this.closed) throw new QueueClosedError(this.name);
   }
+}
+
+/** The store section `peek` reads for `target` (a tier's index, or the section's name); refused at `peek.target`. */
+function peekSection(target: unknown): 0 | 1 | 2 | 3 | 'inflight' | 'delayed' | 'completed' {
+  const tier = (PRIORITIES as readonly unknown[]).indexOf(target);
+  if (tier >= 0) return tier as 0 | 1 | 2 | 3;
+  if (target === 'inflight' || target === 'delayed' || target === 'completed') return target;
+  throw new InvalidOptionError('peek.target', target, `one of ${[...PRIORITIES, 'inflight', 'delayed', 'completed'].join(', ')}`);
 }

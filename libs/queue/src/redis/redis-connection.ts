@@ -1,4 +1,5 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
+import { z } from 'zod';
 import { QueueConfigError, QueueError, RedisKeyTypeError, RedisPermanentError, RedisUnavailableError } from '../errors';
 import { clusterClientOptions } from './cluster-options';
 import { guardClusterReadyCheck } from './cluster-ready-check';
@@ -7,12 +8,12 @@ import { handleClusterAsking } from './cluster-asking';
 import { pauseClusterSubscriberPicks } from './cluster-subscriber-pause';
 import { RedisOutageLog, RedisOutageLogger } from './outage-log';
 import { guardPermanentErrors, refusalOf } from './permanent-error-guard';
-import { RedisTlsOption, tlsConnectionOptions } from './redis-tls';
+import { RedisTlsOption, RedisTlsSettings, tlsConnectionOptions } from './redis-tls';
 import { QuickClosingSentinelConnector } from './sentinel-connector';
 import { isSentinelSwitchWatched, watchSentinelSwitch } from './sentinel-switch-watch';
 import { equipSocketTimer } from './socket-timer';
 import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
-import { MAX_TIMER_MS } from '../util/fields';
+import { boolField, checkKnownKeys, checkOption, intField, knownKeys, MAX_TIMER_MS, stringField, timerMsField } from '../util/fields';
 import { settleWithin } from '../util/retry';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
@@ -67,8 +68,12 @@ export interface RedisConnectionOptions {
  * Creates a client. It reconnects by itself; commands issued while disconnected wait in its queue.
  * It has an error listener from the start: an outage is logged once when it starts and once when
  * it ends (see {@link RedisOutageLog}), also for the connections {@link duplicateClient} makes from it.
+ * A `db` the server does not have stops the client with a `RedisPermanentError` (code `REDIS_DB`)
+ * when it connects, so nothing is written to database 0 instead.
+ * @throws QueueConfigError at `redis.<key>` for an unknown key or a bad value (see {@link checkConnectionOptions}).
  */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
+  checkConnectionOptions(options);
   const log = options.outageLog ?? new RedisOutageLog(describeRedis(options), options.logger);
   return equip(newClient(options), log);
 }
@@ -84,8 +89,6 @@ const DISCONNECT_TIMEOUT_MS = 200;
 
 function newClient(options: RedisConnectionOptions): RedisClient {
   const socketTimeoutMs = options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS;
-  if (!Number.isInteger(socketTimeoutMs) || socketTimeoutMs < 0 || socketTimeoutMs > MAX_TIMER_MS)
-    throw new QueueConfigError('redis.socketTimeoutMs', socketTimeoutMs, `an integer from 0 (off) to ${MAX_TIMER_MS} ms`);
   const base: RedisOptions = {
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     maxRetriesPerRequest: null,
@@ -121,7 +124,6 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     });
   }
   if (options.sentinels?.length) {
-    if (!options.sentinelName) throw new QueueConfigError('redis.sentinelName', options.sentinelName, 'the Sentinel master name');
     const client = new Redis({
       ...base,
       sentinels: options.sentinels,
@@ -147,7 +149,6 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     return client;
   }
   if (options.url) {
-    if (!/^rediss?:\/\//.test(options.url)) throw new QueueConfigError('redis.url', maskRedisUrl(options.url), 'a redis:// or rediss:// URL');
     const urlTls = tls ?? (options.url.startsWith('rediss://') ? {} : undefined);
     return new Redis(options.url, { ...base, ...(urlTls ? { tls: urlTls } : {}) });
   }
@@ -160,6 +161,139 @@ function newClient(options: RedisConnectionOptions): RedisClient {
     password: options.password,
     tls,
   });
+}
+
+const CONNECTION_KEYS = knownKeys<RedisConnectionOptions>({
+  url: true,
+  host: true,
+  port: true,
+  db: true,
+  username: true,
+  password: true,
+  tls: true,
+  sentinels: true,
+  sentinelName: true,
+  clusterNodes: true,
+  connectTimeoutMs: true,
+  socketTimeoutMs: true,
+  connectionName: true,
+  logger: true,
+  outageLog: true,
+});
+const TLS_KEYS = knownKeys<RedisTlsSettings>({ ca: true, cert: true, key: true, servername: true, rejectUnauthorized: true });
+const HOST = () => stringField(/^\S+$/, 'a host name');
+const PORT = () => intField(1, 65535);
+const NODE = z.strictObject({ host: HOST(), port: PORT() }, { error: () => 'a node { host, port } (host a host name, port an integer in [1, 65535])' });
+const NODES = z.array(NODE, { error: () => 'an array of nodes { host, port }' }).optional();
+/** Redis refuses a client name with spaces, newlines or other characters outside `!`..`~`. */
+const CONNECTION_NAME = stringField(/^[!-~]+$/, 'a client name of printable ASCII characters without spaces').optional();
+const URL_EXPECTED = 'a redis:// or rediss:// URL';
+/** The host and port the configuration's defaults fill in beside a `url` (manager `redisConnectionOptions`): tolerated there. */
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 6379;
+
+/**
+ * Checks the options of {@link createRedisClient} before anything connects: unknown keys are
+ * refused (a misspelt `prot` would connect to 127.0.0.1:6379), `url` a `redis://`/`rediss://` URL
+ * and not beside another `host`/`port`/`db` (the configuration's defaults 127.0.0.1, 6379 and 0
+ * are left alone), `port` in [1, 65535], `db` an integer >= 0 (not beside `clusterNodes`: a Cluster has
+ * database 0 only), node lists arrays of `{ host, port }`, `sentinelName` with `sentinels`, the
+ * timeouts integers of ms a timer can wait, `tls` a boolean or {@link RedisTlsSettings},
+ * `username`/`password` strings (a password is never shown), `connectionName` without spaces.
+ * @throws QueueConfigError at `redis.<key>` (`redis` for options that are not an object).
+ */
+export function checkConnectionOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new QueueConfigError('redis', options, 'connection options (url, host, port, sentinels, clusterNodes, ...)');
+  }
+  checkKnownKeys(options, CONNECTION_KEYS, 'redis');
+  const o = options as Record<string, unknown>;
+  checkAddress(o);
+  checkCredentials(o);
+  checkTls(o.tls);
+  checkOption(timerMsField(1).optional(), o.connectTimeoutMs, 'redis.connectTimeoutMs');
+  if (o.socketTimeoutMs !== undefined && !timerMsField(0).safeParse(o.socketTimeoutMs).success)
+    throw new QueueConfigError('redis.socketTimeoutMs', o.socketTimeoutMs, `an integer from 0 (off) to ${MAX_TIMER_MS} ms`);
+  checkOption(CONNECTION_NAME, o.connectionName, 'redis.connectionName');
+  checkLogging(o);
+}
+
+/** Where Redis is: `url`, host/port/db, `sentinels` + `sentinelName`, `clusterNodes`; and what conflicts. */
+function checkAddress(o: Record<string, unknown>): void {
+  if (o.url !== undefined && (typeof o.url !== 'string' || !/^rediss?:\/\/\S+$/.test(o.url)))
+    throw new QueueConfigError('redis.url', typeof o.url === 'string' ? maskRedisUrl(o.url) : o.url, URL_EXPECTED);
+  checkOption(HOST().optional(), o.host, 'redis.host');
+  checkOption(PORT().optional(), o.port, 'redis.port');
+  checkOption(intField(0).optional(), o.db, 'redis.db');
+  checkOption(NODES, o.sentinels, 'redis.sentinels');
+  checkOption(NODES, o.clusterNodes, 'redis.clusterNodes');
+  checkOption(stringField(/^\S+$/, 'the Sentinel master name').optional(), o.sentinelName, 'redis.sentinelName');
+  if ((o.sentinels as unknown[] | undefined)?.length && o.sentinelName === undefined)
+    throw new QueueConfigError('redis.sentinelName', o.sentinelName, 'the Sentinel master name (with sentinels)');
+  if (o.url !== undefined && o.host !== undefined && o.host !== DEFAULT_HOST)
+    throw new QueueConfigError('redis.host', o.host, 'no host beside url (the URL names the server)');
+  if (o.url !== undefined && o.port !== undefined && o.port !== DEFAULT_PORT)
+    throw new QueueConfigError('redis.port', o.port, 'no port beside url (the URL names the server)');
+  if (o.url !== undefined && o.db !== undefined && o.db !== 0)
+    throw new QueueConfigError('redis.db', o.db, 'no db beside url (give it in the URL: redis://host:port/db)');
+  if ((o.clusterNodes as unknown[] | undefined)?.length && o.db !== undefined && o.db !== 0)
+    throw new QueueConfigError('redis.db', o.db, '0 with clusterNodes (a Redis Cluster has database 0 only)');
+}
+
+/** `username` and `password` strings; a password given as something else is not shown. */
+function checkCredentials(o: Record<string, unknown>): void {
+  checkOption(stringField().optional(), o.username, 'redis.username');
+  if (o.password !== undefined && typeof o.password !== 'string')
+    throw new QueueConfigError('redis.password', `(a ${typeof o.password}, not shown)`, 'a string');
+}
+
+/** `tls`: absent, a boolean, or {@link RedisTlsSettings} of known keys (files and PEM texts are read later, by tlsConnectionOptions). */
+function checkTls(tls: unknown): void {
+  if (tls === undefined || typeof tls === 'boolean') return;
+  if (tls === null || typeof tls !== 'object' || Array.isArray(tls))
+    throw new QueueConfigError('redis.tls', tls, 'true, false, or TLS settings { ca, cert, key, servername, rejectUnauthorized }');
+  checkKnownKeys(tls, TLS_KEYS, 'redis.tls');
+  const t = tls as Record<string, unknown>;
+  for (const key of ['ca', 'cert', 'servername'] as const) checkOption(stringField().optional(), t[key], `redis.tls.${key}`);
+  if (t.key !== undefined && typeof t.key !== 'string')
+    throw new QueueConfigError('redis.tls.key', `(a ${typeof t.key}, not shown)`, 'a PEM text or the path of a PEM file');
+  checkOption(boolField().optional(), t.rejectUnauthorized, 'redis.tls.rejectUnauthorized');
+}
+
+/** `logger` an object with `log` and `warn` functions; `outageLog` a {@link RedisOutageLog}. */
+function checkLogging(o: Record<string, unknown>): void {
+  const logger = o.logger as Partial<RedisOutageLogger> | null | undefined;
+  if (logger !== undefined && (typeof logger?.log !== 'function' || typeof logger.warn !== 'function'))
+    throw new QueueConfigError('redis.logger', logger, 'a logger with log and warn methods');
+  if (o.outageLog !== undefined && !(o.outageLog instanceof RedisOutageLog)) throw new QueueConfigError('redis.outageLog', o.outageLog, 'a RedisOutageLog');
+}
+
+/**
+ * ioredis sends `SELECT db` on each connection and, when the server refuses it (a db the server
+ * does not have: `databases` is 16 by default; a Cluster node), only emits the error and carries
+ * on in database 0. Such a refusal stops the client instead: a `RedisPermanentError` (code
+ * `REDIS_DB`) goes through the permanent-error guard (`waitUntilReady` rejects with it, waiting
+ * commands too) and the client is disconnected, so nothing lands in another database. The client's
+ * own `select` is wrapped (no extra error listener): only a refused SELECT of its `db` counts.
+ */
+function stopOnMissingDatabase(client: Redis, description: string): void {
+  const select = client.select.bind(client) as (db: number | string) => Promise<unknown>;
+  const wrapped = (db: number | string) =>
+    select(db).catch((error: unknown) => {
+      if (Number(db) === client.options.db && isErrReply(error)) {
+        const reply = error.message.split('\n')[0];
+        const message = `Redis ${description} has no database ${db} (${reply}); check redis.db (or the /db of redis.url) against the server's \`databases\` setting (16 by default)`;
+        client.emit('error', new RedisPermanentError(message, 'REDIS_DB', 'SELECT'));
+        client.disconnect();
+      }
+      throw error;
+    });
+  (client as unknown as { select: typeof wrapped }).select = wrapped;
+}
+
+/** A Redis error reply of the generic `ERR` kind (not NOAUTH, NOPERM, LOADING...). */
+function isErrReply(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ReplyError' && error.message.startsWith('ERR ');
 }
 
 /**
@@ -232,6 +366,7 @@ function equip<C extends RedisClient>(client: C, log: RedisOutageLog, origin?: R
     handleClusterAsking(client);
   }
   equipSocketTimer(client);
+  if (!(client instanceof Cluster)) stopOnMissingDatabase(client, log.description);
   // a Sentinel-managed connection made from one of ours reconnects on +switch-master too
   if (origin && isSentinelSwitchWatched(origin) && client instanceof Redis) watchSentinelSwitch(client);
   return guardPermanentErrors(log.watch(client), log.description, origin);

@@ -1,3 +1,6 @@
+import { InvalidOptionError } from '../errors';
+import { checkOption, MAX_TIMER_MS, numberField } from './fields';
+
 /**
  * Settles like `work`, or rejects with the signal's reason when the signal fires first (a handler
  * that timed out or lost its lease counts as failed at once, even if its promise never settles).
@@ -20,11 +23,24 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
+/** What `sleepUnlessAborted` waits: a finite number of ms a timer can wait (fractions are fine). */
+const SLEEP_MS = numberField(0, MAX_TIMER_MS);
+
 /**
  * Waits `ms` unless `signal` fires first, then rejects with the signal's reason (a handler's
  * `TaskTimeoutError`, `LeaseLostError` or shutdown): simulated or paced work inside a handler.
+ * `ms` is a number in [0, 2^31 - 1] (a longer timer would fire after 1 ms); `signal` is required
+ * (pass the handler's `ctx.signal`: a sleep nothing can end is what this function avoids).
+ * Rejects with {@link InvalidOptionError} at `sleepUnlessAborted.ms` / `sleepUnlessAborted.signal`
+ * for anything else, before waiting.
  */
 export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    checkOption(SLEEP_MS, ms, 'sleepUnlessAborted.ms', InvalidOptionError);
+    if (!isAbortSignal(signal)) throw new InvalidOptionError('sleepUnlessAborted.signal', signal, "an AbortSignal (the handler's ctx.signal)");
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => {
@@ -37,4 +53,16 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Duck-typed (a signal of another realm, such as Jest's sandbox, passes). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  const signal = value as Partial<AbortSignal> | null;
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    typeof signal.aborted === 'boolean' &&
+    typeof signal.addEventListener === 'function' &&
+    typeof signal.removeEventListener === 'function'
+  );
 }

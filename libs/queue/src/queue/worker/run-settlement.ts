@@ -1,6 +1,7 @@
-import { LeaseLostError } from '../../errors';
+import { InvalidOptionError, LeaseLostError } from '../../errors';
 import type { QueueLogger } from '../../logger';
 import { isNonRetryable, recordError } from '../../util/error-record';
+import { checkOption, timerMsField } from '../../util/fields';
 import { RepeatedFailureLog } from '../../util/repeat-log';
 import { CompletionBatcher } from './completion-batcher';
 import type { HandlerRun, RunOutcome } from './handler-run';
@@ -173,8 +174,12 @@ export class RunSettlement {
     return { kind: 'dead', countsAsFailure: true, infoJson: deadInfo(reason, m.attempt, recorded) };
   }
 
+  /**
+   * `ctx.extendLease(ms)`: `ms` (absent: the visibility timeout) is checked before anything is sent,
+   * an {@link InvalidOptionError} at `extendLease.ms` leaving the lease as it was.
+   */
   private async extendOne(run: HandlerRun, ms?: number): Promise<void> {
-    const lease = ms ?? this.options.visibilityTimeoutMs;
+    const lease = ms === undefined ? this.options.visibilityTimeoutMs : checkOption(LEASE_MS, ms, 'extendLease.ms', InvalidOptionError);
     const stale = await this.store.extend([run], lease);
     if (stale.length > 0) {
       const error = new LeaseLostError(run.id);
@@ -197,6 +202,12 @@ export class RunSettlement {
     }
   }
 }
+
+/**
+ * What `ctx.extendLease(ms)` takes: an integer of ms a timer can wait (1 ms to about 24.8 days). A
+ * lease is what the handler asks for: after a crash, its message waits that long to run again.
+ */
+const LEASE_MS = timerMsField(1);
 
 function deadInfo(reason: string, attempts: number, error?: { name: string; message: string; stack?: string }): string {
   return JSON.stringify({ reason, attempts, deadAt: Date.now(), error });
