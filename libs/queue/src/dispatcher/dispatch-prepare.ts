@@ -3,7 +3,18 @@ import { publishInteger } from '../queue/publish-validation';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { PRIORITIES, PublishOptions } from '../queue/queue.types';
 import { checkJsonValue, markJsonChecked } from '../util/json';
-import { checkOption, checkTaskType, enumField, GROUP_EXPECTED, GROUP_PATTERN, QUEUE_NAME_PATTERN, queueNameField, taskTypeField } from '../util/fields';
+import {
+  checkKnownKeys,
+  checkOption,
+  checkTaskType,
+  enumField,
+  GROUP_EXPECTED,
+  GROUP_PATTERN,
+  QUEUE_NAME_PATTERN,
+  knownKeys,
+  queueNameField,
+  taskTypeField,
+} from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
 
@@ -53,7 +64,20 @@ export interface PreparedDispatch {
   publish: PublishOptions;
 }
 
-const OPTION_KEYS = new Set(['priority', 'timeoutMs', 'maxRetries', 'delayMs', 'webhookUrl', 'group']);
+const OPTION_KEYS = knownKeys<DispatchOptions>({ priority: true, timeoutMs: true, maxRetries: true, delayMs: true, webhookUrl: true, group: true });
+
+/**
+ * The options object of a dispatcher call (`{}` when absent), refused at `path` (`handle.options`)
+ * when it is not a plain object, at `<path>.<key>` for a key not in `known`. Throws {@link InvalidOptionError}.
+ */
+export function callOptionsAt(options: unknown, known: readonly string[], path: string): Readonly<Record<string, unknown>> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError(path, options, `an options object { ${known.join(', ')} }`);
+  }
+  checkKnownKeys(options, known, path, InvalidOptionError);
+  return options as Readonly<Record<string, unknown>>;
+}
 
 /**
  * Resolves the route and checks the options and the payload; throws {@link UnknownRouteError} or
@@ -70,11 +94,7 @@ export function prepareDispatch(
   checkTaskType(type, `${path}.type`);
   const route: RouteConfig | undefined = Object.prototype.hasOwnProperty.call(ctx.routes, type) ? ctx.routes[type] : undefined;
   if (ctx.routingEnabled && !route) throw new UnknownRouteError(type, Object.keys(ctx.routes));
-  const o = options ?? {};
-  if (typeof o !== 'object') throw new InvalidOptionError(`${path}.options`, o, 'an options object');
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.has(key)) throw new InvalidOptionError(`${path}.options.${key}`, key, `a known option (${[...OPTION_KEYS].join(', ')})`);
-  }
+  const o = callOptionsAt(options, OPTION_KEYS, `${path}.options`) as DispatchOptions;
   const hook = o.webhookUrl;
   if (hook !== undefined && (typeof hook !== 'string' || !/^https?:\/\/\S+$/.test(hook))) {
     throw new InvalidOptionError(`${path}.options.webhookUrl`, hook, 'an http:// or https:// URL');

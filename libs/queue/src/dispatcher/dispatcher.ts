@@ -139,20 +139,29 @@ export interface Dispatcher {
    * @throws UnknownRouteError for a type without a route; InvalidOptionError for bad options.
    */
   dispatch<P>(type: string, payload?: P, options?: DispatchOptions): Promise<string>;
-  /** Dispatches many: one publish round trip per target queue (all issued at once). Ids in input order. */
+  /**
+   * Dispatches many: one publish round trip per target queue (all issued at once). Ids in input order.
+   * @throws InvalidOptionError for a batch that is not an array (`dispatchBatch`), an entry that is not an
+   *         object (`dispatchBatch[i]`) or holds an unknown key (`dispatchBatch[i].<key>`); nothing is published.
+   */
   dispatchBatch(items: BatchItem[]): Promise<string[]>;
   /**
    * Dispatches and waits for the handler's return value. Rejects with {@link RemoteTaskError}
    * (remote name and message preserved) or {@link DispatchTimeoutError}; the reply reaches this
-   * instance only.
+   * instance only. Rejects with InvalidOptionError for options that are not an object
+   * (`dispatchAndWait.options`) or hold an unknown key (`dispatchAndWait.options.<key>`).
    */
   dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options?: DispatchAndWaitOptions): Promise<R>;
   /**
    * Registers the handler of `type` on the local queue; its outcome is reported to the task's
    * origin. `timeoutMs` limits each attempt (with the message's own limit, the smaller applies).
+   * @throws InvalidOptionError at `handle.type`, `handle.handler`, `handle.options` (not an object) or `handle.options.<key>`.
    */
   handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options?: { concurrency?: number; timeoutMs?: number }): void;
-  /** Called once per completed task of `type` (`'*'`: every type) dispatched by this service, even across restarts. */
+  /**
+   * Called once per completed task of `type` (`'*'`: every type) dispatched by this service, even across restarts.
+   * @throws InvalidOptionError at `onCompleted.type` for a string that is neither a task type nor `'*'` (it could never match).
+   */
   onCompleted<R = unknown>(type: string, callback: (task: CompletedTask<R>) => void | Promise<void>): void;
   /** Called once per finally failed task of `type` (`'*'`: every type) dispatched by this service. */
   onFailed(type: string, callback: (task: FailedTask) => void | Promise<void>): void;

@@ -1,10 +1,11 @@
 import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import { publishInteger } from '../queue/publish-validation';
-import { checkOption, timerMsField } from '../util/fields';
+import { QUEUE_FIELDS } from '../queue/queue-options';
+import { checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField } from '../util/fields';
 import type { MessageStatus, TaskQueue } from '../queue/queue.types';
 import { dispatchContext } from './dispatch-context';
-import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
+import { asEnvelope, callOptionsAt, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
   BatchItem,
   CompletedTask,
@@ -24,6 +25,28 @@ import { ReplyRouter } from './reply-router';
 import { ResultConsumer } from './result-consumer';
 import { TaskRunner } from './task-runner';
 import type { WebhookOptions } from './webhook';
+
+/** Options of {@link Dispatcher.handle}. */
+type HandleOptions = NonNullable<Parameters<Dispatcher['handle']>[2]>;
+const HANDLE_KEYS = knownKeys<HandleOptions>({ concurrency: true, timeoutMs: true });
+const WAIT_KEYS = knownKeys<DispatchAndWaitOptions>({
+  timeoutMs: true,
+  taskTimeoutMs: true,
+  onProgress: true,
+  priority: true,
+  maxRetries: true,
+  delayMs: true,
+  webhookUrl: true,
+  group: true,
+});
+const BATCH_ITEM_KEYS = knownKeys<BatchItem>({ type: true, payload: true, options: true });
+
+/** Checks one item of `dispatchBatch`: an object of known keys; throws InvalidOptionError at `path` or `<path>.<key>`. */
+function checkBatchItem(item: unknown, path: string): BatchItem {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new InvalidOptionError(path, item, 'an object { type, payload?, options? }');
+  checkKnownKeys(item, BATCH_ITEM_KEYS, path, InvalidOptionError);
+  return item as BatchItem;
+}
 
 /** Settings of {@link TaskDispatcher}, already validated by `createDispatcher`. */
 export interface TaskDispatcherSettings {
@@ -76,11 +99,16 @@ export class TaskDispatcher implements Dispatcher {
 
   async dispatchBatch(items: BatchItem[]): Promise<string[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError('dispatchBatch', items, 'an array of { type, payload?, options? }');
-    return this.publish(items.map((item, i) => this.prepare(`dispatchBatch[${i}]`, item?.type, item?.payload, item?.options)));
+    const prepared = items.map((raw: unknown, i) => {
+      const item = checkBatchItem(raw, `dispatchBatch[${i}]`);
+      return this.prepare(`dispatchBatch[${i}]`, item.type, item.payload, item.options);
+    });
+    return this.publish(prepared);
   }
 
-  async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options: DispatchAndWaitOptions = {}): Promise<R> {
-    const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = options ?? {};
+  async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options?: DispatchAndWaitOptions): Promise<R> {
+    const checked = callOptionsAt(options, WAIT_KEYS, 'dispatchAndWait.options') as DispatchAndWaitOptions;
+    const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = checked;
     checkOption(timerMsField(1), timeoutMs, 'dispatchAndWait.options.timeoutMs', InvalidOptionError);
     publishInteger('timeoutMs', taskTimeoutMs, 'dispatchAndWait.options.taskTimeoutMs');
     if (onProgress !== undefined && typeof onProgress !== 'function')
@@ -116,9 +144,11 @@ export class TaskDispatcher implements Dispatcher {
     }
   }
 
-  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options: { concurrency?: number; timeoutMs?: number } = {}): void {
+  handle<P = unknown, R = unknown>(type: string, handler: DispatchHandler<P, R>, options?: HandleOptions): void {
     if (this.closing) throw new QueueClosedError(`dispatcher ${this.service}`);
+    checkTaskType(type, 'handle.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('handle.handler', handler, 'a function');
+    const run = checkHandleOptions(options);
     const queue = this.settings.resolveQueue(this.settings.localQueue);
     queue.process(
       type,
@@ -131,7 +161,7 @@ export class TaskDispatcher implements Dispatcher {
         if (!envelope) return handler(message.payload as P, context); // published straight to the queue: nothing to report
         return this.runner.runTracked(message, envelope, taskId, () => handler(envelope.p as P, context), ctx.signal, forward?.stop);
       },
-      options,
+      run,
     );
   }
 
@@ -214,9 +244,30 @@ export class TaskDispatcher implements Dispatcher {
   }
 
   private checkCallback(path: string, type: string, callback: unknown): void {
-    if (typeof type !== 'string' || type.length === 0) throw new InvalidOptionError(`${path}.type`, type, "a task type or '*'");
+    // a type no dispatch can have would never call it
+    if (type !== '*') checkCallbackType(type, `${path}.type`);
     if (typeof callback !== 'function') throw new InvalidOptionError(`${path}.callback`, callback, 'a function');
   }
+}
+
+/** A task type, or `'*'` (every type), for onCompleted / onFailed / onProgress; throws InvalidOptionError at `path`. */
+function checkCallbackType(type: unknown, path: string): void {
+  try {
+    checkTaskType(type, path);
+  } catch {
+    throw new InvalidOptionError(path, type, "a task type of 1..128 characters from [A-Za-z0-9_.:/-], or '*' (every type)");
+  }
+}
+
+/**
+ * The options of `handle`, checked under its name (`handle.options.<key>`) rather than first by the
+ * queue's `process`: an object of known keys, `concurrency` in [1, 10 000], `timeoutMs` a timer's ms.
+ */
+function checkHandleOptions(options: unknown): HandleOptions {
+  const o = callOptionsAt(options, HANDLE_KEYS, 'handle.options') as HandleOptions;
+  checkOption(QUEUE_FIELDS.concurrency().optional(), o.concurrency, 'handle.options.concurrency', InvalidOptionError);
+  checkOption(timerMsField(0).optional(), o.timeoutMs, 'handle.options.timeoutMs', InvalidOptionError);
+  return { concurrency: o.concurrency, timeoutMs: o.timeoutMs };
 }
 
 const STATES: Record<MessageStatus['state'], TaskState> = {

@@ -105,7 +105,7 @@ export function buildDispatcher(
       return dispatcher.dispatch(type, payload, options);
     },
     dispatchBatch: (items) => {
-      items.forEach((item) => noWebhook(item?.options));
+      if (Array.isArray(items)) items.forEach((item) => noWebhook(item?.options)); // the dispatcher names a non-array
       return dispatcher.dispatchBatch(items);
     },
     dispatchAndWait: (type, payload, options) => {

@@ -6,7 +6,9 @@ import { ConsoleQueueLogger, QueueLogger } from '../logger';
 import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/event-bus';
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
-import { checkKnownKeys, checkOption, checkQueueName, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
+import { assertSubscriptionKey } from '../events/cloud-event';
+import { callOptions } from '../queue/call-arguments';
+import { boolField, checkKnownKeys, checkOption, checkQueueName, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
@@ -33,6 +35,34 @@ import { exitOnSignals } from './shutdown-guard';
 
 const MANAGER_OPTION_KEYS = knownKeys<QueueManagerOptions>({ logger: true, env: true });
 const TASK_HANDLER_KEYS = knownKeys<TaskHandlerOptions>({ queue: true, concurrency: true, timeoutMs: true });
+const SUBSCRIBE_KEYS = knownKeys<EventSubscribeOptions>({ once: true });
+
+/**
+ * Checks what `subscribe` (or `onLocalEvent`) is given, at the paths the bus itself uses
+ * (`subscribe.channel`, `subscribe.handler`, `subscribe.options.<key>`), so a registration kept
+ * until start is refused at the call, not by a failed `start` that stops the whole manager.
+ */
+function checkSubscription(key: unknown, handler: unknown, options: unknown, path: string, keyName: string): void {
+  assertSubscriptionKey(key, `${path}.${keyName}`);
+  if (typeof handler !== 'function') throw new InvalidOptionError(`${path}.handler`, handler, 'a function');
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError(`${path}.options`, options, 'an object { once }');
+  checkKnownKeys(options, SUBSCRIBE_KEYS, `${path}.options`, InvalidOptionError);
+  checkOption(boolField().optional(), (options as EventSubscribeOptions).once, `${path}.options.once`, InvalidOptionError);
+}
+
+/**
+ * The options of `registerTaskHandler`, checked at the call (not first when `start` registers the
+ * handler): an object of known keys with usable values. Throws InvalidOptionError at `taskHandler.<key>`
+ * (`taskHandler.options` when it is not an object).
+ */
+function checkTaskHandlerOptions(options: unknown): TaskHandlerOptions {
+  const o = callOptions(options, TASK_HANDLER_KEYS, 'taskHandler') as TaskHandlerOptions;
+  if (o.timeoutMs !== undefined) checkOption(timerMsField(1), o.timeoutMs, 'taskHandler.timeoutMs', InvalidOptionError);
+  if (o.concurrency !== undefined) checkOption(QUEUE_FIELDS.concurrency(), o.concurrency, 'taskHandler.concurrency', InvalidOptionError);
+  if (o.queue !== undefined) checkQueueName(o.queue, 'taskHandler.queue', InvalidOptionError);
+  return o;
+}
 
 /**
  * One manager for every messaging component of a service, built from the configuration and usable
@@ -153,22 +183,20 @@ export class QueueManager {
    * Registers a task handler. Before {@link start} it is kept and registered by `start` (workers
    * begin then); afterwards at once. Goes through the queue's dispatcher when the dispatcher is
    * enabled (status, callbacks and replies of dispatched tasks), else straight on the queue.
-   * @throws InvalidOptionError for a bad type/option, or a type already handled on that queue.
+   * @throws InvalidOptionError for a bad type (`taskHandler.type`), handler (`taskHandler.handler`: not a
+   *         function) or option (`taskHandler.<key>`, `taskHandler.options`), or a type already handled on that queue.
    */
-  registerTaskHandler<P = unknown, R = unknown>(type: string, handler: ManagedTaskHandler<P, R>, options: TaskHandlerOptions = {}): void {
-    const queueName = options.queue ?? this.config.message_queue.queue_name;
-    const key = `${queueName}\u0000${type}`;
+  registerTaskHandler<P = unknown, R = unknown>(type: string, handler: ManagedTaskHandler<P, R>, options?: TaskHandlerOptions): void {
     checkTaskType(type, 'taskHandler.type');
-    checkKnownKeys(options, TASK_HANDLER_KEYS, 'taskHandler', InvalidOptionError);
+    if (typeof handler !== 'function') throw new InvalidOptionError('taskHandler.handler', handler, 'a function');
+    const checked = checkTaskHandlerOptions(options);
+    const queueName = checked.queue ?? this.config.message_queue.queue_name;
+    const key = `${queueName}\u0000${type}`;
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
-    if (options.timeoutMs !== undefined) checkOption(timerMsField(1), options.timeoutMs, 'taskHandler.timeoutMs', InvalidOptionError);
-    // checked here, not first when start() registers it with the queue (a failed start naming `process.`)
-    if (options.concurrency !== undefined) checkOption(QUEUE_FIELDS.concurrency(), options.concurrency, 'taskHandler.concurrency', InvalidOptionError);
-    if (options.queue !== undefined) checkQueueName(options.queue, 'taskHandler.queue', InvalidOptionError);
     this.handledTypes.add(key);
     const fn = handler as ManagedTaskHandler;
     // the queue's run enforces timeoutMs (the one time limit of an attempt)
-    const runOptions = { concurrency: options.concurrency, timeoutMs: options.timeoutMs };
+    const runOptions = { concurrency: checked.concurrency, timeoutMs: checked.timeoutMs };
     const register = () => {
       if (this.config.task_dispatcher.enabled) {
         this.dispatcherFor(queueName).handle(type, fn, runOptions);
@@ -193,15 +221,22 @@ export class QueueManager {
   /**
    * Subscribes a handler on the event bus at {@link start}, or at once when running; the promise
    * resolves when the subscription is active (a caller before start need not await it).
-   * @throws ComponentDisabledError when `event_bus.enabled` is false.
+   * @throws ComponentDisabledError when `event_bus.enabled` is false; InvalidOptionError at once (before start
+   *         too) for a bad channel or pattern (`subscribe.channel`), handler (`subscribe.handler`) or options
+   *         (`subscribe.options`, `subscribe.options.<key>`, `subscribe.options.once`).
    */
   subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): Promise<void> {
     const bus = this.events;
+    checkSubscription(channelOrPattern, handler, options, 'subscribe', 'channel');
     return this.whenStarted(async () => void (await bus.subscribe(channelOrPattern, handler, options)));
   }
 
-  /** Adds a handler on the in-process bus (at {@link start}, or at once when running). */
+  /**
+   * Adds a handler on the in-process bus (at {@link start}, or at once when running).
+   * @throws InvalidOptionError at once (before start too) for a bad type or pattern (`on.type`) or handler (`on.handler`), the paths of the bus's `on`.
+   */
   onLocalEvent<T = unknown>(typeOrPattern: string, handler: EventHandler<T>): Promise<void> {
+    checkSubscription(typeOrPattern, handler, undefined, 'on', 'type');
     return this.whenStarted(() => void (this.localEvents as unknown as { on(k: string, h: EventHandler<T>): () => void }).on(typeOrPattern, handler));
   }
 
@@ -220,7 +255,8 @@ export class QueueManager {
    * @throws ComponentDisabledError for a one-off delayed task when `task_scheduler.enable_delayed_tasks` is false.
    */
   scheduleTask<P>(task: ScheduledTask<P>, when: ScheduleWhen): Promise<string> {
-    if (!this.config.task_scheduler.enable_delayed_tasks && ('delayMs' in when || 'at' in when)) {
+    const oneOff = when !== null && typeof when === 'object' && ('delayMs' in when || 'at' in when);
+    if (!this.config.task_scheduler.enable_delayed_tasks && oneOff) {
       throw new ComponentDisabledError('task_scheduler', 'enable_delayed_tasks');
     }
     return this.scheduler.schedule(task, when);

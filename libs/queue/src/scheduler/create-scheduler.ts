@@ -101,7 +101,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
     missedGraceMs: int('missedGraceMs', 1000, 0),
     maxIdleMs: int('maxIdleMs', 30_000, 10),
     activeTtlMs: int('activeTtlMs', 300_000, 1000),
-    resolveQueue: (queueName) => queues.get(queueName, 'schedule.task.queue'),
+    resolveQueue: (queueName, path) => queues.get(queueName, path),
     closeOwnedQueues: () => queues.closeOwned(),
     beforeLoop: redisStore ? () => redisStore.subscribe() : undefined,
     logger: options.logger,

@@ -134,7 +134,7 @@ export class RecurringLoop {
   private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
     const t = def.task;
     try {
-      await this.settings.resolveQueue(t.queue).publish({
+      await this.settings.resolveQueue(t.queue, 'schedule.task.queue').publish({
         type: t.type,
         payload: t.payload,
         priority: t.priority,

@@ -3,7 +3,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { InvalidOptionError } from '../errors';
 import { publishInteger } from '../queue/publish-validation';
 import { PRIORITIES, Priority } from '../queue/queue.types';
-import { checkOption, checkTaskType, enumField, QUEUE_NAME_PATTERN } from '../util/fields';
+import { checkKnownKeys, checkOption, checkTaskType, enumField, knownKeys, QUEUE_NAME_PATTERN } from '../util/fields';
 import { checkJsonValue } from '../util/json';
 import type { MissedPolicy, ScheduledTask, ScheduleWhen } from './scheduler';
 
@@ -31,7 +31,33 @@ export const SCHEDULER_FIELDS = {
 };
 
 export const RECURRING_KEY_PATTERN = /^[A-Za-z0-9_.:/-]{1,150}$/;
+export const RECURRING_KEY_EXPECTED = 'a key of 1..150 characters from [A-Za-z0-9_.:/-]';
 const YEAR = 365 * 86_400_000;
+
+const TASK_KEYS = knownKeys<ScheduledTask>({ type: true, payload: true, queue: true, priority: true, maxRetries: true, timeoutMs: true });
+
+/**
+ * Options of a publish that a scheduled task does not take, and why: refused by name rather than
+ * as unknown keys, since a caller who knows `publish` would expect them to work.
+ */
+const UNSUPPORTED_TASK_KEYS: Readonly<Record<string, string>> = {
+  group: 'no group: the scheduler publishes its tasks without a fair-sharing group (publish grouped work from the handler)',
+  idempotencyKey: 'no idempotencyKey: the scheduler keys each recurring occurrence itself; a one-off task is identified by the id schedule returns',
+  idempotencyTtlMs: 'no idempotencyTtlMs: the scheduler keys each recurring occurrence itself',
+  partitionKey: 'no partitionKey: the scheduler publishes without one',
+  delayMs: 'no delayMs in the task: give the delay as when ({ delayMs })',
+};
+
+/** Each form of {@link ScheduleWhen} and the keys it takes (a key of another form is refused, not ignored). */
+type WhenForm = 'delayMs' | 'at' | 'cron' | 'everyMs';
+const WHEN_KEYS: Readonly<Record<WhenForm, readonly string[]>> = {
+  delayMs: knownKeys<Extract<ScheduleWhen, { delayMs: number }>>({ delayMs: true }),
+  at: knownKeys<Extract<ScheduleWhen, { at: Date | number }>>({ at: true }),
+  cron: knownKeys<Extract<ScheduleWhen, { cron: string }>>({ cron: true, tz: true, key: true, missed: true }),
+  everyMs: knownKeys<Extract<ScheduleWhen, { everyMs: number }>>({ everyMs: true, key: true, missed: true }),
+};
+const WHEN_FORMS = Object.keys(WHEN_KEYS) as WhenForm[];
+const RECURRING_ONLY = new Set(['key', 'missed', 'tz']);
 
 /**
  * Checks a task; fills the default queue. Throws {@link InvalidOptionError} naming the option, or the
@@ -39,7 +65,8 @@ const YEAR = 365 * 86_400_000;
  * see util/json.ts), so such a task is refused by `schedule`, not when it fires.
  */
 export function validateTask(task: ScheduledTask, defaultQueue: string | undefined): ScheduledTask & { queue: string } {
-  if (task === null || typeof task !== 'object') throw new InvalidOptionError('schedule.task', task, 'a task object');
+  if (task === null || typeof task !== 'object' || Array.isArray(task)) throw new InvalidOptionError('schedule.task', task, 'a task object');
+  checkTaskKeys(task);
   checkTaskType(task.type, 'schedule.task.type');
   const queue = task.queue ?? defaultQueue;
   if (typeof queue !== 'string' || !QUEUE_NAME_PATTERN.test(queue)) {
@@ -58,12 +85,45 @@ export function validateTask(task: ScheduledTask, defaultQueue: string | undefin
   return out;
 }
 
-/** Checks `when`; throws {@link InvalidOptionError} naming the option. */
+/**
+ * Refuses a key of a task that the scheduler would drop: one a publish takes but a scheduled task
+ * does not (`group`, `idempotencyKey`, ..., saying why) or an unknown one (`priorty`), at `schedule.task.<key>`.
+ */
+function checkTaskKeys(task: object): void {
+  for (const key of Object.keys(task)) {
+    const why = Object.prototype.hasOwnProperty.call(UNSUPPORTED_TASK_KEYS, key) ? UNSUPPORTED_TASK_KEYS[key] : undefined;
+    if (why !== undefined) throw new InvalidOptionError(`schedule.task.${key}`, (task as Record<string, unknown>)[key], why);
+  }
+  checkKnownKeys(task, TASK_KEYS, 'schedule.task', InvalidOptionError);
+}
+
+/**
+ * Refuses a key the form of `when` does not take, at `schedule.when.<key>`: a misspelt one
+ * (`timezone`, `mised`) or one of another form (`key`, `missed` or `tz` of a one-off task; `tz` of `everyMs`).
+ */
+function checkWhenKeys(w: Record<string, unknown>, form: WhenForm): void {
+  const known = WHEN_KEYS[form];
+  for (const key of Object.keys(w)) {
+    if (known.includes(key)) continue;
+    const oneOff = form === 'delayMs' || form === 'at';
+    const hint = !RECURRING_ONLY.has(key)
+      ? ''
+      : oneOff
+        ? '; key, missed and tz are for the recurring forms { cron, tz?, key?, missed? } and { everyMs, key?, missed? }'
+        : '; tz is for { cron }';
+    throw new InvalidOptionError(`schedule.when.${key}`, key, `a known option of { ${form} } (${known.join(', ')})${hint}`);
+  }
+}
+
+/** Checks `when`; throws {@link InvalidOptionError} naming the option (an unknown key too: see {@link checkWhenKeys}). */
 export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: MissedPolicy): ParsedWhen {
-  if (when === null || typeof when !== 'object') throw new InvalidOptionError('schedule.when', when, '{ delayMs }, { at }, { cron, tz? } or { everyMs }');
+  if (when === null || typeof when !== 'object' || Array.isArray(when)) {
+    throw new InvalidOptionError('schedule.when', when, '{ delayMs }, { at }, { cron, tz? } or { everyMs }');
+  }
   const w = when as Record<string, unknown>;
-  const forms = ['delayMs', 'at', 'cron', 'everyMs'].filter((k) => w[k] !== undefined);
+  const forms = WHEN_FORMS.filter((k) => w[k] !== undefined);
   if (forms.length !== 1) throw new InvalidOptionError('schedule.when', forms.join(', ') || 'nothing', 'exactly one of delayMs, at, cron, everyMs');
+  checkWhenKeys(w, forms[0]);
   if (w.delayMs !== undefined) {
     const d = w.delayMs;
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > YEAR)
@@ -78,7 +138,7 @@ export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: Missed
   }
   const key = w.key === undefined ? randomUUID() : w.key;
   if (typeof key !== 'string' || !RECURRING_KEY_PATTERN.test(key)) {
-    throw new InvalidOptionError('schedule.when.key', key, 'a key of 1..150 characters from [A-Za-z0-9_.:/-]');
+    throw new InvalidOptionError('schedule.when.key', key, RECURRING_KEY_EXPECTED);
   }
   const missed: MissedPolicy = checkOption(SCHEDULER_FIELDS.missedPolicy(), w.missed ?? defaultMissed, 'schedule.when.missed', InvalidOptionError);
   if (w.everyMs !== undefined) {
@@ -124,14 +184,22 @@ export function onceId(queue: string, messageId: string): string {
   return `once:${queue}:${messageId}`;
 }
 
-export function parseId(id: string): { kind: 'once'; queue: string; messageId: string } | { kind: 'recurring'; key: string } | null {
+/**
+ * The parts of an id `schedule` returns; null when it is not one: not a string, or a key, queue
+ * name or message id that `schedule` could not have written (`recurring:a b|c`, `once:no such:abc`).
+ */
+export function parseId(id: unknown): { kind: 'once'; queue: string; messageId: string } | { kind: 'recurring'; key: string } | null {
   if (typeof id !== 'string') return null;
-  if (id.startsWith('recurring:')) return { kind: 'recurring', key: id.slice('recurring:'.length) };
+  if (id.startsWith('recurring:')) {
+    const key = id.slice('recurring:'.length);
+    return RECURRING_KEY_PATTERN.test(key) ? { kind: 'recurring', key } : null;
+  }
   if (id.startsWith('once:')) {
     const rest = id.slice(5);
     const cut = rest.lastIndexOf(':');
     if (cut <= 0 || cut === rest.length - 1) return null;
-    return { kind: 'once', queue: rest.slice(0, cut), messageId: rest.slice(cut + 1) };
+    const queue = rest.slice(0, cut);
+    return QUEUE_NAME_PATTERN.test(queue) ? { kind: 'once', queue, messageId: rest.slice(cut + 1) } : null;
   }
   return null;
 }

@@ -81,21 +81,30 @@ export interface Scheduler {
   readonly name: string;
   /**
    * Schedules a task; resolves to its id. A recurring form with the key of an existing recurring
-   * task updates it. @throws InvalidOptionError naming the bad option (`schedule.when.cron`, ...).
+   * task updates it. @throws InvalidOptionError naming the bad option (`schedule.when.cron`, ...),
+   * an unknown key of the task (`schedule.task.<key>`; `group`, `idempotencyKey`, ... a publish
+   * takes are refused saying why) or one the form of `when` does not take (`schedule.when.<key>`:
+   * `{ cron, timezone }`, or `key`, `missed` or `tz` of a one-off form). Nothing is stored then.
    */
   schedule<P>(task: ScheduledTask<P>, when: ScheduleWhen): Promise<string>;
   /**
    * Cancels a schedule. One-off: true when the task had not started yet (the queue removed it).
    * Recurring (`recurring:<key>`): true when the definition existed; it is removed.
+   * @throws InvalidOptionError at `cancel.id` for an id `schedule` could not have returned, or one
+   *         naming a queue the scheduler was not given (memory backend).
    */
   cancel(id: string): Promise<boolean>;
-  /** Removes the recurring task of `key`; same as `cancel('recurring:' + key)`. */
+  /**
+   * Removes the recurring task of `key`; same as `cancel('recurring:' + key)`.
+   * @throws InvalidOptionError at `removeRecurring.key` for a key that is not a string of 1..150 characters from `[A-Za-z0-9_.:/-]`.
+   */
   removeRecurring(key: string): Promise<boolean>;
   /** One-off tasks not yet due and every recurring task, soonest first. */
   list(): Promise<ScheduleInfo[]>;
   /**
    * Registers the handler of `type` on a target queue (default: `defaultQueue`), counting its
    * attempts in the scheduler's stats. The queue applies timeouts and retries.
+   * @throws InvalidOptionError at `process.handler`, `process.options` (not an object), `process.<key>` (unknown) or `process.queue`.
    */
   process<P = unknown, R = unknown>(
     type: string,
@@ -103,7 +112,7 @@ export interface Scheduler {
     options?: { queue?: string; concurrency?: number },
   ): void;
   stats(): Promise<SchedulerStats>;
-  /** The queue of that name (given in `queues`, or opened on the Redis backend). */
+  /** The queue of that name (given in `queues`, or opened on the Redis backend). @throws InvalidOptionError at `queue.name`. */
   queue(name?: string): TaskQueue;
   /** Starts firing recurring tasks (done by `createScheduler` unless `autoStart: false`). */
   start(): void;

@@ -10,8 +10,8 @@ export interface TaskSchedulerSettings {
   missedGraceMs: number;
   maxIdleMs: number;
   activeTtlMs: number;
-  /** Finds (or opens) the queue of a name; throws InvalidOptionError for an unknown one. */
-  resolveQueue(name: string): TaskQueue;
+  /** Finds (or opens) the queue of a name; throws InvalidOptionError at `path` (the argument of the call) for an unknown one. */
+  resolveQueue(name: string, path: string): TaskQueue;
   /** Closes the queues the scheduler opened itself. */
   closeOwnedQueues(): Promise<void>;
   /** Called once before the loop first waits (Redis: subscribe to changes). */

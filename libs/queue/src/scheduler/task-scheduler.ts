@@ -3,17 +3,29 @@ import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
-import { checkKnownKeys, knownKeys } from '../util/fields';
+import { callOptions } from '../queue/call-arguments';
+import { checkQueueName, knownKeys } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { RecurringLoop } from './recurring-loop';
-import { nextOccurrence, onceId, parseId, parseWhen, readDefinition, RecurringDefinition, validateTask } from './schedule-spec';
+import {
+  nextOccurrence,
+  onceId,
+  parseId,
+  parseWhen,
+  readDefinition,
+  RECURRING_KEY_EXPECTED,
+  RECURRING_KEY_PATTERN,
+  RecurringDefinition,
+  validateTask,
+} from './schedule-spec';
 import type { ScheduledTask, ScheduleInfo, ScheduleWhen, Scheduler, SchedulerStats } from './scheduler';
 import type { SchedulerStore } from './scheduler-store';
 import type { TaskSchedulerSettings } from './task-scheduler-settings';
 
 export type { TaskSchedulerSettings } from './task-scheduler-settings';
 
-const PROCESS_KEYS = knownKeys<NonNullable<Parameters<Scheduler['process']>[2]>>({ queue: true, concurrency: true });
+type ProcessArgs = NonNullable<Parameters<Scheduler['process']>[2]>;
+const PROCESS_KEYS = knownKeys<ProcessArgs>({ queue: true, concurrency: true });
 
 /**
  * The {@link Scheduler} over any {@link SchedulerStore}. One-off tasks are delayed queue messages
@@ -42,9 +54,7 @@ export class TaskScheduler implements Scheduler {
   }
 
   queue(name?: string): TaskQueue {
-    const queueName = name ?? this.settings.defaultQueue;
-    if (queueName === undefined) throw new InvalidOptionError('queue.name', name, 'a queue name (no defaultQueue is set)');
-    return this.settings.resolveQueue(queueName);
+    return this.queueAt(name, 'queue.name');
   }
 
   async schedule<P>(task: ScheduledTask<P>, when: ScheduleWhen): Promise<string> {
@@ -52,7 +62,7 @@ export class TaskScheduler implements Scheduler {
     const t = validateTask(task, this.settings.defaultQueue);
     const now = Date.now();
     const parsed = parseWhen(when, now, this.settings.missedPolicy);
-    const queue = this.settings.resolveQueue(t.queue);
+    const queue = this.settings.resolveQueue(t.queue, 'schedule.task.queue');
     if (parsed.kind === 'once') {
       const messageId = await queue.publish({
         type: t.type,
@@ -89,15 +99,17 @@ export class TaskScheduler implements Scheduler {
 
   async cancel(id: string): Promise<boolean> {
     const parsed = parseId(id);
-    if (!parsed) throw new InvalidOptionError('cancel.id', id, 'an id returned by schedule (once:... or recurring:...)');
+    if (!parsed) throw new InvalidOptionError('cancel.id', id, 'an id returned by schedule (once:<queue>:<messageId> or recurring:<key>)');
     if (parsed.kind === 'recurring') return this.store.removeRecurring(parsed.key);
-    const cancelled = await this.settings.resolveQueue(parsed.queue).cancel(parsed.messageId);
+    const cancelled = await this.settings.resolveQueue(parsed.queue, 'cancel.id').cancel(parsed.messageId);
     await this.store.removeOnce(id);
     return cancelled;
   }
 
-  removeRecurring(key: string): Promise<boolean> {
-    return this.cancel(`recurring:${key}`);
+  async removeRecurring(key: string): Promise<boolean> {
+    // checked here: `recurring:${undefined}` would name (and remove) a task keyed "undefined"
+    if (typeof key !== 'string' || !RECURRING_KEY_PATTERN.test(key)) throw new InvalidOptionError('removeRecurring.key', key, RECURRING_KEY_EXPECTED);
+    return this.store.removeRecurring(key);
   }
 
   async list(): Promise<ScheduleInfo[]> {
@@ -128,12 +140,12 @@ export class TaskScheduler implements Scheduler {
   process<P = unknown, R = unknown>(
     type: string,
     handler: (message: QueueMessage<P>, context: HandlerContext) => Promise<R> | R,
-    options: { queue?: string; concurrency?: number } = {},
+    options?: { queue?: string; concurrency?: number },
   ): void {
     this.assertOpen();
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
-    checkKnownKeys(options, PROCESS_KEYS, 'process', InvalidOptionError);
-    const queue = this.queue(options.queue);
+    const { queue: queueName, concurrency } = callOptions(options, PROCESS_KEYS, 'process') as ProcessArgs;
+    const queue = this.queueAt(queueName, 'process.queue');
     const ttl = this.settings.activeTtlMs;
     queue.process<P, R>(
       type,
@@ -152,7 +164,7 @@ export class TaskScheduler implements Scheduler {
           throw error;
         }
       },
-      { concurrency: options.concurrency },
+      { concurrency },
     );
   }
 
@@ -180,6 +192,13 @@ export class TaskScheduler implements Scheduler {
       await this.settings.closeOwnedQueues();
     })();
     return this.closing;
+  }
+
+  /** The queue `name` (default: `defaultQueue`); an unknown or bad name is refused at `path`, the argument of the call. */
+  private queueAt(name: unknown, path: string): TaskQueue {
+    const queueName = name ?? this.settings.defaultQueue;
+    if (queueName === undefined) throw new InvalidOptionError(path, name, 'a queue name (no defaultQueue is set)');
+    return this.settings.resolveQueue(checkQueueName(queueName, path, InvalidOptionError), path);
   }
 
   private assertOpen(): void {
