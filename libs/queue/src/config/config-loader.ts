@@ -3,6 +3,7 @@ import { load, YAMLException } from 'js-yaml';
 import { isAbsolute, join, relative, resolve } from 'path';
 import { QueueConfigError } from '../errors';
 import { maskRedisUrl } from '../redis/redis-connection';
+import { checkKnownKeys, knownKeys } from '../util/fields';
 import { ConfigFileError, ConfigValidationError } from './config-errors';
 import { validateConfig } from './validate-config';
 import type { QueueAppConfig } from './config.types';
@@ -20,6 +21,63 @@ export interface LoadConfigOptions {
   overrides?: Record<string, unknown>;
 }
 
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions {
+  /** Environment for `${VAR}` and `REDIS_URL` (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Files the configuration was read from, in merge order (named by the error). */
+  sources?: string[];
+}
+
+const LOAD_OPTION_KEYS = knownKeys<LoadConfigOptions>({ dir: true, env: true, file: true, overrides: true });
+const PARSE_OPTION_KEYS = knownKeys<ParseConfigOptions>({ env: true, sources: true });
+/** The path a problem of the whole tree (not a mapping) is reported at. */
+const CONFIG_ROOT_PATH = '(root)';
+
+/** Checks an options object of `call` against its known keys; throws QueueConfigError at `call` or `<call>.<key>`. */
+function checkOptionsObject(options: unknown, known: readonly string[], call: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (!isMapping(options)) throw new QueueConfigError(call, options, `an options object { ${known.join(', ')} }`);
+  checkKnownKeys(options, known, call);
+  return options;
+}
+
+function checkPathOption(value: unknown, path: string): void {
+  if (value !== undefined && (typeof value !== 'string' || value.length === 0)) throw new QueueConfigError(path, value, 'a non-empty path');
+}
+
+/** An environment: a mapping of variable names to strings (as `process.env`). */
+function checkEnvOption(env: unknown, path: string): void {
+  if (env === undefined) return;
+  if (!isMapping(env)) throw new QueueConfigError(path, env, 'a mapping of variable names to strings (like process.env)');
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && typeof value !== 'string') throw new QueueConfigError(`${path}.${name}`, value, 'a string');
+  }
+}
+
+/** The options of {@link loadConfig}, checked: unknown keys and values of the wrong type are refused at `loadConfig.<key>`. */
+function checkLoadOptions(options: unknown): LoadConfigOptions {
+  const checked = checkOptionsObject(options, LOAD_OPTION_KEYS, 'loadConfig');
+  checkPathOption(checked.dir, 'loadConfig.dir');
+  checkPathOption(checked.file, 'loadConfig.file');
+  checkEnvOption(checked.env, 'loadConfig.env');
+  if (checked.overrides !== undefined && !isMapping(checked.overrides)) {
+    throw new QueueConfigError('loadConfig.overrides', checked.overrides, 'a mapping in YAML shape ({ service_name: ..., redis: { ... } })');
+  }
+  return checked;
+}
+
+/** The options of {@link parseConfig}, checked at `parseConfig.<key>`. */
+function checkParseOptions(options: unknown): ParseConfigOptions {
+  const checked = checkOptionsObject(options, PARSE_OPTION_KEYS, 'parseConfig');
+  checkEnvOption(checked.env, 'parseConfig.env');
+  const sources = checked.sources;
+  if (sources !== undefined && !(Array.isArray(sources) && sources.every((file) => typeof file === 'string'))) {
+    throw new QueueConfigError('parseConfig.sources', sources, 'an array of file names');
+  }
+  return checked;
+}
+
 /**
  * Loads the configuration: `config.yaml` (required; the defaults), then the overlay
  * (`CONFIG_FILE`, else `<NODE_ENV>.yaml` when that file exists) deep-merged over it (mappings
@@ -28,8 +86,11 @@ export interface LoadConfigOptions {
  * and Cluster settings are dropped); validates and fills defaults.
  * @throws ConfigFileError when a file is missing or not valid YAML (line and column, no content)
  * @throws ConfigValidationError listing every problem (key path, value found, expectation), secrets masked
+ * @throws QueueConfigError for options it cannot use, at `loadConfig.<key>` (an unknown key such as
+ *         `directory`, a `dir` that is not a path, `overrides` that are not a mapping)
  */
-export function loadConfig(options: LoadConfigOptions = {}): QueueAppConfig {
+export function loadConfig(given?: LoadConfigOptions): QueueAppConfig {
+  const options = checkLoadOptions(given);
   const env = options.env ?? process.env;
   const dir = resolve(options.dir ?? env.CONFIG_DIR ?? join(process.cwd(), 'config'));
   const sources: string[] = [];
@@ -54,9 +115,17 @@ export function loadConfig(options: LoadConfigOptions = {}): QueueAppConfig {
 /**
  * Validates a configuration object in YAML shape (any subset: defaults fill the rest),
  * interpolating `${VAR}` from `env` and applying `REDIS_URL`.
- * @throws ConfigValidationError listing every problem
+ * @throws ConfigValidationError listing every problem (a `raw` that is not a mapping at `(root)`)
+ * @throws QueueConfigError for options it cannot use, at `parseConfig.<key>`
  */
-export function parseConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; sources?: string[] } = {}): QueueAppConfig {
+export function parseConfig(raw: unknown, given?: ParseConfigOptions): QueueAppConfig {
+  const options = checkParseOptions(given);
+  if (raw !== undefined && raw !== null && !isMapping(raw)) {
+    throw new ConfigValidationError(
+      [new QueueConfigError(CONFIG_ROOT_PATH, raw, 'a mapping of configuration sections (service_name, redis, ...)')],
+      options.sources,
+    );
+  }
   const env = options.env ?? process.env;
   const problems: QueueConfigError[] = [];
   let tree = interpolate(raw ?? {}, env, '', problems);

@@ -20,8 +20,47 @@ import { HandlerPool } from './handler-pool';
 import { HandlerEntry, SubscriptionRegistry } from './subscription-registry';
 import { InvalidOptionError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
-import { drainTimeoutOf } from '../util/fields';
+import { boolField, checkKnownKeys, checkOption, drainTimeoutOf, knownKeys } from '../util/fields';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
+
+const SUBSCRIBE_OPTION_KEYS = knownKeys<EventSubscribeOptions>({ once: true });
+const PUBLISH_OPTION_KEYS = knownKeys<EventPublishOptions>({ partitionKey: true });
+const EVENT_INPUT_KEYS = knownKeys<EventInput>({ type: true, data: true, partitionKey: true });
+
+function isPlainObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The `once` flag of `subscribe` (or the local bus's `on`) options, false when absent. Throws
+ * {@link InvalidOptionError} at `path` for options that are not an object, at `<path>.<key>` for
+ * an unknown key (`{ onec: true }` would otherwise run the handler for every event) and at
+ * `<path>.once` for a value that is not a boolean.
+ */
+export function subscribeOnceOf(options: unknown, path: string): boolean {
+  if (options === undefined) return false;
+  if (!isPlainObject(options)) throw new InvalidOptionError(path, options, 'an object { once }');
+  checkKnownKeys(options, SUBSCRIBE_OPTION_KEYS, path, InvalidOptionError);
+  return checkOption(boolField().optional(), (options as EventSubscribeOptions).once, `${path}.once`, InvalidOptionError) ?? false;
+}
+
+/**
+ * Checks the options of one `publish`: absent, or an object of known keys. Throws
+ * {@link InvalidOptionError} at `publish.options` or `publish.options.<key>` (a misspelt
+ * `partitionKey` would lose the ordering key); the key's value is checked with the event.
+ */
+export function checkPublishOptions(options: unknown): EventPublishOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw new InvalidOptionError('publish.options', options, 'an object { partitionKey }');
+  checkKnownKeys(options, PUBLISH_OPTION_KEYS, 'publish.options', InvalidOptionError);
+  return options as EventPublishOptions;
+}
+
+/** Checks that one event of a batch is an object of known keys; throws {@link InvalidOptionError} at `path` or `<path>.<key>`. */
+function checkEventInput(event: unknown, path: string): void {
+  if (!isPlainObject(event)) throw new InvalidOptionError(path, event, 'an object { type, data, partitionKey }');
+  checkKnownKeys(event, EVENT_INPUT_KEYS, path, InvalidOptionError);
+}
 
 /** Settings every bus shares (already validated). */
 export interface BaseBusSettings {
@@ -57,10 +96,11 @@ export abstract class BaseEventBus implements EventBus {
     this.pool = new HandlerPool({ bufferSize: settings.bufferSize, workers: settings.workers, policy: settings.bufferFullPolicy });
   }
 
-  async publish<T = unknown>(channel: string, type: string, data?: T, options: EventPublishOptions = {}): Promise<string> {
+  async publish<T = unknown>(channel: string, type: string, data?: T, options?: EventPublishOptions): Promise<string> {
     this.assertOpen();
     assertChannel(channel);
-    const [id] = await this.sendEvents(channel, [{ type, data, partitionKey: options?.partitionKey }], {
+    const { partitionKey } = checkPublishOptions(options);
+    const [id] = await this.sendEvents(channel, [{ type, data, partitionKey }], {
       event: () => 'publish',
       partitionKey: () => 'publish.options.partitionKey',
     });
@@ -81,7 +121,10 @@ export abstract class BaseEventBus implements EventBus {
     events: ReadonlyArray<EventInput>,
     paths: { event(i: number): string; partitionKey(i: number): string },
   ): Promise<string[]> {
-    const envelopes = events.map((e, i) => createEnvelope(this.settings.serviceName, e?.type, e?.data, paths.event(i)));
+    const envelopes = events.map((e, i) => {
+      checkEventInput(e, paths.event(i));
+      return createEnvelope(this.settings.serviceName, e.type, e.data, paths.event(i));
+    });
     if (envelopes.length === 0) return [];
     const partitionKeys = events.map((e, i) => {
       const key = e.partitionKey;
@@ -94,11 +137,12 @@ export abstract class BaseEventBus implements EventBus {
     return envelopes.map((e) => e.id);
   }
 
-  async subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options: EventSubscribeOptions = {}): Promise<EventSubscription> {
+  async subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): Promise<EventSubscription> {
     this.assertOpen();
     const pattern = assertSubscriptionKey(channelOrPattern);
     if (typeof handler !== 'function') throw new InvalidOptionError('subscribe.handler', handler, 'a function');
-    const { entry, first } = this.registry.add(channelOrPattern, pattern, handler as EventHandler, options.once === true);
+    const once = subscribeOnceOf(options, 'subscribe.options');
+    const { entry, first } = this.registry.add(channelOrPattern, pattern, handler as EventHandler, once);
     if (first) {
       const joined = this.keyAdded(channelOrPattern, pattern);
       this.joining.set(channelOrPattern, joined);

@@ -300,6 +300,43 @@ describe.each(fixtures)('EventBus conformance: $name', (fixture) => {
     await expect(bus.publish('ch', 't', 1)).rejects.toBeInstanceOf(EventBusClosedError);
   });
 
+  it('refuses unknown or bad options of subscribe, publish and publishBatch, naming them; nothing of the call is subscribed or sent', async () => {
+    const bus = fixture.make({ workers: 1 });
+    const handler = () => undefined;
+    await expect(bus.subscribe('ch', handler, { onec: true } as never)).rejects.toMatchObject({
+      path: 'subscribe.options.onec',
+      expected: 'a known option (once)',
+    });
+    await expect(bus.subscribe('ch', handler, { once: 'yes' } as never)).rejects.toMatchObject({ path: 'subscribe.options.once', expected: 'true or false' });
+    await expect(bus.subscribe('ch', handler, null as never)).rejects.toMatchObject({ path: 'subscribe.options' });
+    await expect(bus.subscribe('ch', handler, 'once' as never)).rejects.toBeInstanceOf(InvalidOptionError);
+    expect(bus.stats().channel_count).toBe(0);
+    const seen: unknown[] = [];
+    const once: unknown[] = [];
+    await bus.subscribe('ch', (e) => void seen.push(e.data), undefined);
+    await bus.subscribe('ch', (e) => void once.push(e.data), { once: true });
+    await expect(bus.publish('ch', 't', 1, { partitonKey: 'k' } as never)).rejects.toMatchObject({
+      path: 'publish.options.partitonKey',
+      expected: 'a known option (partitionKey)',
+    });
+    for (const options of ['x', null, ['k']]) {
+      await expect(bus.publish('ch', 't', 1, options as never)).rejects.toMatchObject({ path: 'publish.options', found: options });
+    }
+    const badBatch = [
+      { type: 't', data: 2 },
+      { type: 't', data: 3, prioirty: 'high' },
+    ];
+    await expect(bus.publishBatch('ch', badBatch)).rejects.toMatchObject({ path: 'publishBatch.events[1].prioirty', found: 'prioirty' });
+    await expect(bus.publishBatch('ch', [{ type: 't' }, null as never])).rejects.toMatchObject({ path: 'publishBatch.events[1]' });
+    await expect(bus.publishBatch('ch', [{ type: 't', partitionKey: '' }])).rejects.toMatchObject({ path: 'publishBatch.events[0].partitionKey' });
+    await bus.publish('ch', 't', 'first', { partitionKey: 'k' });
+    await bus.publishBatch('ch', [{ type: 't', data: 'second', partitionKey: 'k' }]);
+    await waitFor(() => seen.length === 2 && once.length === 1, 'the good events');
+    expect(seen).toEqual(['first', 'second']);
+    expect(once).toEqual(['first']);
+    expect(bus.stats().total_published).toBe(2);
+  });
+
   it('refuses data JSON would change (NaN, Infinity, a Map or Set), naming the place in it; nothing of the call is sent', async () => {
     const bus = fixture.make({ workers: 1 });
     const seen: unknown[] = [];

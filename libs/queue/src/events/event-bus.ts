@@ -137,15 +137,21 @@ export interface EventBus {
   readonly type: EventBusType;
   /**
    * Publishes one event on `channel`; resolves to its id.
-   * @throws InvalidOptionError for a bad channel, type or non-JSON data; EventBusClosedError after close;
+   * @throws InvalidOptionError for a bad channel, type or non-JSON data, options that are not an object
+   *         (`publish.options`) or hold an unknown key (`publish.options.<key>`); EventBusClosedError after close;
    *         OutboxFullError (redis_stream) when Redis is unreachable and the outbox is full.
    */
   publish<T = unknown>(channel: string, type: string, data?: T, options?: EventPublishOptions): Promise<string>;
-  /** Publishes several events on one channel, in order (pub/sub: one round trip; streams: one script call per stream partition touched); ids in input order. */
+  /**
+   * Publishes several events on one channel, in order (pub/sub: one round trip; streams: one script call per stream partition touched); ids in input order.
+   * @throws InvalidOptionError naming the event (`publishBatch.events[i].type`, `publishBatch.events[i].<key>` for an unknown key); nothing of the batch is sent.
+   */
   publishBatch(channel: string, events: ReadonlyArray<EventInput>): Promise<string[]>;
   /**
    * Registers a handler for a channel, or a glob pattern (`*`, `?`, `[abc]`, e.g. `meeting.*`).
    * Several handlers per channel are fine. Resolves once the subscription is active.
+   * @throws InvalidOptionError for a bad channel or handler, options that are not an object (`subscribe.options`),
+   *         an unknown option (`subscribe.options.<key>`) or a `once` that is not a boolean (`subscribe.options.once`).
    */
   subscribe<T = unknown>(channelOrPattern: string, handler: EventHandler<T>, options?: EventSubscribeOptions): Promise<EventSubscription>;
   /** This process's counters. */

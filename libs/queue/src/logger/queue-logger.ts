@@ -1,3 +1,6 @@
+import { QueueConfigError } from '../errors';
+import { boolField, checkKnownKeys, checkOption, enumField, knownKeys, stringField } from '../util/fields';
+
 /**
  * Where the library writes its log lines. Implement it over any logging library (pino, winston,
  * Nest's `Logger` through `NestQueueLogger` of `@meeting/queue/nest`) and pass it as `logger` to
@@ -19,8 +22,9 @@ export interface QueueLogger {
   child(context: string): QueueLogger;
 }
 
+const LOG_FORMATS = ['text', 'json'] as const;
 /** Line formats of {@link ConsoleQueueLogger}. */
-export type LogFormat = 'text' | 'json';
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface ConsoleQueueLoggerOptions {
   /**
@@ -36,6 +40,26 @@ export interface ConsoleQueueLoggerOptions {
 
 type Level = 'debug' | 'log' | 'warn' | 'error';
 
+const LOGGER_OPTION_KEYS = knownKeys<ConsoleQueueLoggerOptions>({ format: true, debug: true, context: true });
+
+/**
+ * Checks the options of {@link ConsoleQueueLogger}: an object of known keys, `format` one of the
+ * formats, `debug` a boolean, `context` a string. Throws QueueConfigError at `logger` or `logger.<key>`.
+ */
+function checkLoggerOptions(options: unknown): ConsoleQueueLoggerOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new QueueConfigError('logger', options, 'an options object { format, debug, context }');
+  }
+  checkKnownKeys(options, LOGGER_OPTION_KEYS, 'logger');
+  const given = options as ConsoleQueueLoggerOptions;
+  return {
+    format: checkOption(enumField(LOG_FORMATS).optional(), given.format, 'logger.format'),
+    debug: checkOption(boolField().optional(), given.debug, 'logger.debug'),
+    context: checkOption(stringField().optional(), given.context, 'logger.context'),
+  };
+}
+
 /**
  * The default {@link QueueLogger}: one line per call, `log`/`debug` on stdout and `warn`/`error`
  * on stderr, plain text or JSON lines (see {@link ConsoleQueueLoggerOptions.format}).
@@ -45,7 +69,9 @@ export class ConsoleQueueLogger implements QueueLogger {
   private readonly showDebug: boolean;
   private readonly context?: string;
 
-  constructor(options: ConsoleQueueLoggerOptions = {}) {
+  /** @throws QueueConfigError at `logger.<key>` for an unknown option or a bad value (`{ format: 'jsn' }`). */
+  constructor(given?: ConsoleQueueLoggerOptions) {
+    const options = checkLoggerOptions(given);
     this.format = options.format ?? (process.env.NODE_ENV === 'production' ? 'json' : 'text');
     this.showDebug = options.debug ?? false;
     this.context = options.context;

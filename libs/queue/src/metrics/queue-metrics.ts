@@ -1,9 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { QueueConfigError } from '../errors';
 import type { QueueObserver } from '../queue/queue-observer';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import { LabelGuard } from './label-guard';
 import { CounterSeries, SeriesCounter } from './series-counter';
 import { HistogramSeries, SeriesHistogram } from './series-histogram';
+import { boolField, checkKnownKeys, checkOption, intField, knownKeys, stringField } from '../util/fields';
 
 /** What the scrape-time gauges show; produced by the owner (the QueueManager) when Prometheus scrapes. */
 export interface MetricsSnapshot {
@@ -33,6 +35,36 @@ export interface QueueMetricsOptions {
   registry?: Registry;
   /** Distinct values kept per label before new ones are reported as `other` (default 100). */
   maxLabelValues?: number;
+}
+
+const METRICS_OPTION_KEYS = knownKeys<QueueMetricsOptions>({ prefix: true, defaultMetrics: true, registry: true, maxLabelValues: true });
+/** A metric name prefix: empty, or the start of a Prometheus metric name (what YAML `metrics.prefix` takes, or nothing). */
+const PREFIX_PATTERN = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+/**
+ * Checks the options of {@link QueueMetrics}: an object of known keys, `prefix` a metric name
+ * prefix, `defaultMetrics` a boolean, `registry` a prom-client Registry, `maxLabelValues` a
+ * positive integer. Throws QueueConfigError at `metrics` or `metrics.<key>`.
+ */
+function checkMetricsOptions(options: unknown): QueueMetricsOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new QueueConfigError('metrics', options, 'an options object { prefix, defaultMetrics, registry, maxLabelValues }');
+  }
+  checkKnownKeys(options, METRICS_OPTION_KEYS, 'metrics');
+  const given = options as QueueMetricsOptions;
+  if (given.registry !== undefined && !(given.registry instanceof Registry))
+    throw new QueueConfigError('metrics.registry', given.registry, 'a prom-client Registry');
+  return {
+    prefix: checkOption(
+      stringField(PREFIX_PATTERN, 'a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]* (or empty)').optional(),
+      given.prefix,
+      'metrics.prefix',
+    ),
+    defaultMetrics: checkOption(boolField().optional(), given.defaultMetrics, 'metrics.defaultMetrics'),
+    registry: given.registry,
+    maxLabelValues: checkOption(intField(1).optional(), given.maxLabelValues, 'metrics.maxLabelValues'),
+  };
 }
 
 /**
@@ -99,7 +131,9 @@ export class QueueMetrics {
   private source?: () => Promise<MetricsSnapshot>;
   private pending?: { at: number; promise: Promise<MetricsSnapshot | null> };
 
-  constructor(options: QueueMetricsOptions = {}) {
+  /** @throws QueueConfigError at `metrics.<key>` for an unknown option or a bad value (a prefix Prometheus refuses, `maxLabelValues` < 1). */
+  constructor(given?: QueueMetricsOptions) {
+    const options = checkMetricsOptions(given);
     const p = options.prefix ?? 'mq_';
     const registry = (this.registry = options.registry ?? new Registry());
     if (options.defaultMetrics ?? true) collectProcessMetrics(registry);

@@ -16,7 +16,7 @@ export function loadServiceConfig(options: {
   overrides?: Record<string, unknown>;
 }): QueueAppConfig {
   const env = options.env ?? process.env;
-  return loadConfig({ env, dir: env.CONFIG_DIR ?? options.configDir, file: env.CONFIG_FILE || options.overlayFile, overrides: options.overrides });
+  return loadConfig({ env, dir: env.CONFIG_DIR || options.configDir, file: env.CONFIG_FILE || options.overlayFile, overrides: options.overrides });
 }
 
 export interface RunServiceOptions {

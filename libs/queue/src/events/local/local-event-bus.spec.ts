@@ -33,6 +33,21 @@ describe('LocalEventBus', () => {
     expect(names).toEqual(['whisper:140']);
   });
 
+  it('on refuses an unknown option or a once that is not a boolean, naming it; once runs a handler once', async () => {
+    const handler = () => undefined;
+    expect(() => bus.on('model_loaded', handler, { onec: true } as never)).toThrow(
+      expect.objectContaining({ path: 'on.options.onec', code: 'INVALID_OPTION' }),
+    );
+    expect(() => bus.on('model_loaded', handler, { once: 'yes' } as never)).toThrow(expect.objectContaining({ path: 'on.options.once' }));
+    expect(() => bus.on('model_loaded', handler, null as never)).toThrow(expect.objectContaining({ path: 'on.options' }));
+    expect(bus.stats().event_type_count).toBe(0);
+    const names: string[] = [];
+    bus.once('model_loaded', (e) => void names.push(e.data.name));
+    await bus.emitAndWait('model_loaded', { name: 'a', sizeMb: 1 });
+    await bus.emitAndWait('model_loaded', { name: 'b', sizeMb: 1 });
+    expect(names).toEqual(['a']);
+  });
+
   it('wildcard subscriptions receive every matching type', async () => {
     const seen: string[] = [];
     bus.on('model_*', (e) => {

@@ -1,5 +1,5 @@
 import { assertSubscriptionKey, createEnvelope } from '../cloud-event';
-import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
+import { BaseEventBus, BaseBusSettings, subscribeOnceOf } from '../base-event-bus';
 import type { EventBusStats, EventEnvelope, EventHandler, EventSubscribeOptions, UnsentEvent } from '../event-bus';
 import { InvalidOptionError } from '../../errors';
 
@@ -84,15 +84,19 @@ export class LocalEventBus<E extends object = Record<string, unknown>> extends B
     });
   }
 
-  /** Registers a handler for one event type; returns the function that removes it. */
+  /**
+   * Registers a handler for one event type; returns the function that removes it.
+   * @throws InvalidOptionError at `on.type`, `on.handler`, `on.options.once` (not a boolean) or `on.options.<key>` (an unknown option).
+   */
   on<K extends EventKey<E>>(type: K, handler: EventHandler<E[K]>, options?: EventSubscribeOptions): () => void;
   /** Registers a handler for every event type matching a glob pattern (`model_*`). */
   on(pattern: WildcardPattern, handler: EventHandler<E[EventKey<E>]>, options?: EventSubscribeOptions): () => void;
-  on(key: string, handler: EventHandler<never>, options: EventSubscribeOptions = {}): () => void {
+  on(key: string, handler: EventHandler<never>, options?: EventSubscribeOptions): () => void {
     this.assertOpen();
     const pattern = assertSubscriptionKey(key, 'on.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('on.handler', handler, 'a function');
-    const { entry } = this.registry.add(key, pattern, handler as EventHandler, options.once === true);
+    const once = subscribeOnceOf(options, 'on.options');
+    const { entry } = this.registry.add(key, pattern, handler as EventHandler, once);
     return () => void this.registry.remove(entry);
   }
 

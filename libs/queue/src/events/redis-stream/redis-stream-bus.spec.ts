@@ -276,6 +276,24 @@ describe('RedisStreamEventBus', () => {
     expect(seen).toEqual(['same millisecond', 'after']);
   });
 
+  it('lag and deadLetters refuse arguments they cannot use with InvalidOptionError naming them; good ones still answer', async () => {
+    const prefix = uniquePrefix('st');
+    const bus = streamBus(prefix, 'svc', 'c1', { maxDeliveries: 1 });
+    await bus.subscribe('orders', () => {
+      throw new Error('no');
+    });
+    await bus.publish('orders', 't', 1);
+    await waitFor(async () => (await bus.deadLetters('orders', 5)).length === 1, 'the failed event dead-lettered (maxDeliveries 1)');
+    const refused = (call: Promise<unknown>, path: string) => expect(call).rejects.toMatchObject({ code: 'INVALID_OPTION', path });
+    await refused(bus.lag('orders' as never), 'lag.channels');
+    await refused(bus.lag([42] as never), 'lag.channels[0]');
+    await refused(bus.lag(['orders', 'ord ers']), 'lag.channels[1]');
+    for (const count of [NaN, 1.5, -1, 0, '5']) await refused(bus.deadLetters('orders', count as never), 'deadLetters.count');
+    for (const channel of ['ord ers', undefined, '', 'a*']) await refused(bus.deadLetters(channel as never), 'deadLetters.channel');
+    expect(await bus.lag(['orders'])).toEqual([expect.objectContaining({ channel: 'orders', group: 'svc' })]);
+    expect(await bus.deadLetters('orders', undefined)).toHaveLength(1);
+  });
+
   it('keeps stream and dead-letter keys of a channel under one hash tag', () => {
     const keys = new StreamKeys('ev', 'meeting_events');
     expect(keys.stream).toBe('ev:{meeting_events}:stream');

@@ -1,6 +1,8 @@
 import type { RedisClient } from '../../redis/redis-connection';
+import { InvalidOptionError } from '../../errors';
+import { checkOption, intField } from '../../util/fields';
 import { BaseEventBus, BaseBusSettings } from '../base-event-bus';
-import { fieldsToEnvelope } from '../cloud-event';
+import { assertChannel, fieldsToEnvelope } from '../cloud-event';
 import type { EventBusStats, EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
 import type { ResolvedStreamOptions } from '../event-bus-options';
 import { StreamAckBatcher } from './stream-ack-batcher';
@@ -18,6 +20,12 @@ export interface RedisStreamBusSettings extends BaseBusSettings, ResolvedStreamO
 export interface RedisStreamBusStats extends EventBusStats {
   /** Entries this process moved to a dead-letter stream. */
   dead_lettered: number;
+}
+
+/** Checks a list of channel names given to a call; throws InvalidOptionError at `path` or `path[i]`. */
+function checkChannelList(channels: unknown, path: string): string[] {
+  if (!Array.isArray(channels)) throw new InvalidOptionError(path, channels, 'an array of channel names');
+  return channels.map((channel: unknown, i) => assertChannel(channel, `${path}[${i}]`));
 }
 
 /** Largest sequence part of a stream id (2^64 - 1). */
@@ -80,9 +88,10 @@ export class RedisStreamEventBus extends BaseEventBus {
   /**
    * Lag and pending count of every group, per channel (default: the channels this bus reads or
    * wrote); one entry per partition of a partitioned channel (`partition` set).
+   * @throws InvalidOptionError at `lag.channels` (not an array) or `lag.channels[i]` (not a channel name)
    */
   async lag(channels?: string[]): Promise<GroupLag[]> {
-    const list = channels ?? [...new Set([...[...this.consumers.values()].map((c) => c.channel), ...this.publisher.registeredChannels])];
+    const list = channels === undefined ? this.knownChannels() : checkChannelList(channels, 'lag.channels');
     const out: GroupLag[] = [];
     for (const channel of list) {
       const partitions = this.partitionsOf(channel);
@@ -99,15 +108,25 @@ export class RedisStreamEventBus extends BaseEventBus {
     return out;
   }
 
-  /** Newest entries of a channel's dead-letter stream(s) first (default 100; of every partition, merged by time). */
-  async deadLetters(channel: string, count = 100): Promise<DeadLetterEvent[]> {
+  /**
+   * Newest entries of a channel's dead-letter stream(s) first (default 100; of every partition, merged by time).
+   * @throws InvalidOptionError at `deadLetters.channel` (not a channel name) or `deadLetters.count` (not a positive integer)
+   */
+  async deadLetters(channel: string, count?: number): Promise<DeadLetterEvent[]> {
+    assertChannel(channel, 'deadLetters.channel');
+    const limit = checkOption(intField(1).default(100), count, 'deadLetters.count', InvalidOptionError);
     const out: DeadLetterEvent[] = [];
     for (const keys of StreamKeys.partitions(this.opts.prefix, channel, this.partitionsOf(channel))) {
-      const reply = await this.opts.client.xrevrange(keys.dead, '+', '-', 'COUNT', count);
+      const reply = await this.opts.client.xrevrange(keys.dead, '+', '-', 'COUNT', limit);
       out.push(...reply.map(([id, fields]) => parseDeadLetter(id, fields)));
     }
     const ms = (id: string) => Number(id.split('-')[0]);
-    return out.sort((a, b) => ms(b.deadLetterId) - ms(a.deadLetterId)).slice(0, count);
+    return out.sort((a, b) => ms(b.deadLetterId) - ms(a.deadLetterId)).slice(0, limit);
+  }
+
+  /** The channels this bus reads or wrote. */
+  private knownChannels(): string[] {
+    return [...new Set([...[...this.consumers.values()].map((c) => c.channel), ...this.publisher.registeredChannels])];
   }
 
   override stats(): RedisStreamBusStats {

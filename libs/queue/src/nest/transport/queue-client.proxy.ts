@@ -5,7 +5,11 @@ import { NestQueueLogger } from '../nest-queue-logger';
 import { RemoteTaskError } from '../../dispatcher/dispatcher-errors';
 import { QueueManager } from '../../manager/queue-manager';
 import type { Priority } from '../../queue/queue.types';
+import { InvalidOptionError } from '../../errors';
 import { isRpcErrorReply, QueueRecord, QueueRecordOptions } from './queue-record';
+import { PRIORITIES } from '../../queue/queue.types';
+import { checkOption, enumField, knownKeys, timerMsField } from '../../util/fields';
+import { checkManagerAndConfig, optionsObject } from './transport-options';
 
 /** Options of {@link QueueClientProxy}. Give `manager`, or `config` (default `loadConfig()`) for a manager the client owns. */
 export interface QueueClientProxyOptions {
@@ -15,6 +19,20 @@ export interface QueueClientProxyOptions {
   timeoutMs?: number;
   /** Default priority of `send` (default: the route's, else `normal`). */
   priority?: Priority;
+}
+
+const CLIENT_OPTION_KEYS = knownKeys<QueueClientProxyOptions>({ manager: true, config: true, timeoutMs: true, priority: true });
+
+/**
+ * Checks the options of {@link QueueClientProxy}: known keys, `timeoutMs` a timer's ms (>= 1),
+ * `priority` one of the priorities. Throws QueueConfigError at `queueClient.<key>`.
+ */
+function checkClientOptions(options: unknown): QueueClientProxyOptions {
+  const checked = optionsObject(options, CLIENT_OPTION_KEYS, 'queueClient');
+  checkManagerAndConfig(checked, 'queueClient');
+  checkOption(timerMsField(1).optional(), checked.timeoutMs, 'queueClient.timeoutMs');
+  checkOption(enumField(PRIORITIES).optional(), checked.priority, 'queueClient.priority');
+  return checked;
 }
 
 /**
@@ -30,10 +48,14 @@ export class QueueClientProxy extends ClientProxy {
   private connecting?: Promise<QueueManager>;
   private readonly ownsManager: boolean;
 
-  constructor(private readonly options: QueueClientProxyOptions = {}) {
+  private readonly options: QueueClientProxyOptions;
+
+  /** @throws QueueConfigError at `queueClient.<key>` for an unknown option or a bad value (`timeoutMs`, `priority`, `manager`, `config`). */
+  constructor(options?: QueueClientProxyOptions) {
     super();
-    this.manager = options.manager;
-    this.ownsManager = !options.manager;
+    this.options = checkClientOptions(options);
+    this.manager = this.options.manager;
+    this.ownsManager = !this.options.manager;
   }
 
   connect(): Promise<QueueManager> {
@@ -58,11 +80,9 @@ export class QueueClientProxy extends ClientProxy {
     void this.connect()
       .then((manager) =>
         manager.dispatcher.dispatchAndWait(pattern, data, {
+          ...options,
           timeoutMs: options.timeoutMs ?? this.options.timeoutMs,
-          taskTimeoutMs: options.taskTimeoutMs,
           priority: options.priority ?? this.options.priority,
-          maxRetries: options.maxRetries,
-          delayMs: options.delayMs,
         }),
       )
       .then(
@@ -83,13 +103,22 @@ export class QueueClientProxy extends ClientProxy {
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const manager = await this.connect();
     const pattern = this.normalizePattern(packet.pattern);
-    const { data } = unpack(packet.data);
+    const { data, options } = unpack(packet.data);
+    refuseEventOptions(options);
     return (await manager.events.publish(pattern, pattern, data)) as T;
   }
 }
 
+/** The data and options of a packet: a {@link QueueRecord}'s, or the packet's data without options. */
 function unpack(data: unknown): { data: unknown; options: QueueRecordOptions } {
   return data instanceof QueueRecord ? { data: data.data, options: data.options } : { data, options: {} };
+}
+
+/** `emit` publishes an event, which carries only its data: a record's options would be lost, so they are refused. */
+function refuseEventOptions(options: QueueRecordOptions): void {
+  const given = Object.keys(options).filter((key) => options[key as keyof QueueRecordOptions] !== undefined);
+  if (given.length > 0)
+    throw new InvalidOptionError(`emit.options.${given[0]}`, given[0], 'no options: an event carries only its data (QueueRecord options steer `send`)');
 }
 
 /** The error shape Nest transports deliver: `{ status: 'error', message }`, plus the remote error's name. */

@@ -1,6 +1,12 @@
+import type { DispatchAndWaitOptions, TaskProgress } from '../../dispatcher/dispatcher';
+import { InvalidOptionError } from '../../errors';
 import type { Priority } from '../../queue/queue.types';
+import { checkKnownKeys, knownKeys } from '../../util/fields';
 
-/** Per-message options of {@link QueueClientProxy} `send` / `emit`. */
+/**
+ * Per-message options of {@link QueueClientProxy} `send`: every option of the dispatcher's
+ * `dispatchAndWait`, passed on as given (an `emit` takes none: an event carries only its data).
+ */
 export interface QueueRecordOptions {
   /** Default: the client's `priority` (itself default `normal`, or the route's). */
   priority?: Priority;
@@ -12,6 +18,38 @@ export interface QueueRecordOptions {
   maxRetries?: number;
   /** Deliver no earlier than this many ms from now. */
   delayMs?: number;
+  /** Fair-sharing group of the task (a meeting id): the queue serves its groups in turn (docs/queue.md, "Groups"). */
+  group?: string;
+  /** The outcome is POSTed here as JSON once the task completed or finally failed. */
+  webhookUrl?: string;
+  /** Called with each progress report of the task's handler while `send` waits. */
+  onProgress?: (progress: TaskProgress) => void;
+}
+
+/** A record's options are the dispatcher's: a key added to either and not listed here fails `tsc`. */
+const RECORD_OPTION_KEYS = knownKeys<QueueRecordOptions & DispatchAndWaitOptions>({
+  priority: true,
+  timeoutMs: true,
+  taskTimeoutMs: true,
+  maxRetries: true,
+  delayMs: true,
+  group: true,
+  webhookUrl: true,
+  onProgress: true,
+});
+
+/**
+ * Checks a record's options: an object of known keys. Throws {@link InvalidOptionError} at
+ * `queueRecord.options` or `queueRecord.options.<key>` (a misspelt `priorty` would be dropped);
+ * the values are checked by the dispatcher when the record is sent (`dispatchAndWait.options.<key>`).
+ */
+function checkRecordOptions(options: unknown): QueueRecordOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError('queueRecord.options', options, `an options object { ${RECORD_OPTION_KEYS.join(', ')} }`);
+  }
+  checkKnownKeys(options, RECORD_OPTION_KEYS, 'queueRecord.options', InvalidOptionError);
+  return { ...options };
 }
 
 /**
@@ -19,10 +57,15 @@ export interface QueueRecordOptions {
  * Only `data` travels; the options steer the dispatch.
  */
 export class QueueRecord<T = unknown> {
+  readonly options: QueueRecordOptions;
+
+  /** @throws InvalidOptionError at `queueRecord.options.<key>` for an option `send` does not take. */
   constructor(
     readonly data: T,
-    readonly options: QueueRecordOptions = {},
-  ) {}
+    options?: QueueRecordOptions,
+  ) {
+    this.options = checkRecordOptions(options);
+  }
 }
 
 /** Fluent form of {@link QueueRecord}, like the other Nest transports' record builders. */

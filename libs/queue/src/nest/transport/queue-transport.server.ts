@@ -9,6 +9,9 @@ import { QueueError } from '../../errors';
 import { QueueManager } from '../../manager/queue-manager';
 import { QueueEventContext, QueueTaskContext } from './queue-contexts';
 import { RpcErrorReply } from './queue-record';
+import { QUEUE_FIELDS } from '../../queue/queue-options';
+import { checkOption, checkQueueName, knownKeys, timerMsField } from '../../util/fields';
+import { checkManagerAndConfig, optionsObject } from './transport-options';
 
 /** Options of {@link QueueTransportServer}. Give `manager`, or `config` (default `loadConfig()`) for a manager the server owns. */
 export interface QueueTransportServerOptions {
@@ -20,6 +23,22 @@ export interface QueueTransportServerOptions {
   concurrency?: number;
   /** Drain time when the server closes and owns the manager (default 10 000 ms). */
   drainTimeoutMs?: number;
+}
+
+const SERVER_OPTION_KEYS = knownKeys<QueueTransportServerOptions>({ manager: true, config: true, queue: true, concurrency: true, drainTimeoutMs: true });
+
+/**
+ * Checks the options of {@link QueueTransportServer}: known keys, `queue` a queue name,
+ * `concurrency` a queue's concurrency, `drainTimeoutMs` a timer's ms. Throws QueueConfigError at
+ * `queueTransport.<key>`.
+ */
+function checkServerOptions(options: unknown): QueueTransportServerOptions {
+  const checked = optionsObject(options, SERVER_OPTION_KEYS, 'queueTransport');
+  checkManagerAndConfig(checked, 'queueTransport');
+  if (checked.queue !== undefined) checkQueueName(checked.queue, 'queueTransport.queue');
+  checkOption(QUEUE_FIELDS.concurrency().optional(), checked.concurrency, 'queueTransport.concurrency');
+  checkOption(timerMsField(0).optional(), checked.drainTimeoutMs, 'queueTransport.drainTimeoutMs');
+  return checked;
 }
 
 /** The answer Nest's default RPC exception filter gives for anything that is not an RpcException. */
@@ -56,10 +75,14 @@ export class QueueTransportServer extends Server implements CustomTransportStrat
   private manager?: QueueManager;
   private readonly ownsManager: boolean;
 
-  constructor(private readonly options: QueueTransportServerOptions = {}) {
+  private readonly options: QueueTransportServerOptions;
+
+  /** @throws QueueConfigError at `queueTransport.<key>` for an unknown option or a bad value (`concurrency`, `drainTimeoutMs`, `queue`, ...). */
+  constructor(options?: QueueTransportServerOptions) {
     super();
-    this.manager = options.manager;
-    this.ownsManager = !options.manager;
+    this.options = checkServerOptions(options);
+    this.manager = this.options.manager;
+    this.ownsManager = !this.options.manager;
   }
 
   /** Registers every pattern with the manager and starts it. */
