@@ -20,7 +20,7 @@ import { HandlerPool } from './handler-pool';
 import { HandlerEntry, SubscriptionRegistry } from './subscription-registry';
 import { InvalidOptionError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
-import { boolField, checkKnownKeys, checkOption, drainTimeoutOf, knownKeys } from '../util/fields';
+import { boolField, checkKnownKeys, checkOption, withDrainTimeout, knownKeys } from '../util/fields';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 
 const SUBSCRIBE_OPTION_KEYS = knownKeys<EventSubscribeOptions>({ once: true });
@@ -188,14 +188,7 @@ export abstract class BaseEventBus implements EventBus {
   }
 
   close(options?: EventBusCloseOptions): Promise<EventBusCloseReport> {
-    let drainMs: number;
-    try {
-      drainMs = drainTimeoutOf(options, 'close', 5000);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.closing ??= this.doClose(drainMs);
-    return this.closing;
+    return withDrainTimeout(options, 'close', 5000, (drainMs) => (this.closing ??= this.doClose(drainMs)));
   }
 
   /** Sends envelopes that were already validated (the transport part of publish); `partitionKeys[i]` is the key of `events[i]`. */

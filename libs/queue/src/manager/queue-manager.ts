@@ -8,7 +8,8 @@ import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
 import { assertSubscriptionKey } from '../events/cloud-event';
 import { callOptions } from '../queue/call-arguments';
-import { boolField, checkKnownKeys, checkOption, checkQueueName, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, checkQueueName, checkTaskType, drainTimeoutOf, withDrainTimeout, knownKeys, timerMsField } from '../util/fields';
+import { subscribeOnceOf } from '../events/base-event-bus';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
 import type { ScheduledTask, Scheduler, ScheduleWhen } from '../scheduler/scheduler';
@@ -35,7 +36,6 @@ import { exitOnSignals } from './shutdown-guard';
 
 const MANAGER_OPTION_KEYS = knownKeys<QueueManagerOptions>({ logger: true, env: true });
 const TASK_HANDLER_KEYS = knownKeys<TaskHandlerOptions>({ queue: true, concurrency: true, timeoutMs: true });
-const SUBSCRIBE_KEYS = knownKeys<EventSubscribeOptions>({ once: true });
 
 /**
  * Checks what `subscribe` (or `onLocalEvent`) is given, at the paths the bus itself uses
@@ -45,10 +45,7 @@ const SUBSCRIBE_KEYS = knownKeys<EventSubscribeOptions>({ once: true });
 function checkSubscription(key: unknown, handler: unknown, options: unknown, path: string, keyName: string): void {
   assertSubscriptionKey(key, `${path}.${keyName}`);
   if (typeof handler !== 'function') throw new InvalidOptionError(`${path}.handler`, handler, 'a function');
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionError(`${path}.options`, options, 'an object { once }');
-  checkKnownKeys(options, SUBSCRIBE_KEYS, `${path}.options`, InvalidOptionError);
-  checkOption(boolField().optional(), (options as EventSubscribeOptions).once, `${path}.options.once`, InvalidOptionError);
+  subscribeOnceOf(options, `${path}.options`);
 }
 
 /**
@@ -296,14 +293,7 @@ export class QueueManager {
    * SIGTERM/SIGINT during it are logged and ignored.
    */
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
-    let drainMs: number;
-    try {
-      drainMs = drainTimeoutOf(options, 'shutdown', 10_000);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.stopping ??= this.doShutdown(drainMs);
-    return this.stopping;
+    return withDrainTimeout(options, 'shutdown', 10_000, (drainMs) => (this.stopping ??= this.doShutdown(drainMs)));
   }
 
   /** Without Nest: shut down and exit on SIGTERM/SIGINT. Returns the remover. */

@@ -1,6 +1,6 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { checkOption, checkTaskType, drainTimeoutOf, knownKeys, timerMsField } from '../util/fields';
+import { checkOption, checkTaskType, withDrainTimeout, knownKeys, timerMsField } from '../util/fields';
 import { callOptions, checkMessageId, checkPage, PageOptions } from './call-arguments';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
@@ -241,18 +241,17 @@ export class StoreBackedQueue implements TaskQueue {
   }
 
   close(options?: CloseOptions): Promise<void> {
-    let drainMs: number;
-    try {
-      drainMs = drainTimeoutOf(options, 'close', 10_000);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.closed ??= (async () => {
-      await this.worker.close(drainMs);
-      await this.outbox?.close(drainMs);
-      await this.store.close();
-    })();
-    return this.closed;
+    return withDrainTimeout(
+      options,
+      'close',
+      10_000,
+      (drainMs) =>
+        (this.closed ??= (async () => {
+          await this.worker.close(drainMs);
+          await this.outbox?.close(drainMs);
+          await this.store.close();
+        })()),
+    );
   }
 
   private assertOpen(): void {

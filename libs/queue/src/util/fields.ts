@@ -180,3 +180,17 @@ export function drainTimeoutOf(options: unknown, path: string, fallbackMs: numbe
   );
 }
 const DRAIN_KEYS = ['drainTimeoutMs'];
+
+/**
+ * `close(drainMs)` with the drain time of `options` ({@link drainTimeoutOf}), or a promise rejected
+ * with its InvalidOptionError: a close/shutdown refuses a bad drain time without closing anything.
+ */
+export function withDrainTimeout<T>(options: unknown, path: string, fallbackMs: number, close: (drainMs: number) => Promise<T>): Promise<T> {
+  let drainMs: number;
+  try {
+    drainMs = drainTimeoutOf(options, path, fallbackMs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return close(drainMs);
+}
