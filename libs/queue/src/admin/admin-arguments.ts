@@ -2,7 +2,7 @@ import { InvalidOptionError } from '../errors';
 import { assertChannel, assertSubscriptionKey } from '../events/cloud-event';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import type { PeekTarget } from '../queue/queue-inspection.types';
-import { boolField, checkKnownKeys, checkOption, intField } from '../util/fields';
+import { boolField, callOptions, checkOption, intField } from '../util/fields';
 
 /**
  * The argument checks of `QueueAdmin`'s methods: each throws {@link InvalidOptionError} at a path
@@ -20,17 +20,6 @@ const SCHEDULER_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
 /** Whether a value is a plain object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/**
- * The options object of a call: `{}` when absent; refused when not an object or when it has a key
- * not in `known` (a misspelt option would be ignored).
- */
-export function callOptions(options: unknown, known: readonly string[], path: string): Readonly<Record<string, unknown>> {
-  if (options === undefined) return {};
-  if (!isObject(options)) throw new InvalidOptionError(path, options, `an options object { ${known.join(', ')} }`);
-  checkKnownKeys(options, known, path, InvalidOptionError);
-  return options;
 }
 
 /** A message, dead-letter or schedule id: a non-empty string. */

@@ -20,10 +20,10 @@ import {
   QUEUE_NAME_PATTERN,
   stringField,
   timerMsField,
+  callOptions,
 } from '../util/fields';
 import { connectAdminClient } from './admin-connection';
 import {
-  callOptions,
   checkChannel,
   checkFlag,
   checkFunction,

@@ -4,7 +4,7 @@ import { QUEUE_FIELDS } from '../queue/queue-options';
 import { PRIORITIES, PublishOptions } from '../queue/queue.types';
 import { checkJsonValue, markJsonChecked } from '../util/json';
 import {
-  checkKnownKeys,
+  callOptions,
   checkOption,
   checkTaskType,
   enumField,
@@ -67,19 +67,6 @@ export interface PreparedDispatch {
 const OPTION_KEYS = knownKeys<DispatchOptions>({ priority: true, timeoutMs: true, maxRetries: true, delayMs: true, webhookUrl: true, group: true });
 
 /**
- * The options object of a dispatcher call (`{}` when absent), refused at `path` (`handle.options`)
- * when it is not a plain object, at `<path>.<key>` for a key not in `known`. Throws {@link InvalidOptionError}.
- */
-export function callOptionsAt(options: unknown, known: readonly string[], path: string): Readonly<Record<string, unknown>> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError(path, options, `an options object { ${known.join(', ')} }`);
-  }
-  checkKnownKeys(options, known, path, InvalidOptionError);
-  return options as Readonly<Record<string, unknown>>;
-}
-
-/**
  * Resolves the route and checks the options and the payload; throws {@link UnknownRouteError} or
  * {@link InvalidOptionError} naming the option, or the place in the payload that JSON would change
  * or cannot write (`dispatch.payload.stats.avg`, `dispatchBatch[2].payload.items[0]`: see util/json.ts).
@@ -94,7 +81,7 @@ export function prepareDispatch(
   checkTaskType(type, `${path}.type`);
   const route: RouteConfig | undefined = Object.prototype.hasOwnProperty.call(ctx.routes, type) ? ctx.routes[type] : undefined;
   if (ctx.routingEnabled && !route) throw new UnknownRouteError(type, Object.keys(ctx.routes));
-  const o = callOptionsAt(options, OPTION_KEYS, `${path}.options`) as DispatchOptions;
+  const o = callOptions(options, OPTION_KEYS, `${path}.options`) as DispatchOptions;
   const hook = o.webhookUrl;
   if (hook !== undefined && (typeof hook !== 'string' || !/^https?:\/\/\S+$/.test(hook))) {
     throw new InvalidOptionError(`${path}.options.webhookUrl`, hook, 'an http:// or https:// URL');

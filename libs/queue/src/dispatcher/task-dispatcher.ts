@@ -2,10 +2,10 @@ import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import { publishInteger } from '../queue/publish-validation';
 import { QUEUE_FIELDS } from '../queue/queue-options';
-import { checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField } from '../util/fields';
+import { callOptions, checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField } from '../util/fields';
 import type { MessageStatus, TaskQueue } from '../queue/queue.types';
 import { dispatchContext } from './dispatch-context';
-import { asEnvelope, callOptionsAt, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
+import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
   BatchItem,
   CompletedTask,
@@ -107,7 +107,7 @@ export class TaskDispatcher implements Dispatcher {
   }
 
   async dispatchAndWait<R = unknown, P = unknown>(type: string, payload?: P, options?: DispatchAndWaitOptions): Promise<R> {
-    const checked = callOptionsAt(options, WAIT_KEYS, 'dispatchAndWait.options') as DispatchAndWaitOptions;
+    const checked = callOptions(options, WAIT_KEYS, 'dispatchAndWait.options') as DispatchAndWaitOptions;
     const { timeoutMs = this.settings.replyTimeoutMs, taskTimeoutMs, onProgress, ...rest } = checked;
     checkOption(timerMsField(1), timeoutMs, 'dispatchAndWait.options.timeoutMs', InvalidOptionError);
     publishInteger('timeoutMs', taskTimeoutMs, 'dispatchAndWait.options.taskTimeoutMs');
@@ -264,7 +264,7 @@ function checkCallbackType(type: unknown, path: string): void {
  * queue's `process`: an object of known keys, `concurrency` in [1, 10 000], `timeoutMs` a timer's ms.
  */
 function checkHandleOptions(options: unknown): HandleOptions {
-  const o = callOptionsAt(options, HANDLE_KEYS, 'handle.options') as HandleOptions;
+  const o = callOptions(options, HANDLE_KEYS, 'handle.options') as HandleOptions;
   checkOption(QUEUE_FIELDS.concurrency().optional(), o.concurrency, 'handle.options.concurrency', InvalidOptionError);
   checkOption(timerMsField(0).optional(), o.timeoutMs, 'handle.options.timeoutMs', InvalidOptionError);
   return { concurrency: o.concurrency, timeoutMs: o.timeoutMs };

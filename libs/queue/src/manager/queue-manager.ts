@@ -7,8 +7,17 @@ import type { EventBus, EventHandler, EventSubscribeOptions } from '../events/ev
 import type { LocalEventBus } from '../events/local/local-event-bus';
 import { QueueMetrics } from '../metrics/queue-metrics';
 import { assertSubscriptionKey } from '../events/cloud-event';
-import { callOptions } from '../queue/call-arguments';
-import { checkKnownKeys, checkOption, checkQueueName, checkTaskType, drainTimeoutOf, withDrainTimeout, knownKeys, timerMsField } from '../util/fields';
+import {
+  callOptions,
+  checkKnownKeys,
+  checkOption,
+  checkQueueName,
+  checkTaskType,
+  drainTimeoutOf,
+  withDrainTimeout,
+  knownKeys,
+  timerMsField,
+} from '../util/fields';
 import { subscribeOnceOf } from '../events/base-event-bus';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import type { HandlerContext, PublishOptions, QueueMessage, TaskQueue } from '../queue/queue.types';
@@ -54,7 +63,7 @@ function checkSubscription(key: unknown, handler: unknown, options: unknown, pat
  * (`taskHandler.options` when it is not an object).
  */
 function checkTaskHandlerOptions(options: unknown): TaskHandlerOptions {
-  const o = callOptions(options, TASK_HANDLER_KEYS, 'taskHandler') as TaskHandlerOptions;
+  const o = callOptions(options, TASK_HANDLER_KEYS, 'taskHandler', 'taskHandler.options') as TaskHandlerOptions;
   if (o.timeoutMs !== undefined) checkOption(timerMsField(1), o.timeoutMs, 'taskHandler.timeoutMs', InvalidOptionError);
   if (o.concurrency !== undefined) checkOption(QUEUE_FIELDS.concurrency(), o.concurrency, 'taskHandler.concurrency', InvalidOptionError);
   if (o.queue !== undefined) checkQueueName(o.queue, 'taskHandler.queue', InvalidOptionError);

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors';
-import { checkKnownKeys, checkOption, intField, knownKeys } from '../util/fields';
+import { callOptions, checkOption, intField, knownKeys } from '../util/fields';
 
 /**
  * The argument checks of the queue's own methods (`peek`, `deadLetters.list/get/replay/delete`,
@@ -25,24 +25,11 @@ export const PAGE_LIMIT_MAX = 1000;
 const PAGE_KEYS = knownKeys<PageOptions>({ offset: true, limit: true });
 
 /**
- * The options object of the call `path` (`{}` when absent): refused at `<path>.options` when it is
- * not an object, at `<path>.<key>` for a key not in `known` (a misspelt option would be ignored).
- */
-export function callOptions(options: unknown, known: readonly string[], path: string): Readonly<Record<string, unknown>> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError(`${path}.options`, options, `an options object { ${known.join(', ')} }`);
-  }
-  checkKnownKeys(options, known, path, InvalidOptionError);
-  return options as Readonly<Record<string, unknown>>;
-}
-
-/**
  * The page options of the call `path`: `offset` an integer >= 0 (default 0), `limit` an integer
  * in [1, {@link PAGE_LIMIT_MAX}] (default `defaultLimit`).
  */
 export function checkPage(options: unknown, path: string, defaultLimit: number): Page {
-  const o = callOptions(options, PAGE_KEYS, path);
+  const o = callOptions(options, PAGE_KEYS, path, `${path}.options`);
   return {
     offset: checkOption(intField(0).default(0), o.offset, `${path}.offset`, InvalidOptionError),
     limit: checkOption(intField(1, PAGE_LIMIT_MAX).default(defaultLimit), o.limit, `${path}.limit`, InvalidOptionError),

@@ -1,7 +1,7 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
-import { checkOption, checkTaskType, withDrainTimeout, knownKeys, timerMsField } from '../util/fields';
-import { callOptions, checkMessageId, checkPage, PageOptions } from './call-arguments';
+import { callOptions, checkOption, checkTaskType, withDrainTimeout, knownKeys, timerMsField } from '../util/fields';
+import { checkMessageId, checkPage, PageOptions } from './call-arguments';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
 import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
@@ -106,7 +106,7 @@ export class StoreBackedQueue implements TaskQueue {
     this.assertOpen();
     checkTaskType(type, 'process.type');
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
-    callOptions(options, PROCESS_KEYS, 'process');
+    callOptions(options, PROCESS_KEYS, 'process', 'process.options');
     const concurrency = options.concurrency ?? this.options.concurrency;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
       throw new InvalidOptionError('process.concurrency', concurrency, `an integer in [1, ${MAX_CONCURRENCY}]`);

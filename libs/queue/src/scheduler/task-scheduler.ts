@@ -3,8 +3,7 @@ import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.types';
 import { untilAborted } from '../util/abort';
-import { callOptions } from '../queue/call-arguments';
-import { checkQueueName, knownKeys } from '../util/fields';
+import { callOptions, checkQueueName, knownKeys } from '../util/fields';
 import { parseJsonOr } from '../util/json';
 import { RecurringLoop } from './recurring-loop';
 import {
@@ -144,7 +143,7 @@ export class TaskScheduler implements Scheduler {
   ): void {
     this.assertOpen();
     if (typeof handler !== 'function') throw new InvalidOptionError('process.handler', handler, 'a function');
-    const { queue: queueName, concurrency } = callOptions(options, PROCESS_KEYS, 'process') as ProcessArgs;
+    const { queue: queueName, concurrency } = callOptions(options, PROCESS_KEYS, 'process', 'process.options') as ProcessArgs;
     const queue = this.queueAt(queueName, 'process.queue');
     const ttl = this.settings.activeTtlMs;
     queue.process<P, R>(

@@ -194,3 +194,17 @@ export function withDrainTimeout<T>(options: unknown, path: string, fallbackMs: 
   }
   return close(drainMs);
 }
+
+/**
+ * The options object of a call (`{}` when absent): refused at `objectPath` (default `path`) when it
+ * is not a plain object, at `<path>.<key>` for a key not in `known` (a misspelt option would be
+ * ignored). Throws InvalidOptionError.
+ */
+export function callOptions(options: unknown, known: readonly string[], path: string, objectPath = path): Readonly<Record<string, unknown>> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError(objectPath, options, `an options object { ${known.join(', ')} }`);
+  }
+  checkKnownKeys(options, known, path, InvalidOptionError);
+  return options as Readonly<Record<string, unknown>>;
+}
