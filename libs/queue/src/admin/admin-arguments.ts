@@ -2,6 +2,7 @@ import { InvalidOptionError } from '../errors';
 import { assertChannel, assertSubscriptionKey } from '../events/cloud-event';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import type { PeekTarget } from '../queue/queue-inspection.types';
+import { SCHEDULER_NAME_PATTERN } from '../scheduler/create-scheduler';
 import { boolField, callOptions, checkOption, intField } from '../util/fields';
 
 /**
@@ -14,8 +15,6 @@ import { boolField, callOptions, checkOption, intField } from '../util/fields';
 const PEEK_LIMIT_MAX = 1000;
 const PEEK_TARGETS: readonly string[] = [...PRIORITIES, 'inflight', 'delayed', 'completed'];
 const PAGE_KEYS = ['offset', 'limit'];
-/** Scheduler names (`createScheduler`'s `name`). */
-const SCHEDULER_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
 
 /** Whether a value is a plain object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -69,7 +68,7 @@ export function checkFlag(value: unknown, path: string): boolean | undefined {
 
 /** A scheduler's name (its service), or absent (every scheduler). */
 export function checkSchedulerName(name: unknown, path: string): string | undefined {
-  if (name !== undefined && (typeof name !== 'string' || !SCHEDULER_NAME.test(name))) {
+  if (name !== undefined && (typeof name !== 'string' || !SCHEDULER_NAME_PATTERN.test(name))) {
     throw new InvalidOptionError(path, name, 'a scheduler name of 1..50 characters from [A-Za-z0-9_.:-]');
   }
   return name;

@@ -61,6 +61,9 @@ const SCHEDULER_KEYS = knownKeys<CreateSchedulerOptions>({
 const REDIS_BACKEND_KEYS = knownKeys<Extract<SchedulerBackend, { type: 'redis' }>>({ ...SERVICE_REDIS_BACKEND_KEYS, type: true, prefix: true });
 const MEMORY_BACKEND_KEYS = knownKeys<Extract<SchedulerBackend, { type: 'memory' }>>({ type: true, store: true });
 
+/** A scheduler's name (`createScheduler`'s `name`, the admin's `scheduler` argument). */
+export const SCHEDULER_NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,50}$/;
+
 /**
  * Creates a scheduler on Redis or in memory (same semantics).
  * @throws QueueConfigError naming the invalid option, or an unknown one (`scheduler.<key>`, `scheduler.backend.<key>`).
@@ -69,7 +72,7 @@ export function createScheduler(options: CreateSchedulerOptions): Scheduler {
   if (!options || typeof options !== 'object') throw new QueueConfigError('scheduler', options, 'an options object');
   checkKnownKeys(options, SCHEDULER_KEYS, 'scheduler');
   const name = options.name ?? 'scheduler';
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,50}$/.test(name)) {
+  if (typeof name !== 'string' || !SCHEDULER_NAME_PATTERN.test(name)) {
     throw new QueueConfigError('scheduler.name', name, 'a name of 1..50 characters from [A-Za-z0-9_.:-]');
   }
   const int = (key: keyof CreateSchedulerOptions, fallback: number, min: number): number =>
