@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { join } from 'path';
 import { QueueAdmin } from '../admin/queue-admin';
 import { InvalidOptionError } from '../errors/queue-errors';
-import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, knownKeys, OptionError, timerMsField } from '../util/fields';
 import { within } from '../util/retry';
 import { ADMIN_ROUTES, apiSegments, findRoute, HttpError, methodNotAllowed, Route, RouteContext, safeJson } from './dashboard-routes';
 
@@ -41,11 +41,15 @@ export function checkDashboardOptions(options: unknown, known: readonly string[]
   checkKnownKeys(options, known, 'dashboard', InvalidOptionError);
   const { admin, adminToken, audit, deadlineMs } = options as Record<string, unknown>;
   if (!(admin instanceof QueueAdmin)) throw new InvalidOptionError('dashboard.admin', admin, 'a QueueAdmin');
-  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length === 0)) {
-    throw new InvalidOptionError('dashboard.adminToken', adminToken === '' ? '(empty)' : typeof adminToken, 'a non-empty string');
-  }
+  checkAdminToken(adminToken, 'dashboard.adminToken', InvalidOptionError);
   if (audit !== undefined && typeof audit !== 'function') throw new InvalidOptionError('dashboard.audit', audit, 'a function (line) => void');
   return checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), deadlineMs, 'dashboard.deadlineMs', InvalidOptionError);
+}
+
+/** An admin token: absent or a non-empty string; a bad one is named by its type (or `(empty)`), never its text. */
+export function checkAdminToken(token: unknown, path: string, error: OptionError): void {
+  if (token !== undefined && (typeof token !== 'string' || token.length === 0))
+    throw new error(path, token === '' ? '(empty)' : typeof token, 'a non-empty string');
 }
 
 const COOKIE = 'mq_admin';

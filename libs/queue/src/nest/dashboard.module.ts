@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { QueueAdmin } from '../admin/queue-admin';
 import type { QueueAppConfig } from '../config/config.types';
 import { QueueManager } from '../manager/queue-manager';
-import { createDashboardHandler } from '../dashboard/dashboard-handler';
+import { checkAdminToken, createDashboardHandler } from '../dashboard/dashboard-handler';
 import { QueueConfigError } from '../errors';
 import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
 import { NestQueueLogger } from './nest-queue-logger';
@@ -34,9 +34,7 @@ function checkDashboardOptions(options: QueueDashboardOptions): void {
   if (path !== undefined && (typeof path !== 'string' || !MOUNT_PATH.test(path))) {
     throw new QueueConfigError('queueDashboard.path', path, 'a path starting with / (like /queues), without query, fragment, spaces or ..');
   }
-  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length === 0)) {
-    throw new QueueConfigError('queueDashboard.adminToken', adminToken === '' ? '(empty)' : typeof adminToken, 'a non-empty string');
-  }
+  checkAdminToken(adminToken, 'queueDashboard.adminToken', QueueConfigError);
   if (admin !== undefined && !(admin instanceof QueueAdmin)) throw new QueueConfigError('queueDashboard.admin', admin, 'a QueueAdmin');
   checkOption(timerMsField(1).optional(), deadlineMs, 'queueDashboard.deadlineMs');
 }

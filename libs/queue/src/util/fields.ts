@@ -85,7 +85,7 @@ export const backoffFields = {
   jitter: () => numberField(0, 1),
 };
 
-type OptionError = new (path: string, found: unknown, expected: string) => QueueConfigError;
+export type OptionError = new (path: string, found: unknown, expected: string) => QueueConfigError;
 
 /**
  * Checks one option against a field (absent takes the field's default, if it has one) and returns
