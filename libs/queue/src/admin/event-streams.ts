@@ -61,7 +61,9 @@ export async function streamGroups(client: RedisClient, eventPrefix: string, cha
 /**
  * Follows a channel until the returned stop function is called: `pubsub` subscribes (pattern
  * when the channel has `*`, `?` or `[`), `stream` reads new entries of the channel's stream (XREAD from `$`,
- * without joining any consumer group, so no service's deliveries change).
+ * without joining any consumer group, so no service's deliveries change). When `onEvent` throws,
+ * the tail ends there (nothing more is delivered, the reader is closed) and the stop function
+ * rejects with what it threw.
  */
 export async function tailChannel(
   client: RedisClient,
@@ -70,33 +72,58 @@ export async function tailChannel(
   mode: 'pubsub' | 'stream',
   onEvent: (event: TailedEvent) => void,
 ): Promise<() => Promise<void>> {
-  const sharded = mode === 'pubsub' && isClusterClient(client);
-  const reader = sharded
-    ? duplicateShardedSubscriber(client as Cluster)
-    : duplicateClient(client, { blocksUpToMs: TAIL_BLOCK_MS, subscriber: mode === 'pubsub' });
+  let failure: { error: unknown } | undefined;
+  const reader: { close?: () => Promise<void> } = {}; // known once subscribed
+  let closing: Promise<void> | undefined;
+  const end = () => (closing ??= reader.close ? reader.close() : Promise.resolve());
+  const deliver = (event: TailedEvent) => {
+    if (failure || closing) return;
+    try {
+      onEvent(event);
+    } catch (error) {
+      failure = { error };
+      if (reader.close) void end().catch(() => undefined); // its failure reaches stop(); else ended below, once the reader is known
+    }
+  };
+  reader.close = await (mode === 'pubsub' ? tailPubSub(client, eventPrefix, channel, deliver) : tailStream(client, eventPrefix, channel, deliver));
+  if (failure) void end().catch(() => undefined);
+  return async () => {
+    await end();
+    if (failure) throw failure.error;
+  };
+}
+
+/** Subscribes to the channel (or pattern; sharded too on a Cluster); returns what closes the reader. */
+async function tailPubSub(client: RedisClient, eventPrefix: string, channel: string, deliver: (event: TailedEvent) => void): Promise<() => Promise<void>> {
+  const sharded = isClusterClient(client);
+  const reader = sharded ? duplicateShardedSubscriber(client as Cluster) : duplicateClient(client, { blocksUpToMs: TAIL_BLOCK_MS, subscriber: true });
   reader.on('error', () => undefined);
-  if (mode === 'pubsub') {
-    const redisChannel = `${eventPrefix}:${channel}`;
-    const pattern = isGlobPattern(channel);
-    const emit = (name: string, text: string) => {
-      const event = decodeEnvelope(text);
-      onEvent({ channel: name.slice(eventPrefix.length + 1), event, ...(event ? {} : { raw: text }) });
-    };
-    if (pattern) {
-      reader.on('pmessage', (_p: string, name: string, text: string) => emit(name, text));
-      await reader.psubscribe(redisChannel);
-    } else {
-      reader.on('message', (name: string, text: string) => emit(name, text));
-      await reader.subscribe(redisChannel);
-    }
-    if (sharded) {
-      // services on a Cluster publish with SPUBLISH by default (event_bus.sharded_pubsub): follow both kinds
-      reader.on('smessage', (name: string, text: string) => emit(name, text));
-      if (!pattern) await reader.ssubscribe(redisChannel);
-    }
-    if (sharded && !pattern) return () => closeShardedSubscriber(reader as Cluster, [redisChannel]);
-    return async () => void reader.disconnect();
+  const redisChannel = `${eventPrefix}:${channel}`;
+  const pattern = isGlobPattern(channel);
+  const emit = (name: string, text: string) => {
+    const event = decodeEnvelope(text);
+    deliver({ channel: name.slice(eventPrefix.length + 1), event, ...(event ? {} : { raw: text }) });
+  };
+  if (pattern) {
+    reader.on('pmessage', (_p: string, name: string, text: string) => emit(name, text));
+    await reader.psubscribe(redisChannel);
+  } else {
+    reader.on('message', (name: string, text: string) => emit(name, text));
+    await reader.subscribe(redisChannel);
   }
+  if (sharded) {
+    // services on a Cluster publish with SPUBLISH by default (event_bus.sharded_pubsub): follow both kinds
+    reader.on('smessage', (name: string, text: string) => emit(name, text));
+    if (!pattern) await reader.ssubscribe(redisChannel);
+  }
+  if (sharded && !pattern) return () => closeShardedSubscriber(reader as Cluster, [redisChannel]);
+  return async () => void reader.disconnect();
+}
+
+/** Reads the channel's stream from its newest entry on; returns what ends the reading loop and closes the reader. */
+async function tailStream(client: RedisClient, eventPrefix: string, channel: string, deliver: (event: TailedEvent) => void): Promise<() => Promise<void>> {
+  const reader = duplicateClient(client, { blocksUpToMs: TAIL_BLOCK_MS, subscriber: false });
+  reader.on('error', () => undefined);
   const stream = streamKey(eventPrefix, channel);
   let stopped = false;
   // start after the newest entry now (not `$` at the first read: the reader may connect later and miss entries)
@@ -109,8 +136,9 @@ export async function tailChannel(
       > | null;
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
+          if (stopped) break;
           last = id;
-          onEvent({ channel, entryId: id, event: fieldsToEnvelope(fields) });
+          deliver({ channel, entryId: id, event: fieldsToEnvelope(fields) });
         }
       }
     }

@@ -274,6 +274,33 @@ describe('QueueAdmin on Redis', () => {
     await admin.close();
   });
 
+  it.each(['stream', 'pubsub'] as const)('ends a %s tail whose listener throws: nothing more delivered, stop() rejects with the error', async (mode) => {
+    const prefix = uniquePrefix('adm');
+    const bus = createEventBus({ type: mode === 'stream' ? 'redis_stream' : 'redis_pubsub', client, prefix: `${prefix}:ev`, serviceName: 'svc' });
+    buses.push(bus);
+    const admin = new QueueAdmin({ client, prefix });
+    const seen: string[] = [];
+    const boom = new Error('listener failed');
+    const stop = await admin.tail('room.events', mode, (e) => {
+      seen.push(e.event?.type ?? '');
+      if (seen.length === 1) throw boom;
+    });
+    await bus.publish('room.events', 'first', {});
+    await waitFor(() => seen.length === 1, 'the first event');
+    // the tail's connection is gone once the throw is seen: a pub/sub channel without subscriber
+    if (mode === 'pubsub') await waitFor(async () => Number((await client.pubsub('NUMSUB', `${prefix}:ev:room.events`))[1]) === 0, 'tail unsubscribed');
+    await bus.publish('room.events', 'second', {});
+    await bus.publish('room.events', 'third', {});
+    const other: TailedEvent[] = [];
+    const stopOther = await admin.tail('room.events', mode, (e) => other.push(e));
+    await bus.publish('room.events', 'fourth', {});
+    await waitFor(() => other.length === 1, 'a second tail sees the next event');
+    expect(seen).toEqual(['first']);
+    await expect(stop()).rejects.toBe(boom);
+    await stopOther();
+    await admin.close();
+  });
+
   it('lists pub/sub channels with their subscribers, and counts messages per channel once sampling', async () => {
     const prefix = uniquePrefix('adm');
     const evPrefix = `${prefix}:ev`;

@@ -390,7 +390,9 @@ export class QueueAdmin {
    * Follows a channel until the returned stop function is called: `pubsub` subscribes (pattern
    * when the channel has `*`, `?` or `[`), `stream` reads new entries of the channel's stream (XREAD from `$`,
    * without joining any consumer group, so no service's deliveries change). The arguments are
-   * checked before anything is subscribed (`tail.mode`, `tail.channel`, `tail.onEvent`).
+   * checked before anything is subscribed (`tail.mode`, `tail.channel`, `tail.onEvent`). When
+   * `onEvent` throws, the tail ends there (nothing more delivered, its connection closed) and the
+   * stop function rejects with what was thrown.
    */
   async tail(channel: string, mode: 'pubsub' | 'stream', onEvent: (event: TailedEvent) => void): Promise<() => Promise<void>> {
     checkTail(channel, mode, onEvent);
