@@ -2,15 +2,13 @@ import { createHook } from 'async_hooks';
 import type Redis from 'ioredis';
 import { parseConfig } from '../config';
 import { ConfigValidationError } from '../config/config-errors';
-import type { QueueLogger } from '../logger';
 import { DEFAULT_SOCKET_TIMEOUT_MS } from '../redis/redis-connection';
-import { RedisServerHandle, spawnRedis } from '../testing';
+import { RedisServerHandle, spawnRedis, quietLogger } from '../testing';
 import { RedisConnections, redisConnectionOptions } from './redis-connections';
 
 /** Two command connections to `url`, with a logger that drops the line they log when they open. */
 function openOn(url: string): Promise<RedisConnections> {
-  const quiet: QueueLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
-  return RedisConnections.open(parseConfig({ service_name: 'close-test', redis: { url, pool: { size: 2 } } }, { env: {} }), quiet);
+  return RedisConnections.open(parseConfig({ service_name: 'close-test', redis: { url, pool: { size: 2 } } }, { env: {} }), quietLogger);
 }
 
 /**

@@ -4,11 +4,8 @@
  * status stays `ready`, so only a PING at scrape time shows the stall.
  */
 import type Redis from 'ioredis';
-import type { QueueLogger } from '../logger';
-import { findRedisServerBinary, metricSample, RedisServerProcess, waitFor } from '../testing';
+import { findRedisServerBinary, metricSample, RedisServerProcess, waitFor, quietLogger } from '../testing';
 import { QueueManager } from './queue-manager';
-
-const quiet: QueueLogger = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
 
 /** The manager's three Redis series of its first command connection in one scrape. */
 async function redisGauges(manager: QueueManager): Promise<{ up?: number; ping?: number; age?: number }> {
@@ -45,7 +42,7 @@ describe('QueueManager metrics: a stalled Redis (SIGSTOP)', () => {
         health: { ping_timeout_ms: 200 },
         metrics: { default_metrics: false },
       },
-      { env: {}, logger: quiet },
+      { env: {}, logger: quietLogger },
     );
     await manager.start();
     return manager;

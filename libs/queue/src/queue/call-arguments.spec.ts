@@ -4,18 +4,15 @@
  * misspelt option (which would have run with its default) and ids that are not message ids.
  */
 import { DeadLetterNotFoundError, InvalidOptionError, NonRetryableError } from '../errors';
-import type { QueueLogger } from '../logger';
-import { waitFor } from '../testing';
+import { waitFor, quietLogger } from '../testing';
 import { createQueue } from './create-queue';
 import type { StoreBackedQueue } from './task-queue';
-
-const quiet: QueueLogger = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
 
 describe('queue call arguments', () => {
   let queue: StoreBackedQueue;
   let deadId: string;
   beforeAll(async () => {
-    queue = createQueue({ name: 'args', backend: { type: 'memory' }, logger: quiet });
+    queue = createQueue({ name: 'args', backend: { type: 'memory' }, logger: quietLogger });
     queue.process('dead', () => {
       throw new NonRetryableError('planned');
     });

@@ -6,11 +6,8 @@ import { createHook } from 'async_hooks';
 import type Redis from 'ioredis';
 import { createServer, Server, Socket } from 'net';
 import type { AddressInfo } from 'net';
-import { freePort, RedisServerHandle, spawnRedis, waitFor } from '../testing';
-import type { RedisOutageLogger } from './outage-log';
+import { freePort, RedisServerHandle, spawnRedis, waitFor, quietLogger } from '../testing';
 import { createRedisClient, duplicateClient } from './redis-connection';
-
-const quiet: RedisOutageLogger = { log: () => undefined, warn: () => undefined };
 
 /**
  * A server that speaks just enough RESP to say it is still loading its data set: INFO answers
@@ -78,7 +75,7 @@ describe('a client of a Redis that is loading its data set', () => {
     // does not clear: it kept a closed client's process (a Jest worker, a CLI) alive that long.
     const fake = await loadingServer();
     const timers = pendingTimers();
-    const client = createRedisClient({ host: '127.0.0.1', port: fake.port, logger: quiet });
+    const client = createRedisClient({ host: '127.0.0.1', port: fake.port, logger: quietLogger });
     try {
       await waitFor(() => fake.infos() >= 2, 'the ready check asked twice');
       expect(client.status).not.toBe('ready');
@@ -99,7 +96,7 @@ describe('a client through Sentinels', () => {
     // the timer runs out: 2 s with ioredis' default, which kept Jest workers (and CLIs) alive.
     const port = await freePort(); // nothing listens there
     const timers = pendingTimers();
-    const client = createRedisClient({ sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'nowhere', logger: quiet });
+    const client = createRedisClient({ sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'nowhere', logger: quietLogger });
     try {
       let rounds = 0;
       client.on('error', (error: Error) => void (/All sentinels are unreachable/.test(error.message) && rounds++));
@@ -118,7 +115,7 @@ describe('a subscriber connection of a Redis that is down', () => {
     // reconnecting, it ran on, every socket timeout, holding the closed connection
     const port = await freePort(); // nothing listens there
     const timers = pendingTimers();
-    const client = createRedisClient({ url: `redis://127.0.0.1:${port}`, logger: quiet });
+    const client = createRedisClient({ url: `redis://127.0.0.1:${port}`, logger: quietLogger });
     const subscriber = duplicateClient(client, { subscriber: true });
     try {
       await waitFor(() => subscriber.status === 'reconnecting', 'the subscriber to wait to reconnect');
@@ -146,7 +143,7 @@ describe("a connection's socket-timeout timer", () => {
   it('is cleared with a blocking connection closed while its command waits (it kept the process alive for block time + socket timeout)', async () => {
     const admin = server.client();
     const timers = pendingTimers();
-    const client = createRedisClient({ url: server.url, logger: quiet });
+    const client = createRedisClient({ url: server.url, logger: quietLogger });
     const blocking = duplicateClient(client, { blocksUpToMs: 30_000 });
     try {
       const waiting = blocking.blpop('nothing-here', 30).catch(() => undefined);
@@ -164,7 +161,7 @@ describe("a connection's socket-timeout timer", () => {
 
   it('armed for a socket that closed with a reply owed does not outlive it (it cut off the next, healthy socket)', async () => {
     const admin = server.client();
-    const client = createRedisClient({ url: server.url, socketTimeoutMs: 10_000, logger: quiet }) as Redis;
+    const client = createRedisClient({ url: server.url, socketTimeoutMs: 10_000, logger: quietLogger }) as Redis;
     let closes = 0;
     client.on('close', () => closes++);
     const timers = pendingTimers();

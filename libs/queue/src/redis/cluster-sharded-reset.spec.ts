@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { spawnRedisCluster, TestRedisCluster, waitFor } from '../testing';
+import { spawnRedisCluster, TestRedisCluster, waitFor, quietLogger } from '../testing';
 import { releaseShardedResetOnStop } from './cluster-sharded-reset';
 import { closeShardedSubscriber, createRedisClient, duplicateShardedSubscriber } from './redis-connection';
 
@@ -19,11 +19,9 @@ afterAll(async () => {
   await cluster?.cleanup();
 });
 
-const silent = { log: () => undefined, warn: () => undefined };
-
 describe('releaseShardedResetOnStop', () => {
   it("sharded subscribers connect again when the client reconnects while ioredis' reset waits for a node (without it the group stayed frozen: nothing received, ever)", async () => {
-    const client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger: silent }) as Cluster;
+    const client = createRedisClient({ clusterNodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })), logger: quietLogger }) as Cluster;
     const subscriber = duplicateShardedSubscriber(client);
     const received: string[] = [];
     subscriber.on('smessage', (_channel: string, message: string) => void received.push(message));

@@ -6,18 +6,16 @@
  */
 import Redis from 'ioredis';
 import { QueueConfigError, RedisPermanentError } from '../errors';
-import { spawnRedis, RedisServerHandle } from '../testing';
+import { spawnRedis, RedisServerHandle, quietLogger } from '../testing';
 import { createRedisClient, RedisClient, RedisConnectionOptions, waitUntilReady } from './redis-connection';
 
 jest.setTimeout(30_000);
-
-const quiet = { log: () => undefined, warn: () => undefined };
 
 describe('createRedisClient options', () => {
   const clients: RedisClient[] = [];
   afterEach(() => clients.splice(0).forEach((c) => c.disconnect()));
   // nothing listens on port 1: only the options are looked at, and each client is dropped after its test
-  const create = (options: object) => () => clients.push(createRedisClient({ logger: quiet, ...options } as RedisConnectionOptions));
+  const create = (options: object) => () => clients.push(createRedisClient({ logger: quietLogger, ...options } as RedisConnectionOptions));
 
   it.each([
     [{ hostname: 'h', prot: 6411 }, 'redis.hostname'],
@@ -95,7 +93,7 @@ describe('createRedisClient against a server', () => {
   });
 
   it('a db the server does not have stops the client with a typed error; nothing is written to db 0', async () => {
-    const client = createRedisClient({ host: server.host, port: server.port, db: 99, logger: quiet });
+    const client = createRedisClient({ host: server.host, port: server.port, db: 99, logger: quietLogger });
     try {
       const write = client.set('db-probe', 'lost?');
       const error = await waitUntilReady(client, 10_000).then(
@@ -113,7 +111,7 @@ describe('createRedisClient against a server', () => {
   });
 
   it('a db the server has is the one written to', async () => {
-    const client = createRedisClient({ url: `${server.url}/3`, logger: quiet });
+    const client = createRedisClient({ url: `${server.url}/3`, logger: quietLogger });
     try {
       await waitUntilReady(client, 10_000);
       await client.set('db-three', '3');
@@ -127,7 +125,7 @@ describe('createRedisClient against a server', () => {
   });
 
   it('a misspelt port is refused instead of connecting to 127.0.0.1:6379', () => {
-    expect(() => createRedisClient({ host: server.host, prot: server.port, logger: quiet } as RedisConnectionOptions)).toThrow(
+    expect(() => createRedisClient({ host: server.host, prot: server.port, logger: quietLogger } as RedisConnectionOptions)).toThrow(
       expect.objectContaining({ path: 'redis.prot', expected: expect.stringContaining('a known option (url, host, port, db') }),
     );
   });

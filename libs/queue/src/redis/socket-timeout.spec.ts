@@ -6,8 +6,7 @@
 import Redis, { Cluster } from 'ioredis';
 import { QueueConfigError } from '../errors';
 import { createRedisClient, DEFAULT_SOCKET_TIMEOUT_MS, duplicateClient, RedisClient } from './redis-connection';
-
-const quiet = { log: () => undefined, warn: () => undefined };
+import { quietLogger } from '../testing';
 
 describe('socketTimeoutMs', () => {
   const clients: RedisClient[] = [];
@@ -16,20 +15,20 @@ describe('socketTimeoutMs', () => {
   const made = (client: RedisClient) => (clients.push(client), client);
 
   test('every client gets the default; duplicates keep it, blocking ones get their block time on top', () => {
-    const client = made(createRedisClient({ port: 1, logger: quiet }));
+    const client = made(createRedisClient({ port: 1, logger: quietLogger }));
     expect((client as Redis).options.socketTimeout).toBe(DEFAULT_SOCKET_TIMEOUT_MS);
     expect((made(duplicateClient(client)) as Redis).options.socketTimeout).toBe(DEFAULT_SOCKET_TIMEOUT_MS);
     expect((made(duplicateClient(client, { blocksUpToMs: 30_000 })) as Redis).options.socketTimeout).toBe(DEFAULT_SOCKET_TIMEOUT_MS + 30_000);
   });
 
   test('0 turns it off, also for the blocking duplicates', () => {
-    const client = made(createRedisClient({ port: 1, socketTimeoutMs: 0, logger: quiet }));
+    const client = made(createRedisClient({ port: 1, socketTimeoutMs: 0, logger: quietLogger }));
     expect((client as Redis).options.socketTimeout).toBeUndefined();
     expect((made(duplicateClient(client, { blocksUpToMs: 30_000 })) as Redis).options.socketTimeout).toBeUndefined();
   });
 
   test("a Cluster client's node connections get it the same way", () => {
-    const cluster = made(createRedisClient({ clusterNodes: [{ host: '127.0.0.1', port: 1 }], socketTimeoutMs: 2000, logger: quiet })) as Cluster;
+    const cluster = made(createRedisClient({ clusterNodes: [{ host: '127.0.0.1', port: 1 }], socketTimeoutMs: 2000, logger: quietLogger })) as Cluster;
     expect(cluster.options.redisOptions?.socketTimeout).toBe(2000);
     const blocking = made(duplicateClient(cluster, { blocksUpToMs: 5000 })) as Cluster;
     expect(blocking.options.redisOptions?.socketTimeout).toBe(7000);
@@ -38,7 +37,7 @@ describe('socketTimeoutMs', () => {
   });
 
   test.each([-1, 1.5, Number.NaN, 2 ** 31])('%p is refused naming the option', (value) => {
-    expect(() => createRedisClient({ port: 1, socketTimeoutMs: value, logger: quiet })).toThrow(QueueConfigError);
-    expect(() => createRedisClient({ port: 1, socketTimeoutMs: value, logger: quiet })).toThrow(/redis\.socketTimeoutMs/);
+    expect(() => createRedisClient({ port: 1, socketTimeoutMs: value, logger: quietLogger })).toThrow(QueueConfigError);
+    expect(() => createRedisClient({ port: 1, socketTimeoutMs: value, logger: quietLogger })).toThrow(/redis\.socketTimeoutMs/);
   });
 });

@@ -5,12 +5,10 @@
  * for good. Redis is held with `CLIENT PAUSE` (it postpones every command, `CLIENT UNPAUSE` too).
  */
 import type Redis from 'ioredis';
-import { RedisServerHandle, spawnRedis, waitFor } from '../testing';
-import type { RedisOutageLogger } from './outage-log';
+import { RedisServerHandle, spawnRedis, waitFor, quietLogger } from '../testing';
 import { createRedisClient } from './redis-connection';
 import { OWED_CHARS_PER_MS } from './socket-timer';
 
-const quiet: RedisOutageLogger = { log: () => undefined, warn: () => undefined };
 const SOCKET_TIMEOUT_MS = 300;
 
 describe('the socket timeout of a connection that owes replies', () => {
@@ -27,7 +25,7 @@ describe('the socket timeout of a connection that owes replies', () => {
 
   /** A client with a short socket timeout, ready, counting the times its socket closed. */
   async function client(): Promise<{ redis: Redis; closes: () => number }> {
-    const redis = createRedisClient({ url: server.url, socketTimeoutMs: SOCKET_TIMEOUT_MS, logger: quiet }) as Redis;
+    const redis = createRedisClient({ url: server.url, socketTimeoutMs: SOCKET_TIMEOUT_MS, logger: quietLogger }) as Redis;
     await redis.ping();
     let closes = 0;
     redis.on('close', () => closes++);

@@ -13,5 +13,6 @@ export type { LuaHeader } from './lua-header';
 export { spawnRedisSentinel } from './redis-sentinel';
 export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';
+export { quietLogger } from './quiet-logger';
 export { promtool, PromtoolMissingError } from './promtool';
 export { chromiumPath, ChromiumMissingError } from './chromium';

@@ -5,12 +5,10 @@
  */
 import { InvalidOptionError } from '../errors';
 import { createEventBus } from '../events/create-event-bus';
-import type { QueueLogger } from '../logger';
 import { QueueManager } from '../manager/queue-manager';
 import { createQueue } from '../queue/create-queue';
 import { drainTimeoutOf } from './fields';
-
-const quiet: QueueLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+import { quietLogger } from '../testing';
 
 describe('drainTimeoutOf', () => {
   it('takes the fallback when absent, the value when a timer can wait it', () => {
@@ -47,7 +45,7 @@ describe('close() and shutdown() refuse a bad drain time, and stay usable', () =
   });
 
   it('bus.close rejects naming close.drainTimeoutMs', async () => {
-    const bus = createEventBus({ type: 'local', logger: quiet });
+    const bus = createEventBus({ type: 'local', logger: quietLogger });
     await expect(bus.close({ drainTimeoutMs: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(bus.close({ drainTimeoutMs: 0 })).resolves.toBeDefined();
   });
@@ -55,7 +53,7 @@ describe('close() and shutdown() refuse a bad drain time, and stay usable', () =
   it('manager.shutdown rejects naming shutdown.drainTimeoutMs; exitOnSignals refuses it when called, not at the signal', async () => {
     const manager = await QueueManager.create(
       { message_queue: { type: 'memory' }, event_bus: { type: 'local' }, metrics: { enabled: false } },
-      { logger: quiet, env: {} },
+      { logger: quietLogger, env: {} },
     );
     expect(() => manager.exitOnSignals({ drainTimeoutMs: Number.NaN })).toThrow(/exitOnSignals\.drainTimeoutMs/);
     await expect(manager.shutdown({ drainTimeoutMs: 1e12 })).rejects.toThrow(/shutdown\.drainTimeoutMs/);

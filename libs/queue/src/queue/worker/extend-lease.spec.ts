@@ -5,15 +5,13 @@
  */
 import { InvalidOptionError } from '../../errors';
 import { createRedisClient, RedisClient } from '../../redis/redis-connection';
-import { spawnRedis, RedisServerHandle, uniquePrefix, waitFor, deferred } from '../../testing';
+import { spawnRedis, RedisServerHandle, uniquePrefix, waitFor, deferred, quietLogger } from '../../testing';
 import { createQueue } from '../create-queue';
-import type { QueueLogger } from '../../logger';
 import type { HandlerContext } from '../queue.types';
 import type { StoreBackedQueue } from '../task-queue';
 
 jest.setTimeout(60_000);
 
-const quiet: QueueLogger = { log: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, child: () => quiet };
 const BAD_MS: unknown[] = [Infinity, 1e12, 2 ** 31, NaN, 'abc', 0, -1, 1.5, null];
 
 /** What a call of `extendLease(ms)` did: the error it rejected with, or 'resolved'. */
@@ -26,7 +24,7 @@ async function attempt(ctx: HandlerContext, ms: unknown): Promise<unknown> {
 
 describe('extendLease(ms) on the memory store', () => {
   it.each(BAD_MS)('refuses %p naming extendLease.ms; the handler still completes', async (ms) => {
-    const queue = createQueue({ name: 'lease', backend: { type: 'memory' }, logger: quiet });
+    const queue = createQueue({ name: 'lease', backend: { type: 'memory' }, logger: quietLogger });
     const outcome = deferred<unknown>();
     queue.process('t', async (_m, ctx) => outcome.resolve(await attempt(ctx, ms)));
     try {
@@ -41,7 +39,7 @@ describe('extendLease(ms) on the memory store', () => {
   });
 
   it('accepts an integer in range and no argument', async () => {
-    const queue = createQueue({ name: 'lease', backend: { type: 'memory' }, logger: quiet });
+    const queue = createQueue({ name: 'lease', backend: { type: 'memory' }, logger: quietLogger });
     const outcome = deferred<unknown[]>();
     queue.process('t', async (_m, ctx) => outcome.resolve([await attempt(ctx, 60_000), await attempt(ctx, undefined), await attempt(ctx, 2 ** 31 - 1)]));
     try {
@@ -67,9 +65,9 @@ describe('extendLease(ms) on Redis', () => {
   afterAll(() => server.cleanup());
 
   const open = (prefix: string): StoreBackedQueue => {
-    const client = createRedisClient({ url: server.url, logger: quiet });
+    const client = createRedisClient({ url: server.url, logger: quietLogger });
     clients.push(client);
-    const queue = createQueue({ name: 'lease', backend: { type: 'redis', client, prefix }, visibilityTimeoutMs: 1000, idleBlockMs: 200, logger: quiet });
+    const queue = createQueue({ name: 'lease', backend: { type: 'redis', client, prefix }, visibilityTimeoutMs: 1000, idleBlockMs: 200, logger: quietLogger });
     queues.push(queue);
     return queue;
   };
