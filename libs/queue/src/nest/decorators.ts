@@ -1,4 +1,3 @@
-import { SetMetadata } from '@nestjs/common';
 import type { TaskHandlerOptions } from '../manager/manager.types';
 
 export const TASK_HANDLER_METADATA = 'meeting-queue:task-handler';
@@ -14,11 +13,11 @@ export interface TaskHandlerMetadata extends TaskHandlerOptions {
  * `method(payload, context)`, a `ManagedTaskHandler` (context: `attempt`, `signal`, `extendLease`, `progress`,
  * `message`, `taskId`, `origin`); its return value is the task's result (the reply of a request/reply dispatch).
  * Throwing fails the attempt: the queue retries it with backoff, then dead-letters it.
- * Registered when the application bootstraps; drained on shutdown.
+ * Registered when the application bootstraps; drained on shutdown. Stacks: one method can handle several types.
  * @param options `queue` (default `message_queue.queue_name`), `concurrency` (default the queue's `workers`), `timeoutMs` (default none)
  */
 export function OnTask(type: string, options: TaskHandlerOptions = {}): MethodDecorator {
-  return SetMetadata<string, TaskHandlerMetadata>(TASK_HANDLER_METADATA, { ...options, type });
+  return appendMetadata<TaskHandlerMetadata>(TASK_HANDLER_METADATA, { ...options, type });
 }
 
 /**
@@ -28,10 +27,23 @@ export function OnTask(type: string, options: TaskHandlerOptions = {}): MethodDe
  * decorator of `@nestjs/event-emitter`: import one of them under another name if you use both.)
  */
 export function OnEvent(channelOrPattern: string): MethodDecorator {
-  return SetMetadata(EVENT_HANDLER_METADATA, channelOrPattern);
+  return appendMetadata(EVENT_HANDLER_METADATA, channelOrPattern);
 }
 
 /** Marks a method as a handler of an in-process event type (or glob) on the manager's local bus. Called as `method(event, context)`. */
 export function OnLocalEvent(type: string): MethodDecorator {
-  return SetMetadata(LOCAL_EVENT_HANDLER_METADATA, type);
+  return appendMetadata(LOCAL_EVENT_HANDLER_METADATA, type);
+}
+
+/**
+ * Adds `value` to the method's list under `key`, so that decorators stack like those of
+ * `@nestjs/event-emitter`: `@OnEvent('a') @OnEvent('b')` handles both (each one registers).
+ */
+function appendMetadata<T>(key: string, value: T): MethodDecorator {
+  return (_target, _name, descriptor) => {
+    const method = descriptor.value as object;
+    const previous: unknown = Reflect.getMetadata(key, method);
+    Reflect.defineMetadata(key, [...(Array.isArray(previous) ? previous : []), value], method);
+    return descriptor;
+  };
 }
