@@ -22,6 +22,12 @@ export class RecurringLoop {
   private stopping = false;
   /** One-off tasks due up to this time (store clock) have had their queues woken. */
   private onceSeenUntil = 0;
+  /**
+   * Store time of the first of the passes this loop has run back to back (no wait, no failure in
+   * between): occurrences due since then are late by its own backlog (more due than a pass reads),
+   * not missed; lateness counts from it (see {@link fireOrThrow}).
+   */
+  private busySince?: number;
 
   constructor(
     private readonly store: SchedulerStore,
@@ -62,10 +68,12 @@ export class RecurringLoop {
         const batch = await this.store.due(BATCH, this.onceSeenUntil);
         await this.nudge(batch.onceDue);
         this.onceSeenUntil = batch.now;
+        const seenAt = this.busySince ?? batch.now;
         for (const item of batch.items) {
           if (this.stopping) break;
-          await this.fire(item, batch.now);
+          await this.fire(item, batch.now, seenAt);
         }
+        this.busySince = batch.items.length > 0 ? seenAt : undefined;
         // a pass works once its occurrences fired too (a Redis refusing every publish fails each pass after its read)
         backoff.succeeded();
         this.failures.succeeded();
@@ -74,6 +82,7 @@ export class RecurringLoop {
         }
       } catch (error) {
         if (this.stopping) break;
+        this.busySince = undefined; // occurrences due while the store failed count as missed
         const pause = backoff.failed();
         const message = (error as Error).message;
         this.failures.failed(message, `scheduler loop failed (retrying in ${pause} ms, repeats not logged): ${message}`);
@@ -94,9 +103,9 @@ export class RecurringLoop {
   }
 
   /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */
-  private async fire(item: DueRecurring, now: number): Promise<void> {
+  private async fire(item: DueRecurring, now: number, seenAt: number): Promise<void> {
     try {
-      await this.fireOrThrow(item, now);
+      await this.fireOrThrow(item, now, seenAt);
     } catch (error) {
       // Redis trouble (unreachable, out of memory, a publish timeout...): the loop backs off and tries
       // the same occurrence again (its idempotency key stores it once)
@@ -108,14 +117,15 @@ export class RecurringLoop {
     }
   }
 
-  private async fireOrThrow(item: DueRecurring, now: number): Promise<void> {
+  /** `seenAt`: when this loop, busy since then, could first have fired it; missed when over `missedGraceMs` late by then. */
+  private async fireOrThrow(item: DueRecurring, now: number, seenAt: number): Promise<void> {
     const def = readDefinition(item.definition);
     if (typeof def === 'string') {
       this.logger.error(`recurring task "${item.key}" has no readable definition (${def}); removing it`);
       await this.store.removeRecurring(item.key);
       return;
     }
-    if (now - item.occurrence > this.settings.missedGraceMs) {
+    if (seenAt - item.occurrence > this.settings.missedGraceMs) {
       const runOnce = def.missed === 'run_once';
       if (runOnce) await this.publish(def, item.occurrence);
       const next = nextOccurrence(def, now);
