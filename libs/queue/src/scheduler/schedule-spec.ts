@@ -151,6 +151,15 @@ export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: Missed
   const tz = w.tz ?? 'UTC';
   if (typeof tz !== 'string' || !isTimeZone(tz)) throw new InvalidOptionError('schedule.when.tz', tz, 'an IANA time zone such as "Europe/Berlin"');
   if (typeof cron !== 'string') throw new InvalidOptionError('schedule.when.cron', cron, 'a cron expression');
+  // cron-parser reads other counts too: '' as every minute, '0 9 * *' as seconds, minutes, hours and days
+  const fields = cron.trim() === '' ? 0 : cron.trim().split(/\s+/).length;
+  if (!cron.trim().startsWith('@') && fields !== 5 && fields !== 6) {
+    throw new InvalidOptionError(
+      'schedule.when.cron',
+      cron,
+      `a cron expression of 5 or 6 fields (seconds first when 6) or an @-alias such as @daily; it has ${fields}`,
+    );
+  }
   try {
     CronExpressionParser.parse(cron, { tz, currentDate: new Date(now) }).next();
   } catch (error) {

@@ -3,6 +3,8 @@
  * key of another `when` form, a task option it does not support) with InvalidOptionError naming it;
  * a refused schedule stores nothing. Its other calls name themselves in their errors.
  */
+import { PayloadTooLargeError } from '../errors';
+import { createQueue } from '../queue/create-queue';
 import type { MissedPolicy, ScheduledTask, Scheduler, ScheduleWhen } from './scheduler';
 import { memoryKit, SchedulerKit } from './testing/scheduler-test-kit';
 
@@ -70,6 +72,35 @@ describe('Scheduler bad input (memory)', () => {
       await expect(scheduled).rejects.toThrow(message);
     }
     await expectNothingStored();
+  });
+
+  it.each([
+    ['an empty cron (cron-parser reads it as every minute)', '', 0],
+    ['a cron of 3 fields', '* * *', 3],
+    ['a cron missing a field', '0 9 * *', 4],
+  ])('refuses %s at schedule.when.cron, saying it takes 5 or 6 fields, and stores nothing', async (_what, cron, fields) => {
+    const scheduled = scheduler.schedule({ type: 't' }, { cron, key: 'c' });
+    await expect(scheduled).rejects.toMatchObject(refusal('schedule.when.cron'));
+    await expect(scheduled).rejects.toThrow(
+      `expected a cron expression of 5 or 6 fields (seconds first when 6) or an @-alias such as @daily; it has ${fields}`,
+    );
+    await expectNothingStored();
+  });
+
+  it("refuses a recurring task whose payload is over its queue's maxPayloadBytes, as a one-off's publish does, and stores nothing", async () => {
+    const small = createQueue({ name: 'small', backend: { type: 'memory' }, maxPayloadBytes: 100 });
+    const onSmall = kit.scheduler({ queues: [kit.queue(), small], defaultQueue: 'small' });
+    const payload = { text: 'x'.repeat(200) };
+    try {
+      for (const when of [{ delayMs: 1000 }, { everyMs: 60_000, key: 'big' }, { cron: '0 9 * * *', key: 'big' }] as ScheduleWhen[]) {
+        await expect(onSmall.schedule({ type: 'digest', payload }, when)).rejects.toThrow(new PayloadTooLargeError(211, 100, 'digest'));
+      }
+      expect(await onSmall.list()).toEqual([]);
+      expect((await small.stats()).total_published).toBe(0);
+      await onSmall.schedule({ type: 'digest', payload: { text: 'x' } }, { everyMs: 60_000, key: 'fits' });
+    } finally {
+      await small.close();
+    }
   });
 
   it('stores the accepted forms as given: the cron time zone and the missed policy', async () => {

@@ -5,6 +5,7 @@ import type { HandlerContext, QueueMessage, TaskQueue } from '../queue/queue.typ
 import { untilAborted } from '../util/abort';
 import { callOptions, checkQueueName, knownKeys } from '../util/fields';
 import { parseJsonOr } from '../util/json';
+import { checkPayloadFits } from './payload-fit';
 import { RecurringLoop } from './recurring-loop';
 import {
   nextOccurrence,
@@ -78,6 +79,7 @@ export class TaskScheduler implements Scheduler {
       await this.store.addOnce(id, dueAt, JSON.stringify({ task: t, createdAt: now }));
       return id;
     }
+    checkPayloadFits(queue, t); // a one-off's publish checks it; a recurring task is published later
     const anchor = 'everyMs' in parsed.when ? now + parsed.when.everyMs : now;
     // createdAt and anchor lead the JSON: the store keeps the old ones on an update with the same timing
     const def: RecurringDefinition = {
