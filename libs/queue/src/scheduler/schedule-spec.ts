@@ -5,6 +5,7 @@ import { publishInteger } from '../queue/publish-validation';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import { checkKnownKeys, checkOption, checkTaskType, enumField, knownKeys, QUEUE_NAME_PATTERN } from '../util/fields';
 import { checkJsonValue } from '../util/json';
+import { withGapOccurrences } from './dst-gap';
 import type { MissedPolicy, ScheduledTask, ScheduleWhen } from './scheduler';
 
 /** A recurring task as stored (JSON) by every backend. */
@@ -168,15 +169,20 @@ export function parseWhen(when: ScheduleWhen, now: number, defaultMissed: Missed
   return { kind: 'recurring', key, when: { cron, tz }, missed, sig: `cron:${tz}:${cron}` };
 }
 
-/** First occurrence strictly after `after` (ms). */
+/**
+ * First occurrence strictly after `after` (ms). A cron occurrence whose local time falls in a DST gap
+ * is not skipped: it runs shifted by the gap (see dst-gap.ts). A local time that a fall-back repeats
+ * runs once, at its first instance (a cron matching every hour still runs at each real instant).
+ */
 export function nextOccurrence(def: Pick<RecurringDefinition, 'when' | 'anchor'>, after: number): number {
   if ('everyMs' in def.when) {
     const every = def.when.everyMs;
     if (after < def.anchor) return def.anchor;
     return def.anchor + (Math.floor((after - def.anchor) / every) + 1) * every;
   }
-  const expr = CronExpressionParser.parse(def.when.cron, { tz: def.when.tz, currentDate: new Date(after) });
-  return expr.next().getTime();
+  const { cron, tz } = def.when;
+  const expr = CronExpressionParser.parse(cron, { tz, currentDate: new Date(after) });
+  return withGapOccurrences(cron, tz, after, expr.next().getTime());
 }
 
 function isTimeZone(tz: string): boolean {
