@@ -37,7 +37,13 @@ export interface StreamRetention {
 }
 
 export interface RedisStreamBusOptions {
-  /** Consumer name of this process inside the service's group (default `<hostname>-<pid>`). Keep it stable across restarts to resume its own pending entries at once. */
+  /**
+   * Consumer name of this process inside the service's group (default `<hostname>-<pid>`). Must be
+   * unique among the live processes of a service: two processes under one name share one pending
+   * list, and after a dropped connection one reads back entries the other is handling (delivered
+   * twice). Entries a stopped process held are not resumed at its restart: any consumer of the
+   * group reclaims them once idle for `claimIdleMs`.
+   */
   consumerName?: string;
   /** Default retention, and per-channel overrides in `channels`. */
   retention?: StreamRetention & { channels?: Record<string, StreamRetention> };
