@@ -208,7 +208,10 @@ export abstract class BaseEventBus implements EventBus {
 
   /**
    * Runs `entries` for one event through the pool. `after` gets the handler errors once all ran
-   * (not called when the event was dropped). Resolves to false when dropped.
+   * (not called when the event was dropped). Resolves to false when dropped. `starting`, when
+   * given, is told as the job starts whether any of `entries` is still subscribed (a `once` entry
+   * taken for this event counts); it returns whether to run them: false skips the handlers and
+   * `after`, and only the entries still subscribed run.
    */
   protected dispatch(
     entries: HandlerEntry[],
@@ -216,9 +219,15 @@ export abstract class BaseEventBus implements EventBus {
     context: EventContext,
     after?: (errors: unknown[]) => Promise<void> | void,
     policy?: BufferFullPolicy | 'hold',
+    starting?: (live: boolean) => boolean,
   ): Promise<boolean> {
     return this.pool.submit(async () => {
-      const errors = await this.runHandlers(entries, event, context);
+      let run = entries;
+      if (starting) {
+        run = entries.filter((e) => e.active || e.once);
+        if (!starting(run.length > 0)) return;
+      }
+      const errors = await this.runHandlers(run, event, context);
       if (after) {
         try {
           await after(errors);

@@ -6,7 +6,7 @@ import { assertChannel, fieldsToEnvelope } from '../cloud-event';
 import type { EventBusStats, EventContext, EventEnvelope, UnsentEvent } from '../event-bus';
 import type { ResolvedStreamOptions } from '../event-bus-options';
 import { StreamAckBatcher } from './stream-ack-batcher';
-import { StreamChannelConsumer } from './stream-consumer';
+import { GiveBackDeps, giveBackDeliveries, StreamChannelConsumer } from './stream-consumer';
 import { StreamKeys, streamCommands } from './stream-keys';
 import { DeadLetterEvent, GroupLag, parseDeadLetter, parseGroups } from './stream-info';
 import { StreamPublisher } from './stream-publisher';
@@ -64,6 +64,10 @@ export class RedisStreamEventBus extends BaseEventBus {
   private readonly acks: StreamAckBatcher;
   private discoveryTimer?: NodeJS.Timeout;
   private deadLettered = 0;
+  /** Entries handed to the pool whose job has not started, by stream: what close discards is given back. */
+  private readonly unstarted = new Map<string, { keys: StreamKeys; ids: Set<string> }>();
+  /** Give-backs under way, awaited before the bus lets go of the client. */
+  private readonly givingBack = new Set<Promise<void>>();
 
   constructor(private readonly opts: RedisStreamBusSettings) {
     super(opts, `EventBus:redis_stream:${opts.serviceName}`);
@@ -182,6 +186,10 @@ export class RedisStreamEventBus extends BaseEventBus {
   }
 
   protected async release(timeoutMs: number): Promise<UnsentEvent[]> {
+    // the pool is closed: what it still held was discarded without starting
+    for (const { keys, ids } of this.unstarted.values()) this.giveBack(keys, [...ids]);
+    this.unstarted.clear();
+    await Promise.all([...this.givingBack]);
     await this.acks.drain();
     return this.publisher.release(timeoutMs);
   }
@@ -247,9 +255,15 @@ export class RedisStreamEventBus extends BaseEventBus {
     }
     const { entries, emptied } = this.registry.takeForChannel(channel);
     this.releaseEmptied(emptied);
-    if (entries.length === 0) return false;
+    if (entries.length === 0) {
+      // read for a subscription that ended meanwhile (a `once` already taken, an unsubscribe)
+      await this.giveBack(keys, [entry.id]);
+      return false;
+    }
     this.counters.received++;
     const context: EventContext = { channel, deliveryCount: entry.deliveries, streamId: entry.id };
+    const unstarted = this.unstartedOf(keys);
+    unstarted.add(entry.id);
     const accepted = await this.dispatch(
       entries,
       event,
@@ -275,8 +289,32 @@ export class RedisStreamEventBus extends BaseEventBus {
       // the consumers of several streams (channels, partitions) may each have read while the
       // buffer had room: hold what they read (bounded by streams x readCount) rather than leave it pending
       'hold',
+      (live) => {
+        unstarted.delete(entry.id);
+        if (live) return true;
+        // every handler it was taken for was unsubscribed while it waited: no handler runs it
+        done();
+        void this.giveBack(keys, [entry.id]);
+        return false;
+      },
     );
+    if (!accepted && unstarted.delete(entry.id)) await this.giveBack(keys, [entry.id]); // the pool closed while it waited
     return accepted;
+  }
+
+  private unstartedOf(keys: StreamKeys): Set<string> {
+    let held = this.unstarted.get(keys.stream);
+    if (!held) this.unstarted.set(keys.stream, (held = { keys, ids: new Set() }));
+    return held.ids;
+  }
+
+  /** Gives back the delivery of entries read but handed to no handler ({@link giveBackDeliveries}); never rejects. */
+  private giveBack(keys: StreamKeys, ids: string[]): Promise<void> {
+    const deps: GiveBackDeps = { keys, client: this.opts.client, group: this.opts.serviceName, options: this.opts, lua: this.lua, logger: this.logger };
+    const given = giveBackDeliveries(deps, ids);
+    this.givingBack.add(given);
+    void given.finally(() => this.givingBack.delete(given));
+    return given;
   }
 
   /** Never rejects: an entry that cannot be moved (for example a dead-letter key of the wrong type) stays pending and is claimed again later. */

@@ -9,7 +9,10 @@ import type { ResolvedStreamOptions } from '../event-bus-options';
 import type { HandlerPool } from '../handler-pool';
 import type { StreamKeys, StreamScript } from './stream-keys';
 
-/** Hands one entry to the bus; resolves when it is buffered (true) or left pending (false). `done` is called once it is settled. */
+/**
+ * Hands one entry to the bus; resolves when it is buffered (true) or not accepted (false: the bus
+ * gave its delivery back, see {@link giveBackDeliveries}). `done` is called once it is settled.
+ */
 export type StreamDeliver = (entry: { id: string; fields: string[]; deliveries: number }, done: () => void) => Promise<boolean>;
 
 export interface StreamConsumerDeps {
@@ -27,6 +30,29 @@ export interface StreamConsumerDeps {
 
 type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
+/** What {@link giveBackDeliveries} needs: one partition's keys and the group's consumer. */
+export type GiveBackDeps = Pick<StreamConsumerDeps, 'keys' | 'client' | 'group' | 'options' | 'lua' | 'logger'>;
+
+/**
+ * Gives back the delivery of entries this consumer read but handed to no handler (its subscription
+ * ended, or they were discarded from the handler buffer at unsubscribe or close), with release.lua:
+ * their delivery count goes down by one and their idle time becomes `claimIdleMs`, so a peer (or a
+ * later subscription of this process) claims them at once as the delivery they would have been,
+ * instead of a second delivery that could dead-letter them unhandled. Never rejects: an entry not
+ * given back stays pending and is reclaimed after `claimIdleMs` (counted as a delivery).
+ */
+export async function giveBackDeliveries(deps: GiveBackDeps, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const { keys, client, group, options, lua, logger } = deps;
+  try {
+    await lua.run(client, 'release', [keys.stream], [group, options.consumerName, options.claimIdleMs, ...ids]);
+  } catch (error) {
+    logger.warn(
+      `could not give back ${ids.length} unhandled entries on "${keys.channel}" (reclaimed after claimIdleMs as a further delivery): ${(error as Error).message}`,
+    );
+  }
+}
+
 /**
  * Reads one channel's stream for the service's consumer group: XREADGROUP BLOCK on its own
  * connection (no polling), at most as many entries as the handler buffer has room for. A timer
@@ -34,6 +60,9 @@ type ReadReply = Array<[string, Array<[string, string[] | null]>]> | null;
  */
 export class StreamChannelConsumer {
   private readonly inflight = new Set<string>();
+  /** Entries read (or claimed) and not yet handed to the bus: given back when reading stops before they are. */
+  private readonly unhanded = new Set<string>();
+  private tickRun?: Promise<void>;
   private blocking?: RedisClient;
   private loop?: Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -65,18 +94,31 @@ export class StreamChannelConsumer {
     this.timer.unref();
   }
 
-  /** Stops reading; entries held but not finished stay pending in the group (reclaimed later). */
+  /**
+   * Stops reading. Entries a handler started but did not finish stay pending in the group (reclaimed
+   * later, as a further delivery); entries read but never handed to the bus have their delivery
+   * given back ({@link giveBackDeliveries}). Entries the bus holds are the bus's to give back.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.signalStop();
     if (this.timer) clearInterval(this.timer);
     this.blocking?.disconnect();
     await this.loop;
+    await this.tickRun;
+    const ids = [...this.unhanded];
+    this.unhanded.clear();
+    await giveBackDeliveries(this.deps, ids);
   }
 
   /** One claim round now (also run by the timer). */
-  async tick(): Promise<void> {
-    if (this.ticking || this.stopped) return;
+  tick(): Promise<void> {
+    if (this.ticking || this.stopped) return Promise.resolve();
+    this.tickRun = this.claimRound();
+    return this.tickRun;
+  }
+
+  private async claimRound(): Promise<void> {
     this.ticking = true;
     const { keys, client, lua, group, options } = this.deps;
     try {
@@ -92,6 +134,7 @@ export class StreamChannelConsumer {
         [group, options.consumerName, options.claimIdleMs, Math.min(options.readCount, free), options.maxDeliveries, options.deadLetterMaxLen],
       );
       if (dead > 0) this.deps.onDeadLettered(dead);
+      for (const [id] of entries) this.unhanded.add(id);
       for (const [id, deliveries, fields] of entries) await this.take(id, fields, Number(deliveries));
     } catch (error) {
       if (!this.stopped) this.warn(`claim on "${this.channel}" failed: ${(error as Error).message}`);
@@ -127,9 +170,9 @@ export class StreamChannelConsumer {
         )) as ReadReply;
         backoff.succeeded();
         this.lastError = '';
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) if (fields) await this.take(id, fields, 1);
-        }
+        const read = (reply ?? []).flatMap(([, entries]) => entries.filter((e): e is [string, string[]] => e[1] !== null));
+        for (const [id] of read) this.unhanded.add(id);
+        for (const [id, fields] of read) await this.take(id, fields, 1);
       } catch (error) {
         if (this.stopped) break;
         const message = (error as Error).message;
@@ -164,11 +207,11 @@ export class StreamChannelConsumer {
       const reply = (await this.blocking!.xreadgroup('GROUP', group, options.consumerName, 'COUNT', count, 'STREAMS', keys.stream, from)) as ReadReply;
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
-      for (const [id, fields] of entries) {
-        from = id;
-        // a trimmed entry (no fields) is left to the claim, which acknowledges it
-        if (fields && !this.lostReads.receivedSinceDrop(id)) await this.take(id, fields, 1);
-      }
+      const taken = entries.filter((e): e is [string, string[]] => e[1] !== null && !this.lostReads.receivedSinceDrop(e[0]));
+      for (const [id] of taken) this.unhanded.add(id);
+      // a trimmed entry (no fields) is left to the claim, which acknowledges it
+      for (const [id, fields] of taken) await this.take(id, fields, 1);
+      from = entries[entries.length - 1][0];
     }
   }
 
@@ -177,17 +220,20 @@ export class StreamChannelConsumer {
     return Math.max(1, Math.min(this.deps.options.readCount, this.deps.pool.free));
   }
 
+  /** Hands one read entry to the bus; when stopped, it stays in `unhanded` (given back by `stop`). */
   private async take(id: string, fields: string[], deliveries: number): Promise<void> {
     this.lostReads.received(id);
-    if (this.inflight.has(id) || this.stopped) return;
+    if (this.stopped) return;
+    this.unhanded.delete(id);
+    if (this.inflight.has(id)) return; // already with the bus (read back after a lost reply)
     this.inflight.add(id);
     let settled = false;
     const done = () => {
       settled = true;
       this.inflight.delete(id);
     };
-    // A full buffer holds the delivery; stopping must not wait for it (close then discards it, and
-    // the entry stays pending in the group for a peer).
+    // A full buffer holds the delivery; stopping must not wait for it (the bus gives back what it
+    // holds but never starts: discarded at close, or whose subscription ended).
     const delivered = this.deps.deliver({ id, fields, deliveries }, done).then((accepted) => {
       if (!accepted && !settled) done();
     });

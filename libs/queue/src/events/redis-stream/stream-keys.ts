@@ -1,7 +1,7 @@
 import { join } from 'path';
 import { LuaCommands } from '../../redis/lua-loader';
 
-const SCRIPTS = ['publish', 'claim', 'dead-letter', 'renew'] as const;
+const SCRIPTS = ['publish', 'claim', 'dead-letter', 'renew', 'release'] as const;
 export type StreamScript = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<StreamScript> | undefined;
