@@ -33,6 +33,45 @@ export function describeFailureConformance({ make }: Conformance): void {
     expect(stats).toMatchObject({ total_failed: 4, total_retried: 3, total_dead_letter: 1, dead_letter_count: 1, total_processed: 0 });
   });
 
+  test('a thrown value that cannot be read (Proxy, throwing getter, odd fields) is dead-lettered; the worker goes on', async () => {
+    const { queue } = make({ maxRetries: 0, concurrency: 1 });
+    const unreadable = (): Error => {
+      const error = new Error('hidden');
+      Object.defineProperty(error, 'message', {
+        get() {
+          throw new Error('getter');
+        },
+      });
+      return error;
+    };
+    const trap = (): never => {
+      throw new Error('trap');
+    };
+    const thrown: Record<string, () => unknown> = {
+      proxy: () => new Proxy({}, { get: trap, has: trap, getPrototypeOf: trap }),
+      getter: unreadable,
+      fields: () => Object.assign(new Error('plain'), { name: 5, message: { deep: 1 } }),
+    };
+    for (const [type, value] of Object.entries(thrown)) {
+      queue.process(type, () => {
+        throw value();
+      });
+    }
+    queue.process('ok', () => 'done');
+    const ids = await queue.publishBatch(Object.keys(thrown).map((type) => ({ type })));
+    const ok = await queue.publish({ type: 'ok' });
+    await waitFor(async () => (await queue.stats()).dead_letter_count === ids.length, 'every hostile throw dead-lettered');
+    for (const id of ids) {
+      const status = await queue.getStatus(id);
+      expect(status).toMatchObject({ state: 'dead', attempts: 1 });
+      expect(typeof status!.error!.name).toBe('string');
+      expect(typeof status!.error!.message).toBe('string');
+    }
+    expect((await queue.getStatus(ids[2]))!.error).toMatchObject({ name: '5', message: '[object Object]' });
+    await waitFor(async () => (await queue.getStatus(ok))?.state === 'completed', 'the next message');
+    expect(await queue.stats()).toMatchObject({ total_failed: 3, total_dead_letter: 3, processing_count: 0 });
+  });
+
   test('a non-retryable error goes straight to the dead-letter queue', async () => {
     const { queue } = make({ maxRetries: 5 });
     let calls = 0;

@@ -56,7 +56,7 @@ export class RunSettlement {
       const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, m.createdAt, outcome.value) : '';
       this.acks.add({ id: m.id, attempt: m.attempt, lease: run.lease, record });
       this.observer.finished?.(this.options.name, m.type, m.priority, 'completed', duration);
-    } else if (!(outcome.error instanceof LeaseLostError)) {
+    } else if (!leaseLost(outcome.error)) {
       const action = this.failAction(run, outcome.error);
       this.observer.finished?.(
         this.options.name,
@@ -208,6 +208,15 @@ export class RunSettlement {
  * lease is what the handler asks for: after a crash, its message waits that long to run again.
  */
 const LEASE_MS = timerMsField(1);
+
+/** Whether a run ended by losing its lease; never throws (a thrown Proxy whose prototype trap throws is not ours). */
+function leaseLost(error: unknown): boolean {
+  try {
+    return error instanceof LeaseLostError;
+  } catch {
+    return false; // a Proxy whose getPrototypeOf throws: not ours
+  }
+}
 
 function deadInfo(reason: string, attempts: number, error?: { name: string; message: string; stack?: string }): string {
   return JSON.stringify({ reason, attempts, deadAt: Date.now(), error });
