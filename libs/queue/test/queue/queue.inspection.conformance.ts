@@ -104,6 +104,17 @@ export function describeInspectionConformance({ fixture, make }: Conformance): v
     expect(await queue.getStatus('never-published')).toBeNull();
   });
 
+  test('a completed result past completedRetention.ageMs is gone from getStatus without a later completion', async () => {
+    const { queue } = make({ completedRetention: { count: 10, ageMs: 300 } });
+    queue.process('r', () => 'done');
+    const id = await queue.publish({ type: 'r' });
+    await waitFor(async () => (await queue.getStatus(id))?.state === 'completed', 'completed');
+    const finishedAt = (await queue.getStatus(id))!.finishedAt!;
+    // nothing else completes: only the read can tell the result is past its age
+    await waitFor(async () => (await queue.getStatus(id)) === null, 'the result aged out');
+    expect(Date.now() - finishedAt).toBeGreaterThanOrEqual(280);
+  });
+
   test('a delayed message is not delivered before its time', async () => {
     const { queue } = make();
     const at: number[] = [];

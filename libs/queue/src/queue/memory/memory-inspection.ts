@@ -14,7 +14,9 @@ export class MemoryInspection {
   status(id: string): StoredStatus | null {
     const s = this.state;
     const result = s.results.get(id);
-    if (result) return { state: 'completed', body: null, endedAttempts: 0, nextAt: null, detail: result.record };
+    // past its age the result is gone, even before a later completion prunes it (as status.lua)
+    if (result && result.at > Date.now() - s.limits.completedAgeMs)
+      return { state: 'completed', body: null, endedAttempts: 0, nextAt: null, detail: result.record };
     const body = s.msgs.get(id) ?? null;
     const ended = s.att.get(id) ?? 0;
     const dead = s.dlq.get(id);

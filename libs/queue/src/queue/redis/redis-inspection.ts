@@ -17,15 +17,19 @@ import { endedAttempts, progressEntry } from './stored-values';
  * listings for operators (peek, workers, rate limits, groups, oldest waiting). None of them writes.
  */
 export class RedisInspection {
-  constructor(private readonly context: QueueScriptContext) {}
+  constructor(
+    private readonly context: QueueScriptContext,
+    /** `completedRetention.ageMs`: a result older than this is not shown, even before a later completion prunes it. */
+    private readonly completedAgeMs: number,
+  ) {}
 
   async status(id: string): Promise<StoredStatus | null> {
     const { client, keys: k, lua } = this.context;
     const reply = await lua.run<[StoredStatus['state'], string | null, number, string | null, string | null, (string | null)?] | null>(
       client,
       'status',
-      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo, k.leases, k.progress],
-      [id],
+      [k.msgs, k.inflight, k.delayed, k.att, k.errors, k.results, k.dlq, k.dlqinfo, k.leases, k.progress, k.done],
+      [id, this.completedAgeMs],
     );
     if (!reply) return null;
     const [state, body, ended, nextAt, detail, progress] = reply;

@@ -77,7 +77,7 @@ export class RedisQueueStore implements QueueStore {
     const context: QueueScriptContext = { client: this.client, keys: this.keys, lua: this.lua, writes: this.writes };
     this.fetcher = new RedisFetcher(context, options, this.groups);
     this.deadLetters = new RedisDeadLetters(context);
-    this.inspection = new RedisInspection(context);
+    this.inspection = new RedisInspection(context, options.limits.completedAgeMs);
   }
 
   async publish(messages: StoredPublish[]): Promise<string[]> {

@@ -12,8 +12,11 @@
     KEYS[8] dlqinfo  hash id -> dead-letter info JSON
     KEYS[9] leases   hash id -> lease token
     KEYS[10] progress hash id -> "<lease token> <written at ms> <progress JSON>"
+    KEYS[11] done     zset id -> finished time
 
     ARGV[1] id
+    ARGV[2] completed results max age in ms (a result older than this is past retention even
+            before a later completion prunes it)
 
   Output:
     nil when unknown (never published, or completed and past retention), else
@@ -21,13 +24,18 @@
       processing: the running delivery's progress entry "<written at ms> <JSON>" or nil }
     state: completed | dead | processing | delayed | retrying | pending
 ]]
-local msgs, inflight, delayed, att, errors, results, dlq, dlqinfo, leases, progress =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local msgs, inflight, delayed, att, errors, results, dlq, dlqinfo, leases, progress, done =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local id = ARGV[1]
+
+-- @include "now"
 
 local result = redis.call('HGET', results, id)
 if result then
-  return {'completed', false, 0, false, result}
+  local finished = tonumber(redis.call('ZSCORE', done, id) or '0')
+  if finished > nowMs() - tonumber(ARGV[2]) then
+    return {'completed', false, 0, false, result}
+  end
 end
 local body = redis.call('HGET', msgs, id)
 local ended = tonumber(redis.call('HGET', att, id) or '0')
