@@ -28,6 +28,16 @@ export function publishChars(m: StoredPublish): number {
   return m.id.length + m.body.length + (m.idempotencyKey?.length ?? 0) + (m.group?.length ?? 0);
 }
 
+/**
+ * Throws {@link PayloadTooLargeError} when a payload's JSON is over `maxPayloadBytes` in UTF-8 (the
+ * bytes are counted only when the characters could be over: at most 3 bytes per UTF-16 unit).
+ */
+export function checkPayloadSize(json: string, maxPayloadBytes: number, type: string): void {
+  if (json.length <= maxPayloadBytes / 3) return;
+  const size = Buffer.byteLength(json);
+  if (size > maxPayloadBytes) throw new PayloadTooLargeError(size, maxPayloadBytes, type);
+}
+
 /** Throws `BatchTooLargeError` when a prepared batch is over {@link MAX_BATCH_CHARS} (see util/batch-size.ts). */
 export function checkBatchSize(queueName: string, batch: readonly StoredPublish[], limit = MAX_BATCH_CHARS): void {
   let size = 0;
@@ -71,10 +81,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     throw new InvalidOptionError(optionPath(at, 'group'), group, GROUP_EXPECTED);
   }
   const json = stringifyPayload(options.payload, () => optionPath(at, 'payload'));
-  if (json.length > queue.maxPayloadBytes / 3) {
-    const size = Buffer.byteLength(json);
-    if (size > queue.maxPayloadBytes) throw new PayloadTooLargeError(size, queue.maxPayloadBytes, type);
-  }
+  checkPayloadSize(json, queue.maxPayloadBytes, type);
   const carrier = activeTraceCarrier();
   const header: MessageHeader = carrier
     ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }

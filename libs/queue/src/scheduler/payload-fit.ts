@@ -1,4 +1,4 @@
-import { PayloadTooLargeError } from '../errors';
+import { checkPayloadSize } from '../queue/publish-validation';
 import type { TaskQueue } from '../queue/queue.types';
 import { StoreBackedQueue } from '../queue/task-queue';
 import type { ScheduledTask } from './scheduler';
@@ -10,7 +10,5 @@ import type { ScheduledTask } from './scheduler';
  */
 export function checkPayloadFits(queue: TaskQueue, task: ScheduledTask): void {
   if (!(queue instanceof StoreBackedQueue)) return;
-  const limit = queue.options.maxPayloadBytes;
-  const size = Buffer.byteLength(JSON.stringify(task.payload ?? null));
-  if (size > limit) throw new PayloadTooLargeError(size, limit, task.type);
+  checkPayloadSize(JSON.stringify(task.payload ?? null), queue.options.maxPayloadBytes, task.type);
 }
