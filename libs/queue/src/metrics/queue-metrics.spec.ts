@@ -82,4 +82,17 @@ describe('QueueMetrics', () => {
     expect(metricSample(text, 'app_messages_published_total', { task_type: 'c' })).toBeUndefined();
     expect(text).not.toContain('process_cpu');
   });
+
+  it('the stream lag of the channels past the label bound is the largest of theirs, not whichever came last', async () => {
+    const metrics = new QueueMetrics({ defaultMetrics: false, maxLabelValues: 1 });
+    const streamLag = [
+      { channel: 'first', lag: 1 },
+      { channel: 'b', lag: 5000 },
+      { channel: 'c', lag: 2 },
+    ];
+    metrics.setSnapshotSource(async () => ({ queues: [], redis: [], streamLag }));
+    const text = await metrics.metrics();
+    expect(metricSample(text, 'mq_event_stream_lag', { channel: 'first' })).toBe(1);
+    expect(metricSample(text, 'mq_event_stream_lag', { channel: 'other' })).toBe(5000);
+  });
 });

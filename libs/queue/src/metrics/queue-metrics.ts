@@ -306,7 +306,13 @@ export class QueueMetrics {
       for (const q of s.queues) g.set({ queue: q.queue }, q.deadLetters);
     });
     gauge('event_stream_lag', 'Redis Streams entries not yet delivered to this consumer group.', ['channel'], (g, s) => {
-      for (const l of s.streamLag ?? []) g.set({ channel: this.channels.value(l.channel) }, l.lag);
+      // channels past the label guard share `other`: it shows the largest of their lags (what EventStreamLagHigh compares)
+      const lags = new Map<string, number>();
+      for (const l of s.streamLag ?? []) {
+        const channel = this.channels.value(l.channel);
+        lags.set(channel, Math.max(lags.get(channel) ?? 0, l.lag));
+      }
+      for (const [channel, lag] of lags) g.set({ channel }, lag);
     });
     gauge('outbox_size', 'Events kept in the outbox until Redis accepts them.', ['bus'], (g, s) => {
       for (const o of s.outbox ?? []) g.set({ bus: o.bus }, o.size);

@@ -3,6 +3,7 @@ import {
   Context,
   context,
   createTraceState,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   ProxyTracerProvider,
   ROOT_CONTEXT,
@@ -12,6 +13,7 @@ import {
   trace,
   Tracer,
 } from '@opentelemetry/api';
+import { reportTracingError, SafeSpan, tracingCall } from './safe-span';
 
 /**
  * W3C trace context across the queue, the event buses and the dispatcher (see docs/tracing.md).
@@ -53,10 +55,15 @@ function tracer(): Tracer {
 
 /**
  * The active span's context as W3C fields; undefined when no span is active. Without a registered
- * tracer it returns at once (no context lookup), even if a non-recording span is active.
+ * tracer it returns at once (no context lookup), even if a non-recording span is active. A context
+ * manager or span that throws gives undefined (the message is published without a context).
  */
 export function activeTraceCarrier(): TraceCarrier | undefined {
   if (!tracerRegistered()) return undefined;
+  return tracingCall('the active span', readActiveCarrier, undefined);
+}
+
+function readActiveCarrier(): TraceCarrier | undefined {
   const span = trace.getActiveSpan();
   if (!span) return undefined;
   const sc = span.spanContext();
@@ -110,23 +117,43 @@ export interface ConsumerSpan {
  * Starts the CONSUMER span of one message or event (OTel messaging conventions, "process" span of a
  * single message): its parent is the producer's context when one was carried, so the handler's work
  * joins the producer's trace; without one it starts a trace of its own. Undefined when no tracer is
- * registered and nothing was carried (the no-cost path: `describe` is called only for a span).
+ * registered and nothing was carried (the no-cost path: `describe` is called only for a span), and
+ * when the tracer throws (the handler then runs without a span). The returned span never throws.
  */
 export function startConsumerSpan(carrier: TraceCarrier | undefined, describe: () => { name: string; attributes: Attributes }): ConsumerSpan | undefined {
   const parent = carrier ? contextFromCarrier(carrier.traceparent, carrier.tracestate) : undefined;
   if (!parent && !tracerRegistered()) return undefined;
   const base = parent ?? ROOT_CONTEXT;
   const { name, attributes } = describe();
-  const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, attributes }, base);
-  return { span, context: trace.setSpan(base, span) };
+  return tracingCall(
+    'tracer.startSpan',
+    () => {
+      const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, attributes }, base);
+      return { span: new SafeSpan(span), context: trace.setSpan(base, span) };
+    },
+    undefined,
+  );
 }
 
-/** Runs `fn` with `consumer` active (or as is without one). */
+/** Runs `fn` with `consumer` active (or as is without one; also when the context manager throws). */
 export function withConsumerSpan<T>(consumer: ConsumerSpan | undefined, fn: () => T): T {
-  return consumer ? context.with(consumer.context, fn) : fn();
+  if (!consumer) return fn();
+  const run: { state: 'before' | 'running' | 'returned'; value?: T } = { state: 'before' };
+  try {
+    return context.with(consumer.context, () => {
+      run.state = 'running';
+      run.value = fn();
+      run.state = 'returned';
+      return run.value;
+    });
+  } catch (error) {
+    if (run.state === 'running') throw error; // the handler's own throw
+    reportTracingError('context.with', error);
+    return run.state === 'returned' ? (run.value as T) : fn();
+  }
 }
 
-/** Ends a span with the outcome: an error sets status ERROR and records the exception. */
+/** Ends a span with the outcome: an error sets status ERROR and records the exception. Give it a {@link SafeSpan} (never throws). */
 export function endSpan(span: Span, error?: unknown): void {
   if (error !== undefined) {
     const e = error instanceof Error ? error : new Error(String(error));
@@ -136,8 +163,10 @@ export function endSpan(span: Span, error?: unknown): void {
   span.end();
 }
 
-/** Starts a SERVER span (HTTP) under `parent`. */
+/** Starts a SERVER span (HTTP) under `parent`; a non-recording one (and `parent` as is) when the tracer throws. The span never throws. */
 export function startServerSpan(name: string, parent: Context, attributes: Attributes): ConsumerSpan {
-  const span = tracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
-  return { span, context: trace.setSpan(parent, span) };
+  const span = tracingCall('tracer.startSpan', () => tracer().startSpan(name, { kind: SpanKind.SERVER, attributes }, parent), undefined);
+  return span
+    ? { span: new SafeSpan(span), context: trace.setSpan(parent, span) }
+    : { span: new SafeSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT)), context: parent };
 }
