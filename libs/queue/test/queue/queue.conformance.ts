@@ -7,13 +7,14 @@ import { describeGroupConformance } from './queue.groups.conformance';
 import { describeInspectionConformance } from './queue.inspection.conformance';
 import { describeProgressConformance } from './queue.progress.conformance';
 import { describeRateLimitConformance } from './queue.rate-limits.conformance';
+import { describeResultsConformance } from './queue.results.conformance';
 import { describeSchedulingConformance } from './queue.scheduling.conformance';
 
 /**
  * The queue's semantics, run against every backend (Redis, Redis Cluster, memory), with one
  * partition or `partitions` (the fixture's number): the same tests prove the same behaviour. The
  * entry point of the suite; the tests are in one file per concern (queue.<concern>.conformance.ts):
- * groups, scheduling, failures, delivery and leases, progress, inspection, rate limits. The exact
+ * groups, scheduling, failures, delivery and leases, progress, inspection, rate limits, results and errors. The exact
  * token counts of rate limits hold for one partition only (a partitioned queue splits each limit over
  * its partitions: queue-partitions.spec.ts checks that bound).
  */
@@ -38,4 +39,5 @@ export function describeQueueConformance(makeFixture: () => Promise<QueueBackend
   describeProgressConformance(conformance);
   describeInspectionConformance(conformance);
   describeRateLimitConformance(conformance);
+  describeResultsConformance(conformance);
 }

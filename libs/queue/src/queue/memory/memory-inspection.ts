@@ -55,7 +55,9 @@ export class MemoryInspection {
       return { total: tier.length, items: [...tier].slice(offset, offset + limit).map((id) => item(id, null)) };
     }
     if (section === 'completed') {
-      const all = [...s.results].reverse();
+      // a result past completedRetention.ageMs is not shown, even before a later completion prunes it (as status)
+      const after = Date.now() - s.limits.completedAgeMs;
+      const all = [...s.results].filter(([, r]) => r.at > after).reverse();
       return {
         total: all.length,
         items: all.slice(offset, offset + limit).map(([id, r]) => ({ id, body: null, endedAttempts: 0, at: r.at, record: r.record })),

@@ -23,6 +23,7 @@ const SCRIPTS = [
   'rate-state',
   'group-list',
   'oldest',
+  'peek-completed',
 ] as const;
 /** The queue's Lua scripts (`lua/<name>.lua`). */
 export type QueueScriptName = (typeof SCRIPTS)[number];

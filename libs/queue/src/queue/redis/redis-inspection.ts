@@ -62,8 +62,9 @@ export class RedisInspection {
     };
   }
 
-  /** Read-only, plain commands (no script): the ids and scores of the section, then their bodies and attempts. */
+  /** Read-only: the ids and scores of the section, then their bodies and attempts (plain commands; the completed results by a script). */
   async peek(section: PeekSection, offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
+    if (section === 'completed') return this.peekCompleted(offset, limit);
     const { client, keys: k } = this.context;
     const stop = offset + limit - 1;
     const read = client.multi();
@@ -76,10 +77,8 @@ export class RedisInspection {
       ids.forEach(() => at.push(null));
       return { total: Number(total), items: await this.peekBodies(ids, at) };
     }
-    const key = section === 'inflight' ? k.inflight : section === 'delayed' ? k.delayed : k.done;
-    if (section === 'completed') read.zrevrange(key, offset, stop, 'WITHSCORES');
-    else read.zrange(key, offset, stop, 'WITHSCORES');
-    read.zcard(key);
+    const key = section === 'inflight' ? k.inflight : k.delayed;
+    read.zrange(key, offset, stop, 'WITHSCORES').zcard(key);
     const [[, flat], [, total]] = (await read.exec()) as Array<[Error | null, unknown]>;
     const pairs = flat as string[];
     for (let i = 0; i < pairs.length; i += 2) {
@@ -87,24 +86,31 @@ export class RedisInspection {
       at.push(Number(pairs[i + 1]));
     }
     if (section === 'delayed') return { total: Number(total), items: await this.peekBodies(ids, at) };
-    if (section === 'inflight') {
-      const [items, leases, progress] = await Promise.all([
-        this.peekBodies(ids, at),
-        ids.length > 0 ? client.hmget(k.leases, ...ids) : [],
-        ids.length > 0 ? client.hmget(k.progress, ...ids) : [],
-      ]);
-      return {
-        total: Number(total),
-        items: items.map((item, i) => {
-          const lease = leases[i];
-          if (!lease) return item;
-          const shown = progressEntry(progress[i], lease);
-          return shown ? { ...item, lease, progress: shown } : { ...item, lease };
-        }),
-      };
+    const [items, leases, progress] = await Promise.all([
+      this.peekBodies(ids, at),
+      ids.length > 0 ? client.hmget(k.leases, ...ids) : [],
+      ids.length > 0 ? client.hmget(k.progress, ...ids) : [],
+    ]);
+    return {
+      total: Number(total),
+      items: items.map((item, i) => {
+        const lease = leases[i];
+        if (!lease) return item;
+        const shown = progressEntry(progress[i], lease);
+        return shown ? { ...item, lease, progress: shown } : { ...item, lease };
+      }),
+    };
+  }
+
+  /** The completed results newest first, those past `completedRetention.ageMs` left out (peek-completed.lua, the store's clock). */
+  private async peekCompleted(offset: number, limit: number): Promise<{ items: StoredPeekItem[]; total: number }> {
+    const { client, keys: k, lua } = this.context;
+    const [total, flat] = await lua.run<[number, Array<string | null>]>(client, 'peek-completed', [k.done, k.results], [offset, limit, this.completedAgeMs]);
+    const items: StoredPeekItem[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      items.push({ id: flat[i] as string, body: null, endedAttempts: 0, at: Number(flat[i + 1]), record: flat[i + 2] ?? undefined });
     }
-    const records = ids.length > 0 ? await client.hmget(k.results, ...ids) : [];
-    return { total: Number(total), items: ids.map((id, i) => ({ id, body: null, endedAttempts: 0, at: at[i], record: records[i] ?? undefined })) };
+    return { total: Number(total), items };
   }
 
   /** The worker registry (workers.lua `list`); the heartbeats that fill it are the store's. */

@@ -2,6 +2,7 @@ import { InvalidOptionError, LeaseLostError } from '../../errors';
 import type { QueueLogger } from '../../logger';
 import { isNonRetryable, recordError } from '../../util/error-record';
 import { checkOption, timerMsField } from '../../util/fields';
+import { stringifyPayload } from '../../util/json';
 import { RepeatedFailureLog } from '../../util/repeat-log';
 import { CompletionBatcher } from './completion-batcher';
 import type { HandlerRun, RunOutcome } from './handler-run';
@@ -53,7 +54,7 @@ export class RunSettlement {
   settle(run: HandlerRun, outcome: RunOutcome, duration: number): void {
     const m = run.message;
     if (outcome.ok) {
-      const record = this.options.completedRetention.count > 0 ? resultRecord(m.type, m.attempt, m.createdAt, outcome.value) : '';
+      const record = this.options.completedRetention.count > 0 ? this.resultRecord(run, outcome.value) : '';
       this.acks.add({ id: m.id, attempt: m.attempt, lease: run.lease, record });
       this.observer.finished?.(this.options.name, m.type, m.priority, 'completed', duration);
     } else if (!leaseLost(outcome.error)) {
@@ -175,6 +176,29 @@ export class RunSettlement {
   }
 
   /**
+   * The result record of a completed run (`r` the result JSON, `f` finished, `t` type, `a` attempt,
+   * `c` created). A result JSON cannot hold as given is refused as a payload is (util/json.ts
+   * `stringifyPayload`: a BigInt, a circular reference, a Map, Set, WeakMap or WeakSet, a number that
+   * is not finite, a function or symbol; a Date or anything with `toJSON` is its JSON): the message
+   * still completes (the handler ran, its side effects happened: it is not run again), the record has
+   * no `r` but `e`, the reason, and a warning names the queue, task type, id and the reason.
+   */
+  private resultRecord(run: HandlerRun, value: unknown): string {
+    const m = run.message;
+    // Same text as JSON.stringify({ r, f, t, a, c }), built directly (one per message): a task type
+    // (TASK_TYPE_PATTERN) needs no escaping, and `undefined` (no result) has no `r`.
+    let r: string | undefined;
+    try {
+      r = value === undefined ? undefined : stringifyPayload(value, 'result');
+    } catch (error) {
+      const reason = recordError(error, { stack: false }).message; // capped, never throws
+      this.logger.warn(`queue "${this.options.name}": result of message ${m.id} (task type "${m.type}") is not stored (the message completed): ${reason}`);
+      return JSON.stringify({ f: Date.now(), t: m.type, a: m.attempt, c: m.createdAt, e: `result is not JSON-serialisable: ${reason}` });
+    }
+    return `{${r === undefined ? '' : `"r":${r},`}"f":${Date.now()},"t":"${m.type}","a":${m.attempt},"c":${m.createdAt}}`;
+  }
+
+  /**
    * `ctx.extendLease(ms)`: `ms` (absent: the visibility timeout) is checked before anything is sent,
    * an {@link InvalidOptionError} at `extendLease.ms` leaving the lease as it was.
    */
@@ -220,15 +244,4 @@ function leaseLost(error: unknown): boolean {
 
 function deadInfo(reason: string, attempts: number, error?: { name: string; message: string; stack?: string }): string {
   return JSON.stringify({ reason, attempts, deadAt: Date.now(), error });
-}
-
-function resultRecord(type: string, attempt: number, createdAt: number, value: unknown): string {
-  // Same text as JSON.stringify({ r, f, t, a, c }), built directly (one per message): a task type
-  // (TASK_TYPE_PATTERN) needs no escaping, and a value JSON leaves out (undefined, a function) has no `r`.
-  try {
-    const r = value === undefined ? undefined : JSON.stringify(value);
-    return `{${r === undefined ? '' : `"r":${r},`}"f":${Date.now()},"t":"${type}","a":${attempt},"c":${createdAt}}`;
-  } catch {
-    return JSON.stringify({ f: Date.now(), t: type, a: attempt, c: createdAt, e: 'result is not JSON-serialisable' });
-  }
 }
