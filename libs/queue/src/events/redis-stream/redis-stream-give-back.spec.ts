@@ -1,7 +1,5 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
 import { createRedisClient, RedisClient } from '../../redis/redis-connection';
-import { readLuaHeader, RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
 import { createEventBus } from '../create-event-bus';
 import type { RedisStreamEventBusOptions } from '../event-bus-options';
 import { Gate, waitFor } from '../testing/event-test-helpers';
@@ -10,7 +8,8 @@ import { StreamKeys } from './stream-keys';
 
 // Entries a consumer read but handed to no handler (a `once` subscription that ended, an
 // unsubscribe or a close with entries still buffered) give their delivery back (release.lua): a
-// later subscription gets them as the delivery they would have been, not as a retry.
+// later subscription gets them as the delivery they would have been, not as a retry. The script's
+// header is checked with every other script's in libs/queue/test/lua/lua-headers.spec.ts.
 
 let server: RedisServerHandle;
 let client: RedisClient;
@@ -56,13 +55,6 @@ async function settled(bus: RedisStreamEventBus, channel: string): Promise<void>
 }
 
 describe('RedisStreamEventBus: deliveries of entries no handler ran are given back', () => {
-  it('release.lua declares in its header the KEYS and ARGV it uses', () => {
-    const read = readLuaHeader(readFileSync(join(__dirname, 'lua', 'release.lua'), 'utf8'));
-    expect(read.opensWithHeader).toBe(true);
-    expect(read.declared).toEqual({ KEYS: [1], ARGV: [1, 2, 3] }); // ARGV[4..] (the ids) is a range
-    expect(read.used).toEqual(read.declared);
-  });
-
   it.each([
     ['the same bus', false],
     ['another bus of the service', true],

@@ -5,9 +5,9 @@
   per task, so a second finish of the same task (a redelivery) does nothing.
 
   Input:
-    KEYS[1] once-marker of the task (string, PEXPIRE retention)
-    KEYS[2] results stream of the origin service
-    KEYS[3] reply list of the waiting instance (optional)
+    KEYS[1] done     once-marker of the task (string, PEXPIRE retention)
+    KEYS[2] results  stream of the origin service
+    KEYS[3] reply    list of the waiting instance (optional)
 
     ARGV[1] '1' completed, '0' failed
     ARGV[2] result JSON (completed) or error JSON (failed)

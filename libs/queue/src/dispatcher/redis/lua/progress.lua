@@ -5,9 +5,9 @@
   once-marker exists): a late report never follows the outcome.
 
   Input:
-    KEYS[1] once-marker of the task (string, set by finish.lua)
-    KEYS[2] results stream of the origin service
-    KEYS[3] reply list of the waiting instance (optional)
+    KEYS[1] done     once-marker of the task (string, set by finish.lua)
+    KEYS[2] results  stream of the origin service
+    KEYS[3] reply    list of the waiting instance (optional)
 
     ARGV[1] progress JSON
     ARGV[2] running attempt

@@ -38,8 +38,8 @@
     ARGV[11]   '1' when the dead-letter queue is enabled, '0' to drop instead
     ARGV[12]   lease token of the messages taken (unique per fetch, chosen by the worker)
     ARGV[13]   number of rate limits n (0 or absent: none, and the take costs nothing extra)
-    ARGV[14..] n triples: name ('*' = whole queue, else a task type), max, perMs
-    ARGV[14 + 3n] groupConcurrency (0 or absent: no limit)
+    ARGV[14..] n triples: name ('*' = whole queue, else a task type), max, perMs; then
+               groupConcurrency at ARGV[14 + 3n] (0 or absent: no limit)
 
   Output:
     { paused (0|1), nextWakeMs (ms until the next delayed message or lease is due, -1 when none;

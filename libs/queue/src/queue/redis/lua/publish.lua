@@ -19,9 +19,10 @@
     KEYS[18..] idempotency keys, one per message that has one
 
     ARGV[1]    n, the number of messages
-    ARGV[2]    'plain': then 2 per message, each ready at once without idempotency key
+    ARGV[2]    format: 'plain' or 'full'
+    then, 'plain': 2 per message, each ready at once without idempotency key
                (its tier is read from the body): id, body; or
-    ARGV[2]    'full': then 7 per message:
+    then, 'full': 7 per message:
       priority  0..3
       delayMs   >= 0
       idemKey   index into KEYS of its idempotency key, 0 for none

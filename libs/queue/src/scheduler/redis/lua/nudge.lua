@@ -5,7 +5,7 @@
   times out (Redis checks blocking timeouts only on its `hz` ticks, up to 100 ms apart).
 
   Input:
-    KEYS[1] the queue's wake list
+    KEYS[1] wake  the queue's wake list
 
   Output:
     1 when a token was left, 0 when one was already waiting
