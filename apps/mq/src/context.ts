@@ -36,8 +36,10 @@ export interface GlobalOptions {
  * file alone, else the defaults. `--redis-url` wins over REDIS_URL, which wins over the files.
  */
 export function readConfig(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): QueueAppConfig {
-  const runEnv = { ...env, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) };
-  const overrides = options.prefix ? { redis: { key_prefix: options.prefix } } : undefined;
+  refuseEmpty('--redis-url', options.redisUrl, 'a redis:// or rediss:// URL');
+  refuseEmpty('--prefix', options.prefix, 'a key prefix (not empty)');
+  const runEnv = { ...env, ...(options.redisUrl !== undefined ? { REDIS_URL: options.redisUrl } : {}) };
+  const overrides = options.prefix !== undefined ? { redis: { key_prefix: options.prefix } } : undefined;
   const dir = resolve(env.CONFIG_DIR ?? join(process.cwd(), 'config'));
   const file = options.config ?? env.CONFIG_FILE;
   try {
@@ -45,16 +47,34 @@ export function readConfig(options: GlobalOptions, env: NodeJS.ProcessEnv = proc
     const raw = file ? readYamlFile(resolve(file)) : {};
     return parseConfig(overrides ? { ...raw, redis: { ...((raw.redis as object) ?? {}), ...overrides.redis } } : raw, { env: runEnv });
   } catch (error) {
-    if (error instanceof ConfigValidationError && options.redisUrl) throwIfFlagRejected(error);
+    if (error instanceof ConfigValidationError) throwIfFlagRejected(error, options);
     if (error instanceof ConfigFileError || error instanceof ConfigValidationError) throw usage(error.message);
     throw error;
   }
 }
 
-/** A `--redis-url` the configuration rejects is named as the flag (the value is the flag's, not REDIS_URL's nor a file's). */
-function throwIfFlagRejected(error: ConfigValidationError): void {
-  const flag = error.problems.find((p) => p.path === 'REDIS_URL');
-  if (flag) throw usage(flag.message.replace(/^REDIS_URL:/, '--redis-url:'));
+/**
+ * Refuses a flag given empty (`-r "$UNSET"`, `--prefix ""`): the configuration takes an empty
+ * string as absent, so it would silently run against another Redis or prefix (or, for
+ * `--admin-token`, without the token).
+ * @throws CliError (usage, exit 2) naming the flag
+ */
+export function refuseEmpty(flag: string, value: string | undefined, expected: string): void {
+  if (value === '') throw usage(`${flag}: expected ${expected}, got ""`);
+}
+
+/** The configuration path each flag sets: a value the configuration rejects there is the flag's (it wins over REDIS_URL and the files). */
+const FLAG_PATHS = [
+  { flag: '--redis-url', path: 'REDIS_URL', given: (o: GlobalOptions) => o.redisUrl !== undefined },
+  { flag: '--prefix', path: 'redis.key_prefix', given: (o: GlobalOptions) => o.prefix !== undefined },
+] as const;
+
+/** A `--redis-url` or `--prefix` the configuration rejects is named as the flag, not as a file's key. */
+function throwIfFlagRejected(error: ConfigValidationError, options: GlobalOptions): void {
+  for (const { flag, path, given } of FLAG_PATHS) {
+    const problem = given(options) ? error.problems.find((p) => p.path === path) : undefined;
+    if (problem) throw usage(`${flag}${problem.message.slice(path.length)}`);
+  }
 }
 
 /** Outage lines of the connection: a one-shot command reports a lost Redis itself (one line, exit 3). */

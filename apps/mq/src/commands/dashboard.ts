@@ -2,7 +2,7 @@ import type { Server } from 'http';
 import type { Command } from 'commander';
 import { DashboardOptions, startDashboardServer } from '@meeting/queue';
 import { usage } from '../cli-errors';
-import { GlobalOptions, parseIntOption, withAdmin } from '../context';
+import { GlobalOptions, parseIntOption, refuseEmpty, withAdmin } from '../context';
 
 /** What a failed listen means to an operator (by the error code of `listen` / `getaddrinfo`). */
 const LISTEN_PROBLEMS: Record<string, string> = {
@@ -39,6 +39,7 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
     .option('--admin-token <token>', 'unlocks replay, delete, purge, pause, cancel (default: MQ_ADMIN_TOKEN; none: read-only)')
     .action((opts: { port: string; host: string; adminToken?: string }) => {
       const port = parseIntOption('--port', opts.port, 0, 65535)!;
+      refuseEmpty('--admin-token', opts.adminToken, 'a token (not empty; leave the flag out for a read-only dashboard)');
       const adminToken = opts.adminToken ?? process.env.MQ_ADMIN_TOKEN ?? undefined;
       return withAdmin(
         globals(),

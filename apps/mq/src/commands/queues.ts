@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { QueueAdmin, QueueInfo } from '@meeting/queue';
+import { usage } from '../cli-errors';
 import { assertQueue, GlobalOptions, output, parseIntOption, withAdmin } from '../context';
 import { duration, table } from '../table';
 import { limitsCell } from './limits';
@@ -73,6 +74,8 @@ export function registerQueues(program: Command, globals: () => GlobalOptions): 
       const g = globals();
       const interval = parseIntOption('--interval', opts.interval, 1, 3600)!;
       const count = parseIntOption('--count', opts.count, 1, 1_000_000);
+      // one sample without --watch: a --count would be ignored, so it is refused (the operator meant --watch)
+      if (count !== undefined && !opts.watch) throw usage(`--count: only with --watch (stats takes one sample without it), got ${opts.count}`);
       return withAdmin(g, async (admin) => {
         if (queue) await assertQueue(admin, queue);
         const sample = async () => ({ at: Date.now(), queues: queue ? [await admin.info(queue)] : await admin.overview() });

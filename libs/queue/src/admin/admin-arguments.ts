@@ -3,7 +3,7 @@ import { assertChannel, assertSubscriptionKey } from '../events/cloud-event';
 import { PRIORITIES, Priority } from '../queue/queue.types';
 import type { PeekTarget } from '../queue/queue-inspection.types';
 import { SCHEDULER_NAME_PATTERN } from '../scheduler/create-scheduler';
-import { boolField, callOptions, checkOption, intField } from '../util/fields';
+import { boolField, checkOption, intField } from '../util/fields';
 
 /**
  * The argument checks of `QueueAdmin`'s methods: each throws {@link InvalidOptionError} at a path
@@ -11,35 +11,11 @@ import { boolField, callOptions, checkOption, intField } from '../util/fields';
  * changed.
  */
 
-/** The most a page of `peek` / `inflight` takes (as `TaskQueue.peek`). */
-const PEEK_LIMIT_MAX = 1000;
 const PEEK_TARGETS: readonly string[] = [...PRIORITIES, 'inflight', 'delayed', 'completed'];
-const PAGE_KEYS = ['offset', 'limit'];
 
 /** Whether a value is a plain object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** A message, dead-letter or schedule id: a non-empty string. */
-export function checkId(id: unknown, path: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new InvalidOptionError(path, id, 'an id (a non-empty string)');
-  return id;
-}
-
-/** A list of ids (each a non-empty string, `<path>[i]` naming a bad one). */
-export function checkIds(ids: unknown, path: string): string[] {
-  if (!Array.isArray(ids)) throw new InvalidOptionError(path, ids, 'an array of ids');
-  return ids.map((id: unknown, i) => checkId(id, `${path}[${i}]`));
-}
-
-/** `{ offset, limit }` of a page of `peek` / `inflight`: offset an integer >= 0, limit an integer in [1, 1000]. */
-export function checkPage(options: unknown, path: string): { offset?: number; limit?: number } {
-  const o = callOptions(options, PAGE_KEYS, path);
-  return {
-    offset: checkOption(intField(0).optional(), o.offset, `${path}.offset`, InvalidOptionError),
-    limit: checkOption(intField(1, PEEK_LIMIT_MAX).optional(), o.limit, `${path}.limit`, InvalidOptionError),
-  };
 }
 
 /** A tier, `inflight`, `delayed` or `completed`. */

@@ -22,21 +22,9 @@ import {
   timerMsField,
   callOptions,
 } from '../util/fields';
+import { checkId, checkIds, checkPage } from '../queue/call-arguments';
 import { connectAdminClient } from './admin-connection';
-import {
-  checkChannel,
-  checkFlag,
-  checkFunction,
-  checkId,
-  checkIds,
-  checkInt,
-  checkPage,
-  checkPeekTarget,
-  checkPriority,
-  checkSchedulerName,
-  checkTail,
-  isObject,
-} from './admin-arguments';
+import { checkChannel, checkFlag, checkFunction, checkInt, checkPeekTarget, checkPriority, checkSchedulerName, checkTail, isObject } from './admin-arguments';
 import {
   checkDeadLetterFilter,
   checkScanMax,

@@ -5,6 +5,7 @@
  */
 import { DeadLetterNotFoundError, InvalidOptionError, NonRetryableError } from '../errors';
 import { waitFor, quietLogger } from '../testing';
+import * as callArguments from './call-arguments';
 import { createQueue } from './create-queue';
 import type { StoreBackedQueue } from './task-queue';
 
@@ -70,5 +71,39 @@ describe('queue call arguments', () => {
     expect(await queue.deadLetters.delete('missing')).toBe(false);
     await expect(queue.deadLetters.replay('missing')).rejects.toThrow(DeadLetterNotFoundError);
     expect(await queue.deadLetters.get(deadId)).toMatchObject({ id: deadId, reason: expect.stringContaining('planned') });
+  });
+});
+
+/**
+ * One page/id check serves the queue and `QueueAdmin`: the same defaults, the same `<path>.options`
+ * for options that are not an object, the same expectation for a bad id, naming the value found.
+ */
+describe('the one page and id check', () => {
+  const { checkId, checkIds, checkPage } = callArguments;
+  const error = (call: () => unknown): unknown => {
+    try {
+      call();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it("fills in the defaults: offset 0, the caller's limit or the peek default", () => {
+    expect(checkPage(undefined, 'inflight')).toEqual({ offset: 0, limit: callArguments.PEEK_LIMIT_DEFAULT });
+    expect(checkPage({ offset: 3 }, 'deadLetters.list', callArguments.DEAD_LETTER_LIMIT_DEFAULT)).toEqual({ offset: 3, limit: 50 });
+  });
+
+  it.each([
+    [() => checkPage(null, 'inflight'), 'inflight.options', null, 'an options object { offset, limit }'],
+    [() => checkPage({ limit: 1001 }, 'inflight'), 'inflight.limit', 1001, 'an integer in [1, 1000]'],
+    [() => checkId(42, 'status.id'), 'status.id', 42, 'an id (a non-empty string)'],
+    [() => checkId('', 'deadLetters.get.id'), 'deadLetters.get.id', '', 'an id (a non-empty string)'],
+    [() => checkIds('abc', 'replay.ids'), 'replay.ids', 'abc', 'an array of ids'],
+    [() => checkIds(['a', 7], 'replay.ids'), 'replay.ids[1]', 7, 'an id (a non-empty string)'],
+  ])('refuses with an InvalidOptionError naming the argument and the value (%#)', (call, path, found, expected) => {
+    const e = error(call);
+    expect(e).toBeInstanceOf(InvalidOptionError);
+    expect(e).toMatchObject({ path, found, expected });
   });
 });

@@ -76,6 +76,18 @@ describe('preparePublish', () => {
     }
   });
 
+  it('takes a deeply nested payload (past the fast walk) as JSON writes it, and refuses one deeper than the stack with an InvalidOptionError, not a crash', () => {
+    const nested = (depth: number): unknown => {
+      let v: unknown = 1;
+      for (let i = 0; i < depth; i++) v = { a: v };
+      return v;
+    };
+    const body = decodeBody(preparePublish({ type: 't', payload: nested(1000) }, queue).body);
+    expect(body.ok && JSON.stringify(body.payload)).toBe(JSON.stringify(nested(1000)));
+    const error = errorOf(() => preparePublish({ type: 't', payload: nested(100_000) }, queue));
+    expect(error).toMatchObject({ path: 'publish.payload', expected: expect.stringContaining('Maximum call stack size exceeded') });
+  });
+
   it('checks every type, also after a valid one was published (the check of a repeated type is skipped only for that same string)', () => {
     preparePublish({ type: 'same' }, queue);
     expect(preparePublish({ type: 'same' }, queue).body).toContain('|same|');

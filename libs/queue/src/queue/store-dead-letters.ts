@@ -1,6 +1,6 @@
 import { DeadLetterNotFoundError } from '../errors';
 import { parseJsonOr } from '../util/json';
-import { checkMessageId, checkPage, PageOptions } from './call-arguments';
+import { checkId, checkPage, DEAD_LETTER_LIMIT_DEFAULT, PageOptions } from './call-arguments';
 import { decodeBody } from './message-codec';
 import type { QueueStore, StoredDeadLetter } from './queue-store';
 import { DeadLetter, DeadLetterPage, DeadLetterQueue, PRIORITIES } from './queue.types';
@@ -11,20 +11,20 @@ export class StoreDeadLetters implements DeadLetterQueue {
 
   /** @throws InvalidOptionError at `deadLetters.list.options`, `.offset`, `.limit` or `.<key>` for an unknown key. */
   async list(options?: PageOptions): Promise<DeadLetterPage> {
-    const { offset, limit } = checkPage(options, 'deadLetters.list', 50);
+    const { offset, limit } = checkPage(options, 'deadLetters.list', DEAD_LETTER_LIMIT_DEFAULT);
     const page = await this.store.deadLetterPage(offset, limit);
     return { items: page.items.map(toDeadLetter), total: page.total, offset, limit };
   }
 
   /** @throws InvalidOptionError at `deadLetters.get.id` for an id that is not a non-empty string. */
   async get(id: string): Promise<DeadLetter | null> {
-    const entry = await this.store.deadLetterGet(checkMessageId(id, 'deadLetters.get.id'));
+    const entry = await this.store.deadLetterGet(checkId(id, 'deadLetters.get.id'));
     return entry ? toDeadLetter(entry) : null;
   }
 
   /** @throws InvalidOptionError at `deadLetters.replay.id`; {@link DeadLetterNotFoundError} when absent. */
   async replay(id: string): Promise<void> {
-    const replayed = await this.store.deadLetterReplay([checkMessageId(id, 'deadLetters.replay.id')], 1);
+    const replayed = await this.store.deadLetterReplay([checkId(id, 'deadLetters.replay.id')], 1);
     if (replayed.length === 0) throw new DeadLetterNotFoundError(id);
   }
 
@@ -39,7 +39,7 @@ export class StoreDeadLetters implements DeadLetterQueue {
 
   /** @throws InvalidOptionError at `deadLetters.delete.id` for an id that is not a non-empty string. */
   async delete(id: string): Promise<boolean> {
-    return (await this.store.deadLetterDelete([checkMessageId(id, 'deadLetters.delete.id')], 1)) > 0;
+    return (await this.store.deadLetterDelete([checkId(id, 'deadLetters.delete.id')], 1)) > 0;
   }
 
   async purge(): Promise<number> {

@@ -1,7 +1,7 @@
 import { InvalidOptionError, PublishTimeoutError, QueueClosedError } from '../errors';
 import { Deadlines } from '../util/deadlines';
 import { callOptions, checkOption, checkTaskType, withDrainTimeout, knownKeys, timerMsField } from '../util/fields';
-import { checkMessageId, checkPage, PageOptions } from './call-arguments';
+import { checkId, checkPage, PageOptions, PEEK_LIMIT_DEFAULT } from './call-arguments';
 import { parseJsonOr } from '../util/json';
 import { toMessageStatus, toPeekedMessage } from './message-views';
 import { MAX_CONCURRENCY, ResolvedQueueOptions, resolveRateLimit } from './queue-options';
@@ -119,7 +119,7 @@ export class StoreBackedQueue implements TaskQueue {
   }
 
   async getStatus(id: string): Promise<MessageStatus | null> {
-    checkMessageId(id, 'getStatus.id');
+    checkId(id, 'getStatus.id');
     const stored = await this.store.status(id);
     if (!stored) return null;
     return toMessageStatus(id, stored);
@@ -140,7 +140,7 @@ export class StoreBackedQueue implements TaskQueue {
   }
 
   async cancel(id: string): Promise<boolean> {
-    checkMessageId(id, 'cancel.id');
+    checkId(id, 'cancel.id');
     return this.store.cancel(id);
   }
 
@@ -175,7 +175,7 @@ export class StoreBackedQueue implements TaskQueue {
    */
   async peek(target: PeekTarget, options?: PageOptions): Promise<PeekPage> {
     const section = peekSection(target);
-    const { offset, limit } = checkPage(options, 'peek', 20);
+    const { offset, limit } = checkPage(options, 'peek', PEEK_LIMIT_DEFAULT);
     const page = await this.store.peek(section, offset, limit);
     const items = page.items.map((item) => toPeekedMessage(item, target));
     return { target, items, total: page.total, offset, limit };

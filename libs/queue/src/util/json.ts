@@ -110,25 +110,28 @@ function isClean(value: unknown, depth: number): boolean {
 
 /**
  * The first problem inside `value` (depth first, as JSON writes it), or undefined. `at` is the
- * path walked so far and `above` the objects it went through (a cycle refers back to one of them).
+ * path walked so far and `above` the objects it went through (a cycle refers back to one of them;
+ * `onPath` holds the same objects, so the test is not a scan of `above` at every level).
  */
-function findProblem(value: unknown, at: Array<string | number>, above: object[]): JsonProblem | undefined {
-  if (typeof value === 'object' && value !== null && above.includes(value)) {
+function findProblem(value: unknown, at: Array<string | number>, above: object[], onPath = new Set<object>()): JsonProblem | undefined {
+  if (typeof value === 'object' && value !== null && onPath.has(value)) {
     return { at: [...at], found: value, cycleTo: at.slice(0, above.indexOf(value)) };
   }
   const expected = refusal(value);
   if (expected !== undefined) return { at: [...at], found: value, expected };
   if (typeof value !== 'object' || value === null || hasToJson(value)) return undefined;
   above.push(value);
+  onPath.add(value);
   const record = value as Record<string | number, unknown>;
   const keys: Array<string | number> = Array.isArray(value) ? Array.from({ length: value.length }, (_v, i) => i) : Object.keys(record);
   for (const key of keys) {
     at.push(key);
-    const problem = findProblem(record[key], at, above);
+    const problem = findProblem(record[key], at, above, onPath);
     at.pop();
     if (problem) return problem;
   }
   above.pop();
+  onPath.delete(value);
   return undefined;
 }
 
