@@ -86,6 +86,8 @@ export class QueueManager {
   private readonly registrations = new DeferredRegistrations();
   private readonly handledTypes = new Set<string>();
   private currentState: ManagerState = 'created';
+  /** Set by stopWorkers (task handlers are refused from then on). */
+  private workersStopping?: Promise<void>;
   private starting?: Promise<void>;
   private started?: Promise<void>;
   private stopping?: Promise<ShutdownReport>;
@@ -199,6 +201,7 @@ export class QueueManager {
     const queueName = checked.queue ?? this.config.message_queue.queue_name;
     const key = `${queueName}\u0000${type}`;
     if (this.handledTypes.has(key)) throw new InvalidOptionError('taskHandler.type', type, `a task type without a handler on queue "${queueName}"`);
+    if (this.workersStopping) throw new InvalidOptionError('register', this.currentState, 'a manager whose workers are not stopped (stopWorkers was called)');
     this.handledTypes.add(key);
     const fn = handler as ManagedTaskHandler;
     // the queue's run enforces timeoutMs (the one time limit of an attempt)
@@ -303,6 +306,29 @@ export class QueueManager {
    */
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
     return withDrainTimeout(options, 'shutdown', 10_000, (drainMs) => (this.stopping ??= this.doShutdown(drainMs)));
+  }
+
+  /**
+   * The first step of a shutdown in two (the Nest module's, before other modules close what handlers
+   * use): stops the workers of every queue opened so far in this process (see
+   * `TaskQueue.stopWorkers`: nothing more fetched or started, held messages put back, running
+   * handlers drained up to `drainTimeoutMs`, then aborted and put back) and refuses new task
+   * handlers. Publishing, events, the scheduler and the connections go on until {@link shutdown}.
+   * The state is `stopping` from the call (readiness fails: no new traffic is routed here). Safe to
+   * call twice (same promise).
+   * @throws InvalidOptionError at `stopWorkers.drainTimeoutMs` (or `stopWorkers.options`).
+   */
+  stopWorkers(options?: ShutdownOptions): Promise<void> {
+    return withDrainTimeout(
+      options,
+      'stopWorkers',
+      10_000,
+      (drainMs) =>
+        (this.workersStopping ??= (async () => {
+          if (this.currentState === 'running') this.currentState = 'stopping';
+          await Promise.all(this.queues.map((queue) => queue.stopWorkers({ drainTimeoutMs: drainMs })));
+        })()),
+    );
   }
 
   /** Without Nest: shut down and exit on SIGTERM/SIGINT. Returns the remover. */

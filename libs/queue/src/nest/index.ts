@@ -5,6 +5,7 @@
  */
 export { OnEvent, OnLocalEvent, OnTask } from './decorators';
 export { QueueModule } from './queue.module';
+export { QueueDrainingError } from './handler-gate';
 export { traceHttpRequests } from './trace-http.middleware';
 export { QUEUE_MODULE_OPTIONS } from './queue.module-definition';
 export type { QueueModuleExtras, QueueModuleOptions } from './queue.module-definition';

@@ -5,6 +5,8 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { EventContext, EventEnvelope } from '../events/event-bus';
 import { QueueManager } from '../manager/queue-manager';
 import { EVENT_HANDLER_METADATA, LOCAL_EVENT_HANDLER_METADATA, TASK_HANDLER_METADATA, TaskHandlerMetadata } from './decorators';
+import { HandlerGate } from './handler-gate';
+import { QueueDrainRegistry } from './queue-drain.module';
 import { QUEUE_MODULE_OPTIONS, QueueModuleOptions } from './queue.module-definition';
 
 type Method = (...args: unknown[]) => unknown;
@@ -16,8 +18,10 @@ type Invoke = (name: string, args: unknown[], request: unknown) => unknown;
  * Finds `@OnTask`, `@OnEvent` and `@OnLocalEvent` methods on every provider and controller when
  * the application bootstraps, registers them with the QueueManager and starts it (workers begin
  * only then). A request-scoped provider (or one depending on one) gets an instance per task or
- * event, its `REQUEST` being the task's context or the event. Drains and shuts the manager down
- * before the application shuts down.
+ * event, its `REQUEST` being the task's context or the event. On close, first of all hooks (through
+ * {@link QueueDrainRegistry}), the workers stop and the running handlers drain (`drainTimeoutMs`);
+ * the manager shuts down in `beforeApplicationShutdown`, with what is left of that time, so other
+ * modules can still publish in their `onModuleDestroy`.
  */
 @Injectable()
 export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -27,6 +31,8 @@ export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationS
   private readonly taskOwners = new Map<string, string>();
   /** Registrations made, per class and method: a second instance of the class registers nothing. */
   private readonly registered = new Map<unknown, Map<string, string>>();
+  private readonly gate = new HandlerGate();
+  private draining?: Promise<void>;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -34,7 +40,10 @@ export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationS
     private readonly moduleRef: ModuleRef,
     private readonly manager: QueueManager,
     @Inject(QUEUE_MODULE_OPTIONS) private readonly options: QueueModuleOptions,
-  ) {}
+    drains: QueueDrainRegistry,
+  ) {
+    drains.add(() => this.drain());
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     let count = 0;
@@ -44,9 +53,36 @@ export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationS
     this.logger.log(`${count} queue handler${count === 1 ? '' : 's'} registered; workers started`);
   }
 
+  /**
+   * The first step of closing: the workers stop (`QueueManager.stopWorkers`: nothing more fetched,
+   * held messages put back, running tasks drained up to `drainTimeoutMs`, then aborted and put back),
+   * decorated event handlers start no more and the running ones drain. Publishing keeps working for
+   * the other modules' destroy hooks. Same promise when called again.
+   */
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      this.logger.log('closing: queue workers stop taking tasks; draining the running handlers');
+      const drainTimeoutMs = this.drainMsLeft();
+      const [eventsFinished] = await Promise.all([this.gate.close(drainTimeoutMs), this.manager.stopWorkers({ drainTimeoutMs })]);
+      if (!eventsFinished) this.logger.warn(`event handlers still running after drainTimeoutMs (${this.drainTimeoutMs} ms): the shutdown goes on without them`);
+    })();
+    return this.draining;
+  }
+
   async beforeApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.log(`draining queue handlers${signal ? ` (${signal})` : ''}`);
-    await this.manager.shutdown({ drainTimeoutMs: this.options.drainTimeoutMs });
+    await this.drain(); // already done when Nest ran QueueDrainRegistry first
+    this.logger.log(`shutting the queue manager down${signal ? ` (${signal})` : ''}`);
+    await this.manager.shutdown({ drainTimeoutMs: this.drainMsLeft() });
+  }
+
+  private get drainTimeoutMs(): number {
+    return this.options.drainTimeoutMs ?? 10_000;
+  }
+
+  /** What is left of `drainTimeoutMs` since the drain began (all of it before). */
+  private drainMsLeft(): number {
+    const since = this.gate.closedSince;
+    return since === undefined ? this.drainTimeoutMs : Math.max(0, this.drainTimeoutMs - (Date.now() - since));
   }
 
   private explore(wrapper: InstanceWrapper, collection: 'providers' | 'controllers'): number {
@@ -92,7 +128,7 @@ export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationS
     for (const channel of metadata<string>(EVENT_HANDLER_METADATA, method)) {
       if (this.isRepeat(metatype, `${name}\u0000event\u0000${channel}`, where)) continue;
       named(where, `@OnEvent('${channel}')`, undefined, () =>
-        this.manager.subscribe(channel, (event: EventEnvelope, context: EventContext) => invoke(name, [event, context], event)),
+        this.manager.subscribe(channel, (event: EventEnvelope, context: EventContext) => this.gate.event(where, () => invoke(name, [event, context], event))),
       );
       this.logger.log(`event "${channel}" -> ${where}`);
       count++;
@@ -100,7 +136,7 @@ export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationS
     for (const local of metadata<string>(LOCAL_EVENT_HANDLER_METADATA, method)) {
       if (this.isRepeat(metatype, `${name}\u0000local\u0000${local}`, where)) continue;
       named(where, `@OnLocalEvent('${local}')`, undefined, () =>
-        this.manager.onLocalEvent(local, (event: EventEnvelope, context: EventContext) => invoke(name, [event, context], event)),
+        this.manager.onLocalEvent(local, (event: EventEnvelope, context: EventContext) => this.gate.event(where, () => invoke(name, [event, context], event))),
       );
       this.logger.log(`local event "${local}" -> ${where}`);
       count++;

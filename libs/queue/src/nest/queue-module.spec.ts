@@ -125,9 +125,9 @@ describe('QueueModule in a Nest application', () => {
     handlers.gate = new Promise<void>((resolve) => (release = resolve));
     await manager.queue().publish({ type: 'speech_recognition', payload: { clip: 'slow' } });
     await waitFor(() => handlers.seen.includes('task:slow:1'));
+    // (the order against the other modules' hooks: queue-shutdown-order.spec.ts)
     const closing = app.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(manager.state).toBe('stopping');
+    await waitFor(() => manager.state === 'stopping', 'the manager stopping');
     release();
     await closing;
     expect(manager.state).toBe('stopped');

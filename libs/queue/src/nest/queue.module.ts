@@ -6,6 +6,7 @@ import { QueueConfigError } from '../errors';
 import { QueueManager } from '../manager/queue-manager';
 import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
 import { NestQueueLogger } from './nest-queue-logger';
+import { QueueDrainModule } from './queue-drain.module';
 import { QueueExplorer } from './queue-explorer';
 import { QueueHealthIndicator } from './queue-health.indicator';
 import { traceHttpRequests } from './trace-http.middleware';
@@ -33,11 +34,12 @@ function checkModuleOptions(options: QueueModuleOptions): void {
  * `http` default true). Provides {@link QueueManager} (created from the configuration, default
  * `loadConfig()`, or the `manager` given) and {@link QueueHealthIndicator}; discovers decorated
  * handlers at bootstrap; serves GET /health, /health/ready and /metrics when `http` is on.
- * Call `app.enableShutdownHooks()` so that SIGTERM drains the handlers. Every HTTP request runs in
+ * Call `app.enableShutdownHooks()` so that SIGTERM drains the handlers. On close the handlers stop
+ * starting and drain before any other module's `onModuleDestroy` (see queue-drain.module.ts). Every HTTP request runs in
  * a server span from its `traceparent` header when the application registered a tracer (docs/tracing.md).
  */
 @Module({
-  imports: [DiscoveryModule, TerminusModule],
+  imports: [DiscoveryModule, TerminusModule, QueueDrainModule],
   providers: [
     {
       provide: QueueManager,

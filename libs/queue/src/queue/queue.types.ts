@@ -247,6 +247,16 @@ export interface TaskQueue {
   pause(): Promise<void>;
   resume(): Promise<void>;
   isPaused(): Promise<boolean>;
+  /**
+   * Stops this process's workers of the queue, and only them: nothing more is fetched or started,
+   * what they held without starting goes back to the head of its tier at once (attempt not
+   * counted), the running handlers may finish up to `drainTimeoutMs`, then are aborted and their
+   * messages put back. Publishing, status, stats and the other processes' workers go on; `close`
+   * later releases the rest. For a shutdown in two steps (stop consuming, let the rest of the
+   * application close, then close). Safe to call twice (same promise).
+   * @throws InvalidOptionError at `stopWorkers.drainTimeoutMs` (or `stopWorkers.options`).
+   */
+  stopWorkers(options?: CloseOptions): Promise<void>;
   /** Stop taking work, let handlers finish up to `drainTimeoutMs`, put the rest back, release resources. Safe to call twice. */
   close(options?: CloseOptions): Promise<void>;
 }

@@ -39,6 +39,7 @@ export class StoreBackedQueue implements TaskQueue {
   private readonly worker: QueueWorker;
   private readonly publishDeadlines?: Deadlines;
   private closed?: Promise<void>;
+  private workersStopped?: Promise<void>;
   private readonly logger: QueueLogger;
 
   constructor(
@@ -114,6 +115,7 @@ export class StoreBackedQueue implements TaskQueue {
     const timeoutMs = options.timeoutMs ?? 0;
     checkOption(timerMsField(0), timeoutMs, 'process.timeoutMs', InvalidOptionError);
     if (this.worker.handles(type)) throw new InvalidOptionError('process.type', type, 'a type without a handler yet');
+    if (this.workersStopped) throw new InvalidOptionError('process', this.name, 'a queue whose workers are not stopped (stopWorkers was called)');
     const rateLimit = options.rateLimit === undefined ? (this.options.rateLimits[type] ?? null) : resolveRateLimit(options.rateLimit, 'process.rateLimit');
     this.worker.register(type, handler as TaskHandler, concurrency, timeoutMs, rateLimit);
   }
@@ -240,6 +242,10 @@ export class StoreBackedQueue implements TaskQueue {
     return this.worker.heldCount;
   }
 
+  stopWorkers(options?: CloseOptions): Promise<void> {
+    return withDrainTimeout(options, 'stopWorkers', 10_000, (drainMs) => (this.workersStopped ??= this.worker.close(drainMs)));
+  }
+
   close(options?: CloseOptions): Promise<void> {
     return withDrainTimeout(
       options,
@@ -247,7 +253,7 @@ export class StoreBackedQueue implements TaskQueue {
       10_000,
       (drainMs) =>
         (this.closed ??= (async () => {
-          await this.worker.close(drainMs);
+          await (this.workersStopped ?? this.worker.close(drainMs));
           await this.outbox?.close(drainMs);
           await this.store.close();
         })()),

@@ -308,4 +308,41 @@ export function describeDeliveryConformance({ fixture, make, partitions }: Confo
     expect(await got.promise).toMatchObject({ id: stuck, attempt: 1 });
     await expect(queue.publish({ type: 'g' })).rejects.toMatchObject({ code: 'QUEUE_CLOSED' });
   });
+
+  test('stopWorkers: nothing more starts, held messages go back (attempt not counted), the running one finishes; publishing goes on', async () => {
+    const name = uniqueName();
+    const { queue } = fixture.create({ name });
+    const started: number[] = [];
+    const release = deferred();
+    queue.process<number>(
+      's',
+      async (m) => {
+        started.push(m.payload);
+        if (m.payload === 0) await release.promise;
+      },
+      { concurrency: 1 },
+    );
+    // one partition key: FIFO on a partitioned queue too
+    await queue.publishBatch(Array.from({ length: 20 }, (_, i) => ({ type: 's', payload: i, partitionKey: 'k' })));
+    await waitFor(() => started.length === 1, 'the first started');
+    await waitFor(() => queue.localInFlight > 1, 'more held behind it');
+    const stopping = queue.stopWorkers({ drainTimeoutMs: 60_000 });
+    // the held ones go back at once, while the running one still runs
+    await waitFor(async () => (await queue.stats()).queue_length.normal === 19, 'the held ones back in the tier');
+    release.resolve();
+    await stopping;
+    expect(started).toEqual([0]);
+    const stats = await queue.stats();
+    expect(stats).toMatchObject({ processing_count: 0, total_processed: 1, total_retried: 0 });
+    // publishing still works; nothing of it starts here
+    await queue.publish({ type: 's', payload: 20, partitionKey: 'k' });
+    expect(() => queue.process('other', () => undefined)).toThrow(InvalidOptionError);
+    await expect(queue.stopWorkers({ drainTimeoutMs: -1 })).rejects.toMatchObject({ path: 'stopWorkers.drainTimeoutMs' });
+    await queue.close({ drainTimeoutMs: 1000 });
+    const { queue: next } = fixture.create({ name });
+    const seen: Array<{ n: number; attempt: number }> = [];
+    next.process<number>('s', (m, ctx) => void seen.push({ n: m.payload, attempt: ctx.attempt }), { concurrency: 1 });
+    await waitFor(() => seen.length === 20, 'the rest elsewhere');
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => ({ n: i + 1, attempt: 1 })));
+  });
 }
