@@ -6,6 +6,7 @@ import { PRIORITIES, Priority, QueueMessage } from './queue.types';
  *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|<payload JSON>
  *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|~<trace>|<payload JSON>
  *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|^<group>|[~<trace>|]<payload JSON>
+ *   1|<priority 0-3>|<maxRetries>|<timeoutMs>|<createdAt ms>|<type>|[^<group>|][~<trace>|]@<delayMs>|<payload JSON>
  *
  * The header is readable from Lua with one pattern (the scripts need the priority and
  * maxRetries); the type cannot contain `|` (see TASK_TYPE_PATTERN). The id is not part of the
@@ -13,7 +14,10 @@ import { PRIORITIES, Priority, QueueMessage } from './queue.types';
  * context, see `encodeTraceField`) is written only when the publish ran inside a span, so a
  * message without tracing is byte-identical to before; JSON never starts with `~`. Likewise the
  * optional `^<group>` field (docs/queue.md, "Groups"; GROUP_PATTERN: never `|`), read by the Lua
- * scripts with one pattern (includes/groups.lua); JSON never starts with `^`.
+ * scripts with one pattern (includes/groups.lua); JSON never starts with `^`. The optional
+ * `@<delayMs>` field, last, is written only for a delayed publish (`delayMs` > 0): the worker
+ * measures the wait before a start from when the message became due, not from its publish (no Lua
+ * script reads it); JSON never starts with `@`.
  */
 export interface MessageHeader {
   priority: number;
@@ -25,12 +29,15 @@ export interface MessageHeader {
   trace?: string;
   /** Fair-sharing group (docs/queue.md, "Groups"), only when the message has one. */
   group?: string;
+  /** The publish's `delayMs`, only when it was more than 0. */
+  delayMs?: number;
 }
 
 export function encodeBody(header: MessageHeader, payloadJson: string): string {
   const trace = header.trace === undefined ? '' : `~${header.trace}|`;
   const group = header.group === undefined ? '' : `^${header.group}|`;
-  return `${fixedHeader(header)}${group}${trace}${payloadJson}`;
+  const delay = header.delayMs === undefined ? '' : `@${header.delayMs}|`;
+  return `${fixedHeader(header)}${group}${trace}${delay}${payloadJson}`;
 }
 
 /** The last fixed header made (a batch's messages mostly share it: made once, not once per message). */
@@ -106,7 +113,13 @@ export function decodeHeader(body: string): { header: MessageHeader; payloadStar
     const end = body.indexOf('|', start);
     if (end < 0) return null;
     header.trace = body.slice(start + 1, end);
-    return { header, payloadStart: end + 1 };
+    start = end + 1;
+  }
+  if (body.charCodeAt(start) === 64 /* '@' */) {
+    const delayMs = readInteger(body, start + 1);
+    if (delayMs < 0) return null;
+    header.delayMs = delayMs;
+    start = numberEnd + 1;
   }
   return { header, payloadStart: start };
 }

@@ -87,6 +87,7 @@ export function preparePublish(options: PublishOptions, queue: ResolvedQueueOpti
     ? { priority, maxRetries, timeoutMs, createdAt: now, type, trace: encodeTraceField(carrier) }
     : { priority, maxRetries, timeoutMs, createdAt: now, type };
   if (group !== undefined) header.group = group;
+  if (delayMs > 0) header.delayMs = delayMs;
   const stored: StoredPublish = {
     id: queue.partitions === 1 ? uniqueId() : placeId(options, queue.partitions),
     priority,

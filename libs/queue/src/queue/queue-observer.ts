@@ -6,7 +6,10 @@ import type { Priority } from './queue.types';
  */
 export interface QueueObserver {
   published?(queue: string, type: string, priority: Priority, count: number): void;
-  /** A handler started: `waitMs` is the time from publish (or from becoming ready) to start. */
+  /**
+   * A first attempt started: `waitMs` is the time from publish to start, or, for a delayed publish,
+   * from its due time (retries are not reported: their wait is mostly their backoff).
+   */
   started?(queue: string, type: string, priority: Priority, waitMs: number): void;
   /** A handler finished: outcome `completed`, `retried`, `dead` or `dropped`. */
   finished?(queue: string, type: string, priority: Priority, outcome: 'completed' | 'retried' | 'dead' | 'dropped', durationMs: number): void;

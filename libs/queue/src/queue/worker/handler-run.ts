@@ -32,6 +32,9 @@ export class HandlerRun implements DeliveryRef {
   /** Created by the first `ctx.progress` call (none for handlers that never report). */
   private progressThrottle?: ProgressThrottle;
 
+  /** When the message became ready to start (ms): its publish, or its due time for a delayed publish. */
+  readyAt = 0;
+
   constructor(
     readonly message: QueueMessage,
     /** The token of this delivery's lease (every store step that names the delivery carries it). */

@@ -75,9 +75,9 @@ export class WorkerHeartbeat {
     if (this.timer) void this.beat();
   }
 
-  /** A handler started `waitMs` after its message was published (an array increment). */
-  started(waitMs: number): void {
-    this.wait.record(waitMs);
+  /** A handler started, a first attempt `waitMs` after its message was ready (an array increment). */
+  started(waitMs?: number): void {
+    if (waitMs !== undefined) this.wait.record(waitMs);
     this.startsSinceBeat++;
   }
 

@@ -261,6 +261,7 @@ export abstract class WorkerLoop {
       header.trace,
       this.settlement.progressWriter,
     );
+    run.readyAt = header.delayMs === undefined ? header.createdAt : header.createdAt + header.delayMs;
     this.held.add(run);
     slot.waiting[header.priority].push(run);
     this.waitingCount++;
@@ -270,9 +271,12 @@ export abstract class WorkerLoop {
     slot.running++;
     this.gate.started();
     const m = run.message;
-    const waitMs = Date.now() - m.createdAt;
-    this.observer.started?.(this.options.name, m.type, m.priority, waitMs);
-    this.heartbeat.started(waitMs);
+    // a first attempt's wait from when it was ready (a retry's is mostly its backoff: not a wait)
+    if (m.attempt === 1) {
+      const waitMs = Date.now() - run.readyAt;
+      this.observer.started?.(this.options.name, m.type, m.priority, waitMs);
+      this.heartbeat.started(waitMs);
+    } else this.heartbeat.started();
     run.start(slot.fn, slot.timeoutMs);
   }
 
