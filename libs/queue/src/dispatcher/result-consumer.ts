@@ -131,6 +131,7 @@ export class ResultConsumer {
       attributes: {
         'messaging.system': 'meeting-dispatcher',
         'messaging.operation.type': 'process',
+        'messaging.operation.name': 'result',
         'messaging.message.id': entry.taskId,
         'messaging.meeting_dispatcher.outcome': entry.ok ? 'completed' : 'failed',
       },

@@ -248,6 +248,7 @@ export abstract class BaseEventBus implements EventBus {
             attributes: {
               'messaging.system': `meeting-${this.type}`,
               'messaging.operation.type': 'process',
+              'messaging.operation.name': 'process',
               'messaging.destination.name': context.channel,
               'messaging.consumer.group.name': this.settings.serviceName,
               'messaging.message.id': event.id,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import { context, propagation, ROOT_CONTEXT, SpanStatusCode } from '@opentelemetry/api';
-import { startServerSpan, tracerRegistered } from '../tracing/trace-context';
+import { propagation, ROOT_CONTEXT, SpanStatusCode } from '@opentelemetry/api';
+import { tracingCall } from '../tracing/safe-span';
+import { startServerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 
 type Request = IncomingMessage & { originalUrl?: string; route?: { path?: unknown }; baseUrl?: string };
 
@@ -10,11 +11,12 @@ type Request = IncomingMessage & { originalUrl?: string; route?: { path?: unknow
  * handles the request: a dispatch, publish or event from a controller joins the caller's trace.
  * Applied to every route by QueueModule. Without a registered tracer it only calls `next()`.
  * The name is `<METHOD> <route>` once Express matched a route (else `<METHOD>`), per the OTel HTTP
- * conventions (never the raw path: it holds ids).
+ * conventions (never the raw path: it holds ids). A propagator, tracer or context manager that
+ * throws never fails the request: it is then handled without a parent, span or context.
  */
 export function traceHttpRequests(req: Request, res: ServerResponse, next: () => void): void {
   if (!tracerRegistered()) return next();
-  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const parent = tracingCall('propagation.extract', () => propagation.extract(ROOT_CONTEXT, req.headers), ROOT_CONTEXT);
   const method = req.method ?? 'GET';
   const server = startServerSpan(method, parent, { 'http.request.method': method, 'url.path': (req.originalUrl ?? req.url ?? '').split('?')[0] });
   res.once('finish', () => {
@@ -27,5 +29,5 @@ export function traceHttpRequests(req: Request, res: ServerResponse, next: () =>
     if (res.statusCode >= 500) server.span.setStatus({ code: SpanStatusCode.ERROR });
     server.span.end();
   });
-  context.with(server.context, next);
+  withConsumerSpan(server, next);
 }

@@ -146,7 +146,11 @@ describe('with the SDK registered (in-memory exporter)', () => {
       expect(span.spanContext().traceId).toBe(producer.traceId);
       expect(parentOf(span)).toBe(producer.spanId);
       expect(span.kind).toBe(SpanKind.CONSUMER);
-      expect(span.attributes).toMatchObject({ 'messaging.destination.name': 'traced', 'messaging.operation.type': 'process' });
+      expect(span.attributes).toMatchObject({
+        'messaging.destination.name': 'traced',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+      });
       expect(seen).toEqual([producer.traceId]);
     });
 
@@ -193,6 +197,11 @@ describe('with the SDK registered (in-memory exporter)', () => {
       expect(span.spanContext().traceId).toBe(producer.traceId);
       expect(parentOf(span)).toBe(producer.spanId);
       expect(span.kind).toBe(SpanKind.CONSUMER);
+      expect(span.attributes).toMatchObject({
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': 'meetings',
+      });
       expect(active).toEqual([producer.traceId]);
     });
   });
@@ -220,6 +229,7 @@ describe('with the SDK registered (in-memory exporter)', () => {
       expect(parentOf(handler)).toBe(producer.spanId);
       expect(result.spanContext().traceId).toBe(producer.traceId);
       expect(parentOf(result)).toBe(handler.spanContext().spanId);
+      expect(result.attributes).toMatchObject({ 'messaging.operation.type': 'process', 'messaging.operation.name': 'result' });
       expect(callbackTraces).toEqual([producer.traceId]);
     });
   });

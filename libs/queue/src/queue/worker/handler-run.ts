@@ -89,6 +89,7 @@ export class HandlerRun implements DeliveryRef {
         attributes: {
           'messaging.system': 'meeting-queue',
           'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
           'messaging.destination.name': this.queueName,
           'messaging.message.id': this.id,
           'messaging.meeting_queue.attempt': this.message.attempt,
