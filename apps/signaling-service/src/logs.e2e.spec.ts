@@ -60,7 +60,12 @@ describe('signaling-service logs (a child process, stdout not a terminal)', () =
       expect.objectContaining({ level: 'log', context: 'Bootstrap', message: expect.stringContaining('signaling-service listening on') }),
     );
     expect(lines).toContainEqual(expect.objectContaining({ context: 'QueueManager', message: expect.stringContaining('redis://:***@127.0.0.1') }));
-    expect(lines.slice(-2).map((l) => `${l.context}: ${l.message}`)).toEqual(['QueueModule: draining queue handlers (SIGTERM)', 'QueueManager: shut down']);
+    // first on close the handlers drain (before other modules' destroy hooks), last the manager shuts down
+    expect(lines).toContainEqual(expect.objectContaining({ context: 'QueueModule', message: 'draining queue handlers: the workers stop taking tasks' }));
+    expect(lines.slice(-2).map((l) => `${l.context}: ${l.message}`)).toEqual([
+      'QueueModule: shutting the queue manager down (SIGTERM)',
+      'QueueManager: shut down',
+    ]);
     expect(lines).toContainEqual(expect.objectContaining({ context: 'Bootstrap', message: 'SIGTERM: closing' }));
   }, 120_000);
 

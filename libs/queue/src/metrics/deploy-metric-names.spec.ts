@@ -3,7 +3,7 @@ import { join } from 'path';
 import { load } from 'js-yaml';
 import { QueueManager } from '../manager';
 import { quietLogger, RedisServerHandle, spawnRedis, waitFor } from '../testing';
-import { promqlNames } from './promql-names';
+import { promqlNames } from '../testing/promql-names';
 
 /**
  * What an operator's Prometheus and Grafana read must be what a QueueManager exports: every series

@@ -61,7 +61,7 @@ export class QueueExplorer implements OnApplicationBootstrap, BeforeApplicationS
    */
   drain(): Promise<void> {
     this.draining ??= (async () => {
-      this.logger.log('closing: queue workers stop taking tasks; draining the running handlers');
+      this.logger.log('draining queue handlers: the workers stop taking tasks');
       const drainTimeoutMs = this.drainMsLeft();
       const [eventsFinished] = await Promise.all([this.gate.close(drainTimeoutMs), this.manager.stopWorkers({ drainTimeoutMs })]);
       if (!eventsFinished) this.logger.warn(`event handlers still running after drainTimeoutMs (${this.drainTimeoutMs} ms): the shutdown goes on without them`);

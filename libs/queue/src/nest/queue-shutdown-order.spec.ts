@@ -58,7 +58,7 @@ class Handlers {
 @Module({ imports: [PoolModule], providers: [Handlers] })
 class HandlersModule {}
 
-/** A Nest logger keeping the lines (the queue's "closing: ..." line tells that the drain began). */
+/** A Nest logger keeping the lines (the queue's "draining queue handlers" line tells that the drain began). */
 function keptLogger(lines: string[]): LoggerService {
   const keep = (message: unknown) => void lines.push(String(message));
   return { log: keep, warn: keep, error: keep, debug: () => undefined, verbose: () => undefined };
@@ -86,7 +86,7 @@ async function closeWhileRunning(started: Awaited<ReturnType<typeof startApp>>, 
   await waitFor(() => events.lines.includes('a started'), 'task a to start');
   const b = await manager.queue().publish({ type: 'work', payload: { name: 'b' } });
   const closed = close();
-  await waitFor(() => events.lines.some((line) => line.startsWith('closing:') || line === 'pool closed'), 'the close to begin');
+  await waitFor(() => events.lines.some((line) => line.startsWith('draining queue handlers') || line === 'pool closed'), 'the close to begin');
   // readiness fails from the first step on (no new traffic routed here while the handlers drain)
   expect(manager.state).toBe('stopping');
   handlers.release.resolve();

@@ -15,4 +15,6 @@ export type { RedisSentinelOptions, TestRedisSentinel } from './redis-sentinel';
 export { deferred, metricSample, sleep, waitFor } from './wait';
 export { quietLogger } from './quiet-logger';
 export { promtool, PromtoolMissingError } from './promtool';
+export { promqlNames } from './promql-names';
+export type { PromqlNames } from './promql-names';
 export { chromiumPath, ChromiumMissingError } from './chromium';

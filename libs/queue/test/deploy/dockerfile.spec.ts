@@ -143,7 +143,8 @@ outside('Dockerfile final stage, the same steps outside Docker (ai-service)', ()
     child.kill('SIGTERM');
     // SIGTERM closes the application (the queue drains), then the process exits 0.
     expect(await exited).toEqual([0, null]);
-    expect(output).toMatch(/draining queue handlers \(SIGTERM\)/);
+    expect(output).toMatch(/draining queue handlers/);
+    expect(output).toMatch(/shutting the queue manager down \(SIGTERM\)/);
     expect(output).toMatch(/shut down/);
   }, 600_000);
 });
