@@ -42,15 +42,19 @@ export function readConfig(options: GlobalOptions, env: NodeJS.ProcessEnv = proc
   const overrides = options.prefix !== undefined ? { redis: { key_prefix: options.prefix } } : undefined;
   const dir = resolve(env.CONFIG_DIR ?? join(process.cwd(), 'config'));
   const file = options.config ?? env.CONFIG_FILE;
+  let config: QueueAppConfig;
   try {
-    if (existsSync(join(dir, 'config.yaml'))) return loadConfig({ dir, env: runEnv, file, overrides });
-    const raw = file ? readYamlFile(resolve(file)) : {};
-    return parseConfig(overrides ? { ...raw, redis: { ...((raw.redis as object) ?? {}), ...overrides.redis } } : raw, { env: runEnv });
+    if (existsSync(join(dir, 'config.yaml'))) config = loadConfig({ dir, env: runEnv, file, overrides });
+    else {
+      const raw = file ? readYamlFile(resolve(file)) : {};
+      config = parseConfig(overrides ? { ...raw, redis: { ...((raw.redis as object) ?? {}), ...overrides.redis } } : raw, { env: runEnv });
+    }
   } catch (error) {
     if (error instanceof ConfigValidationError) throwIfFlagRejected(error, options);
     if (error instanceof ConfigFileError || error instanceof ConfigValidationError) throw usage(error.message);
     throw error;
   }
+  return config;
 }
 
 /**

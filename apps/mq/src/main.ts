@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-errors';
+import { usageOfLibraryError } from './cli-names';
 import { registerDashboard } from './commands/dashboard';
 import { registerDlq } from './commands/dlq';
 import { registerEvents } from './commands/events';
@@ -48,14 +49,11 @@ export async function main(argv: string[]): Promise<number> {
       // help and version end "successfully"; every other parse problem is a usage error
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof CliError) {
-      process.stderr.write(`mq: ${error.message}\n`);
-      return error.exitCode;
-    }
-    const name = (error as Error).name;
-    if (name === 'InvalidOptionError' || name === 'QueueConfigError') {
-      process.stderr.write(`mq: ${(error as Error).message}\n`);
-      return EXIT.usage;
+    // an argument the library refuses is named as the CLI's flag or argument (cli-names.ts)
+    const known = error instanceof CliError ? error : usageOfLibraryError(error);
+    if (known) {
+      process.stderr.write(`mq: ${known.message}\n`);
+      return known.exitCode;
     }
     process.stderr.write(`mq: ${(error as Error).stack ?? String(error)}\n`);
     return 1;

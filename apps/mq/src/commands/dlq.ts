@@ -30,7 +30,7 @@ function reportByIds(globals: GlobalOptions, queue: string, ids: string[], verb:
     { queue, [verb]: done, missing },
     () => `${verb} ${done.length}${idList(done)}${missing.length ? `\nnot found ${missing.length}${idList(missing)}` : ''}`,
   );
-  if (done.length === 0) throw notFound(`dead letter${ids.length > 1 ? 's' : ''} ${ids.join(' ')} in queue "${queue}"`);
+  if (done.length === 0) throw notFound(`dead letter${ids.length > 1 ? 's' : ''} ${ids.map((id) => `"${id}"`).join(', ')} in queue "${queue}"`);
 }
 
 /** Replays or deletes every dead letter matching the filters, after a confirmation when there are any. */

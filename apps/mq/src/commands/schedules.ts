@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ScheduleEntry } from '@meeting/queue';
 import { notFound } from '../cli-errors';
-import { confirm, GlobalOptions, output, withAdmin } from '../context';
+import { confirm, GlobalOptions, output, refuseEmpty, withAdmin } from '../context';
 import { short, table, time } from '../table';
 
 const whenText = (s: ScheduleEntry) => (!s.when ? 'once' : 'cron' in s.when ? `cron ${s.when.cron} ${s.when.tz}` : `every ${s.when.everyMs} ms`);
@@ -35,8 +35,14 @@ export function registerSchedules(program: Command, globals: () => GlobalOptions
         kind === 'once' ? 'cancel a one-off task by its id (once:<queue>:<messageId>)' : 'remove a recurring task by its key (or its id recurring:<key>)',
       )
       .option('-s, --scheduler <name>', 'only in this scheduler')
-      .action((ref: string, opts: { scheduler?: string }) =>
-        withAdmin(globals(), async (admin) => {
+      .action((ref: string, opts: { scheduler?: string }) => {
+        // '' would be looked up and "not found" (exit 1): a usage error, before connecting
+        refuseEmpty(
+          kind === 'once' ? '<id>' : '<key>',
+          ref,
+          kind === 'once' ? 'a schedule id (once:<queue>:<messageId>)' : 'a recurring key (or recurring:<key>)',
+        );
+        return withAdmin(globals(), async (admin) => {
           const id = kind === 'recurring' && !ref.startsWith('recurring:') ? `recurring:${ref}` : ref;
           const known = (await admin.schedules(opts.scheduler)).filter((s) => s.id === id && s.kind === kind);
           if (known.length === 0) throw notFound(`${kind === 'once' ? 'scheduled task' : 'recurring task'} "${ref}"`);
@@ -44,7 +50,7 @@ export function registerSchedules(program: Command, globals: () => GlobalOptions
           const schedulers = await admin.cancelSchedule(id, opts.scheduler);
           if (schedulers.length === 0) throw notFound(`${kind === 'once' ? 'scheduled task' : 'recurring task'} "${ref}" (started or removed meanwhile)`);
           output(globals(), { id, schedulers }, () => `${kind === 'once' ? 'cancelled' : 'removed'} ${id} in ${schedulers.join(', ')}`);
-        }),
-      );
+        });
+      });
   }
 }

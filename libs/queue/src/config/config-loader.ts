@@ -1,13 +1,14 @@
+import { maskRedisUrl } from '../redis/redis-connection';
 import { existsSync, readFileSync } from 'fs';
 import { load, YAMLException } from 'js-yaml';
 import { isAbsolute, join, relative, resolve } from 'path';
 import { QueueConfigError } from '../errors';
-import { maskRedisUrl } from '../redis/redis-connection';
 import { checkKnownKeys, knownKeys } from '../util/fields';
 import { ConfigFileError, ConfigValidationError } from './config-errors';
 import { validateConfig } from './validate-config';
 import type { QueueAppConfig } from './config.types';
 import { EnvValue, interpolate } from './interpolate';
+import { isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
 import { markResolved } from './resolved-config';
 
 export interface LoadConfigOptions {
@@ -92,7 +93,8 @@ function checkParseOptions(options: unknown): ParseConfigOptions {
 export function loadConfig(given?: LoadConfigOptions): QueueAppConfig {
   const options = checkLoadOptions(given);
   const env = options.env ?? process.env;
-  const dir = resolve(options.dir ?? env.CONFIG_DIR ?? join(process.cwd(), 'config'));
+  // an empty CONFIG_DIR (`CONFIG_DIR=`) is unset, as an empty CONFIG_FILE or NODE_ENV: not the working directory
+  const dir = resolve(options.dir ?? (env.CONFIG_DIR || join(process.cwd(), 'config')));
   const sources: string[] = [];
   const read = (file: string) => {
     sources.push(displayPath(file));
@@ -166,11 +168,13 @@ export function readYamlFile(file: string): Record<string, unknown> {
 export function deepMerge(base: unknown, over: unknown): Record<string, unknown> {
   if (!isMapping(base)) base = {};
   if (!isMapping(over)) return base as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(over)) {
-    out[key] = isMapping(value) && isMapping(out[key]) ? deepMerge(out[key], value) : value;
-  }
-  return out;
+  const below = base as Record<string, unknown>;
+  // own keys only, defined (not assigned): a `__proto__:` key stays a key, reported as unknown
+  const merged = Object.entries(over).map(([key, value]) => {
+    const under = Object.hasOwn(below, key) ? below[key] : undefined;
+    return [key, isMapping(value) && isMapping(under) ? deepMerge(under, value) : value];
+  });
+  return { ...below, ...Object.fromEntries(merged) };
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
@@ -178,8 +182,9 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 function withRedisUrl(tree: unknown, url: string, problems: QueueConfigError[]): unknown {
-  if (!/^rediss?:\/\/\S+$/.test(url)) {
-    problems.push(new QueueConfigError('REDIS_URL', maskRedisUrl(url), 'a redis:// or rediss:// URL'));
+  if (!isUsableRedisUrl(url)) {
+    const expected = REDIS_URL_PATTERN.test(url) ? REDIS_URL_EXPECTED : REDIS_URL_SCHEME_EXPECTED;
+    problems.push(new QueueConfigError('REDIS_URL', maskRedisUrl(url), expected));
     return tree;
   }
   const root = isMapping(tree) ? tree : {};

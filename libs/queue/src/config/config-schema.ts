@@ -1,11 +1,13 @@
+import { maskRedisUrl } from '../redis/redis-connection';
 import { z } from 'zod';
 import { ROUTE_FIELDS } from '../dispatcher/dispatch-prepare';
 import { EVENT_BUS_FIELDS as BUS } from '../events/event-bus-options';
 import { CHANNEL_NAME_PATTERN } from '../events/cloud-event';
 import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
-import { DEFAULT_SOCKET_TIMEOUT_MS, maskRedisUrl } from '../redis/redis-connection';
+import { DEFAULT_SOCKET_TIMEOUT_MS } from '../redis/redis-connection';
 import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField, timerMsField } from '../util/fields';
+import { canonicalRedisUrl, isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
 import { masked } from './schema';
 
 /*
@@ -47,13 +49,17 @@ const maskUrl = (value: unknown) => (typeof value === 'string' ? maskRedisUrl(va
 
 const redis = section(
   {
-    url: stringField(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
+    url: stringField(REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED)
+      .refine(isUsableRedisUrl, says(REDIS_URL_EXPECTED))
+      .overwrite(canonicalRedisUrl)
       .register(masked, { mask: maskUrl })
       .optional()
       .describe('`redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Set by `REDIS_URL` when that is in the environment.'),
     host: hostName().default('127.0.0.1').describe('Redis host, used without `url`.'),
     port: intField(1, 65535).default(6379),
-    db: intField(0, 15).default(0),
+    db: intField(0)
+      .default(0)
+      .describe('Database number, used without `url`: any the server has (its `databases` setting, 16 by default; one it lacks stops start-up with REDIS_DB).'),
     username: stringField().optional().describe('ACL user (also for Sentinel).'),
     password: stringField()
       .register(masked, { mask: () => '***' })

@@ -26,9 +26,8 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string
   if (typeof value === 'string') return interpolateString(value, env, path, problems);
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, `${path}[${i}]`, problems));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) out[key] = interpolate(child, env, path ? `${path}.${key}` : key, problems);
-    return out;
+    // fromEntries defines own keys: a `__proto__:` key stays a key (reported as unknown), never a prototype
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, interpolate(child, env, path ? `${path}.${key}` : key, problems)]));
   }
   return value;
 }

@@ -55,17 +55,12 @@ export function prepareInput(schema: Node, value: unknown): unknown {
   if (mapping) return prepareInput(mapping, value);
   if (s instanceof z.ZodObject && isPlainObject(value)) {
     const shape = s.shape as Record<string, Node>;
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) {
-      const prepared = key in shape ? prepareInput(shape[key], child) : child;
-      if (prepared !== undefined) out[key] = prepared;
-    }
-    return out;
+    // own keys, defined with fromEntries: a `__proto__:` key is kept (and reported as unknown)
+    const entries = Object.entries(value).map(([key, child]) => [key, Object.hasOwn(shape, key) ? prepareInput(shape[key], child) : child] as const);
+    return Object.fromEntries(entries.filter(([, prepared]) => prepared !== undefined));
   }
   if (s instanceof z.ZodRecord && isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(value)) out[key] = prepareInput(s.valueType as Node, child);
-    return out;
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, prepareInput(s.valueType as Node, child)]));
   }
   if (s instanceof z.ZodArray && Array.isArray(value)) return value.map((item) => prepareInput(s.element as Node, item));
   return value;

@@ -401,9 +401,22 @@ export function isClusterClient(client: RedisClient): client is Cluster {
   return client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
 }
 
-/** `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or shown. */
+/**
+ * `redis://user:secret@host` -> `redis://user:***@host`. Use it for every URL that is logged or
+ * shown. Everything up to the last `@` after the user name is masked (a raw `@`, `:` or `/` inside
+ * a password leaks nothing: `redis://u:p@ss:w/rd@h` -> `redis://u:***@h`), a user part without `:`
+ * as a whole (`redis://secret@h` -> `redis://***@h`), and a `password=` query option.
+ */
 export function maskRedisUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/)([^:@/]*):([^@/]*)@/, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  let masked = url;
+  const at = url.lastIndexOf('@');
+  if (scheme && at > scheme.length) {
+    const userinfo = url.slice(scheme.length, at);
+    const colon = userinfo.indexOf(':');
+    masked = `${scheme}${colon < 0 ? '' : `${userinfo.slice(0, colon)}:`}***${url.slice(at)}`;
+  }
+  return masked.replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /** Describes a connection for logs, without secrets. */
