@@ -117,6 +117,10 @@ describe('ai-service (e2e, Redis)', () => {
     const doc = (await request(app.getHttpServer()).get('/docs-json').expect(200)).body;
     expect(doc.info.title).toBe('ai-service');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/models', '/models/{name}/load', '/models/{name}', '/meetings/{meetingId}/context']));
+    // the 404s are documented (an unknown model, a meeting without context), not only the 200
+    expect(Object.keys(doc.paths['/models/{name}/load'].post.responses).sort()).toEqual(['200', '404']);
+    expect(Object.keys(doc.paths['/models/{name}'].delete.responses).sort()).toEqual(['200', '404']);
+    expect(Object.keys(doc.paths['/meetings/{meetingId}/context'].get.responses).sort()).toEqual(['200', '404']);
   });
 
   it('serves /health, /health/ready and /metrics with the work done', async () => {

@@ -69,6 +69,15 @@ describe('media-service (e2e, Redis)', () => {
     );
     expect(recording).toMatchObject({ recordingId: 'rec-m1', meetingId: 'm1', format: 'mp4', participants: ['ann', 'bob'] });
     expect((await request(http).get('/recordings?meetingId=m1').expect(200)).body).toHaveLength(1);
+    // the query is checked like a body: a repeated, empty or ill-formed meetingId, or another key, is 400 naming it (an empty list before)
+    for (const [query, message] of [
+      ['meetingId=m1&meetingId=m2', 'meetingId must be given once, as a string'],
+      ['meetingId=', 'meetingId must be 1..64 characters from [A-Za-z0-9_.-]'],
+      ['meetingId[x]=m1', 'property meetingId[x] should not exist'],
+      ['meeting=m1', 'property meeting should not exist'],
+    ]) {
+      expect((await request(http).get(`/recordings?${query}`).expect(400)).body.message).toContain(message);
+    }
 
     const bad = (await caller.dispatcher
       .dispatchAndWait('recording_process', { durationMs: 5 }, { timeoutMs: 5000 })
@@ -128,6 +137,10 @@ describe('media-service (e2e, Redis)', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/recordings', '/recordings/{recordingId}', '/recordings/{recordingId}/transcodes', '/tasks/{taskId}']),
     );
+    expect(Object.keys(doc.paths['/recordings/{recordingId}'].get.responses).sort()).toEqual(['200', '404']);
+    expect(Object.keys(doc.paths['/tasks/{taskId}'].get.responses).sort()).toEqual(['200', '400', '404']);
+    expect(Object.keys(doc.paths['/recordings'].get.responses).sort()).toEqual(['200', '400']);
+    expect(doc.paths['/recordings'].get.parameters).toEqual([expect.objectContaining({ name: 'meetingId', in: 'query', required: false })]);
     expect((await request(http).get('/recordings/rec-m1').expect(200)).body.renditions.webm).toMatchObject({ resolution: '1080p' });
 
     await waitFor(() => events.some((e) => e.type === 'media.transcoded'), 'media.transcoded');

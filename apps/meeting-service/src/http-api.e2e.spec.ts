@@ -193,6 +193,13 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
         properties: { title: { type: 'string' }, hostId: { type: 'string' } },
       });
       expect(doc.paths['/meetings'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/CreateMeetingDto');
+      // every status a route answers, the success included (GET /meetings/{id} listed only 400 and 404; emotions no 502, 504)
+      const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort();
+      expect(statuses('/meetings/{meetingId}', 'get')).toEqual(['200', '400', '404']);
+      expect(statuses('/meetings/{meetingId}/participants/{participantId}', 'delete')).toEqual(['204', '400', '404', '409']);
+      expect(statuses('/meetings/{meetingId}/end', 'post')).toEqual(['200', '400', '404', '409']);
+      expect(statuses('/meetings/{meetingId}/emotions', 'post')).toEqual(['200', '400', '404', '502', '504']);
+      expect(statuses('/tasks/{taskId}', 'get')).toEqual(['200', '400', '404']);
     });
   });
 

@@ -72,6 +72,17 @@ describe('meeting-service (e2e, Redis, replicas)', () => {
     await request(http()).get('/tasks/not%20an%20id').expect(400);
   });
 
+  it("signs the meeting's seq into join tokens: admitting again without a change keeps it, a re-admission after a removal gets a newer one", async () => {
+    const id = (await request(http()).post('/meetings').send({ title: 'revocation' }).expect(201)).body.meetingId as string;
+    const first = (await request(http()).post(`/meetings/${id}/participants`).send({ name: 'Eve', participantId: 'eve' }).expect(201)).body;
+    expect(verifyJoinToken(first.token, SECRET)).toMatchObject({ participantId: 'eve', seq: 2 });
+    const again = (await request(http()).post(`/meetings/${id}/participants`).send({ name: 'Eve', participantId: 'eve' }).expect(201)).body;
+    expect(verifyJoinToken(again.token, SECRET).seq).toBe(2); // the same entry, nothing changed
+    await request(http()).delete(`/meetings/${id}/participants/eve`).expect(204);
+    const readmitted = (await request(http()).post(`/meetings/${id}/participants`).send({ name: 'Eve', participantId: 'eve' }).expect(201)).body;
+    expect(verifyJoinToken(readmitted.token, SECRET).seq).toBe(4);
+  });
+
   it('runs a meeting across two replicas: one state, join tokens, connections from signaling, transcripts, analysis after the end, summary', async () => {
     const meeting = (await request(http()).post('/meetings').send({ title: 'standup', hostId: 'alice' }).expect(201)).body;
     const id = meeting.meetingId as string;

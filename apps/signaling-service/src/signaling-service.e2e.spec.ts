@@ -195,6 +195,45 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     }
   });
 
+  it('sends welcome first: frames relayed to a session while its admission reads the presence follow the welcome, in order', async () => {
+    const ann = await connect(0, 'm-order', 'ann');
+    const cy = await connect(1, 'm-order', 'cy');
+    const presence = apps[1].get<PresenceRepository>(PRESENCE_REPOSITORY);
+    const list = presence.list.bind(presence);
+    // bob's admission on instance 1: subscribed to the relay and in the presence, not welcomed yet
+    jest.spyOn(presence, 'list').mockImplementationOnce(async (meetingId) => {
+      ann.send({ type: 'offer', to: 'bob', sdp: 'v=0 early offer' });
+      ann.send({ type: 'mute' });
+      await cy.next((f) => f.type === 'peer.muted' && f.participantId === 'ann'); // instance 1 delivers the meeting's relay in order: the offer is through
+      return list(meetingId);
+    });
+    const bob = await connect(1, 'm-order', 'bob');
+    await bob.next((f) => f.type === 'peer.muted');
+    expect(bob.frames.map((f) => f.type)).toEqual(['welcome', 'offer', 'peer.muted']);
+    expect(bob.frames[1]).toEqual({ type: 'offer', from: 'ann', sdp: 'v=0 early offer' });
+    await Promise.all([ann, cy, bob].map((c) => c.close())); // instance 1's session count is checked by a later test
+  });
+
+  it("refuses a removed participant's tokens issued before the removal (4403 removed); a token issued after it is admitted", async () => {
+    const issued = (participantId: string, seq: number) =>
+      signJoinToken({ meetingId: 'm-rm', participantId, name: participantId, expiresAt: Date.now() + 60_000, seq }, SECRET);
+    const oldToken = issued('eve', 3);
+    const eve = await SignalingClient.connect(urls[0], oldToken);
+    clients.push(eve);
+    await meetings.publishEvent('meeting_events', 'participant.left', { meetingId: 'm-rm', seq: 6, participantId: 'eve', reason: 'removed' });
+    expect(await eve.closed).toEqual({ code: 4000, reason: 'removed' });
+    for (const url of urls) {
+      expect(await refusal(SignalingClient.connect(url, oldToken))).toEqual({
+        close: { code: 4403, reason: 'removed' },
+        frame: expect.objectContaining({ type: 'error', code: 'removed', message: expect.stringContaining('was removed from meeting "m-rm"') }),
+      });
+    }
+    const readmitted = await SignalingClient.connect(urls[1], issued('eve', 7));
+    clients.push(readmitted);
+    expect(readmitted.welcome).toMatchObject({ meetingId: 'm-rm', participantId: 'eve' });
+    await readmitted.close(); // instance 1's session count is checked by a later test
+  });
+
   it('refuses wrong, expired and foreign tokens at connect; a malformed frame gets an error frame and disturbs no other session', async () => {
     expect(await refusal(SignalingClient.connect(urls[0], 'not-a-token'))).toMatchObject({
       close: { code: 4401, reason: 'token_invalid' },
@@ -250,5 +289,6 @@ describe('signaling-service (e2e, Redis, two instances)', () => {
     expect((await request(apps[0].getHttpServer()).get('/health/ready').expect(200)).body.status).toBe('ok');
     const doc = (await request(apps[0].getHttpServer()).get('/docs-json').expect(200)).body;
     expect([doc.info.title, Object.keys(doc.paths)]).toEqual(['signaling-service', expect.arrayContaining(['/presence', '/presence/{meetingId}'])]);
+    expect(Object.keys(doc.paths['/presence/{meetingId}'].get.responses).sort()).toEqual(['200', '404']);
   });
 });

@@ -31,6 +31,6 @@ export { ContractError, isEventType, parseEvent, parseTaskPayload, parseTaskResu
 export { DEVELOPMENT_JOIN_TOKEN_SECRET, JoinTokenError, joinTokenSecretFromEnv, signJoinToken, verifyJoinToken } from './signaling/join-token';
 export type { JoinGrant } from './signaling/join-token';
 export { CLIENT_FRAME_SCHEMA, MAX_SIGNAL_FRAME_BYTES, SIGNAL_CLOSE_CODES, SIGNAL_ERRORS, readClientFrame } from './signaling/frames';
-export type { ClientFrame, PeerInfo, ServerFrame } from './signaling/frames';
+export type { ClientFrame, PeerInfo, ServerFrame, SignalRefusal } from './signaling/frames';
 export { SignalingClient, SignalingConnectError } from './signaling/signaling-client';
 export type { SignalingClose } from './signaling/signaling-client';

@@ -1,9 +1,10 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { parseTaskPayload, TASK_ID_PATTERN } from '@meeting/contracts';
 import { taskStatusView } from '@meeting/http';
 import { QueueManager } from '@meeting/queue';
 import { RECORDING_REPOSITORY, RecordingRepository } from './store/recording-repository';
+import { ListRecordingsQuery } from './list-recordings.query';
 import { TranscodeRequestDto } from './transcode-request.dto';
 
 /** REST of the media-service (OpenAPI at /docs): recordings, transcode requests (through the dispatcher, to this service's queue) and their status. */
@@ -15,13 +16,16 @@ export class MediaController {
     private readonly queues: QueueManager,
   ) {}
 
+  /** Recordings, oldest first; `?meetingId=` only that meeting's (400 for a bad or repeated id, or another query key). */
   @Get('recordings')
-  @ApiQuery({ name: 'meetingId', required: false, description: "only this meeting's recordings" })
-  list(@Query('meetingId') meetingId?: string) {
-    return this.library.list(meetingId);
+  @ApiOkResponse({ description: 'the recordings with their renditions' })
+  @ApiBadRequestResponse({ description: 'meetingId not an id, given more than once, or another query key' })
+  list(@Query() query: ListRecordingsQuery) {
+    return this.library.list(query.meetingId);
   }
 
   @Get('recordings/:recordingId')
+  @ApiOkResponse({ description: 'the recording with its renditions' })
   @ApiNotFoundResponse({ description: 'unknown recording' })
   async get(@Param('recordingId') recordingId: string) {
     const recording = await this.library.get(recordingId);
@@ -44,6 +48,8 @@ export class MediaController {
 
   /** Status of a task (transcode, recording_process, ...), times in ISO 8601. */
   @Get('tasks/:taskId')
+  @ApiOkResponse({ description: 'the task status (times in ISO 8601)' })
+  @ApiBadRequestResponse({ description: 'taskId is not a task id' })
   @ApiNotFoundResponse({ description: 'unknown task, or past its retention' })
   async task(@Param('taskId') taskId: string) {
     if (!TASK_ID_PATTERN.test(taskId)) throw new BadRequestException('taskId must be 1..100 characters from [A-Za-z0-9_.:-]');

@@ -1,9 +1,12 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiGatewayTimeoutResponse,
+  ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
@@ -53,6 +56,7 @@ export class MeetingsController {
   }
 
   @Get('meetings/:meetingId')
+  @ApiOkResponse({ description: 'the meeting with its participants, schedule, analysis and transcripts' })
   @ApiNotFoundResponse({ description: 'unknown meeting' })
   get(@Param('meetingId') meetingId: string) {
     return this.meetings.get(meetingId);
@@ -73,6 +77,7 @@ export class MeetingsController {
   /** Removes a participant (204) and publishes participant.left (reason `removed`): the signaling-service closes its session. */
   @Delete('meetings/:meetingId/participants/:participantId')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'removed; its signaling session is closed and its earlier join tokens refused' })
   @ApiNotFoundResponse({ description: 'unknown meeting or participant' })
   @ApiConflictResponse({ description: 'the meeting has ended' })
   async leave(@Param('meetingId') meetingId: string, @Param('participantId') participantId: string) {
@@ -82,6 +87,7 @@ export class MeetingsController {
   /** Ends the meeting (200): publishes meeting.ended and dispatches recording_process to the media-service. */
   @Post('meetings/:meetingId/end')
   @HttpCode(200)
+  @ApiOkResponse({ description: 'the ended meeting' })
   @ApiNotFoundResponse({ description: 'unknown meeting' })
   @ApiConflictResponse({ description: 'the meeting has already ended' })
   end(@Param('meetingId') meetingId: string) {
@@ -101,6 +107,7 @@ export class MeetingsController {
   }
 
   @Get('meetings/:meetingId/transcripts')
+  @ApiOkResponse({ description: 'the transcripts and their states' })
   @ApiNotFoundResponse({ description: 'unknown meeting' })
   async transcripts(@Param('meetingId') meetingId: string) {
     return (await this.meetings.get(meetingId)).transcripts;
@@ -119,6 +126,8 @@ export class MeetingsController {
   @HttpCode(200)
   @ApiOkResponse({ description: 'the emotion_detection result' })
   @ApiNotFoundResponse({ description: 'unknown meeting, or a participantId not in the meeting' })
+  @ApiBadGatewayResponse({ description: 'the emotion_detection task failed' })
+  @ApiGatewayTimeoutResponse({ description: 'the ai-service did not answer within 5 s' })
   async emotion(@Param('meetingId') meetingId: string, @Body() body: EmotionRequestDto) {
     await this.meetings.withParticipant(meetingId, body.participantId);
     return this.ai.detectEmotion(meetingId, body);
@@ -126,6 +135,7 @@ export class MeetingsController {
 
   /** Status of a task this service dispatched (speech_recognition, recording_process, ...), times in ISO 8601. */
   @Get('tasks/:taskId')
+  @ApiOkResponse({ description: 'the task status (times in ISO 8601)' })
   @ApiNotFoundResponse({ description: 'unknown task, or past its retention' })
   async task(@Param('taskId') taskId: string) {
     if (!TASK_ID_PATTERN.test(taskId)) throw new BadRequestException('taskId must be 1..100 characters from [A-Za-z0-9_.:-]');

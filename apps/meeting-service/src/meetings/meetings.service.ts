@@ -58,7 +58,7 @@ export class MeetingsService {
   /** Admits a participant and hands out its join token (again with the same id: the same entry, a fresh token). @throws 404, 409 when ended */
   async admit(meetingId: string, name: string, participantId = `p-${randomUUID().slice(0, 8)}`) {
     let admitted: Participant | undefined;
-    await this.change(meetingId, (m) => {
+    const meeting = await this.change(meetingId, (m) => {
       admitted = m.participants.find((p) => p.participantId === participantId);
       if (admitted) return false;
       admitted = { participantId, name, joinedAt: new Date().toISOString(), connected: false };
@@ -66,7 +66,7 @@ export class MeetingsService {
       return true;
     });
     const participant = admitted as Participant;
-    return { ...participant, ...this.tokens.issue(meetingId, participantId, participant.name), signalingPath: '/signaling' };
+    return { ...participant, ...this.tokens.issue(meetingId, participantId, participant.name, meeting.seq), signalingPath: '/signaling' };
   }
 
   /** A signaling session of the participant opened: publishes participant.joined (nothing for an unknown participant or an ended meeting). */

@@ -8,7 +8,8 @@ import { PRESENCE_REPOSITORY, PresenceRepository } from './presence-repository';
 /**
  * What the signaling-service takes from `meeting_events` (read by one instance of the service):
  * `meeting.ended` closes the meeting's sessions on every instance (through the relay) and refuses
- * new ones; `participant.left` with reason `removed` closes that participant's session.
+ * new ones; `participant.left` with reason `removed` closes that participant's session and
+ * refuses its join tokens issued before the removal.
  */
 @Injectable()
 export class MeetingEventsHandler {
@@ -33,6 +34,8 @@ export class MeetingEventsHandler {
       await this.relay.publish(event.data.meetingId, { kind: 'meeting.ended' });
       this.logger.log(`meeting ${event.data.meetingId} ended: its sessions are closed`);
     } else if (event?.type === 'participant.left' && event.data.reason === 'removed') {
+      // recorded before the sessions are closed: a reconnect with a token issued before the removal is refused from now on
+      await this.presence.markRemoved(event.data.meetingId, event.data.participantId, event.data.seq);
       await this.relay.publish(event.data.meetingId, { kind: 'participant.removed', participantId: event.data.participantId });
     }
   }

@@ -43,6 +43,18 @@ describe.each(backends)('PresenceRepository (%s)', (_name, make) => {
     expect(await presence.remove('m1', 'ghost', 's9')).toBe(false);
   });
 
+  it("remembers a participant's latest removal by seq (an older one arriving late does not lower it)", async () => {
+    const presence = make();
+    expect(await presence.removedSeq('m1', 'bob')).toBeUndefined();
+    await presence.markRemoved('m1', 'bob', 5);
+    await presence.markRemoved('m1', 'bob', 3);
+    expect(await presence.removedSeq('m1', 'bob')).toBe(5);
+    await presence.markRemoved('m1', 'bob', 9);
+    expect(await presence.removedSeq('m1', 'bob')).toBe(9);
+    expect(await presence.removedSeq('m1', 'ann')).toBeUndefined();
+    expect(await presence.removedSeq('m2', 'bob')).toBeUndefined();
+  });
+
   it('marks a meeting ended: presence dropped, the end remembered', async () => {
     const presence = make();
     await presence.put('m1', entry('ann', 's1'));

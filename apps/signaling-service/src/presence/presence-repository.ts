@@ -34,6 +34,13 @@ export interface PresenceRepository {
   /** Records that the meeting ended (new connections are refused) and drops its presence. */
   markEnded(meetingId: string): Promise<void>;
   isEnded(meetingId: string): Promise<boolean>;
+  /**
+   * Records that the participant was removed from the meeting at the meeting's `seq` (the largest
+   * such `seq` is kept, for ENDED_TTL_MS): its join tokens issued before are refused from then on.
+   */
+  markRemoved(meetingId: string, participantId: string, seq: number): Promise<void>;
+  /** The `seq` of the participant's latest removal from the meeting, if any. */
+  removedSeq(meetingId: string, participantId: string): Promise<number | undefined>;
   /** Marks a signaling instance alive for `ttlMs` (each instance renews it; a crashed one expires). */
   heartbeat(instance: string, ttlMs: number): Promise<void>;
   /** Forgets an instance at its shutdown. */
@@ -44,7 +51,7 @@ export interface PresenceRepository {
 
 export const PRESENCE_REPOSITORY = Symbol('PresenceRepository');
 
-/** How long an ended meeting is remembered (join tokens expire well before). */
+/** How long an ended meeting, and a participant's removal, is remembered (join tokens expire well before). */
 export const ENDED_TTL_MS = 24 * 3600 * 1000;
 
 /** An instance renews its heartbeat this often; past INSTANCE_TTL_MS without one, its presence entries count as lost. */

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { PRESENCE_REPOSITORY, PresenceRepository } from './presence-repository';
 
 /** Presence over REST, from the shared repository (any instance answers the same): every room, or one meeting's connected participants. */
@@ -14,6 +14,8 @@ export class PresenceController {
   }
 
   @Get(':meetingId')
+  @ApiOkResponse({ description: "the meeting's connected participants, and whether it ended" })
+  @ApiNotFoundResponse({ description: 'nobody is connected and the meeting has not ended (or is unknown)' })
   async get(@Param('meetingId') meetingId: string) {
     const [participants, ended] = await Promise.all([this.presence.list(meetingId), this.presence.isEnded(meetingId)]);
     if (participants.length === 0 && !ended) throw new NotFoundException(`nobody is connected to meeting "${meetingId}"`);

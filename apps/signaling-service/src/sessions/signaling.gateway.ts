@@ -4,13 +4,13 @@ import { randomUUID } from 'crypto';
 import type { IncomingMessage } from 'http';
 import { hostname } from 'os';
 import type { RawData, WebSocket } from 'ws';
-import { CHANNELS, ClientFrame, JoinTokenError, readClientFrame, SIGNAL_CLOSE_CODES, verifyJoinToken } from '@meeting/contracts';
+import { CHANNELS, ClientFrame, JoinTokenError, readClientFrame, SIGNAL_CLOSE_CODES, SignalRefusal, verifyJoinToken } from '@meeting/contracts';
 import { QueueManager } from '@meeting/queue';
 import { HEARTBEAT_MS, INSTANCE_TTL_MS, PRESENCE_REPOSITORY, PresenceEntry, PresenceRepository } from '../presence/presence-repository';
 import { lostEntries, PresenceSweeper } from '../presence/presence-sweeper';
 import { MeetingRelay } from './meeting-relay';
 import type { RelayMessage } from './relay-messages';
-import { send, Session } from './session';
+import { send, sendRelayed, sendWelcome, Session } from './session';
 import { SessionRegistry } from './session-registry';
 import { SIGNALING_OPTIONS, SignalingOptions } from './signaling-options';
 
@@ -109,7 +109,23 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     if (await this.presence.isEnded(grant.meetingId)) {
       return this.refuse(socket, SIGNAL_CLOSE_CODES.gone, 'meeting_ended', `meeting "${grant.meetingId}" has ended`);
     }
-    const session: Session = { sessionId: `s-${randomUUID()}`, meetingId: grant.meetingId, participantId: grant.participantId, name: grant.name, socket };
+    const removedSeq = await this.presence.removedSeq(grant.meetingId, grant.participantId);
+    if (removedSeq !== undefined && (grant.seq ?? 0) < removedSeq) {
+      return this.refuse(
+        socket,
+        SIGNAL_CLOSE_CODES.forbidden,
+        'removed',
+        `participant "${grant.participantId}" was removed from meeting "${grant.meetingId}" after this token was issued (admit it again for a new token)`,
+      );
+    }
+    const session: Session = {
+      sessionId: `s-${randomUUID()}`,
+      meetingId: grant.meetingId,
+      participantId: grant.participantId,
+      name: grant.name,
+      socket,
+      held: [],
+    };
     if (socket.readyState !== socket.OPEN) return;
     this.sessions.add(session);
     await this.relay.join(session.meetingId);
@@ -124,7 +140,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     const previous = await this.presence.put(session.meetingId, entry);
     if (previous) await this.relay.publish(session.meetingId, { kind: 'session.replaced', participantId: session.participantId, sessionId: session.sessionId });
     const peers = (await this.livePresence(session.meetingId)).filter((p) => p.participantId !== session.participantId);
-    send(session, {
+    sendWelcome(session, {
       type: 'welcome',
       meetingId: session.meetingId,
       participantId: session.participantId,
@@ -146,7 +162,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     this.logger.log(`meeting ${session.meetingId}: ${session.participantId} connected (${session.sessionId}, ${peers.length} peer(s))`);
   }
 
-  private refuse(socket: WebSocket, closeCode: number, code: 'token_invalid' | 'token_expired' | 'wrong_meeting' | 'meeting_ended', message: string): void {
+  private refuse(socket: WebSocket, closeCode: number, code: SignalRefusal, message: string): void {
     this.logger.warn(`connection refused: ${code}`);
     send({ socket }, { type: 'error', code, message });
     socket.close(closeCode, code);
@@ -230,20 +246,21 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     for (const session of this.sessions.inMeeting(meetingId)) {
       switch (message.kind) {
         case 'peer.joined':
-          if (message.participantId !== session.participantId) send(session, { type: 'peer.joined', participantId: message.participantId, name: message.name });
+          if (message.participantId !== session.participantId)
+            sendRelayed(session, { type: 'peer.joined', participantId: message.participantId, name: message.name });
           break;
         case 'peer.left':
           if (message.participantId !== session.participantId)
-            send(session, { type: 'peer.left', participantId: message.participantId, reason: message.reason });
+            sendRelayed(session, { type: 'peer.left', participantId: message.participantId, reason: message.reason });
           break;
         case 'peer.muted':
         case 'peer.unmuted':
-          if (message.participantId !== session.participantId) send(session, { type: message.kind, participantId: message.participantId });
+          if (message.participantId !== session.participantId) sendRelayed(session, { type: message.kind, participantId: message.participantId });
           break;
         case 'signal':
           if (message.to !== session.participantId) break;
-          if (message.frame.type === 'ice') send(session, { type: 'ice', from: message.from, candidate: message.frame.candidate });
-          else send(session, { type: message.frame.type, from: message.from, sdp: message.frame.sdp });
+          if (message.frame.type === 'ice') sendRelayed(session, { type: 'ice', from: message.from, candidate: message.frame.candidate });
+          else sendRelayed(session, { type: message.frame.type, from: message.from, sdp: message.frame.sdp });
           break;
         case 'session.replaced':
           if (message.participantId === session.participantId && message.sessionId !== session.sessionId)
@@ -253,7 +270,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
           if (message.participantId === session.participantId) this.close(session, SIGNAL_CLOSE_CODES.ended, 'removed');
           break;
         case 'meeting.ended':
-          send(session, { type: 'meeting.ended', meetingId });
+          send(session, { type: 'meeting.ended', meetingId }); // right before the close, welcomed or not
           this.close(session, SIGNAL_CLOSE_CODES.ended, 'meeting_ended');
           break;
       }

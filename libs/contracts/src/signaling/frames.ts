@@ -49,13 +49,19 @@ export const SIGNAL_CLOSE_CODES = {
   ended: 4000,
   /** No token, a malformed one, a bad signature (reason `token_invalid`), or an expired one (`token_expired`). */
   unauthorized: 4401,
-  /** The token is for another meeting than the one asked for (`wrong_meeting`). */
+  /**
+   * The token is for another meeting than the one asked for (`wrong_meeting`), or its participant
+   * was removed from the meeting after the token was issued (`removed`).
+   */
   forbidden: 4403,
   /** The meeting has ended (`meeting_ended`). */
   gone: 4410,
   /** The same participant connected again elsewhere (`replaced`). */
   replaced: 4409,
 } as const;
+
+/** Why the signaling-service refused a connection (the `error` frame's code and the close reason). */
+export type SignalRefusal = 'token_invalid' | 'token_expired' | 'wrong_meeting' | 'removed' | 'meeting_ended';
 
 /** Frames the signaling-service sends. */
 export type ServerFrame =
@@ -67,7 +73,7 @@ export type ServerFrame =
   | { type: 'ice'; from: string; candidate: z.output<typeof candidate> }
   | { type: 'pong'; ref?: string }
   | { type: 'meeting.ended'; meetingId: string }
-  | { type: 'error'; code: keyof typeof SIGNAL_ERRORS | 'token_invalid' | 'token_expired' | 'wrong_meeting' | 'meeting_ended'; message: string; ref?: string };
+  | { type: 'error'; code: keyof typeof SIGNAL_ERRORS | SignalRefusal; message: string; ref?: string };
 
 /**
  * A client frame read from raw text: the frame, or the `error` frame to answer with.

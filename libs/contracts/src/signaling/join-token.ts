@@ -8,6 +8,13 @@ export interface JoinGrant {
   /** Display name shown to the peers. */
   name?: string;
   expiresAt: number;
+  /**
+   * The meeting's `seq` when the token was issued (claim `s`). A participant removed from the
+   * meeting at a later `seq` is refused with this token (the signaling-service compares it with the
+   * `seq` of the removal); admitted again, it gets a token with a newer `seq`. Absent in tokens
+   * that did not carry it: such a token counts as issued before any removal.
+   */
+  seq?: number;
 }
 
 /** Why a token was refused: `token_invalid` (malformed or bad signature) or `token_expired`. */
@@ -26,14 +33,14 @@ const b64 = (data: Buffer | string) => Buffer.from(data).toString('base64url');
 const sign = (body: string, secret: string) => createHmac('sha256', secret).update(`v1.${body}`).digest();
 
 /**
- * A join token: `v1.<base64url(JSON {m, p, n, e})>.<base64url(HMAC-SHA256(secret, "v1." + body))>`,
+ * A join token: `v1.<base64url(JSON {m, p, n, e, s})>.<base64url(HMAC-SHA256(secret, "v1." + body))>`,
  * made by the meeting-service when a participant is admitted and checked by the signaling-service
  * at connect. @throws Error when the secret is shorter than 16 characters or an id is not an id
  */
 export function signJoinToken(grant: JoinGrant, secret: string): string {
   checkSecret(secret);
   if (!ID_PATTERN.test(grant.meetingId) || !ID_PATTERN.test(grant.participantId)) throw new Error('join token: meetingId and participantId must be ids');
-  const body = b64(JSON.stringify({ m: grant.meetingId, p: grant.participantId, n: grant.name, e: grant.expiresAt }));
+  const body = b64(JSON.stringify({ m: grant.meetingId, p: grant.participantId, n: grant.name, e: grant.expiresAt, s: grant.seq }));
   return `v1.${body}.${b64(sign(body, secret))}`;
 }
 
@@ -48,18 +55,19 @@ export function verifyJoinToken(token: unknown, secret: string, now = Date.now()
   const given = Buffer.from(parts[2], 'base64url');
   const expected = sign(parts[1], secret);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JoinTokenError('token_invalid', 'bad signature');
-  let claims: { m?: unknown; p?: unknown; n?: unknown; e?: unknown };
+  let claims: { m?: unknown; p?: unknown; n?: unknown; e?: unknown; s?: unknown };
   try {
     claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as typeof claims;
   } catch {
     throw new JoinTokenError('token_invalid', 'unreadable claims');
   }
-  const { m, p, n, e } = claims;
+  const { m, p, n, e, s } = claims;
   if (typeof m !== 'string' || !ID_PATTERN.test(m) || typeof p !== 'string' || !ID_PATTERN.test(p) || typeof e !== 'number') {
     throw new JoinTokenError('token_invalid', 'claims must name a meeting, a participant and an expiry');
   }
   if (e <= now) throw new JoinTokenError('token_expired', `expired at ${new Date(e).toISOString()}`);
-  return { meetingId: m, participantId: p, name: typeof n === 'string' ? n : undefined, expiresAt: e };
+  const seq = typeof s === 'number' && Number.isSafeInteger(s) && s >= 0 ? s : undefined;
+  return { meetingId: m, participantId: p, name: typeof n === 'string' ? n : undefined, expiresAt: e, ...(seq === undefined ? {} : { seq }) };
 }
 
 function checkSecret(secret: string): void {

@@ -28,6 +28,11 @@ describe('join tokens', () => {
     expect(() => signJoinToken({ ...grant, meetingId: 'a b' }, SECRET)).toThrow('must be ids');
   });
 
+  it("carries the meeting's seq at issue (what a later removal is compared with); a token without it has none", () => {
+    expect(verifyJoinToken(signJoinToken({ ...grant, seq: 7 }, SECRET), SECRET)).toEqual({ ...grant, seq: 7 });
+    expect(verifyJoinToken(signJoinToken(grant, SECRET), SECRET)).not.toHaveProperty('seq');
+  });
+
   it('takes the secret from JOIN_TOKEN_SECRET, the development one outside production only', () => {
     expect(joinTokenSecretFromEnv({ JOIN_TOKEN_SECRET: SECRET })).toEqual({ secret: SECRET, development: false });
     expect(joinTokenSecretFromEnv({})).toEqual({ secret: DEVELOPMENT_JOIN_TOKEN_SECRET, development: true });

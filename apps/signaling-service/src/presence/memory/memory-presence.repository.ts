@@ -5,6 +5,8 @@ export class MemoryPresenceRepository implements PresenceRepository {
   private readonly meetings = new Map<string, Map<string, PresenceEntry>>();
   private readonly ended = new Set<string>();
   private readonly instances = new Map<string, number>();
+  /** `<meetingId> <participantId>` -> seq of the latest removal. */
+  private readonly removals = new Map<string, number>();
 
   async put(meetingId: string, entry: PresenceEntry): Promise<PresenceEntry | undefined> {
     let room = this.meetings.get(meetingId);
@@ -58,6 +60,16 @@ export class MemoryPresenceRepository implements PresenceRepository {
 
   async isEnded(meetingId: string): Promise<boolean> {
     return this.ended.has(meetingId);
+  }
+
+  async markRemoved(meetingId: string, participantId: string, seq: number): Promise<void> {
+    const key = `${meetingId} ${participantId}`;
+    this.removals.set(key, Math.max(seq, this.removals.get(key) ?? 0));
+    if (this.removals.size > 10_000) this.removals.delete(this.removals.keys().next().value as string);
+  }
+
+  async removedSeq(meetingId: string, participantId: string): Promise<number | undefined> {
+    return this.removals.get(`${meetingId} ${participantId}`);
   }
 
   async heartbeat(instance: string, ttlMs: number): Promise<void> {

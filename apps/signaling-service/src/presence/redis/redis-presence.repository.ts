@@ -38,9 +38,39 @@ export function changeIfSessionArgs(
   return [1, key, participantId, sessionId, change];
 }
 
+/** Keeps the largest removal seq of a participant. Inline, like {@link CHANGE_IF_SESSION_LUA}. */
+export const MARK_REMOVED_LUA = `--[[
+  Records the removal of participant ARGV[1] at seq ARGV[2], unless a later one is recorded.
+
+  Input:
+    KEYS[1] removals  hash participant id -> seq of the latest removal
+
+    ARGV[1] participant id
+    ARGV[2] seq of the removal
+    ARGV[3] time to keep the hash, ms
+
+  Output:
+    1 recorded, 0 a later removal was already recorded
+]]
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+local recorded = 0
+if tonumber(ARGV[2]) > current then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  recorded = 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return recorded
+`;
+
+/** EVAL arguments of {@link MARK_REMOVED_LUA}: numkeys, KEYS, ARGV in the header's order. */
+export function markRemovedArgs(key: string, participantId: string, seq: number, ttlMs: number): [number, string, string, string, string] {
+  return [1, key, participantId, String(seq), String(ttlMs)];
+}
+
 /**
  * Presence in Redis: hash `<prefix>:presence:{<meetingId>}` (participant id -> entry JSON), the set
  * `<prefix>:presence:rooms` of meetings seen, `<prefix>:presence:{<meetingId>}:ended` once it ended,
+ * `<prefix>:presence:{<meetingId>}:removed` (participant id -> seq of its latest removal),
  * `<prefix>:signaling-instance:<instance>` while the instance is alive (renewed, with a TTL).
  */
 export class RedisPresenceRepository implements PresenceRepository {
@@ -104,6 +134,15 @@ export class RedisPresenceRepository implements PresenceRepository {
 
   async isEnded(meetingId: string): Promise<boolean> {
     return (await this.client.exists(`${this.key(meetingId)}:ended`)) === 1;
+  }
+
+  async markRemoved(meetingId: string, participantId: string, seq: number): Promise<void> {
+    await this.client.eval(MARK_REMOVED_LUA, ...markRemovedArgs(`${this.key(meetingId)}:removed`, participantId, seq, ENDED_TTL_MS));
+  }
+
+  async removedSeq(meetingId: string, participantId: string): Promise<number | undefined> {
+    const raw = await this.client.hget(`${this.key(meetingId)}:removed`, participantId);
+    return raw === null ? undefined : Number(raw);
   }
 
   async heartbeat(instance: string, ttlMs: number): Promise<void> {
