@@ -22,6 +22,12 @@ describe('QueueManager bad input', () => {
     await manager?.shutdown({ drainTimeoutMs: 100 });
   });
 
+  it('create refuses null, a scalar or an array as the configuration, before connecting anywhere', async () => {
+    for (const input of [null, 'redis://h', 5, []]) {
+      await expect(QueueManager.create(input as unknown as object, { env: {} })).rejects.toMatchObject(refusal('queueManager.config'));
+    }
+  });
+
   it('registerTaskHandler (dispatcher off) refuses a handler that is not a function; the type can still be handled', async () => {
     manager = await QueueManager.create({ ...memoryConfig, task_dispatcher: { enabled: false, enable_callbacks: false } }, { env: {} });
     for (const handler of [undefined, null, 'fn', {}]) {

@@ -112,10 +112,15 @@ export class QueueManager {
    * connects to Redis when a component needs it, checks it (version, eviction policy, persistence)
    * and builds every enabled component. Workers start with {@link start}.
    * @throws ConfigValidationError listing every problem; RedisStartupError when Redis is unreachable or too old;
-   * QueueConfigError for an unknown key of `options` (`queueManager.<key>`).
+   * QueueConfigError for an unknown key of `options` (`queueManager.<key>`); InvalidOptionError at
+   * `queueManager.config` for null, a scalar or an array (nothing, not null, means every default).
    */
   static async create(input: QueueAppConfig | QueueAppConfigInput = {}, options: QueueManagerOptions = {}): Promise<QueueManager> {
     checkKnownKeys(options, MANAGER_OPTION_KEYS, 'queueManager');
+    // null or a scalar is a mistake (an unset variable), not "every default": refused before connecting
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new InvalidOptionError('queueManager.config', input, 'a configuration object (YAML shape), or nothing for every default');
+    }
     const config = isResolvedConfig(input) ? input : parseConfig(input, { env: options.env ?? process.env });
     const rootLogger = options.logger ?? new ConsoleQueueLogger();
     const opened = await openCheckedRedis(config, rootLogger.child('QueueManager'));
