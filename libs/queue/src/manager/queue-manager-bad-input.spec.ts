@@ -24,7 +24,9 @@ describe('QueueManager bad input', () => {
 
   it('create refuses null, a scalar or an array as the configuration, before connecting anywhere', async () => {
     for (const input of [null, 'redis://h', 5, []]) {
-      await expect(QueueManager.create(input as unknown as object, { env: {} })).rejects.toMatchObject(refusal('queueManager.config'));
+      await expect(QueueManager.create(input as unknown as Parameters<typeof QueueManager.create>[0], { env: {} })).rejects.toMatchObject(
+        refusal('queueManager.config'),
+      );
     }
   });
 
