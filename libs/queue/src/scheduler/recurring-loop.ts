@@ -1,19 +1,20 @@
-import { DurabilityTimeoutError, PayloadTooLargeError, QueueConfigError, QueueError } from '../errors';
 import type { QueueLogger } from '../logger';
 import { partitionTagOfId } from '../queue/partitioned/partition-layout';
 import { RepeatedFailureLog } from '../util/repeat-log';
 import { FailureBackoff } from '../util/retry';
-import { nextOccurrence, parseId, readDefinition, RecurringDefinition } from './schedule-spec';
-import type { DueRecurring, SchedulerStore } from './scheduler-store';
+import { FirePass } from './fire-pass';
+import { parseId } from './schedule-spec';
+import type { SchedulerStore } from './scheduler-store';
 import type { TaskSchedulerSettings } from './task-scheduler-settings';
 
-/** Due occurrences read per step of the loop. */
+/** Due occurrences read (and fired, in batches: fire-pass.ts) per pass of the loop. */
 const BATCH = 100;
 
 /**
  * The loop of a `TaskScheduler` that fires recurring tasks: it sleeps until the earliest next run
- * or a definition change, publishes each due occurrence with an idempotency key and then moves the
- * next run forward with a compare-and-set (exactly one run per occurrence). On the way it wakes
+ * or a definition change, publishes the due occurrences of a pass with idempotency keys (one batch
+ * per target queue) and then moves their next runs forward with one call of compare-and-sets
+ * (exactly one run per occurrence: {@link FirePass}). On the way it wakes
  * the workers of the queues whose one-off tasks just became due.
  */
 export class RecurringLoop {
@@ -25,9 +26,10 @@ export class RecurringLoop {
   /**
    * Store time of the first of the passes this loop has run back to back (no wait, no failure in
    * between): occurrences due since then are late by its own backlog (more due than a pass reads),
-   * not missed; lateness counts from it (see {@link fireOrThrow}).
+   * not missed; lateness counts from it (see {@link FirePass.fire}).
    */
   private busySince?: number;
+  private readonly pass: FirePass;
 
   constructor(
     private readonly store: SchedulerStore,
@@ -36,6 +38,7 @@ export class RecurringLoop {
     /** Logs a step that failed without stopping the loop (the scheduler's own warning line). */
     private readonly warn: (what: string, error: unknown) => void,
   ) {
+    this.pass = new FirePass(store, settings, logger, warn);
     this.failures = new RepeatedFailureLog(
       (line) => this.logger.error(line),
       (line) => this.logger.log(line),
@@ -49,7 +52,7 @@ export class RecurringLoop {
     this.running = this.run();
   }
 
-  /** Ends the loop: its wait is interrupted, and the occurrence being fired finishes first. */
+  /** Ends the loop: its wait is interrupted, and the pass being fired finishes first. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.store.interruptWait();
@@ -69,10 +72,7 @@ export class RecurringLoop {
         await this.nudge(batch.onceDue);
         this.onceSeenUntil = batch.now;
         const seenAt = this.busySince ?? batch.now;
-        for (const item of batch.items) {
-          if (this.stopping) break;
-          await this.fire(item, batch.now, seenAt);
-        }
+        if (batch.items.length > 0) await this.pass.fire(batch.items, batch.now, seenAt);
         this.busySince = batch.items.length > 0 ? seenAt : undefined;
         // a pass works once its occurrences fired too (a Redis refusing every publish fails each pass after its read)
         backoff.succeeded();
@@ -101,66 +101,4 @@ export class RecurringLoop {
     }
     await Promise.all([...wakes.values()].map((w) => this.store.nudgeQueue(w.queue, w.messageId).catch((e) => this.warn(`wake-up of queue ${w.queue}`, e))));
   }
-
-  /** Handles one due occurrence; the CAS in `advance` makes exactly one replica count it. */
-  private async fire(item: DueRecurring, now: number, seenAt: number): Promise<void> {
-    try {
-      await this.fireOrThrow(item, now, seenAt);
-    } catch (error) {
-      // Redis trouble (unreachable, out of memory, a publish timeout...): the loop backs off and tries
-      // the same occurrence again (its idempotency key stores it once)
-      if (!unpublishable(error)) throw error;
-      // A task that can never be published (unknown queue, payload too large...): skip the occurrence, keep the others going.
-      this.logger.error(`recurring task "${item.key}": occurrence ${new Date(item.occurrence).toISOString()} skipped: ${error.message}`);
-      const def = readDefinition(item.definition);
-      if (typeof def !== 'string') await this.store.advance(item.key, item.occurrence, nextOccurrence(def, Math.max(now, item.occurrence)), false);
-    }
-  }
-
-  /** `seenAt`: when this loop, busy since then, could first have fired it; missed when over `missedGraceMs` late by then. */
-  private async fireOrThrow(item: DueRecurring, now: number, seenAt: number): Promise<void> {
-    const def = readDefinition(item.definition);
-    if (typeof def === 'string') {
-      this.logger.error(`recurring task "${item.key}" has no readable definition (${def}); removing it`);
-      await this.store.removeRecurring(item.key);
-      return;
-    }
-    if (seenAt - item.occurrence > this.settings.missedGraceMs) {
-      const runOnce = def.missed === 'run_once';
-      if (runOnce) await this.publish(def, item.occurrence);
-      const next = nextOccurrence(def, now);
-      if (await this.store.advance(item.key, item.occurrence, next, runOnce)) {
-        this.logger.warn(
-          `recurring task "${item.key}" missed runs since ${new Date(item.occurrence).toISOString()}: ` +
-            `${runOnce ? 'ran once' : 'skipped'} (policy ${def.missed}); next run ${new Date(next).toISOString()}`,
-        );
-      }
-      return;
-    }
-    await this.publish(def, item.occurrence);
-    await this.store.advance(item.key, item.occurrence, nextOccurrence(def, item.occurrence), true);
-  }
-
-  private async publish(def: RecurringDefinition, occurrence: number): Promise<void> {
-    const t = def.task;
-    try {
-      await this.settings.resolveQueue(t.queue, 'schedule.task.queue').publish({
-        type: t.type,
-        payload: t.payload,
-        priority: t.priority,
-        maxRetries: t.maxRetries,
-        timeoutMs: t.timeoutMs,
-        idempotencyKey: `recurring:${this.settings.name}:${def.key}:${occurrence}`,
-      });
-    } catch (error) {
-      // Stored on the master, not confirmed by the replicas in time: the occurrence did fire.
-      if (!(error instanceof DurabilityTimeoutError)) throw error;
-      this.warn(`recurring task "${def.key}"`, error);
-    }
-  }
-}
-
-/** A publish refused for what the task is (unknown queue, bad options, payload too large), which retrying cannot change. */
-function unpublishable(error: unknown): error is QueueError {
-  return error instanceof QueueConfigError || error instanceof PayloadTooLargeError;
 }

@@ -222,8 +222,13 @@ export function parseId(id: unknown): { kind: 'once'; queue: string; messageId: 
 /**
  * A stored recurring definition, checked: the definition, or why it cannot be used (not JSON,
  * a field missing or of the wrong kind, a timing that gives no next run). Never throws.
+ * `nextRun` computes a next run to check the timing with (default: the first after now; the loop
+ * passes one it remembers, as a cron takes about a millisecond to evaluate).
  */
-export function readDefinition(json: string | null): RecurringDefinition | string {
+export function readDefinition(
+  json: string | null,
+  nextRun: (def: RecurringDefinition) => number = (def) => nextOccurrence(def, Date.now()),
+): RecurringDefinition | string {
   if (json === null) return 'the definition is missing';
   let value: unknown;
   try {
@@ -243,7 +248,7 @@ export function readDefinition(json: string | null): RecurringDefinition | strin
   const timed = when && (typeof when.cron === 'string' || (typeof when.everyMs === 'number' && when.everyMs > 0));
   if (!timed || typeof def.anchor !== 'number') return 'the definition has no usable timing (when.cron, or when.everyMs with anchor)';
   try {
-    const next = nextOccurrence(def as RecurringDefinition, Date.now());
+    const next = nextRun(def as RecurringDefinition);
     if (!Number.isFinite(next)) return 'the timing gives no next run';
   } catch (error) {
     return `the timing gives no next run: ${(error as Error).message}`;

@@ -22,6 +22,15 @@ export interface DueBatch {
   onceDue: string[];
 }
 
+/** One compare-and-set of {@link SchedulerStore.advance}: the next run of `key` from `occurrence` to `nextRunAt`. */
+export interface AdvanceStep {
+  key: string;
+  occurrence: number;
+  nextRunAt: number;
+  /** True when the occurrence was published (counted in `total`), false when skipped (counted in `skipped`). */
+  fired: boolean;
+}
+
 export interface StoredSchedules {
   once: Array<{ id: string; dueAt: number; info: string }>;
   recurring: Array<{ key: string; nextRunAt: number; definition: string }>;
@@ -42,8 +51,12 @@ export interface SchedulerStore {
   due(limit: number, onceAfter: number): Promise<DueBatch>;
   /** Wakes an idle worker of the queue (Redis: of the partition `messageId` names); nothing to do in memory. */
   nudgeQueue(queue: string, messageId: string): Promise<void>;
-  /** CAS of the next run from `occurrence` to `nextRunAt`; counts the run when `fired`. */
-  advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean>;
+  /**
+   * The steps' CAS of each next run from `occurrence` to `nextRunAt`, in order, in one atomic step
+   * (one script on Redis); each step that advances counts its run (`total` when `fired`, else
+   * `skipped`). One answer per step, in order: true when it advanced.
+   */
+  advance(steps: readonly AdvanceStep[]): Promise<boolean[]>;
   addOnce(id: string, dueAt: number, info: string): Promise<void>;
   removeOnce(id: string): Promise<boolean>;
   list(): Promise<StoredSchedules>;

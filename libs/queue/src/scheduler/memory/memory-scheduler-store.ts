@@ -1,5 +1,5 @@
 import { ChangeWaiter } from '../change-waiter';
-import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
+import type { AdvanceStep, DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
 
 /**
  * {@link SchedulerStore} inside one process: step for step what the Lua scripts do. Several
@@ -64,11 +64,13 @@ export class MemorySchedulerStore implements SchedulerStore {
     // the memory queue wakes its workers with exact timers
   }
 
-  async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
-    if (this.next.get(key) !== occurrence) return false;
-    this.next.set(key, nextRunAt);
-    this.count(fired ? 'total' : 'skipped');
-    return true;
+  async advance(steps: readonly AdvanceStep[]): Promise<boolean[]> {
+    return steps.map((step) => {
+      if (this.next.get(step.key) !== step.occurrence) return false;
+      this.next.set(step.key, step.nextRunAt);
+      this.count(step.fired ? 'total' : 'skipped');
+      return true;
+    });
   }
 
   async addOnce(id: string, dueAt: number, info: string): Promise<void> {

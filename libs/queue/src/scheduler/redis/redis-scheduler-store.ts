@@ -3,7 +3,7 @@ import { LuaCommands } from '../../redis/lua-loader';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import { DurabilityOptions, DurableWrites } from '../../redis/durable-writes';
 import type { DurabilityTimeoutError } from '../../errors';
-import type { DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
+import type { AdvanceStep, DueBatch, SchedulerStore, StoredSchedulerCounts, StoredSchedules } from '../scheduler-store';
 import { QueueKeys } from '../../queue/redis/queue-keys';
 import { partitionTagOfId } from '../../queue/partitioned/partition-layout';
 import { ChangeWaiter } from '../change-waiter';
@@ -104,11 +104,11 @@ export class RedisSchedulerStore implements SchedulerStore {
     await this.lua.run(this.client, 'nudge', [new QueueKeys(this.queuePrefix, partitionTagOfId(queue, messageId)).wake], []);
   }
 
-  async advance(key: string, occurrence: number, nextRunAt: number, fired: boolean): Promise<boolean> {
-    return (
-      (await this.writes.run<number>('advance', [this.keys.next, this.keys.stats], [key, occurrence, nextRunAt, fired ? '1' : '0'], 'occurrence', 'report')) ===
-      1
-    );
+  async advance(steps: readonly AdvanceStep[]): Promise<boolean[]> {
+    if (steps.length === 0) return [];
+    const args = steps.flatMap((s) => [s.key, s.occurrence, s.nextRunAt, s.fired ? '1' : '0']);
+    const advanced = await this.writes.run<number[]>('advance', [this.keys.next, this.keys.stats], args, 'occurrence', 'report');
+    return advanced.map((a) => a === 1);
   }
 
   async addOnce(id: string, dueAt: number, info: string): Promise<void> {

@@ -4,7 +4,7 @@ import { createQueue, QueueBackend } from '../../queue/create-queue';
 import type { StoreBackedQueue } from '../../queue/task-queue';
 import { createScheduler, CreateSchedulerOptions } from '../create-scheduler';
 import { MemorySchedulerStore } from '../memory/memory-scheduler-store';
-import type { Scheduler } from '../scheduler';
+import type { MissedPolicy, ScheduledTask, Scheduler } from '../scheduler';
 
 export { sleep, waitFor } from '../../testing/wait';
 
@@ -71,4 +71,27 @@ function kit(
       cleanup();
     },
   };
+}
+
+/**
+ * Schedules `count` cron tasks (`task(i)`, key `tenant-<i>`, missed policy `missed(i)`) due once a
+ * minute at one second, a few seconds from now, and returns that occurrence; schedules them again
+ * at a later second when scheduling took so long (a loaded machine) that the occurrence is not
+ * still over 2 s away, or the minute turned meanwhile.
+ */
+export async function scheduleAllAtOneSecond(
+  scheduler: Scheduler,
+  count: number,
+  task: (i: number) => ScheduledTask,
+  missed: (i: number) => MissedPolicy | undefined = () => undefined,
+): Promise<number> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const second = (new Date().getUTCSeconds() + 5 + attempt * 5) % 60;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => scheduler.schedule(task(i), { cron: `${second} * * * * *`, key: `tenant-${i}`, missed: missed(i) })),
+    );
+    const runs = (await scheduler.list()).map((s) => s.nextRunAt);
+    if (runs.every((r) => r === runs[0]) && runs[0] - Date.now() > 2000) return runs[0];
+  }
+  throw new Error(`could not schedule ${count} tasks a few seconds ahead in 5 attempts`);
 }
