@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { EmbeddedRedis, resolveEmbeddedRedis } from '@meeting/queue';
-import { NestQueueLogger } from '@meeting/queue/nest';
+import { LogSettingError, NestQueueLogger } from '@meeting/queue/nest';
 import { serviceConfigFiles } from './config-files';
+import { installLauncherLogger } from './launcher-logger';
 import { platformUrls } from './platform-urls';
 import { checkRedis } from './redis-check';
 import { ServiceProcess } from './service-process';
@@ -12,13 +13,14 @@ const START_TIMEOUT_MS = 90_000;
 /** A service drains for up to 10 s and its shutdown is bounded by drain + 5 s; past that it is killed. */
 const STOP_GRACE_MS = 20_000;
 
-/** Exit code when the launcher's own settings are wrong (CONFIG_FILE, a per-service overlay that does not exist). */
+/** Exit code when the launcher's own settings are wrong (CONFIG_FILE, a per-service overlay that does not exist, LOG_FORMAT or LOG_LEVEL). */
 export const EXIT_BAD_SETTINGS = 2;
 /** Exit code when REDIS_URL does not answer (as `mq` uses for a Redis outage). */
 export const EXIT_REDIS_UNREACHABLE = 3;
 
 /**
- * Runs the platform. Before starting anything: the per-service overlays (`<NAME>_CONFIG_FILE`;
+ * Runs the platform. Before starting anything: its own log settings (ServiceLogger `platform`:
+ * JSON lines when stdout is not a terminal or LOG_FORMAT=json, LOG_LEVEL), the per-service overlays (`<NAME>_CONFIG_FILE`;
  * CONFIG_FILE is refused) and one PING to REDIS_URL when set; a problem is one line on stderr and
  * exit 2 (settings) or 3 (Redis). Then one Redis (REDIS_URL, else a private redis-server, else
  * memory), the four services as child processes, their URLs once they answer /health; on
@@ -26,6 +28,12 @@ export const EXIT_REDIS_UNREACHABLE = 3;
  * them, then stops the embedded Redis.
  */
 export async function runPlatform(onStopped: (code: number) => void): Promise<void> {
+  try {
+    installLauncherLogger();
+  } catch (error) {
+    if (error instanceof LogSettingError) return refuse(error.message, EXIT_BAD_SETTINGS, onStopped);
+    throw error;
+  }
   const logger = new Logger('Platform');
   const services = platformServices();
   const overlays = serviceConfigFiles(services, process.env);

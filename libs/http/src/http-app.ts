@@ -1,9 +1,10 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { installJsonBody } from './body/json-body';
 import { installRequestDeadline, requestTimeoutFromEnv } from './deadline/request-deadline';
 import { mountOpenApi } from './docs/openapi';
 import { installHttpMetrics } from './metrics/http-request-metrics';
+import { PlatformValidationPipe } from './validation/platform-validation-pipe';
 
 /** Default largest request body: 1 MiB (the default `limits.max_payload_bytes` of a task). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -35,7 +36,7 @@ export interface HttpAppOptions {
  * nested at most `bodyMaxDepth` levels (400 beyond, before validation walks it), a bound on every request (503 `the request did not
  * complete within N ms` with Retry-After past `requestTimeoutMs`, the rate-limit guard included: a
  * Redis outage makes commands wait for the reconnect), a global ValidationPipe (whitelist,
- * unknown keys refused, transform) over the controllers' DTOs, and the OpenAPI description at
+ * unknown keys refused, `__proto__` and `constructor` keys included, transform) over the controllers' DTOs, and the OpenAPI description at
  * `/docs` (JSON at `/docs-json`). Rate limits come from PlatformHttpModule in the app's module.
  * @throws Error when the application does not run on Express (@nestjs/platform-express), or naming
  * HTTP_REQUEST_TIMEOUT_MS when it is not a positive integer
@@ -46,6 +47,6 @@ export function configureHttpApp(app: INestApplication, options: HttpAppOptions)
   installHttpMetrics(app as NestExpressApplication);
   installJsonBody(app as NestExpressApplication, { limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, maxDepth: options.bodyMaxDepth });
   installRequestDeadline(app as NestExpressApplication, requestTimeoutFromEnv(process.env, options.requestTimeoutMs));
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new PlatformValidationPipe());
   mountOpenApi(app, { title: options.name, description: options.description, version: options.version ?? '1.0.0' });
 }

@@ -1,11 +1,21 @@
-import { isJsonType, nestingDepth } from './body/json-body';
+import { nestingDepth } from './body/json-body';
+import { isJsonType } from './body/json-content-type';
 import { DEFAULT_RATE_LIMIT, rateLimitFromEnv } from './throttle/rate-limits';
 
 describe('HTTP settings', () => {
   it('isJsonType: application/json and +json types, with parameters; nothing else', () => {
     for (const t of ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/merge-patch+json'])
       expect([t, isJsonType(t)]).toEqual([t, true]);
-    for (const t of [undefined, '', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/json+xml']) {
+    for (const t of [
+      undefined,
+      '',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'text/json+xml',
+      'application/+json',
+      'text/vnd.x+json',
+    ]) {
       expect([t, isJsonType(t)]).toEqual([t, false]);
     }
   });

@@ -7,7 +7,8 @@
 export { configureHttpApp, DEFAULT_BODY_LIMIT_BYTES } from './http-app';
 export type { HttpAppOptions } from './http-app';
 export { envInteger } from './env-integer';
-export { DEFAULT_BODY_MAX_DEPTH, installJsonBody, isJsonType, nestingDepth } from './body/json-body';
+export { DEFAULT_BODY_MAX_DEPTH, installJsonBody, jsonValueKind, nestingDepth } from './body/json-body';
+export { contentTypeCharset, isJsonType, jsonContentTypeProblem } from './body/json-content-type';
 export type { JsonBodyOptions } from './body/json-body';
 export {
   boundRequests,
@@ -30,5 +31,6 @@ export { RedisThrottlerStorage } from './throttle/redis/redis-throttler-storage'
 export { ScrapeRead, scrapeGauge } from './metrics/scrape-gauge';
 export { installHttpMetrics, measureHttpRequests, UNMATCHED_ROUTE } from './metrics/http-request-metrics';
 export type { ScrapeGaugeOptions } from './metrics/scrape-gauge';
+export { PlatformValidationPipe, RESERVED_KEYS, reservedKeyPaths } from './validation/platform-validation-pipe';
 export { taskStatusView } from './task-status';
 export type { TaskStatusView } from './task-status';

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { STATUS_CODES } from 'http';
 import type { IncomingMessage, ServerResponse } from 'http';
+import { isJsonType, jsonContentTypeProblem } from './json-content-type';
 
 /** Deepest nesting of objects and arrays a request body may have (the top-level object is level 1). */
 export const DEFAULT_BODY_MAX_DEPTH = 64;
@@ -28,21 +29,25 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 
-/** `application/json` or a `+json` type (parameters such as charset aside). */
-export function isJsonType(contentType: string | undefined): boolean {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+/** 415 for a body that is not JSON in UTF-8: form-encoded, text and UTF-16 bodies are refused, not guessed at. */
+function requireJson(req: Req, res: ServerResponse, next: Next): void {
+  const problem = hasBody(req) ? jsonContentTypeProblem(req.headers['content-type']) : undefined;
+  if (problem === undefined) return next();
+  reply(res, 415, 'Unsupported Media Type', problem);
 }
 
-/** 415 for a body that is not JSON: form-encoded and text bodies are refused, not guessed at. */
-function requireJson(req: Req, res: ServerResponse, next: Next): void {
-  if (!hasBody(req) || isJsonType(req.headers['content-type'])) return next();
-  reply(
-    res,
-    415,
-    'Unsupported Media Type',
-    `request bodies must be JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'no Content-Type'}`,
-  );
+/** Whether the JSON parser reads this request's body: exactly the types the 415 check lets through. */
+function parsesAsJson(req: IncomingMessage): boolean {
+  return isJsonType(req.headers['content-type']);
+}
+
+/** What a parsed body is, for the 400 that refuses anything but an object: `null`, `an array`, `a string`, `a number`. */
+export function jsonValueKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value === undefined) return 'no value (the body was not read as JSON)';
+  const type = typeof value;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
 /** 400 for a JSON body that is not an object (`null`, an array, a string, a number). */
@@ -50,8 +55,7 @@ function requireObject(req: Req, res: ServerResponse, next: Next): void {
   if (!hasBody(req)) return next();
   const body = req.body;
   if (typeof body === 'object' && body !== null && !Array.isArray(body)) return next();
-  const found = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
-  reply(res, 400, 'Bad Request', `the request body must be a JSON object, got ${found}`);
+  reply(res, 400, 'Bad Request', `the request body must be a JSON object, got ${jsonValueKind(body)}`);
 }
 
 /**
@@ -60,19 +64,20 @@ function requireObject(req: Req, res: ServerResponse, next: Next): void {
  * answer is then `limit + 1`.
  */
 export function nestingDepth(value: unknown, limit = Infinity): number {
-  if (!isNode(value)) return 0;
+  if (!isContainer(value)) return 0;
   let deepest = 0;
   const pending: Array<[object, number]> = [[value, 1]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [node, depth] = next;
     deepest = Math.max(deepest, depth);
     if (deepest > limit) break;
-    for (const child of Object.values(node)) if (isNode(child)) pending.push([child, depth + 1]);
+    for (const child of Object.values(node)) if (isContainer(child)) pending.push([child, depth + 1]);
   }
   return deepest;
 }
 
-const isNode = (value: unknown): value is object => typeof value === 'object' && value !== null;
+/** Whether `value` is an object or an array (what nests), not `null` or a scalar. */
+export const isContainer = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
 /** 400 for a body nested deeper than `maxDepth`, before anything walks it recursively (class-transformer in the ValidationPipe overflows the stack on a few thousand levels). */
 function limitDepth(maxDepth: number) {
@@ -104,7 +109,7 @@ function contentEncoding(req: Req): string {
  * goes on.
  */
 function otherParserError(error: BodyParserError, req: Req, res: ServerResponse, next: Next): void {
-  if (!isNode(error)) return next(error);
+  if (!isContainer(error)) return next(error);
   const status = error.status ?? 500;
   const statusText = STATUS_CODES[status] ?? 'Bad Request';
   // http-errors keeps zlib's message, or only the status text when it did not see an Error (another realm, as under Jest)
@@ -144,15 +149,15 @@ function parserErrors(logger: Logger) {
 }
 
 /**
- * Installs the body handling of a service, in order: JSON only (415), the JSON parser with the size
- * limit (413), its errors answered (400/413/415), JSON objects only (400), nested at most
+ * Installs the body handling of a service, in order: JSON in UTF-8 only (`application/json` and
+ * `application/*+json`; 415 otherwise), the JSON parser for those same types with the size limit (413), its errors answered (400/413/415), JSON objects only (400), nested at most
  * `maxDepth` levels (400). Call before `init()`:
  * Nest then finds a JSON parser installed and adds none of its own (its urlencoded parser never
  * sees a body, since non-JSON bodies are refused first).
  */
 export function installJsonBody(app: NestExpressApplication, options: JsonBodyOptions, logger = new Logger('HttpBody')): void {
   app.use(requireJson);
-  app.useBodyParser('json', { limit: options.limitBytes, strict: false });
+  app.useBodyParser('json', { limit: options.limitBytes, strict: false, type: parsesAsJson });
   app.use(parserErrors(logger));
   app.use(requireObject);
   app.use(limitDepth(options.maxDepth ?? DEFAULT_BODY_MAX_DEPTH));
