@@ -2,17 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { load } from 'js-yaml';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ConfigValidationError, loadConfig, parseConfig } from '.';
-
-function problemsOf(fn: () => unknown): ConfigValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigValidationError');
-}
+import { loadConfig, parseConfig } from '.';
+import { problemsOf } from './testing/config-test-kit';
 
 describe('configuration edge cases', () => {
   it('reports a __proto__ key as unknown at every level instead of dropping it', () => {

@@ -1,17 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ConfigValidationError, loadConfig, maskConfig, parseConfig } from '.';
-
-function problemsOf(fn: () => unknown): ConfigValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigValidationError');
-}
+import { loadConfig, maskConfig, parseConfig } from '.';
+import { problemsOf } from './testing/config-test-kit';
 
 const HINT = 'percent-encode / ? # @ % in the user name and password';
 

@@ -6,6 +6,7 @@ import { QueueConfigError } from '../errors';
 import { ConfigFileError, ConfigValidationError, loadConfig, maskConfig, parseConfig } from '.';
 import { queueOptionsFromConfig } from '../manager/queue-options-from-config';
 import { resolveQueueOptions } from '../queue/queue-options';
+import { problemsOf } from './testing/config-test-kit';
 
 const REPO_CONFIG = resolve(__dirname, '../../../../config');
 
@@ -22,16 +23,6 @@ function dirWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'mq-config-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
-}
-
-function problemsOf(fn: () => unknown): ConfigValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigValidationError');
 }
 
 describe('configuration', () => {

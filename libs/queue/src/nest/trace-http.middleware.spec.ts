@@ -1,8 +1,8 @@
 import { EventEmitter } from 'events';
 import type { IncomingMessage, ServerResponse } from 'http';
-import { Context, context, ContextManager, propagation, SpanKind, TextMapPropagator, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { Context, context, propagation, SpanKind, TextMapPropagator, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { FaultyContextManager } from '../tracing/testing/faulty-context-manager';
 import { traceHttpRequests } from './trace-http.middleware';
 
 /** The HTTP middleware with an application propagator or context manager that throws: the request is still handled. */
@@ -18,32 +18,10 @@ const propagator: TextMapPropagator = {
   fields: () => ['traceparent'],
 };
 
-class FaultyContextManager implements ContextManager {
-  private readonly inner = new AsyncLocalStorageContextManager();
-  active(): Context {
-    return this.inner.active();
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    if (fault === 'context') throw new Error('context.with boom');
-    return this.inner.with(ctx, fn, thisArg, ...args);
-  }
-  bind<T>(ctx: Context, target: T): T {
-    return this.inner.bind(ctx, target);
-  }
-  enable(): this {
-    this.inner.enable();
-    return this;
-  }
-  disable(): this {
-    this.inner.disable();
-    return this;
-  }
-}
-
 const exporter = new InMemorySpanExporter();
 
 beforeAll(() => {
-  context.setGlobalContextManager(new FaultyContextManager().enable());
+  context.setGlobalContextManager(new FaultyContextManager((method) => method === 'with' && fault === 'context').enable());
   propagation.setGlobalPropagator(propagator);
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
 });

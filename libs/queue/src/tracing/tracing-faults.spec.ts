@@ -1,5 +1,4 @@
-import { Context, ContextManager, ROOT_CONTEXT, Span, SpanKind, trace, Tracer, TracerProvider } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ROOT_CONTEXT, Span, SpanKind, trace, Tracer, TracerProvider } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { memoryDispatcherKit, DispatcherKit } from '../dispatcher/testing/dispatcher-test-kit';
 import { createEventBus } from '../events/create-event-bus';
@@ -8,6 +7,7 @@ import type { StoreBackedQueue } from '../queue/task-queue';
 import { createRedisClient, RedisClient } from '../redis/redis-connection';
 import { quietLogger, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
 import { context } from '@opentelemetry/api';
+import { FaultyContextManager } from './testing/faulty-context-manager';
 import { endSpan, startServerSpan, tracerRegistered } from './trace-context';
 
 /**
@@ -45,41 +45,12 @@ const provider: TracerProvider = {
   },
 };
 
-/** AsyncLocalStorage, or (fault `context`) a manager whose `active` and `with` throw. */
-class FaultyContextManager implements ContextManager {
-  private readonly inner = new AsyncLocalStorageContextManager();
-
-  active(): Context {
-    if (fault === 'context') throw new Error('context.active boom');
-    return this.inner.active();
-  }
-
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    if (fault === 'context') throw new Error('context.with boom');
-    return this.inner.with(ctx, fn, thisArg, ...args);
-  }
-
-  bind<T>(ctx: Context, target: T): T {
-    return this.inner.bind(ctx, target);
-  }
-
-  enable(): this {
-    this.inner.enable();
-    return this;
-  }
-
-  disable(): this {
-    this.inner.disable();
-    return this;
-  }
-}
-
 const FAULTS: Fault[] = ['startSpan', 'span', 'context'];
 
 let server: RedisServerHandle;
 let client: RedisClient;
 beforeAll(async () => {
-  context.setGlobalContextManager(new FaultyContextManager().enable());
+  context.setGlobalContextManager(new FaultyContextManager(() => fault === 'context').enable());
   trace.setGlobalTracerProvider(provider);
   server = await spawnRedis();
   client = createRedisClient({ url: server.url });
