@@ -1,23 +1,12 @@
 import { PayloadTooLargeError } from '../errors';
 import type { QueueLogger } from '../logger';
 import type { PublishOptions, TaskQueue } from '../queue/queue.types';
-import { quietLogger, RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
+import { quietLogger } from '../testing';
 import type { Scheduler } from './scheduler';
-import { memoryKit, redisKit, scheduleAllAtOneSecond, SchedulerKit, waitFor } from './testing/scheduler-test-kit';
+import { schedulerBackends, scheduleAllAtOneSecond, SchedulerKit, waitFor } from './testing/scheduler-test-kit';
 
 /** Conformance: a loop pass fires its due occurrences in batches, with every guarantee of firing them one by one. */
-let server: RedisServerHandle;
-beforeAll(async () => {
-  server = await spawnRedis();
-});
-afterAll(async () => {
-  await server?.cleanup();
-});
-
-const backends: Array<[string, () => SchedulerKit]> = [
-  ['memory', () => memoryKit()],
-  ['redis', () => redisKit(() => server.client(), uniquePrefix('sch-batch'))],
-];
+const backends = schedulerBackends('sch-batch');
 
 /** The publish calls a queue received (sizes of its batches; single publishes). */
 interface PublishCalls {

@@ -1,20 +1,9 @@
 import type { TaskQueue } from '../queue/queue.types';
-import { quietLogger, RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
-import { memoryKit, redisKit, scheduleAllAtOneSecond, SchedulerKit, sleep, waitFor } from './testing/scheduler-test-kit';
+import { quietLogger } from '../testing';
+import { schedulerBackends, scheduleAllAtOneSecond, SchedulerKit, sleep, waitFor } from './testing/scheduler-test-kit';
 
 /** Conformance: a loop busy with its own backlog is late, not down; the missed policy is for downtime. */
-let server: RedisServerHandle;
-beforeAll(async () => {
-  server = await spawnRedis();
-});
-afterAll(async () => {
-  await server?.cleanup();
-});
-
-const backends: Array<[string, () => SchedulerKit]> = [
-  ['memory', () => memoryKit()],
-  ['redis', () => redisKit(() => server.client(), uniquePrefix('sch-busy'))],
-];
+const backends = schedulerBackends('sch-busy');
 
 /** The queue, with a publish that takes `ms` longer per message (a loaded Redis or network). */
 function slowPublish(queue: TaskQueue, ms: number): TaskQueue {

@@ -1,21 +1,9 @@
 import { InvalidOptionError, QueueConfigError, TaskTimeoutError } from '../errors';
-import { RedisServerHandle, spawnRedis, uniquePrefix } from '../testing';
 import { createScheduler } from './create-scheduler';
-import { memoryKit, redisKit, SchedulerKit, sleep, waitFor } from './testing/scheduler-test-kit';
+import { schedulerBackends, SchedulerKit, sleep, waitFor } from './testing/scheduler-test-kit';
 
 /** Conformance suite: the same behaviour on every backend. */
-let server: RedisServerHandle;
-beforeAll(async () => {
-  server = await spawnRedis();
-});
-afterAll(async () => {
-  await server?.cleanup();
-});
-
-const backends: Array<[string, () => SchedulerKit]> = [
-  ['memory', () => memoryKit()],
-  ['redis', () => redisKit(() => server.client(), uniquePrefix('sch'))],
-];
+const backends = schedulerBackends('sch');
 
 describe.each(backends)('Scheduler conformance (%s)', (_name, makeKit) => {
   let kit: SchedulerKit;

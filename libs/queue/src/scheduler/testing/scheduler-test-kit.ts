@@ -6,7 +6,27 @@ import { createScheduler, CreateSchedulerOptions } from '../create-scheduler';
 import { MemorySchedulerStore } from '../memory/memory-scheduler-store';
 import type { MissedPolicy, ScheduledTask, Scheduler } from '../scheduler';
 
+import { RedisServerHandle, spawnRedis, uniquePrefix } from '../../testing';
+
 export { sleep, waitFor } from '../../testing/wait';
+
+/**
+ * The backends a scheduler conformance spec runs on: memory, and Redis on a throwaway server the
+ * spec file starts before its tests and stops after them (call it at the top level of the spec).
+ */
+export function schedulerBackends(prefix: string): Array<[string, () => SchedulerKit]> {
+  let server: RedisServerHandle | undefined;
+  beforeAll(async () => {
+    server = await spawnRedis();
+  });
+  afterAll(async () => {
+    await server?.cleanup();
+  });
+  return [
+    ['memory', () => memoryKit()],
+    ['redis', () => redisKit(() => server!.client(), uniquePrefix(prefix))],
+  ];
+}
 
 /** Builds queues and schedulers on one backend; `close()` closes everything it built. */
 export interface SchedulerKit {
