@@ -8,7 +8,7 @@ import { ConfigFileError, ConfigValidationError } from './config-errors';
 import { validateConfig } from './validate-config';
 import type { QueueAppConfig } from './config.types';
 import { EnvValue, interpolate } from './interpolate';
-import { isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
+import { isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from '../redis/redis-url';
 import { markResolved } from './resolved-config';
 
 export interface LoadConfigOptions {

@@ -7,7 +7,7 @@ import { QUEUE_FIELDS } from '../queue/queue-options';
 import { SCHEDULER_FIELDS } from '../scheduler/schedule-spec';
 import { DEFAULT_SOCKET_TIMEOUT_MS } from '../redis/redis-connection';
 import { backoffFields, boolField, enumField, intField, numberField, queueNameField, stringField, taskTypeField, timerMsField } from '../util/fields';
-import { canonicalRedisUrl, isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
+import { canonicalRedisUrl, isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from '../redis/redis-url';
 import { masked } from './schema';
 
 /*

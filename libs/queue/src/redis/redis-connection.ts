@@ -15,6 +15,7 @@ import { equipSocketTimer } from './socket-timer';
 import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
 import { boolField, checkKnownKeys, checkOption, intField, knownKeys, MAX_TIMER_MS, stringField, timerMsField } from '../util/fields';
 import { settleWithin } from '../util/retry';
+import { REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -187,7 +188,6 @@ const NODE = z.strictObject({ host: HOST(), port: PORT() }, { error: () => 'a no
 const NODES = z.array(NODE, { error: () => 'an array of nodes { host, port }' }).optional();
 /** Redis refuses a client name with spaces, newlines or other characters outside `!`..`~`. */
 const CONNECTION_NAME = stringField(/^[!-~]+$/, 'a client name of printable ASCII characters without spaces').optional();
-const URL_EXPECTED = 'a redis:// or rediss:// URL';
 /** The host and port the configuration's defaults fill in beside a `url` (manager `redisConnectionOptions`): tolerated there. */
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 6379;
@@ -220,8 +220,8 @@ export function checkConnectionOptions(options: unknown): void {
 
 /** Where Redis is: `url`, host/port/db, `sentinels` + `sentinelName`, `clusterNodes`; and what conflicts. */
 function checkAddress(o: Record<string, unknown>): void {
-  if (o.url !== undefined && (typeof o.url !== 'string' || !/^rediss?:\/\/\S+$/.test(o.url)))
-    throw new QueueConfigError('redis.url', typeof o.url === 'string' ? maskRedisUrl(o.url) : o.url, URL_EXPECTED);
+  if (o.url !== undefined && (typeof o.url !== 'string' || !REDIS_URL_PATTERN.test(o.url)))
+    throw new QueueConfigError('redis.url', typeof o.url === 'string' ? maskRedisUrl(o.url) : o.url, REDIS_URL_SCHEME_EXPECTED);
   checkOption(HOST().optional(), o.host, 'redis.host');
   checkOption(PORT().optional(), o.port, 'redis.port');
   checkOption(intField(0).optional(), o.db, 'redis.db');

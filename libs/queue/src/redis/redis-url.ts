@@ -1,5 +1,6 @@
 /*
- * `redis.url` and `REDIS_URL` as the client reads them: ioredis parses the URL with WHATWG `URL`
+ * A Redis URL as the client reads it (`redis.url` and `REDIS_URL` of the configuration; the shape
+ * is also what `createRedisClient` takes): ioredis parses the URL with WHATWG `URL`
  * and percent-decodes the user name and password. A URL it cannot parse (a password holding `/`,
  * `?` or `#`, a port out of range) used to pass the configuration and fail at connect time with a
  * raw `TypeError: Invalid URL` whose `input` held the password; a `%` not followed by two hex
