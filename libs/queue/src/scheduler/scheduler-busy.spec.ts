@@ -28,10 +28,11 @@ describe.each(backends)('Scheduler under a backlog (%s)', (_name, makeKit) => {
   });
 
   it('runs every task of an occurrence shared by more tasks than it can publish within missedGraceMs (none is skipped as missed)', async () => {
-    // the default grace (1 s: a first pass that a loaded machine wakes late is not "missed"); 15 ms
-    // per message published: the first pass of 100 takes over 1.5 s, so the second comes past the grace
-    const queue = slowPublish(kit.queue(), 15);
-    const scheduler = kit.scheduler({ queues: [queue], missedGraceMs: 1000, autoStart: false, logger: quietLogger });
+    // a 4 s grace, so that the first pass is not missed even when a loaded machine (CI's three Jest
+    // workers on two cores) wakes the loop late: once the default 1 s was not enough; 50 ms per
+    // message published: the first pass of 100 takes over 5 s, so the second comes past the grace
+    const queue = slowPublish(kit.queue(), 50);
+    const scheduler = kit.scheduler({ queues: [queue], missedGraceMs: 4000, autoStart: false, logger: quietLogger });
     const tasks = 130; // more than the loop reads per pass (100)
     const occurrence = await scheduleAllAtOneSecond(scheduler, tasks, (i) => ({ type: 'tenant_report', payload: { i } }));
     scheduler.start();
