@@ -51,6 +51,10 @@ describe('createRedisClient options', () => {
     [{ port: 1, password: 123 }, 'redis.password'],
     [{ url: 'http://127.0.0.1:1' }, 'redis.url'],
     [{ url: 6379 }, 'redis.url'],
+    [{ url: 'redis://:pa/ss@127.0.0.1:1' }, 'redis.url'],
+    [{ url: 'redis://127.0.0.1:70000' }, 'redis.url'],
+    [{ url: 'redis://127.0.0.1:' }, 'redis.url'],
+    [{ url: 'redis://127.0.0.1:1/x' }, 'redis.url'],
     [{ url: 'redis://127.0.0.1:1', host: 'other' }, 'redis.host'],
     [{ url: 'redis://127.0.0.1:1', port: 6411 }, 'redis.port'],
     [{ url: 'redis://127.0.0.1:1', db: 3 }, 'redis.db'],
@@ -64,6 +68,22 @@ describe('createRedisClient options', () => {
 
   it('refuses options that are not an object', () => {
     expect(() => createRedisClient(null as unknown as RedisConnectionOptions)).toThrow(expect.objectContaining({ path: 'redis' }));
+  });
+
+  it('refuses a URL the client cannot parse without showing its password (it failed at connect with a raw TypeError holding it)', () => {
+    const refused = (() => {
+      try {
+        create({ url: 'redis://user:s3cr/et@127.0.0.1:1' })();
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    expect(refused).toBeInstanceOf(QueueConfigError);
+    expect(refused?.message).toContain('redis.url: expected a redis:// or rediss:// URL');
+    expect(refused?.message).toContain('percent-encode');
+    expect(refused?.message).not.toContain('s3cr');
+    expect(JSON.stringify(refused)).not.toContain('s3cr');
+    expect(clients).toHaveLength(0);
   });
 
   it('never shows a password given as something else than a string', () => {

@@ -15,7 +15,7 @@ import { equipSocketTimer } from './socket-timer';
 import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
 import { boolField, checkKnownKeys, checkOption, intField, knownKeys, MAX_TIMER_MS, stringField, timerMsField } from '../util/fields';
 import { settleWithin } from '../util/retry';
-import { REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
+import { isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -195,6 +195,7 @@ const DEFAULT_PORT = 6379;
 /**
  * Checks the options of {@link createRedisClient} before anything connects: unknown keys are
  * refused (a misspelt `prot` would connect to 127.0.0.1:6379), `url` a `redis://`/`rediss://` URL
+ * the client can parse (see `redis-url.ts`: no raw `TypeError` at connect, holding the password)
  * and not beside another `host`/`port`/`db` (the configuration's defaults 127.0.0.1, 6379 and 0
  * are left alone), `port` in [1, 65535], `db` an integer >= 0 (not beside `clusterNodes`: a Cluster has
  * database 0 only), node lists arrays of `{ host, port }`, `sentinelName` with `sentinels`, the
@@ -222,6 +223,8 @@ export function checkConnectionOptions(options: unknown): void {
 function checkAddress(o: Record<string, unknown>): void {
   if (o.url !== undefined && (typeof o.url !== 'string' || !REDIS_URL_PATTERN.test(o.url)))
     throw new QueueConfigError('redis.url', typeof o.url === 'string' ? maskRedisUrl(o.url) : o.url, REDIS_URL_SCHEME_EXPECTED);
+  // a URL the client cannot parse would fail at connect with a raw TypeError holding the password
+  if (typeof o.url === 'string' && !isUsableRedisUrl(o.url)) throw new QueueConfigError('redis.url', maskRedisUrl(o.url), REDIS_URL_EXPECTED);
   checkOption(HOST().optional(), o.host, 'redis.host');
   checkOption(PORT().optional(), o.port, 'redis.port');
   checkOption(intField(0).optional(), o.db, 'redis.db');
