@@ -9,7 +9,9 @@ import { Test } from '@nestjs/testing';
 import { AddressInfo } from 'net';
 import request from 'supertest';
 import { brotliCompressSync, gzipSync } from 'zlib';
+import { TASK_QUEUES } from '@meeting/contracts';
 import { RecordingLogger } from '@meeting/http/testing';
+import { QueueManager } from '@meeting/queue';
 import { metricSample, promtool, RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { configureApp } from './http';
@@ -62,12 +64,14 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
   });
 
   describe('bodies', () => {
+    let app: INestApplication;
     let http: ReturnType<INestApplication['getHttpServer']>;
     let meetingId: string;
     const errorsLoggedSince = (before: number) => logger.lines.slice(before).filter((l) => l.level === 'error');
 
     beforeAll(async () => {
-      http = (await start({ limit: 10_000, ttlMs: 60_000 })).getHttpServer();
+      app = await start({ limit: 10_000, ttlMs: 60_000 });
+      http = app.getHttpServer();
       meetingId = (await request(http).post('/meetings').send({ title: 'checks' }).expect(201)).body.meetingId;
       await request(http).post(`/meetings/${meetingId}/participants`).send({ name: 'Bob', participantId: 'bob' }).expect(201);
     });
@@ -169,6 +173,14 @@ describe('meeting-service HTTP API: validation, OpenAPI, rate limits (e2e, Redis
       const { taskId } = (await request(http).post(`/meetings/${meetingId}/transcripts`).send({ audio: 'clip-2' }).expect(202)).body;
       const status = (await request(http).get(`/tasks/${taskId}`).expect(200)).body;
       expect(status.createdAt).toEqual(new Date(status.createdAt).toISOString());
+    });
+
+    it("answers 404 for a task on a queue it dispatches to that another service published (the media-service's own transcode)", async () => {
+      const media = app.get(QueueManager).queue(TASK_QUEUES.media);
+      const messageId = await media.publish({ type: 'transcode', payload: { meetingId, recordingId: 'r1', format: 'mp4', resolution: '720p' } });
+      const taskId = `${TASK_QUEUES.media}:${messageId}`;
+      expect(await media.getStatus(messageId)).toMatchObject({ type: 'transcode' });
+      expect((await request(http).get(`/tasks/${taskId}`).expect(404)).body.message).toBe(`task "${taskId}" unknown or past its retention`);
     });
 
     it('serves the OpenAPI description at /docs (UI) and /docs-json listing the routes and DTOs', async () => {

@@ -63,9 +63,14 @@ export class AiTasks implements OnModuleInit {
     }
   }
 
-  /** Where a task dispatched by this service is (null when unknown). */
-  status(taskId: string) {
+  /**
+   * Where a task this service dispatched is (null when unknown). The dispatcher answers for any task
+   * on the queues it dispatches to (the media-service's own `transcode` tasks share `media_tasks`);
+   * only the tasks this service linked to a meeting when it dispatched them are answered for.
+   */
+  async status(taskId: string) {
     this.requireCrossService('task status');
+    if ((await this.meetings.meetingOfTask(taskId)) === undefined) return null;
     return this.queues.dispatcher.getStatus(taskId);
   }
 
