@@ -6,12 +6,15 @@ import {
   ConfigFileError,
   ConfigValidationError,
   ConsoleQueueLogger,
+  InvalidOptionError,
   isConnectionError,
   loadConfig,
   parseConfig,
   parseSince as parseSinceForms,
   QueueAdmin,
   QueueAppConfig,
+  QUEUE_NAME_EXPECTED,
+  QUEUE_NAME_PATTERN,
   readYamlFile,
   RedisOutageLogger,
   RedisPermanentError,
@@ -161,8 +164,9 @@ function lostConnection(error: unknown): boolean {
   return (error as Error).name === 'ReplyError' || SOCKET_TROUBLE.test((error as Error).message);
 }
 
-/** Refuses an unknown queue (a typo must not create or touch anything). */
+/** Refuses an unknown queue (a typo must not create or touch anything); a name no queue can have is a usage error. */
 export async function assertQueue(admin: QueueAdmin, name: string): Promise<void> {
+  if (!QUEUE_NAME_PATTERN.test(name)) throw usage(new InvalidOptionError('<queue>', name, QUEUE_NAME_EXPECTED).message);
   if (!(await admin.exists(name))) throw notFound(`queue "${name}" under prefix "${admin.prefix}"`);
 }
 

@@ -45,6 +45,7 @@ export { sleepUnlessAborted } from './util/abort';
 export type { CreateQueueOptions, QueueBackend } from './queue/create-queue';
 export type { StoreBackedQueue } from './queue/task-queue';
 export { PRIORITIES } from './queue/queue.types';
+export { QUEUE_NAME_EXPECTED, QUEUE_NAME_PATTERN } from './util/fields';
 export type {
   CloseOptions,
   DeadLetter,

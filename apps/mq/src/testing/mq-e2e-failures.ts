@@ -119,5 +119,12 @@ export function failureScenarios(e2e: () => MqE2e): void {
         stderr: `mq: queue "nosuch" under prefix "${prefix}" not found\n`,
       });
     }
+    // a name no queue can have is a usage error (exit 2), not "not found"
+    const bad = await mq(['status', 'no such', 'x']);
+    expect({ code: bad.code, stdout: bad.stdout, stderr: bad.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'mq: <queue>: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got "no such"\n',
+    });
   });
 }
