@@ -33,16 +33,6 @@ const ALL = luaFiles(SRC).map((f) => relative(SRC, f));
 const INCLUDES = ALL.filter((f) => f.split('/').includes('includes'));
 const SCRIPTS = SETS.flatMap(([dir, set]) => set.names().map((name) => ({ file: `${dir}/${name}.lua`, source: set.source(name) })));
 
-/**
- * Needs a script may leave undefined because it calls nothing of the include that reads them, with
- * the include functions that do (the spec checks the script's own code calls none of them).
- * complete.lua includes groups.lua (for groupEnded), which includes tier-push.lua; only tierLen,
- * tierPop, tierPush and groups.lua's readyPush read `tiers`, and complete is passed no tier lists.
- */
-const UNCALLED_NEEDS: Record<string, Record<string, string[]>> = {
-  'queue/redis/lua/complete.lua': { tiers: ['tierLen', 'tierPop', 'tierPush', 'readyPush'] },
-};
-
 /** The include text the loader puts in a script: the file with its own `-- @include` lines gone. */
 function includeMark(source: string): string {
   return source.split('\n').find((line) => line.trim() !== '' && !line.startsWith('-- @include'))!;
@@ -74,9 +64,6 @@ describe('Lua script headers', () => {
       const before = luaCode(source.slice(0, at));
       for (const name of needs) {
         if (definedIn(before, name)) continue;
-        const readers = UNCALLED_NEEDS[script]?.[name];
-        const own = luaCode(readFileSync(join(SRC, script), 'utf8'));
-        if (readers && !readers.some((f) => new RegExp(`\\b${f}\\s*\\(`).test(own))) continue;
         missing.push(`${script} includes it before defining ${name}`);
       }
     }

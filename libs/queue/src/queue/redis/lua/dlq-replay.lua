@@ -34,6 +34,7 @@ local grun, gblocked, gqueued, meta = KEYS[16], KEYS[17], KEYS[18], KEYS[19]
 -- @include "counter"
 -- @include "wake"
 -- @include "groups"
+-- @include "ready-push"
 -- @include "dead-letter-ids"
 
 local ids = deadLetterIds(tonumber(ARGV[1]), {unpack(ARGV, 2)})

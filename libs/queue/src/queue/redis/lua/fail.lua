@@ -49,6 +49,7 @@ local grun, gblocked, gqueued, meta = KEYS[19], KEYS[20], KEYS[21], KEYS[22]
 -- @include "wake"
 -- @include "dead-letter"
 -- @include "groups"
+-- @include "ready-push"
 -- @include "oom-guard"
 -- @include "fetch-record"
 

@@ -68,6 +68,7 @@ local grun, gblocked, gqueued = KEYS[25], KEYS[26], KEYS[27]
 -- @include "tier-push"
 -- @include "key-types"
 -- @include "push-ready"
+-- @include "ready-push"
 -- @include "dead-letter"
 -- @include "rate-limit"
 -- @include "group-take"

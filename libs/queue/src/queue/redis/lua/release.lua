@@ -34,6 +34,7 @@ local grun, gblocked, gqueued, meta = KEYS[14], KEYS[15], KEYS[16], KEYS[17]
 -- @include "tier-push"
 -- @include "wake"
 -- @include "groups"
+-- @include "ready-push"
 -- @include "oom-guard"
 -- @include "fetch-record"
 

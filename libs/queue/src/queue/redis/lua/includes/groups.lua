@@ -1,4 +1,3 @@
--- @include "tier-push"
 -- @include "wake"
 -- Groups (docs/queue.md "Groups", docs/architecture.md). A ready message published with a group
 -- waits in its group's list for its tier, `g:<tier 1-4>:<group>`, not in the tier list. Per tier,
@@ -33,16 +32,6 @@ local function groupPush(cmd, tier, group, ids)
   if len == #ids and redis.call('SISMEMBER', gblocked, group) == 0 then
     redis.call('RPUSH', rings[tier], group)
     redis.call('HSET', meta, 'grouped', '1')
-  end
-end
-
--- A ready id (its body given): to its group's list, or, ungrouped, to its tier list.
-local function readyPush(cmd, tier, id, body)
-  local group = groupOf(body)
-  if group then
-    groupPush(cmd, tier, group, {id})
-  else
-    tierPush(cmd, tier, {id})
   end
 end
 
