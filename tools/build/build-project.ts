@@ -25,8 +25,13 @@ async function projectGraph(): Promise<ProjectGraph> {
   }
 }
 
+/**
+ * tsc emits the project; with BUILD_SKIP_TYPECHECK=1 (set by .ci/run once its one tsc over the whole
+ * workspace passed) it emits without checking types again (`--noCheck`: the same JavaScript, in half the time).
+ */
 function tsc(args: string[]): void {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), ...args], { cwd: workspaceRoot, stdio: 'inherit' });
+  const noCheck = process.env.BUILD_SKIP_TYPECHECK === '1' ? ['--noCheck'] : [];
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), ...args, ...noCheck], { cwd: workspaceRoot, stdio: 'inherit' });
 }
 
 /**
