@@ -28,7 +28,14 @@ export type {
   TaskType,
 } from './registry';
 export { ContractError, isEventType, parseEvent, parseTaskPayload, parseTaskResult, readEvent } from './validate';
-export { DEVELOPMENT_JOIN_TOKEN_SECRET, JoinTokenError, joinTokenSecretFromEnv, signJoinToken, verifyJoinToken } from './signaling/join-token';
+export {
+  DEVELOPMENT_JOIN_TOKEN_SECRET,
+  JOIN_TOKEN_MAX_TTL_MS,
+  JoinTokenError,
+  joinTokenSecretFromEnv,
+  signJoinToken,
+  verifyJoinToken,
+} from './signaling/join-token';
 export type { JoinGrant } from './signaling/join-token';
 export { CLIENT_FRAME_SCHEMA, MAX_SIGNAL_FRAME_BYTES, SIGNAL_CLOSE_CODES, SIGNAL_ERRORS, readClientFrame } from './signaling/frames';
 export type { ClientFrame, PeerInfo, ServerFrame, SignalRefusal } from './signaling/frames';

@@ -1,3 +1,5 @@
+import { JOIN_TOKEN_MAX_TTL_MS } from '@meeting/contracts';
+
 /** One connected participant of a meeting: which session (and instance) holds it. */
 export interface PresenceEntry {
   participantId: string;
@@ -51,8 +53,8 @@ export interface PresenceRepository {
 
 export const PRESENCE_REPOSITORY = Symbol('PresenceRepository');
 
-/** How long an ended meeting, and a participant's removal, is remembered (join tokens expire well before). */
-export const ENDED_TTL_MS = 24 * 3600 * 1000;
+/** How long an ended meeting, and a participant's removal, is remembered: as long as a join token can live. */
+export const ENDED_TTL_MS = JOIN_TOKEN_MAX_TTL_MS;
 
 /** An instance renews its heartbeat this often; past INSTANCE_TTL_MS without one, its presence entries count as lost. */
 export const HEARTBEAT_MS = 5000;

@@ -74,6 +74,13 @@ function checkSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length < 16) throw new Error('join token secret must be at least 16 characters');
 }
 
+/**
+ * The longest lifetime of a join token (the meeting-service refuses a longer JOIN_TOKEN_TTL_MS): the
+ * signaling-service remembers an ended meeting and a participant's removal this long, so no token
+ * issued before outlives the record that refuses it.
+ */
+export const JOIN_TOKEN_MAX_TTL_MS = 24 * 3600 * 1000;
+
 /** The secret used when JOIN_TOKEN_SECRET is not set outside production (development and tests only: every instance shares it). */
 export const DEVELOPMENT_JOIN_TOKEN_SECRET = 'development-only-join-token-secret';
 
