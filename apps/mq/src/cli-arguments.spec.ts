@@ -98,10 +98,10 @@ describe('mq: arguments the library refuses', () => {
     expect(await mqRun([...base, 'status', 'q', 'nosuch'])).toEqual({ code: EXIT.notFound, stderr: 'mq: message "nosuch" in queue "q" not found\n' });
   });
 
-  it('stats "" is a queue not found, not every queue', async () => {
+  it('stats "" is a usage error naming <queue>, not every queue', async () => {
     expect(await mqRun([...base, 'stats', ''])).toMatchObject({
-      code: EXIT.notFound,
-      stderr: expect.stringMatching(/^mq: queue "" under prefix "[^"]+" not found\n$/),
+      code: EXIT.usage,
+      stderr: 'mq: <queue>: expected a queue name of 1..100 characters from [A-Za-z0-9_.:-], got ""\n',
     });
   });
 });

@@ -77,7 +77,7 @@ export function registerQueues(program: Command, globals: () => GlobalOptions): 
       // one sample without --watch: a --count would be ignored, so it is refused (the operator meant --watch)
       if (count !== undefined && !opts.watch) throw usage(`--count: only with --watch (stats takes one sample without it), got ${opts.count}`);
       return withAdmin(g, async (admin) => {
-        // `stats ""` is a queue name no queue has (not found), never every queue
+        // `stats ""` is a usage error (no queue can have that name), never every queue
         if (queue !== undefined) await assertQueue(admin, queue);
         const sample = async () => ({ at: Date.now(), queues: queue !== undefined ? [await admin.info(queue)] : await admin.overview() });
         let previous = await sample();
