@@ -38,6 +38,11 @@ export class LostReadTracker {
     this.sinceDrop?.add(id);
   }
 
+  /** The highest entry id received so far ('' before the first): pending entries of the consumer above it were never received. */
+  get newestReceived(): string {
+    return this.lastReceived;
+  }
+
   /** The id to read the pending list back from (exclusive), while a read-back is due. */
   get readBackFrom(): string | undefined {
     return this.from;

@@ -101,6 +101,53 @@ describe('RedisStreamEventBus: deliveries of entries no handler ran are given ba
     await settled(bus, 'busy');
   });
 
+  it('a close gives back the entries of a read whose reply it cut (Redis gave them to the consumer, the bus never got them)', async () => {
+    const prefix = uniquePrefix('gb');
+    const bus = streamBus(prefix, 'c1', { claimIdleMs: 60_000 }); // its own claim must not take entry 2 first
+    const seen: Array<[number, number]> = [];
+    await bus.subscribe('cut', (e, ctx) => void seen.push([e.data as number, ctx.deliveryCount]));
+    await bus.publish('cut', 't', 1);
+    await waitFor(() => seen.length === 1, 'entry 1 handled');
+    await settled(bus, 'cut');
+    // the lost reply, made exact: entry 2 is added and read for consumer c1 in one transaction, so
+    // the bus's blocked read gets nothing (the group has moved past it) and c1 holds it unreceived
+    const stream = new StreamKeys(prefix, 'cut').stream;
+    const [[, fields]] = await client.xrange(stream, '-', '+');
+    const second = fields.map((f, i) => (fields[i - 1] === 'data' ? '2' : fields[i - 1] === 'id' ? 'second-event' : f));
+    await client
+      .multi()
+      .xadd(stream, '*', ...second)
+      .xreadgroup('GROUP', 'svc', 'c1', 'COUNT', 1, 'STREAMS', stream, '>')
+      .exec();
+    expect(await pendingCounts(prefix, 'cut')).toEqual([[2, 1]]);
+
+    await bus.close({ drainTimeoutMs: 500 });
+    expect(await pendingCounts(prefix, 'cut')).toEqual([[2, 0]]);
+    // a peer's first claim takes it (its idle time is now the closed bus's claimIdleMs), as the delivery it would have been
+    const peer = streamBus(prefix, 'c2');
+    await peer.subscribe('cut', (e, ctx) => void seen.push([e.data as number, ctx.deliveryCount]));
+    await waitFor(() => seen.length === 2, 'the peer got entry 2');
+    expect(seen).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    await settled(peer, 'cut');
+  });
+
+  it('a close does not give back an entry whose handler failed: its delivery counts (it waits for its claim, as delivery 2)', async () => {
+    const prefix = uniquePrefix('gb');
+    const bus = streamBus(prefix, 'c1', { claimIdleMs: 60_000 });
+    let runs = 0;
+    await bus.subscribe('fails', () => {
+      runs++;
+      throw new Error('handler failed');
+    });
+    await bus.publish('fails', 't', 1);
+    await waitFor(() => runs === 1, 'the handler ran and failed');
+    await bus.close({ drainTimeoutMs: 500 });
+    expect(await pendingCounts(prefix, 'fails')).toEqual([[1, 1]]);
+  });
+
   it('a close gives back what its buffer discarded; the entry whose handler started is reclaimed as delivery 2', async () => {
     const prefix = uniquePrefix('gb');
     const stuck = new Gate();

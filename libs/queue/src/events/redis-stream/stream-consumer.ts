@@ -67,6 +67,8 @@ export class StreamChannelConsumer {
   private loop?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** When `start` was called (ms): entries pending for longer were given to a former process of the same name. */
+  private startedAt = Date.now();
   private ticking = false;
   private lastError = '';
   /** Entries a read took whose reply was lost with its connection: read back from the pending list. */
@@ -85,6 +87,7 @@ export class StreamChannelConsumer {
 
   /** Creates the group (at `startId` when it does not exist yet) and starts reading. */
   async start(startId: string): Promise<void> {
+    this.startedAt = Date.now();
     await this.ensureGroup(startId);
     const blocking = duplicateClient(this.deps.client, { blocksUpToMs: this.deps.options.blockMs });
     this.lostReads.watch(blocking);
@@ -97,7 +100,8 @@ export class StreamChannelConsumer {
   /**
    * Stops reading. Entries a handler started but did not finish stay pending in the group (reclaimed
    * later, as a further delivery); entries read but never handed to the bus have their delivery
-   * given back ({@link giveBackDeliveries}). Entries the bus holds are the bus's to give back.
+   * given back ({@link giveBackDeliveries}), and so have the entries of a read whose reply the stop
+   * cut ({@link cutByStop}). Entries the bus holds are the bus's to give back.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -106,9 +110,33 @@ export class StreamChannelConsumer {
     this.blocking?.disconnect();
     await this.loop;
     await this.tickRun;
-    const ids = [...this.unhanded];
+    const ids = [...this.unhanded, ...(await this.cutByStop())];
     this.unhanded.clear();
     await giveBackDeliveries(this.deps, ids);
+  }
+
+  /**
+   * The entries Redis gave this consumer by a read whose reply the stop's disconnect cut: pending
+   * for this consumer, newer than every entry it received (so never received: an entry a handler
+   * failed was received and waits for its claim) and delivered since it started (not a former
+   * process's of the same name). Without this they waited for a peer's claim, as delivery 2. Not
+   * looked for while Redis is away.
+   */
+  private async cutByStop(): Promise<string[]> {
+    const { client, keys, group, options } = this.deps;
+    // Redis away: nothing to look at now (a close must not wait for it); a peer's claim takes them
+    if (client.status !== 'ready') return [];
+    const newest = this.lostReads.newestReceived;
+    const runningMs = Date.now() - this.startedAt;
+    try {
+      const pending = (await client.xpending(keys.stream, group, newest ? `(${newest}` : '-', '+', options.readCount, options.consumerName)) as Array<
+        [string, string, number, number]
+      >;
+      return pending.filter(([id, , idleMs]) => idleMs < runningMs && !this.inflight.has(id) && !this.unhanded.has(id)).map(([id]) => id);
+    } catch (error) {
+      this.deps.logger.warn(`could not look for entries read on "${this.channel}" as it stopped (reclaimed after claimIdleMs): ${(error as Error).message}`);
+      return [];
+    }
   }
 
   /** One claim round now (also run by the timer). */
