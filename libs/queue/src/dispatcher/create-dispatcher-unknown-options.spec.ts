@@ -27,7 +27,7 @@ describe('createDispatcher unknown options', () => {
       { backend: { type: 'redis', durability: { timeout: 5 } } },
       'dispatcher.backend.durability.timeout: expected a known option (replicas, timeoutMs)',
     ],
-    ['the webhook', { webhook: { retries: 3 } }, 'dispatcher.webhook.retries: expected a known option (attempts, backoffMs, timeoutMs), got "retries"'],
+    ['the webhook', { webhook: { retries: 3 } }, 'dispatcher.webhook.retries: expected a known option (attempts, backoffMs, timeoutMs, secret), got "retries"'],
     [
       'a route',
       { routes: { t: { queue: 'q', timeout: 5 } } },
@@ -36,6 +36,16 @@ describe('createDispatcher unknown options', () => {
   ])('refuses an unknown key of %s', (_what, extra, message) => {
     expect(make(extra)).toThrow(QueueConfigError);
     expect(make(extra)).toThrow(message);
+  });
+
+  it('refuses a webhook secret shorter than 16 characters (or a whsec_ one that is not base64 of 16 bytes) without showing it', () => {
+    for (const secret of ['short-secret-15c', 'whsec_c2hvcnQ=', 'whsec_not base64 at all!!!!', 42]) {
+      const given = secret === 'short-secret-15c' ? secret.slice(1) : secret;
+      expect(make({ webhook: { secret: given } })).toThrow(expect.objectContaining({ code: 'QUEUE_CONFIG', path: 'dispatcher.webhook.secret' }));
+      if (typeof given === 'string') expect(make({ webhook: { secret: given } })).not.toThrow(given);
+    }
+    expect(make({ webhook: { secret: 'a-secret-of-16ch' } })).not.toThrow();
+    expect(make({ webhook: { secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` } })).not.toThrow();
   });
 
   it('accepts routes with their known keys', () => {

@@ -43,6 +43,7 @@ export interface CreateDispatcherOptions {
   claimIdleMs?: number;
   /** Longest blocking read of results and replies (default 5000 ms). */
   blockMs?: number;
+  /** Delivery of webhooks: `{ attempts, backoffMs, timeoutMs, secret? }` (docs/dispatcher.md, "Results, callbacks and webhooks"). */
   webhook?: Partial<WebhookOptions>;
   /** Where the dispatcher (and the queues it opens) log (default: a console logger); lines are tagged `Dispatcher:<service>`. */
   logger?: QueueLogger;
@@ -70,8 +71,23 @@ const REDIS_BACKEND_KEYS = knownKeys<Extract<DispatcherBackend, { type: 'redis' 
   consumerName: true,
 });
 const MEMORY_BACKEND_KEYS = knownKeys<Extract<DispatcherBackend, { type: 'memory' }>>({ type: true, hub: true });
-const WEBHOOK_KEYS = knownKeys<WebhookOptions>({ attempts: true, backoffMs: true, timeoutMs: true });
+const WEBHOOK_KEYS = knownKeys<WebhookOptions>({ attempts: true, backoffMs: true, timeoutMs: true, secret: true });
 const ROUTE_KEYS = knownKeys<RouteConfig>({ queue: true, priority: true, timeoutMs: true, maxRetries: true });
+const SECRET_EXPECTED = 'a string of at least 16 characters, or whsec_ and the base64 of at least 16 bytes';
+
+/**
+ * The webhook signing secret, or undefined: refused at `dispatcher.webhook.secret` without showing
+ * it (a secret goes in no message or log, not even a refused one).
+ */
+function webhookSecret(secret: unknown): string | undefined {
+  if (secret === undefined) return undefined;
+  if (typeof secret !== 'string') throw new QueueConfigError('dispatcher.webhook.secret', secret, SECRET_EXPECTED);
+  const key = secret.startsWith('whsec_') ? secret.slice(6) : undefined;
+  const usable =
+    key === undefined ? secret.length >= 16 : /^[A-Za-z0-9+/]+={0,2}$/.test(key) && key.length % 4 === 0 && Buffer.from(key, 'base64').length >= 16;
+  if (!usable) throw new QueueConfigError('dispatcher.webhook.secret', `(${secret.length} characters, not shown)`, SECRET_EXPECTED);
+  return secret;
+}
 
 /** Refuses an unknown key of a route (`dispatcher.routes.<type>.<key>`); the routes passed `validateRoutes`, so each is an object. */
 function checkRouteKeys(routes: RoutingTable | undefined): void {
@@ -105,6 +121,7 @@ export function createDispatcher(options: CreateDispatcherOptions): TaskDispatch
     attempts: opt('webhook.attempts', intField(1).default(5), w.attempts),
     backoffMs: opt('webhook.backoffMs', timerMsField(0).default(200), w.backoffMs),
     timeoutMs: opt('webhook.timeoutMs', timerMsField(1).default(5000), w.timeoutMs),
+    secret: webhookSecret(w.secret),
   };
   const backend = options.backend;
   let store: RedisDispatcherStore | MemoryDispatcherStore;

@@ -17,6 +17,10 @@ import {
 } from '../util/fields';
 import type { DispatchOptions, RouteConfig, RoutingTable } from './dispatcher';
 import { UnknownRouteError } from './dispatcher-errors';
+import { isHttpUrl } from './webhook';
+
+/** Longest `webhookUrl` a dispatch accepts (it travels in the task's message). */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /**
  * The queue payload of a dispatched task: the caller's payload plus where its outcome goes. It is
@@ -83,8 +87,8 @@ export function prepareDispatch(
   if (ctx.routingEnabled && !route) throw new UnknownRouteError(type, Object.keys(ctx.routes));
   const o = callOptions(options, OPTION_KEYS, `${path}.options`) as DispatchOptions;
   const hook = o.webhookUrl;
-  if (hook !== undefined && (typeof hook !== 'string' || !/^https?:\/\/\S+$/.test(hook))) {
-    throw new InvalidOptionError(`${path}.options.webhookUrl`, hook, 'an http:// or https:// URL');
+  if (hook !== undefined && (typeof hook !== 'string' || hook.length > MAX_WEBHOOK_URL_LENGTH || !/^https?:\/\/\S+$/.test(hook) || !isHttpUrl(hook))) {
+    throw new InvalidOptionError(`${path}.options.webhookUrl`, hook, `an http:// or https:// URL of at most ${MAX_WEBHOOK_URL_LENGTH} characters`);
   }
   if (o.priority !== undefined && !PRIORITIES.includes(o.priority)) {
     throw new InvalidOptionError(`${path}.options.priority`, o.priority, `one of ${PRIORITIES.join(', ')}`);

@@ -44,6 +44,17 @@ describe('Dispatcher bad input', () => {
     expect(seen).toEqual([{ n: 1 }]);
   });
 
+  it('dispatch refuses a webhookUrl that is not an http(s) URL with a host, or longer than 2048 characters; nothing is published', async () => {
+    const long = `https://example.org/${'a'.repeat(2030)}`;
+    for (const webhookUrl of ['ftp://example.org/x', 'http://', 'https://[::1', 'http://exa mple.org', 'example.org/hook', long, 42]) {
+      const dispatched = api.dispatch('t', 1, { webhookUrl } as never);
+      await expect(dispatched).rejects.toMatchObject({ code: 'INVALID_OPTION', path: 'dispatch.options.webhookUrl', found: webhookUrl });
+      await expect(dispatched).rejects.toThrow('expected an http:// or https:// URL of at most 2048 characters');
+    }
+    expect(await published()).toBe(0);
+    await expect(api.dispatch('t', 1, { webhookUrl: `https://example.org/${'a'.repeat(2028)}` })).resolves.toMatch(/^work:/);
+  });
+
   it('handle refuses options that are not an object or hold an unknown key at handle.options, and checks their values there', () => {
     const fn = () => 1;
     expect(() => api.handle('t', fn, null as never)).toThrow(refusal('handle.options'));

@@ -6,7 +6,7 @@ import { FailureBackoff, sleep } from '../util/retry';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { CompletedTask, FailedTask, TaskProgress } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
-import { describeUrl, postWebhook, WebhookOptions } from './webhook';
+import { describeUrl, postWebhook, WebhookDeliveryError, WebhookOptions } from './webhook';
 
 type Callback<T> = (task: T) => void | Promise<void>;
 
@@ -114,10 +114,12 @@ export class ResultConsumer {
     if (entry.webhookUrl) {
       const url = entry.webhookUrl;
       const body = { ...base, state: entry.ok ? 'completed' : 'failed', ...(entry.ok ? { result: value } : { error: value }) };
+      // the task id is the delivery id (`webhook-id`): the same for every try and redelivery of this outcome
       calls.push(
-        postWebhook(url, body, this.webhook).catch((error: Error) =>
-          this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${this.webhook.attempts} tries: ${error.message}`),
-        ),
+        postWebhook(url, entry.taskId, body, this.webhook).catch((error: Error) => {
+          const tries = error instanceof WebhookDeliveryError ? error.tries : this.webhook.attempts;
+          this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${error.message}`);
+        }),
       );
     }
     await Promise.all(calls);
