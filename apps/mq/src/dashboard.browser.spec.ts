@@ -156,6 +156,56 @@ describe('dashboard in a browser', () => {
     await shot('queue-mail');
   });
 
+  it('hostile text in a dead letter (payload, reason, error, stack), a result and a progress is shown as text and runs nothing', async () => {
+    // markup that would run script or fetch a same-origin marker (allowed by the CSP) if it ever became HTML
+    const hostile =
+      '<img src=xss-marker-img onerror=window.__xss=1> </script><script>window.__xss=2</script> <svg onload=window.__xss=3>' +
+      ' <a href=javascript:window.__xss=4>x</a> <iframe src=xss-marker-frame></iframe>';
+    const markers: string[] = [];
+    const onRequest = (r: { url(): string }) => void (r.url().includes('xss-marker') && markers.push(r.url()));
+    page.on('request', onRequest);
+    const q = createQueue({ name: 'hostile', maxRetries: 0, backend: { type: 'redis', client, prefix } });
+    queues.push(q);
+    const release = deferred();
+    q.process('bad', async () => {
+      throw new Error(hostile);
+    });
+    q.process('good', async () => hostile);
+    q.process('slow', async (_m, ctx) => {
+      await ctx.progress({ note: hostile });
+      await release.promise;
+    });
+    try {
+      const [bad, good] = await q.publishBatch([
+        { type: 'bad', payload: { note: hostile, long: 'A'.repeat(50_000) } },
+        { type: 'good', payload: hostile },
+      ]);
+      await waitFor(async () => (await q.getStatus(bad))?.state === 'dead' && (await q.getStatus(good))?.state === 'completed', 'dead and completed');
+      const slow = await q.publish({ type: 'slow', payload: hostile });
+      await page.goto(`${base}#/dlq/hostile`);
+      const row = page.locator(`tr[data-id="${bad}"]`);
+      await row.waitFor();
+      // reason, error line, stack and payload: the markup as characters
+      expect((await row.innerText()).split(hostile).length - 1).toBe(4);
+      await page.goto(`${base}#/queue/hostile`);
+      expect(await page.locator(`#completed tr[data-id="${good}"] [data-field="result"]`).textContent()).toBe(JSON.stringify(hostile));
+      await page.locator(`tr[data-id="${slow}"] [data-field="progress"]`, { hasText: hostile }).waitFor({ timeout: 30_000 });
+      expect(await page.evaluate('document.querySelectorAll("#view img, #view svg, #view script, #view iframe, #view a[href^=javascript]").length')).toBe(0);
+      expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
+      expect(markers).toEqual([]);
+      // and the CSP holds in the browser: an inline script, however it got in, does not run
+      expect(
+        await page.evaluate(
+          `(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.body.append(s); return typeof window.__inline; })()`,
+        ),
+      ).toBe('undefined');
+      await shot('hostile-text');
+    } finally {
+      page.off('request', onRequest);
+      release.resolve();
+    }
+  });
+
   it('a queue shows its messages in flight with the worker holding them, its workers and wait times', async () => {
     const release = deferred();
     const slow = createQueue({ name: 'slow', backend: { type: 'redis', client, prefix } });

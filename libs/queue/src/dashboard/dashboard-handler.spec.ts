@@ -1,3 +1,4 @@
+import crypto from 'crypto';
 import { get, Server } from 'http';
 import type { AddressInfo } from 'net';
 import type Redis from 'ioredis';
@@ -52,6 +53,82 @@ describe('dashboard handler', () => {
     }
     expect(audit.filter((l) => l.startsWith('dashboard: refused POST /api/queues/mail/pause'))).toHaveLength(2);
     expect((await http().get('/api/overview').expect(200)).body.queues).toEqual([expect.objectContaining({ name: 'mail', paused: false })]);
+  });
+
+  it('sends its security headers on the page, its assets, API answers and errors: CSP without inline script, no framing, no referrer', async () => {
+    const answers = [
+      await http().get('/').expect(200),
+      await http().get('/app.js').expect(200),
+      await http().get('/app.css').expect(200),
+      await http().get('/api/overview').expect(200),
+      await http().get('/api/nothing-here').expect(404),
+      await http().post('/api/queues/mail/pause').expect(403),
+    ];
+    for (const res of answers) {
+      expect(res.headers).toMatchObject({
+        'content-security-policy': expect.stringContaining("script-src 'self';"),
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      });
+      const csp = res.headers['content-security-policy'];
+      for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"])
+        expect(csp).toContain(directive);
+      expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+    }
+    // the page loads its script from a file: nothing inline for the CSP to refuse
+    expect(answers[0].text).toContain('<script src="app.js"></script>');
+    expect(answers[0].text).not.toMatch(/<script>|\son\w+=/i);
+  });
+
+  it('refuses a cross-site form post with the login cookie (text/plain; another site, another port, no Origin): 403, nothing paused', async () => {
+    const { port } = dashboard.address() as AddressInfo;
+    const form = (origin?: string) => {
+      const req = http().post('/api/queues/mail/pause').set('cookie', 'mq_admin=tok').set('content-type', 'text/plain').send('x=1');
+      return origin === undefined ? req : req.set('origin', origin);
+    };
+    for (const origin of ['http://evil.example', `http://127.0.0.1:${port + 1}`, `http://localhost:${port}`, undefined])
+      expect((await form(origin).expect(403)).body).toEqual({ error: 'admin token required' });
+    // a CORS preflight (what the header token would take from another site) is not granted
+    const preflight = await http().options('/api/queues/mail/pause').set('origin', 'http://evil.example').set('access-control-request-method', 'POST');
+    expect(Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    expect((await http().get('/api/overview').expect(200)).body.queues).toEqual([expect.objectContaining({ name: 'mail', paused: false })]);
+    // the same post from the dashboard's own origin is taken (then undone)
+    await form(`http://127.0.0.1:${port}`).expect(200);
+    await http().post('/api/queues/mail/resume').set('x-admin-token', 'tok').expect(200);
+  });
+
+  it('compares every admin token in constant time, a wrong one of another length too (equal-length digests), and logs none', async () => {
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
+    try {
+      for (const wrong of ['t', 'tok0', 'x'.repeat(300)]) {
+        await http().post('/api/queues/mail/pause').set('x-admin-token', wrong).expect(403);
+        await http().post('/api/login').send({ token: wrong }).expect(401);
+      }
+      expect(compare).toHaveBeenCalledTimes(6);
+      for (const [a, b] of compare.mock.calls) expect([(a as Buffer).length, (b as Buffer).length]).toEqual([32, 32]);
+    } finally {
+      compare.mockRestore();
+    }
+    expect(audit.filter((l) => l.includes('tok0') || l.includes('xxx'))).toEqual([]);
+  });
+
+  it('answers 400 to a `limit`, `offset` or `scan` that is not plain digits (1e3, 0x10, +5, " 5")', async () => {
+    for (const [param, value] of [
+      ['limit', '1e3'],
+      ['limit', '0x10'],
+      ['offset', '+5'],
+      ['scan', ' 5'],
+    ]) {
+      const path = param === 'scan' ? '/api/queues/mail/limits' : param === 'offset' ? '/api/queues/mail/peek' : '/api/queues/mail/dead-letters';
+      const res = await http()
+        .get(`${path}?${param}=${encodeURIComponent(value)}`)
+        .expect(400);
+      expect(res.body.error).toBe(
+        `${param}: expected an integer in ${param === 'limit' ? '[1, 10000]' : param === 'offset' ? `[0, ${Number.MAX_SAFE_INTEGER}]` : '[0, 1000000]'}, got "${value}"`,
+      );
+    }
   });
 
   it('answers 400 to malformed percent-encoding in the path, and to a path no URL is made of', async () => {

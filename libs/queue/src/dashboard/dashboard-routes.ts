@@ -228,7 +228,8 @@ async function deleteDeadLetter(ctx: RouteContext): Promise<unknown> {
 function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const v = q.get(name);
   if (v === null) return fallback;
-  const n = Number(v);
+  // digits only: Number() would also take `1e3`, `0x10`, ` 5`
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `${name}: expected an integer in [${min}, ${max}], got "${v}"`);
   return n;
 }
