@@ -55,6 +55,23 @@ describe('dashboard handler', () => {
     expect((await http().get('/api/overview').expect(200)).body.queues).toEqual([expect.objectContaining({ name: 'mail', paused: false })]);
   });
 
+  it('on the loopback, answers only a Host naming the loopback: a page of another site using DNS rebinding gets 403; on another address every Host', async () => {
+    const port = (dashboard.address() as AddressInfo).port;
+    for (const host of ['evil.example', `evil.example:${port}`, `192.168.1.5:${port}`, `127.0.0.1.evil.example:${port}`]) {
+      const res = await http().get('/api/overview').set('host', host).expect(403);
+      expect(res.body.error).toBe('host not allowed: the dashboard listens on 127.0.0.1; use localhost or the loopback address');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`])
+      await http().get('/api/overview').set('host', host).expect(200);
+    const open = await startDashboardServer({ admin, audit: () => undefined, port: 0, host: '0.0.0.0' });
+    try {
+      await request(open).get('/api/overview').set('host', 'dashboard.example.org').expect(200);
+    } finally {
+      await stopServer(open);
+    }
+  });
+
   it('sends its security headers on the page, its assets, API answers and errors: CSP without inline script, no framing, no referrer', async () => {
     const answers = [
       await http().get('/').expect(200),

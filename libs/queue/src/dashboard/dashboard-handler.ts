@@ -235,6 +235,11 @@ async function readBody(req: IncomingMessage & { body?: unknown }): Promise<stri
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** An error answer of the dashboard (JSON `{ error }`, with its security headers), for the stand-alone server's own refusals. */
+export function sendHttpError(res: ServerResponse, status: number, message: string): void {
+  sendError(res, new HttpError(status, message));
+}
+
 function sendError(res: ServerResponse, error: unknown): void {
   if (error instanceof HttpError) {
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
