@@ -23,6 +23,8 @@ describe('dashboard handler', () => {
   let prefix: string;
   const audit: string[] = [];
   const http = () => request(dashboard);
+  /** The cookie the login form sets (`mq_admin=<session value>`). */
+  const loginCookie = async () => String((await http().post('/api/login').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie']).split(';')[0];
 
   beforeAll(async () => {
     server = await spawnRedis();
@@ -47,8 +49,9 @@ describe('dashboard handler', () => {
   });
 
   it('refuses a mutation with the login cookie and an Origin of null or a malformed one: 403 and a refused line', async () => {
+    const cookie = await loginCookie();
     for (const origin of ['null', 'garbage']) {
-      const res = await http().post('/api/queues/mail/pause').set('cookie', 'mq_admin=tok').set('origin', origin).expect(403);
+      const res = await http().post('/api/queues/mail/pause').set('cookie', cookie).set('origin', origin).expect(403);
       expect(res.body).toEqual({ error: 'admin token required' });
     }
     expect(audit.filter((l) => l.startsWith('dashboard: refused POST /api/queues/mail/pause'))).toHaveLength(2);
@@ -99,10 +102,27 @@ describe('dashboard handler', () => {
     expect(answers[0].text).not.toMatch(/<script>|\son\w+=/i);
   });
 
+  it('login cookie: holds a session value derived from the token, never the token; HttpOnly, SameSite=Strict, Secure over HTTPS; the raw token as cookie is refused', async () => {
+    const set = String((await http().post('/api/login').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie']);
+    expect(set).toMatch(/^mq_admin=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/);
+    expect(set).not.toContain('mq_admin=tok;');
+    const { port } = dashboard.address() as AddressInfo;
+    const own = { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` };
+    await http().post('/api/queues/mail/pause').set('cookie', 'mq_admin=tok').set(own).expect(403);
+    await http().post('/api/queues/mail/pause').set('cookie', set.split(';')[0]).set(own).expect(200);
+    await http().post('/api/queues/mail/resume').set('x-admin-token', 'tok').expect(200);
+    const proxied = String(
+      (await http().post('/api/login').set('x-forwarded-proto', 'https').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie'],
+    );
+    expect(proxied).toMatch(/; Secure$/);
+    expect(String((await http().post('/api/logout').expect(200)).headers['set-cookie'])).toBe('mq_admin=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
+  });
+
   it('refuses a cross-site form post with the login cookie (text/plain; another site, another port, no Origin): 403, nothing paused', async () => {
     const { port } = dashboard.address() as AddressInfo;
+    const cookie = await loginCookie();
     const form = (origin?: string) => {
-      const req = http().post('/api/queues/mail/pause').set('cookie', 'mq_admin=tok').set('content-type', 'text/plain').send('x=1');
+      const req = http().post('/api/queues/mail/pause').set('cookie', cookie).set('content-type', 'text/plain').send('x=1');
       return origin === undefined ? req : req.set('origin', origin);
     };
     for (const origin of ['http://evil.example', `http://127.0.0.1:${port + 1}`, `http://localhost:${port}`, undefined])

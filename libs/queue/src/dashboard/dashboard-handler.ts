@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'crypto';
+import { createHash, createHmac, timingSafeEqual } from 'crypto';
 import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { join } from 'path';
@@ -137,7 +137,7 @@ function sessionRoutes(adminToken: string | undefined, audit: (line: string) => 
           audit(`dashboard: refused login from ${remote(req)}`);
           throw new HttpError(401, 'wrong token');
         }
-        res.setHeader('set-cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+        res.setHeader('set-cookie', `${COOKIE}=${sessionValue(adminToken)}; ${cookieAttributes(req)}`);
         audit(`dashboard: login from ${remote(req)}`);
         return { admin: true };
       },
@@ -146,8 +146,8 @@ function sessionRoutes(adminToken: string | undefined, audit: (line: string) => 
       method: 'POST',
       path: 'logout',
       access: 'open',
-      run: async ({ res }) => {
-        res.setHeader('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+      run: async ({ req, res }) => {
+        res.setHeader('set-cookie', `${COOKIE}=; ${cookieAttributes(req)}; Max-Age=0`);
         return { admin: false };
       },
     },
@@ -175,7 +175,7 @@ function authorize(req: IncomingMessage, token: string | undefined): string | nu
   const header = req.headers['x-admin-token'];
   if (typeof header === 'string' && same(header, token)) return 'admin (token header)';
   const cookie = parseCookie(req.headers.cookie ?? '')[COOKIE];
-  if (cookie !== undefined && same(cookie, token)) {
+  if (cookie !== undefined && same(cookie, sessionValue(token))) {
     // the cookie is SameSite=Strict; a mutating request must also come from the dashboard's own origin
     if (req.method !== 'GET' && !sameOrigin(req)) return null;
     return 'admin (login cookie)';
@@ -192,6 +192,32 @@ function sameOrigin(req: IncomingMessage): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What the login cookie holds: an HMAC of the token, never the token itself, so a cookie that leaks
+ * (a proxy's log) does not give the token that the `x-admin-token` header takes; it changes with the token.
+ */
+function sessionValue(token: string): string {
+  return createHmac('sha256', token).update('mq-dashboard-session').digest('hex');
+}
+
+/**
+ * The login cookie's attributes: `HttpOnly; SameSite=Strict`, its Path the dashboard's mount point
+ * (`/queues` in a service: the cookie goes to no other route of the service), and `Secure` when the
+ * request came over HTTPS (directly, or through a proxy saying `x-forwarded-proto: https`).
+ */
+function cookieAttributes(req: IncomingMessage): string {
+  // mounted (Express strips the mount point from req.url and keeps the whole path in originalUrl)
+  const original = (req as { originalUrl?: unknown }).originalUrl;
+  const full = typeof original === 'string' ? original.split('?')[0] : '';
+  const inner = (req.url ?? '/').split('?')[0];
+  const mount = full.endsWith(inner) ? full.slice(0, full.length - inner.length) : '';
+  const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]
+    .trim();
+  const https = (req.socket as { encrypted?: boolean }).encrypted === true || forwarded === 'https';
+  return `HttpOnly; SameSite=Strict; Path=${mount || '/'}${https ? '; Secure' : ''}`;
 }
 
 /** Constant time, whatever the lengths: the SHA-256 digests (32 bytes each) are compared, so a wrong token's length tells nothing either. */

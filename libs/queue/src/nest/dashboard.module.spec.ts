@@ -100,9 +100,11 @@ describe('QueueDashboardModule', () => {
     await http.post('/ops/queues/api/login').send({ token: 'wrong' }).expect(401);
     const login = await http.post('/ops/queues/api/login').type('form').send({ token: 'tok' }).expect(200);
     const cookie = String(login.headers['set-cookie']);
-    expect(cookie).toMatch(/mq_admin=tok; HttpOnly; SameSite=Strict/);
-    await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}`).set('cookie', 'mq_admin=tok').set('origin', 'http://evil.example').expect(403);
-    await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}`).set('cookie', 'mq_admin=tok').expect(403); // no Origin at all
+    // the session value (never the token), sent only to the dashboard's own paths
+    expect(cookie).toMatch(/^mq_admin=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/ops\/queues$/);
+    const session = cookie.split(';')[0];
+    await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}`).set('cookie', session).set('origin', 'http://evil.example').expect(403);
+    await http.delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}`).set('cookie', session).expect(403); // no Origin at all
     expect((await http.get('/ops/queues/api/overview')).body.queues[0].deadLetters).toBe(3);
     expect(audit.some((l) => /refused POST .*no admin token/.test(l))).toBe(true);
   });
@@ -112,9 +114,10 @@ describe('QueueDashboardModule', () => {
     const replay = await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', 'tok').expect(200);
     expect(replay.body).toEqual({ queue: 'jobs', replayed: [dead[0]] });
     const host = `127.0.0.1:${(app.getHttpServer().address() ?? { port: 0 }).port ?? 0}`;
+    const session = String((await http.post('/ops/queues/api/login').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie']).split(';')[0];
     const del = await http
       .delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[1]}`)
-      .set('cookie', 'mq_admin=tok')
+      .set('cookie', session)
       .set('host', host)
       .set('origin', `http://${host}`)
       .expect(200);
