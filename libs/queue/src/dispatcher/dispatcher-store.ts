@@ -81,6 +81,13 @@ export interface DispatcherStore {
   /** Results of this service not yet handled by any of its instances (blocks up to `blockMs`). */
   readResults(count: number, blockMs: number): Promise<ResultEntry[]>;
   ack(entryIds: string[]): Promise<void>;
+  /**
+   * How often entries still being delivered must be renewed so that no peer takes them over (about
+   * a third of `claimIdleMs`); undefined when nothing takes entries over (memory).
+   */
+  readonly renewEveryMs?: number;
+  /** Resets the idle time of entries this instance still delivers (only those still its own); with `renewEveryMs`. */
+  renew?(entryIds: string[]): Promise<void>;
   /** Replies for this instance (blocks up to `blockMs`); `more` false: one is enough (no further caller waits). */
   readReplies(blockMs: number, more?: boolean): Promise<Reply[]>;
   /** Ends pending blocking reads at once. */

@@ -2,6 +2,7 @@ import type { QueueLogger } from '../logger';
 import type { RecordedError } from '../queue/queue.types';
 import { parseJsonOr } from '../util/json';
 import { RepeatedFailureLog } from '../util/repeat-log';
+import { sleepUnlessAborted } from '../util/abort';
 import { FailureBackoff, sleep } from '../util/retry';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { CompletedTask, FailedTask, TaskProgress } from './dispatcher';
@@ -10,10 +11,24 @@ import { describeUrl, postWebhook, WebhookDeliveryError, WebhookOptions } from '
 
 type Callback<T> = (task: T) => void | Promise<void>;
 
+/** Entries one read asks for. */
+const READ_COUNT = 100;
+
+/**
+ * Most entries read and not yet acknowledged at once (being delivered, waiting behind an earlier
+ * entry of their task, or waiting for their XACK): reading waits for room beyond it.
+ */
+export const MAX_RESULTS_IN_FLIGHT = 10 * READ_COUNT;
+
 /**
  * Reads this service's results (written once per task by whichever process ran it), calls the
- * `onCompleted` / `onFailed` callbacks and POSTs webhooks, then acknowledges. An entry read by an
- * instance that died before acknowledging is taken over by another instance of the service.
+ * `onCompleted` / `onFailed` / `onProgress` callbacks and POSTs webhooks, and acknowledges each
+ * entry as soon as its own deliveries finished. Reading goes on while earlier entries are still
+ * delivered (at most {@link MAX_RESULTS_IN_FLIGHT} at once), so a slow webhook or callback holds
+ * back only the later entries of its own task: the entries of one task are delivered one after the
+ * other in stream order, those of different tasks concurrently. Entries still delivered are renewed
+ * (`store.renew`) so that no peer takes them over. An entry read by an instance that died before
+ * acknowledging is taken over by another instance of the service.
  */
 export class ResultConsumer {
   private readonly completed = new Map<string, Array<Callback<CompletedTask>>>();
@@ -21,6 +36,19 @@ export class ResultConsumer {
   private readonly progressed = new Map<string, Array<Callback<TaskProgress>>>();
   private loop?: Promise<void>;
   private closing = false;
+  /** Entries read and not yet acknowledged (ids). */
+  private readonly inFlight = new Set<string>();
+  /** Per task id: the delivery of its latest entry read (the next entry of the task waits for it). */
+  private readonly tails = new Map<string, Promise<void>>();
+  /** Entries delivered, waiting for the next XACK (one per turn). */
+  private toAck: string[] = [];
+  private acking?: Promise<void>;
+  /** Wakes the read loop waiting for room (or for the close). */
+  private wakeReader?: () => void;
+  /** Fired by close: ends the ack loop's pause after a failure. */
+  private readonly closed = new AbortController();
+  private renewTimer?: NodeJS.Timeout;
+  private renewing = false;
 
   constructor(
     private readonly store: DispatcherStore,
@@ -55,9 +83,16 @@ export class ResultConsumer {
     this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
   }
 
+  /**
+   * Stops reading, then waits for every entry read to be delivered and acknowledged (a hanging
+   * webhook: up to its tries and timeouts). An entry whose XACK fails at close stays pending and is
+   * taken over after `claimIdleMs`.
+   */
   async close(): Promise<void> {
     this.closing = true;
     this.store.interrupt();
+    this.wake();
+    this.closed.abort();
     await this.loop;
   }
 
@@ -68,21 +103,132 @@ export class ResultConsumer {
       (line) => this.logger.log(line),
       'reading results',
     );
-    while (!this.closing) {
-      try {
-        const entries = await this.store.readResults(100, this.blockMs);
-        backoff.succeeded();
-        failures.succeeded();
-        if (entries.length === 0) continue;
-        await Promise.all(entries.filter((e) => this.readable(e)).map((e) => this.deliverTraced(e)));
-        await this.store.ack(entries.map((e) => e.entryId));
-      } catch (error) {
-        if (this.closing) break;
-        const pause = backoff.failed();
-        const message = (error as Error).message;
-        failures.failed(message, `reading results failed (retrying in ${pause} ms, repeats not logged): ${message}`);
-        await sleep(pause);
+    const every = this.store.renewEveryMs;
+    if (every && this.store.renew) {
+      this.renewTimer = setInterval(() => void this.renew(), every);
+      this.renewTimer.unref();
+    }
+    try {
+      while (!this.closing) {
+        const room = MAX_RESULTS_IN_FLIGHT - this.inFlight.size;
+        if (room <= 0) {
+          await new Promise<void>((resolve) => (this.wakeReader = resolve));
+          continue;
+        }
+        try {
+          const entries = await this.store.readResults(Math.min(READ_COUNT, room), this.blockMs);
+          backoff.succeeded();
+          failures.succeeded();
+          for (const entry of entries) this.accept(entry);
+        } catch (error) {
+          if (this.closing) break;
+          const pause = backoff.failed();
+          const message = (error as Error).message;
+          failures.failed(message, `reading results failed (retrying in ${pause} ms, repeats not logged): ${message}`);
+          await sleep(pause);
+        }
       }
+      // what was read is delivered and acknowledged before the close ends
+      await Promise.all(this.tails.values());
+      await this.acking;
+    } finally {
+      if (this.renewTimer) clearInterval(this.renewTimer);
+    }
+  }
+
+  /**
+   * Takes one entry read: delivered after the earlier entries of its task (at once when none is in
+   * flight), then acknowledged. An entry this instance still delivers (claimed back by its own
+   * XAUTOCLAIM after a failed renewal) is not delivered twice: the running delivery acknowledges it.
+   */
+  private accept(entry: ResultEntry): void {
+    const id = entry.entryId;
+    if (this.inFlight.has(id)) return;
+    this.inFlight.add(id);
+    if (!this.readable(entry)) {
+      this.queueAck(id);
+      return;
+    }
+    const previous = this.tails.get(entry.taskId);
+    const delivery = previous ? previous.then(() => this.deliverTraced(entry)) : this.deliverTraced(entry);
+    const tail = delivery.then(
+      () => this.queueAck(id),
+      (error: Error) => {
+        // not acknowledged: taken over after claimIdleMs, as a read entry of a crashed instance
+        this.logger.error(`delivering results entry ${id} of task ${entry.taskId} failed (delivered again after claimIdleMs): ${error.message}`);
+        this.release([id]);
+      },
+    );
+    this.tails.set(entry.taskId, tail);
+    void tail.then(() => {
+      if (this.tails.get(entry.taskId) === tail) this.tails.delete(entry.taskId);
+    });
+  }
+
+  /** Acknowledges `id` with the others delivered in the same turn (one XACK). */
+  private queueAck(id: string): void {
+    this.toAck.push(id);
+    this.acking ??= this.ackLoop();
+  }
+
+  /**
+   * XACKs what was delivered, one call per turn, until nothing is left. A failed XACK is tried again
+   * after a pause (the entries stay in flight, so they are still renewed); at close it is given up:
+   * the entries stay pending and are taken over after `claimIdleMs` (delivered again).
+   */
+  private async ackLoop(): Promise<void> {
+    const backoff = new FailureBackoff(50);
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.toAck.length > 0) {
+        const ids = this.toAck;
+        this.toAck = [];
+        try {
+          await this.store.ack(ids);
+          backoff.succeeded();
+          this.release(ids);
+        } catch (error) {
+          const message = (error as Error).message;
+          if (this.closing) {
+            this.logger.error(`acknowledging ${ids.length} results failed at close (delivered again after claimIdleMs): ${message}`);
+            this.release(ids);
+            continue;
+          }
+          this.toAck = [...ids, ...this.toAck];
+          const pause = backoff.failed();
+          if (backoff.count === 1) this.logger.error(`acknowledging ${ids.length} results failed (retrying in ${pause} ms): ${message}`);
+          await sleepUnlessAborted(pause, this.closed.signal).catch(() => undefined);
+        }
+      }
+    } finally {
+      // in the turn of the last check: an entry queued after it starts a new loop
+      this.acking = undefined;
+    }
+  }
+
+  private release(ids: string[]): void {
+    for (const id of ids) this.inFlight.delete(id);
+    this.wake();
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  }
+
+  /** Keeps the entries in flight from being taken over by a peer while they are delivered (renew.lua on Redis). */
+  private async renew(): Promise<void> {
+    if (this.renewing || this.inFlight.size === 0 || !this.store.renew) return;
+    this.renewing = true;
+    try {
+      await this.store.renew([...this.inFlight]);
+    } catch (error) {
+      this.logger.warn(
+        `renewing ${this.inFlight.size} results being delivered failed (a peer may take them over after claimIdleMs): ${(error as Error).message}`,
+      );
+    } finally {
+      this.renewing = false;
     }
   }
 

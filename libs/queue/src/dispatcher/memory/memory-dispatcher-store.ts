@@ -114,6 +114,9 @@ export class MemoryDispatcherStore implements DispatcherStore {
     for (const id of entryIds) results.pending.delete(id);
   }
 
+  /** Nothing takes a read entry over in memory: no renewal. */
+  async renew(): Promise<void> {}
+
   async readReplies(blockMs: number): Promise<Reply[]> {
     const replies = this.hub.repliesOf(this.replyAddress);
     if (replies.items.length === 0) await replies.waiter.wait(blockMs);

@@ -10,7 +10,7 @@ import { parseJsonOr } from '../../util/json';
 import { duplicateClient, RedisClient } from '../../redis/redis-connection';
 import type { DispatcherStore, FinishInput, ProgressInput, Reply, ResultEntry } from '../dispatcher-store';
 
-const SCRIPTS = ['finish', 'progress', 'take-replies'] as const;
+const SCRIPTS = ['finish', 'progress', 'take-replies', 'renew'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 let commands: LuaCommands<ScriptName> | undefined;
@@ -226,6 +226,17 @@ export class RedisDispatcherStore implements DispatcherStore {
 
   async ack(entryIds: string[]): Promise<void> {
     if (entryIds.length > 0) await this.client.xack(this.keys.results, this.options.service, ...entryIds);
+  }
+
+  /** A third of `claimIdleMs`: a renewal a little late (a busy event loop) still comes before a peer's claim. */
+  get renewEveryMs(): number {
+    return Math.max(10, Math.floor(this.options.claimIdleMs / 3));
+  }
+
+  /** renew.lua: XCLAIM ... JUSTID to this consumer of the entries still its own (no delivery counted). */
+  async renew(entryIds: string[]): Promise<void> {
+    if (entryIds.length === 0 || this.closed) return;
+    await this.lua.run(this.client, 'renew', [this.keys.results], [this.options.service, this.consumer, ...entryIds]);
   }
 
   /**
