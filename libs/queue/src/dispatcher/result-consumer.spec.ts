@@ -6,24 +6,14 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import type { Redis } from 'ioredis';
-import { deferred, quietLogger, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
+import { deferred, quietLogger, uniquePrefix, useTestRedis, waitFor } from '../testing';
 import type { CompletedTask, TaskProgress } from './dispatcher';
 import type { DispatcherStore } from './dispatcher-store';
 import { MemoryDispatchHub, MemoryDispatcherStore } from './memory/memory-dispatcher-store';
 import { RedisDispatcherStore } from './redis/redis-dispatcher-store';
 import { ResultConsumer } from './result-consumer';
 
-let server: RedisServerHandle;
-let admin: Redis;
-beforeAll(async () => {
-  server = await spawnRedis();
-  admin = server.client();
-});
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.cleanup();
-});
+const redis = useTestRedis({ spawn: true });
 
 const SERVICE = 'svc';
 const WEBHOOK = { attempts: 2, backoffMs: 20, timeoutMs: 2000 };
@@ -55,15 +45,15 @@ function memoryBackend(): Backend {
 }
 
 function redisBackend(claimIdleMs = 30_000): Backend & { redis: RedisDispatcherStore; prefix: string } {
-  const client = server.client();
+  const client = redis.newClient();
   const prefix = uniquePrefix('rc');
   const store = new RedisDispatcherStore({ client, prefix, service: SERVICE, retentionMs: 60_000, resultsMaxLen: 10_000, claimIdleMs });
   return {
     store,
     redis: store,
     prefix,
-    pending: async () => ((await admin.xpending(store.keys.results, SERVICE, '-', '+', 1000)) as Array<[string]>).map(([id]) => id),
-    written: async () => (await admin.xrange(store.keys.results, '-', '+')).map(([id]) => id),
+    pending: async () => ((await redis.client.xpending(store.keys.results, SERVICE, '-', '+', 1000)) as Array<[string]>).map(([id]) => id),
+    written: async () => (await redis.client.xrange(store.keys.results, '-', '+')).map(([id]) => id),
     close: async () => {
       await store.close();
       client.disconnect();
@@ -211,7 +201,7 @@ describe('ResultConsumer on Redis: entries in flight', () => {
   test('an entry still being delivered is renewed: a peer does not take it over after claimIdleMs', async () => {
     const claimIdleMs = 300;
     const mine = redisBackend(claimIdleMs);
-    const peerClient = server.client();
+    const peerClient = redis.newClient();
     const peer = new RedisDispatcherStore({
       client: peerClient,
       prefix: mine.prefix,
@@ -235,7 +225,9 @@ describe('ResultConsumer on Redis: entries in flight', () => {
       await waitFor(() => Date.now() - startedAt > 3 * claimIdleMs, 'the delivery outlasting claimIdleMs', 5000);
       // a peer's read claims what is idle longer than claimIdleMs (its first read claims at once)
       expect(await peer.readResults(100, 10)).toEqual([]);
-      const [[, owner, , deliveries]] = (await admin.xpending(mine.redis.keys.results, SERVICE, '-', '+', 10)) as Array<[string, string, number, number]>;
+      const [[, owner, , deliveries]] = (await redis.client.xpending(mine.redis.keys.results, SERVICE, '-', '+', 10)) as Array<
+        [string, string, number, number]
+      >;
       expect({ owner, deliveries }).toEqual({ owner: mine.redis.replyAddress, deliveries: 1 });
       release.resolve();
       await waitFor(async () => (await mine.pending()).length === 0, 'the entry acknowledged');
