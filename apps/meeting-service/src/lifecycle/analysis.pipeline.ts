@@ -110,10 +110,13 @@ export class AnalysisPipeline implements OnModuleInit {
       if (!meetingId || !(await this.partFailed(meetingId, task.taskId, 'emotion', reason))) this.logger.warn(reason);
       return;
     }
+    // the recording's callback dispatches this task and records its id right after: a fast result
+    // can come in between (the dispatcher delivers results of different tasks concurrently), while
+    // the analysis is still `recording`; it waits for that write, as a quick failure does (partFailed)
     const meeting = await this.owners.wait(
       result.meetingId,
       (m) => m.analysis?.emotionTaskId === task.taskId,
-      (m) => m.analysis?.state === 'analysing' && !m.analysis.emotionTaskId,
+      (m) => m.analysis?.state === 'recording' || (m.analysis?.state === 'analysing' && !m.analysis.emotionTaskId),
     );
     if (!meeting) return; // a request/reply emotion detection of a live meeting: answered to its caller
     await this.finishPart(
