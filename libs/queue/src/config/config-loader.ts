@@ -8,7 +8,7 @@ import { ConfigFileError, ConfigValidationError } from './config-errors';
 import { validateConfig } from './validate-config';
 import type { QueueAppConfig } from './config.types';
 import { EnvValue, interpolate } from './interpolate';
-import { isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from '../redis/redis-url';
+import { redisUrlProblem } from '../redis/redis-url';
 import { markResolved } from './resolved-config';
 
 export interface LoadConfigOptions {
@@ -182,8 +182,8 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 function withRedisUrl(tree: unknown, url: string, problems: QueueConfigError[]): unknown {
-  if (!isUsableRedisUrl(url)) {
-    const expected = REDIS_URL_PATTERN.test(url) ? REDIS_URL_EXPECTED : REDIS_URL_SCHEME_EXPECTED;
+  const expected = redisUrlProblem(url);
+  if (expected !== undefined) {
     problems.push(new QueueConfigError('REDIS_URL', maskRedisUrl(url), expected));
     return tree;
   }

@@ -15,7 +15,7 @@ import { equipSocketTimer } from './socket-timer';
 import { pingClusterSubscribers, pingWhileSubscribed } from './subscriber-check';
 import { boolField, checkKnownKeys, checkOption, intField, knownKeys, MAX_TIMER_MS, stringField, timerMsField } from '../util/fields';
 import { settleWithin } from '../util/retry';
-import { isUsableRedisUrl, REDIS_URL_EXPECTED, REDIS_URL_PATTERN, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
+import { redisUrlProblem, REDIS_URL_SCHEME_EXPECTED } from './redis-url';
 
 /** A standalone, Sentinel-managed or Cluster client: everything the library talks to. */
 export type RedisClient = Redis | Cluster;
@@ -221,10 +221,11 @@ export function checkConnectionOptions(options: unknown): void {
 
 /** Where Redis is: `url`, host/port/db, `sentinels` + `sentinelName`, `clusterNodes`; and what conflicts. */
 function checkAddress(o: Record<string, unknown>): void {
-  if (o.url !== undefined && (typeof o.url !== 'string' || !REDIS_URL_PATTERN.test(o.url)))
-    throw new QueueConfigError('redis.url', typeof o.url === 'string' ? maskRedisUrl(o.url) : o.url, REDIS_URL_SCHEME_EXPECTED);
-  // a URL the client cannot parse would fail at connect with a raw TypeError holding the password
-  if (typeof o.url === 'string' && !isUsableRedisUrl(o.url)) throw new QueueConfigError('redis.url', maskRedisUrl(o.url), REDIS_URL_EXPECTED);
+  if (o.url !== undefined) {
+    // a URL the client cannot parse would fail at connect with a raw TypeError holding the password
+    const expected = typeof o.url === 'string' ? redisUrlProblem(o.url) : REDIS_URL_SCHEME_EXPECTED;
+    if (expected !== undefined) throw new QueueConfigError('redis.url', typeof o.url === 'string' ? maskRedisUrl(o.url) : o.url, expected);
+  }
   checkOption(HOST().optional(), o.host, 'redis.host');
   checkOption(PORT().optional(), o.port, 'redis.port');
   checkOption(intField(0).optional(), o.db, 'redis.db');

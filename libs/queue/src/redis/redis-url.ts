@@ -40,6 +40,15 @@ function parseRedisUrl(url: string): URL | undefined {
   return parsed;
 }
 
+/**
+ * What a URL the client cannot use was expected to be: {@link REDIS_URL_SCHEME_EXPECTED} when it is
+ * no `redis://` / `rediss://` URL at all, else {@link REDIS_URL_EXPECTED}; undefined when usable.
+ */
+export function redisUrlProblem(url: string): string | undefined {
+  if (parseRedisUrl(url)) return undefined;
+  return REDIS_URL_PATTERN.test(url) ? REDIS_URL_EXPECTED : REDIS_URL_SCHEME_EXPECTED;
+}
+
 /** True when `url` is a Redis URL the client can use (see {@link REDIS_URL_EXPECTED}). */
 export function isUsableRedisUrl(url: string): boolean {
   return parseRedisUrl(url) !== undefined;
