@@ -35,7 +35,6 @@ export class ResultConsumer {
   private readonly failed = new Map<string, Array<Callback<FailedTask>>>();
   private readonly progressed = new Map<string, Array<Callback<TaskProgress>>>();
   private loop?: Promise<void>;
-  private closing = false;
   /** Entries read and not yet acknowledged (ids). */
   private readonly inFlight = new Set<string>();
   /** Per task id: the delivery of its latest entry read (the next entry of the task waits for it). */
@@ -45,7 +44,7 @@ export class ResultConsumer {
   private acking?: Promise<void>;
   /** Wakes the read loop waiting for room (or for the close). */
   private wakeReader?: () => void;
-  /** Fired by close: ends the ack loop's pause after a failure. */
+  /** Fired by close (reading stops; the ack loop's pause after a failure ends). */
   private readonly closed = new AbortController();
   private renewTimer?: NodeJS.Timeout;
   private renewing = false;
@@ -79,7 +78,7 @@ export class ResultConsumer {
 
   /** Starts reading on the next turn (callbacks registered in the same tick are all known). */
   start(): void {
-    if (this.loop || this.closing) return;
+    if (this.loop || this.closing()) return;
     this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
   }
 
@@ -89,10 +88,9 @@ export class ResultConsumer {
    * taken over after `claimIdleMs`.
    */
   async close(): Promise<void> {
-    this.closing = true;
+    this.closed.abort();
     this.store.interrupt();
     this.wake();
-    this.closed.abort();
     await this.loop;
   }
 
@@ -109,7 +107,7 @@ export class ResultConsumer {
       this.renewTimer.unref();
     }
     try {
-      while (!this.closing) {
+      while (!this.closing()) {
         const room = MAX_RESULTS_IN_FLIGHT - this.inFlight.size;
         if (room <= 0) {
           await new Promise<void>((resolve) => (this.wakeReader = resolve));
@@ -121,7 +119,7 @@ export class ResultConsumer {
           failures.succeeded();
           for (const entry of entries) this.accept(entry);
         } catch (error) {
-          if (this.closing) break;
+          if (this.closing()) break;
           const pause = backoff.failed();
           const message = (error as Error).message;
           failures.failed(message, `reading results failed (retrying in ${pause} ms, repeats not logged): ${message}`);
@@ -189,7 +187,7 @@ export class ResultConsumer {
           this.release(ids);
         } catch (error) {
           const message = (error as Error).message;
-          if (this.closing) {
+          if (this.closing()) {
             this.logger.error(`acknowledging ${ids.length} results failed at close (delivered again after claimIdleMs): ${message}`);
             this.release(ids);
             continue;
@@ -204,6 +202,10 @@ export class ResultConsumer {
       // in the turn of the last check: an entry queued after it starts a new loop
       this.acking = undefined;
     }
+  }
+
+  private closing(): boolean {
+    return this.closed.signal.aborted;
   }
 
   private release(ids: string[]): void {
