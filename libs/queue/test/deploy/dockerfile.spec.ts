@@ -84,8 +84,11 @@ const hasBuild = existsSync(join(ROOT, 'tools', 'build'));
 const outside = hasBuild ? describe : describe.skip;
 if (!hasBuild) console.warn('dockerfile.spec: "same steps outside Docker" skipped: tools/build (the Nx service build) is absent on this branch');
 
-outside('Dockerfile final stage, the same steps outside Docker (ai-service)', () => {
-  const SERVICE = 'ai-service';
+// media-service, not the ai-service that dist-build.e2e.spec.ts builds: `nx build` restores its
+// output from the cache by replacing the files, and one spec's copy of dist/apps/<service> failed
+// (ENOENT) while the other rebuilt the same service beside it
+outside('Dockerfile final stage, the same steps outside Docker (media-service)', () => {
+  const SERVICE = 'media-service';
   let scratch: string;
   let redis: RedisServerHandle;
   let child: ChildProcess | undefined;
