@@ -1,11 +1,14 @@
 /**
  * The soak in CI (issue 13): `npm run soak -- --minutes 1` in-process, its verdict asserted: the
- * four real apps as processes, from their build in dist/ when SOAK_APPS=dist (.ci/run builds
- * first), else from the sources under ts-node (slow to start on a busy machine, hence the budget),
+ * four real apps as processes, from their build in dist/ when SOAK_APPS=dist (built and started
+ * under the dist lock: soakFromDist), else from the sources under ts-node (slow to start on a busy machine, hence the budget),
  * and beside them the mixed load of four service-shaped processes (tools/soak/mixed).
  * The flatness rule and the key patterns are unit-tested below.
  */
-import { runSoak } from './soak-run';
+import { deferred } from '@meeting/queue/testing';
+import { DIST_LOCK_TIMEOUT_MS, withBuiltProjects } from '../../libs/queue/test/support/built-projects';
+import { APP_NAMES } from './soak-apps';
+import { runSoak, SoakResult } from './soak-run';
 import { judgeFlat, MB, RULES } from './soak-series';
 import { isAppRecord, keyPattern } from './soak-keys';
 import { MixedLedger } from './mixed/mixed-ledger';
@@ -13,13 +16,38 @@ import type { MixedReport } from './mixed/mixed-protocol';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const FROM = process.env.SOAK_APPS === 'dist' ? 'dist' : 'sources';
+/** The report's line once the mixed-load processes are ready too (printed after the apps answered /health/ready). */
+const LOADED = /^soak: mixed-load processes ready after /;
+
+/**
+ * The soak from dist/: `nx build` of the four apps (read from the Nx cache after .ci/run's build
+ * step) and their start under the dist lock (libs/queue/test/support/built-projects.ts), released
+ * once the apps answer /health/ready and the mixed-load processes (which load the queue library
+ * from dist/apps/ai-service) are ready: by then they have required their code and read their Lua
+ * scripts and configuration, so another spec's build may rewrite dist/. Released as well when the
+ * soak ends before that (it failed, or runs without the mixed load).
+ */
+async function soakFromDist(out: (line: string) => void): Promise<SoakResult> {
+  let soak: Promise<SoakResult> | undefined;
+  await withBuiltProjects(APP_NAMES, async () => {
+    const loaded = deferred();
+    const watch = (line: string) => {
+      out(line);
+      if (LOADED.test(line)) loaded.resolve();
+    };
+    soak = runSoak({ seconds: SECONDS, from: 'dist', out: watch });
+    await Promise.race([loaded.promise, soak.catch(() => undefined)]);
+  });
+  return soak!;
+}
 
 describe('soak', () => {
   it(
     `${SECONDS} s of meetings through the four apps (from ${FROM}) and mixed load beside them: everything accounted for, keys within retention, memory flat`,
     async () => {
       const lines: string[] = [];
-      const result = await runSoak({ seconds: SECONDS, from: FROM, out: (line) => void lines.push(line) });
+      const out = (line: string) => void lines.push(line);
+      const result = FROM === 'dist' ? await soakFromDist(out) : await runSoak({ seconds: SECONDS, from: FROM, out });
       // the whole report is the failure message, so a red CI run shows the series and what failed
       if (!result.ok) throw new Error(lines.join('\n'));
       process.stdout.write(`${lines.join('\n')}\n`); // the figures, in the CI log
@@ -46,7 +74,7 @@ describe('soak', () => {
       expect(m.streamEvents).toBeGreaterThan(0);
       expect(result.flatness['rss mixed meeting']).toBeDefined();
     },
-    (SECONDS + (FROM === 'dist' ? 300 : 480)) * 1000,
+    (SECONDS + (FROM === 'dist' ? 300 : 480)) * 1000 + (FROM === 'dist' ? DIST_LOCK_TIMEOUT_MS : 0),
   );
 });
 

@@ -2,19 +2,21 @@
  * A service built by `nx build` runs from its dist folder alone: copied outside the repository,
  * with production dependencies only (npm ci --omit=dev from the lockfile the build wrote), from an
  * unrelated working directory, against a throwaway Redis; it answers 200 on /health/ready and
- * drains and stops on SIGTERM. Needs the npm registry (or npm's cache) for the install.
+ * drains and stops on SIGTERM. Needs the npm registry (or npm's cache) for the install. The build
+ * and the copy run under the dist lock (libs/queue/test/support/built-projects.ts).
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { get } from 'http';
 import { tmpdir } from 'os';
-import { join, resolve } from 'path';
+import { join } from 'path';
 import { freePort, RedisServerHandle, spawnRedis, waitFor } from '@meeting/queue/testing';
+import { DIST_LOCK_TIMEOUT_MS, withBuiltProjects } from '../../../libs/queue/test/support/built-projects';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
 const SERVICE = 'ai-service';
 
-jest.setTimeout(420_000);
+// the build, npm ci and the start, after at most the wait for the dist lock
+jest.setTimeout(420_000 + DIST_LOCK_TIMEOUT_MS);
 
 function status(port: number, path: string): Promise<number> {
   return new Promise((done) => {
@@ -45,9 +47,9 @@ describe('a service built to dist/ runs with production dependencies only (e2e)'
   });
 
   it(`nx build ${SERVICE}, npm ci --omit=dev in a scratch copy, node main.js answers /health/ready`, async () => {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/nx/bin/nx.js'), 'build', SERVICE, '--output-style=static'], { cwd: ROOT, stdio: 'pipe' });
     const app = join(scratch, SERVICE);
-    cpSync(join(ROOT, 'dist/apps', SERVICE), app, { recursive: true });
+    // build and copy under the dist lock: another spec's build rewrites dist/ only once the copy is whole
+    await withBuiltProjects([SERVICE], async (dist) => cpSync(dist[SERVICE], app, { recursive: true }));
 
     const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
     expect(manifest.devDependencies).toBeUndefined();

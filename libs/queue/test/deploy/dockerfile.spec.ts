@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { homedir, tmpdir } from 'os';
 import { join } from 'path';
 import { freePort, RedisServerHandle, spawnRedis, waitFor } from '../../src/testing';
+import { withBuiltProjects } from '../support/built-projects';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -84,9 +85,6 @@ const hasBuild = existsSync(join(ROOT, 'tools', 'build'));
 const outside = hasBuild ? describe : describe.skip;
 if (!hasBuild) console.warn('dockerfile.spec: "same steps outside Docker" skipped: tools/build (the Nx service build) is absent on this branch');
 
-// media-service, not the ai-service that dist-build.e2e.spec.ts builds: `nx build` restores its
-// output from the cache by replacing the files, and one spec's copy of dist/apps/<service> failed
-// (ENOENT) while the other rebuilt the same service beside it
 outside('Dockerfile final stage, the same steps outside Docker (media-service)', () => {
   const SERVICE = 'media-service';
   let scratch: string;
@@ -104,14 +102,14 @@ outside('Dockerfile final stage, the same steps outside Docker (media-service)',
   });
 
   test('build, copy what the final stage copies, npm ci --omit=dev, start: /health/ready 200, HEALTHCHECK passes, SIGTERM drains', async () => {
-    execFileSync('npx', ['nx', 'build', SERVICE], { cwd: ROOT, stdio: 'pipe', timeout: 240_000 });
     const port = await freePort();
     const args: Record<string, string> = { SERVICE, PORT: String(port) };
     const expand = (s: string) => s.replace(/\$\{(\w+)\}/g, (_m, k: string) => args[k] ?? '');
-    // COPY --from=build /workspace/<path> ./  → <repository>/<path> into the scratch folder.
+    // COPY --from=build /workspace/<path> ./  → <repository>/<path> into the scratch folder, built
+    // and copied under the dist lock (no other spec's `nx build` rewrites dist/ meanwhile).
     const [copy] = ops(final, 'COPY');
     const [, from] = /^--from=build \/workspace\/(\S+) \.\/$/.exec(expand(copy))!;
-    cpSync(join(ROOT, from), scratch, { recursive: true });
+    await withBuiltProjects([SERVICE], async () => cpSync(join(ROOT, from), scratch, { recursive: true }));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: scratch,
@@ -149,7 +147,7 @@ outside('Dockerfile final stage, the same steps outside Docker (media-service)',
     expect(output).toMatch(/draining queue handlers/);
     expect(output).toMatch(/shutting the queue manager down \(SIGTERM\)/);
     expect(output).toMatch(/shut down/);
-  }, 600_000);
+  }, 900_000); // 600 s for the steps, after at most the wait for the dist lock (DIST_LOCK_TIMEOUT_MS, 300 s)
 });
 
 /**

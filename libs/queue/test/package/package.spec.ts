@@ -1,7 +1,8 @@
 /**
  * The published package as a user gets it: builds dist/libs/queue (`nx build queue`, which runs
- * libs/queue/scripts/build.js), packs it with `npm pack`, installs the tarball into a scratch
- * project under os.tmpdir() that holds nothing of this repository (only registry packages: ioredis,
+ * libs/queue/scripts/build.js), packs it with `npm pack` (both under the dist lock of
+ * ../support/built-projects.ts), installs the tarball into a scratch project under os.tmpdir()
+ * that holds nothing of this repository (only registry packages: ioredis,
  * TypeScript's Node types and, for the second part, the Nest packages of the root package.json),
  * compiles the consumers of ./consumer there against the package's own type declarations and runs
  * them against a throwaway redis-server: in one project without any Nest package, in another with
@@ -13,6 +14,7 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { promisify } from 'util';
 import { RedisServerHandle, spawnRedis } from '../../src/testing';
+import { DIST_LOCK_TIMEOUT_MS, withBuiltProjects } from '../support/built-projects';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '../../../..');
@@ -22,8 +24,9 @@ const ROOT_PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')
 };
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
 
-// Build, pack and two npm installs: about a minute on a quiet machine, several on a loaded one.
-jest.setTimeout(480_000);
+// Build, pack and two npm installs: about a minute on a quiet machine, several on a loaded one;
+// before them, at most the wait for the dist lock.
+jest.setTimeout(480_000 + DIST_LOCK_TIMEOUT_MS);
 
 /** The version the repository itself uses, so the scratch project tests what the services run. */
 const pinned = (name: string) => `${name}@${ROOT_PACKAGE.dependencies[name] ?? ROOT_PACKAGE.devDependencies[name]}`;
@@ -95,9 +98,10 @@ describe('the packed @meeting/queue in a project outside the repository', () => 
   beforeAll(async () => {
     server = await spawnRedis();
     scratch = mkdtempSync(join(tmpdir(), 'meeting-queue-pack-'));
-    // Through Nx like the service builds (it runs libs/queue/scripts/build.js): read from Nx's cache when CI has just built it.
-    await run(process.execPath, [join(REPO, 'node_modules/nx/bin/nx.js'), 'build', 'queue', '--output-style=static'], { cwd: REPO });
-    const packed = await npm(scratch, ['pack', join(REPO, 'dist/libs/queue'), '--pack-destination', scratch]);
+    // Through Nx like the service builds (it runs libs/queue/scripts/build.js): read from Nx's cache
+    // when CI has just built it. Built and packed under the dist lock: no other spec's build rewrites
+    // dist/ until the tarball is made.
+    const packed = await withBuiltProjects(['queue'], (dist) => npm(scratch, ['pack', dist.queue, '--pack-destination', scratch]));
     tarball = join(scratch, packed.trim().split('\n').pop()!);
     // Two projects, installed at once: one without any Nest package, one with the peers the nest
     // entry needs at the versions the services use.
