@@ -25,7 +25,7 @@ export interface MeetingServiceOptions {
   drainTimeoutMs?: number;
   /** Rate limit of the public endpoints (default: RATE_LIMIT / RATE_LIMIT_WINDOW_MS, else 120 per minute), shared through Redis; false for none. */
   rateLimit?: Partial<RateLimitOptions> | false;
-  /** Token that unlocks the operators' dashboard at /queues (main.ts: `MQ_ADMIN_TOKEN`); without it the dashboard is read-only. */
+  /** Token that unlocks the operators' dashboard at /queues (main.ts: `MQ_ADMIN_TOKEN`), at least 16 characters; without it the dashboard is read-only. */
   dashboardAdminToken?: string;
 }
 

@@ -1,6 +1,7 @@
 /**
  * meeting-service: `node -r ts-node/register/transpile-only -r tsconfig-paths/register apps/meeting-service/src/main.ts` (PORT, default 3002).
- * `MQ_ADMIN_TOKEN` unlocks the changes (replay, delete, pause...) of the queue dashboard at /queues; without it the dashboard is read-only.
+ * `MQ_ADMIN_TOKEN` (at least 16 characters: a shorter one stops the start with `queueDashboard.adminToken: expected a string of at least 16
+ * characters`) unlocks the changes (replay, delete, pause...) of the queue dashboard at /queues; without it the dashboard is read-only.
  */
 import 'reflect-metadata';
 import { runNestService } from '@meeting/queue/nest';

@@ -3,7 +3,9 @@
  * usage error naming the flag (exit 2), never taken as absent (which would operate another Redis,
  * another prefix, or a dashboard without its admin token) nor blamed on a configuration file.
  */
+import Redis from 'ioredis';
 import { join } from 'path';
+import { ADMIN_TOKEN_MIN_LENGTH, createDashboardHandler, QueueAdmin } from '@meeting/queue';
 import { CliError, EXIT } from './cli-errors';
 import { readConfig } from './context';
 import { main } from './main';
@@ -114,6 +116,54 @@ describe('mq dashboard --admin-token ""', () => {
       spy.mockRestore();
     }
     expect(written.join('')).toBe('mq: --admin-token: expected a token (not empty; leave the flag out for a read-only dashboard), got ""\n');
+  });
+});
+
+describe('mq dashboard with a short admin token', () => {
+  /** What `mq dashboard` prints and exits with, MQ_ADMIN_TOKEN set to `envToken` (unset: undefined). */
+  async function dashboardWith(flags: string[], envToken: string | undefined): Promise<[number, string]> {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const saved = process.env.MQ_ADMIN_TOKEN;
+    if (envToken === undefined) delete process.env.MQ_ADMIN_TOKEN;
+    else process.env.MQ_ADMIN_TOKEN = envToken;
+    try {
+      // an unreachable Redis: a check made once connected would be exit 3
+      const code = await main(['node', 'mq', '-r', 'redis://127.0.0.1:1', '--timeout', '200', 'dashboard', '--port', '0', ...flags]);
+      return [code, written.join('')];
+    } finally {
+      if (saved === undefined) delete process.env.MQ_ADMIN_TOKEN;
+      else process.env.MQ_ADMIN_TOKEN = saved;
+      spy.mockRestore();
+    }
+  }
+
+  it('is a usage error (exit 2) before connecting, naming --admin-token or MQ_ADMIN_TOKEN and the minimum, never the token', async () => {
+    expect(await dashboardWith(['--admin-token', 'tok'], undefined)).toEqual([
+      EXIT.usage,
+      'mq: --admin-token: expected a token of at least 16 characters, got 3 characters\n',
+    ]);
+    expect(await dashboardWith([], 'fifteen-chars-x')).toEqual([
+      EXIT.usage,
+      'mq: MQ_ADMIN_TOKEN: expected a token of at least 16 characters, got 15 characters\n',
+    ]);
+  });
+
+  it('takes a token of 16 characters (then fails on the unreachable Redis: exit 3), and an empty MQ_ADMIN_TOKEN as none', async () => {
+    expect((await dashboardWith(['--admin-token', 'sixteen-chars-xx'], undefined))[0]).toBe(EXIT.unreachable);
+    expect((await dashboardWith([], ''))[0]).toBe(EXIT.unreachable);
+  });
+
+  it('ADMIN_TOKEN_MIN_LENGTH is what the library asks: a 15-character token is refused by createDashboardHandler, a 16-character one taken', () => {
+    const client = new Redis({ lazyConnect: true }); // never connected
+    const admin = new QueueAdmin({ client });
+    const handler = (adminToken: string) => () => createDashboardHandler({ admin, adminToken, audit: () => undefined });
+    expect(handler('x'.repeat(ADMIN_TOKEN_MIN_LENGTH - 1))).toThrow(`at least ${ADMIN_TOKEN_MIN_LENGTH} characters`);
+    expect(handler('x'.repeat(ADMIN_TOKEN_MIN_LENGTH))).not.toThrow();
+    client.disconnect();
   });
 });
 

@@ -4,15 +4,15 @@ import type { PlatformService } from './services';
 /**
  * What the launcher prints once every service answers /health: the backend, each service's URL with
  * its /docs (OpenAPI), /health, /health/ready and /metrics, the queue dashboard (mounted by the
- * meeting-service on Redis), a first request to try, how to stop.
+ * meeting-service on Redis; unlocked when `env.MQ_ADMIN_TOKEN` is set), a first request to try, how to stop.
  */
-export function platformUrls(services: PlatformService[], embedded: EmbeddedRedis): string[] {
+export function platformUrls(services: PlatformService[], embedded: EmbeddedRedis, env: NodeJS.ProcessEnv = process.env): string[] {
   const backend = embedded.kind === 'memory' ? 'in-memory backend (no cross-service events or dispatch)' : `Redis ${maskRedisUrl(embedded.url)}`;
   const meeting = services.find((s) => s.name === 'meeting-service') ?? services[0];
   const dashboard =
     embedded.kind === 'memory'
       ? 'none (the queue dashboard reads Redis)'
-      : `http://localhost:${meeting.port}/queues/ (read-only; MQ_ADMIN_TOKEN unlocks replay, delete, pause)`;
+      : `http://localhost:${meeting.port}/queues/ (${env.MQ_ADMIN_TOKEN ? 'admin token set: MQ_ADMIN_TOKEN' : 'read-only; MQ_ADMIN_TOKEN of 16+ characters unlocks replay, delete, pause'})`;
   return [
     '',
     `platform up on ${backend}:`,

@@ -178,6 +178,8 @@ export { parseSince, SINCE_EXPECTED } from './admin/since';
 export type { QueueWorkerInfo } from './queue/queue-inspection.types';
 export { createDashboardHandler } from './dashboard/dashboard-handler';
 export type { DashboardOptions } from './dashboard/dashboard-handler';
+export { ADMIN_TOKEN_MIN_LENGTH } from './dashboard/dashboard-auth';
+export type { TokenAttemptOptions } from './dashboard/token-attempts';
 export { startDashboardServer } from './dashboard/dashboard-server';
 
 // Tracing (W3C trace context through @opentelemetry/api; docs/tracing.md)

@@ -1,6 +1,6 @@
 import type { Server } from 'http';
 import type { Command } from 'commander';
-import { DashboardOptions, startDashboardServer } from '@meeting/queue';
+import { ADMIN_TOKEN_MIN_LENGTH, DashboardOptions, startDashboardServer } from '@meeting/queue';
 import { usage } from '../cli-errors';
 import { GlobalOptions, parseIntOption, refuseEmpty, withAdmin } from '../context';
 
@@ -12,6 +12,21 @@ const LISTEN_PROBLEMS: Record<string, string> = {
   ENOTFOUND: 'unknown host',
   EAI_AGAIN: 'host name lookup failed',
 };
+
+/**
+ * The admin token: `--admin-token`, else `MQ_ADMIN_TOKEN` (empty: none). Given empty, or shorter
+ * than {@link ADMIN_TOKEN_MIN_LENGTH} characters (the library would refuse it; checked here, before
+ * connecting, to name the flag or variable), it is a usage error naming where it came from (its
+ * length shown, never its text).
+ * @throws CliError (usage, exit 2)
+ */
+export function adminTokenOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  refuseEmpty('--admin-token', flag, 'a token (not empty; leave the flag out for a read-only dashboard)');
+  const [name, token] = flag !== undefined ? ['--admin-token', flag] : ['MQ_ADMIN_TOKEN', env.MQ_ADMIN_TOKEN || undefined];
+  const length = token === undefined ? ADMIN_TOKEN_MIN_LENGTH : [...token].length;
+  if (length < ADMIN_TOKEN_MIN_LENGTH) throw usage(`${name}: expected a token of at least ${ADMIN_TOKEN_MIN_LENGTH} characters, got ${length} characters`);
+  return token;
+}
 
 /** `host:port`, the IPv6 host in brackets. */
 const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -36,17 +51,19 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
     .description('serve the web dashboard (docs/dashboard.md) until interrupted')
     .option('-p, --port <port>', 'TCP port', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--admin-token <token>', 'unlocks replay, delete, purge, pause, cancel (default: MQ_ADMIN_TOKEN; none: read-only)')
+    .option(
+      '--admin-token <token>',
+      `unlocks replay, delete, purge, pause, cancel; at least ${ADMIN_TOKEN_MIN_LENGTH} characters (default: MQ_ADMIN_TOKEN; none: read-only)`,
+    )
     .action((opts: { port: string; host: string; adminToken?: string }) => {
       const port = parseIntOption('--port', opts.port, 0, 65535)!;
-      refuseEmpty('--admin-token', opts.adminToken, 'a token (not empty; leave the flag out for a read-only dashboard)');
-      const adminToken = opts.adminToken ?? process.env.MQ_ADMIN_TOKEN ?? undefined;
+      const adminToken = adminTokenOf(opts.adminToken);
       return withAdmin(
         globals(),
         async (admin) => {
           const server = await listen({
             admin,
-            adminToken: adminToken || undefined,
+            adminToken,
             port,
             host: opts.host,
             audit: (line) => process.stderr.write(`${line}\n`),

@@ -10,6 +10,9 @@ import { deferred, RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '
 import { createDashboardHandler } from './dashboard-handler';
 import { startDashboardServer } from './dashboard-server';
 
+/** The admin token of these tests (at least 16 characters, as the dashboard requires). */
+const TOKEN = 'handler-spec-admin-token';
+
 /**
  * The dashboard's HTTP contract over `mq dashboard`'s server (startDashboardServer): status codes of
  * bad requests (Origin, percent-encoding, parameters, methods), the API's shapes, and its deadline
@@ -24,7 +27,7 @@ describe('dashboard handler', () => {
   const audit: string[] = [];
   const http = () => request(dashboard);
   /** The cookie the login form sets (`mq_admin=<session value>`). */
-  const loginCookie = async () => String((await http().post('/api/login').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie']).split(';')[0];
+  const loginCookie = async () => String((await http().post('/api/login').type('form').send({ token: TOKEN }).expect(200)).headers['set-cookie']).split(';')[0];
 
   beforeAll(async () => {
     server = await spawnRedis();
@@ -38,7 +41,7 @@ describe('dashboard handler', () => {
     await waitFor(async () => (await mail.stats()).dead_letter_count === 3, 'three dead letters');
     await mail.close();
     admin = new QueueAdmin({ client, prefix });
-    dashboard = await startDashboardServer({ admin, adminToken: 'tok', audit: (line) => void audit.push(line), port: 0 });
+    dashboard = await startDashboardServer({ admin, adminToken: TOKEN, audit: (line) => void audit.push(line), port: 0 });
   }, 60_000);
 
   afterAll(async () => {
@@ -62,7 +65,7 @@ describe('dashboard handler', () => {
     const port = (dashboard.address() as AddressInfo).port;
     for (const host of ['evil.example', `evil.example:${port}`, `192.168.1.5:${port}`, `127.0.0.1.evil.example:${port}`]) {
       const res = await http().get('/api/overview').set('host', host).expect(403);
-      expect(res.body.error).toBe('host not allowed: the dashboard listens on 127.0.0.1; use localhost or the loopback address');
+      expect(res.body.error).toBe('host not allowed: this dashboard answers only the host names it is configured for');
       expect(res.headers['x-frame-options']).toBe('DENY');
     }
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `app.localhost:${port}`])
@@ -103,16 +106,16 @@ describe('dashboard handler', () => {
   });
 
   it('login cookie: holds a session value derived from the token, never the token; HttpOnly, SameSite=Strict, Secure over HTTPS; the raw token as cookie is refused', async () => {
-    const set = String((await http().post('/api/login').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie']);
+    const set = String((await http().post('/api/login').type('form').send({ token: TOKEN }).expect(200)).headers['set-cookie']);
     expect(set).toMatch(/^mq_admin=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/$/);
-    expect(set).not.toContain('mq_admin=tok;');
+    expect(set).not.toContain(`mq_admin=${TOKEN};`);
     const { port } = dashboard.address() as AddressInfo;
     const own = { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` };
-    await http().post('/api/queues/mail/pause').set('cookie', 'mq_admin=tok').set(own).expect(403);
+    await http().post('/api/queues/mail/pause').set('cookie', `mq_admin=${TOKEN}`).set(own).expect(403);
     await http().post('/api/queues/mail/pause').set('cookie', set.split(';')[0]).set(own).expect(200);
-    await http().post('/api/queues/mail/resume').set('x-admin-token', 'tok').expect(200);
+    await http().post('/api/queues/mail/resume').set('x-admin-token', TOKEN).expect(200);
     const proxied = String(
-      (await http().post('/api/login').set('x-forwarded-proto', 'https').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie'],
+      (await http().post('/api/login').set('x-forwarded-proto', 'https').type('form').send({ token: TOKEN }).expect(200)).headers['set-cookie'],
     );
     expect(proxied).toMatch(/; Secure$/);
     expect(String((await http().post('/api/logout').expect(200)).headers['set-cookie'])).toBe('mq_admin=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0');
@@ -133,13 +136,13 @@ describe('dashboard handler', () => {
     expect((await http().get('/api/overview').expect(200)).body.queues).toEqual([expect.objectContaining({ name: 'mail', paused: false })]);
     // the same post from the dashboard's own origin is taken (then undone)
     await form(`http://127.0.0.1:${port}`).expect(200);
-    await http().post('/api/queues/mail/resume').set('x-admin-token', 'tok').expect(200);
+    await http().post('/api/queues/mail/resume').set('x-admin-token', TOKEN).expect(200);
   });
 
   it('compares every admin token in constant time, a wrong one of another length too (equal-length digests), and logs none', async () => {
     const compare = jest.spyOn(crypto, 'timingSafeEqual');
     try {
-      for (const wrong of ['t', 'tok0', 'x'.repeat(300)]) {
+      for (const wrong of ['t', `${TOKEN}0`, 'x'.repeat(300)]) {
         await http().post('/api/queues/mail/pause').set('x-admin-token', wrong).expect(403);
         await http().post('/api/login').send({ token: wrong }).expect(401);
       }
@@ -148,7 +151,7 @@ describe('dashboard handler', () => {
     } finally {
       compare.mockRestore();
     }
-    expect(audit.filter((l) => l.includes('tok0') || l.includes('xxx'))).toEqual([]);
+    expect(audit.filter((l) => l.includes(TOKEN) || l.includes('xxx'))).toEqual([]);
   });
 
   it('answers 400 to a `limit`, `offset` or `scan` that is not plain digits (1e3, 0x10, +5, " 5")', async () => {
@@ -231,7 +234,7 @@ describe('dashboard handler', () => {
 
   it('answers 405 with Allow to a known path called with another method, 404 to an unknown path', async () => {
     const allowed = async (method: 'post' | 'get' | 'put' | 'delete', path: string, allow: string) => {
-      const res = await http()[method](path).set('x-admin-token', 'tok').expect(405);
+      const res = await http()[method](path).set('x-admin-token', TOKEN).expect(405);
       expect(res.headers.allow).toBe(allow);
       expect(res.body.error).toBe(`method not allowed (allowed: ${allow})`);
     };
@@ -244,7 +247,7 @@ describe('dashboard handler', () => {
     await http().post('/api/overview').expect(405); // without the token too: no 403, no refused line
     expect(audit.some((l) => l.includes('/api/overview'))).toBe(false);
     await http().get('/api/nothing-here').expect(404);
-    await http().post('/api/queues/mail/nothing-here').set('x-admin-token', 'tok').expect(404);
+    await http().post('/api/queues/mail/nothing-here').set('x-admin-token', TOKEN).expect(404);
   });
 
   it('answers 503 naming the deadline while Redis is down (reads and mutations), and again 200 once it is back', async () => {
@@ -252,7 +255,7 @@ describe('dashboard handler', () => {
     const outageClient = outage.client();
     const outageAudit: string[] = [];
     const outageAdmin = new QueueAdmin({ client: outageClient, prefix });
-    const down = await startDashboardServer({ admin: outageAdmin, adminToken: 'tok', audit: (l) => void outageAudit.push(l), port: 0, deadlineMs: 300 });
+    const down = await startDashboardServer({ admin: outageAdmin, adminToken: TOKEN, audit: (l) => void outageAudit.push(l), port: 0, deadlineMs: 300 });
     try {
       await createQueue({ name: 'q', backend: { type: 'redis', client: outageClient, prefix } }).publish({ type: 't' });
       await request(down).get('/api/overview').expect(200);
@@ -262,7 +265,7 @@ describe('dashboard handler', () => {
         const res = await request(down).get(path).timeout(10_000).expect(503);
         expect(res.body).toEqual({ error: 'Redis did not answer within 300 ms' });
       }
-      await request(down).post('/api/queues/q/pause').set('x-admin-token', 'tok').timeout(10_000).expect(503);
+      await request(down).post('/api/queues/q/pause').set('x-admin-token', TOKEN).timeout(10_000).expect(503);
       expect(outageAudit).toContainEqual(expect.stringMatching(/: POST \/api\/queues\/q\/pause -> Redis did not answer within 300 ms \(may still be applied/));
       await outage.restart();
       await waitFor(async () => (await request(down).get('/api/overview')).status === 200, 'the dashboard to answer again');
@@ -281,7 +284,7 @@ describe('dashboard handler', () => {
     const outage = await spawnRedis();
     const outageClient = outage.client();
     const outageAdmin = new QueueAdmin({ client: outageClient, prefix });
-    const down = await startDashboardServer({ admin: outageAdmin, adminToken: 'tok', audit: () => undefined, port: 0, deadlineMs: 200 });
+    const down = await startDashboardServer({ admin: outageAdmin, adminToken: TOKEN, audit: () => undefined, port: 0, deadlineMs: 200 });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
@@ -297,7 +300,7 @@ describe('dashboard handler', () => {
       await waitFor(() => outageClient.status === 'ready', 'the client connected');
       await control.call('CLIENT', 'PAUSE', '60000', 'ALL'); // the server holds every client's commands (for a minute)
       await request(down).get('/api/queues/q').timeout(10_000).expect(503);
-      await request(down).post('/api/queues/q/pause').set('x-admin-token', 'tok').timeout(10_000).expect(503);
+      await request(down).post('/api/queues/q/pause').set('x-admin-token', TOKEN).timeout(10_000).expect(503);
       outageClient.disconnect(); // the commands the two calls still wait for fail ("Connection is closed")
       await waitFor(() => failedLate === 2, 'both calls to fail after their deadline');
       await new Promise<void>((resolve) => setImmediate(resolve)); // Node reports unhandled rejections once the microtasks ran

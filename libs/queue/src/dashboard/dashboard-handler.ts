@@ -1,19 +1,32 @@
-import { createHash, createHmac, timingSafeEqual } from 'crypto';
 import { readFileSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { join } from 'path';
 import { QueueAdmin } from '../admin/queue-admin';
 import { InvalidOptionError } from '../errors/queue-errors';
-import { checkKnownKeys, checkOption, knownKeys, OptionError, timerMsField } from '../util/fields';
+import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
 import { within } from '../util/retry';
+import { checkAllowedHosts, hostAllowed } from './allowed-hosts';
+import { authorize, checkAdminToken, cookieAttributes, COOKIE, same, sessionValue } from './dashboard-auth';
 import { ADMIN_ROUTES, apiSegments, findRoute, HttpError, methodNotAllowed, Route, RouteContext, safeJson } from './dashboard-routes';
+import { checkTokenAttempts, seconds, TokenAttemptLimiter, TokenAttemptOptions } from './token-attempts';
 
 /** Options of {@link createDashboardHandler} (and of `startDashboardServer`). */
 export interface DashboardOptions {
   /** What the dashboard shows and changes. */
   admin: QueueAdmin;
-  /** Token that unlocks mutating calls (header `x-admin-token`, or the login form's cookie). Without it the dashboard is read-only. */
+  /**
+   * Token that unlocks mutating calls (header `x-admin-token`, or the login form's cookie), at least
+   * 16 characters. Without it the dashboard is read-only.
+   */
   adminToken?: string;
+  /**
+   * Host names the dashboard answers (the `Host` header, port not compared; `.example.com`: it and
+   * its subdomains); any other gets 403 `host not allowed` (DNS rebinding). Default: every host
+   * (`startDashboardServer` on a loopback address: the loopback names).
+   */
+  allowedHosts?: readonly string[];
+  /** Failed admin-token attempts allowed per client address (default: 10 within 60 s, then 429 for 60 s). */
+  tokenAttempts?: TokenAttemptOptions;
   /** Where each mutating call is reported (who, what). Default: console. */
   audit?: (line: string) => void;
   /**
@@ -27,32 +40,34 @@ export interface DashboardOptions {
 /** {@link DashboardOptions.deadlineMs} by default. */
 export const DASHBOARD_DEADLINE_MS = 5000;
 
-const DASHBOARD_KEYS = knownKeys<DashboardOptions>({ admin: true, adminToken: true, audit: true, deadlineMs: true });
+const DASHBOARD_KEYS = knownKeys<DashboardOptions>({
+  admin: true,
+  adminToken: true,
+  allowedHosts: true,
+  tokenAttempts: true,
+  audit: true,
+  deadlineMs: true,
+});
 
 /**
  * Checks the options of {@link createDashboardHandler} (`known`: the keys accepted, more for
  * `startDashboardServer`); returns the deadline. Throws {@link InvalidOptionError} at
- * `dashboard.<key>`; a bad token is shown by its type, never its text.
+ * `dashboard.<key>`; a bad token is shown by its type or length, never its text.
  */
 export function checkDashboardOptions(options: unknown, known: readonly string[] = DASHBOARD_KEYS): number {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError('dashboard', options, 'an options object { admin, adminToken, audit, deadlineMs }');
+    throw new InvalidOptionError('dashboard', options, `an options object { ${DASHBOARD_KEYS.join(', ')} }`);
   }
   checkKnownKeys(options, known, 'dashboard', InvalidOptionError);
-  const { admin, adminToken, audit, deadlineMs } = options as Record<string, unknown>;
+  const { admin, adminToken, allowedHosts, tokenAttempts, audit, deadlineMs } = options as Record<string, unknown>;
   if (!(admin instanceof QueueAdmin)) throw new InvalidOptionError('dashboard.admin', admin, 'a QueueAdmin');
   checkAdminToken(adminToken, 'dashboard.adminToken', InvalidOptionError);
+  checkAllowedHosts(allowedHosts, 'dashboard.allowedHosts');
+  checkTokenAttempts(tokenAttempts, 'dashboard.tokenAttempts');
   if (audit !== undefined && typeof audit !== 'function') throw new InvalidOptionError('dashboard.audit', audit, 'a function (line) => void');
   return checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), deadlineMs, 'dashboard.deadlineMs', InvalidOptionError);
 }
 
-/** An admin token: absent or a non-empty string; a bad one is named by its type (or `(empty)`), never its text. */
-export function checkAdminToken(token: unknown, path: string, error: OptionError): void {
-  if (token !== undefined && (typeof token !== 'string' || token.length === 0))
-    throw new error(path, token === '' ? '(empty)' : typeof token, 'a non-empty string');
-}
-
-const COOKIE = 'mq_admin';
 const ASSETS: Record<string, [string, string]> = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
@@ -70,7 +85,9 @@ const ASSETS: Record<string, [string, string]> = {
 export function createDashboardHandler(options: DashboardOptions): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
   const deadlineMs = checkDashboardOptions(options);
   const audit = options.audit ?? ((line: string) => console.log(line));
-  const routes = [...sessionRoutes(options.adminToken, audit), ...ADMIN_ROUTES];
+  const allowedHosts = checkAllowedHosts(options.allowedHosts, 'dashboard.allowedHosts');
+  const attempts = new TokenAttemptLimiter(checkTokenAttempts(options.tokenAttempts, 'dashboard.tokenAttempts'), audit);
+  const routes = [...sessionRoutes(options.adminToken, audit, attempts), ...ADMIN_ROUTES];
   const assets = new Map<string, string>();
   const asset = (file: string) => {
     let text = assets.get(file);
@@ -95,7 +112,12 @@ export function createDashboardHandler(options: DashboardOptions): (req: Incomin
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<unknown> => {
     const { route, params } = findRoute(routes, method, apiSegments(url.pathname));
+    attempts.sweep();
+    const header = req.headers['x-admin-token'];
+    // a token attempt (the login form, the header) from a blocked address: refused whatever the token
+    if (options.adminToken && (header !== undefined || route.path === 'login')) refuseIfBlocked(attempts, remote(req));
     const who = authorize(req, options.adminToken);
+    if (options.adminToken && header !== undefined && who === null) attempts.failed(remote(req));
     const what = `${method} ${url.pathname}`;
     if (route.access === 'admin' && !who) {
       audit(`dashboard: refused ${what} from ${remote(req)} (no admin token)`);
@@ -109,6 +131,8 @@ export function createDashboardHandler(options: DashboardOptions): (req: Incomin
   return async (req, res, path) => {
     const method = req.method ?? 'GET';
     try {
+      if (allowedHosts && !hostAllowed(req.headers.host, allowedHosts))
+        throw new HttpError(403, 'host not allowed: this dashboard answers only the host names it is configured for');
       const url = requestUrl(path);
       const file = ASSETS[url.pathname];
       if (file) {
@@ -123,8 +147,16 @@ export function createDashboardHandler(options: DashboardOptions): (req: Incomin
   };
 }
 
+/** 429 with `Retry-After` (s) while `address` is blocked for too many wrong tokens. */
+function refuseIfBlocked(attempts: TokenAttemptLimiter, address: string): void {
+  const ms = attempts.blockedFor(address);
+  if (ms <= 0) return;
+  const wait = seconds(ms);
+  throw new HttpError(429, `too many wrong admin tokens from this address: try again in ${wait} s`, { 'retry-after': String(wait) });
+}
+
 /** `api/session`, `api/login` and `api/logout`: no Redis involved. */
-function sessionRoutes(adminToken: string | undefined, audit: (line: string) => void): Route[] {
+function sessionRoutes(adminToken: string | undefined, audit: (line: string) => void, attempts: TokenAttemptLimiter): Route[] {
   return [
     { method: 'GET', path: 'session', access: 'open', run: async ({ who }) => ({ admin: who !== null, tokenConfigured: !!adminToken }) },
     {
@@ -135,6 +167,7 @@ function sessionRoutes(adminToken: string | undefined, audit: (line: string) => 
         const token = new URLSearchParams(body).get('token') ?? safeJson(body)?.token;
         if (!adminToken || typeof token !== 'string' || !same(token, adminToken)) {
           audit(`dashboard: refused login from ${remote(req)}`);
+          if (adminToken) attempts.failed(remote(req));
           throw new HttpError(401, 'wrong token');
         }
         res.setHeader('set-cookie', `${COOKIE}=${sessionValue(adminToken)}; ${cookieAttributes(req)}`);
@@ -169,81 +202,6 @@ function requestUrl(path: string): URL {
   }
 }
 
-/** Who may change things: null (read-only), else how the token came. */
-function authorize(req: IncomingMessage, token: string | undefined): string | null {
-  if (!token) return null;
-  const header = req.headers['x-admin-token'];
-  if (typeof header === 'string' && same(header, token)) return 'admin (token header)';
-  const cookie = parseCookie(req.headers.cookie ?? '')[COOKIE];
-  if (cookie !== undefined && same(cookie, sessionValue(token))) {
-    // the cookie is SameSite=Strict; a mutating request must also come from the dashboard's own origin
-    if (req.method !== 'GET' && !sameOrigin(req)) return null;
-    return 'admin (login cookie)';
-  }
-  return null;
-}
-
-/** Whether the request's Origin is the dashboard's own host (false without one, for `null` or a malformed one). */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string') return false;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * What the login cookie holds: an HMAC of the token, never the token itself, so a cookie that leaks
- * (a proxy's log) does not give the token that the `x-admin-token` header takes; it changes with the token.
- */
-function sessionValue(token: string): string {
-  return createHmac('sha256', token).update('mq-dashboard-session').digest('hex');
-}
-
-/**
- * The login cookie's attributes: `HttpOnly; SameSite=Strict`, its Path the dashboard's mount point
- * (`/queues` in a service: the cookie goes to no other route of the service), and `Secure` when the
- * request came over HTTPS (directly, or through a proxy saying `x-forwarded-proto: https`).
- */
-function cookieAttributes(req: IncomingMessage): string {
-  // mounted (Express strips the mount point from req.url and keeps the whole path in originalUrl)
-  const original = (req as { originalUrl?: unknown }).originalUrl;
-  const full = typeof original === 'string' ? original.split('?')[0] : '';
-  const inner = (req.url ?? '/').split('?')[0];
-  const mount = full.endsWith(inner) ? full.slice(0, full.length - inner.length) : '';
-  const forwarded = String(req.headers['x-forwarded-proto'] ?? '')
-    .split(',')[0]
-    .trim();
-  const https = (req.socket as { encrypted?: boolean }).encrypted === true || forwarded === 'https';
-  return `HttpOnly; SameSite=Strict; Path=${mount || '/'}${https ? '; Secure' : ''}`;
-}
-
-/** Constant time, whatever the lengths: the SHA-256 digests (32 bytes each) are compared, so a wrong token's length tells nothing either. */
-function same(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-function parseCookie(header: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) {
-      try {
-        out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-      } catch {
-        // a malformed cookie is ignored
-      }
-    }
-  }
-  return out;
-}
-
 function remote(req: IncomingMessage): string {
   return req.socket?.remoteAddress ?? 'unknown';
 }
@@ -259,11 +217,6 @@ async function readBody(req: IncomingMessage & { body?: unknown }): Promise<stri
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** An error answer of the dashboard (JSON `{ error }`, with its security headers), for the stand-alone server's own refusals. */
-export function sendHttpError(res: ServerResponse, status: number, message: string): void {
-  sendError(res, new HttpError(status, message));
 }
 
 function sendError(res: ServerResponse, error: unknown): void {

@@ -51,6 +51,12 @@ describe('dashboard options', () => {
     ['dashboard.adminTOKEN', { admin, adminTOKEN: 's3cret' }],
     ['dashboard.adminToken', { admin, adminToken: 1234 }],
     ['dashboard.adminToken', { admin, adminToken: '' }],
+    ['dashboard.adminToken', { admin, adminToken: 'fifteen-chars-x' }],
+    ['dashboard.allowedHosts', { admin, allowedHosts: 'localhost' }],
+    ['dashboard.allowedHosts', { admin, allowedHosts: [] }],
+    ['dashboard.allowedHosts[1]', { admin, allowedHosts: ['localhost', 'example.com:8080'] }],
+    ['dashboard.allowedHosts[0]', { admin, allowedHosts: ['https://example.com'] }],
+    ['dashboard.tokenAttempts.max', { admin, tokenAttempts: { max: 0 } }],
     ['dashboard.audit', { admin, audit: 'stderr' }],
     ['dashboard', null],
   ];
@@ -61,8 +67,25 @@ describe('dashboard options', () => {
 
   it('never shows a bad token, only its type', () => {
     const error = thrown(() => createDashboardHandler(loose<DashboardOptions>({ admin, adminToken: 987654321 })));
-    expect((error as Error).message).toBe('dashboard.adminToken: expected a non-empty string, got "number"');
+    expect((error as Error).message).toBe('dashboard.adminToken: expected a string of at least 16 characters, got "number"');
     expect(JSON.stringify(error)).not.toContain('987654321');
+  });
+
+  it('refuses a token shorter than 16 characters, naming the option and the minimum, never the token', () => {
+    for (const short of ['tok', 'fifteen-chars-x', 'ééééééééééééééé']) {
+      const error = thrown(() => createDashboardHandler({ admin, adminToken: short }));
+      expect(error).toEqual(refused('dashboard.adminToken'));
+      expect((error as Error).message).toBe(
+        `dashboard.adminToken: expected a string of at least 16 characters, got "a string of ${[...short].length} characters"`,
+      );
+      expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain(short);
+    }
+    expect(typeof createDashboardHandler({ admin, adminToken: 'sixteen-chars-xx', audit: () => undefined })).toBe('function');
+  });
+
+  it('takes allowedHosts of names, .domains and addresses (IPv6 with or without brackets)', () => {
+    const allowedHosts = ['dashboard.example.com', '.ops.example.org', '10.0.0.5', '[::1]', 'fe80::1', 'Localhost.'];
+    expect(typeof createDashboardHandler({ admin, allowedHosts, audit: () => undefined })).toBe('function');
   });
 
   it('accepts the options `mq dashboard` and the Nest module pass (keys present but undefined too)', () => {
@@ -78,6 +101,7 @@ describe('dashboard options', () => {
     ['dashboard.host', { admin, port: 0, host: '' }],
     ['dashboard.host', { admin, port: 0, host: 42 }],
     ['dashboard.admin', { port: 0 }],
+    ['dashboard.adminToken', { admin, port: 0, adminToken: 'short' }],
     ['dashboard', 'abc'],
   ];
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { hostname } from 'os';
 import request from 'supertest';
 import { QueueAdmin } from '../admin/queue-admin';
@@ -8,6 +8,9 @@ import { createQueue } from '../queue/create-queue';
 import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '../testing';
 import { parseConfig } from '../config/config-loader';
 import { QueueDashboardModule } from './dashboard.module';
+
+/** The admin token of these tests (at least 16 characters, as the dashboard requires). */
+const TOKEN = 'module-spec-admin-token';
 
 /** The dashboard mounted in a Nest app: pages, JSON API, token rules (header, cookie + Origin), audit lines. */
 describe('QueueDashboardModule', () => {
@@ -31,7 +34,7 @@ describe('QueueDashboardModule', () => {
     await waitFor(async () => (await q.stats()).dead_letter_count === 3, 'three dead letters');
     await q.close();
     const moduleRef = await Test.createTestingModule({
-      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: 'tok', admin: (admin = new QueueAdmin({ client, prefix })) })],
+      imports: [QueueDashboardModule.forRoot({ path: '/ops/queues', adminToken: TOKEN, admin: (admin = new QueueAdmin({ client, prefix })) })],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     const { Logger } = await import('@nestjs/common');
@@ -98,7 +101,7 @@ describe('QueueDashboardModule', () => {
     await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).expect(403);
     await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', 'wrong').expect(403);
     await http.post('/ops/queues/api/login').send({ token: 'wrong' }).expect(401);
-    const login = await http.post('/ops/queues/api/login').type('form').send({ token: 'tok' }).expect(200);
+    const login = await http.post('/ops/queues/api/login').type('form').send({ token: TOKEN }).expect(200);
     const cookie = String(login.headers['set-cookie']);
     // the session value (never the token), sent only to the dashboard's own paths
     expect(cookie).toMatch(/^mq_admin=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\/ops\/queues$/);
@@ -111,10 +114,10 @@ describe('QueueDashboardModule', () => {
 
   it('applies mutations with the token header or the cookie from its own origin, and audits them', async () => {
     const http = request(app.getHttpServer());
-    const replay = await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', 'tok').expect(200);
+    const replay = await http.post(`/ops/queues/api/queues/jobs/dead-letters/${dead[0]}/replay`).set('x-admin-token', TOKEN).expect(200);
     expect(replay.body).toEqual({ queue: 'jobs', replayed: [dead[0]] });
     const host = `127.0.0.1:${(app.getHttpServer().address() ?? { port: 0 }).port ?? 0}`;
-    const session = String((await http.post('/ops/queues/api/login').type('form').send({ token: 'tok' }).expect(200)).headers['set-cookie']).split(';')[0];
+    const session = String((await http.post('/ops/queues/api/login').type('form').send({ token: TOKEN }).expect(200)).headers['set-cookie']).split(';')[0];
     const del = await http
       .delete(`/ops/queues/api/queues/jobs/dead-letters/${dead[1]}`)
       .set('cookie', session)
@@ -122,13 +125,13 @@ describe('QueueDashboardModule', () => {
       .set('origin', `http://${host}`)
       .expect(200);
     expect(del.body).toEqual({ queue: 'jobs', deleted: [dead[1]] });
-    const purge = await http.post('/ops/queues/api/queues/jobs/dead-letters/purge').set('x-admin-token', 'tok').expect(200);
+    const purge = await http.post('/ops/queues/api/queues/jobs/dead-letters/purge').set('x-admin-token', TOKEN).expect(200);
     expect(purge.body.deleted).toEqual([dead[2]]);
-    await http.post('/ops/queues/api/queues/jobs/pause').set('x-admin-token', 'tok').expect(200);
+    await http.post('/ops/queues/api/queues/jobs/pause').set('x-admin-token', TOKEN).expect(200);
     expect((await http.get('/ops/queues/api/overview')).body.queues[0]).toMatchObject({ paused: true, deadLetters: 0, waiting: 1 });
     expect(audit.some((l) => l.includes(`admin (token header) from`) && l.includes(`POST /api/queues/jobs/dead-letters/${dead[0]}/replay`))).toBe(true);
     expect(audit.some((l) => l.includes('admin (login cookie)') && l.includes(dead[1]))).toBe(true);
-    expect(audit.join('\n')).not.toMatch(/\btok\b/);
+    expect(audit.join('\n')).not.toContain(TOKEN);
   });
 });
 
@@ -155,4 +158,45 @@ describe('QueueDashboardModule with an admin of its own (from `config`)', () => 
       await server.cleanup();
     }
   }, 30_000);
+});
+
+describe('QueueDashboardModule guards: allowedHosts, tokenAttempts', () => {
+  // never connected: the page, the session and the login form do not reach Redis
+  const client = new Redis({ lazyConnect: true });
+  const admin = new QueueAdmin({ client });
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const guarded = QueueDashboardModule.forRoot({
+      path: '/queues',
+      adminToken: TOKEN,
+      admin,
+      allowedHosts: ['ops.example.org'],
+      tokenAttempts: { max: 3, windowMs: 30_000 },
+    });
+    app = (await Test.createTestingModule({ imports: [guarded] }).compile()).createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await admin.close();
+    client.disconnect();
+  });
+
+  it('answers 403 to a Host it does not list, 200 to one it does (any port)', async () => {
+    const http = () => request(app.getHttpServer());
+    for (const host of ['evil.example', 'ops.example.org.evil.example', '127.0.0.1'])
+      expect((await http().get('/queues/api/session').set('host', host).expect(403)).body.error).toMatch(/^host not allowed/);
+    await http().get('/queues/').set('host', 'ops.example.org').expect(200);
+    await http().get('/queues/api/session').set('host', 'ops.example.org:8443').expect(200);
+  });
+
+  it('answers 429 with Retry-After to the token attempts of an address after `tokenAttempts.max` wrong ones, the right token too', async () => {
+    const attempt = (token: string) => request(app.getHttpServer()).post('/queues/api/login').set('host', 'ops.example.org').send({ token });
+    for (let i = 0; i < 3; i++) await attempt(`wrong-token-guess-${i}`).expect(401);
+    const res = await attempt(TOKEN).expect(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(25);
+    expect(res.body.error).toMatch(/^too many wrong admin tokens from this address/);
+  });
 });

@@ -4,7 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { QueueAdmin } from '../admin/queue-admin';
 import type { QueueAppConfig } from '../config/config.types';
 import { QueueManager } from '../manager/queue-manager';
-import { checkAdminToken, createDashboardHandler } from '../dashboard/dashboard-handler';
+import { checkAllowedHosts } from '../dashboard/allowed-hosts';
+import { checkAdminToken } from '../dashboard/dashboard-auth';
+import { createDashboardHandler } from '../dashboard/dashboard-handler';
+import { checkTokenAttempts, TokenAttemptOptions } from '../dashboard/token-attempts';
 import { QueueConfigError } from '../errors';
 import { checkKnownKeys, checkOption, knownKeys, timerMsField } from '../util/fields';
 import { NestQueueLogger } from './nest-queue-logger';
@@ -12,8 +15,12 @@ import { NestQueueLogger } from './nest-queue-logger';
 export interface QueueDashboardOptions {
   /** Mount path (default `/queues`). */
   path?: string;
-  /** Unlocks replay, delete, purge, pause, cancel (header `x-admin-token` or the login form). Without it: read-only. */
+  /** Unlocks replay, delete, purge, pause, cancel (header `x-admin-token` or the login form); at least 16 characters. Without it: read-only. */
   adminToken?: string;
+  /** Host names the dashboard answers (`Host` header, port not compared; `.example.com`: it and its subdomains); others get 403. Default: every host. */
+  allowedHosts?: readonly string[];
+  /** Failed admin-token attempts allowed per client address (default: 10 within 60 s, then 429 for 60 s; `DashboardOptions.tokenAttempts`). */
+  tokenAttempts?: TokenAttemptOptions;
   /** What to show: an admin of your own, else one opened from `config`, else from the QueueModule's configuration. */
   admin?: QueueAdmin;
   config?: QueueAppConfig;
@@ -22,7 +29,15 @@ export interface QueueDashboardOptions {
 }
 
 const OPTIONS = Symbol('QUEUE_DASHBOARD_OPTIONS');
-const DASHBOARD_OPTION_KEYS = knownKeys<QueueDashboardOptions>({ path: true, adminToken: true, admin: true, config: true, deadlineMs: true });
+const DASHBOARD_OPTION_KEYS = knownKeys<QueueDashboardOptions>({
+  path: true,
+  adminToken: true,
+  allowedHosts: true,
+  tokenAttempts: true,
+  admin: true,
+  config: true,
+  deadlineMs: true,
+});
 /** A mount path: `/` then URL path characters (no query, fragment, space or `..`). */
 const MOUNT_PATH = /^\/(?!.*\.\.)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 
@@ -30,11 +45,13 @@ const MOUNT_PATH = /^\/(?!.*\.\.)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
 function checkDashboardOptions(options: QueueDashboardOptions): void {
   if (options === null || typeof options !== 'object') throw new QueueConfigError('queueDashboard', options, 'an options object');
   checkKnownKeys(options, DASHBOARD_OPTION_KEYS, 'queueDashboard');
-  const { path, adminToken, admin, deadlineMs } = options;
+  const { path, adminToken, allowedHosts, tokenAttempts, admin, deadlineMs } = options;
   if (path !== undefined && (typeof path !== 'string' || !MOUNT_PATH.test(path))) {
     throw new QueueConfigError('queueDashboard.path', path, 'a path starting with / (like /queues), without query, fragment, spaces or ..');
   }
   checkAdminToken(adminToken, 'queueDashboard.adminToken', QueueConfigError);
+  checkAllowedHosts(allowedHosts, 'queueDashboard.allowedHosts', QueueConfigError);
+  checkTokenAttempts(tokenAttempts, 'queueDashboard.tokenAttempts', QueueConfigError);
   if (admin !== undefined && !(admin instanceof QueueAdmin)) throw new QueueConfigError('queueDashboard.admin', admin, 'a QueueAdmin');
   checkOption(timerMsField(1).optional(), deadlineMs, 'queueDashboard.deadlineMs');
 }
@@ -62,6 +79,8 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
     const handle = createDashboardHandler({
       admin,
       adminToken: this.options.adminToken,
+      allowedHosts: this.options.allowedHosts,
+      tokenAttempts: this.options.tokenAttempts,
       deadlineMs: this.options.deadlineMs,
       audit: (line) => this.logger.log(line),
     });

@@ -64,11 +64,19 @@ describe('QueueDashboardModule options', () => {
     [{ path: 'queues' }, 'queueDashboard.path', /a path starting with \//],
     [{ path: '/queues?x=1' }, 'queueDashboard.path', /without query/],
     [{ path: '/../admin' }, 'queueDashboard.path', /without query/],
-    [{ adminToken: '' }, 'queueDashboard.adminToken', /a non-empty string, got "\(empty\)"/],
+    [{ adminToken: '' }, 'queueDashboard.adminToken', /a string of at least 16 characters, got "\(empty\)"/],
+    [
+      { adminToken: 'short-token' },
+      'queueDashboard.adminToken',
+      /^queueDashboard\.adminToken: expected a string of at least 16 characters, got "a string of 11 characters"$/,
+    ],
+    [{ allowedHosts: ['example.com:443'] }, 'queueDashboard.allowedHosts[0]', /a host name without port/],
+    [{ allowedHosts: [] }, 'queueDashboard.allowedHosts', /a non-empty list of host names/],
+    [{ tokenAttempts: { windowMs: 0 } }, 'queueDashboard.tokenAttempts.windowMs', /got 0/],
     [{ adminToken: 12345 }, 'queueDashboard.adminToken', /got "number"/],
     [{ admin: {} }, 'queueDashboard.admin', /a QueueAdmin/],
     [{ deadlineMs: 0 }, 'queueDashboard.deadlineMs', /got 0/],
-    [{ pathname: '/queues' }, 'queueDashboard.pathname', /a known option \(path, adminToken, admin, config, deadlineMs\)/],
+    [{ pathname: '/queues' }, 'queueDashboard.pathname', /a known option \(path, adminToken, allowedHosts, tokenAttempts, admin, config, deadlineMs\)/],
   ])('forRoot(%j) is refused naming %s', (options, path, message) => {
     let error: unknown;
     try {
@@ -83,6 +91,7 @@ describe('QueueDashboardModule options', () => {
 
   it('does not print the admin token it refuses', () => {
     expect(() => QueueDashboardModule.forRoot({ adminToken: 42 as never })).not.toThrow(/42/);
+    expect(() => QueueDashboardModule.forRoot({ adminToken: 'short-token' })).not.toThrow(/short-token/);
   });
 
   it('names what is missing when it has neither an admin, a config nor QueueModule', async () => {
