@@ -23,7 +23,8 @@ describe('queue publish outbox (backup producer)', () => {
     await server.restart();
     const seen: number[] = [];
     queue.process<number>('o', (m) => void seen.push(m.payload), { concurrency: 1 });
-    await waitFor(() => seen.length === 1001, 'all 1,001 processed', 20_000);
+    // one at a time after a reconnect: seconds when quiet, far longer beside other suites on a busy machine (20 s ran out once)
+    await waitFor(() => seen.length === 1001, 'all 1,001 processed', 90_000);
     expect(seen).toEqual([-1, ...Array.from({ length: 1000 }, (_, i) => i)]);
     expect(queue.outboxSize).toBe(0);
     expect((await queue.getStatus(ids[500]))!.state).toBe('completed');
@@ -31,7 +32,7 @@ describe('queue publish outbox (backup producer)', () => {
     expect(ids.includes(before)).toBe(false);
     await queue.close();
     client.disconnect();
-  });
+  }, 120_000);
 
   test('one publishBatch of 200,000 made while Redis is down waits in the outbox whole and is stored when it is back', async () => {
     const client = server.client();
