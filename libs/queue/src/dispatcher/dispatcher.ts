@@ -2,7 +2,7 @@
  * Public types of the task dispatcher: cross-service routing, status tracking, result callbacks,
  * webhooks and request/reply over the priority queue. See `docs/dispatcher.md`.
  */
-import type { HandlerContext, Priority, QueueMessage, RecordedError } from '../queue/queue.types';
+import type { CloseOptions, HandlerContext, Priority, QueueMessage, RecordedError } from '../queue/queue.types';
 
 /** Where a task type goes and its defaults. */
 export interface RouteConfig {
@@ -179,6 +179,14 @@ export interface Dispatcher {
    * the message (completed: past `completedRetention`; failed: past the dead-letter retention).
    */
   getStatus(taskId: string): Promise<TaskStatus | null>;
-  /** Stops reading results and replies; closes the queues the dispatcher opened itself. */
-  close(): Promise<void>;
+  /**
+   * Stops reading results and replies; waits up to `drainTimeoutMs` (the queue's {@link CloseOptions};
+   * default 10 s, as the queue's) for the results already read to be delivered (callbacks run,
+   * webhooks POSTed), then aborts the webhook requests still running and stops waiting
+   * for callbacks still running: those entries are not acknowledged, so another instance of the
+   * service delivers them again (after `claimIdleMs` on Redis). Closes the queues the dispatcher
+   * opened itself. Safe to call twice (same promise).
+   * @throws InvalidOptionError (rejects) at `close.drainTimeoutMs` (or `close.<key>`, `close`), closing nothing.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }

@@ -6,71 +6,17 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import { deferred, quietLogger, uniquePrefix, useTestRedis, waitFor } from '../testing';
+import { deferred, quietLogger, useTestRedis, waitFor } from '../testing';
 import type { CompletedTask, TaskProgress } from './dispatcher';
-import type { DispatcherStore } from './dispatcher-store';
-import { MemoryDispatchHub, MemoryDispatcherStore } from './memory/memory-dispatcher-store';
 import { RedisDispatcherStore } from './redis/redis-dispatcher-store';
 import { ResultConsumer } from './result-consumer';
+import { memoryResultsBackend, outcome, redisResultsBackend, report, ResultsBackend as Backend, SERVICE } from './testing/results-backend';
 
 const redis = useTestRedis({ spawn: true });
 
-const SERVICE = 'svc';
 const WEBHOOK = { attempts: 2, backoffMs: 20, timeoutMs: 2000 };
-
-interface Backend {
-  store: DispatcherStore;
-  /** Entries read and not acknowledged. */
-  pending(): Promise<string[]>;
-  /** Entry ids in write order. */
-  written(): Promise<string[]>;
-  close(): Promise<void>;
-}
-
-function memoryBackend(): Backend {
-  const hub = new MemoryDispatchHub();
-  const store = new MemoryDispatcherStore(hub, SERVICE, 60_000, 10_000);
-  const ids: string[] = [];
-  const finish = store.finish.bind(store);
-  const progress = store.progress.bind(store);
-  // the memory store hands out no ids on write: the hub's counter is the entry id
-  store.finish = async (input) => finish(input).finally(() => ids.push(String(hub.seq)));
-  store.progress = async (input) => progress(input).finally(() => ids.push(String(hub.seq)));
-  return {
-    store,
-    pending: async () => [...hub.resultsOf(SERVICE).pending.keys()],
-    written: async () => ids,
-    close: () => store.close(),
-  };
-}
-
-function redisBackend(claimIdleMs = 30_000): Backend & { redis: RedisDispatcherStore; prefix: string } {
-  const client = redis.newClient();
-  const prefix = uniquePrefix('rc');
-  const store = new RedisDispatcherStore({ client, prefix, service: SERVICE, retentionMs: 60_000, resultsMaxLen: 10_000, claimIdleMs });
-  return {
-    store,
-    redis: store,
-    prefix,
-    pending: async () => ((await redis.client.xpending(store.keys.results, SERVICE, '-', '+', 1000)) as Array<[string]>).map(([id]) => id),
-    written: async () => (await redis.client.xrange(store.keys.results, '-', '+')).map(([id]) => id),
-    close: async () => {
-      await store.close();
-      client.disconnect();
-    },
-  };
-}
-
-const outcome = (taskId: string, webhookUrl?: string) => ({
-  origin: SERVICE,
-  taskId,
-  type: 't',
-  ok: true,
-  valueJson: JSON.stringify(taskId),
-  attempts: 1,
-  webhookUrl,
-});
-const report = (taskId: string, progress: number) => ({ origin: SERVICE, taskId, type: 't', valueJson: String(progress), attempt: 1, toResults: true });
+const redisBackend = (claimIdleMs?: number) => redisResultsBackend(redis, claimIdleMs);
+const memoryBackend = () => memoryResultsBackend();
 
 describe.each([
   ['memory', () => memoryBackend()],

@@ -3,7 +3,7 @@ import type { RecordedError } from '../queue/queue.types';
 import { parseJsonOr } from '../util/json';
 import { RepeatedFailureLog } from '../util/repeat-log';
 import { sleepUnlessAborted } from '../util/abort';
-import { FailureBackoff, sleep } from '../util/retry';
+import { FailureBackoff, settleWithin } from '../util/retry';
 import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { CompletedTask, FailedTask, TaskProgress } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
@@ -20,6 +20,12 @@ const READ_COUNT = 100;
  */
 export const MAX_RESULTS_IN_FLIGHT = 10 * READ_COUNT;
 
+/** How long `close` waits for the deliveries in flight by default: 10 s, as the queue's `close` waits for its handlers. */
+export const DEFAULT_RESULTS_DRAIN_MS = 10_000;
+
+/** How long `close` waits, past the drain time, for the aborted webhook requests to end (they end at once). */
+const ABORT_SETTLE_MS = 1000;
+
 /**
  * Reads this service's results (written once per task by whichever process ran it), calls the
  * `onCompleted` / `onFailed` / `onProgress` callbacks and POSTs webhooks, and acknowledges each
@@ -28,7 +34,8 @@ export const MAX_RESULTS_IN_FLIGHT = 10 * READ_COUNT;
  * back only the later entries of its own task: the entries of one task are delivered one after the
  * other in stream order, those of different tasks concurrently. Entries still delivered are renewed
  * (`store.renew`) so that no peer takes them over. An entry read by an instance that died before
- * acknowledging is taken over by another instance of the service.
+ * acknowledging is taken over by another instance of the service; so is one whose delivery had not
+ * finished when `close` gave up waiting for it (see {@link ResultConsumer.close}).
  */
 export class ResultConsumer {
   private readonly completed = new Map<string, Array<Callback<CompletedTask>>>();
@@ -46,6 +53,18 @@ export class ResultConsumer {
   private wakeReader?: () => void;
   /** Fired by close (reading stops; the ack loop's pause after a failure ends). */
   private readonly closed = new AbortController();
+  /**
+   * Fired by close when the drain time is over: the webhook requests still running are aborted, and
+   * nothing more is delivered or acknowledged (what is left stays pending for another instance).
+   */
+  private readonly abandoned = new AbortController();
+  private closing?: Promise<void>;
+  /** Webhook deliveries running (awaited, once aborted, before close returns). */
+  private readonly webhooks = new Set<Promise<unknown>>();
+  /** User callbacks running (they cannot be aborted). */
+  private callbacksRunning = 0;
+  /** Entries whose XACK failed at close (left pending). */
+  private unackedAtClose = 0;
   private renewTimer?: NodeJS.Timeout;
   private renewing = false;
 
@@ -78,20 +97,63 @@ export class ResultConsumer {
 
   /** Starts reading on the next turn (callbacks registered in the same tick are all known). */
   start(): void {
-    if (this.loop || this.closing()) return;
+    if (this.loop || this.isClosed()) return;
     this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
   }
 
   /**
-   * Stops reading, then waits for every entry read to be delivered and acknowledged (a hanging
-   * webhook: up to its tries and timeouts). An entry whose XACK fails at close stays pending and is
-   * taken over after `claimIdleMs`.
+   * Stops reading, then waits up to `drainTimeoutMs` (counted from the call) for the entries read to
+   * be delivered. Past it, the webhook requests still running are aborted (no further try), the user
+   * callbacks still running are no longer waited for (they cannot be aborted), and the entries whose
+   * delivery had not finished (with those waiting behind them) are not acknowledged: they stay
+   * pending, and another instance takes them over after `claimIdleMs` (at-least-once). The entries
+   * delivered are acknowledged before it resolves; one whose XACK fails at close stays pending too.
+   * How many were left is logged once. Safe to call twice (the first call's drain time applies).
    */
-  async close(): Promise<void> {
+  close(drainTimeoutMs = DEFAULT_RESULTS_DRAIN_MS): Promise<void> {
+    this.closing ??= this.closeOnce(drainTimeoutMs);
+    return this.closing;
+  }
+
+  private async closeOnce(drainTimeoutMs: number): Promise<void> {
+    const deadline = performance.now() + drainTimeoutMs;
     this.closed.abort();
     this.store.interrupt();
     this.wake();
-    await this.loop;
+    try {
+      const drained = (async () => {
+        await this.loop;
+        await Promise.all(this.tails.values());
+      })();
+      let gaveUp = '';
+      if (!(await settleWithin(drained, Math.max(0, deadline - performance.now())))) gaveUp = await this.abandon(drainTimeoutMs);
+      await this.acking;
+      const left = this.inFlight.size + this.unackedAtClose;
+      if (left > 0) {
+        this.logger.warn(
+          `closed with ${plural(left, 'results entry', 'results entries')} left pending for redelivery (another instance of the service delivers ${left === 1 ? 'it' : 'them'}; on Redis after claimIdleMs)${gaveUp}`,
+        );
+      }
+    } finally {
+      if (this.renewTimer) clearInterval(this.renewTimer);
+    }
+  }
+
+  /**
+   * The drain time is over: aborts the webhook requests still running (and waits for them to end)
+   * and gives up on the callbacks still running; from now on nothing is delivered or acknowledged.
+   * Returns what was given up, for close's log line.
+   */
+  private async abandon(drainTimeoutMs: number): Promise<string> {
+    const callbacks = this.callbacksRunning;
+    const webhooks = this.webhooks.size;
+    this.abandoned.abort(new Error(`the dispatcher closed before the delivery finished (drain time of ${drainTimeoutMs} ms over)`));
+    await settleWithin(Promise.allSettled(this.webhooks), ABORT_SETTLE_MS);
+    const given = [
+      ...(webhooks > 0 ? [`${plural(webhooks, 'webhook request', 'webhook requests')} aborted`] : []),
+      ...(callbacks > 0 ? [`${plural(callbacks, 'callback', 'callbacks')} still running no longer waited for (a callback cannot be aborted)`] : []),
+    ];
+    return `: not delivered within the drain time (${drainTimeoutMs} ms)${given.length > 0 ? `; ${given.join(', ')}` : ''}`;
   }
 
   private async run(): Promise<void> {
@@ -107,7 +169,7 @@ export class ResultConsumer {
       this.renewTimer.unref();
     }
     try {
-      while (!this.closing()) {
+      while (!this.isClosed()) {
         const room = MAX_RESULTS_IN_FLIGHT - this.inFlight.size;
         if (room <= 0) {
           await new Promise<void>((resolve) => (this.wakeReader = resolve));
@@ -119,39 +181,44 @@ export class ResultConsumer {
           failures.succeeded();
           for (const entry of entries) this.accept(entry);
         } catch (error) {
-          if (this.closing()) break;
+          if (this.isClosed()) break;
           const pause = backoff.failed();
           const message = (error as Error).message;
           failures.failed(message, `reading results failed (retrying in ${pause} ms, repeats not logged): ${message}`);
-          await sleep(pause);
+          await sleepUnlessAborted(pause, this.closed.signal).catch(() => undefined);
         }
       }
-      // what was read is delivered and acknowledged before the close ends
-      await Promise.all(this.tails.values());
-      await this.acking;
-    } finally {
-      if (this.renewTimer) clearInterval(this.renewTimer);
+    } catch (error) {
+      this.logger.error(`reading results stopped: ${(error as Error).message}`);
     }
+    // close delivers and acknowledges what was read (within its drain time) and stops the renewals
   }
 
   /**
    * Takes one entry read: delivered after the earlier entries of its task (at once when none is in
    * flight), then acknowledged. An entry this instance still delivers (claimed back by its own
    * XAUTOCLAIM after a failed renewal) is not delivered twice: the running delivery acknowledges it.
+   * Once close gave up (drain time over), nothing more is delivered or acknowledged: the entry stays
+   * pending (in flight, counted by close) for another instance.
    */
   private accept(entry: ResultEntry): void {
     const id = entry.entryId;
     if (this.inFlight.has(id)) return;
     this.inFlight.add(id);
+    if (this.gaveUp()) return;
     if (!this.readable(entry)) {
       this.queueAck(id);
       return;
     }
     const previous = this.tails.get(entry.taskId);
-    const delivery = previous ? previous.then(() => this.deliverTraced(entry)) : this.deliverTraced(entry);
+    const deliver = () => (this.gaveUp() ? undefined : this.deliverTraced(entry));
+    const delivery = previous ? previous.then(deliver) : Promise.resolve(deliver());
     const tail = delivery.then(
-      () => this.queueAck(id),
+      () => {
+        if (!this.gaveUp()) this.queueAck(id);
+      },
       (error: Error) => {
+        if (this.gaveUp()) return; // aborted at close: left pending, counted there
         // not acknowledged: taken over after claimIdleMs, as a read entry of a crashed instance
         this.logger.error(`delivering results entry ${id} of task ${entry.taskId} failed (delivered again after claimIdleMs): ${error.message}`);
         this.release([id]);
@@ -187,8 +254,9 @@ export class ResultConsumer {
           this.release(ids);
         } catch (error) {
           const message = (error as Error).message;
-          if (this.closing()) {
+          if (this.isClosed()) {
             this.logger.error(`acknowledging ${ids.length} results failed at close (delivered again after claimIdleMs): ${message}`);
+            this.unackedAtClose += ids.length;
             this.release(ids);
             continue;
           }
@@ -204,8 +272,13 @@ export class ResultConsumer {
     }
   }
 
-  private closing(): boolean {
+  private isClosed(): boolean {
     return this.closed.signal.aborted;
+  }
+
+  /** Whether close gave up waiting (drain time over). */
+  private gaveUp(): boolean {
+    return this.abandoned.signal.aborted;
   }
 
   private release(ids: string[]): void {
@@ -263,12 +336,17 @@ export class ResultConsumer {
       const url = entry.webhookUrl;
       const body = { ...base, state: entry.ok ? 'completed' : 'failed', ...(entry.ok ? { result: value } : { error: value }) };
       // the task id is the delivery id (`webhook-id`): the same for every try and redelivery of this outcome
-      calls.push(
-        postWebhook(url, entry.taskId, body, this.webhook).catch((error: Error) => {
-          const tries = error instanceof WebhookDeliveryError ? error.tries : this.webhook.attempts;
-          this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${error.message}`);
-        }),
+      const post = postWebhook(url, entry.taskId, body, this.webhook, this.abandoned.signal).catch((error: Error) => {
+        if (this.gaveUp()) throw error; // aborted at close: not delivered, the entry stays pending
+        const tries = error instanceof WebhookDeliveryError ? error.tries : this.webhook.attempts;
+        this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${error.message}`);
+      });
+      this.webhooks.add(post);
+      void post.then(
+        () => this.webhooks.delete(post),
+        () => this.webhooks.delete(post),
       );
+      calls.push(post);
     }
     await Promise.all(calls);
   }
@@ -294,11 +372,19 @@ export class ResultConsumer {
   }
 
   private async call<T>(cb: Callback<T>, task: T): Promise<void> {
+    this.callbacksRunning++;
     try {
       await cb(task);
     } catch (error) {
       const kind = (task as { progress?: unknown }).progress !== undefined ? 'progress' : 'result';
       this.logger.error(`${kind} callback failed for task ${(task as { taskId: string }).taskId}: ${(error as Error).message}`);
+    } finally {
+      this.callbacksRunning--;
     }
   }
+}
+
+/** `1 entry`, `3 entries`. */
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -2,8 +2,8 @@ import { InvalidOptionError, QueueClosedError } from '../errors';
 import { loggerFor, QueueLogger } from '../logger';
 import { publishInteger } from '../queue/publish-validation';
 import { QUEUE_FIELDS } from '../queue/queue-options';
-import { callOptions, checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField } from '../util/fields';
-import type { MessageStatus, TaskQueue } from '../queue/queue.types';
+import { callOptions, checkKnownKeys, checkOption, checkTaskType, knownKeys, timerMsField, withDrainTimeout } from '../util/fields';
+import type { CloseOptions, MessageStatus, TaskQueue } from '../queue/queue.types';
 import { dispatchContext } from './dispatch-context';
 import { asEnvelope, parseTaskId, prepareDispatch, PreparedDispatch, taskIdOf, TaskEnvelope } from './dispatch-prepare';
 import type {
@@ -22,7 +22,7 @@ import type {
 import { DispatchTimeoutError } from './dispatcher-errors';
 import type { DispatcherStore } from './dispatcher-store';
 import { ReplyRouter } from './reply-router';
-import { ResultConsumer } from './result-consumer';
+import { DEFAULT_RESULTS_DRAIN_MS, ResultConsumer } from './result-consumer';
 import { TaskRunner } from './task-runner';
 import type { WebhookOptions } from './webhook';
 
@@ -197,16 +197,17 @@ export class TaskDispatcher implements Dispatcher {
     return q ? toTaskStatus(taskId, id.queue, q) : null;
   }
 
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.replies.close((taskId) => new QueueClosedError(`dispatcher ${this.service} (task ${taskId})`));
-      await this.results.close();
-      this.store.interrupt();
-      await this.replies.stopped();
-      await this.settings.closeOwnedQueues();
-      await this.store.close();
-    })();
-    return this.closing;
+  close(options?: CloseOptions): Promise<void> {
+    return withDrainTimeout(options, 'close', DEFAULT_RESULTS_DRAIN_MS, (drainMs) => (this.closing ??= this.closeOnce(drainMs)));
+  }
+
+  private async closeOnce(drainMs: number): Promise<void> {
+    this.replies.close((taskId) => new QueueClosedError(`dispatcher ${this.service} (task ${taskId})`));
+    await this.results.close(drainMs);
+    this.store.interrupt();
+    await this.replies.stopped();
+    await this.settings.closeOwnedQueues();
+    await this.store.close();
   }
 
   private prepare(path: string, type: string, payload: unknown, options: DispatchOptions | undefined, replyTo?: string, progress = 0): PreparedDispatch {

@@ -5,46 +5,12 @@
  * (`webhook-id` stable across tries, `webhook-attempt`, `webhook-signature` a receiver can check).
  */
 import { createHmac } from 'node:crypto';
-import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import type { QueueLogger } from '../logger';
 import { quietLogger, waitFor } from '../testing';
 import { memoryDispatcherKit } from './testing/dispatcher-test-kit';
+import { Received, receiver, WebhookReceiver } from './testing/webhook-receiver';
 import { postWebhook, WebhookDeliveryError, WebhookOptions } from './webhook';
-
-interface Received {
-  path: string;
-  method: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-
-type Answer = (req: Received, res: ServerResponse, count: number) => void;
-
-/** A server on 127.0.0.1:<free port> answering each request with `answer` (its n-th request gets count n). */
-async function receiver(answer: Answer): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const r = { path: req.url ?? '', method: req.method ?? '', headers: req.headers, body, at: performance.now() };
-      received.push(r);
-      answer(r, res, received.length);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const FAST: WebhookOptions = { attempts: 5, backoffMs: 5, timeoutMs: 5000 };
 const status =
@@ -53,7 +19,7 @@ const status =
     res.writeHead(code, headers).end();
 
 describe('postWebhook', () => {
-  let server: Awaited<ReturnType<typeof receiver>> | undefined;
+  let server: WebhookReceiver | undefined;
   afterEach(async () => {
     await server?.close();
     server = undefined;
@@ -145,6 +111,29 @@ describe('postWebhook', () => {
     await expect(postWebhook(`${server.url}/hook`, 'q:1', {}, FAST)).resolves.toBe(1);
     await waitFor(() => closed, 'the answer closed');
     expect(finished).toBe(false);
+  });
+
+  it('a signal that fires aborts the running try (its connection closed) and makes no further try', async () => {
+    server = await receiver(() => undefined); // holds every request
+    const controller = new AbortController();
+    const reason = new Error('closing');
+    const post = postWebhook(`${server.url}/hook`, 'q:9', {}, { attempts: 5, backoffMs: 5, timeoutMs: 60_000 }, controller.signal);
+    await waitFor(() => server!.received.length === 1, 'the held request');
+    controller.abort(reason);
+    await expect(post).rejects.toBe(reason);
+    await waitFor(() => server!.received[0].closed, 'the held request closed by the abort');
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('a signal that fires during the backoff ends it: no further try', async () => {
+    server = await receiver(status(503));
+    const controller = new AbortController();
+    const reason = new Error('closing');
+    const post = postWebhook(`${server.url}/hook`, 'q:10', {}, { attempts: 3, backoffMs: 60_000, timeoutMs: 5000 }, controller.signal);
+    await waitFor(() => server!.received[0]?.closed, 'the first try answered');
+    controller.abort(reason);
+    await expect(post).rejects.toBe(reason);
+    expect(server.received).toHaveLength(1);
   });
 
   it('signs each try (Standard Webhooks): the receiver recomputes webhook-signature from its secret', async () => {

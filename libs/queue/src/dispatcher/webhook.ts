@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { sleepUnlessAborted, timeoutSignal } from '../util/abort';
+import { MAX_TIMER_MS } from '../util/fields';
 import { sleep } from '../util/retry';
 
 /** How webhooks are delivered. */
@@ -85,14 +87,17 @@ function fitsSchedule(options: WebhookOptions, attempt: number, elapsedMs: numbe
  * timeout, 408, 429 or 5xx is tried again after `backoffMs * 2^(try - 1)` (or the 429/503's
  * `Retry-After` seconds when longer, at most 30 and within the delivery's worst-case time, see
  * `fitsSchedule`); any other answer fails at once. Resolves to the number of tries used; rejects
- * with a {@link WebhookDeliveryError} once it failed for good.
+ * with a {@link WebhookDeliveryError} once it failed for good. When `signal` fires (the dispatcher
+ * closing past its drain time), the running request is aborted (its socket closed), no further try
+ * or backoff follows, and it rejects with the signal's reason.
  */
-export async function postWebhook(url: string, id: string, body: unknown, options: WebhookOptions): Promise<number> {
+export async function postWebhook(url: string, id: string, body: unknown, options: WebhookOptions, signal?: AbortSignal): Promise<number> {
   if (!isHttpUrl(url)) throw new WebhookDeliveryError('not an http:// or https:// URL (not retried)', 0, true);
   const payload = JSON.stringify(body);
   const started = performance.now();
   let lastMessage = '';
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
+    if (signal?.aborted) throw signal.reason;
     let pauseMs = options.backoffMs * 2 ** (attempt - 1);
     try {
       const timestamp = Math.floor(Date.now() / 1000);
@@ -103,9 +108,15 @@ export async function postWebhook(url: string, id: string, body: unknown, option
         'webhook-attempt': String(attempt),
       };
       if (options.secret) headers['webhook-signature'] = webhookSignature(options.secret, id, timestamp, payload);
-      const response = await fetch(url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
-      // discarded without reading: a huge (or endless) answer is neither buffered nor waited for
-      await response.body?.cancel().catch(() => undefined);
+      const limit = timeoutSignal(options.timeoutMs, signal);
+      let response: Response;
+      try {
+        response = await fetch(url, { method: 'POST', headers, body: payload, redirect: 'manual', signal: limit.signal });
+        // discarded without reading: a huge (or endless) answer is neither buffered nor waited for
+        await response.body?.cancel().catch(() => undefined);
+      } finally {
+        limit.release();
+      }
       if (response.ok) return attempt;
       if (response.status >= 300 && response.status < 400) {
         throw new WebhookDeliveryError(`HTTP ${response.status}: redirects are not followed (not retried)`, attempt, true);
@@ -116,10 +127,11 @@ export async function postWebhook(url: string, id: string, body: unknown, option
       if (hintMs !== undefined && fitsSchedule(options, attempt, performance.now() - started + hintMs)) pauseMs = Math.max(pauseMs, hintMs);
     } catch (error) {
       if (error instanceof WebhookDeliveryError) throw error;
+      if (signal?.aborted) throw signal.reason;
       const cause = (error as { cause?: { message?: unknown } }).cause?.message;
       lastMessage = typeof cause === 'string' ? `${(error as Error).message} (${cause})` : (error as Error).message;
     }
-    if (attempt < options.attempts) await sleep(pauseMs);
+    if (attempt < options.attempts) await (signal ? sleepUnlessAborted(Math.min(pauseMs, MAX_TIMER_MS), signal) : sleep(pauseMs));
   }
   throw new WebhookDeliveryError(lastMessage, options.attempts, false);
 }

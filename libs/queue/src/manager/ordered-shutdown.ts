@@ -21,7 +21,8 @@ export interface ShutdownParts {
 
 /**
  * Scheduler (stops firing), event buses (stop receiving, drain, flush the outbox), queues (stop
- * taking work, drain, put the rest back), dispatchers, then the Redis connections. Signals are
+ * taking work, drain, put the rest back), dispatchers (deliver the results read within what is left
+ * of the drain time, leave the rest pending), then the Redis connections. Signals are
  * guarded meanwhile. The steps together are bounded by the drain time plus 5 s, so an unreachable
  * Redis cannot hold shutdown forever: closing the connections fails the commands still waiting.
  */
@@ -48,7 +49,8 @@ export async function shutdownInOrder(parts: ShutdownParts, drainTimeoutMs: numb
     });
     if (report.unsentEvents > 0) logger.error(`${report.unsentEvents} events of the outbox could not be sent before shutdown`);
     await step('queues', () => Promise.all(parts.queues.map((q) => q.close({ drainTimeoutMs: left() }))));
-    await step('dispatchers', () => Promise.all(parts.dispatchers.map((d) => d.close())));
+    // what is left of the drain time: results not delivered by then stay pending for another instance
+    await step('dispatchers', () => Promise.all(parts.dispatchers.map((d) => d.close({ drainTimeoutMs: left() }))));
     await step('redis', async () => parts.redis?.close());
     return report;
   } finally {

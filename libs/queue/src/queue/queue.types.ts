@@ -197,8 +197,14 @@ export interface QueueStats {
   groups_running: number;
 }
 
+/** Options of `queue.close` and `dispatcher.close`. */
 export interface CloseOptions {
-  /** How long in-flight handlers may run before they are aborted and their messages put back (default 10 s). */
+  /**
+   * How long in-flight work may finish (default 10 s): a queue's running handlers, before they are
+   * aborted and their messages put back; a dispatcher's result deliveries (callbacks, webhooks),
+   * before its webhook requests are aborted and the undelivered results left pending for another
+   * instance (docs/dispatcher.md, "Closing").
+   */
   drainTimeoutMs?: number;
 }
 

@@ -1,6 +1,6 @@
 /** `sleepUnlessAborted` refuses a wait a timer cannot keep and a missing signal, naming the argument, before waiting. */
 import { InvalidOptionError } from '../errors';
-import { sleepUnlessAborted } from './abort';
+import { sleepUnlessAborted, timeoutSignal } from './abort';
 
 describe('sleepUnlessAborted arguments', () => {
   const signal = new AbortController().signal;
@@ -32,5 +32,29 @@ describe('sleepUnlessAborted arguments', () => {
     const longest = sleepUnlessAborted(2 ** 31 - 1, controller.signal);
     controller.abort(new Error('shutdown'));
     await expect(longest).rejects.toThrow('shutdown');
+  });
+});
+
+describe('timeoutSignal', () => {
+  it('fires with a TimeoutError after its time, with the outer reason when the outer signal fires first, and not after release', async () => {
+    const timed = timeoutSignal(20, new AbortController().signal);
+    await new Promise((resolve) => timed.signal.addEventListener('abort', resolve, { once: true }));
+    expect((timed.signal.reason as Error).name).toBe('TimeoutError');
+
+    const outer = new AbortController();
+    const early = timeoutSignal(60_000, outer.signal);
+    outer.abort(new Error('closing'));
+    expect(early.signal.aborted).toBe(true);
+    expect((early.signal.reason as Error).message).toBe('closing');
+
+    const again = new AbortController();
+    const released = timeoutSignal(60_000, again.signal);
+    released.release();
+    again.abort(new Error('later'));
+    expect(released.signal.aborted).toBe(false);
+
+    const already = new AbortController();
+    already.abort(new Error('before'));
+    expect(timeoutSignal(60_000, already.signal).signal.aborted).toBe(true);
   });
 });

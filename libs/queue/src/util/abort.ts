@@ -66,3 +66,27 @@ function isAbortSignal(value: unknown): value is AbortSignal {
     typeof signal.removeEventListener === 'function'
   );
 }
+
+/**
+ * A signal that fires after `timeoutMs` (the reason a `TimeoutError`, as `AbortSignal.timeout`)
+ * or when `outer` fires (with its reason): one try of a request under a long-lived signal (a
+ * webhook try under the dispatcher's close). `release()` unhooks it from `outer`, so no listener
+ * per try is left behind on a signal that lives as long as its owner (unlike `AbortSignal.any`).
+ */
+export function timeoutSignal(timeoutMs: number, outer: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  if (!outer) return { signal: timeout, release: () => undefined };
+  const controller = new AbortController();
+  const onOuter = () => controller.abort(outer.reason);
+  const onTimeout = () => controller.abort(timeout.reason);
+  if (outer.aborted) onOuter();
+  outer.addEventListener('abort', onOuter, { once: true });
+  timeout.addEventListener('abort', onTimeout, { once: true });
+  return {
+    signal: controller.signal,
+    release: () => {
+      outer.removeEventListener('abort', onOuter);
+      timeout.removeEventListener('abort', onTimeout);
+    },
+  };
+}

@@ -34,10 +34,17 @@ export class MemoryDispatchHub {
   }
 }
 
-/** {@link DispatcherStore} in one process: step for step what the Lua script does. */
+/**
+ * {@link DispatcherStore} in one process: step for step what the Lua script does. One difference
+ * from Redis: nothing takes over an entry that an open instance read and did not acknowledge (no
+ * `claimIdleMs`, no renewal); the entries a store read and did not acknowledge are handed to the
+ * other instances of the service (same hub) when it closes, at once.
+ */
 export class MemoryDispatcherStore implements DispatcherStore {
   readonly replyAddress = randomUUID();
   private nextSweep = 0;
+  /** Ids of the entries this store read and has not acknowledged yet. */
+  private readonly unacked = new Set<string>();
 
   constructor(
     private readonly hub: MemoryDispatchHub,
@@ -105,13 +112,19 @@ export class MemoryDispatcherStore implements DispatcherStore {
     const results = this.hub.resultsOf(this.service);
     if (results.entries.length === 0) await results.waiter.wait(blockMs);
     const taken = results.entries.splice(0, count);
-    for (const e of taken) results.pending.set(e.entryId, e);
+    for (const e of taken) {
+      results.pending.set(e.entryId, e);
+      this.unacked.add(e.entryId);
+    }
     return taken;
   }
 
   async ack(entryIds: string[]): Promise<void> {
     const results = this.hub.resultsOf(this.service);
-    for (const id of entryIds) results.pending.delete(id);
+    for (const id of entryIds) {
+      results.pending.delete(id);
+      this.unacked.delete(id);
+    }
   }
 
   /** Nothing takes a read entry over in memory: no renewal. */
@@ -131,6 +144,26 @@ export class MemoryDispatcherStore implements DispatcherStore {
   async close(): Promise<void> {
     this.interrupt();
     this.hub.replies.delete(this.replyAddress);
+    this.handBack();
+  }
+
+  /**
+   * Puts the entries this store read and did not acknowledge back among the unread ones, in entry
+   * order (what Redis does, after `claimIdleMs`, for a consumer that stopped): another instance of
+   * the service reads them.
+   */
+  private handBack(): void {
+    if (this.unacked.size === 0) return;
+    const results = this.hub.resultsOf(this.service);
+    for (const id of this.unacked) {
+      const entry = results.pending.get(id);
+      if (!entry) continue;
+      results.pending.delete(id);
+      results.entries.push(entry);
+    }
+    this.unacked.clear();
+    results.entries.sort((a, b) => Number(a.entryId) - Number(b.entryId));
+    results.waiter.wake();
   }
 
   /** Drops expired once-markers (at most once a second). */
