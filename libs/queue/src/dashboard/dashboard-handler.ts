@@ -40,7 +40,8 @@ export interface DashboardOptions {
 /** {@link DashboardOptions.deadlineMs} by default. */
 export const DASHBOARD_DEADLINE_MS = 5000;
 
-const DASHBOARD_KEYS = knownKeys<DashboardOptions>({
+/** The keys of {@link DashboardOptions} (`startDashboardServer` takes these and its own). */
+export const DASHBOARD_KEYS = knownKeys<DashboardOptions>({
   admin: true,
   adminToken: true,
   allowedHosts: true,

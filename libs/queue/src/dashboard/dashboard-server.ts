@@ -2,21 +2,12 @@ import { createServer, Server } from 'http';
 import { InvalidOptionError } from '../errors/queue-errors';
 import { checkOption, intField, knownKeys } from '../util/fields';
 import { isLoopbackName, loopbackHosts } from './allowed-hosts';
-import { checkDashboardOptions, createDashboardHandler, DashboardOptions } from './dashboard-handler';
+import { checkDashboardOptions, createDashboardHandler, DASHBOARD_KEYS, DashboardOptions } from './dashboard-handler';
 
 /** Options of {@link startDashboardServer}: the dashboard's, and where to listen. */
 type DashboardServerOptions = DashboardOptions & { port: number; host?: string };
 
-const SERVER_KEYS = knownKeys<DashboardServerOptions>({
-  admin: true,
-  adminToken: true,
-  allowedHosts: true,
-  tokenAttempts: true,
-  audit: true,
-  deadlineMs: true,
-  port: true,
-  host: true,
-});
+const SERVER_KEYS: readonly string[] = [...DASHBOARD_KEYS, ...knownKeys<Omit<DashboardServerOptions, keyof DashboardOptions>>({ port: true, host: true })];
 
 /**
  * The dashboard alone on an HTTP server, at `/` (what `mq dashboard` runs). Resolves once listening.
