@@ -27,6 +27,8 @@ export interface MeetingServiceOptions {
   rateLimit?: Partial<RateLimitOptions> | false;
   /** Token that unlocks the operators' dashboard at /queues (main.ts: `MQ_ADMIN_TOKEN`), at least 16 characters; without it the dashboard is read-only. */
   dashboardAdminToken?: string;
+  /** Host names the dashboard answers (main.ts: `MQ_DASHBOARD_ALLOWED_HOSTS`); any other `Host` gets 403. Default: every host. */
+  dashboardAllowedHosts?: string[];
 }
 
 /**
@@ -44,7 +46,9 @@ export class AppModule {
         QueueModule.forRoot({ config: options.config, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }),
         PlatformHttpModule.forRoot({ rateLimit: options.rateLimit }),
         // the dashboard reads Redis; on the in-memory backend each service's queues live only in its own process
-        ...(options.config.message_queue.type === 'redis' ? [QueueDashboardModule.forRoot({ path: '/queues', adminToken: options.dashboardAdminToken })] : []),
+        ...(options.config.message_queue.type === 'redis'
+          ? [QueueDashboardModule.forRoot({ path: '/queues', adminToken: options.dashboardAdminToken, allowedHosts: options.dashboardAllowedHosts })]
+          : []),
       ],
       controllers: [MeetingsController],
       providers: [
