@@ -1,15 +1,11 @@
 import type { QueueLogger } from '../logger';
-import type { RecordedError } from '../queue/queue.types';
-import { parseJsonOr } from '../util/json';
 import { RepeatedFailureLog } from '../util/repeat-log';
 import { sleepUnlessAborted } from '../util/abort';
 import { FailureBackoff, settleWithin } from '../util/retry';
-import { endSpan, startConsumerSpan, tracerRegistered, withConsumerSpan } from '../tracing/trace-context';
 import type { CompletedTask, FailedTask, TaskProgress } from './dispatcher';
 import type { DispatcherStore, ResultEntry } from './dispatcher-store';
-import { describeUrl, postWebhook, WebhookDeliveryError, WebhookOptions } from './webhook';
-
-type Callback<T> = (task: T) => void | Promise<void>;
+import { ResultCallback, ResultDelivery } from './result-delivery';
+import type { WebhookOptions } from './webhook';
 
 /** Entries one read asks for. */
 const READ_COUNT = 100;
@@ -23,9 +19,6 @@ export const MAX_RESULTS_IN_FLIGHT = 10 * READ_COUNT;
 /** How long `close` waits for the deliveries in flight by default: 10 s, as the queue's `close` waits for its handlers. */
 export const DEFAULT_RESULTS_DRAIN_MS = 10_000;
 
-/** How long `close` waits, past the drain time, for the aborted webhook requests to end (they end at once). */
-const ABORT_SETTLE_MS = 1000;
-
 /**
  * Reads this service's results (written once per task by whichever process ran it), calls the
  * `onCompleted` / `onFailed` / `onProgress` callbacks and POSTs webhooks, and acknowledges each
@@ -35,12 +28,16 @@ const ABORT_SETTLE_MS = 1000;
  * other in stream order, those of different tasks concurrently. Entries still delivered are renewed
  * (`store.renew`) so that no peer takes them over. An entry read by an instance that died before
  * acknowledging is taken over by another instance of the service; so is one whose delivery had not
- * finished when `close` gave up waiting for it (see {@link ResultConsumer.close}).
+ * finished when `close` gave up waiting for it (see {@link ResultConsumer.close}). Delivering one
+ * entry (callbacks, webhook, tracing span) is {@link ResultDelivery}'s part.
  */
 export class ResultConsumer {
-  private readonly completed = new Map<string, Array<Callback<CompletedTask>>>();
-  private readonly failed = new Map<string, Array<Callback<FailedTask>>>();
-  private readonly progressed = new Map<string, Array<Callback<TaskProgress>>>();
+  /**
+   * Calls the callbacks and POSTs the webhooks of one entry. Aborted by close when the drain time is
+   * over: the webhook requests still running are aborted, and nothing more is delivered or
+   * acknowledged (what is left stays pending for another instance).
+   */
+  private readonly delivery: ResultDelivery;
   private loop?: Promise<void>;
   /** Entries read and not yet acknowledged (ids). */
   private readonly inFlight = new Set<string>();
@@ -53,16 +50,7 @@ export class ResultConsumer {
   private wakeReader?: () => void;
   /** Fired by close (reading stops; the ack loop's pause after a failure ends). */
   private readonly closed = new AbortController();
-  /**
-   * Fired by close when the drain time is over: the webhook requests still running are aborted, and
-   * nothing more is delivered or acknowledged (what is left stays pending for another instance).
-   */
-  private readonly abandoned = new AbortController();
   private closing?: Promise<void>;
-  /** Webhook deliveries running (awaited, once aborted, before close returns). */
-  private readonly webhooks = new Set<Promise<unknown>>();
-  /** User callbacks running (they cannot be aborted). */
-  private callbacksRunning = 0;
   /** Entries whose XACK failed at close (left pending). */
   private unackedAtClose = 0;
   private renewTimer?: NodeJS.Timeout;
@@ -71,28 +59,30 @@ export class ResultConsumer {
   constructor(
     private readonly store: DispatcherStore,
     private readonly logger: QueueLogger,
-    private readonly webhook: WebhookOptions,
+    webhook: WebhookOptions,
     private readonly blockMs: number,
-  ) {}
+  ) {
+    this.delivery = new ResultDelivery(logger, webhook);
+  }
 
-  onCompleted(type: string, cb: Callback<CompletedTask>): void {
-    this.completed.set(type, [...(this.completed.get(type) ?? []), cb]);
+  onCompleted(type: string, cb: ResultCallback<CompletedTask>): void {
+    this.delivery.onCompleted(type, cb);
     this.start();
   }
 
-  onFailed(type: string, cb: Callback<FailedTask>): void {
-    this.failed.set(type, [...(this.failed.get(type) ?? []), cb]);
+  onFailed(type: string, cb: ResultCallback<FailedTask>): void {
+    this.delivery.onFailed(type, cb);
     this.start();
   }
 
-  onProgress(type: string, cb: Callback<TaskProgress>): void {
-    this.progressed.set(type, [...(this.progressed.get(type) ?? []), cb]);
+  onProgress(type: string, cb: ResultCallback<TaskProgress>): void {
+    this.delivery.onProgress(type, cb);
     this.start();
   }
 
   /** Whether a dispatch of `type` asks for progress reports (an `onProgress` callback for it or `'*'`). */
   wantsProgress(type: string): boolean {
-    return this.progressed.has(type) || this.progressed.has('*');
+    return this.delivery.wantsProgress(type);
   }
 
   /** Starts reading on the next turn (callbacks registered in the same tick are all known). */
@@ -145,10 +135,8 @@ export class ResultConsumer {
    * Returns what was given up, for close's log line.
    */
   private async abandon(drainTimeoutMs: number): Promise<string> {
-    const callbacks = this.callbacksRunning;
-    const webhooks = this.webhooks.size;
-    this.abandoned.abort(new Error(`the dispatcher closed before the delivery finished (drain time of ${drainTimeoutMs} ms over)`));
-    await settleWithin(Promise.allSettled(this.webhooks), ABORT_SETTLE_MS);
+    const { callbacks, webhooks } = this.delivery.running();
+    await this.delivery.abort(new Error(`the dispatcher closed before the delivery finished (drain time of ${drainTimeoutMs} ms over)`));
     const given = [
       ...(webhooks > 0 ? [`${plural(webhooks, 'webhook request', 'webhook requests')} aborted`] : []),
       ...(callbacks > 0 ? [`${plural(callbacks, 'callback', 'callbacks')} still running no longer waited for (a callback cannot be aborted)`] : []),
@@ -211,7 +199,7 @@ export class ResultConsumer {
       return;
     }
     const previous = this.tails.get(entry.taskId);
-    const deliver = () => (this.gaveUp() ? undefined : this.deliverTraced(entry));
+    const deliver = () => (this.gaveUp() ? undefined : this.delivery.deliver(entry));
     const delivery = previous ? previous.then(deliver) : Promise.resolve(deliver());
     const tail = delivery.then(
       () => {
@@ -278,7 +266,7 @@ export class ResultConsumer {
 
   /** Whether close gave up waiting (drain time over). */
   private gaveUp(): boolean {
-    return this.abandoned.signal.aborted;
+    return this.delivery.aborted;
   }
 
   private release(ids: string[]): void {
@@ -313,74 +301,6 @@ export class ResultConsumer {
     if (missing.length === 0) return true;
     this.logger.error(`results entry ${entry.entryId} is not a task outcome (missing ${missing.join(', ')}); acknowledged without delivery`);
     return false;
-  }
-
-  private async deliver(entry: ResultEntry): Promise<void> {
-    const value = parseJsonOr<unknown, null>(entry.valueJson, null);
-    const base = { taskId: entry.taskId, type: entry.type, attempts: entry.attempts, finishedAt: entry.finishedAt };
-    const calls: Array<Promise<unknown>> = [];
-    if (entry.progress) {
-      const report: TaskProgress = { taskId: entry.taskId, type: entry.type, progress: value, attempt: entry.attempts, at: entry.finishedAt };
-      for (const cb of [...(this.progressed.get(entry.type) ?? []), ...(this.progressed.get('*') ?? [])]) calls.push(this.call(cb, report));
-      await Promise.all(calls);
-      return;
-    }
-    if (entry.ok) {
-      const task: CompletedTask = { ...base, result: value };
-      for (const cb of [...(this.completed.get(entry.type) ?? []), ...(this.completed.get('*') ?? [])]) calls.push(this.call(cb, task));
-    } else {
-      const task: FailedTask = { ...base, error: value as RecordedError };
-      for (const cb of [...(this.failed.get(entry.type) ?? []), ...(this.failed.get('*') ?? [])]) calls.push(this.call(cb, task));
-    }
-    if (entry.webhookUrl) {
-      const url = entry.webhookUrl;
-      const body = { ...base, state: entry.ok ? 'completed' : 'failed', ...(entry.ok ? { result: value } : { error: value }) };
-      // the task id is the delivery id (`webhook-id`): the same for every try and redelivery of this outcome
-      const post = postWebhook(url, entry.taskId, body, this.webhook, this.abandoned.signal).catch((error: Error) => {
-        if (this.gaveUp()) throw error; // aborted at close: not delivered, the entry stays pending
-        const tries = error instanceof WebhookDeliveryError ? error.tries : this.webhook.attempts;
-        this.logger.error(`webhook ${describeUrl(url)} for task ${entry.taskId} failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${error.message}`);
-      });
-      this.webhooks.add(post);
-      void post.then(
-        () => this.webhooks.delete(post),
-        () => this.webhooks.delete(post),
-      );
-      calls.push(post);
-    }
-    await Promise.all(calls);
-  }
-
-  /** Delivers one entry in a CONSUMER span, child of the handler's span when the entry carries its context (docs/tracing.md). */
-  private async deliverTraced(entry: ResultEntry): Promise<void> {
-    if (entry.progress || (!entry.traceparent && !tracerRegistered())) return this.deliver(entry);
-    const consumer = startConsumerSpan(entry.traceparent ? { traceparent: entry.traceparent, tracestate: entry.tracestate } : undefined, () => ({
-      name: `result ${entry.type}`,
-      attributes: {
-        'messaging.system': 'meeting-dispatcher',
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'result',
-        'messaging.message.id': entry.taskId,
-        'messaging.meeting_dispatcher.outcome': entry.ok ? 'completed' : 'failed',
-      },
-    }));
-    try {
-      await withConsumerSpan(consumer, () => this.deliver(entry));
-    } finally {
-      if (consumer) endSpan(consumer.span);
-    }
-  }
-
-  private async call<T>(cb: Callback<T>, task: T): Promise<void> {
-    this.callbacksRunning++;
-    try {
-      await cb(task);
-    } catch (error) {
-      const kind = (task as { progress?: unknown }).progress !== undefined ? 'progress' : 'result';
-      this.logger.error(`${kind} callback failed for task ${(task as { taskId: string }).taskId}: ${(error as Error).message}`);
-    } finally {
-      this.callbacksRunning--;
-    }
   }
 }
 
