@@ -32,7 +32,8 @@ export function describeDeliveryConformance({ fixture, make, partitions }: Confo
       },
       { concurrency: 50 },
     );
-    await waitFor(() => counts.size === N, 'all 10,000', 30_000);
+    // seconds when quiet; a loaded machine (two CPU burners beside the suite) took over 30 s on 4 partitions
+    await waitFor(() => counts.size === N, 'all 10,000', 90_000);
     await sleep(50);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
     expect(maxRunning).toBeLessThanOrEqual(50);
@@ -41,7 +42,7 @@ export function describeDeliveryConformance({ fixture, make, partitions }: Confo
     const stats = await queue.stats();
     expect(stats.processing_count).toBe(0);
     expect(stats.total_published).toBe(N);
-  });
+  }, 150_000);
 
   test('one publishBatch of 200,000 messages is stored whole (more arguments than a call can spread)', async () => {
     const { queue } = make();
