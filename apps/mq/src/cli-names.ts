@@ -31,6 +31,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   'groups.channel': '<channel>',
   'tail.channel': '<channel>',
   'tail.mode': '--mode',
+  'dashboard.allowedHosts': '--allowed-host',
 };
 
 /** An error of the library that names the option it refuses (`QueueConfigError`, `InvalidOptionError`). */

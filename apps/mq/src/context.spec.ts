@@ -157,6 +157,15 @@ describe('mq dashboard with a short admin token', () => {
     expect((await dashboardWith([], ''))[0]).toBe(EXIT.unreachable);
   });
 
+  it('--allowed-host: a name with a scheme or port is a usage error (exit 2) before connecting, naming the flag; good names go on to connect (exit 3)', async () => {
+    expect(await dashboardWith(['--allowed-host', 'ops.example.com', '--allowed-host', 'https://x.example.com'], undefined)).toEqual([
+      EXIT.usage,
+      'mq: --allowed-host: expected a host name without port or scheme (dashboard.example.com; .example.com for it and its subdomains; an IP address), got "https://x.example.com"\n',
+    ]);
+    expect((await dashboardWith(['--allowed-host', 'ops.example.com:8080'], undefined))[0]).toBe(EXIT.usage);
+    expect((await dashboardWith(['--allowed-host', 'ops.example.com', '--allowed-host', '.example.org'], undefined))[0]).toBe(EXIT.unreachable);
+  });
+
   it('ADMIN_TOKEN_MIN_LENGTH is what the library asks: a 15-character token is refused by createDashboardHandler, a 16-character one taken', () => {
     const client = new Redis({ lazyConnect: true }); // never connected
     const admin = new QueueAdmin({ client });

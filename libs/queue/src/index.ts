@@ -179,6 +179,7 @@ export type { QueueWorkerInfo } from './queue/queue-inspection.types';
 export { createDashboardHandler } from './dashboard/dashboard-handler';
 export type { DashboardOptions } from './dashboard/dashboard-handler';
 export { ADMIN_TOKEN_MIN_LENGTH } from './dashboard/dashboard-auth';
+export { checkAllowedHosts } from './dashboard/allowed-hosts';
 export type { TokenAttemptOptions } from './dashboard/token-attempts';
 export { startDashboardServer } from './dashboard/dashboard-server';
 

@@ -1,7 +1,8 @@
 import type { Server } from 'http';
 import type { Command } from 'commander';
-import { ADMIN_TOKEN_MIN_LENGTH, DashboardOptions, startDashboardServer } from '@meeting/queue';
+import { ADMIN_TOKEN_MIN_LENGTH, checkAllowedHosts, DashboardOptions, startDashboardServer } from '@meeting/queue';
 import { usage } from '../cli-errors';
+import { usageOfLibraryError } from '../cli-names';
 import { GlobalOptions, parseIntOption, refuseEmpty, withAdmin } from '../context';
 
 /** What a failed listen means to an operator (by the error code of `listen` / `getaddrinfo`). */
@@ -26,6 +27,22 @@ export function adminTokenOf(flag: string | undefined, env: NodeJS.ProcessEnv = 
   const length = token === undefined ? ADMIN_TOKEN_MIN_LENGTH : [...token].length;
   if (length < ADMIN_TOKEN_MIN_LENGTH) throw usage(`${name}: expected a token of at least ${ADMIN_TOKEN_MIN_LENGTH} characters, got ${length} characters`);
   return token;
+}
+
+/**
+ * The `--allowed-host` names (none given: undefined, the dashboard's default: on a loopback address
+ * the loopback names, elsewhere every host), checked by the library's rule before connecting; a bad
+ * one is a usage error naming `--allowed-host`.
+ * @throws CliError (usage, exit 2)
+ */
+export function allowedHostsOf(names: readonly string[]): string[] | undefined {
+  if (names.length === 0) return undefined;
+  try {
+    checkAllowedHosts(names, 'dashboard.allowedHosts');
+  } catch (error) {
+    throw usageOfLibraryError(error) ?? error;
+  }
+  return [...names];
 }
 
 /** `host:port`, the IPv6 host in brackets. */
@@ -55,15 +72,23 @@ export function registerDashboard(program: Command, globals: () => GlobalOptions
       '--admin-token <token>',
       `unlocks replay, delete, purge, pause, cancel; at least ${ADMIN_TOKEN_MIN_LENGTH} characters (default: MQ_ADMIN_TOKEN; none: read-only)`,
     )
-    .action((opts: { port: string; host: string; adminToken?: string }) => {
+    .option(
+      '--allowed-host <name>',
+      'a Host name the dashboard answers, others get 403 (repeatable; .example.com: a domain and its subdomains; default: on a loopback address the loopback names, elsewhere any)',
+      (name: string, names: string[]) => [...names, name],
+      [] as string[],
+    )
+    .action((opts: { port: string; host: string; adminToken?: string; allowedHost: string[] }) => {
       const port = parseIntOption('--port', opts.port, 0, 65535)!;
       const adminToken = adminTokenOf(opts.adminToken);
+      const allowedHosts = allowedHostsOf(opts.allowedHost);
       return withAdmin(
         globals(),
         async (admin) => {
           const server = await listen({
             admin,
             adminToken,
+            allowedHosts,
             port,
             host: opts.host,
             audit: (line) => process.stderr.write(`${line}\n`),
