@@ -1,6 +1,6 @@
 /** Failed admin-token attempts per address (TokenAttemptLimiter), on an injected clock: no waiting. */
 import { InvalidOptionError } from '../errors/queue-errors';
-import { checkTokenAttempts, TOKEN_ATTEMPT_DEFAULTS, TokenAttemptLimiter } from './token-attempts';
+import { checkTokenAttempts, clientOf, TOKEN_ATTEMPT_DEFAULTS, TokenAttemptLimiter } from './token-attempts';
 
 /** A limiter with the default limits (or `limits`), its audit lines and a clock moved by hand. */
 function limiter(limits = TOKEN_ATTEMPT_DEFAULTS) {
@@ -83,5 +83,30 @@ describe('checkTokenAttempts', () => {
     ['dashboard.tokenAttempts.maxTries', { maxTries: 3 }],
   ])('refuses %s', (path, value) => {
     expect(() => checkTokenAttempts(value, 'dashboard.tokenAttempts')).toThrow(expect.objectContaining({ path, name: InvalidOptionError.name }));
+  });
+});
+
+describe('clientOf: what an address counts for', () => {
+  it.each([
+    ['10.0.0.1', '10.0.0.1'],
+    ['::ffff:10.0.0.1', '10.0.0.1'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['unknown', 'unknown'],
+  ])('%s -> %s', (address, client) => {
+    expect(clientOf(address)).toBe(client);
+  });
+
+  it('addresses of one IPv6 /64 share a block; another /64 and the IPv4-mapped form of an IPv4 address count as theirs', () => {
+    const { attempts, audit, fail } = limiter();
+    for (let i = 1; i <= 10; i++) fail(`2001:db8:1:2::${i.toString(16)}`, 1);
+    expect(attempts.blockedFor('2001:db8:1:2:ffff::9')).toBe(60_000);
+    expect(attempts.blockedFor('2001:db8:1:3::1')).toBe(0);
+    expect(audit).toEqual(['dashboard: blocked admin token attempts from 2001:db8:1:2::/64 for 60 s (10 wrong tokens within 60 s)']);
+    fail('::ffff:10.0.0.7', 10);
+    expect(attempts.blockedFor('10.0.0.7')).toBe(60_000);
   });
 });

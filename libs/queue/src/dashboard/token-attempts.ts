@@ -1,3 +1,4 @@
+import { isIPv6 } from 'net';
 import { InvalidOptionError } from '../errors/queue-errors';
 import { checkKnownKeys, checkOption, intField, knownKeys, OptionError, timerMsField } from '../util/fields';
 
@@ -44,8 +45,9 @@ interface Tracked {
 }
 
 /**
- * Failed admin-token attempts per client address, in memory (one per dashboard handler). An
- * address that fails `max` times within `windowMs` is blocked for `windowMs`; the block's start and
+ * Failed admin-token attempts per client address, in memory (one per dashboard handler). An IPv6
+ * client counts by its /64 (one host is usually given a whole /64 to pick addresses from), an
+ * IPv4-mapped IPv6 address as its IPv4 address. An address that fails `max` times within `windowMs` is blocked for `windowMs`; the block's start and
  * its end are written once each to `audit` (the end at the first request after it, with its time).
  * At most `maxAddresses` addresses are tracked: a new one drops the one that failed least recently
  * (and its block). A correct token changes nothing (it neither resets nor lifts a block).
@@ -62,14 +64,16 @@ export class TokenAttemptLimiter {
   ) {}
 
   /** ms left of `address`'s block (0: it may try a token). */
-  blockedFor(address: string): number {
+  blockedFor(remoteAddress: string): number {
+    const address = clientOf(remoteAddress);
     this.sweep();
     const until = this.blocks.get(address);
     return until === undefined ? 0 : until - this.now();
   }
 
   /** Counts a wrong token from `address`; the `max`-th within the window starts its block (audited). */
-  failed(address: string): void {
+  failed(remoteAddress: string): void {
+    const address = clientOf(remoteAddress);
     this.sweep();
     const now = this.now();
     const entry = this.tracked.get(address) ?? { failures: [] };
@@ -112,4 +116,23 @@ export class TokenAttemptLimiter {
 /** Whole seconds, rounded up (a `Retry-After` value). */
 export function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * The client an address counts for: an IPv4 address itself; an IPv4-mapped IPv6 address
+ * (`::ffff:10.0.0.1`) its IPv4 address; another IPv6 address its /64 (`2001:db8:1:2::/64`).
+ */
+export function clientOf(address: string): string {
+  const bare = address.replace(/%.*$/, ''); // a zone id (fe80::1%eth0)
+  if (!isIPv6(bare)) return address;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  if (mapped) return mapped[1];
+  const [head, tail = ''] = bare.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = bare.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
