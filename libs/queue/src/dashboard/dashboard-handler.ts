@@ -8,7 +8,7 @@ import { within } from '../util/retry';
 import { checkAllowedHosts, hostAllowed } from './allowed-hosts';
 import { authorize, checkAdminToken, cookieAttributes, COOKIE, same, sessionValue } from './dashboard-auth';
 import { ADMIN_ROUTES, apiSegments, findRoute, HttpError, methodNotAllowed, Route, RouteContext, safeJson } from './dashboard-routes';
-import { checkTokenAttempts, seconds, TokenAttemptLimiter, TokenAttemptOptions } from './token-attempts';
+import { checkTokenAttempts, seconds, TokenAttemptLimiter, TokenAttemptLimits, TokenAttemptOptions } from './token-attempts';
 
 /** Options of {@link createDashboardHandler} (and of `startDashboardServer`). */
 export interface DashboardOptions {
@@ -50,12 +50,19 @@ export const DASHBOARD_KEYS = knownKeys<DashboardOptions>({
   deadlineMs: true,
 });
 
+/** The options of {@link createDashboardHandler} it resolves: defaults applied, host names as compared. */
+interface ResolvedDashboardOptions {
+  deadlineMs: number;
+  allowedHosts: readonly string[] | undefined;
+  tokenAttempts: TokenAttemptLimits;
+}
+
 /**
  * Checks the options of {@link createDashboardHandler} (`known`: the keys accepted, more for
- * `startDashboardServer`); returns the deadline. Throws {@link InvalidOptionError} at
+ * `startDashboardServer`) and resolves them. Throws {@link InvalidOptionError} at
  * `dashboard.<key>`; a bad token is shown by its type or length, never its text.
  */
-export function checkDashboardOptions(options: unknown, known: readonly string[] = DASHBOARD_KEYS): number {
+export function checkDashboardOptions(options: unknown, known: readonly string[] = DASHBOARD_KEYS): ResolvedDashboardOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new InvalidOptionError('dashboard', options, `an options object { ${DASHBOARD_KEYS.join(', ')} }`);
   }
@@ -63,10 +70,14 @@ export function checkDashboardOptions(options: unknown, known: readonly string[]
   const { admin, adminToken, allowedHosts, tokenAttempts, audit, deadlineMs } = options as Record<string, unknown>;
   if (!(admin instanceof QueueAdmin)) throw new InvalidOptionError('dashboard.admin', admin, 'a QueueAdmin');
   checkAdminToken(adminToken, 'dashboard.adminToken', InvalidOptionError);
-  checkAllowedHosts(allowedHosts, 'dashboard.allowedHosts');
-  checkTokenAttempts(tokenAttempts, 'dashboard.tokenAttempts');
+  const hosts = checkAllowedHosts(allowedHosts, 'dashboard.allowedHosts');
+  const attempts = checkTokenAttempts(tokenAttempts, 'dashboard.tokenAttempts');
   if (audit !== undefined && typeof audit !== 'function') throw new InvalidOptionError('dashboard.audit', audit, 'a function (line) => void');
-  return checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), deadlineMs, 'dashboard.deadlineMs', InvalidOptionError);
+  return {
+    deadlineMs: checkOption(timerMsField(1).default(DASHBOARD_DEADLINE_MS), deadlineMs, 'dashboard.deadlineMs', InvalidOptionError),
+    allowedHosts: hosts,
+    tokenAttempts: attempts,
+  };
 }
 
 const ASSETS: Record<string, [string, string]> = {
@@ -84,10 +95,9 @@ const ASSETS: Record<string, [string, string]> = {
  * @throws InvalidOptionError naming a bad or unknown option (`dashboard.adminToken`, ...)
  */
 export function createDashboardHandler(options: DashboardOptions): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void> {
-  const deadlineMs = checkDashboardOptions(options);
+  const { deadlineMs, allowedHosts, tokenAttempts } = checkDashboardOptions(options);
   const audit = options.audit ?? ((line: string) => console.log(line));
-  const allowedHosts = checkAllowedHosts(options.allowedHosts, 'dashboard.allowedHosts');
-  const attempts = new TokenAttemptLimiter(checkTokenAttempts(options.tokenAttempts, 'dashboard.tokenAttempts'), audit);
+  const attempts = new TokenAttemptLimiter(tokenAttempts, audit);
   const routes = [...sessionRoutes(options.adminToken, audit, attempts), ...ADMIN_ROUTES];
   const assets = new Map<string, string>();
   const asset = (file: string) => {

@@ -37,23 +37,18 @@ export function checkTokenAttempts(value: unknown, path: string, error: OptionEr
   };
 }
 
-interface Tracked {
-  /** Times of the failures within the window (at most `max`). */
-  failures: number[];
-  /** When the block ends (absent: not blocked). */
-  blockedUntil?: number;
-}
-
 /**
  * Failed admin-token attempts per client address, in memory (one per dashboard handler). An IPv6
  * client counts by its /64 (one host is usually given a whole /64 to pick addresses from), an
- * IPv4-mapped IPv6 address as its IPv4 address. An address that fails `max` times within `windowMs` is blocked for `windowMs`; the block's start and
- * its end are written once each to `audit` (the end at the first request after it, with its time).
+ * IPv4-mapped IPv6 address as its IPv4 address. An address that fails `max` times within
+ * `windowMs` is blocked for `windowMs`; the block's start and its end are written once each to
+ * `audit` (the end at the first request after it, with its time).
  * At most `maxAddresses` addresses are tracked: a new one drops the one that failed least recently
  * (and its block). A correct token changes nothing (it neither resets nor lifts a block).
  */
 export class TokenAttemptLimiter {
-  private readonly tracked = new Map<string, Tracked>();
+  /** Per address, the times of its failures within the window (at most `max`). */
+  private readonly tracked = new Map<string, number[]>();
   /** The blocked addresses, in the order their blocks end (every block lasts `windowMs`). */
   private readonly blocks = new Map<string, number>();
 
@@ -76,16 +71,14 @@ export class TokenAttemptLimiter {
     const address = clientOf(remoteAddress);
     this.sweep();
     const now = this.now();
-    const entry = this.tracked.get(address) ?? { failures: [] };
-    if (entry.blockedUntil !== undefined) return;
-    entry.failures = entry.failures.filter((at) => at > now - this.limits.windowMs);
-    entry.failures.push(now);
+    if (this.blocks.has(address)) return;
+    const failures = (this.tracked.get(address) ?? []).filter((at) => at > now - this.limits.windowMs);
+    failures.push(now);
     this.tracked.delete(address); // re-inserted last: the Map's order is least recently failed first
-    this.tracked.set(address, entry);
-    if (entry.failures.length >= this.limits.max) {
-      entry.failures = [];
-      entry.blockedUntil = now + this.limits.windowMs;
-      this.blocks.set(address, entry.blockedUntil);
+    const blocks = failures.length >= this.limits.max;
+    this.tracked.set(address, blocks ? [] : failures);
+    if (blocks) {
+      this.blocks.set(address, now + this.limits.windowMs);
       this.audit(
         `dashboard: blocked admin token attempts from ${address} for ${seconds(this.limits.windowMs)} s ` +
           `(${this.limits.max} wrong tokens within ${seconds(this.limits.windowMs)} s)`,
