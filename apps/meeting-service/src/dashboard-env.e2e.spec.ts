@@ -5,7 +5,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { spawnRedis, RedisServerHandle } from '@meeting/queue/testing';
+import { useTestRedis } from '@meeting/queue/testing';
 import { AppModule } from './app.module';
 import { dashboardFromEnv } from './dashboard-env';
 import { configureApp } from './http';
@@ -26,16 +26,11 @@ describe('dashboardFromEnv', () => {
 });
 
 describe('meeting-service /queues with MQ_DASHBOARD_ALLOWED_HOSTS (e2e, Redis)', () => {
-  let server: RedisServerHandle;
   let app: INestApplication | undefined;
-
-  beforeAll(async () => {
-    server = await spawnRedis();
-  });
   afterAll(async () => {
     await app?.close();
-    await server?.cleanup();
   });
+  const server = useTestRedis({ spawn: true }); // declared after: its afterAll stops Redis once the app is closed
 
   const config = () =>
     loadServiceConfig({

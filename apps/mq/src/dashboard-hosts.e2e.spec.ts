@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import { request } from 'http';
 import { join } from 'path';
-import { RedisServerHandle, spawnRedis, uniquePrefix, waitFor } from '@meeting/queue/testing';
+import { uniquePrefix, useTestRedis, waitFor } from '@meeting/queue/testing';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(__dirname, '..', 'bin', 'mq.js');
@@ -25,16 +25,11 @@ function statusWithHost(port: number, path: string, host: string): Promise<numbe
 }
 
 describe('mq dashboard --allowed-host (e2e, Redis)', () => {
-  let server: RedisServerHandle;
   let dashboard: ChildProcess | undefined;
-
-  beforeAll(async () => {
-    server = await spawnRedis();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     dashboard?.kill('SIGKILL');
-    await server?.cleanup();
   });
+  const server = useTestRedis({ spawn: true }); // declared after: its afterAll stops Redis once the dashboard is killed
 
   it('answers the listed names and .domain subdomains, 403 for any other Host (localhost too: the list replaces the loopback default)', async () => {
     const log: string[] = [];
